@@ -1,0 +1,48 @@
+# floe's front door. `make` builds build/floe; `make run` serves examples/orders;
+# `make test` runs every test; `make bench`, `make fuzz`. CMake does the work.
+# `make SAN=address,undefined test` builds and tests under ASan/UBSan in build-san/.
+SAN ?=
+JOBS ?= $(shell nproc)
+ifeq ($(SAN),)
+BUILD := build
+CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo
+else
+BUILD := build-san
+CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DFLOE_SAN=$(SAN) -DCMAKE_C_COMPILER=clang
+endif
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps build test run bench fuzz clean format
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@bash scripts/deps.sh --test
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: build
+	./$(BUILD)/floe serve --project examples/orders --data ./floe-data
+
+bench: build
+	@bash scripts/deps.sh --test
+	bash bench/run.sh
+
+fuzz: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFLOE_FUZZ=ON \
+	  -DFLOE_SAN=address,undefined -DCMAKE_C_COMPILER=clang
+	cmake --build build-fuzz -j $(JOBS)
+	bash tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(find src -name '*.[ch]')
+
+clean:
+	rm -rf build build-san build-fuzz

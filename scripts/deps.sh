@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what floe needs and is missing: Debian packages for the build, and with
+# --test the npm readers the interop tests use (tests/interop/package.json).
+# Idempotent and quiet when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_pkgs=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  libjansson-dev libzstd-dev libsnappy-dev libsqlite3-dev zlib1g-dev libxxhash-dev
+  libyaml-dev libcriterion-dev)
+test_pkgs=(nodejs npm sqlite3 zstd)
+
+want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node/npm may come from outside Debian (nvm, NodeSource): accept any working pair
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=($(printf '%s\n' "${missing[@]}" | grep -vx -e nodejs -e npm || true))
+fi
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  if [[ ! -d tests/interop/node_modules/@duckdb/node-api || tests/interop/package.json -nt tests/interop/node_modules/.stamp ]]; then
+    echo "deps: installing npm test readers"
+    (cd tests/interop && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
+  fi
+fi

@@ -1,0 +1,60 @@
+/* catalog: names -> metadata pointers, the one mutable thing in an Iceberg warehouse.
+ *
+ * The embedded catalog is SQLite with exactly the tables of PyIceberg's SqlCatalog and
+ * Iceberg's JdbcCatalog (iceberg_tables, iceberg_namespace_properties), so other engines
+ * can open floe's warehouse. A commit is a compare-and-swap of metadata_location:
+ *   UPDATE iceberg_tables SET metadata_location=new, previous_metadata_location=old
+ *    WHERE catalog_name=? AND table_namespace=? AND table_name=? AND metadata_location=old
+ * One row changed = committed; zero = FL_ECONFLICT (someone else committed: reload,
+ * re-apply, retry). fl_catalog_commit_many applies several CASes in one SQL
+ * transaction: every pointer swaps, or none (DESIGN §1).
+ *
+ * Concurrency: several processes may open the same catalog file; SQLite's locking
+ * (WAL mode, busy timeout) serialises writers. */
+#ifndef FL_CATALOG_CATALOG_H
+#define FL_CATALOG_CATALOG_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct fl_catalog fl_catalog;
+
+/* Opens (creating if needed) the SQLite catalog at db_path; catalog_name is the
+ * catalog_name column value (floe uses "floe"). */
+fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl_catalog **out,
+                               fl_err *err);
+void fl_catalog_close(fl_catalog *cat);
+
+fl_code fl_catalog_create_namespace(fl_catalog *cat, const char *ns, fl_err *err); /* ok if exists */
+/* Registers a new table; FL_EEXIST if the name is taken. */
+fl_code fl_catalog_create_table(fl_catalog *cat, const char *ns, const char *name,
+                                const char *metadata_location, fl_err *err);
+/* Current metadata location (fl_malloc'd, caller frees); FL_ENOENT if no such table. */
+fl_code fl_catalog_load(fl_catalog *cat, const char *ns, const char *name, char **metadata_location,
+                        fl_err *err);
+fl_code fl_catalog_commit(fl_catalog *cat, const char *ns, const char *name, const char *expected_location,
+                          const char *new_location, fl_err *err);
+
+typedef struct fl_catalog_change {
+  const char *ns;
+  const char *name;
+  const char *expected_location;
+  const char *new_location;
+} fl_catalog_change;
+/* All or nothing; FL_ECONFLICT names the first table whose pointer had moved. */
+fl_code fl_catalog_commit_many(fl_catalog *cat, const fl_catalog_change *changes, uint32_t n, fl_err *err);
+fl_code fl_catalog_drop_table(fl_catalog *cat, const char *ns, const char *name, fl_err *err);
+
+typedef struct fl_catalog_entry {
+  char *ns;
+  char *name;
+  char *metadata_location;
+} fl_catalog_entry;
+/* Every table (ns == NULL) or those of one namespace, sorted by (ns, name). Free with
+ * fl_catalog_entries_free. */
+fl_code fl_catalog_list(fl_catalog *cat, const char *ns, fl_catalog_entry **entries, uint32_t *n,
+                        fl_err *err);
+void fl_catalog_entries_free(fl_catalog_entry *entries, uint32_t n);
+
+#endif

@@ -1,0 +1,101 @@
+/* batch: the columnar batch, floe's unit of data in motion. Ingest builds batches,
+ * the Parquet writer encodes them, the reader decodes into them, and the SQL
+ * executor will run on them.
+ *
+ * A batch has a fixed schema (an array of fl_field, not owned) and up to `capacity`
+ * rows. Each column is an fl_vec: a typed array plus a validity bitmap (bit set =
+ * value present, LSB-first in 64-bit words). Strings are offsets (u32, rows + 1)
+ * into one byte array, Arrow-style. Values of null rows are zero (strings empty),
+ * so encoders may read them without checking validity.
+ *
+ * Memory: the batch owns its vectors; fl_batch_reset() keeps the allocations for
+ * the next fill, so a pipeline that reuses one batch allocates nothing per row.
+ * String bytes grow geometrically.
+ *
+ * Filling: append to every column (fl_vec_append_*), then fl_batch_set_rows()
+ * (it asserts every column has that many values). Or write slots directly:
+ * fl_vec_reserve() then set data[i] / fl_vec_set_valid(), and set vec->len. */
+#ifndef FL_CORE_BATCH_H
+#define FL_CORE_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/types.h"
+#include "core/value.h"
+
+typedef struct fl_vec {
+  fl_type type;
+  uint32_t len;          /* values appended so far */
+  uint32_t cap;          /* slots allocated */
+  uint64_t *validity;    /* cap bits; 1 = valid */
+  union {
+    uint8_t *b;          /* BOOLEAN */
+    int32_t *i32;        /* INT, DATE */
+    int64_t *i64;        /* BIGINT, TIMESTAMP, DECIMAL */
+    float *f32;
+    double *f64;
+    void *raw;
+  } data;
+  uint32_t *offsets;     /* STRING/JSON: cap + 1 entries, offsets[0] = 0 */
+  char *bytes;           /* STRING/JSON: string bytes */
+  size_t bytes_len;
+  size_t bytes_cap;
+} fl_vec;
+
+typedef struct fl_batch {
+  const fl_field *fields;   /* not owned */
+  uint32_t ncols;
+  uint32_t nrows;
+  uint32_t capacity;
+  fl_vec *cols;
+} fl_batch;
+
+fl_batch *fl_batch_new(const fl_field *fields, uint32_t ncols, uint32_t capacity);
+void fl_batch_free(fl_batch *batch);
+void fl_batch_reset(fl_batch *batch);           /* nrows = 0, keeps memory */
+void fl_batch_set_rows(fl_batch *batch, uint32_t nrows);
+/* Copies the given rows of src (same column types) onto the end of dst. */
+void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n);
+/* Appends rows [from, from+n) of src to dst. */
+void fl_batch_append_range(fl_batch *dst, const fl_batch *src, uint32_t from, uint32_t n);
+/* Reads one cell as a value (strings point into the batch). */
+void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *out);
+/* Appends one row of values (slow path: tests, small loads); types must match or
+ * widen (fl_value_cast). */
+void fl_batch_append_values(fl_batch *batch, const fl_value *values);
+/* Writes a row as a JSON object {"name": value, ...} (see fl_value_to_json). */
+void fl_batch_row_to_json(const fl_batch *batch, uint32_t row, fl_buf *out);
+
+void fl_vec_init(fl_vec *vec, fl_type type, uint32_t cap);
+void fl_vec_free(fl_vec *vec);
+void fl_vec_reserve(fl_vec *vec, uint32_t cap);   /* grows capacity, keeps values */
+void fl_vec_reset(fl_vec *vec);
+void fl_vec_reserve_bytes(fl_vec *vec, size_t extra);
+
+static inline bool fl_vec_is_valid(const fl_vec *vec, uint32_t i) {
+  return (vec->validity[i >> 6] >> (i & 63)) & 1;
+}
+static inline void fl_vec_set_valid(fl_vec *vec, uint32_t i, bool valid) {
+  if (valid) vec->validity[i >> 6] |= (uint64_t)1 << (i & 63);
+  else vec->validity[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+uint32_t fl_vec_null_count(const fl_vec *vec);
+
+/* Appenders grow the vector as needed. */
+void fl_vec_append_null(fl_vec *vec);
+void fl_vec_append_bool(fl_vec *vec, bool v);
+void fl_vec_append_i32(fl_vec *vec, int32_t v);
+void fl_vec_append_i64(fl_vec *vec, int64_t v);
+void fl_vec_append_f32(fl_vec *vec, float v);
+void fl_vec_append_f64(fl_vec *vec, double v);
+void fl_vec_append_str(fl_vec *vec, const char *p, uint32_t n);
+void fl_vec_append_value(fl_vec *vec, const fl_value *v);
+
+static inline const char *fl_vec_str(const fl_vec *vec, uint32_t i, uint32_t *n) {
+  *n = vec->offsets[i + 1] - vec->offsets[i];
+  return vec->bytes + vec->offsets[i];
+}
+
+#endif

@@ -1,0 +1,96 @@
+/* err: the error list (err_codes.def) expanded into names, messages and classes,
+ * and the message formatting helpers. See err.h for the conventions. */
+#include "core/err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { RETRY = 1, FATAL = 0 };
+
+static const struct {
+  const char *name;
+  const char *message;
+  int cls;
+} codes[] = {
+#define X(name, cls, msg) {#name, msg, cls},
+#include "core/err_codes.def"
+#undef X
+};
+
+const char *fl_code_name(fl_code code) {
+  return (unsigned)code < FL_CODE_COUNT ? codes[code].name : "FL_UNKNOWN";
+}
+
+const char *fl_code_message(fl_code code) {
+  return (unsigned)code < FL_CODE_COUNT ? codes[code].message : "unknown error";
+}
+
+bool fl_code_is_retriable(fl_code code) {
+  return (unsigned)code < FL_CODE_COUNT && codes[code].cls == RETRY;
+}
+
+fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...) {
+  if (!err) return code;
+  err->code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...) {
+  fl_code code = errnum == ENOSPC || errnum == EDQUOT ? FL_ENOSPC
+               : errnum == ENOENT                     ? FL_ENOENT
+               : errnum == EEXIST                     ? FL_EEXIST
+               : errnum == ENOMEM                     ? FL_ENOMEM
+                                                      : FL_EIO;
+  if (!err) return code;
+  err->code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof err->msg)
+    snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
+  return code;
+}
+
+fl_code fl_err_prefix(fl_err *err, const char *fmt, ...) {
+  if (!err) return FL_OK;
+  char prefix[FL_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  va_end(ap);
+  size_t plen = strlen(prefix), olen = strnlen(err->msg, sizeof err->msg - 1);
+  if (plen > sizeof err->msg - 1) plen = sizeof err->msg - 1;
+  if (plen + olen > sizeof err->msg - 1) olen = sizeof err->msg - 1 - plen;
+  memmove(err->msg + plen, err->msg, olen);
+  memcpy(err->msg, prefix, plen);
+  err->msg[plen + olen] = '\0';
+  return err->code;
+}
+
+void fl_err_clear(fl_err *err) {
+  if (!err) return;
+  err->code = FL_OK;
+  err->msg[0] = '\0';
+}
+
+_Noreturn void fl_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...) {
+  fprintf(stderr, "floe: assertion failed at %s:%d: %s", file, line, cond);
+  if (fmt && *fmt) {
+    fputs(": ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+  }
+  fputc('\n', stderr);
+  abort();
+}

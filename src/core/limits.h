@@ -1,0 +1,46 @@
+/* limits: every bound floe enforces, with the reason for its number.
+ * Parsers of untrusted input check these; tests exercise each edge. */
+#ifndef FL_CORE_LIMITS_H
+#define FL_CORE_LIMITS_H
+
+/* Rows in one columnar batch: 4096 keeps a batch of the orders schema (~10 columns)
+ * within L2 for the executor, and amortises per-batch overhead to noise. */
+#define FL_BATCH_ROWS 4096
+
+/* Columns in a table: far above any real stream; bounds Parquet footer parsing. */
+#define FL_COLUMNS_MAX 4096
+
+/* Parquet: a footer over 64 MiB means a corrupt length (ours are KiBs). */
+#define FL_PARQUET_FOOTER_MAX (64u << 20)
+/* Parquet: a page over 1 GiB uncompressed is corrupt (we write ~1 MiB pages). */
+#define FL_PARQUET_PAGE_MAX (1u << 30)
+/* Parquet: Thrift nesting deeper than 32 is corrupt (FileMetaData needs 6). */
+#define FL_THRIFT_DEPTH_MAX 32
+/* Parquet writer defaults: Java's (parquet-mr) sizes, which engines are tuned for. */
+#define FL_PARQUET_PAGE_BYTES (1u << 20)
+#define FL_PARQUET_ROW_GROUP_BYTES (128u << 20)
+/* Dictionary encoding falls back to PLAIN past 1 MiB of distinct values (parquet-mr). */
+#define FL_PARQUET_DICT_BYTES_MAX (1u << 20)
+
+/* Avro: a block over 256 MiB, or strings over 64 MiB, are corrupt for manifests. */
+#define FL_AVRO_BLOCK_MAX (256u << 20)
+#define FL_AVRO_STRING_MAX (64u << 20)
+/* Avro schema nesting (manifest schemas nest 4 deep). */
+#define FL_AVRO_DEPTH_MAX 32
+
+/* Iceberg: a metadata JSON over 256 MiB is corrupt (thousands of snapshots is ~MBs). */
+#define FL_METADATA_JSON_MAX (256u << 20)
+/* Commit retries on compare-and-swap conflict; with 2 racing writers each retry
+ * succeeds with high probability, 1000 bounds pathological contention. */
+#define FL_COMMIT_RETRIES_MAX 1000
+
+/* Identifiers (namespace, table, column names): as PostgreSQL's NAMEDATALEN. */
+#define FL_NAME_MAX 63
+/* SQL text of one statement given on the command line or in a file. */
+#define FL_SQL_TEXT_MAX (1u << 20)
+/* One NDJSON line (one record): 1 MiB, far above an event, bounds a bad line. */
+#define FL_JSON_LINE_MAX (1u << 20)
+/* JSON nesting depth kept as text in JSON columns. */
+#define FL_JSON_DEPTH_MAX 64
+
+#endif

@@ -1,0 +1,320 @@
+/* value: scalar comparison, casts, Iceberg's binary single-value serialization
+ * (spec Appendix D) and JSON text of values. */
+#include "core/value.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/time.h"
+
+static int cmp_i64(int64_t a, int64_t b) { return a < b ? -1 : a > b; }
+
+int fl_value_cmp(const fl_value *a, const fl_value *b) {
+  if (a->is_null || b->is_null) return (int)!a->is_null - (int)!b->is_null;
+  switch (a->type.kind) {
+    case FL_T_BOOLEAN: return (int)a->u.b - (int)b->u.b;
+    case FL_T_INT:
+    case FL_T_DATE: return cmp_i64(a->u.i32, b->u.i32);
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+    case FL_T_DECIMAL: return cmp_i64(a->u.i64, b->u.i64);
+    case FL_T_FLOAT: return a->u.f32 < b->u.f32 ? -1 : a->u.f32 > b->u.f32;
+    case FL_T_DOUBLE: return a->u.f64 < b->u.f64 ? -1 : a->u.f64 > b->u.f64;
+    case FL_T_STRING:
+    case FL_T_JSON: {
+      uint32_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+      int c = n ? memcmp(a->u.str.ptr, b->u.str.ptr, n) : 0;
+      if (c) return c < 0 ? -1 : 1;
+      return cmp_i64(a->u.str.len, b->u.str.len);
+    }
+  }
+  return 0;
+}
+
+static int64_t pow10i(unsigned n) {
+  int64_t p = 1;
+  while (n--) p *= 10;
+  return p;
+}
+
+bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
+  fl_value v = *in;
+  v.type = to;
+  if (in->is_null || fl_type_equal(in->type, to)) {
+    *out = v;
+    return true;
+  }
+  fl_type_kind k = in->type.kind;
+  switch (to.kind) {
+    case FL_T_BIGINT:
+      if (k != FL_T_INT) return false;
+      v.u.i64 = in->u.i32;
+      break;
+    case FL_T_DOUBLE:
+      if (k == FL_T_FLOAT) v.u.f64 = in->u.f32;
+      else if (k == FL_T_INT) v.u.f64 = in->u.i32;
+      else if (k == FL_T_BIGINT) v.u.f64 = (double)in->u.i64;
+      else return false;
+      break;
+    case FL_T_DECIMAL:
+      if (k != FL_T_DECIMAL || to.scale < in->type.scale) return false;
+      v.u.i64 = in->u.i64 * pow10i(to.scale - in->type.scale);
+      break;
+    case FL_T_STRING:
+    case FL_T_JSON:
+      if (!fl_type_is_string(k)) return false;
+      break;
+    default:
+      return false;
+  }
+  *out = v;
+  return true;
+}
+
+void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
+  FL_ASSERT(!v->is_null);
+  switch (v->type.kind) {
+    case FL_T_BOOLEAN: fl_buf_put_u8(out, v->u.b ? 1 : 0); break;
+    case FL_T_INT:
+    case FL_T_DATE: fl_buf_put_le32(out, (uint32_t)v->u.i32); break;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP: fl_buf_put_le64(out, (uint64_t)v->u.i64); break;
+    case FL_T_FLOAT: {
+      uint32_t bits;
+      memcpy(&bits, &v->u.f32, 4);
+      fl_buf_put_le32(out, bits);
+      break;
+    }
+    case FL_T_DOUBLE: {
+      uint64_t bits;
+      memcpy(&bits, &v->u.f64, 8);
+      fl_buf_put_le64(out, bits);
+      break;
+    }
+    case FL_T_DECIMAL: {
+      /* minimal big-endian two's complement of the unscaled value */
+      int64_t x = v->u.i64;
+      uint8_t be[8];
+      for (int i = 0; i < 8; i++) be[i] = (uint8_t)((uint64_t)x >> (56 - 8 * i));
+      int start = 0;
+      while (start < 7 && ((be[start] == 0x00 && !(be[start + 1] & 0x80)) ||
+                           (be[start] == 0xff && (be[start + 1] & 0x80))))
+        start++;
+      fl_buf_append(out, be + start, (size_t)(8 - start));
+      break;
+    }
+    case FL_T_STRING:
+    case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
+  }
+}
+
+bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_value *out) {
+  memset(out, 0, sizeof *out);
+  out->type = type;
+  switch (type.kind) {
+    case FL_T_BOOLEAN:
+      if (n != 1) return false;
+      out->u.b = p[0] != 0;
+      return true;
+    case FL_T_INT:
+    case FL_T_DATE:
+      if (n != 4) return false;
+      out->u.i32 = (int32_t)fl_le32(p);
+      return true;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+      if (n == 4) { /* an int bound of a column widened to long */
+        out->u.i64 = (int32_t)fl_le32(p);
+        return true;
+      }
+      if (n != 8) return false;
+      out->u.i64 = (int64_t)fl_le64(p);
+      return true;
+    case FL_T_FLOAT: {
+      if (n != 4) return false;
+      uint32_t bits = fl_le32(p);
+      memcpy(&out->u.f32, &bits, 4);
+      return true;
+    }
+    case FL_T_DOUBLE: {
+      if (n == 4) {
+        uint32_t bits = fl_le32(p);
+        float f;
+        memcpy(&f, &bits, 4);
+        out->u.f64 = f;
+        return true;
+      }
+      if (n != 8) return false;
+      uint64_t bits = fl_le64(p);
+      memcpy(&out->u.f64, &bits, 8);
+      return true;
+    }
+    case FL_T_DECIMAL: {
+      if (n == 0 || n > 8) return false;
+      uint64_t x = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
+      for (size_t i = 0; i < n; i++) x = (x << 8) | p[i];
+      out->u.i64 = (int64_t)x;
+      return true;
+    }
+    case FL_T_STRING:
+    case FL_T_JSON:
+      out->u.str.ptr = (const char *)p;
+      out->u.str.len = (uint32_t)n;
+      return true;
+  }
+  return false;
+}
+
+size_t fl_decimal_format(int64_t unscaled, unsigned scale, char *out) {
+  char digits[24];
+  uint64_t mag = unscaled < 0 ? (uint64_t)0 - (uint64_t)unscaled : (uint64_t)unscaled;
+  int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)mag);
+  size_t n = 0;
+  if (unscaled < 0) out[n++] = '-';
+  if (scale == 0) {
+    memcpy(out + n, digits, (size_t)nd);
+    n += (size_t)nd;
+  } else if ((unsigned)nd <= scale) {
+    out[n++] = '0';
+    out[n++] = '.';
+    for (unsigned i = (unsigned)nd; i < scale; i++) out[n++] = '0';
+    memcpy(out + n, digits, (size_t)nd);
+    n += (size_t)nd;
+  } else {
+    size_t ip = (size_t)nd - scale;
+    memcpy(out + n, digits, ip);
+    n += ip;
+    out[n++] = '.';
+    memcpy(out + n, digits + ip, scale);
+    n += scale;
+  }
+  out[n] = '\0';
+  return n;
+}
+
+bool fl_decimal_parse(const char *s, size_t n, unsigned precision, unsigned scale, int64_t *unscaled) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  uint64_t v = 0;
+  unsigned int_digits = 0, frac_digits = 0;
+  bool any = false, seen_nonzero = false;
+  for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+    any = true;
+    if (s[i] != '0') seen_nonzero = true;
+    if (seen_nonzero) int_digits++;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+    if (int_digits > 18) return false;
+  }
+  if (i < n && s[i] == '.') {
+    i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+      any = true;
+      if (frac_digits == scale) {
+        if (s[i] != '0') return false;   /* more fractional digits than the scale allows */
+        continue;
+      }
+      v = v * 10 + (uint64_t)(s[i] - '0');
+      frac_digits++;
+    }
+  }
+  if (!any) return false;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    /* exponent form: rescale exactly */
+    i++;
+    bool eneg = false;
+    if (i < n && (s[i] == '-' || s[i] == '+')) eneg = s[i++] == '-';
+    int e = 0;
+    size_t st = i;
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && e < 100; i++) e = e * 10 + (s[i] - '0');
+    if (i == st || i != n) return false;
+    int shift = (int)frac_digits + (eneg ? e : -e);   /* value = v * 10^-shift */
+    while (shift > (int)scale) {
+      if (v % 10) return false;
+      v /= 10;
+      shift--;
+    }
+    while (shift < (int)scale) {
+      if (v > UINT64_MAX / 10) return false;
+      v *= 10;
+      shift++;
+    }
+    frac_digits = scale;
+  }
+  if (i != n) return false;
+  for (; frac_digits < scale; frac_digits++) v *= 10;
+  uint64_t limit = (uint64_t)pow10i(precision);
+  if (v >= limit) return false;
+  *unscaled = neg ? -(int64_t)v : (int64_t)v;
+  return true;
+}
+
+static void json_string(fl_buf *out, const char *p, uint32_t n) {
+  static const char hex[] = "0123456789abcdef";
+  fl_buf_put_u8(out, '"');
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c == '"' || c == '\\') {
+      fl_buf_put_u8(out, '\\');
+      fl_buf_put_u8(out, c);
+    } else if (c < 0x20) {
+      switch (c) {
+        case '\n': fl_buf_puts(out, "\\n"); break;
+        case '\r': fl_buf_puts(out, "\\r"); break;
+        case '\t': fl_buf_puts(out, "\\t"); break;
+        default: {
+          char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+          fl_buf_append(out, esc, 6);
+        }
+      }
+    } else {
+      fl_buf_put_u8(out, c);
+    }
+  }
+  fl_buf_put_u8(out, '"');
+}
+
+void fl_value_to_json(const fl_value *v, fl_buf *out) {
+  if (v->is_null) {
+    fl_buf_puts(out, "null");
+    return;
+  }
+  char tmp[64];
+  switch (v->type.kind) {
+    case FL_T_BOOLEAN: fl_buf_puts(out, v->u.b ? "true" : "false"); break;
+    case FL_T_INT: fl_buf_printf(out, "%d", v->u.i32); break;
+    case FL_T_BIGINT: fl_buf_printf(out, "%lld", (long long)v->u.i64); break;
+    case FL_T_FLOAT:
+      if (isfinite(v->u.f32)) fl_buf_printf(out, "%.9g", (double)v->u.f32);
+      else fl_buf_puts(out, "null");
+      break;
+    case FL_T_DOUBLE:
+      if (isfinite(v->u.f64)) {
+        /* shortest text that reads back as the same double */
+        snprintf(tmp, sizeof tmp, "%.15g", v->u.f64);
+        if (strtod(tmp, NULL) != v->u.f64) snprintf(tmp, sizeof tmp, "%.17g", v->u.f64);
+        fl_buf_puts(out, tmp);
+      } else {
+        fl_buf_puts(out, "null");
+      }
+      break;
+    case FL_T_DECIMAL:
+      fl_buf_append(out, tmp, fl_decimal_format(v->u.i64, v->type.scale, tmp));
+      break;
+    case FL_T_DATE:
+      fl_buf_put_u8(out, '"');
+      fl_buf_append(out, tmp, fl_date_format(v->u.i32, tmp));
+      fl_buf_put_u8(out, '"');
+      break;
+    case FL_T_TIMESTAMP:
+      fl_buf_put_u8(out, '"');
+      fl_buf_append(out, tmp, fl_ts_format(v->u.i64, tmp));
+      fl_buf_put_u8(out, '"');
+      break;
+    case FL_T_STRING: json_string(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_JSON: json_string(out, v->u.str.ptr, v->u.str.len); break;
+  }
+}

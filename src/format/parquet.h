@@ -1,0 +1,112 @@
+/* parquet: floe's own Parquet writer and reader (DESIGN §2, REFERENCE/iceberg_parquet.md §5).
+ *
+ * Writer: batches in, one file out. Columns are encoded per row group into v1 data
+ * pages (~1 MiB), RLE_DICTIONARY with a PLAIN dictionary page, falling back to PLAIN
+ * when the dictionary passes dict_bytes_max; definition levels RLE/bit-packed for
+ * optional columns; ZSTD (default) or SNAPPY or none. Every schema element carries the
+ * Iceberg field id, logical and converted types; the footer has min/max/null-count
+ * statistics, column orders, and the key/value pairs given (e.g. iceberg.schema).
+ * A row group is flushed when its buffered encoded bytes pass row_group_bytes.
+ *
+ * Reader: opens a file, parses the footer (bounds-checked: a corrupt or truncated
+ * file gives FL_ECORRUPT with the file name and what is wrong, never a crash), and
+ * decodes row groups into batches of the caller's schema, matching columns by field
+ * id (a field id missing from the file reads as nulls; a narrower physical type is
+ * widened: int -> long, float -> double, decimal precision up). Row groups can be
+ * skipped by their statistics before any page is read.
+ *
+ * Ownership: the writer/reader own their buffers; batches passed in are borrowed;
+ * batches filled by the reader belong to the caller. Stats returned by close/footer
+ * point into memory owned by the writer/reader until it is freed. */
+#ifndef FL_FORMAT_PARQUET_H
+#define FL_FORMAT_PARQUET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/batch.h"
+#include "core/err.h"
+#include "core/types.h"
+#include "core/value.h"
+
+typedef enum fl_codec { FL_CODEC_NONE = 0, FL_CODEC_SNAPPY = 1, FL_CODEC_ZSTD = 6 } fl_codec;
+
+typedef struct fl_kv { const char *key; const char *value; } fl_kv;
+
+typedef struct fl_parquet_opts {
+  fl_codec codec;              /* default FL_CODEC_ZSTD */
+  int zstd_level;              /* default 3 */
+  uint64_t row_group_bytes;    /* default FL_PARQUET_ROW_GROUP_BYTES */
+  uint32_t page_bytes;         /* default FL_PARQUET_PAGE_BYTES */
+  uint32_t dict_bytes_max;     /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
+  const fl_kv *kv;             /* extra footer key/value metadata (copied) */
+  uint32_t nkv;
+} fl_parquet_opts;
+
+void fl_parquet_opts_default(fl_parquet_opts *opts);
+
+/* Per-column facts of one file or row group, as Iceberg's manifest wants them. */
+typedef struct fl_column_stats {
+  int32_t field_id;
+  uint64_t compressed_bytes;   /* column chunk bytes on disk, page headers included */
+  uint64_t value_count;        /* values including nulls */
+  uint64_t null_count;
+  bool has_bounds;             /* false when every value is null */
+  fl_value min;                /* typed as the column; strings point into the owner */
+  fl_value max;
+} fl_column_stats;
+
+typedef struct fl_parquet_file_info {
+  uint64_t file_bytes;         /* exact size of the file */
+  uint64_t num_rows;
+  uint32_t ncols;
+  fl_column_stats *cols;       /* ncols entries, schema order */
+  uint32_t nrow_groups;
+  uint64_t *row_group_offsets; /* Iceberg split_offsets */
+} fl_parquet_file_info;
+
+typedef struct fl_parquet_writer fl_parquet_writer;
+
+/* Creates path (O_EXCL). The schema is borrowed until close. */
+fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema,
+                               const fl_parquet_opts *opts, fl_parquet_writer **out, fl_err *err);
+/* Appends the batch's rows; columns in schema order, types equal to the schema. */
+fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err);
+/* Encoded bytes so far (flushed + buffered): callers roll files by size. */
+uint64_t fl_parquet_writer_bytes(const fl_parquet_writer *pw);
+uint64_t fl_parquet_writer_rows(const fl_parquet_writer *pw);
+/* Flushes, writes the footer, fdatasyncs and closes the file. info stays valid until
+ * fl_parquet_writer_free. */
+fl_code fl_parquet_writer_close(fl_parquet_writer *pw, const fl_parquet_file_info **info, fl_err *err);
+/* Frees the writer; if not closed, closes and unlinks the partial file. */
+void fl_parquet_writer_free(fl_parquet_writer *pw);
+
+typedef struct fl_parquet_reader fl_parquet_reader;
+
+fl_code fl_parquet_reader_open(const char *path, fl_parquet_reader **out, fl_err *err);
+/* Same, over bytes in memory (borrowed; used by the fuzz targets). name is for messages. */
+fl_code fl_parquet_reader_open_mem(const uint8_t *data, uint64_t len, const char *name,
+                                   fl_parquet_reader **out, fl_err *err);
+void fl_parquet_reader_free(fl_parquet_reader *pr);
+
+/* The file's schema as fl_fields (field ids from the file; names as written). */
+const fl_schema *fl_parquet_reader_schema(const fl_parquet_reader *pr);
+uint64_t fl_parquet_reader_num_rows(const fl_parquet_reader *pr);
+uint32_t fl_parquet_reader_row_groups(const fl_parquet_reader *pr);
+uint64_t fl_parquet_reader_row_group_rows(const fl_parquet_reader *pr, uint32_t rg);
+/* Statistics of one column (by field id) in one row group; false if the column is
+ * absent or has no statistics. */
+bool fl_parquet_reader_row_group_stats(const fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
+                                       fl_column_stats *out);
+/* Footer key/value metadata; NULL if absent. */
+const char *fl_parquet_reader_kv(const fl_parquet_reader *pr, const char *key);
+
+/* Decodes row group rg into batches of `schema` (the caller's, matched by field id),
+ * calling emit once per batch of at most FL_BATCH_ROWS rows; the batch is reused
+ * between calls. `first_row` passed to emit is the row's ordinal in the file (for
+ * position deletes). A non-zero return from emit stops the read and is returned. */
+typedef int (*fl_parquet_emit_fn)(void *ctx, const fl_batch *batch, uint64_t first_row);
+fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
+                                         fl_parquet_emit_fn emit, void *ctx, fl_err *err);
+
+#endif
