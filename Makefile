@@ -29,7 +29,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 run: build
-	./$(BUILD)/floe serve --project examples/orders --data ./floe-data
+	FLOE=./$(BUILD)/floe bash scripts/run-example.sh
 
 bench: build
 	@bash scripts/deps.sh --test
