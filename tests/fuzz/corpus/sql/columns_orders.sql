@@ -1,0 +1,1 @@
+event_id STRING NOT NULL, order_id BIGINT NOT NULL, amount DECIMAL(12,2), event_time TIMESTAMP NOT NULL, attributes JSON, ok BOOLEAN

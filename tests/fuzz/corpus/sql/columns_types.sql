@@ -1,0 +1,2 @@
+"Event Id" VARCHAR(20) NULL, x DOUBLE PRECISION, y NUMERIC(18,18) /* c */, -- line
+ z REAL, d DATE, b BOOL, i INT4, j INT8, f FLOAT8, t TEXT

@@ -1,0 +1,1 @@
+a STRING CHECK (a = 'x)

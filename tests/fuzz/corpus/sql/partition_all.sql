@@ -1,0 +1,1 @@
+bucket(16, user_id), truncate(4, name), hour(ts), bucket[8](v), truncate[10](w), months(m), years(y)

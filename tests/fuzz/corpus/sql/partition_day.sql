@@ -1,0 +1,1 @@
+day(event_time), tenant_id
