@@ -119,22 +119,33 @@ typedef struct fl_manifest_file {
 
 /* Writes a manifest of n entries at path; fills *out (path copied into arena) with
  * length, counts and partition summaries, ready for the manifest list; the caller
- * sets sequence numbers and added_snapshot_id. fsyncs the file. */
+ * sets sequence numbers and added_snapshot_id. fsyncs the file.
+ * out->sequence_number and added_snapshot_id are left -1; out->min_sequence_number
+ * is the lowest explicit data sequence number of the live (not DELETED) entries, or
+ * -1 when all inherit (the caller then takes min(it, the snapshot's sequence number)).
+ * EXISTING and DELETED entries must carry explicit sequence numbers (FL_EINVAL). */
 fl_code fl_manifest_write(const char *path, const fl_manifest_meta *meta, const fl_manifest_entry *entries,
                           uint32_t n, fl_arena *arena, fl_manifest_file *out, fl_err *err);
-/* Reads a manifest. spec_fields give partition result types (may be NULL: then types
- * come from the file's partition-spec metadata and schema). */
+/* Reads a manifest. Partition value types come from the Avro types of the file's
+ * r102 fields (int -> INT, int/date -> DATE, long -> BIGINT, long/timestamp-micros ->
+ * TIMESTAMP, string -> STRING, bytes|fixed/decimal(p<=18) -> DECIMAL, ...); types
+ * floe cannot hold (uuid, fixed, binary, time, wide decimals) give FL_EUNSUPPORTED.
+ * Absent or null optional fields read as -1 / NULL / 0 elements. */
 fl_code fl_manifest_read(const char *path, fl_arena *arena, fl_manifest_entry **entries, uint32_t *n,
                          fl_err *err);
 
 fl_code fl_manifest_list_write(const char *path, int64_t snapshot_id, int64_t parent_snapshot_id /* -1 none */,
                                int64_t sequence_number, const fl_manifest_file *files, uint32_t n,
                                fl_err *err);
+/* Absent (v1) fields read as: content 0, sequence numbers 0, counts -1; null
+ * partitions as npartitions 0. */
 fl_code fl_manifest_list_read(const char *path, fl_arena *arena, fl_manifest_file **files, uint32_t *n,
                               fl_err *err);
 
 /* Same readers over bytes in memory (fuzz targets); name is for messages. */
 fl_code fl_manifest_read_mem(const uint8_t *data, size_t len, const char *name, fl_arena *arena,
                              fl_manifest_entry **entries, uint32_t *n, fl_err *err);
+fl_code fl_manifest_list_read_mem(const uint8_t *data, size_t len, const char *name, fl_arena *arena,
+                                  fl_manifest_file **files, uint32_t *n, fl_err *err);
 
 #endif
