@@ -15,6 +15,15 @@
  * widened: int -> long, float -> double, decimal precision up). Row groups can be
  * skipped by their statistics before any page is read.
  *
+ * Files floe did not write: pages v1 and v2; PLAIN, dictionary, RLE booleans,
+ * DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT; codecs NONE,
+ * SNAPPY, ZSTD, GZIP; TIMESTAMP millis/nanos scaled to micros. A file without any
+ * field id gets ids by column position (1, 2, ...), as Java Iceberg's fallback ids.
+ * Nested columns, FIXED_LEN_BYTE_ARRAY and INT96 are left out of the reader's
+ * schema or refused (FL_EUNSUPPORTED).
+ *
+ * Threads: a writer or reader is used by one thread at a time.
+ *
  * Ownership: the writer/reader own their buffers; batches passed in are borrowed;
  * batches filled by the reader belong to the caller. Stats returned by close/footer
  * point into memory owned by the writer/reader until it is freed. */
@@ -98,6 +107,20 @@ uint64_t fl_parquet_reader_row_group_rows(const fl_parquet_reader *pr, uint32_t 
  * absent or has no statistics. */
 bool fl_parquet_reader_row_group_stats(const fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
                                        fl_column_stats *out);
+/* Facts of one column chunk as stored (for tests, `floe describe` and debugging):
+ * the codec and encodings are Parquet's on-disk codes (format/parquet_wire.h). */
+typedef struct fl_parquet_chunk_info {
+  int32_t codec;
+  uint32_t nencodings;
+  int32_t encodings[8];          /* the first 8 listed */
+  uint64_t data_page_offset;
+  uint64_t dictionary_page_offset;   /* 0 when there is no dictionary page */
+  uint64_t total_compressed_bytes;
+  uint64_t num_values;
+} fl_parquet_chunk_info;
+/* false if rg is out of range or the field id is not a column of the file. */
+bool fl_parquet_reader_chunk_info(const fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
+                                  fl_parquet_chunk_info *out);
 /* Footer key/value metadata; NULL if absent. */
 const char *fl_parquet_reader_kv(const fl_parquet_reader *pr, const char *key);
 

@@ -16,6 +16,7 @@ for bin in "$dir"/*_fuzz; do
     parquet*) seeds=parquet ;;
     manifest*|avro*) seeds=manifest ;;
     parse*|sql*) seeds=sql ;;
+    ndjson*) seeds=ndjson ;;
     *) seeds=$name ;;
   esac
   work="$scratch/$name"

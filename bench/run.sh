@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# bench/run.sh: floe's storage benchmark beside DuckDB (what `make bench` runs, after
+# building). Builds nothing. Both engines run on one core (taskset -c $BENCH_CORE);
+# DuckDB is also held to one thread (SET threads = 1).
+#   BENCH_ROWS=1000000 make bench        quick run (default 10,000,000 rows)
+#   BUILD=/work/build-x bash bench/run.sh
+# Prints the two JSON lines and a table; bench/RESULTS.md records real runs.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+ROWS=${BENCH_ROWS:-10000000}
+CORE=${BENCH_CORE:-0}
+BIN=$BUILD/bench/table_write_bench
+[[ -x $BIN ]] || { echo "bench: $BIN not built (run make bench)" >&2; exit 1; }
+[[ -d $ROOT/tests/interop/node_modules/@duckdb/node-api ]] || { echo "bench: npm readers missing (bash scripts/deps.sh --test)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/floe-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+echo "bench: $ROWS rows, one core (cpu $CORE), $(nproc) cores on this machine, $(date -u +%FT%TZ)"
+taskset -c "$CORE" "$BIN" --rows "$ROWS" --data "$work/floe" | tee "$work/floe.json"
+taskset -c "$CORE" node "$ROOT/bench/duckdb_write.mjs" --from "$work/floe/warehouse/bench/orders/data" \
+  --out "$work/duck" | tee "$work/duck.json"
+echo
+node "$ROOT/bench/report.mjs" "$work/floe.json" "$work/duck.json"

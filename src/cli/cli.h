@@ -1,0 +1,87 @@
+/* cli: what the command files of floe's command line share (src/cli/README.md).
+ *
+ * Each command is one file (cmd_load.c, cmd_cat.c, ...) with one entry point
+ *   int fl_cli_cmd_<name>(fl_cli *cli, int argc, char **argv);
+ * called by main.c with argv[0] = the command name. It returns the process exit
+ * status: FL_CLI_OK, FL_CLI_ERROR (the request failed: "floe: <message>" was printed
+ * on stderr) or FL_CLI_USAGE (the command line is wrong: the message and the
+ * command's usage line were printed). Commands print their results on stdout and
+ * nothing else there; diagnostics go to stderr.
+ *
+ * Option parsing: options may come in any order among the positional arguments,
+ * as "--name value" or "--name=value"; "--" ends the options. Every command also
+ * accepts the global option --data DIR (it overrides FLOE_DATA and the default
+ * ./floe-data). */
+#ifndef FL_CLI_CLI_H
+#define FL_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "table/table.h"
+
+enum { FL_CLI_OK = 0, FL_CLI_ERROR = 1, FL_CLI_USAGE = 2 };
+
+/* Process-wide settings, filled by main.c before a command runs. */
+typedef struct fl_cli {
+  const char *data_dir; /* --data, else $FLOE_DATA, else "./floe-data" */
+} fl_cli;
+
+typedef int (*fl_cli_cmd_fn)(fl_cli *cli, int argc, char **argv);
+
+/* A command of the dispatch table (main.c). */
+typedef struct fl_cli_cmd {
+  const char *name;
+  fl_cli_cmd_fn run;
+  const char *usage; /* arguments after the name: "TABLE FILE|- [--schema COLS] ..." */
+  const char *help;  /* one line */
+} fl_cli_cmd;
+
+int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv);
+
+/* The dispatch table and its lookup (main.c). */
+const fl_cli_cmd *fl_cli_cmd_find(const char *name);
+
+/* Matches argv[*i] against option `name` ("--schema"). Returns 1 and sets *value (and
+ * advances *i past a separate value) if it matches, 0 if argv[*i] is another
+ * argument, -1 if it matches but the value is missing (the usage error is printed). */
+int fl_cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* As fl_cli_opt for a flag without a value ("--stats"): 1 if argv[*i] is it. */
+bool fl_cli_flag(char **argv, int i, const char *name);
+/* True if argv[i] looks like an option ("--x"; a lone "-" is a positional). */
+bool fl_cli_is_option(const char *arg);
+
+/* Prints "floe: <message>" and "usage: floe <cmd> <usage>" on stderr; returns FL_CLI_USAGE. */
+int fl_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "floe: <err->msg>" on stderr; returns FL_CLI_ERROR. */
+int fl_cli_fail(const fl_err *err);
+
+/* Parses a non-negative decimal integer option value ("--limit 10"); FL_EINVAL with
+ * "--limit: expected a non-negative integer, found \"x\"". */
+fl_code fl_cli_parse_u64(const char *opt, const char *text, uint64_t *out, fl_err *err);
+
+/* Opens the warehouse under cli->data_dir. */
+fl_code fl_cli_warehouse_open(const fl_cli *cli, fl_warehouse **wh, fl_err *err);
+/* Opens the warehouse and loads the table "ns.name"; on error nothing is left open.
+ * A missing table gives FL_ENOENT "table ns.name does not exist". */
+fl_code fl_cli_table_open(const fl_cli *cli, const char *qualified, fl_warehouse **wh, fl_table **tbl,
+                          fl_err *err);
+
+/* Parses one --where text "col op literal" (op = == < <= > >=; literal 'text', a
+ * number, true, false or null) against schema into pred, the literal converted to the
+ * column's exact type (where.c has the rules). Strings live in arena; pred->column is
+ * the schema's field name. FL_EPARSE / FL_ENOENT / FL_ETYPE with a message that quotes
+ * the text: `--where "amount > x": x is not a DECIMAL(12,2) (column amount)`. */
+fl_code fl_cli_where_parse(const char *where, const fl_schema *schema, fl_arena *arena, fl_pred *pred,
+                           fl_err *err);
+
+/* Writes a type as floe SQL ("DECIMAL(12,2)", "BIGINT"); out >= 32 bytes. */
+void fl_cli_type_format(fl_type type, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,184 @@
+/* cmd_alter: `floe alter TABLE add-column NAME TYPE`
+ *            `floe alter TABLE rename-column OLD NEW`
+ *            `floe alter TABLE widen-column NAME TYPE`
+ *
+ * Schema evolution from the command line: one change, one metadata-only commit
+ * (fl_table_add_column / fl_table_rename_column / fl_table_widen_column). Data files
+ * are not rewritten: scans read old files through the new schema by field id (an
+ * added column reads as null in older rows, a renamed one keeps its data, a widened
+ * one widens). The table layer decides what is allowed (Iceberg's rules: added
+ * columns are optional; INT -> BIGINT, REAL -> DOUBLE, DECIMAL(p,s) -> DECIMAL(p',s)
+ * with p' >= p); a refused change exits 1 with its message and commits nothing.
+ *
+ * Names follow sql.h's rule: a bare name is folded to lower case, a "Quoted" one
+ * ("" for ") keeps its case. TYPE is floe SQL (fl_sql_parse_type): BIGINT,
+ * DECIMAL(14,2), ...; the words after NAME are joined, so `double precision` may be
+ * given unquoted.
+ *
+ * Output, one line on stdout:
+ *   altered bronze.orders: added column coupon STRING (field id 11, schema 1)
+ *   altered bronze.orders: renamed column qty to quantity (field id 4, schema 2)
+ *   altered bronze.orders: widened column quantity from INT to BIGINT (field id 4, schema 3)
+ *
+ * Memory: names and the type text live in one arena for the command. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/limits.h"
+#include "sql/sql.h"
+
+typedef enum alter_action { ALTER_ADD = 1, ALTER_RENAME, ALTER_WIDEN } alter_action;
+
+static const struct {
+  const char *word;
+  alter_action action;
+  const char *args; /* for messages */
+} actions[] = {
+    {"add-column", ALTER_ADD, "NAME TYPE"},
+    {"rename-column", ALTER_RENAME, "OLD NEW"},
+    {"widen-column", ALTER_WIDEN, "NAME TYPE"},
+};
+enum { NACTIONS = sizeof actions / sizeof actions[0], ALTER_ARGS_MAX = 16 };
+
+/* A column name as given on the command line -> the name it denotes (sql.h's rule). */
+static fl_code name_parse(const char *text, fl_arena *arena, const char **out, fl_err *err) {
+  size_t n = strlen(text);
+  if (n >= 2 && text[0] == '"' && text[n - 1] == '"') {
+    fl_buf name = FL_BUF_INIT;
+    for (size_t i = 1; i + 1 < n; i++) {
+      if (text[i] == '"') {
+        if (i + 2 >= n || text[i + 1] != '"') {
+          fl_buf_free(&name);
+          return fl_err_set(err, FL_EPARSE, "column name %s: a \" inside quotes must be doubled", text);
+        }
+        i++;
+      }
+      fl_buf_put_u8(&name, (uint8_t)text[i]);
+    }
+    size_t len = name.len;
+    *out = len ? fl_arena_strndup(arena, (const char *)name.data, len) : "";
+    fl_buf_free(&name);
+    if (!len) return fl_err_set(err, FL_EPARSE, "column name %s: empty", text);
+  } else {
+    if (!n || !(isalpha((unsigned char)text[0]) || text[0] == '_'))
+      return fl_err_set(err, FL_EPARSE, "column name \"%s\": expected a letter or _ first (quote it as '\"%s\"')",
+                        text, text);
+    for (size_t i = 0; i < n; i++)
+      if (!isalnum((unsigned char)text[i]) && text[i] != '_')
+        return fl_err_set(err, FL_EPARSE,
+                          "column name \"%s\": only letters, digits and _ unless quoted (as '\"%s\"')", text, text);
+    char *s = fl_arena_strndup(arena, text, n);
+    for (char *c = s; *c; c++) *c = (char)tolower((unsigned char)*c);
+    *out = s;
+  }
+  if (strlen(*out) > FL_NAME_MAX)
+    return fl_err_set(err, FL_ELIMIT, "column name %s: longer than %d bytes", text, FL_NAME_MAX);
+  return FL_OK;
+}
+
+/* The words args[0..n) joined by blanks, parsed as a type. */
+static fl_code type_parse(char **args, int n, fl_arena *arena, fl_type *type, fl_err *err) {
+  fl_buf text = FL_BUF_INIT;
+  for (int i = 0; i < n; i++) {
+    if (i) fl_buf_put_u8(&text, ' ');
+    fl_buf_append(&text, args[i], strlen(args[i]));
+  }
+  fl_code rc = fl_sql_parse_type((const char *)text.data, text.len, arena, type, err);
+  if (rc) {
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    rc = fl_err_set(err, rc, "type \"%.*s\": %s", (int)text.len, (const char *)text.data, msg);
+  }
+  fl_buf_free(&text);
+  return rc;
+}
+
+static const fl_field *field_by_name(const fl_table *tbl, const char *name) {
+  return fl_schema_field_by_name(fl_table_schema(tbl), name);
+}
+
+int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
+  char *pos[ALTER_ARGS_MAX];
+  int npos = 0;
+  bool no_more_opts = false;
+  for (int i = 1; i < argc; i++) {
+    if (!no_more_opts) {
+      const char *v;
+      int m = fl_cli_opt(argc, argv, &i, "--data", &v);
+      if (m < 0) return FL_CLI_USAGE;
+      if (m > 0) continue;
+      if (!strcmp(argv[i], "--")) {
+        no_more_opts = true;
+        continue;
+      }
+      if (fl_cli_is_option(argv[i])) return fl_cli_usage("alter", "unknown option %s", argv[i]);
+    }
+    if (npos == ALTER_ARGS_MAX) return fl_cli_usage("alter", "unexpected argument '%s'", argv[i]);
+    pos[npos++] = argv[i];
+  }
+  if (npos < 1) return fl_cli_usage("alter", "which table? give TABLE as namespace.name");
+  if (npos < 2) return fl_cli_usage("alter", "what change? give add-column, rename-column or widen-column");
+  const char *table = pos[0];
+  unsigned a = 0;
+  while (a < NACTIONS && strcmp(pos[1], actions[a].word)) a++;
+  if (a == NACTIONS)
+    return fl_cli_usage("alter", "unknown change '%s': expected add-column, rename-column or widen-column",
+                        pos[1]);
+  alter_action action = actions[a].action;
+  if (npos < 4) return fl_cli_usage("alter", "%s needs %s", actions[a].word, actions[a].args);
+  if (action == ALTER_RENAME && npos > 4)
+    return fl_cli_usage("alter", "unexpected argument '%s'", pos[4]);
+
+  fl_err err = {0};
+  fl_arena arena;
+  fl_arena_init(&arena, 1 << 10);
+  fl_warehouse *wh = NULL;
+  fl_table *tbl = NULL;
+  int status = FL_CLI_OK;
+  fl_code rc = FL_OK;
+  const char *column = NULL, *new_name = NULL;
+  fl_type type = {0};
+  char old_type[32] = "", new_type[32] = "";
+
+  /* the command line first: a bad name or type is a usage error */
+  if (name_parse(pos[2], &arena, &column, &err) ||
+      (action == ALTER_RENAME ? name_parse(pos[3], &arena, &new_name, &err)
+                              : type_parse(pos + 3, npos - 3, &arena, &type, &err))) {
+    status = fl_cli_usage("alter", "%s", err.msg);
+    goto done;
+  }
+  rc = fl_cli_table_open(cli, table, &wh, &tbl, &err);
+  if (rc) goto done;
+  if (action == ALTER_WIDEN) {
+    const fl_field *f = field_by_name(tbl, column);
+    if (f) fl_cli_type_format(f->type, old_type, sizeof old_type);
+  }
+  switch (action) {
+    case ALTER_ADD: rc = fl_table_add_column(tbl, column, type, &err); break;
+    case ALTER_RENAME: rc = fl_table_rename_column(tbl, column, new_name, &err); break;
+    case ALTER_WIDEN: rc = fl_table_widen_column(tbl, column, type, &err); break;
+  }
+  if (rc) goto done;
+
+  /* the handle moved to the new version */
+  const fl_field *f = field_by_name(tbl, action == ALTER_RENAME ? new_name : column);
+  FL_ASSERT(f, "table %s: column %s missing after the change", table, column);
+  int32_t schema_id = fl_table_schema(tbl)->schema_id;
+  fl_cli_type_format(f->type, new_type, sizeof new_type);
+  printf("altered %s.%s: ", fl_table_ns(tbl), fl_table_name(tbl));
+  switch (action) {
+    case ALTER_ADD: printf("added column %s %s", f->name, new_type); break;
+    case ALTER_RENAME: printf("renamed column %s to %s", column, f->name); break;
+    case ALTER_WIDEN: printf("widened column %s from %s to %s", f->name, old_type, new_type); break;
+  }
+  printf(" (field id %d, schema %d)\n", f->id, schema_id);
+done:
+  if (rc) status = fl_cli_fail(&err);
+  if (tbl) fl_table_free(tbl);
+  if (wh) fl_warehouse_close(wh);
+  fl_arena_destroy(&arena);
+  return status;
+}

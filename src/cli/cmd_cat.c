@@ -1,0 +1,279 @@
+/* cmd_cat: `floe cat TABLE [--snapshot ID] [--as-of TIME] [--where "COL OP LITERAL"]...
+ *           [--columns A,B] [--limit N] [--stats]`
+ *
+ * Prints a table's rows as NDJSON on stdout, one object per row in the (projected)
+ * current schema's column order (fl_batch_row_to_json). The scan is planned by
+ * fl_scan_plan with the predicates both pruning (partitions, column bounds, row
+ * groups) and filtering rows (filter_rows), so the output is exactly the matching
+ * rows. --stats writes the scan statistics to stderr as one line of key=value pairs.
+ *
+ *   --snapshot ID   read that snapshot instead of the current one
+ *   --as-of TIME    the snapshot current at TIME: RFC 3339 text or epoch milliseconds
+ *   --where         "col op literal", op one of = == < <= > >=; literals: 'text' (SQL
+ *                   quoting, '' for '), numbers, true, false, null; the literal is
+ *                   converted to the column's type by fl_cli_where_parse (where.c:
+ *                   dates and timestamps from 'text', timestamps also from integer
+ *                   microseconds). Repeatable; the predicates are ANDed.
+ *
+ * Memory: predicate strings and column names live in one arena for the command;
+ * the output buffer is reused for every batch. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+#include "core/limits.h"
+#include "core/time.h"
+
+enum { WHERE_MAX = 64 }; /* predicates per command: far more than a person types */
+
+typedef struct cat_opts {
+  const char *table;
+  const char *snapshot;
+  const char *as_of;
+  const char *where[WHERE_MAX];
+  uint32_t nwhere;
+  const char *columns;
+  bool has_limit;
+  uint64_t limit;
+  bool stats;
+} cat_opts;
+
+static int parse_args(int argc, char **argv, cat_opts *o) {
+  const char *v;
+  fl_err err = {0};
+  for (int i = 1; i < argc; i++) {
+    int m;
+    if ((m = fl_cli_opt(argc, argv, &i, "--data", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--snapshot", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      o->snapshot = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--as-of", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      o->as_of = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--where", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (o->nwhere == WHERE_MAX) return fl_cli_usage("cat", "more than %d --where options", WHERE_MAX);
+      o->where[o->nwhere++] = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--columns", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      o->columns = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--limit", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (fl_cli_parse_u64("--limit", v, &o->limit, &err)) return fl_cli_usage("cat", "%s", err.msg);
+      o->has_limit = true;
+    } else if (fl_cli_flag(argv, i, "--stats")) {
+      o->stats = true;
+    } else if (fl_cli_is_option(argv[i])) {
+      return fl_cli_usage("cat", "unknown option %s", argv[i]);
+    } else if (!o->table) {
+      o->table = argv[i];
+    } else {
+      return fl_cli_usage("cat", "unexpected argument '%s'", argv[i]);
+    }
+  }
+  if (o->snapshot && o->as_of) return fl_cli_usage("cat", "give --snapshot or --as-of, not both");
+  if (!o->table) return fl_cli_usage("cat", "which table? give TABLE as namespace.name");
+  return FL_CLI_OK;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static bool all_digits(const char *s, size_t n) {
+  size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
+  if (i == n) return false;
+  for (; i < n; i++)
+    if (!isdigit((unsigned char)s[i])) return false;
+  return true;
+}
+
+/* "a, b" -> names checked against the schema. */
+static fl_code columns_parse(const char *text, const fl_schema *schema, fl_arena *arena, const char ***cols,
+                             uint32_t *n, fl_err *err) {
+  uint32_t cap = 1;
+  for (const char *c = text; *c; c++) cap += *c == ',';
+  const char **out = fl_arena_calloc(arena, cap, sizeof *out);
+  uint32_t count = 0;
+  const char *p = text;
+  for (;;) {
+    const char *s = p;
+    while (*p && *p != ',') p++;
+    const char *e = p;
+    while (s < e && isspace((unsigned char)*s)) s++;
+    while (e > s && isspace((unsigned char)e[-1])) e--;
+    if (e == s) return fl_err_set(err, FL_EINVAL, "--columns \"%s\": empty column name", text);
+    char *name = fl_arena_strndup(arena, s, (size_t)(e - s));
+    const fl_field *f = fl_schema_field_by_name(schema, name);
+    if (!f) return fl_err_set(err, FL_ENOENT, "--columns: no column %s", name);
+    out[count++] = f->name;
+    if (!*p) break;
+    p++;
+  }
+  *cols = out;
+  *n = count;
+  return FL_OK;
+}
+
+/* ---------------------------------------------------------------- output */
+
+typedef struct cat_ctx {
+  fl_buf out;
+  uint32_t ncols_out; /* print the first ncols_out columns; 0 = all */
+  bool has_limit;
+  uint64_t limit;
+  uint64_t emitted;
+  bool stopped; /* the limit was reached: the scan was stopped on purpose */
+  fl_err *err;
+} cat_ctx;
+
+/* fl_batch_row_to_json of the first n columns (n = 0: all): the scan's projection
+ * may end with columns that only --where needs. */
+static void row_to_json(const fl_batch *batch, uint32_t n, uint32_t row, fl_buf *out) {
+  if (n == 0 || n == batch->ncols) {
+    fl_batch_row_to_json(batch, row, out);
+    return;
+  }
+  fl_buf_put_u8(out, '{');
+  for (uint32_t c = 0; c < n; c++) {
+    if (c) fl_buf_put_u8(out, ',');
+    fl_value name = {.type = {FL_T_STRING, 0, 0}};
+    name.u.str.ptr = batch->fields[c].name;
+    name.u.str.len = (uint32_t)strlen(batch->fields[c].name);
+    fl_value_to_json(&name, out);
+    fl_buf_put_u8(out, ':');
+    fl_value v;
+    fl_batch_get(batch, c, row, &v);
+    fl_value_to_json(&v, out);
+  }
+  fl_buf_put_u8(out, '}');
+}
+
+static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, const uint64_t *positions) {
+  (void)file_path;
+  (void)positions;
+  cat_ctx *cc = ctx;
+  fl_buf_clear(&cc->out);
+  for (uint32_t r = 0; r < batch->nrows; r++) {
+    if (cc->has_limit && cc->emitted == cc->limit) break;
+    row_to_json(batch, cc->ncols_out, r, &cc->out);
+    fl_buf_put_u8(&cc->out, '\n');
+    cc->emitted++;
+  }
+  if (cc->out.len && fwrite(cc->out.data, 1, cc->out.len, stdout) != cc->out.len)
+    return fl_err_errno(cc->err, errno, "writing the output");
+  if (cc->has_limit && cc->emitted == cc->limit) {
+    cc->stopped = true;
+    return FL_ELIMIT;
+  }
+  return 0;
+}
+
+static void stats_print(const fl_scan *scan) {
+  const fl_scan_stats *s = fl_scan_get_stats(scan);
+  const fl_snapshot *snap = fl_scan_snapshot(scan);
+  fprintf(stderr,
+          "scan: snapshot=%" PRId64
+          " manifests=%u manifests_pruned=%u files=%u files_pruned_partition=%u "
+          "files_pruned_bounds=%u files_planned=%u delete_files=%u row_groups=%" PRIu64
+          " row_groups_pruned=%" PRIu64 " rows_read=%" PRIu64 " rows_deleted=%" PRIu64
+          " rows_filtered=%" PRIu64 " rows_emitted=%" PRIu64 " bytes_planned=%" PRIu64 "\n",
+          snap ? snap->snapshot_id : 0, s->manifests_total, s->manifests_pruned, s->files_total,
+          s->files_pruned_partition, s->files_pruned_bounds, s->files_planned, s->delete_files,
+          s->row_groups_total, s->row_groups_pruned, s->rows_read, s->rows_deleted, s->rows_filtered,
+          s->rows_emitted, s->bytes_planned);
+}
+
+static fl_code scan_opts_build(const cat_opts *o, const fl_table *tbl, fl_arena *arena, fl_scan_opts *so,
+                               uint32_t *ncols_out, fl_err *err) {
+  const fl_schema *schema = fl_table_schema(tbl);
+  memset(so, 0, sizeof *so);
+  if (o->snapshot) {
+    char *end;
+    errno = 0;
+    long long id = strtoll(o->snapshot, &end, 10);
+    if (!*o->snapshot || *end || errno || id <= 0)
+      return fl_err_set(err, FL_EINVAL, "--snapshot: expected a snapshot id, found \"%s\"", o->snapshot);
+    so->snapshot_id = id;
+  }
+  if (o->as_of) {
+    size_t n = strlen(o->as_of);
+    if (all_digits(o->as_of, n) && o->as_of[0] != '-') {
+      so->as_of_ms = strtoll(o->as_of, NULL, 10);
+    } else {
+      int64_t micros;
+      if (!fl_ts_parse(o->as_of, n, &micros))
+        return fl_err_set(err, FL_EINVAL,
+                          "--as-of: expected RFC 3339 time or epoch milliseconds, found \"%s\"", o->as_of);
+      so->as_of_ms = fl_floor_div(micros, 1000);
+    }
+    if (so->as_of_ms <= 0) return fl_err_set(err, FL_EINVAL, "--as-of: %s is not after 1970", o->as_of);
+  }
+  if (o->nwhere) {
+    fl_pred *preds = fl_arena_calloc(arena, o->nwhere, sizeof *preds);
+    for (uint32_t i = 0; i < o->nwhere; i++) {
+      fl_code rc = fl_cli_where_parse(o->where[i], schema, arena, &preds[i], err);
+      if (rc) return rc;
+    }
+    so->preds = preds;
+    so->npreds = o->nwhere;
+    so->filter_rows = true;
+  }
+  *ncols_out = 0;
+  if (o->columns) {
+    const char **cols = NULL;
+    uint32_t n = 0;
+    fl_code rc = columns_parse(o->columns, schema, arena, &cols, &n, err);
+    if (rc) return rc;
+    /* the scan filters on projected columns: append the --where columns not asked
+     * for, and print only the first n */
+    const char **all = fl_arena_calloc(arena, n + so->npreds, sizeof *all);
+    memcpy(all, cols, n * sizeof *all);
+    uint32_t nall = n;
+    for (uint32_t i = 0; i < so->npreds; i++) {
+      bool have = false;
+      for (uint32_t j = 0; j < nall && !have; j++) have = !strcmp(all[j], so->preds[i].column);
+      if (!have) all[nall++] = so->preds[i].column;
+    }
+    so->columns = all;
+    so->ncolumns = nall;
+    *ncols_out = n;
+  }
+  return FL_OK;
+}
+
+int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv) {
+  cat_opts o = {0};
+  int status = parse_args(argc, argv, &o);
+  if (status) return status;
+
+  fl_err err = {0};
+  fl_arena arena;
+  fl_arena_init(&arena, 4 << 10);
+  fl_warehouse *wh = NULL;
+  fl_table *tbl = NULL;
+  fl_scan *scan = NULL;
+  cat_ctx cc = {.out = FL_BUF_INIT, .has_limit = o.has_limit, .limit = o.limit, .err = &err};
+  fl_scan_opts so;
+  fl_code rc = fl_cli_table_open(cli, o.table, &wh, &tbl, &err);
+  if (!rc) rc = scan_opts_build(&o, tbl, &arena, &so, &cc.ncols_out, &err);
+  if (!rc) rc = fl_scan_plan(tbl, &so, &scan, &err); /* its messages name the table */
+  if (rc) goto done;
+  if (!(o.has_limit && o.limit == 0)) {
+    rc = fl_scan_run(scan, emit_rows, &cc, &err);
+    if (rc == FL_ELIMIT && cc.stopped) rc = FL_OK;
+    if (rc) goto done;
+  }
+  if (o.stats) stats_print(scan);
+done:
+  fl_buf_free(&cc.out);
+  if (scan) fl_scan_free(scan);
+  if (tbl) fl_table_free(tbl);
+  if (wh) fl_warehouse_close(wh);
+  fl_arena_destroy(&arena);
+  return rc ? fl_cli_fail(&err) : FL_CLI_OK;
+}

@@ -1,0 +1,31 @@
+/* cmd_describe: `floe describe TABLE` prints fl_table_describe's text for the table's
+ * current metadata (schema, partitioning, sort order, properties, snapshots). */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv) {
+  const char *table = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    int m = fl_cli_opt(argc, argv, &i, "--data", &v);
+    if (m < 0) return FL_CLI_USAGE;
+    if (m > 0) continue;
+    if (fl_cli_is_option(argv[i])) return fl_cli_usage("describe", "unknown option %s", argv[i]);
+    if (table) return fl_cli_usage("describe", "unexpected argument '%s'", argv[i]);
+    table = argv[i];
+  }
+  if (!table) return fl_cli_usage("describe", "which table? give TABLE as namespace.name");
+  fl_err err = {0};
+  fl_warehouse *wh;
+  fl_table *tbl;
+  if (fl_cli_table_open(cli, table, &wh, &tbl, &err)) return fl_cli_fail(&err);
+  fl_buf out = FL_BUF_INIT;
+  fl_table_describe(tbl, &out);
+  fwrite(out.data, 1, out.len, stdout);
+  if (out.len && out.data[out.len - 1] != '\n') putchar('\n');
+  fl_buf_free(&out);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+  return FL_CLI_OK;
+}

@@ -1,0 +1,279 @@
+/* cmd_load: `floe load TABLE FILE|- [--schema COLS] [--partition SPEC] [--batch-rows N]
+ *            [--codec zstd|snappy|none] [--target-file-bytes N]`
+ *
+ * Appends every row of an NDJSON file (or stdin) to TABLE in ONE commit, so one load
+ * is one snapshot and a failed load commits nothing (its data files are deleted; a
+ * killed one leaves orphans only). If the table does not exist it is created from
+ * --schema (a column list parsed by fl_sql_parse_columns) and --partition
+ * (fl_partition_defs_parse); when it exists, --schema and --partition must match it.
+ * --codec and --target-file-bytes set the table properties the appender reads
+ * (write.parquet.compression-codec, write.target-file-size-bytes): at creation, or
+ * by a metadata-only commit when they differ from an existing table's.
+ *
+ * Flow: parse options -> open warehouse -> load or create table -> open input ->
+ * fl_appender_begin -> ndjson reader emits batches -> fl_appender_write ->
+ * fl_appender_commit -> "loaded N rows into ns.name (snapshot ID, K files)".
+ * Two loads racing to create the same table are fine: the loser of the create
+ * (FL_EEXIST) loads the winner's table and checks its schema.
+ *
+ * Memory: the schema parsed from --schema lives in one arena for the whole command;
+ * the reader's batch is reused for every batch_rows rows. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/ndjson_load.h"
+#include "core/limits.h"
+#include "sql/sql.h"
+
+/* A batch over a million rows buys nothing and costs memory per column. */
+enum { BATCH_ROWS_MAX = 1 << 20 };
+
+typedef struct load_opts {
+  const char *table;
+  const char *file;
+  const char *schema; /* NULL = not given */
+  const char *partition;
+  uint64_t batch_rows;
+  const char *codec; /* Iceberg property value, NULL = not given */
+  const char *target_file_bytes;
+} load_opts;
+
+static int parse_args(int argc, char **argv, load_opts *o) {
+  const char *v;
+  fl_err err = {0};
+  o->batch_rows = FL_BATCH_ROWS;
+  for (int i = 1; i < argc; i++) {
+    int m;
+    if ((m = fl_cli_opt(argc, argv, &i, "--data", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--schema", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      o->schema = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--partition", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      o->partition = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--batch-rows", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (fl_cli_parse_u64("--batch-rows", v, &o->batch_rows, &err))
+        return fl_cli_usage("load", "%s", err.msg);
+      if (o->batch_rows < 1 || o->batch_rows > BATCH_ROWS_MAX)
+        return fl_cli_usage("load", "--batch-rows: %" PRIu64 " is not between 1 and %d", o->batch_rows,
+                            BATCH_ROWS_MAX);
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--codec", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (!strcmp(v, "zstd") || !strcmp(v, "snappy"))
+        o->codec = v;
+      else if (!strcmp(v, "none") || !strcmp(v, "uncompressed"))
+        o->codec = "uncompressed";
+      else
+        return fl_cli_usage("load", "--codec: expected zstd, snappy or none, found \"%s\"", v);
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--target-file-bytes", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      uint64_t n;
+      if (fl_cli_parse_u64("--target-file-bytes", v, &n, &err)) return fl_cli_usage("load", "%s", err.msg);
+      if (n == 0) return fl_cli_usage("load", "--target-file-bytes: must be at least 1");
+      o->target_file_bytes = v;
+    } else if (fl_cli_is_option(argv[i])) {
+      return fl_cli_usage("load", "unknown option %s", argv[i]);
+    } else if (!o->table) {
+      o->table = argv[i];
+    } else if (!o->file) {
+      o->file = argv[i];
+    } else {
+      return fl_cli_usage("load", "unexpected argument '%s'", argv[i]);
+    }
+  }
+  if (!o->table || !o->file)
+    return fl_cli_usage("load", "give a TABLE (namespace.name) and a FILE (or - for stdin)");
+  return FL_CLI_OK;
+}
+
+/* --schema text -> schema (field ids 0: fl_table_create assigns 1..n). */
+static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_err *err) {
+  fl_sql_column *cols;
+  uint32_t n;
+  fl_code rc = fl_sql_parse_columns(text, strlen(text), arena, &cols, &n, err);
+  if (rc) return fl_err_prefix(err, "--schema: ");
+  memset(schema, 0, sizeof *schema);
+  schema->nfields = n;
+  schema->fields = fl_arena_calloc(arena, n, sizeof *schema->fields);
+  for (uint32_t i = 0; i < n; i++) {
+    if (cols[i].check_sql)
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "--schema: column %s: CHECK constraints are not enforced by floe load yet; remove it",
+                        cols[i].name);
+    schema->fields[i] =
+        (fl_field){.id = 0, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
+  }
+  return FL_OK;
+}
+
+static void field_text(const fl_field *f, char *out, size_t out_size) {
+  char type[32];
+  fl_cli_type_format(f->type, type, sizeof type);
+  snprintf(out, out_size, "%s %s%s", f->name, type, f->required ? " NOT NULL" : "");
+}
+
+/* An existing table must have exactly the columns --schema gives. */
+static fl_code schema_check(const fl_table *tbl, const fl_schema *want, fl_err *err) {
+  const fl_schema *have = fl_table_schema(tbl);
+  if (have->nfields != want->nfields)
+    return fl_err_set(err, FL_ESCHEMA, "table %s.%s exists with %u columns; --schema gives %u",
+                      fl_table_ns(tbl), fl_table_name(tbl), have->nfields, want->nfields);
+  for (uint32_t i = 0; i < have->nfields; i++) {
+    const fl_field *a = &have->fields[i], *b = &want->fields[i];
+    if (strcmp(a->name, b->name) || !fl_type_equal(a->type, b->type) || a->required != b->required) {
+      char ta[FL_NAME_MAX + 48], tb[FL_NAME_MAX + 48];
+      field_text(a, ta, sizeof ta);
+      field_text(b, tb, sizeof tb);
+      return fl_err_set(err, FL_ESCHEMA, "table %s.%s exists with column %u '%s'; --schema gives '%s'",
+                        fl_table_ns(tbl), fl_table_name(tbl), i + 1, ta, tb);
+    }
+  }
+  return FL_OK;
+}
+
+/* An existing table must have exactly the partitioning --partition gives. */
+static fl_code partition_check(const fl_table *tbl, const fl_partition_def *defs, uint32_t n, fl_err *err) {
+  uint32_t nspec;
+  const fl_partition_field *spec = fl_table_spec_fields(tbl, &nspec);
+  const fl_schema *schema = fl_table_schema(tbl);
+  bool same = nspec == n;
+  for (uint32_t i = 0; same && i < n; i++) {
+    const fl_field *src = fl_schema_field_by_id(schema, spec[i].source_id);
+    same = src && !strcmp(src->name, defs[i].column) && !strcmp(spec[i].transform, defs[i].transform);
+  }
+  if (same) return FL_OK;
+  fl_buf have = FL_BUF_INIT;
+  for (uint32_t i = 0; i < nspec; i++) {
+    const fl_field *src = fl_schema_field_by_id(schema, spec[i].source_id);
+    fl_buf_printf(&have, "%s%s(%s)", i ? ", " : "", spec[i].transform, src ? src->name : "?");
+  }
+  fl_buf want = FL_BUF_INIT;
+  for (uint32_t i = 0; i < n; i++)
+    fl_buf_printf(&want, "%s%s(%s)", i ? ", " : "", defs[i].transform, defs[i].column);
+  fl_buf_cstr(&have);
+  fl_buf_cstr(&want);
+  fl_code rc = fl_err_set(
+      err, FL_ESCHEMA, "table %s.%s exists with partitioning '%s'; --partition gives '%s'", fl_table_ns(tbl),
+      fl_table_name(tbl), have.len ? (char *)have.data : "none", want.len ? (char *)want.data : "none");
+  fl_buf_free(&have);
+  fl_buf_free(&want);
+  return rc;
+}
+
+/* Sets the properties the options name where the table differs. */
+static fl_code props_apply(fl_table *tbl, const fl_kv *props, uint32_t nprops, fl_err *err) {
+  fl_kv change[2];
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < nprops; i++) {
+    const char *cur = fl_table_property(tbl, props[i].key);
+    if (!cur || strcmp(cur, props[i].value)) change[n++] = props[i];
+  }
+  return n ? fl_table_set_properties(tbl, change, n, err) : FL_OK;
+}
+
+typedef struct load_ctx {
+  fl_appender *app;
+} load_ctx;
+
+static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
+  load_ctx *lc = ctx;
+  return fl_appender_write(lc->app, batch, err);
+}
+
+/* Loads ns.name, or creates it from the options; *tbl is set on success. */
+static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const load_opts *o,
+                         const fl_kv *props, uint32_t nprops, fl_arena *arena, fl_table **tbl, fl_err *err) {
+  fl_schema schema;
+  fl_partition_def *defs = NULL;
+  uint32_t ndefs = 0;
+  if (o->schema) {
+    fl_code rc = schema_parse(o->schema, arena, &schema, err);
+    if (rc) return rc;
+  }
+  if (o->partition) {
+    fl_code rc = fl_partition_defs_parse(o->partition, arena, &defs, &ndefs, err);
+    if (rc) return fl_err_prefix(err, "--partition: ");
+  }
+  fl_code rc = fl_table_load(wh, ns, name, tbl, err);
+  if (rc == FL_ENOENT) {
+    if (!o->schema)
+      return fl_err_set(err, FL_ENOENT, "table %s.%s does not exist; give --schema to create it", ns, name);
+    fl_table_create_opts copts = {.partition = defs, .npartition = ndefs, .props = props, .nprops = nprops};
+    rc = fl_table_create(wh, ns, name, &schema, &copts, tbl, err);
+    if (rc == FL_EEXIST)
+      rc = fl_table_load(wh, ns, name, tbl, err); /* lost a creation race */
+    else if (rc == FL_OK)
+      return FL_OK;
+  }
+  if (rc) return rc;
+  if (o->schema) rc = schema_check(*tbl, &schema, err);
+  if (!rc && o->partition) rc = partition_check(*tbl, defs, ndefs, err);
+  if (!rc) rc = props_apply(*tbl, props, nprops, err);
+  if (rc) {
+    fl_table_free(*tbl);
+    *tbl = NULL;
+  }
+  return rc;
+}
+
+int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
+  load_opts o = {0};
+  int status = parse_args(argc, argv, &o);
+  if (status) return status;
+
+  fl_err err = {0};
+  fl_arena arena;
+  fl_arena_init(&arena, 16 << 10);
+  fl_warehouse *wh = NULL;
+  fl_table *tbl = NULL;
+  fl_appender *app = NULL;
+  fl_ndjson_reader *rd = NULL;
+  FILE *in = NULL;
+  char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
+  fl_kv props[2];
+  uint32_t nprops = 0;
+  if (o.codec) props[nprops++] = (fl_kv){"write.parquet.compression-codec", o.codec};
+  if (o.target_file_bytes) props[nprops++] = (fl_kv){"write.target-file-size-bytes", o.target_file_bytes};
+
+  fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
+  if (!rc) rc = fl_cli_warehouse_open(cli, &wh, &err);
+  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &err);
+  if (rc) goto done;
+
+  bool is_stdin = !strcmp(o.file, "-");
+  in = is_stdin ? stdin : fopen(o.file, "rb");
+  if (!in) {
+    rc = fl_err_errno(&err, errno, "cannot open %s", o.file);
+    goto done;
+  }
+  rc = fl_appender_begin(tbl, &app, &err);
+  if (rc) goto done;
+  rd = fl_cli_ndjson_reader_new(fl_table_schema(tbl), is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
+  load_ctx lc = {app};
+  uint64_t rows;
+  rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
+  if (rc) goto done;
+  int64_t snapshot_id;
+  rc = fl_appender_commit(app, NULL, 0, &snapshot_id, &err);
+  if (rc) {
+    fl_err_prefix(&err, "table %s.%s: commit: ", ns, name);
+    goto done;
+  }
+  const fl_snapshot *snap = fl_table_snapshot_by_id(tbl, snapshot_id);
+  const char *files = snap ? fl_snapshot_summary_get(snap, "added-data-files") : NULL;
+  printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
+         files ? files : "0");
+done:
+  fl_cli_ndjson_reader_free(rd);
+  fl_appender_free(app); /* an uncommitted appender deletes its files */
+  if (in && in != stdin) fclose(in);
+  if (tbl) fl_table_free(tbl);
+  if (wh) fl_warehouse_close(wh);
+  fl_arena_destroy(&arena);
+  return rc ? fl_cli_fail(&err) : FL_CLI_OK;
+}

@@ -1,0 +1,1214 @@
+/* parquet_write: floe's Parquet writer (API in parquet.h, on-disk codes in
+ * parquet_wire.h, REFERENCE/iceberg_parquet.md §5).
+ *
+ * Data flow: fl_parquet_writer_write() encodes each batch column at a time into the
+ * column's current page (definition levels + values). A full page (~page_bytes, or
+ * PAGE_VALUES_MAX values) is compressed and appended, with its Thrift header, to
+ * the column's chunk buffer in memory. When the buffered bytes of all columns pass
+ * row_group_bytes, the row group is flushed: for each column its dictionary page (if
+ * used), then its data pages, are written to the file; the RowGroup's Thrift bytes
+ * are kept for the footer. close() writes the footer (FileMetaData, length, PAR1),
+ * fdatasyncs and closes.
+ *
+ * Encoding per column chunk (as parquet-mr):
+ *   TRIAL  values go through the dictionary; at the first page flush the dictionary
+ *          is kept (DICT) if dictionary + indices are smaller than PLAIN, otherwise
+ *          the page is rewritten PLAIN and the chunk stays PLAIN;
+ *   DICT   data pages are RLE_DICTIONARY (bit width byte + RLE/bit-packed indices);
+ *          when the dictionary would pass dict_bytes_max the page is flushed and the
+ *          rest of the chunk is PLAIN (the chunk then lists both encodings);
+ *   PLAIN  BOOLEAN always; everything when dict_bytes_max is 0.
+ * The dictionary page (PLAIN values) is written first in the chunk at flush time.
+ *
+ *   chunk on disk:  [PageHeader DICTIONARY_PAGE][dict values]  (if any DICT page)
+ *                   [PageHeader DATA_PAGE][body] ...
+ *   v1 body:        [u32 LE len][def levels, hybrid bw 1]  (optional columns)
+ *                   [values: PLAIN | u8 bit width + hybrid indices]
+ *
+ * Ownership: the writer owns every buffer; they are sized once and reused across
+ * pages and row groups (no allocation per value). Batches are borrowed during
+ * write(); the schema until close(). Statistics in the file info point into
+ * buffers owned by the writer until fl_parquet_writer_free().
+ *
+ * Entry points: fl_parquet_opts_default, fl_parquet_writer_open/write/bytes/rows/
+ * close/free. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <snappy-c.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "core/hash.h"
+#include "core/limits.h"
+#include "core/mem.h"
+#include "format/parquet.h"
+#include "format/parquet_int.h"
+#include "format/parquet_wire.h"
+#include "format/thrift.h"
+
+#ifndef FLOE_VERSION
+#define FLOE_VERSION "0.1.0"
+#endif
+
+/* Values per page at most: bounds the level and index arrays (64 Ki values keep
+ * them in L2) and keeps pages of tiny dictionary indices a reasonable size. */
+enum { PAGE_VALUES_MAX = 1 << 16 };
+/* Output buffer: writes reach the kernel in 1 MiB pieces. */
+enum { OUT_BUF_BYTES = 1 << 20 };
+
+typedef enum enc_mode { MODE_TRIAL, MODE_DICT, MODE_PLAIN } enc_mode;
+
+/* A dictionary hash slot holds the value bits (fixed width) or the hash (strings)
+ * next to the entry, so a probe costs one cache miss. */
+typedef struct dslot {
+  uint64_t key;
+  uint32_t e;               /* 0 empty, else entry + 1 */
+  uint32_t pad;
+} dslot;
+
+typedef struct colw {
+  const fl_field *field;
+  uint8_t phys;
+  uint8_t width;            /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN */
+  bool optional;
+  enc_mode mode;
+
+  /* the page being built */
+  uint32_t page_values;     /* including nulls */
+  uint32_t page_nulls;
+  uint8_t *levels;          /* PAGE_VALUES_MAX definition levels (optional columns) */
+  fl_buf plain;             /* PLAIN values (BOOLEAN: one byte each, packed at flush) */
+  uint32_t *idx;            /* PAGE_VALUES_MAX dictionary indices */
+  uint32_t nidx;
+  uint64_t page_plain_bytes; /* size of the page's values if PLAIN (TRIAL decision) */
+
+  /* the chunk's dictionary */
+  fl_buf dict;              /* PLAIN values = the dictionary page body */
+  uint64_t *ent_key;        /* fixed: value bits; BYTE_ARRAY: offset of the length in dict */
+  uint64_t *ent_hash;
+  uint32_t ndict, ent_cap;
+  dslot *slots;             /* open addressing, linear probing, load <= 1/2 */
+  uint32_t slot_mask;
+
+  /* the chunk */
+  fl_buf chunk;             /* data pages: headers + compressed bodies */
+  uint64_t chunk_uncomp;    /* the same, uncompressed sizes */
+  uint32_t dict_pages, plain_pages;
+  uint64_t chunk_values, chunk_nulls, nan_count;
+  bool has_minmax;
+  int64_t imin, imax;       /* BOOLEAN, INT32, INT64 */
+  double dmin, dmax;        /* FLOAT, DOUBLE (NaN excluded) */
+  fl_buf smin, smax;        /* BYTE_ARRAY */
+
+  /* whole file */
+  fl_buf fmin_s, fmax_s;
+} colw;
+
+struct fl_parquet_writer {
+  char *path;
+  int fd;
+  bool closed;
+  const fl_schema *schema;
+  fl_parquet_opts opts;
+  char **kv_strs;           /* copies of opts.kv: key, value, key, value ... */
+  colw *cols;
+  uint32_t ncols;
+  uint64_t rg_rows, total_rows;
+
+  uint8_t *out;             /* OUT_BUF_BYTES */
+  size_t out_len;
+  uint64_t file_off;        /* bytes written so far (through out) */
+
+  fl_buf body, comp, hdr, cc;
+  void *dense;              /* gathered non-null values of a range, 8 bytes each */
+  uint32_t dense_cap;
+  ZSTD_CCtx *zc;
+
+  fl_buf rg_meta;           /* Thrift RowGroup structs, one after another */
+  uint32_t nrg, rg_cap;
+  uint64_t *rg_offsets;
+  fl_column_stats *stats;
+  fl_parquet_file_info info;
+};
+
+void fl_parquet_opts_default(fl_parquet_opts *opts) {
+  memset(opts, 0, sizeof *opts);
+  opts->codec = FL_CODEC_ZSTD;
+  opts->zstd_level = 3;
+  opts->row_group_bytes = FL_PARQUET_ROW_GROUP_BYTES;
+  opts->page_bytes = FL_PARQUET_PAGE_BYTES;
+  opts->dict_bytes_max = FL_PARQUET_DICT_BYTES_MAX;
+}
+
+/* ---- output ---- */
+
+static fl_code write_all(fl_parquet_writer *pw, const uint8_t *p, size_t n, fl_err *err) {
+  while (n) {
+    ssize_t w = write(pw->fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return fl_err_errno(err, errno, "%s: write", pw->path);
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return FL_OK;
+}
+
+static fl_code out_flush(fl_parquet_writer *pw, fl_err *err) {
+  fl_code rc = write_all(pw, pw->out, pw->out_len, err);
+  pw->out_len = 0;
+  return rc;
+}
+
+static fl_code out_write(fl_parquet_writer *pw, const void *p, size_t n, fl_err *err) {
+  fl_code rc;
+  pw->file_off += n;
+  if (pw->out_len + n <= OUT_BUF_BYTES) {
+    memcpy(pw->out + pw->out_len, p, n);
+    pw->out_len += n;
+    return FL_OK;
+  }
+  if ((rc = out_flush(pw, err))) return rc;
+  if (n >= OUT_BUF_BYTES) return write_all(pw, p, n, err);
+  memcpy(pw->out, p, n);
+  pw->out_len = n;
+  return FL_OK;
+}
+
+/* ---- RLE / bit-packed hybrid encoder ---- */
+
+static void emit_rle(fl_buf *out, uint32_t value, uint32_t count, unsigned bw) {
+  fl_buf_put_uvarint(out, (uint64_t)count << 1);
+  for (unsigned b = 0; b < (bw + 7) / 8; b++) fl_buf_put_u8(out, (uint8_t)(value >> (8 * b)));
+}
+
+/* count values, padded with zeros to whole groups of 8 (only the last run of a
+ * stream may be padded: the reader knows the value count). */
+#define DEFINE_EMIT_PACKED(NAME, T)                                                    \
+  static void NAME(fl_buf *out, const T *v, uint32_t count, unsigned bw) {             \
+    if (!count) return;                                                                \
+    uint32_t groups = (count + 7) / 8;                                                 \
+    fl_buf_put_uvarint(out, (uint64_t)groups << 1 | 1);                                \
+    fl_buf_reserve(out, (size_t)groups * bw + 8);                                      \
+    uint8_t *o = out->data + out->len;                                                 \
+    uint64_t acc = 0;                                                                  \
+    unsigned nb = 0;                                                                   \
+    for (uint32_t i = 0; i < groups * 8; i++) {                                        \
+      uint64_t x = i < count ? (uint64_t)v[i] : 0;                                     \
+      acc |= x << nb;                                                                  \
+      nb += bw;                                                                        \
+      while (nb >= 8) {                                                                \
+        *o++ = (uint8_t)acc;                                                           \
+        acc >>= 8;                                                                     \
+        nb -= 8;                                                                       \
+      }                                                                                \
+    }                                                                                  \
+    out->len += (size_t)groups * bw;                                                   \
+  }
+
+/* Runs of 8 or more equal values become RLE runs; the rest is bit-packed in groups
+ * of 8 (a bit-packed run before an RLE run is filled to a whole group first). */
+#define DEFINE_HYBRID(NAME, EMIT_PACKED, T)                                            \
+  static void NAME(fl_buf *out, const T *v, uint32_t n, unsigned bw) {                 \
+    uint32_t i = 0, pend = 0;                                                          \
+    while (i < n) {                                                                    \
+      T x = v[i];                                                                      \
+      uint32_t j = i + 1;                                                              \
+      while (j < n && v[j] == x) j++;                                                  \
+      if (j - i >= 8) {                                                                \
+        uint32_t odd = (i - pend) % 8;                                                 \
+        if (odd) i += 8 - odd;                                                         \
+        if (j - i >= 8) {                                                              \
+          EMIT_PACKED(out, v + pend, i - pend, bw);                                    \
+          emit_rle(out, (uint32_t)x, j - i, bw);                                       \
+          pend = j;                                                                    \
+        }                                                                              \
+      }                                                                                \
+      i = j;                                                                           \
+    }                                                                                  \
+    EMIT_PACKED(out, v + pend, n - pend, bw);                                          \
+  }
+
+DEFINE_EMIT_PACKED(emit_packed8, uint8_t)
+DEFINE_EMIT_PACKED(emit_packed32, uint32_t)
+DEFINE_HYBRID(hybrid_u8, emit_packed8, uint8_t)
+DEFINE_HYBRID(hybrid_u32, emit_packed32, uint32_t)
+
+/* ---- dictionary ---- */
+
+static inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+static void dict_reset(colw *col) {
+  col->ndict = 0;
+  fl_buf_clear(&col->dict);
+  if (col->slots) memset(col->slots, 0, ((size_t)col->slot_mask + 1) * sizeof *col->slots);
+}
+
+static void dict_grow(colw *col) {
+  if (col->ndict == col->ent_cap) {
+    col->ent_cap = col->ent_cap ? col->ent_cap * 2 : 1024;
+    col->ent_key = fl_realloc(col->ent_key, col->ent_cap * sizeof *col->ent_key);
+    col->ent_hash = fl_realloc(col->ent_hash, col->ent_cap * sizeof *col->ent_hash);
+  }
+  if ((uint64_t)(col->ndict + 1) * 2 > (uint64_t)col->slot_mask + 1) {
+    uint32_t nslots = (col->slot_mask + 1) * 2;
+    fl_free(col->slots);
+    col->slots = fl_calloc(nslots, sizeof *col->slots);
+    col->slot_mask = nslots - 1;
+    for (uint32_t e = 0; e < col->ndict; e++) {
+      uint32_t s = (uint32_t)col->ent_hash[e] & col->slot_mask;
+      while (col->slots[s].e) s = (s + 1) & col->slot_mask;
+      col->slots[s].key = col->phys == FL_PQ_BYTE_ARRAY ? col->ent_hash[e] : col->ent_key[e];
+      col->slots[s].e = e + 1;
+    }
+  }
+}
+
+/* Index of the fixed-width value with bits key; UINT32_MAX if adding it would pass
+ * dict_bytes_max. */
+static inline uint32_t dict_find_fixed(colw *col, uint64_t key, uint32_t dict_max) {
+  uint64_t h = mix64(key);
+  uint32_t s = (uint32_t)h & col->slot_mask;
+  for (;;) {
+    const dslot *sl = &col->slots[s];
+    if (!sl->e) break;
+    if (sl->key == key) return sl->e - 1;
+    s = (s + 1) & col->slot_mask;
+  }
+  if (col->dict.len + col->width > dict_max) return UINT32_MAX;
+  fl_buf_append(&col->dict, &key, col->width);
+  uint32_t e = col->ndict++;
+  col->ent_key[e] = key;
+  col->ent_hash[e] = h;
+  col->slots[s].key = key;
+  col->slots[s].e = e + 1;
+  dict_grow(col);
+  return e;
+}
+
+static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint32_t dict_max) {
+  uint64_t h = fl_hash64(p, n);
+  uint32_t s = (uint32_t)h & col->slot_mask;
+  for (;;) {
+    const dslot *sl = &col->slots[s];
+    if (!sl->e) break;
+    if (sl->key == h) {
+      const uint8_t *q = col->dict.data + col->ent_key[sl->e - 1];
+      if (fl_le32(q) == n && memcmp(q + 4, p, n) == 0) return sl->e - 1;
+    }
+    s = (s + 1) & col->slot_mask;
+  }
+  if (col->dict.len + 4 + n > dict_max) return UINT32_MAX;
+  uint32_t e = col->ndict++;
+  col->ent_key[e] = col->dict.len;
+  col->ent_hash[e] = h;
+  fl_buf_put_le32(&col->dict, n);
+  fl_buf_append(&col->dict, p, n);
+  col->slots[s].key = h;
+  col->slots[s].e = e + 1;
+  dict_grow(col);
+  return e;
+}
+
+static unsigned dict_bit_width(const colw *col) {
+  return fl_pq_bit_width(col->ndict ? col->ndict - 1 : 0);
+}
+
+/* TRIAL decision taken early: once a few thousand values are in and 95% of them
+ * are distinct (ids, event times, random amounts), the dictionary will not win;
+ * giving up then saves hashing a whole page of them. */
+enum { TRIAL_EARLY_VALUES = 4096 };
+
+static bool dict_is_hopeless(const colw *col) {
+  return col->nidx >= TRIAL_EARLY_VALUES && (uint64_t)col->ndict * 20 > (uint64_t)col->nidx * 19;
+}
+
+static bool dict_is_losing(const colw *col) {
+  uint64_t cost = col->dict.len + 1 + (uint64_t)col->nidx * dict_bit_width(col) / 8;
+  return cost >= col->page_plain_bytes;
+}
+
+/* Rewrites the page's dictionary indices as PLAIN values and leaves the chunk PLAIN. */
+static void dict_abandon(colw *col) {
+  FL_ASSERT(col->mode == MODE_TRIAL && col->dict_pages == 0);
+  fl_buf_clear(&col->plain);
+  for (uint32_t j = 0; j < col->nidx; j++) {
+    uint64_t key = col->ent_key[col->idx[j]];
+    if (col->phys == FL_PQ_BYTE_ARRAY) {
+      const uint8_t *q = col->dict.data + key;
+      fl_buf_append(&col->plain, q, 4 + (size_t)fl_le32(q));
+    } else {
+      fl_buf_append(&col->plain, &key, col->width);
+    }
+  }
+  col->nidx = 0;
+  col->mode = MODE_PLAIN;
+  dict_reset(col);
+}
+
+/* ---- pages ---- */
+
+static const uint8_t *compress(fl_parquet_writer *pw, const uint8_t *p, size_t n, size_t *clen) {
+  fl_buf *comp = &pw->comp;
+  fl_buf_clear(comp);
+  switch (pw->opts.codec) {
+  case FL_CODEC_ZSTD: {
+    size_t cap = ZSTD_compressBound(n);
+    fl_buf_reserve(comp, cap);
+    size_t r = ZSTD_compressCCtx(pw->zc, comp->data, cap, p, n, pw->opts.zstd_level);
+    FL_ASSERT(!ZSTD_isError(r), "zstd: %s", ZSTD_getErrorName(r));
+    *clen = r;
+    return comp->data;
+  }
+  case FL_CODEC_SNAPPY: {
+    size_t cap = snappy_max_compressed_length(n);
+    fl_buf_reserve(comp, cap);
+    snappy_status st = snappy_compress((const char *)p, n, (char *)comp->data, &cap);
+    FL_ASSERT(st == SNAPPY_OK, "snappy_compress: %d", (int)st);
+    *clen = cap;
+    return comp->data;
+  }
+  case FL_CODEC_NONE: break;
+  }
+  *clen = n;
+  return p;
+}
+
+static uint64_t page_bytes_est(const colw *col) {
+  switch (col->mode) {
+  case MODE_TRIAL: return col->page_plain_bytes;
+  case MODE_DICT: return (uint64_t)col->nidx * dict_bit_width(col) / 8;
+  case MODE_PLAIN: break;
+  }
+  return col->phys == FL_PQ_BOOLEAN ? col->plain.len / 8 : col->plain.len;
+}
+
+static void flush_page(fl_parquet_writer *pw, colw *col) {
+  if (!col->page_values) return;
+  if (col->mode == MODE_TRIAL && col->nidx) {
+    if (dict_is_losing(col)) dict_abandon(col);
+    else col->mode = MODE_DICT;
+  }
+  bool dict = col->mode == MODE_DICT;
+  fl_buf *body = &pw->body;
+  fl_buf_clear(body);
+  if (col->optional) {
+    fl_buf_put_le32(body, 0);
+    if (col->page_nulls == 0) emit_rle(body, 1, col->page_values, 1);
+    else hybrid_u8(body, col->levels, col->page_values, 1);
+    uint32_t n = (uint32_t)body->len - 4;
+    memcpy(body->data, &n, 4);
+  }
+  const uint8_t *raw;
+  size_t raw_len;
+  if (dict) {
+    unsigned bw = dict_bit_width(col);
+    fl_buf_put_u8(body, (uint8_t)bw);
+    hybrid_u32(body, col->idx, col->nidx, bw);
+    raw = body->data;
+    raw_len = body->len;
+  } else if (col->phys == FL_PQ_BOOLEAN) {
+    size_t nv = col->plain.len;
+    size_t at = body->len;
+    fl_buf_reserve(body, (nv + 7) / 8);
+    memset(body->data + at, 0, (nv + 7) / 8);
+    for (size_t i = 0; i < nv; i++) body->data[at + i / 8] |= (uint8_t)(col->plain.data[i] << (i % 8));
+    body->len += (nv + 7) / 8;
+    raw = body->data;
+    raw_len = body->len;
+  } else if (col->optional) {
+    fl_buf_append(body, col->plain.data, col->plain.len);
+    raw = body->data;
+    raw_len = body->len;
+  } else {
+    raw = col->plain.data;   /* required PLAIN: the values are the body, no copy */
+    raw_len = col->plain.len;
+  }
+  FL_ASSERT(raw_len <= FL_PARQUET_PAGE_MAX, "page of %zu bytes", raw_len);
+  size_t clen;
+  const uint8_t *cp = compress(pw, raw, raw_len, &clen);
+
+  fl_buf *hdr = &pw->hdr;
+  fl_buf_clear(hdr);
+  fl_thrift_enc enc;
+  fl_thrift_enc_init(&enc, hdr);
+  fl_thrift_struct_open(&enc);                         /* PageHeader */
+  fl_thrift_put_i32(&enc, 1, FL_PQ_PAGE_DATA);         /* type */
+  fl_thrift_put_i32(&enc, 2, (int32_t)raw_len);        /* uncompressed_page_size */
+  fl_thrift_put_i32(&enc, 3, (int32_t)clen);           /* compressed_page_size */
+  fl_thrift_struct_field(&enc, 5);                     /* data_page_header */
+  fl_thrift_put_i32(&enc, 1, (int32_t)col->page_values); /* num_values */
+  fl_thrift_put_i32(&enc, 2, dict ? FL_PQ_ENC_RLE_DICTIONARY : FL_PQ_ENC_PLAIN);
+  fl_thrift_put_i32(&enc, 3, FL_PQ_ENC_RLE);           /* definition_level_encoding */
+  fl_thrift_put_i32(&enc, 4, FL_PQ_ENC_RLE);           /* repetition_level_encoding */
+  fl_thrift_struct_close(&enc);
+  fl_thrift_struct_close(&enc);
+
+  fl_buf_append(&col->chunk, hdr->data, hdr->len);
+  fl_buf_append(&col->chunk, cp, clen);
+  col->chunk_uncomp += hdr->len + raw_len;
+  col->chunk_values += col->page_values;
+  col->chunk_nulls += col->page_nulls;
+  if (dict) col->dict_pages++;
+  else col->plain_pages++;
+
+  col->page_values = col->page_nulls = col->nidx = 0;
+  col->page_plain_bytes = 0;
+  fl_buf_clear(&col->plain);
+}
+
+/* The dictionary would pass dict_bytes_max: the rest of the chunk is PLAIN. */
+static void dict_overflow(fl_parquet_writer *pw, colw *col) {
+  if (col->mode == MODE_TRIAL) {
+    dict_abandon(col);
+  } else {
+    flush_page(pw, col);
+    col->mode = MODE_PLAIN;
+  }
+}
+
+/* ---- statistics ---- */
+
+static void stats_ints(colw *col, int64_t lo, int64_t hi) {
+  if (!col->has_minmax) {
+    col->imin = lo;
+    col->imax = hi;
+    col->has_minmax = true;
+    return;
+  }
+  if (lo < col->imin) col->imin = lo;
+  if (hi > col->imax) col->imax = hi;
+}
+
+static void stats_doubles(colw *col, double lo, double hi) {
+  if (!col->has_minmax) {
+    col->dmin = lo;
+    col->dmax = hi;
+    col->has_minmax = true;
+    return;
+  }
+  if (lo < col->dmin) col->dmin = lo;
+  if (hi > col->dmax) col->dmax = hi;
+}
+
+static int bytes_cmp(const void *a, size_t an, const void *b, size_t bn) {
+  size_t n = an < bn ? an : bn;
+  int c = n ? memcmp(a, b, n) : 0;
+  if (c) return c;
+  return an < bn ? -1 : an > bn;
+}
+
+static void stats_strings(colw *col, const char *lo, uint32_t lo_n, const char *hi, uint32_t hi_n) {
+  if (!col->has_minmax || bytes_cmp(lo, lo_n, col->smin.data, col->smin.len) < 0) {
+    fl_buf_clear(&col->smin);
+    fl_buf_append(&col->smin, lo, lo_n);
+  }
+  if (!col->has_minmax || bytes_cmp(hi, hi_n, col->smax.data, col->smax.len) > 0) {
+    fl_buf_clear(&col->smax);
+    fl_buf_append(&col->smax, hi, hi_n);
+  }
+  col->has_minmax = true;
+}
+
+#define MINMAX_LOOP(T, arr, k, lo, hi)         \
+  do {                                         \
+    const T *a_ = (const T *)(arr);            \
+    lo = hi = a_[0];                           \
+    for (uint32_t j_ = 1; j_ < (k); j_++) {    \
+      T x_ = a_[j_];                           \
+      lo = x_ < lo ? x_ : lo;                  \
+      hi = x_ > hi ? x_ : hi;                  \
+    }                                          \
+  } while (0)
+
+static void stats_dense(colw *col, const void *dense, uint32_t k) {
+  if (!k) return;
+  switch (col->phys) {
+  case FL_PQ_BOOLEAN: {
+    uint8_t lo, hi;
+    MINMAX_LOOP(uint8_t, dense, k, lo, hi);
+    stats_ints(col, lo, hi);
+    break;
+  }
+  case FL_PQ_INT32: {
+    int32_t lo, hi;
+    MINMAX_LOOP(int32_t, dense, k, lo, hi);
+    stats_ints(col, lo, hi);
+    break;
+  }
+  case FL_PQ_INT64: {
+    int64_t lo, hi;
+    MINMAX_LOOP(int64_t, dense, k, lo, hi);
+    stats_ints(col, lo, hi);
+    break;
+  }
+  case FL_PQ_FLOAT:
+  case FL_PQ_DOUBLE: {
+    /* NaN is counted apart and excluded from the bounds (REFERENCE §5 stats). */
+    double lo = INFINITY, hi = -INFINITY;
+    bool any = false;
+    for (uint32_t j = 0; j < k; j++) {
+      double x = col->phys == FL_PQ_FLOAT ? ((const float *)dense)[j] : ((const double *)dense)[j];
+      if (isnan(x)) {
+        col->nan_count++;
+        continue;
+      }
+      any = true;
+      if (x < lo || (x == 0 && lo == 0 && signbit(x))) lo = x;
+      if (x > hi || (x == 0 && hi == 0 && !signbit(x))) hi = x;
+    }
+    if (any) stats_doubles(col, lo, hi);
+    break;
+  }
+  default: FL_ASSERT(0, "stats_dense on physical type %d", col->phys);
+  }
+}
+
+/* ---- encoding a range of rows ---- */
+
+static void *dense_reserve(fl_parquet_writer *pw, uint32_t n) {
+  if (n > pw->dense_cap) {
+    fl_free(pw->dense);
+    pw->dense_cap = n;
+    pw->dense = fl_malloc((size_t)n * 8);
+  }
+  return pw->dense;
+}
+
+/* Number of rows from lv[] that hold the first j non-null values (j < non-nulls). */
+static uint32_t rows_for_values(const colw *col, const uint8_t *lv, uint32_t j) {
+  if (!col->optional) return j;
+  uint32_t seen = 0, r = 0;
+  while (seen < j || !lv[r]) seen += lv[r++];
+  return r;
+}
+
+#define GATHER(DT, ST, src)                                        \
+  do {                                                             \
+    DT *d_ = (DT *)dense;                                          \
+    const ST *s_ = (const ST *)(src) + from;                       \
+    if (!col->optional) {                                          \
+      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[i_];     \
+    } else {                                                       \
+      uint32_t j_ = 0;                                             \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                        \
+        d_[j_] = (DT)s_[i_];                                       \
+        j_ += lv[i_];                                              \
+      }                                                            \
+    }                                                              \
+  } while (0)
+
+/* Encodes rows [from, from + n) of vec into the column's page; returns the rows
+ * consumed (fewer than n only when the dictionary overflowed and the encoding of
+ * the chunk changed: the caller continues from there). */
+static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from,
+                             uint32_t n) {
+  uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
+  uint32_t k = n;
+  if (col->optional) {
+    k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint8_t v = fl_vec_is_valid(vec, from + i);
+      lv[i] = v;
+      k += v;
+    }
+  }
+  void *dense = dense_reserve(pw, n);
+  switch (col->phys) {
+  case FL_PQ_BOOLEAN: GATHER(uint8_t, uint8_t, vec->data.b); break;
+  case FL_PQ_INT32:
+    if (col->field->type.kind == FL_T_DECIMAL) GATHER(int32_t, int64_t, vec->data.i64);
+    else GATHER(int32_t, int32_t, vec->data.i32);
+    break;
+  case FL_PQ_INT64: GATHER(int64_t, int64_t, vec->data.i64); break;
+  case FL_PQ_FLOAT: GATHER(float, float, vec->data.f32); break;
+  case FL_PQ_DOUBLE: GATHER(double, double, vec->data.f64); break;
+  default: FL_ASSERT(0);
+  }
+  uint32_t used = n, kk = k;
+  if (col->phys == FL_PQ_BOOLEAN) {
+    fl_buf_append(&col->plain, dense, k);
+  } else if (col->mode == MODE_PLAIN) {
+    fl_buf_append(&col->plain, dense, (size_t)k * col->width);
+  } else {
+    uint32_t dict_max = pw->opts.dict_bytes_max, j;
+    uint32_t *idx = col->idx + col->nidx;
+    if (col->width == 4) {
+      const uint32_t *d = dense;
+      for (j = 0; j < k; j++)
+        if ((idx[j] = dict_find_fixed(col, d[j], dict_max)) == UINT32_MAX) break;
+    } else {
+      const uint64_t *d = dense;
+      for (j = 0; j < k; j++)
+        if ((idx[j] = dict_find_fixed(col, d[j], dict_max)) == UINT32_MAX) break;
+    }
+    if (j < k) {
+      kk = j;
+      used = rows_for_values(col, lv, j);
+    }
+    col->nidx += kk;
+    col->page_plain_bytes += (uint64_t)kk * col->width;
+  }
+  stats_dense(col, dense, kk);
+  col->page_values += used;
+  col->page_nulls += used - kk;
+  if (used < n) dict_overflow(pw, col);
+  return used;
+}
+
+static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from,
+                               uint32_t n) {
+  uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
+  const uint32_t *off = vec->offsets;
+  const char *bytes = vec->bytes;
+  const char *lo = NULL, *hi = NULL;
+  uint32_t lo_n = 0, hi_n = 0, k = 0, used = n;
+  bool dict = col->mode != MODE_PLAIN;
+  uint32_t dict_max = pw->opts.dict_bytes_max;
+  if (!dict) fl_buf_reserve(&col->plain, (size_t)(off[from + n] - off[from]) + 4 * (size_t)n);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = from + i;
+    if (col->optional) {
+      uint8_t v = fl_vec_is_valid(vec, r);
+      lv[i] = v;
+      if (!v) continue;
+    }
+    const char *p = bytes + off[r];
+    uint32_t len = off[r + 1] - off[r];
+    if (dict) {
+      uint32_t e = dict_find_str(col, p, len, dict_max);
+      if (e == UINT32_MAX) {
+        used = i;
+        break;
+      }
+      col->idx[col->nidx++] = e;
+      col->page_plain_bytes += 4 + (uint64_t)len;
+    } else {
+      uint8_t *o = col->plain.data + col->plain.len;
+      memcpy(o, &len, 4);
+      memcpy(o + 4, p, len);
+      col->plain.len += 4 + (size_t)len;
+    }
+    if (!k++) {
+      lo = hi = p;
+      lo_n = hi_n = len;
+    } else {
+      if (bytes_cmp(p, len, lo, lo_n) < 0) lo = p, lo_n = len;
+      if (bytes_cmp(p, len, hi, hi_n) > 0) hi = p, hi_n = len;
+    }
+  }
+  if (k) stats_strings(col, lo, lo_n, hi, hi_n);
+  col->page_values += used;
+  col->page_nulls += used - k;
+  if (used < n) dict_overflow(pw, col);
+  return used;
+}
+
+static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t nrows) {
+  uint32_t r = 0;
+  while (r < nrows) {
+    uint32_t m = nrows - r;
+    if (m > PAGE_VALUES_MAX - col->page_values) m = PAGE_VALUES_MAX - col->page_values;
+    if (col->phys == FL_PQ_BYTE_ARRAY) {
+      /* big strings: stop the range once it holds a page, so no page grows past
+       * page_bytes + one value (and never near FL_PARQUET_PAGE_MAX) */
+      const uint32_t *off = vec->offsets;
+      if (off[r + m] - off[r] > pw->opts.page_bytes) {
+        uint32_t mm = 1;
+        while (mm < m && off[r + mm] - off[r] < pw->opts.page_bytes) mm++;
+        m = mm;
+      }
+      r += encode_strings(pw, col, vec, r, m);
+    } else {
+      r += encode_fixed(pw, col, vec, r, m);
+    }
+    if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) dict_abandon(col);
+    if (col->page_values >= PAGE_VALUES_MAX || page_bytes_est(col) >= pw->opts.page_bytes)
+      flush_page(pw, col);
+  }
+}
+
+/* ---- row groups and footer ---- */
+
+static uint64_t buffered_bytes(const fl_parquet_writer *pw) {
+  uint64_t sum = 0;
+  for (uint32_t c = 0; c < pw->ncols; c++) {
+    const colw *col = &pw->cols[c];
+    sum += col->chunk.len + page_bytes_est(col) + (col->mode != MODE_PLAIN || col->dict_pages ? col->dict.len : 0);
+  }
+  return sum;
+}
+
+/* Statistics min/max as PLAIN bytes (BYTE_ARRAY without its length). */
+static void stat_bytes(const colw *col, bool max, fl_buf *out) {
+  fl_buf_clear(out);
+  int64_t i = max ? col->imax : col->imin;
+  switch (col->phys) {
+  case FL_PQ_BOOLEAN: fl_buf_put_u8(out, (uint8_t)i); break;
+  case FL_PQ_INT32: fl_buf_put_le32(out, (uint32_t)(int32_t)i); break;
+  case FL_PQ_INT64: fl_buf_put_le64(out, (uint64_t)i); break;
+  case FL_PQ_FLOAT:
+  case FL_PQ_DOUBLE: {
+    double d = max ? col->dmax : col->dmin;
+    if (d == 0) d = max ? 0.0 : -0.0;   /* REFERENCE §5: zero min as -0.0, max as +0.0 */
+    if (col->phys == FL_PQ_FLOAT) {
+      float f = (float)d;
+      fl_buf_append(out, &f, 4);
+    } else {
+      fl_buf_append(out, &d, 8);
+    }
+    break;
+  }
+  case FL_PQ_BYTE_ARRAY: {
+    const fl_buf *s = max ? &col->smax : &col->smin;
+    fl_buf_append(out, s->data, s->len);
+    break;
+  }
+  default: FL_ASSERT(0);
+  }
+}
+
+static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value *v) {
+  memset(v, 0, sizeof *v);
+  v->type = col->field->type;
+  int64_t i = max ? col->imax : col->imin;
+  double d = max ? col->dmax : col->dmin;
+  switch (col->field->type.kind) {
+  case FL_T_BOOLEAN: v->u.b = i != 0; break;
+  case FL_T_INT:
+  case FL_T_DATE: v->u.i32 = (int32_t)i; break;
+  case FL_T_BIGINT:
+  case FL_T_TIMESTAMP:
+  case FL_T_DECIMAL: v->u.i64 = i; break;
+  case FL_T_FLOAT: v->u.f32 = (float)d; break;
+  case FL_T_DOUBLE: v->u.f64 = d; break;
+  case FL_T_STRING:
+  case FL_T_JSON:
+    v->u.str.ptr = (const char *)sbuf->data;
+    v->u.str.len = (uint32_t)sbuf->len;
+    break;
+  }
+}
+
+/* Folds the chunk's statistics into the file's. */
+static void file_stats_add(colw *col, fl_column_stats *st, uint64_t chunk_bytes) {
+  st->compressed_bytes += chunk_bytes;
+  st->value_count += col->chunk_values;
+  st->null_count += col->chunk_nulls;
+  if (!col->has_minmax) return;
+  fl_value lo, hi;
+  chunk_value(col, false, &col->smin, &lo);
+  chunk_value(col, true, &col->smax, &hi);
+  bool str = fl_type_is_string(col->field->type.kind);
+  if (!st->has_bounds || fl_value_cmp(&lo, &st->min) < 0) {
+    if (str) {
+      fl_buf_clear(&col->fmin_s);
+      fl_buf_append(&col->fmin_s, col->smin.data, col->smin.len);
+      chunk_value(col, false, &col->fmin_s, &lo);
+    }
+    st->min = lo;
+  }
+  if (!st->has_bounds || fl_value_cmp(&hi, &st->max) > 0) {
+    if (str) {
+      fl_buf_clear(&col->fmax_s);
+      fl_buf_append(&col->fmax_s, col->smax.data, col->smax.len);
+      chunk_value(col, true, &col->fmax_s, &hi);
+    }
+    st->max = hi;
+  }
+  st->has_bounds = true;
+}
+
+static void chunk_reset(fl_parquet_writer *pw, colw *col) {
+  fl_buf_clear(&col->chunk);
+  col->chunk_uncomp = 0;
+  col->dict_pages = col->plain_pages = 0;
+  col->chunk_values = col->chunk_nulls = col->nan_count = 0;
+  col->has_minmax = false;
+  col->mode = (col->phys == FL_PQ_BOOLEAN || pw->opts.dict_bytes_max == 0) ? MODE_PLAIN : MODE_TRIAL;
+  dict_reset(col);
+}
+
+static void put_dict_page_header(fl_buf *hdr, size_t ulen, size_t clen, uint32_t n) {
+  fl_thrift_enc enc;
+  fl_buf_clear(hdr);
+  fl_thrift_enc_init(&enc, hdr);
+  fl_thrift_struct_open(&enc);                        /* PageHeader */
+  fl_thrift_put_i32(&enc, 1, FL_PQ_PAGE_DICTIONARY);  /* type */
+  fl_thrift_put_i32(&enc, 2, (int32_t)ulen);
+  fl_thrift_put_i32(&enc, 3, (int32_t)clen);
+  fl_thrift_struct_field(&enc, 7);                    /* dictionary_page_header */
+  fl_thrift_put_i32(&enc, 1, (int32_t)n);             /* num_values */
+  fl_thrift_put_i32(&enc, 2, FL_PQ_ENC_PLAIN);        /* encoding */
+  fl_thrift_put_bool(&enc, 3, false);                 /* is_sorted */
+  fl_thrift_struct_close(&enc);
+  fl_thrift_struct_close(&enc);
+}
+
+/* Writes one column chunk and appends its ColumnChunk struct to pw->cc. */
+static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_t *uncomp_sum,
+                           uint64_t *comp_sum, fl_err *err) {
+  fl_code rc;
+  uint64_t start = pw->file_off, uncomp = col->chunk_uncomp, comp = col->chunk.len;
+  bool has_dict = col->dict_pages > 0;
+  if (has_dict) {
+    size_t clen;
+    const uint8_t *cp = compress(pw, col->dict.data, col->dict.len, &clen);
+    put_dict_page_header(&pw->hdr, col->dict.len, clen, col->ndict);
+    if ((rc = out_write(pw, pw->hdr.data, pw->hdr.len, err))) return rc;
+    if ((rc = out_write(pw, cp, clen, err))) return rc;
+    uncomp += pw->hdr.len + col->dict.len;
+    comp += pw->hdr.len + clen;
+  }
+  uint64_t data_off = pw->file_off;
+  if ((rc = out_write(pw, col->chunk.data, col->chunk.len, err))) return rc;
+  FL_ASSERT(pw->file_off - start == comp);
+
+  fl_thrift_enc enc;
+  fl_thrift_enc_init(&enc, &pw->cc);
+  fl_thrift_struct_open(&enc);                         /* ColumnChunk */
+  fl_thrift_put_i64(&enc, 2, 0);                       /* file_offset (deprecated; REFERENCE: 0) */
+  fl_thrift_struct_field(&enc, 3);                     /* meta_data: ColumnMetaData */
+  fl_thrift_put_i32(&enc, 1, col->phys);               /* type */
+  int32_t encs[3];
+  uint32_t nenc = 0;
+  if (has_dict || col->plain_pages) encs[nenc++] = FL_PQ_ENC_PLAIN;
+  if (col->optional) encs[nenc++] = FL_PQ_ENC_RLE;
+  if (has_dict) encs[nenc++] = FL_PQ_ENC_RLE_DICTIONARY;
+  if (!nenc) encs[nenc++] = FL_PQ_ENC_PLAIN;
+  fl_thrift_list_field(&enc, 2, FL_TT_I32, nenc);      /* encodings */
+  for (uint32_t e = 0; e < nenc; e++) fl_thrift_elem_i32(&enc, encs[e]);
+  fl_thrift_list_field(&enc, 3, FL_TT_BINARY, 1);      /* path_in_schema */
+  fl_thrift_elem_binary(&enc, col->field->name, (uint32_t)strlen(col->field->name));
+  fl_thrift_put_i32(&enc, 4, (int32_t)pw->opts.codec); /* codec: fl_codec values are the wire's */
+  fl_thrift_put_i64(&enc, 5, (int64_t)col->chunk_values);
+  fl_thrift_put_i64(&enc, 6, (int64_t)uncomp);         /* total_uncompressed_size */
+  fl_thrift_put_i64(&enc, 7, (int64_t)comp);           /* total_compressed_size */
+  fl_thrift_put_i64(&enc, 9, (int64_t)data_off);       /* data_page_offset */
+  if (has_dict) fl_thrift_put_i64(&enc, 11, (int64_t)start); /* dictionary_page_offset */
+  fl_thrift_struct_field(&enc, 12);                    /* statistics */
+  fl_thrift_put_i64(&enc, 3, (int64_t)col->chunk_nulls); /* null_count */
+  if (col->has_minmax) {
+    stat_bytes(col, true, &pw->hdr);
+    fl_thrift_put_binary(&enc, 5, pw->hdr.data, (uint32_t)pw->hdr.len);   /* max_value */
+    stat_bytes(col, false, &pw->hdr);
+    fl_thrift_put_binary(&enc, 6, pw->hdr.data, (uint32_t)pw->hdr.len);   /* min_value */
+  }
+  if (col->phys == FL_PQ_FLOAT || col->phys == FL_PQ_DOUBLE)
+    fl_thrift_put_i64(&enc, 9, (int64_t)col->nan_count); /* nan_count */
+  fl_thrift_struct_close(&enc);
+  fl_thrift_struct_close(&enc);
+  fl_thrift_struct_close(&enc);
+
+  file_stats_add(col, &pw->stats[c], comp);
+  *uncomp_sum += uncomp;
+  *comp_sum += comp;
+  return FL_OK;
+}
+
+static fl_code flush_row_group(fl_parquet_writer *pw, fl_err *err) {
+  fl_code rc;
+  if (!pw->rg_rows) return FL_OK;
+  for (uint32_t c = 0; c < pw->ncols; c++) flush_page(pw, &pw->cols[c]);
+  uint64_t rg_off = pw->file_off, uncomp = 0, comp = 0;
+  fl_buf_clear(&pw->cc);
+  for (uint32_t c = 0; c < pw->ncols; c++) {
+    if ((rc = write_chunk(pw, &pw->cols[c], c, &uncomp, &comp, err))) return rc;
+    chunk_reset(pw, &pw->cols[c]);
+  }
+  fl_thrift_enc enc;
+  fl_thrift_enc_init(&enc, &pw->rg_meta);
+  fl_thrift_struct_open(&enc);                          /* RowGroup */
+  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, pw->ncols); /* columns */
+  fl_buf_append(&pw->rg_meta, pw->cc.data, pw->cc.len);
+  fl_thrift_put_i64(&enc, 2, (int64_t)uncomp);          /* total_byte_size */
+  fl_thrift_put_i64(&enc, 3, (int64_t)pw->rg_rows);     /* num_rows */
+  fl_thrift_put_i64(&enc, 5, (int64_t)rg_off);          /* file_offset */
+  fl_thrift_put_i64(&enc, 6, (int64_t)comp);            /* total_compressed_size */
+  if (pw->nrg <= INT16_MAX) fl_thrift_put_i16(&enc, 7, (int16_t)pw->nrg); /* ordinal */
+  fl_thrift_struct_close(&enc);
+
+  if (pw->nrg == pw->rg_cap) {
+    pw->rg_cap = pw->rg_cap ? pw->rg_cap * 2 : 16;
+    pw->rg_offsets = fl_realloc(pw->rg_offsets, pw->rg_cap * sizeof *pw->rg_offsets);
+  }
+  pw->rg_offsets[pw->nrg++] = rg_off;
+  pw->rg_rows = 0;
+  return FL_OK;
+}
+
+static void put_schema_element(fl_thrift_enc *enc, const fl_field *f) {
+  fl_type t = f->type;
+  fl_thrift_struct_open(enc);                          /* SchemaElement */
+  fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t));         /* type */
+  fl_thrift_put_i32(enc, 3, f->required ? FL_PQ_REQUIRED : FL_PQ_OPTIONAL);
+  fl_thrift_put_string(enc, 4, f->name);               /* name */
+  int32_t ct = -1;
+  switch (t.kind) {
+  case FL_T_STRING:
+  case FL_T_JSON: ct = FL_PQ_CT_UTF8; break;
+  case FL_T_DATE: ct = FL_PQ_CT_DATE; break;
+  case FL_T_TIMESTAMP: ct = FL_PQ_CT_TIMESTAMP_MICROS; break;
+  case FL_T_DECIMAL: ct = FL_PQ_CT_DECIMAL; break;
+  default: break;
+  }
+  if (ct >= 0) fl_thrift_put_i32(enc, 6, ct);          /* converted_type */
+  if (t.kind == FL_T_DECIMAL) {
+    fl_thrift_put_i32(enc, 7, t.scale);
+    fl_thrift_put_i32(enc, 8, t.precision);
+  }
+  fl_thrift_put_i32(enc, 9, f->id);                    /* field_id */
+  if (ct >= 0) {
+    fl_thrift_struct_field(enc, 10);                   /* logicalType (union) */
+    switch (t.kind) {
+    case FL_T_STRING:
+    case FL_T_JSON:
+      fl_thrift_struct_field(enc, FL_PQ_LT_STRING);
+      fl_thrift_struct_close(enc);
+      break;
+    case FL_T_DATE:
+      fl_thrift_struct_field(enc, FL_PQ_LT_DATE);
+      fl_thrift_struct_close(enc);
+      break;
+    case FL_T_TIMESTAMP:
+      /* Iceberg `timestamp` (not timestamptz): isAdjustedToUTC = false */
+      fl_thrift_struct_field(enc, FL_PQ_LT_TIMESTAMP);
+      fl_thrift_put_bool(enc, 1, false);
+      fl_thrift_struct_field(enc, 2);                  /* unit */
+      fl_thrift_struct_field(enc, FL_PQ_UNIT_MICROS);
+      fl_thrift_struct_close(enc);
+      fl_thrift_struct_close(enc);
+      fl_thrift_struct_close(enc);
+      break;
+    case FL_T_DECIMAL:
+      fl_thrift_struct_field(enc, FL_PQ_LT_DECIMAL);
+      fl_thrift_put_i32(enc, 1, t.scale);
+      fl_thrift_put_i32(enc, 2, t.precision);
+      fl_thrift_struct_close(enc);
+      break;
+    default: FL_ASSERT(0);
+    }
+    fl_thrift_struct_close(enc);
+  }
+  fl_thrift_struct_close(enc);
+}
+
+static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
+  fl_thrift_enc enc;
+  fl_thrift_enc_init(&enc, meta);
+  fl_thrift_struct_open(&enc);                              /* FileMetaData */
+  fl_thrift_put_i32(&enc, 1, 2);                            /* version */
+  fl_thrift_list_field(&enc, 2, FL_TT_STRUCT, pw->ncols + 1); /* schema */
+  fl_thrift_struct_open(&enc);                              /* root, as Java names it */
+  fl_thrift_put_string(&enc, 4, "table");
+  fl_thrift_put_i32(&enc, 5, (int32_t)pw->ncols);           /* num_children */
+  fl_thrift_struct_close(&enc);
+  for (uint32_t c = 0; c < pw->ncols; c++) put_schema_element(&enc, pw->cols[c].field);
+  fl_thrift_put_i64(&enc, 3, (int64_t)pw->total_rows);      /* num_rows */
+  fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, pw->nrg);     /* row_groups */
+  fl_buf_append(meta, pw->rg_meta.data, pw->rg_meta.len);
+  if (pw->opts.nkv) {
+    fl_thrift_list_field(&enc, 5, FL_TT_STRUCT, pw->opts.nkv); /* key_value_metadata */
+    for (uint32_t i = 0; i < pw->opts.nkv; i++) {
+      fl_thrift_struct_open(&enc);
+      fl_thrift_put_string(&enc, 1, pw->kv_strs[2 * i]);
+      fl_thrift_put_string(&enc, 2, pw->kv_strs[2 * i + 1]);
+      fl_thrift_struct_close(&enc);
+    }
+  }
+  fl_thrift_put_string(&enc, 6, "floe version " FLOE_VERSION); /* created_by */
+  fl_thrift_list_field(&enc, 7, FL_TT_STRUCT, pw->ncols);   /* column_orders */
+  for (uint32_t c = 0; c < pw->ncols; c++) {
+    fl_thrift_struct_open(&enc);                            /* ColumnOrder union */
+    fl_thrift_struct_field(&enc, 1);                        /* TYPE_ORDER {} */
+    fl_thrift_struct_close(&enc);
+    fl_thrift_struct_close(&enc);
+  }
+  fl_thrift_struct_close(&enc);
+}
+
+/* ---- API ---- */
+
+fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const fl_parquet_opts *opts,
+                               fl_parquet_writer **out, fl_err *err) {
+  *out = NULL;
+  if (!schema->nfields || schema->nfields > FL_COLUMNS_MAX)
+    return fl_err_set(err, FL_EINVAL, "%s: a Parquet file needs 1 to %d columns, not %u", path,
+                      FL_COLUMNS_MAX, schema->nfields);
+  for (uint32_t c = 0; c < schema->nfields; c++) {
+    const fl_field *f = &schema->fields[c];
+    if (f->id <= 0)
+      return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
+    if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_JSON)
+      return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
+    if (f->type.kind == FL_T_DECIMAL &&
+        (f->type.precision < 1 || f->type.precision > FL_DECIMAL_PRECISION_MAX || f->type.scale > f->type.precision))
+      return fl_err_set(err, FL_EINVAL, "%s: field %s: decimal(%u,%u) is not supported", path, f->name,
+                        f->type.precision, f->type.scale);
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return fl_err_errno(err, errno, "%s: create", path);
+
+  fl_parquet_writer *pw = fl_calloc(1, sizeof *pw);
+  pw->path = fl_strdup(path);
+  pw->fd = fd;
+  pw->schema = schema;
+  if (opts) pw->opts = *opts;
+  else fl_parquet_opts_default(&pw->opts);
+  if (!pw->opts.page_bytes) pw->opts.page_bytes = FL_PARQUET_PAGE_BYTES;
+  if (!pw->opts.row_group_bytes) pw->opts.row_group_bytes = FL_PARQUET_ROW_GROUP_BYTES;
+  if (pw->opts.codec != FL_CODEC_ZSTD && pw->opts.codec != FL_CODEC_SNAPPY) pw->opts.codec = FL_CODEC_NONE;
+  if (pw->opts.nkv) {
+    pw->kv_strs = fl_malloc(2 * pw->opts.nkv * sizeof *pw->kv_strs);
+    for (uint32_t i = 0; i < pw->opts.nkv; i++) {
+      pw->kv_strs[2 * i] = fl_strdup(pw->opts.kv[i].key);
+      pw->kv_strs[2 * i + 1] = fl_strdup(pw->opts.kv[i].value ? pw->opts.kv[i].value : "");
+    }
+  }
+  pw->opts.kv = NULL;
+  if (pw->opts.codec == FL_CODEC_ZSTD) pw->zc = ZSTD_createCCtx();
+  pw->out = fl_malloc(OUT_BUF_BYTES);
+  pw->ncols = schema->nfields;
+  pw->cols = fl_calloc(pw->ncols, sizeof *pw->cols);
+  pw->stats = fl_calloc(pw->ncols, sizeof *pw->stats);
+  for (uint32_t c = 0; c < pw->ncols; c++) {
+    colw *col = &pw->cols[c];
+    col->field = &schema->fields[c];
+    col->phys = fl_pq_phys_of(col->field->type);
+    col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT ? 4
+               : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8 : 0;
+    col->optional = !col->field->required;
+    if (col->optional) col->levels = fl_malloc(PAGE_VALUES_MAX);
+    if (col->phys != FL_PQ_BOOLEAN) {
+      col->idx = fl_malloc(PAGE_VALUES_MAX * sizeof *col->idx);
+      col->slot_mask = 4096 - 1;
+      col->slots = fl_calloc(col->slot_mask + 1, sizeof *col->slots);
+      dict_grow(col);
+    }
+    chunk_reset(pw, col);
+    pw->stats[c].field_id = col->field->id;
+  }
+  fl_code rc = out_write(pw, FL_PQ_MAGIC, FL_PQ_MAGIC_LEN, err);
+  if (rc) {
+    fl_parquet_writer_free(pw);
+    return rc;
+  }
+  *out = pw;
+  return FL_OK;
+}
+
+fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err) {
+  FL_ASSERT(!pw->closed, "%s: write after close", pw->path);
+  if (batch->ncols != pw->ncols)
+    return fl_err_set(err, FL_EINVAL, "%s: batch has %u columns, the file %u", pw->path, batch->ncols,
+                      pw->ncols);
+  for (uint32_t c = 0; c < pw->ncols; c++) {
+    const colw *col = &pw->cols[c];
+    const fl_vec *vec = &batch->cols[c];
+    if (vec->type.kind != col->field->type.kind)
+      return fl_err_set(err, FL_EINVAL, "%s: column %s: batch type %s, file type %s", pw->path,
+                        col->field->name, fl_type_sql_name(vec->type.kind),
+                        fl_type_sql_name(col->field->type.kind));
+    FL_ASSERT(vec->len >= batch->nrows);
+    if (!col->optional && batch->nrows && fl_vec_null_count(vec))
+      return fl_err_set(err, FL_EINVAL, "%s: column %s is required but the batch has %u nulls", pw->path,
+                        col->field->name, fl_vec_null_count(vec));
+  }
+  if (!batch->nrows) return FL_OK;
+  for (uint32_t c = 0; c < pw->ncols; c++) encode_column(pw, &pw->cols[c], &batch->cols[c], batch->nrows);
+  pw->rg_rows += batch->nrows;
+  pw->total_rows += batch->nrows;
+  if (buffered_bytes(pw) >= pw->opts.row_group_bytes) return flush_row_group(pw, err);
+  return FL_OK;
+}
+
+uint64_t fl_parquet_writer_bytes(const fl_parquet_writer *pw) { return pw->file_off + buffered_bytes(pw); }
+
+uint64_t fl_parquet_writer_rows(const fl_parquet_writer *pw) { return pw->total_rows; }
+
+fl_code fl_parquet_writer_close(fl_parquet_writer *pw, const fl_parquet_file_info **info, fl_err *err) {
+  FL_ASSERT(!pw->closed, "%s: closed twice", pw->path);
+  fl_code rc;
+  fl_buf meta = FL_BUF_INIT;
+  if ((rc = flush_row_group(pw, err))) goto fail;
+  put_footer(pw, &meta);
+  uint8_t tail[FL_PQ_TAIL_LEN];
+  uint32_t mlen = (uint32_t)meta.len;
+  memcpy(tail, &mlen, 4);
+  memcpy(tail + 4, FL_PQ_MAGIC, 4);
+  if ((rc = out_write(pw, meta.data, meta.len, err))) goto fail;
+  if ((rc = out_write(pw, tail, sizeof tail, err))) goto fail;
+  if ((rc = out_flush(pw, err))) goto fail;
+  if (fdatasync(pw->fd) != 0) {
+    rc = fl_err_errno(err, errno, "%s: fdatasync", pw->path);
+    goto fail;
+  }
+  int fd = pw->fd;
+  pw->fd = -1;
+  if (close(fd) != 0) {
+    rc = fl_err_errno(err, errno, "%s: close", pw->path);
+    goto fail;
+  }
+  pw->closed = true;
+  pw->info.file_bytes = pw->file_off;
+  pw->info.num_rows = pw->total_rows;
+  pw->info.ncols = pw->ncols;
+  pw->info.cols = pw->stats;
+  pw->info.nrow_groups = pw->nrg;
+  pw->info.row_group_offsets = pw->rg_offsets;
+  if (info) *info = &pw->info;
+  fl_buf_free(&meta);
+  return FL_OK;
+fail:
+  fl_buf_free(&meta);
+  return rc;
+}
+
+void fl_parquet_writer_free(fl_parquet_writer *pw) {
+  if (!pw) return;
+  if (!pw->closed) {
+    if (pw->fd >= 0) close(pw->fd);
+    unlink(pw->path);
+  }
+  for (uint32_t c = 0; c < pw->ncols; c++) {
+    colw *col = &pw->cols[c];
+    fl_free(col->levels);
+    fl_free(col->idx);
+    fl_free(col->ent_key);
+    fl_free(col->ent_hash);
+    fl_free(col->slots);
+    fl_buf_free(&col->plain);
+    fl_buf_free(&col->dict);
+    fl_buf_free(&col->chunk);
+    fl_buf_free(&col->smin);
+    fl_buf_free(&col->smax);
+    fl_buf_free(&col->fmin_s);
+    fl_buf_free(&col->fmax_s);
+  }
+  for (uint32_t i = 0; i < 2 * pw->opts.nkv; i++) fl_free(pw->kv_strs[i]);
+  fl_free(pw->kv_strs);
+  fl_free(pw->cols);
+  fl_free(pw->stats);
+  fl_free(pw->rg_offsets);
+  fl_free(pw->out);
+  fl_free(pw->dense);
+  fl_buf_free(&pw->body);
+  fl_buf_free(&pw->comp);
+  fl_buf_free(&pw->hdr);
+  fl_buf_free(&pw->cc);
+  fl_buf_free(&pw->rg_meta);
+  if (pw->zc) ZSTD_freeCCtx(pw->zc);
+  fl_free(pw->path);
+  fl_free(pw);
+}

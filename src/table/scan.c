@@ -1,0 +1,597 @@
+/* scan: planning and reading one snapshot of a table (Iceberg "Scan Planning").
+ *
+ * Plan (fl_scan_plan):
+ *   snapshot  current, or opts.snapshot_id, or the snapshot-log entry current at opts.as_of_ms
+ *   manifest list -> data manifests, pruned by their partition summaries
+ *                 -> entries (DELETED skipped, sequence numbers inherited from the list)
+ *                 -> pruned by partition values, then by column lower/upper bounds
+ *   delete manifests -> every position delete file is read (file_path, pos, its data
+ *                 sequence number); a delete applies to a planned data file when the
+ *                 paths are equal and data seq <= delete seq. Sorted per file.
+ * Pruning rules, for a predicate `col op lit` (ANDed):
+ *   bounds [lo, hi]:  =  lit < lo or lit > hi;  <  lo >= lit;  <=  lo > lit;
+ *                     >  hi <= lit;  >=  hi < lit;  all-null column: always
+ *   partition field on col with transform T: identity uses op on the value; monotonic
+ *   T (day, hour, month, year, truncate) compares T(lit) with < widened to <= and >
+ *   to >=; bucket prunes only `=` (bucket(lit) != value); null partition values
+ *   never match.
+ * Run (fl_scan_run): per planned file, per row group not pruned by its statistics,
+ * decode into batches of the projected CURRENT schema (the reader matches by field
+ * id: added columns read null, renames keep data, narrower types widen), drop the
+ * deleted positions (and, with filter_rows, rows failing the predicates), emit.
+ *
+ * Ownership: the scan's arena holds the plan (files, deletes, casted literals); the
+ * projected schema and scratch batch live until fl_scan_free. The table is borrowed. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table/table_int.h"
+
+typedef struct scan_pred {
+  int32_t field_id;
+  int proj_col;              /* column in the projected schema, -1 if not projected */
+  fl_pred_op op;
+  fl_value lit;              /* cast to the current column type */
+} scan_pred;
+
+typedef struct planned {
+  fl_scan_file pub;
+  uint64_t *dels;            /* sorted deleted positions */
+  uint32_t ndels;
+} planned;
+
+typedef struct del_pos {
+  const char *path;
+  uint64_t pos;
+  int64_t seq;
+} del_pos;
+
+struct fl_scan {
+  fl_table *tbl;
+  fl_arena arena;
+  const fl_snapshot *snap;
+  fl_schema proj;
+  scan_pred *preds;
+  uint32_t npreds;
+  bool filter_rows;
+  bool empty;                /* a null literal: nothing matches */
+  int64_t after_seq;         /* incremental: skip manifests at or below this sequence number */
+  int64_t *new_snaps;        /* incremental: append/overwrite snapshots in (after, target] */
+  uint32_t nnew_snaps;
+  bool incremental;
+  planned *files;
+  uint32_t nfiles, capfiles;
+  fl_scan_file *pub_files;
+  fl_scan_stats stats;
+  /* run state */
+  fl_batch *scratch;
+  uint64_t positions[FL_BATCH_ROWS];
+  uint32_t sel[FL_BATCH_ROWS];
+  fl_scan_emit_fn emit;
+  void *emit_ctx;
+  const planned *cur;
+  uint32_t del_cursor;
+  int stop;
+};
+
+/* ---------------------------------------------------------------- live files */
+
+fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content, fl_arena *arena,
+                          fl_live_file **files, uint32_t *n, fl_err *err) {
+  fl_manifest_file *mfs;
+  uint32_t nmf;
+  fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(snap->manifest_list), arena, &mfs, &nmf, err);
+  if (rc) return rc;
+  uint32_t cap = 16, count = 0;
+  fl_live_file *out = fl_arena_calloc(arena, cap, sizeof *out);
+  for (uint32_t m = 0; m < nmf; m++) {
+    bool want_deletes = content != FL_CONTENT_DATA;
+    if ((mfs[m].content != 0) != want_deletes) continue;
+    fl_manifest_entry *entries;
+    uint32_t ne;
+    if ((rc = fl_manifest_read(fl_tbl_uri_path(mfs[m].manifest_path), arena, &entries, &ne, err))) return rc;
+    for (uint32_t e = 0; e < ne; e++) {
+      if (entries[e].status == FL_ENTRY_DELETED) continue;
+      if (want_deletes ? entries[e].file.content != content : entries[e].file.content != FL_CONTENT_DATA) continue;
+      if (count == cap) {
+        fl_live_file *grown = fl_arena_calloc(arena, cap * 2, sizeof *out);
+        memcpy(grown, out, cap * sizeof *out);
+        out = grown;
+        cap *= 2;
+      }
+      out[count].file = entries[e].file;
+      out[count].spec_id = mfs[m].partition_spec_id;
+      out[count].data_seq = entries[e].sequence_number >= 0 ? entries[e].sequence_number : mfs[m].sequence_number;
+      count++;
+    }
+  }
+  *files = out;
+  *n = count;
+  return FL_OK;
+}
+
+/* ---------------------------------------------------------------- pruning */
+
+/* Compares a and b after bringing them to one type; false if they cannot be compared. */
+static bool cmp_values(const fl_value *a, const fl_value *b, int *out) {
+  fl_value x = *a, y = *b;
+  if (x.type.kind != y.type.kind || (x.type.kind == FL_T_DECIMAL && x.type.scale != y.type.scale)) {
+    if (fl_type_is_string(x.type.kind) && fl_type_is_string(y.type.kind)) {
+      x.type = y.type;
+    } else if (!fl_value_cast(a, b->type, &x)) {
+      if (!fl_value_cast(b, a->type, &y)) return false;
+      x = *a;
+    }
+  }
+  *out = fl_value_cmp(&x, &y);
+  return true;
+}
+
+/* True if no value in [lo, hi] (either may be NULL = unknown) can satisfy `v op lit`. */
+static bool range_excludes(const fl_value *lo, const fl_value *hi, fl_pred_op op, const fl_value *lit) {
+  int c;
+  switch (op) {
+    case FL_PRED_EQ:
+      return (lo && cmp_values(lit, lo, &c) && c < 0) || (hi && cmp_values(lit, hi, &c) && c > 0);
+    case FL_PRED_LT: return lo && cmp_values(lo, lit, &c) && c >= 0;
+    case FL_PRED_LE: return lo && cmp_values(lo, lit, &c) && c > 0;
+    case FL_PRED_GT: return hi && cmp_values(hi, lit, &c) && c <= 0;
+    case FL_PRED_GE: return hi && cmp_values(hi, lit, &c) && c < 0;
+  }
+  return false;
+}
+
+/* The predicate as seen through a partition transform: false if it says nothing. */
+static bool pred_through(fl_transform tr, const scan_pred *p, fl_pred_op *op, fl_value *lit) {
+  switch (tr.kind) {
+    case FL_TR_IDENTITY:
+      *op = p->op;
+      *lit = p->lit;
+      return true;
+    case FL_TR_BUCKET:
+      if (p->op != FL_PRED_EQ) return false;
+      break;
+    case FL_TR_VOID: return false;
+    default: break;
+  }
+  fl_type res;
+  if (fl_transform_result_type(tr, p->lit.type, &res, NULL)) return false;
+  fl_transform_apply(tr, &p->lit, lit);
+  *op = p->op == FL_PRED_LT ? FL_PRED_LE : p->op == FL_PRED_GT ? FL_PRED_GE : p->op;
+  return true;
+}
+
+static bool partition_excludes(const fl_scan *scan, const fl_tspec *spec, const fl_value *part, uint32_t npart) {
+  if (!spec || npart != spec->nfields) return false;
+  for (uint32_t i = 0; i < scan->npreds; i++) {
+    const scan_pred *p = &scan->preds[i];
+    for (uint32_t f = 0; f < spec->nfields; f++) {
+      if (spec->fields[f].source_id != p->field_id) continue;
+      fl_pred_op op;
+      fl_value lit;
+      if (!pred_through(spec->transforms[f], p, &op, &lit)) continue;
+      if (part[f].is_null) return true;
+      if (range_excludes(&part[f], &part[f], op, &lit)) return true;
+    }
+  }
+  return false;
+}
+
+static bool summary_excludes(const fl_scan *scan, const fl_tspec *spec, const fl_manifest_file *mf) {
+  if (!spec || mf->npartitions != spec->nfields) return false;
+  for (uint32_t i = 0; i < scan->npreds; i++) {
+    const scan_pred *p = &scan->preds[i];
+    for (uint32_t f = 0; f < spec->nfields; f++) {
+      if (spec->fields[f].source_id != p->field_id) continue;
+      fl_pred_op op;
+      fl_value lit;
+      if (!pred_through(spec->transforms[f], p, &op, &lit)) continue;
+      const fl_field_summary *s = &mf->partitions[f];
+      if (!s->lower && !s->upper) {
+        if (s->contains_null || (mf->added_files_count + mf->existing_files_count) == 0) return true;
+        continue;
+      }
+      fl_value lo, hi;
+      bool has_lo = s->lower && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->lower, s->lower_len, &lo);
+      bool has_hi = s->upper && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->upper, s->upper_len, &hi);
+      if (range_excludes(has_lo ? &lo : NULL, has_hi ? &hi : NULL, op, &lit)) return true;
+    }
+  }
+  return false;
+}
+
+static bool bounds_exclude(const fl_scan *scan, const fl_data_file *file) {
+  const fl_schema *schema = fl_table_schema(scan->tbl);
+  for (uint32_t i = 0; i < scan->npreds; i++) {
+    const scan_pred *p = &scan->preds[i];
+    const fl_field *field = fl_schema_field_by_id(schema, p->field_id);
+    for (uint32_t c = 0; c < file->ncols; c++) {
+      const fl_file_column *col = &file->cols[c];
+      if (col->field_id != p->field_id) continue;
+      if (col->value_count > 0 && col->null_value_count == col->value_count) return true;
+      fl_value lo, hi;
+      bool has_lo = col->lower && fl_value_from_iceberg_bytes(field->type, col->lower, col->lower_len, &lo);
+      bool has_hi = col->upper && fl_value_from_iceberg_bytes(field->type, col->upper, col->upper_len, &hi);
+      if (range_excludes(has_lo ? &lo : NULL, has_hi ? &hi : NULL, p->op, &p->lit)) return true;
+    }
+  }
+  return false;
+}
+
+/* ---------------------------------------------------------------- plan */
+
+static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
+  const fl_schema *cur = fl_table_schema(scan->tbl);
+  const fl_table *tbl = scan->tbl;
+  if (opts && opts->columns) {
+    scan->proj.fields = fl_arena_calloc(&scan->arena, opts->ncolumns ? opts->ncolumns : 1, sizeof(fl_field));
+    for (uint32_t i = 0; i < opts->ncolumns; i++) {
+      const fl_field *f = fl_schema_field_by_name(cur, opts->columns[i]);
+      if (!f) return fl_err_set(err, FL_ENOENT, "table %s.%s: no column %s", tbl->ns, tbl->name, opts->columns[i]);
+      scan->proj.fields[i] = *f;
+    }
+    scan->proj.nfields = opts->ncolumns;
+  } else {
+    scan->proj.fields = fl_arena_memdup(&scan->arena, cur->fields, cur->nfields * sizeof(fl_field));
+    scan->proj.nfields = cur->nfields;
+  }
+  for (uint32_t i = 0; i < scan->proj.nfields; i++)
+    scan->proj.fields[i].name = fl_arena_strdup(&scan->arena, scan->proj.fields[i].name);
+  scan->proj.schema_id = cur->schema_id;
+  scan->filter_rows = opts && opts->filter_rows;
+  uint32_t np = opts ? opts->npreds : 0;
+  scan->preds = fl_arena_calloc(&scan->arena, np ? np : 1, sizeof(scan_pred));
+  for (uint32_t i = 0; i < np; i++) {
+    const fl_pred *in = &opts->preds[i];
+    const fl_field *f = fl_schema_field_by_name(cur, in->column);
+    if (!f) return fl_err_set(err, FL_ENOENT, "table %s.%s: no column %s", tbl->ns, tbl->name, in->column);
+    scan_pred *p = &scan->preds[i];
+    p->field_id = f->id;
+    p->op = in->op;
+    p->proj_col = fl_schema_index_of_id(&scan->proj, f->id);
+    if (in->value.is_null) {
+      scan->empty = true;
+      continue;
+    }
+    fl_value lit = in->value;
+    if (fl_type_is_string(lit.type.kind) && fl_type_is_string(f->type.kind)) lit.type = f->type;
+    if (!fl_value_cast(&lit, f->type, &p->lit)) {
+      char a[32], b[32];
+      fl_type_text(in->value.type, a, sizeof a);
+      fl_type_text(f->type, b, sizeof b);
+      return fl_err_set(err, FL_ETYPE, "table %s.%s: cannot compare column %s (%s) with a %s", tbl->ns, tbl->name,
+                        f->name, b, a);
+    }
+    if (fl_type_is_string(p->lit.type.kind))
+      p->lit.u.str.ptr = fl_arena_strndup(&scan->arena, p->lit.u.str.ptr, p->lit.u.str.len);
+    if (scan->filter_rows && p->proj_col < 0)
+      return fl_err_set(err, FL_EINVAL, "table %s.%s: filter on %s needs the column in the projection", tbl->ns,
+                        tbl->name, f->name);
+  }
+  scan->npreds = np;
+  return FL_OK;
+}
+
+static int del_cmp(const void *a, const void *b) {
+  const del_pos *x = a, *y = b;
+  int c = strcmp(x->path, y->path);
+  if (c) return c;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+typedef struct del_reader {
+  del_pos *dels;
+  uint64_t n, cap;
+  fl_arena *arena;
+  int64_t seq;
+} del_reader;
+
+static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row) {
+  del_reader *dr = ctx;
+  (void)first_row;
+  for (uint32_t r = 0; r < batch->nrows; r++) {
+    uint32_t n;
+    const char *p = fl_vec_str(&batch->cols[0], r, &n);
+    const char *prev = dr->n ? dr->dels[dr->n - 1].path : NULL;
+    const char *path = prev && strlen(prev) == n && !memcmp(prev, p, n) ? prev : fl_arena_strndup(dr->arena, p, n);
+    if (dr->n == dr->cap) {
+      dr->cap = dr->cap ? dr->cap * 2 : 1024;
+      dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
+    }
+    dr->dels[dr->n++] = (del_pos){path, (uint64_t)batch->cols[1].data.i64[r], dr->seq};
+  }
+  return 0;
+}
+
+static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  static const fl_field fields[2] = {
+      {FL_POS_DELETE_FILE_PATH_ID, "file_path", {FL_T_STRING, 0, 0}, true},
+      {FL_POS_DELETE_POS_ID, "pos", {FL_T_BIGINT, 0, 0}, true},
+  };
+  static const fl_schema schema = {0, 2, (fl_field *)fields, 0, NULL};
+  fl_parquet_reader *pr;
+  fl_code rc = fl_parquet_reader_open(fl_tbl_uri_path(lf->file.file_path), &pr, err);
+  if (rc) return rc;
+  dr->seq = lf->data_seq;
+  for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && !rc; rg++)
+    rc = fl_parquet_reader_read_row_group(pr, rg, &schema, collect_deletes, dr, err);
+  fl_parquet_reader_free(pr);
+  return rc;
+}
+
+static void add_planned(fl_scan *scan, const fl_live_file *lf) {
+  if (scan->nfiles == scan->capfiles) {
+    scan->capfiles = scan->capfiles ? scan->capfiles * 2 : 64;
+    scan->files = fl_realloc(scan->files, scan->capfiles * sizeof(planned));
+  }
+  planned *p = &scan->files[scan->nfiles++];
+  memset(p, 0, sizeof *p);
+  p->pub.path = lf->file.file_path;
+  p->pub.record_count = lf->file.record_count;
+  p->pub.file_size_in_bytes = lf->file.file_size_in_bytes;
+  p->pub.data_sequence_number = lf->data_seq;
+  p->pub.partition = lf->file.partition;
+  p->pub.npartition = lf->file.npartition;
+}
+
+static fl_code plan(fl_scan *scan, fl_err *err) {
+  const fl_table *tbl = scan->tbl;
+  fl_arena *arena = &scan->arena;
+  fl_manifest_file *mfs;
+  uint32_t nmf;
+  fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(scan->snap->manifest_list), arena, &mfs, &nmf, err);
+  if (rc) return rc;
+  scan->stats.manifests_total = nmf;
+  del_reader dr = {NULL, 0, 0, arena, 0};
+  for (uint32_t m = 0; m < nmf && !rc; m++) {
+    const fl_manifest_file *mf = &mfs[m];
+    const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
+    if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
+    if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf))) {
+      scan->stats.manifests_pruned++;
+      scan->stats.files_total += (uint32_t)(mf->added_files_count + mf->existing_files_count);
+      scan->stats.files_pruned_partition += (uint32_t)(mf->added_files_count + mf->existing_files_count);
+      continue;
+    }
+    fl_manifest_entry *entries;
+    uint32_t ne;
+    if ((rc = fl_manifest_read(fl_tbl_uri_path(mf->manifest_path), arena, &entries, &ne, err))) break;
+    for (uint32_t e = 0; e < ne && !rc; e++) {
+      fl_manifest_entry *en = &entries[e];
+      if (en->status == FL_ENTRY_DELETED) continue;
+      fl_live_file lf = {en->file, mf->partition_spec_id,
+                         en->sequence_number >= 0 ? en->sequence_number : mf->sequence_number};
+      if (en->file.content == FL_CONTENT_POSITION_DELETES) {
+        scan->stats.delete_files++;
+        rc = read_delete_file(&lf, &dr, err);
+        continue;
+      }
+      if (scan->incremental && en->file.content == FL_CONTENT_DATA) {
+        int64_t sid = en->snapshot_id >= 0 ? en->snapshot_id : mf->added_snapshot_id;
+        bool in = false;
+        for (uint32_t k = 0; k < scan->nnew_snaps && !in; k++) in = scan->new_snaps[k] == sid;
+        if (!in) continue;   /* added before the range, or by a replace */
+      }
+      if (en->file.content != FL_CONTENT_DATA) {
+        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: equality delete file %s (not supported yet)", tbl->ns,
+                        tbl->name, en->file.file_path);
+        break;
+      }
+      scan->stats.files_total++;
+      if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition)) {
+        scan->stats.files_pruned_partition++;
+        continue;
+      }
+      if (bounds_exclude(scan, &en->file)) {
+        scan->stats.files_pruned_bounds++;
+        continue;
+      }
+      add_planned(scan, &lf);
+      scan->stats.bytes_planned += (uint64_t)en->file.file_size_in_bytes;
+    }
+  }
+  if (!rc && dr.n) {
+    qsort(dr.dels, dr.n, sizeof(del_pos), del_cmp);
+    for (uint32_t f = 0; f < scan->nfiles; f++) {
+      planned *p = &scan->files[f];
+      /* lower bound of the path in dels */
+      uint64_t lo = 0, hi = dr.n;
+      while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (strcmp(dr.dels[mid].path, p->pub.path) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      uint64_t end = lo;
+      while (end < dr.n && !strcmp(dr.dels[end].path, p->pub.path)) end++;
+      if (end == lo) continue;
+      p->dels = fl_arena_alloc(arena, (end - lo) * sizeof(uint64_t));
+      for (uint64_t i = lo; i < end; i++) {
+        if (dr.dels[i].seq < p->pub.data_sequence_number) continue;   /* older delete */
+        if (p->ndels && p->dels[p->ndels - 1] == dr.dels[i].pos) continue;
+        p->dels[p->ndels++] = dr.dels[i].pos;
+      }
+      p->pub.ndeletes = p->ndels;
+    }
+  }
+  fl_free(dr.dels);
+  scan->stats.files_planned = scan->nfiles;
+  return rc;
+}
+
+fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_err *err) {
+  fl_scan *scan = fl_calloc(1, sizeof *scan);
+  scan->tbl = tbl;
+  fl_arena_init(&scan->arena, 65536);
+  fl_code rc = resolve(scan, opts, err);
+  if (rc) goto fail;
+  if (opts && opts->snapshot_id > 0) {
+    scan->snap = fl_table_snapshot_by_id(tbl, opts->snapshot_id);
+    if (!scan->snap) {
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %" PRId64, tbl->ns, tbl->name, opts->snapshot_id);
+      goto fail;
+    }
+  } else if (opts && opts->as_of_ms > 0) {
+    scan->snap = fl_table_snapshot_as_of(tbl, opts->as_of_ms);
+    if (!scan->snap) {
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot at or before %" PRId64 " ms", tbl->ns, tbl->name,
+                      opts->as_of_ms);
+      goto fail;
+    }
+  } else {
+    scan->snap = fl_table_current_snapshot(tbl);
+  }
+  if (opts && opts->after_snapshot_id > 0 && scan->snap) {
+    const fl_snapshot *after = fl_table_snapshot_by_id(tbl, opts->after_snapshot_id);
+    if (!after) {
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %" PRId64, tbl->ns, tbl->name, opts->after_snapshot_id);
+      goto fail;
+    }
+    uint32_t nsnap;
+    fl_table_snapshots(tbl, &nsnap);
+    scan->new_snaps = fl_arena_calloc(&scan->arena, nsnap ? nsnap : 1, sizeof(int64_t));
+    scan->incremental = true;
+    scan->after_seq = after->sequence_number;
+    const fl_snapshot *s = scan->snap;
+    for (uint32_t hops = 0; s && s != after && hops <= nsnap; hops++) {
+      if (!strcmp(s->operation, "append") || !strcmp(s->operation, "overwrite"))
+        scan->new_snaps[scan->nnew_snaps++] = s->snapshot_id;
+      else if (!strcmp(s->operation, "replace")) {
+        /* rows appended in the range may now live in the compacted files: refuse
+           rather than silently miss them */
+        rc = fl_err_set(err, FL_EUNSUPPORTED,
+                        "table %s.%s: incremental scan after snapshot %" PRId64 " spans compaction snapshot %" PRId64
+                        "; read the whole table instead",
+                        tbl->ns, tbl->name, opts->after_snapshot_id, s->snapshot_id);
+        goto fail;
+      }
+      s = s->parent_id > 0 ? fl_table_snapshot_by_id(tbl, s->parent_id) : NULL;
+    }
+    if (s != after) {
+      rc = fl_err_set(err, FL_EINVAL, "table %s.%s: snapshot %" PRId64 " is not an ancestor of snapshot %" PRId64,
+                      tbl->ns, tbl->name, opts->after_snapshot_id, scan->snap->snapshot_id);
+      goto fail;
+    }
+  }
+  if (scan->snap && (rc = plan(scan, err))) {
+    fl_err_prefix(err, "scan of %s.%s: ", tbl->ns, tbl->name);
+    goto fail;
+  }
+  scan->pub_files = fl_arena_calloc(&scan->arena, scan->nfiles ? scan->nfiles : 1, sizeof(fl_scan_file));
+  for (uint32_t i = 0; i < scan->nfiles; i++) scan->pub_files[i] = scan->files[i].pub;
+  *out = scan;
+  return FL_OK;
+fail:
+  fl_scan_free(scan);
+  return rc;
+}
+
+const fl_scan_stats *fl_scan_get_stats(const fl_scan *scan) { return &scan->stats; }
+const fl_snapshot *fl_scan_snapshot(const fl_scan *scan) { return scan->snap; }
+const fl_schema *fl_scan_schema(const fl_scan *scan) { return &scan->proj; }
+
+const fl_scan_file *fl_scan_files(const fl_scan *scan, uint32_t *n) {
+  *n = scan->nfiles;
+  return scan->pub_files;
+}
+
+/* ---------------------------------------------------------------- run */
+
+static bool row_passes(const fl_scan *scan, const fl_batch *batch, uint32_t row) {
+  for (uint32_t i = 0; i < scan->npreds; i++) {
+    const scan_pred *p = &scan->preds[i];
+    fl_value v;
+    fl_batch_get(batch, (uint32_t)p->proj_col, row, &v);
+    if (v.is_null) return false;
+    int c;
+    if (!cmp_values(&v, &p->lit, &c)) return false;
+    bool ok = p->op == FL_PRED_EQ ? c == 0 : p->op == FL_PRED_LT ? c < 0 : p->op == FL_PRED_LE ? c <= 0
+            : p->op == FL_PRED_GT ? c > 0 : c >= 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
+  fl_scan *scan = ctx;
+  const planned *p = scan->cur;
+  uint32_t n = 0;
+  scan->stats.rows_read += batch->nrows;
+  for (uint32_t r = 0; r < batch->nrows; r++) {
+    uint64_t pos = first_row + r;
+    while (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] < pos) scan->del_cursor++;
+    if (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) {
+      scan->stats.rows_deleted++;
+      continue;
+    }
+    if (scan->filter_rows && !row_passes(scan, batch, r)) {
+      scan->stats.rows_filtered++;
+      continue;
+    }
+    scan->sel[n] = r;
+    scan->positions[n] = pos;
+    n++;
+  }
+  if (!n) return 0;
+  scan->stats.rows_emitted += n;
+  int rc;
+  if (n == batch->nrows) {
+    rc = scan->emit(scan->emit_ctx, batch, p->pub.path, scan->positions);
+  } else {
+    if (!scan->scratch) scan->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
+    fl_batch_reset(scan->scratch);
+    fl_batch_gather(scan->scratch, batch, scan->sel, n);
+    rc = scan->emit(scan->emit_ctx, scan->scratch, p->pub.path, scan->positions);
+  }
+  if (rc) scan->stop = rc;
+  return rc;
+}
+
+static bool row_group_excluded(const fl_scan *scan, fl_parquet_reader *pr, uint32_t rg) {
+  for (uint32_t i = 0; i < scan->npreds; i++) {
+    const scan_pred *p = &scan->preds[i];
+    fl_column_stats st;
+    if (!fl_parquet_reader_row_group_stats(pr, rg, p->field_id, &st)) continue;
+    if (st.value_count > 0 && st.null_count == st.value_count) return true;
+    if (!st.has_bounds) continue;
+    if (range_excludes(&st.min, &st.max, p->op, &p->lit)) return true;
+  }
+  return false;
+}
+
+fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err) {
+  scan->emit = emit;
+  scan->emit_ctx = ctx;
+  fl_code rc = FL_OK;
+  for (uint32_t f = 0; f < scan->nfiles && !rc; f++) {
+    planned *p = &scan->files[f];
+    if (p->ndels >= (uint64_t)p->pub.record_count && p->pub.record_count > 0) {
+      scan->stats.rows_deleted += (uint64_t)p->pub.record_count;
+      continue;   /* every row deleted */
+    }
+    fl_parquet_reader *pr;
+    if ((rc = fl_parquet_reader_open(fl_tbl_uri_path(p->pub.path), &pr, err))) break;
+    scan->cur = p;
+    scan->del_cursor = 0;
+    uint32_t nrg = fl_parquet_reader_row_groups(pr);
+    scan->stats.row_groups_total += nrg;
+    for (uint32_t rg = 0; rg < nrg && !rc; rg++) {
+      if (row_group_excluded(scan, pr, rg)) {
+        scan->stats.row_groups_pruned++;
+        continue;
+      }
+      rc = fl_parquet_reader_read_row_group(pr, rg, &scan->proj, on_batch, scan, err);
+    }
+    fl_parquet_reader_free(pr);
+  }
+  if (scan->stop) return (fl_code)scan->stop;
+  return rc;
+}
+
+void fl_scan_free(fl_scan *scan) {
+  if (!scan) return;
+  if (scan->scratch) fl_batch_free(scan->scratch);
+  fl_free(scan->files);
+  fl_arena_destroy(&scan->arena);
+  fl_free(scan);
+}

@@ -1,0 +1,155 @@
+/* table_int: the table module's private model, shared by its .c files only.
+ *
+ * fl_tmeta is one parsed version of a table's metadata JSON. It keeps the jansson
+ * document (root) as the source of truth: a commit deep-copies root, edits the copy
+ * (add a snapshot, a schema, properties) and dumps it, so keys floe does not know
+ * (written by another engine) survive floe's commits. The typed view (schemas,
+ * specs, snapshots, ...) lives in the tmeta's arena, built once at parse time.
+ *
+ * Commit driver (table.c): fl_tbl_commit(tbl, apply, ctx) loops
+ *   copy root -> apply(ctx, tbl, copy) -> write NNNNN-<uuid>.metadata.json (O_EXCL, fsync)
+ *   -> catalog CAS -> on FL_ECONFLICT refresh tbl and loop (backoff), else done.
+ * apply must be re-runnable: it is called once per attempt on the latest base. */
+#ifndef FL_TABLE_TABLE_INT_H
+#define FL_TABLE_TABLE_INT_H
+
+#include <jansson.h>
+
+#include "core/limits.h"
+#include "core/mem.h"
+#include "table/table.h"
+
+/* Reserved field ids of position delete files (spec: metadata columns). */
+#define FL_POS_DELETE_FILE_PATH_ID 2147483546
+#define FL_POS_DELETE_POS_ID 2147483545
+
+/* Default target data file size: Iceberg's write.target-file-size-bytes default. */
+#define FL_TARGET_FILE_BYTES_DEFAULT (512ull << 20)
+
+typedef struct fl_tspec {
+  int32_t spec_id;
+  uint32_t nfields;
+  fl_partition_field *fields;
+  fl_transform *transforms;
+  const char *fields_json;      /* the spec's "fields" array as JSON text */
+} fl_tspec;
+
+typedef struct fl_tsort {
+  int32_t order_id;
+  uint32_t nfields;
+  int32_t *source_ids;
+  fl_sort_def *defs;            /* column names resolved in the current schema */
+} fl_tsort;
+
+typedef struct fl_tlog {
+  int64_t ts_ms;
+  int64_t snapshot_id;          /* snapshot-log */
+  const char *file;             /* metadata-log */
+} fl_tlog;
+
+typedef struct fl_tmeta {
+  fl_arena arena;
+  json_t *root;
+  const char *text;             /* the JSON as read or written */
+  int32_t format_version;
+  const char *uuid;
+  const char *location;
+  int64_t last_seq;
+  int64_t last_updated_ms;
+  int32_t last_column_id;
+  fl_schema *schemas;
+  uint32_t nschemas;
+  const fl_schema *schema;      /* current */
+  const char **schema_jsons;    /* per schemas[i] */
+  const char *schema_json;      /* current */
+  fl_tspec *specs;
+  uint32_t nspecs;
+  const fl_tspec *spec;         /* default */
+  int32_t last_partition_id;
+  fl_tsort *orders;
+  uint32_t norders;
+  const fl_tsort *order;        /* default */
+  fl_kv *props;
+  uint32_t nprops;
+  int64_t current_snapshot_id;  /* -1 none */
+  fl_snapshot *snapshots;
+  uint32_t nsnapshots;
+  fl_tlog *snaplog;
+  uint32_t nsnaplog;
+  fl_tlog *metalog;
+  uint32_t nmetalog;
+} fl_tmeta;
+
+struct fl_warehouse {
+  char *dir;        /* data dir, absolute */
+  char *root;       /* dir/warehouse */
+  fl_catalog *cat;
+};
+
+struct fl_table {
+  fl_warehouse *wh;
+  char ns[FL_NAME_MAX + 1];
+  char name[FL_NAME_MAX + 1];
+  char *dir;                    /* absolute table directory */
+  char *metadata_location;      /* URI of the loaded version */
+  int32_t version;              /* NNNNN of the loaded metadata file */
+  fl_tmeta *meta;
+};
+
+/* metadata.c */
+fl_code fl_tmeta_parse(const char *text, size_t len, const char *name, fl_tmeta **out, fl_err *err);
+fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
+void fl_tmeta_free(fl_tmeta *meta);
+/* {"type":"struct","schema-id":..,"identifier-field-ids":[..],"fields":[..]} */
+json_t *fl_tmeta_schema_json(const fl_schema *schema);
+/* Builds a fresh v2 metadata document for a new table. */
+fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schema *schema,
+                          const fl_table_create_opts *opts, json_t **out, fl_err *err);
+const fl_tspec *fl_tmeta_spec_by_id(const fl_tmeta *meta, int32_t spec_id);
+/* Type text as users write it: "DECIMAL(12,2)", "BIGINT". */
+void fl_type_text(fl_type type, char *out, size_t out_size);
+
+/* table.c: files and ids */
+void fl_tbl_uuid(char out[37]);
+int64_t fl_tbl_snapshot_id_new(void);
+uint64_t fl_tbl_random(void);
+fl_code fl_tbl_mkdirs(const char *path, fl_err *err);
+/* Writes a new file (O_EXCL), fsyncs it and its directory. */
+fl_code fl_tbl_write_new(const char *path, const void *data, size_t len, fl_err *err);
+fl_code fl_tbl_fsync_dir(const char *dir, fl_err *err);
+/* "file:///x" -> "/x" (a plain path is returned as is). */
+const char *fl_tbl_uri_path(const char *uri);
+/* Reads a whole file into a fl_malloc'd buffer (NUL-terminated). */
+fl_code fl_tbl_read_all(const char *path, size_t max, char **data, size_t *len, fl_err *err);
+
+/* table.c: commits */
+typedef fl_code (*fl_tbl_apply_fn)(void *ctx, fl_table *tbl, json_t *root, fl_err *err);
+/* Applies and writes a new metadata file on tbl's loaded version: *new_location (URI,
+ * fl_malloc'd). Does not swap the pointer. */
+fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **new_location, fl_err *err);
+/* After a successful swap: moves tbl to new_location, updates the version hint. */
+fl_code fl_tbl_committed(fl_table *tbl, const char *new_location, fl_err *err);
+/* prepare + CAS + retry loop. */
+fl_code fl_tbl_commit(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, fl_err *err);
+void fl_tbl_backoff(uint32_t attempt);
+
+/* JSON edit helpers used by apply functions. */
+void fl_tbl_json_set_i64(json_t *obj, const char *key, int64_t v);
+int64_t fl_tbl_json_i64(const json_t *obj, const char *key, int64_t dflt);
+/* Appends entry (reference stolen) to the array root[key], creating it. */
+void fl_tbl_json_log_append(json_t *root, const char *key, json_t *entry);
+
+/* scan.c: reading a snapshot's live files (also used by deletes to find partitions). */
+typedef struct fl_live_file {
+  fl_data_file file;          /* in the arena */
+  int32_t spec_id;
+  int64_t data_seq;
+} fl_live_file;
+fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content, fl_arena *arena,
+                          fl_live_file **files, uint32_t *n, fl_err *err);
+
+/* append.c: column stats -> manifest columns; bounds into arena. */
+void fl_tbl_stats_to_columns(const fl_parquet_file_info *info, fl_arena *arena, fl_file_column **cols,
+                             uint32_t *ncols);
+
+#endif
