@@ -9,8 +9,12 @@ DATA=${FLOE_DATA:-./floe-data}
 schema="event_id STRING NOT NULL, tenant_id STRING NOT NULL, order_id BIGINT NOT NULL,
   user_id BIGINT, product_id INT, event_type STRING NOT NULL, amount DECIMAL(12,2),
   currency STRING, event_time TIMESTAMP NOT NULL, attributes JSON"
-$FLOE --data "$DATA" load bronze.orders examples/orders/data/orders.ndjson \
-  --schema "$schema" --partition "day(event_time), tenant_id"
+if $FLOE --data "$DATA" describe bronze.orders >/dev/null 2>&1; then
+  echo "bronze.orders exists in $DATA: not loading again (rm -rf $DATA to start over)"
+else
+  $FLOE --data "$DATA" load bronze.orders examples/orders/data/orders.ndjson \
+    --schema "$schema" --partition "day(event_time), tenant_id"
+fi
 echo
 $FLOE --data "$DATA" tables
 echo
