@@ -89,6 +89,7 @@ static void json_log_append(json_t *root, const char *key, json_t *entry) {
 fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schema *schema,
                           const fl_table_create_opts *opts, json_t **out, fl_err *err) {
   json_t *root = json_object();
+  json_t *spec_fields = NULL, *orders = NULL, *sf = NULL;   /* freed at fail until attached */
   fl_code rc = FL_OK;
   json_object_set_new(root, "format-version", json_integer(2));
   json_object_set_new(root, "table-uuid", json_string(uuid));
@@ -101,7 +102,7 @@ fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schem
   json_object_set_new(root, "schemas", schemas);
   json_object_set_new(root, "current-schema-id", json_integer(schema->schema_id));
 
-  json_t *spec_fields = json_array();
+  spec_fields = json_array();
   int32_t last_pid = 999;
   for (uint32_t i = 0; opts && i < opts->npartition; i++) {
     const fl_partition_def *def = &opts->partition[i];
@@ -136,20 +137,21 @@ fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schem
   json_t *spec = json_object();
   json_object_set_new(spec, "spec-id", json_integer(0));
   json_object_set_new(spec, "fields", spec_fields);
+  spec_fields = NULL;
   json_t *specs = json_array();
   json_array_append_new(specs, spec);
   json_object_set_new(root, "partition-specs", specs);
   json_object_set_new(root, "default-spec-id", json_integer(0));
   json_object_set_new(root, "last-partition-id", json_integer(last_pid));
 
-  json_t *orders = json_array();
+  orders = json_array();
   json_t *unsorted = json_object();
   json_object_set_new(unsorted, "order-id", json_integer(0));
   json_object_set_new(unsorted, "fields", json_array());
   json_array_append_new(orders, unsorted);
   int32_t default_order = 0;
   if (opts && opts->nsort) {
-    json_t *sf = json_array();
+    sf = json_array();
     for (uint32_t i = 0; i < opts->nsort; i++) {
       const fl_sort_def *def = &opts->sort[i];
       const fl_field *src = fl_schema_field_by_name(schema, def->column);
@@ -173,10 +175,12 @@ fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schem
     json_t *order = json_object();
     json_object_set_new(order, "order-id", json_integer(1));
     json_object_set_new(order, "fields", sf);
+    sf = NULL;
     json_array_append_new(orders, order);
     default_order = 1;
   }
   json_object_set_new(root, "sort-orders", orders);
+  orders = NULL;
   json_object_set_new(root, "default-sort-order-id", json_integer(default_order));
 
   json_t *props = json_object();
@@ -193,6 +197,9 @@ fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schem
   *out = root;
   return FL_OK;
 fail:
+  json_decref(sf);
+  json_decref(orders);
+  json_decref(spec_fields);
   json_decref(root);
   return rc;
 }
