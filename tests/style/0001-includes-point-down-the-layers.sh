@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Layers are folders and includes point down (STYLE.md §1):
-#   core -> log, format -> catalog -> table -> ingest, stream, sql -> model -> serve, obs -> cli
+#   core -> log, format -> catalog -> table -> sql -> ingest, stream -> model -> serve, obs -> cli
+# (sql sits below ingest and stream: contracts and watermarks are SQL they compile)
 # A file may include its own module and any module of a lower rank.
 set -euo pipefail
 root="${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
-declare -A rank=([core]=0 [log]=1 [format]=1 [catalog]=2 [table]=3 [ingest]=4 [stream]=4 [sql]=4
-                 [model]=5 [serve]=6 [obs]=6 [cli]=7)
+declare -A rank=([core]=0 [log]=1 [format]=1 [catalog]=2 [table]=3 [sql]=4 [ingest]=5 [stream]=5
+                 [model]=6 [serve]=7 [obs]=7 [cli]=8)
 bad=0
 while IFS= read -r file; do
   mod=$(basename "$(dirname "$file")")
