@@ -2,11 +2,13 @@
  *
  *   bronze.orders  snapshots=3  rows=1000  files=4  bytes=12345
  *
- * rows, files and bytes are the current snapshot's summary totals (total-records,
- * total-data-files, total-files-size); 0 for a table without a snapshot. Each table's
+ * rows are the live rows: the current snapshot's total-records minus its
+ * total-position-deletes (floe never deletes a position twice); files and bytes are
+ * its total-data-files and total-files-size; 0 for a table without a snapshot. Each table's
  * metadata is loaded once and freed before the next.
  * Also here: fl_cli_warehouse_open and fl_cli_table_open, used by every command. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -40,6 +42,8 @@ static const char *total(const fl_snapshot *snap, const char *key) {
   return v ? v : "0";
 }
 
+static long long total_num(const fl_snapshot *snap, const char *key) { return atoll(total(snap, key)); }
+
 int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *v;
@@ -65,8 +69,9 @@ int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv) {
     uint32_t nsnap;
     fl_table_snapshots(tbl, &nsnap);
     const fl_snapshot *cur = fl_table_current_snapshot(tbl);
-    printf("%s.%s  snapshots=%u  rows=%s  files=%s  bytes=%s\n", entries[i].ns, entries[i].name, nsnap,
-           total(cur, "total-records"), total(cur, "total-data-files"), total(cur, "total-files-size"));
+    printf("%s.%s  snapshots=%u  rows=%lld  files=%s  bytes=%s\n", entries[i].ns, entries[i].name, nsnap,
+           total_num(cur, "total-records") - total_num(cur, "total-position-deletes"),
+           total(cur, "total-data-files"), total(cur, "total-files-size"));
     fl_table_free(tbl);
   }
 done:

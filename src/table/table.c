@@ -687,6 +687,10 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
   const char *dfiles = cur ? fl_snapshot_summary_get(cur, "total-delete-files") : NULL;
   const char *bytes = cur ? fl_snapshot_summary_get(cur, "total-files-size") : NULL;
   const char *rows = cur ? fl_snapshot_summary_get(cur, "total-records") : NULL;
-  fl_buf_printf(out, "current    %s rows, %s data files, %s delete files, %s bytes\n", rows ? rows : "0",
-                files ? files : "0", dfiles ? dfiles : "0", bytes ? bytes : "0");
+  const char *pdel = cur ? fl_snapshot_summary_get(cur, "total-position-deletes") : NULL;
+  long long nrows = rows ? atoll(rows) : 0, ndel = pdel ? atoll(pdel) : 0;
+  fl_buf_printf(out, "current    %lld rows", nrows - ndel);
+  if (ndel) fl_buf_printf(out, " (%lld in data files, %lld deleted)", nrows, ndel);
+  fl_buf_printf(out, ", %s data files, %s delete files, %s bytes\n", files ? files : "0", dfiles ? dfiles : "0",
+                bytes ? bytes : "0");
 }

@@ -35,6 +35,8 @@ assert_eq "$parquet_before" "$(find "$FLOE_DATA" -name '*.parquet' ! -name '*-de
   "no data file is rewritten or added"
 run_floe cat bronze.orders --stats
 assert_contains "$ERR" "rows_deleted=7 " "the scan hides 7 rows by position deletes"
+assert_contains "$(floe tables)" "bronze.orders  snapshots=3  rows=43  " "tables counts live rows (50 - 7 deleted)"
+assert_contains "$desc" "current    43 rows (50 in data files, 7 deleted)" "describe counts live rows"
 
 # three predicates ANDed; rows already deleted are not counted again
 assert_eq "deleted 6 rows from bronze.orders" \
