@@ -64,12 +64,14 @@ static fl_code name_parse(const char *text, fl_arena *arena, const char **out, f
     if (!len) return fl_err_set(err, FL_EPARSE, "column name %s: empty", text);
   } else {
     if (!n || !(isalpha((unsigned char)text[0]) || text[0] == '_'))
-      return fl_err_set(err, FL_EPARSE, "column name \"%s\": expected a letter or _ first (quote it as '\"%s\"')",
-                        text, text);
+      return fl_err_set(err, FL_EPARSE,
+                        "column name \"%s\": expected a letter or _ first (quote it as '\"%s\"')", text,
+                        text);
     for (size_t i = 0; i < n; i++)
       if (!isalnum((unsigned char)text[i]) && text[i] != '_')
         return fl_err_set(err, FL_EPARSE,
-                          "column name \"%s\": only letters, digits and _ unless quoted (as '\"%s\"')", text, text);
+                          "column name \"%s\": only letters, digits and _ unless quoted (as '\"%s\"')", text,
+                          text);
     char *s = fl_arena_strndup(arena, text, n);
     for (char *c = s; *c; c++) *c = (char)tolower((unsigned char)*c);
     *out = s;
@@ -129,8 +131,7 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
                         pos[1]);
   alter_action action = actions[a].action;
   if (npos < 4) return fl_cli_usage("alter", "%s needs %s", actions[a].word, actions[a].args);
-  if (action == ALTER_RENAME && npos > 4)
-    return fl_cli_usage("alter", "unexpected argument '%s'", pos[4]);
+  if (action == ALTER_RENAME && npos > 4) return fl_cli_usage("alter", "unexpected argument '%s'", pos[4]);
 
   fl_err err = {0};
   fl_arena arena;

@@ -30,22 +30,17 @@
 #include "core/types.h"
 #include "core/value.h"
 
-#define CHECK(cond)                  \
-  do {                               \
-    if (!(cond)) __builtin_trap();   \
+#define CHECK(cond)                \
+  do {                             \
+    if (!(cond)) __builtin_trap(); \
   } while (0)
 
 static fl_field fields[] = {
-    {1, "id", {FL_T_BIGINT, 0, 0}, false},
-    {2, "ok", {FL_T_BOOLEAN, 0, 0}, false},
-    {3, "qty", {FL_T_INT, 0, 0}, false},
-    {4, "ratio", {FL_T_FLOAT, 0, 0}, false},
-    {5, "score", {FL_T_DOUBLE, 0, 0}, false},
-    {6, "amount", {FL_T_DECIMAL, 12, 2}, false},
-    {7, "big", {FL_T_DECIMAL, 18, 0}, false},
-    {8, "day", {FL_T_DATE, 0, 0}, false},
-    {9, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
-    {10, "name", {FL_T_STRING, 0, 0}, false},
+    {1, "id", {FL_T_BIGINT, 0, 0}, false},    {2, "ok", {FL_T_BOOLEAN, 0, 0}, false},
+    {3, "qty", {FL_T_INT, 0, 0}, false},      {4, "ratio", {FL_T_FLOAT, 0, 0}, false},
+    {5, "score", {FL_T_DOUBLE, 0, 0}, false}, {6, "amount", {FL_T_DECIMAL, 12, 2}, false},
+    {7, "big", {FL_T_DECIMAL, 18, 0}, false}, {8, "day", {FL_T_DATE, 0, 0}, false},
+    {9, "ts", {FL_T_TIMESTAMP, 0, 0}, false}, {10, "name", {FL_T_STRING, 0, 0}, false},
     {11, "doc", {FL_T_JSON, 0, 0}, false},
 };
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
