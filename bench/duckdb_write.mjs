@@ -13,10 +13,10 @@
 //    day(event_time) transform inside its timed write) and sums the bytes written;
 //    then the same COPY with WRITE_PARTITION_COLUMNS true (files keep tenant_id and
 //    day, as Iceberg files keep every column): the like-for-like size.
-// 3. Times reading it back: count(*), sum(amount) (two columns), and a full
-//    materialising read of every column (CREATE TEMP TABLE AS SELECT *), the fair
-//    match of floe's scan, which decodes every column. The same two reads over
-//    floe's files are timed too, for reference.
+// 3. Times reading it back: count(*), sum(amount) (two columns); min() of every
+//    column (every column decoded, nothing kept: the closest match of floe's scan);
+//    and a full materialising read (CREATE TEMP TABLE AS SELECT *). The same reads
+//    over floe's files are timed too, for reference.
 // Prints one JSON line. Run it on one core (taskset -c 0), as floe's bench is.
 import { readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -80,8 +80,13 @@ const wpc = parquetBytes(outWpc)
 const duckGlob = join(args.out, '**', '*.parquet')
 const agg = await timed(`SELECT count(*)::BIGINT n, sum(amount)::VARCHAR s FROM read_parquet(${q(duckGlob)}, hive_partitioning = true)`)
 const full = await timed(`CREATE TEMP TABLE back AS SELECT * FROM read_parquet(${q(duckGlob)}, hive_partitioning = true)`)
+// Every column decoded, nothing stored: min() of each (closest to floe's scan).
+const MINS = 'min(event_id), min(tenant_id), min(order_id), min(user_id), min(product_id), min(event_type), ' +
+  'min(amount), min(currency), min(event_time), min(attributes)'
+const mins = await timed(`SELECT ${MINS} FROM read_parquet(${q(duckGlob)}, hive_partitioning = true)`)
 await run('DROP TABLE back')
 const aggFloe = await timed(`SELECT count(*)::BIGINT n, sum(amount)::VARCHAR s FROM read_parquet(${q(floeGlob)})`)
+const minsFloe = await timed(`SELECT ${MINS} FROM read_parquet(${q(floeGlob)})`)
 const fullFloe = await timed(`CREATE TEMP TABLE back AS SELECT * FROM read_parquet(${q(floeGlob)})`)
 await run('DROP TABLE back')
 const [ver] = await all('SELECT version() v')
@@ -104,6 +109,9 @@ console.log(JSON.stringify({
   agg_read_s: +agg.s.toFixed(3),
   agg_read_rows_per_s: Math.floor(rows / agg.s),
   full_read_s: +full.s.toFixed(3),
+  decode_all_s: +mins.s.toFixed(3),
+  decode_all_rows_per_s: Math.floor(rows / mins.s),
+  floe_files_decode_all_s: +minsFloe.s.toFixed(3),
   full_read_rows_per_s: Math.floor(rows / full.s),
   amount_sum: agg.rows[0].s,
   floe_files_agg_read_s: +aggFloe.s.toFixed(3),

@@ -4,21 +4,32 @@
 # DuckDB is also held to one thread (SET threads = 1).
 #   BENCH_ROWS=1000000 make bench        quick run (default 10,000,000 rows)
 #   BUILD=/work/build-x bash bench/run.sh
+#   BENCH_RUNS=3 make bench              repeat floe+DuckDB 3 times (shared machines are
+#                                        noisy), then a summary of the write ratios
 # Prints the two JSON lines and a table; bench/RESULTS.md records real runs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 ROWS=${BENCH_ROWS:-10000000}
 CORE=${BENCH_CORE:-0}
+RUNS=${BENCH_RUNS:-1}
 BIN=$BUILD/bench/table_write_bench
 [[ -x $BIN ]] || { echo "bench: $BIN not built (run make bench)" >&2; exit 1; }
 [[ -d $ROOT/tests/interop/node_modules/@duckdb/node-api ]] || { echo "bench: npm readers missing (bash scripts/deps.sh --test)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/floe-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-echo "bench: $ROWS rows, one core (cpu $CORE), $(nproc) cores on this machine, $(date -u +%FT%TZ)"
-taskset -c "$CORE" "$BIN" --rows "$ROWS" --data "$work/floe" | tee "$work/floe.json"
-taskset -c "$CORE" node "$ROOT/bench/duckdb_write.mjs" --from "$work/floe/warehouse/bench/orders/data" \
-  --out "$work/duck" | tee "$work/duck.json"
-echo
-node "$ROOT/bench/report.mjs" "$work/floe.json" "$work/duck.json"
+echo "bench: $ROWS rows x $RUNS run(s), one core (cpu $CORE), $(nproc) cores on this machine, $(date -u +%FT%TZ)"
+pairs=()
+for ((i = 1; i <= RUNS; i++)); do
+  rm -rf "$work/floe" "$work/duck" "$work/duck-wpc"
+  taskset -c "$CORE" "$BIN" --rows "$ROWS" --data "$work/floe" | tee "$work/floe-$i.json"
+  taskset -c "$CORE" node "$ROOT/bench/duckdb_write.mjs" --from "$work/floe/warehouse/bench/orders/data" \
+    --out "$work/duck" | tee "$work/duck-$i.json"
+  echo
+  node "$ROOT/bench/report.mjs" "$work/floe-$i.json" "$work/duck-$i.json"
+  echo
+  pairs+=("$work/floe-$i.json" "$work/duck-$i.json")
+done
+((RUNS > 1)) && node "$ROOT/bench/report.mjs" --summary "${pairs[@]}"
+exit 0

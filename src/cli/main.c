@@ -39,6 +39,10 @@ static const fl_cli_cmd commands[] = {
      "change a table's schema (one metadata-only commit; data files are kept)"},
     {"delete", fl_cli_cmd_delete, "TABLE --where \"COL OP LITERAL\"...",
      "delete the matching rows with position deletes (one commit)"},
+    {"compact", fl_cli_cmd_compact, "TABLE",
+     "rewrite the live rows into fewer files, deletes applied (one replace snapshot)"},
+    {"expire", fl_cli_cmd_expire, "TABLE [--older-than AGE] [--retain-last N] [--orphans]",
+     "drop old snapshots and the files only they reached; --orphans: unreferenced files too"},
     {"help", cmd_help, "[COMMAND]", "show the commands, or one command's usage"},
     {"version", cmd_version, "", "print floe's version"},
 };

@@ -50,6 +50,12 @@
 /* String bytes of one batch column: 256 MiB is 64 KiB per value at FL_BATCH_ROWS;
  * more means a dictionary entry repeated by a corrupt or hostile file. */
 #define BATCH_STRING_BYTES_MAX (256u << 20)
+/* Dictionary entries: writers cap dictionaries at ~1 MiB (parquet-mr, floe), so 16 Mi
+ * entries is far above any real one and bounds what a small compressed page of
+ * zeros can make the reader allocate (12 bytes per string entry). */
+#define DICT_ENTRIES_MAX (1u << 24)
+/* Fewest footer bytes a column chunk can take (see parse_row_group). */
+#define CHUNK_BYTES_MIN 16
 /* Schema elements: leaves are bounded by FL_COLUMNS_MAX, groups add a few each. */
 #define SCHEMA_ELEMENTS_MAX (4u * FL_COLUMNS_MAX + 1)
 
@@ -117,6 +123,7 @@ struct fl_parquet_reader {
   uint32_t *field_leaf;      /* schema field -> leaf */
   rowgroup *rgs;
   uint32_t nrg;
+  uint64_t nchunks;          /* column chunks parsed, bounded by the footer's size */
   uint64_t num_rows;
   uint32_t nkv;
   const char **kv_key, **kv_val;
@@ -315,6 +322,10 @@ static bool parse_row_group(fl_parquet_reader *pr, fl_thrift_dec *dec, rowgroup 
     if (id == 1 && t == FL_TT_LIST && !rg->chunks) {
       if (!fl_thrift_dec_list(dec, &et, &n)) return false;
       if (et != FL_TT_STRUCT || n > FL_COLUMNS_MAX) return (dec->cur.bad = true, false);
+      /* memory follows the bytes: a real ColumnChunk (offset, metadata with type,
+       * encodings, path, codec, counts, sizes, page offset) takes over 16 bytes */
+      pr->nchunks += n;
+      if (pr->nchunks > dec->cur.len / CHUNK_BYTES_MIN + 1) return (dec->cur.bad = true, false);
       rg->ncols = n;
       rg->chunks = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *rg->chunks);
       for (uint32_t c = 0; c < n; c++)
@@ -1160,7 +1171,8 @@ static fl_code decompress(colr *col, const uint8_t *src, size_t slen, size_t ule
 static fl_code load_dict(colr *col, const pghdr *ph, const uint8_t *src, uint64_t at, fl_err *err) {
   fl_code rc;
   if (col->has_dict) return CCORRUPT(col, err, "a second dictionary page at offset %llu", (unsigned long long)at);
-  if (ph->num_values < 0) return CCORRUPT(col, err, "dictionary page at offset %llu: %d values", (unsigned long long)at, ph->num_values);
+  if (ph->num_values < 0 || (uint32_t)ph->num_values > DICT_ENTRIES_MAX)
+    return CCORRUPT(col, err, "dictionary page at offset %llu: %d values", (unsigned long long)at, ph->num_values);
   if (ph->encoding != FL_PQ_ENC_PLAIN && ph->encoding != FL_PQ_ENC_PLAIN_DICTIONARY)
     return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u: dictionary encoding %d",
                       col->pr->name, col->c, col->rg, ph->encoding);

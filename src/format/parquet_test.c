@@ -627,6 +627,26 @@ Test(parquet, key_value_metadata_round_trips) {
   fl_parquet_writer_free(pw);
 }
 
+Test(parquet, column_names_are_sanitized_as_java_iceberg_does) {
+  fl_field fields[] = {{1, "my col", {FL_T_INT, 0, 0}, false}, {2, "1st", {FL_T_INT, 0, 0}, false},
+                       {3, "ok_name9", {FL_T_INT, 0, 0}, false}, {4, "a.b$", {FL_T_INT, 0, 0}, false}};
+  fl_schema schema = {0, 4, fields, 0, NULL};
+  const char *path = tmp_path();
+  fl_parquet_writer *pw;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_writer_open(path, &schema, NULL, &pw, &err), FL_OK);
+  cr_assert_eq(fl_parquet_writer_close(pw, NULL, &err), FL_OK);
+  fl_parquet_writer_free(pw);
+  fl_parquet_reader *pr;
+  cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+  const fl_schema *fs = fl_parquet_reader_schema(pr);
+  cr_assert_str_eq(fs->fields[0].name, "my_x20col");
+  cr_assert_str_eq(fs->fields[1].name, "_1st");
+  cr_assert_str_eq(fs->fields[2].name, "ok_name9");
+  cr_assert_str_eq(fs->fields[3].name, "a_x2Eb_x24");
+  fl_parquet_reader_free(pr);
+}
+
 Test(parquet, required_column_with_a_null_is_refused) {
   const char *path = tmp_path();
   fl_parquet_writer *pw;
@@ -997,14 +1017,16 @@ Test(parquet, seed_corpus) {
     uint64_t rows;
     fl_codec codec;
     uint32_t dict_max;
+    uint64_t row_group_bytes;
   } seeds[] = {
-      {"all_types_zstd.parquet", &all_schema, fill_all, 40, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX},
-      {"all_types_none.parquet", &all_schema, fill_all, 30, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX},
-      {"all_types_snappy_plain.parquet", &all_schema, fill_all, 30, FL_CODEC_SNAPPY, 0},
-      {"strings_dict.parquet", &str_schema, fill_strings, 50, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX},
-      {"fallback.parquet", &grow_schema, fill_growing, 60, FL_CODEC_NONE, 24},
-      {"floats.parquet", &float_schema, fill_floats, 12, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX},
-      {"empty.parquet", &all_schema, fill_all, 0, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX},
+      {"all_types_zstd.parquet", &all_schema, fill_all, 40, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 0},
+      {"all_types_none.parquet", &all_schema, fill_all, 30, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
+      {"all_types_snappy_plain.parquet", &all_schema, fill_all, 30, FL_CODEC_SNAPPY, 0, 0},
+      {"strings_dict.parquet", &str_schema, fill_strings, 50, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
+      {"fallback.parquet", &grow_schema, fill_growing, 60, FL_CODEC_NONE, 24, 0},
+      {"row_groups.parquet", &grow_schema, fill_growing, 2500, FL_CODEC_SNAPPY, FL_PARQUET_DICT_BYTES_MAX, 64},
+      {"floats.parquet", &float_schema, fill_floats, 12, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
+      {"empty.parquet", &all_schema, fill_all, 0, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 0},
   };
   for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
     char path[1024];
@@ -1015,7 +1037,7 @@ Test(parquet, seed_corpus) {
     opts.codec = seeds[i].codec;
     opts.dict_bytes_max = seeds[i].dict_max;
     opts.page_bytes = 256;
-    opts.row_group_bytes = 1024;
+    opts.row_group_bytes = seeds[i].row_group_bytes ? seeds[i].row_group_bytes : 1024;
     fl_parquet_writer *pw;
     write_file(path, seeds[i].schema, &opts, seeds[i].rows, seeds[i].fill, &pw);
     fl_parquet_writer_free(pw);

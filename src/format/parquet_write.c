@@ -71,6 +71,7 @@ typedef struct dslot {
 
 typedef struct colw {
   const fl_field *field;
+  char *name;               /* the Parquet column name: field name, Avro-sanitized */
   uint8_t phys;
   uint8_t width;            /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN */
   bool optional;
@@ -79,10 +80,11 @@ typedef struct colw {
   /* the page being built */
   uint32_t page_values;     /* including nulls */
   uint32_t page_nulls;
-  uint8_t *levels;          /* PAGE_VALUES_MAX definition levels (optional columns) */
+  uint8_t *levels;          /* definition levels (optional columns), page_cap of them */
   fl_buf plain;             /* PLAIN values (BOOLEAN: one byte each, packed at flush) */
-  uint32_t *idx;            /* PAGE_VALUES_MAX dictionary indices */
+  uint32_t *idx;            /* dictionary indices, page_cap of them */
   uint32_t nidx;
+  uint32_t page_cap;        /* grows to PAGE_VALUES_MAX: wide tables stay small */
   uint64_t page_plain_bytes; /* size of the page's values if PLAIN (TRIAL decision) */
 
   /* the chunk's dictionary */
@@ -715,11 +717,22 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
   return used;
 }
 
+static void page_reserve(colw *col, uint32_t n) {
+  if (n <= col->page_cap) return;
+  uint32_t cap = col->page_cap ? col->page_cap : 4096;
+  while (cap < n) cap *= 2;
+  if (cap > PAGE_VALUES_MAX) cap = PAGE_VALUES_MAX;
+  if (col->optional) col->levels = fl_realloc(col->levels, cap);
+  if (col->phys != FL_PQ_BOOLEAN) col->idx = fl_realloc(col->idx, (size_t)cap * sizeof *col->idx);
+  col->page_cap = cap;
+}
+
 static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t nrows) {
   uint32_t r = 0;
   while (r < nrows) {
     uint32_t m = nrows - r;
     if (m > PAGE_VALUES_MAX - col->page_values) m = PAGE_VALUES_MAX - col->page_values;
+    page_reserve(col, col->page_values + m);
     if (col->phys == FL_PQ_BYTE_ARRAY) {
       /* big strings: stop the range once it holds a page, so no page grows past
        * page_bytes + one value (and never near FL_PARQUET_PAGE_MAX) */
@@ -890,7 +903,7 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   fl_thrift_list_field(&enc, 2, FL_TT_I32, nenc);      /* encodings */
   for (uint32_t e = 0; e < nenc; e++) fl_thrift_elem_i32(&enc, encs[e]);
   fl_thrift_list_field(&enc, 3, FL_TT_BINARY, 1);      /* path_in_schema */
-  fl_thrift_elem_binary(&enc, col->field->name, (uint32_t)strlen(col->field->name));
+  fl_thrift_elem_binary(&enc, col->name, (uint32_t)strlen(col->name));
   fl_thrift_put_i32(&enc, 4, (int32_t)pw->opts.codec); /* codec: fl_codec values are the wire's */
   fl_thrift_put_i64(&enc, 5, (int64_t)col->chunk_values);
   fl_thrift_put_i64(&enc, 6, (int64_t)uncomp);         /* total_uncompressed_size */
@@ -948,12 +961,12 @@ static fl_code flush_row_group(fl_parquet_writer *pw, fl_err *err) {
   return FL_OK;
 }
 
-static void put_schema_element(fl_thrift_enc *enc, const fl_field *f) {
+static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char *name) {
   fl_type t = f->type;
   fl_thrift_struct_open(enc);                          /* SchemaElement */
   fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t));         /* type */
   fl_thrift_put_i32(enc, 3, f->required ? FL_PQ_REQUIRED : FL_PQ_OPTIONAL);
-  fl_thrift_put_string(enc, 4, f->name);               /* name */
+  fl_thrift_put_string(enc, 4, name);                  /* name */
   int32_t ct = -1;
   switch (t.kind) {
   case FL_T_STRING:
@@ -1014,7 +1027,7 @@ static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
   fl_thrift_put_string(&enc, 4, "table");
   fl_thrift_put_i32(&enc, 5, (int32_t)pw->ncols);           /* num_children */
   fl_thrift_struct_close(&enc);
-  for (uint32_t c = 0; c < pw->ncols; c++) put_schema_element(&enc, pw->cols[c].field);
+  for (uint32_t c = 0; c < pw->ncols; c++) put_schema_element(&enc, pw->cols[c].field, pw->cols[c].name);
   fl_thrift_put_i64(&enc, 3, (int64_t)pw->total_rows);      /* num_rows */
   fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, pw->nrg);     /* row_groups */
   fl_buf_append(meta, pw->rg_meta.data, pw->rg_meta.len);
@@ -1039,6 +1052,25 @@ static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
 }
 
 /* ---- API ---- */
+
+/* Java Iceberg names Parquet columns with AvroSchemaUtil.makeCompatibleName, and
+ * readers that map by name (icebird) sanitize the same way: a character other than
+ * a letter, digit or '_' becomes "_x" + its code in upper-case hex, a leading digit
+ * "_" + digit. Bytes of multi-byte UTF-8 characters are kept (taken as letters). */
+static char *sanitize_name(const char *name) {
+  fl_buf out = FL_BUF_INIT;
+  for (size_t i = 0; name[i]; i++) {
+    unsigned char ch = (unsigned char)name[i];
+    bool letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch >= 0x80 || ch == '_';
+    bool digit = ch >= '0' && ch <= '9';
+    if (letter || (digit && i > 0)) fl_buf_put_u8(&out, ch);
+    else if (digit) fl_buf_printf(&out, "_%c", ch);
+    else fl_buf_printf(&out, "_x%X", ch);
+  }
+  fl_buf_cstr(&out);
+  size_t n;
+  return (char *)fl_buf_take(&out, &n);
+}
 
 fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const fl_parquet_opts *opts,
                                fl_parquet_writer **out, fl_err *err) {
@@ -1085,13 +1117,12 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   for (uint32_t c = 0; c < pw->ncols; c++) {
     colw *col = &pw->cols[c];
     col->field = &schema->fields[c];
+    col->name = sanitize_name(col->field->name);
     col->phys = fl_pq_phys_of(col->field->type);
     col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT ? 4
                : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8 : 0;
     col->optional = !col->field->required;
-    if (col->optional) col->levels = fl_malloc(PAGE_VALUES_MAX);
     if (col->phys != FL_PQ_BOOLEAN) {
-      col->idx = fl_malloc(PAGE_VALUES_MAX * sizeof *col->idx);
       col->slot_mask = 4096 - 1;
       col->slots = fl_calloc(col->slot_mask + 1, sizeof *col->slots);
       dict_grow(col);
@@ -1183,6 +1214,7 @@ void fl_parquet_writer_free(fl_parquet_writer *pw) {
   }
   for (uint32_t c = 0; c < pw->ncols; c++) {
     colw *col = &pw->cols[c];
+    fl_free(col->name);
     fl_free(col->levels);
     fl_free(col->idx);
     fl_free(col->ent_key);

@@ -6,8 +6,9 @@
 # written by `floe load` with zstd and with snappy, reads the same through floe cat,
 # DuckDB, hyparquet and icebird (check_table.mjs lists every check).
 set -euo pipefail
-: "${FLOE:?set FLOE to the floe binary}"
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FLOE=${FLOE:-$ROOT/build/floe}
+[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
 HERE=$ROOT/tests/interop
 [[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
 mkdir -p "${FLOE_TEST_TMP:-/tmp}"
@@ -21,7 +22,7 @@ N=$(grep -c . "$IN")
 # zstd (the default), two loads: two snapshots, two data files
 "$FLOE" --data "$T" load it.types "$IN" --schema "$SCHEMA"
 "$FLOE" --data "$T" load it.types "$IN" --schema "$SCHEMA"
-node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table it.types --json j --codec ZSTD --rows $((2 * N))
+node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table it.types --json j --codec ZSTD --rows $((2 * N)) --history
 
 # snappy
 "$FLOE" --data "$T" load it.types_snappy "$IN" --schema "$SCHEMA" --codec snappy

@@ -6,8 +6,9 @@
 # needing escaping, read the same through floe cat, DuckDB,
 # hyparquet and icebird; data files sit in <partition>=<value> directories.
 set -euo pipefail
-: "${FLOE:?set FLOE to the floe binary}"
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FLOE=${FLOE:-$ROOT/build/floe}
+[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
 HERE=$ROOT/tests/interop
 [[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
 mkdir -p "${FLOE_TEST_TMP:-/tmp}"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # 0003-dictionary-and-plain-strings-read-identically: a column with 5 distinct values
-# is dictionary-encoded (RLE_DICTIONARY, dictionary page) and a column of 15,000
-# unique ~160-byte strings (2.4 MB, past the 1 MiB dictionary limit) falls back to
-# PLAIN pages; both, over many ~1 MiB pages, read the same through floe cat, DuckDB,
-# hyparquet and icebird; and the same rows rolled into several files by
-# --target-file-bytes.
+# is dictionary-encoded (RLE_DICTIONARY, dictionary page); a column of 15,000 unique
+# ~160-byte strings is written PLAIN (no dictionary page); a column of 7,500 distinct
+# ~170-byte strings each twice starts as a dictionary and passes the 1 MiB
+# dictionary limit mid-chunk, so its chunk mixes dictionary and PLAIN pages; all
+# read the same through floe cat, DuckDB, hyparquet and icebird; and the same rows
+# rolled into several files by --target-file-bytes.
 set -euo pipefail
-: "${FLOE:?set FLOE to the floe binary}"
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FLOE=${FLOE:-$ROOT/build/floe}
+[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
 HERE=$ROOT/tests/interop
 [[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
 mkdir -p "${FLOE_TEST_TMP:-/tmp}"
@@ -17,7 +19,7 @@ trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
 node "$HERE/gen.mjs" strings 15000 > "$T/strings.ndjson"
 "$FLOE" --data "$T" load it.strings "$T/strings.ndjson" --schema "$(node "$HERE/gen.mjs" schema strings)"
 node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table it.strings --codec ZSTD --rows 15000 \
-  --dict category --plain note
+  --dict category,tag --plain note
 
 "$FLOE" --data "$T" load it.strings_rolled "$T/strings.ndjson" --schema "$(node "$HERE/gen.mjs" schema strings)" \
   --target-file-bytes 100000

@@ -7,8 +7,9 @@
 # all read the same rows: old files show the added column as null and the renamed
 # column's data under its new name, widened values unchanged.
 set -euo pipefail
-: "${FLOE:?set FLOE to the floe binary}"
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FLOE=${FLOE:-$ROOT/build/floe}
+[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
 HERE=$ROOT/tests/interop
 [[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
 mkdir -p "${FLOE_TEST_TMP:-/tmp}"

@@ -4,10 +4,13 @@
 # delete files' (file_path, pos) itself), and icebird (its own delete handling);
 # delete files are valid Parquet that DuckDB and hyparquet read. Covers a
 # partitioned table with two deletes (one overlapping the other) and an
-# unpartitioned one with deletes spanning files of two snapshots, then new rows.
+# unpartitioned one with deletes spanning files of two snapshots, then new rows;
+# every older snapshot (vN.metadata.json) reads the same through icebird and
+# floe cat --snapshot.
 set -euo pipefail
-: "${FLOE:?set FLOE to the floe binary}"
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FLOE=${FLOE:-$ROOT/build/floe}
+[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
 HERE=$ROOT/tests/interop
 [[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
 mkdir -p "${FLOE_TEST_TMP:-/tmp}"
@@ -29,7 +32,7 @@ for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n"))
 }
 console.log(n)' "$T/orders.ndjson")
 node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table bronze.orders --json attributes --codec ZSTD \
-  --rows $((6000 - GONE)) --deleted "$GONE"
+  --rows $((6000 - GONE)) --deleted "$GONE" --history
 node "$HERE/check_deletes.mjs" --data "$T" --table bronze.orders
 
 # unpartitioned, two snapshots of data, a delete spanning both files, more rows after
@@ -42,5 +45,5 @@ N=$(grep -c . "$IN")
 "$FLOE" --data "$T" delete it.types --where "s = 'a'"   # ids 5 and 9, in both files
 "$FLOE" --data "$T" load it.types "$IN"
 node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table it.types --json j --codec ZSTD \
-  --rows $((3 * N - 5)) --deleted 5
+  --rows $((3 * N - 5)) --deleted 5 --history
 node "$HERE/check_deletes.mjs" --data "$T" --table it.types

@@ -3,28 +3,35 @@
 // diff (first rows that differ, with the reader and column) and the exit code is 1.
 //
 //   node check_table.mjs --floe BIN --data DIR --table ns.t [options]
-//     --json a,b            string columns holding JSON text (compared as JSON)
+//     --json a,b            string columns holding JSON text (compared as exact text)
 //     --codec ZSTD          codec every column chunk must use (DuckDB parquet_metadata)
 //     --dict a,b            columns whose chunks must be dictionary-encoded
-//     --plain a,b           columns whose data pages must be PLAIN (dictionary overflowed)
+//     --plain a,b           columns with a PLAIN-only chunk (no dictionary page)
 //     --min-row-groups N    some data file must have at least N row groups
 //     --rows N              expected row count of the table (deletes applied)
 //     --min-files N         the current snapshot must have at least N data files
 //     --deleted N           expected number of rows hidden by position deletes
 //     --partition-dirs a,b  data file paths must contain a=.../b=... directories
 //     --no-icebird          skip icebird (e.g. a table icebird cannot read, said why)
+//     --history             also every older metadata/vN.metadata.json with a snapshot:
+//                           icebird reading it == floe cat --snapshot ID (time travel)
 //
 // What is checked (tests/interop/README.md has the list with the reasons):
-//   metadata   version-hint.text -> vN.metadata.json; current snapshot > 0
+//   metadata   version-hint.text -> vN.metadata.json; current snapshot > 0 == refs.main;
+//              absolute URIs; sequence numbers
 //   manifests  (read by icebird's Avro reader) every live file exists, its
-//              file_size_in_bytes is exact, its record_count equals DuckDB's count
+//              file_size_in_bytes is exact, its record_count equals DuckDB's count;
+//              value/null counts and lower/upper bounds equal the data's; partition
+//              directories == partition tuple == transform of every row
 //   per file   parquet_schema: every leaf has the Iceberg field_id and the physical,
 //              converted and logical types of its Iceberg type; parquet_metadata:
 //              codec, min/max statistics equal to DuckDB's min()/max() of the data,
-//              null counts, encodings; DuckDB rows == hyparquet rows, in order
+//              null counts, encodings; footer keys; DuckDB rows == hyparquet rows
 //   table      floe cat == DuckDB (field-id projection to the current schema, position
 //              deletes applied) == icebird (icebergRead, deletes applied by icebird)
-import { existsSync, statSync } from 'node:fs'
+//   history    (--history) older snapshots: icebird == floe cat --snapshot
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   Report, currentSchema, diffMultiset, diffOrdered, duckAll, duckSelectList, duckType, floeCat,
@@ -51,6 +58,7 @@ function parseArgs(argv) {
     else if (k === '--deleted') a.deleted = Number(v())
     else if (k === '--partition-dirs') a.partitionDirs = list()
     else if (k === '--no-icebird') a.noIcebird = true
+    else if (k === '--history') a.history = true
     else throw new Error(`unknown argument ${k}`)
   }
   for (const k of ['floe', 'data', 'table']) if (!a[k]) throw new Error(`--${k} is required`)
@@ -68,8 +76,8 @@ function expectedParquet(type) {
     case 'double': return { type: 'DOUBLE' }
     case 'string': return { type: 'BYTE_ARRAY', converted: /^(UTF8|JSON)$/, logical: /String|Json/i }
     case 'date': return { type: 'INT32', converted: 'DATE', logical: /Date/i }
-    case 'timestamp': return { type: 'INT64', converted: 'TIMESTAMP_MICROS', logical: /Timestamp.*isAdjustedToUTC=0.*MICROS/is }
-    case 'timestamptz': return { type: 'INT64', converted: 'TIMESTAMP_MICROS', logical: /Timestamp.*isAdjustedToUTC=1.*MICROS/is }
+    case 'timestamp': return { type: 'INT64', converted: 'TIMESTAMP_MICROS', logical: /Timestamp.*isAdjustedToUTC=0.*MICROS=MicroSeconds/is }
+    case 'timestamptz': return { type: 'INT64', converted: 'TIMESTAMP_MICROS', logical: /Timestamp.*isAdjustedToUTC=1.*MICROS=MicroSeconds/is }
     case 'decimal':
       return {
         type: t.precision <= 9 ? 'INT32' : t.precision <= 18 ? 'INT64' : 'FIXED_LEN_BYTE_ARRAY',
@@ -169,10 +177,13 @@ async function checkFileMetadata(rep, file, short, fileFields, args, stats) {
   }
   for (const col of args.plain) {
     const chunks = md.filter(x => x.path_in_schema === col)
-    if (chunks.length && !chunks.some(r => /(^|,\s*)PLAIN(\s*,|$)/.test(r.encodings))) {
-      encProblems.push(`${col}: encodings ${chunks.map(r => r.encodings).join(' | ')}, expected PLAIN data pages`)
+    // PLAIN only: no dictionary page at all (a dictionary chunk lists PLAIN too, for
+    // its dictionary page, so the encodings list alone proves nothing)
+    const plainOnly = r => !/DICTIONARY/.test(r.encodings) && r.dictionary_page_offset === null
+    if (chunks.length && !chunks.some(plainOnly)) {
+      encProblems.push(`${col}: encodings ${chunks.map(r => r.encodings).join(' | ')}, expected PLAIN data pages without a dictionary`)
     }
-    stats.plainSeen ||= chunks.some(r => /(^|,\s*)PLAIN(\s*,|$)/.test(r.encodings))
+    stats.plainSeen ||= chunks.some(plainOnly)
   }
   rep.check(`${short}: encodings (dictionary: ${args.dict.join(',') || '-'}; plain: ${args.plain.join(',') || '-'})`, encProblems)
 }
@@ -308,6 +319,30 @@ async function checkFooter(rep, file, short, hasKv) {
   rep.check(`${short}: footer has iceberg.schema, column orders, created_by`, problems)
 }
 
+// The SQL catalog (PyIceberg SqlCatalog / Java JdbcCatalog tables) in DIR/catalog.db,
+// read with the sqlite3 shell: iceberg_tables.metadata_location of the table must be a
+// file:// URI of a metadata file with the same content as vN.metadata.json.
+function checkCatalog(dataDir, ident, hintMetaPath) {
+  const [ns, name] = ident.split('.')
+  const db = join(dataDir, 'catalog.db')
+  if (!existsSync(db)) return [`${db}: missing`]
+  let out
+  try {
+    out = execFileSync('sqlite3', ['-readonly', db,
+      `SELECT metadata_location FROM iceberg_tables WHERE table_namespace = '${ns}' AND table_name = '${name}'`],
+    { encoding: 'utf8' }).trim()
+  } catch (err) {
+    return [`sqlite3 ${db}: ${String(err.message).split('\n')[0]}`]
+  }
+  if (!out) return [`no iceberg_tables row for ${ident}`]
+  if (!out.startsWith('file://')) return [`metadata_location ${out} is not a file:// URI`]
+  const p = uriToPath(out)
+  if (!existsSync(p)) return [`metadata_location ${out}: no such file`]
+  const a = JSON.stringify(JSON.parse(readFileSync(p, 'utf8')))
+  const b = JSON.stringify(JSON.parse(readFileSync(hintMetaPath, 'utf8')))
+  return a === b ? [] : [`${p} and ${hintMetaPath} differ: readers by path and by catalog see different tables`]
+}
+
 // The Iceberg schema a data file was written with: its iceberg.schema footer key
 // (what Java writes and icebird needs for renames), else the current schema.
 async function fileSchema(file, fallback) {
@@ -341,6 +376,8 @@ async function main() {
     if (!(sn['sequence-number'] > 0 && sn['sequence-number'] <= m['last-sequence-number'])) metaProblems.push(`snapshot ${sn['snapshot-id']}: sequence-number ${sn['sequence-number']}`)
   }
   rep.check('metadata: absolute URIs, refs.main, sequence numbers', metaProblems)
+  rep.check('catalog (SQL catalog tables, as PyIceberg/JDBC read them) points at the metadata of version-hint.text',
+    checkCatalog(args.data, args.table, meta.path))
   const fields = currentSchema(m).fields.map(f => ({ id: f.id, name: f.name, type: f.type, required: f.required }))
   const cols = fields.map(f => f.name)
 
@@ -441,7 +478,7 @@ async function main() {
     if (del && live.length !== rows.length - del.size) {
       rep.check(`${short}: every deleted position exists`, [`${del.size} positions deleted, ${rows.length - live.length} rows matched`])
     }
-    duckTable.push(...normRows(live, fields, { jsonCols: args.json }))
+    for (const r of normRows(live, fields, { jsonCols: args.json })) duckTable.push(r)
   }
   if (args.minRowGroups) {
     rep.check(`some data file has >= ${args.minRowGroups} row groups`, stats.maxRowGroups >= args.minRowGroups ? [] : [`at most ${stats.maxRowGroups} row groups per file`])
@@ -460,7 +497,38 @@ async function main() {
       rep.check('table: icebird reads the table', [String(err.stack || err).split('\n').slice(0, 4).join('\n  ')])
     }
   }
+  if (args.history) await checkHistory(rep, args, tdir)
   rep.finish()
+}
+
+// Time travel: icebird opens an older vN.metadata.json (metadataFileName), floe reads
+// that metadata's current snapshot with --snapshot; both must give the same rows.
+async function checkHistory(rep, args, tdir) {
+  const dir = join(tdir, 'metadata')
+  const versions = readdirSync(dir).map(n => /^v(\d+)\.metadata\.json$/.exec(n)).filter(Boolean)
+    .map(mm => Number(mm[1])).sort((a, b) => a - b)
+  const current = readCurrentMetadata(tdir).version
+  let checked = 0
+  for (const v of versions) {
+    if (v === current) continue
+    const meta = JSON.parse(readFileSync(join(dir, `v${v}.metadata.json`), 'utf8'))
+    const sid = meta['current-snapshot-id']
+    if (!(sid > 0)) continue
+    const raw = JSON.parse(readFileSync(join(dir, `v${v}.metadata.json`), 'utf8').replace(/"current-snapshot-id"\s*:\s*(\d+)/, '"current-snapshot-id":"$1"'))
+    const exactId = String(raw['current-snapshot-id'])
+    const fields = currentSchema(meta).fields.map(f => ({ id: f.id, name: f.name, type: f.type }))
+    const cols = fields.map(f => f.name)
+    const parsed = args.json.length > 0 && args.json.every(c => jsonConverted.has(c))
+    try {
+      const ice = normRows(await icebirdRead(tdir, `v${v}.metadata.json`), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'parsed' : 'text' })
+      const cat = normRows(floeCat(args.floe, args.data, args.table, ['--snapshot', exactId]), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'canon' : 'text' })
+      rep.check(`history v${v} (snapshot ${exactId}): floe cat --snapshot == icebird (${cat.length} rows)`, diffMultiset('floe cat', cat, 'icebird', ice, cols))
+    } catch (err) {
+      rep.check(`history v${v} (snapshot ${exactId}): both read it`, [String(err.message || err).split('\n')[0]])
+    }
+    checked++
+  }
+  rep.check(`history: at least one older snapshot checked`, checked ? [] : ['no older vN.metadata.json with a snapshot'])
 }
 
 main().catch(e => { console.error(e); process.exit(2) })

@@ -1,15 +1,18 @@
 // gen.mjs: deterministic NDJSON inputs for the interop tests (same args, same bytes).
 //
 //   node gen.mjs orders N [TENANTS] [DAYS]   the orders stream of DESIGN §3
-//   node gen.mjs strings N                   a dictionary column (5 values) and a
-//                                            plain one (unique ~160-byte strings)
+//   node gen.mjs strings N                   a dictionary column (5 values), a plain
+//                                            one (unique ~160-byte strings) and one
+//                                            of ~170-byte strings each twice (tag:
+//                                            its dictionary passes 1 MiB past ~6,200
+//                                            distinct values, i.e. 12,400 rows)
 //
 // Schemas to load them with are printed by `node gen.mjs schema orders|strings`.
 const SCHEMAS = {
   orders: 'event_id STRING NOT NULL, tenant_id STRING NOT NULL, order_id BIGINT NOT NULL, user_id BIGINT, ' +
     'product_id INT, event_type STRING NOT NULL, amount DECIMAL(12,2), currency STRING, ' +
     'event_time TIMESTAMP NOT NULL, attributes JSON',
-  strings: 'id BIGINT NOT NULL, category STRING, note STRING, score DOUBLE',
+  strings: 'id BIGINT NOT NULL, category STRING, note STRING, tag STRING, score DOUBLE',
 }
 
 function rng(seed) {
@@ -64,6 +67,7 @@ function strings(n) {
       id: i,
       category: r() < 0.03 ? null : WORDS[Math.floor(r() * 5)],
       note: r() < 0.01 ? null : note,
+      tag: `tag ${Math.floor(i / 2)} `.padEnd(170, String.fromCharCode(97 + (Math.floor(i / 2) % 26))),
       score: r() < 0.02 ? null : Math.round(r() * 1e6) / 1e3,
     }))
   }

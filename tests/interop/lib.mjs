@@ -136,8 +136,8 @@ export function quoteBigInts(line) {
   return out
 }
 
-export function floeCat(floe, dataDir, ident) {
-  const text = execFileSync(floe, ['--data', dataDir, 'cat', ident], { encoding: 'utf8', maxBuffer: 1 << 30 })
+export function floeCat(floe, dataDir, ident, extra = []) {
+  const text = execFileSync(floe, ['--data', dataDir, 'cat', ident, ...extra], { encoding: 'utf8', maxBuffer: 1 << 30 })
   const rows = []
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
@@ -380,10 +380,10 @@ export async function hyparquetRead(path) {
 
 // ------------------------------------------------------------------ icebird
 
-export async function icebirdRead(tdir) {
+export async function icebirdRead(tdir, metadataFileName) {
   installFileFetch()
   const { icebergRead } = await import('icebird')
-  return icebergRead({ tableUrl: pathToFileURL(tdir).href })
+  return icebergRead({ tableUrl: pathToFileURL(tdir).href, metadataFileName })
 }
 
 export async function icebirdManifestEntries(meta) {
