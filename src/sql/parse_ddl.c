@@ -8,7 +8,7 @@
  *                   | REAL | FLOAT | FLOAT4 | DOUBLE [PRECISION] | FLOAT8
  *                   | (DECIMAL | NUMERIC) '(' p [',' s] ')' | DATE | TIMESTAMP
  *                   | STRING | TEXT | VARCHAR ['(' n ')'] | JSON
- *   constraint     := NOT NULL | NULL | CHECK '(' balanced tokens ')'
+ *   constraint     := NOT NULL | NULL | CHECK '(' expr ')' | DEFAULT expr   (parse_expr.c)
  *   partition_spec := [item (',' item)*]
  *   item           := name                                   -- identity
  *                   | transform ['[' N ']'] '(' [N ','] name ')'
@@ -17,6 +17,9 @@
  *
  * Each fl_sql_parse_X_at works on the shared token cursor (lexer.h) and stops on the
  * token after its X, so CREATE STREAM and models reuse them unchanged.
+ *
+ * CHECK keeps its source text (check_sql, as written) and the parsed expression (check);
+ * expressions are parsed but not bound here (the columns may not be known yet).
  *
  * Ownership: every result (arrays, names, CHECK text) is allocated in the cursor's
  * arena; nothing here frees. */
@@ -180,6 +183,19 @@ fl_code fl_sql_parse_paren_text_at(fl_sql_cursor *cur, const char *what, const c
   return FL_OK;
 }
 
+fl_code fl_sql_parse_check_at(fl_sql_cursor *cur, const char **text, fl_sql_expr **expr) {
+  uint32_t open = cur->pos;
+  fl_code code = fl_sql_parse_paren_text_at(cur, "CHECK", text);   /* balance and the messages for () */
+  if (code) return code;
+  uint32_t after = cur->pos;
+  cur->pos = open + 1;
+  code = fl_sql_parse_expr_at(cur, expr);
+  if (code) return code;
+  if (cur->pos + 1 != after) return fl_sql_cursor_expected(cur, "an operator or ')' to close CHECK (...)");
+  cur->pos = after;
+  return FL_OK;
+}
+
 fl_code fl_sql_parse_column_def_at(fl_sql_cursor *cur, fl_sql_column *col) {
   memset(col, 0, sizeof *col);
   const fl_token *name_tok = fl_sql_cursor_peek(cur);
@@ -203,14 +219,49 @@ fl_code fl_sql_parse_column_def_at(fl_sql_cursor *cur, fl_sql_column *col) {
       said_null = true;
     } else if (fl_sql_cursor_accept_kw(cur, FL_KW_CHECK)) {
       const char *text = NULL;
-      code = fl_sql_parse_paren_text_at(cur, "CHECK", &text);
+      fl_sql_expr *expr = NULL;
+      code = fl_sql_parse_check_at(cur, &text, &expr);
       if (code) return code;
       /* two CHECKs on one column mean both must hold */
       col->check_sql = col->check_sql ? fl_arena_sprintf(cur->arena, "(%s) AND (%s)", col->check_sql, text) : text;
+      if (col->check) {
+        code = fl_sql_expr_and_at(cur, col->check, expr, &col->check);
+        if (code) return code;
+      } else {
+        col->check = expr;
+      }
+    } else if (fl_sql_cursor_at_kw(cur, FL_KW_DEFAULT)) {
+      if (col->default_expr)
+        return fl_sql_cursor_error_at(cur, tok, "more than one DEFAULT for column '%s'", col->name);
+      fl_sql_cursor_next(cur);
+      code = fl_sql_parse_expr_at(cur, &col->default_expr);
+      if (code) return code;
     } else {
       return FL_OK;
     }
   }
+}
+
+fl_code fl_sql_parse_column_into_at(fl_sql_cursor *cur, fl_sql_column_list *list) {
+  if (list->n == FL_COLUMNS_MAX)
+    return fl_sql_cursor_error_at(cur, fl_sql_cursor_peek(cur), "more than %d columns", FL_COLUMNS_MAX);
+  if (list->n == list->cap) {
+    uint32_t cap = list->cap ? 2 * list->cap : 16;
+    fl_sql_column *grown = fl_arena_alloc(cur->arena, cap * sizeof *grown);
+    if (list->n) memcpy(grown, list->cols, list->n * sizeof *grown);
+    list->cols = grown;
+    list->cap = cap;
+  }
+  fl_sql_column *col = &list->cols[list->n];
+  fl_code code = fl_sql_parse_column_def_at(cur, col);
+  if (code) return code;
+  for (uint32_t i = 0; i < list->n; i++)
+    if (strcmp(list->cols[i].name, col->name) == 0)
+      return fl_err_set(cur->err, FL_EPARSE,
+                        "line %u, column %u: duplicate column name '%s' (first defined at line %u, column %u)",
+                        col->line, col->col, col->name, list->cols[i].line, list->cols[i].col);
+  list->n++;
+  return FL_OK;
 }
 
 fl_code fl_sql_parse_columns(const char *text, size_t len, fl_arena *arena, fl_sql_column **cols,
@@ -220,31 +271,16 @@ fl_code fl_sql_parse_columns(const char *text, size_t len, fl_arena *arena, fl_s
   fl_sql_cursor cur;
   fl_code code = fl_sql_cursor_init(&cur, text, len, arena, err);
   if (code) return code;
-  uint32_t n = 0, cap = 16;
-  fl_sql_column *out = fl_arena_alloc(arena, cap * sizeof *out);
+  fl_sql_column_list list = {0};
   for (;;) {
-    if (n == FL_COLUMNS_MAX)
-      return fl_sql_cursor_error_at(&cur, fl_sql_cursor_peek(&cur), "more than %d columns", FL_COLUMNS_MAX);
-    if (n == cap) {
-      fl_sql_column *grown = fl_arena_alloc(arena, 2 * cap * sizeof *out);
-      memcpy(grown, out, cap * sizeof *out);
-      out = grown;
-      cap *= 2;
-    }
-    fl_sql_column *col = &out[n];
-    code = fl_sql_parse_column_def_at(&cur, col);
+    code = fl_sql_parse_column_into_at(&cur, &list);
     if (code) return code;
-    for (uint32_t i = 0; i < n; i++)
-      if (strcmp(out[i].name, col->name) == 0)
-        return fl_err_set(err, FL_EPARSE, "line %u, column %u: duplicate column name '%s' (first defined at line %u, column %u)",
-                          col->line, col->col, col->name, out[i].line, out[i].col);
-    n++;
     if (fl_sql_cursor_accept(&cur, FL_TOK_COMMA)) continue;
     if (fl_sql_cursor_at(&cur, FL_TOK_EOF)) break;
-    return fl_sql_cursor_expected(&cur, "',' after column '%s'", col->name);
+    return fl_sql_cursor_expected(&cur, "',' after column '%s'", list.cols[list.n - 1].name);
   }
-  *cols = out;
-  *ncols = n;
+  *cols = list.cols;
+  *ncols = list.n;
   return FL_OK;
 }
 
@@ -415,6 +451,10 @@ void fl_sql_columns_format(const fl_sql_column *cols, uint32_t n, fl_buf *out) {
     fl_sql_type_format(cols[i].type, type, sizeof type);
     fl_buf_put_u8(out, ' ');
     fl_buf_puts(out, type);
+    if (cols[i].default_expr) {
+      fl_buf_puts(out, " DEFAULT ");
+      fl_sql_expr_format(cols[i].default_expr, 0, out);
+    }
     if (cols[i].not_null) fl_buf_puts(out, " NOT NULL");
     if (cols[i].check_sql) fl_buf_printf(out, " CHECK (%s)", cols[i].check_sql);
   }

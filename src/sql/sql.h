@@ -1,8 +1,9 @@
 /* sql: floe's SQL front end (DESIGN §3), the public header of src/sql.
  *
- * Today: the DDL pieces every stream and table definition is made of, a column list
- * and a partition spec; CREATE STREAM, models and SELECT build on the same lexer and
- * token cursor (lexer.h) and recursive-descent helpers (sql_int.h).
+ * The DDL pieces every stream and table definition is made of (a column list, a type, a
+ * partition spec), expressions (parse, format back to SQL, bind to a schema), and
+ * CREATE STREAM; models and SELECT build on the same lexer and token cursor (lexer.h)
+ * and recursive-descent helpers (sql_int.h).
  *
  *   fl_arena arena; fl_arena_init(&arena, 4096);
  *   fl_sql_column *cols; uint32_t n; fl_err err;
@@ -28,16 +29,21 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/types.h"
+#include "core/value.h"
 
 typedef struct fl_sql_column {
   const char *name;
   fl_type type;
   bool not_null;
   const char *check_sql;   /* the text inside CHECK ( ... ), as written; NULL if none */
+  struct fl_sql_expr *check;          /* check_sql parsed (two CHECKs: an AND node); NULL if none */
+  struct fl_sql_expr *default_expr;   /* DEFAULT expr, NULL if none (not bound here) */
   uint32_t line, col;      /* of the column name */
 } fl_sql_column;
 
 /* "event_id STRING NOT NULL, amount DECIMAL(12,2), ok BOOLEAN CHECK (ok OR amount > 0)".
+ * CHECK and DEFAULT contents are parsed as expressions (fl_sql_parse_expr's grammar);
+ * a column list alone does not bind them (see fl_sql_parse_create_stream for that).
  * Types: BOOLEAN|BOOL, INT|INTEGER|INT4, BIGINT|INT8, REAL|FLOAT|FLOAT4,
  * DOUBLE [PRECISION]|FLOAT8, DECIMAL|NUMERIC (p[,s]) with 1 <= p <= 18, 0 <= s <= p,
  * DATE, TIMESTAMP, STRING|TEXT|VARCHAR[(n)], JSON. Constraints in any order:
@@ -71,5 +77,194 @@ void fl_sql_columns_format(const fl_sql_column *cols, uint32_t n, fl_buf *out);
 void fl_sql_ident_format(const char *name, fl_buf *out);
 /* The type as floe SQL: "BIGINT", "DECIMAL(12,2)". out_size >= 16. */
 void fl_sql_type_format(fl_type type, char *out, size_t out_size);
+
+/* ---- expressions (parse_expr.c, expr_format.c, expr_bind.c) ----
+ *
+ * An expression tree in the arena. PostgreSQL's precedence, loosest first:
+ *   OR < AND < NOT < IS [NOT] NULL < comparison (= <> != < <= > >=)
+ *   < [NOT] IN / BETWEEN / LIKE / ILIKE < (other operators: ||) < + - < * / % < unary - +
+ *   < :: (x::type, same as CAST) < primary
+ * Comparisons do not chain (a < b < c is an error, as in PostgreSQL).
+ * Primaries: literals 42 3.50 1e3 'text' TRUE FALSE NULL, INTERVAL '5 seconds',
+ * TIMESTAMP '2024-01-02 03:04:05', DATE '2024-01-02'; column refs name or q.name;
+ * f(args), f(*), f(DISTINCT x); CAST(x AS type); '(' expr ')'.
+ * Every node carries the line and column of the token that makes it: the operator for
+ * operators (a > b: the '>'), the first token otherwise (literals, names, calls, NOT,
+ * unary minus, CAST). A tree higher than FL_SQL_EXPR_DEPTH_MAX (a chain of 300 ANDs) or
+ * parentheses nested deeper than twice that is an FL_ELIMIT error, so walking a tree
+ * recursively is safe. */
+
+/* Parentheses and operators nest at most this deep: a bound on recursion (stack use is
+ * ~200 bytes a level) far above any CHECK or SELECT a person writes. */
+#define FL_SQL_EXPR_DEPTH_MAX 256
+
+typedef enum fl_sql_expr_kind {
+  FL_SQL_E_LITERAL = 1,   /* lit, value (text = the literal as written) */
+  FL_SQL_E_COLUMN,        /* [qualifier.]name; field = schema index after binding */
+  FL_SQL_E_UNARY,         /* op (NEG, PLUS, NOT) args[0] */
+  FL_SQL_E_BINARY,        /* args[0] op args[1] (arithmetic, ||, comparisons, AND, OR) */
+  FL_SQL_E_IS_NULL,       /* args[0] IS [NOT] NULL (negated) */
+  FL_SQL_E_IN,            /* args[0] [NOT] IN (args[1], ..., args[nargs-1]) */
+  FL_SQL_E_BETWEEN,       /* args[0] [NOT] BETWEEN args[1] AND args[2] */
+  FL_SQL_E_LIKE,          /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) */
+  FL_SQL_E_FUNC,          /* name(args); star for f(*); distinct for f(DISTINCT ...) */
+  FL_SQL_E_CAST,          /* CAST(args[0] AS cast_type) or args[0]::cast_type */
+} fl_sql_expr_kind;
+
+typedef enum fl_sql_op {
+  FL_SQL_OP_NONE = 0,
+  FL_SQL_OP_NEG, FL_SQL_OP_PLUS, FL_SQL_OP_NOT,                       /* unary */
+  FL_SQL_OP_ADD, FL_SQL_OP_SUB, FL_SQL_OP_MUL, FL_SQL_OP_DIV, FL_SQL_OP_MOD,
+  FL_SQL_OP_CONCAT,                                                    /* || */
+  FL_SQL_OP_EQ, FL_SQL_OP_NE, FL_SQL_OP_LT, FL_SQL_OP_LE, FL_SQL_OP_GT, FL_SQL_OP_GE,
+  FL_SQL_OP_AND, FL_SQL_OP_OR,
+} fl_sql_op;
+
+typedef enum fl_sql_lit_kind {
+  FL_SQL_LIT_NULL = 1,    /* value.is_null; no type until bound */
+  FL_SQL_LIT_BOOL,        /* value: BOOLEAN */
+  FL_SQL_LIT_INT,         /* 42: value BIGINT (i64); too big for int64: a DOUBLE literal */
+  FL_SQL_LIT_DECIMAL,     /* 3.50: value DECIMAL(p,s) exact (p = digits, <= 18), else DOUBLE */
+  FL_SQL_LIT_DOUBLE,      /* 1e3, or a decimal over 18 digits: value DOUBLE */
+  FL_SQL_LIT_STRING,      /* 'text': value STRING (str points into the arena, NUL-terminated) */
+  FL_SQL_LIT_INTERVAL,    /* INTERVAL '5 seconds': interval_us */
+  FL_SQL_LIT_TIMESTAMP,   /* TIMESTAMP '...': value TIMESTAMP (micros, UTC) */
+  FL_SQL_LIT_DATE,        /* DATE '...': value DATE (days) */
+} fl_sql_lit_kind;
+
+/* What a node yields, set by fl_sql_expr_bind (UNBOUND before). */
+typedef enum fl_sql_rtype {
+  FL_SQL_RT_UNBOUND = 0,
+  FL_SQL_RT_VALUE,        /* a value of .type */
+  FL_SQL_RT_NULL,         /* the NULL literal (or an expression of only NULLs): any type */
+  FL_SQL_RT_INTERVAL,     /* an interval (INTERVAL literal, or -x, x*n of one) */
+} fl_sql_rtype;
+
+typedef struct fl_sql_expr {
+  fl_sql_expr_kind kind;
+  fl_sql_op op;                 /* UNARY, BINARY */
+  bool negated;                 /* IS NOT NULL, NOT IN, NOT BETWEEN, NOT LIKE */
+  bool ilike;                   /* LIKE: ILIKE */
+  bool star;                    /* FUNC: f(*) */
+  bool distinct;                /* FUNC: f(DISTINCT ...) */
+  fl_sql_lit_kind lit;          /* LITERAL */
+  fl_value value;               /* LITERAL (not INTERVAL, NULL: is_null) */
+  int64_t interval_us;          /* LITERAL INTERVAL */
+  const char *text;             /* LITERAL: source text (number as written, string/typed
+                                   literal unescaped contents) */
+  const char *qualifier;        /* COLUMN: "o" in o.amount, else NULL */
+  const char *name;             /* COLUMN: column name; FUNC: function name (lower case) */
+  fl_type cast_type;            /* CAST */
+  struct fl_sql_expr **args;    /* children (see kinds) */
+  uint32_t nargs;
+  uint32_t line, col;           /* see above */
+  uint32_t height;              /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
+  /* set by fl_sql_expr_bind: */
+  fl_sql_rtype rtype;
+  fl_type type;                 /* rtype == VALUE */
+  int32_t field;                /* COLUMN: index in the schema's fields, -1 before binding */
+} fl_sql_expr;
+
+/* One expression, the whole text (no trailing tokens). */
+fl_code fl_sql_parse_expr(const char *text, size_t len, fl_arena *arena, fl_sql_expr **out, fl_err *err);
+
+/* Writes the expression as SQL: "event_type IN ('order_created', 'order_paid')".
+ * Default: parentheses only where precedence needs them (the text parses back to the same
+ * tree). FL_SQL_FMT_PARENS: every operator node in parentheses, "((a + (b * c)) > 0)",
+ * for tests and for showing how a text was read. Keywords upper case, names as
+ * fl_sql_ident_format, strings quoted with '' escapes, typed literals as TYPE '...'. */
+/* FL_SQL_FMT_SHORT: for messages, an IN list of more than 3 items shows its first item
+ * and "...": "event_type IN ('order_created', ...)" (the text no longer parses back). */
+enum { FL_SQL_FMT_PARENS = 1, FL_SQL_FMT_SHORT = 2 };
+void fl_sql_expr_format(const fl_sql_expr *expr, unsigned flags, fl_buf *out);
+
+/* Resolves column refs by name in schema (field = index; a qualifier is ignored) and
+ * type-checks: comparisons, IN lists, BETWEEN need comparable types (numbers with
+ * numbers, strings with strings, TIMESTAMP/DATE with each other or a string literal that
+ * parses as one), arithmetic numbers (TIMESTAMP +/- INTERVAL), || strings, AND/OR/NOT
+ * booleans, LIKE strings. Sets rtype/type on every node. Errors (FL_EPARSE):
+ *   "line 3, column 9: cannot compare DECIMAL(12,2) with STRING"
+ *   "line 1, column 1: unknown column 'amout'"
+ * Functions: lower, upper, length, abs, coalesce, now (others: "unknown function"). */
+fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err);
+
+/* ---- CREATE STREAM (parse_stream.c) ----
+ *
+ *   CREATE STREAM [IF NOT EXISTS] name (
+ *     item (',' item)*
+ *   ) [WITH '(' key '=' value (',' key '=' value)* ')'] [';']
+ *   item := column_def                              -- as fl_sql_parse_columns
+ *         | WATERMARK FOR col AS col [- INTERVAL 'n unit']
+ *         | PRIMARY KEY '(' col (',' col)* ')' NOT ENFORCED
+ *         | [CONSTRAINT name] CHECK '(' expr ')'
+ * The CHECK expressions (column and table ones) are bound against the stream's columns
+ * (fl_sql_expr_bind) and must be BOOLEAN. WITH keys (values are strings or integers):
+ *   dedupe_ttl = '1 hour'     -- interval; needs a PRIMARY KEY (the dedupe key)
+ *   late_policy = 'keep' | 'side'
+ *   partitioned_by = 'day(event_time), tenant_id'   -- fl_sql_parse_partition, columns exist
+ *   partitions = 8            -- event log partitions, 1..FL_SQL_STREAM_PARTITIONS_MAX
+ *   retention = '7 days'      -- interval
+ * Any other key is an error naming it. */
+
+#define FL_SQL_STREAM_PARTITIONS_MAX 1024
+
+typedef struct fl_sql_option {
+  const char *key;              /* lower case */
+  const char *value;            /* string contents or the integer's text */
+  uint32_t line, col;           /* of the key */
+} fl_sql_option;
+
+typedef struct fl_sql_check {
+  const char *name;             /* CONSTRAINT name, or NULL */
+  int32_t column;               /* index of the column it was written on, -1 for a table CHECK */
+  const char *sql;              /* the text inside CHECK (...) as written */
+  fl_sql_expr *expr;            /* parsed and bound (rtype VALUE BOOLEAN) */
+  uint32_t line, col;           /* of the CHECK keyword (or CONSTRAINT) */
+} fl_sql_check;
+
+typedef enum fl_sql_late_policy {
+  FL_SQL_LATE_KEEP = 0,         /* late events are processed (default) */
+  FL_SQL_LATE_SIDE,             /* late events go to a side output */
+} fl_sql_late_policy;
+
+typedef struct fl_sql_stream {
+  const char *name;
+  bool if_not_exists;
+  fl_sql_column *cols;
+  uint32_t ncols;
+  fl_schema schema;             /* the columns as a schema: field ids 1..ncols in order,
+                                   required = NOT NULL, identifier ids = the primary key */
+  fl_sql_check *checks;         /* column CHECKs in column order, then table CHECKs */
+  uint32_t nchecks;
+  const char *watermark_column; /* NULL if no WATERMARK */
+  int32_t watermark_index;      /* column index, -1 if none; the column is a TIMESTAMP */
+  int64_t watermark_delay_us;   /* AS col - INTERVAL '5 seconds' -> 5000000; AS col -> 0 */
+  const char **primary_key;     /* column names, NULL if none */
+  uint32_t *primary_key_index;  /* their column indexes */
+  uint32_t npk;
+  fl_sql_option *options;       /* WITH options as written, in order */
+  uint32_t noptions;
+  /* the known options, validated: */
+  int64_t dedupe_ttl_us;        /* 0 if not given */
+  fl_sql_late_policy late_policy;
+  const char *partitioned_by;   /* the spec text, NULL if not given */
+  fl_sql_partition_item *partition;
+  uint32_t npartition;
+  uint32_t partitions;          /* event log partitions; 0 if not given (caller's default) */
+  int64_t retention_us;         /* 0 if not given */
+  uint32_t line, col;           /* of CREATE */
+} fl_sql_stream;
+
+/* One CREATE STREAM statement (comments anywhere, optional trailing ';'). Everything in
+ * the arena; on error *out = NULL and err says "line L, column C: ...". */
+fl_code fl_sql_parse_create_stream(const char *text, size_t len, fl_arena *arena, fl_sql_stream **out,
+                                   fl_err *err);
+
+/* "5 seconds", "1 hour", "500 milliseconds", "2 days", "1 day 2 hours", "90 s", "1.5 hours"
+ * -> microseconds. Units (singular or plural, any case): microsecond(s)/us,
+ * millisecond(s)/ms, second(s)/sec(s)/s, minute(s)/min(s)/m, hour(s)/h, day(s)/d,
+ * week(s)/w. Months and years are refused (not a fixed length). Errors (FL_EPARSE) quote
+ * the text: "invalid interval '5 parsecs': unknown unit 'parsecs' (...)". */
+fl_code fl_sql_interval_parse(const char *text, size_t len, int64_t *us, fl_err *err);
 
 #endif

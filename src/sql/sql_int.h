@@ -2,9 +2,10 @@
  *
  * Each fl_sql_parse_X_at() takes the token cursor positioned at the first token of an
  * X, consumes exactly the X, and leaves the cursor on the token after it; on error it
- * returns FL_EPARSE with cur->err set and the cursor position is unspecified.
- * CREATE STREAM (later) reads its item list with parse_column_def_at for each item
- * that is not WATERMARK FOR / PRIMARY KEY. */
+ * returns FL_EPARSE (FL_ELIMIT past a bound) with cur->err set and the cursor position
+ * is unspecified. CREATE STREAM (parse_stream.c) reads its item list with
+ * fl_sql_parse_column_into_at for each item that is not WATERMARK FOR / PRIMARY KEY /
+ * CONSTRAINT / CHECK. */
 #ifndef FL_SQL_SQL_INT_H
 #define FL_SQL_SQL_INT_H
 
@@ -14,8 +15,15 @@
 /* A type name with its parameters: "DECIMAL(12,2)", "DOUBLE PRECISION", "VARCHAR(20)".
  * column names the column in messages ("after column name 'amount'"), may be NULL. */
 fl_code fl_sql_parse_type_at(fl_sql_cursor *cur, const char *column, fl_type *type);
-/* name type [NOT NULL | NULL | CHECK (...)]... */
+/* name type [NOT NULL | NULL | CHECK (expr) | DEFAULT expr]... */
 fl_code fl_sql_parse_column_def_at(fl_sql_cursor *cur, fl_sql_column *col);
+/* A growing column array in the cursor's arena. */
+typedef struct fl_sql_column_list {
+  fl_sql_column *cols;
+  uint32_t n, cap;
+} fl_sql_column_list;
+/* column_def appended to list; refuses a duplicate name and more than FL_COLUMNS_MAX. */
+fl_code fl_sql_parse_column_into_at(fl_sql_cursor *cur, fl_sql_column_list *list);
 /* A name (unquoted non-reserved identifier or "quoted"), checked against FL_NAME_MAX.
  * what says what was expected in the message ("a column name"). */
 fl_code fl_sql_parse_name_at(fl_sql_cursor *cur, const char *what, const char **name);
@@ -23,5 +31,11 @@ fl_code fl_sql_parse_name_at(fl_sql_cursor *cur, const char *what, const char **
  * parentheses, from the first inner token to the last (comments outside them dropped). */
 fl_code fl_sql_parse_paren_text_at(fl_sql_cursor *cur, const char *what, const char **text);
 fl_code fl_sql_parse_partition_item_at(fl_sql_cursor *cur, fl_sql_partition_item *item);
+/* One expression (parse_expr.c); stops at the first token that cannot continue it. */
+fl_code fl_sql_parse_expr_at(fl_sql_cursor *cur, fl_sql_expr **out);
+/* '(' expr ')' after CHECK: *expr parsed, *text the source between the parentheses. */
+fl_code fl_sql_parse_check_at(fl_sql_cursor *cur, const char **text, fl_sql_expr **expr);
+/* A AND B, built (two CHECKs on one column); at B's position; the height bound holds. */
+fl_code fl_sql_expr_and_at(fl_sql_cursor *cur, fl_sql_expr *a, fl_sql_expr *b, fl_sql_expr **out);
 
 #endif

@@ -1,5 +1,6 @@
 /* sql_test: the lexer, the column-list parser and the partition-spec parser: every
- * type, constraints, CHECK capture, names, comments, and each error's exact message. */
+ * type, constraints, CHECK capture, names, comments, and each error's exact message.
+ * Expressions: expr_test.c; CREATE STREAM: stream_test.c. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -388,6 +389,36 @@ Test(sql_columns, format_reads_back_to_the_same_columns) {
     cr_assert_eq(again[i].not_null, c[i].not_null);
   }
   fl_buf_free(&b);
+}
+
+Test(sql_columns, check_and_default_are_parsed_as_expressions) {
+  fl_sql_column *c = parse_ok("qty INT DEFAULT 1 + 1 NOT NULL CHECK (qty > 0) CHECK (qty < 10), "
+                              "s STRING DEFAULT 'x' NULL, t INT DEFAULT -1",
+                              3);
+  cr_assert(c[0].not_null);
+  cr_assert_eq(c[0].check->kind, FL_SQL_E_BINARY);
+  cr_assert_eq(c[0].check->op, FL_SQL_OP_AND);
+  cr_assert_eq(c[0].check->args[0]->op, FL_SQL_OP_GT);
+  cr_assert_eq(c[0].check->args[1]->op, FL_SQL_OP_LT);
+  cr_assert_eq(c[0].check->line, 1);
+  cr_assert_eq(c[0].check->col, 59);   /* the AND of two CHECKs stands at the second one */
+  cr_assert_eq(c[0].default_expr->op, FL_SQL_OP_ADD);
+  cr_assert_null(c[1].check);
+  cr_assert_eq(c[1].default_expr->lit, FL_SQL_LIT_STRING);
+  cr_assert_eq(c[2].default_expr->value.u.i64, -1);
+  fl_buf b = FL_BUF_INIT;
+  fl_sql_columns_format(c, 3, &b);
+  fl_buf_cstr(&b);
+  cr_assert_str_eq((const char *)b.data, "qty INT DEFAULT 1 + 1 NOT NULL CHECK ((qty > 0) AND (qty < 10)), "
+                                         "s STRING DEFAULT 'x', t INT DEFAULT -1");
+  fl_sql_column *again = parse_ok((const char *)b.data, 3);
+  cr_assert_str_eq(again[0].check_sql, "(qty > 0) AND (qty < 10)");
+  fl_buf_free(&b);
+  parse_fails("a INT CHECK (a >)", "line 1, column 17: expected an expression, found ')'");
+  parse_fails("a INT CHECK (a > 0 0)", "line 1, column 20: expected an operator or ')' to close CHECK (...), found '0'");
+  parse_fails("a INT CHECK (a < b < c)", "line 1, column 20: '<' cannot follow another comparison without parentheses");
+  parse_fails("a INT DEFAULT", "line 1, column 14: expected an expression, found end of input");
+  parse_fails("a INT DEFAULT 1 DEFAULT 2", "line 1, column 17: more than one DEFAULT for column 'a'");
 }
 
 Test(sql_columns, type_parser_is_reusable_on_a_cursor) {

@@ -1,0 +1,1 @@
+CAST(d AS DOUBLE) / x::int || s IS NOT NULL AND coalesce(s, 'a' || 'b') NOT ILIKE '%%z' AND -(5) = - -a AND "Q"."b" = count(*)

@@ -1,0 +1,1 @@
+a + b * c > 0 AND NOT ok OR s IN ('x', 'y') AND d BETWEEN -1.5 AND 2e3 AND t - INTERVAL '5 s' < now()

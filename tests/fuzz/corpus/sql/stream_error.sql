@@ -1,0 +1,1 @@
+CREATE STREAM s (t TIMESTAMP, WATERMARK FOR t AS t + INTERVAL '5 parsecs') WITH (colour = 'red')
