@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build_pkgs=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libjansson-dev libzstd-dev libsnappy-dev libsqlite3-dev zlib1g-dev libxxhash-dev
   libyaml-dev libcriterion-dev libh2o-evloop-dev libssl-dev)
-test_pkgs=(nodejs npm sqlite3 zstd wrk libsimdjson-dev)
+test_pkgs=(nodejs npm sqlite3 zstd curl wrk libsimdjson-dev)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -46,6 +46,8 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_compact(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_expire(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 
 /* The dispatch table and its lookup (main.c). */
 const fl_cli_cmd *fl_cli_cmd_find(const char *name);

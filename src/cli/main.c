@@ -23,6 +23,7 @@
 static int cmd_help(fl_cli *cli, int argc, char **argv);
 static int cmd_version(fl_cli *cli, int argc, char **argv);
 
+
 static const fl_cli_cmd commands[] = {
     {"tables", fl_cli_cmd_tables, "", "list the tables with their snapshot, row, file and byte counts"},
     {"load", fl_cli_cmd_load,
@@ -43,6 +44,12 @@ static const fl_cli_cmd commands[] = {
      "rewrite the live rows into fewer files, deletes applied (one replace snapshot)"},
     {"expire", fl_cli_cmd_expire, "TABLE [--older-than AGE] [--retain-last N] [--orphans]",
      "drop old snapshots and the files only they reached; --orphans: unreferenced files too"},
+    {"log", fl_cli_cmd_log,
+     "STREAM [--partition P] [--from OFFSET] [--limit N] [--format ndjson|text] | STREAM --stat | "
+     "STREAM --append FILE|- [--partition P] [--partitions N]",
+     "print the event log's records (or --stat: each partition's offsets and bytes)"},
+    {"serve", fl_cli_cmd_serve, "[--project DIR] [--data DIR] [--listen HOST:PORT] [--threads N]",
+     "run the events API of a project (floe.yaml, streams/) until SIGINT or SIGTERM"},
     {"help", cmd_help, "[COMMAND]", "show the commands, or one command's usage"},
     {"version", cmd_version, "", "print floe's version"},
 };

@@ -17,6 +17,7 @@ for bin in "$dir"/*_fuzz; do
     manifest*|avro*) seeds=manifest ;;
     parse*|sql*) seeds=sql ;;
     ndjson*) seeds=ndjson ;;
+    ingest*|contract*) seeds=ingest ;;
     *) seeds=$name ;;
   esac
   work="$scratch/$name"

@@ -1,0 +1,460 @@
+/* Unit tests of the ingest JSON parser: exact column values for every type, escapes
+ * and unicode, exact decimals, every reject kind with its line, field and reason,
+ * mixed bodies, JSON arrays and limits. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "ingest/parse.h"
+
+static fl_field orders_fields[] = {
+    {1, "event_id", {FL_T_STRING, 0, 0}, true},      {2, "tenant_id", {FL_T_STRING, 0, 0}, true},
+    {3, "order_id", {FL_T_BIGINT, 0, 0}, true},      {4, "user_id", {FL_T_BIGINT, 0, 0}, false},
+    {5, "product_id", {FL_T_INT, 0, 0}, false},      {6, "event_type", {FL_T_STRING, 0, 0}, true},
+    {7, "amount", {FL_T_DECIMAL, 12, 2}, false},     {8, "currency", {FL_T_STRING, 0, 0}, false},
+    {9, "event_time", {FL_T_TIMESTAMP, 0, 0}, true}, {10, "attributes", {FL_T_JSON, 0, 0}, false},
+};
+static fl_schema orders = {0, 10, orders_fields, 0, NULL};
+
+static fl_field all_fields[] = {
+    {1, "b", {FL_T_BOOLEAN, 0, 0}, false}, {2, "i", {FL_T_INT, 0, 0}, false},
+    {3, "l", {FL_T_BIGINT, 0, 0}, false},  {4, "f", {FL_T_FLOAT, 0, 0}, false},
+    {5, "d", {FL_T_DOUBLE, 0, 0}, false},  {6, "m", {FL_T_DECIMAL, 12, 2}, false},
+    {7, "dt", {FL_T_DATE, 0, 0}, false},   {8, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
+    {9, "s", {FL_T_STRING, 0, 0}, false},  {10, "j", {FL_T_JSON, 0, 0}, false},
+};
+static fl_schema all = {0, 10, all_fields, 0, NULL};
+
+static fl_ingest_parser *P;
+static fl_ingest_result R;
+
+static void parse(const fl_schema *schema, const char *body) {
+  if (P) fl_ingest_parser_free(P);
+  P = fl_ingest_parser_new(schema);
+  fl_err err = {0};
+  cr_assert_eq(fl_ingest_parse(P, body, strlen(body), &R, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(R.batch->nrows, R.nrows);
+  cr_assert_eq(R.nrecords, R.nrows + R.nrejects);
+}
+
+static void done(void) {
+  fl_ingest_parser_free(P);
+  P = NULL;
+}
+
+static void assert_str(uint32_t col, uint32_t row, const char *want) {
+  const fl_vec *v = &R.batch->cols[col];
+  cr_assert(fl_vec_is_valid(v, row), "col %u row %u is null", col, row);
+  uint32_t n;
+  const char *s = fl_vec_str(v, row, &n);
+  cr_assert_eq(n, strlen(want), "col %u row %u: '%.*s' != '%s'", col, row, (int)n, s, want);
+  cr_assert(!memcmp(s, want, n), "col %u row %u: '%.*s' != '%s'", col, row, (int)n, s, want);
+}
+
+static void assert_null(uint32_t col, uint32_t row) {
+  cr_assert(!fl_vec_is_valid(&R.batch->cols[col], row), "col %u row %u not null", col, row);
+}
+
+static void assert_reject(uint32_t j, uint32_t line, const char *field, const char *reason) {
+  cr_assert(j < R.nrejects, "only %u rejects", R.nrejects);
+  const fl_ingest_reject *r = &R.rejects[j];
+  cr_assert_eq(r->line, line, "reject %u: line %u, want %u (%s)", j, r->line, line, r->reason);
+  if (field)
+    cr_assert(r->field && !strcmp(r->field, field), "reject %u field %s, want %s", j, r->field, field);
+  else
+    cr_assert_null(r->field, "reject %u field %s", j, r->field);
+  cr_assert_str_eq(r->reason, reason);
+}
+
+static int64_t ts(const char *s) {
+  int64_t v;
+  cr_assert(fl_ts_parse(s, strlen(s), &v));
+  return v;
+}
+
+TestSuite(ingest_parse, .fini = done);
+
+Test(ingest_parse, every_type_lands_in_its_column_exactly) {
+  parse(&all,
+        "{\"b\":true,\"i\":-2147483648,\"l\":9223372036854775807,\"f\":1.5,\"d\":-0.125e2,\"m\":12.3,"
+        "\"dt\":\"2026-11-25\",\"ts\":\"2026-11-25T15:04:39.123456Z\",\"s\":\"hé\",\"j\":{\"a\":[1, 2]}}\n"
+        "{\"b\":false,\"i\":2147483647,\"l\":-9223372036854775808,\"f\":0,\"d\":1e300,\"m\":\"-0.05\","
+        "\"dt\":20782,\"ts\":1764083079000000,\"s\":\"\",\"j\":\"x\"}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.nrejects, 0);
+  const fl_batch *b = R.batch;
+  cr_assert_eq(b->cols[0].data.b[0], 1);
+  cr_assert_eq(b->cols[0].data.b[1], 0);
+  cr_assert_eq(b->cols[1].data.i32[0], INT32_MIN);
+  cr_assert_eq(b->cols[1].data.i32[1], INT32_MAX);
+  cr_assert_eq(b->cols[2].data.i64[0], INT64_MAX);
+  cr_assert_eq(b->cols[2].data.i64[1], INT64_MIN);
+  cr_assert_eq(b->cols[3].data.f32[0], 1.5f);
+  cr_assert_eq(b->cols[4].data.f64[0], -12.5);
+  cr_assert_eq(b->cols[4].data.f64[1], 1e300);
+  cr_assert_eq(b->cols[5].data.i64[0], 1230);
+  cr_assert_eq(b->cols[5].data.i64[1], -5);
+  cr_assert_eq(b->cols[6].data.i32[0], 20782);
+  cr_assert_eq(b->cols[6].data.i32[1], 20782);
+  cr_assert_eq(b->cols[7].data.i64[0], ts("2026-11-25T15:04:39.123456Z"));
+  cr_assert_eq(b->cols[7].data.i64[1], 1764083079000000);
+  assert_str(8, 0, "h\xc3\xa9");
+  assert_str(8, 1, "");
+  assert_str(9, 0, "{\"a\":[1, 2]}");
+  assert_str(9, 1, "\"x\"");
+}
+
+Test(ingest_parse, null_and_missing_fields_are_null_with_zero_values) {
+  parse(&all,
+        "{\"b\":null,\"i\":null,\"l\":null,\"f\":null,\"d\":null,\"m\":null,\"dt\":null,\"ts\":null,"
+        "\"s\":null,\"j\":null}\n{}\n");
+  cr_assert_eq(R.nrows, 2);
+  for (uint32_t c = 0; c < 10; c++)
+    for (uint32_t r = 0; r < 2; r++) assert_null(c, r);
+  cr_assert_eq(R.batch->cols[2].data.i64[1], 0);
+  cr_assert_eq(R.batch->cols[8].offsets[2], 0);
+}
+
+Test(ingest_parse, the_orders_event_parses_with_spans_and_lines) {
+  const char *l1 =
+      "{\"event_id\":\"e-1\",\"tenant_id\":\"acme\",\"order_id\":100000,\"user_id\":null,"
+      "\"product_id\":7,\"event_type\":\"order_paid\",\"amount\":12.37,\"currency\":\"USD\","
+      "\"event_time\":\"2026-11-20T13:13:29.007919Z\",\"attributes\":{\"channel\":\"app\"}}";
+  char body[1024];
+  snprintf(body, sizeof body, "\n%s\r\n", l1);
+  parse(&orders, body);
+  cr_assert_eq(R.nrows, 1);
+  cr_assert_eq(R.rows[0].line, 2);
+  cr_assert_eq(R.rows[0].raw_off, 1);
+  cr_assert_eq(R.rows[0].raw_len, strlen(l1));
+  assert_str(0, 0, "e-1");
+  cr_assert_eq(R.batch->cols[2].data.i64[0], 100000);
+  assert_null(3, 0);
+  cr_assert_eq(R.batch->cols[4].data.i32[0], 7);
+  cr_assert_eq(R.batch->cols[6].data.i64[0], 1237);
+  cr_assert_eq(R.batch->cols[8].data.i64[0], ts("2026-11-20T13:13:29.007919Z"));
+  assert_str(9, 0, "{\"channel\":\"app\"}");
+}
+
+Test(ingest_parse, fields_in_any_order_unknown_ignored_last_duplicate_wins) {
+  parse(&all,
+        "{\"zzz\":{\"deep\":[1,{\"x\":null}]},\"s\":\"first\",\"l\":1,\"s\":\"second\",\"l\":2,\"b\":true}");
+  cr_assert_eq(R.nrows, 1);
+  assert_str(8, 0, "second");
+  cr_assert_eq(R.batch->cols[2].data.i64[0], 2);
+  cr_assert_eq(R.batch->cols[8].bytes_len, 6);
+}
+
+Test(ingest_parse, escapes_and_surrogate_pairs_decode_to_utf8) {
+  parse(&all,
+        "{\"s\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac\\ud83d\\ude00\"}\n"
+        "{\"\\u0073\":\"key escaped\"}\n");
+  cr_assert_eq(R.nrows, 2, "%s", R.nrejects ? R.rejects[0].reason : "");
+  assert_str(8, 0, "a\"b\\c/d\b\f\n\r\tA\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  assert_str(8, 1, "key escaped");
+}
+
+Test(ingest_parse, decimals_are_exact_or_rejected) {
+  fl_field f[] = {{1, "m", {FL_T_DECIMAL, 12, 2}, false}};
+  fl_schema s = {0, 1, f, 0, NULL};
+  parse(&s,
+        "{\"m\":12.34}\n{\"m\":12.340}\n{\"m\":-0.1}\n{\"m\":\"1234567890.12\"}\n{\"m\":1.5e1}\n"
+        "{\"m\":12.345}\n{\"m\":12345678901.0}\n{\"m\":\"abc\"}\n{\"m\":true}\n{\"m\":1e-3}\n");
+  cr_assert_eq(R.nrows, 5);
+  int64_t want[] = {1234, 1234, -10, 123456789012, 1500};
+  for (int i = 0; i < 5; i++) cr_assert_eq(R.batch->cols[0].data.i64[i], want[i], "row %d", i);
+  cr_assert_eq(R.nrejects, 5);
+  assert_reject(0, 6, "m", "field m: expected DECIMAL(12,2), found 12.345");
+  assert_reject(1, 7, "m", "field m: expected DECIMAL(12,2), found 12345678901.0");
+  assert_reject(2, 8, "m", "field m: expected DECIMAL(12,2), found \"abc\"");
+  assert_reject(3, 9, "m", "field m: expected DECIMAL(12,2), found true");
+  assert_reject(4, 10, "m", "field m: expected DECIMAL(12,2), found 1e-3");
+}
+
+Test(ingest_parse, integers_are_range_checked) {
+  parse(&all,
+        "{\"i\":2147483648}\n{\"l\":9223372036854775808}\n{\"i\":1.5}\n{\"l\":\"42\"}\n{\"i\":-0}\n"
+        "{\"l\":99999999999999999999}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.batch->cols[2].data.i64[0], 42);
+  cr_assert_eq(R.batch->cols[1].data.i32[1], 0);
+  assert_reject(0, 1, "i", "field i: expected INT, found 2147483648");
+  assert_reject(1, 2, "l", "field l: expected BIGINT, found 9223372036854775808");
+  assert_reject(2, 3, "i", "field i: expected INT, found 1.5");
+  assert_reject(3, 6, "l", "field l: expected BIGINT, found 99999999999999999999");
+}
+
+Test(ingest_parse, timestamps_take_rfc3339_and_epoch_micros) {
+  parse(&all,
+        "{\"ts\":\"2026-11-25T15:04:39Z\"}\n{\"ts\":\"2026-11-25 16:04:39+01:00\"}\n"
+        "{\"ts\":\"2026-11-25T15:04:39.5Z\"}\n{\"ts\":-1}\n{\"ts\":\"2026-02-30T00:00:00Z\"}\n"
+        "{\"ts\":\"yesterday\"}\n{\"dt\":\"2026-13-01\"}\n");
+  cr_assert_eq(R.nrows, 4);
+  int64_t base = ts("2026-11-25T15:04:39Z");
+  cr_assert_eq(R.batch->cols[7].data.i64[0], base);
+  cr_assert_eq(R.batch->cols[7].data.i64[1], base);
+  cr_assert_eq(R.batch->cols[7].data.i64[2], base + 500000);
+  cr_assert_eq(R.batch->cols[7].data.i64[3], -1);
+  assert_reject(0, 5, "ts", "field ts: expected TIMESTAMP, found \"2026-02-30T00:00:00Z\"");
+  assert_reject(1, 6, "ts", "field ts: expected TIMESTAMP, found \"yesterday\"");
+  assert_reject(2, 7, "dt", "field dt: expected DATE, found \"2026-13-01\"");
+}
+
+Test(ingest_parse, wrong_types_are_rejected_with_the_field_and_value) {
+  parse(&all, "{\"b\":1}\n{\"s\":5}\n{\"d\":\"1.5\"}\n{\"s\":[\"a\"]}\n{\"b\":\"true\"}\n");
+  cr_assert_eq(R.nrows, 0);
+  cr_assert_eq(R.nrejects, 5);
+  assert_reject(0, 1, "b", "field b: expected BOOLEAN, found 1");
+  assert_reject(1, 2, "s", "field s: expected STRING, found 5");
+  assert_reject(2, 3, "d", "field d: expected DOUBLE, found \"1.5\"");
+  assert_reject(3, 4, "s", "field s: expected STRING, found [\"a\"]");
+  assert_reject(4, 5, "b", "field b: expected BOOLEAN, found \"true\"");
+}
+
+Test(ingest_parse, not_null_fields_missing_or_null_are_rejected) {
+  fl_field f[] = {{1, "id", {FL_T_STRING, 0, 0}, true}, {2, "n", {FL_T_BIGINT, 0, 0}, false}};
+  fl_schema s = {0, 2, f, 0, NULL};
+  parse(&s, "{\"n\":1}\n{\"id\":null,\"n\":2}\n{\"id\":\"ok\"}\n");
+  cr_assert_eq(R.nrows, 1);
+  cr_assert_eq(R.rows[0].line, 3);
+  assert_str(0, 0, "ok");
+  assert_reject(0, 1, "id", "field id: missing (NOT NULL)");
+  assert_reject(1, 2, "id", "field id: null in a NOT NULL column");
+}
+
+Test(ingest_parse, syntax_errors_skip_to_the_next_line) {
+  const char *body =
+      "{\"s\":\"a\"}\n{\"s\":\"b\" \"x\"}\n{\"s\":\"c\n{\"s\":tru}\n[1]\n{\"s\":\"d\"} x\n"
+      "{\"s\":\"\\q\"}\n{\"s\":\"\\ud800\"}\n{\"s\":\"e\"}";
+  parse(&all, body);
+  cr_assert_eq(R.nrows, 2);
+  assert_str(8, 0, "a");
+  assert_str(8, 1, "e");
+  cr_assert_eq(R.rows[1].line, 9);
+  cr_assert_eq(R.nrejects, 7);
+  assert_reject(0, 2, NULL, "invalid JSON: expected ',' or '}' after a value, found '\"x\"}'");
+  cr_assert_eq(R.rejects[0].raw_off, 10);
+  cr_assert_eq(R.rejects[0].raw_len, 13);
+  assert_reject(1, 3, NULL, "invalid JSON: unterminated string, found end of line");
+  assert_reject(2, 4, NULL, "invalid JSON: expected a value, found 'tru}'");
+  assert_reject(3, 5, NULL, "invalid JSON: expected '{' (each NDJSON line is one object), found '[1]'");
+  assert_reject(4, 6, NULL,
+                "invalid JSON: text after the object (NDJSON has one object per line), found 'x'");
+  assert_reject(5, 7, NULL, "invalid JSON: bad escape in a string, found '\\q\"}'");
+  assert_reject(6, 8, NULL, "invalid JSON: unpaired surrogate in a \\u escape, found '\\ud800\"}'");
+}
+
+Test(ingest_parse, invalid_utf8_is_rejected) {
+  parse(&all, "{\"s\":\"a\xff\"}\n{\"x\":\"\xc3\x28\"}\n{\"s\":\"\xed\xa0\x80\"}\n{\"s\":\"\xc3\xa9\"}\n");
+  cr_assert_eq(R.nrows, 1);
+  assert_str(8, 0, "\xc3\xa9");
+  assert_reject(0, 1, "s", "field s: invalid UTF-8 in a string");
+  assert_reject(1, 2, NULL, "invalid UTF-8 in a string");
+  assert_reject(2, 3, "s", "field s: invalid UTF-8 in a string");
+}
+
+Test(ingest_parse, rejected_records_roll_back_their_partial_values) {
+  parse(&all,
+        "{\"s\":\"keep1\",\"j\":[1],\"l\":1}\n{\"s\":\"drop\",\"j\":{\"big\":true},\"l\":\"x\"}\n"
+        "{\"s\":\"keep2\",\"l\":3}\n");
+  cr_assert_eq(R.nrows, 2);
+  assert_str(8, 0, "keep1");
+  assert_str(8, 1, "keep2");
+  assert_str(9, 0, "[1]");
+  assert_null(9, 1);
+  cr_assert_eq(R.batch->cols[8].bytes_len, 10);
+  cr_assert_eq(R.batch->cols[9].bytes_len, 3);
+  cr_assert_eq(R.batch->cols[2].data.i64[1], 3);
+}
+
+Test(ingest_parse, mixed_bodies_accept_every_good_record) {
+  char body[200000];
+  size_t n = 0;
+  for (int i = 0; i < 3000; i++) {
+    if (i % 7 == 3)
+      n += (size_t)snprintf(body + n, sizeof body - n, "{\"l\":\"bad%d\"}\n", i);
+    else if (i % 11 == 5)
+      n += (size_t)snprintf(body + n, sizeof body - n, "{\"l\":%d,,}\n", i);
+    else
+      n += (size_t)snprintf(body + n, sizeof body - n, "{\"l\":%d,\"s\":\"v%d\"}\n", i, i);
+  }
+  parse(&all, body);
+  uint32_t good = 0;
+  for (int i = 0; i < 3000; i++) good += !(i % 7 == 3) && !(i % 11 == 5);
+  cr_assert_eq(R.nrows, good);
+  cr_assert_eq(R.nrecords, 3000);
+  uint32_t r = 0;
+  for (int i = 0; i < 3000; i++) {
+    if (i % 7 == 3 || i % 11 == 5) continue;
+    cr_assert_eq(R.batch->cols[2].data.i64[r], i);
+    cr_assert_eq(R.rows[r].line, (uint32_t)i + 1);
+    char want[16];
+    snprintf(want, sizeof want, "v%d", i);
+    assert_str(8, r, want);
+    r++;
+  }
+  for (uint32_t j = 1; j < R.nrejects; j++) cr_assert_gt(R.rejects[j].line, R.rejects[j - 1].line);
+}
+
+Test(ingest_parse, json_array_bodies_number_elements) {
+  parse(&all, " [ {\"l\":1},\n {\"l\":\"x\"}, {\"l\":3}, 5 ,{}] ");
+  cr_assert_eq(R.nrows, 3);
+  cr_assert_eq(R.rows[0].line, 1);
+  cr_assert_eq(R.rows[1].line, 3);
+  cr_assert_eq(R.rows[2].line, 5);
+  cr_assert_eq(R.rows[1].raw_off, 24);
+  cr_assert_eq(R.rows[1].raw_len, 7);
+  assert_reject(0, 2, "l", "field l: expected BIGINT, found \"x\"");
+  cr_assert_eq(R.rejects[0].raw_off, 13);
+  cr_assert_eq(R.rejects[0].raw_len, 9);
+  assert_reject(1, 4, NULL, "array element is not an object");
+}
+
+Test(ingest_parse, a_syntax_error_in_an_array_rejects_the_rest) {
+  parse(&all, "[{\"l\":1},{\"l\":2 \"s\":\"x\"},{\"l\":3}]");
+  cr_assert_eq(R.nrows, 1);
+  cr_assert_eq(R.nrejects, 1);
+  assert_reject(
+      0, 2, NULL,
+      "invalid JSON: expected ',' or '}' after a value, found '\"s\":\"x\"},{\"l\":3}'; the rest of "
+      "the array body is rejected");
+  cr_assert_eq(R.rejects[0].raw_off, 9);
+  cr_assert_eq(R.rejects[0].raw_len, 24);
+  parse(&all, "[{\"l\":1}");
+  cr_assert_eq(R.nrows, 1);
+  assert_reject(0, 2, NULL,
+                "invalid JSON: expected ',' or ']' in the array, found end of line; the rest of "
+                "the array body is rejected");
+}
+
+Test(ingest_parse, empty_bodies_have_no_records) {
+  parse(&all, "");
+  cr_assert_eq(R.nrecords, 0);
+  parse(&all, "\n \r\n\n");
+  cr_assert_eq(R.nrecords, 0);
+  parse(&all, " [ ] ");
+  cr_assert_eq(R.nrecords, 0);
+}
+
+Test(ingest_parse, nesting_deeper_than_the_limit_is_rejected) {
+  char body[512];
+  size_t n = 0;
+  n += (size_t)snprintf(body, sizeof body, "{\"j\":");
+  for (int i = 0; i < FL_JSON_DEPTH_MAX; i++) body[n++] = '[';
+  for (int i = 0; i < FL_JSON_DEPTH_MAX; i++) body[n++] = ']';
+  n += (size_t)snprintf(body + n, sizeof body - n, "}\n{\"j\":");
+  for (int i = 0; i < FL_JSON_DEPTH_MAX - 1; i++) body[n++] = '[';
+  for (int i = 0; i < FL_JSON_DEPTH_MAX - 1; i++) body[n++] = ']';
+  snprintf(body + n, sizeof body - n, "}\n");
+  parse(&all, body);
+  cr_assert_eq(R.nrows, 1);
+  assert_reject(0, 1, NULL, "nesting deeper than 64 levels");
+}
+
+Test(ingest_parse, lines_over_the_limit_are_rejected) {
+  size_t big = FL_JSON_LINE_MAX + 100;
+  char *body = fl_malloc(big + 64);
+  size_t n = (size_t)sprintf(body, "{\"s\":\"");
+  memset(body + n, 'a', big - n);
+  n = big;
+  n += (size_t)sprintf(body + n, "\"}\n{\"s\":\"ok\"}\n");
+  parse(&all, body);
+  fl_free(body);
+  cr_assert_eq(R.nrows, 1);
+  assert_str(8, 0, "ok");
+  assert_reject(0, 1, NULL, "record of 1048678 bytes exceeds the limit of 1048576 bytes");
+}
+
+Test(ingest_parse, the_parser_is_reused_across_bodies) {
+  parse(&all, "{\"s\":\"one\"}\n{\"s\":1}\n");
+  fl_err err = {0};
+  const char *b2 = "{\"s\":\"two\"}";
+  cr_assert_eq(fl_ingest_parse(P, b2, strlen(b2), &R, &err), FL_OK);
+  cr_assert_eq(R.nrows, 1);
+  cr_assert_eq(R.nrejects, 0);
+  assert_str(8, 0, "two");
+}
+
+Test(ingest_parse, keys_match_exactly_whatever_their_length) {
+  fl_field f[] = {{1, "a", {FL_T_BIGINT, 0, 0}, false},
+                  {2, "ab", {FL_T_BIGINT, 0, 0}, false},
+                  {3, "abcdefg", {FL_T_BIGINT, 0, 0}, false},
+                  {4, "abcdefgh", {FL_T_BIGINT, 0, 0}, false},
+                  {5, "abcdefghijklmno", {FL_T_BIGINT, 0, 0}, false},
+                  {6, "abcdefghijklmnop_a_long_name", {FL_T_BIGINT, 0, 0}, false},
+                  {7, "Zürich", {FL_T_BIGINT, 0, 0}, false}};
+  fl_schema s = {0, 7, f, 0, NULL};
+  parse(&s,
+        "{\"a\":1,\"ab\":2,\"abcdefg\":3,\"abcdefgh\":4,\"abcdefghijklmno\":5,"
+        "\"abcdefghijklmnop_a_long_name\":6,\"Z\\u00fcrich\":7}\n"
+        "{\"abcdefghijklmnop_a_long_name\":16,\"abcdefghijklmno\":15,\"abcdefgh\":14,\"abcdefg\":13,"
+        "\"ab\":12,\"a\":11,\"Zürich\":17}\n"
+        "{\"abc\":1,\"abcdefgi\":1,\"abcdefghijklmnoq\":1,\"abcdefghijklmnop_a_long_nam\":1,\"A\":1}\n");
+  cr_assert_eq(R.nrows, 3);
+  for (uint32_t c = 0; c < 7; c++) {
+    cr_assert_eq(R.batch->cols[c].data.i64[0], c + 1, "col %u", c);
+    cr_assert_eq(R.batch->cols[c].data.i64[1], c + 11, "col %u", c);
+    assert_null(c, 2);
+  }
+}
+
+Test(ingest_parse, json_columns_keep_the_exact_text) {
+  parse(&all,
+        "{\"j\": [ 1 , {\"a\" : \"\\u00e9\"} ] , \"s\" : \"x\" "
+        "}\n{\"j\":-0.5e+3}\n{\"j\":true}\n{\"j\":null}\n");
+  cr_assert_eq(R.nrows, 4);
+  assert_str(9, 0, "[ 1 , {\"a\" : \"\\u00e9\"} ]");
+  assert_str(8, 0, "x");
+  assert_str(9, 1, "-0.5e+3");
+  assert_str(9, 2, "true");
+  assert_null(9, 3);
+}
+
+Test(ingest_parse, the_last_line_may_lack_its_newline_and_still_be_rejected) {
+  char body[4096];
+  size_t n = 0;
+  for (int i = 0; i < 20; i++)
+    n += (size_t)snprintf(body + n, sizeof body - n, "{\"l\":%d,\"s\":\"%032d\"}\n", i, i);
+  n += (size_t)snprintf(body + n, sizeof body - n, "{\"l\":20,\"s\":\"unterminated");
+  parse(&all, body);
+  cr_assert_eq(R.nrows, 20);
+  cr_assert_eq(R.batch->cols[2].data.i64[19], 19);
+  assert_reject(0, 21, NULL, "invalid JSON: unterminated string, found end of line");
+  cr_assert_eq(R.rejects[0].raw_off + R.rejects[0].raw_len, n);
+  cr_assert_eq(R.rows[19].raw_off + R.rows[19].raw_len + 1, R.rejects[0].raw_off);
+}
+
+Test(ingest_parse, a_nul_byte_in_a_line_is_a_syntax_error_of_that_line_only) {
+  const char body[] = "{\"s\":\"a\0b\"}\n{\"s\":\"ok\"}\n";
+  if (P) fl_ingest_parser_free(P);
+  P = fl_ingest_parser_new(&all);
+  fl_err err = {0};
+  cr_assert_eq(fl_ingest_parse(P, body, sizeof body - 1, &R, &err), FL_OK);
+  cr_assert_eq(R.nrows, 1);
+  assert_str(8, 0, "ok");
+  assert_reject(0, 1, NULL, "invalid JSON: control character in a string, found '?b\"}'");
+}
+
+Test(ingest_parse, a_byte_order_mark_is_skipped) {
+  parse(&all, "\xEF\xBB\xBF{\"l\":1}\n{\"l\":2}");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.rows[0].raw_off, 3);
+  cr_assert_eq(R.rows[1].line, 2);
+  parse(&all, "\xEF\xBB\xBF [{\"l\":1}]");
+  cr_assert_eq(R.nrows, 1);
+  cr_assert_eq(R.rows[0].raw_off, 5);
+}
+
+Test(ingest_parse, floating_point_values_out_of_range_are_rejected) {
+  parse(&all, "{\"d\":1e308,\"f\":3.4e38}\n{\"d\":1e309}\n{\"f\":3.5e38}\n{\"d\":-1e400}\n{\"d\":1e-400}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.batch->cols[4].data.f64[0], 1e308);
+  cr_assert_eq(R.batch->cols[3].data.f32[0], 3.4e38f);
+  cr_assert_eq(R.batch->cols[4].data.f64[1], 0);
+  assert_reject(0, 2, "d", "field d: expected DOUBLE, found 1e309");
+  assert_reject(1, 3, "f", "field f: expected REAL, found 3.5e38");
+  assert_reject(2, 4, "d", "field d: expected DOUBLE, found -1e400");
+}

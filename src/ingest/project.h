@@ -1,0 +1,97 @@
+/* project: a floe project folder, as `floe serve` loads it (DESIGN §4, issue 8).
+ *
+ *   DIR/floe.yaml         settings (every key optional):
+ *     data_dir: ./floe-data          relative paths are taken from the working directory
+ *     listen: 127.0.0.1:8080         host:port ([::1]:8080 for IPv6)
+ *     threads: 2                     event loops (one per core)
+ *     commit_interval: 1s            quarantine flush interval (ms, s, m, h, d units)
+ *     tokens:                        none = no auth; else every API call needs a bearer token
+ *       - token: s3cret
+ *         scopes: [ingest:orders, query, admin]
+ *     limits:
+ *       max_body_bytes: 16MiB        request body, compressed and decompressed (B, KiB/KB, MiB/MB, GiB/GB)
+ *       request_timeout: 10s         slow-loris bound: headers and body must arrive within it
+ *       max_pending_bytes: 256MiB    bytes queued for the log before new posts get 503
+ *     log:
+ *       partitions: 4                partitions of each new stream
+ *       segment_bytes: 64MiB
+ *       retention: 7d                age; retention_bytes: size per partition (0 = unbounded)
+ *   DIR/streams/NAME.sql     one CREATE STREAM each (the data contracts), in name order
+ *
+ * An unknown key in floe.yaml is an error (a typo must not silently mean a default).
+ * Memory: everything hangs off the project's arena; fl_project_free releases it all. */
+#ifndef FL_INGEST_PROJECT_H
+#define FL_INGEST_PROJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/types.h"
+#include "sql/sql.h"
+
+typedef struct fl_project_token {
+  const char *token;
+  const char **scopes; /* "ingest:orders", "query", "admin" */
+  uint32_t nscopes;
+} fl_project_token;
+
+typedef struct fl_project_stream {
+  const char *name;
+  const char *path;         /* the .sql file it came from */
+  const fl_sql_stream *def; /* the parsed CREATE STREAM; def->schema is the contract's
+                               schema (ids 1..n, required = NOT NULL) and
+                               def->primary_key_index the key the log partitions by */
+  uint32_t partitions;      /* WITH (partitions = N), else floe.yaml log.partitions */
+  int64_t retention_ms;     /* WITH (retention = '...'), else floe.yaml log.retention */
+} fl_project_stream;
+
+typedef struct fl_project {
+  fl_arena arena;
+  const char *dir;
+  const char *data_dir;       /* NULL if floe.yaml does not say */
+  const char *listen;         /* default "127.0.0.1:8080" */
+  uint32_t threads;           /* default 2 */
+  int64_t commit_interval_ms; /* default 1000 */
+  fl_project_token *tokens;
+  uint32_t ntokens;
+  uint64_t max_body_bytes;      /* default 16 MiB */
+  int64_t request_timeout_ms;   /* default 10 s */
+  uint64_t max_pending_bytes;   /* default 256 MiB */
+  uint32_t log_partitions;      /* default 4 */
+  uint64_t log_segment_bytes;   /* default 64 MiB */
+  int64_t log_retention_ms;     /* default 7 days */
+  uint64_t log_retention_bytes; /* default 0 = unbounded */
+  fl_project_stream *streams;
+  uint32_t nstreams;
+  uint32_t cap_streams; /* allocated entries of streams */
+} fl_project;
+
+/* Loads DIR/floe.yaml (missing = defaults) and DIR/streams/NAME.sql. Errors name the file
+ * and line: "examples/orders/floe.yaml: line 3: commit_interval: expected a duration
+ * such as 1s or 500ms, found \"fast\"". */
+fl_code fl_project_load(const char *dir, fl_project **out, fl_err *err);
+/* Defaults only, no streams (tests and tools build on it). */
+fl_project *fl_project_new(void);
+/* Parses floe.yaml text into proj (what fl_project_load does with the file). */
+fl_code fl_project_parse_yaml(fl_project *proj, const char *path, const char *text, size_t len, fl_err *err);
+/* Adds the streams of one .sql text (one CREATE STREAM); FL_EEXIST on a duplicate name. */
+fl_code fl_project_add_stream_sql(fl_project *proj, const char *path, const char *text, size_t len,
+                                  fl_err *err);
+void fl_project_free(fl_project *proj);
+
+const fl_project_stream *fl_project_stream_find(const fl_project *proj, const char *name, size_t len);
+
+/* Auth: tokens configured? and does this token carry `scope` (or admin)?
+ * Returns 0 allowed, 401 unknown token (or none given), 403 known but lacking the scope.
+ * With no tokens configured everything is allowed. */
+int fl_project_auth(const fl_project *proj, const char *token, size_t token_len, const char *scope);
+
+/* "1s", "500ms", "10 s", "2m", "1h", "7d"; a bare number is seconds. */
+fl_code fl_project_duration_parse(const char *text, int64_t *ms, fl_err *err);
+/* "16MiB", "16MB" (= MiB), "512KiB", "1GiB", "1048576"; a bare number is bytes. */
+fl_code fl_project_size_parse(const char *text, uint64_t *bytes, fl_err *err);
+
+#endif

@@ -1,0 +1,247 @@
+/* Unit tests of the server (server.c, server_events.c, quarantine.c) driven over real
+ * sockets on a free port: acks only what is durable (a failing disk answers 507 and
+ * stores nothing), records land in the partition of their key, clients that hang up
+ * while their batch is being committed do not disturb the server, and the quarantine
+ * flusher copies each rejected record exactly once across restarts. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/hash.h"
+#include "ingest/server.h"
+#include "ingest/server_int.h"
+#include "table/table.h"
+
+static const char orders_sql[] =
+    "CREATE STREAM orders (\n"
+    "  event_id STRING NOT NULL,\n"
+    "  amount DECIMAL(12,2),\n"
+    "  event_type STRING NOT NULL CHECK (event_type IN ('a', 'b')),\n"
+    "  PRIMARY KEY (event_id) NOT ENFORCED\n"
+    ") WITH (partitions = 4)";
+
+typedef struct fixture {
+  char *data;
+  fl_project *proj;
+  fl_server *srv;
+} fixture;
+
+static void start(fixture *fx) {
+  fl_err err = {0};
+  fl_server_opts opts = {.data_dir = fx->data, .listen = "127.0.0.1:0", .threads = 2};
+  cr_assert_eq(fl_server_start(fx->proj, &opts, &fx->srv, &err), FL_OK, "%s", err.msg);
+}
+
+static void setup(fixture *fx) {
+  const char *base = getenv("FLOE_TEST_TMP");
+  if (!base || !*base) base = "/tmp";
+  mkdir(base, 0755);
+  fx->data = fl_sprintf("%s/server_test.XXXXXX", base);
+  cr_assert(mkdtemp(fx->data));
+  fx->proj = fl_project_new();
+  fl_err err = {0};
+  const char *yaml = "commit_interval: 1h\n"; /* flushes only when the test asks */
+  cr_assert_eq(fl_project_parse_yaml(fx->proj, "floe.yaml", yaml, strlen(yaml), &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_project_add_stream_sql(fx->proj, "orders.sql", orders_sql, strlen(orders_sql), &err), FL_OK,
+               "%s", err.msg);
+  start(fx);
+}
+
+static void teardown(fixture *fx) {
+  fl_server_stop(fx->srv);
+  fl_project_free(fx->proj);
+  fl_free(fx->data);
+}
+
+static int connect_to(fl_server *srv) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert(fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(fl_server_port(srv))};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "connect: %s", strerror(errno));
+  return fd;
+}
+
+static void send_post(int fd, const char *path, const char *body) {
+  char head[256];
+  int n = snprintf(head, sizeof head,
+                   "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", path,
+                   strlen(body));
+  cr_assert_eq(write(fd, head, (size_t)n), n);
+  cr_assert_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+}
+
+/* One request on its own connection; returns the status, the whole response in resp. */
+static int post(fl_server *srv, const char *path, const char *body, char *resp, size_t cap) {
+  int fd = connect_to(srv);
+  send_post(fd, path, body);
+  size_t len = 0;
+  ssize_t r;
+  while (len + 1 < cap && (r = read(fd, resp + len, cap - 1 - len)) > 0) len += (size_t)r;
+  resp[len] = '\0';
+  close(fd);
+  int status = 0;
+  cr_assert_eq(sscanf(resp, "HTTP/1.1 %d", &status), 1, "%s", resp);
+  return status;
+}
+
+static uint64_t log_end(fl_server *srv, const char *stream, uint32_t partition) {
+  fl_log_stream *ls;
+  fl_err err = {0};
+  cr_assert_eq(fl_log_stream_open(fl_server_log(srv), stream, 0, &ls, &err), FL_OK, "%s", err.msg);
+  uint64_t start, end;
+  cr_assert_eq(fl_log_partition_offsets(ls, partition, &start, &end), FL_OK);
+  return end;
+}
+
+static uint64_t log_total(fl_server *srv, const char *stream, uint32_t nparts) {
+  uint64_t total = 0;
+  for (uint32_t p = 0; p < nparts; p++) total += log_end(srv, stream, p);
+  return total;
+}
+
+Test(server, a_good_batch_is_acknowledged_and_each_record_is_in_its_key_partition) {
+  fixture fx;
+  setup(&fx);
+  char resp[8192];
+  const char *body =
+      "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n{\"event_id\":\"k2\",\"event_type\":\"b\",\"amount\":1.5}"
+      "\n";
+  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":0,\"errors\":[],\"request_id\":\""), "%s", resp);
+  cr_assert_eq(log_total(fx.srv, "orders", 4), 2);
+  uint32_t p1 = (uint32_t)(fl_hash64("k1", 2) % 4), p2 = (uint32_t)(fl_hash64("k2", 2) % 4);
+  cr_assert_geq(log_end(fx.srv, "orders", p1), 1);
+  cr_assert_geq(log_end(fx.srv, "orders", p2), 1);
+  fl_log_stream *ls;
+  fl_log_reader *rd;
+  fl_err err = {0};
+  cr_assert_eq(fl_log_stream_open(fl_server_log(fx.srv), "orders", 0, &ls, &err), FL_OK);
+  cr_assert_eq(fl_log_reader_open(ls, p2, 0, &rd, &err), FL_OK);
+  fl_log_entry e;
+  bool eof = true;
+  char want[] = "{\"event_id\":\"k2\",\"event_type\":\"b\",\"amount\":1.5}";
+  bool found = false;
+  while (fl_log_reader_next(rd, &e, &eof, &err) == FL_OK && !eof)
+    found |= e.value_len == strlen(want) && !memcmp(e.value, want, e.value_len);
+  cr_assert(found, "the raw object text is the log record");
+  fl_log_reader_close(rd);
+  teardown(&fx);
+}
+
+Test(server, a_full_disk_answers_507_and_acknowledges_nothing) {
+  fixture fx;
+  setup(&fx);
+  char resp[8192];
+  const char *body = "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n";
+  fl_log_test_fail_writes(fl_server_log(fx.srv), ENOSPC, 1);
+  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 507, "%s", resp);
+  cr_assert(strstr(resp, "Retry-After: 5") || strstr(resp, "retry-after: 5"), "%s", resp);
+  cr_assert(strstr(resp, "\"error_code\":50701"), "%s", resp);
+  cr_assert_eq(log_total(fx.srv, "orders", 4), 0, "nothing of the failed request is stored");
+  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert_eq(log_total(fx.srv, "orders", 4), 1, "space returned: the next post is stored");
+  teardown(&fx);
+}
+
+Test(server, clients_hanging_up_while_their_batch_commits_do_not_disturb_the_server) {
+  fixture fx;
+  setup(&fx);
+  const char *body =
+      "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n{\"event_id\":\"k2\",\"event_type\":\"zz\"}\n";
+  for (int i = 0; i < 200; i++) {
+    int fd = connect_to(fx.srv);
+    send_post(fd, "/v1/streams/orders/events", body);
+    close(fd); /* gone before the answer */
+  }
+  char resp[8192];
+  cr_assert_eq(post(fx.srv, "/healthz", "", resp, sizeof resp), 405); /* POST /healthz: still serving */
+  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  teardown(&fx);
+}
+
+static int count_rows(void *ctx, const fl_batch *batch, const char *file_path, const uint64_t *positions) {
+  *(uint64_t *)ctx += batch->nrows;
+  return 0;
+}
+
+static uint64_t quarantine_rows(const char *data, const char **offset) {
+  fl_warehouse *wh;
+  fl_table *tbl;
+  fl_scan *scan;
+  fl_err err = {0};
+  cr_assert_eq(fl_warehouse_open(data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, "quarantine", "orders", &tbl, &err), FL_OK, "%s", err.msg);
+  uint64_t rows = 0;
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_scan_run(scan, count_rows, &rows, &err), FL_OK, "%s", err.msg);
+  fl_scan_free(scan);
+  static char off[32];
+  const fl_snapshot *snap = fl_table_current_snapshot(tbl);
+  snprintf(off, sizeof off, "%s", snap ? fl_snapshot_summary_get(snap, "floe.log-offset.0") : "none");
+  *offset = off;
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+  return rows;
+}
+
+Test(server, quarantine_copies_each_reject_once_across_restarts) {
+  fixture fx;
+  setup(&fx);
+  char resp[8192];
+  const char *body =
+      "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n"
+      "{\"event_id\":\"k2\",\"event_type\":\"nope\"}\n"
+      "not json\n";
+  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert(strstr(resp, "\"accepted\":1,\"rejected\":2,\"errors\":[{\"line\":2,\"field\":\"event_type\""),
+            "%s", resp);
+  cr_assert(strstr(resp, "{\"line\":3,\"field\":null,"), "%s", resp);
+  fl_err err = {0};
+  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg); /* nothing new */
+  const char *off;
+  cr_assert_eq(quarantine_rows(fx.data, &off), 2);
+  cr_assert_str_eq(off, "2");
+  fl_server_stop(fx.srv);
+  start(&fx); /* a restart resumes at offset 2 */
+  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(quarantine_rows(fx.data, &off), 2);
+  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", "{\"event_id\":\"k3\"}\n", resp, sizeof resp), 400,
+               "%s", resp);
+  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(quarantine_rows(fx.data, &off), 3);
+  cr_assert_str_eq(off, "3");
+  teardown(&fx);
+}
+
+static void expect_json_str(const char *in, size_t n, const char *want) {
+  fl_buf out = FL_BUF_INIT;
+  srv_json_str(&out, in, n);
+  fl_buf_cstr(&out);
+  cr_assert_str_eq((const char *)out.data, want);
+  fl_buf_free(&out);
+}
+
+Test(server, json_strings_escape_controls_and_replace_invalid_utf8) {
+  expect_json_str("a\"b\\c\n\t\x01", 8, "\"a\\\"b\\\\c\\n\\t\\u0001\"");
+  expect_json_str("\xc3\xbc\xe2\x9c\x93\xf0\x9f\x98\x80", 9,
+                  "\"\xc3\xbc\xe2\x9c\x93\xf0\x9f\x98\x80\""); /* kept */
+  expect_json_str(
+      "a\xff"
+      "b",
+      3,
+      "\"a\xef\xbf\xbd"
+      "b\"");                                                                     /* stray byte */
+  expect_json_str("\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");                 /* overlong */
+  expect_json_str("\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* surrogate */
+  expect_json_str("\xe2\x9c", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");                 /* truncated */
+  expect_json_str("", 0, "\"\"");
+}

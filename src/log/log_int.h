@@ -1,0 +1,136 @@
+/* log_int: the event log's private structures, shared by log.c (open, append, the
+ * log thread), segment.c (batch encode/check, segment scan), reader.c and
+ * retention.c. Not for other modules: they use log.h.
+ *
+ * Locking (always in this order, never two partitions at once):
+ *   log->mu        the append queue, the stream list, closing
+ *   part->mu       a partition's segment array and its durable fields (bytes,
+ *                  end_offset, index), the retain floor; held briefly, never across I/O
+ * Fields marked [lt] are touched by the log thread only (or by stream open before
+ * the partition is visible to the log thread). */
+#ifndef FL_LOG_LOG_INT_H
+#define FL_LOG_LOG_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "log/log.h"
+#include "log/log_wire.h"
+
+typedef struct idx_entry {
+  uint64_t offset; /* base offset of a batch */
+  uint64_t pos;    /* its byte position in the segment file */
+} idx_entry;
+
+typedef struct segment {
+  uint64_t base;           /* base offset (the file name) */
+  uint64_t end_offset;     /* one past the last durable record */
+  uint64_t bytes;          /* durable bytes (readers stop here) */
+  int64_t last_append_ms;  /* newest batch's time (file mtime for unscanned segments) */
+  int64_t first_append_ms; /* oldest batch's time, 0 if unknown */
+  idx_entry *idx;          /* sparse index, ascending; idx[0] = {base, 0} once built */
+  uint32_t nidx, idx_cap;
+  bool indexed; /* idx covers the whole segment (built by a scan or by appends) */
+} segment;
+
+typedef struct log_append log_append;
+
+typedef struct log_partition {
+  pthread_mutex_t mu;
+  uint32_t id;
+  char *dir;     /* DIR/<stream>/<p> */
+  segment *segs; /* ascending base; the last one is active */
+  uint32_t nsegs, segs_cap;
+  uint64_t floor;               /* retain floor: segments holding offsets >= floor are kept */
+  int fd;                       /* [lt] active segment, -1 in read-only mode */
+  uint64_t next_offset;         /* [lt] next offset to assign */
+  uint64_t write_pos;           /* [lt] durable size of the active segment */
+  bool broken;                  /* [lt] an fsync failed and could not be undone: appends fail EIO */
+  log_append *pend, *pend_tail; /* [lt] this group's appends */
+  bool touched;                 /* [lt] */
+  struct log_partition *tnext;  /* [lt] next touched partition of this group */
+  uint64_t group_next;          /* [lt] next offset after this group's records */
+  int group_rc;                 /* [lt] this group's outcome (fl_code) */
+  uint64_t group_end;           /* [lt] write position after this group's bytes */
+} log_partition;
+
+struct fl_log_stream {
+  fl_log *log;
+  char *name;
+  char *dir; /* DIR/<stream> */
+  uint32_t npartitions;
+  log_partition *parts;
+  int64_t retention_ms; /* atomics: set from any thread */
+  uint64_t retention_bytes;
+  fl_log_stream *next; /* log->streams list */
+};
+
+struct log_append {
+  log_append *next;
+  fl_log_stream *ls;
+  uint32_t partition, n;
+  fl_log_done_fn done;
+  void *ctx;
+  uint32_t payload_crc;
+  size_t len;           /* header + payload bytes */
+  unsigned char *bytes; /* the encoded batch; base offset and crc filled by the log thread */
+};
+
+struct fl_log {
+  char *dir;
+  fl_log_opts opts;
+  int lock_fd;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  pthread_t thread;
+  bool thread_started, closing;
+  log_append *queue, *queue_tail;
+  uint64_t queued_bytes;
+  fl_log_stream *streams;
+  pthread_mutex_t retention_mu; /* one retention run at a time */
+  pthread_mutex_t open_mu;      /* serialises fl_log_stream_open (it does I/O) */
+  int64_t next_retention_ms;
+  fl_log_stats stats; /* __atomic updates */
+  int fail_errno;     /* test hook */
+  uint32_t fail_count;
+};
+
+/* ---- segment.c ---- */
+
+/* A read window over a file: pread in chunks, so scanning small batches is not a
+ * syscall per header. */
+typedef struct rbuf {
+  int fd;
+  unsigned char *buf;
+  size_t cap;
+  uint64_t win_pos;
+  size_t win_len;
+} rbuf;
+void rbuf_init(rbuf *rb, int fd);
+void rbuf_free(rbuf *rb);
+/* Makes [pos, pos+n) (within limit) available at *out: 1 ok, 0 past limit or EOF, -1 read error (errno). */
+int rbuf_get(rbuf *rb, uint64_t pos, size_t n, uint64_t limit, const unsigned char **out);
+
+/* Checks a batch header (not the CRC): 0 ok, else a static reason. */
+const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base);
+/* Checks the CRC and that the records exactly fill the payload. */
+const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload);
+
+/* Scans a segment file from position 0 up to limit bytes, checking every batch;
+ * fills seg (end_offset, bytes = end of the last valid batch, times, full index).
+ * *bad_reason is set (static text) if the scan stopped at an invalid batch. */
+fl_code fl_log_segment_scan(int fd, const char *path, uint64_t limit, uint32_t index_interval, segment *seg,
+                            const char **bad_reason, fl_err *err);
+/* Adds an index entry if pos is at least interval past the last one. */
+void fl_log_segment_index_add(segment *seg, uint64_t offset, uint64_t pos, uint32_t interval);
+/* The position of the batch holding `offset` or the nearest indexed batch before it. */
+uint64_t fl_log_segment_index_lookup(const segment *seg, uint64_t offset);
+char *fl_log_segment_path(const log_partition *part, uint64_t base);
+
+/* ---- log.c ---- */
+uint64_t fl_log_segment_bytes(const fl_log *log);
+uint32_t fl_log_index_interval(const fl_log *log);
+
+#endif

@@ -1,0 +1,91 @@
+/* log_wire: the event log's bytes on disk. Never change casually: every segment file
+ * ever written must stay readable. Changing the layout? Bump FL_LOG_BATCH_VERSION,
+ * keep reading version 1, update segment.c (encode/check), the reader, the fuzz
+ * target's seeds and src/log/README.md.
+ *
+ * Files: DIR/<stream>/<partition>/<base offset, 20 decimal digits>.log
+ * A segment file is a plain concatenation of record batches (no file header): the
+ * first batch's base offset equals the offset in the file name, each next batch's
+ * base offset equals the previous one's base + record count (offsets are dense).
+ *
+ * Record batch (all integers little-endian):
+ *
+ *   off  size  field            meaning
+ *   ---  ----  ---------------  ----------------------------------------------------
+ *    0    4    magic            0x31424C46 (bytes "FLB1")
+ *    4    4    crc              CRC-32C of: the payload, then header bytes [8, 40)
+ *    8    8    base_offset      offset of the first record of the batch
+ *   16    4    record_count     >= 1
+ *   20    4    payload_len      bytes of payload after the header, <= FL_LOG_BATCH_PAYLOAD_MAX
+ *   24    8    append_time_ms   when the batch was appended (ms since 1970, UTC)
+ *   32    2    version          1
+ *   34    2    flags            0 (reserved: compression)
+ *   36    4    reserved         0
+ *   40    -    payload          record_count records, exactly filling payload_len
+ *
+ * Record (inside the payload):
+ *
+ *   off  size  field            meaning
+ *   ---  ----  ---------------  ----------------------------------------------------
+ *    0    4    value_len        bytes of the value
+ *    4    n    value            the record's bytes (the server stores the raw JSON text)
+ *
+ * Why the CRC covers the payload first: the appending thread computes the payload's
+ * CRC (in parallel with other appenders); the single log thread then only extends it
+ * over the 32 header bytes once it has assigned the base offset. Every byte after the
+ * crc field is covered. A batch is valid when magic, version, crc, flags = 0, counts
+ * and lengths all check and base_offset is the expected next offset; the first
+ * invalid batch ends the segment (recovery truncates it and all after it). */
+#ifndef FL_LOG_LOG_WIRE_H
+#define FL_LOG_LOG_WIRE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define FL_LOG_BATCH_MAGIC 0x31424C46u
+#define FL_LOG_BATCH_VERSION 1u
+#define FL_LOG_BATCH_HEADER_BYTES 40u
+/* 64 MiB bounds one append (a 1,000-event batch is ~250 KiB; a request body is capped
+ * far lower by the server) and what a reader must hold in memory for one batch. */
+#define FL_LOG_BATCH_PAYLOAD_MAX (64u << 20)
+#define FL_LOG_RECORD_HEADER_BYTES 4u
+
+enum {
+  FL_LOG_OFF_MAGIC = 0,
+  FL_LOG_OFF_CRC = 4,
+  FL_LOG_OFF_BASE = 8,
+  FL_LOG_OFF_COUNT = 16,
+  FL_LOG_OFF_PAYLOAD_LEN = 20,
+  FL_LOG_OFF_TIME = 24,
+  FL_LOG_OFF_VERSION = 32,
+  FL_LOG_OFF_FLAGS = 34,
+  FL_LOG_OFF_RESERVED = 36,
+};
+
+/* Segment file names: 20 digits hold any uint64 and sort as numbers. */
+#define FL_LOG_SEGMENT_SUFFIX ".log"
+enum { FL_LOG_SEGMENT_NAME_DIGITS = 20 };
+
+static inline void fl_log_put16(unsigned char *p, uint16_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+}
+static inline void fl_log_put32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void fl_log_put64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint16_t fl_log_get16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t fl_log_get32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4); /* little-endian hosts only (x86-64, arm64): asserted in segment.c */
+  return v;
+}
+static inline uint64_t fl_log_get64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+#endif

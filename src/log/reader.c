@@ -1,0 +1,224 @@
+/* reader: reading a partition of the event log from any offset (log.h).
+ *
+ * A reader holds its own fd on one segment at a time and a read window (rbuf). To
+ * find an offset it binary-searches the partition's segments by base offset, then
+ * starts at the segment's nearest sparse-index entry (or byte 0 for an old segment
+ * not indexed since open) and walks batch headers, skipping whole batches below the
+ * wanted offset without reading or checking their payload. Each batch it returns
+ * records from is checked (CRC, framing) first.
+ *
+ * Durability: before each batch the reader takes the segment's durable size under
+ * part->mu; bytes past it (written but not yet fsynced, or a torn tail) are never
+ * read. When it reaches the durable end of a sealed segment it moves to the next
+ * one; at the end of the active one it reports eof (a later call may find more).
+ * A segment deleted by retention under a reader is skipped (its records are gone).
+ *
+ * Ownership: the reader owns its fd and buffer; returned values point into the
+ * buffer, valid until the next call. Entry points: fl_log_reader_open/next/close. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "log/log_int.h"
+
+struct fl_log_reader {
+  fl_log_stream *ls;
+  log_partition *part;
+  uint64_t next; /* next offset to return */
+  int fd;        /* current segment, -1 if none */
+  char *path;
+  uint64_t seg_base;
+  uint64_t pos;    /* file position of the next batch */
+  uint64_t expect; /* base offset of the batch at pos */
+  rbuf rb;
+  const unsigned char *payload; /* the current batch */
+  uint32_t ppos, left;
+  uint64_t boff; /* offset of the record at ppos */
+  int64_t btime;
+};
+
+fl_code fl_log_reader_open(fl_log_stream *ls, uint32_t partition, uint64_t from_offset, fl_log_reader **out,
+                           fl_err *err) {
+  *out = NULL;
+  if (partition >= ls->npartitions)
+    return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
+                      ls->npartitions - 1);
+  fl_log_reader *rd = fl_calloc(1, sizeof *rd);
+  rd->ls = ls;
+  rd->part = &ls->parts[partition];
+  rd->next = from_offset;
+  rd->fd = -1;
+  rbuf_init(&rd->rb, -1);
+  *out = rd;
+  return FL_OK;
+}
+
+static void reader_drop_segment(fl_log_reader *rd) {
+  if (rd->fd >= 0) close(rd->fd);
+  rd->fd = -1;
+  rbuf_free(&rd->rb);
+  fl_free(rd->path);
+  rd->path = NULL;
+  rd->left = 0;
+}
+
+void fl_log_reader_close(fl_log_reader *rd) {
+  if (!rd) return;
+  reader_drop_segment(rd);
+  fl_free(rd);
+}
+
+/* Last segment with base <= offset; part->mu held; nsegs > 0. */
+static uint32_t segment_find(const log_partition *part, uint64_t offset) {
+  uint32_t lo = 0, hi = part->nsegs;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (part->segs[mid].base <= offset)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo ? lo - 1 : 0;
+}
+
+/* Opens the segment holding rd->next; *eof if there is no durable record there yet. */
+static fl_code reader_locate(fl_log_reader *rd, bool *eof, fl_err *err) {
+  log_partition *part = rd->part;
+  for (int attempt = 0;; attempt++) {
+    uint64_t base, pos = 0, expect;
+    pthread_mutex_lock(&part->mu);
+    if (part->nsegs == 0 || rd->next >= part->segs[part->nsegs - 1].end_offset) {
+      if (part->nsegs && rd->next < part->segs[0].base) rd->next = part->segs[0].base;
+      pthread_mutex_unlock(&part->mu);
+      *eof = true;
+      return FL_OK;
+    }
+    if (rd->next < part->segs[0].base) rd->next = part->segs[0].base;
+    const segment *seg = &part->segs[segment_find(part, rd->next)];
+    base = expect = seg->base;
+    if (seg->indexed && seg->nidx) { /* nearest index entry at or before rd->next */
+      uint32_t lo = 0, hi = seg->nidx;
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (seg->idx[mid].offset <= rd->next)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      if (lo) {
+        pos = seg->idx[lo - 1].pos;
+        expect = seg->idx[lo - 1].offset;
+      }
+    }
+    pthread_mutex_unlock(&part->mu);
+    char *path = fl_log_segment_path(part, base);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      if (e == ENOENT && attempt < 100) { /* deleted by retention meanwhile: look again */
+        fl_free(path);
+        continue;
+      }
+      fl_code rc = fl_err_errno(err, e, "%s: open segment", path);
+      fl_free(path);
+      return rc;
+    }
+    rd->fd = fd;
+    rd->path = path;
+    rd->seg_base = base;
+    rd->pos = pos;
+    rd->expect = expect;
+    rbuf_init(&rd->rb, fd);
+    return FL_OK;
+  }
+}
+
+fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_err *err) {
+  log_partition *part = rd->part;
+  *eof = false;
+  for (;;) {
+    while (rd->left) {
+      const unsigned char *p = rd->payload + rd->ppos;
+      uint32_t vlen = fl_log_get32(p);
+      rd->ppos += FL_LOG_RECORD_HEADER_BYTES + vlen;
+      rd->left--;
+      uint64_t off = rd->boff++;
+      if (off < rd->next) continue;
+      rd->next = off + 1;
+      *out = (fl_log_entry){.value = p + FL_LOG_RECORD_HEADER_BYTES,
+                            .value_len = vlen,
+                            .offset = off,
+                            .append_time_ms = rd->btime};
+      return FL_OK;
+    }
+    if (rd->fd < 0) {
+      fl_code rc = reader_locate(rd, eof, err);
+      if (rc || *eof) return rc;
+    }
+    uint64_t limit = 0, seg_end = 0;
+    bool found = false, sealed = false;
+    pthread_mutex_lock(&part->mu);
+    if (part->nsegs) {
+      uint32_t i = segment_find(part, rd->seg_base);
+      if (part->segs[i].base == rd->seg_base) {
+        found = true;
+        limit = part->segs[i].bytes;
+        seg_end = part->segs[i].end_offset;
+        sealed = i + 1 < part->nsegs;
+      }
+    }
+    pthread_mutex_unlock(&part->mu);
+    if (!found) { /* removed by retention */
+      reader_drop_segment(rd);
+      continue;
+    }
+    if (rd->pos >= limit) {
+      if (!sealed) {
+        *eof = true;
+        return FL_OK;
+      }
+      if (rd->expect != seg_end)
+        return fl_err_set(err, FL_ECORRUPT,
+                          "%s: ends at offset %" PRIu64 ", the next segment starts at %" PRIu64, rd->path,
+                          rd->expect, seg_end);
+      if (rd->next < seg_end) rd->next = seg_end;
+      reader_drop_segment(rd);
+      continue;
+    }
+    const unsigned char *hdr, *payload;
+    int got = rbuf_get(&rd->rb, rd->pos, FL_LOG_BATCH_HEADER_BYTES, limit, &hdr);
+    if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, rd->pos);
+    if (!got)
+      return fl_err_set(err, FL_ECORRUPT,
+                        "%s: batch header at byte %" PRIu64 " is cut short by the segment end", rd->path,
+                        rd->pos);
+    const char *why = fl_log_batch_header_check(hdr, rd->expect);
+    if (why)
+      return fl_err_set(err, FL_ECORRUPT, "%s: batch at byte %" PRIu64 " (offset %" PRIu64 "): %s", rd->path,
+                        rd->pos, rd->expect, why);
+    unsigned char h[FL_LOG_BATCH_HEADER_BYTES];
+    memcpy(h, hdr, sizeof h);
+    uint32_t count = fl_log_get32(h + FL_LOG_OFF_COUNT), len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+    uint64_t batch_pos = rd->pos;
+    rd->pos += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
+    uint64_t boff = rd->expect;
+    rd->expect += count;
+    if (rd->expect <= rd->next) continue; /* wholly below the wanted offset: skip unread */
+    got = rbuf_get(&rd->rb, batch_pos + FL_LOG_BATCH_HEADER_BYTES, len, limit, &payload);
+    if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, batch_pos);
+    if (!got || (why = fl_log_batch_body_check(h, payload))) {
+      rd->pos = batch_pos;
+      rd->expect = boff;
+      return fl_err_set(err, FL_ECORRUPT, "%s: batch at byte %" PRIu64 " (offset %" PRIu64 "): %s", rd->path,
+                        batch_pos, boff, why ? why : "cut short by the segment end");
+    }
+    rd->payload = payload;
+    rd->ppos = 0;
+    rd->left = count;
+    rd->boff = boff;
+    rd->btime = (int64_t)fl_log_get64(h + FL_LOG_OFF_TIME);
+  }
+}
