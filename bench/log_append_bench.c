@@ -3,7 +3,7 @@
  * events/s of ~250 bytes in batches of 1,000, i.e. ~250 MB/s).
  *
  * log    --threads T (2) appender threads, each keeping --inflight W (4) appends of
- *        1,000 records x 250 bytes in flight (fl_log_append with a callback: what
+ *        --records N (1,000) records x 250 bytes in flight (fl_log_append with a callback: what
  *        the server does with many connections). Counted: the records and bytes
  *        whose callback reported success (acknowledged = durable) and the log's
  *        fsyncs (fl_log_stats).
@@ -33,6 +33,7 @@
 #include "log/log.h"
 
 enum { RECORDS = 1000, RECORD_BYTES = 250 };
+static int per_append = RECORDS; /* --records */
 
 static char value[RECORDS][RECORD_BYTES];
 
@@ -77,7 +78,7 @@ static void *run_worker(void *arg) {
     w->inflight++;
     pthread_mutex_unlock(&w->mu);
     fl_err err;
-    fl_code rc = fl_log_append(w->ls, 0, recs, RECORDS, done_cb, w, &err);
+    fl_code rc = fl_log_append(w->ls, 0, recs, (uint32_t)per_append, done_cb, w, &err);
     if (rc) {
       pthread_mutex_lock(&w->mu);
       w->inflight--;
@@ -133,15 +134,20 @@ int main(int argc, char **argv) {
       slice = atof(argv[++i]);
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--records") && i + 1 < argc)
+      per_append = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--inflight") && i + 1 < argc)
       inflight = atoi(argv[++i]);
     else {
       fprintf(stderr,
-              "usage: log_append_bench [--dir DIR] [--seconds S] [--slice S] [--threads T] [--inflight W]\n");
+              "usage: log_append_bench [--dir DIR] [--seconds S] [--slice S] [--threads T] [--inflight W] "
+              "[--records N]\n");
       return 2;
     }
   }
-  if (threads < 1 || threads > 64 || inflight < 1 || slice <= 0 || seconds < slice) return 2;
+  if (threads < 1 || threads > 64 || inflight < 1 || per_append < 1 || per_append > RECORDS || slice <= 0 ||
+      seconds < slice)
+    return 2;
   char *tmp = NULL;
   if (!dir) {
     const char *t = getenv("TMPDIR");
@@ -234,7 +240,7 @@ int main(int argc, char **argv) {
           "disk: %.1f MB/s sequential write+fdatasync in group-size chunks, %.1f s interleaved with the log\n"
           "      (= %.0f records/s at the log's %.0f bytes per record)\n"
           "log / disk: %.2f\n",
-          rec_s, mb_s, fs_s, group / 1e3, threads, inflight, RECORDS, RECORD_BYTES, lsecs, slices, failed,
+          rec_s, mb_s, fs_s, group / 1e3, threads, inflight, per_append, RECORD_BYTES, lsecs, slices, failed,
           disk_mb_s, dsecs, bytes_per_rec > 0 ? disk_mb_s * 1e6 / bytes_per_rec : 0, bytes_per_rec,
           disk_mb_s > 0 ? mb_s / disk_mb_s : 0);
   printf(
