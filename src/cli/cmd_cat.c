@@ -134,23 +134,7 @@ typedef struct cat_ctx {
 /* fl_batch_row_to_json of the first n columns (n = 0: all): the scan's projection
  * may end with columns that only --where needs. */
 static void row_to_json(const fl_batch *batch, uint32_t n, uint32_t row, fl_buf *out) {
-  if (n == 0 || n == batch->ncols) {
-    fl_batch_row_to_json(batch, row, out);
-    return;
-  }
-  fl_buf_put_u8(out, '{');
-  for (uint32_t c = 0; c < n; c++) {
-    if (c) fl_buf_put_u8(out, ',');
-    fl_value name = {.type = {FL_T_STRING, 0, 0}};
-    name.u.str.ptr = batch->fields[c].name;
-    name.u.str.len = (uint32_t)strlen(batch->fields[c].name);
-    fl_value_to_json(&name, out);
-    fl_buf_put_u8(out, ':');
-    fl_value v;
-    fl_batch_get(batch, c, row, &v);
-    fl_value_to_json(&v, out);
-  }
-  fl_buf_put_u8(out, '}');
+  fl_batch_row_to_json_cols(batch, row, n == 0 ? batch->ncols : n, out);
 }
 
 static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, const uint64_t *positions) {

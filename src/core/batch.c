@@ -261,8 +261,13 @@ void fl_batch_append_values(fl_batch *batch, const fl_value *values) {
 }
 
 void fl_batch_row_to_json(const fl_batch *batch, uint32_t row, fl_buf *out) {
+  fl_batch_row_to_json_cols(batch, row, batch->ncols, out);
+}
+
+void fl_batch_row_to_json_cols(const fl_batch *batch, uint32_t row, uint32_t ncols, fl_buf *out) {
+  FL_ASSERT(ncols <= batch->ncols);
   fl_buf_put_u8(out, '{');
-  for (uint32_t c = 0; c < batch->ncols; c++) {
+  for (uint32_t c = 0; c < ncols; c++) {
     if (c) fl_buf_put_u8(out, ',');
     fl_value name = {.type = {FL_T_STRING, 0, 0}};
     name.u.str.ptr = batch->fields[c].name;

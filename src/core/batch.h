@@ -67,6 +67,8 @@ void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *o
 void fl_batch_append_values(fl_batch *batch, const fl_value *values);
 /* Writes a row as a JSON object {"name": value, ...} (see fl_value_to_json). */
 void fl_batch_row_to_json(const fl_batch *batch, uint32_t row, fl_buf *out);
+/* The same for the first ncols columns only. */
+void fl_batch_row_to_json_cols(const fl_batch *batch, uint32_t row, uint32_t ncols, fl_buf *out);
 
 void fl_vec_init(fl_vec *vec, fl_type type, uint32_t cap);
 void fl_vec_free(fl_vec *vec);

@@ -34,11 +34,13 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
   return 0;
 }
 
-static int64_t pow10i(unsigned n) {
-  int64_t p = 1;
-  while (n--) p *= 10;
-  return p;
-}
+const int64_t fl_pow10_i64[19] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
+                                  100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
+                                  1000000000000LL, 10000000000000LL, 100000000000000LL,
+                                  1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+                                  1000000000000000000LL};
+
+static int64_t pow10i(unsigned n) { return fl_pow10_i64[n]; }
 
 bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
   fl_value v = *in;

@@ -39,6 +39,9 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
 /* Appends the value as JSON (string quoted and escaped, decimal "12.34" as a
  * number, timestamp as an RFC 3339 string, date as "YYYY-MM-DD", null as null). */
 void fl_value_to_json(const fl_value *v, fl_buf *out);
+/* 10^0 .. 10^18: decimal scaling (every int64 power of ten). */
+extern const int64_t fl_pow10_i64[19];
+
 /* Decimal unscaled to text "-12.34" (scale digits after the point). */
 size_t fl_decimal_format(int64_t unscaled, unsigned scale, char *out);   /* out >= 24 */
 /* Exact text -> unscaled; false on syntax error or if it does not fit (p,s). */

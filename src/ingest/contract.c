@@ -165,25 +165,6 @@ static uint8_t class_of_type(fl_type_kind k) {
   }
 }
 
-static const int64_t pow10i[19] = {1,
-                                   10,
-                                   100,
-                                   1000,
-                                   10000,
-                                   100000,
-                                   1000000,
-                                   10000000,
-                                   100000000,
-                                   1000000000,
-                                   10000000000,
-                                   100000000000,
-                                   1000000000000,
-                                   10000000000000,
-                                   100000000000000,
-                                   1000000000000000,
-                                   10000000000000000,
-                                   100000000000000000,
-                                   1000000000000000000};
 
 typedef struct cc {
   fl_contract *c;
@@ -212,7 +193,7 @@ static uint32_t to_f(fl_contract *c, uint32_t r) {
   if (!c->regs[r].mask) { /* a constant: converted now */
     uint32_t k = new_reg(c, CF, false);
     reg *g = &c->regs[k], *src = &c->regs[r];
-    g->cf = (double)src->ci / (double)pow10i[src->scale];
+    g->cf = (double)src->ci / (double)fl_pow10_i64[src->scale];
     g->cnul = src->cnul;
     g->kind = FL_T_DOUBLE;
     return k;
@@ -227,7 +208,7 @@ static uint32_t to_f(fl_contract *c, uint32_t r) {
 /* Multiplier bringing an I register to scale `scale` and unit micros (DATE -> TIMESTAMP). */
 static int64_t mult_for(const reg *r, unsigned scale, bool to_micros) {
   if (to_micros && r->kind == FL_T_DATE) return INT64_C(86400000000);
-  return pow10i[scale - r->scale];
+  return fl_pow10_i64[scale - r->scale];
 }
 
 /* Compiles both operands of a binary node to registers of one class; for class I,
@@ -355,22 +336,22 @@ static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
       int64_t v = l->ci;
       if (micros) v *= INT64_C(86400000000);
       if (l->scale > ra->scale) { /* 1.5 never equals an INT: drop it */
-        int64_t m = pow10i[l->scale - ra->scale];
+        int64_t m = fl_pow10_i64[l->scale - ra->scale];
         if (v % m) continue;
         v /= m;
       } else if (l->scale < ra->scale) {
-        if (__builtin_mul_overflow(v, pow10i[ra->scale - l->scale], &v)) continue;
+        if (__builtin_mul_overflow(v, fl_pow10_i64[ra->scale - l->scale], &v)) continue;
       }
       st->iv[st->n++] = v;
     } else if (ra->cls == CF) {
-      st->fv[st->n++] = l->cls == CI ? (double)l->ci / (double)pow10i[l->scale] : l->cf;
+      st->fv[st->n++] = l->cls == CI ? (double)l->ci / (double)fl_pow10_i64[l->scale] : l->cf;
     } else if (ra->cls == CB && l->cls == CB) {
       st->iv[st->n++] = l->cnul;
     } else if (ra->cls == CI && l->cls == CF) {
       double lf = l->cf;
       a = to_f(c, a); /* moves regs: l and ra are stale */
       ra = &c->regs[a];
-      for (uint32_t j = 0; j < st->n; j++) st->fv[j] = (double)st->iv[j] / (double)pow10i[ra->scale];
+      for (uint32_t j = 0; j < st->n; j++) st->fv[j] = (double)st->iv[j] / (double)fl_pow10_i64[ra->scale];
       st->fv[st->n++] = lf;
     } else {
       return unsupported(x, it, "this IN list item type");
@@ -417,7 +398,7 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
         c->regs[r2].kind = FL_T_DECIMAL;
         step *s = new_step(c, S_RESCALE, r2);
         s->a = args[i];
-        s->ma = pow10i[scale - c->regs[args[i]].scale];
+        s->ma = fl_pow10_i64[scale - c->regs[args[i]].scale];
         args[i] = r2;
       }
     }
@@ -902,7 +883,7 @@ static void run_step(fl_contract *c, const step *s, const fl_batch *batch, uint3
     case S_TOF:
       for (uint32_t i = 0; i < n; i++) {
         d->nul[i] = a->nul[i & a->mask];
-        d->f[i] = (double)a->i[i & a->mask] / (double)pow10i[a->scale];
+        d->f[i] = (double)a->i[i & a->mask] / (double)fl_pow10_i64[a->scale];
       }
       break;
     case S_RESCALE:

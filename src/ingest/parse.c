@@ -428,25 +428,6 @@ static bool int_literal(const char *s, const char *e, int64_t *v) {
 
 static const double pow10d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-static const int64_t pow10i[] = {1,
-                                 10,
-                                 100,
-                                 1000,
-                                 10000,
-                                 100000,
-                                 1000000,
-                                 10000000,
-                                 100000000,
-                                 1000000000,
-                                 10000000000,
-                                 100000000000,
-                                 1000000000000,
-                                 10000000000000,
-                                 100000000000000,
-                                 1000000000000000,
-                                 10000000000000000,
-                                 100000000000000000,
-                                 1000000000000000000};
 
 /* A JSON number [s, e) as a double: exact (Clinger's fast path) when the digits fit
  * 2^53 and the power of ten is at most 22, strtod otherwise. */
@@ -505,7 +486,7 @@ static bool to_decimal_plain(const col_info *ci, const char *s, const char *e, i
   }
   if (!any) return false;
   if (q != e) return false;
-  v *= (uint64_t)pow10i[scale - fd];
+  v *= (uint64_t)fl_pow10_i64[scale - fd];
   if (v >= (uint64_t)ci->dec_limit) return false;
   *out = neg ? -(int64_t)v : (int64_t)v;
   return true;
@@ -539,7 +520,7 @@ static bool to_ts(const char *s, size_t n, int64_t *out) {
       i++;
       size_t st = i;
       while (i < n - 1 && i < st + 6 && isd(s[i])) frac = frac * 10 + (s[i++] - '0');
-      frac *= pow10i[6 - (i - st)];
+      frac *= fl_pow10_i64[6 - (i - st)];
       while (i < n - 1 && isd(s[i])) i++; /* beyond micros: truncated */
       if (i == st) return false;
     }
@@ -1155,7 +1136,7 @@ fl_ingest_parser *fl_ingest_parser_new(const fl_schema *schema) {
                     f->type.scale <= f->type.precision,
                 "field %s: DECIMAL(%u,%u)", f->name, f->type.precision, f->type.scale);
       snprintf(ci->type_name, sizeof ci->type_name, "DECIMAL(%u,%u)", f->type.precision, f->type.scale);
-      ci->dec_limit = pow10i[f->type.precision];
+      ci->dec_limit = fl_pow10_i64[f->type.precision];
     } else {
       snprintf(ci->type_name, sizeof ci->type_name, "%s", fl_type_sql_name(f->type.kind));
     }
