@@ -48,6 +48,8 @@ int fl_cli_cmd_compact(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_expire(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_ingest(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_gen(fl_cli *cli, int argc, char **argv);
 
 /* The dispatch table and its lookup (main.c). */
 const fl_cli_cmd *fl_cli_cmd_find(const char *name);

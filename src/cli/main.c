@@ -50,6 +50,13 @@ static const fl_cli_cmd commands[] = {
      "print the event log's records (or --stat: each partition's offsets and bytes)"},
     {"serve", fl_cli_cmd_serve, "[--project DIR] [--data DIR] [--listen HOST:PORT] [--threads N]",
      "run the events API of a project (floe.yaml, streams/) until SIGINT or SIGTERM"},
+    {"ingest", fl_cli_cmd_ingest, "STREAM FILE|- [--url URL] [--token T] [--batch N] [--retries N]",
+     "post NDJSON lines to floe serve in batches and print the accepted and rejected counts (retries: a "
+     "resent batch may be stored twice)"},
+    {"gen", fl_cli_cmd_gen,
+     "orders [--count N] [--rate N] [--duplicates F] [--late F] [--bad F] [--seed S] [--tenants T] "
+     "[--out FILE|- | --url URL [--token T] [--batch N] [--connections C] [--retries N]]",
+     "generate orders events (deterministic; duplicates, late and bad ones) to a file or a server"},
     {"help", cmd_help, "[COMMAND]", "show the commands, or one command's usage"},
     {"version", cmd_version, "", "print floe's version"},
 };
