@@ -6,10 +6,14 @@
 #   BUILD=/work/build-x bash bench/run.sh
 #   BENCH_RUNS=3 make bench              repeat floe+DuckDB 3 times (shared machines are
 #                                        noisy), then a summary of the write ratios
+#   BENCH_ONLY=ingest make bench         only the ingest HTTP figures (bench/ingest.sh,
+#                                        issue 8); BENCH_ONLY=storage only the storage part.
+#                                        Without BENCH_ONLY both run, storage first.
 # Prints the two JSON lines and a table; bench/RESULTS.md records real runs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
+if [[ ${BENCH_ONLY:-} == ingest ]]; then BUILD=$BUILD exec bash "$ROOT/bench/ingest.sh"; fi
 ROWS=${BENCH_ROWS:-10000000}
 CORE=${BENCH_CORE:-0}
 RUNS=${BENCH_RUNS:-1}
@@ -32,4 +36,5 @@ for ((i = 1; i <= RUNS; i++)); do
   pairs+=("$work/floe-$i.json" "$work/duck-$i.json")
 done
 ((RUNS > 1)) && node "$ROOT/bench/report.mjs" --summary "${pairs[@]}"
+if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/ingest.sh"; fi
 exit 0
