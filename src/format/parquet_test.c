@@ -301,6 +301,110 @@ Test(parquet, dictionary_falls_back_to_plain_when_large) {
   fl_parquet_writer_free(pw);
 }
 
+/* The dictionary decision of a chunk's first page (parquet_write.c, dict_is_hopeless):
+ * one INT (optional, every 20th row null, as the orders' product_id) and one BIGINT
+ * column of the same pseudo-random values below decide_distinct, a hash of the row
+ * number. */
+static uint32_t decide_distinct;
+
+static uint64_t row_hash(uint64_t r) {
+  uint64_t z = r * 0x9E3779B97F4A7C15ull + 0x5eed;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static void fill_decide(fl_batch *batch, uint64_t first, uint32_t n) {
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t v = (uint32_t)(row_hash(first + k) % decide_distinct);
+    if ((first + k) % 20 == 7) fl_vec_append_null(&batch->cols[0]);
+    else fl_vec_append_i32(&batch->cols[0], (int32_t)v);
+    fl_vec_append_i64(&batch->cols[1], (int64_t)v * 1000003);
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+/* 2,000 unique values, then values of 4 kinds: a decision on the whole page would
+ * keep the dictionary, a decision on the first values drops it. */
+static void fill_unique_then_few(fl_batch *batch, uint64_t first, uint32_t n) {
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t r = first + k;
+    int64_t v = r < 2000 ? (int64_t)r * 7919 : (int64_t)(row_hash(r) % 4);
+    fl_vec_append_i32(&batch->cols[0], (int32_t)v);
+    fl_vec_append_i64(&batch->cols[1], v);
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+static fl_field decide_fields[] = {
+    {1, "i", {FL_T_INT, 0, 0}, false},
+    {2, "l", {FL_T_BIGINT, 0, 0}, true},
+};
+static fl_schema decide_schema = {0, 2, decide_fields, 0, NULL};
+
+/* Writes 70,000 rows of fill with codec; tells for both columns whether the chunk has
+ * a dictionary (dictionary page and RLE_DICTIONARY pages) and reads the rows back. */
+static void write_decide(fl_codec codec, void (*fill)(fl_batch *, uint64_t, uint32_t), bool has_dict[2]) {
+  const char *path = tmp_path();
+  fl_parquet_opts opts;
+  fl_parquet_opts_default(&opts);
+  opts.codec = codec;
+  fl_parquet_writer *pw;
+  write_file(path, &decide_schema, &opts, 70000, fill, &pw);
+  fl_parquet_reader *pr;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_parquet_reader_row_groups(pr), 1);
+  for (int32_t id = 1; id <= 2; id++) {
+    fl_parquet_chunk_info ci;
+    cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
+    has_dict[id - 1] = ci.dictionary_page_offset != 0;
+    cr_assert_eq(has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY), has_dict[id - 1], "field %d", id);
+    cr_assert(has_encoding(&ci, FL_PQ_ENC_PLAIN));
+    cr_assert_eq(ci.num_values, 70000);
+  }
+  fl_parquet_reader_free(pr);
+  fl_batch *got = read_all(path, &decide_schema);
+  assert_same_rows(got, 70000, fill, &decide_schema);
+  fl_batch_free(got);
+  fl_parquet_writer_free(pw);
+}
+
+Test(parquet, few_distinct_ints_keep_the_dictionary) {
+  bool has_dict[2];
+  decide_distinct = 50;
+  write_decide(FL_CODEC_ZSTD, fill_decide, has_dict);
+  cr_assert(has_dict[0] && has_dict[1]);
+  decide_distinct = 1000;
+  write_decide(FL_CODEC_ZSTD, fill_decide, has_dict);
+  cr_assert(has_dict[0] && has_dict[1], "10-bit indices still beat PLAIN after zstd");
+}
+
+/* 20,000 random INT values in 70,000 rows: dictionary + 15-bit indices are smaller
+ * than PLAIN uncompressed (kept without a codec) but bigger once zstd squeezes the
+ * PLAIN values' zero high bytes; the same values as BIGINT (8-byte PLAIN) keep it. */
+Test(parquet, random_ints_of_20000_distinct_are_plain_when_smaller_after_zstd) {
+  bool has_dict[2];
+  decide_distinct = 20000;
+  write_decide(FL_CODEC_ZSTD, fill_decide, has_dict);
+  cr_assert(!has_dict[0], "INT: PLAIN is smaller after zstd");
+  cr_assert(has_dict[1], "BIGINT: the dictionary is smaller after zstd");
+  write_decide(FL_CODEC_NONE, fill_decide, has_dict);
+  cr_assert(has_dict[0] && has_dict[1], "uncompressed, the dictionary is smaller");
+  write_decide(FL_CODEC_SNAPPY, fill_decide, has_dict);   /* compared too: rows read back */
+}
+
+Test(parquet, unique_column_abandons_the_dictionary_early) {
+  bool has_dict[2];
+  /* Without a codec the page decision is uncompressed, where 2,004 distinct values
+   * in 70,000 rows win with a dictionary: only the early sample goes PLAIN. */
+  write_decide(FL_CODEC_NONE, fill_unique_then_few, has_dict);
+  cr_assert(!has_dict[0] && !has_dict[1], "the first 2,000 values are unique: PLAIN");
+  decide_distinct = 2004;
+  write_decide(FL_CODEC_NONE, fill_decide, has_dict);
+  cr_assert(has_dict[0] && has_dict[1], "2,004 values spread over the page keep the dictionary");
+}
+
 Test(parquet, small_row_groups_give_many_with_exact_stats) {
   const char *path = tmp_path();
   fl_parquet_opts opts;

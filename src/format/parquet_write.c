@@ -10,10 +10,12 @@
  * are kept for the footer. close() writes the footer (FileMetaData, length, PAR1),
  * fdatasyncs and closes.
  *
- * Encoding per column chunk (as parquet-mr):
- *   TRIAL  values go through the dictionary; at the first page flush the dictionary
- *          is kept (DICT) if dictionary + indices are smaller than PLAIN, otherwise
- *          the page is rewritten PLAIN and the chunk stays PLAIN;
+ * Encoding per column chunk (as parquet-mr, plus a sample and a compressed check):
+ *   TRIAL  values go through the dictionary; a near-unique sample of the first
+ *          values goes PLAIN at once; at the first page flush the dictionary is kept
+ *          (DICT) if dictionary + indices are smaller than PLAIN (fixed-width values
+ *          with wide indices: smaller after compression), otherwise the page is
+ *          rewritten PLAIN and the chunk stays PLAIN (details at dict_is_hopeless);
  *   DICT   data pages are RLE_DICTIONARY (bit width byte + RLE/bit-packed indices);
  *          when the dictionary would pass dict_bytes_max the page is flushed and the
  *          rest of the chunk is PLAIN (the chunk then lists both encodings);
@@ -26,7 +28,8 @@
  *                   [values: PLAIN | u8 bit width + hybrid indices]
  *
  * Ownership: the writer owns every buffer; they are sized once and reused across
- * pages and row groups (no allocation per value). Batches are borrowed during
+ * pages and row groups (no allocation per value). zstd contexts are process-wide,
+ * cached between compressions of any writer (cctx_take). Batches are borrowed during
  * write(); the schema until close(). Statistics in the file info point into
  * buffers owned by the writer until fl_parquet_writer_free().
  *
@@ -37,8 +40,11 @@
 #include <fcntl.h>
 #include <math.h>
 #include <snappy-c.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
+/* for ZSTD_getCParams (exported by libzstd.so; its struct unchanged since zstd 1.0) */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "core/hash.h"
@@ -56,18 +62,12 @@
 /* Values per page at most: bounds the level and index arrays (64 Ki values keep
  * them in L2) and keeps pages of tiny dictionary indices a reasonable size. */
 enum { PAGE_VALUES_MAX = 1 << 16 };
-/* Output buffer: writes reach the kernel in 1 MiB pieces. */
-enum { OUT_BUF_BYTES = 1 << 20 };
+/* Output buffer for the small writes (page headers of dictionaries, the footer):
+ * 64 KiB comes from the heap (no mmap and page faults per file); bigger writes
+ * (column chunks) go to the kernel directly, without a copy. */
+enum { OUT_BUF_BYTES = 64 << 10 };
 
 typedef enum enc_mode { MODE_TRIAL, MODE_DICT, MODE_PLAIN } enc_mode;
-
-/* A dictionary hash slot holds the value bits (fixed width) or the hash (strings)
- * next to the entry, so a probe costs one cache miss. */
-typedef struct dslot {
-  uint64_t key;
-  uint32_t e;               /* 0 empty, else entry + 1 */
-  uint32_t pad;
-} dslot;
 
 typedef struct colw {
   const fl_field *field;
@@ -92,7 +92,8 @@ typedef struct colw {
   uint64_t *ent_key;        /* fixed: value bits; BYTE_ARRAY: offset of the length in dict */
   uint64_t *ent_hash;
   uint32_t ndict, ent_cap;
-  dslot *slots;             /* open addressing, linear probing, load <= 1/2 */
+  uint32_t *slots;          /* entry + 1 (0 empty); open addressing, linear probing,
+                               load <= 1/2; 4 bytes a slot keep the table in cache */
   uint32_t slot_mask;
 
   /* the chunk */
@@ -125,9 +126,9 @@ struct fl_parquet_writer {
   uint64_t file_off;        /* bytes written so far (through out) */
 
   fl_buf body, comp, hdr, cc;
+  fl_buf body_alt, comp_alt;  /* the other encoding of a TRIAL page (decide_compressed) */
   void *dense;              /* gathered non-null values of a range, 8 bytes each */
   uint32_t dense_cap;
-  ZSTD_CCtx *zc;
 
   fl_buf rg_meta;           /* Thrift RowGroup structs, one after another */
   uint32_t nrg, rg_cap;
@@ -169,15 +170,13 @@ static fl_code out_flush(fl_parquet_writer *pw, fl_err *err) {
 static fl_code out_write(fl_parquet_writer *pw, const void *p, size_t n, fl_err *err) {
   fl_code rc;
   pw->file_off += n;
-  if (pw->out_len + n <= OUT_BUF_BYTES) {
-    memcpy(pw->out + pw->out_len, p, n);
-    pw->out_len += n;
-    return FL_OK;
+  if (n >= OUT_BUF_BYTES / 2) {
+    if (pw->out_len && (rc = out_flush(pw, err))) return rc;
+    return write_all(pw, p, n, err);
   }
-  if ((rc = out_flush(pw, err))) return rc;
-  if (n >= OUT_BUF_BYTES) return write_all(pw, p, n, err);
-  memcpy(pw->out, p, n);
-  pw->out_len = n;
+  if (pw->out_len + n > OUT_BUF_BYTES && (rc = out_flush(pw, err))) return rc;
+  memcpy(pw->out + pw->out_len, p, n);
+  pw->out_len += n;
   return FL_OK;
 }
 
@@ -257,9 +256,23 @@ static void dict_reset(colw *col) {
   if (col->slots) memset(col->slots, 0, ((size_t)col->slot_mask + 1) * sizeof *col->slots);
 }
 
+/* The hash table starts small (a few KiB per column: most columns of a file either
+ * have few distinct values or are abandoned after the sample) and doubles; it is
+ * kept across row groups, so a later chunk starts at the size the first one reached. */
+enum { DICT_SLOTS_MIN = 256, DICT_ENTRIES_MIN = 128 };
+
+static void dict_alloc(colw *col) {
+  FL_ASSERT(!col->slots);
+  col->slot_mask = DICT_SLOTS_MIN - 1;
+  col->slots = fl_calloc(DICT_SLOTS_MIN, sizeof *col->slots);
+  col->ent_cap = DICT_ENTRIES_MIN;
+  col->ent_key = fl_malloc(col->ent_cap * sizeof *col->ent_key);
+  col->ent_hash = fl_malloc(col->ent_cap * sizeof *col->ent_hash);
+}
+
 static void dict_grow(colw *col) {
   if (col->ndict == col->ent_cap) {
-    col->ent_cap = col->ent_cap ? col->ent_cap * 2 : 1024;
+    col->ent_cap *= 2;
     col->ent_key = fl_realloc(col->ent_key, col->ent_cap * sizeof *col->ent_key);
     col->ent_hash = fl_realloc(col->ent_hash, col->ent_cap * sizeof *col->ent_hash);
   }
@@ -270,9 +283,8 @@ static void dict_grow(colw *col) {
     col->slot_mask = nslots - 1;
     for (uint32_t e = 0; e < col->ndict; e++) {
       uint32_t s = (uint32_t)col->ent_hash[e] & col->slot_mask;
-      while (col->slots[s].e) s = (s + 1) & col->slot_mask;
-      col->slots[s].key = col->phys == FL_PQ_BYTE_ARRAY ? col->ent_hash[e] : col->ent_key[e];
-      col->slots[s].e = e + 1;
+      while (col->slots[s]) s = (s + 1) & col->slot_mask;
+      col->slots[s] = e + 1;
     }
   }
 }
@@ -283,9 +295,9 @@ static inline uint32_t dict_find_fixed(colw *col, uint64_t key, uint32_t dict_ma
   uint64_t h = mix64(key);
   uint32_t s = (uint32_t)h & col->slot_mask;
   for (;;) {
-    const dslot *sl = &col->slots[s];
-    if (!sl->e) break;
-    if (sl->key == key) return sl->e - 1;
+    uint32_t e = col->slots[s];
+    if (!e) break;
+    if (col->ent_key[e - 1] == key) return e - 1;
     s = (s + 1) & col->slot_mask;
   }
   if (col->dict.len + col->width > dict_max) return UINT32_MAX;
@@ -293,8 +305,7 @@ static inline uint32_t dict_find_fixed(colw *col, uint64_t key, uint32_t dict_ma
   uint32_t e = col->ndict++;
   col->ent_key[e] = key;
   col->ent_hash[e] = h;
-  col->slots[s].key = key;
-  col->slots[s].e = e + 1;
+  col->slots[s] = e + 1;
   dict_grow(col);
   return e;
 }
@@ -303,11 +314,11 @@ static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint3
   uint64_t h = fl_hash64(p, n);
   uint32_t s = (uint32_t)h & col->slot_mask;
   for (;;) {
-    const dslot *sl = &col->slots[s];
-    if (!sl->e) break;
-    if (sl->key == h) {
-      const uint8_t *q = col->dict.data + col->ent_key[sl->e - 1];
-      if (fl_le32(q) == n && memcmp(q + 4, p, n) == 0) return sl->e - 1;
+    uint32_t e = col->slots[s];
+    if (!e) break;
+    if (col->ent_hash[e - 1] == h) {
+      const uint8_t *q = col->dict.data + col->ent_key[e - 1];
+      if (fl_le32(q) == n && memcmp(q + 4, p, n) == 0) return e - 1;
     }
     s = (s + 1) & col->slot_mask;
   }
@@ -317,8 +328,7 @@ static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint3
   col->ent_hash[e] = h;
   fl_buf_put_le32(&col->dict, n);
   fl_buf_append(&col->dict, p, n);
-  col->slots[s].key = h;
-  col->slots[s].e = e + 1;
+  col->slots[s] = e + 1;
   dict_grow(col);
   return e;
 }
@@ -327,13 +337,33 @@ static unsigned dict_bit_width(const colw *col) {
   return fl_pq_bit_width(col->ndict ? col->ndict - 1 : 0);
 }
 
-/* TRIAL decision taken early: once a few thousand values are in and 95% of them
- * are distinct (ids, event times, random amounts), the dictionary will not win;
- * giving up then saves hashing a whole page of them. */
-enum { TRIAL_EARLY_VALUES = 4096 };
+/* The TRIAL decision (the chunk's first page), in three steps, each measured on the
+ * orders benchmark (bench/RESULTS.md):
+ *  1. early, on a sample: ids, event times and random amounts are near-unique, and
+ *     hashing every value of their first page just to learn that cost a third of
+ *     the write. After TRIAL_SAMPLE values with under 1/64 repeats (> 98.4% distinct:
+ *     the sample's repeats estimate the distinct count D ~ n^2 / (2 * repeats), here
+ *     > ~33,000) or after TRIAL_EARLY_VALUES with under 1/20 repeats, go PLAIN;
+ *  2. at the first page flush, dictionary + bit-packed indices against PLAIN, both
+ *     uncompressed: the dictionary loses -> PLAIN (the dictionary must then pay
+ *     for itself before compression too);
+ *  3. fixed-width values only: when it wins uncompressed with indices of
+ *     DICT_CHECK_BW bits or more and the chunk is compressed, compress both
+ *     (dictionary page + index page against the PLAIN page) and keep the smaller:
+ *     bit-packed indices are incompressible while the codec squeezes PLAIN values
+ *     with zero high bytes, so e.g. 20,000 random INT values in a 70,000-row file
+ *     are ~6% smaller PLAIN (the same values as BIGINT still favour the
+ *     dictionary). Narrow indices (few distinct values) always win, so they skip
+ *     the second compression. Strings keep step 2's answer: the orders strings are
+ *     either few-valued or unique, and tests/interop/0003 relies on a string
+ *     dictionary that overflows mid-chunk. */
+enum { TRIAL_SAMPLE = 1024, TRIAL_EARLY_VALUES = 4096, DICT_CHECK_BW = 8, DICT_PAGE_HEADER_EST = 16 };
 
 static bool dict_is_hopeless(const colw *col) {
-  return col->nidx >= TRIAL_EARLY_VALUES && (uint64_t)col->ndict * 20 > (uint64_t)col->nidx * 19;
+  if (col->nidx < TRIAL_SAMPLE) return false;
+  uint64_t repeats = col->nidx - col->ndict;
+  if (col->nidx < TRIAL_EARLY_VALUES) return repeats * 64 < col->nidx;
+  return repeats * 20 < col->nidx;
 }
 
 static bool dict_is_losing(const colw *col) {
@@ -341,19 +371,34 @@ static bool dict_is_losing(const colw *col) {
   return cost >= col->page_plain_bytes;
 }
 
+/* The page's dictionary indices as PLAIN values in col->plain (the dictionary kept). */
+static void dict_to_plain(colw *col) {
+  fl_buf_clear(&col->plain);
+  if (col->phys == FL_PQ_BYTE_ARRAY) {
+    fl_buf_reserve(&col->plain, col->page_plain_bytes);
+    for (uint32_t j = 0; j < col->nidx; j++) {
+      const uint8_t *q = col->dict.data + col->ent_key[col->idx[j]];
+      fl_buf_append(&col->plain, q, 4 + (size_t)fl_le32(q));
+    }
+    return;
+  }
+  fl_buf_reserve(&col->plain, (size_t)col->nidx * col->width);
+  uint8_t *o = col->plain.data;
+  if (col->width == 4) {
+    for (uint32_t j = 0; j < col->nidx; j++) {
+      uint32_t v = (uint32_t)col->ent_key[col->idx[j]];
+      memcpy(o + 4 * (size_t)j, &v, 4);
+    }
+  } else {
+    for (uint32_t j = 0; j < col->nidx; j++) memcpy(o + 8 * (size_t)j, &col->ent_key[col->idx[j]], 8);
+  }
+  col->plain.len = (size_t)col->nidx * col->width;
+}
+
 /* Rewrites the page's dictionary indices as PLAIN values and leaves the chunk PLAIN. */
 static void dict_abandon(colw *col) {
   FL_ASSERT(col->mode == MODE_TRIAL && col->dict_pages == 0);
-  fl_buf_clear(&col->plain);
-  for (uint32_t j = 0; j < col->nidx; j++) {
-    uint64_t key = col->ent_key[col->idx[j]];
-    if (col->phys == FL_PQ_BYTE_ARRAY) {
-      const uint8_t *q = col->dict.data + key;
-      fl_buf_append(&col->plain, q, 4 + (size_t)fl_le32(q));
-    } else {
-      fl_buf_append(&col->plain, &key, col->width);
-    }
-  }
+  dict_to_plain(col);
   col->nidx = 0;
   col->mode = MODE_PLAIN;
   dict_reset(col);
@@ -361,14 +406,60 @@ static void dict_abandon(colw *col) {
 
 /* ---- pages ---- */
 
-static const uint8_t *compress(fl_parquet_writer *pw, const uint8_t *p, size_t n, size_t *clen) {
-  fl_buf *comp = &pw->comp;
+/* zstd contexts are shared by every writer of the process: a context allocates (and
+ * faults in) its ~1 MiB of tables on first use, which per file was a visible share
+ * of writing many small partition files. A compression takes a cached context (or
+ * makes one) and puts it back after; lock-free, any thread. Cached contexts live
+ * until the process ends. */
+enum { CCTX_CACHE = 4 };
+static _Atomic(ZSTD_CCtx *) cctx_cache[CCTX_CACHE];
+
+static ZSTD_CCtx *cctx_take(void) {
+  for (int i = 0; i < CCTX_CACHE; i++) {
+    ZSTD_CCtx *zc = atomic_exchange(&cctx_cache[i], NULL);
+    if (zc) return zc;
+  }
+  ZSTD_CCtx *zc = ZSTD_createCCtx();
+  FL_ASSERT(zc, "zstd: out of memory");
+  return zc;
+}
+
+static void cctx_put(ZSTD_CCtx *zc) {
+  for (int i = 0; i < CCTX_CACHE; i++) {
+    ZSTD_CCtx *none = NULL;
+    if (atomic_compare_exchange_strong(&cctx_cache[i], &none, zc)) return;
+  }
+  ZSTD_freeCCtx(zc);
+}
+
+/* PLAIN pages of 4- and 8-byte values are compressed with zstd's minMatch at least
+ * ZSTD_NUM_MIN_MATCH. For inputs up to 256 KiB level 3 picks 4, and 4-byte matches
+ * found in ints' zero high bytes cost more than the literals they replace: a page of
+ * 65,536 random INT32 values below 20,000 (256 KiB) compresses 4-6% smaller with 5,
+ * as level 3 itself does above 256 KiB (the orders benchmark's product_id at 10M
+ * rows: 23.6 -> 22.7 MB). Other pages (strings, indices, levels) keep the level's parameters. */
+enum { ZSTD_NUM_MIN_MATCH = 5 };
+
+/* Compresses n bytes at p with the file's codec into comp; returns the compressed
+ * bytes (p itself when the codec is NONE). numeric: a PLAIN page of fixed-width values. */
+static const uint8_t *compress(fl_parquet_writer *pw, fl_buf *comp, const uint8_t *p, size_t n, bool numeric,
+                               size_t *clen) {
   fl_buf_clear(comp);
   switch (pw->opts.codec) {
   case FL_CODEC_ZSTD: {
     size_t cap = ZSTD_compressBound(n);
     fl_buf_reserve(comp, cap);
-    size_t r = ZSTD_compressCCtx(pw->zc, comp->data, cap, p, n, pw->opts.zstd_level);
+    ZSTD_CCtx *zc = cctx_take();
+    size_t r;
+    if (numeric && ZSTD_getCParams(pw->opts.zstd_level, n, 0).minMatch < ZSTD_NUM_MIN_MATCH) {
+      ZSTD_CCtx_reset(zc, ZSTD_reset_session_and_parameters);
+      ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, pw->opts.zstd_level);
+      ZSTD_CCtx_setParameter(zc, ZSTD_c_minMatch, ZSTD_NUM_MIN_MATCH);
+      r = ZSTD_compress2(zc, comp->data, cap, p, n);
+    } else {
+      r = ZSTD_compressCCtx(zc, comp->data, cap, p, n, pw->opts.zstd_level);
+    }
+    cctx_put(zc);
     FL_ASSERT(!ZSTD_isError(r), "zstd: %s", ZSTD_getErrorName(r));
     *clen = r;
     return comp->data;
@@ -396,14 +487,14 @@ static uint64_t page_bytes_est(const colw *col) {
   return col->phys == FL_PQ_BOOLEAN ? col->plain.len / 8 : col->plain.len;
 }
 
-static void flush_page(fl_parquet_writer *pw, colw *col) {
-  if (!col->page_values) return;
-  if (col->mode == MODE_TRIAL && col->nidx) {
-    if (dict_is_losing(col)) dict_abandon(col);
-    else col->mode = MODE_DICT;
+/* The page's v1 body, uncompressed: levels (optional columns) then the values,
+ * dictionary indices or PLAIN, built in body; a required PLAIN page is col->plain
+ * itself (no copy). */
+static const uint8_t *page_body(colw *col, bool dict, fl_buf *body, size_t *len) {
+  if (!dict && !col->optional && col->phys != FL_PQ_BOOLEAN) {
+    *len = col->plain.len;
+    return col->plain.data;
   }
-  bool dict = col->mode == MODE_DICT;
-  fl_buf *body = &pw->body;
   fl_buf_clear(body);
   if (col->optional) {
     fl_buf_put_le32(body, 0);
@@ -412,14 +503,10 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
     uint32_t n = (uint32_t)body->len - 4;
     memcpy(body->data, &n, 4);
   }
-  const uint8_t *raw;
-  size_t raw_len;
   if (dict) {
     unsigned bw = dict_bit_width(col);
     fl_buf_put_u8(body, (uint8_t)bw);
     hybrid_u32(body, col->idx, col->nidx, bw);
-    raw = body->data;
-    raw_len = body->len;
   } else if (col->phys == FL_PQ_BOOLEAN) {
     size_t nv = col->plain.len;
     size_t at = body->len;
@@ -427,19 +514,57 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
     memset(body->data + at, 0, (nv + 7) / 8);
     for (size_t i = 0; i < nv; i++) body->data[at + i / 8] |= (uint8_t)(col->plain.data[i] << (i % 8));
     body->len += (nv + 7) / 8;
-    raw = body->data;
-    raw_len = body->len;
-  } else if (col->optional) {
-    fl_buf_append(body, col->plain.data, col->plain.len);
-    raw = body->data;
-    raw_len = body->len;
   } else {
-    raw = col->plain.data;   /* required PLAIN: the values are the body, no copy */
-    raw_len = col->plain.len;
+    fl_buf_append(body, col->plain.data, col->plain.len);
+  }
+  *len = body->len;
+  return body->data;
+}
+
+/* Step 3 of the TRIAL decision (above dict_is_hopeless): compresses the page both
+ * ways and keeps the smaller; *raw and *cp are the winner's body and compressed bytes. */
+static void decide_compressed(fl_parquet_writer *pw, colw *col, const uint8_t **raw, size_t *raw_len,
+                              const uint8_t **cp, size_t *clen) {
+  size_t dict_raw_len, dict_clen, dpage_clen, plain_raw_len, plain_clen;
+  const uint8_t *dict_raw = page_body(col, true, &pw->body, &dict_raw_len);
+  const uint8_t *dict_cp = compress(pw, &pw->comp, dict_raw, dict_raw_len, false, &dict_clen);
+  compress(pw, &pw->comp_alt, col->dict.data, col->dict.len, col->width > 0, &dpage_clen);
+  dict_to_plain(col);
+  const uint8_t *plain_raw = page_body(col, false, &pw->body_alt, &plain_raw_len);
+  const uint8_t *plain_cp = compress(pw, &pw->comp_alt, plain_raw, plain_raw_len, col->width > 0, &plain_clen);
+  if (plain_clen < dict_clen + dpage_clen + DICT_PAGE_HEADER_EST) {
+    col->nidx = 0;
+    col->mode = MODE_PLAIN;
+    dict_reset(col);
+    *raw = plain_raw;
+    *raw_len = plain_raw_len;
+    *cp = plain_cp;
+    *clen = plain_clen;
+  } else {
+    fl_buf_clear(&col->plain);
+    col->mode = MODE_DICT;
+    *raw = dict_raw;
+    *raw_len = dict_raw_len;
+    *cp = dict_cp;
+    *clen = dict_clen;
+  }
+}
+
+static void flush_page(fl_parquet_writer *pw, colw *col) {
+  if (!col->page_values) return;
+  const uint8_t *raw = NULL, *cp = NULL;
+  size_t raw_len = 0, clen = 0;
+  if (col->mode == MODE_TRIAL && col->nidx) {
+    if (dict_is_losing(col)) dict_abandon(col);
+    else if (pw->opts.codec == FL_CODEC_NONE || !col->width || dict_bit_width(col) < DICT_CHECK_BW) col->mode = MODE_DICT;
+    else decide_compressed(pw, col, &raw, &raw_len, &cp, &clen);
+  }
+  bool dict = col->mode == MODE_DICT;
+  if (!cp) {
+    raw = page_body(col, dict, &pw->body, &raw_len);
+    cp = compress(pw, &pw->comp, raw, raw_len, !dict && col->width > 0, &clen);
   }
   FL_ASSERT(raw_len <= FL_PARQUET_PAGE_MAX, "page of %zu bytes", raw_len);
-  size_t clen;
-  const uint8_t *cp = compress(pw, raw, raw_len, &clen);
 
   fl_buf *hdr = &pw->hdr;
   fl_buf_clear(hdr);
@@ -850,7 +975,8 @@ static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
   col->has_minmax = false;
   col->mode = (col->phys == FL_PQ_BOOLEAN || pw->opts.dict_bytes_max == 0) ? MODE_PLAIN : MODE_TRIAL;
-  dict_reset(col);
+  if (col->mode == MODE_TRIAL && !col->slots) dict_alloc(col);
+  else dict_reset(col);
 }
 
 static void put_dict_page_header(fl_buf *hdr, size_t ulen, size_t clen, uint32_t n) {
@@ -877,7 +1003,7 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   bool has_dict = col->dict_pages > 0;
   if (has_dict) {
     size_t clen;
-    const uint8_t *cp = compress(pw, col->dict.data, col->dict.len, &clen);
+    const uint8_t *cp = compress(pw, &pw->comp, col->dict.data, col->dict.len, col->width > 0, &clen);
     put_dict_page_header(&pw->hdr, col->dict.len, clen, col->ndict);
     if ((rc = out_write(pw, pw->hdr.data, pw->hdr.len, err))) return rc;
     if ((rc = out_write(pw, cp, clen, err))) return rc;
@@ -1109,7 +1235,6 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
     }
   }
   pw->opts.kv = NULL;
-  if (pw->opts.codec == FL_CODEC_ZSTD) pw->zc = ZSTD_createCCtx();
   pw->out = fl_malloc(OUT_BUF_BYTES);
   pw->ncols = schema->nfields;
   pw->cols = fl_calloc(pw->ncols, sizeof *pw->cols);
@@ -1122,11 +1247,6 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
     col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT ? 4
                : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8 : 0;
     col->optional = !col->field->required;
-    if (col->phys != FL_PQ_BOOLEAN) {
-      col->slot_mask = 4096 - 1;
-      col->slots = fl_calloc(col->slot_mask + 1, sizeof *col->slots);
-      dict_grow(col);
-    }
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;
   }
@@ -1237,10 +1357,11 @@ void fl_parquet_writer_free(fl_parquet_writer *pw) {
   fl_free(pw->dense);
   fl_buf_free(&pw->body);
   fl_buf_free(&pw->comp);
+  fl_buf_free(&pw->body_alt);
+  fl_buf_free(&pw->comp_alt);
   fl_buf_free(&pw->hdr);
   fl_buf_free(&pw->cc);
   fl_buf_free(&pw->rg_meta);
-  if (pw->zc) ZSTD_freeCCtx(pw->zc);
   fl_free(pw->path);
   fl_free(pw);
 }
