@@ -1,6 +1,7 @@
 /* cmd_alter: `floe alter TABLE add-column NAME TYPE`
  *            `floe alter TABLE rename-column OLD NEW`
  *            `floe alter TABLE widen-column NAME TYPE`
+ *            `floe alter TABLE set-property KEY VALUE` | `unset-property KEY`
  *
  * Schema evolution from the command line: one change, one metadata-only commit
  * (fl_table_add_column / fl_table_rename_column / fl_table_widen_column). Data files
@@ -20,6 +21,11 @@
  *   altered bronze.orders: renamed column qty to quantity (field id 4, schema 2)
  *   altered bronze.orders: widened column quantity from INT to BIGINT (field id 4, schema 3)
  *
+ * set-property / unset-property change table properties (fl_table_set_properties, one
+ * metadata-only commit), e.g. write.parquet.row-group-size-bytes or
+ * write.target-file-size-bytes for later writes:
+ *   altered bronze.orders: set property write.parquet.row-group-size-bytes = 65536
+ *
  * Memory: names and the type text live in one arena for the command. */
 #include <ctype.h>
 #include <stdio.h>
@@ -30,7 +36,7 @@
 #include "core/limits.h"
 #include "sql/sql.h"
 
-typedef enum alter_action { ALTER_ADD = 1, ALTER_RENAME, ALTER_WIDEN } alter_action;
+typedef enum alter_action { ALTER_ADD = 1, ALTER_RENAME, ALTER_WIDEN, ALTER_SET_PROP, ALTER_UNSET_PROP } alter_action;
 
 static const struct {
   const char *word;
@@ -40,6 +46,8 @@ static const struct {
     {"add-column", ALTER_ADD, "NAME TYPE"},
     {"rename-column", ALTER_RENAME, "OLD NEW"},
     {"widen-column", ALTER_WIDEN, "NAME TYPE"},
+    {"set-property", ALTER_SET_PROP, "KEY VALUE"},
+    {"unset-property", ALTER_UNSET_PROP, "KEY"},
 };
 enum { NACTIONS = sizeof actions / sizeof actions[0], ALTER_ARGS_MAX = 16 };
 
@@ -98,6 +106,28 @@ static fl_code type_parse(char **args, int n, fl_arena *arena, fl_type *type, fl
   return rc;
 }
 
+/* set-property / unset-property: one metadata-only commit. */
+static int alter_property(fl_cli *cli, const char *table, alter_action action, const char *key,
+                          const char *value) {
+  fl_err err = {0};
+  fl_warehouse *wh;
+  fl_table *tbl;
+  if (!*key) return fl_cli_usage("alter", "property key is empty");
+  if (fl_cli_table_open(cli, table, &wh, &tbl, &err)) return fl_cli_fail(&err);
+  fl_kv kv = {key, action == ALTER_SET_PROP ? value : NULL};
+  int status = FL_CLI_OK;
+  if (fl_table_set_properties(tbl, &kv, 1, &err)) {
+    status = fl_cli_fail(&err);
+  } else if (action == ALTER_SET_PROP) {
+    printf("altered %s.%s: set property %s = %s\n", fl_table_ns(tbl), fl_table_name(tbl), key, value);
+  } else {
+    printf("altered %s.%s: unset property %s\n", fl_table_ns(tbl), fl_table_name(tbl), key);
+  }
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+  return status;
+}
+
 static const fl_field *field_by_name(const fl_table *tbl, const char *name) {
   return fl_schema_field_by_name(fl_table_schema(tbl), name);
 }
@@ -122,14 +152,24 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
     pos[npos++] = argv[i];
   }
   if (npos < 1) return fl_cli_usage("alter", "which table? give TABLE as namespace.name");
-  if (npos < 2) return fl_cli_usage("alter", "what change? give add-column, rename-column or widen-column");
+  if (npos < 2)
+    return fl_cli_usage("alter", "what change? give add-column, rename-column, widen-column, set-property or "
+                                 "unset-property");
   const char *table = pos[0];
   unsigned a = 0;
   while (a < NACTIONS && strcmp(pos[1], actions[a].word)) a++;
   if (a == NACTIONS)
-    return fl_cli_usage("alter", "unknown change '%s': expected add-column, rename-column or widen-column",
+    return fl_cli_usage("alter",
+                        "unknown change '%s': expected add-column, rename-column, widen-column, set-property "
+                        "or unset-property",
                         pos[1]);
   alter_action action = actions[a].action;
+  if (action == ALTER_UNSET_PROP || action == ALTER_SET_PROP) {
+    int want = action == ALTER_SET_PROP ? 4 : 3;
+    if (npos < want) return fl_cli_usage("alter", "%s needs %s", actions[a].word, actions[a].args);
+    if (npos > want) return fl_cli_usage("alter", "unexpected argument '%s'", pos[want]);
+    return alter_property(cli, table, action, pos[2], action == ALTER_SET_PROP ? pos[3] : NULL);
+  }
   if (npos < 4) return fl_cli_usage("alter", "%s needs %s", actions[a].word, actions[a].args);
   if (action == ALTER_RENAME && npos > 4) return fl_cli_usage("alter", "unexpected argument '%s'", pos[4]);
 
@@ -161,6 +201,7 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
     case ALTER_ADD: rc = fl_table_add_column(tbl, column, type, &err); break;
     case ALTER_RENAME: rc = fl_table_rename_column(tbl, column, new_name, &err); break;
     case ALTER_WIDEN: rc = fl_table_widen_column(tbl, column, type, &err); break;
+    default: FL_ASSERT(0, "alter action %d", action);
   }
   if (rc) goto done;
 
@@ -174,6 +215,7 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
     case ALTER_ADD: printf("added column %s %s", f->name, new_type); break;
     case ALTER_RENAME: printf("renamed column %s to %s", column, f->name); break;
     case ALTER_WIDEN: printf("widened column %s from %s to %s", f->name, old_type, new_type); break;
+    default: break;
   }
   printf(" (field id %d, schema %d)\n", f->id, schema_id);
 done:

@@ -36,8 +36,9 @@ static const fl_cli_cmd commands[] = {
      "print a table's rows as NDJSON"},
     {"describe", fl_cli_cmd_describe, "TABLE",
      "show a table's schema, partitioning, properties and snapshots"},
-    {"alter", fl_cli_cmd_alter, "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE",
-     "change a table's schema (one metadata-only commit; data files are kept)"},
+    {"alter", fl_cli_cmd_alter, "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE | set-property KEY VALUE | "
+     "unset-property KEY",
+     "change a table's schema or properties (one metadata-only commit; data files are kept)"},
     {"delete", fl_cli_cmd_delete, "TABLE --where \"COL OP LITERAL\"...",
      "delete the matching rows with position deletes (one commit)"},
     {"compact", fl_cli_cmd_compact, "TABLE",

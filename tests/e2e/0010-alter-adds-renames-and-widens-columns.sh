@@ -84,7 +84,7 @@ assert_contains "$ERR" "floe: type \"NOTATYPE\": " "unknown type message"
 assert_contains "$ERR" "usage: floe alter TABLE add-column NAME TYPE" "usage after a bad type"
 run_floe alter bronze.orders drop-column name
 assert_eq 2 "$RC" "unknown change exit status"
-assert_eq "floe: unknown change 'drop-column': expected add-column, rename-column or widen-column" \
+assert_eq "floe: unknown change 'drop-column': expected add-column, rename-column, widen-column, set-property or unset-property" \
   "$(head -1 <<<"$ERR")" "unknown change message"
 run_floe alter bronze.orders rename-column name
 assert_eq 2 "$RC" "rename without NEW"
@@ -94,6 +94,18 @@ assert_eq 2 "$RC" "an unquoted name with a blank"
 run_floe alter bronze.orders
 assert_eq 2 "$RC" "no change given"
 assert_contains "$(floe help)" "  alter " "help lists alter"
+
+# properties: set, shown by describe, unset; one metadata-only commit each, no snapshot
+snaps=$(snapshot_count bronze.orders)
+assert_eq "altered bronze.orders: set property write.target-file-size-bytes = 1048576" \
+  "$(floe alter bronze.orders set-property write.target-file-size-bytes 1048576)" "set-property output"
+assert_contains "$(floe describe bronze.orders)" "write.target-file-size-bytes = 1048576" "describe shows the property"
+assert_eq "altered bronze.orders: unset property write.target-file-size-bytes" \
+  "$(floe alter bronze.orders unset-property write.target-file-size-bytes)" "unset-property output"
+[[ "$(floe describe bronze.orders)" != *"write.target-file-size-bytes"* ]] || fail "unset-property removed the key"
+assert_eq "$snaps" "$(snapshot_count bronze.orders)" "property changes add no snapshot"
+run_floe alter bronze.orders set-property only-key
+assert_eq 2 "$RC" "set-property without a value"
 
 # a "Quoted" name keeps its case
 assert_eq "altered bronze.orders: added column Note STRING (field id 7, schema 6)" \

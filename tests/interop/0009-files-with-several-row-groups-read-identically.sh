@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# 0009-files-with-several-row-groups-read-identically: with the table property
+# write.parquet.row-group-size-bytes set small (floe alter ... set-property), one data
+# file holds several row groups, each with its own statistics; every type with nulls
+# and the orders-like strings read the same through floe cat, DuckDB, hyparquet and
+# icebird.
+set -euo pipefail
+ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FLOE=${FLOE:-$ROOT/build/floe}
+[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
+HERE=$ROOT/tests/interop
+[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
+mkdir -p "${FLOE_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0009.XXXXXX")
+trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+
+node "$HERE/gen.mjs" strings 15000 > "$T/strings.ndjson"
+schema=$(node "$HERE/gen.mjs" schema strings)
+# create the table empty, make row groups small, then load: one file, many row groups
+head -0 "$T/strings.ndjson" | "$FLOE" --data "$T" load it.rowgroups - --schema "$schema"
+"$FLOE" --data "$T" alter it.rowgroups set-property write.parquet.row-group-size-bytes 262144
+"$FLOE" --data "$T" load it.rowgroups "$T/strings.ndjson"
+node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table it.rowgroups --codec ZSTD --rows 15000 \
+  --min-row-groups 3
