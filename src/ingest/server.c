@@ -351,6 +351,10 @@ static fl_code loop_setup(srv_loop *loop, fl_err *err) {
   loop->evloop = h2o_evloop_create();
   h2o_context_init(&loop->ctx, loop->evloop, &srv->globalconf);
   h2o_multithread_register_receiver(loop->ctx.queue, &loop->done_receiver, srv_events_on_done);
+  int np = snprintf(loop->rid_prefix, sizeof loop->rid_prefix, "%llx-%u-", (unsigned long long)srv->started_us,
+                    loop->index);
+  FL_ASSERT(np > 0 && (size_t)np < sizeof loop->rid_prefix);
+  loop->rid_prefix_len = (uint32_t)np;
   loop->accept_ctx.ctx = &loop->ctx;
   loop->accept_ctx.hosts = srv->globalconf.hosts;
   loop->parsers = fl_calloc(srv->nstreams ? srv->nstreams : 1, sizeof *loop->parsers);

@@ -22,7 +22,10 @@
  * frees the request first (client gone, HTTP/2 stream reset).
  *
  * Memory: scratch arrays and buffers are the loop's, grown to the largest request and
- * reused (no allocation per record); one fl_malloc per request for the pending answer. */
+ * reused (no allocation per record). The pending answer comes from the loop's free list
+ * when it fits SRV_PENDING_BODY_CAP bytes (every answer without listed errors does), else
+ * one fl_malloc for that request. Request ids and answers are formatted by hand (no
+ * printf on the path of an accepted post). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -43,6 +46,12 @@
 #define APPEND_BYTES_MAX (32u << 20)
 
 void srv_loop_scratch_free(srv_loop *loop) {
+  while (loop->free_pendings) {
+    srv_pending *p = loop->free_pendings;
+    loop->free_pendings = p->next_free;
+    fl_free(p);
+  }
+  loop->nfree_pendings = 0;
   fl_buf_free(&loop->inflated);
   fl_buf_free(&loop->qjson);
   fl_buf_free(&loop->key);
@@ -51,6 +60,42 @@ void srv_loop_scratch_free(srv_loop *loop) {
   fl_free(loop->part_count);
   fl_free(loop->qoff);
   fl_free(loop->recs);
+}
+
+/* Appends v in decimal. */
+static void put_u64(fl_buf *out, uint64_t v) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  fl_buf_append(out, tmp + sizeof tmp - n, n);
+}
+
+static srv_pending *pending_new(srv_loop *loop, size_t body_len) {
+  srv_pending *p;
+  size_t cap = body_len <= SRV_PENDING_BODY_CAP ? SRV_PENDING_BODY_CAP : body_len;
+  if (cap == SRV_PENDING_BODY_CAP && loop->free_pendings) {
+    p = loop->free_pendings;
+    loop->free_pendings = p->next_free;
+    loop->nfree_pendings--;
+  } else {
+    p = fl_malloc(sizeof *p + cap);
+  }
+  memset(p, 0, sizeof *p);
+  p->body_cap = cap;
+  return p;
+}
+
+static void pending_free(srv_loop *loop, srv_pending *p) {
+  if (p->body_cap == SRV_PENDING_BODY_CAP && loop->nfree_pendings < SRV_PENDING_FREE_MAX) {
+    p->next_free = loop->free_pendings;
+    loop->free_pendings = p;
+    loop->nfree_pendings++;
+  } else {
+    fl_free(p);
+  }
 }
 
 static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -158,7 +203,7 @@ static void answer_pending(srv_pending *p) {
                      rc == FL_ELIMIT ? "is behind (too much queued)" : "could not store the records");
     }
   }
-  fl_free(p);
+  pending_free(loop, p);
 }
 
 void srv_events_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages) {
@@ -295,23 +340,29 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
   if (loop->contracts[si] && fl_contract_check(loop->contracts[si], parser, &res, body, &err))
     return srv_send_error(req, 500, 50001, "contract check: %s", err.msg);
 
-  /* request id and receive time */
-  char request_id[48], received_at[FL_TS_TEXT_MAX];
-  snprintf(request_id, sizeof request_id, "%llx-%u-%llu", (unsigned long long)srv->started_us, loop->index,
-           (unsigned long long)++loop->seq);
-  fl_ts_format(fl_now_micros(), received_at);
-  h2o_iovec_t rid = h2o_strdup(&req->pool, request_id, SIZE_MAX); /* h2o keeps the pointer */
+  /* request id "<server start, hex>-<loop>-<seq>" (in the pool: h2o keeps the pointer) */
+  fl_buf *resp = &loop->resp;
+  fl_buf_clear(resp);
+  fl_buf_append(resp, loop->rid_prefix, loop->rid_prefix_len);
+  put_u64(resp, ++loop->seq);
+  h2o_iovec_t rid = h2o_strdup(&req->pool, (const char *)resp->data, resp->len);
+  const char *request_id = rid.base;
   h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rid.base,
                         rid.len);
 
   /* the answer, built now, sent when durable */
-  fl_buf *resp = &loop->resp;
   fl_buf_clear(resp);
-  fl_buf_printf(resp, "{\"accepted\":%u,\"rejected\":%u,\"errors\":[", res.nrows, res.nrejects);
+  fl_buf_puts(resp, "{\"accepted\":");
+  put_u64(resp, res.nrows);
+  fl_buf_puts(resp, ",\"rejected\":");
+  put_u64(resp, res.nrejects);
+  fl_buf_puts(resp, ",\"errors\":[");
   uint32_t listed = res.nrejects < ERRORS_LISTED_MAX ? res.nrejects : ERRORS_LISTED_MAX;
   for (uint32_t j = 0; j < listed; j++) {
     const fl_ingest_reject *rj = &res.rejects[j];
-    fl_buf_printf(resp, "%s{\"line\":%u,\"field\":", j ? "," : "", rj->line);
+    fl_buf_puts(resp, j ? ",{\"line\":" : "{\"line\":");
+    put_u64(resp, rj->line);
+    fl_buf_puts(resp, ",\"field\":");
     if (rj->field)
       srv_json_str(resp, rj->field, strlen(rj->field));
     else
@@ -321,9 +372,12 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
     fl_buf_put_u8(resp, '}');
   }
   fl_buf_puts(resp, "]");
-  if (listed < res.nrejects) fl_buf_printf(resp, ",\"errors_not_listed\":%u", res.nrejects - listed);
+  if (listed < res.nrejects) {
+    fl_buf_puts(resp, ",\"errors_not_listed\":");
+    put_u64(resp, res.nrejects - listed);
+  }
   fl_buf_puts(resp, ",\"request_id\":");
-  srv_json_str(resp, request_id, strlen(request_id));
+  srv_json_str(resp, request_id, rid.len);
   fl_buf_puts(resp, "}\n");
   int status = (res.nrejects > 0 && res.nrows == 0) ? 400 : 200;
   if (res.nrows == 0 && res.nrejects == 0) {
@@ -331,8 +385,7 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
     return 0;
   }
 
-  srv_pending *p = fl_malloc(sizeof *p + resp->len);
-  memset(p, 0, sizeof *p);
+  srv_pending *p = pending_new(loop, resp->len);
   p->loop = loop;
   p->req = req;
   p->status = status;
@@ -347,6 +400,8 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
 
   /* quarantine records: one JSON object per reject */
   if (res.nrejects) {
+    char received_at[FL_TS_TEXT_MAX];
+    fl_ts_format(fl_now_micros(), received_at);
     fl_buf *q = &loop->qjson;
     fl_buf_clear(q);
     loop->qoff = grow(loop->qoff, &loop->cap_q, res.nrejects + 1, sizeof *loop->qoff);

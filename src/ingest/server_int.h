@@ -61,7 +61,17 @@ typedef struct srv_loop {
   uint32_t cap_rows, cap_parts, cap_recs, cap_q;
   uint64_t seq;      /* requests seen, for request ids */
   uint32_t inflight; /* requests waiting for the log */
+  char rid_prefix[40]; /* "<server start, hex>-<loop index>-": request ids append seq */
+  uint32_t rid_prefix_len;
+  struct srv_pending *free_pendings; /* recycled pendings (body capacity SRV_PENDING_BODY_CAP) */
+  uint32_t nfree_pendings;
 } srv_loop;
+
+/* A pending whose answer fits this many bytes is recycled through its loop's free
+ * list (no malloc per request); a larger one is allocated to size and freed. */
+#define SRV_PENDING_BODY_CAP 240
+/* The free list keeps at most this many pendings per loop (bounds idle memory). */
+#define SRV_PENDING_FREE_MAX 4096
 
 /* A request whose records are in the log's queue. Freed on its loop thread once the
  * last append completed and the answer was sent (or the client had gone). */
@@ -73,6 +83,8 @@ typedef struct srv_pending {
   atomic_uint outstanding;   /* appends not yet completed (+1 while queuing) */
   atomic_int rc;             /* first failure, FL_OK if none */
   int status;                /* 200, or 400 when every record was rejected */
+  struct srv_pending *next_free; /* the loop's free list */
+  size_t body_cap;
   size_t body_len;
   char body[]; /* the answer, sent when every append is durable */
 } srv_pending;
