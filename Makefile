@@ -1,5 +1,6 @@
 # floe's front door. `make` builds build/floe; `make run` serves examples/orders;
-# `make test` runs every test; `make bench`, `make fuzz`. CMake does the work.
+# `make test` runs every test; `make bench`, `make fuzz` (FUZZ_SECONDS=0 replays the
+# corpora), `make format` / `make check-format`. CMake does the work.
 # `make SAN=address,undefined test` builds and tests under ASan/UBSan in build-san/.
 SAN ?=
 JOBS ?= $(shell nproc)
@@ -12,7 +13,7 @@ CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DFLOE_SAN=$(SAN) -DCMAKE_C_COMPILER=cla
 endif
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build test run bench fuzz clean format
+.PHONY: all deps build test run bench fuzz clean format check-format
 all: build
 
 deps:
@@ -42,7 +43,10 @@ fuzz: deps
 	bash tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $$(find src -name '*.[ch]')
+	clang-format -i $$(find src bench -name '*.[ch]')
+
+check-format:
+	@bash scripts/check-format.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -9,10 +9,26 @@
 #   BENCH_ONLY=ingest make bench         only the ingest HTTP figures (bench/ingest.sh,
 #                                        issue 8); BENCH_ONLY=storage only the storage part.
 #                                        Without BENCH_ONLY both run, storage first.
+#   BENCH_BASELINE=REV make bench        before/after in one run: builds git revision REV
+#                                        (RelWithDebInfo, build-baseline/), then runs REV's
+#                                        own bench and this tree's, one after the other,
+#                                        with the same settings (BENCH_ONLY, _ROWS, _RUNS)
 # Prints the two JSON lines and a table; bench/RESULTS.md records real runs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
+if [[ -n ${BENCH_BASELINE:-} ]]; then
+  base=$ROOT/build-baseline
+  rm -rf "$base/src" && mkdir -p "$base/src"
+  git -C "$ROOT" archive "$BENCH_BASELINE" | tar -x -C "$base/src"
+  ln -s "$ROOT/tests/interop/node_modules" "$base/src/tests/interop/node_modules"
+  cmake -S "$base/src" -B "$base/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$base/build" >/dev/null
+  echo "bench: ==== baseline $(git -C "$ROOT" rev-parse --short "$BENCH_BASELINE") ===="
+  BENCH_BASELINE= BUILD=$base/build bash "$base/src/bench/run.sh"
+  echo "bench: ==== this tree ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo ' + changes')) ===="
+  BENCH_BASELINE= BUILD=$BUILD exec bash "$ROOT/bench/run.sh"
+fi
 if [[ ${BENCH_ONLY:-} == ingest ]]; then BUILD=$BUILD exec bash "$ROOT/bench/ingest.sh"; fi
 ROWS=${BENCH_ROWS:-10000000}
 CORE=${BENCH_CORE:-0}

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_pkgs=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+build_pkgs=(build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libjansson-dev libzstd-dev libsnappy-dev libsqlite3-dev zlib1g-dev libxxhash-dev
   libyaml-dev libcriterion-dev libh2o-evloop-dev libssl-dev)
 test_pkgs=(nodejs npm sqlite3 zstd curl wrk libsimdjson-dev)
