@@ -44,7 +44,7 @@ expect_fail 1 'big.ndjson:1: line longer than 1048576 bytes' load bronze.orders 
 assert_eq 1 "$(snapshot_count bronze.orders)" "nothing committed after a long line"
 
 # a table that does not exist, without --schema
-expect_fail 1 'table bronze.nope does not exist; give --schema to create it' load bronze.nope good.ndjson
+expect_fail 1 "table bronze.nope does not exist in data dir $(cd "$FLOE_DATA" && pwd -P); give --schema to create it" load bronze.nope good.ndjson
 assert_eq "" "$("$FLOE" tables | grep nope || true)" "no table created"
 
 # bad --schema text: the SQL parser's position and expectation
