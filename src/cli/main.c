@@ -56,8 +56,11 @@ static const fl_cli_cmd commands[] = {
      "  --limit N          print at most N rows (default: no limit)\n"
      "  --stats            print the scan's statistics on stderr (default: off)\n",
      true},
-    {"describe", fl_cli_cmd_describe, "TABLE",
-     "show a table's schema, partitioning, properties and snapshots", "", true},
+    {"describe", fl_cli_cmd_describe, "TABLE [--files]",
+     "show a table's schema, partitioning, properties and snapshots",
+     "  --files   print only the URIs of the current snapshot's data files, one per line\n"
+     "            (what another engine must read; default: the description)\n",
+     true},
     {"alter", fl_cli_cmd_alter, "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE | set-property KEY VALUE | "
      "unset-property KEY",
      "change a table's schema or properties (one metadata-only commit; data files are kept)",
