@@ -69,6 +69,9 @@ bool fl_cli_is_option(const char *arg);
 
 /* Prints "floe: <message>" and "usage: floe <cmd> <usage>" on stderr; returns FL_CLI_USAGE. */
 int fl_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* FL_CLI_OK if qualified is a table name (namespace.name), else prints the usage
+ * error of cmd and returns FL_CLI_USAGE: a malformed name is a command-line error. */
+int fl_cli_table_arg(const char *cmd, const char *qualified);
 /* Prints "floe: <err->msg>" on stderr; returns FL_CLI_ERROR. */
 int fl_cli_fail(const fl_err *err);
 

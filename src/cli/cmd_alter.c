@@ -231,6 +231,7 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
     return fl_cli_usage("alter", "what change? give add-column, rename-column, widen-column, set-property or "
                                  "unset-property");
   const char *table = pos[0];
+  if (fl_cli_table_arg("alter", table)) return FL_CLI_USAGE;
   unsigned a = 0;
   while (a < NACTIONS && strcmp(pos[1], actions[a].word)) a++;
   if (a == NACTIONS)

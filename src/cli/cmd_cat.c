@@ -41,7 +41,43 @@ typedef struct cat_opts {
   bool has_limit;
   uint64_t limit;
   bool stats;
+  int64_t snapshot_id; /* parsed --snapshot, 0 = none */
+  int64_t as_of_ms;    /* parsed --as-of, 0 = none */
 } cat_opts;
+
+static bool all_digits(const char *s, size_t n) {
+  size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
+  if (i == n) return false;
+  for (; i < n; i++)
+    if (!isdigit((unsigned char)s[i])) return false;
+  return true;
+}
+
+/* --snapshot and --as-of texts -> o->snapshot_id, o->as_of_ms (command-line errors). */
+static fl_code time_travel_parse(cat_opts *o, fl_err *err) {
+  if (o->snapshot) {
+    char *end;
+    errno = 0;
+    long long id = strtoll(o->snapshot, &end, 10);
+    if (!*o->snapshot || *end || errno || id <= 0)
+      return fl_err_set(err, FL_EINVAL, "--snapshot: expected a snapshot id, found \"%s\"", o->snapshot);
+    o->snapshot_id = id;
+  }
+  if (o->as_of) {
+    size_t n = strlen(o->as_of);
+    if (all_digits(o->as_of, n) && o->as_of[0] != '-') {
+      o->as_of_ms = strtoll(o->as_of, NULL, 10);
+    } else {
+      int64_t micros;
+      if (!fl_ts_parse(o->as_of, n, &micros))
+        return fl_err_set(err, FL_EINVAL,
+                          "--as-of: expected RFC 3339 time or epoch milliseconds, found \"%s\"", o->as_of);
+      o->as_of_ms = fl_floor_div(micros, 1000);
+    }
+    if (o->as_of_ms <= 0) return fl_err_set(err, FL_EINVAL, "--as-of: %s is not after 1970", o->as_of);
+  }
+  return FL_OK;
+}
 
 static int parse_args(int argc, char **argv, cat_opts *o) {
   const char *v;
@@ -79,18 +115,13 @@ static int parse_args(int argc, char **argv, cat_opts *o) {
   }
   if (o->snapshot && o->as_of) return fl_cli_usage("cat", "give --snapshot or --as-of, not both");
   if (!o->table) return fl_cli_usage("cat", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("cat", o->table)) return FL_CLI_USAGE;
+  if (time_travel_parse(o, &err)) return fl_cli_usage("cat", "%s", err.msg);
   return FL_CLI_OK;
 }
 
 /* ---------------------------------------------------------------- options */
 
-static bool all_digits(const char *s, size_t n) {
-  size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
-  if (i == n) return false;
-  for (; i < n; i++)
-    if (!isdigit((unsigned char)s[i])) return false;
-  return true;
-}
 
 /* "a, b" -> names checked against the schema. */
 static fl_code columns_parse(const char *text, const fl_schema *schema, fl_arena *arena, const char ***cols,
@@ -196,27 +227,8 @@ static fl_code scan_opts_build(const cat_opts *o, const fl_table *tbl, fl_arena 
                                uint32_t *ncols_out, fl_err *err) {
   const fl_schema *schema = fl_table_schema(tbl);
   memset(so, 0, sizeof *so);
-  if (o->snapshot) {
-    char *end;
-    errno = 0;
-    long long id = strtoll(o->snapshot, &end, 10);
-    if (!*o->snapshot || *end || errno || id <= 0)
-      return fl_err_set(err, FL_EINVAL, "--snapshot: expected a snapshot id, found \"%s\"", o->snapshot);
-    so->snapshot_id = id;
-  }
-  if (o->as_of) {
-    size_t n = strlen(o->as_of);
-    if (all_digits(o->as_of, n) && o->as_of[0] != '-') {
-      so->as_of_ms = strtoll(o->as_of, NULL, 10);
-    } else {
-      int64_t micros;
-      if (!fl_ts_parse(o->as_of, n, &micros))
-        return fl_err_set(err, FL_EINVAL,
-                          "--as-of: expected RFC 3339 time or epoch milliseconds, found \"%s\"", o->as_of);
-      so->as_of_ms = fl_floor_div(micros, 1000);
-    }
-    if (so->as_of_ms <= 0) return fl_err_set(err, FL_EINVAL, "--as-of: %s is not after 1970", o->as_of);
-  }
+  so->snapshot_id = o->snapshot_id;
+  so->as_of_ms = o->as_of_ms;
   if (o->nwhere) {
     fl_pred *preds = fl_arena_calloc(arena, o->nwhere, sizeof *preds);
     for (uint32_t i = 0; i < o->nwhere; i++) {

@@ -25,6 +25,7 @@ int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv) {
     table = argv[i];
   }
   if (!table) return fl_cli_usage("describe", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("describe", table)) return FL_CLI_USAGE;
   fl_err err = {0};
   fl_warehouse *wh;
   fl_table *tbl;

@@ -30,9 +30,10 @@ int fl_cli_cmd_drop(fl_cli *cli, int argc, char **argv) {
     table = argv[i];
   }
   if (!table) return fl_cli_usage("drop", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("drop", table)) return FL_CLI_USAGE;
   fl_err err = {0};
   char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
-  if (fl_table_ident_parse(table, ns, name, &err)) return fl_cli_usage("drop", "%s", err.msg);
+  fl_table_ident_parse(table, ns, name, &err); /* checked by fl_cli_table_arg */
   fl_warehouse *wh;
   fl_table *tbl;
   /* loading it first gives the missing-table message every command gives */

@@ -211,28 +211,19 @@ static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
   return fl_appender_write(lc->app, batch, err);
 }
 
-/* Loads ns.name, or creates it from the options (*created); *tbl is set on success. */
-static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const load_opts *o,
-                         const fl_kv *props, uint32_t nprops, fl_arena *arena, fl_table **tbl, bool *created,
-                         fl_err *err) {
-  fl_schema schema;
-  fl_partition_def *defs = NULL;
-  uint32_t ndefs = 0;
-  if (o->schema) {
-    fl_code rc = schema_parse(o->schema, arena, &schema, err);
-    if (rc) return rc;
-  }
-  if (o->partition) {
-    fl_code rc = fl_partition_defs_parse(o->partition, arena, &defs, &ndefs, err);
-    if (rc) return fl_err_prefix(err, "--partition: ");
-  }
+/* Loads ns.name, or creates it from schema (NULL: --schema not given) and the partition
+ * defs (*created); *tbl is set on success. */
+static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const fl_schema *schema,
+                         const fl_partition_def *defs, uint32_t ndefs, bool has_partition, const fl_kv *props,
+                         uint32_t nprops, fl_table **tbl, bool *created, fl_err *err) {
   fl_code rc = fl_table_load(wh, ns, name, tbl, err);
   if (rc == FL_ENOENT) {
-    if (!o->schema)
+    if (!schema)
       return fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s; give --schema to create it",
                         ns, name, fl_warehouse_dir(wh));
-    fl_table_create_opts copts = {.partition = defs, .npartition = ndefs, .props = props, .nprops = nprops};
-    rc = fl_table_create(wh, ns, name, &schema, &copts, tbl, err);
+    fl_table_create_opts copts = {
+        .partition = (fl_partition_def *)defs, .npartition = ndefs, .props = props, .nprops = nprops};
+    rc = fl_table_create(wh, ns, name, schema, &copts, tbl, err);
     if (rc == FL_EEXIST) {
       rc = fl_table_load(wh, ns, name, tbl, err); /* lost a creation race */
     } else if (rc == FL_OK) {
@@ -241,8 +232,8 @@ static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, con
     }
   }
   if (rc) return rc;
-  if (o->schema) rc = schema_check(*tbl, &schema, err);
-  if (!rc && o->partition) rc = partition_check(*tbl, defs, ndefs, err);
+  if (schema) rc = schema_check(*tbl, schema, err);
+  if (!rc && has_partition) rc = partition_check(*tbl, defs, ndefs, err);
   if (!rc) rc = props_apply(*tbl, props, nprops, err);
   if (rc) {
     fl_table_free(*tbl);
@@ -273,15 +264,27 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   bool created = false;
   char *created_location = NULL;
   bool is_stdin = !strcmp(o.file, "-");
+  /* the command line first: its errors exit 2, before anything is opened */
+  fl_schema schema;
+  fl_partition_def *defs = NULL;
+  uint32_t ndefs = 0;
   fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
-  if (rc) goto done;
+  if (!rc && o.schema) rc = schema_parse(o.schema, &arena, &schema, &err);
+  if (!rc && o.partition && fl_partition_defs_parse(o.partition, &arena, &defs, &ndefs, &err))
+    rc = fl_err_prefix(&err, "--partition: ");
+  if (rc) {
+    fl_arena_destroy(&arena);
+    return fl_cli_usage("load", "%s", err.msg);
+  }
   in = is_stdin ? stdin : fopen(o.file, "rb");
   if (!in) {
     rc = fl_err_errno(&err, errno, "cannot open %s", o.file);
     goto done;
   }
   rc = fl_cli_warehouse_open(cli, &wh, &err);
-  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &created, &err);
+  if (!rc)
+    rc = table_get(wh, ns, name, o.schema ? &schema : NULL, defs, ndefs, o.partition != NULL, props, nprops, &tbl,
+                   &created, &err);
   if (rc) goto done;
   if (created) created_location = fl_strdup(fl_table_metadata_location(tbl));
   rc = fl_appender_begin(tbl, &app, &err);

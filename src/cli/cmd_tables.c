@@ -62,6 +62,7 @@ int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv) {
     const char *v;
     int m = fl_cli_opt(argc, argv, &i, "--data", &v);
     if (m < 0) return FL_CLI_USAGE;
+    if (m == 0 && fl_cli_is_option(argv[i])) return fl_cli_usage("tables", "unknown option %s", argv[i]);
     if (m == 0) return fl_cli_usage("tables", "unexpected argument '%s'", argv[i]);
   }
   fl_err err = {0};

@@ -224,6 +224,13 @@ int fl_cli_usage(const char *cmd, const char *fmt, ...) {
   return FL_CLI_USAGE;
 }
 
+int fl_cli_table_arg(const char *cmd, const char *qualified) {
+  char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
+  fl_err err = {0};
+  if (fl_table_ident_parse(qualified, ns, name, &err)) return fl_cli_usage(cmd, "%s", err.msg);
+  return FL_CLI_OK;
+}
+
 int fl_cli_fail(const fl_err *err) {
   fprintf(stderr, "floe: %s\n", err->msg[0] ? err->msg : fl_code_message(err->code));
   return FL_CLI_ERROR;
