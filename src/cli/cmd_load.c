@@ -19,8 +19,10 @@
  * A failed load leaves nothing behind: the input is opened before anything is created,
  * and a table this load created is dropped (with its files) when the load fails after
  * creating it, unless its catalog pointer has moved since (another load committed to
- * it: then it is that load's table). A load killed between creating the table and its
- * first commit leaves the empty table: `floe drop` removes it.
+ * it: then it is that load's table), and so are the namespace directory and, when the
+ * data dir did not exist before this load, the data dir it made (if still without
+ * tables). A load killed between creating the table and its first commit leaves the
+ * empty table: `floe drop` removes it.
  *
  * Memory: the schema parsed from --schema lives in one arena for the whole command;
  * the reader's batch is reused for every batch_rows rows. */
@@ -28,6 +30,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/ndjson_load.h"
@@ -197,9 +201,39 @@ static void created_table_undo(fl_warehouse *wh, const char *ns, const char *nam
   bool same = !strcmp(loc, created_location);
   fl_free(loc);
   if (!same) return;
-  if (fl_table_drop(wh, ns, name, true, &err))
+  if (fl_table_drop(wh, ns, name, true, &err)) {
     fprintf(stderr, "floe: warning: table %s.%s was created by this load and not dropped: %s\n", ns, name,
             err.msg);
+    return;
+  }
+  char *ns_dir = fl_sprintf("%s/%s", fl_warehouse_root(wh), ns);
+  rmdir(ns_dir); /* only if empty: the namespace's last table was this one */
+  fl_free(ns_dir);
+}
+
+/* A failed load that found no data dir removes the one it made (catalog.db,
+ * warehouse/), if still without tables: rmdir only removes empty directories, and the
+ * catalog file only goes when it lists no table. Closes wh. */
+static void made_dir_undo(fl_warehouse *wh) {
+  fl_catalog_entry *entries = NULL;
+  uint32_t n = 1;
+  fl_err err = {0};
+  bool empty = !fl_warehouse_list(wh, NULL, &entries, &n, &err) && n == 0;
+  fl_catalog_entries_free(entries, n);
+  char *dir = fl_strdup(fl_warehouse_dir(wh)), *root = fl_strdup(fl_warehouse_root(wh));
+  fl_warehouse_close(wh);
+  if (empty) {
+    static const char *const files[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db-journal"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+      char *path = fl_sprintf("%s/%s", dir, files[i]);
+      unlink(path);
+      fl_free(path);
+    }
+    rmdir(root);
+    rmdir(dir);
+  }
+  fl_free(dir);
+  fl_free(root);
 }
 
 typedef struct load_ctx {
@@ -261,7 +295,7 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   if (o.codec) props[nprops++] = (fl_kv){"write.parquet.compression-codec", o.codec};
   if (o.target_file_bytes) props[nprops++] = (fl_kv){"write.target-file-size-bytes", o.target_file_bytes};
 
-  bool created = false;
+  bool created = false, dir_existed = true;
   char *created_location = NULL;
   bool is_stdin = !strcmp(o.file, "-");
   /* the command line first: its errors exit 2, before anything is opened */
@@ -281,6 +315,8 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
     rc = fl_err_errno(&err, errno, "cannot open %s", o.file);
     goto done;
   }
+  struct stat st;
+  dir_existed = stat(cli->data_dir, &st) == 0;
   rc = fl_cli_warehouse_open(cli, &wh, &err);
   if (!rc)
     rc = table_get(wh, ns, name, o.schema ? &schema : NULL, defs, ndefs, o.partition != NULL, props, nprops, &tbl,
@@ -311,7 +347,10 @@ done:
   if (tbl) fl_table_free(tbl);
   if (rc && created_location) created_table_undo(wh, ns, name, created_location);
   fl_free(created_location);
-  if (wh) fl_warehouse_close(wh);
+  if (wh && rc && !dir_existed)
+    made_dir_undo(wh);
+  else if (wh)
+    fl_warehouse_close(wh);
   fl_arena_destroy(&arena);
   return rc ? fl_cli_fail(&err) : FL_CLI_OK;
 }

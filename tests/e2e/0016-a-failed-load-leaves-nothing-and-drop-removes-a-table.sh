@@ -5,12 +5,21 @@
 # files stay); `floe drop --purge` deletes its files too; both refuse a missing table.
 . "$(dirname "$0")/lib.sh"
 
+# into a data dir that does not exist yet: nothing at all is left, not even the dir
+printf '{"id":"x"}\n' >"$T/bad1.ndjson"
+expect_fail 1 "$T/bad1.ndjson:1: field id: expected BIGINT, found \"x\"" load bronze.t "$T/bad1.ndjson" --schema 'id BIGINT'
+[[ ! -e "$FLOE_DATA" ]] || fail "a failed load into a new data dir left: $(find "$FLOE_DATA")"
+run_floe load bronze.t "$T/bad1.ndjson"
+assert_eq 1 "$RC" "a load of a missing table without --schema fails"
+[[ ! -e "$FLOE_DATA" ]] || fail "a failed load without --schema left: $(find "$FLOE_DATA")"
+mkdir "$FLOE_DATA"   # from here on the data dir exists (the catalog is made by the loads)
+
 tables_rows() { sqlite3 "$FLOE_DATA/catalog.db" "SELECT count(*) FROM iceberg_tables WHERE table_name = '$1'"; }
 
 printf '{"id":1}\n{"id":"x"}\n' >"$T/bad.ndjson"
 expect_fail 1 "$T/bad.ndjson:2: field id: expected BIGINT, found \"x\"" load bronze.t "$T/bad.ndjson" --schema 'id BIGINT'
 assert_eq 0 "$(tables_rows t)" "no catalog row after a failed load"
-[[ ! -e "$FLOE_DATA/warehouse/bronze/t" ]] || fail "the failed load left $FLOE_DATA/warehouse/bronze/t"
+[[ ! -e "$FLOE_DATA/warehouse/bronze" ]] || fail "the failed load left $FLOE_DATA/warehouse/bronze: $(find "$FLOE_DATA/warehouse/bronze")"
 assert_eq "" "$(floe tables)" "no table listed after a failed load"
 
 expect_fail 1 "cannot open $T/none.ndjson: No such file or directory" load bronze.t "$T/none.ndjson" --schema 'id BIGINT'
