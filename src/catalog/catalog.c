@@ -41,15 +41,30 @@
  * fl_malloc'd string; fl_catalog_list an fl_malloc'd array freed by
  * fl_catalog_entries_free. Nothing else escapes.
  *
- * Entry points: fl_catalog_open_sqlite, _close, _create_namespace, _create_table, _load,
+ * Read-only open (fl_catalog_open_sqlite_readonly, for `floe tables`, `cat`, `describe`):
+ * changes nothing on disk, not even a foreign catalog's schema. It never creates the
+ * file, never runs ensure_schema (a V0 file without iceberg_type is read as is: the
+ * read statements drop the iceberg_type test, every V0 row being a TABLE), never sets
+ * the journal mode. A WAL file opened read-only makes SQLite create and leave behind
+ * -wal and -shm files unless they exist already (a writer has the file open, or
+ * crashed): then it opens normally read-only; otherwise no connection has the file
+ * open, its content is all in the main file, and it is opened immutable=1 (no lock,
+ * no -wal/-shm). A rollback-journal file opens read-only as is (it creates nothing). The price: a writer starting during that read could checkpoint under
+ * it; reads take milliseconds and a writer checkpoints on close or after 1000 pages.
+ * Write statements are not prepared: a write through a read-only handle fails.
+ *
+ * Entry points: fl_catalog_open_sqlite, _open_sqlite_readonly, _close, _create_namespace, _create_table, _load,
  * _commit (= _commit_many of one change), _commit_many, _drop_table, _list. */
 #include "catalog/catalog.h"
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/diag.h"
 #include "core/limits.h"
 #include "core/mem.h"
@@ -307,6 +322,109 @@ fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl
   if (code) goto fail;
   for (int i = 0; i < ST_COUNT; i++) {
     rc = sqlite3_prepare_v3(cat->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &cat->stmt[i], NULL);
+    if (rc != SQLITE_OK) {
+      code = db_error(cat, rc, err, "prepare statement");
+      goto fail;
+    }
+  }
+  *out = cat;
+  return FL_OK;
+fail:
+  fl_catalog_close(cat);
+  return code;
+}
+
+/* Prepares a read statement for a read-only handle: without iceberg_type, "TABLE OR
+ * NULL" is every row (a V0 catalog has only tables). */
+static int prepare_read(fl_catalog *cat, enum stmt_id id, bool has_type) {
+  static const char *const type_test = "(iceberg_type = 'TABLE' OR iceberg_type IS NULL)";
+  const char *sql = stmt_sql[id];
+  char *rewritten = NULL;
+  if (!has_type) {
+    const char *at = strstr(sql, type_test);
+    FL_ASSERT(at, "read statement %d tests iceberg_type", (int)id);
+    rewritten = fl_sprintf("%.*s1%s", (int)(at - sql), sql, at + strlen(type_test));
+    sql = rewritten;
+  }
+  int rc = sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &cat->stmt[id], NULL);
+  fl_free(rewritten);
+  return rc;
+}
+
+static bool file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* True if the file's header says WAL (bytes 18 and 19 of an SQLite header are 2). */
+static bool is_wal_file(const char *path) {
+  unsigned char hdr[20];
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  bool wal = fread(hdr, 1, sizeof hdr, f) == sizeof hdr && hdr[18] == 2 && hdr[19] == 2;
+  fclose(f);
+  return wal;
+}
+
+fl_code fl_catalog_open_sqlite_readonly(const char *db_path, const char *catalog_name, fl_catalog **out,
+                                        fl_err *err) {
+  FL_ASSERT(db_path && out);
+  *out = NULL;
+  fl_code code = check_name("catalog name", catalog_name, 255, err);
+  if (code) return code;
+  struct stat st;
+  if (stat(db_path, &st) != 0) return fl_err_errno(err, errno, "catalog %s", db_path);
+  fl_catalog *cat = fl_calloc(1, sizeof *cat);
+  cat->path = fl_strdup(db_path);
+  cat->name = fl_strdup(catalog_name);
+  char *wal = fl_sprintf("%s-wal", db_path), *shm = fl_sprintf("%s-shm", db_path);
+  bool immutable = is_wal_file(db_path) && !(file_exists(wal) && file_exists(shm));
+  fl_free(wal);
+  fl_free(shm);
+  /* a URI: the path's %, ? and # are escaped */
+  fl_buf uri = FL_BUF_INIT;
+  fl_buf_puts(&uri, "file:");
+  for (const char *p = db_path; *p; p++) {
+    if (*p == '%' || *p == '?' || *p == '#')
+      fl_buf_printf(&uri, "%%%02X", (unsigned char)*p);
+    else
+      fl_buf_put_u8(&uri, (uint8_t)*p);
+  }
+  fl_buf_puts(&uri, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+  fl_buf_cstr(&uri);
+  int rc = sqlite3_open_v2((const char *)uri.data, &cat->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+  fl_buf_free(&uri);
+  if (rc != SQLITE_OK) {
+    code = db_error(cat, rc, err, "open read-only");
+    goto fail;
+  }
+  sqlite3_extended_result_codes(cat->db, 1);
+  sqlite3_busy_timeout(cat->db, FL_CATALOG_BUSY_MS);
+  bool has_table = false, has_type = false;
+  sqlite3_stmt *info = NULL;
+  rc = sqlite3_prepare_v2(cat->db, "PRAGMA table_info(iceberg_tables)", -1, &info, NULL);
+  if (rc != SQLITE_OK) {
+    code = db_error(cat, rc, err, "read iceberg_tables columns");
+    goto fail;
+  }
+  while ((rc = sqlite3_step(info)) == SQLITE_ROW) {
+    const char *col = (const char *)sqlite3_column_text(info, 1);
+    has_table = true;
+    if (col && strcmp(col, "iceberg_type") == 0) has_type = true;
+  }
+  sqlite3_finalize(info);
+  if (rc != SQLITE_DONE) {
+    code = db_error(cat, rc, err, "read iceberg_tables columns");
+    goto fail;
+  }
+  if (!has_table) {
+    code = fl_err_set(err, FL_ECORRUPT, "catalog %s: no iceberg_tables table: not an Iceberg SQL catalog",
+                      db_path);
+    goto fail;
+  }
+  const enum stmt_id reads[] = {ST_LOAD, ST_LIST_ALL, ST_LIST_NS};
+  for (unsigned i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+    rc = prepare_read(cat, reads[i], has_type);
     if (rc != SQLITE_OK) {
       code = db_error(cat, rc, err, "prepare statement");
       goto fail;

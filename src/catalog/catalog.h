@@ -24,6 +24,12 @@ typedef struct fl_catalog fl_catalog;
  * catalog_name column value (floe uses "floe"). */
 fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl_catalog **out,
                                fl_err *err);
+/* Opens an existing catalog file for reading only: nothing on disk changes (no file,
+ * no schema upgrade, no -wal/-shm left behind; catalog.c says how). FL_ENOENT if the
+ * file does not exist; FL_ECORRUPT if it has no iceberg_tables. Writes through the
+ * handle fail. */
+fl_code fl_catalog_open_sqlite_readonly(const char *db_path, const char *catalog_name, fl_catalog **out,
+                                        fl_err *err);
 void fl_catalog_close(fl_catalog *cat);
 
 fl_code fl_catalog_create_namespace(fl_catalog *cat, const char *ns, fl_err *err); /* ok if exists */

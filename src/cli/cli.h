@@ -26,6 +26,7 @@ enum { FL_CLI_OK = 0, FL_CLI_ERROR = 1, FL_CLI_USAGE = 2 };
 /* Process-wide settings, filled by main.c before a command runs. */
 typedef struct fl_cli {
   const char *data_dir; /* --data, else $FLOE_DATA, else "./floe-data" */
+  bool readonly;        /* the command only reads: open the data dir read-only */
 } fl_cli;
 
 typedef int (*fl_cli_cmd_fn)(fl_cli *cli, int argc, char **argv);
@@ -36,6 +37,8 @@ typedef struct fl_cli_cmd {
   fl_cli_cmd_fn run;
   const char *usage; /* arguments after the name: "TABLE FILE|- [--schema COLS] ..." */
   const char *help;  /* one line */
+  const char *options; /* `floe help NAME`: every option with its default, "" if none */
+  bool readonly;       /* only reads the data dir (tables, cat, describe) */
 } fl_cli_cmd;
 
 int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv);
@@ -44,6 +47,7 @@ int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_drop(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_compact(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_expire(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv);
@@ -65,6 +69,9 @@ bool fl_cli_is_option(const char *arg);
 
 /* Prints "floe: <message>" and "usage: floe <cmd> <usage>" on stderr; returns FL_CLI_USAGE. */
 int fl_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* FL_CLI_OK if qualified is a table name (namespace.name), else prints the usage
+ * error of cmd and returns FL_CLI_USAGE: a malformed name is a command-line error. */
+int fl_cli_table_arg(const char *cmd, const char *qualified);
 /* Prints "floe: <err->msg>" on stderr; returns FL_CLI_ERROR. */
 int fl_cli_fail(const fl_err *err);
 
@@ -72,10 +79,14 @@ int fl_cli_fail(const fl_err *err);
  * "--limit: expected a non-negative integer, found \"x\"". */
 fl_code fl_cli_parse_u64(const char *opt, const char *text, uint64_t *out, fl_err *err);
 
-/* Opens the warehouse under cli->data_dir. */
+/* Opens the warehouse under cli->data_dir: read-only if cli->readonly (nothing on disk
+ * changes; a missing data dir is FL_ENOENT "data dir X does not exist"), else creating
+ * the data dir and catalog as needed. */
 fl_code fl_cli_warehouse_open(const fl_cli *cli, fl_warehouse **wh, fl_err *err);
-/* Opens the warehouse and loads the table "ns.name"; on error nothing is left open.
- * A missing table gives FL_ENOENT "table ns.name does not exist". */
+/* Opens the warehouse and loads the existing table "ns.name"; on error nothing is left
+ * open. The data dir must exist (even for writing commands: a missing table cannot be
+ * in a missing dir, and a typo in --data should not create one). A missing table gives
+ * FL_ENOENT "table ns.name does not exist in data dir /abs/dir". */
 fl_code fl_cli_table_open(const fl_cli *cli, const char *qualified, fl_warehouse **wh, fl_table **tbl,
                           fl_err *err);
 

@@ -23,13 +23,19 @@
  *
  * set-property / unset-property change table properties (fl_table_set_properties, one
  * metadata-only commit), e.g. write.parquet.row-group-size-bytes or
- * write.target-file-size-bytes for later writes:
+ * write.target-file-size-bytes for later writes. A property floe reads must have a
+ * value floe understands (known_props; else exit 2), any other key is stored as given
+ * (it may be another engine's), with a warning if it looks like a misspelt one of floe's:
  *   altered bronze.orders: set property write.parquet.row-group-size-bytes = 65536
  *
  * Memory: names and the type text live in one arena for the command. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
@@ -106,6 +112,71 @@ static fl_code type_parse(char **args, int n, fl_arena *arena, fl_type *type, fl
   return rc;
 }
 
+/* The table properties floe reads (grep fl_table_property in table/) and the values
+ * it understands. A property floe reads is refused with any other value, because the
+ * reader would ignore it silently (an unknown codec wrote zstd, "abc" kept the
+ * default size). Adding a property reader? Add its row here and in
+ * docs/operations.md. */
+typedef enum prop_kind { P_INT, P_BOOL, P_CODEC, P_FORMAT } prop_kind;
+static const struct {
+  const char *key;
+  prop_kind kind;
+  long long min, max; /* P_INT */
+} known_props[] = {
+    {"write.target-file-size-bytes", P_INT, 1, INT64_MAX},
+    {"write.parquet.compression-codec", P_CODEC, 0, 0},
+    {"write.parquet.compression-level", P_INT, 1, 22},        /* zstd's levels */
+    {"write.parquet.row-group-size-bytes", P_INT, 1, INT64_MAX},
+    {"write.parquet.page-size-bytes", P_INT, 1, INT32_MAX},
+    {"write.parquet.dict-size-bytes", P_INT, 0, INT32_MAX},   /* 0: no dictionaries */
+    {"write.format.default", P_FORMAT, 0, 0},
+    {"write.metadata.previous-versions-max", P_INT, 0, INT32_MAX},
+    {"commit.manifest-merge.enabled", P_BOOL, 0, 0},
+    {"commit.manifest.min-count-to-merge", P_INT, 2, INT32_MAX},
+    {"history.expire.max-snapshot-age-ms", P_INT, 0, INT64_MAX},
+    {"history.expire.min-snapshots-to-keep", P_INT, 1, INT32_MAX},
+};
+
+/* 0 if floe can use value for key (or does not read key), else prints the usage error. */
+static int property_check(const char *key, const char *value) {
+  for (size_t i = 0; i < sizeof known_props / sizeof known_props[0]; i++) {
+    if (strcmp(known_props[i].key, key)) continue;
+    switch (known_props[i].kind) {
+      case P_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (!*value || *end || errno || !(isdigit((unsigned char)value[0]) || value[0] == '-') ||
+            v < known_props[i].min || v > known_props[i].max)
+          return fl_cli_usage("alter", "property %s: expected an integer from %lld to %lld, found \"%s\"", key,
+                              known_props[i].min, known_props[i].max, value);
+        return FL_CLI_OK;
+      }
+      case P_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "false")) return FL_CLI_OK;
+        return fl_cli_usage("alter", "property %s: expected true or false, found \"%s\"", key, value);
+      case P_CODEC:
+        if (!strcasecmp(value, "zstd") || !strcasecmp(value, "snappy") || !strcasecmp(value, "uncompressed") ||
+            !strcasecmp(value, "none"))
+          return FL_CLI_OK;
+        return fl_cli_usage("alter", "property %s: floe writes zstd, snappy or uncompressed, found \"%s\"", key,
+                            value);
+      case P_FORMAT:
+        if (!strcasecmp(value, "parquet")) return FL_CLI_OK;
+        return fl_cli_usage("alter", "property %s: floe writes parquet only, found \"%s\"", key, value);
+    }
+  }
+  /* a property of another engine is kept as given; a likely typo of one of floe's is
+   * worth a word, since nothing would read it */
+  static const char *const floe_prefixes[] = {"write.parquet.", "write.target-", "commit.manifest", "history.expire."};
+  for (size_t i = 0; i < sizeof floe_prefixes / sizeof floe_prefixes[0]; i++)
+    if (!strncmp(key, floe_prefixes[i], strlen(floe_prefixes[i]))) {
+      fprintf(stderr, "floe: warning: floe does not read property %s (see 'floe help alter')\n", key);
+      break;
+    }
+  return FL_CLI_OK;
+}
+
 /* set-property / unset-property: one metadata-only commit. */
 static int alter_property(fl_cli *cli, const char *table, alter_action action, const char *key,
                           const char *value) {
@@ -113,6 +184,10 @@ static int alter_property(fl_cli *cli, const char *table, alter_action action, c
   fl_warehouse *wh;
   fl_table *tbl;
   if (!*key) return fl_cli_usage("alter", "property key is empty");
+  if (action == ALTER_SET_PROP) {
+    int st = property_check(key, value);
+    if (st) return st;
+  }
   if (fl_cli_table_open(cli, table, &wh, &tbl, &err)) return fl_cli_fail(&err);
   fl_kv kv = {key, action == ALTER_SET_PROP ? value : NULL};
   int status = FL_CLI_OK;
@@ -156,6 +231,7 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
     return fl_cli_usage("alter", "what change? give add-column, rename-column, widen-column, set-property or "
                                  "unset-property");
   const char *table = pos[0];
+  if (fl_cli_table_arg("alter", table)) return FL_CLI_USAGE;
   unsigned a = 0;
   while (a < NACTIONS && strcmp(pos[1], actions[a].word)) a++;
   if (a == NACTIONS)

@@ -2,7 +2,7 @@
  *           [--columns A,B] [--limit N] [--stats]`
  *
  * Prints a table's rows as NDJSON on stdout, one object per row in the (projected)
- * current schema's column order (fl_batch_row_to_json). The scan is planned by
+ * current schema's column order (row_to_json: JSON columns as JSON values). The scan is planned by
  * fl_scan_plan with the predicates both pruning (partitions, column bounds, row
  * groups) and filtering rows (filter_rows), so the output is exactly the matching
  * rows. --stats writes the scan statistics to stderr as one line of key=value pairs.
@@ -41,7 +41,43 @@ typedef struct cat_opts {
   bool has_limit;
   uint64_t limit;
   bool stats;
+  int64_t snapshot_id; /* parsed --snapshot, 0 = none */
+  int64_t as_of_ms;    /* parsed --as-of, 0 = none */
 } cat_opts;
+
+static bool all_digits(const char *s, size_t n) {
+  size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
+  if (i == n) return false;
+  for (; i < n; i++)
+    if (!isdigit((unsigned char)s[i])) return false;
+  return true;
+}
+
+/* --snapshot and --as-of texts -> o->snapshot_id, o->as_of_ms (command-line errors). */
+static fl_code time_travel_parse(cat_opts *o, fl_err *err) {
+  if (o->snapshot) {
+    char *end;
+    errno = 0;
+    long long id = strtoll(o->snapshot, &end, 10);
+    if (!*o->snapshot || *end || errno || id <= 0)
+      return fl_err_set(err, FL_EINVAL, "--snapshot: expected a snapshot id, found \"%s\"", o->snapshot);
+    o->snapshot_id = id;
+  }
+  if (o->as_of) {
+    size_t n = strlen(o->as_of);
+    if (all_digits(o->as_of, n) && o->as_of[0] != '-') {
+      o->as_of_ms = strtoll(o->as_of, NULL, 10);
+    } else {
+      int64_t micros;
+      if (!fl_ts_parse(o->as_of, n, &micros))
+        return fl_err_set(err, FL_EINVAL,
+                          "--as-of: expected RFC 3339 time or epoch milliseconds, found \"%s\"", o->as_of);
+      o->as_of_ms = fl_floor_div(micros, 1000);
+    }
+    if (o->as_of_ms <= 0) return fl_err_set(err, FL_EINVAL, "--as-of: %s is not after 1970", o->as_of);
+  }
+  return FL_OK;
+}
 
 static int parse_args(int argc, char **argv, cat_opts *o) {
   const char *v;
@@ -79,18 +115,13 @@ static int parse_args(int argc, char **argv, cat_opts *o) {
   }
   if (o->snapshot && o->as_of) return fl_cli_usage("cat", "give --snapshot or --as-of, not both");
   if (!o->table) return fl_cli_usage("cat", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("cat", o->table)) return FL_CLI_USAGE;
+  if (time_travel_parse(o, &err)) return fl_cli_usage("cat", "%s", err.msg);
   return FL_CLI_OK;
 }
 
 /* ---------------------------------------------------------------- options */
 
-static bool all_digits(const char *s, size_t n) {
-  size_t i = (n > 0 && s[0] == '-') ? 1 : 0;
-  if (i == n) return false;
-  for (; i < n; i++)
-    if (!isdigit((unsigned char)s[i])) return false;
-  return true;
-}
 
 /* "a, b" -> names checked against the schema. */
 static fl_code columns_parse(const char *text, const fl_schema *schema, fl_arena *arena, const char ***cols,
@@ -131,10 +162,30 @@ typedef struct cat_ctx {
   fl_err *err;
 } cat_ctx;
 
-/* fl_batch_row_to_json of the first n columns (n = 0: all): the scan's projection
- * may end with columns that only --where needs. */
+/* One row as a JSON object of the first n columns (n = 0: all): the scan's projection
+ * may end with columns that only --where needs. As fl_batch_row_to_json, except that a
+ * JSON column is written as the JSON value it holds, not as a string of its text, so
+ * `floe cat T | floe load T2` loads the same values (floe stores a JSON value's
+ * literal text, checked at load or ingest; an empty text, which no floe writer
+ * stores, prints as null to keep the line valid JSON). */
 static void row_to_json(const fl_batch *batch, uint32_t n, uint32_t row, fl_buf *out) {
-  fl_batch_row_to_json_cols(batch, row, n == 0 ? batch->ncols : n, out);
+  uint32_t ncols = n == 0 ? batch->ncols : n;
+  fl_buf_put_u8(out, '{');
+  for (uint32_t c = 0; c < ncols; c++) {
+    if (c) fl_buf_put_u8(out, ',');
+    fl_value name = {.type = {FL_T_STRING, 0, 0}};
+    name.u.str.ptr = batch->fields[c].name;
+    name.u.str.len = (uint32_t)strlen(batch->fields[c].name);
+    fl_value_to_json(&name, out);
+    fl_buf_put_u8(out, ':');
+    fl_value v;
+    fl_batch_get(batch, c, row, &v);
+    if (v.type.kind == FL_T_JSON && !v.is_null)
+      fl_buf_append(out, v.u.str.len ? v.u.str.ptr : "null", v.u.str.len ? v.u.str.len : 4);
+    else
+      fl_value_to_json(&v, out);
+  }
+  fl_buf_put_u8(out, '}');
 }
 
 static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, const uint64_t *positions) {
@@ -176,27 +227,8 @@ static fl_code scan_opts_build(const cat_opts *o, const fl_table *tbl, fl_arena 
                                uint32_t *ncols_out, fl_err *err) {
   const fl_schema *schema = fl_table_schema(tbl);
   memset(so, 0, sizeof *so);
-  if (o->snapshot) {
-    char *end;
-    errno = 0;
-    long long id = strtoll(o->snapshot, &end, 10);
-    if (!*o->snapshot || *end || errno || id <= 0)
-      return fl_err_set(err, FL_EINVAL, "--snapshot: expected a snapshot id, found \"%s\"", o->snapshot);
-    so->snapshot_id = id;
-  }
-  if (o->as_of) {
-    size_t n = strlen(o->as_of);
-    if (all_digits(o->as_of, n) && o->as_of[0] != '-') {
-      so->as_of_ms = strtoll(o->as_of, NULL, 10);
-    } else {
-      int64_t micros;
-      if (!fl_ts_parse(o->as_of, n, &micros))
-        return fl_err_set(err, FL_EINVAL,
-                          "--as-of: expected RFC 3339 time or epoch milliseconds, found \"%s\"", o->as_of);
-      so->as_of_ms = fl_floor_div(micros, 1000);
-    }
-    if (so->as_of_ms <= 0) return fl_err_set(err, FL_EINVAL, "--as-of: %s is not after 1970", o->as_of);
-  }
+  so->snapshot_id = o->snapshot_id;
+  so->as_of_ms = o->as_of_ms;
   if (o->nwhere) {
     fl_pred *preds = fl_arena_calloc(arena, o->nwhere, sizeof *preds);
     for (uint32_t i = 0; i < o->nwhere; i++) {

@@ -56,6 +56,7 @@ static int parse_args(int argc, char **argv, delete_opts *o) {
     }
   }
   if (!o->table) return fl_cli_usage("delete", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("delete", o->table)) return FL_CLI_USAGE;
   if (!o->nwhere) return fl_cli_usage("delete", "which rows? give at least one --where \"COL OP LITERAL\"");
   return FL_CLI_OK;
 }

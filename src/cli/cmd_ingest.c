@@ -188,14 +188,16 @@ int fl_cli_cmd_ingest(fl_cli *cli, int argc, char **argv) {
   char *line = NULL;
   size_t line_cap = 0;
   bool is_stdin = !strcmp(o.file, "-");
-  FILE *in = is_stdin ? stdin : fopen(o.file, "rb");
+  FILE *in = NULL;
+  /* the URL first: a malformed one is a command-line error (exit 2) */
+  if (fl_http_client_open(o.url, o.token, &st.client, &err)) {
+    status = fl_cli_usage("ingest", "--url %s", err.msg);
+    goto done;
+  }
+  in = is_stdin ? stdin : fopen(o.file, "rb");
   if (!in) {
     fl_err_errno(&err, errno, "%s", o.file);
     status = fl_cli_fail(&err);
-    goto done;
-  }
-  if (fl_http_client_open(o.url, o.token, &st.client, &err)) {
-    status = fl_cli_usage("ingest", "--url %s", err.msg);
     goto done;
   }
   uint64_t lineno = 0, nlines = 0;

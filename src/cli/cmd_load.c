@@ -16,12 +16,22 @@
  * Two loads racing to create the same table are fine: the loser of the create
  * (FL_EEXIST) loads the winner's table and checks its schema.
  *
+ * A failed load leaves nothing behind: the input is opened before anything is created,
+ * and a table this load created is dropped (with its files) when the load fails after
+ * creating it, unless its catalog pointer has moved since (another load committed to
+ * it: then it is that load's table), and so are the namespace directory and, when the
+ * data dir did not exist before this load, the data dir it made (if still without
+ * tables). A load killed between creating the table and its first commit leaves the
+ * empty table: `floe drop` removes it.
+ *
  * Memory: the schema parsed from --schema lives in one arena for the whole command;
  * the reader's batch is reused for every batch_rows rows. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/ndjson_load.h"
@@ -176,6 +186,56 @@ static fl_code props_apply(fl_table *tbl, const fl_kv *props, uint32_t nprops, f
   return n ? fl_table_set_properties(tbl, change, n, err) : FL_OK;
 }
 
+/* Undoes the creation of a table whose load failed: drops it with its files if its
+ * pointer is still the one fl_table_create set (nobody committed to it since). The
+ * check and the drop are two catalog statements; a commit landing between them (a
+ * second load that lost the creation race, within microseconds) would be dropped too.
+ * Failures here are reported as warnings: the load's own error is the one to show. */
+static void created_table_undo(fl_warehouse *wh, const char *ns, const char *name, const char *created_location) {
+  fl_err err = {0};
+  char *loc = NULL;
+  if (fl_catalog_load(fl_warehouse_catalog(wh), ns, name, &loc, &err)) {
+    fprintf(stderr, "floe: warning: could not check table %s.%s to drop it: %s\n", ns, name, err.msg);
+    return;
+  }
+  bool same = !strcmp(loc, created_location);
+  fl_free(loc);
+  if (!same) return;
+  if (fl_table_drop(wh, ns, name, true, &err)) {
+    fprintf(stderr, "floe: warning: table %s.%s was created by this load and not dropped: %s\n", ns, name,
+            err.msg);
+    return;
+  }
+  char *ns_dir = fl_sprintf("%s/%s", fl_warehouse_root(wh), ns);
+  rmdir(ns_dir); /* only if empty: the namespace's last table was this one */
+  fl_free(ns_dir);
+}
+
+/* A failed load that found no data dir removes the one it made (catalog.db,
+ * warehouse/), if still without tables: rmdir only removes empty directories, and the
+ * catalog file only goes when it lists no table. Closes wh. */
+static void made_dir_undo(fl_warehouse *wh) {
+  fl_catalog_entry *entries = NULL;
+  uint32_t n = 1;
+  fl_err err = {0};
+  bool empty = !fl_warehouse_list(wh, NULL, &entries, &n, &err) && n == 0;
+  fl_catalog_entries_free(entries, n);
+  char *dir = fl_strdup(fl_warehouse_dir(wh)), *root = fl_strdup(fl_warehouse_root(wh));
+  fl_warehouse_close(wh);
+  if (empty) {
+    static const char *const files[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db-journal"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+      char *path = fl_sprintf("%s/%s", dir, files[i]);
+      unlink(path);
+      fl_free(path);
+    }
+    rmdir(root);
+    rmdir(dir);
+  }
+  fl_free(dir);
+  fl_free(root);
+}
+
 typedef struct load_ctx {
   fl_appender *app;
 } load_ctx;
@@ -185,34 +245,29 @@ static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
   return fl_appender_write(lc->app, batch, err);
 }
 
-/* Loads ns.name, or creates it from the options; *tbl is set on success. */
-static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const load_opts *o,
-                         const fl_kv *props, uint32_t nprops, fl_arena *arena, fl_table **tbl, fl_err *err) {
-  fl_schema schema;
-  fl_partition_def *defs = NULL;
-  uint32_t ndefs = 0;
-  if (o->schema) {
-    fl_code rc = schema_parse(o->schema, arena, &schema, err);
-    if (rc) return rc;
-  }
-  if (o->partition) {
-    fl_code rc = fl_partition_defs_parse(o->partition, arena, &defs, &ndefs, err);
-    if (rc) return fl_err_prefix(err, "--partition: ");
-  }
+/* Loads ns.name, or creates it from schema (NULL: --schema not given) and the partition
+ * defs (*created); *tbl is set on success. */
+static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const fl_schema *schema,
+                         const fl_partition_def *defs, uint32_t ndefs, bool has_partition, const fl_kv *props,
+                         uint32_t nprops, fl_table **tbl, bool *created, fl_err *err) {
   fl_code rc = fl_table_load(wh, ns, name, tbl, err);
   if (rc == FL_ENOENT) {
-    if (!o->schema)
-      return fl_err_set(err, FL_ENOENT, "table %s.%s does not exist; give --schema to create it", ns, name);
-    fl_table_create_opts copts = {.partition = defs, .npartition = ndefs, .props = props, .nprops = nprops};
-    rc = fl_table_create(wh, ns, name, &schema, &copts, tbl, err);
-    if (rc == FL_EEXIST)
+    if (!schema)
+      return fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s; give --schema to create it",
+                        ns, name, fl_warehouse_dir(wh));
+    fl_table_create_opts copts = {
+        .partition = (fl_partition_def *)defs, .npartition = ndefs, .props = props, .nprops = nprops};
+    rc = fl_table_create(wh, ns, name, schema, &copts, tbl, err);
+    if (rc == FL_EEXIST) {
       rc = fl_table_load(wh, ns, name, tbl, err); /* lost a creation race */
-    else if (rc == FL_OK)
+    } else if (rc == FL_OK) {
+      *created = true;
       return FL_OK;
+    }
   }
   if (rc) return rc;
-  if (o->schema) rc = schema_check(*tbl, &schema, err);
-  if (!rc && o->partition) rc = partition_check(*tbl, defs, ndefs, err);
+  if (schema) rc = schema_check(*tbl, schema, err);
+  if (!rc && has_partition) rc = partition_check(*tbl, defs, ndefs, err);
   if (!rc) rc = props_apply(*tbl, props, nprops, err);
   if (rc) {
     fl_table_free(*tbl);
@@ -240,17 +295,34 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   if (o.codec) props[nprops++] = (fl_kv){"write.parquet.compression-codec", o.codec};
   if (o.target_file_bytes) props[nprops++] = (fl_kv){"write.target-file-size-bytes", o.target_file_bytes};
 
-  fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
-  if (!rc) rc = fl_cli_warehouse_open(cli, &wh, &err);
-  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &err);
-  if (rc) goto done;
-
+  bool created = false, dir_existed = true;
+  char *created_location = NULL;
   bool is_stdin = !strcmp(o.file, "-");
+  /* the command line first: its errors exit 2, before anything is opened */
+  fl_schema schema;
+  fl_partition_def *defs = NULL;
+  uint32_t ndefs = 0;
+  fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
+  if (!rc && o.schema) rc = schema_parse(o.schema, &arena, &schema, &err);
+  if (!rc && o.partition && fl_partition_defs_parse(o.partition, &arena, &defs, &ndefs, &err))
+    rc = fl_err_prefix(&err, "--partition: ");
+  if (rc) {
+    fl_arena_destroy(&arena);
+    return fl_cli_usage("load", "%s", err.msg);
+  }
   in = is_stdin ? stdin : fopen(o.file, "rb");
   if (!in) {
     rc = fl_err_errno(&err, errno, "cannot open %s", o.file);
     goto done;
   }
+  struct stat st;
+  dir_existed = stat(cli->data_dir, &st) == 0;
+  rc = fl_cli_warehouse_open(cli, &wh, &err);
+  if (!rc)
+    rc = table_get(wh, ns, name, o.schema ? &schema : NULL, defs, ndefs, o.partition != NULL, props, nprops, &tbl,
+                   &created, &err);
+  if (rc) goto done;
+  if (created) created_location = fl_strdup(fl_table_metadata_location(tbl));
   rc = fl_appender_begin(tbl, &app, &err);
   if (rc) goto done;
   rd = fl_cli_ndjson_reader_new(fl_table_schema(tbl), is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
@@ -273,7 +345,12 @@ done:
   fl_appender_free(app); /* an uncommitted appender deletes its files */
   if (in && in != stdin) fclose(in);
   if (tbl) fl_table_free(tbl);
-  if (wh) fl_warehouse_close(wh);
+  if (rc && created_location) created_table_undo(wh, ns, name, created_location);
+  fl_free(created_location);
+  if (wh && rc && !dir_existed)
+    made_dir_undo(wh);
+  else if (wh)
+    fl_warehouse_close(wh);
   fl_arena_destroy(&arena);
   return rc ? fl_cli_fail(&err) : FL_CLI_OK;
 }

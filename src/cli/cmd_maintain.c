@@ -39,6 +39,7 @@ int fl_cli_cmd_compact(fl_cli *cli, int argc, char **argv) {
     if (st) return st;
   }
   if (!table) return fl_cli_usage("compact", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("compact", table)) return FL_CLI_USAGE;
   fl_err err = {0};
   fl_warehouse *wh;
   fl_table *tbl;
@@ -99,6 +100,7 @@ int fl_cli_cmd_expire(fl_cli *cli, int argc, char **argv) {
     if (st) return st;
   }
   if (!table) return fl_cli_usage("expire", "which table? give TABLE as namespace.name");
+  if (fl_cli_table_arg("expire", table)) return FL_CLI_USAGE;
   fl_expire_opts opts = {0};
   int64_t age_ms = -1;
   if (older) {

@@ -6,8 +6,10 @@
  * the log is closed.
  *
  * Settings, strongest first: the command line (--data, --listen, --threads), then
- * FLOE_DATA or the global --data for the data directory, then floe.yaml, then the
- * defaults (./floe-data, 127.0.0.1:8080, 2 loops). Relative paths are taken from the
+ * FLOE_DATA or the global --data for the data directory and FLOE_LISTEN for the
+ * address, then floe.yaml, then the defaults (./floe-data, 127.0.0.1:8080, 2 loops).
+ * A project without streams is served (health checks work) with a warning: every
+ * POST to /v1/streams/... would answer 404. Relative paths are taken from the
  * working directory, so `floe cat` run from the same place finds the same data.
  *
  * Signals: SIGINT and SIGTERM are blocked before any thread starts (every thread
@@ -39,6 +41,8 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
     } else if ((m = fl_cli_opt(argc, argv, &i, "--threads", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       threads = v;
+    } else if (fl_cli_is_option(argv[i])) {
+      return fl_cli_usage("serve", "unknown option %s", argv[i]);
     } else {
       return fl_cli_usage("serve", "unexpected argument '%s'", argv[i]);
     }
@@ -49,6 +53,11 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
     return fl_cli_usage("serve", "--threads: expected 1 to 256, found \"%s\"", threads);
   fl_project *proj;
   if (fl_project_load(project_dir, &proj, &err)) return fl_cli_fail(&err);
+  if (proj->nstreams == 0)
+    fprintf(stderr,
+            "floe: warning: project %s defines no stream (no %s/streams/*.sql): every event post will answer 404\n",
+            project_dir, project_dir);
+  if (!listen && getenv("FLOE_LISTEN") && *getenv("FLOE_LISTEN")) listen = getenv("FLOE_LISTEN");
   /* the global --data / FLOE_DATA count as given when they differ from the default */
   if (!data && strcmp(cli->data_dir, "./floe-data")) data = cli->data_dir;
   if (!data) data = proj->data_dir ? proj->data_dir : "./floe-data";

@@ -24,42 +24,122 @@ static int cmd_help(fl_cli *cli, int argc, char **argv);
 static int cmd_version(fl_cli *cli, int argc, char **argv);
 
 
+/* Each row: name, entry point, usage, one-line help, then `floe help NAME`'s option
+ * list (every option with its default) and whether the command only reads (it then
+ * opens the data dir read-only: fl_cli_warehouse_open). */
 static const fl_cli_cmd commands[] = {
-    {"tables", fl_cli_cmd_tables, "", "list the tables with their snapshot, row, file and byte counts"},
+    {"tables", fl_cli_cmd_tables, "", "list the tables with their snapshot, row, file and byte counts",
+     "  A table that cannot be read is listed with the reason (\"error=...\") and the listing goes on;\n"
+     "  the exit status is then 1.\n",
+     true},
     {"load", fl_cli_cmd_load,
      "TABLE FILE|- [--schema COLUMNS] [--partition SPEC] [--batch-rows N] [--codec zstd|snappy|none] "
      "[--target-file-bytes N]",
-     "append the rows of an NDJSON file to a table in one commit (creating it from --schema)"},
+     "append the rows of an NDJSON file to a table in one commit (creating it from --schema)",
+     "  --schema COLUMNS        create TABLE if missing, else check it has these columns:\n"
+     "                          \"id BIGINT NOT NULL, name STRING\" (default: the table must exist)\n"
+     "  --partition SPEC        Iceberg transforms for a new table: \"day(ts), tenant_id\" (default: none)\n"
+     "  --batch-rows N          rows per batch given to the writer (default 4096, at most 1048576)\n"
+     "  --codec C               zstd, snappy or none; sets write.parquet.compression-codec\n"
+     "                          (default: the table's, zstd for a new table)\n"
+     "  --target-file-bytes N   sets write.target-file-size-bytes (default: the table's, 536870912)\n"
+     "  A failed load commits nothing, and a table it created is dropped again.\n",
+     false},
     {"cat", fl_cli_cmd_cat,
      "TABLE [--snapshot ID] [--as-of TIME] [--where \"COL OP LITERAL\"]... [--columns A,B] [--limit N] "
      "[--stats]",
-     "print a table's rows as NDJSON"},
-    {"describe", fl_cli_cmd_describe, "TABLE",
-     "show a table's schema, partitioning, properties and snapshots"},
+     "print a table's rows as NDJSON",
+     "  --snapshot ID      read that snapshot (default: the current one)\n"
+     "  --as-of TIME       the snapshot current at TIME, RFC 3339 or epoch milliseconds\n"
+     "  --where \"C OP L\"   keep rows where column C OP literal L; repeat to AND (default: all rows)\n"
+     "  --columns A,B      print only these columns, in this order (default: all)\n"
+     "  --limit N          print at most N rows (default: no limit)\n"
+     "  --stats            print the scan's statistics on stderr (default: off)\n",
+     true},
+    {"describe", fl_cli_cmd_describe, "TABLE [--files]",
+     "show a table's schema, partitioning, properties and snapshots",
+     "  --files   print only the URIs of the current snapshot's data files, one per line\n"
+     "            (what another engine must read; default: the description)\n",
+     true},
     {"alter", fl_cli_cmd_alter, "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE | set-property KEY VALUE | "
      "unset-property KEY",
-     "change a table's schema or properties (one metadata-only commit; data files are kept)"},
+     "change a table's schema or properties (one metadata-only commit; data files are kept)",
+     "  add-column NAME TYPE      add an optional column (older rows read it as null)\n"
+     "  rename-column OLD NEW     rename a column (its field id, so its data, is kept)\n"
+     "  widen-column NAME TYPE    INT->BIGINT, REAL->DOUBLE, DECIMAL(p,s)->DECIMAL(p',s) with p'>=p\n"
+     "  set-property KEY VALUE    set a table property; a property floe reads is checked\n"
+     "                            (docs/operations.md lists them with their values)\n"
+     "  unset-property KEY        remove a table property (floe uses its default again)\n",
+     false},
     {"delete", fl_cli_cmd_delete, "TABLE --where \"COL OP LITERAL\"...",
-     "delete the matching rows with position deletes (one commit)"},
+     "delete the matching rows with position deletes (one commit)",
+     "  --where \"C OP L\"   the rows to delete (required; repeat to AND)\n", false},
+    {"drop", fl_cli_cmd_drop, "TABLE [--purge]",
+     "remove a table from the catalog (--purge: delete its files too)",
+     "  --purge   also delete the table's directory: its data and metadata files\n"
+     "            (default: keep them; other engines that read the files by path still can)\n",
+     false},
     {"compact", fl_cli_cmd_compact, "TABLE",
-     "rewrite the live rows into fewer files, deletes applied (one replace snapshot)"},
+     "rewrite the live rows into fewer files, deletes applied (one replace snapshot)", "", false},
     {"expire", fl_cli_cmd_expire, "TABLE [--older-than AGE] [--retain-last N] [--orphans]",
-     "drop old snapshots and the files only they reached; --orphans: unreferenced files too"},
+     "drop old snapshots and the files only they reached; --orphans: unreferenced files too",
+     "  --older-than AGE   expire snapshots older than AGE: 90s, 30m, 12h, 7d or 0 (default: the\n"
+     "                     table's history.expire.max-snapshot-age-ms, else 5 days)\n"
+     "  --retain-last N    always keep the newest N snapshots (default: the table's\n"
+     "                     history.expire.min-snapshots-to-keep, else 1)\n"
+     "  --orphans          also delete files no metadata references, older than AGE (default: off;\n"
+     "                     only safe with no writer running when AGE is 0)\n",
+     false},
     {"log", fl_cli_cmd_log,
      "STREAM [--partition P] [--from OFFSET] [--limit N] [--format ndjson|text] | STREAM --stat | "
      "STREAM --append FILE|- [--partition P] [--partitions N]",
-     "print the event log's records (or --stat: each partition's offsets and bytes)"},
+     "print the event log's records (or --stat: each partition's offsets and bytes)",
+     "  --partition P      only partition P (default: every partition, in order)\n"
+     "  --from OFFSET      start at OFFSET (default 0: the oldest record kept)\n"
+     "  --limit N          print at most N records (default: no limit)\n"
+     "  --format F         ndjson or text (default ndjson)\n"
+     "  --stat             print each partition's offsets, records, bytes and segments instead\n"
+     "  --append FILE|-    append each non-empty line as one record (needs the log to itself)\n"
+     "  --partitions N     partitions of a stream --append creates (default 1)\n"
+     "  The log is DATA/log; it is opened read-only except by --append.\n",
+     false},
     {"serve", fl_cli_cmd_serve, "[--project DIR] [--data DIR] [--listen HOST:PORT] [--threads N]",
-     "run the events API of a project (floe.yaml, streams/) until SIGINT or SIGTERM"},
+     "run the events API of a project (floe.yaml, streams/) until SIGINT or SIGTERM",
+     "  --project DIR        the project folder: floe.yaml and streams/*.sql (default .)\n"
+     "  --data DIR           the data dir (default: --data/$FLOE_DATA, else floe.yaml's data_dir,\n"
+     "                       else ./floe-data)\n"
+     "  --listen HOST:PORT   address to listen on (default: $FLOE_LISTEN, else floe.yaml's listen,\n"
+     "                       else 127.0.0.1:8080; port 0 = any free port)\n"
+     "  --threads N          event loops, 1 to 256 (default: floe.yaml's threads, else 2)\n",
+     false},
     {"ingest", fl_cli_cmd_ingest, "STREAM FILE|- [--url URL] [--token T] [--batch N] [--retries N]",
      "post NDJSON lines to floe serve in batches and print the accepted and rejected counts (retries: a "
-     "resent batch may be stored twice)"},
+     "resent batch may be stored twice)",
+     "  --url URL       the server (default: $FLOE_URL, else http://127.0.0.1:8080)\n"
+     "  --token T       bearer token (default: $FLOE_TOKEN, else none)\n"
+     "  --batch N       lines per request (default 1000)\n"
+     "  --retries N     resends of a batch after a connection error or 503/507 (default 5)\n",
+     false},
     {"gen", fl_cli_cmd_gen,
      "orders [--count N] [--rate N] [--duplicates F] [--late F] [--bad F] [--seed S] [--tenants T] "
      "[--out FILE|- | --url URL [--token T] [--batch N] [--connections C] [--retries N]]",
-     "generate orders events (deterministic; duplicates, late and bad ones) to a file or a server"},
-    {"help", cmd_help, "[COMMAND]", "show the commands, or one command's usage"},
-    {"version", cmd_version, "", "print floe's version"},
+     "generate orders events (deterministic; duplicates, late and bad ones) to a file or a server",
+     "  --count N         lines to generate (default 1000)\n"
+     "  --rate N          lines per second, N or N/s (default 0: as fast as possible)\n"
+     "  --duplicates F    fraction of lines re-sending an earlier event (default 0.05)\n"
+     "  --late F          fraction of late events (default 0.01)\n"
+     "  --bad F           fraction of contract-violating lines (default 0.005)\n"
+     "  --seed S          random seed (default 1)\n"
+     "  --tenants T       distinct tenant_id values (default 20)\n"
+     "  --out FILE|-      write the lines there (default: stdout, when --url is not given)\n"
+     "  --url URL         post to a server instead (default: none)\n"
+     "  --token T         bearer token when posting (default: $FLOE_TOKEN, else none)\n"
+     "  --batch N         lines per request (default 1000)\n"
+     "  --connections C   parallel connections (default 2)\n"
+     "  --retries N       resends of a failed batch (default 5)\n",
+     false},
+    {"help", cmd_help, "[COMMAND]", "show the commands, or one command's usage and options", "", true},
+    {"version", cmd_version, "", "print floe's version", "", true},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -74,7 +154,18 @@ static void print_commands(FILE *out) {
   for (unsigned i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
   fprintf(out,
           "\nglobal options:\n  --data DIR  the data directory (default $FLOE_DATA, else ./floe-data)\n"
-          "\n'floe help COMMAND' shows a command's arguments.\n");
+          "\n'floe help COMMAND' or 'floe COMMAND --help' shows a command's arguments and options.\n"
+          "exit status: 0 ok, 1 the request failed, 2 the command line is wrong\n");
+}
+
+static void print_command(const fl_cli_cmd *cmd, FILE *out) {
+  fprintf(out, "usage: floe %s%s%s\n%s\n", cmd->name, *cmd->usage ? " " : "", cmd->usage, cmd->help);
+  if (*cmd->options) fprintf(out, "\noptions:\n%s", cmd->options);
+  fprintf(out,
+          "\nglobal options (before or after the command):\n"
+          "  --data DIR   the data directory (default: $FLOE_DATA, else ./floe-data)\n"
+          "  --help       show this text\n"
+          "\nexit status: 0 ok, 1 the request failed, 2 the command line is wrong\n");
 }
 
 static int cmd_help(fl_cli *cli, int argc, char **argv) {
@@ -83,7 +174,7 @@ static int cmd_help(fl_cli *cli, int argc, char **argv) {
   if (argc == 2) {
     const fl_cli_cmd *cmd = fl_cli_cmd_find(argv[1]);
     if (!cmd) return fl_cli_usage("help", "unknown command '%s'", argv[1]);
-    printf("usage: floe %s%s%s\n%s\n", cmd->name, *cmd->usage ? " " : "", cmd->usage, cmd->help);
+    print_command(cmd, stdout);
     return FL_CLI_OK;
   }
   print_commands(stdout);
@@ -131,6 +222,13 @@ int fl_cli_usage(const char *cmd, const char *fmt, ...) {
   const fl_cli_cmd *c = fl_cli_cmd_find(cmd);
   if (c) fprintf(stderr, "usage: floe %s%s%s\n", c->name, *c->usage ? " " : "", c->usage);
   return FL_CLI_USAGE;
+}
+
+int fl_cli_table_arg(const char *cmd, const char *qualified) {
+  char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
+  fl_err err = {0};
+  if (fl_table_ident_parse(qualified, ns, name, &err)) return fl_cli_usage(cmd, "%s", err.msg);
+  return FL_CLI_OK;
 }
 
 int fl_cli_fail(const fl_err *err) {
@@ -182,7 +280,16 @@ int main(int argc, char **argv) {
     print_commands(stderr);
     return FL_CLI_USAGE;
   }
-  /* a command's --data overrides the global one; the command files see it too */
+  /* --help anywhere among the options shows the command's help; a command's --data
+   * overrides the global one (the command files see it too) */
+  for (int j = i + 1; j < argc; j++) {
+    if (!strcmp(argv[j], "--")) break;
+    if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+      print_command(cmd, stdout);
+      return FL_CLI_OK;
+    }
+  }
+  cli.readonly = cmd->readonly;
   for (int j = i + 1; j < argc; j++) {
     if (!strcmp(argv[j], "--")) break;
     const char *v;

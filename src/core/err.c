@@ -1,5 +1,11 @@
 /* err: the error list (err_codes.def) expanded into names, messages and classes,
- * and the message formatting helpers. See err.h for the conventions. */
+ * and the message formatting helpers. See err.h for the conventions.
+ *
+ * Why a per-thread "last code": err may be NULL (the caller wants no message), and the
+ * idiom `if (rc) return fl_err_prefix(err, "table %s: ", t);` returns the code kept in
+ * *err. With err NULL there is no *err, so fl_err_set and fl_err_errno also note the
+ * code they return in last_code, and fl_err_prefix(NULL, ...) returns that: a failed
+ * call never reports FL_OK because its caller passed no err. */
 #include "core/err.h"
 
 #include <errno.h>
@@ -9,6 +15,16 @@
 #include <string.h>
 
 enum { RETRY = 1, FATAL = 0 };
+
+static _Thread_local fl_code last_code = FL_EIO;
+
+/* The code a failure helper returns: never FL_OK (a failure set with code 0 is a bug
+ * of its caller; FL_EIO keeps it a failure). */
+static fl_code failure(fl_code code) {
+  if (code == FL_OK) code = FL_EIO;
+  last_code = code;
+  return code;
+}
 
 static const struct {
   const char *name;
@@ -33,6 +49,7 @@ bool fl_code_is_retriable(fl_code code) {
 }
 
 fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...) {
+  if (code != FL_OK) last_code = code;
   if (!err) return code;
   err->code = code;
   va_list ap;
@@ -48,6 +65,7 @@ fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...) {
                : errnum == EEXIST                     ? FL_EEXIST
                : errnum == ENOMEM                     ? FL_ENOMEM
                                                       : FL_EIO;
+  last_code = code;
   if (!err) return code;
   err->code = code;
   va_list ap;
@@ -61,7 +79,7 @@ fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...) {
 }
 
 fl_code fl_err_prefix(fl_err *err, const char *fmt, ...) {
-  if (!err) return FL_OK;
+  if (!err) return failure(last_code);
   char prefix[FL_ERR_MSG_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -73,7 +91,7 @@ fl_code fl_err_prefix(fl_err *err, const char *fmt, ...) {
   memmove(err->msg + plen, err->msg, olen);
   memcpy(err->msg, prefix, plen);
   err->msg[plen + olen] = '\0';
-  return err->code;
+  return err->code = failure(err->code == FL_OK ? last_code : err->code);
 }
 
 void fl_err_clear(fl_err *err) {

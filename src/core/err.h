@@ -40,7 +40,10 @@ fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...)
 /* Sets the message from errno: "<what>: <strerror>"; maps ENOSPC/ENOENT/EEXIST. */
 fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Prepends context to an existing message, keeps the code. Returns the code. */
+/* Prepends context to an existing message, keeps the code. Returns the code, never
+ * FL_OK: with err NULL, the code of this thread's last fl_err_set / fl_err_errno (so
+ * `if (rc) return fl_err_prefix(err, ...)` fails with the callee's code even when the
+ * caller passed no err); a message whose code is FL_OK gets that last code too. */
 fl_code fl_err_prefix(fl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fl_err_clear(fl_err *err);
 

@@ -210,6 +210,34 @@ fail:
   return rc;
 }
 
+/* Read-only: no mkdir, no catalog created or upgraded (fl_catalog_open_sqlite_readonly);
+ * a data dir without catalog.db reads as a warehouse without tables, through an
+ * in-memory catalog. */
+fl_code fl_warehouse_open_readonly(const char *data_dir, fl_warehouse **out, fl_err *err) {
+  *out = NULL;
+  struct stat st;
+  if (stat(data_dir, &st) != 0) {
+    if (errno == ENOENT) return fl_err_set(err, FL_ENOENT, "data dir %s does not exist", data_dir);
+    return fl_err_errno(err, errno, "data dir %s", data_dir);
+  }
+  if (!S_ISDIR(st.st_mode)) return fl_err_set(err, FL_EINVAL, "data dir %s is not a directory", data_dir);
+  char abs[PATH_MAX];
+  if (!realpath(data_dir, abs)) return fl_err_errno(err, errno, "realpath %s", data_dir);
+  fl_warehouse *wh = fl_calloc(1, sizeof *wh);
+  wh->dir = fl_strdup(abs);
+  wh->root = fl_sprintf("%s/warehouse", abs);
+  char *db = fl_sprintf("%s/catalog.db", abs);
+  fl_code rc = fl_catalog_open_sqlite_readonly(db, "floe", &wh->cat, err);
+  if (rc == FL_ENOENT) rc = fl_catalog_open_sqlite(":memory:", "floe", &wh->cat, err);
+  fl_free(db);
+  if (rc) {
+    fl_warehouse_close(wh);
+    return rc;
+  }
+  *out = wh;
+  return FL_OK;
+}
+
 void fl_warehouse_close(fl_warehouse *wh) {
   if (!wh) return;
   if (wh->cat) fl_catalog_close(wh->cat);
@@ -220,6 +248,7 @@ void fl_warehouse_close(fl_warehouse *wh) {
 
 fl_catalog *fl_warehouse_catalog(fl_warehouse *wh) { return wh->cat; }
 const char *fl_warehouse_root(const fl_warehouse *wh) { return wh->root; }
+const char *fl_warehouse_dir(const fl_warehouse *wh) { return wh->dir; }
 
 fl_code fl_warehouse_list(fl_warehouse *wh, const char *ns, fl_catalog_entry **entries, uint32_t *n, fl_err *err) {
   return fl_catalog_list(wh->cat, ns, entries, n, err);

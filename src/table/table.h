@@ -60,8 +60,14 @@ typedef struct fl_warehouse fl_warehouse;
 
 /* Opens (creating directories and the catalog as needed) the warehouse under data_dir. */
 fl_code fl_warehouse_open(const char *data_dir, fl_warehouse **out, fl_err *err);
+/* Opens an existing data dir for reading and changes nothing on disk (no directory,
+ * no catalog file, no catalog schema upgrade): FL_ENOENT "data dir X does not exist".
+ * A dir without catalog.db has no tables. Commits through it fail. */
+fl_code fl_warehouse_open_readonly(const char *data_dir, fl_warehouse **out, fl_err *err);
 void fl_warehouse_close(fl_warehouse *wh);
 fl_catalog *fl_warehouse_catalog(fl_warehouse *wh);
+/* Absolute path of the data dir. */
+const char *fl_warehouse_dir(const fl_warehouse *wh);
 /* Absolute path of DIR/warehouse (no trailing slash). */
 const char *fl_warehouse_root(const fl_warehouse *wh);
 /* Every table (ns == NULL) or those of one namespace, sorted by (ns, name); free the

@@ -44,13 +44,13 @@ expect_fail 1 'big.ndjson:1: line longer than 1048576 bytes' load bronze.orders 
 assert_eq 1 "$(snapshot_count bronze.orders)" "nothing committed after a long line"
 
 # a table that does not exist, without --schema
-expect_fail 1 'table bronze.nope does not exist; give --schema to create it' load bronze.nope good.ndjson
+expect_fail 1 "table bronze.nope does not exist in data dir $(cd "$FLOE_DATA" && pwd -P); give --schema to create it" load bronze.nope good.ndjson
 assert_eq "" "$("$FLOE" tables | grep nope || true)" "no table created"
 
 # bad --schema text: the SQL parser's position and expectation
 run_floe load bronze.nope2 good.ndjson --schema 'id BIGINT NOT NULL, amount MONEY'
-assert_eq 1 "$RC" "exit status of a bad --schema"
-[[ "$ERR" =~ ^floe:\ --schema:\ line\ 1,\ column\ 28:\ .*MONEY ]] || fail "bad --schema message: $ERR"
+assert_eq 2 "$RC" "exit status of a bad --schema (a command-line error)"
+[[ "$(head -1 <<<"$ERR")" =~ ^floe:\ --schema:\ line\ 1,\ column\ 28:\ .*MONEY ]] || fail "bad --schema message: $ERR"
 assert_eq "" "$("$FLOE" tables | grep nope2 || true)" "no table created from a bad schema"
 
 # --schema that differs from the existing table
@@ -59,11 +59,20 @@ assert_eq 1 "$RC" "exit status of a mismatched --schema"
 assert_eq "floe: table bronze.orders exists with column 2 'amount DECIMAL(12,2)'; --schema gives 'amount DOUBLE'" \
   "$ERR" "mismatched --schema message"
 
+# expect_usage MESSAGE ARGS...: exit 2, "floe: MESSAGE" then the usage line
+expect_usage() {
+  local msg=$1
+  shift
+  run_floe "$@"
+  assert_eq 2 "$RC" "exit status of floe $*"
+  assert_eq "floe: $msg" "$(head -1 <<<"$ERR")" "stderr of floe $*"
+  assert_contains "$ERR" "usage: floe load TABLE" "usage of floe $*"
+}
 # CHECK constraints are refused, not silently ignored
-expect_fail 1 '--schema: column ok: CHECK constraints are not enforced by floe load yet; remove it' \
+expect_usage '--schema: column ok: CHECK constraints are not enforced by floe load yet; remove it' \
   load bronze.nope3 good.ndjson --schema 'id BIGINT NOT NULL, ok BOOLEAN CHECK (ok)'
 # bad --partition text, and partitions that do not fit the schema
-expect_fail 1 "--partition: partitioned_by 'day(ts': bad arguments of day(...)" \
+expect_usage "--partition: partitioned_by 'day(ts': bad arguments of day(...)" \
   load bronze.nope4 good.ndjson --schema "$schema" --partition 'day(ts'
 expect_fail 1 'create table bronze.nope4: partition by day(nope): no column nope' \
   load bronze.nope4 good.ndjson --schema "$schema" --partition 'day(nope)'

@@ -34,8 +34,10 @@ run_floe cat bronze.x --limit
 assert_eq 2 "$RC" "option without a value exit status"
 assert_eq "floe: option --limit needs a value" "$(head -1 <<<"$ERR")" "option without a value message"
 
-expect_fail 1 "table bronze.x does not exist" cat bronze.x
-expect_fail 1 "table bronze.x does not exist" describe bronze.x
+expect_fail 1 "data dir $FLOE_DATA does not exist" cat bronze.x
+mkdir -p "$FLOE_DATA"
+expect_fail 1 "table bronze.x does not exist in data dir $(cd "$FLOE_DATA" && pwd -P)" cat bronze.x
+expect_fail 1 "table bronze.x does not exist in data dir $(cd "$FLOE_DATA" && pwd -P)" describe bronze.x
 
 # --data, and FLOE_DATA, choose the data directory
 echo '{"id":1}' >"$T/one.ndjson"

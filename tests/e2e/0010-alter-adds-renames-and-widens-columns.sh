@@ -72,7 +72,7 @@ assert_eq 1 "$RC" "renaming onto an existing column is refused"
 run_floe alter bronze.orders widen-column nope BIGINT
 assert_eq 1 "$RC" "widening a missing column fails"
 assert_contains "$ERR" "floe: cannot change column nope of bronze.orders: no such column" "missing column message"
-expect_fail 1 "table bronze.nope does not exist" alter bronze.nope add-column x INT
+expect_fail 1 "table bronze.nope does not exist in data dir $(cd "$FLOE_DATA" && pwd -P)" alter bronze.nope add-column x INT
 assert_eq "$snaps" "$(snapshot_count bronze.orders)" "refused changes add no snapshot"
 assert_eq "$metadata_files" "$(ls "$FLOE_DATA/warehouse/bronze/orders/metadata/"*.metadata.json | wc -l)" \
   "refused changes write no metadata"
