@@ -594,6 +594,13 @@ void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const
   const fl_tmeta *base = tbl->meta;
   int64_t ts = fl_now_ms();
   if (ts <= base->last_updated_ms) ts = base->last_updated_ms + 1;   /* snapshot-log stays ordered */
+  /* Checkpoint state is carried forward: every floe.* key of the parent's summary
+   * that this commit does not set itself (floe.checkpoint-id, floe.log-offset.N) is
+   * copied, so the current snapshot always holds the latest checkpoint, whatever
+   * replaced the snapshot that wrote it (compaction, expiry). See fl_table_checkpoint. */
+  for (uint32_t i = 0; parent && i < parent->nsummary; i++)
+    if (!strncmp(parent->summary[i].key, "floe.", 5) && !json_object_get(summary, parent->summary[i].key))
+      json_object_set_new(summary, parent->summary[i].key, json_string(parent->summary[i].value));
   json_t *snap = json_object();
   fl_tbl_json_set_i64(snap, "snapshot-id", snapshot_id);
   if (parent) fl_tbl_json_set_i64(snap, "parent-snapshot-id", parent->snapshot_id);

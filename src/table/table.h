@@ -207,6 +207,11 @@ const char *fl_snapshot_summary_get(const fl_snapshot *snap, const char *key);  
  * has key = value, e.g. ("floe.checkpoint-id", "42") to skip re-committing a
  * checkpoint after recovery; NULL if none. */
 const fl_snapshot *fl_table_snapshot_with_summary(const fl_table *tbl, const char *key, const char *value);
+/* The latest committed value of a checkpoint key (floe.checkpoint-id,
+ * floe.log-offset.N, any floe.* summary key): every snapshot floe writes carries the
+ * parent's floe.* keys forward unless it sets them itself, so compaction and expiry
+ * never lose them; NULL if no snapshot ever set key. Owned by the handle. */
+const char *fl_table_checkpoint(const fl_table *tbl, const char *key);
 
 /* Writes a human-readable description: name, location, schema (ids, names, types,
  * required), partitioning, sort order, properties, snapshots (id, parent, seq, time,
