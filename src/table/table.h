@@ -333,8 +333,10 @@ typedef struct fl_compact_result {
  * into files of write.target-file-size-bytes per partition, and commits a "replace"
  * snapshot that removes the old data and delete files (they stay on disk for older
  * snapshots until expired). Nothing to do (at most one data file per partition and no
- * deletes) commits nothing. Concurrent appends are kept; a concurrent delete or
- * compaction makes it fail with FL_ECONFLICT (nothing committed). res may be NULL. */
+ * deletes) commits nothing. Concurrent appends (and deletes on other files) are kept; a
+ * concurrent compaction, or a delete file landing on one of the rewritten files, makes it fail
+ * with FL_EVALIDATION (nothing committed; run it again on the new version). A lost
+ * catalog answer is FL_EUNKNOWN (nothing deleted). res may be NULL. */
 fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
 
 /* Deletes files under the table's data/ and metadata/ directories that no snapshot,
