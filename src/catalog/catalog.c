@@ -53,8 +53,9 @@
  * it; reads take milliseconds and a writer checkpoints on close or after 1000 pages.
  * Write statements are not prepared: a write through a read-only handle fails.
  *
- * Entry points: fl_catalog_open_sqlite, _open_sqlite_readonly, _close, _create_namespace, _create_table, _load,
- * _commit (= _commit_many of one change), _commit_many, _drop_table, _list. */
+ * Entry points: fl_catalog_open_sqlite, _open_sqlite_readonly, _close, _create_namespace,
+ * _create_table, _load, _load_many (one read transaction), _commit (= _commit_many of one
+ * change), _commit_many, _drop_table, _list. */
 #include "catalog/catalog.h"
 
 #include <errno.h>
@@ -115,6 +116,7 @@ struct fl_catalog {
   char *path;
   char *name;               /* catalog_name column value */
   sqlite3_stmt *stmt[ST_COUNT];
+  uint32_t lose_answer_at;  /* test hook: the Nth next commit swaps, then reports FL_EUNKNOWN */
 };
 
 /* Maps a SQLite result code to floe's: a full disk and a corrupt file are the user's to
@@ -196,11 +198,19 @@ static fl_code begin(fl_catalog *cat, fl_err *err) {
   return FL_OK;
 }
 
+/* A COMMIT that fails after the WAL frames were written (an I/O error in the sync)
+ * may or may not survive recovery: the outcome is unknown (FL_EUNKNOWN) unless SQLite
+ * says BUSY (still inside the transaction: rolled back here, known not committed). */
 static fl_code commit_tx(fl_catalog *cat, fl_err *err) {
   int rc = exec_retry(cat->db, "COMMIT");
   if (rc != SQLITE_OK) {
     fl_code code = db_error(cat, rc, err, "commit transaction");
+    bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
     if (!sqlite3_get_autocommit(cat->db)) sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!busy) {
+      fl_err_set(err, FL_EUNKNOWN, "catalog %s: commit state unknown: %s", cat->name, sqlite3_errstr(rc));
+      code = FL_EUNKNOWN;
+    }
     return code;
   }
   return FL_OK;
@@ -553,9 +563,41 @@ fl_code fl_catalog_commit_many(fl_catalog *cat, const fl_catalog_change *changes
       goto fail;
     }
   }
-  return commit_tx(cat, err);
+  code = commit_tx(cat, err);
+  if (!code && cat->lose_answer_at && --cat->lose_answer_at == 0)
+    return fl_err_set(err, FL_EUNKNOWN, "catalog %s: commit state unknown: answer lost (test hook)", cat->name);
+  return code;
 fail:
   rollback(cat);
+  return code;
+}
+
+void fl_catalog_test_lose_answer(fl_catalog *cat, uint32_t nth) { cat->lose_answer_at = nth; }
+
+fl_code fl_catalog_load_many(fl_catalog *cat, const fl_catalog_ident *tables, uint32_t n, char **locations,
+                             fl_err *err) {
+  FL_ASSERT(cat && locations && (tables || n == 0));
+  for (uint32_t i = 0; i < n; i++) locations[i] = NULL;
+  fl_code code = FL_OK;
+  for (uint32_t i = 0; i < n && !code; i++) code = check_table(tables[i].ns, tables[i].name, err);
+  if (code || n == 0) return code;
+  /* a deferred read transaction: in WAL mode every SELECT in it sees one snapshot of
+   * the database, so the n pointers are those of one instant (one commit_many, never
+   * half of one). */
+  int rc = exec_retry(cat->db, "BEGIN DEFERRED");
+  if (rc != SQLITE_OK) return db_error(cat, rc, err, "begin read transaction");
+  for (uint32_t i = 0; i < n && !code; i++) {
+    code = load_row(cat, tables[i].ns, tables[i].name, &locations[i], err);
+    if (!code && !locations[i])
+      code = fl_err_set(err, FL_ECORRUPT, "catalog %s: table %s.%s has no metadata location", cat->name,
+                        tables[i].ns, tables[i].name);
+  }
+  rollback(cat);   /* nothing was written: ends the read transaction */
+  if (code)
+    for (uint32_t i = 0; i < n; i++) {
+      fl_free(locations[i]);
+      locations[i] = NULL;
+    }
   return code;
 }
 

@@ -48,8 +48,25 @@ typedef struct fl_catalog_change {
   const char *expected_location;
   const char *new_location;
 } fl_catalog_change;
-/* All or nothing; FL_ECONFLICT names the first table whose pointer had moved. */
+/* All or nothing; FL_ECONFLICT names the first table whose pointer had moved (nothing
+ * swapped). FL_EUNKNOWN: the transaction may or may not have committed (its COMMIT
+ * failed after the write, or the answer was lost): the caller must delete nothing the
+ * new locations reference, reload and look. Any other error: nothing swapped. */
 fl_code fl_catalog_commit_many(fl_catalog *cat, const fl_catalog_change *changes, uint32_t n, fl_err *err);
+
+typedef struct fl_catalog_ident {
+  const char *ns;
+  const char *name;
+} fl_catalog_ident;
+/* The current locations of n tables read in one read transaction: a consistent cut
+ * (all of one commit_many or none of it). locations[i] fl_malloc'd, caller frees;
+ * on error every locations[i] is NULL. */
+fl_code fl_catalog_load_many(fl_catalog *cat, const fl_catalog_ident *tables, uint32_t n, char **locations,
+                             fl_err *err);
+
+/* Test hook: the nth commit from now (1 = the next) swaps the pointers, then reports
+ * FL_EUNKNOWN as if the answer had been lost. 0 turns it off. */
+void fl_catalog_test_lose_answer(fl_catalog *cat, uint32_t nth);
 fl_code fl_catalog_drop_table(fl_catalog *cat, const char *ns, const char *name, fl_err *err);
 
 typedef struct fl_catalog_entry {

@@ -453,3 +453,42 @@ Test(catalog, commit_waits_for_another_writer_instead_of_failing, .timeout = 60)
   expect_location(cat, "bronze", "orders", "/m/1.json");
   fl_catalog_close(cat);
 }
+
+Test(catalog, lost_answer_hook_swaps_then_reports_unknown) {
+  fl_catalog *cat = open_cat();
+  fl_err err = {0};
+  cr_assert_eq(fl_catalog_create_table(cat, "b", "t", "/m/1.json", &err), FL_OK);
+  fl_catalog_test_lose_answer(cat, 2);
+  fl_catalog_change ch = {"b", "t", "/m/1.json", "/m/2.json"};
+  cr_assert_eq(fl_catalog_commit_many(cat, &ch, 1, &err), FL_OK, "first commit: %s", err.msg);
+  ch = (fl_catalog_change){"b", "t", "/m/2.json", "/m/3.json"};
+  cr_assert_eq(fl_catalog_commit_many(cat, &ch, 1, &err), FL_EUNKNOWN);
+  cr_assert(strstr(err.msg, "unknown"), "%s", err.msg);
+  expect_location(cat, "b", "t", "/m/3.json");   /* it did swap */
+  ch = (fl_catalog_change){"b", "t", "/m/3.json", "/m/4.json"};
+  cr_assert_eq(fl_catalog_commit_many(cat, &ch, 1, &err), FL_OK, "the hook fires once");
+  fl_catalog_close(cat);
+}
+
+Test(catalog, load_many_reads_every_pointer_of_one_commit) {
+  fl_catalog *cat = open_cat();
+  fl_err err = {0};
+  cr_assert_eq(fl_catalog_create_table(cat, "b", "x", "/x/1", &err), FL_OK);
+  cr_assert_eq(fl_catalog_create_table(cat, "b", "y", "/y/1", &err), FL_OK);
+  fl_catalog_change chs[2] = {{"b", "x", "/x/1", "/x/2"}, {"b", "y", "/y/1", "/y/2"}};
+  cr_assert_eq(fl_catalog_commit_many(cat, chs, 2, &err), FL_OK);
+  fl_catalog_ident ids[2] = {{"b", "x"}, {"b", "y"}};
+  char *locs[2];
+  cr_assert_eq(fl_catalog_load_many(cat, ids, 2, locs, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq(locs[0], "/x/2");
+  cr_assert_str_eq(locs[1], "/y/2");
+  fl_free(locs[0]);
+  fl_free(locs[1]);
+  fl_catalog_ident bad[2] = {{"b", "x"}, {"b", "nope"}};
+  cr_assert_eq(fl_catalog_load_many(cat, bad, 2, locs, &err), FL_ENOENT);
+  cr_assert_null(locs[0]);
+  /* the read transaction ended: a writer is not blocked */
+  chs[0] = (fl_catalog_change){"b", "x", "/x/2", "/x/3"};
+  cr_assert_eq(fl_catalog_commit_many(cat, chs, 1, &err), FL_OK, "%s", err.msg);
+  fl_catalog_close(cat);
+}

@@ -6,7 +6,8 @@
  *
  * Exactly once across restarts: each commit carries, in its snapshot summary,
  * floe.log-offset.0 = the log offset after the last record it holds. At load the
- * flusher reads that offset from the table's current snapshot and continues from it;
+ * flusher reads the latest committed offset (fl_table_checkpoint: snapshots carry
+ * floe.* keys forward, so a compaction or an expiry does not lose it) and continues;
  * a crash before a commit re-copies the same records into the next one (nothing was
  * committed), a crash after it finds them committed (the offset moved with them).
  * After a commit the log's retain floor moves to that offset, so retention may drop
@@ -62,8 +63,7 @@ static fl_code qtable_open(fl_server *srv, uint32_t si, fl_err *err) {
           "quarantine.%s: expected the columns raw, reason, field, line, received_at, request_id", name);
     }
   qt->next_offset = 0;
-  const fl_snapshot *snap = fl_table_current_snapshot(qt->tbl);
-  const char *off = snap ? fl_snapshot_summary_get(snap, OFFSET_KEY) : NULL;
+  const char *off = fl_table_checkpoint(qt->tbl, OFFSET_KEY);   /* survives compaction and expiry */
   if (off) qt->next_offset = strtoull(off, NULL, 10);
   fl_log_set_retain_floor(srv->streams[si].qls, 0, qt->next_offset);
   return FL_OK;

@@ -594,6 +594,13 @@ void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const
   const fl_tmeta *base = tbl->meta;
   int64_t ts = fl_now_ms();
   if (ts <= base->last_updated_ms) ts = base->last_updated_ms + 1;   /* snapshot-log stays ordered */
+  /* Checkpoint state is carried forward: every floe.* key of the parent's summary
+   * that this commit does not set itself (floe.checkpoint-id, floe.log-offset.N) is
+   * copied, so the current snapshot always holds the latest checkpoint, whatever
+   * replaced the snapshot that wrote it (compaction, expiry). See fl_table_checkpoint. */
+  for (uint32_t i = 0; parent && i < parent->nsummary; i++)
+    if (!strncmp(parent->summary[i].key, "floe.", 5) && !json_object_get(summary, parent->summary[i].key))
+      json_object_set_new(summary, parent->summary[i].key, json_string(parent->summary[i].value));
   json_t *snap = json_object();
   fl_tbl_json_set_i64(snap, "snapshot-id", snapshot_id);
   if (parent) fl_tbl_json_set_i64(snap, "parent-snapshot-id", parent->snapshot_id);
@@ -601,7 +608,7 @@ void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const
   fl_tbl_json_set_i64(snap, "timestamp-ms", ts);
   json_object_set_new(snap, "manifest-list", json_string(manifest_list_uri));
   json_object_set_new(snap, "summary", summary);
-  fl_tbl_json_set_i64(snap, "schema-id", base->schema->schema_id);
+  fl_tbl_json_set_i64(snap, "schema-id", fl_tbl_json_i64(root, "current-schema-id", base->schema->schema_id));
   fl_tbl_json_log_append(root, "snapshots", snap);
   fl_tbl_json_set_i64(root, "current-snapshot-id", snapshot_id);
   fl_tbl_json_set_i64(root, "last-sequence-number", seq);
@@ -695,7 +702,7 @@ static fl_code merge_manifests(fl_appender *app, const fl_table *tbl, int64_t se
   return FL_OK;
 }
 
-static fl_code apply_append(void *ctx, fl_table *tbl, json_t *root, fl_err *err) {
+fl_code fl_tbl_apply_append(void *ctx, fl_table *tbl, json_t *root, fl_err *err) {
   fl_appender *app = ctx;
   const fl_tmeta *base = tbl->meta;
   if (base->spec->spec_id != app->spec_id)
@@ -737,7 +744,7 @@ done:
   return rc;
 }
 
-static void set_summary(fl_appender *app, const fl_kv *summary, uint32_t n) {
+void fl_tbl_appender_set_summary(fl_appender *app, const fl_kv *summary, uint32_t n) {
   app->summary = fl_arena_calloc(&app->arena, n ? n : 1, sizeof(fl_kv));
   for (uint32_t i = 0; i < n; i++) {
     app->summary[i].key = fl_arena_strdup(&app->arena, summary[i].key);
@@ -749,10 +756,11 @@ static void set_summary(fl_appender *app, const fl_kv *summary, uint32_t n) {
 fl_code fl_appender_commit(fl_appender *app, const fl_kv *summary, uint32_t nsummary, int64_t *snapshot_id,
                            fl_err *err) {
   FL_ASSERT(!app->committed, "commit twice on %s.%s", app->tbl->ns, app->tbl->name);
-  set_summary(app, summary, nsummary);
+  fl_tbl_appender_set_summary(app, summary, nsummary);
   fl_code rc = fl_tbl_appender_finish(app, err);
   if (rc) return fl_err_prefix(err, "table %s.%s: ", app->tbl->ns, app->tbl->name);
-  rc = fl_tbl_commit(app->tbl, apply_append, app, err);
+  rc = fl_tbl_commit(app->tbl, fl_tbl_apply_append, app, err);
+  if (rc == FL_EUNKNOWN) app->keep_files = true;   /* the table may reference them now */
   if (rc) return rc;
   app->committed = true;
   if (snapshot_id) *snapshot_id = app->snapshot_id;
@@ -769,7 +777,7 @@ fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *sum
     for (uint32_t j = 0; j < i; j++)
       FL_ASSERT(apps[i]->tbl != apps[j]->tbl && strcmp(apps[i]->tbl->dir, apps[j]->tbl->dir),
                 "two appenders on %s.%s in one commit", apps[i]->tbl->ns, apps[i]->tbl->name);
-    set_summary(apps[i], summary, nsummary);
+    fl_tbl_appender_set_summary(apps[i], summary, nsummary);
     if ((rc = fl_tbl_appender_finish(apps[i], err)))
       return fl_err_prefix(err, "table %s.%s: ", apps[i]->tbl->ns, apps[i]->tbl->name);
   }
@@ -777,7 +785,7 @@ fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *sum
   char **locs = fl_calloc(n, sizeof(char *));
   for (uint32_t attempt = 0;; attempt++) {
     for (uint32_t i = 0; i < n && !rc; i++) {
-      rc = fl_tbl_prepare(apps[i]->tbl, apply_append, apps[i], &locs[i], err);
+      rc = fl_tbl_prepare(apps[i]->tbl, fl_tbl_apply_append, apps[i], &locs[i], err);
       changes[i] = (fl_catalog_change){apps[i]->tbl->ns, apps[i]->tbl->name, apps[i]->tbl->metadata_location, locs[i]};
     }
     if (!rc) rc = fl_catalog_commit_many(cat, changes, n, err);
@@ -791,6 +799,7 @@ fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *sum
       break;
     }
     for (uint32_t i = 0; i < n; i++) {
+      if (rc == FL_EUNKNOWN) apps[i]->keep_files = true;
       if (locs[i] && rc == FL_ECONFLICT) unlink(fl_tbl_uri_path(locs[i]));
       fl_free(locs[i]);
       locs[i] = NULL;
@@ -823,7 +832,7 @@ void fl_appender_free(fl_appender *app) {
     if (pw->pw) fl_parquet_writer_free(pw->pw);   /* unlinks the partial file */
     fl_free(pw->rows);
   }
-  if (!app->committed)
+  if (!app->committed && !app->keep_files)
     for (uint32_t i = 0; i < app->nwritten; i++) unlink(app->written[i]);
   fl_tbl_deletes_free(app);
   fl_free(app->parts);

@@ -79,6 +79,7 @@ struct fl_appender {
   uint32_t attempt;
   bool finished;
   bool committed;
+  bool keep_files;           /* commit state unknown: the table may reference them, never delete */
 };
 
 /* Closes pw and records the file (content, partition) in app->files. */
@@ -97,6 +98,11 @@ void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const
 void fl_tbl_summary_set(json_t *sum, const char *key, int64_t v);
 /* A total-* value of the base snapshot's summary (0 if absent). */
 int64_t fl_tbl_summary_total(const fl_snapshot *base, const char *key);
+/* The commit driver's apply of an appender (ctx = app): manifest list + snapshot on
+ * the latest base. Re-runnable per attempt. */
+fl_code fl_tbl_apply_append(void *ctx, fl_table *tbl, json_t *root, fl_err *err);
+/* Copies the extra summary pairs into the appender (before finish). */
+void fl_tbl_appender_set_summary(fl_appender *app, const fl_kv *summary, uint32_t n);
 /* delete.c: writes the position delete files of app->dels (after the data files are closed). */
 fl_code fl_tbl_deletes_finish(fl_appender *app, fl_err *err);
 void fl_tbl_deletes_free(fl_appender *app);

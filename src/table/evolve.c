@@ -120,6 +120,14 @@ done:
   return rc;
 }
 
+fl_code fl_tbl_apply_schema(fl_table *tbl, json_t *root, const fl_schema_change *changes, uint32_t n, bool *changed,
+                            fl_err *err) {
+  evolve_ctx ctx = {changes, n, false};
+  fl_code rc = apply_evolve(&ctx, tbl, root, err);
+  if (changed) *changed = ctx.changed;
+  return rc;
+}
+
 fl_code fl_table_evolve(fl_table *tbl, const fl_schema_change *changes, uint32_t n, fl_err *err) {
   /* Dry run on the loaded version: refuse early, and skip the commit for no-ops. */
   evolve_ctx ctx = {changes, n, false};
@@ -162,6 +170,11 @@ static fl_code apply_props(void *vctx, fl_table *tbl, json_t *root, fl_err *err)
     else json_object_del(props, ctx->props[i].key);
   }
   return FL_OK;
+}
+
+void fl_tbl_apply_props(json_t *root, const fl_kv *props, uint32_t n) {
+  props_ctx ctx = {props, n};
+  apply_props(&ctx, NULL, root, NULL);
 }
 
 fl_code fl_table_set_properties(fl_table *tbl, const fl_kv *props, uint32_t n, fl_err *err) {

@@ -16,8 +16,9 @@
  *   [new data manifest (ADDED)] [manifest(s) of the old files as DELETED]
  *   + every manifest of the latest base that was not in the compacted snapshot
  *     (appends that landed meanwhile are kept)
- * and refuses (FL_ECONFLICT) if, meanwhile, a manifest it compacted disappeared
- * (another compaction) or a delete manifest appeared (new deletes would be lost).
+ * and refuses (FL_EVALIDATION: a retry cannot help) if, meanwhile, a manifest it
+ * compacted disappeared (another compaction) or a delete file landed on one of its
+ * inputs (that delete would be lost).
  * DELETED entries carry their sequence numbers explicitly (spec).
  *
  * Remove orphans (fl_table_remove_orphans): every file under data/ and metadata/
@@ -243,6 +244,7 @@ typedef struct compact_ctx {
   fl_appender *app;
   fl_arena arena;
   strset base_manifests;        /* manifest paths of the compacted snapshot */
+  strset inputs;                /* data file paths rewritten */
   fl_live_file *data, *dels;
   uint32_t ndata, ndels;
   fl_manifest_file removed[2];  /* DELETED entries: data, deletes */
@@ -347,18 +349,36 @@ static fl_code apply_replace(void *vctx, fl_table *tbl, json_t *root, fl_err *er
     goto done;
   }
   if ((rc = fl_manifest_list_read(fl_tbl_uri_path(parent->manifest_list), &scratch, &base, &nbase, err))) goto done;
+  /* Validation against what was committed since the compacted snapshot (as Iceberg's
+   * RewriteFiles: validateNoNewDeletesForDataFiles): a delete file that landed on an
+   * input would be lost with it, and an input rewritten by someone else would come
+   * back twice. A retry cannot help either: FL_EVALIDATION. A new delete file that
+   * names one data file (referenced_data_file) outside the inputs is harmless; one
+   * that covers several files is assumed to touch an input. */
   uint32_t still = 0;
   for (uint32_t i = 0; i < nbase; i++) {
     if (set_has(&ctx->base_manifests, base[i].manifest_path)) {
       still++;
-    } else if (base[i].content != 0) {
-      rc = fl_err_set(err, FL_ECONFLICT, "compaction of %s.%s: deletes were committed meanwhile; run it again", tbl->ns,
-                      tbl->name);
+      continue;
+    }
+    if (base[i].content == 0) continue;
+    fl_manifest_entry *es;
+    uint32_t ne;
+    if ((rc = fl_manifest_read(fl_tbl_uri_path(base[i].manifest_path), &scratch, &es, &ne, err))) goto done;
+    for (uint32_t e = 0; e < ne; e++) {
+      if (es[e].status == FL_ENTRY_DELETED) continue;
+      const char *ref = es[e].file.referenced_data_file;
+      if (ref && !set_has(&ctx->inputs, ref)) continue;
+      rc = fl_err_set(err, FL_EVALIDATION,
+                      "compaction of %s.%s: validation failed: delete file %s landed on %s since the compacted "
+                      "snapshot; run it again",
+                      tbl->ns, tbl->name, es[e].file.file_path, ref ? ref : "several data files");
       goto done;
     }
   }
   if (still != ctx->base_manifests.n) {
-    rc = fl_err_set(err, FL_ECONFLICT, "compaction of %s.%s: files were rewritten meanwhile; run it again", tbl->ns,
+    rc = fl_err_set(err, FL_EVALIDATION,
+                    "compaction of %s.%s: validation failed: files were rewritten meanwhile; run it again", tbl->ns,
                     tbl->name);
     goto done;
   }
@@ -398,6 +418,7 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   ctx.err = err;
   fl_arena_init(&ctx.arena, 65536);
   set_init(&ctx.base_manifests, &ctx.arena);
+  set_init(&ctx.inputs, &ctx.arena);
   fl_scan *scan = NULL;
   fl_code rc;
   int64_t cur_id = cur->snapshot_id;
@@ -420,6 +441,7 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
     uint32_t nmf;
     if ((rc = fl_manifest_list_read(fl_tbl_uri_path(cur->manifest_list), &ctx.arena, &mfs, &nmf, err))) goto done;
     for (uint32_t i = 0; i < nmf; i++) set_add(&ctx.base_manifests, mfs[i].manifest_path);
+    for (uint32_t i = 0; i < ctx.ndata; i++) set_add(&ctx.inputs, ctx.data[i].file.file_path);
   }
   if ((rc = fl_appender_begin(tbl, &ctx.app, err))) goto done;
   fl_scan_opts opts = {.snapshot_id = cur_id};
@@ -428,7 +450,10 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   if ((rc = fl_tbl_appender_finish(ctx.app, err))) goto done;
   if ((rc = write_removed(&ctx, ctx.data, ctx.ndata, FL_CONTENT_DATA, err))) goto done;
   if ((rc = write_removed(&ctx, ctx.dels, ctx.ndels, FL_CONTENT_POSITION_DELETES, err))) goto done;
-  if ((rc = fl_tbl_commit(tbl, apply_replace, &ctx, err))) goto done;
+  if ((rc = fl_tbl_commit(tbl, apply_replace, &ctx, err))) {
+    if (rc == FL_EUNKNOWN) ctx.app->keep_files = true;   /* the table may reference them */
+    goto done;
+  }
   ctx.app->committed = true;
   res->data_files_rewritten = ctx.ndata;
   res->delete_files_removed = ctx.ndels;
@@ -439,6 +464,7 @@ done:
   fl_scan_free(scan);
   fl_appender_free(ctx.app);   /* uncommitted: deletes what it wrote */
   set_free(&ctx.base_manifests);
+  set_free(&ctx.inputs);
   fl_arena_destroy(&ctx.arena);
   return rc;
 }

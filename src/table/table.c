@@ -661,6 +661,19 @@ const fl_snapshot *fl_table_snapshot_with_summary(const fl_table *tbl, const cha
   return NULL;
 }
 
+const char *fl_table_checkpoint(const fl_table *tbl, const char *key) {
+  /* The current snapshot carries every floe.* key forward (fl_tbl_add_snapshot); the
+   * walk only matters for tables written before that rule, whose compaction or
+   * expiry snapshots lack the keys: the newest ancestor still in the metadata wins. */
+  const fl_snapshot *s = fl_table_current_snapshot(tbl);
+  for (uint32_t hops = 0; s && hops <= tbl->meta->nsnapshots; hops++) {
+    const char *v = fl_snapshot_summary_get(s, key);
+    if (v) return v;
+    s = s->parent_id > 0 ? fl_table_snapshot_by_id(tbl, s->parent_id) : NULL;
+  }
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- describe */
 
 void fl_table_describe(const fl_table *tbl, fl_buf *out) {

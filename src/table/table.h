@@ -213,6 +213,11 @@ const char *fl_snapshot_summary_get(const fl_snapshot *snap, const char *key);  
  * has key = value, e.g. ("floe.checkpoint-id", "42") to skip re-committing a
  * checkpoint after recovery; NULL if none. */
 const fl_snapshot *fl_table_snapshot_with_summary(const fl_table *tbl, const char *key, const char *value);
+/* The latest committed value of a checkpoint key (floe.checkpoint-id,
+ * floe.log-offset.N, any floe.* summary key): every snapshot floe writes carries the
+ * parent's floe.* keys forward unless it sets them itself, so compaction and expiry
+ * never lose them; NULL if no snapshot ever set key. Owned by the handle. */
+const char *fl_table_checkpoint(const fl_table *tbl, const char *key);
 
 /* Writes a human-readable description: name, location, schema (ids, names, types,
  * required), partitioning, sort order, properties, snapshots (id, parent, seq, time,
@@ -334,8 +339,10 @@ typedef struct fl_compact_result {
  * into files of write.target-file-size-bytes per partition, and commits a "replace"
  * snapshot that removes the old data and delete files (they stay on disk for older
  * snapshots until expired). Nothing to do (at most one data file per partition and no
- * deletes) commits nothing. Concurrent appends are kept; a concurrent delete or
- * compaction makes it fail with FL_ECONFLICT (nothing committed). res may be NULL. */
+ * deletes) commits nothing. Concurrent appends (and deletes on other files) are kept; a
+ * concurrent compaction, or a delete file landing on one of the rewritten files, makes it fail
+ * with FL_EVALIDATION (nothing committed; run it again on the new version). A lost
+ * catalog answer is FL_EUNKNOWN (nothing deleted). res may be NULL. */
 fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
 
 /* Deletes files under the table's data/ and metadata/ directories that no snapshot,

@@ -139,6 +139,12 @@ int64_t fl_tbl_json_i64(const json_t *obj, const char *key, int64_t dflt);
 /* Appends entry (reference stolen) to the array root[key], creating it. */
 void fl_tbl_json_log_append(json_t *root, const char *key, json_t *entry);
 
+/* evolve.c: the schema and property edits, applied to a metadata copy (used by
+ * fl_table_evolve / fl_table_set_properties and by the transaction). */
+fl_code fl_tbl_apply_schema(fl_table *tbl, json_t *root, const fl_schema_change *changes, uint32_t n, bool *changed,
+                            fl_err *err);
+void fl_tbl_apply_props(json_t *root, const fl_kv *props, uint32_t n);
+
 /* scan.c: reading a snapshot's live files (also used by deletes to find partitions). */
 typedef struct fl_live_file {
   fl_data_file file;          /* in the arena */
