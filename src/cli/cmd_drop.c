@@ -7,8 +7,12 @@
  * --purge also deletes the table's directory: data, delete and metadata files.
  *
  * Output: "dropped bronze.orders" or "dropped bronze.orders and deleted its files".
- * A missing table exits 1 naming the data dir looked in; the data dir must exist. */
+ * A missing table exits 1 naming the data dir looked in; the data dir must exist. A
+ * table whose metadata cannot be read (file deleted or corrupt) is dropped with a
+ * warning; --purge then exits 1 without dropping it, since only the metadata says
+ * where its files are. */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/limits.h"
@@ -36,9 +40,32 @@ int fl_cli_cmd_drop(fl_cli *cli, int argc, char **argv) {
   fl_table_ident_parse(table, ns, name, &err); /* checked by fl_cli_table_arg */
   fl_warehouse *wh;
   fl_table *tbl;
-  /* loading it first gives the missing-table message every command gives */
-  if (fl_cli_table_open(cli, table, &wh, &tbl, &err)) return fl_cli_fail(&err);
-  fl_table_free(tbl);
+  if (fl_cli_table_open(cli, table, &wh, &tbl, &err) == FL_OK) {
+    fl_table_free(tbl);
+  } else {
+    /* the table is missing (or the data dir), or its metadata cannot be read: drop
+     * is most needed in the last case, which --purge cannot do (the metadata names
+     * the files) */
+    struct stat st;
+    fl_err open_err = {0};
+    char *loc = NULL;
+    if (stat(cli->data_dir, &st) != 0 || fl_cli_warehouse_open(cli, &wh, &open_err)) return fl_cli_fail(&err);
+    if (fl_catalog_load(fl_warehouse_catalog(wh), ns, name, &loc, NULL) == FL_ENOENT) {
+      fl_warehouse_close(wh);
+      return fl_cli_fail(&err);
+    }
+    fl_free(loc);
+    if (purge) {
+      fprintf(stderr, "floe: %s\n", err.msg);
+      fprintf(stderr, "floe: --purge needs the table's metadata; drop %s.%s without --purge, then delete its "
+                      "directory (%s/%s/%s by default)\n",
+              ns, name, fl_warehouse_root(wh), ns, name);
+      fl_warehouse_close(wh);
+      return FL_CLI_ERROR;
+    }
+    fprintf(stderr, "floe: warning: dropping %s.%s, which cannot be read: %s\n", ns, name, err.msg);
+    fl_err_clear(&err);
+  }
   int status = FL_CLI_OK;
   if (fl_table_drop(wh, ns, name, purge, &err))
     status = fl_cli_fail(&err);

@@ -10,24 +10,29 @@
  * (write.parquet.compression-codec, write.target-file-size-bytes): at creation, or
  * by a metadata-only commit when they differ from an existing table's.
  *
- * Flow: parse options -> open warehouse -> load or create table -> open input ->
- * fl_appender_begin -> ndjson reader emits batches -> fl_appender_write ->
- * fl_appender_commit -> "loaded N rows into ns.name (snapshot ID, K files)".
+ * Flow: parse options (--schema, --partition) -> open input -> open warehouse and load
+ * the table if it exists -> ndjson reader emits batches -> (first batch: create the
+ * table, fl_appender_begin) -> fl_appender_write -> fl_appender_commit ->
+ * "loaded N rows into ns.name (snapshot ID, K files)".
  * Two loads racing to create the same table are fine: the loser of the create
  * (FL_EEXIST) loads the winner's table and checks its schema.
  *
- * A failed load leaves nothing behind: the input is opened before anything is created,
- * and a table this load created is dropped (with its files) when the load fails after
- * creating it, unless its catalog pointer has moved since (another load committed to
- * it: then it is that load's table), and so are the namespace directory and, when the
- * data dir did not exist before this load, the data dir it made (if still without
- * tables). A load killed between creating the table and its first commit leaves the
- * empty table: `floe drop` removes it.
+ * A failed load leaves nothing behind: the command line is checked and the input
+ * opened before anything is made; a new table (and a missing data dir) is made only
+ * once the first batch has been read (load_begin); a table this load created is
+ * dropped (with its files) when the load fails after creating it, unless its catalog
+ * pointer has moved since (another load committed to it: then it is that load's
+ * table), and so are the namespace directory and, when the data dir did not exist
+ * before this load, the data dir it made (if still without tables). SIGINT/SIGTERM
+ * after that stop the load the same way (on_signal). A load killed (SIGKILL) between
+ * creating the table and its first commit leaves the empty table: `floe drop`
+ * removes it.
  *
  * Memory: the schema parsed from --schema lives in one arena for the whole command;
  * the reader's batch is reused for every batch_rows rows. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,7 +106,8 @@ static int parse_args(int argc, char **argv, load_opts *o) {
   return FL_CLI_OK;
 }
 
-/* --schema text -> schema (field ids 0: fl_table_create assigns 1..n). */
+/* --schema text -> schema, field ids 1..n in column order (what fl_table_create would
+ * assign): the reader's batches carry them before the table exists. */
 static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_err *err) {
   fl_sql_column *cols;
   uint32_t n;
@@ -116,7 +122,7 @@ static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema
                         "--schema: column %s: CHECK constraints are not enforced by floe load yet; remove it",
                         cols[i].name);
     schema->fields[i] =
-        (fl_field){.id = 0, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
+        (fl_field){.id = (int32_t)i + 1, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
   }
   return FL_OK;
 }
@@ -236,37 +242,11 @@ static void made_dir_undo(fl_warehouse *wh) {
   fl_free(root);
 }
 
-typedef struct load_ctx {
-  fl_appender *app;
-} load_ctx;
-
-static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
-  load_ctx *lc = ctx;
-  return fl_appender_write(lc->app, batch, err);
-}
-
-/* Loads ns.name, or creates it from schema (NULL: --schema not given) and the partition
- * defs (*created); *tbl is set on success. */
-static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const fl_schema *schema,
-                         const fl_partition_def *defs, uint32_t ndefs, bool has_partition, const fl_kv *props,
-                         uint32_t nprops, fl_table **tbl, bool *created, fl_err *err) {
-  fl_code rc = fl_table_load(wh, ns, name, tbl, err);
-  if (rc == FL_ENOENT) {
-    if (!schema)
-      return fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s; give --schema to create it",
-                        ns, name, fl_warehouse_dir(wh));
-    fl_table_create_opts copts = {
-        .partition = (fl_partition_def *)defs, .npartition = ndefs, .props = props, .nprops = nprops};
-    rc = fl_table_create(wh, ns, name, schema, &copts, tbl, err);
-    if (rc == FL_EEXIST) {
-      rc = fl_table_load(wh, ns, name, tbl, err); /* lost a creation race */
-    } else if (rc == FL_OK) {
-      *created = true;
-      return FL_OK;
-    }
-  }
-  if (rc) return rc;
-  if (schema) rc = schema_check(*tbl, schema, err);
+/* Checks an existing table against the options (schema, partitioning) and applies the
+ * properties they name; frees *tbl on failure. */
+static fl_code table_check(fl_table **tbl, const fl_schema *schema, const fl_partition_def *defs, uint32_t ndefs,
+                           bool has_partition, const fl_kv *props, uint32_t nprops, fl_err *err) {
+  fl_code rc = schema ? schema_check(*tbl, schema, err) : FL_OK;
   if (!rc && has_partition) rc = partition_check(*tbl, defs, ndefs, err);
   if (!rc) rc = props_apply(*tbl, props, nprops, err);
   if (rc) {
@@ -274,6 +254,80 @@ static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, con
     *tbl = NULL;
   }
   return rc;
+}
+
+/* What a load writes into. tbl is loaded before reading when the table exists; a new
+ * one is created by load_begin at the first batch (or at the end of an empty input),
+ * so an input whose first batch is bad, or a load interrupted before it, creates
+ * nothing. */
+typedef struct load_ctx {
+  const fl_cli *cli;
+  fl_warehouse *wh; /* NULL until load_begin when the data dir did not exist */
+  const char *ns, *name;
+  const fl_schema *schema; /* --schema (ids 1..n), NULL if not given */
+  const fl_partition_def *defs;
+  uint32_t ndefs;
+  bool has_partition;
+  const fl_kv *props;
+  uint32_t nprops;
+  fl_table *tbl;
+  fl_appender *app;
+  char *created_location; /* set once this load created the table */
+} load_ctx;
+
+/* The interrupt flag, and whether this load has made something to undo (a table, a data
+ * dir): SIGINT/SIGTERM before that ends the process at once, after it stops the load
+ * (the next batch, or the read it interrupts) so that the table is dropped again; a
+ * second signal ends the process at once. */
+static volatile sig_atomic_t interrupted, must_undo;
+
+static void on_signal(int sig) {
+  if (!must_undo || interrupted) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  interrupted = sig;
+}
+
+static fl_code load_begin(load_ctx *lc, fl_err *err) {
+  if (lc->app) return FL_OK;
+  if (!lc->wh) {
+    must_undo = 1; /* the data dir this makes is removed again if the load fails */
+    fl_code rc = fl_cli_warehouse_open(lc->cli, &lc->wh, err);
+    if (rc) return rc;
+  }
+  if (!lc->tbl) {
+    fl_table_create_opts copts = {
+        .partition = (fl_partition_def *)lc->defs, .npartition = lc->ndefs, .props = lc->props, .nprops = lc->nprops};
+    must_undo = 1; /* from before the creation: a signal during it must not leave it */
+    fl_code rc = fl_table_create(lc->wh, lc->ns, lc->name, lc->schema, &copts, &lc->tbl, err);
+    if (rc == FL_OK) {
+      lc->created_location = fl_strdup(fl_table_metadata_location(lc->tbl));
+    } else {
+      if (rc != FL_EEXIST) return rc;
+      must_undo = 0; /* lost a creation race: the winner's table, checked like an existing one */
+      rc = fl_table_load(lc->wh, lc->ns, lc->name, &lc->tbl, err);
+      if (!rc) rc = table_check(&lc->tbl, lc->schema, lc->defs, lc->ndefs, lc->has_partition, lc->props, lc->nprops, err);
+      if (rc) return rc;
+    }
+    /* the reader's batches carry the ids of --schema: the table must have them */
+    const fl_schema *have = fl_table_schema(lc->tbl);
+    for (uint32_t i = 0; i < have->nfields; i++)
+      if (have->fields[i].id != lc->schema->fields[i].id)
+        return fl_err_set(err, FL_ECONFLICT,
+                          "table %s.%s was created meanwhile with other field ids; run the load again", lc->ns,
+                          lc->name);
+  }
+  return fl_appender_begin(lc->tbl, &lc->app, err);
+}
+
+static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
+  load_ctx *lc = ctx;
+  fl_code rc = load_begin(lc, err);
+  if (!rc && interrupted)
+    rc = fl_err_set(err, FL_EINVAL, "interrupted (%s): nothing loaded", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+  return rc ? rc : fl_appender_write(lc->app, batch, err);
 }
 
 int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
@@ -284,9 +338,6 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   fl_err err = {0};
   fl_arena arena;
   fl_arena_init(&arena, 16 << 10);
-  fl_warehouse *wh = NULL;
-  fl_table *tbl = NULL;
-  fl_appender *app = NULL;
   fl_ndjson_reader *rd = NULL;
   FILE *in = NULL;
   char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
@@ -295,8 +346,7 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   if (o.codec) props[nprops++] = (fl_kv){"write.parquet.compression-codec", o.codec};
   if (o.target_file_bytes) props[nprops++] = (fl_kv){"write.target-file-size-bytes", o.target_file_bytes};
 
-  bool created = false, dir_existed = true;
-  char *created_location = NULL;
+  bool dir_existed = true;
   bool is_stdin = !strcmp(o.file, "-");
   /* the command line first: its errors exit 2, before anything is opened */
   fl_schema schema;
@@ -310,6 +360,14 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
     fl_arena_destroy(&arena);
     return fl_cli_usage("load", "%s", err.msg);
   }
+  load_ctx lc = {.cli = cli, .ns = ns, .name = name, .schema = o.schema ? &schema : NULL, .defs = defs, .ndefs = ndefs,
+                 .has_partition = o.partition != NULL, .props = props, .nprops = nprops};
+  /* no SA_RESTART: a read blocked on a quiet stdin returns (EINTR) and the load stops */
+  struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0}, old_int, old_term;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+
   in = is_stdin ? stdin : fopen(o.file, "rb");
   if (!in) {
     rc = fl_err_errno(&err, errno, "cannot open %s", o.file);
@@ -317,40 +375,61 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   }
   struct stat st;
   dir_existed = stat(cli->data_dir, &st) == 0;
-  rc = fl_cli_warehouse_open(cli, &wh, &err);
-  if (!rc)
-    rc = table_get(wh, ns, name, o.schema ? &schema : NULL, defs, ndefs, o.partition != NULL, props, nprops, &tbl,
-                   &created, &err);
+  if (!dir_existed) {
+    /* nothing to load into yet: the data dir is made with the table, by load_begin */
+    if (!lc.schema)
+      rc = fl_err_set(&err, FL_ENOENT, "table %s.%s does not exist: data dir %s does not exist; give --schema to "
+                      "create it", ns, name, cli->data_dir);
+    goto read;
+  }
+  rc = fl_cli_warehouse_open(cli, &lc.wh, &err);
   if (rc) goto done;
-  if (created) created_location = fl_strdup(fl_table_metadata_location(tbl));
-  rc = fl_appender_begin(tbl, &app, &err);
+  rc = fl_table_load(lc.wh, ns, name, &lc.tbl, &err);
+  if (rc == FL_ENOENT && lc.schema) {
+    rc = FL_OK; /* created by load_begin */
+  } else if (rc == FL_ENOENT) {
+    char *loc = NULL;
+    if (fl_catalog_load(fl_warehouse_catalog(lc.wh), ns, name, &loc, NULL) == FL_ENOENT)
+      rc = fl_err_set(&err, FL_ENOENT, "table %s.%s does not exist in data dir %s; give --schema to create it", ns,
+                      name, fl_warehouse_dir(lc.wh));
+    fl_free(loc);
+  } else if (rc == FL_OK) {
+    rc = table_check(&lc.tbl, lc.schema, defs, ndefs, lc.has_partition, props, nprops, &err);
+  }
+read:
   if (rc) goto done;
-  rd = fl_cli_ndjson_reader_new(fl_table_schema(tbl), is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
-  load_ctx lc = {app};
+  rd = fl_cli_ndjson_reader_new(lc.tbl ? fl_table_schema(lc.tbl) : lc.schema, is_stdin ? "stdin" : o.file,
+                                (uint32_t)o.batch_rows);
   uint64_t rows;
   rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
+  if (!rc && !interrupted) rc = load_begin(&lc, &err); /* an empty input still creates the table */
+  if (interrupted) /* whatever the read saw (EINTR, a short line): the load stops here */
+    rc = fl_err_set(&err, FL_EINVAL, "interrupted (%s): nothing loaded", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
   if (rc) goto done;
   int64_t snapshot_id;
-  rc = fl_appender_commit(app, NULL, 0, &snapshot_id, &err);
+  rc = fl_appender_commit(lc.app, NULL, 0, &snapshot_id, &err);
   if (rc) {
     fl_err_prefix(&err, "table %s.%s: commit: ", ns, name);
     goto done;
   }
-  const fl_snapshot *snap = fl_table_snapshot_by_id(tbl, snapshot_id);
+  const fl_snapshot *snap = fl_table_snapshot_by_id(lc.tbl, snapshot_id);
   const char *files = snap ? fl_snapshot_summary_get(snap, "added-data-files") : NULL;
   printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
          files ? files : "0");
 done:
   fl_cli_ndjson_reader_free(rd);
-  fl_appender_free(app); /* an uncommitted appender deletes its files */
+  fl_appender_free(lc.app); /* an uncommitted appender deletes its files */
   if (in && in != stdin) fclose(in);
-  if (tbl) fl_table_free(tbl);
-  if (rc && created_location) created_table_undo(wh, ns, name, created_location);
-  fl_free(created_location);
-  if (wh && rc && !dir_existed)
-    made_dir_undo(wh);
-  else if (wh)
-    fl_warehouse_close(wh);
+  if (lc.tbl) fl_table_free(lc.tbl);
+  if (rc && lc.created_location) created_table_undo(lc.wh, ns, name, lc.created_location);
+  fl_free(lc.created_location);
+  if (lc.wh && rc && !dir_existed)
+    made_dir_undo(lc.wh);
+  else if (lc.wh)
+    fl_warehouse_close(lc.wh);
   fl_arena_destroy(&arena);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  must_undo = 0;
   return rc ? fl_cli_fail(&err) : FL_CLI_OK;
 }

@@ -41,8 +41,14 @@ fl_code fl_cli_table_open(const fl_cli *cli, const char *qualified, fl_warehouse
   rc = fl_cli_warehouse_open(cli, wh, err);
   if (rc) return rc;
   rc = fl_table_load(*wh, ns, name, tbl, err);
-  if (rc == FL_ENOENT)
-    rc = fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s", ns, name, fl_warehouse_dir(*wh));
+  if (rc == FL_ENOENT) {
+    /* no catalog row, or a row whose metadata file is missing: only the first is
+     * "does not exist" (the second keeps the load's message naming the file) */
+    char *loc = NULL;
+    if (fl_catalog_load(fl_warehouse_catalog(*wh), ns, name, &loc, NULL) == FL_ENOENT)
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s", ns, name, fl_warehouse_dir(*wh));
+    fl_free(loc);
+  }
   if (rc) {
     fl_warehouse_close(*wh);
     *wh = NULL;

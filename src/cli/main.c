@@ -29,8 +29,8 @@ static int cmd_version(fl_cli *cli, int argc, char **argv);
  * opens the data dir read-only: fl_cli_warehouse_open). */
 static const fl_cli_cmd commands[] = {
     {"tables", fl_cli_cmd_tables, "", "list the tables with their snapshot, row, file and byte counts",
-     "  A table that cannot be read is listed with the reason (\"error=...\") and the listing goes on;\n"
-     "  the exit status is then 1.\n",
+     "  none besides --data. A table that cannot be read is listed with the reason\n"
+     "  (\"error=...\") and the listing goes on; the exit status is then 1.\n",
      true},
     {"load", fl_cli_cmd_load,
      "TABLE FILE|- [--schema COLUMNS] [--partition SPEC] [--batch-rows N] [--codec zstd|snappy|none] "

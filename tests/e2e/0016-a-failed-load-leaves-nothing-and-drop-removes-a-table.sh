@@ -62,3 +62,26 @@ expect_usage drop bronze.v bronze.u
 expect_usage drop nodot
 expect_fail 1 "data dir $T/nope does not exist" drop bronze.v --data "$T/nope"
 [[ ! -e "$T/nope" ]] || fail "drop created a missing data dir"
+
+# SIGINT (Ctrl-C) or SIGTERM while a load that created its table waits for more input:
+# the load stops at once, exits 1 and drops the table it created
+for sig in INT TERM; do
+  mkfifo "$T/in.fifo"
+  ( seq 1 30000 | sed 's/.*/{"id":&}/'; sleep 30 ) >"$T/in.fifo" &
+  producer=$!
+  "$FLOE" load bronze.sig "$T/in.fifo" --schema 'id BIGINT' --batch-rows 1000 2>"$T/sig.err" &
+  loader=$!
+  for _ in $(seq 1 500); do [[ "$(tables_rows sig)" == 1 ]] && break; sleep 0.01; done
+  assert_eq 1 "$(tables_rows sig)" "the table exists once the first batch is read (SIG$sig)"
+  kill -$sig $loader
+  rc=0
+  wait $loader || rc=$?
+  pkill -P $producer 2>/dev/null || true   # its sleep, then the subshell itself
+  kill $producer 2>/dev/null || true
+  wait $producer 2>/dev/null || true
+  rm "$T/in.fifo"
+  assert_eq 1 "$rc" "exit status after SIG$sig"
+  assert_eq "floe: interrupted (SIG$sig): nothing loaded" "$(cat "$T/sig.err")" "message after SIG$sig"
+  assert_eq 0 "$(tables_rows sig)" "no table after SIG$sig"
+  [[ ! -e "$FLOE_DATA/warehouse/bronze/sig" ]] || fail "SIG$sig left $(find "$FLOE_DATA/warehouse/bronze/sig")"
+done

@@ -390,7 +390,7 @@ async function main() {
   // floe cat: the rows as floe says they are.
   let cat
   try {
-    cat = normRows(floeCat(args.floe, args.data, args.table), fields, { jsonCols: args.json })
+    cat = normRows(floeCat(args.floe, args.data, args.table, [], args.json), fields, { jsonCols: args.json })
   } catch (e) {
     rep.check('floe cat runs', [e.message.split('\n').slice(0, 5).join('\n  ')])
     return rep.finish()
@@ -506,7 +506,7 @@ async function main() {
     try {
       const parsed = args.json.length > 0 && args.json.every(c => jsonConverted.has(c))
       const ice = normRows(await icebirdRead(tdir), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'parsed' : 'text' })
-      const catMs = normRows(floeCat(args.floe, args.data, args.table), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'canon' : 'text' })
+      const catMs = normRows(floeCat(args.floe, args.data, args.table, [], args.json), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'canon' : 'text' })
       rep.check(`table: floe cat == icebird, deletes applied (timestamps at ms: icebird has Date)`, diffMultiset('floe cat', catMs, 'icebird', ice, cols))
     } catch (err) {
       rep.check('table: icebird reads the table', [String(err.stack || err).split('\n').slice(0, 4).join('\n  ')])
@@ -540,7 +540,7 @@ async function checkHistory(rep, args, tdir) {
     const parsed = args.json.length > 0 && args.json.every(c => jsonConverted.has(c))
     try {
       const ice = normRows(await icebirdRead(tdir, `v${v}.metadata.json`), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'parsed' : 'text' })
-      const cat = normRows(floeCat(args.floe, args.data, args.table, ['--snapshot', exactId]), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'canon' : 'text' })
+      const cat = normRows(floeCat(args.floe, args.data, args.table, ['--snapshot', exactId], args.json), fields, { jsonCols: args.json, tsMs: true, jsonMode: parsed ? 'canon' : 'text' })
       rep.check(`history v${v} (snapshot ${exactId}): floe cat --snapshot == icebird (${cat.length} rows)`, diffMultiset('floe cat', cat, 'icebird', ice, cols))
     } catch (err) {
       rep.check(`history v${v} (snapshot ${exactId}): both read it`, [String(err.message || err).split('\n')[0]])

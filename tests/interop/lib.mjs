@@ -136,12 +136,43 @@ export function quoteBigInts(line) {
   return out
 }
 
-export function floeCat(floe, dataDir, ident, extra = []) {
+// floe cat prints a JSON column as the JSON value it holds; the readers under test
+// return the stored text. jsonAsText turns the value of each of jsonCols (by the raw
+// text of the line, so 1.50 stays 1.50) back into a string of that text; JSON null
+// stays null.
+export function jsonAsText(line, jsonCols) {
+  if (!jsonCols || jsonCols.length === 0) return line
+  const cols = new Set(jsonCols)
+  let i = 1, out = '{'
+  const n = line.length
+  const skipString = j => { j++; while (j < n && line[j] !== '"') j += line[j] === '\\' ? 2 : 1; return j + 1 }
+  while (i < n && line[i] !== '}') {
+    if (line[i] === ',') { out += ','; i++ }
+    const keyEnd = skipString(i)
+    const key = JSON.parse(line.slice(i, keyEnd))
+    out += line.slice(i, keyEnd + 1) // the key and its ':'
+    let j = keyEnd + 1, depth = 0
+    while (j < n) {
+      const ch = line[j]
+      if (ch === '"') { j = skipString(j); continue }
+      if (ch === '{' || ch === '[') depth++
+      else if (ch === '}' || ch === ']') { if (depth === 0) break; depth-- }
+      else if (ch === ',' && depth === 0) break
+      j++
+    }
+    const raw = line.slice(keyEnd + 1, j)
+    out += cols.has(key) && raw !== 'null' ? JSON.stringify(raw) : raw
+    i = j
+  }
+  return out + '}'
+}
+
+export function floeCat(floe, dataDir, ident, extra = [], jsonCols = []) {
   const text = execFileSync(floe, ['--data', dataDir, 'cat', ident, ...extra], { encoding: 'utf8', maxBuffer: 1 << 30 })
   const rows = []
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
-    rows.push(JSON.parse(quoteBigInts(line)))
+    rows.push(JSON.parse(quoteBigInts(jsonAsText(line, jsonCols))))
   }
   return rows
 }
