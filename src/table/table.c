@@ -303,6 +303,21 @@ static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *er
   return FL_OK;
 }
 
+fl_code fl_table_load_at(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
+                         fl_table **out, fl_err *err) {
+  fl_table *tbl = fl_calloc(1, sizeof *tbl);
+  tbl->wh = wh;
+  snprintf(tbl->ns, sizeof tbl->ns, "%s", ns);
+  snprintf(tbl->name, sizeof tbl->name, "%s", name);
+  fl_code rc = table_set_version(tbl, metadata_location, err);
+  if (rc) {
+    fl_table_free(tbl);
+    return rc;
+  }
+  *out = tbl;
+  return FL_OK;
+}
+
 fl_code fl_table_load(fl_warehouse *wh, const char *ns, const char *name, fl_table **out, fl_err *err) {
   char *loc = NULL;
   fl_code rc = fl_catalog_load(wh->cat, ns, name, &loc, err);

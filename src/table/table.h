@@ -155,6 +155,10 @@ fl_code fl_table_create(fl_warehouse *wh, const char *ns, const char *name, cons
                         const fl_table_create_opts *opts, fl_table **out, fl_err *err);
 /* Loads the current metadata of ns.name; FL_ENOENT if no such table. */
 fl_code fl_table_load(fl_warehouse *wh, const char *ns, const char *name, fl_table **out, fl_err *err);
+/* Loads the version at metadata_location (a URI the catalog pointed to, e.g. from
+ * fl_catalog_load_many: several tables read at one instant). */
+fl_code fl_table_load_at(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
+                         fl_table **out, fl_err *err);
 /* Moves the handle to the catalog's current metadata (no-op if unchanged). */
 fl_code fl_table_refresh(fl_table *tbl, fl_err *err);
 void fl_table_free(fl_table *tbl);
@@ -307,6 +311,64 @@ fl_code fl_table_rename_column(fl_table *tbl, const char *column, const char *ne
 fl_code fl_table_widen_column(fl_table *tbl, const char *column, fl_type type, fl_err *err);
 /* Sets (value != NULL) or removes (value == NULL) properties; metadata-only commit. */
 fl_code fl_table_set_properties(fl_table *tbl, const fl_kv *props, uint32_t n, fl_err *err);
+
+/* ---------------------------------------------------------------- checkpoint transaction */
+
+/* One transaction over several tables of a warehouse (DESIGN §1): per table, actions
+ * (append; row delta = position deletes + new rows, for MERGE; schema change;
+ * properties) and its own snapshot summary, all committed through ONE catalog
+ * transaction: every table's pointer swaps, or none. Every table gets one snapshot
+ * whose summary holds floe.checkpoint-id = the transaction's id plus the table's own
+ * pairs (log offsets); a table whose latest checkpoint id (fl_table_checkpoint) is
+ * already >= that id is skipped, so re-running a checkpoint after a crash or an
+ * unknown outcome commits each table once. States and moves: txn.c.
+ *
+ *   fl_txn_begin(wh, 42, &txn, &err);
+ *   fl_txn_append(txn, bronze, &app, &err);      fl_appender_write(app, batch, &err);
+ *   fl_txn_row_delta(txn, silver, &app2, &err);  fl_appender_delete(app2, file, pos, &err); ...
+ *   fl_txn_set_summary(txn, bronze, offsets, n, &err);
+ *   rc = fl_txn_commit(txn, &res, &err);   fl_txn_free(txn);
+ *
+ * Outcomes of fl_txn_commit (three, not two):
+ *   FL_OK          committed (tables moved to the new version), or skipped
+ *   FL_EVALIDATION retry pointless: a row delta names a data file that is no longer
+ *                  live (compacted meanwhile). Nothing committed; redo the work.
+ *   FL_ECONFLICT   conflicts persisted after FL_COMMIT_RETRIES_MAX attempts, and any
+ *                  other error before the swap: nothing committed; free cleans up.
+ *   FL_EUNKNOWN    the catalog may have swapped (answer lost): free deletes NOTHING;
+ *                  reload the tables and run the same checkpoint id again (each table
+ *                  that did commit is then skipped).
+ * The table handles are borrowed (one transaction per handle at a time) and must
+ * outlive the transaction; the appenders are owned by it. */
+typedef struct fl_txn fl_txn;
+
+typedef struct fl_txn_result {
+  uint32_t tables_committed;
+  uint32_t tables_skipped;     /* already at this checkpoint */
+  uint32_t attempts;           /* catalog commits tried */
+} fl_txn_result;
+
+/* checkpoint_id > 0, increasing from one checkpoint to the next. */
+fl_code fl_txn_begin(fl_warehouse *wh, int64_t checkpoint_id, fl_txn **out, fl_err *err);
+/* The appender for new rows of tbl in this transaction (owned by txn). */
+fl_code fl_txn_append(fl_txn *txn, fl_table *tbl, fl_appender **app, fl_err *err);
+/* As fl_txn_append, and the appender may also delete positions: on a retry the data
+ * files it deletes from are checked to be still live (FL_EVALIDATION if not). */
+fl_code fl_txn_row_delta(fl_txn *txn, fl_table *tbl, fl_appender **app, fl_err *err);
+/* Schema changes applied (before the snapshot) in the same commit; refused changes
+ * fail here with FL_ESCHEMA. The strings are copied. */
+fl_code fl_txn_update_schema(fl_txn *txn, fl_table *tbl, const fl_schema_change *changes, uint32_t n, fl_err *err);
+/* Properties set (value) or removed (value NULL) in the same commit. Copied. */
+fl_code fl_txn_set_properties(fl_txn *txn, fl_table *tbl, const fl_kv *props, uint32_t n, fl_err *err);
+/* Summary pairs of tbl's snapshot (e.g. floe.log-offset.0); copied. Keys starting with
+ * "floe." are carried forward by later snapshots. */
+fl_code fl_txn_set_summary(fl_txn *txn, fl_table *tbl, const fl_kv *kv, uint32_t n, fl_err *err);
+/* Commits, retrying on conflict (reload, skip check, validation, re-apply). res may be
+ * NULL. Call once; then fl_txn_free. */
+fl_code fl_txn_commit(fl_txn *txn, fl_txn_result *res, fl_err *err);
+/* Frees; the files of an uncommitted transaction are deleted unless its outcome is
+ * unknown. NULL is fine. */
+void fl_txn_free(fl_txn *txn);
 
 /* ---------------------------------------------------------------- maintenance */
 
