@@ -49,7 +49,8 @@
  * -wal and -shm files unless they exist already (a writer has the file open, or
  * crashed): then it opens normally read-only; otherwise no connection has the file
  * open, its content is all in the main file, and it is opened immutable=1 (no lock,
- * no -wal/-shm). A rollback-journal file opens read-only as is (it creates nothing). The price: a writer starting during that read could checkpoint under
+ * no -wal/-shm). A rollback-journal file opens read-only as is (it creates nothing).
+ * The price of immutable=1: a writer starting during that read could checkpoint under
  * it; reads take milliseconds and a writer checkpoints on close or after 1000 pages.
  * Write statements are not prepared: a write through a read-only handle fails.
  *
