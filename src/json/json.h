@@ -1,17 +1,19 @@
-/* ingest/parse: floe's own schema-directed JSON parser for event bodies.
+/* json: floe's own schema-directed JSON parser, one for every path that turns JSON into
+ * rows: event bodies (ingest), NDJSON files (floe load) and, next, the stream job's
+ * replay of the log. It sits low (beside format/, below catalog): it needs only core/.
  *
  * A body is NDJSON (one object per line; blank lines and \r\n are fine) or one JSON
  * array of objects (the first non-space byte is '['). Each object becomes one row of
  * a columnar batch whose columns are the stream's schema, in schema order. Fields are
  * matched by name; unknown fields are ignored; a field given twice: the last wins.
  *
- *   fl_ingest_parser *p = fl_ingest_parser_new(schema);
- *   fl_ingest_result res;
- *   if (fl_ingest_parse(p, body, len, &res, &err)) ...;      (only body-level errors)
+ *   fl_json_parser *p = fl_json_parser_new(schema);
+ *   fl_json_result res;
+ *   if (fl_json_parse(p, body, len, &res, &err)) ...;      (only body-level errors)
  *   res.batch->nrows == res.nrows: accepted rows; res.rows[i] is row i's span and line;
  *   res.rejects[j]: the records that failed, with line, span, field and reason.
  *   fl_contract_check(contract, p, &res, body, &err);     (ingest/contract.h, optional)
- *   fl_ingest_parser_free(p);
+ *   fl_json_parser_free(p);
  *
  * Records that fail (JSON syntax, wrong type, out of range, inexact decimal, missing
  * NOT NULL field, invalid UTF-8, line over FL_JSON_LINE_MAX, nesting over
@@ -33,11 +35,11 @@
  * is NULL, a reject when the column is NOT NULL. A UTF-8 byte order mark is skipped.
  *
  * Memory: the parser owns the batch, rows, rejects and reason texts; they stay valid
- * until the next fl_ingest_parse on the same parser or fl_ingest_parser_free. The
+ * until the next fl_json_parse on the same parser or fl_json_parser_free. The
  * schema must outlive the parser. A parser is used by one thread at a time. Nothing
  * is allocated per record: buffers grow to the largest body seen and are reused. */
-#ifndef FL_INGEST_PARSE_H
-#define FL_INGEST_PARSE_H
+#ifndef FL_JSON_JSON_H
+#define FL_JSON_JSON_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,49 +48,49 @@
 #include "core/err.h"
 #include "core/types.h"
 
-typedef struct fl_ingest_parser fl_ingest_parser;
+typedef struct fl_json_parser fl_json_parser;
 
-typedef struct fl_ingest_row {
+typedef struct fl_json_row {
   uint32_t raw_off; /* the object's first byte ('{') in the body */
   uint32_t raw_len; /* through its closing '}' */
   uint32_t line;    /* 1-based NDJSON line or array element */
-} fl_ingest_row;
+} fl_json_row;
 
-typedef struct fl_ingest_reject {
+typedef struct fl_json_reject {
   uint32_t line;    /* 1-based NDJSON line or array element */
   uint32_t raw_off; /* the line (without its newline) or the element */
   uint32_t raw_len;
   const char *field;  /* column name (the schema's), or NULL for a syntax error */
   const char *reason; /* "field amount: expected DECIMAL(12,2), found \"abc\"" */
-} fl_ingest_reject;
+} fl_json_reject;
 
-typedef struct fl_ingest_result {
+typedef struct fl_json_result {
   fl_batch *batch;     /* accepted rows, columns = schema fields */
-  fl_ingest_row *rows; /* nrows entries, rows[i] describes batch row i */
+  fl_json_row *rows; /* nrows entries, rows[i] describes batch row i */
   uint32_t nrows;
-  fl_ingest_reject *rejects; /* in line order */
+  fl_json_reject *rejects; /* in line order */
   uint32_t nrejects;
   uint32_t nrecords; /* records seen = nrows + nrejects (before contract) */
-} fl_ingest_result;
+} fl_json_result;
 
 /* Bodies larger than this are refused with FL_ELIMIT (offsets are 32-bit). */
-#define FL_INGEST_BODY_MAX ((size_t)UINT32_MAX)
+#define FL_JSON_BODY_MAX ((size_t)UINT32_MAX)
 
-fl_ingest_parser *fl_ingest_parser_new(const fl_schema *schema);
-void fl_ingest_parser_free(fl_ingest_parser *p);
-const fl_schema *fl_ingest_parser_schema(const fl_ingest_parser *p);
+fl_json_parser *fl_json_parser_new(const fl_schema *schema);
+void fl_json_parser_free(fl_json_parser *p);
+const fl_schema *fl_json_parser_schema(const fl_json_parser *p);
 
 /* Parses one body. Fails only for the body as a whole (FL_ELIMIT over
- * FL_INGEST_BODY_MAX); bad records are rejects in out. An empty body (or one of
+ * FL_JSON_BODY_MAX); bad records are rejects in out. An empty body (or one of
  * blanks, or "[]") gives zero records. */
-fl_code fl_ingest_parse(fl_ingest_parser *p, const char *body, size_t len, fl_ingest_result *out,
+fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out,
                         fl_err *err);
 
 /* Appends a reject to a result of this parser (the contract checker's; reason is
  * copied into the parser's arena, field must outlive the result). Call
- * fl_ingest_result_sort_rejects after a series of adds to restore line order. */
-void fl_ingest_result_add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line, uint32_t raw_off,
+ * fl_json_result_sort_rejects after a series of adds to restore line order. */
+void fl_json_result_add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, uint32_t raw_off,
                                  uint32_t raw_len, const char *field, const char *reason);
-void fl_ingest_result_sort_rejects(fl_ingest_parser *p, fl_ingest_result *res);
+void fl_json_result_sort_rejects(fl_json_parser *p, fl_json_result *res);
 
 #endif

@@ -1,4 +1,4 @@
-/* ingest/parse: the schema-directed JSON parser of event bodies (see parse.h).
+/* json/parse: the schema-directed JSON parser of event bodies and NDJSON files (see json.h).
  *
  * Why our own: a generic DOM parser builds a tree per event and then copies the
  * values out; here every value goes from the body straight into its column slot, and
@@ -24,9 +24,9 @@
  *
  * Memory: the parser owns its batch (reset per call), rows, rejects, the reason
  * arena (reset per call) and a scratch buffer; all grow to the largest body seen.
- * Entry points: fl_ingest_parser_new/free, fl_ingest_parse. */
+ * Entry points: fl_json_parser_new/free, fl_json_parse. */
 #define _GNU_SOURCE /* memrchr */
-#include "ingest/parse.h"
+#include "json/json.h"
 
 #include <float.h>
 #include <stdbool.h>
@@ -63,7 +63,7 @@ typedef struct col_info {
   int64_t dec_limit;  /* DECIMAL: 10^precision */
 } col_info;
 
-struct fl_ingest_parser {
+struct fl_json_parser {
   const fl_schema *schema;
   uint32_t ncols;
   col_info *cols;
@@ -73,9 +73,9 @@ struct fl_ingest_parser {
   uint32_t gen;
   fl_batch *batch;
   uint32_t row_cap; /* every column has at least this many slots */
-  fl_ingest_row *rows;
+  fl_json_row *rows;
   uint32_t rows_cap;
-  fl_ingest_reject *rejects;
+  fl_json_reject *rejects;
   uint32_t rejects_cap;
   uint32_t rejects_sorted; /* rejects[0..rejects_sorted) are in line order */
   fl_arena arena;          /* reason texts */
@@ -87,7 +87,7 @@ struct fl_ingest_parser {
 
 /* The state of one call. */
 typedef struct ctx {
-  fl_ingest_parser *p;
+  fl_json_parser *p;
   const char *base;  /* the buffer being read */
   const char *end;   /* its end (a '\n' or NUL follows) */
   int64_t base_off;  /* body offset of base[0] */
@@ -574,7 +574,7 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
   }
 }
 
-static void ensure_tmp(fl_ingest_parser *p, size_t n) {
+static void ensure_tmp(fl_json_parser *p, size_t n) {
   if (n <= p->tmp_cap) return;
   size_t cap = p->tmp_cap ? p->tmp_cap : 256;
   while (cap < n) cap *= 2;
@@ -602,7 +602,7 @@ static inline const char *fast_int(const char *s, int64_t *v) {
  * or NULL on a syntax error. A value of the wrong type is a value error (the value
  * is skipped and reading goes on). */
 static const char *parse_field(ctx *c, uint32_t col, const char *s) {
-  fl_ingest_parser *p = c->p;
+  fl_json_parser *p = c->p;
   const col_info *ci = &p->cols[col];
   fl_vec *v = &p->batch->cols[col];
   uint32_t row = c->row;
@@ -775,7 +775,7 @@ static inline uint32_t name_hash(const char *s, size_t n) {
   return h;
 }
 
-static int lookup(const fl_ingest_parser *p, const char *s, size_t n) {
+static int lookup(const fl_json_parser *p, const char *s, size_t n) {
   uint32_t i = name_hash(s, n) & p->hmask;
   for (;;) {
     int32_t col = p->htab[i];
@@ -817,7 +817,7 @@ static const char *read_key(ctx *c, const char *s, int *col) {
   return end;
 }
 
-static void grow_rows(fl_ingest_parser *p, uint32_t need) {
+static void grow_rows(fl_json_parser *p, uint32_t need) {
   uint32_t cap = p->row_cap ? p->row_cap : 64;
   while (cap < need) cap *= 2;
   for (uint32_t i = 0; i < p->ncols; i++) fl_vec_reserve(&p->batch->cols[i], cap);
@@ -828,7 +828,7 @@ static void grow_rows(fl_ingest_parser *p, uint32_t need) {
 /* Reads the object at s ('{'). Returns the byte after '}' or NULL (syntax error,
  * c->reason set). Value errors leave c->err_kind == 1 and reading continues. */
 static const char *parse_object(ctx *c, const char *s) {
-  fl_ingest_parser *p = c->p;
+  fl_json_parser *p = c->p;
   uint32_t expect = 0, ncols = p->ncols;
   s = skip_ws(c, s + 1);
   if (*s == '}') return s + 1;
@@ -864,14 +864,14 @@ static const char *parse_object(ctx *c, const char *s) {
   }
 }
 
-static void add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line, int64_t off, int64_t len,
+static void add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, int64_t off, int64_t len,
                        const char *field, const char *reason) {
   if (res->nrejects == p->rejects_cap) {
     p->rejects_cap = p->rejects_cap ? p->rejects_cap * 2 : 16;
     p->rejects = fl_realloc(p->rejects, p->rejects_cap * sizeof *p->rejects);
     res->rejects = p->rejects;
   }
-  fl_ingest_reject *r = &p->rejects[res->nrejects++];
+  fl_json_reject *r = &p->rejects[res->nrejects++];
   r->line = line;
   r->raw_off = (uint32_t)off;
   r->raw_len = (uint32_t)len;
@@ -883,9 +883,9 @@ static void add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line
 /* Finishes the record read into slot c->row: fills absent columns, checks NOT NULL,
  * then accepts (rows[], row++) or rolls back and rejects. rec/rec_len: the object's
  * span in the body; rej_off/rej_len: the span a reject reports. */
-static void finish_record(ctx *c, fl_ingest_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
+static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
                           int64_t line_len, int64_t rej_off, int64_t rej_len) {
-  fl_ingest_parser *p = c->p;
+  fl_json_parser *p = c->p;
   if (line_len > FL_JSON_LINE_MAX) { /* the size is the reason, whatever else is wrong */
     c->err_kind = 1;
     c->err_field = NULL;
@@ -909,7 +909,7 @@ static void finish_record(ctx *c, fl_ingest_result *res, uint32_t line, int64_t 
       p->rows_cap = p->rows_cap ? p->rows_cap * 2 : 256;
       p->rows = fl_realloc(p->rows, p->rows_cap * sizeof *p->rows);
     }
-    fl_ingest_row *r = &p->rows[c->row++];
+    fl_json_row *r = &p->rows[c->row++];
     r->raw_off = (uint32_t)rec_off;
     r->raw_len = (uint32_t)rec_len;
     r->line = line;
@@ -940,7 +940,7 @@ static const char *line_end(const char *s, const char *end) {
 }
 
 /* Parses NDJSON lines in buf [s, end) (end is '\n'-terminated or NUL-padded). */
-static void parse_lines(ctx *c, fl_ingest_result *res, const char *s, const char *end, uint32_t *line) {
+static void parse_lines(ctx *c, fl_json_result *res, const char *s, const char *end, uint32_t *line) {
   while (s < end) {
     const char *ls = s;
     s = skip_ws(c, s);
@@ -976,7 +976,7 @@ static void parse_lines(ctx *c, fl_ingest_result *res, const char *s, const char
 
 /* Rejects everything from `at` to the end of an array body (after a syntax error
  * nothing later can be trusted to be where it seems). */
-static void reject_rest(ctx *c, fl_ingest_result *res, uint32_t line, const char *at, const char *end) {
+static void reject_rest(ctx *c, fl_json_result *res, uint32_t line, const char *at, const char *end) {
   char why[sizeof c->reason];
   snprintf(why, sizeof why, "%.180s; the rest of the array body is rejected", c->reason);
   snprintf(c->reason, sizeof c->reason, "%s", why);
@@ -985,7 +985,7 @@ static void reject_rest(ctx *c, fl_ingest_result *res, uint32_t line, const char
 }
 
 /* Parses a JSON array body held in a padded copy [s, end), s at '['. */
-static void parse_array(ctx *c, fl_ingest_result *res, const char *s, const char *end) {
+static void parse_array(ctx *c, fl_json_result *res, const char *s, const char *end) {
   uint32_t line = 1;
   s = skip_ws(c, s + 1);
   if (*s == ']') goto close;
@@ -1031,7 +1031,7 @@ close:
 }
 
 /* Copies body [off, off+n) to the scratch buffer with PAD zero bytes after it. */
-static const char *padded_copy(fl_ingest_parser *p, const char *body, size_t off, size_t n) {
+static const char *padded_copy(fl_json_parser *p, const char *body, size_t off, size_t n) {
   if (n + PAD > p->scratch_cap) {
     size_t cap = p->scratch_cap ? p->scratch_cap : 4096;
     while (cap < n + PAD) cap *= 2;
@@ -1044,13 +1044,13 @@ static const char *padded_copy(fl_ingest_parser *p, const char *body, size_t off
   return p->scratch;
 }
 
-fl_code fl_ingest_parse(fl_ingest_parser *p, const char *body, size_t len, fl_ingest_result *out,
+fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out,
                         fl_err *err) {
   memset(out, 0, sizeof *out);
   out->batch = p->batch;
-  if (len > FL_INGEST_BODY_MAX)
+  if (len > FL_JSON_BODY_MAX)
     return fl_err_set(err, FL_ELIMIT, "body of %zu bytes exceeds the limit of %zu bytes", len,
-                      (size_t)FL_INGEST_BODY_MAX);
+                      (size_t)FL_JSON_BODY_MAX);
   fl_batch_reset(p->batch);
   fl_arena_reset(&p->arena);
   p->rejects_sorted = 0;
@@ -1096,8 +1096,8 @@ fl_code fl_ingest_parse(fl_ingest_parser *p, const char *body, size_t len, fl_in
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-fl_ingest_parser *fl_ingest_parser_new(const fl_schema *schema) {
-  fl_ingest_parser *p = fl_calloc(1, sizeof *p);
+fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
+  fl_json_parser *p = fl_calloc(1, sizeof *p);
   p->schema = schema;
   p->ncols = schema->nfields;
   p->cols = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->cols);
@@ -1156,7 +1156,7 @@ fl_ingest_parser *fl_ingest_parser_new(const fl_schema *schema) {
   return p;
 }
 
-void fl_ingest_parser_free(fl_ingest_parser *p) {
+void fl_json_parser_free(fl_json_parser *p) {
   if (!p) return;
   fl_batch_free(p->batch);
   fl_free(p->cols);
@@ -1170,21 +1170,21 @@ void fl_ingest_parser_free(fl_ingest_parser *p) {
   fl_free(p);
 }
 
-const fl_schema *fl_ingest_parser_schema(const fl_ingest_parser *p) { return p->schema; }
+const fl_schema *fl_json_parser_schema(const fl_json_parser *p) { return p->schema; }
 
-void fl_ingest_result_add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line, uint32_t raw_off,
+void fl_json_result_add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, uint32_t raw_off,
                                  uint32_t raw_len, const char *field, const char *reason) {
   add_reject(p, res, line, raw_off, raw_len, field, reason);
 }
 
 /* Stable merge sort of the rejects by line (the parser's are in order; the
  * contract's come after them, in order too). */
-void fl_ingest_result_sort_rejects(fl_ingest_parser *p, fl_ingest_result *res) {
+void fl_json_result_sort_rejects(fl_json_parser *p, fl_json_result *res) {
   uint32_t n = res->nrejects;
   bool sorted = true;
   for (uint32_t i = 1; i < n && sorted; i++) sorted = p->rejects[i].line >= p->rejects[i - 1].line;
   if (!sorted) {
-    fl_ingest_reject *tmp = fl_malloc(n * sizeof *tmp), *a = p->rejects, *b = tmp;
+    fl_json_reject *tmp = fl_malloc(n * sizeof *tmp), *a = p->rejects, *b = tmp;
     for (uint32_t w = 1; w < n; w *= 2) {
       for (uint32_t lo = 0; lo < n; lo += 2 * w) {
         uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -1193,7 +1193,7 @@ void fl_ingest_result_sort_rejects(fl_ingest_parser *p, fl_ingest_result *res) {
         while (i < mid) b[k++] = a[i++];
         while (j < hi) b[k++] = a[j++];
       }
-      fl_ingest_reject *t = a;
+      fl_json_reject *t = a;
       a = b;
       b = t;
     }
