@@ -31,7 +31,7 @@ static const fl_cli_cmd commands[] = {
      "[--target-file-bytes N]",
      "append the rows of an NDJSON file to a table in one commit (creating it from --schema)"},
     {"cat", fl_cli_cmd_cat,
-     "TABLE [--snapshot ID] [--as-of TIME] [--where \"COL OP LITERAL\"]... [--columns A,B] [--limit N] "
+     "TABLE [--snapshot ID] [--as-of TIME] [--where \"CONDITION\"]... [--columns A,B] [--limit N] "
      "[--stats]",
      "print a table's rows as NDJSON"},
     {"describe", fl_cli_cmd_describe, "TABLE",
@@ -39,7 +39,7 @@ static const fl_cli_cmd commands[] = {
     {"alter", fl_cli_cmd_alter, "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE | set-property KEY VALUE | "
      "unset-property KEY",
      "change a table's schema or properties (one metadata-only commit; data files are kept)"},
-    {"delete", fl_cli_cmd_delete, "TABLE --where \"COL OP LITERAL\"...",
+    {"delete", fl_cli_cmd_delete, "TABLE --where \"CONDITION\"...",
      "delete the matching rows with position deletes (one commit)"},
     {"compact", fl_cli_cmd_compact, "TABLE",
      "rewrite the live rows into fewer files, deletes applied (one replace snapshot)"},
