@@ -363,6 +363,9 @@ static fl_code loop_setup(srv_loop *loop, fl_err *err) {
   for (uint32_t i = 0; i < srv->nstreams; i++) {
     const fl_sql_stream *def = srv->streams[i].ps->def;
     loop->parsers[i] = fl_json_parser_new(&def->schema);
+    fl_json_parser_set_defaults(loop->parsers[i], def->defaults);
+    fl_json_parser_set_unknown_fields(loop->parsers[i], def->unknown_fields_reject ? FL_JSON_UNKNOWN_REJECT
+                                                                                  : FL_JSON_UNKNOWN_IGNORE);
     if (def->nchecks) {
       const fl_sql_expr **checks = fl_calloc(def->nchecks, sizeof *checks);
       for (uint32_t c = 0; c < def->nchecks; c++) checks[c] = def->checks[c].expr;

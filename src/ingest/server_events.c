@@ -356,6 +356,10 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
   put_u64(resp, res.nrows);
   fl_buf_puts(resp, ",\"rejected\":");
   put_u64(resp, res.nrejects);
+  if (res.unknown_fields) { /* fields not in the schema, ignored (only when there are some) */
+    fl_buf_puts(resp, ",\"unknown_fields\":");
+    put_u64(resp, res.unknown_fields);
+  }
   fl_buf_puts(resp, ",\"errors\":[");
   uint32_t listed = res.nrejects < ERRORS_LISTED_MAX ? res.nrejects : ERRORS_LISTED_MAX;
   for (uint32_t j = 0; j < listed; j++) {

@@ -5,7 +5,10 @@
  * A body is NDJSON (one object per line; blank lines and \r\n are fine) or one JSON
  * array of objects (the first non-space byte is '['). Each object becomes one row of
  * a columnar batch whose columns are the stream's schema, in schema order. Fields are
- * matched by name; unknown fields are ignored; a field given twice: the last wins.
+ * matched by name; unknown fields are counted (res.unknown_fields) and ignored, or
+ * rejected if asked (fl_json_parser_set_unknown_fields); a field given twice: the last
+ * wins (as JavaScript's JSON.parse, Jackson and Go do). Absent fields take the column's
+ * DEFAULT if one is set (fl_json_parser_set_defaults), else NULL.
  *
  *   fl_json_parser *p = fl_json_parser_new(schema);
  *   fl_json_result res;
@@ -32,7 +35,8 @@
  * the scale, or more than p-s integer digits, are a reject, never rounded), TIMESTAMP (an
  * RFC 3339 string, or an integer = microseconds since the epoch), DATE ("YYYY-MM-DD",
  * or an integer = days since the epoch), BOOLEAN (true/false). null or a missing field
- * is NULL, a reject when the column is NOT NULL. A UTF-8 byte order mark is skipped.
+ * is NULL (an absent one: its DEFAULT if set), a reject when the column is NOT NULL.
+ * A UTF-8 byte order mark is skipped.
  *
  * Memory: the parser owns the batch, rows, rejects and reason texts; they stay valid
  * until the next fl_json_parse on the same parser or fl_json_parser_free. The
@@ -41,6 +45,7 @@
 #ifndef FL_JSON_JSON_H
 #define FL_JSON_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +76,7 @@ typedef struct fl_json_result {
   fl_json_reject *rejects; /* in line order */
   uint32_t nrejects;
   uint32_t nrecords; /* records seen = nrows + nrejects (before contract) */
+  uint32_t unknown_fields; /* fields not in the schema, summed over the accepted rows */
 } fl_json_result;
 
 /* Bodies larger than this are refused with FL_ELIMIT (offsets are 32-bit). */
@@ -79,6 +85,19 @@ typedef struct fl_json_result {
 fl_json_parser *fl_json_parser_new(const fl_schema *schema);
 void fl_json_parser_free(fl_json_parser *p);
 const fl_schema *fl_json_parser_schema(const fl_json_parser *p);
+
+/* Values for absent fields (SQL's DEFAULT): defaults[i] for column i, is_null = none
+ * (an absent field is NULL, a reject if NOT NULL). Each value is of its column's exact
+ * type (sql's fl_sql_default_value makes them); copied. An explicit null stays NULL.
+ * NULL clears them. */
+void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults);
+
+/* Fields not in the schema: ignored and counted in unknown_fields (the default, JSON
+ * Schema's open content model), or each record holding one is a reject "field amout:
+ * not in the schema (unknown_fields = 'reject')" (a closed model,
+ * additionalProperties: false). */
+typedef enum fl_json_unknown { FL_JSON_UNKNOWN_IGNORE = 0, FL_JSON_UNKNOWN_REJECT } fl_json_unknown;
+void fl_json_parser_set_unknown_fields(fl_json_parser *p, fl_json_unknown policy);
 
 /* Parses one body. Fails only for the body as a whole (FL_ELIMIT over
  * FL_JSON_BODY_MAX); bad records are rejects in out. An empty body (or one of

@@ -458,3 +458,59 @@ Test(json_parse, floating_point_values_out_of_range_are_rejected) {
   assert_reject(1, 3, "f", "field f: expected REAL, found 3.5e38");
   assert_reject(2, 4, "d", "field d: expected DOUBLE, found -1e400");
 }
+
+/* Regression (issue 11): unknown fields vanished silently; now counted per body, and
+ * with FL_JSON_UNKNOWN_REJECT a record holding one is a reject naming the key. */
+Test(json_parse, unknown_fields_are_counted_or_rejected) {
+  parse(&all, "{\"s\":\"a\",\"amout\":1,\"x\":{\"y\":2}}\n{\"s\":\"b\"}\n{\"s\":1,\"zz\":3}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.unknown_fields, 2, "unknown fields of accepted rows: %u", R.unknown_fields);
+  assert_reject(0, 3, "s", "field s: expected STRING, found 1");
+
+  fl_err err = {0};
+  fl_json_parser_set_unknown_fields(P, FL_JSON_UNKNOWN_REJECT);
+  const char *body = "{\"s\":\"a\",\"amout\":1}\n{\"s\":\"b\"}\n{\"s\":\"c\",\"a\\\"b\":1,\"q\":2}\n";
+  cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK);
+  cr_assert_eq(R.nrows, 1);
+  assert_str(8, 0, "b");
+  cr_assert_eq(R.unknown_fields, 0);
+  assert_reject(0, 1, NULL, "field amout: not in the schema (unknown_fields = 'reject')");
+  assert_reject(1, 3, NULL, "field a\\\"b: not in the schema (unknown_fields = 'reject')");
+}
+
+/* Regression (issue 11): DEFAULT was parsed and ignored, so a NOT NULL column with a
+ * DEFAULT rejected records that left it out. Absent fields take the default; an
+ * explicit null stays null (and is a reject in a NOT NULL column). */
+Test(json_parse, absent_fields_take_their_default) {
+  static fl_field f[] = {
+      {1, "id", {FL_T_BIGINT, 0, 0}, true},
+      {2, "currency", {FL_T_STRING, 0, 0}, true},
+      {3, "amount", {FL_T_DECIMAL, 12, 2}, false},
+      {4, "day", {FL_T_DATE, 0, 0}, false},
+      {5, "note", {FL_T_STRING, 0, 0}, false},
+  };
+  static fl_schema s = {0, 5, f, 0, NULL};
+  fl_value d[5] = {{.is_null = true},
+                   {.type = {FL_T_STRING, 0, 0}, .u.str = {"EUR", 3}},
+                   {.type = {FL_T_DECIMAL, 12, 2}, .u.i64 = 150},
+                   {.type = {FL_T_DATE, 0, 0}, .u.i32 = 20000},
+                   {.is_null = true}};
+  if (P) fl_json_parser_free(P);
+  P = fl_json_parser_new(&s);
+  fl_json_parser_set_defaults(P, d);
+  fl_err err = {0};
+  const char *body = "{\"id\":1}\n{\"id\":2,\"currency\":\"USD\",\"amount\":2}\n{\"id\":3,\"currency\":null}\n"
+                     "{\"id\":4,\"amount\":null,\"note\":\"n\"}\n";
+  cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK);
+  cr_assert_eq(R.nrows, 3);
+  assert_str(1, 0, "EUR");
+  cr_assert_eq(R.batch->cols[2].data.i64[0], 150);
+  cr_assert_eq(R.batch->cols[3].data.i32[0], 20000);
+  assert_null(4, 0);
+  assert_str(1, 1, "USD");
+  cr_assert_eq(R.batch->cols[2].data.i64[1], 200);
+  assert_reject(0, 3, "currency", "field currency: null in a NOT NULL column");
+  assert_str(1, 2, "EUR");
+  assert_null(2, 2); /* explicit null: no default */
+  assert_str(4, 2, "n");
+}

@@ -83,6 +83,9 @@ struct fl_json_parser {
   size_t scratch_cap;
   char *tmp; /* decoded strings for non-STRING columns, keys */
   size_t tmp_cap;
+  fl_value *defaults;   /* per column, for absent fields (is_null: none); NULL = no defaults */
+  fl_arena opt_arena;   /* copies of the defaults' strings */
+  bool unknown_reject;  /* a field not in the schema rejects its record */
 };
 
 /* The state of one call. */
@@ -98,6 +101,7 @@ typedef struct ctx {
   int err_kind;
   const char *err_field;
   char reason[256];
+  uint32_t unknown; /* fields not in the schema in the current record */
 } ctx;
 
 /* Whitespace: in NDJSON a newline ends the record, so it is not whitespace there. */
@@ -574,6 +578,30 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
   }
 }
 
+/* A default value (already of the column's type) into slot row. */
+static void put_value(fl_vec *v, const fl_value *val, uint32_t row) {
+  switch (v->type.kind) {
+    case FL_T_STRING:
+    case FL_T_JSON: {
+      uint32_t n = val->u.str.len;
+      if (v->bytes_cap - v->bytes_len < n) fl_vec_reserve_bytes(v, n);
+      memcpy(v->bytes + v->bytes_len, val->u.str.ptr, n);
+      v->bytes_len += n;
+      v->offsets[row + 1] = (uint32_t)v->bytes_len;
+      break;
+    }
+    case FL_T_BOOLEAN: v->data.b[row] = val->u.b; break;
+    case FL_T_INT:
+    case FL_T_DATE: v->data.i32[row] = val->u.i32; break;
+    case FL_T_FLOAT: v->data.f32[row] = val->u.f32; break;
+    case FL_T_DOUBLE: v->data.f64[row] = val->u.f64; break;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+    case FL_T_DECIMAL: v->data.i64[row] = val->u.i64; break;
+  }
+  set_valid(v, row, true);
+}
+
 static void ensure_tmp(fl_json_parser *p, size_t n) {
   if (n <= p->tmp_cap) return;
   size_t cap = p->tmp_cap ? p->tmp_cap : 256;
@@ -825,6 +853,20 @@ static void grow_rows(fl_json_parser *p, uint32_t need) {
   if (p->batch->capacity < cap) p->batch->capacity = cap;
 }
 
+/* unknown_fields = 'reject': the record fails, naming the key (as written, at most
+ * FOUND_MAX bytes; the raw key is known valid: read_key read it). */
+static void unknown_reject(ctx *c, const char *key) {
+  const char *e = key;
+  while (*e != '"' && e - key < FOUND_MAX) e += *e == '\\' ? 2 : 1;
+  int n = (int)(e - key);
+  for (int i = 0; i < n; i++) /* keep the reason printable */
+    if ((uint8_t)key[i] < 0x20) n = i;
+  c->err_kind = 1;
+  c->err_field = NULL;
+  snprintf(c->reason, sizeof c->reason, "field %.*s%s: not in the schema (unknown_fields = 'reject')", n, key,
+           *e == '"' ? "" : "...");
+}
+
 /* Reads the object at s ('{'). Returns the byte after '}' or NULL (syntax error,
  * c->reason set). Value errors leave c->err_kind == 1 and reading continues. */
 static const char *parse_object(ctx *c, const char *s) {
@@ -836,6 +878,7 @@ static const char *parse_object(ctx *c, const char *s) {
     if (*s != '"') return syntax(c, s, "expected a field name");
     s++;
     int col;
+    const char *key = s; /* raw key text, for an unknown field's reason */
     const col_info *ci = expect < ncols ? &p->cols[expect] : NULL;
     if (ci && key_is(ci, s)) {
       col = (int)expect;
@@ -851,6 +894,7 @@ static const char *parse_object(ctx *c, const char *s) {
       expect = (uint32_t)col + 1;
       s = parse_field(c, (uint32_t)col, s);
     } else {
+      if (!c->unknown++ && p->unknown_reject && !c->err_kind) unknown_reject(c, key);
       s = skip_value(c, s, 1);
     }
     if (!s) return NULL;
@@ -895,6 +939,10 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
   if (!c->err_kind) {
     for (uint32_t i = 0; i < p->ncols; i++) {
       if (p->seen[i] == p->gen) continue;
+      if (p->defaults && !p->defaults[i].is_null) {
+        put_value(&p->batch->cols[i], &p->defaults[i], c->row);
+        continue;
+      }
       if (p->cols[i].required) {
         c->err_kind = 1;
         c->err_field = p->cols[i].name;
@@ -913,6 +961,7 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
     r->raw_off = (uint32_t)rec_off;
     r->raw_len = (uint32_t)rec_len;
     r->line = line;
+    res->unknown_fields += c->unknown;
   } else {
     for (uint32_t i = 0; i < p->ncols; i++) {
       fl_vec *v = &p->batch->cols[i];
@@ -927,6 +976,7 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
   }
   c->err_kind = 0;
   c->err_field = NULL;
+  c->unknown = 0;
 }
 
 static inline void begin_record(ctx *c) {
@@ -1153,6 +1203,7 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
   for (uint32_t k = 0; k < p->ncols; k++)
     if (p->batch->cols[k].cap < p->row_cap) p->row_cap = p->batch->cols[k].cap;
   fl_arena_init(&p->arena, 4096);
+  fl_arena_init(&p->opt_arena, 1024);
   return p;
 }
 
@@ -1167,10 +1218,33 @@ void fl_json_parser_free(fl_json_parser *p) {
   fl_free(p->scratch);
   fl_free(p->tmp);
   fl_arena_destroy(&p->arena);
+  fl_arena_destroy(&p->opt_arena);
   fl_free(p);
 }
 
 const fl_schema *fl_json_parser_schema(const fl_json_parser *p) { return p->schema; }
+
+void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults) {
+  fl_arena_reset(&p->opt_arena);
+  p->defaults = NULL;
+  if (!defaults) return;
+  p->defaults = fl_arena_calloc(&p->opt_arena, p->ncols ? p->ncols : 1, sizeof *p->defaults);
+  for (uint32_t i = 0; i < p->ncols; i++) {
+    const fl_value *d = &defaults[i];
+    if (d->is_null) {
+      p->defaults[i].is_null = true;
+      continue;
+    }
+    FL_ASSERT(fl_type_equal(d->type, p->cols[i].type), "field %s: default of another type", p->cols[i].name);
+    p->defaults[i] = *d;
+    if (fl_type_is_string(d->type.kind))
+      p->defaults[i].u.str.ptr = fl_arena_memdup(&p->opt_arena, d->u.str.ptr, d->u.str.len ? d->u.str.len : 1);
+  }
+}
+
+void fl_json_parser_set_unknown_fields(fl_json_parser *p, fl_json_unknown policy) {
+  p->unknown_reject = policy == FL_JSON_UNKNOWN_REJECT;
+}
 
 void fl_json_result_add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, uint32_t raw_off,
                                  uint32_t raw_len, const char *field, const char *reason) {

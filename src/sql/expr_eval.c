@@ -1077,3 +1077,94 @@ void fl_sql_eval_free(fl_sql_eval *c) {
   fl_arena_destroy(&c->arena);
   fl_free(c);
 }
+
+/* ---- DEFAULT values --------------------------------------------------------------------- */
+
+static fl_code default_fail(const fl_sql_expr *e, const fl_field *f, fl_err *err) {
+  char type[32];
+  fl_sql_type_format(f->type, type, sizeof type);
+  return fl_err_set(err, FL_ETYPE, "line %u, column %u: DEFAULT %s does not fit column %s (%s)", e->line, e->col,
+                    e->text ? e->text : "value", f->name, type);
+}
+
+fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *out, fl_err *err) {
+  memset(out, 0, sizeof *out);
+  out->type = f->type;
+  if (e->kind == FL_SQL_E_FUNC && !strcmp(e->name, "now"))
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "line %u, column %u: DEFAULT now() for column %s: a replay of the event log would give "
+                      "other values; send the time in the event",
+                      e->line, e->col, f->name);
+  if (e->kind != FL_SQL_E_LITERAL) {
+    fl_buf text = FL_BUF_INIT;
+    fl_sql_expr_format(e, FL_SQL_FMT_SHORT, &text);
+    fl_buf_cstr(&text);
+    fl_code rc = fl_err_set(err, FL_EUNSUPPORTED,
+                            "line %u, column %u: DEFAULT %s for column %s: only a constant is supported", e->line,
+                            e->col, (const char *)text.data, f->name);
+    fl_buf_free(&text);
+    return rc;
+  }
+  fl_type_kind k = f->type.kind;
+  const fl_value *v = &e->value;
+  switch (e->lit) {
+    case FL_SQL_LIT_NULL: out->is_null = true; return FL_OK;
+    case FL_SQL_LIT_BOOL:
+      if (k != FL_T_BOOLEAN) return default_fail(e, f, err);
+      out->u.b = v->u.b;
+      return FL_OK;
+    case FL_SQL_LIT_INT:
+    case FL_SQL_LIT_DECIMAL: {
+      int64_t unscaled = v->u.i64;
+      unsigned scale = e->lit == FL_SQL_LIT_DECIMAL ? v->type.scale : 0;
+      if (k == FL_T_FLOAT || k == FL_T_DOUBLE) {
+        double d = (double)unscaled / (double)fl_pow10_i64[scale];
+        if (k == FL_T_FLOAT) out->u.f32 = (float)d; else out->u.f64 = d;
+        return FL_OK;
+      }
+      unsigned want = k == FL_T_DECIMAL ? f->type.scale : 0;
+      if (k != FL_T_INT && k != FL_T_BIGINT && k != FL_T_DECIMAL) return default_fail(e, f, err);
+      if (scale > want) { /* exact only: the extra digits must be zeros */
+        int64_t m = fl_pow10_i64[scale - want];
+        if (unscaled % m) return default_fail(e, f, err);
+        unscaled /= m;
+      } else if (__builtin_mul_overflow(unscaled, fl_pow10_i64[want - scale], &unscaled)) {
+        return default_fail(e, f, err);
+      }
+      if (k == FL_T_INT) {
+        if (unscaled < INT32_MIN || unscaled > INT32_MAX) return default_fail(e, f, err);
+        out->u.i32 = (int32_t)unscaled;
+      } else {
+        if (k == FL_T_DECIMAL && (unscaled >= fl_pow10_i64[f->type.precision] ||
+                                  unscaled <= -fl_pow10_i64[f->type.precision]))
+          return default_fail(e, f, err);
+        out->u.i64 = unscaled;
+      }
+      return FL_OK;
+    }
+    case FL_SQL_LIT_DOUBLE:
+      if (k == FL_T_DOUBLE) out->u.f64 = v->u.f64;
+      else if (k == FL_T_FLOAT) out->u.f32 = (float)v->u.f64;
+      else return default_fail(e, f, err);
+      return FL_OK;
+    case FL_SQL_LIT_STRING:
+      if (fl_type_is_string(k)) {
+        out->u.str = v->u.str;
+        return FL_OK;
+      }
+      if (k == FL_T_DATE && fl_date_parse(v->u.str.ptr, v->u.str.len, &out->u.i32)) return FL_OK;
+      if (k == FL_T_TIMESTAMP && fl_ts_parse(v->u.str.ptr, v->u.str.len, &out->u.i64)) return FL_OK;
+      return default_fail(e, f, err);
+    case FL_SQL_LIT_TIMESTAMP:
+      if (k != FL_T_TIMESTAMP) return default_fail(e, f, err);
+      out->u.i64 = v->u.i64;
+      return FL_OK;
+    case FL_SQL_LIT_DATE:
+      if (k == FL_T_DATE) out->u.i32 = v->u.i32;
+      else if (k == FL_T_TIMESTAMP) out->u.i64 = (int64_t)v->u.i32 * INT64_C(86400000000);
+      else return default_fail(e, f, err);
+      return FL_OK;
+    case FL_SQL_LIT_INTERVAL: return default_fail(e, f, err);
+  }
+  return default_fail(e, f, err);
+}

@@ -238,6 +238,16 @@ const uint8_t *fl_sql_eval_run(fl_sql_eval *ev, uint32_t index, const fl_batch *
  * (batch->nrows entries) and returns their count. No predicates: every row. */
 uint32_t fl_sql_eval_select(fl_sql_eval *ev, const fl_batch *batch, uint32_t *sel);
 
+/* A column's DEFAULT as a constant of the column's exact type, for the JSON parser's
+ * absent fields (fl_json_parser_set_defaults): literals (numbers, strings, booleans,
+ * DATE/TIMESTAMP literals or strings, NULL = no default: out->is_null), converted
+ * exactly ("DEFAULT 1.5" into an INT fails, 1.50 into DECIMAL(12,1) is 1.5). Anything
+ * else is FL_EUNSUPPORTED, now() included: the event log keeps each record's text and
+ * a replay re-parses it, so a default must give the same value every time (DESIGN §1:
+ * the tables are a function of the log). Works on bound or unbound trees; a string
+ * value points into the expression. */
+fl_code fl_sql_default_value(const fl_sql_expr *expr, const fl_field *field, fl_value *out, fl_err *err);
+
 /* ---- CREATE STREAM (parse_stream.c) ----
  *
  *   CREATE STREAM [IF NOT EXISTS] name (
@@ -254,7 +264,10 @@ uint32_t fl_sql_eval_select(fl_sql_eval *ev, const fl_batch *batch, uint32_t *se
  *   partitioned_by = 'day(event_time), tenant_id'   -- fl_sql_parse_partition, columns exist
  *   partitions = 8            -- event log partitions, 1..FL_SQL_STREAM_PARTITIONS_MAX
  *   retention = '7 days'      -- interval
- * Any other key is an error naming it. */
+ *   unknown_fields = 'ignore' | 'reject'  -- fields not in the schema: counted and
+ *                                 ignored (default), or the record is rejected
+ * Any other key is an error naming it. DEFAULTs are constants (fl_sql_default_value),
+ * applied to absent fields at ingest (defaults). */
 
 #define FL_SQL_STREAM_PARTITIONS_MAX 1024
 
@@ -302,6 +315,9 @@ typedef struct fl_sql_stream {
   uint32_t npartition;
   uint32_t partitions;          /* event log partitions; 0 if not given (caller's default) */
   int64_t retention_us;         /* 0 if not given */
+  bool unknown_fields_reject;   /* unknown_fields = 'reject' */
+  fl_value *defaults;           /* per column, the DEFAULT as a constant (is_null: none);
+                                   NULL if no column has one */
   uint32_t line, col;           /* of CREATE */
 } fl_sql_stream;
 

@@ -257,9 +257,14 @@ Test(sql_stream, errors_say_where_and_what_was_expected) {
               "line 1, column 32: DEFAULT for column 'a' is STRING, not a value for INT");
   parse_fails("CREATE STREAM s (t TIMESTAMP DEFAULT INTERVAL '1 s')",
               "line 1, column 38: DEFAULT for column 't' is INTERVAL, not a value for TIMESTAMP");
-  parse_ok(
-      "CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.5, b INT DEFAULT NULL, t TIMESTAMP DEFAULT now(), s STRING "
-      "DEFAULT 'x' || 'y')");
+  parse_ok("CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.5, b INT DEFAULT NULL, t TIMESTAMP DEFAULT TIMESTAMP '2026-01-02 00:00:00')");
+  parse_fails("CREATE STREAM s (s STRING DEFAULT 'x' || 'y')",
+              "line 1, column 39: DEFAULT 'x' || 'y' for column s: only a constant is supported");
+  parse_fails("CREATE STREAM s (t TIMESTAMP DEFAULT now())",
+              "line 1, column 38: DEFAULT now() for column t: a replay of the event log would give other values; "
+              "send the time in the event");
+  parse_fails("CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.555)",
+              "line 1, column 41: DEFAULT 1.555 does not fit column a (DECIMAL(4,2))");
   parse_fails("CREATE STREAM s (a INT DEFAULT 1 DEFAULT 2)",
               "line 1, column 34: more than one DEFAULT for column 'a'");
   parse_fails(
@@ -319,7 +324,7 @@ Test(sql_stream, option_errors) {
   parse_fails(
       "CREATE STREAM s (a INT) WITH (colour = 'red')",
       "line 1, column 31: unknown stream option 'colour' (expected dedupe_ttl, late_policy, partitioned_by, "
-      "partitions or retention)");
+      "partitions, retention or unknown_fields)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions = 2, partitions = 3)",
               "line 1, column 47: option 'partitions' given twice (first at line 1, column 31)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions 2)",
