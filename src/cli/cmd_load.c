@@ -1,5 +1,5 @@
 /* cmd_load: `floe load TABLE FILE|- [--schema COLS] [--partition SPEC] [--batch-rows N]
- *            [--codec zstd|snappy|none] [--target-file-bytes N]`
+ *            [--codec zstd|snappy|none] [--target-file-bytes N] [--unknown-fields ignore|reject]`
  *
  * Appends every row of an NDJSON file (or stdin) to TABLE in ONE commit, so one load
  * is one snapshot and a failed load commits nothing (its data files are deleted; a
@@ -39,6 +39,7 @@ typedef struct load_opts {
   uint64_t batch_rows;
   const char *codec; /* Iceberg property value, NULL = not given */
   const char *target_file_bytes;
+  bool unknown_reject; /* --unknown-fields reject */
 } load_opts;
 
 static int parse_args(int argc, char **argv, load_opts *o) {
@@ -70,6 +71,11 @@ static int parse_args(int argc, char **argv, load_opts *o) {
         o->codec = "uncompressed";
       else
         return fl_cli_usage("load", "--codec: expected zstd, snappy or none, found \"%s\"", v);
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--unknown-fields", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (strcmp(v, "ignore") && strcmp(v, "reject"))
+        return fl_cli_usage("load", "--unknown-fields: expected ignore or reject, found \"%s\"", v);
+      o->unknown_reject = !strcmp(v, "reject");
     } else if ((m = fl_cli_opt(argc, argv, &i, "--target-file-bytes", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       uint64_t n;
@@ -91,8 +97,11 @@ static int parse_args(int argc, char **argv, load_opts *o) {
   return FL_CLI_OK;
 }
 
-/* --schema text -> schema (field ids 0: fl_table_create assigns 1..n). */
-static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_err *err) {
+/* --schema text -> schema (field ids 0: fl_table_create assigns 1..n) and the
+ * columns' DEFAULTs as constants (*defaults NULL if none: Iceberg v2 tables keep no
+ * defaults, so they apply to the load that gives --schema). */
+static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_value **defaults,
+                            fl_err *err) {
   fl_sql_column *cols;
   uint32_t n;
   fl_code rc = fl_sql_parse_columns(text, strlen(text), arena, &cols, &n, err);
@@ -107,6 +116,16 @@ static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema
                         cols[i].name);
     schema->fields[i] =
         (fl_field){.id = 0, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
+  }
+  *defaults = NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!cols[i].default_expr) continue;
+    if (!*defaults) {
+      *defaults = fl_arena_calloc(arena, n, sizeof **defaults);
+      for (uint32_t k = 0; k < n; k++) (*defaults)[k].is_null = true;
+    }
+    rc = fl_sql_default_value(cols[i].default_expr, &schema->fields[i], &(*defaults)[i], err);
+    if (rc) return fl_err_prefix(err, "--schema: ");
   }
   return FL_OK;
 }
@@ -187,12 +206,14 @@ static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
 
 /* Loads ns.name, or creates it from the options; *tbl is set on success. */
 static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const load_opts *o,
-                         const fl_kv *props, uint32_t nprops, fl_arena *arena, fl_table **tbl, fl_err *err) {
+                         const fl_kv *props, uint32_t nprops, fl_arena *arena, fl_table **tbl, fl_value **defaults,
+                         fl_err *err) {
   fl_schema schema;
   fl_partition_def *defs = NULL;
   uint32_t ndefs = 0;
+  *defaults = NULL;
   if (o->schema) {
-    fl_code rc = schema_parse(o->schema, arena, &schema, err);
+    fl_code rc = schema_parse(o->schema, arena, &schema, defaults, err);
     if (rc) return rc;
   }
   if (o->partition) {
@@ -242,7 +263,8 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
 
   fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
   if (!rc) rc = fl_cli_warehouse_open(cli, &wh, &err);
-  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &err);
+  fl_value *defaults = NULL;
+  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &defaults, &err);
   if (rc) goto done;
 
   bool is_stdin = !strcmp(o.file, "-");
@@ -254,6 +276,8 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   rc = fl_appender_begin(tbl, &app, &err);
   if (rc) goto done;
   rd = fl_cli_ndjson_reader_new(fl_table_schema(tbl), is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
+  fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
+  fl_cli_ndjson_reader_set_unknown_fields(rd, o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
   load_ctx lc = {app};
   uint64_t rows;
   rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
@@ -266,8 +290,14 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   }
   const fl_snapshot *snap = fl_table_snapshot_by_id(tbl, snapshot_id);
   const char *files = snap ? fl_snapshot_summary_get(snap, "added-data-files") : NULL;
-  printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
-         files ? files : "0");
+  uint64_t unknown = fl_cli_ndjson_reader_unknown_fields(rd);
+  if (unknown) /* fields not in the schema, ignored: said only when there were some */
+    printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files; %" PRIu64
+           " unknown fields ignored)\n",
+           rows, ns, name, snapshot_id, files ? files : "0", unknown);
+  else
+    printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
+           files ? files : "0");
 done:
   fl_cli_ndjson_reader_free(rd);
   fl_appender_free(app); /* an uncommitted appender deletes its files */

@@ -28,7 +28,7 @@ static const fl_cli_cmd commands[] = {
     {"tables", fl_cli_cmd_tables, "", "list the tables with their snapshot, row, file and byte counts"},
     {"load", fl_cli_cmd_load,
      "TABLE FILE|- [--schema COLUMNS] [--partition SPEC] [--batch-rows N] [--codec zstd|snappy|none] "
-     "[--target-file-bytes N]",
+     "[--target-file-bytes N] [--unknown-fields ignore|reject]",
      "append the rows of an NDJSON file to a table in one commit (creating it from --schema)"},
     {"cat", fl_cli_cmd_cat,
      "TABLE [--snapshot ID] [--as-of TIME] [--where \"CONDITION\"]... [--columns A,B] [--limit N] "

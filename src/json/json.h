@@ -28,8 +28,9 @@
  * Spans (raw_off, raw_len) are byte offsets into the body: the exact object text for
  * accepted rows (the event log stores it), the line (or element) for rejects.
  *
- * Types: STRING (any JSON string, escapes decoded), JSON (any value, kept as its raw
- * text; a JSON string stays quoted), BIGINT/INT (an integer literal or a string
+ * Types: STRING (any JSON string, escapes decoded), JSON (any value, kept as its text
+ * with the blanks outside strings removed: numbers keep their spelling, keys their
+ * order, integers of any size; a JSON string stays quoted), BIGINT/INT (an integer literal or a string
  * holding one, range checked; 1.0 is a reject), DOUBLE/REAL (any number within the
  * type's range), DECIMAL(p,s) (a number or a string, exact: non-zero digits beyond
  * the scale, or more than p-s integer digits, are a reject, never rounded), TIMESTAMP (an
@@ -98,6 +99,11 @@ void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults);
  * additionalProperties: false). */
 typedef enum fl_json_unknown { FL_JSON_UNKNOWN_IGNORE = 0, FL_JSON_UNKNOWN_REJECT } fl_json_unknown;
 void fl_json_parser_set_unknown_fields(fl_json_parser *p, fl_json_unknown policy);
+
+/* Bodies are NDJSON only: a first byte '[' starts a line like any other (a reject:
+ * each line is one object), not a JSON array body. For files read in chunks of lines
+ * (floe load), where a chunk may begin with any line. */
+void fl_json_parser_set_ndjson_only(fl_json_parser *p, bool ndjson_only);
 
 /* Parses one body. Fails only for the body as a whole (FL_ELIMIT over
  * FL_JSON_BODY_MAX); bad records are rejects in out. An empty body (or one of

@@ -2,6 +2,7 @@
  * and unicode, exact decimals, every reject kind with its line, field and reason,
  * mixed bodies, JSON arrays and limits. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,7 +104,7 @@ Test(json_parse, every_type_lands_in_its_column_exactly) {
   cr_assert_eq(b->cols[7].data.i64[1], 1764083079000000);
   assert_str(8, 0, "h\xc3\xa9");
   assert_str(8, 1, "");
-  assert_str(9, 0, "{\"a\":[1, 2]}");
+  assert_str(9, 0, "{\"a\":[1,2]}"); /* blanks outside strings removed */
   assert_str(9, 1, "\"x\"");
 }
 
@@ -401,12 +402,13 @@ Test(json_parse, keys_match_exactly_whatever_their_length) {
   }
 }
 
-Test(json_parse, json_columns_keep_the_exact_text) {
+Test(json_parse, json_columns_keep_the_text_without_blanks_outside_strings) {
   parse(&all,
-        "{\"j\": [ 1 , {\"a\" : \"\\u00e9\"} ] , \"s\" : \"x\" "
-        "}\n{\"j\":-0.5e+3}\n{\"j\":true}\n{\"j\":null}\n");
-  cr_assert_eq(R.nrows, 4);
-  assert_str(9, 0, "[ 1 , {\"a\" : \"\\u00e9\"} ]");
+        "{\"j\": [ 1 , {\"a\" : \"\\u00e9 \\\" } \"} ] , \"s\" : \"x\" "
+        "}\n{\"j\":-0.5e+3}\n{\"j\":true}\n{\"j\":null}\n{\"j\":123456789012345678901234567890}\n");
+  cr_assert_eq(R.nrows, 5);
+  assert_str(9, 0, "[1,{\"a\":\"\\u00e9 \\\" } \"}]"); /* escapes and string blanks kept */
+  assert_str(9, 4, "123456789012345678901234567890");      /* integers of any size */
   assert_str(8, 0, "x");
   assert_str(9, 1, "-0.5e+3");
   assert_str(9, 2, "true");
@@ -513,4 +515,15 @@ Test(json_parse, absent_fields_take_their_default) {
   assert_str(1, 2, "EUR");
   assert_null(2, 2); /* explicit null: no default */
   assert_str(4, 2, "n");
+}
+
+/* Regression: FLT_MAX's shortest spelling (3.4028235e38, what printf("%g")-style
+ * writers and floe's own output give) is above FLT_MAX as a double but rounds to it:
+ * a REAL column takes it (floe load did, the events API refused it). */
+Test(json_parse, real_columns_take_what_rounds_to_a_finite_float) {
+  parse(&all, "{\"f\":3.4028235e38}\n{\"f\":-3.4028235e38}\n{\"f\":3.4028236e38}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.batch->cols[3].data.f32[0], FLT_MAX);
+  cr_assert_eq(R.batch->cols[3].data.f32[1], -FLT_MAX);
+  assert_reject(0, 3, "f", "field f: expected REAL, found 3.4028236e38");
 }

@@ -86,6 +86,7 @@ struct fl_json_parser {
   fl_value *defaults;   /* per column, for absent fields (is_null: none); NULL = no defaults */
   fl_arena opt_arena;   /* copies of the defaults' strings */
   bool unknown_reject;  /* a field not in the schema rejects its record */
+  bool ndjson_only;     /* a body is lines even when it starts with '[' (files) */
 };
 
 /* The state of one call. */
@@ -578,6 +579,40 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
   }
 }
 
+/* JSON columns store the value's text with the blanks outside strings removed
+ * (numbers keep their spelling, keys their order and escapes their form): one
+ * spelling per value whatever the producer's layout. Most producers send compact
+ * JSON, so the copy that drops blanks runs only when a blank is present. */
+static inline bool has_blank(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (ws_array[(uint8_t)s[i]]) return true;
+  return false;
+}
+
+static void put_json_compact(fl_vec *v, uint32_t row, const char *s, size_t n) {
+  if (v->bytes_cap - v->bytes_len < n + 32) fl_vec_reserve_bytes(v, n + 32);
+  char *d = v->bytes + v->bytes_len;
+  size_t k = 0;
+  bool in_str = false;
+  for (size_t i = 0; i < n; i++) { /* s is a valid JSON value: an escape never ends it */
+    char ch = s[i];
+    if (in_str) {
+      d[k++] = ch;
+      if (ch == '\\')
+        d[k++] = s[++i];
+      else if (ch == '"')
+        in_str = false;
+      continue;
+    }
+    if (ws_array[(uint8_t)ch]) continue;
+    in_str = ch == '"';
+    d[k++] = ch;
+  }
+  v->bytes_len += k;
+  v->offsets[row + 1] = (uint32_t)v->bytes_len;
+  set_valid(v, row, true);
+}
+
 /* A default value (already of the column's type) into slot row. */
 static void put_value(fl_vec *v, const fl_value *val, uint32_t row) {
   switch (v->type.kind) {
@@ -670,7 +705,10 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
     case FL_T_JSON: {
       const char *e = skip_value(c, s, 1);
       if (!e) return NULL;
-      put_str(v, row, s, (size_t)(e - s));
+      if (has_blank(s, (size_t)(e - s)))
+        put_json_compact(v, row, s, (size_t)(e - s));
+      else
+        put_str(v, row, s, (size_t)(e - s));
       return e;
     }
     case FL_T_BOOLEAN:
@@ -691,7 +729,9 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       const char *e = skip_number(c, s);
       if (!e) return NULL;
       double d = to_double(c, s, e);
-      if (__builtin_isinf(d) || (kind == FL_T_FLOAT && (d > FLT_MAX || d < -FLT_MAX))) { /* out of range */
+      /* out of range; a REAL takes what rounds to a finite float: |d| below FLT_MAX plus
+       * half its ulp (3.4028235e38, FLT_MAX's shortest spelling, is above FLT_MAX) */
+      if (__builtin_isinf(d) || (kind == FL_T_FLOAT && (d >= 0x1.ffffffp+127 || d <= -0x1.ffffffp+127))) {
         value_error(c, col, EXPECTED, s, (size_t)(e - s));
         return e;
       }
@@ -1109,7 +1149,7 @@ fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_r
   /* a UTF-8 byte order mark some tools write is skipped */
   size_t start = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0, i = start;
   while (i < len && ws_array[(uint8_t)body[i]]) i++;
-  if (i < len && body[i] == '[') {
+  if (i < len && body[i] == '[' && !p->ndjson_only) {
     c.ws = ws_array;
     c.base = padded_copy(p, body, 0, len);
     c.end = c.base + len;
@@ -1241,6 +1281,8 @@ void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults) {
       p->defaults[i].u.str.ptr = fl_arena_memdup(&p->opt_arena, d->u.str.ptr, d->u.str.len ? d->u.str.len : 1);
   }
 }
+
+void fl_json_parser_set_ndjson_only(fl_json_parser *p, bool ndjson_only) { p->ndjson_only = ndjson_only; }
 
 void fl_json_parser_set_unknown_fields(fl_json_parser *p, fl_json_unknown policy) {
   p->unknown_reject = policy == FL_JSON_UNKNOWN_REJECT;

@@ -21,22 +21,24 @@ bad_load "$good$good{\"id\":3,\"amount\":\"abc\"}\n" \
   'bad.ndjson:3: field amount: expected DECIMAL(12,2), found "abc"'
 bad_load "$good{\"id\":2,\"amount\":1.234}\n" \
   'bad.ndjson:2: field amount: expected DECIMAL(12,2), found 1.234'
-bad_load "$good{\"id\":\"7\"}\n" \
-  'bad.ndjson:2: field id: expected BIGINT, found "7"'
+bad_load "$good{\"id\":\"7x\"}\n" \
+  'bad.ndjson:2: field id: expected BIGINT, found "7x"'
 bad_load "$good{\"id\":8,\"ts\":\"yesterday\"}\n" \
   'bad.ndjson:2: field ts: expected TIMESTAMP, found "yesterday"'
 bad_load "$good{\"id\":9,\"ok\":1}\n" \
   'bad.ndjson:2: field ok: expected BOOLEAN, found 1'
 bad_load "$good{\"amount\":\"1.00\"}\n" \
-  'bad.ndjson:2: field id: missing, but the column is NOT NULL'
+  'bad.ndjson:2: field id: missing (NOT NULL)'
 bad_load "$good$good$good{\"id\":null}\n" \
-  'bad.ndjson:4: field id: null, but the column is NOT NULL'
+  'bad.ndjson:4: field id: null in a NOT NULL column'
 bad_load "$good{\"id\":10,\"amount\":\n" \
-  "bad.ndjson:2: invalid JSON at column 18: unexpected token near end of file"
+  "bad.ndjson:2: invalid JSON: expected a value, found end of line"
 bad_load "$good[1,2]\n" \
-  'bad.ndjson:2: expected a JSON object, found an array'
-bad_load "$good{\"id\":1,\"id\":2}\n" \
-  "bad.ndjson:2: invalid JSON at column 12: duplicate object key near '\"id\"'"
+  "bad.ndjson:2: invalid JSON: expected '{' (each NDJSON line is one object), found '[1,2]'"
+bad_load "$good{\"id\":1} x\n" \
+  "bad.ndjson:2: invalid JSON: text after the object (NDJSON has one object per line), found 'x'"
+# the reasons are the events API parser's (json/): floe load and POST share one
+# parser and one set of type rules (e2e 0402 runs one corpus through both)
 
 # a line over FL_JSON_LINE_MAX (1 MiB)
 { printf '{"id":1,"pad":"'; head -c 1100000 /dev/zero | tr '\0' x; printf '"}\n'; } >big.ndjson

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # DECIMAL values are taken from the number's literal text, never through a double
 # (0.1, 1.2e1, 9999999999999.99 with 15+ digits); JSON columns store the literal text
-# compacted (strings with escaped quotes and braces kept intact); keys with \u escapes
+# compacted (strings with escaped quotes and braces kept intact; the events API's
+# parser, which floe load shares since issue 11); keys with \u escapes
 # match their column; CRLF line ends and a last line without a newline are fine;
 # --where quoting ('' in strings, "Quoted" columns) and --where on a column that
 # --columns leaves out.
