@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "cli/ndjson_load.h"
 #include "core/limits.h"
+#include "ingest/contract.h"
 #include "sql/sql.h"
 
 /* A batch over a million rows buys nothing and costs memory per column. */
@@ -101,7 +102,7 @@ static int parse_args(int argc, char **argv, load_opts *o) {
  * columns' DEFAULTs as constants (*defaults NULL if none: Iceberg v2 tables keep no
  * defaults, so they apply to the load that gives --schema). */
 static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_value **defaults,
-                            fl_err *err) {
+                            const char ***checks, uint32_t *nchecks, fl_err *err) {
   fl_sql_column *cols;
   uint32_t n;
   fl_code rc = fl_sql_parse_columns(text, strlen(text), arena, &cols, &n, err);
@@ -110,13 +111,13 @@ static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema
   schema->nfields = n;
   schema->fields = fl_arena_calloc(arena, n, sizeof *schema->fields);
   for (uint32_t i = 0; i < n; i++) {
-    if (cols[i].check_sql)
-      return fl_err_set(err, FL_EUNSUPPORTED,
-                        "--schema: column %s: CHECK constraints are not enforced by floe load yet; remove it",
-                        cols[i].name);
     schema->fields[i] =
         (fl_field){.id = 0, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
   }
+  *checks = fl_arena_calloc(arena, n, sizeof **checks);
+  *nchecks = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (cols[i].check_sql) (*checks)[(*nchecks)++] = cols[i].check_sql;
   *defaults = NULL;
   for (uint32_t i = 0; i < n; i++) {
     if (!cols[i].default_expr) continue;
@@ -207,13 +208,14 @@ static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
 /* Loads ns.name, or creates it from the options; *tbl is set on success. */
 static fl_code table_get(fl_warehouse *wh, const char *ns, const char *name, const load_opts *o,
                          const fl_kv *props, uint32_t nprops, fl_arena *arena, fl_table **tbl, fl_value **defaults,
-                         fl_err *err) {
+                         const char ***checks, uint32_t *nchecks, fl_err *err) {
   fl_schema schema;
   fl_partition_def *defs = NULL;
   uint32_t ndefs = 0;
   *defaults = NULL;
+  *nchecks = 0;
   if (o->schema) {
-    fl_code rc = schema_parse(o->schema, arena, &schema, defaults, err);
+    fl_code rc = schema_parse(o->schema, arena, &schema, defaults, checks, nchecks, err);
     if (rc) return rc;
   }
   if (o->partition) {
@@ -254,6 +256,7 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   fl_table *tbl = NULL;
   fl_appender *app = NULL;
   fl_ndjson_reader *rd = NULL;
+  fl_contract *contract = NULL;
   FILE *in = NULL;
   char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
   fl_kv props[2];
@@ -264,7 +267,13 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
   if (!rc) rc = fl_cli_warehouse_open(cli, &wh, &err);
   fl_value *defaults = NULL;
-  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &defaults, &err);
+  const char **checks = NULL;
+  uint32_t nchecks = 0;
+  if (!rc) rc = table_get(wh, ns, name, &o, props, nprops, &arena, &tbl, &defaults, &checks, &nchecks, &err);
+  if (!rc && nchecks) { /* CHECKs of --schema: the events API's contract checker */
+    rc = fl_contract_new_sql(fl_table_schema(tbl), checks, nchecks, &contract, &err);
+    if (rc) fl_err_prefix(&err, "--schema: ");
+  }
   if (rc) goto done;
 
   bool is_stdin = !strcmp(o.file, "-");
@@ -278,6 +287,7 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   rd = fl_cli_ndjson_reader_new(fl_table_schema(tbl), is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
   fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
   fl_cli_ndjson_reader_set_unknown_fields(rd, o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
+  fl_cli_ndjson_reader_set_contract(rd, contract);
   load_ctx lc = {app};
   uint64_t rows;
   rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
@@ -300,6 +310,7 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
            files ? files : "0");
 done:
   fl_cli_ndjson_reader_free(rd);
+  fl_contract_free(contract);
   fl_appender_free(app); /* an uncommitted appender deletes its files */
   if (in && in != stdin) fclose(in);
   if (tbl) fl_table_free(tbl);

@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/mem.h"
+#include "ingest/contract.h"
 
 /* A chunk is parsed once it holds batch_rows lines or this many bytes: the parser
  * buffers scale with the chunk, and 16 MiB is the events API's default body limit. */
@@ -35,6 +36,7 @@ struct fl_ndjson_reader {
   uint32_t chunk_lines; /* lines in chunk (blank ones too) */
   uint64_t first_line;  /* file line of the chunk's first line */
   uint64_t unknown_fields;
+  fl_contract *contract; /* borrowed, NULL if no CHECK */
 };
 
 fl_ndjson_reader *fl_cli_ndjson_reader_new(const fl_schema *schema, const char *source, uint32_t batch_rows) {
@@ -67,13 +69,17 @@ void fl_cli_ndjson_reader_set_unknown_fields(fl_ndjson_reader *rd, fl_json_unkno
 
 uint64_t fl_cli_ndjson_reader_unknown_fields(const fl_ndjson_reader *rd) { return rd->unknown_fields; }
 
+void fl_cli_ndjson_reader_set_contract(fl_ndjson_reader *rd, fl_contract *contract) { rd->contract = contract; }
+
 /* Parses the chunk; emits its rows or fails with its first reject. */
 static fl_code flush(fl_ndjson_reader *rd, fl_ndjson_emit_fn emit, void *ctx, uint64_t *rows, fl_err *err) {
   if (!rd->chunk.len) return FL_OK;
   fl_json_result res;
   fl_code rc = fl_json_parse(rd->parser, (const char *)rd->chunk.data, rd->chunk.len, &res, err);
   if (rc) return fl_err_prefix(err, "%s:%llu: ", rd->source, (unsigned long long)rd->first_line);
-  if (res.nrejects) {
+  if (rd->contract && (rc = fl_contract_check(rd->contract, rd->parser, &res, (const char *)rd->chunk.data, err)))
+    return rc;
+  if (res.nrejects) { /* in line order: the first line that fails */
     const fl_json_reject *rj = &res.rejects[0];
     return fl_err_set(err, rj->field ? FL_ETYPE : FL_EPARSE, "%s:%llu: %s", rd->source,
                       (unsigned long long)(rd->first_line + rj->line - 1), rj->reason);

@@ -39,6 +39,10 @@ void fl_cli_ndjson_reader_free(fl_ndjson_reader *rd);
 void fl_cli_ndjson_reader_set_defaults(fl_ndjson_reader *rd, const fl_value *defaults);
 /* Fields not in the schema: counted and ignored (default) or a failing line. */
 void fl_cli_ndjson_reader_set_unknown_fields(fl_ndjson_reader *rd, fl_json_unknown policy);
+/* The table's CHECK constraints (ingest/contract.h: the events API's checker); a row
+ * failing one fails the load with the contract's reason. NULL: none. Borrowed. */
+struct fl_contract;
+void fl_cli_ndjson_reader_set_contract(fl_ndjson_reader *rd, struct fl_contract *contract);
 /* Fields not in the schema seen so far (in loaded rows). */
 uint64_t fl_cli_ndjson_reader_unknown_fields(const fl_ndjson_reader *rd);
 

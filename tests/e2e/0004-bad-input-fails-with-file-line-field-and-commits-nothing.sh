@@ -61,9 +61,12 @@ assert_eq 1 "$RC" "exit status of a mismatched --schema"
 assert_eq "floe: table bronze.orders exists with column 2 'amount DECIMAL(12,2)'; --schema gives 'amount DOUBLE'" \
   "$ERR" "mismatched --schema message"
 
-# CHECK constraints are refused, not silently ignored
-expect_fail 1 '--schema: column ok: CHECK constraints are not enforced by floe load yet; remove it' \
-  load bronze.nope3 good.ndjson --schema 'id BIGINT NOT NULL, ok BOOLEAN CHECK (ok)'
+# CHECK constraints of --schema are enforced by the events API's contract checker
+# (sql's evaluator): the first failing row fails the load, naming its line
+printf '%b' "$good{\"id\":2,\"ok\":false}\n{\"id\":3,\"ok\":null}\n" >bad.ndjson
+expect_fail 1 'bad.ndjson:2: CHECK (ok) failed: ok = false' \
+  load bronze.orders bad.ndjson --schema 'id BIGINT NOT NULL, amount DECIMAL(12,2), ts TIMESTAMP, ok BOOLEAN CHECK (ok)'
+assert_eq 1 "$(snapshot_count bronze.orders)" "nothing committed after a failed CHECK"
 # bad --partition text, and partitions that do not fit the schema
 expect_fail 1 "--partition: partitioned_by 'day(ts': bad arguments of day(...)" \
   load bronze.nope4 good.ndjson --schema "$schema" --partition 'day(ts'
@@ -78,3 +81,8 @@ expect_fail 1 "table bronze.orders exists with partitioning 'none'; --partition 
 expect_fail 1 'cannot open missing.ndjson: No such file or directory' load bronze.orders missing.ndjson
 assert_eq 1 "$(snapshot_count bronze.orders)" "nothing committed after all the failures"
 assert_eq '{"id":1,"amount":1.00,"ts":null,"ok":null}' "$(floe cat bronze.orders)" "only the first load's row"
+
+# a NULL passes a CHECK (SQL: unknown is not a failure)
+printf '%b' "$good{\"id\":3,\"ok\":null}\n" >ok.ndjson
+assert_contains "$(floe load bronze.orders ok.ndjson --schema "id BIGINT NOT NULL, amount DECIMAL(12,2) CHECK (amount > 0), ts TIMESTAMP, ok BOOLEAN CHECK (ok)")" \
+  "loaded 2 rows" "a NULL passes a CHECK (SQL: unknown is not a failure)"
