@@ -527,3 +527,14 @@ Test(json_parse, real_columns_take_what_rounds_to_a_finite_float) {
   cr_assert_eq(R.batch->cols[3].data.f32[1], -FLT_MAX);
   assert_reject(0, 3, "f", "field f: expected REAL, found 3.4028236e38");
 }
+
+/* Blanks are dropped where the value has them: not after it, at its end, and in a
+ * long value; a blank inside a string is kept. */
+Test(json_parse, json_blanks_are_dropped_only_inside_the_value) {
+  parse(&all, "{\"j\":[1,2,3,4,5,6,7,8,9,10]   ,\"s\":\"x\"}\n{\"j\":[1,2,3,4,5,6,7,8,9, 10]}\n"
+              "{\"j\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"] }\n");
+  cr_assert_eq(R.nrows, 3);
+  assert_str(9, 0, "[1,2,3,4,5,6,7,8,9,10]");
+  assert_str(9, 1, "[1,2,3,4,5,6,7,8,9,10]");
+  assert_str(9, 2, "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"]");
+}

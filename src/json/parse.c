@@ -103,15 +103,18 @@ typedef struct ctx {
   const char *err_field;
   char reason[256];
   uint32_t unknown; /* fields not in the schema in the current record */
+  bool blank;       /* skip_ws skipped a blank (reset before a JSON column's value) */
 } ctx;
 
 /* Whitespace: in NDJSON a newline ends the record, so it is not whitespace there. */
 static const uint8_t ws_ndjson[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1};
 static const uint8_t ws_array[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1};
 
-static inline const char *skip_ws(const ctx *c, const char *s) {
+static inline const char *skip_ws(ctx *c, const char *s) {
   if (__builtin_expect((uint8_t)*s > ' ', 1)) return s; /* no whitespace: the usual case */
+  const char *st = s;
   while (c->ws[(uint8_t)*s]) s++;
+  c->blank |= s != st; /* a JSON column's value must be compacted */
   return s;
 }
 
@@ -582,14 +585,8 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
 /* JSON columns store the value's text with the blanks outside strings removed
  * (numbers keep their spelling, keys their order and escapes their form): one
  * spelling per value whatever the producer's layout. Most producers send compact
- * JSON, so the copy that drops blanks runs only when a blank is present. */
-static inline bool has_blank(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (ws_array[(uint8_t)s[i]]) return true;
-  return false;
-}
-
-static void put_json_compact(fl_vec *v, uint32_t row, const char *s, size_t n) {
+ * JSON, so the copy that drops blanks runs only when skip_value met one (c->blank). */
+__attribute__((noinline, cold)) static void put_json_compact(fl_vec *v, uint32_t row, const char *s, size_t n) {
   if (v->bytes_cap - v->bytes_len < n + 32) fl_vec_reserve_bytes(v, n + 32);
   char *d = v->bytes + v->bytes_len;
   size_t k = 0;
@@ -614,7 +611,7 @@ static void put_json_compact(fl_vec *v, uint32_t row, const char *s, size_t n) {
 }
 
 /* A default value (already of the column's type) into slot row. */
-static void put_value(fl_vec *v, const fl_value *val, uint32_t row) {
+__attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, uint32_t row) {
   switch (v->type.kind) {
     case FL_T_STRING:
     case FL_T_JSON: {
@@ -703,9 +700,10 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       return end;
     }
     case FL_T_JSON: {
+      c->blank = false;
       const char *e = skip_value(c, s, 1);
       if (!e) return NULL;
-      if (has_blank(s, (size_t)(e - s)))
+      if (c->blank)
         put_json_compact(v, row, s, (size_t)(e - s));
       else
         put_str(v, row, s, (size_t)(e - s));
@@ -895,7 +893,7 @@ static void grow_rows(fl_json_parser *p, uint32_t need) {
 
 /* unknown_fields = 'reject': the record fails, naming the key (as written, at most
  * FOUND_MAX bytes; the raw key is known valid: read_key read it). */
-static void unknown_reject(ctx *c, const char *key) {
+__attribute__((noinline, cold)) static void unknown_reject(ctx *c, const char *key) {
   const char *e = key;
   while (*e != '"' && e - key < FOUND_MAX) e += *e == '\\' ? 2 : 1;
   int n = (int)(e - key);
