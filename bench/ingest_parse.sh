@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/ingest_parse.sh: the ingest parser benchmark (issue 8, "parser MB/s per core"):
-# floe's fl_ingest_parse + fl_contract_check beside memcpy (same program, same run) and
+# floe's fl_json_parse + fl_contract_check beside memcpy (same program, same run) and
 # simdjson On-Demand extracting the same 10 fields from the same file (bench/simdjson_peer.cpp,
 # built here with g++: CMake is C-only; libsimdjson-dev). Everything on one core.
 #   BUILD=/work/build-x bash bench/ingest_parse.sh        (default build/, RelWithDebInfo or Release)

@@ -5,7 +5,7 @@
  * What it measures: ~100 MB of orders NDJSON (the schema and CHECK of
  * examples/orders/streams/orders.sql; ~240-byte events like `floe gen` sends, with
  * some nulls) cut into bodies of --body records (1,000), each parsed by
- * fl_ingest_parse and checked by fl_contract_check, as the server does per request.
+ * fl_json_parse and checked by fl_contract_check, as the server does per request.
  * Beside it, in the same run, memcpy of the same bodies. The best of --runs passes
  * is reported (shared machines are noisy). With --out FILE the NDJSON is written
  * there first, so bench/simdjson_peer (bench/ingest_parse.sh builds and runs it)
@@ -26,7 +26,7 @@
 #include "core/mem.h"
 #include "core/time.h"
 #include "ingest/contract.h"
-#include "ingest/parse.h"
+#include "json/json.h"
 #include "sql/sql.h"
 
 static const char *orders_sql =
@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
   uint64_t nrec = 0;
   fl_arena arena;
   fl_arena_init(&arena, 1 << 16);
-  fl_ingest_parser *p = NULL;
+  fl_json_parser *p = NULL;
   fl_contract *c = NULL;
   fl_err err = {0};
 
@@ -152,7 +152,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "ingest_parse_bench: %s\n", err.msg);
     goto done;
   }
-  p = fl_ingest_parser_new(&st->schema);
+  p = fl_json_parser_new(&st->schema);
 
   double best_parse = 1e30, best_memcpy = 1e30, best_parse_only = 1e30;
   uint64_t accepted = 0, rejected = 0;
@@ -163,10 +163,10 @@ int main(int argc, char **argv) {
     int64_t t1 = fl_mono_ns();
     accepted = rejected = 0;
     for (size_t b = 0; b < nbodies; b++) {
-      fl_ingest_result res;
+      fl_json_result res;
       const char *body = data + bodies[b];
       size_t n = bodies[b + 1] - bodies[b];
-      if (fl_ingest_parse(p, body, n, &res, &err) || fl_contract_check(c, p, &res, body, &err)) {
+      if (fl_json_parse(p, body, n, &res, &err) || fl_contract_check(c, p, &res, body, &err)) {
         fprintf(stderr, "ingest_parse_bench: %s\n", err.msg);
         goto done;
       }
@@ -175,8 +175,8 @@ int main(int argc, char **argv) {
     }
     int64_t t2 = fl_mono_ns();
     for (size_t b = 0; b < nbodies; b++) {
-      fl_ingest_result res;
-      if (fl_ingest_parse(p, data + bodies[b], bodies[b + 1] - bodies[b], &res, &err)) goto done;
+      fl_json_result res;
+      if (fl_json_parse(p, data + bodies[b], bodies[b + 1] - bodies[b], &res, &err)) goto done;
     }
     int64_t t3 = fl_mono_ns();
     if ((double)(t1 - t0) < best_memcpy) best_memcpy = (double)(t1 - t0);
@@ -200,7 +200,7 @@ int main(int argc, char **argv) {
          len, nrec, body_recs, parse_mbs, only_mbs, memcpy_mbs, accepted, rejected);
   status = 0;
 done:
-  fl_ingest_parser_free(p);
+  fl_json_parser_free(p);
   fl_contract_free(c);
   fl_arena_destroy(&arena);
   fl_free(bodies);

@@ -90,13 +90,24 @@ fl_code fl_cli_warehouse_open(const fl_cli *cli, fl_warehouse **wh, fl_err *err)
 fl_code fl_cli_table_open(const fl_cli *cli, const char *qualified, fl_warehouse **wh, fl_table **tbl,
                           fl_err *err);
 
-/* Parses one --where text "col op literal" (op = == < <= > >=; literal 'text', a
- * number, true, false or null) against schema into pred, the literal converted to the
- * column's exact type (where.c has the rules). Strings live in arena; pred->column is
- * the schema's field name. FL_EPARSE / FL_ENOENT / FL_ETYPE with a message that quotes
- * the text: `--where "amount > x": x is not a DECIMAL(12,2) (column amount)`. */
-fl_code fl_cli_where_parse(const char *where, const fl_schema *schema, fl_arena *arena, fl_pred *pred,
-                           fl_err *err);
+/* The --where conditions of cat and delete (where.c): each text one SQL condition
+ * (sql's grammar: = <> < <= > >=, [NOT] IN, [NOT] BETWEEN, IS [NOT] NULL, [NOT] LIKE,
+ * AND, OR, NOT, arithmetic), the texts ANDed, rows kept where TRUE.
+ *   fl_cli_where_new(texts, n, table schema, &w, &err)   parse, check, bind
+ *   fl_cli_where_preds / _columns                         pruning terms, columns read
+ *   fl_scan_plan(... preds, projection incl. the columns ...)
+ *   fl_cli_where_attach(w, scan, &err)                    compile, set the scan filter
+ *   fl_cli_where_free(w)                                  after the scan
+ * Errors (FL_EPARSE / FL_ENOENT / FL_ETYPE / FL_EUNSUPPORTED) quote the text and
+ * suggest the fix: `--where "name = bob": no column bob (a string takes single quotes:
+ * 'bob')`. texts must outlive w. */
+typedef struct fl_cli_where fl_cli_where;
+fl_code fl_cli_where_new(const char *const *texts, uint32_t n, const fl_schema *schema, fl_cli_where **out,
+                         fl_err *err);
+const fl_pred *fl_cli_where_preds(const fl_cli_where *w, uint32_t *n);
+const char *const *fl_cli_where_columns(const fl_cli_where *w, uint32_t *n);
+fl_code fl_cli_where_attach(fl_cli_where *w, fl_scan *scan, fl_err *err);
+void fl_cli_where_free(fl_cli_where *w);
 
 /* Writes a type as floe SQL ("DECIMAL(12,2)", "BIGINT"); out >= 32 bytes. */
 void fl_cli_type_format(fl_type type, char *out, size_t out_size);

@@ -1,19 +1,18 @@
-/* cmd_cat: `floe cat TABLE [--snapshot ID] [--as-of TIME] [--where "COL OP LITERAL"]...
+/* cmd_cat: `floe cat TABLE [--snapshot ID] [--as-of TIME] [--where "CONDITION"]...
  *           [--columns A,B] [--limit N] [--stats]`
  *
  * Prints a table's rows as NDJSON on stdout, one object per row in the (projected)
- * current schema's column order (row_to_json: JSON columns as JSON values). The scan is planned by
- * fl_scan_plan with the predicates both pruning (partitions, column bounds, row
- * groups) and filtering rows (filter_rows), so the output is exactly the matching
- * rows. --stats writes the scan statistics to stderr as one line of key=value pairs.
+ * current schema's column order (row_to_json: JSON columns as JSON values). The --where
+ * conditions (where.c) give the scan its pruning predicates (partitions, column bounds,
+ * row groups) and its filter (sql's evaluator, a batch at a time), so the output is
+ * exactly the matching rows. --stats writes the scan statistics to stderr as one line
+ * of key=value pairs.
  *
  *   --snapshot ID   read that snapshot instead of the current one
  *   --as-of TIME    the snapshot current at TIME: RFC 3339 text or epoch milliseconds
- *   --where         "col op literal", op one of = == < <= > >=; literals: 'text' (SQL
- *                   quoting, '' for '), numbers, true, false, null; the literal is
- *                   converted to the column's type by fl_cli_where_parse (where.c:
- *                   dates and timestamps from 'text', timestamps also from integer
- *                   microseconds). Repeatable; the predicates are ANDed.
+ *   --where         one SQL condition: "amount > 10", "tenant IN ('a', 'b')",
+ *                   "name LIKE 'n4%' OR name IS NULL" (where.c has the rules).
+ *                   Repeatable; the conditions are ANDed.
  *
  * Memory: predicate strings and column names live in one arena for the command;
  * the output buffer is reused for every batch. */
@@ -224,21 +223,16 @@ static void stats_print(const fl_scan *scan) {
 }
 
 static fl_code scan_opts_build(const cat_opts *o, const fl_table *tbl, fl_arena *arena, fl_scan_opts *so,
-                               uint32_t *ncols_out, fl_err *err) {
+                               fl_cli_where **where, uint32_t *ncols_out, fl_err *err) {
   const fl_schema *schema = fl_table_schema(tbl);
   memset(so, 0, sizeof *so);
   so->snapshot_id = o->snapshot_id;
   so->as_of_ms = o->as_of_ms;
-  if (o->nwhere) {
-    fl_pred *preds = fl_arena_calloc(arena, o->nwhere, sizeof *preds);
-    for (uint32_t i = 0; i < o->nwhere; i++) {
-      fl_code rc = fl_cli_where_parse(o->where[i], schema, arena, &preds[i], err);
-      if (rc) return rc;
-    }
-    so->preds = preds;
-    so->npreds = o->nwhere;
-    so->filter_rows = true;
-  }
+  fl_code wrc = fl_cli_where_new(o->where, o->nwhere, schema, where, err);
+  if (wrc) return wrc;
+  so->preds = fl_cli_where_preds(*where, &so->npreds);
+  uint32_t nwcols;
+  const char *const *wcols = fl_cli_where_columns(*where, &nwcols);
   *ncols_out = 0;
   if (o->columns) {
     const char **cols = NULL;
@@ -247,13 +241,13 @@ static fl_code scan_opts_build(const cat_opts *o, const fl_table *tbl, fl_arena 
     if (rc) return rc;
     /* the scan filters on projected columns: append the --where columns not asked
      * for, and print only the first n */
-    const char **all = fl_arena_calloc(arena, n + so->npreds, sizeof *all);
+    const char **all = fl_arena_calloc(arena, n + nwcols, sizeof *all);
     memcpy(all, cols, n * sizeof *all);
     uint32_t nall = n;
-    for (uint32_t i = 0; i < so->npreds; i++) {
+    for (uint32_t i = 0; i < nwcols; i++) {
       bool have = false;
-      for (uint32_t j = 0; j < nall && !have; j++) have = !strcmp(all[j], so->preds[i].column);
-      if (!have) all[nall++] = so->preds[i].column;
+      for (uint32_t j = 0; j < nall && !have; j++) have = !strcmp(all[j], wcols[i]);
+      if (!have) all[nall++] = wcols[i];
     }
     so->columns = all;
     so->ncolumns = nall;
@@ -273,11 +267,13 @@ int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv) {
   fl_warehouse *wh = NULL;
   fl_table *tbl = NULL;
   fl_scan *scan = NULL;
+  fl_cli_where *where = NULL;
   cat_ctx cc = {.out = FL_BUF_INIT, .has_limit = o.has_limit, .limit = o.limit, .err = &err};
   fl_scan_opts so;
   fl_code rc = fl_cli_table_open(cli, o.table, &wh, &tbl, &err);
-  if (!rc) rc = scan_opts_build(&o, tbl, &arena, &so, &cc.ncols_out, &err);
+  if (!rc) rc = scan_opts_build(&o, tbl, &arena, &so, &where, &cc.ncols_out, &err);
   if (!rc) rc = fl_scan_plan(tbl, &so, &scan, &err); /* its messages name the table */
+  if (!rc) rc = fl_cli_where_attach(where, scan, &err);
   if (rc) goto done;
   if (!(o.has_limit && o.limit == 0)) {
     rc = fl_scan_run(scan, emit_rows, &cc, &err);
@@ -288,6 +284,7 @@ int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv) {
 done:
   fl_buf_free(&cc.out);
   if (scan) fl_scan_free(scan);
+  fl_cli_where_free(where);
   if (tbl) fl_table_free(tbl);
   if (wh) fl_warehouse_close(wh);
   fl_arena_destroy(&arena);

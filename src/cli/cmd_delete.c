@@ -1,11 +1,12 @@
-/* cmd_delete: `floe delete TABLE --where "COL OP LITERAL" [--where ...]`
+/* cmd_delete: `floe delete TABLE --where "CONDITION" [--where ...]`
  *
- * Deletes the rows matching every --where (ANDed; the same predicates as `floe cat`,
- * parsed by fl_cli_where_parse) with Iceberg position deletes: data files are never
+ * Deletes the rows where every --where is TRUE (ANDed; the same SQL conditions as
+ * `floe cat`, where.c) with Iceberg position deletes: data files are never
  * rewritten. Flow:
  *
- *   fl_scan_plan(current snapshot, preds, projection = the predicates' columns,
- *                filter_rows)            pruning by partition, bounds, row groups
+ *   fl_scan_plan(current snapshot, pruning preds, projection = the conditions'
+ *                columns)                pruning by partition, bounds, row groups
+ *   fl_cli_where_attach                  the scan's filter: sql's evaluator
  *   fl_scan_run ──► emit(batch, file_path, positions)
  *                     └─► fl_appender_delete(file_path, positions[i]) for every row
  *   fl_appender_commit                   ONE snapshot, operation "delete"
@@ -20,7 +21,7 @@
  * A concurrent commit between the scan and ours is retried by the table layer; the
  * positions stay valid because data files are immutable.
  *
- * Memory: predicates live in one arena for the command; the appender interns the file
+ * Memory: the conditions live in the where (where.c); the appender interns the file
  * paths and holds the positions until the commit (16 bytes a row, no per-row
  * allocation here). */
 #include <inttypes.h>
@@ -57,7 +58,7 @@ static int parse_args(int argc, char **argv, delete_opts *o) {
   }
   if (!o->table) return fl_cli_usage("delete", "which table? give TABLE as namespace.name");
   if (fl_cli_table_arg("delete", o->table)) return FL_CLI_USAGE;
-  if (!o->nwhere) return fl_cli_usage("delete", "which rows? give at least one --where \"COL OP LITERAL\"");
+  if (!o->nwhere) return fl_cli_usage("delete", "which rows? give at least one --where \"CONDITION\"");
   return FL_CLI_OK;
 }
 
@@ -77,27 +78,15 @@ static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, co
   return 0;
 }
 
-/* The predicates, and a projection of just their columns (the scan filters on
- * projected columns; reading the others would be wasted). */
-static fl_code scan_opts_build(const delete_opts *o, const fl_table *tbl, fl_arena *arena, fl_scan_opts *so,
+/* The pruning predicates, and a projection of just the conditions' columns (the
+ * filter reads projected columns; reading the others would be wasted). */
+static fl_code scan_opts_build(const delete_opts *o, const fl_table *tbl, fl_scan_opts *so, fl_cli_where **where,
                                fl_err *err) {
-  const fl_schema *schema = fl_table_schema(tbl);
   memset(so, 0, sizeof *so);
-  fl_pred *preds = fl_arena_calloc(arena, o->nwhere, sizeof *preds);
-  const char **cols = fl_arena_calloc(arena, o->nwhere, sizeof *cols);
-  uint32_t ncols = 0;
-  for (uint32_t i = 0; i < o->nwhere; i++) {
-    fl_code rc = fl_cli_where_parse(o->where[i], schema, arena, &preds[i], err);
-    if (rc) return rc;
-    bool have = false;
-    for (uint32_t j = 0; j < ncols && !have; j++) have = !strcmp(cols[j], preds[i].column);
-    if (!have) cols[ncols++] = preds[i].column;
-  }
-  so->preds = preds;
-  so->npreds = o->nwhere;
-  so->columns = cols;
-  so->ncolumns = ncols;
-  so->filter_rows = true;
+  fl_code rc = fl_cli_where_new(o->where, o->nwhere, fl_table_schema(tbl), where, err);
+  if (rc) return rc;
+  so->preds = fl_cli_where_preds(*where, &so->npreds);
+  so->columns = fl_cli_where_columns(*where, &so->ncolumns);
   return FL_OK;
 }
 
@@ -112,13 +101,15 @@ int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv) {
   fl_warehouse *wh = NULL;
   fl_table *tbl = NULL;
   fl_scan *scan = NULL;
+  fl_cli_where *where = NULL;
   delete_ctx dc = {.err = &err};
   fl_scan_opts so;
   int64_t snapshot_id = 0;
   fl_code rc = fl_cli_table_open(cli, o.table, &wh, &tbl, &err);
-  if (!rc) rc = scan_opts_build(&o, tbl, &arena, &so, &err);
+  if (!rc) rc = scan_opts_build(&o, tbl, &so, &where, &err);
   if (!rc) rc = fl_appender_begin(tbl, &dc.app, &err);
   if (!rc) rc = fl_scan_plan(tbl, &so, &scan, &err); /* its messages name the table */
+  if (!rc) rc = fl_cli_where_attach(where, scan, &err);
   if (!rc) rc = fl_scan_run(scan, emit_rows, &dc, &err);
   if (rc) goto done;
   fl_scan_free(scan);
@@ -133,6 +124,7 @@ int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv) {
          fl_table_ns(tbl), fl_table_name(tbl), snapshot_id);
 done:
   if (scan) fl_scan_free(scan);
+  fl_cli_where_free(where);
   fl_appender_free(dc.app); /* uncommitted: aborted, its files deleted */
   if (tbl) fl_table_free(tbl);
   if (wh) fl_warehouse_close(wh);

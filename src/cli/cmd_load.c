@@ -1,5 +1,5 @@
 /* cmd_load: `floe load TABLE FILE|- [--schema COLS] [--partition SPEC] [--batch-rows N]
- *            [--codec zstd|snappy|none] [--target-file-bytes N]`
+ *            [--codec zstd|snappy|none] [--target-file-bytes N] [--unknown-fields ignore|reject]`
  *
  * Appends every row of an NDJSON file (or stdin) to TABLE in ONE commit, so one load
  * is one snapshot and a failed load commits nothing (its data files are deleted; a
@@ -41,6 +41,7 @@
 #include "cli/cli.h"
 #include "cli/ndjson_load.h"
 #include "core/limits.h"
+#include "ingest/contract.h"
 #include "sql/sql.h"
 
 /* A batch over a million rows buys nothing and costs memory per column. */
@@ -54,6 +55,7 @@ typedef struct load_opts {
   uint64_t batch_rows;
   const char *codec; /* Iceberg property value, NULL = not given */
   const char *target_file_bytes;
+  bool unknown_reject; /* --unknown-fields reject */
 } load_opts;
 
 static int parse_args(int argc, char **argv, load_opts *o) {
@@ -85,6 +87,11 @@ static int parse_args(int argc, char **argv, load_opts *o) {
         o->codec = "uncompressed";
       else
         return fl_cli_usage("load", "--codec: expected zstd, snappy or none, found \"%s\"", v);
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--unknown-fields", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (strcmp(v, "ignore") && strcmp(v, "reject"))
+        return fl_cli_usage("load", "--unknown-fields: expected ignore or reject, found \"%s\"", v);
+      o->unknown_reject = !strcmp(v, "reject");
     } else if ((m = fl_cli_opt(argc, argv, &i, "--target-file-bytes", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       uint64_t n;
@@ -107,8 +114,11 @@ static int parse_args(int argc, char **argv, load_opts *o) {
 }
 
 /* --schema text -> schema, field ids 1..n in column order (what fl_table_create would
- * assign): the reader's batches carry them before the table exists. */
-static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_err *err) {
+ * assign: the reader's batches carry them before the table exists), the columns'
+ * CHECK texts, and their DEFAULTs as constants (*defaults NULL if none: Iceberg v2
+ * tables keep no defaults, so they apply to the load that gives --schema). */
+static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema, fl_value **defaults,
+                            const char ***checks, uint32_t *nchecks, fl_err *err) {
   fl_sql_column *cols;
   uint32_t n;
   fl_code rc = fl_sql_parse_columns(text, strlen(text), arena, &cols, &n, err);
@@ -117,12 +127,22 @@ static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema
   schema->nfields = n;
   schema->fields = fl_arena_calloc(arena, n, sizeof *schema->fields);
   for (uint32_t i = 0; i < n; i++) {
-    if (cols[i].check_sql)
-      return fl_err_set(err, FL_EUNSUPPORTED,
-                        "--schema: column %s: CHECK constraints are not enforced by floe load yet; remove it",
-                        cols[i].name);
     schema->fields[i] =
         (fl_field){.id = (int32_t)i + 1, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
+  }
+  *checks = fl_arena_calloc(arena, n, sizeof **checks);
+  *nchecks = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (cols[i].check_sql) (*checks)[(*nchecks)++] = cols[i].check_sql;
+  *defaults = NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!cols[i].default_expr) continue;
+    if (!*defaults) {
+      *defaults = fl_arena_calloc(arena, n, sizeof **defaults);
+      for (uint32_t k = 0; k < n; k++) (*defaults)[k].is_null = true;
+    }
+    rc = fl_sql_default_value(cols[i].default_expr, &schema->fields[i], &(*defaults)[i], err);
+    if (rc) return fl_err_prefix(err, "--schema: ");
   }
   return FL_OK;
 }
@@ -339,6 +359,7 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   fl_arena arena;
   fl_arena_init(&arena, 16 << 10);
   fl_ndjson_reader *rd = NULL;
+  fl_contract *contract = NULL;
   FILE *in = NULL;
   char ns[FL_NAME_MAX + 1], name[FL_NAME_MAX + 1];
   fl_kv props[2];
@@ -352,8 +373,11 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   fl_schema schema;
   fl_partition_def *defs = NULL;
   uint32_t ndefs = 0;
+  fl_value *defaults = NULL;
+  const char **checks = NULL;
+  uint32_t nchecks = 0;
   fl_code rc = fl_table_ident_parse(o.table, ns, name, &err);
-  if (!rc && o.schema) rc = schema_parse(o.schema, &arena, &schema, &err);
+  if (!rc && o.schema) rc = schema_parse(o.schema, &arena, &schema, &defaults, &checks, &nchecks, &err);
   if (!rc && o.partition && fl_partition_defs_parse(o.partition, &arena, &defs, &ndefs, &err))
     rc = fl_err_prefix(&err, "--partition: ");
   if (rc) {
@@ -398,8 +422,18 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   }
 read:
   if (rc) goto done;
-  rd = fl_cli_ndjson_reader_new(lc.tbl ? fl_table_schema(lc.tbl) : lc.schema, is_stdin ? "stdin" : o.file,
-                                (uint32_t)o.batch_rows);
+  const fl_schema *read_schema = lc.tbl ? fl_table_schema(lc.tbl) : lc.schema;
+  if (nchecks) { /* CHECKs of --schema: the events API's contract checker */
+    rc = fl_contract_new_sql(read_schema, checks, nchecks, &contract, &err);
+    if (rc) {
+      fl_err_prefix(&err, "--schema: ");
+      goto done;
+    }
+  }
+  rd = fl_cli_ndjson_reader_new(read_schema, is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
+  fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
+  fl_cli_ndjson_reader_set_unknown_fields(rd, o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
+  fl_cli_ndjson_reader_set_contract(rd, contract);
   uint64_t rows;
   rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
   if (!rc && !interrupted) rc = load_begin(&lc, &err); /* an empty input still creates the table */
@@ -414,10 +448,17 @@ read:
   }
   const fl_snapshot *snap = fl_table_snapshot_by_id(lc.tbl, snapshot_id);
   const char *files = snap ? fl_snapshot_summary_get(snap, "added-data-files") : NULL;
-  printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
-         files ? files : "0");
+  uint64_t unknown = fl_cli_ndjson_reader_unknown_fields(rd);
+  if (unknown) /* fields not in the schema, ignored: said only when there were some */
+    printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files; %" PRIu64
+           " unknown fields ignored)\n",
+           rows, ns, name, snapshot_id, files ? files : "0", unknown);
+  else
+    printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
+           files ? files : "0");
 done:
   fl_cli_ndjson_reader_free(rd);
+  fl_contract_free(contract);
   fl_appender_free(lc.app); /* an uncommitted appender deletes its files */
   if (in && in != stdin) fclose(in);
   if (lc.tbl) fl_table_free(lc.tbl);

@@ -34,7 +34,7 @@ static const fl_cli_cmd commands[] = {
      true},
     {"load", fl_cli_cmd_load,
      "TABLE FILE|- [--schema COLUMNS] [--partition SPEC] [--batch-rows N] [--codec zstd|snappy|none] "
-     "[--target-file-bytes N]",
+     "[--target-file-bytes N] [--unknown-fields ignore|reject]",
      "append the rows of an NDJSON file to a table in one commit (creating it from --schema)",
      "  --schema COLUMNS        create TABLE if missing, else check it has these columns:\n"
      "                          \"id BIGINT NOT NULL, name STRING\" (default: the table must exist)\n"
@@ -43,15 +43,18 @@ static const fl_cli_cmd commands[] = {
      "  --codec C               zstd, snappy or none; sets write.parquet.compression-codec\n"
      "                          (default: the table's, zstd for a new table)\n"
      "  --target-file-bytes N   sets write.target-file-size-bytes (default: the table's, 536870912)\n"
+     "  --unknown-fields M      ignore (count them) or reject the lines whose fields are not\n"
+     "                          columns of the table (default: ignore)\n"
      "  A failed load commits nothing, and a table it created is dropped again.\n",
      false},
     {"cat", fl_cli_cmd_cat,
-     "TABLE [--snapshot ID] [--as-of TIME] [--where \"COL OP LITERAL\"]... [--columns A,B] [--limit N] "
+     "TABLE [--snapshot ID] [--as-of TIME] [--where \"CONDITION\"]... [--columns A,B] [--limit N] "
      "[--stats]",
      "print a table's rows as NDJSON",
      "  --snapshot ID      read that snapshot (default: the current one)\n"
      "  --as-of TIME       the snapshot current at TIME, RFC 3339 or epoch milliseconds\n"
-     "  --where \"C OP L\"   keep rows where column C OP literal L; repeat to AND (default: all rows)\n"
+     "  --where \"COND\"     keep the rows where the SQL condition COND is true: a = 1 AND b IN ('x', 'y'),\n"
+     "                     s LIKE 'a%', c IS NULL, ... ; repeat to AND (default: all rows)\n"
      "  --columns A,B      print only these columns, in this order (default: all)\n"
      "  --limit N          print at most N rows (default: no limit)\n"
      "  --stats            print the scan's statistics on stderr (default: off)\n",
@@ -71,9 +74,9 @@ static const fl_cli_cmd commands[] = {
      "                            (docs/operations.md lists them with their values)\n"
      "  unset-property KEY        remove a table property (floe uses its default again)\n",
      false},
-    {"delete", fl_cli_cmd_delete, "TABLE --where \"COL OP LITERAL\"...",
+    {"delete", fl_cli_cmd_delete, "TABLE --where \"CONDITION\"...",
      "delete the matching rows with position deletes (one commit)",
-     "  --where \"C OP L\"   the rows to delete (required; repeat to AND)\n", false},
+     "  --where \"COND\"   the rows to delete: an SQL condition (required; repeat to AND)\n", false},
     {"drop", fl_cli_cmd_drop, "TABLE [--purge]",
      "remove a table from the catalog (--purge: delete its files too)",
      "  --purge   also delete the table's directory: its data and metadata files\n"

@@ -1,20 +1,19 @@
 /* ndjson_load_fuzz: libFuzzer over the NDJSON loader of `floe load` (ndjson_load.c).
  *
  * The input bytes are an NDJSON file read against a fixed schema with a column of
- * every type (DECIMAL twice: scale 2 and scale 0 at precision 18). Two ways in,
- * picked by the input's size so that both see every corpus entry's neighbours:
- *   - whole file: fmemopen + fl_cli_ndjson_read (the buffer refills, line cuts, the
- *     last line without '\n', BOM, '\r');
- *   - line by line: each line copied to a heap block of exactly its length and given
- *     to fl_cli_ndjson_reader_line, so ASan sees any read past the line's end.
- * The schema variant (id NOT NULL or not) and the batch size (1..3 rows, so batches
- * fill and reset often) come from the size too.
+ * every type (DECIMAL twice: scale 2 and scale 0 at precision 18), through fmemopen +
+ * fl_cli_ndjson_read (the buffer refills, line cuts, the last line without '\n', BOM,
+ * '\r'). The schema variant (id NOT NULL or not) and the batch size (1..3 rows, so
+ * chunks fill and flush often) come from the input's size.
  *
  * Checks invariants, not golden output: no crash or sanitizer report on any bytes; a
  * failure is FL_EPARSE/FL_ETYPE/FL_ELIMIT with a message starting "fuzz.ndjson:<line>:";
  * every emitted row renders as JSON (fl_batch_row_to_json), every non-null JSON value
  * is valid JSON text again (jansson), every decimal fits its precision, and the rows
- * counted equal the rows emitted.
+ * counted equal the rows emitted. And the one-parser rule: the whole input POSTed as
+ * one body (fl_json_parse, the events API's call) gives the same verdict: a load
+ * that succeeds is a body with no reject and the same rows, rendered byte for byte;
+ * a load that fails at line L is a body whose first reject is at line L.
  * Seed corpus: tests/fuzz/corpus/ndjson/. Run:
  *   build-fuzz/fuzz/ndjson_load_fuzz -max_total_time=60 tests/fuzz/corpus/ndjson */
 #include <jansson.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 
 #include "cli/ndjson_load.h"
+#include "json/json.h"
 #include "core/batch.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -48,6 +48,7 @@ enum { NFIELDS = sizeof fields / sizeof fields[0] };
 typedef struct fuzz_ctx {
   uint64_t emitted;
   fl_buf out;
+  fl_buf all; /* every emitted row, rendered, one per line */
 } fuzz_ctx;
 
 static fl_code emit(void *ctx, const fl_batch *batch, fl_err *err) {
@@ -58,6 +59,8 @@ static fl_code emit(void *ctx, const fl_batch *batch, fl_err *err) {
     fl_buf_clear(&fc->out);
     fl_batch_row_to_json(batch, r, &fc->out);
     CHECK(fc->out.len >= 2);
+    fl_buf_append(&fc->all, fc->out.data, fc->out.len);
+    fl_buf_put_u8(&fc->all, '\n');
     for (uint32_t c = 0; c < batch->ncols; c++) {
       fl_value v;
       fl_batch_get(batch, c, r, &v);
@@ -84,40 +87,42 @@ static void check_error(fl_code rc, const fl_err *err) {
   CHECK(strncmp(err->msg, "fuzz.ndjson:", 12) == 0);
 }
 
-/* Line by line, each line in a heap block of exactly its length. */
-static void run_lines(fl_ndjson_reader *rd, const uint8_t *data, size_t size, fuzz_ctx *fc) {
-  fl_batch *batch = fl_cli_ndjson_reader_batch(rd);
-  size_t start = 0;
-  uint64_t lineno = 0, rows = 0;
-  fl_err err = {0};
-  while (start < size) {
-    const uint8_t *nl = memchr(data + start, '\n', size - start);
-    size_t len = nl ? (size_t)(nl - (data + start)) : size - start;
-    char *line = malloc(len ? len : 1); /* exact size: the loader must not read past len */
-    CHECK(line);
-    memcpy(line, data + start, len);
-    fl_code rc = fl_cli_ndjson_reader_line(rd, line, len, ++lineno, &err);
-    free(line);
-    if (rc) {
-      check_error(rc, &err);
-      return;
+/* The same bytes as one events API body: same verdict, same rows. */
+static void same_as_body(const fl_schema *schema, const uint8_t *data, size_t size, fl_code rc, const fl_err *err,
+                         const fuzz_ctx *fc) {
+  if (rc == FL_ELIMIT) return;            /* the loader's line limit, before parsing */
+  for (size_t k = 1; k + 3 <= size; k++) /* a BOM is skipped at a body's (and a chunk's) start only */
+    if (!memcmp(data + k, "\xEF\xBB\xBF", 3)) return;
+  char *body = malloc(size);
+  CHECK(body);
+  memcpy(body, data, size);
+  fl_json_parser *p = fl_json_parser_new(schema);
+  fl_json_parser_set_ndjson_only(p, true); /* a body may be one JSON array; a file is lines */
+  fl_json_result res;
+  fl_err perr = {0};
+  CHECK(fl_json_parse(p, body, size, &res, &perr) == FL_OK);
+  if (rc == FL_OK) {
+    CHECK(res.nrejects == 0);
+    CHECK(res.nrows == fc->emitted);
+    fl_buf all = FL_BUF_INIT;
+    for (uint32_t r = 0; r < res.nrows; r++) {
+      fl_batch_row_to_json(res.batch, r, &all);
+      fl_buf_put_u8(&all, '\n');
     }
-    if (batch->nrows == batch->capacity) {
-      rows += batch->nrows;
-      emit(fc, batch, &err);
-      fl_batch_reset(batch);
-    }
-    start += len + 1;
+    CHECK(all.len == fc->all.len && !memcmp(all.data, fc->all.data, all.len));
+    fl_buf_free(&all);
+  } else {
+    CHECK(res.nrejects > 0);
+    char want[32];
+    int n = snprintf(want, sizeof want, "fuzz.ndjson:%u:", res.rejects[0].line);
+    CHECK(!strncmp(err->msg, want, (size_t)n));
   }
-  if (batch->nrows) {
-    rows += batch->nrows;
-    emit(fc, batch, &err);
-    fl_batch_reset(batch);
-  }
-  CHECK(rows == fc->emitted);
+  fl_json_parser_free(p);
+  free(body);
 }
 
-static void run_file(fl_ndjson_reader *rd, const uint8_t *data, size_t size, fuzz_ctx *fc) {
+static void run_file(const fl_schema *schema, fl_ndjson_reader *rd, const uint8_t *data, size_t size,
+                     fuzz_ctx *fc) {
   char *copy = malloc(size);
   CHECK(copy);
   memcpy(copy, data, size);
@@ -132,23 +137,21 @@ static void run_file(fl_ndjson_reader *rd, const uint8_t *data, size_t size, fuz
     CHECK(rows == fc->emitted);
   fclose(in);
   free(copy);
+  same_as_body(schema, data, size, rc, &err, fc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0; /* fmemopen refuses an empty buffer; nothing to read anyway */
-  bool whole_file = size % 2 == 0;
   fields[0].required = (size / 2) % 2 == 1;
   uint32_t batch_rows = 1 + (uint32_t)((size / 4) % 3);
   fl_schema schema = {0, NFIELDS, fields, 0, NULL};
   fl_ndjson_reader *rd = fl_cli_ndjson_reader_new(&schema, "fuzz.ndjson", batch_rows);
-  fuzz_ctx fc = {0, FL_BUF_INIT};
-  if (whole_file)
-    run_file(rd, data, size, &fc);
-  else
-    run_lines(rd, data, size, &fc);
+  fuzz_ctx fc = {0, FL_BUF_INIT, FL_BUF_INIT};
+  run_file(&schema, rd, data, size, &fc);
   fl_buf_free(&fc.out);
+  fl_buf_free(&fc.all);
   fl_cli_ndjson_reader_free(rd);
   return 0;
 }

@@ -1,9 +1,9 @@
-/* ingest/contract: a stream's CHECK constraints, compiled against its schema into a
- * flat array of steps and evaluated a batch at a time over the parser's columns.
+/* ingest/contract: a stream's CHECK constraints, compiled against its schema by sql's
+ * expression evaluator (fl_sql_eval) and evaluated a batch at a time over the parser's columns.
  *
  *   fl_contract *c;
  *   if (fl_contract_new(schema, checks, nchecks, &c, &err)) ...;   (at stream load)
- *   fl_ingest_parse(parser, body, len, &res, &err);
+ *   fl_json_parse(parser, body, len, &res, &err);
  *   fl_contract_check(c, parser, &res, body, &err);              (per body)
  *   fl_contract_free(c);
  *
@@ -29,7 +29,7 @@
 
 #include "core/err.h"
 #include "core/types.h"
-#include "ingest/parse.h"
+#include "json/json.h"
 #include "sql/sql.h"
 
 typedef struct fl_contract fl_contract;
@@ -47,7 +47,7 @@ uint32_t fl_contract_count(const fl_contract *c); /* compiled CHECKs */
 /* Evaluates every CHECK over res->batch; failing rows become rejects of p (in line
  * order with the parser's) and leave the batch. body is the parsed body (for spans).
  * Fails only on impossible input (res not from p). */
-fl_code fl_contract_check(fl_contract *c, fl_ingest_parser *p, fl_ingest_result *res, const char *body,
+fl_code fl_contract_check(fl_contract *c, fl_json_parser *p, fl_json_result *res, const char *body,
                           fl_err *err);
 
 #endif

@@ -19,7 +19,7 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "ingest/contract.h"
-#include "ingest/parse.h"
+#include "json/json.h"
 
 static fl_field fields[] = {
     {1, "b", {FL_T_BOOLEAN, 0, 0}, false},
@@ -36,7 +36,7 @@ static fl_field fields[] = {
 };
 static fl_schema schema = {0, 11, fields, 0, NULL};
 
-static void check_result(const fl_ingest_result *res, size_t size) {
+static void check_result(const fl_json_result *res, size_t size) {
   if (res->nrecords != res->nrows + res->nrejects || res->batch->nrows != res->nrows) abort();
   for (uint32_t c = 0; c < schema.nfields; c++) {
     const fl_vec *v = &res->batch->cols[c];
@@ -50,7 +50,7 @@ static void check_result(const fl_ingest_result *res, size_t size) {
   for (uint32_t i = 1; i < res->nrows; i++)
     if (res->rows[i].line <= res->rows[i - 1].line) abort();
   for (uint32_t j = 0; j < res->nrejects; j++) {
-    const fl_ingest_reject *r = &res->rejects[j];
+    const fl_json_reject *r = &res->rejects[j];
     if (!r->reason || !r->reason[0] || (size_t)r->raw_off + r->raw_len > size) abort();
     if (j && r->line < res->rejects[j - 1].line) abort();
   }
@@ -79,9 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   const char *body = nl ? (const char *)nl + 1 : "";
   size_t blen = nl ? size - elen - 1 : 0;
-  fl_ingest_parser *p = fl_ingest_parser_new(&schema);
-  fl_ingest_result res;
-  if (fl_ingest_parse(p, body, blen, &res, &err)) abort();
+  fl_json_parser *p = fl_json_parser_new(&schema);
+  fl_json_result res;
+  if (fl_json_parse(p, body, blen, &res, &err)) abort();
   uint32_t before = res.nrecords;
   if (fl_contract_check(c, p, &res, body, &err)) abort();
   if (res.nrecords != before) abort();
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (fl_contract_check(c, p, &res, body, &err)) abort();
     if (res.nrows != nrows || res.nrejects != nrej) abort();
   }
-  fl_ingest_parser_free(p);
+  fl_json_parser_free(p);
   fl_contract_free(c);
   fl_free(expr);
   return 0;

@@ -362,7 +362,10 @@ static fl_code loop_setup(srv_loop *loop, fl_err *err) {
   loop->zstd = ZSTD_createDCtx();
   for (uint32_t i = 0; i < srv->nstreams; i++) {
     const fl_sql_stream *def = srv->streams[i].ps->def;
-    loop->parsers[i] = fl_ingest_parser_new(&def->schema);
+    loop->parsers[i] = fl_json_parser_new(&def->schema);
+    fl_json_parser_set_defaults(loop->parsers[i], def->defaults);
+    fl_json_parser_set_unknown_fields(loop->parsers[i], def->unknown_fields_reject ? FL_JSON_UNKNOWN_REJECT
+                                                                                  : FL_JSON_UNKNOWN_IGNORE);
     if (def->nchecks) {
       const fl_sql_expr **checks = fl_calloc(def->nchecks, sizeof *checks);
       for (uint32_t c = 0; c < def->nchecks; c++) checks[c] = def->checks[c].expr;
@@ -421,7 +424,7 @@ static void loop_free(fl_server *srv, srv_loop *loop) {
   if (loop->fd >= 0) close(loop->fd);
   if (loop->parsers)
     for (uint32_t i = 0; i < srv->nstreams; i++) {
-      if (loop->parsers[i]) fl_ingest_parser_free(loop->parsers[i]);
+      if (loop->parsers[i]) fl_json_parser_free(loop->parsers[i]);
       if (loop->contracts[i]) fl_contract_free(loop->contracts[i]);
     }
   fl_free(loop->parsers);

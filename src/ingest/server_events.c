@@ -1,7 +1,7 @@
 /* server_events: POST /v1/streams/{stream}/events, from body to durable ack.
  *
  *   body --(Content-Encoding gzip/deflate: zlib; zstd; identity)--> decoded (<= max_body_bytes)
- *        --fl_ingest_parse (the loop's parser for the stream)--> accepted rows + rejects
+ *        --fl_json_parse (the loop's parser for the stream)--> accepted rows + rejects
  *        --fl_contract_check--> more rejects
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
  *                     partition (the records are the raw JSON objects, in body order)
@@ -333,10 +333,10 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
                           (unsigned long long)st.queued_bytes);
   }
 
-  fl_ingest_parser *parser = loop->parsers[si];
-  fl_ingest_result res;
+  fl_json_parser *parser = loop->parsers[si];
+  fl_json_result res;
   fl_err err = {0};
-  if (fl_ingest_parse(parser, body, len, &res, &err)) return srv_send_error(req, 413, 41303, "%s", err.msg);
+  if (fl_json_parse(parser, body, len, &res, &err)) return srv_send_error(req, 413, 41303, "%s", err.msg);
   if (loop->contracts[si] && fl_contract_check(loop->contracts[si], parser, &res, body, &err))
     return srv_send_error(req, 500, 50001, "contract check: %s", err.msg);
 
@@ -356,10 +356,14 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
   put_u64(resp, res.nrows);
   fl_buf_puts(resp, ",\"rejected\":");
   put_u64(resp, res.nrejects);
+  if (res.unknown_fields) { /* fields not in the schema, ignored (only when there are some) */
+    fl_buf_puts(resp, ",\"unknown_fields\":");
+    put_u64(resp, res.unknown_fields);
+  }
   fl_buf_puts(resp, ",\"errors\":[");
   uint32_t listed = res.nrejects < ERRORS_LISTED_MAX ? res.nrejects : ERRORS_LISTED_MAX;
   for (uint32_t j = 0; j < listed; j++) {
-    const fl_ingest_reject *rj = &res.rejects[j];
+    const fl_json_reject *rj = &res.rejects[j];
     fl_buf_puts(resp, j ? ",{\"line\":" : "{\"line\":");
     put_u64(resp, rj->line);
     fl_buf_puts(resp, ",\"field\":");
@@ -406,7 +410,7 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
     fl_buf_clear(q);
     loop->qoff = grow(loop->qoff, &loop->cap_q, res.nrejects + 1, sizeof *loop->qoff);
     for (uint32_t j = 0; j < res.nrejects; j++) {
-      const fl_ingest_reject *rj = &res.rejects[j];
+      const fl_json_reject *rj = &res.rejects[j];
       loop->qoff[j] = (uint32_t)q->len;
       fl_buf_puts(q, "{\"raw\":");
       srv_json_str(q, body + rj->raw_off, rj->raw_len);
@@ -436,7 +440,7 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
     loop->part_count = grow(loop->part_count, &loop->cap_parts, nparts + 1, sizeof *loop->part_count);
     memset(loop->part_count, 0, (nparts + 1) * sizeof *loop->part_count);
     for (uint32_t i = 0; i < res.nrows; i++) {
-      const fl_ingest_row *r = &res.rows[i];
+      const fl_json_row *r = &res.rows[i];
       uint32_t part = row_partition(loop, def, res.batch, i, body + r->raw_off, r->raw_len, nparts);
       loop->row_part[i] = part;
       loop->part_count[part + 1]++;
@@ -445,7 +449,7 @@ int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
     loop->recs = grow(loop->recs, &loop->cap_recs, res.nrows, sizeof *loop->recs);
     /* counting sort into recs: part_count[k] is partition k's next slot */
     for (uint32_t i = 0; i < res.nrows; i++) {
-      const fl_ingest_row *r = &res.rows[i];
+      const fl_json_row *r = &res.rows[i];
       uint32_t slot_i = loop->part_count[loop->row_part[i]]++;
       loop->recs[slot_i].value = body + r->raw_off;
       loop->recs[slot_i].value_len = r->raw_len;

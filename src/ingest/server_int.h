@@ -22,7 +22,7 @@
 
 #include "core/buf.h"
 #include "ingest/contract.h"
-#include "ingest/parse.h"
+#include "json/json.h"
 #include "ingest/server.h"
 #include "log/log.h"
 #include "table/table.h"
@@ -47,7 +47,7 @@ typedef struct srv_loop {
   h2o_accept_ctx_t accept_ctx;
   h2o_socket_t *listener;
   h2o_multithread_receiver_t done_receiver; /* log commits -> responses */
-  fl_ingest_parser **parsers;               /* per stream */
+  fl_json_parser **parsers;               /* per stream */
   fl_contract **contracts;                  /* per stream, NULL if no CHECK */
   ZSTD_DCtx *zstd;
   fl_buf inflated;      /* the decoded body of the current request */

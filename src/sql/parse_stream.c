@@ -192,6 +192,8 @@ static fl_code parse_item(stream_parse *sp) {
 
 /* ---- WITH options ---- */
 
+#define OPTION_NAMES "dedupe_ttl, late_policy, partitioned_by, partitions, retention or unknown_fields"
+
 static fl_code parse_options(stream_parse *sp) {
   fl_sql_cursor *cur = sp->cur;
   fl_sql_stream *st = sp->st;
@@ -225,8 +227,7 @@ static fl_code parse_options(stream_parse *sp) {
       fl_sql_cursor_next(cur);
     } else {
       return fl_sql_cursor_expected(cur,
-                                    "an option name (dedupe_ttl, late_policy, partitioned_by, partitions or "
-                                    "retention)");
+                                    "an option name (" OPTION_NAMES ")");
     }
     for (uint32_t i = 0; i < n; i++)
       if (strcmp(opts[i].key, opt->key) == 0)
@@ -343,7 +344,6 @@ static fl_code option_partition(stream_parse *sp, uint32_t i) {
   return FL_OK;
 }
 
-#define OPTION_NAMES "dedupe_ttl, late_policy, partitioned_by, partitions or retention"
 
 static fl_code check_options(stream_parse *sp) {
   fl_sql_cursor *cur = sp->cur;
@@ -382,6 +382,14 @@ static fl_code check_options(stream_parse *sp) {
       st->partitions = (uint32_t)v;
     } else if (!strcmp(opt->key, "retention")) {
       code = option_interval(sp, i, &st->retention_us);
+    } else if (!strcmp(opt->key, "unknown_fields")) {
+      if (!strcmp(opt->value, "ignore"))
+        st->unknown_fields_reject = false;
+      else if (!strcmp(opt->value, "reject"))
+        st->unknown_fields_reject = true;
+      else
+        return error_at(cur, tok_pos(vtok), "unknown_fields must be 'ignore' or 'reject', found '%.60s'",
+                        opt->value);
     } else {
       return error_at(cur, key_at, "unknown stream option '%.63s' (expected " OPTION_NAMES ")", opt->key);
     }
@@ -499,12 +507,23 @@ static int kind_class(fl_type_kind k) {
 }
 
 /* DEFAULT: bound, and of the column's kind of type (numbers for numbers, ...) or NULL. */
-static fl_code bind_default(stream_parse *sp, const fl_sql_column *col) {
+static fl_code bind_default(stream_parse *sp, uint32_t index) {
+  const fl_sql_column *col = &sp->st->cols[index];
   fl_sql_expr *e = col->default_expr;
   fl_code code = fl_sql_expr_bind(e, &sp->st->schema, sp->cur->err);
   if (code) return code;
-  if (e->rtype == FL_SQL_RT_NULL) return FL_OK;
-  if (e->rtype == FL_SQL_RT_VALUE && kind_class(e->type.kind) == kind_class(col->type.kind)) return FL_OK;
+  bool fits = e->rtype == FL_SQL_RT_NULL ||
+              (e->rtype == FL_SQL_RT_VALUE && kind_class(e->type.kind) == kind_class(col->type.kind));
+  if (fits) { /* the constant the parser fills absent fields with */
+    fl_sql_stream *st = sp->st;
+    if (!st->defaults) {
+      st->defaults = fl_arena_calloc(sp->cur->arena, st->ncols, sizeof *st->defaults);
+      for (uint32_t i = 0; i < st->ncols; i++) st->defaults[i].is_null = true;
+    }
+    code = fl_sql_default_value(e, &st->schema.fields[index], &st->defaults[index], sp->cur->err);
+    if (code) sp->cur->err->code = FL_EPARSE; /* every CREATE STREAM error is a parse error */
+    return code ? FL_EPARSE : FL_OK;
+  }
   char have[32], want[32];
   if (e->rtype == FL_SQL_RT_INTERVAL)
     snprintf(have, sizeof have, "INTERVAL");
@@ -526,7 +545,7 @@ static fl_code check_checks(stream_parse *sp) {
   for (uint32_t i = 0; i < st->ncols; i++) {
     const fl_sql_column *col = &st->cols[i];
     if (col->default_expr) {
-      fl_code code = bind_default(sp, col);
+      fl_code code = bind_default(sp, i);
       if (code) return code;
     }
     if (!col->check) continue;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/batch.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -188,6 +189,65 @@ void fl_sql_expr_format(const fl_sql_expr *expr, unsigned flags, fl_buf *out);
  * Functions: lower, upper, length, abs, coalesce, now (others: "unknown function"). */
 fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err);
 
+/* ---- evaluation (expr_eval.c) ----
+ *
+ * The one expression evaluator: bound BOOLEAN expressions (predicates) compile to flat
+ * steps and run a batch at a time over an fl_batch whose columns are the schema's
+ * fields. Used by contracts (CHECK), `--where`, scan filters and the SQL executor.
+ *
+ *   fl_sql_eval *ev = fl_sql_eval_new(schema);
+ *   if (fl_sql_eval_add(ev, expr, "CHECK (amount > 0)", &k, &err)) ...;   (compile)
+ *   const uint8_t *r = fl_sql_eval_run(ev, k, batch);  r[i]: FL_SQL_FALSE/TRUE/UNKNOWN
+ *   uint32_t m = fl_sql_eval_select(ev, batch, sel);   rows where every predicate is TRUE
+ *   fl_sql_eval_free(ev);
+ *
+ * Supported: column references, literals (numbers, strings, true/false, NULL,
+ * TIMESTAMP '...', DATE '...', INTERVAL), = <> != < <= > >=, [NOT] IN (literals),
+ * [NOT] BETWEEN, IS [NOT] NULL, AND, OR, NOT, + - * / % on numbers (exact on decimals,
+ * TIMESTAMP +- INTERVAL), [NOT] LIKE / ILIKE with a literal pattern, lower, upper,
+ * length, abs, coalesce, now. Anything else fails at fl_sql_eval_add with
+ * FL_EUNSUPPORTED: "<label>: line L, column C: CAST is not supported".
+ * SQL's three-valued logic; overflow, division by zero and NULL operands give UNKNOWN.
+ *
+ * Memory: the evaluator copies what it needs from the expression (which may be freed
+ * after add); the schema must outlive it; results stay valid until the next run.
+ * Every add comes before the first run. One thread at a time. */
+
+enum { FL_SQL_FALSE = 0, FL_SQL_TRUE = 1, FL_SQL_UNKNOWN = 2 };
+/* Columns remembered per predicate (for messages: "CHECK (...) failed: a = 1, b = 2"). */
+#define FL_SQL_EVAL_COLS_MAX 4
+/* Predicates per evaluator: results are indexed by uint16 in the contract's per-row
+ * "first failing CHECK" array. */
+#define FL_SQL_EVAL_PREDS_MAX 65534u
+
+typedef struct fl_sql_eval fl_sql_eval;
+
+fl_sql_eval *fl_sql_eval_new(const fl_schema *schema);
+void fl_sql_eval_free(fl_sql_eval *ev);
+/* Compiles a bound expression (fl_sql_expr_bind against the same schema) that yields
+ * BOOLEAN; label starts its error messages. *index (may be NULL) = 0, 1, ... in order. */
+fl_code fl_sql_eval_add(fl_sql_eval *ev, const fl_sql_expr *expr, const char *label, uint32_t *index,
+                        fl_err *err);
+uint32_t fl_sql_eval_count(const fl_sql_eval *ev);
+/* Schema indexes of the columns predicate index reads, in first-use order (at most
+ * FL_SQL_EVAL_COLS_MAX). */
+uint32_t fl_sql_eval_columns(const fl_sql_eval *ev, uint32_t index, const int32_t **cols);
+/* Evaluates predicate index over batch's rows: batch->nrows three-valued results. */
+const uint8_t *fl_sql_eval_run(fl_sql_eval *ev, uint32_t index, const fl_batch *batch);
+/* WHERE: writes the indexes of the rows where every predicate is TRUE (rising) to sel
+ * (batch->nrows entries) and returns their count. No predicates: every row. */
+uint32_t fl_sql_eval_select(fl_sql_eval *ev, const fl_batch *batch, uint32_t *sel);
+
+/* A column's DEFAULT as a constant of the column's exact type, for the JSON parser's
+ * absent fields (fl_json_parser_set_defaults): literals (numbers, strings, booleans,
+ * DATE/TIMESTAMP literals or strings, NULL = no default: out->is_null), converted
+ * exactly ("DEFAULT 1.5" into an INT fails, 1.50 into DECIMAL(12,1) is 1.5). Anything
+ * else is FL_EUNSUPPORTED, now() included: the event log keeps each record's text and
+ * a replay re-parses it, so a default must give the same value every time (DESIGN §1:
+ * the tables are a function of the log). Works on bound or unbound trees; a string
+ * value points into the expression. */
+fl_code fl_sql_default_value(const fl_sql_expr *expr, const fl_field *field, fl_value *out, fl_err *err);
+
 /* ---- CREATE STREAM (parse_stream.c) ----
  *
  *   CREATE STREAM [IF NOT EXISTS] name (
@@ -204,7 +264,10 @@ fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err
  *   partitioned_by = 'day(event_time), tenant_id'   -- fl_sql_parse_partition, columns exist
  *   partitions = 8            -- event log partitions, 1..FL_SQL_STREAM_PARTITIONS_MAX
  *   retention = '7 days'      -- interval
- * Any other key is an error naming it. */
+ *   unknown_fields = 'ignore' | 'reject'  -- fields not in the schema: counted and
+ *                                 ignored (default), or the record is rejected
+ * Any other key is an error naming it. DEFAULTs are constants (fl_sql_default_value),
+ * applied to absent fields at ingest (defaults). */
 
 #define FL_SQL_STREAM_PARTITIONS_MAX 1024
 
@@ -252,6 +315,9 @@ typedef struct fl_sql_stream {
   uint32_t npartition;
   uint32_t partitions;          /* event log partitions; 0 if not given (caller's default) */
   int64_t retention_us;         /* 0 if not given */
+  bool unknown_fields_reject;   /* unknown_fields = 'reject' */
+  fl_value *defaults;           /* per column, the DEFAULT as a constant (is_null: none);
+                                   NULL if no column has one */
   uint32_t line, col;           /* of CREATE */
 } fl_sql_stream;
 

@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/time.h"
 #include "sql/sql.h"
 
 static fl_arena arena;
@@ -257,9 +258,14 @@ Test(sql_stream, errors_say_where_and_what_was_expected) {
               "line 1, column 32: DEFAULT for column 'a' is STRING, not a value for INT");
   parse_fails("CREATE STREAM s (t TIMESTAMP DEFAULT INTERVAL '1 s')",
               "line 1, column 38: DEFAULT for column 't' is INTERVAL, not a value for TIMESTAMP");
-  parse_ok(
-      "CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.5, b INT DEFAULT NULL, t TIMESTAMP DEFAULT now(), s STRING "
-      "DEFAULT 'x' || 'y')");
+  parse_ok("CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.5, b INT DEFAULT NULL, t TIMESTAMP DEFAULT TIMESTAMP '2026-01-02 00:00:00')");
+  parse_fails("CREATE STREAM s (s STRING DEFAULT 'x' || 'y')",
+              "line 1, column 39: DEFAULT 'x' || 'y' for column s: only a constant is supported");
+  parse_fails("CREATE STREAM s (t TIMESTAMP DEFAULT now())",
+              "line 1, column 38: DEFAULT now() for column t: a replay of the event log would give other values; "
+              "send the time in the event");
+  parse_fails("CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.555)",
+              "line 1, column 41: DEFAULT 1.555 does not fit column a (DECIMAL(4,2))");
   parse_fails("CREATE STREAM s (a INT DEFAULT 1 DEFAULT 2)",
               "line 1, column 34: more than one DEFAULT for column 'a'");
   parse_fails(
@@ -319,7 +325,7 @@ Test(sql_stream, option_errors) {
   parse_fails(
       "CREATE STREAM s (a INT) WITH (colour = 'red')",
       "line 1, column 31: unknown stream option 'colour' (expected dedupe_ttl, late_policy, partitioned_by, "
-      "partitions or retention)");
+      "partitions, retention or unknown_fields)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions = 2, partitions = 3)",
               "line 1, column 47: option 'partitions' given twice (first at line 1, column 31)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions 2)",
@@ -367,4 +373,35 @@ Test(sql_stream, invalid_bytes_and_limits_fail_cleanly) {
   const char bad[] = "CREATE STREAM s (a INT)\0";
   cr_assert_eq(fl_sql_parse_create_stream(bad, sizeof bad - 1, &arena, &st, &err), FL_EPARSE);
   cr_assert_null(st);
+}
+
+/* Issue 11: WITH (unknown_fields = 'ignore' | 'reject') and DEFAULTs as constants of
+ * their column's exact type, for the JSON parser's absent fields. */
+Test(sql_stream, unknown_fields_option_and_default_constants) {
+  fl_sql_stream *st = parse_ok("CREATE STREAM s (a INT) WITH (unknown_fields = 'reject')");
+  cr_assert(st->unknown_fields_reject);
+  cr_assert_null(st->defaults, "no DEFAULT, no defaults");
+  st = parse_ok("CREATE STREAM s (a INT) WITH (unknown_fields = 'ignore')");
+  cr_assert(!st->unknown_fields_reject);
+  parse_fails("CREATE STREAM s (a INT) WITH (unknown_fields = 'drop')",
+              "line 1, column 48: unknown_fields must be 'ignore' or 'reject', found 'drop'");
+
+  st = parse_ok("CREATE STREAM s (id BIGINT NOT NULL, c STRING NOT NULL DEFAULT 'EUR', m DECIMAL(12,2) DEFAULT 1.5, "
+                "n INT DEFAULT -3, d DATE DEFAULT DATE '2026-01-02', ok BOOLEAN DEFAULT TRUE, x DOUBLE DEFAULT 2, "
+                "z STRING DEFAULT NULL)");
+  cr_assert_not_null(st->defaults);
+  cr_assert(st->defaults[0].is_null, "no DEFAULT on id");
+  cr_assert_eq(st->defaults[1].u.str.len, 3);
+  cr_assert(!memcmp(st->defaults[1].u.str.ptr, "EUR", 3));
+  cr_assert_eq(st->defaults[2].type.kind, FL_T_DECIMAL);
+  cr_assert_eq(st->defaults[2].u.i64, 150);
+  cr_assert_eq(st->defaults[3].u.i32, -3);
+  int32_t day;
+  cr_assert(fl_date_parse("2026-01-02", 10, &day));
+  cr_assert_eq(st->defaults[4].u.i32, day);
+  cr_assert(st->defaults[5].u.b);
+  cr_assert_eq(st->defaults[6].u.f64, 2.0);
+  cr_assert(st->defaults[7].is_null, "DEFAULT NULL is no default");
+  parse_fails("CREATE STREAM s (n INT DEFAULT 3000000000)",
+              "line 1, column 32: DEFAULT 3000000000 does not fit column n (INT)");
 }

@@ -18,7 +18,9 @@
  * Run (fl_scan_run): per planned file, per row group not pruned by its statistics,
  * decode into batches of the projected CURRENT schema (the reader matches by field
  * id: added columns read null, renames keep data, narrower types widen), drop the
- * deleted positions (and, with filter_rows, rows failing the predicates), emit.
+ * deleted positions and the rows the caller's filter drops (fl_scan_set_filter: a
+ * selection vector computed a batch at a time, by sql's evaluator in practice; the
+ * predicates above only prune), emit.
  *
  * Ownership: the scan's arena holds the plan (files, deletes, casted literals); the
  * projected schema and scratch batch live until fl_scan_free. The table is borrowed. */
@@ -54,7 +56,6 @@ struct fl_scan {
   fl_schema proj;
   scan_pred *preds;
   uint32_t npreds;
-  bool filter_rows;
   bool empty;                /* a null literal: nothing matches */
   int64_t after_seq;         /* incremental: skip manifests at or below this sequence number */
   int64_t *new_snaps;        /* incremental: append/overwrite snapshots in (after, target] */
@@ -68,6 +69,9 @@ struct fl_scan {
   fl_batch *scratch;
   uint64_t positions[FL_BATCH_ROWS];
   uint32_t sel[FL_BATCH_ROWS];
+  uint32_t *fsel;            /* the filter's selection, FL_BATCH_ROWS entries */
+  fl_scan_filter_fn filter;
+  void *filter_ctx;
   fl_scan_emit_fn emit;
   void *emit_ctx;
   const planned *cur;
@@ -239,7 +243,6 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
   for (uint32_t i = 0; i < scan->proj.nfields; i++)
     scan->proj.fields[i].name = fl_arena_strdup(&scan->arena, scan->proj.fields[i].name);
   scan->proj.schema_id = cur->schema_id;
-  scan->filter_rows = opts && opts->filter_rows;
   uint32_t np = opts ? opts->npreds : 0;
   scan->preds = fl_arena_calloc(&scan->arena, np ? np : 1, sizeof(scan_pred));
   for (uint32_t i = 0; i < np; i++) {
@@ -265,9 +268,6 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
     }
     if (fl_type_is_string(p->lit.type.kind))
       p->lit.u.str.ptr = fl_arena_strndup(&scan->arena, p->lit.u.str.ptr, p->lit.u.str.len);
-    if (scan->filter_rows && p->proj_col < 0)
-      return fl_err_set(err, FL_EINVAL, "table %s.%s: filter on %s needs the column in the projection", tbl->ns,
-                        tbl->name, f->name);
   }
   scan->npreds = np;
   return FL_OK;
@@ -497,34 +497,26 @@ const fl_scan_file *fl_scan_files(const fl_scan *scan, uint32_t *n) {
 
 /* ---------------------------------------------------------------- run */
 
-static bool row_passes(const fl_scan *scan, const fl_batch *batch, uint32_t row) {
-  for (uint32_t i = 0; i < scan->npreds; i++) {
-    const scan_pred *p = &scan->preds[i];
-    fl_value v;
-    fl_batch_get(batch, (uint32_t)p->proj_col, row, &v);
-    if (v.is_null) return false;
-    int c;
-    if (!cmp_values(&v, &p->lit, &c)) return false;
-    bool ok = p->op == FL_PRED_EQ ? c == 0 : p->op == FL_PRED_LT ? c < 0 : p->op == FL_PRED_LE ? c <= 0
-            : p->op == FL_PRED_GT ? c > 0 : c >= 0;
-    if (!ok) return false;
-  }
-  return true;
-}
-
 static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   fl_scan *scan = ctx;
   const planned *p = scan->cur;
-  uint32_t n = 0;
+  uint32_t n = 0, nkeep = batch->nrows, k = 0;
+  FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   scan->stats.rows_read += batch->nrows;
+  if (scan->filter) {
+    nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
+    FL_ASSERT(nkeep <= batch->nrows);
+  }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
+    bool kept = !scan->filter || (k < nkeep && scan->fsel[k] == r);
+    if (scan->filter && kept) k++;
     while (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] < pos) scan->del_cursor++;
     if (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) {
       scan->stats.rows_deleted++;
       continue;
     }
-    if (scan->filter_rows && !row_passes(scan, batch, r)) {
+    if (!kept) {
       scan->stats.rows_filtered++;
       continue;
     }
@@ -557,6 +549,12 @@ static bool row_group_excluded(const fl_scan *scan, fl_parquet_reader *pr, uint3
     if (range_excludes(&st.min, &st.max, p->op, &p->lit)) return true;
   }
   return false;
+}
+
+void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx) {
+  scan->filter = filter;
+  scan->filter_ctx = ctx;
+  if (filter && !scan->fsel) scan->fsel = fl_arena_alloc(&scan->arena, FL_BATCH_ROWS * sizeof *scan->fsel);
 }
 
 fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err) {

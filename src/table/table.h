@@ -418,8 +418,11 @@ fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_
 
 typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE } fl_pred_op;
 
-/* column op literal; a scan's predicates are ANDed. The literal is cast to the column
- * type where Iceberg allows (int -> bigint, ...); a null literal matches nothing. */
+/* column op literal; a scan's predicates are ANDed and used for pruning only (files by
+ * partition values and column bounds, row groups by statistics): rows are filtered by
+ * the caller's filter (fl_scan_set_filter), which must select a subset of what the
+ * predicates allow. The literal is cast to the column type where Iceberg allows
+ * (int -> bigint, ...); a null literal matches nothing. */
 typedef struct fl_pred {
   const char *column;
   fl_pred_op op;
@@ -433,7 +436,6 @@ typedef struct fl_scan_opts {
   uint32_t npreds;
   const char *const *columns;     /* projection by current-schema name; NULL = every column */
   uint32_t ncolumns;
-  bool filter_rows;               /* also drop rows that fail preds (else pruning only) */
   int64_t after_snapshot_id;      /* > 0: incremental scan: only the data files added by the
                                      append/overwrite snapshots after this one, up to the chosen
                                      snapshot (which must descend from it); deletes still apply */
@@ -451,7 +453,7 @@ typedef struct fl_scan_stats {
   uint64_t row_groups_pruned;     /* skipped by row-group statistics */
   uint64_t rows_read;             /* decoded */
   uint64_t rows_deleted;          /* hidden by position deletes */
-  uint64_t rows_filtered;         /* dropped by preds (filter_rows) */
+  uint64_t rows_filtered;         /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
   uint64_t bytes_planned;         /* file_size_in_bytes of planned files */
 } fl_scan_stats;
@@ -485,9 +487,17 @@ const fl_schema *fl_scan_schema(const fl_scan *scan);
  * (the callback may fill the fl_err it shares through ctx). */
 typedef int (*fl_scan_emit_fn)(void *ctx, const fl_batch *batch, const char *file_path,
                                const uint64_t *positions);
+/* A row filter over the batches the scan reads (columns = fl_scan_schema): writes the
+ * indexes of the rows to keep, rising, to sel (batch->nrows entries) and returns their
+ * count. table/ sits below sql/, so the caller brings the evaluator (sql's fl_sql_eval:
+ * cli/where.c); the scan only applies the selection. */
+typedef uint32_t (*fl_scan_filter_fn)(void *ctx, const fl_batch *batch, uint32_t *sel);
+/* Sets the filter used by fl_scan_run (NULL: every live row). Its columns must be in
+ * the projection. */
+void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx);
 /* Reads every planned file (row groups pruned by statistics), applies position
  * deletes, projects the current schema by field id (added columns read as null,
- * renames keep data, widened types widen), filters rows if asked, emits. */
+ * renames keep data, widened types widen), applies the filter if set, emits. */
 fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err);
 void fl_scan_free(fl_scan *scan);
 

@@ -15,7 +15,8 @@ NDJSON
 
 schema='id BIGINT NOT NULL, i INT, flag BOOLEAN, r REAL, d DOUBLE, amount DECIMAL(12,2), day DATE, ts TIMESTAMP, name STRING, attrs JSON'
 out=$(floe load bronze.all_types "$T/types.ndjson" --schema "$schema")
-[[ "$out" =~ ^loaded\ 5\ rows\ into\ bronze\.all_types\ \(snapshot\ [0-9]+,\ 1\ files\)$ ]] ||
+# the unknown field "extra" is ignored and counted (issue 11: it used to vanish silently)
+[[ "$out" =~ ^loaded\ 5\ rows\ into\ bronze\.all_types\ \(snapshot\ [0-9]+,\ 1\ files\;\ 1\ unknown\ fields\ ignored\)$ ]] ||
   fail "load output: $out"
 
 expected=$(cat <<'NDJSON'

@@ -21,22 +21,24 @@ bad_load "$good$good{\"id\":3,\"amount\":\"abc\"}\n" \
   'bad.ndjson:3: field amount: expected DECIMAL(12,2), found "abc"'
 bad_load "$good{\"id\":2,\"amount\":1.234}\n" \
   'bad.ndjson:2: field amount: expected DECIMAL(12,2), found 1.234'
-bad_load "$good{\"id\":\"7\"}\n" \
-  'bad.ndjson:2: field id: expected BIGINT, found "7"'
+bad_load "$good{\"id\":\"7x\"}\n" \
+  'bad.ndjson:2: field id: expected BIGINT, found "7x"'
 bad_load "$good{\"id\":8,\"ts\":\"yesterday\"}\n" \
   'bad.ndjson:2: field ts: expected TIMESTAMP, found "yesterday"'
 bad_load "$good{\"id\":9,\"ok\":1}\n" \
   'bad.ndjson:2: field ok: expected BOOLEAN, found 1'
 bad_load "$good{\"amount\":\"1.00\"}\n" \
-  'bad.ndjson:2: field id: missing, but the column is NOT NULL'
+  'bad.ndjson:2: field id: missing (NOT NULL)'
 bad_load "$good$good$good{\"id\":null}\n" \
-  'bad.ndjson:4: field id: null, but the column is NOT NULL'
+  'bad.ndjson:4: field id: null in a NOT NULL column'
 bad_load "$good{\"id\":10,\"amount\":\n" \
-  "bad.ndjson:2: invalid JSON at column 18: unexpected token near end of file"
+  "bad.ndjson:2: invalid JSON: expected a value, found end of line"
 bad_load "$good[1,2]\n" \
-  'bad.ndjson:2: expected a JSON object, found an array'
-bad_load "$good{\"id\":1,\"id\":2}\n" \
-  "bad.ndjson:2: invalid JSON at column 12: duplicate object key near '\"id\"'"
+  "bad.ndjson:2: invalid JSON: expected '{' (each NDJSON line is one object), found '[1,2]'"
+bad_load "$good{\"id\":1} x\n" \
+  "bad.ndjson:2: invalid JSON: text after the object (NDJSON has one object per line), found 'x'"
+# the reasons are the events API parser's (json/): floe load and POST share one
+# parser and one set of type rules (e2e 0402 runs one corpus through both)
 
 # a line over FL_JSON_LINE_MAX (1 MiB)
 { printf '{"id":1,"pad":"'; head -c 1100000 /dev/zero | tr '\0' x; printf '"}\n'; } >big.ndjson
@@ -68,9 +70,12 @@ expect_usage() {
   assert_eq "floe: $msg" "$(head -1 <<<"$ERR")" "stderr of floe $*"
   assert_contains "$ERR" "usage: floe load TABLE" "usage of floe $*"
 }
-# CHECK constraints are refused, not silently ignored
-expect_usage '--schema: column ok: CHECK constraints are not enforced by floe load yet; remove it' \
-  load bronze.nope3 good.ndjson --schema 'id BIGINT NOT NULL, ok BOOLEAN CHECK (ok)'
+# CHECK constraints of --schema are enforced by the events API's contract checker
+# (sql's evaluator): the first failing row fails the load, naming its line
+printf '%b' "$good{\"id\":2,\"ok\":false}\n{\"id\":3,\"ok\":null}\n" >bad.ndjson
+expect_fail 1 'bad.ndjson:2: CHECK (ok) failed: ok = false' \
+  load bronze.orders bad.ndjson --schema 'id BIGINT NOT NULL, amount DECIMAL(12,2), ts TIMESTAMP, ok BOOLEAN CHECK (ok)'
+assert_eq 1 "$(snapshot_count bronze.orders)" "nothing committed after a failed CHECK"
 # bad --partition text, and partitions that do not fit the schema
 expect_usage "--partition: partitioned_by 'day(ts': bad arguments of day(...)" \
   load bronze.nope4 good.ndjson --schema "$schema" --partition 'day(ts'
@@ -85,3 +90,8 @@ expect_fail 1 "table bronze.orders exists with partitioning 'none'; --partition 
 expect_fail 1 'cannot open missing.ndjson: No such file or directory' load bronze.orders missing.ndjson
 assert_eq 1 "$(snapshot_count bronze.orders)" "nothing committed after all the failures"
 assert_eq '{"id":1,"amount":1.00,"ts":null,"ok":null}' "$(floe cat bronze.orders)" "only the first load's row"
+
+# a NULL passes a CHECK (SQL: unknown is not a failure)
+printf '%b' "$good{\"id\":3,\"ok\":null}\n" >ok.ndjson
+assert_contains "$(floe load bronze.orders ok.ndjson --schema "id BIGINT NOT NULL, amount DECIMAL(12,2) CHECK (amount > 0), ts TIMESTAMP, ok BOOLEAN CHECK (ok)")" \
+  "loaded 2 rows" "a NULL passes a CHECK (SQL: unknown is not a failure)"

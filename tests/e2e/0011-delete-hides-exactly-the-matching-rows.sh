@@ -70,7 +70,7 @@ assert_eq "" "$(floe cat bronze.orders)" "the table is empty"
 # errors
 run_floe delete bronze.orders
 assert_eq 2 "$RC" "delete without --where"
-assert_eq 'floe: which rows? give at least one --where "COL OP LITERAL"' "$(head -1 <<<"$ERR")" "missing --where message"
+assert_eq 'floe: which rows? give at least one --where "CONDITION"' "$(head -1 <<<"$ERR")" "missing --where message"
 assert_contains "$ERR" "usage: floe delete TABLE" "missing --where prints the usage"
 run_floe delete bronze.orders --where 'id = 1' --bogus
 assert_eq 2 "$RC" "unknown option"

@@ -19,6 +19,7 @@ for bin in "$dir"/*_fuzz; do
     parse*|sql*) seeds=sql ;;
     ndjson*) seeds=ndjson ;;
     ingest*|contract*) seeds=ingest ;;
+    json*) seeds=json ;;
     *) seeds=$name ;;
   esac
   work="$scratch/$name"

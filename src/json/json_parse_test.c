@@ -1,14 +1,15 @@
-/* Unit tests of the ingest JSON parser: exact column values for every type, escapes
+/* Unit tests of the JSON parser (json/parse.c): exact column values for every type, escapes
  * and unicode, exact decimals, every reject kind with its line, field and reason,
  * mixed bodies, JSON arrays and limits. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
-#include "ingest/parse.h"
+#include "json/json.h"
 
 static fl_field orders_fields[] = {
     {1, "event_id", {FL_T_STRING, 0, 0}, true},      {2, "tenant_id", {FL_T_STRING, 0, 0}, true},
@@ -28,20 +29,20 @@ static fl_field all_fields[] = {
 };
 static fl_schema all = {0, 10, all_fields, 0, NULL};
 
-static fl_ingest_parser *P;
-static fl_ingest_result R;
+static fl_json_parser *P;
+static fl_json_result R;
 
 static void parse(const fl_schema *schema, const char *body) {
-  if (P) fl_ingest_parser_free(P);
-  P = fl_ingest_parser_new(schema);
+  if (P) fl_json_parser_free(P);
+  P = fl_json_parser_new(schema);
   fl_err err = {0};
-  cr_assert_eq(fl_ingest_parse(P, body, strlen(body), &R, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(R.batch->nrows, R.nrows);
   cr_assert_eq(R.nrecords, R.nrows + R.nrejects);
 }
 
 static void done(void) {
-  fl_ingest_parser_free(P);
+  fl_json_parser_free(P);
   P = NULL;
 }
 
@@ -60,7 +61,7 @@ static void assert_null(uint32_t col, uint32_t row) {
 
 static void assert_reject(uint32_t j, uint32_t line, const char *field, const char *reason) {
   cr_assert(j < R.nrejects, "only %u rejects", R.nrejects);
-  const fl_ingest_reject *r = &R.rejects[j];
+  const fl_json_reject *r = &R.rejects[j];
   cr_assert_eq(r->line, line, "reject %u: line %u, want %u (%s)", j, r->line, line, r->reason);
   if (field)
     cr_assert(r->field && !strcmp(r->field, field), "reject %u field %s, want %s", j, r->field, field);
@@ -75,9 +76,9 @@ static int64_t ts(const char *s) {
   return v;
 }
 
-TestSuite(ingest_parse, .fini = done);
+TestSuite(json_parse, .fini = done);
 
-Test(ingest_parse, every_type_lands_in_its_column_exactly) {
+Test(json_parse, every_type_lands_in_its_column_exactly) {
   parse(&all,
         "{\"b\":true,\"i\":-2147483648,\"l\":9223372036854775807,\"f\":1.5,\"d\":-0.125e2,\"m\":12.3,"
         "\"dt\":\"2026-11-25\",\"ts\":\"2026-11-25T15:04:39.123456Z\",\"s\":\"hé\",\"j\":{\"a\":[1, 2]}}\n"
@@ -103,11 +104,11 @@ Test(ingest_parse, every_type_lands_in_its_column_exactly) {
   cr_assert_eq(b->cols[7].data.i64[1], 1764083079000000);
   assert_str(8, 0, "h\xc3\xa9");
   assert_str(8, 1, "");
-  assert_str(9, 0, "{\"a\":[1, 2]}");
+  assert_str(9, 0, "{\"a\":[1,2]}"); /* blanks outside strings removed */
   assert_str(9, 1, "\"x\"");
 }
 
-Test(ingest_parse, null_and_missing_fields_are_null_with_zero_values) {
+Test(json_parse, null_and_missing_fields_are_null_with_zero_values) {
   parse(&all,
         "{\"b\":null,\"i\":null,\"l\":null,\"f\":null,\"d\":null,\"m\":null,\"dt\":null,\"ts\":null,"
         "\"s\":null,\"j\":null}\n{}\n");
@@ -118,7 +119,7 @@ Test(ingest_parse, null_and_missing_fields_are_null_with_zero_values) {
   cr_assert_eq(R.batch->cols[8].offsets[2], 0);
 }
 
-Test(ingest_parse, the_orders_event_parses_with_spans_and_lines) {
+Test(json_parse, the_orders_event_parses_with_spans_and_lines) {
   const char *l1 =
       "{\"event_id\":\"e-1\",\"tenant_id\":\"acme\",\"order_id\":100000,\"user_id\":null,"
       "\"product_id\":7,\"event_type\":\"order_paid\",\"amount\":12.37,\"currency\":\"USD\","
@@ -139,7 +140,7 @@ Test(ingest_parse, the_orders_event_parses_with_spans_and_lines) {
   assert_str(9, 0, "{\"channel\":\"app\"}");
 }
 
-Test(ingest_parse, fields_in_any_order_unknown_ignored_last_duplicate_wins) {
+Test(json_parse, fields_in_any_order_unknown_ignored_last_duplicate_wins) {
   parse(&all,
         "{\"zzz\":{\"deep\":[1,{\"x\":null}]},\"s\":\"first\",\"l\":1,\"s\":\"second\",\"l\":2,\"b\":true}");
   cr_assert_eq(R.nrows, 1);
@@ -148,7 +149,7 @@ Test(ingest_parse, fields_in_any_order_unknown_ignored_last_duplicate_wins) {
   cr_assert_eq(R.batch->cols[8].bytes_len, 6);
 }
 
-Test(ingest_parse, escapes_and_surrogate_pairs_decode_to_utf8) {
+Test(json_parse, escapes_and_surrogate_pairs_decode_to_utf8) {
   parse(&all,
         "{\"s\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac\\ud83d\\ude00\"}\n"
         "{\"\\u0073\":\"key escaped\"}\n");
@@ -157,7 +158,7 @@ Test(ingest_parse, escapes_and_surrogate_pairs_decode_to_utf8) {
   assert_str(8, 1, "key escaped");
 }
 
-Test(ingest_parse, decimals_are_exact_or_rejected) {
+Test(json_parse, decimals_are_exact_or_rejected) {
   fl_field f[] = {{1, "m", {FL_T_DECIMAL, 12, 2}, false}};
   fl_schema s = {0, 1, f, 0, NULL};
   parse(&s,
@@ -174,7 +175,7 @@ Test(ingest_parse, decimals_are_exact_or_rejected) {
   assert_reject(4, 10, "m", "field m: expected DECIMAL(12,2), found 1e-3");
 }
 
-Test(ingest_parse, integers_are_range_checked) {
+Test(json_parse, integers_are_range_checked) {
   parse(&all,
         "{\"i\":2147483648}\n{\"l\":9223372036854775808}\n{\"i\":1.5}\n{\"l\":\"42\"}\n{\"i\":-0}\n"
         "{\"l\":99999999999999999999}\n");
@@ -187,7 +188,7 @@ Test(ingest_parse, integers_are_range_checked) {
   assert_reject(3, 6, "l", "field l: expected BIGINT, found 99999999999999999999");
 }
 
-Test(ingest_parse, timestamps_take_rfc3339_and_epoch_micros) {
+Test(json_parse, timestamps_take_rfc3339_and_epoch_micros) {
   parse(&all,
         "{\"ts\":\"2026-11-25T15:04:39Z\"}\n{\"ts\":\"2026-11-25 16:04:39+01:00\"}\n"
         "{\"ts\":\"2026-11-25T15:04:39.5Z\"}\n{\"ts\":-1}\n{\"ts\":\"2026-02-30T00:00:00Z\"}\n"
@@ -203,7 +204,7 @@ Test(ingest_parse, timestamps_take_rfc3339_and_epoch_micros) {
   assert_reject(2, 7, "dt", "field dt: expected DATE, found \"2026-13-01\"");
 }
 
-Test(ingest_parse, wrong_types_are_rejected_with_the_field_and_value) {
+Test(json_parse, wrong_types_are_rejected_with_the_field_and_value) {
   parse(&all, "{\"b\":1}\n{\"s\":5}\n{\"d\":\"1.5\"}\n{\"s\":[\"a\"]}\n{\"b\":\"true\"}\n");
   cr_assert_eq(R.nrows, 0);
   cr_assert_eq(R.nrejects, 5);
@@ -214,7 +215,7 @@ Test(ingest_parse, wrong_types_are_rejected_with_the_field_and_value) {
   assert_reject(4, 5, "b", "field b: expected BOOLEAN, found \"true\"");
 }
 
-Test(ingest_parse, not_null_fields_missing_or_null_are_rejected) {
+Test(json_parse, not_null_fields_missing_or_null_are_rejected) {
   fl_field f[] = {{1, "id", {FL_T_STRING, 0, 0}, true}, {2, "n", {FL_T_BIGINT, 0, 0}, false}};
   fl_schema s = {0, 2, f, 0, NULL};
   parse(&s, "{\"n\":1}\n{\"id\":null,\"n\":2}\n{\"id\":\"ok\"}\n");
@@ -225,7 +226,7 @@ Test(ingest_parse, not_null_fields_missing_or_null_are_rejected) {
   assert_reject(1, 2, "id", "field id: null in a NOT NULL column");
 }
 
-Test(ingest_parse, syntax_errors_skip_to_the_next_line) {
+Test(json_parse, syntax_errors_skip_to_the_next_line) {
   const char *body =
       "{\"s\":\"a\"}\n{\"s\":\"b\" \"x\"}\n{\"s\":\"c\n{\"s\":tru}\n[1]\n{\"s\":\"d\"} x\n"
       "{\"s\":\"\\q\"}\n{\"s\":\"\\ud800\"}\n{\"s\":\"e\"}";
@@ -247,7 +248,7 @@ Test(ingest_parse, syntax_errors_skip_to_the_next_line) {
   assert_reject(6, 8, NULL, "invalid JSON: unpaired surrogate in a \\u escape, found '\\ud800\"}'");
 }
 
-Test(ingest_parse, invalid_utf8_is_rejected) {
+Test(json_parse, invalid_utf8_is_rejected) {
   parse(&all, "{\"s\":\"a\xff\"}\n{\"x\":\"\xc3\x28\"}\n{\"s\":\"\xed\xa0\x80\"}\n{\"s\":\"\xc3\xa9\"}\n");
   cr_assert_eq(R.nrows, 1);
   assert_str(8, 0, "\xc3\xa9");
@@ -256,7 +257,7 @@ Test(ingest_parse, invalid_utf8_is_rejected) {
   assert_reject(2, 3, "s", "field s: invalid UTF-8 in a string");
 }
 
-Test(ingest_parse, rejected_records_roll_back_their_partial_values) {
+Test(json_parse, rejected_records_roll_back_their_partial_values) {
   parse(&all,
         "{\"s\":\"keep1\",\"j\":[1],\"l\":1}\n{\"s\":\"drop\",\"j\":{\"big\":true},\"l\":\"x\"}\n"
         "{\"s\":\"keep2\",\"l\":3}\n");
@@ -270,7 +271,7 @@ Test(ingest_parse, rejected_records_roll_back_their_partial_values) {
   cr_assert_eq(R.batch->cols[2].data.i64[1], 3);
 }
 
-Test(ingest_parse, mixed_bodies_accept_every_good_record) {
+Test(json_parse, mixed_bodies_accept_every_good_record) {
   char body[200000];
   size_t n = 0;
   for (int i = 0; i < 3000; i++) {
@@ -299,7 +300,7 @@ Test(ingest_parse, mixed_bodies_accept_every_good_record) {
   for (uint32_t j = 1; j < R.nrejects; j++) cr_assert_gt(R.rejects[j].line, R.rejects[j - 1].line);
 }
 
-Test(ingest_parse, json_array_bodies_number_elements) {
+Test(json_parse, json_array_bodies_number_elements) {
   parse(&all, " [ {\"l\":1},\n {\"l\":\"x\"}, {\"l\":3}, 5 ,{}] ");
   cr_assert_eq(R.nrows, 3);
   cr_assert_eq(R.rows[0].line, 1);
@@ -313,7 +314,7 @@ Test(ingest_parse, json_array_bodies_number_elements) {
   assert_reject(1, 4, NULL, "array element is not an object");
 }
 
-Test(ingest_parse, a_syntax_error_in_an_array_rejects_the_rest) {
+Test(json_parse, a_syntax_error_in_an_array_rejects_the_rest) {
   parse(&all, "[{\"l\":1},{\"l\":2 \"s\":\"x\"},{\"l\":3}]");
   cr_assert_eq(R.nrows, 1);
   cr_assert_eq(R.nrejects, 1);
@@ -330,7 +331,7 @@ Test(ingest_parse, a_syntax_error_in_an_array_rejects_the_rest) {
                 "the array body is rejected");
 }
 
-Test(ingest_parse, empty_bodies_have_no_records) {
+Test(json_parse, empty_bodies_have_no_records) {
   parse(&all, "");
   cr_assert_eq(R.nrecords, 0);
   parse(&all, "\n \r\n\n");
@@ -339,7 +340,7 @@ Test(ingest_parse, empty_bodies_have_no_records) {
   cr_assert_eq(R.nrecords, 0);
 }
 
-Test(ingest_parse, nesting_deeper_than_the_limit_is_rejected) {
+Test(json_parse, nesting_deeper_than_the_limit_is_rejected) {
   char body[512];
   size_t n = 0;
   n += (size_t)snprintf(body, sizeof body, "{\"j\":");
@@ -354,7 +355,7 @@ Test(ingest_parse, nesting_deeper_than_the_limit_is_rejected) {
   assert_reject(0, 1, NULL, "nesting deeper than 64 levels");
 }
 
-Test(ingest_parse, lines_over_the_limit_are_rejected) {
+Test(json_parse, lines_over_the_limit_are_rejected) {
   size_t big = FL_JSON_LINE_MAX + 100;
   char *body = fl_malloc(big + 64);
   size_t n = (size_t)sprintf(body, "{\"s\":\"");
@@ -368,17 +369,17 @@ Test(ingest_parse, lines_over_the_limit_are_rejected) {
   assert_reject(0, 1, NULL, "record of 1048678 bytes exceeds the limit of 1048576 bytes");
 }
 
-Test(ingest_parse, the_parser_is_reused_across_bodies) {
+Test(json_parse, the_parser_is_reused_across_bodies) {
   parse(&all, "{\"s\":\"one\"}\n{\"s\":1}\n");
   fl_err err = {0};
   const char *b2 = "{\"s\":\"two\"}";
-  cr_assert_eq(fl_ingest_parse(P, b2, strlen(b2), &R, &err), FL_OK);
+  cr_assert_eq(fl_json_parse(P, b2, strlen(b2), &R, &err), FL_OK);
   cr_assert_eq(R.nrows, 1);
   cr_assert_eq(R.nrejects, 0);
   assert_str(8, 0, "two");
 }
 
-Test(ingest_parse, keys_match_exactly_whatever_their_length) {
+Test(json_parse, keys_match_exactly_whatever_their_length) {
   fl_field f[] = {{1, "a", {FL_T_BIGINT, 0, 0}, false},
                   {2, "ab", {FL_T_BIGINT, 0, 0}, false},
                   {3, "abcdefg", {FL_T_BIGINT, 0, 0}, false},
@@ -401,19 +402,20 @@ Test(ingest_parse, keys_match_exactly_whatever_their_length) {
   }
 }
 
-Test(ingest_parse, json_columns_keep_the_exact_text) {
+Test(json_parse, json_columns_keep_the_text_without_blanks_outside_strings) {
   parse(&all,
-        "{\"j\": [ 1 , {\"a\" : \"\\u00e9\"} ] , \"s\" : \"x\" "
-        "}\n{\"j\":-0.5e+3}\n{\"j\":true}\n{\"j\":null}\n");
-  cr_assert_eq(R.nrows, 4);
-  assert_str(9, 0, "[ 1 , {\"a\" : \"\\u00e9\"} ]");
+        "{\"j\": [ 1 , {\"a\" : \"\\u00e9 \\\" } \"} ] , \"s\" : \"x\" "
+        "}\n{\"j\":-0.5e+3}\n{\"j\":true}\n{\"j\":null}\n{\"j\":123456789012345678901234567890}\n");
+  cr_assert_eq(R.nrows, 5);
+  assert_str(9, 0, "[1,{\"a\":\"\\u00e9 \\\" } \"}]"); /* escapes and string blanks kept */
+  assert_str(9, 4, "123456789012345678901234567890");      /* integers of any size */
   assert_str(8, 0, "x");
   assert_str(9, 1, "-0.5e+3");
   assert_str(9, 2, "true");
   assert_null(9, 3);
 }
 
-Test(ingest_parse, the_last_line_may_lack_its_newline_and_still_be_rejected) {
+Test(json_parse, the_last_line_may_lack_its_newline_and_still_be_rejected) {
   char body[4096];
   size_t n = 0;
   for (int i = 0; i < 20; i++)
@@ -427,18 +429,18 @@ Test(ingest_parse, the_last_line_may_lack_its_newline_and_still_be_rejected) {
   cr_assert_eq(R.rows[19].raw_off + R.rows[19].raw_len + 1, R.rejects[0].raw_off);
 }
 
-Test(ingest_parse, a_nul_byte_in_a_line_is_a_syntax_error_of_that_line_only) {
+Test(json_parse, a_nul_byte_in_a_line_is_a_syntax_error_of_that_line_only) {
   const char body[] = "{\"s\":\"a\0b\"}\n{\"s\":\"ok\"}\n";
-  if (P) fl_ingest_parser_free(P);
-  P = fl_ingest_parser_new(&all);
+  if (P) fl_json_parser_free(P);
+  P = fl_json_parser_new(&all);
   fl_err err = {0};
-  cr_assert_eq(fl_ingest_parse(P, body, sizeof body - 1, &R, &err), FL_OK);
+  cr_assert_eq(fl_json_parse(P, body, sizeof body - 1, &R, &err), FL_OK);
   cr_assert_eq(R.nrows, 1);
   assert_str(8, 0, "ok");
   assert_reject(0, 1, NULL, "invalid JSON: control character in a string, found '?b\"}'");
 }
 
-Test(ingest_parse, a_byte_order_mark_is_skipped) {
+Test(json_parse, a_byte_order_mark_is_skipped) {
   parse(&all, "\xEF\xBB\xBF{\"l\":1}\n{\"l\":2}");
   cr_assert_eq(R.nrows, 2);
   cr_assert_eq(R.rows[0].raw_off, 3);
@@ -448,7 +450,7 @@ Test(ingest_parse, a_byte_order_mark_is_skipped) {
   cr_assert_eq(R.rows[0].raw_off, 5);
 }
 
-Test(ingest_parse, floating_point_values_out_of_range_are_rejected) {
+Test(json_parse, floating_point_values_out_of_range_are_rejected) {
   parse(&all, "{\"d\":1e308,\"f\":3.4e38}\n{\"d\":1e309}\n{\"f\":3.5e38}\n{\"d\":-1e400}\n{\"d\":1e-400}\n");
   cr_assert_eq(R.nrows, 2);
   cr_assert_eq(R.batch->cols[4].data.f64[0], 1e308);
@@ -457,4 +459,82 @@ Test(ingest_parse, floating_point_values_out_of_range_are_rejected) {
   assert_reject(0, 2, "d", "field d: expected DOUBLE, found 1e309");
   assert_reject(1, 3, "f", "field f: expected REAL, found 3.5e38");
   assert_reject(2, 4, "d", "field d: expected DOUBLE, found -1e400");
+}
+
+/* Regression (issue 11): unknown fields vanished silently; now counted per body, and
+ * with FL_JSON_UNKNOWN_REJECT a record holding one is a reject naming the key. */
+Test(json_parse, unknown_fields_are_counted_or_rejected) {
+  parse(&all, "{\"s\":\"a\",\"amout\":1,\"x\":{\"y\":2}}\n{\"s\":\"b\"}\n{\"s\":1,\"zz\":3}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.unknown_fields, 2, "unknown fields of accepted rows: %u", R.unknown_fields);
+  assert_reject(0, 3, "s", "field s: expected STRING, found 1");
+
+  fl_err err = {0};
+  fl_json_parser_set_unknown_fields(P, FL_JSON_UNKNOWN_REJECT);
+  const char *body = "{\"s\":\"a\",\"amout\":1}\n{\"s\":\"b\"}\n{\"s\":\"c\",\"a\\\"b\":1,\"q\":2}\n";
+  cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK);
+  cr_assert_eq(R.nrows, 1);
+  assert_str(8, 0, "b");
+  cr_assert_eq(R.unknown_fields, 0);
+  assert_reject(0, 1, NULL, "field amout: not in the schema (unknown_fields = 'reject')");
+  assert_reject(1, 3, NULL, "field a\\\"b: not in the schema (unknown_fields = 'reject')");
+}
+
+/* Regression (issue 11): DEFAULT was parsed and ignored, so a NOT NULL column with a
+ * DEFAULT rejected records that left it out. Absent fields take the default; an
+ * explicit null stays null (and is a reject in a NOT NULL column). */
+Test(json_parse, absent_fields_take_their_default) {
+  static fl_field f[] = {
+      {1, "id", {FL_T_BIGINT, 0, 0}, true},
+      {2, "currency", {FL_T_STRING, 0, 0}, true},
+      {3, "amount", {FL_T_DECIMAL, 12, 2}, false},
+      {4, "day", {FL_T_DATE, 0, 0}, false},
+      {5, "note", {FL_T_STRING, 0, 0}, false},
+  };
+  static fl_schema s = {0, 5, f, 0, NULL};
+  fl_value d[5] = {{.is_null = true},
+                   {.type = {FL_T_STRING, 0, 0}, .u.str = {"EUR", 3}},
+                   {.type = {FL_T_DECIMAL, 12, 2}, .u.i64 = 150},
+                   {.type = {FL_T_DATE, 0, 0}, .u.i32 = 20000},
+                   {.is_null = true}};
+  if (P) fl_json_parser_free(P);
+  P = fl_json_parser_new(&s);
+  fl_json_parser_set_defaults(P, d);
+  fl_err err = {0};
+  const char *body = "{\"id\":1}\n{\"id\":2,\"currency\":\"USD\",\"amount\":2}\n{\"id\":3,\"currency\":null}\n"
+                     "{\"id\":4,\"amount\":null,\"note\":\"n\"}\n";
+  cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK);
+  cr_assert_eq(R.nrows, 3);
+  assert_str(1, 0, "EUR");
+  cr_assert_eq(R.batch->cols[2].data.i64[0], 150);
+  cr_assert_eq(R.batch->cols[3].data.i32[0], 20000);
+  assert_null(4, 0);
+  assert_str(1, 1, "USD");
+  cr_assert_eq(R.batch->cols[2].data.i64[1], 200);
+  assert_reject(0, 3, "currency", "field currency: null in a NOT NULL column");
+  assert_str(1, 2, "EUR");
+  assert_null(2, 2); /* explicit null: no default */
+  assert_str(4, 2, "n");
+}
+
+/* Regression: FLT_MAX's shortest spelling (3.4028235e38, what printf("%g")-style
+ * writers and floe's own output give) is above FLT_MAX as a double but rounds to it:
+ * a REAL column takes it (floe load did, the events API refused it). */
+Test(json_parse, real_columns_take_what_rounds_to_a_finite_float) {
+  parse(&all, "{\"f\":3.4028235e38}\n{\"f\":-3.4028235e38}\n{\"f\":3.4028236e38}\n");
+  cr_assert_eq(R.nrows, 2);
+  cr_assert_eq(R.batch->cols[3].data.f32[0], FLT_MAX);
+  cr_assert_eq(R.batch->cols[3].data.f32[1], -FLT_MAX);
+  assert_reject(0, 3, "f", "field f: expected REAL, found 3.4028236e38");
+}
+
+/* Blanks are dropped where the value has them: not after it, at its end, and in a
+ * long value; a blank inside a string is kept. */
+Test(json_parse, json_blanks_are_dropped_only_inside_the_value) {
+  parse(&all, "{\"j\":[1,2,3,4,5,6,7,8,9,10]   ,\"s\":\"x\"}\n{\"j\":[1,2,3,4,5,6,7,8,9, 10]}\n"
+              "{\"j\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"] }\n");
+  cr_assert_eq(R.nrows, 3);
+  assert_str(9, 0, "[1,2,3,4,5,6,7,8,9,10]");
+  assert_str(9, 1, "[1,2,3,4,5,6,7,8,9,10]");
+  assert_str(9, 2, "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"]");
 }

@@ -1,4 +1,4 @@
-/* ingest/parse: the schema-directed JSON parser of event bodies (see parse.h).
+/* json/parse: the schema-directed JSON parser of event bodies and NDJSON files (see json.h).
  *
  * Why our own: a generic DOM parser builds a tree per event and then copies the
  * values out; here every value goes from the body straight into its column slot, and
@@ -24,9 +24,9 @@
  *
  * Memory: the parser owns its batch (reset per call), rows, rejects, the reason
  * arena (reset per call) and a scratch buffer; all grow to the largest body seen.
- * Entry points: fl_ingest_parser_new/free, fl_ingest_parse. */
+ * Entry points: fl_json_parser_new/free, fl_json_parse. */
 #define _GNU_SOURCE /* memrchr */
-#include "ingest/parse.h"
+#include "json/json.h"
 
 #include <float.h>
 #include <stdbool.h>
@@ -63,7 +63,7 @@ typedef struct col_info {
   int64_t dec_limit;  /* DECIMAL: 10^precision */
 } col_info;
 
-struct fl_ingest_parser {
+struct fl_json_parser {
   const fl_schema *schema;
   uint32_t ncols;
   col_info *cols;
@@ -73,9 +73,9 @@ struct fl_ingest_parser {
   uint32_t gen;
   fl_batch *batch;
   uint32_t row_cap; /* every column has at least this many slots */
-  fl_ingest_row *rows;
+  fl_json_row *rows;
   uint32_t rows_cap;
-  fl_ingest_reject *rejects;
+  fl_json_reject *rejects;
   uint32_t rejects_cap;
   uint32_t rejects_sorted; /* rejects[0..rejects_sorted) are in line order */
   fl_arena arena;          /* reason texts */
@@ -83,11 +83,15 @@ struct fl_ingest_parser {
   size_t scratch_cap;
   char *tmp; /* decoded strings for non-STRING columns, keys */
   size_t tmp_cap;
+  fl_value *defaults;   /* per column, for absent fields (is_null: none); NULL = no defaults */
+  fl_arena opt_arena;   /* copies of the defaults' strings */
+  bool unknown_reject;  /* a field not in the schema rejects its record */
+  bool ndjson_only;     /* a body is lines even when it starts with '[' (files) */
 };
 
 /* The state of one call. */
 typedef struct ctx {
-  fl_ingest_parser *p;
+  fl_json_parser *p;
   const char *base;  /* the buffer being read */
   const char *end;   /* its end (a '\n' or NUL follows) */
   int64_t base_off;  /* body offset of base[0] */
@@ -98,15 +102,19 @@ typedef struct ctx {
   int err_kind;
   const char *err_field;
   char reason[256];
+  uint32_t unknown; /* fields not in the schema in the current record */
+  bool blank;       /* skip_ws skipped a blank (reset before a JSON column's value) */
 } ctx;
 
 /* Whitespace: in NDJSON a newline ends the record, so it is not whitespace there. */
 static const uint8_t ws_ndjson[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1};
 static const uint8_t ws_array[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1};
 
-static inline const char *skip_ws(const ctx *c, const char *s) {
+static inline const char *skip_ws(ctx *c, const char *s) {
   if (__builtin_expect((uint8_t)*s > ' ', 1)) return s; /* no whitespace: the usual case */
+  const char *st = s;
   while (c->ws[(uint8_t)*s]) s++;
+  c->blank |= s != st; /* a JSON column's value must be compacted */
   return s;
 }
 
@@ -574,7 +582,59 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
   }
 }
 
-static void ensure_tmp(fl_ingest_parser *p, size_t n) {
+/* JSON columns store the value's text with the blanks outside strings removed
+ * (numbers keep their spelling, keys their order and escapes their form): one
+ * spelling per value whatever the producer's layout. Most producers send compact
+ * JSON, so the copy that drops blanks runs only when skip_value met one (c->blank). */
+__attribute__((noinline, cold)) static void put_json_compact(fl_vec *v, uint32_t row, const char *s, size_t n) {
+  if (v->bytes_cap - v->bytes_len < n + 32) fl_vec_reserve_bytes(v, n + 32);
+  char *d = v->bytes + v->bytes_len;
+  size_t k = 0;
+  bool in_str = false;
+  for (size_t i = 0; i < n; i++) { /* s is a valid JSON value: an escape never ends it */
+    char ch = s[i];
+    if (in_str) {
+      d[k++] = ch;
+      if (ch == '\\')
+        d[k++] = s[++i];
+      else if (ch == '"')
+        in_str = false;
+      continue;
+    }
+    if (ws_array[(uint8_t)ch]) continue;
+    in_str = ch == '"';
+    d[k++] = ch;
+  }
+  v->bytes_len += k;
+  v->offsets[row + 1] = (uint32_t)v->bytes_len;
+  set_valid(v, row, true);
+}
+
+/* A default value (already of the column's type) into slot row. */
+__attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, uint32_t row) {
+  switch (v->type.kind) {
+    case FL_T_STRING:
+    case FL_T_JSON: {
+      uint32_t n = val->u.str.len;
+      if (v->bytes_cap - v->bytes_len < n) fl_vec_reserve_bytes(v, n);
+      memcpy(v->bytes + v->bytes_len, val->u.str.ptr, n);
+      v->bytes_len += n;
+      v->offsets[row + 1] = (uint32_t)v->bytes_len;
+      break;
+    }
+    case FL_T_BOOLEAN: v->data.b[row] = val->u.b; break;
+    case FL_T_INT:
+    case FL_T_DATE: v->data.i32[row] = val->u.i32; break;
+    case FL_T_FLOAT: v->data.f32[row] = val->u.f32; break;
+    case FL_T_DOUBLE: v->data.f64[row] = val->u.f64; break;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+    case FL_T_DECIMAL: v->data.i64[row] = val->u.i64; break;
+  }
+  set_valid(v, row, true);
+}
+
+static void ensure_tmp(fl_json_parser *p, size_t n) {
   if (n <= p->tmp_cap) return;
   size_t cap = p->tmp_cap ? p->tmp_cap : 256;
   while (cap < n) cap *= 2;
@@ -602,7 +662,7 @@ static inline const char *fast_int(const char *s, int64_t *v) {
  * or NULL on a syntax error. A value of the wrong type is a value error (the value
  * is skipped and reading goes on). */
 static const char *parse_field(ctx *c, uint32_t col, const char *s) {
-  fl_ingest_parser *p = c->p;
+  fl_json_parser *p = c->p;
   const col_info *ci = &p->cols[col];
   fl_vec *v = &p->batch->cols[col];
   uint32_t row = c->row;
@@ -640,9 +700,13 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       return end;
     }
     case FL_T_JSON: {
+      c->blank = false;
       const char *e = skip_value(c, s, 1);
       if (!e) return NULL;
-      put_str(v, row, s, (size_t)(e - s));
+      if (c->blank)
+        put_json_compact(v, row, s, (size_t)(e - s));
+      else
+        put_str(v, row, s, (size_t)(e - s));
       return e;
     }
     case FL_T_BOOLEAN:
@@ -663,7 +727,9 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       const char *e = skip_number(c, s);
       if (!e) return NULL;
       double d = to_double(c, s, e);
-      if (__builtin_isinf(d) || (kind == FL_T_FLOAT && (d > FLT_MAX || d < -FLT_MAX))) { /* out of range */
+      /* out of range; a REAL takes what rounds to a finite float: |d| below FLT_MAX plus
+       * half its ulp (3.4028235e38, FLT_MAX's shortest spelling, is above FLT_MAX) */
+      if (__builtin_isinf(d) || (kind == FL_T_FLOAT && (d >= 0x1.ffffffp+127 || d <= -0x1.ffffffp+127))) {
         value_error(c, col, EXPECTED, s, (size_t)(e - s));
         return e;
       }
@@ -775,7 +841,7 @@ static inline uint32_t name_hash(const char *s, size_t n) {
   return h;
 }
 
-static int lookup(const fl_ingest_parser *p, const char *s, size_t n) {
+static int lookup(const fl_json_parser *p, const char *s, size_t n) {
   uint32_t i = name_hash(s, n) & p->hmask;
   for (;;) {
     int32_t col = p->htab[i];
@@ -817,7 +883,7 @@ static const char *read_key(ctx *c, const char *s, int *col) {
   return end;
 }
 
-static void grow_rows(fl_ingest_parser *p, uint32_t need) {
+static void grow_rows(fl_json_parser *p, uint32_t need) {
   uint32_t cap = p->row_cap ? p->row_cap : 64;
   while (cap < need) cap *= 2;
   for (uint32_t i = 0; i < p->ncols; i++) fl_vec_reserve(&p->batch->cols[i], cap);
@@ -825,10 +891,24 @@ static void grow_rows(fl_ingest_parser *p, uint32_t need) {
   if (p->batch->capacity < cap) p->batch->capacity = cap;
 }
 
+/* unknown_fields = 'reject': the record fails, naming the key (as written, at most
+ * FOUND_MAX bytes; the raw key is known valid: read_key read it). */
+__attribute__((noinline, cold)) static void unknown_reject(ctx *c, const char *key) {
+  const char *e = key;
+  while (*e != '"' && e - key < FOUND_MAX) e += *e == '\\' ? 2 : 1;
+  int n = (int)(e - key);
+  for (int i = 0; i < n; i++) /* keep the reason printable */
+    if ((uint8_t)key[i] < 0x20) n = i;
+  c->err_kind = 1;
+  c->err_field = NULL;
+  snprintf(c->reason, sizeof c->reason, "field %.*s%s: not in the schema (unknown_fields = 'reject')", n, key,
+           *e == '"' ? "" : "...");
+}
+
 /* Reads the object at s ('{'). Returns the byte after '}' or NULL (syntax error,
  * c->reason set). Value errors leave c->err_kind == 1 and reading continues. */
 static const char *parse_object(ctx *c, const char *s) {
-  fl_ingest_parser *p = c->p;
+  fl_json_parser *p = c->p;
   uint32_t expect = 0, ncols = p->ncols;
   s = skip_ws(c, s + 1);
   if (*s == '}') return s + 1;
@@ -836,6 +916,7 @@ static const char *parse_object(ctx *c, const char *s) {
     if (*s != '"') return syntax(c, s, "expected a field name");
     s++;
     int col;
+    const char *key = s; /* raw key text, for an unknown field's reason */
     const col_info *ci = expect < ncols ? &p->cols[expect] : NULL;
     if (ci && key_is(ci, s)) {
       col = (int)expect;
@@ -851,6 +932,7 @@ static const char *parse_object(ctx *c, const char *s) {
       expect = (uint32_t)col + 1;
       s = parse_field(c, (uint32_t)col, s);
     } else {
+      if (!c->unknown++ && p->unknown_reject && !c->err_kind) unknown_reject(c, key);
       s = skip_value(c, s, 1);
     }
     if (!s) return NULL;
@@ -864,14 +946,14 @@ static const char *parse_object(ctx *c, const char *s) {
   }
 }
 
-static void add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line, int64_t off, int64_t len,
+static void add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, int64_t off, int64_t len,
                        const char *field, const char *reason) {
   if (res->nrejects == p->rejects_cap) {
     p->rejects_cap = p->rejects_cap ? p->rejects_cap * 2 : 16;
     p->rejects = fl_realloc(p->rejects, p->rejects_cap * sizeof *p->rejects);
     res->rejects = p->rejects;
   }
-  fl_ingest_reject *r = &p->rejects[res->nrejects++];
+  fl_json_reject *r = &p->rejects[res->nrejects++];
   r->line = line;
   r->raw_off = (uint32_t)off;
   r->raw_len = (uint32_t)len;
@@ -883,9 +965,9 @@ static void add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line
 /* Finishes the record read into slot c->row: fills absent columns, checks NOT NULL,
  * then accepts (rows[], row++) or rolls back and rejects. rec/rec_len: the object's
  * span in the body; rej_off/rej_len: the span a reject reports. */
-static void finish_record(ctx *c, fl_ingest_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
+static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
                           int64_t line_len, int64_t rej_off, int64_t rej_len) {
-  fl_ingest_parser *p = c->p;
+  fl_json_parser *p = c->p;
   if (line_len > FL_JSON_LINE_MAX) { /* the size is the reason, whatever else is wrong */
     c->err_kind = 1;
     c->err_field = NULL;
@@ -895,6 +977,10 @@ static void finish_record(ctx *c, fl_ingest_result *res, uint32_t line, int64_t 
   if (!c->err_kind) {
     for (uint32_t i = 0; i < p->ncols; i++) {
       if (p->seen[i] == p->gen) continue;
+      if (p->defaults && !p->defaults[i].is_null) {
+        put_value(&p->batch->cols[i], &p->defaults[i], c->row);
+        continue;
+      }
       if (p->cols[i].required) {
         c->err_kind = 1;
         c->err_field = p->cols[i].name;
@@ -909,10 +995,11 @@ static void finish_record(ctx *c, fl_ingest_result *res, uint32_t line, int64_t 
       p->rows_cap = p->rows_cap ? p->rows_cap * 2 : 256;
       p->rows = fl_realloc(p->rows, p->rows_cap * sizeof *p->rows);
     }
-    fl_ingest_row *r = &p->rows[c->row++];
+    fl_json_row *r = &p->rows[c->row++];
     r->raw_off = (uint32_t)rec_off;
     r->raw_len = (uint32_t)rec_len;
     r->line = line;
+    res->unknown_fields += c->unknown;
   } else {
     for (uint32_t i = 0; i < p->ncols; i++) {
       fl_vec *v = &p->batch->cols[i];
@@ -927,6 +1014,7 @@ static void finish_record(ctx *c, fl_ingest_result *res, uint32_t line, int64_t 
   }
   c->err_kind = 0;
   c->err_field = NULL;
+  c->unknown = 0;
 }
 
 static inline void begin_record(ctx *c) {
@@ -940,7 +1028,7 @@ static const char *line_end(const char *s, const char *end) {
 }
 
 /* Parses NDJSON lines in buf [s, end) (end is '\n'-terminated or NUL-padded). */
-static void parse_lines(ctx *c, fl_ingest_result *res, const char *s, const char *end, uint32_t *line) {
+static void parse_lines(ctx *c, fl_json_result *res, const char *s, const char *end, uint32_t *line) {
   while (s < end) {
     const char *ls = s;
     s = skip_ws(c, s);
@@ -976,7 +1064,7 @@ static void parse_lines(ctx *c, fl_ingest_result *res, const char *s, const char
 
 /* Rejects everything from `at` to the end of an array body (after a syntax error
  * nothing later can be trusted to be where it seems). */
-static void reject_rest(ctx *c, fl_ingest_result *res, uint32_t line, const char *at, const char *end) {
+static void reject_rest(ctx *c, fl_json_result *res, uint32_t line, const char *at, const char *end) {
   char why[sizeof c->reason];
   snprintf(why, sizeof why, "%.180s; the rest of the array body is rejected", c->reason);
   snprintf(c->reason, sizeof c->reason, "%s", why);
@@ -985,7 +1073,7 @@ static void reject_rest(ctx *c, fl_ingest_result *res, uint32_t line, const char
 }
 
 /* Parses a JSON array body held in a padded copy [s, end), s at '['. */
-static void parse_array(ctx *c, fl_ingest_result *res, const char *s, const char *end) {
+static void parse_array(ctx *c, fl_json_result *res, const char *s, const char *end) {
   uint32_t line = 1;
   s = skip_ws(c, s + 1);
   if (*s == ']') goto close;
@@ -1031,7 +1119,7 @@ close:
 }
 
 /* Copies body [off, off+n) to the scratch buffer with PAD zero bytes after it. */
-static const char *padded_copy(fl_ingest_parser *p, const char *body, size_t off, size_t n) {
+static const char *padded_copy(fl_json_parser *p, const char *body, size_t off, size_t n) {
   if (n + PAD > p->scratch_cap) {
     size_t cap = p->scratch_cap ? p->scratch_cap : 4096;
     while (cap < n + PAD) cap *= 2;
@@ -1044,13 +1132,13 @@ static const char *padded_copy(fl_ingest_parser *p, const char *body, size_t off
   return p->scratch;
 }
 
-fl_code fl_ingest_parse(fl_ingest_parser *p, const char *body, size_t len, fl_ingest_result *out,
+fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out,
                         fl_err *err) {
   memset(out, 0, sizeof *out);
   out->batch = p->batch;
-  if (len > FL_INGEST_BODY_MAX)
+  if (len > FL_JSON_BODY_MAX)
     return fl_err_set(err, FL_ELIMIT, "body of %zu bytes exceeds the limit of %zu bytes", len,
-                      (size_t)FL_INGEST_BODY_MAX);
+                      (size_t)FL_JSON_BODY_MAX);
   fl_batch_reset(p->batch);
   fl_arena_reset(&p->arena);
   p->rejects_sorted = 0;
@@ -1059,7 +1147,7 @@ fl_code fl_ingest_parse(fl_ingest_parser *p, const char *body, size_t len, fl_in
   /* a UTF-8 byte order mark some tools write is skipped */
   size_t start = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0, i = start;
   while (i < len && ws_array[(uint8_t)body[i]]) i++;
-  if (i < len && body[i] == '[') {
+  if (i < len && body[i] == '[' && !p->ndjson_only) {
     c.ws = ws_array;
     c.base = padded_copy(p, body, 0, len);
     c.end = c.base + len;
@@ -1096,8 +1184,8 @@ fl_code fl_ingest_parse(fl_ingest_parser *p, const char *body, size_t len, fl_in
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-fl_ingest_parser *fl_ingest_parser_new(const fl_schema *schema) {
-  fl_ingest_parser *p = fl_calloc(1, sizeof *p);
+fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
+  fl_json_parser *p = fl_calloc(1, sizeof *p);
   p->schema = schema;
   p->ncols = schema->nfields;
   p->cols = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->cols);
@@ -1153,10 +1241,11 @@ fl_ingest_parser *fl_ingest_parser_new(const fl_schema *schema) {
   for (uint32_t k = 0; k < p->ncols; k++)
     if (p->batch->cols[k].cap < p->row_cap) p->row_cap = p->batch->cols[k].cap;
   fl_arena_init(&p->arena, 4096);
+  fl_arena_init(&p->opt_arena, 1024);
   return p;
 }
 
-void fl_ingest_parser_free(fl_ingest_parser *p) {
+void fl_json_parser_free(fl_json_parser *p) {
   if (!p) return;
   fl_batch_free(p->batch);
   fl_free(p->cols);
@@ -1167,24 +1256,49 @@ void fl_ingest_parser_free(fl_ingest_parser *p) {
   fl_free(p->scratch);
   fl_free(p->tmp);
   fl_arena_destroy(&p->arena);
+  fl_arena_destroy(&p->opt_arena);
   fl_free(p);
 }
 
-const fl_schema *fl_ingest_parser_schema(const fl_ingest_parser *p) { return p->schema; }
+const fl_schema *fl_json_parser_schema(const fl_json_parser *p) { return p->schema; }
 
-void fl_ingest_result_add_reject(fl_ingest_parser *p, fl_ingest_result *res, uint32_t line, uint32_t raw_off,
+void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults) {
+  fl_arena_reset(&p->opt_arena);
+  p->defaults = NULL;
+  if (!defaults) return;
+  p->defaults = fl_arena_calloc(&p->opt_arena, p->ncols ? p->ncols : 1, sizeof *p->defaults);
+  for (uint32_t i = 0; i < p->ncols; i++) {
+    const fl_value *d = &defaults[i];
+    if (d->is_null) {
+      p->defaults[i].is_null = true;
+      continue;
+    }
+    FL_ASSERT(fl_type_equal(d->type, p->cols[i].type), "field %s: default of another type", p->cols[i].name);
+    p->defaults[i] = *d;
+    if (fl_type_is_string(d->type.kind))
+      p->defaults[i].u.str.ptr = fl_arena_memdup(&p->opt_arena, d->u.str.ptr, d->u.str.len ? d->u.str.len : 1);
+  }
+}
+
+void fl_json_parser_set_ndjson_only(fl_json_parser *p, bool ndjson_only) { p->ndjson_only = ndjson_only; }
+
+void fl_json_parser_set_unknown_fields(fl_json_parser *p, fl_json_unknown policy) {
+  p->unknown_reject = policy == FL_JSON_UNKNOWN_REJECT;
+}
+
+void fl_json_result_add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, uint32_t raw_off,
                                  uint32_t raw_len, const char *field, const char *reason) {
   add_reject(p, res, line, raw_off, raw_len, field, reason);
 }
 
 /* Stable merge sort of the rejects by line (the parser's are in order; the
  * contract's come after them, in order too). */
-void fl_ingest_result_sort_rejects(fl_ingest_parser *p, fl_ingest_result *res) {
+void fl_json_result_sort_rejects(fl_json_parser *p, fl_json_result *res) {
   uint32_t n = res->nrejects;
   bool sorted = true;
   for (uint32_t i = 1; i < n && sorted; i++) sorted = p->rejects[i].line >= p->rejects[i - 1].line;
   if (!sorted) {
-    fl_ingest_reject *tmp = fl_malloc(n * sizeof *tmp), *a = p->rejects, *b = tmp;
+    fl_json_reject *tmp = fl_malloc(n * sizeof *tmp), *a = p->rejects, *b = tmp;
     for (uint32_t w = 1; w < n; w *= 2) {
       for (uint32_t lo = 0; lo < n; lo += 2 * w) {
         uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -1193,7 +1307,7 @@ void fl_ingest_result_sort_rejects(fl_ingest_parser *p, fl_ingest_result *res) {
         while (i < mid) b[k++] = a[i++];
         while (j < hi) b[k++] = a[j++];
       }
-      fl_ingest_reject *t = a;
+      fl_json_reject *t = a;
       a = b;
       b = t;
     }

@@ -1,4 +1,4 @@
-/* ingest_parse_fuzz: libFuzzer over floe's ingest JSON parser (parse.c).
+/* json_parse_fuzz: libFuzzer over floe's schema-directed JSON parser (json/parse.c).
  *
  * The input bytes are a request body (NDJSON or a JSON array) parsed against a fixed
  * schema with a column of every type (some NOT NULL, picked by the input's size so both
@@ -11,8 +11,8 @@
  * '{'..'}'; reject spans lie in the body, lines rise; STRING values are valid UTF-8 and
  * JSON values valid JSON (jansson); DECIMALs fit their precision; an accepted record
  * parsed again alone (in "[...]") is accepted with the same values (context free).
- * Seed corpus: tests/fuzz/corpus/ingest/. Run:
- *   build-fuzz/fuzz/ingest_parse_fuzz -max_total_time=60 tests/fuzz/corpus/ingest */
+ * Seed corpus: tests/fuzz/corpus/json/. Run:
+ *   build-fuzz/fuzz/json_parse_fuzz -max_total_time=60 tests/fuzz/corpus/json */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 
 #include "core/batch.h"
 #include "core/mem.h"
-#include "ingest/parse.h"
+#include "json/json.h"
 
 static fl_field fields_opt[] = {
     {1, "b", {FL_T_BOOLEAN, 0, 0}, false},    {2, "i", {FL_T_INT, 0, 0}, false},
@@ -75,13 +75,13 @@ static bool cell_equal(const fl_vec *a, uint32_t ra, const fl_vec *b, uint32_t r
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const fl_schema *schema = size % 2 ? &schema_req : &schema_opt;
-  fl_ingest_parser *p = fl_ingest_parser_new(schema), *q = fl_ingest_parser_new(schema);
-  fl_ingest_result res, one;
+  fl_json_parser *p = fl_json_parser_new(schema), *q = fl_json_parser_new(schema);
+  fl_json_result res, one;
   fl_err err;
-  if (fl_ingest_parse(p, (const char *)data, size, &res, &err)) abort();
+  if (fl_json_parse(p, (const char *)data, size, &res, &err)) abort();
   if (res.nrecords != res.nrows + res.nrejects || res.batch->nrows != res.nrows) abort();
   for (uint32_t j = 0; j < res.nrejects; j++) {
-    const fl_ingest_reject *r = &res.rejects[j];
+    const fl_json_reject *r = &res.rejects[j];
     if ((size_t)r->raw_off + r->raw_len > size || !r->reason || !r->reason[0] || r->line == 0) abort();
     if (j && r->line <= res.rejects[j - 1].line) abort();
     if (!utf8_ok((const uint8_t *)r->reason, strlen(r->reason))) abort();
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (v->offsets && v->offsets[v->len] != v->bytes_len) abort();
   }
   for (uint32_t i = 0; i < res.nrows; i++) {
-    const fl_ingest_row *r = &res.rows[i];
+    const fl_json_row *r = &res.rows[i];
     if ((size_t)r->raw_off + r->raw_len > size || r->raw_len < 2) abort();
     if (data[r->raw_off] != '{' || data[r->raw_off + r->raw_len - 1] != '}') abort();
     if (i && r->line <= res.rows[i - 1].line) abort();
@@ -130,18 +130,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* the first few accepted records, parsed alone (as a one-element array: an array
    * element may span lines), give the same row */
   for (uint32_t i = 0; i < res.nrows && i < 4; i++) {
-    const fl_ingest_row *r = &res.rows[i];
+    const fl_json_row *r = &res.rows[i];
     char *copy = fl_malloc((size_t)r->raw_len + 2);
     copy[0] = '[';
     memcpy(copy + 1, data + r->raw_off, r->raw_len);
     copy[r->raw_len + 1] = ']';
-    if (fl_ingest_parse(q, copy, (size_t)r->raw_len + 2, &one, &err)) abort();
+    if (fl_json_parse(q, copy, (size_t)r->raw_len + 2, &one, &err)) abort();
     if (one.nrows != 1 || one.nrejects) abort();
     for (uint32_t c = 0; c < schema->nfields; c++)
       if (!cell_equal(&res.batch->cols[c], i, &one.batch->cols[c], 0)) abort();
     fl_free(copy);
   }
-  fl_ingest_parser_free(p);
-  fl_ingest_parser_free(q);
+  fl_json_parser_free(p);
+  fl_json_parser_free(q);
   return 0;
 }
