@@ -231,24 +231,49 @@ static h2o_iovec_t iov_trim(h2o_iovec_t v) {
   return v;
 }
 
-/* RFC 9112 §6.3: Content-Length with Transfer-Encoding, or Content-Lengths that differ. */
-static const char *framing_error(const h2o_req_t *req) {
-  h2o_iovec_t cl = {NULL, 0};
-  bool te = false;
-  for (size_t i = 0; i < req->headers.size; i++) {
-    const h2o_header_t *h = &req->headers.entries[i];
-    if (h->name == &H2O_TOKEN_CONTENT_LENGTH->buf) {
-      h2o_iovec_t v = iov_trim(h->value);
-      if (cl.base && (cl.len != v.len || memcmp(cl.base, v.base, v.len)))
-        return "two different Content-Length headers";
-      for (size_t k = 0; k < v.len; k++)
-        if (v.base[k] < '0' || v.base[k] > '9') return "a Content-Length that is not a number";
-      cl = v;
-    } else if (h->name == &H2O_TOKEN_TRANSFER_ENCODING->buf) {
-      te = true;
+/* RFC 9112 §6.3: Content-Length with Transfer-Encoding, or Content-Lengths that differ.
+ * h2o 2.2 drops both headers from req->headers (it uses the first Content-Length, or
+ * chunked), so the header block is read where h2o parsed it: the connection's socket
+ * input, which holds the request until it is answered (h2o's header pointers point
+ * into it). The socket is found among the loop's tracked connections (sock->data is
+ * h2o's connection). */
+static const char *framing_error(fl_http_loop *loop, const h2o_req_t *req) {
+  h2o_socket_t *sock = NULL;
+  uint32_t seen = 0;
+  for (uint32_t i = 0; i < loop->http->opts.max_connections && seen < loop->nconns; i++) {
+    if (!loop->conns[i].sock) continue;
+    seen++;
+    if (loop->conns[i].sock->data == (void *)req->conn) {
+      sock = loop->conns[i].sock;
+      break;
     }
   }
-  if (cl.base && te) return "Content-Length together with Transfer-Encoding";
+  if (!sock || !sock->input) return NULL;
+  const char *buf = sock->input->bytes, *end = buf + sock->input->size, *p = req->input.method.base;
+  if (!p || p < buf || p >= end) p = buf; /* h2o parsed a copy: the request starts the buffer */
+  if ((size_t)(end - p) <= req->input.method.len || memcmp(p, req->input.method.base, req->input.method.len))
+    return NULL; /* not this request's bytes */
+  const char *cl = NULL;
+  size_t cl_len = 0;
+  bool te = false;
+  p = memchr(p, '\n', (size_t)(end - p)); /* past the request line */
+  while (p && ++p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) break;
+    size_t n = (size_t)(eol - p);
+    if (n && p[n - 1] == '\r') n--;
+    if (n == 0) break; /* the blank line: end of the header block */
+    if (n > 15 && !strncasecmp(p, "content-length:", 15)) {
+      h2o_iovec_t v = iov_trim(h2o_iovec_init(p + 15, n - 15));
+      if (cl && (cl_len != v.len || memcmp(cl, v.base, v.len))) return "two different Content-Length headers";
+      cl = v.base;
+      cl_len = v.len;
+    } else if (n > 18 && !strncasecmp(p, "transfer-encoding:", 18)) {
+      te = true;
+    }
+    p = eol;
+  }
+  if (cl && te) return "Content-Length together with Transfer-Encoding";
   return NULL;
 }
 
@@ -388,7 +413,7 @@ static int send_405(h2o_req_t *req, const char *allow) {
 
 static int dispatch(fl_http *http, fl_http_loop *loop, h2o_req_t *req, http_slot **slotp) {
   if (req->version < 0x200) {
-    const char *bad = framing_error(req);
+    const char *bad = framing_error(loop, req);
     if (bad) {
       req->http1_is_persistent = 0;
       return fl_http_send_error(req, 400, 40003, "%s (RFC 9112 §6.3); the connection is closed", bad);
