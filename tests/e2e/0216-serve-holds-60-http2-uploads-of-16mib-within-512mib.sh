@@ -20,7 +20,7 @@ done
 sleep 3
 : >"$T/health"
 for _ in $(seq 1 20); do
-  curl -s -o /dev/null -m 2 -w '%{http_code} %{time_total}\n' "$URL/healthz" >>"$T/health" || echo "000 fail" >>"$T/health"
+  curl -s -o /dev/null -m 5 -w '%{http_code} %{time_total}\n' "$URL/healthz" >>"$T/health" || echo "000 fail" >>"$T/health"
   sleep 0.25
 done
 wait "${pids[@]}" || true
