@@ -36,7 +36,7 @@ assert_eq 100001 "$(json_field cut_at_line)" "the line to resend from"
 assert_eq 99000 "$(json_field errors_not_listed)" "1000 errors are listed, the rest counted"
 hwm=$(rss_kib VmHWM)
 echo "RSS before $((base / 1024)) MiB, peak (VmHWM) $((hwm / 1024)) MiB"
-[[ $hwm -lt $((512 * 1024)) ]] || fail "peak RSS $((hwm / 1024)) MiB is over 512 MiB"
+[[ $SANITIZED == 1 ]] || [[ $hwm -lt $((512 * 1024)) ]] || fail "peak RSS $((hwm / 1024)) MiB is over 512 MiB"
 bad=$(grep -vc '^200 ' "$T/health" || true)
 assert_eq 0 "$bad" "every health check during the bomb answered 200 ($(sort "$T/health" | tail -3 | tr '\n' ' '))"
 [[ $(wc -l <"$T/health") -ge 1 ]] || fail "no health check ran"
@@ -51,5 +51,5 @@ assert_eq 100000 "$rows" "the quarantine holds exactly the rejected records the 
 sleep 0.3
 rss=$(rss_kib VmRSS)
 echo "RSS after $((rss / 1024)) MiB"
-[[ $rss -lt $((base + 128 * 1024)) ]] || fail "RSS after the request is $((rss / 1024)) MiB (before: $((base / 1024)) MiB): buffers were not given back"
+[[ $SANITIZED == 1 ]] || [[ $rss -lt $((base + 128 * 1024)) ]] || fail "RSS after the request is $((rss / 1024)) MiB (before: $((base / 1024)) MiB): buffers were not given back"
 stop_serve
