@@ -319,7 +319,7 @@ Test(server, line_numbers_count_across_parsing_pieces) {
   cr_assert_gt(strlen(body), 600000);
   static char resp[65536];
   cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert(strstr(resp, "{\"accepted\":3000,\"rejected\":2,\"errors\":[{\"line\":3001,\"field\":null,"), "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":3000,\"rejected\":2,\"unknown_fields\":3000,\"errors\":[{\"line\":3001,\"field\":null,"), "%s", resp);
   cr_assert(strstr(resp, "{\"line\":3002,\"field\":\"event_type\""), "%s", resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 3000);
   fl_free(body);
@@ -373,7 +373,7 @@ Test(server, a_large_json_array_is_parsed_in_pieces_with_element_numbers_and_str
   cr_assert_gt(strlen(body), 700000);
   static char resp[65536];
   cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert(strstr(resp, "{\"accepted\":2999,\"rejected\":1,\"errors\":[{\"line\":2999,\"field\":\"event_type\""), "%s",
+  cr_assert(strstr(resp, "{\"accepted\":2999,\"rejected\":1,\"unknown_fields\":3000,\"errors\":[{\"line\":2999,\"field\":\"event_type\""), "%s",
             resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 2999);
   cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"event_id\":\"g3000, ]}[\\\"\""), 1,
