@@ -43,4 +43,16 @@
 /* JSON nesting depth kept as text in JSON columns. */
 #define FL_JSON_DEPTH_MAX 64
 
+/* Metrics registry (core/metrics.h). 256 families is several times what floe
+ * registers (about 40); a family holds at most 2048 series: labels are streams,
+ * tables, partitions, routes and statuses, each bounded far below that, so the bound
+ * only catches a label fed from user input by mistake (Prometheus's own advice is to
+ * keep a family under a few thousand series). Histograms: Prometheus's default
+ * layout has 11 buckets, ours 15; 32 leaves room. Collectors: one per subsystem. */
+#define FL_METRIC_FAMILIES_MAX 256
+#define FL_METRIC_SERIES_MAX 2048
+#define FL_METRIC_BUCKETS_MAX 32
+#define FL_METRIC_LABELS_MAX 4
+#define FL_METRIC_COLLECTORS_MAX 16
+
 #endif
