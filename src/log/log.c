@@ -399,7 +399,7 @@ void fl_log_names_free(char **names, uint32_t n) {
 
 /* ---------- the log thread ---------- */
 
-static fl_code roll_segment(fl_log *log, log_partition *part) {
+static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part) {
   int fd;
   fl_err err;
   fl_code rc = segment_create(part, part->next_offset, &fd, &err);
@@ -414,7 +414,9 @@ static fl_code roll_segment(fl_log *log, log_partition *part) {
   segment *seg = segment_push(part, part->next_offset);
   seg->indexed = true;
   pthread_mutex_unlock(&part->mu);
-  (void)log;
+  /* a roll is when a partition can pass its size limit: trim it now, in memory, and
+   * leave the unlinks to the retention thread (no file I/O on the group-commit path) */
+  if (log->retention_started) fl_log_retention_after_roll(ls, part);
   return FL_OK;
 }
 
@@ -442,7 +444,7 @@ static ssize_t write_hooked(fl_log *log, int fd, struct iovec *iov, int cnt, off
 static fl_code write_partition(fl_log *log, log_partition *part) {
   if (part->broken) return FL_EIO;
   if (part->write_pos >= log->opts.segment_bytes) {
-    fl_code rc = roll_segment(log, part);
+    fl_code rc = roll_segment(log, part->pend->ls, part);
     if (rc) return rc;
   }
   uint64_t off = part->next_offset;
@@ -570,23 +572,7 @@ static void *log_thread(void *arg) {
   fl_log *log = arg;
   pthread_mutex_lock(&log->mu);
   for (;;) {
-    while (!log->queue && !log->closing) {
-      if (log->opts.retention_check_ms < 0) {
-        pthread_cond_wait(&log->cond, &log->mu);
-        continue;
-      }
-      int64_t now_ns = fl_mono_ns(), due_ns = log->next_retention_ms * 1000000;
-      if (now_ns >= due_ns) {
-        log->next_retention_ms = now_ns / 1000000 + log->opts.retention_check_ms;
-        pthread_mutex_unlock(&log->mu);
-        fl_err err;
-        if (fl_log_retention_run(log, fl_now_ms(), NULL, &err)) fl_warn("log", "retention: %s", err.msg);
-        pthread_mutex_lock(&log->mu);
-        continue;
-      }
-      struct timespec ts = {.tv_sec = due_ns / 1000000000, .tv_nsec = due_ns % 1000000000};
-      pthread_cond_timedwait(&log->cond, &log->mu, &ts);
-    }
+    while (!log->queue && !log->closing) pthread_cond_wait(&log->cond, &log->mu);
     if (!log->queue) break; /* closing and drained */
     log_append *list = log->queue;
     log->queue = log->queue_tail = NULL;
@@ -596,6 +582,38 @@ static void *log_thread(void *arg) {
   }
   pthread_mutex_unlock(&log->mu);
   return NULL;
+}
+
+/* Retention has its own thread. It used to run on the log thread only while the
+ * append queue was empty, so under steady appends it never ran (issue 11: a
+ * partition grew to 40x its size limit). Now the size limit is applied at every roll
+ * by the log thread, in memory (fl_log_retention_after_roll), and this thread
+ * unlinks the trimmed files when woken, and runs the full pass (age limits, floors
+ * raised since) every retention_check_ms: neither the queue nor a busy CPU lets a
+ * partition pass its limit by more than its active segment, and no unlink sits on
+ * the group-commit path. It stops after the log thread (retention_stop), so the
+ * files of the last rolls are unlinked too. */
+static void *retention_thread(void *arg) {
+  fl_log *log = arg;
+  pthread_mutex_lock(&log->mu);
+  for (;;) {
+    int64_t due_ns = log->next_retention_ms * 1000000;
+    while (!log->retention_stop && !log->retention_wake && fl_mono_ns() < due_ns) {
+      struct timespec ts = {.tv_sec = due_ns / 1000000000, .tv_nsec = due_ns % 1000000000};
+      pthread_cond_timedwait(&log->retention_cond, &log->mu, &ts);
+    }
+    bool stop = log->retention_stop, tick = fl_mono_ns() >= due_ns;
+    log->retention_wake = false;
+    pthread_mutex_unlock(&log->mu);
+    fl_log_retention_unlink_doomed(log);
+    if (stop) return NULL;
+    if (tick) {
+      fl_err err;
+      if (fl_log_retention_run(log, fl_now_ms(), NULL, &err)) fl_warn("log", "retention: %s", err.msg);
+    }
+    pthread_mutex_lock(&log->mu);
+    if (tick) log->next_retention_ms = fl_mono_ns() / 1000000 + log->opts.retention_check_ms;
+  }
 }
 
 /* ---------- open / close ---------- */
@@ -618,6 +636,7 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* fl_mono_ns is CLOCK_MONOTONIC */
   pthread_cond_init(&log->cond, &ca);
+  pthread_cond_init(&log->retention_cond, &ca);
   pthread_condattr_destroy(&ca);
   if (log->opts.read_only) {
     struct stat st;
@@ -647,6 +666,13 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
     goto done;
   }
   log->thread_started = true;
+  if (log->opts.retention_check_ms > 0) {
+    if (pthread_create(&log->retention_thread, NULL, retention_thread, log) != 0) {
+      rc = fl_err_set(err, FL_ENOMEM, "log %s: cannot start the retention thread", dir);
+      goto done;
+    }
+    log->retention_started = true;
+  }
 done:
   if (rc) {
     fl_log_close(log);
@@ -666,13 +692,23 @@ void fl_log_close(fl_log *log) {
     pthread_cond_signal(&log->cond);
     pthread_mutex_unlock(&log->mu);
     pthread_join(log->thread, NULL);
+    if (log->retention_started) { /* after the log thread: no roll can queue files now */
+      pthread_mutex_lock(&log->mu);
+      log->retention_stop = true;
+      pthread_cond_signal(&log->retention_cond);
+      pthread_mutex_unlock(&log->mu);
+      pthread_join(log->retention_thread, NULL);
+    }
   }
+  FL_ASSERT(!log->ndoomed, "log %s: %u trimmed segment files not unlinked", log->dir, log->ndoomed);
+  fl_free(log->doomed);
   for (fl_log_stream *ls = log->streams, *next; ls; ls = next) {
     next = ls->next;
     stream_free(ls);
   }
   if (log->lock_fd >= 0) close(log->lock_fd);
   pthread_cond_destroy(&log->cond);
+  pthread_cond_destroy(&log->retention_cond);
   pthread_mutex_destroy(&log->mu);
   pthread_mutex_destroy(&log->retention_mu);
   pthread_mutex_destroy(&log->open_mu);

@@ -90,6 +90,11 @@ struct fl_log {
   uint64_t queued_bytes;
   fl_log_stream *streams;
   pthread_mutex_t retention_mu; /* one retention run at a time */
+  pthread_t retention_thread;    /* runs retention on its own timer, unlinks after rolls */
+  pthread_cond_t retention_cond; /* with mu: wakes the retention thread */
+  bool retention_started, retention_wake, retention_stop;
+  char **doomed; /* under mu: segment files trimmed at a roll, for the retention thread to unlink */
+  uint32_t ndoomed, doomed_cap;
   pthread_mutex_t open_mu;      /* serialises fl_log_stream_open (it does I/O) */
   int64_t next_retention_ms;
   fl_log_stats stats; /* __atomic updates */
@@ -128,6 +133,13 @@ void fl_log_segment_index_add(segment *seg, uint64_t offset, uint64_t pos, uint3
 /* The position of the batch holding `offset` or the nearest indexed batch before it. */
 uint64_t fl_log_segment_index_lookup(const segment *seg, uint64_t offset);
 char *fl_log_segment_path(const log_partition *part, uint64_t base);
+
+/* ---- retention.c ---- */
+/* Log thread, right after rolling `part`: applies the stream's size and age limits in
+ * memory (part->mu, no I/O) and queues the trimmed files on log->doomed. */
+void fl_log_retention_after_roll(fl_log_stream *ls, log_partition *part);
+/* Retention thread: unlinks every queued file. */
+void fl_log_retention_unlink_doomed(fl_log *log);
 
 /* ---- log.c ---- */
 uint64_t fl_log_segment_bytes(const fl_log *log);

@@ -794,3 +794,85 @@ Test(log, readers_tail_concurrent_appends_rolls_and_retention_without_gaps_or_da
   rm_rf(dir);
   fl_free(dir);
 }
+
+/* Regression (issue 11): retention ran only while the append queue was empty, so
+ * under steady appends a partition grew far past retention_bytes (40x in the field;
+ * 23x here before the fix). Two threads keep the queue full with async appends of
+ * 64 KiB batches until 96 MiB have been written to one partition with a 4 MiB limit;
+ * the partition's durable size, sampled every millisecond, must stay within the
+ * limit plus its active segment (segment_bytes plus one group: at most
+ * queue_bytes_max and the one batch that may pass it), and so must the segment files
+ * left on disk once the log is closed (their unlinks are the retention thread's). */
+enum { STEADY_SEG = 1 << 20, STEADY_QUEUE = 2 << 20, STEADY_KEEP = 4 << 20, STEADY_REC = 4096 };
+#define STEADY_TOTAL (96ull << 20)
+
+typedef struct steady_arg {
+  fl_log_stream *ls;
+  uint64_t *queued; /* shared: bytes queued so far by both threads */
+  uint64_t done, failed;
+} steady_arg;
+
+static void steady_done(void *ctx, fl_code rc, uint32_t partition, uint64_t base, uint32_t n) {
+  steady_arg *a = ctx;
+  __atomic_fetch_add(rc ? &a->failed : &a->done, n, __ATOMIC_RELAXED);
+}
+
+static void *steady_appender(void *p) {
+  steady_arg *a = p;
+  static char value[STEADY_REC];
+  fl_log_record recs[16];
+  for (int i = 0; i < 16; i++) recs[i] = (fl_log_record){value, sizeof value};
+  while (__atomic_fetch_add(a->queued, sizeof recs / sizeof recs[0] * STEADY_REC, __ATOMIC_RELAXED) <
+         STEADY_TOTAL) {
+    fl_err err;
+    fl_code rc;
+    while ((rc = fl_log_append(a->ls, 0, recs, 16, steady_done, a, &err)) == FL_ELIMIT)
+      usleep(100); /* back-pressure, as the server answers 503 */
+    if (rc) return (void *)1;
+  }
+  return NULL;
+}
+
+Test(log, retention_keeps_a_partition_near_its_size_limit_under_steady_appends) {
+  char *dir = tmpdir();
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.segment_bytes = STEADY_SEG, .queue_bytes_max = STEADY_QUEUE, .retention_check_ms = 20};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  fl_log_stream_retention_set(ls, 0, STEADY_KEEP);
+  fl_log_set_retain_floor(ls, 0, UINT64_MAX);
+  uint64_t queued = 0;
+  steady_arg args[2] = {{ls, &queued, 0, 0}, {ls, &queued, 0, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, steady_appender, &args[i]);
+  uint64_t max_bytes = 0, samples = 0;
+  fl_log_partition_stat st;
+  while (__atomic_load_n(&queued, __ATOMIC_RELAXED) < STEADY_TOTAL) {
+    fl_log_partition_stat_get(ls, 0, &st);
+    if (st.bytes > max_bytes) max_bytes = st.bytes;
+    samples++;
+    usleep(1000);
+  }
+  for (int i = 0; i < 2; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    cr_assert_null(r);
+  }
+  fl_log_close(log); /* drains: every callback has run */
+  uint64_t bound = STEADY_KEEP + STEADY_SEG + STEADY_QUEUE + 16 * (STEADY_REC + 64) + 64;
+  cr_assert_eq(args[0].failed + args[1].failed, 0);
+  cr_assert_geq((args[0].done + args[1].done) * STEADY_REC, STEADY_TOTAL);
+  cr_assert_gt(samples, 10);
+  cr_assert_leq(max_bytes, bound, "partition reached %" PRIu64 " bytes, limit %d (%.1fx)", max_bytes, STEADY_KEEP,
+                (double)max_bytes / STEADY_KEEP);
+  /* what stays on disk after the last pass is within the bound too */
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  ls = open_stream(log, "s", 0);
+  fl_log_partition_stat_get(ls, 0, &st);
+  cr_assert_leq(st.bytes, bound, "%" PRIu64 " bytes left on disk", st.bytes);
+  cr_assert_gt(st.start_offset, 0);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
