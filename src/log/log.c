@@ -332,6 +332,13 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
     goto done;
   }
   ls->npartitions = npartitions;
+  if (log->f_appends) {
+    ls->m_appends = FL_METRIC_WITH(log->f_appends, stream);
+    ls->m_records = FL_METRIC_WITH(log->f_records, stream);
+    ls->m_bytes = FL_METRIC_WITH(log->f_bytes, stream);
+    ls->m_errors = FL_METRIC_WITH(log->f_errors, stream);
+    ls->m_deleted = FL_METRIC_WITH(log->f_deleted, stream);
+  }
   ls->parts = fl_calloc(npartitions, sizeof *ls->parts);
   for (uint32_t p = 0; p < npartitions; p++) {
     log_partition *part = &ls->parts[p];
@@ -519,6 +526,7 @@ static void publish(fl_log *log, log_partition *part) {
 }
 
 static void group_commit(fl_log *log, log_append *list) {
+  int64_t start_ns = fl_mono_ns();
   log_partition *touched = NULL;
   uint64_t group_bytes = 0;
   for (log_append *a = list, *next; a; a = next) {
@@ -542,6 +550,7 @@ static void group_commit(fl_log *log, log_append *list) {
   for (log_partition *part = touched; part; part = part->tnext) {
     if (part->group_rc) continue;
     STAT_ADD(log, fsyncs, 1);
+    fl_metric_add(log->m_fsyncs, 1);
     if (fdatasync(part->fd) != 0) {
       int e = errno;
       fl_warn("log", "%s: fdatasync: %s", part->dir, strerror(e));
@@ -556,6 +565,9 @@ static void group_commit(fl_log *log, log_append *list) {
       uint64_t base = part->group_rc ? 0 : fl_log_get64(a->bytes + FL_LOG_OFF_BASE);
       STAT_ADD(log, appends, 1);
       if (part->group_rc) STAT_ADD(log, errors, 1);
+      fl_metric_add(part->group_rc ? a->ls->m_errors : a->ls->m_appends, 1);
+      if (!part->group_rc) fl_metric_add(a->ls->m_records, a->n);
+      if (!part->group_rc) fl_metric_add(a->ls->m_bytes, a->len);
       if (a->done) a->done(a->ctx, (fl_code)part->group_rc, part->id, base, a->n);
       fl_free(a);
     }
@@ -563,8 +575,11 @@ static void group_commit(fl_log *log, log_append *list) {
     part->touched = false;
   }
   STAT_ADD(log, groups, 1);
+  fl_metric_add(log->m_groups, 1);
+  fl_metric_observe(log->m_group_seconds, (double)(fl_mono_ns() - start_ns) / 1e9);
   pthread_mutex_lock(&log->mu);
   log->queued_bytes -= group_bytes;
+  fl_metric_set(log->m_queue_bytes, (double)log->queued_bytes);
   pthread_mutex_unlock(&log->mu);
 }
 
@@ -618,6 +633,37 @@ static void *retention_thread(void *arg) {
 
 /* ---------- open / close ---------- */
 
+/* The log's metrics (core/metrics.h): per stream appends, records, bytes, failed
+ * appends and deleted segments; per process fsyncs, group commits and their
+ * duration, queued bytes and queue-full refusals. Families are process-wide: two
+ * logs in one process (tests) add into the same series. */
+static void metrics_register(fl_log *log) {
+  log->f_appends = fl_metrics_counter("floe_log_appends_total", "Appends (batches) made durable in the event log.",
+                                      "stream");
+  log->f_records = fl_metrics_counter("floe_log_records_total", "Records made durable in the event log.", "stream");
+  log->f_bytes = fl_metrics_counter("floe_log_bytes_total",
+                                    "Bytes made durable in the event log, batch headers included.", "stream");
+  log->f_errors = fl_metrics_counter("floe_log_append_errors_total",
+                                     "Appends that failed to become durable (disk full, I/O error).", "stream");
+  log->f_deleted = fl_metrics_counter("floe_log_segments_deleted_total", "Segment files deleted by retention.",
+                                      "stream");
+  log->m_fsyncs =
+      fl_metric_get(fl_metrics_counter("floe_log_fsyncs_total", "fdatasync calls of the event log.", NULL), NULL);
+  log->m_groups = fl_metric_get(
+      fl_metrics_counter("floe_log_group_commits_total", "Group commits (queue drains) of the log thread.", NULL),
+      NULL);
+  log->m_group_seconds = fl_metric_get(
+      fl_metrics_histogram("floe_log_group_commit_duration_seconds",
+                           "Time of one group commit: writes, fdatasyncs and callbacks.", NULL, NULL, 0),
+      NULL);
+  log->m_queue_bytes = fl_metric_get(
+      fl_metrics_gauge("floe_log_queue_bytes", "Bytes queued for the log thread, not yet durable.", NULL), NULL);
+  log->m_queue_full = fl_metric_get(
+      fl_metrics_counter("floe_log_queue_full_total", "Appends refused because the queue was full (back-pressure).",
+                         NULL),
+      NULL);
+}
+
 fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_err *err) {
   fl_code rc = FL_OK;
   *out = NULL;
@@ -647,6 +693,7 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
     goto done;
   }
   if ((rc = mkdir_p(dir, err))) goto done;
+  metrics_register(log);
   char *lock = fl_sprintf("%s/.lock", dir);
   log->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   fl_free(lock);
@@ -754,9 +801,11 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
   pthread_mutex_lock(&log->mu);
   if (log->closing)
     rc = fl_err_set(err, FL_EIO, "stream %s: log is closing", ls->name);
-  else if (log->queued_bytes && log->queued_bytes + len > log->opts.queue_bytes_max)
+  else if (log->queued_bytes && log->queued_bytes + len > log->opts.queue_bytes_max) {
     rc = fl_err_set(err, FL_ELIMIT, "stream %s: log queue full (%" PRIu64 " bytes waiting for the disk)",
                     ls->name, log->queued_bytes);
+    fl_metric_add(log->m_queue_full, 1);
+  }
   if (!rc) {
     if (log->queue_tail)
       log->queue_tail->next = a;
@@ -764,6 +813,7 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
       log->queue = a;
     log->queue_tail = a;
     log->queued_bytes += len;
+    fl_metric_set(log->m_queue_bytes, (double)log->queued_bytes);
     pthread_cond_signal(&log->cond);
   }
   pthread_mutex_unlock(&log->mu);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/metrics.h"
 #include "log/log.h"
 #include "log/log_wire.h"
 
@@ -65,6 +66,7 @@ struct fl_log_stream {
   int64_t retention_ms; /* atomics: set from any thread */
   uint64_t retention_bytes;
   fl_log_stream *next; /* log->streams list */
+  fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
 };
 
 struct log_append {
@@ -98,6 +100,8 @@ struct fl_log {
   pthread_mutex_t open_mu;      /* serialises fl_log_stream_open (it does I/O) */
   int64_t next_retention_ms;
   fl_log_stats stats; /* __atomic updates */
+  fl_metric *m_fsyncs, *m_groups, *m_group_seconds, *m_queue_bytes, *m_queue_full; /* NULL read-only */
+  fl_metric_family *f_appends, *f_records, *f_bytes, *f_errors, *f_deleted;
   int fail_errno;     /* test hook */
   uint32_t fail_count;
 };

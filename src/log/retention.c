@@ -87,6 +87,7 @@ void fl_log_retention_after_roll(fl_log_stream *ls, log_partition *part) {
     log->doomed = fl_realloc(log->doomed, log->doomed_cap * sizeof *log->doomed);
   }
   for (uint32_t i = 0; i < n; i++) log->doomed[log->ndoomed++] = fl_log_segment_path(part, bases[i]);
+  fl_metric_add(ls->m_deleted, n);
   log->retention_wake = true;
   pthread_cond_signal(&log->retention_cond);
   pthread_mutex_unlock(&log->mu);
@@ -133,6 +134,7 @@ fl_code fl_log_retention_run(fl_log *log, int64_t now_ms, uint64_t *segments_del
           fl_info("log", "retention: deleted %s", path);
         fl_free(path);
         deleted++;
+        fl_metric_add(ls->m_deleted, 1);
       }
       fl_free(bases);
     }
