@@ -21,7 +21,7 @@
  * their HELP and TYPE lines (Prometheus accepts that).
  *
  * Entry points: fl_metrics_counter/gauge/histogram, fl_metric_get, fl_metric_add/set/
- * gauge_add/observe, fl_metric_value, fl_metrics_total, fl_metrics_collector_add/
+ * gauge_add/observe, fl_metric_value, fl_metrics_total(_with), fl_metrics_collector_add/
  * remove, fl_metrics_render. */
 #include "core/metrics.h"
 
@@ -305,18 +305,25 @@ double fl_metric_hist_sum(const fl_metric *m) {
   return bits_double(__atomic_load_n(&m->v, __ATOMIC_RELAXED));
 }
 
-double fl_metrics_total(const char *name) {
+double fl_metrics_total_with(const char *name, const char *label, const char *value) {
   uint32_t n = __atomic_load_n(&nfam, __ATOMIC_ACQUIRE);
   for (uint32_t i = 0; i < n; i++) {
-    if (strcmp(fams[i]->name, name) != 0) continue;
+    const fl_metric_family *fam = fams[i];
+    if (strcmp(fam->name, name) != 0) continue;
+    int li = -1;
+    for (uint32_t l = 0; label && l < fam->nlabels; l++)
+      if (!strcmp(fam->labels[l], label)) li = (int)l;
+    if (label && li < 0) return 0;
     double sum = 0;
-    for (fl_metric *m = __atomic_load_n(&fams[i]->head, __ATOMIC_ACQUIRE); m;
+    for (fl_metric *m = __atomic_load_n(&fam->head, __ATOMIC_ACQUIRE); m;
          m = __atomic_load_n(&m->next, __ATOMIC_ACQUIRE))
-      sum += fl_metric_value(m);
+      if (li < 0 || !strcmp(m->values[li], value)) sum += fl_metric_value(m);
     return sum;
   }
   return 0;
 }
+
+double fl_metrics_total(const char *name) { return fl_metrics_total_with(name, NULL, NULL); }
 
 /* ---------- collectors ---------- */
 

@@ -68,6 +68,8 @@ double fl_metric_hist_sum(const fl_metric *m);
 /* The sum of every series of a family by name (0 if not registered): counters and
  * gauges their values, histograms their counts. */
 double fl_metrics_total(const char *name);
+/* The same over the series whose label `label` has the value `value` (0 if none). */
+double fl_metrics_total_with(const char *name, const char *label, const char *value);
 
 /* Called at the start of every render, to set gauges that are read rather than
  * recorded (queue bytes, lag). Up to FL_METRIC_COLLECTORS_MAX; remove before ctx dies. */

@@ -47,6 +47,10 @@ Test(metrics, counter_with_labels_renders_exact_lines) {
   cr_assert_eq(fl_metric_value(a), 7);
   cr_assert_eq(fl_metrics_total("floe_test_events_total"), 8);
   cr_assert_eq(fl_metrics_total("floe_not_registered_total"), 0);
+  cr_assert_eq(fl_metrics_total_with("floe_test_events_total", "result", "ok"), 7);
+  cr_assert_eq(fl_metrics_total_with("floe_test_events_total", "stream", "clicks"), 1);
+  cr_assert_eq(fl_metrics_total_with("floe_test_events_total", "result", "none"), 0);
+  cr_assert_eq(fl_metrics_total_with("floe_test_events_total", "no_such_label", "ok"), 0);
   fl_free(fam);
   fl_free(text);
 }
