@@ -1,9 +1,12 @@
 /* cmd_serve: `floe serve [--project DIR] [--data DIR] [--listen HOST:PORT] [--threads N]`
  *
- * Loads the project (DIR/floe.yaml and DIR/streams/NAME.sql; default DIR is "."),
- * starts the server (src/ingest/server.h) and runs until SIGINT or SIGTERM, then stops
- * cleanly: requests in flight are answered once durable, the quarantine is flushed,
- * the log is closed.
+ * The composition root of the daemon: it loads the project (DIR/floe.yaml and
+ * DIR/streams/NAME.sql; default DIR is "."), opens the event log and the warehouse once,
+ * builds the HTTP service (src/http/) and wires the modules onto it: ingest registers
+ * its routes (src/ingest/server.h); the stream job, the query engine and metrics will
+ * register theirs here. It runs until SIGINT or SIGTERM, then stops in the reverse
+ * order: HTTP first (requests in flight are answered once durable), then ingest (the
+ * quarantine's last flush), then the warehouse and the log.
  *
  * Settings, strongest first: the command line (--data, --listen, --threads), then
  * FLOE_DATA or the global --data for the data directory, then floe.yaml, then the
@@ -18,8 +21,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/diag.h"
+#include "http/http.h"
 #include "ingest/project.h"
 #include "ingest/server.h"
+#include "log/log.h"
+#include "table/table.h"
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 
@@ -59,16 +66,36 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-  fl_server_opts opts = {.data_dir = data, .listen = listen, .threads = (uint32_t)nthreads};
-  fl_server *srv;
-  if (fl_server_start(proj, &opts, &srv, &err)) {
-    fl_project_free(proj);
-    return fl_cli_fail(&err);
+  int status = FL_CLI_OK;
+  fl_log *log = NULL;
+  fl_warehouse *wh = NULL;
+  fl_http *http = NULL;
+  fl_ingest *ing = NULL;
+  fl_log_opts lopts;
+  fl_project_log_opts(proj, &lopts);
+  char *log_dir = fl_sprintf("%s/log", data);
+  fl_http_opts hopts;
+  fl_project_http_opts(proj, &hopts);
+  if (listen) hopts.listen = listen;
+  if (nthreads) hopts.threads = (uint32_t)nthreads;
+  if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
+      fl_http_new(&hopts, &http, &err) || fl_ingest_new(proj, log, wh, http, &ing, &err) ||
+      fl_http_start(http, &err)) {
+    status = fl_cli_fail(&err);
+    goto done;
   }
+  if (proj->nstreams == 0) fl_warn("serve", "the project %s defines no stream (streams/NAME.sql)", project_dir);
+  fl_info("serve", "serving %u streams, data %s", proj->nstreams, data);
   int sig = 0;
   sigwait(&set, &sig);
   fprintf(stderr, "floe: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
-  fl_server_stop(srv);
+done:
+  fl_http_stop(http);
+  fl_ingest_free(ing);
+  fl_http_free(http);
+  if (wh) fl_warehouse_close(wh);
+  if (log) fl_log_close(log);
+  fl_free(log_dir);
   fl_project_free(proj);
-  return FL_CLI_OK;
+  return status;
 }

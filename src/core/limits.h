@@ -43,6 +43,44 @@
 /* JSON nesting depth kept as text in JSON columns. */
 #define FL_JSON_DEPTH_MAX 64
 
+/* HTTP (src/http/): routes and their path segments, far above what floe registers. */
+#define FL_HTTP_ROUTES_MAX 64
+#define FL_HTTP_SEGMENTS_MAX 8
+/* Modules keeping per-loop state (ingest, queries, metrics, dashboard, ...). */
+#define FL_HTTP_LOOP_HOOKS_MAX 8
+/* Open connections, all loops (limits.max_connections): each costs a socket buffer and
+ * h2o state; 1024 is far above the clients of one ingest node and below the default
+ * fd limit, so accept stops at the cap instead of failing with EMFILE. */
+#define FL_HTTP_CONNECTIONS_MAX 1024
+/* Requests handled at once on one HTTP/2 connection (limits.max_streams): h2o accepts 100
+ * streams per connection; 16 keeps one client from holding 100 bodies. */
+#define FL_HTTP_STREAMS_MAX 16
+/* Request bytes buffered at once, all connections (limits.max_inflight_bytes): past it
+ * new requests get 503 and reading pauses, so 100 clients sending 16 MiB bodies hold
+ * 256 MiB, not 1.6 GB. */
+#define FL_HTTP_INFLIGHT_BYTES (256ull << 20)
+/* accept() failing with EMFILE/ENFILE: the listener sleeps this long instead of spinning. */
+#define FL_HTTP_ACCEPT_BACKOFF_MS 100
+/* Each loop checks the memory budget and request deadlines this often. */
+#define FL_HTTP_SWEEP_MS 50
+/* Long requests queued for the worker pool; past it 503 (a queue is not a buffer). */
+#define FL_HTTP_JOBS_MAX 256
+
+/* Ingest, per request (limits.*): what one request may cost, so a small compressed body
+ * of bad lines cannot turn into gigabytes of rejects and quarantine. */
+/* Rejected records one request may store (limits.max_rejects); the request is cut at the
+ * next one, and the answer says from which line to resend. */
+#define FL_INGEST_REJECTS_MAX 100000
+/* Quarantine JSON one request may append (limits.max_quarantine_bytes), below the log's
+ * 64 MiB batch limit. */
+#define FL_INGEST_QUARANTINE_BYTES (32u << 20)
+/* Raw text of one rejected record kept in the quarantine (limits.max_raw_bytes): a prefix
+ * of 4 KiB names the record; escaped it is at most 24 KiB. raw_truncated flags the cut. */
+#define FL_INGEST_RAW_BYTES 4096
+/* NDJSON bodies are parsed in pieces of about this size (cut after a newline), so the
+ * parser's rejects and the quarantine records of one piece bound the memory of a request. */
+#define FL_INGEST_CHUNK_BYTES (512u << 10)
+
 /* Metrics registry (core/metrics.h). 256 families is several times what floe
  * registers (about 40); a family holds at most 2048 series: labels are streams,
  * tables, partitions, routes and statuses, each bounded far below that, so the bound

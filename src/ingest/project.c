@@ -41,6 +41,12 @@ fl_project *fl_project_new(void) {
   proj->max_body_bytes = 16u << 20;
   proj->request_timeout_ms = 10000;
   proj->max_pending_bytes = 256u << 20;
+  proj->max_inflight_bytes = FL_HTTP_INFLIGHT_BYTES;
+  proj->max_connections = FL_HTTP_CONNECTIONS_MAX;
+  proj->max_streams = FL_HTTP_STREAMS_MAX;
+  proj->max_rejects = FL_INGEST_REJECTS_MAX;
+  proj->max_quarantine_bytes = FL_INGEST_QUARANTINE_BYTES;
+  proj->max_raw_bytes = FL_INGEST_RAW_BYTES;
   proj->log_partitions = 4;
   proj->log_segment_bytes = 64u << 20;
   proj->log_retention_ms = 7LL * 24 * 3600 * 1000;
@@ -160,6 +166,16 @@ static fl_code get_size(yaml_ctx *y, const yaml_node_t *node, const char *key, u
   return FL_OK;
 }
 
+static fl_code get_size_min(yaml_ctx *y, const yaml_node_t *node, const char *key, uint64_t min, uint64_t *bytes) {
+  fl_code rc = get_size(y, node, key, bytes);
+  if (rc == FL_OK && *bytes < min) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "must be at least %llu bytes", (unsigned long long)min);
+    return fail_at(y, node, key, msg);
+  }
+  return rc;
+}
+
 static fl_code get_u32(yaml_ctx *y, const yaml_node_t *node, const char *key, uint32_t lo, uint32_t hi,
                        uint32_t *out) {
   const char *s = scalar(y, node, key);
@@ -206,7 +222,43 @@ static fl_code limits_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   }
   if (!strcmp(key, "request_timeout")) return get_duration(y, v, key, &p->request_timeout_ms);
   if (!strcmp(key, "max_pending_bytes")) return get_size(y, v, key, &p->max_pending_bytes);
+  if (!strcmp(key, "max_inflight_bytes")) return get_size_min(y, v, key, 1u << 20, &p->max_inflight_bytes);
+  if (!strcmp(key, "max_decoded_bytes")) return get_size_min(y, v, key, 1, &p->max_decoded_bytes);
+  if (!strcmp(key, "max_quarantine_bytes")) return get_size_min(y, v, key, 1u << 16, &p->max_quarantine_bytes);
+  if (!strcmp(key, "max_connections")) return get_u32(y, v, key, 1, 1u << 20, &p->max_connections);
+  if (!strcmp(key, "max_streams")) return get_u32(y, v, key, 1, 100, &p->max_streams);
+  if (!strcmp(key, "max_rejects")) return get_u32(y, v, key, 1, 100000000, &p->max_rejects);
+  if (!strcmp(key, "max_raw_bytes")) return get_u32(y, v, key, 16, FL_JSON_LINE_MAX, &p->max_raw_bytes);
   return unknown_key(y, v, "limits", key);
+}
+
+/* http: allowed_origins / allowed_hosts, each a list of strings (or one string). */
+static fl_code string_list(yaml_ctx *y, yaml_node_t *v, const char *key, const char ***out, uint32_t *n) {
+  if (v->type == YAML_SCALAR_NODE) {
+    *out = fl_arena_alloc(&y->proj->arena, sizeof **out);
+    if (!((*out)[0] = scalar(y, v, key))) return FL_EINVAL;
+    *n = 1;
+    return FL_OK;
+  }
+  if (v->type != YAML_SEQUENCE_NODE) return fail_at(y, v, key, "expected a list of strings");
+  size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+  if (cnt > PROJECT_SCOPES_MAX) return fail_at(y, v, key, "too many entries");
+  *out = fl_arena_calloc(&y->proj->arena, cnt ? cnt : 1, sizeof **out);
+  *n = 0;
+  for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+    const char *s = scalar(y, yaml_document_get_node(y->doc, *it), key);
+    if (!s) return FL_EINVAL;
+    (*out)[(*n)++] = s;
+  }
+  return FL_OK;
+}
+
+static fl_code http_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
+  fl_project *p = y->proj;
+  if (!strcmp(key, "allowed_origins")) return string_list(y, v, key, &p->allowed_origins, &p->nallowed_origins);
+  if (!strcmp(key, "allowed_hosts")) return string_list(y, v, key, &p->allowed_hosts, &p->nallowed_hosts);
+  if (!strcmp(key, "workers")) return get_u32(y, v, key, 1, 256, &p->workers);
+  return unknown_key(y, v, "http", key);
 }
 
 static fl_code log_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
@@ -280,6 +332,7 @@ static fl_code top_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   if (!strcmp(key, "tokens")) return tokens_value(y, v);
   if (!strcmp(key, "limits")) return each_pair(y, v, key, limits_pair);
   if (!strcmp(key, "log")) return each_pair(y, v, key, log_pair);
+  if (!strcmp(key, "http")) return each_pair(y, v, key, http_pair);
   return unknown_key(y, v, NULL, key);
 }
 

@@ -12,6 +12,17 @@
  *       max_body_bytes: 16MiB        request body, compressed and decompressed (B, KiB/KB, MiB/MB, GiB/GB)
  *       request_timeout: 10s         slow-loris bound: headers and body must arrive within it
  *       max_pending_bytes: 256MiB    bytes queued for the log before new posts get 503
+ *       max_inflight_bytes: 256MiB   request bytes buffered at once, all connections (503 past it)
+ *       max_connections: 1024        open connections (accept waits at the cap)
+ *       max_streams: 16              requests handled at once per HTTP/2 connection
+ *       max_decoded_bytes: (max_body_bytes)  a body after Content-Encoding is undone
+ *       max_rejects: 100000          rejected records one request may store (cut after)
+ *       max_quarantine_bytes: 32MiB  quarantine JSON one request may store (cut after)
+ *       max_raw_bytes: 4096          raw text kept per rejected record (raw_truncated marks a cut)
+ *     http:
+ *       allowed_origins: []          web origins whose requests are served (none: any Origin is refused)
+ *       allowed_hosts: []            Host names served besides loopback ones ("*" = any)
+ *       workers: 2                   threads running long requests (queries)
  *     log:
  *       partitions: 4                partitions of each new stream
  *       segment_bytes: 64MiB
@@ -60,6 +71,18 @@ typedef struct fl_project {
   uint64_t max_body_bytes;      /* default 16 MiB */
   int64_t request_timeout_ms;   /* default 10 s */
   uint64_t max_pending_bytes;   /* default 256 MiB */
+  uint64_t max_inflight_bytes;  /* default FL_HTTP_INFLIGHT_BYTES */
+  uint32_t max_connections;     /* default FL_HTTP_CONNECTIONS_MAX */
+  uint32_t max_streams;         /* default FL_HTTP_STREAMS_MAX */
+  uint64_t max_decoded_bytes;   /* 0 (default) = max_body_bytes */
+  uint32_t max_rejects;         /* default FL_INGEST_REJECTS_MAX */
+  uint64_t max_quarantine_bytes; /* default FL_INGEST_QUARANTINE_BYTES */
+  uint32_t max_raw_bytes;       /* default FL_INGEST_RAW_BYTES */
+  const char **allowed_origins; /* http.allowed_origins */
+  uint32_t nallowed_origins;
+  const char **allowed_hosts; /* http.allowed_hosts */
+  uint32_t nallowed_hosts;
+  uint32_t workers; /* http.workers; 0 = 2 */
   uint32_t log_partitions;      /* default 4 */
   uint64_t log_segment_bytes;   /* default 64 MiB */
   int64_t log_retention_ms;     /* default 7 days */

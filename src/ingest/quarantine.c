@@ -2,7 +2,13 @@
  * quarantine.<stream>, so every rejected record is queryable with its reason.
  *
  *   quarantine.<stream>:  raw STRING, reason STRING, field STRING, line INT,
- *                         received_at TIMESTAMP, request_id STRING
+ *                         received_at TIMESTAMP, request_id STRING, raw_truncated BOOLEAN
+ *
+ * raw holds at most limits.max_raw_bytes of the rejected record (server_events.c cuts
+ * it, raw_truncated is true then). A table made before raw_truncated existed gets the
+ * column added (Iceberg schema evolution: older rows read it as NULL). Records are
+ * read with JSON_ALLOW_NUL: a NUL byte in a rejected record is \u0000 in its JSON and
+ * must not make the row unreadable.
  *
  * Exactly once across restarts: each commit carries, in its snapshot summary,
  * floe.log-offset.0 = the log offset after the last record it holds. At load the
@@ -13,7 +19,7 @@
  * what the table already holds, never what it does not.
  *
  * One thread (the flusher) owns the warehouse and the table handles; srv->qmu also
- * lets fl_server_flush_quarantine (tests) and the final flush at stop run one at a
+ * lets fl_ingest_flush_quarantine (tests) and the final flush at stop run one at a
  * time with it. A flush copies at most FLUSH_ROWS_MAX records per stream (the rest wait
  * for the next interval), bounding the memory of one commit. */
 #include <jansson.h>
@@ -31,7 +37,7 @@
 #define FLUSH_ROWS_MAX 1000000
 #define OFFSET_KEY "floe.log-offset.0"
 
-enum { Q_RAW, Q_REASON, Q_FIELD, Q_LINE, Q_RECEIVED_AT, Q_REQUEST_ID, Q_NCOLS };
+enum { Q_RAW, Q_REASON, Q_FIELD, Q_LINE, Q_RECEIVED_AT, Q_REQUEST_ID, Q_RAW_TRUNCATED, Q_NCOLS };
 
 static fl_code qtable_open(fl_server *srv, uint32_t si, fl_err *err) {
   srv_qtable *qt = &srv->qtables[si];
@@ -45,6 +51,7 @@ static fl_code qtable_open(fl_server *srv, uint32_t si, fl_err *err) {
         {0, "line", {FL_T_INT, 0, 0}, false},
         {0, "received_at", {FL_T_TIMESTAMP, 0, 0}, false},
         {0, "request_id", {FL_T_STRING, 0, 0}, false},
+        {0, "raw_truncated", {FL_T_BOOLEAN, 0, 0}, false},
     };
     fl_schema schema = {0, Q_NCOLS, fields, 0, NULL};
     rc = fl_table_create(srv->wh, "quarantine", name, &schema, NULL, &qt->tbl, err);
@@ -52,14 +59,25 @@ static fl_code qtable_open(fl_server *srv, uint32_t si, fl_err *err) {
   }
   if (rc) return fl_err_prefix(err, "quarantine.%s: ", name);
   const fl_schema *schema = fl_table_schema(qt->tbl);
-  static const char *const names[Q_NCOLS] = {"raw", "reason", "field", "line", "received_at", "request_id"};
+  static const char *const names[Q_NCOLS] = {"raw",         "reason",     "field",        "line",
+                                             "received_at", "request_id", "raw_truncated"};
+  if (schema->nfields == Q_NCOLS - 1 && !strcmp(schema->fields[Q_NCOLS - 2].name, names[Q_NCOLS - 2])) {
+    fl_type tb = {FL_T_BOOLEAN, 0, 0};
+    if ((rc = fl_table_add_column(qt->tbl, "raw_truncated", tb, err))) {
+      fl_table_free(qt->tbl);
+      qt->tbl = NULL;
+      return fl_err_prefix(err, "quarantine.%s: adding raw_truncated: ", name);
+    }
+    schema = fl_table_schema(qt->tbl);
+  }
   for (uint32_t c = 0; c < Q_NCOLS; c++)
     if (schema->nfields != Q_NCOLS || strcmp(schema->fields[c].name, names[c])) {
       fl_table_free(qt->tbl);
       qt->tbl = NULL;
-      return fl_err_set(
-          err, FL_ESCHEMA,
-          "quarantine.%s: expected the columns raw, reason, field, line, received_at, request_id", name);
+      return fl_err_set(err, FL_ESCHEMA,
+                        "quarantine.%s: expected the columns raw, reason, field, line, received_at, request_id, "
+                        "raw_truncated",
+                        name);
     }
   qt->next_offset = 0;
   const fl_snapshot *snap = fl_table_current_snapshot(qt->tbl);
@@ -80,7 +98,7 @@ static void put_str(fl_vec *vec, json_t *v) {
  * cannot be, but the log is a file) is kept whole in raw with the reason saying so. */
 static void record_to_row(fl_batch *batch, const fl_log_entry *e) {
   json_error_t jerr;
-  json_t *obj = json_loadb(e->value, e->value_len, 0, &jerr);
+  json_t *obj = json_loadb(e->value, e->value_len, JSON_ALLOW_NUL, &jerr);
   if (!json_is_object(obj)) {
     fl_vec_append_str(&batch->cols[Q_RAW], e->value, e->value_len);
     fl_vec_append_str(&batch->cols[Q_REASON], "unreadable quarantine record", 28);
@@ -88,6 +106,7 @@ static void record_to_row(fl_batch *batch, const fl_log_entry *e) {
     fl_vec_append_null(&batch->cols[Q_LINE]);
     fl_vec_append_i64(&batch->cols[Q_RECEIVED_AT], e->append_time_ms * 1000);
     fl_vec_append_null(&batch->cols[Q_REQUEST_ID]);
+    fl_vec_append_bool(&batch->cols[Q_RAW_TRUNCATED], false);
   } else {
     put_str(&batch->cols[Q_RAW], json_object_get(obj, "raw"));
     put_str(&batch->cols[Q_REASON], json_object_get(obj, "reason"));
@@ -104,6 +123,7 @@ static void record_to_row(fl_batch *batch, const fl_log_entry *e) {
     else
       fl_vec_append_i64(&batch->cols[Q_RECEIVED_AT], e->append_time_ms * 1000);
     put_str(&batch->cols[Q_REQUEST_ID], json_object_get(obj, "request_id"));
+    fl_vec_append_bool(&batch->cols[Q_RAW_TRUNCATED], json_is_true(json_object_get(obj, "raw_truncated")));
   }
   json_decref(obj);
   batch->nrows++;
@@ -204,8 +224,7 @@ static void *flusher_main(void *arg) {
 }
 
 fl_code srv_quarantine_start(fl_server *srv, fl_err *err) {
-  fl_code rc = fl_warehouse_open(srv->data_dir, &srv->wh, err);
-  if (rc) return rc;
+  fl_code rc;
   srv->qtables = fl_calloc(srv->nstreams ? srv->nstreams : 1, sizeof *srv->qtables);
   /* load each table now: a broken warehouse fails the start, not a later flush */
   for (uint32_t i = 0; i < srv->nstreams; i++)
@@ -230,7 +249,5 @@ void srv_quarantine_stop(fl_server *srv) {
     for (uint32_t i = 0; i < srv->nstreams; i++)
       if (srv->qtables[i].tbl) fl_table_free(srv->qtables[i].tbl);
   fl_free(srv->qtables);
-  srv->qtables = NULL;
-  if (srv->wh) fl_warehouse_close(srv->wh);
-  srv->wh = NULL;
+  srv->qtables = NULL; /* the warehouse is the composition root's */
 }

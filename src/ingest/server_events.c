@@ -1,31 +1,41 @@
 /* server_events: POST /v1/streams/{stream}/events, from body to durable ack.
  *
- *   body --(Content-Encoding gzip/deflate: zlib; zstd; identity)--> decoded (<= max_body_bytes)
+ *   body --(Content-Encoding gzip/deflate: zlib; zstd; identity)--> decoded (<= max_decoded_bytes)
+ *        --cut into pieces of ~FL_INGEST_CHUNK_BYTES after a newline (NDJSON; an array
+ *          is one piece)--> per piece:
  *        --fl_ingest_parse (the loop's parser for the stream)--> accepted rows + rejects
  *        --fl_contract_check--> more rejects
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
  *                     partition (the records are the raw JSON objects, in body order)
- *   reject j       -> one JSON record {raw, reason, field, line, received_at, request_id}
- *                     appended to "<stream>.quarantine"
- *   the answer (200, or 400 if every record was rejected) is built now and sent when
- *   the last append's done callback has fired: never before the records are fsynced.
- *   A failed append (disk full, log broken, queue full) turns the answer into
- *   507/503 with Retry-After: nothing is acknowledged that was not stored. Records of
- *   other partitions of the same request may have been stored: a client retrying
- *   sends them again, which the stream job's dedupe (by primary key) absorbs.
+ *   reject j       -> one JSON record {raw, [raw_truncated,] reason, field, line,
+ *                     received_at, request_id} appended to "<stream>.quarantine";
+ *                     raw keeps at most max_raw_bytes of the record (cut on a UTF-8
+ *                     boundary, raw_truncated: true says so)
+ *   the answer (200; 400 if every record was rejected) is sent when the last append's
+ *   done callback has fired: never before the records are fsynced. A failed append
+ *   (disk full, log broken, queue full) turns it into 507/503 with Retry-After.
+ *
+ * What one request may cost is bounded (limits.*): decoded bytes, rejected records
+ * (max_rejects) and quarantine bytes (max_quarantine_bytes). The request is cut at the
+ * first rejected record over either bound: every line before it is stored (accepted and
+ * quarantined, as counted in the answer), nothing from it on; the answer is 413 with
+ * cut_at_line, so a client resends from there and nothing is duplicated. Before this,
+ * a 16 KB gzip body of 8.3M bad lines took 3.6 GB and was answered 503 although 6.9M
+ * quarantine rows were stored.
  *
  * Cross-thread hand-off: the log thread runs events_log_done, which decrements the
- * pending's counter; the one that reaches zero posts the pending to its loop through
- * h2o_multithread (an eventfd wakes the loop), and srv_events_on_done answers on the
- * loop thread. While waiting, the request lives in h2o; a slot allocated from its pool
- * points back at the pending, and the pool's dispose callback clears `req` if h2o
- * frees the request first (client gone, HTTP/2 stream reset).
+ * pending's counter; the one that reaches zero posts the pending to its loop
+ * (fl_http_defer_post: h2o's multithread queue, an eventfd wakes the loop), and
+ * answer_pending answers on the loop thread; a request whose client has gone has
+ * defer.req == NULL and its answer is dropped.
  *
- * Memory: scratch arrays and buffers are the loop's, grown to the largest request and
- * reused (no allocation per record). The pending answer comes from the loop's free list
- * when it fits SRV_PENDING_BODY_CAP bytes (every answer without listed errors does), else
- * one fl_malloc for that request. Request ids and answers are formatted by hand (no
- * printf on the path of an accepted post). */
+ * Memory: pieces bound the parser's rejects and the quarantine JSON held at once;
+ * scratch arrays and buffers are the loop's, grown to the largest piece, reused (no
+ * allocation per record) and given back past SRV_SCRATCH_KEEP_BYTES. The pending comes
+ * from the loop's free list; an answer over SRV_PENDING_BODY_CAP bytes (listed errors)
+ * takes one fl_malloc. Request ids and answers are formatted by hand (no printf on the
+ * path of an accepted post). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +43,7 @@
 
 #include "core/diag.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "ingest/server_int.h"
@@ -56,10 +67,30 @@ void srv_loop_scratch_free(srv_loop *loop) {
   fl_buf_free(&loop->qjson);
   fl_buf_free(&loop->key);
   fl_buf_free(&loop->resp);
+  fl_buf_free(&loop->errors);
   fl_free(loop->row_part);
   fl_free(loop->part_count);
   fl_free(loop->qoff);
   fl_free(loop->recs);
+  loop->row_part = loop->part_count = loop->qoff = NULL;
+  loop->recs = NULL;
+  loop->cap_rows = loop->cap_parts = loop->cap_q = loop->cap_recs = 0;
+}
+
+/* After a large request its buffers go back to the allocator: a 16 MiB body must not
+ * pin 16 MiB per loop for ever. */
+static void scratch_trim(srv_loop *loop) {
+  fl_buf *bufs[] = {&loop->inflated, &loop->qjson, &loop->resp, &loop->errors};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    if (bufs[i]->cap > SRV_SCRATCH_KEEP_BYTES) fl_buf_free(bufs[i]);
+  if ((size_t)loop->cap_recs * sizeof *loop->recs > SRV_SCRATCH_KEEP_BYTES) {
+    fl_free(loop->recs);
+    fl_free(loop->row_part);
+    fl_free(loop->qoff);
+    loop->recs = NULL;
+    loop->row_part = loop->qoff = NULL;
+    loop->cap_recs = loop->cap_rows = loop->cap_q = 0;
+  }
 }
 
 /* Appends v in decimal. */
@@ -73,23 +104,23 @@ static void put_u64(fl_buf *out, uint64_t v) {
   fl_buf_append(out, tmp + sizeof tmp - n, n);
 }
 
-static srv_pending *pending_new(srv_loop *loop, size_t body_len) {
-  srv_pending *p;
-  size_t cap = body_len <= SRV_PENDING_BODY_CAP ? SRV_PENDING_BODY_CAP : body_len;
-  if (cap == SRV_PENDING_BODY_CAP && loop->free_pendings) {
-    p = loop->free_pendings;
+static srv_pending *pending_new(srv_loop *loop) {
+  srv_pending *p = loop->free_pendings;
+  if (p) {
     loop->free_pendings = p->next_free;
     loop->nfree_pendings--;
   } else {
-    p = fl_malloc(sizeof *p + cap);
+    p = fl_malloc(sizeof *p);
   }
-  memset(p, 0, sizeof *p);
-  p->body_cap = cap;
+  memset(p, 0, offsetof(srv_pending, small));
+  p->loop = loop;
   return p;
 }
 
 static void pending_free(srv_loop *loop, srv_pending *p) {
-  if (p->body_cap == SRV_PENDING_BODY_CAP && loop->nfree_pendings < SRV_PENDING_FREE_MAX) {
+  if (p->body && p->body != p->small) fl_free(p->body);
+  p->body = NULL;
+  if (loop->nfree_pendings < SRV_PENDING_FREE_MAX) {
     p->next_free = loop->free_pendings;
     loop->free_pendings = p;
     loop->nfree_pendings++;
@@ -182,44 +213,35 @@ static int inflate_zstd(ZSTD_DCtx *dctx, const void *in, size_t n, uint64_t max,
 
 /* ---------------------------------------------------------------- the answer */
 
-static void answer_pending(srv_pending *p) {
+static void answer_pending(fl_http_defer *d) {
+  srv_pending *p = (srv_pending *)d;
   srv_loop *loop = p->loop;
-  FL_ASSERT(loop->inflight > 0);
-  loop->inflight--;
-  h2o_req_t *req = p->req;
-  if (p->hook) *p->hook = NULL; /* the pool slot no longer points here */
+  h2o_req_t *req = d->req;
   if (req) {
     fl_code rc = (fl_code)atomic_load(&p->rc);
     if (rc == FL_OK) {
-      srv_send_json(req, p->status, p->body, p->body_len);
+      fl_http_send_json(req, p->status, p->body, p->body_len);
     } else if (rc == FL_ENOSPC) {
       h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("5"));
-      srv_send_error(req, 507, 50701,
-                     "the event log's disk is full; nothing of this request was acknowledged, retry later");
+      fl_http_send_error(req, 507, 50701,
+                         "the event log's disk is full; nothing of this request was acknowledged, retry later");
     } else {
       h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-      srv_send_error(req, 503, rc == FL_ELIMIT ? 50301 : 50302,
-                     "the event log %s; nothing of this request was acknowledged, retry later",
-                     rc == FL_ELIMIT ? "is behind (too much queued)" : "could not store the records");
+      fl_http_send_error(req, 503, rc == FL_ELIMIT ? 50301 : 50302,
+                         "the event log %s; nothing of this request was acknowledged, retry later",
+                         rc == FL_ELIMIT ? "is behind (too much queued)" : "could not store the records");
     }
   }
+  fl_http_defer_end(d);
   pending_free(loop, p);
-}
-
-void srv_events_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages) {
-  while (!h2o_linklist_is_empty(messages)) {
-    h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
-    h2o_linklist_unlink(&msg->link);
-    answer_pending((srv_pending *)msg);
-  }
 }
 
 static void release(srv_pending *p, bool on_loop) {
   if (atomic_fetch_sub(&p->outstanding, 1) != 1) return;
   if (on_loop)
-    answer_pending(p);
+    answer_pending(&p->defer);
   else
-    h2o_multithread_send_message(&p->loop->done_receiver, &p->msg);
+    fl_http_defer_post(&p->defer);
 }
 
 /* Runs on the log thread. */
@@ -230,14 +252,6 @@ static void events_log_done(void *ctx, fl_code rc, uint32_t partition, uint64_t 
     atomic_compare_exchange_strong(&p->rc, &expected, (int)rc);
   }
   release(p, false);
-}
-
-static void on_req_dispose(void *slot) {
-  srv_pending *p = *(srv_pending **)slot;
-  if (p) {
-    p->req = NULL;
-    p->hook = NULL;
-  }
 }
 
 static fl_code append(srv_pending *p, fl_log_stream *ls, uint32_t partition, const fl_log_record *recs,
@@ -296,168 +310,295 @@ static uint32_t row_partition(srv_loop *loop, const fl_sql_stream *def, const fl
 
 /* ---------------------------------------------------------------- the route */
 
-int srv_events_post(srv_loop *loop, h2o_req_t *req, uint32_t si) {
-  fl_server *srv = loop->srv;
-  const fl_project *proj = srv->proj;
-  srv_stream *ss = &srv->streams[si];
-  const fl_sql_stream *def = ss->ps->def;
+/* The end of the piece starting at off: just after the first newline at or past
+ * off + FL_INGEST_CHUNK_BYTES, or the end of the body. */
+static size_t piece_end(const char *body, size_t off, size_t len) {
+  if (len - off <= FL_INGEST_CHUNK_BYTES) return len;
+  const char *nl = memchr(body + off + FL_INGEST_CHUNK_BYTES, '\n', len - off - FL_INGEST_CHUNK_BYTES);
+  return nl ? (size_t)(nl - body) + 1 : len;
+}
 
-  if (req->entity.len > proj->max_body_bytes)
-    return srv_send_error(req, 413, 41301, "the body is %zu bytes, over the limit of %llu", req->entity.len,
-                          (unsigned long long)proj->max_body_bytes);
-  const char *body = req->entity.base ? req->entity.base : "";
-  size_t len = req->entity.len;
-  int enc = content_encoding(req);
-  if (enc == ENC_UNKNOWN)
-    return srv_send_error(req, 415, 41501, "Content-Encoding is not one of gzip, deflate, zstd, identity");
-  if (enc != ENC_IDENTITY) {
-    fl_buf_clear(&loop->inflated);
-    int st = enc == ENC_ZLIB ? inflate_zlib(body, len, proj->max_body_bytes, &loop->inflated)
-                             : inflate_zstd(loop->zstd, body, len, proj->max_body_bytes, &loop->inflated);
-    if (st == 413)
-      return srv_send_error(req, 413, 41302, "the decompressed body is over the limit of %llu bytes",
-                            (unsigned long long)proj->max_body_bytes);
-    if (st)
-      return srv_send_error(req, 400, 40002, "the body is not valid %s data",
-                            enc == ENC_ZLIB ? "gzip/deflate" : "zstd");
-    body = loop->inflated.len ? (const char *)loop->inflated.data : "";
-    len = loop->inflated.len;
+static uint32_t count_lines(const char *p, size_t n) {
+  uint32_t lines = 0;
+  const char *end = p + n;
+  while ((p = memchr(p, '\n', (size_t)(end - p)))) lines++, p++;
+  return lines;
+}
+
+/* The request's state across its pieces. */
+typedef struct events_req {
+  srv_loop *loop;
+  srv_stream *ss;
+  h2o_req_t *req;
+  srv_pending *p; /* created by the first append */
+  h2o_iovec_t rid;
+  char received_at[FL_TS_TEXT_MAX];
+  uint64_t accepted, rejected, qbytes, listed;
+  uint64_t cut_line; /* 0, or the first line not stored */
+  const char *cut_why;
+} events_req;
+
+static srv_pending *pending_of(events_req *er) {
+  if (!er->p) {
+    er->p = pending_new(er->loop);
+    atomic_init(&er->p->outstanding, 1); /* held while queuing, so no callback answers early */
+    atomic_init(&er->p->rc, FL_OK);
+    fl_http_defer_begin(er->loop->hloop, er->req, &er->p->defer, answer_pending);
   }
+  return er->p;
+}
 
-  /* back-pressure: the log is behind; refuse before parsing */
-  fl_log_stats st;
-  fl_log_stats_get(srv->log, &st);
-  if (st.queued_bytes > proj->max_pending_bytes) {
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-    return srv_send_error(req, 503, 50301, "the event log is behind (%llu bytes queued); retry later",
-                          (unsigned long long)st.queued_bytes);
+/* One quarantine record; raw keeps at most raw_max bytes, cut on a UTF-8 boundary. */
+static void quarantine_record(fl_buf *q, const char *raw, uint32_t raw_len, uint32_t raw_max,
+                              const fl_ingest_reject *rj, uint64_t line, const events_req *er) {
+  uint32_t keep = raw_len;
+  bool cut = keep > raw_max;
+  if (cut) {
+    keep = raw_max;
+    while (keep > 0 && ((unsigned char)raw[keep] & 0xC0) == 0x80) keep--;
   }
+  fl_buf_puts(q, "{\"raw\":");
+  fl_http_json_str(q, raw, keep);
+  if (cut) fl_buf_puts(q, ",\"raw_truncated\":true");
+  fl_buf_puts(q, ",\"reason\":");
+  fl_http_json_str(q, rj->reason, strlen(rj->reason));
+  fl_buf_puts(q, ",\"field\":");
+  if (rj->field)
+    fl_http_json_str(q, rj->field, strlen(rj->field));
+  else
+    fl_buf_puts(q, "null");
+  fl_buf_puts(q, ",\"line\":");
+  put_u64(q, line);
+  fl_buf_puts(q, ",\"received_at\":\"");
+  fl_buf_puts(q, er->received_at);
+  fl_buf_puts(q, "\",\"request_id\":");
+  fl_http_json_str(q, er->rid.base, er->rid.len);
+  fl_buf_put_u8(q, '}');
+}
 
-  fl_ingest_parser *parser = loop->parsers[si];
-  fl_ingest_result res;
-  fl_err err = {0};
-  if (fl_ingest_parse(parser, body, len, &res, &err)) return srv_send_error(req, 413, 41303, "%s", err.msg);
-  if (loop->contracts[si] && fl_contract_check(loop->contracts[si], parser, &res, body, &err))
-    return srv_send_error(req, 500, 50001, "contract check: %s", err.msg);
-
-  /* request id "<server start, hex>-<loop>-<seq>" (in the pool: h2o keeps the pointer) */
-  fl_buf *resp = &loop->resp;
-  fl_buf_clear(resp);
-  fl_buf_append(resp, loop->rid_prefix, loop->rid_prefix_len);
-  put_u64(resp, ++loop->seq);
-  h2o_iovec_t rid = h2o_strdup(&req->pool, (const char *)resp->data, resp->len);
-  const char *request_id = rid.base;
-  h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rid.base,
-                        rid.len);
-
-  /* the answer, built now, sent when durable */
-  fl_buf_clear(resp);
-  fl_buf_puts(resp, "{\"accepted\":");
-  put_u64(resp, res.nrows);
-  fl_buf_puts(resp, ",\"rejected\":");
-  put_u64(resp, res.nrejects);
-  fl_buf_puts(resp, ",\"errors\":[");
-  uint32_t listed = res.nrejects < ERRORS_LISTED_MAX ? res.nrejects : ERRORS_LISTED_MAX;
-  for (uint32_t j = 0; j < listed; j++) {
-    const fl_ingest_reject *rj = &res.rejects[j];
-    fl_buf_puts(resp, j ? ",{\"line\":" : "{\"line\":");
-    put_u64(resp, rj->line);
-    fl_buf_puts(resp, ",\"field\":");
-    if (rj->field)
-      srv_json_str(resp, rj->field, strlen(rj->field));
-    else
-      fl_buf_puts(resp, "null");
-    fl_buf_puts(resp, ",\"reason\":");
-    srv_json_str(resp, rj->reason, strlen(rj->reason));
-    fl_buf_put_u8(resp, '}');
-  }
-  fl_buf_puts(resp, "]");
-  if (listed < res.nrejects) {
-    fl_buf_puts(resp, ",\"errors_not_listed\":");
-    put_u64(resp, res.nrejects - listed);
-  }
-  fl_buf_puts(resp, ",\"request_id\":");
-  srv_json_str(resp, request_id, rid.len);
-  fl_buf_puts(resp, "}\n");
-  int status = (res.nrejects > 0 && res.nrows == 0) ? 400 : 200;
-  if (res.nrows == 0 && res.nrejects == 0) {
-    srv_send_json(req, status, (const char *)resp->data, resp->len);
-    return 0;
-  }
-
-  srv_pending *p = pending_new(loop, resp->len);
-  p->loop = loop;
-  p->req = req;
-  p->status = status;
-  p->body_len = resp->len;
-  memcpy(p->body, resp->data, resp->len);
-  atomic_init(&p->outstanding, 1); /* held while queuing, so no callback answers early */
-  atomic_init(&p->rc, FL_OK);
-  srv_pending **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_req_dispose);
-  *slot = p;
-  p->hook = slot;
-  loop->inflight++;
-
-  /* quarantine records: one JSON object per reject */
-  if (res.nrejects) {
-    char received_at[FL_TS_TEXT_MAX];
-    fl_ts_format(fl_now_micros(), received_at);
+/* Stores one parsed piece: its rejects (up to the request's bounds) into the quarantine,
+ * its accepted rows before the cut into their partitions. line_base: lines before it. */
+static void store_piece(events_req *er, const char *body, const fl_ingest_result *res, uint64_t line_base) {
+  srv_loop *loop = er->loop;
+  const fl_project *proj = loop->ing->proj;
+  const fl_sql_stream *def = er->ss->ps->def;
+  uint32_t nrej = 0;
+  uint64_t cut_local = 0; /* the piece's first line not stored, 0 = none */
+  if (res->nrejects) {
+    if (!er->received_at[0]) fl_ts_format(fl_now_micros(), er->received_at);
     fl_buf *q = &loop->qjson;
     fl_buf_clear(q);
-    loop->qoff = grow(loop->qoff, &loop->cap_q, res.nrejects + 1, sizeof *loop->qoff);
-    for (uint32_t j = 0; j < res.nrejects; j++) {
-      const fl_ingest_reject *rj = &res.rejects[j];
-      loop->qoff[j] = (uint32_t)q->len;
-      fl_buf_puts(q, "{\"raw\":");
-      srv_json_str(q, body + rj->raw_off, rj->raw_len);
-      fl_buf_puts(q, ",\"reason\":");
-      srv_json_str(q, rj->reason, strlen(rj->reason));
-      fl_buf_puts(q, ",\"field\":");
+    loop->qoff = grow(loop->qoff, &loop->cap_q, res->nrejects + 1, sizeof *loop->qoff);
+    for (uint32_t j = 0; j < res->nrejects; j++) {
+      const fl_ingest_reject *rj = &res->rejects[j];
+      size_t before = q->len;
+      if (er->rejected + nrej >= proj->max_rejects) {
+        cut_local = rj->line;
+        er->cut_why = "rejected records";
+        break;
+      }
+      quarantine_record(q, body + rj->raw_off, rj->raw_len, proj->max_raw_bytes, rj, line_base + rj->line, er);
+      if (er->qbytes + q->len > proj->max_quarantine_bytes) {
+        q->len = before;
+        cut_local = rj->line;
+        er->cut_why = "quarantine bytes";
+        break;
+      }
+      loop->qoff[j] = (uint32_t)before;
+      nrej++;
+    }
+    loop->qoff[nrej] = (uint32_t)q->len;
+    er->qbytes += q->len;
+    /* the answer lists the first ERRORS_LISTED_MAX of the request */
+    fl_buf *e = &loop->errors;
+    for (uint32_t j = 0; j < nrej && er->listed < ERRORS_LISTED_MAX; j++, er->listed++) {
+      const fl_ingest_reject *rj = &res->rejects[j];
+      fl_buf_puts(e, er->listed ? ",{\"line\":" : "{\"line\":");
+      put_u64(e, line_base + rj->line);
+      fl_buf_puts(e, ",\"field\":");
       if (rj->field)
-        srv_json_str(q, rj->field, strlen(rj->field));
+        fl_http_json_str(e, rj->field, strlen(rj->field));
       else
-        fl_buf_puts(q, "null");
-      fl_buf_printf(q, ",\"line\":%u,\"received_at\":\"%s\",\"request_id\":\"%s\"}", rj->line, received_at,
-                    request_id);
+        fl_buf_puts(e, "null");
+      fl_buf_puts(e, ",\"reason\":");
+      fl_http_json_str(e, rj->reason, strlen(rj->reason));
+      fl_buf_put_u8(e, '}');
     }
-    loop->qoff[res.nrejects] = (uint32_t)q->len;
-    loop->recs = grow(loop->recs, &loop->cap_recs, res.nrejects, sizeof *loop->recs);
-    for (uint32_t j = 0; j < res.nrejects; j++) {
-      loop->recs[j].value = q->data + loop->qoff[j];
-      loop->recs[j].value_len = loop->qoff[j + 1] - loop->qoff[j];
+    if (nrej) {
+      loop->recs = grow(loop->recs, &loop->cap_recs, nrej, sizeof *loop->recs);
+      for (uint32_t j = 0; j < nrej; j++) {
+        loop->recs[j].value = q->data + loop->qoff[j];
+        loop->recs[j].value_len = loop->qoff[j + 1] - loop->qoff[j];
+      }
+      append_chunked(pending_of(er), er->ss->qls, 0, loop->recs, nrej);
     }
-    append_chunked(p, ss->qls, 0, loop->recs, res.nrejects);
+    er->rejected += nrej;
   }
-
+  uint32_t nrows = res->nrows;
+  if (cut_local) {
+    er->cut_line = line_base + cut_local;
+    while (nrows > 0 && res->rows[nrows - 1].line >= cut_local) nrows--;
+  }
+  er->accepted += nrows;
   /* accepted records, grouped by partition, body order kept within a partition */
-  if (res.nrows && atomic_load(&p->rc) == FL_OK) {
-    uint32_t nparts = fl_log_stream_npartitions(ss->ls);
-    loop->row_part = grow(loop->row_part, &loop->cap_rows, res.nrows, sizeof *loop->row_part);
+  if (nrows && (!er->p || atomic_load(&er->p->rc) == FL_OK)) {
+    fl_log_stream *ls = er->ss->ls;
+    uint32_t nparts = fl_log_stream_npartitions(ls);
+    loop->row_part = grow(loop->row_part, &loop->cap_rows, nrows, sizeof *loop->row_part);
     loop->part_count = grow(loop->part_count, &loop->cap_parts, nparts + 1, sizeof *loop->part_count);
     memset(loop->part_count, 0, (nparts + 1) * sizeof *loop->part_count);
-    for (uint32_t i = 0; i < res.nrows; i++) {
-      const fl_ingest_row *r = &res.rows[i];
-      uint32_t part = row_partition(loop, def, res.batch, i, body + r->raw_off, r->raw_len, nparts);
+    for (uint32_t i = 0; i < nrows; i++) {
+      const fl_ingest_row *r = &res->rows[i];
+      uint32_t part = row_partition(loop, def, res->batch, i, body + r->raw_off, r->raw_len, nparts);
       loop->row_part[i] = part;
       loop->part_count[part + 1]++;
     }
     for (uint32_t k = 0; k < nparts; k++) loop->part_count[k + 1] += loop->part_count[k];
-    loop->recs = grow(loop->recs, &loop->cap_recs, res.nrows, sizeof *loop->recs);
+    loop->recs = grow(loop->recs, &loop->cap_recs, nrows, sizeof *loop->recs);
     /* counting sort into recs: part_count[k] is partition k's next slot */
-    for (uint32_t i = 0; i < res.nrows; i++) {
-      const fl_ingest_row *r = &res.rows[i];
+    for (uint32_t i = 0; i < nrows; i++) {
+      const fl_ingest_row *r = &res->rows[i];
       uint32_t slot_i = loop->part_count[loop->row_part[i]]++;
       loop->recs[slot_i].value = body + r->raw_off;
       loop->recs[slot_i].value_len = r->raw_len;
     }
     /* after the sort part_count[k] is partition k's end; its start is part_count[k-1] */
     uint32_t start = 0;
+    srv_pending *p = pending_of(er);
     for (uint32_t k = 0; k < nparts; k++) {
       uint32_t end = loop->part_count[k];
-      if (end > start && append_chunked(p, ss->ls, k, loop->recs + start, end - start)) break;
+      if (end > start && append_chunked(p, ls, k, loop->recs + start, end - start)) break;
       start = end;
     }
   }
+}
+
+static int stream_index(const fl_ingest *ing, h2o_iovec_t name) {
+  for (uint32_t i = 0; i < ing->nstreams; i++) {
+    const char *sn = ing->streams[i].ps->name;
+    if (strlen(sn) == name.len && !memcmp(sn, name.base, name.len)) return (int)i;
+  }
+  return -1;
+}
+
+int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_http_match *m) {
+  fl_ingest *ing = ctx;
+  srv_loop *loop = &ing->loops[fl_http_loop_index(hloop)];
+  const fl_project *proj = ing->proj;
+  h2o_iovec_t name = m->values[0];
+  if (name.len > FL_NAME_MAX) return fl_http_send_error(req, 404, 40401, "stream name too long");
+  int si = stream_index(ing, name);
+  if (si < 0) return fl_http_send_error(req, 404, 40401, "stream '%.*s' does not exist", (int)name.len, name.base);
+
+  if (req->entity.len > proj->max_body_bytes)
+    return fl_http_send_error(req, 413, 41301, "the body is %zu bytes, over the limit of %llu", req->entity.len,
+                              (unsigned long long)proj->max_body_bytes);
+  const char *body = req->entity.base ? req->entity.base : "";
+  size_t len = req->entity.len;
+  int enc = content_encoding(req);
+  if (enc == ENC_UNKNOWN)
+    return fl_http_send_error(req, 415, 41501, "Content-Encoding is not one of gzip, deflate, zstd, identity");
+  if (enc != ENC_IDENTITY) {
+    uint64_t max_decoded = proj->max_decoded_bytes ? proj->max_decoded_bytes : proj->max_body_bytes;
+    fl_buf_clear(&loop->inflated);
+    int st = enc == ENC_ZLIB ? inflate_zlib(body, len, max_decoded, &loop->inflated)
+                             : inflate_zstd(loop->zstd, body, len, max_decoded, &loop->inflated);
+    if (st) scratch_trim(loop);
+    if (st == 413)
+      return fl_http_send_error(req, 413, 41302, "the decompressed body is over the limit of %llu bytes",
+                                (unsigned long long)max_decoded);
+    if (st)
+      return fl_http_send_error(req, 400, 40002, "the body is not valid %s data",
+                                enc == ENC_ZLIB ? "gzip/deflate" : "zstd");
+    body = loop->inflated.len ? (const char *)loop->inflated.data : "";
+    len = loop->inflated.len;
+  }
+
+  /* back-pressure: the log is behind; refuse before parsing */
+  fl_log_stats st;
+  fl_log_stats_get(ing->log, &st);
+  if (st.queued_bytes > proj->max_pending_bytes) {
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+    return fl_http_send_error(req, 503, 50301, "the event log is behind (%llu bytes queued); retry later",
+                              (unsigned long long)st.queued_bytes);
+  }
+
+  /* request id "<server start, hex>-<loop>-<seq>" (in the pool: h2o keeps the pointer) */
+  events_req er = {.loop = loop, .ss = &ing->streams[si], .req = req};
+  fl_buf *resp = &loop->resp;
+  fl_buf_clear(resp);
+  fl_buf_append(resp, loop->rid_prefix, loop->rid_prefix_len);
+  put_u64(resp, ++loop->seq);
+  er.rid = h2o_strdup(&req->pool, (const char *)resp->data, resp->len);
+  h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, er.rid.base,
+                        er.rid.len);
+
+  fl_ingest_parser *parser = loop->parsers[si];
+  fl_contract *contract = loop->contracts[si];
+  fl_buf_clear(&loop->errors);
+  size_t i0 = 0;
+  while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n')) i0++;
+  bool array = i0 < len && body[i0] == '[';
+  uint64_t line_base = 0;
+  for (size_t off = 0; off < len && !er.cut_line;) {
+    size_t end = array ? len : piece_end(body, off, len);
+    fl_ingest_result res;
+    fl_err err = {0};
+    if (fl_ingest_parse(parser, body + off, end - off, &res, &err) ||
+        (contract && fl_contract_check(contract, parser, &res, body + off, &err))) {
+      if (er.p) break; /* pieces before were stored: answer what was */
+      scratch_trim(loop);
+      return fl_http_send_error(req, 413, 41303, "%s", err.msg);
+    }
+    store_piece(&er, body + off, &res, line_base);
+    if (er.p && atomic_load(&er.p->rc) != FL_OK) break;
+    if (end < len) line_base += count_lines(body + off, end - off);
+    off = end;
+  }
+
+  /* the answer, built now, sent when durable */
+  fl_buf_clear(resp);
+  if (er.cut_line) {
+    fl_buf_puts(resp, "{\"error_code\":41304,\"message\":\"the request was cut at line ");
+    put_u64(resp, er.cut_line);
+    fl_buf_puts(resp, " (over the limit of ");
+    put_u64(resp, strcmp(er.cut_why, "rejected records") ? proj->max_quarantine_bytes : proj->max_rejects);
+    fl_buf_puts(resp, " ");
+    fl_buf_puts(resp, er.cut_why);
+    fl_buf_puts(resp, " per request); the lines before it are stored as counted, resend from it\",");
+  } else {
+    fl_buf_put_u8(resp, '{');
+  }
+  fl_buf_puts(resp, "\"accepted\":");
+  put_u64(resp, er.accepted);
+  fl_buf_puts(resp, ",\"rejected\":");
+  put_u64(resp, er.rejected);
+  fl_buf_puts(resp, ",\"errors\":[");
+  fl_buf_append(resp, loop->errors.data, loop->errors.len);
+  fl_buf_puts(resp, "]");
+  if (er.listed < er.rejected) {
+    fl_buf_puts(resp, ",\"errors_not_listed\":");
+    put_u64(resp, er.rejected - er.listed);
+  }
+  if (er.cut_line) {
+    fl_buf_puts(resp, ",\"cut_at_line\":");
+    put_u64(resp, er.cut_line);
+  }
+  fl_buf_puts(resp, ",\"request_id\":");
+  fl_http_json_str(resp, er.rid.base, er.rid.len);
+  fl_buf_puts(resp, "}\n");
+  int status = er.cut_line ? 413 : (er.rejected > 0 && er.accepted == 0) ? 400 : 200;
+  if (!er.p) { /* nothing to store */
+    fl_http_send_json(req, status, (const char *)resp->data, resp->len);
+    scratch_trim(loop);
+    return 0;
+  }
+  srv_pending *p = er.p;
+  p->status = status;
+  p->body_len = resp->len;
+  p->body = resp->len <= SRV_PENDING_BODY_CAP ? p->small : fl_malloc(resp->len);
+  memcpy(p->body, resp->data, resp->len);
+  scratch_trim(loop);
   release(p, true);
   return 0;
 }

@@ -27,16 +27,38 @@ static const char orders_sql[] =
     "  PRIMARY KEY (event_id) NOT ENFORCED\n"
     ") WITH (partitions = 4)";
 
+/* What cmd_serve composes: the log, the warehouse, the HTTP service, ingest on it. */
 typedef struct fixture {
   char *data;
   fl_project *proj;
-  fl_server *srv;
+  fl_log *log;
+  fl_warehouse *wh;
+  fl_http *http;
+  fl_ingest *ing;
 } fixture;
 
 static void start(fixture *fx) {
   fl_err err = {0};
-  fl_server_opts opts = {.data_dir = fx->data, .listen = "127.0.0.1:0", .threads = 2};
-  cr_assert_eq(fl_server_start(fx->proj, &opts, &fx->srv, &err), FL_OK, "%s", err.msg);
+  fl_log_opts lopts;
+  fl_project_log_opts(fx->proj, &lopts);
+  char *log_dir = fl_sprintf("%s/log", fx->data);
+  cr_assert_eq(fl_log_open(log_dir, &lopts, &fx->log, &err), FL_OK, "%s", err.msg);
+  fl_free(log_dir);
+  cr_assert_eq(fl_warehouse_open(fx->data, &fx->wh, &err), FL_OK, "%s", err.msg);
+  fl_http_opts hopts;
+  fl_project_http_opts(fx->proj, &hopts);
+  hopts.listen = "127.0.0.1:0";
+  cr_assert_eq(fl_http_new(&hopts, &fx->http, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_ingest_new(fx->proj, fx->log, fx->wh, fx->http, &fx->ing, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_http_start(fx->http, &err), FL_OK, "%s", err.msg);
+}
+
+static void stop(fixture *fx) {
+  fl_http_stop(fx->http);
+  fl_ingest_free(fx->ing);
+  fl_http_free(fx->http);
+  fl_warehouse_close(fx->wh);
+  fl_log_close(fx->log);
 }
 
 static void setup(fixture *fx) {
@@ -55,15 +77,15 @@ static void setup(fixture *fx) {
 }
 
 static void teardown(fixture *fx) {
-  fl_server_stop(fx->srv);
+  stop(fx);
   fl_project_free(fx->proj);
   fl_free(fx->data);
 }
 
-static int connect_to(fl_server *srv) {
+static int connect_to(fl_http *srv) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   cr_assert(fd >= 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(fl_server_port(srv))};
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(fl_http_port(srv))};
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "connect: %s", strerror(errno));
   return fd;
@@ -72,14 +94,15 @@ static int connect_to(fl_server *srv) {
 static void send_post(int fd, const char *path, const char *body) {
   char head[256];
   int n = snprintf(head, sizeof head,
-                   "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", path,
+                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
+                   "Content-Length: %zu\r\nConnection: close\r\n\r\n", path,
                    strlen(body));
   cr_assert_eq(write(fd, head, (size_t)n), n);
   cr_assert_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
 }
 
 /* One request on its own connection; returns the status, the whole response in resp. */
-static int post(fl_server *srv, const char *path, const char *body, char *resp, size_t cap) {
+static int post(fl_http *srv, const char *path, const char *body, char *resp, size_t cap) {
   int fd = connect_to(srv);
   send_post(fd, path, body);
   size_t len = 0;
@@ -92,16 +115,16 @@ static int post(fl_server *srv, const char *path, const char *body, char *resp, 
   return status;
 }
 
-static uint64_t log_end(fl_server *srv, const char *stream, uint32_t partition) {
+static uint64_t log_end(fl_log *log, const char *stream, uint32_t partition) {
   fl_log_stream *ls;
   fl_err err = {0};
-  cr_assert_eq(fl_log_stream_open(fl_server_log(srv), stream, 0, &ls, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_log_stream_open(log, stream, 0, &ls, &err), FL_OK, "%s", err.msg);
   uint64_t start, end;
   cr_assert_eq(fl_log_partition_offsets(ls, partition, &start, &end), FL_OK);
   return end;
 }
 
-static uint64_t log_total(fl_server *srv, const char *stream, uint32_t nparts) {
+static uint64_t log_total(fl_log *srv, const char *stream, uint32_t nparts) {
   uint64_t total = 0;
   for (uint32_t p = 0; p < nparts; p++) total += log_end(srv, stream, p);
   return total;
@@ -114,16 +137,16 @@ Test(server, a_good_batch_is_acknowledged_and_each_record_is_in_its_key_partitio
   const char *body =
       "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n{\"event_id\":\"k2\",\"event_type\":\"b\",\"amount\":1.5}"
       "\n";
-  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
   cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":0,\"errors\":[],\"request_id\":\""), "%s", resp);
-  cr_assert_eq(log_total(fx.srv, "orders", 4), 2);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 2);
   uint32_t p1 = (uint32_t)(fl_hash64("k1", 2) % 4), p2 = (uint32_t)(fl_hash64("k2", 2) % 4);
-  cr_assert_geq(log_end(fx.srv, "orders", p1), 1);
-  cr_assert_geq(log_end(fx.srv, "orders", p2), 1);
+  cr_assert_geq(log_end(fx.log, "orders", p1), 1);
+  cr_assert_geq(log_end(fx.log, "orders", p2), 1);
   fl_log_stream *ls;
   fl_log_reader *rd;
   fl_err err = {0};
-  cr_assert_eq(fl_log_stream_open(fl_server_log(fx.srv), "orders", 0, &ls, &err), FL_OK);
+  cr_assert_eq(fl_log_stream_open(fx.log, "orders", 0, &ls, &err), FL_OK);
   cr_assert_eq(fl_log_reader_open(ls, p2, 0, &rd, &err), FL_OK);
   fl_log_entry e;
   bool eof = true;
@@ -141,13 +164,13 @@ Test(server, a_full_disk_answers_507_and_acknowledges_nothing) {
   setup(&fx);
   char resp[8192];
   const char *body = "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n";
-  fl_log_test_fail_writes(fl_server_log(fx.srv), ENOSPC, 1);
-  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 507, "%s", resp);
+  fl_log_test_fail_writes(fx.log, ENOSPC, 1);
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 507, "%s", resp);
   cr_assert(strstr(resp, "Retry-After: 5") || strstr(resp, "retry-after: 5"), "%s", resp);
   cr_assert(strstr(resp, "\"error_code\":50701"), "%s", resp);
-  cr_assert_eq(log_total(fx.srv, "orders", 4), 0, "nothing of the failed request is stored");
-  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert_eq(log_total(fx.srv, "orders", 4), 1, "space returned: the next post is stored");
+  cr_assert_eq(log_total(fx.log, "orders", 4), 0, "nothing of the failed request is stored");
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 1, "space returned: the next post is stored");
   teardown(&fx);
 }
 
@@ -157,13 +180,13 @@ Test(server, clients_hanging_up_while_their_batch_commits_do_not_disturb_the_ser
   const char *body =
       "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n{\"event_id\":\"k2\",\"event_type\":\"zz\"}\n";
   for (int i = 0; i < 200; i++) {
-    int fd = connect_to(fx.srv);
+    int fd = connect_to(fx.http);
     send_post(fd, "/v1/streams/orders/events", body);
     close(fd); /* gone before the answer */
   }
   char resp[8192];
-  cr_assert_eq(post(fx.srv, "/healthz", "", resp, sizeof resp), 405); /* POST /healthz: still serving */
-  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert_eq(post(fx.http, "/healthz", "", resp, sizeof resp), 405); /* POST /healthz: still serving */
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
   teardown(&fx);
 }
 
@@ -200,23 +223,23 @@ Test(server, quarantine_copies_each_reject_once_across_restarts) {
       "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n"
       "{\"event_id\":\"k2\",\"event_type\":\"nope\"}\n"
       "not json\n";
-  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
   cr_assert(strstr(resp, "\"accepted\":1,\"rejected\":2,\"errors\":[{\"line\":2,\"field\":\"event_type\""),
             "%s", resp);
   cr_assert(strstr(resp, "{\"line\":3,\"field\":null,"), "%s", resp);
   fl_err err = {0};
-  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg); /* nothing new */
+  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg); /* nothing new */
   const char *off;
   cr_assert_eq(quarantine_rows(fx.data, &off), 2);
   cr_assert_str_eq(off, "2");
-  fl_server_stop(fx.srv);
+  stop(&fx);
   start(&fx); /* a restart resumes at offset 2 */
-  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(quarantine_rows(fx.data, &off), 2);
-  cr_assert_eq(post(fx.srv, "/v1/streams/orders/events", "{\"event_id\":\"k3\"}\n", resp, sizeof resp), 400,
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", "{\"event_id\":\"k3\"}\n", resp, sizeof resp), 400,
                "%s", resp);
-  cr_assert_eq(fl_server_flush_quarantine(fx.srv, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(quarantine_rows(fx.data, &off), 3);
   cr_assert_str_eq(off, "3");
   teardown(&fx);
@@ -224,7 +247,7 @@ Test(server, quarantine_copies_each_reject_once_across_restarts) {
 
 static void expect_json_str(const char *in, size_t n, const char *want) {
   fl_buf out = FL_BUF_INIT;
-  srv_json_str(&out, in, n);
+  fl_http_json_str(&out, in, n);
   fl_buf_cstr(&out);
   cr_assert_str_eq((const char *)out.data, want);
   fl_buf_free(&out);

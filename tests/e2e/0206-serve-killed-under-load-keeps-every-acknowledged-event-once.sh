@@ -15,7 +15,7 @@ client() {   # posts batches of 10 events with unique ids until killed; logs ack
     for j in 0 1 2 3 4 5 6 7 8 9; do
       body+="{\"event_id\":\"r$round-$i-$j\",\"tenant_id\":\"t\",\"order_id\":$i,\"event_type\":\"order_paid\",\"event_time\":\"2026-11-25T10:00:00Z\"}"$'\n'
     done
-    status=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "$body" "$URL/v1/streams/orders/events" || true)
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/x-ndjson' --data-binary "$body" "$URL/v1/streams/orders/events" || true)
     if [[ "$status" == 200 ]]; then echo "r$round-$i" >>"$T/acked"; fi
     i=$((i + 1))
   done

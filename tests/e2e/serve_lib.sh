@@ -69,7 +69,7 @@ http() {
 post() {
   local stream=$1 file=$2
   shift 2
-  http POST "/v1/streams/$stream/events" --data-binary "@$file" "$@"
+  http POST "/v1/streams/$stream/events" -H 'Content-Type: application/x-ndjson' --data-binary "@$file" "$@"
 }
 
 # json_field NAME: the value of "NAME": in BODY (numbers and strings, first match).

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Layers are folders and includes point down (STYLE.md §1):
-#   core -> log, format -> catalog -> table -> sql -> ingest, stream -> model -> serve, obs -> cli
-# (sql sits below ingest and stream: contracts and watermarks are SQL they compile)
+#   core -> log, format -> catalog -> table -> sql -> http -> ingest, stream -> model -> serve, obs -> cli
+# (sql sits below ingest and stream: contracts and watermarks are SQL they compile; http,
+# the shared HTTP service, sits between: ingest, queries and metrics register routes on it)
 # A file may include its own module and any module of a lower rank.
 set -euo pipefail
 root="${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
-declare -A rank=([core]=0 [log]=1 [format]=1 [catalog]=2 [table]=3 [sql]=4 [ingest]=5 [stream]=5
-                 [model]=6 [serve]=7 [obs]=7 [cli]=8)
+declare -A rank=([core]=0 [log]=1 [format]=1 [catalog]=2 [table]=3 [sql]=4 [http]=5 [ingest]=6 [stream]=6
+                 [model]=7 [serve]=8 [obs]=8 [cli]=9)
 bad=0
 while IFS= read -r file; do
   mod=$(basename "$(dirname "$file")")
