@@ -64,8 +64,9 @@ static int metrics_get(void *ctx, fl_http_loop *loop, h2o_req_t *req, const fl_h
 
 static void observe(void *ctx, const char *route, int status, int64_t duration_ns) {
   fl_obs *obs = ctx;
-  char code[12];
-  snprintf(code, sizeof code, "%d", status);
+  char code[4] = "0"; /* by hand: no printf on the path of every request */
+  if (status >= 100 && status <= 999)
+    code[0] = (char)('0' + status / 100), code[1] = (char)('0' + status / 10 % 10), code[2] = (char)('0' + status % 10);
   double seconds = (double)duration_ns / 1e9;
   fl_metric_add(FL_METRIC_WITH(obs->requests, route, code), 1);
   fl_metric_observe(FL_METRIC_WITH(obs->durations, route), seconds);
