@@ -865,6 +865,9 @@ Test(log, retention_keeps_a_partition_near_its_size_limit_under_steady_appends) 
   cr_assert_eq(args[0].failed + args[1].failed, 0);
   cr_assert_geq((args[0].done + args[1].done) * STEADY_REC, STEADY_TOTAL);
   cr_assert_gt(samples, 10);
+  cr_log_info("steady appends: partition at most %" PRIu64 " bytes over %" PRIu64 " samples (limit %d, bound %" PRIu64
+              ")",
+              max_bytes, samples, STEADY_KEEP, bound);
   cr_assert_leq(max_bytes, bound, "partition reached %" PRIu64 " bytes, limit %d (%.1fx)", max_bytes, STEADY_KEEP,
                 (double)max_bytes / STEADY_KEEP);
   /* what stays on disk after the last pass is within the bound too */
