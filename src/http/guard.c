@@ -1,5 +1,4 @@
-/* guard: the memory budget of request bytes in flight, checked by each loop every
- * FL_HTTP_SWEEP_MS.
+/* guard: the memory budget of request bytes in flight.
  *
  * h2o 2.2 reads a request whole before the handler sees it, so the bytes that matter
  * are where h2o buffers them: an HTTP/1 connection's socket input (headers and body of
@@ -8,13 +7,20 @@
  *
  *   in flight = dispatched_bytes + the sum over loops of their sockets' input bytes
  *
- * Over max_inflight_bytes: every connection that is in the middle of a request
- * (input bytes buffered) stops being read (its read callback is put aside), so the
+ * Each connection's read callback (h2o's) is wrapped by http_guard_read, which calls it
+ * and then counts the socket's input in its loop's total; over max_inflight_bytes the
+ * connection, being mid-request (input buffered), stops being read at once, so the
  * kernel's TCP window pushes back on the client instead of our heap growing; new
- * requests with a body get 503 (router.c). Back under 3/4 of the budget, the paused
- * connections are read again. A paused client still runs into h2o's request timeout,
- * so nothing is held for ever. Idle connections are never paused: /healthz answers
- * throughout. */
+ * requests with a body get 503 (router.c). h2o sets its callback again at times (a new
+ * request, the HTTP/2 upgrade): the wrapper is put back after each call and by the
+ * sweep (every FL_HTTP_SWEEP_MS), which also reads paused connections again once the
+ * total is under 3/4 of the budget. A paused client still runs into h2o's request
+ * timeout, and one that hangs up (POLLRDHUP, seen even behind unread bytes) is read
+ * again at once, so h2o sees the end and frees its buffer. Idle connections are never
+ * paused: /healthz answers throughout. */
+#define _GNU_SOURCE 1 /* POLLRDHUP */
+#include <poll.h>
+
 #include "core/diag.h"
 #include "http/http_int.h"
 
@@ -27,41 +33,82 @@ uint64_t http_inflight_bytes(fl_http *http) {
   return total;
 }
 
-static void conn_resume(http_conn *c) {
-  if (!c->paused_cb) return;
-  if (c->sock && c->sock->_cb.read == NULL) h2o_socket_read_start(c->sock, c->paused_cb);
-  c->paused_cb = NULL;
+static void count(http_conn *c) {
+  fl_http_loop *loop = c->loop;
+  size_t now = c->sock && c->sock->input ? c->sock->input->size : 0;
+  if (now == c->counted) return;
+  FL_ASSERT(loop->buffered >= c->counted);
+  loop->buffered = loop->buffered - c->counted + now;
+  c->counted = now;
+  atomic_store_explicit(&loop->buffered_bytes, loop->buffered, memory_order_relaxed);
+}
+
+void http_guard_closed(http_conn *c) {
+  c->sock = NULL;
+  count(c);
+  c->orig_cb = NULL;
+  c->paused = false;
+}
+
+static void guard_read(h2o_socket_t *sock, const char *err);
+
+void http_guard_wrap(http_conn *c) {
+  h2o_socket_t *sock = c->sock;
+  if (sock && sock->_cb.read && sock->_cb.read != guard_read) {
+    c->orig_cb = sock->_cb.read;
+    sock->_cb.read = guard_read; /* h2o's evloop calls _cb.read on each read event */
+  }
+}
+
+static void pause_conn(http_conn *c) {
+  h2o_socket_read_stop(c->sock);
+  c->paused = true;
+}
+
+static void resume_conn(http_conn *c) {
+  c->paused = false;
+  if (c->sock && c->sock->_cb.read == NULL && c->orig_cb) h2o_socket_read_start(c->sock, guard_read);
+}
+
+static void guard_read(h2o_socket_t *sock, const char *err) {
+  http_conn *c = sock->on_close.data;
+  FL_ASSERT(c && c->sock == sock && c->orig_cb);
+  c->orig_cb(sock, err);
+  if (c->sock != sock) return; /* h2o closed it (on_close cleared the slot) */
+  count(c);
+  http_guard_wrap(c);
+  fl_http *http = c->loop->http;
+  if (c->counted && !c->hung_up && sock->_cb.read && http_inflight_bytes(http) > http->opts.max_inflight_bytes)
+    pause_conn(c);
 }
 
 void http_conn_resume_all(fl_http_loop *loop) {
   if (!loop->conns) return;
   for (uint32_t i = 0; i < loop->http->opts.max_connections; i++)
-    if (loop->conns[i].sock) conn_resume(&loop->conns[i]);
+    if (loop->conns[i].sock && loop->conns[i].paused) resume_conn(&loop->conns[i]);
 }
 
 void http_guard_sweep(fl_http_loop *loop) {
   fl_http *http = loop->http;
-  uint64_t buffered = 0;
+  uint64_t total = http_inflight_bytes(http), budget = http->opts.max_inflight_bytes;
+  bool over = total > budget, under = total < budget / 4 * 3;
   uint32_t ncap = http->opts.max_connections, seen = 0;
   for (uint32_t i = 0; i < ncap && seen < loop->nconns; i++) {
     http_conn *c = &loop->conns[i];
     if (!c->sock) continue;
     seen++;
-    if (c->sock->input) buffered += c->sock->input->size;
-  }
-  atomic_store_explicit(&loop->buffered_bytes, buffered, memory_order_relaxed);
-  uint64_t total = http_inflight_bytes(http), budget = http->opts.max_inflight_bytes;
-  if (total > budget) {
-    seen = 0;
-    for (uint32_t i = 0; i < ncap && seen < loop->nconns; i++) {
-      http_conn *c = &loop->conns[i];
-      if (!c->sock) continue;
-      seen++;
-      if (c->paused_cb || !c->sock->input || c->sock->input->size == 0 || !c->sock->_cb.read) continue;
-      c->paused_cb = c->sock->_cb.read;
-      h2o_socket_read_stop(c->sock);
+    count(c);
+    if (c->paused) {
+      struct pollfd pfd = {h2o_socket_get_fd(c->sock), POLLRDHUP, 0};
+      bool gone = poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+      c->hung_up |= gone;
+      if (gone || under)
+        resume_conn(c);
+      else if (c->sock->_cb.read) /* h2o started reading it again */
+        pause_conn(c);
+    } else {
+      http_guard_wrap(c);
+      if (over && c->counted && !c->hung_up && c->sock->_cb.read) pause_conn(c);
     }
-  } else if (total < budget / 4 * 3) {
-    http_conn_resume_all(loop);
   }
 }

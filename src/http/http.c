@@ -143,8 +143,11 @@ static fl_code open_listener(fl_http *http, bool reuseport, int *fd_out, fl_err 
   int gai = getaddrinfo(http->host, port, &hints, &ai);
   if (gai) return fl_err_set(err, FL_EINVAL, "listen %s:%s: %s", http->host, port, gai_strerror(gai));
   int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int on = 1;
+  int on = 1, rcvbuf = FL_HTTP_SOCKET_RCVBUF;
   fl_code rc = FL_OK;
+  /* accepted sockets inherit it: one read of a connection takes at most this much, so
+   * the memory budget is overshot by at most this per connection (guard.c) */
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) ||
       (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)) ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) || (reuseport && listen(fd, SOMAXCONN))) {
@@ -173,8 +176,8 @@ static void conn_on_close(void *data) {
   http_conn *c = data;
   fl_http_loop *loop = c->loop;
   FL_ASSERT(loop->nconns > 0);
+  http_guard_closed(c);
   c->sock = NULL;
-  c->paused_cb = NULL;
   c->next_free = loop->free_conns;
   loop->free_conns = c;
   loop->nconns--;
@@ -224,13 +227,17 @@ static void on_accept(h2o_socket_t *listener, const char *errstr) {
     http_conn *c = loop->free_conns;
     loop->free_conns = c->next_free;
     c->sock = sock;
-    c->paused_cb = NULL;
+    c->orig_cb = NULL;
+    c->counted = 0;
+    c->paused = false;
+    c->hung_up = false;
     loop->nconns++;
     atomic_fetch_add(&http->nconns, 1);
     FL_ASSERT(sock->on_close.cb == NULL, "h2o uses on_close of accepted sockets");
     sock->on_close.cb = conn_on_close;
     sock->on_close.data = c;
     h2o_accept(&loop->accept_ctx, sock);
+    if (c->sock == sock) http_guard_wrap(c); /* h2o started reading it: count what it reads */
   }
 }
 

@@ -30,7 +30,10 @@ typedef struct http_route {
 typedef struct http_conn {
   struct fl_http_loop *loop;
   h2o_socket_t *sock;
-  h2o_socket_cb paused_cb; /* the read callback taken away while over budget, else NULL */
+  h2o_socket_cb orig_cb; /* h2o's read callback, which http_guard_read wraps */
+  size_t counted;        /* sock->input bytes counted in loop->buffered */
+  bool paused;           /* reading stopped while over budget */
+  bool hung_up;          /* the client closed: read it to the end, never pause it again */
   struct http_conn *next_free;
 } http_conn;
 
@@ -72,7 +75,8 @@ struct fl_http_loop {
   http_conn *conns;                          /* max_connections slots */
   http_conn *free_conns;
   uint32_t nconns;
-  atomic_uint_fast64_t buffered_bytes; /* request bytes held by this loop's connections (last sweep) */
+  uint64_t buffered;                   /* request bytes held by this loop's connections' input */
+  atomic_uint_fast64_t buffered_bytes; /* the same, for the other loops to read */
   h2o_req_t *cur_req;                  /* the request whose handler runs now, and its slot */
   http_slot *cur_slot;
 };
@@ -129,6 +133,8 @@ void http_workers_stop(fl_http *http);
 
 /* guard.c */
 void http_guard_sweep(fl_http_loop *loop);
+void http_guard_wrap(http_conn *c);
+void http_guard_closed(http_conn *c);
 uint64_t http_inflight_bytes(fl_http *http);
 void http_conn_resume_all(fl_http_loop *loop);
 
