@@ -346,6 +346,13 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
     part->id = p;
     part->fd = -1;
     part->dir = fl_sprintf("%s/%u", ls->dir, p);
+    if (log->f_part_bytes) {
+      char pn[12];
+      snprintf(pn, sizeof pn, "%u", p);
+      part->m_bytes = FL_METRIC_WITH(log->f_part_bytes, stream, pn);
+      part->m_oldest = FL_METRIC_WITH(log->f_part_oldest, stream, pn);
+      part->m_next = FL_METRIC_WITH(log->f_part_next, stream, pn);
+    }
   }
   for (uint32_t p = 0; p < npartitions; p++) {
     if ((rc = partition_open(log, &ls->parts[p], err))) {
@@ -633,6 +640,24 @@ static void *retention_thread(void *arg) {
 
 /* ---------- open / close ---------- */
 
+/* Metrics collector (runs before each render): each partition's durable size and
+ * offsets, read under part->mu as fl_log_partition_stat_get does. */
+static void log_collect(void *ctx) {
+  fl_log *log = ctx;
+  pthread_mutex_lock(&log->mu);
+  fl_log_stream *streams = log->streams; /* the list only grows at its head */
+  pthread_mutex_unlock(&log->mu);
+  for (fl_log_stream *ls = streams; ls; ls = ls->next) {
+    for (uint32_t p = 0; p < ls->npartitions; p++) {
+      fl_log_partition_stat st;
+      fl_log_partition_stat_get(ls, p, &st);
+      fl_metric_set(ls->parts[p].m_bytes, (double)st.bytes);
+      fl_metric_set(ls->parts[p].m_oldest, (double)st.start_offset);
+      fl_metric_set(ls->parts[p].m_next, (double)st.end_offset);
+    }
+  }
+}
+
 /* The log's metrics (core/metrics.h): per stream appends, records, bytes, failed
  * appends and deleted segments; per process fsyncs, group commits and their
  * duration, queued bytes and queue-full refusals. Families are process-wide: two
@@ -658,6 +683,13 @@ static void metrics_register(fl_log *log) {
       NULL);
   log->m_queue_bytes = fl_metric_get(
       fl_metrics_gauge("floe_log_queue_bytes", "Bytes queued for the log thread, not yet durable.", NULL), NULL);
+  log->f_part_bytes = fl_metrics_gauge("floe_log_partition_bytes", "Durable bytes in a partition's segments.",
+                                      "stream,partition");
+  log->f_part_oldest = fl_metrics_gauge("floe_log_partition_oldest_offset",
+                                       "A partition's oldest retained offset (retention moves it).",
+                                       "stream,partition");
+  log->f_part_next = fl_metrics_gauge("floe_log_partition_next_offset",
+                                     "A partition's next offset to assign (its durable end).", "stream,partition");
   log->m_queue_full = fl_metric_get(
       fl_metrics_counter("floe_log_queue_full_total", "Appends refused because the queue was full (back-pressure).",
                          NULL),
@@ -694,6 +726,8 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
   }
   if ((rc = mkdir_p(dir, err))) goto done;
   metrics_register(log);
+  fl_metrics_collector_add(log_collect, log);
+  log->collecting = true;
   char *lock = fl_sprintf("%s/.lock", dir);
   log->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   fl_free(lock);
@@ -733,6 +767,7 @@ void fl_log_close(fl_log *log) {
   if (!log) return;
   FL_ASSERT(!log->thread_started || !pthread_equal(pthread_self(), log->thread),
             "fl_log_close called on the log thread (from a done callback)");
+  if (log->collecting) fl_metrics_collector_remove(log_collect, log); /* no render reads it after this */
   if (log->thread_started) {
     pthread_mutex_lock(&log->mu);
     log->closing = true;

@@ -54,6 +54,7 @@ typedef struct log_partition {
   struct log_partition *tnext;  /* [lt] next touched partition of this group */
   uint64_t group_next;          /* [lt] next offset after this group's records */
   int group_rc;                 /* [lt] this group's outcome (fl_code) */
+  fl_metric *m_bytes, *m_oldest, *m_next; /* gauges set by the log's metrics collector */
   uint64_t group_end;           /* [lt] write position after this group's bytes */
 } log_partition;
 
@@ -102,6 +103,8 @@ struct fl_log {
   fl_log_stats stats; /* __atomic updates */
   fl_metric *m_fsyncs, *m_groups, *m_group_seconds, *m_queue_bytes, *m_queue_full; /* NULL read-only */
   fl_metric_family *f_appends, *f_records, *f_bytes, *f_errors, *f_deleted;
+  fl_metric_family *f_part_bytes, *f_part_oldest, *f_part_next;
+  bool collecting; /* log_collect is registered with the metrics registry */
   int fail_errno;     /* test hook */
   uint32_t fail_count;
 };

@@ -918,6 +918,14 @@ Test(log, appends_fsyncs_and_groups_show_in_the_metrics) {
   /* bytes: what the log counted as written durably, headers included */
   double bytes = fl_metrics_total("floe_log_bytes_total");
   cr_assert_eq(bytes, (double)st.bytes);
+  /* the collector's gauges: each partition's durable size and offsets */
+  fl_log_partition_stat ps;
+  fl_log_partition_stat_get(a, 0, &ps);
+  snprintf(want, sizeof want, "floe_log_partition_bytes{stream=\"orders\",partition=\"0\"} %" PRIu64 "\n", ps.bytes);
+  cr_assert_not_null(strstr(text, want), "%s", want);
+  cr_assert_not_null(strstr(text, "floe_log_partition_next_offset{stream=\"orders\",partition=\"0\"} 30\n"));
+  cr_assert_not_null(strstr(text, "floe_log_partition_next_offset{stream=\"orders\",partition=\"1\"} 5\n"));
+  cr_assert_not_null(strstr(text, "floe_log_partition_oldest_offset{stream=\"clicks\",partition=\"0\"} 0\n"));
   fl_log_close(log); /* the queue gauge drops after the callbacks: read it once drained */
   fl_buf_clear(&out);
   fl_metrics_render(&out);

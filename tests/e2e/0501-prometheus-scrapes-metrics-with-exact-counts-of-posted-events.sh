@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian's Prometheus scrapes `floe serve`'s GET /metrics and reads back, through its
 # HTTP API, exactly the counts the test caused: events accepted and rejected per
-# stream, records in the event log, requests by route and status with a latency
-# histogram, rows committed to quarantine. The exposition passes `promtool check
-# metrics`, and a second round of posts shows up as the new exact totals.
+# stream, records and partition offsets in the event log, requests by route and
+# status with a latency histogram, rows committed to quarantine. The exposition
+# passes `promtool check metrics`, and a second round of posts shows up as the new
+# exact totals.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 command -v prometheus >/dev/null || fail "prometheus is needed (scripts/deps.sh --test installs it)"
@@ -99,6 +100,8 @@ expect_query 'floe_ingest_events_accepted_total{stream="orders"}' 7
 expect_query 'floe_ingest_events_rejected_total{stream="orders"}' 2
 expect_query 'floe_log_records_total{stream="orders"}' 7
 expect_query 'floe_log_records_total{stream="orders.quarantine"}' 2
+expect_query 'sum(floe_log_partition_next_offset{stream="orders"})' 7
+expect_query 'count(floe_log_partition_bytes{stream="orders"})' 4
 expect_query 'floe_http_requests_total{route="events",status="200"}' 2
 expect_query 'floe_http_requests_total{route="events",status="404"}' 1
 expect_query 'floe_http_request_duration_seconds_count{route="events"}' 3
