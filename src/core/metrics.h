@@ -50,8 +50,9 @@ fl_metric_family *fl_metrics_histogram(const char *name, const char *help, const
 extern const double FL_METRIC_SECONDS_BUCKETS[];
 extern const uint32_t FL_METRIC_SECONDS_NBUCKETS;
 
-/* The series with these label values (one per label name; NULL for a family without
- * labels), created on first use. NULL past FL_METRIC_SERIES_MAX. */
+/* The series with these label values (one per label name, in order, then a NULL; the
+ * whole array may be NULL for a family without labels), created on first use (one
+ * malloc), found without a lock after. NULL past FL_METRIC_SERIES_MAX. */
 fl_metric *fl_metric_get(fl_metric_family *fam, const char *const *values);
 #define FL_METRIC_WITH(fam, ...) fl_metric_get((fam), (const char *const[]){__VA_ARGS__, NULL})
 
