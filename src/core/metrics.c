@@ -305,6 +305,32 @@ double fl_metric_hist_sum(const fl_metric *m) {
   return bits_double(__atomic_load_n(&m->v, __ATOMIC_RELAXED));
 }
 
+uint32_t fl_metric_hist_read(const fl_metric *m, const double **bounds, uint64_t *counts, uint32_t cap) {
+  FL_ASSERT(m && m->fam->type == FL_METRIC_HISTOGRAM, "fl_metric_hist_read on a non-histogram");
+  uint32_t nb = m->fam->nbounds + 1;
+  if (cap < nb) return 0;
+  for (uint32_t i = 0; i < nb; i++) counts[i] = __atomic_load_n(&m->buckets[i], __ATOMIC_RELAXED);
+  *bounds = m->fam->bounds;
+  return nb;
+}
+
+double fl_metrics_quantile(double q, const double *bounds, const uint64_t *counts, uint32_t nbuckets) {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < nbuckets; i++) total += counts[i];
+  if (!total || nbuckets < 1) return NAN;
+  double rank = q * (double)total, cum = 0;
+  for (uint32_t i = 0; i < nbuckets; i++) {
+    if (cum + (double)counts[i] < rank || !counts[i]) {
+      cum += (double)counts[i];
+      continue;
+    }
+    if (i == nbuckets - 1) return nbuckets > 1 ? bounds[nbuckets - 2] : NAN; /* +Inf bucket */
+    double lo = i ? bounds[i - 1] : 0;
+    return lo + (bounds[i] - lo) * ((rank - cum) / (double)counts[i]);
+  }
+  return nbuckets > 1 ? bounds[nbuckets - 2] : NAN;
+}
+
 double fl_metrics_total_with(const char *name, const char *label, const char *value) {
   uint32_t n = __atomic_load_n(&nfam, __ATOMIC_ACQUIRE);
   for (uint32_t i = 0; i < n; i++) {

@@ -66,6 +66,14 @@ void fl_metric_observe(fl_metric *m, double v);     /* histogram */
  * histogram's count. */
 double fl_metric_value(const fl_metric *m);
 double fl_metric_hist_sum(const fl_metric *m);
+/* A histogram's buckets now: counts[i] observations in bucket i (not cumulative; the
+ * last is +Inf) and *bounds its upper bounds; returns the number of buckets (nbounds
+ * + 1), or 0 if cap is too small. */
+uint32_t fl_metric_hist_read(const fl_metric *m, const double **bounds, uint64_t *counts, uint32_t cap);
+/* The q-quantile (0..1) of n observations spread over these buckets, as Prometheus's
+ * histogram_quantile: linear within the bucket, the highest finite bound past it; NaN
+ * when there is no observation. */
+double fl_metrics_quantile(double q, const double *bounds, const uint64_t *counts, uint32_t nbuckets);
 /* The sum of every series of a family by name (0 if not registered): counters and
  * gauges their values, histograms their counts. */
 double fl_metrics_total(const char *name);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/limits.h"
@@ -233,4 +234,27 @@ Test(metrics, a_counter_not_ending_in_total_is_refused, .signal = SIGABRT) {
 
 Test(metrics, a_bad_label_name_is_refused, .signal = SIGABRT) {
   fl_metrics_counter("floe_test_y_total", "Y.", "ok,bad-name");
+}
+
+Test(metrics, quantiles_interpolate_within_buckets_as_prometheus_does) {
+  static const double bounds[] = {0.001, 0.01, 0.1};
+  fl_metric *h = fl_metric_get(fl_metrics_histogram("floe_test_q_seconds", "Q.", NULL, bounds, 3), NULL);
+  uint64_t counts[8];
+  const double *b;
+  cr_assert_eq(fl_metric_hist_read(h, &b, counts, 3), 0, "cap too small");
+  cr_assert_eq(fl_metric_hist_read(h, &b, counts, 8), 4);
+  cr_assert(isnan(fl_metrics_quantile(0.5, b, counts, 4)), "no observation: NaN");
+  for (int i = 0; i < 90; i++) fl_metric_observe(h, 0.0005); /* 90 in (0, 1 ms] */
+  for (int i = 0; i < 10; i++) fl_metric_observe(h, 0.05);   /* 10 in (10 ms, 100 ms] */
+  cr_assert_eq(fl_metric_hist_read(h, &b, counts, 8), 4);
+  cr_assert_eq(counts[0], 90);
+  cr_assert_eq(counts[1], 0);
+  cr_assert_eq(counts[2], 10);
+  cr_assert_eq(counts[3], 0);
+  cr_assert_float_eq(fl_metrics_quantile(0.5, b, counts, 4), 0.001 * 50 / 90, 1e-12);
+  cr_assert_float_eq(fl_metrics_quantile(0.9, b, counts, 4), 0.001, 1e-12);
+  cr_assert_float_eq(fl_metrics_quantile(0.95, b, counts, 4), 0.01 + 0.09 * 5 / 10, 1e-12);
+  fl_metric_observe(h, 7); /* past the last bound: the highest finite bound */
+  fl_metric_hist_read(h, &b, counts, 8);
+  cr_assert_float_eq(fl_metrics_quantile(1, b, counts, 4), 0.1, 1e-12);
 }

@@ -8,18 +8,22 @@
  * the summary prints are obs's own atomics.
  *
  * Summary: a thread wakes every summary_interval_ms, reads the registry's totals
- * (fl_metrics_total, fl_metrics_total_with) and prints the differences from its last
- * line; fl_obs_free wakes and joins it.
+ * (fl_metrics_total, fl_metrics_total_with) and the buckets of the "events" route's
+ * latency (ingest's route name), and prints the differences from its last line, with
+ * the p50 and p99 of the events posted since (fl_metrics_quantile, as Prometheus's
+ * histogram_quantile); fl_obs_free wakes and joins it.
  *
  * Entry points: fl_obs_new, fl_obs_free, fl_obs_summary. */
 #include "obs/obs.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/diag.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "core/time.h"
@@ -30,6 +34,8 @@
 typedef struct totals {
   uint64_t classes[6]; /* requests by status / 100 (0: no status sent) */
   double accepted, rejected, records, fsyncs, log_bytes, commits, conflicts;
+  uint64_t events_buckets[FL_METRIC_BUCKETS_MAX + 1]; /* latency of the events route */
+  uint32_t nbuckets;
   int64_t at_ns;
 } totals;
 
@@ -37,6 +43,8 @@ struct fl_obs {
   fl_obs_opts opts;
   fl_http *http;
   fl_metric_family *requests, *durations;
+  fl_metric *events_seconds; /* durations of ingest's "events" route, for the summary's quantiles */
+  const double *bounds;
   uint64_t classes[6]; /* atomics */
   pthread_mutex_t mu;
   pthread_cond_t cond;
@@ -86,6 +94,8 @@ static void totals_read(fl_obs *obs, totals *t) {
   t->log_bytes = fl_metrics_total("floe_log_bytes_total");
   t->commits = fl_metrics_total_with("floe_iceberg_commits_total", "result", "ok");
   t->conflicts = fl_metrics_total_with("floe_iceberg_commits_total", "result", "conflict");
+  t->nbuckets = fl_metric_hist_read(obs->events_seconds, &obs->bounds, t->events_buckets,
+                                    FL_METRIC_BUCKETS_MAX + 1);
   t->at_ns = fl_mono_ns();
 }
 
@@ -98,12 +108,19 @@ void fl_obs_summary(fl_obs *obs, char *out, size_t cap) {
   pthread_mutex_unlock(&obs->mu);
   uint64_t c[6], nreq = 0;
   for (int i = 0; i < 6; i++) nreq += c[i] = now.classes[i] - prev.classes[i];
+  uint64_t lat[FL_METRIC_BUCKETS_MAX + 1];
+  for (uint32_t i = 0; i < now.nbuckets; i++) lat[i] = now.events_buckets[i] - prev.events_buckets[i];
+  char quantiles[64] = "";
+  double p50 = fl_metrics_quantile(0.5, obs->bounds, lat, now.nbuckets);
+  if (!isnan(p50))
+    snprintf(quantiles, sizeof quantiles, " (p50 %.3g ms, p99 %.3g ms)", p50 * 1e3,
+             fl_metrics_quantile(0.99, obs->bounds, lat, now.nbuckets) * 1e3);
   snprintf(out, cap,
-           "last %.1f s: %llu requests (%llu 2xx, %llu 4xx, %llu 5xx), events %.0f accepted %.0f rejected, "
+           "last %.1f s: %llu requests (%llu 2xx, %llu 4xx, %llu 5xx), events %.0f accepted %.0f rejected%s, "
            "log %.0f records %.0f bytes %.0f fsyncs, queue %.0f bytes, %.0f table commits (%.0f conflicts)",
            (double)(now.at_ns - prev.at_ns) / 1e9, (unsigned long long)nreq, (unsigned long long)c[2],
            (unsigned long long)c[4], (unsigned long long)c[5], now.accepted - prev.accepted,
-           now.rejected - prev.rejected, now.records - prev.records, now.log_bytes - prev.log_bytes,
+           now.rejected - prev.rejected, quantiles, now.records - prev.records, now.log_bytes - prev.log_bytes,
            now.fsyncs - prev.fsyncs, fl_metrics_total("floe_log_queue_bytes"), now.commits - prev.commits,
            now.conflicts - prev.conflicts);
 }
@@ -148,6 +165,7 @@ fl_code fl_obs_new(const fl_obs_opts *opts, fl_http *http, fl_obs **out, fl_err 
   obs->durations = fl_metrics_histogram("floe_http_request_duration_seconds",
                                         "Time from a request's arrival on its loop to its end, by route.", "route",
                                         NULL, 0);
+  obs->events_seconds = FL_METRIC_WITH(obs->durations, "events");
   fl_metric_set(FL_METRIC_WITH(fl_metrics_gauge("floe_build_info", "floe's version (the value is 1).", "version"),
                                FLOE_VERSION),
                 1);
