@@ -17,12 +17,24 @@
  * total is under 3/4 of the budget. A paused client still runs into h2o's request
  * timeout, and one that hangs up (POLLRDHUP, seen even behind unread bytes) is read
  * again at once, so h2o sees the end and frees its buffer. Idle connections are never
- * paused: /healthz answers throughout. */
+ * paused: /healthz answers throughout.
+ *
+ * HTTP/2: h2o keeps each stream's body in its own buffer and its idle timeout restarts
+ * with every frame, so a stream trickling one byte a second was never cut. The sweep
+ * walks each HTTP/2 connection's streams (h2o's http2_internal.h): the bodies being
+ * received count in the budget (a connection receiving one is paused past it like an
+ * HTTP/1 one), and a connection with a stream still being received request_timeout
+ * after it began is closed through h2o's own idle-timeout path (GOAWAY, then close):
+ * the total request deadline that HTTP/1 has from h2o's req_timeout. */
 #define _GNU_SOURCE 1 /* POLLRDHUP */
 #include <poll.h>
+#include <sys/time.h>
 
 #include "core/diag.h"
 #include "http/http_int.h"
+
+#include <h2o/http2.h>
+#include <h2o/http2_internal.h> /* HTTP/2 streams: state, start, body (khash.h: src/http/compat) */
 
 #define MOD "http"
 
@@ -40,7 +52,7 @@ static void count(http_conn *c) {
   FL_ASSERT(loop->buffered >= c->counted);
   loop->buffered = loop->buffered - c->counted + now;
   c->counted = now;
-  atomic_store_explicit(&loop->buffered_bytes, loop->buffered, memory_order_relaxed);
+  atomic_store_explicit(&loop->buffered_bytes, loop->buffered + loop->h2_buffered, memory_order_relaxed);
 }
 
 void http_guard_closed(http_conn *c) {
@@ -88,8 +100,46 @@ void http_conn_resume_all(fl_http_loop *loop) {
     if (loop->conns[i].sock && loop->conns[i].paused) resume_conn(&loop->conns[i]);
 }
 
+/* HTTP/2 connections: bodies being received, the deadline, pausing past the budget. */
+static void sweep_http2(fl_http_loop *loop, bool over) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  int64_t now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec, limit_us = loop->http->opts.request_timeout_ms * 1000;
+  uint64_t bytes = 0;
+  for (h2o_linklist_t *l = loop->ctx.http2._conns.next; l != &loop->ctx.http2._conns;) {
+    h2o_http2_conn_t *conn = H2O_STRUCT_FROM_MEMBER(h2o_http2_conn_t, _conns, l);
+    l = l->next; /* conn may close below */
+    bool receiving = false, late = false;
+    khash_t(h2o_http2_stream_t) *h = conn->streams;
+    for (khint_t k = 0; h && k < kh_end(h); k++) {
+      if (!kh_exist(h, k)) continue;
+      h2o_http2_stream_t *st = kh_val(h, k);
+      if (st->state != H2O_HTTP2_STREAM_STATE_RECV_HEADERS && st->state != H2O_HTTP2_STREAM_STATE_RECV_BODY) continue;
+      receiving = true;
+      if (st->_req_body) bytes += st->_req_body->size;
+      const struct timeval *b = &st->req.timestamps.request_begin_at;
+      if (b->tv_sec && now_us - ((int64_t)b->tv_sec * 1000000 + b->tv_usec) > limit_us) late = true;
+    }
+    if (late && conn->state != H2O_HTTP2_CONN_STATE_IS_CLOSING) {
+      fl_warn(MOD, "an HTTP/2 request was not received within %lld ms: closing its connection",
+              (long long)loop->http->opts.request_timeout_ms);
+      FL_ASSERT(conn->_timeout_entry.cb != NULL);
+      if (h2o_timeout_is_linked(&conn->_timeout_entry)) h2o_timeout_unlink(&conn->_timeout_entry);
+      conn->_timeout_entry.cb(&conn->_timeout_entry); /* h2o's idle timeout: GOAWAY, close */
+      continue;
+    }
+    http_conn *c = conn->sock ? conn->sock->on_close.data : NULL;
+    if (c && c->sock == conn->sock && receiving && over && !c->paused && !c->hung_up && conn->sock->_cb.read)
+      pause_conn(c);
+  }
+  loop->h2_buffered = bytes;
+  atomic_store_explicit(&loop->buffered_bytes, loop->buffered + loop->h2_buffered, memory_order_relaxed);
+}
+
 void http_guard_sweep(fl_http_loop *loop) {
   fl_http *http = loop->http;
+  if (!h2o_linklist_is_empty(&loop->ctx.http2._conns) || loop->h2_buffered)
+    sweep_http2(loop, http_inflight_bytes(http) > http->opts.max_inflight_bytes);
   uint64_t total = http_inflight_bytes(http), budget = http->opts.max_inflight_bytes;
   bool over = total > budget, under = total < budget / 4 * 3;
   uint32_t ncap = http->opts.max_connections, seen = 0;

@@ -76,6 +76,7 @@ struct fl_http_loop {
   http_conn *free_conns;
   uint32_t nconns;
   uint64_t buffered;                   /* request bytes held by this loop's connections' input */
+  uint64_t h2_buffered;                /* HTTP/2 request bodies being received (last sweep) */
   atomic_uint_fast64_t buffered_bytes; /* the same, for the other loops to read */
   h2o_req_t *cur_req;                  /* the request whose handler runs now, and its slot */
   http_slot *cur_slot;

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/limits.h"
 #include "ingest/project.h"
+#include "ingest/server.h"
 
 static char *tmpdir(void) {
   const char *base = getenv("FLOE_TEST_TMP");
@@ -257,4 +259,55 @@ Test(project, access_log_and_summary_interval_are_read_with_their_defaults) {
   fl_project_free(proj);
   cr_assert_null(parse("access_log: maybe\n", &err));
   cr_assert_str_eq(err.msg, "floe.yaml: line 1: access_log: expected true or false");
+}
+
+Test(project, hostile_input_limits_and_http_settings_are_read_and_become_the_http_options) {
+  fl_err err = {0};
+  fl_project *proj = parse(
+      "limits:\n"
+      "  max_inflight_bytes: 64MiB\n"
+      "  max_connections: 50\n"
+      "  max_streams: 4\n"
+      "  max_decoded_bytes: 8MiB\n"
+      "  max_rejects: 10\n"
+      "  max_quarantine_bytes: 1MiB\n"
+      "  max_raw_bytes: 100\n"
+      "http:\n"
+      "  allowed_origins: [https://a.example, https://b.example]\n"
+      "  allowed_hosts: ingest.example\n"
+      "  workers: 3\n",
+      &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->max_inflight_bytes, 64u << 20);
+  cr_assert_eq(proj->max_connections, 50);
+  cr_assert_eq(proj->max_streams, 4);
+  cr_assert_eq(proj->max_decoded_bytes, 8u << 20);
+  cr_assert_eq(proj->max_rejects, 10);
+  cr_assert_eq(proj->max_quarantine_bytes, 1u << 20);
+  cr_assert_eq(proj->max_raw_bytes, 100);
+  cr_assert_eq(proj->nallowed_origins, 2);
+  cr_assert_str_eq(proj->allowed_origins[1], "https://b.example");
+  cr_assert_eq(proj->nallowed_hosts, 1);
+  cr_assert_str_eq(proj->allowed_hosts[0], "ingest.example");
+  fl_http_opts o;
+  fl_project_http_opts(proj, &o);
+  cr_assert_eq(o.max_inflight_bytes, 64u << 20);
+  cr_assert_eq(o.max_connections, 50);
+  cr_assert_eq(o.max_streams, 4);
+  cr_assert_eq(o.workers, 3);
+  cr_assert_eq(o.nallowed_origins, 2);
+  cr_assert_str_eq(o.allowed_hosts[0], "ingest.example");
+  fl_project_free(proj);
+
+  proj = fl_project_new(); /* defaults from core/limits.h */
+  cr_assert_eq(proj->max_rejects, FL_INGEST_REJECTS_MAX);
+  cr_assert_eq(proj->max_raw_bytes, FL_INGEST_RAW_BYTES);
+  cr_assert_eq(proj->max_inflight_bytes, FL_HTTP_INFLIGHT_BYTES);
+  cr_assert_eq(proj->max_decoded_bytes, 0, "0: the decoded limit is max_body_bytes");
+  fl_project_free(proj);
+
+  cr_assert_null(parse("limits:\n  max_streams: 0\n", &err));
+  cr_assert(strstr(err.msg, "max_streams"), "%s", err.msg);
+  cr_assert_null(parse("http:\n  allowed_origin: [x]\n", &err), "a typo is an error");
+  cr_assert(strstr(err.msg, "allowed_origin"), "%s", err.msg);
 }

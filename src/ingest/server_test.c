@@ -3,6 +3,7 @@
  * stores nothing), records land in the partition of their key, clients that hang up
  * while their batch is being committed do not disturb the server, and the quarantine
  * flusher copies each rejected record exactly once across restarts. */
+#define _GNU_SOURCE 1 /* memmem */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -267,4 +268,91 @@ Test(server, json_strings_escape_controls_and_replace_invalid_utf8) {
   expect_json_str("\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* surrogate */
   expect_json_str("\xe2\x9c", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");                 /* truncated */
   expect_json_str("", 0, "\"\"");
+}
+
+/* Records of the stream (every partition) holding needle. */
+static uint64_t log_count_matching(fl_log *log, const char *stream, uint32_t nparts, const char *needle) {
+  uint64_t n = 0;
+  for (uint32_t p = 0; p < nparts; p++) {
+    fl_log_stream *ls;
+    fl_log_reader *rd;
+    fl_err err = {0};
+    cr_assert_eq(fl_log_stream_open(log, stream, 0, &ls, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(fl_log_reader_open(ls, p, 0, &rd, &err), FL_OK, "%s", err.msg);
+    fl_log_entry e;
+    bool eof = false;
+    while (fl_log_reader_next(rd, &e, &eof, &err) == FL_OK && !eof)
+      n += memmem(e.value, e.value_len, needle, strlen(needle)) != NULL;
+    fl_log_reader_close(rd);
+  }
+  return n;
+}
+
+/* A body of n_good good lines (padded to grow past one parsing piece), then bad lines. */
+static char *big_body(uint32_t n_good, const char *tail) {
+  fl_buf b = FL_BUF_INIT;
+  for (uint32_t i = 0; i < n_good; i++)
+    fl_buf_printf(&b, "{\"event_id\":\"g%u\",\"event_type\":\"a\",\"amount\":1.00,\"pad\":\"%0200u\"}\n", i, i);
+  fl_buf_puts(&b, tail);
+  fl_buf_cstr(&b);
+  return (char *)fl_buf_take(&b, NULL);
+}
+
+static int post_big(fl_http *http, const char *body, char *resp, size_t cap) {
+  int fd = connect_to(http);
+  send_post(fd, "/v1/streams/orders/events", body);
+  size_t len = 0;
+  ssize_t r;
+  while (len + 1 < cap && (r = read(fd, resp + len, cap - 1 - len)) > 0) len += (size_t)r;
+  resp[len] = '\0';
+  close(fd);
+  int status = 0;
+  sscanf(resp, "HTTP/1.1 %d", &status);
+  return status;
+}
+
+Test(server, line_numbers_count_across_parsing_pieces) {
+  fixture fx;
+  setup(&fx);
+  /* 3000 lines of ~250 bytes = ~750 KB: more than one 512 KiB piece */
+  char *body = big_body(3000, "not json\n{\"event_id\":\"g-last\",\"event_type\":\"zz\"}\n");
+  cr_assert_gt(strlen(body), 600000);
+  static char resp[65536];
+  cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":3000,\"rejected\":2,\"errors\":[{\"line\":3001,\"field\":null,"), "%s", resp);
+  cr_assert(strstr(resp, "{\"line\":3002,\"field\":\"event_type\""), "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 3000);
+  fl_free(body);
+  teardown(&fx);
+}
+
+Test(server, a_request_over_max_rejects_is_cut_and_stores_exactly_the_lines_before_the_cut) {
+  fixture fx = {0};
+  const char *base = getenv("FLOE_TEST_TMP");
+  if (!base || !*base) base = "/tmp";
+  fx.data = fl_sprintf("%s/server_test.XXXXXX", base);
+  cr_assert(mkdtemp(fx.data));
+  fx.proj = fl_project_new();
+  fl_err err = {0};
+  const char *yaml = "commit_interval: 1h\nlimits:\n  max_rejects: 3\n";
+  cr_assert_eq(fl_project_parse_yaml(fx.proj, "floe.yaml", yaml, strlen(yaml), &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_project_add_stream_sql(fx.proj, "orders.sql", orders_sql, strlen(orders_sql), &err), FL_OK);
+  start(&fx);
+  /* lines 1-2 good, 3 bad, 4 good, 5 6 bad (3 rejects: the limit), 7 good, 8 bad (the 4th: cut) */
+  const char *body =
+      "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n{\"event_id\":\"k2\",\"event_type\":\"a\"}\nbad\n"
+      "{\"event_id\":\"k4\",\"event_type\":\"b\"}\nbad\nbad\n{\"event_id\":\"k7\",\"event_type\":\"a\"}\nbad\n"
+      "{\"event_id\":\"k9\",\"event_type\":\"a\"}\n";
+  char resp[8192];
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 413, "%s", resp);
+  cr_assert(strstr(resp, "\"error_code\":41304"), "%s", resp);
+  cr_assert(strstr(resp, "\"accepted\":4,\"rejected\":3,"), "%s", resp);
+  cr_assert(strstr(resp, "\"cut_at_line\":8,"), "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 4, "k1 k2 k4 k7: the lines before the cut");
+  cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"k9\""), 0, "nothing after the cut");
+  cr_assert_eq(log_end(fx.log, "orders.quarantine", 0), 3, "exactly the 3 counted rejects");
+  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
+  const char *off;
+  cr_assert_eq(quarantine_rows(fx.data, &off), 3);
+  teardown(&fx);
 }
