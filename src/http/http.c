@@ -196,9 +196,14 @@ void http_accept_resume(fl_http_loop *loop) {
   h2o_socket_read_start(loop->listener, on_accept);
 }
 
+/* The back-off timer: after EMFILE, or while at max_connections with no connection of
+ * this loop's own to close (the other loops' closes do not wake it): retry, or wait on. */
 static void on_backoff(h2o_timeout_entry_t *entry) {
   fl_http_loop *loop = H2O_STRUCT_FROM_MEMBER(fl_http_loop, backoff_entry, entry);
-  if (atomic_load(&loop->http->nconns) < loop->http->opts.max_connections) http_accept_resume(loop);
+  if (atomic_load(&loop->http->nconns) < loop->http->opts.max_connections)
+    http_accept_resume(loop);
+  else if (loop->listener && !atomic_load(&loop->http->stopping))
+    h2o_timeout_link(loop->evloop, &loop->backoff_timeout, &loop->backoff_entry);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *errstr) {
@@ -208,8 +213,8 @@ static void on_accept(h2o_socket_t *listener, const char *errstr) {
   /* several per wake-up: a burst of connections costs one epoll round */
   for (int i = 0; i < 16; i++) {
     if (atomic_load(&http->nconns) >= http->opts.max_connections || !loop->free_conns) {
-      accept_pause(loop); /* resumed when one of this loop's connections closes */
-      if (loop->nconns == 0 && !h2o_timeout_is_linked(&loop->backoff_entry)) /* the others' will */
+      accept_pause(loop); /* resumed when one of this loop's connections closes, or by the timer */
+      if (!h2o_timeout_is_linked(&loop->backoff_entry))
         h2o_timeout_link(loop->evloop, &loop->backoff_timeout, &loop->backoff_entry);
       return;
     }

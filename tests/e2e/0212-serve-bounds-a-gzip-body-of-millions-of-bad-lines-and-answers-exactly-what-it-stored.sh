@@ -21,7 +21,7 @@ size=$(stat -c %s "$T/bomb.gz")
 # health checks every 50 ms while the bomb is processed
 : >"$T/health"
 ( while [[ ! -e "$T/stop" ]]; do
-    curl -s -o /dev/null -m 2 -w '%{http_code} %{time_total}\n' "$URL/healthz" >>"$T/health" || echo "000 fail" >>"$T/health"
+    curl -s -o /dev/null -m 5 -w '%{http_code} %{time_total}\n' "$URL/healthz" >>"$T/health" || echo "000 fail" >>"$T/health"
     sleep 0.05
   done ) &
 hpid=$!

@@ -41,9 +41,13 @@ make_project "$T/proj2" 'limits:
   max_connections: 20'
 start_serve "$T/proj2"
 port=${URL##*:}
-python3 "$(dirname "$0")/hold_connections.py" "$port" 20 3 >"$T/held2" &
+fds0=$(ls /proc/$SERVE_PID/fd | wc -l)
+python3 "$(dirname "$0")/hold_connections.py" "$port" 20 6 >"$T/held2" &
 hold=$!
-sleep 1
+for _ in $(seq 1 100); do   # until the server has accepted the 20 (one fd each)
+  [[ $(ls /proc/$SERVE_PID/fd | wc -l) -ge $((fds0 + 20)) ]] && break
+  sleep 0.05
+done
 code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$URL/healthz" || true)
 assert_eq 000 "$code" "the 21st connection waits at the cap"
 wait $hold
