@@ -3,8 +3,9 @@
  * The composition root of the daemon: it loads the project (DIR/floe.yaml and
  * DIR/streams/NAME.sql; default DIR is "."), opens the event log and the warehouse once,
  * builds the HTTP service (src/http/) and wires the modules onto it: ingest registers
- * its routes (src/ingest/server.h); the stream job, the query engine and metrics will
- * register theirs here. It runs until SIGINT or SIGTERM, then stops in the reverse
+ * its routes (src/ingest/server.h); obs (src/obs/) adds GET /metrics, the request
+ * metrics, the access log and the periodic summary; the stream job and the query engine
+ * will register theirs here. It runs until SIGINT or SIGTERM, then stops in the reverse
  * order: HTTP first (requests in flight are answered once durable), then ingest (the
  * quarantine's last flush), then the warehouse and the log.
  *
@@ -29,6 +30,7 @@
 #include "ingest/project.h"
 #include "ingest/server.h"
 #include "log/log.h"
+#include "obs/obs.h"
 #include "table/table.h"
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
@@ -86,6 +88,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fl_warehouse *wh = NULL;
   fl_http *http = NULL;
   fl_ingest *ing = NULL;
+  fl_obs *obs = NULL;
   fl_log_opts lopts;
   fl_project_log_opts(proj, &lopts);
   char *log_dir = fl_sprintf("%s/log", data);
@@ -95,6 +98,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (nthreads) hopts.threads = (uint32_t)nthreads;
   if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
       fl_http_new(&hopts, &http, &err) || fl_ingest_new(proj, log, wh, http, &ing, &err) ||
+      fl_obs_new(&(fl_obs_opts){proj->access_log, proj->summary_interval_ms}, http, &obs, &err) ||
       fl_http_start(http, &err)) {
     status = fl_cli_fail(&err);
     goto done;
@@ -106,6 +110,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fprintf(stderr, "floe: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
 done:
   fl_http_stop(http);
+  fl_obs_free(obs);
   fl_ingest_free(ing);
   fl_http_free(http);
   if (wh) fl_warehouse_close(wh);

@@ -86,4 +86,16 @@
  * parser's rejects and the quarantine records of one piece bound the memory of a request. */
 #define FL_INGEST_CHUNK_BYTES (512u << 10)
 
+/* Metrics registry (core/metrics.h). 256 families is several times what floe
+ * registers (about 40); a family holds at most 2048 series: labels are streams,
+ * tables, partitions, routes and statuses, each bounded far below that, so the bound
+ * only catches a label fed from user input by mistake (Prometheus's own advice is to
+ * keep a family under a few thousand series). Histograms: Prometheus's default
+ * layout has 11 buckets, ours 15; 32 leaves room. Collectors: one per subsystem. */
+#define FL_METRIC_FAMILIES_MAX 256
+#define FL_METRIC_SERIES_MAX 2048
+#define FL_METRIC_BUCKETS_MAX 32
+#define FL_METRIC_LABELS_MAX 4
+#define FL_METRIC_COLLECTORS_MAX 16
+
 #endif

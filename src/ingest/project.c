@@ -38,6 +38,7 @@ fl_project *fl_project_new(void) {
   proj->listen = "127.0.0.1:8080";
   proj->threads = 2;
   proj->commit_interval_ms = 1000;
+  proj->summary_interval_ms = 60000;
   proj->max_body_bytes = 16u << 20;
   proj->request_timeout_ms = 10000;
   proj->max_pending_bytes = 256u << 20;
@@ -192,6 +193,14 @@ static fl_code get_u32(yaml_ctx *y, const yaml_node_t *node, const char *key, ui
   return FL_OK;
 }
 
+static fl_code get_bool(yaml_ctx *y, const yaml_node_t *node, const char *key, bool *out) {
+  const char *s = scalar(y, node, key);
+  if (!s) return FL_EINVAL;
+  if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) return *out = true, FL_OK;
+  if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) return *out = false, FL_OK;
+  return fail_at(y, node, key, "expected true or false");
+}
+
 typedef fl_code (*mapping_fn)(yaml_ctx *y, const char *key, yaml_node_t *value);
 
 static fl_code each_pair(yaml_ctx *y, yaml_node_t *map, const char *what, mapping_fn fn) {
@@ -329,6 +338,13 @@ static fl_code top_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   if (!strcmp(key, "listen")) return (p->listen = scalar(y, v, key)) ? FL_OK : FL_EINVAL;
   if (!strcmp(key, "threads")) return get_u32(y, v, key, 1, 256, &p->threads);
   if (!strcmp(key, "commit_interval")) return get_duration(y, v, key, &p->commit_interval_ms);
+  if (!strcmp(key, "access_log")) return get_bool(y, v, key, &p->access_log);
+  if (!strcmp(key, "summary_interval")) { /* 0 turns the summary off */
+    const char *s = scalar(y, v, key);
+    if (!s) return FL_EINVAL;
+    if (!strcmp(s, "0")) return p->summary_interval_ms = -1, FL_OK;
+    return get_duration(y, v, key, &p->summary_interval_ms);
+  }
   if (!strcmp(key, "tokens")) return tokens_value(y, v);
   if (!strcmp(key, "limits")) return each_pair(y, v, key, limits_pair);
   if (!strcmp(key, "log")) return each_pair(y, v, key, log_pair);

@@ -5,6 +5,8 @@
  *     listen: 127.0.0.1:8080         host:port ([::1]:8080 for IPv6)
  *     threads: 2                     event loops (one per core)
  *     commit_interval: 1s            quarantine flush interval (ms, s, m, h, d units)
+ *     access_log: false              one info line per HTTP request on stderr (docs/metrics.md)
+ *     summary_interval: 1m           one summary line on stderr this often while serving (0 = none)
  *     tokens:                        none = no auth; else every API call needs a bearer token
  *       - token: s3cret
  *         scopes: [ingest:orders, query, admin]
@@ -66,6 +68,8 @@ typedef struct fl_project {
   const char *listen;         /* default "127.0.0.1:8080" */
   uint32_t threads;           /* default 2 */
   int64_t commit_interval_ms; /* default 1000 */
+  bool access_log;            /* default false */
+  int64_t summary_interval_ms; /* default 60000; -1 = none (floe.yaml 0) */
   fl_project_token *tokens;
   uint32_t ntokens;
   uint64_t max_body_bytes;      /* default 16 MiB */

@@ -240,6 +240,27 @@ Test(project, a_missing_project_dir_is_an_error_and_a_bare_one_is_empty) {
   fl_free(dir);
 }
 
+Test(project, access_log_and_summary_interval_are_read_with_their_defaults) {
+  fl_err err = {0};
+  fl_project *proj = parse("", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->access_log, false);
+  cr_assert_eq(proj->summary_interval_ms, 60000);
+  fl_project_free(proj);
+  proj = parse("access_log: true\nsummary_interval: 5s\n", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->access_log, true);
+  cr_assert_eq(proj->summary_interval_ms, 5000);
+  fl_project_free(proj);
+  proj = parse("access_log: off\nsummary_interval: 0\n", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->access_log, false);
+  cr_assert_eq(proj->summary_interval_ms, -1, "0 turns the summary off");
+  fl_project_free(proj);
+  cr_assert_null(parse("access_log: maybe\n", &err));
+  cr_assert_str_eq(err.msg, "floe.yaml: line 1: access_log: expected true or false");
+}
+
 Test(project, hostile_input_limits_and_http_settings_are_read_and_become_the_http_options) {
   fl_err err = {0};
   fl_project *proj = parse(

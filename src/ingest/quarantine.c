@@ -135,7 +135,10 @@ static fl_code flush_stream(fl_server *srv, uint32_t si, fl_err *err) {
   uint64_t start, end;
   fl_code rc = fl_log_partition_offsets(ss->qls, 0, &start, &end);
   if (rc) return fl_err_set(err, rc, "%s.quarantine: offsets", ss->ps->name);
-  if (qt->tbl && qt->next_offset >= end) return FL_OK; /* nothing new */
+  if (qt->tbl && qt->next_offset >= end) { /* nothing new */
+    fl_metric_set(ss->m_quarantine_lag, 0);
+    return FL_OK;
+  }
   if (!qt->tbl && (rc = qtable_open(srv, si, err))) return rc;
   if (qt->next_offset >= end) return FL_OK;
 
@@ -168,6 +171,8 @@ static fl_code flush_stream(fl_server *srv, uint32_t si, fl_err *err) {
   fl_kv summary[1] = {{OFFSET_KEY, offset}};
   if ((rc = fl_appender_commit(app, summary, 1, NULL, err))) goto done;
   qt->next_offset = next;
+  fl_metric_add(ss->m_quarantine_rows, rows);
+  fl_metric_set(ss->m_quarantine_lag, (double)(end > next ? end - next : 0));
   fl_log_set_retain_floor(ss->qls, 0, next);
   fl_debug(MOD, "quarantine.%s: %llu rows, log offset %llu", ss->ps->name, (unsigned long long)rows,
            (unsigned long long)next);

@@ -124,12 +124,36 @@ static void loop_stop(void *ctx, fl_http_loop *hloop) {
 
 static fl_code open_streams(fl_ingest *ing, fl_err *err) {
   const fl_project *proj = ing->proj;
+  fl_metric_family *accepted = fl_metrics_counter("floe_ingest_events_accepted_total",
+                                                  "Records accepted by the events API (durable in the log).", "stream");
+  fl_metric_family *rejected = fl_metrics_counter(
+      "floe_ingest_events_rejected_total", "Records rejected by the contract (durable in <stream>.quarantine).",
+      "stream");
+  fl_metric_family *accepted_bytes = fl_metrics_counter("floe_ingest_accepted_bytes_total",
+                                                        "Raw JSON bytes of the accepted records.", "stream");
+  fl_metric_family *rejected_bytes =
+      fl_metrics_counter("floe_ingest_rejected_bytes_total", "Raw bytes of the rejected records.", "stream");
+  fl_metric_family *unknown = fl_metrics_counter(
+      "floe_ingest_unknown_fields_total",
+      "Fields not in the stream's schema, in the records of acknowledged requests (ignored).", "stream");
+  fl_metric_family *qrows = fl_metrics_counter("floe_quarantine_rows_total",
+                                               "Rows committed to the Iceberg table quarantine.<stream>.", "stream");
+  fl_metric_family *qlag = fl_metrics_gauge(
+      "floe_quarantine_lag_records", "Records in <stream>.quarantine not yet in the table, after the last flush.",
+      "stream");
   ing->nstreams = proj->nstreams;
   ing->streams = fl_calloc(proj->nstreams ? proj->nstreams : 1, sizeof *ing->streams);
   for (uint32_t i = 0; i < proj->nstreams; i++) {
     srv_stream *ss = &ing->streams[i];
     const fl_project_stream *ps = &proj->streams[i];
     ss->ps = ps;
+    ss->m_accepted = FL_METRIC_WITH(accepted, ps->name);
+    ss->m_rejected = FL_METRIC_WITH(rejected, ps->name);
+    ss->m_accepted_bytes = FL_METRIC_WITH(accepted_bytes, ps->name);
+    ss->m_rejected_bytes = FL_METRIC_WITH(rejected_bytes, ps->name);
+    ss->m_unknown_fields = FL_METRIC_WITH(unknown, ps->name);
+    ss->m_quarantine_rows = FL_METRIC_WITH(qrows, ps->name);
+    ss->m_quarantine_lag = FL_METRIC_WITH(qlag, ps->name);
     /* an existing stream keeps its partition count (records are placed by it) */
     fl_code rc = fl_log_stream_open(ing->log, ps->name, 0, &ss->ls, err);
     if (rc == FL_ENOENT) rc = fl_log_stream_open(ing->log, ps->name, ps->partitions, &ss->ls, err);

@@ -219,6 +219,13 @@ static void answer_pending(fl_http_defer *d) {
   srv_pending *p = (srv_pending *)d;
   srv_loop *loop = p->loop;
   h2o_req_t *req = d->req;
+  if (atomic_load(&p->rc) == FL_OK) { /* durable, whether or not the client still waits */
+    fl_metric_add(p->ss->m_accepted, p->accepted);
+    fl_metric_add(p->ss->m_rejected, p->rejected);
+    fl_metric_add(p->ss->m_accepted_bytes, p->accepted_bytes);
+    fl_metric_add(p->ss->m_rejected_bytes, p->rejected_bytes);
+    fl_metric_add(p->ss->m_unknown_fields, p->unknown_fields);
+  }
   if (req) {
     fl_code rc = (fl_code)atomic_load(&p->rc);
     if (rc == FL_OK) {
@@ -385,6 +392,7 @@ typedef struct events_req {
   char received_at[FL_TS_TEXT_MAX];
   uint64_t accepted, rejected, qbytes, listed;
   uint64_t unknown_fields; /* fields not in the schema, in the pieces parsed */
+  uint64_t accepted_bytes, rejected_bytes; /* raw record bytes, for the metrics */
   uint64_t cut_line; /* 0, or the first line not stored */
   const char *cut_why;
 } events_req;
@@ -456,6 +464,7 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
         break;
       }
       loop->qoff[j] = (uint32_t)before;
+      er->rejected_bytes += rj->raw_len;
       nrej++;
     }
     loop->qoff[nrej] = (uint32_t)q->len;
@@ -503,6 +512,7 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
       const fl_json_row *r = &res->rows[i];
       uint32_t part = row_partition(loop, def, res->batch, i, body + r->raw_off, r->raw_len, nparts);
       loop->row_part[i] = part;
+      er->accepted_bytes += r->raw_len;
       loop->part_count[part + 1]++;
     }
     for (uint32_t k = 0; k < nparts; k++) loop->part_count[k + 1] += loop->part_count[k];
@@ -673,6 +683,12 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   }
   srv_pending *p = er.p;
   p->status = status;
+  p->ss = er.ss;
+  p->accepted = er.accepted;
+  p->rejected = er.rejected;
+  p->accepted_bytes = er.accepted_bytes;
+  p->rejected_bytes = er.rejected_bytes;
+  p->unknown_fields = er.unknown_fields;
   p->body_len = resp->len;
   p->body = resp->len <= SRV_PENDING_BODY_CAP ? p->small : fl_malloc(resp->len);
   memcpy(p->body, resp->data, resp->len);

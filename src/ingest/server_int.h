@@ -22,6 +22,7 @@
 #include <zstd.h>
 
 #include "core/buf.h"
+#include "core/metrics.h"
 #include "http/http.h"
 #include "ingest/contract.h"
 #include "json/json.h"
@@ -33,6 +34,9 @@ typedef struct srv_stream {
   const fl_project_stream *ps;
   fl_log_stream *ls;  /* the stream's records */
   fl_log_stream *qls; /* "<stream>.quarantine", one partition, JSON records */
+  fl_metric *m_accepted, *m_rejected, *m_accepted_bytes, *m_rejected_bytes; /* docs/metrics.md */
+  fl_metric *m_unknown_fields;
+  fl_metric *m_quarantine_rows, *m_quarantine_lag;
 } srv_stream;
 
 typedef struct srv_loop {
@@ -77,6 +81,8 @@ typedef struct srv_pending {
   atomic_uint outstanding; /* appends not yet completed (+1 while queuing) */
   atomic_int rc;           /* first failure, FL_OK if none */
   int status;              /* 200; 400 when every record was rejected; 413 when cut */
+  srv_stream *ss;          /* what the answer counts, added to the metrics once durable: */
+  uint64_t accepted, rejected, accepted_bytes, rejected_bytes, unknown_fields;
   struct srv_pending *next_free; /* the loop's free list */
   char *body;                    /* the answer, sent when every append is durable: */
   size_t body_len;               /* `small`, or fl_malloc'd when longer */

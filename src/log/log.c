@@ -332,6 +332,13 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
     goto done;
   }
   ls->npartitions = npartitions;
+  if (log->f_appends) {
+    ls->m_appends = FL_METRIC_WITH(log->f_appends, stream);
+    ls->m_records = FL_METRIC_WITH(log->f_records, stream);
+    ls->m_bytes = FL_METRIC_WITH(log->f_bytes, stream);
+    ls->m_errors = FL_METRIC_WITH(log->f_errors, stream);
+    ls->m_deleted = FL_METRIC_WITH(log->f_deleted, stream);
+  }
   ls->parts = fl_calloc(npartitions, sizeof *ls->parts);
   for (uint32_t p = 0; p < npartitions; p++) {
     log_partition *part = &ls->parts[p];
@@ -339,6 +346,13 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
     part->id = p;
     part->fd = -1;
     part->dir = fl_sprintf("%s/%u", ls->dir, p);
+    if (log->f_part_bytes) {
+      char pn[12];
+      snprintf(pn, sizeof pn, "%u", p);
+      part->m_bytes = FL_METRIC_WITH(log->f_part_bytes, stream, pn);
+      part->m_oldest = FL_METRIC_WITH(log->f_part_oldest, stream, pn);
+      part->m_next = FL_METRIC_WITH(log->f_part_next, stream, pn);
+    }
   }
   for (uint32_t p = 0; p < npartitions; p++) {
     if ((rc = partition_open(log, &ls->parts[p], err))) {
@@ -399,7 +413,7 @@ void fl_log_names_free(char **names, uint32_t n) {
 
 /* ---------- the log thread ---------- */
 
-static fl_code roll_segment(fl_log *log, log_partition *part) {
+static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part) {
   int fd;
   fl_err err;
   fl_code rc = segment_create(part, part->next_offset, &fd, &err);
@@ -414,7 +428,9 @@ static fl_code roll_segment(fl_log *log, log_partition *part) {
   segment *seg = segment_push(part, part->next_offset);
   seg->indexed = true;
   pthread_mutex_unlock(&part->mu);
-  (void)log;
+  /* a roll is when a partition can pass its size limit: trim it now, in memory, and
+   * leave the unlinks to the retention thread (no file I/O on the group-commit path) */
+  if (log->retention_started) fl_log_retention_after_roll(ls, part);
   return FL_OK;
 }
 
@@ -442,7 +458,7 @@ static ssize_t write_hooked(fl_log *log, int fd, struct iovec *iov, int cnt, off
 static fl_code write_partition(fl_log *log, log_partition *part) {
   if (part->broken) return FL_EIO;
   if (part->write_pos >= log->opts.segment_bytes) {
-    fl_code rc = roll_segment(log, part);
+    fl_code rc = roll_segment(log, part->pend->ls, part);
     if (rc) return rc;
   }
   uint64_t off = part->next_offset;
@@ -517,6 +533,7 @@ static void publish(fl_log *log, log_partition *part) {
 }
 
 static void group_commit(fl_log *log, log_append *list) {
+  int64_t start_ns = fl_mono_ns();
   log_partition *touched = NULL;
   uint64_t group_bytes = 0;
   for (log_append *a = list, *next; a; a = next) {
@@ -540,6 +557,7 @@ static void group_commit(fl_log *log, log_append *list) {
   for (log_partition *part = touched; part; part = part->tnext) {
     if (part->group_rc) continue;
     STAT_ADD(log, fsyncs, 1);
+    fl_metric_add(log->m_fsyncs, 1);
     if (fdatasync(part->fd) != 0) {
       int e = errno;
       fl_warn("log", "%s: fdatasync: %s", part->dir, strerror(e));
@@ -554,6 +572,9 @@ static void group_commit(fl_log *log, log_append *list) {
       uint64_t base = part->group_rc ? 0 : fl_log_get64(a->bytes + FL_LOG_OFF_BASE);
       STAT_ADD(log, appends, 1);
       if (part->group_rc) STAT_ADD(log, errors, 1);
+      fl_metric_add(part->group_rc ? a->ls->m_errors : a->ls->m_appends, 1);
+      if (!part->group_rc) fl_metric_add(a->ls->m_records, a->n);
+      if (!part->group_rc) fl_metric_add(a->ls->m_bytes, a->len);
       if (a->done) a->done(a->ctx, (fl_code)part->group_rc, part->id, base, a->n);
       fl_free(a);
     }
@@ -561,8 +582,11 @@ static void group_commit(fl_log *log, log_append *list) {
     part->touched = false;
   }
   STAT_ADD(log, groups, 1);
+  fl_metric_add(log->m_groups, 1);
+  fl_metric_observe(log->m_group_seconds, (double)(fl_mono_ns() - start_ns) / 1e9);
   pthread_mutex_lock(&log->mu);
   log->queued_bytes -= group_bytes;
+  fl_metric_set(log->m_queue_bytes, (double)log->queued_bytes);
   pthread_mutex_unlock(&log->mu);
 }
 
@@ -570,23 +594,7 @@ static void *log_thread(void *arg) {
   fl_log *log = arg;
   pthread_mutex_lock(&log->mu);
   for (;;) {
-    while (!log->queue && !log->closing) {
-      if (log->opts.retention_check_ms < 0) {
-        pthread_cond_wait(&log->cond, &log->mu);
-        continue;
-      }
-      int64_t now_ns = fl_mono_ns(), due_ns = log->next_retention_ms * 1000000;
-      if (now_ns >= due_ns) {
-        log->next_retention_ms = now_ns / 1000000 + log->opts.retention_check_ms;
-        pthread_mutex_unlock(&log->mu);
-        fl_err err;
-        if (fl_log_retention_run(log, fl_now_ms(), NULL, &err)) fl_warn("log", "retention: %s", err.msg);
-        pthread_mutex_lock(&log->mu);
-        continue;
-      }
-      struct timespec ts = {.tv_sec = due_ns / 1000000000, .tv_nsec = due_ns % 1000000000};
-      pthread_cond_timedwait(&log->cond, &log->mu, &ts);
-    }
+    while (!log->queue && !log->closing) pthread_cond_wait(&log->cond, &log->mu);
     if (!log->queue) break; /* closing and drained */
     log_append *list = log->queue;
     log->queue = log->queue_tail = NULL;
@@ -598,7 +606,95 @@ static void *log_thread(void *arg) {
   return NULL;
 }
 
+/* Retention has its own thread. It used to run on the log thread only while the
+ * append queue was empty, so under steady appends it never ran (issue 11: a
+ * partition grew to 40x its size limit). Now the size limit is applied at every roll
+ * by the log thread, in memory (fl_log_retention_after_roll), and this thread
+ * unlinks the trimmed files when woken, and runs the full pass (age limits, floors
+ * raised since) every retention_check_ms: neither the queue nor a busy CPU lets a
+ * partition pass its limit by more than its active segment, and no unlink sits on
+ * the group-commit path. It stops after the log thread (retention_stop), so the
+ * files of the last rolls are unlinked too. */
+static void *retention_thread(void *arg) {
+  fl_log *log = arg;
+  pthread_mutex_lock(&log->mu);
+  for (;;) {
+    int64_t due_ns = log->next_retention_ms * 1000000;
+    while (!log->retention_stop && !log->retention_wake && fl_mono_ns() < due_ns) {
+      struct timespec ts = {.tv_sec = due_ns / 1000000000, .tv_nsec = due_ns % 1000000000};
+      pthread_cond_timedwait(&log->retention_cond, &log->mu, &ts);
+    }
+    bool stop = log->retention_stop, tick = fl_mono_ns() >= due_ns;
+    log->retention_wake = false;
+    pthread_mutex_unlock(&log->mu);
+    fl_log_retention_unlink_doomed(log);
+    if (stop) return NULL;
+    if (tick) {
+      fl_err err;
+      if (fl_log_retention_run(log, fl_now_ms(), NULL, &err)) fl_warn("log", "retention: %s", err.msg);
+    }
+    pthread_mutex_lock(&log->mu);
+    if (tick) log->next_retention_ms = fl_mono_ns() / 1000000 + log->opts.retention_check_ms;
+  }
+}
+
 /* ---------- open / close ---------- */
+
+/* Metrics collector (runs before each render): each partition's durable size and
+ * offsets, read under part->mu as fl_log_partition_stat_get does. */
+static void log_collect(void *ctx) {
+  fl_log *log = ctx;
+  pthread_mutex_lock(&log->mu);
+  fl_log_stream *streams = log->streams; /* the list only grows at its head */
+  pthread_mutex_unlock(&log->mu);
+  for (fl_log_stream *ls = streams; ls; ls = ls->next) {
+    for (uint32_t p = 0; p < ls->npartitions; p++) {
+      fl_log_partition_stat st;
+      fl_log_partition_stat_get(ls, p, &st);
+      fl_metric_set(ls->parts[p].m_bytes, (double)st.bytes);
+      fl_metric_set(ls->parts[p].m_oldest, (double)st.start_offset);
+      fl_metric_set(ls->parts[p].m_next, (double)st.end_offset);
+    }
+  }
+}
+
+/* The log's metrics (core/metrics.h): per stream appends, records, bytes, failed
+ * appends and deleted segments; per process fsyncs, group commits and their
+ * duration, queued bytes and queue-full refusals. Families are process-wide: two
+ * logs in one process (tests) add into the same series. */
+static void metrics_register(fl_log *log) {
+  log->f_appends = fl_metrics_counter("floe_log_appends_total", "Appends (batches) made durable in the event log.",
+                                      "stream");
+  log->f_records = fl_metrics_counter("floe_log_records_total", "Records made durable in the event log.", "stream");
+  log->f_bytes = fl_metrics_counter("floe_log_bytes_total",
+                                    "Bytes made durable in the event log, batch headers included.", "stream");
+  log->f_errors = fl_metrics_counter("floe_log_append_errors_total",
+                                     "Appends that failed to become durable (disk full, I/O error).", "stream");
+  log->f_deleted = fl_metrics_counter("floe_log_segments_deleted_total", "Segment files deleted by retention.",
+                                      "stream");
+  log->m_fsyncs =
+      fl_metric_get(fl_metrics_counter("floe_log_fsyncs_total", "fdatasync calls of the event log.", NULL), NULL);
+  log->m_groups = fl_metric_get(
+      fl_metrics_counter("floe_log_group_commits_total", "Group commits (queue drains) of the log thread.", NULL),
+      NULL);
+  log->m_group_seconds = fl_metric_get(
+      fl_metrics_histogram("floe_log_group_commit_duration_seconds",
+                           "Time of one group commit: writes, fdatasyncs and callbacks.", NULL, NULL, 0),
+      NULL);
+  log->m_queue_bytes = fl_metric_get(
+      fl_metrics_gauge("floe_log_queue_bytes", "Bytes queued for the log thread, not yet durable.", NULL), NULL);
+  log->f_part_bytes = fl_metrics_gauge("floe_log_partition_bytes", "Durable bytes in a partition's segments.",
+                                      "stream,partition");
+  log->f_part_oldest = fl_metrics_gauge("floe_log_partition_oldest_offset",
+                                       "A partition's oldest retained offset (retention moves it).",
+                                       "stream,partition");
+  log->f_part_next = fl_metrics_gauge("floe_log_partition_next_offset",
+                                     "A partition's next offset to assign (its durable end).", "stream,partition");
+  log->m_queue_full = fl_metric_get(
+      fl_metrics_counter("floe_log_queue_full_total", "Appends refused because the queue was full (back-pressure).",
+                         NULL),
+      NULL);
+}
 
 fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_err *err) {
   fl_code rc = FL_OK;
@@ -618,6 +714,7 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* fl_mono_ns is CLOCK_MONOTONIC */
   pthread_cond_init(&log->cond, &ca);
+  pthread_cond_init(&log->retention_cond, &ca);
   pthread_condattr_destroy(&ca);
   if (log->opts.read_only) {
     struct stat st;
@@ -628,6 +725,9 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
     goto done;
   }
   if ((rc = mkdir_p(dir, err))) goto done;
+  metrics_register(log);
+  fl_metrics_collector_add(log_collect, log);
+  log->collecting = true;
   char *lock = fl_sprintf("%s/.lock", dir);
   log->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   fl_free(lock);
@@ -647,6 +747,13 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
     goto done;
   }
   log->thread_started = true;
+  if (log->opts.retention_check_ms > 0) {
+    if (pthread_create(&log->retention_thread, NULL, retention_thread, log) != 0) {
+      rc = fl_err_set(err, FL_ENOMEM, "log %s: cannot start the retention thread", dir);
+      goto done;
+    }
+    log->retention_started = true;
+  }
 done:
   if (rc) {
     fl_log_close(log);
@@ -660,19 +767,30 @@ void fl_log_close(fl_log *log) {
   if (!log) return;
   FL_ASSERT(!log->thread_started || !pthread_equal(pthread_self(), log->thread),
             "fl_log_close called on the log thread (from a done callback)");
+  if (log->collecting) fl_metrics_collector_remove(log_collect, log); /* no render reads it after this */
   if (log->thread_started) {
     pthread_mutex_lock(&log->mu);
     log->closing = true;
     pthread_cond_signal(&log->cond);
     pthread_mutex_unlock(&log->mu);
     pthread_join(log->thread, NULL);
+    if (log->retention_started) { /* after the log thread: no roll can queue files now */
+      pthread_mutex_lock(&log->mu);
+      log->retention_stop = true;
+      pthread_cond_signal(&log->retention_cond);
+      pthread_mutex_unlock(&log->mu);
+      pthread_join(log->retention_thread, NULL);
+    }
   }
+  FL_ASSERT(!log->ndoomed, "log %s: %u trimmed segment files not unlinked", log->dir, log->ndoomed);
+  fl_free(log->doomed);
   for (fl_log_stream *ls = log->streams, *next; ls; ls = next) {
     next = ls->next;
     stream_free(ls);
   }
   if (log->lock_fd >= 0) close(log->lock_fd);
   pthread_cond_destroy(&log->cond);
+  pthread_cond_destroy(&log->retention_cond);
   pthread_mutex_destroy(&log->mu);
   pthread_mutex_destroy(&log->retention_mu);
   pthread_mutex_destroy(&log->open_mu);
@@ -718,9 +836,11 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
   pthread_mutex_lock(&log->mu);
   if (log->closing)
     rc = fl_err_set(err, FL_EIO, "stream %s: log is closing", ls->name);
-  else if (log->queued_bytes && log->queued_bytes + len > log->opts.queue_bytes_max)
+  else if (log->queued_bytes && log->queued_bytes + len > log->opts.queue_bytes_max) {
     rc = fl_err_set(err, FL_ELIMIT, "stream %s: log queue full (%" PRIu64 " bytes waiting for the disk)",
                     ls->name, log->queued_bytes);
+    fl_metric_add(log->m_queue_full, 1);
+  }
   if (!rc) {
     if (log->queue_tail)
       log->queue_tail->next = a;
@@ -728,6 +848,7 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
       log->queue = a;
     log->queue_tail = a;
     log->queued_bytes += len;
+    fl_metric_set(log->m_queue_bytes, (double)log->queued_bytes);
     pthread_cond_signal(&log->cond);
   }
   pthread_mutex_unlock(&log->mu);

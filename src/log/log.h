@@ -54,7 +54,8 @@ typedef struct fl_log_opts {
   uint64_t segment_bytes;        /* roll a segment past this size; 0 = 128 MiB */
   uint32_t index_interval_bytes; /* sparse index: one entry per this many bytes; 0 = 64 KiB */
   uint64_t queue_bytes_max;      /* fl_log_append fails FL_ELIMIT past this much queued; 0 = 256 MiB */
-  int64_t retention_check_ms;    /* the log thread runs retention this often; 0 = 60000, <0 never */
+  int64_t retention_check_ms;    /* the retention thread's full pass period (size limits also
+                                    apply at every segment roll); 0 = 60000, <0 no automatic retention */
   bool read_only;                /* readers only: no log thread, no lock, no truncation (floe log) */
 } fl_log_opts;
 
@@ -130,7 +131,7 @@ fl_code fl_log_partition_stat_get(fl_log_stream *ls, uint32_t partition, fl_log_
  * size limit). Stored in memory; the server sets it from the stream's WITH options. */
 void fl_log_stream_retention_set(fl_log_stream *ls, int64_t retention_ms, uint64_t retention_bytes);
 void fl_log_set_retain_floor(fl_log_stream *ls, uint32_t partition, uint64_t offset);
-/* Runs retention on every stream now (the log thread also runs it periodically);
+/* Runs retention on every stream now (the retention thread also runs it periodically);
  * *segments_deleted (may be NULL) counts the files removed. */
 fl_code fl_log_retention_run(fl_log *log, int64_t now_ms, uint64_t *segments_deleted, fl_err *err);
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/metrics.h"
 #include "log/log.h"
 #include "log/log_wire.h"
 
@@ -53,6 +54,7 @@ typedef struct log_partition {
   struct log_partition *tnext;  /* [lt] next touched partition of this group */
   uint64_t group_next;          /* [lt] next offset after this group's records */
   int group_rc;                 /* [lt] this group's outcome (fl_code) */
+  fl_metric *m_bytes, *m_oldest, *m_next; /* gauges set by the log's metrics collector */
   uint64_t group_end;           /* [lt] write position after this group's bytes */
 } log_partition;
 
@@ -65,6 +67,7 @@ struct fl_log_stream {
   int64_t retention_ms; /* atomics: set from any thread */
   uint64_t retention_bytes;
   fl_log_stream *next; /* log->streams list */
+  fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
 };
 
 struct log_append {
@@ -90,9 +93,18 @@ struct fl_log {
   uint64_t queued_bytes;
   fl_log_stream *streams;
   pthread_mutex_t retention_mu; /* one retention run at a time */
+  pthread_t retention_thread;    /* runs retention on its own timer, unlinks after rolls */
+  pthread_cond_t retention_cond; /* with mu: wakes the retention thread */
+  bool retention_started, retention_wake, retention_stop;
+  char **doomed; /* under mu: segment files trimmed at a roll, for the retention thread to unlink */
+  uint32_t ndoomed, doomed_cap;
   pthread_mutex_t open_mu;      /* serialises fl_log_stream_open (it does I/O) */
   int64_t next_retention_ms;
   fl_log_stats stats; /* __atomic updates */
+  fl_metric *m_fsyncs, *m_groups, *m_group_seconds, *m_queue_bytes, *m_queue_full; /* NULL read-only */
+  fl_metric_family *f_appends, *f_records, *f_bytes, *f_errors, *f_deleted;
+  fl_metric_family *f_part_bytes, *f_part_oldest, *f_part_next;
+  bool collecting; /* log_collect is registered with the metrics registry */
   int fail_errno;     /* test hook */
   uint32_t fail_count;
 };
@@ -128,6 +140,13 @@ void fl_log_segment_index_add(segment *seg, uint64_t offset, uint64_t pos, uint3
 /* The position of the batch holding `offset` or the nearest indexed batch before it. */
 uint64_t fl_log_segment_index_lookup(const segment *seg, uint64_t offset);
 char *fl_log_segment_path(const log_partition *part, uint64_t base);
+
+/* ---- retention.c ---- */
+/* Log thread, right after rolling `part`: applies the stream's size and age limits in
+ * memory (part->mu, no I/O) and queues the trimmed files on log->doomed. */
+void fl_log_retention_after_roll(fl_log_stream *ls, log_partition *part);
+/* Retention thread: unlinks every queued file. */
+void fl_log_retention_unlink_doomed(fl_log *log);
 
 /* ---- log.c ---- */
 uint64_t fl_log_segment_bytes(const fl_log *log);

@@ -20,6 +20,7 @@
 
 #include "core/diag.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "log/log.h"
 #include "log/log_wire.h"
 
@@ -791,6 +792,155 @@ Test(log, readers_tail_concurrent_appends_rolls_and_retention_without_gaps_or_da
   cr_assert_gt(st1.start_offset, 0);
   cr_assert_eq(st1.end_offset, 1500);
   fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* Regression (issue 11): retention ran only while the append queue was empty, so
+ * under steady appends a partition grew far past retention_bytes (40x in the field;
+ * 23x here before the fix). Two threads keep the queue full with async appends of
+ * 64 KiB batches until 96 MiB have been written to one partition with a 4 MiB limit;
+ * the partition's durable size, sampled every millisecond, must stay within the
+ * limit plus its active segment (segment_bytes plus one group: at most
+ * queue_bytes_max and the one batch that may pass it), and so must the segment files
+ * left on disk once the log is closed (their unlinks are the retention thread's). */
+enum { STEADY_SEG = 1 << 20, STEADY_QUEUE = 2 << 20, STEADY_KEEP = 4 << 20, STEADY_REC = 4096 };
+#define STEADY_TOTAL (96ull << 20)
+
+typedef struct steady_arg {
+  fl_log_stream *ls;
+  uint64_t *queued; /* shared: bytes queued so far by both threads */
+  uint64_t done, failed;
+} steady_arg;
+
+static void steady_done(void *ctx, fl_code rc, uint32_t partition, uint64_t base, uint32_t n) {
+  steady_arg *a = ctx;
+  __atomic_fetch_add(rc ? &a->failed : &a->done, n, __ATOMIC_RELAXED);
+}
+
+static void *steady_appender(void *p) {
+  steady_arg *a = p;
+  static char value[STEADY_REC];
+  fl_log_record recs[16];
+  for (int i = 0; i < 16; i++) recs[i] = (fl_log_record){value, sizeof value};
+  while (__atomic_fetch_add(a->queued, sizeof recs / sizeof recs[0] * STEADY_REC, __ATOMIC_RELAXED) <
+         STEADY_TOTAL) {
+    fl_err err;
+    fl_code rc;
+    while ((rc = fl_log_append(a->ls, 0, recs, 16, steady_done, a, &err)) == FL_ELIMIT)
+      usleep(100); /* back-pressure, as the server answers 503 */
+    if (rc) return (void *)1;
+  }
+  return NULL;
+}
+
+Test(log, retention_keeps_a_partition_near_its_size_limit_under_steady_appends) {
+  char *dir = tmpdir();
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.segment_bytes = STEADY_SEG, .queue_bytes_max = STEADY_QUEUE, .retention_check_ms = 20};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  fl_log_stream_retention_set(ls, 0, STEADY_KEEP);
+  fl_log_set_retain_floor(ls, 0, UINT64_MAX);
+  uint64_t queued = 0;
+  steady_arg args[2] = {{ls, &queued, 0, 0}, {ls, &queued, 0, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, steady_appender, &args[i]);
+  uint64_t max_bytes = 0, samples = 0;
+  fl_log_partition_stat st;
+  while (__atomic_load_n(&queued, __ATOMIC_RELAXED) < STEADY_TOTAL) {
+    fl_log_partition_stat_get(ls, 0, &st);
+    if (st.bytes > max_bytes) max_bytes = st.bytes;
+    samples++;
+    usleep(1000);
+  }
+  for (int i = 0; i < 2; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    cr_assert_null(r);
+  }
+  fl_log_close(log); /* drains: every callback has run */
+  uint64_t bound = STEADY_KEEP + STEADY_SEG + STEADY_QUEUE + 16 * (STEADY_REC + 64) + 64;
+  cr_assert_eq(args[0].failed + args[1].failed, 0);
+  cr_assert_geq((args[0].done + args[1].done) * STEADY_REC, STEADY_TOTAL);
+  cr_assert_gt(samples, 10);
+  cr_log_info("steady appends: partition at most %" PRIu64 " bytes over %" PRIu64 " samples (limit %d, bound %" PRIu64
+              ")",
+              max_bytes, samples, STEADY_KEEP, bound);
+  cr_assert_leq(max_bytes, bound, "partition reached %" PRIu64 " bytes, limit %d (%.1fx)", max_bytes, STEADY_KEEP,
+                (double)max_bytes / STEADY_KEEP);
+  /* what stays on disk after the last pass is within the bound too */
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  ls = open_stream(log, "s", 0);
+  fl_log_partition_stat_get(ls, 0, &st);
+  cr_assert_leq(st.bytes, bound, "%" PRIu64 " bytes left on disk", st.bytes);
+  cr_assert_gt(st.start_offset, 0);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* The log records into the metrics registry: per stream appends, records and bytes
+ * (exactly what was made durable), and fsyncs / group commits that the log's own
+ * counters agree with. */
+Test(log, appends_fsyncs_and_groups_show_in_the_metrics) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 1 << 20);
+  fl_log_stream *a = open_stream(log, "orders", 2), *b = open_stream(log, "clicks", 1);
+  uint64_t next0 = 0, next1 = 0;
+  for (int i = 0; i < 10; i++) {
+    append_range(a, 0, next0, 3);
+    next0 += 3;
+  }
+  append_range(a, 1, next1, 5);
+  append_range(b, 0, 0, 1);
+  /* the log thread counts a group (and observes its duration) after the callbacks that
+   * release fl_log_append_sync, then drops the queued bytes under log->mu: once they
+   * read 0, the next read sees every counter of the last group */
+  fl_log_stats st;
+  for (int i = 0; i < 10000; i++) {
+    fl_log_stats_get(log, &st);
+    if (!st.queued_bytes) break;
+    usleep(100);
+  }
+  cr_assert_eq(st.queued_bytes, 0);
+  fl_log_stats_get(log, &st);
+  fl_buf out = FL_BUF_INIT;
+  fl_metrics_render(&out);
+  fl_buf_cstr(&out);
+  const char *text = (const char *)out.data;
+  cr_assert_not_null(strstr(text, "floe_log_appends_total{stream=\"orders\"} 11\n"), "%s", text);
+  cr_assert_not_null(strstr(text, "floe_log_appends_total{stream=\"clicks\"} 1\n"));
+  cr_assert_not_null(strstr(text, "floe_log_records_total{stream=\"orders\"} 35\n"));
+  cr_assert_not_null(strstr(text, "floe_log_records_total{stream=\"clicks\"} 1\n"));
+  cr_assert_not_null(strstr(text, "floe_log_append_errors_total{stream=\"orders\"} 0\n"));
+  char want[128];
+  snprintf(want, sizeof want, "\nfloe_log_fsyncs_total %" PRIu64 "\n", st.fsyncs);
+  cr_assert_not_null(strstr(text, want), "%s", want);
+  snprintf(want, sizeof want, "\nfloe_log_group_commits_total %" PRIu64 "\n", st.groups);
+  cr_assert_not_null(strstr(text, want), "%s", want);
+  snprintf(want, sizeof want, "floe_log_group_commit_duration_seconds_count %" PRIu64 "\n", st.groups);
+  cr_assert_not_null(strstr(text, want), "%s", want);
+  cr_assert_eq(st.appends, 12);
+  cr_assert_geq(st.fsyncs, st.groups, "groups %" PRIu64 " fsyncs %" PRIu64, st.groups, st.fsyncs);
+  /* bytes: what the log counted as written durably, headers included */
+  double bytes = fl_metrics_total("floe_log_bytes_total");
+  cr_assert_eq(bytes, (double)st.bytes);
+  /* the collector's gauges: each partition's durable size and offsets */
+  fl_log_partition_stat ps;
+  fl_log_partition_stat_get(a, 0, &ps);
+  snprintf(want, sizeof want, "floe_log_partition_bytes{stream=\"orders\",partition=\"0\"} %" PRIu64 "\n", ps.bytes);
+  cr_assert_not_null(strstr(text, want), "%s", want);
+  cr_assert_not_null(strstr(text, "floe_log_partition_next_offset{stream=\"orders\",partition=\"0\"} 30\n"));
+  cr_assert_not_null(strstr(text, "floe_log_partition_next_offset{stream=\"orders\",partition=\"1\"} 5\n"));
+  cr_assert_not_null(strstr(text, "floe_log_partition_oldest_offset{stream=\"clicks\",partition=\"0\"} 0\n"));
+  fl_log_close(log); /* the queue gauge drops after the callbacks: read it once drained */
+  fl_buf_clear(&out);
+  fl_metrics_render(&out);
+  fl_buf_cstr(&out);
+  cr_assert_not_null(strstr((const char *)out.data, "\nfloe_log_queue_bytes 0\n"));
+  fl_buf_free(&out);
   rm_rf(dir);
   fl_free(dir);
 }

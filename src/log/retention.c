@@ -10,8 +10,15 @@
  * one contiguous range [start, end). The segment leaves the array under part->mu
  * before its file is unlinked; a reader holding it open keeps reading its fd.
  *
+ * Two callers apply it. The log thread, right after it rolls a segment, trims that
+ * partition in memory (fl_log_retention_after_roll: part->mu only, no I/O) and queues
+ * the files on log->doomed; the retention thread (log.c) unlinks them and runs the
+ * whole pass, fl_log_retention_run, every retention_check_ms (age limits, floors
+ * raised since). So a partition under steady appends stays within retention_bytes
+ * plus its active segment, and no unlink delays a group commit.
+ *
  * Entry points: fl_log_stream_retention_set, fl_log_set_retain_floor,
- * fl_log_retention_run (also called periodically by the log thread). */
+ * fl_log_retention_run, fl_log_retention_after_roll, fl_log_retention_unlink_doomed. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -19,6 +26,7 @@
 
 #include "core/diag.h"
 #include "core/mem.h"
+#include "core/time.h"
 #include "log/log_int.h"
 
 void fl_log_stream_retention_set(fl_log_stream *ls, int64_t retention_ms, uint64_t retention_bytes) {
@@ -65,6 +73,44 @@ static uint32_t partition_trim(log_partition *part, int64_t now_ms, int64_t rete
   return ndel;
 }
 
+void fl_log_retention_after_roll(fl_log_stream *ls, log_partition *part) {
+  int64_t age = __atomic_load_n(&ls->retention_ms, __ATOMIC_RELAXED);
+  uint64_t size = __atomic_load_n(&ls->retention_bytes, __ATOMIC_RELAXED);
+  if (age <= 0 && size == 0) return;
+  uint64_t *bases = NULL;
+  uint32_t n = partition_trim(part, fl_now_ms(), age, size, &bases);
+  if (!n) return;
+  fl_log *log = ls->log;
+  pthread_mutex_lock(&log->mu);
+  if (log->ndoomed + n > log->doomed_cap) {
+    log->doomed_cap = (log->ndoomed + n) * 2;
+    log->doomed = fl_realloc(log->doomed, log->doomed_cap * sizeof *log->doomed);
+  }
+  for (uint32_t i = 0; i < n; i++) log->doomed[log->ndoomed++] = fl_log_segment_path(part, bases[i]);
+  fl_metric_add(ls->m_deleted, n);
+  log->retention_wake = true;
+  pthread_cond_signal(&log->retention_cond);
+  pthread_mutex_unlock(&log->mu);
+  fl_free(bases);
+}
+
+void fl_log_retention_unlink_doomed(fl_log *log) {
+  pthread_mutex_lock(&log->mu);
+  char **paths = log->doomed;
+  uint32_t n = log->ndoomed;
+  log->doomed = NULL;
+  log->ndoomed = log->doomed_cap = 0;
+  pthread_mutex_unlock(&log->mu);
+  for (uint32_t i = 0; i < n; i++) {
+    if (unlink(paths[i]) != 0 && errno != ENOENT)
+      fl_warn("log", "retention: delete segment %s: %s", paths[i], strerror(errno));
+    else
+      fl_info("log", "retention: deleted %s", paths[i]);
+    fl_free(paths[i]);
+  }
+  fl_free(paths);
+}
+
 fl_code fl_log_retention_run(fl_log *log, int64_t now_ms, uint64_t *segments_deleted, fl_err *err) {
   fl_code rc = FL_OK;
   uint64_t deleted = 0;
@@ -88,6 +134,7 @@ fl_code fl_log_retention_run(fl_log *log, int64_t now_ms, uint64_t *segments_del
           fl_info("log", "retention: deleted %s", path);
         fl_free(path);
         deleted++;
+        fl_metric_add(ls->m_deleted, 1);
       }
       fl_free(bases);
     }

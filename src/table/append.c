@@ -784,11 +784,16 @@ fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *sum
   fl_catalog_change *changes = fl_calloc(n, sizeof *changes);
   char **locs = fl_calloc(n, sizeof(char *));
   for (uint32_t attempt = 0;; attempt++) {
+    int64_t start_ns = fl_mono_ns();
     for (uint32_t i = 0; i < n && !rc; i++) {
       rc = fl_tbl_prepare(apps[i]->tbl, fl_tbl_apply_append, apps[i], &locs[i], err);
       changes[i] = (fl_catalog_change){apps[i]->tbl->ns, apps[i]->tbl->name, apps[i]->tbl->metadata_location, locs[i]};
     }
-    if (!rc) rc = fl_catalog_commit_many(cat, changes, n, err);
+    if (!rc) {
+      rc = fl_catalog_commit_many(cat, changes, n, err);
+      for (uint32_t i = 0; i < n; i++)
+        fl_tbl_commit_metric(apps[i]->tbl, !rc ? "ok" : rc == FL_ECONFLICT ? "conflict" : "failed", start_ns);
+    }
     if (!rc) {
       for (uint32_t i = 0; i < n; i++) {
         apps[i]->committed = true;

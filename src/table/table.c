@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/metrics.h"
 #include "core/time.h"
 #include "table/table_int.h"
 
@@ -431,12 +433,40 @@ fl_code fl_tbl_committed(fl_table *tbl, const char *new_location, fl_err *err) {
   return FL_OK;
 }
 
+static fl_metric_family *m_commits, *m_commit_seconds, *m_last_commit;
+
+static void commit_metrics_register(void) {
+  m_commits = fl_metrics_counter("floe_iceberg_commits_total",
+                                 "Iceberg commit attempts by table and result (ok, conflict: a lost "
+                                 "compare-and-swap that is retried, failed).",
+                                 "table,result");
+  m_commit_seconds = fl_metrics_histogram("floe_iceberg_commit_duration_seconds",
+                                          "Time of a successful commit: new metadata written and the "
+                                          "catalog pointer swapped.",
+                                          "table", NULL, 0);
+  m_last_commit = fl_metrics_gauge("floe_iceberg_last_commit_timestamp_seconds",
+                                   "When the table's last commit landed, seconds since the Unix epoch.", "table");
+}
+
+void fl_tbl_commit_metric(const fl_table *tbl, const char *result, int64_t start_ns) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, commit_metrics_register);
+  char qname[2 * FL_NAME_MAX + 2];
+  snprintf(qname, sizeof qname, "%s.%s", tbl->ns, tbl->name);
+  fl_metric_add(FL_METRIC_WITH(m_commits, qname, result), 1);
+  if (strcmp(result, "ok") != 0) return;
+  fl_metric_observe(FL_METRIC_WITH(m_commit_seconds, qname), (double)(fl_mono_ns() - start_ns) / 1e9);
+  fl_metric_set(FL_METRIC_WITH(m_last_commit, qname), (double)fl_now_ms() / 1e3);
+}
+
 fl_code fl_tbl_commit(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, fl_err *err) {
   for (uint32_t attempt = 0;; attempt++) {
     char *loc = NULL;
+    int64_t start_ns = fl_mono_ns();
     fl_code rc = fl_tbl_prepare(tbl, apply, ctx, &loc, err);
     if (rc) return rc;
     rc = fl_catalog_commit(tbl->wh->cat, tbl->ns, tbl->name, tbl->metadata_location, loc, err);
+    fl_tbl_commit_metric(tbl, rc == FL_OK ? "ok" : rc == FL_ECONFLICT ? "conflict" : "failed", start_ns);
     if (rc == FL_OK) {
       /* Committed: whatever happens next must not make the caller think otherwise
        * (an abort would delete committed files). A failed reload leaves the handle

@@ -132,6 +132,10 @@ fl_code fl_tbl_committed(fl_table *tbl, const char *new_location, fl_err *err);
 /* prepare + CAS + retry loop. */
 fl_code fl_tbl_commit(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, fl_err *err);
 void fl_tbl_backoff(uint32_t attempt);
+/* Metrics of one commit attempt of tbl: result "ok" (also observes the time since
+ * start_ns, a fl_mono_ns taken before the attempt's metadata was written), "conflict"
+ * (a lost compare-and-swap, retried) or "failed". */
+void fl_tbl_commit_metric(const fl_table *tbl, const char *result, int64_t start_ns);
 
 /* JSON edit helpers used by apply functions. */
 void fl_tbl_json_set_i64(json_t *obj, const char *key, int64_t v);
