@@ -88,6 +88,10 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
     }
     return FL_OK;
   }
+  if (fl_type_is_string(k) &&
+      (lit->lit == FL_SQL_LIT_INT || lit->lit == FL_SQL_LIT_DECIMAL || lit->lit == FL_SQL_LIT_DOUBLE))
+    return fl_err_set(err, FL_ETYPE, "--where \"%s\": %s is a %s column: quote the value ('%s')", where, f->name,
+                      k == FL_T_JSON ? "JSON" : "STRING", lit->text);
   if (lit->lit != FL_SQL_LIT_STRING) return FL_OK;
   if (k != FL_T_INT && k != FL_T_BIGINT && k != FL_T_DECIMAL && k != FL_T_FLOAT && k != FL_T_DOUBLE &&
       k != FL_T_BOOLEAN)
