@@ -15,9 +15,9 @@
  * into DECIMAL exactly, else "'abc' is not a DECIMAL(12,2) (column amount)"), an
  * integer compared with a TIMESTAMP column is microseconds since the epoch, with a DATE
  * column days since the epoch.
- * Errors quote the text and suggest the likely fix: a bare word that is no column
- * ("quote it"), two conditions in one flag ("repeat the flag, or join them with AND"),
- * a column alone ("compare it").
+ * Errors quote the text and suggest the likely fix: a bare word that is no column or
+ * a number against a STRING column ("quote it"), two conditions in one flag ("repeat
+ * the flag, or join them with AND"), a column alone ("compare it").
  *
  * Memory: the expressions and predicates live in the where's arena; the evaluator is
  * compiled against the scan's schema, which must outlive the where's use of the scan.
