@@ -15,9 +15,9 @@
  * into DECIMAL exactly, else "'abc' is not a DECIMAL(12,2) (column amount)"), an
  * integer compared with a TIMESTAMP column is microseconds since the epoch, with a DATE
  * column days since the epoch.
- * Errors quote the text and suggest the likely fix: a bare word that is no column
- * ("quote it"), two conditions in one flag ("repeat the flag, or join them with AND"),
- * a column alone ("compare it").
+ * Errors quote the text and suggest the likely fix: a bare word that is no column or
+ * a number against a STRING column ("quote it"), two conditions in one flag ("repeat
+ * the flag, or join them with AND"), a column alone ("compare it").
  *
  * Memory: the expressions and predicates live in the where's arena; the evaluator is
  * compiled against the scan's schema, which must outlive the where's use of the scan.
@@ -88,6 +88,10 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
     }
     return FL_OK;
   }
+  if (fl_type_is_string(k) &&
+      (lit->lit == FL_SQL_LIT_INT || lit->lit == FL_SQL_LIT_DECIMAL || lit->lit == FL_SQL_LIT_DOUBLE))
+    return fl_err_set(err, FL_ETYPE, "--where \"%s\": %s is a %s column: quote the value ('%s')", where, f->name,
+                      k == FL_T_JSON ? "JSON" : "STRING", lit->text);
   if (lit->lit != FL_SQL_LIT_STRING) return FL_OK;
   if (k != FL_T_INT && k != FL_T_BIGINT && k != FL_T_DECIMAL && k != FL_T_FLOAT && k != FL_T_DOUBLE &&
       k != FL_T_BOOLEAN)

@@ -77,7 +77,8 @@ typedef struct fl_json_result {
   fl_json_reject *rejects; /* in line order */
   uint32_t nrejects;
   uint32_t nrecords; /* records seen = nrows + nrejects (before contract) */
-  uint32_t unknown_fields; /* fields not in the schema, summed over the accepted rows */
+  uint32_t unknown_fields; /* fields not in the schema, summed over the rows the parser accepted
+                              (a CHECK may still reject some of those rows) */
 } fl_json_result;
 
 /* Bodies larger than this are refused with FL_ELIMIT (offsets are 32-bit). */

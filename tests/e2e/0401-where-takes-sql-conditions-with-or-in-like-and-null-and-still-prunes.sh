@@ -60,4 +60,5 @@ expect_fail 1 "--where \"qty = 1 tenant = 'a'\": line 1, column 9: expected an o
 expect_fail 1 "--where \"qty = 1, id = 2\": line 1, column 8: expected an operator or end of input, found ',' (one condition per --where: repeat the flag, or join them with AND)" \
   delete bronze.w --where "qty = 1, id = 2"
 expect_fail 1 "--where \"qty = 'x'\": 'x' is not a INT (column qty)" cat bronze.w --where "qty = 'x'"
+expect_fail 1 "--where \"name IN ('n1', 2)\": name is a STRING column: quote the value ('2')" cat bronze.w --where "name IN ('n1', 2)"
 assert_eq "$(want '.qty == 3')" "$(ids --where "qty = '3'")" "a quoted number against an INT column is read as one"
