@@ -2,7 +2,7 @@
  *           [--columns A,B] [--limit N] [--stats]`
  *
  * Prints a table's rows as NDJSON on stdout, one object per row in the (projected)
- * current schema's column order (row_to_json: JSON columns as JSON values). The --where
+ * current schema's column order (fl_batch_row_to_json_cols: JSON columns as JSON values). The --where
  * conditions (where.c) give the scan its pruning predicates (partitions, column bounds,
  * row groups) and its filter (sql's evaluator, a batch at a time), so the output is
  * exactly the matching rows. --stats writes the scan statistics to stderr as one line
@@ -161,32 +161,6 @@ typedef struct cat_ctx {
   fl_err *err;
 } cat_ctx;
 
-/* One row as a JSON object of the first n columns (n = 0: all): the scan's projection
- * may end with columns that only --where needs. As fl_batch_row_to_json, except that a
- * JSON column is written as the JSON value it holds, not as a string of its text, so
- * `floe cat T | floe load T2` loads the same values (floe stores a JSON value's
- * literal text, checked at load or ingest; an empty text, which no floe writer
- * stores, prints as null to keep the line valid JSON). */
-static void row_to_json(const fl_batch *batch, uint32_t n, uint32_t row, fl_buf *out) {
-  uint32_t ncols = n == 0 ? batch->ncols : n;
-  fl_buf_put_u8(out, '{');
-  for (uint32_t c = 0; c < ncols; c++) {
-    if (c) fl_buf_put_u8(out, ',');
-    fl_value name = {.type = {FL_T_STRING, 0, 0}};
-    name.u.str.ptr = batch->fields[c].name;
-    name.u.str.len = (uint32_t)strlen(batch->fields[c].name);
-    fl_value_to_json(&name, out);
-    fl_buf_put_u8(out, ':');
-    fl_value v;
-    fl_batch_get(batch, c, row, &v);
-    if (v.type.kind == FL_T_JSON && !v.is_null)
-      fl_buf_append(out, v.u.str.len ? v.u.str.ptr : "null", v.u.str.len ? v.u.str.len : 4);
-    else
-      fl_value_to_json(&v, out);
-  }
-  fl_buf_put_u8(out, '}');
-}
-
 static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, const uint64_t *positions) {
   (void)file_path;
   (void)positions;
@@ -194,7 +168,8 @@ static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, co
   fl_buf_clear(&cc->out);
   for (uint32_t r = 0; r < batch->nrows; r++) {
     if (cc->has_limit && cc->emitted == cc->limit) break;
-    row_to_json(batch, cc->ncols_out, r, &cc->out);
+    /* the projection may end with columns only --where needs: print the first ncols_out */
+    fl_batch_row_to_json_cols(batch, r, cc->ncols_out ? cc->ncols_out : batch->ncols, &cc->out);
     fl_buf_put_u8(&cc->out, '\n');
     cc->emitted++;
   }

@@ -276,7 +276,10 @@ void fl_batch_row_to_json_cols(const fl_batch *batch, uint32_t row, uint32_t nco
     fl_buf_put_u8(out, ':');
     fl_value v;
     fl_batch_get(batch, c, row, &v);
-    fl_value_to_json(&v, out);
+    if (v.type.kind == FL_T_JSON && !v.is_null)
+      fl_buf_append(out, v.u.str.len ? v.u.str.ptr : "null", v.u.str.len ? v.u.str.len : 4);
+    else
+      fl_value_to_json(&v, out);
   }
   fl_buf_put_u8(out, '}');
 }

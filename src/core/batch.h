@@ -65,7 +65,11 @@ void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *o
 /* Appends one row of values (slow path: tests, small loads); types must match or
  * widen (fl_value_cast). */
 void fl_batch_append_values(fl_batch *batch, const fl_value *values);
-/* Writes a row as a JSON object {"name": value, ...} (see fl_value_to_json). */
+/* Writes a row as a JSON object {"name": value, ...} (see fl_value_to_json), except that
+ * a JSON column is written as the JSON value it holds, not as a string of its text (floe
+ * stores a JSON value's literal text, checked at load or ingest; an empty text, which no
+ * floe writer stores, is written as null to keep the object valid JSON): so `floe cat T |
+ * floe load T2` loads the same values. */
 void fl_batch_row_to_json(const fl_batch *batch, uint32_t row, fl_buf *out);
 /* The same for the first ncols columns only. */
 void fl_batch_row_to_json_cols(const fl_batch *batch, uint32_t row, uint32_t ncols, fl_buf *out);
