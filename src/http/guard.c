@@ -124,6 +124,7 @@ static void sweep_http2(fl_http_loop *loop, bool over) {
       fl_warn(MOD, "an HTTP/2 request was not received within %lld ms: closing its connection",
               (long long)loop->http->opts.request_timeout_ms);
       FL_ASSERT(conn->_timeout_entry.cb != NULL);
+      atomic_fetch_add_explicit(&loop->http->deadline_closes, 1, memory_order_relaxed);
       if (h2o_timeout_is_linked(&conn->_timeout_entry)) h2o_timeout_unlink(&conn->_timeout_entry);
       conn->_timeout_entry.cb(&conn->_timeout_entry); /* h2o's idle timeout: GOAWAY, close */
       continue;

@@ -73,6 +73,10 @@ fl_code fl_http_new(const fl_http_opts *opts, fl_http **out, fl_err *err) {
   atomic_init(&http->start_rc, FL_OK);
   atomic_init(&http->nconns, 0);
   atomic_init(&http->dispatched_bytes, 0);
+  atomic_init(&http->budget_refusals, 0);
+  atomic_init(&http->accept_backoffs, 0);
+  atomic_init(&http->deadline_closes, 0);
+  atomic_init(&http->framing_refusals, 0);
   pthread_mutex_init(&http->wmu, NULL);
   pthread_cond_init(&http->wcond, NULL);
   const char *listen = o->listen ? o->listen : "127.0.0.1:8080";
@@ -125,6 +129,15 @@ void fl_http_set_observer(fl_http *http, fl_http_observer_fn fn, void *ctx) {
 }
 
 uint16_t fl_http_port(const fl_http *http) { return http->port; }
+
+void fl_http_stats_get(fl_http *http, fl_http_stats *st) {
+  st->connections = atomic_load_explicit(&http->nconns, memory_order_relaxed);
+  st->inflight_bytes = http->loops ? http_inflight_bytes(http) : 0;
+  st->budget_refusals = atomic_load_explicit(&http->budget_refusals, memory_order_relaxed);
+  st->accept_backoffs = atomic_load_explicit(&http->accept_backoffs, memory_order_relaxed);
+  st->deadline_closes = atomic_load_explicit(&http->deadline_closes, memory_order_relaxed);
+  st->framing_refusals = atomic_load_explicit(&http->framing_refusals, memory_order_relaxed);
+}
 uint32_t fl_http_nloops(const fl_http *http) { return http->opts.threads; }
 uint32_t fl_http_loop_index(const fl_http_loop *loop) { return loop->index; }
 fl_http_loop *fl_http_loop_of(h2o_req_t *req) { return H2O_STRUCT_FROM_MEMBER(fl_http_loop, ctx, req->conn->ctx); }
@@ -223,6 +236,7 @@ static void on_accept(h2o_socket_t *listener, const char *errstr) {
     if (!sock) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         fl_warn(MOD, "accept: %s; pausing %d ms", strerror(errno), FL_HTTP_ACCEPT_BACKOFF_MS);
+        atomic_fetch_add_explicit(&http->accept_backoffs, 1, memory_order_relaxed);
         accept_pause(loop);
         if (!h2o_timeout_is_linked(&loop->backoff_entry))
           h2o_timeout_link(loop->evloop, &loop->backoff_timeout, &loop->backoff_entry);

@@ -115,6 +115,17 @@ void fl_http_on_loop(fl_http *http, fl_http_loop_start_fn start, fl_http_loop_st
 typedef void (*fl_http_observer_fn)(void *ctx, const char *route, int status, int64_t duration_ns);
 void fl_http_set_observer(fl_http *http, fl_http_observer_fn fn, void *ctx);
 
+/* The service's own gauges and counters (for metrics; any thread, relaxed reads). */
+typedef struct fl_http_stats {
+  uint32_t connections;       /* open now */
+  uint64_t inflight_bytes;    /* request bytes buffered now (the budget's measure) */
+  uint64_t budget_refusals;   /* requests answered 503 50303 */
+  uint64_t accept_backoffs;   /* accept() failures that paused a listener (EMFILE, ...) */
+  uint64_t deadline_closes;   /* HTTP/2 connections closed at the request deadline */
+  uint64_t framing_refusals;  /* HTTP/1 requests refused for their framing (400 40003) */
+} fl_http_stats;
+void fl_http_stats_get(fl_http *http, fl_http_stats *st);
+
 fl_code fl_http_start(fl_http *http, fl_err *err);
 uint16_t fl_http_port(const fl_http *http);
 uint32_t fl_http_nloops(const fl_http *http);

@@ -110,6 +110,7 @@ struct fl_http {
   atomic_int start_rc;
   atomic_uint nconns;                   /* open tracked connections, all loops */
   atomic_uint_fast64_t dispatched_bytes; /* bodies of requests handed to a route, not yet freed */
+  atomic_uint_fast64_t budget_refusals, accept_backoffs, deadline_closes, framing_refusals;
   /* worker pool */
   pthread_t *workers;
   uint32_t nworkers;

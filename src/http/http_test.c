@@ -236,6 +236,10 @@ Test(http, two_content_lengths_or_content_length_with_chunked_are_400_and_close)
                            "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
                            resp, sizeof resp),
                200, "%s", resp);
+  fl_http_stats st;
+  fl_http_stats_get(http, &st);
+  cr_assert_eq(st.framing_refusals, 2);
+  cr_assert_eq(st.budget_refusals, 0);
   fl_http_free(http);
 }
 

@@ -416,6 +416,7 @@ static int dispatch(fl_http *http, fl_http_loop *loop, h2o_req_t *req, http_slot
     const char *bad = framing_error(loop, req);
     if (bad) {
       req->http1_is_persistent = 0;
+      atomic_fetch_add_explicit(&http->framing_refusals, 1, memory_order_relaxed);
       return fl_http_send_error(req, 400, 40003, "%s (RFC 9112 §6.3); the connection is closed", bad);
     }
   }
@@ -431,8 +432,10 @@ static int dispatch(fl_http *http, fl_http_loop *loop, h2o_req_t *req, http_slot
                               req->input.authority.base);
   if (req->entity.len) {
     http_slot *slot = *slotp = http_slot_get(loop, req);
-    if (http_inflight_bytes(http) + req->entity.len > http->opts.max_inflight_bytes)
+    if (http_inflight_bytes(http) + req->entity.len > http->opts.max_inflight_bytes) {
+      atomic_fetch_add_explicit(&http->budget_refusals, 1, memory_order_relaxed);
       return send_retry_later(req, 50303, "the server holds too many request bytes in flight; retry later");
+    }
     slot->body_bytes = req->entity.len;
     atomic_fetch_add(&http->dispatched_bytes, req->entity.len);
   }

@@ -1,8 +1,9 @@
 /* server_events: POST /v1/streams/{stream}/events, from body to durable ack.
  *
  *   body --(Content-Encoding gzip/deflate: zlib; zstd; identity)--> decoded (<= max_decoded_bytes)
- *        --cut into pieces of ~FL_INGEST_CHUNK_BYTES after a newline (NDJSON; an array
- *          is one piece)--> per piece:
+ *        --cut into pieces of ~FL_INGEST_CHUNK_BYTES: NDJSON after a newline (parsed in
+ *          place); a larger JSON array after a top-level ',' (its elements copied into
+ *          "[...]": the parser's rejects of one piece bound its memory)--> per piece:
  *        --fl_ingest_parse (the loop's parser for the stream)--> accepted rows + rejects
  *        --fl_contract_check--> more rejects
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
@@ -68,6 +69,7 @@ void srv_loop_scratch_free(srv_loop *loop) {
   fl_buf_free(&loop->key);
   fl_buf_free(&loop->resp);
   fl_buf_free(&loop->errors);
+  fl_buf_free(&loop->piece);
   fl_free(loop->row_part);
   fl_free(loop->part_count);
   fl_free(loop->qoff);
@@ -80,7 +82,7 @@ void srv_loop_scratch_free(srv_loop *loop) {
 /* After a large request its buffers go back to the allocator: a 16 MiB body must not
  * pin 16 MiB per loop for ever. */
 static void scratch_trim(srv_loop *loop) {
-  fl_buf *bufs[] = {&loop->inflated, &loop->qjson, &loop->resp, &loop->errors};
+  fl_buf *bufs[] = {&loop->inflated, &loop->qjson, &loop->resp, &loop->errors, &loop->piece};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
     if (bufs[i]->cap > SRV_SCRATCH_KEEP_BYTES) fl_buf_free(bufs[i]);
   if ((size_t)loop->cap_recs * sizeof *loop->recs > SRV_SCRATCH_KEEP_BYTES) {
@@ -324,6 +326,54 @@ static size_t piece_end(const char *body, size_t off, size_t len) {
   return nl ? (size_t)(nl - body) + 1 : len;
 }
 
+/* A JSON array's top-level elements from `from` (just after '[' or a ','): returns the
+ * offset of the ',' that ends a piece of >= FL_INGEST_CHUNK_BYTES, or of the array's ']',
+ * with *n the elements before it; SIZE_MAX when the text is not a balanced array (the
+ * rest is then one piece, and the parser says what is wrong). Strings are skipped with
+ * their escapes, so brackets and commas inside them do not count. */
+static size_t array_scan(const char *b, size_t from, size_t len, uint32_t *n) {
+  int depth = 0;
+  bool in_elem = false;
+  *n = 0;
+  for (size_t i = from; i < len; i++) {
+    char c = b[i];
+    switch (c) {
+      case '"':
+        for (i++; i < len && b[i] != '"'; i++)
+          if (b[i] == '\\') i++;
+        in_elem = true;
+        break;
+      case '{':
+      case '[':
+        depth++;
+        in_elem = true;
+        break;
+      case '}':
+      case ']':
+        if (depth > 0) {
+          depth--;
+          break;
+        }
+        if (c == '}') return SIZE_MAX;
+        *n += in_elem;
+        return i;
+      case ',':
+        if (depth == 0) {
+          (*n)++;
+          in_elem = false;
+          if (i - from >= FL_INGEST_CHUNK_BYTES) return i;
+        }
+        break;
+      case ' ':
+      case '\t':
+      case '\r':
+      case '\n': break;
+      default: in_elem = true;
+    }
+  }
+  return SIZE_MAX;
+}
+
 static uint32_t count_lines(const char *p, size_t n) {
   uint32_t lines = 0;
   const char *end = p + n;
@@ -550,18 +600,40 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   bool array = i0 < len && body[i0] == '[';
   uint64_t line_base = 0;
   for (size_t off = 0; off < len && !er.cut_line;) {
-    size_t end = array ? len : piece_end(body, off, len);
+    /* a piece: NDJSON lines in place; array elements copied into "[...]" (loop->piece) */
+    const char *text = body + off;
+    size_t end, tlen, nelems = 0;
+    if (!array) {
+      end = piece_end(body, off, len);
+      tlen = end - off;
+    } else if (len - off <= FL_INGEST_CHUNK_BYTES && off == 0) {
+      end = tlen = len; /* a small array: parsed in place, as sent */
+    } else {
+      size_t from = off ? off : i0 + 1; /* after '[' or after the ',' that ended the last piece */
+      uint32_t n = 0;
+      size_t stop = array_scan(body, from, len, &n);
+      bool last = stop == SIZE_MAX || body[stop] == ']';
+      fl_buf *pb = &loop->piece;
+      fl_buf_clear(pb);
+      fl_buf_put_u8(pb, '[');
+      fl_buf_append(pb, body + from, (last ? len : stop) - from); /* the last keeps its ']' and what follows */
+      if (!last) fl_buf_put_u8(pb, ']');
+      text = (const char *)pb->data;
+      tlen = pb->len;
+      end = last ? len : stop + 1;
+      nelems = n;
+    }
     fl_ingest_result res;
     fl_err err = {0};
-    if (fl_ingest_parse(parser, body + off, end - off, &res, &err) ||
-        (contract && fl_contract_check(contract, parser, &res, body + off, &err))) {
+    if (fl_ingest_parse(parser, text, tlen, &res, &err) ||
+        (contract && fl_contract_check(contract, parser, &res, text, &err))) {
       if (er.p) break; /* pieces before were stored: answer what was */
       scratch_trim(loop);
       return fl_http_send_error(req, 413, 41303, "%s", err.msg);
     }
-    store_piece(&er, body + off, &res, line_base);
+    store_piece(&er, text, &res, line_base);
     if (er.p && atomic_load(&er.p->rc) != FL_OK) break;
-    if (end < len) line_base += count_lines(body + off, end - off);
+    if (end < len) line_base += array ? nelems : count_lines(text, tlen);
     off = end;
   }
 

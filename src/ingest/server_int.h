@@ -49,7 +49,8 @@ typedef struct srv_loop {
   fl_buf qjson;         /* quarantine records of the current chunk */
   fl_buf key;           /* key text of one row */
   fl_buf resp;          /* response body */
-  fl_buf errors;        /* the answer's listed errors, over the request's chunks */
+  fl_buf errors;        /* the answer's listed errors, over the request's pieces */
+  fl_buf piece;         /* a piece of a large JSON array body, as "[...]" */
   uint32_t *row_part;   /* partition of each accepted row */
   uint32_t *part_count; /* rows per partition (+1 for prefix sums) */
   uint32_t *qoff;       /* quarantine record offsets in qjson (nrejects + 1) */

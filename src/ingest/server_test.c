@@ -356,3 +356,28 @@ Test(server, a_request_over_max_rejects_is_cut_and_stores_exactly_the_lines_befo
   cr_assert_eq(quarantine_rows(fx.data, &off), 3);
   teardown(&fx);
 }
+
+Test(server, a_large_json_array_is_parsed_in_pieces_with_element_numbers_and_strings_kept_whole) {
+  fixture fx;
+  setup(&fx);
+  /* 3000 elements of ~250 bytes (more than one piece); strings hold ',' ']' '[' '}' and
+   * escaped quotes, which must not cut an element; element 2999 fails its CHECK */
+  fl_buf b = FL_BUF_INIT;
+  fl_buf_puts(&b, " [\n");
+  for (uint32_t i = 1; i <= 3000; i++)
+    fl_buf_printf(&b, "%s{\"event_id\":\"g%u, ]}[\\\"\",\"event_type\":\"%s\",\"pad\":\"%0200u\"}", i > 1 ? ",\n" : "",
+                  i, i == 2999 ? "zz" : "a", i);
+  fl_buf_puts(&b, "\n]\n");
+  fl_buf_cstr(&b);
+  char *body = (char *)fl_buf_take(&b, NULL);
+  cr_assert_gt(strlen(body), 700000);
+  static char resp[65536];
+  cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2999,\"rejected\":1,\"errors\":[{\"line\":2999,\"field\":\"event_type\""), "%s",
+            resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 2999);
+  cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"event_id\":\"g3000, ]}[\\\"\""), 1,
+               "the last element, whole");
+  fl_free(body);
+  teardown(&fx);
+}

@@ -7,6 +7,10 @@
 # post STREAM FILE [CURL ARGS]: POSTs FILE to the events API; sets STATUS, BODY, HEADERS.
 # http METHOD PATH [CURL ARGS]: any request; sets STATUS, BODY, HEADERS.
 command -v curl >/dev/null || fail "curl is needed by the serve tests"
+# SANITIZED=1 when floe is built with ASan: its RSS (shadow memory, freed-memory
+# quarantine) says nothing about floe's own, so memory bounds are not asserted then.
+SANITIZED=0
+if grep -qa __asan_init "$FLOE"; then SANITIZED=1; fi
 
 SERVE_PID=
 UMOUNT_DIR=   # a test's small filesystem, unmounted at exit
