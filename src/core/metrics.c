@@ -21,7 +21,7 @@
  * their HELP and TYPE lines (Prometheus accepts that).
  *
  * Entry points: fl_metrics_counter/gauge/histogram, fl_metric_get, fl_metric_add/set/
- * gauge_add/observe, fl_metric_value, fl_metrics_total(_with), fl_metrics_collector_add/
+ * gauge_add/observe/set_total, fl_metric_value, fl_metrics_total(_with), fl_metrics_collector_add/
  * remove, fl_metrics_render. */
 #include "core/metrics.h"
 
@@ -256,6 +256,12 @@ void fl_metric_add(fl_metric *m, uint64_t n) {
   }
   FL_ASSERT(m->fam->type == FL_METRIC_COUNTER, "fl_metric_add on histogram %s", m->fam->name);
   __atomic_fetch_add(&m->v, n, __ATOMIC_RELAXED);
+}
+
+void fl_metric_set_total(fl_metric *m, uint64_t total) {
+  if (!m) return;
+  FL_ASSERT(m->fam->type == FL_METRIC_COUNTER, "fl_metric_set_total on %s, not a counter", m->fam->name);
+  __atomic_store_n(&m->v, total, __ATOMIC_RELAXED);
 }
 
 void fl_metric_set(fl_metric *m, double v) {

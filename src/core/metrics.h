@@ -61,6 +61,8 @@ void fl_metric_add(fl_metric *m, uint64_t n);       /* counter (or gauge: += n) 
 void fl_metric_set(fl_metric *m, double v);         /* gauge */
 void fl_metric_gauge_add(fl_metric *m, double d);   /* gauge += d (may be negative) */
 void fl_metric_observe(fl_metric *m, double v);     /* histogram */
+/* A counter mirroring a total kept elsewhere (set by a collector; never decreasing). */
+void fl_metric_set_total(fl_metric *m, uint64_t total);
 
 /* Reading back (tests, the per-minute summary). A counter's or gauge's value; a
  * histogram's count. */

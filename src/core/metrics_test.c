@@ -221,6 +221,9 @@ Test(metrics, collectors_run_before_each_render_until_removed) {
   cr_assert_not_null(strstr(text, "\nfloe_test_read_bytes 42\n"));
   fl_free(text);
   fl_metrics_collector_remove(collect, g);
+  fl_metric *mirror = fl_metric_get(fl_metrics_counter("floe_test_mirror_total", "Kept elsewhere.", NULL), NULL);
+  fl_metric_set_total(mirror, 12);
+  cr_assert_eq(fl_metric_value(mirror), 12);
   fl_metric_set(g, 7);
   text = render();
   cr_assert_eq(collected, 1);

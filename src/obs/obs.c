@@ -13,6 +13,9 @@
  * the p50 and p99 of the events posted since (fl_metrics_quantile, as Prometheus's
  * histogram_quantile); fl_obs_free wakes and joins it.
  *
+ * The HTTP service's own counters (connections, bytes in flight, refusals) are read
+ * by a registry collector at each render (fl_http_stats_get).
+ *
  * Entry points: fl_obs_new, fl_obs_free, fl_obs_summary. */
 #include "obs/obs.h"
 
@@ -48,10 +51,42 @@ struct fl_obs {
   uint64_t classes[6]; /* atomics */
   pthread_mutex_t mu;
   pthread_cond_t cond;
-  bool stop, thread_started;
+  bool stop, thread_started, collecting;
   pthread_t thread;
   totals last; /* under mu */
+  fl_metric *connections, *inflight, *budget_refusals, *accept_backoffs, *deadline_closes, *framing_refusals;
 };
+
+/* Collector: the HTTP service's own gauges and counters (fl_http_stats_get), read at
+ * each render; registered by fl_obs_new, removed by fl_obs_free (before the service
+ * is freed). */
+static void http_collect(void *ctx) {
+  fl_obs *obs = ctx;
+  fl_http_stats st;
+  fl_http_stats_get(obs->http, &st);
+  fl_metric_set(obs->connections, st.connections);
+  fl_metric_set(obs->inflight, (double)st.inflight_bytes);
+  fl_metric_set_total(obs->budget_refusals, st.budget_refusals);
+  fl_metric_set_total(obs->accept_backoffs, st.accept_backoffs);
+  fl_metric_set_total(obs->deadline_closes, st.deadline_closes);
+  fl_metric_set_total(obs->framing_refusals, st.framing_refusals);
+}
+
+static fl_metric *single(fl_metric_family *fam) { return fl_metric_get(fam, NULL); }
+
+static void http_metrics_register(fl_obs *obs) {
+  obs->connections = single(fl_metrics_gauge("floe_http_connections", "Open HTTP connections.", NULL));
+  obs->inflight = single(fl_metrics_gauge("floe_http_inflight_bytes",
+                                          "Request bytes buffered now (limits.max_inflight_bytes bounds it).", NULL));
+  obs->budget_refusals = single(fl_metrics_counter(
+      "floe_http_budget_refusals_total", "Requests answered 503 because too many request bytes were in flight.", NULL));
+  obs->accept_backoffs = single(fl_metrics_counter(
+      "floe_http_accept_backoffs_total", "accept() failures (EMFILE, ...) that paused a listener.", NULL));
+  obs->deadline_closes = single(fl_metrics_counter(
+      "floe_http_deadline_closes_total", "HTTP/2 connections closed at the request deadline.", NULL));
+  obs->framing_refusals = single(fl_metrics_counter(
+      "floe_http_framing_refusals_total", "HTTP/1 requests refused for their framing (RFC 9112).", NULL));
+}
 
 /* ---------------------------------------------------------------- GET /metrics */
 
@@ -170,8 +205,11 @@ fl_code fl_obs_new(const fl_obs_opts *opts, fl_http *http, fl_obs **out, fl_err 
                                FLOE_VERSION),
                 1);
   totals_read(obs, &obs->last);
+  http_metrics_register(obs);
   fl_code rc = fl_http_get(http, "metrics", "/metrics", NULL, metrics_get, obs, err);
   if (rc) goto fail;
+  fl_metrics_collector_add(http_collect, obs);
+  obs->collecting = true;
   fl_http_set_observer(http, observe, obs);
   if (obs->opts.summary_interval_ms > 0) {
     if (pthread_create(&obs->thread, NULL, summary_thread, obs) != 0) {
@@ -189,6 +227,7 @@ fail:
 
 void fl_obs_free(fl_obs *obs) {
   if (!obs) return;
+  if (obs->collecting) fl_metrics_collector_remove(http_collect, obs);
   if (obs->thread_started) {
     pthread_mutex_lock(&obs->mu);
     obs->stop = true;

@@ -57,6 +57,11 @@ Test(obs, build_info_and_the_request_families_are_registered) {
   cr_assert(strstr(text, "floe_build_info{version=\"" FLOE_VERSION "\"} 1\n"), "%s", text);
   cr_assert(strstr(text, "# TYPE floe_http_requests_total counter\n"));
   cr_assert(strstr(text, "# TYPE floe_http_request_duration_seconds histogram\n"));
+  /* the service's own counters, read at the render: nothing open, nothing refused */
+  cr_assert(strstr(text, "\nfloe_http_connections 0\n"), "%s", text);
+  cr_assert(strstr(text, "\nfloe_http_inflight_bytes 0\n"));
+  cr_assert(strstr(text, "\nfloe_http_budget_refusals_total 0\n"));
+  cr_assert(strstr(text, "\nfloe_http_framing_refusals_total 0\n"));
   fl_buf_free(&out);
   fl_obs_free(obs); /* joins the summary thread, which printed nothing yet */
   fl_http_free(http);

@@ -2,9 +2,9 @@
 # Debian's Prometheus scrapes `floe serve`'s GET /metrics and reads back, through its
 # HTTP API, exactly the counts the test caused: events accepted and rejected per
 # stream, records and partition offsets in the event log, requests by route and
-# status with a latency histogram, rows committed to quarantine. The exposition
-# passes `promtool check metrics`, and a second round of posts shows up as the new
-# exact totals.
+# status with a latency histogram, rows committed to quarantine, a request refused
+# for its framing. The exposition passes `promtool check metrics`, and a second round
+# of posts shows up as the new exact totals.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 command -v prometheus >/dev/null || fail "prometheus is needed (scripts/deps.sh --test installs it)"
@@ -48,6 +48,13 @@ assert_eq 2 "$(json_field rejected)" "second post rejected"
 http GET /v1/streams/nope/events
 http POST /v1/streams/nope/events --data-binary '{}' -H 'Content-Type: application/x-ndjson'
 assert_eq 404 "$STATUS" "unknown stream"
+
+# one request with two Content-Lengths (RFC 9112: 400 and close), counted by the service
+exec 3<>"/dev/tcp/127.0.0.1/${URL##*:}"
+printf 'POST /v1/streams/orders/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}\n' >&3
+answer=$(timeout 5 head -1 <&3 | tr -d '\r') || true
+exec 3<&-
+assert_eq "HTTP/1.1 400 Bad Request" "$answer" "two Content-Lengths"
 
 # the exposition itself: content type, and Prometheus's own linter is happy with it
 http GET /metrics
@@ -112,6 +119,8 @@ expect_query 'floe_http_request_duration_seconds_count{route="events"}' 3
 expect_query 'floe_http_request_duration_seconds_bucket{route="events",le="+Inf"}' 3
 expect_query 'floe_quarantine_rows_total{stream="orders"}' 2
 expect_query 'floe_iceberg_commits_total{table="quarantine.orders",result="ok"}' 1
+expect_query 'floe_http_framing_refusals_total' 1
+expect_query 'floe_http_budget_refusals_total' 0
 
 # more events: the new totals are read back exactly
 for i in $(seq 10 19); do
