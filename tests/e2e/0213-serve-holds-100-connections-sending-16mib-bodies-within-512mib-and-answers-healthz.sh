@@ -24,10 +24,16 @@ rss_kib() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$SERVE_PID/stat
 hpid=$!
 python3 "$(dirname "$0")/hostile_bodies.py" "$port" 100 16 8 >"$T/hostile.out" &
 apid=$!
-sleep 3
-# a new body while over the budget is refused with 503 and Retry-After
+# a new body while over the budget is refused with 503 and Retry-After (polled: on a
+# loaded machine the attackers take a while to put the budget's bytes in flight)
 printf '%s\n' '{"event_id":"g-1","tenant_id":"acme","order_id":1,"event_type":"order_created","event_time":"2026-11-25T10:00:00Z"}' >"$T/one.ndjson"
-post orders "$T/one.ndjson"
+sleep 1
+for _ in $(seq 1 30); do
+  post orders "$T/one.ndjson"
+  [[ $STATUS == 503 ]] && break
+  kill -0 $apid 2>/dev/null || break
+  sleep 0.2
+done
 over_status=$STATUS
 over_body=$BODY
 over_headers=$HEADERS
