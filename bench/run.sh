@@ -19,9 +19,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 if [[ -n ${BENCH_BASELINE:-} ]]; then
   base=$ROOT/build-baseline
-  rm -rf "$base/src" && mkdir -p "$base/src"
-  git -C "$ROOT" archive "$BENCH_BASELINE" | tar -x -C "$base/src"
-  ln -s "$ROOT/tests/interop/node_modules" "$base/src/tests/interop/node_modules"
+  rev=$(git -C "$ROOT" rev-parse "$BENCH_BASELINE")
+  if [[ $(cat "$base/rev" 2>/dev/null) != "$rev" ]]; then   # else built already
+    rm -rf "$base/src" "$base/build" && mkdir -p "$base/src"
+    git -C "$ROOT" archive "$rev" | tar -x -C "$base/src"
+    ln -s "$ROOT/tests/interop/node_modules" "$base/src/tests/interop/node_modules"
+    echo "$rev" >"$base/rev"
+  fi
   cmake -S "$base/src" -B "$base/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$base/build" >/dev/null
   echo "bench: ==== baseline $(git -C "$ROOT" rev-parse --short "$BENCH_BASELINE") ===="
