@@ -544,7 +544,7 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   fl_json_parser *parser = loop->parsers[si];
   fl_contract *contract = loop->contracts[si];
   fl_buf_clear(&loop->errors);
-  size_t i0 = 0;
+  size_t i0 = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0; /* a UTF-8 BOM, skipped as the parser does */
   while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n')) i0++;
   bool array = i0 < len && body[i0] == '[';
   /* an NDJSON piece after the first may begin with a line starting '[': still a line */

@@ -362,6 +362,20 @@ Test(server, an_ndjson_piece_beginning_with_a_bracket_line_is_still_parsed_as_li
   teardown(&fx);
 }
 
+Test(server, a_json_array_after_a_byte_order_mark_is_still_an_array) {
+  fixture fx;
+  setup(&fx);
+  /* the parser skips a UTF-8 BOM before it looks for '['; the route picks the pieces'
+   * kind the same way (else the array would be parsed as NDJSON lines and rejected) */
+  const char *body = "\xEF\xBB\xBF [{\"event_id\":\"m1\",\"event_type\":\"a\"},\n{\"event_id\":\"m2\",\"event_type\":\"zz\"},"
+                     "{\"event_id\":\"m3\",\"event_type\":\"b\"}]\n";
+  char resp[8192];
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":2,\"field\":\"event_type\""), "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 2);
+  teardown(&fx);
+}
+
 Test(server, a_request_over_max_rejects_is_cut_and_stores_exactly_the_lines_before_the_cut) {
   fixture fx = {0};
   const char *base = getenv("FLOE_TEST_TMP");
