@@ -21,7 +21,8 @@
  *   {"sent":N,"unique":U,"duplicates":D,"late":L,"bad":B,"accepted":A,"rejected":R,"failed":F}
  * goes to stdout (to stderr when the lines themselves go to stdout); accepted, rejected
  * (as the server answered) and failed (lines of batches that failed for good) only
- * when posting. Exit 1 if a batch failed for good.
+ * when posting. Exit 1 if a batch failed for good. A batch the server cut (413 41304:
+ * over limits.max_rejects or max_quarantine_bytes) is resent from its cut_at_line.
  *
  * Destinations: --out FILE|- (default: stdout) writes NDJSON; --url posts batches of
  * --batch lines (default 1,000) over --connections keep-alive connections (default 2),
@@ -190,44 +191,80 @@ typedef struct worker {
   poster *p;
   pthread_t thread;
   fl_http_client *client;
-  const post_job *job;
+  uint64_t first, last; /* the lines being posted (gen's line numbers), for messages */
 } worker;
 
 static void on_retry(void *ctx, uint32_t attempt, uint32_t retries, double delay_s, const char *why) {
   const worker *w = ctx;
-  fprintf(stderr, "floe: gen: lines %" PRIu64 "-%" PRIu64 ": %s; retry %u of %u in %.1f s\n", w->job->first_line,
-          w->job->first_line + w->job->lines - 1, why, attempt, retries, delay_s);
+  fprintf(stderr, "floe: gen: lines %" PRIu64 "-%" PRIu64 ": %s; retry %u of %u in %.1f s\n", w->first, w->last, why,
+          attempt, retries, delay_s);
 }
 
-/* Posts one job; adds the answer's counts or records the failure. */
+/* The answer to the lines w->first..w->last: its counts into *acc, *rej; *cut = the
+ * line (1-based, in what was sent) from which a 413 41304 cut the request, else 0. */
+static fl_code take_answer(const worker *w, const fl_http_resp *resp, uint64_t *acc, uint64_t *rej, uint64_t *cut,
+                           fl_err *err) {
+  json_error_t jerr;
+  json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+  json_t *a = root ? json_object_get(root, "accepted") : NULL, *r = root ? json_object_get(root, "rejected") : NULL;
+  json_t *c = root ? json_object_get(root, "cut_at_line") : NULL;
+  bool is_cut = resp->status == 413 && json_integer_value(json_object_get(root, "error_code")) == 41304 &&
+                json_is_integer(c) && json_integer_value(c) >= 1 &&
+                (uint64_t)json_integer_value(c) <= w->last - w->first + 1;
+  fl_code rc = FL_OK;
+  *cut = 0;
+  if ((resp->status == 200 || resp->status == 400 || is_cut) && json_is_integer(a) && json_is_integer(r)) {
+    *acc = (uint64_t)json_integer_value(a);
+    *rej = (uint64_t)json_integer_value(r);
+    if (is_cut) *cut = (uint64_t)json_integer_value(c);
+  } else {
+    rc = fl_err_set(err, FL_EIO, "HTTP %d: %.200s", resp->status, resp->body);
+  }
+  json_decref(root);
+  return rc;
+}
+
+/* Posts one job; adds the answers' counts or records the failure. A request cut by the
+ * server's per-request bounds (413 41304) stored its lines before cut_at_line: the
+ * rest is sent again from there (nothing twice, nothing lost); a cut at the first line
+ * sent stored nothing and fails the job (resending could not progress). */
 static void post_job_run(worker *w, const post_job *job) {
   poster *p = w->p;
   fl_err err = {0};
-  fl_http_resp resp;
   uint64_t acc = 0, rej = 0;
-  w->job = job;
-  fl_code rc = fl_http_client_post_retry(w->client, p->path, job->body.data, job->body.len,
-                                         (uint32_t)p->o->retries, on_retry, w, &resp, &err);
-  if (!rc) {
-    json_error_t jerr;
-    json_t *root = json_loadb(resp.body, resp.body_len, 0, &jerr);
-    json_t *a = root ? json_object_get(root, "accepted") : NULL, *r = root ? json_object_get(root, "rejected") : NULL;
-    if ((resp.status == 200 || resp.status == 400) && json_is_integer(a) && json_is_integer(r)) {
-      acc = (uint64_t)json_integer_value(a);
-      rej = (uint64_t)json_integer_value(r);
-    } else {
-      rc = fl_err_set(&err, FL_EIO, "HTTP %d: %.200s", resp.status, resp.body);
+  size_t off = 0;
+  fl_code rc;
+  w->first = job->first_line;
+  w->last = job->first_line + job->lines - 1;
+  for (;;) {
+    fl_http_resp resp;
+    uint64_t a = 0, r = 0, cut = 0;
+    rc = fl_http_client_post_retry(w->client, p->path, job->body.data + off, job->body.len - off,
+                                   (uint32_t)p->o->retries, on_retry, w, &resp, &err);
+    if (!rc) rc = take_answer(w, &resp, &a, &r, &cut, &err);
+    if (rc) break;
+    acc += a;
+    rej += r;
+    if (!cut) break;
+    if (cut == 1) {
+      rc = fl_err_set(&err, FL_EIO, "HTTP 413: the server cut the request at its first line and stored nothing");
+      break;
     }
-    json_decref(root);
+    for (uint64_t l = 1; l < cut; l++) { /* every generated line ends in '\n' */
+      const uint8_t *nl = memchr(job->body.data + off, '\n', job->body.len - off);
+      FL_ASSERT(nl, "gen: line %" PRIu64 " of a batch of %" PRIu64, l, job->lines);
+      off = (size_t)(nl - job->body.data) + 1;
+    }
+    w->first += cut - 1;
   }
   pthread_mutex_lock(&p->mu);
   p->accepted += acc;
   p->rejected += rej;
   if (rc) {
-    p->failed_lines += job->lines;
+    p->failed_lines += w->last - w->first + 1; /* the lines before a cut are stored */
     if (!p->failed)
-      snprintf(p->first_error, sizeof p->first_error, "lines %" PRIu64 "-%" PRIu64 " failed: %s", job->first_line,
-               job->first_line + job->lines - 1, err.msg);
+      snprintf(p->first_error, sizeof p->first_error, "lines %" PRIu64 "-%" PRIu64 " failed: %s", w->first, w->last,
+               err.msg);
     p->failed = true;
   }
   pthread_mutex_unlock(&p->mu);

@@ -12,12 +12,22 @@
  * A batch whose connection broke after it was sent may have been stored: resending it
  * can store its lines twice (at least once, never lost; the stream job dedupes by the
  * primary key). A batch that still fails, or gets another error answer (401, 404,
- * 413, ...), fails for good: nothing after it is sent and the exit status is 1.
+ * 413 over the body size, ...), fails for good: nothing after it is sent and the exit
+ * status is 1.
+ *
+ * A request cut by the server's per-request bounds (413, error_code 41304: more than
+ * limits.max_rejects rejected records or limits.max_quarantine_bytes of them) stored
+ * exactly its lines before `cut_at_line`: their counts and rejects are taken as for a
+ * 200, a note goes to stderr, and the rest of the batch is sent again from that line
+ * (the line numbers printed stay file line numbers), as often as the server cuts it.
+ * Nothing is stored twice and nothing is lost that way, and it is not a failure. A cut
+ * at the first line sent (nothing stored: one rejected record alone is over
+ * max_quarantine_bytes) cannot make progress and fails the batch for good.
  *
  * Output: each rejected line on stderr as `floe: line 17: <reason>` (file line
  * numbers), then on stdout `accepted 998, rejected 2 (lines 17, 403)` (at most 20 line
  * numbers listed). Rejected lines do not change the exit status (they are in
- * quarantine.STREAM); a failed batch does.
+ * quarantine.STREAM), nor do cuts resent to the end; a failed batch does.
  *
  * Memory: one body buffer (reused per batch), getline's line buffer, the client's
  * answer buffer; jansson parses each answer. */
@@ -114,15 +124,30 @@ static void on_retry(void *ctx, uint32_t attempt, uint32_t retries, double delay
           attempt, retries, delay_s);
 }
 
-/* The server's answer to a batch: adds its counts, prints its rejects. FL_EIO etc. for
- * an error answer (the batch failed for good). */
-static fl_code take_answer(ingest_state *st, const fl_http_resp *resp, fl_err *err) {
+/* The server's answer to the lines first..last: adds its counts, prints its rejects.
+ * *cut = the server line (1-based, in what was sent) from which the request was cut
+ * (413 41304: the lines before it are stored), else 0. FL_EIO for an error answer (the
+ * batch failed for good). */
+static fl_code take_answer(ingest_state *st, const fl_http_resp *resp, uint64_t *cut, fl_err *err) {
   json_error_t jerr;
   json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
   json_t *acc = root ? json_object_get(root, "accepted") : NULL;
   json_t *rej = root ? json_object_get(root, "rejected") : NULL;
+  json_t *cut_at = root ? json_object_get(root, "cut_at_line") : NULL;
   fl_code rc = FL_OK;
-  if ((resp->status != 200 && resp->status != 400) || !json_is_integer(acc) || !json_is_integer(rej)) {
+  *cut = 0;
+  bool is_cut = resp->status == 413 && json_integer_value(json_object_get(root, "error_code")) == 41304 &&
+                json_is_integer(cut_at);
+  if (is_cut) {
+    json_int_t c = json_integer_value(cut_at);
+    if (c < 1 || (uint64_t)c > st->last - st->first + 1) { /* not a line of what was sent */
+      rc = fl_err_set(err, FL_EIO, "HTTP 413: cut_at_line %lld is not one of the %" PRIu64 " lines sent",
+                      (long long)c, st->last - st->first + 1);
+      goto done;
+    }
+    *cut = (uint64_t)c;
+  }
+  if ((resp->status != 200 && resp->status != 400 && !is_cut) || !json_is_integer(acc) || !json_is_integer(rej)) {
     const char *msg = root ? json_string_value(json_object_get(root, "message")) : NULL;
     size_t n = resp->body_len;
     while (n > 0 && (resp->body[n - 1] == '\n' || resp->body[n - 1] == '\r')) n--;
@@ -154,11 +179,43 @@ done:
   return rc;
 }
 
+/* The byte offset of line `line` (1-based) of an NDJSON body whose lines all end in
+ * '\n' (fl_cli_cmd_ingest adds a missing last one). */
+static size_t line_offset(const uint8_t *body, size_t len, uint64_t line) {
+  size_t off = 0;
+  for (uint64_t l = 1; l < line; l++) {
+    const uint8_t *nl = memchr(body + off, '\n', len - off);
+    FL_ASSERT(nl, "line %" PRIu64 " of a body of %zu bytes", line, len);
+    off = (size_t)(nl - body) + 1;
+  }
+  return off;
+}
+
+/* Posts the lines st->first..st->last, resending the rest after each cut (see the top);
+ * st->first moves past what was stored. */
 static fl_code post_batch(ingest_state *st, const fl_buf *body, fl_err *err) {
-  fl_http_resp resp;
-  fl_code rc = fl_http_client_post_retry(st->client, st->path, body->data, body->len, (uint32_t)st->o->retries,
-                                         on_retry, st, &resp, err);
-  if (!rc) rc = take_answer(st, &resp, err);
+  size_t off = 0;
+  fl_code rc;
+  for (;;) {
+    fl_http_resp resp;
+    uint64_t cut = 0;
+    rc = fl_http_client_post_retry(st->client, st->path, body->data + off, body->len - off,
+                                   (uint32_t)st->o->retries, on_retry, st, &resp, err);
+    if (!rc) rc = take_answer(st, &resp, &cut, err);
+    if (rc || !cut) break;
+    if (cut == 1) { /* nothing stored: resending the same lines would be cut the same way */
+      rc = fl_err_set(err, FL_EIO, "HTTP 413: the server cut the request at line %" PRIu64
+                      ", its first, and stored nothing (one rejected record over limits.max_quarantine_bytes?)",
+                      st->first);
+      break;
+    }
+    uint64_t stored_last = st->first + cut - 2;
+    fprintf(stderr, "floe: lines %" PRIu64 "-%" PRIu64 ": the server stored lines %" PRIu64 "-%" PRIu64
+            " and cut the request (limits.max_rejects or max_quarantine_bytes); resending lines %" PRIu64
+            "-%" PRIu64 "\n", st->first, st->last, st->first, stored_last, stored_last + 1, st->last);
+    off += line_offset(body->data + off, body->len - off, cut);
+    st->first = stored_last + 1;
+  }
   if (rc) fl_err_prefix(err, "lines %" PRIu64 "-%" PRIu64 " failed: ", st->first, st->last);
   return rc;
 }

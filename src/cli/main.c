@@ -121,7 +121,8 @@ static const fl_cli_cmd commands[] = {
      "  --url URL       the server (default: $FLOE_URL, else http://127.0.0.1:8080)\n"
      "  --token T       bearer token (default: $FLOE_TOKEN, else none)\n"
      "  --batch N       lines per request (default 1000)\n"
-     "  --retries N     resends of a batch after a connection error or 503/507 (default 5)\n",
+     "  --retries N     resends of a batch after a connection error or 503/507 (default 5); a\n"
+     "                  request the server cuts (413, cut_at_line) is resent from the cut, always\n",
      false},
     {"gen", fl_cli_cmd_gen,
      "orders [--count N] [--rate N] [--duplicates F] [--late F] [--bad F] [--seed S] [--tenants T] "
@@ -139,7 +140,7 @@ static const fl_cli_cmd commands[] = {
      "  --token T         bearer token when posting (default: $FLOE_TOKEN, else none)\n"
      "  --batch N         lines per request (default 1000)\n"
      "  --connections C   parallel connections (default 2)\n"
-     "  --retries N       resends of a failed batch (default 5)\n",
+     "  --retries N       resends of a failed batch (default 5); a cut one is resent from the cut\n",
      false},
     {"help", cmd_help, "[COMMAND]", "show the commands, or one command's usage and options", "", true},
     {"version", cmd_version, "", "print floe's version", "", true},

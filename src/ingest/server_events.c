@@ -1,9 +1,10 @@
 /* server_events: POST /v1/streams/{stream}/events, from body to durable ack.
  *
  *   body --(Content-Encoding gzip/deflate: zlib; zstd; identity)--> decoded (<= max_decoded_bytes)
- *        --cut into pieces of ~FL_INGEST_CHUNK_BYTES: NDJSON after a newline (parsed in
- *          place); a larger JSON array after a top-level ',' (its elements copied into
- *          "[...]": the parser's rejects of one piece bound its memory)--> per piece:
+ *        --cut into pieces of ~FL_INGEST_CHUNK_BYTES (events_split.c): NDJSON after a
+ *          newline (parsed in place, as lines even where a piece begins with '['); a
+ *          larger JSON array after a top-level ',' (its elements copied into "[...]":
+ *          the parser's rejects of one piece bound its memory)--> per piece:
  *        --fl_json_parse (the loop's parser for the stream)--> accepted rows + rejects
  *        --fl_contract_check--> more rejects
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
@@ -47,6 +48,7 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "ingest/events_split.h"
 #include "ingest/server_int.h"
 
 #define MOD "server"
@@ -319,62 +321,6 @@ static uint32_t row_partition(srv_loop *loop, const fl_sql_stream *def, const fl
 
 /* ---------------------------------------------------------------- the route */
 
-/* The end of the piece starting at off: just after the first newline at or past
- * off + FL_INGEST_CHUNK_BYTES, or the end of the body. */
-static size_t piece_end(const char *body, size_t off, size_t len) {
-  if (len - off <= FL_INGEST_CHUNK_BYTES) return len;
-  const char *nl = memchr(body + off + FL_INGEST_CHUNK_BYTES, '\n', len - off - FL_INGEST_CHUNK_BYTES);
-  return nl ? (size_t)(nl - body) + 1 : len;
-}
-
-/* A JSON array's top-level elements from `from` (just after '[' or a ','): returns the
- * offset of the ',' that ends a piece of >= FL_INGEST_CHUNK_BYTES, or of the array's ']',
- * with *n the elements before it; SIZE_MAX when the text is not a balanced array (the
- * rest is then one piece, and the parser says what is wrong). Strings are skipped with
- * their escapes, so brackets and commas inside them do not count. */
-static size_t array_scan(const char *b, size_t from, size_t len, uint32_t *n) {
-  int depth = 0;
-  bool in_elem = false;
-  *n = 0;
-  for (size_t i = from; i < len; i++) {
-    char c = b[i];
-    switch (c) {
-      case '"':
-        for (i++; i < len && b[i] != '"'; i++)
-          if (b[i] == '\\') i++;
-        in_elem = true;
-        break;
-      case '{':
-      case '[':
-        depth++;
-        in_elem = true;
-        break;
-      case '}':
-      case ']':
-        if (depth > 0) {
-          depth--;
-          break;
-        }
-        if (c == '}') return SIZE_MAX;
-        *n += in_elem;
-        return i;
-      case ',':
-        if (depth == 0) {
-          (*n)++;
-          in_elem = false;
-          if (i - from >= FL_INGEST_CHUNK_BYTES) return i;
-        }
-        break;
-      case ' ':
-      case '\t':
-      case '\r':
-      case '\n': break;
-      default: in_elem = true;
-    }
-  }
-  return SIZE_MAX;
-}
-
 static uint32_t count_lines(const char *p, size_t n) {
   uint32_t lines = 0;
   const char *end = p + n;
@@ -598,23 +544,25 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   fl_json_parser *parser = loop->parsers[si];
   fl_contract *contract = loop->contracts[si];
   fl_buf_clear(&loop->errors);
-  size_t i0 = 0;
+  size_t i0 = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0; /* a UTF-8 BOM, skipped as the parser does */
   while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n')) i0++;
   bool array = i0 < len && body[i0] == '[';
+  /* an NDJSON piece after the first may begin with a line starting '[': still a line */
+  fl_json_parser_set_ndjson_only(parser, !array);
   uint64_t line_base = 0;
   for (size_t off = 0; off < len && !er.cut_line;) {
     /* a piece: NDJSON lines in place; array elements copied into "[...]" (loop->piece) */
     const char *text = body + off;
     size_t end, tlen, nelems = 0;
     if (!array) {
-      end = piece_end(body, off, len);
+      end = srv_piece_end(body, off, len, FL_INGEST_CHUNK_BYTES);
       tlen = end - off;
     } else if (len - off <= FL_INGEST_CHUNK_BYTES && off == 0) {
       end = tlen = len; /* a small array: parsed in place, as sent */
     } else {
       size_t from = off ? off : i0 + 1; /* after '[' or after the ',' that ended the last piece */
       uint32_t n = 0;
-      size_t stop = array_scan(body, from, len, &n);
+      size_t stop = srv_array_scan(body, from, len, FL_INGEST_CHUNK_BYTES, &n);
       bool last = stop == SIZE_MAX || body[stop] == ']';
       fl_buf *pb = &loop->piece;
       fl_buf_clear(pb);

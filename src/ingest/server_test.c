@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "core/hash.h"
+#include "core/limits.h"
+#include "ingest/events_split.h"
 #include "ingest/server.h"
 #include "ingest/server_int.h"
 #include "table/table.h"
@@ -323,6 +325,54 @@ Test(server, line_numbers_count_across_parsing_pieces) {
   cr_assert(strstr(resp, "{\"line\":3002,\"field\":\"event_type\""), "%s", resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 3000);
   fl_free(body);
+  teardown(&fx);
+}
+
+Test(server, an_ndjson_piece_beginning_with_a_bracket_line_is_still_parsed_as_lines) {
+  fixture fx;
+  setup(&fx);
+  /* lines of exactly 200 bytes: the first piece ends after the first newline at or past
+   * FL_INGEST_CHUNK_BYTES, so line `first` begins the second piece; it holds a JSON array
+   * (a reject in NDJSON). Parsed as an array body, the piece swallowed the lines after it. */
+  const uint32_t line_bytes = 200, nlines = 3000;
+  const uint32_t first = (FL_INGEST_CHUNK_BYTES + line_bytes) / line_bytes + 1;
+  fl_buf b = FL_BUF_INIT;
+  for (uint32_t i = 1; i <= nlines; i++) {
+    size_t before = b.len;
+    if (i == first)
+      fl_buf_printf(&b, "[{\"event_id\":\"arr\",\"event_type\":\"a\",\"pad\":\"%0153u\"}]\n", i);
+    else
+      fl_buf_printf(&b, "{\"event_id\":\"k%05u\",\"event_type\":\"a\",\"pad\":\"%0152u\"}\n", i, i);
+    cr_assert_eq(b.len - before, line_bytes, "line %u is %zu bytes", i, b.len - before);
+  }
+  cr_assert_eq(srv_piece_end((const char *)b.data, 0, b.len, FL_INGEST_CHUNK_BYTES), (size_t)(first - 1) * line_bytes,
+               "line %u begins the second piece", first);
+  fl_buf_cstr(&b);
+  char *body = (char *)fl_buf_take(&b, NULL);
+  static char resp[65536];
+  cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
+  char want[64];
+  snprintf(want, sizeof want, "{\"accepted\":%u,\"rejected\":1,", nlines - 1);
+  cr_assert(strstr(resp, want), "%s", resp);
+  snprintf(want, sizeof want, "\"errors\":[{\"line\":%u,", first);
+  cr_assert(strstr(resp, want), "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), nlines - 1);
+  cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"k03000\""), 1, "the last line, stored");
+  fl_free(body);
+  teardown(&fx);
+}
+
+Test(server, a_json_array_after_a_byte_order_mark_is_still_an_array) {
+  fixture fx;
+  setup(&fx);
+  /* the parser skips a UTF-8 BOM before it looks for '['; the route picks the pieces'
+   * kind the same way (else the array would be parsed as NDJSON lines and rejected) */
+  const char *body = "\xEF\xBB\xBF [{\"event_id\":\"m1\",\"event_type\":\"a\"},\n{\"event_id\":\"m2\",\"event_type\":\"zz\"},"
+                     "{\"event_id\":\"m3\",\"event_type\":\"b\"}]\n";
+  char resp[8192];
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":2,\"field\":\"event_type\""), "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 2);
   teardown(&fx);
 }
 

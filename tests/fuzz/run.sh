@@ -20,6 +20,7 @@ for bin in "$dir"/*_fuzz; do
     ndjson*) seeds=ndjson ;;
     ingest*|contract*) seeds=ingest ;;
     json*) seeds=json ;;
+    events_split*) seeds=events_split ;;
     *) seeds=$name ;;
   esac
   work="$scratch/$name"
