@@ -159,6 +159,25 @@ static int content_encoding(h2o_req_t *req) {
   return ENC_UNKNOWN;
 }
 
+/* An NDJSON media type (application/x-ndjson, application/ndjson, application/jsonl,
+ * application/x-jsonlines): the body is read as lines only, so a line that begins with
+ * '[' is one bad line, not a JSON array swallowing the lines after it. application/json
+ * (and +json types) may be one JSON array of objects or NDJSON. The router has already
+ * refused every other type (415). */
+static bool content_type_ndjson(h2o_req_t *req) {
+  ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+  if (i < 0) return false;
+  h2o_iovec_t v = req->headers.entries[i].value;
+  const char *semi = memchr(v.base, ';', v.len);
+  if (semi) v.len = (size_t)(semi - v.base);
+  while (v.len && (v.base[v.len - 1] == ' ' || v.base[v.len - 1] == '\t')) v.len--;
+  while (v.len && (*v.base == ' ' || *v.base == '\t')) v.base++, v.len--;
+#define IS(s) (v.len == sizeof(s) - 1 && !strncasecmp(v.base, s, v.len))
+  return IS("application/x-ndjson") || IS("application/ndjson") || IS("application/jsonl") ||
+         IS("application/x-jsonlines");
+#undef IS
+}
+
 /* 0 ok, 413 over max, 400 corrupt. */
 static int inflate_zlib(const void *in, size_t n, uint64_t max, fl_buf *out) {
   z_stream zs;
@@ -546,7 +565,7 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   fl_buf_clear(&loop->errors);
   size_t i0 = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0; /* a UTF-8 BOM, skipped as the parser does */
   while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n')) i0++;
-  bool array = i0 < len && body[i0] == '[';
+  bool array = i0 < len && body[i0] == '[' && !content_type_ndjson(req);
   /* an NDJSON piece after the first may begin with a line starting '[': still a line */
   fl_json_parser_set_ndjson_only(parser, !array);
   uint64_t line_base = 0;

@@ -94,14 +94,21 @@ static int connect_to(fl_http *srv) {
   return fd;
 }
 
-static void send_post(int fd, const char *path, const char *body) {
+static void send_post_as(int fd, const char *path, const char *type, const char *body) {
   char head[256];
   int n = snprintf(head, sizeof head,
-                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
-                   "Content-Length: %zu\r\nConnection: close\r\n\r\n", path,
+                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\n"
+                   "Content-Length: %zu\r\nConnection: close\r\n\r\n", path, type,
                    strlen(body));
   cr_assert_eq(write(fd, head, (size_t)n), n);
   cr_assert_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+}
+
+/* A body that is a JSON array goes as application/json: an NDJSON type is read as lines. */
+static void send_post(int fd, const char *path, const char *body) {
+  size_t i = !strncmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0;
+  while (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t') i++;
+  send_post_as(fd, path, body[i] == '[' ? "application/json" : "application/x-ndjson", body);
 }
 
 /* One request on its own connection; returns the status, the whole response in resp. */
@@ -429,5 +436,25 @@ Test(server, a_large_json_array_is_parsed_in_pieces_with_element_numbers_and_str
   cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"event_id\":\"g3000, ]}[\\\"\""), 1,
                "the last element, whole");
   fl_free(body);
+  teardown(&fx);
+}
+
+/* A resend from a cut line (floe ingest) or a batch boundary may begin with a line that
+ * starts with '[': sent as NDJSON it is one bad line, not an array swallowing the rest. */
+Test(server, an_ndjson_body_whose_first_line_starts_with_a_bracket_is_read_as_lines) {
+  fixture fx;
+  setup(&fx);
+  const char *body = "[1]\n{\"event_id\":\"b1\",\"event_type\":\"a\"}\n{\"event_id\":\"b2\",\"event_type\":\"b\"}\n";
+  int fd = connect_to(fx.http);
+  send_post_as(fd, "/v1/streams/orders/events", "application/x-ndjson", body);
+  static char resp[8192];
+  size_t len = 0;
+  ssize_t r;
+  while (len + 1 < sizeof resp && (r = read(fd, resp + len, sizeof resp - 1 - len)) > 0) len += (size_t)r;
+  resp[len] = '\0';
+  close(fd);
+  cr_assert(strstr(resp, "HTTP/1.1 200"), "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":1,\"field\":null,"), "%s", resp);
+  cr_assert_eq(log_total(fx.log, "orders", 4), 2);
   teardown(&fx);
 }

@@ -73,7 +73,9 @@ http() {
 post() {
   local stream=$1 file=$2
   shift 2
-  http POST "/v1/streams/$stream/events" -H 'Content-Type: application/x-ndjson' --data-binary "@$file" "$@"
+  local type=(-H 'Content-Type: application/x-ndjson')   # unless the caller gives one
+  [[ "$*" == *[Cc]ontent-[Tt]ype* ]] && type=()
+  http POST "/v1/streams/$stream/events" "${type[@]}" --data-binary "@$file" "$@"
 }
 
 # json_field NAME: the value of "NAME": in BODY (numbers and strings, first match).
