@@ -451,6 +451,18 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
     found |= m->snapshots[i].snapshot_id == m->current_snapshot_id;
   }
   if (!found) return bad(pc, "current-snapshot-id names no snapshot");
+  m->snap_slots_cap = 16;
+  while (m->snap_slots_cap < m->nsnapshots * 2) m->snap_slots_cap *= 2;
+  m->snap_slots = fl_arena_calloc(&m->arena, m->snap_slots_cap, sizeof(uint32_t));
+  for (uint32_t i = 0; i < m->nsnapshots; i++) {
+    uint32_t s = fl_tmeta_snap_slot(m->snapshots[i].snapshot_id, m->snap_slots_cap);
+    while (m->snap_slots[s]) {
+      if (m->snapshots[m->snap_slots[s] - 1].snapshot_id == m->snapshots[i].snapshot_id)
+        return bad(pc, "two snapshots with one snapshot-id");
+      s = (s + 1) & (m->snap_slots_cap - 1);
+    }
+    m->snap_slots[s] = i + 1;
+  }
 
   const json_t *slog = json_object_get(root, "snapshot-log");
   m->nsnaplog = json_is_array(slog) ? (uint32_t)json_array_size(slog) : 0;
