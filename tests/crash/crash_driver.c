@@ -10,8 +10,10 @@
  *   crash_driver DATA compact            compaction of silver.c
  *   crash_driver DATA txn K              checkpoint K: a row into a and b, an upsert of
  *                                        key K % 10 in c (row delta), one catalog commit
- *   crash_driver DATA state [OUT]        per table one line "ns.t checkpoint=C rows=N
- *                                        digest=D" (rows sorted; D = FNV-1a of them),
+ *   crash_driver DATA state [OUT]        per table one line "ns.t checkpoint=C op=O
+ *                                        files=F rows=N digest=D" (O the current
+ *                                        snapshot's operation, F data files read, D =
+ *                                        FNV-1a of the sorted rows),
  *                                        read at the catalog pointers of one read; with
  *                                        OUT also OUT/<ns.t>.json = {metadata, rows} for
  *                                        icebird (tests/interop/crash_check.mjs)
@@ -173,7 +175,9 @@ static fl_code state(fl_warehouse *wh, const char *out, fl_err *err) {
     for (uint32_t r = 0; r < 2 * R.n; r++)
       for (int byte = 0; byte < 8; byte++) h = (h ^ (((uint64_t)pairs[r] >> (8 * byte)) & 0xff)) * 1099511628211ull;
     const char *cp = fl_table_checkpoint(tbl, "floe.checkpoint-id");
-    printf("%s.%s checkpoint=%s rows=%u digest=%016" PRIx64 "\n", NS[i], NAME[i], cp ? cp : "-", R.n, h);
+    const fl_snapshot *cur = fl_table_current_snapshot(tbl);
+    printf("%s.%s checkpoint=%s op=%s files=%u rows=%u digest=%016" PRIx64 "\n", NS[i], NAME[i], cp ? cp : "-",
+           cur ? cur->operation : "-", R.npaths, R.n, h);
     if (out) {
       char *path = fl_sprintf("%s/%s.%s.json", out, NS[i], NAME[i]);
       FILE *f = fopen(path, "w");
