@@ -8,7 +8,7 @@
  *   1. Snapshots expire inside each commit (fl_tbl_expire_in_commit, run by
  *      fl_tbl_prepare on the metadata copy): a snapshot older than
  *      history.expire.max-snapshot-age-ms (5 days), or beyond the newest
- *      history.expire.max-snapshots (floe's, 1000), is dropped with its snapshot-log
+ *      history.expire.max-snapshots (floe's, 100), is dropped with its snapshot-log
  *      entry; the current snapshot, the newest history.expire.min-snapshots-to-keep
  *      (1) of its lineage and every ref's snapshot are kept. Off with
  *      floe.commit.expire-snapshots=false (then only `floe expire` expires).
@@ -45,10 +45,12 @@
 
 /* Iceberg's history.expire.max-snapshot-age-ms default. */
 #define EXPIRE_AGE_MS_DEFAULT (5LL * 24 * 3600 * 1000)
-/* floe's cap on kept snapshots: ~0.6 MB of metadata JSON per commit at most (about 2 ms
- * to write and parse here), 16 minutes of time travel at 1 commit/s, days at the rates
- * of batch loads. */
-#define EXPIRE_MAX_SNAPSHOTS_DEFAULT 1000
+/* floe's cap on kept snapshots: ~0.8 KB of metadata JSON each, so at most ~80 KB
+ * written per commit and ~8 MB for the 100 previous metadata files; 100 s of time
+ * travel at 1 commit/s (raise it per table for more), and the age rule alone for
+ * tables loaded a few times a day. 1000 made every commit write 0.8 MB and cost
+ * ~30 ms of CPU here (bench/table_commits_bench.c). */
+#define EXPIRE_MAX_SNAPSHOTS_DEFAULT 100
 
 int64_t fl_tbl_prop_i64(const fl_table *tbl, const char *key, int64_t dflt) {
   const char *v = fl_table_property(tbl, key);

@@ -505,6 +505,22 @@ fail:
   return rc;
 }
 
+fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
+                           fl_err *err) {
+  fl_tmeta *m = fl_calloc(1, sizeof *m);
+  fl_arena_init(&m->arena, 16384);
+  m->root = root;
+  m->text = fl_arena_strndup(&m->arena, text, len);
+  parse_ctx pc = {name, err, &m->arena};
+  fl_code rc = parse_root(&pc, m);
+  if (rc) {
+    fl_tmeta_free(m);
+    return rc;
+  }
+  *out = m;
+  return FL_OK;
+}
+
 fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {
   char *data;
   size_t len;

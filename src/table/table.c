@@ -284,14 +284,18 @@ static void drop_staged(fl_table *tbl) {
   free(tbl->staged_text);   /* json_dumps' malloc */
   tbl->staged_location = tbl->staged_text = NULL;
   tbl->staged_len = 0;
+  if (tbl->staged_root) json_decref(tbl->staged_root);
+  tbl->staged_root = NULL;
 }
 
 static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *err) {
   fl_tmeta *meta;
   fl_code rc;
-  if (tbl->staged_location && !strcmp(tbl->staged_location, location))   /* written by us: no read back */
-    rc = fl_tmeta_parse(tbl->staged_text, tbl->staged_len, fl_tbl_uri_path(location), &meta, err);
-  else
+  if (tbl->staged_location && !strcmp(tbl->staged_location, location)) {   /* written by us: no read back */
+    rc = fl_tmeta_from_root(tbl->staged_root, tbl->staged_text, tbl->staged_len, fl_tbl_uri_path(location), &meta,
+                            err);
+    tbl->staged_root = NULL;   /* stolen, even on failure */
+  } else
     rc = fl_tmeta_read(fl_tbl_uri_path(location), &meta, err);
   drop_staged(tbl);
   if (rc) return fl_err_prefix(err, "table %s.%s: ", tbl->ns, tbl->name);
@@ -426,10 +430,12 @@ fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **n
   tbl->staged_location = fl_strdup(*new_location);
   tbl->staged_text = text;
   tbl->staged_len = len;
+  tbl->staged_root = root;
   text = NULL;
+  root = NULL;
 done:
   free(text);
-  json_decref(root);
+  if (root) json_decref(root);
   return rc;
 }
 

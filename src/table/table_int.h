@@ -99,12 +99,17 @@ struct fl_table {
   char *staged_location;        /* the last metadata file fl_tbl_prepare wrote, and its text: */
   char *staged_text;            /* a commit moves the handle without reading it back */
   size_t staged_len;
+  json_t *staged_root;          /* the document staged_text was dumped from */
   bool expire_cleanup_off;      /* fl_table_expire_snapshots deletes files itself (full walk) */
 };
 
 /* metadata.c */
 fl_code fl_tmeta_parse(const char *text, size_t len, const char *name, fl_tmeta **out, fl_err *err);
 fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
+/* As fl_tmeta_parse, for a document already in memory (root is stolen; text is its
+ * dump): a commit moves its handle without parsing what it just wrote. */
+fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
+                           fl_err *err);
 void fl_tmeta_free(fl_tmeta *meta);
 /* {"type":"struct","schema-id":..,"identifier-field-ids":[..],"fields":[..]} */
 json_t *fl_tmeta_schema_json(const fl_schema *schema);
