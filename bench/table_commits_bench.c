@@ -8,7 +8,8 @@
  * (or --at a,b,c) reports:
  *   meta_json_bytes   size of the current metadata JSON
  *   meta_dir_bytes    bytes of every file under metadata/ (lists, manifests, metadata
- *                     files, hint links counted once per name) and their count
+ *                     files; a vN.metadata.json hard link shares its bytes) and the
+ *                     count of names
  *   data_files        files under data/
  *   load_ms           fl_table_load (catalog read + metadata parse), mean of 20
  *   commit_ms         mean wall time per commit since the previous report
@@ -40,8 +41,8 @@ static const fl_schema SCHEMA = {0, 3, FIELDS, 0, NULL};
 
 static uint64_t walk_bytes, walk_files;
 static int walk(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  if (flag == FTW_F) {
-    walk_bytes += (uint64_t)st->st_size;
+  if (flag == FTW_F) {   /* vN.metadata.json are hard links: each inode counted once */
+    walk_bytes += (uint64_t)st->st_size / (st->st_nlink ? (uint64_t)st->st_nlink : 1);
     walk_files++;
   }
   return 0;
