@@ -52,14 +52,13 @@ for op in "${ops[@]}"; do
     [[ $rc -eq 0 ]] && break
     [[ $rc -eq 137 ]] || fail "$op killed at fsync $n: exit $rc, not SIGKILL: $(cat "$T/err")"
     kills=$((kills + 1))
-    now=$("$DRIVER" "$D" state) || fail "$op killed at fsync $n: a table is unreadable"
+    rm -rf "$W/k"
+    mkdir -p "$W/k"
+    now=$("$DRIVER" "$D" state "$W/k") || fail "$op killed at fsync $n: a table is unreadable"
     if [[ "$now" != "$prev" && "$now" != "$last" ]]; then
       printf 'previous:\n%s\nlast:\n%s\nafter the kill:\n%s\n' "$prev" "$last" "$now" >&2
       fail "$op killed at fsync $n: tables at neither the previous nor the last commit"
     fi
-    rm -rf "$W/k"
-    mkdir -p "$W/k"
-    "$DRIVER" "$D" state "$W/k" >/dev/null
     ice_check "$W/k"
     if [[ $op == txn* ]]; then   # recovery: the same checkpoint again
       "$DRIVER" "$D" $op || fail "$op re-run after the kill at fsync $n: $(cat "$T/err")"
