@@ -135,6 +135,9 @@ static const struct {
     {"commit.manifest.min-count-to-merge", P_INT, 2, INT32_MAX},
     {"history.expire.max-snapshot-age-ms", P_INT, 0, INT64_MAX},
     {"history.expire.min-snapshots-to-keep", P_INT, 1, INT32_MAX},
+    {"history.expire.max-snapshots", P_INT, 1, INT32_MAX},
+    {"floe.commit.expire-snapshots", P_BOOL, 0, 0},
+    {"write.metadata.delete-after-commit.enabled", P_BOOL, 0, 0},
 };
 
 /* 0 if floe can use value for key (or does not read key), else prints the usage error. */
@@ -168,7 +171,8 @@ static int property_check(const char *key, const char *value) {
   }
   /* a property of another engine is kept as given; a likely typo of one of floe's is
    * worth a word, since nothing would read it */
-  static const char *const floe_prefixes[] = {"write.parquet.", "write.target-", "commit.manifest", "history.expire."};
+  static const char *const floe_prefixes[] = {"write.parquet.", "write.target-", "write.metadata.", "commit.manifest",
+                                                "history.expire.", "floe."};
   for (size_t i = 0; i < sizeof floe_prefixes / sizeof floe_prefixes[0]; i++)
     if (!strncmp(key, floe_prefixes[i], strlen(floe_prefixes[i]))) {
       fprintf(stderr, "floe: warning: floe does not read property %s (see 'floe help alter')\n", key);

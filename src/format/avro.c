@@ -53,6 +53,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "core/fsync.h"
 #include "core/limits.h"
 
 /* Items that encode to zero bytes (null, empty record) cannot be bounded by the
@@ -180,7 +181,7 @@ fl_code fl_avro_file_save(const char *path, const void *data, size_t len, fl_err
     p += got;
     left -= (size_t)got;
   }
-  if (fdatasync(fd) != 0) {
+  if (fl_fdatasync(fd) != 0) {
     rc = fl_err_errno(err, errno, "%s: fdatasync", path);
     goto fail;
   }

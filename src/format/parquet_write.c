@@ -47,6 +47,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "core/fsync.h"
 #include "core/hash.h"
 #include "core/limits.h"
 #include "core/mem.h"
@@ -1301,7 +1302,7 @@ fl_code fl_parquet_writer_close(fl_parquet_writer *pw, const fl_parquet_file_inf
   if ((rc = out_write(pw, meta.data, meta.len, err))) goto fail;
   if ((rc = out_write(pw, tail, sizeof tail, err))) goto fail;
   if ((rc = out_flush(pw, err))) goto fail;
-  if (fdatasync(pw->fd) != 0) {
+  if (fl_fdatasync(pw->fd) != 0) {
     rc = fl_err_errno(err, errno, "%s: fdatasync", pw->path);
     goto fail;
   }

@@ -183,7 +183,9 @@ fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_
   fl_free(keep);
   if (!expired) return FL_OK;
   fl_arena_init(&ctx.arena, 4096);
+  tbl->expire_cleanup_off = true;   /* the walk below deletes what the dropped snapshots reached */
   fl_code rc = fl_tbl_commit(tbl, apply_expire, &ctx, err);
+  tbl->expire_cleanup_off = false;
   if (rc) goto done;
   res->snapshots_expired = ctx.nlists;
 

@@ -389,3 +389,32 @@ Test(maintain, remove_orphans_deletes_only_unreferenced_old_files) {
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }
+
+Test(maintain, a_delete_on_a_file_the_compaction_did_not_read_is_kept) {
+  fl_warehouse *wh;
+  fl_table *tbl = setup(&wh);
+  fl_err err = {0};
+  append(tbl, 0, 30, NULL, NULL);
+  append(tbl, 30, 30, NULL, NULL);
+  fl_table *stale;   /* the compaction's base: 60 rows in 6 files */
+  cr_assert_eq(fl_table_load(wh, "silver", "m", &stale, &err), FL_OK, "%s", err.msg);
+  /* meanwhile: rows 60..89 appended, then one of them deleted (its own new file) */
+  fl_row_location locs[30];
+  char *paths[30];
+  append(tbl, 60, 30, locs, paths);
+  fl_appender *app;
+  cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_appender_delete(app, paths[5], locs[5].pos, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
+  fl_appender_free(app);
+  fl_compact_result res;
+  cr_assert_eq(fl_table_compact(stale, &res, &err), FL_OK, "a delete outside the inputs is no conflict: %s", err.msg);
+  cr_assert_eq(res.data_files_rewritten, 6);
+  ids all = scan(stale, 0);
+  cr_assert_eq(all.n, 89, "60 compacted + 29 appended rows: %u", all.n);
+  cr_assert_eq(all.seen[65], 0, "the delete still applies");
+  for (int i = 0; i < 30; i++) free(paths[i]);
+  fl_table_free(stale);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}

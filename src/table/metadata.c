@@ -451,6 +451,18 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
     found |= m->snapshots[i].snapshot_id == m->current_snapshot_id;
   }
   if (!found) return bad(pc, "current-snapshot-id names no snapshot");
+  m->snap_slots_cap = 16;
+  while (m->snap_slots_cap < m->nsnapshots * 2) m->snap_slots_cap *= 2;
+  m->snap_slots = fl_arena_calloc(&m->arena, m->snap_slots_cap, sizeof(uint32_t));
+  for (uint32_t i = 0; i < m->nsnapshots; i++) {
+    uint32_t s = fl_tmeta_snap_slot(m->snapshots[i].snapshot_id, m->snap_slots_cap);
+    while (m->snap_slots[s]) {
+      if (m->snapshots[m->snap_slots[s] - 1].snapshot_id == m->snapshots[i].snapshot_id)
+        return bad(pc, "two snapshots with one snapshot-id");
+      s = (s + 1) & (m->snap_slots_cap - 1);
+    }
+    m->snap_slots[s] = i + 1;
+  }
 
   const json_t *slog = json_object_get(root, "snapshot-log");
   m->nsnaplog = json_is_array(slog) ? (uint32_t)json_array_size(slog) : 0;
@@ -491,6 +503,22 @@ fl_code fl_tmeta_parse(const char *text, size_t len, const char *name, fl_tmeta 
 fail:
   fl_tmeta_free(m);
   return rc;
+}
+
+fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
+                           fl_err *err) {
+  fl_tmeta *m = fl_calloc(1, sizeof *m);
+  fl_arena_init(&m->arena, 16384);
+  m->root = root;
+  m->text = fl_arena_strndup(&m->arena, text, len);
+  parse_ctx pc = {name, err, &m->arena};
+  fl_code rc = parse_root(&pc, m);
+  if (rc) {
+    fl_tmeta_free(m);
+    return rc;
+  }
+  *out = m;
+  return FL_OK;
 }
 
 fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {

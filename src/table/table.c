@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/fsync.h"
 #include "core/metrics.h"
 #include "core/time.h"
 #include "table/table_int.h"
@@ -85,7 +86,7 @@ fl_code fl_tbl_mkdirs(const char *path, fl_err *err) {
 fl_code fl_tbl_fsync_dir(const char *dir, fl_err *err) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return fl_err_errno(err, errno, "open directory %s", dir);
-  int rc = fsync(fd);
+  int rc = fl_fsync(fd);
   int e = errno;
   close(fd);
   return rc ? fl_err_errno(err, e, "fsync directory %s", dir) : FL_OK;
@@ -102,7 +103,7 @@ static fl_code write_fd_all(int fd, const char *path, const void *data, size_t l
     p += w;
     len -= (size_t)w;
   }
-  if (fsync(fd)) return fl_err_errno(err, errno, "fsync %s", path);
+  if (fl_fsync(fd)) return fl_err_errno(err, errno, "fsync %s", path);
   return FL_OK;
 }
 
@@ -129,11 +130,29 @@ fl_code fl_tbl_write_new(const char *path, const void *data, size_t len, fl_err 
 /* Replaces path atomically: temp file, fsync, rename, fsync(dir). */
 static fl_code write_atomic(const char *path, const void *data, size_t len, fl_err *err) {
   char tmp[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s.tmp-%016" PRIx64, path, fl_tbl_random());
+  if (snprintf(tmp, sizeof tmp, "%s.tmp-%016" PRIx64, path, fl_tbl_random()) >= (int)sizeof tmp)
+    return fl_err_set(err, FL_ELIMIT, "%s: path too long", path);
   fl_code rc = fl_tbl_write_new(tmp, data, len, err);
   if (rc) return rc;
   if (rename(tmp, path)) {
     rc = fl_err_errno(err, errno, "rename %s", tmp);
+    unlink(tmp);
+    return rc;
+  }
+  char dir[PATH_MAX];
+  dir_of(path, dir, sizeof dir);
+  return fl_tbl_fsync_dir(dir, err);
+}
+
+/* path becomes a hard link to the (immutable) file target: temp link, rename, fsync(dir).
+ * The vN.metadata.json copy costs no byte of metadata rewritten. */
+static fl_code link_atomic(const char *target, const char *path, fl_err *err) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp-%016" PRIx64, path, fl_tbl_random()) >= (int)sizeof tmp)
+    return fl_err_set(err, FL_ELIMIT, "%s: path too long", path);
+  if (link(target, tmp)) return fl_err_errno(err, errno, "link %s", tmp);
+  if (rename(tmp, path)) {
+    fl_code rc = fl_err_errno(err, errno, "rename %s", tmp);
     unlink(tmp);
     return rc;
   }
@@ -291,9 +310,25 @@ static int32_t version_of(const char *location) {
   return v > INT32_MAX ? -1 : (int32_t)v;
 }
 
+static void drop_staged(fl_table *tbl) {
+  fl_free(tbl->staged_location);
+  free(tbl->staged_text);   /* json_dumps' malloc */
+  tbl->staged_location = tbl->staged_text = NULL;
+  tbl->staged_len = 0;
+  if (tbl->staged_root) json_decref(tbl->staged_root);
+  tbl->staged_root = NULL;
+}
+
 static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *err) {
   fl_tmeta *meta;
-  fl_code rc = fl_tmeta_read(fl_tbl_uri_path(location), &meta, err);
+  fl_code rc;
+  if (tbl->staged_location && !strcmp(tbl->staged_location, location)) {   /* written by us: no read back */
+    rc = fl_tmeta_from_root(tbl->staged_root, tbl->staged_text, tbl->staged_len, fl_tbl_uri_path(location), &meta,
+                            err);
+    tbl->staged_root = NULL;   /* stolen, even on failure */
+  } else
+    rc = fl_tmeta_read(fl_tbl_uri_path(location), &meta, err);
+  drop_staged(tbl);
   if (rc) return fl_err_prefix(err, "table %s.%s: ", tbl->ns, tbl->name);
   fl_tmeta_free(tbl->meta);
   tbl->meta = meta;
@@ -349,6 +384,7 @@ fl_code fl_table_refresh(fl_table *tbl, fl_err *err) {
 
 void fl_table_free(fl_table *tbl) {
   if (!tbl) return;
+  drop_staged(tbl);
   fl_tmeta_free(tbl->meta);
   fl_free(tbl->metadata_location);
   fl_free(tbl->dir);
@@ -379,9 +415,8 @@ static void update_version_hint(fl_table *tbl) {
     text = NULL;
     if (old >= v) goto done;
   }
-  if (fl_tbl_read_all(fl_tbl_uri_path(loc), FL_METADATA_JSON_MAX, &text, &len, &err)) goto fail;
   snprintf(path, sizeof path, "%s/metadata/v%d.metadata.json", tbl->dir, v);
-  if (write_atomic(path, text, len, &err)) goto fail;
+  if (link_atomic(fl_tbl_uri_path(loc), path, &err)) goto fail;
   char num[16];
   int nl = snprintf(num, sizeof num, "%d", v);
   if (write_atomic(hint_path, num, (size_t)nl, &err)) goto fail;
@@ -402,6 +437,7 @@ fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **n
   char *text = NULL;
   fl_code rc = apply(ctx, tbl, root, err);
   if (rc) goto done;
+  fl_tbl_expire_in_commit(tbl, root);
   int64_t now = fl_now_ms();
   if (now <= base->last_updated_ms) now = base->last_updated_ms + 1;   /* monotonic per table */
   fl_tbl_json_set_i64(root, "last-updated-ms", now);
@@ -418,18 +454,37 @@ fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **n
   char uuid[37], path[PATH_MAX];
   fl_tbl_uuid(uuid);
   snprintf(path, sizeof path, "%s/metadata/%05d-%s.metadata.json", tbl->dir, tbl->version + 1, uuid);
-  if ((rc = fl_tbl_write_new(path, text, strlen(text), err))) goto done;
+  size_t len = strlen(text);
+  if ((rc = fl_tbl_write_new(path, text, len, err))) goto done;
   *new_location = fl_sprintf("file://%s", path);
+  drop_staged(tbl);
+  tbl->staged_location = fl_strdup(*new_location);
+  tbl->staged_text = text;
+  tbl->staged_len = len;
+  tbl->staged_root = root;
+  text = NULL;
+  root = NULL;
 done:
   free(text);
-  json_decref(root);
+  if (root) json_decref(root);
   return rc;
 }
 
 fl_code fl_tbl_committed(fl_table *tbl, const char *new_location, fl_err *err) {
+  fl_tmeta *old = tbl->meta;
+  char *old_location = tbl->metadata_location;
+  tbl->meta = NULL;   /* kept for the clean-up */
+  tbl->metadata_location = NULL;
   fl_code rc = table_set_version(tbl, new_location, err);
-  if (rc) return rc;
+  if (rc) {
+    tbl->meta = old;
+    tbl->metadata_location = old_location;
+    return rc;
+  }
   update_version_hint(tbl);
+  fl_tbl_cleanup_after_commit(tbl, old, old_location, tbl->meta);
+  fl_tmeta_free(old);
+  fl_free(old_location);
   return FL_OK;
 }
 
@@ -664,8 +719,13 @@ const fl_snapshot *fl_table_snapshots(const fl_table *tbl, uint32_t *n) {
 }
 
 const fl_snapshot *fl_table_snapshot_by_id(const fl_table *tbl, int64_t snapshot_id) {
-  for (uint32_t i = 0; i < tbl->meta->nsnapshots; i++)
-    if (tbl->meta->snapshots[i].snapshot_id == snapshot_id) return &tbl->meta->snapshots[i];
+  const fl_tmeta *m = tbl->meta;
+  uint32_t s = fl_tmeta_snap_slot(snapshot_id, m->snap_slots_cap);
+  while (m->snap_slots[s]) {
+    const fl_snapshot *snap = &m->snapshots[m->snap_slots[s] - 1];
+    if (snap->snapshot_id == snapshot_id) return snap;
+    s = (s + 1) & (m->snap_slots_cap - 1);
+  }
   return NULL;
 }
 

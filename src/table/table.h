@@ -28,6 +28,8 @@
  *   fl_appender   one pending write (data files and/or position deletes) on a table;
  *                 borrows the fl_table, which must outlive it.
  *   fl_scan       a planned read of one snapshot; borrows the fl_table.
+ *   fl_txn        a checkpoint transaction over several tables (one catalog commit);
+ *                 borrows their fl_table handles, owns one appender per table.
  *
  * Typical use:
  *   fl_warehouse *wh; fl_table *tbl; fl_appender *app;

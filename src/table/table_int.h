@@ -78,6 +78,8 @@ typedef struct fl_tmeta {
   uint32_t nsnaplog;
   fl_tlog *metalog;
   uint32_t nmetalog;
+  uint32_t *snap_slots;         /* open addressing by snapshot id: index + 1, 0 empty (O(1) lookup) */
+  uint32_t snap_slots_cap;      /* power of two, >= 2 * nsnapshots */
 } fl_tmeta;
 
 struct fl_warehouse {
@@ -94,11 +96,20 @@ struct fl_table {
   char *metadata_location;      /* URI of the loaded version */
   int32_t version;              /* NNNNN of the loaded metadata file */
   fl_tmeta *meta;
+  char *staged_location;        /* the last metadata file fl_tbl_prepare wrote, and its text: */
+  char *staged_text;            /* a commit moves the handle without reading it back */
+  size_t staged_len;
+  json_t *staged_root;          /* the document staged_text was dumped from */
+  bool expire_cleanup_off;      /* fl_table_expire_snapshots deletes files itself (full walk) */
 };
 
 /* metadata.c */
 fl_code fl_tmeta_parse(const char *text, size_t len, const char *name, fl_tmeta **out, fl_err *err);
 fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
+/* As fl_tmeta_parse, for a document already in memory (root is stolen; text is its
+ * dump): a commit moves its handle without parsing what it just wrote. */
+fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
+                           fl_err *err);
 void fl_tmeta_free(fl_tmeta *meta);
 /* {"type":"struct","schema-id":..,"identifier-field-ids":[..],"fields":[..]} */
 json_t *fl_tmeta_schema_json(const fl_schema *schema);
@@ -106,6 +117,10 @@ json_t *fl_tmeta_schema_json(const fl_schema *schema);
 fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schema *schema,
                           const fl_table_create_opts *opts, json_t **out, fl_err *err);
 const fl_tspec *fl_tmeta_spec_by_id(const fl_tmeta *meta, int32_t spec_id);
+static inline uint32_t fl_tmeta_snap_slot(int64_t snapshot_id, uint32_t cap) {
+  uint64_t h = (uint64_t)snapshot_id * 0x9E3779B97F4A7C15ull;   /* ids are random; mix anyway */
+  return (uint32_t)(h >> 32) & (cap - 1);
+}
 /* Type text as users write it: "DECIMAL(12,2)", "BIGINT". */
 void fl_type_text(fl_type type, char *out, size_t out_size);
 
@@ -127,7 +142,9 @@ typedef fl_code (*fl_tbl_apply_fn)(void *ctx, fl_table *tbl, json_t *root, fl_er
 /* Applies and writes a new metadata file on tbl's loaded version: *new_location (URI,
  * fl_malloc'd). Does not swap the pointer. */
 fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **new_location, fl_err *err);
-/* After a successful swap: moves tbl to new_location, updates the version hint. */
+/* After a successful swap: moves tbl to new_location, updates the version hint, then
+ * cleans up what the commit made unreachable (commit.c: metadata files dropped from the
+ * metadata-log, files of snapshots the commit expired). */
 fl_code fl_tbl_committed(fl_table *tbl, const char *new_location, fl_err *err);
 /* prepare + CAS + retry loop. */
 fl_code fl_tbl_commit(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, fl_err *err);
@@ -136,6 +153,16 @@ void fl_tbl_backoff(uint32_t attempt);
  * start_ns, a fl_mono_ns taken before the attempt's metadata was written), "conflict"
  * (a lost compare-and-swap, retried) or "failed". */
 void fl_tbl_commit_metric(const fl_table *tbl, const char *result, int64_t start_ns);
+
+/* expire.c: snapshot expiry inside every commit (history.expire.* properties) and the
+ * clean-up after it. expire_in_commit edits the metadata copy; cleanup runs after a
+ * successful swap with the version before (old) and after (new). */
+void fl_tbl_expire_in_commit(const fl_table *tbl, json_t *root);
+void fl_tbl_cleanup_after_commit(const fl_table *tbl, const fl_tmeta *old, const char *old_location,
+                                 const fl_tmeta *cur);
+/* A property as a number (the default when unset or not a number). */
+int64_t fl_tbl_prop_i64(const fl_table *tbl, const char *key, int64_t dflt);
+bool fl_tbl_prop_bool(const fl_table *tbl, const char *key, bool dflt);
 
 /* JSON edit helpers used by apply functions. */
 void fl_tbl_json_set_i64(json_t *obj, const char *key, int64_t v);

@@ -25,6 +25,8 @@ assert_eq 2 "$(snapshot_count bronze.created)" "both creating loads committed"
 
 # create the table first: the race under test is the appends
 floe load bronze.race "$T/seed.ndjson" --schema "$schema" >/dev/null
+# keep every snapshot (commits expire all but the newest 100 by default)
+floe alter bronze.race set-property history.expire.max-snapshots 1000 >/dev/null
 
 writer() {
   local w=$1

@@ -22,6 +22,8 @@ n=0
 for f in "$T"/part.*; do
   "$FLOE" --data "$T" load bronze.orders "$f" --schema "$SCHEMA" --partition "tenant_id" >/dev/null
   n=$((n + 1))
+  # keep every snapshot for the history check (commits expire all but 100 by default)
+  if ((n == 1)); then "$FLOE" --data "$T" alter bronze.orders set-property history.expire.max-snapshots 1000 >/dev/null; fi
 done
 ((n == 105)) || { echo "expected 105 loads, made $n"; exit 1; }
 "$FLOE" --data "$T" delete bronze.orders --where "event_type = 'order_cancelled'" >/dev/null

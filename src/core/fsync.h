@@ -1,0 +1,14 @@
+/* fsync: the one wrapper every durable write of the table files goes through
+ * (Parquet data and delete files, Avro manifests and lists, metadata JSON, their
+ * directories), so a crash harness can stop the process at each sync point.
+ *
+ * FLOE_CRASH_AT_FSYNC=N (tests only): the Nth call in the process (1-based) kills the
+ * process with SIGKILL before syncing, as a power cut or an OOM kill would stop it at
+ * that point. Unset or 0: no effect beyond one relaxed atomic increment. */
+#ifndef FL_CORE_FSYNC_H
+#define FL_CORE_FSYNC_H
+
+int fl_fsync(int fd);       /* fsync(2), after the crash hook */
+int fl_fdatasync(int fd);   /* fdatasync(2), after the crash hook */
+
+#endif
