@@ -101,3 +101,37 @@ Test(commit_metrics, a_multi_table_commit_counts_each_table) {
   fl_table_free(t[1]);
   fl_warehouse_close(wh);
 }
+
+Test(commit_metrics, a_checkpoint_transaction_counts_each_table_it_commits_not_the_ones_it_skips) {
+  fl_warehouse *wh = open_wh();
+  fl_err err = {0};
+  fl_table *t[2];
+  fl_table_create_opts opts = {0};
+  cr_assert_eq(fl_table_create(wh, "bronze", "a", &schema, &opts, &t[0], &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_create(wh, "silver", "b", &schema, &opts, &t[1], &err), FL_OK, "%s", err.msg);
+  /* checkpoint 7 commits both tables; run again (recovery), it skips both */
+  for (int run = 0; run < 2; run++) {
+    fl_txn *txn;
+    cr_assert_eq(fl_txn_begin(wh, 7, &txn, &err), FL_OK, "%s", err.msg);
+    for (int i = 0; i < 2; i++) {
+      fl_appender *app;
+      cr_assert_eq(fl_txn_append(txn, t[i], &app, &err), FL_OK, "%s", err.msg);
+      fl_batch *b = ids(i * 100, 4);
+      cr_assert_eq(fl_appender_write(app, b, &err), FL_OK, "%s", err.msg);
+      fl_batch_free(b);
+    }
+    fl_txn_result res;
+    cr_assert_eq(fl_txn_commit(txn, &res, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(res.tables_committed, run == 0 ? 2u : 0u);
+    cr_assert_eq(res.tables_skipped, run == 0 ? 0u : 2u);
+    fl_txn_free(txn);
+  }
+  char *text = render();
+  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.a\",result=\"ok\"} 1\n"), "%s", text);
+  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"silver.b\",result=\"ok\"} 1\n"), "%s", text);
+  cr_assert_eq(fl_metrics_total("floe_iceberg_commit_duration_seconds"), 2);
+  fl_free(text);
+  fl_table_free(t[0]);
+  fl_table_free(t[1]);
+  fl_warehouse_close(wh);
+}

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/time.h"
 #include "table/txn_int.h"
 
 #define CHECKPOINT_KEY "floe.checkpoint-id"
@@ -206,7 +207,16 @@ fl_code fl_txn_commit(fl_txn *txn, fl_txn_result *res, fl_err *err) {
     }
     if (txn->state == TXN_COMMITTED) break;   /* every table skipped */
     res->attempts++;
+    int64_t start_ns = fl_mono_ns();
     rc = fl_catalog_commit_many(cat, changes, n, err);
+    for (uint32_t i = 0; i < txn->ntables; i++)
+      if (!txn->tables[i].skipped)
+        fl_tbl_commit_metric(txn->tables[i].tbl,
+                             rc == FL_OK            ? "ok"
+                             : rc == FL_ECONFLICT   ? "conflict"
+                             : rc == FL_EUNKNOWN    ? "unknown"
+                                                    : "failed",
+                             start_ns);
     if (rc == FL_OK) {
       txn->state = TXN_COMMITTED;
       for (uint32_t i = 0; i < txn->ntables; i++) {
