@@ -41,7 +41,7 @@ static const fl_schema SCHEMA = {0, 3, FIELDS, 0, NULL};
 
 static uint64_t walk_bytes, walk_files;
 static int walk(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  if (flag == FTW_F) {   /* vN.metadata.json are hard links: each inode counted once */
+  if (flag == FTW_F) { /* vN.metadata.json are hard links: each inode counted once */
     walk_bytes += (uint64_t)st->st_size / (st->st_nlink ? (uint64_t)st->st_nlink : 1);
     walk_files++;
   }
@@ -79,9 +79,12 @@ int main(int argc, char **argv) {
   int64_t commits = 100000;
   const char *data = NULL, *at = "1000,10000,100000";
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--commits") && i + 1 < argc) commits = strtoll(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
-    else if (!strcmp(argv[i], "--at") && i + 1 < argc) at = argv[++i];
+    if (!strcmp(argv[i], "--commits") && i + 1 < argc)
+      commits = strtoll(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+      data = argv[++i];
+    else if (!strcmp(argv[i], "--at") && i + 1 < argc)
+      at = argv[++i];
     else {
       fprintf(stderr, "usage: table_commits_bench [--commits N] [--data DIR] [--at 1000,10000,...]\n");
       return 2;
@@ -122,12 +125,13 @@ int main(int argc, char **argv) {
     dir_usage(data_dir, &dbytes, &dfiles);
     uint32_t nsnap;
     fl_table_snapshots(tbl, &nsnap);
-    printf("{\"commits\":%" PRId64 ",\"meta_json_bytes\":%zu,\"meta_dir_bytes\":%" PRIu64 ",\"meta_files\":%" PRIu64
-           ",\"data_files\":%" PRIu64 ",\"snapshots\":%u,\"load_ms\":%.3f,\"commit_ms\":%.3f}\n",
+    printf("{\"commits\":%" PRId64 ",\"meta_json_bytes\":%zu,\"meta_dir_bytes\":%" PRIu64
+           ",\"meta_files\":%" PRIu64 ",\"data_files\":%" PRIu64
+           ",\"snapshots\":%u,\"load_ms\":%.3f,\"commit_ms\":%.3f}\n",
            k, strlen(fl_table_metadata_json(tbl)), mbytes, mfiles, dfiles, nsnap, load_ms / 20, commit_ms);
     fflush(stdout);
     last_k = k;
-    t_last = fl_mono_ns();   /* the report's own time is not a commit's */
+    t_last = fl_mono_ns(); /* the report's own time is not a commit's */
     const char *comma = strchr(p, ',');
     if (comma) p = comma + 1;
   }

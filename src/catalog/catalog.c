@@ -80,44 +80,42 @@
 /* table_namespace is VARCHAR(255). */
 #define FL_CATALOG_NAMESPACE_MAX 255
 
-enum stmt_id {
-  ST_CREATE_NS,
-  ST_CREATE_TABLE,
-  ST_LOAD,
-  ST_CAS,
-  ST_DROP,
-  ST_LIST_ALL,
-  ST_LIST_NS,
-  ST_COUNT
-};
+enum stmt_id { ST_CREATE_NS, ST_CREATE_TABLE, ST_LOAD, ST_CAS, ST_DROP, ST_LIST_ALL, ST_LIST_NS, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_CREATE_NS] = "INSERT OR IGNORE INTO iceberg_namespace_properties "
-                     "(catalog_name, namespace, property_key, property_value) VALUES (?1, ?2, 'exists', 'true')",
-    [ST_CREATE_TABLE] = "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
-                        "metadata_location, previous_metadata_location, iceberg_type) "
-                        "VALUES (?1, ?2, ?3, ?4, NULL, 'TABLE')",
-    [ST_LOAD] = "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ?1 AND "
-                "table_namespace = ?2 AND table_name = ?3 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
-    [ST_CAS] = "UPDATE iceberg_tables SET metadata_location = ?4, previous_metadata_location = ?5 "
-               "WHERE catalog_name = ?1 AND table_namespace = ?2 AND table_name = ?3 AND "
-               "metadata_location = ?5 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
-    [ST_DROP] = "DELETE FROM iceberg_tables WHERE catalog_name = ?1 AND table_namespace = ?2 AND "
-                "table_name = ?3 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
-    [ST_LIST_ALL] = "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-                    "WHERE catalog_name = ?1 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL) "
-                    "ORDER BY table_namespace, table_name",
-    [ST_LIST_NS] = "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-                   "WHERE catalog_name = ?1 AND table_namespace = ?2 AND "
-                   "(iceberg_type = 'TABLE' OR iceberg_type IS NULL) ORDER BY table_namespace, table_name",
+    [ST_CREATE_NS] =
+        "INSERT OR IGNORE INTO iceberg_namespace_properties "
+        "(catalog_name, namespace, property_key, property_value) VALUES (?1, ?2, 'exists', 'true')",
+    [ST_CREATE_TABLE] =
+        "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+        "metadata_location, previous_metadata_location, iceberg_type) "
+        "VALUES (?1, ?2, ?3, ?4, NULL, 'TABLE')",
+    [ST_LOAD] =
+        "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ?1 AND "
+        "table_namespace = ?2 AND table_name = ?3 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
+    [ST_CAS] =
+        "UPDATE iceberg_tables SET metadata_location = ?4, previous_metadata_location = ?5 "
+        "WHERE catalog_name = ?1 AND table_namespace = ?2 AND table_name = ?3 AND "
+        "metadata_location = ?5 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
+    [ST_DROP] =
+        "DELETE FROM iceberg_tables WHERE catalog_name = ?1 AND table_namespace = ?2 AND "
+        "table_name = ?3 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
+    [ST_LIST_ALL] =
+        "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+        "WHERE catalog_name = ?1 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL) "
+        "ORDER BY table_namespace, table_name",
+    [ST_LIST_NS] =
+        "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+        "WHERE catalog_name = ?1 AND table_namespace = ?2 AND "
+        "(iceberg_type = 'TABLE' OR iceberg_type IS NULL) ORDER BY table_namespace, table_name",
 };
 
 struct fl_catalog {
   sqlite3 *db;
   char *path;
-  char *name;               /* catalog_name column value */
+  char *name; /* catalog_name column value */
   sqlite3_stmt *stmt[ST_COUNT];
-  uint32_t lose_answer_at;  /* test hook: the Nth next commit swaps, then reports FL_EUNKNOWN */
+  uint32_t lose_answer_at; /* test hook: the Nth next commit swaps, then reports FL_EUNKNOWN */
 };
 
 /* Maps a SQLite result code to floe's: a full disk and a corrupt file are the user's to
@@ -140,8 +138,8 @@ static fl_code check_name(const char *what, const char *s, size_t max, fl_err *e
   if (!s || !*s) return fl_err_set(err, FL_EINVAL, "catalog: %s is empty", what);
   size_t n = strlen(s);
   if (n > max)
-    return fl_err_set(err, FL_EINVAL, "catalog: %s '%.40s...' is %zu bytes, longer than %zu", what, s,
-                      n, max);
+    return fl_err_set(err, FL_EINVAL, "catalog: %s '%.40s...' is %zu bytes, longer than %zu", what, s, n,
+                      max);
   return FL_OK;
 }
 
@@ -222,8 +220,8 @@ static void rollback(fl_catalog *cat) {
 }
 
 /* Binds ?1 = catalog name and the given texts to ?2.. of a cached statement. */
-static sqlite3_stmt *stmt_bind(fl_catalog *cat, enum stmt_id id, const char *a, const char *b,
-                               const char *c, const char *d) {
+static sqlite3_stmt *stmt_bind(fl_catalog *cat, enum stmt_id id, const char *a, const char *b, const char *c,
+                               const char *d) {
   sqlite3_stmt *st = cat->stmt[id];
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -271,8 +269,8 @@ static fl_code ensure_schema(fl_catalog *cat, fl_err *err) {
     goto fail;
   }
   if (!has_type) {
-    rc = sqlite3_exec(cat->db, "ALTER TABLE iceberg_tables ADD COLUMN iceberg_type VARCHAR(5)", NULL,
-                      NULL, NULL);
+    rc = sqlite3_exec(cat->db, "ALTER TABLE iceberg_tables ADD COLUMN iceberg_type VARCHAR(5)", NULL, NULL,
+                      NULL);
     if (rc != SQLITE_OK) {
       code = db_error(cat, rc, err, "add column iceberg_tables.iceberg_type");
       goto fail;
@@ -284,8 +282,7 @@ fail:
   return code;
 }
 
-fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl_catalog **out,
-                               fl_err *err) {
+fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl_catalog **out, fl_err *err) {
   FL_ASSERT(db_path && out);
   *out = NULL;
   fl_code code = check_name("catalog name", catalog_name, 255, err);
@@ -314,8 +311,7 @@ fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl
     if (rc == SQLITE_ROW) {
       const char *mode = (const char *)sqlite3_column_text(st, 0);
       if (mode && strcmp(mode, "wal") != 0 && strcmp(db_path, ":memory:") != 0)
-        fl_warn("catalog", "%s: journal mode is %s, not wal: readers will wait for writers", db_path,
-                mode);
+        fl_warn("catalog", "%s: journal mode is %s, not wal: readers will wait for writers", db_path, mode);
       rc = SQLITE_OK;
     }
   }
@@ -511,8 +507,8 @@ fl_code fl_catalog_load(fl_catalog *cat, const char *ns, const char *name, char 
   code = load_row(cat, ns, name, metadata_location, err);
   if (code) return code;
   if (!*metadata_location)
-    return fl_err_set(err, FL_ECORRUPT, "catalog %s: table %s.%s has no metadata location", cat->name,
-                      ns, name);
+    return fl_err_set(err, FL_ECORRUPT, "catalog %s: table %s.%s has no metadata location", cat->name, ns,
+                      name);
   return FL_OK;
 }
 
@@ -557,8 +553,7 @@ fl_code fl_catalog_commit_many(fl_catalog *cat, const fl_catalog_change *changes
       goto fail;
     }
     int changed = sqlite3_changes(cat->db);
-    FL_ASSERT(changed <= 1, "catalog %s: %s.%s: CAS changed %d rows", cat->path, ch->ns, ch->name,
-              changed);
+    FL_ASSERT(changed <= 1, "catalog %s: %s.%s: CAS changed %d rows", cat->path, ch->ns, ch->name, changed);
     if (changed == 0) {
       code = explain_miss(cat, ch, err);
       goto fail;
@@ -566,7 +561,8 @@ fl_code fl_catalog_commit_many(fl_catalog *cat, const fl_catalog_change *changes
   }
   code = commit_tx(cat, err);
   if (!code && cat->lose_answer_at && --cat->lose_answer_at == 0)
-    return fl_err_set(err, FL_EUNKNOWN, "catalog %s: commit state unknown: answer lost (test hook)", cat->name);
+    return fl_err_set(err, FL_EUNKNOWN, "catalog %s: commit state unknown: answer lost (test hook)",
+                      cat->name);
   return code;
 fail:
   rollback(cat);
@@ -593,7 +589,7 @@ fl_code fl_catalog_load_many(fl_catalog *cat, const fl_catalog_ident *tables, ui
       code = fl_err_set(err, FL_ECORRUPT, "catalog %s: table %s.%s has no metadata location", cat->name,
                         tables[i].ns, tables[i].name);
   }
-  rollback(cat);   /* nothing was written: ends the read transaction */
+  rollback(cat); /* nothing was written: ends the read transaction */
   if (code)
     for (uint32_t i = 0; i < n; i++) {
       fl_free(locations[i]);

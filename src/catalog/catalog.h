@@ -22,8 +22,7 @@ typedef struct fl_catalog fl_catalog;
 
 /* Opens (creating if needed) the SQLite catalog at db_path; catalog_name is the
  * catalog_name column value (floe uses "floe"). */
-fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl_catalog **out,
-                               fl_err *err);
+fl_code fl_catalog_open_sqlite(const char *db_path, const char *catalog_name, fl_catalog **out, fl_err *err);
 /* Opens an existing catalog file for reading only: nothing on disk changes (no file,
  * no schema upgrade, no -wal/-shm left behind; catalog.c says how). FL_ENOENT if the
  * file does not exist; FL_ECORRUPT if it has no iceberg_tables. Writes through the

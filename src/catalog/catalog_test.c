@@ -186,11 +186,12 @@ Test(catalog, previous_metadata_location_is_recorded) {
   sqlite3 *db = NULL;
   cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
   sqlite3_stmt *st = NULL;
-  cr_assert_eq(sqlite3_prepare_v2(db,
-                                  "SELECT metadata_location, previous_metadata_location FROM iceberg_tables "
-                                  "WHERE catalog_name='floe' AND table_namespace='bronze' AND table_name='orders'",
-                                  -1, &st, NULL),
-               SQLITE_OK);
+  cr_assert_eq(
+      sqlite3_prepare_v2(db,
+                         "SELECT metadata_location, previous_metadata_location FROM iceberg_tables "
+                         "WHERE catalog_name='floe' AND table_namespace='bronze' AND table_name='orders'",
+                         -1, &st, NULL),
+      SQLITE_OK);
   cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
   cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "/m/1.json");
   cr_assert_str_eq((const char *)sqlite3_column_text(st, 1), "/m/0.json");
@@ -265,7 +266,7 @@ static int increment_many(int times, int start_fd) {
     return -1;
   }
   char go;
-  if (read(start_fd, &go, 1) < 0) return -1;   /* both start together: EOF when the parent closes */
+  if (read(start_fd, &go, 1) < 0) return -1; /* both start together: EOF when the parent closes */
   srand((unsigned)getpid());
   int conflicts = 0;
   for (int i = 0; i < times; i++) {
@@ -274,7 +275,7 @@ static int increment_many(int times, int start_fd) {
         fprintf(stderr, "child: too many conflicts\n");
         return -1;
       }
-      usleep(50 + (unsigned)(rand() % 200));   /* interleave: without it one child finishes first */
+      usleep(50 + (unsigned)(rand() % 200)); /* interleave: without it one child finishes first */
       char *loc = NULL;
       if (fl_catalog_load(cat, "bronze", "counter", &loc, &err)) {
         fprintf(stderr, "child load: %s\n", err.msg);
@@ -367,9 +368,10 @@ Test(catalog, file_is_readable_as_a_standard_sql_catalog) {
                    "floe|bronze|exists|true\n");
   cr_assert_str_eq(run_cli("PRAGMA journal_mode"), "wal\n");
   /* a JdbcCatalog-style commit by another tool is seen by floe */
-  run_cli("UPDATE iceberg_tables SET metadata_location='/w/2.json', previous_metadata_location='/w/1.json' "
-          "WHERE catalog_name='floe' AND table_namespace='bronze' AND table_name='orders' "
-          "AND metadata_location='/w/1.json'");
+  run_cli(
+      "UPDATE iceberg_tables SET metadata_location='/w/2.json', previous_metadata_location='/w/1.json' "
+      "WHERE catalog_name='floe' AND table_namespace='bronze' AND table_name='orders' "
+      "AND metadata_location='/w/1.json'");
   expect_location(cat, "bronze", "orders", "/w/2.json");
   fl_catalog_close(cat);
 }
@@ -443,7 +445,8 @@ Test(catalog, commit_waits_for_another_writer_instead_of_failing, .timeout = 60)
   double read_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
   cr_assert_lt(read_ms, 100.0, "load waited for the writer (%.1f ms)", read_ms);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  cr_assert_eq(fl_catalog_commit(cat, "bronze", "orders", "/m/0.json", "/m/1.json", &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_catalog_commit(cat, "bronze", "orders", "/m/0.json", "/m/1.json", &err), FL_OK, "%s",
+               err.msg);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double waited_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
   cr_assert_gt(waited_ms, 100.0, "commit did not wait for the lock (%.1f ms)", waited_ms);
@@ -464,7 +467,7 @@ Test(catalog, lost_answer_hook_swaps_then_reports_unknown) {
   ch = (fl_catalog_change){"b", "t", "/m/2.json", "/m/3.json"};
   cr_assert_eq(fl_catalog_commit_many(cat, &ch, 1, &err), FL_EUNKNOWN);
   cr_assert(strstr(err.msg, "unknown"), "%s", err.msg);
-  expect_location(cat, "b", "t", "/m/3.json");   /* it did swap */
+  expect_location(cat, "b", "t", "/m/3.json"); /* it did swap */
   ch = (fl_catalog_change){"b", "t", "/m/3.json", "/m/4.json"};
   cr_assert_eq(fl_catalog_commit_many(cat, &ch, 1, &err), FL_OK, "the hook fires once");
   fl_catalog_close(cat);

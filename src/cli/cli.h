@@ -35,8 +35,8 @@ typedef int (*fl_cli_cmd_fn)(fl_cli *cli, int argc, char **argv);
 typedef struct fl_cli_cmd {
   const char *name;
   fl_cli_cmd_fn run;
-  const char *usage; /* arguments after the name: "TABLE FILE|- [--schema COLS] ..." */
-  const char *help;  /* one line */
+  const char *usage;   /* arguments after the name: "TABLE FILE|- [--schema COLS] ..." */
+  const char *help;    /* one line */
   const char *options; /* `floe help NAME`: every option with its default, "" if none */
   bool readonly;       /* only reads the data dir (tables, cat, describe) */
 } fl_cli_cmd;

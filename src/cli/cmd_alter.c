@@ -42,17 +42,21 @@
 #include "core/limits.h"
 #include "sql/sql.h"
 
-typedef enum alter_action { ALTER_ADD = 1, ALTER_RENAME, ALTER_WIDEN, ALTER_SET_PROP, ALTER_UNSET_PROP } alter_action;
+typedef enum alter_action {
+  ALTER_ADD = 1,
+  ALTER_RENAME,
+  ALTER_WIDEN,
+  ALTER_SET_PROP,
+  ALTER_UNSET_PROP
+} alter_action;
 
 static const struct {
   const char *word;
   alter_action action;
   const char *args; /* for messages */
 } actions[] = {
-    {"add-column", ALTER_ADD, "NAME TYPE"},
-    {"rename-column", ALTER_RENAME, "OLD NEW"},
-    {"widen-column", ALTER_WIDEN, "NAME TYPE"},
-    {"set-property", ALTER_SET_PROP, "KEY VALUE"},
+    {"add-column", ALTER_ADD, "NAME TYPE"},      {"rename-column", ALTER_RENAME, "OLD NEW"},
+    {"widen-column", ALTER_WIDEN, "NAME TYPE"},  {"set-property", ALTER_SET_PROP, "KEY VALUE"},
     {"unset-property", ALTER_UNSET_PROP, "KEY"},
 };
 enum { NACTIONS = sizeof actions / sizeof actions[0], ALTER_ARGS_MAX = 16 };
@@ -125,10 +129,10 @@ static const struct {
 } known_props[] = {
     {"write.target-file-size-bytes", P_INT, 1, INT64_MAX},
     {"write.parquet.compression-codec", P_CODEC, 0, 0},
-    {"write.parquet.compression-level", P_INT, 1, 22},        /* zstd's levels */
+    {"write.parquet.compression-level", P_INT, 1, 22}, /* zstd's levels */
     {"write.parquet.row-group-size-bytes", P_INT, 1, INT64_MAX},
     {"write.parquet.page-size-bytes", P_INT, 1, INT32_MAX},
-    {"write.parquet.dict-size-bytes", P_INT, 0, INT32_MAX},   /* 0: no dictionaries */
+    {"write.parquet.dict-size-bytes", P_INT, 0, INT32_MAX}, /* 0: no dictionaries */
     {"write.format.default", P_FORMAT, 0, 0},
     {"write.metadata.previous-versions-max", P_INT, 0, INT32_MAX},
     {"commit.manifest-merge.enabled", P_BOOL, 0, 0},
@@ -151,19 +155,19 @@ static int property_check(const char *key, const char *value) {
         long long v = strtoll(value, &end, 10);
         if (!*value || *end || errno || !(isdigit((unsigned char)value[0]) || value[0] == '-') ||
             v < known_props[i].min || v > known_props[i].max)
-          return fl_cli_usage("alter", "property %s: expected an integer from %lld to %lld, found \"%s\"", key,
-                              known_props[i].min, known_props[i].max, value);
+          return fl_cli_usage("alter", "property %s: expected an integer from %lld to %lld, found \"%s\"",
+                              key, known_props[i].min, known_props[i].max, value);
         return FL_CLI_OK;
       }
       case P_BOOL:
         if (!strcmp(value, "true") || !strcmp(value, "false")) return FL_CLI_OK;
         return fl_cli_usage("alter", "property %s: expected true or false, found \"%s\"", key, value);
       case P_CODEC:
-        if (!strcasecmp(value, "zstd") || !strcasecmp(value, "snappy") || !strcasecmp(value, "uncompressed") ||
-            !strcasecmp(value, "none"))
+        if (!strcasecmp(value, "zstd") || !strcasecmp(value, "snappy") ||
+            !strcasecmp(value, "uncompressed") || !strcasecmp(value, "none"))
           return FL_CLI_OK;
-        return fl_cli_usage("alter", "property %s: floe writes zstd, snappy or uncompressed, found \"%s\"", key,
-                            value);
+        return fl_cli_usage("alter", "property %s: floe writes zstd, snappy or uncompressed, found \"%s\"",
+                            key, value);
       case P_FORMAT:
         if (!strcasecmp(value, "parquet")) return FL_CLI_OK;
         return fl_cli_usage("alter", "property %s: floe writes parquet only, found \"%s\"", key, value);
@@ -171,8 +175,8 @@ static int property_check(const char *key, const char *value) {
   }
   /* a property of another engine is kept as given; a likely typo of one of floe's is
    * worth a word, since nothing would read it */
-  static const char *const floe_prefixes[] = {"write.parquet.", "write.target-", "write.metadata.", "commit.manifest",
-                                                "history.expire.", "floe."};
+  static const char *const floe_prefixes[] = {"write.parquet.",  "write.target-",   "write.metadata.",
+                                              "commit.manifest", "history.expire.", "floe."};
   for (size_t i = 0; i < sizeof floe_prefixes / sizeof floe_prefixes[0]; i++)
     if (!strncmp(key, floe_prefixes[i], strlen(floe_prefixes[i]))) {
       fprintf(stderr, "floe: warning: floe does not read property %s (see 'floe help alter')\n", key);
@@ -232,8 +236,9 @@ int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv) {
   }
   if (npos < 1) return fl_cli_usage("alter", "which table? give TABLE as namespace.name");
   if (npos < 2)
-    return fl_cli_usage("alter", "what change? give add-column, rename-column, widen-column, set-property or "
-                                 "unset-property");
+    return fl_cli_usage("alter",
+                        "what change? give add-column, rename-column, widen-column, set-property or "
+                        "unset-property");
   const char *table = pos[0];
   if (fl_cli_table_arg("alter", table)) return FL_CLI_USAGE;
   unsigned a = 0;

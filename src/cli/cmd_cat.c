@@ -121,7 +121,6 @@ static int parse_args(int argc, char **argv, cat_opts *o) {
 
 /* ---------------------------------------------------------------- options */
 
-
 /* "a, b" -> names checked against the schema. */
 static fl_code columns_parse(const char *text, const fl_schema *schema, fl_arena *arena, const char ***cols,
                              uint32_t *n, fl_err *err) {

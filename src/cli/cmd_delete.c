@@ -80,8 +80,8 @@ static int emit_rows(void *ctx, const fl_batch *batch, const char *file_path, co
 
 /* The pruning predicates, and a projection of just the conditions' columns (the
  * filter reads projected columns; reading the others would be wasted). */
-static fl_code scan_opts_build(const delete_opts *o, const fl_table *tbl, fl_scan_opts *so, fl_cli_where **where,
-                               fl_err *err) {
+static fl_code scan_opts_build(const delete_opts *o, const fl_table *tbl, fl_scan_opts *so,
+                               fl_cli_where **where, fl_err *err) {
   memset(so, 0, sizeof *so);
   fl_code rc = fl_cli_where_new(o->where, o->nwhere, fl_table_schema(tbl), where, err);
   if (rc) return rc;

@@ -57,8 +57,9 @@ int fl_cli_cmd_drop(fl_cli *cli, int argc, char **argv) {
     fl_free(loc);
     if (purge) {
       fprintf(stderr, "floe: %s\n", err.msg);
-      fprintf(stderr, "floe: --purge needs the table's metadata; drop %s.%s without --purge, then delete its "
-                      "directory (%s/%s/%s by default)\n",
+      fprintf(stderr,
+              "floe: --purge needs the table's metadata; drop %s.%s without --purge, then delete its "
+              "directory (%s/%s/%s by default)\n",
               ns, name, fl_warehouse_root(wh), ns, name);
       fl_warehouse_close(wh);
       return FL_CLI_ERROR;

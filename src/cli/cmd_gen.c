@@ -50,8 +50,8 @@
 #include "core/time.h"
 
 enum {
-  RING_SLOTS = 1024,         /* duplicates re-send one of the last 1,024 unique events */
-  SLOT_BYTES = 512,          /* an orders event is < 300 bytes */
+  RING_SLOTS = 1024, /* duplicates re-send one of the last 1,024 unique events */
+  SLOT_BYTES = 512,  /* an orders event is < 300 bytes */
   CONNECTIONS_MAX = 64,
   BATCH_LINES_MAX = 1000000,
   TENANTS_MAX = 100000,
@@ -100,7 +100,8 @@ static void put_event(gen *g, fl_buf *out, uint64_t n, int64_t time_us, int bad_
   const char *type = EVENT_TYPES[next_below(g, 4)];
   uint64_t cents = next_below(g, 100000);
   uint64_t shape = next_below(g, 8); /* nulls now and then */
-  fl_buf_printf(out, "{\"event_id\":\"%c%" PRIu64 "-%012" PRIu64 "\",", bad_kind < 0 ? 'e' : 'x', g->o->seed, n);
+  fl_buf_printf(out, "{\"event_id\":\"%c%" PRIu64 "-%012" PRIu64 "\",", bad_kind < 0 ? 'e' : 'x', g->o->seed,
+                n);
   if (bad_kind == 4)
     fl_buf_printf(out, "\"tenant_id\":\"t\xff%02" PRIu64 "\",", tenant);
   else
@@ -176,7 +177,7 @@ struct poster {
   const gen_opts *o;
   pthread_mutex_t mu;
   pthread_cond_t cond;
-  post_job *jobs;        /* 2 per connection */
+  post_job *jobs; /* 2 per connection */
   uint32_t njobs;
   post_job **free_list, **queue;
   uint32_t nfree, qhead, qlen;
@@ -196,17 +197,18 @@ typedef struct worker {
 
 static void on_retry(void *ctx, uint32_t attempt, uint32_t retries, double delay_s, const char *why) {
   const worker *w = ctx;
-  fprintf(stderr, "floe: gen: lines %" PRIu64 "-%" PRIu64 ": %s; retry %u of %u in %.1f s\n", w->first, w->last, why,
-          attempt, retries, delay_s);
+  fprintf(stderr, "floe: gen: lines %" PRIu64 "-%" PRIu64 ": %s; retry %u of %u in %.1f s\n", w->first,
+          w->last, why, attempt, retries, delay_s);
 }
 
 /* The answer to the lines w->first..w->last: its counts into *acc, *rej; *cut = the
  * line (1-based, in what was sent) from which a 413 41304 cut the request, else 0. */
-static fl_code take_answer(const worker *w, const fl_http_resp *resp, uint64_t *acc, uint64_t *rej, uint64_t *cut,
-                           fl_err *err) {
+static fl_code take_answer(const worker *w, const fl_http_resp *resp, uint64_t *acc, uint64_t *rej,
+                           uint64_t *cut, fl_err *err) {
   json_error_t jerr;
   json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-  json_t *a = root ? json_object_get(root, "accepted") : NULL, *r = root ? json_object_get(root, "rejected") : NULL;
+  json_t *a = root ? json_object_get(root, "accepted") : NULL,
+         *r = root ? json_object_get(root, "rejected") : NULL;
   json_t *c = root ? json_object_get(root, "cut_at_line") : NULL;
   bool is_cut = resp->status == 413 && json_integer_value(json_object_get(root, "error_code")) == 41304 &&
                 json_is_integer(c) && json_integer_value(c) >= 1 &&
@@ -247,7 +249,8 @@ static void post_job_run(worker *w, const post_job *job) {
     rej += r;
     if (!cut) break;
     if (cut == 1) {
-      rc = fl_err_set(&err, FL_EIO, "HTTP 413: the server cut the request at its first line and stored nothing");
+      rc = fl_err_set(&err, FL_EIO,
+                      "HTTP 413: the server cut the request at its first line and stored nothing");
       break;
     }
     for (uint64_t l = 1; l < cut; l++) { /* every generated line ends in '\n' */
@@ -263,8 +266,8 @@ static void post_job_run(worker *w, const post_job *job) {
   if (rc) {
     p->failed_lines += w->last - w->first + 1; /* the lines before a cut are stored */
     if (!p->failed)
-      snprintf(p->first_error, sizeof p->first_error, "lines %" PRIu64 "-%" PRIu64 " failed: %s", w->first, w->last,
-               err.msg);
+      snprintf(p->first_error, sizeof p->first_error, "lines %" PRIu64 "-%" PRIu64 " failed: %s", w->first,
+               w->last, err.msg);
     p->failed = true;
   }
   pthread_mutex_unlock(&p->mu);
@@ -331,8 +334,15 @@ static int parse_count(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 
 static int parse_args(int argc, char **argv, gen_opts *o) {
   const char *v = NULL, *kind = NULL;
-  *o = (gen_opts){.count = 1000, .seed = 1, .tenants = 20, .batch = 1000, .connections = 2, .retries = 5,
-                  .duplicates = 0.05, .late = 0.01, .bad = 0.005};
+  *o = (gen_opts){.count = 1000,
+                  .seed = 1,
+                  .tenants = 20,
+                  .batch = 1000,
+                  .connections = 2,
+                  .retries = 5,
+                  .duplicates = 0.05,
+                  .late = 0.01,
+                  .bad = 0.005};
   o->url = NULL;
   o->token = getenv("FLOE_TOKEN");
   bool url_set = false, posting_opt = false;
@@ -398,9 +408,11 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
   if (!kind) return fl_cli_usage("gen", "what to generate? give orders");
   if (strcmp(kind, "orders")) return fl_cli_usage("gen", "unknown generator '%s' (known: orders)", kind);
   if (o->out && url_set) return fl_cli_usage("gen", "give --out or --url, not both");
-  if (posting_opt && !url_set) return fl_cli_usage("gen", "--token, --batch, --connections and --retries need --url");
+  if (posting_opt && !url_set)
+    return fl_cli_usage("gen", "--token, --batch, --connections and --retries need --url");
   if (o->duplicates + o->late + o->bad > 1)
-    return fl_cli_usage("gen", "--duplicates + --late + --bad exceed 1 (%g)", o->duplicates + o->late + o->bad);
+    return fl_cli_usage("gen", "--duplicates + --late + --bad exceed 1 (%g)",
+                        o->duplicates + o->late + o->bad);
   if (!o->out && !url_set) o->out = "-";
   return FL_CLI_OK;
 }
@@ -511,12 +523,13 @@ int fl_cli_cmd_gen(fl_cli *cli, int argc, char **argv) {
     goto done;
   }
   FILE *sum = o.out && !strcmp(o.out, "-") ? stderr : stdout;
-  fprintf(sum, "{\"sent\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64
-               ",\"bad\":%" PRIu64,
+  fprintf(sum,
+          "{\"sent\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64
+          ",\"bad\":%" PRIu64,
           g->sent, g->unique, g->duplicates, g->late, g->bad);
   if (o.url)
-    fprintf(sum, ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"failed\":%" PRIu64, p.accepted, p.rejected,
-            p.failed_lines);
+    fprintf(sum, ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"failed\":%" PRIu64, p.accepted,
+            p.rejected, p.failed_lines);
   fprintf(sum, "}\n");
   fflush(sum);
   if (rc) {

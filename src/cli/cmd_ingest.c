@@ -120,8 +120,8 @@ static int parse_args(int argc, char **argv, ingest_opts *o) {
 
 static void on_retry(void *ctx, uint32_t attempt, uint32_t retries, double delay_s, const char *why) {
   ingest_state *st = ctx;
-  fprintf(stderr, "floe: lines %" PRIu64 "-%" PRIu64 ": %s; retry %u of %u in %.1f s\n", st->first, st->last, why,
-          attempt, retries, delay_s);
+  fprintf(stderr, "floe: lines %" PRIu64 "-%" PRIu64 ": %s; retry %u of %u in %.1f s\n", st->first, st->last,
+          why, attempt, retries, delay_s);
 }
 
 /* The server's answer to the lines first..last: adds its counts, prints its rejects.
@@ -147,7 +147,8 @@ static fl_code take_answer(ingest_state *st, const fl_http_resp *resp, uint64_t 
     }
     *cut = (uint64_t)c;
   }
-  if ((resp->status != 200 && resp->status != 400 && !is_cut) || !json_is_integer(acc) || !json_is_integer(rej)) {
+  if ((resp->status != 200 && resp->status != 400 && !is_cut) || !json_is_integer(acc) ||
+      !json_is_integer(rej)) {
     const char *msg = root ? json_string_value(json_object_get(root, "message")) : NULL;
     size_t n = resp->body_len;
     while (n > 0 && (resp->body[n - 1] == '\n' || resp->body[n - 1] == '\r')) n--;
@@ -172,7 +173,9 @@ static fl_code take_answer(ingest_state *st, const fl_http_resp *resp, uint64_t 
   }
   json_int_t unlisted = json_integer_value(json_object_get(root, "errors_not_listed"));
   if (unlisted > 0)
-    fprintf(stderr, "floe: lines %" PRIu64 "-%" PRIu64 ": %lld more rejected lines not listed by the server (see quarantine.%s)\n",
+    fprintf(stderr,
+            "floe: lines %" PRIu64 "-%" PRIu64
+            ": %lld more rejected lines not listed by the server (see quarantine.%s)\n",
             st->first, st->last, (long long)unlisted, st->o->stream);
 done:
   json_decref(root);
@@ -204,15 +207,19 @@ static fl_code post_batch(ingest_state *st, const fl_buf *body, fl_err *err) {
     if (!rc) rc = take_answer(st, &resp, &cut, err);
     if (rc || !cut) break;
     if (cut == 1) { /* nothing stored: resending the same lines would be cut the same way */
-      rc = fl_err_set(err, FL_EIO, "HTTP 413: the server cut the request at line %" PRIu64
-                      ", its first, and stored nothing (one rejected record over limits.max_quarantine_bytes?)",
-                      st->first);
+      rc = fl_err_set(
+          err, FL_EIO,
+          "HTTP 413: the server cut the request at line %" PRIu64
+          ", its first, and stored nothing (one rejected record over limits.max_quarantine_bytes?)",
+          st->first);
       break;
     }
     uint64_t stored_last = st->first + cut - 2;
-    fprintf(stderr, "floe: lines %" PRIu64 "-%" PRIu64 ": the server stored lines %" PRIu64 "-%" PRIu64
+    fprintf(stderr,
+            "floe: lines %" PRIu64 "-%" PRIu64 ": the server stored lines %" PRIu64 "-%" PRIu64
             " and cut the request (limits.max_rejects or max_quarantine_bytes); resending lines %" PRIu64
-            "-%" PRIu64 "\n", st->first, st->last, st->first, stored_last, stored_last + 1, st->last);
+            "-%" PRIu64 "\n",
+            st->first, st->last, st->first, stored_last, stored_last + 1, st->last);
     off += line_offset(body->data + off, body->len - off, cut);
     st->first = stored_last + 1;
   }
@@ -288,7 +295,8 @@ int fl_cli_cmd_ingest(fl_cli *cli, int argc, char **argv) {
   fflush(stdout);
   if (failed) {
     fprintf(stderr, "floe: %s\n", err.msg);
-    if (st.first) fprintf(stderr, "floe: lines %" PRIu64 " to the end of %s were not (all) stored\n", st.first, o.file);
+    if (st.first)
+      fprintf(stderr, "floe: lines %" PRIu64 " to the end of %s were not (all) stored\n", st.first, o.file);
     status = FL_CLI_ERROR;
   }
 done:

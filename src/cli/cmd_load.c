@@ -127,8 +127,8 @@ static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema
   schema->nfields = n;
   schema->fields = fl_arena_calloc(arena, n, sizeof *schema->fields);
   for (uint32_t i = 0; i < n; i++) {
-    schema->fields[i] =
-        (fl_field){.id = (int32_t)i + 1, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
+    schema->fields[i] = (fl_field){
+        .id = (int32_t)i + 1, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
   }
   *checks = fl_arena_calloc(arena, n, sizeof **checks);
   *nchecks = 0;
@@ -217,7 +217,8 @@ static fl_code props_apply(fl_table *tbl, const fl_kv *props, uint32_t nprops, f
  * check and the drop are two catalog statements; a commit landing between them (a
  * second load that lost the creation race, within microseconds) would be dropped too.
  * Failures here are reported as warnings: the load's own error is the one to show. */
-static void created_table_undo(fl_warehouse *wh, const char *ns, const char *name, const char *created_location) {
+static void created_table_undo(fl_warehouse *wh, const char *ns, const char *name,
+                               const char *created_location) {
   fl_err err = {0};
   char *loc = NULL;
   if (fl_catalog_load(fl_warehouse_catalog(wh), ns, name, &loc, &err)) {
@@ -249,7 +250,8 @@ static void made_dir_undo(fl_warehouse *wh) {
   char *dir = fl_strdup(fl_warehouse_dir(wh)), *root = fl_strdup(fl_warehouse_root(wh));
   fl_warehouse_close(wh);
   if (empty) {
-    static const char *const files[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db-journal"};
+    static const char *const files[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm",
+                                        "catalog.db-journal"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
       char *path = fl_sprintf("%s/%s", dir, files[i]);
       unlink(path);
@@ -264,8 +266,9 @@ static void made_dir_undo(fl_warehouse *wh) {
 
 /* Checks an existing table against the options (schema, partitioning) and applies the
  * properties they name; frees *tbl on failure. */
-static fl_code table_check(fl_table **tbl, const fl_schema *schema, const fl_partition_def *defs, uint32_t ndefs,
-                           bool has_partition, const fl_kv *props, uint32_t nprops, fl_err *err) {
+static fl_code table_check(fl_table **tbl, const fl_schema *schema, const fl_partition_def *defs,
+                           uint32_t ndefs, bool has_partition, const fl_kv *props, uint32_t nprops,
+                           fl_err *err) {
   fl_code rc = schema ? schema_check(*tbl, schema, err) : FL_OK;
   if (!rc && has_partition) rc = partition_check(*tbl, defs, ndefs, err);
   if (!rc) rc = props_apply(*tbl, props, nprops, err);
@@ -318,8 +321,10 @@ static fl_code load_begin(load_ctx *lc, fl_err *err) {
     if (rc) return rc;
   }
   if (!lc->tbl) {
-    fl_table_create_opts copts = {
-        .partition = (fl_partition_def *)lc->defs, .npartition = lc->ndefs, .props = lc->props, .nprops = lc->nprops};
+    fl_table_create_opts copts = {.partition = (fl_partition_def *)lc->defs,
+                                  .npartition = lc->ndefs,
+                                  .props = lc->props,
+                                  .nprops = lc->nprops};
     must_undo = 1; /* from before the creation: a signal during it must not leave it */
     fl_code rc = fl_table_create(lc->wh, lc->ns, lc->name, lc->schema, &copts, &lc->tbl, err);
     if (rc == FL_OK) {
@@ -328,7 +333,9 @@ static fl_code load_begin(load_ctx *lc, fl_err *err) {
       if (rc != FL_EEXIST) return rc;
       must_undo = 0; /* lost a creation race: the winner's table, checked like an existing one */
       rc = fl_table_load(lc->wh, lc->ns, lc->name, &lc->tbl, err);
-      if (!rc) rc = table_check(&lc->tbl, lc->schema, lc->defs, lc->ndefs, lc->has_partition, lc->props, lc->nprops, err);
+      if (!rc)
+        rc = table_check(&lc->tbl, lc->schema, lc->defs, lc->ndefs, lc->has_partition, lc->props, lc->nprops,
+                         err);
       if (rc) return rc;
     }
     /* the reader's batches carry the ids of --schema: the table must have them */
@@ -336,8 +343,8 @@ static fl_code load_begin(load_ctx *lc, fl_err *err) {
     for (uint32_t i = 0; i < have->nfields; i++)
       if (have->fields[i].id != lc->schema->fields[i].id)
         return fl_err_set(err, FL_ECONFLICT,
-                          "table %s.%s was created meanwhile with other field ids; run the load again", lc->ns,
-                          lc->name);
+                          "table %s.%s was created meanwhile with other field ids; run the load again",
+                          lc->ns, lc->name);
   }
   return fl_appender_begin(lc->tbl, &lc->app, err);
 }
@@ -346,7 +353,8 @@ static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
   load_ctx *lc = ctx;
   fl_code rc = load_begin(lc, err);
   if (!rc && interrupted)
-    rc = fl_err_set(err, FL_EINVAL, "interrupted (%s): nothing loaded", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = fl_err_set(err, FL_EINVAL, "interrupted (%s): nothing loaded",
+                    interrupted == SIGINT ? "SIGINT" : "SIGTERM");
   return rc ? rc : fl_appender_write(lc->app, batch, err);
 }
 
@@ -384,8 +392,15 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
     fl_arena_destroy(&arena);
     return fl_cli_usage("load", "%s", err.msg);
   }
-  load_ctx lc = {.cli = cli, .ns = ns, .name = name, .schema = o.schema ? &schema : NULL, .defs = defs, .ndefs = ndefs,
-                 .has_partition = o.partition != NULL, .props = props, .nprops = nprops};
+  load_ctx lc = {.cli = cli,
+                 .ns = ns,
+                 .name = name,
+                 .schema = o.schema ? &schema : NULL,
+                 .defs = defs,
+                 .ndefs = ndefs,
+                 .has_partition = o.partition != NULL,
+                 .props = props,
+                 .nprops = nprops};
   /* no SA_RESTART: a read blocked on a quiet stdin returns (EINTR) and the load stops */
   struct sigaction sa = {.sa_handler = on_signal, .sa_flags = 0}, old_int, old_term;
   sigemptyset(&sa.sa_mask);
@@ -402,8 +417,10 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   if (!dir_existed) {
     /* nothing to load into yet: the data dir is made with the table, by load_begin */
     if (!lc.schema)
-      rc = fl_err_set(&err, FL_ENOENT, "table %s.%s does not exist: data dir %s does not exist; give --schema to "
-                      "create it", ns, name, cli->data_dir);
+      rc = fl_err_set(&err, FL_ENOENT,
+                      "table %s.%s does not exist: data dir %s does not exist; give --schema to "
+                      "create it",
+                      ns, name, cli->data_dir);
     goto read;
   }
   rc = fl_cli_warehouse_open(cli, &lc.wh, &err);
@@ -414,8 +431,9 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   } else if (rc == FL_ENOENT) {
     char *loc = NULL;
     if (fl_catalog_load(fl_warehouse_catalog(lc.wh), ns, name, &loc, NULL) == FL_ENOENT)
-      rc = fl_err_set(&err, FL_ENOENT, "table %s.%s does not exist in data dir %s; give --schema to create it", ns,
-                      name, fl_warehouse_dir(lc.wh));
+      rc =
+          fl_err_set(&err, FL_ENOENT, "table %s.%s does not exist in data dir %s; give --schema to create it",
+                     ns, name, fl_warehouse_dir(lc.wh));
     fl_free(loc);
   } else if (rc == FL_OK) {
     rc = table_check(&lc.tbl, lc.schema, defs, ndefs, lc.has_partition, props, nprops, &err);
@@ -432,13 +450,15 @@ read:
   }
   rd = fl_cli_ndjson_reader_new(read_schema, is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
   fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
-  fl_cli_ndjson_reader_set_unknown_fields(rd, o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
+  fl_cli_ndjson_reader_set_unknown_fields(rd,
+                                          o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
   fl_cli_ndjson_reader_set_contract(rd, contract);
   uint64_t rows;
   rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
   if (!rc && !interrupted) rc = load_begin(&lc, &err); /* an empty input still creates the table */
   if (interrupted) /* whatever the read saw (EINTR, a short line): the load stops here */
-    rc = fl_err_set(&err, FL_EINVAL, "interrupted (%s): nothing loaded", interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = fl_err_set(&err, FL_EINVAL, "interrupted (%s): nothing loaded",
+                    interrupted == SIGINT ? "SIGINT" : "SIGTERM");
   if (rc) goto done;
   int64_t snapshot_id;
   rc = fl_appender_commit(lc.app, NULL, 0, &snapshot_id, &err);
@@ -454,8 +474,8 @@ read:
            " unknown fields ignored)\n",
            rows, ns, name, snapshot_id, files ? files : "0", unknown);
   else
-    printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name, snapshot_id,
-           files ? files : "0");
+    printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files)\n", rows, ns, name,
+           snapshot_id, files ? files : "0");
 done:
   fl_cli_ndjson_reader_free(rd);
   fl_contract_free(contract);

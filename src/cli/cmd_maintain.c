@@ -51,8 +51,8 @@ int fl_cli_cmd_compact(fl_cli *cli, int argc, char **argv) {
   } else if (res.snapshot_id == 0) {
     printf("%s: nothing to compact\n", table);
   } else {
-    printf("compacted %s: %u data files and %u delete files -> %u data files, %llu rows (snapshot %lld)\n", table,
-           res.data_files_rewritten, res.delete_files_removed, res.data_files_written,
+    printf("compacted %s: %u data files and %u delete files -> %u data files, %llu rows (snapshot %lld)\n",
+           table, res.data_files_rewritten, res.delete_files_removed, res.data_files_written,
            (unsigned long long)res.records, (long long)res.snapshot_id);
   }
   fl_table_free(tbl);
@@ -106,8 +106,8 @@ int fl_cli_cmd_expire(fl_cli *cli, int argc, char **argv) {
   if (older) {
     age_ms = parse_age_ms(older);
     if (age_ms < 0)
-      return fl_cli_usage("expire", "--older-than: expected an age such as 90s, 30m, 12h, 7d or 0, found \"%s\"",
-                          older);
+      return fl_cli_usage(
+          "expire", "--older-than: expected an age such as 90s, 30m, 12h, 7d or 0, found \"%s\"", older);
     /* 0 = everything but the kept snapshots: a cutoff just ahead of now */
     opts.older_than_ms = fl_now_ms() - age_ms + (age_ms == 0 ? 1 : 0);
   }

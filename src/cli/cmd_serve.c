@@ -65,7 +65,8 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (fl_project_load(project_dir, &proj, &err)) return fl_cli_fail(&err);
   if (proj->nstreams == 0)
     fprintf(stderr,
-            "floe: warning: project %s defines no stream (no %s/streams/*.sql): every event post will answer 404\n",
+            "floe: warning: project %s defines no stream (no %s/streams/*.sql): every event post will answer "
+            "404\n",
             project_dir, project_dir);
   if (!listen && getenv("FLOE_LISTEN") && *getenv("FLOE_LISTEN")) listen = getenv("FLOE_LISTEN");
   /* the global --data / FLOE_DATA count as given when they differ from the default */
@@ -103,7 +104,8 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
     status = fl_cli_fail(&err);
     goto done;
   }
-  if (proj->nstreams == 0) fl_warn("serve", "the project %s defines no stream (streams/NAME.sql)", project_dir);
+  if (proj->nstreams == 0)
+    fl_warn("serve", "the project %s defines no stream (streams/NAME.sql)", project_dir);
   fl_info("serve", "serving %u streams, data %s", proj->nstreams, data);
   int sig = 0;
   sigwait(&set, &sig);

@@ -46,7 +46,8 @@ fl_code fl_cli_table_open(const fl_cli *cli, const char *qualified, fl_warehouse
      * "does not exist" (the second keeps the load's message naming the file) */
     char *loc = NULL;
     if (fl_catalog_load(fl_warehouse_catalog(*wh), ns, name, &loc, NULL) == FL_ENOENT)
-      rc = fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s", ns, name, fl_warehouse_dir(*wh));
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s does not exist in data dir %s", ns, name,
+                      fl_warehouse_dir(*wh));
     fl_free(loc);
   }
   if (rc) {

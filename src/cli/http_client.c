@@ -39,8 +39,8 @@
 #include "core/mem.h"
 
 enum {
-  HEADER_BYTES_MAX = 64 * 1024,     /* an answer's status line and headers */
-  IO_TIMEOUT_S = 120,               /* a read or write that makes no progress for this long fails */
+  HEADER_BYTES_MAX = 64 * 1024, /* an answer's status line and headers */
+  IO_TIMEOUT_S = 120,           /* a read or write that makes no progress for this long fails */
   READ_CHUNK = 64 * 1024,
 };
 #define BODY_BYTES_MAX ((size_t)256 << 20)
@@ -48,15 +48,15 @@ enum {
 #define BACKOFF_MAX_S 10.0
 
 struct fl_http_client {
-  char *url;        /* as given, for messages */
-  char *host;       /* without brackets */
-  char *port;       /* "80" by default */
-  char *host_hdr;   /* the Host header value */
-  char *prefix;     /* "" or "/base" without a trailing slash */
-  char *token;      /* NULL: no Authorization */
-  int fd;           /* -1: not connected */
-  fl_buf req;       /* the request header */
-  fl_buf in;        /* bytes read; the answer body is moved to its front */
+  char *url;      /* as given, for messages */
+  char *host;     /* without brackets */
+  char *port;     /* "80" by default */
+  char *host_hdr; /* the Host header value */
+  char *prefix;   /* "" or "/base" without a trailing slash */
+  char *token;    /* NULL: no Authorization */
+  int fd;         /* -1: not connected */
+  fl_buf req;     /* the request header */
+  fl_buf in;      /* bytes read; the answer body is moved to its front */
 };
 
 /* ---------------------------------------------------------------- URL */
@@ -201,7 +201,8 @@ static fl_code need_bytes(fl_http_client *c, size_t need, fl_err *err) {
     bool eof;
     fl_code rc = read_more(c, &eof, err);
     if (rc) return rc;
-    if (eof) return fl_err_set(err, FL_EIO, "%s: the server closed the connection before a complete answer", c->url);
+    if (eof)
+      return fl_err_set(err, FL_EIO, "%s: the server closed the connection before a complete answer", c->url);
   }
   return FL_OK;
 }
@@ -212,7 +213,8 @@ static fl_code need_bytes(fl_http_client *c, size_t need, fl_err *err) {
 static size_t header_end(const fl_buf *in, size_t from) {
   for (size_t i = from; i + 1 < in->len; i++) {
     if (in->data[i] == '\n' && in->data[i + 1] == '\n') return i + 2;
-    if (in->data[i] == '\n' && in->data[i + 1] == '\r' && i + 2 < in->len && in->data[i + 2] == '\n') return i + 3;
+    if (in->data[i] == '\n' && in->data[i + 1] == '\r' && i + 2 < in->len && in->data[i + 2] == '\n')
+      return i + 3;
   }
   return 0;
 }
@@ -304,7 +306,8 @@ static fl_code read_chunked(fl_http_client *c, size_t pos, size_t *len, fl_err *
     out += size;
     pos += size;
     if (c->in.data[pos] == '\r') pos++;
-    if (c->in.data[pos] != '\n') return fl_err_set(err, FL_EIO, "%s: a chunk is not followed by CRLF", c->url);
+    if (c->in.data[pos] != '\n')
+      return fl_err_set(err, FL_EIO, "%s: a chunk is not followed by CRLF", c->url);
     pos++;
     /* compact: the consumed bytes [out, pos) are dropped */
     memmove(c->in.data + out, c->in.data + pos, c->in.len - pos);
@@ -347,7 +350,8 @@ static fl_code read_answer(fl_http_client *c, fl_http_resp *resp, bool *close_af
   } else { /* up to EOF */
     bool eof = false;
     while (!eof) {
-      if (c->in.len - end > BODY_BYTES_MAX) return fl_err_set(err, FL_EIO, "%s: the answer body is too large", c->url);
+      if (c->in.len - end > BODY_BYTES_MAX)
+        return fl_err_set(err, FL_EIO, "%s: the answer body is too large", c->url);
       if ((rc = read_more(c, &eof, err))) return rc;
     }
     body_len = c->in.len - end;
@@ -366,14 +370,15 @@ static fl_code read_answer(fl_http_client *c, fl_http_resp *resp, bool *close_af
 
 /* ---------------------------------------------------------------- requests */
 
-static fl_code post_once(fl_http_client *c, const char *path, const void *body, size_t len, fl_http_resp *resp,
-                         fl_err *err) {
+static fl_code post_once(fl_http_client *c, const char *path, const void *body, size_t len,
+                         fl_http_resp *resp, fl_err *err) {
   fl_code rc;
   fl_buf_clear(&c->in);
   fl_buf_clear(&c->req);
-  fl_buf_printf(&c->req,
-                "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-ndjson\r\nContent-Length: %zu\r\n",
-                c->prefix, path, c->host_hdr, len);
+  fl_buf_printf(
+      &c->req,
+      "POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-ndjson\r\nContent-Length: %zu\r\n",
+      c->prefix, path, c->host_hdr, len);
   if (c->token) fl_buf_printf(&c->req, "Authorization: Bearer %s\r\n", c->token);
   fl_buf_puts(&c->req, "\r\n");
   bool close_after = false;
@@ -384,8 +389,8 @@ done:
   return rc;
 }
 
-fl_code fl_http_client_post(fl_http_client *c, const char *path, const void *body, size_t len, fl_http_resp *resp,
-                            fl_err *err) {
+fl_code fl_http_client_post(fl_http_client *c, const char *path, const void *body, size_t len,
+                            fl_http_resp *resp, fl_err *err) {
   *resp = (fl_http_resp){.retry_after_s = -1, .body = ""};
   bool reused = c->fd >= 0;
   fl_code rc = FL_OK;
@@ -417,7 +422,8 @@ fl_code fl_http_client_post_retry(fl_http_client *c, const char *path, const voi
     double delay = BACKOFF_FIRST_S;
     for (uint32_t i = 0; i < attempt && delay < BACKOFF_MAX_S; i++) delay *= 2;
     if (delay > BACKOFF_MAX_S) delay = BACKOFF_MAX_S;
-    if (rc == FL_OK && resp->retry_after_s >= 0) delay = (double)(resp->retry_after_s < 3600 ? resp->retry_after_s : 3600);
+    if (rc == FL_OK && resp->retry_after_s >= 0)
+      delay = (double)(resp->retry_after_s < 3600 ? resp->retry_after_s : 3600);
     if (note) {
       char why[FL_ERR_MSG_MAX + 16];
       if (rc)

@@ -39,7 +39,8 @@ typedef struct fl_http_resp {
 
 /* Called before each retry: attempt is 1-based, why says what failed
  * ("connection refused", "HTTP 503"). */
-typedef void (*fl_http_retry_fn)(void *ctx, uint32_t attempt, uint32_t retries, double delay_s, const char *why);
+typedef void (*fl_http_retry_fn)(void *ctx, uint32_t attempt, uint32_t retries, double delay_s,
+                                 const char *why);
 
 /* url = "http://HOST[:PORT][/PREFIX]" (port default 80; HOST may be [v6]); token may be
  * NULL (no Authorization header). Nothing is connected yet. FL_EINVAL for a bad URL,
@@ -51,8 +52,8 @@ void fl_http_client_free(fl_http_client *c);
  * server completes is FL_OK with its status in resp. FL_EIO when the connection could
  * not be made or broke (the message names the URL and the cause; the outcome of the
  * request is then unknown). */
-fl_code fl_http_client_post(fl_http_client *c, const char *path, const void *body, size_t len, fl_http_resp *resp,
-                            fl_err *err);
+fl_code fl_http_client_post(fl_http_client *c, const char *path, const void *body, size_t len,
+                            fl_http_resp *resp, fl_err *err);
 
 /* As fl_http_client_post, retrying connection errors, 503 and 507 (see the top). After
  * the last retry a connection error is returned as FL_EIO, a 503/507 as FL_OK with

@@ -22,8 +22,8 @@ typedef struct script {
   int port;
   const canned *answers;
   int nanswers;
-  int served;      /* requests answered */
-  int accepted;    /* connections accepted */
+  int served;   /* requests answered */
+  int accepted; /* connections accepted */
   char last_request[4096];
   pthread_t thread;
 } script;
@@ -91,7 +91,9 @@ static fl_http_client *client_for(const script *s, const char *prefix, const cha
 Test(http_client, reads_content_length_and_chunked_answers_on_one_keep_alive_connection) {
   static const canned answers[] = {
       {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello", false},
-      {"HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nT: 1\r\n\r\n", false},
+      {"HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nT: "
+       "1\r\n\r\n",
+       false},
       {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", false},
   };
   script s;
@@ -165,7 +167,8 @@ Test(http_client, retries_503_507_and_broken_connections_honouring_retry_after) 
   fl_http_resp resp;
   fl_err err = {0};
   notes = 0;
-  cr_assert_eq(fl_http_client_post_retry(c, "/p", "x", 1, 3, count_note, NULL, &resp, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_http_client_post_retry(c, "/p", "x", 1, 3, count_note, NULL, &resp, &err), FL_OK, "%s",
+               err.msg);
   cr_assert_eq(resp.status, 200);
   cr_assert_str_eq(resp.body, "{}");
   cr_assert_eq(notes, 3);

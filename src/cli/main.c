@@ -23,7 +23,6 @@
 static int cmd_help(fl_cli *cli, int argc, char **argv);
 static int cmd_version(fl_cli *cli, int argc, char **argv);
 
-
 /* Each row: name, entry point, usage, one-line help, then `floe help NAME`'s option
  * list (every option with its default) and whether the command only reads (it then
  * opens the data dir read-only: fl_cli_warehouse_open). */
@@ -64,7 +63,8 @@ static const fl_cli_cmd commands[] = {
      "  --files   print only the URIs of the current snapshot's data files, one per line\n"
      "            (what another engine must read; default: the description)\n",
      true},
-    {"alter", fl_cli_cmd_alter, "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE | set-property KEY VALUE | "
+    {"alter", fl_cli_cmd_alter,
+     "TABLE add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE | set-property KEY VALUE | "
      "unset-property KEY",
      "change a table's schema or properties (one metadata-only commit; data files are kept)",
      "  add-column NAME TYPE      add an optional column (older rows read it as null)\n"

@@ -32,7 +32,7 @@ struct fl_ndjson_reader {
   char *source;
   uint32_t batch_rows;
   fl_json_parser *parser;
-  fl_buf chunk;        /* lines with their '\n' */
+  fl_buf chunk;         /* lines with their '\n' */
   uint32_t chunk_lines; /* lines in chunk (blank ones too) */
   uint64_t first_line;  /* file line of the chunk's first line */
   uint64_t unknown_fields;
@@ -69,7 +69,9 @@ void fl_cli_ndjson_reader_set_unknown_fields(fl_ndjson_reader *rd, fl_json_unkno
 
 uint64_t fl_cli_ndjson_reader_unknown_fields(const fl_ndjson_reader *rd) { return rd->unknown_fields; }
 
-void fl_cli_ndjson_reader_set_contract(fl_ndjson_reader *rd, fl_contract *contract) { rd->contract = contract; }
+void fl_cli_ndjson_reader_set_contract(fl_ndjson_reader *rd, fl_contract *contract) {
+  rd->contract = contract;
+}
 
 /* Parses the chunk; emits its rows or fails with its first reject. */
 static fl_code flush(fl_ndjson_reader *rd, fl_ndjson_emit_fn emit, void *ctx, uint64_t *rows, fl_err *err) {
@@ -77,7 +79,8 @@ static fl_code flush(fl_ndjson_reader *rd, fl_ndjson_emit_fn emit, void *ctx, ui
   fl_json_result res;
   fl_code rc = fl_json_parse(rd->parser, (const char *)rd->chunk.data, rd->chunk.len, &res, err);
   if (rc) return fl_err_prefix(err, "%s:%llu: ", rd->source, (unsigned long long)rd->first_line);
-  if (rd->contract && (rc = fl_contract_check(rd->contract, rd->parser, &res, (const char *)rd->chunk.data, err)))
+  if (rd->contract &&
+      (rc = fl_contract_check(rd->contract, rd->parser, &res, (const char *)rd->chunk.data, err)))
     return rc;
   if (res.nrejects) { /* in line order: the first line that fails */
     const fl_json_reject *rj = &res.rejects[0];
@@ -139,8 +142,8 @@ fl_code fl_cli_ndjson_read(fl_ndjson_reader *rd, FILE *in, fl_ndjson_emit_fn emi
     size_t line_len = nl ? (size_t)(nl - (buf + start)) : len - start;
     lineno++;
     if (line_len > FL_JSON_LINE_MAX) {
-      rc = fl_err_set(err, FL_ELIMIT, "%s:%llu: line longer than %u bytes", rd->source, (unsigned long long)lineno,
-                      (unsigned)FL_JSON_LINE_MAX);
+      rc = fl_err_set(err, FL_ELIMIT, "%s:%llu: line longer than %u bytes", rd->source,
+                      (unsigned long long)lineno, (unsigned)FL_JSON_LINE_MAX);
       goto done;
     }
     fl_buf_append(&rd->chunk, buf + start, line_len);

@@ -23,12 +23,12 @@
 #include <string.h>
 
 #include "cli/ndjson_load.h"
-#include "json/json.h"
 #include "core/batch.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/types.h"
 #include "core/value.h"
+#include "json/json.h"
 
 #define CHECK(cond)                \
   do {                             \
@@ -88,9 +88,9 @@ static void check_error(fl_code rc, const fl_err *err) {
 }
 
 /* The same bytes as one events API body: same verdict, same rows. */
-static void same_as_body(const fl_schema *schema, const uint8_t *data, size_t size, fl_code rc, const fl_err *err,
-                         const fuzz_ctx *fc) {
-  if (rc == FL_ELIMIT) return;            /* the loader's line limit, before parsing */
+static void same_as_body(const fl_schema *schema, const uint8_t *data, size_t size, fl_code rc,
+                         const fl_err *err, const fuzz_ctx *fc) {
+  if (rc == FL_ELIMIT) return;           /* the loader's line limit, before parsing */
   for (size_t k = 1; k + 3 <= size; k++) /* a BOM is skipped at a body's (and a chunk's) start only */
     if (!memcmp(data + k, "\xEF\xBB\xBF", 3)) return;
   char *body = malloc(size);

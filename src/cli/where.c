@@ -90,8 +90,8 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
   }
   if (fl_type_is_string(k) &&
       (lit->lit == FL_SQL_LIT_INT || lit->lit == FL_SQL_LIT_DECIMAL || lit->lit == FL_SQL_LIT_DOUBLE))
-    return fl_err_set(err, FL_ETYPE, "--where \"%s\": %s is a %s column: quote the value ('%s')", where, f->name,
-                      k == FL_T_JSON ? "JSON" : "STRING", lit->text);
+    return fl_err_set(err, FL_ETYPE, "--where \"%s\": %s is a %s column: quote the value ('%s')", where,
+                      f->name, k == FL_T_JSON ? "JSON" : "STRING", lit->text);
   if (lit->lit != FL_SQL_LIT_STRING) return FL_OK;
   if (k != FL_T_INT && k != FL_T_BIGINT && k != FL_T_DECIMAL && k != FL_T_FLOAT && k != FL_T_DOUBLE &&
       k != FL_T_BOOLEAN)
@@ -131,7 +131,8 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
   if (!ok) {
     char type[32];
     fl_cli_type_format(f->type, type, sizeof type);
-    return fl_err_set(err, FL_ETYPE, "--where \"%s\": '%s' is not a %s (column %s)", where, text, type, f->name);
+    return fl_err_set(err, FL_ETYPE, "--where \"%s\": '%s' is not a %s (column %s)", where, text, type,
+                      f->name);
   }
   lit->value = v;
   return FL_OK;
@@ -149,7 +150,8 @@ static fl_code prepass(const char *where, fl_sql_expr *e, const fl_sql_expr *par
         parent->args[0] != e && parent->args[0]->kind == FL_SQL_E_COLUMN)
       other = parent->args[0];
     const fl_field *of = other ? fl_schema_field_by_name(schema, other->name) : NULL;
-    if (of && (fl_type_is_string(of->type.kind) || of->type.kind == FL_T_DATE || of->type.kind == FL_T_TIMESTAMP))
+    if (of &&
+        (fl_type_is_string(of->type.kind) || of->type.kind == FL_T_DATE || of->type.kind == FL_T_TIMESTAMP))
       return fl_err_set(err, FL_ENOENT, "--where \"%s\": no column %s (a string takes single quotes: '%s')",
                         where, e->name, e->name);
     if (of) { /* a bare word against a number or BOOLEAN column */
@@ -162,7 +164,9 @@ static fl_code prepass(const char *where, fl_sql_expr *e, const fl_sql_expr *par
   }
   const fl_sql_expr *col = NULL;
   if (is_cmp(e)) {
-    col = e->args[0]->kind == FL_SQL_E_COLUMN ? e->args[0] : e->args[1]->kind == FL_SQL_E_COLUMN ? e->args[1] : NULL;
+    col = e->args[0]->kind == FL_SQL_E_COLUMN   ? e->args[0]
+          : e->args[1]->kind == FL_SQL_E_COLUMN ? e->args[1]
+                                                : NULL;
   } else if (e->kind == FL_SQL_E_IN || e->kind == FL_SQL_E_BETWEEN) {
     col = e->args[0]->kind == FL_SQL_E_COLUMN ? e->args[0] : NULL;
   }
@@ -196,10 +200,12 @@ static bool prune_value(const fl_value *lit, fl_type to, fl_value *out) {
       out->u.i64 = k == FL_T_INT ? lit->u.i32 : lit->u.i64;
       return true;
     case FL_T_DOUBLE:
-      if (k == FL_T_DOUBLE) out->u.f64 = lit->u.f64;
+      if (k == FL_T_DOUBLE)
+        out->u.f64 = lit->u.f64;
       else if (k == FL_T_BIGINT && lit->u.i64 > -(INT64_C(1) << 53) && lit->u.i64 < (INT64_C(1) << 53))
         out->u.f64 = (double)lit->u.i64;
-      else return false;
+      else
+        return false;
       return true;
     case FL_T_DECIMAL: {
       int64_t v;
@@ -218,9 +224,12 @@ static bool prune_value(const fl_value *lit, fl_type to, fl_value *out) {
       return true;
     }
     case FL_T_TIMESTAMP:
-      if (k == FL_T_TIMESTAMP) out->u.i64 = lit->u.i64;
-      else if (k == FL_T_DATE) out->u.i64 = (int64_t)lit->u.i32 * INT64_C(86400000000);
-      else return false;
+      if (k == FL_T_TIMESTAMP)
+        out->u.i64 = lit->u.i64;
+      else if (k == FL_T_DATE)
+        out->u.i64 = (int64_t)lit->u.i32 * INT64_C(86400000000);
+      else
+        return false;
       return true;
     case FL_T_DATE:
       if (k != FL_T_DATE) return false;
@@ -321,7 +330,8 @@ static fl_code parse_one(fl_arena *arena, const char *where, const fl_schema *sc
     fl_cli_type_format(e->type, type, sizeof type);
     const char *c = e->kind == FL_SQL_E_COLUMN ? e->name : "x";
     return fl_err_set(err, FL_EPARSE,
-                      "--where \"%s\": not a condition but a value of type %s: compare it, e.g. \"%s = 1\", \"%s IN (1, 2)\", "
+                      "--where \"%s\": not a condition but a value of type %s: compare it, e.g. \"%s = 1\", "
+                      "\"%s IN (1, 2)\", "
                       "\"%s IS NULL\"",
                       where, type, c, c, c);
   }

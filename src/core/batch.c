@@ -95,12 +95,12 @@ void fl_vec_append_null(fl_vec *vec) {
   }
 }
 
-#define APPENDER(fn, T, member)            \
-  void fn(fl_vec *vec, T v) {              \
-    grow1(vec);                            \
-    uint32_t i = vec->len++;               \
-    vec->data.member[i] = v;               \
-    fl_vec_set_valid(vec, i, true);        \
+#define APPENDER(fn, T, member)     \
+  void fn(fl_vec *vec, T v) {       \
+    grow1(vec);                     \
+    uint32_t i = vec->len++;        \
+    vec->data.member[i] = v;        \
+    fl_vec_set_valid(vec, i, true); \
   }
 APPENDER(fl_vec_append_i32, int32_t, i32)
 APPENDER(fl_vec_append_i64, int64_t, i64)
@@ -170,8 +170,8 @@ void fl_batch_reset(fl_batch *batch) {
 
 void fl_batch_set_rows(fl_batch *batch, uint32_t nrows) {
   for (uint32_t c = 0; c < batch->ncols; c++)
-    FL_ASSERT(batch->cols[c].len == nrows, "column %s has %u values, batch %u rows",
-              batch->fields[c].name, batch->cols[c].len, nrows);
+    FL_ASSERT(batch->cols[c].len == nrows, "column %s has %u values, batch %u rows", batch->fields[c].name,
+              batch->cols[c].len, nrows);
   batch->nrows = nrows;
 }
 

@@ -27,25 +27,25 @@
 
 typedef struct fl_vec {
   fl_type type;
-  uint32_t len;          /* values appended so far */
-  uint32_t cap;          /* slots allocated */
-  uint64_t *validity;    /* cap bits; 1 = valid */
+  uint32_t len;       /* values appended so far */
+  uint32_t cap;       /* slots allocated */
+  uint64_t *validity; /* cap bits; 1 = valid */
   union {
-    uint8_t *b;          /* BOOLEAN */
-    int32_t *i32;        /* INT, DATE */
-    int64_t *i64;        /* BIGINT, TIMESTAMP, DECIMAL */
+    uint8_t *b;   /* BOOLEAN */
+    int32_t *i32; /* INT, DATE */
+    int64_t *i64; /* BIGINT, TIMESTAMP, DECIMAL */
     float *f32;
     double *f64;
     void *raw;
   } data;
-  uint32_t *offsets;     /* STRING/JSON: cap + 1 entries, offsets[0] = 0 */
-  char *bytes;           /* STRING/JSON: string bytes */
+  uint32_t *offsets; /* STRING/JSON: cap + 1 entries, offsets[0] = 0 */
+  char *bytes;       /* STRING/JSON: string bytes */
   size_t bytes_len;
   size_t bytes_cap;
 } fl_vec;
 
 typedef struct fl_batch {
-  const fl_field *fields;   /* not owned */
+  const fl_field *fields; /* not owned */
   uint32_t ncols;
   uint32_t nrows;
   uint32_t capacity;
@@ -54,7 +54,7 @@ typedef struct fl_batch {
 
 fl_batch *fl_batch_new(const fl_field *fields, uint32_t ncols, uint32_t capacity);
 void fl_batch_free(fl_batch *batch);
-void fl_batch_reset(fl_batch *batch);           /* nrows = 0, keeps memory */
+void fl_batch_reset(fl_batch *batch); /* nrows = 0, keeps memory */
 void fl_batch_set_rows(fl_batch *batch, uint32_t nrows);
 /* Copies the given rows of src (same column types) onto the end of dst. */
 void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n);
@@ -76,7 +76,7 @@ void fl_batch_row_to_json_cols(const fl_batch *batch, uint32_t row, uint32_t nco
 
 void fl_vec_init(fl_vec *vec, fl_type type, uint32_t cap);
 void fl_vec_free(fl_vec *vec);
-void fl_vec_reserve(fl_vec *vec, uint32_t cap);   /* grows capacity, keeps values */
+void fl_vec_reserve(fl_vec *vec, uint32_t cap); /* grows capacity, keeps values */
 void fl_vec_reset(fl_vec *vec);
 void fl_vec_reserve_bytes(fl_vec *vec, size_t extra);
 
@@ -84,8 +84,10 @@ static inline bool fl_vec_is_valid(const fl_vec *vec, uint32_t i) {
   return (vec->validity[i >> 6] >> (i & 63)) & 1;
 }
 static inline void fl_vec_set_valid(fl_vec *vec, uint32_t i, bool valid) {
-  if (valid) vec->validity[i >> 6] |= (uint64_t)1 << (i & 63);
-  else vec->validity[i >> 6] &= ~((uint64_t)1 << (i & 63));
+  if (valid)
+    vec->validity[i >> 6] |= (uint64_t)1 << (i & 63);
+  else
+    vec->validity[i >> 6] &= ~((uint64_t)1 << (i & 63));
 }
 uint32_t fl_vec_null_count(const fl_vec *vec);
 

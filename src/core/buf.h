@@ -14,9 +14,10 @@ typedef struct fl_buf {
   size_t cap;
 } fl_buf;
 
-#define FL_BUF_INIT {NULL, 0, 0}
+#define FL_BUF_INIT \
+  { NULL, 0, 0 }
 
-void fl_buf_reserve(fl_buf *buf, size_t extra);   /* ensures cap >= len + extra */
+void fl_buf_reserve(fl_buf *buf, size_t extra); /* ensures cap >= len + extra */
 void fl_buf_free(fl_buf *buf);
 static inline void fl_buf_clear(fl_buf *buf) { buf->len = 0; }
 /* Transfers ownership of the bytes to the caller (fl_free them); buf becomes empty. */
@@ -37,8 +38,8 @@ void fl_buf_put_le16(fl_buf *buf, uint16_t v);
 void fl_buf_put_le32(fl_buf *buf, uint32_t v);
 void fl_buf_put_le64(fl_buf *buf, uint64_t v);
 void fl_buf_put_be32(fl_buf *buf, uint32_t v);
-void fl_buf_put_uvarint(fl_buf *buf, uint64_t v);          /* ULEB128 */
-void fl_buf_put_zigzag(fl_buf *buf, int64_t v);            /* zigzag then ULEB128 */
+void fl_buf_put_uvarint(fl_buf *buf, uint64_t v); /* ULEB128 */
+void fl_buf_put_zigzag(fl_buf *buf, int64_t v);   /* zigzag then ULEB128 */
 /* NUL-terminates without counting the NUL in len (for using data as a C string). */
 void fl_buf_cstr(fl_buf *buf);
 
@@ -71,7 +72,7 @@ static inline size_t fl_cursor_left(const fl_cursor *cur) { return cur->bad ? 0 
 bool fl_cursor_get_u8(fl_cursor *cur, uint8_t *v);
 bool fl_cursor_get_le32(fl_cursor *cur, uint32_t *v);
 bool fl_cursor_get_le64(fl_cursor *cur, uint64_t *v);
-bool fl_cursor_get_uvarint(fl_cursor *cur, uint64_t *v);   /* max 10 bytes */
+bool fl_cursor_get_uvarint(fl_cursor *cur, uint64_t *v); /* max 10 bytes */
 bool fl_cursor_get_zigzag(fl_cursor *cur, int64_t *v);
 /* Points *p at the next n bytes without copying. */
 bool fl_cursor_get_bytes(fl_cursor *cur, size_t n, const uint8_t **p);

@@ -78,7 +78,7 @@ Test(hash, murmur3_matches_iceberg_spec_values) {
 Test(value, iceberg_bytes_use_minimal_big_endian_decimals) {
   fl_buf buf = FL_BUF_INIT;
   fl_value v = {.type = {FL_T_DECIMAL, 4, 2}};
-  v.u.i64 = 1420;   /* 14.20 -> 0x058c */
+  v.u.i64 = 1420; /* 14.20 -> 0x058c */
   fl_value_to_iceberg_bytes(&v, &buf);
   cr_assert_eq(buf.len, 2);
   cr_assert_eq(buf.data[0], 0x05);
@@ -134,8 +134,10 @@ Test(batch, append_gather_and_json) {
   fl_batch *b = fl_batch_new(fields, 3, 4);
   for (int i = 0; i < 100; i++) {
     fl_vec_append_i64(&b->cols[0], i);
-    if (i % 3 == 0) fl_vec_append_null(&b->cols[1]);
-    else fl_vec_append_str(&b->cols[1], "abc", (uint32_t)(i % 4));
+    if (i % 3 == 0)
+      fl_vec_append_null(&b->cols[1]);
+    else
+      fl_vec_append_str(&b->cols[1], "abc", (uint32_t)(i % 4));
     fl_vec_append_i64(&b->cols[2], i * 100 + 5);
   }
   fl_batch_set_rows(b, 100);

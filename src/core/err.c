@@ -44,9 +44,7 @@ const char *fl_code_message(fl_code code) {
   return (unsigned)code < FL_CODE_COUNT ? codes[code].message : "unknown error";
 }
 
-bool fl_code_is_retriable(fl_code code) {
-  return (unsigned)code < FL_CODE_COUNT && codes[code].cls == RETRY;
-}
+bool fl_code_is_retriable(fl_code code) { return (unsigned)code < FL_CODE_COUNT && codes[code].cls == RETRY; }
 
 fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...) {
   if (code != FL_OK) last_code = code;
@@ -61,9 +59,9 @@ fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...) {
 
 fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...) {
   fl_code code = errnum == ENOSPC || errnum == EDQUOT ? FL_ENOSPC
-               : errnum == ENOENT                     ? FL_ENOENT
-               : errnum == EEXIST                     ? FL_EEXIST
-               : errnum == ENOMEM                     ? FL_ENOMEM
+                 : errnum == ENOENT                   ? FL_ENOENT
+                 : errnum == EEXIST                   ? FL_EEXIST
+                 : errnum == ENOMEM                   ? FL_ENOMEM
                                                       : FL_EIO;
   last_code = code;
   if (!err) return code;

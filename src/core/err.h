@@ -35,11 +35,9 @@ const char *fl_code_name(fl_code code);    /* "FL_ECORRUPT" */
 const char *fl_code_message(fl_code code); /* "corrupt data" */
 bool fl_code_is_retriable(fl_code code);
 
-fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+fl_code fl_err_set(fl_err *err, fl_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Sets the message from errno: "<what>: <strerror>"; maps ENOSPC/ENOENT/EEXIST. */
-fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+fl_code fl_err_errno(fl_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prepends context to an existing message, keeps the code. Returns the code, never
  * FL_OK: with err NULL, the code of this thread's last fl_err_set / fl_err_errno (so
  * `if (rc) return fl_err_prefix(err, ...)` fails with the callee's code even when the
@@ -48,8 +46,8 @@ fl_code fl_err_prefix(fl_err *err, const char *fmt, ...) __attribute__((format(p
 void fl_err_clear(fl_err *err);
 
 /* Assertions stay on in release builds: they are cheap and catch corruption early. */
-#define FL_ASSERT(cond, ...)                                                            \
-  do {                                                                                  \
+#define FL_ASSERT(cond, ...)                                                                     \
+  do {                                                                                           \
     if (__builtin_expect(!(cond), 0)) fl_assert_fail(__FILE__, __LINE__, #cond, "" __VA_ARGS__); \
   } while (0)
 _Noreturn void fl_assert_fail(const char *file, int line, const char *cond, const char *fmt, ...);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static int64_t crash_at = -1;   /* -1 = not read yet, 0 = off */
+static int64_t crash_at = -1; /* -1 = not read yet, 0 = off */
 static int64_t calls;
 
 static void crash_hook(void) {

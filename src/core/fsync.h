@@ -8,7 +8,7 @@
 #ifndef FL_CORE_FSYNC_H
 #define FL_CORE_FSYNC_H
 
-int fl_fsync(int fd);       /* fsync(2), after the crash hook */
-int fl_fdatasync(int fd);   /* fdatasync(2), after the crash hook */
+int fl_fsync(int fd);     /* fsync(2), after the crash hook */
+int fl_fdatasync(int fd); /* fdatasync(2), after the crash hook */
 
 #endif

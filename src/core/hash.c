@@ -17,7 +17,7 @@ uint32_t fl_murmur3_32(const void *data, size_t n, uint32_t seed) {
   size_t nblocks = n / 4;
   for (size_t i = 0; i < nblocks; i++) {
     uint32_t k;
-    memcpy(&k, p + i * 4, 4);   /* x86_64: little-endian, as the spec requires */
+    memcpy(&k, p + i * 4, 4); /* x86_64: little-endian, as the spec requires */
     k *= c1;
     k = rotl32(k, 15);
     k *= c2;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-uint64_t fl_hash64(const void *p, size_t n);              /* XXH3_64bits */
+uint64_t fl_hash64(const void *p, size_t n); /* XXH3_64bits */
 uint64_t fl_hash64_seed(const void *p, size_t n, uint64_t seed);
 uint32_t fl_murmur3_32(const void *p, size_t n, uint32_t seed);
 

@@ -185,8 +185,10 @@ void fl_arena_reset(fl_arena *arena) {
   fl_arena_block *blk = arena->head, *keep = NULL;
   while (blk) {
     fl_arena_block *next = blk->next;
-    if (!next) keep = blk;   /* the oldest block */
-    else fl_free(blk);
+    if (!next)
+      keep = blk; /* the oldest block */
+    else
+      fl_free(blk);
     blk = next;
   }
   if (keep) {

@@ -34,19 +34,19 @@ void fl_mem_fail_after(int64_t n);
 
 typedef struct fl_arena_block fl_arena_block;
 typedef struct fl_arena {
-  fl_arena_block *head;   /* current block; older blocks chained behind it */
-  size_t block_bytes;     /* size of the next block to allocate */
-  size_t bytes_used;      /* sum over blocks, for diagnostics */
+  fl_arena_block *head; /* current block; older blocks chained behind it */
+  size_t block_bytes;   /* size of the next block to allocate */
+  size_t bytes_used;    /* sum over blocks, for diagnostics */
 } fl_arena;
 
 void fl_arena_init(fl_arena *arena, size_t block_bytes);
-void *fl_arena_alloc(fl_arena *arena, size_t size);          /* 16-byte aligned */
+void *fl_arena_alloc(fl_arena *arena, size_t size); /* 16-byte aligned */
 void *fl_arena_calloc(fl_arena *arena, size_t n, size_t size);
 char *fl_arena_strdup(fl_arena *arena, const char *s);
 char *fl_arena_strndup(fl_arena *arena, const char *s, size_t n);
 void *fl_arena_memdup(fl_arena *arena, const void *p, size_t n);
 char *fl_arena_sprintf(fl_arena *arena, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fl_arena_reset(fl_arena *arena);   /* frees all but one block, keeps it for reuse */
+void fl_arena_reset(fl_arena *arena); /* frees all but one block, keeps it for reuse */
 void fl_arena_destroy(fl_arena *arena);
 
 #endif

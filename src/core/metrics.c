@@ -39,14 +39,15 @@
 
 const double FL_METRIC_SECONDS_BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                             0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
-const uint32_t FL_METRIC_SECONDS_NBUCKETS = sizeof FL_METRIC_SECONDS_BUCKETS / sizeof *FL_METRIC_SECONDS_BUCKETS;
+const uint32_t FL_METRIC_SECONDS_NBUCKETS =
+    sizeof FL_METRIC_SECONDS_BUCKETS / sizeof *FL_METRIC_SECONDS_BUCKETS;
 
 struct fl_metric {
   fl_metric_family *fam;
-  fl_metric *next;        /* atomic: published with release */
-  char **values;          /* nlabels label values */
-  uint64_t v;             /* atomic: counter count, gauge or histogram-sum double bits */
-  uint64_t buckets[];     /* histogram: nbounds + 1 atomics */
+  fl_metric *next;    /* atomic: published with release */
+  char **values;      /* nlabels label values */
+  uint64_t v;         /* atomic: counter count, gauge or histogram-sum double bits */
+  uint64_t buckets[]; /* histogram: nbounds + 1 atomics */
 };
 
 struct fl_metric_family {
@@ -298,9 +299,9 @@ double fl_metric_value(const fl_metric *m) {
   if (!m) return 0;
   uint64_t v = __atomic_load_n(&m->v, __ATOMIC_RELAXED);
   switch (m->fam->type) {
-  case FL_METRIC_COUNTER: return (double)v;
-  case FL_METRIC_GAUGE: return bits_double(v);
-  case FL_METRIC_HISTOGRAM: return (double)hist_count(m);
+    case FL_METRIC_COUNTER: return (double)v;
+    case FL_METRIC_GAUGE: return bits_double(v);
+    case FL_METRIC_HISTOGRAM: return (double)hist_count(m);
   }
   return 0;
 }
@@ -361,7 +362,8 @@ double fl_metrics_total(const char *name) { return fl_metrics_total_with(name, N
 
 void fl_metrics_collector_add(fl_metrics_collect_fn fn, void *ctx) {
   pthread_mutex_lock(&collect_mu);
-  FL_ASSERT(ncollectors < FL_METRIC_COLLECTORS_MAX, "more than %d metric collectors", FL_METRIC_COLLECTORS_MAX);
+  FL_ASSERT(ncollectors < FL_METRIC_COLLECTORS_MAX, "more than %d metric collectors",
+            FL_METRIC_COLLECTORS_MAX);
   collectors[ncollectors].fn = fn;
   collectors[ncollectors].ctx = ctx;
   ncollectors++;
@@ -481,14 +483,14 @@ static void render_family(fl_buf *out, const fl_metric_family *fam) {
 static fl_metric_family *builtin_dropped, *builtin_start, *builtin_mem;
 
 static void builtins_register(void) {
-  builtin_dropped = fl_metrics_counter("floe_metrics_series_dropped_total",
-                                       "Series not created because their family reached its series limit.",
-                                       "metric");
+  builtin_dropped =
+      fl_metrics_counter("floe_metrics_series_dropped_total",
+                         "Series not created because their family reached its series limit.", "metric");
   builtin_start = fl_metrics_gauge("process_start_time_seconds",
                                    "Start time of the process since the Unix epoch in seconds.", NULL);
   fl_metric_set(fl_metric_get(builtin_start, NULL), (double)fl_now_micros() / 1e6);
-  builtin_mem = fl_metrics_gauge("floe_memory_allocated_bytes", "Bytes allocated through floe's allocator now.",
-                                 NULL);
+  builtin_mem =
+      fl_metrics_gauge("floe_memory_allocated_bytes", "Bytes allocated through floe's allocator now.", NULL);
 }
 
 void fl_metrics_render(fl_buf *out) {

@@ -57,10 +57,10 @@ fl_metric *fl_metric_get(fl_metric_family *fam, const char *const *values);
 #define FL_METRIC_WITH(fam, ...) fl_metric_get((fam), (const char *const[]){__VA_ARGS__, NULL})
 
 /* Recording: m may be NULL (a dropped series). */
-void fl_metric_add(fl_metric *m, uint64_t n);       /* counter (or gauge: += n) */
-void fl_metric_set(fl_metric *m, double v);         /* gauge */
-void fl_metric_gauge_add(fl_metric *m, double d);   /* gauge += d (may be negative) */
-void fl_metric_observe(fl_metric *m, double v);     /* histogram */
+void fl_metric_add(fl_metric *m, uint64_t n);     /* counter (or gauge: += n) */
+void fl_metric_set(fl_metric *m, double v);       /* gauge */
+void fl_metric_gauge_add(fl_metric *m, double d); /* gauge += d (may be negative) */
+void fl_metric_observe(fl_metric *m, double v);   /* histogram */
 /* A counter mirroring a total kept elsewhere (set by a collector; never decreasing). */
 void fl_metric_set_total(fl_metric *m, uint64_t total);
 

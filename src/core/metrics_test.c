@@ -3,10 +3,10 @@
  * recording, no allocation on the record path, the series bound and collectors.
  * Criterion runs each test in its own process, so each starts with an empty registry. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <math.h>
 #include <string.h>
 
 #include "core/limits.h"
@@ -77,15 +77,16 @@ Test(metrics, gauge_without_labels_sets_and_adds) {
   fl_metric *lag = fl_metric_get(fl_metrics_gauge("floe_test_lag_seconds", "Lag.", ""), NULL);
   fl_metric_set(lag, 0.25);
   char *text = render();
-  cr_assert_not_null(strstr(text, "# TYPE floe_test_queue_bytes gauge\nfloe_test_queue_bytes 1001\n"), "%s", text);
+  cr_assert_not_null(strstr(text, "# TYPE floe_test_queue_bytes gauge\nfloe_test_queue_bytes 1001\n"), "%s",
+                     text);
   cr_assert_not_null(strstr(text, "\nfloe_test_lag_seconds 0.25\n"), "%s", text);
   fl_free(text);
 }
 
 Test(metrics, histogram_buckets_are_cumulative_inclusive_and_inf_equals_count) {
   static const double bounds[] = {0.1, 0.5, 1};
-  fl_metric_family *f = fl_metrics_histogram("floe_test_commit_duration_seconds", "Commit time.", "table",
-                                             bounds, 3);
+  fl_metric_family *f =
+      fl_metrics_histogram("floe_test_commit_duration_seconds", "Commit time.", "table", bounds, 3);
   fl_metric *h = FL_METRIC_WITH(f, "bronze.orders");
   fl_metric_observe(h, 0.05);
   fl_metric_observe(h, 0.1); /* le is inclusive: counts in 0.1 */
@@ -121,11 +122,12 @@ Test(metrics, default_second_buckets_print_as_written) {
 }
 
 Test(metrics, label_values_and_help_are_escaped) {
-  fl_metric_family *f = fl_metrics_counter("floe_test_odd_total", "Back\\slash and\nnewline \"quoted\".", "v");
+  fl_metric_family *f =
+      fl_metrics_counter("floe_test_odd_total", "Back\\slash and\nnewline \"quoted\".", "v");
   fl_metric_add(FL_METRIC_WITH(f, "a\"b\\c\nd"), 1);
   char *text = render();
-  cr_assert_not_null(strstr(text, "# HELP floe_test_odd_total Back\\\\slash and\\nnewline \"quoted\".\n"), "%s",
-                     text);
+  cr_assert_not_null(strstr(text, "# HELP floe_test_odd_total Back\\\\slash and\\nnewline \"quoted\".\n"),
+                     "%s", text);
   cr_assert_not_null(strstr(text, "floe_test_odd_total{v=\"a\\\"b\\\\c\\nd\"} 1\n"), "%s", text);
   fl_free(text);
 }
@@ -221,7 +223,8 @@ Test(metrics, collectors_run_before_each_render_until_removed) {
   cr_assert_not_null(strstr(text, "\nfloe_test_read_bytes 42\n"));
   fl_free(text);
   fl_metrics_collector_remove(collect, g);
-  fl_metric *mirror = fl_metric_get(fl_metrics_counter("floe_test_mirror_total", "Kept elsewhere.", NULL), NULL);
+  fl_metric *mirror =
+      fl_metric_get(fl_metrics_counter("floe_test_mirror_total", "Kept elsewhere.", NULL), NULL);
   fl_metric_set_total(mirror, 12);
   cr_assert_eq(fl_metric_value(mirror), 12);
   fl_metric_set(g, 7);

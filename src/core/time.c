@@ -129,8 +129,10 @@ size_t fl_ts_format(int64_t micros, char *out) {
   unsigned frac = (unsigned)(rem % 1000000);
   int n = snprintf(out, FL_TS_TEXT_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d, secs / 3600,
                    secs / 60 % 60, secs % 60);
-  if (frac % 1000 == 0 && frac) n += snprintf(out + n, FL_TS_TEXT_MAX - (size_t)n, ".%03u", frac / 1000);
-  else if (frac) n += snprintf(out + n, FL_TS_TEXT_MAX - (size_t)n, ".%06u", frac);
+  if (frac % 1000 == 0 && frac)
+    n += snprintf(out + n, FL_TS_TEXT_MAX - (size_t)n, ".%03u", frac / 1000);
+  else if (frac)
+    n += snprintf(out + n, FL_TS_TEXT_MAX - (size_t)n, ".%06u", frac);
   out[n++] = 'Z';
   out[n] = '\0';
   return (size_t)n;

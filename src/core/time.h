@@ -17,9 +17,9 @@
 enum { FL_TS_TEXT_MAX = 40 };
 
 bool fl_ts_parse(const char *s, size_t n, int64_t *micros);
-size_t fl_ts_format(int64_t micros, char *out);          /* out >= FL_TS_TEXT_MAX */
+size_t fl_ts_format(int64_t micros, char *out); /* out >= FL_TS_TEXT_MAX */
 bool fl_date_parse(const char *s, size_t n, int32_t *days);
-size_t fl_date_format(int32_t days, char *out);          /* "2026-11-25" */
+size_t fl_date_format(int32_t days, char *out); /* "2026-11-25" */
 
 int64_t fl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void fl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
@@ -28,8 +28,8 @@ static inline int64_t fl_floor_div(int64_t a, int64_t b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-int64_t fl_now_micros(void);   /* wall clock */
+int64_t fl_now_micros(void); /* wall clock */
 int64_t fl_now_ms(void);
-int64_t fl_mono_ns(void);      /* monotonic, for durations */
+int64_t fl_mono_ns(void); /* monotonic, for durations */
 
 #endif

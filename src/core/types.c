@@ -38,10 +38,15 @@ void fl_type_iceberg_name(fl_type type, char *out, size_t out_size) {
 }
 
 bool fl_type_from_iceberg(const char *s, fl_type *type) {
-  static const struct { const char *name; fl_type_kind kind; } prims[] = {
-      {"boolean", FL_T_BOOLEAN}, {"int", FL_T_INT},       {"long", FL_T_BIGINT},
-      {"float", FL_T_FLOAT},     {"double", FL_T_DOUBLE}, {"date", FL_T_DATE},
-      {"timestamp", FL_T_TIMESTAMP}, {"timestamptz", FL_T_TIMESTAMP}, {"string", FL_T_STRING},
+  static const struct {
+    const char *name;
+    fl_type_kind kind;
+  } prims[] = {
+      {"boolean", FL_T_BOOLEAN},     {"int", FL_T_INT},
+      {"long", FL_T_BIGINT},         {"float", FL_T_FLOAT},
+      {"double", FL_T_DOUBLE},       {"date", FL_T_DATE},
+      {"timestamp", FL_T_TIMESTAMP}, {"timestamptz", FL_T_TIMESTAMP},
+      {"string", FL_T_STRING},
   };
   for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
     if (!strcmp(s, prims[i].name)) {

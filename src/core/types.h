@@ -40,15 +40,15 @@ enum { FL_DECIMAL_PRECISION_MAX = 18 };
 
 typedef struct fl_type {
   fl_type_kind kind;
-  uint8_t precision;   /* DECIMAL only */
-  uint8_t scale;       /* DECIMAL only */
+  uint8_t precision; /* DECIMAL only */
+  uint8_t scale;     /* DECIMAL only */
 } fl_type;
 
 typedef struct fl_field {
-  int32_t id;          /* Iceberg field id, > 0 */
+  int32_t id; /* Iceberg field id, > 0 */
   const char *name;
   fl_type type;
-  bool required;       /* NOT NULL */
+  bool required; /* NOT NULL */
 } fl_field;
 
 /* A schema is an array of top-level fields. Nested types are not needed yet.
@@ -57,11 +57,11 @@ typedef struct fl_schema {
   int32_t schema_id;
   uint32_t nfields;
   fl_field *fields;
-  uint32_t nidentifier;          /* Iceberg identifier-field-ids (the key) */
+  uint32_t nidentifier; /* Iceberg identifier-field-ids (the key) */
   int32_t *identifier_ids;
 } fl_schema;
 
-const char *fl_type_sql_name(fl_type_kind kind);      /* "BIGINT" */
+const char *fl_type_sql_name(fl_type_kind kind); /* "BIGINT" */
 /* Writes "decimal(12,2)", "long", "timestamp", ... : the Iceberg JSON type string. */
 void fl_type_iceberg_name(fl_type type, char *out, size_t out_size);
 /* Parses an Iceberg type string; false if unknown. */
@@ -77,7 +77,7 @@ bool fl_type_can_widen(fl_type from, fl_type to);
 
 const fl_field *fl_schema_field_by_id(const fl_schema *schema, int32_t id);
 const fl_field *fl_schema_field_by_name(const fl_schema *schema, const char *name);
-int fl_schema_index_of_id(const fl_schema *schema, int32_t id);   /* -1 if absent */
+int fl_schema_index_of_id(const fl_schema *schema, int32_t id); /* -1 if absent */
 int32_t fl_schema_max_id(const fl_schema *schema);
 
 #endif

@@ -34,10 +34,24 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
   return 0;
 }
 
-const int64_t fl_pow10_i64[19] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
-                                  100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
-                                  1000000000000LL, 10000000000000LL, 100000000000000LL,
-                                  1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+const int64_t fl_pow10_i64[19] = {1LL,
+                                  10LL,
+                                  100LL,
+                                  1000LL,
+                                  10000LL,
+                                  100000LL,
+                                  1000000LL,
+                                  10000000LL,
+                                  100000000LL,
+                                  1000000000LL,
+                                  10000000000LL,
+                                  100000000000LL,
+                                  1000000000000LL,
+                                  10000000000000LL,
+                                  100000000000000LL,
+                                  1000000000000000LL,
+                                  10000000000000000LL,
+                                  100000000000000000LL,
                                   1000000000000000000LL};
 
 static int64_t pow10i(unsigned n) { return fl_pow10_i64[n]; }
@@ -56,10 +70,14 @@ bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
       v.u.i64 = in->u.i32;
       break;
     case FL_T_DOUBLE:
-      if (k == FL_T_FLOAT) v.u.f64 = in->u.f32;
-      else if (k == FL_T_INT) v.u.f64 = in->u.i32;
-      else if (k == FL_T_BIGINT) v.u.f64 = (double)in->u.i64;
-      else return false;
+      if (k == FL_T_FLOAT)
+        v.u.f64 = in->u.f32;
+      else if (k == FL_T_INT)
+        v.u.f64 = in->u.i32;
+      else if (k == FL_T_BIGINT)
+        v.u.f64 = (double)in->u.i64;
+      else
+        return false;
       break;
     case FL_T_DECIMAL:
       if (k != FL_T_DECIMAL || to.scale < in->type.scale) return false;
@@ -69,8 +87,7 @@ bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
     case FL_T_JSON:
       if (!fl_type_is_string(k)) return false;
       break;
-    default:
-      return false;
+    default: return false;
   }
   *out = v;
   return true;
@@ -216,7 +233,7 @@ bool fl_decimal_parse(const char *s, size_t n, unsigned precision, unsigned scal
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
       any = true;
       if (frac_digits == scale) {
-        if (s[i] != '0') return false;   /* more fractional digits than the scale allows */
+        if (s[i] != '0') return false; /* more fractional digits than the scale allows */
         continue;
       }
       v = v * 10 + (uint64_t)(s[i] - '0');
@@ -233,7 +250,7 @@ bool fl_decimal_parse(const char *s, size_t n, unsigned precision, unsigned scal
     size_t st = i;
     for (; i < n && s[i] >= '0' && s[i] <= '9' && e < 100; i++) e = e * 10 + (s[i] - '0');
     if (i == st || i != n) return false;
-    int shift = (int)frac_digits + (eneg ? e : -e);   /* value = v * 10^-shift */
+    int shift = (int)frac_digits + (eneg ? e : -e); /* value = v * 10^-shift */
     while (shift > (int)scale) {
       if (v % 10) return false;
       v /= 10;
@@ -290,8 +307,10 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
     case FL_T_INT: fl_buf_printf(out, "%d", v->u.i32); break;
     case FL_T_BIGINT: fl_buf_printf(out, "%lld", (long long)v->u.i64); break;
     case FL_T_FLOAT:
-      if (isfinite(v->u.f32)) fl_buf_printf(out, "%.9g", (double)v->u.f32);
-      else fl_buf_puts(out, "null");
+      if (isfinite(v->u.f32))
+        fl_buf_printf(out, "%.9g", (double)v->u.f32);
+      else
+        fl_buf_puts(out, "null");
       break;
     case FL_T_DOUBLE:
       if (isfinite(v->u.f64)) {
@@ -303,9 +322,7 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
         fl_buf_puts(out, "null");
       }
       break;
-    case FL_T_DECIMAL:
-      fl_buf_append(out, tmp, fl_decimal_format(v->u.i64, v->type.scale, tmp));
-      break;
+    case FL_T_DECIMAL: fl_buf_append(out, tmp, fl_decimal_format(v->u.i64, v->type.scale, tmp)); break;
     case FL_T_DATE:
       fl_buf_put_u8(out, '"');
       fl_buf_append(out, tmp, fl_date_format(v->u.i32, tmp));

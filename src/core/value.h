@@ -15,11 +15,14 @@ typedef struct fl_value {
   bool is_null;
   union {
     bool b;
-    int32_t i32;      /* INT, DATE */
-    int64_t i64;      /* BIGINT, TIMESTAMP, DECIMAL unscaled */
+    int32_t i32; /* INT, DATE */
+    int64_t i64; /* BIGINT, TIMESTAMP, DECIMAL unscaled */
     float f32;
     double f64;
-    struct { const char *ptr; uint32_t len; } str;   /* STRING, JSON */
+    struct {
+      const char *ptr;
+      uint32_t len;
+    } str; /* STRING, JSON */
   } u;
 } fl_value;
 
@@ -43,7 +46,7 @@ void fl_value_to_json(const fl_value *v, fl_buf *out);
 extern const int64_t fl_pow10_i64[19];
 
 /* Decimal unscaled to text "-12.34" (scale digits after the point). */
-size_t fl_decimal_format(int64_t unscaled, unsigned scale, char *out);   /* out >= 24 */
+size_t fl_decimal_format(int64_t unscaled, unsigned scale, char *out); /* out >= 24 */
 /* Exact text -> unscaled; false on syntax error or if it does not fit (p,s). */
 bool fl_decimal_parse(const char *s, size_t n, unsigned precision, unsigned scale, int64_t *unscaled);
 

@@ -102,7 +102,8 @@ static void random_sync(uint8_t sync[16]) {
 
 void fl_avro_writer_init(fl_avro_writer *w, const char *schema_json, const fl_avro_kv *meta, uint32_t nmeta,
                          fl_avro_codec codec) {
-  FL_ASSERT(codec == FL_AVRO_CODEC_NULL || codec == FL_AVRO_CODEC_DEFLATE, "avro: codec %d not writable", codec);
+  FL_ASSERT(codec == FL_AVRO_CODEC_NULL || codec == FL_AVRO_CODEC_DEFLATE, "avro: codec %d not writable",
+            codec);
   memset(w, 0, sizeof *w);
   w->codec = codec;
   random_sync(w->sync);
@@ -219,7 +220,7 @@ fl_code fl_avro_file_load(const char *path, uint8_t **data, size_t *len, fl_err 
       rc = fl_err_errno(err, errno, "%s: read", path);
       goto done;
     }
-    if (got == 0) break;   /* shrank under us: read what is there */
+    if (got == 0) break; /* shrank under us: read what is there */
     have += (size_t)got;
   }
   *data = buf;
@@ -250,7 +251,11 @@ static fl_avro_schema *sfail(sparse *sp, const char *fmt, const char *arg) {
   return NULL;
 }
 
-static const struct { const char *name; fl_avro_type type; uint32_t min_bytes; } PRIMS[] = {
+static const struct {
+  const char *name;
+  fl_avro_type type;
+  uint32_t min_bytes;
+} PRIMS[] = {
     {"null", FL_AVRO_NULL, 0},   {"boolean", FL_AVRO_BOOLEAN, 1}, {"int", FL_AVRO_INT, 1},
     {"long", FL_AVRO_LONG, 1},   {"float", FL_AVRO_FLOAT, 4},     {"double", FL_AVRO_DOUBLE, 8},
     {"bytes", FL_AVRO_BYTES, 1}, {"string", FL_AVRO_STRING, 1},
@@ -284,7 +289,7 @@ static fl_avro_schema *lookup_name(sparse *sp, const char *name, const char *ns)
         if (strncmp(have, ns, nl) == 0 && have[nl] == '.' && strcmp(have + nl + 1, name) == 0)
           return sp->names[i].schema;
       }
-      if (pass == 2) {   /* lenient: match the short name */
+      if (pass == 2) { /* lenient: match the short name */
         const char *dot = strrchr(have, '.');
         const char *nd = strrchr(name, '.');
         if (strcmp(dot ? dot + 1 : have, nd ? nd + 1 : name) == 0) return sp->names[i].schema;
@@ -325,7 +330,8 @@ static fl_avro_schema *parse_record(sparse *sp, json_t *j, const char *ns, int d
   json_t *jname = json_object_get(j, "name");
   if (!json_is_string(jname)) return sfail(sp, "%s without a name", "record");
   json_t *jns = json_object_get(j, "namespace");
-  const char *name = full_name(sp, json_string_value(jname), json_is_string(jns) ? json_string_value(jns) : ns);
+  const char *name =
+      full_name(sp, json_string_value(jname), json_is_string(jns) ? json_string_value(jns) : ns);
   fl_avro_schema *s = new_schema(sp, FL_AVRO_RECORD);
   s->name = name;
   if (!register_name(sp, name, s)) return sfail(sp, "type %s defined twice", name);
@@ -338,7 +344,8 @@ static fl_avro_schema *parse_record(sparse *sp, json_t *j, const char *ns, int d
   for (uint32_t i = 0; i < s->n; i++) {
     json_t *jf = json_array_get(jfields, i);
     json_t *fname = json_object_get(jf, "name");
-    if (!json_is_object(jf) || !json_is_string(fname)) return sfail(sp, "record %s has a field without a name", name);
+    if (!json_is_object(jf) || !json_is_string(fname))
+      return sfail(sp, "record %s has a field without a name", name);
     s->fields[i].name = fl_arena_strdup(sp->arena, json_string_value(fname));
     s->fields[i].field_id = json_int_or(jf, "field-id", -1);
     json_t *jt = json_object_get(jf, "type");
@@ -354,7 +361,7 @@ static fl_avro_schema *parse_record(sparse *sp, json_t *j, const char *ns, int d
 static fl_avro_schema *parse_object(sparse *sp, json_t *j, const char *ns, int depth) {
   json_t *jt = json_object_get(j, "type");
   if (!jt) return sfail(sp, "%s", "schema object without \"type\"");
-  if (!json_is_string(jt)) return parse_schema(sp, jt, ns, depth + 1);   /* {"type": {...}} */
+  if (!json_is_string(jt)) return parse_schema(sp, jt, ns, depth + 1); /* {"type": {...}} */
   const char *type = json_string_value(jt);
   fl_avro_schema *s = NULL;
   int pi = prim_index(type);
@@ -374,7 +381,8 @@ static fl_avro_schema *parse_object(sparse *sp, json_t *j, const char *ns, int d
     if (!register_name(sp, s->name, s)) return sfail(sp, "type %s defined twice", s->name);
     if (is_enum) {
       json_t *syms = json_object_get(j, "symbols");
-      if (!json_is_array(syms) || json_array_size(syms) == 0) return sfail(sp, "enum %s without symbols", s->name);
+      if (!json_is_array(syms) || json_array_size(syms) == 0)
+        return sfail(sp, "enum %s without symbols", s->name);
       s->n = (uint32_t)json_array_size(syms);
       s->symbols = fl_arena_calloc(sp->arena, s->n, sizeof *s->symbols);
       for (uint32_t i = 0; i < s->n; i++) {
@@ -385,7 +393,8 @@ static fl_avro_schema *parse_object(sparse *sp, json_t *j, const char *ns, int d
       s->min_bytes = 1;
     } else {
       json_t *size = json_object_get(j, "size");
-      if (!json_is_integer(size) || json_integer_value(size) < 0 || json_integer_value(size) > FL_AVRO_STRING_MAX)
+      if (!json_is_integer(size) || json_integer_value(size) < 0 ||
+          json_integer_value(size) > FL_AVRO_STRING_MAX)
         return sfail(sp, "fixed %s without a valid size", s->name);
       s->n = (uint32_t)json_integer_value(size);
       s->min_bytes = s->n;
@@ -402,7 +411,7 @@ static fl_avro_schema *parse_object(sparse *sp, json_t *j, const char *ns, int d
   } else {
     fl_avro_schema *ref = lookup_name(sp, type, ns);
     if (!ref) return sfail(sp, "unknown type \"%.200s\"", type);
-    return ref;   /* a reference carries no attributes of its own */
+    return ref; /* a reference carries no attributes of its own */
   }
   json_t *lt = json_object_get(j, "logicalType");
   if (json_is_string(lt)) {
@@ -461,7 +470,7 @@ const fl_avro_schema *fl_avro_schema_nonnull(const fl_avro_schema *s) {
   const fl_avro_schema *found = NULL;
   for (uint32_t i = 0; i < s->n; i++) {
     if (s->branches[i]->type == FL_AVRO_NULL) continue;
-    if (found) return s;   /* more than one non-null branch */
+    if (found) return s; /* more than one non-null branch */
     found = s->branches[i];
   }
   return found ? found : s;
@@ -477,7 +486,7 @@ const fl_avro_value *fl_avro_value_get(const fl_avro_value *v, const char *name)
 typedef struct dec {
   fl_cursor *cur;
   fl_arena *arena;
-  uint64_t *nodes_left;   /* value nodes this block may still allocate; NULL = unbounded */
+  uint64_t *nodes_left; /* value nodes this block may still allocate; NULL = unbounded */
   const char *why;
 } dec;
 
@@ -532,7 +541,7 @@ static bool decode_list(dec *d, const fl_avro_schema *s, fl_avro_value *out, int
     if (!get_count(d, min_item, n, &c)) return false;
     if (c == 0) break;
     if (!charge(d, is_map ? 2 * c : c)) return dfail(d, "value tree larger than its block allows");
-    if (n + c > cap) {   /* geometric growth: many one-item blocks stay linear */
+    if (n + c > cap) { /* geometric growth: many one-item blocks stay linear */
       cap = n + c > 2 * cap ? n + c : 2 * cap;
       fl_avro_value *grown = fl_arena_alloc(d->arena, cap * sizeof *grown);
       if (n) memcpy(grown, items, n * sizeof *grown);
@@ -545,7 +554,8 @@ static bool decode_list(dec *d, const fl_avro_schema *s, fl_avro_value *out, int
     }
     for (uint64_t i = n; i < n + c; i++) {
       if (is_map) {
-        static const fl_avro_schema string_schema = {.type = FL_AVRO_STRING, .element_id = -1, .min_bytes = 1};
+        static const fl_avro_schema string_schema = {
+            .type = FL_AVRO_STRING, .element_id = -1, .min_bytes = 1};
         if (!decode(d, &string_schema, &keys[i], depth + 1)) return false;
       }
       if (!decode(d, s->items, &items[i], depth + 1)) return false;
@@ -565,69 +575,67 @@ static bool decode(dec *d, const fl_avro_schema *s, fl_avro_value *out, int dept
   int64_t l;
   const uint8_t *p;
   switch (s->type) {
-  case FL_AVRO_NULL:
-    return true;
-  case FL_AVRO_BOOLEAN: {
-    uint8_t b;
-    if (!fl_cursor_get_u8(d->cur, &b)) return dfail(d, "truncated boolean");
-    if (b > 1) return dfail(d, "boolean is neither 0 nor 1");
-    out->u.b = b;
-    return true;
-  }
-  case FL_AVRO_INT:
-    if (!get_long(d, &l)) return false;
-    if (l < INT32_MIN || l > INT32_MAX) return dfail(d, "int out of range");
-    out->u.l = l;
-    return true;
-  case FL_AVRO_LONG:
-    if (!get_long(d, &l)) return false;
-    out->u.l = l;
-    return true;
-  case FL_AVRO_FLOAT: {
-    uint32_t u;
-    if (!fl_cursor_get_le32(d->cur, &u)) return dfail(d, "truncated float");
-    memcpy(&out->u.f, &u, 4);
-    return true;
-  }
-  case FL_AVRO_DOUBLE: {
-    uint64_t u;
-    if (!fl_cursor_get_le64(d->cur, &u)) return dfail(d, "truncated double");
-    memcpy(&out->u.d, &u, 8);
-    return true;
-  }
-  case FL_AVRO_BYTES:
-  case FL_AVRO_STRING:
-    if (!get_long(d, &l)) return false;
-    if (l < 0 || l > FL_AVRO_STRING_MAX) return dfail(d, "bad string or bytes length");
-    if (!fl_cursor_get_bytes(d->cur, (size_t)l, &p)) return dfail(d, "string or bytes past the end");
-    out->u.bytes.ptr = p;
-    out->u.bytes.len = (uint32_t)l;
-    return true;
-  case FL_AVRO_FIXED:
-    if (!fl_cursor_get_bytes(d->cur, s->n, &p)) return dfail(d, "fixed past the end");
-    out->u.bytes.ptr = p;
-    out->u.bytes.len = s->n;
-    return true;
-  case FL_AVRO_ENUM:
-    if (!get_long(d, &l)) return false;
-    if (l < 0 || (uint64_t)l >= s->n) return dfail(d, "enum index out of range");
-    out->u.symbol = (uint32_t)l;
-    return true;
-  case FL_AVRO_UNION:
-    if (!get_long(d, &l)) return false;
-    if (l < 0 || (uint64_t)l >= s->n) return dfail(d, "union branch out of range");
-    return decode(d, s->branches[l], out, depth + 1);
-  case FL_AVRO_RECORD:
-    if (!charge(d, s->n)) return dfail(d, "value tree larger than its block allows");
-    out->n = s->n;
-    out->u.list.keys = NULL;
-    out->u.list.items = fl_arena_alloc(d->arena, (s->n ? s->n : 1) * sizeof(fl_avro_value));
-    for (uint32_t i = 0; i < s->n; i++)
-      if (!decode(d, s->fields[i].type, &out->u.list.items[i], depth + 1)) return false;
-    return true;
-  case FL_AVRO_ARRAY:
-  case FL_AVRO_MAP:
-    return decode_list(d, s, out, depth);
+    case FL_AVRO_NULL: return true;
+    case FL_AVRO_BOOLEAN: {
+      uint8_t b;
+      if (!fl_cursor_get_u8(d->cur, &b)) return dfail(d, "truncated boolean");
+      if (b > 1) return dfail(d, "boolean is neither 0 nor 1");
+      out->u.b = b;
+      return true;
+    }
+    case FL_AVRO_INT:
+      if (!get_long(d, &l)) return false;
+      if (l < INT32_MIN || l > INT32_MAX) return dfail(d, "int out of range");
+      out->u.l = l;
+      return true;
+    case FL_AVRO_LONG:
+      if (!get_long(d, &l)) return false;
+      out->u.l = l;
+      return true;
+    case FL_AVRO_FLOAT: {
+      uint32_t u;
+      if (!fl_cursor_get_le32(d->cur, &u)) return dfail(d, "truncated float");
+      memcpy(&out->u.f, &u, 4);
+      return true;
+    }
+    case FL_AVRO_DOUBLE: {
+      uint64_t u;
+      if (!fl_cursor_get_le64(d->cur, &u)) return dfail(d, "truncated double");
+      memcpy(&out->u.d, &u, 8);
+      return true;
+    }
+    case FL_AVRO_BYTES:
+    case FL_AVRO_STRING:
+      if (!get_long(d, &l)) return false;
+      if (l < 0 || l > FL_AVRO_STRING_MAX) return dfail(d, "bad string or bytes length");
+      if (!fl_cursor_get_bytes(d->cur, (size_t)l, &p)) return dfail(d, "string or bytes past the end");
+      out->u.bytes.ptr = p;
+      out->u.bytes.len = (uint32_t)l;
+      return true;
+    case FL_AVRO_FIXED:
+      if (!fl_cursor_get_bytes(d->cur, s->n, &p)) return dfail(d, "fixed past the end");
+      out->u.bytes.ptr = p;
+      out->u.bytes.len = s->n;
+      return true;
+    case FL_AVRO_ENUM:
+      if (!get_long(d, &l)) return false;
+      if (l < 0 || (uint64_t)l >= s->n) return dfail(d, "enum index out of range");
+      out->u.symbol = (uint32_t)l;
+      return true;
+    case FL_AVRO_UNION:
+      if (!get_long(d, &l)) return false;
+      if (l < 0 || (uint64_t)l >= s->n) return dfail(d, "union branch out of range");
+      return decode(d, s->branches[l], out, depth + 1);
+    case FL_AVRO_RECORD:
+      if (!charge(d, s->n)) return dfail(d, "value tree larger than its block allows");
+      out->n = s->n;
+      out->u.list.keys = NULL;
+      out->u.list.items = fl_arena_alloc(d->arena, (s->n ? s->n : 1) * sizeof(fl_avro_value));
+      for (uint32_t i = 0; i < s->n; i++)
+        if (!decode(d, s->fields[i].type, &out->u.list.items[i], depth + 1)) return false;
+      return true;
+    case FL_AVRO_ARRAY:
+    case FL_AVRO_MAP: return decode_list(d, s, out, depth);
   }
   return dfail(d, "unknown schema type");
 }
@@ -668,23 +676,29 @@ static fl_code read_header(fl_avro_reader *rd, fl_err *err) {
     }
   }
   const uint8_t *sync;
-  if (!fl_cursor_get_bytes(cur, 16, &sync)) return rd_corrupt(rd, err, "header truncated before the sync marker", cur->pos);
+  if (!fl_cursor_get_bytes(cur, 16, &sync))
+    return rd_corrupt(rd, err, "header truncated before the sync marker", cur->pos);
   memcpy(rd->sync, sync, 16);
 
   const char *codec = fl_avro_reader_meta(rd, "avro.codec");
-  if (!codec || strcmp(codec, "null") == 0) rd->codec = FL_AVRO_CODEC_NULL;
-  else if (strcmp(codec, "deflate") == 0) rd->codec = FL_AVRO_CODEC_DEFLATE;
-  else if (strcmp(codec, "snappy") == 0) rd->codec = FL_AVRO_CODEC_SNAPPY;
-  else if (strcmp(codec, "zstandard") == 0) rd->codec = FL_AVRO_CODEC_ZSTD;
-  else return fl_err_set(err, FL_EUNSUPPORTED, "%s: avro codec \"%.100s\" not supported", rd->name, codec);
+  if (!codec || strcmp(codec, "null") == 0)
+    rd->codec = FL_AVRO_CODEC_NULL;
+  else if (strcmp(codec, "deflate") == 0)
+    rd->codec = FL_AVRO_CODEC_DEFLATE;
+  else if (strcmp(codec, "snappy") == 0)
+    rd->codec = FL_AVRO_CODEC_SNAPPY;
+  else if (strcmp(codec, "zstandard") == 0)
+    rd->codec = FL_AVRO_CODEC_ZSTD;
+  else
+    return fl_err_set(err, FL_EUNSUPPORTED, "%s: avro codec \"%.100s\" not supported", rd->name, codec);
 
   rd->schema_json = fl_avro_reader_meta(rd, "avro.schema");
   if (!rd->schema_json) return fl_err_set(err, FL_ECORRUPT, "%s: avro header has no avro.schema", rd->name);
   json_error_t jerr;
   json_t *j = json_loadb(rd->schema_json, strlen(rd->schema_json), JSON_DECODE_ANY, &jerr);
   if (!j)
-    return fl_err_set(err, FL_ECORRUPT, "%s: avro.schema is not JSON: %s (line %d column %d)", rd->name, jerr.text,
-                      jerr.line, jerr.column);
+    return fl_err_set(err, FL_ECORRUPT, "%s: avro.schema is not JSON: %s (line %d column %d)", rd->name,
+                      jerr.text, jerr.line, jerr.column);
   sparse sp;
   memset(&sp, 0, sizeof sp);
   sp.arena = &rd->arena;
@@ -694,7 +708,8 @@ static fl_code read_header(fl_avro_reader *rd, fl_err *err) {
   return FL_OK;
 }
 
-fl_code fl_avro_reader_open(fl_avro_reader *rd, const uint8_t *data, size_t len, const char *name, fl_err *err) {
+fl_code fl_avro_reader_open(fl_avro_reader *rd, const uint8_t *data, size_t len, const char *name,
+                            fl_err *err) {
   memset(rd, 0, sizeof *rd);
   fl_arena_init(&rd->arena, 16 << 10);
   fl_arena_init(&rd->values, 16 << 10);
@@ -735,7 +750,8 @@ static fl_code decompress(fl_avro_reader *rd, const uint8_t *p, size_t n, size_t
   if (rd->codec == FL_AVRO_CODEC_DEFLATE) {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, -15) != Z_OK) return fl_err_set(err, FL_ENOMEM, "%s: inflateInit2 failed", rd->name);
+    if (inflateInit2(&zs, -15) != Z_OK)
+      return fl_err_set(err, FL_ENOMEM, "%s: inflateInit2 failed", rd->name);
     zs.next_in = (Bytef *)p;
     zs.avail_in = (uInt)n;
     int zrc = Z_OK;
@@ -751,7 +767,7 @@ static fl_code decompress(fl_avro_reader *rd, const uint8_t *p, size_t n, size_t
       zs.avail_out = (uInt)room;
       zrc = inflate(&zs, Z_NO_FLUSH);
       out->len += room - zs.avail_out;
-      if (zrc == Z_BUF_ERROR && zs.avail_in == 0) zrc = Z_DATA_ERROR;   /* input ended early */
+      if (zrc == Z_BUF_ERROR && zs.avail_in == 0) zrc = Z_DATA_ERROR; /* input ended early */
       if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
         inflateEnd(&zs);
         return rd_corrupt(rd, err, "deflate block does not inflate", at);
@@ -785,8 +801,8 @@ static fl_code decompress(fl_avro_reader *rd, const uint8_t *p, size_t n, size_t
   FL_ASSERT(rd->codec == FL_AVRO_CODEC_SNAPPY);
   size_t ulen;
   /* Validate before allocating: the length header alone could claim 256 MiB. */
-  if (n < 4 || snappy_uncompressed_length((const char *)p, n - 4, &ulen) != SNAPPY_OK || ulen > FL_AVRO_BLOCK_MAX ||
-      snappy_validate_compressed_buffer((const char *)p, n - 4) != SNAPPY_OK)
+  if (n < 4 || snappy_uncompressed_length((const char *)p, n - 4, &ulen) != SNAPPY_OK ||
+      ulen > FL_AVRO_BLOCK_MAX || snappy_validate_compressed_buffer((const char *)p, n - 4) != SNAPPY_OK)
     return rd_corrupt(rd, err, "snappy block is not valid snappy", at);
   fl_buf_reserve(out, ulen ? ulen : 1);
   if (snappy_uncompress((const char *)p, n - 4, (char *)out->data, &ulen) != SNAPPY_OK)
@@ -808,13 +824,15 @@ static fl_code next_block(fl_avro_reader *rd, bool *more, fl_err *err) {
     }
     size_t at = cur->pos;
     int64_t count, size;
-    if (!get_long(&d, &count) || !get_long(&d, &size)) return rd_corrupt(rd, err, "block header truncated", at);
+    if (!get_long(&d, &count) || !get_long(&d, &size))
+      return rd_corrupt(rd, err, "block header truncated", at);
     if (count < 0) return rd_corrupt(rd, err, "negative block record count", at);
     if (size < 0 || (uint64_t)size > FL_AVRO_BLOCK_MAX)
       return rd_corrupt(rd, err, "block size exceeds FL_AVRO_BLOCK_MAX", at);
     const uint8_t *payload, *sync;
     size_t payload_at = cur->pos;
-    if (!fl_cursor_get_bytes(cur, (size_t)size, &payload)) return rd_corrupt(rd, err, "block past the end of the file", at);
+    if (!fl_cursor_get_bytes(cur, (size_t)size, &payload))
+      return rd_corrupt(rd, err, "block past the end of the file", at);
     if (!fl_cursor_get_bytes(cur, 16, &sync) || memcmp(sync, rd->sync, 16) != 0)
       return rd_corrupt(rd, err, "sync marker mismatch after block", cur->pos);
     if (rd->codec == FL_AVRO_CODEC_NULL) {
@@ -844,18 +862,19 @@ fl_code fl_avro_reader_next(fl_avro_reader *rd, const fl_avro_value **out, fl_er
   fl_arena_reset(&rd->values);
   fl_avro_value *v = fl_arena_alloc(&rd->values, sizeof *v);
   if (!charge(&(dec){NULL, NULL, &rd->blk_nodes_left, NULL}, 1))
-    return fl_err_set(err, FL_ECORRUPT, "%s: avro block at byte %zu decodes to more values than its bytes allow",
-                      rd->name, rd->blk_pos);
+    return fl_err_set(err, FL_ECORRUPT,
+                      "%s: avro block at byte %zu decodes to more values than its bytes allow", rd->name,
+                      rd->blk_pos);
   dec d = {&rd->blk, &rd->values, &rd->blk_nodes_left, NULL};
   size_t at = rd->blk.pos;
   if (!decode(&d, rd->schema, v, 0))
-    return fl_err_set(err, FL_ECORRUPT, "%s: avro record %llu: %s (byte %zu of the block at byte %zu, record at %zu)",
-                      rd->name, (unsigned long long)rd->records, d.why ? d.why : "bad value", rd->blk.pos,
-                      rd->blk_pos, at);
+    return fl_err_set(
+        err, FL_ECORRUPT, "%s: avro record %llu: %s (byte %zu of the block at byte %zu, record at %zu)",
+        rd->name, (unsigned long long)rd->records, d.why ? d.why : "bad value", rd->blk.pos, rd->blk_pos, at);
   rd->records++;
   if (--rd->blk_left == 0 && fl_cursor_left(&rd->blk) != 0)
-    return fl_err_set(err, FL_ECORRUPT, "%s: avro block at byte %zu has %zu bytes after its last record", rd->name,
-                      rd->blk_pos, fl_cursor_left(&rd->blk));
+    return fl_err_set(err, FL_ECORRUPT, "%s: avro block at byte %zu has %zu bytes after its last record",
+                      rd->name, rd->blk_pos, fl_cursor_left(&rd->blk));
   *out = v;
   return FL_OK;
 }

@@ -32,9 +32,9 @@
 
 typedef enum fl_avro_codec {
   FL_AVRO_CODEC_NULL = 0,
-  FL_AVRO_CODEC_DEFLATE,     /* raw RFC 1951 deflate (zlib windowBits -15) */
-  FL_AVRO_CODEC_SNAPPY,      /* read only: raw snappy + 4-byte big-endian CRC-32 */
-  FL_AVRO_CODEC_ZSTD,        /* read only: "zstandard", one zstd frame per block */
+  FL_AVRO_CODEC_DEFLATE, /* raw RFC 1951 deflate (zlib windowBits -15) */
+  FL_AVRO_CODEC_SNAPPY,  /* read only: raw snappy + 4-byte big-endian CRC-32 */
+  FL_AVRO_CODEC_ZSTD,    /* read only: "zstandard", one zstd frame per block */
 } fl_avro_codec;
 
 /* One file metadata pair; values are strings (Iceberg's are all text). */
@@ -73,11 +73,11 @@ static inline void fl_avro_put_end(fl_buf *b) { fl_buf_put_u8(b, 0); }
  * Header: "Obj" 0x01, metadata map<bytes> (avro.schema, avro.codec always, then
  * meta), a random 16-byte sync marker. */
 typedef struct fl_avro_writer {
-  fl_buf file;             /* header and finished blocks */
-  fl_buf block;            /* encoded records of the open block */
-  fl_buf scratch;          /* compressed block */
-  uint64_t block_count;    /* records in the open block */
-  uint64_t records;        /* records in the file */
+  fl_buf file;          /* header and finished blocks */
+  fl_buf block;         /* encoded records of the open block */
+  fl_buf scratch;       /* compressed block */
+  uint64_t block_count; /* records in the open block */
+  uint64_t records;     /* records in the file */
   fl_avro_codec codec;
   uint8_t sync[16];
 } fl_avro_writer;
@@ -123,22 +123,22 @@ typedef struct fl_avro_schema fl_avro_schema;
 
 typedef struct fl_avro_field {
   const char *name;
-  int32_t field_id;               /* Iceberg "field-id"; -1 if absent */
+  int32_t field_id; /* Iceberg "field-id"; -1 if absent */
   const fl_avro_schema *type;
 } fl_avro_field;
 
 struct fl_avro_schema {
   fl_avro_type type;
-  const char *name;               /* record, enum, fixed: full name; else NULL */
-  const char *logical;            /* "logicalType" or NULL */
-  int32_t precision, scale;       /* logicalType decimal; else 0 */
-  int32_t element_id;             /* array "element-id"; -1 if absent */
-  uint32_t n;                     /* record fields, union branches, enum symbols, fixed size */
-  fl_avro_field *fields;          /* record */
-  const fl_avro_schema **branches;/* union */
-  const char **symbols;           /* enum */
-  const fl_avro_schema *items;    /* array items, map values */
-  uint32_t min_bytes;             /* fewest bytes one value encodes to (bounds counts) */
+  const char *name;                /* record, enum, fixed: full name; else NULL */
+  const char *logical;             /* "logicalType" or NULL */
+  int32_t precision, scale;        /* logicalType decimal; else 0 */
+  int32_t element_id;              /* array "element-id"; -1 if absent */
+  uint32_t n;                      /* record fields, union branches, enum symbols, fixed size */
+  fl_avro_field *fields;           /* record */
+  const fl_avro_schema **branches; /* union */
+  const char **symbols;            /* enum */
+  const fl_avro_schema *items;     /* array items, map values */
+  uint32_t min_bytes;              /* fewest bytes one value encodes to (bounds counts) */
 };
 
 /* Index of a record's field: by Iceberg field id when id >= 0 and present, else by
@@ -151,18 +151,21 @@ const fl_avro_schema *fl_avro_schema_nonnull(const fl_avro_schema *s);
 
 typedef struct fl_avro_value fl_avro_value;
 struct fl_avro_value {
-  const fl_avro_schema *schema;   /* never a union: the branch that was encoded */
-  uint32_t n;                     /* record fields, array items, map entries */
+  const fl_avro_schema *schema; /* never a union: the branch that was encoded */
+  uint32_t n;                   /* record fields, array items, map entries */
   union {
     bool b;
-    int64_t l;                    /* int and long */
+    int64_t l; /* int and long */
     float f;
     double d;
-    uint32_t symbol;              /* enum */
-    struct { const uint8_t *ptr; uint32_t len; } bytes;   /* bytes, string, fixed */
+    uint32_t symbol; /* enum */
     struct {
-      fl_avro_value *items;       /* record fields in schema order, array items, map values */
-      const fl_avro_value *keys;  /* map keys (strings); NULL otherwise */
+      const uint8_t *ptr;
+      uint32_t len;
+    } bytes; /* bytes, string, fixed */
+    struct {
+      fl_avro_value *items;      /* record fields in schema order, array items, map values */
+      const fl_avro_value *keys; /* map keys (strings); NULL otherwise */
     } list;
   } u;
 };
@@ -184,28 +187,29 @@ const fl_avro_value *fl_avro_value_get(const fl_avro_value *v, const char *name)
  *   while (!(rc = fl_avro_reader_next(&rd, &rec, &err)) && rec) { ... }
  *   fl_avro_reader_close(&rd); */
 typedef struct fl_avro_reader {
-  const char *name;               /* for messages (copied) */
+  const char *name; /* for messages (copied) */
   const uint8_t *data;
   size_t len;
-  fl_cursor cur;                  /* over the file */
-  fl_arena arena;                 /* schema tree, metadata, name */
-  fl_arena values;                /* value tree of the last record, reset per record */
+  fl_cursor cur;   /* over the file */
+  fl_arena arena;  /* schema tree, metadata, name */
+  fl_arena values; /* value tree of the last record, reset per record */
   const fl_avro_schema *schema;
   const char *schema_json;
   fl_avro_codec codec;
   uint8_t sync[16];
   fl_avro_kv *meta;
   uint32_t nmeta;
-  fl_buf inflated;                /* decompressed block */
-  fl_cursor blk;                  /* over the current block's records */
-  size_t blk_pos;                 /* file offset of the block's payload */
-  uint64_t blk_left;              /* records left in the current block */
-  uint64_t blk_nodes_left;        /* value nodes the block may still decode to */
-  uint64_t records;               /* records returned so far */
+  fl_buf inflated;         /* decompressed block */
+  fl_cursor blk;           /* over the current block's records */
+  size_t blk_pos;          /* file offset of the block's payload */
+  uint64_t blk_left;       /* records left in the current block */
+  uint64_t blk_nodes_left; /* value nodes the block may still decode to */
+  uint64_t records;        /* records returned so far */
 } fl_avro_reader;
 
 /* Parses the header and the schema. On error nothing needs closing. */
-fl_code fl_avro_reader_open(fl_avro_reader *rd, const uint8_t *data, size_t len, const char *name, fl_err *err);
+fl_code fl_avro_reader_open(fl_avro_reader *rd, const uint8_t *data, size_t len, const char *name,
+                            fl_err *err);
 /* Metadata value for key (NUL-terminated), or NULL. */
 const char *fl_avro_reader_meta(const fl_avro_reader *rd, const char *key);
 /* Next record into *out; *out = NULL at the end of the file. */

@@ -5,9 +5,9 @@
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -39,11 +39,11 @@ Test(avro, encoders_write_the_spec_bytes) {
   fl_avro_put_float(&b, -2.0f);
   expect_bytes(&b, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0xc0}, 12);
   fl_buf_clear(&b);
-  fl_avro_put_block(&b, 2);   /* array<long> [3, 4] */
+  fl_avro_put_block(&b, 2); /* array<long> [3, 4] */
   fl_avro_put_long(&b, 3);
   fl_avro_put_long(&b, 4);
   fl_avro_put_end(&b);
-  fl_avro_put_block(&b, 0);   /* empty array: just the end */
+  fl_avro_put_block(&b, 0); /* empty array: just the end */
   fl_avro_put_end(&b);
   expect_bytes(&b, (const uint8_t[]){0x04, 0x06, 0x08, 0x00, 0x00}, 5);
   fl_buf_free(&b);
@@ -64,7 +64,8 @@ static const char ALL_SCHEMA[] =
     "{\"name\":\"a\",\"type\":{\"type\":\"array\",\"items\":\"long\",\"element-id\":9}},"
     "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"int\"}},"
     "{\"name\":\"u\",\"type\":[\"null\",{\"type\":\"int\",\"logicalType\":\"date\"}],\"default\":null},"
-    "{\"name\":\"r\",\"type\":{\"type\":\"record\",\"name\":\"inner\",\"fields\":[{\"name\":\"x\",\"type\":\"t.color\"}]}}"
+    "{\"name\":\"r\",\"type\":{\"type\":\"record\",\"name\":\"inner\",\"fields\":[{\"name\":\"x\",\"type\":"
+    "\"t.color\"}]}}"
     "]}";
 
 static void put_all(fl_buf *b, int64_t k) {
@@ -168,7 +169,7 @@ static int64_t read_count(const uint8_t *p, size_t n, fl_code *rc, bool check) {
 }
 
 static void round_trip(fl_avro_codec codec) {
-  const int64_t n = 5000;   /* ~250 KiB: several blocks */
+  const int64_t n = 5000; /* ~250 KiB: several blocks */
   fl_buf f = write_all(codec, n);
   fl_avro_reader rd;
   fl_err err;
@@ -212,7 +213,7 @@ static fl_buf reframe(const fl_buf *plain, const char *codec) {
   fl_avro_put_string(&out, codec);
   fl_avro_put_end(&out);
   fl_buf_append(&out, rd.sync, 16);
-  fl_cursor cur = rd.cur;   /* positioned at the first block */
+  fl_cursor cur = rd.cur; /* positioned at the first block */
   while (fl_cursor_left(&cur)) {
     int64_t count, size;
     const uint8_t *payload, *sync;
@@ -248,7 +249,7 @@ Test(avro, zstandard_and_snappy_blocks_read) {
     fl_code rc;
     cr_assert_eq(read_count(f.data, f.len, &rc, true), 3000, "%s", codecs[c]);
     cr_assert_eq(rc, FL_OK);
-    if (c == 1) {   /* a wrong CRC is corrupt */
+    if (c == 1) { /* a wrong CRC is corrupt */
       f.data[f.len - 17] ^= 1;
       read_count(f.data, f.len, &rc, false);
       cr_assert_eq(rc, FL_ECORRUPT);
@@ -293,8 +294,9 @@ static fl_buf tiny_file(const char *schema, const uint8_t *payload, size_t n, in
 }
 
 Test(avro, recursive_schema_decodes_and_nesting_is_bounded) {
-  const char *schema = "{\"type\":\"record\",\"name\":\"node\",\"fields\":[{\"name\":\"v\",\"type\":\"int\"},"
-                       "{\"name\":\"next\",\"type\":[\"null\",\"node\"]}]}";
+  const char *schema =
+      "{\"type\":\"record\",\"name\":\"node\",\"fields\":[{\"name\":\"v\",\"type\":\"int\"},"
+      "{\"name\":\"next\",\"type\":[\"null\",\"node\"]}]}";
   /* v=1 -> v=2 -> null */
   const uint8_t ok[] = {0x02, 0x02, 0x04, 0x00};
   fl_buf f = tiny_file(schema, ok, sizeof ok, 1);
@@ -326,7 +328,7 @@ Test(avro, recursive_schema_decodes_and_nesting_is_bounded) {
 
 Test(avro, huge_counts_are_rejected_before_allocating) {
   fl_buf payload = FL_BUF_INIT;
-  fl_avro_put_long(&payload, INT64_MAX / 2);   /* array<null> of 2^62 items */
+  fl_avro_put_long(&payload, INT64_MAX / 2); /* array<null> of 2^62 items */
   fl_avro_put_end(&payload);
   fl_buf f = tiny_file("{\"type\":\"array\",\"items\":\"null\"}", payload.data, payload.len, 1);
   fl_code rc;
@@ -334,7 +336,7 @@ Test(avro, huge_counts_are_rejected_before_allocating) {
   cr_assert_eq(rc, FL_ECORRUPT);
   fl_buf_free(&f);
   fl_buf_clear(&payload);
-  fl_avro_put_long(&payload, 1000);   /* array<long> claiming more items than bytes */
+  fl_avro_put_long(&payload, 1000); /* array<long> claiming more items than bytes */
   fl_avro_put_long(&payload, 1);
   fl_avro_put_end(&payload);
   f = tiny_file("{\"type\":\"array\",\"items\":\"long\"}", payload.data, payload.len, 1);
@@ -377,10 +379,15 @@ Test(avro, huge_counts_are_rejected_before_allocating) {
 }
 
 Test(avro, bad_schemas_are_corrupt_with_a_reason) {
-  const char *bad[] = {"{", "\"nosuch\"", "[]", "{\"type\":\"record\",\"name\":\"a\"}",
+  const char *bad[] = {"{",
+                       "\"nosuch\"",
+                       "[]",
+                       "{\"type\":\"record\",\"name\":\"a\"}",
                        ("{\"type\":\"record\",\"name\":\"a\",\"fields\":[{\"name\":\"x\",\"type\":\"a\"},"
-                       "{\"name\":\"y\",\"type\":{\"type\":\"record\",\"name\":\"a\",\"fields\":[]}}]}"),
-                       "{\"type\":\"fixed\",\"name\":\"f\",\"size\":-1}", "[[\"int\"]]", "42"};
+                        "{\"name\":\"y\",\"type\":{\"type\":\"record\",\"name\":\"a\",\"fields\":[]}}]}"),
+                       "{\"type\":\"fixed\",\"name\":\"f\",\"size\":-1}",
+                       "[[\"int\"]]",
+                       "42"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     fl_buf f = tiny_file(bad[i], NULL, 0, 0);
     fl_avro_reader rd;
@@ -405,7 +412,7 @@ Test(avro, truncated_and_corrupted_files_fail_cleanly) {
       for (int bit = 0; bit < 8; bit += 3) {
         memcpy(copy, f.data, f.len);
         copy[pos] ^= (uint8_t)(1u << bit);
-        read_count(copy, f.len, &rc, false);   /* any outcome but a crash */
+        read_count(copy, f.len, &rc, false); /* any outcome but a crash */
       }
     }
     free(copy);
@@ -437,28 +444,29 @@ Test(avro, files_save_exclusively_and_load_back) {
 
 Test(avro, arrays_and_maps_in_several_blocks_with_byte_sizes) {
   fl_buf payload = FL_BUF_INIT;
-  fl_avro_put_long(&payload, 2);    /* array<long>: block of 2 */
+  fl_avro_put_long(&payload, 2); /* array<long>: block of 2 */
   fl_avro_put_long(&payload, 10);
   fl_avro_put_long(&payload, 11);
-  fl_avro_put_long(&payload, -3);   /* block of 3 with its byte size */
+  fl_avro_put_long(&payload, -3); /* block of 3 with its byte size */
   fl_avro_put_long(&payload, 3);
   fl_avro_put_long(&payload, 12);
   fl_avro_put_long(&payload, 13);
   fl_avro_put_long(&payload, 14);
-  for (int i = 0; i < 5; i++) {     /* five one-item blocks */
+  for (int i = 0; i < 5; i++) { /* five one-item blocks */
     fl_avro_put_long(&payload, 1);
     fl_avro_put_long(&payload, 15 + i);
   }
   fl_avro_put_end(&payload);
-  fl_avro_put_long(&payload, -1);   /* map<string>: one entry with byte size */
+  fl_avro_put_long(&payload, -1); /* map<string>: one entry with byte size */
   fl_avro_put_long(&payload, 4);
   fl_avro_put_string(&payload, "k");
   fl_avro_put_string(&payload, "v");
   fl_avro_put_end(&payload);
-  fl_buf f = tiny_file("{\"type\":\"record\",\"name\":\"x\",\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
-                       "\"array\",\"items\":\"long\"}},{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":"
-                       "\"string\"}}]}",
-                       payload.data, payload.len, 1);
+  fl_buf f = tiny_file(
+      "{\"type\":\"record\",\"name\":\"x\",\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
+      "\"array\",\"items\":\"long\"}},{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":"
+      "\"string\"}}]}",
+      payload.data, payload.len, 1);
   fl_avro_reader rd;
   fl_err err;
   const fl_avro_value *v;

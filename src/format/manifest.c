@@ -69,9 +69,12 @@ static void avro_name(fl_buf *b, const char *s) {
     unsigned char c = (unsigned char)s[i];
     bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
     bool digit = c >= '0' && c <= '9';
-    if (alpha || (digit && i > 0)) fl_buf_put_u8(b, c);
-    else if (digit) fl_buf_printf(b, "_%c", c);
-    else fl_buf_printf(b, "_x%02X", c);
+    if (alpha || (digit && i > 0))
+      fl_buf_put_u8(b, c);
+    else if (digit)
+      fl_buf_printf(b, "_%c", c);
+    else
+      fl_buf_printf(b, "_x%02X", c);
   }
   if (!s[0]) fl_buf_puts(b, "_");
   fl_buf_put_u8(b, '"');
@@ -79,21 +82,21 @@ static void avro_name(fl_buf *b, const char *s) {
 
 static void partition_avro_type(fl_buf *b, fl_type t) {
   switch (t.kind) {
-  case FL_T_BOOLEAN: fl_buf_puts(b, "\"boolean\""); return;
-  case FL_T_INT: fl_buf_puts(b, "\"int\""); return;
-  case FL_T_BIGINT: fl_buf_puts(b, "\"long\""); return;
-  case FL_T_FLOAT: fl_buf_puts(b, "\"float\""); return;
-  case FL_T_DOUBLE: fl_buf_puts(b, "\"double\""); return;
-  case FL_T_DATE: fl_buf_puts(b, "{\"type\":\"int\",\"logicalType\":\"date\"}"); return;
-  case FL_T_TIMESTAMP:
-    fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\",\"adjust-to-utc\":false}");
-    return;
-  case FL_T_DECIMAL:
-    fl_buf_printf(b, "{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":%u,\"scale\":%u}",
-                  t.precision, t.scale);
-    return;
-  case FL_T_STRING:
-  case FL_T_JSON: fl_buf_puts(b, "\"string\""); return;
+    case FL_T_BOOLEAN: fl_buf_puts(b, "\"boolean\""); return;
+    case FL_T_INT: fl_buf_puts(b, "\"int\""); return;
+    case FL_T_BIGINT: fl_buf_puts(b, "\"long\""); return;
+    case FL_T_FLOAT: fl_buf_puts(b, "\"float\""); return;
+    case FL_T_DOUBLE: fl_buf_puts(b, "\"double\""); return;
+    case FL_T_DATE: fl_buf_puts(b, "{\"type\":\"int\",\"logicalType\":\"date\"}"); return;
+    case FL_T_TIMESTAMP:
+      fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\",\"adjust-to-utc\":false}");
+      return;
+    case FL_T_DECIMAL:
+      fl_buf_printf(b, "{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":%u,\"scale\":%u}",
+                    t.precision, t.scale);
+      return;
+    case FL_T_STRING:
+    case FL_T_JSON: fl_buf_puts(b, "\"string\""); return;
   }
   FL_ASSERT(false, "manifest: partition type kind %d", t.kind);
 }
@@ -108,17 +111,18 @@ static void map_field(fl_buf *b, const char *name, int id, int kid, int vid, con
 }
 
 static void entry_schema(fl_buf *b, const fl_partition_field *pf, uint32_t npf) {
-  fl_buf_puts(b,
-              "{\"type\":\"record\",\"name\":\"manifest_entry\",\"fields\":["
-              "{\"name\":\"status\",\"type\":\"int\",\"field-id\":0},"
-              "{\"name\":\"snapshot_id\",\"type\":[\"null\",\"long\"],\"default\":null,\"field-id\":1},"
-              "{\"name\":\"sequence_number\",\"type\":[\"null\",\"long\"],\"default\":null,\"field-id\":3},"
-              "{\"name\":\"file_sequence_number\",\"type\":[\"null\",\"long\"],\"default\":null,\"field-id\":4},"
-              "{\"name\":\"data_file\",\"type\":{\"type\":\"record\",\"name\":\"r2\",\"fields\":["
-              "{\"name\":\"content\",\"type\":\"int\",\"field-id\":134},"
-              "{\"name\":\"file_path\",\"type\":\"string\",\"field-id\":100},"
-              "{\"name\":\"file_format\",\"type\":\"string\",\"field-id\":101},"
-              "{\"name\":\"partition\",\"type\":{\"type\":\"record\",\"name\":\"r102\",\"fields\":[");
+  fl_buf_puts(
+      b,
+      "{\"type\":\"record\",\"name\":\"manifest_entry\",\"fields\":["
+      "{\"name\":\"status\",\"type\":\"int\",\"field-id\":0},"
+      "{\"name\":\"snapshot_id\",\"type\":[\"null\",\"long\"],\"default\":null,\"field-id\":1},"
+      "{\"name\":\"sequence_number\",\"type\":[\"null\",\"long\"],\"default\":null,\"field-id\":3},"
+      "{\"name\":\"file_sequence_number\",\"type\":[\"null\",\"long\"],\"default\":null,\"field-id\":4},"
+      "{\"name\":\"data_file\",\"type\":{\"type\":\"record\",\"name\":\"r2\",\"fields\":["
+      "{\"name\":\"content\",\"type\":\"int\",\"field-id\":134},"
+      "{\"name\":\"file_path\",\"type\":\"string\",\"field-id\":100},"
+      "{\"name\":\"file_format\",\"type\":\"string\",\"field-id\":101},"
+      "{\"name\":\"partition\",\"type\":{\"type\":\"record\",\"name\":\"r102\",\"fields\":[");
   for (uint32_t i = 0; i < npf; i++) {
     fl_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
     avro_name(b, pf[i].name);
@@ -241,20 +245,20 @@ static void put_partition_value(fl_buf *b, const fl_value *v, fl_buf *tmp) {
   }
   fl_avro_put_union(b, 1);
   switch (v->type.kind) {
-  case FL_T_BOOLEAN: fl_avro_put_bool(b, v->u.b); return;
-  case FL_T_INT:
-  case FL_T_DATE: fl_avro_put_int(b, v->u.i32); return;
-  case FL_T_BIGINT:
-  case FL_T_TIMESTAMP: fl_avro_put_long(b, v->u.i64); return;
-  case FL_T_FLOAT: fl_avro_put_float(b, v->u.f32); return;
-  case FL_T_DOUBLE: fl_avro_put_double(b, v->u.f64); return;
-  case FL_T_DECIMAL:   /* Avro decimal bytes = big-endian two's complement, as Iceberg's */
-    fl_buf_clear(tmp);
-    fl_value_to_iceberg_bytes(v, tmp);
-    fl_avro_put_bytes(b, tmp->data, tmp->len);
-    return;
-  case FL_T_STRING:
-  case FL_T_JSON: fl_avro_put_bytes(b, v->u.str.ptr, v->u.str.len); return;
+    case FL_T_BOOLEAN: fl_avro_put_bool(b, v->u.b); return;
+    case FL_T_INT:
+    case FL_T_DATE: fl_avro_put_int(b, v->u.i32); return;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP: fl_avro_put_long(b, v->u.i64); return;
+    case FL_T_FLOAT: fl_avro_put_float(b, v->u.f32); return;
+    case FL_T_DOUBLE: fl_avro_put_double(b, v->u.f64); return;
+    case FL_T_DECIMAL: /* Avro decimal bytes = big-endian two's complement, as Iceberg's */
+      fl_buf_clear(tmp);
+      fl_value_to_iceberg_bytes(v, tmp);
+      fl_avro_put_bytes(b, tmp->data, tmp->len);
+      return;
+    case FL_T_STRING:
+    case FL_T_JSON: fl_avro_put_bytes(b, v->u.str.ptr, v->u.str.len); return;
   }
   FL_ASSERT(false, "manifest: value kind %d", v->type.kind);
 }
@@ -274,10 +278,10 @@ static void put_entry(fl_buf *b, const fl_manifest_entry *e, fl_buf *tmp) {
   put_count_map(b, f->cols, f->ncols, M_SIZE);
   put_count_map(b, f->cols, f->ncols, M_VALUES);
   put_count_map(b, f->cols, f->ncols, M_NULLS);
-  fl_avro_put_union(b, 0);   /* nan_value_counts */
+  fl_avro_put_union(b, 0); /* nan_value_counts */
   put_bound_map(b, f->cols, f->ncols, false);
   put_bound_map(b, f->cols, f->ncols, true);
-  fl_avro_put_union(b, 0);   /* key_metadata */
+  fl_avro_put_union(b, 0); /* key_metadata */
   if (f->nsplit_offsets) {
     fl_avro_put_union(b, 1);
     fl_avro_put_block(b, f->nsplit_offsets);
@@ -327,18 +331,20 @@ static fl_code check_entries(const char *path, const fl_manifest_meta *meta, con
     if (!f->file_path) return fl_err_set(err, FL_EINVAL, "%s: entry %u has no file_path", path, i);
     bool is_delete = f->content == FL_CONTENT_POSITION_DELETES || f->content == FL_CONTENT_EQUALITY_DELETES;
     if (f->content != FL_CONTENT_DATA && !is_delete)
-      return fl_err_set(err, FL_EINVAL, "%s: entry %u (%s): bad content %d", path, i, f->file_path, (int)f->content);
+      return fl_err_set(err, FL_EINVAL, "%s: entry %u (%s): bad content %d", path, i, f->file_path,
+                        (int)f->content);
     if (is_delete != (meta->content != FL_CONTENT_DATA))
-      return fl_err_set(err, FL_EINVAL, "%s: entry %u (%s): content %d does not belong in a %s manifest", path, i,
-                        f->file_path, (int)f->content, meta->content == FL_CONTENT_DATA ? "data" : "delete");
+      return fl_err_set(err, FL_EINVAL, "%s: entry %u (%s): content %d does not belong in a %s manifest",
+                        path, i, f->file_path, (int)f->content,
+                        meta->content == FL_CONTENT_DATA ? "data" : "delete");
     if (f->npartition != meta->nspec_fields)
-      return fl_err_set(err, FL_EINVAL, "%s: entry %u (%s): %u partition values for a spec of %u fields", path, i,
-                        f->file_path, f->npartition, meta->nspec_fields);
+      return fl_err_set(err, FL_EINVAL, "%s: entry %u (%s): %u partition values for a spec of %u fields",
+                        path, i, f->file_path, f->npartition, meta->nspec_fields);
     for (uint32_t k = 0; k < f->npartition; k++) {
       const fl_value *v = &f->partition[k];
       if (!v->is_null && !same_kind(v->type.kind, meta->spec_fields[k].result_type.kind))
-        return fl_err_set(err, FL_ETYPE, "%s: entry %u (%s): partition value %s is %s, the spec says %s", path, i,
-                          f->file_path, meta->spec_fields[k].name, fl_type_sql_name(v->type.kind),
+        return fl_err_set(err, FL_ETYPE, "%s: entry %u (%s): partition value %s is %s, the spec says %s",
+                          path, i, f->file_path, meta->spec_fields[k].name, fl_type_sql_name(v->type.kind),
                           fl_type_sql_name(meta->spec_fields[k].result_type.kind));
     }
   }
@@ -356,8 +362,8 @@ static bool schema_id_of(const char *schema_json, char *out, size_t out_size) {
 }
 
 /* Partition summaries (Java's PartitionSummary): over every entry, any status. */
-static void summarize(const fl_manifest_meta *meta, const fl_manifest_entry *entries, uint32_t n, fl_arena *arena,
-                      fl_manifest_file *out) {
+static void summarize(const fl_manifest_meta *meta, const fl_manifest_entry *entries, uint32_t n,
+                      fl_arena *arena, fl_manifest_file *out) {
   uint32_t np = meta->nspec_fields;
   out->npartitions = np;
   out->partitions = fl_arena_calloc(arena, np ? np : 1, sizeof *out->partitions);
@@ -417,20 +423,21 @@ fl_code fl_manifest_write(const char *path, const fl_manifest_meta *meta, const 
     put_entry(fl_avro_writer_buf(&w), e, &tmp);
     fl_avro_writer_record_end(&w);
     switch (e->status) {
-    case FL_ENTRY_ADDED:
-      out->added_files_count++;
-      out->added_rows_count += e->file.record_count;
-      break;
-    case FL_ENTRY_EXISTING:
-      out->existing_files_count++;
-      out->existing_rows_count += e->file.record_count;
-      break;
-    case FL_ENTRY_DELETED:
-      out->deleted_files_count++;
-      out->deleted_rows_count += e->file.record_count;
-      break;
+      case FL_ENTRY_ADDED:
+        out->added_files_count++;
+        out->added_rows_count += e->file.record_count;
+        break;
+      case FL_ENTRY_EXISTING:
+        out->existing_files_count++;
+        out->existing_rows_count += e->file.record_count;
+        break;
+      case FL_ENTRY_DELETED:
+        out->deleted_files_count++;
+        out->deleted_rows_count += e->file.record_count;
+        break;
     }
-    if (e->status != FL_ENTRY_DELETED && e->sequence_number >= 0 && (min_seq < 0 || e->sequence_number < min_seq))
+    if (e->status != FL_ENTRY_DELETED && e->sequence_number >= 0 &&
+        (min_seq < 0 || e->sequence_number < min_seq))
       min_seq = e->sequence_number;
   }
   fl_avro_writer_finish(&w);
@@ -453,14 +460,19 @@ done:
 }
 
 fl_code fl_manifest_list_write(const char *path, int64_t snapshot_id, int64_t parent_snapshot_id,
-                               int64_t sequence_number, const fl_manifest_file *files, uint32_t n, fl_err *err) {
+                               int64_t sequence_number, const fl_manifest_file *files, uint32_t n,
+                               fl_err *err) {
   char snap[24], parent[24], seq[24];
   snprintf(snap, sizeof snap, "%lld", (long long)snapshot_id);
-  if (parent_snapshot_id < 0) snprintf(parent, sizeof parent, "null");
-  else snprintf(parent, sizeof parent, "%lld", (long long)parent_snapshot_id);
+  if (parent_snapshot_id < 0)
+    snprintf(parent, sizeof parent, "null");
+  else
+    snprintf(parent, sizeof parent, "%lld", (long long)parent_snapshot_id);
   snprintf(seq, sizeof seq, "%lld", (long long)sequence_number);
-  fl_avro_kv kv[] = {
-      {"snapshot-id", snap}, {"parent-snapshot-id", parent}, {"sequence-number", seq}, {"format-version", "2"}};
+  fl_avro_kv kv[] = {{"snapshot-id", snap},
+                     {"parent-snapshot-id", parent},
+                     {"sequence-number", seq},
+                     {"format-version", "2"}};
   for (uint32_t i = 0; i < n; i++)
     if (!files[i].manifest_path)
       return fl_err_set(err, FL_EINVAL, "%s: manifest list row %u has no manifest_path", path, i);
@@ -483,7 +495,7 @@ fl_code fl_manifest_list_write(const char *path, int64_t snapshot_id, int64_t pa
     fl_avro_put_long(b, m->added_rows_count);
     fl_avro_put_long(b, m->existing_rows_count);
     fl_avro_put_long(b, m->deleted_rows_count);
-    fl_avro_put_union(b, 1);   /* partitions: an array, empty when unpartitioned (as Java) */
+    fl_avro_put_union(b, 1); /* partitions: an array, empty when unpartitioned (as Java) */
     fl_avro_put_block(b, m->npartitions);
     for (uint32_t k = 0; k < m->npartitions; k++) {
       const fl_field_summary *s = &m->partitions[k];
@@ -494,7 +506,7 @@ fl_code fl_manifest_list_write(const char *path, int64_t snapshot_id, int64_t pa
       put_opt_bytes(b, s->upper, s->upper_len);
     }
     fl_avro_put_end(b);
-    fl_avro_put_union(b, 0);   /* key_metadata */
+    fl_avro_put_union(b, 0); /* key_metadata */
     fl_avro_writer_record_end(&w);
   }
   fl_avro_writer_finish(&w);
@@ -511,9 +523,9 @@ typedef struct entry_layout {
   int content, file_path, file_format, partition, record_count, file_size;
   int column_sizes, value_counts, null_counts, lower, upper, split_offsets, equality_ids, sort_order_id,
       referenced;
-  const fl_avro_schema *df;      /* r2 */
-  const fl_avro_schema *part;    /* r102 */
-  fl_type *ptypes;               /* one per r102 field */
+  const fl_avro_schema *df;   /* r2 */
+  const fl_avro_schema *part; /* r102 */
+  fl_type *ptypes;            /* one per r102 field */
 } entry_layout;
 
 typedef struct mread {
@@ -521,7 +533,7 @@ typedef struct mread {
   fl_arena *arena;
   fl_err *err;
   fl_code rc;
-  const char *row_kind;   /* "entry", "row"; NULL before the first record */
+  const char *row_kind; /* "entry", "row"; NULL before the first record */
   uint32_t row;
 } mread;
 
@@ -544,31 +556,32 @@ static bool avro_to_fl_type(const fl_avro_schema *s, fl_type *t) {
   memset(t, 0, sizeof *t);
   const char *lt = s->logical ? s->logical : "";
   switch (s->type) {
-  case FL_AVRO_BOOLEAN: t->kind = FL_T_BOOLEAN; return true;
-  case FL_AVRO_INT:
-    if (strcmp(lt, "time-millis") == 0) return false;
-    t->kind = strcmp(lt, "date") == 0 ? FL_T_DATE : FL_T_INT;
-    return true;
-  case FL_AVRO_LONG:
-    if (strcmp(lt, "time-micros") == 0 || strcmp(lt, "timestamp-nanos") == 0 ||
-        strcmp(lt, "local-timestamp-nanos") == 0 || strcmp(lt, "timestamp-millis") == 0)
-      return false;
-    t->kind = (strcmp(lt, "timestamp-micros") == 0 || strcmp(lt, "local-timestamp-micros") == 0) ? FL_T_TIMESTAMP
-                                                                                                  : FL_T_BIGINT;
-    return true;
-  case FL_AVRO_FLOAT: t->kind = FL_T_FLOAT; return true;
-  case FL_AVRO_DOUBLE: t->kind = FL_T_DOUBLE; return true;
-  case FL_AVRO_STRING: t->kind = FL_T_STRING; return true;
-  case FL_AVRO_BYTES:
-  case FL_AVRO_FIXED:
-    if (strcmp(lt, "decimal") != 0 || s->precision < 1 || s->precision > FL_DECIMAL_PRECISION_MAX || s->scale < 0 ||
-        s->scale > s->precision)
-      return false;
-    t->kind = FL_T_DECIMAL;
-    t->precision = (uint8_t)s->precision;
-    t->scale = (uint8_t)s->scale;
-    return true;
-  default: return false;
+    case FL_AVRO_BOOLEAN: t->kind = FL_T_BOOLEAN; return true;
+    case FL_AVRO_INT:
+      if (strcmp(lt, "time-millis") == 0) return false;
+      t->kind = strcmp(lt, "date") == 0 ? FL_T_DATE : FL_T_INT;
+      return true;
+    case FL_AVRO_LONG:
+      if (strcmp(lt, "time-micros") == 0 || strcmp(lt, "timestamp-nanos") == 0 ||
+          strcmp(lt, "local-timestamp-nanos") == 0 || strcmp(lt, "timestamp-millis") == 0)
+        return false;
+      t->kind = (strcmp(lt, "timestamp-micros") == 0 || strcmp(lt, "local-timestamp-micros") == 0)
+                    ? FL_T_TIMESTAMP
+                    : FL_T_BIGINT;
+      return true;
+    case FL_AVRO_FLOAT: t->kind = FL_T_FLOAT; return true;
+    case FL_AVRO_DOUBLE: t->kind = FL_T_DOUBLE; return true;
+    case FL_AVRO_STRING: t->kind = FL_T_STRING; return true;
+    case FL_AVRO_BYTES:
+    case FL_AVRO_FIXED:
+      if (strcmp(lt, "decimal") != 0 || s->precision < 1 || s->precision > FL_DECIMAL_PRECISION_MAX ||
+          s->scale < 0 || s->scale > s->precision)
+        return false;
+      t->kind = FL_T_DECIMAL;
+      t->precision = (uint8_t)s->precision;
+      t->scale = (uint8_t)s->scale;
+      return true;
+    default: return false;
   }
 }
 
@@ -610,8 +623,9 @@ static fl_code entry_layout_make(mread *m, const fl_avro_schema *root, entry_lay
   for (uint32_t i = 0; i < np; i++) {
     const fl_avro_schema *pt = fl_avro_schema_nonnull(lay->part->fields[i].type);
     if (!avro_to_fl_type(pt, &lay->ptypes[i])) {
-      m->rc = fl_err_set(m->err, FL_EUNSUPPORTED, "%s: partition field %s has Avro type %s%s%s, which floe cannot hold",
-                         m->name, lay->part->fields[i].name, AVRO_TYPE_NAMES[pt->type], pt->logical ? "/" : "",
+      m->rc = fl_err_set(m->err, FL_EUNSUPPORTED,
+                         "%s: partition field %s has Avro type %s%s%s, which floe cannot hold", m->name,
+                         lay->part->fields[i].name, AVRO_TYPE_NAMES[pt->type], pt->logical ? "/" : "",
                          pt->logical ? pt->logical : "");
       return m->rc;
     }
@@ -680,22 +694,22 @@ static void merge_map(mread *m, const fl_avro_value *v, map_kind kind, fl_file_c
     }
     fl_file_column *c = col_for(cols, ncols, i, (int32_t)k->u.l);
     switch (kind) {
-    case K_SIZE: c->column_size = val->u.l; break;
-    case K_VALUES: c->value_count = val->u.l; break;
-    case K_NULLS: c->null_value_count = val->u.l; break;
-    case K_LOWER:
-    case K_UPPER: {
-      const uint8_t *p = fl_arena_memdup(m->arena, val->u.bytes.len ? val->u.bytes.ptr : (const uint8_t *)"",
-                                         val->u.bytes.len);
-      if (kind == K_LOWER) {
-        c->lower = p;
-        c->lower_len = val->u.bytes.len;
-      } else {
-        c->upper = p;
-        c->upper_len = val->u.bytes.len;
+      case K_SIZE: c->column_size = val->u.l; break;
+      case K_VALUES: c->value_count = val->u.l; break;
+      case K_NULLS: c->null_value_count = val->u.l; break;
+      case K_LOWER:
+      case K_UPPER: {
+        const uint8_t *p = fl_arena_memdup(
+            m->arena, val->u.bytes.len ? val->u.bytes.ptr : (const uint8_t *)"", val->u.bytes.len);
+        if (kind == K_LOWER) {
+          c->lower = p;
+          c->lower_len = val->u.bytes.len;
+        } else {
+          c->upper = p;
+          c->upper_len = val->u.bytes.len;
+        }
+        break;
       }
-      break;
-    }
     }
   }
 }
@@ -717,27 +731,27 @@ static void read_partition(mread *m, const entry_layout *lay, const fl_avro_valu
       continue;
     }
     switch (out->type.kind) {
-    case FL_T_BOOLEAN: out->u.b = v->u.b; break;
-    case FL_T_INT:
-    case FL_T_DATE: out->u.i32 = (int32_t)v->u.l; break;
-    case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: out->u.i64 = v->u.l; break;
-    case FL_T_FLOAT: out->u.f32 = v->u.f; break;
-    case FL_T_DOUBLE: out->u.f64 = v->u.d; break;
-    case FL_T_DECIMAL: {
-      fl_value dec;
-      if (!fl_value_from_iceberg_bytes(out->type, v->u.bytes.ptr, v->u.bytes.len, &dec)) {
-        bad(m, "decimal partition value does not fit 18 digits:", lay->part->fields[i].name);
-        return;
+      case FL_T_BOOLEAN: out->u.b = v->u.b; break;
+      case FL_T_INT:
+      case FL_T_DATE: out->u.i32 = (int32_t)v->u.l; break;
+      case FL_T_BIGINT:
+      case FL_T_TIMESTAMP: out->u.i64 = v->u.l; break;
+      case FL_T_FLOAT: out->u.f32 = v->u.f; break;
+      case FL_T_DOUBLE: out->u.f64 = v->u.d; break;
+      case FL_T_DECIMAL: {
+        fl_value dec;
+        if (!fl_value_from_iceberg_bytes(out->type, v->u.bytes.ptr, v->u.bytes.len, &dec)) {
+          bad(m, "decimal partition value does not fit 18 digits:", lay->part->fields[i].name);
+          return;
+        }
+        out->u.i64 = dec.u.i64;
+        break;
       }
-      out->u.i64 = dec.u.i64;
-      break;
-    }
-    case FL_T_STRING:
-    case FL_T_JSON:
-      out->u.str.ptr = fl_arena_strndup(m->arena, (const char *)v->u.bytes.ptr, v->u.bytes.len);
-      out->u.str.len = v->u.bytes.len;
-      break;
+      case FL_T_STRING:
+      case FL_T_JSON:
+        out->u.str.ptr = fl_arena_strndup(m->arena, (const char *)v->u.bytes.ptr, v->u.bytes.len);
+        out->u.str.len = v->u.bytes.len;
+        break;
     }
   }
 }
@@ -758,8 +772,10 @@ static void read_entry(mread *m, const entry_layout *lay, const fl_avro_value *r
   f->file_path = get_string(m, df, lay->file_path, "file_path");
   f->file_format = get_string(m, df, lay->file_format, "file_format");
   if (!m->rc && !f->file_path) bad(m, "null data_file", "file_path");
-  if (lay->part) read_partition(m, lay, fl_avro_value_at(df, lay->partition), f);
-  else f->partition = fl_arena_calloc(m->arena, 1, sizeof *f->partition);
+  if (lay->part)
+    read_partition(m, lay, fl_avro_value_at(df, lay->partition), f);
+  else
+    f->partition = fl_arena_calloc(m->arena, 1, sizeof *f->partition);
   f->record_count = get_long(m, df, lay->record_count, -1, "record_count");
   f->file_size_in_bytes = get_long(m, df, lay->file_size, -1, "file_size_in_bytes");
   f->sort_order_id = (int32_t)get_long(m, df, lay->sort_order_id, -1, "sort_order_id");
@@ -780,7 +796,8 @@ static void read_entry(mread *m, const entry_layout *lay, const fl_avro_value *r
 
   const fl_avro_value *so = fl_avro_value_at(df, lay->split_offsets);
   f->nsplit_offsets = array_len(so);
-  f->split_offsets = fl_arena_calloc(m->arena, f->nsplit_offsets ? f->nsplit_offsets : 1, sizeof *f->split_offsets);
+  f->split_offsets =
+      fl_arena_calloc(m->arena, f->nsplit_offsets ? f->nsplit_offsets : 1, sizeof *f->split_offsets);
   for (uint32_t i = 0; i < f->nsplit_offsets; i++) {
     if (so->u.list.items[i].schema->type != FL_AVRO_LONG && so->u.list.items[i].schema->type != FL_AVRO_INT)
       bad(m, "not an array of long:", "split_offsets");
@@ -788,7 +805,8 @@ static void read_entry(mread *m, const entry_layout *lay, const fl_avro_value *r
   }
   const fl_avro_value *eq = fl_avro_value_at(df, lay->equality_ids);
   f->nequality_ids = array_len(eq);
-  f->equality_ids = fl_arena_calloc(m->arena, f->nequality_ids ? f->nequality_ids : 1, sizeof *f->equality_ids);
+  f->equality_ids =
+      fl_arena_calloc(m->arena, f->nequality_ids ? f->nequality_ids : 1, sizeof *f->equality_ids);
   for (uint32_t i = 0; i < f->nequality_ids; i++) {
     const fl_avro_value *x = &eq->u.list.items[i];
     if ((x->schema->type != FL_AVRO_LONG && x->schema->type != FL_AVRO_INT) || x->u.l < INT32_MIN ||
@@ -841,7 +859,8 @@ done:
   return rc;
 }
 
-fl_code fl_manifest_read(const char *path, fl_arena *arena, fl_manifest_entry **entries, uint32_t *n, fl_err *err) {
+fl_code fl_manifest_read(const char *path, fl_arena *arena, fl_manifest_entry **entries, uint32_t *n,
+                         fl_err *err) {
   uint8_t *data;
   size_t len;
   *entries = NULL;
@@ -882,7 +901,8 @@ static void read_summaries(mread *m, const fl_avro_value *pv, fl_manifest_file *
         bad(m, "not bytes:", "lower_bound");
         return;
       }
-      s->lower = fl_arena_memdup(m->arena, lo->u.bytes.len ? lo->u.bytes.ptr : (const uint8_t *)"", lo->u.bytes.len);
+      s->lower =
+          fl_arena_memdup(m->arena, lo->u.bytes.len ? lo->u.bytes.ptr : (const uint8_t *)"", lo->u.bytes.len);
       s->lower_len = lo->u.bytes.len;
     }
     if (!fl_avro_is_null(hi)) {
@@ -890,7 +910,8 @@ static void read_summaries(mread *m, const fl_avro_value *pv, fl_manifest_file *
         bad(m, "not bytes:", "upper_bound");
         return;
       }
-      s->upper = fl_arena_memdup(m->arena, hi->u.bytes.len ? hi->u.bytes.ptr : (const uint8_t *)"", hi->u.bytes.len);
+      s->upper =
+          fl_arena_memdup(m->arena, hi->u.bytes.len ? hi->u.bytes.ptr : (const uint8_t *)"", hi->u.bytes.len);
       s->upper_len = hi->u.bytes.len;
     }
   }
@@ -908,7 +929,10 @@ fl_code fl_manifest_list_read_mem(const uint8_t *data, size_t len, const char *n
   fl_manifest_file *tmp = NULL;
   uint32_t cnt = 0, cap = 0;
   int ix[15];
-  static const struct { int id; const char *name, *old_name; } F[15] = {
+  static const struct {
+    int id;
+    const char *name, *old_name;
+  } F[15] = {
       {500, "manifest_path", NULL},
       {501, "manifest_length", NULL},
       {502, "partition_spec_id", NULL},
@@ -954,7 +978,7 @@ fl_code fl_manifest_list_read_mem(const uint8_t *data, size_t len, const char *n
     f->manifest_length = get_long(&m, rec, ix[1], -1, "manifest_length");
     f->partition_spec_id = (int32_t)get_long(&m, rec, ix[2], 0, "partition_spec_id");
     f->content = (int32_t)get_long(&m, rec, ix[3], 0, "content");
-    f->sequence_number = get_long(&m, rec, ix[4], 0, "sequence_number");   /* v1: 0 */
+    f->sequence_number = get_long(&m, rec, ix[4], 0, "sequence_number"); /* v1: 0 */
     f->min_sequence_number = get_long(&m, rec, ix[5], 0, "min_sequence_number");
     f->added_snapshot_id = get_long(&m, rec, ix[6], -1, "added_snapshot_id");
     f->added_files_count = (int32_t)get_long(&m, rec, ix[7], -1, "added_files_count");

@@ -27,9 +27,9 @@
  * (identity: the source type; day: DATE; hour/bucket: INT; truncate: source). */
 typedef struct fl_partition_field {
   int32_t source_id;
-  int32_t field_id;        /* 1000, 1001, ... */
-  const char *name;        /* "event_time_day" */
-  const char *transform;   /* "identity", "day", "hour", "bucket[16]", "truncate[4]" */
+  int32_t field_id;      /* 1000, 1001, ... */
+  const char *name;      /* "event_time_day" */
+  const char *transform; /* "identity", "day", "hour", "bucket[16]", "truncate[4]" */
   fl_type result_type;
 } fl_partition_field;
 
@@ -43,10 +43,10 @@ typedef enum fl_file_content {
  * serialization (fl_value_to_iceberg_bytes). */
 typedef struct fl_file_column {
   int32_t field_id;
-  int64_t column_size;        /* -1 = absent */
-  int64_t value_count;        /* -1 = absent */
-  int64_t null_value_count;   /* -1 = absent */
-  const uint8_t *lower;       /* NULL = absent */
+  int64_t column_size;      /* -1 = absent */
+  int64_t value_count;      /* -1 = absent */
+  int64_t null_value_count; /* -1 = absent */
+  const uint8_t *lower;     /* NULL = absent */
   uint32_t lower_len;
   const uint8_t *upper;
   uint32_t upper_len;
@@ -54,9 +54,9 @@ typedef struct fl_file_column {
 
 typedef struct fl_data_file {
   fl_file_content content;
-  const char *file_path;          /* absolute URI, "file:///..." */
-  const char *file_format;        /* "PARQUET" */
-  fl_value *partition;            /* one per spec field, typed by result_type */
+  const char *file_path;   /* absolute URI, "file:///..." */
+  const char *file_format; /* "PARQUET" */
+  fl_value *partition;     /* one per spec field, typed by result_type */
   uint32_t npartition;
   int64_t record_count;
   int64_t file_size_in_bytes;
@@ -64,19 +64,23 @@ typedef struct fl_data_file {
   uint32_t ncols;
   int64_t *split_offsets;
   uint32_t nsplit_offsets;
-  int32_t *equality_ids;          /* content 2 only */
+  int32_t *equality_ids; /* content 2 only */
   uint32_t nequality_ids;
-  int32_t sort_order_id;          /* -1 = absent */
+  int32_t sort_order_id;            /* -1 = absent */
   const char *referenced_data_file; /* position deletes against one file; NULL = absent */
 } fl_data_file;
 
-typedef enum fl_entry_status { FL_ENTRY_EXISTING = 0, FL_ENTRY_ADDED = 1, FL_ENTRY_DELETED = 2 } fl_entry_status;
+typedef enum fl_entry_status {
+  FL_ENTRY_EXISTING = 0,
+  FL_ENTRY_ADDED = 1,
+  FL_ENTRY_DELETED = 2
+} fl_entry_status;
 
 typedef struct fl_manifest_entry {
   fl_entry_status status;
-  int64_t snapshot_id;            /* -1 = null (inherit from the manifest list) */
-  int64_t sequence_number;        /* -1 = null (inherit) */
-  int64_t file_sequence_number;   /* -1 = null (inherit) */
+  int64_t snapshot_id;          /* -1 = null (inherit from the manifest list) */
+  int64_t sequence_number;      /* -1 = null (inherit) */
+  int64_t file_sequence_number; /* -1 = null (inherit) */
   fl_data_file file;
 } fl_manifest_entry;
 
@@ -89,14 +93,14 @@ typedef struct fl_manifest_meta {
   int32_t spec_id;
   const fl_partition_field *spec_fields;
   uint32_t nspec_fields;
-  fl_file_content content;         /* 0 data manifest, 1 delete manifest (any delete content) */
+  fl_file_content content; /* 0 data manifest, 1 delete manifest (any delete content) */
 } fl_manifest_meta;
 
 /* Partition summary of one partition field across a manifest's files. */
 typedef struct fl_field_summary {
   bool contains_null;
-  bool contains_nan;               /* written as false: floe never partitions by float */
-  const uint8_t *lower;            /* Iceberg single-value bytes; NULL = absent */
+  bool contains_nan;    /* written as false: floe never partitions by float */
+  const uint8_t *lower; /* Iceberg single-value bytes; NULL = absent */
   uint32_t lower_len;
   const uint8_t *upper;
   uint32_t upper_len;
@@ -107,7 +111,7 @@ typedef struct fl_manifest_file {
   const char *manifest_path;
   int64_t manifest_length;
   int32_t partition_spec_id;
-  int32_t content;                 /* 0 data, 1 deletes */
+  int32_t content; /* 0 data, 1 deletes */
   int64_t sequence_number;
   int64_t min_sequence_number;
   int64_t added_snapshot_id;
@@ -134,9 +138,9 @@ fl_code fl_manifest_write(const char *path, const fl_manifest_meta *meta, const 
 fl_code fl_manifest_read(const char *path, fl_arena *arena, fl_manifest_entry **entries, uint32_t *n,
                          fl_err *err);
 
-fl_code fl_manifest_list_write(const char *path, int64_t snapshot_id, int64_t parent_snapshot_id /* -1 none */,
-                               int64_t sequence_number, const fl_manifest_file *files, uint32_t n,
-                               fl_err *err);
+fl_code fl_manifest_list_write(const char *path, int64_t snapshot_id,
+                               int64_t parent_snapshot_id /* -1 none */, int64_t sequence_number,
+                               const fl_manifest_file *files, uint32_t n, fl_err *err);
 /* Absent (v1) fields read as: content 0, sequence numbers 0, counts -1; null
  * partitions as npartitions 0. */
 fl_code fl_manifest_list_read(const char *path, fl_arena *arena, fl_manifest_file **files, uint32_t *n,

@@ -31,7 +31,9 @@ static void remove_dir(void) {
 
 TestSuite(manifest, .init = make_dir, .fini = remove_dir);
 
-static const char *path_in(fl_arena *a, const char *name) { return fl_arena_sprintf(a, "%s/%s", g_dir, name); }
+static const char *path_in(fl_arena *a, const char *name) {
+  return fl_arena_sprintf(a, "%s/%s", g_dir, name);
+}
 
 static const fl_type T_DATE = {FL_T_DATE, 0, 0};
 static const fl_type T_STRING = {FL_T_STRING, 0, 0};
@@ -49,9 +51,10 @@ static const fl_partition_field SPEC[] = {
 static const char SCHEMA_JSON[] =
     "{\"type\":\"struct\",\"schema-id\":3,\"fields\":[{\"id\":2,\"name\":\"tenant_id\",\"required\":true,"
     "\"type\":\"string\"},{\"id\":9,\"name\":\"event_time\",\"required\":true,\"type\":\"timestamp\"}]}";
-static const char SPEC_JSON[] = "[{\"source-id\":9,\"field-id\":1000,\"name\":\"event_time_day\",\"transform\":"
-                                "\"day\"},{\"source-id\":2,\"field-id\":1001,\"name\":\"tenant_id\",\"transform\":"
-                                "\"identity\"}]";
+static const char SPEC_JSON[] =
+    "[{\"source-id\":9,\"field-id\":1000,\"name\":\"event_time_day\",\"transform\":"
+    "\"day\"},{\"source-id\":2,\"field-id\":1001,\"name\":\"tenant_id\",\"transform\":"
+    "\"identity\"}]";
 
 static fl_manifest_meta data_meta(void) {
   return (fl_manifest_meta){SCHEMA_JSON, SPEC_JSON, 7, SPEC, 2, FL_CONTENT_DATA};
@@ -326,7 +329,7 @@ Test(manifest, delete_manifest_keeps_equality_ids_and_referenced_file) {
   int32_t eq[] = {1, 4};
   for (int i = 0; i < 2; i++) {
     e[i].status = FL_ENTRY_ADDED;
-    e[i].snapshot_id = 99;   /* explicit is allowed, as Java writes it */
+    e[i].snapshot_id = 99; /* explicit is allowed, as Java writes it */
     e[i].sequence_number = e[i].file_sequence_number = -1;
     e[i].file.file_format = "PARQUET";
     e[i].file.record_count = 3;
@@ -353,7 +356,8 @@ Test(manifest, delete_manifest_keeps_equality_ids_and_referenced_file) {
   open_raw(path, &data, &rd);
   cr_assert_str_eq(fl_avro_reader_meta(&rd, "content"), "deletes");
   cr_assert_str_eq(fl_avro_reader_meta(&rd, "partition-spec"), "[]");
-  cr_assert(strstr(rd.schema_json, "{\"type\":\"record\",\"name\":\"r102\",\"fields\":[]}"), "%s", rd.schema_json);
+  cr_assert(strstr(rd.schema_json, "{\"type\":\"record\",\"name\":\"r102\",\"fields\":[]}"), "%s",
+            rd.schema_json);
   fl_avro_reader_close(&rd);
   fl_free(data);
 
@@ -377,10 +381,14 @@ Test(manifest, every_partition_type_round_trips) {
   fl_arena a;
   fl_arena_init(&a, 4096);
   static const fl_partition_field spec[] = {
-      {1, 1000, "b", "identity", {FL_T_BOOLEAN, 0, 0}},  {2, 1001, "i", "bucket[16]", {FL_T_INT, 0, 0}},
-      {3, 1002, "l", "identity", {FL_T_BIGINT, 0, 0}},   {4, 1003, "ts", "identity", {FL_T_TIMESTAMP, 0, 0}},
-      {5, 1004, "amount", "identity", {FL_T_DECIMAL, 12, 2}}, {6, 1005, "d", "identity", {FL_T_DOUBLE, 0, 0}},
-      {7, 1006, "weird name!", "identity", {FL_T_FLOAT, 0, 0}}, {8, 1007, "9lives", "identity", {FL_T_JSON, 0, 0}},
+      {1, 1000, "b", "identity", {FL_T_BOOLEAN, 0, 0}},
+      {2, 1001, "i", "bucket[16]", {FL_T_INT, 0, 0}},
+      {3, 1002, "l", "identity", {FL_T_BIGINT, 0, 0}},
+      {4, 1003, "ts", "identity", {FL_T_TIMESTAMP, 0, 0}},
+      {5, 1004, "amount", "identity", {FL_T_DECIMAL, 12, 2}},
+      {6, 1005, "d", "identity", {FL_T_DOUBLE, 0, 0}},
+      {7, 1006, "weird name!", "identity", {FL_T_FLOAT, 0, 0}},
+      {8, 1007, "9lives", "identity", {FL_T_JSON, 0, 0}},
   };
   fl_value parts[2][8] = {
       {{.type = {.kind = FL_T_BOOLEAN}, .u.b = true},
@@ -422,7 +430,7 @@ Test(manifest, every_partition_type_round_trips) {
   cr_assert(mf.partitions[2].contains_null);
   cr_assert_eq(mf.partitions[2].lower_len, 8);
   cr_assert_eq(mf.partitions[4].lower_len, 2);
-  cr_assert(memcmp(mf.partitions[4].lower, (const uint8_t[]){0xfb, 0x2e}, 2) == 0);   /* -1234 */
+  cr_assert(memcmp(mf.partitions[4].lower, (const uint8_t[]){0xfb, 0x2e}, 2) == 0); /* -1234 */
   cr_assert_eq(mf.partitions[4].upper_len, 4);
   cr_assert(memcmp(mf.partitions[4].upper, (const uint8_t[]){0x05, 0xf5, 0xe0, 0xff}, 4) == 0);
   cr_assert_eq(mf.partitions[0].lower[0], 0);
@@ -537,7 +545,8 @@ Test(manifest, manifest_list_round_trips_with_summaries) {
   cr_assert_str_eq(fl_avro_reader_meta(&rd, "sequence-number"), "6");
   cr_assert_str_eq(fl_avro_reader_meta(&rd, "format-version"), "2");
   cr_assert_str_eq(rd.schema->name, "manifest_file");
-  const fl_avro_schema *parts = fl_avro_schema_nonnull(rd.schema->fields[fl_avro_schema_field(rd.schema, 507, NULL)].type);
+  const fl_avro_schema *parts =
+      fl_avro_schema_nonnull(rd.schema->fields[fl_avro_schema_field(rd.schema, 507, NULL)].type);
   cr_assert_eq(parts->element_id, 508);
   cr_assert_str_eq(parts->items->name, "r508");
   fl_avro_reader_close(&rd);
@@ -593,7 +602,8 @@ Test(manifest, foreign_manifest_is_read_by_name) {
       "{\"name\":\"record_count\",\"type\":\"long\"},"
       "{\"name\":\"file_size_in_bytes\",\"type\":\"long\"},"
       "{\"name\":\"block_size_in_bytes\",\"type\":\"long\"},"
-      "{\"name\":\"null_value_counts\",\"type\":[\"null\",{\"type\":\"array\",\"logicalType\":\"map\",\"items\":"
+      "{\"name\":\"null_value_counts\",\"type\":[\"null\",{\"type\":\"array\",\"logicalType\":\"map\","
+      "\"items\":"
       "{\"type\":\"record\",\"name\":\"k121_v122\",\"fields\":[{\"name\":\"key\",\"type\":\"int\"},"
       "{\"name\":\"value\",\"type\":\"long\"}]}}]},"
       "{\"name\":\"future\",\"type\":{\"type\":\"map\",\"values\":\"string\"}}"
@@ -794,7 +804,7 @@ Test(manifest, write_and_read_leave_no_memory_behind) {
   uint32_t n;
   cr_assert_eq(fl_manifest_read(path, &a, &got, &n, &err), FL_OK);
   cr_assert_eq(fl_manifest_list_read(lpath, &a, &files, &n, &err), FL_OK);
-  cr_assert_eq(fl_manifest_read(lpath, &a, &got, &n, &err), FL_ECORRUPT);   /* error paths free too */
+  cr_assert_eq(fl_manifest_read(lpath, &a, &got, &n, &err), FL_ECORRUPT); /* error paths free too */
   fl_arena_destroy(&a);
   cr_assert_eq(fl_mem_bytes_live(), before);
 }

@@ -40,15 +40,18 @@
 
 typedef enum fl_codec { FL_CODEC_NONE = 0, FL_CODEC_SNAPPY = 1, FL_CODEC_ZSTD = 6 } fl_codec;
 
-typedef struct fl_kv { const char *key; const char *value; } fl_kv;
+typedef struct fl_kv {
+  const char *key;
+  const char *value;
+} fl_kv;
 
 typedef struct fl_parquet_opts {
-  fl_codec codec;              /* default FL_CODEC_ZSTD */
-  int zstd_level;              /* default 3 */
-  uint64_t row_group_bytes;    /* default FL_PARQUET_ROW_GROUP_BYTES */
-  uint32_t page_bytes;         /* default FL_PARQUET_PAGE_BYTES */
-  uint32_t dict_bytes_max;     /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
-  const fl_kv *kv;             /* extra footer key/value metadata (copied) */
+  fl_codec codec;           /* default FL_CODEC_ZSTD */
+  int zstd_level;           /* default 3 */
+  uint64_t row_group_bytes; /* default FL_PARQUET_ROW_GROUP_BYTES */
+  uint32_t page_bytes;      /* default FL_PARQUET_PAGE_BYTES */
+  uint32_t dict_bytes_max;  /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
+  const fl_kv *kv;          /* extra footer key/value metadata (copied) */
   uint32_t nkv;
 } fl_parquet_opts;
 
@@ -57,19 +60,19 @@ void fl_parquet_opts_default(fl_parquet_opts *opts);
 /* Per-column facts of one file or row group, as Iceberg's manifest wants them. */
 typedef struct fl_column_stats {
   int32_t field_id;
-  uint64_t compressed_bytes;   /* column chunk bytes on disk, page headers included */
-  uint64_t value_count;        /* values including nulls */
+  uint64_t compressed_bytes; /* column chunk bytes on disk, page headers included */
+  uint64_t value_count;      /* values including nulls */
   uint64_t null_count;
-  bool has_bounds;             /* false when every value is null */
-  fl_value min;                /* typed as the column; strings point into the owner */
+  bool has_bounds; /* false when every value is null */
+  fl_value min;    /* typed as the column; strings point into the owner */
   fl_value max;
 } fl_column_stats;
 
 typedef struct fl_parquet_file_info {
-  uint64_t file_bytes;         /* exact size of the file */
+  uint64_t file_bytes; /* exact size of the file */
   uint64_t num_rows;
   uint32_t ncols;
-  fl_column_stats *cols;       /* ncols entries, schema order */
+  fl_column_stats *cols; /* ncols entries, schema order */
   uint32_t nrow_groups;
   uint64_t *row_group_offsets; /* Iceberg split_offsets */
 } fl_parquet_file_info;
@@ -77,8 +80,8 @@ typedef struct fl_parquet_file_info {
 typedef struct fl_parquet_writer fl_parquet_writer;
 
 /* Creates path (O_EXCL). The schema is borrowed until close. */
-fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema,
-                               const fl_parquet_opts *opts, fl_parquet_writer **out, fl_err *err);
+fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const fl_parquet_opts *opts,
+                               fl_parquet_writer **out, fl_err *err);
 /* Appends the batch's rows; columns in schema order, types equal to the schema. */
 fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err);
 /* Encoded bytes so far (flushed + buffered): callers roll files by size. */
@@ -112,9 +115,9 @@ bool fl_parquet_reader_row_group_stats(const fl_parquet_reader *pr, uint32_t rg,
 typedef struct fl_parquet_chunk_info {
   int32_t codec;
   uint32_t nencodings;
-  int32_t encodings[8];          /* the first 8 listed */
+  int32_t encodings[8]; /* the first 8 listed */
   uint64_t data_page_offset;
-  uint64_t dictionary_page_offset;   /* 0 when there is no dictionary page */
+  uint64_t dictionary_page_offset; /* 0 when there is no dictionary page */
   uint64_t total_compressed_bytes;
   uint64_t num_values;
 } fl_parquet_chunk_info;

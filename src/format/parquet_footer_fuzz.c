@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t batches = 0;
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && batches < 64; rg++) {
     fl_column_stats st;
-    for (uint32_t f = 0; f < schema->nfields; f++) fl_parquet_reader_row_group_stats(pr, rg, schema->fields[f].id, &st);
+    for (uint32_t f = 0; f < schema->nfields; f++)
+      fl_parquet_reader_row_group_stats(pr, rg, schema->fields[f].id, &st);
     fl_code rc = fl_parquet_reader_read_row_group(pr, rg, schema, emit_some, &batches, &err);
     if (rc != FL_OK && rc != FL_ELIMIT) FL_ASSERT(err.msg[0] != '\0');
   }

@@ -14,16 +14,16 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "parquet: little-endia
 /* The physical type floe writes for a column type (REFERENCE §5 type table). */
 static inline uint8_t fl_pq_phys_of(fl_type type) {
   switch (type.kind) {
-  case FL_T_BOOLEAN: return FL_PQ_BOOLEAN;
-  case FL_T_INT:
-  case FL_T_DATE: return FL_PQ_INT32;
-  case FL_T_BIGINT:
-  case FL_T_TIMESTAMP: return FL_PQ_INT64;
-  case FL_T_DECIMAL: return type.precision <= 9 ? FL_PQ_INT32 : FL_PQ_INT64;
-  case FL_T_FLOAT: return FL_PQ_FLOAT;
-  case FL_T_DOUBLE: return FL_PQ_DOUBLE;
-  case FL_T_STRING:
-  case FL_T_JSON: return FL_PQ_BYTE_ARRAY;
+    case FL_T_BOOLEAN: return FL_PQ_BOOLEAN;
+    case FL_T_INT:
+    case FL_T_DATE: return FL_PQ_INT32;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP: return FL_PQ_INT64;
+    case FL_T_DECIMAL: return type.precision <= 9 ? FL_PQ_INT32 : FL_PQ_INT64;
+    case FL_T_FLOAT: return FL_PQ_FLOAT;
+    case FL_T_DOUBLE: return FL_PQ_DOUBLE;
+    case FL_T_STRING:
+    case FL_T_JSON: return FL_PQ_BYTE_ARRAY;
   }
   return FL_PQ_BYTE_ARRAY;
 }

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/mem.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "format/parquet.h"
 #include "format/parquet_wire.h"
 #include "format/thrift.h"
@@ -27,14 +27,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct {
   int32_t phys, converted, scale, precision;
 } types[16] = {
-    {FL_PQ_BOOLEAN, -1, 0, 0},   {FL_PQ_INT32, -1, 0, 0},         {FL_PQ_INT64, -1, 0, 0},
-    {FL_PQ_FLOAT, -1, 0, 0},     {FL_PQ_DOUBLE, -1, 0, 0},        {FL_PQ_INT32, FL_PQ_CT_DECIMAL, 2, 5},
-    {FL_PQ_INT64, FL_PQ_CT_DECIMAL, 2, 12}, {FL_PQ_INT32, FL_PQ_CT_DATE, 0, 0}, {FL_PQ_INT64, FL_PQ_CT_TIMESTAMP_MICROS, 0, 0},
-    {FL_PQ_BYTE_ARRAY, FL_PQ_CT_UTF8, 0, 0}, {FL_PQ_BYTE_ARRAY, FL_PQ_CT_JSON, 0, 0}, {FL_PQ_INT64, FL_PQ_CT_TIMESTAMP_MILLIS, 0, 0},
-    {FL_PQ_BYTE_ARRAY, -1, 0, 0}, {FL_PQ_INT32, FL_PQ_CT_INT_16, 0, 0}, {FL_PQ_INT96, -1, 0, 0},
+    {FL_PQ_BOOLEAN, -1, 0, 0},
+    {FL_PQ_INT32, -1, 0, 0},
+    {FL_PQ_INT64, -1, 0, 0},
+    {FL_PQ_FLOAT, -1, 0, 0},
+    {FL_PQ_DOUBLE, -1, 0, 0},
+    {FL_PQ_INT32, FL_PQ_CT_DECIMAL, 2, 5},
+    {FL_PQ_INT64, FL_PQ_CT_DECIMAL, 2, 12},
+    {FL_PQ_INT32, FL_PQ_CT_DATE, 0, 0},
+    {FL_PQ_INT64, FL_PQ_CT_TIMESTAMP_MICROS, 0, 0},
+    {FL_PQ_BYTE_ARRAY, FL_PQ_CT_UTF8, 0, 0},
+    {FL_PQ_BYTE_ARRAY, FL_PQ_CT_JSON, 0, 0},
+    {FL_PQ_INT64, FL_PQ_CT_TIMESTAMP_MILLIS, 0, 0},
+    {FL_PQ_BYTE_ARRAY, -1, 0, 0},
+    {FL_PQ_INT32, FL_PQ_CT_INT_16, 0, 0},
+    {FL_PQ_INT96, -1, 0, 0},
     {FL_PQ_FIXED_LEN_BYTE_ARRAY, -1, 0, 0},
 };
-static const int32_t codecs[4] = {FL_PQ_CODEC_UNCOMPRESSED, FL_PQ_CODEC_SNAPPY, FL_PQ_CODEC_GZIP, FL_PQ_CODEC_ZSTD};
+static const int32_t codecs[4] = {FL_PQ_CODEC_UNCOMPRESSED, FL_PQ_CODEC_SNAPPY, FL_PQ_CODEC_GZIP,
+                                  FL_PQ_CODEC_ZSTD};
 
 static int emit_some(void *ctx, const fl_batch *batch, uint64_t first_row) {
   (void)first_row;
@@ -64,9 +75,9 @@ static void put_footer(fl_buf *out, uint8_t config, int64_t rows, uint64_t chunk
   bool optional = config & 16;
   fl_thrift_enc enc;
   fl_thrift_enc_init(&enc, out);
-  fl_thrift_struct_open(&enc);                       /* FileMetaData */
+  fl_thrift_struct_open(&enc); /* FileMetaData */
   fl_thrift_put_i32(&enc, 1, 2);
-  fl_thrift_list_field(&enc, 2, FL_TT_STRUCT, 2);    /* schema */
+  fl_thrift_list_field(&enc, 2, FL_TT_STRUCT, 2); /* schema */
   fl_thrift_struct_open(&enc);
   fl_thrift_put_string(&enc, 4, "table");
   fl_thrift_put_i32(&enc, 5, 1);
@@ -81,15 +92,15 @@ static void put_footer(fl_buf *out, uint8_t config, int64_t rows, uint64_t chunk
     fl_thrift_put_i32(&enc, 7, types[t].scale);
     fl_thrift_put_i32(&enc, 8, types[t].precision);
   }
-  fl_thrift_put_i32(&enc, 9, 1);                     /* field_id */
+  fl_thrift_put_i32(&enc, 9, 1); /* field_id */
   fl_thrift_struct_close(&enc);
   fl_thrift_put_i64(&enc, 3, rows);
-  fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, 1);    /* row_groups */
+  fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, 1); /* row_groups */
   fl_thrift_struct_open(&enc);
-  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, 1);    /* columns */
+  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, 1); /* columns */
   fl_thrift_struct_open(&enc);
   fl_thrift_put_i64(&enc, 2, 0);
-  fl_thrift_struct_field(&enc, 3);                   /* ColumnMetaData */
+  fl_thrift_struct_field(&enc, 3); /* ColumnMetaData */
   fl_thrift_put_i32(&enc, 1, types[t].phys);
   fl_thrift_list_field(&enc, 2, FL_TT_I32, 1);
   fl_thrift_elem_i32(&enc, FL_PQ_ENC_PLAIN);
@@ -99,7 +110,7 @@ static void put_footer(fl_buf *out, uint8_t config, int64_t rows, uint64_t chunk
   fl_thrift_put_i64(&enc, 5, rows);
   fl_thrift_put_i64(&enc, 6, (int64_t)chunk_len);
   fl_thrift_put_i64(&enc, 7, (int64_t)chunk_len);
-  fl_thrift_put_i64(&enc, 9, 4);                     /* data_page_offset */
+  fl_thrift_put_i64(&enc, 9, 4); /* data_page_offset */
   fl_thrift_struct_close(&enc);
   fl_thrift_struct_close(&enc);
   fl_thrift_put_i64(&enc, 2, (int64_t)chunk_len);

@@ -62,16 +62,16 @@
 typedef struct selem {
   const uint8_t *name;
   uint32_t name_len;
-  int32_t phys;              /* -1 if absent (groups) */
+  int32_t phys; /* -1 if absent (groups) */
   int32_t type_length;
-  int32_t rep;               /* -1 if absent */
+  int32_t rep; /* -1 if absent */
   int32_t num_children;
-  int32_t converted;         /* -1 if absent */
+  int32_t converted; /* -1 if absent */
   int32_t scale, precision;
   int32_t field_id;
   bool has_id;
-  int32_t lt;                /* LogicalType member, 0 if absent */
-  int32_t lt_unit;           /* TIME/TIMESTAMP unit */
+  int32_t lt;      /* LogicalType member, 0 if absent */
+  int32_t lt_unit; /* TIME/TIMESTAMP unit */
   int32_t lt_scale, lt_precision;
   int32_t lt_bits;
   bool lt_signed;
@@ -80,24 +80,24 @@ typedef struct selem {
 typedef struct leaf {
   selem el;
   const char *name;
-  bool top;                  /* a top-level, non-repeated primitive */
-  bool usable;               /* top and of a type floe knows */
+  bool top;    /* a top-level, non-repeated primitive */
+  bool usable; /* top and of a type floe knows */
   bool optional;
-  bool type_order;           /* min/max ordered as the type (ColumnOrder TYPE_ORDER) */
+  bool type_order; /* min/max ordered as the type (ColumnOrder TYPE_ORDER) */
   fl_type type;
-  int64_t ts_mul, ts_div;    /* timestamp unit -> micros */
+  int64_t ts_mul, ts_div; /* timestamp unit -> micros */
 } leaf;
 
 typedef struct chunk {
   int32_t phys, codec;
   int64_t num_values, total_compressed, data_off, dict_off;
   uint32_t nenc;
-  int32_t enc[8];            /* the first 8 encodings listed */
+  int32_t enc[8]; /* the first 8 encodings listed */
   bool has_meta, external;
-  uint64_t start, end;       /* the pages' bytes in the file */
+  uint64_t start, end; /* the pages' bytes in the file */
   bool has_stats, has_null_count;
   int64_t null_count;
-  const uint8_t *min, *max, *lmin, *lmax;   /* min_value/max_value, legacy min/max */
+  const uint8_t *min, *max, *lmin, *lmax; /* min_value/max_value, legacy min/max */
   uint32_t min_len, max_len, lmin_len, lmax_len;
 } chunk;
 
@@ -120,14 +120,14 @@ struct fl_parquet_reader {
   leaf *leaves;
   uint32_t nleaves;
   fl_schema schema;
-  uint32_t *field_leaf;      /* schema field -> leaf */
+  uint32_t *field_leaf; /* schema field -> leaf */
   rowgroup *rgs;
   uint32_t nrg;
-  uint64_t nchunks;          /* column chunks parsed, bounded by the footer's size */
+  uint64_t nchunks; /* column chunks parsed, bounded by the footer's size */
   uint64_t num_rows;
   uint32_t nkv;
   const char **kv_key, **kv_val;
-  int8_t *orders;            /* per leaf: 1 TYPE_ORDER, 0 other, from column_orders */
+  int8_t *orders; /* per leaf: 1 TYPE_ORDER, 0 other, from column_orders */
   uint32_t norders;
   ZSTD_DCtx *zd;
 };
@@ -168,8 +168,10 @@ static bool parse_logical(fl_thrift_dec *dec, selem *e) {
       int32_t v;
       if (id == FL_PQ_LT_DECIMAL && (id2 == 1 || id2 == 2) && t2 == FL_TT_I32) {
         if (!fl_thrift_dec_i32(dec, &v)) return false;
-        if (id2 == 1) e->lt_scale = v;
-        else e->lt_precision = v;
+        if (id2 == 1)
+          e->lt_scale = v;
+        else
+          e->lt_precision = v;
       } else if ((id == FL_PQ_LT_TIMESTAMP || id == FL_PQ_LT_TIME) && id2 == 2 && t2 == FL_TT_STRUCT) {
         if (!parse_time_unit(dec, &e->lt_unit)) return false;
       } else if (id == FL_PQ_LT_INTEGER && id2 == 1 && t2 == FL_TT_I8) {
@@ -196,21 +198,25 @@ static bool parse_schema_element(fl_thrift_dec *dec, selem *e) {
   while (fl_thrift_dec_field(dec, &t, &id)) {
     int32_t *dst = NULL;
     switch (id) {
-    case 1: dst = &e->phys; break;
-    case 2: dst = &e->type_length; break;
-    case 3: dst = &e->rep; break;
-    case 5: dst = &e->num_children; break;
-    case 6: dst = &e->converted; break;
-    case 7: dst = &e->scale; break;
-    case 8: dst = &e->precision; break;
-    case 9: dst = &e->field_id; e->has_id = t == FL_TT_I32; break;
-    case 4:
-      if (dec_want(dec, t, FL_TT_BINARY) && !fl_thrift_dec_binary(dec, &e->name, &e->name_len)) return false;
-      continue;
-    case 10:
-      if (dec_want(dec, t, FL_TT_STRUCT) && !parse_logical(dec, e)) return false;
-      continue;
-    default: break;
+      case 1: dst = &e->phys; break;
+      case 2: dst = &e->type_length; break;
+      case 3: dst = &e->rep; break;
+      case 5: dst = &e->num_children; break;
+      case 6: dst = &e->converted; break;
+      case 7: dst = &e->scale; break;
+      case 8: dst = &e->precision; break;
+      case 9:
+        dst = &e->field_id;
+        e->has_id = t == FL_TT_I32;
+        break;
+      case 4:
+        if (dec_want(dec, t, FL_TT_BINARY) && !fl_thrift_dec_binary(dec, &e->name, &e->name_len))
+          return false;
+        continue;
+      case 10:
+        if (dec_want(dec, t, FL_TT_STRUCT) && !parse_logical(dec, e)) return false;
+        continue;
+      default: break;
     }
     if (dst && t == FL_TT_I32) {
       if (!fl_thrift_dec_i32(dec, dst)) return false;
@@ -230,18 +236,18 @@ static bool parse_stats(fl_thrift_dec *dec, chunk *ch) {
     const uint8_t **p = NULL;
     uint32_t *n = NULL;
     switch (id) {
-    case 1: p = &ch->lmax, n = &ch->lmax_len; break;
-    case 2: p = &ch->lmin, n = &ch->lmin_len; break;
-    case 5: p = &ch->max, n = &ch->max_len; break;
-    case 6: p = &ch->min, n = &ch->min_len; break;
-    case 3:
-      if (t == FL_TT_I64) {
-        if (!fl_thrift_dec_i64(dec, &ch->null_count)) return false;
-        ch->has_null_count = true;
-        continue;
-      }
-      break;
-    default: break;
+      case 1: p = &ch->lmax, n = &ch->lmax_len; break;
+      case 2: p = &ch->lmin, n = &ch->lmin_len; break;
+      case 5: p = &ch->max, n = &ch->max_len; break;
+      case 6: p = &ch->min, n = &ch->min_len; break;
+      case 3:
+        if (t == FL_TT_I64) {
+          if (!fl_thrift_dec_i64(dec, &ch->null_count)) return false;
+          ch->has_null_count = true;
+          continue;
+        }
+        break;
+      default: break;
     }
     if (p && t == FL_TT_BINARY) {
       if (!fl_thrift_dec_binary(dec, p, n)) return false;
@@ -276,15 +282,24 @@ static bool parse_column_meta(fl_thrift_dec *dec, chunk *ch) {
   if (!fl_thrift_dec_struct_open(dec)) return false;
   while (fl_thrift_dec_field(dec, &t, &id)) {
     bool ok = true;
-    if (id == 1 && t == FL_TT_I32) ok = fl_thrift_dec_i32(dec, &ch->phys);
-    else if (id == 4 && t == FL_TT_I32) ok = fl_thrift_dec_i32(dec, &ch->codec);
-    else if (id == 2 && t == FL_TT_LIST) ok = parse_encodings(dec, ch);
-    else if (id == 5 && t == FL_TT_I64) ok = fl_thrift_dec_i64(dec, &ch->num_values);
-    else if (id == 7 && t == FL_TT_I64) ok = fl_thrift_dec_i64(dec, &ch->total_compressed);
-    else if (id == 9 && t == FL_TT_I64) ok = fl_thrift_dec_i64(dec, &ch->data_off);
-    else if (id == 11 && t == FL_TT_I64) ok = fl_thrift_dec_i64(dec, &ch->dict_off);
-    else if (id == 12 && t == FL_TT_STRUCT) ok = parse_stats(dec, ch);
-    else ok = fl_thrift_dec_skip(dec, t, false);
+    if (id == 1 && t == FL_TT_I32)
+      ok = fl_thrift_dec_i32(dec, &ch->phys);
+    else if (id == 4 && t == FL_TT_I32)
+      ok = fl_thrift_dec_i32(dec, &ch->codec);
+    else if (id == 2 && t == FL_TT_LIST)
+      ok = parse_encodings(dec, ch);
+    else if (id == 5 && t == FL_TT_I64)
+      ok = fl_thrift_dec_i64(dec, &ch->num_values);
+    else if (id == 7 && t == FL_TT_I64)
+      ok = fl_thrift_dec_i64(dec, &ch->total_compressed);
+    else if (id == 9 && t == FL_TT_I64)
+      ok = fl_thrift_dec_i64(dec, &ch->data_off);
+    else if (id == 11 && t == FL_TT_I64)
+      ok = fl_thrift_dec_i64(dec, &ch->dict_off);
+    else if (id == 12 && t == FL_TT_STRUCT)
+      ok = parse_stats(dec, ch);
+    else
+      ok = fl_thrift_dec_skip(dec, t, false);
     if (!ok) return false;
   }
   return !dec->cur.bad;
@@ -349,8 +364,10 @@ static bool parse_kv(fl_parquet_reader *pr, fl_thrift_dec *dec, uint32_t i) {
     if ((id == 1 || id == 2) && t == FL_TT_BINARY) {
       if (!fl_thrift_dec_binary(dec, &p, &n)) return false;
       char *s = fl_arena_strndup(&pr->arena, (const char *)p, n);
-      if (id == 1) pr->kv_key[i] = s;
-      else pr->kv_val[i] = s;
+      if (id == 1)
+        pr->kv_key[i] = s;
+      else
+        pr->kv_val[i] = s;
     } else if (!fl_thrift_dec_skip(dec, t, false)) {
       return false;
     }
@@ -428,37 +445,45 @@ static bool leaf_type(leaf *lf) {
   lf->ts_mul = lf->ts_div = 1;
   memset(&lf->type, 0, sizeof lf->type);
   switch (e->phys) {
-  case FL_PQ_BOOLEAN: lf->type.kind = FL_T_BOOLEAN; return true;
-  case FL_PQ_INT32:
-    if (is_dec) break;
-    if (lt == FL_PQ_LT_DATE || ct == FL_PQ_CT_DATE) lf->type.kind = FL_T_DATE;
-    else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MILLIS || ct == FL_PQ_CT_UINT_32) return false;
-    else if (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 32) return false;
-    else lf->type.kind = FL_T_INT;
-    return true;
-  case FL_PQ_INT64:
-    if (is_dec) break;
-    if (lt == FL_PQ_LT_TIMESTAMP || ct == FL_PQ_CT_TIMESTAMP_MICROS || ct == FL_PQ_CT_TIMESTAMP_MILLIS) {
-      int32_t unit = lt == FL_PQ_LT_TIMESTAMP ? e->lt_unit
-                     : ct == FL_PQ_CT_TIMESTAMP_MILLIS ? FL_PQ_UNIT_MILLIS : FL_PQ_UNIT_MICROS;
-      if (unit == FL_PQ_UNIT_MILLIS) lf->ts_mul = 1000;
-      else if (unit == FL_PQ_UNIT_NANOS) lf->ts_div = 1000;
-      else if (unit != FL_PQ_UNIT_MICROS) return false;
-      lf->type.kind = FL_T_TIMESTAMP;
-    } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS || ct == FL_PQ_CT_UINT_64 ||
-               (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
-      return false;
-    } else {
-      lf->type.kind = FL_T_BIGINT;
-    }
-    return true;
-  case FL_PQ_FLOAT: lf->type.kind = FL_T_FLOAT; return true;
-  case FL_PQ_DOUBLE: lf->type.kind = FL_T_DOUBLE; return true;
-  case FL_PQ_BYTE_ARRAY:
-    if (is_dec || lt == FL_PQ_LT_BSON || ct == FL_PQ_CT_BSON) return false;
-    lf->type.kind = (lt == FL_PQ_LT_JSON || ct == FL_PQ_CT_JSON) ? FL_T_JSON : FL_T_STRING;
-    return true;
-  default: return false;
+    case FL_PQ_BOOLEAN: lf->type.kind = FL_T_BOOLEAN; return true;
+    case FL_PQ_INT32:
+      if (is_dec) break;
+      if (lt == FL_PQ_LT_DATE || ct == FL_PQ_CT_DATE)
+        lf->type.kind = FL_T_DATE;
+      else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MILLIS || ct == FL_PQ_CT_UINT_32)
+        return false;
+      else if (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 32)
+        return false;
+      else
+        lf->type.kind = FL_T_INT;
+      return true;
+    case FL_PQ_INT64:
+      if (is_dec) break;
+      if (lt == FL_PQ_LT_TIMESTAMP || ct == FL_PQ_CT_TIMESTAMP_MICROS || ct == FL_PQ_CT_TIMESTAMP_MILLIS) {
+        int32_t unit = lt == FL_PQ_LT_TIMESTAMP          ? e->lt_unit
+                       : ct == FL_PQ_CT_TIMESTAMP_MILLIS ? FL_PQ_UNIT_MILLIS
+                                                         : FL_PQ_UNIT_MICROS;
+        if (unit == FL_PQ_UNIT_MILLIS)
+          lf->ts_mul = 1000;
+        else if (unit == FL_PQ_UNIT_NANOS)
+          lf->ts_div = 1000;
+        else if (unit != FL_PQ_UNIT_MICROS)
+          return false;
+        lf->type.kind = FL_T_TIMESTAMP;
+      } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS || ct == FL_PQ_CT_UINT_64 ||
+                 (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
+        return false;
+      } else {
+        lf->type.kind = FL_T_BIGINT;
+      }
+      return true;
+    case FL_PQ_FLOAT: lf->type.kind = FL_T_FLOAT; return true;
+    case FL_PQ_DOUBLE: lf->type.kind = FL_T_DOUBLE; return true;
+    case FL_PQ_BYTE_ARRAY:
+      if (is_dec || lt == FL_PQ_LT_BSON || ct == FL_PQ_CT_BSON) return false;
+      lf->type.kind = (lt == FL_PQ_LT_JSON || ct == FL_PQ_CT_JSON) ? FL_T_JSON : FL_T_STRING;
+      return true;
+    default: return false;
   }
   /* decimal stored as INT32 / INT64 */
   if (prec < 1 || prec > FL_DECIMAL_PRECISION_MAX || scale < 0 || scale > prec) return false;
@@ -509,8 +534,8 @@ static fl_code build_schema(fl_parquet_reader *pr, fl_err *err) {
       return CORRUPT(err, pr, "%s: schema element %u: malformed schema tree (children, depth or count)",
                      pr->name, i);
   if (i != pr->nelems)
-    return CORRUPT(err, pr, "%s: schema has %u elements, the tree under the root %u", pr->name,
-                   pr->nelems, i);
+    return CORRUPT(err, pr, "%s: schema has %u elements, the tree under the root %u", pr->name, pr->nelems,
+                   i);
   /* A file with no field ids at all (written outside Iceberg) gets ids by column
    * position, 1, 2, ..., as Java Iceberg's fallback ids do. */
   bool any_id = false;
@@ -590,7 +615,8 @@ static fl_code open_bytes(fl_parquet_reader *pr, fl_err *err) {
   const uint8_t *d = pr->data;
   uint64_t len = pr->len;
   if (len < 2 * FL_PQ_MAGIC_LEN + 4)
-    return CORRUPT(err, pr, "%s: %llu bytes is too short for a Parquet file", pr->name, (unsigned long long)len);
+    return CORRUPT(err, pr, "%s: %llu bytes is too short for a Parquet file", pr->name,
+                   (unsigned long long)len);
   if (memcmp(d, FL_PQ_MAGIC, 4) != 0) return CORRUPT(err, pr, "%s: no PAR1 magic at the start", pr->name);
   if (memcmp(d + len - 4, FL_PQ_MAGIC, 4) != 0)
     return CORRUPT(err, pr, "%s: no PAR1 magic at the end (truncated file?)", pr->name);
@@ -616,8 +642,8 @@ static fl_parquet_reader *reader_new(const char *name) {
   return pr;
 }
 
-fl_code fl_parquet_reader_open_mem(const uint8_t *data, uint64_t len, const char *name, fl_parquet_reader **out,
-                                   fl_err *err) {
+fl_code fl_parquet_reader_open_mem(const uint8_t *data, uint64_t len, const char *name,
+                                   fl_parquet_reader **out, fl_err *err) {
   *out = NULL;
   fl_parquet_reader *pr = reader_new(name);
   pr->data = data;
@@ -717,37 +743,39 @@ static bool stat_value(const leaf *lf, const uint8_t *p, uint32_t n, fl_value *v
   memset(v, 0, sizeof *v);
   v->type = lf->type;
   switch (lf->el.phys) {
-  case FL_PQ_BOOLEAN:
-    if (n != 1) return false;
-    v->u.b = p[0] != 0;
-    return true;
-  case FL_PQ_INT32:
-    if (n != 4) return false;
-    if (lf->type.kind == FL_T_DECIMAL) v->u.i64 = (int32_t)fl_le32(p);
-    else v->u.i32 = (int32_t)fl_le32(p);
-    return true;
-  case FL_PQ_INT64:
-    if (n != 8) return false;
-    v->u.i64 = (int64_t)fl_le64(p);
-    if (lf->ts_mul != 1) {
-      if (__builtin_mul_overflow(v->u.i64, lf->ts_mul, &v->u.i64)) return false;
-    } else if (lf->ts_div != 1) {
-      v->u.i64 = fl_floor_div(v->u.i64, lf->ts_div);
-    }
-    return true;
-  case FL_PQ_FLOAT:
-    if (n != 4) return false;
-    memcpy(&v->u.f32, p, 4);
-    return !isnan(v->u.f32);
-  case FL_PQ_DOUBLE:
-    if (n != 8) return false;
-    memcpy(&v->u.f64, p, 8);
-    return !isnan(v->u.f64);
-  case FL_PQ_BYTE_ARRAY:
-    v->u.str.ptr = (const char *)p;
-    v->u.str.len = n;
-    return true;
-  default: return false;
+    case FL_PQ_BOOLEAN:
+      if (n != 1) return false;
+      v->u.b = p[0] != 0;
+      return true;
+    case FL_PQ_INT32:
+      if (n != 4) return false;
+      if (lf->type.kind == FL_T_DECIMAL)
+        v->u.i64 = (int32_t)fl_le32(p);
+      else
+        v->u.i32 = (int32_t)fl_le32(p);
+      return true;
+    case FL_PQ_INT64:
+      if (n != 8) return false;
+      v->u.i64 = (int64_t)fl_le64(p);
+      if (lf->ts_mul != 1) {
+        if (__builtin_mul_overflow(v->u.i64, lf->ts_mul, &v->u.i64)) return false;
+      } else if (lf->ts_div != 1) {
+        v->u.i64 = fl_floor_div(v->u.i64, lf->ts_div);
+      }
+      return true;
+    case FL_PQ_FLOAT:
+      if (n != 4) return false;
+      memcpy(&v->u.f32, p, 4);
+      return !isnan(v->u.f32);
+    case FL_PQ_DOUBLE:
+      if (n != 8) return false;
+      memcpy(&v->u.f64, p, 8);
+      return !isnan(v->u.f64);
+    case FL_PQ_BYTE_ARRAY:
+      v->u.str.ptr = (const char *)p;
+      v->u.str.len = n;
+      return true;
+    default: return false;
   }
 }
 
@@ -812,7 +840,7 @@ static bool hyb_next_run(hyb *h) {
     uint64_t bytes = groups * h->bw;
     if (groups > UINT32_MAX / 8) return false;
     uint64_t values = groups * 8;
-    if (bytes > avail) {   /* a truncated last run: take the whole values present */
+    if (bytes > avail) { /* a truncated last run: take the whole values present */
       bytes = avail;
       values = h->bw ? bytes * 8 / h->bw : values;
       if (values > groups * 8) values = groups * 8;
@@ -857,7 +885,8 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
       h->rle_left -= m, out += m, n -= m;
     } else if (h->bp_left) {
       uint32_t m = n < h->bp_left ? n : h->bp_left;
-      for (uint32_t i = 0; i < m; i++, h->bp_bit += h->bw) out[i] = unpack_at(h->bp, h->bp_bytes, h->bp_bit, h->bw);
+      for (uint32_t i = 0; i < m; i++, h->bp_bit += h->bw)
+        out[i] = unpack_at(h->bp, h->bp_bytes, h->bp_bit, h->bw);
       h->bp_left -= m, out += m, n -= m;
     } else if (!hyb_next_run(h)) {
       return false;
@@ -873,14 +902,14 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
 typedef struct delta {
   const uint8_t *p, *end;
   uint64_t nmini, per_mini;
-  uint64_t left;             /* values not yet returned */
+  uint64_t left; /* values not yet returned */
   int64_t last;
   bool first;
   int64_t min_delta;
   const uint8_t *widths;
-  uint64_t mini;             /* next miniblock of the block */
+  uint64_t mini; /* next miniblock of the block */
   unsigned bw;
-  uint64_t mini_left;        /* values left in the current miniblock */
+  uint64_t mini_left; /* values left in the current miniblock */
   const uint8_t *mp;
   size_t mp_bytes;
   uint64_t mp_bit;
@@ -914,7 +943,7 @@ static bool delta_init(delta *d, const uint8_t *p, size_t n) {
   d->per_mini = block_size / d->nmini;
   d->last = (int64_t)(first >> 1) ^ -(int64_t)(first & 1);
   d->first = true;
-  d->mini = d->nmini;   /* no block read yet */
+  d->mini = d->nmini; /* no block read yet */
   return true;
 }
 
@@ -932,7 +961,7 @@ static bool delta_next_mini(delta *d) {
   if (d->bw > 64) return false;
   uint64_t bytes = d->per_mini * d->bw / 8;
   size_t avail = (size_t)(d->end - d->p);
-  if (bytes > avail) bytes = avail;   /* the last miniblock may be cut short */
+  if (bytes > avail) bytes = avail; /* the last miniblock may be cut short */
   d->mp = d->p;
   d->mp_bytes = (size_t)bytes;
   d->mp_bit = 0;
@@ -985,7 +1014,7 @@ static bool delta_get(delta *d, int64_t *out, uint32_t n) {
  * block costs at least 1 + miniblocks bytes. */
 static bool delta_skip_all(const delta *start, const uint8_t **end_out) {
   delta d = *start;
-  uint64_t left = d.left ? d.left - 1 : 0;   /* the first value is in the header */
+  uint64_t left = d.left ? d.left - 1 : 0; /* the first value is in the header */
   while (left) {
     uint64_t z;
     if (!get_uvarint(&d.p, d.end, &z) || (uint64_t)(d.end - d.p) < d.nmini) return false;
@@ -1007,7 +1036,7 @@ static bool delta_skip_all(const delta *start, const uint8_t **end_out) {
 
 typedef struct pghdr {
   int32_t type, uncomp, comp;
-  int32_t num_values, encoding;      /* data page v1/v2 or dictionary page */
+  int32_t num_values, encoding; /* data page v1/v2 or dictionary page */
   int32_t num_nulls, num_rows, def_len, rep_len;
   bool is_compressed;
 } pghdr;
@@ -1018,15 +1047,23 @@ static bool parse_sub_header(fl_thrift_dec *dec, pghdr *ph, int kind) {
   if (!fl_thrift_dec_struct_open(dec)) return false;
   while (fl_thrift_dec_field(dec, &t, &id)) {
     int32_t *dst = NULL;
-    if (id == 1) dst = &ph->num_values;
-    else if (kind == 2 && id == 2) dst = &ph->encoding;      /* DictionaryPageHeader */
-    else if (kind == 1 && id == 2) dst = &ph->encoding;      /* DataPageHeader */
-    else if (kind == 3) {                                    /* DataPageHeaderV2 */
-      if (id == 2) dst = &ph->num_nulls;
-      else if (id == 3) dst = &ph->num_rows;
-      else if (id == 4) dst = &ph->encoding;
-      else if (id == 5) dst = &ph->def_len;
-      else if (id == 6) dst = &ph->rep_len;
+    if (id == 1)
+      dst = &ph->num_values;
+    else if (kind == 2 && id == 2)
+      dst = &ph->encoding; /* DictionaryPageHeader */
+    else if (kind == 1 && id == 2)
+      dst = &ph->encoding; /* DataPageHeader */
+    else if (kind == 3) {  /* DataPageHeaderV2 */
+      if (id == 2)
+        dst = &ph->num_nulls;
+      else if (id == 3)
+        dst = &ph->num_rows;
+      else if (id == 4)
+        dst = &ph->encoding;
+      else if (id == 5)
+        dst = &ph->def_len;
+      else if (id == 6)
+        dst = &ph->rep_len;
       else if (id == 7 && fl_thrift_is_bool(t)) {
         ph->is_compressed = t == FL_TT_TRUE;
         continue;
@@ -1051,9 +1088,12 @@ static bool parse_page_header(fl_thrift_dec *dec, pghdr *ph) {
   if (!fl_thrift_dec_struct_open(dec)) return false;
   while (fl_thrift_dec_field(dec, &t, &id)) {
     bool ok;
-    if (id == 1 && t == FL_TT_I32) ok = fl_thrift_dec_i32(dec, &ph->type);
-    else if (id == 2 && t == FL_TT_I32) ok = fl_thrift_dec_i32(dec, &ph->uncomp);
-    else if (id == 3 && t == FL_TT_I32) ok = fl_thrift_dec_i32(dec, &ph->comp);
+    if (id == 1 && t == FL_TT_I32)
+      ok = fl_thrift_dec_i32(dec, &ph->type);
+    else if (id == 2 && t == FL_TT_I32)
+      ok = fl_thrift_dec_i32(dec, &ph->uncomp);
+    else if (id == 3 && t == FL_TT_I32)
+      ok = fl_thrift_dec_i32(dec, &ph->comp);
     else if ((id == 5 || id == 7 || id == 8) && t == FL_TT_STRUCT && !sub) {
       sub = id == 5 ? 1 : id == 7 ? 2 : 3;
       ok = parse_sub_header(dec, ph, sub);
@@ -1074,14 +1114,14 @@ typedef struct colr {
   uint32_t rg, c;
   fl_type dst;
   fl_vec *vec;
-  uint64_t pos;              /* file offset of the next page header */
-  uint64_t seen;             /* values of data pages consumed */
+  uint64_t pos;  /* file offset of the next page header */
+  uint64_t seen; /* values of data pages consumed */
   /* dictionary */
   bool has_dict;
   uint32_t ndict;
-  fl_buf dict_buf;           /* decompressed dictionary page */
-  fl_buf dict_vals;          /* fixed-width values (BOOLEAN: one byte each) */
-  const uint8_t **dict_sp;   /* BYTE_ARRAY entries */
+  fl_buf dict_buf;         /* decompressed dictionary page */
+  fl_buf dict_vals;        /* fixed-width values (BOOLEAN: one byte each) */
+  const uint8_t **dict_sp; /* BYTE_ARRAY entries */
   uint32_t *dict_sl;
   /* current page */
   uint32_t page_left;
@@ -1101,14 +1141,14 @@ typedef struct colr {
 typedef struct scratch {
   uint32_t lv[FL_BATCH_ROWS];
   uint32_t ix[FL_BATCH_ROWS];
-  int64_t dense[FL_BATCH_ROWS];      /* physical values, packed by their width */
+  int64_t dense[FL_BATCH_ROWS]; /* physical values, packed by their width */
   const uint8_t *sp[FL_BATCH_ROWS];
   uint32_t sl[FL_BATCH_ROWS];
 } scratch;
 
-#define CCORRUPT(col, err, fmt, ...)                                                        \
-  fl_err_set(err, FL_ECORRUPT, "%s: column chunk %u of row group %u: " fmt, (col)->pr->name, \
-             (col)->c, (col)->rg, ##__VA_ARGS__)
+#define CCORRUPT(col, err, fmt, ...)                                                                   \
+  fl_err_set(err, FL_ECORRUPT, "%s: column chunk %u of row group %u: " fmt, (col)->pr->name, (col)->c, \
+             (col)->rg, ##__VA_ARGS__)
 
 static fl_code decompress(colr *col, const uint8_t *src, size_t slen, size_t ulen, fl_buf *dst,
                           const uint8_t **out, uint64_t at, fl_err *err) {
@@ -1125,85 +1165,98 @@ static fl_code decompress(colr *col, const uint8_t *src, size_t slen, size_t ule
   fl_buf_reserve(dst, ulen + 1);
   *out = dst->data;
   switch (codec) {
-  case FL_PQ_CODEC_SNAPPY: {
-    size_t n;
-    if (snappy_uncompressed_length((const char *)src, slen, &n) != SNAPPY_OK || n != ulen ||
-        snappy_uncompress((const char *)src, slen, (char *)dst->data, &n) != SNAPPY_OK || n != ulen)
-      return CCORRUPT(col, err, "page at offset %llu: snappy data does not decompress to %zu bytes",
-                      (unsigned long long)at, ulen);
-    return FL_OK;
-  }
-  case FL_PQ_CODEC_ZSTD: {
-    unsigned long long fcs = ZSTD_getFrameContentSize(src, slen);
-    if (fcs == ZSTD_CONTENTSIZE_ERROR || (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ulen))
-      return CCORRUPT(col, err, "page at offset %llu: zstd frame does not hold %zu bytes", (unsigned long long)at,
-                      ulen);
-    if (!pr->zd) pr->zd = ZSTD_createDCtx();
-    size_t r = ZSTD_decompressDCtx(pr->zd, dst->data, ulen, src, slen);
-    if (ZSTD_isError(r) || r != ulen)
-      return CCORRUPT(col, err, "page at offset %llu: zstd: %s", (unsigned long long)at,
-                      ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short output");
-    return FL_OK;
-  }
-  case FL_PQ_CODEC_GZIP: {
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-      return fl_err_set(err, FL_ENOMEM, "%s: zlib inflateInit2 failed", pr->name);
-    zs.next_in = (Bytef *)src;
-    zs.avail_in = (uInt)slen;
-    zs.next_out = dst->data;
-    zs.avail_out = (uInt)ulen;
-    int zr = inflate(&zs, Z_FINISH);
-    size_t got = zs.total_out;
-    inflateEnd(&zs);
-    if (zr != Z_STREAM_END || got != ulen || slen > UINT32_MAX)
-      return CCORRUPT(col, err, "page at offset %llu: gzip data does not inflate to %zu bytes",
-                      (unsigned long long)at, ulen);
-    return FL_OK;
-  }
-  default:
-    return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u: compression codec %d",
-                      pr->name, col->c, col->rg, codec);
+    case FL_PQ_CODEC_SNAPPY: {
+      size_t n;
+      if (snappy_uncompressed_length((const char *)src, slen, &n) != SNAPPY_OK || n != ulen ||
+          snappy_uncompress((const char *)src, slen, (char *)dst->data, &n) != SNAPPY_OK || n != ulen)
+        return CCORRUPT(col, err, "page at offset %llu: snappy data does not decompress to %zu bytes",
+                        (unsigned long long)at, ulen);
+      return FL_OK;
+    }
+    case FL_PQ_CODEC_ZSTD: {
+      unsigned long long fcs = ZSTD_getFrameContentSize(src, slen);
+      if (fcs == ZSTD_CONTENTSIZE_ERROR || (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ulen))
+        return CCORRUPT(col, err, "page at offset %llu: zstd frame does not hold %zu bytes",
+                        (unsigned long long)at, ulen);
+      if (!pr->zd) pr->zd = ZSTD_createDCtx();
+      size_t r = ZSTD_decompressDCtx(pr->zd, dst->data, ulen, src, slen);
+      if (ZSTD_isError(r) || r != ulen)
+        return CCORRUPT(col, err, "page at offset %llu: zstd: %s", (unsigned long long)at,
+                        ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short output");
+      return FL_OK;
+    }
+    case FL_PQ_CODEC_GZIP: {
+      z_stream zs;
+      memset(&zs, 0, sizeof zs);
+      if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return fl_err_set(err, FL_ENOMEM, "%s: zlib inflateInit2 failed", pr->name);
+      zs.next_in = (Bytef *)src;
+      zs.avail_in = (uInt)slen;
+      zs.next_out = dst->data;
+      zs.avail_out = (uInt)ulen;
+      int zr = inflate(&zs, Z_FINISH);
+      size_t got = zs.total_out;
+      inflateEnd(&zs);
+      if (zr != Z_STREAM_END || got != ulen || slen > UINT32_MAX)
+        return CCORRUPT(col, err, "page at offset %llu: gzip data does not inflate to %zu bytes",
+                        (unsigned long long)at, ulen);
+      return FL_OK;
+    }
+    default:
+      return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u: compression codec %d",
+                        pr->name, col->c, col->rg, codec);
   }
 }
 
 static fl_code load_dict(colr *col, const pghdr *ph, const uint8_t *src, uint64_t at, fl_err *err) {
   fl_code rc;
-  if (col->has_dict) return CCORRUPT(col, err, "a second dictionary page at offset %llu", (unsigned long long)at);
+  if (col->has_dict)
+    return CCORRUPT(col, err, "a second dictionary page at offset %llu", (unsigned long long)at);
   if (ph->num_values < 0 || (uint32_t)ph->num_values > DICT_ENTRIES_MAX)
-    return CCORRUPT(col, err, "dictionary page at offset %llu: %d values", (unsigned long long)at, ph->num_values);
+    return CCORRUPT(col, err, "dictionary page at offset %llu: %d values", (unsigned long long)at,
+                    ph->num_values);
   if (ph->encoding != FL_PQ_ENC_PLAIN && ph->encoding != FL_PQ_ENC_PLAIN_DICTIONARY)
     return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u: dictionary encoding %d",
                       col->pr->name, col->c, col->rg, ph->encoding);
   const uint8_t *p;
-  if ((rc = decompress(col, src, (size_t)ph->comp, (size_t)ph->uncomp, &col->dict_buf, &p, at, err))) return rc;
+  if ((rc = decompress(col, src, (size_t)ph->comp, (size_t)ph->uncomp, &col->dict_buf, &p, at, err)))
+    return rc;
   size_t ulen = (size_t)ph->uncomp;
   uint32_t n = (uint32_t)ph->num_values;
   int32_t phys = col->lf->el.phys;
   fl_buf_clear(&col->dict_vals);
   if (phys == FL_PQ_BYTE_ARRAY) {
-    if (n > ulen / 4) return CCORRUPT(col, err, "dictionary page at offset %llu: %u strings in %zu bytes", (unsigned long long)at, n, ulen);
+    if (n > ulen / 4)
+      return CCORRUPT(col, err, "dictionary page at offset %llu: %u strings in %zu bytes",
+                      (unsigned long long)at, n, ulen);
     col->dict_sp = fl_realloc(col->dict_sp, (n ? n : 1) * sizeof *col->dict_sp);
     col->dict_sl = fl_realloc(col->dict_sl, (n ? n : 1) * sizeof *col->dict_sl);
     size_t pos = 0;
     for (uint32_t i = 0; i < n; i++) {
-      if (ulen - pos < 4) return CCORRUPT(col, err, "dictionary page at offset %llu: string %u overruns the page", (unsigned long long)at, i);
+      if (ulen - pos < 4)
+        return CCORRUPT(col, err, "dictionary page at offset %llu: string %u overruns the page",
+                        (unsigned long long)at, i);
       uint32_t len = fl_le32(p + pos);
       pos += 4;
-      if (len > ulen - pos) return CCORRUPT(col, err, "dictionary page at offset %llu: string %u overruns the page", (unsigned long long)at, i);
+      if (len > ulen - pos)
+        return CCORRUPT(col, err, "dictionary page at offset %llu: string %u overruns the page",
+                        (unsigned long long)at, i);
       col->dict_sp[i] = p + pos;
       col->dict_sl[i] = len;
       pos += len;
     }
   } else if (phys == FL_PQ_BOOLEAN) {
-    if (n > ulen * 8) return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes", (unsigned long long)at, n, ulen);
+    if (n > ulen * 8)
+      return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes",
+                      (unsigned long long)at, n, ulen);
     fl_buf_reserve(&col->dict_vals, n);
     for (uint32_t i = 0; i < n; i++) col->dict_vals.data[i] = (p[i / 8] >> (i % 8)) & 1;
     col->dict_vals.len = n;
   } else {
     unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : 8;
-    if ((uint64_t)n * w > ulen) return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes", (unsigned long long)at, n, ulen);
+    if ((uint64_t)n * w > ulen)
+      return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes",
+                      (unsigned long long)at, n, ulen);
     fl_buf_append(&col->dict_vals, p, (size_t)n * w);
   }
   col->has_dict = true;
@@ -1214,69 +1267,85 @@ static fl_code load_dict(colr *col, const pghdr *ph, const uint8_t *src, uint64_
 static fl_code setup_values(colr *col, int32_t enc, const uint8_t *p, size_t n, uint64_t at, fl_err *err) {
   int32_t phys = col->lf->el.phys;
   switch (enc) {
-  case FL_PQ_ENC_PLAIN:
-    col->enc = ENC_PLAIN;
-    col->vp = p;
-    col->vend = p + n;
-    col->vbit = 0;
-    return FL_OK;
-  case FL_PQ_ENC_PLAIN_DICTIONARY:
-  case FL_PQ_ENC_RLE_DICTIONARY:
-    if (!col->has_dict) return CCORRUPT(col, err, "page at offset %llu is dictionary-encoded but there is no dictionary page", (unsigned long long)at);
-    col->enc = ENC_DICT;
-    if (n && p[0] > 32) return CCORRUPT(col, err, "page at offset %llu: dictionary index bit width %u", (unsigned long long)at, p[0]);
-    hyb_init(&col->idx, n ? p + 1 : p, n ? n - 1 : 0, n ? p[0] : 0);
-    return FL_OK;
-  case FL_PQ_ENC_RLE:
-    if (phys != FL_PQ_BOOLEAN) break;
-    if (n < 4) return CCORRUPT(col, err, "page at offset %llu: RLE booleans without their length", (unsigned long long)at);
-    col->enc = ENC_RLE_BOOL;
-    /* some writers (hyparquet-writer 0.6) put the value count there: the runs are
-     * read within the page either way */
-    hyb_init(&col->idx, p + 4, fl_le32(p) < n - 4 ? fl_le32(p) : n - 4, 1);
-    return FL_OK;
-  case FL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY: {
-    const uint8_t *data;
-    if (phys != FL_PQ_BYTE_ARRAY) break;
-    if (!delta_init(&col->dl, p, n) || !delta_skip_all(&col->dl, &data))
-      return CCORRUPT(col, err, "page at offset %llu: malformed DELTA_LENGTH_BYTE_ARRAY lengths", (unsigned long long)at);
-    col->enc = ENC_DELTA_LENGTH;
-    col->vp = data;
-    col->vend = p + n;
-    return FL_OK;
+    case FL_PQ_ENC_PLAIN:
+      col->enc = ENC_PLAIN;
+      col->vp = p;
+      col->vend = p + n;
+      col->vbit = 0;
+      return FL_OK;
+    case FL_PQ_ENC_PLAIN_DICTIONARY:
+    case FL_PQ_ENC_RLE_DICTIONARY:
+      if (!col->has_dict)
+        return CCORRUPT(col, err, "page at offset %llu is dictionary-encoded but there is no dictionary page",
+                        (unsigned long long)at);
+      col->enc = ENC_DICT;
+      if (n && p[0] > 32)
+        return CCORRUPT(col, err, "page at offset %llu: dictionary index bit width %u",
+                        (unsigned long long)at, p[0]);
+      hyb_init(&col->idx, n ? p + 1 : p, n ? n - 1 : 0, n ? p[0] : 0);
+      return FL_OK;
+    case FL_PQ_ENC_RLE:
+      if (phys != FL_PQ_BOOLEAN) break;
+      if (n < 4)
+        return CCORRUPT(col, err, "page at offset %llu: RLE booleans without their length",
+                        (unsigned long long)at);
+      col->enc = ENC_RLE_BOOL;
+      /* some writers (hyparquet-writer 0.6) put the value count there: the runs are
+       * read within the page either way */
+      hyb_init(&col->idx, p + 4, fl_le32(p) < n - 4 ? fl_le32(p) : n - 4, 1);
+      return FL_OK;
+    case FL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY: {
+      const uint8_t *data;
+      if (phys != FL_PQ_BYTE_ARRAY) break;
+      if (!delta_init(&col->dl, p, n) || !delta_skip_all(&col->dl, &data))
+        return CCORRUPT(col, err, "page at offset %llu: malformed DELTA_LENGTH_BYTE_ARRAY lengths",
+                        (unsigned long long)at);
+      col->enc = ENC_DELTA_LENGTH;
+      col->vp = data;
+      col->vend = p + n;
+      return FL_OK;
+    }
+    case FL_PQ_ENC_DELTA_BYTE_ARRAY: {
+      const uint8_t *mid, *data;
+      if (phys != FL_PQ_BYTE_ARRAY) break;
+      if (!delta_init(&col->dl, p, n) || !delta_skip_all(&col->dl, &mid) ||
+          !delta_init(&col->dl2, mid, (size_t)(p + n - mid)) || !delta_skip_all(&col->dl2, &data) ||
+          col->dl.left != col->dl2.left)
+        return CCORRUPT(col, err, "page at offset %llu: malformed DELTA_BYTE_ARRAY lengths",
+                        (unsigned long long)at);
+      col->enc = ENC_DELTA_BYTES;
+      col->vp = data;
+      col->vend = p + n;
+      fl_buf_clear(&col->prev);
+      return FL_OK;
+    }
+    case FL_PQ_ENC_BYTE_STREAM_SPLIT: {
+      unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT    ? 4
+                   : phys == FL_PQ_INT64 || phys == FL_PQ_DOUBLE ? 8
+                                                                 : 0;
+      if (!w) break;
+      if (n % w)
+        return CCORRUPT(col, err, "page at offset %llu: BYTE_STREAM_SPLIT of %zu bytes",
+                        (unsigned long long)at, n);
+      col->enc = ENC_SPLIT;
+      col->vp = p;
+      col->vend = p + n;
+      col->split_n = n / w;
+      col->split_i = 0;
+      return FL_OK;
+    }
+    case FL_PQ_ENC_DELTA_BINARY_PACKED:
+      if (phys != FL_PQ_INT32 && phys != FL_PQ_INT64) break;
+      if (!delta_init(&col->dl, p, n))
+        return CCORRUPT(col, err, "page at offset %llu: malformed DELTA_BINARY_PACKED header",
+                        (unsigned long long)at);
+      col->enc = ENC_DELTA;
+      return FL_OK;
+    default: break;
   }
-  case FL_PQ_ENC_DELTA_BYTE_ARRAY: {
-    const uint8_t *mid, *data;
-    if (phys != FL_PQ_BYTE_ARRAY) break;
-    if (!delta_init(&col->dl, p, n) || !delta_skip_all(&col->dl, &mid) ||
-        !delta_init(&col->dl2, mid, (size_t)(p + n - mid)) || !delta_skip_all(&col->dl2, &data) ||
-        col->dl.left != col->dl2.left)
-      return CCORRUPT(col, err, "page at offset %llu: malformed DELTA_BYTE_ARRAY lengths", (unsigned long long)at);
-    col->enc = ENC_DELTA_BYTES;
-    col->vp = data;
-    col->vend = p + n;
-    fl_buf_clear(&col->prev);
-    return FL_OK;
-  }
-  case FL_PQ_ENC_BYTE_STREAM_SPLIT: {
-    unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : phys == FL_PQ_INT64 || phys == FL_PQ_DOUBLE ? 8 : 0;
-    if (!w) break;
-    if (n % w) return CCORRUPT(col, err, "page at offset %llu: BYTE_STREAM_SPLIT of %zu bytes", (unsigned long long)at, n);
-    col->enc = ENC_SPLIT;
-    col->vp = p;
-    col->vend = p + n;
-    col->split_n = n / w;
-    col->split_i = 0;
-    return FL_OK;
-  }
-  case FL_PQ_ENC_DELTA_BINARY_PACKED:
-    if (phys != FL_PQ_INT32 && phys != FL_PQ_INT64) break;
-    if (!delta_init(&col->dl, p, n)) return CCORRUPT(col, err, "page at offset %llu: malformed DELTA_BINARY_PACKED header", (unsigned long long)at);
-    col->enc = ENC_DELTA;
-    return FL_OK;
-  default: break;
-  }
-  return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u: page at offset %llu: encoding %d of physical type %d is not supported",
+  return fl_err_set(err, FL_EUNSUPPORTED,
+                    "%s: column chunk %u of row group %u: page at offset %llu: encoding %d of physical type "
+                    "%d is not supported",
                     col->pr->name, col->c, col->rg, (unsigned long long)at, enc, phys);
 }
 
@@ -1294,12 +1363,15 @@ static fl_code next_page(colr *col, fl_err *err) {
     pghdr ph;
     fl_thrift_dec_init(&dec, d + at, (size_t)(ch->end - at));
     if (!parse_page_header(&dec, &ph))
-      return CCORRUPT(col, err, "page header at offset %llu is malformed or overruns the column chunk at offset %llu",
+      return CCORRUPT(col, err,
+                      "page header at offset %llu is malformed or overruns the column chunk at offset %llu",
                       (unsigned long long)at, (unsigned long long)(at + dec.cur.pos));
     uint64_t body = at + dec.cur.pos;
     if (ph.comp < 0 || ph.uncomp < 0 || (uint64_t)ph.uncomp > FL_PARQUET_PAGE_MAX ||
         (uint64_t)ph.comp > ch->end - body)
-      return CCORRUPT(col, err, "page header at offset %llu: a page of %d bytes (%d uncompressed) overruns the column chunk (%llu bytes left)",
+      return CCORRUPT(col, err,
+                      "page header at offset %llu: a page of %d bytes (%d uncompressed) overruns the column "
+                      "chunk (%llu bytes left)",
                       (unsigned long long)at, ph.comp, ph.uncomp, (unsigned long long)(ch->end - body));
     col->pos = body + (uint64_t)ph.comp;
     const uint8_t *src = d + body;
@@ -1307,22 +1379,26 @@ static fl_code next_page(colr *col, fl_err *err) {
       if ((rc = load_dict(col, &ph, src, at, err))) return rc;
       continue;
     }
-    if (ph.type != FL_PQ_PAGE_DATA && ph.type != FL_PQ_PAGE_DATA_V2) continue;   /* index pages */
-    if (ph.num_values < 0) return CCORRUPT(col, err, "page at offset %llu: %d values", (unsigned long long)at, ph.num_values);
+    if (ph.type != FL_PQ_PAGE_DATA && ph.type != FL_PQ_PAGE_DATA_V2) continue; /* index pages */
+    if (ph.num_values < 0)
+      return CCORRUPT(col, err, "page at offset %llu: %d values", (unsigned long long)at, ph.num_values);
     if (ph.num_values == 0) continue;
     /* a flat column has one value per row: more than the chunk's rows is corrupt,
      * and this bounds the work of every page by the row group */
     if ((uint64_t)ph.num_values > (uint64_t)ch->num_values - col->seen)
-      return CCORRUPT(col, err, "page at offset %llu has %d values, the column chunk %lld of which %llu are read",
-                      (unsigned long long)at, ph.num_values, (long long)ch->num_values, (unsigned long long)col->seen);
+      return CCORRUPT(
+          col, err, "page at offset %llu has %d values, the column chunk %lld of which %llu are read",
+          (unsigned long long)at, ph.num_values, (long long)ch->num_values, (unsigned long long)col->seen);
     const uint8_t *p;
     size_t n;
     if (ph.type == FL_PQ_PAGE_DATA) {
-      if ((rc = decompress(col, src, (size_t)ph.comp, (size_t)ph.uncomp, &col->page_buf, &p, at, err))) return rc;
+      if ((rc = decompress(col, src, (size_t)ph.comp, (size_t)ph.uncomp, &col->page_buf, &p, at, err)))
+        return rc;
       n = (size_t)ph.uncomp;
       if (col->levels) {
         if (n < 4 || fl_le32(p) > n - 4)
-          return CCORRUPT(col, err, "page at offset %llu: definition levels overrun the page", (unsigned long long)at);
+          return CCORRUPT(col, err, "page at offset %llu: definition levels overrun the page",
+                          (unsigned long long)at);
         uint32_t ln = fl_le32(p);
         hyb_init(&col->def, p + 4, ln, 1);
         p += 4 + ln;
@@ -1331,8 +1407,8 @@ static fl_code next_page(colr *col, fl_err *err) {
     } else {
       if (ph.rep_len < 0 || ph.def_len < 0 || (int64_t)ph.rep_len + ph.def_len > ph.comp ||
           (int64_t)ph.rep_len + ph.def_len > ph.uncomp)
-        return CCORRUPT(col, err, "page at offset %llu: level lengths %d + %d overrun the page", (unsigned long long)at,
-                        ph.rep_len, ph.def_len);
+        return CCORRUPT(col, err, "page at offset %llu: level lengths %d + %d overrun the page",
+                        (unsigned long long)at, ph.rep_len, ph.def_len);
       size_t lv = (size_t)ph.rep_len + (size_t)ph.def_len;
       if (col->levels) hyb_init(&col->def, src + ph.rep_len, (size_t)ph.def_len, 1);
       n = (size_t)ph.uncomp - lv;
@@ -1340,7 +1416,8 @@ static fl_code next_page(colr *col, fl_err *err) {
         if ((rc = decompress(col, src + lv, (size_t)ph.comp - lv, n, &col->page_buf, &p, at, err))) return rc;
       } else {
         if ((size_t)ph.comp - lv != n)
-          return CCORRUPT(col, err, "page at offset %llu: %d bytes stored, %d declared", (unsigned long long)at, ph.comp, ph.uncomp);
+          return CCORRUPT(col, err, "page at offset %llu: %d bytes stored, %d declared",
+                          (unsigned long long)at, ph.comp, ph.uncomp);
         p = src + lv;
       }
     }
@@ -1355,130 +1432,134 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
   int32_t phys = col->lf->el.phys;
   uint8_t *d8 = (uint8_t *)S->dense;
   switch (col->enc) {
-  case ENC_PLAIN:
-    if (phys == FL_PQ_BOOLEAN) {
-      if (col->vbit + k > (uint64_t)(col->vend - col->vp) * 8) break;
-      for (uint32_t i = 0; i < k; i++, col->vbit++) d8[i] = (col->vp[col->vbit >> 3] >> (col->vbit & 7)) & 1;
-      return FL_OK;
-    }
-    if (phys == FL_PQ_BYTE_ARRAY) {
-      const uint8_t *p = col->vp, *end = col->vend;
-      for (uint32_t i = 0; i < k; i++) {
-        if (end - p < 4) goto short_page;
-        uint32_t len = fl_le32(p);
-        p += 4;
-        if (len > (size_t)(end - p)) goto short_page;
-        S->sp[i] = p;
-        S->sl[i] = len;
-        p += len;
+    case ENC_PLAIN:
+      if (phys == FL_PQ_BOOLEAN) {
+        if (col->vbit + k > (uint64_t)(col->vend - col->vp) * 8) break;
+        for (uint32_t i = 0; i < k; i++, col->vbit++)
+          d8[i] = (col->vp[col->vbit >> 3] >> (col->vbit & 7)) & 1;
+        return FL_OK;
       }
-      col->vp = p;
+      if (phys == FL_PQ_BYTE_ARRAY) {
+        const uint8_t *p = col->vp, *end = col->vend;
+        for (uint32_t i = 0; i < k; i++) {
+          if (end - p < 4) goto short_page;
+          uint32_t len = fl_le32(p);
+          p += 4;
+          if (len > (size_t)(end - p)) goto short_page;
+          S->sp[i] = p;
+          S->sl[i] = len;
+          p += len;
+        }
+        col->vp = p;
+        return FL_OK;
+      } else {
+        unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : 8;
+        if ((uint64_t)k * w > (uint64_t)(col->vend - col->vp)) break;
+        memcpy(S->dense, col->vp, (size_t)k * w);
+        col->vp += (size_t)k * w;
+        return FL_OK;
+      }
+    case ENC_DICT: {
+      if (!hyb_get(&col->idx, S->ix, k)) break;
+      uint32_t nd = col->ndict;
+      for (uint32_t i = 0; i < k; i++)
+        if (S->ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
+      const uint8_t *dv = col->dict_vals.data;
+      switch (phys) {
+        case FL_PQ_BYTE_ARRAY:
+          for (uint32_t i = 0; i < k; i++)
+            S->sp[i] = col->dict_sp[S->ix[i]], S->sl[i] = col->dict_sl[S->ix[i]];
+          break;
+        case FL_PQ_BOOLEAN:
+          for (uint32_t i = 0; i < k; i++) d8[i] = dv[S->ix[i]];
+          break;
+        case FL_PQ_INT32:
+        case FL_PQ_FLOAT:
+          for (uint32_t i = 0; i < k; i++) memcpy(d8 + 4 * (size_t)i, dv + 4 * (size_t)S->ix[i], 4);
+          break;
+        default:
+          for (uint32_t i = 0; i < k; i++) memcpy(d8 + 8 * (size_t)i, dv + 8 * (size_t)S->ix[i], 8);
+          break;
+      }
       return FL_OK;
-    } else {
+    }
+    case ENC_RLE_BOOL:
+      if (!hyb_get(&col->idx, S->ix, k)) break;
+      for (uint32_t i = 0; i < k; i++) d8[i] = S->ix[i] != 0;
+      return FL_OK;
+    case ENC_DELTA_LENGTH: {
+      int64_t len;
+      for (uint32_t i = 0; i < k; i++) {
+        if (!delta_get(&col->dl, &len, 1) || len < 0 || (uint64_t)len > (uint64_t)(col->vend - col->vp))
+          goto short_page;
+        S->sp[i] = col->vp;
+        S->sl[i] = (uint32_t)len;
+        col->vp += len;
+      }
+      return FL_OK;
+    }
+    case ENC_DELTA_BYTES: {
+      /* value = the previous value's first prefix bytes + this suffix */
+      fl_buf *vals = &col->vals, *prev = &col->prev;
+      fl_buf_clear(vals);
+      for (uint32_t i = 0; i < k; i++) {
+        int64_t pl, sl;
+        if (!delta_get(&col->dl, &pl, 1) || !delta_get(&col->dl2, &sl, 1) || pl < 0 || sl < 0 ||
+            (uint64_t)pl > prev->len || (uint64_t)sl > (uint64_t)(col->vend - col->vp))
+          goto short_page;
+        prev->len = (size_t)pl;
+        fl_buf_append(prev, col->vp, (size_t)sl);
+        col->vp += sl;
+        if (vals->len + prev->len > BATCH_STRING_BYTES_MAX)
+          return fl_err_set(err, FL_ELIMIT,
+                            "%s: column chunk %u of row group %u: more than %u bytes of strings in one batch",
+                            col->pr->name, col->c, col->rg, BATCH_STRING_BYTES_MAX);
+        S->ix[i] = (uint32_t)vals->len;
+        S->sl[i] = (uint32_t)prev->len;
+        fl_buf_append(vals, prev->data, prev->len);
+      }
+      for (uint32_t i = 0; i < k; i++) S->sp[i] = vals->data + S->ix[i];
+      return FL_OK;
+    }
+    case ENC_SPLIT: {
       unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : 8;
-      if ((uint64_t)k * w > (uint64_t)(col->vend - col->vp)) break;
-      memcpy(S->dense, col->vp, (size_t)k * w);
-      col->vp += (size_t)k * w;
+      if (k > col->split_n - col->split_i) break;
+      for (uint32_t i = 0; i < k; i++, col->split_i++)
+        for (unsigned b = 0; b < w; b++) d8[(size_t)i * w + b] = col->vp[b * col->split_n + col->split_i];
       return FL_OK;
     }
-  case ENC_DICT: {
-    if (!hyb_get(&col->idx, S->ix, k)) break;
-    uint32_t nd = col->ndict;
-    for (uint32_t i = 0; i < k; i++)
-      if (S->ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
-    const uint8_t *dv = col->dict_vals.data;
-    switch (phys) {
-    case FL_PQ_BYTE_ARRAY:
-      for (uint32_t i = 0; i < k; i++) S->sp[i] = col->dict_sp[S->ix[i]], S->sl[i] = col->dict_sl[S->ix[i]];
-      break;
-    case FL_PQ_BOOLEAN:
-      for (uint32_t i = 0; i < k; i++) d8[i] = dv[S->ix[i]];
-      break;
-    case FL_PQ_INT32:
-    case FL_PQ_FLOAT:
-      for (uint32_t i = 0; i < k; i++) memcpy(d8 + 4 * (size_t)i, dv + 4 * (size_t)S->ix[i], 4);
-      break;
-    default:
-      for (uint32_t i = 0; i < k; i++) memcpy(d8 + 8 * (size_t)i, dv + 8 * (size_t)S->ix[i], 8);
-      break;
+    case ENC_DELTA: {
+      int64_t tmp[256];
+      for (uint32_t i = 0; i < k;) {
+        uint32_t m = k - i < 256 ? k - i : 256;
+        if (!delta_get(&col->dl, tmp, m)) goto short_page;
+        if (phys == FL_PQ_INT32)
+          for (uint32_t j = 0; j < m; j++) ((int32_t *)S->dense)[i + j] = (int32_t)(uint32_t)(uint64_t)tmp[j];
+        else
+          memcpy(S->dense + i, tmp, m * sizeof *tmp);
+        i += m;
+      }
+      return FL_OK;
     }
-    return FL_OK;
-  }
-  case ENC_RLE_BOOL:
-    if (!hyb_get(&col->idx, S->ix, k)) break;
-    for (uint32_t i = 0; i < k; i++) d8[i] = S->ix[i] != 0;
-    return FL_OK;
-  case ENC_DELTA_LENGTH: {
-    int64_t len;
-    for (uint32_t i = 0; i < k; i++) {
-      if (!delta_get(&col->dl, &len, 1) || len < 0 || (uint64_t)len > (uint64_t)(col->vend - col->vp)) goto short_page;
-      S->sp[i] = col->vp;
-      S->sl[i] = (uint32_t)len;
-      col->vp += len;
-    }
-    return FL_OK;
-  }
-  case ENC_DELTA_BYTES: {
-    /* value = the previous value's first prefix bytes + this suffix */
-    fl_buf *vals = &col->vals, *prev = &col->prev;
-    fl_buf_clear(vals);
-    for (uint32_t i = 0; i < k; i++) {
-      int64_t pl, sl;
-      if (!delta_get(&col->dl, &pl, 1) || !delta_get(&col->dl2, &sl, 1) || pl < 0 || sl < 0 ||
-          (uint64_t)pl > prev->len || (uint64_t)sl > (uint64_t)(col->vend - col->vp))
-        goto short_page;
-      prev->len = (size_t)pl;
-      fl_buf_append(prev, col->vp, (size_t)sl);
-      col->vp += sl;
-      if (vals->len + prev->len > BATCH_STRING_BYTES_MAX)
-        return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: more than %u bytes of strings in one batch",
-                          col->pr->name, col->c, col->rg, BATCH_STRING_BYTES_MAX);
-      S->ix[i] = (uint32_t)vals->len;
-      S->sl[i] = (uint32_t)prev->len;
-      fl_buf_append(vals, prev->data, prev->len);
-    }
-    for (uint32_t i = 0; i < k; i++) S->sp[i] = vals->data + S->ix[i];
-    return FL_OK;
-  }
-  case ENC_SPLIT: {
-    unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : 8;
-    if (k > col->split_n - col->split_i) break;
-    for (uint32_t i = 0; i < k; i++, col->split_i++)
-      for (unsigned b = 0; b < w; b++) d8[(size_t)i * w + b] = col->vp[b * col->split_n + col->split_i];
-    return FL_OK;
-  }
-  case ENC_DELTA: {
-    int64_t tmp[256];
-    for (uint32_t i = 0; i < k;) {
-      uint32_t m = k - i < 256 ? k - i : 256;
-      if (!delta_get(&col->dl, tmp, m)) goto short_page;
-      if (phys == FL_PQ_INT32)
-        for (uint32_t j = 0; j < m; j++) ((int32_t *)S->dense)[i + j] = (int32_t)(uint32_t)(uint64_t)tmp[j];
-      else
-        memcpy(S->dense + i, tmp, m * sizeof *tmp);
-      i += m;
-    }
-    return FL_OK;
-  }
   }
 short_page:
   return CCORRUPT(col, err, "values end early in the page before offset %llu", (unsigned long long)col->pos);
 }
 
-#define SCATTER(DT, ST, CONV)                                   \
-  do {                                                          \
-    DT *o_ = (DT *)vec->data.raw + row0;                        \
-    const ST *s_ = (const ST *)S->dense;                        \
-    uint32_t j_ = 0;                                            \
-    for (uint32_t i_ = 0; i_ < m; i_++) {                       \
-      if (!lv || lv[i_]) {                                      \
-        ST x = s_[j_++];                                        \
-        o_[i_] = (DT)(CONV);                                    \
-        fl_vec_set_valid(vec, row0 + i_, true);                 \
-      } else {                                                  \
-        o_[i_] = 0;                                             \
-      }                                                         \
-    }                                                           \
+#define SCATTER(DT, ST, CONV)                   \
+  do {                                          \
+    DT *o_ = (DT *)vec->data.raw + row0;        \
+    const ST *s_ = (const ST *)S->dense;        \
+    uint32_t j_ = 0;                            \
+    for (uint32_t i_ = 0; i_ < m; i_++) {       \
+      if (!lv || lv[i_]) {                      \
+        ST x = s_[j_++];                        \
+        o_[i_] = (DT)(CONV);                    \
+        fl_vec_set_valid(vec, row0 + i_, true); \
+      } else {                                  \
+        o_[i_] = 0;                             \
+      }                                         \
+    }                                           \
   } while (0)
 
 /* Writes m rows (k of them non-null) decoded in S into the vector at row0,
@@ -1489,42 +1570,49 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
   int32_t phys = col->lf->el.phys;
   int64_t mul = col->lf->ts_mul, div = col->lf->ts_div;
   switch (col->dst.kind) {
-  case FL_T_BOOLEAN: SCATTER(uint8_t, uint8_t, x); break;
-  case FL_T_INT:
-  case FL_T_DATE: SCATTER(int32_t, int32_t, x); break;
-  case FL_T_BIGINT:
-  case FL_T_DECIMAL:
-  case FL_T_TIMESTAMP:
-    if (phys == FL_PQ_INT32) SCATTER(int64_t, int32_t, x);
-    else if (mul != 1) SCATTER(int64_t, int64_t, (int64_t)((uint64_t)x * (uint64_t)mul));
-    else if (div != 1) SCATTER(int64_t, int64_t, fl_floor_div(x, div));
-    else SCATTER(int64_t, int64_t, x);
-    break;
-  case FL_T_FLOAT: SCATTER(float, float, x); break;
-  case FL_T_DOUBLE:
-    if (phys == FL_PQ_FLOAT) SCATTER(double, float, x);
-    else SCATTER(double, double, x);
-    break;
-  case FL_T_STRING:
-  case FL_T_JSON: {
-    uint64_t total = 0;
-    for (uint32_t j = 0; j < k; j++) total += S->sl[j];
-    if (vec->bytes_len + total > BATCH_STRING_BYTES_MAX)
-      return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: more than %u bytes of strings in one batch",
-                        col->pr->name, col->c, col->rg, BATCH_STRING_BYTES_MAX);
-    fl_vec_reserve_bytes(vec, (size_t)total);
-    uint32_t j = 0, off = vec->offsets[row0];
-    for (uint32_t i = 0; i < m; i++) {
-      if (!lv || lv[i]) {
-        memcpy(vec->bytes + off, S->sp[j], S->sl[j]);
-        off += S->sl[j++];
-        fl_vec_set_valid(vec, row0 + i, true);
+    case FL_T_BOOLEAN: SCATTER(uint8_t, uint8_t, x); break;
+    case FL_T_INT:
+    case FL_T_DATE: SCATTER(int32_t, int32_t, x); break;
+    case FL_T_BIGINT:
+    case FL_T_DECIMAL:
+    case FL_T_TIMESTAMP:
+      if (phys == FL_PQ_INT32)
+        SCATTER(int64_t, int32_t, x);
+      else if (mul != 1)
+        SCATTER(int64_t, int64_t, (int64_t)((uint64_t)x * (uint64_t)mul));
+      else if (div != 1)
+        SCATTER(int64_t, int64_t, fl_floor_div(x, div));
+      else
+        SCATTER(int64_t, int64_t, x);
+      break;
+    case FL_T_FLOAT: SCATTER(float, float, x); break;
+    case FL_T_DOUBLE:
+      if (phys == FL_PQ_FLOAT)
+        SCATTER(double, float, x);
+      else
+        SCATTER(double, double, x);
+      break;
+    case FL_T_STRING:
+    case FL_T_JSON: {
+      uint64_t total = 0;
+      for (uint32_t j = 0; j < k; j++) total += S->sl[j];
+      if (vec->bytes_len + total > BATCH_STRING_BYTES_MAX)
+        return fl_err_set(err, FL_ELIMIT,
+                          "%s: column chunk %u of row group %u: more than %u bytes of strings in one batch",
+                          col->pr->name, col->c, col->rg, BATCH_STRING_BYTES_MAX);
+      fl_vec_reserve_bytes(vec, (size_t)total);
+      uint32_t j = 0, off = vec->offsets[row0];
+      for (uint32_t i = 0; i < m; i++) {
+        if (!lv || lv[i]) {
+          memcpy(vec->bytes + off, S->sp[j], S->sl[j]);
+          off += S->sl[j++];
+          fl_vec_set_valid(vec, row0 + i, true);
+        }
+        vec->offsets[row0 + i + 1] = off;
       }
-      vec->offsets[row0 + i + 1] = off;
+      vec->bytes_len = off;
+      break;
     }
-    vec->bytes_len = off;
-    break;
-  }
   }
   return FL_OK;
 }
@@ -1538,7 +1626,8 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
     uint32_t k = m;
     if (col->levels) {
       if (!hyb_get(&col->def, S->lv, m))
-        return CCORRUPT(col, err, "definition levels end early in the page before offset %llu", (unsigned long long)col->pos);
+        return CCORRUPT(col, err, "definition levels end early in the page before offset %llu",
+                        (unsigned long long)col->pos);
       k = 0;
       for (uint32_t i = 0; i < m; i++) {
         if (S->lv[i] > 1) return CCORRUPT(col, err, "definition level %u of a flat column", S->lv[i]);
@@ -1572,8 +1661,7 @@ static bool types_compatible(fl_type file, fl_type want) {
 
 fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
                                          fl_parquet_emit_fn emit, void *ctx, fl_err *err) {
-  if (rg >= pr->nrg)
-    return fl_err_set(err, FL_EINVAL, "%s: row group %u of %u", pr->name, rg, pr->nrg);
+  if (rg >= pr->nrg) return fl_err_set(err, FL_EINVAL, "%s: row group %u of %u", pr->name, rg, pr->nrg);
   fl_code rc = FL_OK;
   const rowgroup *g = &pr->rgs[rg];
   uint32_t nf = schema->nfields;
@@ -1588,19 +1676,20 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     col->dst = fld->type;
     col->vec = &batch->cols[f];
     int l = leaf_of_field(pr, fld->id);
-    if (l < 0) continue;   /* absent from the file: nulls */
+    if (l < 0) continue; /* absent from the file: nulls */
     const leaf *lf = &pr->leaves[l];
     if (!lf->usable) {
-      rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: field %s (id %d) is a nested or unsupported column in the file",
-                      pr->name, fld->name, fld->id);
+      rc = fl_err_set(err, FL_EUNSUPPORTED,
+                      "%s: field %s (id %d) is a nested or unsupported column in the file", pr->name,
+                      fld->name, fld->id);
       goto done;
     }
     if (!types_compatible(lf->type, fld->type)) {
       char a[48], b[48];
       fl_type_iceberg_name(lf->type, a, sizeof a);
       fl_type_iceberg_name(fld->type, b, sizeof b);
-      rc = fl_err_set(err, FL_ETYPE, "%s: field %s (id %d) is %s in the file, the schema asks for %s", pr->name,
-                      fld->name, fld->id, a, b);
+      rc = fl_err_set(err, FL_ETYPE, "%s: field %s (id %d) is %s in the file, the schema asks for %s",
+                      pr->name, fld->name, fld->id, a, b);
       goto done;
     }
     const chunk *ch = &g->chunks[l];
@@ -1610,11 +1699,13 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     col->levels = lf->optional;
     col->pos = ch->start;
     if (ch->external) {
-      rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %d of row group %u is in another file", pr->name, l, rg);
+      rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %d of row group %u is in another file",
+                      pr->name, l, rg);
       goto done;
     }
     if (ch->num_values != g->num_rows) {
-      rc = CCORRUPT(col, err, "%lld values in a row group of %lld rows", (long long)ch->num_values, (long long)g->num_rows);
+      rc = CCORRUPT(col, err, "%lld values in a row group of %lld rows", (long long)ch->num_values,
+                    (long long)g->num_rows);
       goto done;
     }
   }
@@ -1623,8 +1714,10 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     uint32_t n = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
     fl_batch_reset(batch);
     for (uint32_t f = 0; f < nf; f++) {
-      if (!cols[f].lf) fill_nulls(cols[f].vec, n);
-      else if ((rc = read_column(&cols[f], S, n, err))) goto done;
+      if (!cols[f].lf)
+        fill_nulls(cols[f].vec, n);
+      else if ((rc = read_column(&cols[f], S, n, err)))
+        goto done;
     }
     fl_batch_set_rows(batch, n);
     int r = emit(ctx, batch, g->first_row + done_rows);

@@ -54,18 +54,12 @@ static const char *tmp_path(void) {
 
 /* Every floe type, optional, plus a required id. */
 static fl_field all_fields[] = {
-    {1, "id", {FL_T_BIGINT, 0, 0}, true},
-    {2, "flag", {FL_T_BOOLEAN, 0, 0}, false},
-    {3, "i", {FL_T_INT, 0, 0}, false},
-    {4, "l", {FL_T_BIGINT, 0, 0}, false},
-    {5, "f", {FL_T_FLOAT, 0, 0}, false},
-    {6, "d", {FL_T_DOUBLE, 0, 0}, false},
-    {7, "amount", {FL_T_DECIMAL, 12, 2}, false},
-    {8, "small_dec", {FL_T_DECIMAL, 5, 2}, false},
-    {9, "day", {FL_T_DATE, 0, 0}, false},
-    {10, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
-    {11, "s", {FL_T_STRING, 0, 0}, false},
-    {12, "j", {FL_T_JSON, 0, 0}, false},
+    {1, "id", {FL_T_BIGINT, 0, 0}, true},        {2, "flag", {FL_T_BOOLEAN, 0, 0}, false},
+    {3, "i", {FL_T_INT, 0, 0}, false},           {4, "l", {FL_T_BIGINT, 0, 0}, false},
+    {5, "f", {FL_T_FLOAT, 0, 0}, false},         {6, "d", {FL_T_DOUBLE, 0, 0}, false},
+    {7, "amount", {FL_T_DECIMAL, 12, 2}, false}, {8, "small_dec", {FL_T_DECIMAL, 5, 2}, false},
+    {9, "day", {FL_T_DATE, 0, 0}, false},        {10, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
+    {11, "s", {FL_T_STRING, 0, 0}, false},       {12, "j", {FL_T_JSON, 0, 0}, false},
 };
 #define NALL (sizeof all_fields / sizeof all_fields[0])
 static fl_schema all_schema = {0, NALL, all_fields, 0, NULL};
@@ -102,7 +96,7 @@ static void fill_all(fl_batch *batch, uint64_t first, uint32_t n) {
 
 typedef struct collect {
   fl_batch *all;
-  uint64_t next_row;     /* expected first_row */
+  uint64_t next_row; /* expected first_row */
   uint32_t batches;
   bool order_ok;
 } collect;
@@ -134,8 +128,9 @@ static fl_batch *read_all(const char *path, const fl_schema *schema) {
   return cl.all;
 }
 
-static const fl_parquet_file_info *write_file(const char *path, const fl_schema *schema, const fl_parquet_opts *opts,
-                                              uint64_t rows, void (*fill)(fl_batch *, uint64_t, uint32_t),
+static const fl_parquet_file_info *write_file(const char *path, const fl_schema *schema,
+                                              const fl_parquet_opts *opts, uint64_t rows,
+                                              void (*fill)(fl_batch *, uint64_t, uint32_t),
                                               fl_parquet_writer **pw_out) {
   fl_parquet_writer *pw;
   fl_err err = {0};
@@ -175,9 +170,12 @@ static void assert_same_rows(const fl_batch *got, uint64_t rows, void (*fill)(fl
       fl_batch_get(got, c, r, &b);
       cr_assert_eq(a.is_null, b.is_null, "column %s row %u null", schema->fields[c].name, r);
       if (!a.is_null) {
-        if (a.type.kind == FL_T_FLOAT) cr_assert(memcmp(&a.u.f32, &b.u.f32, 4) == 0, "float row %u", r);
-        else if (a.type.kind == FL_T_DOUBLE) cr_assert(memcmp(&a.u.f64, &b.u.f64, 8) == 0, "double row %u", r);
-        else cr_assert_eq(fl_value_cmp(&a, &b), 0, "column %s row %u differs", schema->fields[c].name, r);
+        if (a.type.kind == FL_T_FLOAT)
+          cr_assert(memcmp(&a.u.f32, &b.u.f32, 4) == 0, "float row %u", r);
+        else if (a.type.kind == FL_T_DOUBLE)
+          cr_assert(memcmp(&a.u.f64, &b.u.f64, 8) == 0, "double row %u", r);
+        else
+          cr_assert_eq(fl_value_cmp(&a, &b), 0, "column %s row %u differs", schema->fields[c].name, r);
       }
     }
   fl_batch_free(want);
@@ -263,7 +261,8 @@ static void fill_growing(fl_batch *batch, uint64_t first, uint32_t n) {
   char buf[64];
   for (uint32_t k = 0; k < n; k++) {
     uint64_t r = first + k;
-    int len = r < 5000 ? snprintf(buf, sizeof buf, "%s", words[r % 4]) : snprintf(buf, sizeof buf, "unique-%llu", (unsigned long long)r);
+    int len = r < 5000 ? snprintf(buf, sizeof buf, "%s", words[r % 4])
+                       : snprintf(buf, sizeof buf, "unique-%llu", (unsigned long long)r);
     fl_vec_append_str(&batch->cols[0], buf, (uint32_t)len);
     fl_vec_append_i64(&batch->cols[1], r < 5000 ? (int64_t)(r % 3) : (int64_t)r * 7);
   }
@@ -318,8 +317,10 @@ static uint64_t row_hash(uint64_t r) {
 static void fill_decide(fl_batch *batch, uint64_t first, uint32_t n) {
   for (uint32_t k = 0; k < n; k++) {
     uint32_t v = (uint32_t)(row_hash(first + k) % decide_distinct);
-    if ((first + k) % 20 == 7) fl_vec_append_null(&batch->cols[0]);
-    else fl_vec_append_i32(&batch->cols[0], (int32_t)v);
+    if ((first + k) % 20 == 7)
+      fl_vec_append_null(&batch->cols[0]);
+    else
+      fl_vec_append_i32(&batch->cols[0], (int32_t)v);
     fl_vec_append_i64(&batch->cols[1], (int64_t)v * 1000003);
   }
   fl_batch_set_rows(batch, batch->nrows + n);
@@ -392,7 +393,7 @@ Test(parquet, random_ints_of_20000_distinct_are_plain_when_smaller_after_zstd) {
   cr_assert(has_dict[1], "BIGINT: the dictionary is smaller after zstd");
   write_decide(FL_CODEC_NONE, fill_decide, has_dict);
   cr_assert(has_dict[0] && has_dict[1], "uncompressed, the dictionary is smaller");
-  write_decide(FL_CODEC_SNAPPY, fill_decide, has_dict);   /* compared too: rows read back */
+  write_decide(FL_CODEC_SNAPPY, fill_decide, has_dict); /* compared too: rows read back */
 }
 
 Test(parquet, unique_column_abandons_the_dictionary_early) {
@@ -537,7 +538,8 @@ Test(parquet, file_statistics_are_exact) {
   fl_parquet_writer_free(pw);
 }
 
-static fl_field float_fields[] = {{1, "x", {FL_T_DOUBLE, 0, 0}, false}, {2, "none", {FL_T_BIGINT, 0, 0}, false}};
+static fl_field float_fields[] = {{1, "x", {FL_T_DOUBLE, 0, 0}, false},
+                                  {2, "none", {FL_T_BIGINT, 0, 0}, false}};
 static fl_schema float_schema = {0, 2, float_fields, 0, NULL};
 
 static void fill_floats(fl_batch *batch, uint64_t first, uint32_t n) {
@@ -577,7 +579,8 @@ Test(parquet, nan_is_left_out_of_bounds_and_all_null_columns_have_none) {
   fl_parquet_reader_free(pr);
   fl_batch *got = read_all(path, &float_schema);
   cr_assert_eq(got->nrows, 3000);
-  cr_assert(signbit(got->cols[0].data.f64[1]) && !signbit(got->cols[0].data.f64[4]), "-0.0 and 0.0 stay apart");
+  cr_assert(signbit(got->cols[0].data.f64[1]) && !signbit(got->cols[0].data.f64[4]),
+            "-0.0 and 0.0 stay apart");
   cr_assert_eq(got->cols[0].data.f64[2999], -29.0);
   cr_assert(isnan(got->cols[0].data.f64[0]));
   cr_assert(signbit(got->cols[0].data.f64[1]));
@@ -593,12 +596,9 @@ Test(parquet, projection_by_field_id_reads_absent_fields_as_nulls_and_widens) {
   write_file(path, &all_schema, NULL, 3000, fill_all, &pw);
   /* renamed, reordered, widened, and one field the file does not have */
   fl_field want_fields[] = {
-      {12, "json_renamed", {FL_T_JSON, 0, 0}, false},
-      {3, "i_as_long", {FL_T_BIGINT, 0, 0}, false},
-      {42, "added_later", {FL_T_STRING, 0, 0}, false},
-      {5, "f_as_double", {FL_T_DOUBLE, 0, 0}, false},
-      {8, "small_dec_wider", {FL_T_DECIMAL, 12, 2}, false},
-      {43, "added_int", {FL_T_INT, 0, 0}, false},
+      {12, "json_renamed", {FL_T_JSON, 0, 0}, false},       {3, "i_as_long", {FL_T_BIGINT, 0, 0}, false},
+      {42, "added_later", {FL_T_STRING, 0, 0}, false},      {5, "f_as_double", {FL_T_DOUBLE, 0, 0}, false},
+      {8, "small_dec_wider", {FL_T_DECIMAL, 12, 2}, false}, {43, "added_int", {FL_T_INT, 0, 0}, false},
   };
   fl_schema want = {0, 6, want_fields, 0, NULL};
   fl_batch *got = read_all(path, &want);
@@ -650,9 +650,12 @@ Test(parquet, big_strings_and_big_batches_round_trip) {
   char *blob = fl_malloc(300 << 10);
   for (uint32_t i = 0; i < (300u << 10); i++) blob[i] = (char)('a' + i % 26);
   for (uint32_t r = 0; r < rows; r++) {
-    if (r % 5000 == 1) fl_vec_append_str(&batch->cols[0], blob, (300u << 10) - r % 7);
-    else if (r % 3 == 0) fl_vec_append_null(&batch->cols[0]);
-    else fl_vec_append_str(&batch->cols[0], blob + r % 26, 5);
+    if (r % 5000 == 1)
+      fl_vec_append_str(&batch->cols[0], blob, (300u << 10) - r % 7);
+    else if (r % 3 == 0)
+      fl_vec_append_null(&batch->cols[0]);
+    else
+      fl_vec_append_str(&batch->cols[0], blob + r % 26, 5);
     fl_vec_append_i32(&batch->cols[1], (int32_t)r);
   }
   fl_batch_set_rows(batch, rows);
@@ -733,8 +736,10 @@ Test(parquet, key_value_metadata_round_trips) {
 }
 
 Test(parquet, column_names_are_sanitized_as_java_iceberg_does) {
-  fl_field fields[] = {{1, "my col", {FL_T_INT, 0, 0}, false}, {2, "1st", {FL_T_INT, 0, 0}, false},
-                       {3, "ok_name9", {FL_T_INT, 0, 0}, false}, {4, "a.b$", {FL_T_INT, 0, 0}, false}};
+  fl_field fields[] = {{1, "my col", {FL_T_INT, 0, 0}, false},
+                       {2, "1st", {FL_T_INT, 0, 0}, false},
+                       {3, "ok_name9", {FL_T_INT, 0, 0}, false},
+                       {4, "a.b$", {FL_T_INT, 0, 0}, false}};
   fl_schema schema = {0, 4, fields, 0, NULL};
   const char *path = tmp_path();
   fl_parquet_writer *pw;
@@ -828,7 +833,7 @@ Test(parquet, every_truncation_is_corrupt_with_a_message) {
   fl_err err = {0};
   cr_assert_eq(read_mem(full, len, &err), FL_OK, "%s", err.msg);
   for (size_t n = 0; n < len; n++) {
-    uint8_t *p = fl_malloc(n + 1);   /* exact size so ASan sees any overrun */
+    uint8_t *p = fl_malloc(n + 1); /* exact size so ASan sees any overrun */
     memcpy(p, full, n);
     fl_err_clear(&err);
     fl_code rc = read_mem(p, n, &err);
@@ -856,8 +861,8 @@ Test(parquet, flipped_bytes_never_crash) {
       } else {
         corrupt++;
         cr_assert(err.msg[0] != 0, "flip at %zu gives a message", i);
-        cr_assert(rc == FL_ECORRUPT || rc == FL_EUNSUPPORTED || rc == FL_ELIMIT, "flip at %zu: rc %d (%s)", i, rc,
-                  err.msg);
+        cr_assert(rc == FL_ECORRUPT || rc == FL_EUNSUPPORTED || rc == FL_ELIMIT, "flip at %zu: rc %d (%s)", i,
+                  rc, err.msg);
       }
     }
   }
@@ -987,7 +992,8 @@ Test(parquet, reads_delta_byte_array_pages) {
   for (uint32_t i = 0; i < N; i++) {
     snprintf(strs[i], sizeof strs[i], i % 10 == 9 ? "z%u" : "key-%03u-%s", i / 3, i % 2 ? "odd" : "even");
     size_t l = 0;
-    if (i) while (strs[i][l] && strs[i][l] == strs[i - 1][l]) l++;
+    if (i)
+      while (strs[i][l] && strs[i][l] == strs[i - 1][l]) l++;
     pre[i] = (int64_t)l;
     suf[i] = (int64_t)(strlen(strs[i]) - l);
     fl_buf_append(&bytes, strs[i] + l, strlen(strs[i]) - l);
@@ -1014,7 +1020,7 @@ Test(parquet, reads_delta_byte_array_pages) {
   int64_t chunk = (int64_t)file.len - 4;
 
   fl_thrift_enc_init(&enc, &tmp);
-  fl_thrift_struct_open(&enc);                       /* FileMetaData */
+  fl_thrift_struct_open(&enc); /* FileMetaData */
   fl_thrift_put_i32(&enc, 1, 1);
   fl_thrift_list_field(&enc, 2, FL_TT_STRUCT, 2);
   fl_thrift_struct_open(&enc);
@@ -1030,9 +1036,9 @@ Test(parquet, reads_delta_byte_array_pages) {
   fl_thrift_struct_close(&enc);
   fl_thrift_put_i64(&enc, 3, N);
   fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, 1);
-  fl_thrift_struct_open(&enc);                       /* RowGroup */
+  fl_thrift_struct_open(&enc); /* RowGroup */
   fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, 1);
-  fl_thrift_struct_open(&enc);                       /* ColumnChunk */
+  fl_thrift_struct_open(&enc); /* ColumnChunk */
   fl_thrift_put_i64(&enc, 2, 0);
   fl_thrift_struct_field(&enc, 3);
   fl_thrift_put_i32(&enc, 1, FL_PQ_BYTE_ARRAY);
@@ -1057,16 +1063,19 @@ Test(parquet, reads_delta_byte_array_pages) {
 
   fl_parquet_reader *pr;
   fl_err err = {0};
-  cr_assert_eq(fl_parquet_reader_open_mem(file.data, file.len, "dba.parquet", &pr, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_parquet_reader_open_mem(file.data, file.len, "dba.parquet", &pr, &err), FL_OK, "%s",
+               err.msg);
   fl_field fields[] = {{7, "s", {FL_T_STRING, 0, 0}, true}};
   fl_schema schema = {0, 1, fields, 0, NULL};
   collect cl = {fl_batch_new(fields, 1, 16), 0, 0, true};
-  cr_assert_eq(fl_parquet_reader_read_row_group(pr, 0, &schema, collect_emit, &cl, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_parquet_reader_read_row_group(pr, 0, &schema, collect_emit, &cl, &err), FL_OK, "%s",
+               err.msg);
   cr_assert_eq(cl.all->nrows, N);
   for (uint32_t i = 0; i < N; i++) {
     uint32_t n;
     const char *p = fl_vec_str(&cl.all->cols[0], i, &n);
-    cr_assert(n == strlen(strs[i]) && memcmp(p, strs[i], n) == 0, "row %u: %.*s != %s", i, (int)n, p, strs[i]);
+    cr_assert(n == strlen(strs[i]) && memcmp(p, strs[i], n) == 0, "row %u: %.*s != %s", i, (int)n, p,
+              strs[i]);
   }
   fl_batch_free(cl.all);
   fl_parquet_reader_free(pr);
@@ -1087,18 +1096,23 @@ static void write_page_seeds(const char *dir, const char *path, fl_codec codec) 
   const fl_schema *fs = fl_parquet_reader_schema(pr);
   for (uint32_t f = 0; f < fs->nfields; f++) {
     const fl_field *fld = &fs->fields[f];
-    static const uint8_t type_code[] = {[FL_T_BOOLEAN] = 0, [FL_T_INT] = 1, [FL_T_BIGINT] = 2, [FL_T_FLOAT] = 3,
-                                        [FL_T_DOUBLE] = 4, [FL_T_DECIMAL] = 6, [FL_T_DATE] = 7,
-                                        [FL_T_TIMESTAMP] = 8, [FL_T_STRING] = 9, [FL_T_JSON] = 9};
+    static const uint8_t type_code[] = {
+        [FL_T_BOOLEAN] = 0, [FL_T_INT] = 1,  [FL_T_BIGINT] = 2,    [FL_T_FLOAT] = 3,  [FL_T_DOUBLE] = 4,
+        [FL_T_DECIMAL] = 6, [FL_T_DATE] = 7, [FL_T_TIMESTAMP] = 8, [FL_T_STRING] = 9, [FL_T_JSON] = 9};
     uint8_t t = type_code[fld->type.kind];
     if (fld->type.kind == FL_T_DECIMAL && fld->type.precision <= 9) t = 5;
-    uint8_t config = (uint8_t)(t | (fld->required ? 0 : 16) | (codec == FL_CODEC_SNAPPY ? 1 : codec == FL_CODEC_ZSTD ? 3 : 0) << 5);
+    uint8_t config = (uint8_t)(t | (fld->required ? 0 : 16) |
+                               (codec == FL_CODEC_SNAPPY ? 1
+                                : codec == FL_CODEC_ZSTD ? 3
+                                                         : 0)
+                                   << 5);
     fl_parquet_chunk_info ci;
     cr_assert(fl_parquet_reader_chunk_info(pr, 0, fld->id, &ci));
     uint64_t start = ci.dictionary_page_offset ? ci.dictionary_page_offset : ci.data_page_offset;
     uint16_t rows = (uint16_t)fl_parquet_reader_row_group_rows(pr, 0);
     char seed[1024];
-    snprintf(seed, sizeof seed, "%s/page_%s_%s.bin", dir, codec == FL_CODEC_ZSTD ? "zstd" : "none", fld->name);
+    snprintf(seed, sizeof seed, "%s/page_%s_%s.bin", dir, codec == FL_CODEC_ZSTD ? "zstd" : "none",
+             fld->name);
     FILE *out = fopen(seed, "wb");
     cr_assert(out);
     fputc(config, out);
@@ -1136,7 +1150,8 @@ Test(parquet, seed_corpus) {
       {"all_types_snappy_plain.parquet", &all_schema, fill_all, 30, FL_CODEC_SNAPPY, 0, 0},
       {"strings_dict.parquet", &str_schema, fill_strings, 50, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
       {"fallback.parquet", &grow_schema, fill_growing, 60, FL_CODEC_NONE, 24, 0},
-      {"row_groups.parquet", &grow_schema, fill_growing, 2500, FL_CODEC_SNAPPY, FL_PARQUET_DICT_BYTES_MAX, 64},
+      {"row_groups.parquet", &grow_schema, fill_growing, 2500, FL_CODEC_SNAPPY, FL_PARQUET_DICT_BYTES_MAX,
+       64},
       {"floats.parquet", &float_schema, fill_floats, 12, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
       {"empty.parquet", &all_schema, fill_all, 0, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 0},
   };

@@ -71,7 +71,7 @@ enum {
   FL_PQ_LT_MAP = 2,
   FL_PQ_LT_LIST = 3,
   FL_PQ_LT_ENUM = 4,
-  FL_PQ_LT_DECIMAL = 5,   /* {1 scale, 2 precision} */
+  FL_PQ_LT_DECIMAL = 5, /* {1 scale, 2 precision} */
   FL_PQ_LT_DATE = 6,
   FL_PQ_LT_TIME = 7,      /* {1 isAdjustedToUTC, 2 unit} */
   FL_PQ_LT_TIMESTAMP = 8, /* {1 isAdjustedToUTC, 2 unit} */

@@ -72,40 +72,40 @@ typedef enum enc_mode { MODE_TRIAL, MODE_DICT, MODE_PLAIN } enc_mode;
 
 typedef struct colw {
   const fl_field *field;
-  char *name;               /* the Parquet column name: field name, Avro-sanitized */
+  char *name; /* the Parquet column name: field name, Avro-sanitized */
   uint8_t phys;
-  uint8_t width;            /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN */
+  uint8_t width; /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN */
   bool optional;
   enc_mode mode;
 
   /* the page being built */
-  uint32_t page_values;     /* including nulls */
+  uint32_t page_values; /* including nulls */
   uint32_t page_nulls;
-  uint8_t *levels;          /* definition levels (optional columns), page_cap of them */
-  fl_buf plain;             /* PLAIN values (BOOLEAN: one byte each, packed at flush) */
-  uint32_t *idx;            /* dictionary indices, page_cap of them */
+  uint8_t *levels; /* definition levels (optional columns), page_cap of them */
+  fl_buf plain;    /* PLAIN values (BOOLEAN: one byte each, packed at flush) */
+  uint32_t *idx;   /* dictionary indices, page_cap of them */
   uint32_t nidx;
-  uint32_t page_cap;        /* grows to PAGE_VALUES_MAX: wide tables stay small */
+  uint32_t page_cap;         /* grows to PAGE_VALUES_MAX: wide tables stay small */
   uint64_t page_plain_bytes; /* size of the page's values if PLAIN (TRIAL decision) */
 
   /* the chunk's dictionary */
-  fl_buf dict;              /* PLAIN values = the dictionary page body */
-  uint64_t *ent_key;        /* fixed: value bits; BYTE_ARRAY: offset of the length in dict */
+  fl_buf dict;       /* PLAIN values = the dictionary page body */
+  uint64_t *ent_key; /* fixed: value bits; BYTE_ARRAY: offset of the length in dict */
   uint64_t *ent_hash;
   uint32_t ndict, ent_cap;
-  uint32_t *slots;          /* entry + 1 (0 empty); open addressing, linear probing,
-                               load <= 1/2; 4 bytes a slot keep the table in cache */
+  uint32_t *slots; /* entry + 1 (0 empty); open addressing, linear probing,
+                      load <= 1/2; 4 bytes a slot keep the table in cache */
   uint32_t slot_mask;
 
   /* the chunk */
-  fl_buf chunk;             /* data pages: headers + compressed bodies */
-  uint64_t chunk_uncomp;    /* the same, uncompressed sizes */
+  fl_buf chunk;          /* data pages: headers + compressed bodies */
+  uint64_t chunk_uncomp; /* the same, uncompressed sizes */
   uint32_t dict_pages, plain_pages;
   uint64_t chunk_values, chunk_nulls, nan_count;
   bool has_minmax;
-  int64_t imin, imax;       /* BOOLEAN, INT32, INT64 */
-  double dmin, dmax;        /* FLOAT, DOUBLE (NaN excluded) */
-  fl_buf smin, smax;        /* BYTE_ARRAY */
+  int64_t imin, imax; /* BOOLEAN, INT32, INT64 */
+  double dmin, dmax;  /* FLOAT, DOUBLE (NaN excluded) */
+  fl_buf smin, smax;  /* BYTE_ARRAY */
 
   /* whole file */
   fl_buf fmin_s, fmax_s;
@@ -117,21 +117,21 @@ struct fl_parquet_writer {
   bool closed;
   const fl_schema *schema;
   fl_parquet_opts opts;
-  char **kv_strs;           /* copies of opts.kv: key, value, key, value ... */
+  char **kv_strs; /* copies of opts.kv: key, value, key, value ... */
   colw *cols;
   uint32_t ncols;
   uint64_t rg_rows, total_rows;
 
-  uint8_t *out;             /* OUT_BUF_BYTES */
+  uint8_t *out; /* OUT_BUF_BYTES */
   size_t out_len;
-  uint64_t file_off;        /* bytes written so far (through out) */
+  uint64_t file_off; /* bytes written so far (through out) */
 
   fl_buf body, comp, hdr, cc;
-  fl_buf body_alt, comp_alt;  /* the other encoding of a TRIAL page (decide_compressed) */
-  void *dense;              /* gathered non-null values of a range, 8 bytes each */
+  fl_buf body_alt, comp_alt; /* the other encoding of a TRIAL page (decide_compressed) */
+  void *dense;               /* gathered non-null values of a range, 8 bytes each */
   uint32_t dense_cap;
 
-  fl_buf rg_meta;           /* Thrift RowGroup structs, one after another */
+  fl_buf rg_meta; /* Thrift RowGroup structs, one after another */
   uint32_t nrg, rg_cap;
   uint64_t *rg_offsets;
   fl_column_stats *stats;
@@ -190,49 +190,49 @@ static void emit_rle(fl_buf *out, uint32_t value, uint32_t count, unsigned bw) {
 
 /* count values, padded with zeros to whole groups of 8 (only the last run of a
  * stream may be padded: the reader knows the value count). */
-#define DEFINE_EMIT_PACKED(NAME, T)                                                    \
-  static void NAME(fl_buf *out, const T *v, uint32_t count, unsigned bw) {             \
-    if (!count) return;                                                                \
-    uint32_t groups = (count + 7) / 8;                                                 \
-    fl_buf_put_uvarint(out, (uint64_t)groups << 1 | 1);                                \
-    fl_buf_reserve(out, (size_t)groups * bw + 8);                                      \
-    uint8_t *o = out->data + out->len;                                                 \
-    uint64_t acc = 0;                                                                  \
-    unsigned nb = 0;                                                                   \
-    for (uint32_t i = 0; i < groups * 8; i++) {                                        \
-      uint64_t x = i < count ? (uint64_t)v[i] : 0;                                     \
-      acc |= x << nb;                                                                  \
-      nb += bw;                                                                        \
-      while (nb >= 8) {                                                                \
-        *o++ = (uint8_t)acc;                                                           \
-        acc >>= 8;                                                                     \
-        nb -= 8;                                                                       \
-      }                                                                                \
-    }                                                                                  \
-    out->len += (size_t)groups * bw;                                                   \
+#define DEFINE_EMIT_PACKED(NAME, T)                                        \
+  static void NAME(fl_buf *out, const T *v, uint32_t count, unsigned bw) { \
+    if (!count) return;                                                    \
+    uint32_t groups = (count + 7) / 8;                                     \
+    fl_buf_put_uvarint(out, (uint64_t)groups << 1 | 1);                    \
+    fl_buf_reserve(out, (size_t)groups *bw + 8);                           \
+    uint8_t *o = out->data + out->len;                                     \
+    uint64_t acc = 0;                                                      \
+    unsigned nb = 0;                                                       \
+    for (uint32_t i = 0; i < groups * 8; i++) {                            \
+      uint64_t x = i < count ? (uint64_t)v[i] : 0;                         \
+      acc |= x << nb;                                                      \
+      nb += bw;                                                            \
+      while (nb >= 8) {                                                    \
+        *o++ = (uint8_t)acc;                                               \
+        acc >>= 8;                                                         \
+        nb -= 8;                                                           \
+      }                                                                    \
+    }                                                                      \
+    out->len += (size_t)groups * bw;                                       \
   }
 
 /* Runs of 8 or more equal values become RLE runs; the rest is bit-packed in groups
  * of 8 (a bit-packed run before an RLE run is filled to a whole group first). */
-#define DEFINE_HYBRID(NAME, EMIT_PACKED, T)                                            \
-  static void NAME(fl_buf *out, const T *v, uint32_t n, unsigned bw) {                 \
-    uint32_t i = 0, pend = 0;                                                          \
-    while (i < n) {                                                                    \
-      T x = v[i];                                                                      \
-      uint32_t j = i + 1;                                                              \
-      while (j < n && v[j] == x) j++;                                                  \
-      if (j - i >= 8) {                                                                \
-        uint32_t odd = (i - pend) % 8;                                                 \
-        if (odd) i += 8 - odd;                                                         \
-        if (j - i >= 8) {                                                              \
-          EMIT_PACKED(out, v + pend, i - pend, bw);                                    \
-          emit_rle(out, (uint32_t)x, j - i, bw);                                       \
-          pend = j;                                                                    \
-        }                                                                              \
-      }                                                                                \
-      i = j;                                                                           \
-    }                                                                                  \
-    EMIT_PACKED(out, v + pend, n - pend, bw);                                          \
+#define DEFINE_HYBRID(NAME, EMIT_PACKED, T)                            \
+  static void NAME(fl_buf *out, const T *v, uint32_t n, unsigned bw) { \
+    uint32_t i = 0, pend = 0;                                          \
+    while (i < n) {                                                    \
+      T x = v[i];                                                      \
+      uint32_t j = i + 1;                                              \
+      while (j < n && v[j] == x) j++;                                  \
+      if (j - i >= 8) {                                                \
+        uint32_t odd = (i - pend) % 8;                                 \
+        if (odd) i += 8 - odd;                                         \
+        if (j - i >= 8) {                                              \
+          EMIT_PACKED(out, v + pend, i - pend, bw);                    \
+          emit_rle(out, (uint32_t)x, j - i, bw);                       \
+          pend = j;                                                    \
+        }                                                              \
+      }                                                                \
+      i = j;                                                           \
+    }                                                                  \
+    EMIT_PACKED(out, v + pend, n - pend, bw);                          \
   }
 
 DEFINE_EMIT_PACKED(emit_packed8, uint8_t)
@@ -334,9 +334,7 @@ static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint3
   return e;
 }
 
-static unsigned dict_bit_width(const colw *col) {
-  return fl_pq_bit_width(col->ndict ? col->ndict - 1 : 0);
-}
+static unsigned dict_bit_width(const colw *col) { return fl_pq_bit_width(col->ndict ? col->ndict - 1 : 0); }
 
 /* The TRIAL decision (the chunk's first page), in three steps, each measured on the
  * orders benchmark (bench/RESULTS.md):
@@ -447,33 +445,33 @@ static const uint8_t *compress(fl_parquet_writer *pw, fl_buf *comp, const uint8_
                                size_t *clen) {
   fl_buf_clear(comp);
   switch (pw->opts.codec) {
-  case FL_CODEC_ZSTD: {
-    size_t cap = ZSTD_compressBound(n);
-    fl_buf_reserve(comp, cap);
-    ZSTD_CCtx *zc = cctx_take();
-    size_t r;
-    if (numeric && ZSTD_getCParams(pw->opts.zstd_level, n, 0).minMatch < ZSTD_NUM_MIN_MATCH) {
-      ZSTD_CCtx_reset(zc, ZSTD_reset_session_and_parameters);
-      ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, pw->opts.zstd_level);
-      ZSTD_CCtx_setParameter(zc, ZSTD_c_minMatch, ZSTD_NUM_MIN_MATCH);
-      r = ZSTD_compress2(zc, comp->data, cap, p, n);
-    } else {
-      r = ZSTD_compressCCtx(zc, comp->data, cap, p, n, pw->opts.zstd_level);
+    case FL_CODEC_ZSTD: {
+      size_t cap = ZSTD_compressBound(n);
+      fl_buf_reserve(comp, cap);
+      ZSTD_CCtx *zc = cctx_take();
+      size_t r;
+      if (numeric && ZSTD_getCParams(pw->opts.zstd_level, n, 0).minMatch < ZSTD_NUM_MIN_MATCH) {
+        ZSTD_CCtx_reset(zc, ZSTD_reset_session_and_parameters);
+        ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, pw->opts.zstd_level);
+        ZSTD_CCtx_setParameter(zc, ZSTD_c_minMatch, ZSTD_NUM_MIN_MATCH);
+        r = ZSTD_compress2(zc, comp->data, cap, p, n);
+      } else {
+        r = ZSTD_compressCCtx(zc, comp->data, cap, p, n, pw->opts.zstd_level);
+      }
+      cctx_put(zc);
+      FL_ASSERT(!ZSTD_isError(r), "zstd: %s", ZSTD_getErrorName(r));
+      *clen = r;
+      return comp->data;
     }
-    cctx_put(zc);
-    FL_ASSERT(!ZSTD_isError(r), "zstd: %s", ZSTD_getErrorName(r));
-    *clen = r;
-    return comp->data;
-  }
-  case FL_CODEC_SNAPPY: {
-    size_t cap = snappy_max_compressed_length(n);
-    fl_buf_reserve(comp, cap);
-    snappy_status st = snappy_compress((const char *)p, n, (char *)comp->data, &cap);
-    FL_ASSERT(st == SNAPPY_OK, "snappy_compress: %d", (int)st);
-    *clen = cap;
-    return comp->data;
-  }
-  case FL_CODEC_NONE: break;
+    case FL_CODEC_SNAPPY: {
+      size_t cap = snappy_max_compressed_length(n);
+      fl_buf_reserve(comp, cap);
+      snappy_status st = snappy_compress((const char *)p, n, (char *)comp->data, &cap);
+      FL_ASSERT(st == SNAPPY_OK, "snappy_compress: %d", (int)st);
+      *clen = cap;
+      return comp->data;
+    }
+    case FL_CODEC_NONE: break;
   }
   *clen = n;
   return p;
@@ -481,9 +479,9 @@ static const uint8_t *compress(fl_parquet_writer *pw, fl_buf *comp, const uint8_
 
 static uint64_t page_bytes_est(const colw *col) {
   switch (col->mode) {
-  case MODE_TRIAL: return col->page_plain_bytes;
-  case MODE_DICT: return (uint64_t)col->nidx * dict_bit_width(col) / 8;
-  case MODE_PLAIN: break;
+    case MODE_TRIAL: return col->page_plain_bytes;
+    case MODE_DICT: return (uint64_t)col->nidx * dict_bit_width(col) / 8;
+    case MODE_PLAIN: break;
   }
   return col->phys == FL_PQ_BOOLEAN ? col->plain.len / 8 : col->plain.len;
 }
@@ -499,8 +497,10 @@ static const uint8_t *page_body(colw *col, bool dict, fl_buf *body, size_t *len)
   fl_buf_clear(body);
   if (col->optional) {
     fl_buf_put_le32(body, 0);
-    if (col->page_nulls == 0) emit_rle(body, 1, col->page_values, 1);
-    else hybrid_u8(body, col->levels, col->page_values, 1);
+    if (col->page_nulls == 0)
+      emit_rle(body, 1, col->page_values, 1);
+    else
+      hybrid_u8(body, col->levels, col->page_values, 1);
     uint32_t n = (uint32_t)body->len - 4;
     memcpy(body->data, &n, 4);
   }
@@ -532,7 +532,8 @@ static void decide_compressed(fl_parquet_writer *pw, colw *col, const uint8_t **
   compress(pw, &pw->comp_alt, col->dict.data, col->dict.len, col->width > 0, &dpage_clen);
   dict_to_plain(col);
   const uint8_t *plain_raw = page_body(col, false, &pw->body_alt, &plain_raw_len);
-  const uint8_t *plain_cp = compress(pw, &pw->comp_alt, plain_raw, plain_raw_len, col->width > 0, &plain_clen);
+  const uint8_t *plain_cp =
+      compress(pw, &pw->comp_alt, plain_raw, plain_raw_len, col->width > 0, &plain_clen);
   if (plain_clen < dict_clen + dpage_clen + DICT_PAGE_HEADER_EST) {
     col->nidx = 0;
     col->mode = MODE_PLAIN;
@@ -556,9 +557,12 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
   const uint8_t *raw = NULL, *cp = NULL;
   size_t raw_len = 0, clen = 0;
   if (col->mode == MODE_TRIAL && col->nidx) {
-    if (dict_is_losing(col)) dict_abandon(col);
-    else if (pw->opts.codec == FL_CODEC_NONE || !col->width || dict_bit_width(col) < DICT_CHECK_BW) col->mode = MODE_DICT;
-    else decide_compressed(pw, col, &raw, &raw_len, &cp, &clen);
+    if (dict_is_losing(col))
+      dict_abandon(col);
+    else if (pw->opts.codec == FL_CODEC_NONE || !col->width || dict_bit_width(col) < DICT_CHECK_BW)
+      col->mode = MODE_DICT;
+    else
+      decide_compressed(pw, col, &raw, &raw_len, &cp, &clen);
   }
   bool dict = col->mode == MODE_DICT;
   if (!cp) {
@@ -571,15 +575,15 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
   fl_buf_clear(hdr);
   fl_thrift_enc enc;
   fl_thrift_enc_init(&enc, hdr);
-  fl_thrift_struct_open(&enc);                         /* PageHeader */
-  fl_thrift_put_i32(&enc, 1, FL_PQ_PAGE_DATA);         /* type */
-  fl_thrift_put_i32(&enc, 2, (int32_t)raw_len);        /* uncompressed_page_size */
-  fl_thrift_put_i32(&enc, 3, (int32_t)clen);           /* compressed_page_size */
-  fl_thrift_struct_field(&enc, 5);                     /* data_page_header */
+  fl_thrift_struct_open(&enc);                           /* PageHeader */
+  fl_thrift_put_i32(&enc, 1, FL_PQ_PAGE_DATA);           /* type */
+  fl_thrift_put_i32(&enc, 2, (int32_t)raw_len);          /* uncompressed_page_size */
+  fl_thrift_put_i32(&enc, 3, (int32_t)clen);             /* compressed_page_size */
+  fl_thrift_struct_field(&enc, 5);                       /* data_page_header */
   fl_thrift_put_i32(&enc, 1, (int32_t)col->page_values); /* num_values */
   fl_thrift_put_i32(&enc, 2, dict ? FL_PQ_ENC_RLE_DICTIONARY : FL_PQ_ENC_PLAIN);
-  fl_thrift_put_i32(&enc, 3, FL_PQ_ENC_RLE);           /* definition_level_encoding */
-  fl_thrift_put_i32(&enc, 4, FL_PQ_ENC_RLE);           /* repetition_level_encoding */
+  fl_thrift_put_i32(&enc, 3, FL_PQ_ENC_RLE); /* definition_level_encoding */
+  fl_thrift_put_i32(&enc, 4, FL_PQ_ENC_RLE); /* repetition_level_encoding */
   fl_thrift_struct_close(&enc);
   fl_thrift_struct_close(&enc);
 
@@ -588,8 +592,10 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
   col->chunk_uncomp += hdr->len + raw_len;
   col->chunk_values += col->page_values;
   col->chunk_nulls += col->page_nulls;
-  if (dict) col->dict_pages++;
-  else col->plain_pages++;
+  if (dict)
+    col->dict_pages++;
+  else
+    col->plain_pages++;
 
   col->page_values = col->page_nulls = col->nidx = 0;
   col->page_plain_bytes = 0;
@@ -649,57 +655,57 @@ static void stats_strings(colw *col, const char *lo, uint32_t lo_n, const char *
   col->has_minmax = true;
 }
 
-#define MINMAX_LOOP(T, arr, k, lo, hi)         \
-  do {                                         \
-    const T *a_ = (const T *)(arr);            \
-    lo = hi = a_[0];                           \
-    for (uint32_t j_ = 1; j_ < (k); j_++) {    \
-      T x_ = a_[j_];                           \
-      lo = x_ < lo ? x_ : lo;                  \
-      hi = x_ > hi ? x_ : hi;                  \
-    }                                          \
+#define MINMAX_LOOP(T, arr, k, lo, hi)      \
+  do {                                      \
+    const T *a_ = (const T *)(arr);         \
+    lo = hi = a_[0];                        \
+    for (uint32_t j_ = 1; j_ < (k); j_++) { \
+      T x_ = a_[j_];                        \
+      lo = x_ < lo ? x_ : lo;               \
+      hi = x_ > hi ? x_ : hi;               \
+    }                                       \
   } while (0)
 
 static void stats_dense(colw *col, const void *dense, uint32_t k) {
   if (!k) return;
   switch (col->phys) {
-  case FL_PQ_BOOLEAN: {
-    uint8_t lo, hi;
-    MINMAX_LOOP(uint8_t, dense, k, lo, hi);
-    stats_ints(col, lo, hi);
-    break;
-  }
-  case FL_PQ_INT32: {
-    int32_t lo, hi;
-    MINMAX_LOOP(int32_t, dense, k, lo, hi);
-    stats_ints(col, lo, hi);
-    break;
-  }
-  case FL_PQ_INT64: {
-    int64_t lo, hi;
-    MINMAX_LOOP(int64_t, dense, k, lo, hi);
-    stats_ints(col, lo, hi);
-    break;
-  }
-  case FL_PQ_FLOAT:
-  case FL_PQ_DOUBLE: {
-    /* NaN is counted apart and excluded from the bounds (REFERENCE §5 stats). */
-    double lo = INFINITY, hi = -INFINITY;
-    bool any = false;
-    for (uint32_t j = 0; j < k; j++) {
-      double x = col->phys == FL_PQ_FLOAT ? ((const float *)dense)[j] : ((const double *)dense)[j];
-      if (isnan(x)) {
-        col->nan_count++;
-        continue;
-      }
-      any = true;
-      if (x < lo || (x == 0 && lo == 0 && signbit(x))) lo = x;
-      if (x > hi || (x == 0 && hi == 0 && !signbit(x))) hi = x;
+    case FL_PQ_BOOLEAN: {
+      uint8_t lo, hi;
+      MINMAX_LOOP(uint8_t, dense, k, lo, hi);
+      stats_ints(col, lo, hi);
+      break;
     }
-    if (any) stats_doubles(col, lo, hi);
-    break;
-  }
-  default: FL_ASSERT(0, "stats_dense on physical type %d", col->phys);
+    case FL_PQ_INT32: {
+      int32_t lo, hi;
+      MINMAX_LOOP(int32_t, dense, k, lo, hi);
+      stats_ints(col, lo, hi);
+      break;
+    }
+    case FL_PQ_INT64: {
+      int64_t lo, hi;
+      MINMAX_LOOP(int64_t, dense, k, lo, hi);
+      stats_ints(col, lo, hi);
+      break;
+    }
+    case FL_PQ_FLOAT:
+    case FL_PQ_DOUBLE: {
+      /* NaN is counted apart and excluded from the bounds (REFERENCE §5 stats). */
+      double lo = INFINITY, hi = -INFINITY;
+      bool any = false;
+      for (uint32_t j = 0; j < k; j++) {
+        double x = col->phys == FL_PQ_FLOAT ? ((const float *)dense)[j] : ((const double *)dense)[j];
+        if (isnan(x)) {
+          col->nan_count++;
+          continue;
+        }
+        any = true;
+        if (x < lo || (x == 0 && lo == 0 && signbit(x))) lo = x;
+        if (x > hi || (x == 0 && hi == 0 && !signbit(x))) hi = x;
+      }
+      if (any) stats_doubles(col, lo, hi);
+      break;
+    }
+    default: FL_ASSERT(0, "stats_dense on physical type %d", col->phys);
   }
 }
 
@@ -722,26 +728,25 @@ static uint32_t rows_for_values(const colw *col, const uint8_t *lv, uint32_t j) 
   return r;
 }
 
-#define GATHER(DT, ST, src)                                        \
-  do {                                                             \
-    DT *d_ = (DT *)dense;                                          \
-    const ST *s_ = (const ST *)(src) + from;                       \
-    if (!col->optional) {                                          \
-      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[i_];     \
-    } else {                                                       \
-      uint32_t j_ = 0;                                             \
-      for (uint32_t i_ = 0; i_ < n; i_++) {                        \
-        d_[j_] = (DT)s_[i_];                                       \
-        j_ += lv[i_];                                              \
-      }                                                            \
-    }                                                              \
+#define GATHER(DT, ST, src)                                    \
+  do {                                                         \
+    DT *d_ = (DT *)dense;                                      \
+    const ST *s_ = (const ST *)(src) + from;                   \
+    if (!col->optional) {                                      \
+      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[i_]; \
+    } else {                                                   \
+      uint32_t j_ = 0;                                         \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                    \
+        d_[j_] = (DT)s_[i_];                                   \
+        j_ += lv[i_];                                          \
+      }                                                        \
+    }                                                          \
   } while (0)
 
 /* Encodes rows [from, from + n) of vec into the column's page; returns the rows
  * consumed (fewer than n only when the dictionary overflowed and the encoding of
  * the chunk changed: the caller continues from there). */
-static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from,
-                             uint32_t n) {
+static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   uint32_t k = n;
   if (col->optional) {
@@ -754,15 +759,17 @@ static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec
   }
   void *dense = dense_reserve(pw, n);
   switch (col->phys) {
-  case FL_PQ_BOOLEAN: GATHER(uint8_t, uint8_t, vec->data.b); break;
-  case FL_PQ_INT32:
-    if (col->field->type.kind == FL_T_DECIMAL) GATHER(int32_t, int64_t, vec->data.i64);
-    else GATHER(int32_t, int32_t, vec->data.i32);
-    break;
-  case FL_PQ_INT64: GATHER(int64_t, int64_t, vec->data.i64); break;
-  case FL_PQ_FLOAT: GATHER(float, float, vec->data.f32); break;
-  case FL_PQ_DOUBLE: GATHER(double, double, vec->data.f64); break;
-  default: FL_ASSERT(0);
+    case FL_PQ_BOOLEAN: GATHER(uint8_t, uint8_t, vec->data.b); break;
+    case FL_PQ_INT32:
+      if (col->field->type.kind == FL_T_DECIMAL)
+        GATHER(int32_t, int64_t, vec->data.i64);
+      else
+        GATHER(int32_t, int32_t, vec->data.i32);
+      break;
+    case FL_PQ_INT64: GATHER(int64_t, int64_t, vec->data.i64); break;
+    case FL_PQ_FLOAT: GATHER(float, float, vec->data.f32); break;
+    case FL_PQ_DOUBLE: GATHER(double, double, vec->data.f64); break;
+    default: FL_ASSERT(0);
   }
   uint32_t used = n, kk = k;
   if (col->phys == FL_PQ_BOOLEAN) {
@@ -884,7 +891,8 @@ static uint64_t buffered_bytes(const fl_parquet_writer *pw) {
   uint64_t sum = 0;
   for (uint32_t c = 0; c < pw->ncols; c++) {
     const colw *col = &pw->cols[c];
-    sum += col->chunk.len + page_bytes_est(col) + (col->mode != MODE_PLAIN || col->dict_pages ? col->dict.len : 0);
+    sum += col->chunk.len + page_bytes_est(col) +
+           (col->mode != MODE_PLAIN || col->dict_pages ? col->dict.len : 0);
   }
   return sum;
 }
@@ -894,27 +902,27 @@ static void stat_bytes(const colw *col, bool max, fl_buf *out) {
   fl_buf_clear(out);
   int64_t i = max ? col->imax : col->imin;
   switch (col->phys) {
-  case FL_PQ_BOOLEAN: fl_buf_put_u8(out, (uint8_t)i); break;
-  case FL_PQ_INT32: fl_buf_put_le32(out, (uint32_t)(int32_t)i); break;
-  case FL_PQ_INT64: fl_buf_put_le64(out, (uint64_t)i); break;
-  case FL_PQ_FLOAT:
-  case FL_PQ_DOUBLE: {
-    double d = max ? col->dmax : col->dmin;
-    if (d == 0) d = max ? 0.0 : -0.0;   /* REFERENCE §5: zero min as -0.0, max as +0.0 */
-    if (col->phys == FL_PQ_FLOAT) {
-      float f = (float)d;
-      fl_buf_append(out, &f, 4);
-    } else {
-      fl_buf_append(out, &d, 8);
+    case FL_PQ_BOOLEAN: fl_buf_put_u8(out, (uint8_t)i); break;
+    case FL_PQ_INT32: fl_buf_put_le32(out, (uint32_t)(int32_t)i); break;
+    case FL_PQ_INT64: fl_buf_put_le64(out, (uint64_t)i); break;
+    case FL_PQ_FLOAT:
+    case FL_PQ_DOUBLE: {
+      double d = max ? col->dmax : col->dmin;
+      if (d == 0) d = max ? 0.0 : -0.0; /* REFERENCE §5: zero min as -0.0, max as +0.0 */
+      if (col->phys == FL_PQ_FLOAT) {
+        float f = (float)d;
+        fl_buf_append(out, &f, 4);
+      } else {
+        fl_buf_append(out, &d, 8);
+      }
+      break;
     }
-    break;
-  }
-  case FL_PQ_BYTE_ARRAY: {
-    const fl_buf *s = max ? &col->smax : &col->smin;
-    fl_buf_append(out, s->data, s->len);
-    break;
-  }
-  default: FL_ASSERT(0);
+    case FL_PQ_BYTE_ARRAY: {
+      const fl_buf *s = max ? &col->smax : &col->smin;
+      fl_buf_append(out, s->data, s->len);
+      break;
+    }
+    default: FL_ASSERT(0);
   }
 }
 
@@ -924,19 +932,19 @@ static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value 
   int64_t i = max ? col->imax : col->imin;
   double d = max ? col->dmax : col->dmin;
   switch (col->field->type.kind) {
-  case FL_T_BOOLEAN: v->u.b = i != 0; break;
-  case FL_T_INT:
-  case FL_T_DATE: v->u.i32 = (int32_t)i; break;
-  case FL_T_BIGINT:
-  case FL_T_TIMESTAMP:
-  case FL_T_DECIMAL: v->u.i64 = i; break;
-  case FL_T_FLOAT: v->u.f32 = (float)d; break;
-  case FL_T_DOUBLE: v->u.f64 = d; break;
-  case FL_T_STRING:
-  case FL_T_JSON:
-    v->u.str.ptr = (const char *)sbuf->data;
-    v->u.str.len = (uint32_t)sbuf->len;
-    break;
+    case FL_T_BOOLEAN: v->u.b = i != 0; break;
+    case FL_T_INT:
+    case FL_T_DATE: v->u.i32 = (int32_t)i; break;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+    case FL_T_DECIMAL: v->u.i64 = i; break;
+    case FL_T_FLOAT: v->u.f32 = (float)d; break;
+    case FL_T_DOUBLE: v->u.f64 = d; break;
+    case FL_T_STRING:
+    case FL_T_JSON:
+      v->u.str.ptr = (const char *)sbuf->data;
+      v->u.str.len = (uint32_t)sbuf->len;
+      break;
   }
 }
 
@@ -976,22 +984,24 @@ static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
   col->has_minmax = false;
   col->mode = (col->phys == FL_PQ_BOOLEAN || pw->opts.dict_bytes_max == 0) ? MODE_PLAIN : MODE_TRIAL;
-  if (col->mode == MODE_TRIAL && !col->slots) dict_alloc(col);
-  else dict_reset(col);
+  if (col->mode == MODE_TRIAL && !col->slots)
+    dict_alloc(col);
+  else
+    dict_reset(col);
 }
 
 static void put_dict_page_header(fl_buf *hdr, size_t ulen, size_t clen, uint32_t n) {
   fl_thrift_enc enc;
   fl_buf_clear(hdr);
   fl_thrift_enc_init(&enc, hdr);
-  fl_thrift_struct_open(&enc);                        /* PageHeader */
-  fl_thrift_put_i32(&enc, 1, FL_PQ_PAGE_DICTIONARY);  /* type */
+  fl_thrift_struct_open(&enc);                       /* PageHeader */
+  fl_thrift_put_i32(&enc, 1, FL_PQ_PAGE_DICTIONARY); /* type */
   fl_thrift_put_i32(&enc, 2, (int32_t)ulen);
   fl_thrift_put_i32(&enc, 3, (int32_t)clen);
-  fl_thrift_struct_field(&enc, 7);                    /* dictionary_page_header */
-  fl_thrift_put_i32(&enc, 1, (int32_t)n);             /* num_values */
-  fl_thrift_put_i32(&enc, 2, FL_PQ_ENC_PLAIN);        /* encoding */
-  fl_thrift_put_bool(&enc, 3, false);                 /* is_sorted */
+  fl_thrift_struct_field(&enc, 7);             /* dictionary_page_header */
+  fl_thrift_put_i32(&enc, 1, (int32_t)n);      /* num_values */
+  fl_thrift_put_i32(&enc, 2, FL_PQ_ENC_PLAIN); /* encoding */
+  fl_thrift_put_bool(&enc, 3, false);          /* is_sorted */
   fl_thrift_struct_close(&enc);
   fl_thrift_struct_close(&enc);
 }
@@ -1017,33 +1027,33 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
 
   fl_thrift_enc enc;
   fl_thrift_enc_init(&enc, &pw->cc);
-  fl_thrift_struct_open(&enc);                         /* ColumnChunk */
-  fl_thrift_put_i64(&enc, 2, 0);                       /* file_offset (deprecated; REFERENCE: 0) */
-  fl_thrift_struct_field(&enc, 3);                     /* meta_data: ColumnMetaData */
-  fl_thrift_put_i32(&enc, 1, col->phys);               /* type */
+  fl_thrift_struct_open(&enc);           /* ColumnChunk */
+  fl_thrift_put_i64(&enc, 2, 0);         /* file_offset (deprecated; REFERENCE: 0) */
+  fl_thrift_struct_field(&enc, 3);       /* meta_data: ColumnMetaData */
+  fl_thrift_put_i32(&enc, 1, col->phys); /* type */
   int32_t encs[3];
   uint32_t nenc = 0;
   if (has_dict || col->plain_pages) encs[nenc++] = FL_PQ_ENC_PLAIN;
   if (col->optional) encs[nenc++] = FL_PQ_ENC_RLE;
   if (has_dict) encs[nenc++] = FL_PQ_ENC_RLE_DICTIONARY;
   if (!nenc) encs[nenc++] = FL_PQ_ENC_PLAIN;
-  fl_thrift_list_field(&enc, 2, FL_TT_I32, nenc);      /* encodings */
+  fl_thrift_list_field(&enc, 2, FL_TT_I32, nenc); /* encodings */
   for (uint32_t e = 0; e < nenc; e++) fl_thrift_elem_i32(&enc, encs[e]);
-  fl_thrift_list_field(&enc, 3, FL_TT_BINARY, 1);      /* path_in_schema */
+  fl_thrift_list_field(&enc, 3, FL_TT_BINARY, 1); /* path_in_schema */
   fl_thrift_elem_binary(&enc, col->name, (uint32_t)strlen(col->name));
   fl_thrift_put_i32(&enc, 4, (int32_t)pw->opts.codec); /* codec: fl_codec values are the wire's */
   fl_thrift_put_i64(&enc, 5, (int64_t)col->chunk_values);
-  fl_thrift_put_i64(&enc, 6, (int64_t)uncomp);         /* total_uncompressed_size */
-  fl_thrift_put_i64(&enc, 7, (int64_t)comp);           /* total_compressed_size */
-  fl_thrift_put_i64(&enc, 9, (int64_t)data_off);       /* data_page_offset */
+  fl_thrift_put_i64(&enc, 6, (int64_t)uncomp);               /* total_uncompressed_size */
+  fl_thrift_put_i64(&enc, 7, (int64_t)comp);                 /* total_compressed_size */
+  fl_thrift_put_i64(&enc, 9, (int64_t)data_off);             /* data_page_offset */
   if (has_dict) fl_thrift_put_i64(&enc, 11, (int64_t)start); /* dictionary_page_offset */
-  fl_thrift_struct_field(&enc, 12);                    /* statistics */
-  fl_thrift_put_i64(&enc, 3, (int64_t)col->chunk_nulls); /* null_count */
+  fl_thrift_struct_field(&enc, 12);                          /* statistics */
+  fl_thrift_put_i64(&enc, 3, (int64_t)col->chunk_nulls);     /* null_count */
   if (col->has_minmax) {
     stat_bytes(col, true, &pw->hdr);
-    fl_thrift_put_binary(&enc, 5, pw->hdr.data, (uint32_t)pw->hdr.len);   /* max_value */
+    fl_thrift_put_binary(&enc, 5, pw->hdr.data, (uint32_t)pw->hdr.len); /* max_value */
     stat_bytes(col, false, &pw->hdr);
-    fl_thrift_put_binary(&enc, 6, pw->hdr.data, (uint32_t)pw->hdr.len);   /* min_value */
+    fl_thrift_put_binary(&enc, 6, pw->hdr.data, (uint32_t)pw->hdr.len); /* min_value */
   }
   if (col->phys == FL_PQ_FLOAT || col->phys == FL_PQ_DOUBLE)
     fl_thrift_put_i64(&enc, 9, (int64_t)col->nan_count); /* nan_count */
@@ -1069,13 +1079,13 @@ static fl_code flush_row_group(fl_parquet_writer *pw, fl_err *err) {
   }
   fl_thrift_enc enc;
   fl_thrift_enc_init(&enc, &pw->rg_meta);
-  fl_thrift_struct_open(&enc);                          /* RowGroup */
+  fl_thrift_struct_open(&enc);                            /* RowGroup */
   fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, pw->ncols); /* columns */
   fl_buf_append(&pw->rg_meta, pw->cc.data, pw->cc.len);
-  fl_thrift_put_i64(&enc, 2, (int64_t)uncomp);          /* total_byte_size */
-  fl_thrift_put_i64(&enc, 3, (int64_t)pw->rg_rows);     /* num_rows */
-  fl_thrift_put_i64(&enc, 5, (int64_t)rg_off);          /* file_offset */
-  fl_thrift_put_i64(&enc, 6, (int64_t)comp);            /* total_compressed_size */
+  fl_thrift_put_i64(&enc, 2, (int64_t)uncomp);                            /* total_byte_size */
+  fl_thrift_put_i64(&enc, 3, (int64_t)pw->rg_rows);                       /* num_rows */
+  fl_thrift_put_i64(&enc, 5, (int64_t)rg_off);                            /* file_offset */
+  fl_thrift_put_i64(&enc, 6, (int64_t)comp);                              /* total_compressed_size */
   if (pw->nrg <= INT16_MAX) fl_thrift_put_i16(&enc, 7, (int16_t)pw->nrg); /* ordinal */
   fl_thrift_struct_close(&enc);
 
@@ -1090,54 +1100,54 @@ static fl_code flush_row_group(fl_parquet_writer *pw, fl_err *err) {
 
 static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char *name) {
   fl_type t = f->type;
-  fl_thrift_struct_open(enc);                          /* SchemaElement */
-  fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t));         /* type */
+  fl_thrift_struct_open(enc);                  /* SchemaElement */
+  fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t)); /* type */
   fl_thrift_put_i32(enc, 3, f->required ? FL_PQ_REQUIRED : FL_PQ_OPTIONAL);
-  fl_thrift_put_string(enc, 4, name);                  /* name */
+  fl_thrift_put_string(enc, 4, name); /* name */
   int32_t ct = -1;
   switch (t.kind) {
-  case FL_T_STRING:
-  case FL_T_JSON: ct = FL_PQ_CT_UTF8; break;
-  case FL_T_DATE: ct = FL_PQ_CT_DATE; break;
-  case FL_T_TIMESTAMP: ct = FL_PQ_CT_TIMESTAMP_MICROS; break;
-  case FL_T_DECIMAL: ct = FL_PQ_CT_DECIMAL; break;
-  default: break;
+    case FL_T_STRING:
+    case FL_T_JSON: ct = FL_PQ_CT_UTF8; break;
+    case FL_T_DATE: ct = FL_PQ_CT_DATE; break;
+    case FL_T_TIMESTAMP: ct = FL_PQ_CT_TIMESTAMP_MICROS; break;
+    case FL_T_DECIMAL: ct = FL_PQ_CT_DECIMAL; break;
+    default: break;
   }
-  if (ct >= 0) fl_thrift_put_i32(enc, 6, ct);          /* converted_type */
+  if (ct >= 0) fl_thrift_put_i32(enc, 6, ct); /* converted_type */
   if (t.kind == FL_T_DECIMAL) {
     fl_thrift_put_i32(enc, 7, t.scale);
     fl_thrift_put_i32(enc, 8, t.precision);
   }
-  fl_thrift_put_i32(enc, 9, f->id);                    /* field_id */
+  fl_thrift_put_i32(enc, 9, f->id); /* field_id */
   if (ct >= 0) {
-    fl_thrift_struct_field(enc, 10);                   /* logicalType (union) */
+    fl_thrift_struct_field(enc, 10); /* logicalType (union) */
     switch (t.kind) {
-    case FL_T_STRING:
-    case FL_T_JSON:
-      fl_thrift_struct_field(enc, FL_PQ_LT_STRING);
-      fl_thrift_struct_close(enc);
-      break;
-    case FL_T_DATE:
-      fl_thrift_struct_field(enc, FL_PQ_LT_DATE);
-      fl_thrift_struct_close(enc);
-      break;
-    case FL_T_TIMESTAMP:
-      /* Iceberg `timestamp` (not timestamptz): isAdjustedToUTC = false */
-      fl_thrift_struct_field(enc, FL_PQ_LT_TIMESTAMP);
-      fl_thrift_put_bool(enc, 1, false);
-      fl_thrift_struct_field(enc, 2);                  /* unit */
-      fl_thrift_struct_field(enc, FL_PQ_UNIT_MICROS);
-      fl_thrift_struct_close(enc);
-      fl_thrift_struct_close(enc);
-      fl_thrift_struct_close(enc);
-      break;
-    case FL_T_DECIMAL:
-      fl_thrift_struct_field(enc, FL_PQ_LT_DECIMAL);
-      fl_thrift_put_i32(enc, 1, t.scale);
-      fl_thrift_put_i32(enc, 2, t.precision);
-      fl_thrift_struct_close(enc);
-      break;
-    default: FL_ASSERT(0);
+      case FL_T_STRING:
+      case FL_T_JSON:
+        fl_thrift_struct_field(enc, FL_PQ_LT_STRING);
+        fl_thrift_struct_close(enc);
+        break;
+      case FL_T_DATE:
+        fl_thrift_struct_field(enc, FL_PQ_LT_DATE);
+        fl_thrift_struct_close(enc);
+        break;
+      case FL_T_TIMESTAMP:
+        /* Iceberg `timestamp` (not timestamptz): isAdjustedToUTC = false */
+        fl_thrift_struct_field(enc, FL_PQ_LT_TIMESTAMP);
+        fl_thrift_put_bool(enc, 1, false);
+        fl_thrift_struct_field(enc, 2); /* unit */
+        fl_thrift_struct_field(enc, FL_PQ_UNIT_MICROS);
+        fl_thrift_struct_close(enc);
+        fl_thrift_struct_close(enc);
+        fl_thrift_struct_close(enc);
+        break;
+      case FL_T_DECIMAL:
+        fl_thrift_struct_field(enc, FL_PQ_LT_DECIMAL);
+        fl_thrift_put_i32(enc, 1, t.scale);
+        fl_thrift_put_i32(enc, 2, t.precision);
+        fl_thrift_struct_close(enc);
+        break;
+      default: FL_ASSERT(0);
     }
     fl_thrift_struct_close(enc);
   }
@@ -1147,16 +1157,16 @@ static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char
 static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
   fl_thrift_enc enc;
   fl_thrift_enc_init(&enc, meta);
-  fl_thrift_struct_open(&enc);                              /* FileMetaData */
-  fl_thrift_put_i32(&enc, 1, 2);                            /* version */
+  fl_thrift_struct_open(&enc);                                /* FileMetaData */
+  fl_thrift_put_i32(&enc, 1, 2);                              /* version */
   fl_thrift_list_field(&enc, 2, FL_TT_STRUCT, pw->ncols + 1); /* schema */
-  fl_thrift_struct_open(&enc);                              /* root, as Java names it */
+  fl_thrift_struct_open(&enc);                                /* root, as Java names it */
   fl_thrift_put_string(&enc, 4, "table");
-  fl_thrift_put_i32(&enc, 5, (int32_t)pw->ncols);           /* num_children */
+  fl_thrift_put_i32(&enc, 5, (int32_t)pw->ncols); /* num_children */
   fl_thrift_struct_close(&enc);
   for (uint32_t c = 0; c < pw->ncols; c++) put_schema_element(&enc, pw->cols[c].field, pw->cols[c].name);
-  fl_thrift_put_i64(&enc, 3, (int64_t)pw->total_rows);      /* num_rows */
-  fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, pw->nrg);     /* row_groups */
+  fl_thrift_put_i64(&enc, 3, (int64_t)pw->total_rows);  /* num_rows */
+  fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, pw->nrg); /* row_groups */
   fl_buf_append(meta, pw->rg_meta.data, pw->rg_meta.len);
   if (pw->opts.nkv) {
     fl_thrift_list_field(&enc, 5, FL_TT_STRUCT, pw->opts.nkv); /* key_value_metadata */
@@ -1168,10 +1178,10 @@ static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
     }
   }
   fl_thrift_put_string(&enc, 6, "floe version " FLOE_VERSION); /* created_by */
-  fl_thrift_list_field(&enc, 7, FL_TT_STRUCT, pw->ncols);   /* column_orders */
+  fl_thrift_list_field(&enc, 7, FL_TT_STRUCT, pw->ncols);      /* column_orders */
   for (uint32_t c = 0; c < pw->ncols; c++) {
-    fl_thrift_struct_open(&enc);                            /* ColumnOrder union */
-    fl_thrift_struct_field(&enc, 1);                        /* TYPE_ORDER {} */
+    fl_thrift_struct_open(&enc);     /* ColumnOrder union */
+    fl_thrift_struct_field(&enc, 1); /* TYPE_ORDER {} */
     fl_thrift_struct_close(&enc);
     fl_thrift_struct_close(&enc);
   }
@@ -1190,9 +1200,12 @@ static char *sanitize_name(const char *name) {
     unsigned char ch = (unsigned char)name[i];
     bool letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch >= 0x80 || ch == '_';
     bool digit = ch >= '0' && ch <= '9';
-    if (letter || (digit && i > 0)) fl_buf_put_u8(&out, ch);
-    else if (digit) fl_buf_printf(&out, "_%c", ch);
-    else fl_buf_printf(&out, "_x%X", ch);
+    if (letter || (digit && i > 0))
+      fl_buf_put_u8(&out, ch);
+    else if (digit)
+      fl_buf_printf(&out, "_%c", ch);
+    else
+      fl_buf_printf(&out, "_x%X", ch);
   }
   fl_buf_cstr(&out);
   size_t n;
@@ -1207,12 +1220,12 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                       FL_COLUMNS_MAX, schema->nfields);
   for (uint32_t c = 0; c < schema->nfields; c++) {
     const fl_field *f = &schema->fields[c];
-    if (f->id <= 0)
-      return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
+    if (f->id <= 0) return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
     if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_JSON)
       return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
     if (f->type.kind == FL_T_DECIMAL &&
-        (f->type.precision < 1 || f->type.precision > FL_DECIMAL_PRECISION_MAX || f->type.scale > f->type.precision))
+        (f->type.precision < 1 || f->type.precision > FL_DECIMAL_PRECISION_MAX ||
+         f->type.scale > f->type.precision))
       return fl_err_set(err, FL_EINVAL, "%s: field %s: decimal(%u,%u) is not supported", path, f->name,
                         f->type.precision, f->type.scale);
   }
@@ -1223,8 +1236,10 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   pw->path = fl_strdup(path);
   pw->fd = fd;
   pw->schema = schema;
-  if (opts) pw->opts = *opts;
-  else fl_parquet_opts_default(&pw->opts);
+  if (opts)
+    pw->opts = *opts;
+  else
+    fl_parquet_opts_default(&pw->opts);
   if (!pw->opts.page_bytes) pw->opts.page_bytes = FL_PARQUET_PAGE_BYTES;
   if (!pw->opts.row_group_bytes) pw->opts.row_group_bytes = FL_PARQUET_ROW_GROUP_BYTES;
   if (pw->opts.codec != FL_CODEC_ZSTD && pw->opts.codec != FL_CODEC_SNAPPY) pw->opts.codec = FL_CODEC_NONE;
@@ -1245,8 +1260,9 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
     col->field = &schema->fields[c];
     col->name = sanitize_name(col->field->name);
     col->phys = fl_pq_phys_of(col->field->type);
-    col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT ? 4
-               : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8 : 0;
+    col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT    ? 4
+                 : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8
+                                                                         : 0;
     col->optional = !col->field->required;
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;

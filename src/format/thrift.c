@@ -35,9 +35,7 @@ static void put_varint(fl_buf *buf, uint64_t v) {
   fl_buf_append(buf, tmp, (size_t)n);
 }
 
-static void put_zigzag(fl_buf *buf, int64_t v) {
-  put_varint(buf, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
+static void put_zigzag(fl_buf *buf, int64_t v) { put_varint(buf, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 
 static void field_header(fl_thrift_enc *enc, int16_t id, uint8_t type) {
   FL_ASSERT(enc->depth >= 0, "thrift field %d outside a struct", id);
@@ -232,48 +230,46 @@ bool fl_thrift_dec_skip(fl_thrift_dec *dec, uint8_t type, bool in_list) {
   uint32_t n;
   uint8_t et, b;
   switch (type) {
-  case FL_TT_TRUE:
-  case FL_TT_FALSE:
-    return in_list ? skip_n(dec, 1) : !dec->cur.bad;
-  case FL_TT_I8: return skip_n(dec, 1);
-  case FL_TT_I16:
-  case FL_TT_I32:
-  case FL_TT_I64: return get_zigzag(dec, &i);
-  case FL_TT_DOUBLE: return skip_n(dec, 8);
-  case FL_TT_BINARY: return fl_thrift_dec_binary(dec, &p, &n);
-  case FL_TT_LIST:
-  case FL_TT_SET:
-    if (!fl_thrift_dec_list(dec, &et, &n)) return false;
-    if (dec->depth + 1 >= FL_THRIFT_DEPTH_MAX) return fail(dec);
-    dec->depth++;   /* nesting guard only: lists do not use last_id */
-    dec->last_id[dec->depth] = 0;
-    for (uint32_t k = 0; k < n; k++)
-      if (!fl_thrift_dec_skip(dec, et, true)) return false;
-    dec->depth--;
-    return true;
-  case FL_TT_MAP:
-    if (!get_varint(dec, &u)) return false;
-    if (u == 0) return true;
-    if (u > (dec->cur.len - dec->cur.pos) / 2 || !get_byte(dec, &b)) return fail(dec);
-    if ((b >> 4) == FL_TT_STOP || (b >> 4) > FL_TT_STRUCT || (b & 15) == FL_TT_STOP ||
-        (b & 15) > FL_TT_STRUCT)
-      return fail(dec);
-    if (dec->depth + 1 >= FL_THRIFT_DEPTH_MAX) return fail(dec);
-    dec->depth++;
-    dec->last_id[dec->depth] = 0;
-    for (uint64_t k = 0; k < u; k++)
-      if (!fl_thrift_dec_skip(dec, b >> 4, true) || !fl_thrift_dec_skip(dec, b & 15, true))
-        return false;
-    dec->depth--;
-    return true;
-  case FL_TT_STRUCT: {
-    if (!fl_thrift_dec_struct_open(dec)) return false;
-    uint8_t ft;
-    int16_t id;
-    while (fl_thrift_dec_field(dec, &ft, &id))
-      if (!fl_thrift_dec_skip(dec, ft, false)) return false;
-    return !dec->cur.bad;
-  }
-  default: return fail(dec);
+    case FL_TT_TRUE:
+    case FL_TT_FALSE: return in_list ? skip_n(dec, 1) : !dec->cur.bad;
+    case FL_TT_I8: return skip_n(dec, 1);
+    case FL_TT_I16:
+    case FL_TT_I32:
+    case FL_TT_I64: return get_zigzag(dec, &i);
+    case FL_TT_DOUBLE: return skip_n(dec, 8);
+    case FL_TT_BINARY: return fl_thrift_dec_binary(dec, &p, &n);
+    case FL_TT_LIST:
+    case FL_TT_SET:
+      if (!fl_thrift_dec_list(dec, &et, &n)) return false;
+      if (dec->depth + 1 >= FL_THRIFT_DEPTH_MAX) return fail(dec);
+      dec->depth++; /* nesting guard only: lists do not use last_id */
+      dec->last_id[dec->depth] = 0;
+      for (uint32_t k = 0; k < n; k++)
+        if (!fl_thrift_dec_skip(dec, et, true)) return false;
+      dec->depth--;
+      return true;
+    case FL_TT_MAP:
+      if (!get_varint(dec, &u)) return false;
+      if (u == 0) return true;
+      if (u > (dec->cur.len - dec->cur.pos) / 2 || !get_byte(dec, &b)) return fail(dec);
+      if ((b >> 4) == FL_TT_STOP || (b >> 4) > FL_TT_STRUCT || (b & 15) == FL_TT_STOP ||
+          (b & 15) > FL_TT_STRUCT)
+        return fail(dec);
+      if (dec->depth + 1 >= FL_THRIFT_DEPTH_MAX) return fail(dec);
+      dec->depth++;
+      dec->last_id[dec->depth] = 0;
+      for (uint64_t k = 0; k < u; k++)
+        if (!fl_thrift_dec_skip(dec, b >> 4, true) || !fl_thrift_dec_skip(dec, b & 15, true)) return false;
+      dec->depth--;
+      return true;
+    case FL_TT_STRUCT: {
+      if (!fl_thrift_dec_struct_open(dec)) return false;
+      uint8_t ft;
+      int16_t id;
+      while (fl_thrift_dec_field(dec, &ft, &id))
+        if (!fl_thrift_dec_skip(dec, ft, false)) return false;
+      return !dec->cur.bad;
+    }
+    default: return fail(dec);
   }
 }

@@ -35,14 +35,14 @@ enum {
 
 typedef struct fl_thrift_enc {
   fl_buf *buf;
-  int depth;                                 /* -1 outside any struct */
+  int depth; /* -1 outside any struct */
   int16_t last_id[FL_THRIFT_DEPTH_MAX];
 } fl_thrift_enc;
 
 void fl_thrift_enc_init(fl_thrift_enc *enc, fl_buf *buf);
-void fl_thrift_struct_open(fl_thrift_enc *enc);            /* top level or list element */
+void fl_thrift_struct_open(fl_thrift_enc *enc);              /* top level or list element */
 void fl_thrift_struct_field(fl_thrift_enc *enc, int16_t id); /* struct-valued field */
-void fl_thrift_struct_close(fl_thrift_enc *enc);           /* STOP */
+void fl_thrift_struct_close(fl_thrift_enc *enc);             /* STOP */
 void fl_thrift_put_i32(fl_thrift_enc *enc, int16_t id, int32_t v);
 void fl_thrift_put_i16(fl_thrift_enc *enc, int16_t id, int16_t v);
 void fl_thrift_put_i64(fl_thrift_enc *enc, int16_t id, int64_t v);

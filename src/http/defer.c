@@ -21,7 +21,8 @@
 
 #define MOD "http"
 
-void fl_http_defer_begin(fl_http_loop *loop, h2o_req_t *req, fl_http_defer *d, void (*ready)(fl_http_defer *d)) {
+void fl_http_defer_begin(fl_http_loop *loop, h2o_req_t *req, fl_http_defer *d,
+                         void (*ready)(fl_http_defer *d)) {
   http_slot *slot = http_slot_get(loop, req);
   FL_ASSERT(slot->defer == NULL, "one deferral per request");
   memset(&d->msg, 0, sizeof d->msg);

@@ -90,7 +90,8 @@ static void guard_read(h2o_socket_t *sock, const char *err) {
   count(c);
   http_guard_wrap(c);
   fl_http *http = c->loop->http;
-  if (c->counted && !c->hung_up && sock->_cb.read && http_inflight_bytes(http) > http->opts.max_inflight_bytes)
+  if (c->counted && !c->hung_up && sock->_cb.read &&
+      http_inflight_bytes(http) > http->opts.max_inflight_bytes)
     pause_conn(c);
 }
 
@@ -104,7 +105,8 @@ void http_conn_resume_all(fl_http_loop *loop) {
 static void sweep_http2(fl_http_loop *loop, bool over) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
-  int64_t now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec, limit_us = loop->http->opts.request_timeout_ms * 1000;
+  int64_t now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
+          limit_us = loop->http->opts.request_timeout_ms * 1000;
   uint64_t bytes = 0;
   for (h2o_linklist_t *l = loop->ctx.http2._conns.next; l != &loop->ctx.http2._conns;) {
     h2o_http2_conn_t *conn = H2O_STRUCT_FROM_MEMBER(h2o_http2_conn_t, _conns, l);
@@ -114,7 +116,8 @@ static void sweep_http2(fl_http_loop *loop, bool over) {
     for (khint_t k = 0; h && k < kh_end(h); k++) {
       if (!kh_exist(h, k)) continue;
       h2o_http2_stream_t *st = kh_val(h, k);
-      if (st->state != H2O_HTTP2_STREAM_STATE_RECV_HEADERS && st->state != H2O_HTTP2_STREAM_STATE_RECV_BODY) continue;
+      if (st->state != H2O_HTTP2_STREAM_STATE_RECV_HEADERS && st->state != H2O_HTTP2_STREAM_STATE_RECV_BODY)
+        continue;
       receiving = true;
       if (st->_req_body) bytes += st->_req_body->size;
       const struct timeval *b = &st->req.timestamps.request_begin_at;

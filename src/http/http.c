@@ -92,8 +92,8 @@ fl_code fl_http_new(const fl_http_opts *opts, fl_http **out, fl_err *err) {
   if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') h++, hl -= 2; /* [::1]:8080 */
   http->host = fl_strndup(h, hl);
   http->port = (uint16_t)p;
-  http->loopback = !strcmp(http->host, "localhost") || !strcmp(http->host, "::1") ||
-                   !strncmp(http->host, "127.", 4);
+  http->loopback =
+      !strcmp(http->host, "localhost") || !strcmp(http->host, "::1") || !strncmp(http->host, "127.", 4);
   o->listen = NULL; /* the caller's string need not outlive this call */
   fl_code rc = fl_http_get(http, "healthz", "/healthz", NULL, healthz, NULL, err);
   FL_ASSERT(rc == FL_OK);
@@ -103,7 +103,8 @@ fl_code fl_http_new(const fl_http_opts *opts, fl_http **out, fl_err *err) {
 
 fl_code fl_http_route_add(fl_http *http, const fl_http_route *route, fl_err *err) {
   FL_ASSERT(!http->loops, "routes are added before fl_http_start");
-  FL_ASSERT((route->handler != NULL) != (route->work != NULL), "route %s: a handler or a work function", route->name);
+  FL_ASSERT((route->handler != NULL) != (route->work != NULL), "route %s: a handler or a work function",
+            route->name);
   if (http->nroutes == FL_HTTP_ROUTES_MAX)
     return fl_err_set(err, FL_ELIMIT, "route %s: more than %d routes", route->name, FL_HTTP_ROUTES_MAX);
   fl_code rc = http_route_compile(&http->routes[http->nroutes], route, err);
@@ -113,7 +114,8 @@ fl_code fl_http_route_add(fl_http *http, const fl_http_route *route, fl_err *err
 
 fl_code fl_http_get(fl_http *http, const char *name, const char *path, const char *scope,
                     fl_http_handler_fn handler, void *ctx, fl_err *err) {
-  fl_http_route r = {.name = name, .method = "GET", .pattern = path, .scope = scope, .handler = handler, .ctx = ctx};
+  fl_http_route r = {
+      .name = name, .method = "GET", .pattern = path, .scope = scope, .handler = handler, .ctx = ctx};
   return fl_http_route_add(http, &r, err);
 }
 
@@ -140,7 +142,9 @@ void fl_http_stats_get(fl_http *http, fl_http_stats *st) {
 }
 uint32_t fl_http_nloops(const fl_http *http) { return http->opts.threads; }
 uint32_t fl_http_loop_index(const fl_http_loop *loop) { return loop->index; }
-fl_http_loop *fl_http_loop_of(h2o_req_t *req) { return H2O_STRUCT_FROM_MEMBER(fl_http_loop, ctx, req->conn->ctx); }
+fl_http_loop *fl_http_loop_of(h2o_req_t *req) {
+  return H2O_STRUCT_FROM_MEMBER(fl_http_loop, ctx, req->conn->ctx);
+}
 
 /* ---------------------------------------------------------------- listeners */
 
@@ -333,7 +337,8 @@ static void *loop_main(void *arg) {
   while (fl_mono_ns() < inflight_deadline &&
          (loop->deferred > 0 || (!loop_idle(loop) && fl_mono_ns() < conns_deadline)))
     h2o_evloop_run(loop->evloop, 20);
-  if (loop->deferred) fl_warn(MOD, "event loop %u: %u answers still deferred at stop", loop->index, loop->deferred);
+  if (loop->deferred)
+    fl_warn(MOD, "event loop %u: %u answers still deferred at stop", loop->index, loop->deferred);
   return NULL;
 }
 
@@ -346,11 +351,16 @@ static void loop_free(fl_http *http, fl_http_loop *loop) {
   if (loop->evloop && loop->deferred == 0 && loop_idle(loop)) {
     h2o_context_t *ctx = &loop->ctx;
     h2o_multithread_unregister_receiver(ctx->queue, &loop->defer_receiver);
-    h2o_timeout_t *timeouts[] = {&ctx->zero_timeout,        &ctx->one_sec_timeout,
-                                 &ctx->hundred_ms_timeout,  &ctx->handshake_timeout,
-                                 &ctx->http1.req_timeout,   &ctx->http2.idle_timeout,
-                                 &ctx->http2.graceful_shutdown_timeout, &ctx->proxy.io_timeout,
-                                 &loop->backoff_timeout,    &loop->sweep_timeout};
+    h2o_timeout_t *timeouts[] = {&ctx->zero_timeout,
+                                 &ctx->one_sec_timeout,
+                                 &ctx->hundred_ms_timeout,
+                                 &ctx->handshake_timeout,
+                                 &ctx->http1.req_timeout,
+                                 &ctx->http2.idle_timeout,
+                                 &ctx->http2.graceful_shutdown_timeout,
+                                 &ctx->proxy.io_timeout,
+                                 &loop->backoff_timeout,
+                                 &loop->sweep_timeout};
     for (size_t t = 0; t < sizeof timeouts / sizeof timeouts[0]; t++) unlink_timeouts(timeouts[t]);
     h2o_timeout_dispose(loop->evloop, &loop->backoff_timeout);
     h2o_timeout_dispose(loop->evloop, &loop->sweep_timeout);
@@ -415,8 +425,8 @@ fl_code fl_http_start(fl_http *http, fl_err *err) {
   if ((rc = atomic_load(&http->start_rc)))
     return fl_err_set(err, rc, "the event loops did not start (see the messages above)");
   http_workers_start(http);
-  fl_info(MOD, "listening on %s:%u (%u event loops, %u workers, %u routes)", http->host, http->port, http->nloops,
-          http->nworkers, http->nroutes);
+  fl_info(MOD, "listening on %s:%u (%u event loops, %u workers, %u routes)", http->host, http->port,
+          http->nloops, http->nworkers, http->nroutes);
   return FL_OK;
 }
 

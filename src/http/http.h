@@ -86,11 +86,11 @@ enum {
 };
 
 typedef struct fl_http_route {
-  const char *name;    /* for metrics and logs: "events", "streams", "healthz" */
-  const char *method;  /* "GET" (also answers HEAD), "POST", ... */
-  const char *pattern; /* "/v1/streams/{stream}/events": literal segments and {name} captures */
-  const char *scope;   /* NULL = open; "query"; "ingest:{stream}" takes the capture's value */
-  uint32_t flags;      /* FL_HTTP_ROUTE_* */
+  const char *name;           /* for metrics and logs: "events", "streams", "healthz" */
+  const char *method;         /* "GET" (also answers HEAD), "POST", ... */
+  const char *pattern;        /* "/v1/streams/{stream}/events": literal segments and {name} captures */
+  const char *scope;          /* NULL = open; "query"; "ingest:{stream}" takes the capture's value */
+  uint32_t flags;             /* FL_HTTP_ROUTE_* */
   fl_http_handler_fn handler; /* on the loop; or */
   fl_http_work_fn work;       /* on a worker */
   void *ctx;
@@ -117,12 +117,12 @@ void fl_http_set_observer(fl_http *http, fl_http_observer_fn fn, void *ctx);
 
 /* The service's own gauges and counters (for metrics; any thread, relaxed reads). */
 typedef struct fl_http_stats {
-  uint32_t connections;       /* open now */
-  uint64_t inflight_bytes;    /* request bytes buffered now (the budget's measure) */
-  uint64_t budget_refusals;   /* requests answered 503 50303 */
-  uint64_t accept_backoffs;   /* accept() failures that paused a listener (EMFILE, ...) */
-  uint64_t deadline_closes;   /* HTTP/2 connections closed at the request deadline */
-  uint64_t framing_refusals;  /* HTTP/1 requests refused for their framing (400 40003) */
+  uint32_t connections;      /* open now */
+  uint64_t inflight_bytes;   /* request bytes buffered now (the budget's measure) */
+  uint64_t budget_refusals;  /* requests answered 503 50303 */
+  uint64_t accept_backoffs;  /* accept() failures that paused a listener (EMFILE, ...) */
+  uint64_t deadline_closes;  /* HTTP/2 connections closed at the request deadline */
+  uint64_t framing_refusals; /* HTTP/1 requests refused for their framing (400 40003) */
 } fl_http_stats;
 void fl_http_stats_get(fl_http *http, fl_http_stats *st);
 
@@ -158,7 +158,8 @@ typedef struct fl_http_defer {
   void (*ready)(struct fl_http_defer *d);
 } fl_http_defer;
 
-void fl_http_defer_begin(fl_http_loop *loop, h2o_req_t *req, fl_http_defer *d, void (*ready)(fl_http_defer *d));
+void fl_http_defer_begin(fl_http_loop *loop, h2o_req_t *req, fl_http_defer *d,
+                         void (*ready)(fl_http_defer *d));
 void fl_http_defer_post(fl_http_defer *d);
 void fl_http_defer_end(fl_http_defer *d);
 

@@ -65,10 +65,10 @@ struct fl_http_loop {
   h2o_context_t ctx;
   h2o_accept_ctx_t accept_ctx;
   h2o_socket_t *listener;
-  bool accept_paused;                        /* connection cap or EMFILE back-off */
-  h2o_timeout_t backoff_timeout;             /* FL_HTTP_ACCEPT_BACKOFF_MS */
+  bool accept_paused;            /* connection cap or EMFILE back-off */
+  h2o_timeout_t backoff_timeout; /* FL_HTTP_ACCEPT_BACKOFF_MS */
   h2o_timeout_entry_t backoff_entry;
-  h2o_timeout_t sweep_timeout;               /* FL_HTTP_SWEEP_MS: budget and deadlines */
+  h2o_timeout_t sweep_timeout; /* FL_HTTP_SWEEP_MS: budget and deadlines */
   h2o_timeout_entry_t sweep_entry;
   h2o_multithread_receiver_t defer_receiver; /* fl_http_defer_post -> ready on this loop */
   uint32_t deferred;                         /* begun, not ended */
@@ -108,7 +108,7 @@ struct fl_http {
   bool barrier_made;
   atomic_bool stopping;
   atomic_int start_rc;
-  atomic_uint nconns;                   /* open tracked connections, all loops */
+  atomic_uint nconns;                    /* open tracked connections, all loops */
   atomic_uint_fast64_t dispatched_bytes; /* bodies of requests handed to a route, not yet freed */
   atomic_uint_fast64_t budget_refusals, accept_backoffs, deadline_closes, framing_refusals;
   /* worker pool */

@@ -51,11 +51,12 @@ static int get(uint16_t port, const char *path, const char *extra, char *resp, s
   return raw_request(port, raw, resp, cap);
 }
 
-static int post(uint16_t port, const char *path, const char *extra, const char *body, char *resp, size_t cap) {
+static int post(uint16_t port, const char *path, const char *extra, const char *body, char *resp,
+                size_t cap) {
   char raw[2048];
   snprintf(raw, sizeof raw,
-           "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s", path, extra,
-           strlen(body), body);
+           "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+           path, extra, strlen(body), body);
   return raw_request(port, raw, resp, cap);
 }
 
@@ -70,7 +71,8 @@ static void slow_work(void *ctx, fl_http_job *job) {
 
 static int echo(void *ctx, fl_http_loop *loop, h2o_req_t *req, const fl_http_match *m) {
   char out[256];
-  int n = snprintf(out, sizeof out, "{\"stream\":\"%.*s\",\"n\":%u}\n", (int)m->values[0].len, m->values[0].base, m->n);
+  int n = snprintf(out, sizeof out, "{\"stream\":\"%.*s\",\"n\":%u}\n", (int)m->values[0].len,
+                   m->values[0].base, m->n);
   fl_http_send_json(req, 200, out, (size_t)n);
   return 0;
 }
@@ -141,7 +143,8 @@ Test(http, a_long_request_runs_on_a_worker_while_healthz_answers_on_the_same_loo
   for (int i = 0; i < 5; i++) {
     int64_t s = fl_mono_ns();
     cr_assert_eq(get(fl_http_port(http), "/healthz", "", resp, sizeof resp), 200, "%s", resp);
-    cr_assert_lt(fl_mono_ns() - s, 300000000LL, "/healthz took %lld ms", (long long)(fl_mono_ns() - s) / 1000000);
+    cr_assert_lt(fl_mono_ns() - s, 300000000LL, "/healthz took %lld ms",
+                 (long long)(fl_mono_ns() - s) / 1000000);
     cr_assert(strstr(resp, "{\"status\":\"ok\"}"), "%s", resp);
   }
   cr_assert_lt(fl_mono_ns() - t0, 1400000000LL, "the health checks ran while the slow request was in flight");
@@ -158,7 +161,8 @@ Test(http, routes_capture_segments_and_answer_404_and_405_with_allow) {
   char resp[4096];
   cr_assert_eq(get(port, "/v1/streams/orders", "", resp, sizeof resp), 200, "%s", resp);
   cr_assert(strstr(resp, "{\"stream\":\"orders\",\"n\":1}"), "%s", resp);
-  cr_assert_eq(get(port, "/v1/streams/orders/", "", resp, sizeof resp), 200, "a trailing slash matches: %s", resp);
+  cr_assert_eq(get(port, "/v1/streams/orders/", "", resp, sizeof resp), 200, "a trailing slash matches: %s",
+               resp);
   cr_assert_eq(get(port, "/v1/nothing", "", resp, sizeof resp), 404);
   cr_assert(strstr(resp, "\"error_code\":40400"), "%s", resp);
   cr_assert_eq(get(port, "/v1/streams/orders/events", "", resp, sizeof resp), 405);
@@ -176,9 +180,12 @@ Test(http, a_json_route_refuses_other_content_types_with_415) {
   cr_assert_eq(post(port, path, "Content-Type: text/plain\r\n", "{}", resp, sizeof resp), 415, "%s", resp);
   cr_assert(strstr(resp, "\"error_code\":41502"), "%s", resp);
   cr_assert_eq(post(port, path, "", "{}", resp, sizeof resp), 415, "no Content-Type: %s", resp);
-  cr_assert_eq(post(port, path, "Content-Type: application/x-www-form-urlencoded\r\n", "{}", resp, sizeof resp), 415);
-  cr_assert_eq(post(port, path, "Content-Type: application/x-ndjson\r\n", "{}", resp, sizeof resp), 200, "%s", resp);
-  cr_assert_eq(post(port, path, "Content-Type: application/json; charset=utf-8\r\n", "{}", resp, sizeof resp), 200);
+  cr_assert_eq(
+      post(port, path, "Content-Type: application/x-www-form-urlencoded\r\n", "{}", resp, sizeof resp), 415);
+  cr_assert_eq(post(port, path, "Content-Type: application/x-ndjson\r\n", "{}", resp, sizeof resp), 200, "%s",
+               resp);
+  cr_assert_eq(post(port, path, "Content-Type: application/json; charset=utf-8\r\n", "{}", resp, sizeof resp),
+               200);
   cr_assert_eq(post(port, path, "Content-Type: Application/NDJSON\r\n", "{}", resp, sizeof resp), 200);
   fl_http_free(http);
 }
@@ -193,15 +200,17 @@ Test(http, scopes_take_the_captured_stream_and_admin_allows_all) {
   const char *ct = "Content-Type: application/json\r\n";
   cr_assert_eq(post(port, "/v1/streams/orders/events", ct, "{}", resp, sizeof resp), 401);
   cr_assert(strstr(resp, "\"error_code\":40101"), "%s", resp);
-  cr_assert_eq(post(port, "/v1/streams/orders/events", "Content-Type: application/json\r\nAuthorization: Bearer nope\r\n",
-                    "{}", resp, sizeof resp),
-               401);
+  cr_assert_eq(
+      post(port, "/v1/streams/orders/events",
+           "Content-Type: application/json\r\nAuthorization: Bearer nope\r\n", "{}", resp, sizeof resp),
+      401);
   cr_assert(strstr(resp, "\"error_code\":40102"), "%s", resp);
   const char *to = "Content-Type: application/json\r\nAuthorization: Bearer t-orders\r\n";
   cr_assert_eq(post(port, "/v1/streams/orders/events", to, "{}", resp, sizeof resp), 200, "%s", resp);
   cr_assert_eq(post(port, "/v1/streams/orderz/events", to, "{}", resp, sizeof resp), 403);
   cr_assert(strstr(resp, "the token lacks the scope ingest:orderz"), "%s", resp);
-  cr_assert_eq(post(port, "/v1/streams/order/events", to, "{}", resp, sizeof resp), 403, "a prefix is not the scope");
+  cr_assert_eq(post(port, "/v1/streams/order/events", to, "{}", resp, sizeof resp), 403,
+               "a prefix is not the scope");
   cr_assert_eq(get(port, "/v1/streams/x", "Authorization: Bearer t-orders\r\n", resp, sizeof resp), 403);
   cr_assert_eq(get(port, "/v1/streams/x", "Authorization: Bearer t-admin\r\n", resp, sizeof resp), 200);
   cr_assert_eq(get(port, "/healthz", "", resp, sizeof resp), 200, "/healthz needs no token");
@@ -223,19 +232,21 @@ Test(http, two_content_lengths_or_content_length_with_chunked_are_400_and_close)
   cr_assert(strstr(resp, "\"error_code\":40003"), "%s", resp);
   cr_assert(strstr(resp, "two different Content-Length headers"), "%s", resp);
   cr_assert_lt(fl_mono_ns() - t0, 2000000000LL, "the connection was closed, not kept alive");
-  cr_assert_eq(raw_request(port,
-                           "POST /v1/streams/orders/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                           "Content-Type: application/json\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
-                           "2\r\n{}\r\n0\r\n\r\n",
-                           resp, sizeof resp),
-               400, "%s", resp);
+  cr_assert_eq(
+      raw_request(port,
+                  "POST /v1/streams/orders/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "2\r\n{}\r\n0\r\n\r\n",
+                  resp, sizeof resp),
+      400, "%s", resp);
   cr_assert(strstr(resp, "Content-Length together with Transfer-Encoding"), "%s", resp);
   /* the same Content-Length twice is one length (RFC 9110 §8.6 allows the repeat) */
-  cr_assert_eq(raw_request(port,
-                           "POST /v1/streams/orders/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                           "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
-                           resp, sizeof resp),
-               200, "%s", resp);
+  cr_assert_eq(
+      raw_request(port,
+                  "POST /v1/streams/orders/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+                  resp, sizeof resp),
+      200, "%s", resp);
   fl_http_stats st;
   fl_http_stats_get(http, &st);
   cr_assert_eq(st.framing_refusals, 2);
@@ -248,16 +259,16 @@ Test(http, a_foreign_origin_or_host_is_refused_unless_configured) {
   uint16_t port = fl_http_port(http);
   char resp[4096];
   const char *path = "/v1/streams/orders/events";
-  cr_assert_eq(post(port, path, "Content-Type: application/json\r\nOrigin: https://evil.example\r\n", "{}", resp,
-                    sizeof resp),
+  cr_assert_eq(post(port, path, "Content-Type: application/json\r\nOrigin: https://evil.example\r\n", "{}",
+                    resp, sizeof resp),
                403, "%s", resp);
   cr_assert(strstr(resp, "\"error_code\":40310"), "%s", resp);
-  cr_assert_eq(raw_request(port,
-                           "GET /healthz HTTP/1.1\r\nHost: rebind.example:8080\r\nConnection: close\r\n\r\n", resp,
-                           sizeof resp),
-               421, "DNS rebinding: %s", resp);
-  cr_assert_eq(raw_request(port, "GET /healthz HTTP/1.1\r\nHost: localhost:1\r\nConnection: close\r\n\r\n", resp,
-                           sizeof resp),
+  cr_assert_eq(
+      raw_request(port, "GET /healthz HTTP/1.1\r\nHost: rebind.example:8080\r\nConnection: close\r\n\r\n",
+                  resp, sizeof resp),
+      421, "DNS rebinding: %s", resp);
+  cr_assert_eq(raw_request(port, "GET /healthz HTTP/1.1\r\nHost: localhost:1\r\nConnection: close\r\n\r\n",
+                           resp, sizeof resp),
                200, "%s", resp);
   cr_assert_eq(raw_request(port, "GET /healthz HTTP/1.1\r\nHost: [::1]:1\r\nConnection: close\r\n\r\n", resp,
                            sizeof resp),
@@ -265,17 +276,18 @@ Test(http, a_foreign_origin_or_host_is_refused_unless_configured) {
   fl_http_free(http);
 
   static const char *const origins[] = {"https://app.example"}, *const hosts[] = {"ingest.example"};
-  fl_http_opts o = {.allowed_origins = origins, .nallowed_origins = 1, .allowed_hosts = hosts, .nallowed_hosts = 1};
+  fl_http_opts o = {
+      .allowed_origins = origins, .nallowed_origins = 1, .allowed_hosts = hosts, .nallowed_hosts = 1};
   http = start(&o, NULL);
   port = fl_http_port(http);
-  cr_assert_eq(post(port, path, "Content-Type: application/json\r\nOrigin: https://app.example\r\n", "{}", resp,
-                    sizeof resp),
+  cr_assert_eq(post(port, path, "Content-Type: application/json\r\nOrigin: https://app.example\r\n", "{}",
+                    resp, sizeof resp),
                200, "%s", resp);
-  cr_assert_eq(post(port, path, "Content-Type: application/json\r\nOrigin: https://evil.example\r\n", "{}", resp,
-                    sizeof resp),
+  cr_assert_eq(post(port, path, "Content-Type: application/json\r\nOrigin: https://evil.example\r\n", "{}",
+                    resp, sizeof resp),
                403);
-  cr_assert_eq(raw_request(port, "GET /healthz HTTP/1.1\r\nHost: ingest.example\r\nConnection: close\r\n\r\n", resp,
-                           sizeof resp),
+  cr_assert_eq(raw_request(port, "GET /healthz HTTP/1.1\r\nHost: ingest.example\r\nConnection: close\r\n\r\n",
+                           resp, sizeof resp),
                200, "%s", resp);
   fl_http_free(http);
 }
@@ -287,7 +299,8 @@ Test(http, the_observer_sees_each_request_with_its_route_and_status) {
   char resp[4096];
   cr_assert_eq(get(port, "/healthz", "", resp, sizeof resp), 200);
   cr_assert_eq(get(port, "/nope", "", resp, sizeof resp), 404);
-  cr_assert_eq(post(port, "/v1/streams/o/events", "Content-Type: application/json\r\n", "{}", resp, sizeof resp), 200);
+  cr_assert_eq(
+      post(port, "/v1/streams/o/events", "Content-Type: application/json\r\n", "{}", resp, sizeof resp), 200);
   fl_http_free(http);
   cr_assert_eq(s.n, 3);
   cr_assert_str_eq(s.routes[0], "healthz");

@@ -153,7 +153,8 @@ fl_code http_route_compile(http_route *hr, const fl_http_route *route, fl_err *e
   const char *names[FL_HTTP_SEGMENTS_MAX];
   size_t name_lens[FL_HTTP_SEGMENTS_MAX];
   uint32_t ncap = 0;
-  if (p[0] != '/') return fl_err_set(err, FL_EINVAL, "route %s: pattern \"%s\" must start with /", route->name, p);
+  if (p[0] != '/')
+    return fl_err_set(err, FL_EINVAL, "route %s: pattern \"%s\" must start with /", route->name, p);
   while (*p == '/') {
     p++;
     const char *e = strchr(p, '/');
@@ -164,7 +165,8 @@ fl_code http_route_compile(http_route *hr, const fl_http_route *route, fl_err *e
                         route->pattern);
     if (p[0] == '{' && p[n - 1] == '}') {
       if (ncap == FL_HTTP_CAPTURES_MAX)
-        return fl_err_set(err, FL_EINVAL, "route %s: more than %d captures", route->name, FL_HTTP_CAPTURES_MAX);
+        return fl_err_set(err, FL_EINVAL, "route %s: more than %d captures", route->name,
+                          FL_HTTP_CAPTURES_MAX);
       names[ncap] = p + 1;
       name_lens[ncap] = n - 2;
       ncap++;
@@ -223,7 +225,9 @@ static bool route_method_ok(const http_route *hr, const h2o_req_t *req) {
 
 /* ---------------------------------------------------------------- checks */
 
-static bool iov_eq_ci(h2o_iovec_t v, const char *s, size_t n) { return v.len == n && !strncasecmp(v.base, s, n); }
+static bool iov_eq_ci(h2o_iovec_t v, const char *s, size_t n) {
+  return v.len == n && !strncasecmp(v.base, s, n);
+}
 
 static h2o_iovec_t iov_trim(h2o_iovec_t v) {
   while (v.len && (v.base[v.len - 1] == ' ' || v.base[v.len - 1] == '\t')) v.len--;
@@ -317,18 +321,20 @@ static bool content_type_json(const h2o_req_t *req) {
   const char *semi = memchr(v.base, ';', v.len);
   if (semi) v.len = (size_t)(semi - v.base);
   v = iov_trim(v);
-  static const char *const types[] = {"application/json", "application/x-ndjson", "application/ndjson",
+  static const char *const types[] = {"application/json",  "application/x-ndjson",    "application/ndjson",
                                       "application/jsonl", "application/x-jsonlines", "application/json-seq"};
   for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
     if (iov_eq_ci(v, types[t], strlen(types[t]))) return true;
-  return v.len > 5 && !strncasecmp(v.base + v.len - 5, "+json", 5) && !strncasecmp(v.base, "application/", 12);
+  return v.len > 5 && !strncasecmp(v.base + v.len - 5, "+json", 5) &&
+         !strncasecmp(v.base, "application/", 12);
 }
 
 /* Constant-time for equal lengths: a token must not be guessable byte by byte. */
 static bool token_equal(const char *a, const char *b, size_t blen) {
   size_t alen = strlen(a);
   unsigned diff = alen != blen;
-  for (size_t i = 0; i < blen; i++) diff |= (unsigned)(unsigned char)a[i < alen ? i : 0] ^ (unsigned char)b[i];
+  for (size_t i = 0; i < blen; i++)
+    diff |= (unsigned)(unsigned char)a[i < alen ? i : 0] ^ (unsigned char)b[i];
   return diff == 0;
 }
 
@@ -422,14 +428,14 @@ static int dispatch(fl_http *http, fl_http_loop *loop, h2o_req_t *req, http_slot
   }
   ssize_t oi = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
   if (oi >= 0 && !origin_allowed(http, req->headers.entries[oi].value))
-    return fl_http_send_error(req, 403, 40310,
-                              "requests from the web origin %.*s are refused (floe.yaml http.allowed_origins)",
-                              (int)(req->headers.entries[oi].value.len > 200 ? 200 : req->headers.entries[oi].value.len),
-                              req->headers.entries[oi].value.base);
+    return fl_http_send_error(
+        req, 403, 40310, "requests from the web origin %.*s are refused (floe.yaml http.allowed_origins)",
+        (int)(req->headers.entries[oi].value.len > 200 ? 200 : req->headers.entries[oi].value.len),
+        req->headers.entries[oi].value.base);
   if (!host_allowed(http, req->input.authority))
-    return fl_http_send_error(req, 421, 42101, "the Host %.*s is not this server's name (floe.yaml http.allowed_hosts)",
-                              (int)(req->input.authority.len > 200 ? 200 : req->input.authority.len),
-                              req->input.authority.base);
+    return fl_http_send_error(
+        req, 421, 42101, "the Host %.*s is not this server's name (floe.yaml http.allowed_hosts)",
+        (int)(req->input.authority.len > 200 ? 200 : req->input.authority.len), req->input.authority.base);
   if (req->entity.len) {
     http_slot *slot = *slotp = http_slot_get(loop, req);
     if (http_inflight_bytes(http) + req->entity.len > http->opts.max_inflight_bytes) {

@@ -23,7 +23,7 @@ typedef struct check {
 struct fl_contract {
   const fl_schema *schema;
   fl_arena arena;
-  fl_sql_eval *ev;     /* predicate k = checks[k] */
+  fl_sql_eval *ev; /* predicate k = checks[k] */
   check *checks;
   uint32_t nchecks;
   uint32_t rows_cap;   /* fail and runs hold this many rows */
@@ -219,7 +219,7 @@ fl_code fl_contract_check(fl_contract *c, fl_json_parser *p, fl_json_result *res
     fl_buf_cstr(&why);
     const fl_json_row *row = &res->rows[i];
     fl_json_result_add_reject(p, res, row->line, row->raw_off, row->raw_len, chk->field,
-                                (const char *)why.data);
+                              (const char *)why.data);
   }
   fl_buf_free(&why);
   uint32_t first = 0, nruns = 0;

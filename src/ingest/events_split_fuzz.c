@@ -28,14 +28,14 @@
 
 #include "ingest/events_split.h"
 
-#define CHECK(cond, ...)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      fprintf(stderr, "events_split_fuzz: %s: ", #cond);                                   \
-      fprintf(stderr, __VA_ARGS__);                                                        \
-      fprintf(stderr, "\n");                                                               \
-      abort();                                                                             \
-    }                                                                                      \
+#define CHECK(cond, ...)                                 \
+  do {                                                   \
+    if (!(cond)) {                                       \
+      fprintf(stderr, "events_split_fuzz: %s: ", #cond); \
+      fprintf(stderr, __VA_ARGS__);                      \
+      fprintf(stderr, "\n");                             \
+      abort();                                           \
+    }                                                    \
   } while (0)
 
 static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -49,7 +49,8 @@ static void check_ndjson(const char *b, size_t len, size_t chunk) {
       CHECK(end - 1 >= off + chunk && b[end - 1] == '\n', "piece %zu-%zu, chunk %zu", off, end, chunk);
       CHECK(!memchr(b + off + chunk, '\n', end - 1 - (off + chunk)), "a newline before the cut at %zu", end);
     } else if (len - off > chunk) {
-      CHECK(!memchr(b + off + chunk, '\n', len - 1 - (off + chunk)), "the last piece from %zu holds a cut", off);
+      CHECK(!memchr(b + off + chunk, '\n', len - 1 - (off + chunk)), "the last piece from %zu holds a cut",
+            off);
     }
     pieces++;
     CHECK(pieces <= len / (chunk + 1) + 1, "%zu pieces of a body of %zu, chunk %zu", pieces, len, chunk);
@@ -128,8 +129,8 @@ static void check_array(const char *b, size_t i0, size_t len, size_t chunk) {
         break;
       }
     if (want == SIZE_MAX && balanced) want = ref_end;
-    CHECK(stop == want, "scan from %zu (chunk %zu) stopped at %zd, the reference at %zd", from, chunk, (ssize_t)stop,
-          (ssize_t)want);
+    CHECK(stop == want, "scan from %zu (chunk %zu) stopped at %zd, the reference at %zd", from, chunk,
+          (ssize_t)stop, (ssize_t)want);
     pieces++;
     if (stop == SIZE_MAX) break; /* the rest is one piece; the parser judges it */
     CHECK(top[stop], "the cut at %zu is inside a string or a nested value", stop);

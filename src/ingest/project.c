@@ -167,7 +167,8 @@ static fl_code get_size(yaml_ctx *y, const yaml_node_t *node, const char *key, u
   return FL_OK;
 }
 
-static fl_code get_size_min(yaml_ctx *y, const yaml_node_t *node, const char *key, uint64_t min, uint64_t *bytes) {
+static fl_code get_size_min(yaml_ctx *y, const yaml_node_t *node, const char *key, uint64_t min,
+                            uint64_t *bytes) {
   fl_code rc = get_size(y, node, key, bytes);
   if (rc == FL_OK && *bytes < min) {
     char msg[64];
@@ -233,7 +234,8 @@ static fl_code limits_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   if (!strcmp(key, "max_pending_bytes")) return get_size(y, v, key, &p->max_pending_bytes);
   if (!strcmp(key, "max_inflight_bytes")) return get_size_min(y, v, key, 1u << 20, &p->max_inflight_bytes);
   if (!strcmp(key, "max_decoded_bytes")) return get_size_min(y, v, key, 1, &p->max_decoded_bytes);
-  if (!strcmp(key, "max_quarantine_bytes")) return get_size_min(y, v, key, 1u << 16, &p->max_quarantine_bytes);
+  if (!strcmp(key, "max_quarantine_bytes"))
+    return get_size_min(y, v, key, 1u << 16, &p->max_quarantine_bytes);
   if (!strcmp(key, "max_connections")) return get_u32(y, v, key, 1, 1u << 20, &p->max_connections);
   if (!strcmp(key, "max_streams")) return get_u32(y, v, key, 1, 100, &p->max_streams);
   if (!strcmp(key, "max_rejects")) return get_u32(y, v, key, 1, 100000000, &p->max_rejects);
@@ -264,7 +266,8 @@ static fl_code string_list(yaml_ctx *y, yaml_node_t *v, const char *key, const c
 
 static fl_code http_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   fl_project *p = y->proj;
-  if (!strcmp(key, "allowed_origins")) return string_list(y, v, key, &p->allowed_origins, &p->nallowed_origins);
+  if (!strcmp(key, "allowed_origins"))
+    return string_list(y, v, key, &p->allowed_origins, &p->nallowed_origins);
   if (!strcmp(key, "allowed_hosts")) return string_list(y, v, key, &p->allowed_hosts, &p->nallowed_hosts);
   if (!strcmp(key, "workers")) return get_u32(y, v, key, 1, 256, &p->workers);
   return unknown_key(y, v, "http", key);

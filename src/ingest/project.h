@@ -64,29 +64,29 @@ typedef struct fl_project_stream {
 typedef struct fl_project {
   fl_arena arena;
   const char *dir;
-  const char *data_dir;       /* NULL if floe.yaml does not say */
-  const char *listen;         /* default "127.0.0.1:8080" */
-  uint32_t threads;           /* default 2 */
-  int64_t commit_interval_ms; /* default 1000 */
-  bool access_log;            /* default false */
+  const char *data_dir;        /* NULL if floe.yaml does not say */
+  const char *listen;          /* default "127.0.0.1:8080" */
+  uint32_t threads;            /* default 2 */
+  int64_t commit_interval_ms;  /* default 1000 */
+  bool access_log;             /* default false */
   int64_t summary_interval_ms; /* default 60000; -1 = none (floe.yaml 0) */
   fl_project_token *tokens;
   uint32_t ntokens;
-  uint64_t max_body_bytes;      /* default 16 MiB */
-  int64_t request_timeout_ms;   /* default 10 s */
-  uint64_t max_pending_bytes;   /* default 256 MiB */
-  uint64_t max_inflight_bytes;  /* default FL_HTTP_INFLIGHT_BYTES */
-  uint32_t max_connections;     /* default FL_HTTP_CONNECTIONS_MAX */
-  uint32_t max_streams;         /* default FL_HTTP_STREAMS_MAX */
-  uint64_t max_decoded_bytes;   /* 0 (default) = max_body_bytes */
-  uint32_t max_rejects;         /* default FL_INGEST_REJECTS_MAX */
+  uint64_t max_body_bytes;       /* default 16 MiB */
+  int64_t request_timeout_ms;    /* default 10 s */
+  uint64_t max_pending_bytes;    /* default 256 MiB */
+  uint64_t max_inflight_bytes;   /* default FL_HTTP_INFLIGHT_BYTES */
+  uint32_t max_connections;      /* default FL_HTTP_CONNECTIONS_MAX */
+  uint32_t max_streams;          /* default FL_HTTP_STREAMS_MAX */
+  uint64_t max_decoded_bytes;    /* 0 (default) = max_body_bytes */
+  uint32_t max_rejects;          /* default FL_INGEST_REJECTS_MAX */
   uint64_t max_quarantine_bytes; /* default FL_INGEST_QUARANTINE_BYTES */
-  uint32_t max_raw_bytes;       /* default FL_INGEST_RAW_BYTES */
-  const char **allowed_origins; /* http.allowed_origins */
+  uint32_t max_raw_bytes;        /* default FL_INGEST_RAW_BYTES */
+  const char **allowed_origins;  /* http.allowed_origins */
   uint32_t nallowed_origins;
   const char **allowed_hosts; /* http.allowed_hosts */
   uint32_t nallowed_hosts;
-  uint32_t workers; /* http.workers; 0 = 2 */
+  uint32_t workers;             /* http.workers; 0 = 2 */
   uint32_t log_partitions;      /* default 4 */
   uint64_t log_segment_bytes;   /* default 64 MiB */
   int64_t log_retention_ms;     /* default 7 days */

@@ -75,13 +75,14 @@ static fl_code qtable_open(fl_server *srv, uint32_t si, fl_err *err) {
     if (schema->nfields != Q_NCOLS || strcmp(schema->fields[c].name, names[c])) {
       fl_table_free(qt->tbl);
       qt->tbl = NULL;
-      return fl_err_set(err, FL_ESCHEMA,
-                        "quarantine.%s: expected the columns raw, reason, field, line, received_at, request_id, "
-                        "raw_truncated",
-                        name);
+      return fl_err_set(
+          err, FL_ESCHEMA,
+          "quarantine.%s: expected the columns raw, reason, field, line, received_at, request_id, "
+          "raw_truncated",
+          name);
     }
   qt->next_offset = 0;
-  const char *off = fl_table_checkpoint(qt->tbl, OFFSET_KEY);   /* survives compaction and expiry */
+  const char *off = fl_table_checkpoint(qt->tbl, OFFSET_KEY); /* survives compaction and expiry */
   if (off) qt->next_offset = strtoull(off, NULL, 10);
   fl_log_set_retain_floor(srv->streams[si].qls, 0, qt->next_offset);
   return FL_OK;

@@ -79,8 +79,8 @@ static fl_code loop_start(void *ctx, fl_http_loop *hloop, fl_err *err) {
   loop->ing = ing;
   loop->hloop = hloop;
   loop->index = index;
-  int np = snprintf(loop->rid_prefix, sizeof loop->rid_prefix, "%llx-%u-", (unsigned long long)ing->started_us,
-                    index);
+  int np = snprintf(loop->rid_prefix, sizeof loop->rid_prefix, "%llx-%u-",
+                    (unsigned long long)ing->started_us, index);
   FL_ASSERT(np > 0 && (size_t)np < sizeof loop->rid_prefix);
   loop->rid_prefix_len = (uint32_t)np;
   loop->parsers = fl_calloc(ing->nstreams ? ing->nstreams : 1, sizeof *loop->parsers);
@@ -90,8 +90,8 @@ static fl_code loop_start(void *ctx, fl_http_loop *hloop, fl_err *err) {
     const fl_sql_stream *def = ing->streams[i].ps->def;
     loop->parsers[i] = fl_json_parser_new(&def->schema);
     fl_json_parser_set_defaults(loop->parsers[i], def->defaults);
-    fl_json_parser_set_unknown_fields(loop->parsers[i], def->unknown_fields_reject ? FL_JSON_UNKNOWN_REJECT
-                                                                                  : FL_JSON_UNKNOWN_IGNORE);
+    fl_json_parser_set_unknown_fields(
+        loop->parsers[i], def->unknown_fields_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
     if (def->nchecks) {
       const fl_sql_expr **checks = fl_calloc(def->nchecks, sizeof *checks);
       for (uint32_t c = 0; c < def->nchecks; c++) checks[c] = def->checks[c].expr;
@@ -124,11 +124,12 @@ static void loop_stop(void *ctx, fl_http_loop *hloop) {
 
 static fl_code open_streams(fl_ingest *ing, fl_err *err) {
   const fl_project *proj = ing->proj;
-  fl_metric_family *accepted = fl_metrics_counter("floe_ingest_events_accepted_total",
-                                                  "Records accepted by the events API (durable in the log).", "stream");
-  fl_metric_family *rejected = fl_metrics_counter(
-      "floe_ingest_events_rejected_total", "Records rejected by the contract (durable in <stream>.quarantine).",
-      "stream");
+  fl_metric_family *accepted =
+      fl_metrics_counter("floe_ingest_events_accepted_total",
+                         "Records accepted by the events API (durable in the log).", "stream");
+  fl_metric_family *rejected =
+      fl_metrics_counter("floe_ingest_events_rejected_total",
+                         "Records rejected by the contract (durable in <stream>.quarantine).", "stream");
   fl_metric_family *accepted_bytes = fl_metrics_counter("floe_ingest_accepted_bytes_total",
                                                         "Raw JSON bytes of the accepted records.", "stream");
   fl_metric_family *rejected_bytes =
@@ -136,11 +137,11 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
   fl_metric_family *unknown = fl_metrics_counter(
       "floe_ingest_unknown_fields_total",
       "Fields not in the stream's schema, in the records of acknowledged requests (ignored).", "stream");
-  fl_metric_family *qrows = fl_metrics_counter("floe_quarantine_rows_total",
-                                               "Rows committed to the Iceberg table quarantine.<stream>.", "stream");
+  fl_metric_family *qrows = fl_metrics_counter(
+      "floe_quarantine_rows_total", "Rows committed to the Iceberg table quarantine.<stream>.", "stream");
   fl_metric_family *qlag = fl_metrics_gauge(
-      "floe_quarantine_lag_records", "Records in <stream>.quarantine not yet in the table, after the last flush.",
-      "stream");
+      "floe_quarantine_lag_records",
+      "Records in <stream>.quarantine not yet in the table, after the last flush.", "stream");
   ing->nstreams = proj->nstreams;
   ing->streams = fl_calloc(proj->nstreams ? proj->nstreams : 1, sizeof *ing->streams);
   for (uint32_t i = 0; i < proj->nstreams; i++) {
@@ -164,7 +165,8 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
     fl_log_stream_retention_set(ss->ls, ps->retention_ms, proj->log_retention_bytes);
     char qname[FL_NAME_MAX + 16];
     snprintf(qname, sizeof qname, "%s.quarantine", ps->name);
-    if ((rc = fl_log_stream_open(ing->log, qname, 1, &ss->qls, err))) return fl_err_prefix(err, "stream %s: ", qname);
+    if ((rc = fl_log_stream_open(ing->log, qname, 1, &ss->qls, err)))
+      return fl_err_prefix(err, "stream %s: ", qname);
     fl_log_stream_retention_set(ss->qls, ps->retention_ms, proj->log_retention_bytes);
   }
   return FL_OK;

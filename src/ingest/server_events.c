@@ -253,8 +253,9 @@ static void answer_pending(fl_http_defer *d) {
       fl_http_send_json(req, p->status, p->body, p->body_len);
     } else if (rc == FL_ENOSPC) {
       h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("5"));
-      fl_http_send_error(req, 507, 50701,
-                         "the event log's disk is full; nothing of this request was acknowledged, retry later");
+      fl_http_send_error(
+          req, 507, 50701,
+          "the event log's disk is full; nothing of this request was acknowledged, retry later");
     } else {
       h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
       fl_http_send_error(req, 503, rc == FL_ELIMIT ? 50301 : 50302,
@@ -356,9 +357,9 @@ typedef struct events_req {
   h2o_iovec_t rid;
   char received_at[FL_TS_TEXT_MAX];
   uint64_t accepted, rejected, qbytes, listed;
-  uint64_t unknown_fields; /* fields not in the schema, in the pieces parsed */
+  uint64_t unknown_fields;                 /* fields not in the schema, in the pieces parsed */
   uint64_t accepted_bytes, rejected_bytes; /* raw record bytes, for the metrics */
-  uint64_t cut_line; /* 0, or the first line not stored */
+  uint64_t cut_line;                       /* 0, or the first line not stored */
   const char *cut_why;
 } events_req;
 
@@ -421,7 +422,8 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
         er->cut_why = "rejected records";
         break;
       }
-      quarantine_record(q, body + rj->raw_off, rj->raw_len, proj->max_raw_bytes, rj, line_base + rj->line, er);
+      quarantine_record(q, body + rj->raw_off, rj->raw_len, proj->max_raw_bytes, rj, line_base + rj->line,
+                        er);
       if (er->qbytes + q->len > proj->max_quarantine_bytes) {
         q->len = before;
         cut_local = rj->line;
@@ -515,16 +517,18 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   h2o_iovec_t name = m->values[0];
   if (name.len > FL_NAME_MAX) return fl_http_send_error(req, 404, 40401, "stream name too long");
   int si = stream_index(ing, name);
-  if (si < 0) return fl_http_send_error(req, 404, 40401, "stream '%.*s' does not exist", (int)name.len, name.base);
+  if (si < 0)
+    return fl_http_send_error(req, 404, 40401, "stream '%.*s' does not exist", (int)name.len, name.base);
 
   if (req->entity.len > proj->max_body_bytes)
-    return fl_http_send_error(req, 413, 41301, "the body is %zu bytes, over the limit of %llu", req->entity.len,
-                              (unsigned long long)proj->max_body_bytes);
+    return fl_http_send_error(req, 413, 41301, "the body is %zu bytes, over the limit of %llu",
+                              req->entity.len, (unsigned long long)proj->max_body_bytes);
   const char *body = req->entity.base ? req->entity.base : "";
   size_t len = req->entity.len;
   int enc = content_encoding(req);
   if (enc == ENC_UNKNOWN)
-    return fl_http_send_error(req, 415, 41501, "Content-Encoding is not one of gzip, deflate, zstd, identity");
+    return fl_http_send_error(req, 415, 41501,
+                              "Content-Encoding is not one of gzip, deflate, zstd, identity");
   if (enc != ENC_IDENTITY) {
     uint64_t max_decoded = proj->max_decoded_bytes ? proj->max_decoded_bytes : proj->max_body_bytes;
     fl_buf_clear(&loop->inflated);
@@ -563,7 +567,8 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
   fl_json_parser *parser = loop->parsers[si];
   fl_contract *contract = loop->contracts[si];
   fl_buf_clear(&loop->errors);
-  size_t i0 = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0; /* a UTF-8 BOM, skipped as the parser does */
+  size_t i0 =
+      len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0; /* a UTF-8 BOM, skipped as the parser does */
   while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n')) i0++;
   bool array = i0 < len && body[i0] == '[' && !content_type_ndjson(req);
   /* an NDJSON piece after the first may begin with a line starting '[': still a line */
@@ -586,7 +591,8 @@ int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_htt
       fl_buf *pb = &loop->piece;
       fl_buf_clear(pb);
       fl_buf_put_u8(pb, '[');
-      fl_buf_append(pb, body + from, (last ? len : stop) - from); /* the last keeps its ']' and what follows */
+      fl_buf_append(pb, body + from,
+                    (last ? len : stop) - from); /* the last keeps its ']' and what follows */
       if (!last) fl_buf_put_u8(pb, ']');
       text = (const char *)pb->data;
       tlen = pb->len;

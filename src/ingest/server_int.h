@@ -25,8 +25,8 @@
 #include "core/metrics.h"
 #include "http/http.h"
 #include "ingest/contract.h"
-#include "json/json.h"
 #include "ingest/server.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "table/table.h"
 
@@ -43,8 +43,8 @@ typedef struct srv_loop {
   fl_ingest *ing;
   fl_http_loop *hloop;
   uint32_t index;
-  fl_json_parser **parsers;   /* per stream */
-  fl_contract **contracts;    /* per stream, NULL if no CHECK */
+  fl_json_parser **parsers; /* per stream */
+  fl_contract **contracts;  /* per stream, NULL if no CHECK */
   ZSTD_DCtx *zstd;
   fl_buf inflated;      /* the decoded body of the current request */
   fl_buf qjson;         /* quarantine records of the current chunk */
@@ -57,7 +57,7 @@ typedef struct srv_loop {
   uint32_t *qoff;       /* quarantine record offsets in qjson (nrejects + 1) */
   fl_log_record *recs;
   uint32_t cap_rows, cap_parts, cap_recs, cap_q;
-  uint64_t seq; /* requests seen, for request ids */
+  uint64_t seq;        /* requests seen, for request ids */
   char rid_prefix[40]; /* "<server start, hex>-<loop index>-": request ids append seq */
   uint32_t rid_prefix_len;
   struct srv_pending *free_pendings; /* recycled pendings (body capacity SRV_PENDING_BODY_CAP) */
@@ -76,7 +76,7 @@ typedef struct srv_loop {
  * (no malloc per request), returned there on its loop thread once the last append
  * completed and the answer was sent (or the client had gone). */
 typedef struct srv_pending {
-  fl_http_defer defer;     /* first: the loop's receiver gets it */
+  fl_http_defer defer; /* first: the loop's receiver gets it */
   srv_loop *loop;
   atomic_uint outstanding; /* appends not yet completed (+1 while queuing) */
   atomic_int rc;           /* first failure, FL_OK if none */

@@ -98,8 +98,8 @@ static void send_post_as(int fd, const char *path, const char *type, const char 
   char head[256];
   int n = snprintf(head, sizeof head,
                    "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\n"
-                   "Content-Length: %zu\r\nConnection: close\r\n\r\n", path, type,
-                   strlen(body));
+                   "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                   path, type, strlen(body));
   cr_assert_eq(write(fd, head, (size_t)n), n);
   cr_assert_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
 }
@@ -301,7 +301,8 @@ static uint64_t log_count_matching(fl_log *log, const char *stream, uint32_t npa
 static char *big_body(uint32_t n_good, const char *tail) {
   fl_buf b = FL_BUF_INIT;
   for (uint32_t i = 0; i < n_good; i++)
-    fl_buf_printf(&b, "{\"event_id\":\"g%u\",\"event_type\":\"a\",\"amount\":1.00,\"pad\":\"%0200u\"}\n", i, i);
+    fl_buf_printf(&b, "{\"event_id\":\"g%u\",\"event_type\":\"a\",\"amount\":1.00,\"pad\":\"%0200u\"}\n", i,
+                  i);
   fl_buf_puts(&b, tail);
   fl_buf_cstr(&b);
   return (char *)fl_buf_take(&b, NULL);
@@ -328,7 +329,10 @@ Test(server, line_numbers_count_across_parsing_pieces) {
   cr_assert_gt(strlen(body), 600000);
   static char resp[65536];
   cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert(strstr(resp, "{\"accepted\":3000,\"rejected\":2,\"unknown_fields\":3000,\"errors\":[{\"line\":3001,\"field\":null,"), "%s", resp);
+  cr_assert(strstr(resp,
+                   "{\"accepted\":3000,\"rejected\":2,\"unknown_fields\":3000,\"errors\":[{\"line\":3001,"
+                   "\"field\":null,"),
+            "%s", resp);
   cr_assert(strstr(resp, "{\"line\":3002,\"field\":\"event_type\""), "%s", resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 3000);
   fl_free(body);
@@ -352,8 +356,8 @@ Test(server, an_ndjson_piece_beginning_with_a_bracket_line_is_still_parsed_as_li
       fl_buf_printf(&b, "{\"event_id\":\"k%05u\",\"event_type\":\"a\",\"pad\":\"%0152u\"}\n", i, i);
     cr_assert_eq(b.len - before, line_bytes, "line %u is %zu bytes", i, b.len - before);
   }
-  cr_assert_eq(srv_piece_end((const char *)b.data, 0, b.len, FL_INGEST_CHUNK_BYTES), (size_t)(first - 1) * line_bytes,
-               "line %u begins the second piece", first);
+  cr_assert_eq(srv_piece_end((const char *)b.data, 0, b.len, FL_INGEST_CHUNK_BYTES),
+               (size_t)(first - 1) * line_bytes, "line %u begins the second piece", first);
   fl_buf_cstr(&b);
   char *body = (char *)fl_buf_take(&b, NULL);
   static char resp[65536];
@@ -374,11 +378,14 @@ Test(server, a_json_array_after_a_byte_order_mark_is_still_an_array) {
   setup(&fx);
   /* the parser skips a UTF-8 BOM before it looks for '['; the route picks the pieces'
    * kind the same way (else the array would be parsed as NDJSON lines and rejected) */
-  const char *body = "\xEF\xBB\xBF [{\"event_id\":\"m1\",\"event_type\":\"a\"},\n{\"event_id\":\"m2\",\"event_type\":\"zz\"},"
-                     "{\"event_id\":\"m3\",\"event_type\":\"b\"}]\n";
+  const char *body =
+      "\xEF\xBB\xBF "
+      "[{\"event_id\":\"m1\",\"event_type\":\"a\"},\n{\"event_id\":\"m2\",\"event_type\":\"zz\"},"
+      "{\"event_id\":\"m3\",\"event_type\":\"b\"}]\n";
   char resp[8192];
   cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":2,\"field\":\"event_type\""), "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":2,\"field\":\"event_type\""),
+            "%s", resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 2);
   teardown(&fx);
 }
@@ -398,7 +405,8 @@ Test(server, a_request_over_max_rejects_is_cut_and_stores_exactly_the_lines_befo
   /* lines 1-2 good, 3 bad, 4 good, 5 6 bad (3 rejects: the limit), 7 good, 8 bad (the 4th: cut) */
   const char *body =
       "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n{\"event_id\":\"k2\",\"event_type\":\"a\"}\nbad\n"
-      "{\"event_id\":\"k4\",\"event_type\":\"b\"}\nbad\nbad\n{\"event_id\":\"k7\",\"event_type\":\"a\"}\nbad\n"
+      "{\"event_id\":\"k4\",\"event_type\":\"b\"}\nbad\nbad\n{\"event_id\":\"k7\",\"event_type\":\"a\"}"
+      "\nbad\n"
       "{\"event_id\":\"k9\",\"event_type\":\"a\"}\n";
   char resp[8192];
   cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 413, "%s", resp);
@@ -422,16 +430,18 @@ Test(server, a_large_json_array_is_parsed_in_pieces_with_element_numbers_and_str
   fl_buf b = FL_BUF_INIT;
   fl_buf_puts(&b, " [\n");
   for (uint32_t i = 1; i <= 3000; i++)
-    fl_buf_printf(&b, "%s{\"event_id\":\"g%u, ]}[\\\"\",\"event_type\":\"%s\",\"pad\":\"%0200u\"}", i > 1 ? ",\n" : "",
-                  i, i == 2999 ? "zz" : "a", i);
+    fl_buf_printf(&b, "%s{\"event_id\":\"g%u, ]}[\\\"\",\"event_type\":\"%s\",\"pad\":\"%0200u\"}",
+                  i > 1 ? ",\n" : "", i, i == 2999 ? "zz" : "a", i);
   fl_buf_puts(&b, "\n]\n");
   fl_buf_cstr(&b);
   char *body = (char *)fl_buf_take(&b, NULL);
   cr_assert_gt(strlen(body), 700000);
   static char resp[65536];
   cr_assert_eq(post_big(fx.http, body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert(strstr(resp, "{\"accepted\":2999,\"rejected\":1,\"unknown_fields\":3000,\"errors\":[{\"line\":2999,\"field\":\"event_type\""), "%s",
-            resp);
+  cr_assert(strstr(resp,
+                   "{\"accepted\":2999,\"rejected\":1,\"unknown_fields\":3000,\"errors\":[{\"line\":2999,"
+                   "\"field\":\"event_type\""),
+            "%s", resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 2999);
   cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"event_id\":\"g3000, ]}[\\\"\""), 1,
                "the last element, whole");
@@ -444,7 +454,8 @@ Test(server, a_large_json_array_is_parsed_in_pieces_with_element_numbers_and_str
 Test(server, an_ndjson_body_whose_first_line_starts_with_a_bracket_is_read_as_lines) {
   fixture fx;
   setup(&fx);
-  const char *body = "[1]\n{\"event_id\":\"b1\",\"event_type\":\"a\"}\n{\"event_id\":\"b2\",\"event_type\":\"b\"}\n";
+  const char *body =
+      "[1]\n{\"event_id\":\"b1\",\"event_type\":\"a\"}\n{\"event_id\":\"b2\",\"event_type\":\"b\"}\n";
   int fd = connect_to(fx.http);
   send_post_as(fd, "/v1/streams/orders/events", "application/x-ndjson", body);
   static char resp[8192];
@@ -454,7 +465,8 @@ Test(server, an_ndjson_body_whose_first_line_starts_with_a_bracket_is_read_as_li
   resp[len] = '\0';
   close(fd);
   cr_assert(strstr(resp, "HTTP/1.1 200"), "%s", resp);
-  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":1,\"field\":null,"), "%s", resp);
+  cr_assert(strstr(resp, "{\"accepted\":2,\"rejected\":1,\"errors\":[{\"line\":1,\"field\":null,"), "%s",
+            resp);
   cr_assert_eq(log_total(fx.log, "orders", 4), 2);
   teardown(&fx);
 }

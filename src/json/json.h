@@ -71,12 +71,12 @@ typedef struct fl_json_reject {
 } fl_json_reject;
 
 typedef struct fl_json_result {
-  fl_batch *batch;     /* accepted rows, columns = schema fields */
+  fl_batch *batch;   /* accepted rows, columns = schema fields */
   fl_json_row *rows; /* nrows entries, rows[i] describes batch row i */
   uint32_t nrows;
   fl_json_reject *rejects; /* in line order */
   uint32_t nrejects;
-  uint32_t nrecords; /* records seen = nrows + nrejects (before contract) */
+  uint32_t nrecords;       /* records seen = nrows + nrejects (before contract) */
   uint32_t unknown_fields; /* fields not in the schema, summed over the rows the parser accepted
                               (a CHECK may still reject some of those rows) */
 } fl_json_result;
@@ -109,14 +109,13 @@ void fl_json_parser_set_ndjson_only(fl_json_parser *p, bool ndjson_only);
 /* Parses one body. Fails only for the body as a whole (FL_ELIMIT over
  * FL_JSON_BODY_MAX); bad records are rejects in out. An empty body (or one of
  * blanks, or "[]") gives zero records. */
-fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out,
-                        fl_err *err);
+fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out, fl_err *err);
 
 /* Appends a reject to a result of this parser (the contract checker's; reason is
  * copied into the parser's arena, field must outlive the result). Call
  * fl_json_result_sort_rejects after a series of adds to restore line order. */
 void fl_json_result_add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, uint32_t raw_off,
-                                 uint32_t raw_len, const char *field, const char *reason);
+                               uint32_t raw_len, const char *field, const char *reason);
 void fl_json_result_sort_rejects(fl_json_parser *p, fl_json_result *res);
 
 #endif

@@ -408,7 +408,7 @@ Test(json_parse, json_columns_keep_the_text_without_blanks_outside_strings) {
         "}\n{\"j\":-0.5e+3}\n{\"j\":true}\n{\"j\":null}\n{\"j\":123456789012345678901234567890}\n");
   cr_assert_eq(R.nrows, 5);
   assert_str(9, 0, "[1,{\"a\":\"\\u00e9 \\\" } \"}]"); /* escapes and string blanks kept */
-  assert_str(9, 4, "123456789012345678901234567890");      /* integers of any size */
+  assert_str(9, 4, "123456789012345678901234567890");  /* integers of any size */
   assert_str(8, 0, "x");
   assert_str(9, 1, "-0.5e+3");
   assert_str(9, 2, "true");
@@ -485,10 +485,8 @@ Test(json_parse, unknown_fields_are_counted_or_rejected) {
  * explicit null stays null (and is a reject in a NOT NULL column). */
 Test(json_parse, absent_fields_take_their_default) {
   static fl_field f[] = {
-      {1, "id", {FL_T_BIGINT, 0, 0}, true},
-      {2, "currency", {FL_T_STRING, 0, 0}, true},
-      {3, "amount", {FL_T_DECIMAL, 12, 2}, false},
-      {4, "day", {FL_T_DATE, 0, 0}, false},
+      {1, "id", {FL_T_BIGINT, 0, 0}, true},        {2, "currency", {FL_T_STRING, 0, 0}, true},
+      {3, "amount", {FL_T_DECIMAL, 12, 2}, false}, {4, "day", {FL_T_DATE, 0, 0}, false},
       {5, "note", {FL_T_STRING, 0, 0}, false},
   };
   static fl_schema s = {0, 5, f, 0, NULL};
@@ -501,8 +499,9 @@ Test(json_parse, absent_fields_take_their_default) {
   P = fl_json_parser_new(&s);
   fl_json_parser_set_defaults(P, d);
   fl_err err = {0};
-  const char *body = "{\"id\":1}\n{\"id\":2,\"currency\":\"USD\",\"amount\":2}\n{\"id\":3,\"currency\":null}\n"
-                     "{\"id\":4,\"amount\":null,\"note\":\"n\"}\n";
+  const char *body =
+      "{\"id\":1}\n{\"id\":2,\"currency\":\"USD\",\"amount\":2}\n{\"id\":3,\"currency\":null}\n"
+      "{\"id\":4,\"amount\":null,\"note\":\"n\"}\n";
   cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK);
   cr_assert_eq(R.nrows, 3);
   assert_str(1, 0, "EUR");
@@ -531,8 +530,9 @@ Test(json_parse, real_columns_take_what_rounds_to_a_finite_float) {
 /* Blanks are dropped where the value has them: not after it, at its end, and in a
  * long value; a blank inside a string is kept. */
 Test(json_parse, json_blanks_are_dropped_only_inside_the_value) {
-  parse(&all, "{\"j\":[1,2,3,4,5,6,7,8,9,10]   ,\"s\":\"x\"}\n{\"j\":[1,2,3,4,5,6,7,8,9, 10]}\n"
-              "{\"j\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"] }\n");
+  parse(&all,
+        "{\"j\":[1,2,3,4,5,6,7,8,9,10]   ,\"s\":\"x\"}\n{\"j\":[1,2,3,4,5,6,7,8,9, 10]}\n"
+        "{\"j\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"] }\n");
   cr_assert_eq(R.nrows, 3);
   assert_str(9, 0, "[1,2,3,4,5,6,7,8,9,10]");
   assert_str(9, 1, "[1,2,3,4,5,6,7,8,9,10]");

@@ -83,10 +83,10 @@ struct fl_json_parser {
   size_t scratch_cap;
   char *tmp; /* decoded strings for non-STRING columns, keys */
   size_t tmp_cap;
-  fl_value *defaults;   /* per column, for absent fields (is_null: none); NULL = no defaults */
-  fl_arena opt_arena;   /* copies of the defaults' strings */
-  bool unknown_reject;  /* a field not in the schema rejects its record */
-  bool ndjson_only;     /* a body is lines even when it starts with '[' (files) */
+  fl_value *defaults;  /* per column, for absent fields (is_null: none); NULL = no defaults */
+  fl_arena opt_arena;  /* copies of the defaults' strings */
+  bool unknown_reject; /* a field not in the schema rejects its record */
+  bool ndjson_only;    /* a body is lines even when it starts with '[' (files) */
 };
 
 /* The state of one call. */
@@ -586,7 +586,8 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
  * (numbers keep their spelling, keys their order and escapes their form): one
  * spelling per value whatever the producer's layout. Most producers send compact
  * JSON, so the copy that drops blanks runs only when skip_value met one (c->blank). */
-__attribute__((noinline, cold)) static void put_json_compact(fl_vec *v, uint32_t row, const char *s, size_t n) {
+__attribute__((noinline, cold)) static void put_json_compact(fl_vec *v, uint32_t row, const char *s,
+                                                             size_t n) {
   if (v->bytes_cap - v->bytes_len < n + 32) fl_vec_reserve_bytes(v, n + 32);
   char *d = v->bytes + v->bytes_len;
   size_t k = 0;
@@ -1132,8 +1133,7 @@ static const char *padded_copy(fl_json_parser *p, const char *body, size_t off, 
   return p->scratch;
 }
 
-fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out,
-                        fl_err *err) {
+fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out, fl_err *err) {
   memset(out, 0, sizeof *out);
   out->batch = p->batch;
   if (len > FL_JSON_BODY_MAX)
@@ -1276,7 +1276,8 @@ void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults) {
     FL_ASSERT(fl_type_equal(d->type, p->cols[i].type), "field %s: default of another type", p->cols[i].name);
     p->defaults[i] = *d;
     if (fl_type_is_string(d->type.kind))
-      p->defaults[i].u.str.ptr = fl_arena_memdup(&p->opt_arena, d->u.str.ptr, d->u.str.len ? d->u.str.len : 1);
+      p->defaults[i].u.str.ptr =
+          fl_arena_memdup(&p->opt_arena, d->u.str.ptr, d->u.str.len ? d->u.str.len : 1);
   }
 }
 
@@ -1287,7 +1288,7 @@ void fl_json_parser_set_unknown_fields(fl_json_parser *p, fl_json_unknown policy
 }
 
 void fl_json_result_add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, uint32_t raw_off,
-                                 uint32_t raw_len, const char *field, const char *reason) {
+                               uint32_t raw_len, const char *field, const char *reason) {
   add_reject(p, res, line, raw_off, raw_len, field, reason);
 }
 

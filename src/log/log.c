@@ -663,37 +663,41 @@ static void log_collect(void *ctx) {
  * duration, queued bytes and queue-full refusals. Families are process-wide: two
  * logs in one process (tests) add into the same series. */
 static void metrics_register(fl_log *log) {
-  log->f_appends = fl_metrics_counter("floe_log_appends_total", "Appends (batches) made durable in the event log.",
-                                      "stream");
-  log->f_records = fl_metrics_counter("floe_log_records_total", "Records made durable in the event log.", "stream");
+  log->f_appends = fl_metrics_counter("floe_log_appends_total",
+                                      "Appends (batches) made durable in the event log.", "stream");
+  log->f_records =
+      fl_metrics_counter("floe_log_records_total", "Records made durable in the event log.", "stream");
   log->f_bytes = fl_metrics_counter("floe_log_bytes_total",
                                     "Bytes made durable in the event log, batch headers included.", "stream");
-  log->f_errors = fl_metrics_counter("floe_log_append_errors_total",
-                                     "Appends that failed to become durable (disk full, I/O error).", "stream");
-  log->f_deleted = fl_metrics_counter("floe_log_segments_deleted_total", "Segment files deleted by retention.",
-                                      "stream");
-  log->m_fsyncs =
-      fl_metric_get(fl_metrics_counter("floe_log_fsyncs_total", "fdatasync calls of the event log.", NULL), NULL);
-  log->m_groups = fl_metric_get(
-      fl_metrics_counter("floe_log_group_commits_total", "Group commits (queue drains) of the log thread.", NULL),
-      NULL);
+  log->f_errors =
+      fl_metrics_counter("floe_log_append_errors_total",
+                         "Appends that failed to become durable (disk full, I/O error).", "stream");
+  log->f_deleted =
+      fl_metrics_counter("floe_log_segments_deleted_total", "Segment files deleted by retention.", "stream");
+  log->m_fsyncs = fl_metric_get(
+      fl_metrics_counter("floe_log_fsyncs_total", "fdatasync calls of the event log.", NULL), NULL);
+  log->m_groups = fl_metric_get(fl_metrics_counter("floe_log_group_commits_total",
+                                                   "Group commits (queue drains) of the log thread.", NULL),
+                                NULL);
   log->m_group_seconds = fl_metric_get(
       fl_metrics_histogram("floe_log_group_commit_duration_seconds",
                            "Time of one group commit: writes, fdatasyncs and callbacks.", NULL, NULL, 0),
       NULL);
   log->m_queue_bytes = fl_metric_get(
-      fl_metrics_gauge("floe_log_queue_bytes", "Bytes queued for the log thread, not yet durable.", NULL), NULL);
-  log->f_part_bytes = fl_metrics_gauge("floe_log_partition_bytes", "Durable bytes in a partition's segments.",
-                                      "stream,partition");
-  log->f_part_oldest = fl_metrics_gauge("floe_log_partition_oldest_offset",
-                                       "A partition's oldest retained offset (retention moves it).",
-                                       "stream,partition");
-  log->f_part_next = fl_metrics_gauge("floe_log_partition_next_offset",
-                                     "A partition's next offset to assign (its durable end).", "stream,partition");
-  log->m_queue_full = fl_metric_get(
-      fl_metrics_counter("floe_log_queue_full_total", "Appends refused because the queue was full (back-pressure).",
-                         NULL),
+      fl_metrics_gauge("floe_log_queue_bytes", "Bytes queued for the log thread, not yet durable.", NULL),
       NULL);
+  log->f_part_bytes = fl_metrics_gauge("floe_log_partition_bytes", "Durable bytes in a partition's segments.",
+                                       "stream,partition");
+  log->f_part_oldest =
+      fl_metrics_gauge("floe_log_partition_oldest_offset",
+                       "A partition's oldest retained offset (retention moves it).", "stream,partition");
+  log->f_part_next =
+      fl_metrics_gauge("floe_log_partition_next_offset",
+                       "A partition's next offset to assign (its durable end).", "stream,partition");
+  log->m_queue_full =
+      fl_metric_get(fl_metrics_counter("floe_log_queue_full_total",
+                                       "Appends refused because the queue was full (back-pressure).", NULL),
+                    NULL);
 }
 
 fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_err *err) {

@@ -44,18 +44,18 @@ typedef struct log_partition {
   char *dir;     /* DIR/<stream>/<p> */
   segment *segs; /* ascending base; the last one is active */
   uint32_t nsegs, segs_cap;
-  uint64_t floor;               /* retain floor: segments holding offsets >= floor are kept */
-  int fd;                       /* [lt] active segment, -1 in read-only mode */
-  uint64_t next_offset;         /* [lt] next offset to assign */
-  uint64_t write_pos;           /* [lt] durable size of the active segment */
-  bool broken;                  /* [lt] an fsync failed and could not be undone: appends fail EIO */
-  log_append *pend, *pend_tail; /* [lt] this group's appends */
-  bool touched;                 /* [lt] */
-  struct log_partition *tnext;  /* [lt] next touched partition of this group */
-  uint64_t group_next;          /* [lt] next offset after this group's records */
-  int group_rc;                 /* [lt] this group's outcome (fl_code) */
+  uint64_t floor;                         /* retain floor: segments holding offsets >= floor are kept */
+  int fd;                                 /* [lt] active segment, -1 in read-only mode */
+  uint64_t next_offset;                   /* [lt] next offset to assign */
+  uint64_t write_pos;                     /* [lt] durable size of the active segment */
+  bool broken;                            /* [lt] an fsync failed and could not be undone: appends fail EIO */
+  log_append *pend, *pend_tail;           /* [lt] this group's appends */
+  bool touched;                           /* [lt] */
+  struct log_partition *tnext;            /* [lt] next touched partition of this group */
+  uint64_t group_next;                    /* [lt] next offset after this group's records */
+  int group_rc;                           /* [lt] this group's outcome (fl_code) */
   fl_metric *m_bytes, *m_oldest, *m_next; /* gauges set by the log's metrics collector */
-  uint64_t group_end;           /* [lt] write position after this group's bytes */
+  uint64_t group_end;                     /* [lt] write position after this group's bytes */
 } log_partition;
 
 struct fl_log_stream {
@@ -66,7 +66,7 @@ struct fl_log_stream {
   log_partition *parts;
   int64_t retention_ms; /* atomics: set from any thread */
   uint64_t retention_bytes;
-  fl_log_stream *next; /* log->streams list */
+  fl_log_stream *next;                                               /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
 };
 
@@ -92,20 +92,20 @@ struct fl_log {
   log_append *queue, *queue_tail;
   uint64_t queued_bytes;
   fl_log_stream *streams;
-  pthread_mutex_t retention_mu; /* one retention run at a time */
+  pthread_mutex_t retention_mu;  /* one retention run at a time */
   pthread_t retention_thread;    /* runs retention on its own timer, unlinks after rolls */
   pthread_cond_t retention_cond; /* with mu: wakes the retention thread */
   bool retention_started, retention_wake, retention_stop;
   char **doomed; /* under mu: segment files trimmed at a roll, for the retention thread to unlink */
   uint32_t ndoomed, doomed_cap;
-  pthread_mutex_t open_mu;      /* serialises fl_log_stream_open (it does I/O) */
+  pthread_mutex_t open_mu; /* serialises fl_log_stream_open (it does I/O) */
   int64_t next_retention_ms;
-  fl_log_stats stats; /* __atomic updates */
+  fl_log_stats stats;                                                              /* __atomic updates */
   fl_metric *m_fsyncs, *m_groups, *m_group_seconds, *m_queue_bytes, *m_queue_full; /* NULL read-only */
   fl_metric_family *f_appends, *f_records, *f_bytes, *f_errors, *f_deleted;
   fl_metric_family *f_part_bytes, *f_part_oldest, *f_part_next;
   bool collecting; /* log_collect is registered with the metrics registry */
-  int fail_errno;     /* test hook */
+  int fail_errno;  /* test hook */
   uint32_t fail_count;
 };
 

@@ -865,11 +865,11 @@ Test(log, retention_keeps_a_partition_near_its_size_limit_under_steady_appends) 
   cr_assert_eq(args[0].failed + args[1].failed, 0);
   cr_assert_geq((args[0].done + args[1].done) * STEADY_REC, STEADY_TOTAL);
   cr_assert_gt(samples, 10);
-  cr_log_info("steady appends: partition at most %" PRIu64 " bytes over %" PRIu64 " samples (limit %d, bound %" PRIu64
-              ")",
+  cr_log_info("steady appends: partition at most %" PRIu64 " bytes over %" PRIu64
+              " samples (limit %d, bound %" PRIu64 ")",
               max_bytes, samples, STEADY_KEEP, bound);
-  cr_assert_leq(max_bytes, bound, "partition reached %" PRIu64 " bytes, limit %d (%.1fx)", max_bytes, STEADY_KEEP,
-                (double)max_bytes / STEADY_KEEP);
+  cr_assert_leq(max_bytes, bound, "partition reached %" PRIu64 " bytes, limit %d (%.1fx)", max_bytes,
+                STEADY_KEEP, (double)max_bytes / STEADY_KEEP);
   /* what stays on disk after the last pass is within the bound too */
   cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
   ls = open_stream(log, "s", 0);
@@ -930,7 +930,8 @@ Test(log, appends_fsyncs_and_groups_show_in_the_metrics) {
   /* the collector's gauges: each partition's durable size and offsets */
   fl_log_partition_stat ps;
   fl_log_partition_stat_get(a, 0, &ps);
-  snprintf(want, sizeof want, "floe_log_partition_bytes{stream=\"orders\",partition=\"0\"} %" PRIu64 "\n", ps.bytes);
+  snprintf(want, sizeof want, "floe_log_partition_bytes{stream=\"orders\",partition=\"0\"} %" PRIu64 "\n",
+           ps.bytes);
   cr_assert_not_null(strstr(text, want), "%s", want);
   cr_assert_not_null(strstr(text, "floe_log_partition_next_offset{stream=\"orders\",partition=\"0\"} 30\n"));
   cr_assert_not_null(strstr(text, "floe_log_partition_next_offset{stream=\"orders\",partition=\"1\"} 5\n"));

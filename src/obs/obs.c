@@ -76,10 +76,11 @@ static fl_metric *single(fl_metric_family *fam) { return fl_metric_get(fam, NULL
 
 static void http_metrics_register(fl_obs *obs) {
   obs->connections = single(fl_metrics_gauge("floe_http_connections", "Open HTTP connections.", NULL));
-  obs->inflight = single(fl_metrics_gauge("floe_http_inflight_bytes",
-                                          "Request bytes buffered now (limits.max_inflight_bytes bounds it).", NULL));
-  obs->budget_refusals = single(fl_metrics_counter(
-      "floe_http_budget_refusals_total", "Requests answered 503 because too many request bytes were in flight.", NULL));
+  obs->inflight = single(fl_metrics_gauge(
+      "floe_http_inflight_bytes", "Request bytes buffered now (limits.max_inflight_bytes bounds it).", NULL));
+  obs->budget_refusals = single(
+      fl_metrics_counter("floe_http_budget_refusals_total",
+                         "Requests answered 503 because too many request bytes were in flight.", NULL));
   obs->accept_backoffs = single(fl_metrics_counter(
       "floe_http_accept_backoffs_total", "accept() failures (EMFILE, ...) that paused a listener.", NULL));
   obs->deadline_closes = single(fl_metrics_counter(
@@ -109,7 +110,8 @@ static void observe(void *ctx, const char *route, int status, int64_t duration_n
   fl_obs *obs = ctx;
   char code[4] = "0"; /* by hand: no printf on the path of every request */
   if (status >= 100 && status <= 999)
-    code[0] = (char)('0' + status / 100), code[1] = (char)('0' + status / 10 % 10), code[2] = (char)('0' + status % 10);
+    code[0] = (char)('0' + status / 100), code[1] = (char)('0' + status / 10 % 10),
+    code[2] = (char)('0' + status % 10);
   double seconds = (double)duration_ns / 1e9;
   fl_metric_add(FL_METRIC_WITH(obs->requests, route, code), 1);
   fl_metric_observe(FL_METRIC_WITH(obs->durations, route), seconds);
@@ -129,8 +131,8 @@ static void totals_read(fl_obs *obs, totals *t) {
   t->log_bytes = fl_metrics_total("floe_log_bytes_total");
   t->commits = fl_metrics_total_with("floe_iceberg_commits_total", "result", "ok");
   t->conflicts = fl_metrics_total_with("floe_iceberg_commits_total", "result", "conflict");
-  t->nbuckets = fl_metric_hist_read(obs->events_seconds, &obs->bounds, t->events_buckets,
-                                    FL_METRIC_BUCKETS_MAX + 1);
+  t->nbuckets =
+      fl_metric_hist_read(obs->events_seconds, &obs->bounds, t->events_buckets, FL_METRIC_BUCKETS_MAX + 1);
   t->at_ns = fl_mono_ns();
 }
 
@@ -155,9 +157,9 @@ void fl_obs_summary(fl_obs *obs, char *out, size_t cap) {
            "log %.0f records %.0f bytes %.0f fsyncs, queue %.0f bytes, %.0f table commits (%.0f conflicts)",
            (double)(now.at_ns - prev.at_ns) / 1e9, (unsigned long long)nreq, (unsigned long long)c[2],
            (unsigned long long)c[4], (unsigned long long)c[5], now.accepted - prev.accepted,
-           now.rejected - prev.rejected, quantiles, now.records - prev.records, now.log_bytes - prev.log_bytes,
-           now.fsyncs - prev.fsyncs, fl_metrics_total("floe_log_queue_bytes"), now.commits - prev.commits,
-           now.conflicts - prev.conflicts);
+           now.rejected - prev.rejected, quantiles, now.records - prev.records,
+           now.log_bytes - prev.log_bytes, now.fsyncs - prev.fsyncs, fl_metrics_total("floe_log_queue_bytes"),
+           now.commits - prev.commits, now.conflicts - prev.conflicts);
 }
 
 static void *summary_thread(void *arg) {
@@ -198,12 +200,13 @@ fl_code fl_obs_new(const fl_obs_opts *opts, fl_http *http, fl_obs **out, fl_err 
                                      "(0: the client left first).",
                                      "route,status");
   obs->durations = fl_metrics_histogram("floe_http_request_duration_seconds",
-                                        "Time from a request's arrival on its loop to its end, by route.", "route",
-                                        NULL, 0);
+                                        "Time from a request's arrival on its loop to its end, by route.",
+                                        "route", NULL, 0);
   obs->events_seconds = FL_METRIC_WITH(obs->durations, "events");
-  fl_metric_set(FL_METRIC_WITH(fl_metrics_gauge("floe_build_info", "floe's version (the value is 1).", "version"),
-                               FLOE_VERSION),
-                1);
+  fl_metric_set(
+      FL_METRIC_WITH(fl_metrics_gauge("floe_build_info", "floe's version (the value is 1).", "version"),
+                     FLOE_VERSION),
+      1);
   totals_read(obs, &obs->last);
   http_metrics_register(obs);
   fl_code rc = fl_http_get(http, "metrics", "/metrics", NULL, metrics_get, obs, err);

@@ -31,8 +31,8 @@ Test(obs, the_summary_counts_what_happened_since_its_previous_line) {
   cr_assert(strstr(line, "0 requests (0 2xx, 0 4xx, 0 5xx)"), "%s", line);
   cr_assert(strstr(line, "rejected, log"), "no quantiles without an events request: %s", line);
   fl_metric_add(FL_METRIC_WITH(acc, "orders"), 1);
-  fl_metric *lat = FL_METRIC_WITH(fl_metrics_histogram("floe_http_request_duration_seconds", "D.", "route", NULL, 0),
-                                  "events");
+  fl_metric *lat = FL_METRIC_WITH(
+      fl_metrics_histogram("floe_http_request_duration_seconds", "D.", "route", NULL, 0), "events");
   for (int i = 0; i < 99; i++) fl_metric_observe(lat, 0.0004); /* in (0.25 ms, 0.5 ms] */
   fl_metric_observe(lat, 0.2);                                 /* in (100 ms, 250 ms] */
   fl_obs_summary(obs, line, sizeof line);

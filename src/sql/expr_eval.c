@@ -120,10 +120,10 @@ struct fl_sql_eval {
   uint32_t nregs, regs_cap;
   pred *preds;
   uint32_t npreds, preds_cap;
-  bool finished;       /* constant registers point at their values (after a run) */
-  uint8_t *const_out;  /* a constant predicate spread over the rows */
+  bool finished;      /* constant registers point at their values (after a run) */
+  uint8_t *const_out; /* a constant predicate spread over the rows */
   uint32_t const_cap;
-  uint32_t rows_cap;   /* vector registers hold this many rows */
+  uint32_t rows_cap; /* vector registers hold this many rows */
 };
 
 /* ---- compilation ------------------------------------------------------------------ */
@@ -163,7 +163,6 @@ static uint8_t class_of_type(fl_type_kind k) {
   }
 }
 
-
 typedef struct cc {
   fl_sql_eval *c;
   fl_err *err;
@@ -172,8 +171,8 @@ typedef struct cc {
 } cc;
 
 static fl_code unsupported(cc *x, const fl_sql_expr *e, const char *what) {
-  return fl_err_set(x->err, FL_EUNSUPPORTED, "%s: line %u, column %u: %s is not supported",
-                    x->text, e->line, e->col, what);
+  return fl_err_set(x->err, FL_EUNSUPPORTED, "%s: line %u, column %u: %s is not supported", x->text, e->line,
+                    e->col, what);
 }
 
 /* A constant register of class cls holding a NULL. */
@@ -695,14 +694,14 @@ static inline uint8_t cmp_result(int op, int r) {
     T x = a->ARR[i & ma], y = b->ARR[i & mb];                                            \
     d->nul[i] = (a->nul[i & ma] | b->nul[i & mb]) ? (uint8_t)T_NULL : (uint8_t)(x OP y); \
   }
-#define CMP_SWITCH(T, ARR)                                 \
-  switch (s->sub) {                                        \
-    case FL_SQL_OP_EQ: CMP_LOOP(T, ARR, ==) break;         \
-    case FL_SQL_OP_NE: CMP_LOOP(T, ARR, !=) break;         \
-    case FL_SQL_OP_LT: CMP_LOOP(T, ARR, <) break;          \
-    case FL_SQL_OP_LE: CMP_LOOP(T, ARR, <=) break;         \
-    case FL_SQL_OP_GT: CMP_LOOP(T, ARR, >) break;          \
-    default: CMP_LOOP(T, ARR, >=) break;                   \
+#define CMP_SWITCH(T, ARR)                         \
+  switch (s->sub) {                                \
+    case FL_SQL_OP_EQ: CMP_LOOP(T, ARR, ==) break; \
+    case FL_SQL_OP_NE: CMP_LOOP(T, ARR, !=) break; \
+    case FL_SQL_OP_LT: CMP_LOOP(T, ARR, <) break;  \
+    case FL_SQL_OP_LE: CMP_LOOP(T, ARR, <=) break; \
+    case FL_SQL_OP_GT: CMP_LOOP(T, ARR, >) break;  \
+    default: CMP_LOOP(T, ARR, >=) break;           \
   }
 
 static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
@@ -1015,7 +1014,8 @@ fl_sql_eval *fl_sql_eval_new(const fl_schema *schema) {
   return c;
 }
 
-fl_code fl_sql_eval_add(fl_sql_eval *c, const fl_sql_expr *e, const char *label, uint32_t *index, fl_err *err) {
+fl_code fl_sql_eval_add(fl_sql_eval *c, const fl_sql_expr *e, const char *label, uint32_t *index,
+                        fl_err *err) {
   FL_ASSERT(!c->finished);
   if (c->npreds == FL_SQL_EVAL_PREDS_MAX)
     return fl_err_set(err, FL_ELIMIT, "%s: more than %u predicates", label, FL_SQL_EVAL_PREDS_MAX);
@@ -1120,8 +1120,8 @@ void fl_sql_eval_free(fl_sql_eval *c) {
 static fl_code default_fail(const fl_sql_expr *e, const fl_field *f, fl_err *err) {
   char type[32];
   fl_sql_type_format(f->type, type, sizeof type);
-  return fl_err_set(err, FL_ETYPE, "line %u, column %u: DEFAULT %s does not fit column %s (%s)", e->line, e->col,
-                    e->text ? e->text : "value", f->name, type);
+  return fl_err_set(err, FL_ETYPE, "line %u, column %u: DEFAULT %s does not fit column %s (%s)", e->line,
+                    e->col, e->text ? e->text : "value", f->name, type);
 }
 
 fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *out, fl_err *err) {
@@ -1137,8 +1137,8 @@ fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *
     fl_sql_expr_format(e, FL_SQL_FMT_SHORT, &text);
     fl_buf_cstr(&text);
     fl_code rc = fl_err_set(err, FL_EUNSUPPORTED,
-                            "line %u, column %u: DEFAULT %s for column %s: only a constant is supported", e->line,
-                            e->col, (const char *)text.data, f->name);
+                            "line %u, column %u: DEFAULT %s for column %s: only a constant is supported",
+                            e->line, e->col, (const char *)text.data, f->name);
     fl_buf_free(&text);
     return rc;
   }
@@ -1156,7 +1156,10 @@ fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *
       unsigned scale = e->lit == FL_SQL_LIT_DECIMAL ? v->type.scale : 0;
       if (k == FL_T_FLOAT || k == FL_T_DOUBLE) {
         double d = (double)unscaled / (double)fl_pow10_i64[scale];
-        if (k == FL_T_FLOAT) out->u.f32 = (float)d; else out->u.f64 = d;
+        if (k == FL_T_FLOAT)
+          out->u.f32 = (float)d;
+        else
+          out->u.f64 = d;
         return FL_OK;
       }
       unsigned want = k == FL_T_DECIMAL ? f->type.scale : 0;
@@ -1172,17 +1175,20 @@ fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *
         if (unscaled < INT32_MIN || unscaled > INT32_MAX) return default_fail(e, f, err);
         out->u.i32 = (int32_t)unscaled;
       } else {
-        if (k == FL_T_DECIMAL && (unscaled >= fl_pow10_i64[f->type.precision] ||
-                                  unscaled <= -fl_pow10_i64[f->type.precision]))
+        if (k == FL_T_DECIMAL &&
+            (unscaled >= fl_pow10_i64[f->type.precision] || unscaled <= -fl_pow10_i64[f->type.precision]))
           return default_fail(e, f, err);
         out->u.i64 = unscaled;
       }
       return FL_OK;
     }
     case FL_SQL_LIT_DOUBLE:
-      if (k == FL_T_DOUBLE) out->u.f64 = v->u.f64;
-      else if (k == FL_T_FLOAT) out->u.f32 = (float)v->u.f64;
-      else return default_fail(e, f, err);
+      if (k == FL_T_DOUBLE)
+        out->u.f64 = v->u.f64;
+      else if (k == FL_T_FLOAT)
+        out->u.f32 = (float)v->u.f64;
+      else
+        return default_fail(e, f, err);
       return FL_OK;
     case FL_SQL_LIT_STRING:
       if (fl_type_is_string(k)) {
@@ -1197,9 +1203,12 @@ fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *
       out->u.i64 = v->u.i64;
       return FL_OK;
     case FL_SQL_LIT_DATE:
-      if (k == FL_T_DATE) out->u.i32 = v->u.i32;
-      else if (k == FL_T_TIMESTAMP) out->u.i64 = (int64_t)v->u.i32 * INT64_C(86400000000);
-      else return default_fail(e, f, err);
+      if (k == FL_T_DATE)
+        out->u.i32 = v->u.i32;
+      else if (k == FL_T_TIMESTAMP)
+        out->u.i64 = (int64_t)v->u.i32 * INT64_C(86400000000);
+      else
+        return default_fail(e, f, err);
       return FL_OK;
     case FL_SQL_LIT_INTERVAL: return default_fail(e, f, err);
   }

@@ -80,13 +80,13 @@ Test(expr_eval, decimals_compare_exactly) {
 }
 
 Test(expr_eval, or_and_in_like_follow_sql) {
-  check("qty = 1 OR name = 'x'", "1221");    /* NULL OR FALSE is NULL */
-  check("qty = 3 OR name = 'abc'", "0110");   /* NULL OR TRUE is TRUE */
+  check("qty = 1 OR name = 'x'", "1221");   /* NULL OR FALSE is NULL */
+  check("qty = 3 OR name = 'abc'", "0110"); /* NULL OR TRUE is TRUE */
   check("qty IN (1, 4)", "1201");
   check("qty NOT IN (1, NULL)", "0222");
   check("name LIKE 'ab%'", "1120");
   check("name NOT LIKE '_b'", "0121");
-  check("amount * qty > 2", "0221");         /* 1.10*1, NULL, NULL, 8.00 */
+  check("amount * qty > 2", "0221"); /* 1.10*1, NULL, NULL, 8.00 */
 }
 
 Test(expr_eval, select_keeps_rows_where_every_predicate_is_true) {

@@ -25,17 +25,15 @@
 
 #include "core/limits.h"
 
-static const char *const kw_names[FL_KW_COUNT] = {
-    [FL_KW_NONE] = "",
+static const char *const kw_names[FL_KW_COUNT] = {[FL_KW_NONE] = "",
 #define KW_NAME(name, cls) [FL_KW_##name] = #name,
-    FL_SQL_KEYWORDS(KW_NAME)
+                                                  FL_SQL_KEYWORDS(KW_NAME)
 #undef KW_NAME
 };
 
-static const bool kw_reserved[FL_KW_COUNT] = {
-    [FL_KW_NONE] = false,
+static const bool kw_reserved[FL_KW_COUNT] = {[FL_KW_NONE] = false,
 #define KW_RES(name, cls) [FL_KW_##name] = (#cls[0] == 'R'),
-    FL_SQL_KEYWORDS(KW_RES)
+                                              FL_SQL_KEYWORDS(KW_RES)
 #undef KW_RES
 };
 
@@ -198,14 +196,14 @@ static bool scan_operator(fl_lexer *lx, fl_token *tok) {
     const char *text;
     fl_tok_kind kind;
   } ops[] = {
-      {"->>", FL_TOK_ARROW2}, {"->", FL_TOK_ARROW}, {"<=", FL_TOK_LE},  {">=", FL_TOK_GE},
-      {"<>", FL_TOK_NE},      {"!=", FL_TOK_NE},    {"==", FL_TOK_EQ},  {"||", FL_TOK_CONCAT},
-      {"::", FL_TOK_CAST},    {"<<", FL_TOK_SHL},   {">>", FL_TOK_SHR}, {"(", FL_TOK_LPAREN},
+      {"->>", FL_TOK_ARROW2}, {"->", FL_TOK_ARROW},   {"<=", FL_TOK_LE},      {">=", FL_TOK_GE},
+      {"<>", FL_TOK_NE},      {"!=", FL_TOK_NE},      {"==", FL_TOK_EQ},      {"||", FL_TOK_CONCAT},
+      {"::", FL_TOK_CAST},    {"<<", FL_TOK_SHL},     {">>", FL_TOK_SHR},     {"(", FL_TOK_LPAREN},
       {")", FL_TOK_RPAREN},   {"[", FL_TOK_LBRACKET}, {"]", FL_TOK_RBRACKET}, {"{", FL_TOK_LBRACE},
-      {"}", FL_TOK_RBRACE},   {",", FL_TOK_COMMA},  {";", FL_TOK_SEMI}, {".", FL_TOK_DOT},
-      {"+", FL_TOK_PLUS},     {"-", FL_TOK_MINUS},  {"*", FL_TOK_STAR}, {"/", FL_TOK_SLASH},
-      {"%", FL_TOK_PERCENT},  {"^", FL_TOK_CARET},  {"=", FL_TOK_EQ},   {"<", FL_TOK_LT},
-      {">", FL_TOK_GT},       {":", FL_TOK_COLON},  {"~", FL_TOK_TILDE}, {"&", FL_TOK_AMP},
+      {"}", FL_TOK_RBRACE},   {",", FL_TOK_COMMA},    {";", FL_TOK_SEMI},     {".", FL_TOK_DOT},
+      {"+", FL_TOK_PLUS},     {"-", FL_TOK_MINUS},    {"*", FL_TOK_STAR},     {"/", FL_TOK_SLASH},
+      {"%", FL_TOK_PERCENT},  {"^", FL_TOK_CARET},    {"=", FL_TOK_EQ},       {"<", FL_TOK_LT},
+      {">", FL_TOK_GT},       {":", FL_TOK_COLON},    {"~", FL_TOK_TILDE},    {"&", FL_TOK_AMP},
       {"|", FL_TOK_PIPE},     {"?", FL_TOK_PARAM},
   };
   size_t left = lx->len - lx->pos;
@@ -295,8 +293,7 @@ static size_t utf8_bad_at(const unsigned char *s, size_t len) {
   return len;
 }
 
-fl_code fl_sql_cursor_init(fl_sql_cursor *cur, const char *src, size_t len, fl_arena *arena,
-                           fl_err *err) {
+fl_code fl_sql_cursor_init(fl_sql_cursor *cur, const char *src, size_t len, fl_arena *arena, fl_err *err) {
   memset(cur, 0, sizeof *cur);
   cur->src = src;
   cur->len = len;
@@ -346,7 +343,9 @@ const fl_token *fl_sql_cursor_next(fl_sql_cursor *cur) {
   return tok;
 }
 
-bool fl_sql_cursor_at(const fl_sql_cursor *cur, fl_tok_kind kind) { return fl_sql_cursor_peek(cur)->kind == kind; }
+bool fl_sql_cursor_at(const fl_sql_cursor *cur, fl_tok_kind kind) {
+  return fl_sql_cursor_peek(cur)->kind == kind;
+}
 
 bool fl_sql_cursor_at_kw(const fl_sql_cursor *cur, fl_kw kw) {
   const fl_token *tok = fl_sql_cursor_peek(cur);
@@ -417,7 +416,7 @@ static char *unquote(fl_sql_cursor *cur, const fl_token *tok, char q) {
   size_t j = 0;
   for (size_t i = 0; i < n; i++) {
     out[j++] = s[i];
-    if (s[i] == q) i++;   /* the lexer guarantees quotes come in pairs inside */
+    if (s[i] == q) i++; /* the lexer guarantees quotes come in pairs inside */
   }
   out[j] = 0;
   return out;

@@ -26,42 +26,42 @@
 
 typedef enum fl_tok_kind {
   FL_TOK_EOF = 0,
-  FL_TOK_IDENT,       /* name or keyword (see .kw); text is as written */
-  FL_TOK_QIDENT,      /* "Quoted Name": text includes the quotes */
-  FL_TOK_STRING,      /* 'text': includes the quotes; '' inside = one quote */
-  FL_TOK_NUMBER,      /* 42, 3.5, .5, 1e10 */
-  FL_TOK_PARAM,       /* $1 or ? */
-  FL_TOK_LPAREN,      /* ( */
-  FL_TOK_RPAREN,      /* ) */
-  FL_TOK_LBRACKET,    /* [ */
-  FL_TOK_RBRACKET,    /* ] */
-  FL_TOK_LBRACE,      /* { */
-  FL_TOK_RBRACE,      /* } */
-  FL_TOK_COMMA,       /* , */
-  FL_TOK_SEMI,        /* ; */
-  FL_TOK_DOT,         /* . */
-  FL_TOK_PLUS,        /* + */
-  FL_TOK_MINUS,       /* - */
-  FL_TOK_STAR,        /* * */
-  FL_TOK_SLASH,       /* / */
-  FL_TOK_PERCENT,     /* % */
-  FL_TOK_CARET,       /* ^ */
-  FL_TOK_EQ,          /* = or == */
-  FL_TOK_NE,          /* <> or != */
-  FL_TOK_LT,          /* < */
-  FL_TOK_LE,          /* <= */
-  FL_TOK_GT,          /* > */
-  FL_TOK_GE,          /* >= */
-  FL_TOK_CONCAT,      /* || */
-  FL_TOK_CAST,        /* :: */
-  FL_TOK_COLON,       /* : */
-  FL_TOK_ARROW,       /* -> (JSON field) */
-  FL_TOK_ARROW2,      /* ->> (JSON field as text) */
-  FL_TOK_TILDE,       /* ~ */
-  FL_TOK_AMP,         /* & */
-  FL_TOK_PIPE,        /* | */
-  FL_TOK_SHL,         /* << */
-  FL_TOK_SHR,         /* >> */
+  FL_TOK_IDENT,    /* name or keyword (see .kw); text is as written */
+  FL_TOK_QIDENT,   /* "Quoted Name": text includes the quotes */
+  FL_TOK_STRING,   /* 'text': includes the quotes; '' inside = one quote */
+  FL_TOK_NUMBER,   /* 42, 3.5, .5, 1e10 */
+  FL_TOK_PARAM,    /* $1 or ? */
+  FL_TOK_LPAREN,   /* ( */
+  FL_TOK_RPAREN,   /* ) */
+  FL_TOK_LBRACKET, /* [ */
+  FL_TOK_RBRACKET, /* ] */
+  FL_TOK_LBRACE,   /* { */
+  FL_TOK_RBRACE,   /* } */
+  FL_TOK_COMMA,    /* , */
+  FL_TOK_SEMI,     /* ; */
+  FL_TOK_DOT,      /* . */
+  FL_TOK_PLUS,     /* + */
+  FL_TOK_MINUS,    /* - */
+  FL_TOK_STAR,     /* * */
+  FL_TOK_SLASH,    /* / */
+  FL_TOK_PERCENT,  /* % */
+  FL_TOK_CARET,    /* ^ */
+  FL_TOK_EQ,       /* = or == */
+  FL_TOK_NE,       /* <> or != */
+  FL_TOK_LT,       /* < */
+  FL_TOK_LE,       /* <= */
+  FL_TOK_GT,       /* > */
+  FL_TOK_GE,       /* >= */
+  FL_TOK_CONCAT,   /* || */
+  FL_TOK_CAST,     /* :: */
+  FL_TOK_COLON,    /* : */
+  FL_TOK_ARROW,    /* -> (JSON field) */
+  FL_TOK_ARROW2,   /* ->> (JSON field as text) */
+  FL_TOK_TILDE,    /* ~ */
+  FL_TOK_AMP,      /* & */
+  FL_TOK_PIPE,     /* | */
+  FL_TOK_SHL,      /* << */
+  FL_TOK_SHR,      /* >> */
   FL_TOK_KIND_COUNT
 } fl_tok_kind;
 
@@ -143,16 +143,16 @@ typedef enum fl_kw {
 #define FL_KW_ENUM(name, cls) FL_KW_##name,
   FL_SQL_KEYWORDS(FL_KW_ENUM)
 #undef FL_KW_ENUM
-  FL_KW_COUNT
+      FL_KW_COUNT
 } fl_kw;
 
 typedef struct fl_token {
   fl_tok_kind kind;
-  fl_kw kw;          /* FL_TOK_IDENT only: the keyword it spells, or FL_KW_NONE */
-  uint32_t off;      /* byte offset in the source */
-  uint32_t len;      /* bytes */
-  uint32_t line;     /* 1-based */
-  uint32_t col;      /* 1-based, in code points */
+  fl_kw kw;      /* FL_TOK_IDENT only: the keyword it spells, or FL_KW_NONE */
+  uint32_t off;  /* byte offset in the source */
+  uint32_t len;  /* bytes */
+  uint32_t line; /* 1-based */
+  uint32_t col;  /* 1-based, in code points */
 } fl_token;
 
 typedef struct fl_lexer {
@@ -168,8 +168,8 @@ typedef struct fl_lexer {
 void fl_lexer_init(fl_lexer *lx, const char *src, size_t len);
 fl_code fl_lexer_next(fl_lexer *lx, fl_token *tok, fl_err *err);
 
-const char *fl_tok_kind_name(fl_tok_kind kind);   /* "','", "identifier", "end of input" */
-const char *fl_kw_name(fl_kw kw);                 /* "SELECT" */
+const char *fl_tok_kind_name(fl_tok_kind kind); /* "','", "identifier", "end of input" */
+const char *fl_kw_name(fl_kw kw);               /* "SELECT" */
 bool fl_kw_is_reserved(fl_kw kw);
 /* The keyword spelled by s[0..n) in any case, or FL_KW_NONE. */
 fl_kw fl_kw_lookup(const char *s, size_t n);
@@ -179,15 +179,14 @@ typedef struct fl_sql_cursor {
   const char *src;
   size_t len;
   fl_token *toks;
-  uint32_t ntoks;     /* including the final EOF */
+  uint32_t ntoks; /* including the final EOF */
   uint32_t pos;
-  fl_arena *arena;    /* tokens, names and AST nodes */
+  fl_arena *arena; /* tokens, names and AST nodes */
   fl_err *err;
 } fl_sql_cursor;
 
 /* Tokenizes src (checking length, UTF-8, NUL bytes) into arena. */
-fl_code fl_sql_cursor_init(fl_sql_cursor *cur, const char *src, size_t len, fl_arena *arena,
-                           fl_err *err);
+fl_code fl_sql_cursor_init(fl_sql_cursor *cur, const char *src, size_t len, fl_arena *arena, fl_err *err);
 static inline const fl_token *fl_sql_cursor_peek(const fl_sql_cursor *cur) { return &cur->toks[cur->pos]; }
 /* k tokens ahead (0 = current); clamps to the EOF token. */
 const fl_token *fl_sql_cursor_peek_at(const fl_sql_cursor *cur, uint32_t k);
@@ -202,7 +201,8 @@ bool fl_sql_cursor_accept_kw(fl_sql_cursor *cur, fl_kw kw);
 /* Errors: "line L, column C: <message>" at tok; expected() appends ", found <tok>". */
 fl_code fl_sql_cursor_error_at(fl_sql_cursor *cur, const fl_token *tok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-fl_code fl_sql_cursor_expected(fl_sql_cursor *cur, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+fl_code fl_sql_cursor_expected(fl_sql_cursor *cur, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* How a token reads in a message: "','", "'amount'", "string 'abc'", "end of input". */
 void fl_sql_token_describe(const fl_sql_cursor *cur, const fl_token *tok, char *out, size_t out_size);
 

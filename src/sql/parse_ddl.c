@@ -60,13 +60,26 @@ static const struct {
   fl_type_kind kind;
   enum type_params params;
 } type_words[] = {
-    {"boolean", FL_T_BOOLEAN, TP_NONE},  {"bool", FL_T_BOOLEAN, TP_NONE},    {"int", FL_T_INT, TP_NONE},
-    {"integer", FL_T_INT, TP_NONE},      {"int4", FL_T_INT, TP_NONE},        {"bigint", FL_T_BIGINT, TP_NONE},
-    {"int8", FL_T_BIGINT, TP_NONE},      {"real", FL_T_FLOAT, TP_NONE},      {"float", FL_T_FLOAT, TP_NONE},
-    {"float4", FL_T_FLOAT, TP_NONE},     {"double", FL_T_DOUBLE, TP_DOUBLE}, {"float8", FL_T_DOUBLE, TP_NONE},
-    {"decimal", FL_T_DECIMAL, TP_DECIMAL}, {"numeric", FL_T_DECIMAL, TP_DECIMAL}, {"date", FL_T_DATE, TP_NONE},
-    {"timestamp", FL_T_TIMESTAMP, TP_NONE}, {"string", FL_T_STRING, TP_NONE}, {"text", FL_T_STRING, TP_NONE},
-    {"varchar", FL_T_STRING, TP_LENGTH}, {"json", FL_T_JSON, TP_NONE},
+    {"boolean", FL_T_BOOLEAN, TP_NONE},
+    {"bool", FL_T_BOOLEAN, TP_NONE},
+    {"int", FL_T_INT, TP_NONE},
+    {"integer", FL_T_INT, TP_NONE},
+    {"int4", FL_T_INT, TP_NONE},
+    {"bigint", FL_T_BIGINT, TP_NONE},
+    {"int8", FL_T_BIGINT, TP_NONE},
+    {"real", FL_T_FLOAT, TP_NONE},
+    {"float", FL_T_FLOAT, TP_NONE},
+    {"float4", FL_T_FLOAT, TP_NONE},
+    {"double", FL_T_DOUBLE, TP_DOUBLE},
+    {"float8", FL_T_DOUBLE, TP_NONE},
+    {"decimal", FL_T_DECIMAL, TP_DECIMAL},
+    {"numeric", FL_T_DECIMAL, TP_DECIMAL},
+    {"date", FL_T_DATE, TP_NONE},
+    {"timestamp", FL_T_TIMESTAMP, TP_NONE},
+    {"string", FL_T_STRING, TP_NONE},
+    {"text", FL_T_STRING, TP_NONE},
+    {"varchar", FL_T_STRING, TP_LENGTH},
+    {"json", FL_T_JSON, TP_NONE},
 };
 
 #define TYPE_LIST "BOOLEAN, INT, BIGINT, REAL, DOUBLE, DECIMAL(p,s), DATE, TIMESTAMP, STRING or JSON"
@@ -101,7 +114,8 @@ static fl_code parse_decimal_params(fl_sql_cursor *cur, const char *word, fl_typ
                                     stok->len > 40 ? 40 : (int)stok->len, cur->src + stok->off, (int)p);
     fl_sql_cursor_next(cur);
   }
-  if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' to close %s(p,s)", word);
+  if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
+    return fl_sql_cursor_expected(cur, "')' to close %s(p,s)", word);
   type->precision = (uint8_t)p;
   type->scale = (uint8_t)s;
   return FL_OK;
@@ -119,8 +133,8 @@ fl_code fl_sql_parse_type_at(fl_sql_cursor *cur, const char *column, fl_type *ty
   if (i == ntypes) {
     int n = tok->len > 40 ? 40 : (int)tok->len;
     if (column)
-      return fl_sql_cursor_error_at(cur, tok, "unknown type '%.*s' for column '%s' (expected " TYPE_LIST ")", n,
-                                    cur->src + tok->off, column);
+      return fl_sql_cursor_error_at(cur, tok, "unknown type '%.*s' for column '%s' (expected " TYPE_LIST ")",
+                                    n, cur->src + tok->off, column);
     return fl_sql_cursor_error_at(cur, tok, "unknown type '%.*s' (expected " TYPE_LIST ")", n,
                                   cur->src + tok->off);
   }
@@ -144,7 +158,8 @@ fl_code fl_sql_parse_type_at(fl_sql_cursor *cur, const char *column, fl_type *ty
       if (!fl_sql_token_int(cur, ntok, &n) || n < 1)
         return fl_sql_cursor_expected(cur, "a length (a positive integer) in VARCHAR(n)");
       fl_sql_cursor_next(cur);
-      if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' to close VARCHAR(n)");
+      if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
+        return fl_sql_cursor_expected(cur, "')' to close VARCHAR(n)");
       return FL_OK;
     }
   }
@@ -185,7 +200,7 @@ fl_code fl_sql_parse_paren_text_at(fl_sql_cursor *cur, const char *what, const c
 
 fl_code fl_sql_parse_check_at(fl_sql_cursor *cur, const char **text, fl_sql_expr **expr) {
   uint32_t open = cur->pos;
-  fl_code code = fl_sql_parse_paren_text_at(cur, "CHECK", text);   /* balance and the messages for () */
+  fl_code code = fl_sql_parse_paren_text_at(cur, "CHECK", text); /* balance and the messages for () */
   if (code) return code;
   uint32_t after = cur->pos;
   cur->pos = open + 1;
@@ -223,7 +238,8 @@ fl_code fl_sql_parse_column_def_at(fl_sql_cursor *cur, fl_sql_column *col) {
       code = fl_sql_parse_check_at(cur, &text, &expr);
       if (code) return code;
       /* two CHECKs on one column mean both must hold */
-      col->check_sql = col->check_sql ? fl_arena_sprintf(cur->arena, "(%s) AND (%s)", col->check_sql, text) : text;
+      col->check_sql =
+          col->check_sql ? fl_arena_sprintf(cur->arena, "(%s) AND (%s)", col->check_sql, text) : text;
       if (col->check) {
         code = fl_sql_expr_and_at(cur, col->check, expr, &col->check);
         if (code) return code;
@@ -257,9 +273,10 @@ fl_code fl_sql_parse_column_into_at(fl_sql_cursor *cur, fl_sql_column_list *list
   if (code) return code;
   for (uint32_t i = 0; i < list->n; i++)
     if (strcmp(list->cols[i].name, col->name) == 0)
-      return fl_err_set(cur->err, FL_EPARSE,
-                        "line %u, column %u: duplicate column name '%s' (first defined at line %u, column %u)",
-                        col->line, col->col, col->name, list->cols[i].line, list->cols[i].col);
+      return fl_err_set(
+          cur->err, FL_EPARSE,
+          "line %u, column %u: duplicate column name '%s' (first defined at line %u, column %u)", col->line,
+          col->col, col->name, list->cols[i].line, list->cols[i].col);
   list->n++;
   return FL_OK;
 }
@@ -293,10 +310,10 @@ static const struct {
   const char *transform;
   unsigned flags;
 } transforms[] = {
-    {"identity", "identity", 0},      {"year", "year", TR_TIME},   {"years", "year", TR_TIME},
-    {"month", "month", TR_TIME},      {"months", "month", TR_TIME}, {"day", "day", TR_TIME},
-    {"days", "day", TR_TIME},         {"hour", "hour", TR_TIME},   {"hours", "hour", TR_TIME},
-    {"bucket", "bucket", TR_PARAM},   {"truncate", "truncate", TR_PARAM},
+    {"identity", "identity", 0},    {"year", "year", TR_TIME},          {"years", "year", TR_TIME},
+    {"month", "month", TR_TIME},    {"months", "month", TR_TIME},       {"day", "day", TR_TIME},
+    {"days", "day", TR_TIME},       {"hour", "hour", TR_TIME},          {"hours", "hour", TR_TIME},
+    {"bucket", "bucket", TR_PARAM}, {"truncate", "truncate", TR_PARAM},
 };
 
 static fl_code parse_transform_param(fl_sql_cursor *cur, const char *transform, int32_t *param) {
@@ -316,7 +333,8 @@ fl_code fl_sql_parse_partition_item_at(fl_sql_cursor *cur, fl_sql_partition_item
   item->line = first->line;
   item->col = first->col;
   const fl_token *after = fl_sql_cursor_peek_at(cur, 1);
-  bool is_call = first->kind == FL_TOK_IDENT && (after->kind == FL_TOK_LPAREN || after->kind == FL_TOK_LBRACKET);
+  bool is_call =
+      first->kind == FL_TOK_IDENT && (after->kind == FL_TOK_LPAREN || after->kind == FL_TOK_LBRACKET);
   if (!is_call) {
     item->transform = "identity";
     return fl_sql_parse_name_at(cur, "a partition column or transform", &item->column);
@@ -381,7 +399,8 @@ fl_code fl_sql_parse_partition(const char *text, size_t len, fl_arena *arena, fl
   fl_sql_partition_item *out = fl_arena_alloc(arena, cap * sizeof *out);
   for (;;) {
     if (count == FL_COLUMNS_MAX)
-      return fl_sql_cursor_error_at(&cur, fl_sql_cursor_peek(&cur), "more than %d partition fields", FL_COLUMNS_MAX);
+      return fl_sql_cursor_error_at(&cur, fl_sql_cursor_peek(&cur), "more than %d partition fields",
+                                    FL_COLUMNS_MAX);
     if (count == cap) {
       fl_sql_partition_item *grown = fl_arena_alloc(arena, 2 * cap * sizeof *out);
       memcpy(grown, out, cap * sizeof *out);

@@ -17,8 +17,8 @@
 #include "core/types.h"
 #include "sql/sql.h"
 
-#define CHECK(cond)            \
-  do {                         \
+#define CHECK(cond)                \
+  do {                             \
     if (!(cond)) __builtin_trap(); \
   } while (0)
 

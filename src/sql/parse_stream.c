@@ -226,8 +226,7 @@ static fl_code parse_options(stream_parse *sp) {
       opt->key = fl_sql_token_ident(cur, ktok);
       fl_sql_cursor_next(cur);
     } else {
-      return fl_sql_cursor_expected(cur,
-                                    "an option name (" OPTION_NAMES ")");
+      return fl_sql_cursor_expected(cur, "an option name (" OPTION_NAMES ")");
     }
     for (uint32_t i = 0; i < n; i++)
       if (strcmp(opts[i].key, opt->key) == 0)
@@ -343,7 +342,6 @@ static fl_code option_partition(stream_parse *sp, uint32_t i) {
   st->partitioned_by = opt->value;
   return FL_OK;
 }
-
 
 static fl_code check_options(stream_parse *sp) {
   fl_sql_cursor *cur = sp->cur;

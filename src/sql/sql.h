@@ -36,10 +36,10 @@ typedef struct fl_sql_column {
   const char *name;
   fl_type type;
   bool not_null;
-  const char *check_sql;   /* the text inside CHECK ( ... ), as written; NULL if none */
-  struct fl_sql_expr *check;          /* check_sql parsed (two CHECKs: an AND node); NULL if none */
-  struct fl_sql_expr *default_expr;   /* DEFAULT expr, NULL if none (not bound here) */
-  uint32_t line, col;      /* of the column name */
+  const char *check_sql;            /* the text inside CHECK ( ... ), as written; NULL if none */
+  struct fl_sql_expr *check;        /* check_sql parsed (two CHECKs: an AND node); NULL if none */
+  struct fl_sql_expr *default_expr; /* DEFAULT expr, NULL if none (not bound here) */
+  uint32_t line, col;               /* of the column name */
 } fl_sql_column;
 
 /* "event_id STRING NOT NULL, amount DECIMAL(12,2), ok BOOLEAN CHECK (ok OR amount > 0)".
@@ -54,10 +54,10 @@ fl_code fl_sql_parse_columns(const char *text, size_t len, fl_arena *arena, fl_s
                              uint32_t *ncols, fl_err *err);
 
 typedef struct fl_sql_partition_item {
-  const char *transform;   /* "identity","year","month","day","hour","bucket","truncate" (static) */
-  int32_t param;           /* N for bucket, W for truncate; 0 otherwise */
+  const char *transform; /* "identity","year","month","day","hour","bucket","truncate" (static) */
+  int32_t param;         /* N for bucket, W for truncate; 0 otherwise */
   const char *column;
-  uint32_t line, col;      /* of the item's first token */
+  uint32_t line, col; /* of the item's first token */
 } fl_sql_partition_item;
 
 /* "day(event_time), tenant_id", "bucket(16, user_id)", "truncate(4, name)", and the
@@ -100,70 +100,82 @@ void fl_sql_type_format(fl_type type, char *out, size_t out_size);
 #define FL_SQL_EXPR_DEPTH_MAX 256
 
 typedef enum fl_sql_expr_kind {
-  FL_SQL_E_LITERAL = 1,   /* lit, value (text = the literal as written) */
-  FL_SQL_E_COLUMN,        /* [qualifier.]name; field = schema index after binding */
-  FL_SQL_E_UNARY,         /* op (NEG, PLUS, NOT) args[0] */
-  FL_SQL_E_BINARY,        /* args[0] op args[1] (arithmetic, ||, comparisons, AND, OR) */
-  FL_SQL_E_IS_NULL,       /* args[0] IS [NOT] NULL (negated) */
-  FL_SQL_E_IN,            /* args[0] [NOT] IN (args[1], ..., args[nargs-1]) */
-  FL_SQL_E_BETWEEN,       /* args[0] [NOT] BETWEEN args[1] AND args[2] */
-  FL_SQL_E_LIKE,          /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) */
-  FL_SQL_E_FUNC,          /* name(args); star for f(*); distinct for f(DISTINCT ...) */
-  FL_SQL_E_CAST,          /* CAST(args[0] AS cast_type) or args[0]::cast_type */
+  FL_SQL_E_LITERAL = 1, /* lit, value (text = the literal as written) */
+  FL_SQL_E_COLUMN,      /* [qualifier.]name; field = schema index after binding */
+  FL_SQL_E_UNARY,       /* op (NEG, PLUS, NOT) args[0] */
+  FL_SQL_E_BINARY,      /* args[0] op args[1] (arithmetic, ||, comparisons, AND, OR) */
+  FL_SQL_E_IS_NULL,     /* args[0] IS [NOT] NULL (negated) */
+  FL_SQL_E_IN,          /* args[0] [NOT] IN (args[1], ..., args[nargs-1]) */
+  FL_SQL_E_BETWEEN,     /* args[0] [NOT] BETWEEN args[1] AND args[2] */
+  FL_SQL_E_LIKE,        /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) */
+  FL_SQL_E_FUNC,        /* name(args); star for f(*); distinct for f(DISTINCT ...) */
+  FL_SQL_E_CAST,        /* CAST(args[0] AS cast_type) or args[0]::cast_type */
 } fl_sql_expr_kind;
 
 typedef enum fl_sql_op {
   FL_SQL_OP_NONE = 0,
-  FL_SQL_OP_NEG, FL_SQL_OP_PLUS, FL_SQL_OP_NOT,                       /* unary */
-  FL_SQL_OP_ADD, FL_SQL_OP_SUB, FL_SQL_OP_MUL, FL_SQL_OP_DIV, FL_SQL_OP_MOD,
-  FL_SQL_OP_CONCAT,                                                    /* || */
-  FL_SQL_OP_EQ, FL_SQL_OP_NE, FL_SQL_OP_LT, FL_SQL_OP_LE, FL_SQL_OP_GT, FL_SQL_OP_GE,
-  FL_SQL_OP_AND, FL_SQL_OP_OR,
+  FL_SQL_OP_NEG,
+  FL_SQL_OP_PLUS,
+  FL_SQL_OP_NOT, /* unary */
+  FL_SQL_OP_ADD,
+  FL_SQL_OP_SUB,
+  FL_SQL_OP_MUL,
+  FL_SQL_OP_DIV,
+  FL_SQL_OP_MOD,
+  FL_SQL_OP_CONCAT, /* || */
+  FL_SQL_OP_EQ,
+  FL_SQL_OP_NE,
+  FL_SQL_OP_LT,
+  FL_SQL_OP_LE,
+  FL_SQL_OP_GT,
+  FL_SQL_OP_GE,
+  FL_SQL_OP_AND,
+  FL_SQL_OP_OR,
 } fl_sql_op;
 
 typedef enum fl_sql_lit_kind {
-  FL_SQL_LIT_NULL = 1,    /* value.is_null; no type until bound */
-  FL_SQL_LIT_BOOL,        /* value: BOOLEAN */
-  FL_SQL_LIT_INT,         /* 42: value BIGINT (i64); too big for int64: a DOUBLE literal */
-  FL_SQL_LIT_DECIMAL,     /* 3.50: value DECIMAL(p,s) exact (p = digits, <= 18), else DOUBLE */
-  FL_SQL_LIT_DOUBLE,      /* 1e3, or a decimal over 18 digits: value DOUBLE */
-  FL_SQL_LIT_STRING,      /* 'text': value STRING (str points into the arena, NUL-terminated) */
-  FL_SQL_LIT_INTERVAL,    /* INTERVAL '5 seconds': interval_us */
-  FL_SQL_LIT_TIMESTAMP,   /* TIMESTAMP '...': value TIMESTAMP (micros, UTC) */
-  FL_SQL_LIT_DATE,        /* DATE '...': value DATE (days) */
+  FL_SQL_LIT_NULL = 1,  /* value.is_null; no type until bound */
+  FL_SQL_LIT_BOOL,      /* value: BOOLEAN */
+  FL_SQL_LIT_INT,       /* 42: value BIGINT (i64); too big for int64: a DOUBLE literal */
+  FL_SQL_LIT_DECIMAL,   /* 3.50: value DECIMAL(p,s) exact (p = digits, <= 18), else DOUBLE */
+  FL_SQL_LIT_DOUBLE,    /* 1e3, or a decimal over 18 digits: value DOUBLE */
+  FL_SQL_LIT_STRING,    /* 'text': value STRING (str points into the arena, NUL-terminated) */
+  FL_SQL_LIT_INTERVAL,  /* INTERVAL '5 seconds': interval_us */
+  FL_SQL_LIT_TIMESTAMP, /* TIMESTAMP '...': value TIMESTAMP (micros, UTC) */
+  FL_SQL_LIT_DATE,      /* DATE '...': value DATE (days) */
 } fl_sql_lit_kind;
 
 /* What a node yields, set by fl_sql_expr_bind (UNBOUND before). */
 typedef enum fl_sql_rtype {
   FL_SQL_RT_UNBOUND = 0,
-  FL_SQL_RT_VALUE,        /* a value of .type */
-  FL_SQL_RT_NULL,         /* the NULL literal (or an expression of only NULLs): any type */
-  FL_SQL_RT_INTERVAL,     /* an interval (INTERVAL literal, or -x, x*n of one) */
+  FL_SQL_RT_VALUE,    /* a value of .type */
+  FL_SQL_RT_NULL,     /* the NULL literal (or an expression of only NULLs): any type */
+  FL_SQL_RT_INTERVAL, /* an interval (INTERVAL literal, or -x, x*n of one) */
 } fl_sql_rtype;
 
 typedef struct fl_sql_expr {
   fl_sql_expr_kind kind;
-  fl_sql_op op;                 /* UNARY, BINARY */
-  bool negated;                 /* IS NOT NULL, NOT IN, NOT BETWEEN, NOT LIKE */
-  bool ilike;                   /* LIKE: ILIKE */
-  bool star;                    /* FUNC: f(*) */
-  bool distinct;                /* FUNC: f(DISTINCT ...) */
-  fl_sql_lit_kind lit;          /* LITERAL */
-  fl_value value;               /* LITERAL (not INTERVAL, NULL: is_null) */
-  int64_t interval_us;          /* LITERAL INTERVAL */
-  const char *text;             /* LITERAL: source text (number as written, string/typed
-                                   literal unescaped contents) */
-  const char *qualifier;        /* COLUMN: "o" in o.amount, else NULL */
-  const char *name;             /* COLUMN: column name; FUNC: function name (lower case) */
-  fl_type cast_type;            /* CAST */
-  struct fl_sql_expr **args;    /* children (see kinds) */
+  fl_sql_op op;              /* UNARY, BINARY */
+  bool negated;              /* IS NOT NULL, NOT IN, NOT BETWEEN, NOT LIKE */
+  bool ilike;                /* LIKE: ILIKE */
+  bool star;                 /* FUNC: f(*) */
+  bool distinct;             /* FUNC: f(DISTINCT ...) */
+  fl_sql_lit_kind lit;       /* LITERAL */
+  fl_value value;            /* LITERAL (not INTERVAL, NULL: is_null) */
+  int64_t interval_us;       /* LITERAL INTERVAL */
+  const char *text;          /* LITERAL: source text (number as written, string/typed
+                                literal unescaped contents) */
+  const char *qualifier;     /* COLUMN: "o" in o.amount, else NULL */
+  const char *name;          /* COLUMN: column name; FUNC: function name (lower case) */
+  fl_type cast_type;         /* CAST */
+  struct fl_sql_expr **args; /* children (see kinds) */
   uint32_t nargs;
-  uint32_t line, col;           /* see above */
-  uint32_t height;              /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
+  uint32_t line, col; /* see above */
+  uint32_t height;    /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
   /* set by fl_sql_expr_bind: */
   fl_sql_rtype rtype;
-  fl_type type;                 /* rtype == VALUE */
-  int32_t field;                /* COLUMN: index in the schema's fields, -1 before binding */
+  fl_type type;  /* rtype == VALUE */
+  int32_t field; /* COLUMN: index in the schema's fields, -1 before binding */
 } fl_sql_expr;
 
 /* One expression, the whole text (no trailing tokens). */
@@ -272,22 +284,22 @@ fl_code fl_sql_default_value(const fl_sql_expr *expr, const fl_field *field, fl_
 #define FL_SQL_STREAM_PARTITIONS_MAX 1024
 
 typedef struct fl_sql_option {
-  const char *key;              /* lower case */
-  const char *value;            /* string contents or the integer's text */
-  uint32_t line, col;           /* of the key */
+  const char *key;    /* lower case */
+  const char *value;  /* string contents or the integer's text */
+  uint32_t line, col; /* of the key */
 } fl_sql_option;
 
 typedef struct fl_sql_check {
-  const char *name;             /* CONSTRAINT name, or NULL */
-  int32_t column;               /* index of the column it was written on, -1 for a table CHECK */
-  const char *sql;              /* the text inside CHECK (...) as written */
-  fl_sql_expr *expr;            /* parsed and bound (rtype VALUE BOOLEAN) */
-  uint32_t line, col;           /* of the CHECK keyword (or CONSTRAINT) */
+  const char *name;   /* CONSTRAINT name, or NULL */
+  int32_t column;     /* index of the column it was written on, -1 for a table CHECK */
+  const char *sql;    /* the text inside CHECK (...) as written */
+  fl_sql_expr *expr;  /* parsed and bound (rtype VALUE BOOLEAN) */
+  uint32_t line, col; /* of the CHECK keyword (or CONSTRAINT) */
 } fl_sql_check;
 
 typedef enum fl_sql_late_policy {
-  FL_SQL_LATE_KEEP = 0,         /* late events are processed (default) */
-  FL_SQL_LATE_SIDE,             /* late events go to a side output */
+  FL_SQL_LATE_KEEP = 0, /* late events are processed (default) */
+  FL_SQL_LATE_SIDE,     /* late events go to a side output */
 } fl_sql_late_policy;
 
 typedef struct fl_sql_stream {
@@ -295,9 +307,9 @@ typedef struct fl_sql_stream {
   bool if_not_exists;
   fl_sql_column *cols;
   uint32_t ncols;
-  fl_schema schema;             /* the columns as a schema: field ids 1..ncols in order,
-                                   required = NOT NULL, identifier ids = the primary key */
-  fl_sql_check *checks;         /* column CHECKs in column order, then table CHECKs */
+  fl_schema schema;     /* the columns as a schema: field ids 1..ncols in order,
+                           required = NOT NULL, identifier ids = the primary key */
+  fl_sql_check *checks; /* column CHECKs in column order, then table CHECKs */
   uint32_t nchecks;
   const char *watermark_column; /* NULL if no WATERMARK */
   int32_t watermark_index;      /* column index, -1 if none; the column is a TIMESTAMP */
@@ -305,20 +317,20 @@ typedef struct fl_sql_stream {
   const char **primary_key;     /* column names, NULL if none */
   uint32_t *primary_key_index;  /* their column indexes */
   uint32_t npk;
-  fl_sql_option *options;       /* WITH options as written, in order */
+  fl_sql_option *options; /* WITH options as written, in order */
   uint32_t noptions;
   /* the known options, validated: */
-  int64_t dedupe_ttl_us;        /* 0 if not given */
+  int64_t dedupe_ttl_us; /* 0 if not given */
   fl_sql_late_policy late_policy;
-  const char *partitioned_by;   /* the spec text, NULL if not given */
+  const char *partitioned_by; /* the spec text, NULL if not given */
   fl_sql_partition_item *partition;
   uint32_t npartition;
-  uint32_t partitions;          /* event log partitions; 0 if not given (caller's default) */
-  int64_t retention_us;         /* 0 if not given */
-  bool unknown_fields_reject;   /* unknown_fields = 'reject' */
-  fl_value *defaults;           /* per column, the DEFAULT as a constant (is_null: none);
-                                   NULL if no column has one */
-  uint32_t line, col;           /* of CREATE */
+  uint32_t partitions;        /* event log partitions; 0 if not given (caller's default) */
+  int64_t retention_us;       /* 0 if not given */
+  bool unknown_fields_reject; /* unknown_fields = 'reject' */
+  fl_value *defaults;         /* per column, the DEFAULT as a constant (is_null: none);
+                                 NULL if no column has one */
+  uint32_t line, col;         /* of CREATE */
 } fl_sql_stream;
 
 /* One CREATE STREAM statement (comments anywhere, optional trailing ';'). Everything in

@@ -36,7 +36,8 @@ static char *tok_text(const fl_sql_cursor *cur, uint32_t i) {
 static void lex_fails(const char *text, const char *msg) {
   fl_sql_cursor cur;
   fl_err err = {0};
-  cr_assert_eq(fl_sql_cursor_init(&cur, text, strlen(text), &arena, &err), FL_EPARSE, "lexing '%s' passed", text);
+  cr_assert_eq(fl_sql_cursor_init(&cur, text, strlen(text), &arena, &err), FL_EPARSE, "lexing '%s' passed",
+               text);
   cr_assert_str_eq(err.msg, msg);
 }
 
@@ -60,12 +61,12 @@ Test(sql_lexer, keywords_are_sorted_for_binary_search) {
 Test(sql_lexer, all_operators_and_punctuation) {
   const char *text = "( ) [ ] { } , ; . + - * / % ^ = == <> != < <= > >= || :: : -> ->> ~ & | << >> ? $12";
   static const fl_tok_kind want[] = {
-      FL_TOK_LPAREN, FL_TOK_RPAREN, FL_TOK_LBRACKET, FL_TOK_RBRACKET, FL_TOK_LBRACE, FL_TOK_RBRACE,
-      FL_TOK_COMMA,  FL_TOK_SEMI,   FL_TOK_DOT,      FL_TOK_PLUS,     FL_TOK_MINUS,  FL_TOK_STAR,
-      FL_TOK_SLASH,  FL_TOK_PERCENT, FL_TOK_CARET,   FL_TOK_EQ,       FL_TOK_EQ,     FL_TOK_NE,
-      FL_TOK_NE,     FL_TOK_LT,     FL_TOK_LE,       FL_TOK_GT,       FL_TOK_GE,     FL_TOK_CONCAT,
-      FL_TOK_CAST,   FL_TOK_COLON,  FL_TOK_ARROW,    FL_TOK_ARROW2,   FL_TOK_TILDE,  FL_TOK_AMP,
-      FL_TOK_PIPE,   FL_TOK_SHL,    FL_TOK_SHR,      FL_TOK_PARAM,    FL_TOK_PARAM,  FL_TOK_EOF,
+      FL_TOK_LPAREN, FL_TOK_RPAREN,  FL_TOK_LBRACKET, FL_TOK_RBRACKET, FL_TOK_LBRACE, FL_TOK_RBRACE,
+      FL_TOK_COMMA,  FL_TOK_SEMI,    FL_TOK_DOT,      FL_TOK_PLUS,     FL_TOK_MINUS,  FL_TOK_STAR,
+      FL_TOK_SLASH,  FL_TOK_PERCENT, FL_TOK_CARET,    FL_TOK_EQ,       FL_TOK_EQ,     FL_TOK_NE,
+      FL_TOK_NE,     FL_TOK_LT,      FL_TOK_LE,       FL_TOK_GT,       FL_TOK_GE,     FL_TOK_CONCAT,
+      FL_TOK_CAST,   FL_TOK_COLON,   FL_TOK_ARROW,    FL_TOK_ARROW2,   FL_TOK_TILDE,  FL_TOK_AMP,
+      FL_TOK_PIPE,   FL_TOK_SHL,     FL_TOK_SHR,      FL_TOK_PARAM,    FL_TOK_PARAM,  FL_TOK_EOF,
   };
   fl_sql_cursor cur = tokenize(text);
   cr_assert_eq(cur.ntoks, sizeof want / sizeof want[0]);
@@ -77,9 +78,9 @@ Test(sql_lexer, all_operators_and_punctuation) {
 
 Test(sql_lexer, operators_without_spaces) {
   fl_sql_cursor cur = tokenize("a<=b||'x'::text->>'k'<>1");
-  static const fl_tok_kind want[] = {FL_TOK_IDENT,  FL_TOK_LE,     FL_TOK_IDENT, FL_TOK_CONCAT,
-                                     FL_TOK_STRING, FL_TOK_CAST,   FL_TOK_IDENT, FL_TOK_ARROW2,
-                                     FL_TOK_STRING, FL_TOK_NE,     FL_TOK_NUMBER, FL_TOK_EOF};
+  static const fl_tok_kind want[] = {FL_TOK_IDENT,  FL_TOK_LE,   FL_TOK_IDENT,  FL_TOK_CONCAT,
+                                     FL_TOK_STRING, FL_TOK_CAST, FL_TOK_IDENT,  FL_TOK_ARROW2,
+                                     FL_TOK_STRING, FL_TOK_NE,   FL_TOK_NUMBER, FL_TOK_EOF};
   cr_assert_eq(cur.ntoks, sizeof want / sizeof want[0]);
   for (uint32_t i = 0; i < cur.ntoks; i++) cr_assert_eq(cur.toks[i].kind, want[i], "token %u", i);
 }
@@ -201,9 +202,10 @@ static void parse_fails(const char *text, const char *msg) {
 }
 
 Test(sql_columns, the_orders_stream_columns) {
-  fl_sql_column *c = parse_ok("event_id STRING NOT NULL, order_id BIGINT NOT NULL, amount DECIMAL(12,2), "
-                              "event_time TIMESTAMP NOT NULL, attributes JSON, ok BOOLEAN",
-                              6);
+  fl_sql_column *c = parse_ok(
+      "event_id STRING NOT NULL, order_id BIGINT NOT NULL, amount DECIMAL(12,2), "
+      "event_time TIMESTAMP NOT NULL, attributes JSON, ok BOOLEAN",
+      6);
   cr_assert_str_eq(c[0].name, "event_id");
   cr_assert_eq(c[0].type.kind, FL_T_STRING);
   cr_assert(c[0].not_null);
@@ -231,18 +233,30 @@ Test(sql_columns, every_type_spelling) {
     fl_type_kind kind;
     uint8_t p, s;
   } cases[] = {
-      {"BOOLEAN", FL_T_BOOLEAN, 0, 0},     {"bool", FL_T_BOOLEAN, 0, 0},
-      {"INT", FL_T_INT, 0, 0},             {"Integer", FL_T_INT, 0, 0},
-      {"int4", FL_T_INT, 0, 0},            {"BIGINT", FL_T_BIGINT, 0, 0},
-      {"INT8", FL_T_BIGINT, 0, 0},         {"REAL", FL_T_FLOAT, 0, 0},
-      {"FLOAT", FL_T_FLOAT, 0, 0},         {"float4", FL_T_FLOAT, 0, 0},
-      {"DOUBLE", FL_T_DOUBLE, 0, 0},       {"DOUBLE PRECISION", FL_T_DOUBLE, 0, 0},
-      {"float8", FL_T_DOUBLE, 0, 0},       {"DECIMAL(12,2)", FL_T_DECIMAL, 12, 2},
-      {"NUMERIC(18, 18)", FL_T_DECIMAL, 18, 18}, {"decimal(5)", FL_T_DECIMAL, 5, 0},
-      {"DECIMAL(1,0)", FL_T_DECIMAL, 1, 0}, {"DATE", FL_T_DATE, 0, 0},
-      {"TIMESTAMP", FL_T_TIMESTAMP, 0, 0}, {"STRING", FL_T_STRING, 0, 0},
-      {"TEXT", FL_T_STRING, 0, 0},         {"VARCHAR", FL_T_STRING, 0, 0},
-      {"VARCHAR(255)", FL_T_STRING, 0, 0}, {"JSON", FL_T_JSON, 0, 0},
+      {"BOOLEAN", FL_T_BOOLEAN, 0, 0},
+      {"bool", FL_T_BOOLEAN, 0, 0},
+      {"INT", FL_T_INT, 0, 0},
+      {"Integer", FL_T_INT, 0, 0},
+      {"int4", FL_T_INT, 0, 0},
+      {"BIGINT", FL_T_BIGINT, 0, 0},
+      {"INT8", FL_T_BIGINT, 0, 0},
+      {"REAL", FL_T_FLOAT, 0, 0},
+      {"FLOAT", FL_T_FLOAT, 0, 0},
+      {"float4", FL_T_FLOAT, 0, 0},
+      {"DOUBLE", FL_T_DOUBLE, 0, 0},
+      {"DOUBLE PRECISION", FL_T_DOUBLE, 0, 0},
+      {"float8", FL_T_DOUBLE, 0, 0},
+      {"DECIMAL(12,2)", FL_T_DECIMAL, 12, 2},
+      {"NUMERIC(18, 18)", FL_T_DECIMAL, 18, 18},
+      {"decimal(5)", FL_T_DECIMAL, 5, 0},
+      {"DECIMAL(1,0)", FL_T_DECIMAL, 1, 0},
+      {"DATE", FL_T_DATE, 0, 0},
+      {"TIMESTAMP", FL_T_TIMESTAMP, 0, 0},
+      {"STRING", FL_T_STRING, 0, 0},
+      {"TEXT", FL_T_STRING, 0, 0},
+      {"VARCHAR", FL_T_STRING, 0, 0},
+      {"VARCHAR(255)", FL_T_STRING, 0, 0},
+      {"JSON", FL_T_JSON, 0, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char text[64];
@@ -263,11 +277,12 @@ Test(sql_columns, null_and_not_null_in_any_case) {
 }
 
 Test(sql_columns, check_is_captured_with_nested_parens_and_strings) {
-  fl_sql_column *c = parse_ok("event_type STRING NOT NULL CHECK (event_type IN\n"
-                              "   ('order_created', 'odd)name', 'it''s (x)')), "
-                              "qty INT CHECK ((qty > 0) AND (qty < 10 /* ) */)) NOT NULL, "
-                              "z INT CHECK (z <> 0) CHECK (z < 5)",
-                              3);
+  fl_sql_column *c = parse_ok(
+      "event_type STRING NOT NULL CHECK (event_type IN\n"
+      "   ('order_created', 'odd)name', 'it''s (x)')), "
+      "qty INT CHECK ((qty > 0) AND (qty < 10 /* ) */)) NOT NULL, "
+      "z INT CHECK (z <> 0) CHECK (z < 5)",
+      3);
   cr_assert_str_eq(c[0].check_sql, "event_type IN\n   ('order_created', 'odd)name', 'it''s (x)')");
   cr_assert(c[0].not_null);
   cr_assert_str_eq(c[1].check_sql, "(qty > 0) AND (qty < 10 /* ) */)");
@@ -276,9 +291,10 @@ Test(sql_columns, check_is_captured_with_nested_parens_and_strings) {
 }
 
 Test(sql_columns, quoted_identifiers_keep_case_and_unquoted_fold) {
-  fl_sql_column *c = parse_ok("\"Event Id\" STRING, UserId BIGINT, \"select\" INT, \"a\"\"b\" DATE, date DATE, "
-                              "key INT, watermark TIMESTAMP",
-                              7);
+  fl_sql_column *c = parse_ok(
+      "\"Event Id\" STRING, UserId BIGINT, \"select\" INT, \"a\"\"b\" DATE, date DATE, "
+      "key INT, watermark TIMESTAMP",
+      7);
   cr_assert_str_eq(c[0].name, "Event Id");
   cr_assert_str_eq(c[1].name, "userid");
   cr_assert_str_eq(c[2].name, "select");
@@ -289,11 +305,12 @@ Test(sql_columns, quoted_identifiers_keep_case_and_unquoted_fold) {
 }
 
 Test(sql_columns, comments_and_newlines_anywhere) {
-  fl_sql_column *c = parse_ok("-- the key\n"
-                              "  id BIGINT /* surrogate */ NOT NULL,\n"
-                              "  -- when it happened\n"
-                              "  ts TIMESTAMP -- utc\n",
-                              2);
+  fl_sql_column *c = parse_ok(
+      "-- the key\n"
+      "  id BIGINT /* surrogate */ NOT NULL,\n"
+      "  -- when it happened\n"
+      "  ts TIMESTAMP -- utc\n",
+      2);
   cr_assert_str_eq(c[0].name, "id");
   cr_assert_eq(c[0].line, 2);
   cr_assert_eq(c[0].col, 3);
@@ -306,23 +323,26 @@ Test(sql_columns, comments_and_newlines_anywhere) {
 Test(sql_columns, errors_say_where_and_what_was_expected) {
   parse_fails("order_id BIGINT, amount , x INT",
               "line 1, column 25: expected a type after column name 'amount', found ','");
-  parse_fails("a STRNG", "line 1, column 3: unknown type 'STRNG' for column 'a' (expected BOOLEAN, INT, "
-                         "BIGINT, REAL, DOUBLE, DECIMAL(p,s), DATE, TIMESTAMP, STRING or JSON)");
+  parse_fails("a STRNG",
+              "line 1, column 3: unknown type 'STRNG' for column 'a' (expected BOOLEAN, INT, "
+              "BIGINT, REAL, DOUBLE, DECIMAL(p,s), DATE, TIMESTAMP, STRING or JSON)");
   parse_fails("a INT b INT", "line 1, column 7: expected ',' after column 'a', found 'b'");
   parse_fails("a INT,\n b STRING NOT NULL\n c DATE",
               "line 3, column 2: expected ',' after column 'b', found 'c'");
-  parse_fails("a STRING CHECK (a = 'x), b INT",
-              "line 1, column 21: unterminated string literal");
-  parse_fails("amount DECIMAL(30,2)", "line 1, column 16: DECIMAL precision 30 exceeds 18 (not supported yet)");
+  parse_fails("a STRING CHECK (a = 'x), b INT", "line 1, column 21: unterminated string literal");
+  parse_fails("amount DECIMAL(30,2)",
+              "line 1, column 16: DECIMAL precision 30 exceeds 18 (not supported yet)");
   parse_fails("amount NUMERIC(99999999999999999999999,2)",
               "line 1, column 16: NUMERIC precision 99999999999999999999999 exceeds 18 (not supported yet)");
   parse_fails("amount DECIMAL(0,0)", "line 1, column 16: DECIMAL precision must be at least 1");
   parse_fails("amount DECIMAL(4,5)", "line 1, column 18: DECIMAL scale 5 exceeds the precision 4");
-  parse_fails("amount DECIMAL", "line 1, column 15: expected '(' after DECIMAL (DECIMAL(p,s) with a precision "
-                                "p <= 18), found end of input");
+  parse_fails("amount DECIMAL",
+              "line 1, column 15: expected '(' after DECIMAL (DECIMAL(p,s) with a precision "
+              "p <= 18), found end of input");
   parse_fails("amount DECIMAL(12.5)",
               "line 1, column 16: expected a precision (an integer) in DECIMAL(p,s), found '12.5'");
-  parse_fails("amount DECIMAL(12,2", "line 1, column 20: expected ')' to close DECIMAL(p,s), found end of input");
+  parse_fails("amount DECIMAL(12,2",
+              "line 1, column 20: expected ')' to close DECIMAL(p,s), found end of input");
   parse_fails("a INT,\n  b INT,\n  A STRING",
               "line 3, column 3: duplicate column name 'a' (first defined at line 1, column 1)");
   parse_fails("a INT, \"A\" INT, \"a\" INT",
@@ -333,12 +353,15 @@ Test(sql_columns, errors_say_where_and_what_was_expected) {
   parse_fails("a INT NOT NULL NULL", "line 1, column 16: conflicting NULL and NOT NULL for column 'a'");
   parse_fails("a INT CHECK a > 0", "line 1, column 13: expected '(' after CHECK, found 'a'");
   parse_fails("a INT CHECK ()", "line 1, column 14: expected an expression in CHECK (...), found ')'");
-  parse_fails("a INT CHECK ((a > 0)", "line 1, column 21: expected ')' to close CHECK (...), found end of input");
-  parse_fails("select INT", "line 1, column 1: expected a column name, found 'select' (a reserved word: write it "
-                            "in double quotes to use it as a name)");
+  parse_fails("a INT CHECK ((a > 0)",
+              "line 1, column 21: expected ')' to close CHECK (...), found end of input");
+  parse_fails("select INT",
+              "line 1, column 1: expected a column name, found 'select' (a reserved word: write it "
+              "in double quotes to use it as a name)");
   parse_fails("a NOT NULL", "line 1, column 3: expected a type after column name 'a', found 'NOT'");
   parse_fails("'a' INT", "line 1, column 1: expected a column name, found string 'a'");
-  parse_fails("a VARCHAR(0)", "line 1, column 11: expected a length (a positive integer) in VARCHAR(n), found '0'");
+  parse_fails("a VARCHAR(0)",
+              "line 1, column 11: expected a length (a positive integer) in VARCHAR(n), found '0'");
   parse_fails("a INT;", "line 1, column 6: expected ',' after column 'a', found ';'");
 }
 
@@ -351,8 +374,9 @@ Test(sql_columns, name_length_limit) {
   fl_sql_column *c = parse_ok(text, 1);
   cr_assert_eq(strlen(c[0].name), FL_NAME_MAX);
   snprintf(text, sizeof text, "%sn INT", name);
-  parse_fails(text, "line 1, column 1: name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is 64 bytes, longer "
-                    "than the limit of 63");
+  parse_fails(text,
+              "line 1, column 1: name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is 64 bytes, longer "
+              "than the limit of 63");
 }
 
 Test(sql_columns, column_count_limit) {
@@ -365,15 +389,17 @@ Test(sql_columns, column_count_limit) {
   cr_assert(strstr(err.msg, "more than 4096 columns") != NULL, "%s", err.msg);
   /* exactly the limit is fine */
   size_t cut = b.len - strlen(",c4096 INT");
-  cr_assert_eq(fl_sql_parse_columns((const char *)b.data, cut, &arena, &cols, &n, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_sql_parse_columns((const char *)b.data, cut, &arena, &cols, &n, &err), FL_OK, "%s",
+               err.msg);
   cr_assert_eq(n, FL_COLUMNS_MAX);
   fl_buf_free(&b);
 }
 
 Test(sql_columns, format_reads_back_to_the_same_columns) {
-  const char *text = "\"Event Id\" STRING NOT NULL, amount NUMERIC(12,2) CHECK (amount >= 0), \"select\" INT, "
-                     "\"a\"\"b\" DOUBLE PRECISION, ts TIMESTAMP, d DATE, j JSON, f REAL, b BOOL, x INT8, "
-                     "\"1st\" VARCHAR(3)";
+  const char *text =
+      "\"Event Id\" STRING NOT NULL, amount NUMERIC(12,2) CHECK (amount >= 0), \"select\" INT, "
+      "\"a\"\"b\" DOUBLE PRECISION, ts TIMESTAMP, d DATE, j JSON, f REAL, b BOOL, x INT8, "
+      "\"1st\" VARCHAR(3)";
   fl_sql_column *c = parse_ok(text, 11);
   fl_buf b = FL_BUF_INIT;
   fl_sql_columns_format(c, 11, &b);
@@ -392,16 +418,17 @@ Test(sql_columns, format_reads_back_to_the_same_columns) {
 }
 
 Test(sql_columns, check_and_default_are_parsed_as_expressions) {
-  fl_sql_column *c = parse_ok("qty INT DEFAULT 1 + 1 NOT NULL CHECK (qty > 0) CHECK (qty < 10), "
-                              "s STRING DEFAULT 'x' NULL, t INT DEFAULT -1",
-                              3);
+  fl_sql_column *c = parse_ok(
+      "qty INT DEFAULT 1 + 1 NOT NULL CHECK (qty > 0) CHECK (qty < 10), "
+      "s STRING DEFAULT 'x' NULL, t INT DEFAULT -1",
+      3);
   cr_assert(c[0].not_null);
   cr_assert_eq(c[0].check->kind, FL_SQL_E_BINARY);
   cr_assert_eq(c[0].check->op, FL_SQL_OP_AND);
   cr_assert_eq(c[0].check->args[0]->op, FL_SQL_OP_GT);
   cr_assert_eq(c[0].check->args[1]->op, FL_SQL_OP_LT);
   cr_assert_eq(c[0].check->line, 1);
-  cr_assert_eq(c[0].check->col, 59);   /* the AND of two CHECKs stands at the second one */
+  cr_assert_eq(c[0].check->col, 59); /* the AND of two CHECKs stands at the second one */
   cr_assert_eq(c[0].default_expr->op, FL_SQL_OP_ADD);
   cr_assert_null(c[1].check);
   cr_assert_eq(c[1].default_expr->lit, FL_SQL_LIT_STRING);
@@ -409,14 +436,17 @@ Test(sql_columns, check_and_default_are_parsed_as_expressions) {
   fl_buf b = FL_BUF_INIT;
   fl_sql_columns_format(c, 3, &b);
   fl_buf_cstr(&b);
-  cr_assert_str_eq((const char *)b.data, "qty INT DEFAULT 1 + 1 NOT NULL CHECK ((qty > 0) AND (qty < 10)), "
-                                         "s STRING DEFAULT 'x', t INT DEFAULT -1");
+  cr_assert_str_eq((const char *)b.data,
+                   "qty INT DEFAULT 1 + 1 NOT NULL CHECK ((qty > 0) AND (qty < 10)), "
+                   "s STRING DEFAULT 'x', t INT DEFAULT -1");
   fl_sql_column *again = parse_ok((const char *)b.data, 3);
   cr_assert_str_eq(again[0].check_sql, "(qty > 0) AND (qty < 10)");
   fl_buf_free(&b);
   parse_fails("a INT CHECK (a >)", "line 1, column 17: expected an expression, found ')'");
-  parse_fails("a INT CHECK (a > 0 0)", "line 1, column 20: expected an operator or ')' to close CHECK (...), found '0'");
-  parse_fails("a INT CHECK (a < b < c)", "line 1, column 20: '<' cannot follow another comparison without parentheses");
+  parse_fails("a INT CHECK (a > 0 0)",
+              "line 1, column 20: expected an operator or ')' to close CHECK (...), found '0'");
+  parse_fails("a INT CHECK (a < b < c)",
+              "line 1, column 20: '<' cannot follow another comparison without parentheses");
   parse_fails("a INT DEFAULT", "line 1, column 14: expected an expression, found end of input");
   parse_fails("a INT DEFAULT 1 DEFAULT 2", "line 1, column 17: more than one DEFAULT for column 'a'");
 }
@@ -450,8 +480,9 @@ Test(sql_columns, a_type_alone) {
   cr_assert_eq(fl_sql_parse_type("", 0, &arena, &t, &err), FL_EPARSE);
   cr_assert_str_eq(err.msg, "line 1, column 1: expected a type, found end of input");
   cr_assert_eq(fl_sql_parse_type("uuid", 4, &arena, &t, &err), FL_EPARSE);
-  cr_assert_str_eq(err.msg, "line 1, column 1: unknown type 'uuid' (expected BOOLEAN, INT, BIGINT, REAL, DOUBLE, "
-                            "DECIMAL(p,s), DATE, TIMESTAMP, STRING or JSON)");
+  cr_assert_str_eq(err.msg,
+                   "line 1, column 1: unknown type 'uuid' (expected BOOLEAN, INT, BIGINT, REAL, DOUBLE, "
+                   "DECIMAL(p,s), DATE, TIMESTAMP, STRING or JSON)");
 }
 
 /* ---- partition specs ---- */
@@ -470,11 +501,13 @@ static void part_fails(const char *text, const char *msg) {
   fl_sql_partition_item *items = NULL;
   uint32_t n = 0;
   fl_err err = {0};
-  cr_assert_eq(fl_sql_parse_partition(text, strlen(text), &arena, &items, &n, &err), FL_EPARSE, "'%s' passed", text);
+  cr_assert_eq(fl_sql_parse_partition(text, strlen(text), &arena, &items, &n, &err), FL_EPARSE, "'%s' passed",
+               text);
   cr_assert_str_eq(err.msg, msg, "for '%s'", text);
 }
 
-static void expect_item(const fl_sql_partition_item *it, const char *transform, int32_t param, const char *column) {
+static void expect_item(const fl_sql_partition_item *it, const char *transform, int32_t param,
+                        const char *column) {
   cr_assert_str_eq(it->transform, transform);
   cr_assert_eq(it->param, param);
   cr_assert_str_eq(it->column, column);
@@ -489,9 +522,10 @@ Test(sql_partition, day_and_identity) {
 }
 
 Test(sql_partition, every_transform) {
-  fl_sql_partition_item *it = part_ok("bucket(16, user_id), truncate(4, name), hour(ts), month(d), year(y), "
-                                      "identity(k), bucket[8](v), TRUNCATE[10](w), days(t2), \"Col\"",
-                                      10);
+  fl_sql_partition_item *it = part_ok(
+      "bucket(16, user_id), truncate(4, name), hour(ts), month(d), year(y), "
+      "identity(k), bucket[8](v), TRUNCATE[10](w), days(t2), \"Col\"",
+      10);
   expect_item(&it[0], "bucket", 16, "user_id");
   expect_item(&it[1], "truncate", 4, "name");
   expect_item(&it[2], "hour", 0, "ts");
@@ -510,18 +544,24 @@ Test(sql_partition, empty_spec_is_unpartitioned) {
 }
 
 Test(sql_partition, errors) {
-  part_fails("week(ts)", "line 1, column 1: unknown partition transform 'week' (expected identity, year, month, "
-                         "day, hour, bucket[N] or truncate[W])");
-  part_fails("bucket(0, id)", "line 1, column 8: expected a bucket count (an integer from 1 to 2147483647), found '0'");
-  part_fails("bucket(id)", "line 1, column 8: expected a bucket count (an integer from 1 to 2147483647), found 'id'");
-  part_fails("truncate(4 name)", "line 1, column 12: expected ',' and a column after the truncate parameter, found "
-                                 "'name'");
+  part_fails("week(ts)",
+             "line 1, column 1: unknown partition transform 'week' (expected identity, year, month, "
+             "day, hour, bucket[N] or truncate[W])");
+  part_fails("bucket(0, id)",
+             "line 1, column 8: expected a bucket count (an integer from 1 to 2147483647), found '0'");
+  part_fails("bucket(id)",
+             "line 1, column 8: expected a bucket count (an integer from 1 to 2147483647), found 'id'");
+  part_fails("truncate(4 name)",
+             "line 1, column 12: expected ',' and a column after the truncate parameter, found "
+             "'name'");
   part_fails("bucket[16](id", "line 1, column 14: expected ')' to close bucket(...), found end of input");
   part_fails("day[3](ts)", "line 1, column 4: partition transform day takes no parameter");
-  part_fails("day(ts), hour(ts)", "line 1, column 10: redundant partition field: column 'ts' is already "
-                                  "partitioned by day (line 1, column 1)");
-  part_fails("a, a", "line 1, column 4: redundant partition field: column 'a' is already partitioned by "
-                     "identity (line 1, column 1)");
+  part_fails("day(ts), hour(ts)",
+             "line 1, column 10: redundant partition field: column 'ts' is already "
+             "partitioned by day (line 1, column 1)");
+  part_fails("a, a",
+             "line 1, column 4: redundant partition field: column 'a' is already partitioned by "
+             "identity (line 1, column 1)");
   part_fails("a b", "line 1, column 3: expected ',' after partition field identity(a), found 'b'");
   part_fails("a,", "line 1, column 3: expected a partition column or transform, found end of input");
   part_fails("day(ts", "line 1, column 7: expected ')' to close day(...), found end of input");

@@ -258,12 +258,15 @@ Test(sql_stream, errors_say_where_and_what_was_expected) {
               "line 1, column 32: DEFAULT for column 'a' is STRING, not a value for INT");
   parse_fails("CREATE STREAM s (t TIMESTAMP DEFAULT INTERVAL '1 s')",
               "line 1, column 38: DEFAULT for column 't' is INTERVAL, not a value for TIMESTAMP");
-  parse_ok("CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.5, b INT DEFAULT NULL, t TIMESTAMP DEFAULT TIMESTAMP '2026-01-02 00:00:00')");
+  parse_ok(
+      "CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.5, b INT DEFAULT NULL, t TIMESTAMP DEFAULT TIMESTAMP "
+      "'2026-01-02 00:00:00')");
   parse_fails("CREATE STREAM s (s STRING DEFAULT 'x' || 'y')",
               "line 1, column 39: DEFAULT 'x' || 'y' for column s: only a constant is supported");
-  parse_fails("CREATE STREAM s (t TIMESTAMP DEFAULT now())",
-              "line 1, column 38: DEFAULT now() for column t: a replay of the event log would give other values; "
-              "send the time in the event");
+  parse_fails(
+      "CREATE STREAM s (t TIMESTAMP DEFAULT now())",
+      "line 1, column 38: DEFAULT now() for column t: a replay of the event log would give other values; "
+      "send the time in the event");
   parse_fails("CREATE STREAM s (a DECIMAL(4,2) DEFAULT 1.555)",
               "line 1, column 41: DEFAULT 1.555 does not fit column a (DECIMAL(4,2))");
   parse_fails("CREATE STREAM s (a INT DEFAULT 1 DEFAULT 2)",
@@ -386,9 +389,10 @@ Test(sql_stream, unknown_fields_option_and_default_constants) {
   parse_fails("CREATE STREAM s (a INT) WITH (unknown_fields = 'drop')",
               "line 1, column 48: unknown_fields must be 'ignore' or 'reject', found 'drop'");
 
-  st = parse_ok("CREATE STREAM s (id BIGINT NOT NULL, c STRING NOT NULL DEFAULT 'EUR', m DECIMAL(12,2) DEFAULT 1.5, "
-                "n INT DEFAULT -3, d DATE DEFAULT DATE '2026-01-02', ok BOOLEAN DEFAULT TRUE, x DOUBLE DEFAULT 2, "
-                "z STRING DEFAULT NULL)");
+  st = parse_ok(
+      "CREATE STREAM s (id BIGINT NOT NULL, c STRING NOT NULL DEFAULT 'EUR', m DECIMAL(12,2) DEFAULT 1.5, "
+      "n INT DEFAULT -3, d DATE DEFAULT DATE '2026-01-02', ok BOOLEAN DEFAULT TRUE, x DOUBLE DEFAULT 2, "
+      "z STRING DEFAULT NULL)");
   cr_assert_not_null(st->defaults);
   cr_assert(st->defaults[0].is_null, "no DEFAULT on id");
   cr_assert_eq(st->defaults[1].u.str.len, 3);

@@ -27,7 +27,7 @@
  * Ownership: the appender owns an arena for every path, partition value, bound and
  * manifest row it creates; the table handle is borrowed and moves to the new
  * version on commit. Files written are remembered so abort can delete them. */
-#define _GNU_SOURCE   /* qsort_r */
+#define _GNU_SOURCE /* qsort_r */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -70,7 +70,8 @@ static void url_escape(fl_buf *out, const char *p, size_t n) {
  * no upper bound. */
 #define BOUND_CODE_POINTS 16
 
-static void put_bound(fl_arena *arena, const fl_value *v, bool upper, const uint8_t **out, uint32_t *out_len) {
+static void put_bound(fl_arena *arena, const fl_value *v, bool upper, const uint8_t **out,
+                      uint32_t *out_len) {
   fl_buf b = FL_BUF_INIT;
   fl_value_to_iceberg_bytes(v, &b);
   *out = NULL;
@@ -82,7 +83,7 @@ static void put_bound(fl_arena *arena, const fl_value *v, bool upper, const uint
       while (i < b.len && (b.data[i] & 0xC0) == 0x80) i++;
       cps++;
     }
-    if (i < b.len) {   /* truncated */
+    if (i < b.len) { /* truncated */
       b.len = i;
       if (upper) {
         if (b.data[i - 1] >= 0x7E || b.data[i - 1] & 0x80) {
@@ -169,9 +170,10 @@ static fl_code fsync_dirs(const char *tbl_dir, const char *rel_dir, fl_err *err)
 
 /* Opens a new Parquet file under data/<rel_dir>/, named for the appender. */
 fl_code fl_tbl_open_file(fl_appender *app, const char *rel_dir, uint32_t part_no, const fl_schema *schema,
-                         const char *suffix, const fl_kv *kv, uint32_t nkv, fl_parquet_writer **pw, char **uri,
-                         fl_err *err) {
-  char *dir = rel_dir[0] ? fl_sprintf("%s/data/%s", app->tbl->dir, rel_dir) : fl_sprintf("%s/data", app->tbl->dir);
+                         const char *suffix, const fl_kv *kv, uint32_t nkv, fl_parquet_writer **pw,
+                         char **uri, fl_err *err) {
+  char *dir =
+      rel_dir[0] ? fl_sprintf("%s/data/%s", app->tbl->dir, rel_dir) : fl_sprintf("%s/data", app->tbl->dir);
   fl_code rc = fl_tbl_mkdirs(dir, err);
   if (rc) {
     fl_free(dir);
@@ -212,21 +214,24 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   app->schema.schema_id = s->schema_id;
   app->schema.nfields = s->nfields;
   app->schema.fields = fl_arena_memdup(&app->arena, s->fields, s->nfields * sizeof(fl_field));
-  for (uint32_t i = 0; i < s->nfields; i++) app->schema.fields[i].name = fl_arena_strdup(&app->arena, s->fields[i].name);
+  for (uint32_t i = 0; i < s->nfields; i++)
+    app->schema.fields[i].name = fl_arena_strdup(&app->arena, s->fields[i].name);
   app->schema_json = fl_arena_strdup(&app->arena, m->schema_json);
   app->spec_id = m->spec->spec_id;
   app->spec_json = fl_arena_strdup(&app->arena, m->spec->fields_json);
   app->nspec = m->spec->nfields;
-  app->spec = fl_arena_memdup(&app->arena, m->spec->fields, (app->nspec ? app->nspec : 1) * sizeof(fl_partition_field));
-  app->transforms = fl_arena_memdup(&app->arena, m->spec->transforms, (app->nspec ? app->nspec : 1) * sizeof(fl_transform));
+  app->spec = fl_arena_memdup(&app->arena, m->spec->fields,
+                              (app->nspec ? app->nspec : 1) * sizeof(fl_partition_field));
+  app->transforms =
+      fl_arena_memdup(&app->arena, m->spec->transforms, (app->nspec ? app->nspec : 1) * sizeof(fl_transform));
   app->src_cols = fl_arena_calloc(&app->arena, app->nspec ? app->nspec : 1, sizeof(int));
   for (uint32_t i = 0; i < app->nspec; i++) {
     app->spec[i].name = fl_arena_strdup(&app->arena, app->spec[i].name);
     app->spec[i].transform = fl_arena_strdup(&app->arena, app->spec[i].transform);
     app->src_cols[i] = fl_schema_index_of_id(&app->schema, app->spec[i].source_id);
     if (app->src_cols[i] < 0) {
-      fl_code rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: partition field %s has no source column", tbl->ns,
-                              tbl->name, app->spec[i].name);
+      fl_code rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: partition field %s has no source column",
+                              tbl->ns, tbl->name, app->spec[i].name);
       fl_appender_free(app);
       return rc;
     }
@@ -244,7 +249,7 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
     fl_type res;
     if (app->sort_cols[i] < 0 || fl_transform_parse(trs, &app->sort_tr[i], NULL) ||
         fl_transform_result_type(app->sort_tr[i], app->schema.fields[app->sort_cols[i]].type, &res, NULL)) {
-      app->nsort = i;   /* a sort order floe cannot apply: write unsorted from here (allowed by the spec) */
+      app->nsort = i; /* a sort order floe cannot apply: write unsorted from here (allowed by the spec) */
       break;
     }
     app->sort_desc[i] = order->defs[i].descending;
@@ -263,14 +268,13 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
     app->popts.page_bytes = (uint32_t)strtoul(v, NULL, 10);
   if ((v = fl_table_property(tbl, "write.parquet.dict-size-bytes")))
     app->popts.dict_bytes_max = (uint32_t)strtoul(v, NULL, 10);
-  if ((v = fl_table_property(tbl, "write.parquet.compression-level")))
-    app->popts.zstd_level = atoi(v);
+  if ((v = fl_table_property(tbl, "write.parquet.compression-level"))) app->popts.zstd_level = atoi(v);
   app->kv[0] = (fl_kv){"iceberg.schema", app->schema_json};
   fl_tbl_uuid(app->op_uuid);
   fl_tbl_uuid(app->commit_uuid);
   app->task_id = (uint32_t)(fl_tbl_random() % 100000);
   app->map_cap = 64;
-  app->map = fl_calloc(app->map_cap, sizeof(uint32_t));   /* 0 = empty, else part index + 1 */
+  app->map = fl_calloc(app->map_cap, sizeof(uint32_t)); /* 0 = empty, else part index + 1 */
   *out = app;
   return FL_OK;
 }
@@ -367,7 +371,8 @@ static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *row
                           fl_row_location *locs, fl_err *err) {
   fl_code rc;
   if (!pw->pw) {
-    if ((rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1, &pw->pw, &pw->uri, err)))
+    if ((rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1, &pw->pw, &pw->uri,
+                               err)))
       return rc;
   }
   if (locs) {
@@ -387,19 +392,19 @@ static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *row
 static fl_code check_batch(fl_appender *app, const fl_batch *batch, fl_err *err) {
   const fl_schema *s = &app->schema;
   if (batch->ncols != s->nfields)
-    return fl_err_set(err, FL_ETYPE, "table %s.%s: batch has %u columns, table has %u", app->tbl->ns, app->tbl->name,
-                      batch->ncols, s->nfields);
+    return fl_err_set(err, FL_ETYPE, "table %s.%s: batch has %u columns, table has %u", app->tbl->ns,
+                      app->tbl->name, batch->ncols, s->nfields);
   for (uint32_t c = 0; c < s->nfields; c++) {
     if (!fl_type_equal(batch->cols[c].type, s->fields[c].type)) {
       char a[32], b[32];
       fl_type_text(batch->cols[c].type, a, sizeof a);
       fl_type_text(s->fields[c].type, b, sizeof b);
-      return fl_err_set(err, FL_ETYPE, "table %s.%s: column %s is %s in the batch, %s in the table", app->tbl->ns,
-                        app->tbl->name, s->fields[c].name, a, b);
+      return fl_err_set(err, FL_ETYPE, "table %s.%s: column %s is %s in the batch, %s in the table",
+                        app->tbl->ns, app->tbl->name, s->fields[c].name, a, b);
     }
     if (s->fields[c].required && fl_vec_null_count(&batch->cols[c]))
-      return fl_err_set(err, FL_EINVAL, "table %s.%s: column %s is NOT NULL but the batch has nulls", app->tbl->ns,
-                        app->tbl->name, s->fields[c].name);
+      return fl_err_set(err, FL_EINVAL, "table %s.%s: column %s is NOT NULL but the batch has nulls",
+                        app->tbl->ns, app->tbl->name, s->fields[c].name);
   }
   return FL_OK;
 }
@@ -425,7 +430,7 @@ static int sort_cmp(const void *a, const void *b, void *vapp) {
     }
     if (c) return c;
   }
-  return ra < rb ? -1 : ra > rb;   /* stable */
+  return ra < rb ? -1 : ra > rb; /* stable */
 }
 
 static void add_row(fl_appender *app, part_writer *pw, uint32_t r) {
@@ -443,7 +448,8 @@ static void add_row(fl_appender *app, part_writer *pw, uint32_t r) {
   pw->rows[pw->nrows++] = r;
 }
 
-fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_row_location *locs, fl_err *err) {
+fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_row_location *locs,
+                                  fl_err *err) {
   FL_ASSERT(!app->finished, "write after commit on %s.%s", app->tbl->ns, app->tbl->name);
   fl_code rc = check_batch(app, batch, err);
   if (rc || !batch->nrows) return rc;
@@ -453,7 +459,8 @@ fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_ro
   }
   /* route: rows[] per partition */
   app->touched_n = 0;
-  for (uint32_t r = 0; r < batch->nrows; r++) add_row(app, app->nspec ? part_for_row(app, batch, r) : app->parts[0], r);
+  for (uint32_t r = 0; r < batch->nrows; r++)
+    add_row(app, app->nspec ? part_for_row(app, batch, r) : app->parts[0], r);
   for (uint32_t t = 0; t < app->touched_n && !rc; t++) {
     part_writer *pw = app->touched[t];
     if (app->nsort) {
@@ -484,7 +491,8 @@ int64_t fl_appender_snapshot_id(const fl_appender *app) { return app->committed 
 
 static fl_code write_manifest(fl_appender *app, fl_file_content content, fl_err *err) {
   uint32_t n = 0;
-  for (uint32_t i = 0; i < app->nfiles; i++) n += (app->files[i].content == FL_CONTENT_DATA) == (content == FL_CONTENT_DATA);
+  for (uint32_t i = 0; i < app->nfiles; i++)
+    n += (app->files[i].content == FL_CONTENT_DATA) == (content == FL_CONTENT_DATA);
   if (!n) return FL_OK;
   fl_manifest_entry *entries = fl_arena_calloc(&app->arena, n, sizeof *entries);
   uint32_t k = 0;
@@ -492,7 +500,7 @@ static fl_code write_manifest(fl_appender *app, fl_file_content content, fl_err 
     if ((app->files[i].content == FL_CONTENT_DATA) != (content == FL_CONTENT_DATA)) continue;
     entries[k].status = FL_ENTRY_ADDED;
     entries[k].snapshot_id = app->snapshot_id;
-    entries[k].sequence_number = -1;        /* inherited from the manifest list */
+    entries[k].sequence_number = -1; /* inherited from the manifest list */
     entries[k].file_sequence_number = -1;
     entries[k].file = app->files[i];
     k++;
@@ -503,7 +511,7 @@ static fl_code write_manifest(fl_appender *app, fl_file_content content, fl_err 
   fl_code rc = fl_manifest_write(path, &meta, entries, n, &app->arena, mf, err);
   if (!rc) {
     track_file(app, path);
-    mf->manifest_path = fl_arena_sprintf(&app->arena, "file://%s", path);   /* absolute URI, as v2 requires */
+    mf->manifest_path = fl_arena_sprintf(&app->arena, "file://%s", path); /* absolute URI, as v2 requires */
     app->nmanifests++;
   }
   fl_free(path);
@@ -580,7 +588,8 @@ static json_t *build_summary(fl_appender *app, const fl_snapshot *base) {
   fl_tbl_summary_set(sum, "total-files-size", fl_tbl_summary_total(base, "total-files-size") + bytes);
   fl_tbl_summary_set(sum, "total-data-files", fl_tbl_summary_total(base, "total-data-files") + data_files);
   fl_tbl_summary_set(sum, "total-delete-files", fl_tbl_summary_total(base, "total-delete-files") + del_files);
-  fl_tbl_summary_set(sum, "total-position-deletes", fl_tbl_summary_total(base, "total-position-deletes") + pos_deletes);
+  fl_tbl_summary_set(sum, "total-position-deletes",
+                     fl_tbl_summary_total(base, "total-position-deletes") + pos_deletes);
   fl_tbl_summary_set(sum, "total-equality-deletes", fl_tbl_summary_total(base, "total-equality-deletes"));
   json_object_set_new(sum, "engine-name", json_string("floe"));
   json_object_set_new(sum, "engine-version", json_string(FLOE_VERSION));
@@ -589,11 +598,11 @@ static json_t *build_summary(fl_appender *app, const fl_snapshot *base) {
   return sum;
 }
 
-void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const fl_snapshot *parent, int64_t seq,
-                         const char *manifest_list_uri, json_t *summary) {
+void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const fl_snapshot *parent,
+                         int64_t seq, const char *manifest_list_uri, json_t *summary) {
   const fl_tmeta *base = tbl->meta;
   int64_t ts = fl_now_ms();
-  if (ts <= base->last_updated_ms) ts = base->last_updated_ms + 1;   /* snapshot-log stays ordered */
+  if (ts <= base->last_updated_ms) ts = base->last_updated_ms + 1; /* snapshot-log stays ordered */
   /* Checkpoint state is carried forward: every floe.* key of the parent's summary
    * that this commit does not set itself (floe.checkpoint-id, floe.log-offset.N) is
    * copied, so the current snapshot always holds the latest checkpoint, whatever
@@ -635,8 +644,8 @@ void fl_tbl_add_snapshot(fl_table *tbl, json_t *root, int64_t snapshot_id, const
  * become EXISTING with their snapshot id and sequence numbers made explicit (data
  * sequence numbers never change, so deletes keep applying as before); DELETED
  * entries are dropped. Runs per attempt, on the latest base. */
-static fl_code merge_manifests(fl_appender *app, const fl_table *tbl, int64_t seq, fl_manifest_file *list, uint32_t *n,
-                               fl_arena *scratch, fl_err *err) {
+static fl_code merge_manifests(fl_appender *app, const fl_table *tbl, int64_t seq, fl_manifest_file *list,
+                               uint32_t *n, fl_arena *scratch, fl_err *err) {
   const char *en = fl_table_property(tbl, "commit.manifest-merge.enabled");
   if (en && !strcmp(en, "false")) return FL_OK;
   const char *mc = fl_table_property(tbl, "commit.manifest.min-count-to-merge");
@@ -678,8 +687,9 @@ static fl_code merge_manifests(fl_appender *app, const fl_table *tbl, int64_t se
     char uuid[37];
     fl_tbl_uuid(uuid);
     char *path = fl_sprintf("%s/metadata/%s-m0.avro", tbl->dir, uuid);
-    fl_manifest_meta meta = {app->schema_json, app->spec_json, app->spec_id, app->spec, app->nspec,
-                             content ? FL_CONTENT_POSITION_DELETES : FL_CONTENT_DATA};
+    fl_manifest_meta meta = {app->schema_json, app->spec_json,
+                             app->spec_id,     app->spec,
+                             app->nspec,       content ? FL_CONTENT_POSITION_DELETES : FL_CONTENT_DATA};
     fl_manifest_file merged;
     fl_code rc = fl_manifest_write(path, &meta, all, ne, scratch, &merged, err);
     if (!rc) track_file(app, path);
@@ -715,7 +725,8 @@ fl_code fl_tbl_apply_append(void *ctx, fl_table *tbl, json_t *root, fl_err *err)
   fl_manifest_file *old = NULL;
   uint32_t nold = 0;
   fl_code rc = FL_OK;
-  if (parent && (rc = fl_manifest_list_read(fl_tbl_uri_path(parent->manifest_list), &scratch, &old, &nold, err)))
+  if (parent &&
+      (rc = fl_manifest_list_read(fl_tbl_uri_path(parent->manifest_list), &scratch, &old, &nold, err)))
     goto done;
   uint32_t n = app->nmanifests + nold;
   fl_manifest_file *list = fl_arena_calloc(&scratch, n ? n : 1, sizeof *list);
@@ -727,8 +738,8 @@ fl_code fl_tbl_apply_append(void *ctx, fl_table *tbl, json_t *root, fl_err *err)
   }
   for (uint32_t i = 0; i < nold; i++) list[app->nmanifests + i] = old[i];
   if ((rc = merge_manifests(app, tbl, seq, list, &n, &scratch, err))) goto done;
-  char *path = fl_sprintf("%s/metadata/snap-%" PRId64 "-%u-%s.avro", tbl->dir, app->snapshot_id, app->attempt++,
-                          app->commit_uuid);
+  char *path = fl_sprintf("%s/metadata/snap-%" PRId64 "-%u-%s.avro", tbl->dir, app->snapshot_id,
+                          app->attempt++, app->commit_uuid);
   rc = fl_manifest_list_write(path, app->snapshot_id, parent ? parent->snapshot_id : -1, seq, list, n, err);
   if (!rc) track_file(app, path);
   char *uri = fl_sprintf("file://%s", path);
@@ -760,7 +771,7 @@ fl_code fl_appender_commit(fl_appender *app, const fl_kv *summary, uint32_t nsum
   fl_code rc = fl_tbl_appender_finish(app, err);
   if (rc) return fl_err_prefix(err, "table %s.%s: ", app->tbl->ns, app->tbl->name);
   rc = fl_tbl_commit(app->tbl, fl_tbl_apply_append, app, err);
-  if (rc == FL_EUNKNOWN) app->keep_files = true;   /* the table may reference them now */
+  if (rc == FL_EUNKNOWN) app->keep_files = true; /* the table may reference them now */
   if (rc) return rc;
   app->committed = true;
   if (snapshot_id) *snapshot_id = app->snapshot_id;
@@ -787,7 +798,8 @@ fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *sum
     int64_t start_ns = fl_mono_ns();
     for (uint32_t i = 0; i < n && !rc; i++) {
       rc = fl_tbl_prepare(apps[i]->tbl, fl_tbl_apply_append, apps[i], &locs[i], err);
-      changes[i] = (fl_catalog_change){apps[i]->tbl->ns, apps[i]->tbl->name, apps[i]->tbl->metadata_location, locs[i]};
+      changes[i] =
+          (fl_catalog_change){apps[i]->tbl->ns, apps[i]->tbl->name, apps[i]->tbl->metadata_location, locs[i]};
     }
     if (!rc) {
       rc = fl_catalog_commit_many(cat, changes, n, err);
@@ -799,7 +811,8 @@ fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *sum
         apps[i]->committed = true;
         fl_err rerr = {0};
         if (fl_tbl_committed(apps[i]->tbl, locs[i], &rerr))
-          fl_warn("table", "%s.%s: committed, but reloading failed: %s", apps[i]->tbl->ns, apps[i]->tbl->name, rerr.msg);
+          fl_warn("table", "%s.%s: committed, but reloading failed: %s", apps[i]->tbl->ns, apps[i]->tbl->name,
+                  rerr.msg);
       }
       break;
     }
@@ -834,7 +847,7 @@ void fl_appender_free(fl_appender *app) {
   if (!app) return;
   for (uint32_t p = 0; p < app->nparts; p++) {
     part_writer *pw = app->parts[p];
-    if (pw->pw) fl_parquet_writer_free(pw->pw);   /* unlinks the partial file */
+    if (pw->pw) fl_parquet_writer_free(pw->pw); /* unlinks the partial file */
     fl_free(pw->rows);
   }
   if (!app->committed && !app->keep_files)

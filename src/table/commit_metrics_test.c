@@ -63,11 +63,13 @@ Test(commit_metrics, commits_and_conflicts_are_counted_per_table_and_timed) {
   fl_appender_free(a1);
   fl_appender_free(a2);
   char *text = render();
-  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.orders\",result=\"ok\"} 2\n"), "%s",
-                     text);
-  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.orders\",result=\"conflict\"} 1\n"));
+  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.orders\",result=\"ok\"} 2\n"),
+                     "%s", text);
+  cr_assert_not_null(
+      strstr(text, "floe_iceberg_commits_total{table=\"bronze.orders\",result=\"conflict\"} 1\n"));
   cr_assert_not_null(strstr(text, "floe_iceberg_commit_duration_seconds_count{table=\"bronze.orders\"} 2\n"));
-  cr_assert_not_null(strstr(text, "floe_iceberg_commit_duration_seconds_bucket{table=\"bronze.orders\",le=\"+Inf\"} 2\n"));
+  cr_assert_not_null(
+      strstr(text, "floe_iceberg_commit_duration_seconds_bucket{table=\"bronze.orders\",le=\"+Inf\"} 2\n"));
   const char *ts = strstr(text, "floe_iceberg_last_commit_timestamp_seconds{table=\"bronze.orders\"} ");
   cr_assert_not_null(ts);
   double when = strtod(strchr(ts, '}') + 2, NULL);
@@ -92,7 +94,8 @@ Test(commit_metrics, a_multi_table_commit_counts_each_table) {
     fl_appender_free(apps[1]);
   }
   char *text = render();
-  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.a\",result=\"ok\"} 3\n"), "%s", text);
+  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.a\",result=\"ok\"} 3\n"), "%s",
+                     text);
   cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"silver.b\",result=\"ok\"} 3\n"));
   cr_assert_null(strstr(text, "result=\"conflict\""));
   cr_assert_eq(fl_metrics_total("floe_iceberg_commit_duration_seconds"), 6);
@@ -127,8 +130,10 @@ Test(commit_metrics, a_checkpoint_transaction_counts_each_table_it_commits_not_t
     fl_txn_free(txn);
   }
   char *text = render();
-  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.a\",result=\"ok\"} 1\n"), "%s", text);
-  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"silver.b\",result=\"ok\"} 1\n"), "%s", text);
+  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"bronze.a\",result=\"ok\"} 1\n"), "%s",
+                     text);
+  cr_assert_not_null(strstr(text, "floe_iceberg_commits_total{table=\"silver.b\",result=\"ok\"} 1\n"), "%s",
+                     text);
   cr_assert_eq(fl_metrics_total("floe_iceberg_commit_duration_seconds"), 2);
   fl_free(text);
   fl_table_free(t[0]);

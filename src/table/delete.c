@@ -32,7 +32,8 @@ static const fl_field delete_fields[2] = {
 };
 static const fl_schema delete_schema = {0, 2, (fl_field *)delete_fields, 0, NULL};
 static const char delete_schema_json[] =
-    "{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":2147483546,\"name\":\"file_path\",\"required\":true,"
+    "{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":2147483546,\"name\":\"file_path\",\"required\":"
+    "true,"
     "\"type\":\"string\"},{\"id\":2147483545,\"name\":\"pos\",\"required\":true,\"type\":\"long\"}]}";
 
 static const char *intern(fl_appender *app, const char *path) {
@@ -99,12 +100,13 @@ static bool same_partition(const fl_value *a, const fl_value *b, uint32_t n) {
 
 typedef struct del_group {
   const fl_value *partition;
-  uint64_t first;            /* index into dels of its first record, groups are runs of paths */
-  const char *single_path;   /* the one data file covered, or NULL */
+  uint64_t first;          /* index into dels of its first record, groups are runs of paths */
+  const char *single_path; /* the one data file covered, or NULL */
   bool many;
 } del_group;
 
-static fl_code write_group(fl_appender *app, const del_group *g, const uint8_t *member, uint32_t gi, fl_err *err) {
+static fl_code write_group(fl_appender *app, const del_group *g, const uint8_t *member, uint32_t gi,
+                           fl_err *err) {
   fl_buf dir = FL_BUF_INIT;
   for (uint32_t i = 0; i < app->nspec; i++) {
     fl_buf text = FL_BUF_INIT;
@@ -114,7 +116,8 @@ static fl_code write_group(fl_appender *app, const del_group *g, const uint8_t *
     fl_buf_put_u8(&dir, '=');
     for (size_t k = 0; k < text.len; k++) {
       unsigned char c = text.data[k];
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-')
         fl_buf_put_u8(&dir, c);
       else
         fl_buf_printf(&dir, "%%%02X", c);
@@ -126,8 +129,8 @@ static fl_code write_group(fl_appender *app, const del_group *g, const uint8_t *
   fl_parquet_writer *pw = NULL;
   char *uri = NULL;
   fl_batch *batch = NULL;
-  fl_code rc = fl_tbl_open_file(app, dir.data ? (const char *)dir.data : "", 90000 + gi, &delete_schema, "-deletes",
-                                kv, 2, &pw, &uri, err);
+  fl_code rc = fl_tbl_open_file(app, dir.data ? (const char *)dir.data : "", 90000 + gi, &delete_schema,
+                                "-deletes", kv, 2, &pw, &uri, err);
   fl_buf_free(&dir);
   if (rc) return rc;
   batch = fl_batch_new(delete_fields, 2, FL_BATCH_ROWS);
@@ -146,7 +149,8 @@ static fl_code write_group(fl_appender *app, const del_group *g, const uint8_t *
     rc = fl_parquet_writer_write(pw, batch, err);
   }
   fl_data_file *f = NULL;
-  if (!rc) rc = fl_tbl_record_file(app, pw, uri, FL_CONTENT_POSITION_DELETES, g->partition, app->nspec, &f, err);
+  if (!rc)
+    rc = fl_tbl_record_file(app, pw, uri, FL_CONTENT_POSITION_DELETES, g->partition, app->nspec, &f, err);
   if (!rc && !g->many) f->referenced_data_file = g->single_path;
   fl_parquet_writer_free(pw);
   fl_batch_free(batch);
@@ -181,19 +185,21 @@ fl_code fl_tbl_deletes_finish(fl_appender *app, fl_err *err) {
     if (!part) {
       if (!live_loaded) {
         const fl_snapshot *cur = fl_table_current_snapshot(app->tbl);
-        if (cur && (rc = fl_tbl_live_files(app->tbl, cur, FL_CONTENT_DATA, &app->arena, &live, &nlive, err))) goto done;
+        if (cur && (rc = fl_tbl_live_files(app->tbl, cur, FL_CONTENT_DATA, &app->arena, &live, &nlive, err)))
+          goto done;
         if (nlive) qsort(live, nlive, sizeof *live, live_cmp);
         live_loaded = true;
       }
       fl_live_file key = {.file.file_path = path};
       fl_live_file *hit = nlive ? bsearch(&key, live, nlive, sizeof *live, live_cmp) : NULL;
       if (!hit) {
-        rc = fl_err_set(err, FL_ENOENT, "position delete of %s: not a live data file of %s.%s", path, app->tbl->ns,
-                        app->tbl->name);
+        rc = fl_err_set(err, FL_ENOENT, "position delete of %s: not a live data file of %s.%s", path,
+                        app->tbl->ns, app->tbl->name);
         goto done;
       }
       if (hit->spec_id != app->spec_id) {
-        rc = fl_err_set(err, FL_EUNSUPPORTED, "position delete of %s: file of partition spec %d, table spec is %d", path,
+        rc = fl_err_set(err, FL_EUNSUPPORTED,
+                        "position delete of %s: file of partition spec %d, table spec is %d", path,
                         hit->spec_id, app->spec_id);
         goto done;
       }
@@ -201,8 +207,10 @@ fl_code fl_tbl_deletes_finish(fl_appender *app, fl_err *err) {
     }
     uint32_t g = 0;
     while (g < ngroups && !same_partition(groups[g].partition, part, app->nspec)) g++;
-    if (g == ngroups) groups[ngroups++] = (del_group){part, i, path, false};
-    else groups[g].many = true;
+    if (g == ngroups)
+      groups[ngroups++] = (del_group){part, i, path, false};
+    else
+      groups[g].many = true;
     group_of[i] = g;
   }
   uint8_t *member = fl_malloc(app->ndels);

@@ -20,14 +20,15 @@
 typedef struct evolve_ctx {
   const fl_schema_change *changes;
   uint32_t n;
-  bool changed;   /* set by the apply: false = every change was a no-op */
+  bool changed; /* set by the apply: false = every change was a no-op */
 } evolve_ctx;
 
 static bool schema_same(const fl_schema *a, const fl_schema *b) {
   if (a->nfields != b->nfields || a->nidentifier != b->nidentifier) return false;
   for (uint32_t i = 0; i < a->nfields; i++) {
     const fl_field *x = &a->fields[i], *y = &b->fields[i];
-    if (x->id != y->id || strcmp(x->name, y->name) || !fl_type_equal(x->type, y->type) || x->required != y->required)
+    if (x->id != y->id || strcmp(x->name, y->name) || !fl_type_equal(x->type, y->type) ||
+        x->required != y->required)
       return false;
   }
   for (uint32_t i = 0; i < a->nidentifier; i++)
@@ -42,7 +43,8 @@ static fl_code evolve_schema(const fl_table *tbl, const fl_schema *base, int32_t
   uint32_t nadd = 0;
   for (uint32_t i = 0; i < n; i++) nadd += changes[i].kind == FL_SCHEMA_ADD_COLUMN;
   if (base->nfields + nadd > FL_COLUMNS_MAX)
-    return fl_err_set(err, FL_ELIMIT, "table %s.%s: more than %d columns", tbl->ns, tbl->name, FL_COLUMNS_MAX);
+    return fl_err_set(err, FL_ELIMIT, "table %s.%s: more than %d columns", tbl->ns, tbl->name,
+                      FL_COLUMNS_MAX);
   *out = *base;
   out->fields = fl_arena_calloc(arena, base->nfields + nadd + 1, sizeof(fl_field));
   memcpy(out->fields, base->fields, base->nfields * sizeof(fl_field));
@@ -55,33 +57,42 @@ static fl_code evolve_schema(const fl_table *tbl, const fl_schema *base, int32_t
     switch (ch->kind) {
       case FL_SCHEMA_ADD_COLUMN:
         if (f)
-          return fl_err_set(err, FL_ESCHEMA, "cannot add column %s to %s.%s: a column of that name exists", ch->column,
-                            tbl->ns, tbl->name);
+          return fl_err_set(err, FL_ESCHEMA, "cannot add column %s to %s.%s: a column of that name exists",
+                            ch->column, tbl->ns, tbl->name);
         if (ch->type.kind == FL_T_DECIMAL &&
-            (ch->type.precision == 0 || ch->type.precision > FL_DECIMAL_PRECISION_MAX || ch->type.scale > ch->type.precision))
-          return fl_err_set(err, FL_EUNSUPPORTED, "cannot add column %s: DECIMAL(%u,%u) (precision 1..%d)", ch->column,
-                            ch->type.precision, ch->type.scale, FL_DECIMAL_PRECISION_MAX);
-        out->fields[out->nfields++] = (fl_field){++*last_column_id, fl_arena_strdup(arena, ch->column), ch->type, false};
+            (ch->type.precision == 0 || ch->type.precision > FL_DECIMAL_PRECISION_MAX ||
+             ch->type.scale > ch->type.precision))
+          return fl_err_set(err, FL_EUNSUPPORTED, "cannot add column %s: DECIMAL(%u,%u) (precision 1..%d)",
+                            ch->column, ch->type.precision, ch->type.scale, FL_DECIMAL_PRECISION_MAX);
+        out->fields[out->nfields++] =
+            (fl_field){++*last_column_id, fl_arena_strdup(arena, ch->column), ch->type, false};
         break;
       case FL_SCHEMA_RENAME_COLUMN:
-        if (!f) return fl_err_set(err, FL_ENOENT, "cannot rename column %s of %s.%s: no such column", ch->column, tbl->ns, tbl->name);
+        if (!f)
+          return fl_err_set(err, FL_ENOENT, "cannot rename column %s of %s.%s: no such column", ch->column,
+                            tbl->ns, tbl->name);
         if (!ch->new_name || !ch->new_name[0] || strlen(ch->new_name) > FL_NAME_MAX)
           return fl_err_set(err, FL_EINVAL, "cannot rename column %s: bad new name", ch->column);
         if (strcmp(ch->new_name, ch->column) && fl_schema_field_by_name(out, ch->new_name))
-          return fl_err_set(err, FL_ESCHEMA, "cannot rename column %s to %s in %s.%s: a column of that name exists",
+          return fl_err_set(err, FL_ESCHEMA,
+                            "cannot rename column %s to %s in %s.%s: a column of that name exists",
                             ch->column, ch->new_name, tbl->ns, tbl->name);
         f->name = fl_arena_strdup(arena, ch->new_name);
         break;
       case FL_SCHEMA_WIDEN_COLUMN:
-        if (!f) return fl_err_set(err, FL_ENOENT, "cannot change column %s of %s.%s: no such column", ch->column, tbl->ns, tbl->name);
+        if (!f)
+          return fl_err_set(err, FL_ENOENT, "cannot change column %s of %s.%s: no such column", ch->column,
+                            tbl->ns, tbl->name);
         if (fl_type_equal(f->type, ch->type)) break;
         fl_type_text(f->type, from, sizeof from);
         fl_type_text(ch->type, to, sizeof to);
-        if (!fl_type_can_widen(f->type, ch->type) || (ch->type.kind == FL_T_DECIMAL && ch->type.precision > FL_DECIMAL_PRECISION_MAX))
-          return fl_err_set(err, FL_ESCHEMA,
-                            "cannot change column %s from %s to %s: Iceberg allows only INT to BIGINT, REAL to DOUBLE "
-                            "and DECIMAL(p,s) to DECIMAL(p',s) with p' >= p (up to %d); add a new column instead",
-                            ch->column, from, to, FL_DECIMAL_PRECISION_MAX);
+        if (!fl_type_can_widen(f->type, ch->type) ||
+            (ch->type.kind == FL_T_DECIMAL && ch->type.precision > FL_DECIMAL_PRECISION_MAX))
+          return fl_err_set(
+              err, FL_ESCHEMA,
+              "cannot change column %s from %s to %s: Iceberg allows only INT to BIGINT, REAL to DOUBLE "
+              "and DECIMAL(p,s) to DECIMAL(p',s) with p' >= p (up to %d); add a new column instead",
+              ch->column, from, to, FL_DECIMAL_PRECISION_MAX);
         f->type = ch->type;
         break;
       default: return fl_err_set(err, FL_EINVAL, "unknown schema change %d", (int)ch->kind);
@@ -120,8 +131,8 @@ done:
   return rc;
 }
 
-fl_code fl_tbl_apply_schema(fl_table *tbl, json_t *root, const fl_schema_change *changes, uint32_t n, bool *changed,
-                            fl_err *err) {
+fl_code fl_tbl_apply_schema(fl_table *tbl, json_t *root, const fl_schema_change *changes, uint32_t n,
+                            bool *changed, fl_err *err) {
   evolve_ctx ctx = {changes, n, false};
   fl_code rc = apply_evolve(&ctx, tbl, root, err);
   if (changed) *changed = ctx.changed;
@@ -166,8 +177,10 @@ static fl_code apply_props(void *vctx, fl_table *tbl, json_t *root, fl_err *err)
     json_object_set_new(root, "properties", props);
   }
   for (uint32_t i = 0; i < ctx->n; i++) {
-    if (ctx->props[i].value) json_object_set_new(props, ctx->props[i].key, json_string(ctx->props[i].value));
-    else json_object_del(props, ctx->props[i].key);
+    if (ctx->props[i].value)
+      json_object_set_new(props, ctx->props[i].key, json_string(ctx->props[i].value));
+    else
+      json_object_del(props, ctx->props[i].key);
   }
   return FL_OK;
 }
@@ -179,7 +192,8 @@ void fl_tbl_apply_props(json_t *root, const fl_kv *props, uint32_t n) {
 
 fl_code fl_table_set_properties(fl_table *tbl, const fl_kv *props, uint32_t n, fl_err *err) {
   for (uint32_t i = 0; i < n; i++)
-    if (!props[i].key || !props[i].key[0]) return fl_err_set(err, FL_EINVAL, "table %s.%s: empty property key", tbl->ns, tbl->name);
+    if (!props[i].key || !props[i].key[0])
+      return fl_err_set(err, FL_EINVAL, "table %s.%s: empty property key", tbl->ns, tbl->name);
   props_ctx ctx = {props, n};
   return fl_tbl_commit(tbl, apply_props, &ctx, err);
 }

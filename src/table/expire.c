@@ -111,10 +111,11 @@ void fl_tbl_expire_in_commit(const fl_table *tbl, json_t *root) {
   if (max_keep < min_keep) max_keep = min_keep;
   int64_t cutoff = fl_now_ms() - age;
   /* fast path: nothing old, not too many (snapshots are in commit order) */
-  if ((int64_t)n <= max_keep && fl_tbl_json_i64(json_array_get(snaps, 0), "timestamp-ms", 0) >= cutoff) return;
+  if ((int64_t)n <= max_keep && fl_tbl_json_i64(json_array_get(snaps, 0), "timestamp-ms", 0) >= cutoff)
+    return;
 
   int64_t *ids = fl_calloc(n, sizeof *ids), *parents = fl_calloc(n, sizeof *parents);
-  uint8_t *keep = fl_calloc(n, 1);   /* 0 drop, 1 keep by age/cap, 2 must keep */
+  uint8_t *keep = fl_calloc(n, 1); /* 0 drop, 1 keep by age/cap, 2 must keep */
   uint32_t cap = 16;
   while (cap < n * 2) cap *= 2;
   uint32_t *slots = fl_calloc(cap, sizeof *slots);
@@ -127,14 +128,14 @@ void fl_tbl_expire_in_commit(const fl_table *tbl, json_t *root) {
     while (slots[s]) s = (s + 1) & (cap - 1);
     slots[s] = (uint32_t)i + 1;
   }
-#define FIND(id, out)                                                  \
-  do {                                                                 \
-    (out) = -1;                                                        \
+#define FIND(id, out)                                                                       \
+  do {                                                                                      \
+    (out) = -1;                                                                             \
     for (uint32_t s_ = fl_tmeta_snap_slot((id), cap); slots[s_]; s_ = (s_ + 1) & (cap - 1)) \
-      if (ids[slots[s_] - 1] == (id)) {                                \
-        (out) = (int64_t)slots[s_] - 1;                                \
-        break;                                                         \
-      }                                                                \
+      if (ids[slots[s_] - 1] == (id)) {                                                     \
+        (out) = (int64_t)slots[s_] - 1;                                                     \
+        break;                                                                              \
+      }                                                                                     \
   } while (0)
   /* the newest min_keep of the current lineage, and every ref's snapshot */
   int64_t idx;
@@ -239,10 +240,11 @@ static void cleanup_snapshots(const fl_table *tbl, const fl_tmeta *old, const fl
   fl_arena_init(&arena, 65536);
   fl_manifest_file *kmfs = NULL;
   uint32_t nk = 0;
-  if (exact && fl_manifest_list_read(fl_tbl_uri_path(oldest->manifest_list), &arena, &kmfs, &nk, NULL)) exact = false;
+  if (exact && fl_manifest_list_read(fl_tbl_uri_path(oldest->manifest_list), &arena, &kmfs, &nk, NULL))
+    exact = false;
   if (!exact) {
-    fl_debug("table", "%s.%s: expired snapshots' files left to `floe expire --orphans` (several lineages)", tbl->ns,
-             tbl->name);
+    fl_debug("table", "%s.%s: expired snapshots' files left to `floe expire --orphans` (several lineages)",
+             tbl->ns, tbl->name);
     fl_arena_destroy(&arena);
     return;
   }
@@ -272,7 +274,7 @@ static void cleanup_snapshots(const fl_table *tbl, const fl_tmeta *old, const fl
         }
         if (pset_add(&seen, p)) gone[ngone++] = p;
       }
-    unlink_uri(s->manifest_list);   /* only its snapshot referenced it */
+    unlink_uri(s->manifest_list); /* only its snapshot referenced it */
   }
   if (ngone) {
     /* live files of the oldest kept snapshot: a gone manifest's file not among them
@@ -281,8 +283,10 @@ static void cleanup_snapshots(const fl_table *tbl, const fl_tmeta *old, const fl
     uint32_t *nke = fl_calloc(nk ? nk : 1, sizeof *nke);
     uint32_t total = 0;
     for (uint32_t m = 0; m < nk; m++)
-      if (!fl_manifest_read(fl_tbl_uri_path(kmfs[m].manifest_path), &arena, &kes[m], &nke[m], NULL)) total += nke[m];
-      else exact = false;
+      if (!fl_manifest_read(fl_tbl_uri_path(kmfs[m].manifest_path), &arena, &kes[m], &nke[m], NULL))
+        total += nke[m];
+      else
+        exact = false;
     pset live;
     pset_init(&live, total);
     for (uint32_t m = 0; m < nk; m++)

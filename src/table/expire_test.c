@@ -113,7 +113,8 @@ Test(expire, commits_keep_the_newest_snapshots_and_delete_what_only_old_ones_rea
   cr_assert_eq(count("data", ".parquet"), 41, "old files stay while a kept snapshot reads them");
   for (int64_t i = 40; i < 46; i++) append(tbl, i);
   cr_assert_eq(rows(tbl), 46);
-  cr_assert_eq(count("data", ".parquet"), 7, "the 40 compacted files went with the last snapshot reading them");
+  cr_assert_eq(count("data", ".parquet"), 7,
+               "the 40 compacted files went with the last snapshot reading them");
   /* the property turns it off */
   fl_kv off[] = {{"floe.commit.expire-snapshots", "false"}};
   cr_assert_eq(fl_table_set_properties(tbl, off, 1, &err), FL_OK);
@@ -134,7 +135,8 @@ Test(expire, snapshot_lookup_by_id_finds_every_snapshot) {
   uint32_t n;
   const fl_snapshot *snaps = fl_table_snapshots(tbl, &n);
   cr_assert_eq(n, 30);
-  for (uint32_t i = 0; i < n; i++) cr_assert_eq(fl_table_snapshot_by_id(tbl, snaps[i].snapshot_id), &snaps[i]);
+  for (uint32_t i = 0; i < n; i++)
+    cr_assert_eq(fl_table_snapshot_by_id(tbl, snaps[i].snapshot_id), &snaps[i]);
   cr_assert_null(fl_table_snapshot_by_id(tbl, 12345));
   fl_table_free(tbl);
   fl_warehouse_close(wh);

@@ -92,7 +92,7 @@ static bool set_add(strset *s, const char *str) {
 typedef struct expire_ctx {
   int64_t cutoff_ms;
   uint32_t retain;
-  fl_arena arena;          /* expired manifest lists, per attempt */
+  fl_arena arena; /* expired manifest lists, per attempt */
   const char **lists;
   uint32_t nlists;
 } expire_ctx;
@@ -161,7 +161,8 @@ static void delete_file(const char *uri, fl_expire_result *res) {
   }
 }
 
-fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_expire_result *res, fl_err *err) {
+fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_expire_result *res,
+                                  fl_err *err) {
   fl_expire_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
@@ -183,7 +184,7 @@ fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_
   fl_free(keep);
   if (!expired) return FL_OK;
   fl_arena_init(&ctx.arena, 4096);
-  tbl->expire_cleanup_off = true;   /* the walk below deletes what the dropped snapshots reached */
+  tbl->expire_cleanup_off = true; /* the walk below deletes what the dropped snapshots reached */
   fl_code rc = fl_tbl_commit(tbl, apply_expire, &ctx, err);
   tbl->expire_cleanup_off = false;
   if (rc) goto done;
@@ -200,7 +201,8 @@ fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_
   for (uint32_t i = 0; i < n && !rc; i++) {
     fl_manifest_file *mfs;
     uint32_t nmf;
-    if ((rc = fl_manifest_list_read(fl_tbl_uri_path(snaps[i].manifest_list), &scratch, &mfs, &nmf, err))) break;
+    if ((rc = fl_manifest_list_read(fl_tbl_uri_path(snaps[i].manifest_list), &scratch, &mfs, &nmf, err)))
+      break;
     for (uint32_t m = 0; m < nmf && !rc; m++) {
       if (!set_add(&kept_manifests, mfs[m].manifest_path)) continue;
       fl_manifest_entry *es;
@@ -213,7 +215,8 @@ fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_
   for (uint32_t l = 0; l < ctx.nlists && !rc; l++) {
     fl_manifest_file *mfs;
     uint32_t nmf;
-    if (fl_manifest_list_read(fl_tbl_uri_path(ctx.lists[l]), &scratch, &mfs, &nmf, NULL)) continue;   /* gone already */
+    if (fl_manifest_list_read(fl_tbl_uri_path(ctx.lists[l]), &scratch, &mfs, &nmf, NULL))
+      continue; /* gone already */
     for (uint32_t m = 0; m < nmf; m++) {
       if (set_has(&kept_manifests, mfs[m].manifest_path) || !set_add(&gone, mfs[m].manifest_path)) continue;
       fl_manifest_entry *es;
@@ -245,11 +248,11 @@ done:
 typedef struct compact_ctx {
   fl_appender *app;
   fl_arena arena;
-  strset base_manifests;        /* manifest paths of the compacted snapshot */
-  strset inputs;                /* data file paths rewritten */
+  strset base_manifests; /* manifest paths of the compacted snapshot */
+  strset inputs;         /* data file paths rewritten */
   fl_live_file *data, *dels;
   uint32_t ndata, ndels;
-  fl_manifest_file removed[2];  /* DELETED entries: data, deletes */
+  fl_manifest_file removed[2]; /* DELETED entries: data, deletes */
   uint32_t nremoved;
   fl_err *err;
 } compact_ctx;
@@ -266,8 +269,9 @@ static fl_code write_removed(compact_ctx *ctx, const fl_live_file *files, uint32
   fl_manifest_entry *entries = fl_arena_calloc(&ctx->arena, n, sizeof *entries);
   for (uint32_t i = 0; i < n; i++) {
     if (files[i].spec_id != app->spec_id)
-      return fl_err_set(err, FL_EUNSUPPORTED, "compaction of %s.%s: file %s has partition spec %d, table spec is %d",
-                        app->tbl->ns, app->tbl->name, files[i].file.file_path, files[i].spec_id, app->spec_id);
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "compaction of %s.%s: file %s has partition spec %d, table spec is %d", app->tbl->ns,
+                        app->tbl->name, files[i].file.file_path, files[i].spec_id, app->spec_id);
     entries[i].status = FL_ENTRY_DELETED;
     entries[i].snapshot_id = app->snapshot_id;
     entries[i].sequence_number = files[i].data_seq;
@@ -327,9 +331,11 @@ static json_t *compact_summary(const compact_ctx *ctx, const fl_snapshot *base) 
   fl_tbl_summary_set(sum, "total-records", fl_tbl_summary_total(base, "total-records") + add_rows - del_rows);
   fl_tbl_summary_set(sum, "total-files-size",
                      fl_tbl_summary_total(base, "total-files-size") + add_bytes - del_bytes - rm_dbytes);
-  fl_tbl_summary_set(sum, "total-data-files", fl_tbl_summary_total(base, "total-data-files") + add_files - del_files);
+  fl_tbl_summary_set(sum, "total-data-files",
+                     fl_tbl_summary_total(base, "total-data-files") + add_files - del_files);
   fl_tbl_summary_set(sum, "total-delete-files", fl_tbl_summary_total(base, "total-delete-files") - rm_dfiles);
-  fl_tbl_summary_set(sum, "total-position-deletes", fl_tbl_summary_total(base, "total-position-deletes") - rm_pos);
+  fl_tbl_summary_set(sum, "total-position-deletes",
+                     fl_tbl_summary_total(base, "total-position-deletes") - rm_pos);
   fl_tbl_summary_set(sum, "total-equality-deletes", fl_tbl_summary_total(base, "total-equality-deletes"));
   json_object_set_new(sum, "engine-name", json_string("floe"));
   json_object_set_new(sum, "engine-version", json_string(FLOE_VERSION));
@@ -347,10 +353,12 @@ static fl_code apply_replace(void *vctx, fl_table *tbl, json_t *root, fl_err *er
   uint32_t nbase = 0;
   fl_code rc = FL_OK;
   if (!parent) {
-    rc = fl_err_set(err, FL_ECONFLICT, "compaction of %s.%s: the table has no snapshot any more", tbl->ns, tbl->name);
+    rc = fl_err_set(err, FL_ECONFLICT, "compaction of %s.%s: the table has no snapshot any more", tbl->ns,
+                    tbl->name);
     goto done;
   }
-  if ((rc = fl_manifest_list_read(fl_tbl_uri_path(parent->manifest_list), &scratch, &base, &nbase, err))) goto done;
+  if ((rc = fl_manifest_list_read(fl_tbl_uri_path(parent->manifest_list), &scratch, &base, &nbase, err)))
+    goto done;
   /* Validation against what was committed since the compacted snapshot (as Iceberg's
    * RewriteFiles: validateNoNewDeletesForDataFiles): a delete file that landed on an
    * input would be lost with it, and an input rewritten by someone else would come
@@ -371,17 +379,18 @@ static fl_code apply_replace(void *vctx, fl_table *tbl, json_t *root, fl_err *er
       if (es[e].status == FL_ENTRY_DELETED) continue;
       const char *ref = es[e].file.referenced_data_file;
       if (ref && !set_has(&ctx->inputs, ref)) continue;
-      rc = fl_err_set(err, FL_EVALIDATION,
-                      "compaction of %s.%s: validation failed: delete file %s landed on %s since the compacted "
-                      "snapshot; run it again",
-                      tbl->ns, tbl->name, es[e].file.file_path, ref ? ref : "several data files");
+      rc = fl_err_set(
+          err, FL_EVALIDATION,
+          "compaction of %s.%s: validation failed: delete file %s landed on %s since the compacted "
+          "snapshot; run it again",
+          tbl->ns, tbl->name, es[e].file.file_path, ref ? ref : "several data files");
       goto done;
     }
   }
   if (still != ctx->base_manifests.n) {
     rc = fl_err_set(err, FL_EVALIDATION,
-                    "compaction of %s.%s: validation failed: files were rewritten meanwhile; run it again", tbl->ns,
-                    tbl->name);
+                    "compaction of %s.%s: validation failed: files were rewritten meanwhile; run it again",
+                    tbl->ns, tbl->name);
     goto done;
   }
   uint32_t n = app->nmanifests + ctx->nremoved + nbase - still;
@@ -396,8 +405,8 @@ static fl_code apply_replace(void *vctx, fl_table *tbl, json_t *root, fl_err *er
   }
   for (uint32_t i = 0; i < nbase; i++)
     if (!set_has(&ctx->base_manifests, base[i].manifest_path)) list[k++] = base[i];
-  char *path = fl_sprintf("%s/metadata/snap-%" PRId64 "-%u-%s.avro", tbl->dir, app->snapshot_id, app->attempt++,
-                          app->commit_uuid);
+  char *path = fl_sprintf("%s/metadata/snap-%" PRId64 "-%u-%s.avro", tbl->dir, app->snapshot_id,
+                          app->attempt++, app->commit_uuid);
   rc = fl_manifest_list_write(path, app->snapshot_id, parent->snapshot_id, seq, list, k, err);
   if (!rc) {
     char *uri = fl_sprintf("file://%s", path);
@@ -425,7 +434,8 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   fl_code rc;
   int64_t cur_id = cur->snapshot_id;
   if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_DATA, &ctx.arena, &ctx.data, &ctx.ndata, err))) goto done;
-  if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_POSITION_DELETES, &ctx.arena, &ctx.dels, &ctx.ndels, err))) goto done;
+  if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_POSITION_DELETES, &ctx.arena, &ctx.dels, &ctx.ndels, err)))
+    goto done;
   /* anything to do? more than one file in a partition, or deletes */
   bool work = ctx.ndels > 0;
   for (uint32_t i = 0; i < ctx.ndata && !work; i++)
@@ -441,7 +451,8 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   {
     fl_manifest_file *mfs;
     uint32_t nmf;
-    if ((rc = fl_manifest_list_read(fl_tbl_uri_path(cur->manifest_list), &ctx.arena, &mfs, &nmf, err))) goto done;
+    if ((rc = fl_manifest_list_read(fl_tbl_uri_path(cur->manifest_list), &ctx.arena, &mfs, &nmf, err)))
+      goto done;
     for (uint32_t i = 0; i < nmf; i++) set_add(&ctx.base_manifests, mfs[i].manifest_path);
     for (uint32_t i = 0; i < ctx.ndata; i++) set_add(&ctx.inputs, ctx.data[i].file.file_path);
   }
@@ -453,7 +464,7 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   if ((rc = write_removed(&ctx, ctx.data, ctx.ndata, FL_CONTENT_DATA, err))) goto done;
   if ((rc = write_removed(&ctx, ctx.dels, ctx.ndels, FL_CONTENT_POSITION_DELETES, err))) goto done;
   if ((rc = fl_tbl_commit(tbl, apply_replace, &ctx, err))) {
-    if (rc == FL_EUNKNOWN) ctx.app->keep_files = true;   /* the table may reference them */
+    if (rc == FL_EUNKNOWN) ctx.app->keep_files = true; /* the table may reference them */
     goto done;
   }
   ctx.app->committed = true;
@@ -464,7 +475,7 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   res->snapshot_id = ctx.app->snapshot_id;
 done:
   fl_scan_free(scan);
-  fl_appender_free(ctx.app);   /* uncommitted: deletes what it wrote */
+  fl_appender_free(ctx.app); /* uncommitted: deletes what it wrote */
   set_free(&ctx.base_manifests);
   set_free(&ctx.inputs);
   fl_arena_destroy(&ctx.arena);
@@ -491,10 +502,11 @@ static void walk_orphans(const char *dir, orphan_walk *w) {
       int64_t mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
       if (S_ISDIR(st.st_mode)) {
         walk_orphans(path, w);
-        if (mtime_ms < w->cutoff_ms) rmdir(path);   /* only when empty; a new one may be in use */
+        if (mtime_ms < w->cutoff_ms) rmdir(path); /* only when empty; a new one may be in use */
       } else {
-        bool hint = !strcmp(e->d_name, "version-hint.text") || !strcmp(e->d_name, "version-hint.lock") ||
-                    (e->d_name[0] == 'v' && strstr(e->d_name, ".metadata.json") && !strstr(e->d_name, ".tmp-"));
+        bool hint =
+            !strcmp(e->d_name, "version-hint.text") || !strcmp(e->d_name, "version-hint.lock") ||
+            (e->d_name[0] == 'v' && strstr(e->d_name, ".metadata.json") && !strstr(e->d_name, ".tmp-"));
         if (!hint && !set_has(w->referenced, path) && mtime_ms < w->cutoff_ms && unlink(path) == 0) {
           w->res->files_deleted++;
           w->res->bytes_deleted += (uint64_t)st.st_size;
@@ -510,7 +522,7 @@ fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_
   fl_expire_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
-  fl_code rc = fl_table_refresh(tbl, err);   /* the latest version references the most */
+  fl_code rc = fl_table_refresh(tbl, err); /* the latest version references the most */
   if (rc) return rc;
   fl_arena arena;
   fl_arena_init(&arena, 65536);

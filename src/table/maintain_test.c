@@ -94,8 +94,11 @@ static uint32_t count_files(const char *dir, const char *suffix) {
     if (e->d_name[0] == '.') continue;
     char *child = fl_sprintf("%s/%s", dir, e->d_name);
     struct stat st;
-    if (!stat(child, &st) && S_ISDIR(st.st_mode)) n += count_files(child, suffix);
-    else if (strlen(e->d_name) > strlen(suffix) && !strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix)) n++;
+    if (!stat(child, &st) && S_ISDIR(st.st_mode))
+      n += count_files(child, suffix);
+    else if (strlen(e->d_name) > strlen(suffix) &&
+             !strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix))
+      n++;
     fl_free(child);
   }
   closedir(d);
@@ -113,7 +116,8 @@ Test(maintain, compaction_folds_files_and_deletes_and_keeps_the_rows) {
   append(tbl, 180, 90, NULL, NULL);
   fl_appender *app;
   cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
-  for (uint32_t i = 0; i < 90; i += 20) cr_assert_eq(fl_appender_delete(app, paths[i], locs[i].pos, &err), FL_OK);
+  for (uint32_t i = 0; i < 90; i += 20)
+    cr_assert_eq(fl_appender_delete(app, paths[i], locs[i].pos, &err), FL_OK);
   cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
   fl_appender_free(app);
   int64_t before_id = fl_table_current_snapshot(tbl)->snapshot_id;
@@ -136,7 +140,7 @@ Test(maintain, compaction_folds_files_and_deletes_and_keeps_the_rows) {
   ids after = scan(tbl, 0);
   cr_assert_eq(after.n, 265);
   cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
-  ids old = scan(tbl, before_id);   /* time travel still reads the old files */
+  ids old = scan(tbl, before_id); /* time travel still reads the old files */
   cr_assert(!memcmp(before.seen, old.seen, sizeof old.seen));
 
   /* an append after compaction, then nothing more to fold but the new file */
@@ -146,7 +150,7 @@ Test(maintain, compaction_folds_files_and_deletes_and_keeps_the_rows) {
   cr_assert_eq(fl_table_compact(tbl, &res, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(res.data_files_written, 3);
   cr_assert_eq(fl_table_compact(tbl, &res, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(res.snapshot_id, 0);   /* one file per partition: nothing to do */
+  cr_assert_eq(res.snapshot_id, 0); /* one file per partition: nothing to do */
 
   for (int i = 0; i < 90; i++) free(paths[i]);
   fl_table_free(tbl);
@@ -169,7 +173,7 @@ Test(maintain, expiry_drops_old_snapshots_and_only_unreachable_files) {
   fl_expire_result res;
   cr_assert_eq(fl_table_expire_snapshots(tbl, &opts, &res, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(res.snapshots_expired, 3);
-  cr_assert_eq(res.files_deleted, 3);   /* their manifest lists; manifests and data are still reached */
+  cr_assert_eq(res.files_deleted, 3); /* their manifest lists; manifests and data are still reached */
   fl_table_snapshots(tbl, &n);
   cr_assert_eq(n, 2);
   cr_assert_eq(count_files(metadir, ".avro"), avro_before - 3);
@@ -220,10 +224,10 @@ Test(maintain, compaction_keeps_concurrent_appends_and_refuses_concurrent_delete
   cr_assert_eq(fl_table_load(wh, "silver", "m", &other, &err), FL_OK, "%s", err.msg);
   append(other, 60, 30, NULL, NULL);
   fl_compact_result res;
-  cr_assert_eq(fl_table_compact(tbl, &res, &err), FL_OK, "%s", err.msg);   /* conflicts, retries */
+  cr_assert_eq(fl_table_compact(tbl, &res, &err), FL_OK, "%s", err.msg); /* conflicts, retries */
   cr_assert_eq(res.data_files_rewritten, 6);
   ids all = scan(tbl, 0);
-  cr_assert_eq(all.n, 90);   /* the concurrent append survived */
+  cr_assert_eq(all.n, 90); /* the concurrent append survived */
   cr_assert_str_eq(fl_snapshot_summary_get(fl_table_current_snapshot(tbl), "total-records"), "90");
   cr_assert_str_eq(fl_snapshot_summary_get(fl_table_current_snapshot(tbl), "total-data-files"), "6");
 
@@ -311,7 +315,7 @@ Test(maintain, incremental_scan_reads_only_files_appended_after_a_snapshot) {
   fl_warehouse *wh;
   fl_table *tbl = setup(&wh);
   fl_err err = {0};
-  fl_kv props[] = {{"commit.manifest.min-count-to-merge", "2"}};   /* merged manifests too */
+  fl_kv props[] = {{"commit.manifest.min-count-to-merge", "2"}}; /* merged manifests too */
   cr_assert_eq(fl_table_set_properties(tbl, props, 1, &err), FL_OK, "%s", err.msg);
   int64_t snap[4];
   for (uint32_t a = 0; a < 4; a++) {
@@ -396,7 +400,7 @@ Test(maintain, a_delete_on_a_file_the_compaction_did_not_read_is_kept) {
   fl_err err = {0};
   append(tbl, 0, 30, NULL, NULL);
   append(tbl, 30, 30, NULL, NULL);
-  fl_table *stale;   /* the compaction's base: 60 rows in 6 files */
+  fl_table *stale; /* the compaction's base: 60 rows in 6 files */
   cr_assert_eq(fl_table_load(wh, "silver", "m", &stale, &err), FL_OK, "%s", err.msg);
   /* meanwhile: rows 60..89 appended, then one of them deleted (its own new file) */
   fl_row_location locs[30];
@@ -408,7 +412,8 @@ Test(maintain, a_delete_on_a_file_the_compaction_did_not_read_is_kept) {
   cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
   fl_appender_free(app);
   fl_compact_result res;
-  cr_assert_eq(fl_table_compact(stale, &res, &err), FL_OK, "a delete outside the inputs is no conflict: %s", err.msg);
+  cr_assert_eq(fl_table_compact(stale, &res, &err), FL_OK, "a delete outside the inputs is no conflict: %s",
+               err.msg);
   cr_assert_eq(res.data_files_rewritten, 6);
   ids all = scan(stale, 0);
   cr_assert_eq(all.n, 89, "60 compacted + 29 appended rows: %u", all.n);

@@ -44,7 +44,8 @@ json_t *fl_tmeta_schema_json(const fl_schema *schema) {
   json_object_set_new(obj, "type", json_string("struct"));
   json_object_set_new(obj, "schema-id", json_integer(schema->schema_id));
   json_t *ids = json_array();
-  for (uint32_t i = 0; i < schema->nidentifier; i++) json_array_append_new(ids, json_integer(schema->identifier_ids[i]));
+  for (uint32_t i = 0; i < schema->nidentifier; i++)
+    json_array_append_new(ids, json_integer(schema->identifier_ids[i]));
   json_object_set_new(obj, "identifier-field-ids", ids);
   json_t *fields = json_array();
   for (uint32_t i = 0; i < schema->nfields; i++) {
@@ -89,7 +90,7 @@ static void json_log_append(json_t *root, const char *key, json_t *entry) {
 fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schema *schema,
                           const fl_table_create_opts *opts, json_t **out, fl_err *err) {
   json_t *root = json_object();
-  json_t *spec_fields = NULL, *orders = NULL, *sf = NULL;   /* freed at fail until attached */
+  json_t *spec_fields = NULL, *orders = NULL, *sf = NULL; /* freed at fail until attached */
   fl_code rc = FL_OK;
   json_object_set_new(root, "format-version", json_integer(2));
   json_object_set_new(root, "table-uuid", json_string(uuid));
@@ -108,7 +109,8 @@ fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schem
     const fl_partition_def *def = &opts->partition[i];
     const fl_field *src = fl_schema_field_by_name(schema, def->column);
     if (!src) {
-      rc = fl_err_set(err, FL_EINVAL, "partition by %s(%s): no column %s", def->transform, def->column, def->column);
+      rc = fl_err_set(err, FL_EINVAL, "partition by %s(%s): no column %s", def->transform, def->column,
+                      def->column);
       goto fail;
     }
     fl_transform tr;
@@ -207,7 +209,7 @@ fail:
 /* ---- reading */
 
 typedef struct parse_ctx {
-  const char *name;   /* file name for messages */
+  const char *name; /* file name for messages */
   fl_err *err;
   fl_arena *arena;
 } parse_ctx;
@@ -243,15 +245,17 @@ static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) 
     fl_field *f = &schema->fields[i];
     int64_t fid;
     f->name = get_str(pc, jf, "name");
-    if (!get_i64(jf, "id", &fid) || fid <= 0 || fid > INT32_MAX || !f->name) return bad(pc, "schema field without id or name");
+    if (!get_i64(jf, "id", &fid) || fid <= 0 || fid > INT32_MAX || !f->name)
+      return bad(pc, "schema field without id or name");
     f->id = (int32_t)fid;
     f->required = json_is_true(json_object_get(jf, "required"));
     const char *ty = json_string_value(json_object_get(jf, "type"));
     if (!ty)
-      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type (not supported yet)", pc->name,
-                        f->name);
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type (not supported yet)",
+                        pc->name, f->name);
     if (!fl_type_from_iceberg(ty, &f->type))
-      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has type %s (not supported)", pc->name, f->name, ty);
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has type %s (not supported)", pc->name,
+                        f->name, ty);
     const char *ft = json_string_value(json_object_get(jf, "floe-type"));
     if (ft && !strcmp(ft, "json") && f->type.kind == FL_T_STRING) f->type.kind = FL_T_JSON;
   }
@@ -259,7 +263,8 @@ static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) 
   size_t ni = json_is_array(ids) ? json_array_size(ids) : 0;
   schema->nidentifier = (uint32_t)ni;
   schema->identifier_ids = fl_arena_calloc(pc->arena, ni ? ni : 1, sizeof(int32_t));
-  for (size_t i = 0; i < ni; i++) schema->identifier_ids[i] = (int32_t)json_integer_value(json_array_get(ids, i));
+  for (size_t i = 0; i < ni; i++)
+    schema->identifier_ids[i] = (int32_t)json_integer_value(json_array_get(ids, i));
   return FL_OK;
 }
 
@@ -336,8 +341,9 @@ static fl_code parse_snapshot(parse_ctx *pc, const json_t *js, fl_snapshot *snap
   snap->schema_id = get_i64(js, "schema-id", &sid) ? (int32_t)sid : -1;
   snap->manifest_list = get_str(pc, js, "manifest-list");
   if (!snap->manifest_list)
-    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: snapshot %" PRId64 " has no manifest-list (v1 inline manifests)",
-                      pc->name, snap->snapshot_id);
+    return fl_err_set(pc->err, FL_EUNSUPPORTED,
+                      "%s: snapshot %" PRId64 " has no manifest-list (v1 inline manifests)", pc->name,
+                      snap->snapshot_id);
   const json_t *summary = json_object_get(js, "summary");
   size_t n = json_is_object(summary) ? json_object_size(summary) : 0;
   snap->operation = "append";
@@ -469,7 +475,8 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
   m->snaplog = fl_arena_calloc(&m->arena, m->nsnaplog ? m->nsnaplog : 1, sizeof(fl_tlog));
   for (uint32_t i = 0; i < m->nsnaplog; i++) {
     const json_t *e = json_array_get(slog, i);
-    if (!get_i64(e, "timestamp-ms", &m->snaplog[i].ts_ms) || !get_i64(e, "snapshot-id", &m->snaplog[i].snapshot_id))
+    if (!get_i64(e, "timestamp-ms", &m->snaplog[i].ts_ms) ||
+        !get_i64(e, "snapshot-id", &m->snaplog[i].snapshot_id))
       return bad(pc, "bad snapshot-log entry");
   }
   const json_t *mlog = json_object_get(root, "metadata-log");
@@ -485,7 +492,8 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
 
 fl_code fl_tmeta_parse(const char *text, size_t len, const char *name, fl_tmeta **out, fl_err *err) {
   if (len > FL_METADATA_JSON_MAX)
-    return fl_err_set(err, FL_ELIMIT, "%s: table metadata of %zu bytes exceeds %u", name, len, FL_METADATA_JSON_MAX);
+    return fl_err_set(err, FL_ELIMIT, "%s: table metadata of %zu bytes exceeds %u", name, len,
+                      FL_METADATA_JSON_MAX);
   fl_tmeta *m = fl_calloc(1, sizeof *m);
   fl_arena_init(&m->arena, 16384);
   json_error_t jerr;
@@ -544,11 +552,15 @@ const fl_tspec *fl_tmeta_spec_by_id(const fl_tmeta *meta, int32_t spec_id) {
   return NULL;
 }
 
-void fl_tbl_json_set_i64(json_t *obj, const char *key, int64_t v) { json_object_set_new(obj, key, json_integer(v)); }
+void fl_tbl_json_set_i64(json_t *obj, const char *key, int64_t v) {
+  json_object_set_new(obj, key, json_integer(v));
+}
 
 int64_t fl_tbl_json_i64(const json_t *obj, const char *key, int64_t dflt) {
   int64_t v;
   return get_i64(obj, key, &v) ? v : dflt;
 }
 
-void fl_tbl_json_log_append(json_t *root, const char *key, json_t *entry) { json_log_append(root, key, entry); }
+void fl_tbl_json_log_append(json_t *root, const char *key, json_t *entry) {
+  json_log_append(root, key, entry);
+}

@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (uint32_t i = 0; i < m->spec->nfields; i++) FL_ASSERT(m->spec->fields[i].result_type.kind != 0);
   if (m->current_snapshot_id > 0) {
     bool found = false;
-    for (uint32_t i = 0; i < m->nsnapshots; i++) found |= m->snapshots[i].snapshot_id == m->current_snapshot_id;
+    for (uint32_t i = 0; i < m->nsnapshots; i++)
+      found |= m->snapshots[i].snapshot_id == m->current_snapshot_id;
     FL_ASSERT(found);
   }
   char *again = json_dumps(m->root, JSON_COMPACT);

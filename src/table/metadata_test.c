@@ -18,12 +18,9 @@ static char *tmp_dir(void) {
 }
 
 static fl_field orders_fields[] = {
-    {0, "event_id", {FL_T_STRING, 0, 0}, true},
-    {0, "tenant_id", {FL_T_STRING, 0, 0}, true},
-    {0, "order_id", {FL_T_BIGINT, 0, 0}, true},
-    {0, "amount", {FL_T_DECIMAL, 12, 2}, false},
-    {0, "event_time", {FL_T_TIMESTAMP, 0, 0}, true},
-    {0, "attributes", {FL_T_JSON, 0, 0}, false},
+    {0, "event_id", {FL_T_STRING, 0, 0}, true},      {0, "tenant_id", {FL_T_STRING, 0, 0}, true},
+    {0, "order_id", {FL_T_BIGINT, 0, 0}, true},      {0, "amount", {FL_T_DECIMAL, 12, 2}, false},
+    {0, "event_time", {FL_T_TIMESTAMP, 0, 0}, true}, {0, "attributes", {FL_T_JSON, 0, 0}, false},
 };
 
 Test(metadata, new_table_metadata_has_every_v2_field) {
@@ -166,10 +163,11 @@ Test(metadata, refuses_future_format_and_broken_documents) {
   cr_assert_eq(fl_tmeta_parse(v3, strlen(v3), "v3.json", &m, &err), FL_EUNSUPPORTED);
   cr_assert(strstr(err.msg, "v3.json"), "%s", err.msg);
   cr_assert_eq(fl_tmeta_parse("{", 1, "bad.json", &m, &err), FL_EPARSE);
-  const char *nosnap = "{\"format-version\":2,\"location\":\"x\",\"last-column-id\":1,\"current-schema-id\":0,"
-                       "\"schemas\":[{\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":false,"
-                       "\"type\":\"int\"}]}],\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}],"
-                       "\"current-snapshot-id\":7,\"snapshots\":[]}";
+  const char *nosnap =
+      "{\"format-version\":2,\"location\":\"x\",\"last-column-id\":1,\"current-schema-id\":0,"
+      "\"schemas\":[{\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":false,"
+      "\"type\":\"int\"}]}],\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}],"
+      "\"current-snapshot-id\":7,\"snapshots\":[]}";
   cr_assert_eq(fl_tmeta_parse(nosnap, strlen(nosnap), "n.json", &m, &err), FL_ECORRUPT);
   cr_assert(strstr(err.msg, "current-snapshot-id"), "%s", err.msg);
 }

@@ -32,14 +32,14 @@
 
 typedef struct scan_pred {
   int32_t field_id;
-  int proj_col;              /* column in the projected schema, -1 if not projected */
+  int proj_col; /* column in the projected schema, -1 if not projected */
   fl_pred_op op;
-  fl_value lit;              /* cast to the current column type */
+  fl_value lit; /* cast to the current column type */
 } scan_pred;
 
 typedef struct planned {
   fl_scan_file pub;
-  uint64_t *dels;            /* sorted deleted positions */
+  uint64_t *dels; /* sorted deleted positions */
   uint32_t ndels;
 } planned;
 
@@ -56,9 +56,9 @@ struct fl_scan {
   fl_schema proj;
   scan_pred *preds;
   uint32_t npreds;
-  bool empty;                /* a null literal: nothing matches */
-  int64_t after_seq;         /* incremental: skip manifests at or below this sequence number */
-  int64_t *new_snaps;        /* incremental: append/overwrite snapshots in (after, target] */
+  bool empty;         /* a null literal: nothing matches */
+  int64_t after_seq;  /* incremental: skip manifests at or below this sequence number */
+  int64_t *new_snaps; /* incremental: append/overwrite snapshots in (after, target] */
   uint32_t nnew_snaps;
   bool incremental;
   planned *files;
@@ -69,7 +69,7 @@ struct fl_scan {
   fl_batch *scratch;
   uint64_t positions[FL_BATCH_ROWS];
   uint32_t sel[FL_BATCH_ROWS];
-  uint32_t *fsel;            /* the filter's selection, FL_BATCH_ROWS entries */
+  uint32_t *fsel; /* the filter's selection, FL_BATCH_ROWS entries */
   fl_scan_filter_fn filter;
   void *filter_ctx;
   fl_scan_emit_fn emit;
@@ -81,8 +81,8 @@ struct fl_scan {
 
 /* ---------------------------------------------------------------- live files */
 
-fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content, fl_arena *arena,
-                          fl_live_file **files, uint32_t *n, fl_err *err) {
+fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
+                          fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err) {
   fl_manifest_file *mfs;
   uint32_t nmf;
   fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(snap->manifest_list), arena, &mfs, &nmf, err);
@@ -97,7 +97,8 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
     if ((rc = fl_manifest_read(fl_tbl_uri_path(mfs[m].manifest_path), arena, &entries, &ne, err))) return rc;
     for (uint32_t e = 0; e < ne; e++) {
       if (entries[e].status == FL_ENTRY_DELETED) continue;
-      if (want_deletes ? entries[e].file.content != content : entries[e].file.content != FL_CONTENT_DATA) continue;
+      if (want_deletes ? entries[e].file.content != content : entries[e].file.content != FL_CONTENT_DATA)
+        continue;
       if (count == cap) {
         fl_live_file *grown = fl_arena_calloc(arena, cap * 2, sizeof *out);
         memcpy(grown, out, cap * sizeof *out);
@@ -106,7 +107,8 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
       }
       out[count].file = entries[e].file;
       out[count].spec_id = mfs[m].partition_spec_id;
-      out[count].data_seq = entries[e].sequence_number >= 0 ? entries[e].sequence_number : mfs[m].sequence_number;
+      out[count].data_seq =
+          entries[e].sequence_number >= 0 ? entries[e].sequence_number : mfs[m].sequence_number;
       count++;
     }
   }
@@ -166,7 +168,8 @@ static bool pred_through(fl_transform tr, const scan_pred *p, fl_pred_op *op, fl
   return true;
 }
 
-static bool partition_excludes(const fl_scan *scan, const fl_tspec *spec, const fl_value *part, uint32_t npart) {
+static bool partition_excludes(const fl_scan *scan, const fl_tspec *spec, const fl_value *part,
+                               uint32_t npart) {
   if (!spec || npart != spec->nfields) return false;
   for (uint32_t i = 0; i < scan->npreds; i++) {
     const scan_pred *p = &scan->preds[i];
@@ -197,8 +200,10 @@ static bool summary_excludes(const fl_scan *scan, const fl_tspec *spec, const fl
         continue;
       }
       fl_value lo, hi;
-      bool has_lo = s->lower && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->lower, s->lower_len, &lo);
-      bool has_hi = s->upper && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->upper, s->upper_len, &hi);
+      bool has_lo =
+          s->lower && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->lower, s->lower_len, &lo);
+      bool has_hi =
+          s->upper && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->upper, s->upper_len, &hi);
       if (range_excludes(has_lo ? &lo : NULL, has_hi ? &hi : NULL, op, &lit)) return true;
     }
   }
@@ -232,7 +237,8 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
     scan->proj.fields = fl_arena_calloc(&scan->arena, opts->ncolumns ? opts->ncolumns : 1, sizeof(fl_field));
     for (uint32_t i = 0; i < opts->ncolumns; i++) {
       const fl_field *f = fl_schema_field_by_name(cur, opts->columns[i]);
-      if (!f) return fl_err_set(err, FL_ENOENT, "table %s.%s: no column %s", tbl->ns, tbl->name, opts->columns[i]);
+      if (!f)
+        return fl_err_set(err, FL_ENOENT, "table %s.%s: no column %s", tbl->ns, tbl->name, opts->columns[i]);
       scan->proj.fields[i] = *f;
     }
     scan->proj.nfields = opts->ncolumns;
@@ -263,8 +269,8 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
       char a[32], b[32];
       fl_type_text(in->value.type, a, sizeof a);
       fl_type_text(f->type, b, sizeof b);
-      return fl_err_set(err, FL_ETYPE, "table %s.%s: cannot compare column %s (%s) with a %s", tbl->ns, tbl->name,
-                        f->name, b, a);
+      return fl_err_set(err, FL_ETYPE, "table %s.%s: cannot compare column %s (%s) with a %s", tbl->ns,
+                        tbl->name, f->name, b, a);
     }
     if (fl_type_is_string(p->lit.type.kind))
       p->lit.u.str.ptr = fl_arena_strndup(&scan->arena, p->lit.u.str.ptr, p->lit.u.str.len);
@@ -294,7 +300,8 @@ static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row)
     uint32_t n;
     const char *p = fl_vec_str(&batch->cols[0], r, &n);
     const char *prev = dr->n ? dr->dels[dr->n - 1].path : NULL;
-    const char *path = prev && strlen(prev) == n && !memcmp(prev, p, n) ? prev : fl_arena_strndup(dr->arena, p, n);
+    const char *path =
+        prev && strlen(prev) == n && !memcmp(prev, p, n) ? prev : fl_arena_strndup(dr->arena, p, n);
     if (dr->n == dr->cap) {
       dr->cap = dr->cap ? dr->cap * 2 : 1024;
       dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
@@ -371,11 +378,11 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         int64_t sid = en->snapshot_id >= 0 ? en->snapshot_id : mf->added_snapshot_id;
         bool in = false;
         for (uint32_t k = 0; k < scan->nnew_snaps && !in; k++) in = scan->new_snaps[k] == sid;
-        if (!in) continue;   /* added before the range, or by a replace */
+        if (!in) continue; /* added before the range, or by a replace */
       }
       if (en->file.content != FL_CONTENT_DATA) {
-        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: equality delete file %s (not supported yet)", tbl->ns,
-                        tbl->name, en->file.file_path);
+        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: equality delete file %s (not supported yet)",
+                        tbl->ns, tbl->name, en->file.file_path);
         break;
       }
       scan->stats.files_total++;
@@ -399,15 +406,17 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
       uint64_t lo = 0, hi = dr.n;
       while (lo < hi) {
         uint64_t mid = (lo + hi) / 2;
-        if (strcmp(dr.dels[mid].path, p->pub.path) < 0) lo = mid + 1;
-        else hi = mid;
+        if (strcmp(dr.dels[mid].path, p->pub.path) < 0)
+          lo = mid + 1;
+        else
+          hi = mid;
       }
       uint64_t end = lo;
       while (end < dr.n && !strcmp(dr.dels[end].path, p->pub.path)) end++;
       if (end == lo) continue;
       p->dels = fl_arena_alloc(arena, (end - lo) * sizeof(uint64_t));
       for (uint64_t i = lo; i < end; i++) {
-        if (dr.dels[i].seq < p->pub.data_sequence_number) continue;   /* older delete */
+        if (dr.dels[i].seq < p->pub.data_sequence_number) continue; /* older delete */
         if (p->ndels && p->dels[p->ndels - 1] == dr.dels[i].pos) continue;
         p->dels[p->ndels++] = dr.dels[i].pos;
       }
@@ -428,14 +437,15 @@ fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_
   if (opts && opts->snapshot_id > 0) {
     scan->snap = fl_table_snapshot_by_id(tbl, opts->snapshot_id);
     if (!scan->snap) {
-      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %" PRId64, tbl->ns, tbl->name, opts->snapshot_id);
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %" PRId64, tbl->ns, tbl->name,
+                      opts->snapshot_id);
       goto fail;
     }
   } else if (opts && opts->as_of_ms > 0) {
     scan->snap = fl_table_snapshot_as_of(tbl, opts->as_of_ms);
     if (!scan->snap) {
-      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot at or before %" PRId64 " ms", tbl->ns, tbl->name,
-                      opts->as_of_ms);
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot at or before %" PRId64 " ms", tbl->ns,
+                      tbl->name, opts->as_of_ms);
       goto fail;
     }
   } else {
@@ -444,7 +454,8 @@ fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_
   if (opts && opts->after_snapshot_id > 0 && scan->snap) {
     const fl_snapshot *after = fl_table_snapshot_by_id(tbl, opts->after_snapshot_id);
     if (!after) {
-      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %" PRId64, tbl->ns, tbl->name, opts->after_snapshot_id);
+      rc = fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %" PRId64, tbl->ns, tbl->name,
+                      opts->after_snapshot_id);
       goto fail;
     }
     uint32_t nsnap;
@@ -460,16 +471,17 @@ fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_
         /* rows appended in the range may now live in the compacted files: refuse
            rather than silently miss them */
         rc = fl_err_set(err, FL_EUNSUPPORTED,
-                        "table %s.%s: incremental scan after snapshot %" PRId64 " spans compaction snapshot %" PRId64
-                        "; read the whole table instead",
+                        "table %s.%s: incremental scan after snapshot %" PRId64
+                        " spans compaction snapshot %" PRId64 "; read the whole table instead",
                         tbl->ns, tbl->name, opts->after_snapshot_id, s->snapshot_id);
         goto fail;
       }
       s = s->parent_id > 0 ? fl_table_snapshot_by_id(tbl, s->parent_id) : NULL;
     }
     if (s != after) {
-      rc = fl_err_set(err, FL_EINVAL, "table %s.%s: snapshot %" PRId64 " is not an ancestor of snapshot %" PRId64,
-                      tbl->ns, tbl->name, opts->after_snapshot_id, scan->snap->snapshot_id);
+      rc = fl_err_set(err, FL_EINVAL,
+                      "table %s.%s: snapshot %" PRId64 " is not an ancestor of snapshot %" PRId64, tbl->ns,
+                      tbl->name, opts->after_snapshot_id, scan->snap->snapshot_id);
       goto fail;
     }
   }
@@ -565,7 +577,7 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
     planned *p = &scan->files[f];
     if (p->ndels >= (uint64_t)p->pub.record_count && p->pub.record_count > 0) {
       scan->stats.rows_deleted += (uint64_t)p->pub.record_count;
-      continue;   /* every row deleted */
+      continue; /* every row deleted */
     }
     fl_parquet_reader *pr;
     if ((rc = fl_parquet_reader_open(fl_tbl_uri_path(p->pub.path), &pr, err))) break;

@@ -56,10 +56,10 @@ void fl_tbl_uuid(char out[37]) {
   uint64_t a = fl_tbl_random(), c = fl_tbl_random();
   memcpy(b, &a, 8);
   memcpy(b + 8, &c, 8);
-  b[6] = (uint8_t)((b[6] & 0x0F) | 0x40);   /* version 4 */
-  b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
-           b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+  b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+           b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 int64_t fl_tbl_snapshot_id_new(void) {
@@ -187,7 +187,8 @@ fl_code fl_tbl_read_all(const char *path, size_t max, char **data, size_t *len, 
     ssize_t r = read(fd, buf + got, n - got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      rc = r < 0 ? fl_err_errno(err, errno, "read %s", path) : fl_err_set(err, FL_ECORRUPT, "%s: short read", path);
+      rc = r < 0 ? fl_err_errno(err, errno, "read %s", path)
+                 : fl_err_set(err, FL_ECORRUPT, "%s: short read", path);
       goto done;
     }
     got += (size_t)r;
@@ -271,7 +272,8 @@ fl_catalog *fl_warehouse_catalog(fl_warehouse *wh) { return wh->cat; }
 const char *fl_warehouse_root(const fl_warehouse *wh) { return wh->root; }
 const char *fl_warehouse_dir(const fl_warehouse *wh) { return wh->dir; }
 
-fl_code fl_warehouse_list(fl_warehouse *wh, const char *ns, fl_catalog_entry **entries, uint32_t *n, fl_err *err) {
+fl_code fl_warehouse_list(fl_warehouse *wh, const char *ns, fl_catalog_entry **entries, uint32_t *n,
+                          fl_err *err) {
   return fl_catalog_list(wh->cat, ns, entries, n, err);
 }
 
@@ -288,13 +290,15 @@ static bool valid_ident(const char *s) {
 
 fl_code fl_table_ident_parse(const char *qualified, char ns[], char name[], fl_err *err) {
   const char *dot = strchr(qualified, '.');
-  if (!dot || dot == qualified || !dot[1] || (size_t)(dot - qualified) > FL_NAME_MAX || strlen(dot + 1) > FL_NAME_MAX)
+  if (!dot || dot == qualified || !dot[1] || (size_t)(dot - qualified) > FL_NAME_MAX ||
+      strlen(dot + 1) > FL_NAME_MAX)
     return fl_err_set(err, FL_EINVAL, "'%s': expected <namespace>.<table>", qualified);
   memcpy(ns, qualified, (size_t)(dot - qualified));
   ns[dot - qualified] = 0;
   strcpy(name, dot + 1);
   if (!valid_ident(ns) || !valid_ident(name))
-    return fl_err_set(err, FL_EINVAL, "'%s': names are letters, digits, _ and - (at most %d)", qualified, FL_NAME_MAX);
+    return fl_err_set(err, FL_EINVAL, "'%s': names are letters, digits, _ and - (at most %d)", qualified,
+                      FL_NAME_MAX);
   return FL_OK;
 }
 
@@ -312,7 +316,7 @@ static int32_t version_of(const char *location) {
 
 static void drop_staged(fl_table *tbl) {
   fl_free(tbl->staged_location);
-  free(tbl->staged_text);   /* json_dumps' malloc */
+  free(tbl->staged_text); /* json_dumps' malloc */
   tbl->staged_location = tbl->staged_text = NULL;
   tbl->staged_len = 0;
   if (tbl->staged_root) json_decref(tbl->staged_root);
@@ -322,10 +326,10 @@ static void drop_staged(fl_table *tbl) {
 static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *err) {
   fl_tmeta *meta;
   fl_code rc;
-  if (tbl->staged_location && !strcmp(tbl->staged_location, location)) {   /* written by us: no read back */
-    rc = fl_tmeta_from_root(tbl->staged_root, tbl->staged_text, tbl->staged_len, fl_tbl_uri_path(location), &meta,
-                            err);
-    tbl->staged_root = NULL;   /* stolen, even on failure */
+  if (tbl->staged_location && !strcmp(tbl->staged_location, location)) { /* written by us: no read back */
+    rc = fl_tmeta_from_root(tbl->staged_root, tbl->staged_text, tbl->staged_len, fl_tbl_uri_path(location),
+                            &meta, err);
+    tbl->staged_root = NULL; /* stolen, even on failure */
   } else
     rc = fl_tmeta_read(fl_tbl_uri_path(location), &meta, err);
   drop_staged(tbl);
@@ -426,7 +430,7 @@ fail:
 done:
   fl_free(text);
   fl_free(loc);
-  if (fd >= 0) close(fd);   /* releases the flock */
+  if (fd >= 0) close(fd); /* releases the flock */
 }
 
 /* ---------------------------------------------------------------- commit driver */
@@ -439,7 +443,7 @@ fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **n
   if (rc) goto done;
   fl_tbl_expire_in_commit(tbl, root);
   int64_t now = fl_now_ms();
-  if (now <= base->last_updated_ms) now = base->last_updated_ms + 1;   /* monotonic per table */
+  if (now <= base->last_updated_ms) now = base->last_updated_ms + 1; /* monotonic per table */
   fl_tbl_json_set_i64(root, "last-updated-ms", now);
   json_t *entry = json_object();
   fl_tbl_json_set_i64(entry, "timestamp-ms", base->last_updated_ms);
@@ -473,7 +477,7 @@ done:
 fl_code fl_tbl_committed(fl_table *tbl, const char *new_location, fl_err *err) {
   fl_tmeta *old = tbl->meta;
   char *old_location = tbl->metadata_location;
-  tbl->meta = NULL;   /* kept for the clean-up */
+  tbl->meta = NULL; /* kept for the clean-up */
   tbl->metadata_location = NULL;
   fl_code rc = table_set_version(tbl, new_location, err);
   if (rc) {
@@ -499,8 +503,9 @@ static void commit_metrics_register(void) {
                                           "Time of a successful commit: new metadata written and the "
                                           "catalog pointer swapped.",
                                           "table", NULL, 0);
-  m_last_commit = fl_metrics_gauge("floe_iceberg_last_commit_timestamp_seconds",
-                                   "When the table's last commit landed, seconds since the Unix epoch.", "table");
+  m_last_commit =
+      fl_metrics_gauge("floe_iceberg_last_commit_timestamp_seconds",
+                       "When the table's last commit landed, seconds since the Unix epoch.", "table");
 }
 
 void fl_tbl_commit_metric(const fl_table *tbl, const char *result, int64_t start_ns) {
@@ -528,15 +533,16 @@ fl_code fl_tbl_commit(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, fl_err *e
        * on the old version; the next refresh catches up. */
       fl_err rerr = {0};
       if (fl_tbl_committed(tbl, loc, &rerr))
-        fl_warn("table", "%s.%s: committed %s, but reloading it failed: %s", tbl->ns, tbl->name, loc, rerr.msg);
+        fl_warn("table", "%s.%s: committed %s, but reloading it failed: %s", tbl->ns, tbl->name, loc,
+                rerr.msg);
       fl_free(loc);
       return FL_OK;
     }
     if (rc != FL_ECONFLICT) {
-      fl_free(loc);   /* outcome may be unknown: keep the file */
+      fl_free(loc); /* outcome may be unknown: keep the file */
       return rc;
     }
-    unlink(fl_tbl_uri_path(loc));   /* never referenced: the swap did not happen */
+    unlink(fl_tbl_uri_path(loc)); /* never referenced: the swap did not happen */
     fl_free(loc);
     if (attempt + 1 >= FL_COMMIT_RETRIES_MAX)
       return fl_err_set(err, FL_ECONFLICT, "table %s.%s: commit conflict persisted after %d retries", tbl->ns,
@@ -553,7 +559,8 @@ static fl_code copy_schema(const fl_schema *in, fl_arena *arena, fl_schema *out,
   bool all_zero = true;
   for (uint32_t i = 0; i < in->nfields; i++) all_zero &= in->fields[i].id == 0;
   if (!in->nfields) return fl_err_set(err, FL_EINVAL, "a table needs at least one column");
-  if (in->nfields > FL_COLUMNS_MAX) return fl_err_set(err, FL_ELIMIT, "%u columns exceed %d", in->nfields, FL_COLUMNS_MAX);
+  if (in->nfields > FL_COLUMNS_MAX)
+    return fl_err_set(err, FL_ELIMIT, "%u columns exceed %d", in->nfields, FL_COLUMNS_MAX);
   out->schema_id = 0;
   out->nfields = in->nfields;
   out->fields = fl_arena_calloc(arena, in->nfields, sizeof(fl_field));
@@ -565,10 +572,13 @@ static fl_code copy_schema(const fl_schema *in, fl_arena *arena, fl_schema *out,
     if (f->id <= 0) return fl_err_set(err, FL_EINVAL, "column %s: field id %d (must be > 0)", f->name, f->id);
     for (uint32_t j = 0; j < i; j++) {
       if (out->fields[j].id == f->id)
-        return fl_err_set(err, FL_EINVAL, "columns %s and %s share field id %d", out->fields[j].name, f->name, f->id);
-      if (!strcmp(out->fields[j].name, f->name)) return fl_err_set(err, FL_EINVAL, "column %s given twice", f->name);
+        return fl_err_set(err, FL_EINVAL, "columns %s and %s share field id %d", out->fields[j].name, f->name,
+                          f->id);
+      if (!strcmp(out->fields[j].name, f->name))
+        return fl_err_set(err, FL_EINVAL, "column %s given twice", f->name);
     }
-    if (f->type.kind == FL_T_DECIMAL && (f->type.precision == 0 || f->type.precision > FL_DECIMAL_PRECISION_MAX))
+    if (f->type.kind == FL_T_DECIMAL &&
+        (f->type.precision == 0 || f->type.precision > FL_DECIMAL_PRECISION_MAX))
       return fl_err_set(err, FL_EUNSUPPORTED, "column %s: DECIMAL precision %u (1..%d supported)", f->name,
                         f->type.precision, FL_DECIMAL_PRECISION_MAX);
   }
@@ -592,8 +602,8 @@ fl_code fl_table_create(fl_warehouse *wh, const char *ns, const char *name, cons
   char *text = NULL, *dir = NULL, *loc = NULL, *mpath = NULL;
   fl_code rc;
   if (!valid_ident(ns) || !valid_ident(name)) {
-    rc = fl_err_set(err, FL_EINVAL, "table name '%s.%s': names are letters, digits, _ and - (at most %d)", ns, name,
-                    FL_NAME_MAX);
+    rc = fl_err_set(err, FL_EINVAL, "table name '%s.%s': names are letters, digits, _ and - (at most %d)", ns,
+                    name, FL_NAME_MAX);
     goto done;
   }
   fl_schema s;
@@ -730,7 +740,8 @@ const fl_snapshot *fl_table_snapshot_by_id(const fl_table *tbl, int64_t snapshot
 }
 
 const fl_snapshot *fl_table_current_snapshot(const fl_table *tbl) {
-  return tbl->meta->current_snapshot_id < 0 ? NULL : fl_table_snapshot_by_id(tbl, tbl->meta->current_snapshot_id);
+  return tbl->meta->current_snapshot_id < 0 ? NULL
+                                            : fl_table_snapshot_by_id(tbl, tbl->meta->current_snapshot_id);
 }
 
 const fl_snapshot *fl_table_snapshot_as_of(const fl_table *tbl, int64_t ts_ms) {
@@ -738,7 +749,7 @@ const fl_snapshot *fl_table_snapshot_as_of(const fl_table *tbl, int64_t ts_ms) {
   int64_t id = -1;
   for (uint32_t i = 0; i < m->nsnaplog; i++)
     if (m->snaplog[i].ts_ms <= ts_ms) id = m->snaplog[i].snapshot_id;
-  if (!m->nsnaplog) {   /* no log (another writer): fall back to snapshot times */
+  if (!m->nsnaplog) { /* no log (another writer): fall back to snapshot times */
     int64_t best = INT64_MIN;
     for (uint32_t i = 0; i < m->nsnapshots; i++)
       if (m->snapshots[i].timestamp_ms <= ts_ms && m->snapshots[i].timestamp_ms >= best) {
@@ -813,7 +824,8 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
                   d->nulls_last ? "NULLS LAST" : "NULLS FIRST");
   }
   fl_buf_puts(out, "\nproperties\n");
-  for (uint32_t i = 0; i < m->nprops; i++) fl_buf_printf(out, "  %s = %s\n", m->props[i].key, m->props[i].value);
+  for (uint32_t i = 0; i < m->nprops; i++)
+    fl_buf_printf(out, "  %s = %s\n", m->props[i].key, m->props[i].value);
   fl_buf_printf(out, "snapshots  %u\n", m->nsnapshots);
   for (uint32_t i = 0; i < m->nsnapshots; i++) {
     const fl_snapshot *s = &m->snapshots[i];
@@ -824,8 +836,8 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
     const char *af = fl_snapshot_summary_get(s, "added-data-files");
     const char *ad = fl_snapshot_summary_get(s, "added-position-deletes");
     fl_buf_printf(out, "  %s%" PRId64 "  seq %" PRId64 "  %s  %-9s parent %" PRId64 "  +%s rows +%s files",
-                  s->snapshot_id == m->current_snapshot_id ? "*" : " ", s->snapshot_id, s->sequence_number, ts,
-                  s->operation, s->parent_id, ar ? ar : "0", af ? af : "0");
+                  s->snapshot_id == m->current_snapshot_id ? "*" : " ", s->snapshot_id, s->sequence_number,
+                  ts, s->operation, s->parent_id, ar ? ar : "0", af ? af : "0");
     if (ad) fl_buf_printf(out, " +%s deletes", ad);
     fl_buf_printf(out, "  total %s rows\n", tr ? tr : "?");
   }
@@ -838,6 +850,6 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
   long long nrows = rows ? atoll(rows) : 0, ndel = pdel ? atoll(pdel) : 0;
   fl_buf_printf(out, "current    %lld rows", nrows - ndel);
   if (ndel) fl_buf_printf(out, " (%lld in data files, %lld deleted)", nrows, ndel);
-  fl_buf_printf(out, ", %s data files, %s delete files, %s bytes\n", files ? files : "0", dfiles ? dfiles : "0",
-                bytes ? bytes : "0");
+  fl_buf_printf(out, ", %s data files, %s delete files, %s bytes\n", files ? files : "0",
+                dfiles ? dfiles : "0", bytes ? bytes : "0");
 }

@@ -85,8 +85,8 @@ fl_code fl_table_ident_parse(const char *qualified, char ns[/* FL_NAME_MAX + 1 *
 
 typedef enum fl_transform_kind {
   FL_TR_IDENTITY = 1,
-  FL_TR_BUCKET,      /* param = N */
-  FL_TR_TRUNCATE,    /* param = W */
+  FL_TR_BUCKET,   /* param = N */
+  FL_TR_TRUNCATE, /* param = W */
   FL_TR_YEAR,
   FL_TR_MONTH,
   FL_TR_DAY,
@@ -121,7 +121,7 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out);
 /* One partition field: the source column and the transform applied to it. */
 typedef struct fl_partition_def {
   const char *column;
-  const char *transform;   /* "identity", "day", "hour", "month", "year", "bucket[16]", "truncate[4]" */
+  const char *transform; /* "identity", "day", "hour", "month", "year", "bucket[16]", "truncate[4]" */
 } fl_partition_def;
 
 /* Parses a partitioned_by text such as "day(event_time), tenant_id, bucket(16, user_id),
@@ -132,17 +132,17 @@ fl_code fl_partition_defs_parse(const char *text, fl_arena *arena, fl_partition_
 
 typedef struct fl_sort_def {
   const char *column;
-  const char *transform;   /* NULL = identity */
+  const char *transform; /* NULL = identity */
   bool descending;
-  bool nulls_last;         /* default (false): nulls-first */
+  bool nulls_last; /* default (false): nulls-first */
 } fl_sort_def;
 
 typedef struct fl_table_create_opts {
-  const fl_partition_def *partition;   /* NULL/0 = unpartitioned */
+  const fl_partition_def *partition; /* NULL/0 = unpartitioned */
   uint32_t npartition;
-  const fl_sort_def *sort;             /* NULL/0 = unsorted (order 0) */
+  const fl_sort_def *sort; /* NULL/0 = unsorted (order 0) */
   uint32_t nsort;
-  const fl_kv *props;                  /* table properties, copied */
+  const fl_kv *props; /* table properties, copied */
   uint32_t nprops;
 } fl_table_create_opts;
 
@@ -170,9 +170,9 @@ fl_code fl_table_drop(fl_warehouse *wh, const char *ns, const char *name, bool p
 const char *fl_table_ns(const fl_table *tbl);
 const char *fl_table_name(const fl_table *tbl);
 const char *fl_table_uuid(const fl_table *tbl);
-const char *fl_table_location(const fl_table *tbl);            /* "file:///abs/dir" */
-const char *fl_table_dir(const fl_table *tbl);                 /* "/abs/dir" */
-const char *fl_table_metadata_location(const fl_table *tbl);   /* current metadata file URI */
+const char *fl_table_location(const fl_table *tbl);          /* "file:///abs/dir" */
+const char *fl_table_dir(const fl_table *tbl);               /* "/abs/dir" */
+const char *fl_table_metadata_location(const fl_table *tbl); /* current metadata file URI */
 fl_warehouse *fl_table_warehouse(const fl_table *tbl);
 int64_t fl_table_last_sequence_number(const fl_table *tbl);
 int64_t fl_table_last_updated_ms(const fl_table *tbl);
@@ -193,28 +193,28 @@ const fl_sort_def *fl_table_sort_order(const fl_table *tbl, uint32_t *n);
 
 /* Table properties, in the order stored. */
 const fl_kv *fl_table_properties(const fl_table *tbl, uint32_t *n);
-const char *fl_table_property(const fl_table *tbl, const char *key);   /* NULL if unset */
+const char *fl_table_property(const fl_table *tbl, const char *key); /* NULL if unset */
 
 typedef struct fl_snapshot {
-  int64_t snapshot_id;          /* > 0 */
-  int64_t parent_id;            /* -1 = none */
+  int64_t snapshot_id; /* > 0 */
+  int64_t parent_id;   /* -1 = none */
   int64_t sequence_number;
   int64_t timestamp_ms;
   int32_t schema_id;
-  const char *operation;        /* "append", "delete", "overwrite", "replace" */
-  const char *manifest_list;    /* URI */
-  const fl_kv *summary;         /* every summary key except "operation" */
+  const char *operation;     /* "append", "delete", "overwrite", "replace" */
+  const char *manifest_list; /* URI */
+  const fl_kv *summary;      /* every summary key except "operation" */
   uint32_t nsummary;
 } fl_snapshot;
 
 /* Snapshots in commit order (oldest first). */
 const fl_snapshot *fl_table_snapshots(const fl_table *tbl, uint32_t *n);
-const fl_snapshot *fl_table_current_snapshot(const fl_table *tbl);   /* NULL: empty table */
+const fl_snapshot *fl_table_current_snapshot(const fl_table *tbl); /* NULL: empty table */
 const fl_snapshot *fl_table_snapshot_by_id(const fl_table *tbl, int64_t snapshot_id);
 /* The snapshot that was current at ts_ms (by the snapshot-log): the last log entry
  * with timestamp <= ts_ms; NULL if the table had no snapshot then. */
 const fl_snapshot *fl_table_snapshot_as_of(const fl_table *tbl, int64_t ts_ms);
-const char *fl_snapshot_summary_get(const fl_snapshot *snap, const char *key);   /* NULL if absent */
+const char *fl_snapshot_summary_get(const fl_snapshot *snap, const char *key); /* NULL if absent */
 /* The newest snapshot of the current lineage (current, its parent, ...) whose summary
  * has key = value, e.g. ("floe.checkpoint-id", "42") to skip re-committing a
  * checkpoint after recovery; NULL if none. */
@@ -280,7 +280,7 @@ fl_code fl_appender_commit(fl_appender *app, const fl_kv *summary, uint32_t nsum
  * the whole group on conflict. summary applies to every table's snapshot. */
 fl_code fl_appender_commit_many(fl_appender **apps, uint32_t n, const fl_kv *summary, uint32_t nsummary,
                                 fl_err *err);
-int64_t fl_appender_snapshot_id(const fl_appender *app);   /* after commit; 0 before */
+int64_t fl_appender_snapshot_id(const fl_appender *app); /* after commit; 0 before */
 /* Deletes every file this appender wrote (if not committed) and frees it. */
 void fl_appender_abort(fl_appender *app);
 /* Frees; an uncommitted appender is aborted (its files deleted). NULL is fine. */
@@ -289,9 +289,9 @@ void fl_appender_free(fl_appender *app);
 /* ---------------------------------------------------------------- schema evolution */
 
 typedef enum fl_schema_change_kind {
-  FL_SCHEMA_ADD_COLUMN = 1,   /* column, type: new optional column, id = last-column-id + 1 */
-  FL_SCHEMA_RENAME_COLUMN,    /* column -> new_name (same field id, data kept) */
-  FL_SCHEMA_WIDEN_COLUMN,     /* column -> type: int->bigint, float->double, decimal(p,s)->(p'>=p,s) */
+  FL_SCHEMA_ADD_COLUMN = 1, /* column, type: new optional column, id = last-column-id + 1 */
+  FL_SCHEMA_RENAME_COLUMN,  /* column -> new_name (same field id, data kept) */
+  FL_SCHEMA_WIDEN_COLUMN,   /* column -> type: int->bigint, float->double, decimal(p,s)->(p'>=p,s) */
 } fl_schema_change_kind;
 
 typedef struct fl_schema_change {
@@ -346,8 +346,8 @@ typedef struct fl_txn fl_txn;
 
 typedef struct fl_txn_result {
   uint32_t tables_committed;
-  uint32_t tables_skipped;     /* already at this checkpoint */
-  uint32_t attempts;           /* catalog commits tried */
+  uint32_t tables_skipped; /* already at this checkpoint */
+  uint32_t attempts;       /* catalog commits tried */
 } fl_txn_result;
 
 /* checkpoint_id > 0, increasing from one checkpoint to the next. */
@@ -359,7 +359,8 @@ fl_code fl_txn_append(fl_txn *txn, fl_table *tbl, fl_appender **app, fl_err *err
 fl_code fl_txn_row_delta(fl_txn *txn, fl_table *tbl, fl_appender **app, fl_err *err);
 /* Schema changes applied (before the snapshot) in the same commit; refused changes
  * fail here with FL_ESCHEMA. The strings are copied. */
-fl_code fl_txn_update_schema(fl_txn *txn, fl_table *tbl, const fl_schema_change *changes, uint32_t n, fl_err *err);
+fl_code fl_txn_update_schema(fl_txn *txn, fl_table *tbl, const fl_schema_change *changes, uint32_t n,
+                             fl_err *err);
 /* Properties set (value) or removed (value NULL) in the same commit. Copied. */
 fl_code fl_txn_set_properties(fl_txn *txn, fl_table *tbl, const fl_kv *props, uint32_t n, fl_err *err);
 /* Summary pairs of tbl's snapshot (e.g. floe.log-offset.0); copied. Keys starting with
@@ -375,28 +376,29 @@ void fl_txn_free(fl_txn *txn);
 /* ---------------------------------------------------------------- maintenance */
 
 typedef struct fl_expire_opts {
-  int64_t older_than_ms;      /* expire snapshots older than this; 0 = now minus the property
-                                 history.expire.max-snapshot-age-ms (default 5 days) */
-  uint32_t retain_last;       /* keep at least the newest N of the current lineage; 0 = the
-                                 property history.expire.min-snapshots-to-keep (default 1) */
+  int64_t older_than_ms; /* expire snapshots older than this; 0 = now minus the property
+                            history.expire.max-snapshot-age-ms (default 5 days) */
+  uint32_t retain_last;  /* keep at least the newest N of the current lineage; 0 = the
+                            property history.expire.min-snapshots-to-keep (default 1) */
 } fl_expire_opts;
 
 typedef struct fl_expire_result {
   uint32_t snapshots_expired;
-  uint32_t files_deleted;     /* manifest lists, manifests, data and delete files */
+  uint32_t files_deleted; /* manifest lists, manifests, data and delete files */
   uint64_t bytes_deleted;
 } fl_expire_result;
 
 /* Removes old snapshots from the metadata (one commit; the current snapshot is always
  * kept), then deletes the files only they reached. opts may be NULL. res may be NULL. */
-fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_expire_result *res, fl_err *err);
+fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_expire_result *res,
+                                  fl_err *err);
 
 typedef struct fl_compact_result {
   uint32_t data_files_rewritten;
   uint32_t delete_files_removed;
   uint32_t data_files_written;
-  uint64_t records;           /* rows written (deleted rows dropped) */
-  int64_t snapshot_id;        /* 0 if there was nothing to do */
+  uint64_t records;    /* rows written (deleted rows dropped) */
+  int64_t snapshot_id; /* 0 if there was nothing to do */
 } fl_compact_result;
 
 /* Rewrites every live data file of the current snapshot, position deletes applied,
@@ -432,43 +434,43 @@ typedef struct fl_pred {
 } fl_pred;
 
 typedef struct fl_scan_opts {
-  int64_t snapshot_id;            /* > 0: this snapshot */
-  int64_t as_of_ms;               /* > 0 (and no snapshot_id): snapshot current at that time */
+  int64_t snapshot_id; /* > 0: this snapshot */
+  int64_t as_of_ms;    /* > 0 (and no snapshot_id): snapshot current at that time */
   const fl_pred *preds;
   uint32_t npreds;
-  const char *const *columns;     /* projection by current-schema name; NULL = every column */
+  const char *const *columns; /* projection by current-schema name; NULL = every column */
   uint32_t ncolumns;
-  int64_t after_snapshot_id;      /* > 0: incremental scan: only the data files added by the
-                                     append/overwrite snapshots after this one, up to the chosen
-                                     snapshot (which must descend from it); deletes still apply */
+  int64_t after_snapshot_id; /* > 0: incremental scan: only the data files added by the
+                                append/overwrite snapshots after this one, up to the chosen
+                                snapshot (which must descend from it); deletes still apply */
 } fl_scan_opts;
 
 typedef struct fl_scan_stats {
-  uint32_t manifests_total;       /* data + delete manifests in the manifest list */
-  uint32_t manifests_pruned;      /* skipped by partition summaries */
-  uint32_t files_total;           /* live data files in the scanned manifests */
-  uint32_t files_pruned_partition;/* by partition values */
-  uint32_t files_pruned_bounds;   /* by column lower/upper bounds */
-  uint32_t files_planned;         /* left to read */
-  uint32_t delete_files;          /* position delete files applied */
-  uint64_t row_groups_total;      /* in planned files (known after run) */
-  uint64_t row_groups_pruned;     /* skipped by row-group statistics */
-  uint64_t rows_read;             /* decoded */
-  uint64_t rows_deleted;          /* hidden by position deletes */
-  uint64_t rows_filtered;         /* dropped by the filter (fl_scan_set_filter) */
+  uint32_t manifests_total;        /* data + delete manifests in the manifest list */
+  uint32_t manifests_pruned;       /* skipped by partition summaries */
+  uint32_t files_total;            /* live data files in the scanned manifests */
+  uint32_t files_pruned_partition; /* by partition values */
+  uint32_t files_pruned_bounds;    /* by column lower/upper bounds */
+  uint32_t files_planned;          /* left to read */
+  uint32_t delete_files;           /* position delete files applied */
+  uint64_t row_groups_total;       /* in planned files (known after run) */
+  uint64_t row_groups_pruned;      /* skipped by row-group statistics */
+  uint64_t rows_read;              /* decoded */
+  uint64_t rows_deleted;           /* hidden by position deletes */
+  uint64_t rows_filtered;          /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
-  uint64_t bytes_planned;         /* file_size_in_bytes of planned files */
+  uint64_t bytes_planned; /* file_size_in_bytes of planned files */
 } fl_scan_stats;
 
 /* A planned data file. */
 typedef struct fl_scan_file {
-  const char *path;               /* URI */
+  const char *path; /* URI */
   int64_t record_count;
   int64_t file_size_in_bytes;
   int64_t data_sequence_number;
-  const fl_value *partition;      /* npartition values, spec of the file */
+  const fl_value *partition; /* npartition values, spec of the file */
   uint32_t npartition;
-  uint32_t ndeletes;              /* positions deleted from this file (before run: upper bound) */
+  uint32_t ndeletes; /* positions deleted from this file (before run: upper bound) */
 } fl_scan_file;
 
 typedef struct fl_scan fl_scan;
@@ -479,7 +481,7 @@ typedef struct fl_scan fl_scan;
 fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_err *err);
 const fl_scan_stats *fl_scan_get_stats(const fl_scan *scan);
 const fl_scan_file *fl_scan_files(const fl_scan *scan, uint32_t *n);
-const fl_snapshot *fl_scan_snapshot(const fl_scan *scan);   /* NULL for an empty table */
+const fl_snapshot *fl_scan_snapshot(const fl_scan *scan); /* NULL for an empty table */
 /* The schema of emitted batches: the table's current schema, projected. */
 const fl_schema *fl_scan_schema(const fl_scan *scan);
 

@@ -31,26 +31,26 @@ typedef struct fl_tspec {
   uint32_t nfields;
   fl_partition_field *fields;
   fl_transform *transforms;
-  const char *fields_json;      /* the spec's "fields" array as JSON text */
+  const char *fields_json; /* the spec's "fields" array as JSON text */
 } fl_tspec;
 
 typedef struct fl_tsort {
   int32_t order_id;
   uint32_t nfields;
   int32_t *source_ids;
-  fl_sort_def *defs;            /* column names resolved in the current schema */
+  fl_sort_def *defs; /* column names resolved in the current schema */
 } fl_tsort;
 
 typedef struct fl_tlog {
   int64_t ts_ms;
-  int64_t snapshot_id;          /* snapshot-log */
-  const char *file;             /* metadata-log */
+  int64_t snapshot_id; /* snapshot-log */
+  const char *file;    /* metadata-log */
 } fl_tlog;
 
 typedef struct fl_tmeta {
   fl_arena arena;
   json_t *root;
-  const char *text;             /* the JSON as read or written */
+  const char *text; /* the JSON as read or written */
   int32_t format_version;
   const char *uuid;
   const char *location;
@@ -59,32 +59,32 @@ typedef struct fl_tmeta {
   int32_t last_column_id;
   fl_schema *schemas;
   uint32_t nschemas;
-  const fl_schema *schema;      /* current */
-  const char **schema_jsons;    /* per schemas[i] */
-  const char *schema_json;      /* current */
+  const fl_schema *schema;   /* current */
+  const char **schema_jsons; /* per schemas[i] */
+  const char *schema_json;   /* current */
   fl_tspec *specs;
   uint32_t nspecs;
-  const fl_tspec *spec;         /* default */
+  const fl_tspec *spec; /* default */
   int32_t last_partition_id;
   fl_tsort *orders;
   uint32_t norders;
-  const fl_tsort *order;        /* default */
+  const fl_tsort *order; /* default */
   fl_kv *props;
   uint32_t nprops;
-  int64_t current_snapshot_id;  /* -1 none */
+  int64_t current_snapshot_id; /* -1 none */
   fl_snapshot *snapshots;
   uint32_t nsnapshots;
   fl_tlog *snaplog;
   uint32_t nsnaplog;
   fl_tlog *metalog;
   uint32_t nmetalog;
-  uint32_t *snap_slots;         /* open addressing by snapshot id: index + 1, 0 empty (O(1) lookup) */
-  uint32_t snap_slots_cap;      /* power of two, >= 2 * nsnapshots */
+  uint32_t *snap_slots;    /* open addressing by snapshot id: index + 1, 0 empty (O(1) lookup) */
+  uint32_t snap_slots_cap; /* power of two, >= 2 * nsnapshots */
 } fl_tmeta;
 
 struct fl_warehouse {
-  char *dir;        /* data dir, absolute */
-  char *root;       /* dir/warehouse */
+  char *dir;  /* data dir, absolute */
+  char *root; /* dir/warehouse */
   fl_catalog *cat;
 };
 
@@ -92,15 +92,15 @@ struct fl_table {
   fl_warehouse *wh;
   char ns[FL_NAME_MAX + 1];
   char name[FL_NAME_MAX + 1];
-  char *dir;                    /* absolute table directory */
-  char *metadata_location;      /* URI of the loaded version */
-  int32_t version;              /* NNNNN of the loaded metadata file */
+  char *dir;               /* absolute table directory */
+  char *metadata_location; /* URI of the loaded version */
+  int32_t version;         /* NNNNN of the loaded metadata file */
   fl_tmeta *meta;
-  char *staged_location;        /* the last metadata file fl_tbl_prepare wrote, and its text: */
-  char *staged_text;            /* a commit moves the handle without reading it back */
+  char *staged_location; /* the last metadata file fl_tbl_prepare wrote, and its text: */
+  char *staged_text;     /* a commit moves the handle without reading it back */
   size_t staged_len;
-  json_t *staged_root;          /* the document staged_text was dumped from */
-  bool expire_cleanup_off;      /* fl_table_expire_snapshots deletes files itself (full walk) */
+  json_t *staged_root;     /* the document staged_text was dumped from */
+  bool expire_cleanup_off; /* fl_table_expire_snapshots deletes files itself (full walk) */
 };
 
 /* metadata.c */
@@ -118,7 +118,7 @@ fl_code fl_tmeta_new_root(const char *uuid, const char *location, const fl_schem
                           const fl_table_create_opts *opts, json_t **out, fl_err *err);
 const fl_tspec *fl_tmeta_spec_by_id(const fl_tmeta *meta, int32_t spec_id);
 static inline uint32_t fl_tmeta_snap_slot(int64_t snapshot_id, uint32_t cap) {
-  uint64_t h = (uint64_t)snapshot_id * 0x9E3779B97F4A7C15ull;   /* ids are random; mix anyway */
+  uint64_t h = (uint64_t)snapshot_id * 0x9E3779B97F4A7C15ull; /* ids are random; mix anyway */
   return (uint32_t)(h >> 32) & (cap - 1);
 }
 /* Type text as users write it: "DECIMAL(12,2)", "BIGINT". */
@@ -172,18 +172,18 @@ void fl_tbl_json_log_append(json_t *root, const char *key, json_t *entry);
 
 /* evolve.c: the schema and property edits, applied to a metadata copy (used by
  * fl_table_evolve / fl_table_set_properties and by the transaction). */
-fl_code fl_tbl_apply_schema(fl_table *tbl, json_t *root, const fl_schema_change *changes, uint32_t n, bool *changed,
-                            fl_err *err);
+fl_code fl_tbl_apply_schema(fl_table *tbl, json_t *root, const fl_schema_change *changes, uint32_t n,
+                            bool *changed, fl_err *err);
 void fl_tbl_apply_props(json_t *root, const fl_kv *props, uint32_t n);
 
 /* scan.c: reading a snapshot's live files (also used by deletes to find partitions). */
 typedef struct fl_live_file {
-  fl_data_file file;          /* in the arena */
+  fl_data_file file; /* in the arena */
   int32_t spec_id;
   int64_t data_seq;
 } fl_live_file;
-fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content, fl_arena *arena,
-                          fl_live_file **files, uint32_t *n, fl_err *err);
+fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
+                          fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err);
 
 /* append.c: column stats -> manifest columns; bounds into arena. */
 void fl_tbl_stats_to_columns(const fl_parquet_file_info *info, fl_arena *arena, fl_file_column **cols,

@@ -124,16 +124,11 @@ static void assert_same_rows(rows *got, rows *want) {
 /* ---- a table of every type */
 
 static fl_field all_fields[] = {
-    {1, "id", {FL_T_BIGINT, 0, 0}, true},
-    {2, "flag", {FL_T_BOOLEAN, 0, 0}, false},
-    {3, "qty", {FL_T_INT, 0, 0}, false},
-    {4, "ratio", {FL_T_FLOAT, 0, 0}, false},
-    {5, "score", {FL_T_DOUBLE, 0, 0}, false},
-    {6, "amount", {FL_T_DECIMAL, 12, 2}, false},
-    {7, "day", {FL_T_DATE, 0, 0}, false},
-    {8, "ts", {FL_T_TIMESTAMP, 0, 0}, true},
-    {9, "name", {FL_T_STRING, 0, 0}, false},
-    {10, "attrs", {FL_T_JSON, 0, 0}, false},
+    {1, "id", {FL_T_BIGINT, 0, 0}, true},     {2, "flag", {FL_T_BOOLEAN, 0, 0}, false},
+    {3, "qty", {FL_T_INT, 0, 0}, false},      {4, "ratio", {FL_T_FLOAT, 0, 0}, false},
+    {5, "score", {FL_T_DOUBLE, 0, 0}, false}, {6, "amount", {FL_T_DECIMAL, 12, 2}, false},
+    {7, "day", {FL_T_DATE, 0, 0}, false},     {8, "ts", {FL_T_TIMESTAMP, 0, 0}, true},
+    {9, "name", {FL_T_STRING, 0, 0}, false},  {10, "attrs", {FL_T_JSON, 0, 0}, false},
 };
 static const fl_schema all_schema = {0, 10, all_fields, 0, NULL};
 
@@ -214,7 +209,8 @@ static void roundtrip(const char *name, const fl_partition_def *parts, uint32_t 
 Test(table, scan_returns_every_type_with_nulls_unpartitioned) { roundtrip("plain", NULL, 0); }
 
 Test(table, scan_returns_rows_partitioned_by_day_identity_bucket_truncate) {
-  fl_partition_def parts[] = {{"ts", "day"}, {"name", "identity"}, {"id", "bucket[4]"}, {"qty", "truncate[100]"}};
+  fl_partition_def parts[] = {
+      {"ts", "day"}, {"name", "identity"}, {"id", "bucket[4]"}, {"qty", "truncate[100]"}};
   roundtrip("parts", parts, 4);
 }
 
@@ -269,7 +265,7 @@ Test(table, predicates_prune_files_by_partition_and_by_bounds) {
   cr_assert_eq(st.files_total, 9);
   cr_assert_eq(st.files_pruned_partition, 6);
   cr_assert_eq(st.files_planned, 3);
-  cr_assert_eq(got.n, 300);   /* pruning only: every row of the 3rd day */
+  cr_assert_eq(got.n, 300); /* pruning only: every row of the 3rd day */
   rows_free(&got);
 
   fl_pred p_id = {"id", FL_PRED_EQ, {.type = {FL_T_BIGINT, 0, 0}, .u.i64 = 450}};
@@ -438,7 +434,7 @@ Test(table, position_deletes_hide_exactly_the_given_rows) {
   cr_assert_str_eq(cur->operation, "delete");
   cr_assert_str_eq(fl_snapshot_summary_get(cur, "added-position-deletes"), "3");
   cr_assert_str_eq(fl_snapshot_summary_get(cur, "total-position-deletes"), "3");
-  cr_assert_str_eq(fl_snapshot_summary_get(cur, "total-delete-files"), "3");   /* one per day partition */
+  cr_assert_str_eq(fl_snapshot_summary_get(cur, "total-delete-files"), "3"); /* one per day partition */
 
   rows got = {0};
   fl_scan_stats st = scan_all(tbl, NULL, &got);
@@ -528,7 +524,7 @@ Test(table, schema_evolution_add_rename_widen_reads_old_and_new_files) {
   cr_assert_str_eq(s->fields[2].name, "title");
   cr_assert_eq(s->fields[0].type.kind, FL_T_BIGINT);
   cr_assert_eq(s->fields[1].type.precision, 16);
-  cr_assert_eq(fl_table_current_snapshot(tbl)->schema_id, 0);   /* metadata-only: no new snapshot */
+  cr_assert_eq(fl_table_current_snapshot(tbl)->schema_id, 0); /* metadata-only: no new snapshot */
   uint32_t nsnap;
   fl_table_snapshots(tbl, &nsnap);
   cr_assert_eq(nsnap, 1);
@@ -547,8 +543,9 @@ Test(table, schema_evolution_add_rename_widen_reads_old_and_new_files) {
   rows_sort(&got);
   cr_assert_eq(got.n, 2);
   cr_assert_str_eq(got.lines[0], "{\"id\":1,\"amount\":12.34,\"title\":\"old\",\"ratio\":0.5,\"note\":null}");
-  cr_assert_str_eq(got.lines[1],
-                   "{\"id\":5000000000,\"amount\":999999999.99,\"title\":\"new\",\"ratio\":0.25,\"note\":\"n\"}");
+  cr_assert_str_eq(
+      got.lines[1],
+      "{\"id\":5000000000,\"amount\":999999999.99,\"title\":\"new\",\"ratio\":0.25,\"note\":\"n\"}");
   rows_free(&got);
 
   /* pruning by a widened column's old int bounds */
@@ -607,7 +604,7 @@ Test(table, concurrent_appenders_on_one_base_both_commit) {
   cr_assert_eq(fl_appender_write(a1, b1, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_appender_write(a2, b2, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_appender_commit(a1, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_appender_commit(a2, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);   /* conflicts, retries */
+  cr_assert_eq(fl_appender_commit(a2, NULL, 0, NULL, &err), FL_OK, "%s", err.msg); /* conflicts, retries */
   fl_appender_free(a1);
   fl_appender_free(a2);
   cr_assert_eq(fl_table_last_sequence_number(t2), 2);
@@ -643,8 +640,11 @@ static uint32_t count_files(const char *dir, const char *suffix) {
     if (e->d_name[0] == '.') continue;
     char *child = fl_sprintf("%s/%s", dir, e->d_name);
     struct stat st;
-    if (!stat(child, &st) && S_ISDIR(st.st_mode)) n += count_files(child, suffix);
-    else if (strlen(e->d_name) > strlen(suffix) && !strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix)) n++;
+    if (!stat(child, &st) && S_ISDIR(st.st_mode))
+      n += count_files(child, suffix);
+    else if (strlen(e->d_name) > strlen(suffix) &&
+             !strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix))
+      n++;
     fl_free(child);
   }
   closedir(d);
@@ -666,7 +666,7 @@ Test(table, abort_removes_written_files_and_target_size_rolls_files) {
     fl_batch_free(b);
   }
   char *data = fl_sprintf("%s/data", fl_table_dir(tbl));
-  cr_assert_eq(count_files(data, ".parquet"), 3);   /* rolled after each batch */
+  cr_assert_eq(count_files(data, ".parquet"), 3); /* rolled after each batch */
   fl_appender_abort(app);
   cr_assert_eq(count_files(data, ".parquet"), 0);
   cr_assert_null(fl_table_current_snapshot(tbl));
@@ -850,7 +850,7 @@ Test(table, sort_order_clusters_rows_inside_files) {
   fl_warehouse *wh = open_wh();
   fl_err err = {0};
   fl_partition_def parts[] = {{"name", "identity"}};
-  fl_sort_def sort[] = {{"qty", NULL, true, true}};   /* qty DESC NULLS LAST */
+  fl_sort_def sort[] = {{"qty", NULL, true, true}}; /* qty DESC NULLS LAST */
   fl_table_create_opts opts = {parts, 1, sort, 1, NULL, 0};
   fl_table *tbl;
   cr_assert_eq(fl_table_create(wh, "gold", "sorted", &all_schema, &opts, &tbl, &err), FL_OK, "%s", err.msg);
@@ -869,7 +869,7 @@ Test(table, sort_order_clusters_rows_inside_files) {
   cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
   uint32_t n;
   fl_scan_files(scan, &n);
-  cr_assert_eq(n, 4);   /* acme, globex, initech, null */
+  cr_assert_eq(n, 4); /* acme, globex, initech, null */
   rows got = {0};
   cr_assert_eq(fl_scan_run(scan, collect, &got, &err), FL_OK, "%s", err.msg);
   fl_scan_free(scan);

@@ -94,7 +94,9 @@ fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, 
       ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || is_time || fl_type_is_string(k);
       res = (fl_type){FL_T_INT, 0, 0};
       break;
-    case FL_TR_TRUNCATE: ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || fl_type_is_string(k); break;
+    case FL_TR_TRUNCATE:
+      ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || fl_type_is_string(k);
+      break;
     case FL_TR_YEAR:
     case FL_TR_MONTH:
       ok = is_time;
@@ -125,7 +127,7 @@ fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, 
 static size_t decimal_bytes(int64_t v, uint8_t out[8]) {
   size_t n = 8;
   while (n > 1) {
-    int64_t hi = v >> ((n - 1) * 8 - 1);   /* the bits that the shorter form would drop, sign included */
+    int64_t hi = v >> ((n - 1) * 8 - 1); /* the bits that the shorter form would drop, sign included */
     if (hi != 0 && hi != -1) break;
     n--;
   }
@@ -243,9 +245,18 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
     case FL_T_BIGINT: fl_buf_printf(out, "%" PRId64, v->u.i64); break;
     case FL_T_FLOAT: fl_buf_printf(out, "%.9g", (double)v->u.f32); break;
     case FL_T_DOUBLE: fl_buf_printf(out, "%.17g", v->u.f64); break;
-    case FL_T_DECIMAL: fl_decimal_format(v->u.i64, v->type.scale, tmp); fl_buf_puts(out, tmp); break;
-    case FL_T_DATE: fl_date_format(v->u.i32, tmp); fl_buf_puts(out, tmp); break;
-    case FL_T_TIMESTAMP: fl_ts_format(v->u.i64, tmp); fl_buf_puts(out, tmp); break;
+    case FL_T_DECIMAL:
+      fl_decimal_format(v->u.i64, v->type.scale, tmp);
+      fl_buf_puts(out, tmp);
+      break;
+    case FL_T_DATE:
+      fl_date_format(v->u.i32, tmp);
+      fl_buf_puts(out, tmp);
+      break;
+    case FL_T_TIMESTAMP:
+      fl_ts_format(v->u.i64, tmp);
+      fl_buf_puts(out, tmp);
+      break;
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
   }
@@ -275,10 +286,13 @@ static bool is_number(const char *s, size_t n) {
 
 fl_code fl_partition_defs_parse(const char *text, fl_arena *arena, fl_partition_def **defs, uint32_t *n,
                                 fl_err *err) {
-  static const struct { const char *fn; const char *tr; } fns[] = {
-      {"identity", "identity"}, {"year", "year"},   {"years", "year"}, {"month", "month"},
-      {"months", "month"},      {"day", "day"},     {"days", "day"},   {"date", "day"},
-      {"hour", "hour"},         {"hours", "hour"},  {"void", "void"},
+  static const struct {
+    const char *fn;
+    const char *tr;
+  } fns[] = {
+      {"identity", "identity"}, {"year", "year"},  {"years", "year"}, {"month", "month"},
+      {"months", "month"},      {"day", "day"},    {"days", "day"},   {"date", "day"},
+      {"hour", "hour"},         {"hours", "hour"}, {"void", "void"},
   };
   uint32_t cap = 1;
   for (const char *c = text; *c; c++) cap += *c == ',';
@@ -289,7 +303,9 @@ fl_code fl_partition_defs_parse(const char *text, fl_arena *arena, fl_partition_
     const char *w;
     size_t wl;
     p = scan_word(p, &w, &wl);
-    if (!wl) return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': expected a column or transform at '%s'", text, p);
+    if (!wl)
+      return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': expected a column or transform at '%s'", text,
+                        p);
     fl_partition_def def = {0};
     if (*p != '(') {
       def.column = fl_arena_strndup(arena, w, wl);
@@ -300,13 +316,15 @@ fl_code fl_partition_defs_parse(const char *text, fl_arena *arena, fl_partition_
       p = scan_word(p + 1, &a1, &l1);
       if (*p == ',') p = scan_word(p + 1, &a2, &l2);
       if (*p != ')' || !l1 || (a2 && !l2))
-        return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': bad arguments of %.*s(...)", text, (int)wl, w);
+        return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': bad arguments of %.*s(...)", text, (int)wl,
+                          w);
       p = skip_ws(p + 1);
       if (!a2) {
         const char *tr = NULL;
         for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
           if (strlen(fns[i].fn) == wl && !strncasecmp(fns[i].fn, w, wl)) tr = fns[i].tr;
-        if (!tr) return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': unknown transform %.*s", text, (int)wl, w);
+        if (!tr)
+          return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': unknown transform %.*s", text, (int)wl, w);
         def.column = fl_arena_strndup(arena, a1, l1);
         def.transform = tr;
       } else {
@@ -316,11 +334,12 @@ fl_code fl_partition_defs_parse(const char *text, fl_arena *arena, fl_partition_
           return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': %.*s takes one argument", text, (int)wl, w);
         const char *num = a1, *col = a2;
         size_t nl = l1, cl = l2;
-        if (!is_number(num, nl)) {   /* bucket(col, 16) as some engines write it */
+        if (!is_number(num, nl)) { /* bucket(col, 16) as some engines write it */
           num = a2, nl = l2, col = a1, cl = l1;
         }
         if (!is_number(num, nl) || atoi(num) <= 0)
-          return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': %.*s needs a positive width", text, (int)wl, w);
+          return fl_err_set(err, FL_EPARSE, "partitioned_by '%s': %.*s needs a positive width", text, (int)wl,
+                            w);
         def.column = fl_arena_strndup(arena, col, cl);
         def.transform = fl_arena_sprintf(arena, "%s[%d]", bucket ? "bucket" : "truncate", atoi(num));
       }

@@ -9,7 +9,9 @@ static fl_value v_int(int32_t x) { return (fl_value){.type = {FL_T_INT, 0, 0}, .
 static fl_value v_long(int64_t x) { return (fl_value){.type = {FL_T_BIGINT, 0, 0}, .u.i64 = x}; }
 static fl_value v_date(int32_t x) { return (fl_value){.type = {FL_T_DATE, 0, 0}, .u.i32 = x}; }
 static fl_value v_ts(int64_t x) { return (fl_value){.type = {FL_T_TIMESTAMP, 0, 0}, .u.i64 = x}; }
-static fl_value v_dec(int64_t x, uint8_t p, uint8_t s) { return (fl_value){.type = {FL_T_DECIMAL, p, s}, .u.i64 = x}; }
+static fl_value v_dec(int64_t x, uint8_t p, uint8_t s) {
+  return (fl_value){.type = {FL_T_DECIMAL, p, s}, .u.i64 = x};
+}
 static fl_value v_str(const char *s) {
   return (fl_value){.type = {FL_T_STRING, 0, 0}, .u.str = {s, (uint32_t)strlen(s)}};
 }
@@ -61,13 +63,13 @@ Test(transform, truncate_uses_floor_and_code_points) {
   fl_transform_apply(tr("truncate[3]"), &in, &out);
   cr_assert_eq(out.u.str.len, 3);
   cr_assert(!memcmp(out.u.str.ptr, "ice", 3));
-  in = v_str("\xc3\xa9t\xc3\xa9");   /* "été": 3 code points, 5 bytes */
+  in = v_str("\xc3\xa9t\xc3\xa9"); /* "été": 3 code points, 5 bytes */
   fl_transform_apply(tr("truncate[2]"), &in, &out);
   cr_assert_eq(out.u.str.len, 3);
 }
 
 Test(transform, times_floor_before_epoch) {
-  fl_value in = v_ts(-3600000000LL), out;   /* 1969-12-31T23:00 */
+  fl_value in = v_ts(-3600000000LL), out; /* 1969-12-31T23:00 */
   fl_transform_apply(tr("day"), &in, &out);
   cr_assert_eq(out.type.kind, FL_T_DATE);
   cr_assert_eq(out.u.i32, -1);
@@ -134,8 +136,8 @@ Test(transform, partitioned_by_text_parses) {
   fl_partition_def *defs;
   uint32_t n;
   fl_err err = {0};
-  cr_assert_eq(fl_partition_defs_parse("day(event_time), tenant_id, bucket(16, user_id), truncate(4,name)", &arena,
-                                       &defs, &n, &err),
+  cr_assert_eq(fl_partition_defs_parse("day(event_time), tenant_id, bucket(16, user_id), truncate(4,name)",
+                                       &arena, &defs, &n, &err),
                FL_OK, "%s", err.msg);
   cr_assert_eq(n, 4);
   cr_assert_str_eq(defs[0].column, "event_time");

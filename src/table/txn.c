@@ -104,11 +104,11 @@ static fl_kv *copy_kvs(fl_arena *arena, const fl_kv *kv, uint32_t n) {
 fl_code fl_txn_set_summary(fl_txn *txn, fl_table *tbl, const fl_kv *kv, uint32_t n, fl_err *err) {
   for (uint32_t i = 0; i < n; i++) {
     if (!kv[i].key || !kv[i].key[0] || !kv[i].value)
-      return fl_err_set(err, FL_EINVAL, "transaction: table %s.%s: summary pair %u without key or value", tbl->ns,
-                        tbl->name, i);
+      return fl_err_set(err, FL_EINVAL, "transaction: table %s.%s: summary pair %u without key or value",
+                        tbl->ns, tbl->name, i);
     if (!strcmp(kv[i].key, CHECKPOINT_KEY) || !strcmp(kv[i].key, "operation"))
-      return fl_err_set(err, FL_EINVAL, "transaction: table %s.%s: summary key %s is the transaction's", tbl->ns,
-                        tbl->name, kv[i].key);
+      return fl_err_set(err, FL_EINVAL, "transaction: table %s.%s: summary key %s is the transaction's",
+                        tbl->ns, tbl->name, kv[i].key);
   }
   txn_table *t;
   fl_code rc = fl_txn_table_get(txn, tbl, &t, err);
@@ -179,8 +179,9 @@ static fl_code finish_all(fl_txn *txn, fl_err *err) {
     for (uint32_t k = 0; k < t->nsummary; k++) kv[k + 1] = t->summary[k];
     fl_tbl_appender_set_summary(t->app, kv, t->nsummary + 1);
     fl_code rc = fl_tbl_appender_finish(t->app, err);
-    if (rc) return fl_err_prefix(err, "transaction %" PRId64 ": table %s.%s: ", txn->checkpoint_id, t->tbl->ns,
-                                 t->tbl->name);
+    if (rc)
+      return fl_err_prefix(err, "transaction %" PRId64 ": table %s.%s: ", txn->checkpoint_id, t->tbl->ns,
+                           t->tbl->name);
   }
   return FL_OK;
 }
@@ -205,17 +206,17 @@ fl_code fl_txn_commit(fl_txn *txn, fl_txn_result *res, fl_err *err) {
       txn->state = TXN_FAILED;
       break;
     }
-    if (txn->state == TXN_COMMITTED) break;   /* every table skipped */
+    if (txn->state == TXN_COMMITTED) break; /* every table skipped */
     res->attempts++;
     int64_t start_ns = fl_mono_ns();
     rc = fl_catalog_commit_many(cat, changes, n, err);
     for (uint32_t i = 0; i < txn->ntables; i++)
       if (!txn->tables[i].skipped)
         fl_tbl_commit_metric(txn->tables[i].tbl,
-                             rc == FL_OK            ? "ok"
-                             : rc == FL_ECONFLICT   ? "conflict"
-                             : rc == FL_EUNKNOWN    ? "unknown"
-                                                    : "failed",
+                             rc == FL_OK          ? "ok"
+                             : rc == FL_ECONFLICT ? "conflict"
+                             : rc == FL_EUNKNOWN  ? "unknown"
+                                                  : "failed",
                              start_ns);
     if (rc == FL_OK) {
       txn->state = TXN_COMMITTED;
@@ -238,7 +239,7 @@ fl_code fl_txn_commit(fl_txn *txn, fl_txn_result *res, fl_err *err) {
                     txn->checkpoint_id);
       break;
     }
-    drop_staged(txn, true);   /* nothing swapped: this attempt's metadata is unreferenced */
+    drop_staged(txn, true); /* nothing swapped: this attempt's metadata is unreferenced */
     if (rc != FL_ECONFLICT) {
       txn->state = TXN_FAILED;
       break;
@@ -261,8 +262,10 @@ fl_code fl_txn_commit(fl_txn *txn, fl_txn_result *res, fl_err *err) {
   fl_free(changes);
   if (txn->state == TXN_COMMITTED)
     for (uint32_t i = 0; i < txn->ntables; i++) {
-      if (txn->tables[i].skipped) res->tables_skipped++;
-      else res->tables_committed++;
+      if (txn->tables[i].skipped)
+        res->tables_skipped++;
+      else
+        res->tables_committed++;
     }
   return rc;
 }
@@ -272,7 +275,7 @@ void fl_txn_free(fl_txn *txn) {
   for (uint32_t i = 0; i < txn->ntables; i++) {
     txn_table *t = &txn->tables[i];
     if (txn->state == TXN_UNKNOWN) t->app->keep_files = true;
-    fl_appender_free(t->app);   /* deletes its files unless committed or kept */
+    fl_appender_free(t->app); /* deletes its files unless committed or kept */
     fl_free(t->new_location);
   }
   fl_free(txn->tables);

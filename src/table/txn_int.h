@@ -8,28 +8,28 @@
 
 /* Transaction states; the diagram and the moves are at the top of txn.c. */
 typedef enum txn_state {
-  TXN_OPEN = 1,    /* actions being added; files written, nothing referenced */
-  TXN_PREPARED,    /* files closed, manifests durable; between attempts */
-  TXN_STAGED,      /* this attempt's manifest lists and metadata files durable */
-  TXN_COMMITTED,   /* terminal: every pointer swapped (or every table skipped) */
-  TXN_UNKNOWN,     /* terminal: the catalog may have swapped; nothing is ever deleted */
-  TXN_FAILED,      /* terminal: nothing swapped; free deletes what was written */
+  TXN_OPEN = 1,  /* actions being added; files written, nothing referenced */
+  TXN_PREPARED,  /* files closed, manifests durable; between attempts */
+  TXN_STAGED,    /* this attempt's manifest lists and metadata files durable */
+  TXN_COMMITTED, /* terminal: every pointer swapped (or every table skipped) */
+  TXN_UNKNOWN,   /* terminal: the catalog may have swapped; nothing is ever deleted */
+  TXN_FAILED,    /* terminal: nothing swapped; free deletes what was written */
 } txn_state;
 
 /* One table's part of the transaction. */
 typedef struct txn_table {
-  fl_table *tbl;               /* borrowed; moves to the new version on commit */
-  fl_appender *app;            /* owned: new data files and position deletes */
-  bool row_delta;              /* deletes allowed; validated on retry */
-  int64_t base_snapshot_id;    /* current snapshot when the first action began; -1 none */
-  fl_schema_change *changes;   /* schema change action (txn arena) */
+  fl_table *tbl;             /* borrowed; moves to the new version on commit */
+  fl_appender *app;          /* owned: new data files and position deletes */
+  bool row_delta;            /* deletes allowed; validated on retry */
+  int64_t base_snapshot_id;  /* current snapshot when the first action began; -1 none */
+  fl_schema_change *changes; /* schema change action (txn arena) */
   uint32_t nchanges;
-  fl_kv *props;                /* properties action (txn arena); value NULL = remove */
+  fl_kv *props; /* properties action (txn arena); value NULL = remove */
   uint32_t nprops;
-  fl_kv *summary;              /* caller's summary pairs (txn arena), e.g. floe.log-offset.0 */
+  fl_kv *summary; /* caller's summary pairs (txn arena), e.g. floe.log-offset.0 */
   uint32_t nsummary;
-  char *new_location;          /* this attempt's metadata file (fl_malloc'd) */
-  bool skipped;                /* already carries the checkpoint */
+  char *new_location; /* this attempt's metadata file (fl_malloc'd) */
+  bool skipped;       /* already carries the checkpoint */
 } txn_table;
 
 struct fl_txn {

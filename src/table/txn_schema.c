@@ -5,7 +5,8 @@
  * of the same column then fails the commit with FL_ESCHEMA. */
 #include "table/txn_int.h"
 
-fl_code fl_txn_update_schema(fl_txn *txn, fl_table *tbl, const fl_schema_change *changes, uint32_t n, fl_err *err) {
+fl_code fl_txn_update_schema(fl_txn *txn, fl_table *tbl, const fl_schema_change *changes, uint32_t n,
+                             fl_err *err) {
   json_t *probe = json_deep_copy(tbl->meta->root);
   fl_code rc = fl_tbl_apply_schema(tbl, probe, changes, n, NULL, err);
   json_decref(probe);

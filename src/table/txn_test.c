@@ -58,7 +58,8 @@ static void create3(fl_warehouse *wh, fl_table *t[3]) {
 
 static void load3(fl_warehouse *wh, fl_table *t[3]) {
   fl_err err = {0};
-  for (int i = 0; i < 3; i++) cr_assert_eq(fl_table_load(wh, NS[i], NAME[i], &t[i], &err), FL_OK, "%s", err.msg);
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(fl_table_load(wh, NS[i], NAME[i], &t[i], &err), FL_OK, "%s", err.msg);
 }
 
 static void free3(fl_table *t[3]) {
@@ -77,7 +78,7 @@ static void write_row(fl_appender *app, int64_t id, int64_t ver, fl_row_location
 
 /* The rows of a table: id -> (count, ver, file, pos). */
 typedef struct row_state {
-  uint32_t n;           /* rows seen */
+  uint32_t n; /* rows seen */
   uint32_t count[4096];
   int64_t ver[4096];
   char file[4096][256];
@@ -148,13 +149,14 @@ static void check_at(fl_table *t[3], int64_t k) {
   for (int i = 0; i < 2; i++) {
     cr_assert_eq(scan_rows(t[i], &rs, &err), FL_OK, "%s", err.msg);
     cr_assert_eq(rs.n, (uint32_t)k, "%s.%s at checkpoint %lld: %u rows", NS[i], NAME[i], (long long)k, rs.n);
-    for (int64_t id = 1; id <= k; id++) cr_assert_eq(rs.count[id], 1, "%s: id %lld x%u", NAME[i], (long long)id, rs.count[id]);
+    for (int64_t id = 1; id <= k; id++)
+      cr_assert_eq(rs.count[id], 1, "%s: id %lld x%u", NAME[i], (long long)id, rs.count[id]);
   }
   cr_assert_eq(scan_rows(t[2], &rs, &err), FL_OK, "%s", err.msg);
   uint32_t want = k < KEYS ? (uint32_t)k : KEYS;
   cr_assert_eq(rs.n, want, "silver.c at checkpoint %lld: %u rows, want %u", (long long)k, rs.n, want);
   for (int64_t key = 0; key < KEYS; key++) {
-    int64_t last = k - ((k - key) % KEYS + KEYS) % KEYS;   /* latest j <= k with j % KEYS == key */
+    int64_t last = k - ((k - key) % KEYS + KEYS) % KEYS; /* latest j <= k with j % KEYS == key */
     if (last < 1) continue;
     cr_assert_eq(rs.count[key], 1, "c: key %lld x%u", (long long)key, rs.count[key]);
     cr_assert_eq(rs.ver[key], last, "c: key %lld ver %lld, want %lld", (long long)key, (long long)rs.ver[key],
@@ -216,8 +218,10 @@ static uint32_t count_files(const char *path) {
     if (e->d_name[0] == '.') continue;
     char *child = fl_sprintf("%s/%s", path, e->d_name);
     struct stat st;
-    if (!stat(child, &st) && S_ISDIR(st.st_mode)) n += count_files(child);
-    else n++;
+    if (!stat(child, &st) && S_ISDIR(st.st_mode))
+      n += count_files(child);
+    else
+      n++;
     fl_free(child);
   }
   closedir(d);
@@ -233,7 +237,7 @@ Test(txn, a_lost_answer_deletes_no_file_and_the_rerun_is_skipped) {
   cr_assert_eq(run_checkpoint(wh, t, 1, &res, &err), FL_OK, "%s", err.msg);
   char *tdir = fl_sprintf("%s/warehouse/silver/c", dir);
   uint32_t files_before = count_files(tdir);
-  fl_catalog_test_lose_answer(fl_warehouse_catalog(wh), 1);   /* swap, then lose the answer */
+  fl_catalog_test_lose_answer(fl_warehouse_catalog(wh), 1); /* swap, then lose the answer */
   cr_assert_eq(run_checkpoint(wh, t, 2, &res, &err), FL_EUNKNOWN, "%s", err.msg);
   cr_assert(strstr(err.msg, "unknown"), "%s", err.msg);
   /* nothing was deleted: every file the catalog now points to exists and reads */
@@ -241,7 +245,7 @@ Test(txn, a_lost_answer_deletes_no_file_and_the_rerun_is_skipped) {
   cr_assert_gt(files_after, files_before);
   fl_table *r[3];
   load3(wh, r);
-  check_at(r, 2);   /* the swap did happen */
+  check_at(r, 2); /* the swap did happen */
   /* the caller reloads and re-runs checkpoint 2: every table is skipped */
   cr_assert_eq(run_checkpoint(wh, r, 2, &res, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(res.tables_skipped, 3);
@@ -336,7 +340,7 @@ static int writer_main(void) {
         fprintf(stderr, "writer: checkpoint %lld: %s\n", (long long)k, err.msg);
         return 1;
       }
-      validations++;   /* a compaction won: recompute the deletes on the new files */
+      validations++; /* a compaction won: recompute the deletes on the new files */
       for (int i = 0; i < 3; i++)
         if (fl_table_refresh(t[i], &err)) return 1;
     }
@@ -357,8 +361,10 @@ static int compactor_main(const char *done_path) {
     if (fl_table_refresh(c, &err)) return 1;
     fl_compact_result res;
     fl_code rc = fl_table_compact(c, &res, &err);
-    if (rc == FL_OK && res.snapshot_id) ok++;
-    else if (rc == FL_EVALIDATION) refused++;
+    if (rc == FL_OK && res.snapshot_id)
+      ok++;
+    else if (rc == FL_EVALIDATION)
+      refused++;
     else if (rc) {
       fprintf(stderr, "compactor: %s\n", err.msg);
       return 1;
@@ -377,7 +383,7 @@ static int reader_main(const char *done_path) {
   uint32_t reads = 0;
   int64_t last = 0;
   for (bool done = false; !done;) {
-    done = access(done_path, F_OK) == 0;   /* one more read after the writer finished */
+    done = access(done_path, F_OK) == 0; /* one more read after the writer finished */
     char *locs[3];
     fl_err err = {0};
     if (fl_catalog_load_many(fl_warehouse_catalog(wh), ids, 3, locs, &err)) return 1;
@@ -396,7 +402,7 @@ static int reader_main(const char *done_path) {
       }
     if (k < last) return 4;
     last = k;
-    check_at(t, k);   /* exact rows of every table at that checkpoint */
+    check_at(t, k); /* exact rows of every table at that checkpoint */
     for (int i = 0; i < 3; i++) {
       fl_table_free(t[i]);
       fl_free(locs[i]);
@@ -411,7 +417,8 @@ static int reader_main(const char *done_path) {
 static pid_t spawn(int which, const char *done_path) {
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
-  if (pid == 0) _exit(which == 0 ? writer_main() : which == 1 ? compactor_main(done_path) : reader_main(done_path));
+  if (pid == 0)
+    _exit(which == 0 ? writer_main() : which == 1 ? compactor_main(done_path) : reader_main(done_path));
   return pid;
 }
 

@@ -121,8 +121,11 @@ Test(warehouse_open, readonly_reads_a_v0_catalog_without_upgrading_it) {
   cr_assert_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
   cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
   sqlite3_stmt *st;
-  cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM pragma_table_info('iceberg_tables') WHERE name = "
-                                     "'iceberg_type'", -1, &st, NULL), SQLITE_OK);
+  cr_assert_eq(sqlite3_prepare_v2(s,
+                                  "SELECT count(*) FROM pragma_table_info('iceberg_tables') WHERE name = "
+                                  "'iceberg_type'",
+                                  -1, &st, NULL),
+               SQLITE_OK);
   cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
   cr_assert_eq(sqlite3_column_int(st, 0), 0, "the read-only open added iceberg_type");
   sqlite3_finalize(st);
