@@ -10,8 +10,8 @@ LISTEN=${FLOE_LISTEN:-127.0.0.1:8080}
 cat <<MSG
 floe serves examples/orders on http://$LISTEN (data in $DATA). Try, from another shell:
 
-  curl -s -X POST http://$LISTEN/v1/streams/orders/events --data-binary @examples/orders/data/orders.ndjson
-  curl -s -X POST http://$LISTEN/v1/streams/orders/events -d '{"event_id":"x","tenant_id":"acme","order_id":1,"event_type":"refund","event_time":"2026-11-25T10:00:00Z"}'
+  curl -s http://$LISTEN/v1/streams/orders/events -H 'Content-Type: application/x-ndjson' --data-binary @examples/orders/data/orders.ndjson
+  curl -s http://$LISTEN/v1/streams/orders/events -H 'Content-Type: application/x-ndjson' -d '{"event_id":"x","tenant_id":"acme","order_id":1,"event_type":"refund","event_time":"2026-11-25T10:00:00Z"}'
   $FLOE --data $DATA log orders --stat          # what the event log holds
   $FLOE --data $DATA cat quarantine.orders      # rejected records, with line and reason
 
