@@ -244,8 +244,9 @@ int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv) {
   fl_cli_where *where = NULL;
   cat_ctx cc = {.out = FL_BUF_INIT, .has_limit = o.has_limit, .limit = o.limit, .err = &err};
   fl_scan_opts so;
+  bool usage = false; /* a --where or --columns the table's schema refuses: the command line is wrong */
   fl_code rc = fl_cli_table_open(cli, o.table, &wh, &tbl, &err);
-  if (!rc) rc = scan_opts_build(&o, tbl, &arena, &so, &where, &cc.ncols_out, &err);
+  if (!rc) usage = (rc = scan_opts_build(&o, tbl, &arena, &so, &where, &cc.ncols_out, &err)) != FL_OK;
   if (!rc) rc = fl_scan_plan(tbl, &so, &scan, &err); /* its messages name the table */
   if (!rc) rc = fl_cli_where_attach(where, scan, &err);
   if (rc) goto done;
@@ -262,5 +263,6 @@ done:
   if (tbl) fl_table_free(tbl);
   if (wh) fl_warehouse_close(wh);
   fl_arena_destroy(&arena);
+  if (usage) return fl_cli_usage("cat", "%s", err.msg);
   return rc ? fl_cli_fail(&err) : FL_CLI_OK;
 }

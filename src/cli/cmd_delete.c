@@ -105,8 +105,9 @@ int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv) {
   delete_ctx dc = {.err = &err};
   fl_scan_opts so;
   int64_t snapshot_id = 0;
+  bool usage = false; /* a --where the table's schema refuses: the command line is wrong */
   fl_code rc = fl_cli_table_open(cli, o.table, &wh, &tbl, &err);
-  if (!rc) rc = scan_opts_build(&o, tbl, &so, &where, &err);
+  if (!rc) usage = (rc = scan_opts_build(&o, tbl, &so, &where, &err)) != FL_OK;
   if (!rc) rc = fl_appender_begin(tbl, &dc.app, &err);
   if (!rc) rc = fl_scan_plan(tbl, &so, &scan, &err); /* its messages name the table */
   if (!rc) rc = fl_cli_where_attach(where, scan, &err);
@@ -129,5 +130,6 @@ done:
   if (tbl) fl_table_free(tbl);
   if (wh) fl_warehouse_close(wh);
   fl_arena_destroy(&arena);
+  if (usage) return fl_cli_usage("delete", "%s", err.msg);
   return rc ? fl_cli_fail(&err) : FL_CLI_OK;
 }

@@ -31,8 +31,8 @@ assert_eq '{"id":2}' "$(floe cat bronze.x --where '"amount" < 0' --columns id)" 
 assert_eq '{"name":null,"id":4}' "$(floe cat bronze.x --where 'amount <= 0.1' --where 'amount > 0' --columns name,id)" \
   "two predicates on a column left out of --columns"
 
-expect_fail 1 "--where \"amount = 'abc'\": 'abc' is not a DECIMAL(18,2) (column amount)" cat bronze.x --where "amount = 'abc'"
-expect_fail 1 '--where "nope = 1": no column nope' cat bronze.x --where "nope = 1"
-expect_fail 1 '--where "id": not a condition but a value of type INT: compare it, e.g. "id = 1", "id IN (1, 2)", "id IS NULL"' \
+expect_usage_fail "--where \"amount = 'abc'\": 'abc' is not a DECIMAL(18,2) (column amount)" cat bronze.x --where "amount = 'abc'"
+expect_usage_fail '--where "nope = 1": no column nope' cat bronze.x --where "nope = 1"
+expect_usage_fail '--where "id": not a condition but a value of type INT: compare it, e.g. "id = 1", "id IN (1, 2)", "id IS NULL"' \
   cat bronze.x --where "id"
-expect_fail 1 '--columns: no column nope' cat bronze.x --columns id,nope
+expect_usage_fail '--columns: no column nope' cat bronze.x --columns id,nope

@@ -74,8 +74,8 @@ assert_eq 'floe: which rows? give at least one --where "CONDITION"' "$(head -1 <
 assert_contains "$ERR" "usage: floe delete TABLE" "missing --where prints the usage"
 run_floe delete bronze.orders --where 'id = 1' --bogus
 assert_eq 2 "$RC" "unknown option"
-expect_fail 1 '--where "nope = 1": no column nope' delete bronze.orders --where 'nope = 1'
-expect_fail 1 '--where "id = abc": abc is not a BIGINT (column id)' delete bronze.orders --where 'id = abc'
+expect_usage_fail '--where "nope = 1": no column nope' delete bronze.orders --where 'nope = 1'
+expect_usage_fail '--where "id = abc": abc is not a BIGINT (column id)' delete bronze.orders --where 'id = abc'
 expect_fail 1 "table bronze.nope does not exist in data dir $(cd "$FLOE_DATA" && pwd -P)" delete bronze.nope --where 'id = 1'
 assert_contains "$(floe help)" "  delete " "help lists delete"
 

@@ -53,12 +53,12 @@ assert_eq "deleted 6 rows from bronze.w" \
 assert_eq "$(want '(.qty == 2 or .qty == 6) and .tenant != "a" | not')" "$(ids)" "the 6 rows (2 6 9 23 27 30) are gone, no other"
 
 # errors suggest the fix
-expect_fail 1 "--where \"tenant = b\": no column b (a string takes single quotes: 'b')" cat bronze.w --where 'tenant = b'
-expect_fail 1 "--where \"tenant = \"b\"\": no column b (a string takes single quotes: 'b')" cat bronze.w --where 'tenant = "b"'
-expect_fail 1 "--where \"qty = 1 tenant = 'a'\": line 1, column 9: expected an operator or end of input, found 'tenant' (one condition per --where: repeat the flag, or join them with AND)" \
+expect_usage_fail "--where \"tenant = b\": no column b (a string takes single quotes: 'b')" cat bronze.w --where 'tenant = b'
+expect_usage_fail "--where \"tenant = \"b\"\": no column b (a string takes single quotes: 'b')" cat bronze.w --where 'tenant = "b"'
+expect_usage_fail "--where \"qty = 1 tenant = 'a'\": line 1, column 9: expected an operator or end of input, found 'tenant' (one condition per --where: repeat the flag, or join them with AND)" \
   cat bronze.w --where "qty = 1 tenant = 'a'"
-expect_fail 1 "--where \"qty = 1, id = 2\": line 1, column 8: expected an operator or end of input, found ',' (one condition per --where: repeat the flag, or join them with AND)" \
+expect_usage_fail "--where \"qty = 1, id = 2\": line 1, column 8: expected an operator or end of input, found ',' (one condition per --where: repeat the flag, or join them with AND)" \
   delete bronze.w --where "qty = 1, id = 2"
-expect_fail 1 "--where \"qty = 'x'\": 'x' is not a INT (column qty)" cat bronze.w --where "qty = 'x'"
-expect_fail 1 "--where \"name IN ('n1', 2)\": name is a STRING column: quote the value ('2')" cat bronze.w --where "name IN ('n1', 2)"
+expect_usage_fail "--where \"qty = 'x'\": 'x' is not a INT (column qty)" cat bronze.w --where "qty = 'x'"
+expect_usage_fail "--where \"name IN ('n1', 2)\": name is a STRING column: quote the value ('2')" cat bronze.w --where "name IN ('n1', 2)"
 assert_eq "$(want '.qty == 3')" "$(ids --where "qty = '3'")" "a quoted number against an INT column is read as one"

@@ -90,6 +90,17 @@ expect_fail() {
   assert_eq "floe: $msg" "$ERR" "stderr of floe $*"
 }
 
+# expect_usage_fail MESSAGE COMMAND ARGS...: exit 2 (the command line is wrong), stderr
+# "floe: MESSAGE" then the command's usage line.
+expect_usage_fail() {
+  local msg=$1
+  shift
+  run_floe "$@"
+  assert_eq 2 "$RC" "exit status of floe $*"
+  assert_eq "floe: $msg" "$(head -1 <<<"$ERR")" "stderr of floe $*"
+  assert_contains "$ERR" "usage: floe $1 " "usage line of floe $*"
+}
+
 # snapshot_count TABLE: the snapshots= field of `floe tables` (0 if not listed).
 snapshot_count() {
   local line
