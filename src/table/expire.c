@@ -97,6 +97,33 @@ static bool pset_add(pset *s, const char *p) {
   return true;
 }
 
+/* ---------------------------------------------------------------- dropping snapshots */
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The entries of array key whose "snapshot-id" is not in the sorted drop set. */
+static void json_array_drop_ids(json_t *root, const char *key, const int64_t *drop, uint32_t ndrop) {
+  json_t *arr = json_object_get(root, key);
+  if (!arr) return;
+  json_t *kept = json_array();
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    json_t *e = json_array_get(arr, i);
+    int64_t id = fl_tbl_json_i64(e, "snapshot-id", 0);
+    if (!bsearch(&id, drop, ndrop, sizeof *drop, cmp_i64)) json_array_append(kept, e);
+  }
+  json_object_set_new(root, key, kept);
+}
+
+void fl_tbl_json_drop_snapshots(json_t *root, int64_t *drop, uint32_t ndrop) {
+  if (ndrop == 0) return;
+  qsort(drop, ndrop, sizeof *drop, cmp_i64);
+  json_array_drop_ids(root, "snapshots", drop, ndrop);
+  json_array_drop_ids(root, "snapshot-log", drop, ndrop);
+}
+
 /* ---------------------------------------------------------------- 1. in the commit */
 
 void fl_tbl_expire_in_commit(const fl_table *tbl, json_t *root) {
@@ -161,24 +188,10 @@ void fl_tbl_expire_in_commit(const fl_table *tbl, json_t *root) {
       kept--;
     }
   if (kept < (int64_t)n) {
-    json_t *ksnaps = json_array();
+    uint32_t ndrop = 0;
     for (size_t i = 0; i < n; i++)
-      if (keep[i]) json_array_append(ksnaps, json_array_get(snaps, i));
-    json_t *log = json_object_get(root, "snapshot-log");
-    json_t *klog = json_array();
-    for (size_t i = 0; i < json_array_size(log); i++) {
-      json_t *e = json_array_get(log, i);
-      int64_t id = fl_tbl_json_i64(e, "snapshot-id", 0);
-      bool k = false;
-      for (uint32_t s = fl_tmeta_snap_slot(id, cap); slots[s]; s = (s + 1) & (cap - 1))
-        if (ids[slots[s] - 1] == id) {
-          k = keep[slots[s] - 1] != 0;
-          break;
-        }
-      if (k) json_array_append(klog, e);
-    }
-    json_object_set_new(root, "snapshots", ksnaps);
-    json_object_set_new(root, "snapshot-log", klog);
+      if (!keep[i]) parents[ndrop++] = ids[i]; /* parents[] is free by now: reused for the drop set */
+    fl_tbl_json_drop_snapshots(root, parents, ndrop);
   }
   fl_free(ids);
   fl_free(parents);

@@ -121,31 +121,15 @@ static fl_code apply_expire(void *vctx, fl_table *tbl, json_t *root, fl_err *err
   fl_arena_reset(&ctx->arena);
   ctx->lists = fl_arena_calloc(&ctx->arena, n ? n : 1, sizeof(char *));
   ctx->nlists = 0;
-  json_t *arr = json_object_get(root, "snapshots");
-  json_t *kept = json_array();
-  for (size_t i = 0; i < json_array_size(arr); i++) {
-    json_t *js = json_array_get(arr, i);
-    int64_t id = fl_tbl_json_i64(js, "snapshot-id", 0);
-    bool k = true;
-    for (uint32_t j = 0; j < n; j++)
-      if (snaps[j].snapshot_id == id && !keep[j]) {
-        k = false;
-        ctx->lists[ctx->nlists++] = fl_arena_strdup(&ctx->arena, snaps[j].manifest_list);
-      }
-    if (k) json_array_append(kept, js);
-  }
-  json_object_set_new(root, "snapshots", kept);
-  json_t *log = json_object_get(root, "snapshot-log");
-  json_t *klog = json_array();
-  for (size_t i = 0; i < json_array_size(log); i++) {
-    json_t *e = json_array_get(log, i);
-    int64_t id = fl_tbl_json_i64(e, "snapshot-id", 0);
-    bool k = true;
-    for (uint32_t j = 0; j < n; j++)
-      if (snaps[j].snapshot_id == id && !keep[j]) k = false;
-    if (k) json_array_append(klog, e);
-  }
-  json_object_set_new(root, "snapshot-log", klog);
+  int64_t *drop = fl_calloc(n ? n : 1, sizeof *drop);
+  uint32_t ndrop = 0;
+  for (uint32_t j = 0; j < n; j++)
+    if (!keep[j]) {
+      drop[ndrop++] = snaps[j].snapshot_id;
+      ctx->lists[ctx->nlists++] = fl_arena_strdup(&ctx->arena, snaps[j].manifest_list);
+    }
+  fl_tbl_json_drop_snapshots(root, drop, ndrop);
+  fl_free(drop);
   fl_free(keep);
   (void)err;
   return FL_OK;

@@ -158,6 +158,10 @@ void fl_tbl_commit_metric(const fl_table *tbl, const char *result, int64_t start
  * clean-up after it. expire_in_commit edits the metadata copy; cleanup runs after a
  * successful swap with the version before (old) and after (new). */
 void fl_tbl_expire_in_commit(const fl_table *tbl, json_t *root);
+/* Removes from a metadata JSON's "snapshots" and "snapshot-log" every entry whose
+ * snapshot id is one of drop[0..ndrop) (sorted in place). The one way both expiries
+ * (in the commit, and `floe expire`) take snapshots out of the metadata. */
+void fl_tbl_json_drop_snapshots(json_t *root, int64_t *drop, uint32_t ndrop);
 void fl_tbl_cleanup_after_commit(const fl_table *tbl, const fl_tmeta *old, const char *old_location,
                                  const fl_tmeta *cur);
 /* A property as a number (the default when unset or not a number). */
