@@ -12,6 +12,9 @@ ROWS=3000
 schema='id BIGINT NOT NULL, tag INT NOT NULL, note STRING'
 echo '{"id":0,"tag":0,"note":"seed"}' >"$T/seed.ndjson"
 floe load bronze.crash "$T/seed.ndjson" --schema "$schema" >/dev/null
+# every snapshot is counted below: a fast machine commits more than the 100 that each
+# commit keeps by default (history.expire.max-snapshots)
+floe alter bronze.crash set-property history.expire.max-snapshots 100000 >/dev/null
 # one input per load, made on the fly from a template: load TAG's rows are (TAG, k)
 awk -v rows="$ROWS" 'BEGIN { for (k = 0; k < rows; k++)
   printf "{\"id\":%d,\"tag\":TAG,\"note\":\"row %d of a load that is long enough to be killed mid-way\"}\n", k, k }' \
