@@ -141,14 +141,12 @@ done:
   return rc;
 }
 
-/* Lists the segments of a partition, scans the last one and (writer) truncates a
- * torn or damaged tail, leaving the active segment open in part->fd. */
-static fl_code partition_open(fl_log *log, log_partition *part, fl_err *err) {
+/* Lists the segments of a partition and recovers them (verify.c: contiguity, damage
+ * reported and kept, a torn tail cut), leaving the active segment open in part->fd. */
+static fl_code partition_open(fl_log *log, fl_log_stream *ls, log_partition *part, fl_err *err) {
   fl_code rc = FL_OK;
   uint64_t *bases = NULL;
   size_t nbases = 0, cap = 0;
-  char *path = NULL;
-  int fd = -1;
   bool ro = log->opts.read_only;
   DIR *d = opendir(part->dir);
   if (!d && errno == ENOENT && !ro) {
@@ -161,7 +159,15 @@ static fl_code partition_open(fl_log *log, log_partition *part, fl_err *err) {
   struct dirent *de;
   while ((de = readdir(d))) {
     uint64_t base;
-    if (!segment_name_parse(de->d_name, &base)) continue;
+    if (!segment_name_parse(de->d_name, &base)) {
+      size_t len = strlen(de->d_name), sl = strlen(FL_LOG_SEGMENT_SUFFIX);
+      if (len >= sl && !strcmp(de->d_name + len - sl, FL_LOG_SEGMENT_SUFFIX)) { /* never read, never deleted */
+        ls->ndamaged++;
+        fl_warn("log", "stream %s partition %u: %s/%s is not a segment name (20 digits + .log): ignored", ls->name,
+                part->id, part->dir, de->d_name);
+      }
+      continue;
+    }
     if (nbases == cap) {
       cap = cap ? cap * 2 : 16;
       bases = fl_realloc(bases, cap * sizeof *bases);
@@ -170,65 +176,15 @@ static fl_code partition_open(fl_log *log, log_partition *part, fl_err *err) {
   }
   closedir(d);
   if (nbases) qsort(bases, nbases, sizeof *bases, cmp_u64);
-
-  for (size_t i = 0; i + 1 < nbases; i++) { /* sealed segments: trusted up to their size */
-    segment *seg = segment_push(part, bases[i]);
-    fl_free(path);
-    path = fl_log_segment_path(part, bases[i]);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-      rc = fl_err_errno(err, errno, "%s: stat", path);
-      goto done;
-    }
-    seg->bytes = (uint64_t)st.st_size;
-    seg->end_offset = bases[i + 1];
-    seg->last_append_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-  }
   if (nbases == 0) {
     if (ro) goto done;
     segment *seg = segment_push(part, 0);
     seg->indexed = true;
-    if ((rc = segment_create(part, 0, &part->fd, err))) goto done;
+    rc = segment_create(part, 0, &part->fd, err);
     goto done;
   }
-
-  uint64_t last = bases[nbases - 1];
-  segment *seg = segment_push(part, last);
-  fl_free(path);
-  path = fl_log_segment_path(part, last);
-  fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) {
-    rc = fl_err_errno(err, errno, "%s: open segment", path);
-    goto done;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    rc = fl_err_errno(err, errno, "%s: stat", path);
-    goto done;
-  }
-  const char *bad = NULL;
-  if ((rc = fl_log_segment_scan(fd, path, (uint64_t)st.st_size, log->opts.index_interval_bytes, seg, &bad,
-                                err)))
-    goto done;
-  if (!seg->last_append_ms)
-    seg->last_append_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-  if (bad && !ro) {
-    fl_warn("log", "%s: %s at byte %" PRIu64 " (offset %" PRIu64 "): truncating %" PRIu64 " bytes", path, bad,
-            seg->bytes, seg->end_offset, (uint64_t)st.st_size - seg->bytes);
-    if (ftruncate(fd, (off_t)seg->bytes) != 0 || fdatasync(fd) != 0) {
-      rc = fl_err_errno(err, errno, "%s: truncate torn tail", path);
-      goto done;
-    }
-  }
-  if (!ro) {
-    part->fd = fd;
-    fd = -1;
-    part->write_pos = seg->bytes;
-    part->next_offset = seg->end_offset;
-  }
+  rc = fl_log_partition_recover(log, ls, part, bases, nbases, err);
 done:
-  if (fd >= 0) close(fd);
-  fl_free(path);
   fl_free(bases);
   return rc;
 }
@@ -313,6 +269,20 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
   ls->dir = fl_sprintf("%s/%s", log->dir, stream);
   uint32_t k;
   if ((rc = partitions_on_disk(ls->dir, &k, err))) goto done;
+  uint32_t meta_np = 0;
+  bool has_meta = false;
+  if ((rc = fl_log_stream_meta_read(ls->dir, &meta_np, &has_meta, err))) goto done;
+  if (has_meta && k != meta_np) { /* never re-hash keys over a changed partition count */
+    rc = fl_err_set(err, FL_ECORRUPT,
+                    "stream %s: %s/stream.json says %u partitions but %u partition directories are on disk "
+                    "(a partition directory was removed or added: put it back)",
+                    stream, ls->dir, meta_np, k);
+    goto done;
+  }
+  if (has_meta && npartitions && npartitions != meta_np) {
+    rc = fl_err_set(err, FL_EINVAL, "stream %s has %u partitions, not %u", stream, meta_np, npartitions);
+    goto done;
+  }
   if (npartitions == 0) {
     if (k == 0) {
       rc = fl_err_set(err, FL_ENOENT, "stream %s not found in %s", stream, log->dir);
@@ -355,12 +325,16 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
     }
   }
   for (uint32_t p = 0; p < npartitions; p++) {
-    if ((rc = partition_open(log, &ls->parts[p], err))) {
+    if ((rc = partition_open(log, ls, &ls->parts[p], err))) {
       fl_err_prefix(err, "stream %s partition %u: ", stream, p);
       goto done;
     }
   }
   if (created && ((rc = fsync_dir(ls->dir, err)) || (rc = fsync_dir(log->dir, err)))) goto done;
+  /* written once every partition directory exists: a creation cut short has none yet
+   * and is completed by the next open; a stream from before stream.json gets one */
+  if (!has_meta && !log->opts.read_only && (rc = fl_log_stream_meta_write(ls->dir, npartitions, err))) goto done;
+  if (log->f_damaged) fl_metric_set(FL_METRIC_WITH(log->f_damaged, stream), (double)ls->ndamaged);
   pthread_mutex_lock(&log->mu);
   ls->next = log->streams;
   log->streams = ls;
@@ -694,6 +668,10 @@ static void metrics_register(fl_log *log) {
   log->f_part_next =
       fl_metrics_gauge("floe_log_partition_next_offset",
                        "A partition's next offset to assign (its durable end).", "stream,partition");
+  log->f_damaged = fl_metrics_gauge("floe_log_damaged_ranges",
+                                    "Damaged ranges (bad bytes, missing offsets, stray segment files) found "
+                                    "in a stream's log when it was opened; see docs/operations.md.",
+                                    "stream");
   log->m_queue_full =
       fl_metric_get(fl_metrics_counter("floe_log_queue_full_total",
                                        "Appends refused because the queue was full (back-pressure).", NULL),

@@ -115,6 +115,36 @@ fl_code fl_log_reader_open(fl_log_stream *ls, uint32_t partition, uint64_t from_
 fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_err *err);
 void fl_log_reader_close(fl_log_reader *rd);
 
+/* A damaged range of a partition (src/log/verify.c): bytes [pos, end_pos) of one
+ * segment file that are not valid batches, and the offsets [offset, end_offset) they
+ * held (empty when no offset was lost, e.g. garbage after a sealed segment's last
+ * batch). A gap between two segment files (a missing or stray file) is a range with
+ * pos = end_pos = 0 in the later file. Offsets of a damaged range are never reused:
+ * appends continue after the last valid batch. */
+typedef struct fl_log_damage {
+  const char *stream;
+  uint32_t partition;
+  const char *file; /* the segment file's path */
+  uint64_t pos, end_pos;
+  uint64_t offset, end_offset;
+  const char *why; /* static text: the first check that failed */
+} fl_log_damage;
+typedef void (*fl_log_damage_fn)(void *ctx, const fl_log_damage *d);
+
+/* By default a reader that meets damage returns FL_ECORRUPT naming stream, partition,
+ * file, byte position and offset, and stays there. After this call it skips each
+ * damaged range to the next valid batch instead, calling fn (may be NULL) with it. */
+void fl_log_reader_skip_damaged(fl_log_reader *rd, fl_log_damage_fn fn, void *ctx);
+
+/* Checks every batch (header, CRC, framing, offset sequence) of every segment of a
+ * partition and the contiguity of its files, calling fn for each damaged range;
+ * *damaged (may be NULL) counts them. Read-only: safe beside a live writer (bytes
+ * past a segment's durable size are not read). */
+fl_code fl_log_verify(fl_log_stream *ls, uint32_t partition, fl_log_damage_fn fn, void *ctx, uint64_t *damaged,
+                      fl_err *err);
+/* Damaged ranges found when the stream was opened (all partitions). */
+uint64_t fl_log_stream_damaged_ranges(const fl_log_stream *ls);
+
 /* Durable offsets of a partition: [start, end) (end = the next offset to assign). */
 fl_code fl_log_partition_offsets(fl_log_stream *ls, uint32_t partition, uint64_t *start, uint64_t *end);
 

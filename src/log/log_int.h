@@ -68,6 +68,7 @@ struct fl_log_stream {
   uint64_t retention_bytes;
   fl_log_stream *next;                                               /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
+  uint64_t ndamaged; /* damaged ranges found at open (verify.c), set before the stream is visible */
 };
 
 struct log_append {
@@ -104,6 +105,7 @@ struct fl_log {
   fl_metric *m_fsyncs, *m_groups, *m_group_seconds, *m_queue_bytes, *m_queue_full; /* NULL read-only */
   fl_metric_family *f_appends, *f_records, *f_bytes, *f_errors, *f_deleted;
   fl_metric_family *f_part_bytes, *f_part_oldest, *f_part_next;
+  fl_metric_family *f_damaged; /* floe_log_damaged_ranges{stream} (verify.c) */
   bool collecting; /* log_collect is registered with the metrics registry */
   int fail_errno;  /* test hook */
   uint32_t fail_count;
@@ -140,6 +142,35 @@ void fl_log_segment_index_add(segment *seg, uint64_t offset, uint64_t pos, uint3
 /* The position of the batch holding `offset` or the nearest indexed batch before it. */
 uint64_t fl_log_segment_index_lookup(const segment *seg, uint64_t offset);
 char *fl_log_segment_path(const log_partition *part, uint64_t base);
+
+/* ---- verify.c ---- */
+
+/* Walks a segment file from byte 0 to limit with offsets from seg->base: full checks
+ * every batch (CRC, framing), else headers only (payloads unread, fast open of sealed
+ * segments). After a bad batch it looks for the next valid batch (resync) and goes on
+ * from there: each such range is passed to fn (d->file = path). Fills seg->end_offset
+ * (one past the last valid record), seg->bytes (end of the last valid batch: what
+ * follows is a tail with no valid batch), the index (an entry at every resync point),
+ * times. *tail_why is the reason the tail is bad (NULL: no bad tail). */
+fl_code fl_log_segment_walk(int fd, const char *path, uint64_t limit, bool full, uint32_t index_interval,
+                            segment *seg, fl_log_damage_fn fn, void *ctx, const char **tail_why, fl_err *err);
+/* The first position q in [pos, limit) where a complete valid batch with base >=
+ * min_base starts: 1 found (*q, *base), 0 none, -1 read error (errno). */
+int fl_log_resync(rbuf *rb, uint64_t pos, uint64_t limit, uint64_t min_base, uint64_t *q, uint64_t *base);
+/* Writer recovery: copies bytes [from, to) of a segment to "<path>.damaged-<from>"
+ * (kept, never deleted by floe) before they are cut or left behind. */
+fl_code fl_log_damage_copy_aside(int fd, const char *path, uint64_t from, uint64_t to, fl_err *err);
+/* Opens the segment files of a partition (bases ascending, n >= 1) with segment_push
+ * semantics: checks names' contiguity (an overlap is FL_ECORRUPT; a gap is a damaged
+ * range), walks sealed segments' headers and the last segment fully, reports each
+ * damaged range (fl_warn, ls->ndamaged); a writer copies damaged bytes of the last
+ * segment aside, cuts its torn tail (copied aside first) and leaves it open in
+ * part->fd with write_pos and next_offset after its last valid batch. */
+fl_code fl_log_partition_recover(fl_log *log, fl_log_stream *ls, log_partition *part, const uint64_t *bases,
+                                 size_t n, fl_err *err);
+/* stream.json: the partition count kept in the stream's own directory. */
+fl_code fl_log_stream_meta_read(const char *dir, uint32_t *npartitions, bool *found, fl_err *err);
+fl_code fl_log_stream_meta_write(const char *dir, uint32_t npartitions, fl_err *err);
 
 /* ---- retention.c ---- */
 /* Log thread, right after rolling `part`: applies the stream's size and age limits in

@@ -370,33 +370,7 @@ Test(log, recovery_keeps_exactly_the_complete_batches_at_every_truncation_point)
   fl_free(root);
 }
 
-Test(log, recovery_drops_the_batch_with_a_flipped_byte_and_all_after_it) {
-  char *root = tmpdir();
-  char *src = fl_sprintf("%s/src", root);
-  enum { NB = 5 };
-  uint64_t end_pos[NB], end_off[NB];
-  size_t len;
-  unsigned char *bytes = make_segment(src, &len, end_pos, end_off, NB);
-  for (size_t at = 0; at < len; at++) {
-    char *dir = fl_sprintf("%s/flip%zu", root, at);
-    bytes[at] ^= 0x40;
-    write_segment(dir, bytes, len);
-    bytes[at] ^= 0x40;
-    uint64_t keep = 0, keep_bytes = 0;
-    for (int b = 0; b < NB; b++)
-      if (end_pos[b] <= at) {
-        keep = end_off[b];
-        keep_bytes = end_pos[b];
-      }
-    check_recovered(dir, keep, keep_bytes);
-    rm_rf(dir);
-    fl_free(dir);
-  }
-  fl_free(bytes);
-  rm_rf(root);
-  fl_free(src);
-  fl_free(root);
-}
+/* A flipped byte: damage_test.c (later batches are kept, the damaged bytes copied aside). */
 
 Test(log, retention_deletes_old_segments_only_below_the_floor_and_never_the_active_one) {
   char *dir = tmpdir();

@@ -38,7 +38,68 @@ struct fl_log_reader {
   uint32_t ppos, left;
   uint64_t boff; /* offset of the record at ppos */
   int64_t btime;
+  fl_log_damage_fn skip_fn; /* fl_log_reader_skip_damaged: skip damage, report it here */
+  void *skip_ctx;
+  bool skip;
 };
+
+void fl_log_reader_skip_damaged(fl_log_reader *rd, fl_log_damage_fn fn, void *ctx) {
+  rd->skip = true;
+  rd->skip_fn = fn;
+  rd->skip_ctx = ctx;
+}
+
+/* Damage met at byte pos (offset rd->expect) of the current segment: FL_ECORRUPT, or
+ * with skip on, reports the range up to the next valid batch (or the segment's end
+ * when sealed) and moves there. */
+static fl_code reader_damage(fl_log_reader *rd, uint64_t pos, uint64_t limit, bool sealed, uint64_t seg_end,
+                             const char *why, fl_err *err) {
+  const char *stream = rd->ls->name;
+  uint32_t partition = rd->part->id;
+  if (!rd->skip)
+    return fl_err_set(err, FL_ECORRUPT,
+                      "stream %s partition %u: %s: damaged batch at byte %" PRIu64 " (offset %" PRIu64 "): %s", stream,
+                      partition, rd->path, pos, rd->expect, why);
+  uint64_t q, b;
+  int found = fl_log_resync(&rd->rb, pos + 1, limit, rd->expect, &q, &b);
+  if (found < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, pos);
+  if (!found && !sealed)
+    return fl_err_set(err, FL_ECORRUPT,
+                      "stream %s partition %u: %s: damaged batch at byte %" PRIu64 " (offset %" PRIu64
+                      "): %s, and no valid batch after it yet",
+                      stream, partition, rd->path, pos, rd->expect, why);
+  if (!found) {
+    q = limit;
+    b = seg_end > rd->expect ? seg_end : rd->expect;
+  }
+  fl_log_damage d = {.stream = stream, .partition = partition, .file = rd->path, .pos = pos, .end_pos = q,
+                     .offset = rd->expect, .end_offset = b, .why = why};
+  if (rd->skip_fn) rd->skip_fn(rd->skip_ctx, &d);
+  rd->pos = q;
+  rd->expect = b;
+  if (rd->next < b) rd->next = b;
+  return FL_OK;
+}
+
+/* A reader wants offset rd->next, which no segment holds (segments [.., end) then
+ * [next_base, ..)): FL_ECORRUPT naming the gap, or with skip on, report and jump. */
+static fl_code reader_gap(fl_log_reader *rd, uint64_t end, uint64_t next_base, fl_err *err) {
+  char *path = fl_log_segment_path(rd->part, next_base);
+  fl_code rc = FL_OK;
+  if (!rd->skip) {
+    rc = fl_err_set(err, FL_ECORRUPT,
+                    "stream %s partition %u: offsets %" PRIu64 "..%" PRIu64 " are missing: the segment before %s "
+                    "ends at %" PRIu64,
+                    rd->ls->name, rd->part->id, end, next_base, path, end);
+  } else {
+    fl_log_damage d = {.stream = rd->ls->name, .partition = rd->part->id, .file = path, .offset = end,
+                       .end_offset = next_base, .why = "offsets missing between segment files"};
+    if (rd->skip_fn) rd->skip_fn(rd->skip_ctx, &d);
+    if (rd->next < next_base) rd->next = next_base;
+  }
+  fl_free(path);
+  return rc;
+}
 
 fl_code fl_log_reader_open(fl_log_stream *ls, uint32_t partition, uint64_t from_offset, fl_log_reader **out,
                            fl_err *err) {
@@ -97,7 +158,15 @@ static fl_code reader_locate(fl_log_reader *rd, bool *eof, fl_err *err) {
       return FL_OK;
     }
     if (rd->next < part->segs[0].base) rd->next = part->segs[0].base;
-    const segment *seg = &part->segs[segment_find(part, rd->next)];
+    uint32_t si = segment_find(part, rd->next);
+    const segment *seg = &part->segs[si];
+    if (rd->next >= seg->end_offset && si + 1 < part->nsegs) { /* in a gap between segment files */
+      uint64_t end = seg->end_offset, next_base = part->segs[si + 1].base;
+      pthread_mutex_unlock(&part->mu);
+      fl_code rc = reader_gap(rd, end, next_base, err);
+      if (rc) return rc;
+      continue;
+    }
     base = expect = seg->base;
     if (seg->indexed && seg->nidx) { /* nearest index entry at or before rd->next */
       uint32_t lo = 0, hi = seg->nidx;
@@ -158,7 +227,7 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
       fl_code rc = reader_locate(rd, eof, err);
       if (rc || *eof) return rc;
     }
-    uint64_t limit = 0, seg_end = 0;
+    uint64_t limit = 0, seg_end = 0, next_base = 0;
     bool found = false, sealed = false;
     pthread_mutex_lock(&part->mu);
     if (part->nsegs) {
@@ -168,6 +237,7 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
         limit = part->segs[i].bytes;
         seg_end = part->segs[i].end_offset;
         sealed = i + 1 < part->nsegs;
+        if (sealed) next_base = part->segs[i + 1].base;
       }
     }
     pthread_mutex_unlock(&part->mu);
@@ -182,23 +252,25 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
       }
       if (rd->expect != seg_end)
         return fl_err_set(err, FL_ECORRUPT,
-                          "%s: ends at offset %" PRIu64 ", the next segment starts at %" PRIu64, rd->path,
-                          rd->expect, seg_end);
+                          "stream %s partition %u: %s: ends at offset %" PRIu64 ", expected %" PRIu64,
+                          rd->ls->name, part->id, rd->path, rd->expect, seg_end);
       if (rd->next < seg_end) rd->next = seg_end;
       reader_drop_segment(rd);
+      if (next_base > seg_end && rd->next < next_base) {
+        fl_code rc = reader_gap(rd, seg_end, next_base, err);
+        if (rc) return rc;
+      }
       continue;
     }
     const unsigned char *hdr, *payload;
     int got = rbuf_get(&rd->rb, rd->pos, FL_LOG_BATCH_HEADER_BYTES, limit, &hdr);
     if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, rd->pos);
-    if (!got)
-      return fl_err_set(err, FL_ECORRUPT,
-                        "%s: batch header at byte %" PRIu64 " is cut short by the segment end", rd->path,
-                        rd->pos);
-    const char *why = fl_log_batch_header_check(hdr, rd->expect);
-    if (why)
-      return fl_err_set(err, FL_ECORRUPT, "%s: batch at byte %" PRIu64 " (offset %" PRIu64 "): %s", rd->path,
-                        rd->pos, rd->expect, why);
+    const char *why = got ? fl_log_batch_header_check(hdr, rd->expect) : "batch header cut short by the segment end";
+    if (why) {
+      fl_code rc = reader_damage(rd, rd->pos, limit, sealed, seg_end, why, err);
+      if (rc) return rc;
+      continue;
+    }
     unsigned char h[FL_LOG_BATCH_HEADER_BYTES];
     memcpy(h, hdr, sizeof h);
     uint32_t count = fl_log_get32(h + FL_LOG_OFF_COUNT), len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
@@ -212,8 +284,10 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
     if (!got || (why = fl_log_batch_body_check(h, payload))) {
       rd->pos = batch_pos;
       rd->expect = boff;
-      return fl_err_set(err, FL_ECORRUPT, "%s: batch at byte %" PRIu64 " (offset %" PRIu64 "): %s", rd->path,
-                        batch_pos, boff, why ? why : "cut short by the segment end");
+      fl_code rc = reader_damage(rd, batch_pos, limit, sealed, seg_end, why ? why : "cut short by the segment end",
+                                 err);
+      if (rc) return rc;
+      continue;
     }
     rd->payload = payload;
     rd->ppos = 0;
