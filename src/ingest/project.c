@@ -279,6 +279,7 @@ static fl_code log_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   if (!strcmp(key, "segment_bytes")) return get_size(y, v, key, &p->log_segment_bytes);
   if (!strcmp(key, "retention")) return get_duration(y, v, key, &p->log_retention_ms);
   if (!strcmp(key, "retention_bytes")) return get_size(y, v, key, &p->log_retention_bytes);
+  if (!strcmp(key, "skip_damaged")) return get_bool(y, v, key, &p->log_skip_damaged);
   return unknown_key(y, v, "log", key);
 }
 

@@ -29,6 +29,8 @@
  *       partitions: 4                partitions of each new stream
  *       segment_bytes: 64MiB
  *       retention: 7d                age; retention_bytes: size per partition (0 = unbounded)
+ *       skip_damaged: false          the quarantine copy reads on past damaged log ranges
+ *                                    (reported and counted) instead of stopping at them
  *   DIR/streams/NAME.sql     one CREATE STREAM each (the data contracts), in name order
  *
  * An unknown key in floe.yaml is an error (a typo must not silently mean a default).
@@ -91,6 +93,7 @@ typedef struct fl_project {
   uint64_t log_segment_bytes;   /* default 64 MiB */
   int64_t log_retention_ms;     /* default 7 days */
   uint64_t log_retention_bytes; /* default 0 = unbounded */
+  bool log_skip_damaged;        /* default false: a reader of the log stops at damage */
   fl_project_stream *streams;
   uint32_t nstreams;
   uint32_t cap_streams; /* allocated entries of streams */

@@ -23,6 +23,7 @@
  * lets fl_ingest_flush_quarantine (tests) and the final flush at stop run one at a
  * time with it. A flush copies at most FLUSH_ROWS_MAX records per stream (the rest wait
  * for the next interval), bounding the memory of one commit. */
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +131,17 @@ static void record_to_row(fl_batch *batch, const fl_log_entry *e) {
   batch->nrows++;
 }
 
+/* log.skip_damaged: a damaged range of the quarantine log is reported and counted,
+ * and the copy goes on after it (its records are lost; their bytes stay on disk). */
+static void quarantine_skipped(void *ctx, const fl_log_damage *d) {
+  srv_stream *ss = ctx;
+  fl_warn(MOD,
+          "quarantine.%s: skipped a damaged range of stream %s partition %u: %s bytes %" PRIu64 "..%" PRIu64
+          ", offsets %" PRIu64 "..%" PRIu64 " (%s)",
+          ss->ps->name, d->stream, d->partition, d->file, d->pos, d->end_pos, d->offset, d->end_offset, d->why);
+  fl_metric_add(ss->m_quarantine_skipped, d->end_offset - d->offset);
+}
+
 static fl_code flush_stream(fl_server *srv, uint32_t si, fl_err *err) {
   srv_stream *ss = &srv->streams[si];
   srv_qtable *qt = &srv->qtables[si];
@@ -149,11 +161,21 @@ static fl_code flush_stream(fl_server *srv, uint32_t si, fl_err *err) {
   fl_batch *batch = fl_batch_new(schema->fields, schema->nfields, FL_BATCH_ROWS);
   uint64_t next = qt->next_offset, rows = 0;
   if ((rc = fl_log_reader_open(ss->qls, 0, next, &rd, err))) goto done;
+  if (srv->proj->log_skip_damaged) fl_log_reader_skip_damaged(rd, quarantine_skipped, ss);
   if ((rc = fl_appender_begin(qt->tbl, &app, err))) goto done;
   while (rows < FLUSH_ROWS_MAX) {
     fl_log_entry e;
     bool eof = false;
-    if ((rc = fl_log_reader_next(rd, &e, &eof, err))) goto done;
+    if ((rc = fl_log_reader_next(rd, &e, &eof, err))) {
+      if (rc == FL_ECORRUPT) { /* rows read before the damage still commit; the copy stops there */
+        fl_err_prefix(err, "the copy stops at damage (floe.yaml log.skip_damaged: true goes on past it): ");
+        if (rows == 0) goto done;
+        fl_warn(MOD, "quarantine.%s: %s", ss->ps->name, err->msg);
+        rc = FL_OK;
+        break;
+      }
+      goto done;
+    }
     if (eof) break;
     if (e.offset < next) continue;
     record_to_row(batch, &e);

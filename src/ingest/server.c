@@ -142,6 +142,9 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
   fl_metric_family *qlag = fl_metrics_gauge(
       "floe_quarantine_lag_records",
       "Records in <stream>.quarantine not yet in the table, after the last flush.", "stream");
+  fl_metric_family *qskipped = fl_metrics_counter(
+      "floe_quarantine_damaged_records_total",
+      "Records of <stream>.quarantine lost to log damage and skipped (floe.yaml log.skip_damaged).", "stream");
   ing->nstreams = proj->nstreams;
   ing->streams = fl_calloc(proj->nstreams ? proj->nstreams : 1, sizeof *ing->streams);
   for (uint32_t i = 0; i < proj->nstreams; i++) {
@@ -155,6 +158,7 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
     ss->m_unknown_fields = FL_METRIC_WITH(unknown, ps->name);
     ss->m_quarantine_rows = FL_METRIC_WITH(qrows, ps->name);
     ss->m_quarantine_lag = FL_METRIC_WITH(qlag, ps->name);
+    ss->m_quarantine_skipped = FL_METRIC_WITH(qskipped, ps->name);
     /* an existing stream keeps its partition count (records are placed by it) */
     fl_code rc = fl_log_stream_open(ing->log, ps->name, 0, &ss->ls, err);
     if (rc == FL_ENOENT) rc = fl_log_stream_open(ing->log, ps->name, ps->partitions, &ss->ls, err);

@@ -37,6 +37,7 @@ typedef struct srv_stream {
   fl_metric *m_accepted, *m_rejected, *m_accepted_bytes, *m_rejected_bytes; /* docs/metrics.md */
   fl_metric *m_unknown_fields;
   fl_metric *m_quarantine_rows, *m_quarantine_lag;
+  fl_metric *m_quarantine_skipped; /* records of damaged log ranges skipped (log.skip_damaged) */
 } srv_stream;
 
 typedef struct srv_loop {
