@@ -1,7 +1,8 @@
 /* segment_fuzz: arbitrary bytes as a partition's segment file(s), then read-only
  * open + readers, then writer open (recovery) + readers + an append. It must never
  * crash, and after recovery the invariants must hold: every offset in [start, end)
- * reads back without error, and an append gets offset `end`.
+ * reads back (a reader skipping damage reads every offset outside the damaged ranges,
+ * which fl_log_verify reports), and an append gets offset `end`.
  *
  * Input: byte 0 bit 0 set = two segments: the input after byte 3 is split at
  * (byte 1 * 256 + byte 2) % len, the second segment named by byte 3 (a base offset
@@ -48,16 +49,23 @@ static void write_file(const char *path, const uint8_t *data, size_t n) {
 }
 
 static void clear_dir(void) {
-  char *cmd = fl_sprintf("rm -f '%s'/*.log", pdir);
+  char *cmd = fl_sprintf("rm -f '%s'/*", pdir); /* segments and the copies of damaged bytes */
   if (system(cmd) != 0) abort();
   fl_free(cmd);
 }
 
-/* Reads the whole partition; returns records read or -1 on a read error. */
-static int64_t read_all(fl_log_stream *ls, uint64_t from) {
+static void count_skipped(void *ctx, const fl_log_damage *d) {
+  if (d->end_offset < d->offset) __builtin_trap();
+  *(uint64_t *)ctx += d->end_offset - d->offset;
+}
+
+/* Reads the whole partition; returns records read or -1 on a read error. With
+ * *skipped non-NULL, the reader skips damage and adds the offsets it skipped. */
+static int64_t read_all_skip(fl_log_stream *ls, uint64_t from, uint64_t *skipped) {
   fl_log_reader *rd;
   fl_err err;
   if (fl_log_reader_open(ls, 0, from, &rd, &err)) return -1;
+  if (skipped) fl_log_reader_skip_damaged(rd, count_skipped, skipped);
   int64_t n = 0;
   uint64_t last = 0;
   for (;;) {
@@ -68,7 +76,7 @@ static int64_t read_all(fl_log_stream *ls, uint64_t from) {
       break;
     }
     if (eof) break;
-    if (n > 0 && e.offset != last + 1) __builtin_trap();
+    if (n > 0 && (skipped ? e.offset <= last : e.offset != last + 1)) __builtin_trap();
     if (e.value_len) {
       volatile uint8_t sink = ((const uint8_t *)e.value)[e.value_len - 1];
       (void)sink;
@@ -79,6 +87,8 @@ static int64_t read_all(fl_log_stream *ls, uint64_t from) {
   fl_log_reader_close(rd);
   return n;
 }
+
+static int64_t read_all(fl_log_stream *ls, uint64_t from) { return read_all_skip(ls, from, NULL); }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   fl_diag_set_level(FL_ERROR);
@@ -131,8 +141,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   if (fl_log_stream_open(log, "s", 1, &ls, &err) == FL_OK) {
     uint64_t start, end;
     fl_log_partition_offsets(ls, 0, &start, &end);
-    int64_t n = read_all(ls, 0);
-    if (one_seg && n != (int64_t)(end - start)) __builtin_trap(); /* recovery left an unreadable record */
+    uint64_t skipped = 0, damaged = 0;
+    int64_t n = read_all_skip(ls, 0, &skipped); /* damage kept in the middle is skipped, never an error */
+    if (one_seg && (n < 0 || (uint64_t)n + skipped != end - start)) __builtin_trap();
+    if (fl_log_verify(ls, 0, NULL, NULL, &damaged, &err) != FL_OK) __builtin_trap();
+    if (one_seg && skipped > 0 && damaged == 0) __builtin_trap();
+    if (one_seg && damaged == 0 && read_all(ls, 0) != n) __builtin_trap(); /* recovery left an unreadable record */
     read_all(ls, start + (data[0] >> 1));
     fl_log_record rec = {"fuzz", 4};
     uint64_t base;
