@@ -20,9 +20,13 @@
  * across segment boundaries; reaching the end is `eof`, and a later call may return
  * records appended since (tailing).
  *
- * Recovery (fl_log_stream_open): the tail of each partition's last segment is
- * checked batch by batch; the first bad batch (short, bad magic, bad CRC, wrong base
- * offset) and everything after it are truncated away; every complete batch is kept.
+ * Recovery (fl_log_stream_open): segment files must follow each other (a stray file
+ * overlapping another fails with FL_ECORRUPT; a missing one is a reported gap); each
+ * partition's last segment is checked batch by batch. Invalid bytes followed by a
+ * valid batch are a damaged range (reported, copied to <segment>.damaged-<byte>, kept
+ * in place, later batches kept); only a torn tail (nothing valid after it) is cut,
+ * after being copied aside the same way. The partition count is kept in
+ * DIR/<stream>/stream.json; a different set of partition directories is FL_ECORRUPT.
  *
  * Retention (per stream, by age and size) deletes whole segments, never the active
  * one and never one holding an offset >= the partition's retain floor. The floor
