@@ -70,10 +70,13 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
 void fl_log_close(fl_log *log);
 
 /* Creates or opens a stream with npartitions partitions and recovers each
- * partition's torn tail. npartitions = 0 opens an existing stream with the count on
- * disk (FL_ENOENT if none); fewer than on disk is FL_EINVAL; more than on disk adds
- * the missing partitions (this also completes a creation cut short by a crash).
- * Stream names: [A-Za-z0-9_.-], not starting with '.', at most 200 bytes. */
+ * partition (see Recovery above). npartitions = 0 opens an existing stream with the
+ * count in its stream.json (FL_ENOENT if none); another count than stream.json's is
+ * FL_EINVAL, partition directories that differ from it FL_ECORRUPT. A stream without
+ * stream.json (created before it, or a creation cut short by a crash): fewer than on
+ * disk is FL_EINVAL, more than on disk adds the missing partitions, and a writer then
+ * writes stream.json. Stream names: [A-Za-z0-9_.-], not starting with '.', at most
+ * 200 bytes. */
 fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions, fl_log_stream **out,
                            fl_err *err);
 uint32_t fl_log_stream_npartitions(const fl_log_stream *ls);

@@ -52,7 +52,9 @@
 
 /* A header walk reads each header with its own pread when batches are at least this
  * big (reading the payloads between would cost more than the syscalls), else through
- * the 1 MiB read window. */
+ * the 1 MiB read window. Copies and resync scans go 1 MiB at a time (the read window's
+ * size). stream.json is one short line floe writes itself: 4 KiB bounds a read of a
+ * file someone replaced. */
 enum { WALK_SPARSE_BYTES = 64 << 10, COPY_CHUNK = 1 << 20, RESYNC_CHUNK = 1 << 20, META_MAX = 4096 };
 
 /* Reads the 40 header bytes at pos into h: 1 ok, 0 past limit, -1 read error. */
