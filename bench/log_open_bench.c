@@ -89,6 +89,10 @@ int main(int argc, char **argv) {
       if (fl_log_open(dir, &o, &log, &err)) die(&err);
       if (fl_log_stream_open(log, "s", 0, &ls, &err)) die(&err);
       double ms = (double)(fl_mono_ns() - t0) / 1e6;
+      if (fl_log_stream_damaged_ranges(ls)) { /* a sound log: the checks must find nothing */
+        fprintf(stderr, "log_open_bench: open found %" PRIu64 " damaged ranges\n", fl_log_stream_damaged_ranges(ls));
+        return 1;
+      }
       if (ro) {
         if (ms < ro_ms) ro_ms = ms;
         uint64_t damaged;

@@ -494,3 +494,46 @@ Test(damage, the_partition_count_is_kept_in_stream_json_and_a_changed_directory_
   rm_rf(dir);
   fl_free(dir);
 }
+
+/* Batches over 64 KiB: the header walk of sealed segments reads each header with its
+ * own pread (verify.c WALK_SPARSE_BYTES); a damaged header there is found at open too. */
+Test(damage, a_damaged_header_among_big_batches_of_a_sealed_segment_is_found_at_open) {
+  char *dir = tmpdir();
+  enum { N = 40, VLEN = 2000, BATCHES = 12 };
+  static char big[N][VLEN];
+  fl_log_record recs[N];
+  for (int i = 0; i < N; i++) {
+    memset(big[i], 'a' + i % 26, VLEN);
+    recs[i] = (fl_log_record){big[i], VLEN};
+  }
+  fl_log *log = open_log(dir, 300 << 10);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  fl_err err;
+  for (int b = 0; b < BATCHES; b++) cr_assert_eq(fl_log_append_sync(ls, 0, recs, N, NULL, &err), FL_OK);
+  fl_log_close(log);
+  uint64_t bases[16];
+  int n = list_bases(dir, bases, 16);
+  cr_assert_geq(n, 2);
+  uint64_t batch = FL_LOG_BATCH_HEADER_BYTES + N * (4 + VLEN);
+  cr_assert_gt(batch, 64 << 10);
+  char *s0 = seg_path(dir, 0);
+  flip(s0, 2 * batch + 2); /* the third batch's magic */
+  log = open_log(dir, 300 << 10);
+  ls = open_stream(log, "s", 1);
+  cr_assert_eq(fl_log_stream_damaged_ranges(ls), 1);
+  ranges vr = {.n = 0};
+  uint64_t nd;
+  cr_assert_eq(fl_log_verify(ls, 0, collect, &vr, &nd, &err), FL_OK);
+  cr_assert_eq(nd, 1);
+  cr_assert_eq(vr.d[0].pos, 2 * batch);
+  cr_assert_eq(vr.d[0].end_pos, 3 * batch);
+  cr_assert_eq(vr.d[0].offset, 2 * N);
+  cr_assert_eq(vr.d[0].end_offset, 3 * N);
+  fl_log_partition_stat st;
+  fl_log_partition_stat_get(ls, 0, &st);
+  cr_assert_eq(st.end_offset, BATCHES * N);
+  fl_log_close(log);
+  fl_free(s0);
+  rm_rf(dir);
+  fl_free(dir);
+}
