@@ -130,6 +130,7 @@ fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const 
   if (fl_log_get16(buf + 4) != FILE_VERSION)
     return fl_err_set(err, FL_ECORRUPT, "%s: consumer file version %u, expected %u", what,
                       fl_log_get16(buf + 4), FILE_VERSION);
+  if (fl_log_get16(buf + 6) != 0) return fl_err_set(err, FL_ECORRUPT, "%s: reserved bytes are not 0", what);
   uint32_t cnt = fl_log_get32(buf + 8);
   if (cnt > PARTITIONS_MAX)
     return fl_err_set(err, FL_ECORRUPT, "%s: %u partitions, over the limit of %u", what, cnt, PARTITIONS_MAX);
