@@ -28,6 +28,8 @@
  * one and never one holding an offset >= the partition's retain floor. The floor
  * starts at 0 (nothing deletable) until the consumer sets it with
  * fl_log_set_retain_floor after its checkpoint; UINT64_MAX disables the floor.
+ * While a stream has named consumers (below), the floor is the minimum of their
+ * committed offsets instead.
  *
  * Disk full: an append whose write or fsync fails completes with FL_ENOSPC / FL_EIO;
  * the partial bytes are truncated away (the file is back at its last durable size)
