@@ -14,7 +14,8 @@
  * and lag (end - committed):
  *   text:    a second table "consumer partition committed lag" after the total line
  *   ndjson:  {"consumer":"quarantine","partition":0,"committed":7,"lag":3}
- * The consumer files are read as they are on disk when the command runs. The log is DIR/log (DIR = --data); it is opened read-only, so this runs
+ * The consumer files are read as they are on disk when the command runs. The log
+ * is DIR/log (DIR = --data); it is opened read-only, so this runs
  * beside a live `floe serve` and sees what is durable.
  *
  * --append (for tests and operators) appends each non-empty line of FILE as one

@@ -120,7 +120,8 @@ unsigned char *fl_log_consumer_file_encode(const uint64_t *offsets, uint32_t n, 
   return b;
 }
 
-fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what, uint64_t **offsets,
+fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what,
+                                    uint64_t **offsets,
                                     uint32_t *n, fl_err *err) {
   *offsets = NULL;
   *n = 0;
@@ -195,7 +196,8 @@ static fl_code file_read(const char *path, uint32_t npartitions, uint64_t *out, 
     ssize_t r = pread(fd, buf + got, len - got, (off_t)got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      rc = r < 0 ? fl_err_errno(err, errno, "%s: read", path) : fl_err_set(err, FL_EIO, "%s: short read", path);
+      rc = r < 0 ? fl_err_errno(err, errno, "%s: read", path)
+                 : fl_err_set(err, FL_EIO, "%s: short read", path);
       goto done;
     }
     got += (size_t)r;
@@ -349,8 +351,10 @@ fl_code fl_log_consumers_init(fl_log_stream *ls, fl_err *err) {
     fl_free(path);
     if (rc) {
       fl_free(off);
-      fl_err_prefix(err, "consumer %s of stream %s (its retain floor cannot be known; delete the file to drop "
-                    "the consumer): ", nm, ls->name);
+      fl_err_prefix(err,
+                    "consumer %s of stream %s (its retain floor cannot be known; delete the file to "
+                    "drop the consumer): ",
+                    nm, ls->name);
       break;
     }
     entry_add(ls, nm, off);
@@ -578,7 +582,8 @@ fl_code fl_log_consumer_next(fl_log_consumer *c, uint32_t partition, fl_log_entr
     return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
                       ls->npartitions - 1);
   fl_code rc;
-  if (!c->rd[partition] && (rc = fl_log_reader_open(ls, partition, c->pos[partition], &c->rd[partition], err)))
+  if (!c->rd[partition] &&
+      (rc = fl_log_reader_open(ls, partition, c->pos[partition], &c->rd[partition], err)))
     return rc;
   if ((rc = fl_log_reader_next(c->rd[partition], out, eof, err)))
     return fl_err_prefix(err, "stream %s: consumer %s: ", ls->name, c->e->name);

@@ -72,7 +72,7 @@ struct fl_log_stream {
   uint64_t retention_bytes;
   fl_log_stream *next;                                               /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
-  log_consumers *cons;                                               /* consumer.c: named consumers, waiters */
+  log_consumers *cons; /* consumer.c: named consumers, waiters */
 };
 
 struct log_append {
@@ -165,7 +165,8 @@ void fl_log_consumers_collect(fl_log_stream *ls);
 /* The consumer file (bytes in consumer.c): encode n offsets (fl_malloc'd, *len), and
  * decode, checking magic, version, length and CRC; *offsets fl_malloc'd. */
 unsigned char *fl_log_consumer_file_encode(const uint64_t *offsets, uint32_t n, size_t *len);
-fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what, uint64_t **offsets,
+fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what,
+                                    uint64_t **offsets,
                                     uint32_t *n, fl_err *err);
 
 /* ---- log.c ---- */
