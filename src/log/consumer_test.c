@@ -372,9 +372,11 @@ Test(consumer, the_lag_gauge_is_the_durable_end_minus_the_committed_offset) {
   fl_metrics_render(&out); /* runs the collectors */
   fl_buf_put_u8(&out, 0);
   const char *text = (char *)out.data;
-  cr_assert_not_null(strstr(text, "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\",partition=\"0\"} 7\n"),
+  cr_assert_not_null(strstr(text, "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\","
+                                  "partition=\"0\"} 7\n"),
                      "%s", text);
-  cr_assert_not_null(strstr(text, "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\",partition=\"1\"} 4\n"),
+  cr_assert_not_null(strstr(text, "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\","
+                                  "partition=\"1\"} 4\n"),
                      "%s", text);
   fl_buf_free(&out);
   fl_log_consumer_close(c);
