@@ -9,6 +9,8 @@
 #   BENCH_ONLY=ingest make bench         only the ingest HTTP figures (bench/ingest.sh,
 #                                        issue 8); BENCH_ONLY=storage only the storage part.
 #                                        Without BENCH_ONLY both run, storage first.
+#   BENCH_ONLY=consume make bench        only the consumer wake-up figure (bench/log_consume.sh,
+#                                        issue 13; it also runs after the ingest figures)
 #   BENCH_BASELINE=REV make bench        before/after in one run: builds git revision REV
 #                                        (RelWithDebInfo, build-baseline/), then runs REV's
 #                                        own bench and this tree's, one after the other,
@@ -34,6 +36,7 @@ if [[ -n ${BENCH_BASELINE:-} ]]; then
   BENCH_BASELINE= BUILD=$BUILD exec bash "$ROOT/bench/run.sh"
 fi
 if [[ ${BENCH_ONLY:-} == ingest ]]; then BUILD=$BUILD exec bash "$ROOT/bench/ingest.sh"; fi
+if [[ ${BENCH_ONLY:-} == consume ]]; then BUILD=$BUILD exec bash "$ROOT/bench/log_consume.sh"; fi
 ROWS=${BENCH_ROWS:-10000000}
 CORE=${BENCH_CORE:-0}
 RUNS=${BENCH_RUNS:-1}
@@ -57,4 +60,5 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 ((RUNS > 1)) && node "$ROOT/bench/report.mjs" --summary "${pairs[@]}"
 if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/ingest.sh"; fi
+if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/log_consume.sh"; fi
 exit 0

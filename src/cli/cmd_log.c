@@ -9,7 +9,13 @@
  * line breaks between tokens turned into spaces), else as a JSON string (invalid
  * UTF-8 as U+FFFD). --format text prints "P<TAB>OFFSET<TAB>TIME<TAB>VALUE" lines.
  * --stat prints per partition its durable start and end offsets, records, bytes and
- * segments. The log is DIR/log (DIR = --data); it is opened read-only, so this runs
+ * segments, then per named consumer of the stream (log.h: the quarantine copy is the
+ * consumer "quarantine" of "<stream>.quarantine") and partition its committed offset
+ * and lag (end - committed):
+ *   text:    a second table "consumer partition committed lag" after the total line
+ *   ndjson:  {"consumer":"quarantine","partition":0,"committed":7,"lag":3}
+ * The consumer files are read as they are on disk when the command runs. The log
+ * is DIR/log (DIR = --data); it is opened read-only, so this runs
  * beside a live `floe serve` and sees what is durable.
  *
  * --verify checks every batch (CRC, framing, offset sequence) of every segment of the
@@ -275,6 +281,35 @@ static fl_code print_partition(fl_log_stream *ls, uint32_t p, const log_opts *o,
   return rc;
 }
 
+/* Each consumer's committed offset and lag per partition (after the partition table). */
+static fl_code print_consumers(fl_log_stream *ls, const log_opts *o, fl_err *err) {
+  bool ndjson = o->format && !strcmp(o->format, "ndjson");
+  uint32_t np = fl_log_stream_npartitions(ls);
+  char **names;
+  uint32_t n;
+  fl_code rc = fl_log_consumer_list(ls, &names, &n, err);
+  if (rc) return rc;
+  uint64_t *off = fl_malloc(np * sizeof *off);
+  if (n && !ndjson) printf("\n%-24s %9s %20s %20s\n", "consumer", "partition", "committed", "lag");
+  for (uint32_t i = 0; i < n && !rc; i++) {
+    if ((rc = fl_log_consumer_load(ls, names[i], off, err))) break;
+    for (uint32_t p = 0; p < np; p++) {
+      if (o->has_partition && p != o->partition) continue;
+      uint64_t start, end;
+      fl_log_partition_offsets(ls, p, &start, &end);
+      uint64_t lag = end > off[p] ? end - off[p] : 0;
+      if (ndjson)
+        printf("{\"consumer\":\"%s\",\"partition\":%u,\"committed\":%" PRIu64 ",\"lag\":%" PRIu64 "}\n",
+               names[i], p, off[p], lag);
+      else
+        printf("%-24s %9u %20" PRIu64 " %20" PRIu64 "\n", names[i], p, off[p], lag);
+    }
+  }
+  fl_free(off);
+  fl_log_names_free(names, n);
+  return rc;
+}
+
 static fl_code print_stat(fl_log_stream *ls, const log_opts *o) {
   bool ndjson = o->format && !strcmp(o->format, "ndjson");
   uint32_t np = fl_log_stream_npartitions(ls);
@@ -383,7 +418,7 @@ int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv) {
   if (o.append) {
     rc = append_file(ls, &o, &err);
   } else if (o.stat) {
-    rc = print_stat(ls, &o);
+    if (!(rc = print_stat(ls, &o))) rc = print_consumers(ls, &o, &err);
   } else if (o.verify) {
     uint64_t damaged;
     if (!(rc = verify_stream(ls, &o, &out, &damaged, &err)) && damaged) {

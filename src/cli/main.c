@@ -96,12 +96,13 @@ static const fl_cli_cmd commands[] = {
     {"log", fl_cli_cmd_log,
      "STREAM [--partition P] [--from OFFSET] [--limit N] [--format ndjson|text] [--skip-damaged] | "
      "STREAM --stat | STREAM --verify | STREAM --append FILE|- [--partition P] [--partitions N]",
-     "print the event log's records (or --stat: each partition's offsets and bytes)",
+     "print the event log's records (or --stat: each partition's offsets and bytes, each consumer's lag)",
      "  --partition P      only partition P (default: every partition, in order)\n"
      "  --from OFFSET      start at OFFSET (default 0: the oldest record kept)\n"
      "  --limit N          print at most N records (default: no limit)\n"
      "  --format F         ndjson or text (default ndjson)\n"
-     "  --stat             print each partition's offsets, records, bytes and segments instead\n"
+     "  --stat             print each partition's offsets, records, bytes and segments instead,\n"
+     "                     then each named consumer's committed offset and lag per partition\n"
      "  --verify           check every batch of every segment; print each damaged range (stream,\n"
      "                     partition, file, bytes, offsets); exit 1 if any\n"
      "  --skip-damaged     read on past damaged ranges, naming each on stderr (default: stop, exit 1)\n"

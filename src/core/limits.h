@@ -43,6 +43,10 @@
 /* JSON nesting depth kept as text in JSON columns. */
 #define FL_JSON_DEPTH_MAX 64
 
+/* Named consumers of one log stream: each holds a retain floor, a file and a lag
+ * series per partition; a few jobs read a stream, 64 bounds a runaway creator. */
+#define FL_LOG_CONSUMERS_MAX 64
+
 /* HTTP (src/http/): routes and their path segments, far above what floe registers. */
 #define FL_HTTP_ROUTES_MAX 64
 #define FL_HTTP_SEGMENTS_MAX 8

@@ -16,8 +16,11 @@
  * floe.* keys forward, so a compaction or an expiry does not lose it) and continues;
  * a crash before a commit re-copies the same records into the next one (nothing was
  * committed), a crash after it finds them committed (the offset moved with them).
- * After a commit the log's retain floor moves to that offset, so retention may drop
- * what the table already holds, never what it does not.
+ * After a commit the log consumer "quarantine" of "<stream>.quarantine" commits that
+ * offset (log.h: its committed offset is the stream's retain floor, kept on disk by the
+ * log and shown by `floe log --stat`), so retention may drop what the table already
+ * holds, never what it does not. The table's checkpoint stays the truth: at load the
+ * consumer is set to it.
  *
  * One thread (the flusher) owns the warehouse and the table handles; srv->qmu also
  * lets fl_ingest_flush_quarantine (tests) and the final flush at stop run one at a
@@ -38,6 +41,7 @@
 #define MOD "quarantine"
 #define FLUSH_ROWS_MAX 1000000
 #define OFFSET_KEY "floe.log-offset.0"
+#define QCONSUMER "quarantine" /* the log consumer of each "<stream>.quarantine" */
 
 enum { Q_RAW, Q_REASON, Q_FIELD, Q_LINE, Q_RECEIVED_AT, Q_REQUEST_ID, Q_RAW_TRUNCATED, Q_NCOLS };
 
@@ -85,7 +89,18 @@ static fl_code qtable_open(fl_server *srv, uint32_t si, fl_err *err) {
   qt->next_offset = 0;
   const char *off = fl_table_checkpoint(qt->tbl, OFFSET_KEY); /* survives compaction and expiry */
   if (off) qt->next_offset = strtoull(off, NULL, 10);
-  fl_log_set_retain_floor(srv->streams[si].qls, 0, qt->next_offset);
+  fl_log_stream *qls = srv->streams[si].qls;
+  if (!qt->qc && (rc = fl_log_consumer_open(qls, QCONSUMER, NULL, &qt->qc, err))) {
+    fl_table_free(qt->tbl);
+    qt->tbl = NULL;
+    return fl_err_prefix(err, "quarantine.%s: ", name);
+  }
+  if (fl_log_consumer_committed(qt->qc, 0) != qt->next_offset &&
+      (rc = fl_log_consumer_commit(qt->qc, NULL, &qt->next_offset, 1, err))) {
+    fl_table_free(qt->tbl);
+    qt->tbl = NULL;
+    return fl_err_prefix(err, "quarantine.%s: ", name);
+  }
   return FL_OK;
 }
 
@@ -196,7 +211,9 @@ static fl_code flush_stream(fl_server *srv, uint32_t si, fl_err *err) {
   qt->next_offset = next;
   fl_metric_add(ss->m_quarantine_rows, rows);
   fl_metric_set(ss->m_quarantine_lag, (double)(end > next ? end - next : 0));
-  fl_log_set_retain_floor(ss->qls, 0, next);
+  fl_err cerr;
+  if (fl_log_consumer_commit(qt->qc, NULL, &next, 1, &cerr)) /* the floor stays lower: retention keeps more */
+    fl_warn(MOD, "%s", cerr.msg);
   fl_debug(MOD, "quarantine.%s: %llu rows, log offset %llu", ss->ps->name, (unsigned long long)rows,
            (unsigned long long)next);
 done:
@@ -276,6 +293,8 @@ void srv_quarantine_stop(fl_server *srv) {
   if (srv->qtables)
     for (uint32_t i = 0; i < srv->nstreams; i++)
       if (srv->qtables[i].tbl) fl_table_free(srv->qtables[i].tbl);
+  if (srv->qtables)
+    for (uint32_t i = 0; i < srv->nstreams; i++) fl_log_consumer_close(srv->qtables[i].qc);
   fl_free(srv->qtables);
   srv->qtables = NULL; /* the warehouse is the composition root's */
 }

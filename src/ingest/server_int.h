@@ -93,6 +93,7 @@ typedef struct srv_pending {
 typedef struct srv_qtable {
   fl_table *tbl;        /* quarantine.<stream>; NULL until loaded (or after a failure) */
   uint64_t next_offset; /* next log offset of partition 0 to copy */
+  fl_log_consumer *qc;  /* the log consumer "quarantine": its committed offset is the retain floor */
 } srv_qtable;
 
 struct fl_ingest {

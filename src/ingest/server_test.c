@@ -255,6 +255,39 @@ Test(server, quarantine_copies_each_reject_once_across_restarts) {
   teardown(&fx);
 }
 
+/* The committed offset of the quarantine copy's log consumer, as stored on disk. */
+static uint64_t quarantine_committed(fl_log *log) {
+  fl_log_stream *ls;
+  fl_err err = {0};
+  cr_assert_eq(fl_log_stream_open(log, "orders.quarantine", 0, &ls, &err), FL_OK, "%s", err.msg);
+  uint64_t off = UINT64_MAX;
+  cr_assert_eq(fl_log_consumer_load(ls, "quarantine", &off, &err), FL_OK, "%s", err.msg);
+  return off;
+}
+
+Test(server, the_quarantine_consumer_commits_what_the_table_holds_and_is_reset_to_it_at_load) {
+  fixture fx;
+  setup(&fx);
+  char resp[8192];
+  cr_assert_eq(quarantine_committed(fx.log), 0, "created at load with the table's offset");
+  const char *body = "{\"event_id\":\"k1\"}\nnot json\n";
+  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 400, "%s", resp);
+  cr_assert_eq(quarantine_committed(fx.log), 0, "nothing copied yet: the floor holds both records");
+  fl_err err = {0};
+  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(quarantine_committed(fx.log), 2);
+  stop(&fx);
+  /* a consumer file lost (or behind the table): the next load sets it from the table */
+  char *path = fl_sprintf("%s/log/orders.quarantine/.consumers/quarantine", fx.data);
+  cr_assert_eq(unlink(path), 0);
+  fl_free(path);
+  start(&fx);
+  cr_assert_eq(quarantine_committed(fx.log), 2);
+  const char *off;
+  cr_assert_eq(quarantine_rows(fx.data, &off), 2);
+  teardown(&fx);
+}
+
 static void expect_json_str(const char *in, size_t n, const char *want) {
   fl_buf out = FL_BUF_INIT;
   fl_http_json_str(&out, in, n);

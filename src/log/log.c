@@ -223,6 +223,7 @@ static fl_code partitions_on_disk(const char *dir, uint32_t *k, fl_err *err) {
 
 static void stream_free(fl_log_stream *ls) {
   if (!ls) return;
+  fl_log_consumers_free(ls); /* wakes the waiters first */
   for (uint32_t p = 0; ls->parts && p < ls->npartitions; p++) {
     log_partition *part = &ls->parts[p];
     if (part->fd >= 0) close(part->fd);
@@ -330,6 +331,7 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
       goto done;
     }
   }
+  if ((rc = fl_log_consumers_init(ls, err))) goto done;
   if (created && ((rc = fsync_dir(ls->dir, err)) || (rc = fsync_dir(log->dir, err)))) goto done;
   /* written once every partition directory exists: a creation cut short has none yet
    * and is completed by the next open; a stream from before stream.json gets one */
@@ -504,6 +506,7 @@ static void publish(fl_log *log, log_partition *part) {
   STAT_ADD(log, batches, nb);
   part->write_pos = part->group_end;
   part->next_offset = part->group_next;
+  fl_log_consumers_notify(part->pend->ls);
 }
 
 static void group_commit(fl_log *log, log_append *list) {
@@ -629,6 +632,7 @@ static void log_collect(void *ctx) {
       fl_metric_set(ls->parts[p].m_oldest, (double)st.start_offset);
       fl_metric_set(ls->parts[p].m_next, (double)st.end_offset);
     }
+    fl_log_consumers_collect(ls);
   }
 }
 

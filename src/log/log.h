@@ -32,6 +32,8 @@
  * one and never one holding an offset >= the partition's retain floor. The floor
  * starts at 0 (nothing deletable) until the consumer sets it with
  * fl_log_set_retain_floor after its checkpoint; UINT64_MAX disables the floor.
+ * While a stream has named consumers (below), the floor is the minimum of their
+ * committed offsets instead.
  *
  * Disk full: an append whose write or fsync fails completes with FL_ENOSPC / FL_EIO;
  * the partial bytes are truncated away (the file is back at its last durable size)
@@ -188,5 +190,83 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 /* Test hook: the next `count` segment writes fail with errno `errnum` (ENOSPC, EIO)
  * after writing half their bytes, as a full disk would. count 0 turns it off. */
 void fl_log_test_fail_writes(fl_log *log, int errnum, uint32_t count);
+
+/* ---- consumers (consumer.c) ----
+ *
+ * A named consumer of a stream keeps its own committed offset per partition (the
+ * next offset it still needs), stored durably in DIR/<stream>/.consumers/<name>
+ * (written atomically: temp file, fsync, rename, directory fsync) and reloaded when
+ * the stream is opened, so a consumer holds its data even while its process is down.
+ * While a stream has consumers, each partition's retain floor is the minimum of their
+ * committed offsets (retention keeps what the slowest still needs) and
+ * fl_log_set_retain_floor's value applies again only once the last one is deleted.
+ * A new consumer starts at each partition's oldest retained offset (or its end with
+ * start_at_end) and is stored at once.
+ *
+ * Reading: the consumer has a position per partition (its committed offset at open),
+ * fl_log_consumer_next returns the record there and moves it on. fl_log_consumer_wait
+ * sleeps (no polling: the log thread signals when it publishes a durable end) until
+ * a partition of the set holds a durable record at or past the position, the timeout
+ * passes, or the consumer or the log is closed.
+ *
+ * Threads: one thread uses a consumer at a time, except fl_log_consumer_close, which
+ * may come from another thread to wake a waiter: that wait returns
+ * FL_LOG_WAIT_CLOSED and its thread must not touch the consumer again. fl_log_close
+ * wakes every waiter the same way and frees consumers left open. One open handle per
+ * name (FL_ECONFLICT for a second). In a read-only log the consumers can be listed
+ * and read, not opened. */
+typedef struct fl_log_consumer fl_log_consumer;
+
+typedef struct fl_log_consumer_opts {
+  bool start_at_end; /* a new consumer starts at each partition's end, not its start */
+} fl_log_consumer_opts;
+
+/* Opens the consumer `name` (same name rules as streams), creating it if new. opts may be NULL. */
+fl_code fl_log_consumer_open(fl_log_stream *ls, const char *name, const fl_log_consumer_opts *opts,
+                             fl_log_consumer **out, fl_err *err);
+/* Wakes a thread waiting on it (FL_LOG_WAIT_CLOSED), then frees it; the committed
+ * offsets stay on disk and keep holding the floor. NULL is a no-op. */
+void fl_log_consumer_close(fl_log_consumer *c);
+/* Removes the consumer's file; its floor goes away. FL_ECONFLICT while it is open,
+ * FL_ENOENT if there is no such consumer. */
+fl_code fl_log_consumer_delete(fl_log_stream *ls, const char *name, fl_err *err);
+const char *fl_log_consumer_name(const fl_log_consumer *c);
+fl_log_stream *fl_log_consumer_stream(const fl_log_consumer *c);
+
+/* Stores n committed offsets durably: offsets[i] for partition parts[i] (parts NULL:
+ * partitions 0..n-1), then moves the retain floors. Committing below a partition's
+ * start is allowed (it holds nothing that is gone). */
+fl_code fl_log_consumer_commit(fl_log_consumer *c, const uint32_t *parts, const uint64_t *offsets, uint32_t n,
+                               fl_err *err);
+uint64_t fl_log_consumer_committed(const fl_log_consumer *c, uint32_t partition);
+
+/* The read position of a partition (starts at the committed offset) and moving it. */
+uint64_t fl_log_consumer_position(const fl_log_consumer *c, uint32_t partition);
+void fl_log_consumer_seek(fl_log_consumer *c, uint32_t partition, uint64_t offset);
+/* The next durable record of a partition at or past its position (records removed
+ * by retention are skipped), moving the position past it; *eof when none now. */
+fl_code fl_log_consumer_next(fl_log_consumer *c, uint32_t partition, fl_log_entry *out, bool *eof,
+                             fl_err *err);
+
+typedef enum fl_log_wait_result {
+  FL_LOG_WAIT_READY,   /* a partition of the set has a durable record at its position */
+  FL_LOG_WAIT_TIMEOUT, /* timeout_ms passed first */
+  FL_LOG_WAIT_CLOSED,  /* the consumer or the log is being closed */
+} fl_log_wait_result;
+/* Waits until a partition of parts[0..n) (parts NULL: all) has a durable end past the
+ * position; *ready (may be NULL) gets the first such partition. timeout_ms < 0 waits
+ * without a limit, 0 only checks. */
+fl_log_wait_result fl_log_consumer_wait(fl_log_consumer *c, const uint32_t *parts, uint32_t n,
+                                        int64_t timeout_ms, uint32_t *ready);
+/* The same without a consumer: until partition parts[i]'s durable end passes from[i]. */
+fl_log_wait_result fl_log_wait(fl_log_stream *ls, const uint32_t *parts, const uint64_t *from, uint32_t n,
+                               int64_t timeout_ms, uint32_t *ready);
+
+/* The consumers stored for a stream (sorted; free with fl_log_names_free), read from
+ * disk, so a read-only log beside a live server sees the server's commits. */
+fl_code fl_log_consumer_list(fl_log_stream *ls, char ***names, uint32_t *n, fl_err *err);
+/* A stored consumer's committed offsets: offsets[p] for every partition (npartitions
+ * entries; partitions added after its last commit read 0). */
+fl_code fl_log_consumer_load(fl_log_stream *ls, const char *name, uint64_t *offsets, fl_err *err);
 
 #endif

@@ -56,7 +56,11 @@ typedef struct log_partition {
   int group_rc;                           /* [lt] this group's outcome (fl_code) */
   fl_metric *m_bytes, *m_oldest, *m_next; /* gauges set by the log's metrics collector */
   uint64_t group_end;                     /* [lt] write position after this group's bytes */
+  uint64_t set_floor;   /* fl_log_set_retain_floor's value (part->mu) */
+  bool consumer_floor;  /* floor is the minimum over named consumers (part->mu) */
 } log_partition;
+
+typedef struct log_consumers log_consumers;
 
 struct fl_log_stream {
   fl_log *log;
@@ -69,6 +73,7 @@ struct fl_log_stream {
   fl_log_stream *next;                                               /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
   uint64_t ndamaged; /* damaged ranges found at open (verify.c), set before the stream is visible */
+  log_consumers *cons; /* consumer.c: named consumers, waiters */
 };
 
 struct log_append {
@@ -178,6 +183,22 @@ fl_code fl_log_stream_meta_write(const char *dir, uint32_t npartitions, fl_err *
 void fl_log_retention_after_roll(fl_log_stream *ls, log_partition *part);
 /* Retention thread: unlinks every queued file. */
 void fl_log_retention_unlink_doomed(fl_log *log);
+
+/* ---- consumer.c ---- */
+/* Stream open: loads the stored consumers (writer: applies their floors). */
+fl_code fl_log_consumers_init(fl_log_stream *ls, fl_err *err);
+/* Stream free: wakes every waiter, waits until they left, frees open consumers. */
+void fl_log_consumers_free(fl_log_stream *ls);
+/* Log thread, after publish() moved a durable end: wakes the stream's waiters. */
+void fl_log_consumers_notify(fl_log_stream *ls);
+/* Metrics collector: each consumer's lag per partition. */
+void fl_log_consumers_collect(fl_log_stream *ls);
+/* The consumer file (bytes in consumer.c): encode n offsets (fl_malloc'd, *len), and
+ * decode, checking magic, version, length and CRC; *offsets fl_malloc'd. */
+unsigned char *fl_log_consumer_file_encode(const uint64_t *offsets, uint32_t n, size_t *len);
+fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what,
+                                    uint64_t **offsets,
+                                    uint32_t *n, fl_err *err);
 
 /* ---- log.c ---- */
 uint64_t fl_log_segment_bytes(const fl_log *log);

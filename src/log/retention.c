@@ -39,7 +39,8 @@ void fl_log_set_retain_floor(fl_log_stream *ls, uint32_t partition, uint64_t off
             ls->npartitions);
   log_partition *part = &ls->parts[partition];
   pthread_mutex_lock(&part->mu);
-  part->floor = offset;
+  part->set_floor = offset;
+  if (!part->consumer_floor) part->floor = offset; /* named consumers hold it while there are any */
   pthread_mutex_unlock(&part->mu);
 }
 
