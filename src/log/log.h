@@ -165,6 +165,11 @@ typedef struct fl_log_partition_stat {
   int64_t oldest_append_ms; /* append time of the first record, 0 if empty */
 } fl_log_partition_stat;
 fl_code fl_log_partition_stat_get(fl_log_stream *ls, uint32_t partition, fl_log_partition_stat *out);
+/* The partition's durable batches as stored (*stored: headers + payloads, compressed
+ * where they are) and uncompressed (*raw), from the batch headers (payloads unread:
+ * one pread per batch). FL_ECORRUPT if a header is not where the previous one said. */
+fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
+                               fl_err *err);
 
 /* Retention: keep segments younger than retention_ms (age = now - the segment's last
  * append time; 0 = no age limit) and at most retention_bytes per partition (0 = no

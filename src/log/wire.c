@@ -21,8 +21,12 @@
  *                                                decompress into scratch == raw_len?
  *                                                          --> raw = scratch
  *   raw --framing (per version)--> records (fl_log_batch_entries fills views) */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "core/crc32c.h"
@@ -267,4 +271,56 @@ void fl_log_stream_compression_set(fl_log_stream *ls, int level) {
 
 int fl_log_stream_compression(const fl_log_stream *ls) {
   return __atomic_load_n(&ls->compression_level, __ATOMIC_RELAXED);
+}
+
+fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
+                               fl_err *err) {
+  *stored = *raw = 0;
+  if (partition >= ls->npartitions)
+    return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
+                      ls->npartitions - 1);
+  log_partition *part = &ls->parts[partition];
+  pthread_mutex_lock(&part->mu);
+  uint32_t n = part->nsegs;
+  uint64_t *bases = fl_malloc((n ? n : 1) * sizeof *bases), *limits = fl_malloc((n ? n : 1) * sizeof *limits);
+  for (uint32_t i = 0; i < n; i++) {
+    bases[i] = part->segs[i].base;
+    limits[i] = part->segs[i].bytes;
+  }
+  pthread_mutex_unlock(&part->mu);
+  fl_code rc = FL_OK;
+  for (uint32_t i = 0; i < n && !rc; i++) {
+    char *path = fl_log_segment_path(part, bases[i]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno != ENOENT) rc = fl_err_errno(err, errno, "%s: open segment", path);
+      fl_free(path); /* ENOENT: removed by retention meanwhile */
+      continue;
+    }
+    uint64_t pos = 0;
+    while (pos + FL_LOG_BATCH_HEADER_BYTES <= limits[i]) {
+      unsigned char h[FL_LOG_BATCH_HEADER_BYTES];
+      ssize_t got = pread(fd, h, sizeof h, (off_t)pos);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        rc = fl_err_errno(err, errno, "%s: read at byte %" PRIu64, path, pos);
+        break;
+      }
+      if (got != (ssize_t)sizeof h || fl_log_get32(h + FL_LOG_OFF_MAGIC) != FL_LOG_BATCH_MAGIC) {
+        rc = fl_err_set(err, FL_ECORRUPT, "stream %s partition %u: %s: no batch header at byte %" PRIu64,
+                        ls->name, partition, path, pos);
+        break;
+      }
+      uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+      bool v2 = fl_log_get16(h + FL_LOG_OFF_VERSION) != FL_LOG_BATCH_VERSION_1;
+      *stored += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
+      *raw += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)(v2 ? fl_log_get32(h + FL_LOG_OFF_RAW_LEN) : len);
+      pos += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
+    }
+    close(fd);
+    fl_free(path);
+  }
+  fl_free(bases);
+  fl_free(limits);
+  return rc;
 }
