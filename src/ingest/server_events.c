@@ -8,7 +8,10 @@
  *        --fl_json_parse (the loop's parser for the stream)--> accepted rows + rejects
  *        --fl_contract_check--> more rejects
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
- *                     partition (the records are the raw JSON objects, in body order)
+ *                     partition (the records are the raw JSON objects, in body order,
+ *                     each with that hash, its WATERMARK column as event time and the
+ *                     stream's contract version: log record v2, compressed by the log
+ *                     on this thread)
  *   reject j       -> one JSON record {raw, [raw_truncated,] reason, field, line,
  *                     received_at, request_id} appended to "<stream>.quarantine";
  *                     raw keeps at most max_raw_bytes of the record (cut on a UTF-8
