@@ -9,7 +9,8 @@
  * server stores each event's raw JSON text); each batch carries its append time (ms).
  *
  * Writes: one log thread per fl_log owns every write. fl_log_append copies the
- * records into one encoded batch (on the caller's thread), queues it and returns;
+ * records into one encoded batch (on the caller's thread, zstd-compressed at the
+ * stream's level: fl_log_stream_compression_set), queues it and returns;
  * the log thread drains the queue, writes each partition's batches with one writev,
  * then ONE fdatasync per touched segment file (group commit: many appends share one
  * fsync), and only then calls each append's done callback ON THE LOG THREAD with the
