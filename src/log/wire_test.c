@@ -3,7 +3,9 @@
  * version, key hash, event time) round-tripping through fl_log_reader_next and
  * fl_log_reader_next_batch, readers opened mid-batch, and damaged compressed payloads
  * (a valid CRC over bytes that do not decompress) reported as FL_ECORRUPT naming
- * stream, partition and offset, and cut away by recovery when in the tail. */
+ * stream, partition and offset, and cut away by recovery when in the tail; every
+ * flipped byte of a segment of compressed batches costs exactly its batch and the
+ * later ones, and what stays reads back exactly. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -420,6 +422,58 @@ Test(wire, compression_level_is_per_stream_and_clamped) {
   cr_assert_eq(sb.bytes, raw);
   cr_assert_lt(sa.bytes * 3, raw, "compressed %" PRIu64 " raw %" PRIu64, sa.bytes, raw);
   fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+Test(wire, every_flipped_byte_of_a_compressed_segment_is_caught_and_only_its_batch_and_later_ones_go) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  uint64_t ends[3];
+  for (int b = 0; b < 3; b++) {
+    append_range(ls, (uint64_t)b * 12, 12);
+    ends[b] = (uint64_t)(b + 1) * 12;
+  }
+  fl_log_close(log);
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  size_t n;
+  unsigned char *orig = read_file(path, &n);
+  size_t starts[4];
+  for (int b = 0; b <= 3; b++) starts[b] = batch_pos(orig, n, b);
+  cr_assert_eq(starts[3], n);
+  for (int b = 0; b < 3; b++) cr_assert_eq(fl_log_get16(orig + starts[b] + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
+  unsigned char *bytes = fl_malloc(n);
+  for (size_t at = 0; at < n; at++) {
+    memcpy(bytes, orig, n);
+    bytes[at] ^= 0x01;
+    write_file(path, bytes, n);
+    int b = 0;
+    while (at >= starts[b + 1]) b++;
+    uint64_t want_end = b ? ends[b - 1] : 0; /* batch b is damaged: it and the later ones go */
+    log = open_log(dir, 0);
+    ls = open_stream(log, "s", 0);
+    uint64_t end;
+    fl_log_partition_offsets(ls, 0, NULL, &end);
+    cr_assert_eq(end, want_end, "byte %zu (batch %d): end %" PRIu64, at, b, end);
+    fl_log_reader *rd;
+    fl_err err;
+    fl_log_batch_view v;
+    bool eof;
+    uint64_t k = 0;
+    cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+    for (;;) {
+      cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "byte %zu: %s", at, err.msg);
+      if (eof) break;
+      for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], k++, false);
+    }
+    cr_assert_eq(k, want_end);
+    fl_log_reader_close(rd);
+    fl_log_close(log);
+  }
+  fl_free(bytes);
+  fl_free(orig);
+  fl_free(path);
   rm_rf(dir);
   fl_free(dir);
 }
