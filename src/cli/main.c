@@ -100,8 +100,10 @@ static const fl_cli_cmd commands[] = {
      "  --partition P      only partition P (default: every partition, in order)\n"
      "  --from OFFSET      start at OFFSET (default 0: the oldest record kept)\n"
      "  --limit N          print at most N records (default: no limit)\n"
-     "  --format F         ndjson or text (default ndjson)\n"
-     "  --stat             print each partition's offsets, records, bytes and segments instead\n"
+     "  --format F         ndjson (with each record's event_time, key_hash and contract_version\n"
+     "                     when it has them) or text (default ndjson)\n"
+     "  --stat             print each partition's offsets, records, bytes (stored), raw_bytes\n"
+     "                     (uncompressed) and segments instead\n"
      "  --append FILE|-    append each non-empty line as one record (needs the log to itself)\n"
      "  --partitions N     partitions of a stream --append creates (default 1)\n"
      "  The log is DATA/log; it is opened read-only except by --append.\n",
