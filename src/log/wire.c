@@ -35,6 +35,10 @@
 
 /* A payload smaller than this is stored as is: zstd's frame overhead eats the gain. */
 enum { COMPRESS_MIN_BYTES = 64 };
+/* Scratch buffers over this size are freed after the batch that grew them, so one
+ * large request does not pin twice its size per appending thread for ever (a batch of
+ * 1,000 events is ~250 KiB). */
+#define ENC_KEEP_BYTES (4u << 20)
 
 typedef struct enc_tls {
   ZSTD_CCtx *cctx;
@@ -76,6 +80,21 @@ static void grow(unsigned char **buf, size_t *cap, size_t need) {
   *cap = c;
 }
 
+/* Frees this thread's scratch buffers if a large batch grew them past ENC_KEEP_BYTES. */
+static void enc_trim(enc_tls *t) {
+  if (!t) return;
+  if (t->raw_cap > ENC_KEEP_BYTES) {
+    fl_free(t->raw);
+    t->raw = NULL;
+    t->raw_cap = 0;
+  }
+  if (t->z_cap > ENC_KEEP_BYTES) {
+    fl_free(t->z);
+    t->z = NULL;
+    t->z_cap = 0;
+  }
+}
+
 static unsigned char *put_record(unsigned char *p, const fl_log_record *r) {
   fl_log_put32(p + FL_LOG_ROFF_VALUE_LEN, r->value_len);
   fl_log_put32(p + FL_LOG_ROFF_CONTRACT, r->contract_version);
@@ -92,8 +111,9 @@ log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t 
   const unsigned char *stored = NULL;
   size_t stored_len = (size_t)raw_payload;
   uint16_t flags = FL_LOG_COMPRESSION_NONE;
+  enc_tls *t = NULL; /* this thread's compression state, when compressing */
   if (level > 0 && raw_payload >= COMPRESS_MIN_BYTES) {
-    enc_tls *t = enc_get();
+    t = enc_get();
     grow(&t->raw, &t->raw_cap, (size_t)raw_payload);
     unsigned char *p = t->raw;
     for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
@@ -125,7 +145,10 @@ log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t 
   }
   size_t len = FL_LOG_BATCH_HEADER_BYTES + stored_len;
   log_append *a = fl_malloc_try(sizeof *a + len);
-  if (!a) return NULL;
+  if (!a) {
+    enc_trim(t);
+    return NULL;
+  }
   *a = (log_append){.n = n, .len = len};
   a->bytes = (unsigned char *)(a + 1);
   unsigned char *h = a->bytes, *p = h + FL_LOG_BATCH_HEADER_BYTES;
@@ -143,6 +166,7 @@ log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t 
     for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
   a->payload_crc = fl_crc32c(0, h + FL_LOG_BATCH_HEADER_BYTES, stored_len);
   a->raw_len = FL_LOG_BATCH_HEADER_BYTES + (size_t)raw_payload;
+  enc_trim(t);
   return a;
 }
 

@@ -477,3 +477,27 @@ Test(wire, every_flipped_byte_of_a_compressed_segment_is_caught_and_only_its_bat
   rm_rf(dir);
   fl_free(dir);
 }
+
+Test(wire, a_large_compressed_batch_does_not_pin_its_scratch_buffers) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  append_range(ls, 0, 100); /* the thread's compression state exists from here on */
+  int64_t before = fl_mem_bytes_live();
+  append_range(ls, 100, 60000); /* ~9 MiB raw: scratch buffers grow past ENC_KEEP_BYTES */
+  int64_t after = fl_mem_bytes_live();
+  cr_assert_lt(after - before, 1 << 20, "%" PRId64 " bytes still held after a large batch", after - before);
+  fl_log_reader *rd;
+  fl_err err;
+  fl_log_batch_view v;
+  bool eof;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 100, &rd, &err), FL_OK);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert(v.compressed);
+  cr_assert_eq(v.count, 60000);
+  check_entry(&v.records[59999], 60099, false);
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
