@@ -5,10 +5,16 @@
  * Prints what the event log (src/log) holds, so anyone can check it: the records of
  * one partition (--partition) or of all, in partition then offset order, as NDJSON
  *   {"partition":0,"offset":41,"time":"2026-11-25T15:04:39.123Z","value":{...}}
+ * (time: when the batch was appended), with, between time and value, the record's
+ * log metadata where it has some (records `floe serve` accepted; never version-1 ones):
+ *   "event_time":"2026-11-25T10:00:01.000Z"   its WATERMARK column's value
+ *   "key_hash":"9f86d081884c7d65"            the partitioner's hash of its key (hex)
+ *   "contract_version":2                     the stream contract that accepted it
  * where value is the record's bytes as JSON if they parse as JSON (written as stored,
  * line breaks between tokens turned into spaces), else as a JSON string (invalid
  * UTF-8 as U+FFFD). --format text prints "P<TAB>OFFSET<TAB>TIME<TAB>VALUE" lines.
- * --stat prints per partition its durable start and end offsets, records, bytes and
+ * --stat prints per partition its durable start and end offsets, records, bytes (as
+ * stored, batches compressed), raw_bytes (the same batches uncompressed) and
  * segments, then per named consumer of the stream (log.h: the quarantine copy is the
  * consumer "quarantine" of "<stream>.quarantine") and partition its committed offset
  * and lag (end - committed):
@@ -265,8 +271,14 @@ static fl_code print_partition(fl_log_stream *ls, uint32_t p, const log_opts *o,
       fl_buf_printf(out, "%u\t%" PRIu64 "\t%s\t", p, e.offset, ts);
       put_text_value(out, e.value, e.value_len);
     } else {
-      fl_buf_printf(out, "{\"partition\":%u,\"offset\":%" PRIu64 ",\"time\":\"%s\",\"value\":", p, e.offset,
-                    ts);
+      fl_buf_printf(out, "{\"partition\":%u,\"offset\":%" PRIu64 ",\"time\":\"%s\",", p, e.offset, ts);
+      if (e.has_event_time) {
+        fl_ts_format(e.event_time_ms * 1000, ts);
+        fl_buf_printf(out, "\"event_time\":\"%s\",", ts);
+      }
+      if (e.key_hash) fl_buf_printf(out, "\"key_hash\":\"%016" PRIx64 "\",", e.key_hash);
+      if (e.contract_version) fl_buf_printf(out, "\"contract_version\":%" PRIu32 ",", e.contract_version);
+      fl_buf_puts(out, "\"value\":");
       put_value(out, e.value, e.value_len);
       fl_buf_put_u8(out, '}');
     }
@@ -310,29 +322,35 @@ static fl_code print_consumers(fl_log_stream *ls, const log_opts *o, fl_err *err
   return rc;
 }
 
-static fl_code print_stat(fl_log_stream *ls, const log_opts *o) {
+static fl_code print_stat(fl_log_stream *ls, const log_opts *o, fl_err *err) {
   bool ndjson = o->format && !strcmp(o->format, "ndjson");
   uint32_t np = fl_log_stream_npartitions(ls);
   if (!ndjson)
-    printf("%-9s %20s %20s %20s %16s %8s\n", "partition", "start", "end", "records", "bytes", "segments");
-  uint64_t tot_records = 0, tot_bytes = 0;
+    printf("%-9s %20s %20s %20s %16s %16s %8s\n", "partition", "start", "end", "records", "bytes", "raw_bytes",
+           "segments");
+  uint64_t tot_records = 0, tot_bytes = 0, tot_raw = 0;
   for (uint32_t p = 0; p < np; p++) {
     if (o->has_partition && p != o->partition) continue;
     fl_log_partition_stat st;
     fl_log_partition_stat_get(ls, p, &st);
+    uint64_t stored, raw;
+    fl_code rc = fl_log_partition_sizes(ls, p, &stored, &raw, err);
+    if (rc) return rc;
     uint64_t records = st.end_offset - st.start_offset;
     tot_records += records;
     tot_bytes += st.bytes;
+    tot_raw += raw;
     if (ndjson)
       printf("{\"partition\":%u,\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"records\":%" PRIu64
-             ",\"bytes\":%" PRIu64 ",\"segments\":%u}\n",
-             p, st.start_offset, st.end_offset, records, st.bytes, st.segments);
+             ",\"bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64 ",\"segments\":%u}\n",
+             p, st.start_offset, st.end_offset, records, st.bytes, raw, st.segments);
     else
-      printf("%-9u %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %16" PRIu64 " %8u\n", p, st.start_offset,
-             st.end_offset, records, st.bytes, st.segments);
+      printf("%-9u %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %16" PRIu64 " %16" PRIu64 " %8u\n", p,
+             st.start_offset, st.end_offset, records, st.bytes, raw, st.segments);
   }
   if (!ndjson)
-    printf("%-9s %20s %20s %20" PRIu64 " %16" PRIu64 "\n", "total", "", "", tot_records, tot_bytes);
+    printf("%-9s %20s %20s %20" PRIu64 " %16" PRIu64 " %16" PRIu64 "\n", "total", "", "", tot_records, tot_bytes,
+           tot_raw);
   return FL_OK;
 }
 
@@ -418,7 +436,7 @@ int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv) {
   if (o.append) {
     rc = append_file(ls, &o, &err);
   } else if (o.stat) {
-    if (!(rc = print_stat(ls, &o))) rc = print_consumers(ls, &o, &err);
+    if (!(rc = print_stat(ls, &o, &err))) rc = print_consumers(ls, &o, &err);
   } else if (o.verify) {
     uint64_t damaged;
     if (!(rc = verify_stream(ls, &o, &out, &damaged, &err)) && damaged) {

@@ -488,6 +488,11 @@ fl_code fl_project_add_stream_sql(fl_project *proj, const char *path, const char
   ps->def = def;
   ps->partitions = def->partitions ? def->partitions : proj->log_partitions;
   ps->retention_ms = def->retention_us ? def->retention_us / 1000 : proj->log_retention_ms;
+  char *sql = fl_arena_alloc(&proj->arena, len + 1);
+  if (len) memcpy(sql, text, len);
+  sql[len] = 0;
+  ps->sql = sql;
+  ps->sql_len = len;
   return FL_OK;
 }
 

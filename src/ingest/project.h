@@ -61,6 +61,9 @@ typedef struct fl_project_stream {
                                def->primary_key_index the key the log partitions by */
   uint32_t partitions;      /* WITH (partitions = N), else floe.yaml log.partitions */
   int64_t retention_ms;     /* WITH (retention = '...'), else floe.yaml log.retention */
+  const char *sql;          /* the stream's CREATE STREAM text, as in its file */
+  size_t sql_len;
+  uint32_t contract_version; /* set by fl_project_contract_versions; 0 = not known */
 } fl_project_stream;
 
 typedef struct fl_project {
@@ -111,6 +114,16 @@ fl_code fl_project_parse_yaml(fl_project *proj, const char *path, const char *te
 fl_code fl_project_add_stream_sql(fl_project *proj, const char *path, const char *text, size_t len,
                                   fl_err *err);
 void fl_project_free(fl_project *proj);
+
+/* Contract versions (contract_versions.c). Each stream's contract (its CREATE STREAM
+ * text) is versioned in the data directory: DATA/contracts/<stream>/<N>.sql holds
+ * version N's text, N from 1. For every stream of proj this finds the highest stored
+ * version; when there is none, or its text differs from the stream's text now, it
+ * stores the text as the next version (written to a temporary file, fsynced, renamed,
+ * directory fsynced). ps->contract_version gets the version the stream runs under;
+ * the server stamps it on every accepted record (log record field contract_version)
+ * so a replay can apply the contract each record was accepted under. */
+fl_code fl_project_contract_versions(fl_project *proj, const char *data_dir, fl_err *err);
 
 const fl_project_stream *fl_project_stream_find(const fl_project *proj, const char *name, size_t len);
 

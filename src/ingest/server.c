@@ -167,6 +167,8 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
       fl_warn(MOD, "stream %s: the log has %u partitions, the project asks for %u; keeping %u", ps->name,
               fl_log_stream_npartitions(ss->ls), ps->partitions, fl_log_stream_npartitions(ss->ls));
     fl_log_stream_retention_set(ss->ls, ps->retention_ms, proj->log_retention_bytes);
+    if (ps->def->log_compression_level >= 0)
+      fl_log_stream_compression_set(ss->ls, ps->def->log_compression_level);
     char qname[FL_NAME_MAX + 16];
     snprintf(qname, sizeof qname, "%s.quarantine", ps->name);
     if ((rc = fl_log_stream_open(ing->log, qname, 1, &ss->qls, err)))

@@ -8,7 +8,10 @@
  *        --fl_json_parse (the loop's parser for the stream)--> accepted rows + rejects
  *        --fl_contract_check--> more rejects
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
- *                     partition (the records are the raw JSON objects, in body order)
+ *                     partition (the records are the raw JSON objects, in body order,
+ *                     each with that hash, its WATERMARK column as event time and the
+ *                     stream's contract version: log record v2, compressed by the log
+ *                     on this thread)
  *   reject j       -> one JSON record {raw, [raw_truncated,] reason, field, line,
  *                     received_at, request_id} appended to "<stream>.quarantine";
  *                     raw keeps at most max_raw_bytes of the record (cut on a UTF-8
@@ -73,12 +76,14 @@ void srv_loop_scratch_free(srv_loop *loop) {
   fl_buf_free(&loop->errors);
   fl_buf_free(&loop->piece);
   fl_free(loop->row_part);
+  fl_free(loop->row_hash);
   fl_free(loop->part_count);
   fl_free(loop->qoff);
   fl_free(loop->recs);
   loop->row_part = loop->part_count = loop->qoff = NULL;
+  loop->row_hash = NULL;
   loop->recs = NULL;
-  loop->cap_rows = loop->cap_parts = loop->cap_q = loop->cap_recs = 0;
+  loop->cap_rows = loop->cap_parts = loop->cap_q = loop->cap_recs = loop->cap_hash = 0;
 }
 
 /* After a large request its buffers go back to the allocator: a 16 MiB body must not
@@ -90,10 +95,12 @@ static void scratch_trim(srv_loop *loop) {
   if ((size_t)loop->cap_recs * sizeof *loop->recs > SRV_SCRATCH_KEEP_BYTES) {
     fl_free(loop->recs);
     fl_free(loop->row_part);
+    fl_free(loop->row_hash);
     fl_free(loop->qoff);
     loop->recs = NULL;
     loop->row_part = loop->qoff = NULL;
-    loop->cap_recs = loop->cap_rows = loop->cap_q = 0;
+    loop->row_hash = NULL;
+    loop->cap_recs = loop->cap_rows = loop->cap_q = loop->cap_hash = 0;
   }
 }
 
@@ -320,10 +327,12 @@ static fl_code append_chunked(srv_pending *p, fl_log_stream *ls, uint32_t partit
 
 /* ---------------------------------------------------------------- partitioning */
 
-static uint32_t row_partition(srv_loop *loop, const fl_sql_stream *def, const fl_batch *batch, uint32_t row,
-                              const char *raw, uint32_t raw_len, uint32_t nparts) {
-  if (nparts == 1) return 0;
-  if (def->npk == 0) return (uint32_t)(fl_hash64(raw, raw_len) % nparts);
+/* The row's key hash: fl_hash64 of its primary key text (key columns joined by 0x1f),
+ * or of the raw JSON without a key. The partition is hash % npartitions; the hash is
+ * also stored in the log record (key_hash) so a consumer routes by key unparsed. */
+static uint64_t row_key_hash(srv_loop *loop, const fl_sql_stream *def, const fl_batch *batch, uint32_t row,
+                             const char *raw, uint32_t raw_len) {
+  if (def->npk == 0) return fl_hash64(raw, raw_len);
   fl_buf *key = &loop->key;
   fl_buf_clear(key);
   for (uint32_t k = 0; k < def->npk; k++) {
@@ -336,7 +345,18 @@ static uint32_t row_partition(srv_loop *loop, const fl_sql_stream *def, const fl
     else
       fl_value_to_json(&v, key);
   }
-  return (uint32_t)(fl_hash64(key->data, key->len) % nparts);
+  return fl_hash64(key->data, key->len);
+}
+
+/* The row's event time (ms) from the stream's WATERMARK column; false if none or NULL. */
+static bool row_event_time(const fl_sql_stream *def, const fl_batch *batch, uint32_t row, int64_t *ms) {
+  if (def->watermark_index < 0) return false;
+  fl_value v;
+  fl_batch_get(batch, (uint32_t)def->watermark_index, row, &v);
+  if (v.is_null) return false;
+  int64_t us = v.u.i64;
+  *ms = us / 1000 - (us % 1000 < 0); /* floor */
+  return true;
 }
 
 /* ---------------------------------------------------------------- the route */
@@ -454,8 +474,10 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
     if (nrej) {
       loop->recs = grow(loop->recs, &loop->cap_recs, nrej, sizeof *loop->recs);
       for (uint32_t j = 0; j < nrej; j++) {
-        loop->recs[j].value = q->data + loop->qoff[j];
-        loop->recs[j].value_len = loop->qoff[j + 1] - loop->qoff[j];
+        /* the contract version that rejected it; no key, no event time */
+        loop->recs[j] = (fl_log_record){.value = q->data + loop->qoff[j],
+                                        .value_len = loop->qoff[j + 1] - loop->qoff[j],
+                                        .contract_version = er->ss->ps->contract_version};
       }
       append_chunked(pending_of(er), er->ss->qls, 0, loop->recs, nrej);
     }
@@ -473,11 +495,14 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
     fl_log_stream *ls = er->ss->ls;
     uint32_t nparts = fl_log_stream_npartitions(ls);
     loop->row_part = grow(loop->row_part, &loop->cap_rows, nrows, sizeof *loop->row_part);
+    loop->row_hash = grow(loop->row_hash, &loop->cap_hash, nrows, sizeof *loop->row_hash);
     loop->part_count = grow(loop->part_count, &loop->cap_parts, nparts + 1, sizeof *loop->part_count);
     memset(loop->part_count, 0, (nparts + 1) * sizeof *loop->part_count);
     for (uint32_t i = 0; i < nrows; i++) {
       const fl_json_row *r = &res->rows[i];
-      uint32_t part = row_partition(loop, def, res->batch, i, body + r->raw_off, r->raw_len, nparts);
+      uint64_t h = row_key_hash(loop, def, res->batch, i, body + r->raw_off, r->raw_len);
+      uint32_t part = nparts == 1 ? 0 : (uint32_t)(h % nparts);
+      loop->row_hash[i] = h;
       loop->row_part[i] = part;
       er->accepted_bytes += r->raw_len;
       loop->part_count[part + 1]++;
@@ -488,8 +513,12 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
     for (uint32_t i = 0; i < nrows; i++) {
       const fl_json_row *r = &res->rows[i];
       uint32_t slot_i = loop->part_count[loop->row_part[i]]++;
-      loop->recs[slot_i].value = body + r->raw_off;
-      loop->recs[slot_i].value_len = r->raw_len;
+      fl_log_record *rec = &loop->recs[slot_i];
+      *rec = (fl_log_record){.value = body + r->raw_off,
+                             .value_len = r->raw_len,
+                             .contract_version = er->ss->ps->contract_version,
+                             .key_hash = loop->row_hash[i]};
+      rec->has_event_time = row_event_time(def, res->batch, i, &rec->event_time_ms);
     }
     /* after the sort part_count[k] is partition k's end; its start is part_count[k-1] */
     uint32_t start = 0;

@@ -54,6 +54,8 @@ typedef struct srv_loop {
   fl_buf errors;        /* the answer's listed errors, over the request's pieces */
   fl_buf piece;         /* a piece of a large JSON array body, as "[...]" */
   uint32_t *row_part;   /* partition of each accepted row */
+  uint64_t *row_hash;   /* key hash of each accepted row (the log record's key_hash) */
+  uint32_t cap_hash;
   uint32_t *part_count; /* rows per partition (+1 for prefix sums) */
   uint32_t *qoff;       /* quarantine record offsets in qjson (nrejects + 1) */
   fl_log_record *recs;

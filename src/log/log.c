@@ -268,6 +268,7 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
   ls->log = log;
   ls->name = fl_strdup(stream);
   ls->dir = fl_sprintf("%s/%s", log->dir, stream);
+  ls->compression_level = FL_LOG_COMPRESSION_LEVEL_DEFAULT;
   uint32_t k;
   if ((rc = partitions_on_disk(ls->dir, &k, err))) goto done;
   uint32_t meta_np = 0;
@@ -795,29 +796,22 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
                       ls->npartitions - 1);
   if (n == 0) return fl_err_set(err, FL_EINVAL, "stream %s: append of 0 records", ls->name);
   uint64_t payload = 0;
-  for (uint32_t i = 0; i < n; i++) payload += FL_LOG_RECORD_HEADER_BYTES + (uint64_t)recs[i].value_len;
+  for (uint32_t i = 0; i < n; i++) payload += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)recs[i].value_len;
   if (payload > FL_LOG_BATCH_PAYLOAD_MAX)
     return fl_err_set(err, FL_EINVAL,
                       "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u", ls->name,
                       n, payload, FL_LOG_BATCH_PAYLOAD_MAX);
-  size_t len = FL_LOG_BATCH_HEADER_BYTES + (size_t)payload;
-  log_append *a = fl_malloc_try(sizeof *a + len);
-  if (!a) return fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %zu bytes", ls->name, len);
-  *a = (log_append){.ls = ls, .partition = partition, .n = n, .done = done, .ctx = ctx, .len = len};
-  a->bytes = (unsigned char *)(a + 1);
-  unsigned char *h = a->bytes, *p = h + FL_LOG_BATCH_HEADER_BYTES;
-  memset(h, 0, FL_LOG_BATCH_HEADER_BYTES);
-  fl_log_put32(h + FL_LOG_OFF_MAGIC, FL_LOG_BATCH_MAGIC);
-  fl_log_put32(h + FL_LOG_OFF_COUNT, n);
-  fl_log_put32(h + FL_LOG_OFF_PAYLOAD_LEN, (uint32_t)payload);
-  fl_log_put64(h + FL_LOG_OFF_TIME, (uint64_t)fl_now_ms());
-  fl_log_put16(h + FL_LOG_OFF_VERSION, FL_LOG_BATCH_VERSION);
-  for (uint32_t i = 0; i < n; i++) {
-    fl_log_put32(p, recs[i].value_len);
-    if (recs[i].value_len) memcpy(p + FL_LOG_RECORD_HEADER_BYTES, recs[i].value, recs[i].value_len);
-    p += FL_LOG_RECORD_HEADER_BYTES + recs[i].value_len;
-  }
-  a->payload_crc = fl_crc32c(0, h + FL_LOG_BATCH_HEADER_BYTES, (size_t)payload);
+  log_append *a = fl_log_batch_encode(recs, n, payload, fl_log_stream_compression(ls), fl_now_ms());
+  if (!a)
+    return fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name,
+                      payload);
+  a->ls = ls;
+  a->partition = partition;
+  a->done = done;
+  a->ctx = ctx;
+  size_t len = a->len;
+  __atomic_add_fetch(&log->stats.raw_bytes, a->raw_len, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&log->stats.stored_bytes, a->len, __ATOMIC_RELAXED);
   fl_code rc = FL_OK;
   pthread_mutex_lock(&log->mu);
   if (log->closing)
@@ -922,6 +916,8 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->fsyncs = __atomic_load_n(&log->stats.fsyncs, __ATOMIC_RELAXED);
   out->groups = __atomic_load_n(&log->stats.groups, __ATOMIC_RELAXED);
   out->errors = __atomic_load_n(&log->stats.errors, __ATOMIC_RELAXED);
+  out->raw_bytes = __atomic_load_n(&log->stats.raw_bytes, __ATOMIC_RELAXED);
+  out->stored_bytes = __atomic_load_n(&log->stats.stored_bytes, __ATOMIC_RELAXED);
   pthread_mutex_lock(&log->mu);
   out->queued_bytes = log->queued_bytes;
   pthread_mutex_unlock(&log->mu);

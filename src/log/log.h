@@ -9,7 +9,8 @@
  * server stores each event's raw JSON text); each batch carries its append time (ms).
  *
  * Writes: one log thread per fl_log owns every write. fl_log_append copies the
- * records into one encoded batch (on the caller's thread), queues it and returns;
+ * records into one encoded batch (on the caller's thread, zstd-compressed at the
+ * stream's level: fl_log_stream_compression_set), queues it and returns;
  * the log thread drains the queue, writes each partition's batches with one writev,
  * then ONE fdatasync per touched segment file (group commit: many appends share one
  * fsync), and only then calls each append's done callback ON THE LOG THREAD with the
@@ -87,10 +88,25 @@ const char *fl_log_stream_name(const fl_log_stream *ls);
 fl_code fl_log_stream_list(fl_log *log, char ***names, uint32_t *n, fl_err *err);
 void fl_log_names_free(char **names, uint32_t n);
 
+/* A record to append. The v2 fields are optional metadata kept beside the value
+ * (log_wire.h): zero-initialised they mean "none". */
 typedef struct fl_log_record {
   const void *value;
   uint32_t value_len;
+  uint32_t contract_version; /* the stream contract version that accepted it; 0 none */
+  uint64_t key_hash;         /* the partitioner's hash of its key (fl_hash64); 0 none */
+  int64_t event_time_ms;     /* event time (ms since 1970 UTC), when has_event_time */
+  bool has_event_time;
 } fl_log_record;
+
+/* Payload compression of the stream's batches: zstd at `level` (1..FL_LOG_COMPRESSION_LEVEL_MAX, clamped;
+ * default FL_LOG_COMPRESSION_LEVEL_DEFAULT), 0 = off. Compression runs in
+ * fl_log_append on the caller's thread; a batch that does not shrink is stored
+ * uncompressed. Takes effect for the next append; readers decompress any batch. */
+#define FL_LOG_COMPRESSION_LEVEL_DEFAULT 1
+#define FL_LOG_COMPRESSION_LEVEL_MAX 19 /* zstd's levels above 19 need much more memory */
+void fl_log_stream_compression_set(fl_log_stream *ls, int level);
+int fl_log_stream_compression(const fl_log_stream *ls);
 
 /* Called once per append, on the log thread, after its batch is durable (rc FL_OK)
  * or has failed (FL_ENOSPC, FL_EIO; base_offset is then 0). */
@@ -113,7 +129,27 @@ typedef struct fl_log_entry {
   uint32_t value_len;
   uint64_t offset;
   int64_t append_time_ms;
+  uint32_t contract_version; /* 0 for none (and for every version-1 record) */
+  uint64_t key_hash;         /* 0 for none */
+  int64_t event_time_ms;     /* valid when has_event_time */
+  bool has_event_time;
 } fl_log_entry;
+
+/* One durable batch as fl_log_reader_next_batch returns it, decoded in place: the
+ * payload is checked and decompressed once into the reader's buffer, and records[]
+ * (count entries, offsets base_offset .. base_offset + count - 1) point into it; all
+ * valid until the next call on the reader or its close. A reader positioned inside a
+ * batch gets only the records from its position (base_offset is then that offset). */
+typedef struct fl_log_batch_view {
+  uint64_t base_offset;
+  uint32_t count;
+  int64_t append_time_ms;
+  uint16_t version;      /* 1 or 2 */
+  bool compressed;       /* the payload was stored zstd-compressed */
+  uint32_t stored_bytes; /* header + payload as stored on disk */
+  uint32_t raw_bytes;    /* header + payload uncompressed */
+  const fl_log_entry *records;
+} fl_log_batch_view;
 
 /* A reader from from_offset (clamped up to the partition's start offset: records
  * removed by retention are skipped). */
@@ -122,6 +158,11 @@ fl_code fl_log_reader_open(fl_log_stream *ls, uint32_t partition, uint64_t from_
 /* Next durable record into *out, or *eof = true when none is available now.
  * FL_ECORRUPT if a segment below the durable end is damaged. */
 fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_err *err);
+/* The rest of the current batch (from the reader's position), or the next durable
+ * batch, into *out; *eof = true when none is available now. Mixes freely with
+ * fl_log_reader_next. FL_ECORRUPT (naming stream, partition, file, byte and offset)
+ * for a damaged batch, including a compressed payload that does not decompress. */
+fl_code fl_log_reader_next_batch(fl_log_reader *rd, fl_log_batch_view *out, bool *eof, fl_err *err);
 void fl_log_reader_close(fl_log_reader *rd);
 
 /* A damaged range of a partition (src/log/verify.c): bytes [pos, end_pos) of one
@@ -164,6 +205,11 @@ typedef struct fl_log_partition_stat {
   int64_t oldest_append_ms; /* append time of the first record, 0 if empty */
 } fl_log_partition_stat;
 fl_code fl_log_partition_stat_get(fl_log_stream *ls, uint32_t partition, fl_log_partition_stat *out);
+/* The partition's durable batches as stored (*stored: headers + payloads, compressed
+ * where they are) and uncompressed (*raw), from the batch headers (payloads unread:
+ * one pread per batch). FL_ECORRUPT if a header is not where the previous one said. */
+fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
+                               fl_err *err);
 
 /* Retention: keep segments younger than retention_ms (age = now - the segment's last
  * append time; 0 = no age limit) and at most retention_bytes per partition (0 = no
@@ -184,6 +230,8 @@ typedef struct fl_log_stats {
   uint64_t groups;       /* group commits (queue drains) */
   uint64_t errors;       /* appends completed with an error */
   uint64_t queued_bytes; /* bytes queued now, not yet durable */
+  uint64_t raw_bytes;    /* batch bytes encoded by fl_log_append before compression */
+  uint64_t stored_bytes; /* the same batches' bytes as queued (compressed) */
 } fl_log_stats;
 void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 

@@ -70,6 +70,7 @@ struct fl_log_stream {
   log_partition *parts;
   int64_t retention_ms; /* atomics: set from any thread */
   uint64_t retention_bytes;
+  int compression_level; /* atomic: zstd level of appended payloads, 0 = off (wire.c) */
   fl_log_stream *next;                                               /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
   uint64_t ndamaged; /* damaged ranges found at open (verify.c), set before the stream is visible */
@@ -83,7 +84,8 @@ struct log_append {
   fl_log_done_fn done;
   void *ctx;
   uint32_t payload_crc;
-  size_t len;           /* header + payload bytes */
+  size_t len;           /* header + payload bytes (as stored: compressed) */
+  size_t raw_len;       /* header + payload bytes uncompressed */
   unsigned char *bytes; /* the encoded batch; base offset and crc filled by the log thread */
 };
 
@@ -132,10 +134,34 @@ void rbuf_free(rbuf *rb);
 /* Makes [pos, pos+n) (within limit) available at *out: 1 ok, 0 past limit or EOF, -1 read error (errno). */
 int rbuf_get(rbuf *rb, uint64_t pos, size_t n, uint64_t limit, const unsigned char **out);
 
-/* Checks a batch header (not the CRC): 0 ok, else a static reason. */
+/* ---- wire.c ---- */
+
+/* Encodes n records (raw_payload = their v2 payload bytes, <= FL_LOG_BATCH_PAYLOAD_MAX)
+ * as one v2 batch, zstd-compressed at `level` (0 = off) when that shrinks it: one
+ * allocation (the append with its bytes, len, raw_len, n, payload_crc set; base
+ * offset and crc left 0), NULL when out of memory. Runs on the appending thread. */
+log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int level,
+                                int64_t now_ms);
+/* Checks a batch header (not the CRC), v1 or v2: 0 ok, else a static reason. */
 const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base);
-/* Checks the CRC and that the records exactly fill the payload. */
+/* A reader's decompression buffer and context (grown as needed, freed by _free). */
+typedef struct log_scratch {
+  unsigned char *buf;
+  size_t cap;
+  void *dctx; /* ZSTD_DCtx */
+} log_scratch;
+void fl_log_scratch_free(log_scratch *s);
+/* Checks the CRC (over the stored payload), decompresses a compressed payload into s
+ * and checks that the records exactly fill the raw payload; *raw (may be NULL) gets
+ * the raw payload (payload itself, or s->buf). 0 ok, else a static reason. */
+const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
+                                     const unsigned char **raw);
+/* fl_log_batch_body_decode with a temporary scratch. */
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload);
+/* Fills out[0 .. count) with views of a decoded batch's records (raw from _decode). */
+void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base, fl_log_entry *out);
+
+/* ---- segment.c ---- */
 
 /* Scans a segment file from position 0 up to limit bytes, checking every batch;
  * fills seg (end_offset, bytes = end of the last valid batch, times, full index).

@@ -8,34 +8,55 @@
  * first batch's base offset equals the offset in the file name, each next batch's
  * base offset equals the previous one's base + record count (offsets are dense).
  *
- * Record batch (all integers little-endian):
+ * Record batch (all integers little-endian). Versions 1 and 2 share the 40-byte header;
+ * a segment (and a partition) may hold both, batch by batch:
  *
  *   off  size  field            meaning
  *   ---  ----  ---------------  ----------------------------------------------------
  *    0    4    magic            0x31424C46 (bytes "FLB1")
- *    4    4    crc              CRC-32C of: the payload, then header bytes [8, 40)
+ *    4    4    crc              CRC-32C of: the payload as stored, then header bytes [8, 40)
  *    8    8    base_offset      offset of the first record of the batch
  *   16    4    record_count     >= 1
- *   20    4    payload_len      bytes of payload after the header, <= FL_LOG_BATCH_PAYLOAD_MAX
+ *   20    4    payload_len      bytes of payload stored after the header (compressed if
+ *                               compressed), <= FL_LOG_BATCH_PAYLOAD_MAX
  *   24    8    append_time_ms   when the batch was appended (ms since 1970, UTC)
- *   32    2    version          1
- *   34    2    flags            0 (reserved: compression)
- *   36    4    reserved         0
- *   40    -    payload          record_count records, exactly filling payload_len
+ *   32    2    version          1 or 2
+ *   34    2    flags            v1: 0. v2: bits 0-1 compression of the payload:
+ *                               0 none, 1 zstd (one zstd frame with its content
+ *                               size and checksum); other bits 0
+ *   36    4    raw_len          v1: 0 (reserved). v2: bytes of the uncompressed payload
+ *                               (= payload_len when not compressed), <= PAYLOAD_MAX
+ *   40    -    payload          record_count records, exactly filling raw_len bytes
+ *                               once decompressed
  *
- * Record (inside the payload):
+ * Record, version 1 (inside the payload):
  *
  *   off  size  field            meaning
  *   ---  ----  ---------------  ----------------------------------------------------
  *    0    4    value_len        bytes of the value
  *    4    n    value            the record's bytes (the server stores the raw JSON text)
  *
- * Why the CRC covers the payload first: the appending thread computes the payload's
- * CRC (in parallel with other appenders); the single log thread then only extends it
- * over the 32 header bytes once it has assigned the base offset. Every byte after the
- * crc field is covered. A batch is valid when magic, version, crc, flags = 0, counts
- * and lengths all check and base_offset is the expected next offset; the first
- * invalid batch ends the segment (recovery truncates it and all after it). */
+ * Record, version 2 (inside the uncompressed payload):
+ *
+ *   off  size  field            meaning
+ *   ---  ----  ---------------  ----------------------------------------------------
+ *    0    4    value_len        bytes of the value
+ *    4    4    contract_version version of the stream contract that accepted the
+ *                               record (0: none known)
+ *    8    8    key_hash         the partitioner's 64-bit hash of the record's key
+ *                               (fl_hash64 of the primary key text; 0: none)
+ *   16    8    event_time_ms    event time, ms since 1970 UTC; INT64_MIN = none
+ *   24    n    value            the record's bytes
+ * Version 1 records read as contract_version 0, key_hash 0, no event time.
+ *
+ * Why the CRC covers the payload first: the appending thread encodes and compresses
+ * the payload and computes its CRC (in parallel with other appenders); the single log
+ * thread then only extends it over the 32 header bytes once it has assigned the base
+ * offset. Every byte after the crc field is covered (compressed bytes as written). A
+ * batch is valid when magic, version, crc, flags, counts and lengths all check, a
+ * compressed payload decompresses to exactly raw_len bytes, the records exactly fill
+ * them, and base_offset is the expected next offset; the first invalid batch ends the
+ * segment (recovery truncates it and all after it). */
 #ifndef FL_LOG_LOG_WIRE_H
 #define FL_LOG_LOG_WIRE_H
 
@@ -43,12 +64,19 @@
 #include <string.h>
 
 #define FL_LOG_BATCH_MAGIC 0x31424C46u
-#define FL_LOG_BATCH_VERSION 1u
+#define FL_LOG_BATCH_VERSION 2u /* written; version 1 is still read */
+#define FL_LOG_BATCH_VERSION_1 1u
 #define FL_LOG_BATCH_HEADER_BYTES 40u
 /* 64 MiB bounds one append (a 1,000-event batch is ~250 KiB; a request body is capped
  * far lower by the server) and what a reader must hold in memory for one batch. */
 #define FL_LOG_BATCH_PAYLOAD_MAX (64u << 20)
-#define FL_LOG_RECORD_HEADER_BYTES 4u
+#define FL_LOG_RECORD_HEADER_BYTES 4u    /* version 1 */
+#define FL_LOG_RECORD_HEADER_BYTES_V2 24u /* version 2 */
+#define FL_LOG_EVENT_TIME_NONE INT64_MIN
+
+/* v2 flags */
+#define FL_LOG_FLAG_COMPRESSION_MASK 0x3u
+enum { FL_LOG_COMPRESSION_NONE = 0, FL_LOG_COMPRESSION_ZSTD = 1 };
 
 enum {
   FL_LOG_OFF_MAGIC = 0,
@@ -59,7 +87,14 @@ enum {
   FL_LOG_OFF_TIME = 24,
   FL_LOG_OFF_VERSION = 32,
   FL_LOG_OFF_FLAGS = 34,
-  FL_LOG_OFF_RESERVED = 36,
+  FL_LOG_OFF_RESERVED = 36, /* v1 */
+  FL_LOG_OFF_RAW_LEN = 36,  /* v2 */
+};
+enum { /* v2 record */
+  FL_LOG_ROFF_VALUE_LEN = 0,
+  FL_LOG_ROFF_CONTRACT = 4,
+  FL_LOG_ROFF_KEY_HASH = 8,
+  FL_LOG_ROFF_EVENT_TIME = 16,
 };
 
 /* Segment file names: 20 digits hold any uint64 and sort as numbers. */

@@ -13,8 +13,15 @@
  * one; at the end of the active one it reports eof (a later call may find more).
  * A segment deleted by retention under a reader is skipped (its records are gone).
  *
- * Ownership: the reader owns its fd and buffer; returned values point into the
- * buffer, valid until the next call. Entry points: fl_log_reader_open/next/close. */
+ * Batches: the reader works a batch at a time. Each batch it returns records from is
+ * checked and, if compressed, decompressed once into the reader's scratch; an entry
+ * array (grown, reused) then holds views of its records. fl_log_reader_next_batch
+ * hands out the rest of that array as one view; fl_log_reader_next one entry of it.
+ * Records below the reader's offset (opened mid-batch) are skipped in the array.
+ *
+ * Ownership: the reader owns its fd, read window, scratch and entry array; returned
+ * values point into them, valid until the next call. Entry points:
+ * fl_log_reader_open/next/next_batch/close. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,10 +41,11 @@ struct fl_log_reader {
   uint64_t pos;    /* file position of the next batch */
   uint64_t expect; /* base offset of the batch at pos */
   rbuf rb;
-  const unsigned char *payload; /* the current batch */
-  uint32_t ppos, left;
-  uint64_t boff; /* offset of the record at ppos */
-  int64_t btime;
+  log_scratch scratch; /* decompressed payload of the current batch */
+  fl_log_entry *ents;  /* the current batch's records */
+  uint32_t nents, ents_cap;
+  uint32_t ei; /* next entry to return */
+  fl_log_batch_view view; /* the current batch's fields (records, count unset) */
   fl_log_damage_fn skip_fn; /* fl_log_reader_skip_damaged: skip damage, report it here */
   void *skip_ctx;
   bool skip;
@@ -123,12 +131,14 @@ static void reader_drop_segment(fl_log_reader *rd) {
   rbuf_free(&rd->rb);
   fl_free(rd->path);
   rd->path = NULL;
-  rd->left = 0;
+  rd->nents = rd->ei = 0;
 }
 
 void fl_log_reader_close(fl_log_reader *rd) {
   if (!rd) return;
   reader_drop_segment(rd);
+  fl_log_scratch_free(&rd->scratch);
+  fl_free(rd->ents);
   fl_free(rd);
 }
 
@@ -205,24 +215,11 @@ static fl_code reader_locate(fl_log_reader *rd, bool *eof, fl_err *err) {
   }
 }
 
-fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_err *err) {
+/* Loads the next durable batch holding records at or after rd->next into rd->ents
+ * (rd->ei = its first wanted record); *eof when there is none now. */
+static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
   log_partition *part = rd->part;
-  *eof = false;
   for (;;) {
-    while (rd->left) {
-      const unsigned char *p = rd->payload + rd->ppos;
-      uint32_t vlen = fl_log_get32(p);
-      rd->ppos += FL_LOG_RECORD_HEADER_BYTES + vlen;
-      rd->left--;
-      uint64_t off = rd->boff++;
-      if (off < rd->next) continue;
-      rd->next = off + 1;
-      *out = (fl_log_entry){.value = p + FL_LOG_RECORD_HEADER_BYTES,
-                            .value_len = vlen,
-                            .offset = off,
-                            .append_time_ms = rd->btime};
-      return FL_OK;
-    }
     if (rd->fd < 0) {
       fl_code rc = reader_locate(rd, eof, err);
       if (rc || *eof) return rc;
@@ -281,7 +278,8 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
     if (rd->expect <= rd->next) continue; /* wholly below the wanted offset: skip unread */
     got = rbuf_get(&rd->rb, batch_pos + FL_LOG_BATCH_HEADER_BYTES, len, limit, &payload);
     if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, batch_pos);
-    if (!got || (why = fl_log_batch_body_check(h, payload))) {
+    const unsigned char *raw = NULL;
+    if (!got || (why = fl_log_batch_body_decode(h, payload, &rd->scratch, &raw))) {
       rd->pos = batch_pos;
       rd->expect = boff;
       fl_code rc = reader_damage(rd, batch_pos, limit, sealed, seg_end, why ? why : "cut short by the segment end",
@@ -289,10 +287,55 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
       if (rc) return rc;
       continue;
     }
-    rd->payload = payload;
-    rd->ppos = 0;
-    rd->left = count;
-    rd->boff = boff;
-    rd->btime = (int64_t)fl_log_get64(h + FL_LOG_OFF_TIME);
+    if (count > rd->ents_cap) {
+      uint32_t c = rd->ents_cap ? rd->ents_cap : 64;
+      while (c < count) c *= 2;
+      fl_free(rd->ents);
+      rd->ents = fl_malloc((size_t)c * sizeof *rd->ents);
+      rd->ents_cap = c;
+    }
+    fl_log_batch_entries(h, raw, boff, rd->ents);
+    rd->nents = count;
+    rd->ei = rd->next > boff ? (uint32_t)(rd->next - boff) : 0;
+    uint16_t version = fl_log_get16(h + FL_LOG_OFF_VERSION);
+    bool compressed = version != FL_LOG_BATCH_VERSION_1 &&
+                      (fl_log_get16(h + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) != 0;
+    rd->view = (fl_log_batch_view){
+        .append_time_ms = (int64_t)fl_log_get64(h + FL_LOG_OFF_TIME),
+        .version = version,
+        .compressed = compressed,
+        .stored_bytes = FL_LOG_BATCH_HEADER_BYTES + len,
+        .raw_bytes = FL_LOG_BATCH_HEADER_BYTES +
+                     (version == FL_LOG_BATCH_VERSION_1 ? len : fl_log_get32(h + FL_LOG_OFF_RAW_LEN))};
+    return FL_OK;
   }
+}
+
+fl_code fl_log_reader_next_batch(fl_log_reader *rd, fl_log_batch_view *out, bool *eof, fl_err *err) {
+  *eof = false;
+  while (rd->ei < rd->nents && rd->ents[rd->ei].offset < rd->next) rd->ei++;
+  if (rd->ei >= rd->nents) {
+    fl_code rc = reader_load_batch(rd, eof, err);
+    if (rc || *eof) return rc;
+  }
+  FL_ASSERT(rd->ei < rd->nents, "reader at %" PRIu64, rd->next);
+  *out = rd->view;
+  out->base_offset = rd->ents[rd->ei].offset;
+  out->count = rd->nents - rd->ei;
+  out->records = rd->ents + rd->ei;
+  rd->ei = rd->nents;
+  rd->next = rd->ents[rd->nents - 1].offset + 1;
+  return FL_OK;
+}
+
+fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_err *err) {
+  *eof = false;
+  while (rd->ei < rd->nents && rd->ents[rd->ei].offset < rd->next) rd->ei++;
+  if (rd->ei >= rd->nents) {
+    fl_code rc = reader_load_batch(rd, eof, err);
+    if (rc || *eof) return rc;
+  }
+  *out = rd->ents[rd->ei++];
+  rd->next = out->offset + 1;
+  return FL_OK;
 }

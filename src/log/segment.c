@@ -61,39 +61,6 @@ int rbuf_get(rbuf *rb, uint64_t pos, size_t n, uint64_t limit, const unsigned ch
   return 1;
 }
 
-const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base) {
-  if (fl_log_get32(hdr + FL_LOG_OFF_MAGIC) != FL_LOG_BATCH_MAGIC) return "bad magic";
-  if (fl_log_get16(hdr + FL_LOG_OFF_VERSION) != FL_LOG_BATCH_VERSION) return "unknown version";
-  if (fl_log_get16(hdr + FL_LOG_OFF_FLAGS) != 0 || fl_log_get32(hdr + FL_LOG_OFF_RESERVED) != 0)
-    return "unknown flags";
-  uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
-  uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
-  if (count == 0) return "empty batch";
-  if (len > FL_LOG_BATCH_PAYLOAD_MAX) return "payload length over the limit";
-  if ((uint64_t)count * FL_LOG_RECORD_HEADER_BYTES > len) return "record count exceeds payload";
-  if (fl_log_get64(hdr + FL_LOG_OFF_BASE) != expected_base) return "base offset out of sequence";
-  if (expected_base > UINT64_MAX - count) return "offset overflow";
-  return NULL;
-}
-
-const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload) {
-  uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
-  uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
-  uint32_t crc = fl_crc32c(fl_crc32c(0, payload, len), hdr + FL_LOG_OFF_BASE,
-                           FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE);
-  if (crc != fl_log_get32(hdr + FL_LOG_OFF_CRC)) return "CRC mismatch";
-  uint64_t pos = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    if (len - pos < FL_LOG_RECORD_HEADER_BYTES) return "record header past the payload";
-    uint32_t vlen = fl_log_get32(payload + pos);
-    pos += FL_LOG_RECORD_HEADER_BYTES;
-    if (vlen > len - pos) return "record value past the payload";
-    pos += vlen;
-  }
-  if (pos != len) return "records do not fill the payload";
-  return NULL;
-}
-
 void fl_log_segment_index_add(segment *seg, uint64_t offset, uint64_t pos, uint32_t interval) {
   if (seg->nidx && pos < seg->idx[seg->nidx - 1].pos + interval) return;
   if (seg->nidx == seg->idx_cap) {
@@ -124,6 +91,7 @@ fl_code fl_log_segment_scan(int fd, const char *path, uint64_t limit, uint32_t i
   fl_code rc = FL_OK;
   rbuf rb;
   rbuf_init(&rb, fd);
+  log_scratch sc = {0};
   uint64_t pos = 0, expect = seg->base;
   seg->nidx = 0;
   seg->first_append_ms = 0;
@@ -157,7 +125,7 @@ fl_code fl_log_segment_scan(int fd, const char *path, uint64_t limit, uint32_t i
       *bad_reason = "truncated batch payload";
       break;
     }
-    if ((why = fl_log_batch_body_check(h, payload))) {
+    if ((why = fl_log_batch_body_decode(h, payload, &sc, NULL))) {
       *bad_reason = why;
       break;
     }
@@ -173,5 +141,6 @@ fl_code fl_log_segment_scan(int fd, const char *path, uint64_t limit, uint32_t i
   seg->indexed = true;
 done:
   rbuf_free(&rb);
+  fl_log_scratch_free(&sc);
   return rc;
 }

@@ -8,8 +8,11 @@
  * (byte 1 * 256 + byte 2) % len, the second segment named by byte 3 (a base offset
  * 0..255); else the whole input after byte 0 is one segment named 0. Byte 0 bit 1
  * set = fix the CRCs: each batch whose magic and length fit gets a correct CRC, so
- * the fuzzer reaches the framing and offset checks behind it. Seeds: any
- * segment file the unit tests write (the s/0/ segment files under FLOE_TEST_TMP). */
+ * the fuzzer reaches the framing and offset checks behind it (and, for a v2 batch
+ * flagged zstd, the decompressor and the record framing behind it). Every read is
+ * done twice, record by record and batch by batch (fl_log_reader_next_batch), and
+ * both must agree. Seeds: any segment file the unit tests write (the s/0/ segment
+ * files under FLOE_TEST_TMP), among them v1, v2 and zstd-compressed v2 batches. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +93,42 @@ static int64_t read_all_skip(fl_log_stream *ls, uint64_t from, uint64_t *skipped
 
 static int64_t read_all(fl_log_stream *ls, uint64_t from) { return read_all_skip(ls, from, NULL); }
 
+/* read_all, a batch at a time: the same count (or -1), dense offsets. */
+static int64_t read_all_batches(fl_log_stream *ls, uint64_t from) {
+  fl_log_reader *rd;
+  fl_err err;
+  if (fl_log_reader_open(ls, 0, from, &rd, &err)) return -1;
+  int64_t n = 0;
+  uint64_t last = 0;
+  for (;;) {
+    fl_log_batch_view v;
+    bool eof;
+    if (fl_log_reader_next_batch(rd, &v, &eof, &err)) {
+      n = -1;
+      break;
+    }
+    if (eof) break;
+    if (v.count == 0) __builtin_trap();
+    for (uint32_t i = 0; i < v.count; i++) {
+      const fl_log_entry *e = &v.records[i];
+      if ((n > 0 || i > 0) && e->offset != last + 1) __builtin_trap();
+      if (e->offset != v.base_offset + i) __builtin_trap();
+      if (e->value_len) {
+        volatile uint8_t sink = ((const uint8_t *)e->value)[e->value_len - 1];
+        (void)sink;
+      }
+      last = e->offset;
+    }
+    n += v.count;
+  }
+  fl_log_reader_close(rd);
+  return n;
+}
+
+static void read_both(fl_log_stream *ls, uint64_t from) {
+  if (read_all(ls, from) != read_all_batches(ls, from)) __builtin_trap();
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   fl_diag_set_level(FL_ERROR);
   root = fl_strdup("/tmp/segment_fuzz.XXXXXX");
@@ -130,8 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   fl_log_opts ro = {.read_only = true};
   if (fl_log_open(root, &ro, &log, &err) == FL_OK) {
     if (fl_log_stream_open(log, "s", 0, &ls, &err) == FL_OK) {
-      read_all(ls, 0);
-      read_all(ls, data[0] >> 1);
+      read_both(ls, 0);
+      read_both(ls, data[0] >> 1);
     }
     fl_log_close(log);
   }
@@ -147,12 +186,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     if (fl_log_verify(ls, 0, NULL, NULL, &damaged, &err) != FL_OK) __builtin_trap();
     if (one_seg && skipped > 0 && damaged == 0) __builtin_trap();
     if (one_seg && damaged == 0 && read_all(ls, 0) != n) __builtin_trap(); /* recovery left an unreadable record */
-    read_all(ls, start + (data[0] >> 1));
+    if (one_seg && damaged == 0 && read_all_batches(ls, 0) != n) __builtin_trap();
+    if (damaged == 0) read_both(ls, start + (data[0] >> 1));
+    else read_all(ls, start + (data[0] >> 1));
     fl_log_record rec = {"fuzz", 4};
     uint64_t base;
     fl_code rc = fl_log_append_sync(ls, 0, &rec, 1, &base, &err);
     if (one_seg && (rc != FL_OK || base != end)) __builtin_trap();
     if (one_seg && read_all(ls, end) != 1) __builtin_trap();
+    /* a compressed v2 batch after whatever was there */
+    static const char v[] = "{\"order_id\":\"o-1\",\"status\":\"placed\",\"region\":\"eu-west\"}";
+    fl_log_record recs[8];
+    for (int i = 0; i < 8; i++)
+      recs[i] = (fl_log_record){v, sizeof v - 1, .contract_version = 1, .key_hash = (uint64_t)i};
+    rc = fl_log_append_sync(ls, 0, recs, 8, &base, &err);
+    if (one_seg && (rc != FL_OK || base != end + 1)) __builtin_trap();
+    if (one_seg && read_all_batches(ls, end) != 9) __builtin_trap();
   }
   fl_log_close(log);
   fl_free(data);

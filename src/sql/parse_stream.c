@@ -192,7 +192,9 @@ static fl_code parse_item(stream_parse *sp) {
 
 /* ---- WITH options ---- */
 
-#define OPTION_NAMES "dedupe_ttl, late_policy, partitioned_by, partitions, retention or unknown_fields"
+#define OPTION_NAMES                                                                              \
+  "dedupe_ttl, late_policy, log_compression_level, partitioned_by, partitions, retention or " \
+  "unknown_fields"
 
 static fl_code parse_options(stream_parse *sp) {
   fl_sql_cursor *cur = sp->cur;
@@ -364,6 +366,19 @@ static fl_code check_options(stream_parse *sp) {
       else
         return error_at(cur, tok_pos(vtok), "late_policy must be 'keep' or 'side', found '%.60s'",
                         opt->value);
+    } else if (!strcmp(opt->key, "log_compression_level")) {
+      int64_t v = 0;
+      if (!fl_sql_token_int(cur, vtok, &v) || v < 0 || v > FL_SQL_STREAM_LOG_COMPRESSION_MAX) {
+        char *end = NULL;
+        long long sv = strtoll(opt->value, &end, 10);
+        bool digits = opt->value[0] >= '0' && opt->value[0] <= '9' && end && *end == 0;
+        if (!digits || sv < 0 || sv > FL_SQL_STREAM_LOG_COMPRESSION_MAX)
+          return error_at(cur, tok_pos(vtok),
+                          "log_compression_level must be an integer from 0 (off) to %d, found %.60s",
+                          FL_SQL_STREAM_LOG_COMPRESSION_MAX, opt->value);
+        v = sv;
+      }
+      st->log_compression_level = (int32_t)v;
     } else if (!strcmp(opt->key, "partitioned_by")) {
       code = option_partition(sp, i);
     } else if (!strcmp(opt->key, "partitions")) {
@@ -623,6 +638,7 @@ fl_code fl_sql_parse_create_stream(const char *text, size_t len, fl_arena *arena
   if (code) return code;
   fl_sql_stream *st = fl_arena_calloc(arena, 1, sizeof *st);
   st->watermark_index = -1;
+  st->log_compression_level = -1;
   stream_parse sp = {.cur = &cur, .st = st};
   code = parse_statement(&sp);
   if (code) return code;

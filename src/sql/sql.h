@@ -275,6 +275,8 @@ fl_code fl_sql_default_value(const fl_sql_expr *expr, const fl_field *field, fl_
  *   late_policy = 'keep' | 'side'
  *   partitioned_by = 'day(event_time), tenant_id'   -- fl_sql_parse_partition, columns exist
  *   partitions = 8            -- event log partitions, 1..FL_SQL_STREAM_PARTITIONS_MAX
+ *   log_compression_level = 1 -- zstd level of the event log's batches,
+ *                                0 (off)..FL_SQL_STREAM_LOG_COMPRESSION_MAX
  *   retention = '7 days'      -- interval
  *   unknown_fields = 'ignore' | 'reject'  -- fields not in the schema: counted and
  *                                 ignored (default), or the record is rejected
@@ -282,6 +284,8 @@ fl_code fl_sql_default_value(const fl_sql_expr *expr, const fl_field *field, fl_
  * applied to absent fields at ingest (defaults). */
 
 #define FL_SQL_STREAM_PARTITIONS_MAX 1024
+/* zstd's levels past 19 ("ultra") need far more memory per appending thread. */
+#define FL_SQL_STREAM_LOG_COMPRESSION_MAX 19
 
 typedef struct fl_sql_option {
   const char *key;    /* lower case */
@@ -327,6 +331,7 @@ typedef struct fl_sql_stream {
   uint32_t npartition;
   uint32_t partitions;        /* event log partitions; 0 if not given (caller's default) */
   int64_t retention_us;       /* 0 if not given */
+  int32_t log_compression_level; /* -1 if not given (the log's default) */
   bool unknown_fields_reject; /* unknown_fields = 'reject' */
   fl_value *defaults;         /* per column, the DEFAULT as a constant (is_null: none);
                                  NULL if no column has one */

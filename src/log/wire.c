@@ -1,0 +1,350 @@
+/* wire: encoding and decoding record batches (layout: log_wire.h), versions 1 and 2.
+ *
+ * Encode (fl_log_batch_encode, on the appending thread): the records go into one v2
+ * payload (24-byte record headers: value_len, contract_version, key_hash,
+ * event_time_ms); with compression on (the stream's level > 0) the payload is zstd-
+ * compressed, and stored compressed only when that is smaller. The uncompressed
+ * payload and the compressor's output are built in per-thread scratch buffers with a
+ * per-thread ZSTD_CCtx (a pthread key frees them when the thread exits), so a batch
+ * costs exactly one allocation (the queued append: header + stored payload), never one
+ * per record. The payload CRC is computed here, over the stored bytes.
+ *
+ * Decode (fl_log_batch_body_decode, readers and the segment scan): CRC over the
+ * stored bytes and header, then a compressed payload is decompressed into the
+ * caller's scratch (grown, never shrunk: once per batch, at most raw_len <=
+ * FL_LOG_BATCH_PAYLOAD_MAX), and the records must exactly fill the raw payload.
+ * Every length is bounded before it is trusted: the segment fuzz target feeds
+ * arbitrary bytes (with CRCs fixed), including compressed payloads.
+ *
+ *   stored payload --CRC--> ok --flags: none--> raw = stored
+ *                               --flags: zstd--> frame content size == raw_len?
+ *                                                decompress into scratch == raw_len?
+ *                                                          --> raw = scratch
+ *   raw --framing (per version)--> records (fl_log_batch_entries fills views) */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "core/crc32c.h"
+#include "core/mem.h"
+#include "log/log_int.h"
+
+/* A payload smaller than this is stored as is: zstd's frame overhead eats the gain. */
+enum { COMPRESS_MIN_BYTES = 64 };
+/* Scratch buffers over this size are freed after the batch that grew them, so one
+ * large request does not pin twice its size per appending thread for ever (a batch of
+ * 1,000 events is ~250 KiB). */
+#define ENC_KEEP_BYTES (4u << 20)
+
+typedef struct enc_tls {
+  ZSTD_CCtx *cctx;
+  int level;
+  unsigned char *raw, *z;
+  size_t raw_cap, z_cap;
+} enc_tls;
+
+static pthread_key_t enc_key;
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+
+static void enc_tls_free(void *p) {
+  enc_tls *t = p;
+  if (!t) return;
+  ZSTD_freeCCtx(t->cctx);
+  fl_free(t->raw);
+  fl_free(t->z);
+  fl_free(t);
+}
+
+static void enc_key_init(void) { FL_ASSERT(pthread_key_create(&enc_key, enc_tls_free) == 0); }
+
+static enc_tls *enc_get(void) {
+  pthread_once(&enc_once, enc_key_init);
+  enc_tls *t = pthread_getspecific(enc_key);
+  if (!t) {
+    t = fl_calloc(1, sizeof *t);
+    FL_ASSERT(pthread_setspecific(enc_key, t) == 0);
+  }
+  return t;
+}
+
+static void grow(unsigned char **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return;
+  size_t c = *cap ? *cap : 4096;
+  while (c < need) c *= 2;
+  fl_free(*buf);
+  *buf = fl_malloc(c);
+  *cap = c;
+}
+
+/* Frees this thread's scratch buffers if a large batch grew them past ENC_KEEP_BYTES. */
+static void enc_trim(enc_tls *t) {
+  if (!t) return;
+  if (t->raw_cap > ENC_KEEP_BYTES) {
+    fl_free(t->raw);
+    t->raw = NULL;
+    t->raw_cap = 0;
+  }
+  if (t->z_cap > ENC_KEEP_BYTES) {
+    fl_free(t->z);
+    t->z = NULL;
+    t->z_cap = 0;
+  }
+}
+
+static unsigned char *put_record(unsigned char *p, const fl_log_record *r) {
+  fl_log_put32(p + FL_LOG_ROFF_VALUE_LEN, r->value_len);
+  fl_log_put32(p + FL_LOG_ROFF_CONTRACT, r->contract_version);
+  fl_log_put64(p + FL_LOG_ROFF_KEY_HASH, r->key_hash);
+  fl_log_put64(p + FL_LOG_ROFF_EVENT_TIME,
+               (uint64_t)(r->has_event_time ? r->event_time_ms : FL_LOG_EVENT_TIME_NONE));
+  if (r->value_len) memcpy(p + FL_LOG_RECORD_HEADER_BYTES_V2, r->value, r->value_len);
+  return p + FL_LOG_RECORD_HEADER_BYTES_V2 + r->value_len;
+}
+
+log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int level,
+                                int64_t now_ms) {
+  FL_ASSERT(n >= 1 && raw_payload <= FL_LOG_BATCH_PAYLOAD_MAX);
+  const unsigned char *stored = NULL;
+  size_t stored_len = (size_t)raw_payload;
+  uint16_t flags = FL_LOG_COMPRESSION_NONE;
+  enc_tls *t = NULL; /* this thread's compression state, when compressing */
+  if (level > 0 && raw_payload >= COMPRESS_MIN_BYTES) {
+    t = enc_get();
+    grow(&t->raw, &t->raw_cap, (size_t)raw_payload);
+    unsigned char *p = t->raw;
+    for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
+    FL_ASSERT((size_t)(p - t->raw) == raw_payload);
+    if (!t->cctx) {
+      t->cctx = ZSTD_createCCtx();
+      FL_ASSERT(t->cctx);
+      t->level = 0;
+    }
+    if (t->level != level) {
+      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_compressionLevel, level);
+      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_contentSizeFlag, 1);
+      /* the batch CRC covers the stored bytes; the frame's checksum (4 bytes, XXH64 of
+       * the output) checks what the decompressor makes of them */
+      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_checksumFlag, 1);
+      t->level = level;
+    }
+    /* stored only if smaller: the output capacity is the raw size minus one */
+    grow(&t->z, &t->z_cap, (size_t)raw_payload);
+    size_t z = ZSTD_compress2(t->cctx, t->z, (size_t)raw_payload - 1, t->raw, (size_t)raw_payload);
+    if (!ZSTD_isError(z)) {
+      stored = t->z;
+      stored_len = z;
+      flags = FL_LOG_COMPRESSION_ZSTD;
+    } else {
+      ZSTD_CCtx_reset(t->cctx, ZSTD_reset_session_only);
+      stored = t->raw;
+    }
+  }
+  size_t len = FL_LOG_BATCH_HEADER_BYTES + stored_len;
+  log_append *a = fl_malloc_try(sizeof *a + len);
+  if (!a) {
+    enc_trim(t);
+    return NULL;
+  }
+  *a = (log_append){.n = n, .len = len};
+  a->bytes = (unsigned char *)(a + 1);
+  unsigned char *h = a->bytes, *p = h + FL_LOG_BATCH_HEADER_BYTES;
+  memset(h, 0, FL_LOG_BATCH_HEADER_BYTES);
+  fl_log_put32(h + FL_LOG_OFF_MAGIC, FL_LOG_BATCH_MAGIC);
+  fl_log_put32(h + FL_LOG_OFF_COUNT, n);
+  fl_log_put32(h + FL_LOG_OFF_PAYLOAD_LEN, (uint32_t)stored_len);
+  fl_log_put64(h + FL_LOG_OFF_TIME, (uint64_t)now_ms);
+  fl_log_put16(h + FL_LOG_OFF_VERSION, FL_LOG_BATCH_VERSION);
+  fl_log_put16(h + FL_LOG_OFF_FLAGS, flags);
+  fl_log_put32(h + FL_LOG_OFF_RAW_LEN, (uint32_t)raw_payload);
+  if (stored)
+    memcpy(p, stored, stored_len);
+  else
+    for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
+  a->payload_crc = fl_crc32c(0, h + FL_LOG_BATCH_HEADER_BYTES, stored_len);
+  a->raw_len = FL_LOG_BATCH_HEADER_BYTES + (size_t)raw_payload;
+  enc_trim(t);
+  return a;
+}
+
+const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base) {
+  if (fl_log_get32(hdr + FL_LOG_OFF_MAGIC) != FL_LOG_BATCH_MAGIC) return "bad magic";
+  uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
+  uint16_t flags = fl_log_get16(hdr + FL_LOG_OFF_FLAGS);
+  uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
+  uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
+  uint32_t raw = len, rec_hdr = FL_LOG_RECORD_HEADER_BYTES;
+  if (version == FL_LOG_BATCH_VERSION_1) {
+    if (flags != 0 || fl_log_get32(hdr + FL_LOG_OFF_RESERVED) != 0) return "unknown flags";
+  } else if (version == FL_LOG_BATCH_VERSION) {
+    rec_hdr = FL_LOG_RECORD_HEADER_BYTES_V2;
+    raw = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
+    if (flags & ~FL_LOG_FLAG_COMPRESSION_MASK) return "unknown flags";
+    uint16_t comp = flags & FL_LOG_FLAG_COMPRESSION_MASK;
+    if (comp == FL_LOG_COMPRESSION_NONE) {
+      if (raw != len) return "uncompressed payload length differs from its raw length";
+    } else if (comp != FL_LOG_COMPRESSION_ZSTD) {
+      return "unknown compression";
+    }
+  } else {
+    return "unknown version";
+  }
+  if (count == 0) return "empty batch";
+  if (len > FL_LOG_BATCH_PAYLOAD_MAX || raw > FL_LOG_BATCH_PAYLOAD_MAX) return "payload length over the limit";
+  if ((uint64_t)count * rec_hdr > raw) return "record count exceeds payload";
+  if (fl_log_get64(hdr + FL_LOG_OFF_BASE) != expected_base) return "base offset out of sequence";
+  if (expected_base > UINT64_MAX - count) return "offset overflow";
+  return NULL;
+}
+
+void fl_log_scratch_free(log_scratch *s) {
+  ZSTD_freeDCtx(s->dctx);
+  fl_free(s->buf);
+  *s = (log_scratch){0};
+}
+
+const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
+                                     const unsigned char **raw_out) {
+  uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
+  uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
+  uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
+  uint32_t crc = fl_crc32c(fl_crc32c(0, payload, len), hdr + FL_LOG_OFF_BASE,
+                           FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE);
+  if (crc != fl_log_get32(hdr + FL_LOG_OFF_CRC)) return "CRC mismatch";
+  const unsigned char *raw = payload;
+  uint32_t raw_len = len, rec_hdr = FL_LOG_RECORD_HEADER_BYTES;
+  if (version != FL_LOG_BATCH_VERSION_1) {
+    rec_hdr = FL_LOG_RECORD_HEADER_BYTES_V2;
+    raw_len = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
+    if ((fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD) {
+      unsigned long long csize = ZSTD_getFrameContentSize(payload, len);
+      if (csize == ZSTD_CONTENTSIZE_ERROR || csize != raw_len) return "compressed payload: bad zstd frame";
+      if (ZSTD_findFrameCompressedSize(payload, len) != len) return "compressed payload: bad zstd frame";
+      if (raw_len > s->cap) {
+        size_t c = s->cap ? s->cap : 64 * 1024;
+        while (c < raw_len) c *= 2;
+        fl_free(s->buf);
+        s->buf = fl_malloc(c);
+        s->cap = c;
+      }
+      if (!s->dctx) {
+        s->dctx = ZSTD_createDCtx();
+        FL_ASSERT(s->dctx);
+      }
+      size_t got = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, payload, len);
+      if (ZSTD_isError(got) || got != raw_len) return "compressed payload does not decompress";
+      raw = s->buf;
+    }
+  }
+  uint64_t pos = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (raw_len - pos < rec_hdr) return "record header past the payload";
+    uint32_t vlen = fl_log_get32(raw + pos);
+    pos += rec_hdr;
+    if (vlen > raw_len - pos) return "record value past the payload";
+    pos += vlen;
+  }
+  if (pos != raw_len) return "records do not fill the payload";
+  if (raw_out) *raw_out = raw;
+  return NULL;
+}
+
+const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload) {
+  log_scratch s = {0};
+  const char *why = fl_log_batch_body_decode(hdr, payload, &s, NULL);
+  fl_log_scratch_free(&s);
+  return why;
+}
+
+void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base, fl_log_entry *out) {
+  uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
+  uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
+  int64_t t = (int64_t)fl_log_get64(hdr + FL_LOG_OFF_TIME);
+  const unsigned char *p = raw;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t vlen = fl_log_get32(p);
+    if (version == FL_LOG_BATCH_VERSION_1) {
+      out[i] = (fl_log_entry){.value = p + FL_LOG_RECORD_HEADER_BYTES,
+                              .value_len = vlen,
+                              .offset = base + i,
+                              .append_time_ms = t};
+      p += FL_LOG_RECORD_HEADER_BYTES + vlen;
+    } else {
+      int64_t et = (int64_t)fl_log_get64(p + FL_LOG_ROFF_EVENT_TIME);
+      out[i] = (fl_log_entry){.value = p + FL_LOG_RECORD_HEADER_BYTES_V2,
+                              .value_len = vlen,
+                              .offset = base + i,
+                              .append_time_ms = t,
+                              .contract_version = fl_log_get32(p + FL_LOG_ROFF_CONTRACT),
+                              .key_hash = fl_log_get64(p + FL_LOG_ROFF_KEY_HASH),
+                              .event_time_ms = et == FL_LOG_EVENT_TIME_NONE ? 0 : et,
+                              .has_event_time = et != FL_LOG_EVENT_TIME_NONE};
+      p += FL_LOG_RECORD_HEADER_BYTES_V2 + vlen;
+    }
+  }
+}
+
+void fl_log_stream_compression_set(fl_log_stream *ls, int level) {
+  if (level < 0) level = 0;
+  if (level > FL_LOG_COMPRESSION_LEVEL_MAX) level = FL_LOG_COMPRESSION_LEVEL_MAX;
+  __atomic_store_n(&ls->compression_level, level, __ATOMIC_RELAXED);
+}
+
+int fl_log_stream_compression(const fl_log_stream *ls) {
+  return __atomic_load_n(&ls->compression_level, __ATOMIC_RELAXED);
+}
+
+fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
+                               fl_err *err) {
+  *stored = *raw = 0;
+  if (partition >= ls->npartitions)
+    return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
+                      ls->npartitions - 1);
+  log_partition *part = &ls->parts[partition];
+  pthread_mutex_lock(&part->mu);
+  uint32_t n = part->nsegs;
+  uint64_t *bases = fl_malloc((n ? n : 1) * sizeof *bases), *limits = fl_malloc((n ? n : 1) * sizeof *limits);
+  for (uint32_t i = 0; i < n; i++) {
+    bases[i] = part->segs[i].base;
+    limits[i] = part->segs[i].bytes;
+  }
+  pthread_mutex_unlock(&part->mu);
+  fl_code rc = FL_OK;
+  for (uint32_t i = 0; i < n && !rc; i++) {
+    char *path = fl_log_segment_path(part, bases[i]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno != ENOENT) rc = fl_err_errno(err, errno, "%s: open segment", path);
+      fl_free(path); /* ENOENT: removed by retention meanwhile */
+      continue;
+    }
+    uint64_t pos = 0;
+    while (pos + FL_LOG_BATCH_HEADER_BYTES <= limits[i]) {
+      unsigned char h[FL_LOG_BATCH_HEADER_BYTES];
+      ssize_t got = pread(fd, h, sizeof h, (off_t)pos);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        rc = fl_err_errno(err, errno, "%s: read at byte %" PRIu64, path, pos);
+        break;
+      }
+      if (got != (ssize_t)sizeof h || fl_log_get32(h + FL_LOG_OFF_MAGIC) != FL_LOG_BATCH_MAGIC) {
+        rc = fl_err_set(err, FL_ECORRUPT, "stream %s partition %u: %s: no batch header at byte %" PRIu64,
+                        ls->name, partition, path, pos);
+        break;
+      }
+      uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+      bool v2 = fl_log_get16(h + FL_LOG_OFF_VERSION) != FL_LOG_BATCH_VERSION_1;
+      *stored += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
+      *raw += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)(v2 ? fl_log_get32(h + FL_LOG_OFF_RAW_LEN) : len);
+      pos += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
+    }
+    close(fd);
+    fl_free(path);
+  }
+  fl_free(bases);
+  fl_free(limits);
+  return rc;
+}

@@ -1,0 +1,503 @@
+/* Tests of record batch version 2 (log_wire.h): v1 and v2 batches mixed in one
+ * segment, zstd-compressed and stored payloads, the v2 record fields (contract
+ * version, key hash, event time) round-tripping through fl_log_reader_next and
+ * fl_log_reader_next_batch, readers opened mid-batch, and damaged compressed payloads
+ * (a valid CRC over bytes that do not decompress) reported as FL_ECORRUPT naming
+ * stream, partition and offset, and cut away by recovery when in the tail; every
+ * flipped byte of a segment of compressed batches costs exactly its batch and the
+ * later ones, and what stays reads back exactly. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/crc32c.h"
+#include "core/diag.h"
+#include "core/mem.h"
+#include "log/log.h"
+#include "log/log_wire.h"
+
+static char *tmpdir(void) {
+  fl_diag_set_level(FL_ERROR);
+  const char *root = getenv("FLOE_TEST_TMP");
+  if (!root || !*root) root = "/tmp";
+  mkdir(root, 0755);
+  char *t = fl_sprintf("%s/wiretest.XXXXXX", root);
+  cr_assert_not_null(mkdtemp(t));
+  return t;
+}
+
+static void rm_rf(const char *path) {
+  char *cmd = fl_sprintf("rm -rf '%s'", path);
+  cr_assert_eq(system(cmd), 0);
+  fl_free(cmd);
+}
+
+static fl_log *open_log(const char *dir, uint64_t segment_bytes) {
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.segment_bytes = segment_bytes, .retention_check_ms = -1, .index_interval_bytes = 64};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  return log;
+}
+
+static fl_log_stream *open_stream(fl_log *log, const char *name, uint32_t np) {
+  fl_log_stream *ls;
+  fl_err err;
+  cr_assert_eq(fl_log_stream_open(log, name, np, &ls, &err), FL_OK, "%s", err.msg);
+  return ls;
+}
+
+/* Record i: an orders-like JSON line (compressible), and its v2 fields. */
+static int rec_text(uint64_t i, char *buf, size_t cap) {
+  return snprintf(buf, cap,
+                  "{\"order_id\":\"o-%06" PRIu64 "\",\"customer\":\"c-%03" PRIu64
+                  "\",\"amount\":%" PRIu64 ".25,\"status\":\"placed\",\"region\":\"eu-west\"}",
+                  i, i % 97, i * 7 % 1000);
+}
+static uint64_t rec_hash(uint64_t i) { return 0x9E3779B97F4A7C15ull * (i + 1); }
+static int64_t rec_time(uint64_t i) { return 1700000000000 + (int64_t)i * 10; }
+
+/* Appends records [from, from + n) with their v2 fields (odd ones without an event time). */
+static void append_range(fl_log_stream *ls, uint64_t from, uint32_t n) {
+  fl_log_record *recs = fl_calloc(n, sizeof *recs);
+  char (*texts)[160] = fl_malloc((size_t)n * 160);
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t k = from + i;
+    int len = rec_text(k, texts[i], 160);
+    recs[i] = (fl_log_record){.value = texts[i],
+                              .value_len = (uint32_t)len,
+                              .contract_version = (uint32_t)(k % 3 + 1),
+                              .key_hash = rec_hash(k),
+                              .event_time_ms = rec_time(k),
+                              .has_event_time = k % 2 == 0};
+  }
+  uint64_t base;
+  fl_err err;
+  cr_assert_eq(fl_log_append_sync(ls, 0, recs, n, &base, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(base, from);
+  fl_free(texts);
+  fl_free(recs);
+}
+
+/* Checks entry e is record k as append_range wrote it (v1: value only). */
+static void check_entry(const fl_log_entry *e, uint64_t k, bool v1) {
+  char buf[160];
+  int len = rec_text(k, buf, sizeof buf);
+  cr_assert_eq(e->offset, k);
+  cr_assert_eq(e->value_len, (uint32_t)len, "offset %" PRIu64, k);
+  cr_assert_eq(memcmp(e->value, buf, (size_t)len), 0, "offset %" PRIu64, k);
+  if (v1) {
+    cr_assert_eq(e->contract_version, 0);
+    cr_assert_eq(e->key_hash, 0);
+    cr_assert_not(e->has_event_time);
+  } else {
+    cr_assert_eq(e->contract_version, (uint32_t)(k % 3 + 1), "offset %" PRIu64, k);
+    cr_assert_eq(e->key_hash, rec_hash(k), "offset %" PRIu64, k);
+    cr_assert_eq(e->has_event_time, k % 2 == 0, "offset %" PRIu64, k);
+    if (k % 2 == 0) cr_assert_eq(e->event_time_ms, rec_time(k));
+  }
+}
+
+/* Writes version-1 batches by hand (the layout before v2, as main's floe wrote it):
+ * batch b holds records [b*per, (b+1)*per). Returns the bytes. */
+static unsigned char *v1_segment(uint32_t nbatches, uint32_t per, size_t *out_len) {
+  size_t cap = 1 << 20, len = 0;
+  unsigned char *buf = fl_malloc(cap);
+  for (uint32_t b = 0; b < nbatches; b++) {
+    unsigned char *h = buf + len, *p = h + FL_LOG_BATCH_HEADER_BYTES;
+    uint32_t payload = 0;
+    for (uint32_t i = 0; i < per; i++) {
+      char txt[160];
+      int n = rec_text((uint64_t)b * per + i, txt, sizeof txt);
+      fl_log_put32(p + payload, (uint32_t)n);
+      memcpy(p + payload + 4, txt, (size_t)n);
+      payload += 4 + (uint32_t)n;
+    }
+    memset(h, 0, FL_LOG_BATCH_HEADER_BYTES);
+    fl_log_put32(h + FL_LOG_OFF_MAGIC, FL_LOG_BATCH_MAGIC);
+    fl_log_put64(h + FL_LOG_OFF_BASE, (uint64_t)b * per);
+    fl_log_put32(h + FL_LOG_OFF_COUNT, per);
+    fl_log_put32(h + FL_LOG_OFF_PAYLOAD_LEN, payload);
+    fl_log_put64(h + FL_LOG_OFF_TIME, 1600000000000);
+    fl_log_put16(h + FL_LOG_OFF_VERSION, 1);
+    fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, payload), h + FL_LOG_OFF_BASE,
+                                               FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+    len += FL_LOG_BATCH_HEADER_BYTES + payload;
+  }
+  *out_len = len;
+  return buf;
+}
+
+static void write_file(const char *path, const unsigned char *b, size_t n) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(b, 1, n, f), n);
+  fclose(f);
+}
+
+static unsigned char *read_file(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "%s", path);
+  fseek(f, 0, SEEK_END);
+  long sz = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = fl_malloc((size_t)sz + 1);
+  cr_assert_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
+  fclose(f);
+  *n = (size_t)sz;
+  return b;
+}
+
+/* A stream directory with one partition whose first segment holds v1 batches. */
+static void make_v1_stream(const char *dir, uint32_t nbatches, uint32_t per) {
+  char *sdir = fl_sprintf("%s/s", dir), *pdir = fl_sprintf("%s/s/0", dir);
+  char *path = fl_sprintf("%s/%020d.log", pdir, 0);
+  mkdir(sdir, 0755);
+  mkdir(pdir, 0755);
+  size_t len;
+  unsigned char *b = v1_segment(nbatches, per, &len);
+  write_file(path, b, len);
+  fl_free(b);
+  fl_free(path);
+  fl_free(pdir);
+  fl_free(sdir);
+}
+
+Test(wire, v1_and_v2_batches_mixed_in_one_segment_read_back_with_their_fields) {
+  char *dir = tmpdir();
+  make_v1_stream(dir, 3, 5); /* offsets 0..14, version 1 */
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 0);
+  uint64_t end;
+  fl_log_partition_offsets(ls, 0, NULL, &end);
+  cr_assert_eq(end, 15); /* recovery kept every v1 batch */
+  fl_log_stream_compression_set(ls, 0);
+  append_range(ls, 15, 10); /* v2, stored */
+  fl_log_stream_compression_set(ls, 3);
+  append_range(ls, 25, 200); /* v2, zstd */
+  append_range(ls, 225, 1);  /* v2, too small to compress */
+  fl_log_close(log);
+
+  /* one segment file holds all four kinds */
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  size_t n;
+  unsigned char *bytes = read_file(path, &n);
+  uint32_t versions[8] = {0}, flags[8] = {0}, nb = 0;
+  for (size_t pos = 0; pos < n && nb < 8; nb++) {
+    versions[nb] = fl_log_get16(bytes + pos + FL_LOG_OFF_VERSION);
+    flags[nb] = fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS);
+    pos += FL_LOG_BATCH_HEADER_BYTES + fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN);
+  }
+  cr_assert_eq(nb, 6);
+  for (int i = 0; i < 3; i++) cr_assert_eq(versions[i], 1);
+  cr_assert_eq(versions[3], 2);
+  cr_assert_eq(flags[3], FL_LOG_COMPRESSION_NONE);
+  cr_assert_eq(versions[4], 2);
+  cr_assert_eq(flags[4], FL_LOG_COMPRESSION_ZSTD);
+  cr_assert_eq(flags[5], FL_LOG_COMPRESSION_NONE);
+  fl_free(bytes);
+  fl_free(path);
+
+  /* reopen (recovery scans every batch of the segment), read record by record */
+  log = open_log(dir, 0);
+  ls = open_stream(log, "s", 0);
+  fl_log_partition_offsets(ls, 0, NULL, &end);
+  cr_assert_eq(end, 226);
+  fl_log_reader *rd;
+  fl_err err;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_entry e;
+  bool eof;
+  for (uint64_t k = 0; k < 226; k++) {
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_not(eof);
+    check_entry(&e, k, k < 15);
+  }
+  cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK);
+  cr_assert(eof);
+  fl_log_reader_close(rd);
+
+  /* and batch by batch */
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_batch_view v;
+  uint64_t want_base[] = {0, 5, 10, 15, 25, 225}, want_count[] = {5, 5, 5, 10, 200, 1};
+  for (int b = 0; b < 6; b++) {
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_not(eof);
+    cr_assert_eq(v.base_offset, want_base[b]);
+    cr_assert_eq(v.count, want_count[b]);
+    cr_assert_eq(v.version, b < 3 ? 1 : 2);
+    cr_assert_eq(v.compressed, b == 4);
+    if (b < 3) cr_assert_eq(v.append_time_ms, 1600000000000);
+    if (b == 4) cr_assert_lt(v.stored_bytes * 3, v.raw_bytes, "stored %u raw %u", v.stored_bytes, v.raw_bytes);
+    if (b != 4) cr_assert_eq(v.stored_bytes, v.raw_bytes);
+    for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], v.base_offset + i, b < 3);
+  }
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK);
+  cr_assert(eof);
+  /* tailing: a later append shows up as the next batch */
+  append_range(ls, 226, 40);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK);
+  cr_assert_not(eof);
+  cr_assert_eq(v.base_offset, 226);
+  cr_assert_eq(v.count, 40);
+  for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 226 + i, false);
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+Test(wire, a_reader_opened_mid_batch_gets_the_rest_of_it_and_mixes_record_and_batch_reads) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  append_range(ls, 0, 100);
+  append_range(ls, 100, 100);
+  fl_log_reader *rd;
+  fl_err err;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 37, &rd, &err), FL_OK);
+  fl_log_batch_view v;
+  bool eof;
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(v.base_offset, 37);
+  cr_assert_eq(v.count, 63);
+  for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 37 + i, false);
+  /* one record, then the rest of that batch as a view */
+  fl_log_entry e;
+  cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK);
+  check_entry(&e, 100, false);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK);
+  cr_assert_eq(v.base_offset, 101);
+  cr_assert_eq(v.count, 99);
+  check_entry(&v.records[98], 199, false);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK);
+  cr_assert(eof);
+  fl_log_reader_close(rd);
+  /* counters: what fl_log_append encoded vs what it queued */
+  fl_log_stats st;
+  fl_log_stats_get(log, &st);
+  cr_assert_gt(st.raw_bytes, 3 * st.stored_bytes, "raw %" PRIu64 " stored %" PRIu64, st.raw_bytes,
+               st.stored_bytes);
+  cr_assert_eq(st.bytes, st.stored_bytes); /* every queued byte is durable now */
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* Offset of batch b's header in a segment. */
+static size_t batch_pos(const unsigned char *bytes, size_t n, int b) {
+  size_t pos = 0;
+  for (int i = 0; i < b; i++) {
+    cr_assert_leq(pos + FL_LOG_BATCH_HEADER_BYTES, n);
+    pos += FL_LOG_BATCH_HEADER_BYTES + fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN);
+  }
+  return pos;
+}
+
+/* Flips payload byte `at` of the batch at pos and, if fix_crc, makes the CRC valid again. */
+static void damage(unsigned char *bytes, size_t pos, uint32_t at, bool fix_crc) {
+  unsigned char *h = bytes + pos, *p = h + FL_LOG_BATCH_HEADER_BYTES;
+  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+  cr_assert_lt(at, len);
+  p[at] ^= 0x5A;
+  if (fix_crc)
+    fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, len), h + FL_LOG_OFF_BASE,
+                                               FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+}
+
+Test(wire, a_damaged_compressed_payload_in_a_sealed_segment_is_ecorrupt_naming_stream_partition_offset) {
+  for (int fix = 0; fix < 2; fix++) {
+    char *dir = tmpdir();
+    fl_log *log = open_log(dir, 1); /* each batch rolls a segment */
+    fl_log_stream *ls = open_stream(log, "orders", 2);
+    for (int b = 0; b < 3; b++) append_range(ls, (uint64_t)b * 100, 100);
+    fl_log_close(log);
+    /* damage the middle of the compressed payload of the first segment's batch */
+    char *path = fl_sprintf("%s/orders/0/%020d.log", dir, 0);
+    size_t n;
+    unsigned char *bytes = read_file(path, &n);
+    cr_assert_eq(fl_log_get16(bytes + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
+    uint32_t len = fl_log_get32(bytes + FL_LOG_OFF_PAYLOAD_LEN);
+    damage(bytes, 0, len / 2, fix);
+    write_file(path, bytes, n);
+    fl_free(bytes);
+    fl_free(path);
+
+    log = open_log(dir, 1);
+    ls = open_stream(log, "orders", 0);
+    uint64_t end;
+    fl_log_partition_offsets(ls, 0, NULL, &end);
+    cr_assert_eq(end, 300, "end %" PRIu64, end); /* the damage is not in the tail: nothing truncated */
+    fl_log_reader *rd;
+    fl_err err;
+    fl_log_entry e;
+    fl_log_batch_view v;
+    bool eof;
+    cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_ECORRUPT);
+    cr_assert(strstr(err.msg, "stream orders partition 0"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(offset 0)"), "%s", err.msg);
+    cr_assert(strstr(err.msg, fix ? "decompress" : "CRC mismatch"), "%s", err.msg);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_ECORRUPT); /* stays there */
+    fl_log_reader_close(rd);
+    /* the next segment reads fine */
+    cr_assert_eq(fl_log_reader_open(ls, 0, 100, &rd, &err), FL_OK);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(v.base_offset, 100);
+    cr_assert_eq(v.count, 100);
+    for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 100 + i, false);
+    fl_log_reader_close(rd);
+    fl_log_close(log);
+    rm_rf(dir);
+    fl_free(dir);
+  }
+}
+
+Test(wire, recovery_cuts_a_tail_batch_whose_compressed_payload_does_not_decompress) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  append_range(ls, 0, 100);
+  append_range(ls, 100, 100);
+  fl_log_close(log);
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  size_t n;
+  unsigned char *bytes = read_file(path, &n);
+  size_t pos = batch_pos(bytes, n, 1);
+  cr_assert_eq(fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
+  damage(bytes, pos, fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN) / 2, true);
+  write_file(path, bytes, n);
+  fl_free(bytes);
+  log = open_log(dir, 0);
+  ls = open_stream(log, "s", 0);
+  uint64_t end;
+  fl_log_partition_offsets(ls, 0, NULL, &end);
+  cr_assert_eq(end, 100, "end %" PRIu64, end);
+  struct stat sb;
+  cr_assert_eq(stat(path, &sb), 0);
+  cr_assert_eq((size_t)sb.st_size, pos);
+  append_range(ls, 100, 5); /* takes the freed offsets */
+  fl_log_reader *rd;
+  fl_err err;
+  fl_log_entry e;
+  bool eof;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  for (uint64_t k = 0; k < 105; k++) {
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+    check_entry(&e, k, false);
+  }
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  fl_free(path);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+Test(wire, compression_level_is_per_stream_and_clamped) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *a = open_stream(log, "a", 1), *b = open_stream(log, "b", 1);
+  cr_assert_eq(fl_log_stream_compression(a), FL_LOG_COMPRESSION_LEVEL_DEFAULT);
+  fl_log_stream_compression_set(b, 0);
+  fl_log_stream_compression_set(a, 99);
+  cr_assert_eq(fl_log_stream_compression(a), FL_LOG_COMPRESSION_LEVEL_MAX);
+  fl_log_stream_compression_set(a, -5);
+  cr_assert_eq(fl_log_stream_compression(a), 0);
+  fl_log_stream_compression_set(a, 1);
+  append_range(a, 0, 50);
+  append_range(b, 0, 50);
+  fl_log_partition_stat sa, sb;
+  fl_log_partition_stat_get(a, 0, &sa);
+  fl_log_partition_stat_get(b, 0, &sb);
+  uint64_t raw = FL_LOG_BATCH_HEADER_BYTES;
+  for (uint64_t k = 0; k < 50; k++) {
+    char buf[160];
+    raw += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)rec_text(k, buf, sizeof buf);
+  }
+  cr_assert_eq(sb.bytes, raw);
+  cr_assert_lt(sa.bytes * 3, raw, "compressed %" PRIu64 " raw %" PRIu64, sa.bytes, raw);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+Test(wire, every_flipped_byte_of_a_compressed_segment_is_caught_and_only_its_batch_and_later_ones_go) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  uint64_t ends[3];
+  for (int b = 0; b < 3; b++) {
+    append_range(ls, (uint64_t)b * 12, 12);
+    ends[b] = (uint64_t)(b + 1) * 12;
+  }
+  fl_log_close(log);
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  size_t n;
+  unsigned char *orig = read_file(path, &n);
+  size_t starts[4];
+  for (int b = 0; b <= 3; b++) starts[b] = batch_pos(orig, n, b);
+  cr_assert_eq(starts[3], n);
+  for (int b = 0; b < 3; b++) cr_assert_eq(fl_log_get16(orig + starts[b] + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
+  unsigned char *bytes = fl_malloc(n);
+  for (size_t at = 0; at < n; at++) {
+    memcpy(bytes, orig, n);
+    bytes[at] ^= 0x01;
+    write_file(path, bytes, n);
+    int b = 0;
+    while (at >= starts[b + 1]) b++;
+    uint64_t want_end = b ? ends[b - 1] : 0; /* batch b is damaged: it and the later ones go */
+    log = open_log(dir, 0);
+    ls = open_stream(log, "s", 0);
+    uint64_t end;
+    fl_log_partition_offsets(ls, 0, NULL, &end);
+    cr_assert_eq(end, want_end, "byte %zu (batch %d): end %" PRIu64, at, b, end);
+    fl_log_reader *rd;
+    fl_err err;
+    fl_log_batch_view v;
+    bool eof;
+    uint64_t k = 0;
+    cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+    for (;;) {
+      cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "byte %zu: %s", at, err.msg);
+      if (eof) break;
+      for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], k++, false);
+    }
+    cr_assert_eq(k, want_end);
+    fl_log_reader_close(rd);
+    fl_log_close(log);
+  }
+  fl_free(bytes);
+  fl_free(orig);
+  fl_free(path);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+Test(wire, a_large_compressed_batch_does_not_pin_its_scratch_buffers) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  append_range(ls, 0, 100); /* the thread's compression state exists from here on */
+  int64_t before = fl_mem_bytes_live();
+  append_range(ls, 100, 60000); /* ~9 MiB raw: scratch buffers grow past ENC_KEEP_BYTES */
+  int64_t after = fl_mem_bytes_live();
+  cr_assert_lt(after - before, 1 << 20, "%" PRId64 " bytes still held after a large batch", after - before);
+  fl_log_reader *rd;
+  fl_err err;
+  fl_log_batch_view v;
+  bool eof;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 100, &rd, &err), FL_OK);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert(v.compressed);
+  cr_assert_eq(v.count, 60000);
+  check_entry(&v.records[59999], 60099, false);
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}

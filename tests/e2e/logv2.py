@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""An independent reader of floe's event log segments (src/log/log_wire.h), for the
+e2e tests 07NN: walks every batch of every segment of DATA/log/STREAM, checks each
+batch's CRC-32C (computed here, bit by bit), decompresses zstd payloads with the zstd
+command-line tool and decodes version 1 and 2 records. Prints one JSON line per record:
+  {"partition":P,"offset":O,"version":1|2,"compressed":bool,"value":"<text>",
+   "contract_version":N,"key_hash":"<16 hex>","event_time_ms":N|null}
+Usage: logv2.py DATA STREAM            records
+       logv2.py --xxh3 TEXT            xxh3-64 of TEXT (libxxhash), 16 hex digits
+"""
+import ctypes
+import ctypes.util
+import json
+import os
+import struct
+import subprocess
+import sys
+
+_T = []
+
+
+def crc32c(data, crc=0):
+    if not _T:
+        for i in range(256):
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+            _T.append(c)
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc = _T[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def xxh3(text):
+    name = ctypes.util.find_library("xxhash") or "libxxhash.so.0"
+    lib = ctypes.CDLL(name)
+    lib.XXH3_64bits.restype = ctypes.c_uint64
+    lib.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    b = text.encode()
+    return "%016x" % lib.XXH3_64bits(b, len(b))
+
+
+def records(data_dir, stream):
+    sdir = os.path.join(data_dir, "log", stream)
+    for p in sorted(int(d) for d in os.listdir(sdir) if d.isdigit()):
+        pdir = os.path.join(sdir, str(p))
+        expect = None
+        for seg in sorted(f for f in os.listdir(pdir) if f.endswith(".log")):
+            buf = open(os.path.join(pdir, seg), "rb").read()
+            pos = 0
+            if expect is None:
+                expect = int(seg[:-4])
+            assert int(seg[:-4]) == expect, (seg, expect)
+            while pos < len(buf):
+                magic, crc, base, count, plen, t, ver, flags, raw_len = struct.unpack_from("<IIQIIqHHI", buf, pos)
+                assert magic == 0x31424C46, "bad magic at %s:%d" % (seg, pos)
+                assert base == expect, (base, expect)
+                payload = buf[pos + 40 : pos + 40 + plen]
+                assert len(payload) == plen, "torn batch"
+                assert crc32c(buf[pos + 8 : pos + 40], crc32c(payload)) == crc, "CRC at %s:%d" % (seg, pos)
+                comp = ver == 2 and (flags & 3) == 1
+                if ver == 1:
+                    assert flags == 0 and raw_len == 0
+                elif comp:
+                    payload = subprocess.run(["zstd", "-d", "-q", "-c"], input=payload, stdout=subprocess.PIPE,
+                                             check=True).stdout
+                    assert len(payload) == raw_len, (len(payload), raw_len)
+                else:
+                    assert ver == 2 and flags == 0 and raw_len == plen
+                q = 0
+                for i in range(count):
+                    if ver == 1:
+                        (vlen,) = struct.unpack_from("<I", payload, q)
+                        value = payload[q + 4 : q + 4 + vlen]
+                        q += 4 + vlen
+                        cv, kh, et = 0, 0, None
+                    else:
+                        vlen, cv, kh, et = struct.unpack_from("<IIQq", payload, q)
+                        value = payload[q + 24 : q + 24 + vlen]
+                        q += 24 + vlen
+                        if et == -(2**63):
+                            et = None
+                    yield {"partition": p, "offset": base + i, "version": ver, "compressed": comp,
+                           "value": value.decode(), "contract_version": cv, "key_hash": "%016x" % kh,
+                           "event_time_ms": et}
+                assert q == len(payload), "records do not fill the payload"
+                expect = base + count
+                pos += 40 + plen
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--xxh3":
+        print(xxh3(sys.argv[2]))
+    else:
+        for r in records(sys.argv[1], sys.argv[2]):
+            print(json.dumps(r, ensure_ascii=False))
