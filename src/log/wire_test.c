@@ -426,7 +426,7 @@ Test(wire, compression_level_is_per_stream_and_clamped) {
   fl_free(dir);
 }
 
-Test(wire, every_flipped_byte_of_a_compressed_segment_is_caught_and_only_its_batch_and_later_ones_go) {
+Test(wire, every_flipped_byte_of_a_compressed_segment_costs_only_its_batch_and_a_torn_last_one_is_cut) {
   char *dir = tmpdir();
   fl_log *log = open_log(dir, 0);
   fl_log_stream *ls = open_stream(log, "s", 1);
@@ -450,7 +450,9 @@ Test(wire, every_flipped_byte_of_a_compressed_segment_is_caught_and_only_its_bat
     write_file(path, bytes, n);
     int b = 0;
     while (at >= starts[b + 1]) b++;
-    uint64_t want_end = b ? ends[b - 1] : 0; /* batch b is damaged: it and the later ones go */
+    /* batch b is damaged: the later ones stay (damage.c: kept aside, skipped by readers
+     * told to); a damaged last batch is a torn tail and is cut */
+    uint64_t want_end = b == 2 ? ends[1] : ends[2];
     log = open_log(dir, 0);
     ls = open_stream(log, "s", 0);
     uint64_t end;
@@ -462,12 +464,18 @@ Test(wire, every_flipped_byte_of_a_compressed_segment_is_caught_and_only_its_bat
     bool eof;
     uint64_t k = 0;
     cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+    fl_log_reader_skip_damaged(rd, NULL, NULL);
+    uint64_t got = 0;
     for (;;) {
       cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "byte %zu: %s", at, err.msg);
       if (eof) break;
-      for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], k++, false);
+      for (uint32_t i = 0; i < v.count; i++) {
+        if (b < 2 && k == (uint64_t)b * 12) k += 12; /* the damaged batch's records */
+        check_entry(&v.records[i], k++, false);
+        got++;
+      }
     }
-    cr_assert_eq(k, want_end);
+    cr_assert_eq(got, 24, "byte %zu: %" PRIu64 " records", at, got); /* 36 less the lost batch */
     fl_log_reader_close(rd);
     fl_log_close(log);
   }

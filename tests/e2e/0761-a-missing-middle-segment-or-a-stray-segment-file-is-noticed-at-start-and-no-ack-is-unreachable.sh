@@ -10,7 +10,7 @@
 
 make_project "$T/proj" 'commit_interval: 200ms
 log:
-  segment_bytes: 64KiB'
+  segment_bytes: 8KiB'
 start_serve "$T/proj"
 for i in 1 2 3 4 5 6; do
   post orders "$FLOE_ROOT/examples/orders/data/orders.ndjson"
