@@ -102,6 +102,7 @@ struct fl_log_consumer {
   cons_entry *e;
   uint64_t *pos;       /* read position per partition */
   fl_log_reader **rd;  /* per partition, opened at pos on first use */
+  fl_log_consumer_opts opts;
   bool closing, waiting; /* wake_mu */
 };
 
@@ -466,6 +467,7 @@ fl_code fl_log_consumer_open(fl_log_stream *ls, const char *name, const fl_log_c
   c->pos = fl_malloc(ls->npartitions * sizeof *c->pos);
   memcpy(c->pos, e->committed, ls->npartitions * sizeof *c->pos);
   c->rd = fl_calloc(ls->npartitions, sizeof *c->rd);
+  if (opts) c->opts = *opts;
   e->open = c;
   *out = c;
 done:
@@ -572,22 +574,50 @@ void fl_log_consumer_seek(fl_log_consumer *c, uint32_t partition, uint64_t offse
   c->pos[partition] = offset;
 }
 
-/* The one place that reads: switching to batch reads is a new function beside it
- * that calls the batch reader on c->rd[partition] and moves pos past the batch. */
-fl_code fl_log_consumer_next(fl_log_consumer *c, uint32_t partition, fl_log_entry *out, bool *eof,
-                             fl_err *err) {
+/* Reports a damaged range a skipping consumer goes past (log + the caller's hook). */
+static void consumer_damage(void *ctx, const fl_log_damage *d) {
+  fl_log_consumer *c = ctx;
+  fl_warn("log", "stream %s partition %u: consumer %s skips damaged offsets %" PRIu64 "..%" PRIu64
+                 " (%s bytes %" PRIu64 "..%" PRIu64 "): %s",
+          d->stream, d->partition, c->e->name, d->offset, d->end_offset, d->file, d->pos, d->end_pos, d->why);
+  if (c->opts.on_damage) c->opts.on_damage(c->opts.damage_ctx, d);
+}
+
+/* The partition's reader, opened at its position on first use. */
+static fl_code consumer_reader(fl_log_consumer *c, uint32_t partition, fl_err *err) {
   fl_log_stream *ls = c->ls;
-  *eof = false;
   if (partition >= ls->npartitions)
     return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
                       ls->npartitions - 1);
-  fl_code rc;
-  if (!c->rd[partition] &&
-      (rc = fl_log_reader_open(ls, partition, c->pos[partition], &c->rd[partition], err)))
-    return rc;
-  if ((rc = fl_log_reader_next(c->rd[partition], out, eof, err)))
-    return fl_err_prefix(err, "stream %s: consumer %s: ", ls->name, c->e->name);
+  if (c->rd[partition]) return FL_OK;
+  fl_code rc = fl_log_reader_open(ls, partition, c->pos[partition], &c->rd[partition], err);
+  if (!rc && c->opts.skip_damaged) fl_log_reader_skip_damaged(c->rd[partition], consumer_damage, c);
+  return rc;
+}
+
+static fl_code consumer_read_failed(fl_log_consumer *c, fl_code rc, fl_err *err) {
+  fl_err_prefix(err, "stream %s: consumer %s: ", c->ls->name, c->e->name);
+  if (rc == FL_ECORRUPT) fl_warn("log", "%s", err->msg); /* reported where operators look, not only returned */
+  return rc;
+}
+
+fl_code fl_log_consumer_next(fl_log_consumer *c, uint32_t partition, fl_log_entry *out, bool *eof,
+                             fl_err *err) {
+  *eof = false;
+  fl_code rc = consumer_reader(c, partition, err);
+  if (rc) return rc;
+  if ((rc = fl_log_reader_next(c->rd[partition], out, eof, err))) return consumer_read_failed(c, rc, err);
   if (!*eof) c->pos[partition] = out->offset + 1;
+  return FL_OK;
+}
+
+fl_code fl_log_consumer_next_batch(fl_log_consumer *c, uint32_t partition, fl_log_batch_view *out, bool *eof,
+                                   fl_err *err) {
+  *eof = false;
+  fl_code rc = consumer_reader(c, partition, err);
+  if (rc) return rc;
+  if ((rc = fl_log_reader_next_batch(c->rd[partition], out, eof, err))) return consumer_read_failed(c, rc, err);
+  if (!*eof) c->pos[partition] = out->base_offset + out->count;
   return FL_OK;
 }
 

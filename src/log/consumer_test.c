@@ -1,7 +1,7 @@
 /* Tests of named log consumers: committed offsets stored on disk and reloaded, the
  * retain floor as the minimum over consumers, deletion, reading from the position,
  * wake-up on append (one partition and a set), timeouts, close waking waiters, the
- * lag metric and a damaged consumer file. */
+ * lag metric, a damaged consumer file, batch reads and damaged log ranges (stop or skip). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -419,6 +419,85 @@ Test(consumer, a_damaged_consumer_file_fails_the_stream_open_naming_it_and_a_sta
   fl_log_close(log);
   fl_free(path);
   fl_free(tmp);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+static void count_damage(void *ctx, const fl_log_damage *d) {
+  uint64_t *seen = ctx;
+  seen[0]++;
+  seen[1] = d->offset;
+  seen[2] = d->end_offset;
+}
+
+/* A consumer reads a batch at a time; damage in the middle of a segment stops a consumer
+ * with FL_ECORRUPT naming it, and one opened with skip_damaged goes on past exactly the
+ * damaged batch, reporting its offsets. */
+Test(consumer, reads_by_batch_and_stops_at_damage_unless_told_to_skip_it) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0, false);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  fl_log_stream_compression_set(ls, 0);
+  for (uint64_t b = 0; b < 3; b++) append_n(ls, 0, b * 4, 4);
+  fl_log_consumer *c = open_consumer(ls, "a", false);
+  fl_log_batch_view v;
+  bool eof;
+  fl_err err;
+  cr_assert_eq(fl_log_consumer_next_batch(c, 0, &v, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert(!eof);
+  cr_assert_eq(v.base_offset, 0);
+  cr_assert_eq(v.count, 4);
+  cr_assert_eq(v.records[3].value_len, 2);
+  cr_assert_eq(memcmp(v.records[3].value, "r3", 2), 0);
+  cr_assert_eq(fl_log_consumer_position(c, 0), 4);
+  fl_log_close(log);
+
+  /* flip a byte in the middle of batch 1's payload */
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  FILE *f = fopen(path, "r+b");
+  cr_assert_not_null(f);
+  unsigned char hdr[40];
+  cr_assert_eq(fread(hdr, 1, 40, f), 40);
+  uint32_t len0 = (uint32_t)hdr[20] | (uint32_t)hdr[21] << 8 | (uint32_t)hdr[22] << 16 | (uint32_t)hdr[23] << 24;
+  long at = 40 + (long)len0 + 40 + 10;
+  cr_assert_eq(fseek(f, at, SEEK_SET), 0);
+  int ch = fgetc(f);
+  cr_assert_eq(fseek(f, at, SEEK_SET), 0);
+  fputc(ch ^ 0x5a, f);
+  fclose(f);
+  fl_free(path);
+
+  log = open_log(dir, 0, false);
+  ls = open_stream(log, "s", 0);
+  uint64_t start, end;
+  fl_log_partition_offsets(ls, 0, &start, &end);
+  cr_assert_eq(end, 12, "the batch after the damage is kept");
+  c = open_consumer(ls, "a", false); /* committed 0: reads batch 0 again */
+  cr_assert_eq(fl_log_consumer_next_batch(c, 0, &v, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(v.count, 4);
+  cr_assert_eq(fl_log_consumer_next_batch(c, 0, &v, &eof, &err), FL_ECORRUPT);
+  cr_assert(strstr(err.msg, "consumer a") && strstr(err.msg, "offset 4"), "%s", err.msg);
+  cr_assert_eq(fl_log_consumer_position(c, 0), 4, "a consumer never moves past damage unless told to");
+  fl_log_consumer_close(c);
+
+  uint64_t seen[3] = {0};
+  fl_log_consumer_opts o = {.skip_damaged = true, .on_damage = count_damage, .damage_ctx = seen};
+  cr_assert_eq(fl_log_consumer_open(ls, "b", &o, &c, &err), FL_OK, "%s", err.msg);
+  uint64_t got = 0, last = 0;
+  for (;;) {
+    cr_assert_eq(fl_log_consumer_next_batch(c, 0, &v, &eof, &err), FL_OK, "%s", err.msg);
+    if (eof) break;
+    for (uint32_t i = 0; i < v.count; i++) last = v.records[i].offset;
+    got += v.count;
+  }
+  cr_assert_eq(got, 8);
+  cr_assert_eq(last, 11);
+  cr_assert_eq(seen[0], 1);
+  cr_assert_eq(seen[1], 4);
+  cr_assert_eq(seen[2], 8);
+  cr_assert_eq(fl_log_consumer_position(c, 0), 12);
+  fl_log_consumer_close(c);
+  fl_log_close(log);
   rm_rf(dir);
   fl_free(dir);
 }

@@ -267,6 +267,12 @@ typedef struct fl_log_consumer fl_log_consumer;
 
 typedef struct fl_log_consumer_opts {
   bool start_at_end; /* a new consumer starts at each partition's end, not its start */
+  /* Damage met while reading: by default fl_log_consumer_next(_batch) returns
+   * FL_ECORRUPT naming it (and logs it); with skip_damaged the consumer goes on past
+   * each damaged range, logging it and calling on_damage (may be NULL). */
+  bool skip_damaged;
+  fl_log_damage_fn on_damage;
+  void *damage_ctx;
 } fl_log_consumer_opts;
 
 /* Opens the consumer `name` (same name rules as streams), creating it if new. opts may be NULL. */
@@ -295,6 +301,10 @@ void fl_log_consumer_seek(fl_log_consumer *c, uint32_t partition, uint64_t offse
  * by retention are skipped), moving the position past it; *eof when none now. */
 fl_code fl_log_consumer_next(fl_log_consumer *c, uint32_t partition, fl_log_entry *out, bool *eof,
                              fl_err *err);
+/* The rest of the batch at a partition's position, decoded once (views valid until the
+ * next read of that partition or close), moving the position past it; *eof when none. */
+fl_code fl_log_consumer_next_batch(fl_log_consumer *c, uint32_t partition, fl_log_batch_view *out, bool *eof,
+                                   fl_err *err);
 
 typedef enum fl_log_wait_result {
   FL_LOG_WAIT_READY,   /* a partition of the set has a durable record at its position */
