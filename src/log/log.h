@@ -57,6 +57,8 @@ typedef struct fl_log_opts {
   int64_t retention_check_ms;    /* the retention thread's full pass period (size limits also
                                     apply at every segment roll); 0 = 60000, <0 no automatic retention */
   bool read_only;                /* readers only: no log thread, no lock, no truncation (floe log) */
+  uint64_t wal_switch_bytes;     /* move to the other write-ahead file past this size; 0 = 64 MiB */
+  int64_t wal_switch_ms;         /* ... or once it is this old; 0 = 1000, <0 never (tests) */
 } fl_log_opts;
 
 /* Opens (creating if needed, unless read_only) the log in dir, locks it against a
@@ -141,10 +143,14 @@ typedef struct fl_log_stats {
   uint64_t batches;      /* batches written durably */
   uint64_t records;      /* records written durably */
   uint64_t bytes;        /* bytes written durably (headers included) */
-  uint64_t fsyncs;       /* fdatasync calls */
+  uint64_t fsyncs;       /* fdatasync calls on the group-commit path (the write-ahead file's, rolls') */
   uint64_t groups;       /* group commits (queue drains) */
   uint64_t errors;       /* appends completed with an error */
   uint64_t queued_bytes; /* bytes queued now, not yet durable */
+  uint64_t group_fsyncs_max;  /* most fdatasyncs one group commit made (1; 2 when it rolled a segment) */
+  uint64_t background_fsyncs; /* segment and write-ahead syncs off the commit path (sync thread, close) */
+  uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
+  uint64_t wal_bytes;         /* bytes in the active write-ahead file */
 } fl_log_stats;
 void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 

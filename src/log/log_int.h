@@ -56,6 +56,7 @@ typedef struct log_partition {
   int group_rc;                           /* [lt] this group's outcome (fl_code) */
   fl_metric *m_bytes, *m_oldest, *m_next; /* gauges set by the log's metrics collector */
   uint64_t group_end;                     /* [lt] write position after this group's bytes */
+  uint64_t wal_gen;                       /* [lt] write-ahead generation it was last written in (wal.c) */
 } log_partition;
 
 struct fl_log_stream {
@@ -107,6 +108,8 @@ struct fl_log {
   bool collecting; /* log_collect is registered with the metrics registry */
   int fail_errno;  /* test hook */
   uint32_t fail_count;
+  struct log_wal *wal;  /* write-ahead files (wal.c); NULL read-only */
+  uint32_t group_fsyncs; /* [lt] fdatasyncs of the group being committed */
 };
 
 /* ---- segment.c ---- */
@@ -147,6 +150,21 @@ char *fl_log_segment_path(const log_partition *part, uint64_t base);
 void fl_log_retention_after_roll(fl_log_stream *ls, log_partition *part);
 /* Retention thread: unlinks every queued file. */
 void fl_log_retention_unlink_doomed(fl_log *log);
+
+/* ---- wal.c ---- */
+typedef struct log_wal log_wal;
+/* Writer open, before any stream: replays both write-ahead files into their segments,
+ * syncs those, empties the files and starts the sync thread. */
+fl_code fl_log_wal_open(fl_log *log, fl_err *err);
+/* Log thread, after the group's segment writes: one frame per partition whose writes
+ * succeeded (group_rc == 0), ONE pwritev and ONE fdatasync. Not OK: nothing of this
+ * group is in the write-ahead file (the caller undoes the segment writes). */
+fl_code fl_log_wal_commit(fl_log *log, log_partition *touched);
+/* Log thread, after a group: moves to the other file when the active one is due. */
+void fl_log_wal_after_group(fl_log *log);
+/* After the log thread stopped: stops the sync thread, syncs the active segments and
+ * empties the files (a clean close leaves nothing to replay). */
+void fl_log_wal_close(fl_log *log);
 
 /* ---- log.c ---- */
 uint64_t fl_log_segment_bytes(const fl_log *log);
