@@ -577,7 +577,10 @@ static void group_commit(fl_log *log, log_append *list) {
     part->group_rc = wrc;
   }
   uint64_t gmax = __atomic_load_n(&log->stats.group_fsyncs_max, __ATOMIC_RELAXED);
-  if (log->group_fsyncs > gmax) __atomic_store_n(&log->stats.group_fsyncs_max, log->group_fsyncs, __ATOMIC_RELAXED);
+  if (log->group_fsyncs > gmax) {
+    __atomic_store_n(&log->stats.group_fsyncs_max, log->group_fsyncs, __ATOMIC_RELAXED);
+    fl_metric_set(log->m_group_fsyncs_max, (double)log->group_fsyncs);
+  }
   STAT_ADD(log, groups, 1); /* before the callbacks: an acknowledged caller sees its group counted */
   fl_metric_add(log->m_groups, 1);
   for (log_partition *part = touched; part; part = part->tnext) {
@@ -708,6 +711,15 @@ static void metrics_register(fl_log *log) {
   log->f_part_next =
       fl_metrics_gauge("floe_log_partition_next_offset",
                        "A partition's next offset to assign (its durable end).", "stream,partition");
+  log->m_bg_fsyncs = fl_metric_get(
+      fl_metrics_counter("floe_log_background_fsyncs_total",
+                         "fdatasync calls of the event log off the group-commit path (write-ahead recycling).",
+                         NULL),
+      NULL);
+  log->m_group_fsyncs_max = fl_metric_get(
+      fl_metrics_gauge("floe_log_group_fsyncs_max", "Most fdatasync calls one group commit made (1 per group).",
+                       NULL),
+      NULL);
   log->m_queue_full =
       fl_metric_get(fl_metrics_counter("floe_log_queue_full_total",
                                        "Appends refused because the queue was full (back-pressure).", NULL),

@@ -366,6 +366,7 @@ static void *sync_thread(void *arg) {
     for (uint32_t i = 0; i < n && ok; i++) {
       if (fds[i] < 0) continue;
       STAT_ADD(log, background_fsyncs, 1);
+      fl_metric_add(log->m_bg_fsyncs, 1);
       if (fl_fdatasync(fds[i]) != 0) {
         fl_error("log", "%s: fdatasync of a segment before recycling .wal-%d: %s; retrying in 1 s", log->dir, fi,
                  strerror(errno));
@@ -377,6 +378,7 @@ static void *sync_thread(void *arg) {
     }
     if (ok) {
       STAT_ADD(log, background_fsyncs, 1);
+      fl_metric_add(log->m_bg_fsyncs, 1);
       if (ftruncate(wal->files[fi].fd, 0) != 0 || fl_fdatasync(wal->files[fi].fd) != 0) {
         fl_error("log", "%s/.wal-%d: truncate: %s; retrying in 1 s", log->dir, fi, strerror(errno));
         ok = false;
