@@ -3,7 +3,9 @@
  * behind the choice is in README.md).
  *
  * A group commit (log.c, the log thread) writes each touched partition's batches to
- * its active segment file as before, but without syncing it; then one frame per
+ * its active segment file as before, but without syncing it. If it touched one
+ * partition only, syncing that segment is its one fdatasync (sync_one_segment: the
+ * bytes go to the disk once). Otherwise one frame per
  * partition (stream, partition, segment, position, the same bytes; wal_wire.h) goes
  * to the active write-ahead file with ONE pwritev and ONE fdatasync. Only then are
  * the appends acknowledged and the new ends published to readers: a reader may read
@@ -455,6 +457,26 @@ fl_code fl_log_wal_open(fl_log *log, fl_err *err) {
   return FL_OK;
 }
 
+/* A group that wrote to one segment only: syncing that segment is the one durable
+ * write, and its bytes are written once instead of twice (frame + segment), which
+ * matters for big batches to one partition (measured: log_append_bench, 1 partition,
+ * 0.44-0.63 of the disk's write+fdatasync rate through the write-ahead file, 0.98-1.16
+ * with the segment's own sync). Its frames of earlier groups, if any, stay valid:
+ * replaying them writes the same bytes again. */
+static fl_code sync_one_segment(fl_log *log, log_partition *touched) {
+  log_partition *part = touched;
+  while (part->group_rc || !part->pend) part = part->tnext;
+  STAT_ADD(log, fsyncs, 1);
+  fl_metric_add(log->m_fsyncs, 1);
+  log->group_fsyncs++;
+  if (fl_fdatasync(part->fd) != 0) {
+    int e = errno;
+    fl_warn("log", "%s: fdatasync: %s", part->dir, strerror(e));
+    return e == ENOSPC || e == EDQUOT ? FL_ENOSPC : FL_EIO;
+  }
+  return FL_OK;
+}
+
 fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
   log_wal *wal = log->wal;
   if (wal->broken) return FL_EIO;
@@ -469,6 +491,7 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
     for (log_append *a = part->pend; a; a = a->next) niov++;
   }
   if (!nframes) return FL_OK;
+  if (nframes == 1 && !log->opts.wal_every_group) return sync_one_segment(log, touched);
   if (hbytes > wal->hdrs_cap) {
     wal->hdrs_cap = hbytes * 2;
     wal->hdrs = fl_realloc(wal->hdrs, wal->hdrs_cap);

@@ -292,8 +292,9 @@ static int run_child(const char *dir, const char *acks, int tag, const fl_log_op
 Test(wal, a_power_cut_that_loses_every_unsynced_segment_byte_loses_no_acknowledged_record) {
   char *dir = tmpdir();
   char *acks = fl_sprintf("%s.acks", dir);
-  /* no switch and no roll: the segments' data is never synced before the kill */
-  fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_ms = -1};
+  /* no switch, no roll, every group through a frame: the segments' data is never
+   * synced before the kill */
+  fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_ms = -1, .wal_every_group = true};
   int status = run_child(dir, acks, 1, &opts, 0, true);
   cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
   lose_unsynced_segments(dir);
