@@ -11,16 +11,18 @@
  * Writes: one log thread per fl_log owns every write. fl_log_append copies the
  * records into one encoded batch (on the caller's thread), queues it and returns;
  * the log thread drains the queue, writes each partition's batches with one writev,
- * then ONE fdatasync per touched segment file (group commit: many appends share one
- * fsync), and only then calls each append's done callback ON THE LOG THREAD with the
- * offsets it got. A callback must be short and must not call fl_log_append_sync or
+ * then makes ONE fdatasync for the whole group whatever it touched (group commit:
+ * many appends share one fsync; a group over several partitions or streams syncs one
+ * write-ahead file holding the same bytes, DIR/.wal-0|1, see wal.c), and only then
+ * calls each append's done callback ON THE LOG THREAD with the offsets it got. A callback must be short and must not call fl_log_append_sync or
  * fl_log_close (it may call fl_log_append). fl_log_append_sync waits for its own.
  *
  * Reads: a reader sees only durable (fsynced) batches, never a torn one, and reads
  * across segment boundaries; reaching the end is `eof`, and a later call may return
  * records appended since (tailing).
  *
- * Recovery (fl_log_stream_open): the tail of each partition's last segment is
+ * Recovery: fl_log_open (writer) first writes the write-ahead files' frames back
+ * into their segments; then (fl_log_stream_open) the tail of each partition's last segment is
  * checked batch by batch; the first bad batch (short, bad magic, bad CRC, wrong base
  * offset) and everything after it are truncated away; every complete batch is kept.
  *
