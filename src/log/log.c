@@ -419,10 +419,13 @@ static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part)
   int fd;
   fl_err err;
   /* the segment being sealed may hold bytes only a write-ahead frame covers: sync it,
-   * so sealed segments never depend on the write-ahead file (wal.c) */
-  STAT_ADD(log, fsyncs, 1);
-  fl_metric_add(log->m_fsyncs, 1);
-  log->group_fsyncs++;
+   * so sealed segments never depend on the write-ahead file (wal.c); then the new
+   * file's name is synced (segment_create): a roll adds 2 syncs to its group */
+  STAT_ADD(log, fsyncs, 2);
+  STAT_ADD(log, roll_fsyncs, 2);
+  fl_metric_add(log->m_fsyncs, 2);
+  fl_metric_add(log->m_roll_fsyncs, 2);
+  log->group_fsyncs += 2;
   if (fl_fdatasync(part->fd) != 0) {
     int e = errno;
     fl_warn("log", "%s: fdatasync of the segment at %" PRIu64 " before a roll: %s", part->dir, part->write_pos,
@@ -716,6 +719,12 @@ static void metrics_register(fl_log *log) {
                          "fdatasync calls of the event log off the group-commit path (write-ahead recycling).",
                          NULL),
       NULL);
+  log->m_roll_fsyncs = fl_metric_get(
+      fl_metrics_counter("floe_log_roll_fsyncs_total",
+                         "fsync calls of segment rolls (the sealed segment and the new file's directory), "
+                         "counted in floe_log_fsyncs_total too.",
+                         NULL),
+      NULL);
   log->m_group_fsyncs_max = fl_metric_get(
       fl_metrics_gauge("floe_log_group_fsyncs_max", "Most fdatasync calls one group commit made (1 per group).",
                        NULL),
@@ -969,6 +978,7 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->groups = __atomic_load_n(&log->stats.groups, __ATOMIC_RELAXED);
   out->errors = __atomic_load_n(&log->stats.errors, __ATOMIC_RELAXED);
   out->group_fsyncs_max = __atomic_load_n(&log->stats.group_fsyncs_max, __ATOMIC_RELAXED);
+  out->roll_fsyncs = __atomic_load_n(&log->stats.roll_fsyncs, __ATOMIC_RELAXED);
   out->background_fsyncs = __atomic_load_n(&log->stats.background_fsyncs, __ATOMIC_RELAXED);
   out->wal_switches = __atomic_load_n(&log->stats.wal_switches, __ATOMIC_RELAXED);
   out->wal_bytes = __atomic_load_n(&log->stats.wal_bytes, __ATOMIC_RELAXED);

@@ -147,11 +147,12 @@ typedef struct fl_log_stats {
   uint64_t batches;      /* batches written durably */
   uint64_t records;      /* records written durably */
   uint64_t bytes;        /* bytes written durably (headers included) */
-  uint64_t fsyncs;       /* fdatasync calls on the group-commit path (the write-ahead file's, rolls') */
+  uint64_t fsyncs;       /* fsync calls on the group-commit path: one per group, + 2 per segment roll */
   uint64_t groups;       /* group commits (queue drains) */
   uint64_t errors;       /* appends completed with an error */
   uint64_t queued_bytes; /* bytes queued now, not yet durable */
-  uint64_t group_fsyncs_max;  /* most fdatasyncs one group commit made (1; 2 when it rolled a segment) */
+  uint64_t group_fsyncs_max;  /* most fsyncs one group commit made (1; + 2 per segment it rolled) */
+  uint64_t roll_fsyncs;       /* of fsyncs: the rolls' (sealed segment + new file's directory) */
   uint64_t background_fsyncs; /* segment and write-ahead syncs off the commit path (sync thread, close) */
   uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
   uint64_t wal_bytes;         /* bytes in the active write-ahead file */

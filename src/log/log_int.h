@@ -110,7 +110,7 @@ struct fl_log {
   uint32_t fail_count;
   struct log_wal *wal;  /* write-ahead files (wal.c); NULL read-only */
   uint32_t group_fsyncs; /* [lt] fdatasyncs of the group being committed */
-  fl_metric *m_bg_fsyncs, *m_group_fsyncs_max; /* NULL read-only */
+  fl_metric *m_bg_fsyncs, *m_group_fsyncs_max, *m_roll_fsyncs; /* NULL read-only */
 };
 
 /* ---- segment.c ---- */

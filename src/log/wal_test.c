@@ -439,3 +439,33 @@ Test(wal, replay_skips_frames_of_segments_retention_deleted) {
   rm_rf(dir);
   fl_free(dir);
 }
+
+/* A segment roll adds exactly 2 syncs to its group (the sealed segment, the new file's
+ * directory), counted apart in roll_fsyncs: every other group makes exactly one. */
+Test(wal, a_roll_adds_two_counted_syncs_and_every_group_otherwise_makes_one) {
+  char *dir = tmpdir();
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.retention_check_ms = -1, .segment_bytes = 300, .wal_switch_ms = -1};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stream *ls;
+  cr_assert_eq(fl_log_stream_open(log, "s", 2, &ls, &err), FL_OK);
+  char v[100];
+  memset(v, 'r', sizeof v);
+  fl_log_record rec = {v, sizeof v};
+  for (int i = 0; i < 20; i++) cr_assert_eq(fl_log_append_sync(ls, (uint32_t)(i % 2), &rec, 1, NULL, &err), FL_OK);
+  fl_log_stats st;
+  fl_log_stats_get(log, &st);
+  fl_log_partition_stat p0, p1;
+  fl_log_partition_stat_get(ls, 0, &p0);
+  fl_log_partition_stat_get(ls, 1, &p1);
+  uint64_t rolls = (p0.segments - 1) + (p1.segments - 1);
+  cr_assert_gt(rolls, 4);
+  cr_assert_eq(st.groups, 20);
+  cr_assert_eq(st.roll_fsyncs, 2 * rolls);
+  cr_assert_eq(st.fsyncs - st.roll_fsyncs, st.groups);
+  cr_assert_eq(st.group_fsyncs_max, 3);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
