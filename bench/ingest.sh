@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# bench/ingest.sh: the HTTP speed figures of issue 8, each beside its reference measured
-# in the same run. Load comes from wrk (Debian's /usr/bin/wrk) with the Lua scripts in
+# bench/ingest.sh: the HTTP speed figures of issues 8 and 13, each beside its reference
+# measured in the same run, then issue 13's goals with met/missed. Load comes from wrk (Debian's /usr/bin/wrk) with the Lua scripts in
 # bench/wrk/, so floe's own client is not what is measured. Run by bench/run.sh
 # (`make bench`; `BENCH_ONLY=ingest make bench` runs only this), or alone:
 #   BUILD=/work/build-x bash bench/ingest.sh          (default build/: RelWithDebInfo)
 #   BENCH_SECONDS=10      length of each measurement
 #   BENCH_WRK_THREADS=2   wrk threads (every wrk command here)
 #   BENCH_BATCH_CONNS=16  keep-alive connections posting 1,000-event bodies
-#   BENCH_HOOK_CONNS=256  keep-alive connections posting one event each
+#   BENCH_HOOK_CONNS="16 64"  keep-alive connection counts posting one event each
 #   BENCH_PARSE=0         skip bench/ingest_parse.sh
 #
 # What runs, in this order. Nothing is pinned: `floe serve` (2 event loops + the log
@@ -21,12 +21,20 @@
 #            Interleaved with its reference, dd of zeros bs=256k oflag=dsync (one
 #            fdatasync per body-sized write): dd SECS/4, floe SECS/2, dd, floe, dd.
 #            Checked against `floe log orders --stat` (the log holds at least that many).
-#   webhook  the same wrk command with a one-event body, alternating floe and
-#            build/bench/h2o_null_bench (reads the body, answers 200; same threads and
-#            SO_REUSEPORT setup as floe serve) in 2 rounds of SECS/2 each
-#   disk     dd bs=1M of 4 GiB + one fdatasync (the bandwidth ceiling) and
-#            build/bench/log_append_bench (the event log's acked append rate without
-#            HTTP, beside write+fdatasync in the log's group size), same disk
+#   webhook  the same wrk command with a one-event body, for each connection count
+#            (16, then 64), alternating floe and build/bench/h2o_null_bench (reads the
+#            body, answers 200; same threads and SO_REUSEPORT setup as floe serve) in 2
+#            rounds of SECS/2 each
+#   log      from floe's GET /metrics after the loads: fsyncs per group commit
+#            (floe_log_fsyncs_total / floe_log_group_commits_total, and the most one
+#            group made); from `floe log orders --stat`: the compression ratio, bytes
+#            in the log / raw bytes of the events it holds (NDJSON lines + newline)
+#   disk     build/bench/log_append_bench --disk-probe (the disk alone: sequential
+#            write + fdatasync of 1 MiB chunks, MB/s; 4 KiB append + fdatasync p50/p99,
+#            taking turns with syncs of 5 files), dd bs=1M of 4 GiB + one fdatasync
+#            (the bandwidth ceiling) and build/bench/log_append_bench (the event log's
+#            acked append rate without HTTP, beside write+fdatasync in the log's group
+#            size), same disk
 #   latency  at half of the batch and webhook rates: bench/wrk/paced.lua (a delay per
 #            connection; up to 3 calibration runs of 2 s set the connection count for
 #            the target rate), p50/p99 from wrk's latency distribution (--latency)
@@ -38,7 +46,7 @@ BUILD=${BUILD:-$ROOT/build}
 SECS=${BENCH_SECONDS:-10}
 WT=${BENCH_WRK_THREADS:-2}
 BATCH_CONNS=${BENCH_BATCH_CONNS:-16}
-HOOK_CONNS=${BENCH_HOOK_CONNS:-256}
+HOOK_CONNS=${BENCH_HOOK_CONNS:-16 64}
 FLOE=$BUILD/floe
 for bin in "$FLOE" "$BUILD/bench/h2o_null_bench" "$BUILD/bench/log_append_bench" "$BUILD/bench/ingest_parse_bench"; do
   [[ -x $bin ]] || { echo "bench: $bin not built (cmake --build $BUILD)" >&2; exit 1; }
@@ -66,7 +74,7 @@ wrk_get() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" "$2" | tail -1; }
 # json_get KEY FILE: a number of a one-line JSON object
 json_get() { sed -n "s/.*\"$1\":\\([0-9.]*\\).*/\\1/p" "$2" | tail -1; }
 
-echo "bench: ingest (issue 8), $(nproc) cores, nothing pinned, wrk -t$WT, ${SECS} s per figure, $(date -u +%FT%TZ)"
+echo "bench: ingest (issues 8 and 13), $(nproc) cores, nothing pinned, wrk -t$WT, ${SECS} s per figure, $(date -u +%FT%TZ)"
 echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- bodies
@@ -100,6 +108,13 @@ dd_dsync() {
   dd_secs=$(echo "$out" | awk -v t="$dd_secs" '{ for (i = 1; i <= NF; i++) if ($i == "copied,") print t + $(i+1) }')
 }
 disk_refs() {
+# the disk alone, measured by the bench (issue 13's references)
+"$BUILD/bench/log_append_bench" --disk-probe --dir "$work" --seconds "$(calcf "$SECS / 4" 1)" \
+  >"$work/probe.json" 2>"$work/probe.txt"
+sed 's/^/  /' "$work/probe.txt"
+probe_seq_mb_s=$(json_get seq_mb_per_s "$work/probe.json")
+probe_p50_us=$(json_get append4k_p50_us "$work/probe.json")
+probe_p99_us=$(json_get append4k_p99_us "$work/probe.json")
 # the bandwidth ceiling: 4 GiB written sequentially, one fdatasync at the end
 seq_out=$(dd if=/dev/zero of="$work/dd.bin" bs=1M count=4096 conv=fdatasync 2>&1 | tail -1)
 rm -f "$work/dd.bin"
@@ -203,24 +218,42 @@ echo "  log check: the log holds $log_total records; wrk counted $((batch_acked 
 ((log_total >= batch_acked * 1000 + 1001)) || { echo "bench: the log holds fewer records than acknowledged" >&2; exit 1; }
 
 # ---------------------------------------------------------------- 3. webhooks
-# floe and the null server alternate in 2 rounds of SECS/2 each (the machine is shared:
-# its load drifts), each figure = its 2xx answers over its own time
+# for each connection count, floe and the null server alternate in 2 rounds of SECS/2
+# each (the machine is shared: its load drifts), each figure = its 2xx answers over its
+# own time
 start_null
 null_url="http://127.0.0.1:$null_port/v1/streams/orders/events"
-hook_ok=0 hook_us=0 null_ok=0 null_us=0
-for round in 1 2; do
-  run_wrk "hook_floe$round" "$work/body1.ndjson" "$HOOK_CONNS" "$events_url" post.lua "$(calcf "$SECS / 2" 0)"
-  run_wrk "hook_null$round" "$work/body1.ndjson" "$HOOK_CONNS" "$null_url" post.lua "$(calcf "$SECS / 2" 0)"
-  f=$work/hook_floe$round.wrk
-  hook_ok=$((hook_ok + $(wrk_get requests "$f") - $(wrk_get status_errors "$f")))
-  hook_us=$((hook_us + $(wrk_get duration_us "$f")))
-  f=$work/hook_null$round.wrk
-  null_ok=$((null_ok + $(wrk_get requests "$f") - $(wrk_get status_errors "$f")))
-  null_us=$((null_us + $(wrk_get duration_us "$f")))
+declare -A hook_rps null_rps
+for hc in $HOOK_CONNS; do
+  hook_ok=0 hook_us=0 null_ok=0 null_us=0
+  for round in 1 2; do
+    run_wrk "hook_floe${hc}_$round" "$work/body1.ndjson" "$hc" "$events_url" post.lua "$(calcf "$SECS / 2" 0)"
+    run_wrk "hook_null${hc}_$round" "$work/body1.ndjson" "$hc" "$null_url" post.lua "$(calcf "$SECS / 2" 0)"
+    f=$work/hook_floe${hc}_$round.wrk
+    hook_ok=$((hook_ok + $(wrk_get requests "$f") - $(wrk_get status_errors "$f")))
+    hook_us=$((hook_us + $(wrk_get duration_us "$f")))
+    f=$work/hook_null${hc}_$round.wrk
+    null_ok=$((null_ok + $(wrk_get requests "$f") - $(wrk_get status_errors "$f")))
+    null_us=$((null_us + $(wrk_get duration_us "$f")))
+  done
+  hook_rps[$hc]=$(calcf "$hook_ok / ($hook_us / 1e6)" 1)
+  null_rps[$hc]=$(calcf "$null_ok / ($null_us / 1e6)" 1)
 done
-hook_rps=$(calcf "$hook_ok / ($hook_us / 1e6)" 1)
-null_rps=$(calcf "$null_ok / ($null_us / 1e6)" 1)
+hook_max_conns=${HOOK_CONNS##* } # the last (largest) count: the maximum single-post rate
 stop_pid "$null_pid"
+
+# fsyncs per group commit, from floe's own metrics (every load so far)
+curl -s "http://127.0.0.1:$floe_port/metrics" >"$work/metrics.txt"
+mval() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$work/metrics.txt"; }
+fsyncs=$(mval floe_log_fsyncs_total)
+groups=$(mval floe_log_group_commits_total)
+roll_fsyncs=$(mval floe_log_roll_fsyncs_total)
+fsyncs_per_group=$(awk -v f="$fsyncs" -v g="$groups" 'BEGIN { printf "%.3f", g ? f / g : 0 }')
+# the goal counts a group's durable write: the 2 syncs of a segment roll (once per 128 MiB
+# per partition) are shown apart
+commit_fsyncs_per_group=$(awk -v f="$fsyncs" -v r="$roll_fsyncs" -v g="$groups" 'BEGIN { printf "%.3f", g ? (f - r) / g : 0 }')
+group_fsyncs_max=$(mval floe_log_group_fsyncs_max)
+echo "log: $fsyncs fsyncs ($roll_fsyncs of segment rolls) in $groups group commits = $fsyncs_per_group per group, $commit_fsyncs_per_group without the rolls' (most in one group: $group_fsyncs_max)"
 
 disk_refs
 
@@ -241,10 +274,16 @@ paced() {
   FLOE_BENCH_DELAY_MS=$delay run_wrk "$name" "$body" "$conns" "$events_url" paced.lua "$SECS" --latency
 }
 batch_half=$(calc "$batch_rps / 2")
-hook_half=$(calc "$hook_rps / 2")
+hook_half=$(calc "${hook_rps[$hook_max_conns]} / 2")
 paced lat_batch "$work/body1000.ndjson" "$batch_half" 5
 paced lat_hook "$work/body1.ndjson" "$hook_half" 2
 stop_pid "$floe_pid"
+# compression: bytes in the log / raw bytes of the events it holds (each event's NDJSON
+# line and its newline; the quarantine stream is empty: no post here has a bad event)
+read -r log_records log_bytes < <("$FLOE" log orders --stat --data "$work/data" | awk '$1 == "total" { print $2, $3 }')
+ratio_raw=$(calcf "$log_records * ($ev_bytes + 1)" 0)
+compression=$(calcf "$log_bytes / $ratio_raw" 3)
+echo "log: $log_records records in $log_bytes bytes, raw events $ratio_raw bytes: bytes in the log / raw = $compression"
 if grep -q ' error \| warn ' "$work/serve.log"; then
   echo "bench: floe serve logged:" && grep ' error \| warn ' "$work/serve.log" | head -5
 fi
@@ -277,10 +316,44 @@ printf '| | | dd bs=1M conv=fdatasync (4 GiB, one sync) %s MB/s = %s events/s | 
   "$seq_mb_s" "$seq_ev_s" "$(calcf "$batch_ev_s / $seq_ev_s")"
 printf '| | | log_append_bench (no HTTP) %s records/s; its disk in %s-byte groups %s MB/s = %s events/s | %s x log | |\n' \
   "$log_rec_s" "$log_group" "$logdisk_mb_s" "$logdisk_ev_s" "$(calcf "$batch_ev_s / $log_rec_s")"
-printf '| single-event posts/s, %s conns | %s | h2o_null_bench %s | %s x null | >= 50,000: %sx; >= 0.5x null: %s |\n' \
-  "$HOOK_CONNS" "$hook_rps" "$null_rps" "$(calcf "$hook_rps / $null_rps" 3)" "$(calcf "$hook_rps / 50000")" \
-  "$(awk "BEGIN { print ($hook_rps >= 0.5 * $null_rps) ? \"met\" : \"missed\" }")"
+for hc in $HOOK_CONNS; do
+  printf '| single-event posts/s, %s conns | %s | h2o_null_bench %s | %s x null | |\n' \
+    "$hc" "${hook_rps[$hc]}" "${null_rps[$hc]}" "$(calcf "${hook_rps[$hc]} / ${null_rps[$hc]}" 3)"
+done
 printf '| ack latency, batches at half max (target %s req/s) | %s | | | |\n' "$batch_half" "$(lat lat_batch)"
 printf '| ack latency, single events at half max (target %s req/s) | %s | | | |\n' "$hook_half" "$(lat lat_hook)"
+printf '| fsyncs per group commit (log metrics, all loads) | %s; %s without the %s of segment rolls (most in one group: %s) | | | |\n' \
+  "$fsyncs_per_group" "$commit_fsyncs_per_group" "$roll_fsyncs" "$group_fsyncs_max"
+printf '| bytes in the log / raw event bytes | %s (%s records, %s bytes) | | | |\n' "$compression" "$log_records" "$log_bytes"
+printf '| disk alone (log_append_bench --disk-probe) | sequential write+fdatasync %s MB/s; 4 KiB append+fdatasync p50 %s us, p99 %s us | | | |\n' \
+  "$probe_seq_mb_s" "$probe_p50_us" "$probe_p99_us"
 [[ -n $parse_line ]] && echo "$parse_line"
+
+# ---------------------------------------------------------------- issue 13's goals
+# met/missed: measured >= goal (or <= for latency), each from figures of this run
+goal() { # goal TEXT MEASURED GOAL_VALUE ge|le
+  local ok
+  ok=$(awk -v m="$2" -v g="$3" -v op="$4" 'BEGIN { print ((op == "ge" ? m >= g : m <= g) ? "met" : "MISSED") }')
+  printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$ok"
+}
+seq_probe_ev_s=$(calc "$probe_seq_mb_s * 1e6 / $ev_bytes")
+lat_goal_ms=$(calcf "$probe_p99_us * 3 / 1000 + 1" 2)
+echo
+echo "bench: issue 13 goals"
+echo "| goal | measured | goal value | |"
+echo "|---|---|---|---|"
+goal "batches of 1,000: acked events/s >= 1,000,000" "$batch_ev_s" 1000000 ge
+goal "batches of 1,000: acked events/s >= 1.5x the disk's sequential write+fdatasync in events ($probe_seq_mb_s MB/s = $seq_probe_ev_s ev/s)" \
+  "$batch_ev_s" "$(calc "1.5 * $seq_probe_ev_s")" ge
+for hc in $HOOK_CONNS; do
+  want=0.3
+  ((hc >= 64)) && want=0.5
+  goal "single posts, $hc conns: >= ${want}x the do-nothing h2o server (${null_rps[$hc]}/s)" "${hook_rps[$hc]}" \
+    "$(calcf "$want * ${null_rps[$hc]}" 1)" ge
+done
+goal "fsyncs per group commit (segment rolls' apart): 1" "$commit_fsyncs_per_group" 1 le
+goal "p99 ack latency, single posts at half max, ms <= disk fsync p99 x 3 + 1 ms" \
+  "$(calcf "$(wrk_get p99_us "$work/lat_hook.wrk") / 1000" 2)" "$lat_goal_ms" le
+goal "p99 ack latency, batches at half max, ms <= disk fsync p99 x 3 + 1 ms" \
+  "$(calcf "$(wrk_get p99_us "$work/lat_batch.wrk") / 1000" 2)" "$lat_goal_ms" le
 exit 0

@@ -14,6 +14,14 @@
  * this disk (a shared VM) varies several-fold from one second to the next: each
  * figure is its bytes over its own time, the slices interleaved.
  *
+ * --disk-probe: instead, the disk alone, for --seconds S per figure (issue 13):
+ *        sequential write + fdatasync of 1 MiB chunks (MB/s); 4 KiB append + fdatasync
+ *        latency p50/p99; and, after a 4 KiB append to each of --files N (5) files,
+ *        fdatasync of the N files one after the other vs from N threads at once
+ *        (p50/p99), round by round in turn with the 1-file case: what one group
+ *        commit costs with one sync per touched partition, with parallel syncs, or
+ *        with one write-ahead file.
+ *
  * Output: a readable summary on stderr and one JSON line on stdout. The files go in
  * --dir (default a fresh temp dir under $TMPDIR or /tmp), removed at the end.
  * Ownership: the record values are one static buffer; everything else is freed. */
@@ -121,8 +129,126 @@ static void disk_slice(int fd, const char *buf, size_t chunk, double secs, uint6
   *ns += now - t0;
 }
 
+/* ---- --disk-probe ---- */
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct lat {
+  int64_t *ns;
+  size_t n, cap;
+} lat;
+
+static void lat_add(lat *l, int64_t ns) {
+  if (l->n == l->cap) l->ns = fl_realloc(l->ns, (l->cap = l->cap ? l->cap * 2 : 1024) * sizeof *l->ns);
+  l->ns[l->n++] = ns;
+}
+
+static double lat_pct_us(lat *l, double pct) {
+  if (!l->n) return 0;
+  qsort(l->ns, l->n, sizeof *l->ns, cmp_i64);
+  size_t i = (size_t)(pct / 100.0 * (double)(l->n - 1) + 0.5);
+  return (double)l->ns[i] / 1e3;
+}
+
+static void need(bool ok, const char *what) {
+  if (!ok) {
+    perror(what);
+    exit(1);
+  }
+}
+
+static pthread_barrier_t probe_start, probe_end;
+static bool probe_quit;
+
+static void *probe_syncer(void *arg) {
+  int fd = *(int *)arg;
+  for (;;) {
+    pthread_barrier_wait(&probe_start);
+    if (probe_quit) return NULL;
+    need(fdatasync(fd) == 0, "fdatasync");
+    pthread_barrier_wait(&probe_end);
+  }
+}
+
+static int disk_probe(const char *dir, double seconds, int nfiles) {
+  static char buf4k[4096], *buf1m;
+  memset(buf4k, 'a', sizeof buf4k);
+  buf1m = fl_malloc(1u << 20);
+  memset(buf1m, 'b', 1u << 20);
+  int fds[64];
+  for (int i = 0; i < nfiles; i++) {
+    char *path = fl_sprintf("%s/probe-%d.bin", dir, i);
+    fds[i] = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    need(fds[i] >= 0, path);
+    fl_free(path);
+  }
+  /* sequential write + fdatasync, 1 MiB at a time */
+  uint64_t seq_bytes = 0;
+  int64_t t0 = fl_mono_ns(), until = t0 + (int64_t)(seconds * 1e9), now;
+  do {
+    need(write(fds[0], buf1m, 1u << 20) == 1 << 20 && fdatasync(fds[0]) == 0, "sequential write");
+    seq_bytes += 1u << 20;
+  } while ((now = fl_mono_ns()) < until);
+  double seq_mb_s = (double)seq_bytes / ((double)(now - t0) / 1e9) / 1e6;
+  need(ftruncate(fds[0], 0) == 0 && lseek(fds[0], 0, SEEK_SET) == 0, "truncate");
+  /* 4 KiB append + fdatasync of one file; of N files one after the other; of N files
+   * from N threads at once (started once, released by a barrier). The three take
+   * turns round by round, since this shared disk's latency drifts from one second
+   * to the next. */
+  lat one = {0}, serial = {0}, parallel = {0};
+  pthread_barrier_init(&probe_start, NULL, (unsigned)nfiles + 1);
+  pthread_barrier_init(&probe_end, NULL, (unsigned)nfiles + 1);
+  pthread_t th[64];
+  for (int i = 0; i < nfiles; i++) pthread_create(&th[i], NULL, probe_syncer, &fds[i]);
+  until = fl_mono_ns() + (int64_t)(3 * seconds * 1e9);
+  for (uint64_t round = 0; fl_mono_ns() < until; round++) {
+    int mode = (int)(round % 3), n = mode == 0 ? 1 : nfiles;
+    for (int i = 0; i < n; i++) need(write(fds[i], buf4k, sizeof buf4k) == (ssize_t)sizeof buf4k, "append");
+    int64_t s0 = fl_mono_ns();
+    if (mode == 2) {
+      pthread_barrier_wait(&probe_start);
+      pthread_barrier_wait(&probe_end);
+    } else {
+      for (int i = 0; i < n; i++) need(fdatasync(fds[i]) == 0, "fdatasync");
+    }
+    lat_add(mode == 0 ? &one : mode == 1 ? &serial : &parallel, fl_mono_ns() - s0);
+  }
+  probe_quit = true;
+  pthread_barrier_wait(&probe_start);
+  for (int i = 0; i < nfiles; i++) pthread_join(th[i], NULL);
+  double o50 = lat_pct_us(&one, 50), o99 = lat_pct_us(&one, 99), s50 = lat_pct_us(&serial, 50),
+         s99 = lat_pct_us(&serial, 99), p50 = lat_pct_us(&parallel, 50), p99 = lat_pct_us(&parallel, 99);
+  fprintf(stderr,
+          "disk: %.1f MB/s sequential write+fdatasync (1 MiB chunks, %.1f s)\n"
+          "      4 KiB append + fdatasync: p50 %.0f us, p99 %.0f us (%zu syncs)\n"
+          "      after a 4 KiB append to each of %d files: fdatasync them one after the other p50 %.0f us, "
+          "p99 %.0f us (%zu rounds);\n"
+          "      from %d threads at once p50 %.0f us, p99 %.0f us (%zu rounds)\n",
+          seq_mb_s, seconds, o50, o99, one.n, nfiles, s50, s99, serial.n, nfiles, p50, p99, parallel.n);
+  printf("{\"bench\":\"disk_probe\",\"seq_mb_per_s\":%.1f,\"append4k_p50_us\":%.0f,\"append4k_p99_us\":%.0f,"
+         "\"files\":%d,\"serial_p50_us\":%.0f,\"serial_p99_us\":%.0f,\"parallel_p50_us\":%.0f,"
+         "\"parallel_p99_us\":%.0f}\n",
+         seq_mb_s, o50, o99, nfiles, s50, s99, p50, p99);
+  for (int i = 0; i < nfiles; i++) {
+    char *path = fl_sprintf("%s/probe-%d.bin", dir, i);
+    close(fds[i]);
+    unlink(path);
+    fl_free(path);
+  }
+  fl_free(one.ns);
+  fl_free(serial.ns);
+  fl_free(parallel.ns);
+  fl_free(buf1m);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *dir = NULL;
+  bool probe = false;
+  int nfiles = 5;
   double seconds = 3, slice = 0.5;
   int threads = 2, inflight = 4;
   for (int i = 1; i < argc; i++) {
@@ -138,15 +264,19 @@ int main(int argc, char **argv) {
       per_append = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--inflight") && i + 1 < argc)
       inflight = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--disk-probe"))
+      probe = true;
+    else if (!strcmp(argv[i], "--files") && i + 1 < argc)
+      nfiles = atoi(argv[++i]);
     else {
       fprintf(stderr,
               "usage: log_append_bench [--dir DIR] [--seconds S] [--slice S] [--threads T] [--inflight W] "
-              "[--records N]\n");
+              "[--records N] | --disk-probe [--dir DIR] [--seconds S] [--files N]\n");
       return 2;
     }
   }
   if (threads < 1 || threads > 64 || inflight < 1 || per_append < 1 || per_append > RECORDS || slice <= 0 ||
-      seconds < slice)
+      seconds < slice || nfiles < 1 || nfiles > 64)
     return 2;
   char *tmp = NULL;
   if (!dir) {
@@ -157,6 +287,14 @@ int main(int argc, char **argv) {
       return 1;
     }
     dir = tmp;
+  }
+  if (probe) {
+    int rc = disk_probe(dir, seconds, nfiles);
+    if (tmp) {
+      rmdir(tmp);
+      fl_free(tmp);
+    }
+    return rc;
   }
   for (int i = 0; i < RECORDS; i++) {
     int n = snprintf(value[i], RECORD_BYTES,
@@ -246,8 +384,10 @@ int main(int argc, char **argv) {
   printf(
       "{\"bench\":\"log_append\",\"threads\":%d,\"inflight\":%d,\"log_seconds\":%.2f,\"records_per_s\":%.0f,"
       "\"mb_per_s\":%.1f,\"fsyncs_per_s\":%.0f,\"group_bytes\":%" PRIu64 ",\"failed\":%" PRIu64
-      ",\"disk_mb_per_s\":%.1f,\"disk_seconds\":%.2f}\n",
-      threads, inflight, lsecs, rec_s, mb_s, fs_s, group, failed, disk_mb_s, dsecs);
+      ",\"disk_mb_per_s\":%.1f,\"disk_seconds\":%.2f,\"fsyncs_per_group\":%.2f,\"group_fsyncs_max\":%" PRIu64
+      "}\n",
+      threads, inflight, lsecs, rec_s, mb_s, fs_s, group, failed, disk_mb_s, dsecs,
+      st.groups ? (double)st.fsyncs / (double)st.groups : 0, st.group_fsyncs_max);
   for (int i = 0; i < threads; i++) {
     pthread_mutex_destroy(&ws[i].mu);
     pthread_cond_destroy(&ws[i].cv);

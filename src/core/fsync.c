@@ -1,17 +1,41 @@
 /* fsync: fl_fsync / fl_fdatasync and the crash hook of the kill-at-every-fsync
  * harness (tests/e2e/0051). The environment is read once; the count is per process
- * and atomic (the log and the table writers may sync from several threads). */
+ * and atomic (the log and the table writers may sync from several threads).
+ * FLOE_FSYNC_DELAY_US (tests only) slows every call down, as a slower disk. */
 #include "core/fsync.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static int64_t crash_at = -1; /* -1 = not read yet, 0 = off */
 static int64_t calls;
+static int64_t delay_us = -1; /* -1 = not read yet */
+
+static void delay_hook(void) {
+  int64_t us = __atomic_load_n(&delay_us, __ATOMIC_RELAXED);
+  if (us < 0) {
+    const char *s = getenv("FLOE_FSYNC_DELAY_US");
+    us = s ? strtoll(s, NULL, 10) : 0;
+    if (us < 0 || us > 10000000) us = 0; /* a test hook: at most 10 s, else off */
+    __atomic_store_n(&delay_us, us, __ATOMIC_RELAXED);
+  }
+  if (!us) return;
+  struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+void fl_fsync_test_crash_at(long long n) {
+  __atomic_store_n(&calls, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&crash_at, n > 0 ? (int64_t)n : 0, __ATOMIC_RELAXED);
+}
 
 static void crash_hook(void) {
+  delay_hook();
   int64_t at = __atomic_load_n(&crash_at, __ATOMIC_RELAXED);
   if (at < 0) {
     const char *s = getenv("FLOE_CRASH_AT_FSYNC");

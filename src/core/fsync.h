@@ -4,11 +4,18 @@
  *
  * FLOE_CRASH_AT_FSYNC=N (tests only): the Nth call in the process (1-based) kills the
  * process with SIGKILL before syncing, as a power cut or an OOM kill would stop it at
- * that point. Unset or 0: no effect beyond one relaxed atomic increment. */
+ * that point. Unset or 0: no effect beyond one relaxed atomic increment.
+ *
+ * FLOE_FSYNC_DELAY_US=N (tests only): every call sleeps N microseconds before syncing,
+ * as a slower disk would (tests/e2e/0701 shows one fsync per group commit with it). */
 #ifndef FL_CORE_FSYNC_H
 #define FL_CORE_FSYNC_H
 
 int fl_fsync(int fd);     /* fsync(2), after the crash hook */
 int fl_fdatasync(int fd); /* fdatasync(2), after the crash hook */
+
+/* Test hook: crash at the nth call from now (0 = off), whatever the environment said;
+ * for a forked child of a test that has already synced (the count restarts). */
+void fl_fsync_test_crash_at(long long n);
 
 #endif

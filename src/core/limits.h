@@ -102,4 +102,15 @@
 #define FL_METRIC_LABELS_MAX 4
 #define FL_METRIC_COLLECTORS_MAX 16
 
+/* Event log write-ahead file (src/log/wal.c): the log thread moves to the other of
+ * its two files once the active one holds 64 MiB or is 1 s old. The bound is what a
+ * restart replays (64 MiB: a fraction of a second of reads) and how long segment
+ * bytes may stay in the page cache unsynced; 1 s keeps the background segment syncs
+ * small and steady, as a database checkpoint does. */
+#define FL_LOG_WAL_SWITCH_BYTES (64ull << 20)
+#define FL_LOG_WAL_SWITCH_MS 1000
+/* A write-ahead frame's data is one partition's batches of one group: at most the
+ * log's queue (256 MiB default); a frame claiming more than 1 GiB is corrupt. */
+#define FL_LOG_WAL_FRAME_MAX (1u << 30)
+
 #endif

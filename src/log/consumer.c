@@ -65,6 +65,7 @@
 
 #include "core/crc32c.h"
 #include "core/diag.h"
+#include "core/fsync.h"
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -166,7 +167,7 @@ static char *cons_dir(const fl_log_stream *ls) { return fl_sprintf("%s/" CONS_DI
 static fl_code fsync_dir(const char *path, fl_err *err) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fl_err_errno(err, errno, "%s: open directory", path);
-  int rc = fsync(fd);
+  int rc = fl_fsync(fd);
   int e = errno;
   close(fd);
   if (rc != 0) return fl_err_errno(err, e, "%s: fsync directory", path);
@@ -239,7 +240,7 @@ static fl_code file_write(log_consumers *cons, const char *name, const uint64_t 
     }
     put += (size_t)w;
   }
-  if (!rc && fdatasync(fd) != 0) rc = fl_err_errno(err, errno, "%s: fdatasync", tmp);
+  if (!rc && fl_fdatasync(fd) != 0) rc = fl_err_errno(err, errno, "%s: fdatasync", tmp);
   close(fd);
   if (!rc && rename(tmp, path) != 0) rc = fl_err_errno(err, errno, "%s: rename to %s", tmp, path);
   if (rc) {

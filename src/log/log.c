@@ -6,8 +6,9 @@
  *                   length-prefixed values), CRC the payload, queue it (log->mu)
  *   log thread      take the whole queue; per touched partition: roll the segment if
  *                   full, assign offsets, finish the CRCs, ONE pwritev of all its
- *                   batches; then ONE fdatasync per touched file; then publish the new
- *                   durable end to readers (part->mu) and call every done callback.
+ *                   batches (not synced); then ONE frame per partition into the
+ *                   write-ahead file and ONE fdatasync of it (wal.c); then publish the
+ *                   new durable end to readers (part->mu) and call every done callback.
  * While the thread is in fdatasync, new appends pile up and become the next group:
  * the fsync rate stays at what the disk can do and each fsync carries more batches.
  *
@@ -36,6 +37,7 @@
 
 #include "core/crc32c.h"
 #include "core/diag.h"
+#include "core/fsync.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "log/log_int.h"
@@ -71,7 +73,7 @@ static fl_code mkdir_p(const char *path, fl_err *err) {
 static fl_code fsync_dir(const char *path, fl_err *err) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fl_err_errno(err, errno, "%s: open directory", path);
-  int rc = fsync(fd);
+  int rc = fl_fsync(fd);
   int e = errno;
   close(fd);
   if (rc != 0) return fl_err_errno(err, e, "%s: fsync directory", path);
@@ -393,6 +395,20 @@ void fl_log_names_free(char **names, uint32_t n) {
 static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part) {
   int fd;
   fl_err err;
+  /* the segment being sealed may hold bytes only a write-ahead frame covers: sync it,
+   * so sealed segments never depend on the write-ahead file (wal.c); then the new
+   * file's name is synced (segment_create): a roll adds 2 syncs to its group */
+  STAT_ADD(log, fsyncs, 2);
+  STAT_ADD(log, roll_fsyncs, 2);
+  fl_metric_add(log->m_fsyncs, 2);
+  fl_metric_add(log->m_roll_fsyncs, 2);
+  log->group_fsyncs += 2;
+  if (fl_fdatasync(part->fd) != 0) {
+    int e = errno;
+    fl_warn("log", "%s: fdatasync of the segment at %" PRIu64 " before a roll: %s", part->dir, part->write_pos,
+            strerror(e));
+    return e == ENOSPC || e == EDQUOT ? FL_ENOSPC : FL_EIO;
+  }
   fl_code rc = segment_create(part, part->next_offset, &fd, &err);
   if (rc) {
     fl_warn("log", "%s", err.msg);
@@ -413,7 +429,7 @@ static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part)
 
 /* Undoes a failed write: back to the last durable size. */
 static void undo_write(log_partition *part) {
-  if (ftruncate(part->fd, (off_t)part->write_pos) != 0 || fdatasync(part->fd) != 0) {
+  if (ftruncate(part->fd, (off_t)part->write_pos) != 0 || fl_fdatasync(part->fd) != 0) {
     fl_error("log", "%s: cannot truncate a failed write back to byte %" PRIu64 ": %s; partition disabled",
              part->dir, part->write_pos, strerror(errno));
     part->broken = true;
@@ -531,18 +547,23 @@ static void group_commit(fl_log *log, log_append *list) {
       part->pend = a;
     part->pend_tail = a;
   }
+  log->group_fsyncs = 0;
   for (log_partition *part = touched; part; part = part->tnext) part->group_rc = write_partition(log, part);
-  for (log_partition *part = touched; part; part = part->tnext) {
+  /* ONE durable write for the whole group (wal.c); if it fails, no byte of the group
+   * is acknowledged or replayed: take the segment writes back */
+  fl_code wrc = fl_log_wal_commit(log, touched);
+  for (log_partition *part = touched; part && wrc; part = part->tnext) {
     if (part->group_rc) continue;
-    STAT_ADD(log, fsyncs, 1);
-    fl_metric_add(log->m_fsyncs, 1);
-    if (fdatasync(part->fd) != 0) {
-      int e = errno;
-      fl_warn("log", "%s: fdatasync: %s", part->dir, strerror(e));
-      undo_write(part);
-      part->group_rc = e == ENOSPC || e == EDQUOT ? FL_ENOSPC : FL_EIO;
-    }
+    undo_write(part);
+    part->group_rc = wrc;
   }
+  uint64_t gmax = __atomic_load_n(&log->stats.group_fsyncs_max, __ATOMIC_RELAXED);
+  if (log->group_fsyncs > gmax) {
+    __atomic_store_n(&log->stats.group_fsyncs_max, log->group_fsyncs, __ATOMIC_RELAXED);
+    fl_metric_set(log->m_group_fsyncs_max, (double)log->group_fsyncs);
+  }
+  STAT_ADD(log, groups, 1); /* before the callbacks: an acknowledged caller sees its group counted */
+  fl_metric_add(log->m_groups, 1);
   for (log_partition *part = touched; part; part = part->tnext) {
     if (!part->group_rc) publish(log, part);
     for (log_append *a = part->pend, *next; a; a = next) {
@@ -559,8 +580,6 @@ static void group_commit(fl_log *log, log_append *list) {
     part->pend = part->pend_tail = NULL;
     part->touched = false;
   }
-  STAT_ADD(log, groups, 1);
-  fl_metric_add(log->m_groups, 1);
   fl_metric_observe(log->m_group_seconds, (double)(fl_mono_ns() - start_ns) / 1e9);
   pthread_mutex_lock(&log->mu);
   log->queued_bytes -= group_bytes;
@@ -578,6 +597,7 @@ static void *log_thread(void *arg) {
     log->queue = log->queue_tail = NULL;
     pthread_mutex_unlock(&log->mu);
     group_commit(log, list);
+    fl_log_wal_after_group(log);
     pthread_mutex_lock(&log->mu);
   }
   pthread_mutex_unlock(&log->mu);
@@ -677,6 +697,21 @@ static void metrics_register(fl_log *log) {
                                     "Damaged ranges (bad bytes, missing offsets, stray segment files) found "
                                     "in a stream's log when it was opened; see docs/operations.md.",
                                     "stream");
+  log->m_bg_fsyncs = fl_metric_get(
+      fl_metrics_counter("floe_log_background_fsyncs_total",
+                         "fdatasync calls of the event log off the group-commit path (write-ahead recycling).",
+                         NULL),
+      NULL);
+  log->m_roll_fsyncs = fl_metric_get(
+      fl_metrics_counter("floe_log_roll_fsyncs_total",
+                         "fsync calls of segment rolls (the sealed segment and the new file's directory), "
+                         "counted in floe_log_fsyncs_total too.",
+                         NULL),
+      NULL);
+  log->m_group_fsyncs_max = fl_metric_get(
+      fl_metrics_gauge("floe_log_group_fsyncs_max", "Most fdatasync calls one group commit made (1 per group).",
+                       NULL),
+      NULL);
   log->m_queue_full =
       fl_metric_get(fl_metrics_counter("floe_log_queue_full_total",
                                        "Appends refused because the queue was full (back-pressure).", NULL),
@@ -727,6 +762,7 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
                               : fl_err_errno(err, errno, "%s/.lock: flock", dir);
     goto done;
   }
+  if ((rc = fl_log_wal_open(log, err))) goto done;
   log->next_retention_ms =
       fl_mono_ns() / 1000000 + (log->opts.retention_check_ms > 0 ? log->opts.retention_check_ms : 0);
   if (pthread_create(&log->thread, NULL, log_thread, log) != 0) {
@@ -769,6 +805,7 @@ void fl_log_close(fl_log *log) {
       pthread_join(log->retention_thread, NULL);
     }
   }
+  fl_log_wal_close(log); /* the log thread is stopped: no group is in flight */
   FL_ASSERT(!log->ndoomed, "log %s: %u trimmed segment files not unlinked", log->dir, log->ndoomed);
   fl_free(log->doomed);
   for (fl_log_stream *ls = log->streams, *next; ls; ls = next) {
@@ -918,6 +955,11 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->errors = __atomic_load_n(&log->stats.errors, __ATOMIC_RELAXED);
   out->raw_bytes = __atomic_load_n(&log->stats.raw_bytes, __ATOMIC_RELAXED);
   out->stored_bytes = __atomic_load_n(&log->stats.stored_bytes, __ATOMIC_RELAXED);
+  out->group_fsyncs_max = __atomic_load_n(&log->stats.group_fsyncs_max, __ATOMIC_RELAXED);
+  out->roll_fsyncs = __atomic_load_n(&log->stats.roll_fsyncs, __ATOMIC_RELAXED);
+  out->background_fsyncs = __atomic_load_n(&log->stats.background_fsyncs, __ATOMIC_RELAXED);
+  out->wal_switches = __atomic_load_n(&log->stats.wal_switches, __ATOMIC_RELAXED);
+  out->wal_bytes = __atomic_load_n(&log->stats.wal_bytes, __ATOMIC_RELAXED);
   pthread_mutex_lock(&log->mu);
   out->queued_bytes = log->queued_bytes;
   pthread_mutex_unlock(&log->mu);

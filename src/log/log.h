@@ -12,16 +12,18 @@
  * records into one encoded batch (on the caller's thread, zstd-compressed at the
  * stream's level: fl_log_stream_compression_set), queues it and returns;
  * the log thread drains the queue, writes each partition's batches with one writev,
- * then ONE fdatasync per touched segment file (group commit: many appends share one
- * fsync), and only then calls each append's done callback ON THE LOG THREAD with the
- * offsets it got. A callback must be short and must not call fl_log_append_sync or
+ * then makes ONE fdatasync for the whole group whatever it touched (group commit:
+ * many appends share one fsync; a group over several partitions or streams syncs one
+ * write-ahead file holding the same bytes, DIR/.wal-0|1, see wal.c), and only then
+ * calls each append's done callback ON THE LOG THREAD with the offsets it got. A callback must be short and must not call fl_log_append_sync or
  * fl_log_close (it may call fl_log_append). fl_log_append_sync waits for its own.
  *
  * Reads: a reader sees only durable (fsynced) batches, never a torn one, and reads
  * across segment boundaries; reaching the end is `eof`, and a later call may return
  * records appended since (tailing).
  *
- * Recovery (fl_log_stream_open): segment files must follow each other (a stray file
+ * Recovery: fl_log_open (writer) first writes the write-ahead files' frames back into
+ * their segments; then, in fl_log_stream_open, segment files must follow each other (a stray file
  * overlapping another fails with FL_ECORRUPT; a missing one is a reported gap); each
  * partition's last segment is checked batch by batch. Invalid bytes followed by a
  * valid batch are a damaged range (reported, copied to <segment>.damaged-<byte>, kept
@@ -64,6 +66,10 @@ typedef struct fl_log_opts {
   int64_t retention_check_ms;    /* the retention thread's full pass period (size limits also
                                     apply at every segment roll); 0 = 60000, <0 no automatic retention */
   bool read_only;                /* readers only: no log thread, no lock, no truncation (floe log) */
+  uint64_t wal_switch_bytes;     /* move to the other write-ahead file past this size; 0 = 64 MiB */
+  int64_t wal_switch_ms;         /* ... or once it is this old; 0 = 1000, <0 never (tests) */
+  bool wal_every_group;          /* tests: a frame even for a group that touched one partition (whose
+                                    segment is otherwise synced directly): no segment sync at commit */
 } fl_log_opts;
 
 /* Opens (creating if needed, unless read_only) the log in dir, locks it against a
@@ -226,12 +232,17 @@ typedef struct fl_log_stats {
   uint64_t batches;      /* batches written durably */
   uint64_t records;      /* records written durably */
   uint64_t bytes;        /* bytes written durably (headers included) */
-  uint64_t fsyncs;       /* fdatasync calls */
+  uint64_t fsyncs;       /* fsync calls on the group-commit path: one per group, + 2 per segment roll */
   uint64_t groups;       /* group commits (queue drains) */
   uint64_t errors;       /* appends completed with an error */
   uint64_t queued_bytes; /* bytes queued now, not yet durable */
   uint64_t raw_bytes;    /* batch bytes encoded by fl_log_append before compression */
   uint64_t stored_bytes; /* the same batches' bytes as queued (compressed) */
+  uint64_t group_fsyncs_max;  /* most fsyncs one group commit made (1; + 2 per segment it rolled) */
+  uint64_t roll_fsyncs;       /* of fsyncs: the rolls' (sealed segment + new file's directory) */
+  uint64_t background_fsyncs; /* segment and write-ahead syncs off the commit path (sync thread, close) */
+  uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
+  uint64_t wal_bytes;         /* bytes in the active write-ahead file */
 } fl_log_stats;
 void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 

@@ -58,6 +58,7 @@ typedef struct log_partition {
   uint64_t group_end;                     /* [lt] write position after this group's bytes */
   uint64_t set_floor;   /* fl_log_set_retain_floor's value (part->mu) */
   bool consumer_floor;  /* floor is the minimum over named consumers (part->mu) */
+  uint64_t wal_gen;                       /* [lt] write-ahead generation it was last written in (wal.c) */
 } log_partition;
 
 typedef struct log_consumers log_consumers;
@@ -116,6 +117,9 @@ struct fl_log {
   bool collecting; /* log_collect is registered with the metrics registry */
   int fail_errno;  /* test hook */
   uint32_t fail_count;
+  struct log_wal *wal;  /* write-ahead files (wal.c); NULL read-only */
+  uint32_t group_fsyncs; /* [lt] fdatasyncs of the group being committed */
+  fl_metric *m_bg_fsyncs, *m_group_fsyncs_max, *m_roll_fsyncs; /* NULL read-only */
 };
 
 /* ---- segment.c ---- */
@@ -225,6 +229,20 @@ unsigned char *fl_log_consumer_file_encode(const uint64_t *offsets, uint32_t n, 
 fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what,
                                     uint64_t **offsets,
                                     uint32_t *n, fl_err *err);
+/* ---- wal.c ---- */
+typedef struct log_wal log_wal;
+/* Writer open, before any stream: replays both write-ahead files into their segments,
+ * syncs those, empties the files and starts the sync thread. */
+fl_code fl_log_wal_open(fl_log *log, fl_err *err);
+/* Log thread, after the group's segment writes: one frame per partition whose writes
+ * succeeded (group_rc == 0), ONE pwritev and ONE fdatasync. Not OK: nothing of this
+ * group is in the write-ahead file (the caller undoes the segment writes). */
+fl_code fl_log_wal_commit(fl_log *log, log_partition *touched);
+/* Log thread, after a group: moves to the other file when the active one is due. */
+void fl_log_wal_after_group(fl_log *log);
+/* After the log thread stopped: stops the sync thread, syncs the active segments and
+ * empties the files (a clean close leaves nothing to replay). */
+void fl_log_wal_close(fl_log *log);
 
 /* ---- log.c ---- */
 uint64_t fl_log_segment_bytes(const fl_log *log);

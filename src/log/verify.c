@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/fsync.h"
 #include "core/mem.h"
 #include "log/log_int.h"
 
@@ -215,7 +216,7 @@ static fl_code fsync_parent(const char *path, fl_err *err) {
   if (slash) *slash = 0;
   int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   fl_code rc = FL_OK;
-  if (fd < 0 || fsync(fd) != 0) rc = fl_err_errno(err, errno, "%s: fsync directory", slash ? dir : ".");
+  if (fd < 0 || fl_fsync(fd) != 0) rc = fl_err_errno(err, errno, "%s: fsync directory", slash ? dir : ".");
   if (fd >= 0) close(fd);
   fl_free(dir);
   return rc;
@@ -255,7 +256,7 @@ fl_code fl_log_damage_copy_aside(int fd, const char *path, uint64_t from, uint64
     }
     pos += (uint64_t)got;
   }
-  if (fdatasync(out) != 0) {
+  if (fl_fdatasync(out) != 0) {
     rc = fl_err_errno(err, errno, "%s: fdatasync", tmp);
     goto done;
   }
@@ -383,7 +384,7 @@ fl_code fl_log_partition_recover(fl_log *log, fl_log_stream *ls, log_partition *
               "it: a torn tail of %" PRIu64 " bytes, copied to %s.damaged-%" PRIu64 " and truncated",
               ls->name, part->id, path, tail_why, seg->bytes, seg->end_offset, size - seg->bytes, path, seg->bytes);
       if ((rc = fl_log_damage_copy_aside(fd, path, seg->bytes, size, err))) goto done;
-      if (ftruncate(fd, (off_t)seg->bytes) != 0 || fdatasync(fd) != 0) {
+      if (ftruncate(fd, (off_t)seg->bytes) != 0 || fl_fdatasync(fd) != 0) {
         rc = fl_err_errno(err, errno, "%s: truncate torn tail", path);
         goto done;
       }
@@ -534,7 +535,7 @@ fl_code fl_log_stream_meta_write(const char *dir, uint32_t npartitions, fl_err *
     rc = fl_err_errno(err, errno, "%s: create", tmp);
     goto done;
   }
-  if (write(fd, text, len) != (ssize_t)len || fdatasync(fd) != 0) {
+  if (write(fd, text, len) != (ssize_t)len || fl_fdatasync(fd) != 0) {
     rc = fl_err_errno(err, errno, "%s: write", tmp);
     close(fd);
     unlink(tmp);
