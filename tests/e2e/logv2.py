@@ -81,7 +81,7 @@ def records(data_dir, stream):
                         q += 24 + vlen
                         if et == -(2**63):
                             et = None
-                    yield {"partition": p, "offset": base + i, "version": ver, "compressed": comp,
+                    yield {"partition": p, "segment": seg, "offset": base + i, "version": ver, "compressed": comp,
                            "value": value.decode(), "contract_version": cv, "key_hash": "%016x" % kh,
                            "event_time_ms": et}
                 assert q == len(payload), "records do not fill the payload"
