@@ -341,6 +341,11 @@ static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *er
   int32_t v = version_of(location);
   tbl->version = v >= 0 ? v : (int32_t)meta->nmetalog;
   if (!tbl->dir) tbl->dir = fl_strdup(fl_tbl_uri_path(meta->location));
+  fl_tbl_locate(tbl, fl_tbl_uri_path(location));
+  if (tbl->real_dir && strcmp(tbl->dir, tbl->real_dir)) {
+    fl_free(tbl->dir);
+    tbl->dir = fl_strdup(tbl->real_dir);
+  }
   return FL_OK;
 }
 
@@ -392,6 +397,7 @@ void fl_table_free(fl_table *tbl) {
   fl_tmeta_free(tbl->meta);
   fl_free(tbl->metadata_location);
   fl_free(tbl->dir);
+  fl_free(tbl->real_dir);
   fl_free(tbl);
 }
 

@@ -161,6 +161,14 @@ fl_code fl_table_load(fl_warehouse *wh, const char *ns, const char *name, fl_tab
  * fl_catalog_load_many: several tables read at one instant). */
 fl_code fl_table_load_at(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
                          fl_table **out, fl_err *err);
+/* Registers a table written elsewhere (Iceberg catalogs' register_table): ns.name then
+ * points at metadata_location, a metadata file (path relative to the working directory,
+ * absolute, or file:// URI; gzip too) or a table directory (its version hint is
+ * followed). The file is read first; URIs inside it that name the writer's location
+ * are read from where the table really is (locate.c). FL_EUNSUPPORTED for object
+ * storage (s3://, ...), FL_EEXIST if the name is taken. */
+fl_code fl_table_register(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
+                          fl_table **out, fl_err *err);
 /* Moves the handle to the catalog's current metadata (no-op if unchanged). */
 fl_code fl_table_refresh(fl_table *tbl, fl_err *err);
 void fl_table_free(fl_table *tbl);
