@@ -24,6 +24,7 @@
  *
  * Ownership: everything returned lives in the caller's arena. */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,4 +185,40 @@ fl_code fl_table_register(fl_warehouse *wh, const char *ns, const char *name, co
 done:
   fl_free(uri);
   return rc;
+}
+
+fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, fl_arena *arena,
+                                  fl_manifest_file **mfs, uint32_t *n, fl_err *err) {
+  if (snap->manifest_list) {
+    fl_code rc = fl_tbl_check_uri(snap->manifest_list, err);
+    if (rc) return rc;
+    return fl_manifest_list_read(fl_tbl_path(tbl, snap->manifest_list, arena), arena, mfs, n, err);
+  }
+  /* v1 inline manifests: data manifests of the one partition spec, sequence number 0
+     (v1 has none), added by this snapshot as far as anyone can tell */
+  if (tbl->meta->nspecs != 1)
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s: snapshot %" PRId64 " lists its manifests inline (Iceberg v1) and the table has "
+                      "%u partition specs: which spec each manifest uses is not supported yet",
+                      tbl->ns, tbl->name, snap->snapshot_id, tbl->meta->nspecs);
+  fl_manifest_file *out = fl_arena_calloc(arena, snap->nmanifests ? snap->nmanifests : 1, sizeof *out);
+  for (uint32_t i = 0; i < snap->nmanifests; i++) {
+    out[i].manifest_path = snap->manifests[i];
+    out[i].manifest_length = -1;
+    out[i].partition_spec_id = tbl->meta->specs[0].spec_id;
+    out[i].added_snapshot_id = snap->snapshot_id;
+    out[i].added_files_count = out[i].existing_files_count = out[i].deleted_files_count = -1;
+    out[i].added_rows_count = out[i].existing_rows_count = out[i].deleted_rows_count = -1;
+  }
+  *mfs = out;
+  *n = snap->nmanifests;
+  return FL_OK;
+}
+
+fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err) {
+  if (tbl->meta->format_version < 2)
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s is an Iceberg format v1 table: floe reads it, and writes only v2 tables", tbl->ns,
+                      tbl->name);
+  return FL_OK;
 }

@@ -341,10 +341,20 @@ static fl_code parse_snapshot(parse_ctx *pc, const json_t *js, fl_snapshot *snap
   int64_t sid;
   snap->schema_id = get_i64(js, "schema-id", &sid) ? (int32_t)sid : -1;
   snap->manifest_list = get_str(pc, js, "manifest-list");
-  if (!snap->manifest_list)
-    return fl_err_set(pc->err, FL_EUNSUPPORTED,
-                      "%s: snapshot %" PRId64 " has no manifest-list (v1 inline manifests)", pc->name,
-                      snap->snapshot_id);
+  const json_t *inline_list = json_object_get(js, "manifests");
+  if (!snap->manifest_list && json_is_array(inline_list)) {
+    /* v1 (before manifest lists): the snapshot names its manifests; read by scans
+       (locate.c fl_tbl_snapshot_manifests), never written: floe writes v2 */
+    size_t n = json_array_size(inline_list);
+    if (n > FL_INLINE_MANIFESTS_MAX) return bad(pc, "snapshot lists too many manifests");
+    snap->manifests = fl_arena_calloc(pc->arena, n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+      const char *s = json_string_value(json_array_get(inline_list, i));
+      if (!s) return bad(pc, "snapshot manifests: not a string");
+      snap->manifests[snap->nmanifests++] = fl_arena_strdup(pc->arena, s);
+    }
+  } else if (!snap->manifest_list)
+    return bad(pc, "snapshot without manifest-list");
   const json_t *summary = json_object_get(js, "summary");
   size_t n = json_is_object(summary) ? json_object_size(summary) : 0;
   snap->operation = "append";

@@ -93,9 +93,7 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err) {
   fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_tbl_check_uri(snap->manifest_list, err);
-  if (rc) return rc;
-  rc = fl_manifest_list_read(fl_tbl_path(tbl, snap->manifest_list, arena), arena, &mfs, &nmf, err);
+  fl_code rc = fl_tbl_snapshot_manifests(tbl, snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   uint32_t cap = 16, count = 0;
   fl_live_file *out = fl_arena_calloc(arena, cap, sizeof *out);
@@ -363,9 +361,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   fl_arena *arena = &scan->arena;
   fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_tbl_check_uri(scan->snap->manifest_list, err);
-  if (rc) return rc;
-  rc = fl_manifest_list_read(fl_tbl_path(tbl, scan->snap->manifest_list, arena), arena, &mfs, &nmf, err);
+  fl_code rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
   del_reader dr = {NULL, 0, 0, arena, 0, tbl};

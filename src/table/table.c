@@ -442,6 +442,8 @@ done:
 /* ---------------------------------------------------------------- commit driver */
 
 fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **new_location, fl_err *err) {
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   const fl_tmeta *base = tbl->meta;
   json_t *root = json_deep_copy(base->root);
   char *text = NULL;

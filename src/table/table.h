@@ -210,9 +210,11 @@ typedef struct fl_snapshot {
   int64_t timestamp_ms;
   int32_t schema_id;
   const char *operation;     /* "append", "delete", "overwrite", "replace" */
-  const char *manifest_list; /* URI */
+  const char *manifest_list; /* URI; NULL in a v1 snapshot that lists its manifests inline */
   const fl_kv *summary;      /* every summary key except "operation" */
   uint32_t nsummary;
+  const char **manifests; /* v1 inline "manifests" (URIs), when manifest_list is NULL */
+  uint32_t nmanifests;
 } fl_snapshot;
 
 /* Snapshots in commit order (oldest first). */

@@ -145,6 +145,12 @@ fl_code fl_tbl_read_all(const char *path, size_t max, char **data, size_t *len, 
  * directory that holds the metadata file's folder when it is not the location. */
 const char *fl_tbl_path(const fl_table *tbl, const char *uri, fl_arena *arena);
 void fl_tbl_locate(fl_table *tbl, const char *metadata_path);
+/* A snapshot's manifests: its manifest list, or a v1 snapshot's inline "manifests"
+ * (data manifests of the table's one spec, sequence number 0). */
+fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, fl_arena *arena,
+                                  fl_manifest_file **mfs, uint32_t *n, fl_err *err);
+/* FL_EUNSUPPORTED for a table floe must not write (format v1: floe writes v2 only). */
+fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err);
 /* FL_EUNSUPPORTED "object storage is not supported yet: URI" for s3://, gs://, ... */
 fl_code fl_tbl_check_uri(const char *uri, fl_err *err);
 /* The table property schema.name-mapping.default, top level: names[i] -> ids[i]. */
