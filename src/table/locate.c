@@ -220,5 +220,36 @@ fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err) {
     return fl_err_set(err, FL_EUNSUPPORTED,
                       "table %s.%s is an Iceberg format v1 table: floe reads it, and writes only v2 tables", tbl->ns,
                       tbl->name);
+  if (tbl->real_dir)
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s was written at %s and is read from %s: floe reads a moved table, and writes "
+                      "only tables at their own location",
+                      tbl->ns, tbl->name, tbl->meta->location, tbl->real_dir);
   return FL_OK;
+}
+
+fl_code fl_tbl_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_tbl_totals *out, fl_err *err) {
+  memset(out, 0, sizeof *out);
+  fl_arena arena;
+  fl_arena_init(&arena, 65536);
+  fl_live_file *files;
+  uint32_t n;
+  fl_code rc = fl_tbl_live_files(tbl, snap, FL_CONTENT_DATA, &arena, &files, &n, err);
+  for (uint32_t i = 0; !rc && i < n; i++) {
+    out->data_files++;
+    out->records += files[i].file.record_count;
+    out->bytes += files[i].file.file_size_in_bytes;
+  }
+  static const fl_file_content dels[2] = {FL_CONTENT_POSITION_DELETES, FL_CONTENT_EQUALITY_DELETES};
+  for (uint32_t d = 0; d < 2 && !rc; d++) {
+    rc = fl_tbl_live_files(tbl, snap, dels[d], &arena, &files, &n, err);
+    for (uint32_t i = 0; !rc && i < n; i++) {
+      out->delete_files++;
+      if (d == 0) out->position_deletes += files[i].file.record_count;
+      else out->equality_deletes += files[i].file.record_count;
+      out->bytes += files[i].file.file_size_in_bytes;
+    }
+  }
+  fl_arena_destroy(&arena);
+  return rc;
 }
