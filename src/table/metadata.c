@@ -573,7 +573,7 @@ fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const cha
 /* A gzip metadata file (Java's write.metadata.compression-codec=gzip names it
  * *.gz.metadata.json; found by its magic bytes, whatever the name) is inflated, at most
  * FL_METADATA_JSON_MAX bytes. */
-static fl_code gunzip(const char *path, char **data, size_t *len, fl_err *err) {
+fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err) {
   size_t cap = 1u << 16, n = 0;
   char *out = fl_malloc(cap + 1);
   z_stream zs;
@@ -623,7 +623,7 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {
   size_t len;
   fl_code rc = fl_tbl_read_all(path, FL_METADATA_JSON_MAX, &data, &len, err);
   if (rc) return rc;
-  if (len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b && (rc = gunzip(path, &data, &len, err)))
+  if (len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b && (rc = fl_tmeta_gunzip(path, &data, &len, err)))
     return rc;
   rc = fl_tmeta_parse(data, len, path, out, err);
   fl_free(data);

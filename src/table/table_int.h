@@ -112,6 +112,9 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
 fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
                            fl_err *err);
 void fl_tmeta_free(fl_tmeta *meta);
+/* Inflates a gzip metadata file's bytes (*data, fl_malloc'd, replaced by the inflated
+ * text, NUL-terminated; freed on error), at most FL_METADATA_JSON_MAX bytes. */
+fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err);
 /* {"type":"struct","schema-id":..,"identifier-field-ids":[..],"fields":[..]} */
 json_t *fl_tmeta_schema_json(const fl_schema *schema);
 /* Builds a fresh v2 metadata document for a new table. */
