@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "table/table_int.h"
 
@@ -401,6 +402,11 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         break;
       }
       if ((rc = fl_tbl_check_uri(en->file.file_path, err))) break;
+      if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {
+        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: data file %s is %s (floe reads Parquet data files)",
+                        tbl->ns, tbl->name, en->file.file_path, en->file.file_format);
+        break;
+      }
       scan->stats.files_total++;
       if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition)) {
         scan->stats.files_pruned_partition++;

@@ -19,6 +19,7 @@
 //   hyparquet_no_mapping      v1 metadata (schema, partition-spec) and gzip
 //                             (*.gz.metadata.json); the eu file without a mapping:
 //                             floe must refuse it, naming the file.
+//   icebird_orc_data_file     v2; a manifest entry whose file_format is ORC: refused.
 // Rerunning it rewrites the tables (new sync markers, same rows).
 import { mkdirSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -131,7 +132,7 @@ function table(name, { v1, mapping, gzip, withDeletes, files }) {
     } else {
       mrel = `metadata/data-${seq}-m0.avro`
       avro(join(dir, mrel), ENTRY_SCHEMA, step.map(f => ({ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
-        data_file: { content: 0, file_path: f.uri, file_format: 'PARQUET', partition: { region: f.region }, record_count: BigInt(f.rows), file_size_in_bytes: BigInt(f.size) } })))
+        data_file: { content: 0, file_path: f.uri, file_format: f.format ?? 'PARQUET', partition: { region: f.region }, record_count: BigInt(f.rows), file_size_in_bytes: BigInt(f.size) } })))
       content = 0; count = step.length; rows = BigInt(step.reduce((a, f) => a + f.rows, 0))
     }
     const mlen = BigInt(statSync(join(dir, mrel)).size)
@@ -186,3 +187,6 @@ const EU2 = { rel: 'data/region=eu/00002-eu-b.parquet', region: 'eu', cols: [
 ] }
 console.log(table('hyparquet_no_field_ids', { mapping: true, withDeletes: true, files: [EU1, US1, EU2] }))
 console.log(table('hyparquet_no_mapping', { v1: true, gzip: true, files: [EU1] }))
+// a manifest that says its data file is ORC: floe must refuse it by name, not try
+// to read it as Parquet (the bytes are Parquet here; only the manifest's word counts)
+console.log(table('icebird_orc_data_file', { mapping: true, files: [{ ...EU1, rel: 'data/region=eu/00000-eu-a.orc', format: 'ORC' }] }))
