@@ -7,8 +7,10 @@
  * (`floe register`, a copied warehouse) keeps those URIs: fl_tbl_path maps every URI
  * that starts with the metadata's `location` onto the directory that really holds
  * the table (the parent of the metadata file's folder), and a relative URI outside
- * `location` onto that directory too. Object-store URIs (s3://, gs://, abfs://, ...)
- * are refused by name, never opened as local paths.
+ * `location` onto that directory too; that holds for a table written on object
+ * storage and copied here (location s3://bucket/t: s3://bucket/t/data/x.parquet is read
+ * under the local directory). Any other object-store URI (s3://, gs://, abfs://, ...)
+ * is refused by name, never opened as a local path.
  *
  *   metadata "location": /home/ci/wh/db/t     table really at: /data/foreign/t
  *   file:/home/ci/wh/db/t/data/a.parquet  ->  /data/foreign/t/data/a.parquet
@@ -54,13 +56,26 @@ static size_t trimmed(const char *uri, const char **out) {
   return n;
 }
 
-const char *fl_tbl_path(const fl_table *tbl, const char *uri, fl_arena *arena) {
-  const char *path = fl_tbl_uri_path(uri);
-  if (is_object_store(uri)) return path; /* refused by fl_tbl_check_uri before any open */
+/* True if path (file: scheme stripped) is the table's location or under it. */
+static bool under_location(const fl_table *tbl, const char *path, size_t *nloc_out) {
   const char *loc;
   size_t nloc = trimmed(tbl->meta->location, &loc);
-  if (!strncmp(path, loc, nloc) && (path[nloc] == '/' || !path[nloc]))
+  *nloc_out = nloc;
+  return !strncmp(path, loc, nloc) && (path[nloc] == '/' || !path[nloc]);
+}
+
+fl_code fl_tbl_check_path(const fl_table *tbl, const char *uri, fl_err *err) {
+  size_t nloc;
+  if (is_object_store(uri) && tbl->real_dir && under_location(tbl, fl_tbl_uri_path(uri), &nloc)) return FL_OK;
+  return fl_tbl_check_uri(uri, err);
+}
+
+const char *fl_tbl_path(const fl_table *tbl, const char *uri, fl_arena *arena) {
+  const char *path = fl_tbl_uri_path(uri);
+  size_t nloc;
+  if (under_location(tbl, path, &nloc))
     return tbl->real_dir ? fl_arena_sprintf(arena, "%s%s", tbl->real_dir, path + nloc) : path;
+  if (is_object_store(uri)) return path; /* refused by fl_tbl_check_path before any open */
   if (path[0] != '/')
     return fl_arena_sprintf(arena, "%s/%s", tbl->real_dir ? tbl->real_dir : tbl->dir, path);
   return path;
@@ -78,7 +93,6 @@ void fl_tbl_locate(fl_table *tbl, const char *metadata_path) {
   const char *loc;
   size_t nloc = trimmed(tbl->meta->location, &loc);
   if (nloc == n && !strncmp(loc, metadata_path, n)) return; /* where it was written */
-  if (is_object_store(tbl->meta->location)) return;
   tbl->real_dir = fl_malloc(n + 1);
   memcpy(tbl->real_dir, metadata_path, n);
   tbl->real_dir[n] = 0;
@@ -190,7 +204,7 @@ done:
 fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, fl_arena *arena,
                                   fl_manifest_file **mfs, uint32_t *n, fl_err *err) {
   if (snap->manifest_list) {
-    fl_code rc = fl_tbl_check_uri(snap->manifest_list, err);
+    fl_code rc = fl_tbl_check_path(tbl, snap->manifest_list, err);
     if (rc) return rc;
     return fl_manifest_list_read(fl_tbl_path(tbl, snap->manifest_list, arena), arena, mfs, n, err);
   }

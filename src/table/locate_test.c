@@ -184,6 +184,29 @@ Test(locate, uris_under_the_writers_location_map_to_where_the_table_is) {
   fl_tmeta_free(tbl.meta);
 }
 
+/* A table written on S3, its files copied here: URIs under its s3:// location are read
+ * from the copy; other object-store URIs are still refused. */
+Test(locate, a_copy_of_an_object_store_table_reads_from_the_copy) {
+  const char *doc = "{\"format-version\":2,\"location\":\"s3a://bucket/java/bunnies\",\"last-column-id\":1,"
+                    "\"current-schema-id\":0,\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+                    "{\"id\":1,\"name\":\"a\",\"required\":false,\"type\":\"int\"}]}],"
+                    "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}]}";
+  fl_table tbl = {0};
+  fl_err err = {0};
+  cr_assert_eq(fl_tmeta_parse(doc, strlen(doc), "m.json", &tbl.meta, &err), FL_OK, "%s", err.msg);
+  fl_tbl_locate(&tbl, "/copy/bunnies/metadata/v5.metadata.json");
+  cr_assert_str_eq(tbl.real_dir, "/copy/bunnies");
+  fl_arena arena;
+  fl_arena_init(&arena, 4096);
+  cr_assert_eq(fl_tbl_check_path(&tbl, "s3a://bucket/java/bunnies/data/x.parquet", &err), FL_OK);
+  cr_assert_str_eq(fl_tbl_path(&tbl, "s3a://bucket/java/bunnies/data/x.parquet", &arena), "/copy/bunnies/data/x.parquet");
+  cr_assert_eq(fl_tbl_check_path(&tbl, "s3a://bucket/java/other/data/x.parquet", &err), FL_EUNSUPPORTED);
+  cr_assert_str_eq(err.msg, "object storage is not supported yet: s3a://bucket/java/other/data/x.parquet");
+  fl_free(tbl.real_dir);
+  fl_arena_destroy(&arena);
+  fl_tmeta_free(tbl.meta);
+}
+
 Test(locate, a_bad_name_mapping_is_refused_naming_the_table) {
   static const char *bad[] = {
       "{\"a\":1}",

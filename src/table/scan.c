@@ -103,7 +103,7 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
     if ((mfs[m].content != 0) != want_deletes) continue;
     fl_manifest_entry *entries;
     uint32_t ne;
-    if ((rc = fl_tbl_check_uri(mfs[m].manifest_path, err))) return rc;
+    if ((rc = fl_tbl_check_path(tbl, mfs[m].manifest_path, err))) return rc;
     if ((rc = fl_manifest_read(fl_tbl_path(tbl, mfs[m].manifest_path, arena), arena, &entries, &ne, err)))
       return rc;
     for (uint32_t e = 0; e < ne; e++) {
@@ -330,7 +330,7 @@ static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *
   };
   static const fl_schema schema = {0, 2, (fl_field *)fields, 0, NULL};
   fl_parquet_reader *pr;
-  fl_code rc = fl_tbl_check_uri(lf->file.file_path, err);
+  fl_code rc = fl_tbl_check_path(dr->tbl, lf->file.file_path, err);
   if (rc) return rc;
   rc = fl_parquet_reader_open(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), &pr, err);
   if (rc) return rc;
@@ -378,7 +378,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     }
     fl_manifest_entry *entries;
     uint32_t ne;
-    if ((rc = fl_tbl_check_uri(mf->manifest_path, err))) break;
+    if ((rc = fl_tbl_check_path(tbl, mf->manifest_path, err))) break;
     if ((rc = fl_manifest_read(fl_tbl_path(tbl, mf->manifest_path, arena), arena, &entries, &ne, err))) break;
     for (uint32_t e = 0; e < ne && !rc; e++) {
       fl_manifest_entry *en = &entries[e];
@@ -401,7 +401,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
                         tbl->ns, tbl->name, en->file.file_path);
         break;
       }
-      if ((rc = fl_tbl_check_uri(en->file.file_path, err))) break;
+      if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
       if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {
         rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: data file %s is %s (floe reads Parquet data files)",
                         tbl->ns, tbl->name, en->file.file_path, en->file.file_format);

@@ -163,6 +163,10 @@ fl_code fl_tbl_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_
 fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err);
 /* FL_EUNSUPPORTED "object storage is not supported yet: URI" for s3://, gs://, ... */
 fl_code fl_tbl_check_uri(const char *uri, fl_err *err);
+/* The same for a URI of tbl's metadata or manifests: an object-store URI under the
+ * metadata's location is fine when the table is read from a local copy (fl_tbl_path
+ * maps it there). */
+fl_code fl_tbl_check_path(const fl_table *tbl, const char *uri, fl_err *err);
 /* The table property schema.name-mapping.default, top level: names[i] -> ids[i]. */
 typedef struct fl_name_mapping {
   bool present;

@@ -64,8 +64,8 @@ const meta = readMeta(metaPath)
 const location = meta.location.replace(/^file:(\/\/)?/, '').replace(/\/+$/, '')
 function localPath(uri) {
   const p = String(uri).replace(/^file:(\/\/)?/, '')
-  if (/^[a-z0-9]+:\/\//i.test(p)) return p // object store: left as is (floe refuses)
   if (p === location || p.startsWith(location + '/')) return tdir + p.slice(location.length)
+  if (/^[a-z0-9]+:\/\//i.test(p)) return p // object store elsewhere: left as is (floe refuses)
   if (!p.startsWith('/')) return join(tdir, p)
   return p
 }
@@ -237,16 +237,16 @@ for (const snap of snapshots) {
     const k = parseType(fd.type).kind
     if (k === 'nested' || k === 'boolean') continue
     const vals = all.map(r => r[fd.name]).filter(v => v !== null && v !== undefined)
-    conds.push(`${fd.name} IS NULL`)
+    conds.push(`${q(fd.name)} IS NULL`)
     if (!vals.length) continue
     const sorted = [...vals].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))
     if (k === 'float' || k === 'double') {
-      conds.push(`${fd.name} >= ${sorted[sorted.length >> 1]}`)
+      conds.push(`${q(fd.name)} >= ${sorted[sorted.length >> 1]}`)
       continue
     }
-    conds.push(`${fd.name} = ${whereLiteral(vals[0], fd.type)}`)
+    conds.push(`${q(fd.name)} = ${whereLiteral(vals[0], fd.type)}`)
     const mid = k === 'int' || k === 'long' ? [...vals].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[vals.length >> 1] : sorted[sorted.length >> 1]
-    conds.push(`${fd.name} >= ${whereLiteral(mid, fd.type)}`)
+    conds.push(`${q(fd.name)} >= ${whereLiteral(mid, fd.type)}`)
   }
   conds.push(...(conf.where ?? []), ...opt.where)
   for (const cond of conds) {

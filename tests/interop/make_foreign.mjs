@@ -19,7 +19,7 @@
 //   hyparquet_no_mapping      v1 metadata (schema, partition-spec) and gzip
 //                             (*.gz.metadata.json); the eu file without a mapping:
 //                             floe must refuse it, naming the file.
-//   icebird_orc_data_file     v2; a manifest entry whose file_format is ORC: refused.
+//   hyparquet_orc_data_file     v2; a manifest entry whose file_format is ORC: refused.
 // Rerunning it rewrites the tables (new sync markers, same rows).
 import { mkdirSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -189,4 +189,4 @@ console.log(table('hyparquet_no_field_ids', { mapping: true, withDeletes: true, 
 console.log(table('hyparquet_no_mapping', { v1: true, gzip: true, files: [EU1] }))
 // a manifest that says its data file is ORC: floe must refuse it by name, not try
 // to read it as Parquet (the bytes are Parquet here; only the manifest's word counts)
-console.log(table('icebird_orc_data_file', { mapping: true, files: [{ ...EU1, rel: 'data/region=eu/00000-eu-a.orc', format: 'ORC' }] }))
+console.log(table('hyparquet_orc_data_file', { mapping: true, files: [{ ...EU1, rel: 'data/region=eu/00000-eu-a.orc', format: 'ORC' }] }))
