@@ -334,6 +334,20 @@ static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *
   if (rc) return rc;
   rc = fl_parquet_reader_open(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), &pr, err);
   if (rc) return rc;
+  if (fl_parquet_reader_ids_by_position(pr)) {
+    /* the spec names the two columns: a writer that left out the ids is still read
+       by those names, never by position */
+    static const char *const names[2] = {"file_path", "pos"};
+    static const int32_t ids[2] = {FL_POS_DELETE_FILE_PATH_ID, FL_POS_DELETE_POS_ID};
+    fl_parquet_reader_map_names(pr, names, ids, 2);
+  }
+  const fl_schema *fs = fl_parquet_reader_schema(pr);
+  for (uint32_t i = 0; i < 2; i++)
+    if (!fl_schema_field_by_id(fs, fields[i].id)) {
+      fl_parquet_reader_free(pr);
+      return fl_err_set(err, FL_ECORRUPT, "position delete file %s has no column %s (field id %d)",
+                        lf->file.file_path, fields[i].name, fields[i].id);
+    }
   dr->seq = lf->data_seq;
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && !rc; rg++)
     rc = fl_parquet_reader_read_row_group(pr, rg, &schema, collect_deletes, dr, err);
@@ -369,6 +383,12 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   for (uint32_t m = 0; m < nmf && !rc; m++) {
     const fl_manifest_file *mf = &mfs[m];
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
+    if (!spec) {
+      /* without its spec, partition values cannot be read or pruned on: refuse */
+      rc = fl_err_set(err, FL_ECORRUPT, "table %s.%s: manifest %s names partition spec %d, which the metadata "
+                      "does not have", tbl->ns, tbl->name, mf->manifest_path, mf->partition_spec_id);
+      break;
+    }
     if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
     if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf))) {
       scan->stats.manifests_pruned++;
@@ -402,6 +422,11 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         break;
       }
       if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
+      if (en->file.npartition != spec->nfields) {
+        rc = fl_err_set(err, FL_ECORRUPT, "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
+                        tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id, spec->nfields);
+        break;
+      }
       if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {
         rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: data file %s is %s (floe reads Parquet data files)",
                         tbl->ns, tbl->name, en->file.file_path, en->file.file_format);

@@ -19,7 +19,10 @@
 //   hyparquet_no_mapping      v1 metadata (schema, partition-spec) and gzip
 //                             (*.gz.metadata.json); the eu file without a mapping:
 //                             floe must refuse it, naming the file.
-//   hyparquet_orc_data_file     v2; a manifest entry whose file_format is ORC: refused.
+//   hyparquet_orc_data_file   v2; a manifest entry whose file_format is ORC: refused.
+//   hyparquet_deletes_without_field_ids  the position delete file has no field ids:
+//                             read by the spec's column names (file_path, pos).
+//   hyparquet_unknown_partition_spec     the manifest list names spec 7: refused.
 // Rerunning it rewrites the tables (new sync markers, same rows).
 import { mkdirSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -96,7 +99,7 @@ const LIST_SCHEMA = {
   ],
 }
 
-function table(name, { v1, mapping, gzip, withDeletes, files }) {
+function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, listSpecId = 0 }) {
   const dir = join(out, name)
   const loc = `/home/someone-else/warehouse/sales/${name}` // the writer's path, not ours
   mkdirSync(join(dir, 'data/region=eu'), { recursive: true })
@@ -120,8 +123,8 @@ function table(name, { v1, mapping, gzip, withDeletes, files }) {
       const target = written[0]
       const drel = 'data/region=eu/delete-00001.parquet'
       const schema = [{ name: 'schema', num_children: 2 },
-        { name: 'file_path', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED', field_id: 2147483546 },
-        { name: 'pos', type: 'INT64', repetition_type: 'REQUIRED', field_id: 2147483545 }]
+        { name: 'file_path', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED', field_id: deleteIds ? 2147483546 : undefined },
+        { name: 'pos', type: 'INT64', repetition_type: 'REQUIRED', field_id: deleteIds ? 2147483545 : undefined }]
       const buf = parquetWriteBuffer({ schema, columnData: [{ name: 'file_path', data: [target.uri, target.uri] }, { name: 'pos', data: [0n, 2n] }] })
       writeFileSync(join(dir, drel), new Uint8Array(buf))
       const size = statSync(join(dir, drel)).size
@@ -136,7 +139,7 @@ function table(name, { v1, mapping, gzip, withDeletes, files }) {
       content = 0; count = step.length; rows = BigInt(step.reduce((a, f) => a + f.rows, 0))
     }
     const mlen = BigInt(statSync(join(dir, mrel)).size)
-    manifests.push({ manifest_path: `file:${loc}/${mrel}`, manifest_length: mlen, partition_spec_id: 0, content,
+    manifests.push({ manifest_path: `file:${loc}/${mrel}`, manifest_length: mlen, partition_spec_id: listSpecId, content,
       sequence_number: BigInt(seq), min_sequence_number: BigInt(seq), added_snapshot_id: sid, added_files_count: count,
       existing_files_count: 0, deleted_files_count: 0, added_rows_count: rows, existing_rows_count: 0n, deleted_rows_count: 0n })
     const lrel = `metadata/snap-${sid}-1-list.avro`
@@ -189,4 +192,8 @@ console.log(table('hyparquet_no_field_ids', { mapping: true, withDeletes: true, 
 console.log(table('hyparquet_no_mapping', { v1: true, gzip: true, files: [EU1] }))
 // a manifest that says its data file is ORC: floe must refuse it by name, not try
 // to read it as Parquet (the bytes are Parquet here; only the manifest's word counts)
+// the delete file without field ids (its columns found by the spec's names)
+console.log(table('hyparquet_deletes_without_field_ids', { mapping: true, withDeletes: true, deleteIds: false, files: [EU1, US1] }))
+// a manifest list naming partition spec 7, which the metadata does not have: refused
+console.log(table('hyparquet_unknown_partition_spec', { mapping: true, listSpecId: 7, files: [EU1] }))
 console.log(table('hyparquet_orc_data_file', { mapping: true, files: [{ ...EU1, rel: 'data/region=eu/00000-eu-a.orc', format: 'ORC' }] }))
