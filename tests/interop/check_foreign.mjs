@@ -155,16 +155,25 @@ async function fileSelect(f, deletes) {
   const hasIds = cols.some(c => c.id !== null)
   if (!hasIds && !nameMap) return null
   const specFields = specs.get(f.spec) ?? []
-  const exprs = fields.map(fd => {
-    let col = hasIds ? cols.find(c => c.id === fd.id) : cols.find(c => nameMap.get(c.name) === fd.id)
-    if (col) return `CAST(${q(col.name)} AS ${duckType(fd.type)}) AS ${q(fd.name)}`
+  // files with ids are read by id (DuckDB's schema= parameter: names in the file do not
+  // matter, even two that differ only in case); others by the name mapping
+  const present = []
+  const exprs = fields.map((fd, i) => {
+    const col = hasIds ? cols.find(c => c.id === fd.id) : cols.find(c => nameMap.get(c.name) === fd.id)
+    if (col) {
+      present.push({ fd, i, col })
+      return hasIds ? `f${i} AS ${alias(i)}` : `CAST(${q(col.name)} AS ${duckType(fd.type)}) AS ${alias(i)}`
+    }
     const pf = specFields.find(p => p['source-id'] === fd.id && p.transform === 'identity')
-    if (pf) return `${literal(f.partition[pf.name], fd.type)} AS ${q(fd.name)}`
-    return `NULL::${duckType(fd.type)} AS ${q(fd.name)}`
+    if (pf) return `${literal(f.partition[pf.name], fd.type)} AS ${alias(i)}`
+    return `NULL::${duckType(fd.type)} AS ${alias(i)}`
   })
   const gone = deletes.get(f.path)
   const del = gone && gone.length ? ` WHERE file_row_number NOT IN (${gone.join(',')})` : ''
-  return `SELECT ${exprs.join(', ')} FROM read_parquet(${sqlStr(path)}, file_row_number = true)${del}`
+  const byId = hasIds && present.length
+    ? `, schema = map{${present.map(({ fd, i }) => `${fd.id}: {name: 'f${i}', type: ${sqlStr(duckType(fd.type))}, default_value: NULL}`).join(', ')}}`
+    : ''
+  return `SELECT ${exprs.join(', ')} FROM read_parquet(${sqlStr(path)}, file_row_number = true, hive_partitioning = false${byId})${del}`
 }
 
 async function expectedSql(files) {
@@ -184,17 +193,34 @@ async function expectedSql(files) {
     if (s === null) return null
     parts.push(s)
   }
-  if (!parts.length) return `SELECT ${fields.map(fd => `NULL::${duckType(fd.type)} AS ${q(fd.name)}`).join(', ')} WHERE false`
+  if (!parts.length) return `SELECT ${fields.map((fd, i) => `NULL::${duckType(fd.type)} AS ${alias(i)}`).join(', ')} WHERE false`
   return parts.join('\nUNION ALL\n')
 }
 
-function canon(fd) {
+// The expected view's columns are c0, c1, ... (DuckDB's names are case-insensitive;
+// Iceberg's are not); rows are renamed to the schema's names in JS.
+function alias(i) { return `c${i}` }
+function canon(fd, i) {
   const k = parseType(fd.type).kind
-  const c = q(fd.name)
+  const c = alias(i)
   if (k === 'long' || k === 'int' || k === 'decimal') return `CAST(${c} AS VARCHAR) AS ${c}`
   if (k === 'timestamp' || k === 'timestamptz') return `CAST(epoch_us(${c}) AS VARCHAR) AS ${c}`
   if (k === 'date') return `CAST(${c} AS VARCHAR) AS ${c}`
   return c
+}
+const byName = rows => rows.map(r => Object.fromEntries(fields.map((fd, i) => [fd.name, r[alias(i)]])))
+// A condition in the schema's names, for DuckDB over the view: "quoted" names and bare
+// identifiers outside string literals become c0, c1, ...
+function toView(cond) {
+  return cond.split(/('(?:[^']|'')*')/).map((part, k) => {
+    if (k % 2) return part
+    let out = part
+    fields.forEach((fd, i) => { out = out.split(q(fd.name)).join(alias(i)) })
+    fields.forEach((fd, i) => {
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(fd.name)) out = out.replace(new RegExp(`(?<![A-Za-z0-9_"])${fd.name}(?![A-Za-z0-9_"])`, 'g'), alias(i))
+    })
+    return out
+  }).join('')
 }
 
 // ------------------------------------------------------------------ floe
@@ -208,7 +234,15 @@ function floeCat(extra) {
 
 function whereLiteral(v, type) {
   const k = parseType(type).kind
-  if (k === 'string' || k === 'date' || k === 'timestamp' || k === 'timestamptz') return sqlStr(v)
+  if (k === 'timestamp' || k === 'timestamptz') {
+    // v: epoch microseconds as text -> RFC 3339 with the microseconds
+    const us = BigInt(v)
+    const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n)
+    const frac = String(((us % 1000000n) + 1000000n) % 1000000n).padStart(6, '0')
+    const iso = new Date(Number(ms)).toISOString().slice(0, 19) + '.' + frac
+    return sqlStr(k === 'timestamptz' ? iso + '+00:00' : iso)
+  }
+  if (k === 'string' || k === 'date') return sqlStr(v)
   return String(v)
 }
 
@@ -231,7 +265,7 @@ for (const snap of snapshots) {
     continue
   }
   await duckAll(`CREATE OR REPLACE TEMP VIEW expected AS ${sql}`)
-  const all = await duckAll(`SELECT ${fields.map(canon).join(', ')} FROM expected`)
+  const all = byName(await duckAll(`SELECT ${fields.map(canon).join(', ')} FROM expected`))
   const conds = [null]
   for (const fd of fields) {
     const k = parseType(fd.type).kind
@@ -250,7 +284,7 @@ for (const snap of snapshots) {
   }
   conds.push(...(conf.where ?? []), ...opt.where)
   for (const cond of conds) {
-    const exp = await duckAll(`SELECT ${fields.map(canon).join(', ')} FROM expected${cond ? ` WHERE ${cond}` : ''}`)
+    const exp = byName(await duckAll(`SELECT ${fields.map(canon).join(', ')} FROM expected${cond ? ` WHERE ${toView(cond)}` : ''}`))
     const got = floeCat(['--snapshot', id, ...(cond ? ['--where', cond] : [])])
     const label = `${what}${cond ? ` --where "${cond}"` : ''} (${exp.length} rows)`
     if (got.error) {
