@@ -81,6 +81,10 @@ const char *fl_tbl_path(const fl_table *tbl, const char *uri, fl_arena *arena) {
   return path;
 }
 
+const char *fl_table_local_path(const fl_table *tbl, const char *uri, fl_arena *arena) {
+  return fl_tbl_path(tbl, uri, arena);
+}
+
 void fl_tbl_locate(fl_table *tbl, const char *metadata_path) {
   fl_free(tbl->real_dir);
   tbl->real_dir = NULL;
@@ -161,8 +165,18 @@ static char *hinted_metadata(const char *dir, fl_err *err) {
   while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ')) text[--len] = 0;
   char *out = NULL;
   bool digits = len > 0 && strspn(text, "0123456789") == len;
-  if (digits)
+  if (digits) {
     out = fl_sprintf("%s/metadata/v%s.metadata.json", dir, text);
+    struct stat st;
+    if (stat(out, &st)) { /* Hadoop tables with gzip metadata: vN.gz.metadata.json */
+      char *gz = fl_sprintf("%s/metadata/v%s.gz.metadata.json", dir, text);
+      if (!stat(gz, &st)) {
+        fl_free(out);
+        out = gz;
+      } else
+        fl_free(gz);
+    }
+  }
   else if (len && !strchr(text, '/'))
     out = fl_sprintf("%s/metadata/%s", dir, text);
   else

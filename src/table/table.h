@@ -169,6 +169,9 @@ fl_code fl_table_load_at(fl_warehouse *wh, const char *ns, const char *name, con
  * storage (s3://, ...), FL_EEXIST if the name is taken. */
 fl_code fl_table_register(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
                           fl_table **out, fl_err *err);
+/* The local file a URI of tbl's metadata or manifests names (table/locate.c: a moved
+ * or copied table's URIs read under its directory): uri itself or a copy in arena. */
+const char *fl_table_local_path(const fl_table *tbl, const char *uri, fl_arena *arena);
 /* Moves the handle to the catalog's current metadata (no-op if unchanged). */
 fl_code fl_table_refresh(fl_table *tbl, fl_err *err);
 void fl_table_free(fl_table *tbl);

@@ -40,6 +40,10 @@ for t in copy.by_path copy.by_uri copy.by_dir; do
     "--where on the partition column of $t"
 done
 
+# describe --files names the files where they are now
+assert_eq "$(cd "$T/moved/orders/data" && find . -name '*.parquet' | sed "s|^\.|file://$T/moved/orders/data|" | sort)" \
+  "$(floe --data "$OTHER" describe copy.by_path --files | sort)" "describe --files of the moved table"
+
 # a write to the moved table is refused: nothing is written
 run_floe --data "$OTHER" load copy.by_path - <<<'{"id":5,"region":"eu","amount":1}'
 assert_eq 1 "$RC" "exit status of a load into the moved table"

@@ -34,3 +34,11 @@ run_floe cat db.gz
 assert_eq 1 "$RC" "exit status of cat of a file without field ids and no name mapping"
 assert_contains "$ERR" "data file file:/home/someone-else/warehouse/sales/hyparquet_no_mapping/data/region=eu/00000-eu-a.parquet has no Parquet field ids and the table no schema.name-mapping.default: column amount cannot be matched to the schema" \
   "message of cat of a file without field ids and no name mapping"
+
+# a Hadoop-style directory whose version hint names gzip metadata (vN.gz.metadata.json)
+mv "$T/gz/metadata/00001-gzip.gz.metadata.json" "$T/gz/metadata/v3.gz.metadata.json"
+echo 3 >"$T/gz/metadata/version-hint.text"
+run_floe register db.gz_dir "$T/gz"
+assert_eq 0 "$RC" "exit status of register of a directory with gzip metadata: $ERR"
+assert_eq "registered db.gz_dir: file://$T/gz/metadata/v3.gz.metadata.json (1 snapshot)" "$OUT" \
+  "register of a directory whose hint names gzip metadata"
