@@ -221,10 +221,20 @@ static bool summary_excludes(const fl_scan *scan, const fl_tspec *spec, const fl
   return false;
 }
 
-static bool bounds_exclude(const fl_scan *scan, const fl_data_file *file) {
+/* True if spec has an identity field on field_id: the column's value is the partition
+ * value (partition_excludes decides), whatever a file's column metrics say (a file
+ * without the column may carry none, or null counts of a column it does not hold). */
+static bool identity_source(const fl_tspec *spec, int32_t field_id) {
+  for (uint32_t f = 0; spec && f < spec->nfields; f++)
+    if (spec->fields[f].source_id == field_id && spec->transforms[f].kind == FL_TR_IDENTITY) return true;
+  return false;
+}
+
+static bool bounds_exclude(const fl_scan *scan, const fl_tspec *spec, const fl_data_file *file) {
   const fl_schema *schema = fl_table_schema(scan->tbl);
   for (uint32_t i = 0; i < scan->npreds; i++) {
     const scan_pred *p = &scan->preds[i];
+    if (identity_source(spec, p->field_id)) continue;
     const fl_field *field = fl_schema_field_by_id(schema, p->field_id);
     for (uint32_t c = 0; c < file->ncols; c++) {
       const fl_file_column *col = &file->cols[c];
@@ -437,7 +447,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         scan->stats.files_pruned_partition++;
         continue;
       }
-      if (bounds_exclude(scan, &en->file)) {
+      if (bounds_exclude(scan, spec, &en->file)) {
         scan->stats.files_pruned_bounds++;
         continue;
       }

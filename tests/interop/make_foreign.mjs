@@ -23,6 +23,8 @@
 //   hyparquet_deletes_without_field_ids  the position delete file has no field ids:
 //                             read by the spec's column names (file_path, pos).
 //   hyparquet_unknown_partition_spec     the manifest list names spec 7: refused.
+//   hyparquet_partition_column_metrics_all_null  manifest metrics say the partition
+//                             column (not in the file) is all null: not pruned on.
 // Rerunning it rewrites the tables (new sync markers, same rows).
 import { mkdirSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -74,6 +76,12 @@ function avro(path, schema, records) {
 
 const opt = (type, id, name) => ({ name, type: ['null', type], default: null, 'field-id': id })
 const req = (type, id, name) => ({ name, type, 'field-id': id })
+// map<int,long> as Iceberg writes it, an array of key/value records (without Java's
+// logicalType "map" on the array: icebird's avroWrite cannot pick that union branch)
+function metricsMap(id, name, keyId) {
+  return { name, 'field-id': id, default: null, type: ['null', { type: 'array', items: {
+    type: 'record', name: `k${keyId}_v${keyId + 1}`, fields: [req('int', keyId, 'key'), req('long', keyId + 1, 'value')] } }] }
+}
 const ENTRY_SCHEMA = {
   type: 'record', name: 'manifest_entry', fields: [
     req('int', 0, 'status'), opt('long', 1, 'snapshot_id'), opt('long', 3, 'sequence_number'),
@@ -84,6 +92,7 @@ const ENTRY_SCHEMA = {
           req('int', 134, 'content'), req('string', 100, 'file_path'), req('string', 101, 'file_format'),
           { name: 'partition', 'field-id': 102, type: { type: 'record', name: 'r102', fields: [opt('string', 1000, 'region')] } },
           req('long', 103, 'record_count'), req('long', 104, 'file_size_in_bytes'),
+          metricsMap(109, 'value_counts', 119), metricsMap(110, 'null_value_counts', 121),
         ],
       },
     },
@@ -99,7 +108,7 @@ const LIST_SCHEMA = {
   ],
 }
 
-function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, listSpecId = 0 }) {
+function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, listSpecId = 0, lyingMetrics }) {
   const dir = join(out, name)
   const loc = `/home/someone-else/warehouse/sales/${name}` // the writer's path, not ours
   mkdirSync(join(dir, 'data/region=eu'), { recursive: true })
@@ -130,12 +139,15 @@ function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, 
       const size = statSync(join(dir, drel)).size
       mrel = `metadata/deletes-${seq}-m0.avro`
       avro(join(dir, mrel), ENTRY_SCHEMA, [{ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
-        data_file: { content: 1, file_path: `file:${loc}/${drel}`, file_format: 'PARQUET', partition: { region: 'eu' }, record_count: 2n, file_size_in_bytes: BigInt(size) } }])
+        data_file: { content: 1, file_path: `file:${loc}/${drel}`, file_format: 'PARQUET', partition: { region: 'eu' }, record_count: 2n, file_size_in_bytes: BigInt(size), value_counts: null, null_value_counts: null } }])
       content = 1; count = 1; rows = 2n
     } else {
       mrel = `metadata/data-${seq}-m0.avro`
       avro(join(dir, mrel), ENTRY_SCHEMA, step.map(f => ({ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
-        data_file: { content: 0, file_path: f.uri, file_format: f.format ?? 'PARQUET', partition: { region: f.region }, record_count: BigInt(f.rows), file_size_in_bytes: BigInt(f.size) } })))
+        data_file: { content: 0, file_path: f.uri, file_format: f.format ?? 'PARQUET', partition: { region: f.region }, record_count: BigInt(f.rows), file_size_in_bytes: BigInt(f.size),
+          // lyingMetrics: the partition column (id 3), absent from the file, said to be all null
+          value_counts: lyingMetrics ? [{ key: 3, value: BigInt(f.rows) }] : null,
+          null_value_counts: lyingMetrics ? [{ key: 3, value: BigInt(f.rows) }] : null } })))
       content = 0; count = step.length; rows = BigInt(step.reduce((a, f) => a + f.rows, 0))
     }
     const mlen = BigInt(statSync(join(dir, mrel)).size)
@@ -196,4 +208,7 @@ console.log(table('hyparquet_no_mapping', { v1: true, gzip: true, files: [EU1] }
 console.log(table('hyparquet_deletes_without_field_ids', { mapping: true, withDeletes: true, deleteIds: false, files: [EU1, US1] }))
 // a manifest list naming partition spec 7, which the metadata does not have: refused
 console.log(table('hyparquet_unknown_partition_spec', { mapping: true, listSpecId: 7, files: [EU1] }))
+// metrics that call the partition column (absent from the file) all null: the
+// partition value decides, a --where on it must not prune the file
+console.log(table('hyparquet_partition_column_metrics_all_null', { mapping: true, lyingMetrics: true, files: [EU1] }))
 console.log(table('hyparquet_orc_data_file', { mapping: true, files: [{ ...EU1, rel: 'data/region=eu/00000-eu-a.orc', format: 'ORC' }] }))
