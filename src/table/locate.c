@@ -256,7 +256,8 @@ fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err) {
   return FL_OK;
 }
 
-fl_code fl_tbl_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_tbl_totals *out, fl_err *err) {
+fl_code fl_table_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_table_totals *out,
+                                 fl_err *err) {
   memset(out, 0, sizeof *out);
   fl_arena arena;
   fl_arena_init(&arena, 65536);

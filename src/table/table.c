@@ -860,10 +860,10 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
   long long nbytes = bytes ? atoll(bytes) : 0;
   /* the manifests are the truth: summaries are optional, and writers fill them
      differently (or wrongly); the summary is shown only when it disagrees */
-  fl_tbl_totals t;
+  fl_table_totals t;
   fl_err terr = {0};
   const char *note = NULL;
-  if (cur && fl_tbl_manifest_totals(tbl, cur, &t, &terr) == FL_OK) {
+  if (cur && fl_table_manifest_totals(tbl, cur, &t, &terr) == FL_OK) {
     bool agree = rows && files && bytes && nrows == t.records && ndel == t.position_deletes &&
                  nfiles == t.data_files && ndfiles == t.delete_files && nbytes == t.bytes;
     if (!agree) note = "from the manifests";

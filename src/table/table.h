@@ -224,6 +224,15 @@ typedef struct fl_snapshot {
 const fl_snapshot *fl_table_snapshots(const fl_table *tbl, uint32_t *n);
 const fl_snapshot *fl_table_current_snapshot(const fl_table *tbl); /* NULL: empty table */
 const fl_snapshot *fl_table_snapshot_by_id(const fl_table *tbl, int64_t snapshot_id);
+/* What a snapshot's manifests say it holds (live entries): the counts `floe describe`
+ * shows, whatever the snapshot summary says (writers fill summaries differently, or
+ * not at all). Reads the manifest list and every manifest. */
+typedef struct fl_table_totals {
+  int64_t records, position_deletes, equality_deletes, bytes; /* bytes: data + delete files */
+  uint32_t data_files, delete_files;
+} fl_table_totals;
+fl_code fl_table_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_table_totals *out,
+                                 fl_err *err);
 /* The snapshot that was current at ts_ms (by the snapshot-log): the last log entry
  * with timestamp <= ts_ms; NULL if the table had no snapshot then. */
 const fl_snapshot *fl_table_snapshot_as_of(const fl_table *tbl, int64_t ts_ms);

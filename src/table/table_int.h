@@ -152,13 +152,6 @@ void fl_tbl_locate(fl_table *tbl, const char *metadata_path);
  * (data manifests of the table's one spec, sequence number 0). */
 fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, fl_arena *arena,
                                   fl_manifest_file **mfs, uint32_t *n, fl_err *err);
-/* What a snapshot's manifests say it holds (live entries): the counts `floe describe`
- * shows, whatever the snapshot summary says (writers fill summaries differently). */
-typedef struct fl_tbl_totals {
-  int64_t records, position_deletes, equality_deletes, bytes;
-  uint32_t data_files, delete_files;
-} fl_tbl_totals;
-fl_code fl_tbl_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_tbl_totals *out, fl_err *err);
 /* FL_EUNSUPPORTED for a table floe must not write (format v1: floe writes v2 only). */
 fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err);
 /* FL_EUNSUPPORTED "object storage is not supported yet: URI" for s3://, gs://, ... */

@@ -2,7 +2,8 @@
 # `floe describe` counts the current snapshot's rows, deleted rows, files and bytes
 # from its manifests: a table whose snapshot summary lies (another writer's bug) or
 # says nothing (summaries are optional) shows the manifests' counts, and the summary's
-# figures on a second line; a table whose summary agrees shows no such line.
+# figures on a second line; a table whose summary agrees shows no such line. `floe
+# tables` counts a table without summary totals from its manifests too.
 . "$(dirname "$0")/lib.sh"
 
 printf '{"a":%d}\n' 1 2 3 4 5 | floe load db.t - --schema "a BIGINT" >/dev/null
@@ -36,3 +37,5 @@ floe register db.none "$FLOE_DATA/warehouse/db/t/metadata/99991-none.metadata.js
 assert_eq "current    4 rows (5 in data files, 1 deleted), 1 data files, 1 delete files, $BYTES bytes
            (from the manifests; the snapshot summary says ? rows, ? deleted, ? data files, ? delete files, ? bytes)" \
   "$(grep -A1 '^current' <<<"$(floe describe db.none)")" "describe of a table without summaries"
+assert_eq "db.none  snapshots=2  rows=4  files=1  bytes=$BYTES" "$("$FLOE" tables | grep '^db.none ')" \
+  "floe tables of a table without summaries"
