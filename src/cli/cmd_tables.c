@@ -103,7 +103,8 @@ int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv) {
     fl_table_snapshots(tbl, &nsnap);
     const fl_snapshot *cur = fl_table_current_snapshot(tbl);
     fl_table_totals t;
-    if (cur && !fl_snapshot_summary_get(cur, "total-records") && !fl_table_manifest_totals(tbl, cur, &t, NULL)) {
+    if (cur && !fl_snapshot_summary_get(cur, "total-records") &&
+        !fl_table_manifest_totals(tbl, cur, &t, NULL)) {
       /* a writer that keeps no totals in its summaries: count from the manifests */
       printf("%s.%s  snapshots=%u  rows=%lld  files=%u  bytes=%lld\n", entries[i].ns, entries[i].name, nsnap,
              (long long)(t.records - t.position_deletes), t.data_files, (long long)t.bytes);

@@ -195,7 +195,8 @@ fl_code fl_table_register(fl_warehouse *wh, const char *ns, const char *name, co
   if (!stat(abs, &st) && S_ISDIR(st.st_mode)) {
     char *hinted = hinted_metadata(abs, err);
     free(abs);
-    if (!hinted) return fl_err_prefix(err, "%s: a directory without a readable version hint: ", metadata_location);
+    if (!hinted)
+      return fl_err_prefix(err, "%s: a directory without a readable version hint: ", metadata_location);
     abs = realpath(hinted, NULL);
     if (!abs) rc = fl_err_errno(err, errno, "metadata file %s", hinted);
     fl_free(hinted);
@@ -226,8 +227,9 @@ fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, 
      (v1 has none), added by this snapshot as far as anyone can tell */
   if (tbl->meta->nspecs != 1)
     return fl_err_set(err, FL_EUNSUPPORTED,
-                      "table %s.%s: snapshot %" PRId64 " lists its manifests inline (Iceberg v1) and the table has "
-                      "%u partition specs: which spec each manifest uses is not supported yet",
+                      "table %s.%s: snapshot %" PRId64
+                      " lists its manifests inline (Iceberg v1) and the table has %u partition specs: "
+                      "which spec each manifest uses is not supported yet",
                       tbl->ns, tbl->name, snap->snapshot_id, tbl->meta->nspecs);
   fl_manifest_file *out = fl_arena_calloc(arena, snap->nmanifests ? snap->nmanifests : 1, sizeof *out);
   for (uint32_t i = 0; i < snap->nmanifests; i++) {
@@ -246,12 +248,12 @@ fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, 
 fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err) {
   if (tbl->meta->format_version < 2)
     return fl_err_set(err, FL_EUNSUPPORTED,
-                      "table %s.%s is an Iceberg format v1 table: floe reads it, and writes only v2 tables", tbl->ns,
-                      tbl->name);
+                      "table %s.%s is an Iceberg format v1 table: floe reads it, and writes only v2 tables",
+                      tbl->ns, tbl->name);
   if (tbl->real_dir)
     return fl_err_set(err, FL_EUNSUPPORTED,
-                      "table %s.%s was written at %s and is read from %s: floe reads a moved table, and writes "
-                      "only tables at their own location",
+                      "table %s.%s was written at %s and is read from %s: floe reads a moved table, "
+                      "and writes only tables at their own location",
                       tbl->ns, tbl->name, tbl->meta->location, tbl->real_dir);
   return FL_OK;
 }

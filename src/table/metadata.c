@@ -623,8 +623,8 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {
   size_t len;
   fl_code rc = fl_tbl_read_all(path, FL_METADATA_JSON_MAX, &data, &len, err);
   if (rc) return rc;
-  if (len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b && (rc = fl_tmeta_gunzip(path, &data, &len, err)))
-    return rc;
+  bool gzip = len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b;
+  if (gzip && (rc = fl_tmeta_gunzip(path, &data, &len, err))) return rc;
   rc = fl_tmeta_parse(data, len, path, out, err);
   fl_free(data);
   return rc;

@@ -395,8 +395,9 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
     if (!spec) {
       /* without its spec, partition values cannot be read or pruned on: refuse */
-      rc = fl_err_set(err, FL_ECORRUPT, "table %s.%s: manifest %s names partition spec %d, which the metadata "
-                      "does not have", tbl->ns, tbl->name, mf->manifest_path, mf->partition_spec_id);
+      rc = fl_err_set(err, FL_ECORRUPT,
+                      "table %s.%s: manifest %s names partition spec %d, which the metadata does not have",
+                      tbl->ns, tbl->name, mf->manifest_path, mf->partition_spec_id);
       break;
     }
     if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
@@ -433,13 +434,16 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
       }
       if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
       if (en->file.npartition != spec->nfields) {
-        rc = fl_err_set(err, FL_ECORRUPT, "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
-                        tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id, spec->nfields);
+        rc = fl_err_set(err, FL_ECORRUPT,
+                        "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
+                        tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id,
+                        spec->nfields);
         break;
       }
       if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {
-        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: data file %s is %s (floe reads Parquet data files)",
-                        tbl->ns, tbl->name, en->file.file_path, en->file.file_format);
+        rc = fl_err_set(err, FL_EUNSUPPORTED,
+                        "table %s.%s: data file %s is %s (floe reads Parquet data files)", tbl->ns, tbl->name,
+                        en->file.file_path, en->file.file_format);
         break;
       }
       scan->stats.files_total++;
@@ -647,8 +651,9 @@ static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, 
       if (spec->fields[k].source_id != f->id || spec->transforms[k].kind != FL_TR_IDENTITY) continue;
       fl_value v = p->pub.partition[k];
       if (!v.is_null && !fl_value_cast(&p->pub.partition[k], f->type, &v))
-        return fl_err_set(err, FL_ETYPE, "table %s.%s: data file %s: partition value of %s does not fit its type",
-                          tbl->ns, tbl->name, p->pub.path, f->name);
+        return fl_err_set(err, FL_ETYPE,
+                          "table %s.%s: data file %s: partition value of %s does not fit its type", tbl->ns,
+                          tbl->name, p->pub.path, f->name);
       if (v.is_null) v.type = f->type;
       scan->fill_col[scan->nfill] = c;
       scan->fill_val[scan->nfill++] = v;

@@ -879,8 +879,9 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
   if (ndel) fl_buf_printf(out, " (%lld in data files, %lld deleted)", nrows, ndel);
   fl_buf_printf(out, ", %lld data files, %lld delete files, %lld bytes\n", nfiles, ndfiles, nbytes);
   if (note && !terr.code)
-    fl_buf_printf(out, "           (%s; the snapshot summary says %s rows, %s deleted, %s data files, %s delete "
-                       "files, %s bytes)\n",
+    fl_buf_printf(out,
+                  "           (%s; the snapshot summary says %s rows, %s deleted, %s data files, "
+                  "%s delete files, %s bytes)\n",
                   note, rows ? rows : "?", pdel ? pdel : "?", files ? files : "?", dfiles ? dfiles : "?",
                   bytes ? bytes : "?");
   else if (note)
