@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "format/avro.h"
 #include "table/table_int.h"
 
 #define NAME_MAPPING_PROP "schema.name-mapping.default"
@@ -216,6 +217,32 @@ done:
   return rc;
 }
 
+/* The partition-spec-id key of a manifest's Avro header. */
+static fl_code header_spec_id(const char *path, int32_t *spec_id, fl_err *err) {
+  uint8_t *data;
+  size_t len;
+  fl_code rc = fl_avro_file_load(path, &data, &len, err);
+  if (rc) return rc;
+  fl_avro_reader rd;
+  if ((rc = fl_avro_reader_open(&rd, data, len, path, err))) {
+    fl_free(data);
+    return rc;
+  }
+  const char *v = fl_avro_reader_meta(&rd, "partition-spec-id");
+  char *end = NULL;
+  long id = v ? strtol(v, &end, 10) : -1;
+  if (!v || !*v || *end || id < 0 || id > INT32_MAX)
+    rc = fl_err_set(err, FL_EUNSUPPORTED,
+                    "%s: a v1 manifest of a table with several partition specs, without a partition-spec-id "
+                    "in its header: which spec it uses cannot be told",
+                    path);
+  else
+    *spec_id = (int32_t)id;
+  fl_avro_reader_close(&rd);
+  fl_free(data);
+  return rc;
+}
+
 fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, fl_arena *arena,
                                   fl_manifest_file **mfs, uint32_t *n, fl_err *err) {
   if (snap->manifest_list) {
@@ -223,19 +250,19 @@ fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, 
     if (rc) return rc;
     return fl_manifest_list_read(fl_tbl_path(tbl, snap->manifest_list, arena), arena, mfs, n, err);
   }
-  /* v1 inline manifests: data manifests of the one partition spec, sequence number 0
-     (v1 has none), added by this snapshot as far as anyone can tell */
-  if (tbl->meta->nspecs != 1)
-    return fl_err_set(err, FL_EUNSUPPORTED,
-                      "table %s.%s: snapshot %" PRId64
-                      " lists its manifests inline (Iceberg v1) and the table has %u partition specs: "
-                      "which spec each manifest uses is not supported yet",
-                      tbl->ns, tbl->name, snap->snapshot_id, tbl->meta->nspecs);
+  /* v1 inline manifests: data manifests, sequence number 0 (v1 has none), added by
+     this snapshot as far as anyone can tell; the spec is the table's only one, else the
+     one the manifest's Avro header names (partition-spec-id, as Java writes it) */
   fl_manifest_file *out = fl_arena_calloc(arena, snap->nmanifests ? snap->nmanifests : 1, sizeof *out);
   for (uint32_t i = 0; i < snap->nmanifests; i++) {
+    fl_code rc = fl_tbl_check_path(tbl, snap->manifests[i], err);
+    if (rc) return rc;
     out[i].manifest_path = snap->manifests[i];
     out[i].manifest_length = -1;
     out[i].partition_spec_id = tbl->meta->specs[0].spec_id;
+    if (tbl->meta->nspecs > 1 &&
+        (rc = header_spec_id(fl_tbl_path(tbl, snap->manifests[i], arena), &out[i].partition_spec_id, err)))
+      return rc;
     out[i].added_snapshot_id = snap->snapshot_id;
     out[i].added_files_count = out[i].existing_files_count = out[i].deleted_files_count = -1;
     out[i].added_rows_count = out[i].existing_rows_count = out[i].deleted_rows_count = -1;

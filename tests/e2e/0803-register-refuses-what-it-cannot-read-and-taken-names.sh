@@ -42,3 +42,15 @@ run_floe register db.gz_dir "$T/gz"
 assert_eq 0 "$RC" "exit status of register of a directory with gzip metadata: $ERR"
 assert_eq "registered db.gz_dir: file://$T/gz/metadata/v3.gz.metadata.json (1 snapshot)" "$OUT" \
   "register of a directory whose hint names gzip metadata"
+
+# a v1 table with two partition specs whose snapshot lists its manifests inline: each
+# manifest's spec is the one its Avro header names (partition-spec-id), so the identity
+# partition values still come out right
+cp -r "$FLOE_ROOT/tests/interop/foreign/duckdb_spark_v1_legacy" "$T/legacy2"
+sed -i 's/"last-partition-id": 1000,/"partition-specs": [{"spec-id": 0, "fields": [{"name": "category", "transform": "identity", "source-id": 2, "field-id": 1000}]}, {"spec-id": 1, "fields": []}], "default-spec-id": 1, "last-partition-id": 1000,/' \
+  "$T/legacy2/metadata/v2.metadata.json"
+grep -q '"default-spec-id": 1' "$T/legacy2/metadata/v2.metadata.json" || fail "metadata not edited"
+floe register db.legacy2 "$T/legacy2/metadata/v2.metadata.json" >/dev/null
+assert_eq "$(floe cat db.legacy | sort)" "$(floe cat db.legacy2 | sort)" "rows of the v1 table with two specs"
+assert_eq '{"id":2,"category":"beta","amount":20}' "$(floe cat db.legacy2 --where "category = 'beta'")" \
+  "--where on the partition column of the v1 table with two specs"
