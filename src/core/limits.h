@@ -102,4 +102,9 @@
 #define FL_METRIC_LABELS_MAX 4
 #define FL_METRIC_COLLECTORS_MAX 16
 
+/* Manifests a v1 snapshot may list inline in the metadata JSON ("manifests"). The
+ * metadata file is at most FL_METADATA_JSON_MAX bytes and each entry a path of tens
+ * of bytes, so this only bounds the allocation a hostile file can ask for. */
+#define FL_INLINE_MANIFESTS_MAX 65536
+
 #endif

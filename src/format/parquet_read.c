@@ -130,6 +130,7 @@ struct fl_parquet_reader {
   int8_t *orders; /* per leaf: 1 TYPE_ORDER, 0 other, from column_orders */
   uint32_t norders;
   ZSTD_DCtx *zd;
+  bool ids_by_position; /* the file had no field ids: build_schema gave them by position */
 };
 
 #define CORRUPT(err, pr, ...) fl_err_set(err, FL_ECORRUPT, __VA_ARGS__)
@@ -540,6 +541,7 @@ static fl_code build_schema(fl_parquet_reader *pr, fl_err *err) {
    * position, 1, 2, ..., as Java Iceberg's fallback ids do. */
   bool any_id = false;
   for (uint32_t l = 0; l < pr->nleaves; l++) any_id |= pr->leaves[l].el.has_id;
+  pr->ids_by_position = !any_id;
   if (!any_id)
     for (uint32_t l = 0; l < pr->nleaves; l++) {
       pr->leaves[l].el.has_id = true;
@@ -1741,4 +1743,29 @@ done:
   fl_free(S);
   fl_batch_free(batch);
   return rc;
+}
+
+/* ---- name mapping (Iceberg spec "Column Projection"): ids for files written without */
+
+bool fl_parquet_reader_ids_by_position(const fl_parquet_reader *pr) { return pr->ids_by_position; }
+
+void fl_parquet_reader_map_names(fl_parquet_reader *pr, const char *const *names, const int32_t *ids,
+                                 uint32_t n) {
+  FL_ASSERT(pr->ids_by_position, "%s: name mapping over a file with field ids", pr->name);
+  for (uint32_t l = 0; l < pr->nleaves; l++) {
+    leaf *lf = &pr->leaves[l];
+    lf->el.has_id = false;
+    lf->el.field_id = 0;
+    if (!lf->top) continue;
+    for (uint32_t i = 0; i < n; i++)
+      if (!strcmp(names[i], lf->name)) {
+        lf->el.has_id = true;
+        lf->el.field_id = ids[i];
+        break;
+      }
+  }
+  for (uint32_t f = 0; f < pr->schema.nfields; f++) {
+    const leaf *lf = &pr->leaves[pr->field_leaf[f]];
+    pr->schema.fields[f].id = lf->el.has_id ? lf->el.field_id : 0;
+  }
 }

@@ -205,6 +205,8 @@ static fl_codec codec_of(const char *name) {
 }
 
 fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   fl_appender *app = fl_calloc(1, sizeof *app);
   app->tbl = tbl;
   fl_arena_init(&app->arena, 65536);

@@ -150,6 +150,8 @@ fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_
   fl_expire_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   expire_ctx ctx = {0};
   ctx.cutoff_ms = opts && opts->older_than_ms ? opts->older_than_ms : 0;
   if (!ctx.cutoff_ms) {
@@ -407,6 +409,8 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   fl_compact_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   const fl_snapshot *cur = fl_table_current_snapshot(tbl);
   if (!cur) return FL_OK;
   compact_ctx ctx = {0};
@@ -506,6 +510,8 @@ fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_
   fl_expire_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   fl_code rc = fl_table_refresh(tbl, err); /* the latest version references the most */
   if (rc) return rc;
   fl_arena arena;

@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/time.h"
 #include "table/table_int.h"
@@ -340,10 +341,20 @@ static fl_code parse_snapshot(parse_ctx *pc, const json_t *js, fl_snapshot *snap
   int64_t sid;
   snap->schema_id = get_i64(js, "schema-id", &sid) ? (int32_t)sid : -1;
   snap->manifest_list = get_str(pc, js, "manifest-list");
-  if (!snap->manifest_list)
-    return fl_err_set(pc->err, FL_EUNSUPPORTED,
-                      "%s: snapshot %" PRId64 " has no manifest-list (v1 inline manifests)", pc->name,
-                      snap->snapshot_id);
+  const json_t *inline_list = json_object_get(js, "manifests");
+  if (!snap->manifest_list && json_is_array(inline_list)) {
+    /* v1 (before manifest lists): the snapshot names its manifests; read by scans
+       (locate.c fl_tbl_snapshot_manifests), never written: floe writes v2 */
+    size_t n = json_array_size(inline_list);
+    if (n > FL_INLINE_MANIFESTS_MAX) return bad(pc, "snapshot lists too many manifests");
+    snap->manifests = fl_arena_calloc(pc->arena, n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+      const char *s = json_string_value(json_array_get(inline_list, i));
+      if (!s) return bad(pc, "snapshot manifests: not a string");
+      snap->manifests[snap->nmanifests++] = fl_arena_strdup(pc->arena, s);
+    }
+  } else if (!snap->manifest_list)
+    return bad(pc, "snapshot without manifest-list");
   const json_t *summary = json_object_get(js, "summary");
   size_t n = json_is_object(summary) ? json_object_size(summary) : 0;
   snap->operation = "append";
@@ -388,16 +399,31 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
   if (!get_i64(root, "last-column-id", &v)) return bad(pc, "no last-column-id");
   m->last_column_id = (int32_t)v;
 
+  /* v1: "schema" (the current one) where v2 has "schemas" + "current-schema-id"; a v1
+     writer may write both, and then "current-schema-id" may still be absent */
   const json_t *schemas = json_object_get(root, "schemas");
+  const json_t *v1_schema = json_object_get(root, "schema");
+  json_t *v1_schemas = NULL;
+  if (!json_is_array(schemas) && json_is_object(v1_schema)) {
+    v1_schemas = json_array();
+    json_array_append(v1_schemas, (json_t *)v1_schema);
+    schemas = v1_schemas;
+  }
   if (!json_is_array(schemas) || !json_array_size(schemas)) return bad(pc, "no schemas");
   m->nschemas = (uint32_t)json_array_size(schemas);
   m->schemas = fl_arena_calloc(&m->arena, m->nschemas, sizeof(fl_schema));
   m->schema_jsons = fl_arena_calloc(&m->arena, m->nschemas, sizeof(char *));
   int64_t cur_schema = 0;
-  get_i64(root, "current-schema-id", &cur_schema);
+  if (!get_i64(root, "current-schema-id", &cur_schema)) {
+    const json_t *last = json_is_object(v1_schema) ? v1_schema : json_array_get(schemas, m->nschemas - 1);
+    if (!get_i64(last, "schema-id", &cur_schema)) cur_schema = 0;
+  }
   for (uint32_t i = 0; i < m->nschemas; i++) {
     const json_t *js = json_array_get(schemas, i);
-    if ((rc = parse_schema(pc, js, &m->schemas[i]))) return rc;
+    if ((rc = parse_schema(pc, js, &m->schemas[i]))) {
+      json_decref(v1_schemas);
+      return rc;
+    }
     char *txt = json_dumps(js, JSON_COMPACT);
     m->schema_jsons[i] = fl_arena_strdup(&m->arena, txt ? txt : "{}");
     free(txt);
@@ -406,18 +432,33 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
       m->schema_json = m->schema_jsons[i];
     }
   }
+  json_decref(v1_schemas);
   if (!m->schema) return bad(pc, "current-schema-id names no schema");
 
+  /* v1: "partition-spec" (the fields of spec 0) where v2 has "partition-specs" */
   const json_t *specs = json_object_get(root, "partition-specs");
+  json_t *v1_specs = NULL;
+  const json_t *v1_spec = json_object_get(root, "partition-spec");
+  if (!json_is_array(specs) && json_is_array(v1_spec)) {
+    v1_specs = json_pack("[{s:i, s:O}]", "spec-id", 0, "fields", v1_spec);
+    specs = v1_specs;
+  }
   m->nspecs = json_is_array(specs) ? (uint32_t)json_array_size(specs) : 0;
-  if (!m->nspecs) return bad(pc, "no partition-specs");
+  if (!m->nspecs) {
+    json_decref(v1_specs);
+    return bad(pc, "no partition-specs");
+  }
   m->specs = fl_arena_calloc(&m->arena, m->nspecs, sizeof(fl_tspec));
   int64_t def_spec = 0;
   get_i64(root, "default-spec-id", &def_spec);
   for (uint32_t i = 0; i < m->nspecs; i++) {
-    if ((rc = parse_spec(pc, m, json_array_get(specs, i), &m->specs[i]))) return rc;
+    if ((rc = parse_spec(pc, m, json_array_get(specs, i), &m->specs[i]))) {
+      json_decref(v1_specs);
+      return rc;
+    }
     if (m->specs[i].spec_id == def_spec) m->spec = &m->specs[i];
   }
+  json_decref(v1_specs);
   if (!m->spec) return bad(pc, "default-spec-id names no spec");
   if (!get_i64(root, "last-partition-id", &v)) v = 999;
   m->last_partition_id = (int32_t)v;
@@ -529,11 +570,61 @@ fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const cha
   return FL_OK;
 }
 
+/* A gzip metadata file (Java's write.metadata.compression-codec=gzip names it
+ * *.gz.metadata.json; found by its magic bytes, whatever the name) is inflated, at most
+ * FL_METADATA_JSON_MAX bytes. */
+fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err) {
+  size_t cap = 1u << 16, n = 0;
+  char *out = fl_malloc(cap + 1);
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    fl_free(out);
+    return fl_err_set(err, FL_ENOMEM, "%s: zlib inflateInit2 failed", path);
+  }
+  zs.next_in = (Bytef *)*data;
+  zs.avail_in = (uInt)*len;
+  fl_code rc = FL_OK;
+  for (;;) {
+    if (n == cap) {
+      if (cap >= FL_METADATA_JSON_MAX) {
+        rc = fl_err_set(err, FL_ELIMIT, "%s: gzip table metadata inflates past %u bytes", path,
+                        FL_METADATA_JSON_MAX);
+        break;
+      }
+      cap *= 2;
+      out = fl_realloc(out, cap + 1);
+    }
+    zs.next_out = (Bytef *)out + n;
+    zs.avail_out = (uInt)(cap - n);
+    int zr = inflate(&zs, Z_NO_FLUSH);
+    n = cap - zs.avail_out;
+    if (zr == Z_STREAM_END) break;
+    if (zr != Z_OK && !(zr == Z_BUF_ERROR && zs.avail_out == 0)) {
+      rc = fl_err_set(err, FL_ECORRUPT, "%s: gzip table metadata: %s", path, zs.msg ? zs.msg : "truncated");
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  fl_free(*data);
+  if (rc) {
+    fl_free(out);
+    *data = NULL;
+    return rc;
+  }
+  out[n] = 0;
+  *data = out;
+  *len = n;
+  return FL_OK;
+}
+
 fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {
   char *data;
   size_t len;
   fl_code rc = fl_tbl_read_all(path, FL_METADATA_JSON_MAX, &data, &len, err);
   if (rc) return rc;
+  bool gzip = len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b;
+  if (gzip && (rc = fl_tmeta_gunzip(path, &data, &len, err))) return rc;
   rc = fl_tmeta_parse(data, len, path, out, err);
   fl_free(data);
   return rc;

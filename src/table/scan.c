@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "table/table_int.h"
 
@@ -41,6 +42,7 @@ typedef struct planned {
   fl_scan_file pub;
   uint64_t *dels; /* sorted deleted positions */
   uint32_t ndels;
+  int32_t spec_id;
 } planned;
 
 typedef struct del_pos {
@@ -77,6 +79,13 @@ struct fl_scan {
   const planned *cur;
   uint32_t del_cursor;
   int stop;
+  /* the file being read: projected columns it lacks that an identity partition field
+     of its spec holds (Iceberg: such a column reads the manifest's partition value) */
+  uint32_t nfill;
+  uint32_t *fill_col;
+  fl_value *fill_val;
+  fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
+  bool names_read;
 };
 
 /* ---------------------------------------------------------------- live files */
@@ -85,7 +94,7 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err) {
   fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(snap->manifest_list), arena, &mfs, &nmf, err);
+  fl_code rc = fl_tbl_snapshot_manifests(tbl, snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   uint32_t cap = 16, count = 0;
   fl_live_file *out = fl_arena_calloc(arena, cap, sizeof *out);
@@ -94,7 +103,9 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
     if ((mfs[m].content != 0) != want_deletes) continue;
     fl_manifest_entry *entries;
     uint32_t ne;
-    if ((rc = fl_manifest_read(fl_tbl_uri_path(mfs[m].manifest_path), arena, &entries, &ne, err))) return rc;
+    if ((rc = fl_tbl_check_path(tbl, mfs[m].manifest_path, err))) return rc;
+    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mfs[m].manifest_path, arena), arena, &entries, &ne, err)))
+      return rc;
     for (uint32_t e = 0; e < ne; e++) {
       if (entries[e].status == FL_ENTRY_DELETED) continue;
       if (want_deletes ? entries[e].file.content != content : entries[e].file.content != FL_CONTENT_DATA)
@@ -210,10 +221,20 @@ static bool summary_excludes(const fl_scan *scan, const fl_tspec *spec, const fl
   return false;
 }
 
-static bool bounds_exclude(const fl_scan *scan, const fl_data_file *file) {
+/* True if spec has an identity field on field_id: the column's value is the partition
+ * value (partition_excludes decides), whatever a file's column metrics say (a file
+ * without the column may carry none, or null counts of a column it does not hold). */
+static bool identity_source(const fl_tspec *spec, int32_t field_id) {
+  for (uint32_t f = 0; spec && f < spec->nfields; f++)
+    if (spec->fields[f].source_id == field_id && spec->transforms[f].kind == FL_TR_IDENTITY) return true;
+  return false;
+}
+
+static bool bounds_exclude(const fl_scan *scan, const fl_tspec *spec, const fl_data_file *file) {
   const fl_schema *schema = fl_table_schema(scan->tbl);
   for (uint32_t i = 0; i < scan->npreds; i++) {
     const scan_pred *p = &scan->preds[i];
+    if (identity_source(spec, p->field_id)) continue;
     const fl_field *field = fl_schema_field_by_id(schema, p->field_id);
     for (uint32_t c = 0; c < file->ncols; c++) {
       const fl_file_column *col = &file->cols[c];
@@ -291,6 +312,7 @@ typedef struct del_reader {
   uint64_t n, cap;
   fl_arena *arena;
   int64_t seq;
+  const fl_table *tbl;
 } del_reader;
 
 static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row) {
@@ -318,8 +340,24 @@ static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *
   };
   static const fl_schema schema = {0, 2, (fl_field *)fields, 0, NULL};
   fl_parquet_reader *pr;
-  fl_code rc = fl_parquet_reader_open(fl_tbl_uri_path(lf->file.file_path), &pr, err);
+  fl_code rc = fl_tbl_check_path(dr->tbl, lf->file.file_path, err);
   if (rc) return rc;
+  rc = fl_parquet_reader_open(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), &pr, err);
+  if (rc) return rc;
+  if (fl_parquet_reader_ids_by_position(pr)) {
+    /* the spec names the two columns: a writer that left out the ids is still read
+       by those names, never by position */
+    static const char *const names[2] = {"file_path", "pos"};
+    static const int32_t ids[2] = {FL_POS_DELETE_FILE_PATH_ID, FL_POS_DELETE_POS_ID};
+    fl_parquet_reader_map_names(pr, names, ids, 2);
+  }
+  const fl_schema *fs = fl_parquet_reader_schema(pr);
+  for (uint32_t i = 0; i < 2; i++)
+    if (!fl_schema_field_by_id(fs, fields[i].id)) {
+      fl_parquet_reader_free(pr);
+      return fl_err_set(err, FL_ECORRUPT, "position delete file %s has no column %s (field id %d)",
+                        lf->file.file_path, fields[i].name, fields[i].id);
+    }
   dr->seq = lf->data_seq;
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && !rc; rg++)
     rc = fl_parquet_reader_read_row_group(pr, rg, &schema, collect_deletes, dr, err);
@@ -340,6 +378,7 @@ static void add_planned(fl_scan *scan, const fl_live_file *lf) {
   p->pub.data_sequence_number = lf->data_seq;
   p->pub.partition = lf->file.partition;
   p->pub.npartition = lf->file.npartition;
+  p->spec_id = lf->spec_id;
 }
 
 static fl_code plan(fl_scan *scan, fl_err *err) {
@@ -347,13 +386,20 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   fl_arena *arena = &scan->arena;
   fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(scan->snap->manifest_list), arena, &mfs, &nmf, err);
+  fl_code rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
-  del_reader dr = {NULL, 0, 0, arena, 0};
+  del_reader dr = {NULL, 0, 0, arena, 0, tbl};
   for (uint32_t m = 0; m < nmf && !rc; m++) {
     const fl_manifest_file *mf = &mfs[m];
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
+    if (!spec) {
+      /* without its spec, partition values cannot be read or pruned on: refuse */
+      rc = fl_err_set(err, FL_ECORRUPT,
+                      "table %s.%s: manifest %s names partition spec %d, which the metadata does not have",
+                      tbl->ns, tbl->name, mf->manifest_path, mf->partition_spec_id);
+      break;
+    }
     if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
     if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf))) {
       scan->stats.manifests_pruned++;
@@ -363,7 +409,8 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     }
     fl_manifest_entry *entries;
     uint32_t ne;
-    if ((rc = fl_manifest_read(fl_tbl_uri_path(mf->manifest_path), arena, &entries, &ne, err))) break;
+    if ((rc = fl_tbl_check_path(tbl, mf->manifest_path, err))) break;
+    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mf->manifest_path, arena), arena, &entries, &ne, err))) break;
     for (uint32_t e = 0; e < ne && !rc; e++) {
       fl_manifest_entry *en = &entries[e];
       if (en->status == FL_ENTRY_DELETED) continue;
@@ -385,12 +432,26 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
                         tbl->ns, tbl->name, en->file.file_path);
         break;
       }
+      if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
+      if (en->file.npartition != spec->nfields) {
+        rc = fl_err_set(err, FL_ECORRUPT,
+                        "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
+                        tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id,
+                        spec->nfields);
+        break;
+      }
+      if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {
+        rc = fl_err_set(err, FL_EUNSUPPORTED,
+                        "table %s.%s: data file %s is %s (floe reads Parquet data files)", tbl->ns, tbl->name,
+                        en->file.file_path, en->file.file_format);
+        break;
+      }
       scan->stats.files_total++;
       if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition)) {
         scan->stats.files_pruned_partition++;
         continue;
       }
-      if (bounds_exclude(scan, &en->file)) {
+      if (bounds_exclude(scan, spec, &en->file)) {
         scan->stats.files_pruned_bounds++;
         continue;
       }
@@ -509,12 +570,15 @@ const fl_scan_file *fl_scan_files(const fl_scan *scan, uint32_t *n) {
 
 /* ---------------------------------------------------------------- run */
 
+static void fill_constants(fl_scan *scan, const fl_batch *batch);
+
 static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   fl_scan *scan = ctx;
   const planned *p = scan->cur;
   uint32_t n = 0, nkeep = batch->nrows, k = 0;
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   scan->stats.rows_read += batch->nrows;
+  if (scan->nfill) fill_constants(scan, batch);
   if (scan->filter) {
     nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
@@ -551,6 +615,65 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   return rc;
 }
 
+/* Fits one data file to the projected schema before it is read: a file without field
+ * ids gets them from the table's name mapping (or is refused: matching by position
+ * would put values in the wrong columns); projected columns the file lacks that an
+ * identity partition field of the file's spec holds read the manifest's value. */
+static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, fl_err *err) {
+  const fl_table *tbl = scan->tbl;
+  scan->nfill = 0;
+  if (fl_parquet_reader_ids_by_position(pr)) {
+    if (!scan->names_read) {
+      fl_code rc = fl_tbl_name_mapping(tbl, &scan->arena, &scan->names, err);
+      if (rc) return rc;
+      scan->names_read = true;
+    }
+    const fl_schema *fs = fl_parquet_reader_schema(pr);
+    if (!scan->names.present)
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "table %s.%s: data file %s has no Parquet field ids and the table no "
+                        "schema.name-mapping.default: column %s cannot be matched to the schema",
+                        tbl->ns, tbl->name, p->pub.path, fs->nfields ? fs->fields[0].name : "(none)");
+    fl_parquet_reader_map_names(pr, scan->names.names, scan->names.ids, scan->names.n);
+  }
+  const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, p->spec_id);
+  if (!spec || p->pub.npartition != spec->nfields) return FL_OK;
+  const fl_schema *fs = fl_parquet_reader_schema(pr);
+  if (!scan->fill_col) {
+    uint32_t n = scan->proj.nfields ? scan->proj.nfields : 1;
+    scan->fill_col = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_col);
+    scan->fill_val = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_val);
+  }
+  for (uint32_t c = 0; c < scan->proj.nfields; c++) {
+    const fl_field *f = &scan->proj.fields[c];
+    if (fl_schema_field_by_id(fs, f->id)) continue;
+    for (uint32_t k = 0; k < spec->nfields; k++) {
+      if (spec->fields[k].source_id != f->id || spec->transforms[k].kind != FL_TR_IDENTITY) continue;
+      fl_value v = p->pub.partition[k];
+      if (!v.is_null && !fl_value_cast(&p->pub.partition[k], f->type, &v))
+        return fl_err_set(err, FL_ETYPE,
+                          "table %s.%s: data file %s: partition value of %s does not fit its type", tbl->ns,
+                          tbl->name, p->pub.path, f->name);
+      if (v.is_null) v.type = f->type;
+      scan->fill_col[scan->nfill] = c;
+      scan->fill_val[scan->nfill++] = v;
+      break;
+    }
+  }
+  return FL_OK;
+}
+
+/* The batch is the Parquet reader's, reused per call and read by no one before the scan
+ * emits it: the columns fit_file chose are overwritten in place with their constant. */
+static void fill_constants(fl_scan *scan, const fl_batch *batch) {
+  fl_batch *b = (fl_batch *)batch;
+  for (uint32_t i = 0; i < scan->nfill; i++) {
+    fl_vec *vec = &b->cols[scan->fill_col[i]];
+    fl_vec_reset(vec);
+    for (uint32_t r = 0; r < b->nrows; r++) fl_vec_append_value(vec, &scan->fill_val[i]);
+  }
+}
+
 static bool row_group_excluded(const fl_scan *scan, fl_parquet_reader *pr, uint32_t rg) {
   for (uint32_t i = 0; i < scan->npreds; i++) {
     const scan_pred *p = &scan->preds[i];
@@ -580,7 +703,11 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
       continue; /* every row deleted */
     }
     fl_parquet_reader *pr;
-    if ((rc = fl_parquet_reader_open(fl_tbl_uri_path(p->pub.path), &pr, err))) break;
+    if ((rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, p->pub.path, &scan->arena), &pr, err))) break;
+    if ((rc = fit_file(scan, p, pr, err))) {
+      fl_parquet_reader_free(pr);
+      break;
+    }
     scan->cur = p;
     scan->del_cursor = 0;
     uint32_t nrg = fl_parquet_reader_row_groups(pr);
