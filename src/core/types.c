@@ -79,6 +79,11 @@ unsigned fl_type_width(fl_type_kind kind) {
   return 0;
 }
 
+unsigned fl_type_bytes(fl_type type) {
+  if (type.kind == FL_T_DECIMAL && type.precision > 18) return 16;
+  return fl_type_width(type.kind);
+}
+
 bool fl_type_can_widen(fl_type from, fl_type to) {
   if (fl_type_equal(from, to)) return true;
   if (from.kind == FL_T_INT && to.kind == FL_T_BIGINT) return true;

@@ -7,14 +7,16 @@
  *   BIGINT      FL_T_BIGINT      long            i64
  *   REAL        FL_T_FLOAT       float           f32
  *   DOUBLE      FL_T_DOUBLE      double          f64
- *   DECIMAL(p,s) FL_T_DECIMAL    decimal(p,s)    i64 unscaled (p <= 18)
+ *   DECIMAL(p,s) FL_T_DECIMAL    decimal(p,s)    i64 unscaled (p <= 18),
+ *                                                i128 unscaled (19 <= p <= 38)
  *   DATE        FL_T_DATE        date            i32 days since epoch
  *   TIMESTAMP   FL_T_TIMESTAMP   timestamp       i64 micros since epoch, UTC
  *   STRING      FL_T_STRING      string          offsets (u32, n+1) + bytes
  *   JSON        FL_T_JSON        string          as STRING (the text is kept)
  *
- * DECIMAL precision is limited to 18 digits for now (FL_DECIMAL_PRECISION_MAX):
- * enough for money; wider decimals need 128-bit storage, a later change.
+ * DECIMAL precision goes up to 38 digits (FL_DECIMAL_PRECISION_MAX, Iceberg's and
+ * Parquet's limit): precision <= 18 is stored as int64, wider as a 128-bit integer
+ * (core/decimal.h reads either).
  * A field's id is its Iceberg field id: stable across renames. */
 #ifndef FL_CORE_TYPES_H
 #define FL_CORE_TYPES_H
@@ -36,7 +38,7 @@ typedef enum fl_type_kind {
   FL_T_JSON,
 } fl_type_kind;
 
-enum { FL_DECIMAL_PRECISION_MAX = 18 };
+enum { FL_DECIMAL_PRECISION_MAX = 38 };
 
 typedef struct fl_type {
   fl_type_kind kind;
@@ -68,6 +70,9 @@ void fl_type_iceberg_name(fl_type type, char *out, size_t out_size);
 bool fl_type_from_iceberg(const char *s, fl_type *type);
 /* Storage width in bytes of a fixed-width value, 0 for STRING/JSON. */
 unsigned fl_type_width(fl_type_kind kind);
+/* Storage width of one value of this type in a vector: as fl_type_width, except
+ * 16 for a DECIMAL wider than 18 digits. */
+unsigned fl_type_bytes(fl_type type);
 static inline bool fl_type_is_string(fl_type_kind k) { return k == FL_T_STRING || k == FL_T_JSON; }
 static inline bool fl_type_equal(fl_type a, fl_type b) {
   return a.kind == b.kind && a.precision == b.precision && a.scale == b.scale;

@@ -19,8 +19,8 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
     case FL_T_INT:
     case FL_T_DATE: return cmp_i64(a->u.i32, b->u.i32);
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: return cmp_i64(a->u.i64, b->u.i64);
+    case FL_T_TIMESTAMP: return cmp_i64(a->u.i64, b->u.i64);
+    case FL_T_DECIMAL: return fl_dec128_cmp_scaled(fl_value_dec(a), a->type.scale, fl_value_dec(b), b->type.scale);
     case FL_T_FLOAT: return a->u.f32 < b->u.f32 ? -1 : a->u.f32 > b->u.f32;
     case FL_T_DOUBLE: return a->u.f64 < b->u.f64 ? -1 : a->u.f64 > b->u.f64;
     case FL_T_STRING:
@@ -80,9 +80,14 @@ bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
         return false;
       break;
     case FL_T_DECIMAL:
-      if (k != FL_T_DECIMAL || to.scale < in->type.scale) return false;
-      v.u.i64 = in->u.i64 * pow10i(to.scale - in->type.scale);
+    {
+      fl_i128 x;
+      if (k != FL_T_DECIMAL || to.scale < in->type.scale ||
+          !fl_dec128_rescale(fl_value_dec(in), in->type.scale, to.scale, to.precision, &x))
+        return false;
+      fl_value_set_dec(&v, x);
       break;
+    }
     case FL_T_STRING:
     case FL_T_JSON:
       if (!fl_type_is_string(k)) return false;
@@ -115,14 +120,8 @@ void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
     }
     case FL_T_DECIMAL: {
       /* minimal big-endian two's complement of the unscaled value */
-      int64_t x = v->u.i64;
-      uint8_t be[8];
-      for (int i = 0; i < 8; i++) be[i] = (uint8_t)((uint64_t)x >> (56 - 8 * i));
-      int start = 0;
-      while (start < 7 && ((be[start] == 0x00 && !(be[start + 1] & 0x80)) ||
-                           (be[start] == 0xff && (be[start + 1] & 0x80))))
-        start++;
-      fl_buf_append(out, be + start, (size_t)(8 - start));
+      uint8_t be[16];
+      fl_buf_append(out, be, fl_dec128_to_be_min(fl_value_dec(v), be));
       break;
     }
     case FL_T_STRING:
@@ -172,10 +171,9 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
       return true;
     }
     case FL_T_DECIMAL: {
-      if (n == 0 || n > 8) return false;
-      uint64_t x = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
-      for (size_t i = 0; i < n; i++) x = (x << 8) | p[i];
-      out->u.i64 = (int64_t)x;
+      fl_i128 x;
+      if (!fl_dec128_from_be(p, n, &x) || !fl_dec128_fits(x, type.precision)) return false;
+      fl_value_set_dec(out, x);
       return true;
     }
     case FL_T_STRING:
@@ -215,6 +213,7 @@ size_t fl_decimal_format(int64_t unscaled, unsigned scale, char *out) {
 }
 
 bool fl_decimal_parse(const char *s, size_t n, unsigned precision, unsigned scale, int64_t *unscaled) {
+  if (precision > 18) return false; /* wide decimals: fl_dec128_parse */
   size_t i = 0;
   bool neg = false;
   if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
@@ -322,7 +321,7 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
         fl_buf_puts(out, "null");
       }
       break;
-    case FL_T_DECIMAL: fl_buf_append(out, tmp, fl_decimal_format(v->u.i64, v->type.scale, tmp)); break;
+    case FL_T_DECIMAL: fl_buf_append(out, tmp, fl_dec128_format(fl_value_dec(v), v->type.scale, tmp)); break;
     case FL_T_DATE:
       fl_buf_put_u8(out, '"');
       fl_buf_append(out, tmp, fl_date_format(v->u.i32, tmp));

@@ -741,10 +741,10 @@ static void read_partition(mread *m, const entry_layout *lay, const fl_avro_valu
       case FL_T_DECIMAL: {
         fl_value dec;
         if (!fl_value_from_iceberg_bytes(out->type, v->u.bytes.ptr, v->u.bytes.len, &dec)) {
-          bad(m, "decimal partition value does not fit 18 digits:", lay->part->fields[i].name);
+          bad(m, "decimal partition value does not fit its precision:", lay->part->fields[i].name);
           return;
         }
-        out->u.i64 = dec.u.i64;
+        fl_value_set_dec(out, fl_value_dec(&dec));
         break;
       }
       case FL_T_STRING:

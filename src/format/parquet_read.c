@@ -480,14 +480,20 @@ static bool leaf_type(leaf *lf) {
     case FL_PQ_FLOAT: lf->type.kind = FL_T_FLOAT; return true;
     case FL_PQ_DOUBLE: lf->type.kind = FL_T_DOUBLE; return true;
     case FL_PQ_BYTE_ARRAY:
-      if (is_dec || lt == FL_PQ_LT_BSON || ct == FL_PQ_CT_BSON) return false;
+      if (is_dec) break; /* big-endian two's complement, any length (foreign writers) */
+      if (lt == FL_PQ_LT_BSON || ct == FL_PQ_CT_BSON) return false;
       lf->type.kind = (lt == FL_PQ_LT_JSON || ct == FL_PQ_CT_JSON) ? FL_T_JSON : FL_T_STRING;
       return true;
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY:
+      /* decimal: big-endian two's complement in type_length bytes */
+      if (!is_dec || e->type_length < 1 || e->type_length > 16) return false;
+      break;
     default: return false;
   }
-  /* decimal stored as INT32 / INT64 */
+  /* decimal stored as INT32 / INT64 / FIXED_LEN_BYTE_ARRAY / BYTE_ARRAY */
   if (prec < 1 || prec > FL_DECIMAL_PRECISION_MAX || scale < 0 || scale > prec) return false;
   if (e->phys == FL_PQ_INT32 && prec > 9) return false;
+  if (e->phys == FL_PQ_INT64 && prec > 18) return false;
   lf->type.kind = FL_T_DECIMAL;
   lf->type.precision = (uint8_t)prec;
   lf->type.scale = (uint8_t)scale;
@@ -772,6 +778,14 @@ static bool stat_value(const leaf *lf, const uint8_t *p, uint32_t n, fl_value *v
       memcpy(&v->u.f64, p, 8);
       return !isnan(v->u.f64);
     case FL_PQ_BYTE_ARRAY:
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY:
+      if (lf->type.kind == FL_T_DECIMAL) {
+        fl_i128 x;
+        if (!fl_dec128_from_be(p, n, &x) || !fl_dec128_fits(x, lf->type.precision)) return false;
+        fl_value_set_dec(v, x);
+        return true;
+      }
+      if (lf->el.phys != FL_PQ_BYTE_ARRAY) return false;
       v->u.str.ptr = (const char *)p;
       v->u.str.len = n;
       return true;
@@ -794,7 +808,7 @@ bool fl_parquet_reader_row_group_stats(const fl_parquet_reader *pr, uint32_t rg,
   const uint8_t *mn = ch->min, *mx = ch->max;
   uint32_t mn_len = ch->min_len, mx_len = ch->max_len;
   /* The deprecated min/max were compared as signed bytes: usable for numbers only. */
-  if ((!mn || !mx) && lf->el.phys != FL_PQ_BYTE_ARRAY) {
+  if ((!mn || !mx) && lf->el.phys != FL_PQ_BYTE_ARRAY && lf->el.phys != FL_PQ_FIXED_LEN_BYTE_ARRAY) {
     mn = ch->lmin, mx = ch->lmax;
     mn_len = ch->lmin_len, mx_len = ch->lmax_len;
   }
@@ -1245,6 +1259,17 @@ static fl_code load_dict(colr *col, const pghdr *ph, const uint8_t *src, uint64_
       col->dict_sl[i] = len;
       pos += len;
     }
+  } else if (phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
+    size_t w = (size_t)col->lf->el.type_length;
+    if ((uint64_t)n * w > ulen)
+      return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes",
+                      (unsigned long long)at, n, ulen);
+    col->dict_sp = fl_realloc(col->dict_sp, (n ? n : 1) * sizeof *col->dict_sp);
+    col->dict_sl = fl_realloc(col->dict_sl, (n ? n : 1) * sizeof *col->dict_sl);
+    for (uint32_t i = 0; i < n; i++) {
+      col->dict_sp[i] = p + (size_t)i * w;
+      col->dict_sl[i] = (uint32_t)w;
+    }
   } else if (phys == FL_PQ_BOOLEAN) {
     if (n > ulen * 8)
       return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes",
@@ -1307,7 +1332,7 @@ static fl_code setup_values(colr *col, int32_t enc, const uint8_t *p, size_t n, 
     }
     case FL_PQ_ENC_DELTA_BYTE_ARRAY: {
       const uint8_t *mid, *data;
-      if (phys != FL_PQ_BYTE_ARRAY) break;
+      if (phys != FL_PQ_BYTE_ARRAY && phys != FL_PQ_FIXED_LEN_BYTE_ARRAY) break;
       if (!delta_init(&col->dl, p, n) || !delta_skip_all(&col->dl, &mid) ||
           !delta_init(&col->dl2, mid, (size_t)(p + n - mid)) || !delta_skip_all(&col->dl2, &data) ||
           col->dl.left != col->dl2.left)
@@ -1452,6 +1477,15 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
         }
         col->vp = p;
         return FL_OK;
+      } else if (phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
+        size_t w = (size_t)col->lf->el.type_length;
+        if ((uint64_t)k * w > (uint64_t)(col->vend - col->vp)) break;
+        for (uint32_t i = 0; i < k; i++) {
+          S->sp[i] = col->vp + (size_t)i * w;
+          S->sl[i] = (uint32_t)w;
+        }
+        col->vp += (size_t)k * w;
+        return FL_OK;
       } else {
         unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : 8;
         if ((uint64_t)k * w > (uint64_t)(col->vend - col->vp)) break;
@@ -1467,6 +1501,7 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
       const uint8_t *dv = col->dict_vals.data;
       switch (phys) {
         case FL_PQ_BYTE_ARRAY:
+        case FL_PQ_FIXED_LEN_BYTE_ARRAY:
           for (uint32_t i = 0; i < k; i++)
             S->sp[i] = col->dict_sp[S->ix[i]], S->sl[i] = col->dict_sl[S->ix[i]];
           break;
@@ -1562,6 +1597,36 @@ short_page:
     }                                           \
   } while (0)
 
+/* A DECIMAL from big-endian bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) or into a
+ * 128-bit vector: each value is checked against the file's declared precision (a
+ * value outside it is corrupt, not silently wrapped). */
+static fl_code scatter_decimal(colr *col, scratch *S, uint32_t row0, uint32_t m, fl_err *err) {
+  fl_vec *vec = col->vec;
+  const uint32_t *lv = col->levels ? S->lv : NULL;
+  int32_t phys = col->lf->el.phys;
+  unsigned prec = col->lf->type.precision;
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < m; i++) {
+    if (lv && !lv[i]) {
+      fl_vec_set_dec(vec, row0 + i, 0);
+      continue;
+    }
+    fl_i128 x;
+    if (phys == FL_PQ_INT32)
+      x = ((const int32_t *)S->dense)[j];
+    else if (phys == FL_PQ_INT64)
+      x = S->dense[j];
+    else if (!fl_dec128_from_be(S->sp[j], S->sl[j], &x))
+      return CCORRUPT(col, err, "a decimal of %u bytes", S->sl[j]);
+    j++;
+    if (!fl_dec128_fits(x, prec))
+      return CCORRUPT(col, err, "a decimal value beyond its declared precision %u", prec);
+    fl_vec_set_dec(vec, row0 + i, x);
+    fl_vec_set_valid(vec, row0 + i, true);
+  }
+  return FL_OK;
+}
+
 /* Writes m rows (k of them non-null) decoded in S into the vector at row0,
  * converting the physical value to the caller's type. */
 static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_t k, fl_err *err) {
@@ -1569,6 +1634,9 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
   const uint32_t *lv = col->levels ? S->lv : NULL;
   int32_t phys = col->lf->el.phys;
   int64_t mul = col->lf->ts_mul, div = col->lf->ts_div;
+  if (col->dst.kind == FL_T_DECIMAL &&
+      (fl_decimal_is_wide(col->dst) || phys == FL_PQ_BYTE_ARRAY || phys == FL_PQ_FIXED_LEN_BYTE_ARRAY))
+    return scatter_decimal(col, S, row0, m, err);
   switch (col->dst.kind) {
     case FL_T_BOOLEAN: SCATTER(uint8_t, uint8_t, x); break;
     case FL_T_INT:
@@ -1649,7 +1717,7 @@ static void fill_nulls(fl_vec *vec, uint32_t n) {
     for (uint32_t i = 0; i <= n; i++) vec->offsets[i] = 0;
     vec->bytes_len = 0;
   } else {
-    memset(vec->data.raw, 0, (size_t)n * fl_type_width(vec->type.kind));
+    memset(vec->data.raw, 0, (size_t)n * fl_type_bytes(vec->type));
   }
   vec->len = n;
 }

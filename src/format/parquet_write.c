@@ -19,7 +19,8 @@
  *   DICT   data pages are RLE_DICTIONARY (bit width byte + RLE/bit-packed indices);
  *          when the dictionary would pass dict_bytes_max the page is flushed and the
  *          rest of the chunk is PLAIN (the chunk then lists both encodings);
- *   PLAIN  BOOLEAN always; everything when dict_bytes_max is 0.
+ *   PLAIN  BOOLEAN and FIXED_LEN_BYTE_ARRAY (DECIMAL wider than 18 digits) always;
+ *          everything when dict_bytes_max is 0.
  * The dictionary page (PLAIN values) is written first in the chunk at flush time.
  *
  *   chunk on disk:  [PageHeader DICTIONARY_PAGE][dict values]  (if any DICT page)
@@ -74,7 +75,8 @@ typedef struct colw {
   const fl_field *field;
   char *name; /* the Parquet column name: field name, Avro-sanitized */
   uint8_t phys;
-  uint8_t width; /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN */
+  uint8_t width; /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN/FLBA */
+  uint8_t flba_width; /* FIXED_LEN_BYTE_ARRAY: bytes per value */
   bool optional;
   enc_mode mode;
 
@@ -105,6 +107,7 @@ typedef struct colw {
   bool has_minmax;
   int64_t imin, imax; /* BOOLEAN, INT32, INT64 */
   double dmin, dmax;  /* FLOAT, DOUBLE (NaN excluded) */
+  fl_i128_store wmin, wmax; /* FIXED_LEN_BYTE_ARRAY (wide DECIMAL) */
   fl_buf smin, smax;  /* BYTE_ARRAY */
 
   /* whole file */
@@ -850,6 +853,41 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
   return used;
 }
 
+/* A wide DECIMAL column: PLAIN FIXED_LEN_BYTE_ARRAY values, big-endian two's
+ * complement in flba_width bytes (what Spark, Trino and DuckDB write). */
+static uint32_t encode_flba(colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
+  uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
+  unsigned w = col->flba_width;
+  fl_buf_reserve(&col->plain, (size_t)n * w);
+  uint32_t k = 0;
+  fl_i128 lo = 0, hi = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = from + i;
+    if (col->optional) {
+      uint8_t v = fl_vec_is_valid(vec, r);
+      lv[i] = v;
+      if (!v) continue;
+    }
+    fl_i128 x = fl_vec_dec(vec, r);
+    fl_dec128_to_be(x, w, col->plain.data + col->plain.len);
+    col->plain.len += w;
+    if (!k++)
+      lo = hi = x;
+    else {
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+  }
+  if (k) {
+    if (!col->has_minmax || lo < col->wmin) col->wmin = lo;
+    if (!col->has_minmax || hi > col->wmax) col->wmax = hi;
+    col->has_minmax = true;
+  }
+  col->page_values += n;
+  col->page_nulls += n - k;
+  return n;
+}
+
 static void page_reserve(colw *col, uint32_t n) {
   if (n <= col->page_cap) return;
   uint32_t cap = col->page_cap ? col->page_cap : 4096;
@@ -876,6 +914,8 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
         m = mm;
       }
       r += encode_strings(pw, col, vec, r, m);
+    } else if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
+      r += encode_flba(col, vec, r, m);
     } else {
       r += encode_fixed(pw, col, vec, r, m);
     }
@@ -922,6 +962,12 @@ static void stat_bytes(const colw *col, bool max, fl_buf *out) {
       fl_buf_append(out, s->data, s->len);
       break;
     }
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY: {
+      uint8_t be[16];
+      fl_dec128_to_be(max ? col->wmax : col->wmin, col->flba_width, be);
+      fl_buf_append(out, be, col->flba_width);
+      break;
+    }
     default: FL_ASSERT(0);
   }
 }
@@ -936,8 +982,13 @@ static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value 
     case FL_T_INT:
     case FL_T_DATE: v->u.i32 = (int32_t)i; break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: v->u.i64 = i; break;
+    case FL_T_TIMESTAMP: v->u.i64 = i; break;
+    case FL_T_DECIMAL:
+      if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY)
+        fl_value_set_dec(v, max ? col->wmax : col->wmin);
+      else
+        v->u.i64 = i;
+      break;
     case FL_T_FLOAT: v->u.f32 = (float)d; break;
     case FL_T_DOUBLE: v->u.f64 = d; break;
     case FL_T_STRING:
@@ -983,7 +1034,9 @@ static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   col->dict_pages = col->plain_pages = 0;
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
   col->has_minmax = false;
-  col->mode = (col->phys == FL_PQ_BOOLEAN || pw->opts.dict_bytes_max == 0) ? MODE_PLAIN : MODE_TRIAL;
+  col->mode = (col->phys == FL_PQ_BOOLEAN || col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY || pw->opts.dict_bytes_max == 0)
+                  ? MODE_PLAIN
+                  : MODE_TRIAL;
   if (col->mode == MODE_TRIAL && !col->slots)
     dict_alloc(col);
   else
@@ -1102,6 +1155,8 @@ static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char
   fl_type t = f->type;
   fl_thrift_struct_open(enc);                  /* SchemaElement */
   fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t)); /* type */
+  if (fl_pq_phys_of(t) == FL_PQ_FIXED_LEN_BYTE_ARRAY)
+    fl_thrift_put_i32(enc, 2, (int32_t)fl_dec128_fixed_width(t.precision)); /* type_length */
   fl_thrift_put_i32(enc, 3, f->required ? FL_PQ_REQUIRED : FL_PQ_OPTIONAL);
   fl_thrift_put_string(enc, 4, name); /* name */
   int32_t ct = -1;
@@ -1263,6 +1318,7 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
     col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT    ? 4
                  : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8
                                                                          : 0;
+    if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) col->flba_width = (uint8_t)fl_dec128_fixed_width(col->field->type.precision);
     col->optional = !col->field->required;
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;

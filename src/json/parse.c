@@ -577,8 +577,8 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
     case FL_T_FLOAT: v->data.f32[row] = 0; break;
     case FL_T_DOUBLE: v->data.f64[row] = 0; break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: v->data.i64[row] = 0; break;
+    case FL_T_TIMESTAMP: v->data.i64[row] = 0; break;
+    case FL_T_DECIMAL: fl_vec_set_dec(v, row, 0); break;
   }
 }
 
@@ -629,8 +629,8 @@ __attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, 
     case FL_T_FLOAT: v->data.f32[row] = val->u.f32; break;
     case FL_T_DOUBLE: v->data.f64[row] = val->u.f64; break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: v->data.i64[row] = val->u.i64; break;
+    case FL_T_TIMESTAMP: v->data.i64[row] = val->u.i64; break;
+    case FL_T_DECIMAL: fl_vec_set_dec(v, row, fl_value_dec(val)); break;
   }
   set_valid(v, row, true);
 }
@@ -802,6 +802,13 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       return end;
     }
     case FL_T_DECIMAL: {
+      if (fl_decimal_is_wide(ci->type)) { /* 19..38 digits: the exact 128-bit parser */
+        fl_i128 w;
+        if (!fl_dec128_parse(ts, (size_t)(te - ts), ci->type.precision, ci->type.scale, &w)) break;
+        v->data.i128[row] = w;
+        set_valid(v, row, true);
+        return end;
+      }
       int64_t x;
       if (!to_decimal(ci, ts, te, &x)) break;
       v->data.i64[row] = x;
@@ -1224,7 +1231,7 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
                     f->type.scale <= f->type.precision,
                 "field %s: DECIMAL(%u,%u)", f->name, f->type.precision, f->type.scale);
       snprintf(ci->type_name, sizeof ci->type_name, "DECIMAL(%u,%u)", f->type.precision, f->type.scale);
-      ci->dec_limit = fl_pow10_i64[f->type.precision];
+      ci->dec_limit = fl_decimal_is_wide(f->type) ? 0 : fl_pow10_i64[f->type.precision];
     } else {
       snprintf(ci->type_name, sizeof ci->type_name, "%s", fl_type_sql_name(f->type.kind));
     }

@@ -99,7 +99,8 @@ static unsigned int_literal_digits(const fl_sql_expr *e) {
 
 /* The DECIMAL view of a number operand (integers as (p,0)). */
 static uint8_t cap_precision(unsigned p) {
-  return (uint8_t)(p > FL_DECIMAL_PRECISION_MAX ? FL_DECIMAL_PRECISION_MAX : p);
+  /* the evaluator's arithmetic is on int64 (128-bit arithmetic is the SQL engine's) */
+  return (uint8_t)(p > FL_DECIMAL64_PRECISION_MAX ? FL_DECIMAL64_PRECISION_MAX : p);
 }
 
 static fl_type as_decimal(const fl_sql_expr *e) {

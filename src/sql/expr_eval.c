@@ -7,7 +7,9 @@
  * post order; every node gets a register. A register is a column of n values of one
  * class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64 with a decimal
  * scale: INT, BIGINT, DECIMAL, DATE days, TIMESTAMP/INTERVAL micros), F (double), S
- * (string pointer + length); I, F and S carry a null byte per row. A literal is a
+ * (string pointer + length), W (128-bit unscaled DECIMAL wider than 18 digits, compared
+ * exactly against I or W; arithmetic on W waits for the SQL engine's 128-bit decimals
+ * and is refused by name); I, F, S and W carry a null byte per row. A literal is a
  * constant register: its index mask is 0, so `r->i[i & r->mask]` reads the one value
  * for every row, and the loops stay branch-free over rows. Columns of int64 storage
  * are not copied: the register points at the batch vector.
@@ -33,7 +35,7 @@
 #include "core/value.h"
 #include "sql/sql.h"
 
-enum { CB = 1, CI, CF, CS }; /* register classes */
+enum { CB = 1, CI, CF, CS, CW }; /* register classes */
 enum { T_FALSE = 0, T_TRUE = 1, T_NULL = 2 };
 
 typedef struct reg {
@@ -46,8 +48,11 @@ typedef struct reg {
   double *f;
   const char **sp;
   uint32_t *sl;
-  uint8_t *nul; /* I F S: 1 = NULL; B: the three-valued result */
+  uint8_t *nul; /* I F S W: 1 = NULL; B: the three-valued result */
+  const fl_i128_store *w; /* W: points into the batch, the wbuf of a TOW step, or cw */
+  fl_i128_store *wbuf;
   /* storage of a constant */
+  fl_i128_store cw;
   int64_t ci;
   double cf;
   const char *cs;
@@ -70,6 +75,7 @@ typedef enum step_op {
   S_ARITH, /* dst <- a <sub> b (I or F) */
   S_NEG,
   S_TOF,     /* dst F <- a I (scale) */
+  S_TOW,     /* dst W <- a I (same scale) */
   S_RESCALE, /* dst I <- a I * ma (exact, overflow -> NULL) */
   S_LIKE,    /* dst <- a [NOT] LIKE pattern */
   S_LOWER,
@@ -224,6 +230,26 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   *ma = *mb = 1;
   reg *a = &c->regs[*ra], *b = &c->regs[*rb];
+  if ((a->cls == CW && b->cls == CI) || (a->cls == CI && b->cls == CW)) {
+    uint32_t *ri = a->cls == CI ? ra : rb;
+    const reg *g = &c->regs[*ri];
+    if (g->kind == FL_T_DATE || g->kind == FL_T_TIMESTAMP)
+      return fl_err_set(x->err, FL_ETYPE, "%s: line %u, column %u: operands of different types", x->text,
+                        ea->line, ea->col);
+    uint8_t scale = g->scale;
+    uint32_t r = new_reg(c, CW, true); /* may move regs */
+    c->regs[r].scale = scale;
+    c->regs[r].kind = FL_T_DECIMAL;
+    new_step(c, S_TOW, r)->a = *ri;
+    *ri = r;
+    a = &c->regs[*ra];
+    b = &c->regs[*rb];
+  }
+  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW))
+    return fl_err_set(x->err, FL_EUNSUPPORTED,
+                      "%s: line %u, column %u: a DECIMAL wider than 18 digits compared with a floating-point "
+                      "number (write the number as an exact decimal in quotes: '12345678901234567890.5')",
+                      x->text, ea->line, ea->col);
   if (a->cls == CF && b->cls == CI)
     *rb = to_f(c, *rb);
   else if (a->cls == CI && b->cls == CF)
@@ -282,7 +308,7 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     return FL_OK;
   }
   const fl_value *v = &e->value;
-  uint32_t r = new_reg(c, class_of_type(v->type.kind), false);
+  uint32_t r = new_reg(c, fl_decimal_is_wide(v->type) ? CW : class_of_type(v->type.kind), false);
   reg *g = &c->regs[r];
   g->kind = v->type.kind;
   switch (v->type.kind) {
@@ -292,7 +318,10 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP: g->ci = v->u.i64; break;
     case FL_T_DECIMAL:
-      g->ci = v->u.i64;
+      if (g->cls == CW)
+        g->cw = v->u.i128;
+      else
+        g->ci = v->u.i64;
       g->scale = v->type.scale;
       break;
     case FL_T_FLOAT: g->cf = v->u.f32; break;
@@ -426,6 +455,7 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
       }
     }
     uint8_t rcls = c->regs[args[0]].cls;
+    if (rcls == CW) return unsupported(x, e, "coalesce of a DECIMAL wider than 18 digits");
     for (uint32_t i = 1; i < e->nargs; i++)
       if (c->regs[args[i]].cls != rcls) return unsupported(x, e, "coalesce of different types");
     uint32_t d = new_reg(c, rcls, true);
@@ -475,7 +505,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       if (e->field < 0 || (uint32_t)e->field >= c->schema->nfields)
         return fl_err_set(x->err, FL_EINVAL, "%s: column %s is not in the schema", x->text, e->name);
       const fl_field *f = &c->schema->fields[e->field];
-      uint32_t d = new_reg(c, class_of_type(f->type.kind), true);
+      uint32_t d = new_reg(c, fl_decimal_is_wide(f->type) ? CW : class_of_type(f->type.kind), true);
       c->regs[d].kind = f->type.kind;
       c->regs[d].scale = f->type.kind == FL_T_DECIMAL ? f->type.scale : 0;
       step *s = new_step(c, S_COL, d);
@@ -491,6 +521,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = a;
         return FL_OK;
       }
+      if (c->regs[a].cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
       uint32_t d = new_reg(c, c->regs[a].cls, true);
       c->regs[d].scale = c->regs[a].scale;
       c->regs[d].kind = c->regs[a].kind;
@@ -536,6 +567,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         ra = &c->regs[a];
         rb = &c->regs[b];
       }
+      if (ra->cls == CW || rb->cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
       if (ra->cls != CI && ra->cls != CF) return unsupported(x, e, "arithmetic on this type");
       uint32_t d = new_reg(c, ra->cls, true); /* may move regs: fetch again */
       ra = &c->regs[a];
@@ -635,6 +667,7 @@ static void reserve_regs(fl_sql_eval *c, uint32_t n) {
     g->nul = fl_realloc(g->nul, cap);
     if (g->cls == CI && !g->is_col) g->i = fl_realloc(g->i, cap * sizeof *g->i);
     if (g->cls == CF) g->f = fl_realloc(g->f, cap * sizeof *g->f);
+    if (g->cls == CW && g->wbuf) g->w = g->wbuf = fl_realloc(g->wbuf, cap * sizeof *g->wbuf);
     if (g->cls == CS) {
       g->sp = fl_realloc(g->sp, cap * sizeof *g->sp);
       g->sl = fl_realloc(g->sl, cap * sizeof *g->sl);
@@ -654,8 +687,13 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
       for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i32[i];
       break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: d->i = v->data.i64; break; /* no copy (is_col) */
+    case FL_T_TIMESTAMP: d->i = v->data.i64; break; /* no copy (is_col) */
+    case FL_T_DECIMAL: /* no copy (is_col, or W) */
+      if (d->cls == CW)
+        d->w = v->data.i128;
+      else
+        d->i = v->data.i64;
+      break;
     case FL_T_FLOAT:
       for (uint32_t i = 0; i < n; i++) d->f[i] = v->data.f32[i];
       break;
@@ -718,6 +756,12 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
       }
       break;
     case CF: CMP_SWITCH(double, f) break;
+    case CW:
+      for (uint32_t i = 0; i < n; i++)
+        d->nul[i] = (a->nul[i & ma] | b->nul[i & mb])
+                        ? T_NULL
+                        : cmp_result(s->sub, fl_dec128_cmp_scaled(a->w[i & ma], a->scale, b->w[i & mb], b->scale));
+      break;
     case CS:
       for (uint32_t i = 0; i < n; i++)
         d->nul[i] =
@@ -911,6 +955,12 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
           d->i[i] = -a->i[i & a->mask];
       }
       break;
+    case S_TOW:
+      for (uint32_t i = 0; i < n; i++) {
+        d->nul[i] = a->nul[i & a->mask];
+        d->wbuf[i] = a->i[i & a->mask];
+      }
+      break;
     case S_TOF:
       for (uint32_t i = 0; i < n; i++) {
         d->nul[i] = a->nul[i & a->mask];
@@ -991,6 +1041,7 @@ static void finish_regs(fl_sql_eval *c) {
     reg *g = &c->regs[r];
     if (g->mask) continue;
     g->i = &g->ci;
+    g->w = &g->cw;
     g->f = &g->cf;
     g->sp = &g->cs;
     g->sl = &g->csl;
@@ -1003,6 +1054,7 @@ static void finish_regs(fl_sql_eval *c) {
       fl_type_kind k = c->schema->fields[st->col].type.kind;
       d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL;
     }
+    if (st->op == S_TOW && !d->wbuf) d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
   }
   c->finished = true;
 }
@@ -1103,6 +1155,7 @@ void fl_sql_eval_free(fl_sql_eval *c) {
     fl_free(g->nul);
     if (!g->is_col) fl_free(g->i);
     fl_free(g->f);
+    fl_free(g->wbuf);
     fl_free(g->sp);
     fl_free(g->sl);
     fl_free(g->bytes);
@@ -1175,10 +1228,11 @@ fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *
         if (unscaled < INT32_MIN || unscaled > INT32_MAX) return default_fail(e, f, err);
         out->u.i32 = (int32_t)unscaled;
       } else {
-        if (k == FL_T_DECIMAL &&
-            (unscaled >= fl_pow10_i64[f->type.precision] || unscaled <= -fl_pow10_i64[f->type.precision]))
-          return default_fail(e, f, err);
-        out->u.i64 = unscaled;
+        if (k == FL_T_DECIMAL && !fl_dec128_fits(unscaled, f->type.precision)) return default_fail(e, f, err);
+        if (k == FL_T_DECIMAL)
+          fl_value_set_dec(out, unscaled);
+        else
+          out->u.i64 = unscaled;
       }
       return FL_OK;
     }
