@@ -172,7 +172,11 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
     }
     case FL_T_DECIMAL: {
       fl_i128 x;
-      if (!fl_dec128_from_be(p, n, &x) || !fl_dec128_fits(x, type.precision)) return false;
+      /* the storage must hold it; the precision may be exceeded by a truncate
+       * partition value (truncate(10, -99.9) = -100.0 of a DECIMAL(3,1)) */
+      if (!fl_dec128_from_be(p, n, &x) ||
+          (!fl_decimal_is_wide(type) && (x < INT64_MIN || x > INT64_MAX)))
+        return false;
       fl_value_set_dec(out, x);
       return true;
     }

@@ -741,7 +741,7 @@ static void read_partition(mread *m, const entry_layout *lay, const fl_avro_valu
       case FL_T_DECIMAL: {
         fl_value dec;
         if (!fl_value_from_iceberg_bytes(out->type, v->u.bytes.ptr, v->u.bytes.len, &dec)) {
-          bad(m, "decimal partition value does not fit its precision:", lay->part->fields[i].name);
+          bad(m, "decimal partition value does not fit its type:", lay->part->fields[i].name);
           return;
         }
         fl_value_set_dec(out, fl_value_dec(&dec));
