@@ -1,0 +1,158 @@
+// make_duckdb_table.mjs: an Iceberg table whose Parquet files DuckDB wrote (COPY ...
+// (FORMAT parquet, FIELD_IDS ...)), with its manifest, manifest list (icebird's
+// avroWrite) and metadata JSON written here, registered in a floe data directory's
+// SQL catalog (the JdbcCatalog/PyIceberg tables, with the sqlite3 shell). None of the
+// table's bytes are floe's: floe cat must read them as DuckDB does.
+//
+//   node tests/interop/make_duckdb_table.mjs DATA_DIR NS.TABLE SPEC
+//
+// SPEC names a table below (TABLES): each has an Iceberg schema and one SELECT per
+// data file (one snapshot each). Prints the metadata file's path.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { ByteWriter } from 'hyparquet-writer'
+import { avroWrite } from 'icebird'
+import { duckAll, sqlStr } from './lib.mjs'
+
+export const TABLES = {
+  // DECIMAL(38,9) and DECIMAL(22,2) as FIXED_LEN_BYTE_ARRAY, DECIMAL(12,2) as INT64,
+  // DECIMAL(4,1) as INT32 (DuckDB's choices), values at the edges of each
+  decimals: {
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 'w', required: false, type: 'decimal(38, 9)' },
+      { id: 3, name: 'v', required: false, type: 'decimal(22, 2)' },
+      { id: 4, name: 'm', required: false, type: 'decimal(12, 2)' },
+      { id: 5, name: 's', required: false, type: 'decimal(4, 1)' },
+    ],
+    files: [
+      `SELECT * FROM (VALUES
+        (1::BIGINT, '99999999999999999999999999999.999999999'::DECIMAL(38,9), '-12345678901234567890.12'::DECIMAL(22,2), '9999999999.99'::DECIMAL(12,2), '999.9'::DECIMAL(4,1)),
+        (2, '-99999999999999999999999999999.999999999', NULL, '-9999999999.99', '-999.9'),
+        (3, '0.000000001', '99999999999999999999.99', NULL, '0.1'),
+        (4, NULL, '-0.01', '0', NULL)) t(id, w, v, m, s)`,
+      `SELECT * FROM (VALUES
+        (5::BIGINT, '18446744073709551616.5'::DECIMAL(38,9), '-99999999999999999999.99'::DECIMAL(22,2), '0.01'::DECIMAL(12,2), '-0.1'::DECIMAL(4,1)),
+        (6, '-9223372036854775809', '1', '-0.01', '12.3'),
+        (7, '-0.000000001', '0', '1234567890.12', '0')) t(id, w, v, m, s)`,
+      // 3000 rows of three values (DuckDB 1.5 still writes its FIXED_LEN_BYTE_ARRAYs PLAIN)
+      `SELECT (100 + i)::BIGINT AS id,
+        (CASE i % 3 WHEN 0 THEN '-1.5' WHEN 1 THEN '12345678901234567890.123456789' END)::DECIMAL(38,9) AS w,
+        (CASE i % 3 WHEN 0 THEN '99999999999999999999.99' WHEN 1 THEN '-7' END)::DECIMAL(22,2) AS v,
+        (i % 5)::DECIMAL(12,2) AS m, NULL::DECIMAL(4,1) AS s
+        FROM range(3000) r(i)`,
+    ],
+    wheres: [
+      "w > '18446744073709551616.4'", 'w > 18446744073709551616.4', 'w < -9223372036854775808',
+      "w = '12345678901234567890.123456789'", 'w BETWEEN -2 AND 0', 'w IS NULL', 'v < 0',
+      "v >= '99999999999999999999.99'", 'm > 1234567890', 's <= -0.1', 'w < 0 AND v > 0',
+    ],
+  },
+}
+
+function avro(path, schema, records) {
+  const writer = new ByteWriter()
+  writer.finish = () => {}
+  avroWrite({ writer, schema, records })
+  writeFileSync(path, new Uint8Array(writer.getBuffer()))
+  return BigInt(statSync(path).size)
+}
+
+const opt = (type, id, name) => ({ name, type: ['null', type], default: null, 'field-id': id })
+const req = (type, id, name) => ({ name, type, 'field-id': id })
+const ENTRY_SCHEMA = {
+  type: 'record', name: 'manifest_entry', fields: [
+    req('int', 0, 'status'), opt('long', 1, 'snapshot_id'), opt('long', 3, 'sequence_number'),
+    opt('long', 4, 'file_sequence_number'),
+    {
+      name: 'data_file', 'field-id': 2, type: {
+        type: 'record', name: 'r2', fields: [
+          req('int', 134, 'content'), req('string', 100, 'file_path'), req('string', 101, 'file_format'),
+          { name: 'partition', 'field-id': 102, type: { type: 'record', name: 'r102', fields: [] } },
+          req('long', 103, 'record_count'), req('long', 104, 'file_size_in_bytes'),
+        ],
+      },
+    },
+  ],
+}
+const LIST_SCHEMA = {
+  type: 'record', name: 'manifest_file', fields: [
+    req('string', 500, 'manifest_path'), req('long', 501, 'manifest_length'), req('int', 502, 'partition_spec_id'),
+    req('int', 517, 'content'), req('long', 515, 'sequence_number'), req('long', 516, 'min_sequence_number'),
+    req('long', 503, 'added_snapshot_id'), req('int', 504, 'added_files_count'), req('int', 505, 'existing_files_count'),
+    req('int', 506, 'deleted_files_count'), req('long', 512, 'added_rows_count'), req('long', 513, 'existing_rows_count'),
+    req('long', 514, 'deleted_rows_count'),
+  ],
+}
+
+export async function makeTable(dataDir, qualified, spec) {
+  const t = TABLES[spec]
+  if (!t) throw new Error(`no table spec ${spec}`)
+  const [ns, name] = qualified.split('.')
+  const dir = resolve(dataDir, 'foreign', ns, name)
+  mkdirSync(join(dir, 'data'), { recursive: true })
+  mkdirSync(join(dir, 'metadata'), { recursive: true })
+  const ids = '{' + t.fields.map(f => `${f.name}: ${f.id}`).join(', ') + '}'
+  const manifests = []
+  const snapshots = []
+  let parent = null
+  let seq = 0
+  for (const sql of t.files) {
+    seq++
+    const rel = `data/0000${seq}-duckdb.parquet`
+    const path = join(dir, rel)
+    await duckAll(`COPY (${sql}) TO ${sqlStr(path)} (FORMAT parquet, FIELD_IDS ${ids})`)
+    const rows = BigInt((await duckAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlStr(path)})`))[0].n)
+    const sid = BigInt(2000 + seq) * 1000003n
+    const mrel = `metadata/data-${seq}-m0.avro`
+    avro(join(dir, mrel), ENTRY_SCHEMA, [{ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
+      data_file: { content: 0, file_path: `file://${path}`, file_format: 'PARQUET', partition: {}, record_count: rows,
+        file_size_in_bytes: BigInt(statSync(path).size) } }])
+    manifests.push({ manifest_path: `file://${join(dir, mrel)}`, manifest_length: BigInt(statSync(join(dir, mrel)).size),
+      partition_spec_id: 0, content: 0, sequence_number: BigInt(seq), min_sequence_number: BigInt(seq),
+      added_snapshot_id: sid, added_files_count: 1, existing_files_count: 0, deleted_files_count: 0,
+      added_rows_count: rows, existing_rows_count: 0n, deleted_rows_count: 0n })
+    const lrel = `metadata/snap-${sid}-1-list.avro`
+    avro(join(dir, lrel), LIST_SCHEMA, manifests)
+    const snap = { 'snapshot-id': sid, 'sequence-number': seq, 'timestamp-ms': 1767225600000 + seq * 1000,
+      'manifest-list': `file://${join(dir, lrel)}`, summary: { operation: 'append' }, 'schema-id': 0 }
+    if (parent) snap['parent-snapshot-id'] = parent
+    parent = sid
+    snapshots.push(snap)
+  }
+  const meta = {
+    'format-version': 2, 'table-uuid': '4d3c2b1a-0f9e-4d8c-a7b6-c5d4e3f2a1b0', location: `file://${dir}`,
+    'last-sequence-number': seq, 'last-updated-ms': 1767225600000 + seq * 1000,
+    'last-column-id': Math.max(...t.fields.map(f => f.id)), 'current-schema-id': 0,
+    schemas: [{ type: 'struct', 'schema-id': 0, fields: t.fields }], 'default-spec-id': 0,
+    'partition-specs': [{ 'spec-id': 0, fields: [] }], 'last-partition-id': 999,
+    'default-sort-order-id': 0, 'sort-orders': [{ 'order-id': 0, fields: [] }], properties: {},
+    'current-snapshot-id': parent, refs: { main: { 'snapshot-id': parent, type: 'branch' } }, snapshots,
+    'snapshot-log': snapshots.map(s => ({ 'timestamp-ms': s['timestamp-ms'], 'snapshot-id': s['snapshot-id'] })),
+  }
+  // snapshot ids as JSON numbers (above 2^53: no Number holds them)
+  const text = JSON.stringify(meta, (k, v) => (typeof v === 'bigint' ? `@@${v}@@` : v), 2).replace(/"@@(-?\d+)@@"/g, '$1')
+  const mpath = join(dir, 'metadata', `v${seq}.metadata.json`)
+  writeFileSync(mpath, text)
+  writeFileSync(join(dir, 'metadata', 'version-hint.text'), String(seq))
+  const db = join(dataDir, 'catalog.db')
+  const q = s => `'${s.replace(/'/g, "''")}'`
+  execFileSync('sqlite3', [db, `CREATE TABLE IF NOT EXISTS iceberg_tables (catalog_name VARCHAR(255) NOT NULL,
+    table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, metadata_location VARCHAR(1000),
+    previous_metadata_location VARCHAR(1000), iceberg_type VARCHAR(5),
+    PRIMARY KEY (catalog_name, table_namespace, table_name));
+    CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (catalog_name VARCHAR(255) NOT NULL,
+    namespace VARCHAR(255) NOT NULL, property_key VARCHAR(255), property_value VARCHAR(1000),
+    PRIMARY KEY (catalog_name, namespace, property_key));
+    INSERT OR IGNORE INTO iceberg_namespace_properties VALUES ('floe', ${q(ns)}, 'exists', 'true');
+    INSERT INTO iceberg_tables VALUES ('floe', ${q(ns)}, ${q(name)}, ${q('file://' + mpath)}, NULL, 'TABLE');`])
+  return mpath
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [dataDir, qualified, spec] = process.argv.slice(2)
+  if (!spec) throw new Error('usage: node make_duckdb_table.mjs DATA_DIR NS.TABLE SPEC')
+  console.log(await makeTable(dataDir, qualified, spec))
+  process.exit(0)
+}
