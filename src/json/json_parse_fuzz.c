@@ -29,7 +29,7 @@ static fl_field fields_opt[] = {
     {5, "d", {FL_T_DOUBLE, 0, 0}, false},     {6, "m", {FL_T_DECIMAL, 12, 2}, false},
     {7, "dt", {FL_T_DATE, 0, 0}, false},      {8, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
     {9, "s", {FL_T_STRING, 0, 0}, false},     {10, "j", {FL_T_JSON, 0, 0}, false},
-    {11, "m0", {FL_T_DECIMAL, 18, 0}, false},
+    {11, "m0", {FL_T_DECIMAL, 18, 0}, false}, {12, "w", {FL_T_DECIMAL, 38, 9}, false},
 };
 static fl_field fields_req[] = {
     {1, "event_id", {FL_T_STRING, 0, 0}, true},
@@ -40,7 +40,7 @@ static fl_field fields_req[] = {
     {6, "attributes", {FL_T_JSON, 0, 0}, false},
     {7, "s", {FL_T_STRING, 0, 0}, false},
 };
-static fl_schema schema_opt = {0, 11, fields_opt, 0, NULL};
+static fl_schema schema_opt = {0, 12, fields_opt, 0, NULL};
 static fl_schema schema_req = {0, 7, fields_req, 0, NULL};
 
 static bool utf8_ok(const uint8_t *s, size_t n) {
@@ -120,11 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           json_decref(j);
         }
       }
-      if (v->type.kind == FL_T_DECIMAL) {
-        int64_t lim = 1;
-        for (unsigned k = 0; k < v->type.precision; k++) lim *= 10;
-        if (v->data.i64[i] >= lim || v->data.i64[i] <= -lim) abort();
-      }
+      if (v->type.kind == FL_T_DECIMAL && !fl_dec128_fits(fl_vec_dec(v, i), v->type.precision)) abort();
     }
   }
   /* the first few accepted records, parsed alone (as a one-element array: an array
