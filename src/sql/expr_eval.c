@@ -216,6 +216,25 @@ static int64_t mult_for(const reg *r, unsigned scale, bool to_micros) {
 
 /* Compiles both operands of a binary node to registers of one class; for class I,
  * sets the multipliers that align their scales (and DATE with TIMESTAMP). */
+/* The parser types a number of more than 18 digits DOUBLE; against a DECIMAL wider
+ * than 18 digits its text is read exactly (no exponent, at most 38 digits) into a W
+ * constant. False if it is not such a literal. */
+static bool exact_wide_literal(fl_sql_eval *c, const fl_sql_expr *e, uint32_t *out) {
+  if (e->kind != FL_SQL_E_LITERAL || e->lit != FL_SQL_LIT_DOUBLE || !e->text) return false;
+  size_t n = strlen(e->text);
+  if (memchr(e->text, 'e', n) || memchr(e->text, 'E', n)) return false;
+  const char *dot = memchr(e->text, '.', n);
+  size_t scale = dot ? n - (size_t)(dot - e->text) - 1 : 0;
+  fl_i128 v;
+  if (scale > 38 || !fl_dec128_parse(e->text, n, 38, (unsigned)scale, &v)) return false;
+  uint32_t r = new_reg(c, CW, false);
+  c->regs[r].cw = v;
+  c->regs[r].scale = (uint8_t)scale;
+  c->regs[r].kind = FL_T_DECIMAL;
+  *out = r;
+  return true;
+}
+
 static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uint32_t *ra, uint32_t *rb,
                         int64_t *ma, int64_t *mb) {
   fl_sql_eval *c = x->c;
@@ -245,6 +264,16 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
     a = &c->regs[*ra];
     b = &c->regs[*rb];
   }
+  for (int side = 0; side < 2; side++) { /* a number of 19..38 digits against a W: exactly */
+    uint32_t *rk = side ? rb : ra;
+    const fl_sql_expr *ek = side ? eb : ea;
+    if (c->regs[*rk].cls == CF && c->regs[side ? *ra : *rb].cls == CW) {
+      uint32_t r;
+      if (exact_wide_literal(c, ek, &r)) *rk = r;
+    }
+  }
+  a = &c->regs[*ra];
+  b = &c->regs[*rb];
   if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW))
     return fl_err_set(x->err, FL_EUNSUPPORTED,
                       "%s: line %u, column %u: a DECIMAL wider than 18 digits compared with a floating-point "
