@@ -40,6 +40,8 @@
 void fl_cli_type_format(fl_type type, char *out, size_t out_size) {
   if (type.kind == FL_T_DECIMAL)
     snprintf(out, out_size, "DECIMAL(%u,%u)", type.precision, type.scale);
+  else if (type.kind == FL_T_FIXED)
+    snprintf(out, out_size, "FIXED(%u)", type.length);
   else
     snprintf(out, out_size, "%s", fl_type_sql_name(type.kind));
 }

@@ -22,6 +22,10 @@
 /* Dictionary encoding falls back to PLAIN past 1 MiB of distinct values (parquet-mr). */
 #define FL_PARQUET_DICT_BYTES_MAX (1u << 20)
 
+/* Iceberg fixed[L]: 64 KiB a value. Real uses are hashes and ids (16-64 bytes); the
+ * bound keeps a batch of them (FL_BATCH_ROWS values) within 256 MiB. */
+#define FL_FIXED_LENGTH_MAX (64u << 10)
+
 /* Avro: a block over 256 MiB, or strings over 64 MiB, are corrupt for manifests. */
 #define FL_AVRO_BLOCK_MAX (256u << 20)
 #define FL_AVRO_STRING_MAX (64u << 20)

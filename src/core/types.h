@@ -13,6 +13,15 @@
  *   TIMESTAMP   FL_T_TIMESTAMP   timestamp       i64 micros since epoch, UTC
  *   STRING      FL_T_STRING      string          offsets (u32, n+1) + bytes
  *   JSON        FL_T_JSON        string          as STRING (the text is kept)
+ *   TIME        FL_T_TIME        time            i64 micros since midnight
+ *   UUID        FL_T_UUID        uuid            as STRING: 16 bytes, big-endian
+ *   BINARY      FL_T_BINARY      binary          as STRING: the bytes
+ *   FIXED(L)    FL_T_FIXED       fixed[L]        as STRING: L bytes (length = L)
+ *
+ * TIME, UUID, BINARY and FIXED come from tables written elsewhere (DESIGN §3's
+ * dialect has none of them): floe reads them, prints them as JSON strings
+ * ("12:30:00.000001", canonical 8-4-4-4-12 UUIDs, "\x0aff" hex bytes as PostgreSQL's
+ * bytea), compares them, and writes them back in Parquet (compact, delete).
  *
  * DECIMAL precision goes up to 38 digits (FL_DECIMAL_PRECISION_MAX, Iceberg's and
  * Parquet's limit): precision <= 18 is stored as int64, wider as a 128-bit integer
@@ -36,6 +45,10 @@ typedef enum fl_type_kind {
   FL_T_TIMESTAMP,
   FL_T_STRING,
   FL_T_JSON,
+  FL_T_TIME,
+  FL_T_UUID,
+  FL_T_BINARY,
+  FL_T_FIXED,
 } fl_type_kind;
 
 enum { FL_DECIMAL_PRECISION_MAX = 38 };
@@ -44,6 +57,7 @@ typedef struct fl_type {
   fl_type_kind kind;
   uint8_t precision; /* DECIMAL only */
   uint8_t scale;     /* DECIMAL only */
+  uint32_t length;   /* FIXED only: bytes per value */
 } fl_type;
 
 typedef struct fl_field {
@@ -74,8 +88,12 @@ unsigned fl_type_width(fl_type_kind kind);
  * 16 for a DECIMAL wider than 18 digits. */
 unsigned fl_type_bytes(fl_type type);
 static inline bool fl_type_is_string(fl_type_kind k) { return k == FL_T_STRING || k == FL_T_JSON; }
+/* Stored as offsets + bytes in a vector (strings and the byte types). */
+static inline bool fl_type_is_bytes(fl_type_kind k) {
+  return k == FL_T_STRING || k == FL_T_JSON || k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED;
+}
 static inline bool fl_type_equal(fl_type a, fl_type b) {
-  return a.kind == b.kind && a.precision == b.precision && a.scale == b.scale;
+  return a.kind == b.kind && a.precision == b.precision && a.scale == b.scale && a.length == b.length;
 }
 /* Iceberg's allowed promotions: int->long, float->double, decimal(p,s)->decimal(p',s) p'>=p. */
 bool fl_type_can_widen(fl_type from, fl_type to);

@@ -19,12 +19,16 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
     case FL_T_INT:
     case FL_T_DATE: return cmp_i64(a->u.i32, b->u.i32);
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: return cmp_i64(a->u.i64, b->u.i64);
+    case FL_T_TIMESTAMP:
+    case FL_T_TIME: return cmp_i64(a->u.i64, b->u.i64);
     case FL_T_DECIMAL: return fl_dec128_cmp_scaled(fl_value_dec(a), a->type.scale, fl_value_dec(b), b->type.scale);
     case FL_T_FLOAT: return a->u.f32 < b->u.f32 ? -1 : a->u.f32 > b->u.f32;
     case FL_T_DOUBLE: return a->u.f64 < b->u.f64 ? -1 : a->u.f64 > b->u.f64;
     case FL_T_STRING:
-    case FL_T_JSON: {
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: {
       uint32_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
       int c = n ? memcmp(a->u.str.ptr, b->u.str.ptr, n) : 0;
       if (c) return c < 0 ? -1 : 1;
@@ -105,7 +109,8 @@ void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
     case FL_T_INT:
     case FL_T_DATE: fl_buf_put_le32(out, (uint32_t)v->u.i32); break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: fl_buf_put_le64(out, (uint64_t)v->u.i64); break;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIME: fl_buf_put_le64(out, (uint64_t)v->u.i64); break;
     case FL_T_FLOAT: {
       uint32_t bits;
       memcpy(&bits, &v->u.f32, 4);
@@ -125,7 +130,10 @@ void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
       break;
     }
     case FL_T_STRING:
-    case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
   }
 }
 
@@ -180,8 +188,23 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
       fl_value_set_dec(out, x);
       return true;
     }
+    case FL_T_TIME:
+      if (n != 8) return false;
+      out->u.i64 = (int64_t)fl_le64(p);
+      return true;
+    case FL_T_UUID:
+      if (n != 16) return false;
+      out->u.str.ptr = (const char *)p;
+      out->u.str.len = 16;
+      return true;
+    case FL_T_FIXED:
+      if (n > type.length) return false;
+      out->u.str.ptr = (const char *)p;
+      out->u.str.len = (uint32_t)n;
+      return true;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_BINARY:
       out->u.str.ptr = (const char *)p;
       out->u.str.len = (uint32_t)n;
       return true;
@@ -338,5 +361,80 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
       break;
     case FL_T_STRING: json_string(out, v->u.str.ptr, v->u.str.len); break;
     case FL_T_JSON: json_string(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_TIME:
+      fl_buf_put_u8(out, '"');
+      fl_buf_append(out, tmp, fl_time_format(v->u.i64, tmp));
+      fl_buf_put_u8(out, '"');
+      break;
+    case FL_T_UUID:
+      if (v->u.str.len == 16) {
+        fl_uuid_format((const uint8_t *)v->u.str.ptr, tmp);
+        fl_buf_printf(out, "\"%s\"", tmp);
+        break;
+      }
+      __attribute__((fallthrough)); /* a UUID of another length is shown as its bytes */
+    case FL_T_BINARY:
+    case FL_T_FIXED:
+      /* "\\x0aff": the text \x0aff as a JSON string */
+      fl_buf_puts(out, "\"\\\\");
+      fl_hex_bytes_format((const uint8_t *)v->u.str.ptr, v->u.str.len, out);
+      fl_buf_put_u8(out, '"');
+      break;
   }
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void fl_uuid_format(const uint8_t *b, char *out) {
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = HEX[b[i] >> 4];
+    out[o++] = HEX[b[i] & 15];
+  }
+  out[o] = '\0';
+}
+
+bool fl_uuid_parse(const char *s, size_t n, uint8_t *out16) {
+  if (n != 36) return false;
+  size_t k = 0;
+  for (size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i++] != '-') return false;
+      continue;
+    }
+    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out16[k++] = (uint8_t)(hi << 4 | lo);
+    i += 2;
+  }
+  return k == 16;
+}
+
+/* Writes "x" then the hex digits (the caller writes the backslash, escaped or not). */
+void fl_hex_bytes_format(const uint8_t *p, size_t n, fl_buf *out) {
+  fl_buf_put_u8(out, 'x');
+  for (size_t i = 0; i < n; i++) {
+    fl_buf_put_u8(out, (uint8_t)HEX[p[i] >> 4]);
+    fl_buf_put_u8(out, (uint8_t)HEX[p[i] & 15]);
+  }
+}
+
+bool fl_hex_bytes_parse(const char *s, size_t n, uint8_t *out, size_t *out_len) {
+  if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n - 2) % 2) return false;
+  size_t k = 0;
+  for (size_t i = 2; i < n; i += 2) {
+    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[k++] = (uint8_t)(hi << 4 | lo);
+  }
+  *out_len = k;
+  return true;
 }

@@ -47,6 +47,15 @@ void fl_value_to_json(const fl_value *v, fl_buf *out);
 /* 10^0 .. 10^18: decimal scaling (every int64 power of ten). */
 extern const int64_t fl_pow10_i64[19];
 
+/* UUID: 16 bytes <-> canonical text 8-4-4-4-12 lowercase hex (36 chars; parse takes
+ * either case). */
+void fl_uuid_format(const uint8_t *bytes16, char *out); /* out >= 37 */
+bool fl_uuid_parse(const char *s, size_t n, uint8_t *out16);
+/* BINARY/FIXED text: "\x" then two hex digits a byte (PostgreSQL's bytea hex form).
+ * Parse writes (n - 2) / 2 bytes to out; false on anything else. */
+void fl_hex_bytes_format(const uint8_t *p, size_t n, fl_buf *out);
+bool fl_hex_bytes_parse(const char *s, size_t n, uint8_t *out, size_t *out_len);
+
 /* A DECIMAL value's unscaled integer, whatever its storage width. */
 static inline fl_i128 fl_value_dec(const fl_value *v) {
   return v->type.precision > FL_DECIMAL64_PRECISION_MAX ? (fl_i128)v->u.i128 : (fl_i128)v->u.i64;

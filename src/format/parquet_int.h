@@ -25,7 +25,11 @@ static inline uint8_t fl_pq_phys_of(fl_type type) {
     case FL_T_FLOAT: return FL_PQ_FLOAT;
     case FL_T_DOUBLE: return FL_PQ_DOUBLE;
     case FL_T_STRING:
-    case FL_T_JSON: return FL_PQ_BYTE_ARRAY;
+    case FL_T_JSON:
+    case FL_T_BINARY: return FL_PQ_BYTE_ARRAY;
+    case FL_T_TIME: return FL_PQ_INT64;
+    case FL_T_UUID:
+    case FL_T_FIXED: return FL_PQ_FIXED_LEN_BYTE_ARRAY;
   }
   return FL_PQ_BYTE_ARRAY;
 }

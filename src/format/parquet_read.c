@@ -450,7 +450,11 @@ static bool leaf_type(leaf *lf) {
       if (is_dec) break;
       if (lt == FL_PQ_LT_DATE || ct == FL_PQ_CT_DATE)
         lf->type.kind = FL_T_DATE;
-      else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MILLIS || ct == FL_PQ_CT_UINT_32)
+      else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MILLIS) {
+        if (lt == FL_PQ_LT_TIME && e->lt_unit != FL_PQ_UNIT_MILLIS) return false;
+        lf->type.kind = FL_T_TIME; /* milliseconds since midnight */
+        lf->ts_mul = 1000;
+      } else if (ct == FL_PQ_CT_UINT_32)
         return false;
       else if (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 32)
         return false;
@@ -470,8 +474,14 @@ static bool leaf_type(leaf *lf) {
         else if (unit != FL_PQ_UNIT_MICROS)
           return false;
         lf->type.kind = FL_T_TIMESTAMP;
-      } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS || ct == FL_PQ_CT_UINT_64 ||
-                 (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
+      } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS) {
+        int32_t unit = lt == FL_PQ_LT_TIME ? e->lt_unit : FL_PQ_UNIT_MICROS;
+        if (unit == FL_PQ_UNIT_NANOS)
+          lf->ts_div = 1000;
+        else if (unit != FL_PQ_UNIT_MICROS)
+          return false;
+        lf->type.kind = FL_T_TIME;
+      } else if (ct == FL_PQ_CT_UINT_64 || (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
         return false;
       } else {
         lf->type.kind = FL_T_BIGINT;
@@ -485,8 +495,15 @@ static bool leaf_type(leaf *lf) {
       lf->type.kind = (lt == FL_PQ_LT_JSON || ct == FL_PQ_CT_JSON) ? FL_T_JSON : FL_T_STRING;
       return true;
     case FL_PQ_FIXED_LEN_BYTE_ARRAY:
+      if (e->type_length < 1 || (uint32_t)e->type_length > FL_FIXED_LENGTH_MAX) return false;
+      if (!is_dec) { /* uuid (16 bytes with the UUID logical type), else fixed[L] */
+        if (ct >= 0 || (lt && lt != FL_PQ_LT_UUID) || (lt == FL_PQ_LT_UUID && e->type_length != 16)) return false;
+        lf->type.kind = lt == FL_PQ_LT_UUID ? FL_T_UUID : FL_T_FIXED;
+        if (lf->type.kind == FL_T_FIXED) lf->type.length = (uint32_t)e->type_length;
+        return true;
+      }
       /* decimal: big-endian two's complement in type_length bytes */
-      if (!is_dec || e->type_length < 1 || e->type_length > 16) return false;
+      if (e->type_length > 16) return false;
       break;
     default: return false;
   }
@@ -755,7 +772,9 @@ static bool stat_value(const leaf *lf, const uint8_t *p, uint32_t n, fl_value *v
       return true;
     case FL_PQ_INT32:
       if (n != 4) return false;
-      if (lf->type.kind == FL_T_DECIMAL)
+      if (lf->type.kind == FL_T_TIME)
+        v->u.i64 = (int64_t)(int32_t)fl_le32(p) * lf->ts_mul;
+      else if (lf->type.kind == FL_T_DECIMAL)
         v->u.i64 = (int32_t)fl_le32(p);
       else
         v->u.i32 = (int32_t)fl_le32(p);
@@ -785,7 +804,7 @@ static bool stat_value(const leaf *lf, const uint8_t *p, uint32_t n, fl_value *v
         fl_value_set_dec(v, x);
         return true;
       }
-      if (lf->el.phys != FL_PQ_BYTE_ARRAY) return false;
+      if (lf->el.phys == FL_PQ_FIXED_LEN_BYTE_ARRAY && n != (uint32_t)lf->el.type_length) return false;
       v->u.str.ptr = (const char *)p;
       v->u.str.len = n;
       return true;
@@ -1644,7 +1663,10 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
     case FL_T_BIGINT:
     case FL_T_DECIMAL:
     case FL_T_TIMESTAMP:
-      if (phys == FL_PQ_INT32)
+    case FL_T_TIME:
+      if (phys == FL_PQ_INT32 && mul != 1)
+        SCATTER(int64_t, int32_t, (int64_t)x * mul);
+      else if (phys == FL_PQ_INT32)
         SCATTER(int64_t, int32_t, x);
       else if (mul != 1)
         SCATTER(int64_t, int64_t, (int64_t)((uint64_t)x * (uint64_t)mul));
@@ -1661,7 +1683,10 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
         SCATTER(double, double, x);
       break;
     case FL_T_STRING:
-    case FL_T_JSON: {
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: {
       uint64_t total = 0;
       for (uint32_t j = 0; j < k; j++) total += S->sl[j];
       if (vec->bytes_len + total > BATCH_STRING_BYTES_MAX)
@@ -1713,7 +1738,7 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
 }
 
 static void fill_nulls(fl_vec *vec, uint32_t n) {
-  if (fl_type_is_string(vec->type.kind)) {
+  if (fl_type_is_bytes(vec->type.kind)) {
     for (uint32_t i = 0; i <= n; i++) vec->offsets[i] = 0;
     vec->bytes_len = 0;
   } else {
@@ -1724,6 +1749,10 @@ static void fill_nulls(fl_vec *vec, uint32_t n) {
 
 static bool types_compatible(fl_type file, fl_type want) {
   if (fl_type_is_string(file.kind) && fl_type_is_string(want.kind)) return true;
+  /* binary from any BYTE_ARRAY (an unannotated one reads as STRING); uuid from a
+   * 16-byte fixed written without the UUID logical type */
+  if (want.kind == FL_T_BINARY && (fl_type_is_string(file.kind) || file.kind == FL_T_BINARY)) return true;
+  if (want.kind == FL_T_UUID && file.kind == FL_T_FIXED && file.length == 16) return true;
   return fl_type_can_widen(file, want);
 }
 

@@ -164,7 +164,10 @@ static uint8_t class_of_type(fl_type_kind k) {
     case FL_T_FLOAT:
     case FL_T_DOUBLE: return CF;
     case FL_T_STRING:
-    case FL_T_JSON: return CS;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: return CS;
     default: return CI;
   }
 }
@@ -235,6 +238,20 @@ static bool exact_wide_literal(fl_sql_eval *c, const fl_sql_expr *e, uint32_t *o
   return true;
 }
 
+static bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED; }
+
+/* A string constant compared with a UUID, BINARY or FIXED operand: its text
+ * (canonical UUID, '\x0aff'; the binder checked it) as the bytes it names. */
+static void text_to_bytes(fl_sql_eval *c, reg *k, fl_type_kind to) {
+  uint8_t *b = fl_arena_alloc(&c->arena, k->csl / 2 + 16);
+  size_t len = 0;
+  bool ok = to == FL_T_UUID ? (len = 16, fl_uuid_parse(k->cs, k->csl, b)) : fl_hex_bytes_parse(k->cs, k->csl, b, &len);
+  FL_ASSERT(ok, "a %s literal the binder let through", fl_type_sql_name(to));
+  k->cs = (const char *)b;
+  k->csl = (uint32_t)len;
+  k->kind = to;
+}
+
 static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uint32_t *ra, uint32_t *rb,
                         int64_t *ma, int64_t *mb) {
   fl_sql_eval *c = x->c;
@@ -249,6 +266,10 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   *ma = *mb = 1;
   reg *a = &c->regs[*ra], *b = &c->regs[*rb];
+  if (a->cls == CS && b->cls == CS && is_bytes_kind(a->kind) != is_bytes_kind(b->kind)) {
+    reg *k = is_bytes_kind(a->kind) ? b : a, *o = is_bytes_kind(a->kind) ? a : b;
+    if (!k->mask && k->kind == FL_T_STRING && !k->cnul) text_to_bytes(c, k, o->kind);
+  }
   if ((a->cls == CW && b->cls == CI) || (a->cls == CI && b->cls == CW)) {
     uint32_t *ri = a->cls == CI ? ra : rb;
     const reg *g = &c->regs[*ri];
@@ -345,7 +366,8 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     case FL_T_INT:
     case FL_T_DATE: g->ci = v->u.i32; break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: g->ci = v->u.i64; break;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIME: g->ci = v->u.i64; break;
     case FL_T_DECIMAL:
       if (g->cls == CW)
         g->cw = v->u.i128;
@@ -357,6 +379,9 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     case FL_T_DOUBLE: g->cf = v->u.f64; break;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED:
       g->cs = fl_arena_memdup(&c->arena, v->u.str.ptr, v->u.str.len);
       g->csl = v->u.str.len;
       break;
@@ -401,6 +426,7 @@ static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
     reg *l = &c->regs[lr];
     ra = &c->regs[a];
     if (ra->cls == CS && l->cls == CS) {
+      if (is_bytes_kind(ra->kind) && l->kind == FL_T_STRING) text_to_bytes(c, l, ra->kind);
       uint32_t h = (uint32_t)fl_hash64(l->cs, l->csl) & st->mask;
       while (st->slot[h] >= 0) h = (h + 1) & st->mask;
       st->slot[h] = (int32_t)st->n;
@@ -716,7 +742,8 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
       for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i32[i];
       break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: d->i = v->data.i64; break; /* no copy (is_col) */
+    case FL_T_TIMESTAMP:
+    case FL_T_TIME: d->i = v->data.i64; break; /* no copy (is_col) */
     case FL_T_DECIMAL: /* no copy (is_col, or W) */
       if (d->cls == CW)
         d->w = v->data.i128;
@@ -731,6 +758,9 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
       break;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED:
       for (uint32_t i = 0; i < n; i++) {
         d->sp[i] = v->bytes + v->offsets[i];
         d->sl[i] = v->offsets[i + 1] - v->offsets[i];
@@ -1081,7 +1111,7 @@ static void finish_regs(fl_sql_eval *c) {
     reg *d = &c->regs[st->dst];
     if (st->op == S_COL && d->cls == CI) {
       fl_type_kind k = c->schema->fields[st->col].type.kind;
-      d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL;
+      d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL || k == FL_T_TIME;
     }
     if (st->op == S_TOW && !d->wbuf) d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
   }

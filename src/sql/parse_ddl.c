@@ -458,6 +458,10 @@ void fl_sql_type_format(fl_type type, char *out, size_t out_size) {
     case FL_T_TIMESTAMP: name = "TIMESTAMP"; break;
     case FL_T_STRING: name = "STRING"; break;
     case FL_T_JSON: name = "JSON"; break;
+    case FL_T_TIME: name = "TIME"; break;
+    case FL_T_UUID: name = "UUID"; break;
+    case FL_T_BINARY: name = "BINARY"; break;
+    case FL_T_FIXED: snprintf(out, out_size, "FIXED(%u)", type.length); return;
   }
   snprintf(out, out_size, "%s", name);
 }

@@ -251,6 +251,16 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
       break;
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_TIME: fl_buf_append(out, tmp, fl_time_format(v->u.i64, tmp)); break;
+    case FL_T_UUID:
+      if (v->u.str.len == 16) {
+        fl_uuid_format((const uint8_t *)v->u.str.ptr, tmp);
+        fl_buf_puts(out, tmp);
+        break;
+      }
+      __attribute__((fallthrough));
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_hex_bytes_format((const uint8_t *)v->u.str.ptr, v->u.str.len, out); break;
   }
 }
 

@@ -24,9 +24,10 @@ const cat = where => normRows(floeCat(args.floe, args.data, args.table, where ? 
 
 const all = await duck()
 rep.check(`floe cat == DuckDB (${all.length} rows, ${files.length} files)`, diffMultiset('floe cat', cat(), 'DuckDB', all, cols))
-for (const w of t.wheres || []) {
-  const d = await duck(w)
-  rep.check(`--where "${w}": ${d.length} rows as DuckDB`, diffMultiset('floe cat', cat(w), 'DuckDB', d, cols))
+for (const w of t.wheres || []) { // a condition, or [floe's, DuckDB's] where their literals differ
+  const [fw, dw] = Array.isArray(w) ? w : [w, w]
+  const d = await duck(dw)
+  rep.check(`--where "${fw}": ${d.length} rows as DuckDB's WHERE ${dw}`, diffMultiset('floe cat', cat(fw), 'DuckDB', d, cols))
 }
 rep.finish()
 process.exit(process.exitCode)

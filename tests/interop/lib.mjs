@@ -236,14 +236,28 @@ export function parseType(t) {
   if (typeof t !== 'string') return { kind: 'nested' }
   const m = /^decimal\((\d+),\s*(\d+)\)$/.exec(t)
   if (m) return { kind: 'decimal', precision: Number(m[1]), scale: Number(m[2]) }
+  const f = /^fixed\[(\d+)\]$/.exec(t)
+  if (f) return { kind: 'fixed', length: Number(f[1]) }
   return { kind: t }
 }
 
 // opts.tsMs: compare timestamps at millisecond precision (readers returning Date).
 // opts.json: this string column holds JSON text.
+const hexOf = b => Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
+
 export function normValue(v, type, opts = {}) {
   if (v === null || v === undefined) return null
   switch (type.kind) {
+    case 'time': { // micros since midnight, from "HH:MM:SS[.f]" text or a number
+      const t = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/.exec(String(v))
+      if (!t) return /^\d+$/.test(String(v)) ? BigInt(v).toString() : `<bad time ${v}>`
+      return ((BigInt(t[1]) * 3600n + BigInt(t[2]) * 60n + BigInt(t[3])) * 1000000n + BigInt((t[4] || '').padEnd(6, '0'))).toString()
+    }
+    case 'uuid': return v instanceof Uint8Array ? hexOf(v).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') : String(v).toLowerCase()
+    case 'binary':
+    case 'fixed': // lowercase hex: floe prints "\x0aff", DuckDB's hex() gives "0AFF"
+      if (v instanceof Uint8Array) return hexOf(v)
+      return String(v).replace(/^\\x/, '').toLowerCase()
     case 'boolean':
       if (typeof v === 'boolean') return String(v)
       if (v === 1 || v === 0) return String(v === 1)
@@ -395,6 +409,10 @@ export function duckType(t) {
     case 'timestamp': return 'TIMESTAMP'
     case 'timestamptz': return 'TIMESTAMPTZ'
     case 'string': return 'VARCHAR'
+    case 'time': return 'TIME'
+    case 'uuid': return 'UUID'
+    case 'binary':
+    case 'fixed': return 'BLOB'
     default: throw new Error(`no DuckDB type for ${JSON.stringify(t)}`)
   }
 }
@@ -408,6 +426,9 @@ export function duckSelectList(fields, quoteName = n => `"${n.replace(/"/g, '""'
     if (k === 'long' || k === 'int' || k === 'decimal') return `CAST(${q} AS VARCHAR) AS ${q}`
     if (k === 'timestamp' || k === 'timestamptz') return `CAST(epoch_us(${q}) AS VARCHAR) AS ${q}`
     if (k === 'date') return `CAST(${q} AS VARCHAR) AS ${q}`
+    if (k === 'time') return `CAST(EXTRACT(microseconds FROM ${q}) + 60000000::BIGINT * (EXTRACT(minute FROM ${q}) + 60 * EXTRACT(hour FROM ${q})) AS VARCHAR) AS ${q}`
+    if (k === 'uuid') return `CAST(${q} AS VARCHAR) AS ${q}`
+    if (k === 'binary' || k === 'fixed') return `lower(hex(${q})) AS ${q}`
     return q
   }).join(', ')
 }

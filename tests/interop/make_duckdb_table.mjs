@@ -16,6 +16,46 @@ import { avroWrite } from 'icebird'
 import { duckAll, sqlStr } from './lib.mjs'
 
 export const TABLES = {
+  // fixed[4]: no data file (DuckDB has no fixed type); the test appends with floe load,
+  // so the FIXED_LEN_BYTE_ARRAY(4) file is floe's, read back by DuckDB as a BLOB
+  fixed: {
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 'f', required: false, type: 'fixed[4]' },
+    ],
+    files: [],
+    wheres: [["f = '\\x00000000'", "f = '\\x00\\x00\\x00\\x00'::BLOB"], ["f > '\\x7fffffff'", "f > '\\x7F\\xFF\\xFF\\xFF'::BLOB"], 'f IS NULL'],
+  },
+  // TIME (INT64 TIME(MICROS)), UUID (16-byte FIXED_LEN_BYTE_ARRAY, UUID logical type),
+  // BLOB (unannotated BYTE_ARRAY) as Iceberg time, uuid, binary
+  types: {
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 't', required: false, type: 'time' },
+      { id: 3, name: 'u', required: false, type: 'uuid' },
+      { id: 4, name: 'b', required: false, type: 'binary' },
+    ],
+    files: [
+      `SELECT * FROM (VALUES
+        (1::BIGINT, TIME '00:00:00', UUID '00000000-0000-0000-0000-000000000000', ''::BLOB),
+        (2, TIME '23:59:59.999999', UUID 'ffffffff-ffff-ffff-ffff-ffffffffffff', '\\x00\\xFF\\x7F'::BLOB),
+        (3, TIME '12:30:00.5', UUID '123e4567-e89b-12d3-a456-426614174000', 'abc'::BLOB),
+        (4, NULL, NULL, NULL),
+        (5, TIME '08:00:00.000001', UUID 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x80'::BLOB)) t(id, t, u, b)`,
+      `SELECT (10 + i)::BIGINT AS id, (TIME '01:02:03' + INTERVAL (i) SECOND) AS t,
+        CASE WHEN i % 2 = 0 THEN UUID '123e4567-e89b-12d3-a456-426614174000' END AS u,
+        CASE i % 3 WHEN 0 THEN 'x'::BLOB WHEN 1 THEN '\\x01\\x02'::BLOB END AS b
+        FROM range(2000) r(i)`,
+    ],
+    wheres: [
+      "t > '12:00:00'", "t = '23:59:59.999999'", "t BETWEEN '00:00:00' AND '01:02:04'", 't IS NULL',
+      "u = '123e4567-e89b-12d3-a456-426614174000'", "u > '80000000-0000-0000-0000-000000000000'",
+      "u IN ('00000000-0000-0000-0000-000000000000', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11')",
+      // [floe's condition, DuckDB's]: floe reads '\x' + hex digits, DuckDB '\xHH' a byte
+      ["b = '\\x617863'", "b = '\\x61\\x78\\x63'::BLOB"], ["b = '\\x616263'", "b = 'abc'::BLOB"],
+      ["b >= '\\x80'", "b >= '\\x80'::BLOB"], 'b IS NULL',
+    ],
+  },
   // DECIMAL(38,9) and DECIMAL(22,2) as FIXED_LEN_BYTE_ARRAY, DECIMAL(12,2) as INT64,
   // DECIMAL(4,1) as INT32 (DuckDB's choices), values at the edges of each
   decimals: {
@@ -128,14 +168,14 @@ export async function makeTable(dataDir, qualified, spec) {
     schemas: [{ type: 'struct', 'schema-id': 0, fields: t.fields }], 'default-spec-id': 0,
     'partition-specs': [{ 'spec-id': 0, fields: [] }], 'last-partition-id': 999,
     'default-sort-order-id': 0, 'sort-orders': [{ 'order-id': 0, fields: [] }], properties: {},
-    'current-snapshot-id': parent, refs: { main: { 'snapshot-id': parent, type: 'branch' } }, snapshots,
+    'current-snapshot-id': parent ?? -1, refs: parent ? { main: { 'snapshot-id': parent, type: 'branch' } } : {}, snapshots,
     'snapshot-log': snapshots.map(s => ({ 'timestamp-ms': s['timestamp-ms'], 'snapshot-id': s['snapshot-id'] })),
   }
   // snapshot ids as JSON numbers (above 2^53: no Number holds them)
   const text = JSON.stringify(meta, (k, v) => (typeof v === 'bigint' ? `@@${v}@@` : v), 2).replace(/"@@(-?\d+)@@"/g, '$1')
-  const mpath = join(dir, 'metadata', `v${seq}.metadata.json`)
+  const mpath = join(dir, 'metadata', `v${seq + 1}.metadata.json`)
   writeFileSync(mpath, text)
-  writeFileSync(join(dir, 'metadata', 'version-hint.text'), String(seq))
+  writeFileSync(join(dir, 'metadata', 'version-hint.text'), String(seq + 1))
   const db = join(dataDir, 'catalog.db')
   const q = s => `'${s.replace(/'/g, "''")}'`
   execFileSync('sqlite3', [db, `CREATE TABLE IF NOT EXISTS iceberg_tables (catalog_name VARCHAR(255) NOT NULL,
