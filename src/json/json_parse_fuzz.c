@@ -30,6 +30,8 @@ static fl_field fields_opt[] = {
     {7, "dt", {FL_T_DATE, 0, 0}, false},      {8, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
     {9, "s", {FL_T_STRING, 0, 0}, false},     {10, "j", {FL_T_JSON, 0, 0}, false},
     {11, "m0", {FL_T_DECIMAL, 18, 0}, false}, {12, "w", {FL_T_DECIMAL, 38, 9}, false},
+    {13, "t", {FL_T_TIME, 0, 0}, false},      {14, "u", {FL_T_UUID, 0, 0}, false},
+    {15, "bin", {FL_T_BINARY, 0, 0}, false},  {16, "fx", {FL_T_FIXED, 0, 0, 4}, false},
 };
 static fl_field fields_req[] = {
     {1, "event_id", {FL_T_STRING, 0, 0}, true},
@@ -40,7 +42,7 @@ static fl_field fields_req[] = {
     {6, "attributes", {FL_T_JSON, 0, 0}, false},
     {7, "s", {FL_T_STRING, 0, 0}, false},
 };
-static fl_schema schema_opt = {0, 12, fields_opt, 0, NULL};
+static fl_schema schema_opt = {0, 16, fields_opt, 0, NULL};
 static fl_schema schema_req = {0, 7, fields_req, 0, NULL};
 
 static bool utf8_ok(const uint8_t *s, size_t n) {
