@@ -133,9 +133,23 @@ int fl_schema_index_of_id(const fl_schema *schema, int32_t id) {
   return -1;
 }
 
+static int32_t nested_max_id(const fl_nested *n) {
+  int32_t max = n->id;
+  for (uint32_t i = 0; i < n->nchild; i++) {
+    int32_t m = nested_max_id(&n->child[i]);
+    if (m > max) max = m;
+  }
+  return max;
+}
+
 int32_t fl_schema_max_id(const fl_schema *schema) {
   int32_t max = 0;
-  for (uint32_t i = 0; i < schema->nfields; i++)
+  for (uint32_t i = 0; i < schema->nfields; i++) {
     if (schema->fields[i].id > max) max = schema->fields[i].id;
+    if (schema->fields[i].nested) {
+      int32_t m = nested_max_id(schema->fields[i].nested);
+      if (m > max) max = m;
+    }
+  }
   return max;
 }

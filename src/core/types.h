@@ -60,11 +60,29 @@ typedef struct fl_type {
   uint32_t length;   /* FIXED only: bytes per value */
 } fl_type;
 
+/* An Iceberg struct, list or map column of a table written elsewhere: floe reads it as
+ * a JSON column (the value's JSON text, assembled from the Parquet leaves by field id)
+ * and never writes it. The tree mirrors the Iceberg type: a struct's children are its
+ * fields, a list's one child its element, a map's two children key and value; `id` is
+ * the Iceberg field id (element-id, key-id, value-id for those), `prim` a leaf's type. */
+typedef enum fl_nested_kind { FL_NESTED_PRIM, FL_NESTED_STRUCT, FL_NESTED_LIST, FL_NESTED_MAP } fl_nested_kind;
+typedef struct fl_nested {
+  fl_nested_kind kind;
+  int32_t id;
+  const char *name; /* struct field name ("element", "key", "value" otherwise) */
+  bool required;
+  fl_type prim;
+  uint32_t nchild;
+  const struct fl_nested *child;
+  const char *iceberg_json; /* the root only: the type's JSON text, written back as it was */
+} fl_nested;
+
 typedef struct fl_field {
   int32_t id; /* Iceberg field id, > 0 */
   const char *name;
   fl_type type;
-  bool required; /* NOT NULL */
+  bool required;            /* NOT NULL */
+  const fl_nested *nested;  /* NULL, or (type JSON) the Iceberg struct/list/map it holds */
 } fl_field;
 
 /* A schema is an array of top-level fields. Nested types are not needed yet.
@@ -101,6 +119,6 @@ bool fl_type_can_widen(fl_type from, fl_type to);
 const fl_field *fl_schema_field_by_id(const fl_schema *schema, int32_t id);
 const fl_field *fl_schema_field_by_name(const fl_schema *schema, const char *name);
 int fl_schema_index_of_id(const fl_schema *schema, int32_t id); /* -1 if absent */
-int32_t fl_schema_max_id(const fl_schema *schema);
+int32_t fl_schema_max_id(const fl_schema *schema); /* nested field ids included */
 
 #endif

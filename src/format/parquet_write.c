@@ -1314,6 +1314,11 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   for (uint32_t c = 0; c < schema->nfields; c++) {
     const fl_field *f = &schema->fields[c];
     if (f->id <= 0) return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
+    if (f->nested)
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "%s: column %s is a struct, list or map (of a table written elsewhere): floe reads it but "
+                        "does not write it yet",
+                        path, f->name);
     if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_FIXED)
       return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
     if (f->type.kind == FL_T_DECIMAL &&

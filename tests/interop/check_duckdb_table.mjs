@@ -20,7 +20,8 @@ const cols = fields.map(f => f.name)
 const rep = new Report(`duckdb-written ${args.table}`)
 const from = `read_parquet([${files.map(sqlStr).join(', ')}], union_by_name = true)`
 const duck = async where => normRows(await duckAll(`SELECT ${duckSelectList(fields)} FROM ${from}${where ? ` WHERE ${where}` : ''}`), fields)
-const cat = where => normRows(floeCat(args.floe, args.data, args.table, where ? ['--where', where] : []), fields)
+const nested = fields.filter(f => typeof f.type !== 'string').map(f => f.name) // printed as JSON values
+const cat = where => normRows(floeCat(args.floe, args.data, args.table, where ? ['--where', where] : [], nested), fields)
 
 const all = await duck()
 rep.check(`floe cat == DuckDB (${all.length} rows, ${files.length} files)`, diffMultiset('floe cat', cat(), 'DuckDB', all, cols))

@@ -304,6 +304,8 @@ export function normValue(v, type, opts = {}) {
       }
       if (typeof v !== 'string') return `<not a string ${JSON.stringify(v)}>`
       return v
+    case 'nested': // struct/list/map: JSON text, canonicalised (floe cat's, DuckDB's to_json)
+      try { return JSON.stringify(JSON.parse(typeof v === 'string' ? v : JSON.stringify(v))) } catch { return `<bad json ${v}>` }
     default:
       return JSON.stringify(v)
   }
@@ -429,6 +431,7 @@ export function duckSelectList(fields, quoteName = n => `"${n.replace(/"/g, '""'
     if (k === 'time') return `CAST(EXTRACT(microseconds FROM ${q}) + 60000000::BIGINT * (EXTRACT(minute FROM ${q}) + 60 * EXTRACT(hour FROM ${q})) AS VARCHAR) AS ${q}`
     if (k === 'uuid') return `CAST(${q} AS VARCHAR) AS ${q}`
     if (k === 'binary' || k === 'fixed') return `lower(hex(${q})) AS ${q}`
+    if (k === 'nested') return `to_json(${q})::VARCHAR AS ${q}`
     return q
   }).join(', ')
 }

@@ -16,6 +16,39 @@ import { avroWrite } from 'icebird'
 import { duckAll, sqlStr } from './lib.mjs'
 
 export const TABLES = {
+  // STRUCT, LIST, MAP (and a list of structs with a list inside) with nulls at every
+  // level: a null struct and a struct of nulls, a null list and an empty one, null
+  // elements, an empty map; read by floe as JSON text
+  nested: {
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 's', required: false, type: { type: 'struct', fields: [
+        { id: 3, name: 'a', required: false, type: 'int' }, { id: 4, name: 'b', required: false, type: 'string' }] } },
+      { id: 5, name: 'l', required: false, type: { type: 'list', 'element-id': 6, 'element-required': false, element: 'long' } },
+      { id: 7, name: 'm', required: false, type: { type: 'map', 'key-id': 8, key: 'string', 'value-id': 9, 'value-required': false, value: 'double' } },
+      { id: 10, name: 'ls', required: false, type: { type: 'list', 'element-id': 11, 'element-required': false, element: {
+        type: 'struct', fields: [{ id: 12, name: 'x', required: false, type: 'decimal(10, 2)' },
+          { id: 13, name: 'ys', required: false, type: { type: 'list', 'element-id': 14, 'element-required': false, element: 'string' } }] } } },
+    ],
+    fieldIds: '{id: 1, s: {__duckdb_field_id: 2, a: 3, b: 4}, l: {__duckdb_field_id: 5, element: 6}, ' +
+      'm: {__duckdb_field_id: 7, key: 8, value: 9}, ls: {__duckdb_field_id: 10, element: {__duckdb_field_id: 11, x: 12, ys: {__duckdb_field_id: 13, element: 14}}}}',
+    files: [
+      `SELECT * FROM (VALUES
+        (1::BIGINT, {'a': 1, 'b': 'x'}, [1, 2, 3]::BIGINT[], MAP {'k': 1.5, 'z': -2.0}, [{'x': 1.25, 'ys': ['p', NULL]}]),
+        (2, NULL, NULL, NULL, NULL),
+        (3, {'a': NULL, 'b': NULL}, []::BIGINT[], MAP {}::MAP(VARCHAR, DOUBLE), []),
+        (4, {'a': -7, 'b': 'say "hi"\n'}, [NULL, 4, NULL]::BIGINT[], MAP {'n': NULL}, [NULL, {'x': NULL, 'ys': []}, {'x': -0.5, 'ys': NULL}]),
+        (5, {'a': 2147483647, 'b': ''}, [9223372036854775807]::BIGINT[], MAP {'k': 0.1}, [{'x': 99999999.99, 'ys': ['a', 'b', 'c']}])
+      ) t(id, s, l, m, ls)`,
+      `SELECT (10 + i)::BIGINT AS id,
+        CASE WHEN i % 4 = 0 THEN NULL ELSE {'a': i::INT, 'b': 'v' || i} END AS s,
+        CASE WHEN i % 5 = 0 THEN NULL ELSE range(i % 7)::BIGINT[] END AS l,
+        CASE WHEN i % 3 = 0 THEN NULL ELSE MAP {'i': i::DOUBLE} END AS m,
+        CASE WHEN i % 6 = 0 THEN NULL ELSE [{'x': (i / 4)::DECIMAL(10,2), 'ys': CASE WHEN i % 2 = 0 THEN ['e'] ELSE [] END}] END AS ls
+        FROM range(3000) r(i)`,
+    ],
+    wheres: ['s IS NULL', 'l IS NOT NULL AND id < 6'],
+  },
   // fixed[4]: no data file (DuckDB has no fixed type); the test appends with floe load,
   // so the FIXED_LEN_BYTE_ARRAY(4) file is floe's, read back by DuckDB as a BLOB
   fixed: {
@@ -133,7 +166,7 @@ export async function makeTable(dataDir, qualified, spec) {
   const dir = resolve(dataDir, 'foreign', ns, name)
   mkdirSync(join(dir, 'data'), { recursive: true })
   mkdirSync(join(dir, 'metadata'), { recursive: true })
-  const ids = '{' + t.fields.map(f => `${f.name}: ${f.id}`).join(', ') + '}'
+  const ids = t.fieldIds || '{' + t.fields.map(f => `${f.name}: ${f.id}`).join(', ') + '}'
   const manifests = []
   const snapshots = []
   let parent = null
