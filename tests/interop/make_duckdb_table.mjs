@@ -5,9 +5,14 @@
 // table's bytes are floe's: floe cat must read them as DuckDB does.
 //
 //   node tests/interop/make_duckdb_table.mjs DATA_DIR NS.TABLE SPEC
+//   node tests/interop/make_duckdb_table.mjs --corpus DIR SPEC
 //
 // SPEC names a table below (TABLES): each has an Iceberg schema and one SELECT per
-// data file (one snapshot each). Prints the metadata file's path.
+// data file (one snapshot each). Prints the metadata file's path. --corpus writes the
+// table as tests/interop/foreign/ keeps them (DIR/duckdb_SPEC/{data,metadata} with the
+// location of another machine, and floe-test.json naming the metadata file and the
+// spec's --where conditions that floe and DuckDB spell alike), for `floe register` to
+// map; not registered here.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -159,11 +164,14 @@ const LIST_SCHEMA = {
   ],
 }
 
-export async function makeTable(dataDir, qualified, spec) {
+export async function makeTable(dataDir, qualified, spec, corpus = false) {
   const t = TABLES[spec]
   if (!t) throw new Error(`no table spec ${spec}`)
   const [ns, name] = qualified.split('.')
-  const dir = resolve(dataDir, 'foreign', ns, name)
+  const dir = corpus ? resolve(dataDir, `duckdb_${spec}`) : resolve(dataDir, 'foreign', ns, name)
+  // the paths written into metadata and manifests: ours, or another machine's
+  const loc = corpus ? `/home/someone-else/warehouse/duckdb_${spec}` : dir
+  const uri = p => `file://${loc}${p.slice(dir.length)}`
   mkdirSync(join(dir, 'data'), { recursive: true })
   mkdirSync(join(dir, 'metadata'), { recursive: true })
   const ids = t.fieldIds || '{' + t.fields.map(f => `${f.name}: ${f.id}`).join(', ') + '}'
@@ -180,22 +188,22 @@ export async function makeTable(dataDir, qualified, spec) {
     const sid = BigInt(2000 + seq) * 1000003n
     const mrel = `metadata/data-${seq}-m0.avro`
     avro(join(dir, mrel), ENTRY_SCHEMA, [{ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
-      data_file: { content: 0, file_path: `file://${path}`, file_format: 'PARQUET', partition: {}, record_count: rows,
+      data_file: { content: 0, file_path: uri(path), file_format: 'PARQUET', partition: {}, record_count: rows,
         file_size_in_bytes: BigInt(statSync(path).size) } }])
-    manifests.push({ manifest_path: `file://${join(dir, mrel)}`, manifest_length: BigInt(statSync(join(dir, mrel)).size),
+    manifests.push({ manifest_path: uri(join(dir, mrel)), manifest_length: BigInt(statSync(join(dir, mrel)).size),
       partition_spec_id: 0, content: 0, sequence_number: BigInt(seq), min_sequence_number: BigInt(seq),
       added_snapshot_id: sid, added_files_count: 1, existing_files_count: 0, deleted_files_count: 0,
       added_rows_count: rows, existing_rows_count: 0n, deleted_rows_count: 0n })
     const lrel = `metadata/snap-${sid}-1-list.avro`
     avro(join(dir, lrel), LIST_SCHEMA, manifests)
     const snap = { 'snapshot-id': sid, 'sequence-number': seq, 'timestamp-ms': 1767225600000 + seq * 1000,
-      'manifest-list': `file://${join(dir, lrel)}`, summary: { operation: 'append' }, 'schema-id': 0 }
+      'manifest-list': uri(join(dir, lrel)), summary: { operation: 'append' }, 'schema-id': 0 }
     if (parent) snap['parent-snapshot-id'] = parent
     parent = sid
     snapshots.push(snap)
   }
   const meta = {
-    'format-version': 2, 'table-uuid': '4d3c2b1a-0f9e-4d8c-a7b6-c5d4e3f2a1b0', location: `file://${dir}`,
+    'format-version': 2, 'table-uuid': '4d3c2b1a-0f9e-4d8c-a7b6-c5d4e3f2a1b0', location: `file://${loc}`,
     'last-sequence-number': seq, 'last-updated-ms': 1767225600000 + seq * 1000,
     'last-column-id': Math.max(...t.fields.map(f => f.id)), 'current-schema-id': 0,
     schemas: [{ type: 'struct', 'schema-id': 0, fields: t.fields }], 'default-spec-id': 0,
@@ -209,6 +217,11 @@ export async function makeTable(dataDir, qualified, spec) {
   const mpath = join(dir, 'metadata', `v${seq + 1}.metadata.json`)
   writeFileSync(mpath, text)
   writeFileSync(join(dir, 'metadata', 'version-hint.text'), String(seq + 1))
+  if (corpus) {
+    const where = (t.wheres || []).filter(w => !Array.isArray(w)) // those both engines read alike
+    writeFileSync(join(dir, 'floe-test.json'), JSON.stringify({ metadata: `metadata/v${seq + 1}.metadata.json`, where }) + '\n')
+    return mpath
+  }
   const db = join(dataDir, 'catalog.db')
   const q = s => `'${s.replace(/'/g, "''")}'`
   execFileSync('sqlite3', [db, `CREATE TABLE IF NOT EXISTS iceberg_tables (catalog_name VARCHAR(255) NOT NULL,
@@ -224,8 +237,9 @@ export async function makeTable(dataDir, qualified, spec) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [dataDir, qualified, spec] = process.argv.slice(2)
-  if (!spec) throw new Error('usage: node make_duckdb_table.mjs DATA_DIR NS.TABLE SPEC')
-  console.log(await makeTable(dataDir, qualified, spec))
+  const a = process.argv.slice(2)
+  if (a[0] === '--corpus' && a.length === 3) console.log(await makeTable(a[1], 'corpus.t', a[2], true))
+  else if (a.length === 3) console.log(await makeTable(a[0], a[1], a[2]))
+  else throw new Error('usage: node make_duckdb_table.mjs DATA_DIR NS.TABLE SPEC | --corpus DIR SPEC')
   process.exit(0)
 }
