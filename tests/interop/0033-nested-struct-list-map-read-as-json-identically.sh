@@ -4,7 +4,8 @@
 # ids on every nested field; nulls at every level: a null struct and a struct of nulls,
 # a null list and an empty list, null elements, an empty map; 3005 rows in two files)
 # reads through floe cat as JSON values equal to DuckDB's to_json of the same files, row
-# by row; --where IS NULL on a nested column and on others selects DuckDB's rows; a
+# by row; describe names them STRUCT/LIST/MAP (JSON); --where IS NULL on a nested column
+# and on others selects DuckDB's rows; a
 # write into the table (load, compact) is refused by name and leaves it as it was.
 set -euo pipefail
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -27,6 +28,9 @@ want='{"id":3,"s":{"a":null,"b":null},"l":[],"m":{},"ls":[]}
 got=$("$FLOE" --data "$T" cat foreign.nested --where "id IN (3, 4)")
 [[ $got == "$want" ]] || fail "cat: $got"
 [[ $("$FLOE" --data "$T" cat foreign.nested --where "id = 2") == '{"id":2,"s":null,"l":null,"m":null,"ls":null}' ]] || fail "null row"
+
+desc=$("$FLOE" --data "$T" describe foreign.nested)
+for want in ' s  *STRUCT (JSON)' ' l  *LIST (JSON)' ' m  *MAP (JSON)'; do grep -q "$want" <<<"$desc" || fail "describe: $desc"; done
 
 printf '%s\n' '{"id":100}' >"$T/one.ndjson"
 if "$FLOE" --data "$T" load foreign.nested "$T/one.ndjson" 2>"$T/err"; then fail "load into a nested table"; fi
