@@ -65,7 +65,7 @@ static bool utf8_ok(const uint8_t *s, size_t n) {
 static bool cell_equal(const fl_vec *a, uint32_t ra, const fl_vec *b, uint32_t rb) {
   if (fl_vec_is_valid(a, ra) != fl_vec_is_valid(b, rb)) return false;
   if (!fl_vec_is_valid(a, ra)) return true;
-  unsigned w = fl_type_width(a->type.kind);
+  unsigned w = fl_type_bytes(a->type);
   if (w)
     return !memcmp((const uint8_t *)a->data.raw + (size_t)ra * w,
                    (const uint8_t *)b->data.raw + (size_t)rb * w, w);
