@@ -860,10 +860,13 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
     case FL_T_FIXED: { /* "\\x0aff" in JSON: the text \x then hex digits */
       size_t n = (size_t)(te - ts), len = 0;
       if (!is_str) break;
-      ensure_tmp(p, n + 1); /* ts may be tmp itself: decoding in place only writes behind the read */
-      if (!fl_hex_bytes_parse(ts, n, (uint8_t *)p->tmp, &len)) break;
+      /* decoded straight into the column (ts is the body or tmp, never the column) */
+      if (v->bytes_cap - v->bytes_len < n / 2 + 32) fl_vec_reserve_bytes(v, n / 2 + 32);
+      if (!fl_hex_bytes_parse(ts, n, (uint8_t *)v->bytes + v->bytes_len, &len)) break;
       if (kind == FL_T_FIXED && len != ci->type.length) break;
-      put_str(v, row, p->tmp, len);
+      v->bytes_len += len;
+      v->offsets[row + 1] = (uint32_t)v->bytes_len;
+      set_valid(v, row, true);
       return end;
     }
     default: FL_ASSERT(false, "column %s: kind %d", ci->name, (int)kind);
