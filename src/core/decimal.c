@@ -63,6 +63,13 @@ bool fl_dec128_sub(fl_i128 a, fl_i128 b, unsigned precision, fl_i128 *out) {
   return fl_dec128_add(a, -b, precision, out);
 }
 
+bool fl_dec128_mul(fl_i128 a, fl_i128 b, unsigned precision, fl_i128 *out) {
+  fl_i128 r;
+  if (__builtin_mul_overflow(a, b, &r) || !fl_dec128_fits(r, precision)) return false;
+  *out = r;
+  return true;
+}
+
 bool fl_dec128_rescale(fl_i128 v, unsigned from_scale, unsigned to_scale, unsigned precision, fl_i128 *out) {
   if (from_scale > 38 || to_scale > 38 || !fl_dec128_fits(v, 38)) return false;
   if (to_scale >= from_scale) {

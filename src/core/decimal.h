@@ -40,6 +40,9 @@ int fl_dec128_cmp_scaled(fl_i128 a, unsigned sa, fl_i128 b, unsigned sb);
 bool fl_dec128_add(fl_i128 a, fl_i128 b, unsigned precision, fl_i128 *out);
 /* *out = a - b; false on leaving the precision. */
 bool fl_dec128_sub(fl_i128 a, fl_i128 b, unsigned precision, fl_i128 *out);
+/* *out = a * b (the product's scale is the sum of the operands'); false if it needs
+ * more than `precision` digits (or 128 bits). */
+bool fl_dec128_mul(fl_i128 a, fl_i128 b, unsigned precision, fl_i128 *out);
 /* Changes the scale exactly: up multiplies (false if the result needs more than
  * `precision` digits), down divides (false if a non-zero digit would be dropped). */
 bool fl_dec128_rescale(fl_i128 v, unsigned from_scale, unsigned to_scale, unsigned precision, fl_i128 *out);

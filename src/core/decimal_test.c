@@ -83,6 +83,16 @@ Test(decimal128, add_and_sub_check_the_precision) {
   cr_assert_not(fl_dec128_sub(0, fl_dec128_pow10(38), 38, &r)); /* an operand out of range */
 }
 
+Test(decimal128, mul_checks_the_precision_and_128_bits) {
+  fl_i128 r = 0, ten19 = fl_dec128_pow10(19);
+  cr_assert(fl_dec128_mul(ten19, fl_dec128_pow10(18), 38, &r) && r == fl_dec128_pow10(37));
+  cr_assert_not(fl_dec128_mul(ten19, ten19, 38, &r)); /* 10^38: 39 digits */
+  cr_assert_not(fl_dec128_mul(max38(), max38(), 38, &r)); /* beyond 128 bits */
+  cr_assert(fl_dec128_mul(-max38(), 1, 38, &r) && r == -max38());
+  cr_assert(fl_dec128_mul(-3, 7, 2, &r) && r == -21);
+  cr_assert_not(fl_dec128_mul(-15, 7, 2, &r)); /* -105 needs 3 digits */
+}
+
 Test(decimal128, compare_and_rescale_across_scales) {
   /* 1.5 (s=1) vs 1.50 (s=2) vs 1.49 (s=2) */
   cr_assert_eq(fl_dec128_cmp_scaled(15, 1, 150, 2), 0);
