@@ -252,6 +252,10 @@ static bool prune_value(const fl_value *lit, fl_type to, fl_value *out) {
       if (k != FL_T_DATE) return false;
       out->u.i32 = lit->u.i32;
       return true;
+    case FL_T_TIME: /* the binder read the string literal as a TIME */
+      if (k != FL_T_TIME) return false;
+      out->u.i64 = lit->u.i64;
+      return true;
     case FL_T_BOOLEAN:
       if (k != FL_T_BOOLEAN) return false;
       out->u.b = lit->u.b;

@@ -3,7 +3,8 @@
 # scale 9, values past 2^63 and 2^64, exponent forms, read exactly from JSON numbers and
 # strings and printed exactly by cat; a value of 39 digits or with a lost fraction digit
 # is refused with the column's type; --where compares exactly with quoted and bare
-# literals of more than 18 digits (BETWEEN, IS NULL, partition pruning by identity);
+# literals of more than 18 digits (BETWEEN, IS NULL), and prunes files by identity
+# partition values and by column bounds of 128-bit values;
 # arithmetic on a wide decimal is refused by name; a DECIMAL(12,2) widened to
 # DECIMAL(30,2) reads its old files, compares them with wide literals and compacts.
 . "$(dirname "$0")/lib.sh"
@@ -41,6 +42,12 @@ assert_eq "4" "$(ids --where "w IS NULL")" "IS NULL"
 assert_eq "1,4" "$(ids --where "v < 0")" "a wide partition column against 0"
 assert_eq "3" "$(ids --where "v >= 99999999999999999999.99")" "the largest DECIMAL(22,2)"
 assert_eq "5" "$(ids --where "v = '1.5e19'")" "exponent text"
+
+# pruning on 128-bit values: identity partitions of v, column bounds of w (6 files)
+run_floe cat d.w --where "v >= 99999999999999999999.99" --stats
+assert_contains "$ERR" "files_pruned_partition=5 " "5 of 6 partitions pruned by a 22-digit value"
+run_floe cat d.w --where "w > '18446744073709551616.4'" --stats
+assert_contains "$ERR" "files_pruned_bounds=4 " "4 of 6 files pruned by their 128-bit bounds"
 
 expect_fail 1 '--where "w + 1 > 0": line 1, column 3: arithmetic on a DECIMAL wider than 18 digits is not supported' \
   cat d.w --where "w + 1 > 0"

@@ -31,6 +31,9 @@ printf '%s\n' '{"id":100,"t":"13:14:15.123456","u":"F0EEBC99-9C0B-4EF8-BB6D-6BB9
   '{"id":101,"t":null,"u":null,"b":"\\x"}' '{"id":102,"t":"00:00:00.001","u":"00000000-0000-0000-0000-000000000001","b":null}' >"$T/more.ndjson"
 "$FLOE" --data "$T" load foreign.types "$T/more.ndjson" >/dev/null
 node "$HERE/check_duckdb_table.mjs" --floe "$FLOE" --data "$T" --table foreign.types --spec types
+# TIME prunes: floe's file by its manifest bounds, DuckDB's 2000-row file by its statistics
+stats=$("$FLOE" --data "$T" cat foreign.types --where "t > '23:00:00'" --stats 2>&1 >/dev/null)
+[[ $stats == *"files_pruned_bounds=1 "* && $stats == *"row_groups_pruned=1 "* ]] || fail "pruning: $stats"
 printf '%s\n' '{"id":103,"t":"24:00:00"}' >"$T/bad.ndjson"
 if "$FLOE" --data "$T" load foreign.types "$T/bad.ndjson" 2>"$T/err"; then fail "24:00:00 loaded"; fi
 grep -q 'field t: expected TIME, found "24:00:00"' "$T/err" || fail "refusal: $(cat "$T/err")"
