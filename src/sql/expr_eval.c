@@ -8,8 +8,9 @@
  * class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64 with a decimal
  * scale: INT, BIGINT, DECIMAL, DATE days, TIMESTAMP/INTERVAL micros), F (double), S
  * (string pointer + length), W (128-bit unscaled DECIMAL wider than 18 digits, compared
- * exactly against I or W; arithmetic on W waits for the SQL engine's 128-bit decimals
- * and is refused by name); I, F, S and W carry a null byte per row. A literal is a
+ * and IN-listed exactly against I or W, a DOUBLE literal of 19..38 digits read from its
+ * text; arithmetic on W waits for the SQL engine's 128-bit decimals and is refused by
+ * name); I, F, S and W carry a null byte per row. A literal is a
  * constant register: its index mask is 0, so `r->i[i & r->mask]` reads the one value
  * for every row, and the loops stay branch-free over rows. Columns of int64 storage
  * are not copied: the register points at the batch vector.
@@ -92,6 +93,7 @@ typedef struct set {
   uint32_t *sl;
   int64_t *iv; /* I items (at a's scale) */
   double *fv;  /* F items */
+  fl_i128_store *wv; /* W items (at a's scale) */
   uint32_t n;
   bool has_null;
 } set;
@@ -409,6 +411,7 @@ static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
   st->sl = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->sl);
   st->iv = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->iv);
   st->fv = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->fv);
+  st->wv = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->wv);
   uint32_t slots = 8;
   while (slots < n * 2) slots *= 2;
   st->mask = slots - 1;
@@ -422,9 +425,31 @@ static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
       continue;
     }
     uint32_t lr;
-    if ((rc = compile_literal(x, it, ra->cls, &lr))) return rc;
+    if (ra->cls == CW && it->lit == FL_SQL_LIT_DOUBLE && exact_wide_literal(c, it, &lr)) {
+      /* a number of 19..38 digits, exactly */
+    } else if ((rc = compile_literal(x, it, ra->cls, &lr))) {
+      return rc;
+    }
     reg *l = &c->regs[lr];
     ra = &c->regs[a];
+    if (ra->cls == CW) { /* a wide DECIMAL column: items at its scale, exactly, or dropped */
+      fl_i128 v;
+      if (l->cls == CI && l->kind != FL_T_DATE && l->kind != FL_T_TIMESTAMP)
+        v = l->ci;
+      else if (l->cls == CW)
+        v = l->cw;
+      else
+        return unsupported(x, it, "this IN list item type");
+      if (l->scale > ra->scale) { /* 1.5 never equals a DECIMAL(38,0): drop it */
+        fl_i128 m = fl_dec128_pow10(l->scale - ra->scale);
+        if (v % m) continue;
+        v /= m;
+      } else if (!fl_dec128_rescale(v, l->scale, ra->scale, 38, &v)) {
+        continue; /* beyond any value of the column */
+      }
+      st->wv[st->n++] = v;
+      continue;
+    }
     if (ra->cls == CS && l->cls == CS) {
       if (is_bytes_kind(ra->kind) && l->kind == FL_T_STRING) text_to_bytes(c, l, ra->kind);
       uint32_t h = (uint32_t)fl_hash64(l->cs, l->csl) & st->mask;
@@ -864,6 +889,9 @@ static void run_in(const step *s, reg *d, const reg *a, uint32_t n) {
         break;
       case CF:
         for (uint32_t k = 0; k < st->n && !found; k++) found = st->fv[k] == a->f[i & m];
+        break;
+      case CW:
+        for (uint32_t k = 0; k < st->n && !found; k++) found = (fl_i128)st->wv[k] == (fl_i128)a->w[i & m];
         break;
       case CB:
         if (a->nul[i & m] == T_NULL) {
