@@ -1647,6 +1647,8 @@ static fl_code scatter_decimal(colr *col, scratch *S, uint32_t row0, uint32_t m,
       x = ((const int32_t *)S->dense)[j];
     else if (phys == FL_PQ_INT64)
       x = S->dense[j];
+    else if (S->sl[j] == 0) /* an empty BYTE_ARRAY decimal is 0 (hyparquet-writer's zero; DuckDB reads it so) */
+      x = 0;
     else if (!fl_dec128_from_be(S->sp[j], S->sl[j], &x))
       return CCORRUPT(col, err, "a decimal of %u bytes", S->sl[j]);
     j++;
@@ -1981,7 +1983,7 @@ static void nested_value(const colr *col, const scratch *S, uint32_t j, fl_value
     default:
       if (lf->type.kind == FL_T_DECIMAL) {
         fl_i128 x = 0;
-        if (!fl_dec128_from_be(S->sp[j], S->sl[j], &x) || !fl_dec128_fits(x, lf->type.precision))
+        if ((S->sl[j] && !fl_dec128_from_be(S->sp[j], S->sl[j], &x)) || !fl_dec128_fits(x, lf->type.precision))
           v->is_null = true; /* checked by the caller */
         else
           fl_value_set_dec(v, x);

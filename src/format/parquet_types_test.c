@@ -250,3 +250,23 @@ Test(parquet_types, floe_writes_wide_decimal_time_uuid_binary_fixed_and_reads_th
   unlink(path);
   fl_batch_free(b);
 }
+
+Test(parquet_types, byte_array_decimals_of_another_writer_read_exactly_an_empty_one_as_zero) {
+  /* hyparquet-writer 0.6 wrote DECIMAL(30,2) as BYTE_ARRAY: minimal big-endian bytes,
+   * zero as no bytes at all (DuckDB reads the same values) */
+  char p[1024];
+  corpus_path("hyparquet_decimal_byte_array.parquet", p, sizeof p);
+  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true}, {2, "d", {FL_T_DECIMAL, 30, 2}, false}};
+  fl_schema s = {0, 2, f, 0, NULL};
+  rows r = {FL_BUF_INIT, 0};
+  fl_err err = {0};
+  cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq((const char *)r.text.data,
+                   "{\"id\":1,\"d\":9999999999999999832227.84}\n"
+                   "{\"id\":2,\"d\":-1180591620717411303424.00}\n"
+                   "{\"id\":3,\"d\":0.00}\n"
+                   "{\"id\":4,\"d\":null}\n"
+                   "{\"id\":5,\"d\":-0.01}\n"
+                   "{\"id\":6,\"d\":12345.67}\n");
+  fl_buf_free(&r.text);
+}
