@@ -1783,8 +1783,11 @@ static void fill_nulls(fl_vec *vec, uint32_t n) {
 
 enum { NN_PRIM, NN_STRUCT, NN_LIST, NN_MAP, NN_MISSING };
 
+static bool types_compatible(fl_type file, fl_type want);
+
 typedef struct nleaf {
   colr col;
+  fl_type want; /* the Iceberg type of the field (the file's may be narrower) */
   uint16_t max_def, max_rep;
   uint32_t n, cap;     /* level entries decoded */
   uint16_t *def, *rep; /* n each */
@@ -1907,6 +1910,14 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
       leaf *lf = &pr->leaves[l];
       if (!lf->usable && !leaf_type(lf))
         return nested_unsupported(pr, col, "a field of a Parquet type floe does not read", err);
+      if (!types_compatible(lf->type, ice->prim)) {
+        char a[48], b[48];
+        fl_type_iceberg_name(lf->type, a, sizeof a);
+        fl_type_iceberg_name(ice->prim, b, sizeof b);
+        return fl_err_set(err, FL_ETYPE, "%s: column %s: field %s (id %d) is %s in the file, the schema asks for %s",
+                          pr->name, col, ice->name, ice->id, a, b);
+      }
+      L->want = ice->prim;
       L->col.lf = lf;
       L->col.c = (uint32_t)l;
       L->max_def = out->def;
@@ -2051,6 +2062,15 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
       fl_value v;
       nested_value(col, S, j, &v);
       if (v.is_null) return CCORRUPT(col, err, "a decimal outside its precision or length");
+      if (!fl_type_equal(v.type, L->want)) { /* to the schema's type: binary, uuid, widened numbers */
+        fl_value w;
+        if (fl_type_is_bytes(v.type.kind) && fl_type_is_bytes(L->want.kind))
+          v.type = L->want;
+        else if (fl_value_cast(&v, L->want, &w))
+          v = w;
+        else
+          return CCORRUPT(col, err, "a value that does not fit the schema's type");
+      }
       fl_value_to_json(&v, &L->text);
       if (L->text.len > BATCH_STRING_BYTES_MAX)
         return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: more than %u bytes of values", pr->name,

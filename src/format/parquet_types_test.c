@@ -270,3 +270,31 @@ Test(parquet_types, byte_array_decimals_of_another_writer_read_exactly_an_empty_
                    "{\"id\":6,\"d\":12345.67}\n");
   fl_buf_free(&r.text);
 }
+
+/* The Iceberg types type the nested values: a struct field widened to long, a string
+ * field declared binary (printed as bytes); a type the file cannot give is refused. */
+static const fl_nested typed_kids[] = {{FL_NESTED_PRIM, 3, "a", false, {FL_T_BIGINT, 0, 0}, 0, NULL, NULL},
+                                       {FL_NESTED_PRIM, 4, "b", false, {FL_T_BINARY, 0, 0}, 0, NULL, NULL}};
+static const fl_nested bad_kids[] = {{FL_NESTED_PRIM, 3, "a", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
+static const fl_nested typed_roots[] = {{FL_NESTED_STRUCT, 2, "s", false, {0, 0, 0}, 2, typed_kids, NULL},
+                                        {FL_NESTED_STRUCT, 2, "s", false, {0, 0, 0}, 1, bad_kids, NULL}};
+
+Test(parquet_types, nested_values_take_the_iceberg_types) {
+  char p[1024];
+  corpus_path("nested_duckdb.parquet", p, sizeof p);
+  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true}, {2, "s", {FL_T_JSON, 0, 0}, false, &typed_roots[0]}};
+  fl_schema s = {0, 2, f, 0, NULL};
+  rows r = {FL_BUF_INIT, 0};
+  fl_err err = {0};
+  cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
+  cr_assert(strstr((const char *)r.text.data, "{\"id\":1,\"s\":{\"a\":1,\"b\":\"\\\\x78\"}}\n") != NULL, "%s",
+            (const char *)r.text.data);
+  cr_assert(strstr((const char *)r.text.data, "{\"id\":5,\"s\":{\"a\":2147483647,\"b\":\"\\\\x\"}}\n") != NULL);
+  fl_buf_free(&r.text);
+  f[1].nested = &typed_roots[1];
+  r = (rows){FL_BUF_INIT, 0};
+  cr_assert_eq(read_rows(p, &s, &r, &err), FL_ETYPE);
+  cr_assert(strstr(err.msg, "column s: field a (id 3) is int in the file, the schema asks for string") != NULL, "%s",
+            err.msg);
+  fl_buf_free(&r.text);
+}
