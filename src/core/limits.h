@@ -22,6 +22,19 @@
 /* Dictionary encoding falls back to PLAIN past 1 MiB of distinct values (parquet-mr). */
 #define FL_PARQUET_DICT_BYTES_MAX (1u << 20)
 
+/* Nesting of an Iceberg struct/list/map type (a table written elsewhere): 16 levels is
+ * far beyond real schemas (Spark's deepest are ~5) and bounds the recursion of the
+ * metadata parser and of the Parquet level assembly. */
+#define FL_NESTED_DEPTH_MAX 16
+/* Level entries (values and nulls) of one nested column chunk that the reader decodes
+ * at once: 64 Mi entries (~0.5 GiB of levels and offsets) is above any row group a
+ * writer makes (128 MiB) and bounds what a page of RLE runs can make it allocate. */
+#define FL_NESTED_ENTRIES_MAX (64u << 20)
+
+/* Iceberg fixed[L]: 64 KiB a value. Real uses are hashes and ids (16-64 bytes); the
+ * bound keeps a batch of them (FL_BATCH_ROWS values) within 256 MiB. */
+#define FL_FIXED_LENGTH_MAX (64u << 10)
+
 /* Avro: a block over 256 MiB, or strings over 64 MiB, are corrupt for manifests. */
 #define FL_AVRO_BLOCK_MAX (256u << 20)
 #define FL_AVRO_STRING_MAX (64u << 20)

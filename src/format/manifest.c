@@ -97,6 +97,10 @@ static void partition_avro_type(fl_buf *b, fl_type t) {
       return;
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_puts(b, "\"string\""); return;
+    case FL_T_TIME: fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"time-micros\"}"); return;
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_buf_puts(b, "\"bytes\""); return;
   }
   FL_ASSERT(false, "manifest: partition type kind %d", t.kind);
 }
@@ -249,7 +253,8 @@ static void put_partition_value(fl_buf *b, const fl_value *v, fl_buf *tmp) {
     case FL_T_INT:
     case FL_T_DATE: fl_avro_put_int(b, v->u.i32); return;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: fl_avro_put_long(b, v->u.i64); return;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIME: fl_avro_put_long(b, v->u.i64); return;
     case FL_T_FLOAT: fl_avro_put_float(b, v->u.f32); return;
     case FL_T_DOUBLE: fl_avro_put_double(b, v->u.f64); return;
     case FL_T_DECIMAL: /* Avro decimal bytes = big-endian two's complement, as Iceberg's */
@@ -258,7 +263,10 @@ static void put_partition_value(fl_buf *b, const fl_value *v, fl_buf *tmp) {
       fl_avro_put_bytes(b, tmp->data, tmp->len);
       return;
     case FL_T_STRING:
-    case FL_T_JSON: fl_avro_put_bytes(b, v->u.str.ptr, v->u.str.len); return;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_avro_put_bytes(b, v->u.str.ptr, v->u.str.len); return;
   }
   FL_ASSERT(false, "manifest: value kind %d", v->type.kind);
 }
@@ -562,7 +570,11 @@ static bool avro_to_fl_type(const fl_avro_schema *s, fl_type *t) {
       t->kind = strcmp(lt, "date") == 0 ? FL_T_DATE : FL_T_INT;
       return true;
     case FL_AVRO_LONG:
-      if (strcmp(lt, "time-micros") == 0 || strcmp(lt, "timestamp-nanos") == 0 ||
+      if (strcmp(lt, "time-micros") == 0) {
+        t->kind = FL_T_TIME;
+        return true;
+      }
+      if (strcmp(lt, "timestamp-nanos") == 0 ||
           strcmp(lt, "local-timestamp-nanos") == 0 || strcmp(lt, "timestamp-millis") == 0)
         return false;
       t->kind = (strcmp(lt, "timestamp-micros") == 0 || strcmp(lt, "local-timestamp-micros") == 0)
@@ -574,6 +586,10 @@ static bool avro_to_fl_type(const fl_avro_schema *s, fl_type *t) {
     case FL_AVRO_STRING: t->kind = FL_T_STRING; return true;
     case FL_AVRO_BYTES:
     case FL_AVRO_FIXED:
+      if (s->type == FL_AVRO_BYTES && !*lt) {
+        t->kind = FL_T_BINARY;
+        return true;
+      }
       if (strcmp(lt, "decimal") != 0 || s->precision < 1 || s->precision > FL_DECIMAL_PRECISION_MAX ||
           s->scale < 0 || s->scale > s->precision)
         return false;
@@ -735,20 +751,24 @@ static void read_partition(mread *m, const entry_layout *lay, const fl_avro_valu
       case FL_T_INT:
       case FL_T_DATE: out->u.i32 = (int32_t)v->u.l; break;
       case FL_T_BIGINT:
-      case FL_T_TIMESTAMP: out->u.i64 = v->u.l; break;
+      case FL_T_TIMESTAMP:
+      case FL_T_TIME: out->u.i64 = v->u.l; break;
       case FL_T_FLOAT: out->u.f32 = v->u.f; break;
       case FL_T_DOUBLE: out->u.f64 = v->u.d; break;
       case FL_T_DECIMAL: {
         fl_value dec;
         if (!fl_value_from_iceberg_bytes(out->type, v->u.bytes.ptr, v->u.bytes.len, &dec)) {
-          bad(m, "decimal partition value does not fit 18 digits:", lay->part->fields[i].name);
+          bad(m, "decimal partition value does not fit its type:", lay->part->fields[i].name);
           return;
         }
-        out->u.i64 = dec.u.i64;
+        fl_value_set_dec(out, fl_value_dec(&dec));
         break;
       }
       case FL_T_STRING:
       case FL_T_JSON:
+      case FL_T_UUID:
+      case FL_T_BINARY:
+      case FL_T_FIXED:
         out->u.str.ptr = fl_arena_strndup(m->arena, (const char *)v->u.bytes.ptr, v->u.bytes.len);
         out->u.str.len = v->u.bytes.len;
         break;

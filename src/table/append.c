@@ -290,7 +290,7 @@ static part_writer *part_new(fl_appender *app, const fl_value *vals, const uint8
   fl_buf dir = FL_BUF_INIT;
   for (uint32_t i = 0; i < app->nspec; i++) {
     fl_value v = vals[i];
-    if (!v.is_null && fl_type_is_string(v.type.kind))
+    if (!v.is_null && fl_type_is_bytes(v.type.kind))
       v.u.str.ptr = fl_arena_strndup(&app->arena, v.u.str.ptr, v.u.str.len);
     pw->values[i] = v;
     fl_buf text = FL_BUF_INIT;

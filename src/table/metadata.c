@@ -25,6 +25,7 @@
  * jansson reference released by fl_tmeta_free. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -34,6 +35,8 @@
 void fl_type_text(fl_type type, char *out, size_t out_size) {
   if (type.kind == FL_T_DECIMAL)
     snprintf(out, out_size, "DECIMAL(%u,%u)", type.precision, type.scale);
+  else if (type.kind == FL_T_FIXED)
+    snprintf(out, out_size, "FIXED(%u)", type.length);
   else
     snprintf(out, out_size, "%s", fl_type_sql_name(type.kind));
 }
@@ -57,8 +60,14 @@ json_t *fl_tmeta_schema_json(const fl_schema *schema) {
     json_object_set_new(jf, "id", json_integer(f->id));
     json_object_set_new(jf, "name", json_string(f->name));
     json_object_set_new(jf, "required", json_boolean(f->required));
-    json_object_set_new(jf, "type", json_string(ty));
-    if (f->type.kind == FL_T_JSON) json_object_set_new(jf, "floe-type", json_string("json"));
+    if (f->nested) { /* a struct/list/map of a table written elsewhere: as it was */
+      json_t *jt = json_loads(f->nested->iceberg_json, 0, NULL);
+      FL_ASSERT(jt, "column %s: nested type text", f->name);
+      json_object_set_new(jf, "type", jt);
+    } else {
+      json_object_set_new(jf, "type", json_string(ty));
+      if (f->type.kind == FL_T_JSON) json_object_set_new(jf, "floe-type", json_string("json"));
+    }
     json_array_append_new(fields, jf);
   }
   json_object_set_new(obj, "fields", fields);
@@ -231,6 +240,65 @@ static const char *get_str(parse_ctx *pc, const json_t *obj, const char *key) {
   return s ? fl_arena_strdup(pc->arena, s) : NULL;
 }
 
+/* An Iceberg struct/list/map type (JSON object) into an fl_nested tree; refuses by
+ * name what floe cannot read inside it. */
+static fl_code parse_nested(parse_ctx *pc, const char *col, const json_t *jt, int depth, fl_nested *n) {
+  if (depth > FL_NESTED_DEPTH_MAX)
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s nests deeper than %d levels", pc->name, col,
+                      FL_NESTED_DEPTH_MAX);
+  const char *ty = json_string_value(jt);
+  if (ty) {
+    n->kind = FL_NESTED_PRIM;
+    if (!fl_type_from_iceberg(ty, &n->prim))
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s holds a field of type %s (not supported)", pc->name,
+                        col, ty);
+    return FL_OK;
+  }
+  const char *kind = json_string_value(json_object_get(jt, "type"));
+  if (!json_is_object(jt) || !kind) return bad(pc, "nested type without \"type\"");
+  int64_t id;
+  if (!strcmp(kind, "struct")) {
+    const json_t *fields = json_object_get(jt, "fields");
+    size_t nf = json_array_size(fields);
+    if (!json_is_array(fields) || nf > FL_COLUMNS_MAX) return bad(pc, "struct without fields");
+    n->kind = FL_NESTED_STRUCT;
+    n->nchild = (uint32_t)nf;
+    fl_nested *ch = fl_arena_calloc(pc->arena, nf ? nf : 1, sizeof *ch);
+    n->child = ch;
+    for (size_t i = 0; i < nf; i++) {
+      const json_t *jf = json_array_get(fields, i);
+      ch[i].name = get_str(pc, jf, "name");
+      if (!get_i64(jf, "id", &id) || id <= 0 || id > INT32_MAX || !ch[i].name)
+        return bad(pc, "struct field without id or name");
+      ch[i].id = (int32_t)id;
+      ch[i].required = json_is_true(json_object_get(jf, "required"));
+      fl_code rc = parse_nested(pc, col, json_object_get(jf, "type"), depth + 1, &ch[i]);
+      if (rc) return rc;
+    }
+    return FL_OK;
+  }
+  bool is_list = !strcmp(kind, "list");
+  if (!is_list && strcmp(kind, "map"))
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type %s (not supported)", pc->name, col,
+                      kind);
+  static const char *const list_keys[][3] = {{"element-id", "element", "element-required"}};
+  static const char *const map_keys[][3] = {{"key-id", "key", NULL}, {"value-id", "value", "value-required"}};
+  const char *const(*keys)[3] = is_list ? list_keys : map_keys;
+  n->kind = is_list ? FL_NESTED_LIST : FL_NESTED_MAP;
+  n->nchild = is_list ? 1 : 2;
+  fl_nested *ch = fl_arena_calloc(pc->arena, n->nchild, sizeof *ch);
+  n->child = ch;
+  for (uint32_t i = 0; i < n->nchild; i++) {
+    if (!get_i64(jt, keys[i][0], &id) || id <= 0 || id > INT32_MAX) return bad(pc, "list or map without its ids");
+    ch[i].id = (int32_t)id;
+    ch[i].name = keys[i][1];
+    ch[i].required = keys[i][2] ? json_is_true(json_object_get(jt, keys[i][2])) : true;
+    fl_code rc = parse_nested(pc, col, json_object_get(jt, keys[i][1]), depth + 1, &ch[i]);
+    if (rc) return rc;
+  }
+  return FL_OK;
+}
+
 static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) {
   int64_t id;
   if (!get_i64(js, "schema-id", &id)) id = 0;
@@ -250,10 +318,24 @@ static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) 
       return bad(pc, "schema field without id or name");
     f->id = (int32_t)fid;
     f->required = json_is_true(json_object_get(jf, "required"));
-    const char *ty = json_string_value(json_object_get(jf, "type"));
-    if (!ty)
-      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type (not supported yet)",
-                        pc->name, f->name);
+    const json_t *jt = json_object_get(jf, "type");
+    const char *ty = json_string_value(jt);
+    if (!ty && json_is_object(jt)) { /* struct, list, map: read as JSON text */
+      fl_nested *root = fl_arena_calloc(pc->arena, 1, sizeof *root);
+      root->id = f->id;
+      root->name = f->name;
+      root->required = f->required;
+      fl_code rc = parse_nested(pc, f->name, jt, 1, root);
+      if (rc) return rc;
+      char *text = json_dumps(jt, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      if (!text) return bad(pc, "nested type");
+      root->iceberg_json = fl_arena_strdup(pc->arena, text);
+      free(text);
+      f->type = (fl_type){FL_T_JSON, 0, 0};
+      f->nested = root;
+      continue;
+    }
+    if (!ty) return bad(pc, "schema field without a type");
     if (!fl_type_from_iceberg(ty, &f->type))
       return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has type %s (not supported)", pc->name,
                         f->name, ty);

@@ -123,18 +123,6 @@ fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, 
   return FL_OK;
 }
 
-/* Minimal big-endian two's complement bytes of v (spec Appendix B/D). */
-static size_t decimal_bytes(int64_t v, uint8_t out[8]) {
-  size_t n = 8;
-  while (n > 1) {
-    int64_t hi = v >> ((n - 1) * 8 - 1); /* the bits that the shorter form would drop, sign included */
-    if (hi != 0 && hi != -1) break;
-    n--;
-  }
-  for (size_t i = 0; i < n; i++) out[i] = (uint8_t)((uint64_t)v >> ((n - 1 - i) * 8));
-  return n;
-}
-
 static int32_t hash_long(int64_t v) {
   uint8_t b[8];
   for (int i = 0; i < 8; i++) b[i] = (uint8_t)((uint64_t)v >> (i * 8));
@@ -149,8 +137,8 @@ int32_t fl_transform_bucket_hash(const fl_value *v) {
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP: return hash_long(v->u.i64);
     case FL_T_DECIMAL: {
-      uint8_t b[8];
-      size_t n = decimal_bytes(v->u.i64, b);
+      uint8_t b[16];
+      size_t n = fl_dec128_to_be_min(fl_value_dec(v), b);
       return (int32_t)fl_murmur3_32(b, n, 0);
     }
     case FL_T_STRING:
@@ -195,7 +183,11 @@ void fl_transform_apply(fl_transform tr, const fl_value *in, fl_value *out) {
       switch (in->type.kind) {
         case FL_T_INT: v.u.i32 = (int32_t)(in->u.i32 - floor_mod(in->u.i32, tr.param)); break;
         case FL_T_BIGINT:
-        case FL_T_DECIMAL: v.u.i64 = in->u.i64 - floor_mod(in->u.i64, tr.param); break;
+        case FL_T_DECIMAL: {
+          fl_i128 x = fl_value_dec(in), w = tr.param;
+          fl_value_set_dec(&v, x - ((x % w) + w) % w); /* may leave the precision: as Iceberg's */
+          break;
+        }
         default: v.u.str.len = utf8_prefix(in->u.str.ptr, in->u.str.len, tr.param); break;
       }
       if (v.type.kind == FL_T_JSON) v.type.kind = FL_T_STRING;
@@ -246,7 +238,7 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
     case FL_T_FLOAT: fl_buf_printf(out, "%.9g", (double)v->u.f32); break;
     case FL_T_DOUBLE: fl_buf_printf(out, "%.17g", v->u.f64); break;
     case FL_T_DECIMAL:
-      fl_decimal_format(v->u.i64, v->type.scale, tmp);
+      fl_dec128_format(fl_value_dec(v), v->type.scale, tmp);
       fl_buf_puts(out, tmp);
       break;
     case FL_T_DATE:
@@ -259,6 +251,16 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
       break;
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_TIME: fl_buf_append(out, tmp, fl_time_format(v->u.i64, tmp)); break;
+    case FL_T_UUID:
+      if (v->u.str.len == 16) {
+        fl_uuid_format((const uint8_t *)v->u.str.ptr, tmp);
+        fl_buf_puts(out, tmp);
+        break;
+      }
+      __attribute__((fallthrough));
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_hex_bytes_format((const uint8_t *)v->u.str.ptr, v->u.str.len, out); break;
   }
 }
 
