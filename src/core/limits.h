@@ -98,4 +98,10 @@
 #define FL_METRIC_LABELS_MAX 4
 #define FL_METRIC_COLLECTORS_MAX 16
 
+/* Equality delete keys one scan holds in memory (table/eqdel.c): every key of every
+ * live equality delete file of the snapshot is in a hash set while the scan runs, about
+ * 40 bytes + the key's bytes each, so 2^25 keys stay near 2 GiB at worst. A table with
+ * more should be compacted (floe compact applies and drops them). */
+#define FL_EQ_DELETE_KEYS_MAX (1u << 25)
+
 #endif

@@ -8,6 +8,10 @@
  *   delete manifests -> every position delete file is read (file_path, pos, its data
  *                 sequence number); a delete applies to a planned data file when the
  *                 paths are equal and data seq <= delete seq. Sorted per file.
+ *                 Every equality delete file goes into eqdel.c's key sets; it applies
+ *                 to a data file with data seq < delete seq in its partition (or to
+ *                 all, from an unpartitioned spec). The equality columns the projection
+ *                 lacks are read too (appended) and cut off before emit.
  * Pruning rules, for a predicate `col op lit` (ANDed):
  *   bounds [lo, hi]:  =  lit < lo or lit > hi;  <  lo >= lit;  <=  lo > lit;
  *                     >  hi <= lit;  >=  hi < lit;  all-null column: always
@@ -41,6 +45,7 @@ typedef struct planned {
   fl_scan_file pub;
   uint64_t *dels; /* sorted deleted positions */
   uint32_t ndels;
+  int32_t spec_id;
 } planned;
 
 typedef struct del_pos {
@@ -76,6 +81,10 @@ struct fl_scan {
   void *emit_ctx;
   const planned *cur;
   uint32_t del_cursor;
+  fl_eqdel *eq;    /* equality deletes of the snapshot, NULL if none */
+  fl_schema read;  /* proj + the equality columns it lacks (eqdel.c) */
+  bool eq_on;      /* some equality delete applies to the current file */
+  bool eq_deleted[FL_BATCH_ROWS];
   int stop;
 };
 
@@ -340,6 +349,7 @@ static void add_planned(fl_scan *scan, const fl_live_file *lf) {
   p->pub.data_sequence_number = lf->data_seq;
   p->pub.partition = lf->file.partition;
   p->pub.npartition = lf->file.npartition;
+  p->spec_id = lf->spec_id;
 }
 
 static fl_code plan(fl_scan *scan, fl_err *err) {
@@ -380,10 +390,11 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         for (uint32_t k = 0; k < scan->nnew_snaps && !in; k++) in = scan->new_snaps[k] == sid;
         if (!in) continue; /* added before the range, or by a replace */
       }
-      if (en->file.content != FL_CONTENT_DATA) {
-        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: equality delete file %s (not supported yet)",
-                        tbl->ns, tbl->name, en->file.file_path);
-        break;
+      if (en->file.content == FL_CONTENT_EQUALITY_DELETES) {
+        scan->stats.delete_files++;
+        if (!scan->eq) scan->eq = fl_eqdel_new(tbl, arena);
+        rc = fl_eqdel_add_file(scan->eq, &lf, err);
+        continue;
       }
       scan->stats.files_total++;
       if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition)) {
@@ -424,6 +435,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     }
   }
   fl_free(dr.dels);
+  if (!rc && scan->eq) fl_eqdel_bind(scan->eq, &scan->proj, &scan->read);
   scan->stats.files_planned = scan->nfiles;
   return rc;
 }
@@ -519,12 +531,17 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
     nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
   }
+  if (scan->eq_on) {
+    memset(scan->eq_deleted, 0, batch->nrows * sizeof(bool));
+    fl_eqdel_mark(scan->eq, batch, scan->eq_deleted);
+  }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
     bool kept = !scan->filter || (k < nkeep && scan->fsel[k] == r);
     if (scan->filter && kept) k++;
     while (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] < pos) scan->del_cursor++;
-    if (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) {
+    if ((scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) ||
+        (scan->eq_on && scan->eq_deleted[r])) {
       scan->stats.rows_deleted++;
       continue;
     }
@@ -539,6 +556,12 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   if (!n) return 0;
   scan->stats.rows_emitted += n;
   int rc;
+  fl_batch view; /* the projection only, without the columns read for equality deletes */
+  if (batch->ncols > scan->proj.nfields) {
+    view = *batch;
+    view.ncols = scan->proj.nfields;
+    batch = &view;
+  }
   if (n == batch->nrows) {
     rc = scan->emit(scan->emit_ctx, batch, p->pub.path, scan->positions);
   } else {
@@ -583,6 +606,8 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
     if ((rc = fl_parquet_reader_open(fl_tbl_uri_path(p->pub.path), &pr, err))) break;
     scan->cur = p;
     scan->del_cursor = 0;
+    scan->eq_on = scan->eq && fl_eqdel_begin_file(scan->eq, p->spec_id, p->pub.partition, p->pub.npartition,
+                                                  p->pub.data_sequence_number);
     uint32_t nrg = fl_parquet_reader_row_groups(pr);
     scan->stats.row_groups_total += nrg;
     for (uint32_t rg = 0; rg < nrg && !rc; rg++) {
@@ -590,7 +615,7 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
         scan->stats.row_groups_pruned++;
         continue;
       }
-      rc = fl_parquet_reader_read_row_group(pr, rg, &scan->proj, on_batch, scan, err);
+      rc = fl_parquet_reader_read_row_group(pr, rg, scan->eq ? &scan->read : &scan->proj, on_batch, scan, err);
     }
     fl_parquet_reader_free(pr);
   }
@@ -601,6 +626,7 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
 void fl_scan_free(fl_scan *scan) {
   if (!scan) return;
   if (scan->scratch) fl_batch_free(scan->scratch);
+  fl_eqdel_free(scan->eq);
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);
