@@ -104,4 +104,9 @@
  * more should be compacted (floe compact applies and drops them). */
 #define FL_EQ_DELETE_KEYS_MAX (1u << 25)
 
+/* One deletion vector blob (format/puffin.c): a Roaring bitmap of a data file's deleted
+ * positions costs at most 8 KiB per 65536 rows (bitmap containers), so 256 MiB covers a
+ * file of 2^31 rows, more than any writer puts in one data file. */
+#define FL_DV_BLOB_MAX (256u << 20)
+
 #endif

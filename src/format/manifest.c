@@ -34,6 +34,8 @@
  *   135    equality_ids       [null,array<int> element-id 136]
  *   140    sort_order_id      [null,int]
  *   143    referenced_data_file [null,string]
+ *   144    content_offset / 145 content_size_in_bytes [null,long]   v3 deletion vectors:
+ *          read only (floe writes v2 manifests; it never commits to a v3 table)
  *
  * Partition value Avro types by result type: boolean, int, long, float, double,
  * string; DATE {"type":"int","logicalType":"date"}; TIMESTAMP long with
@@ -523,6 +525,7 @@ typedef struct entry_layout {
   int content, file_path, file_format, partition, record_count, file_size;
   int column_sizes, value_counts, null_counts, lower, upper, split_offsets, equality_ids, sort_order_id,
       referenced;
+  int content_offset, content_size; /* v3 deletion vectors */
   const fl_avro_schema *df;   /* r2 */
   const fl_avro_schema *part; /* r102 */
   fl_type *ptypes;            /* one per r102 field */
@@ -614,6 +617,8 @@ static fl_code entry_layout_make(mread *m, const fl_avro_schema *root, entry_lay
   lay->equality_ids = fl_avro_schema_field(df, 135, "equality_ids");
   lay->sort_order_id = fl_avro_schema_field(df, 140, "sort_order_id");
   lay->referenced = fl_avro_schema_field(df, 143, "referenced_data_file");
+  lay->content_offset = fl_avro_schema_field(df, 144, "content_offset");
+  lay->content_size = fl_avro_schema_field(df, 145, "content_size_in_bytes");
   if (lay->file_path < 0 || lay->record_count < 0 || lay->file_size < 0)
     return bad(m, "not a manifest: data_file lacks", "file_path, record_count or file_size_in_bytes");
   lay->part = lay->partition >= 0 ? field_type(df, lay->partition) : NULL;
@@ -780,6 +785,8 @@ static void read_entry(mread *m, const entry_layout *lay, const fl_avro_value *r
   f->file_size_in_bytes = get_long(m, df, lay->file_size, -1, "file_size_in_bytes");
   f->sort_order_id = (int32_t)get_long(m, df, lay->sort_order_id, -1, "sort_order_id");
   f->referenced_data_file = get_string(m, df, lay->referenced, "referenced_data_file");
+  f->content_offset = get_long(m, df, lay->content_offset, -1, "content_offset");
+  f->content_size_in_bytes = get_long(m, df, lay->content_size, -1, "content_size_in_bytes");
   if (m->rc) return;
 
   const fl_avro_value *maps[5] = {

@@ -31,7 +31,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "format/puffin.h"
 #include "table/table_int.h"
 
 typedef struct scan_pred {
@@ -300,6 +302,7 @@ typedef struct del_reader {
   uint64_t n, cap;
   fl_arena *arena;
   int64_t seq;
+  const char *dv_path; /* the data file of the deletion vector being read */
 } del_reader;
 
 static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row) {
@@ -320,7 +323,35 @@ static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row)
   return 0;
 }
 
+static int collect_dv(void *ctx, uint64_t pos) {
+  del_reader *dr = ctx;
+  if (dr->n == dr->cap) {
+    dr->cap = dr->cap ? dr->cap * 2 : 1024;
+    dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
+  }
+  dr->dels[dr->n++] = (del_pos){dr->dv_path, pos, dr->seq};
+  return 0;
+}
+
+/* A v3 deletion vector: a Puffin blob of one data file's deleted positions. */
+static fl_code read_dv(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  const fl_data_file *f = &lf->file;
+  if (!f->referenced_data_file || f->content_offset < 0 || f->content_size_in_bytes < 0)
+    return fl_err_set(err, FL_ECORRUPT,
+                      "deletion vector %s: manifest entry without referenced_data_file, content_offset or "
+                      "content_size_in_bytes",
+                      f->file_path);
+  dr->seq = lf->data_seq;
+  dr->dv_path = f->referenced_data_file;
+  return fl_dv_read(fl_tbl_uri_path(f->file_path), f->content_offset, f->content_size_in_bytes, UINT64_MAX,
+                    collect_dv, dr, err);
+}
+
 static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  if (lf->file.file_format && !strcasecmp(lf->file.file_format, "PUFFIN")) return read_dv(lf, dr, err);
+  if (lf->file.file_format && strcasecmp(lf->file.file_format, "PARQUET"))
+    return fl_err_set(err, FL_EUNSUPPORTED, "position delete file %s: file format %s (floe reads Parquet)",
+                      lf->file.file_path, lf->file.file_format);
   static const fl_field fields[2] = {
       {FL_POS_DELETE_FILE_PATH_ID, "file_path", {FL_T_STRING, 0, 0}, true},
       {FL_POS_DELETE_POS_ID, "pos", {FL_T_BIGINT, 0, 0}, true},
@@ -360,7 +391,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(scan->snap->manifest_list), arena, &mfs, &nmf, err);
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
-  del_reader dr = {NULL, 0, 0, arena, 0};
+  del_reader dr = {NULL, 0, 0, arena, 0, NULL};
   for (uint32_t m = 0; m < nmf && !rc; m++) {
     const fl_manifest_file *mf = &mfs[m];
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
