@@ -16,6 +16,7 @@ const char *fl_type_sql_name(fl_type_kind kind) {
     case FL_T_TIMESTAMP: return "TIMESTAMP";
     case FL_T_STRING: return "STRING";
     case FL_T_JSON: return "JSON";
+    case FL_T_TIMESTAMP_NS: return "TIMESTAMP_NS";
   }
   return "?";
 }
@@ -31,6 +32,7 @@ void fl_type_iceberg_name(fl_type type, char *out, size_t out_size) {
     case FL_T_DECIMAL: snprintf(out, out_size, "decimal(%u, %u)", type.precision, type.scale); return;
     case FL_T_DATE: s = "date"; break;
     case FL_T_TIMESTAMP: s = "timestamp"; break;
+    case FL_T_TIMESTAMP_NS: s = "timestamp_ns"; break;
     case FL_T_STRING:
     case FL_T_JSON: s = "string"; break;
   }
@@ -46,7 +48,8 @@ bool fl_type_from_iceberg(const char *s, fl_type *type) {
       {"long", FL_T_BIGINT},         {"float", FL_T_FLOAT},
       {"double", FL_T_DOUBLE},       {"date", FL_T_DATE},
       {"timestamp", FL_T_TIMESTAMP}, {"timestamptz", FL_T_TIMESTAMP},
-      {"string", FL_T_STRING},
+      {"string", FL_T_STRING},       {"timestamp_ns", FL_T_TIMESTAMP_NS},
+      {"timestamptz_ns", FL_T_TIMESTAMP_NS},
   };
   for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
     if (!strcmp(s, prims[i].name)) {
@@ -71,6 +74,7 @@ unsigned fl_type_width(fl_type_kind kind) {
     case FL_T_FLOAT: return 4;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_DECIMAL:
     case FL_T_DOUBLE: return 8;
     case FL_T_STRING:

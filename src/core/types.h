@@ -12,6 +12,8 @@
  *   TIMESTAMP   FL_T_TIMESTAMP   timestamp       i64 micros since epoch, UTC
  *   STRING      FL_T_STRING      string          offsets (u32, n+1) + bytes
  *   JSON        FL_T_JSON        string          as STRING (the text is kept)
+ *   TIMESTAMP_NS FL_T_TIMESTAMP_NS timestamp_ns  i64 nanos since epoch, UTC (v3 tables,
+ *                                                read only: floe commits no v3 table)
  *
  * DECIMAL precision is limited to 18 digits for now (FL_DECIMAL_PRECISION_MAX):
  * enough for money; wider decimals need 128-bit storage, a later change.
@@ -34,6 +36,7 @@ typedef enum fl_type_kind {
   FL_T_TIMESTAMP,
   FL_T_STRING,
   FL_T_JSON,
+  FL_T_TIMESTAMP_NS, /* Iceberg v3 timestamp_ns / timestamptz_ns: i64 nanos, UTC */
 } fl_type_kind;
 
 enum { FL_DECIMAL_PRECISION_MAX = 18 };

@@ -93,6 +93,9 @@ static void partition_avro_type(fl_buf *b, fl_type t) {
     case FL_T_TIMESTAMP:
       fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\",\"adjust-to-utc\":false}");
       return;
+    case FL_T_TIMESTAMP_NS:
+      fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\",\"adjust-to-utc\":false}");
+      return;
     case FL_T_DECIMAL:
       fl_buf_printf(b, "{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":%u,\"scale\":%u}",
                     t.precision, t.scale);
@@ -251,7 +254,8 @@ static void put_partition_value(fl_buf *b, const fl_value *v, fl_buf *tmp) {
     case FL_T_INT:
     case FL_T_DATE: fl_avro_put_int(b, v->u.i32); return;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: fl_avro_put_long(b, v->u.i64); return;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS: fl_avro_put_long(b, v->u.i64); return;
     case FL_T_FLOAT: fl_avro_put_float(b, v->u.f32); return;
     case FL_T_DOUBLE: fl_avro_put_double(b, v->u.f64); return;
     case FL_T_DECIMAL: /* Avro decimal bytes = big-endian two's complement, as Iceberg's */
@@ -565,9 +569,11 @@ static bool avro_to_fl_type(const fl_avro_schema *s, fl_type *t) {
       t->kind = strcmp(lt, "date") == 0 ? FL_T_DATE : FL_T_INT;
       return true;
     case FL_AVRO_LONG:
-      if (strcmp(lt, "time-micros") == 0 || strcmp(lt, "timestamp-nanos") == 0 ||
-          strcmp(lt, "local-timestamp-nanos") == 0 || strcmp(lt, "timestamp-millis") == 0)
-        return false;
+      if (strcmp(lt, "timestamp-nanos") == 0 || strcmp(lt, "local-timestamp-nanos") == 0) {
+        t->kind = FL_T_TIMESTAMP_NS;
+        return true;
+      }
+      if (strcmp(lt, "time-micros") == 0 || strcmp(lt, "timestamp-millis") == 0) return false;
       t->kind = (strcmp(lt, "timestamp-micros") == 0 || strcmp(lt, "local-timestamp-micros") == 0)
                     ? FL_T_TIMESTAMP
                     : FL_T_BIGINT;
@@ -740,7 +746,8 @@ static void read_partition(mread *m, const entry_layout *lay, const fl_avro_valu
       case FL_T_INT:
       case FL_T_DATE: out->u.i32 = (int32_t)v->u.l; break;
       case FL_T_BIGINT:
-      case FL_T_TIMESTAMP: out->u.i64 = v->u.l; break;
+      case FL_T_TIMESTAMP:
+      case FL_T_TIMESTAMP_NS: out->u.i64 = v->u.l; break;
       case FL_T_FLOAT: out->u.f32 = v->u.f; break;
       case FL_T_DOUBLE: out->u.f64 = v->u.d; break;
       case FL_T_DECIMAL: {

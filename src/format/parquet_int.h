@@ -18,7 +18,8 @@ static inline uint8_t fl_pq_phys_of(fl_type type) {
     case FL_T_INT:
     case FL_T_DATE: return FL_PQ_INT32;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: return FL_PQ_INT64;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS: return FL_PQ_INT64;
     case FL_T_DECIMAL: return type.precision <= 9 ? FL_PQ_INT32 : FL_PQ_INT64;
     case FL_T_FLOAT: return FL_PQ_FLOAT;
     case FL_T_DOUBLE: return FL_PQ_DOUBLE;

@@ -86,6 +86,7 @@ typedef struct leaf {
   bool type_order; /* min/max ordered as the type (ColumnOrder TYPE_ORDER) */
   fl_type type;
   int64_t ts_mul, ts_div; /* timestamp unit -> micros */
+  int32_t ts_unit;        /* FL_PQ_UNIT_* of a TIMESTAMP leaf, for TIMESTAMP_NS reads */
 } leaf;
 
 typedef struct chunk {
@@ -469,6 +470,7 @@ static bool leaf_type(leaf *lf) {
           lf->ts_div = 1000;
         else if (unit != FL_PQ_UNIT_MICROS)
           return false;
+        lf->ts_unit = unit;
         lf->type.kind = FL_T_TIMESTAMP;
       } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS || ct == FL_PQ_CT_UINT_64 ||
                  (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
@@ -1113,6 +1115,7 @@ typedef struct colr {
   const chunk *ch;
   uint32_t rg, c;
   fl_type dst;
+  int64_t ts_mul, ts_div; /* file unit -> the unit of dst (micros, or nanos for TIMESTAMP_NS) */
   fl_vec *vec;
   uint64_t pos;  /* file offset of the next page header */
   uint64_t seen; /* values of data pages consumed */
@@ -1568,7 +1571,7 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
   fl_vec *vec = col->vec;
   const uint32_t *lv = col->levels ? S->lv : NULL;
   int32_t phys = col->lf->el.phys;
-  int64_t mul = col->lf->ts_mul, div = col->lf->ts_div;
+  int64_t mul = col->ts_mul, div = col->ts_div;
   switch (col->dst.kind) {
     case FL_T_BOOLEAN: SCATTER(uint8_t, uint8_t, x); break;
     case FL_T_INT:
@@ -1576,6 +1579,7 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
     case FL_T_BIGINT:
     case FL_T_DECIMAL:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
       if (phys == FL_PQ_INT32)
         SCATTER(int64_t, int32_t, x);
       else if (mul != 1)
@@ -1656,6 +1660,7 @@ static void fill_nulls(fl_vec *vec, uint32_t n) {
 
 static bool types_compatible(fl_type file, fl_type want) {
   if (fl_type_is_string(file.kind) && fl_type_is_string(want.kind)) return true;
+  if (file.kind == FL_T_TIMESTAMP && want.kind == FL_T_TIMESTAMP_NS) return true; /* exact: scaled up */
   return fl_type_can_widen(file, want);
 }
 
@@ -1693,6 +1698,12 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
       goto done;
     }
     const chunk *ch = &g->chunks[l];
+    col->ts_mul = lf->ts_mul;
+    col->ts_div = lf->ts_div;
+    if (fld->type.kind == FL_T_TIMESTAMP_NS) {
+      col->ts_div = 1;
+      col->ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS ? 1 : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000 : 1000000;
+    }
     col->lf = lf;
     col->ch = ch;
     col->c = (uint32_t)l;

@@ -937,6 +937,7 @@ static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value 
     case FL_T_DATE: v->u.i32 = (int32_t)i; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_DECIMAL: v->u.i64 = i; break;
     case FL_T_FLOAT: v->u.f32 = (float)d; break;
     case FL_T_DOUBLE: v->u.f64 = d; break;
@@ -1221,6 +1222,8 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   for (uint32_t c = 0; c < schema->nfields; c++) {
     const fl_field *f = &schema->fields[c];
     if (f->id <= 0) return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
+    if (f->type.kind == FL_T_TIMESTAMP_NS) /* only v3 tables have them, and floe writes none */
+      return fl_err_set(err, FL_EUNSUPPORTED, "%s: field %s: timestamp_ns is read only in floe", path, f->name);
     if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_JSON)
       return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
     if (f->type.kind == FL_T_DECIMAL &&

@@ -578,6 +578,7 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
     case FL_T_DOUBLE: v->data.f64[row] = 0; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_DECIMAL: v->data.i64[row] = 0; break;
   }
 }
@@ -630,6 +631,7 @@ __attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, 
     case FL_T_DOUBLE: v->data.f64[row] = val->u.f64; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_DECIMAL: v->data.i64[row] = val->u.i64; break;
   }
   set_valid(v, row, true);

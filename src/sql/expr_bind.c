@@ -47,6 +47,7 @@ static tclass class_of(const fl_sql_expr *e) {
     case FL_T_BOOLEAN: return C_BOOL;
     case FL_T_DATE:
     case FL_T_TIMESTAMP: return C_TIME;
+    case FL_T_TIMESTAMP_NS: return C_OTHER; /* no nanosecond arithmetic or comparisons yet */
   }
   return C_OTHER;
 }

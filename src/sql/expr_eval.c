@@ -290,7 +290,8 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     case FL_T_INT:
     case FL_T_DATE: g->ci = v->u.i32; break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: g->ci = v->u.i64; break;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS: g->ci = v->u.i64; break;
     case FL_T_DECIMAL:
       g->ci = v->u.i64;
       g->scale = v->type.scale;
@@ -652,6 +653,9 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
     case FL_T_INT:
     case FL_T_DATE:
       for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i32[i];
+      break;
+    case FL_T_TIMESTAMP_NS:
+      for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i64[i];
       break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:

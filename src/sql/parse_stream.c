@@ -500,6 +500,7 @@ static int kind_class(fl_type_kind k) {
     case FL_T_BOOLEAN: return 3;
     case FL_T_DATE:
     case FL_T_TIMESTAMP: return 4;
+    case FL_T_TIMESTAMP_NS: return 0;
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/time.h"
 #include "table/table_int.h"
 
 /* A v3 document whose one field is `field` (JSON) and partition field `pfield`. */
@@ -72,4 +73,50 @@ Test(v3, a_null_initial_default_and_a_write_default_are_fine) {
   cr_assert_eq(fl_tmeta_parse(text, strlen(text), "v3.json", &m, &err), FL_OK, "%s", err.msg);
   fl_tmeta_free(m);
   fl_free(text);
+}
+
+Test(v3, timestamp_ns_columns_read_with_their_nanoseconds_and_day_and_hour_transforms) {
+  fl_type t;
+  cr_assert(fl_type_from_iceberg("timestamp_ns", &t));
+  cr_assert_eq(t.kind, FL_T_TIMESTAMP_NS);
+  cr_assert(fl_type_from_iceberg("timestamptz_ns", &t));
+  cr_assert_eq(t.kind, FL_T_TIMESTAMP_NS);
+  char out[FL_TS_TEXT_MAX];
+  fl_ts_ns_format(1, out);
+  cr_assert_str_eq(out, "1970-01-01T00:00:00.000000001Z");
+  fl_ts_ns_format(-1, out);
+  cr_assert_str_eq(out, "1969-12-31T23:59:59.999999999Z");
+  fl_ts_ns_format(1500000000, out);
+  cr_assert_str_eq(out, "1970-01-01T00:00:01.500Z");
+  fl_ts_ns_format(1764000000123456789LL, out);
+  cr_assert_str_eq(out, "2025-11-24T16:00:00.123456789Z");
+  fl_value v = {{FL_T_TIMESTAMP_NS, 0, 0}, false, {.i64 = -1}}, r;
+  fl_transform day = {FL_TR_DAY, 0}, hour = {FL_TR_HOUR, 0}, bucket = {FL_TR_BUCKET, 16};
+  fl_transform_apply(day, &v, &r);
+  cr_assert_eq(r.type.kind, FL_T_DATE);
+  cr_assert_eq(r.u.i32, -1);
+  v.u.i64 = 3600LL * 1000000000 * 25 + 7;
+  fl_transform_apply(hour, &v, &r);
+  cr_assert_eq(r.u.i32, 25);
+  fl_transform_apply(day, &v, &r);
+  cr_assert_eq(r.u.i32, 1);
+  fl_type res;
+  fl_err err = {0};
+  cr_assert_eq(fl_transform_result_type(bucket, v.type, &res, &err), FL_ETYPE);
+  /* a v3 table partitioned by day of a timestamp_ns column */
+  char *text = doc("{\"id\":2,\"name\":\"ts\",\"required\":false,\"type\":\"timestamptz_ns\"}",
+                   "{\"source-id\":2,\"field-id\":1000,\"name\":\"ts_day\",\"transform\":\"day\"}", "");
+  fl_tmeta *m = NULL;
+  cr_assert_eq(fl_tmeta_parse(text, strlen(text), "v3.json", &m, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(m->schema->fields[1].type.kind, FL_T_TIMESTAMP_NS);
+  cr_assert_eq(m->spec->fields[0].result_type.kind, FL_T_DATE);
+  fl_tmeta_free(m);
+  fl_free(text);
+  /* and a JSON value of one keeps every digit */
+  fl_buf b = FL_BUF_INIT;
+  v.u.i64 = 1764000000123456789LL;
+  fl_value_to_json(&v, &b);
+  fl_buf_cstr(&b);
+  cr_assert_str_eq((char *)b.data, "\"2025-11-24T16:00:00.123456789Z\"");
+  fl_buf_free(&b);
 }
