@@ -558,13 +558,20 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   uint32_t n = 0, nkeep = batch->nrows, k = 0;
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   scan->stats.rows_read += batch->nrows;
+  const fl_batch *full = batch; /* with the columns read for equality deletes */
+  fl_batch view;                /* the projection only: what the filter and emit see */
+  if (batch->ncols > scan->proj.nfields) {
+    view = *batch;
+    view.ncols = scan->proj.nfields;
+    batch = &view;
+  }
   if (scan->filter) {
     nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
   }
   if (scan->eq_on) {
     memset(scan->eq_deleted, 0, batch->nrows * sizeof(bool));
-    fl_eqdel_mark(scan->eq, batch, scan->eq_deleted);
+    fl_eqdel_mark(scan->eq, full, scan->eq_deleted);
   }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
@@ -587,12 +594,6 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   if (!n) return 0;
   scan->stats.rows_emitted += n;
   int rc;
-  fl_batch view; /* the projection only, without the columns read for equality deletes */
-  if (batch->ncols > scan->proj.nfields) {
-    view = *batch;
-    view.ncols = scan->proj.nfields;
-    batch = &view;
-  }
   if (n == batch->nrows) {
     rc = scan->emit(scan->emit_ctx, batch, p->pub.path, scan->positions);
   } else {

@@ -12,8 +12,9 @@
 #              spec that applies everywhere;
 #   it.dv3     format v3: deletion vectors (Puffin; run and bitmap containers; one
 #              replaced by a later one), a timestamptz_ns column with nanosecond digits.
-# Then: floe compact applies the equality deletes of it.upsert (same rows after, no
-# delete file left) and refuses it.region's unpartitioned-spec delete by name; every
+# Then: floe delete adds position deletes for live rows only (id 7 is already gone by
+# an equality delete); floe compact applies the equality deletes of it.upsert (same
+# rows after, no delete file left) and refuses it.region's unpartitioned-spec delete by name; every
 # write to the v3 table is refused with its format version, changing nothing.
 set -euo pipefail
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -32,10 +33,14 @@ check --table it.upsert --rows 184 --where "name IS NULL OR amount < 100" --keep
 check --table it.region --rows 96 --where "region = 'b' AND id < 10" --keep "r => r.region === 'b' && r.id < 10"
 check --table it.dv3 --rows 5049 --where "id >= 90 AND id < 110" --keep 'r => r.id >= 90 && r.id < 110'
 
+# floe delete on a table holding equality deletes: position deletes of live rows only
+"$FLOE" --data "$D" delete it.upsert --where "id = 401 OR id = 8 OR id = 7" | grep -q 'deleted 2 rows' \
+  || { echo "FAIL: delete it.upsert"; exit 1; }
+check --table it.upsert --rows 182
 # compaction applies the equality deletes and drops them
-"$FLOE" --data "$D" compact it.upsert | grep -q '4 delete files -> 1 data files, 184 rows' \
+"$FLOE" --data "$D" compact it.upsert | grep -q '5 delete files -> 1 data files, 182 rows' \
   || { echo "FAIL: compact it.upsert"; exit 1; }
-check --table it.upsert --rows 184
+check --table it.upsert --rows 182
 n=$("$FLOE" --data "$D" cat it.upsert | grep -c '"id":7,' || true)
 [[ $n == 0 ]] || { echo "FAIL: id 7 back after compaction ($n)"; exit 1; }
 if out=$("$FLOE" --data "$D" compact it.region 2>&1); then echo "FAIL: compact it.region: $out"; exit 1; fi

@@ -6,8 +6,10 @@
 // with deletion-vector-v1 blobs (Roaring portable format, CRC-32). Not a general
 // writer: what the fixtures need, each choice as the spec or Java writes it.
 import { createHash, randomUUID } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parquetWriteBuffer } from 'hyparquet-writer'
 
 // ------------------------------------------------------------------ Avro binary
@@ -353,4 +355,167 @@ export function writePuffin(path, blobs) {
 export function ensureDirs(tdir) {
   mkdirSync(join(tdir, 'data'), { recursive: true })
   mkdirSync(join(tdir, 'metadata'), { recursive: true })
+}
+
+// ------------------------------------------------------------------ a table's commits
+
+const uri = p => pathToFileURL(p).href
+
+let idSeq = 1000n
+// below 2^53, so that any JSON reader keeps them exact
+export const nextSnapshotId = () => (idSeq += 7919n, Number(4000000000000000n + idSeq))
+
+export class Table {
+  constructor(dataDir, ns, name, { version, schemas, specs, defaultSpecId = 0, properties = {} }) {
+    this.dataDir = dataDir; this.ns = ns; this.name = name; this.version = version
+    this.dir = join(dataDir, 'warehouse', ns, name)
+    ensureDirs(this.dir)
+    this.schemas = schemas; this.schemaId = schemas[schemas.length - 1]['schema-id']
+    this.specs = specs; this.defaultSpecId = defaultSpecId; this.properties = properties
+    this.snapshots = []; this.manifests = []; this.seq = 0; this.nfile = 0; this.metaVersion = 0
+    this.nextRowId = 0; this.log = []
+  }
+  get schema() { return this.schemas.find(s => s['schema-id'] === this.schemaId) }
+  spec(id) { return this.specs.find(s => s['spec-id'] === id) }
+  path(kind, ext = 'parquet') { return join(this.dir, 'data', `${String(++this.nfile).padStart(5, '0')}-${kind}.${ext}`) }
+
+  // Data file: columns as writeParquet wants them; the table's field ids.
+  data(columns, { specId = this.defaultSpecId, partition = [] } = {}) {
+    const p = this.path('data')
+    const size = writeParquet(p, columns)
+    return { content: 0, path: uri(p), recordCount: columns[0].data.length, sizeBytes: size, specId, partition }
+  }
+  eqDelete(columns, equalityIds, { specId = this.defaultSpecId, partition = [] } = {}) {
+    const p = this.path('eq-deletes')
+    const size = writeParquet(p, columns, [{ key: 'delete-type', value: 'equality' },
+      { key: 'delete-field-ids', value: equalityIds.join(',') }])
+    return { content: 2, path: uri(p), recordCount: columns[0].data.length, sizeBytes: size, specId, partition, equalityIds }
+  }
+  posDelete(rows, { specId = this.defaultSpecId, partition = [] } = {}) {
+    const p = this.path('pos-deletes')
+    const size = writeParquet(p, [
+      { id: 2147483546, name: 'file_path', type: 'string', required: true, data: rows.map(r => r[0]) },
+      { id: 2147483545, name: 'pos', type: 'long', required: true, data: rows.map(r => r[1]) },
+    ], [{ key: 'delete-type', value: 'position' }])
+    return { content: 1, path: uri(p), recordCount: rows.length, sizeBytes: size, specId, partition }
+  }
+  // Deletion vectors of one commit in one Puffin file: dvs [{dataFile, positions}].
+  dvs(dvs, snapshotId) {
+    const p = this.path('dvs', 'puffin')
+    const ranges = writePuffin(p, dvs.map(d => ({ referencedDataFile: d.dataFile.path, positions: d.positions,
+      snapshotId, seq: this.seq + 1 })))
+    const size = statSync(p).size
+    return dvs.map((d, i) => ({ content: 1, format: 'PUFFIN', path: uri(p), recordCount: d.positions.length,
+      sizeBytes: size, specId: d.dataFile.specId, partition: d.dataFile.partition,
+      referencedDataFile: d.dataFile.path, contentOffset: ranges[i].offset, contentSize: ranges[i].length }))
+  }
+
+  // One snapshot: files added (data and deletes) and files removed (by path + offset).
+  commit(snapshotId, { add = [], remove = [], operation = 'append', schemaId } = {}) {
+    if (schemaId !== undefined) this.schemaId = schemaId
+    const seq = ++this.seq
+    const parent = this.snapshots.length ? this.snapshots[this.snapshots.length - 1]['snapshot-id'] : null
+    const key = f => `${f.path}#${f.contentOffset ?? ''}`
+    const gone = new Set(remove.map(key))
+    const kept = []
+    for (const m of this.manifests) {
+      if (!m.entries.some(e => gone.has(key(e.file)))) { kept.push(m); continue }
+      const entries = m.entries.map(e => ({ ...e, status: gone.has(key(e.file)) ? 2 : 0,
+        snapshotId: gone.has(key(e.file)) ? snapshotId : e.snapshotId }))
+      kept.push(this.writeManifest(entries, m.specId, m.content, snapshotId, seq, true))
+    }
+    const groups = new Map()
+    for (const f of add) {
+      const g = `${f.specId}/${f.content ? 1 : 0}`
+      if (!groups.has(g)) groups.set(g, [])
+      groups.get(g).push({ status: 1, snapshotId, seq, fileSeq: seq, file: f })
+    }
+    const added = [...groups.entries()].map(([g, entries]) => {
+      const [specId, content] = g.split('/').map(Number)
+      return this.writeManifest(entries, specId, content, snapshotId, seq, false)
+    })
+    this.manifests = [...added, ...kept.map(m => m)].map(m => ({ ...m, entries: m.entries.filter(e => e.status !== 2) }))
+    const listed = [...added, ...kept]
+    const addedRows = add.filter(f => f.content === 0).reduce((n, f) => n + f.recordCount, 0)
+    const list = join(this.dir, 'metadata', `snap-${snapshotId}-1-${this.name}.avro`)
+    writeManifestList(list, {
+      snapshotId, parentId: parent, seq, version: this.version,
+      manifests: listed.map(m => ({ ...m.row, firstRowId: m.content === 0 && this.version >= 3 ? this.nextRowId : null })),
+    })
+    const snap = {
+      'snapshot-id': snapshotId, 'sequence-number': seq, 'timestamp-ms': 1764000000000 + seq * 1000,
+      'manifest-list': uri(list), 'schema-id': this.schemaId,
+      summary: { operation, 'added-records': String(addedRows) },
+    }
+    if (parent) snap['parent-snapshot-id'] = parent
+    if (this.version >= 3) { snap['first-row-id'] = this.nextRowId; snap['added-rows'] = addedRows; this.nextRowId += addedRows }
+    this.snapshots.push(snap)
+    this.writeMetadata()
+  }
+
+  writeManifest(entries, specId, content, snapshotId, seq, rewritten) {
+    const p = join(this.dir, 'metadata', `m-${snapshotId}-${specId}-${content}-${rewritten ? 'r' : 'a'}.avro`)
+    const spec = this.spec(specId)
+    // ADDED entries of this snapshot inherit; carried ones say their numbers
+    const out = entries.map(e => e.status === 1 && e.snapshotId === snapshotId
+      ? { ...e, snapshotId: null, seq: null, fileSeq: null, dataSeq: seq }
+      : { ...e, seq: e.dataSeq, fileSeq: e.dataSeq })
+    const length = writeManifest(p, { table: this, spec, content, version: this.version, entries: out })
+    const live = out.filter(e => e.status !== 2)
+    const count = s => out.filter(e => e.status === s).length
+    const rows = s => out.filter(e => e.status === s).reduce((n, e) => n + e.file.recordCount, 0)
+    return {
+      specId, content,
+      entries: out.map(e => ({ ...e, snapshotId: e.snapshotId ?? snapshotId })),
+      row: {
+        path: uri(p), length, specId, content, seq, minSeq: Math.min(...live.map(e => e.dataSeq), seq),
+        addedSnapshotId: snapshotId, added: count(1), existing: count(0), deleted: count(2),
+        addedRows: rows(1), existingRows: rows(0), deletedRows: rows(2),
+      },
+    }
+  }
+
+  writeMetadata() {
+    const cur = this.snapshots[this.snapshots.length - 1]
+    const lastColumnId = Math.max(...this.schemas.flatMap(s => s.fields.map(f => f.id)))
+    const m = {
+      'format-version': this.version, 'table-uuid': '6d1f3c1a-4b8e-4f5e-9a61-2f7c1b0e' + String(this.name.length).padStart(4, '0'),
+      location: uri(this.dir), 'last-sequence-number': this.seq, 'last-updated-ms': cur['timestamp-ms'],
+      'last-column-id': lastColumnId, 'current-schema-id': this.schemaId, schemas: this.schemas,
+      'default-spec-id': this.defaultSpecId,
+      'partition-specs': this.specs.map(s => ({ 'spec-id': s['spec-id'], fields: s.fields.map(({ avroType, ...f }) => f) })),
+      'last-partition-id': Math.max(999, ...this.specs.flatMap(s => s.fields.map(f => f['field-id']))),
+      'default-sort-order-id': 0, 'sort-orders': [{ 'order-id': 0, fields: [] }],
+      properties: this.properties, 'current-snapshot-id': cur['snapshot-id'],
+      refs: { main: { 'snapshot-id': cur['snapshot-id'], type: 'branch' } },
+      snapshots: this.snapshots,
+      'snapshot-log': this.snapshots.map(s => ({ 'timestamp-ms': s['timestamp-ms'], 'snapshot-id': s['snapshot-id'] })),
+      'metadata-log': this.log.slice(),
+    }
+    if (this.version >= 3) m['next-row-id'] = this.nextRowId
+    const n = ++this.metaVersion
+    const p = join(this.dir, 'metadata', `v${n}.metadata.json`)
+    writeFileSync(p, JSON.stringify(m, null, 2))
+    writeFileSync(join(this.dir, 'metadata', 'version-hint.text'), String(n))
+    this.log.push({ 'timestamp-ms': cur['timestamp-ms'], 'metadata-file': uri(p) })
+    this.location = uri(p)
+  }
+
+  // Registers the table in the data directory's SQL catalog (floe's, PyIceberg's SqlCatalog).
+  register() {
+    const t = this
+    const db = join(t.dataDir, 'catalog.db')
+    const q = s => `'${String(s).replace(/'/g, "''")}'`
+    const sql = [
+      'CREATE TABLE IF NOT EXISTS iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL, ' +
+        'table_name VARCHAR(255) NOT NULL, metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), ' +
+        'iceberg_type VARCHAR(5), PRIMARY KEY (catalog_name, table_namespace, table_name));',
+      'CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (catalog_name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, ' +
+        'property_key VARCHAR(255), property_value VARCHAR(1000), PRIMARY KEY (catalog_name, namespace, property_key));',
+      `INSERT OR IGNORE INTO iceberg_namespace_properties VALUES ('floe', ${q(t.ns)}, 'exists', 'true');`,
+      `INSERT OR REPLACE INTO iceberg_tables VALUES ('floe', ${q(t.ns)}, ${q(t.name)}, ${q(t.location)}, NULL, 'TABLE');`,
+    ].join('\n')
+    execFileSync('sqlite3', [db], { input: sql })
+    console.log(`${t.ns}.${t.name}: ${t.snapshots.length} snapshots, ${t.location}`)
+  }
 }
