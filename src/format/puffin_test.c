@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "format/manifest.h"
 #include "format/puffin.h"
 
 typedef struct got {
@@ -273,4 +274,54 @@ Test(puffin, a_blob_is_read_from_its_range_of_a_puffin_file) {
   fl_buf_free(&vec);
   fl_buf_free(&blob);
   fl_buf_free(&file);
+}
+
+/* tests/fuzz/corpus/manifest/<name> in the source tree (found from this file's path):
+ * manifests written by tests/interop/ideletes/iceberg_write.mjs, not by floe. */
+static void corpus_path(const char *name, char *out, size_t n) {
+  const char *src = __FILE__;
+  const char *cut = strstr(src, "src/format/puffin_test.c");
+  cr_assert(cut != NULL, "source path %s", src);
+  snprintf(out, n, "%.*stests/fuzz/corpus/manifest/%s", (int)(cut - src), src, name);
+}
+
+Test(puffin, v3_manifests_give_each_deletion_vector_its_data_file_and_byte_range) {
+  char path[1024];
+  corpus_path("v3-dv-manifest-rewritten.avro", path, sizeof path);
+  fl_arena arena;
+  fl_arena_init(&arena, 4096);
+  fl_manifest_entry *es;
+  uint32_t n;
+  fl_err err = {0};
+  cr_assert_eq(fl_manifest_read(path, &arena, &es, &n, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(n, 2);
+  /* the first DV of data file 1, replaced in this snapshot; the DV of data file 2, kept */
+  cr_assert_eq(es[0].status, FL_ENTRY_DELETED);
+  cr_assert_eq(es[1].status, FL_ENTRY_EXISTING);
+  for (uint32_t i = 0; i < 2; i++) {
+    cr_assert_eq(es[i].file.content, FL_CONTENT_POSITION_DELETES);
+    cr_assert_str_eq(es[i].file.file_format, "PUFFIN");
+    cr_assert(strstr(es[i].file.referenced_data_file, i ? "00002-data.parquet" : "00001-data.parquet"), "%s",
+              es[i].file.referenced_data_file);
+  }
+  cr_assert_eq(es[0].file.content_offset, 4); /* right after the PFA1 magic */
+  cr_assert_eq(es[0].file.content_size_in_bytes, 39); /* one run container */
+  cr_assert_eq(es[1].file.content_offset, 43);
+  cr_assert_eq(es[1].file.content_size_in_bytes, 8232); /* one bitmap container */
+  cr_assert_eq(es[1].file.record_count, 5000);
+  cr_assert_eq(es[1].sequence_number, 2); /* carried explicitly */
+  fl_manifest_file *mfs;
+  corpus_path("v3-manifest-list.avro", path, sizeof path);
+  cr_assert_eq(fl_manifest_list_read(path, &arena, &mfs, &n, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(n, 4); /* new data and DV manifests, the first data manifest, the rewritten DVs */
+  corpus_path("eq-delete-manifest.avro", path, sizeof path);
+  cr_assert_eq(fl_manifest_read(path, &arena, &es, &n, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(n, 2); /* an equality delete file and a position delete file */
+  cr_assert_eq(es[0].file.content, FL_CONTENT_EQUALITY_DELETES);
+  cr_assert_eq(es[0].file.nequality_ids, 1);
+  cr_assert_eq(es[0].file.equality_ids[0], 1);
+  cr_assert_eq(es[0].file.content_offset, -1);
+  cr_assert_eq(es[1].file.content, FL_CONTENT_POSITION_DELETES);
+  cr_assert_eq(es[1].sequence_number, -1); /* ADDED: inherits */
+  fl_arena_destroy(&arena);
 }
