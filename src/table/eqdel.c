@@ -128,6 +128,9 @@ static fl_code find_group(fl_eqdel *ed, const fl_live_file *lf, uint32_t *out, f
   const fl_data_file *df = &lf->file;
   if (!df->nequality_ids)
     return fl_err_set(err, FL_ECORRUPT, "equality delete file %s has no equality_ids", df->file_path);
+  if (df->nequality_ids > FL_COLUMNS_MAX)
+    return fl_err_set(err, FL_ECORRUPT, "equality delete file %s: %u equality_ids (at most %d columns)",
+                      df->file_path, df->nequality_ids, FL_COLUMNS_MAX);
   int32_t *ids = fl_arena_memdup(ed->arena, df->equality_ids, df->nequality_ids * sizeof(int32_t));
   qsort(ids, df->nequality_ids, sizeof(int32_t), id_cmp);
   for (uint32_t i = 1; i < df->nequality_ids; i++)
@@ -147,8 +150,10 @@ static fl_code find_group(fl_eqdel *ed, const fl_live_file *lf, uint32_t *out, f
   g.read_cols = fl_arena_calloc(ed->arena, g.nids, sizeof(int));
   for (uint32_t i = 0; i < g.nids; i++) {
     const fl_field *f = field_by_id(ed->tbl, ids[i]);
-    if (!f)
-      return fl_err_set(err, FL_ECORRUPT, "equality delete file %s: equality id %d is no column of any schema",
+    if (!f) /* a nested field's id (floe reads top-level columns), or none at all */
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "equality delete file %s: equality id %d is not a top-level column of any schema "
+                        "(nested equality keys are not supported)",
                         df->file_path, ids[i]);
     g.fields[i] = *f;
     g.fields[i].name = fl_arena_strdup(ed->arena, f->name);

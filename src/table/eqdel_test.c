@@ -353,3 +353,24 @@ Test(eqdel, compaction_applies_equality_deletes_and_drops_their_files) {
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }
+
+Test(eqdel, a_key_that_is_no_top_level_column_is_refused_by_name) {
+  fl_warehouse *wh;
+  fl_table *tbl = setup(&wh, false);
+  fl_batch *b = rows(0, 5, "");
+  commit(tbl, b, NULL, 0, NULL, NULL, 0, NULL, 0);
+  fl_batch_free(b);
+  fl_field odd[] = {{99, "inner", {FL_T_BIGINT, 0, 0}, false}};
+  int64_t one[] = {1};
+  fl_batch *d = ids_batch(odd, one, 1);
+  int32_t eq[] = {99};
+  commit(tbl, NULL, odd, 1, d, eq, 1, NULL, 0);
+  fl_batch_free(d);
+  fl_scan *sc;
+  fl_err err = {0};
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &sc, &err), FL_EUNSUPPORTED);
+  cr_assert(strstr(err.msg, "equality id 99 is not a top-level column"), "%s", err.msg);
+  cr_assert(strstr(err.msg, "silver.e"), "%s", err.msg);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}
