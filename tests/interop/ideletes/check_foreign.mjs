@@ -8,11 +8,15 @@
 // Every snapshot of the table, compared value by value as multisets (exit 1 on a diff):
 //
 //   node check_foreign.mjs --floe FLOE --data DIR --table ns.t [--rows N] [--where SQL --keep JSFN]
+//                          [--dir TABLE_DIR --metadata metadata/vN.metadata.json]
 //
 // --rows: the current snapshot's expected row count (a check of this checker).
+// --dir/--metadata: a table copied from elsewhere and registered (`floe register`): URIs
+// under its metadata's location are read under TABLE_DIR.
 // --where/--keep: also `floe cat --where SQL` on the current snapshot against the rows
 // the JS predicate keeps (e.g. --where "region = 'b' AND id < 10" --keep "r => r.region === 'b' && r.id < 10").
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   Report, diffMultiset, duckAll, floeCat, installFileFetch, quoteBigInts, readCurrentMetadata, sqlStr, tableDir,
   uriToPath,
@@ -21,10 +25,18 @@ import {
 const args = {}
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1]
 
+// --dir DIR --metadata FILE: a table copied from elsewhere (its URIs start with the
+// metadata's location, which is read under DIR), as `floe register` reads it.
+let location = null
+function localPath(uri) {
+  if (args.dir && location && String(uri).startsWith(location)) return join(args.dir, String(uri).slice(location.length))
+  return uriToPath(uri)
+}
+
 async function avro(url) {
   const { avroMetadata, avroRead } = await import('icebird')
-  const buf = await (await fetch(url)).arrayBuffer()
-  const reader = { view: new DataView(buf), offset: 0 }
+  const b = readFileSync(localPath(url))
+  const reader = { view: new DataView(b.buffer, b.byteOffset, b.byteLength), offset: 0 }
   const { metadata, syncMarker } = await avroMetadata(reader)
   return avroRead({ reader, metadata, syncMarker })
 }
@@ -133,14 +145,14 @@ async function expectedRows(meta, snap) {
   const eqDel = []
   for (const f of files.filter(f => f.content !== 0)) {
     if (f.content === 1 && f.file_format.toUpperCase() === 'PUFFIN') {
-      const bytes = readFileSync(uriToPath(f.file_path)).subarray(Number(f.content_offset),
+      const bytes = readFileSync(localPath(f.file_path)).subarray(Number(f.content_offset),
         Number(f.content_offset) + Number(f.content_size_in_bytes))
       for (const p of decodeDv(bytes)) {
         if (!posDel.has(f.referenced_data_file)) posDel.set(f.referenced_data_file, [])
         posDel.get(f.referenced_data_file).push({ pos: p, seq: f.seq })
       }
     } else if (f.content === 1) {
-      const rows = await duckAll(`SELECT file_path, pos FROM read_parquet(${sqlStr(uriToPath(f.file_path))})`)
+      const rows = await duckAll(`SELECT file_path, pos FROM read_parquet(${sqlStr(localPath(f.file_path))})`)
       for (const r of rows) {
         if (!posDel.has(r.file_path)) posDel.set(r.file_path, [])
         posDel.get(r.file_path).push({ pos: Number(r.pos), seq: f.seq })
@@ -148,13 +160,13 @@ async function expectedRows(meta, snap) {
     } else {
       const ids = [...f.equality_ids].sort((a, b) => a - b)
       const fields = ids.map(id => meta.schemas.flatMap(s => s.fields).find(x => x.id === id))
-      const keys = new Set((await readById(uriToPath(f.file_path), fields)).map(r => JSON.stringify(r.vals)))
+      const keys = new Set((await readById(localPath(f.file_path), fields)).map(r => JSON.stringify(r.vals)))
       eqDel.push({ ...f, ids, keys, unpartitioned: specs.get(f.specId).fields.length === 0 })
     }
   }
   const out = []
   for (const d of data) {
-    const rows = await readById(uriToPath(d.file_path), schema.fields)
+    const rows = await readById(localPath(d.file_path), schema.fields)
     const dels = new Set((posDel.get(d.file_path) || []).filter(x => d.seq <= x.seq).map(x => x.pos))
     const eqs = eqDel.filter(e => d.seq < e.seq && (e.unpartitioned ||
       (e.specId === d.specId && JSON.stringify(e.partition) === JSON.stringify(d.partition))))
@@ -175,6 +187,17 @@ function nsText(iso) {
   const secs = BigInt(Date.parse(m[1] + 'Z')) / 1000n
   return (secs * 1000000000n + BigInt((m[2] || '').padEnd(9, '0'))).toString()
 }
+// Floats and doubles as the shortest text of their value ("4.0" and "4" alike).
+function canonNum(rows, fields) {
+  const fl = fields.filter(f => f.type === 'float' || f.type === 'double')
+  if (!fl.length) return rows
+  return rows.map(r => {
+    const o = { ...r }
+    for (const f of fl) if (o[f.name] !== null) o[f.name] = String(f.type === 'float' ? Math.fround(Number(o[f.name])) : Number(o[f.name]))
+    return o
+  })
+}
+
 function canonFloe(rows, fields) {
   return rows.map(r => {
     const o = {}
@@ -194,13 +217,15 @@ async function main() {
   const rep = new Report(`foreign ${args.table}`)
   const tdir = tableDir(args.data, args.table)
   // snapshot ids over 2^53 (floe's) kept exact as text
-  const meta = JSON.parse(quoteBigInts(readFileSync(readCurrentMetadata(tdir).path, 'utf8')))
+  const mpath = args.metadata ? join(args.dir, args.metadata) : readCurrentMetadata(tdir).path
+  const meta = JSON.parse(quoteBigInts(readFileSync(mpath, 'utf8')))
+  location = meta.location.replace(/\/+$/, '')
   for (const snap of meta.snapshots) {
     const want = await expectedRows(meta, snap)
     const cols = want.fields.map(f => f.name)
     const got = canonFloe(floeCat(args.floe, args.data, args.table, ['--snapshot', String(snap['snapshot-id'])]), want.fields)
     rep.check(`snapshot ${snap['snapshot-id']} (seq ${snap['sequence-number']}): floe cat == DuckDB minus deletes (${want.rows.length} rows)`,
-      diffMultiset('floe', got, 'independent', want.rows, cols))
+      diffMultiset('floe', canonNum(got, want.fields), 'independent', canonNum(want.rows, want.fields), cols))
     if (snap['snapshot-id'] === meta['current-snapshot-id']) {
       if (args.rows !== undefined)
         rep.check(`current snapshot has ${args.rows} rows`, want.rows.length === Number(args.rows) ? [] : [`${want.rows.length}`])
@@ -210,7 +235,8 @@ async function main() {
           [k, v !== null && /^-?\d+$/.test(v) && want.fields.find(f => f.name === k).type !== 'string' ? Number(v) : v])))
         const sel = want.rows.filter((r, i) => keep(typed[i]))
         const gotW = canonFloe(floeCat(args.floe, args.data, args.table, ['--where', args.where]), want.fields)
-        rep.check(`--where ${args.where}: ${sel.length} rows`, diffMultiset('floe', gotW, 'independent', sel, cols))
+        rep.check(`--where ${args.where}: ${sel.length} rows`,
+          diffMultiset('floe', canonNum(gotW, want.fields), 'independent', canonNum(sel, want.fields), cols))
       }
     }
   }
