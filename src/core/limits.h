@@ -100,8 +100,9 @@
 
 /* Equality delete keys one scan holds in memory (table/eqdel.c): every key of every
  * live equality delete file of the snapshot is in a hash set while the scan runs, about
- * 40 bytes + the key's bytes each, so 2^25 keys stay near 2 GiB at worst. A table with
- * more should be compacted (floe compact applies and drops them). */
+ * 60 bytes each at worst (a 40-byte entry holding keys up to 16 bytes, two 8-byte slots;
+ * longer keys add their bytes), so 2^25 keys stay near 2 GiB. A table with more should
+ * be compacted (floe compact applies and drops them). */
 #define FL_EQ_DELETE_KEYS_MAX (1u << 25)
 
 /* One deletion vector blob (format/puffin.c): a Roaring bitmap of a data file's deleted

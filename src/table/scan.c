@@ -647,7 +647,8 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
         scan->stats.row_groups_pruned++;
         continue;
       }
-      rc = fl_parquet_reader_read_row_group(pr, rg, scan->eq ? &scan->read : &scan->proj, on_batch, scan, err);
+      const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
+      rc = fl_parquet_reader_read_row_group(pr, rg, rs, on_batch, scan, err);
     }
     fl_parquet_reader_free(pr);
   }
