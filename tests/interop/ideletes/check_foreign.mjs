@@ -136,7 +136,8 @@ async function expectedRows(meta, snap) {
     for (const e of await avro(mf.manifest_path)) {
       if (e.status === 2) continue
       const seq = e.sequence_number ?? mf.sequence_number
-      files.push({ ...e.data_file, seq: Number(seq), specId: mf.partition_spec_id,
+      files.push({ ...e.data_file, content: Number(e.data_file.content ?? 0), seq: Number(seq ?? 0),
+        specId: mf.partition_spec_id ?? 0,
         partition: Object.values(e.data_file.partition ?? {}) })
     }
   }
