@@ -421,7 +421,8 @@ static bool parse_file_meta(fl_parquet_reader *pr, fl_thrift_dec *dec) {
         if (!parse_row_group(pr, dec, &pr->rgs[i])) return false;
     } else if (id == 5 && t == FL_TT_LIST && !pr->kv_key) {
       if (!fl_thrift_dec_list(dec, &et, &n)) return false;
-      if (et != FL_TT_STRUCT) return (dec->cur.bad = true, false);
+      /* an empty list may name any element type (hyparquet-writer writes BYTE) */
+      if (et != FL_TT_STRUCT && n) return (dec->cur.bad = true, false);
       pr->kv_key = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *pr->kv_key);
       pr->kv_val = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *pr->kv_val);
       pr->nkv = n;

@@ -208,9 +208,9 @@ export function writeParquet(path, columns, kv = []) {
     name: c.name,
     data: c.type === 'long' || c.type.startsWith('timestamp') ? c.data.map(v => v === null ? null : BigInt(v)) : c.data,
   }))
-  // no kv list at all when empty: hyparquet-writer writes an empty one with element type
-  // BYTE, which floe's footer reader refuses (a struct list is expected)
-  const buf = parquetWriteBuffer({ columnData, schema, kvMetadata: kv.length ? kv : undefined })
+  // an empty kv list is written as an empty list of element type BYTE: kept, floe must
+  // read it (format/parquet_compat_test.c)
+  const buf = parquetWriteBuffer({ columnData, schema, kvMetadata: kv })
   writeFileSync(path, new Uint8Array(buf))
   return statSync(path).size
 }
