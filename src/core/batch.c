@@ -146,6 +146,7 @@ void fl_vec_append_value(fl_vec *vec, const fl_value *in) {
     case FL_T_DATE: fl_vec_append_i32(vec, v.u.i32); break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: fl_vec_append_i64(vec, v.u.i64); break;
     case FL_T_DECIMAL: fl_vec_append_dec(vec, fl_value_dec(&v)); break;
     case FL_T_FLOAT: fl_vec_append_f32(vec, v.u.f32); break;
@@ -198,6 +199,7 @@ static void copy_cell(fl_vec *dst, const fl_vec *src, uint32_t row) {
     case FL_T_DATE: fl_vec_append_i32(dst, src->data.i32[row]); break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: fl_vec_append_i64(dst, src->data.i64[row]); break;
     case FL_T_DECIMAL: fl_vec_append_dec(dst, fl_vec_dec(src, row)); break;
     case FL_T_FLOAT: fl_vec_append_f32(dst, src->data.f32[row]); break;
@@ -263,6 +265,7 @@ void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *o
     case FL_T_DATE: out->u.i32 = vec->data.i32[row]; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: out->u.i64 = vec->data.i64[row]; break;
     case FL_T_DECIMAL: fl_value_set_dec(out, fl_vec_dec(vec, row)); break;
     case FL_T_FLOAT: out->u.f32 = vec->data.f32[row]; break;

@@ -120,4 +120,16 @@
  * of bytes, so this only bounds the allocation a hostile file can ask for. */
 #define FL_INLINE_MANIFESTS_MAX 65536
 
+/* Equality delete keys one scan holds in memory (table/eqdel.c): every key of every
+ * live equality delete file of the snapshot is in a hash set while the scan runs, about
+ * 60 bytes each at worst (a 40-byte entry holding keys up to 16 bytes, two 8-byte slots;
+ * longer keys add their bytes), so 2^25 keys stay near 2 GiB. A table with more should
+ * be compacted (floe compact applies and drops them). */
+#define FL_EQ_DELETE_KEYS_MAX (1u << 25)
+
+/* One deletion vector blob (format/puffin.c): a Roaring bitmap of a data file's deleted
+ * positions costs at most 8 KiB per 65536 rows (bitmap containers), so 256 MiB covers a
+ * file of 2^31 rows, more than any writer puts in one data file. */
+#define FL_DV_BLOB_MAX (256u << 20)
+
 #endif

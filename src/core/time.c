@@ -174,6 +174,15 @@ bool fl_time_parse(const char *s, size_t n, int64_t *micros) {
   return true;
 }
 
+size_t fl_ts_ns_format(int64_t nanos, char *out) {
+  int64_t secs = fl_floor_div(nanos, 1000000000LL);
+  unsigned frac = (unsigned)(nanos - secs * 1000000000LL);
+  if (frac % 1000 == 0) return fl_ts_format(fl_floor_div(nanos, 1000), out);
+  size_t n = fl_ts_format(secs * 1000000, out) - 1; /* without its Z */
+  n += (size_t)snprintf(out + n, FL_TS_TEXT_MAX - n, ".%09uZ", frac);
+  return n;
+}
+
 int64_t fl_now_micros(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -18,6 +18,8 @@ enum { FL_TS_TEXT_MAX = 40 };
 
 bool fl_ts_parse(const char *s, size_t n, int64_t *micros);
 size_t fl_ts_format(int64_t micros, char *out); /* out >= FL_TS_TEXT_MAX */
+/* The same for nanoseconds: the fraction in 3, 6 or 9 digits, the fewest exact. */
+size_t fl_ts_ns_format(int64_t nanos, char *out); /* out >= FL_TS_TEXT_MAX */
 bool fl_date_parse(const char *s, size_t n, int32_t *days);
 size_t fl_date_format(int32_t days, char *out); /* "2026-11-25" */
 

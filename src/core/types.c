@@ -23,6 +23,7 @@ const char *fl_type_sql_name(fl_type_kind kind) {
     case FL_T_UUID: return "UUID";
     case FL_T_BINARY: return "BINARY";
     case FL_T_FIXED: return "FIXED";
+    case FL_T_TIMESTAMP_NS: return "TIMESTAMP_NS";
   }
   return "?";
 }
@@ -38,6 +39,7 @@ void fl_type_iceberg_name(fl_type type, char *out, size_t out_size) {
     case FL_T_DECIMAL: snprintf(out, out_size, "decimal(%u, %u)", type.precision, type.scale); return;
     case FL_T_DATE: s = "date"; break;
     case FL_T_TIMESTAMP: s = "timestamp"; break;
+    case FL_T_TIMESTAMP_NS: s = "timestamp_ns"; break;
     case FL_T_STRING:
     case FL_T_JSON: s = "string"; break;
     case FL_T_TIME: s = "time"; break;
@@ -59,6 +61,7 @@ bool fl_type_from_iceberg(const char *s, fl_type *type) {
       {"timestamp", FL_T_TIMESTAMP}, {"timestamptz", FL_T_TIMESTAMP},
       {"string", FL_T_STRING},       {"time", FL_T_TIME},
       {"uuid", FL_T_UUID},           {"binary", FL_T_BINARY},
+      {"timestamp_ns", FL_T_TIMESTAMP_NS}, {"timestamptz_ns", FL_T_TIMESTAMP_NS},
   };
   for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
     if (!strcmp(s, prims[i].name)) {
@@ -90,6 +93,7 @@ unsigned fl_type_width(fl_type_kind kind) {
     case FL_T_FLOAT: return 4;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_DECIMAL:
     case FL_T_DOUBLE: return 8;
     case FL_T_TIME: return 8;

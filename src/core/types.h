@@ -17,6 +17,8 @@
  *   UUID        FL_T_UUID        uuid            as STRING: 16 bytes, big-endian
  *   BINARY      FL_T_BINARY      binary          as STRING: the bytes
  *   FIXED(L)    FL_T_FIXED       fixed[L]        as STRING: L bytes (length = L)
+ *   TIMESTAMP_NS FL_T_TIMESTAMP_NS timestamp_ns  i64 nanos since epoch, UTC (v3 tables,
+ *                                                read only: floe commits no v3 table)
  *
  * TIME, UUID, BINARY and FIXED come from tables written elsewhere (DESIGN §3's
  * dialect has none of them): floe reads them, prints them as JSON strings
@@ -49,6 +51,7 @@ typedef enum fl_type_kind {
   FL_T_UUID,
   FL_T_BINARY,
   FL_T_FIXED,
+  FL_T_TIMESTAMP_NS, /* Iceberg v3 timestamp_ns / timestamptz_ns: i64 nanos, UTC */
 } fl_type_kind;
 
 enum { FL_DECIMAL_PRECISION_MAX = 38 };

@@ -20,6 +20,7 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
     case FL_T_DATE: return cmp_i64(a->u.i32, b->u.i32);
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: return cmp_i64(a->u.i64, b->u.i64);
     case FL_T_DECIMAL: return fl_dec128_cmp_scaled(fl_value_dec(a), a->type.scale, fl_value_dec(b), b->type.scale);
     case FL_T_FLOAT: return a->u.f32 < b->u.f32 ? -1 : a->u.f32 > b->u.f32;
@@ -110,6 +111,7 @@ void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
     case FL_T_DATE: fl_buf_put_le32(out, (uint32_t)v->u.i32); break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: fl_buf_put_le64(out, (uint64_t)v->u.i64); break;
     case FL_T_FLOAT: {
       uint32_t bits;
@@ -152,6 +154,7 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
       return true;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
       if (n == 4) { /* an int bound of a column widened to long */
         out->u.i64 = (int32_t)fl_le32(p);
         return true;
@@ -357,6 +360,11 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
     case FL_T_TIMESTAMP:
       fl_buf_put_u8(out, '"');
       fl_buf_append(out, tmp, fl_ts_format(v->u.i64, tmp));
+      fl_buf_put_u8(out, '"');
+      break;
+    case FL_T_TIMESTAMP_NS:
+      fl_buf_put_u8(out, '"');
+      fl_buf_append(out, tmp, fl_ts_ns_format(v->u.i64, tmp));
       fl_buf_put_u8(out, '"');
       break;
     case FL_T_STRING: json_string(out, v->u.str.ptr, v->u.str.len); break;

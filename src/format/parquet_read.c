@@ -86,6 +86,7 @@ typedef struct leaf {
   bool type_order; /* min/max ordered as the type (ColumnOrder TYPE_ORDER) */
   fl_type type;
   int64_t ts_mul, ts_div; /* timestamp unit -> micros */
+  int32_t ts_unit;        /* FL_PQ_UNIT_* of a TIMESTAMP leaf, for TIMESTAMP_NS reads */
 } leaf;
 
 typedef struct chunk {
@@ -421,7 +422,8 @@ static bool parse_file_meta(fl_parquet_reader *pr, fl_thrift_dec *dec) {
         if (!parse_row_group(pr, dec, &pr->rgs[i])) return false;
     } else if (id == 5 && t == FL_TT_LIST && !pr->kv_key) {
       if (!fl_thrift_dec_list(dec, &et, &n)) return false;
-      if (et != FL_TT_STRUCT) return (dec->cur.bad = true, false);
+      /* an empty list may name any element type (hyparquet-writer writes BYTE) */
+      if (et != FL_TT_STRUCT && n) return (dec->cur.bad = true, false);
       pr->kv_key = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *pr->kv_key);
       pr->kv_val = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *pr->kv_val);
       pr->nkv = n;
@@ -474,6 +476,7 @@ static bool leaf_type(leaf *lf) {
           lf->ts_div = 1000;
         else if (unit != FL_PQ_UNIT_MICROS)
           return false;
+        lf->ts_unit = unit;
         lf->type.kind = FL_T_TIMESTAMP;
       } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS) {
         int32_t unit = lt == FL_PQ_LT_TIME ? e->lt_unit : FL_PQ_UNIT_MICROS;
@@ -1148,6 +1151,7 @@ typedef struct colr {
   const chunk *ch;
   uint32_t rg, c;
   fl_type dst;
+  int64_t ts_mul, ts_div; /* file unit -> the unit of dst (micros, or nanos for TIMESTAMP_NS) */
   fl_vec *vec;
   uint64_t pos;  /* file offset of the next page header */
   uint64_t seen; /* values of data pages consumed */
@@ -1668,7 +1672,7 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
   fl_vec *vec = col->vec;
   const uint32_t *lv = col->levels ? S->lv : NULL;
   int32_t phys = col->lf->el.phys;
-  int64_t mul = col->lf->ts_mul, div = col->lf->ts_div;
+  int64_t mul = col->ts_mul, div = col->ts_div;
   if (col->dst.kind == FL_T_DECIMAL &&
       (fl_decimal_is_wide(col->dst) || phys == FL_PQ_BYTE_ARRAY || phys == FL_PQ_FIXED_LEN_BYTE_ARRAY))
     return scatter_decimal(col, S, row0, m, err);
@@ -1680,6 +1684,7 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
     case FL_T_DECIMAL:
     case FL_T_TIMESTAMP:
     case FL_T_TIME:
+    case FL_T_TIMESTAMP_NS:
       if (phys == FL_PQ_INT32 && mul != 1)
         SCATTER(int64_t, int32_t, (int64_t)x * mul);
       else if (phys == FL_PQ_INT32)
@@ -2256,6 +2261,7 @@ static bool types_compatible(fl_type file, fl_type want) {
    * 16-byte fixed written without the UUID logical type */
   if (want.kind == FL_T_BINARY && (fl_type_is_string(file.kind) || file.kind == FL_T_BINARY)) return true;
   if (want.kind == FL_T_UUID && file.kind == FL_T_FIXED && file.length == 16) return true;
+  if (file.kind == FL_T_TIMESTAMP && want.kind == FL_T_TIMESTAMP_NS) return true; /* exact: scaled up */
   return fl_type_can_widen(file, want);
 }
 
@@ -2298,6 +2304,12 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
       goto done;
     }
     const chunk *ch = &g->chunks[l];
+    col->ts_mul = lf->ts_mul;
+    col->ts_div = lf->ts_div;
+    if (fld->type.kind == FL_T_TIMESTAMP_NS) {
+      col->ts_div = 1;
+      col->ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS ? 1 : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000 : 1000000;
+    }
     col->lf = lf;
     col->ch = ch;
     col->c = (uint32_t)l;

@@ -998,6 +998,7 @@ static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value 
     case FL_T_DATE: v->u.i32 = (int32_t)i; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: v->u.i64 = i; break;
     case FL_T_DECIMAL:
       if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY)
@@ -1319,6 +1320,8 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                         "%s: column %s is a struct, list or map (of a table written elsewhere): floe reads it but "
                         "does not write it yet",
                         path, f->name);
+    if (f->type.kind == FL_T_TIMESTAMP_NS) /* only v3 tables have them, and floe writes none */
+      return fl_err_set(err, FL_EUNSUPPORTED, "%s: field %s: timestamp_ns is read only in floe", path, f->name);
     if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_FIXED)
       return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
     if (f->type.kind == FL_T_DECIMAL &&

@@ -581,6 +581,7 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
     case FL_T_DOUBLE: v->data.f64[row] = 0; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: v->data.i64[row] = 0; break;
     case FL_T_DECIMAL: fl_vec_set_dec(v, row, 0); break;
   }
@@ -637,6 +638,7 @@ __attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, 
     case FL_T_DOUBLE: v->data.f64[row] = val->u.f64; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: v->data.i64[row] = val->u.i64; break;
     case FL_T_DECIMAL: fl_vec_set_dec(v, row, fl_value_dec(val)); break;
   }

@@ -53,6 +53,7 @@ static tclass class_of(const fl_sql_expr *e) {
     case FL_T_UUID:
     case FL_T_BINARY:
     case FL_T_FIXED: return C_BYTES;
+    case FL_T_TIMESTAMP_NS: return C_OTHER; /* no nanosecond arithmetic or comparisons yet */
   }
   return C_OTHER;
 }

@@ -369,6 +369,7 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     case FL_T_DATE: g->ci = v->u.i32; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: g->ci = v->u.i64; break;
     case FL_T_DECIMAL:
       if (g->cls == CW)
@@ -765,6 +766,9 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
     case FL_T_INT:
     case FL_T_DATE:
       for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i32[i];
+      break;
+    case FL_T_TIMESTAMP_NS:
+      for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i64[i];
       break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:

@@ -456,6 +456,7 @@ void fl_sql_type_format(fl_type type, char *out, size_t out_size) {
     case FL_T_DECIMAL: snprintf(out, out_size, "DECIMAL(%u,%u)", type.precision, type.scale); return;
     case FL_T_DATE: name = "DATE"; break;
     case FL_T_TIMESTAMP: name = "TIMESTAMP"; break;
+    case FL_T_TIMESTAMP_NS: name = "TIMESTAMP_NS"; break;
     case FL_T_STRING: name = "STRING"; break;
     case FL_T_JSON: name = "JSON"; break;
     case FL_T_TIME: name = "TIME"; break;

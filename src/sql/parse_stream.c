@@ -519,6 +519,7 @@ static int kind_class(fl_type_kind k) {
     case FL_T_UUID:
     case FL_T_BINARY:
     case FL_T_FIXED: return 6;
+    case FL_T_TIMESTAMP_NS: return 0;
   }
   return 0;
 }

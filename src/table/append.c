@@ -207,6 +207,10 @@ static fl_codec codec_of(const char *name) {
 fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   fl_code writable = fl_tbl_check_writable(tbl, err);
   if (writable) return writable;
+  if (tbl->meta->format_version > 2) /* refused again at commit (fl_tbl_prepare): say it before writing */
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s: Iceberg format-version %d is read-only in floe (no commits to v3 tables)",
+                      tbl->ns, tbl->name, (int)tbl->meta->format_version);
   fl_appender *app = fl_calloc(1, sizeof *app);
   app->tbl = tbl;
   fl_arena_init(&app->arena, 65536);

@@ -2,7 +2,8 @@
  *
  * The document (written by floe for a new table; kept verbatim otherwise):
  *   key                     floe writes                        read as
- *   format-version          2                                  1 or 2 accepted, >2 refused
+ *   format-version          2                                  1 to 3 accepted, >3 refused; v3
+ *                                                              read only (see check_v3)
  *   table-uuid, location    uuid v4, "file:///abs/dir"          strings
  *   last-sequence-number    0, then +1 per snapshot             int64
  *   last-updated-ms         ms at write                         int64
@@ -339,6 +340,11 @@ static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) 
     if (!fl_type_from_iceberg(ty, &f->type))
       return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has type %s (not supported)", pc->name,
                         f->name, ty);
+    const json_t *dflt = json_object_get(jf, "initial-default");
+    if (dflt && !json_is_null(dflt))
+      return fl_err_set(pc->err, FL_EUNSUPPORTED,
+                        "%s: column %s has an initial-default (v3 default values are not supported)", pc->name,
+                        f->name);
     const char *ft = json_string_value(json_object_get(jf, "floe-type"));
     if (ft && !strcmp(ft, "json") && f->type.kind == FL_T_STRING) f->type.kind = FL_T_JSON;
   }
@@ -376,7 +382,17 @@ static fl_code parse_spec(parse_ctx *pc, fl_tmeta *m, const json_t *js, fl_tspec
     int64_t sid, fid;
     pf->name = get_str(pc, jf, "name");
     pf->transform = get_str(pc, jf, "transform");
-    if (!get_i64(jf, "source-id", &sid) || !pf->name || !pf->transform) return bad(pc, "bad partition field");
+    const json_t *sids = json_object_get(jf, "source-ids");
+    if (json_is_array(sids) && json_array_size(sids) > 1)
+      return fl_err_set(pc->err, FL_EUNSUPPORTED,
+                        "%s: partition field %s has a multi-argument transform (source-ids; not supported)",
+                        pc->name, pf->name ? pf->name : "?");
+    bool has_sid = get_i64(jf, "source-id", &sid);
+    if (!has_sid && json_is_array(sids) && json_array_size(sids) == 1 && json_is_integer(json_array_get(sids, 0))) {
+      sid = json_integer_value(json_array_get(sids, 0));
+      has_sid = true;
+    }
+    if (!has_sid || !pf->name || !pf->transform) return bad(pc, "bad partition field");
     if (!get_i64(jf, "field-id", &fid)) fid = 1000 + (int64_t)i;
     pf->source_id = (int32_t)sid;
     pf->field_id = (int32_t)fid;
@@ -462,15 +478,33 @@ static fl_code parse_snapshot(parse_ctx *pc, const json_t *js, fl_snapshot *snap
   return FL_OK;
 }
 
+/* Format v3: what floe reads (deletion vectors, in scan.c; timestamp_ns; row lineage
+ * fields, ignored: they only matter to writers) and what it refuses by name. Types
+ * (variant, geometry, geography, unknown), default values and multi-argument
+ * transforms are refused where the schema and specs are parsed. */
+static fl_code check_v3(parse_ctx *pc, const json_t *root) {
+  const json_t *keys = json_object_get(root, "encryption-keys");
+  if (json_is_array(keys) && json_array_size(keys))
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: encrypted table (encryption-keys; not supported)",
+                      pc->name);
+  const json_t *snaps = json_object_get(root, "snapshots");
+  for (size_t i = 0; json_is_array(snaps) && i < json_array_size(snaps); i++)
+    if (json_object_get(json_array_get(snaps, i), "key-id"))
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: encrypted manifest list (snapshot key-id; not supported)",
+                        pc->name);
+  return FL_OK;
+}
+
 static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
   const json_t *root = m->root;
   int64_t v;
   fl_code rc;
   if (!json_is_object(root)) return bad(pc, "not a JSON object");
   if (!get_i64(root, "format-version", &v)) return bad(pc, "no format-version");
-  if (v > 2 || v < 1)
-    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: Iceberg format-version %" PRId64 " (floe reads 1 and 2)",
+  if (v > 3 || v < 1)
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: Iceberg format-version %" PRId64 " (floe reads 1 to 3)",
                       pc->name, v);
+  if (v == 3 && (rc = check_v3(pc, root))) return rc;
   m->format_version = (int32_t)v;
   m->uuid = get_str(pc, root, "table-uuid");
   m->location = get_str(pc, root, "location");

@@ -8,6 +8,10 @@
  *   delete manifests -> every position delete file is read (file_path, pos, its data
  *                 sequence number); a delete applies to a planned data file when the
  *                 paths are equal and data seq <= delete seq. Sorted per file.
+ *                 Every equality delete file goes into eqdel.c's key sets; it applies
+ *                 to a data file with data seq < delete seq in its partition (or to
+ *                 all, from an unpartitioned spec). The equality columns the projection
+ *                 lacks are read too (appended) and cut off before emit.
  * Pruning rules, for a predicate `col op lit` (ANDed):
  *   bounds [lo, hi]:  =  lit < lo or lit > hi;  <  lo >= lit;  <=  lo > lit;
  *                     >  hi <= lit;  >=  hi < lit;  all-null column: always
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format/puffin.h"
 #include "table/table_int.h"
 
 typedef struct scan_pred {
@@ -78,6 +83,10 @@ struct fl_scan {
   void *emit_ctx;
   const planned *cur;
   uint32_t del_cursor;
+  fl_eqdel *eq;    /* equality deletes of the snapshot, NULL if none */
+  fl_schema read;  /* proj + the equality columns it lacks (eqdel.c) */
+  bool eq_on;      /* some equality delete applies to the current file */
+  bool eq_deleted[FL_BATCH_ROWS];
   int stop;
   /* the file being read: projected columns it lacks that an identity partition field
      of its spec holds (Iceberg: such a column reads the manifest's partition value) */
@@ -312,6 +321,7 @@ typedef struct del_reader {
   uint64_t n, cap;
   fl_arena *arena;
   int64_t seq;
+  const char *dv_path; /* the data file of the deletion vector being read */
   const fl_table *tbl;
 } del_reader;
 
@@ -333,7 +343,37 @@ static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row)
   return 0;
 }
 
+static int collect_dv(void *ctx, uint64_t pos) {
+  del_reader *dr = ctx;
+  if (dr->n == dr->cap) {
+    dr->cap = dr->cap ? dr->cap * 2 : 1024;
+    dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
+  }
+  dr->dels[dr->n++] = (del_pos){dr->dv_path, pos, dr->seq};
+  return 0;
+}
+
+/* A v3 deletion vector: a Puffin blob of one data file's deleted positions. */
+static fl_code read_dv(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  const fl_data_file *f = &lf->file;
+  if (!f->referenced_data_file || f->content_offset < 0 || f->content_size_in_bytes < 0)
+    return fl_err_set(err, FL_ECORRUPT,
+                      "deletion vector %s: manifest entry without referenced_data_file, content_offset or "
+                      "content_size_in_bytes",
+                      f->file_path);
+  fl_code rc = fl_tbl_check_path(dr->tbl, f->file_path, err);
+  if (rc) return rc;
+  dr->seq = lf->data_seq;
+  dr->dv_path = f->referenced_data_file;
+  return fl_dv_read(fl_tbl_path(dr->tbl, f->file_path, dr->arena), f->content_offset, f->content_size_in_bytes,
+                    UINT64_MAX, collect_dv, dr, err);
+}
+
 static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  if (lf->file.file_format && !strcasecmp(lf->file.file_format, "PUFFIN")) return read_dv(lf, dr, err);
+  if (lf->file.file_format && strcasecmp(lf->file.file_format, "PARQUET"))
+    return fl_err_set(err, FL_EUNSUPPORTED, "position delete file %s: file format %s (floe reads Parquet)",
+                      lf->file.file_path, lf->file.file_format);
   static const fl_field fields[2] = {
       {FL_POS_DELETE_FILE_PATH_ID, "file_path", {FL_T_STRING, 0, 0}, true},
       {FL_POS_DELETE_POS_ID, "pos", {FL_T_BIGINT, 0, 0}, true},
@@ -389,7 +429,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   fl_code rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
-  del_reader dr = {NULL, 0, 0, arena, 0, tbl};
+  del_reader dr = {NULL, 0, 0, arena, 0, NULL, tbl};
   for (uint32_t m = 0; m < nmf && !rc; m++) {
     const fl_manifest_file *mf = &mfs[m];
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
@@ -427,10 +467,11 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         for (uint32_t k = 0; k < scan->nnew_snaps && !in; k++) in = scan->new_snaps[k] == sid;
         if (!in) continue; /* added before the range, or by a replace */
       }
-      if (en->file.content != FL_CONTENT_DATA) {
-        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: equality delete file %s (not supported yet)",
-                        tbl->ns, tbl->name, en->file.file_path);
-        break;
+      if (en->file.content == FL_CONTENT_EQUALITY_DELETES) {
+        scan->stats.delete_files++;
+        if (!scan->eq) scan->eq = fl_eqdel_new(tbl, arena);
+        rc = fl_eqdel_add_file(scan->eq, &lf, err);
+        continue;
       }
       if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
       if (en->file.npartition != spec->nfields) {
@@ -485,6 +526,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     }
   }
   fl_free(dr.dels);
+  if (!rc && scan->eq) fl_eqdel_bind(scan->eq, &scan->proj, &scan->read);
   scan->stats.files_planned = scan->nfiles;
   return rc;
 }
@@ -579,16 +621,28 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   scan->stats.rows_read += batch->nrows;
   if (scan->nfill) fill_constants(scan, batch);
+  const fl_batch *full = batch; /* with the columns read for equality deletes */
+  fl_batch view;                /* the projection only: what the filter and emit see */
+  if (batch->ncols > scan->proj.nfields) {
+    view = *batch;
+    view.ncols = scan->proj.nfields;
+    batch = &view;
+  }
   if (scan->filter) {
     nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
+  }
+  if (scan->eq_on) {
+    memset(scan->eq_deleted, 0, batch->nrows * sizeof(bool));
+    fl_eqdel_mark(scan->eq, full, scan->eq_deleted);
   }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
     bool kept = !scan->filter || (k < nkeep && scan->fsel[k] == r);
     if (scan->filter && kept) k++;
     while (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] < pos) scan->del_cursor++;
-    if (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) {
+    if ((scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) ||
+        (scan->eq_on && scan->eq_deleted[r])) {
       scan->stats.rows_deleted++;
       continue;
     }
@@ -639,13 +693,14 @@ static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, 
   const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, p->spec_id);
   if (!spec || p->pub.npartition != spec->nfields) return FL_OK;
   const fl_schema *fs = fl_parquet_reader_schema(pr);
+  const fl_schema *rs = scan->eq ? &scan->read : &scan->proj; /* equality delete keys too */
   if (!scan->fill_col) {
-    uint32_t n = scan->proj.nfields ? scan->proj.nfields : 1;
+    uint32_t n = rs->nfields ? rs->nfields : 1;
     scan->fill_col = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_col);
     scan->fill_val = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_val);
   }
-  for (uint32_t c = 0; c < scan->proj.nfields; c++) {
-    const fl_field *f = &scan->proj.fields[c];
+  for (uint32_t c = 0; c < rs->nfields; c++) {
+    const fl_field *f = &rs->fields[c];
     if (fl_schema_field_by_id(fs, f->id)) continue;
     for (uint32_t k = 0; k < spec->nfields; k++) {
       if (spec->fields[k].source_id != f->id || spec->transforms[k].kind != FL_TR_IDENTITY) continue;
@@ -710,6 +765,8 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
     }
     scan->cur = p;
     scan->del_cursor = 0;
+    scan->eq_on = scan->eq && fl_eqdel_begin_file(scan->eq, p->spec_id, p->pub.partition, p->pub.npartition,
+                                                  p->pub.data_sequence_number);
     uint32_t nrg = fl_parquet_reader_row_groups(pr);
     scan->stats.row_groups_total += nrg;
     for (uint32_t rg = 0; rg < nrg && !rc; rg++) {
@@ -717,7 +774,8 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
         scan->stats.row_groups_pruned++;
         continue;
       }
-      rc = fl_parquet_reader_read_row_group(pr, rg, &scan->proj, on_batch, scan, err);
+      const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
+      rc = fl_parquet_reader_read_row_group(pr, rg, rs, on_batch, scan, err);
     }
     fl_parquet_reader_free(pr);
   }
@@ -728,6 +786,7 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
 void fl_scan_free(fl_scan *scan) {
   if (!scan) return;
   if (scan->scratch) fl_batch_free(scan->scratch);
+  fl_eqdel_free(scan->eq);
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);

@@ -445,6 +445,13 @@ fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **n
   fl_code writable = fl_tbl_check_writable(tbl, err);
   if (writable) return writable;
   const fl_tmeta *base = tbl->meta;
+  /* v3 writers must keep row lineage (next-row-id, first-row-id) and write deletion
+     vectors, not position delete files: floe does neither, so it reads v3 only */
+  if (base->format_version > 2)
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s: Iceberg format-version %d is read-only in floe (no commits to v3 "
+                      "tables: row lineage and deletion vectors are not written)",
+                      tbl->ns, tbl->name, (int)base->format_version);
   json_t *root = json_deep_copy(base->root);
   char *text = NULL;
   fl_code rc = apply(ctx, tbl, root, err);

@@ -474,11 +474,11 @@ typedef struct fl_scan_stats {
   uint32_t files_pruned_partition; /* by partition values */
   uint32_t files_pruned_bounds;    /* by column lower/upper bounds */
   uint32_t files_planned;          /* left to read */
-  uint32_t delete_files;           /* position delete files applied */
+  uint32_t delete_files;           /* delete files read (position, deletion vector, equality) */
   uint64_t row_groups_total;       /* in planned files (known after run) */
   uint64_t row_groups_pruned;      /* skipped by row-group statistics */
   uint64_t rows_read;              /* decoded */
-  uint64_t rows_deleted;           /* hidden by position deletes */
+  uint64_t rows_deleted;           /* hidden by position and equality deletes */
   uint64_t rows_filtered;          /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
   uint64_t bytes_planned; /* file_size_in_bytes of planned files */

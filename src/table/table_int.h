@@ -221,6 +221,23 @@ typedef struct fl_live_file {
 fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err);
 
+/* eqdel.c: equality deletes applied by a scan (see the file's design comment). The
+ * arena (the scan's) holds what outlives planning; fl_eqdel_free frees the rest. */
+typedef struct fl_eqdel fl_eqdel;
+fl_eqdel *fl_eqdel_new(const fl_table *tbl, fl_arena *arena);
+void fl_eqdel_free(fl_eqdel *ed);
+/* Reads one live equality delete file's keys. */
+fl_code fl_eqdel_add_file(fl_eqdel *ed, const fl_live_file *lf, fl_err *err);
+uint32_t fl_eqdel_nfiles(const fl_eqdel *ed);
+/* After the last add: read = proj + the equality columns proj lacks (at the end). */
+void fl_eqdel_bind(fl_eqdel *ed, const fl_schema *proj, fl_schema *read);
+/* Per data file: true if some delete file applies to it. */
+bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partition, uint32_t npartition,
+                         int64_t data_seq);
+/* Sets deleted[r] for the rows of batch (read schema) an applying delete matches;
+ * returns how many it set. */
+uint32_t fl_eqdel_mark(fl_eqdel *ed, const fl_batch *batch, bool *deleted);
+
 /* append.c: column stats -> manifest columns; bounds into arena. */
 void fl_tbl_stats_to_columns(const fl_parquet_file_info *info, fl_arena *arena, fl_file_column **cols,
                              uint32_t *ncols);

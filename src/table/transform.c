@@ -84,14 +84,16 @@ void fl_transform_format(fl_transform tr, char *out, size_t out_size) {
 
 fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, fl_err *err) {
   fl_type_kind k = source.kind;
-  bool is_time = k == FL_T_DATE || k == FL_T_TIMESTAMP;
+  bool is_time = k == FL_T_DATE || k == FL_T_TIMESTAMP || k == FL_T_TIMESTAMP_NS;
   bool ok = false;
   fl_type res = source;
   switch (tr.kind) {
     case FL_TR_IDENTITY:
     case FL_TR_VOID: ok = true; break;
     case FL_TR_BUCKET:
-      ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || is_time || fl_type_is_string(k);
+      /* not timestamp_ns: floe does not hash nanoseconds (refused by name, never guessed) */
+      ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || (is_time && k != FL_T_TIMESTAMP_NS) ||
+           fl_type_is_string(k);
       res = (fl_type){FL_T_INT, 0, 0};
       break;
     case FL_TR_TRUNCATE:
@@ -107,7 +109,7 @@ fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, 
       res = (fl_type){FL_T_DATE, 0, 0};
       break;
     case FL_TR_HOUR:
-      ok = k == FL_T_TIMESTAMP;
+      ok = k == FL_T_TIMESTAMP || k == FL_T_TIMESTAMP_NS;
       res = (fl_type){FL_T_INT, 0, 0};
       break;
   }
@@ -163,6 +165,7 @@ static uint32_t utf8_prefix(const char *s, uint32_t len, int32_t w) {
 }
 
 static int64_t days_of(const fl_value *in) {
+  if (in->type.kind == FL_T_TIMESTAMP_NS) return fl_floor_div(in->u.i64, MICROS_PER_DAY * 1000);
   return in->type.kind == FL_T_DATE ? in->u.i32 : fl_floor_div(in->u.i64, MICROS_PER_DAY);
 }
 
@@ -193,7 +196,10 @@ void fl_transform_apply(fl_transform tr, const fl_value *in, fl_value *out) {
       if (v.type.kind == FL_T_JSON) v.type.kind = FL_T_STRING;
       break;
     case FL_TR_DAY: v.u.i32 = (int32_t)days_of(in); break;
-    case FL_TR_HOUR: v.u.i32 = (int32_t)fl_floor_div(in->u.i64, MICROS_PER_HOUR); break;
+    case FL_TR_HOUR:
+      v.u.i32 = (int32_t)fl_floor_div(in->u.i64, in->type.kind == FL_T_TIMESTAMP_NS ? MICROS_PER_HOUR * 1000
+                                                                                   : MICROS_PER_HOUR);
+      break;
     case FL_TR_YEAR:
     case FL_TR_MONTH: {
       int64_t y;
@@ -247,6 +253,10 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
       break;
     case FL_T_TIMESTAMP:
       fl_ts_format(v->u.i64, tmp);
+      fl_buf_puts(out, tmp);
+      break;
+    case FL_T_TIMESTAMP_NS:
+      fl_ts_ns_format(v->u.i64, tmp);
       fl_buf_puts(out, tmp);
       break;
     case FL_T_STRING:
