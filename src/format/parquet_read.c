@@ -1926,6 +1926,12 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
       }
       L->want = ice->prim;
       L->col.lf = lf;
+      L->col.ts_mul = lf->ts_mul;
+      L->col.ts_div = lf->ts_div;
+      if (ice->prim.kind == FL_T_TIMESTAMP_NS) { /* exact nanoseconds, as a flat column's */
+        L->col.ts_div = 1;
+        L->col.ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS ? 1 : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000 : 1000000;
+      }
       L->col.c = (uint32_t)l;
       L->max_def = out->def;
       L->max_rep = out->rep;
@@ -1990,10 +1996,10 @@ static void nested_value(const colr *col, const scratch *S, uint32_t j, fl_value
       int64_t x = S->dense[j];
       if (lf->type.kind == FL_T_DECIMAL)
         fl_value_set_dec(v, x);
-      else if (lf->ts_mul != 1)
-        v->u.i64 = (int64_t)((uint64_t)x * (uint64_t)lf->ts_mul);
+      else if (col->ts_mul != 1)
+        v->u.i64 = (int64_t)((uint64_t)x * (uint64_t)col->ts_mul);
       else
-        v->u.i64 = lf->ts_div != 1 ? fl_floor_div(x, lf->ts_div) : x;
+        v->u.i64 = col->ts_div != 1 ? fl_floor_div(x, col->ts_div) : x;
       return;
     }
     case FL_PQ_FLOAT: v->u.f32 = ((const float *)S->dense)[j]; return;
@@ -2069,6 +2075,7 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
       fl_value v;
       nested_value(col, S, j, &v);
       if (v.is_null) return CCORRUPT(col, err, "a decimal outside its precision or length");
+      if (v.type.kind == FL_T_TIMESTAMP && L->want.kind == FL_T_TIMESTAMP_NS) v.type = L->want; /* scaled above */
       if (!fl_type_equal(v.type, L->want)) { /* to the schema's type: binary, uuid, widened numbers */
         fl_value w;
         if (fl_type_is_bytes(v.type.kind) && fl_type_is_bytes(L->want.kind))

@@ -298,3 +298,38 @@ Test(parquet_types, nested_values_take_the_iceberg_types) {
             err.msg);
   fl_buf_free(&r.text);
 }
+
+/* A timestamp_ns inside a struct reads exactly, as a flat one does (merge of ideletes'
+ * timestamp_ns and itypes' nested columns). duckdb_nested_timestamp_ns.parquet: DuckDB's
+ * COPY of (id BIGINT, s STRUCT(t TIMESTAMP_NS, n INT)) with FIELD_IDS {id: 1, s: {t: 3,
+ * n: 4}}: INT64 TIMESTAMP(NANOS) inside the struct. */
+static const fl_nested ns_kids[] = {{FL_NESTED_PRIM, 3, "t", false, {FL_T_TIMESTAMP_NS, 0, 0}, 0, NULL, NULL},
+                                    {FL_NESTED_PRIM, 4, "n", false, {FL_T_INT, 0, 0}, 0, NULL, NULL}};
+static const fl_nested us_kids[] = {{FL_NESTED_PRIM, 3, "t", false, {FL_T_TIMESTAMP, 0, 0}, 0, NULL, NULL}};
+static const fl_nested ns_roots[] = {{FL_NESTED_STRUCT, 2, "s", false, {0, 0, 0}, 2, ns_kids, NULL},
+                                     {FL_NESTED_STRUCT, 2, "s", false, {0, 0, 0}, 1, us_kids, NULL}};
+
+Test(parquet_types, nested_timestamp_ns_reads_exact_nanoseconds) {
+  char p[1024];
+  corpus_path("duckdb_nested_timestamp_ns.parquet", p, sizeof p);
+  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true}, {2, "s", {FL_T_JSON, 0, 0}, false, &ns_roots[0]}};
+  fl_schema s = {0, 2, f, 0, NULL};
+  rows r = {FL_BUF_INIT, 0};
+  fl_err err = {0};
+  cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq((const char *)r.text.data,
+                   "{\"id\":1,\"s\":{\"t\":\"2024-05-06T07:08:09.123456789Z\",\"n\":1}}\n"
+                   "{\"id\":2,\"s\":null}\n"
+                   "{\"id\":3,\"s\":{\"t\":null,\"n\":3}}\n"
+                   "{\"id\":4,\"s\":{\"t\":\"1969-12-31T23:59:59.999999999Z\",\"n\":4}}\n");
+  fl_buf_free(&r.text);
+  /* read as a microsecond timestamp: floored, as a flat column is */
+  f[1].nested = &ns_roots[1];
+  r = (rows){FL_BUF_INIT, 0};
+  cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
+  cr_assert(strstr((const char *)r.text.data, "{\"id\":1,\"s\":{\"t\":\"2024-05-06T07:08:09.123456Z\"}}\n") != NULL, "%s",
+            (const char *)r.text.data);
+  cr_assert(strstr((const char *)r.text.data, "{\"id\":4,\"s\":{\"t\":\"1969-12-31T23:59:59.999999Z\"}}\n") != NULL, "%s",
+            (const char *)r.text.data);
+  fl_buf_free(&r.text);
+}
