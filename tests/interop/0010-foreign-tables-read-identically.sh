@@ -6,8 +6,10 @@
 # its metadata names where it is), registered with `floe register`, and read by
 # `floe cat` identically to an independent reader (check_foreign.mjs: icebird's Avro
 # reader for the manifests, DuckDB's read_parquet for the rows), every snapshot, with
-# --where on partition and data columns; the tables floe must refuse are refused with
-# the construct's name. FOREIGN=name1,name2 runs only those.
+# --where on partition and data columns (equality deletes applied by both); the tables
+# floe must refuse are refused with the construct's name. A floe-test.json's "also"
+# lists more metadata files of the same directory, each read the same way (a v3-upgraded
+# metadata over v1 manifests). FOREIGN=name1,name2 runs only those.
 set -euo pipefail
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 FLOE=${FLOE:-$ROOT/build/floe}
@@ -29,6 +31,16 @@ for src in "$HERE"/foreign/*/; do
   "$FLOE" --data "$T/data" register "foreign.$name" "$T/$name/$meta" > /dev/null
   node "$HERE/check_foreign.mjs" --floe "$FLOE" --data "$T/data" --table "foreign.$name" --dir "$T/$name" || failed=$((failed + 1))
   count=$((count + 1))
+  # "also": other metadata files of the same table directory, each registered and read too
+  k=0
+  while read -r more; do
+    [[ -n $more ]] || continue
+    k=$((k + 1))
+    "$FLOE" --data "$T/data" register "foreign.${name}_$k" "$T/$name/$more" > /dev/null
+    node "$HERE/check_foreign.mjs" --floe "$FLOE" --data "$T/data" --table "foreign.${name}_$k" --dir "$T/$name" \
+      --metadata "$more" || failed=$((failed + 1))
+    count=$((count + 1))
+  done < <(node -e 'for (const m of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).also ?? []) console.log(m)' "$T/$name/floe-test.json")
 done
 [[ -n ${FOREIGN:-} ]] || ((count >= 7)) || { echo "only $count foreign tables found"; exit 1; }
 ((failed == 0)) || { echo "$failed of $count foreign tables differ"; exit 1; }
