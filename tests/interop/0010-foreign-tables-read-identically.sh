@@ -42,6 +42,31 @@ for src in "$HERE"/foreign/*/; do
     count=$((count + 1))
   done < <(node -e 'for (const m of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).also ?? []) console.log(m)' "$T/$name/floe-test.json")
 done
+
+# Tables the other interop writers make at test time, read by this harness too (so by
+# two independent readers): DuckDB's wide decimals (make_duckdb_table.mjs --corpus
+# decimals: DECIMAL(38,9) and DECIMAL(22,2) as 16-byte FIXED_LEN_BYTE_ARRAY, INT64 and
+# INT32 decimals) and ideletes' equality delete tables it.upsert and it.region
+# (ideletes/make_tables.mjs; its v3 it.dv3 is 0020's: this harness reads no deletion
+# vectors). FOREIGN=duckdb_decimals or FOREIGN=ideletes selects them.
+if [[ -z ${FOREIGN:-} || ,$FOREIGN, == *,duckdb_decimals,* ]]; then
+  node "$HERE/make_duckdb_table.mjs" --corpus "$T/made" decimals > /dev/null
+  d=$T/made/duckdb_decimals
+  meta=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).metadata)' "$d/floe-test.json")
+  "$FLOE" --data "$T/data" register foreign.duckdb_decimals "$d/$meta" > /dev/null
+  node "$HERE/check_foreign.mjs" --floe "$FLOE" --data "$T/data" --table foreign.duckdb_decimals --dir "$d" \
+    || failed=$((failed + 1))
+  count=$((count + 1))
+fi
+if [[ -z ${FOREIGN:-} || ,$FOREIGN, == *,ideletes,* ]]; then
+  node "$HERE/ideletes/make_tables.mjs" "$T/ideletes" > /dev/null
+  for t in upsert region; do
+    d=$T/ideletes/warehouse/it/$t
+    node "$HERE/check_foreign.mjs" --floe "$FLOE" --data "$T/ideletes" --table "it.$t" --dir "$d" \
+      --metadata "metadata/v$(cat "$d/metadata/version-hint.text").metadata.json" || failed=$((failed + 1))
+    count=$((count + 1))
+  done
+fi
 [[ -n ${FOREIGN:-} ]] || ((count >= 7)) || { echo "only $count foreign tables found"; exit 1; }
 ((failed == 0)) || { echo "$failed of $count foreign tables differ"; exit 1; }
 echo "0010: $count foreign tables read identically"
