@@ -411,3 +411,63 @@ Test(eqdel, a_compaction_that_raced_with_an_equality_delete_fails_validation_and
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }
+
+/* A data file that lacks an identity partition column (Spark's
+ * write.data.partition-columns=false, Hive migrations) takes the manifest's value for
+ * it: an equality key on that column, read only for the delete (the projection is id
+ * alone), sees the partition value, not a null. */
+Test(eqdel, a_key_column_the_data_file_lacks_takes_its_identity_partition_value) {
+  static fl_field rf[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true}, {2, "region", {FL_T_STRING, 0, 0}, false}};
+  const char *base = getenv("FLOE_TEST_TMP");
+  if (!base) base = "/tmp";
+  mkdir(base, 0755);
+  char *dir = fl_sprintf("%s/eqdel-XXXXXX", base);
+  cr_assert(mkdtemp(dir));
+  fl_err err = {0};
+  fl_warehouse *wh;
+  cr_assert_eq(fl_warehouse_open(dir, &wh, &err), FL_OK, "%s", err.msg);
+  fl_free(dir);
+  fl_partition_def parts[] = {{"region", "identity"}};
+  fl_table_create_opts opts = {parts, 1, NULL, 0, NULL, 0};
+  fl_table *tbl;
+  fl_schema rs = {0, 2, rf, 0, NULL};
+  cr_assert_eq(fl_table_create(wh, "silver", "r", &rs, &opts, &tbl, &err), FL_OK, "%s", err.msg);
+  /* ids 0..9 in a file of column id only, in partition region = 'a' */
+  fl_value part = {{FL_T_STRING, 0, 0}, false, {.str = {"a", 1}}};
+  fl_appender *app;
+  cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
+  fl_schema only_id = {0, 1, rf, 0, NULL};
+  fl_parquet_writer *pw;
+  char *uri;
+  cr_assert_eq(fl_tbl_open_file(app, "region=a", 1, &only_id, "", NULL, 0, &pw, &uri, &err), FL_OK, "%s", err.msg);
+  int64_t ids[10];
+  for (int i = 0; i < 10; i++) ids[i] = i;
+  fl_batch *b = ids_batch(rf, ids, 10);
+  cr_assert_eq(fl_parquet_writer_write(pw, b, &err), FL_OK, "%s", err.msg);
+  fl_batch_free(b);
+  fl_data_file *f;
+  cr_assert_eq(fl_tbl_record_file(app, pw, uri, FL_CONTENT_DATA, fl_arena_memdup(&app->arena, &part, sizeof part), 1,
+                                  &f, &err),
+               FL_OK, "%s", err.msg);
+  int64_t sid;
+  cr_assert_eq(fl_appender_commit(app, NULL, 0, &sid, &err), FL_OK, "%s", err.msg);
+  fl_appender_free(app);
+  /* delete (id, region) = (3, 'a') and (4, 'b'): only id 3 is in region a */
+  fl_batch *d = fl_batch_new(rf, 2, 2);
+  fl_vec_append_i64(&d->cols[0], 3);
+  fl_vec_append_str(&d->cols[1], "a", 1);
+  fl_vec_append_i64(&d->cols[0], 4);
+  fl_vec_append_str(&d->cols[1], "b", 1);
+  fl_batch_set_rows(d, 2);
+  int32_t eq[] = {1, 2};
+  commit(tbl, NULL, rf, 2, d, eq, 2, &part, 1);
+  fl_batch_free(d);
+  const char *cols[] = {"id"};
+  fl_scan_stats st;
+  seen *s = scan(tbl, 0, cols, 1, &st);
+  cr_assert_eq(s->n, 9);
+  for (int i = 0; i < 10; i++) cr_assert_eq(s->count[i], i != 3, "id %d", i);
+  cr_assert_eq(st.rows_deleted, 1);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}
