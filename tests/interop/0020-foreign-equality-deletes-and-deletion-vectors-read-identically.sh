@@ -15,7 +15,9 @@
 # Then: floe delete adds position deletes for live rows only (id 7 is already gone by
 # an equality delete); floe compact applies the equality deletes of it.upsert (same
 # rows after, no delete file left) and refuses it.region's unpartitioned-spec delete by name; every
-# write to the v3 table is refused with its format version, changing nothing.
+# write to the v3 table is refused with its format version, changing nothing. Last,
+# it.dv3 and it.region moved elsewhere and registered read the same (deletion vectors
+# and equality delete files found under the new place).
 set -euo pipefail
 ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 FLOE=${FLOE:-$ROOT/build/floe}
@@ -57,4 +59,18 @@ done
 [[ $(sqlite3 "$D/catalog.db" "SELECT metadata_location FROM iceberg_tables WHERE table_name = 'dv3'") == *"/v$before.metadata.json" ]] \
   || { echo "FAIL: the v3 table's catalog pointer moved"; exit 1; }
 check --table it.dv3 --rows 5049
+
+# moved tables: it.dv3 and it.region moved away from their metadata's location and
+# registered where they are: deletion vectors and equality delete files are found
+# under the new place (nothing is left at the old one)
+mkdir -p "$T/moved"
+for t in dv3 region; do
+  v=$(cat "$D/warehouse/it/$t/metadata/version-hint.text")
+  mv "$D/warehouse/it/$t" "$T/moved/$t"
+  "$FLOE" --data "$T/m" register "moved.$t" "$T/moved/$t/metadata/v$v.metadata.json" > /dev/null
+done
+node "$HERE/ideletes/check_foreign.mjs" --floe "$FLOE" --data "$T/m" --table moved.dv3 --rows 5049 \
+  --dir "$T/moved/dv3" --metadata "metadata/v$(cat "$T/moved/dv3/metadata/version-hint.text").metadata.json"
+node "$HERE/ideletes/check_foreign.mjs" --floe "$FLOE" --data "$T/m" --table moved.region --rows 96 \
+  --dir "$T/moved/region" --metadata "metadata/v$(cat "$T/moved/region/metadata/version-hint.text").metadata.json"
 echo "PASS: 0020"
