@@ -44,20 +44,23 @@ for src in "$HERE"/foreign/*/; do
 done
 
 # Tables the other interop writers make at test time, read by this harness too (so by
-# two independent readers): DuckDB's wide decimals (make_duckdb_table.mjs --corpus
-# decimals: DECIMAL(38,9) and DECIMAL(22,2) as 16-byte FIXED_LEN_BYTE_ARRAY, INT64 and
-# INT32 decimals) and ideletes' equality delete tables it.upsert and it.region
-# (ideletes/make_tables.mjs; its v3 it.dv3 is 0020's: this harness reads no deletion
-# vectors). FOREIGN=duckdb_decimals or FOREIGN=ideletes selects them.
-if [[ -z ${FOREIGN:-} || ,$FOREIGN, == *,duckdb_decimals,* ]]; then
-  node "$HERE/make_duckdb_table.mjs" --corpus "$T/made" decimals > /dev/null
-  d=$T/made/duckdb_decimals
+# two independent readers): DuckDB-written tables of make_duckdb_table.mjs --corpus
+# (decimals: DECIMAL(38,9) and DECIMAL(22,2) as 16-byte FIXED_LEN_BYTE_ARRAY, INT64 and
+# INT32 decimals; types: TIME, UUID, BLOB as Iceberg time, uuid, binary; its nested
+# table is 0033's: this harness has no DuckDB type for nested fields) and ideletes'
+# equality delete tables it.upsert and it.region (ideletes/make_tables.mjs; its v3
+# it.dv3 is 0020's: this harness reads no deletion vectors). FOREIGN=duckdb_decimals,
+# duckdb_types or ideletes selects them.
+for spec in decimals types; do
+  [[ -z ${FOREIGN:-} || ,$FOREIGN, == *,duckdb_$spec,* ]] || continue
+  node "$HERE/make_duckdb_table.mjs" --corpus "$T/made" $spec > /dev/null
+  d=$T/made/duckdb_$spec
   meta=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).metadata)' "$d/floe-test.json")
-  "$FLOE" --data "$T/data" register foreign.duckdb_decimals "$d/$meta" > /dev/null
-  node "$HERE/check_foreign.mjs" --floe "$FLOE" --data "$T/data" --table foreign.duckdb_decimals --dir "$d" \
+  "$FLOE" --data "$T/data" register "foreign.duckdb_$spec" "$d/$meta" > /dev/null
+  node "$HERE/check_foreign.mjs" --floe "$FLOE" --data "$T/data" --table "foreign.duckdb_$spec" --dir "$d" \
     || failed=$((failed + 1))
   count=$((count + 1))
-fi
+done
 if [[ -z ${FOREIGN:-} || ,$FOREIGN, == *,ideletes,* ]]; then
   node "$HERE/ideletes/make_tables.mjs" "$T/ideletes" > /dev/null
   for t in upsert region; do
