@@ -96,6 +96,8 @@ struct fl_eqdel {
   eq_group *g_cur;
   uint32_t f_cur;
   fl_err *err;
+  fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
+  bool names_read;
 };
 
 fl_eqdel *fl_eqdel_new(const fl_table *tbl, fl_arena *arena) {
@@ -347,6 +349,21 @@ fl_code fl_eqdel_add_file(fl_eqdel *ed, const fl_live_file *lf, fl_err *err) {
   fl_parquet_reader *pr;
   if ((rc = fl_tbl_check_path(ed->tbl, df->file_path, err))) return rc;
   if ((rc = fl_parquet_reader_open(fl_tbl_path(ed->tbl, df->file_path, ed->arena), &pr, err))) return rc;
+  if (fl_parquet_reader_ids_by_position(pr)) {
+    /* a delete file without field ids: its columns by the table's name mapping, as a
+     * data file's (scan.c), never by position */
+    if (!ed->names_read && !(rc = fl_tbl_name_mapping(ed->tbl, ed->arena, &ed->names, err))) ed->names_read = true;
+    if (!rc && !ed->names.present)
+      rc = fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s: equality delete file %s has no Parquet field ids and the table no "
+                      "schema.name-mapping.default: its columns cannot be matched to the schema",
+                      ed->tbl->ns, ed->tbl->name, df->file_path);
+    if (rc) {
+      fl_parquet_reader_free(pr);
+      return rc;
+    }
+    fl_parquet_reader_map_names(pr, ed->names.names, ed->names.ids, ed->names.n);
+  }
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && !rc; rg++)
     rc = fl_parquet_reader_read_row_group(pr, rg, &schema, add_rows, ed, err);
   fl_parquet_reader_free(pr);

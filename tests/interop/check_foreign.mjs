@@ -184,7 +184,9 @@ async function fileSelect(f, deletes) {
     const on = e.eqIds.map(id => {
       const i = fields.findIndex(fd => fd.id === id)
       if (i < 0) throw new Error(`equality delete ${e.path}: field id ${id} is not in the current schema`)
-      const dc = dcols.find(c => c.id === id)
+      // by field id; in a file without ids, by the table's name mapping
+      const dc = dcols.some(c => c.id !== null) ? dcols.find(c => c.id === id)
+        : nameMap ? dcols.find(c => nameMap.get(c.name) === id) : undefined
       const dv = dc ? `CAST(d.${q(dc.name)} AS ${duckType(fields[i].type)})` : `NULL::${duckType(fields[i].type)}`
       return `t.${alias(i)} IS NOT DISTINCT FROM ${dv}`
     })

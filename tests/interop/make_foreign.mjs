@@ -22,6 +22,8 @@
 //   hyparquet_orc_data_file   v2; a manifest entry whose file_format is ORC: refused.
 //   hyparquet_deletes_without_field_ids  the position delete file has no field ids:
 //                             read by the spec's column names (file_path, pos).
+//   hyparquet_eq_deletes_without_field_ids  an equality delete file (on name, in
+//                             partition eu) without field ids: read by the name mapping.
 //   hyparquet_unknown_partition_spec     the manifest list names spec 7: refused.
 //   hyparquet_partition_column_metrics_all_null  manifest metrics say the partition
 //                             column (not in the file) is all null: not pruned on.
@@ -93,6 +95,7 @@ const ENTRY_SCHEMA = {
           { name: 'partition', 'field-id': 102, type: { type: 'record', name: 'r102', fields: [opt('string', 1000, 'region')] } },
           req('long', 103, 'record_count'), req('long', 104, 'file_size_in_bytes'),
           metricsMap(109, 'value_counts', 119), metricsMap(110, 'null_value_counts', 121),
+          { name: 'equality_ids', 'field-id': 135, default: null, type: ['null', { type: 'array', items: 'int', 'element-id': 136 }] },
         ],
       },
     },
@@ -108,7 +111,7 @@ const LIST_SCHEMA = {
   ],
 }
 
-function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, listSpecId = 0, lyingMetrics }) {
+function table(name, { v1, mapping, gzip, withDeletes, eqDeletes, files, deleteIds = true, listSpecId = 0, lyingMetrics }) {
   const dir = join(out, name)
   const loc = `/home/someone-else/warehouse/sales/${name}` // the writer's path, not ours
   mkdirSync(join(dir, 'data/region=eu'), { recursive: true })
@@ -123,8 +126,9 @@ function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, 
   let seq = 0
   const steps = [[written[0]], written.slice(1)]
   if (withDeletes) steps.push('deletes')
+  if (eqDeletes) steps.push('eqdeletes')
   let parent = null
-  for (const step of steps.filter(s => s === 'deletes' || s.length)) {
+  for (const step of steps.filter(s => typeof s === 'string' || s.length)) {
     seq++
     const sid = BigInt(1000 + seq) * 1000003n
     let mrel, content, count, rows
@@ -140,6 +144,15 @@ function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, 
       mrel = `metadata/deletes-${seq}-m0.avro`
       avro(join(dir, mrel), ENTRY_SCHEMA, [{ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
         data_file: { content: 1, file_path: `file:${loc}/${drel}`, file_format: 'PARQUET', partition: { region: 'eu' }, record_count: 2n, file_size_in_bytes: BigInt(size), value_counts: null, null_value_counts: null } }])
+      content = 1; count = 1; rows = 2n
+    } else if (step === 'eqdeletes') {
+      // an equality delete file on name (field 2) without field ids, in partition eu:
+      // 'bo' is deleted there; 'gus' (region us) is not
+      const drel = 'data/region=eu/eq-delete-00001.parquet'
+      const size = parquet(join(dir, drel), [['name', 'string', ['bo', 'gus']]])
+      mrel = `metadata/eqdeletes-${seq}-m0.avro`
+      avro(join(dir, mrel), ENTRY_SCHEMA, [{ status: 1, snapshot_id: sid, sequence_number: null, file_sequence_number: null,
+        data_file: { content: 2, file_path: `file:${loc}/${drel}`, file_format: 'PARQUET', partition: { region: 'eu' }, record_count: 2n, file_size_in_bytes: BigInt(size), value_counts: null, null_value_counts: null, equality_ids: [2] } }])
       content = 1; count = 1; rows = 2n
     } else {
       mrel = `metadata/data-${seq}-m0.avro`
@@ -157,7 +170,7 @@ function table(name, { v1, mapping, gzip, withDeletes, files, deleteIds = true, 
     const lrel = `metadata/snap-${sid}-1-list.avro`
     avro(join(dir, lrel), LIST_SCHEMA, manifests)
     const snap = { 'snapshot-id': sid, 'timestamp-ms': 1767225600000 + seq * 1000, 'manifest-list': `file:${loc}/${lrel}`,
-      summary: { operation: step === 'deletes' ? 'delete' : 'append' }, 'schema-id': 0 }
+      summary: { operation: typeof step === 'string' ? 'delete' : 'append' }, 'schema-id': 0 }
     if (!v1) snap['sequence-number'] = seq
     if (parent) snap['parent-snapshot-id'] = parent
     parent = sid
@@ -206,6 +219,8 @@ console.log(table('hyparquet_no_mapping', { v1: true, gzip: true, files: [EU1] }
 // to read it as Parquet (the bytes are Parquet here; only the manifest's word counts)
 // the delete file without field ids (its columns found by the spec's names)
 console.log(table('hyparquet_deletes_without_field_ids', { mapping: true, withDeletes: true, deleteIds: false, files: [EU1, US1] }))
+// an equality delete file without field ids (its column found by the name mapping)
+console.log(table('hyparquet_eq_deletes_without_field_ids', { mapping: true, eqDeletes: true, files: [EU1, US1] }))
 // a manifest list naming partition spec 7, which the metadata does not have: refused
 console.log(table('hyparquet_unknown_partition_spec', { mapping: true, listSpecId: 7, files: [EU1] }))
 // metrics that call the partition column (absent from the file) all null: the
