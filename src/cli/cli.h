@@ -48,6 +48,7 @@ int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_drop(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_register(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_compact(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_expire(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv);

@@ -1,10 +1,13 @@
 /* cmd_describe: `floe describe TABLE [--files]` prints fl_table_describe's text for the
  * table's current metadata (schema, partitioning, sort order, properties, snapshots).
  * --files prints instead the URI of each data file of the current snapshot, one per
- * line (the manifests' live entries, as a scan plans them): what another engine must
- * read, and nothing else (not the files of older snapshots, not orphans). Position
- * deletes then apply to them (docs/operations.md has a DuckDB recipe). */
+ * line (the manifests' live entries, as a scan plans them), as file:// URIs of where
+ * the files are (a table registered away from its metadata's location: under its
+ * directory; table/locate.c): what another engine must read, and nothing else (not
+ * the files of older snapshots, not orphans). Position deletes then apply to them
+ * (docs/operations.md has a DuckDB recipe). */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -38,7 +41,15 @@ int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv) {
     } else {
       uint32_t n;
       const fl_scan_file *f = fl_scan_files(scan, &n);
-      for (uint32_t i = 0; i < n; i++) printf("%s\n", f[i].path);
+      fl_arena arena;
+      fl_arena_init(&arena, 4096);
+      /* where the file is: a table registered away from its metadata's location has
+         URIs that name the writer's place (table/locate.c) */
+      for (uint32_t i = 0; i < n; i++) {
+        const char *local = fl_table_local_path(tbl, f[i].path, &arena);
+        printf("%s%s\n", strstr(local, "://") ? "" : "file://", local);
+      }
+      fl_arena_destroy(&arena);
       fl_scan_free(scan);
     }
     fl_table_free(tbl);

@@ -4,7 +4,9 @@
  *
  * rows are the live rows: the current snapshot's total-records minus its
  * total-position-deletes (floe never deletes a position twice); files and bytes are
- * its total-data-files and total-files-size; 0 for a table without a snapshot. Each table's
+ * its total-data-files and total-files-size; 0 for a table without a snapshot. A
+ * current snapshot whose summary has no totals (other writers need not keep them) is
+ * counted from its manifests (fl_table_manifest_totals), as `describe` does. Each table's
  * metadata is loaded once and freed before the next. A table that cannot be loaded
  * (metadata file missing or corrupt) is listed as
  *
@@ -100,6 +102,15 @@ int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv) {
     uint32_t nsnap;
     fl_table_snapshots(tbl, &nsnap);
     const fl_snapshot *cur = fl_table_current_snapshot(tbl);
+    fl_table_totals t;
+    if (cur && !fl_snapshot_summary_get(cur, "total-records") &&
+        !fl_table_manifest_totals(tbl, cur, &t, NULL)) {
+      /* a writer that keeps no totals in its summaries: count from the manifests */
+      printf("%s.%s  snapshots=%u  rows=%lld  files=%u  bytes=%lld\n", entries[i].ns, entries[i].name, nsnap,
+             (long long)(t.records - t.position_deletes), t.data_files, (long long)t.bytes);
+      fl_table_free(tbl);
+      continue;
+    }
     printf("%s.%s  snapshots=%u  rows=%lld  files=%s  bytes=%s\n", entries[i].ns, entries[i].name, nsnap,
            total_num(cur, "total-records") - total_num(cur, "total-position-deletes"),
            total(cur, "total-data-files"), total(cur, "total-files-size"));

@@ -82,6 +82,14 @@ static const fl_cli_cmd commands[] = {
      "  --purge   also delete the table's directory: its data and metadata files\n"
      "            (default: keep them; other engines that read the files by path still can)\n",
      false},
+    {"register", fl_cli_cmd_register, "TABLE METADATA_LOCATION",
+     "add a table another engine wrote to the catalog, pointing at its metadata file",
+     "  METADATA_LOCATION   a vN.metadata.json or NNNNN-uuid.metadata.json (gzip too): a path, a\n"
+     "                      file:// URI, or the table's directory (its version hint is followed).\n"
+     "                      The files stay where they are; paths inside the metadata that name\n"
+     "                      the writer's directory are read from where the table is now.\n"
+     "                      Object storage (s3://, gs://, ...) is not supported yet.\n",
+     false},
     {"compact", fl_cli_cmd_compact, "TABLE",
      "rewrite the live rows into fewer files, deletes applied (one replace snapshot)", "", false},
     {"expire", fl_cli_cmd_expire, "TABLE [--older-than AGE] [--retain-last N] [--orphans]",

@@ -40,6 +40,8 @@
 void fl_cli_type_format(fl_type type, char *out, size_t out_size) {
   if (type.kind == FL_T_DECIMAL)
     snprintf(out, out_size, "DECIMAL(%u,%u)", type.precision, type.scale);
+  else if (type.kind == FL_T_FIXED)
+    snprintf(out, out_size, "FIXED(%u)", type.length);
   else
     snprintf(out, out_size, "%s", fl_type_sql_name(type.kind));
 }
@@ -88,6 +90,17 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
     }
     return FL_OK;
   }
+  if (fl_decimal_is_wide(f->type) && lit->lit == FL_SQL_LIT_DOUBLE && lit->text) {
+    /* a number of more than 18 digits against a DECIMAL(19..38): its exact text */
+    fl_i128 x;
+    if (fl_dec128_parse(lit->text, strlen(lit->text), f->type.precision, f->type.scale, &x)) {
+      memset(&lit->value, 0, sizeof lit->value);
+      lit->value.type = f->type;
+      fl_value_set_dec(&lit->value, x);
+      lit->lit = FL_SQL_LIT_DECIMAL;
+    }
+    return FL_OK;
+  }
   if (fl_type_is_string(k) &&
       (lit->lit == FL_SQL_LIT_INT || lit->lit == FL_SQL_LIT_DECIMAL || lit->lit == FL_SQL_LIT_DOUBLE))
     return fl_err_set(err, FL_ETYPE, "--where \"%s\": %s is a %s column: quote the value ('%s')", where,
@@ -112,7 +125,11 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
       lit->lit = FL_SQL_LIT_INT;
       break;
     case FL_T_DECIMAL:
-      ok = fl_decimal_parse(text, len, f->type.precision, f->type.scale, &v.u.i64);
+    {
+      fl_i128 x;
+      ok = fl_dec128_parse(text, len, f->type.precision, f->type.scale, &x);
+      if (ok) fl_value_set_dec(&v, x);
+    }
       lit->lit = FL_SQL_LIT_DECIMAL;
       break;
     case FL_T_FLOAT:
@@ -208,19 +225,19 @@ static bool prune_value(const fl_value *lit, fl_type to, fl_value *out) {
         return false;
       return true;
     case FL_T_DECIMAL: {
-      int64_t v;
+      fl_i128 v;
       unsigned scale;
       if (k == FL_T_BIGINT) {
         v = lit->u.i64;
         scale = 0;
       } else if (k == FL_T_DECIMAL) {
-        v = lit->u.i64;
+        v = fl_value_dec(lit);
         scale = lit->type.scale;
       } else {
         return false;
       }
-      if (scale > to.scale) return false;
-      if (__builtin_mul_overflow(v, fl_pow10_i64[to.scale - scale], &out->u.i64)) return false;
+      if (scale > to.scale || !fl_dec128_rescale(v, scale, to.scale, to.precision, &v)) return false;
+      fl_value_set_dec(out, v);
       return true;
     }
     case FL_T_TIMESTAMP:
@@ -234,6 +251,10 @@ static bool prune_value(const fl_value *lit, fl_type to, fl_value *out) {
     case FL_T_DATE:
       if (k != FL_T_DATE) return false;
       out->u.i32 = lit->u.i32;
+      return true;
+    case FL_T_TIME: /* the binder read the string literal as a TIME */
+      if (k != FL_T_TIME) return false;
+      out->u.i64 = lit->u.i64;
       return true;
     case FL_T_BOOLEAN:
       if (k != FL_T_BOOLEAN) return false;

@@ -18,12 +18,12 @@ void fl_vec_init(fl_vec *vec, fl_type type, uint32_t cap) {
   if (cap < 8) cap = 8;
   vec->cap = cap;
   vec->validity = fl_calloc(bitmap_words(cap), sizeof(uint64_t));
-  if (fl_type_is_string(type.kind)) {
+  if (fl_type_is_bytes(type.kind)) {
     vec->offsets = fl_calloc((size_t)cap + 1, sizeof(uint32_t));
     vec->bytes_cap = (size_t)cap * 16;
     vec->bytes = fl_malloc(vec->bytes_cap);
   } else {
-    vec->data.raw = fl_calloc(cap, fl_type_width(type.kind));
+    vec->data.raw = fl_calloc(cap, fl_type_bytes(type));
   }
 }
 
@@ -42,10 +42,10 @@ void fl_vec_reserve(fl_vec *vec, uint32_t cap) {
   size_t old_words = bitmap_words(vec->cap), new_words = bitmap_words(ncap);
   vec->validity = fl_realloc(vec->validity, new_words * sizeof(uint64_t));
   memset(vec->validity + old_words, 0, (new_words - old_words) * sizeof(uint64_t));
-  if (fl_type_is_string(vec->type.kind)) {
+  if (fl_type_is_bytes(vec->type.kind)) {
     vec->offsets = fl_realloc(vec->offsets, ((size_t)ncap + 1) * sizeof(uint32_t));
   } else {
-    unsigned w = fl_type_width(vec->type.kind);
+    unsigned w = fl_type_bytes(vec->type);
     vec->data.raw = fl_realloc(vec->data.raw, (size_t)ncap * w);
     memset((uint8_t *)vec->data.raw + (size_t)vec->cap * w, 0, (size_t)(ncap - vec->cap) * w);
   }
@@ -87,10 +87,10 @@ void fl_vec_append_null(fl_vec *vec) {
   grow1(vec);
   uint32_t i = vec->len++;
   fl_vec_set_valid(vec, i, false);
-  if (fl_type_is_string(vec->type.kind)) {
+  if (fl_type_is_bytes(vec->type.kind)) {
     vec->offsets[i + 1] = (uint32_t)vec->bytes_len;
   } else {
-    unsigned w = fl_type_width(vec->type.kind);
+    unsigned w = fl_type_bytes(vec->type);
     memset((uint8_t *)vec->data.raw + (size_t)i * w, 0, w);
   }
 }
@@ -106,6 +106,14 @@ APPENDER(fl_vec_append_i32, int32_t, i32)
 APPENDER(fl_vec_append_i64, int64_t, i64)
 APPENDER(fl_vec_append_f32, float, f32)
 APPENDER(fl_vec_append_f64, double, f64)
+
+void fl_vec_append_dec(fl_vec *vec, fl_i128 v) {
+  FL_ASSERT(vec->type.kind == FL_T_DECIMAL && fl_dec128_fits(v, vec->type.precision));
+  grow1(vec);
+  uint32_t i = vec->len++;
+  fl_vec_set_dec(vec, i, v);
+  fl_vec_set_valid(vec, i, true);
+}
 
 void fl_vec_append_bool(fl_vec *vec, bool v) {
   grow1(vec);
@@ -138,11 +146,16 @@ void fl_vec_append_value(fl_vec *vec, const fl_value *in) {
     case FL_T_DATE: fl_vec_append_i32(vec, v.u.i32); break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: fl_vec_append_i64(vec, v.u.i64); break;
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: fl_vec_append_i64(vec, v.u.i64); break;
+    case FL_T_DECIMAL: fl_vec_append_dec(vec, fl_value_dec(&v)); break;
     case FL_T_FLOAT: fl_vec_append_f32(vec, v.u.f32); break;
     case FL_T_DOUBLE: fl_vec_append_f64(vec, v.u.f64); break;
     case FL_T_STRING:
-    case FL_T_JSON: fl_vec_append_str(vec, v.u.str.ptr, v.u.str.len); break;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_vec_append_str(vec, v.u.str.ptr, v.u.str.len); break;
   }
 }
 
@@ -186,11 +199,16 @@ static void copy_cell(fl_vec *dst, const fl_vec *src, uint32_t row) {
     case FL_T_DATE: fl_vec_append_i32(dst, src->data.i32[row]); break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: fl_vec_append_i64(dst, src->data.i64[row]); break;
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: fl_vec_append_i64(dst, src->data.i64[row]); break;
+    case FL_T_DECIMAL: fl_vec_append_dec(dst, fl_vec_dec(src, row)); break;
     case FL_T_FLOAT: fl_vec_append_f32(dst, src->data.f32[row]); break;
     case FL_T_DOUBLE: fl_vec_append_f64(dst, src->data.f64[row]); break;
     case FL_T_STRING:
-    case FL_T_JSON: {
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: {
       uint32_t n;
       const char *p = fl_vec_str(src, row, &n);
       fl_vec_append_str(dst, p, n);
@@ -206,7 +224,7 @@ void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, u
     const fl_vec *sv = &src->cols[c];
     FL_ASSERT(dv->type.kind == sv->type.kind, "column %u", c);
     fl_vec_reserve(dv, dv->len + n);
-    unsigned w = fl_type_width(sv->type.kind);
+    unsigned w = fl_type_bytes(sv->type);
     if (w && dv->type.precision == sv->type.precision) {
       /* fixed width: copy values, then the validity bits */
       uint8_t *d = (uint8_t *)dv->data.raw;
@@ -247,11 +265,16 @@ void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *o
     case FL_T_DATE: out->u.i32 = vec->data.i32[row]; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: out->u.i64 = vec->data.i64[row]; break;
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: out->u.i64 = vec->data.i64[row]; break;
+    case FL_T_DECIMAL: fl_value_set_dec(out, fl_vec_dec(vec, row)); break;
     case FL_T_FLOAT: out->u.f32 = vec->data.f32[row]; break;
     case FL_T_DOUBLE: out->u.f64 = vec->data.f64[row]; break;
     case FL_T_STRING:
-    case FL_T_JSON: out->u.str.ptr = fl_vec_str(vec, row, &out->u.str.len); break;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: out->u.str.ptr = fl_vec_str(vec, row, &out->u.str.len); break;
   }
 }
 

@@ -33,7 +33,8 @@ typedef struct fl_vec {
   union {
     uint8_t *b;   /* BOOLEAN */
     int32_t *i32; /* INT, DATE */
-    int64_t *i64; /* BIGINT, TIMESTAMP, DECIMAL */
+    int64_t *i64; /* BIGINT, TIMESTAMP, DECIMAL (precision <= 18) */
+    fl_i128_store *i128; /* DECIMAL (precision 19..38) */
     float *f32;
     double *f64;
     void *raw;
@@ -96,10 +97,23 @@ void fl_vec_append_null(fl_vec *vec);
 void fl_vec_append_bool(fl_vec *vec, bool v);
 void fl_vec_append_i32(fl_vec *vec, int32_t v);
 void fl_vec_append_i64(fl_vec *vec, int64_t v);
+/* A DECIMAL of either width from its unscaled value (which fits the precision). */
+void fl_vec_append_dec(fl_vec *vec, fl_i128 v);
 void fl_vec_append_f32(fl_vec *vec, float v);
 void fl_vec_append_f64(fl_vec *vec, double v);
 void fl_vec_append_str(fl_vec *vec, const char *p, uint32_t n);
 void fl_vec_append_value(fl_vec *vec, const fl_value *v);
+
+/* A DECIMAL cell's unscaled value, whatever the storage width (core/decimal.h). */
+static inline fl_i128 fl_vec_dec(const fl_vec *vec, uint32_t i) {
+  return vec->type.precision > FL_DECIMAL64_PRECISION_MAX ? (fl_i128)vec->data.i128[i] : (fl_i128)vec->data.i64[i];
+}
+static inline void fl_vec_set_dec(fl_vec *vec, uint32_t i, fl_i128 v) {
+  if (vec->type.precision > FL_DECIMAL64_PRECISION_MAX)
+    vec->data.i128[i] = v;
+  else
+    vec->data.i64[i] = (int64_t)v;
+}
 
 static inline const char *fl_vec_str(const fl_vec *vec, uint32_t i, uint32_t *n) {
   *n = vec->offsets[i + 1] - vec->offsets[i];

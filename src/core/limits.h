@@ -22,6 +22,19 @@
 /* Dictionary encoding falls back to PLAIN past 1 MiB of distinct values (parquet-mr). */
 #define FL_PARQUET_DICT_BYTES_MAX (1u << 20)
 
+/* Nesting of an Iceberg struct/list/map type (a table written elsewhere): 16 levels is
+ * far beyond real schemas (Spark's deepest are ~5) and bounds the recursion of the
+ * metadata parser and of the Parquet level assembly. */
+#define FL_NESTED_DEPTH_MAX 16
+/* Level entries (values and nulls) of one nested column chunk that the reader decodes
+ * at once: 64 Mi entries (~0.5 GiB of levels and offsets) is above any row group a
+ * writer makes (128 MiB) and bounds what a page of RLE runs can make it allocate. */
+#define FL_NESTED_ENTRIES_MAX (64u << 20)
+
+/* Iceberg fixed[L]: 64 KiB a value. Real uses are hashes and ids (16-64 bytes); the
+ * bound keeps a batch of them (FL_BATCH_ROWS values) within 256 MiB. */
+#define FL_FIXED_LENGTH_MAX (64u << 10)
+
 /* Avro: a block over 256 MiB, or strings over 64 MiB, are corrupt for manifests. */
 #define FL_AVRO_BLOCK_MAX (256u << 20)
 #define FL_AVRO_STRING_MAX (64u << 20)
@@ -112,5 +125,21 @@
 /* A write-ahead frame's data is one partition's batches of one group: at most the
  * log's queue (256 MiB default); a frame claiming more than 1 GiB is corrupt. */
 #define FL_LOG_WAL_FRAME_MAX (1u << 30)
+/* Manifests a v1 snapshot may list inline in the metadata JSON ("manifests"). The
+ * metadata file is at most FL_METADATA_JSON_MAX bytes and each entry a path of tens
+ * of bytes, so this only bounds the allocation a hostile file can ask for. */
+#define FL_INLINE_MANIFESTS_MAX 65536
+
+/* Equality delete keys one scan holds in memory (table/eqdel.c): every key of every
+ * live equality delete file of the snapshot is in a hash set while the scan runs, about
+ * 60 bytes each at worst (a 40-byte entry holding keys up to 16 bytes, two 8-byte slots;
+ * longer keys add their bytes), so 2^25 keys stay near 2 GiB. A table with more should
+ * be compacted (floe compact applies and drops them). */
+#define FL_EQ_DELETE_KEYS_MAX (1u << 25)
+
+/* One deletion vector blob (format/puffin.c): a Roaring bitmap of a data file's deleted
+ * positions costs at most 8 KiB per 65536 rows (bitmap containers), so 256 MiB covers a
+ * file of 2^31 rows, more than any writer puts in one data file. */
+#define FL_DV_BLOB_MAX (256u << 20)
 
 #endif

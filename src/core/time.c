@@ -138,6 +138,51 @@ size_t fl_ts_format(int64_t micros, char *out) {
   return (size_t)n;
 }
 
+size_t fl_time_format(int64_t micros, char *out) {
+  micros %= 86400000000LL; /* readers check the range; stay within the buffer anyway */
+  if (micros < 0) micros += 86400000000LL;
+  unsigned secs = (unsigned)(micros / 1000000), frac = (unsigned)(micros % 1000000);
+  int n = snprintf(out, FL_TIME_TEXT_MAX, "%02u:%02u:%02u", secs / 3600, secs / 60 % 60, secs % 60);
+  if (frac % 1000 == 0 && frac)
+    n += snprintf(out + n, FL_TIME_TEXT_MAX - (size_t)n, ".%03u", frac / 1000);
+  else if (frac)
+    n += snprintf(out + n, FL_TIME_TEXT_MAX - (size_t)n, ".%06u", frac);
+  return (size_t)n;
+}
+
+bool fl_time_parse(const char *s, size_t n, int64_t *micros) {
+  if (n < 8 || s[2] != ':' || s[5] != ':') return false;
+  unsigned v[3];
+  for (int k = 0; k < 3; k++) {
+    char a = s[3 * k], b = s[3 * k + 1];
+    if (a < '0' || a > '9' || b < '0' || b > '9') return false;
+    v[k] = (unsigned)(a - '0') * 10 + (unsigned)(b - '0');
+  }
+  if (v[0] > 23 || v[1] > 59 || v[2] > 59) return false;
+  int64_t frac = 0;
+  size_t i = 8;
+  if (i < n) {
+    if (s[i++] != '.' || i == n || n - i > 6) return false;
+    unsigned digits = 0;
+    for (; i < n; i++, digits++) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      frac = frac * 10 + (s[i] - '0');
+    }
+    for (; digits < 6; digits++) frac *= 10;
+  }
+  *micros = ((int64_t)v[0] * 3600 + v[1] * 60 + v[2]) * 1000000 + frac;
+  return true;
+}
+
+size_t fl_ts_ns_format(int64_t nanos, char *out) {
+  int64_t secs = fl_floor_div(nanos, 1000000000LL);
+  unsigned frac = (unsigned)(nanos - secs * 1000000000LL);
+  if (frac % 1000 == 0) return fl_ts_format(fl_floor_div(nanos, 1000), out);
+  size_t n = fl_ts_format(secs * 1000000, out) - 1; /* without its Z */
+  n += (size_t)snprintf(out + n, FL_TS_TEXT_MAX - n, ".%09uZ", frac);
+  return n;
+}
+
 int64_t fl_now_micros(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

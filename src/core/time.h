@@ -18,6 +18,8 @@ enum { FL_TS_TEXT_MAX = 40 };
 
 bool fl_ts_parse(const char *s, size_t n, int64_t *micros);
 size_t fl_ts_format(int64_t micros, char *out); /* out >= FL_TS_TEXT_MAX */
+/* The same for nanoseconds: the fraction in 3, 6 or 9 digits, the fewest exact. */
+size_t fl_ts_ns_format(int64_t nanos, char *out); /* out >= FL_TS_TEXT_MAX */
 bool fl_date_parse(const char *s, size_t n, int32_t *days);
 size_t fl_date_format(int32_t days, char *out); /* "2026-11-25" */
 
@@ -28,6 +30,12 @@ static inline int64_t fl_floor_div(int64_t a, int64_t b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* TIME: microseconds since midnight, 0 <= t < 86400000000. Text "HH:MM:SS" with
+ * ".fff" or ".ffffff" when there is a fraction (as timestamps); parse takes 0-6
+ * fraction digits. */
+enum { FL_TIME_TEXT_MAX = 16 };
+size_t fl_time_format(int64_t micros, char *out); /* out >= FL_TIME_TEXT_MAX */
+bool fl_time_parse(const char *s, size_t n, int64_t *micros);
 int64_t fl_now_micros(void); /* wall clock */
 int64_t fl_now_ms(void);
 int64_t fl_mono_ns(void); /* monotonic, for durations */

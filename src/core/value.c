@@ -20,11 +20,16 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
     case FL_T_DATE: return cmp_i64(a->u.i32, b->u.i32);
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: return cmp_i64(a->u.i64, b->u.i64);
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: return cmp_i64(a->u.i64, b->u.i64);
+    case FL_T_DECIMAL: return fl_dec128_cmp_scaled(fl_value_dec(a), a->type.scale, fl_value_dec(b), b->type.scale);
     case FL_T_FLOAT: return a->u.f32 < b->u.f32 ? -1 : a->u.f32 > b->u.f32;
     case FL_T_DOUBLE: return a->u.f64 < b->u.f64 ? -1 : a->u.f64 > b->u.f64;
     case FL_T_STRING:
-    case FL_T_JSON: {
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: {
       uint32_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
       int c = n ? memcmp(a->u.str.ptr, b->u.str.ptr, n) : 0;
       if (c) return c < 0 ? -1 : 1;
@@ -80,9 +85,14 @@ bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
         return false;
       break;
     case FL_T_DECIMAL:
-      if (k != FL_T_DECIMAL || to.scale < in->type.scale) return false;
-      v.u.i64 = in->u.i64 * pow10i(to.scale - in->type.scale);
+    {
+      fl_i128 x;
+      if (k != FL_T_DECIMAL || to.scale < in->type.scale ||
+          !fl_dec128_rescale(fl_value_dec(in), in->type.scale, to.scale, to.precision, &x))
+        return false;
+      fl_value_set_dec(&v, x);
       break;
+    }
     case FL_T_STRING:
     case FL_T_JSON:
       if (!fl_type_is_string(k)) return false;
@@ -100,7 +110,9 @@ void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
     case FL_T_INT:
     case FL_T_DATE: fl_buf_put_le32(out, (uint32_t)v->u.i32); break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: fl_buf_put_le64(out, (uint64_t)v->u.i64); break;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: fl_buf_put_le64(out, (uint64_t)v->u.i64); break;
     case FL_T_FLOAT: {
       uint32_t bits;
       memcpy(&bits, &v->u.f32, 4);
@@ -115,18 +127,15 @@ void fl_value_to_iceberg_bytes(const fl_value *v, fl_buf *out) {
     }
     case FL_T_DECIMAL: {
       /* minimal big-endian two's complement of the unscaled value */
-      int64_t x = v->u.i64;
-      uint8_t be[8];
-      for (int i = 0; i < 8; i++) be[i] = (uint8_t)((uint64_t)x >> (56 - 8 * i));
-      int start = 0;
-      while (start < 7 && ((be[start] == 0x00 && !(be[start + 1] & 0x80)) ||
-                           (be[start] == 0xff && (be[start + 1] & 0x80))))
-        start++;
-      fl_buf_append(out, be + start, (size_t)(8 - start));
+      uint8_t be[16];
+      fl_buf_append(out, be, fl_dec128_to_be_min(fl_value_dec(v), be));
       break;
     }
     case FL_T_STRING:
-    case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
   }
 }
 
@@ -145,6 +154,7 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
       return true;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
       if (n == 4) { /* an int bound of a column widened to long */
         out->u.i64 = (int32_t)fl_le32(p);
         return true;
@@ -172,14 +182,32 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
       return true;
     }
     case FL_T_DECIMAL: {
-      if (n == 0 || n > 8) return false;
-      uint64_t x = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
-      for (size_t i = 0; i < n; i++) x = (x << 8) | p[i];
-      out->u.i64 = (int64_t)x;
+      fl_i128 x;
+      /* the storage must hold it; the precision may be exceeded by a truncate
+       * partition value (truncate(10, -99.9) = -100.0 of a DECIMAL(3,1)) */
+      if (!fl_dec128_from_be(p, n, &x) ||
+          (!fl_decimal_is_wide(type) && (x < INT64_MIN || x > INT64_MAX)))
+        return false;
+      fl_value_set_dec(out, x);
       return true;
     }
+    case FL_T_TIME:
+      if (n != 8) return false;
+      out->u.i64 = (int64_t)fl_le64(p);
+      return true;
+    case FL_T_UUID:
+      if (n != 16) return false;
+      out->u.str.ptr = (const char *)p;
+      out->u.str.len = 16;
+      return true;
+    case FL_T_FIXED:
+      if (n > type.length) return false;
+      out->u.str.ptr = (const char *)p;
+      out->u.str.len = (uint32_t)n;
+      return true;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_BINARY:
       out->u.str.ptr = (const char *)p;
       out->u.str.len = (uint32_t)n;
       return true;
@@ -215,6 +243,7 @@ size_t fl_decimal_format(int64_t unscaled, unsigned scale, char *out) {
 }
 
 bool fl_decimal_parse(const char *s, size_t n, unsigned precision, unsigned scale, int64_t *unscaled) {
+  if (precision > 18) return false; /* wide decimals: fl_dec128_parse */
   size_t i = 0;
   bool neg = false;
   if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
@@ -322,7 +351,7 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
         fl_buf_puts(out, "null");
       }
       break;
-    case FL_T_DECIMAL: fl_buf_append(out, tmp, fl_decimal_format(v->u.i64, v->type.scale, tmp)); break;
+    case FL_T_DECIMAL: fl_buf_append(out, tmp, fl_dec128_format(fl_value_dec(v), v->type.scale, tmp)); break;
     case FL_T_DATE:
       fl_buf_put_u8(out, '"');
       fl_buf_append(out, tmp, fl_date_format(v->u.i32, tmp));
@@ -333,7 +362,87 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
       fl_buf_append(out, tmp, fl_ts_format(v->u.i64, tmp));
       fl_buf_put_u8(out, '"');
       break;
+    case FL_T_TIMESTAMP_NS:
+      fl_buf_put_u8(out, '"');
+      fl_buf_append(out, tmp, fl_ts_ns_format(v->u.i64, tmp));
+      fl_buf_put_u8(out, '"');
+      break;
     case FL_T_STRING: json_string(out, v->u.str.ptr, v->u.str.len); break;
     case FL_T_JSON: json_string(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_TIME:
+      fl_buf_put_u8(out, '"');
+      fl_buf_append(out, tmp, fl_time_format(v->u.i64, tmp));
+      fl_buf_put_u8(out, '"');
+      break;
+    case FL_T_UUID:
+      if (v->u.str.len == 16) {
+        fl_uuid_format((const uint8_t *)v->u.str.ptr, tmp);
+        fl_buf_printf(out, "\"%s\"", tmp);
+        break;
+      }
+      __attribute__((fallthrough)); /* a UUID of another length is shown as its bytes */
+    case FL_T_BINARY:
+    case FL_T_FIXED:
+      /* "\\x0aff": the text \x0aff as a JSON string */
+      fl_buf_puts(out, "\"\\\\");
+      fl_hex_bytes_format((const uint8_t *)v->u.str.ptr, v->u.str.len, out);
+      fl_buf_put_u8(out, '"');
+      break;
   }
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void fl_uuid_format(const uint8_t *b, char *out) {
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = HEX[b[i] >> 4];
+    out[o++] = HEX[b[i] & 15];
+  }
+  out[o] = '\0';
+}
+
+bool fl_uuid_parse(const char *s, size_t n, uint8_t *out16) {
+  if (n != 36) return false;
+  size_t k = 0;
+  for (size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i++] != '-') return false;
+      continue;
+    }
+    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out16[k++] = (uint8_t)(hi << 4 | lo);
+    i += 2;
+  }
+  return k == 16;
+}
+
+/* Writes "x" then the hex digits (the caller writes the backslash, escaped or not). */
+void fl_hex_bytes_format(const uint8_t *p, size_t n, fl_buf *out) {
+  fl_buf_put_u8(out, 'x');
+  for (size_t i = 0; i < n; i++) {
+    fl_buf_put_u8(out, (uint8_t)HEX[p[i] >> 4]);
+    fl_buf_put_u8(out, (uint8_t)HEX[p[i] & 15]);
+  }
+}
+
+bool fl_hex_bytes_parse(const char *s, size_t n, uint8_t *out, size_t *out_len) {
+  if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n - 2) % 2) return false;
+  size_t k = 0;
+  for (size_t i = 2; i < n; i += 2) {
+    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[k++] = (uint8_t)(hi << 4 | lo);
+  }
+  *out_len = k;
+  return true;
 }

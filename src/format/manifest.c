@@ -34,6 +34,8 @@
  *   135    equality_ids       [null,array<int> element-id 136]
  *   140    sort_order_id      [null,int]
  *   143    referenced_data_file [null,string]
+ *   144    content_offset / 145 content_size_in_bytes [null,long]   v3 deletion vectors:
+ *          read only (floe writes v2 manifests; it never commits to a v3 table)
  *
  * Partition value Avro types by result type: boolean, int, long, float, double,
  * string; DATE {"type":"int","logicalType":"date"}; TIMESTAMP long with
@@ -91,12 +93,19 @@ static void partition_avro_type(fl_buf *b, fl_type t) {
     case FL_T_TIMESTAMP:
       fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\",\"adjust-to-utc\":false}");
       return;
+    case FL_T_TIMESTAMP_NS:
+      fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\",\"adjust-to-utc\":false}");
+      return;
     case FL_T_DECIMAL:
       fl_buf_printf(b, "{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":%u,\"scale\":%u}",
                     t.precision, t.scale);
       return;
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_puts(b, "\"string\""); return;
+    case FL_T_TIME: fl_buf_puts(b, "{\"type\":\"long\",\"logicalType\":\"time-micros\"}"); return;
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_buf_puts(b, "\"bytes\""); return;
   }
   FL_ASSERT(false, "manifest: partition type kind %d", t.kind);
 }
@@ -249,7 +258,9 @@ static void put_partition_value(fl_buf *b, const fl_value *v, fl_buf *tmp) {
     case FL_T_INT:
     case FL_T_DATE: fl_avro_put_int(b, v->u.i32); return;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: fl_avro_put_long(b, v->u.i64); return;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIME:
+    case FL_T_TIMESTAMP_NS: fl_avro_put_long(b, v->u.i64); return;
     case FL_T_FLOAT: fl_avro_put_float(b, v->u.f32); return;
     case FL_T_DOUBLE: fl_avro_put_double(b, v->u.f64); return;
     case FL_T_DECIMAL: /* Avro decimal bytes = big-endian two's complement, as Iceberg's */
@@ -258,7 +269,10 @@ static void put_partition_value(fl_buf *b, const fl_value *v, fl_buf *tmp) {
       fl_avro_put_bytes(b, tmp->data, tmp->len);
       return;
     case FL_T_STRING:
-    case FL_T_JSON: fl_avro_put_bytes(b, v->u.str.ptr, v->u.str.len); return;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_avro_put_bytes(b, v->u.str.ptr, v->u.str.len); return;
   }
   FL_ASSERT(false, "manifest: value kind %d", v->type.kind);
 }
@@ -523,6 +537,7 @@ typedef struct entry_layout {
   int content, file_path, file_format, partition, record_count, file_size;
   int column_sizes, value_counts, null_counts, lower, upper, split_offsets, equality_ids, sort_order_id,
       referenced;
+  int content_offset, content_size; /* v3 deletion vectors */
   const fl_avro_schema *df;   /* r2 */
   const fl_avro_schema *part; /* r102 */
   fl_type *ptypes;            /* one per r102 field */
@@ -562,9 +577,15 @@ static bool avro_to_fl_type(const fl_avro_schema *s, fl_type *t) {
       t->kind = strcmp(lt, "date") == 0 ? FL_T_DATE : FL_T_INT;
       return true;
     case FL_AVRO_LONG:
-      if (strcmp(lt, "time-micros") == 0 || strcmp(lt, "timestamp-nanos") == 0 ||
-          strcmp(lt, "local-timestamp-nanos") == 0 || strcmp(lt, "timestamp-millis") == 0)
-        return false;
+      if (strcmp(lt, "time-micros") == 0) {
+        t->kind = FL_T_TIME;
+        return true;
+      }
+      if (strcmp(lt, "timestamp-nanos") == 0 || strcmp(lt, "local-timestamp-nanos") == 0) {
+        t->kind = FL_T_TIMESTAMP_NS;
+        return true;
+      }
+      if (strcmp(lt, "timestamp-millis") == 0) return false;
       t->kind = (strcmp(lt, "timestamp-micros") == 0 || strcmp(lt, "local-timestamp-micros") == 0)
                     ? FL_T_TIMESTAMP
                     : FL_T_BIGINT;
@@ -574,6 +595,10 @@ static bool avro_to_fl_type(const fl_avro_schema *s, fl_type *t) {
     case FL_AVRO_STRING: t->kind = FL_T_STRING; return true;
     case FL_AVRO_BYTES:
     case FL_AVRO_FIXED:
+      if (s->type == FL_AVRO_BYTES && !*lt) {
+        t->kind = FL_T_BINARY;
+        return true;
+      }
       if (strcmp(lt, "decimal") != 0 || s->precision < 1 || s->precision > FL_DECIMAL_PRECISION_MAX ||
           s->scale < 0 || s->scale > s->precision)
         return false;
@@ -614,6 +639,8 @@ static fl_code entry_layout_make(mread *m, const fl_avro_schema *root, entry_lay
   lay->equality_ids = fl_avro_schema_field(df, 135, "equality_ids");
   lay->sort_order_id = fl_avro_schema_field(df, 140, "sort_order_id");
   lay->referenced = fl_avro_schema_field(df, 143, "referenced_data_file");
+  lay->content_offset = fl_avro_schema_field(df, 144, "content_offset");
+  lay->content_size = fl_avro_schema_field(df, 145, "content_size_in_bytes");
   if (lay->file_path < 0 || lay->record_count < 0 || lay->file_size < 0)
     return bad(m, "not a manifest: data_file lacks", "file_path, record_count or file_size_in_bytes");
   lay->part = lay->partition >= 0 ? field_type(df, lay->partition) : NULL;
@@ -735,20 +762,25 @@ static void read_partition(mread *m, const entry_layout *lay, const fl_avro_valu
       case FL_T_INT:
       case FL_T_DATE: out->u.i32 = (int32_t)v->u.l; break;
       case FL_T_BIGINT:
-      case FL_T_TIMESTAMP: out->u.i64 = v->u.l; break;
+      case FL_T_TIMESTAMP:
+      case FL_T_TIME:
+      case FL_T_TIMESTAMP_NS: out->u.i64 = v->u.l; break;
       case FL_T_FLOAT: out->u.f32 = v->u.f; break;
       case FL_T_DOUBLE: out->u.f64 = v->u.d; break;
       case FL_T_DECIMAL: {
         fl_value dec;
         if (!fl_value_from_iceberg_bytes(out->type, v->u.bytes.ptr, v->u.bytes.len, &dec)) {
-          bad(m, "decimal partition value does not fit 18 digits:", lay->part->fields[i].name);
+          bad(m, "decimal partition value does not fit its type:", lay->part->fields[i].name);
           return;
         }
-        out->u.i64 = dec.u.i64;
+        fl_value_set_dec(out, fl_value_dec(&dec));
         break;
       }
       case FL_T_STRING:
       case FL_T_JSON:
+      case FL_T_UUID:
+      case FL_T_BINARY:
+      case FL_T_FIXED:
         out->u.str.ptr = fl_arena_strndup(m->arena, (const char *)v->u.bytes.ptr, v->u.bytes.len);
         out->u.str.len = v->u.bytes.len;
         break;
@@ -780,6 +812,8 @@ static void read_entry(mread *m, const entry_layout *lay, const fl_avro_value *r
   f->file_size_in_bytes = get_long(m, df, lay->file_size, -1, "file_size_in_bytes");
   f->sort_order_id = (int32_t)get_long(m, df, lay->sort_order_id, -1, "sort_order_id");
   f->referenced_data_file = get_string(m, df, lay->referenced, "referenced_data_file");
+  f->content_offset = get_long(m, df, lay->content_offset, -1, "content_offset");
+  f->content_size_in_bytes = get_long(m, df, lay->content_size, -1, "content_size_in_bytes");
   if (m->rc) return;
 
   const fl_avro_value *maps[5] = {

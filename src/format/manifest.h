@@ -68,6 +68,10 @@ typedef struct fl_data_file {
   uint32_t nequality_ids;
   int32_t sort_order_id;            /* -1 = absent */
   const char *referenced_data_file; /* position deletes against one file; NULL = absent */
+  /* v3 deletion vector (file_format PUFFIN): the blob's byte range in the file; -1 = absent.
+   * Read only: the writer ignores them (floe refuses commits to v3 tables). */
+  int64_t content_offset;
+  int64_t content_size_in_bytes;
 } fl_data_file;
 
 typedef enum fl_entry_status {

@@ -124,6 +124,15 @@ typedef struct fl_parquet_chunk_info {
 /* false if rg is out of range or the field id is not a column of the file. */
 bool fl_parquet_reader_chunk_info(const fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
                                   fl_parquet_chunk_info *out);
+/* True if the file carries no Parquet field ids: its columns then have ids 1, 2, ...
+ * by position (Java's fallback ids), which a table must not trust (table/scan.c maps
+ * them by the table's name mapping instead, or refuses the file). */
+bool fl_parquet_reader_ids_by_position(const fl_parquet_reader *pr);
+/* For such a file only: gives each top-level column the id of the name that equals
+ * its name (names[i] -> ids[i]); a column no name matches gets no id (reads as absent,
+ * so null). Ids must be unique (the caller's mapping guarantees it). */
+void fl_parquet_reader_map_names(fl_parquet_reader *pr, const char *const *names, const int32_t *ids,
+                                 uint32_t n);
 /* Footer key/value metadata; NULL if absent. */
 const char *fl_parquet_reader_kv(const fl_parquet_reader *pr, const char *key);
 

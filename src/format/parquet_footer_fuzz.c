@@ -1,7 +1,8 @@
 /* parquet_footer_fuzz: libFuzzer target over whole Parquet files: the input is
  * opened with fl_parquet_reader_open_mem (magic, footer length, FileMetaData, schema
  * tree, row group and chunk bounds) and every row group is read with the file's own
- * schema (pages, codecs, encodings). Invariant: FL_OK, or an error with a message
+ * schema (pages, codecs, encodings), and with a schema of nested columns (the
+ * repetition/definition level assembly, see nested_fields). Invariant: FL_OK, or an error with a message
  * naming the file; never a crash, a leak or unbounded work. Seeds:
  * tests/fuzz/corpus/parquet/ (files written by floe's writer). */
 #include <stddef.h>
@@ -22,6 +23,28 @@ static int emit_some(void *ctx, const fl_batch *batch, uint64_t first_row) {
   return ++*batches >= 64 ? FL_ELIMIT : 0;
 }
 
+/* Nested columns (struct, list, map, a list of structs with a list) by the field ids
+ * of the seed nested_duckdb.parquet: read as JSON text through the level assembly
+ * whenever a mutated file still has a group with one of these ids. */
+static const fl_nested s_kids[] = {{FL_NESTED_PRIM, 3, "a", false, {FL_T_INT, 0, 0}, 0, NULL, NULL},
+                                   {FL_NESTED_PRIM, 4, "b", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
+static const fl_nested l_kids[] = {{FL_NESTED_PRIM, 6, "element", false, {FL_T_BIGINT, 0, 0}, 0, NULL, NULL}};
+static const fl_nested m_kids[] = {{FL_NESTED_PRIM, 8, "key", true, {FL_T_STRING, 0, 0}, 0, NULL, NULL},
+                                   {FL_NESTED_PRIM, 9, "value", false, {FL_T_DOUBLE, 0, 0}, 0, NULL, NULL}};
+static const fl_nested ys_kids[] = {{FL_NESTED_PRIM, 14, "element", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
+static const fl_nested el_kids[] = {{FL_NESTED_PRIM, 12, "x", false, {FL_T_DECIMAL, 10, 2}, 0, NULL, NULL},
+                                    {FL_NESTED_LIST, 13, "ys", false, {0, 0, 0}, 1, ys_kids, NULL}};
+static const fl_nested ls_kids[] = {{FL_NESTED_STRUCT, 11, "element", false, {0, 0, 0}, 2, el_kids, NULL}};
+static const fl_nested roots[] = {{FL_NESTED_STRUCT, 2, "s", false, {0, 0, 0}, 2, s_kids, NULL},
+                                  {FL_NESTED_LIST, 5, "l", false, {0, 0, 0}, 1, l_kids, NULL},
+                                  {FL_NESTED_MAP, 7, "m", false, {0, 0, 0}, 2, m_kids, NULL},
+                                  {FL_NESTED_LIST, 10, "ls", false, {0, 0, 0}, 1, ls_kids, NULL}};
+static const fl_field nested_fields[] = {{2, "s", {FL_T_JSON, 0, 0}, false, &roots[0]},
+                                         {5, "l", {FL_T_JSON, 0, 0}, false, &roots[1]},
+                                         {7, "m", {FL_T_JSON, 0, 0}, false, &roots[2]},
+                                         {10, "ls", {FL_T_JSON, 0, 0}, false, &roots[3]}};
+static const fl_schema nested_schema = {0, 4, (fl_field *)nested_fields, 0, NULL};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fl_parquet_reader *pr;
   fl_err err;
@@ -36,6 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (uint32_t f = 0; f < schema->nfields; f++)
       fl_parquet_reader_row_group_stats(pr, rg, schema->fields[f].id, &st);
     fl_code rc = fl_parquet_reader_read_row_group(pr, rg, schema, emit_some, &batches, &err);
+    if (rc != FL_OK && rc != FL_ELIMIT) FL_ASSERT(err.msg[0] != '\0');
+    rc = fl_parquet_reader_read_row_group(pr, rg, &nested_schema, emit_some, &batches, &err);
     if (rc != FL_OK && rc != FL_ELIMIT) FL_ASSERT(err.msg[0] != '\0');
   }
   fl_parquet_reader_free(pr);

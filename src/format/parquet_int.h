@@ -18,12 +18,19 @@ static inline uint8_t fl_pq_phys_of(fl_type type) {
     case FL_T_INT:
     case FL_T_DATE: return FL_PQ_INT32;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: return FL_PQ_INT64;
-    case FL_T_DECIMAL: return type.precision <= 9 ? FL_PQ_INT32 : FL_PQ_INT64;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS: return FL_PQ_INT64;
+    case FL_T_DECIMAL:
+      /* wider than 18 digits: big-endian two's complement in the fewest bytes */
+      return type.precision <= 9 ? FL_PQ_INT32 : type.precision <= 18 ? FL_PQ_INT64 : FL_PQ_FIXED_LEN_BYTE_ARRAY;
     case FL_T_FLOAT: return FL_PQ_FLOAT;
     case FL_T_DOUBLE: return FL_PQ_DOUBLE;
     case FL_T_STRING:
-    case FL_T_JSON: return FL_PQ_BYTE_ARRAY;
+    case FL_T_JSON:
+    case FL_T_BINARY: return FL_PQ_BYTE_ARRAY;
+    case FL_T_TIME: return FL_PQ_INT64;
+    case FL_T_UUID:
+    case FL_T_FIXED: return FL_PQ_FIXED_LEN_BYTE_ARRAY;
   }
   return FL_PQ_BYTE_ARRAY;
 }

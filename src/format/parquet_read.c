@@ -86,6 +86,7 @@ typedef struct leaf {
   bool type_order; /* min/max ordered as the type (ColumnOrder TYPE_ORDER) */
   fl_type type;
   int64_t ts_mul, ts_div; /* timestamp unit -> micros */
+  int32_t ts_unit;        /* FL_PQ_UNIT_* of a TIMESTAMP leaf, for TIMESTAMP_NS reads */
 } leaf;
 
 typedef struct chunk {
@@ -130,6 +131,7 @@ struct fl_parquet_reader {
   int8_t *orders; /* per leaf: 1 TYPE_ORDER, 0 other, from column_orders */
   uint32_t norders;
   ZSTD_DCtx *zd;
+  bool ids_by_position; /* the file had no field ids: build_schema gave them by position */
 };
 
 #define CORRUPT(err, pr, ...) fl_err_set(err, FL_ECORRUPT, __VA_ARGS__)
@@ -420,7 +422,8 @@ static bool parse_file_meta(fl_parquet_reader *pr, fl_thrift_dec *dec) {
         if (!parse_row_group(pr, dec, &pr->rgs[i])) return false;
     } else if (id == 5 && t == FL_TT_LIST && !pr->kv_key) {
       if (!fl_thrift_dec_list(dec, &et, &n)) return false;
-      if (et != FL_TT_STRUCT) return (dec->cur.bad = true, false);
+      /* an empty list may name any element type (hyparquet-writer writes BYTE) */
+      if (et != FL_TT_STRUCT && n) return (dec->cur.bad = true, false);
       pr->kv_key = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *pr->kv_key);
       pr->kv_val = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *pr->kv_val);
       pr->nkv = n;
@@ -450,7 +453,11 @@ static bool leaf_type(leaf *lf) {
       if (is_dec) break;
       if (lt == FL_PQ_LT_DATE || ct == FL_PQ_CT_DATE)
         lf->type.kind = FL_T_DATE;
-      else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MILLIS || ct == FL_PQ_CT_UINT_32)
+      else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MILLIS) {
+        if (lt == FL_PQ_LT_TIME && e->lt_unit != FL_PQ_UNIT_MILLIS) return false;
+        lf->type.kind = FL_T_TIME; /* milliseconds since midnight */
+        lf->ts_mul = 1000;
+      } else if (ct == FL_PQ_CT_UINT_32)
         return false;
       else if (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 32)
         return false;
@@ -469,9 +476,16 @@ static bool leaf_type(leaf *lf) {
           lf->ts_div = 1000;
         else if (unit != FL_PQ_UNIT_MICROS)
           return false;
+        lf->ts_unit = unit;
         lf->type.kind = FL_T_TIMESTAMP;
-      } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS || ct == FL_PQ_CT_UINT_64 ||
-                 (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
+      } else if (lt == FL_PQ_LT_TIME || ct == FL_PQ_CT_TIME_MICROS) {
+        int32_t unit = lt == FL_PQ_LT_TIME ? e->lt_unit : FL_PQ_UNIT_MICROS;
+        if (unit == FL_PQ_UNIT_NANOS)
+          lf->ts_div = 1000;
+        else if (unit != FL_PQ_UNIT_MICROS)
+          return false;
+        lf->type.kind = FL_T_TIME;
+      } else if (ct == FL_PQ_CT_UINT_64 || (lt == FL_PQ_LT_INTEGER && !e->lt_signed && e->lt_bits == 64)) {
         return false;
       } else {
         lf->type.kind = FL_T_BIGINT;
@@ -480,14 +494,27 @@ static bool leaf_type(leaf *lf) {
     case FL_PQ_FLOAT: lf->type.kind = FL_T_FLOAT; return true;
     case FL_PQ_DOUBLE: lf->type.kind = FL_T_DOUBLE; return true;
     case FL_PQ_BYTE_ARRAY:
-      if (is_dec || lt == FL_PQ_LT_BSON || ct == FL_PQ_CT_BSON) return false;
+      if (is_dec) break; /* big-endian two's complement, any length (foreign writers) */
+      if (lt == FL_PQ_LT_BSON || ct == FL_PQ_CT_BSON) return false;
       lf->type.kind = (lt == FL_PQ_LT_JSON || ct == FL_PQ_CT_JSON) ? FL_T_JSON : FL_T_STRING;
       return true;
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY:
+      if (e->type_length < 1 || (uint32_t)e->type_length > FL_FIXED_LENGTH_MAX) return false;
+      if (!is_dec) { /* uuid (16 bytes with the UUID logical type), else fixed[L] */
+        if (ct >= 0 || (lt && lt != FL_PQ_LT_UUID) || (lt == FL_PQ_LT_UUID && e->type_length != 16)) return false;
+        lf->type.kind = lt == FL_PQ_LT_UUID ? FL_T_UUID : FL_T_FIXED;
+        if (lf->type.kind == FL_T_FIXED) lf->type.length = (uint32_t)e->type_length;
+        return true;
+      }
+      /* decimal: big-endian two's complement in type_length bytes */
+      if (e->type_length > 16) return false;
+      break;
     default: return false;
   }
-  /* decimal stored as INT32 / INT64 */
+  /* decimal stored as INT32 / INT64 / FIXED_LEN_BYTE_ARRAY / BYTE_ARRAY */
   if (prec < 1 || prec > FL_DECIMAL_PRECISION_MAX || scale < 0 || scale > prec) return false;
   if (e->phys == FL_PQ_INT32 && prec > 9) return false;
+  if (e->phys == FL_PQ_INT64 && prec > 18) return false;
   lf->type.kind = FL_T_DECIMAL;
   lf->type.precision = (uint8_t)prec;
   lf->type.scale = (uint8_t)scale;
@@ -540,6 +567,7 @@ static fl_code build_schema(fl_parquet_reader *pr, fl_err *err) {
    * position, 1, 2, ..., as Java Iceberg's fallback ids do. */
   bool any_id = false;
   for (uint32_t l = 0; l < pr->nleaves; l++) any_id |= pr->leaves[l].el.has_id;
+  pr->ids_by_position = !any_id;
   if (!any_id)
     for (uint32_t l = 0; l < pr->nleaves; l++) {
       pr->leaves[l].el.has_id = true;
@@ -749,7 +777,9 @@ static bool stat_value(const leaf *lf, const uint8_t *p, uint32_t n, fl_value *v
       return true;
     case FL_PQ_INT32:
       if (n != 4) return false;
-      if (lf->type.kind == FL_T_DECIMAL)
+      if (lf->type.kind == FL_T_TIME)
+        v->u.i64 = (int64_t)(int32_t)fl_le32(p) * lf->ts_mul;
+      else if (lf->type.kind == FL_T_DECIMAL)
         v->u.i64 = (int32_t)fl_le32(p);
       else
         v->u.i32 = (int32_t)fl_le32(p);
@@ -772,6 +802,14 @@ static bool stat_value(const leaf *lf, const uint8_t *p, uint32_t n, fl_value *v
       memcpy(&v->u.f64, p, 8);
       return !isnan(v->u.f64);
     case FL_PQ_BYTE_ARRAY:
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY:
+      if (lf->type.kind == FL_T_DECIMAL) {
+        fl_i128 x;
+        if (!fl_dec128_from_be(p, n, &x) || !fl_dec128_fits(x, lf->type.precision)) return false;
+        fl_value_set_dec(v, x);
+        return true;
+      }
+      if (lf->el.phys == FL_PQ_FIXED_LEN_BYTE_ARRAY && n != (uint32_t)lf->el.type_length) return false;
       v->u.str.ptr = (const char *)p;
       v->u.str.len = n;
       return true;
@@ -794,7 +832,7 @@ bool fl_parquet_reader_row_group_stats(const fl_parquet_reader *pr, uint32_t rg,
   const uint8_t *mn = ch->min, *mx = ch->max;
   uint32_t mn_len = ch->min_len, mx_len = ch->max_len;
   /* The deprecated min/max were compared as signed bytes: usable for numbers only. */
-  if ((!mn || !mx) && lf->el.phys != FL_PQ_BYTE_ARRAY) {
+  if ((!mn || !mx) && lf->el.phys != FL_PQ_BYTE_ARRAY && lf->el.phys != FL_PQ_FIXED_LEN_BYTE_ARRAY) {
     mn = ch->lmin, mx = ch->lmax;
     mn_len = ch->lmin_len, mx_len = ch->lmax_len;
   }
@@ -1113,6 +1151,7 @@ typedef struct colr {
   const chunk *ch;
   uint32_t rg, c;
   fl_type dst;
+  int64_t ts_mul, ts_div; /* file unit -> the unit of dst (micros, or nanos for TIMESTAMP_NS) */
   fl_vec *vec;
   uint64_t pos;  /* file offset of the next page header */
   uint64_t seen; /* values of data pages consumed */
@@ -1127,6 +1166,8 @@ typedef struct colr {
   uint32_t page_left;
   bool levels;
   hyb def;
+  unsigned def_bw, rep_bw; /* nested leaves: level bit widths (0: flat, def width 1) */
+  hyb rep;
   int enc;
   const uint8_t *vp, *vend;
   uint64_t vbit;
@@ -1245,6 +1286,17 @@ static fl_code load_dict(colr *col, const pghdr *ph, const uint8_t *src, uint64_
       col->dict_sl[i] = len;
       pos += len;
     }
+  } else if (phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
+    size_t w = (size_t)col->lf->el.type_length;
+    if ((uint64_t)n * w > ulen)
+      return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes",
+                      (unsigned long long)at, n, ulen);
+    col->dict_sp = fl_realloc(col->dict_sp, (n ? n : 1) * sizeof *col->dict_sp);
+    col->dict_sl = fl_realloc(col->dict_sl, (n ? n : 1) * sizeof *col->dict_sl);
+    for (uint32_t i = 0; i < n; i++) {
+      col->dict_sp[i] = p + (size_t)i * w;
+      col->dict_sl[i] = (uint32_t)w;
+    }
   } else if (phys == FL_PQ_BOOLEAN) {
     if (n > ulen * 8)
       return CCORRUPT(col, err, "dictionary page at offset %llu: %u values in %zu bytes",
@@ -1307,7 +1359,7 @@ static fl_code setup_values(colr *col, int32_t enc, const uint8_t *p, size_t n, 
     }
     case FL_PQ_ENC_DELTA_BYTE_ARRAY: {
       const uint8_t *mid, *data;
-      if (phys != FL_PQ_BYTE_ARRAY) break;
+      if (phys != FL_PQ_BYTE_ARRAY && phys != FL_PQ_FIXED_LEN_BYTE_ARRAY) break;
       if (!delta_init(&col->dl, p, n) || !delta_skip_all(&col->dl, &mid) ||
           !delta_init(&col->dl2, mid, (size_t)(p + n - mid)) || !delta_skip_all(&col->dl2, &data) ||
           col->dl.left != col->dl2.left)
@@ -1395,12 +1447,21 @@ static fl_code next_page(colr *col, fl_err *err) {
       if ((rc = decompress(col, src, (size_t)ph.comp, (size_t)ph.uncomp, &col->page_buf, &p, at, err)))
         return rc;
       n = (size_t)ph.uncomp;
+      if (col->rep_bw) { /* a nested leaf: repetition levels first */
+        if (n < 4 || fl_le32(p) > n - 4)
+          return CCORRUPT(col, err, "page at offset %llu: repetition levels overrun the page",
+                          (unsigned long long)at);
+        uint32_t ln = fl_le32(p);
+        hyb_init(&col->rep, p + 4, ln, col->rep_bw);
+        p += 4 + ln;
+        n -= 4 + (size_t)ln;
+      }
       if (col->levels) {
         if (n < 4 || fl_le32(p) > n - 4)
           return CCORRUPT(col, err, "page at offset %llu: definition levels overrun the page",
                           (unsigned long long)at);
         uint32_t ln = fl_le32(p);
-        hyb_init(&col->def, p + 4, ln, 1);
+        hyb_init(&col->def, p + 4, ln, col->def_bw ? col->def_bw : 1);
         p += 4 + ln;
         n -= 4 + (size_t)ln;
       }
@@ -1410,7 +1471,8 @@ static fl_code next_page(colr *col, fl_err *err) {
         return CCORRUPT(col, err, "page at offset %llu: level lengths %d + %d overrun the page",
                         (unsigned long long)at, ph.rep_len, ph.def_len);
       size_t lv = (size_t)ph.rep_len + (size_t)ph.def_len;
-      if (col->levels) hyb_init(&col->def, src + ph.rep_len, (size_t)ph.def_len, 1);
+      if (col->rep_bw) hyb_init(&col->rep, src, (size_t)ph.rep_len, col->rep_bw);
+      if (col->levels) hyb_init(&col->def, src + ph.rep_len, (size_t)ph.def_len, col->def_bw ? col->def_bw : 1);
       n = (size_t)ph.uncomp - lv;
       if (ph.is_compressed && col->ch->codec != FL_PQ_CODEC_UNCOMPRESSED) {
         if ((rc = decompress(col, src + lv, (size_t)ph.comp - lv, n, &col->page_buf, &p, at, err))) return rc;
@@ -1452,6 +1514,15 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
         }
         col->vp = p;
         return FL_OK;
+      } else if (phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
+        size_t w = (size_t)col->lf->el.type_length;
+        if ((uint64_t)k * w > (uint64_t)(col->vend - col->vp)) break;
+        for (uint32_t i = 0; i < k; i++) {
+          S->sp[i] = col->vp + (size_t)i * w;
+          S->sl[i] = (uint32_t)w;
+        }
+        col->vp += (size_t)k * w;
+        return FL_OK;
       } else {
         unsigned w = phys == FL_PQ_INT32 || phys == FL_PQ_FLOAT ? 4 : 8;
         if ((uint64_t)k * w > (uint64_t)(col->vend - col->vp)) break;
@@ -1467,6 +1538,7 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
       const uint8_t *dv = col->dict_vals.data;
       switch (phys) {
         case FL_PQ_BYTE_ARRAY:
+        case FL_PQ_FIXED_LEN_BYTE_ARRAY:
           for (uint32_t i = 0; i < k; i++)
             S->sp[i] = col->dict_sp[S->ix[i]], S->sl[i] = col->dict_sl[S->ix[i]];
           break;
@@ -1562,13 +1634,48 @@ short_page:
     }                                           \
   } while (0)
 
+/* A DECIMAL from big-endian bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) or into a
+ * 128-bit vector: each value is checked against the file's declared precision (a
+ * value outside it is corrupt, not silently wrapped). */
+static fl_code scatter_decimal(colr *col, scratch *S, uint32_t row0, uint32_t m, fl_err *err) {
+  fl_vec *vec = col->vec;
+  const uint32_t *lv = col->levels ? S->lv : NULL;
+  int32_t phys = col->lf->el.phys;
+  unsigned prec = col->lf->type.precision;
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < m; i++) {
+    if (lv && !lv[i]) {
+      fl_vec_set_dec(vec, row0 + i, 0);
+      continue;
+    }
+    fl_i128 x;
+    if (phys == FL_PQ_INT32)
+      x = ((const int32_t *)S->dense)[j];
+    else if (phys == FL_PQ_INT64)
+      x = S->dense[j];
+    else if (S->sl[j] == 0) /* an empty BYTE_ARRAY decimal is 0 (hyparquet-writer's zero; DuckDB reads it so) */
+      x = 0;
+    else if (!fl_dec128_from_be(S->sp[j], S->sl[j], &x))
+      return CCORRUPT(col, err, "a decimal of %u bytes", S->sl[j]);
+    j++;
+    if (!fl_dec128_fits(x, prec))
+      return CCORRUPT(col, err, "a decimal value beyond its declared precision %u", prec);
+    fl_vec_set_dec(vec, row0 + i, x);
+    fl_vec_set_valid(vec, row0 + i, true);
+  }
+  return FL_OK;
+}
+
 /* Writes m rows (k of them non-null) decoded in S into the vector at row0,
  * converting the physical value to the caller's type. */
 static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_t k, fl_err *err) {
   fl_vec *vec = col->vec;
   const uint32_t *lv = col->levels ? S->lv : NULL;
   int32_t phys = col->lf->el.phys;
-  int64_t mul = col->lf->ts_mul, div = col->lf->ts_div;
+  int64_t mul = col->ts_mul, div = col->ts_div;
+  if (col->dst.kind == FL_T_DECIMAL &&
+      (fl_decimal_is_wide(col->dst) || phys == FL_PQ_BYTE_ARRAY || phys == FL_PQ_FIXED_LEN_BYTE_ARRAY))
+    return scatter_decimal(col, S, row0, m, err);
   switch (col->dst.kind) {
     case FL_T_BOOLEAN: SCATTER(uint8_t, uint8_t, x); break;
     case FL_T_INT:
@@ -1576,7 +1683,11 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
     case FL_T_BIGINT:
     case FL_T_DECIMAL:
     case FL_T_TIMESTAMP:
-      if (phys == FL_PQ_INT32)
+    case FL_T_TIME:
+    case FL_T_TIMESTAMP_NS:
+      if (phys == FL_PQ_INT32 && mul != 1)
+        SCATTER(int64_t, int32_t, (int64_t)x * mul);
+      else if (phys == FL_PQ_INT32)
         SCATTER(int64_t, int32_t, x);
       else if (mul != 1)
         SCATTER(int64_t, int64_t, (int64_t)((uint64_t)x * (uint64_t)mul));
@@ -1593,7 +1704,10 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
         SCATTER(double, double, x);
       break;
     case FL_T_STRING:
-    case FL_T_JSON: {
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: {
       uint64_t total = 0;
       for (uint32_t j = 0; j < k; j++) total += S->sl[j];
       if (vec->bytes_len + total > BATCH_STRING_BYTES_MAX)
@@ -1645,17 +1759,516 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
 }
 
 static void fill_nulls(fl_vec *vec, uint32_t n) {
-  if (fl_type_is_string(vec->type.kind)) {
+  if (fl_type_is_bytes(vec->type.kind)) {
     for (uint32_t i = 0; i <= n; i++) vec->offsets[i] = 0;
     vec->bytes_len = 0;
   } else {
-    memset(vec->data.raw, 0, (size_t)n * fl_type_width(vec->type.kind));
+    memset(vec->data.raw, 0, (size_t)n * fl_type_bytes(vec->type));
   }
   vec->len = n;
 }
 
+/* ---- nested columns (struct, list, map) read as JSON text ----
+ *
+ * A field with `nested` (an Iceberg struct/list/map of a table written elsewhere) is
+ * found as the top-level Parquet group with its field id. Its tree is matched to the
+ * Iceberg type by field ids (struct fields; list element-id; map key-id, value-id;
+ * 3-level lists and maps as the Parquet spec writes them, 2-level lists whose repeated
+ * node is the element), each node getting the definition level at which it is
+ * present (def) and, for lists and maps, the repetition level (rep) and definition
+ * level (rdef) of their repeated group. Every leaf under the field is decoded whole for
+ * the row group (levels + each value's JSON text), then rows are assembled (Dremel):
+ *   node null:   def of its first leaf < node.def (optional node) -> null; each leaf under
+ *                the node has exactly one entry for it, which is skipped
+ *   list empty:  def < rdef -> [], one entry skipped likewise
+ *   list items:  an element, then more while the first leaf's next rep == the list's rep
+ *   struct:      {"name": child, ...} in the Iceberg order; a field not in the file: null
+ *   map:         {"key": value, ...} (a key's JSON text, quoted when it is not a string)
+ * A null struct (null) differs from a struct of nulls ({"a":null}); a null list (null)
+ * from an empty one ([]). Every level read is checked against the entries decoded: a
+ * corrupt file is an error, never a crash. */
+
+enum { NN_PRIM, NN_STRUCT, NN_LIST, NN_MAP, NN_MISSING };
+
+static bool types_compatible(fl_type file, fl_type want);
+
+typedef struct nleaf {
+  colr col;
+  fl_type want; /* the Iceberg type of the field (the file's may be narrower) */
+  uint16_t max_def, max_rep;
+  uint32_t n, cap;     /* level entries decoded */
+  uint16_t *def, *rep; /* n each */
+  uint32_t *voff;      /* value text offsets, nvals + 1 */
+  uint32_t nvals;
+  fl_buf text; /* JSON text of the non-null values */
+  uint32_t pos, vi;
+} nleaf;
+
+typedef struct nnode {
+  uint8_t kind;
+  bool optional;
+  const char *name;
+  uint16_t def, rdef, rep;
+  int32_t leaf;          /* NN_PRIM: its leaf */
+  int32_t first, nleaves; /* the leaves under the node (contiguous) */
+  uint32_t nchild;
+  struct nnode *child;
+} nnode;
+
+typedef struct ncol {
+  nnode root;
+  nleaf *leaves;
+  uint32_t nleaves, cap;
+  bool bad;
+  fl_buf row;
+} ncol;
+
+/* Element index just after the subtree at i (bounded: walk_schema checked the tree). */
+static uint32_t elem_end(const fl_parquet_reader *pr, uint32_t i) {
+  uint32_t n = (uint32_t)(pr->elems[i].num_children > 0 ? pr->elems[i].num_children : 0);
+  i++;
+  for (uint32_t c = 0; c < n && i < pr->nelems; c++) i = elem_end(pr, i);
+  return i;
+}
+
+/* Leaf number of the primitive element at index e (leaves are numbered in order). */
+static int leaf_of_elem(const fl_parquet_reader *pr, uint32_t e) {
+  int nl = 0;
+  for (uint32_t i = 1; i < e; i++) nl += pr->elems[i].num_children <= 0;
+  return nl;
+}
+
+/* The child of group element g whose field id is id; -1 if none. */
+static int child_with_id(const fl_parquet_reader *pr, uint32_t g, int32_t id) {
+  uint32_t n = (uint32_t)pr->elems[g].num_children, i = g + 1;
+  for (uint32_t c = 0; c < n; c++) {
+    if (pr->elems[i].has_id && pr->elems[i].field_id == id) return (int)i;
+    i = elem_end(pr, i);
+  }
+  return -1;
+}
+
+static fl_code nested_unsupported(const fl_parquet_reader *pr, const char *col, const char *what, fl_err *err) {
+  return fl_err_set(err, FL_EUNSUPPORTED, "%s: column %s: %s (not supported)", pr->name, col, what);
+}
+
+static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uint32_t e, const fl_nested *ice,
+                           uint16_t pdef, uint16_t prep, nnode *out, int depth, fl_err *err);
+
+/* The repeated group under list or map group g (node out, whose def and rep are the
+ * group's own): the items' repetition level is out->rep + 1, a non-empty one's
+ * definition level out->def + 1. */
+static fl_code build_repeated(fl_parquet_reader *pr, ncol *nc, const char *col, uint32_t g, const fl_nested *ice,
+                              nnode *out, int depth, fl_err *err) {
+  if (pr->elems[g].num_children != 1)
+    return nested_unsupported(pr, col, "a list or map group without one repeated child", err);
+  uint32_t r = g + 1;
+  const selem *re = &pr->elems[r];
+  if (re->rep != FL_PQ_REPEATED) return nested_unsupported(pr, col, "a list or map without a repeated group", err);
+  uint16_t base = out->rep, rrep = (uint16_t)(base + 1);
+  out->rdef = (uint16_t)(out->def + 1);
+  fl_code rc;
+  if (ice->kind == FL_NESTED_LIST) {
+    out->nchild = 1;
+    out->child = fl_arena_calloc(&pr->arena, 1, sizeof *out->child);
+    bool two_level = re->num_children <= 0 || (re->has_id && re->field_id == ice->child[0].id);
+    if (two_level) /* the repeated node is the element (legacy 2-level lists) */
+      rc = build_nnode(pr, nc, col, r, &ice->child[0], out->def, base, &out->child[0], depth + 1, err);
+    else if (re->num_children != 1)
+      return nested_unsupported(pr, col, "a list whose repeated group has several fields", err);
+    else
+      rc = build_nnode(pr, nc, col, r + 1, &ice->child[0], out->rdef, rrep, &out->child[0], depth + 1, err);
+    if (rc) return rc;
+  } else {
+    if (re->num_children != 2) return nested_unsupported(pr, col, "a map whose key_value group is not key, value", err);
+    out->nchild = 2;
+    out->child = fl_arena_calloc(&pr->arena, 2, sizeof *out->child);
+    for (int k = 0; k < 2; k++) {
+      int c = child_with_id(pr, r, ice->child[k].id);
+      if (c < 0) c = (int)(k == 0 ? r + 1 : elem_end(pr, r + 1)); /* no ids: key, value by position */
+      rc = build_nnode(pr, nc, col, (uint32_t)c, &ice->child[k], out->rdef, rrep, &out->child[k], depth + 1, err);
+      if (rc) return rc;
+      if (out->child[k].kind == NN_MISSING) return nested_unsupported(pr, col, "a map without its key or value", err);
+    }
+  }
+  out->rep = rrep;
+  return FL_OK;
+}
+
+static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uint32_t e, const fl_nested *ice,
+                           uint16_t pdef, uint16_t prep, nnode *out, int depth, fl_err *err) {
+  if (depth > FL_NESTED_DEPTH_MAX || e >= pr->nelems) return nested_unsupported(pr, col, "nesting too deep", err);
+  const selem *el = &pr->elems[e];
+  out->name = ice->name;
+  out->optional = el->rep == FL_PQ_OPTIONAL;
+  out->def = (uint16_t)(pdef + (el->rep != FL_PQ_REQUIRED));
+  out->rep = (uint16_t)(prep + (el->rep == FL_PQ_REPEATED));
+  out->first = (int32_t)nc->nleaves;
+  switch (ice->kind) {
+    case FL_NESTED_PRIM: {
+      if (el->num_children > 0) return nested_unsupported(pr, col, "a group where the schema has a primitive", err);
+      if (nc->nleaves == nc->cap) {
+        nc->cap = nc->cap ? nc->cap * 2 : 8;
+        nc->leaves = fl_realloc(nc->leaves, nc->cap * sizeof *nc->leaves);
+      }
+      nleaf *L = &nc->leaves[nc->nleaves];
+      memset(L, 0, sizeof *L);
+      int l = leaf_of_elem(pr, e);
+      leaf *lf = &pr->leaves[l];
+      if (!lf->usable && !leaf_type(lf))
+        return nested_unsupported(pr, col, "a field of a Parquet type floe does not read", err);
+      if (!types_compatible(lf->type, ice->prim)) {
+        char a[48], b[48];
+        fl_type_iceberg_name(lf->type, a, sizeof a);
+        fl_type_iceberg_name(ice->prim, b, sizeof b);
+        return fl_err_set(err, FL_ETYPE, "%s: column %s: field %s (id %d) is %s in the file, the schema asks for %s",
+                          pr->name, col, ice->name, ice->id, a, b);
+      }
+      L->want = ice->prim;
+      L->col.lf = lf;
+      L->col.ts_mul = lf->ts_mul;
+      L->col.ts_div = lf->ts_div;
+      if (ice->prim.kind == FL_T_TIMESTAMP_NS) { /* exact nanoseconds, as a flat column's */
+        L->col.ts_div = 1;
+        L->col.ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS ? 1 : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000 : 1000000;
+      }
+      L->col.c = (uint32_t)l;
+      L->max_def = out->def;
+      L->max_rep = out->rep;
+      out->kind = NN_PRIM;
+      out->leaf = (int32_t)nc->nleaves++;
+      out->nleaves = 1;
+      return FL_OK;
+    }
+    case FL_NESTED_STRUCT: {
+      if (el->num_children <= 0) return nested_unsupported(pr, col, "a primitive where the schema has a struct", err);
+      out->kind = NN_STRUCT;
+      out->nchild = ice->nchild;
+      out->child = fl_arena_calloc(&pr->arena, ice->nchild ? ice->nchild : 1, sizeof *out->child);
+      for (uint32_t i = 0; i < ice->nchild; i++) {
+        int c = child_with_id(pr, e, ice->child[i].id);
+        if (c < 0) { /* not in this file (added later): null */
+          out->child[i].kind = NN_MISSING;
+          out->child[i].name = ice->child[i].name;
+          continue;
+        }
+        fl_code rc = build_nnode(pr, nc, col, (uint32_t)c, &ice->child[i], out->def, out->rep, &out->child[i],
+                                 depth + 1, err);
+        if (rc) return rc;
+      }
+      out->nleaves = (int32_t)nc->nleaves - out->first;
+      if (!out->nleaves) return nested_unsupported(pr, col, "a struct none of whose fields is in the file", err);
+      return FL_OK;
+    }
+    case FL_NESTED_LIST:
+    case FL_NESTED_MAP: {
+      if (el->num_children <= 0) return nested_unsupported(pr, col, "a primitive where the schema has a list or map", err);
+      out->kind = ice->kind == FL_NESTED_LIST ? NN_LIST : NN_MAP;
+      fl_code rc = build_repeated(pr, nc, col, e, ice, out, depth, err);
+      if (rc) return rc;
+      out->nleaves = (int32_t)nc->nleaves - out->first;
+      return FL_OK;
+    }
+  }
+  return nested_unsupported(pr, col, "this nested type", err);
+}
+
+/* ---- decoding a leaf whole, then assembling rows ---- */
+
+/* Value j of the decoded page values in S as the leaf's type. */
+static void nested_value(const colr *col, const scratch *S, uint32_t j, fl_value *v) {
+  const leaf *lf = col->lf;
+  memset(v, 0, sizeof *v);
+  v->type = lf->type;
+  switch (lf->el.phys) {
+    case FL_PQ_BOOLEAN: v->u.b = ((const uint8_t *)S->dense)[j] != 0; return;
+    case FL_PQ_INT32: {
+      int32_t x = ((const int32_t *)S->dense)[j];
+      if (lf->type.kind == FL_T_DECIMAL)
+        fl_value_set_dec(v, x);
+      else if (lf->type.kind == FL_T_TIME)
+        v->u.i64 = (int64_t)x * lf->ts_mul;
+      else
+        v->u.i32 = x;
+      return;
+    }
+    case FL_PQ_INT64: {
+      int64_t x = S->dense[j];
+      if (lf->type.kind == FL_T_DECIMAL)
+        fl_value_set_dec(v, x);
+      else if (col->ts_mul != 1)
+        v->u.i64 = (int64_t)((uint64_t)x * (uint64_t)col->ts_mul);
+      else
+        v->u.i64 = col->ts_div != 1 ? fl_floor_div(x, col->ts_div) : x;
+      return;
+    }
+    case FL_PQ_FLOAT: v->u.f32 = ((const float *)S->dense)[j]; return;
+    case FL_PQ_DOUBLE: v->u.f64 = ((const double *)S->dense)[j]; return;
+    default:
+      if (lf->type.kind == FL_T_DECIMAL) {
+        fl_i128 x = 0;
+        if ((S->sl[j] && !fl_dec128_from_be(S->sp[j], S->sl[j], &x)) || !fl_dec128_fits(x, lf->type.precision))
+          v->is_null = true; /* checked by the caller */
+        else
+          fl_value_set_dec(v, x);
+        return;
+      }
+      v->u.str.ptr = (const char *)S->sp[j];
+      v->u.str.len = S->sl[j];
+      if (v->type.kind == FL_T_JSON) v->type.kind = FL_T_STRING; /* a JSON leaf as its text, quoted */
+      return;
+  }
+}
+
+static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratch *S, fl_err *err) {
+  colr *col = &L->col;
+  col->pr = pr;
+  col->rg = rg;
+  col->ch = &pr->rgs[rg].chunks[col->c];
+  col->dst = col->lf->type;
+  col->pos = col->ch->start;
+  col->levels = L->max_def > 0;
+  col->def_bw = fl_pq_bit_width(L->max_def);
+  col->rep_bw = L->max_rep ? fl_pq_bit_width(L->max_rep) : 0;
+  if (col->ch->external) return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u is in another file", pr->name, col->c, rg);
+  if (col->ch->num_values < 0 || (uint64_t)col->ch->num_values > FL_NESTED_ENTRIES_MAX)
+    return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: %lld level entries (at most %u)", pr->name,
+                      col->c, rg, (long long)col->ch->num_values, FL_NESTED_ENTRIES_MAX);
+  uint64_t total = (uint64_t)col->ch->num_values;
+  L->voff = fl_realloc(L->voff, sizeof *L->voff);
+  L->voff[0] = 0;
+  fl_code rc;
+  while (col->seen < total) {
+    if (!col->page_left && (rc = next_page(col, err))) return rc;
+    uint32_t m = col->page_left < FL_BATCH_ROWS ? col->page_left : FL_BATCH_ROWS;
+    if (L->n + m > L->cap) {
+      L->cap = (L->n + m) * 2;
+      L->def = fl_realloc(L->def, L->cap * sizeof *L->def);
+      L->rep = fl_realloc(L->rep, L->cap * sizeof *L->rep);
+      L->voff = fl_realloc(L->voff, ((size_t)L->cap + 1) * sizeof *L->voff);
+    }
+    if (col->rep_bw) {
+      if (!hyb_get(&col->rep, S->ix, m))
+        return CCORRUPT(col, err, "repetition levels end early in the page before offset %llu", (unsigned long long)col->pos);
+      for (uint32_t i = 0; i < m; i++) {
+        if (S->ix[i] > L->max_rep) return CCORRUPT(col, err, "repetition level %u above %u", S->ix[i], L->max_rep);
+        L->rep[L->n + i] = (uint16_t)S->ix[i];
+      }
+    } else {
+      memset(L->rep + L->n, 0, m * sizeof *L->rep);
+    }
+    uint32_t k = m;
+    if (col->levels) {
+      if (!hyb_get(&col->def, S->lv, m))
+        return CCORRUPT(col, err, "definition levels end early in the page before offset %llu", (unsigned long long)col->pos);
+      k = 0;
+      for (uint32_t i = 0; i < m; i++) {
+        if (S->lv[i] > L->max_def) return CCORRUPT(col, err, "definition level %u above %u", S->lv[i], L->max_def);
+        L->def[L->n + i] = (uint16_t)S->lv[i];
+        k += S->lv[i] == L->max_def;
+      }
+    } else {
+      memset(L->def + L->n, 0, m * sizeof *L->def);
+    }
+    if ((rc = decode_values(col, S, k, err))) return rc;
+    for (uint32_t j = 0; j < k; j++) {
+      fl_value v;
+      nested_value(col, S, j, &v);
+      if (v.is_null) return CCORRUPT(col, err, "a decimal outside its precision or length");
+      if (v.type.kind == FL_T_TIMESTAMP && L->want.kind == FL_T_TIMESTAMP_NS) v.type = L->want; /* scaled above */
+      if (!fl_type_equal(v.type, L->want)) { /* to the schema's type: binary, uuid, widened numbers */
+        fl_value w;
+        if (fl_type_is_bytes(v.type.kind) && fl_type_is_bytes(L->want.kind))
+          v.type = L->want;
+        else if (fl_value_cast(&v, L->want, &w))
+          v = w;
+        else
+          return CCORRUPT(col, err, "a value that does not fit the schema's type");
+      }
+      fl_value_to_json(&v, &L->text);
+      if (L->text.len > BATCH_STRING_BYTES_MAX)
+        return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: more than %u bytes of values", pr->name,
+                          col->c, rg, BATCH_STRING_BYTES_MAX);
+      L->voff[++L->nvals] = (uint32_t)L->text.len;
+    }
+    L->n += m;
+    col->page_left -= m;
+    col->seen += m;
+  }
+  return FL_OK;
+}
+
+static int nn_def(ncol *nc, const nnode *nd) {
+  const nleaf *L = &nc->leaves[nd->first];
+  if (L->pos >= L->n) {
+    nc->bad = true;
+    return -1;
+  }
+  return L->def[L->pos];
+}
+
+/* A null or empty node: one entry of each leaf under it, all below its level. */
+static void nn_skip(ncol *nc, const nnode *nd, uint16_t below) {
+  for (int32_t i = nd->first; i < nd->first + nd->nleaves; i++) {
+    nleaf *L = &nc->leaves[i];
+    if (L->pos >= L->n || L->def[L->pos] >= below) {
+      nc->bad = true;
+      return;
+    }
+    L->pos++;
+  }
+}
+
+static void json_key(fl_buf *out, const char *name) {
+  fl_value k = {.type = {FL_T_STRING, 0, 0}};
+  k.u.str.ptr = name;
+  k.u.str.len = (uint32_t)strlen(name);
+  fl_value_to_json(&k, out);
+}
+
+static void nn_emit(ncol *nc, const nnode *nd, fl_buf *out) {
+  if (nc->bad) return;
+  if (nd->kind == NN_MISSING) {
+    fl_buf_puts(out, "null");
+    return;
+  }
+  if (nd->kind == NN_PRIM) {
+    nleaf *L = &nc->leaves[nd->leaf];
+    if (L->pos >= L->n) {
+      nc->bad = true;
+      return;
+    }
+    if (L->def[L->pos++] == L->max_def) {
+      if (L->vi >= L->nvals) {
+        nc->bad = true;
+        return;
+      }
+      fl_buf_append(out, L->text.data + L->voff[L->vi], L->voff[L->vi + 1] - L->voff[L->vi]);
+      L->vi++;
+    } else {
+      fl_buf_puts(out, "null");
+    }
+    return;
+  }
+  int d = nn_def(nc, nd);
+  if (d < 0) return;
+  if (d < nd->def) {
+    fl_buf_puts(out, "null");
+    nn_skip(nc, nd, nd->def);
+    return;
+  }
+  if (nd->kind == NN_STRUCT) {
+    fl_buf_put_u8(out, '{');
+    for (uint32_t i = 0; i < nd->nchild && !nc->bad; i++) {
+      if (i) fl_buf_put_u8(out, ',');
+      json_key(out, nd->child[i].name);
+      fl_buf_put_u8(out, ':');
+      nn_emit(nc, &nd->child[i], out);
+    }
+    fl_buf_put_u8(out, '}');
+    return;
+  }
+  bool map = nd->kind == NN_MAP;
+  if (d < nd->rdef) { /* empty */
+    fl_buf_puts(out, map ? "{}" : "[]");
+    nn_skip(nc, nd, nd->rdef);
+    return;
+  }
+  fl_buf_put_u8(out, map ? '{' : '[');
+  nleaf *first = &nc->leaves[nd->first];
+  for (bool more = true, next = false; more && !nc->bad; next = true) {
+    uint32_t before = first->pos;
+    if (next) fl_buf_put_u8(out, ',');
+    if (map) {
+      size_t at = out->len;
+      nn_emit(nc, &nd->child[0], out);
+      if (out->len > at && out->data[at] != '"') { /* a key that is no string: its text, quoted */
+        size_t n = out->len - at;
+        char *t = fl_malloc(n + 1);
+        memcpy(t, out->data + at, n);
+        t[n] = 0;
+        out->len = at;
+        json_key(out, t);
+        fl_free(t);
+      }
+      fl_buf_put_u8(out, ':');
+      nn_emit(nc, &nd->child[1], out);
+    } else {
+      nn_emit(nc, &nd->child[0], out);
+    }
+    if (first->pos == before) nc->bad = true; /* no progress: inconsistent levels */
+    more = first->pos < first->n && first->rep[first->pos] == nd->rep;
+  }
+  fl_buf_put_u8(out, map ? '}' : ']');
+}
+
+/* Rows [.., + n) of the nested column into vec (JSON text; a null top value is NULL). */
+static fl_code ncol_fill(ncol *nc, const char *fname, fl_vec *vec, uint32_t n, const char *file, fl_err *err) {
+  for (uint32_t r = 0; r < n; r++) {
+    const nleaf *L = &nc->leaves[nc->root.first];
+    if (L->pos >= L->n || L->rep[L->pos] != 0) nc->bad = true;
+    int d = nc->bad ? -1 : nn_def(nc, &nc->root);
+    if (!nc->bad && d < nc->root.def) {
+      nn_skip(nc, &nc->root, nc->root.def);
+      fl_vec_append_null(vec);
+    } else {
+      fl_buf_clear(&nc->row);
+      nn_emit(nc, &nc->root, &nc->row);
+      fl_vec_append_str(vec, (const char *)nc->row.data, (uint32_t)nc->row.len);
+    }
+    if (nc->bad)
+      return fl_err_set(err, FL_ECORRUPT, "%s: column %s: the repetition and definition levels of its leaves disagree",
+                        file, fname);
+  }
+  return FL_OK;
+}
+
+static void ncol_free(ncol *nc) {
+  if (!nc) return;
+  for (uint32_t i = 0; i < nc->nleaves; i++) {
+    nleaf *L = &nc->leaves[i];
+    fl_buf_free(&L->col.dict_buf);
+    fl_buf_free(&L->col.dict_vals);
+    fl_buf_free(&L->col.page_buf);
+    fl_buf_free(&L->col.prev);
+    fl_buf_free(&L->col.vals);
+    fl_free(L->col.dict_sp);
+    fl_free(L->col.dict_sl);
+    fl_free(L->def);
+    fl_free(L->rep);
+    fl_free(L->voff);
+    fl_buf_free(&L->text);
+  }
+  fl_free(nc->leaves);
+  fl_buf_free(&nc->row);
+  fl_free(nc);
+}
+
+/* The nested field fld for row group rg: NULL in *out if the file has no such group. */
+static fl_code ncol_open(fl_parquet_reader *pr, uint32_t rg, const fl_field *fld, scratch *S, ncol **out, fl_err *err) {
+  *out = NULL;
+  int g = child_with_id(pr, 0, fld->id);
+  if (g < 0) return FL_OK;
+  ncol *nc = fl_calloc(1, sizeof *nc);
+  fl_code rc = build_nnode(pr, nc, fld->name, (uint32_t)g, fld->nested, 0, 0, &nc->root, 1, err);
+  for (uint32_t i = 0; !rc && i < nc->nleaves; i++) rc = nleaf_decode(pr, rg, &nc->leaves[i], S, err);
+  if (!rc && pr->rgs[rg].num_rows > 0 && nc->leaves[0].n == 0)
+    rc = fl_err_set(err, FL_ECORRUPT, "%s: column %s has no entries", pr->name, fld->name);
+  if (rc) {
+    ncol_free(nc);
+    return rc;
+  }
+  *out = nc;
+  return FL_OK;
+}
+
 static bool types_compatible(fl_type file, fl_type want) {
   if (fl_type_is_string(file.kind) && fl_type_is_string(want.kind)) return true;
+  /* binary from any BYTE_ARRAY (an unannotated one reads as STRING); uuid from a
+   * 16-byte fixed written without the UUID logical type */
+  if (want.kind == FL_T_BINARY && (fl_type_is_string(file.kind) || file.kind == FL_T_BINARY)) return true;
+  if (want.kind == FL_T_UUID && file.kind == FL_T_FIXED && file.length == 16) return true;
+  if (file.kind == FL_T_TIMESTAMP && want.kind == FL_T_TIMESTAMP_NS) return true; /* exact: scaled up */
   return fl_type_can_widen(file, want);
 }
 
@@ -1666,6 +2279,7 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
   const rowgroup *g = &pr->rgs[rg];
   uint32_t nf = schema->nfields;
   colr *cols = fl_calloc(nf ? nf : 1, sizeof *cols);
+  ncol **ncols = fl_calloc(nf ? nf : 1, sizeof *ncols); /* nested fields */
   scratch *S = fl_malloc(sizeof *S);
   fl_batch *batch = fl_batch_new(schema->fields, nf, FL_BATCH_ROWS);
   for (uint32_t f = 0; f < nf; f++) {
@@ -1675,6 +2289,10 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     col->rg = rg;
     col->dst = fld->type;
     col->vec = &batch->cols[f];
+    if (fld->nested) { /* a struct, list or map: JSON text (absent from the file: nulls) */
+      if ((rc = ncol_open(pr, rg, fld, S, &ncols[f], err))) goto done;
+      continue;
+    }
     int l = leaf_of_field(pr, fld->id);
     if (l < 0) continue; /* absent from the file: nulls */
     const leaf *lf = &pr->leaves[l];
@@ -1693,6 +2311,12 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
       goto done;
     }
     const chunk *ch = &g->chunks[l];
+    col->ts_mul = lf->ts_mul;
+    col->ts_div = lf->ts_div;
+    if (fld->type.kind == FL_T_TIMESTAMP_NS) {
+      col->ts_div = 1;
+      col->ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS ? 1 : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000 : 1000000;
+    }
     col->lf = lf;
     col->ch = ch;
     col->c = (uint32_t)l;
@@ -1714,7 +2338,9 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     uint32_t n = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
     fl_batch_reset(batch);
     for (uint32_t f = 0; f < nf; f++) {
-      if (!cols[f].lf)
+      if (ncols[f]) {
+        if ((rc = ncol_fill(ncols[f], schema->fields[f].name, cols[f].vec, n, pr->name, err))) goto done;
+      } else if (!cols[f].lf)
         fill_nulls(cols[f].vec, n);
       else if ((rc = read_column(&cols[f], S, n, err)))
         goto done;
@@ -1729,6 +2355,7 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
   }
 done:
   for (uint32_t f = 0; f < nf; f++) {
+    ncol_free(ncols[f]);
     fl_buf_free(&cols[f].dict_buf);
     fl_buf_free(&cols[f].dict_vals);
     fl_buf_free(&cols[f].page_buf);
@@ -1738,7 +2365,33 @@ done:
     fl_free(cols[f].dict_sl);
   }
   fl_free(cols);
+  fl_free(ncols);
   fl_free(S);
   fl_batch_free(batch);
   return rc;
+}
+
+/* ---- name mapping (Iceberg spec "Column Projection"): ids for files written without */
+
+bool fl_parquet_reader_ids_by_position(const fl_parquet_reader *pr) { return pr->ids_by_position; }
+
+void fl_parquet_reader_map_names(fl_parquet_reader *pr, const char *const *names, const int32_t *ids,
+                                 uint32_t n) {
+  FL_ASSERT(pr->ids_by_position, "%s: name mapping over a file with field ids", pr->name);
+  for (uint32_t l = 0; l < pr->nleaves; l++) {
+    leaf *lf = &pr->leaves[l];
+    lf->el.has_id = false;
+    lf->el.field_id = 0;
+    if (!lf->top) continue;
+    for (uint32_t i = 0; i < n; i++)
+      if (!strcmp(names[i], lf->name)) {
+        lf->el.has_id = true;
+        lf->el.field_id = ids[i];
+        break;
+      }
+  }
+  for (uint32_t f = 0; f < pr->schema.nfields; f++) {
+    const leaf *lf = &pr->leaves[pr->field_leaf[f]];
+    pr->schema.fields[f].id = lf->el.has_id ? lf->el.field_id : 0;
+  }
 }

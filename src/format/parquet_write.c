@@ -19,7 +19,8 @@
  *   DICT   data pages are RLE_DICTIONARY (bit width byte + RLE/bit-packed indices);
  *          when the dictionary would pass dict_bytes_max the page is flushed and the
  *          rest of the chunk is PLAIN (the chunk then lists both encodings);
- *   PLAIN  BOOLEAN always; everything when dict_bytes_max is 0.
+ *   PLAIN  BOOLEAN and FIXED_LEN_BYTE_ARRAY (DECIMAL wider than 18 digits) always;
+ *          everything when dict_bytes_max is 0.
  * The dictionary page (PLAIN values) is written first in the chunk at flush time.
  *
  *   chunk on disk:  [PageHeader DICTIONARY_PAGE][dict values]  (if any DICT page)
@@ -74,7 +75,8 @@ typedef struct colw {
   const fl_field *field;
   char *name; /* the Parquet column name: field name, Avro-sanitized */
   uint8_t phys;
-  uint8_t width; /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN */
+  uint8_t width; /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN/FLBA */
+  uint32_t flba_width; /* FIXED_LEN_BYTE_ARRAY: bytes per value */
   bool optional;
   enc_mode mode;
 
@@ -105,6 +107,7 @@ typedef struct colw {
   bool has_minmax;
   int64_t imin, imax; /* BOOLEAN, INT32, INT64 */
   double dmin, dmax;  /* FLOAT, DOUBLE (NaN excluded) */
+  fl_i128_store wmin, wmax; /* FIXED_LEN_BYTE_ARRAY (wide DECIMAL) */
   fl_buf smin, smax;  /* BYTE_ARRAY */
 
   /* whole file */
@@ -850,6 +853,51 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
   return used;
 }
 
+/* A wide DECIMAL column: PLAIN FIXED_LEN_BYTE_ARRAY values, big-endian two's
+ * complement in flba_width bytes (what Spark, Trino and DuckDB write). */
+static uint32_t encode_flba(colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
+  uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
+  unsigned w = col->flba_width;
+  fl_buf_reserve(&col->plain, (size_t)n * w);
+  uint32_t k = 0;
+  fl_i128 lo = 0, hi = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = from + i;
+    if (col->optional) {
+      uint8_t v = fl_vec_is_valid(vec, r);
+      lv[i] = v;
+      if (!v) continue;
+    }
+    if (col->field->type.kind != FL_T_DECIMAL) { /* uuid, fixed[L]: the bytes as they are */
+      uint32_t len;
+      const char *p = fl_vec_str(vec, r, &len);
+      FL_ASSERT(len == w, "column %s: a value of %u bytes in a FIXED_LEN_BYTE_ARRAY of %u", col->field->name, len, w);
+      memcpy(col->plain.data + col->plain.len, p, w);
+      col->plain.len += w;
+      stats_strings(col, p, len, p, len);
+      k++;
+      continue;
+    }
+    fl_i128 x = fl_vec_dec(vec, r);
+    fl_dec128_to_be(x, w, col->plain.data + col->plain.len);
+    col->plain.len += w;
+    if (!k++)
+      lo = hi = x;
+    else {
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+  }
+  if (k && col->field->type.kind == FL_T_DECIMAL) {
+    if (!col->has_minmax || lo < col->wmin) col->wmin = lo;
+    if (!col->has_minmax || hi > col->wmax) col->wmax = hi;
+    col->has_minmax = true;
+  }
+  col->page_values += n;
+  col->page_nulls += n - k;
+  return n;
+}
+
 static void page_reserve(colw *col, uint32_t n) {
   if (n <= col->page_cap) return;
   uint32_t cap = col->page_cap ? col->page_cap : 4096;
@@ -876,6 +924,8 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
         m = mm;
       }
       r += encode_strings(pw, col, vec, r, m);
+    } else if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
+      r += encode_flba(col, vec, r, m);
     } else {
       r += encode_fixed(pw, col, vec, r, m);
     }
@@ -922,6 +972,17 @@ static void stat_bytes(const colw *col, bool max, fl_buf *out) {
       fl_buf_append(out, s->data, s->len);
       break;
     }
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY: {
+      if (col->field->type.kind != FL_T_DECIMAL) { /* uuid, fixed: the bytes */
+        const fl_buf *s = max ? &col->smax : &col->smin;
+        fl_buf_append(out, s->data, s->len);
+        break;
+      }
+      uint8_t be[16];
+      fl_dec128_to_be(max ? col->wmax : col->wmin, col->flba_width, be);
+      fl_buf_append(out, be, col->flba_width);
+      break;
+    }
     default: FL_ASSERT(0);
   }
 }
@@ -937,11 +998,21 @@ static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value 
     case FL_T_DATE: v->u.i32 = (int32_t)i; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: v->u.i64 = i; break;
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: v->u.i64 = i; break;
+    case FL_T_DECIMAL:
+      if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY)
+        fl_value_set_dec(v, max ? col->wmax : col->wmin);
+      else
+        v->u.i64 = i;
+      break;
     case FL_T_FLOAT: v->u.f32 = (float)d; break;
     case FL_T_DOUBLE: v->u.f64 = d; break;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED:
       v->u.str.ptr = (const char *)sbuf->data;
       v->u.str.len = (uint32_t)sbuf->len;
       break;
@@ -957,7 +1028,7 @@ static void file_stats_add(colw *col, fl_column_stats *st, uint64_t chunk_bytes)
   fl_value lo, hi;
   chunk_value(col, false, &col->smin, &lo);
   chunk_value(col, true, &col->smax, &hi);
-  bool str = fl_type_is_string(col->field->type.kind);
+  bool str = fl_type_is_bytes(col->field->type.kind);
   if (!st->has_bounds || fl_value_cmp(&lo, &st->min) < 0) {
     if (str) {
       fl_buf_clear(&col->fmin_s);
@@ -983,7 +1054,9 @@ static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   col->dict_pages = col->plain_pages = 0;
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
   col->has_minmax = false;
-  col->mode = (col->phys == FL_PQ_BOOLEAN || pw->opts.dict_bytes_max == 0) ? MODE_PLAIN : MODE_TRIAL;
+  col->mode = (col->phys == FL_PQ_BOOLEAN || col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY || pw->opts.dict_bytes_max == 0)
+                  ? MODE_PLAIN
+                  : MODE_TRIAL;
   if (col->mode == MODE_TRIAL && !col->slots)
     dict_alloc(col);
   else
@@ -1102,6 +1175,11 @@ static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char
   fl_type t = f->type;
   fl_thrift_struct_open(enc);                  /* SchemaElement */
   fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t)); /* type */
+  if (fl_pq_phys_of(t) == FL_PQ_FIXED_LEN_BYTE_ARRAY) /* type_length */
+    fl_thrift_put_i32(enc, 2,
+                      (int32_t)(t.kind == FL_T_UUID    ? 16
+                                : t.kind == FL_T_FIXED ? t.length
+                                                       : fl_dec128_fixed_width(t.precision)));
   fl_thrift_put_i32(enc, 3, f->required ? FL_PQ_REQUIRED : FL_PQ_OPTIONAL);
   fl_thrift_put_string(enc, 4, name); /* name */
   int32_t ct = -1;
@@ -1111,6 +1189,7 @@ static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char
     case FL_T_DATE: ct = FL_PQ_CT_DATE; break;
     case FL_T_TIMESTAMP: ct = FL_PQ_CT_TIMESTAMP_MICROS; break;
     case FL_T_DECIMAL: ct = FL_PQ_CT_DECIMAL; break;
+    case FL_T_TIME: ct = FL_PQ_CT_TIME_MICROS; break;
     default: break;
   }
   if (ct >= 0) fl_thrift_put_i32(enc, 6, ct); /* converted_type */
@@ -1147,8 +1226,23 @@ static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char
         fl_thrift_put_i32(enc, 2, t.precision);
         fl_thrift_struct_close(enc);
         break;
+      case FL_T_TIME:
+        /* Iceberg `time`: isAdjustedToUTC = false, micros */
+        fl_thrift_struct_field(enc, FL_PQ_LT_TIME);
+        fl_thrift_put_bool(enc, 1, false);
+        fl_thrift_struct_field(enc, 2); /* unit */
+        fl_thrift_struct_field(enc, FL_PQ_UNIT_MICROS);
+        fl_thrift_struct_close(enc);
+        fl_thrift_struct_close(enc);
+        fl_thrift_struct_close(enc);
+        break;
       default: FL_ASSERT(0);
     }
+    fl_thrift_struct_close(enc);
+  } else if (t.kind == FL_T_UUID) { /* logicalType UUID, no converted type */
+    fl_thrift_struct_field(enc, 10);
+    fl_thrift_struct_field(enc, FL_PQ_LT_UUID);
+    fl_thrift_struct_close(enc);
     fl_thrift_struct_close(enc);
   }
   fl_thrift_struct_close(enc);
@@ -1221,7 +1315,14 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   for (uint32_t c = 0; c < schema->nfields; c++) {
     const fl_field *f = &schema->fields[c];
     if (f->id <= 0) return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
-    if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_JSON)
+    if (f->nested)
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "%s: column %s is a struct, list or map (of a table written elsewhere): floe reads it but "
+                        "does not write it yet",
+                        path, f->name);
+    if (f->type.kind == FL_T_TIMESTAMP_NS) /* only v3 tables have them, and floe writes none */
+      return fl_err_set(err, FL_EUNSUPPORTED, "%s: field %s: timestamp_ns is read only in floe", path, f->name);
+    if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_FIXED)
       return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
     if (f->type.kind == FL_T_DECIMAL &&
         (f->type.precision < 1 || f->type.precision > FL_DECIMAL_PRECISION_MAX ||
@@ -1263,6 +1364,10 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
     col->width = col->phys == FL_PQ_INT32 || col->phys == FL_PQ_FLOAT    ? 4
                  : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8
                                                                          : 0;
+    if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY)
+      col->flba_width = col->field->type.kind == FL_T_UUID    ? 16
+                        : col->field->type.kind == FL_T_FIXED ? col->field->type.length
+                                                              : fl_dec128_fixed_width(col->field->type.precision);
     col->optional = !col->field->required;
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;

@@ -143,7 +143,7 @@ static void format_cell(const fl_batch *batch, int32_t col, uint32_t row, fl_buf
       return;
     }
     case FL_T_DECIMAL:
-      fl_decimal_format(v.u.i64, v.type.scale, tmp);
+      fl_dec128_format(fl_value_dec(&v), v.type.scale, tmp);
       fl_buf_puts(out, tmp);
       return;
     case FL_T_TIMESTAMP:
@@ -161,8 +161,8 @@ static void format_cell(const fl_batch *batch, int32_t col, uint32_t row, fl_buf
 /* Keeps the runs of passing rows (runs[k] = {from, count}, rising, after the first
  * failing row `first`) in place; rows before `first` stay where they are. */
 static void compact_vec(fl_vec *v, const uint32_t (*runs)[2], uint32_t nruns, uint32_t first) {
-  unsigned w = fl_type_width(v->type.kind);
-  bool str = fl_type_is_string(v->type.kind);
+  unsigned w = fl_type_bytes(v->type);
+  bool str = fl_type_is_bytes(v->type.kind);
   uint32_t j = first;
   uint32_t o = str ? v->offsets[first] : 0;
   for (uint32_t r = 0; r < nruns; r++) {

@@ -275,3 +275,36 @@ Test(contract, now_and_intervals_bound_event_times) {
                 "CHECK (event_time <= now() + INTERVAL '1 day') failed: event_time = '2999-01-01T00:00:00Z'");
   assert_reject(1, 3, "day", "CHECK (day + 1 > DATE '2026-01-01') failed: day = '2025-12-31'");
 }
+
+Test(contract, checks_on_a_decimal_38_compare_exactly_and_compact_16_byte_values) {
+  /* a stream with DECIMAL(38,9): CHECKs compare 128-bit values exactly with narrow
+   * and wide literals, rejects quote the exact value, and the batch keeps the 16-byte
+   * values of the passing rows */
+  fl_field wf[] = {{1, "event_id", {FL_T_STRING, 0, 0}, true}, {2, "total", {FL_T_DECIMAL, 38, 9}, false}};
+  fl_schema ws = {0, 2, wf, 0, NULL};
+  const char *checks[] = {"total >= -1", "total < 99999999999999999999999999999.999999999"};
+  fl_err err = {0};
+  done();
+  P = fl_json_parser_new(&ws);
+  cr_assert_eq(fl_contract_new_sql(&ws, checks, 2, &C, &err), FL_OK, "%s", err.msg);
+  const char *body = "{\"event_id\":\"a\",\"total\":\"99999999999999999999999999999.999999998\"}\n"
+                     "{\"event_id\":\"b\",\"total\":\"99999999999999999999999999999.999999999\"}\n"
+                     "{\"event_id\":\"c\",\"total\":\"-1.000000001\"}\n"
+                     "{\"event_id\":\"d\",\"total\":null}\n"
+                     "{\"event_id\":\"e\",\"total\":\"-1\"}\n";
+  cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_contract_check(C, P, &R, body, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(R.batch->nrows, 3);
+  assert_ids("a,d,e");
+  char t[FL_DECIMAL_TEXT_MAX];
+  fl_dec128_format(fl_vec_dec(&R.batch->cols[1], 0), 9, t);
+  cr_assert_str_eq(t, "99999999999999999999999999999.999999998");
+  cr_assert_not(fl_vec_is_valid(&R.batch->cols[1], 1));
+  fl_dec128_format(fl_vec_dec(&R.batch->cols[1], 2), 9, t);
+  cr_assert_str_eq(t, "-1.000000000");
+  cr_assert_eq(R.nrejects, 2);
+  assert_reject(0, 2, "total",
+                "CHECK (total < 99999999999999999999999999999.999999999) failed: total = "
+                "99999999999999999999999999999.999999999");
+  assert_reject(1, 3, "total", "CHECK (total >= -1) failed: total = -1.000000001");
+}

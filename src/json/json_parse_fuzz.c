@@ -29,7 +29,9 @@ static fl_field fields_opt[] = {
     {5, "d", {FL_T_DOUBLE, 0, 0}, false},     {6, "m", {FL_T_DECIMAL, 12, 2}, false},
     {7, "dt", {FL_T_DATE, 0, 0}, false},      {8, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
     {9, "s", {FL_T_STRING, 0, 0}, false},     {10, "j", {FL_T_JSON, 0, 0}, false},
-    {11, "m0", {FL_T_DECIMAL, 18, 0}, false},
+    {11, "m0", {FL_T_DECIMAL, 18, 0}, false}, {12, "w", {FL_T_DECIMAL, 38, 9}, false},
+    {13, "t", {FL_T_TIME, 0, 0}, false},      {14, "u", {FL_T_UUID, 0, 0}, false},
+    {15, "bin", {FL_T_BINARY, 0, 0}, false},  {16, "fx", {FL_T_FIXED, 0, 0, 4}, false},
 };
 static fl_field fields_req[] = {
     {1, "event_id", {FL_T_STRING, 0, 0}, true},
@@ -40,7 +42,7 @@ static fl_field fields_req[] = {
     {6, "attributes", {FL_T_JSON, 0, 0}, false},
     {7, "s", {FL_T_STRING, 0, 0}, false},
 };
-static fl_schema schema_opt = {0, 11, fields_opt, 0, NULL};
+static fl_schema schema_opt = {0, 16, fields_opt, 0, NULL};
 static fl_schema schema_req = {0, 7, fields_req, 0, NULL};
 
 static bool utf8_ok(const uint8_t *s, size_t n) {
@@ -63,7 +65,7 @@ static bool utf8_ok(const uint8_t *s, size_t n) {
 static bool cell_equal(const fl_vec *a, uint32_t ra, const fl_vec *b, uint32_t rb) {
   if (fl_vec_is_valid(a, ra) != fl_vec_is_valid(b, rb)) return false;
   if (!fl_vec_is_valid(a, ra)) return true;
-  unsigned w = fl_type_width(a->type.kind);
+  unsigned w = fl_type_bytes(a->type);
   if (w)
     return !memcmp((const uint8_t *)a->data.raw + (size_t)ra * w,
                    (const uint8_t *)b->data.raw + (size_t)rb * w, w);
@@ -120,11 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           json_decref(j);
         }
       }
-      if (v->type.kind == FL_T_DECIMAL) {
-        int64_t lim = 1;
-        for (unsigned k = 0; k < v->type.precision; k++) lim *= 10;
-        if (v->data.i64[i] >= lim || v->data.i64[i] <= -lim) abort();
-      }
+      if (v->type.kind == FL_T_DECIMAL && !fl_dec128_fits(fl_vec_dec(v, i), v->type.precision)) abort();
     }
   }
   /* the first few accepted records, parsed alone (as a one-element array: an array

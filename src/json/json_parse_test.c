@@ -175,6 +175,41 @@ Test(json_parse, decimals_are_exact_or_rejected) {
   assert_reject(4, 10, "m", "field m: expected DECIMAL(12,2), found 1e-3");
 }
 
+Test(json_parse, wide_decimals_are_exact_to_38_digits_or_rejected) {
+  fl_field f[] = {{1, "w", {FL_T_DECIMAL, 38, 9}, false}, {2, "v", {FL_T_DECIMAL, 20, 0}, false}};
+  fl_schema s = {0, 2, f, 0, NULL};
+  parse(&s,
+        "{\"w\":99999999999999999999999999999.999999999,\"v\":-99999999999999999999}\n"
+        "{\"w\":\"-0.000000001\",\"v\":\"18446744073709551616\"}\n"
+        "{\"w\":1.5e20,\"v\":1E19}\n"
+        "{\"w\":null,\"v\":-9223372036854775809}\n"
+        "{\"w\":100000000000000000000000000000,\"v\":1}\n"
+        "{\"w\":0.0000000001,\"v\":1}\n"
+        "{\"w\":1,\"v\":100000000000000000000}\n"
+        "{\"w\":1,\"v\":0.5}\n");
+  cr_assert_eq(R.nrows, 4);
+  const fl_vec *w = &R.batch->cols[0], *v = &R.batch->cols[1];
+  char t[FL_DECIMAL_TEXT_MAX];
+  const char *want_w[] = {"99999999999999999999999999999.999999999", "-0.000000001", "150000000000000000000.000000000"};
+  const char *want_v[] = {"-99999999999999999999", "18446744073709551616", "10000000000000000000",
+                          "-9223372036854775809"};
+  for (int i = 0; i < 3; i++) {
+    fl_dec128_format(fl_vec_dec(w, (uint32_t)i), 9, t);
+    cr_assert_str_eq(t, want_w[i], "w row %d", i);
+  }
+  assert_null(0, 3);
+  cr_assert(fl_vec_dec(w, 3) == 0, "a null wide slot is zero");
+  for (int i = 0; i < 4; i++) {
+    fl_dec128_format(fl_vec_dec(v, (uint32_t)i), 0, t);
+    cr_assert_str_eq(t, want_v[i], "v row %d", i);
+  }
+  cr_assert_eq(R.nrejects, 4);
+  assert_reject(0, 5, "w", "field w: expected DECIMAL(38,9), found 100000000000000000000000000000");
+  assert_reject(1, 6, "w", "field w: expected DECIMAL(38,9), found 0.0000000001");
+  assert_reject(2, 7, "v", "field v: expected DECIMAL(20,0), found 100000000000000000000");
+  assert_reject(3, 8, "v", "field v: expected DECIMAL(20,0), found 0.5");
+}
+
 Test(json_parse, integers_are_range_checked) {
   parse(&all,
         "{\"i\":2147483648}\n{\"l\":9223372036854775808}\n{\"i\":1.5}\n{\"l\":\"42\"}\n{\"i\":-0}\n"

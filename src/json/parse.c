@@ -570,7 +570,10 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
   set_valid(v, row, false);
   switch (kind) {
     case FL_T_STRING:
-    case FL_T_JSON: v->offsets[row + 1] = (uint32_t)v->bytes_len; break;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: v->offsets[row + 1] = (uint32_t)v->bytes_len; break;
     case FL_T_BOOLEAN: v->data.b[row] = 0; break;
     case FL_T_INT:
     case FL_T_DATE: v->data.i32[row] = 0; break;
@@ -578,7 +581,9 @@ static void put_null(fl_vec *v, fl_type_kind kind, uint32_t row) {
     case FL_T_DOUBLE: v->data.f64[row] = 0; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: v->data.i64[row] = 0; break;
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: v->data.i64[row] = 0; break;
+    case FL_T_DECIMAL: fl_vec_set_dec(v, row, 0); break;
   }
 }
 
@@ -615,7 +620,10 @@ __attribute__((noinline, cold)) static void put_json_compact(fl_vec *v, uint32_t
 __attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, uint32_t row) {
   switch (v->type.kind) {
     case FL_T_STRING:
-    case FL_T_JSON: {
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: {
       uint32_t n = val->u.str.len;
       if (v->bytes_cap - v->bytes_len < n) fl_vec_reserve_bytes(v, n);
       memcpy(v->bytes + v->bytes_len, val->u.str.ptr, n);
@@ -630,7 +638,9 @@ __attribute__((noinline)) static void put_value(fl_vec *v, const fl_value *val, 
     case FL_T_DOUBLE: v->data.f64[row] = val->u.f64; break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: v->data.i64[row] = val->u.i64; break;
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: v->data.i64[row] = val->u.i64; break;
+    case FL_T_DECIMAL: fl_vec_set_dec(v, row, fl_value_dec(val)); break;
   }
   set_valid(v, row, true);
 }
@@ -668,7 +678,7 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
   fl_vec *v = &p->batch->cols[col];
   uint32_t row = c->row;
   fl_type_kind kind = ci->type.kind;
-  if (p->seen[col] == p->gen && fl_type_is_string(kind)) v->bytes_len = v->offsets[row];
+  if (p->seen[col] == p->gen && fl_type_is_bytes(kind)) v->bytes_len = v->offsets[row];
   p->seen[col] = p->gen;
   if (*s == 'n') {
     if (memcmp(s, "null", 4)) return syntax(c, s, "expected a value");
@@ -802,6 +812,13 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       return end;
     }
     case FL_T_DECIMAL: {
+      if (fl_decimal_is_wide(ci->type)) { /* 19..38 digits: the exact 128-bit parser */
+        fl_i128 w;
+        if (!fl_dec128_parse(ts, (size_t)(te - ts), ci->type.precision, ci->type.scale, &w)) break;
+        v->data.i128[row] = w;
+        set_valid(v, row, true);
+        return end;
+      }
       int64_t x;
       if (!to_decimal(ci, ts, te, &x)) break;
       v->data.i64[row] = x;
@@ -825,6 +842,32 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
         x = (int32_t)y;
       }
       v->data.i32[row] = x;
+      set_valid(v, row, true);
+      return end;
+    }
+    case FL_T_TIME: { /* "HH:MM:SS[.ffffff]" */
+      int64_t x;
+      if (!is_str || !fl_time_parse(ts, (size_t)(te - ts), &x)) break;
+      v->data.i64[row] = x;
+      set_valid(v, row, true);
+      return end;
+    }
+    case FL_T_UUID: { /* canonical 8-4-4-4-12 text */
+      uint8_t b[16];
+      if (!is_str || !fl_uuid_parse(ts, (size_t)(te - ts), b)) break;
+      put_str(v, row, (const char *)b, 16);
+      return end;
+    }
+    case FL_T_BINARY:
+    case FL_T_FIXED: { /* "\\x0aff" in JSON: the text \x then hex digits */
+      size_t n = (size_t)(te - ts), len = 0;
+      if (!is_str) break;
+      /* decoded straight into the column (ts is the body or tmp, never the column) */
+      if (v->bytes_cap - v->bytes_len < n / 2 + 32) fl_vec_reserve_bytes(v, n / 2 + 32);
+      if (!fl_hex_bytes_parse(ts, n, (uint8_t *)v->bytes + v->bytes_len, &len)) break;
+      if (kind == FL_T_FIXED && len != ci->type.length) break;
+      v->bytes_len += len;
+      v->offsets[row + 1] = (uint32_t)v->bytes_len;
       set_valid(v, row, true);
       return end;
     }
@@ -1224,7 +1267,9 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
                     f->type.scale <= f->type.precision,
                 "field %s: DECIMAL(%u,%u)", f->name, f->type.precision, f->type.scale);
       snprintf(ci->type_name, sizeof ci->type_name, "DECIMAL(%u,%u)", f->type.precision, f->type.scale);
-      ci->dec_limit = fl_pow10_i64[f->type.precision];
+      ci->dec_limit = fl_decimal_is_wide(f->type) ? 0 : fl_pow10_i64[f->type.precision];
+    } else if (f->type.kind == FL_T_FIXED) {
+      snprintf(ci->type_name, sizeof ci->type_name, "FIXED(%u)", f->type.length);
     } else {
       snprintf(ci->type_name, sizeof ci->type_name, "%s", fl_type_sql_name(f->type.kind));
     }
@@ -1275,7 +1320,7 @@ void fl_json_parser_set_defaults(fl_json_parser *p, const fl_value *defaults) {
     }
     FL_ASSERT(fl_type_equal(d->type, p->cols[i].type), "field %s: default of another type", p->cols[i].name);
     p->defaults[i] = *d;
-    if (fl_type_is_string(d->type.kind))
+    if (fl_type_is_bytes(d->type.kind))
       p->defaults[i].u.str.ptr =
           fl_arena_memdup(&p->opt_arena, d->u.str.ptr, d->u.str.len ? d->u.str.len : 1);
   }

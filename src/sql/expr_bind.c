@@ -31,7 +31,9 @@
 #include "sql/lexer.h"
 #include "sql/sql.h"
 
-typedef enum tclass { C_NULL, C_NUM, C_STR, C_BOOL, C_TIME, C_INTERVAL, C_OTHER } tclass;
+/* C_TOD: TIME (of day); C_BYTES: UUID, BINARY, FIXED (compared with each other of one
+ * kind, or with a string literal in their text form: canonical UUID, '\x0aff') */
+typedef enum tclass { C_NULL, C_NUM, C_STR, C_BOOL, C_TIME, C_INTERVAL, C_TOD, C_BYTES, C_OTHER } tclass;
 
 static tclass class_of(const fl_sql_expr *e) {
   if (e->rtype == FL_SQL_RT_NULL) return C_NULL;
@@ -47,6 +49,11 @@ static tclass class_of(const fl_sql_expr *e) {
     case FL_T_BOOLEAN: return C_BOOL;
     case FL_T_DATE:
     case FL_T_TIMESTAMP: return C_TIME;
+    case FL_T_TIME: return C_TOD;
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: return C_BYTES;
+    case FL_T_TIMESTAMP_NS: return C_OTHER; /* no nanosecond arithmetic or comparisons yet */
   }
   return C_OTHER;
 }
@@ -99,7 +106,8 @@ static unsigned int_literal_digits(const fl_sql_expr *e) {
 
 /* The DECIMAL view of a number operand (integers as (p,0)). */
 static uint8_t cap_precision(unsigned p) {
-  return (uint8_t)(p > FL_DECIMAL_PRECISION_MAX ? FL_DECIMAL_PRECISION_MAX : p);
+  /* the evaluator's arithmetic is on int64 (128-bit arithmetic is the SQL engine's) */
+  return (uint8_t)(p > FL_DECIMAL64_PRECISION_MAX ? FL_DECIMAL64_PRECISION_MAX : p);
 }
 
 static fl_type as_decimal(const fl_sql_expr *e) {
@@ -162,7 +170,33 @@ static fl_code comparable(const fl_sql_expr *at, fl_sql_expr *a, fl_sql_expr *b,
     lit->value.type = lit->type;
     return FL_OK;
   }
-  if (ca == cb && ca != C_OTHER) return FL_OK;
+  for (int side = 0; side < 2; side++) { /* TIME, UUID, BINARY, FIXED against their text */
+    fl_sql_expr *lit = side ? a : b, *other = side ? b : a;
+    tclass co = class_of(other);
+    if ((co != C_TOD && co != C_BYTES) || lit->kind != FL_SQL_E_LITERAL || lit->lit != FL_SQL_LIT_STRING) continue;
+    size_t n = strlen(lit->text);
+    char tn[32];
+    type_name(other, tn, sizeof tn);
+    if (co == C_TOD) {
+      int64_t us;
+      if (!fl_time_parse(lit->text, n, &us)) return fail_at(err, lit, "cannot read string '%s' as a TIME", lit->text);
+      set_value(lit, FL_T_TIME); /* still written as the string it was */
+      lit->value.type = lit->type;
+      lit->value.u.i64 = us;
+      return FL_OK;
+    }
+    /* the evaluator decodes the text into bytes (it owns the memory); check it now */
+    uint8_t b16[16];
+    size_t len = 0;
+    bool ok = other->type.kind == FL_T_UUID ? fl_uuid_parse(lit->text, n, b16)
+                                            : n >= 2 && lit->text[0] == '\\' && lit->text[1] == 'x' && n % 2 == 0;
+    if (ok && other->type.kind == FL_T_FIXED) len = (n - 2) / 2, ok = len == other->type.length;
+    if (!ok)
+      return fail_at(err, lit, "cannot read string '%s' as a %s (%s)", lit->text, tn,
+                     other->type.kind == FL_T_UUID ? "8-4-4-4-12 hex digits" : "'\\x' and two hex digits a byte");
+    return FL_OK;
+  }
+  if (ca == cb && ca != C_OTHER && (ca != C_BYTES || a->type.kind == b->type.kind)) return FL_OK;
   char ta[32], tb[32];
   return fail_at(err, at, "cannot compare %s with %s", type_name(a, ta, sizeof ta),
                  type_name(b, tb, sizeof tb));
@@ -295,6 +329,8 @@ static bool castable(tclass from, fl_type_kind to) {
     case C_BOOL: return to == FL_T_BOOLEAN || to == FL_T_STRING || to == FL_T_INT || to == FL_T_BIGINT;
     case C_TIME: return to == FL_T_DATE || to == FL_T_TIMESTAMP || to == FL_T_STRING;
     case C_INTERVAL: return to == FL_T_STRING;
+    case C_TOD:
+    case C_BYTES: return to == FL_T_STRING;
     case C_OTHER: break;
   }
   return false;

@@ -7,7 +7,10 @@
  * post order; every node gets a register. A register is a column of n values of one
  * class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64 with a decimal
  * scale: INT, BIGINT, DECIMAL, DATE days, TIMESTAMP/INTERVAL micros), F (double), S
- * (string pointer + length); I, F and S carry a null byte per row. A literal is a
+ * (string pointer + length), W (128-bit unscaled DECIMAL wider than 18 digits, compared
+ * and IN-listed exactly against I or W, a DOUBLE literal of 19..38 digits read from its
+ * text; arithmetic on W waits for the SQL engine's 128-bit decimals and is refused by
+ * name); I, F, S and W carry a null byte per row. A literal is a
  * constant register: its index mask is 0, so `r->i[i & r->mask]` reads the one value
  * for every row, and the loops stay branch-free over rows. Columns of int64 storage
  * are not copied: the register points at the batch vector.
@@ -33,7 +36,7 @@
 #include "core/value.h"
 #include "sql/sql.h"
 
-enum { CB = 1, CI, CF, CS }; /* register classes */
+enum { CB = 1, CI, CF, CS, CW }; /* register classes */
 enum { T_FALSE = 0, T_TRUE = 1, T_NULL = 2 };
 
 typedef struct reg {
@@ -46,8 +49,11 @@ typedef struct reg {
   double *f;
   const char **sp;
   uint32_t *sl;
-  uint8_t *nul; /* I F S: 1 = NULL; B: the three-valued result */
+  uint8_t *nul; /* I F S W: 1 = NULL; B: the three-valued result */
+  const fl_i128_store *w; /* W: points into the batch, the wbuf of a TOW step, or cw */
+  fl_i128_store *wbuf;
   /* storage of a constant */
+  fl_i128_store cw;
   int64_t ci;
   double cf;
   const char *cs;
@@ -70,6 +76,7 @@ typedef enum step_op {
   S_ARITH, /* dst <- a <sub> b (I or F) */
   S_NEG,
   S_TOF,     /* dst F <- a I (scale) */
+  S_TOW,     /* dst W <- a I (same scale) */
   S_RESCALE, /* dst I <- a I * ma (exact, overflow -> NULL) */
   S_LIKE,    /* dst <- a [NOT] LIKE pattern */
   S_LOWER,
@@ -86,6 +93,7 @@ typedef struct set {
   uint32_t *sl;
   int64_t *iv; /* I items (at a's scale) */
   double *fv;  /* F items */
+  fl_i128_store *wv; /* W items (at a's scale) */
   uint32_t n;
   bool has_null;
 } set;
@@ -158,7 +166,10 @@ static uint8_t class_of_type(fl_type_kind k) {
     case FL_T_FLOAT:
     case FL_T_DOUBLE: return CF;
     case FL_T_STRING:
-    case FL_T_JSON: return CS;
+    case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: return CS;
     default: return CI;
   }
 }
@@ -210,6 +221,39 @@ static int64_t mult_for(const reg *r, unsigned scale, bool to_micros) {
 
 /* Compiles both operands of a binary node to registers of one class; for class I,
  * sets the multipliers that align their scales (and DATE with TIMESTAMP). */
+/* The parser types a number of more than 18 digits DOUBLE; against a DECIMAL wider
+ * than 18 digits its text is read exactly (no exponent, at most 38 digits) into a W
+ * constant. False if it is not such a literal. */
+static bool exact_wide_literal(fl_sql_eval *c, const fl_sql_expr *e, uint32_t *out) {
+  if (e->kind != FL_SQL_E_LITERAL || e->lit != FL_SQL_LIT_DOUBLE || !e->text) return false;
+  size_t n = strlen(e->text);
+  if (memchr(e->text, 'e', n) || memchr(e->text, 'E', n)) return false;
+  const char *dot = memchr(e->text, '.', n);
+  size_t scale = dot ? n - (size_t)(dot - e->text) - 1 : 0;
+  fl_i128 v;
+  if (scale > 38 || !fl_dec128_parse(e->text, n, 38, (unsigned)scale, &v)) return false;
+  uint32_t r = new_reg(c, CW, false);
+  c->regs[r].cw = v;
+  c->regs[r].scale = (uint8_t)scale;
+  c->regs[r].kind = FL_T_DECIMAL;
+  *out = r;
+  return true;
+}
+
+static bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED; }
+
+/* A string constant compared with a UUID, BINARY or FIXED operand: its text
+ * (canonical UUID, '\x0aff'; the binder checked it) as the bytes it names. */
+static void text_to_bytes(fl_sql_eval *c, reg *k, fl_type_kind to) {
+  uint8_t *b = fl_arena_alloc(&c->arena, k->csl / 2 + 16);
+  size_t len = 0;
+  bool ok = to == FL_T_UUID ? (len = 16, fl_uuid_parse(k->cs, k->csl, b)) : fl_hex_bytes_parse(k->cs, k->csl, b, &len);
+  FL_ASSERT(ok, "a %s literal the binder let through", fl_type_sql_name(to));
+  k->cs = (const char *)b;
+  k->csl = (uint32_t)len;
+  k->kind = to;
+}
+
 static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uint32_t *ra, uint32_t *rb,
                         int64_t *ma, int64_t *mb) {
   fl_sql_eval *c = x->c;
@@ -224,6 +268,40 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   *ma = *mb = 1;
   reg *a = &c->regs[*ra], *b = &c->regs[*rb];
+  if (a->cls == CS && b->cls == CS && is_bytes_kind(a->kind) != is_bytes_kind(b->kind)) {
+    reg *k = is_bytes_kind(a->kind) ? b : a, *o = is_bytes_kind(a->kind) ? a : b;
+    if (!k->mask && k->kind == FL_T_STRING && !k->cnul) text_to_bytes(c, k, o->kind);
+  }
+  if ((a->cls == CW && b->cls == CI) || (a->cls == CI && b->cls == CW)) {
+    uint32_t *ri = a->cls == CI ? ra : rb;
+    const reg *g = &c->regs[*ri];
+    if (g->kind == FL_T_DATE || g->kind == FL_T_TIMESTAMP)
+      return fl_err_set(x->err, FL_ETYPE, "%s: line %u, column %u: operands of different types", x->text,
+                        ea->line, ea->col);
+    uint8_t scale = g->scale;
+    uint32_t r = new_reg(c, CW, true); /* may move regs */
+    c->regs[r].scale = scale;
+    c->regs[r].kind = FL_T_DECIMAL;
+    new_step(c, S_TOW, r)->a = *ri;
+    *ri = r;
+    a = &c->regs[*ra];
+    b = &c->regs[*rb];
+  }
+  for (int side = 0; side < 2; side++) { /* a number of 19..38 digits against a W: exactly */
+    uint32_t *rk = side ? rb : ra;
+    const fl_sql_expr *ek = side ? eb : ea;
+    if (c->regs[*rk].cls == CF && c->regs[side ? *ra : *rb].cls == CW) {
+      uint32_t r;
+      if (exact_wide_literal(c, ek, &r)) *rk = r;
+    }
+  }
+  a = &c->regs[*ra];
+  b = &c->regs[*rb];
+  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW))
+    return fl_err_set(x->err, FL_EUNSUPPORTED,
+                      "%s: line %u, column %u: a DECIMAL wider than 18 digits compared with a floating-point "
+                      "number (write the number as an exact decimal in quotes: '12345678901234567890.5')",
+                      x->text, ea->line, ea->col);
   if (a->cls == CF && b->cls == CI)
     *rb = to_f(c, *rb);
   else if (a->cls == CI && b->cls == CF)
@@ -282,7 +360,7 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     return FL_OK;
   }
   const fl_value *v = &e->value;
-  uint32_t r = new_reg(c, class_of_type(v->type.kind), false);
+  uint32_t r = new_reg(c, fl_decimal_is_wide(v->type) ? CW : class_of_type(v->type.kind), false);
   reg *g = &c->regs[r];
   g->kind = v->type.kind;
   switch (v->type.kind) {
@@ -290,15 +368,23 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     case FL_T_INT:
     case FL_T_DATE: g->ci = v->u.i32; break;
     case FL_T_BIGINT:
-    case FL_T_TIMESTAMP: g->ci = v->u.i64; break;
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: g->ci = v->u.i64; break;
     case FL_T_DECIMAL:
-      g->ci = v->u.i64;
+      if (g->cls == CW)
+        g->cw = v->u.i128;
+      else
+        g->ci = v->u.i64;
       g->scale = v->type.scale;
       break;
     case FL_T_FLOAT: g->cf = v->u.f32; break;
     case FL_T_DOUBLE: g->cf = v->u.f64; break;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED:
       g->cs = fl_arena_memdup(&c->arena, v->u.str.ptr, v->u.str.len);
       g->csl = v->u.str.len;
       break;
@@ -326,6 +412,7 @@ static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
   st->sl = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->sl);
   st->iv = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->iv);
   st->fv = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->fv);
+  st->wv = fl_arena_calloc(&c->arena, n ? n : 1, sizeof *st->wv);
   uint32_t slots = 8;
   while (slots < n * 2) slots *= 2;
   st->mask = slots - 1;
@@ -339,10 +426,33 @@ static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
       continue;
     }
     uint32_t lr;
-    if ((rc = compile_literal(x, it, ra->cls, &lr))) return rc;
+    if (ra->cls == CW && it->lit == FL_SQL_LIT_DOUBLE && exact_wide_literal(c, it, &lr)) {
+      /* a number of 19..38 digits, exactly */
+    } else if ((rc = compile_literal(x, it, ra->cls, &lr))) {
+      return rc;
+    }
     reg *l = &c->regs[lr];
     ra = &c->regs[a];
+    if (ra->cls == CW) { /* a wide DECIMAL column: items at its scale, exactly, or dropped */
+      fl_i128 v;
+      if (l->cls == CI && l->kind != FL_T_DATE && l->kind != FL_T_TIMESTAMP)
+        v = l->ci;
+      else if (l->cls == CW)
+        v = l->cw;
+      else
+        return unsupported(x, it, "this IN list item type");
+      if (l->scale > ra->scale) { /* 1.5 never equals a DECIMAL(38,0): drop it */
+        fl_i128 m = fl_dec128_pow10(l->scale - ra->scale);
+        if (v % m) continue;
+        v /= m;
+      } else if (!fl_dec128_rescale(v, l->scale, ra->scale, 38, &v)) {
+        continue; /* beyond any value of the column */
+      }
+      st->wv[st->n++] = v;
+      continue;
+    }
     if (ra->cls == CS && l->cls == CS) {
+      if (is_bytes_kind(ra->kind) && l->kind == FL_T_STRING) text_to_bytes(c, l, ra->kind);
       uint32_t h = (uint32_t)fl_hash64(l->cs, l->csl) & st->mask;
       while (st->slot[h] >= 0) h = (h + 1) & st->mask;
       st->slot[h] = (int32_t)st->n;
@@ -426,6 +536,7 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
       }
     }
     uint8_t rcls = c->regs[args[0]].cls;
+    if (rcls == CW) return unsupported(x, e, "coalesce of a DECIMAL wider than 18 digits");
     for (uint32_t i = 1; i < e->nargs; i++)
       if (c->regs[args[i]].cls != rcls) return unsupported(x, e, "coalesce of different types");
     uint32_t d = new_reg(c, rcls, true);
@@ -475,7 +586,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       if (e->field < 0 || (uint32_t)e->field >= c->schema->nfields)
         return fl_err_set(x->err, FL_EINVAL, "%s: column %s is not in the schema", x->text, e->name);
       const fl_field *f = &c->schema->fields[e->field];
-      uint32_t d = new_reg(c, class_of_type(f->type.kind), true);
+      uint32_t d = new_reg(c, fl_decimal_is_wide(f->type) ? CW : class_of_type(f->type.kind), true);
       c->regs[d].kind = f->type.kind;
       c->regs[d].scale = f->type.kind == FL_T_DECIMAL ? f->type.scale : 0;
       step *s = new_step(c, S_COL, d);
@@ -491,6 +602,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = a;
         return FL_OK;
       }
+      if (c->regs[a].cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
       uint32_t d = new_reg(c, c->regs[a].cls, true);
       c->regs[d].scale = c->regs[a].scale;
       c->regs[d].kind = c->regs[a].kind;
@@ -536,6 +648,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         ra = &c->regs[a];
         rb = &c->regs[b];
       }
+      if (ra->cls == CW || rb->cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
       if (ra->cls != CI && ra->cls != CF) return unsupported(x, e, "arithmetic on this type");
       uint32_t d = new_reg(c, ra->cls, true); /* may move regs: fetch again */
       ra = &c->regs[a];
@@ -635,6 +748,7 @@ static void reserve_regs(fl_sql_eval *c, uint32_t n) {
     g->nul = fl_realloc(g->nul, cap);
     if (g->cls == CI && !g->is_col) g->i = fl_realloc(g->i, cap * sizeof *g->i);
     if (g->cls == CF) g->f = fl_realloc(g->f, cap * sizeof *g->f);
+    if (g->cls == CW && g->wbuf) g->w = g->wbuf = fl_realloc(g->wbuf, cap * sizeof *g->wbuf);
     if (g->cls == CS) {
       g->sp = fl_realloc(g->sp, cap * sizeof *g->sp);
       g->sl = fl_realloc(g->sl, cap * sizeof *g->sl);
@@ -653,9 +767,18 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
     case FL_T_DATE:
       for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i32[i];
       break;
+    case FL_T_TIMESTAMP_NS:
+      for (uint32_t i = 0; i < n; i++) d->i[i] = v->data.i64[i];
+      break;
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
-    case FL_T_DECIMAL: d->i = v->data.i64; break; /* no copy (is_col) */
+    case FL_T_TIME: d->i = v->data.i64; break; /* no copy (is_col) */
+    case FL_T_DECIMAL: /* no copy (is_col, or W) */
+      if (d->cls == CW)
+        d->w = v->data.i128;
+      else
+        d->i = v->data.i64;
+      break;
     case FL_T_FLOAT:
       for (uint32_t i = 0; i < n; i++) d->f[i] = v->data.f32[i];
       break;
@@ -664,6 +787,9 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
       break;
     case FL_T_STRING:
     case FL_T_JSON:
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED:
       for (uint32_t i = 0; i < n; i++) {
         d->sp[i] = v->bytes + v->offsets[i];
         d->sl[i] = v->offsets[i + 1] - v->offsets[i];
@@ -718,6 +844,12 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
       }
       break;
     case CF: CMP_SWITCH(double, f) break;
+    case CW:
+      for (uint32_t i = 0; i < n; i++)
+        d->nul[i] = (a->nul[i & ma] | b->nul[i & mb])
+                        ? T_NULL
+                        : cmp_result(s->sub, fl_dec128_cmp_scaled(a->w[i & ma], a->scale, b->w[i & mb], b->scale));
+      break;
     case CS:
       for (uint32_t i = 0; i < n; i++)
         d->nul[i] =
@@ -761,6 +893,9 @@ static void run_in(const step *s, reg *d, const reg *a, uint32_t n) {
         break;
       case CF:
         for (uint32_t k = 0; k < st->n && !found; k++) found = st->fv[k] == a->f[i & m];
+        break;
+      case CW:
+        for (uint32_t k = 0; k < st->n && !found; k++) found = (fl_i128)st->wv[k] == (fl_i128)a->w[i & m];
         break;
       case CB:
         if (a->nul[i & m] == T_NULL) {
@@ -911,6 +1046,12 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
           d->i[i] = -a->i[i & a->mask];
       }
       break;
+    case S_TOW:
+      for (uint32_t i = 0; i < n; i++) {
+        d->nul[i] = a->nul[i & a->mask];
+        d->wbuf[i] = a->i[i & a->mask];
+      }
+      break;
     case S_TOF:
       for (uint32_t i = 0; i < n; i++) {
         d->nul[i] = a->nul[i & a->mask];
@@ -991,6 +1132,7 @@ static void finish_regs(fl_sql_eval *c) {
     reg *g = &c->regs[r];
     if (g->mask) continue;
     g->i = &g->ci;
+    g->w = &g->cw;
     g->f = &g->cf;
     g->sp = &g->cs;
     g->sl = &g->csl;
@@ -1001,8 +1143,9 @@ static void finish_regs(fl_sql_eval *c) {
     reg *d = &c->regs[st->dst];
     if (st->op == S_COL && d->cls == CI) {
       fl_type_kind k = c->schema->fields[st->col].type.kind;
-      d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL;
+      d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL || k == FL_T_TIME;
     }
+    if (st->op == S_TOW && !d->wbuf) d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
   }
   c->finished = true;
 }
@@ -1103,6 +1246,7 @@ void fl_sql_eval_free(fl_sql_eval *c) {
     fl_free(g->nul);
     if (!g->is_col) fl_free(g->i);
     fl_free(g->f);
+    fl_free(g->wbuf);
     fl_free(g->sp);
     fl_free(g->sl);
     fl_free(g->bytes);
@@ -1175,10 +1319,11 @@ fl_code fl_sql_default_value(const fl_sql_expr *e, const fl_field *f, fl_value *
         if (unscaled < INT32_MIN || unscaled > INT32_MAX) return default_fail(e, f, err);
         out->u.i32 = (int32_t)unscaled;
       } else {
-        if (k == FL_T_DECIMAL &&
-            (unscaled >= fl_pow10_i64[f->type.precision] || unscaled <= -fl_pow10_i64[f->type.precision]))
-          return default_fail(e, f, err);
-        out->u.i64 = unscaled;
+        if (k == FL_T_DECIMAL && !fl_dec128_fits(unscaled, f->type.precision)) return default_fail(e, f, err);
+        if (k == FL_T_DECIMAL)
+          fl_value_set_dec(out, unscaled);
+        else
+          out->u.i64 = unscaled;
       }
       return FL_OK;
     }

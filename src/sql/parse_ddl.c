@@ -100,7 +100,7 @@ static fl_code parse_decimal_params(fl_sql_cursor *cur, const char *word, fl_typ
   if (!is_digits(cur, ptok)) return fl_sql_cursor_expected(cur, "a precision (an integer) in %s(p,s)", word);
   int64_t p = 0;
   if (!fl_sql_token_int(cur, ptok, &p) || p > FL_DECIMAL_PRECISION_MAX)
-    return fl_sql_cursor_error_at(cur, ptok, "%s precision %.*s exceeds %d (not supported yet)", word,
+    return fl_sql_cursor_error_at(cur, ptok, "%s precision %.*s exceeds %d (the most Iceberg and Parquet allow)", word,
                                   ptok->len > 40 ? 40 : (int)ptok->len, cur->src + ptok->off,
                                   FL_DECIMAL_PRECISION_MAX);
   if (p < 1) return fl_sql_cursor_error_at(cur, ptok, "%s precision must be at least 1", word);
@@ -456,8 +456,13 @@ void fl_sql_type_format(fl_type type, char *out, size_t out_size) {
     case FL_T_DECIMAL: snprintf(out, out_size, "DECIMAL(%u,%u)", type.precision, type.scale); return;
     case FL_T_DATE: name = "DATE"; break;
     case FL_T_TIMESTAMP: name = "TIMESTAMP"; break;
+    case FL_T_TIMESTAMP_NS: name = "TIMESTAMP_NS"; break;
     case FL_T_STRING: name = "STRING"; break;
     case FL_T_JSON: name = "JSON"; break;
+    case FL_T_TIME: name = "TIME"; break;
+    case FL_T_UUID: name = "UUID"; break;
+    case FL_T_BINARY: name = "BINARY"; break;
+    case FL_T_FIXED: snprintf(out, out_size, "FIXED(%u)", type.length); return;
   }
   snprintf(out, out_size, "%s", name);
 }

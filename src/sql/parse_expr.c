@@ -163,7 +163,7 @@ static void number_literal(parser *p, fl_sql_expr *e, const char *s, size_t n, b
     }
     unsigned precision = digits > scale ? digits : scale;
     if (precision == 0) precision = 1;
-    if (dot && fits && precision <= FL_DECIMAL_PRECISION_MAX) {
+    if (dot && fits && precision <= FL_DECIMAL64_PRECISION_MAX) {
       e->lit = FL_SQL_LIT_DECIMAL;
       e->value.type.kind = FL_T_DECIMAL;
       e->value.type.precision = (uint8_t)precision;

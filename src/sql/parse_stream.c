@@ -515,6 +515,11 @@ static int kind_class(fl_type_kind k) {
     case FL_T_BOOLEAN: return 3;
     case FL_T_DATE:
     case FL_T_TIMESTAMP: return 4;
+    case FL_T_TIME: return 5;
+    case FL_T_UUID:
+    case FL_T_BINARY:
+    case FL_T_FIXED: return 6;
+    case FL_T_TIMESTAMP_NS: return 0;
   }
   return 0;
 }

@@ -330,15 +330,15 @@ Test(sql_columns, errors_say_where_and_what_was_expected) {
   parse_fails("a INT,\n b STRING NOT NULL\n c DATE",
               "line 3, column 2: expected ',' after column 'b', found 'c'");
   parse_fails("a STRING CHECK (a = 'x), b INT", "line 1, column 21: unterminated string literal");
-  parse_fails("amount DECIMAL(30,2)",
-              "line 1, column 16: DECIMAL precision 30 exceeds 18 (not supported yet)");
+  parse_fails("amount DECIMAL(40,2)",
+              "line 1, column 16: DECIMAL precision 40 exceeds 38 (the most Iceberg and Parquet allow)");
   parse_fails("amount NUMERIC(99999999999999999999999,2)",
-              "line 1, column 16: NUMERIC precision 99999999999999999999999 exceeds 18 (not supported yet)");
+              "line 1, column 16: NUMERIC precision 99999999999999999999999 exceeds 38 (the most Iceberg and Parquet allow)");
   parse_fails("amount DECIMAL(0,0)", "line 1, column 16: DECIMAL precision must be at least 1");
   parse_fails("amount DECIMAL(4,5)", "line 1, column 18: DECIMAL scale 5 exceeds the precision 4");
   parse_fails("amount DECIMAL",
               "line 1, column 15: expected '(' after DECIMAL (DECIMAL(p,s) with a precision "
-              "p <= 18), found end of input");
+              "p <= 38), found end of input");
   parse_fails("amount DECIMAL(12.5)",
               "line 1, column 16: expected a precision (an integer) in DECIMAL(p,s), found '12.5'");
   parse_fails("amount DECIMAL(12,2",
@@ -472,8 +472,12 @@ Test(sql_columns, a_type_alone) {
   cr_assert_eq(t.kind, FL_T_DECIMAL);
   cr_assert_eq(t.precision, 18);
   cr_assert_eq(t.scale, 4);
-  cr_assert_eq(fl_sql_parse_type("DECIMAL(19,4)", 13, &arena, &t, &err), FL_EPARSE);
-  cr_assert_str_eq(err.msg, "line 1, column 9: DECIMAL precision 19 exceeds 18 (not supported yet)");
+  cr_assert_eq(fl_sql_parse_type("DECIMAL(38,9)", 13, &arena, &t, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(t.kind, FL_T_DECIMAL);
+  cr_assert_eq(t.precision, 38);
+  cr_assert_eq(t.scale, 9);
+  cr_assert_eq(fl_sql_parse_type("DECIMAL(39,4)", 13, &arena, &t, &err), FL_EPARSE);
+  cr_assert_str_eq(err.msg, "line 1, column 9: DECIMAL precision 39 exceeds 38 (the most Iceberg and Parquet allow)");
   cr_assert_eq(t.kind, 0);
   cr_assert_eq(fl_sql_parse_type("INT NOT NULL", 12, &arena, &t, &err), FL_EPARSE);
   cr_assert_str_eq(err.msg, "line 1, column 5: expected end of the type, found 'NOT'");

@@ -205,6 +205,12 @@ static fl_codec codec_of(const char *name) {
 }
 
 fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
+  if (tbl->meta->format_version > 2) /* refused again at commit (fl_tbl_prepare): say it before writing */
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s: Iceberg format-version %d is read-only in floe (no commits to v3 tables)",
+                      tbl->ns, tbl->name, (int)tbl->meta->format_version);
   fl_appender *app = fl_calloc(1, sizeof *app);
   app->tbl = tbl;
   fl_arena_init(&app->arena, 65536);
@@ -288,7 +294,7 @@ static part_writer *part_new(fl_appender *app, const fl_value *vals, const uint8
   fl_buf dir = FL_BUF_INIT;
   for (uint32_t i = 0; i < app->nspec; i++) {
     fl_value v = vals[i];
-    if (!v.is_null && fl_type_is_string(v.type.kind))
+    if (!v.is_null && fl_type_is_bytes(v.type.kind))
       v.u.str.ptr = fl_arena_strndup(&app->arena, v.u.str.ptr, v.u.str.len);
     pw->values[i] = v;
     fl_buf text = FL_BUF_INIT;

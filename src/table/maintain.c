@@ -10,7 +10,8 @@
  * Deleting only after the commit keeps the table readable if the process dies: the
  * worst case is orphan files.
  *
- * Compact (fl_table_compact): scans the current snapshot (deletes applied) into a new
+ * Compact (fl_table_compact): scans the current snapshot (position and equality
+ * deletes applied; the delete files are dropped with the files they applied to) into a new
  * appender (partition routing and target file size as for appends), then commits a
  * "replace" snapshot whose manifest list is
  *   [new data manifest (ADDED)] [manifest(s) of the old files as DELETED]
@@ -150,6 +151,8 @@ fl_code fl_table_expire_snapshots(fl_table *tbl, const fl_expire_opts *opts, fl_
   fl_expire_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   expire_ctx ctx = {0};
   ctx.cutoff_ms = opts && opts->older_than_ms ? opts->older_than_ms : 0;
   if (!ctx.cutoff_ms) {
@@ -407,6 +410,8 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   fl_compact_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   const fl_snapshot *cur = fl_table_current_snapshot(tbl);
   if (!cur) return FL_OK;
   compact_ctx ctx = {0};
@@ -420,6 +425,19 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_DATA, &ctx.arena, &ctx.data, &ctx.ndata, err))) goto done;
   if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_POSITION_DELETES, &ctx.arena, &ctx.dels, &ctx.ndels, err)))
     goto done;
+  {
+    /* equality deletes too: the scan below applies them, and the rewrite drops them */
+    fl_live_file *eq;
+    uint32_t neq;
+    if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_EQUALITY_DELETES, &ctx.arena, &eq, &neq, err))) goto done;
+    if (neq) {
+      fl_live_file *all = fl_arena_calloc(&ctx.arena, ctx.ndels + neq, sizeof *all);
+      if (ctx.ndels) memcpy(all, ctx.dels, ctx.ndels * sizeof *all);
+      memcpy(all + ctx.ndels, eq, neq * sizeof *all);
+      ctx.dels = all;
+      ctx.ndels += neq;
+    }
+  }
   /* anything to do? more than one file in a partition, or deletes */
   bool work = ctx.ndels > 0;
   for (uint32_t i = 0; i < ctx.ndata && !work; i++)
@@ -506,6 +524,8 @@ fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_
   fl_expire_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   fl_code rc = fl_table_refresh(tbl, err); /* the latest version references the most */
   if (rc) return rc;
   fl_arena arena;

@@ -2,7 +2,8 @@
  *
  * The document (written by floe for a new table; kept verbatim otherwise):
  *   key                     floe writes                        read as
- *   format-version          2                                  1 or 2 accepted, >2 refused
+ *   format-version          2                                  1 to 3 accepted, >3 refused; v3
+ *                                                              read only (see check_v3)
  *   table-uuid, location    uuid v4, "file:///abs/dir"          strings
  *   last-sequence-number    0, then +1 per snapshot             int64
  *   last-updated-ms         ms at write                         int64
@@ -25,7 +26,9 @@
  * jansson reference released by fl_tmeta_free. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/time.h"
 #include "table/table_int.h"
@@ -33,6 +36,8 @@
 void fl_type_text(fl_type type, char *out, size_t out_size) {
   if (type.kind == FL_T_DECIMAL)
     snprintf(out, out_size, "DECIMAL(%u,%u)", type.precision, type.scale);
+  else if (type.kind == FL_T_FIXED)
+    snprintf(out, out_size, "FIXED(%u)", type.length);
   else
     snprintf(out, out_size, "%s", fl_type_sql_name(type.kind));
 }
@@ -56,8 +61,14 @@ json_t *fl_tmeta_schema_json(const fl_schema *schema) {
     json_object_set_new(jf, "id", json_integer(f->id));
     json_object_set_new(jf, "name", json_string(f->name));
     json_object_set_new(jf, "required", json_boolean(f->required));
-    json_object_set_new(jf, "type", json_string(ty));
-    if (f->type.kind == FL_T_JSON) json_object_set_new(jf, "floe-type", json_string("json"));
+    if (f->nested) { /* a struct/list/map of a table written elsewhere: as it was */
+      json_t *jt = json_loads(f->nested->iceberg_json, 0, NULL);
+      FL_ASSERT(jt, "column %s: nested type text", f->name);
+      json_object_set_new(jf, "type", jt);
+    } else {
+      json_object_set_new(jf, "type", json_string(ty));
+      if (f->type.kind == FL_T_JSON) json_object_set_new(jf, "floe-type", json_string("json"));
+    }
     json_array_append_new(fields, jf);
   }
   json_object_set_new(obj, "fields", fields);
@@ -230,6 +241,65 @@ static const char *get_str(parse_ctx *pc, const json_t *obj, const char *key) {
   return s ? fl_arena_strdup(pc->arena, s) : NULL;
 }
 
+/* An Iceberg struct/list/map type (JSON object) into an fl_nested tree; refuses by
+ * name what floe cannot read inside it. */
+static fl_code parse_nested(parse_ctx *pc, const char *col, const json_t *jt, int depth, fl_nested *n) {
+  if (depth > FL_NESTED_DEPTH_MAX)
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s nests deeper than %d levels", pc->name, col,
+                      FL_NESTED_DEPTH_MAX);
+  const char *ty = json_string_value(jt);
+  if (ty) {
+    n->kind = FL_NESTED_PRIM;
+    if (!fl_type_from_iceberg(ty, &n->prim))
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s holds a field of type %s (not supported)", pc->name,
+                        col, ty);
+    return FL_OK;
+  }
+  const char *kind = json_string_value(json_object_get(jt, "type"));
+  if (!json_is_object(jt) || !kind) return bad(pc, "nested type without \"type\"");
+  int64_t id;
+  if (!strcmp(kind, "struct")) {
+    const json_t *fields = json_object_get(jt, "fields");
+    size_t nf = json_array_size(fields);
+    if (!json_is_array(fields) || nf > FL_COLUMNS_MAX) return bad(pc, "struct without fields");
+    n->kind = FL_NESTED_STRUCT;
+    n->nchild = (uint32_t)nf;
+    fl_nested *ch = fl_arena_calloc(pc->arena, nf ? nf : 1, sizeof *ch);
+    n->child = ch;
+    for (size_t i = 0; i < nf; i++) {
+      const json_t *jf = json_array_get(fields, i);
+      ch[i].name = get_str(pc, jf, "name");
+      if (!get_i64(jf, "id", &id) || id <= 0 || id > INT32_MAX || !ch[i].name)
+        return bad(pc, "struct field without id or name");
+      ch[i].id = (int32_t)id;
+      ch[i].required = json_is_true(json_object_get(jf, "required"));
+      fl_code rc = parse_nested(pc, col, json_object_get(jf, "type"), depth + 1, &ch[i]);
+      if (rc) return rc;
+    }
+    return FL_OK;
+  }
+  bool is_list = !strcmp(kind, "list");
+  if (!is_list && strcmp(kind, "map"))
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type %s (not supported)", pc->name, col,
+                      kind);
+  static const char *const list_keys[][3] = {{"element-id", "element", "element-required"}};
+  static const char *const map_keys[][3] = {{"key-id", "key", NULL}, {"value-id", "value", "value-required"}};
+  const char *const(*keys)[3] = is_list ? list_keys : map_keys;
+  n->kind = is_list ? FL_NESTED_LIST : FL_NESTED_MAP;
+  n->nchild = is_list ? 1 : 2;
+  fl_nested *ch = fl_arena_calloc(pc->arena, n->nchild, sizeof *ch);
+  n->child = ch;
+  for (uint32_t i = 0; i < n->nchild; i++) {
+    if (!get_i64(jt, keys[i][0], &id) || id <= 0 || id > INT32_MAX) return bad(pc, "list or map without its ids");
+    ch[i].id = (int32_t)id;
+    ch[i].name = keys[i][1];
+    ch[i].required = keys[i][2] ? json_is_true(json_object_get(jt, keys[i][2])) : true;
+    fl_code rc = parse_nested(pc, col, json_object_get(jt, keys[i][1]), depth + 1, &ch[i]);
+    if (rc) return rc;
+  }
+  return FL_OK;
+}
+
 static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) {
   int64_t id;
   if (!get_i64(js, "schema-id", &id)) id = 0;
@@ -249,13 +319,32 @@ static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) 
       return bad(pc, "schema field without id or name");
     f->id = (int32_t)fid;
     f->required = json_is_true(json_object_get(jf, "required"));
-    const char *ty = json_string_value(json_object_get(jf, "type"));
-    if (!ty)
-      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type (not supported yet)",
-                        pc->name, f->name);
+    const json_t *jt = json_object_get(jf, "type");
+    const char *ty = json_string_value(jt);
+    if (!ty && json_is_object(jt)) { /* struct, list, map: read as JSON text */
+      fl_nested *root = fl_arena_calloc(pc->arena, 1, sizeof *root);
+      root->id = f->id;
+      root->name = f->name;
+      root->required = f->required;
+      fl_code rc = parse_nested(pc, f->name, jt, 1, root);
+      if (rc) return rc;
+      char *text = json_dumps(jt, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      if (!text) return bad(pc, "nested type");
+      root->iceberg_json = fl_arena_strdup(pc->arena, text);
+      free(text);
+      f->type = (fl_type){FL_T_JSON, 0, 0};
+      f->nested = root;
+      continue;
+    }
+    if (!ty) return bad(pc, "schema field without a type");
     if (!fl_type_from_iceberg(ty, &f->type))
       return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has type %s (not supported)", pc->name,
                         f->name, ty);
+    const json_t *dflt = json_object_get(jf, "initial-default");
+    if (dflt && !json_is_null(dflt))
+      return fl_err_set(pc->err, FL_EUNSUPPORTED,
+                        "%s: column %s has an initial-default (v3 default values are not supported)", pc->name,
+                        f->name);
     const char *ft = json_string_value(json_object_get(jf, "floe-type"));
     if (ft && !strcmp(ft, "json") && f->type.kind == FL_T_STRING) f->type.kind = FL_T_JSON;
   }
@@ -293,7 +382,17 @@ static fl_code parse_spec(parse_ctx *pc, fl_tmeta *m, const json_t *js, fl_tspec
     int64_t sid, fid;
     pf->name = get_str(pc, jf, "name");
     pf->transform = get_str(pc, jf, "transform");
-    if (!get_i64(jf, "source-id", &sid) || !pf->name || !pf->transform) return bad(pc, "bad partition field");
+    const json_t *sids = json_object_get(jf, "source-ids");
+    if (json_is_array(sids) && json_array_size(sids) > 1)
+      return fl_err_set(pc->err, FL_EUNSUPPORTED,
+                        "%s: partition field %s has a multi-argument transform (source-ids; not supported)",
+                        pc->name, pf->name ? pf->name : "?");
+    bool has_sid = get_i64(jf, "source-id", &sid);
+    if (!has_sid && json_is_array(sids) && json_array_size(sids) == 1 && json_is_integer(json_array_get(sids, 0))) {
+      sid = json_integer_value(json_array_get(sids, 0));
+      has_sid = true;
+    }
+    if (!has_sid || !pf->name || !pf->transform) return bad(pc, "bad partition field");
     if (!get_i64(jf, "field-id", &fid)) fid = 1000 + (int64_t)i;
     pf->source_id = (int32_t)sid;
     pf->field_id = (int32_t)fid;
@@ -340,10 +439,20 @@ static fl_code parse_snapshot(parse_ctx *pc, const json_t *js, fl_snapshot *snap
   int64_t sid;
   snap->schema_id = get_i64(js, "schema-id", &sid) ? (int32_t)sid : -1;
   snap->manifest_list = get_str(pc, js, "manifest-list");
-  if (!snap->manifest_list)
-    return fl_err_set(pc->err, FL_EUNSUPPORTED,
-                      "%s: snapshot %" PRId64 " has no manifest-list (v1 inline manifests)", pc->name,
-                      snap->snapshot_id);
+  const json_t *inline_list = json_object_get(js, "manifests");
+  if (!snap->manifest_list && json_is_array(inline_list)) {
+    /* v1 (before manifest lists): the snapshot names its manifests; read by scans
+       (locate.c fl_tbl_snapshot_manifests), never written: floe writes v2 */
+    size_t n = json_array_size(inline_list);
+    if (n > FL_INLINE_MANIFESTS_MAX) return bad(pc, "snapshot lists too many manifests");
+    snap->manifests = fl_arena_calloc(pc->arena, n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+      const char *s = json_string_value(json_array_get(inline_list, i));
+      if (!s) return bad(pc, "snapshot manifests: not a string");
+      snap->manifests[snap->nmanifests++] = fl_arena_strdup(pc->arena, s);
+    }
+  } else if (!snap->manifest_list)
+    return bad(pc, "snapshot without manifest-list");
   const json_t *summary = json_object_get(js, "summary");
   size_t n = json_is_object(summary) ? json_object_size(summary) : 0;
   snap->operation = "append";
@@ -369,15 +478,33 @@ static fl_code parse_snapshot(parse_ctx *pc, const json_t *js, fl_snapshot *snap
   return FL_OK;
 }
 
+/* Format v3: what floe reads (deletion vectors, in scan.c; timestamp_ns; row lineage
+ * fields, ignored: they only matter to writers) and what it refuses by name. Types
+ * (variant, geometry, geography, unknown), default values and multi-argument
+ * transforms are refused where the schema and specs are parsed. */
+static fl_code check_v3(parse_ctx *pc, const json_t *root) {
+  const json_t *keys = json_object_get(root, "encryption-keys");
+  if (json_is_array(keys) && json_array_size(keys))
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: encrypted table (encryption-keys; not supported)",
+                      pc->name);
+  const json_t *snaps = json_object_get(root, "snapshots");
+  for (size_t i = 0; json_is_array(snaps) && i < json_array_size(snaps); i++)
+    if (json_object_get(json_array_get(snaps, i), "key-id"))
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: encrypted manifest list (snapshot key-id; not supported)",
+                        pc->name);
+  return FL_OK;
+}
+
 static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
   const json_t *root = m->root;
   int64_t v;
   fl_code rc;
   if (!json_is_object(root)) return bad(pc, "not a JSON object");
   if (!get_i64(root, "format-version", &v)) return bad(pc, "no format-version");
-  if (v > 2 || v < 1)
-    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: Iceberg format-version %" PRId64 " (floe reads 1 and 2)",
+  if (v > 3 || v < 1)
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: Iceberg format-version %" PRId64 " (floe reads 1 to 3)",
                       pc->name, v);
+  if (v == 3 && (rc = check_v3(pc, root))) return rc;
   m->format_version = (int32_t)v;
   m->uuid = get_str(pc, root, "table-uuid");
   m->location = get_str(pc, root, "location");
@@ -388,16 +515,31 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
   if (!get_i64(root, "last-column-id", &v)) return bad(pc, "no last-column-id");
   m->last_column_id = (int32_t)v;
 
+  /* v1: "schema" (the current one) where v2 has "schemas" + "current-schema-id"; a v1
+     writer may write both, and then "current-schema-id" may still be absent */
   const json_t *schemas = json_object_get(root, "schemas");
+  const json_t *v1_schema = json_object_get(root, "schema");
+  json_t *v1_schemas = NULL;
+  if (!json_is_array(schemas) && json_is_object(v1_schema)) {
+    v1_schemas = json_array();
+    json_array_append(v1_schemas, (json_t *)v1_schema);
+    schemas = v1_schemas;
+  }
   if (!json_is_array(schemas) || !json_array_size(schemas)) return bad(pc, "no schemas");
   m->nschemas = (uint32_t)json_array_size(schemas);
   m->schemas = fl_arena_calloc(&m->arena, m->nschemas, sizeof(fl_schema));
   m->schema_jsons = fl_arena_calloc(&m->arena, m->nschemas, sizeof(char *));
   int64_t cur_schema = 0;
-  get_i64(root, "current-schema-id", &cur_schema);
+  if (!get_i64(root, "current-schema-id", &cur_schema)) {
+    const json_t *last = json_is_object(v1_schema) ? v1_schema : json_array_get(schemas, m->nschemas - 1);
+    if (!get_i64(last, "schema-id", &cur_schema)) cur_schema = 0;
+  }
   for (uint32_t i = 0; i < m->nschemas; i++) {
     const json_t *js = json_array_get(schemas, i);
-    if ((rc = parse_schema(pc, js, &m->schemas[i]))) return rc;
+    if ((rc = parse_schema(pc, js, &m->schemas[i]))) {
+      json_decref(v1_schemas);
+      return rc;
+    }
     char *txt = json_dumps(js, JSON_COMPACT);
     m->schema_jsons[i] = fl_arena_strdup(&m->arena, txt ? txt : "{}");
     free(txt);
@@ -406,18 +548,33 @@ static fl_code parse_root(parse_ctx *pc, fl_tmeta *m) {
       m->schema_json = m->schema_jsons[i];
     }
   }
+  json_decref(v1_schemas);
   if (!m->schema) return bad(pc, "current-schema-id names no schema");
 
+  /* v1: "partition-spec" (the fields of spec 0) where v2 has "partition-specs" */
   const json_t *specs = json_object_get(root, "partition-specs");
+  json_t *v1_specs = NULL;
+  const json_t *v1_spec = json_object_get(root, "partition-spec");
+  if (!json_is_array(specs) && json_is_array(v1_spec)) {
+    v1_specs = json_pack("[{s:i, s:O}]", "spec-id", 0, "fields", v1_spec);
+    specs = v1_specs;
+  }
   m->nspecs = json_is_array(specs) ? (uint32_t)json_array_size(specs) : 0;
-  if (!m->nspecs) return bad(pc, "no partition-specs");
+  if (!m->nspecs) {
+    json_decref(v1_specs);
+    return bad(pc, "no partition-specs");
+  }
   m->specs = fl_arena_calloc(&m->arena, m->nspecs, sizeof(fl_tspec));
   int64_t def_spec = 0;
   get_i64(root, "default-spec-id", &def_spec);
   for (uint32_t i = 0; i < m->nspecs; i++) {
-    if ((rc = parse_spec(pc, m, json_array_get(specs, i), &m->specs[i]))) return rc;
+    if ((rc = parse_spec(pc, m, json_array_get(specs, i), &m->specs[i]))) {
+      json_decref(v1_specs);
+      return rc;
+    }
     if (m->specs[i].spec_id == def_spec) m->spec = &m->specs[i];
   }
+  json_decref(v1_specs);
   if (!m->spec) return bad(pc, "default-spec-id names no spec");
   if (!get_i64(root, "last-partition-id", &v)) v = 999;
   m->last_partition_id = (int32_t)v;
@@ -529,11 +686,61 @@ fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const cha
   return FL_OK;
 }
 
+/* A gzip metadata file (Java's write.metadata.compression-codec=gzip names it
+ * *.gz.metadata.json; found by its magic bytes, whatever the name) is inflated, at most
+ * FL_METADATA_JSON_MAX bytes. */
+fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err) {
+  size_t cap = 1u << 16, n = 0;
+  char *out = fl_malloc(cap + 1);
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    fl_free(out);
+    return fl_err_set(err, FL_ENOMEM, "%s: zlib inflateInit2 failed", path);
+  }
+  zs.next_in = (Bytef *)*data;
+  zs.avail_in = (uInt)*len;
+  fl_code rc = FL_OK;
+  for (;;) {
+    if (n == cap) {
+      if (cap >= FL_METADATA_JSON_MAX) {
+        rc = fl_err_set(err, FL_ELIMIT, "%s: gzip table metadata inflates past %u bytes", path,
+                        FL_METADATA_JSON_MAX);
+        break;
+      }
+      cap *= 2;
+      out = fl_realloc(out, cap + 1);
+    }
+    zs.next_out = (Bytef *)out + n;
+    zs.avail_out = (uInt)(cap - n);
+    int zr = inflate(&zs, Z_NO_FLUSH);
+    n = cap - zs.avail_out;
+    if (zr == Z_STREAM_END) break;
+    if (zr != Z_OK && !(zr == Z_BUF_ERROR && zs.avail_out == 0)) {
+      rc = fl_err_set(err, FL_ECORRUPT, "%s: gzip table metadata: %s", path, zs.msg ? zs.msg : "truncated");
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  fl_free(*data);
+  if (rc) {
+    fl_free(out);
+    *data = NULL;
+    return rc;
+  }
+  out[n] = 0;
+  *data = out;
+  *len = n;
+  return FL_OK;
+}
+
 fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {
   char *data;
   size_t len;
   fl_code rc = fl_tbl_read_all(path, FL_METADATA_JSON_MAX, &data, &len, err);
   if (rc) return rc;
+  bool gzip = len >= 2 && (uint8_t)data[0] == 0x1f && (uint8_t)data[1] == 0x8b;
+  if (gzip && (rc = fl_tmeta_gunzip(path, &data, &len, err))) return rc;
   rc = fl_tmeta_parse(data, len, path, out, err);
   fl_free(data);
   return rc;

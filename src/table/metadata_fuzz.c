@@ -4,7 +4,9 @@
  * default spec whose fields have result types, the current snapshot present) or an
  * error with a message; never a crash or a leak. A parsed model is written back
  * (json_dumps) and must parse again. Seeds: metadata files written by the table tests
- * (the metadata directories of tables under $FLOE_TEST_TMP). */
+ * (the metadata directories of tables under $FLOE_TEST_TMP), and other writers' (v1
+ * with "schema" / "partition-spec" / inline manifests, gzip *.gz.metadata.json: an
+ * input with gzip's magic bytes is inflated first, as fl_tmeta_read does). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fl_tmeta *m = NULL;
   fl_err err;
   err.msg[0] = 0;
-  if (fl_tmeta_parse((const char *)data, size, "fuzz.json", &m, &err) != FL_OK) {
+  char *text = NULL;
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+    text = fl_malloc(size);
+    memcpy(text, data, size);
+    if (fl_tmeta_gunzip("fuzz.gz.metadata.json", &text, &size, &err) != FL_OK) {
+      FL_ASSERT(err.msg[0] != '\0');
+      return 0;
+    }
+    data = (const uint8_t *)text;
+  }
+  fl_code prc = fl_tmeta_parse((const char *)data, size, "fuzz.json", &m, &err);
+  fl_free(text);
+  if (prc != FL_OK) {
     FL_ASSERT(err.msg[0] != '\0');
     return 0;
   }

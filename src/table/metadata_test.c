@@ -159,9 +159,9 @@ Test(metadata, reads_java_style_metadata) {
 Test(metadata, refuses_future_format_and_broken_documents) {
   fl_tmeta *m;
   fl_err err = {0};
-  const char *v3 = "{\"format-version\":3,\"location\":\"x\",\"last-column-id\":1}";
-  cr_assert_eq(fl_tmeta_parse(v3, strlen(v3), "v3.json", &m, &err), FL_EUNSUPPORTED);
-  cr_assert(strstr(err.msg, "v3.json"), "%s", err.msg);
+  const char *v4 = "{\"format-version\":4,\"location\":\"x\",\"last-column-id\":1}";
+  cr_assert_eq(fl_tmeta_parse(v4, strlen(v4), "v4.json", &m, &err), FL_EUNSUPPORTED);
+  cr_assert(strstr(err.msg, "v4.json"), "%s", err.msg);
   cr_assert_eq(fl_tmeta_parse("{", 1, "bad.json", &m, &err), FL_EPARSE);
   const char *nosnap =
       "{\"format-version\":2,\"location\":\"x\",\"last-column-id\":1,\"current-schema-id\":0,"

@@ -8,6 +8,10 @@
  *   delete manifests -> every position delete file is read (file_path, pos, its data
  *                 sequence number); a delete applies to a planned data file when the
  *                 paths are equal and data seq <= delete seq. Sorted per file.
+ *                 Every equality delete file goes into eqdel.c's key sets; it applies
+ *                 to a data file with data seq < delete seq in its partition (or to
+ *                 all, from an unpartitioned spec). The equality columns the projection
+ *                 lacks are read too (appended) and cut off before emit.
  * Pruning rules, for a predicate `col op lit` (ANDed):
  *   bounds [lo, hi]:  =  lit < lo or lit > hi;  <  lo >= lit;  <=  lo > lit;
  *                     >  hi <= lit;  >=  hi < lit;  all-null column: always
@@ -27,7 +31,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "format/puffin.h"
 #include "table/table_int.h"
 
 typedef struct scan_pred {
@@ -41,6 +47,7 @@ typedef struct planned {
   fl_scan_file pub;
   uint64_t *dels; /* sorted deleted positions */
   uint32_t ndels;
+  int32_t spec_id;
 } planned;
 
 typedef struct del_pos {
@@ -76,7 +83,18 @@ struct fl_scan {
   void *emit_ctx;
   const planned *cur;
   uint32_t del_cursor;
+  fl_eqdel *eq;    /* equality deletes of the snapshot, NULL if none */
+  fl_schema read;  /* proj + the equality columns it lacks (eqdel.c) */
+  bool eq_on;      /* some equality delete applies to the current file */
+  bool eq_deleted[FL_BATCH_ROWS];
   int stop;
+  /* the file being read: projected columns it lacks that an identity partition field
+     of its spec holds (Iceberg: such a column reads the manifest's partition value) */
+  uint32_t nfill;
+  uint32_t *fill_col;
+  fl_value *fill_val;
+  fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
+  bool names_read;
 };
 
 /* ---------------------------------------------------------------- live files */
@@ -85,7 +103,7 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err) {
   fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(snap->manifest_list), arena, &mfs, &nmf, err);
+  fl_code rc = fl_tbl_snapshot_manifests(tbl, snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   uint32_t cap = 16, count = 0;
   fl_live_file *out = fl_arena_calloc(arena, cap, sizeof *out);
@@ -94,7 +112,9 @@ fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_
     if ((mfs[m].content != 0) != want_deletes) continue;
     fl_manifest_entry *entries;
     uint32_t ne;
-    if ((rc = fl_manifest_read(fl_tbl_uri_path(mfs[m].manifest_path), arena, &entries, &ne, err))) return rc;
+    if ((rc = fl_tbl_check_path(tbl, mfs[m].manifest_path, err))) return rc;
+    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mfs[m].manifest_path, arena), arena, &entries, &ne, err)))
+      return rc;
     for (uint32_t e = 0; e < ne; e++) {
       if (entries[e].status == FL_ENTRY_DELETED) continue;
       if (want_deletes ? entries[e].file.content != content : entries[e].file.content != FL_CONTENT_DATA)
@@ -210,10 +230,20 @@ static bool summary_excludes(const fl_scan *scan, const fl_tspec *spec, const fl
   return false;
 }
 
-static bool bounds_exclude(const fl_scan *scan, const fl_data_file *file) {
+/* True if spec has an identity field on field_id: the column's value is the partition
+ * value (partition_excludes decides), whatever a file's column metrics say (a file
+ * without the column may carry none, or null counts of a column it does not hold). */
+static bool identity_source(const fl_tspec *spec, int32_t field_id) {
+  for (uint32_t f = 0; spec && f < spec->nfields; f++)
+    if (spec->fields[f].source_id == field_id && spec->transforms[f].kind == FL_TR_IDENTITY) return true;
+  return false;
+}
+
+static bool bounds_exclude(const fl_scan *scan, const fl_tspec *spec, const fl_data_file *file) {
   const fl_schema *schema = fl_table_schema(scan->tbl);
   for (uint32_t i = 0; i < scan->npreds; i++) {
     const scan_pred *p = &scan->preds[i];
+    if (identity_source(spec, p->field_id)) continue;
     const fl_field *field = fl_schema_field_by_id(schema, p->field_id);
     for (uint32_t c = 0; c < file->ncols; c++) {
       const fl_file_column *col = &file->cols[c];
@@ -291,6 +321,8 @@ typedef struct del_reader {
   uint64_t n, cap;
   fl_arena *arena;
   int64_t seq;
+  const char *dv_path; /* the data file of the deletion vector being read */
+  const fl_table *tbl;
 } del_reader;
 
 static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row) {
@@ -311,15 +343,61 @@ static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row)
   return 0;
 }
 
+static int collect_dv(void *ctx, uint64_t pos) {
+  del_reader *dr = ctx;
+  if (dr->n == dr->cap) {
+    dr->cap = dr->cap ? dr->cap * 2 : 1024;
+    dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
+  }
+  dr->dels[dr->n++] = (del_pos){dr->dv_path, pos, dr->seq};
+  return 0;
+}
+
+/* A v3 deletion vector: a Puffin blob of one data file's deleted positions. */
+static fl_code read_dv(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  const fl_data_file *f = &lf->file;
+  if (!f->referenced_data_file || f->content_offset < 0 || f->content_size_in_bytes < 0)
+    return fl_err_set(err, FL_ECORRUPT,
+                      "deletion vector %s: manifest entry without referenced_data_file, content_offset or "
+                      "content_size_in_bytes",
+                      f->file_path);
+  fl_code rc = fl_tbl_check_path(dr->tbl, f->file_path, err);
+  if (rc) return rc;
+  dr->seq = lf->data_seq;
+  dr->dv_path = f->referenced_data_file;
+  return fl_dv_read(fl_tbl_path(dr->tbl, f->file_path, dr->arena), f->content_offset, f->content_size_in_bytes,
+                    UINT64_MAX, collect_dv, dr, err);
+}
+
 static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  if (lf->file.file_format && !strcasecmp(lf->file.file_format, "PUFFIN")) return read_dv(lf, dr, err);
+  if (lf->file.file_format && strcasecmp(lf->file.file_format, "PARQUET"))
+    return fl_err_set(err, FL_EUNSUPPORTED, "position delete file %s: file format %s (floe reads Parquet)",
+                      lf->file.file_path, lf->file.file_format);
   static const fl_field fields[2] = {
       {FL_POS_DELETE_FILE_PATH_ID, "file_path", {FL_T_STRING, 0, 0}, true},
       {FL_POS_DELETE_POS_ID, "pos", {FL_T_BIGINT, 0, 0}, true},
   };
   static const fl_schema schema = {0, 2, (fl_field *)fields, 0, NULL};
   fl_parquet_reader *pr;
-  fl_code rc = fl_parquet_reader_open(fl_tbl_uri_path(lf->file.file_path), &pr, err);
+  fl_code rc = fl_tbl_check_path(dr->tbl, lf->file.file_path, err);
   if (rc) return rc;
+  rc = fl_parquet_reader_open(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), &pr, err);
+  if (rc) return rc;
+  if (fl_parquet_reader_ids_by_position(pr)) {
+    /* the spec names the two columns: a writer that left out the ids is still read
+       by those names, never by position */
+    static const char *const names[2] = {"file_path", "pos"};
+    static const int32_t ids[2] = {FL_POS_DELETE_FILE_PATH_ID, FL_POS_DELETE_POS_ID};
+    fl_parquet_reader_map_names(pr, names, ids, 2);
+  }
+  const fl_schema *fs = fl_parquet_reader_schema(pr);
+  for (uint32_t i = 0; i < 2; i++)
+    if (!fl_schema_field_by_id(fs, fields[i].id)) {
+      fl_parquet_reader_free(pr);
+      return fl_err_set(err, FL_ECORRUPT, "position delete file %s has no column %s (field id %d)",
+                        lf->file.file_path, fields[i].name, fields[i].id);
+    }
   dr->seq = lf->data_seq;
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && !rc; rg++)
     rc = fl_parquet_reader_read_row_group(pr, rg, &schema, collect_deletes, dr, err);
@@ -340,6 +418,7 @@ static void add_planned(fl_scan *scan, const fl_live_file *lf) {
   p->pub.data_sequence_number = lf->data_seq;
   p->pub.partition = lf->file.partition;
   p->pub.npartition = lf->file.npartition;
+  p->spec_id = lf->spec_id;
 }
 
 static fl_code plan(fl_scan *scan, fl_err *err) {
@@ -347,13 +426,20 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   fl_arena *arena = &scan->arena;
   fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_manifest_list_read(fl_tbl_uri_path(scan->snap->manifest_list), arena, &mfs, &nmf, err);
+  fl_code rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &mfs, &nmf, err);
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
-  del_reader dr = {NULL, 0, 0, arena, 0};
+  del_reader dr = {NULL, 0, 0, arena, 0, NULL, tbl};
   for (uint32_t m = 0; m < nmf && !rc; m++) {
     const fl_manifest_file *mf = &mfs[m];
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);
+    if (!spec) {
+      /* without its spec, partition values cannot be read or pruned on: refuse */
+      rc = fl_err_set(err, FL_ECORRUPT,
+                      "table %s.%s: manifest %s names partition spec %d, which the metadata does not have",
+                      tbl->ns, tbl->name, mf->manifest_path, mf->partition_spec_id);
+      break;
+    }
     if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
     if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf))) {
       scan->stats.manifests_pruned++;
@@ -363,7 +449,8 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     }
     fl_manifest_entry *entries;
     uint32_t ne;
-    if ((rc = fl_manifest_read(fl_tbl_uri_path(mf->manifest_path), arena, &entries, &ne, err))) break;
+    if ((rc = fl_tbl_check_path(tbl, mf->manifest_path, err))) break;
+    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mf->manifest_path, arena), arena, &entries, &ne, err))) break;
     for (uint32_t e = 0; e < ne && !rc; e++) {
       fl_manifest_entry *en = &entries[e];
       if (en->status == FL_ENTRY_DELETED) continue;
@@ -380,9 +467,24 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         for (uint32_t k = 0; k < scan->nnew_snaps && !in; k++) in = scan->new_snaps[k] == sid;
         if (!in) continue; /* added before the range, or by a replace */
       }
-      if (en->file.content != FL_CONTENT_DATA) {
-        rc = fl_err_set(err, FL_EUNSUPPORTED, "table %s.%s: equality delete file %s (not supported yet)",
-                        tbl->ns, tbl->name, en->file.file_path);
+      if (en->file.content == FL_CONTENT_EQUALITY_DELETES) {
+        scan->stats.delete_files++;
+        if (!scan->eq) scan->eq = fl_eqdel_new(tbl, arena);
+        rc = fl_eqdel_add_file(scan->eq, &lf, err);
+        continue;
+      }
+      if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
+      if (en->file.npartition != spec->nfields) {
+        rc = fl_err_set(err, FL_ECORRUPT,
+                        "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
+                        tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id,
+                        spec->nfields);
+        break;
+      }
+      if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {
+        rc = fl_err_set(err, FL_EUNSUPPORTED,
+                        "table %s.%s: data file %s is %s (floe reads Parquet data files)", tbl->ns, tbl->name,
+                        en->file.file_path, en->file.file_format);
         break;
       }
       scan->stats.files_total++;
@@ -390,7 +492,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         scan->stats.files_pruned_partition++;
         continue;
       }
-      if (bounds_exclude(scan, &en->file)) {
+      if (bounds_exclude(scan, spec, &en->file)) {
         scan->stats.files_pruned_bounds++;
         continue;
       }
@@ -424,6 +526,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     }
   }
   fl_free(dr.dels);
+  if (!rc && scan->eq) fl_eqdel_bind(scan->eq, &scan->proj, &scan->read);
   scan->stats.files_planned = scan->nfiles;
   return rc;
 }
@@ -509,22 +612,37 @@ const fl_scan_file *fl_scan_files(const fl_scan *scan, uint32_t *n) {
 
 /* ---------------------------------------------------------------- run */
 
+static void fill_constants(fl_scan *scan, const fl_batch *batch);
+
 static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   fl_scan *scan = ctx;
   const planned *p = scan->cur;
   uint32_t n = 0, nkeep = batch->nrows, k = 0;
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   scan->stats.rows_read += batch->nrows;
+  if (scan->nfill) fill_constants(scan, batch);
+  const fl_batch *full = batch; /* with the columns read for equality deletes */
+  fl_batch view;                /* the projection only: what the filter and emit see */
+  if (batch->ncols > scan->proj.nfields) {
+    view = *batch;
+    view.ncols = scan->proj.nfields;
+    batch = &view;
+  }
   if (scan->filter) {
     nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
+  }
+  if (scan->eq_on) {
+    memset(scan->eq_deleted, 0, batch->nrows * sizeof(bool));
+    fl_eqdel_mark(scan->eq, full, scan->eq_deleted);
   }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
     bool kept = !scan->filter || (k < nkeep && scan->fsel[k] == r);
     if (scan->filter && kept) k++;
     while (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] < pos) scan->del_cursor++;
-    if (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) {
+    if ((scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) ||
+        (scan->eq_on && scan->eq_deleted[r])) {
       scan->stats.rows_deleted++;
       continue;
     }
@@ -549,6 +667,66 @@ static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
   }
   if (rc) scan->stop = rc;
   return rc;
+}
+
+/* Fits one data file to the projected schema before it is read: a file without field
+ * ids gets them from the table's name mapping (or is refused: matching by position
+ * would put values in the wrong columns); projected columns the file lacks that an
+ * identity partition field of the file's spec holds read the manifest's value. */
+static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, fl_err *err) {
+  const fl_table *tbl = scan->tbl;
+  scan->nfill = 0;
+  if (fl_parquet_reader_ids_by_position(pr)) {
+    if (!scan->names_read) {
+      fl_code rc = fl_tbl_name_mapping(tbl, &scan->arena, &scan->names, err);
+      if (rc) return rc;
+      scan->names_read = true;
+    }
+    const fl_schema *fs = fl_parquet_reader_schema(pr);
+    if (!scan->names.present)
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "table %s.%s: data file %s has no Parquet field ids and the table no "
+                        "schema.name-mapping.default: column %s cannot be matched to the schema",
+                        tbl->ns, tbl->name, p->pub.path, fs->nfields ? fs->fields[0].name : "(none)");
+    fl_parquet_reader_map_names(pr, scan->names.names, scan->names.ids, scan->names.n);
+  }
+  const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, p->spec_id);
+  if (!spec || p->pub.npartition != spec->nfields) return FL_OK;
+  const fl_schema *fs = fl_parquet_reader_schema(pr);
+  const fl_schema *rs = scan->eq ? &scan->read : &scan->proj; /* equality delete keys too */
+  if (!scan->fill_col) {
+    uint32_t n = rs->nfields ? rs->nfields : 1;
+    scan->fill_col = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_col);
+    scan->fill_val = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_val);
+  }
+  for (uint32_t c = 0; c < rs->nfields; c++) {
+    const fl_field *f = &rs->fields[c];
+    if (fl_schema_field_by_id(fs, f->id)) continue;
+    for (uint32_t k = 0; k < spec->nfields; k++) {
+      if (spec->fields[k].source_id != f->id || spec->transforms[k].kind != FL_TR_IDENTITY) continue;
+      fl_value v = p->pub.partition[k];
+      if (!v.is_null && !fl_value_cast(&p->pub.partition[k], f->type, &v))
+        return fl_err_set(err, FL_ETYPE,
+                          "table %s.%s: data file %s: partition value of %s does not fit its type", tbl->ns,
+                          tbl->name, p->pub.path, f->name);
+      if (v.is_null) v.type = f->type;
+      scan->fill_col[scan->nfill] = c;
+      scan->fill_val[scan->nfill++] = v;
+      break;
+    }
+  }
+  return FL_OK;
+}
+
+/* The batch is the Parquet reader's, reused per call and read by no one before the scan
+ * emits it: the columns fit_file chose are overwritten in place with their constant. */
+static void fill_constants(fl_scan *scan, const fl_batch *batch) {
+  fl_batch *b = (fl_batch *)batch;
+  for (uint32_t i = 0; i < scan->nfill; i++) {
+    fl_vec *vec = &b->cols[scan->fill_col[i]];
+    fl_vec_reset(vec);
+    for (uint32_t r = 0; r < b->nrows; r++) fl_vec_append_value(vec, &scan->fill_val[i]);
+  }
 }
 
 static bool row_group_excluded(const fl_scan *scan, fl_parquet_reader *pr, uint32_t rg) {
@@ -580,9 +758,15 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
       continue; /* every row deleted */
     }
     fl_parquet_reader *pr;
-    if ((rc = fl_parquet_reader_open(fl_tbl_uri_path(p->pub.path), &pr, err))) break;
+    if ((rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, p->pub.path, &scan->arena), &pr, err))) break;
+    if ((rc = fit_file(scan, p, pr, err))) {
+      fl_parquet_reader_free(pr);
+      break;
+    }
     scan->cur = p;
     scan->del_cursor = 0;
+    scan->eq_on = scan->eq && fl_eqdel_begin_file(scan->eq, p->spec_id, p->pub.partition, p->pub.npartition,
+                                                  p->pub.data_sequence_number);
     uint32_t nrg = fl_parquet_reader_row_groups(pr);
     scan->stats.row_groups_total += nrg;
     for (uint32_t rg = 0; rg < nrg && !rc; rg++) {
@@ -590,7 +774,8 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
         scan->stats.row_groups_pruned++;
         continue;
       }
-      rc = fl_parquet_reader_read_row_group(pr, rg, &scan->proj, on_batch, scan, err);
+      const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
+      rc = fl_parquet_reader_read_row_group(pr, rg, rs, on_batch, scan, err);
     }
     fl_parquet_reader_free(pr);
   }
@@ -601,6 +786,7 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
 void fl_scan_free(fl_scan *scan) {
   if (!scan) return;
   if (scan->scratch) fl_batch_free(scan->scratch);
+  fl_eqdel_free(scan->eq);
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);

@@ -341,6 +341,11 @@ static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *er
   int32_t v = version_of(location);
   tbl->version = v >= 0 ? v : (int32_t)meta->nmetalog;
   if (!tbl->dir) tbl->dir = fl_strdup(fl_tbl_uri_path(meta->location));
+  fl_tbl_locate(tbl, fl_tbl_uri_path(location));
+  if (tbl->real_dir && strcmp(tbl->dir, tbl->real_dir)) {
+    fl_free(tbl->dir);
+    tbl->dir = fl_strdup(tbl->real_dir);
+  }
   return FL_OK;
 }
 
@@ -392,6 +397,7 @@ void fl_table_free(fl_table *tbl) {
   fl_tmeta_free(tbl->meta);
   fl_free(tbl->metadata_location);
   fl_free(tbl->dir);
+  fl_free(tbl->real_dir);
   fl_free(tbl);
 }
 
@@ -436,7 +442,16 @@ done:
 /* ---------------------------------------------------------------- commit driver */
 
 fl_code fl_tbl_prepare(fl_table *tbl, fl_tbl_apply_fn apply, void *ctx, char **new_location, fl_err *err) {
+  fl_code writable = fl_tbl_check_writable(tbl, err);
+  if (writable) return writable;
   const fl_tmeta *base = tbl->meta;
+  /* v3 writers must keep row lineage (next-row-id, first-row-id) and write deletion
+     vectors, not position delete files: floe does neither, so it reads v3 only */
+  if (base->format_version > 2)
+    return fl_err_set(err, FL_EUNSUPPORTED,
+                      "table %s.%s: Iceberg format-version %d is read-only in floe (no commits to v3 "
+                      "tables: row lineage and deletion vectors are not written)",
+                      tbl->ns, tbl->name, (int)base->format_version);
   json_t *root = json_deep_copy(base->root);
   char *text = NULL;
   fl_code rc = apply(ctx, tbl, root, err);
@@ -804,6 +819,9 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
     const fl_field *f = &m->schema->fields[i];
     char ty[32];
     fl_type_text(f->type, ty, sizeof ty);
+    if (f->nested) /* read as JSON text */
+      snprintf(ty, sizeof ty, "%s (JSON)",
+               f->nested->kind == FL_NESTED_STRUCT ? "STRUCT" : f->nested->kind == FL_NESTED_LIST ? "LIST" : "MAP");
     bool key = false;
     for (uint32_t k = 0; k < m->schema->nidentifier; k++) key |= m->schema->identifier_ids[k] == f->id;
     fl_buf_printf(out, "  %3d  %-24s %-16s%s%s\n", f->id, f->name, ty, f->required ? " NOT NULL" : "",
@@ -848,8 +866,34 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
   const char *rows = cur ? fl_snapshot_summary_get(cur, "total-records") : NULL;
   const char *pdel = cur ? fl_snapshot_summary_get(cur, "total-position-deletes") : NULL;
   long long nrows = rows ? atoll(rows) : 0, ndel = pdel ? atoll(pdel) : 0;
+  long long nfiles = files ? atoll(files) : 0, ndfiles = dfiles ? atoll(dfiles) : 0;
+  long long nbytes = bytes ? atoll(bytes) : 0;
+  /* the manifests are the truth: summaries are optional, and writers fill them
+     differently (or wrongly); the summary is shown only when it disagrees */
+  fl_table_totals t;
+  fl_err terr = {0};
+  const char *note = NULL;
+  if (cur && fl_table_manifest_totals(tbl, cur, &t, &terr) == FL_OK) {
+    bool agree = rows && files && bytes && nrows == t.records && ndel == t.position_deletes &&
+                 nfiles == t.data_files && ndfiles == t.delete_files && nbytes == t.bytes;
+    if (!agree) note = "from the manifests";
+    nrows = t.records;
+    ndel = t.position_deletes;
+    nfiles = t.data_files;
+    ndfiles = t.delete_files;
+    nbytes = t.bytes;
+  } else if (cur) {
+    note = "from the snapshot summary";
+  }
   fl_buf_printf(out, "current    %lld rows", nrows - ndel);
   if (ndel) fl_buf_printf(out, " (%lld in data files, %lld deleted)", nrows, ndel);
-  fl_buf_printf(out, ", %s data files, %s delete files, %s bytes\n", files ? files : "0",
-                dfiles ? dfiles : "0", bytes ? bytes : "0");
+  fl_buf_printf(out, ", %lld data files, %lld delete files, %lld bytes\n", nfiles, ndfiles, nbytes);
+  if (note && !terr.code)
+    fl_buf_printf(out,
+                  "           (%s; the snapshot summary says %s rows, %s deleted, %s data files, "
+                  "%s delete files, %s bytes)\n",
+                  note, rows ? rows : "?", pdel ? pdel : "?", files ? files : "?", dfiles ? dfiles : "?",
+                  bytes ? bytes : "?");
+  else if (note)
+    fl_buf_printf(out, "           (%s: the manifests cannot be read: %s)\n", note, terr.msg);
 }

@@ -161,6 +161,17 @@ fl_code fl_table_load(fl_warehouse *wh, const char *ns, const char *name, fl_tab
  * fl_catalog_load_many: several tables read at one instant). */
 fl_code fl_table_load_at(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
                          fl_table **out, fl_err *err);
+/* Registers a table written elsewhere (Iceberg catalogs' register_table): ns.name then
+ * points at metadata_location, a metadata file (path relative to the working directory,
+ * absolute, or file:// URI; gzip too) or a table directory (its version hint is
+ * followed). The file is read first; URIs inside it that name the writer's location
+ * are read from where the table really is (locate.c). FL_EUNSUPPORTED for object
+ * storage (s3://, ...), FL_EEXIST if the name is taken. */
+fl_code fl_table_register(fl_warehouse *wh, const char *ns, const char *name, const char *metadata_location,
+                          fl_table **out, fl_err *err);
+/* The local file a URI of tbl's metadata or manifests names (table/locate.c: a moved
+ * or copied table's URIs read under its directory): uri itself or a copy in arena. */
+const char *fl_table_local_path(const fl_table *tbl, const char *uri, fl_arena *arena);
 /* Moves the handle to the catalog's current metadata (no-op if unchanged). */
 fl_code fl_table_refresh(fl_table *tbl, fl_err *err);
 void fl_table_free(fl_table *tbl);
@@ -202,15 +213,26 @@ typedef struct fl_snapshot {
   int64_t timestamp_ms;
   int32_t schema_id;
   const char *operation;     /* "append", "delete", "overwrite", "replace" */
-  const char *manifest_list; /* URI */
+  const char *manifest_list; /* URI; NULL in a v1 snapshot that lists its manifests inline */
   const fl_kv *summary;      /* every summary key except "operation" */
   uint32_t nsummary;
+  const char **manifests; /* v1 inline "manifests" (URIs), when manifest_list is NULL */
+  uint32_t nmanifests;
 } fl_snapshot;
 
 /* Snapshots in commit order (oldest first). */
 const fl_snapshot *fl_table_snapshots(const fl_table *tbl, uint32_t *n);
 const fl_snapshot *fl_table_current_snapshot(const fl_table *tbl); /* NULL: empty table */
 const fl_snapshot *fl_table_snapshot_by_id(const fl_table *tbl, int64_t snapshot_id);
+/* What a snapshot's manifests say it holds (live entries): the counts `floe describe`
+ * shows, whatever the snapshot summary says (writers fill summaries differently, or
+ * not at all). Reads the manifest list and every manifest. */
+typedef struct fl_table_totals {
+  int64_t records, position_deletes, equality_deletes, bytes; /* bytes: data + delete files */
+  uint32_t data_files, delete_files;
+} fl_table_totals;
+fl_code fl_table_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, fl_table_totals *out,
+                                 fl_err *err);
 /* The snapshot that was current at ts_ms (by the snapshot-log): the last log entry
  * with timestamp <= ts_ms; NULL if the table had no snapshot then. */
 const fl_snapshot *fl_table_snapshot_as_of(const fl_table *tbl, int64_t ts_ms);
@@ -452,11 +474,11 @@ typedef struct fl_scan_stats {
   uint32_t files_pruned_partition; /* by partition values */
   uint32_t files_pruned_bounds;    /* by column lower/upper bounds */
   uint32_t files_planned;          /* left to read */
-  uint32_t delete_files;           /* position delete files applied */
+  uint32_t delete_files;           /* delete files read (position, deletion vector, equality) */
   uint64_t row_groups_total;       /* in planned files (known after run) */
   uint64_t row_groups_pruned;      /* skipped by row-group statistics */
   uint64_t rows_read;              /* decoded */
-  uint64_t rows_deleted;           /* hidden by position deletes */
+  uint64_t rows_deleted;           /* hidden by position and equality deletes */
   uint64_t rows_filtered;          /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
   uint64_t bytes_planned; /* file_size_in_bytes of planned files */

@@ -101,6 +101,7 @@ struct fl_table {
   size_t staged_len;
   json_t *staged_root;     /* the document staged_text was dumped from */
   bool expire_cleanup_off; /* fl_table_expire_snapshots deletes files itself (full walk) */
+  char *real_dir; /* locate.c: where the table is, when not at its metadata's location */
 };
 
 /* metadata.c */
@@ -111,6 +112,9 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
 fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
                            fl_err *err);
 void fl_tmeta_free(fl_tmeta *meta);
+/* Inflates a gzip metadata file's bytes (*data, fl_malloc'd, replaced by the inflated
+ * text, NUL-terminated; freed on error), at most FL_METADATA_JSON_MAX bytes. */
+fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err);
 /* {"type":"struct","schema-id":..,"identifier-field-ids":[..],"fields":[..]} */
 json_t *fl_tmeta_schema_json(const fl_schema *schema);
 /* Builds a fresh v2 metadata document for a new table. */
@@ -136,6 +140,34 @@ fl_code fl_tbl_fsync_dir(const char *dir, fl_err *err);
 const char *fl_tbl_uri_path(const char *uri);
 /* Reads a whole file into a fl_malloc'd buffer (NUL-terminated). */
 fl_code fl_tbl_read_all(const char *path, size_t max, char **data, size_t *len, fl_err *err);
+
+/* locate.c: tables written elsewhere. fl_tbl_path maps a URI of the table's metadata
+ * or manifests onto the local file (paths under the metadata's location move to where
+ * the table really is; relative paths resolve against the table's directory); the
+ * result is uri's own text or a copy in arena. fl_tbl_locate records, at load, the
+ * directory that holds the metadata file's folder when it is not the location. */
+const char *fl_tbl_path(const fl_table *tbl, const char *uri, fl_arena *arena);
+void fl_tbl_locate(fl_table *tbl, const char *metadata_path);
+/* A snapshot's manifests: its manifest list, or a v1 snapshot's inline "manifests"
+ * (data manifests of the table's one spec, sequence number 0). */
+fl_code fl_tbl_snapshot_manifests(const fl_table *tbl, const fl_snapshot *snap, fl_arena *arena,
+                                  fl_manifest_file **mfs, uint32_t *n, fl_err *err);
+/* FL_EUNSUPPORTED for a table floe must not write (format v1: floe writes v2 only). */
+fl_code fl_tbl_check_writable(const fl_table *tbl, fl_err *err);
+/* FL_EUNSUPPORTED "object storage is not supported yet: URI" for s3://, gs://, ... */
+fl_code fl_tbl_check_uri(const char *uri, fl_err *err);
+/* The same for a URI of tbl's metadata or manifests: an object-store URI under the
+ * metadata's location is fine when the table is read from a local copy (fl_tbl_path
+ * maps it there). */
+fl_code fl_tbl_check_path(const fl_table *tbl, const char *uri, fl_err *err);
+/* The table property schema.name-mapping.default, top level: names[i] -> ids[i]. */
+typedef struct fl_name_mapping {
+  bool present;
+  uint32_t n;
+  const char **names;
+  int32_t *ids;
+} fl_name_mapping;
+fl_code fl_tbl_name_mapping(const fl_table *tbl, fl_arena *arena, fl_name_mapping *out, fl_err *err);
 
 /* table.c: commits */
 typedef fl_code (*fl_tbl_apply_fn)(void *ctx, fl_table *tbl, json_t *root, fl_err *err);
@@ -188,6 +220,23 @@ typedef struct fl_live_file {
 } fl_live_file;
 fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err);
+
+/* eqdel.c: equality deletes applied by a scan (see the file's design comment). The
+ * arena (the scan's) holds what outlives planning; fl_eqdel_free frees the rest. */
+typedef struct fl_eqdel fl_eqdel;
+fl_eqdel *fl_eqdel_new(const fl_table *tbl, fl_arena *arena);
+void fl_eqdel_free(fl_eqdel *ed);
+/* Reads one live equality delete file's keys. */
+fl_code fl_eqdel_add_file(fl_eqdel *ed, const fl_live_file *lf, fl_err *err);
+uint32_t fl_eqdel_nfiles(const fl_eqdel *ed);
+/* After the last add: read = proj + the equality columns proj lacks (at the end). */
+void fl_eqdel_bind(fl_eqdel *ed, const fl_schema *proj, fl_schema *read);
+/* Per data file: true if some delete file applies to it. */
+bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partition, uint32_t npartition,
+                         int64_t data_seq);
+/* Sets deleted[r] for the rows of batch (read schema) an applying delete matches;
+ * returns how many it set. */
+uint32_t fl_eqdel_mark(fl_eqdel *ed, const fl_batch *batch, bool *deleted);
 
 /* append.c: column stats -> manifest columns; bounds into arena. */
 void fl_tbl_stats_to_columns(const fl_parquet_file_info *info, fl_arena *arena, fl_file_column **cols,

@@ -84,14 +84,16 @@ void fl_transform_format(fl_transform tr, char *out, size_t out_size) {
 
 fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, fl_err *err) {
   fl_type_kind k = source.kind;
-  bool is_time = k == FL_T_DATE || k == FL_T_TIMESTAMP;
+  bool is_time = k == FL_T_DATE || k == FL_T_TIMESTAMP || k == FL_T_TIMESTAMP_NS;
   bool ok = false;
   fl_type res = source;
   switch (tr.kind) {
     case FL_TR_IDENTITY:
     case FL_TR_VOID: ok = true; break;
     case FL_TR_BUCKET:
-      ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || is_time || fl_type_is_string(k);
+      /* not timestamp_ns: floe does not hash nanoseconds (refused by name, never guessed) */
+      ok = k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DECIMAL || (is_time && k != FL_T_TIMESTAMP_NS) ||
+           fl_type_is_string(k);
       res = (fl_type){FL_T_INT, 0, 0};
       break;
     case FL_TR_TRUNCATE:
@@ -107,7 +109,7 @@ fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, 
       res = (fl_type){FL_T_DATE, 0, 0};
       break;
     case FL_TR_HOUR:
-      ok = k == FL_T_TIMESTAMP;
+      ok = k == FL_T_TIMESTAMP || k == FL_T_TIMESTAMP_NS;
       res = (fl_type){FL_T_INT, 0, 0};
       break;
   }
@@ -121,18 +123,6 @@ fl_code fl_transform_result_type(fl_transform tr, fl_type source, fl_type *out, 
   if (res.kind == FL_T_JSON) res.kind = FL_T_STRING;
   *out = res;
   return FL_OK;
-}
-
-/* Minimal big-endian two's complement bytes of v (spec Appendix B/D). */
-static size_t decimal_bytes(int64_t v, uint8_t out[8]) {
-  size_t n = 8;
-  while (n > 1) {
-    int64_t hi = v >> ((n - 1) * 8 - 1); /* the bits that the shorter form would drop, sign included */
-    if (hi != 0 && hi != -1) break;
-    n--;
-  }
-  for (size_t i = 0; i < n; i++) out[i] = (uint8_t)((uint64_t)v >> ((n - 1 - i) * 8));
-  return n;
 }
 
 static int32_t hash_long(int64_t v) {
@@ -149,8 +139,8 @@ int32_t fl_transform_bucket_hash(const fl_value *v) {
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP: return hash_long(v->u.i64);
     case FL_T_DECIMAL: {
-      uint8_t b[8];
-      size_t n = decimal_bytes(v->u.i64, b);
+      uint8_t b[16];
+      size_t n = fl_dec128_to_be_min(fl_value_dec(v), b);
       return (int32_t)fl_murmur3_32(b, n, 0);
     }
     case FL_T_STRING:
@@ -175,6 +165,7 @@ static uint32_t utf8_prefix(const char *s, uint32_t len, int32_t w) {
 }
 
 static int64_t days_of(const fl_value *in) {
+  if (in->type.kind == FL_T_TIMESTAMP_NS) return fl_floor_div(in->u.i64, MICROS_PER_DAY * 1000);
   return in->type.kind == FL_T_DATE ? in->u.i32 : fl_floor_div(in->u.i64, MICROS_PER_DAY);
 }
 
@@ -195,13 +186,20 @@ void fl_transform_apply(fl_transform tr, const fl_value *in, fl_value *out) {
       switch (in->type.kind) {
         case FL_T_INT: v.u.i32 = (int32_t)(in->u.i32 - floor_mod(in->u.i32, tr.param)); break;
         case FL_T_BIGINT:
-        case FL_T_DECIMAL: v.u.i64 = in->u.i64 - floor_mod(in->u.i64, tr.param); break;
+        case FL_T_DECIMAL: {
+          fl_i128 x = fl_value_dec(in), w = tr.param;
+          fl_value_set_dec(&v, x - ((x % w) + w) % w); /* may leave the precision: as Iceberg's */
+          break;
+        }
         default: v.u.str.len = utf8_prefix(in->u.str.ptr, in->u.str.len, tr.param); break;
       }
       if (v.type.kind == FL_T_JSON) v.type.kind = FL_T_STRING;
       break;
     case FL_TR_DAY: v.u.i32 = (int32_t)days_of(in); break;
-    case FL_TR_HOUR: v.u.i32 = (int32_t)fl_floor_div(in->u.i64, MICROS_PER_HOUR); break;
+    case FL_TR_HOUR:
+      v.u.i32 = (int32_t)fl_floor_div(in->u.i64, in->type.kind == FL_T_TIMESTAMP_NS ? MICROS_PER_HOUR * 1000
+                                                                                   : MICROS_PER_HOUR);
+      break;
     case FL_TR_YEAR:
     case FL_TR_MONTH: {
       int64_t y;
@@ -246,7 +244,7 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
     case FL_T_FLOAT: fl_buf_printf(out, "%.9g", (double)v->u.f32); break;
     case FL_T_DOUBLE: fl_buf_printf(out, "%.17g", v->u.f64); break;
     case FL_T_DECIMAL:
-      fl_decimal_format(v->u.i64, v->type.scale, tmp);
+      fl_dec128_format(fl_value_dec(v), v->type.scale, tmp);
       fl_buf_puts(out, tmp);
       break;
     case FL_T_DATE:
@@ -257,8 +255,22 @@ void fl_transform_value_text(fl_transform tr, const fl_value *v, fl_buf *out) {
       fl_ts_format(v->u.i64, tmp);
       fl_buf_puts(out, tmp);
       break;
+    case FL_T_TIMESTAMP_NS:
+      fl_ts_ns_format(v->u.i64, tmp);
+      fl_buf_puts(out, tmp);
+      break;
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); break;
+    case FL_T_TIME: fl_buf_append(out, tmp, fl_time_format(v->u.i64, tmp)); break;
+    case FL_T_UUID:
+      if (v->u.str.len == 16) {
+        fl_uuid_format((const uint8_t *)v->u.str.ptr, tmp);
+        fl_buf_puts(out, tmp);
+        break;
+      }
+      __attribute__((fallthrough));
+    case FL_T_BINARY:
+    case FL_T_FIXED: fl_hex_bytes_format((const uint8_t *)v->u.str.ptr, v->u.str.len, out); break;
   }
 }
 

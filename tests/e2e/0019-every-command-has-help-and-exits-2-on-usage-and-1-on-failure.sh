@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 commands=$(floe help | awk '/^commands:/{on=1; next} /^$/{on=0} on {print $1}')
-assert_eq "tables load cat describe alter delete drop compact expire log serve ingest gen help version" \
+assert_eq "tables load cat describe alter delete drop register compact expire log serve ingest gen help version" \
   "$(tr '\n' ' ' <<<"$commands" | sed 's/ $//')" "the commands floe help lists"
 
 for c in $commands; do
@@ -68,6 +68,10 @@ expect_fail_any 2 alter bronze.t set-property write.target-file-size-bytes abc
 expect_fail_any 2 delete bronze.t
 expect_fail_any 2 delete nodot --where 'id = 1'
 expect_fail_any 2 drop
+expect_fail_any 2 register
+expect_fail_any 2 register bronze.t
+expect_fail_any 2 register nodot x.metadata.json
+expect_fail_any 2 register bronze.t x.metadata.json extra
 expect_fail_any 2 compact
 expect_fail_any 2 compact nodot
 expect_fail_any 2 expire bronze.t --older-than soon

@@ -126,7 +126,9 @@ export function quoteBigInts(line) {
       let j = i + 1
       while (j < n && /[0-9.eE+-]/.test(line[j])) j++
       const tok = line.slice(i, j)
-      out += /^-?\d{16,}$/.test(tok) ? `"${tok}"` : tok
+      // integers over 2^53, and decimals of 18+ digits (floe prints doubles with at most 17)
+      const digits = tok.replace(/[^0-9]/g, '').length
+      out += /^-?\d{16,}$/.test(tok) || (/^-?\d+\.\d+$/.test(tok) && digits >= 18) ? `"${tok}"` : tok
       i = j
     } else {
       out += ch
@@ -234,14 +236,28 @@ export function parseType(t) {
   if (typeof t !== 'string') return { kind: 'nested' }
   const m = /^decimal\((\d+),\s*(\d+)\)$/.exec(t)
   if (m) return { kind: 'decimal', precision: Number(m[1]), scale: Number(m[2]) }
+  const f = /^fixed\[(\d+)\]$/.exec(t)
+  if (f) return { kind: 'fixed', length: Number(f[1]) }
   return { kind: t }
 }
 
 // opts.tsMs: compare timestamps at millisecond precision (readers returning Date).
 // opts.json: this string column holds JSON text.
+const hexOf = b => Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
+
 export function normValue(v, type, opts = {}) {
   if (v === null || v === undefined) return null
   switch (type.kind) {
+    case 'time': { // micros since midnight, from "HH:MM:SS[.f]" text or a number
+      const t = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/.exec(String(v))
+      if (!t) return /^\d+$/.test(String(v)) ? BigInt(v).toString() : `<bad time ${v}>`
+      return ((BigInt(t[1]) * 3600n + BigInt(t[2]) * 60n + BigInt(t[3])) * 1000000n + BigInt((t[4] || '').padEnd(6, '0'))).toString()
+    }
+    case 'uuid': return v instanceof Uint8Array ? hexOf(v).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') : String(v).toLowerCase()
+    case 'binary':
+    case 'fixed': // lowercase hex: floe prints "\x0aff", DuckDB's hex() gives "0AFF"
+      if (v instanceof Uint8Array) return hexOf(v)
+      return String(v).replace(/^\\x/, '').toLowerCase()
     case 'boolean':
       if (typeof v === 'boolean') return String(v)
       if (v === 1 || v === 0) return String(v === 1)
@@ -251,7 +267,14 @@ export function normValue(v, type, opts = {}) {
       try { return BigInt(typeof v === 'number' && !Number.isInteger(v) ? NaN : v).toString() } catch { return `<bad int ${v}>` }
     case 'float': return numText(Math.fround(Number(v)))
     case 'double': return numText(Number(v))
-    case 'decimal': return decimalText(v, type.scale)
+    case 'decimal':
+      // readers that decode decimals to JS numbers (hyparquet, icebird) are compared at
+      // opts.decDigits significant digits when the precision is beyond a double's 15
+      if (opts.decDigits && type.precision > 15) {
+        const x = typeof v === 'number' ? v : Number(decimalText(v, type.scale))
+        return `~${x.toPrecision(opts.decDigits)}`
+      }
+      return decimalText(v, type.scale)
     case 'date':
       if (v instanceof Date) return v.toISOString().slice(0, 10)
       if (typeof v === 'number' || typeof v === 'bigint') return dateFromDays(v)
@@ -281,19 +304,34 @@ export function normValue(v, type, opts = {}) {
       }
       if (typeof v !== 'string') return `<not a string ${JSON.stringify(v)}>`
       return v
+    case 'nested': // struct/list/map: JSON text, canonicalised (floe cat's, DuckDB's to_json)
+      try { return JSON.stringify(JSON.parse(typeof v === 'string' ? v : JSON.stringify(v))) } catch { return `<bad json ${v}>` }
     default:
       return JSON.stringify(v)
   }
 }
 
 // fields: [{id, name, type}] of the current schema; rows: objects keyed by name.
+// Normalised rows with their decimals wider than 15 digits taken to `digits`
+// significant digits (as normValue's opts.decDigits): to compare exact rows with a
+// reader that decodes decimals to JS numbers.
+export function approxDecimals(rows, fields, digits) {
+  const wide = fields.filter(f => { const t = parseType(f.type); return t.kind === 'decimal' && t.precision > 15 })
+  if (!wide.length) return rows
+  return rows.map(r => {
+    const o = { ...r }
+    for (const f of wide) if (o[f.name] !== null) o[f.name] = `~${Number(o[f.name]).toPrecision(digits)}`
+    return o
+  })
+}
+
 export function normRows(rows, fields, opts = {}) {
   const types = fields.map(f => parseType(f.type))
   const json = new Set(opts.jsonCols || [])
   return rows.map(r => {
     const o = {}
     fields.forEach((f, i) => {
-      o[f.name] = normValue(r[f.name], types[i], { tsMs: opts.tsMs, json: json.has(f.name), jsonMode: opts.jsonMode })
+      o[f.name] = normValue(r[f.name], types[i], { tsMs: opts.tsMs, json: json.has(f.name), jsonMode: opts.jsonMode, decDigits: opts.decDigits })
     })
     return o
   })
@@ -373,6 +411,10 @@ export function duckType(t) {
     case 'timestamp': return 'TIMESTAMP'
     case 'timestamptz': return 'TIMESTAMPTZ'
     case 'string': return 'VARCHAR'
+    case 'time': return 'TIME'
+    case 'uuid': return 'UUID'
+    case 'binary':
+    case 'fixed': return 'BLOB'
     default: throw new Error(`no DuckDB type for ${JSON.stringify(t)}`)
   }
 }
@@ -386,6 +428,10 @@ export function duckSelectList(fields, quoteName = n => `"${n.replace(/"/g, '""'
     if (k === 'long' || k === 'int' || k === 'decimal') return `CAST(${q} AS VARCHAR) AS ${q}`
     if (k === 'timestamp' || k === 'timestamptz') return `CAST(epoch_us(${q}) AS VARCHAR) AS ${q}`
     if (k === 'date') return `CAST(${q} AS VARCHAR) AS ${q}`
+    if (k === 'time') return `CAST(EXTRACT(microseconds FROM ${q}) + 60000000::BIGINT * (EXTRACT(minute FROM ${q}) + 60 * EXTRACT(hour FROM ${q})) AS VARCHAR) AS ${q}`
+    if (k === 'uuid') return `CAST(${q} AS VARCHAR) AS ${q}`
+    if (k === 'binary' || k === 'fixed') return `lower(hex(${q})) AS ${q}`
+    if (k === 'nested') return `to_json(${q})::VARCHAR AS ${q}`
     return q
   }).join(', ')
 }
