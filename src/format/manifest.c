@@ -332,6 +332,17 @@ static bool same_kind(fl_type_kind a, fl_type_kind b) {
 
 static fl_code check_entries(const char *path, const fl_manifest_meta *meta, const fl_manifest_entry *entries,
                              uint32_t n, fl_err *err) {
+  /* Iceberg stores uuid and fixed[L] partition values as Avro fixed; floe's manifests use
+   * no named Avro types (icebird cannot read them), so it refuses to write such a
+   * partition rather than write bytes other readers would take for binary. */
+  for (uint32_t i = 0; i < meta->nspec_fields; i++) {
+    fl_type_kind k = meta->spec_fields[i].result_type.kind;
+    if (k == FL_T_UUID || k == FL_T_FIXED)
+      return fl_err_set(err, FL_EUNSUPPORTED,
+                        "%s: partition field %s is a %s: floe does not write uuid or fixed partition values "
+                        "(Iceberg keeps them as Avro fixed) yet",
+                        path, meta->spec_fields[i].name, k == FL_T_UUID ? "uuid" : "fixed");
+  }
   for (uint32_t i = 0; i < n; i++) {
     const fl_manifest_entry *e = &entries[i];
     const fl_data_file *f = &e->file;

@@ -808,3 +808,24 @@ Test(manifest, write_and_read_leave_no_memory_behind) {
   fl_arena_destroy(&a);
   cr_assert_eq(fl_mem_bytes_live(), before);
 }
+
+/* A uuid or fixed partition is refused by name: Iceberg stores those values as Avro
+ * fixed, which floe does not write, and bytes would read back as binary elsewhere. */
+Test(manifest, uuid_and_fixed_partitions_are_refused_on_write) {
+  fl_arena a;
+  fl_arena_init(&a, 4096);
+  for (int k = 0; k < 2; k++) {
+    fl_partition_field pf = {.source_id = 1, .field_id = 1000, .name = k ? "f_id" : "u_id", .transform = "identity"};
+    pf.result_type.kind = k ? FL_T_FIXED : FL_T_UUID;
+    pf.result_type.length = k ? 3 : 16;
+    fl_manifest_meta meta = {SCHEMA_JSON, "[]", 7, &pf, 1, FL_CONTENT_DATA};
+    fl_manifest_file mf;
+    fl_err err;
+    const char *mpath = path_in(&a, "u.avro");
+    cr_assert_eq(fl_manifest_write(mpath, &meta, NULL, 0, &a, &mf, &err), FL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, k ? "partition field f_id is a fixed" : "partition field u_id is a uuid"), "%s",
+              err.msg);
+    cr_assert_neq(access(mpath, F_OK), 0, "nothing written");
+  }
+  fl_arena_destroy(&a);
+}
