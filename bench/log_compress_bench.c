@@ -81,8 +81,9 @@ int main(int argc, char **argv) {
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (len) {
       if (nrecs == cap) recs = fl_realloc(recs, (cap *= 2) * sizeof *recs);
-      recs[nrecs++] = (fl_log_record){.value = p, .value_len = (uint32_t)len, .contract_version = 1,
-                                      .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull};
+      recs[nrecs] = (fl_log_record){.value = p, .value_len = (uint32_t)len, .contract_version = 1,
+                                    .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull};
+      nrecs++;
     }
     p += len + 1;
   }
