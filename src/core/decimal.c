@@ -52,8 +52,8 @@ int fl_dec128_cmp_scaled(fl_i128 a, unsigned sa, fl_i128 b, unsigned sb) {
 
 bool fl_dec128_add(fl_i128 a, fl_i128 b, unsigned precision, fl_i128 *out) {
   if (!fl_dec128_fits(a, 38) || !fl_dec128_fits(b, 38)) return false;
-  fl_i128 r = a + b; /* |a + b| < 2 * 10^38 < 2^127 */
-  if (!fl_dec128_fits(r, precision)) return false;
+  fl_i128 r; /* |a + b| < 2 * 10^38, which exceeds 2^127 (1.7 * 10^38): checked */
+  if (__builtin_add_overflow(a, b, &r) || !fl_dec128_fits(r, precision)) return false;
   *out = r;
   return true;
 }

@@ -65,7 +65,7 @@ static fl_log_consumer *open_consumer(fl_log_stream *ls, const char *name, bool 
 /* Appends records "r<first>".."r<first+n-1>" to partition p as one batch. */
 static void append_n(fl_log_stream *ls, uint32_t p, uint64_t first, uint32_t n) {
   char bufs[32][24];
-  fl_log_record recs[32];
+  fl_log_record recs[32] = {0};
   cr_assert_leq(n, 32);
   for (uint32_t i = 0; i < n; i++) {
     recs[i].value = bufs[i];

@@ -59,7 +59,7 @@ static size_t rec_text(uint64_t i, char *buf) {
 
 static void append_range(fl_log_stream *ls, uint32_t p, uint64_t first, uint32_t n) {
   char bufs[64][48];
-  fl_log_record recs[64];
+  fl_log_record recs[64] = {0};
   cr_assert_leq(n, 64);
   for (uint32_t i = 0; i < n; i++) {
     recs[i].value = bufs[i];
@@ -502,7 +502,7 @@ Test(damage, a_damaged_header_among_big_batches_of_a_sealed_segment_is_found_at_
   char *dir = tmpdir();
   enum { N = 40, VLEN = 2000, BATCHES = 12 };
   static char big[N][VLEN];
-  fl_log_record recs[N];
+  fl_log_record recs[N] = {0};
   for (int i = 0; i < N; i++) {
     memset(big[i], 'a' + i % 26, VLEN);
     recs[i] = (fl_log_record){big[i], VLEN};

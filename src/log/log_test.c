@@ -69,7 +69,7 @@ static size_t rec_text(uint64_t i, char *buf) {
 /* Appends records [first, first+n) as one batch and checks its base offset. */
 static void append_range(fl_log_stream *ls, uint32_t p, uint64_t first, uint32_t n) {
   char bufs[64][48];
-  fl_log_record recs[64];
+  fl_log_record recs[64] = {0};
   cr_assert_leq(n, 64);
   for (uint32_t i = 0; i < n; i++) {
     recs[i].value = bufs[i];
@@ -197,7 +197,7 @@ static void *conc_appender(void *p) {
   conc_arg *a = p;
   char v[250];
   memset(v, 'v', sizeof v);
-  fl_log_record recs[10];
+  fl_log_record recs[10] = {0};
   for (int i = 0; i < 10; i++) recs[i] = (fl_log_record){v, sizeof v};
   for (int i = 0; i < a->appends; i++) {
     fl_err err;
@@ -505,7 +505,7 @@ Test(log, real_enospc_on_a_full_tmpfs_acks_nothing_unstored_and_recovers) {
   fl_log_stream *ls = open_stream(log, "s", 1);
   static char v[1000];
   memset(v, 'e', sizeof v);
-  fl_log_record recs[50];
+  fl_log_record recs[50] = {0};
   for (int i = 0; i < 50; i++) recs[i] = (fl_log_record){v, sizeof v};
   uint64_t acked = 0, base;
   fl_code rc = FL_OK;
@@ -616,7 +616,7 @@ Test(log, sigkill_during_appends_loses_no_acknowledged_record) {
         uint64_t end;
         fl_log_partition_offsets(ls, 0, NULL, &end);
         char bufs[8][48];
-        fl_log_record recs[8];
+        fl_log_record recs[8] = {0};
         for (int i = 0; i < 8; i++)
           recs[i] = (fl_log_record){bufs[i], (uint32_t)rec_text(end + (uint64_t)i, bufs[i])};
         uint64_t base;
@@ -796,7 +796,7 @@ static void steady_done(void *ctx, fl_code rc, uint32_t partition, uint64_t base
 static void *steady_appender(void *p) {
   steady_arg *a = p;
   static char value[STEADY_REC];
-  fl_log_record recs[16];
+  fl_log_record recs[16] = {0};
   for (int i = 0; i < 16; i++) recs[i] = (fl_log_record){value, sizeof value};
   while (__atomic_fetch_add(a->queued, sizeof recs / sizeof recs[0] * STEADY_REC, __ATOMIC_RELAXED) <
          STEADY_TOTAL) {

@@ -196,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     if (one_seg && read_all(ls, end) != 1) __builtin_trap();
     /* a compressed v2 batch after whatever was there */
     static const char v[] = "{\"order_id\":\"o-1\",\"status\":\"placed\",\"region\":\"eu-west\"}";
-    fl_log_record recs[8];
+    fl_log_record recs[8] = {0};
     for (int i = 0; i < 8; i++)
       recs[i] = (fl_log_record){v, sizeof v - 1, .contract_version = 1, .key_hash = (uint64_t)i};
     rc = fl_log_append_sync(ls, 0, recs, 8, &base, &err);

@@ -182,7 +182,7 @@ static void child_run(const char *dir, const char *acks, int tag, const fl_log_o
       for (uint32_t p = 0; p < CP; p++) {
         ack_ctx *a = &ctx[s][p];
         *a = (ack_ctx){.fd = afd, .b = &b, .stream = STREAMS[s]};
-        fl_log_record recs[CHILD_RECS];
+        fl_log_record recs[CHILD_RECS] = {0};
         for (int i = 0; i < CHILD_RECS; i++) {
           /* unique values, of a length that varies with the burst */
           int len = snprintf(a->values[i], sizeof a->values[i], "t%d-r%d-%s-p%u-i%d-%.*s", tag, r, STREAMS[s], p, i,
@@ -389,7 +389,7 @@ Test(wal, replay_skips_frames_of_segments_retention_deleted) {
         for (uint32_t p = 0; p < CP; p++) {
           ack_ctx *a = &ctx[s][p];
           *a = (ack_ctx){.fd = afd, .b = &b, .stream = STREAMS[s]};
-          fl_log_record recs[CHILD_RECS];
+          fl_log_record recs[CHILD_RECS] = {0};
           for (int i = 0; i < CHILD_RECS; i++) {
             int len = snprintf(a->values[i], sizeof a->values[i], "ret-r%d-%s-p%u-i%d", r, STREAMS[s], p, i);
             recs[i] = (fl_log_record){a->values[i], (uint32_t)len};
