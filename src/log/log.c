@@ -960,6 +960,7 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->background_fsyncs = __atomic_load_n(&log->stats.background_fsyncs, __ATOMIC_RELAXED);
   out->wal_switches = __atomic_load_n(&log->stats.wal_switches, __ATOMIC_RELAXED);
   out->wal_bytes = __atomic_load_n(&log->stats.wal_bytes, __ATOMIC_RELAXED);
+  out->wal_replayed_frames = __atomic_load_n(&log->stats.wal_replayed_frames, __ATOMIC_RELAXED);
   pthread_mutex_lock(&log->mu);
   out->queued_bytes = log->queued_bytes;
   pthread_mutex_unlock(&log->mu);

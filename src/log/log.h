@@ -242,7 +242,8 @@ typedef struct fl_log_stats {
   uint64_t roll_fsyncs;       /* of fsyncs: the rolls' (sealed segment + new file's directory) */
   uint64_t background_fsyncs; /* segment and write-ahead syncs off the commit path (sync thread, close) */
   uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
-  uint64_t wal_bytes;         /* bytes in the active write-ahead file */
+  uint64_t wal_bytes;         /* bytes of frames in the active write-ahead file */
+  uint64_t wal_replayed_frames; /* write-ahead frames the open replayed into segments */
 } fl_log_stats;
 void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 
