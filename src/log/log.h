@@ -124,6 +124,26 @@ typedef void (*fl_log_done_fn)(void *ctx, fl_code rc, uint32_t partition, uint64
  * on a non-OK return `done` is never called. */
 fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record *recs, uint32_t n,
                       fl_log_done_fn done, void *ctx, fl_err *err);
+/* Several appends (any streams and partitions of ONE log) queued ATOMICALLY, so the
+ * log thread takes them into one group commit (one request's appends, one per
+ * partition, never span two groups). On the stack, zeroed: fl_log_many m = {0};
+ * fl_log_many_add encodes one append (as fl_log_append: copied, compressed); the first
+ * failure is kept and the later adds do nothing. fl_log_many_submit then queues them
+ * all (*queued = how many) or none: it returns the first add's failure, FL_ELIMIT or
+ * FL_EIO as fl_log_append does, and then no `done` of them is ever called. Either way
+ * m is empty again afterwards. fl_log_many_discard drops what was added. */
+typedef struct fl_log_many {
+  void *head, *tail; /* private */
+  struct fl_log *log;
+  uint64_t bytes;
+  uint32_t count;
+  fl_code rc;
+  fl_err err;
+} fl_log_many;
+void fl_log_many_add(fl_log_many *m, fl_log_stream *ls, uint32_t partition, const fl_log_record *recs,
+                     uint32_t n, fl_log_done_fn done, void *ctx);
+fl_code fl_log_many_submit(fl_log_many *m, uint32_t *queued, fl_err *err);
+void fl_log_many_discard(fl_log_many *m);
 /* Appends and waits for durability; *base_offset (may be NULL) gets the first offset. */
 fl_code fl_log_append_sync(fl_log_stream *ls, uint32_t partition, const fl_log_record *recs, uint32_t n,
                            uint64_t *base_offset, fl_err *err);
