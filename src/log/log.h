@@ -68,8 +68,8 @@ typedef struct fl_log_opts {
   bool read_only;                /* readers only: no log thread, no lock, no truncation (floe log) */
   uint64_t wal_switch_bytes;     /* move to the other write-ahead file past this size; 0 = 64 MiB */
   int64_t wal_switch_ms;         /* ... or once it is this old; 0 = 1000, <0 never (tests) */
-  bool wal_every_group;          /* tests: a frame even for a group that touched one partition (whose
-                                    segment is otherwise synced directly): no segment sync at commit */
+  bool wal_every_group;          /* tests: a frame even for a group that touched one partition and wrote
+                                    256 KiB or more (whose segment is otherwise synced directly) */
 } fl_log_opts;
 
 /* Opens (creating if needed, unless read_only) the log in dir, locks it against a
