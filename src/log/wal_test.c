@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/crc32c.h"
 #include "core/diag.h"
 #include "core/fsync.h"
 #include "core/mem.h"
@@ -602,6 +603,77 @@ Test(wal, stale_frames_of_an_older_turn_past_the_current_end_are_never_replayed)
   fl_log_close(log);
   unlink(count_path);
   fl_free(count_path);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* A version-1 write-ahead file (frames from byte 0, unsalted CRCs, left by a binary
+ * from before the preallocated files) is still replayed, then given a v2 header. */
+Test(wal, a_version_1_file_left_by_an_older_binary_is_replayed_then_converted) {
+  char *dir = tmpdir();
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.retention_check_ms = -1};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stream *ls;
+  cr_assert_eq(fl_log_stream_open(log, "s", 1, &ls, &err), FL_OK);
+  fl_log_record rec = {"{\"v\":1}", 7};
+  cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
+  fl_log_close(log);
+  /* the segment's batch, then a power cut that lost it: only a v1 frame holds it */
+  char *seg = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  unsigned char data[4096];
+  int fd = open(seg, O_RDWR);
+  cr_assert_geq(fd, 0);
+  ssize_t dl = pread(fd, data, sizeof data, 0);
+  cr_assert_gt(dl, FL_LOG_BATCH_HEADER_BYTES);
+  cr_assert_eq(ftruncate(fd, 0), 0);
+  close(fd);
+  unsigned char frame[48 + 1 + 4096];
+  memset(frame, 0, FL_LOG_WAL_HEADER_BYTES);
+  fl_log_put32(frame + FL_LOG_WAL_OFF_MAGIC, FL_LOG_WAL_MAGIC);
+  fl_log_put16(frame + FL_LOG_WAL_OFF_VERSION, FL_LOG_WAL_VERSION_V1);
+  fl_log_put16(frame + FL_LOG_WAL_OFF_NAME_LEN, 1);
+  fl_log_put64(frame + FL_LOG_WAL_OFF_GEN, 9);
+  fl_log_put32(frame + FL_LOG_WAL_OFF_DATA_LEN, (uint32_t)dl);
+  frame[FL_LOG_WAL_HEADER_BYTES] = 's';
+  memcpy(frame + FL_LOG_WAL_HEADER_BYTES + 1, data, (size_t)dl);
+  uint32_t crc = fl_crc32c(0, frame, FL_LOG_WAL_OFF_CRC);
+  crc = fl_crc32c(crc, frame + FL_LOG_WAL_HEADER_BYTES, 1 + (size_t)dl);
+  fl_log_put32(frame + FL_LOG_WAL_OFF_CRC, crc);
+  for (int i = 0; i < 2; i++) {
+    char *w = fl_sprintf("%s/.wal-%d", dir, i);
+    fd = open(w, O_WRONLY | O_TRUNC);
+    cr_assert_geq(fd, 0);
+    if (i == 0) cr_assert_eq(write(fd, frame, FL_LOG_WAL_HEADER_BYTES + 1 + (size_t)dl), FL_LOG_WAL_HEADER_BYTES + 1 + dl);
+    close(fd);
+    fl_free(w);
+  }
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stats st;
+  fl_log_stats_get(log, &st);
+  cr_assert_eq(st.wal_replayed_frames, 1);
+  cr_assert_eq(fl_log_stream_open(log, "s", 1, &ls, &err), FL_OK, "%s", err.msg);
+  fl_log_reader *rd;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_entry e;
+  bool eof;
+  cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert(!eof);
+  cr_assert_eq(e.value_len, 7);
+  cr_assert_eq(memcmp(e.value, "{\"v\":1}", 7), 0);
+  fl_log_reader_close(rd);
+  /* converted: a v2 header of a generation past the v1 frame's */
+  char *w0 = fl_sprintf("%s/.wal-0", dir);
+  fd = open(w0, O_RDONLY);
+  unsigned char h[FL_LOG_WAL_FILE_HEADER_BYTES];
+  cr_assert_eq(pread(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+  close(fd);
+  cr_assert_eq(fl_log_get32(h + FL_LOG_WAL_FOFF_MAGIC), FL_LOG_WAL_FILE_MAGIC);
+  cr_assert_gt(fl_log_get64(h + FL_LOG_WAL_FOFF_GEN), 9);
+  fl_free(w0);
+  fl_log_close(log);
+  fl_free(seg);
   rm_rf(dir);
   fl_free(dir);
 }
