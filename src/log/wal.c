@@ -283,6 +283,28 @@ static replay_seg *replay_seg_get(replay *rp, const char *path, fl_err *err, fl_
   return s;
 }
 
+/* Makes *b hold at least the file's first min(need, size) bytes (*have of them read;
+ * grown at least 2x, from 1 MiB). */
+static fl_code read_upto(int fd, const char *path, unsigned char **b, uint64_t *have, uint64_t need, uint64_t size,
+                         fl_err *err) {
+  if (need > size) need = size;
+  if (need <= *have) return FL_OK;
+  uint64_t want = *have * 2 > need ? *have * 2 : need;
+  if (want < (1u << 20)) want = 1u << 20;
+  if (want > size) want = size;
+  unsigned char *nb = fl_realloc_try(*b, want);
+  if (!nb) return fl_err_set(err, FL_ENOMEM, "%s: no memory to replay %" PRIu64 " bytes", path, want);
+  *b = nb;
+  while (*have < want) {
+    ssize_t r = pread(fd, nb + *have, want - *have, (off_t)*have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0)
+      return r < 0 ? fl_err_errno(err, errno, "%s: read", path) : fl_err_set(err, FL_EIO, "%s: short read", path);
+    *have += (uint64_t)r;
+  }
+  return FL_OK;
+}
+
 /* Reads one file's valid frames: fills *buf (the whole file), *start and *valid
  * (the frames are bytes [start, valid)), *gen (their generation, 0 if none) and *hgen
  * (a version-2 header's generation, 0 if none). */
@@ -295,16 +317,13 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
   if (fstat(fd, &st) != 0) return fl_err_errno(err, errno, "%s: stat", path);
   uint64_t size = (uint64_t)st.st_size;
   if (!size) return FL_OK;
-  unsigned char *b = fl_malloc_try(size);
-  if (!b) return fl_err_set(err, FL_ENOMEM, "%s: no memory to replay %" PRIu64 " bytes", path, size);
-  for (uint64_t got = 0; got < size;) {
-    ssize_t r = pread(fd, b + got, size - got, (off_t)got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      fl_free(b);
-      return r < 0 ? fl_err_errno(err, errno, "%s: read", path) : fl_err_set(err, FL_EIO, "%s: short read", path);
-    }
-    got += (uint64_t)r;
+  /* read as far as the frames go (a preallocated file is mostly zeros or older turns) */
+  unsigned char *b = NULL;
+  uint64_t have = 0;
+  fl_code rc = read_upto(fd, path, &b, &have, FL_LOG_WAL_FILE_HEADER_BYTES, size, err);
+  if (rc) {
+    fl_free(b);
+    return rc;
   }
   uint64_t pos = 0;
   uint16_t version = FL_LOG_WAL_VERSION_V1;
@@ -325,6 +344,10 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
   }
   const char *bad = NULL;
   while (pos < size) {
+    if ((rc = read_upto(fd, path, &b, &have, pos + FL_LOG_WAL_HEADER_BYTES + FL_LOG_WAL_NAME_MAX, size, err))) {
+      fl_free(b);
+      return rc;
+    }
     const unsigned char *h = b + pos;
     if (size - pos < FL_LOG_WAL_HEADER_BYTES) {
       bad = "short frame header";
@@ -347,6 +370,11 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
       bad = "short frame";
       break;
     }
+    if ((rc = read_upto(fd, path, &b, &have, pos + flen, size, err))) {
+      fl_free(b);
+      return rc;
+    }
+    h = b + pos;
     uint32_t crc = fl_crc32c(crc0, h, FL_LOG_WAL_OFF_CRC);
     crc = fl_crc32c(crc, h + FL_LOG_WAL_HEADER_BYTES, (size_t)nl + dl);
     if (crc != fl_log_get32(h + FL_LOG_WAL_OFF_CRC)) {
