@@ -292,29 +292,38 @@ static void events_log_done(void *ctx, fl_code rc, uint32_t partition, uint64_t 
   release(p, false);
 }
 
-static fl_code append(srv_pending *p, fl_log_stream *ls, uint32_t partition, const fl_log_record *recs,
-                      uint32_t n) {
+/* Adds one append to the piece's set (encoded now; queued by submit_appends). */
+static fl_code append(srv_pending *p, fl_log_many *m, fl_log_stream *ls, uint32_t partition,
+                      const fl_log_record *recs, uint32_t n) {
+  fl_log_many_add(m, ls, partition, recs, n, events_log_done, p);
+  return m->rc;
+}
+
+/* Queues a piece's appends (quarantine and every partition) atomically: the log
+ * thread takes them into one group commit, so a post waits for one fdatasync. */
+static void submit_appends(srv_pending *p, fl_log_many *m) {
+  if (!m->count && !m->rc) return;
+  uint32_t count = m->count, queued;
   fl_err err = {0};
-  atomic_fetch_add(&p->outstanding, 1);
-  fl_code rc = fl_log_append(ls, partition, recs, n, events_log_done, p, &err);
+  atomic_fetch_add(&p->outstanding, count);
+  fl_code rc = fl_log_many_submit(m, &queued, &err);
   if (rc) {
     int expected = FL_OK;
     atomic_compare_exchange_strong(&p->rc, &expected, (int)rc);
-    if (rc != FL_ELIMIT) fl_warn(MOD, "append to %s/%u: %s", fl_log_stream_name(ls), partition, err.msg);
-    atomic_fetch_sub(&p->outstanding, 1); /* its callback never runs */
+    if (rc != FL_ELIMIT) fl_warn(MOD, "append: %s", err.msg);
+    atomic_fetch_sub(&p->outstanding, count); /* their callbacks never run */
   }
-  return rc;
 }
 
 /* Appends recs in chunks of at most APPEND_BYTES_MAX; stops at the first failure. */
-static fl_code append_chunked(srv_pending *p, fl_log_stream *ls, uint32_t partition,
+static fl_code append_chunked(srv_pending *p, fl_log_many *m, fl_log_stream *ls, uint32_t partition,
                               const fl_log_record *recs, uint32_t n) {
   uint32_t from = 0;
   uint64_t bytes = 0;
   for (uint32_t i = 0; i <= n; i++) {
     if (i == n || (i > from && bytes + recs[i].value_len + 16 > APPEND_BYTES_MAX)) {
       if (i > from) {
-        fl_code rc = append(p, ls, partition, recs + from, i - from);
+        fl_code rc = append(p, m, ls, partition, recs + from, i - from);
         if (rc) return rc;
       }
       from = i;
@@ -424,6 +433,7 @@ static void quarantine_record(fl_buf *q, const char *raw, uint32_t raw_len, uint
 /* Stores one parsed piece: its rejects (up to the request's bounds) into the quarantine,
  * its accepted rows before the cut into their partitions. line_base: lines before it. */
 static void store_piece(events_req *er, const char *body, const fl_json_result *res, uint64_t line_base) {
+  fl_log_many many = {0};
   srv_loop *loop = er->loop;
   const fl_project *proj = loop->ing->proj;
   const fl_sql_stream *def = er->ss->ps->def;
@@ -479,7 +489,7 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
                                         .value_len = loop->qoff[j + 1] - loop->qoff[j],
                                         .contract_version = er->ss->ps->contract_version};
       }
-      append_chunked(pending_of(er), er->ss->qls, 0, loop->recs, nrej);
+      append_chunked(pending_of(er), &many, er->ss->qls, 0, loop->recs, nrej);
     }
     er->rejected += nrej;
   }
@@ -525,10 +535,11 @@ static void store_piece(events_req *er, const char *body, const fl_json_result *
     srv_pending *p = pending_of(er);
     for (uint32_t k = 0; k < nparts; k++) {
       uint32_t end = loop->part_count[k];
-      if (end > start && append_chunked(p, ls, k, loop->recs + start, end - start)) break;
+      if (end > start && append_chunked(p, &many, ls, k, loop->recs + start, end - start)) break;
       start = end;
     }
   }
+  if (many.count || many.rc) submit_appends(pending_of(er), &many);
 }
 
 static int stream_index(const fl_ingest *ing, h2o_iovec_t name) {

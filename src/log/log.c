@@ -824,6 +824,110 @@ void fl_log_close(fl_log *log) {
 
 /* ---------- appends ---------- */
 
+/* Checks and encodes one append (the caller's thread: compression, CRC of the stored
+ * payload); NULL with *rc and err set on failure. */
+static log_append *append_encode(fl_log_stream *ls, uint32_t partition, const fl_log_record *recs, uint32_t n,
+                                 fl_log_done_fn done, void *ctx, fl_code *rc, fl_err *err) {
+  fl_log *log = ls->log;
+  *rc = FL_OK;
+  if (log->opts.read_only) {
+    *rc = fl_err_set(err, FL_EINVAL, "stream %s: log opened read-only", ls->name);
+    return NULL;
+  }
+  if (partition >= ls->npartitions) {
+    *rc = fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
+                     ls->npartitions - 1);
+    return NULL;
+  }
+  if (n == 0) {
+    *rc = fl_err_set(err, FL_EINVAL, "stream %s: append of 0 records", ls->name);
+    return NULL;
+  }
+  uint64_t payload = 0;
+  for (uint32_t i = 0; i < n; i++) payload += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)recs[i].value_len;
+  if (payload > FL_LOG_BATCH_PAYLOAD_MAX) {
+    *rc = fl_err_set(err, FL_EINVAL, "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u",
+                     ls->name, n, payload, FL_LOG_BATCH_PAYLOAD_MAX);
+    return NULL;
+  }
+  log_append *a = fl_log_batch_encode(recs, n, payload, fl_log_stream_compression(ls), fl_now_ms());
+  if (!a) {
+    *rc = fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name, payload);
+    return NULL;
+  }
+  a->ls = ls;
+  a->partition = partition;
+  a->done = done;
+  a->ctx = ctx;
+  __atomic_add_fetch(&log->stats.raw_bytes, a->raw_len, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&log->stats.stored_bytes, a->len, __ATOMIC_RELAXED);
+  return a;
+}
+
+void fl_log_many_add(fl_log_many *m, fl_log_stream *ls, uint32_t partition, const fl_log_record *recs,
+                     uint32_t n, fl_log_done_fn done, void *ctx) {
+  if (m->rc) return;
+  FL_ASSERT(!m->log || m->log == ls->log, "fl_log_many: appends to two logs (%s, %s)", m->log->dir,
+            ls->log->dir);
+  m->log = ls->log;
+  fl_code rc;
+  log_append *a = append_encode(ls, partition, recs, n, done, ctx, &rc, &m->err);
+  if (!a) {
+    m->rc = rc;
+    return;
+  }
+  a->next = NULL;
+  if (m->tail)
+    ((log_append *)m->tail)->next = a;
+  else
+    m->head = a;
+  m->tail = a;
+  m->bytes += a->len;
+  m->count++;
+}
+
+void fl_log_many_discard(fl_log_many *m) {
+  for (log_append *a = m->head, *next; a; a = next) {
+    next = a->next;
+    fl_free(a);
+  }
+  *m = (fl_log_many){0};
+}
+
+fl_code fl_log_many_submit(fl_log_many *m, uint32_t *queued, fl_err *err) {
+  *queued = 0;
+  fl_code rc = m->rc;
+  if (rc) {
+    *err = m->err;
+    fl_log_many_discard(m);
+    return rc;
+  }
+  if (!m->head) return FL_OK;
+  fl_log *log = m->log;
+  pthread_mutex_lock(&log->mu);
+  if (log->closing)
+    rc = fl_err_set(err, FL_EIO, "log %s is closing", log->dir);
+  else if (log->queued_bytes && log->queued_bytes + m->bytes > log->opts.queue_bytes_max) {
+    rc = fl_err_set(err, FL_ELIMIT, "log queue full (%" PRIu64 " bytes waiting for the disk)", log->queued_bytes);
+    fl_metric_add(log->m_queue_full, 1);
+  }
+  if (!rc) {
+    if (log->queue_tail)
+      log->queue_tail->next = m->head;
+    else
+      log->queue = m->head;
+    log->queue_tail = m->tail;
+    log->queued_bytes += m->bytes;
+    fl_metric_set(log->m_queue_bytes, (double)log->queued_bytes);
+    pthread_cond_signal(&log->cond);
+    *queued = m->count;
+    *m = (fl_log_many){0};
+  }
+  pthread_mutex_unlock(&log->mu);
+  if (rc) fl_log_many_discard(m);
+  return rc;
+}
+
 fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record *recs, uint32_t n,
                       fl_log_done_fn done, void *ctx, fl_err *err) {
   fl_log *log = ls->log;
@@ -960,6 +1064,7 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->background_fsyncs = __atomic_load_n(&log->stats.background_fsyncs, __ATOMIC_RELAXED);
   out->wal_switches = __atomic_load_n(&log->stats.wal_switches, __ATOMIC_RELAXED);
   out->wal_bytes = __atomic_load_n(&log->stats.wal_bytes, __ATOMIC_RELAXED);
+  out->wal_replayed_frames = __atomic_load_n(&log->stats.wal_replayed_frames, __ATOMIC_RELAXED);
   pthread_mutex_lock(&log->mu);
   out->queued_bytes = log->queued_bytes;
   pthread_mutex_unlock(&log->mu);

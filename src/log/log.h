@@ -68,8 +68,8 @@ typedef struct fl_log_opts {
   bool read_only;                /* readers only: no log thread, no lock, no truncation (floe log) */
   uint64_t wal_switch_bytes;     /* move to the other write-ahead file past this size; 0 = 64 MiB */
   int64_t wal_switch_ms;         /* ... or once it is this old; 0 = 1000, <0 never (tests) */
-  bool wal_every_group;          /* tests: a frame even for a group that touched one partition (whose
-                                    segment is otherwise synced directly): no segment sync at commit */
+  bool wal_every_group;          /* tests: a frame even for a group that touched one partition and wrote
+                                    256 KiB or more (whose segment is otherwise synced directly) */
 } fl_log_opts;
 
 /* Opens (creating if needed, unless read_only) the log in dir, locks it against a
@@ -124,6 +124,26 @@ typedef void (*fl_log_done_fn)(void *ctx, fl_code rc, uint32_t partition, uint64
  * on a non-OK return `done` is never called. */
 fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record *recs, uint32_t n,
                       fl_log_done_fn done, void *ctx, fl_err *err);
+/* Several appends (any streams and partitions of ONE log) queued ATOMICALLY, so the
+ * log thread takes them into one group commit (one request's appends, one per
+ * partition, never span two groups). On the stack, zeroed: fl_log_many m = {0};
+ * fl_log_many_add encodes one append (as fl_log_append: copied, compressed); the first
+ * failure is kept and the later adds do nothing. fl_log_many_submit then queues them
+ * all (*queued = how many) or none: it returns the first add's failure, FL_ELIMIT or
+ * FL_EIO as fl_log_append does, and then no `done` of them is ever called. Either way
+ * m is empty again afterwards. fl_log_many_discard drops what was added. */
+typedef struct fl_log_many {
+  void *head, *tail; /* private */
+  struct fl_log *log;
+  uint64_t bytes;
+  uint32_t count;
+  fl_code rc;
+  fl_err err;
+} fl_log_many;
+void fl_log_many_add(fl_log_many *m, fl_log_stream *ls, uint32_t partition, const fl_log_record *recs,
+                     uint32_t n, fl_log_done_fn done, void *ctx);
+fl_code fl_log_many_submit(fl_log_many *m, uint32_t *queued, fl_err *err);
+void fl_log_many_discard(fl_log_many *m);
 /* Appends and waits for durability; *base_offset (may be NULL) gets the first offset. */
 fl_code fl_log_append_sync(fl_log_stream *ls, uint32_t partition, const fl_log_record *recs, uint32_t n,
                            uint64_t *base_offset, fl_err *err);
@@ -242,7 +262,8 @@ typedef struct fl_log_stats {
   uint64_t roll_fsyncs;       /* of fsyncs: the rolls' (sealed segment + new file's directory) */
   uint64_t background_fsyncs; /* segment and write-ahead syncs off the commit path (sync thread, close) */
   uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
-  uint64_t wal_bytes;         /* bytes in the active write-ahead file */
+  uint64_t wal_bytes;         /* bytes of frames in the active write-ahead file */
+  uint64_t wal_replayed_frames; /* write-ahead frames the open replayed into segments */
 } fl_log_stats;
 void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 

@@ -232,7 +232,8 @@ fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const 
 /* ---- wal.c ---- */
 typedef struct log_wal log_wal;
 /* Writer open, before any stream: replays both write-ahead files into their segments,
- * syncs those, empties the files and starts the sync thread. */
+ * syncs those, gives both files a fresh turn (preallocated, new header) and starts the
+ * sync thread. */
 fl_code fl_log_wal_open(fl_log *log, fl_err *err);
 /* Log thread, after the group's segment writes: one frame per partition whose writes
  * succeeded (group_rc == 0), ONE pwritev and ONE fdatasync. Not OK: nothing of this
@@ -241,7 +242,7 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched);
 /* Log thread, after a group: moves to the other file when the active one is due. */
 void fl_log_wal_after_group(fl_log *log);
 /* After the log thread stopped: stops the sync thread, syncs the active segments and
- * empties the files (a clean close leaves nothing to replay). */
+ * writes a new header in the active file (a clean close leaves nothing to replay). */
 void fl_log_wal_close(fl_log *log);
 
 /* ---- log.c ---- */

@@ -4,8 +4,9 @@
  *
  * A group commit (log.c, the log thread) writes each touched partition's batches to
  * its active segment file as before, but without syncing it. If it touched one
- * partition only, syncing that segment is its one fdatasync (sync_one_segment: the
- * bytes go to the disk once). Otherwise one frame per
+ * partition only and wrote FL_LOG_WAL_DIRECT_BYTES or more, syncing that segment is
+ * its one fdatasync (sync_one_segment: the bytes go to the disk once). Otherwise one
+ * frame per
  * partition (stream, partition, segment, position, the same bytes; wal_wire.h) goes
  * to the active write-ahead file with ONE pwritev and ONE fdatasync. Only then are
  * the appends acknowledged and the new ends published to readers: a reader may read
@@ -17,23 +18,31 @@
  * wal_switch_bytes or is FL_LOG_WAL_SWITCH_MS old, and the other one is free, the log
  * thread seals it: it hands the sync thread a dup() of the fd of every partition
  * written in that period and moves to the other file (generation + 1). The sync
- * thread fdatasyncs those segment files, then truncates the sealed file to 0 bytes
- * and fdatasyncs it: only then is the file free again. So every segment byte not yet
- * synced is covered by a frame in a file that is not free, and the segment syncs are
- * off the commit path. A roll fdatasyncs the segment it closes (log.c roll_segment),
+ * thread fdatasyncs those segment files, then RECYCLES the sealed file: zeros to
+ * grow it if its turn used more than half of it, a new file header (generation + 2,
+ * the turn it will hold next; a new salt), one fdatasync: only then is the file free
+ * again. So every segment byte not yet synced is covered by a frame in a file that
+ * is not free, and the segment syncs are off the commit path.
+ *
+ * The files are preallocated (written full of zeros, never truncated) and each turn
+ * OVERWRITES its file from byte 64 (wal_wire.h): an fdatasync that does not change
+ * the file's size writes no inode, which halves it on a journal-less ext4 (README).
+ * Older turns' frames stay past the current end; none checks (the header's
+ * generation and salt are new), so replay stops at the current turn's end. A roll fdatasyncs the segment it closes (log.c roll_segment),
  * so sealed segments never depend on a frame.
  *
  * States of one file (log->wal->mu guards state and the hand-over):
  *
- *      open: replay frames, sync the segments, truncate both files
- *        │
+ *      open: replay frames, sync the segments, fresh header (gen, salt) + zeros in
+ *        │   both files (.wal-0: gen G, active; .wal-1: G + 1), fdatasync each
  *        ▼
  *     ┌──────┐  switch (log thread): dup the dirty      ┌────────┐
  *     │ACTIVE│ ─ partitions' fds, generation + 1 ────▶ │ SEALED │
  *     └──────┘                                         └────────┘
  *        ▲                                                 │ sync thread: fdatasync each
- *        │ switch (the other file was sealed)              │ dup'd segment fd, then
- *     ┌──────┐                                             │ ftruncate(0) + fdatasync
+ *        │ switch (the other file was sealed;              │ dup'd segment fd, then
+ *        │ its header already holds gen + 1)               │ zeros (grow), header gen + 2
+ *     ┌──────┐                                             │ + new salt, fdatasync
  *     │ FREE │ ◀───────────────────────────────────────────┘ (on failure: retry in 1 s,
  *     └──────┘                                               the file stays SEALED)
  *
@@ -43,10 +52,17 @@
  *     frame are kept or truncated by the segment scan like any torn tail.
  *   - after the frame fsync: replay writes the frame's bytes back at their position
  *     (idempotent: the same bytes at the same place).
- *   - during the sync thread's segment syncs or truncate: the sealed file is still
- *     there and is replayed first (lower generation), then the active one.
- *   - during open's own replay: nothing was truncated yet; the next open replays again.
- * A failed frame write or fsync truncates the file back (and syncs it) before the
+ *   - during the sync thread's segment syncs, or before its new header is durable:
+ *     the sealed file's old header still validates its frames; it is replayed first
+ *     (lower generation), then the active one. A torn header (one 512-byte sector
+ *     rewritten) fails its CRC: the file holds nothing to replay, which is right, as
+ *     its segments were synced before the header was written.
+ *   - after the recycle's fdatasync: the file's frames no longer check; only the
+ *     active file is replayed, up to its first frame of another generation/salt (a
+ *     stale frame of the older turn, zeros, or a torn frame).
+ *   - during open's own replay or its header writes: a file whose header is not yet
+ *     rewritten still validates its frames; the next open replays them again.
+ * A failed frame write or fsync zeroes the frame's header back (and syncs) before the
  * appends fail, so a frame of a failed group is never replayed; if that fails too,
  * the log refuses appends (FL_EIO) until it is reopened.
  *
@@ -60,7 +76,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,7 +98,9 @@ enum { IOV_MAX_WAL = 1024 };
 typedef struct wal_file {
   int fd;
   int state;     /* WAL_* (under wal->mu) */
-  uint64_t size; /* [lt] bytes of valid frames while ACTIVE */
+  uint64_t size; /* [lt] the write position while ACTIVE: header + bytes of valid frames */
+  uint64_t gen;  /* the generation in its header (set at open and by the sync thread) */
+  uint64_t salt; /* the salt in its header */
 } wal_file;
 
 struct log_wal {
@@ -105,11 +125,87 @@ struct log_wal {
   int job_file; /* the SEALED file to recycle, -1 none */
   int *job_fds;
   uint32_t job_nfds;
+  uint64_t job_gen;  /* its generation: the recycled file gets job_gen + 2 */
+  uint64_t job_used; /* bytes its turn used (frames), to grow it for the next turn */
 };
 
 #define STAT_ADD(log, field, v) __atomic_fetch_add(&(log)->stats.field, (v), __ATOMIC_RELAXED)
 
 static char *wal_path(const fl_log *log, uint32_t i) { return fl_sprintf("%s/.wal-%u", log->dir, i); }
+
+static uint64_t new_salt(void) {
+  uint64_t salt = 0;
+  if (getrandom(&salt, sizeof salt, GRND_NONBLOCK) != (ssize_t)sizeof salt)
+    salt = (uint64_t)fl_mono_ns() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
+  return salt ? salt : 1;
+}
+
+/* The CRC every frame of a file with this salt starts from. */
+static uint32_t salt_crc(uint64_t salt) {
+  unsigned char b[8];
+  fl_log_put64(b, salt);
+  return fl_crc32c(0, b, sizeof b);
+}
+
+/* Writes a file header (gen, salt) at byte 0; 0 or errno. Not synced. */
+static int write_file_header(int fd, uint64_t gen, uint64_t salt) {
+  unsigned char h[FL_LOG_WAL_FILE_HEADER_BYTES];
+  memset(h, 0, sizeof h);
+  fl_log_put32(h + FL_LOG_WAL_FOFF_MAGIC, FL_LOG_WAL_FILE_MAGIC);
+  fl_log_put16(h + FL_LOG_WAL_FOFF_VERSION, FL_LOG_WAL_VERSION);
+  fl_log_put64(h + FL_LOG_WAL_FOFF_GEN, gen);
+  fl_log_put64(h + FL_LOG_WAL_FOFF_SALT, salt);
+  fl_log_put32(h + FL_LOG_WAL_FOFF_CRC, fl_crc32c(0, h, FL_LOG_WAL_FOFF_CRC));
+  for (size_t done = 0; done < sizeof h;) {
+    ssize_t w = pwrite(fd, h + done, sizeof h - done, (off_t)done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w < 0 ? errno : ENOSPC;
+    done += (size_t)w;
+  }
+  return 0;
+}
+
+/* Writes zeros over [from, to) (the preallocation: real blocks, not holes or
+ * unwritten extents, whose first overwrite would change metadata); 0 or errno. */
+static int write_zeros(int fd, uint64_t from, uint64_t to) {
+  enum { CHUNK = 256 << 10 };
+  static const unsigned char zeros[CHUNK];
+  while (from < to) {
+    size_t n = to - from < CHUNK ? (size_t)(to - from) : CHUNK;
+    ssize_t w = pwrite(fd, zeros, n, (off_t)from);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w < 0 ? errno : ENOSPC;
+    from += (uint64_t)w;
+  }
+  return 0;
+}
+
+/* A fresh turn for file f: zeros up to `size` bytes if it is shorter, a header with
+ * gen and a new salt, one fdatasync. 0 or errno. Every frame left in it from older
+ * turns no longer checks (other salt and generation). */
+static int file_reset(wal_file *f, uint64_t gen, uint64_t size) {
+  struct stat st;
+  if (fstat(f->fd, &st) != 0) return errno;
+  uint64_t have = (uint64_t)st.st_size;
+  struct statvfs vfs; /* never more than an eighth of the free space: segments need it more */
+  if (have < size && fstatvfs(f->fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize / 8 < size - have)
+    size = have + (uint64_t)vfs.f_bavail * vfs.f_frsize / 8;
+  if (have < size) {
+    /* only an optimization: on a full disk the file stays shorter (its turns append) */
+    int e = write_zeros(f->fd, have, size);
+    if (e == ENOSPC || e == EDQUOT)
+      fl_warn("log", "write-ahead file: no space to preallocate %" PRIu64 " bytes; appending instead", size);
+    else if (e)
+      return e;
+  }
+  uint64_t salt = new_salt();
+  int e = write_file_header(f->fd, gen, salt);
+  if (e) return e;
+  if (fl_fdatasync(f->fd) != 0) return errno;
+  f->gen = gen;
+  f->salt = salt;
+  return 0;
+}
 
 /* Writes every byte of iov[0..cnt) at pos (partial writes and EINTR resumed); 0 or errno. */
 static int pwritev_all(int fd, struct iovec *iov, size_t cnt, uint64_t pos) {
@@ -187,31 +283,71 @@ static replay_seg *replay_seg_get(replay *rp, const char *path, fl_err *err, fl_
   return s;
 }
 
-/* Reads one file's valid frames: fills *buf (the whole file) and *valid (bytes of
- * valid frames), *gen (their generation, 0 if none). */
-static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t *valid, uint64_t *gen,
-                        fl_err *err) {
+/* Makes *b hold at least the file's first min(need, size) bytes (*have of them read;
+ * grown at least 2x, from 1 MiB). */
+static fl_code read_upto(int fd, const char *path, unsigned char **b, uint64_t *have, uint64_t need, uint64_t size,
+                         fl_err *err) {
+  if (need > size) need = size;
+  if (need <= *have) return FL_OK;
+  uint64_t want = *have * 2 > need ? *have * 2 : need;
+  if (want < (1u << 20)) want = 1u << 20;
+  if (want > size) want = size;
+  unsigned char *nb = fl_realloc_try(*b, want);
+  if (!nb) return fl_err_set(err, FL_ENOMEM, "%s: no memory to replay %" PRIu64 " bytes", path, want);
+  *b = nb;
+  while (*have < want) {
+    ssize_t r = pread(fd, nb + *have, want - *have, (off_t)*have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0)
+      return r < 0 ? fl_err_errno(err, errno, "%s: read", path) : fl_err_set(err, FL_EIO, "%s: short read", path);
+    *have += (uint64_t)r;
+  }
+  return FL_OK;
+}
+
+/* Reads one file's valid frames: fills *buf (the whole file), *start and *valid
+ * (the frames are bytes [start, valid)), *gen (their generation, 0 if none) and *hgen
+ * (a version-2 header's generation, 0 if none). */
+static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t *start, uint64_t *valid,
+                        uint64_t *gen, uint64_t *hgen, fl_err *err) {
   *buf = NULL;
-  *valid = 0;
-  *gen = 0;
+  *start = *valid = 0;
+  *gen = *hgen = 0;
   struct stat st;
   if (fstat(fd, &st) != 0) return fl_err_errno(err, errno, "%s: stat", path);
   uint64_t size = (uint64_t)st.st_size;
   if (!size) return FL_OK;
-  unsigned char *b = fl_malloc_try(size);
-  if (!b) return fl_err_set(err, FL_ENOMEM, "%s: no memory to replay %" PRIu64 " bytes", path, size);
-  for (uint64_t got = 0; got < size;) {
-    ssize_t r = pread(fd, b + got, size - got, (off_t)got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      fl_free(b);
-      return r < 0 ? fl_err_errno(err, errno, "%s: read", path) : fl_err_set(err, FL_EIO, "%s: short read", path);
-    }
-    got += (uint64_t)r;
+  /* read as far as the frames go (a preallocated file is mostly zeros or older turns) */
+  unsigned char *b = NULL;
+  uint64_t have = 0;
+  fl_code rc = read_upto(fd, path, &b, &have, FL_LOG_WAL_FILE_HEADER_BYTES, size, err);
+  if (rc) {
+    fl_free(b);
+    return rc;
   }
   uint64_t pos = 0;
+  uint16_t version = FL_LOG_WAL_VERSION_V1;
+  uint32_t crc0 = 0;
+  if (size >= 4 && fl_log_get32(b) != FL_LOG_WAL_MAGIC) {
+    /* version 2: a file header, then the frames of its turn */
+    if (size < FL_LOG_WAL_FILE_HEADER_BYTES || fl_log_get32(b + FL_LOG_WAL_FOFF_MAGIC) != FL_LOG_WAL_FILE_MAGIC ||
+        fl_log_get16(b + FL_LOG_WAL_FOFF_VERSION) != FL_LOG_WAL_VERSION ||
+        fl_log_get32(b + FL_LOG_WAL_FOFF_CRC) != fl_crc32c(0, b, FL_LOG_WAL_FOFF_CRC)) {
+      fl_warn("log", "%s: no valid file header: no frame to replay", path);
+      *buf = b;
+      return FL_OK;
+    }
+    *hgen = *gen = fl_log_get64(b + FL_LOG_WAL_FOFF_GEN);
+    crc0 = salt_crc(fl_log_get64(b + FL_LOG_WAL_FOFF_SALT));
+    version = FL_LOG_WAL_VERSION;
+    pos = *start = FL_LOG_WAL_FILE_HEADER_BYTES;
+  }
   const char *bad = NULL;
   while (pos < size) {
+    if ((rc = read_upto(fd, path, &b, &have, pos + FL_LOG_WAL_HEADER_BYTES + FL_LOG_WAL_NAME_MAX, size, err))) {
+      fl_free(b);
+      return rc;
+    }
     const unsigned char *h = b + pos;
     if (size - pos < FL_LOG_WAL_HEADER_BYTES) {
       bad = "short frame header";
@@ -220,8 +356,7 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
     uint32_t nl = fl_log_get16(h + FL_LOG_WAL_OFF_NAME_LEN), dl = fl_log_get32(h + FL_LOG_WAL_OFF_DATA_LEN);
     uint64_t g = fl_log_get64(h + FL_LOG_WAL_OFF_GEN);
     if (fl_log_get32(h + FL_LOG_WAL_OFF_MAGIC) != FL_LOG_WAL_MAGIC ||
-        fl_log_get16(h + FL_LOG_WAL_OFF_VERSION) != FL_LOG_WAL_VERSION ||
-        fl_log_get32(h + FL_LOG_WAL_OFF_RESERVED) != 0) {
+        fl_log_get16(h + FL_LOG_WAL_OFF_VERSION) != version || fl_log_get32(h + FL_LOG_WAL_OFF_RESERVED) != 0) {
       bad = "bad frame header";
       break;
     }
@@ -235,7 +370,12 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
       bad = "short frame";
       break;
     }
-    uint32_t crc = fl_crc32c(0, h, FL_LOG_WAL_OFF_CRC);
+    if ((rc = read_upto(fd, path, &b, &have, pos + flen, size, err))) {
+      fl_free(b);
+      return rc;
+    }
+    h = b + pos;
+    uint32_t crc = fl_crc32c(crc0, h, FL_LOG_WAL_OFF_CRC);
     crc = fl_crc32c(crc, h + FL_LOG_WAL_HEADER_BYTES, (size_t)nl + dl);
     if (crc != fl_log_get32(h + FL_LOG_WAL_OFF_CRC)) {
       bad = "frame CRC mismatch";
@@ -248,18 +388,20 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
     *gen = g;
     pos += flen;
   }
-  if (bad)
+  if (bad && version == FL_LOG_WAL_VERSION_V1)
     fl_warn("log", "%s: %s at byte %" PRIu64 ": the %" PRIu64 " bytes after it were never acknowledged", path,
             bad, pos, size - pos);
+  if (pos == *start) *gen = 0; /* no frame: nothing to order */
   *buf = b;
   *valid = pos;
   return FL_OK;
 }
 
 /* Writes one file's frames back into their segments (in order). */
-static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t valid, replay *rp, fl_err *err) {
+static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t start, uint64_t valid, replay *rp,
+                               fl_err *err) {
   fl_code rc = FL_OK;
-  for (uint64_t pos = 0; pos < valid;) {
+  for (uint64_t pos = start; pos < valid;) {
     const unsigned char *h = b + pos;
     uint32_t nl = fl_log_get16(h + FL_LOG_WAL_OFF_NAME_LEN), dl = fl_log_get32(h + FL_LOG_WAL_OFF_DATA_LEN);
     uint64_t base = fl_log_get64(h + FL_LOG_WAL_OFF_SEG_BASE), at = fl_log_get64(h + FL_LOG_WAL_OFF_SEG_POS);
@@ -301,11 +443,12 @@ static fl_code wal_replay(fl_log *log, fl_err *err) {
   log_wal *wal = log->wal;
   fl_code rc = FL_OK;
   unsigned char *bufs[FL_LOG_WAL_FILES] = {0};
-  uint64_t valid[FL_LOG_WAL_FILES] = {0}, gens[FL_LOG_WAL_FILES] = {0};
+  uint64_t starts[FL_LOG_WAL_FILES] = {0}, valid[FL_LOG_WAL_FILES] = {0}, gens[FL_LOG_WAL_FILES] = {0},
+           hgens[FL_LOG_WAL_FILES] = {0};
   replay rp = {0};
   for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) {
     char *path = wal_path(log, i);
-    rc = wal_read(wal->files[i].fd, path, &bufs[i], &valid[i], &gens[i], err);
+    rc = wal_read(wal->files[i].fd, path, &bufs[i], &starts[i], &valid[i], &gens[i], &hgens[i], err);
     fl_free(path);
     if (rc) goto done;
   }
@@ -315,7 +458,8 @@ static fl_code wal_replay(fl_log *log, fl_err *err) {
   for (uint32_t k = 0; k < FL_LOG_WAL_FILES; k++) {
     uint32_t i = order[k];
     if (gens[i] > gmax) gmax = gens[i];
-    if (valid[i] && (rc = wal_replay_file(log, bufs[i], valid[i], &rp, err))) goto done;
+    if (hgens[i] > gmax) gmax = hgens[i];
+    if (valid[i] > starts[i] && (rc = wal_replay_file(log, bufs[i], starts[i], valid[i], &rp, err))) goto done;
   }
   for (uint32_t i = 0; i < rp.nsegs; i++) {
     if (rp.segs[i].fd < 0) continue;
@@ -324,18 +468,18 @@ static fl_code wal_replay(fl_log *log, fl_err *err) {
       goto done;
     }
   }
-  /* every frame is in its segment and synced: both files can start empty */
+  /* every frame is in its segment and synced: both files start a fresh turn
+   * (preallocated; .wal-0 active with gmax + 1, .wal-1 next with gmax + 2) */
   for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) {
-    bool had = false;
-    struct stat st;
-    if (fstat(wal->files[i].fd, &st) == 0 && st.st_size > 0) had = true;
-    if (had && (ftruncate(wal->files[i].fd, 0) != 0 || fl_fdatasync(wal->files[i].fd) != 0)) {
+    int e = file_reset(&wal->files[i], gmax + 1 + i, FL_LOG_WAL_FILE_HEADER_BYTES + FL_LOG_WAL_PREALLOC_BYTES);
+    if (e) {
       char *path = wal_path(log, i);
-      rc = fl_err_errno(err, errno, "%s: truncate after replay", path);
+      rc = fl_err_errno(err, e, "%s: preallocate after replay", path);
       fl_free(path);
       goto done;
     }
   }
+  __atomic_store_n(&log->stats.wal_replayed_frames, rp.frames, __ATOMIC_RELAXED);
   if (rp.frames || rp.skipped)
     fl_info("log", "%s: replayed %" PRIu64 " write-ahead frames (%" PRIu64 " bytes) into %u segment files, %" PRIu64
                    " skipped",
@@ -363,6 +507,7 @@ static void *sync_thread(void *arg) {
     int fi = wal->job_file;
     int *fds = wal->job_fds;
     uint32_t n = wal->job_nfds;
+    uint64_t next_gen = wal->job_gen + 2, used = wal->job_used;
     pthread_mutex_unlock(&wal->mu);
     bool ok = true;
     for (uint32_t i = 0; i < n && ok; i++) {
@@ -381,8 +526,13 @@ static void *sync_thread(void *arg) {
     if (ok) {
       STAT_ADD(log, background_fsyncs, 1);
       fl_metric_add(log->m_bg_fsyncs, 1);
-      if (ftruncate(wal->files[fi].fd, 0) != 0 || fl_fdatasync(wal->files[fi].fd) != 0) {
-        fl_error("log", "%s/.wal-%d: truncate: %s; retrying in 1 s", log->dir, fi, strerror(errno));
+      /* its next turn: grown to twice what this turn used (preallocated off the
+       * commit path), a new header (older frames no longer check), one fdatasync */
+      uint64_t grow = 2 * used, cap = wal->switch_bytes + FL_LOG_WAL_PREALLOC_BYTES;
+      if (grow > cap) grow = cap;
+      int e = file_reset(&wal->files[fi], next_gen, FL_LOG_WAL_FILE_HEADER_BYTES + grow);
+      if (e) {
+        fl_error("log", "%s/.wal-%d: recycle: %s; retrying in 1 s", log->dir, fi, strerror(e));
         ok = false;
       }
     }
@@ -450,7 +600,9 @@ fl_code fl_log_wal_open(fl_log *log, fl_err *err) {
   if (rc) return rc;
   wal->cur = 0;
   wal->files[0].state = WAL_ACTIVE;
-  wal->files[0].size = 0;
+  wal->files[0].size = FL_LOG_WAL_FILE_HEADER_BYTES;
+  FL_ASSERT(wal->files[0].gen == wal->gen, "log %s: .wal-0 generation %" PRIu64 " != %" PRIu64, log->dir,
+            wal->files[0].gen, wal->gen);
   if (pthread_create(&wal->thread, NULL, sync_thread, log) != 0)
     return fl_err_set(err, FL_ENOMEM, "log %s: cannot start the write-ahead sync thread", log->dir);
   wal->thread_started = true;
@@ -483,15 +635,21 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
   wal_file *wf = &wal->files[wal->cur];
   FL_ASSERT(wf->state == WAL_ACTIVE, "log %s: commit to .wal-%u in state %d", log->dir, wal->cur, wf->state);
   size_t nframes = 0, niov = 0, hbytes = 0;
+  uint64_t data_bytes = 0;
   for (log_partition *part = touched; part; part = part->tnext) {
     if (part->group_rc || !part->pend) continue;
     nframes++;
     niov++;
     hbytes += FL_LOG_WAL_HEADER_BYTES + strlen(part->pend->ls->name);
+    data_bytes += part->group_end - part->write_pos;
     for (log_append *a = part->pend; a; a = a->next) niov++;
   }
   if (!nframes) return FL_OK;
-  if (nframes == 1 && !log->opts.wal_every_group) return sync_one_segment(log, touched);
+  if (nframes == 1 && !log->opts.wal_every_group && data_bytes >= FL_LOG_WAL_DIRECT_BYTES)
+    return sync_one_segment(log, touched);
+  FL_ASSERT(wf->gen == wal->gen, "log %s: .wal-%u holds generation %" PRIu64 ", the log is at %" PRIu64, log->dir,
+            wal->cur, wf->gen, wal->gen);
+  uint32_t crc0 = salt_crc(wf->salt);
   if (hbytes > wal->hdrs_cap) {
     wal->hdrs_cap = hbytes * 2;
     wal->hdrs = fl_realloc(wal->hdrs, wal->hdrs_cap);
@@ -523,7 +681,7 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
     fl_log_put32(h + FL_LOG_WAL_OFF_PARTITION, part->id);
     fl_log_put32(h + FL_LOG_WAL_OFF_DATA_LEN, (uint32_t)data);
     memcpy(h + FL_LOG_WAL_HEADER_BYTES, name, nl);
-    uint32_t crc = fl_crc32c(0, h, FL_LOG_WAL_OFF_CRC);
+    uint32_t crc = fl_crc32c(crc0, h, FL_LOG_WAL_OFF_CRC);
     crc = fl_crc32c(crc, name, nl);
     wal->iov[k++] = (struct iovec){h, FL_LOG_WAL_HEADER_BYTES + nl};
     uint64_t sum = 0;
@@ -553,16 +711,18 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
   if (e) {
     fl_warn("log", "%s/.wal-%u: %s of %" PRIu64 " bytes at byte %" PRIu64 ": %s", log->dir, wal->cur, what, total,
             wf->size, strerror(e));
-    if (ftruncate(wf->fd, (off_t)wf->size) != 0 || fl_fdatasync(wf->fd) != 0) {
+    /* take it back: zeros over its first frame header (the file is never truncated) */
+    static const unsigned char zeros[FL_LOG_WAL_HEADER_BYTES];
+    if (pwrite(wf->fd, zeros, sizeof zeros, (off_t)wf->size) != (ssize_t)sizeof zeros || fl_fdatasync(wf->fd) != 0) {
       fl_error("log", "%s/.wal-%u: cannot take a failed frame back: %s; appends disabled until reopened", log->dir,
                wal->cur, strerror(errno));
       wal->broken = true;
     }
     return e == ENOSPC || e == EDQUOT ? FL_ENOSPC : FL_EIO;
   }
-  if (!wf->size) wal->cur_start_ms = fl_mono_ns() / 1000000;
+  if (wf->size == FL_LOG_WAL_FILE_HEADER_BYTES) wal->cur_start_ms = fl_mono_ns() / 1000000;
   wf->size += total;
-  __atomic_store_n(&log->stats.wal_bytes, wf->size, __ATOMIC_RELAXED);
+  __atomic_store_n(&log->stats.wal_bytes, wf->size - FL_LOG_WAL_FILE_HEADER_BYTES, __ATOMIC_RELAXED);
   for (log_partition *part = touched; part; part = part->tnext) {
     if (part->group_rc || !part->pend || part->wal_gen == wal->gen) continue;
     part->wal_gen = wal->gen;
@@ -578,8 +738,9 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
 void fl_log_wal_after_group(fl_log *log) {
   log_wal *wal = log->wal;
   wal_file *wf = &wal->files[wal->cur];
-  if (!wf->size) return;
-  if (wf->size < wal->switch_bytes &&
+  uint64_t used = wf->size - FL_LOG_WAL_FILE_HEADER_BYTES;
+  if (!used) return;
+  if (used < wal->switch_bytes &&
       (wal->switch_ms < 0 || fl_mono_ns() / 1000000 - wal->cur_start_ms < wal->switch_ms))
     return;
   uint32_t other = (wal->cur + 1) % FL_LOG_WAL_FILES;
@@ -603,9 +764,13 @@ void fl_log_wal_after_group(fl_log *log) {
   wal->job_file = (int)wal->cur;
   wal->job_fds = fds;
   wal->job_nfds = wal->ndirty;
+  wal->job_gen = wal->gen;
+  wal->job_used = used;
   wal->cur = other;
   wal->files[other].state = WAL_ACTIVE;
-  wal->files[other].size = 0;
+  wal->files[other].size = FL_LOG_WAL_FILE_HEADER_BYTES;
+  FL_ASSERT(wal->files[other].gen == wal->gen + 1, "log %s: .wal-%u holds generation %" PRIu64 ", next is %" PRIu64,
+            log->dir, other, wal->files[other].gen, wal->gen + 1);
   pthread_cond_signal(&wal->cond);
   pthread_mutex_unlock(&wal->mu);
   wal->gen++;
@@ -624,8 +789,9 @@ void fl_log_wal_close(fl_log *log) {
     pthread_mutex_unlock(&wal->mu);
     pthread_join(wal->thread, NULL);
   }
-  /* a clean close leaves no frame to replay: sync every active segment, then empty
-   * both files (if anything fails, the files stay and the next open replays them) */
+  /* a clean close leaves no frame to replay: sync every active segment, then give
+   * both files a new header (if anything fails, the frames stay valid and the next
+   * open replays them) */
   bool ok = wal->job_file < 0 && !wal->broken;
   for (fl_log_stream *ls = log->streams; ls && ok; ls = ls->next)
     for (uint32_t p = 0; p < ls->npartitions && ok; p++)
@@ -635,11 +801,12 @@ void fl_log_wal_close(fl_log *log) {
       }
   for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) {
     if (wal->files[i].fd < 0) continue;
-    if (ok && wal->thread_started) {
-      struct stat st;
-      if (fstat(wal->files[i].fd, &st) == 0 && st.st_size > 0 &&
-          (ftruncate(wal->files[i].fd, 0) != 0 || fl_fdatasync(wal->files[i].fd) != 0))
-        fl_warn("log", "%s/.wal-%u: truncate at close: %s (the next open replays it)", log->dir, i, strerror(errno));
+    if (ok && wal->thread_started && i == wal->cur && wal->files[i].size > FL_LOG_WAL_FILE_HEADER_BYTES) {
+      /* the FREE file's header already invalidates its old frames; the ACTIVE one's
+       * frames are all in synced segments now: a new header (the generation after
+       * the FREE one's) invalidates them */
+      int e = file_reset(&wal->files[i], wal->gen + 2, 0);
+      if (e) fl_warn("log", "%s/.wal-%u: new header at close: %s (the next open replays it)", log->dir, i, strerror(e));
     }
     close(wal->files[i].fd);
   }

@@ -18,10 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/crc32c.h"
 #include "core/diag.h"
 #include "core/fsync.h"
 #include "core/mem.h"
 #include "log/log.h"
+#include "log/log_wire.h"
+#include "log/wal_wire.h"
 
 static char *tmpdir(void) {
   fl_diag_set_level(FL_ERROR);
@@ -124,14 +127,19 @@ Test(wal, one_fdatasync_per_group_commit_across_partitions_and_two_streams) {
       cr_assert_eq(end, (uint64_t)THREADS * c.rounds, "%s/%u", STREAMS[s], p);
     }
   fl_log_close(log);
-  /* a clean close synced the segments and emptied both write-ahead files */
+  /* a clean close synced the segments and invalidated every frame; the files keep
+   * their preallocated size (never truncated) */
   for (int i = 0; i < 2; i++) {
     char *path = fl_sprintf("%s/.wal-%d", dir, i);
     struct stat sb;
     cr_assert_eq(stat(path, &sb), 0, "%s", path);
-    cr_assert_eq(sb.st_size, 0, "%s", path);
+    cr_assert_geq(sb.st_size, FL_LOG_WAL_FILE_HEADER_BYTES + (1 << 20), "%s", path);
     fl_free(path);
   }
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stats_get(log, &st);
+  cr_assert_eq(st.wal_replayed_frames, 0, "a clean close leaves nothing to replay");
+  fl_log_close(log);
   rm_rf(dir);
   fl_free(dir);
 }
@@ -467,6 +475,205 @@ Test(wal, a_roll_adds_two_counted_syncs_and_every_group_otherwise_makes_one) {
   cr_assert_eq(st.fsyncs - st.roll_fsyncs, st.groups);
   cr_assert_eq(st.group_fsyncs_max, 3);
   fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* ---- preallocated files: a recycled file is overwritten from its start, so frames
+ * of its older turn lie past the current turn's end; they are never replayed ---- */
+
+static fl_log_stats stats_now(fl_log *log) {
+  fl_log_stats st;
+  fl_log_stats_get(log, &st);
+  return st;
+}
+
+/* Child: appends one-record groups (one frame each) until the log has switched files
+ * `switches` times and the sync thread has recycled the file it left (waits for its
+ * background syncs: 1 segment + 1 recycle per switch). Returns the appends made. */
+static int fill_turns(fl_log *log, fl_log_stream *ls, uint64_t switches, int *seq) {
+  int n = 0;
+  char v[200];
+  while (stats_now(log).wal_switches < switches) {
+    int len = snprintf(v, sizeof v, "turn-record-%06d-%0150d", (*seq)++, 0);
+    fl_log_record rec = {v, (uint32_t)len};
+    fl_err err;
+    if (fl_log_append_sync(ls, 0, &rec, 1, NULL, &err)) _exit(6);
+    n++;
+  }
+  for (int i = 0; i < 10000 && stats_now(log).background_fsyncs < 2 * switches; i++) usleep(1000);
+  if (stats_now(log).background_fsyncs < 2 * switches) _exit(7);
+  return n;
+}
+
+Test(wal, stale_frames_of_an_older_turn_past_the_current_end_are_never_replayed) {
+  char *dir = tmpdir();
+  char *count_path = fl_sprintf("%s.count", dir);
+  enum { CURRENT = 3 };
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_bytes = 8192, .wal_switch_ms = -1,
+                        .wal_every_group = true};
+    fl_log *log;
+    fl_err err;
+    fl_log_stream *ls;
+    if (fl_log_open(dir, &opts, &log, &err) || fl_log_stream_open(log, "s", 1, &ls, &err)) _exit(4);
+    fl_log_stream_compression_set(ls, 0); /* every frame the same size */
+    int seq = 0, total = 0;
+    total += fill_turns(log, ls, 1, &seq); /* .wal-0's turn: recycled */
+    total += fill_turns(log, ls, 2, &seq); /* .wal-1's turn: recycled; .wal-0 active again */
+    for (int i = 0; i < CURRENT; i++) {
+      char v[200];
+      int len = snprintf(v, sizeof v, "turn-record-%06d-%0150d", seq++, 0);
+      fl_log_record rec = {v, (uint32_t)len};
+      if (fl_log_append_sync(ls, 0, &rec, 1, NULL, &err)) _exit(6);
+      total++;
+    }
+    FILE *f = fopen(count_path, "w");
+    if (!f || fprintf(f, "%d\n", total) < 0 || fclose(f)) _exit(8);
+    kill(getpid(), SIGKILL);
+  }
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+  FILE *f = fopen(count_path, "r");
+  cr_assert_not_null(f);
+  int total = 0;
+  cr_assert_eq(fscanf(f, "%d", &total), 1);
+  fclose(f);
+
+  /* .wal-0 on disk: a header of generation G, the frames of G (CURRENT, or one more
+   * when the last append of the turn before was acknowledged before the switch), and
+   * right after them a whole frame of the older turn (G - 2; same size, intact) */
+  char *w0 = fl_sprintf("%s/.wal-0", dir);
+  int fd = open(w0, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  unsigned char buf[1 << 16];
+  ssize_t got = pread(fd, buf, sizeof buf, 0);
+  close(fd);
+  cr_assert_gt(got, 4096);
+  cr_assert_eq(fl_log_get32(buf + FL_LOG_WAL_FOFF_MAGIC), FL_LOG_WAL_FILE_MAGIC);
+  uint64_t g = fl_log_get64(buf + FL_LOG_WAL_FOFF_GEN);
+  cr_assert_geq(g, 3);
+  size_t pos = FL_LOG_WAL_FILE_HEADER_BYTES;
+  uint64_t current = 0;
+  for (;;) {
+    const unsigned char *h = buf + pos;
+    cr_assert_eq(fl_log_get32(h + FL_LOG_WAL_OFF_MAGIC), FL_LOG_WAL_MAGIC, "frame at %zu", pos);
+    uint64_t fg = fl_log_get64(h + FL_LOG_WAL_OFF_GEN);
+    if (fg != g) {
+      cr_assert_eq(fg, g - 2, "a stale frame of the older turn at byte %zu", pos);
+      break;
+    }
+    current++;
+    pos += FL_LOG_WAL_HEADER_BYTES + fl_log_get16(h + FL_LOG_WAL_OFF_NAME_LEN) + fl_log_get32(h + FL_LOG_WAL_OFF_DATA_LEN);
+    cr_assert_lt(pos + FL_LOG_WAL_HEADER_BYTES, (size_t)got);
+  }
+  cr_assert(current == CURRENT || current == CURRENT + 1, "%" PRIu64 " frames of the current turn", current);
+  fl_free(w0);
+
+  /* the reopen replays exactly the current turn's frames, and the log holds every
+   * acknowledged record once */
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.retention_check_ms = -1};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(stats_now(log).wal_replayed_frames, current);
+  fl_log_stream *ls;
+  cr_assert_eq(fl_log_stream_open(log, "s", 1, &ls, &err), FL_OK, "%s", err.msg);
+  uint64_t start, end;
+  fl_log_partition_offsets(ls, 0, &start, &end);
+  cr_assert_eq(start, 0);
+  cr_assert_eq(end, (uint64_t)total);
+  fl_log_reader *rd;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  for (int i = 0; i < total; i++) {
+    fl_log_entry e;
+    bool eof;
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert(!eof);
+    char want[200];
+    int len = snprintf(want, sizeof want, "turn-record-%06d-%0150d", i, 0);
+    cr_assert_eq(e.value_len, (uint32_t)len);
+    cr_assert_eq(memcmp(e.value, want, (size_t)len), 0, "record %d", i);
+  }
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  unlink(count_path);
+  fl_free(count_path);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* A version-1 write-ahead file (frames from byte 0, unsalted CRCs, left by a binary
+ * from before the preallocated files) is still replayed, then given a v2 header. */
+Test(wal, a_version_1_file_left_by_an_older_binary_is_replayed_then_converted) {
+  char *dir = tmpdir();
+  fl_log *log;
+  fl_err err;
+  fl_log_opts opts = {.retention_check_ms = -1};
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stream *ls;
+  cr_assert_eq(fl_log_stream_open(log, "s", 1, &ls, &err), FL_OK);
+  fl_log_record rec = {"{\"v\":1}", 7};
+  cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
+  fl_log_close(log);
+  /* the segment's batch, then a power cut that lost it: only a v1 frame holds it */
+  char *seg = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  unsigned char data[4096];
+  int fd = open(seg, O_RDWR);
+  cr_assert_geq(fd, 0);
+  ssize_t dl = pread(fd, data, sizeof data, 0);
+  cr_assert_gt(dl, FL_LOG_BATCH_HEADER_BYTES);
+  cr_assert_eq(ftruncate(fd, 0), 0);
+  close(fd);
+  unsigned char frame[48 + 1 + 4096];
+  memset(frame, 0, FL_LOG_WAL_HEADER_BYTES);
+  fl_log_put32(frame + FL_LOG_WAL_OFF_MAGIC, FL_LOG_WAL_MAGIC);
+  fl_log_put16(frame + FL_LOG_WAL_OFF_VERSION, FL_LOG_WAL_VERSION_V1);
+  fl_log_put16(frame + FL_LOG_WAL_OFF_NAME_LEN, 1);
+  fl_log_put64(frame + FL_LOG_WAL_OFF_GEN, 9);
+  fl_log_put32(frame + FL_LOG_WAL_OFF_DATA_LEN, (uint32_t)dl);
+  frame[FL_LOG_WAL_HEADER_BYTES] = 's';
+  memcpy(frame + FL_LOG_WAL_HEADER_BYTES + 1, data, (size_t)dl);
+  uint32_t crc = fl_crc32c(0, frame, FL_LOG_WAL_OFF_CRC);
+  crc = fl_crc32c(crc, frame + FL_LOG_WAL_HEADER_BYTES, 1 + (size_t)dl);
+  fl_log_put32(frame + FL_LOG_WAL_OFF_CRC, crc);
+  for (int i = 0; i < 2; i++) {
+    char *w = fl_sprintf("%s/.wal-%d", dir, i);
+    fd = open(w, O_WRONLY | O_TRUNC);
+    cr_assert_geq(fd, 0);
+    if (i == 0) cr_assert_eq(write(fd, frame, FL_LOG_WAL_HEADER_BYTES + 1 + (size_t)dl), FL_LOG_WAL_HEADER_BYTES + 1 + dl);
+    close(fd);
+    fl_free(w);
+  }
+  cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+  fl_log_stats st;
+  fl_log_stats_get(log, &st);
+  cr_assert_eq(st.wal_replayed_frames, 1);
+  cr_assert_eq(fl_log_stream_open(log, "s", 1, &ls, &err), FL_OK, "%s", err.msg);
+  fl_log_reader *rd;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_entry e;
+  bool eof;
+  cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert(!eof);
+  cr_assert_eq(e.value_len, 7);
+  cr_assert_eq(memcmp(e.value, "{\"v\":1}", 7), 0);
+  fl_log_reader_close(rd);
+  /* converted: a v2 header of a generation past the v1 frame's */
+  char *w0 = fl_sprintf("%s/.wal-0", dir);
+  fd = open(w0, O_RDONLY);
+  unsigned char h[FL_LOG_WAL_FILE_HEADER_BYTES];
+  cr_assert_eq(pread(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+  close(fd);
+  cr_assert_eq(fl_log_get32(h + FL_LOG_WAL_FOFF_MAGIC), FL_LOG_WAL_FILE_MAGIC);
+  cr_assert_gt(fl_log_get64(h + FL_LOG_WAL_FOFF_GEN), 9);
+  fl_free(w0);
+  fl_log_close(log);
+  fl_free(seg);
   rm_rf(dir);
   fl_free(dir);
 }
