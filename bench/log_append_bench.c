@@ -228,10 +228,11 @@ static int disk_probe(const char *dir, double seconds, int nfiles) {
           "p99 %.0f us (%zu rounds);\n"
           "      from %d threads at once p50 %.0f us, p99 %.0f us (%zu rounds)\n",
           seq_mb_s, seconds, o50, o99, one.n, nfiles, s50, s99, serial.n, nfiles, p50, p99, parallel.n);
-  printf("{\"bench\":\"disk_probe\",\"seq_mb_per_s\":%.1f,\"append4k_p50_us\":%.0f,\"append4k_p99_us\":%.0f,"
-         "\"files\":%d,\"serial_p50_us\":%.0f,\"serial_p99_us\":%.0f,\"parallel_p50_us\":%.0f,"
-         "\"parallel_p99_us\":%.0f}\n",
-         seq_mb_s, o50, o99, nfiles, s50, s99, p50, p99);
+  printf(
+      "{\"bench\":\"disk_probe\",\"seq_mb_per_s\":%.1f,\"append4k_p50_us\":%.0f,\"append4k_p99_us\":%.0f,"
+      "\"files\":%d,\"serial_p50_us\":%.0f,\"serial_p99_us\":%.0f,\"parallel_p50_us\":%.0f,"
+      "\"parallel_p99_us\":%.0f}\n",
+      seq_mb_s, o50, o99, nfiles, s50, s99, p50, p99);
   for (int i = 0; i < nfiles; i++) {
     char *path = fl_sprintf("%s/probe-%d.bin", dir, i);
     close(fds[i]);

@@ -81,13 +81,16 @@ int main(int argc, char **argv) {
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (len) {
       if (nrecs == cap) recs = fl_realloc(recs, (cap *= 2) * sizeof *recs);
-      recs[nrecs] = (fl_log_record){.value = p, .value_len = (uint32_t)len, .contract_version = 1,
+      recs[nrecs] = (fl_log_record){.value = p,
+                                    .value_len = (uint32_t)len,
+                                    .contract_version = 1,
                                     .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull};
       nrecs++;
     }
     p += len + 1;
   }
-  char *dir = dir_arg ? fl_strdup(dir_arg) : fl_sprintf("%s/floe-logz.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  char *dir = dir_arg ? fl_strdup(dir_arg)
+                      : fl_sprintf("%s/floe-logz.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   if (!dir_arg && !mkdtemp(dir)) return 1;
   for (const char *lv = levels; *lv;) {
     int level = atoi(lv);
@@ -131,7 +134,8 @@ int main(int argc, char **argv) {
     double ratio = (double)st.raw_bytes / (double)st.stored_bytes;
     double mbs = (double)st.raw_bytes / 1e6 / cpu;
     fprintf(stderr,
-            "level %d: %" PRIu64 " records in batches of %d, %.1f MB raw -> %.1f MB stored (%.2fx), "
+            "level %d: %" PRIu64
+            " records in batches of %d, %.1f MB raw -> %.1f MB stored (%.2fx), "
             "encode %.0f MB/s per core (%.2f M records/s)\n",
             level, records, per, (double)st.raw_bytes / 1e6, (double)st.stored_bytes / 1e6, ratio, mbs,
             (double)records / cpu / 1e6);

@@ -188,11 +188,13 @@ int main(int argc, char **argv) {
          max = ca.lat_us[count - 1];
   bool met = p99 <= GOAL_P99_US && !failed;
   fprintf(stderr,
-          "log_consume_bench: %" PRIu64 " records over %u partitions in %.2f s; fsync return -> consumer has "
+          "log_consume_bench: %" PRIu64
+          " records over %u partitions in %.2f s; fsync return -> consumer has "
           "the record: p50 %.1f us, p99 %.1f us, max %.1f us (goal p99 <= %.0f us: %s); for comparison "
           "fsync return -> its done callback on the log thread (after publish): p50 %.1f us, p99 %.1f us\n",
           count, partitions, secs, p50, p99, max, GOAL_P99_US, met ? "met" : "missed", cb50, cb99);
-  printf("{\"records\":%" PRIu64 ",\"partitions\":%u,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
+  printf("{\"records\":%" PRIu64
+         ",\"partitions\":%u,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
          "\"goal_p99_us\":%.0f,\"met\":%s,\"callback_p50_us\":%.1f,\"callback_p99_us\":%.1f}\n",
          count, partitions, p50, p99, max, GOAL_P99_US, met ? "true" : "false", cb50, cb99);
   fl_free(ca.lat_us);

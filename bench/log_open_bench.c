@@ -39,11 +39,16 @@ int main(int argc, char **argv) {
   const char *dir = NULL;
   bool keep = false;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = strtoull(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--records") && i + 1 < argc) records = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
-    else if (!strcmp(argv[i], "--keep")) keep = true;
+    if (!strcmp(argv[i], "--mib") && i + 1 < argc)
+      mib = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--records") && i + 1 < argc)
+      records = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+      runs = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+      dir = argv[++i];
+    else if (!strcmp(argv[i], "--keep"))
+      keep = true;
     else {
       fprintf(stderr, "usage: log_open_bench [--mib M] [--records N] [--runs R] [--dir D] [--keep]\n");
       return 2;
@@ -90,7 +95,8 @@ int main(int argc, char **argv) {
       if (fl_log_stream_open(log, "s", 0, &ls, &err)) die(&err);
       double ms = (double)(fl_mono_ns() - t0) / 1e6;
       if (fl_log_stream_damaged_ranges(ls)) { /* a sound log: the checks must find nothing */
-        fprintf(stderr, "log_open_bench: open found %" PRIu64 " damaged ranges\n", fl_log_stream_damaged_ranges(ls));
+        fprintf(stderr, "log_open_bench: open found %" PRIu64 " damaged ranges\n",
+                fl_log_stream_damaged_ranges(ls));
         return 1;
       }
       if (ro) {
@@ -111,10 +117,12 @@ int main(int argc, char **argv) {
     }
   }
   fprintf(stderr,
-          "log_open_bench: %" PRIu64 " MiB in %u segments, batches of %d records: open as writer %.1f ms, "
+          "log_open_bench: %" PRIu64
+          " MiB in %u segments, batches of %d records: open as writer %.1f ms, "
           "read-only %.1f ms; verify (every CRC) %.1f ms (best of %d, warm cache)\n",
           bytes >> 20, segments, records, writer_ms, ro_ms, verify_ms, runs);
-  printf("{\"bench\":\"log_open\",\"bytes\":%" PRIu64 ",\"segments\":%u,\"records_per_batch\":%d,"
+  printf("{\"bench\":\"log_open\",\"bytes\":%" PRIu64
+         ",\"segments\":%u,\"records_per_batch\":%d,"
          "\"open_writer_ms\":%.1f,\"open_read_only_ms\":%.1f,\"verify_ms\":%.1f}\n",
          bytes, segments, records, writer_ms, ro_ms, verify_ms);
   if (!keep) {

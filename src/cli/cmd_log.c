@@ -214,8 +214,8 @@ typedef struct verify_out {
 static void print_damage(void *ctx, const fl_log_damage *d) {
   verify_out *v = ctx;
   if (!v->ndjson) {
-    printf("damaged: stream %s partition %u file %s bytes %" PRIu64 "..%" PRIu64 " offsets %" PRIu64 "..%" PRIu64
-           ": %s\n",
+    printf("damaged: stream %s partition %u file %s bytes %" PRIu64 "..%" PRIu64 " offsets %" PRIu64
+           "..%" PRIu64 ": %s\n",
            d->stream, d->partition, d->file, d->pos, d->end_pos, d->offset, d->end_offset, d->why);
     return;
   }
@@ -234,7 +234,8 @@ static void print_damage(void *ctx, const fl_log_damage *d) {
 }
 
 /* --verify: every partition (or --partition); *damaged counts the ranges printed. */
-static fl_code verify_stream(fl_log_stream *ls, const log_opts *o, fl_buf *out, uint64_t *damaged, fl_err *err) {
+static fl_code verify_stream(fl_log_stream *ls, const log_opts *o, fl_buf *out, uint64_t *damaged,
+                             fl_err *err) {
   verify_out v = {.ndjson = o->format && !strcmp(o->format, "ndjson"), .out = out};
   uint32_t np = fl_log_stream_npartitions(ls);
   *damaged = 0;
@@ -326,8 +327,8 @@ static fl_code print_stat(fl_log_stream *ls, const log_opts *o, fl_err *err) {
   bool ndjson = o->format && !strcmp(o->format, "ndjson");
   uint32_t np = fl_log_stream_npartitions(ls);
   if (!ndjson)
-    printf("%-9s %20s %20s %20s %16s %16s %8s\n", "partition", "start", "end", "records", "bytes", "raw_bytes",
-           "segments");
+    printf("%-9s %20s %20s %20s %16s %16s %8s\n", "partition", "start", "end", "records", "bytes",
+           "raw_bytes", "segments");
   uint64_t tot_records = 0, tot_bytes = 0, tot_raw = 0;
   for (uint32_t p = 0; p < np; p++) {
     if (o->has_partition && p != o->partition) continue;
@@ -349,8 +350,8 @@ static fl_code print_stat(fl_log_stream *ls, const log_opts *o, fl_err *err) {
              st.start_offset, st.end_offset, records, st.bytes, raw, st.segments);
   }
   if (!ndjson)
-    printf("%-9s %20s %20s %20" PRIu64 " %16" PRIu64 " %16" PRIu64 "\n", "total", "", "", tot_records, tot_bytes,
-           tot_raw);
+    printf("%-9s %20s %20s %20" PRIu64 " %16" PRIu64 " %16" PRIu64 "\n", "total", "", "", tot_records,
+           tot_bytes, tot_raw);
   return FL_OK;
 }
 

@@ -98,8 +98,8 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (listen) hopts.listen = listen;
   if (nthreads) hopts.threads = (uint32_t)nthreads;
   if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
-      fl_project_contract_versions(proj, data, &err) ||
-      fl_http_new(&hopts, &http, &err) || fl_ingest_new(proj, log, wh, http, &ing, &err) ||
+      fl_project_contract_versions(proj, data, &err) || fl_http_new(&hopts, &http, &err) ||
+      fl_ingest_new(proj, log, wh, http, &ing, &err) ||
       fl_obs_new(&(fl_obs_opts){proj->access_log, proj->summary_interval_ms}, http, &obs, &err) ||
       fl_http_start(http, &err)) {
     status = fl_cli_fail(&err);

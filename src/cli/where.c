@@ -124,8 +124,7 @@ static fl_code coerce_literal(const char *where, fl_sql_expr *lit, const fl_fiel
       ok = !errno;
       lit->lit = FL_SQL_LIT_INT;
       break;
-    case FL_T_DECIMAL:
-    {
+    case FL_T_DECIMAL: {
       fl_i128 x;
       ok = fl_dec128_parse(text, len, f->type.precision, f->type.scale, &x);
       if (ok) fl_value_set_dec(&v, x);

@@ -31,9 +31,9 @@ typedef struct fl_vec {
   uint32_t cap;       /* slots allocated */
   uint64_t *validity; /* cap bits; 1 = valid */
   union {
-    uint8_t *b;   /* BOOLEAN */
-    int32_t *i32; /* INT, DATE */
-    int64_t *i64; /* BIGINT, TIMESTAMP, DECIMAL (precision <= 18) */
+    uint8_t *b;          /* BOOLEAN */
+    int32_t *i32;        /* INT, DATE */
+    int64_t *i64;        /* BIGINT, TIMESTAMP, DECIMAL (precision <= 18) */
     fl_i128_store *i128; /* DECIMAL (precision 19..38) */
     float *f32;
     double *f64;
@@ -106,7 +106,8 @@ void fl_vec_append_value(fl_vec *vec, const fl_value *v);
 
 /* A DECIMAL cell's unscaled value, whatever the storage width (core/decimal.h). */
 static inline fl_i128 fl_vec_dec(const fl_vec *vec, uint32_t i) {
-  return vec->type.precision > FL_DECIMAL64_PRECISION_MAX ? (fl_i128)vec->data.i128[i] : (fl_i128)vec->data.i64[i];
+  return vec->type.precision > FL_DECIMAL64_PRECISION_MAX ? (fl_i128)vec->data.i128[i]
+                                                          : (fl_i128)vec->data.i64[i];
 }
 static inline void fl_vec_set_dec(fl_vec *vec, uint32_t i, fl_i128 v) {
   if (vec->type.precision > FL_DECIMAL64_PRECISION_MAX)

@@ -96,8 +96,8 @@ bool fl_dec128_parse(const char *s, size_t n, unsigned precision, unsigned scale
   if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
   /* v holds the mantissa's digits from the first non-zero one, at most 38 */
   u128 v = 0;
-  unsigned sig = 0;         /* significant digits accumulated into v */
-  int frac_digits = 0;      /* digits of v after the point */
+  unsigned sig = 0;    /* significant digits accumulated into v */
+  int frac_digits = 0; /* digits of v after the point */
   bool any = false;
   for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
     any = true;
@@ -195,8 +195,8 @@ unsigned fl_dec128_to_be_min(fl_i128 v, uint8_t out[16]) {
   uint8_t be[16];
   fl_dec128_to_be(v, 16, be);
   unsigned start = 0;
-  while (start < 15 && ((be[start] == 0x00 && !(be[start + 1] & 0x80)) ||
-                        (be[start] == 0xff && (be[start + 1] & 0x80))))
+  while (start < 15 &&
+         ((be[start] == 0x00 && !(be[start + 1] & 0x80)) || (be[start] == 0xff && (be[start + 1] & 0x80))))
     start++;
   memcpy(out, be + start, 16 - start);
   return 16 - start;

@@ -39,13 +39,14 @@ Test(decimal128, parse_and_format_at_the_edges) {
   cr_assert_str_eq(fmt(max38(), 38), "0." MAX38);
   cr_assert_str_eq(fmt(-1, 38), "-0.00000000000000000000000000000000000001");
   cr_assert_str_eq(fmt(0, 9), "0.000000000");
-  parse_bad("1" MAX38, 38, 0);    /* 10^38: 39 digits */
+  parse_bad("1" MAX38, 38, 0); /* 10^38: 39 digits */
   parse_bad("-1" MAX38, 38, 0);
-  parse_bad(MAX38, 37, 0);        /* 38 digits into 37 */
-  parse_bad(MAX38 ".0", 38, 1);   /* with the scale it needs 39 digits */
+  parse_bad(MAX38, 37, 0);      /* 38 digits into 37 */
+  parse_bad(MAX38 ".0", 38, 1); /* with the scale it needs 39 digits */
   cr_assert(parse_ok("12345678901234567890.123456789", 38, 9) ==
             (fl_i128)1234567890123456789LL * 10000000000LL + (fl_i128)123456789);
-  cr_assert_str_eq(fmt(parse_ok("12345678901234567890.123456789", 38, 9), 9), "12345678901234567890.123456789");
+  cr_assert_str_eq(fmt(parse_ok("12345678901234567890.123456789", 38, 9), 9),
+                   "12345678901234567890.123456789");
   cr_assert_str_eq(fmt(parse_ok("0.5", 38, 9), 9), "0.500000000");
   cr_assert_str_eq(fmt(parse_ok("-.5", 38, 2), 2), "-0.50");
   cr_assert_str_eq(fmt(parse_ok("000000000000000000000000000000000000000000007", 38, 0), 0), "7");
@@ -86,7 +87,7 @@ Test(decimal128, add_and_sub_check_the_precision) {
 Test(decimal128, mul_checks_the_precision_and_128_bits) {
   fl_i128 r = 0, ten19 = fl_dec128_pow10(19);
   cr_assert(fl_dec128_mul(ten19, fl_dec128_pow10(18), 38, &r) && r == fl_dec128_pow10(37));
-  cr_assert_not(fl_dec128_mul(ten19, ten19, 38, &r)); /* 10^38: 39 digits */
+  cr_assert_not(fl_dec128_mul(ten19, ten19, 38, &r));     /* 10^38: 39 digits */
   cr_assert_not(fl_dec128_mul(max38(), max38(), 38, &r)); /* beyond 128 bits */
   cr_assert(fl_dec128_mul(-max38(), 1, 38, &r) && r == -max38());
   cr_assert(fl_dec128_mul(-3, 7, 2, &r) && r == -21);
@@ -155,7 +156,8 @@ Test(decimal128, byte_forms_are_minimal_big_endian_twos_complement) {
 }
 
 Test(decimal128, values_and_batches_store_either_width) {
-  fl_field fields[2] = {{1, "wide", {FL_T_DECIMAL, 38, 9}, false}, {2, "narrow", {FL_T_DECIMAL, 12, 2}, false}};
+  fl_field fields[2] = {{1, "wide", {FL_T_DECIMAL, 38, 9}, false},
+                        {2, "narrow", {FL_T_DECIMAL, 12, 2}, false}};
   fl_batch *b = fl_batch_new(fields, 2, 4);
   cr_assert_eq(fl_type_bytes(fields[0].type), 16);
   cr_assert_eq(fl_type_bytes(fields[1].type), 8);

@@ -55,13 +55,20 @@ bool fl_type_from_iceberg(const char *s, fl_type *type) {
     const char *name;
     fl_type_kind kind;
   } prims[] = {
-      {"boolean", FL_T_BOOLEAN},     {"int", FL_T_INT},
-      {"long", FL_T_BIGINT},         {"float", FL_T_FLOAT},
-      {"double", FL_T_DOUBLE},       {"date", FL_T_DATE},
-      {"timestamp", FL_T_TIMESTAMP}, {"timestamptz", FL_T_TIMESTAMP},
-      {"string", FL_T_STRING},       {"time", FL_T_TIME},
-      {"uuid", FL_T_UUID},           {"binary", FL_T_BINARY},
-      {"timestamp_ns", FL_T_TIMESTAMP_NS}, {"timestamptz_ns", FL_T_TIMESTAMP_NS},
+      {"boolean", FL_T_BOOLEAN},
+      {"int", FL_T_INT},
+      {"long", FL_T_BIGINT},
+      {"float", FL_T_FLOAT},
+      {"double", FL_T_DOUBLE},
+      {"date", FL_T_DATE},
+      {"timestamp", FL_T_TIMESTAMP},
+      {"timestamptz", FL_T_TIMESTAMP},
+      {"string", FL_T_STRING},
+      {"time", FL_T_TIME},
+      {"uuid", FL_T_UUID},
+      {"binary", FL_T_BINARY},
+      {"timestamp_ns", FL_T_TIMESTAMP_NS},
+      {"timestamptz_ns", FL_T_TIMESTAMP_NS},
   };
   for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
     if (!strcmp(s, prims[i].name)) {

@@ -68,7 +68,12 @@ typedef struct fl_type {
  * and never writes it. The tree mirrors the Iceberg type: a struct's children are its
  * fields, a list's one child its element, a map's two children key and value; `id` is
  * the Iceberg field id (element-id, key-id, value-id for those), `prim` a leaf's type. */
-typedef enum fl_nested_kind { FL_NESTED_PRIM, FL_NESTED_STRUCT, FL_NESTED_LIST, FL_NESTED_MAP } fl_nested_kind;
+typedef enum fl_nested_kind {
+  FL_NESTED_PRIM,
+  FL_NESTED_STRUCT,
+  FL_NESTED_LIST,
+  FL_NESTED_MAP
+} fl_nested_kind;
 typedef struct fl_nested {
   fl_nested_kind kind;
   int32_t id;
@@ -84,8 +89,8 @@ typedef struct fl_field {
   int32_t id; /* Iceberg field id, > 0 */
   const char *name;
   fl_type type;
-  bool required;            /* NOT NULL */
-  const fl_nested *nested;  /* NULL, or (type JSON) the Iceberg struct/list/map it holds */
+  bool required;           /* NOT NULL */
+  const fl_nested *nested; /* NULL, or (type JSON) the Iceberg struct/list/map it holds */
 } fl_field;
 
 /* A schema is an array of top-level fields. Nested types are not needed yet.
@@ -122,6 +127,6 @@ bool fl_type_can_widen(fl_type from, fl_type to);
 const fl_field *fl_schema_field_by_id(const fl_schema *schema, int32_t id);
 const fl_field *fl_schema_field_by_name(const fl_schema *schema, const char *name);
 int fl_schema_index_of_id(const fl_schema *schema, int32_t id); /* -1 if absent */
-int32_t fl_schema_max_id(const fl_schema *schema); /* nested field ids included */
+int32_t fl_schema_max_id(const fl_schema *schema);              /* nested field ids included */
 
 #endif

@@ -22,7 +22,8 @@ int fl_value_cmp(const fl_value *a, const fl_value *b) {
     case FL_T_TIMESTAMP:
     case FL_T_TIMESTAMP_NS:
     case FL_T_TIME: return cmp_i64(a->u.i64, b->u.i64);
-    case FL_T_DECIMAL: return fl_dec128_cmp_scaled(fl_value_dec(a), a->type.scale, fl_value_dec(b), b->type.scale);
+    case FL_T_DECIMAL:
+      return fl_dec128_cmp_scaled(fl_value_dec(a), a->type.scale, fl_value_dec(b), b->type.scale);
     case FL_T_FLOAT: return a->u.f32 < b->u.f32 ? -1 : a->u.f32 > b->u.f32;
     case FL_T_DOUBLE: return a->u.f64 < b->u.f64 ? -1 : a->u.f64 > b->u.f64;
     case FL_T_STRING:
@@ -84,8 +85,7 @@ bool fl_value_cast(const fl_value *in, fl_type to, fl_value *out) {
       else
         return false;
       break;
-    case FL_T_DECIMAL:
-    {
+    case FL_T_DECIMAL: {
       fl_i128 x;
       if (k != FL_T_DECIMAL || to.scale < in->type.scale ||
           !fl_dec128_rescale(fl_value_dec(in), in->type.scale, to.scale, to.precision, &x))
@@ -185,8 +185,7 @@ bool fl_value_from_iceberg_bytes(fl_type type, const uint8_t *p, size_t n, fl_va
       fl_i128 x;
       /* the storage must hold it; the precision may be exceeded by a truncate
        * partition value (truncate(10, -99.9) = -100.0 of a DECIMAL(3,1)) */
-      if (!fl_dec128_from_be(p, n, &x) ||
-          (!fl_decimal_is_wide(type) && (x < INT64_MIN || x > INT64_MAX)))
+      if (!fl_dec128_from_be(p, n, &x) || (!fl_decimal_is_wide(type) && (x < INT64_MIN || x > INT64_MAX)))
         return false;
       fl_value_set_dec(out, x);
       return true;

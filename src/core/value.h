@@ -16,8 +16,8 @@ typedef struct fl_value {
   bool is_null;
   union {
     bool b;
-    int32_t i32; /* INT, DATE */
-    int64_t i64; /* BIGINT, TIMESTAMP, DECIMAL unscaled (precision <= 18) */
+    int32_t i32;        /* INT, DATE */
+    int64_t i64;        /* BIGINT, TIMESTAMP, DECIMAL unscaled (precision <= 18) */
     fl_i128_store i128; /* DECIMAL unscaled, precision 19..38 */
     float f32;
     double f64;

@@ -549,9 +549,9 @@ typedef struct entry_layout {
   int column_sizes, value_counts, null_counts, lower, upper, split_offsets, equality_ids, sort_order_id,
       referenced;
   int content_offset, content_size; /* v3 deletion vectors */
-  const fl_avro_schema *df;   /* r2 */
-  const fl_avro_schema *part; /* r102 */
-  fl_type *ptypes;            /* one per r102 field */
+  const fl_avro_schema *df;         /* r2 */
+  const fl_avro_schema *part;       /* r102 */
+  fl_type *ptypes;                  /* one per r102 field */
 } entry_layout;
 
 typedef struct mread {

@@ -815,7 +815,8 @@ Test(manifest, uuid_and_fixed_partitions_are_refused_on_write) {
   fl_arena a;
   fl_arena_init(&a, 4096);
   for (int k = 0; k < 2; k++) {
-    fl_partition_field pf = {.source_id = 1, .field_id = 1000, .name = k ? "f_id" : "u_id", .transform = "identity"};
+    fl_partition_field pf = {
+        .source_id = 1, .field_id = 1000, .name = k ? "f_id" : "u_id", .transform = "identity"};
     pf.result_type.kind = k ? FL_T_FIXED : FL_T_UUID;
     pf.result_type.length = k ? 3 : 16;
     fl_manifest_meta meta = {SCHEMA_JSON, "[]", 7, &pf, 1, FL_CONTENT_DATA};

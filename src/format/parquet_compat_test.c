@@ -39,7 +39,8 @@ Test(parquet_compat, an_empty_key_value_list_of_any_element_type_reads) {
   fl_parquet_reader *pr;
   fl_err err = {0};
   cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
-  static const fl_field fields[2] = {{1, "id", {FL_T_BIGINT, 0, 0}, true}, {2, "s", {FL_T_STRING, 0, 0}, false}};
+  static const fl_field fields[2] = {{1, "id", {FL_T_BIGINT, 0, 0}, true},
+                                     {2, "s", {FL_T_STRING, 0, 0}, false}};
   const fl_schema schema = {0, 2, (fl_field *)fields, 0, NULL};
   got g = {{0}, 0, 0};
   cr_assert_eq(fl_parquet_reader_row_groups(pr), 1);

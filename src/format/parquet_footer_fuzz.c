@@ -31,7 +31,8 @@ static const fl_nested s_kids[] = {{FL_NESTED_PRIM, 3, "a", false, {FL_T_INT, 0,
 static const fl_nested l_kids[] = {{FL_NESTED_PRIM, 6, "element", false, {FL_T_BIGINT, 0, 0}, 0, NULL, NULL}};
 static const fl_nested m_kids[] = {{FL_NESTED_PRIM, 8, "key", true, {FL_T_STRING, 0, 0}, 0, NULL, NULL},
                                    {FL_NESTED_PRIM, 9, "value", false, {FL_T_DOUBLE, 0, 0}, 0, NULL, NULL}};
-static const fl_nested ys_kids[] = {{FL_NESTED_PRIM, 14, "element", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
+static const fl_nested ys_kids[] = {
+    {FL_NESTED_PRIM, 14, "element", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
 static const fl_nested el_kids[] = {{FL_NESTED_PRIM, 12, "x", false, {FL_T_DECIMAL, 10, 2}, 0, NULL, NULL},
                                     {FL_NESTED_LIST, 13, "ys", false, {0, 0, 0}, 1, ys_kids, NULL}};
 static const fl_nested ls_kids[] = {{FL_NESTED_STRUCT, 11, "element", false, {0, 0, 0}, 2, el_kids, NULL}};

@@ -22,7 +22,9 @@ static inline uint8_t fl_pq_phys_of(fl_type type) {
     case FL_T_TIMESTAMP_NS: return FL_PQ_INT64;
     case FL_T_DECIMAL:
       /* wider than 18 digits: big-endian two's complement in the fewest bytes */
-      return type.precision <= 9 ? FL_PQ_INT32 : type.precision <= 18 ? FL_PQ_INT64 : FL_PQ_FIXED_LEN_BYTE_ARRAY;
+      return type.precision <= 9    ? FL_PQ_INT32
+             : type.precision <= 18 ? FL_PQ_INT64
+                                    : FL_PQ_FIXED_LEN_BYTE_ARRAY;
     case FL_T_FLOAT: return FL_PQ_FLOAT;
     case FL_T_DOUBLE: return FL_PQ_DOUBLE;
     case FL_T_STRING:

@@ -501,7 +501,8 @@ static bool leaf_type(leaf *lf) {
     case FL_PQ_FIXED_LEN_BYTE_ARRAY:
       if (e->type_length < 1 || (uint32_t)e->type_length > FL_FIXED_LENGTH_MAX) return false;
       if (!is_dec) { /* uuid (16 bytes with the UUID logical type), else fixed[L] */
-        if (ct >= 0 || (lt && lt != FL_PQ_LT_UUID) || (lt == FL_PQ_LT_UUID && e->type_length != 16)) return false;
+        if (ct >= 0 || (lt && lt != FL_PQ_LT_UUID) || (lt == FL_PQ_LT_UUID && e->type_length != 16))
+          return false;
         lf->type.kind = lt == FL_PQ_LT_UUID ? FL_T_UUID : FL_T_FIXED;
         if (lf->type.kind == FL_T_FIXED) lf->type.length = (uint32_t)e->type_length;
         return true;
@@ -1472,7 +1473,8 @@ static fl_code next_page(colr *col, fl_err *err) {
                         (unsigned long long)at, ph.rep_len, ph.def_len);
       size_t lv = (size_t)ph.rep_len + (size_t)ph.def_len;
       if (col->rep_bw) hyb_init(&col->rep, src, (size_t)ph.rep_len, col->rep_bw);
-      if (col->levels) hyb_init(&col->def, src + ph.rep_len, (size_t)ph.def_len, col->def_bw ? col->def_bw : 1);
+      if (col->levels)
+        hyb_init(&col->def, src + ph.rep_len, (size_t)ph.def_len, col->def_bw ? col->def_bw : 1);
       n = (size_t)ph.uncomp - lv;
       if (ph.is_compressed && col->ch->codec != FL_PQ_CODEC_UNCOMPRESSED) {
         if ((rc = decompress(col, src + lv, (size_t)ph.comp - lv, n, &col->page_buf, &p, at, err))) return rc;
@@ -1653,7 +1655,8 @@ static fl_code scatter_decimal(colr *col, scratch *S, uint32_t row0, uint32_t m,
       x = ((const int32_t *)S->dense)[j];
     else if (phys == FL_PQ_INT64)
       x = S->dense[j];
-    else if (S->sl[j] == 0) /* an empty BYTE_ARRAY decimal is 0 (hyparquet-writer's zero; DuckDB reads it so) */
+    else if (S->sl[j] ==
+             0) /* an empty BYTE_ARRAY decimal is 0 (hyparquet-writer's zero; DuckDB reads it so) */
       x = 0;
     else if (!fl_dec128_from_be(S->sp[j], S->sl[j], &x))
       return CCORRUPT(col, err, "a decimal of %u bytes", S->sl[j]);
@@ -1809,7 +1812,7 @@ typedef struct nnode {
   bool optional;
   const char *name;
   uint16_t def, rdef, rep;
-  int32_t leaf;          /* NN_PRIM: its leaf */
+  int32_t leaf;           /* NN_PRIM: its leaf */
   int32_t first, nleaves; /* the leaves under the node (contiguous) */
   uint32_t nchild;
   struct nnode *child;
@@ -1848,7 +1851,8 @@ static int child_with_id(const fl_parquet_reader *pr, uint32_t g, int32_t id) {
   return -1;
 }
 
-static fl_code nested_unsupported(const fl_parquet_reader *pr, const char *col, const char *what, fl_err *err) {
+static fl_code nested_unsupported(const fl_parquet_reader *pr, const char *col, const char *what,
+                                  fl_err *err) {
   return fl_err_set(err, FL_EUNSUPPORTED, "%s: column %s: %s (not supported)", pr->name, col, what);
 }
 
@@ -1858,13 +1862,14 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
 /* The repeated group under list or map group g (node out, whose def and rep are the
  * group's own): the items' repetition level is out->rep + 1, a non-empty one's
  * definition level out->def + 1. */
-static fl_code build_repeated(fl_parquet_reader *pr, ncol *nc, const char *col, uint32_t g, const fl_nested *ice,
-                              nnode *out, int depth, fl_err *err) {
+static fl_code build_repeated(fl_parquet_reader *pr, ncol *nc, const char *col, uint32_t g,
+                              const fl_nested *ice, nnode *out, int depth, fl_err *err) {
   if (pr->elems[g].num_children != 1)
     return nested_unsupported(pr, col, "a list or map group without one repeated child", err);
   uint32_t r = g + 1;
   const selem *re = &pr->elems[r];
-  if (re->rep != FL_PQ_REPEATED) return nested_unsupported(pr, col, "a list or map without a repeated group", err);
+  if (re->rep != FL_PQ_REPEATED)
+    return nested_unsupported(pr, col, "a list or map without a repeated group", err);
   uint16_t base = out->rep, rrep = (uint16_t)(base + 1);
   out->rdef = (uint16_t)(out->def + 1);
   fl_code rc;
@@ -1880,15 +1885,18 @@ static fl_code build_repeated(fl_parquet_reader *pr, ncol *nc, const char *col, 
       rc = build_nnode(pr, nc, col, r + 1, &ice->child[0], out->rdef, rrep, &out->child[0], depth + 1, err);
     if (rc) return rc;
   } else {
-    if (re->num_children != 2) return nested_unsupported(pr, col, "a map whose key_value group is not key, value", err);
+    if (re->num_children != 2)
+      return nested_unsupported(pr, col, "a map whose key_value group is not key, value", err);
     out->nchild = 2;
     out->child = fl_arena_calloc(&pr->arena, 2, sizeof *out->child);
     for (int k = 0; k < 2; k++) {
       int c = child_with_id(pr, r, ice->child[k].id);
       if (c < 0) c = (int)(k == 0 ? r + 1 : elem_end(pr, r + 1)); /* no ids: key, value by position */
-      rc = build_nnode(pr, nc, col, (uint32_t)c, &ice->child[k], out->rdef, rrep, &out->child[k], depth + 1, err);
+      rc = build_nnode(pr, nc, col, (uint32_t)c, &ice->child[k], out->rdef, rrep, &out->child[k], depth + 1,
+                       err);
       if (rc) return rc;
-      if (out->child[k].kind == NN_MISSING) return nested_unsupported(pr, col, "a map without its key or value", err);
+      if (out->child[k].kind == NN_MISSING)
+        return nested_unsupported(pr, col, "a map without its key or value", err);
     }
   }
   out->rep = rrep;
@@ -1897,7 +1905,8 @@ static fl_code build_repeated(fl_parquet_reader *pr, ncol *nc, const char *col, 
 
 static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uint32_t e, const fl_nested *ice,
                            uint16_t pdef, uint16_t prep, nnode *out, int depth, fl_err *err) {
-  if (depth > FL_NESTED_DEPTH_MAX || e >= pr->nelems) return nested_unsupported(pr, col, "nesting too deep", err);
+  if (depth > FL_NESTED_DEPTH_MAX || e >= pr->nelems)
+    return nested_unsupported(pr, col, "nesting too deep", err);
   const selem *el = &pr->elems[e];
   out->name = ice->name;
   out->optional = el->rep == FL_PQ_OPTIONAL;
@@ -1906,7 +1915,8 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
   out->first = (int32_t)nc->nleaves;
   switch (ice->kind) {
     case FL_NESTED_PRIM: {
-      if (el->num_children > 0) return nested_unsupported(pr, col, "a group where the schema has a primitive", err);
+      if (el->num_children > 0)
+        return nested_unsupported(pr, col, "a group where the schema has a primitive", err);
       if (nc->nleaves == nc->cap) {
         nc->cap = nc->cap ? nc->cap * 2 : 8;
         nc->leaves = fl_realloc(nc->leaves, nc->cap * sizeof *nc->leaves);
@@ -1921,7 +1931,8 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
         char a[48], b[48];
         fl_type_iceberg_name(lf->type, a, sizeof a);
         fl_type_iceberg_name(ice->prim, b, sizeof b);
-        return fl_err_set(err, FL_ETYPE, "%s: column %s: field %s (id %d) is %s in the file, the schema asks for %s",
+        return fl_err_set(err, FL_ETYPE,
+                          "%s: column %s: field %s (id %d) is %s in the file, the schema asks for %s",
                           pr->name, col, ice->name, ice->id, a, b);
       }
       L->want = ice->prim;
@@ -1930,7 +1941,9 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
       L->col.ts_div = lf->ts_div;
       if (ice->prim.kind == FL_T_TIMESTAMP_NS) { /* exact nanoseconds, as a flat column's */
         L->col.ts_div = 1;
-        L->col.ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS ? 1 : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000 : 1000000;
+        L->col.ts_mul = lf->ts_unit == FL_PQ_UNIT_NANOS    ? 1
+                        : lf->ts_unit == FL_PQ_UNIT_MICROS ? 1000
+                                                           : 1000000;
       }
       L->col.c = (uint32_t)l;
       L->max_def = out->def;
@@ -1941,7 +1954,8 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
       return FL_OK;
     }
     case FL_NESTED_STRUCT: {
-      if (el->num_children <= 0) return nested_unsupported(pr, col, "a primitive where the schema has a struct", err);
+      if (el->num_children <= 0)
+        return nested_unsupported(pr, col, "a primitive where the schema has a struct", err);
       out->kind = NN_STRUCT;
       out->nchild = ice->nchild;
       out->child = fl_arena_calloc(&pr->arena, ice->nchild ? ice->nchild : 1, sizeof *out->child);
@@ -1957,12 +1971,14 @@ static fl_code build_nnode(fl_parquet_reader *pr, ncol *nc, const char *col, uin
         if (rc) return rc;
       }
       out->nleaves = (int32_t)nc->nleaves - out->first;
-      if (!out->nleaves) return nested_unsupported(pr, col, "a struct none of whose fields is in the file", err);
+      if (!out->nleaves)
+        return nested_unsupported(pr, col, "a struct none of whose fields is in the file", err);
       return FL_OK;
     }
     case FL_NESTED_LIST:
     case FL_NESTED_MAP: {
-      if (el->num_children <= 0) return nested_unsupported(pr, col, "a primitive where the schema has a list or map", err);
+      if (el->num_children <= 0)
+        return nested_unsupported(pr, col, "a primitive where the schema has a list or map", err);
       out->kind = ice->kind == FL_NESTED_LIST ? NN_LIST : NN_MAP;
       fl_code rc = build_repeated(pr, nc, col, e, ice, out, depth, err);
       if (rc) return rc;
@@ -2007,7 +2023,8 @@ static void nested_value(const colr *col, const scratch *S, uint32_t j, fl_value
     default:
       if (lf->type.kind == FL_T_DECIMAL) {
         fl_i128 x = 0;
-        if ((S->sl[j] && !fl_dec128_from_be(S->sp[j], S->sl[j], &x)) || !fl_dec128_fits(x, lf->type.precision))
+        if ((S->sl[j] && !fl_dec128_from_be(S->sp[j], S->sl[j], &x)) ||
+            !fl_dec128_fits(x, lf->type.precision))
           v->is_null = true; /* checked by the caller */
         else
           fl_value_set_dec(v, x);
@@ -2030,10 +2047,12 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
   col->levels = L->max_def > 0;
   col->def_bw = fl_pq_bit_width(L->max_def);
   col->rep_bw = L->max_rep ? fl_pq_bit_width(L->max_rep) : 0;
-  if (col->ch->external) return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u is in another file", pr->name, col->c, rg);
+  if (col->ch->external)
+    return fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %u of row group %u is in another file",
+                      pr->name, col->c, rg);
   if (col->ch->num_values < 0 || (uint64_t)col->ch->num_values > FL_NESTED_ENTRIES_MAX)
-    return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: %lld level entries (at most %u)", pr->name,
-                      col->c, rg, (long long)col->ch->num_values, FL_NESTED_ENTRIES_MAX);
+    return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: %lld level entries (at most %u)",
+                      pr->name, col->c, rg, (long long)col->ch->num_values, FL_NESTED_ENTRIES_MAX);
   uint64_t total = (uint64_t)col->ch->num_values;
   L->voff = fl_realloc(L->voff, sizeof *L->voff);
   L->voff[0] = 0;
@@ -2049,9 +2068,11 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
     }
     if (col->rep_bw) {
       if (!hyb_get(&col->rep, S->ix, m))
-        return CCORRUPT(col, err, "repetition levels end early in the page before offset %llu", (unsigned long long)col->pos);
+        return CCORRUPT(col, err, "repetition levels end early in the page before offset %llu",
+                        (unsigned long long)col->pos);
       for (uint32_t i = 0; i < m; i++) {
-        if (S->ix[i] > L->max_rep) return CCORRUPT(col, err, "repetition level %u above %u", S->ix[i], L->max_rep);
+        if (S->ix[i] > L->max_rep)
+          return CCORRUPT(col, err, "repetition level %u above %u", S->ix[i], L->max_rep);
         L->rep[L->n + i] = (uint16_t)S->ix[i];
       }
     } else {
@@ -2060,10 +2081,12 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
     uint32_t k = m;
     if (col->levels) {
       if (!hyb_get(&col->def, S->lv, m))
-        return CCORRUPT(col, err, "definition levels end early in the page before offset %llu", (unsigned long long)col->pos);
+        return CCORRUPT(col, err, "definition levels end early in the page before offset %llu",
+                        (unsigned long long)col->pos);
       k = 0;
       for (uint32_t i = 0; i < m; i++) {
-        if (S->lv[i] > L->max_def) return CCORRUPT(col, err, "definition level %u above %u", S->lv[i], L->max_def);
+        if (S->lv[i] > L->max_def)
+          return CCORRUPT(col, err, "definition level %u above %u", S->lv[i], L->max_def);
         L->def[L->n + i] = (uint16_t)S->lv[i];
         k += S->lv[i] == L->max_def;
       }
@@ -2075,7 +2098,8 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
       fl_value v;
       nested_value(col, S, j, &v);
       if (v.is_null) return CCORRUPT(col, err, "a decimal outside its precision or length");
-      if (v.type.kind == FL_T_TIMESTAMP && L->want.kind == FL_T_TIMESTAMP_NS) v.type = L->want; /* scaled above */
+      if (v.type.kind == FL_T_TIMESTAMP && L->want.kind == FL_T_TIMESTAMP_NS)
+        v.type = L->want;                    /* scaled above */
       if (!fl_type_equal(v.type, L->want)) { /* to the schema's type: binary, uuid, widened numbers */
         fl_value w;
         if (fl_type_is_bytes(v.type.kind) && fl_type_is_bytes(L->want.kind))
@@ -2087,8 +2111,8 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
       }
       fl_value_to_json(&v, &L->text);
       if (L->text.len > BATCH_STRING_BYTES_MAX)
-        return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: more than %u bytes of values", pr->name,
-                          col->c, rg, BATCH_STRING_BYTES_MAX);
+        return fl_err_set(err, FL_ELIMIT, "%s: column chunk %u of row group %u: more than %u bytes of values",
+                          pr->name, col->c, rg, BATCH_STRING_BYTES_MAX);
       L->voff[++L->nvals] = (uint32_t)L->text.len;
     }
     L->n += m;
@@ -2203,7 +2227,8 @@ static void nn_emit(ncol *nc, const nnode *nd, fl_buf *out) {
 }
 
 /* Rows [.., + n) of the nested column into vec (JSON text; a null top value is NULL). */
-static fl_code ncol_fill(ncol *nc, const char *fname, fl_vec *vec, uint32_t n, const char *file, fl_err *err) {
+static fl_code ncol_fill(ncol *nc, const char *fname, fl_vec *vec, uint32_t n, const char *file,
+                         fl_err *err) {
   for (uint32_t r = 0; r < n; r++) {
     const nleaf *L = &nc->leaves[nc->root.first];
     if (L->pos >= L->n || L->rep[L->pos] != 0) nc->bad = true;
@@ -2217,8 +2242,9 @@ static fl_code ncol_fill(ncol *nc, const char *fname, fl_vec *vec, uint32_t n, c
       fl_vec_append_str(vec, (const char *)nc->row.data, (uint32_t)nc->row.len);
     }
     if (nc->bad)
-      return fl_err_set(err, FL_ECORRUPT, "%s: column %s: the repetition and definition levels of its leaves disagree",
-                        file, fname);
+      return fl_err_set(err, FL_ECORRUPT,
+                        "%s: column %s: the repetition and definition levels of its leaves disagree", file,
+                        fname);
   }
   return FL_OK;
 }
@@ -2245,7 +2271,8 @@ static void ncol_free(ncol *nc) {
 }
 
 /* The nested field fld for row group rg: NULL in *out if the file has no such group. */
-static fl_code ncol_open(fl_parquet_reader *pr, uint32_t rg, const fl_field *fld, scratch *S, ncol **out, fl_err *err) {
+static fl_code ncol_open(fl_parquet_reader *pr, uint32_t rg, const fl_field *fld, scratch *S, ncol **out,
+                         fl_err *err) {
   *out = NULL;
   int g = child_with_id(pr, 0, fld->id);
   if (g < 0) return FL_OK;

@@ -49,20 +49,23 @@ static fl_code read_rows(const char *path, const fl_schema *schema, rows *out, f
 Test(parquet_types, duckdb_fixed_len_byte_array_decimals_read_exactly) {
   char p[1024];
   corpus_path("duckdb_decimal38_flba.parquet", p, sizeof p);
-  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true},        {2, "w", {FL_T_DECIMAL, 38, 9}, false},
-                  {3, "v", {FL_T_DECIMAL, 22, 2}, false},      {4, "m", {FL_T_DECIMAL, 12, 2}, false},
+  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true},
+                  {2, "w", {FL_T_DECIMAL, 38, 9}, false},
+                  {3, "v", {FL_T_DECIMAL, 22, 2}, false},
+                  {4, "m", {FL_T_DECIMAL, 12, 2}, false},
                   {5, "s", {FL_T_DECIMAL, 4, 1}, false}};
   fl_schema s = {0, 5, f, 0, NULL};
   rows r = {FL_BUF_INIT, 0};
   fl_err err = {0};
   cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
-  cr_assert_str_eq(
-      (const char *)r.text.data,
-      "{\"id\":1,\"w\":99999999999999999999999999999.999999999,\"v\":-12345678901234567890.12,\"m\":9999999999.99,"
-      "\"s\":999.9}\n"
-      "{\"id\":2,\"w\":-99999999999999999999999999999.999999999,\"v\":null,\"m\":-9999999999.99,\"s\":-999.9}\n"
-      "{\"id\":3,\"w\":0.000000001,\"v\":99999999999999999999.99,\"m\":null,\"s\":0.1}\n"
-      "{\"id\":4,\"w\":null,\"v\":-0.01,\"m\":0.00,\"s\":null}\n");
+  cr_assert_str_eq((const char *)r.text.data,
+                   "{\"id\":1,\"w\":99999999999999999999999999999.999999999,\"v\":-12345678901234567890.12,"
+                   "\"m\":9999999999.99,"
+                   "\"s\":999.9}\n"
+                   "{\"id\":2,\"w\":-99999999999999999999999999999.999999999,\"v\":null,\"m\":-9999999999.99,"
+                   "\"s\":-999.9}\n"
+                   "{\"id\":3,\"w\":0.000000001,\"v\":99999999999999999999.99,\"m\":null,\"s\":0.1}\n"
+                   "{\"id\":4,\"w\":null,\"v\":-0.01,\"m\":0.00,\"s\":null}\n");
   /* the statistics of the 16-byte decimals decode exactly */
   fl_parquet_reader *pr;
   cr_assert_eq(fl_parquet_reader_open(p, &pr, &err), FL_OK, "%s", err.msg);
@@ -94,12 +97,16 @@ Test(parquet_types, duckdb_time_uuid_and_blob_read_as_iceberg_time_uuid_binary) 
   rows r = {FL_BUF_INIT, 0};
   fl_err err = {0};
   cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
-  cr_assert_str_eq((const char *)r.text.data,
-                   "{\"id\":1,\"t\":\"00:00:00\",\"u\":\"00000000-0000-0000-0000-000000000000\",\"b\":\"\\\\x\"}\n"
-                   "{\"id\":2,\"t\":\"23:59:59.999999\",\"u\":\"ffffffff-ffff-ffff-ffff-ffffffffffff\",\"b\":\"\\\\x00ff7f\"}\n"
-                   "{\"id\":3,\"t\":\"12:30:00.500\",\"u\":\"123e4567-e89b-12d3-a456-426614174000\",\"b\":\"\\\\x616263\"}\n"
-                   "{\"id\":4,\"t\":null,\"u\":null,\"b\":null}\n"
-                   "{\"id\":5,\"t\":\"08:00:00.000001\",\"u\":\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\",\"b\":\"\\\\x80\"}\n");
+  cr_assert_str_eq(
+      (const char *)r.text.data,
+      "{\"id\":1,\"t\":\"00:00:00\",\"u\":\"00000000-0000-0000-0000-000000000000\",\"b\":\"\\\\x\"}\n"
+      "{\"id\":2,\"t\":\"23:59:59.999999\",\"u\":\"ffffffff-ffff-ffff-ffff-ffffffffffff\",\"b\":"
+      "\"\\\\x00ff7f\"}\n"
+      "{\"id\":3,\"t\":\"12:30:00.500\",\"u\":\"123e4567-e89b-12d3-a456-426614174000\",\"b\":\"\\\\x616263\"}"
+      "\n"
+      "{\"id\":4,\"t\":null,\"u\":null,\"b\":null}\n"
+      "{\"id\":5,\"t\":\"08:00:00.000001\",\"u\":\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\",\"b\":\"\\\\x80\"}"
+      "\n");
   fl_buf_free(&r.text);
 }
 
@@ -109,7 +116,8 @@ static const fl_nested s_kids[] = {{FL_NESTED_PRIM, 3, "a", false, {FL_T_INT, 0,
 static const fl_nested l_kids[] = {{FL_NESTED_PRIM, 6, "element", false, {FL_T_BIGINT, 0, 0}, 0, NULL, NULL}};
 static const fl_nested m_kids[] = {{FL_NESTED_PRIM, 8, "key", true, {FL_T_STRING, 0, 0}, 0, NULL, NULL},
                                    {FL_NESTED_PRIM, 9, "value", false, {FL_T_DOUBLE, 0, 0}, 0, NULL, NULL}};
-static const fl_nested ys_kids[] = {{FL_NESTED_PRIM, 14, "element", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
+static const fl_nested ys_kids[] = {
+    {FL_NESTED_PRIM, 14, "element", false, {FL_T_STRING, 0, 0}, 0, NULL, NULL}};
 static const fl_nested el_kids[] = {{FL_NESTED_PRIM, 12, "x", false, {FL_T_DECIMAL, 10, 2}, 0, NULL, NULL},
                                     {FL_NESTED_LIST, 13, "ys", false, {0, 0, 0}, 1, ys_kids, NULL}};
 static const fl_nested ls_kids[] = {{FL_NESTED_STRUCT, 11, "element", false, {0, 0, 0}, 2, el_kids, NULL}};
@@ -125,8 +133,10 @@ static const fl_nested roots[] = {{FL_NESTED_STRUCT, 2, "s", false, {0, 0, 0}, 2
 Test(parquet_types, duckdb_struct_list_map_read_as_json_with_nulls_kept_apart) {
   char p[1024];
   corpus_path("nested_duckdb.parquet", p, sizeof p);
-  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true},          {2, "s", {FL_T_JSON, 0, 0}, false, &roots[0]},
-                  {5, "l", {FL_T_JSON, 0, 0}, false, &roots[1]}, {7, "m", {FL_T_JSON, 0, 0}, false, &roots[2]},
+  fl_field f[] = {{1, "id", {FL_T_BIGINT, 0, 0}, true},
+                  {2, "s", {FL_T_JSON, 0, 0}, false, &roots[0]},
+                  {5, "l", {FL_T_JSON, 0, 0}, false, &roots[1]},
+                  {7, "m", {FL_T_JSON, 0, 0}, false, &roots[2]},
                   {10, "ls", {FL_T_JSON, 0, 0}, false, &roots[3]}};
   fl_schema s = {0, 5, f, 0, NULL};
   rows r = {FL_BUF_INIT, 0};
@@ -134,7 +144,8 @@ Test(parquet_types, duckdb_struct_list_map_read_as_json_with_nulls_kept_apart) {
   cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
   cr_assert_str_eq(
       (const char *)r.text.data,
-      "{\"id\":1,\"s\":{\"a\":1,\"b\":\"x\"},\"l\":[1,2,3],\"m\":{\"k\":1.5,\"z\":-2},\"ls\":[{\"x\":1.25,\"ys\":[\"p\",null]}]}\n"
+      "{\"id\":1,\"s\":{\"a\":1,\"b\":\"x\"},\"l\":[1,2,3],\"m\":{\"k\":1.5,\"z\":-2},\"ls\":[{\"x\":1.25,"
+      "\"ys\":[\"p\",null]}]}\n"
       "{\"id\":2,\"s\":null,\"l\":null,\"m\":null,\"ls\":null}\n"
       "{\"id\":3,\"s\":{\"a\":null,\"b\":null},\"l\":[],\"m\":{},\"ls\":[]}\n"
       "{\"id\":4,\"s\":{\"a\":-7,\"b\":\"say \\\"hi\\\"\\n\"},\"l\":[null,4,null],\"m\":{\"n\":null},"
@@ -150,7 +161,8 @@ Test(parquet_types, duckdb_struct_list_map_read_as_json_with_nulls_kept_apart) {
   fl_schema s2 = {0, 3, g, 0, NULL};
   r = (rows){FL_BUF_INIT, 0};
   cr_assert_eq(read_rows(p, &s2, &r, &err), FL_OK, "%s", err.msg);
-  cr_assert(strstr((const char *)r.text.data, "{\"id\":1,\"s\":{\"b\":\"x\",\"later\":null},\"gone\":null}\n") != NULL,
+  cr_assert(strstr((const char *)r.text.data,
+                   "{\"id\":1,\"s\":{\"b\":\"x\",\"later\":null},\"gone\":null}\n") != NULL,
             "%s", (const char *)r.text.data);
   cr_assert(strstr((const char *)r.text.data, "{\"id\":2,\"s\":null,\"gone\":null}\n") != NULL);
   fl_buf_free(&r.text);
@@ -196,13 +208,16 @@ Test(parquet_types, every_flipped_byte_of_a_nested_file_is_an_error_or_valid_row
 }
 
 Test(parquet_types, floe_writes_wide_decimal_time_uuid_binary_fixed_and_reads_them_back) {
-  fl_field f[] = {{1, "w", {FL_T_DECIMAL, 38, 9}, false}, {2, "t", {FL_T_TIME, 0, 0}, false},
-                  {3, "u", {FL_T_UUID, 0, 0}, false},     {4, "b", {FL_T_BINARY, 0, 0}, false},
+  fl_field f[] = {{1, "w", {FL_T_DECIMAL, 38, 9}, false},
+                  {2, "t", {FL_T_TIME, 0, 0}, false},
+                  {3, "u", {FL_T_UUID, 0, 0}, false},
+                  {4, "b", {FL_T_BINARY, 0, 0}, false},
                   {5, "x", {FL_T_FIXED, 0, 0, 3}, false}};
   fl_schema s = {0, 5, f, 0, NULL};
   fl_batch *b = fl_batch_new(f, 5, 8);
   fl_i128 max = fl_dec128_pow10(38) - 1;
-  const uint8_t u1[16] = {0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00};
+  const uint8_t u1[16] = {0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3,
+                          0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00};
   const uint8_t u0[16] = {0};
   fl_vec_append_dec(&b->cols[0], -max);
   fl_vec_append_i64(&b->cols[1], 86399999999);
@@ -240,12 +255,13 @@ Test(parquet_types, floe_writes_wide_decimal_time_uuid_binary_fixed_and_reads_th
   fl_parquet_writer_free(pw);
   rows r = {FL_BUF_INIT, 0};
   cr_assert_eq(read_rows(path, &s, &r, &err), FL_OK, "%s", err.msg);
-  cr_assert_str_eq((const char *)r.text.data,
-                   "{\"w\":-99999999999999999999999999999.999999999,\"t\":\"23:59:59.999999\","
-                   "\"u\":\"123e4567-e89b-12d3-a456-426614174000\",\"b\":\"\\\\x00ff\",\"x\":\"\\\\x616263\"}\n"
-                   "{\"w\":99999999999999999999999999999.999999999,\"t\":\"00:00:00\","
-                   "\"u\":\"00000000-0000-0000-0000-000000000000\",\"b\":\"\\\\x\",\"x\":\"\\\\x800001\"}\n"
-                   "{\"w\":null,\"t\":null,\"u\":null,\"b\":null,\"x\":null}\n");
+  cr_assert_str_eq(
+      (const char *)r.text.data,
+      "{\"w\":-99999999999999999999999999999.999999999,\"t\":\"23:59:59.999999\","
+      "\"u\":\"123e4567-e89b-12d3-a456-426614174000\",\"b\":\"\\\\x00ff\",\"x\":\"\\\\x616263\"}\n"
+      "{\"w\":99999999999999999999999999999.999999999,\"t\":\"00:00:00\","
+      "\"u\":\"00000000-0000-0000-0000-000000000000\",\"b\":\"\\\\x\",\"x\":\"\\\\x800001\"}\n"
+      "{\"w\":null,\"t\":null,\"u\":null,\"b\":null,\"x\":null}\n");
   fl_buf_free(&r.text);
   unlink(path);
   fl_batch_free(b);
@@ -289,13 +305,15 @@ Test(parquet_types, nested_values_take_the_iceberg_types) {
   cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
   cr_assert(strstr((const char *)r.text.data, "{\"id\":1,\"s\":{\"a\":1,\"b\":\"\\\\x78\"}}\n") != NULL, "%s",
             (const char *)r.text.data);
-  cr_assert(strstr((const char *)r.text.data, "{\"id\":5,\"s\":{\"a\":2147483647,\"b\":\"\\\\x\"}}\n") != NULL);
+  cr_assert(strstr((const char *)r.text.data, "{\"id\":5,\"s\":{\"a\":2147483647,\"b\":\"\\\\x\"}}\n") !=
+            NULL);
   fl_buf_free(&r.text);
   f[1].nested = &typed_roots[1];
   r = (rows){FL_BUF_INIT, 0};
   cr_assert_eq(read_rows(p, &s, &r, &err), FL_ETYPE);
-  cr_assert(strstr(err.msg, "column s: field a (id 3) is int in the file, the schema asks for string") != NULL, "%s",
-            err.msg);
+  cr_assert(
+      strstr(err.msg, "column s: field a (id 3) is int in the file, the schema asks for string") != NULL,
+      "%s", err.msg);
   fl_buf_free(&r.text);
 }
 
@@ -327,9 +345,11 @@ Test(parquet_types, nested_timestamp_ns_reads_exact_nanoseconds) {
   f[1].nested = &ns_roots[1];
   r = (rows){FL_BUF_INIT, 0};
   cr_assert_eq(read_rows(p, &s, &r, &err), FL_OK, "%s", err.msg);
-  cr_assert(strstr((const char *)r.text.data, "{\"id\":1,\"s\":{\"t\":\"2024-05-06T07:08:09.123456Z\"}}\n") != NULL, "%s",
-            (const char *)r.text.data);
-  cr_assert(strstr((const char *)r.text.data, "{\"id\":4,\"s\":{\"t\":\"1969-12-31T23:59:59.999999Z\"}}\n") != NULL, "%s",
-            (const char *)r.text.data);
+  cr_assert(
+      strstr((const char *)r.text.data, "{\"id\":1,\"s\":{\"t\":\"2024-05-06T07:08:09.123456Z\"}}\n") != NULL,
+      "%s", (const char *)r.text.data);
+  cr_assert(
+      strstr((const char *)r.text.data, "{\"id\":4,\"s\":{\"t\":\"1969-12-31T23:59:59.999999Z\"}}\n") != NULL,
+      "%s", (const char *)r.text.data);
   fl_buf_free(&r.text);
 }

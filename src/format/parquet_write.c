@@ -75,7 +75,7 @@ typedef struct colw {
   const fl_field *field;
   char *name; /* the Parquet column name: field name, Avro-sanitized */
   uint8_t phys;
-  uint8_t width; /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN/FLBA */
+  uint8_t width;       /* PLAIN bytes of a fixed-width value; 0 BYTE_ARRAY/BOOLEAN/FLBA */
   uint32_t flba_width; /* FIXED_LEN_BYTE_ARRAY: bytes per value */
   bool optional;
   enc_mode mode;
@@ -105,10 +105,10 @@ typedef struct colw {
   uint32_t dict_pages, plain_pages;
   uint64_t chunk_values, chunk_nulls, nan_count;
   bool has_minmax;
-  int64_t imin, imax; /* BOOLEAN, INT32, INT64 */
-  double dmin, dmax;  /* FLOAT, DOUBLE (NaN excluded) */
+  int64_t imin, imax;       /* BOOLEAN, INT32, INT64 */
+  double dmin, dmax;        /* FLOAT, DOUBLE (NaN excluded) */
   fl_i128_store wmin, wmax; /* FIXED_LEN_BYTE_ARRAY (wide DECIMAL) */
-  fl_buf smin, smax;  /* BYTE_ARRAY */
+  fl_buf smin, smax;        /* BYTE_ARRAY */
 
   /* whole file */
   fl_buf fmin_s, fmax_s;
@@ -871,7 +871,8 @@ static uint32_t encode_flba(colw *col, const fl_vec *vec, uint32_t from, uint32_
     if (col->field->type.kind != FL_T_DECIMAL) { /* uuid, fixed[L]: the bytes as they are */
       uint32_t len;
       const char *p = fl_vec_str(vec, r, &len);
-      FL_ASSERT(len == w, "column %s: a value of %u bytes in a FIXED_LEN_BYTE_ARRAY of %u", col->field->name, len, w);
+      FL_ASSERT(len == w, "column %s: a value of %u bytes in a FIXED_LEN_BYTE_ARRAY of %u", col->field->name,
+                len, w);
       memcpy(col->plain.data + col->plain.len, p, w);
       col->plain.len += w;
       stats_strings(col, p, len, p, len);
@@ -1054,9 +1055,10 @@ static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   col->dict_pages = col->plain_pages = 0;
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
   col->has_minmax = false;
-  col->mode = (col->phys == FL_PQ_BOOLEAN || col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY || pw->opts.dict_bytes_max == 0)
-                  ? MODE_PLAIN
-                  : MODE_TRIAL;
+  col->mode =
+      (col->phys == FL_PQ_BOOLEAN || col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY || pw->opts.dict_bytes_max == 0)
+          ? MODE_PLAIN
+          : MODE_TRIAL;
   if (col->mode == MODE_TRIAL && !col->slots)
     dict_alloc(col);
   else
@@ -1173,8 +1175,8 @@ static fl_code flush_row_group(fl_parquet_writer *pw, fl_err *err) {
 
 static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char *name) {
   fl_type t = f->type;
-  fl_thrift_struct_open(enc);                  /* SchemaElement */
-  fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t)); /* type */
+  fl_thrift_struct_open(enc);                         /* SchemaElement */
+  fl_thrift_put_i32(enc, 1, fl_pq_phys_of(t));        /* type */
   if (fl_pq_phys_of(t) == FL_PQ_FIXED_LEN_BYTE_ARRAY) /* type_length */
     fl_thrift_put_i32(enc, 2,
                       (int32_t)(t.kind == FL_T_UUID    ? 16
@@ -1316,12 +1318,14 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
     const fl_field *f = &schema->fields[c];
     if (f->id <= 0) return fl_err_set(err, FL_EINVAL, "%s: field %s has no field id", path, f->name);
     if (f->nested)
-      return fl_err_set(err, FL_EUNSUPPORTED,
-                        "%s: column %s is a struct, list or map (of a table written elsewhere): floe reads it but "
-                        "does not write it yet",
-                        path, f->name);
+      return fl_err_set(
+          err, FL_EUNSUPPORTED,
+          "%s: column %s is a struct, list or map (of a table written elsewhere): floe reads it but "
+          "does not write it yet",
+          path, f->name);
     if (f->type.kind == FL_T_TIMESTAMP_NS) /* only v3 tables have them, and floe writes none */
-      return fl_err_set(err, FL_EUNSUPPORTED, "%s: field %s: timestamp_ns is read only in floe", path, f->name);
+      return fl_err_set(err, FL_EUNSUPPORTED, "%s: field %s: timestamp_ns is read only in floe", path,
+                        f->name);
     if (f->type.kind < FL_T_BOOLEAN || f->type.kind > FL_T_FIXED)
       return fl_err_set(err, FL_EINVAL, "%s: field %s has unknown type %d", path, f->name, f->type.kind);
     if (f->type.kind == FL_T_DECIMAL &&
@@ -1365,9 +1369,10 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                  : col->phys == FL_PQ_INT64 || col->phys == FL_PQ_DOUBLE ? 8
                                                                          : 0;
     if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY)
-      col->flba_width = col->field->type.kind == FL_T_UUID    ? 16
-                        : col->field->type.kind == FL_T_FIXED ? col->field->type.length
-                                                              : fl_dec128_fixed_width(col->field->type.precision);
+      col->flba_width = col->field->type.kind == FL_T_UUID ? 16
+                        : col->field->type.kind == FL_T_FIXED
+                            ? col->field->type.length
+                            : fl_dec128_fixed_width(col->field->type.precision);
     col->optional = !col->field->required;
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;

@@ -141,7 +141,8 @@ static fl_code walk32(const dv_walk *w, const uint8_t **p, const uint8_t *end, u
           rc = emit(w, words + 8 * i, hi | (i * 64 + bit));
         }
       }
-      if (!rc && seen != card) return corrupt(w, at, "bitmap container cardinality disagrees with its header");
+      if (!rc && seen != card)
+        return corrupt(w, at, "bitmap container cardinality disagrees with its header");
     }
     if (rc) return rc;
   }
@@ -154,7 +155,8 @@ fl_code fl_dv_parse(const uint8_t *blob, size_t len, const char *name, uint64_t 
   if (len < 4 + 4 + 8 + 4) return corrupt(&w, blob, "blob shorter than its framing");
   uint32_t n = fl_be32(blob);
   if ((size_t)n + 8 != len) return corrupt(&w, blob, "length field disagrees with the blob size");
-  if (memcmp(blob + 4, DV_MAGIC, 4)) return corrupt(&w, blob + 4, "not a deletion-vector-v1 blob (bad magic)");
+  if (memcmp(blob + 4, DV_MAGIC, 4))
+    return corrupt(&w, blob + 4, "not a deletion-vector-v1 blob (bad magic)");
   uint32_t crc = (uint32_t)crc32(0L, blob + 4, (uInt)n);
   if (crc != fl_be32(blob + 4 + n)) return corrupt(&w, blob + 4 + n, "CRC mismatch");
   const uint8_t *p = blob + 8, *end = blob + 4 + n, *q = NULL;

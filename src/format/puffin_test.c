@@ -264,7 +264,8 @@ Test(puffin, a_blob_is_read_from_its_range_of_a_puffin_file) {
   static got g;
   g.n = 0;
   fl_err err = {0};
-  cr_assert_eq(fl_dv_read(path, (int64_t)off, (int64_t)blob.len, 10, collect, &g, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_dv_read(path, (int64_t)off, (int64_t)blob.len, 10, collect, &g, &err), FL_OK, "%s",
+               err.msg);
   cr_assert_eq(g.n, 2);
   cr_assert_eq(g.pos[1], 2);
   cr_assert_eq(fl_dv_read(path, (int64_t)off, (int64_t)file.len, 10, collect, &g, &err), FL_ECORRUPT);
@@ -304,7 +305,7 @@ Test(puffin, v3_manifests_give_each_deletion_vector_its_data_file_and_byte_range
     cr_assert(strstr(es[i].file.referenced_data_file, i ? "00002-data.parquet" : "00001-data.parquet"), "%s",
               es[i].file.referenced_data_file);
   }
-  cr_assert_eq(es[0].file.content_offset, 4); /* right after the PFA1 magic */
+  cr_assert_eq(es[0].file.content_offset, 4);         /* right after the PFA1 magic */
   cr_assert_eq(es[0].file.content_size_in_bytes, 39); /* one run container */
   cr_assert_eq(es[1].file.content_offset, 43);
   cr_assert_eq(es[1].file.content_size_in_bytes, 8232); /* one bitmap container */

@@ -287,11 +287,12 @@ Test(contract, checks_on_a_decimal_38_compare_exactly_and_compact_16_byte_values
   done();
   P = fl_json_parser_new(&ws);
   cr_assert_eq(fl_contract_new_sql(&ws, checks, 2, &C, &err), FL_OK, "%s", err.msg);
-  const char *body = "{\"event_id\":\"a\",\"total\":\"99999999999999999999999999999.999999998\"}\n"
-                     "{\"event_id\":\"b\",\"total\":\"99999999999999999999999999999.999999999\"}\n"
-                     "{\"event_id\":\"c\",\"total\":\"-1.000000001\"}\n"
-                     "{\"event_id\":\"d\",\"total\":null}\n"
-                     "{\"event_id\":\"e\",\"total\":\"-1\"}\n";
+  const char *body =
+      "{\"event_id\":\"a\",\"total\":\"99999999999999999999999999999.999999998\"}\n"
+      "{\"event_id\":\"b\",\"total\":\"99999999999999999999999999999.999999999\"}\n"
+      "{\"event_id\":\"c\",\"total\":\"-1.000000001\"}\n"
+      "{\"event_id\":\"d\",\"total\":null}\n"
+      "{\"event_id\":\"e\",\"total\":\"-1\"}\n";
   cr_assert_eq(fl_json_parse(P, body, strlen(body), &R, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_contract_check(C, P, &R, body, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(R.batch->nrows, 3);

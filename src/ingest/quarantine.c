@@ -153,7 +153,8 @@ static void quarantine_skipped(void *ctx, const fl_log_damage *d) {
   fl_warn(MOD,
           "quarantine.%s: skipped a damaged range of stream %s partition %u: %s bytes %" PRIu64 "..%" PRIu64
           ", offsets %" PRIu64 "..%" PRIu64 " (%s)",
-          ss->ps->name, d->stream, d->partition, d->file, d->pos, d->end_pos, d->offset, d->end_offset, d->why);
+          ss->ps->name, d->stream, d->partition, d->file, d->pos, d->end_pos, d->offset, d->end_offset,
+          d->why);
   fl_metric_add(ss->m_quarantine_skipped, d->end_offset - d->offset);
 }
 

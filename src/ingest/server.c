@@ -144,7 +144,8 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
       "Records in <stream>.quarantine not yet in the table, after the last flush.", "stream");
   fl_metric_family *qskipped = fl_metrics_counter(
       "floe_quarantine_damaged_records_total",
-      "Records of <stream>.quarantine lost to log damage and skipped (floe.yaml log.skip_damaged).", "stream");
+      "Records of <stream>.quarantine lost to log damage and skipped (floe.yaml log.skip_damaged).",
+      "stream");
   ing->nstreams = proj->nstreams;
   ing->streams = fl_calloc(proj->nstreams ? proj->nstreams : 1, sizeof *ing->streams);
   for (uint32_t i = 0; i < proj->nstreams; i++) {

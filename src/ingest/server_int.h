@@ -47,14 +47,14 @@ typedef struct srv_loop {
   fl_json_parser **parsers; /* per stream */
   fl_contract **contracts;  /* per stream, NULL if no CHECK */
   ZSTD_DCtx *zstd;
-  fl_buf inflated;      /* the decoded body of the current request */
-  fl_buf qjson;         /* quarantine records of the current chunk */
-  fl_buf key;           /* key text of one row */
-  fl_buf resp;          /* response body */
-  fl_buf errors;        /* the answer's listed errors, over the request's pieces */
-  fl_buf piece;         /* a piece of a large JSON array body, as "[...]" */
-  uint32_t *row_part;   /* partition of each accepted row */
-  uint64_t *row_hash;   /* key hash of each accepted row (the log record's key_hash) */
+  fl_buf inflated;    /* the decoded body of the current request */
+  fl_buf qjson;       /* quarantine records of the current chunk */
+  fl_buf key;         /* key text of one row */
+  fl_buf resp;        /* response body */
+  fl_buf errors;      /* the answer's listed errors, over the request's pieces */
+  fl_buf piece;       /* a piece of a large JSON array body, as "[...]" */
+  uint32_t *row_part; /* partition of each accepted row */
+  uint64_t *row_hash; /* key hash of each accepted row (the log record's key_hash) */
   uint32_t cap_hash;
   uint32_t *part_count; /* rows per partition (+1 for prefix sums) */
   uint32_t *qoff;       /* quarantine record offsets in qjson (nrejects + 1) */

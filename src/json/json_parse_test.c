@@ -190,7 +190,8 @@ Test(json_parse, wide_decimals_are_exact_to_38_digits_or_rejected) {
   cr_assert_eq(R.nrows, 4);
   const fl_vec *w = &R.batch->cols[0], *v = &R.batch->cols[1];
   char t[FL_DECIMAL_TEXT_MAX];
-  const char *want_w[] = {"99999999999999999999999999999.999999999", "-0.000000001", "150000000000000000000.000000000"};
+  const char *want_w[] = {"99999999999999999999999999999.999999999", "-0.000000001",
+                          "150000000000000000000.000000000"};
   const char *want_v[] = {"-99999999999999999999", "18446744073709551616", "10000000000000000000",
                           "-9223372036854775809"};
   for (int i = 0; i < 3; i++) {

@@ -101,8 +101,8 @@ struct log_consumers {
 struct fl_log_consumer {
   fl_log_stream *ls;
   cons_entry *e;
-  uint64_t *pos;       /* read position per partition */
-  fl_log_reader **rd;  /* per partition, opened at pos on first use */
+  uint64_t *pos;      /* read position per partition */
+  fl_log_reader **rd; /* per partition, opened at pos on first use */
   fl_log_consumer_opts opts;
   bool closing, waiting; /* wake_mu */
 };
@@ -123,8 +123,7 @@ unsigned char *fl_log_consumer_file_encode(const uint64_t *offsets, uint32_t n, 
 }
 
 fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what,
-                                    uint64_t **offsets,
-                                    uint32_t *n, fl_err *err) {
+                                    uint64_t **offsets, uint32_t *n, fl_err *err) {
   *offsets = NULL;
   *n = 0;
   if (len < FILE_HEAD + FILE_CRC)
@@ -578,8 +577,9 @@ void fl_log_consumer_seek(fl_log_consumer *c, uint32_t partition, uint64_t offse
 /* Reports a damaged range a skipping consumer goes past (log + the caller's hook). */
 static void consumer_damage(void *ctx, const fl_log_damage *d) {
   fl_log_consumer *c = ctx;
-  fl_warn("log", "stream %s partition %u: consumer %s skips damaged offsets %" PRIu64 "..%" PRIu64
-                 " (%s bytes %" PRIu64 "..%" PRIu64 "): %s",
+  fl_warn("log",
+          "stream %s partition %u: consumer %s skips damaged offsets %" PRIu64 "..%" PRIu64
+          " (%s bytes %" PRIu64 "..%" PRIu64 "): %s",
           d->stream, d->partition, c->e->name, d->offset, d->end_offset, d->file, d->pos, d->end_pos, d->why);
   if (c->opts.on_damage) c->opts.on_damage(c->opts.damage_ctx, d);
 }
@@ -598,7 +598,8 @@ static fl_code consumer_reader(fl_log_consumer *c, uint32_t partition, fl_err *e
 
 static fl_code consumer_read_failed(fl_log_consumer *c, fl_code rc, fl_err *err) {
   fl_err_prefix(err, "stream %s: consumer %s: ", c->ls->name, c->e->name);
-  if (rc == FL_ECORRUPT) fl_warn("log", "%s", err->msg); /* reported where operators look, not only returned */
+  if (rc == FL_ECORRUPT)
+    fl_warn("log", "%s", err->msg); /* reported where operators look, not only returned */
   return rc;
 }
 
@@ -617,7 +618,8 @@ fl_code fl_log_consumer_next_batch(fl_log_consumer *c, uint32_t partition, fl_lo
   *eof = false;
   fl_code rc = consumer_reader(c, partition, err);
   if (rc) return rc;
-  if ((rc = fl_log_reader_next_batch(c->rd[partition], out, eof, err))) return consumer_read_failed(c, rc, err);
+  if ((rc = fl_log_reader_next_batch(c->rd[partition], out, eof, err)))
+    return consumer_read_failed(c, rc, err);
   if (!*eof) c->pos[partition] = out->base_offset + out->count;
   return FL_OK;
 }

@@ -372,11 +372,13 @@ Test(consumer, the_lag_gauge_is_the_durable_end_minus_the_committed_offset) {
   fl_metrics_render(&out); /* runs the collectors */
   fl_buf_put_u8(&out, 0);
   const char *text = (char *)out.data;
-  cr_assert_not_null(strstr(text, "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\","
-                                  "partition=\"0\"} 7\n"),
+  cr_assert_not_null(strstr(text,
+                            "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\","
+                            "partition=\"0\"} 7\n"),
                      "%s", text);
-  cr_assert_not_null(strstr(text, "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\","
-                                  "partition=\"1\"} 4\n"),
+  cr_assert_not_null(strstr(text,
+                            "floe_log_consumer_lag{stream=\"lagged\",consumer=\"job\","
+                            "partition=\"1\"} 4\n"),
                      "%s", text);
   fl_buf_free(&out);
   fl_log_consumer_close(c);
@@ -458,7 +460,8 @@ Test(consumer, reads_by_batch_and_stops_at_damage_unless_told_to_skip_it) {
   cr_assert_not_null(f);
   unsigned char hdr[40];
   cr_assert_eq(fread(hdr, 1, 40, f), 40);
-  uint32_t len0 = (uint32_t)hdr[20] | (uint32_t)hdr[21] << 8 | (uint32_t)hdr[22] << 16 | (uint32_t)hdr[23] << 24;
+  uint32_t len0 =
+      (uint32_t)hdr[20] | (uint32_t)hdr[21] << 8 | (uint32_t)hdr[22] << 16 | (uint32_t)hdr[23] << 24;
   long at = 40 + (long)len0 + 40 + 10;
   cr_assert_eq(fseek(f, at, SEEK_SET), 0);
   int ch = fgetc(f);

@@ -389,7 +389,8 @@ Test(damage, damage_in_a_sealed_segment_is_found_at_open_or_by_readers_and_verif
   flip(s3, FL_LOG_BATCH_HEADER_BYTES + 5);
   fl_log *log = open_log(dir, 200);
   fl_log_stream *ls = open_stream(log, "s", 1);
-  cr_assert_eq(fl_log_stream_damaged_ranges(ls), 1); /* segment 1's bad header (payloads are not read at open) */
+  cr_assert_eq(fl_log_stream_damaged_ranges(ls),
+               1); /* segment 1's bad header (payloads are not read at open) */
   ranges vr = {.n = 0};
   uint64_t nd;
   fl_err err;
@@ -398,7 +399,8 @@ Test(damage, damage_in_a_sealed_segment_is_found_at_open_or_by_readers_and_verif
   bool seen1 = false, seen3 = false;
   for (int i = 0; i < vr.n; i++) {
     if (!strcmp(vr.d[i].file, s1) && vr.d[i].pos == 0) seen1 = true;
-    if (!strcmp(vr.d[i].file, s3) && vr.d[i].pos == 0 && vr.d[i].offset == bases[3] && vr.d[i].end_offset > bases[3])
+    if (!strcmp(vr.d[i].file, s3) && vr.d[i].pos == 0 && vr.d[i].offset == bases[3] &&
+        vr.d[i].end_offset > bases[3])
       seen3 = true;
   }
   cr_assert(seen1 && seen3, "verify found %d ranges", vr.n);
@@ -417,7 +419,8 @@ Test(damage, damage_in_a_sealed_segment_is_found_at_open_or_by_readers_and_verif
     cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
     if (eof) break;
     cr_assert(e.offset >= last);
-    cr_assert(!(e.offset >= bases[1] && e.offset < bases[1] + 3) && !(e.offset >= bases[3] && e.offset < bases[3] + 3));
+    cr_assert(!(e.offset >= bases[1] && e.offset < bases[1] + 3) &&
+              !(e.offset >= bases[3] && e.offset < bases[3] + 3));
     last = e.offset;
     got++;
   }

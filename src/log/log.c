@@ -163,10 +163,11 @@ static fl_code partition_open(fl_log *log, fl_log_stream *ls, log_partition *par
     uint64_t base;
     if (!segment_name_parse(de->d_name, &base)) {
       size_t len = strlen(de->d_name), sl = strlen(FL_LOG_SEGMENT_SUFFIX);
-      if (len >= sl && !strcmp(de->d_name + len - sl, FL_LOG_SEGMENT_SUFFIX)) { /* never read, never deleted */
+      if (len >= sl &&
+          !strcmp(de->d_name + len - sl, FL_LOG_SEGMENT_SUFFIX)) { /* never read, never deleted */
         ls->ndamaged++;
-        fl_warn("log", "stream %s partition %u: %s/%s is not a segment name (20 digits + .log): ignored", ls->name,
-                part->id, part->dir, de->d_name);
+        fl_warn("log", "stream %s partition %u: %s/%s is not a segment name (20 digits + .log): ignored",
+                ls->name, part->id, part->dir, de->d_name);
       }
       continue;
     }
@@ -338,7 +339,8 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
   if (created && ((rc = fsync_dir(ls->dir, err)) || (rc = fsync_dir(log->dir, err)))) goto done;
   /* written once every partition directory exists: a creation cut short has none yet
    * and is completed by the next open; a stream from before stream.json gets one */
-  if (!has_meta && !log->opts.read_only && (rc = fl_log_stream_meta_write(ls->dir, npartitions, err))) goto done;
+  if (!has_meta && !log->opts.read_only && (rc = fl_log_stream_meta_write(ls->dir, npartitions, err)))
+    goto done;
   if (log->f_damaged) fl_metric_set(FL_METRIC_WITH(log->f_damaged, stream), (double)ls->ndamaged);
   pthread_mutex_lock(&log->mu);
   ls->next = log->streams;
@@ -405,8 +407,8 @@ static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part)
   log->group_fsyncs += 2;
   if (fl_fdatasync(part->fd) != 0) {
     int e = errno;
-    fl_warn("log", "%s: fdatasync of the segment at %" PRIu64 " before a roll: %s", part->dir, part->write_pos,
-            strerror(e));
+    fl_warn("log", "%s: fdatasync of the segment at %" PRIu64 " before a roll: %s", part->dir,
+            part->write_pos, strerror(e));
     return e == ENOSPC || e == EDQUOT ? FL_ENOSPC : FL_EIO;
   }
   fl_code rc = segment_create(part, part->next_offset, &fd, &err);
@@ -698,9 +700,9 @@ static void metrics_register(fl_log *log) {
                                     "in a stream's log when it was opened; see docs/operations.md.",
                                     "stream");
   log->m_bg_fsyncs = fl_metric_get(
-      fl_metrics_counter("floe_log_background_fsyncs_total",
-                         "fdatasync calls of the event log off the group-commit path (write-ahead recycling).",
-                         NULL),
+      fl_metrics_counter(
+          "floe_log_background_fsyncs_total",
+          "fdatasync calls of the event log off the group-commit path (write-ahead recycling).", NULL),
       NULL);
   log->m_roll_fsyncs = fl_metric_get(
       fl_metrics_counter("floe_log_roll_fsyncs_total",
@@ -708,10 +710,10 @@ static void metrics_register(fl_log *log) {
                          "counted in floe_log_fsyncs_total too.",
                          NULL),
       NULL);
-  log->m_group_fsyncs_max = fl_metric_get(
-      fl_metrics_gauge("floe_log_group_fsyncs_max", "Most fdatasync calls one group commit made (1 per group).",
-                       NULL),
-      NULL);
+  log->m_group_fsyncs_max =
+      fl_metric_get(fl_metrics_gauge("floe_log_group_fsyncs_max",
+                                     "Most fdatasync calls one group commit made (1 per group).", NULL),
+                    NULL);
   log->m_queue_full =
       fl_metric_get(fl_metrics_counter("floe_log_queue_full_total",
                                        "Appends refused because the queue was full (back-pressure).", NULL),
@@ -846,13 +848,15 @@ static log_append *append_encode(fl_log_stream *ls, uint32_t partition, const fl
   uint64_t payload = 0;
   for (uint32_t i = 0; i < n; i++) payload += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)recs[i].value_len;
   if (payload > FL_LOG_BATCH_PAYLOAD_MAX) {
-    *rc = fl_err_set(err, FL_EINVAL, "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u",
-                     ls->name, n, payload, FL_LOG_BATCH_PAYLOAD_MAX);
+    *rc = fl_err_set(err, FL_EINVAL,
+                     "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u", ls->name, n,
+                     payload, FL_LOG_BATCH_PAYLOAD_MAX);
     return NULL;
   }
   log_append *a = fl_log_batch_encode(recs, n, payload, fl_log_stream_compression(ls), fl_now_ms());
   if (!a) {
-    *rc = fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name, payload);
+    *rc = fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name,
+                     payload);
     return NULL;
   }
   a->ls = ls;
@@ -908,7 +912,8 @@ fl_code fl_log_many_submit(fl_log_many *m, uint32_t *queued, fl_err *err) {
   if (log->closing)
     rc = fl_err_set(err, FL_EIO, "log %s is closing", log->dir);
   else if (log->queued_bytes && log->queued_bytes + m->bytes > log->opts.queue_bytes_max) {
-    rc = fl_err_set(err, FL_ELIMIT, "log queue full (%" PRIu64 " bytes waiting for the disk)", log->queued_bytes);
+    rc = fl_err_set(err, FL_ELIMIT, "log queue full (%" PRIu64 " bytes waiting for the disk)",
+                    log->queued_bytes);
     fl_metric_add(log->m_queue_full, 1);
   }
   if (!rc) {

@@ -15,8 +15,9 @@
  * then makes ONE fdatasync for the whole group whatever it touched (group commit:
  * many appends share one fsync; a group over several partitions or streams syncs one
  * write-ahead file holding the same bytes, DIR/.wal-0|1, see wal.c), and only then
- * calls each append's done callback ON THE LOG THREAD with the offsets it got. A callback must be short and must not call fl_log_append_sync or
- * fl_log_close (it may call fl_log_append). fl_log_append_sync waits for its own.
+ * calls each append's done callback ON THE LOG THREAD with the offsets it got. A callback must be short and
+ * must not call fl_log_append_sync or fl_log_close (it may call fl_log_append). fl_log_append_sync waits for
+ * its own.
  *
  * Reads: a reader sees only durable (fsynced) batches, never a torn one, and reads
  * across segment boundaries; reaching the end is `eof`, and a later call may return
@@ -216,8 +217,8 @@ void fl_log_reader_skip_damaged(fl_log_reader *rd, fl_log_damage_fn fn, void *ct
  * partition and the contiguity of its files, calling fn for each damaged range;
  * *damaged (may be NULL) counts them. Read-only: safe beside a live writer (bytes
  * past a segment's durable size are not read). */
-fl_code fl_log_verify(fl_log_stream *ls, uint32_t partition, fl_log_damage_fn fn, void *ctx, uint64_t *damaged,
-                      fl_err *err);
+fl_code fl_log_verify(fl_log_stream *ls, uint32_t partition, fl_log_damage_fn fn, void *ctx,
+                      uint64_t *damaged, fl_err *err);
 /* Damaged ranges found when the stream was opened (all partitions). */
 uint64_t fl_log_stream_damaged_ranges(const fl_log_stream *ls);
 
@@ -248,16 +249,16 @@ fl_code fl_log_retention_run(fl_log *log, int64_t now_ms, uint64_t *segments_del
 
 /* Counters since fl_log_open, for metrics. */
 typedef struct fl_log_stats {
-  uint64_t appends;      /* completed appends (ok or failed) */
-  uint64_t batches;      /* batches written durably */
-  uint64_t records;      /* records written durably */
-  uint64_t bytes;        /* bytes written durably (headers included) */
-  uint64_t fsyncs;       /* fsync calls on the group-commit path: one per group, + 2 per segment roll */
-  uint64_t groups;       /* group commits (queue drains) */
-  uint64_t errors;       /* appends completed with an error */
-  uint64_t queued_bytes; /* bytes queued now, not yet durable */
-  uint64_t raw_bytes;    /* batch bytes encoded by fl_log_append before compression */
-  uint64_t stored_bytes; /* the same batches' bytes as queued (compressed) */
+  uint64_t appends;           /* completed appends (ok or failed) */
+  uint64_t batches;           /* batches written durably */
+  uint64_t records;           /* records written durably */
+  uint64_t bytes;             /* bytes written durably (headers included) */
+  uint64_t fsyncs;            /* fsync calls on the group-commit path: one per group, + 2 per segment roll */
+  uint64_t groups;            /* group commits (queue drains) */
+  uint64_t errors;            /* appends completed with an error */
+  uint64_t queued_bytes;      /* bytes queued now, not yet durable */
+  uint64_t raw_bytes;         /* batch bytes encoded by fl_log_append before compression */
+  uint64_t stored_bytes;      /* the same batches' bytes as queued (compressed) */
   uint64_t group_fsyncs_max;  /* most fsyncs one group commit made (1; + 2 per segment it rolled) */
   uint64_t roll_fsyncs;       /* of fsyncs: the rolls' (sealed segment + new file's directory) */
   uint64_t background_fsyncs; /* segment and write-ahead syncs off the commit path (sync thread, close) */

@@ -56,8 +56,8 @@ typedef struct log_partition {
   int group_rc;                           /* [lt] this group's outcome (fl_code) */
   fl_metric *m_bytes, *m_oldest, *m_next; /* gauges set by the log's metrics collector */
   uint64_t group_end;                     /* [lt] write position after this group's bytes */
-  uint64_t set_floor;   /* fl_log_set_retain_floor's value (part->mu) */
-  bool consumer_floor;  /* floor is the minimum over named consumers (part->mu) */
+  uint64_t set_floor;                     /* fl_log_set_retain_floor's value (part->mu) */
+  bool consumer_floor;                    /* floor is the minimum over named consumers (part->mu) */
   uint64_t wal_gen;                       /* [lt] write-ahead generation it was last written in (wal.c) */
 } log_partition;
 
@@ -72,9 +72,9 @@ struct fl_log_stream {
   int64_t retention_ms; /* atomics: set from any thread */
   uint64_t retention_bytes;
   int compression_level; /* atomic: zstd level of appended payloads, 0 = off (wire.c) */
-  fl_log_stream *next;                                               /* log->streams list */
+  fl_log_stream *next;   /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
-  uint64_t ndamaged; /* damaged ranges found at open (verify.c), set before the stream is visible */
+  uint64_t ndamaged;   /* damaged ranges found at open (verify.c), set before the stream is visible */
   log_consumers *cons; /* consumer.c: named consumers, waiters */
 };
 
@@ -114,10 +114,10 @@ struct fl_log {
   fl_metric_family *f_appends, *f_records, *f_bytes, *f_errors, *f_deleted;
   fl_metric_family *f_part_bytes, *f_part_oldest, *f_part_next;
   fl_metric_family *f_damaged; /* floe_log_damaged_ranges{stream} (verify.c) */
-  bool collecting; /* log_collect is registered with the metrics registry */
-  int fail_errno;  /* test hook */
+  bool collecting;             /* log_collect is registered with the metrics registry */
+  int fail_errno;              /* test hook */
   uint32_t fail_count;
-  struct log_wal *wal;  /* write-ahead files (wal.c); NULL read-only */
+  struct log_wal *wal;   /* write-ahead files (wal.c); NULL read-only */
   uint32_t group_fsyncs; /* [lt] fdatasyncs of the group being committed */
   fl_metric *m_bg_fsyncs, *m_group_fsyncs_max, *m_roll_fsyncs; /* NULL read-only */
 };
@@ -163,7 +163,8 @@ const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned ch
 /* fl_log_batch_body_decode with a temporary scratch. */
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload);
 /* Fills out[0 .. count) with views of a decoded batch's records (raw from _decode). */
-void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base, fl_log_entry *out);
+void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base,
+                          fl_log_entry *out);
 
 /* ---- segment.c ---- */
 
@@ -227,8 +228,7 @@ void fl_log_consumers_collect(fl_log_stream *ls);
  * decode, checking magic, version, length and CRC; *offsets fl_malloc'd. */
 unsigned char *fl_log_consumer_file_encode(const uint64_t *offsets, uint32_t n, size_t *len);
 fl_code fl_log_consumer_file_decode(const unsigned char *buf, size_t len, const char *what,
-                                    uint64_t **offsets,
-                                    uint32_t *n, fl_err *err);
+                                    uint64_t **offsets, uint32_t *n, fl_err *err);
 /* ---- wal.c ---- */
 typedef struct log_wal log_wal;
 /* Writer open, before any stream: replays both write-ahead files into their segments,

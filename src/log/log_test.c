@@ -231,7 +231,8 @@ Test(log, concurrent_appends_share_fdatasyncs_and_get_dense_offsets) {
   cr_assert_eq(st.batches, THREADS * APPENDS);
   cr_assert_eq(st.errors, 0);
   cr_assert_lt(st.fsyncs, st.appends, "fsyncs %" PRIu64 " appends %" PRIu64, st.fsyncs, st.appends);
-  cr_assert_eq(st.bytes, THREADS * APPENDS * (FL_LOG_BATCH_HEADER_BYTES + 10 * (FL_LOG_RECORD_HEADER_BYTES_V2 + 250)));
+  cr_assert_eq(st.bytes,
+               THREADS * APPENDS * (FL_LOG_BATCH_HEADER_BYTES + 10 * (FL_LOG_RECORD_HEADER_BYTES_V2 + 250)));
   /* every base offset is a distinct multiple of 10 below the end */
   static bool seen[THREADS * APPENDS];
   for (int t = 0; t < THREADS; t++)
@@ -523,7 +524,8 @@ Test(log, real_enospc_on_a_full_tmpfs_acks_nothing_unstored_and_recovers) {
   fl_log_partition_offsets(ls, 0, NULL, &end);
   cr_assert_eq(end, acked);
   char *path = fl_sprintf("%s/s/0/%020d.log", logdir, 0);
-  cr_assert_eq((uint64_t)file_size(path), acked / 50 * (FL_LOG_BATCH_HEADER_BYTES + 50 * (FL_LOG_RECORD_HEADER_BYTES_V2 + 1000)));
+  cr_assert_eq((uint64_t)file_size(path),
+               acked / 50 * (FL_LOG_BATCH_HEADER_BYTES + 50 * (FL_LOG_RECORD_HEADER_BYTES_V2 + 1000)));
   /* space returns (an operator frees it): the same open log appends again */
   cr_assert_eq(unlink(filler), 0);
   cr_assert_eq(fl_log_append_sync(ls, 0, recs, 50, &base, &err), FL_OK, "%s", err.msg);

@@ -70,7 +70,7 @@
 /* 64 MiB bounds one append (a 1,000-event batch is ~250 KiB; a request body is capped
  * far lower by the server) and what a reader must hold in memory for one batch. */
 #define FL_LOG_BATCH_PAYLOAD_MAX (64u << 20)
-#define FL_LOG_RECORD_HEADER_BYTES 4u    /* version 1 */
+#define FL_LOG_RECORD_HEADER_BYTES 4u     /* version 1 */
 #define FL_LOG_RECORD_HEADER_BYTES_V2 24u /* version 2 */
 #define FL_LOG_EVENT_TIME_NONE INT64_MIN
 
@@ -91,10 +91,10 @@ enum {
   FL_LOG_OFF_RAW_LEN = 36,  /* v2 */
 };
 enum { /* v2 record */
-  FL_LOG_ROFF_VALUE_LEN = 0,
-  FL_LOG_ROFF_CONTRACT = 4,
-  FL_LOG_ROFF_KEY_HASH = 8,
-  FL_LOG_ROFF_EVENT_TIME = 16,
+       FL_LOG_ROFF_VALUE_LEN = 0,
+       FL_LOG_ROFF_CONTRACT = 4,
+       FL_LOG_ROFF_KEY_HASH = 8,
+       FL_LOG_ROFF_EVENT_TIME = 16,
 };
 
 /* Segment file names: 20 digits hold any uint64 and sort as numbers. */

@@ -44,8 +44,8 @@ struct fl_log_reader {
   log_scratch scratch; /* decompressed payload of the current batch */
   fl_log_entry *ents;  /* the current batch's records */
   uint32_t nents, ents_cap;
-  uint32_t ei; /* next entry to return */
-  fl_log_batch_view view; /* the current batch's fields (records, count unset) */
+  uint32_t ei;              /* next entry to return */
+  fl_log_batch_view view;   /* the current batch's fields (records, count unset) */
   fl_log_damage_fn skip_fn; /* fl_log_reader_skip_damaged: skip damage, report it here */
   void *skip_ctx;
   bool skip;
@@ -66,8 +66,9 @@ static fl_code reader_damage(fl_log_reader *rd, uint64_t pos, uint64_t limit, bo
   uint32_t partition = rd->part->id;
   if (!rd->skip)
     return fl_err_set(err, FL_ECORRUPT,
-                      "stream %s partition %u: %s: damaged batch at byte %" PRIu64 " (offset %" PRIu64 "): %s", stream,
-                      partition, rd->path, pos, rd->expect, why);
+                      "stream %s partition %u: %s: damaged batch at byte %" PRIu64 " (offset %" PRIu64
+                      "): %s",
+                      stream, partition, rd->path, pos, rd->expect, why);
   uint64_t q, b;
   int found = fl_log_resync(&rd->rb, pos + 1, limit, rd->expect, &q, &b);
   if (found < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, pos);
@@ -80,8 +81,14 @@ static fl_code reader_damage(fl_log_reader *rd, uint64_t pos, uint64_t limit, bo
     q = limit;
     b = seg_end > rd->expect ? seg_end : rd->expect;
   }
-  fl_log_damage d = {.stream = stream, .partition = partition, .file = rd->path, .pos = pos, .end_pos = q,
-                     .offset = rd->expect, .end_offset = b, .why = why};
+  fl_log_damage d = {.stream = stream,
+                     .partition = partition,
+                     .file = rd->path,
+                     .pos = pos,
+                     .end_pos = q,
+                     .offset = rd->expect,
+                     .end_offset = b,
+                     .why = why};
   if (rd->skip_fn) rd->skip_fn(rd->skip_ctx, &d);
   rd->pos = q;
   rd->expect = b;
@@ -96,12 +103,17 @@ static fl_code reader_gap(fl_log_reader *rd, uint64_t end, uint64_t next_base, f
   fl_code rc = FL_OK;
   if (!rd->skip) {
     rc = fl_err_set(err, FL_ECORRUPT,
-                    "stream %s partition %u: offsets %" PRIu64 "..%" PRIu64 " are missing: the segment before %s "
+                    "stream %s partition %u: offsets %" PRIu64 "..%" PRIu64
+                    " are missing: the segment before %s "
                     "ends at %" PRIu64,
                     rd->ls->name, rd->part->id, end, next_base, path, end);
   } else {
-    fl_log_damage d = {.stream = rd->ls->name, .partition = rd->part->id, .file = path, .offset = end,
-                       .end_offset = next_base, .why = "offsets missing between segment files"};
+    fl_log_damage d = {.stream = rd->ls->name,
+                       .partition = rd->part->id,
+                       .file = path,
+                       .offset = end,
+                       .end_offset = next_base,
+                       .why = "offsets missing between segment files"};
     if (rd->skip_fn) rd->skip_fn(rd->skip_ctx, &d);
     if (rd->next < next_base) rd->next = next_base;
   }
@@ -262,7 +274,8 @@ static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
     const unsigned char *hdr, *payload;
     int got = rbuf_get(&rd->rb, rd->pos, FL_LOG_BATCH_HEADER_BYTES, limit, &hdr);
     if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, rd->pos);
-    const char *why = got ? fl_log_batch_header_check(hdr, rd->expect) : "batch header cut short by the segment end";
+    const char *why =
+        got ? fl_log_batch_header_check(hdr, rd->expect) : "batch header cut short by the segment end";
     if (why) {
       fl_code rc = reader_damage(rd, rd->pos, limit, sealed, seg_end, why, err);
       if (rc) return rc;
@@ -282,8 +295,8 @@ static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
     if (!got || (why = fl_log_batch_body_decode(h, payload, &rd->scratch, &raw))) {
       rd->pos = batch_pos;
       rd->expect = boff;
-      fl_code rc = reader_damage(rd, batch_pos, limit, sealed, seg_end, why ? why : "cut short by the segment end",
-                                 err);
+      fl_code rc = reader_damage(rd, batch_pos, limit, sealed, seg_end,
+                                 why ? why : "cut short by the segment end", err);
       if (rc) return rc;
       continue;
     }

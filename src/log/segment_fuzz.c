@@ -185,10 +185,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     if (one_seg && (n < 0 || (uint64_t)n + skipped != end - start)) __builtin_trap();
     if (fl_log_verify(ls, 0, NULL, NULL, &damaged, &err) != FL_OK) __builtin_trap();
     if (one_seg && skipped > 0 && damaged == 0) __builtin_trap();
-    if (one_seg && damaged == 0 && read_all(ls, 0) != n) __builtin_trap(); /* recovery left an unreadable record */
+    if (one_seg && damaged == 0 && read_all(ls, 0) != n)
+      __builtin_trap(); /* recovery left an unreadable record */
     if (one_seg && damaged == 0 && read_all_batches(ls, 0) != n) __builtin_trap();
-    if (damaged == 0) read_both(ls, start + (data[0] >> 1));
-    else read_all(ls, start + (data[0] >> 1));
+    if (damaged == 0)
+      read_both(ls, start + (data[0] >> 1));
+    else
+      read_all(ls, start + (data[0] >> 1));
     fl_log_record rec = {"fuzz", 4};
     uint64_t base;
     fl_code rc = fl_log_append_sync(ls, 0, &rec, 1, &base, &err);

@@ -154,7 +154,8 @@ static void index_force(segment *seg, uint64_t offset, uint64_t pos) {
 }
 
 fl_code fl_log_segment_walk(int fd, const char *path, uint64_t limit, bool full, uint32_t index_interval,
-                            segment *seg, fl_log_damage_fn fn, void *ctx, const char **tail_why, fl_err *err) {
+                            segment *seg, fl_log_damage_fn fn, void *ctx, const char **tail_why,
+                            fl_err *err) {
   fl_code rc = FL_OK;
   rbuf rb;
   rbuf_init(&rb, fd);
@@ -182,7 +183,8 @@ fl_code fl_log_segment_walk(int fd, const char *path, uint64_t limit, bool full,
         break;
       }
       if (fn) {
-        fl_log_damage d = {.file = path, .pos = pos, .end_pos = q, .offset = expect, .end_offset = b, .why = why};
+        fl_log_damage d = {
+            .file = path, .pos = pos, .end_pos = q, .offset = expect, .end_offset = b, .why = why};
         fn(ctx, &d);
       }
       index_force(seg, b, q);
@@ -283,8 +285,8 @@ done:
 typedef struct damage_sink {
   fl_log_stream *ls;
   uint32_t partition;
-  int copy_fd;         /* writer, last segment: copy each range aside from this fd */
-  fl_code rc;          /* the first copy failure */
+  int copy_fd; /* writer, last segment: copy each range aside from this fd */
+  fl_code rc;  /* the first copy failure */
   fl_err *err;
 } damage_sink;
 
@@ -326,7 +328,8 @@ fl_code fl_log_partition_recover(fl_log *log, fl_log_stream *ls, log_partition *
       if (bases[i] < prev->end_offset) {
         char *prev_path = fl_log_segment_path(part, prev->base);
         rc = fl_err_set(err, FL_ECORRUPT,
-                        "%s holds offsets %" PRIu64 "..%" PRIu64 " but the next segment file %s starts at %" PRIu64
+                        "%s holds offsets %" PRIu64 "..%" PRIu64
+                        " but the next segment file %s starts at %" PRIu64
                         ": two files claim the same offsets (a stray or misnamed segment file; move the one "
                         "that does not belong out of the partition directory)",
                         prev_path, prev->base, prev->end_offset, path, bases[i]);
@@ -335,10 +338,11 @@ fl_code fl_log_partition_recover(fl_log *log, fl_log_stream *ls, log_partition *
       }
       if (bases[i] > prev->end_offset) {
         damage_sink s = {.ls = ls, .partition = part->id, .copy_fd = -1};
-        fl_log_damage d = {.file = path,
-                           .offset = prev->end_offset,
-                           .end_offset = bases[i],
-                           .why = "offsets missing between segment files (a missing segment or a stray file)"};
+        fl_log_damage d = {
+            .file = path,
+            .offset = prev->end_offset,
+            .end_offset = bases[i],
+            .why = "offsets missing between segment files (a missing segment or a stray file)"};
         sink_report(&s, &d);
       }
     }
@@ -380,9 +384,11 @@ fl_code fl_log_partition_recover(fl_log *log, fl_log_stream *ls, log_partition *
     }
     if (tail_why && !ro) {
       fl_warn("log",
-              "stream %s partition %u: %s: %s at byte %" PRIu64 " (offset %" PRIu64 "), no valid batch after "
+              "stream %s partition %u: %s: %s at byte %" PRIu64 " (offset %" PRIu64
+              "), no valid batch after "
               "it: a torn tail of %" PRIu64 " bytes, copied to %s.damaged-%" PRIu64 " and truncated",
-              ls->name, part->id, path, tail_why, seg->bytes, seg->end_offset, size - seg->bytes, path, seg->bytes);
+              ls->name, part->id, path, tail_why, seg->bytes, seg->end_offset, size - seg->bytes, path,
+              seg->bytes);
       if ((rc = fl_log_damage_copy_aside(fd, path, seg->bytes, size, err))) goto done;
       if (ftruncate(fd, (off_t)seg->bytes) != 0 || fl_fdatasync(fd) != 0) {
         rc = fl_err_errno(err, errno, "%s: truncate torn tail", path);
@@ -421,8 +427,8 @@ static void verify_report(void *ctx, const fl_log_damage *d) {
   if (v->fn) v->fn(v->ctx, &full);
 }
 
-fl_code fl_log_verify(fl_log_stream *ls, uint32_t partition, fl_log_damage_fn fn, void *ctx, uint64_t *damaged,
-                      fl_err *err) {
+fl_code fl_log_verify(fl_log_stream *ls, uint32_t partition, fl_log_damage_fn fn, void *ctx,
+                      uint64_t *damaged, fl_err *err) {
   if (damaged) *damaged = 0;
   if (partition >= ls->npartitions)
     return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
@@ -440,11 +446,11 @@ fl_code fl_log_verify(fl_log_stream *ls, uint32_t partition, fl_log_damage_fn fn
     if (!more) break;
     char *path = fl_log_segment_path(part, base);
     if (have_prev && base != prev_end) {
-      fl_log_damage d = {.file = path,
-                         .offset = prev_end,
-                         .end_offset = base,
-                         .why = base > prev_end ? "offsets missing between segment files"
-                                                : "segment files overlap"};
+      fl_log_damage d = {
+          .file = path,
+          .offset = prev_end,
+          .end_offset = base,
+          .why = base > prev_end ? "offsets missing between segment files" : "segment files overlap"};
       verify_report(&v, &d);
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -28,8 +28,8 @@
  * OVERWRITES its file from byte 64 (wal_wire.h): an fdatasync that does not change
  * the file's size writes no inode, which halves it on a journal-less ext4 (README).
  * Older turns' frames stay past the current end; none checks (the header's
- * generation and salt are new), so replay stops at the current turn's end. A roll fdatasyncs the segment it closes (log.c roll_segment),
- * so sealed segments never depend on a frame.
+ * generation and salt are new), so replay stops at the current turn's end. A roll fdatasyncs the segment it
+ * closes (log.c roll_segment), so sealed segments never depend on a frame.
  *
  * States of one file (log->wal->mu guards state and the hand-over):
  *
@@ -285,8 +285,8 @@ static replay_seg *replay_seg_get(replay *rp, const char *path, fl_err *err, fl_
 
 /* Makes *b hold at least the file's first min(need, size) bytes (*have of them read;
  * grown at least 2x, from 1 MiB). */
-static fl_code read_upto(int fd, const char *path, unsigned char **b, uint64_t *have, uint64_t need, uint64_t size,
-                         fl_err *err) {
+static fl_code read_upto(int fd, const char *path, unsigned char **b, uint64_t *have, uint64_t need,
+                         uint64_t size, fl_err *err) {
   if (need > size) need = size;
   if (need <= *have) return FL_OK;
   uint64_t want = *have * 2 > need ? *have * 2 : need;
@@ -299,7 +299,8 @@ static fl_code read_upto(int fd, const char *path, unsigned char **b, uint64_t *
     ssize_t r = pread(fd, nb + *have, want - *have, (off_t)*have);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0)
-      return r < 0 ? fl_err_errno(err, errno, "%s: read", path) : fl_err_set(err, FL_EIO, "%s: short read", path);
+      return r < 0 ? fl_err_errno(err, errno, "%s: read", path)
+                   : fl_err_set(err, FL_EIO, "%s: short read", path);
     *have += (uint64_t)r;
   }
   return FL_OK;
@@ -330,7 +331,8 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
   uint32_t crc0 = 0;
   if (size >= 4 && fl_log_get32(b) != FL_LOG_WAL_MAGIC) {
     /* version 2: a file header, then the frames of its turn */
-    if (size < FL_LOG_WAL_FILE_HEADER_BYTES || fl_log_get32(b + FL_LOG_WAL_FOFF_MAGIC) != FL_LOG_WAL_FILE_MAGIC ||
+    if (size < FL_LOG_WAL_FILE_HEADER_BYTES ||
+        fl_log_get32(b + FL_LOG_WAL_FOFF_MAGIC) != FL_LOG_WAL_FILE_MAGIC ||
         fl_log_get16(b + FL_LOG_WAL_FOFF_VERSION) != FL_LOG_WAL_VERSION ||
         fl_log_get32(b + FL_LOG_WAL_FOFF_CRC) != fl_crc32c(0, b, FL_LOG_WAL_FOFF_CRC)) {
       fl_warn("log", "%s: no valid file header: no frame to replay", path);
@@ -344,7 +346,8 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
   }
   const char *bad = NULL;
   while (pos < size) {
-    if ((rc = read_upto(fd, path, &b, &have, pos + FL_LOG_WAL_HEADER_BYTES + FL_LOG_WAL_NAME_MAX, size, err))) {
+    if ((rc = read_upto(fd, path, &b, &have, pos + FL_LOG_WAL_HEADER_BYTES + FL_LOG_WAL_NAME_MAX, size,
+                        err))) {
       fl_free(b);
       return rc;
     }
@@ -356,12 +359,13 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
     uint32_t nl = fl_log_get16(h + FL_LOG_WAL_OFF_NAME_LEN), dl = fl_log_get32(h + FL_LOG_WAL_OFF_DATA_LEN);
     uint64_t g = fl_log_get64(h + FL_LOG_WAL_OFF_GEN);
     if (fl_log_get32(h + FL_LOG_WAL_OFF_MAGIC) != FL_LOG_WAL_MAGIC ||
-        fl_log_get16(h + FL_LOG_WAL_OFF_VERSION) != version || fl_log_get32(h + FL_LOG_WAL_OFF_RESERVED) != 0) {
+        fl_log_get16(h + FL_LOG_WAL_OFF_VERSION) != version ||
+        fl_log_get32(h + FL_LOG_WAL_OFF_RESERVED) != 0) {
       bad = "bad frame header";
       break;
     }
-    if (!name_ok(h + FL_LOG_WAL_HEADER_BYTES, nl > size - pos - FL_LOG_WAL_HEADER_BYTES ? 0 : nl) || dl == 0 ||
-        dl > FL_LOG_WAL_FRAME_MAX) {
+    if (!name_ok(h + FL_LOG_WAL_HEADER_BYTES, nl > size - pos - FL_LOG_WAL_HEADER_BYTES ? 0 : nl) ||
+        dl == 0 || dl > FL_LOG_WAL_FRAME_MAX) {
       bad = "bad frame lengths";
       break;
     }
@@ -398,8 +402,8 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
 }
 
 /* Writes one file's frames back into their segments (in order). */
-static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t start, uint64_t valid, replay *rp,
-                               fl_err *err) {
+static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t start, uint64_t valid,
+                               replay *rp, fl_err *err) {
   fl_code rc = FL_OK;
   for (uint64_t pos = start; pos < valid;) {
     const unsigned char *h = b + pos;
@@ -408,8 +412,9 @@ static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t sta
     uint32_t p = fl_log_get32(h + FL_LOG_WAL_OFF_PARTITION);
     const unsigned char *data = h + FL_LOG_WAL_HEADER_BYTES + nl;
     pos += FL_LOG_WAL_HEADER_BYTES + (uint64_t)nl + dl;
-    char *path = fl_sprintf("%s/%.*s/%u/%0*" PRIu64 "%s", log->dir, (int)nl, (const char *)h + FL_LOG_WAL_HEADER_BYTES,
-                            p, FL_LOG_SEGMENT_NAME_DIGITS, base, FL_LOG_SEGMENT_SUFFIX);
+    char *path =
+        fl_sprintf("%s/%.*s/%u/%0*" PRIu64 "%s", log->dir, (int)nl, (const char *)h + FL_LOG_WAL_HEADER_BYTES,
+                   p, FL_LOG_SEGMENT_NAME_DIGITS, base, FL_LOG_SEGMENT_SUFFIX);
     replay_seg *s = replay_seg_get(rp, path, err, &rc);
     if (!s) {
       fl_free(path);
@@ -419,7 +424,9 @@ static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t sta
       /* gone: retention deleted a sealed segment, which its roll had synced; a gap:
        * the bytes before it are not on disk and no frame holds them (damage) */
       if (s->fd >= 0)
-        fl_warn("log", "%s: write-ahead frame at byte %" PRIu64 " is past the file's %" PRIu64 " bytes; not replayed",
+        fl_warn("log",
+                "%s: write-ahead frame at byte %" PRIu64 " is past the file's %" PRIu64
+                " bytes; not replayed",
                 path, at, s->size);
       rp->skipped++;
       fl_free(path);
@@ -429,7 +436,9 @@ static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t sta
     for (uint64_t done = 0; done < dl;) {
       ssize_t w = pwrite(s->fd, data + done, dl - done, (off_t)(at + done));
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return fl_err_errno(err, w < 0 ? errno : ENOSPC, "%s: replay write at byte %" PRIu64, s->path, at + done);
+      if (w <= 0)
+        return fl_err_errno(err, w < 0 ? errno : ENOSPC, "%s: replay write at byte %" PRIu64, s->path,
+                            at + done);
       done += (uint64_t)w;
     }
     if (at + dl > s->size) s->size = at + dl;
@@ -459,7 +468,8 @@ static fl_code wal_replay(fl_log *log, fl_err *err) {
     uint32_t i = order[k];
     if (gens[i] > gmax) gmax = gens[i];
     if (hgens[i] > gmax) gmax = hgens[i];
-    if (valid[i] > starts[i] && (rc = wal_replay_file(log, bufs[i], starts[i], valid[i], &rp, err))) goto done;
+    if (valid[i] > starts[i] && (rc = wal_replay_file(log, bufs[i], starts[i], valid[i], &rp, err)))
+      goto done;
   }
   for (uint32_t i = 0; i < rp.nsegs; i++) {
     if (rp.segs[i].fd < 0) continue;
@@ -471,7 +481,8 @@ static fl_code wal_replay(fl_log *log, fl_err *err) {
   /* every frame is in its segment and synced: both files start a fresh turn
    * (preallocated; .wal-0 active with gmax + 1, .wal-1 next with gmax + 2) */
   for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) {
-    int e = file_reset(&wal->files[i], gmax + 1 + i, FL_LOG_WAL_FILE_HEADER_BYTES + FL_LOG_WAL_PREALLOC_BYTES);
+    int e =
+        file_reset(&wal->files[i], gmax + 1 + i, FL_LOG_WAL_FILE_HEADER_BYTES + FL_LOG_WAL_PREALLOC_BYTES);
     if (e) {
       char *path = wal_path(log, i);
       rc = fl_err_errno(err, e, "%s: preallocate after replay", path);
@@ -481,8 +492,9 @@ static fl_code wal_replay(fl_log *log, fl_err *err) {
   }
   __atomic_store_n(&log->stats.wal_replayed_frames, rp.frames, __ATOMIC_RELAXED);
   if (rp.frames || rp.skipped)
-    fl_info("log", "%s: replayed %" PRIu64 " write-ahead frames (%" PRIu64 " bytes) into %u segment files, %" PRIu64
-                   " skipped",
+    fl_info("log",
+            "%s: replayed %" PRIu64 " write-ahead frames (%" PRIu64 " bytes) into %u segment files, %" PRIu64
+            " skipped",
             log->dir, rp.frames, rp.bytes, rp.nsegs, rp.skipped);
   wal->gen = gmax + 1;
 done:
@@ -515,8 +527,8 @@ static void *sync_thread(void *arg) {
       STAT_ADD(log, background_fsyncs, 1);
       fl_metric_add(log->m_bg_fsyncs, 1);
       if (fl_fdatasync(fds[i]) != 0) {
-        fl_error("log", "%s: fdatasync of a segment before recycling .wal-%d: %s; retrying in 1 s", log->dir, fi,
-                 strerror(errno));
+        fl_error("log", "%s: fdatasync of a segment before recycling .wal-%d: %s; retrying in 1 s", log->dir,
+                 fi, strerror(errno));
         ok = false;
         break;
       }
@@ -559,7 +571,8 @@ static void *sync_thread(void *arg) {
 /* ---------- entry points ---------- */
 
 fl_code fl_log_wal_open(fl_log *log, fl_err *err) {
-  FL_ASSERT(!log->wal && !log->opts.read_only, "log %s: write-ahead files opened twice or read-only", log->dir);
+  FL_ASSERT(!log->wal && !log->opts.read_only, "log %s: write-ahead files opened twice or read-only",
+            log->dir);
   log_wal *wal = fl_calloc(1, sizeof *wal);
   log->wal = wal;
   wal->job_file = -1;
@@ -647,8 +660,8 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
   if (!nframes) return FL_OK;
   if (nframes == 1 && !log->opts.wal_every_group && data_bytes >= FL_LOG_WAL_DIRECT_BYTES)
     return sync_one_segment(log, touched);
-  FL_ASSERT(wf->gen == wal->gen, "log %s: .wal-%u holds generation %" PRIu64 ", the log is at %" PRIu64, log->dir,
-            wal->cur, wf->gen, wal->gen);
+  FL_ASSERT(wf->gen == wal->gen, "log %s: .wal-%u holds generation %" PRIu64 ", the log is at %" PRIu64,
+            log->dir, wal->cur, wf->gen, wal->gen);
   uint32_t crc0 = salt_crc(wf->salt);
   if (hbytes > wal->hdrs_cap) {
     wal->hdrs_cap = hbytes * 2;
@@ -690,8 +703,8 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
       wal->iov[k++] = (struct iovec){a->bytes, a->len};
       sum += a->len;
     }
-    FL_ASSERT(sum == data, "log %s: %s/%u frame data %" PRIu64 " != written %" PRIu64, log->dir, name, part->id,
-              sum, data);
+    FL_ASSERT(sum == data, "log %s: %s/%u frame data %" PRIu64 " != written %" PRIu64, log->dir, name,
+              part->id, sum, data);
     fl_log_put32(h + FL_LOG_WAL_OFF_CRC, crc);
     total += FL_LOG_WAL_HEADER_BYTES + nl + data;
     h += FL_LOG_WAL_HEADER_BYTES + nl;
@@ -709,13 +722,14 @@ fl_code fl_log_wal_commit(fl_log *log, log_partition *touched) {
     }
   }
   if (e) {
-    fl_warn("log", "%s/.wal-%u: %s of %" PRIu64 " bytes at byte %" PRIu64 ": %s", log->dir, wal->cur, what, total,
-            wf->size, strerror(e));
+    fl_warn("log", "%s/.wal-%u: %s of %" PRIu64 " bytes at byte %" PRIu64 ": %s", log->dir, wal->cur, what,
+            total, wf->size, strerror(e));
     /* take it back: zeros over its first frame header (the file is never truncated) */
     static const unsigned char zeros[FL_LOG_WAL_HEADER_BYTES];
-    if (pwrite(wf->fd, zeros, sizeof zeros, (off_t)wf->size) != (ssize_t)sizeof zeros || fl_fdatasync(wf->fd) != 0) {
-      fl_error("log", "%s/.wal-%u: cannot take a failed frame back: %s; appends disabled until reopened", log->dir,
-               wal->cur, strerror(errno));
+    if (pwrite(wf->fd, zeros, sizeof zeros, (off_t)wf->size) != (ssize_t)sizeof zeros ||
+        fl_fdatasync(wf->fd) != 0) {
+      fl_error("log", "%s/.wal-%u: cannot take a failed frame back: %s; appends disabled until reopened",
+               log->dir, wal->cur, strerror(errno));
       wal->broken = true;
     }
     return e == ENOSPC || e == EDQUOT ? FL_ENOSPC : FL_EIO;
@@ -769,8 +783,9 @@ void fl_log_wal_after_group(fl_log *log) {
   wal->cur = other;
   wal->files[other].state = WAL_ACTIVE;
   wal->files[other].size = FL_LOG_WAL_FILE_HEADER_BYTES;
-  FL_ASSERT(wal->files[other].gen == wal->gen + 1, "log %s: .wal-%u holds generation %" PRIu64 ", next is %" PRIu64,
-            log->dir, other, wal->files[other].gen, wal->gen + 1);
+  FL_ASSERT(wal->files[other].gen == wal->gen + 1,
+            "log %s: .wal-%u holds generation %" PRIu64 ", next is %" PRIu64, log->dir, other,
+            wal->files[other].gen, wal->gen + 1);
   pthread_cond_signal(&wal->cond);
   pthread_mutex_unlock(&wal->mu);
   wal->gen++;
@@ -806,7 +821,9 @@ void fl_log_wal_close(fl_log *log) {
        * frames are all in synced segments now: a new header (the generation after
        * the FREE one's) invalidates them */
       int e = file_reset(&wal->files[i], wal->gen + 2, 0);
-      if (e) fl_warn("log", "%s/.wal-%u: new header at close: %s (the next open replays it)", log->dir, i, strerror(e));
+      if (e)
+        fl_warn("log", "%s/.wal-%u: new header at close: %s (the next open replays it)", log->dir, i,
+                strerror(e));
     }
     close(wal->files[i].fd);
   }

@@ -124,7 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
       int fd = open(ws[i], O_RDONLY);
       if (fd < 0 || pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || fstat(fd, &st) ||
           (uint64_t)st.st_size < FL_LOG_WAL_FILE_HEADER_BYTES + FL_LOG_WAL_PREALLOC_BYTES ||
-          fl_log_get32(h) != FL_LOG_WAL_FILE_MAGIC || fl_log_get32(h + FL_LOG_WAL_FOFF_CRC) != fl_crc32c(0, h, FL_LOG_WAL_FOFF_CRC))
+          fl_log_get32(h) != FL_LOG_WAL_FILE_MAGIC ||
+          fl_log_get32(h + FL_LOG_WAL_FOFF_CRC) != fl_crc32c(0, h, FL_LOG_WAL_FOFF_CRC))
         __builtin_trap();
       close(fd);
     }

@@ -160,7 +160,8 @@ static void ack_done(void *ctx, fl_code rc, uint32_t partition, uint64_t base, u
   if (rc == FL_OK)
     for (uint32_t i = 0; i < n; i++) {
       char line[160];
-      int len = snprintf(line, sizeof line, "%s %u %" PRIu64 " %s\n", a->stream, partition, base + i, a->values[i]);
+      int len =
+          snprintf(line, sizeof line, "%s %u %" PRIu64 " %s\n", a->stream, partition, base + i, a->values[i]);
       if (write(a->fd, line, (size_t)len) != len) _exit(3);
     }
   burst_done(a->b, rc, partition, base, n);
@@ -193,8 +194,8 @@ static void child_run(const char *dir, const char *acks, int tag, const fl_log_o
         fl_log_record recs[CHILD_RECS] = {0};
         for (int i = 0; i < CHILD_RECS; i++) {
           /* unique values, of a length that varies with the burst */
-          int len = snprintf(a->values[i], sizeof a->values[i], "t%d-r%d-%s-p%u-i%d-%.*s", tag, r, STREAMS[s], p, i,
-                             r % 9, "xxxxxxxxx");
+          int len = snprintf(a->values[i], sizeof a->values[i], "t%d-r%d-%s-p%u-i%d-%.*s", tag, r, STREAMS[s],
+                             p, i, r % 9, "xxxxxxxxx");
           recs[i] = (fl_log_record){a->values[i], (uint32_t)len};
         }
         if (fl_log_append(ls[s], p, recs, CHILD_RECS, ack_done, a, &err)) _exit(6);
@@ -338,8 +339,8 @@ Test(wal, a_kill_at_every_fsync_point_loses_no_acknowledged_record_and_duplicate
   /* small write-ahead files and segments: the run switches files (segment syncs and
    * truncates on the sync thread) and rolls segments, so every kind of sync point is
    * reached */
-  fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_bytes = 1024, .wal_switch_ms = -1,
-                      .segment_bytes = 2048};
+  fl_log_opts opts = {
+      .retention_check_ms = -1, .wal_switch_bytes = 1024, .wal_switch_ms = -1, .segment_bytes = 2048};
   fl_fsync_test_crash_at(0);
   int at;
   uint64_t nacked = 0, kills = 0;
@@ -354,7 +355,8 @@ Test(wal, a_kill_at_every_fsync_point_loses_no_acknowledged_record_and_duplicate
     verify(dir, acks, &nacked);
   }
   uint64_t total = verify(dir, acks, &nacked);
-  cr_log_info("%" PRIu64 " kills, %" PRIu64 " acknowledged records, %" PRIu64 " in the log", kills, nacked, total);
+  cr_log_info("%" PRIu64 " kills, %" PRIu64 " acknowledged records, %" PRIu64 " in the log", kills, nacked,
+              total);
   cr_assert_gt(kills, 20, "only %" PRIu64 " sync points reached", kills);
   cr_assert_geq(total, nacked);
   cr_assert_gt(nacked, (uint64_t)CHILD_BURSTS * 2 * CP * CHILD_RECS, "acks %" PRIu64, nacked);
@@ -375,7 +377,8 @@ Test(wal, replay_skips_frames_of_segments_retention_deleted) {
   cr_assert_geq(pid, 0);
   if (pid == 0) {
     int afd = open(acks, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    fl_log_opts opts = {.retention_check_ms = 5, .segment_bytes = 600, .wal_switch_ms = -1, .wal_every_group = true};
+    fl_log_opts opts = {
+        .retention_check_ms = 5, .segment_bytes = 600, .wal_switch_ms = -1, .wal_every_group = true};
     fl_log *log;
     fl_err err;
     fl_log_stream *ls[2];
@@ -462,7 +465,8 @@ Test(wal, a_roll_adds_two_counted_syncs_and_every_group_otherwise_makes_one) {
   char v[100];
   memset(v, 'r', sizeof v);
   fl_log_record rec = {v, sizeof v};
-  for (int i = 0; i < 20; i++) cr_assert_eq(fl_log_append_sync(ls, (uint32_t)(i % 2), &rec, 1, NULL, &err), FL_OK);
+  for (int i = 0; i < 20; i++)
+    cr_assert_eq(fl_log_append_sync(ls, (uint32_t)(i % 2), &rec, 1, NULL, &err), FL_OK);
   fl_log_stats st;
   fl_log_stats_get(log, &st);
   fl_log_partition_stat p0, p1;
@@ -514,8 +518,8 @@ Test(wal, stale_frames_of_an_older_turn_past_the_current_end_are_never_replayed)
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
-    fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_bytes = 8192, .wal_switch_ms = -1,
-                        .wal_every_group = true};
+    fl_log_opts opts = {
+        .retention_check_ms = -1, .wal_switch_bytes = 8192, .wal_switch_ms = -1, .wal_every_group = true};
     fl_log *log;
     fl_err err;
     fl_log_stream *ls;
@@ -568,7 +572,8 @@ Test(wal, stale_frames_of_an_older_turn_past_the_current_end_are_never_replayed)
       break;
     }
     current++;
-    pos += FL_LOG_WAL_HEADER_BYTES + fl_log_get16(h + FL_LOG_WAL_OFF_NAME_LEN) + fl_log_get32(h + FL_LOG_WAL_OFF_DATA_LEN);
+    pos += FL_LOG_WAL_HEADER_BYTES + fl_log_get16(h + FL_LOG_WAL_OFF_NAME_LEN) +
+           fl_log_get32(h + FL_LOG_WAL_OFF_DATA_LEN);
     cr_assert_lt(pos + FL_LOG_WAL_HEADER_BYTES, (size_t)got);
   }
   cr_assert(current == CURRENT || current == CURRENT + 1, "%" PRIu64 " frames of the current turn", current);
@@ -645,7 +650,9 @@ Test(wal, a_version_1_file_left_by_an_older_binary_is_replayed_then_converted) {
     char *w = fl_sprintf("%s/.wal-%d", dir, i);
     fd = open(w, O_WRONLY | O_TRUNC);
     cr_assert_geq(fd, 0);
-    if (i == 0) cr_assert_eq(write(fd, frame, FL_LOG_WAL_HEADER_BYTES + 1 + (size_t)dl), FL_LOG_WAL_HEADER_BYTES + 1 + dl);
+    if (i == 0)
+      cr_assert_eq(write(fd, frame, FL_LOG_WAL_HEADER_BYTES + 1 + (size_t)dl),
+                   FL_LOG_WAL_HEADER_BYTES + 1 + dl);
     close(fd);
     fl_free(w);
   }

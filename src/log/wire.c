@@ -196,7 +196,8 @@ const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expecte
     return "unknown version";
   }
   if (count == 0) return "empty batch";
-  if (len > FL_LOG_BATCH_PAYLOAD_MAX || raw > FL_LOG_BATCH_PAYLOAD_MAX) return "payload length over the limit";
+  if (len > FL_LOG_BATCH_PAYLOAD_MAX || raw > FL_LOG_BATCH_PAYLOAD_MAX)
+    return "payload length over the limit";
   if ((uint64_t)count * rec_hdr > raw) return "record count exceeds payload";
   if (fl_log_get64(hdr + FL_LOG_OFF_BASE) != expected_base) return "base offset out of sequence";
   if (expected_base > UINT64_MAX - count) return "offset overflow";
@@ -262,7 +263,8 @@ const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned cha
   return why;
 }
 
-void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base, fl_log_entry *out) {
+void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base,
+                          fl_log_entry *out) {
   uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
   uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
   int64_t t = (int64_t)fl_log_get64(hdr + FL_LOG_OFF_TIME);

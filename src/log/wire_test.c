@@ -54,8 +54,8 @@ static fl_log_stream *open_stream(fl_log *log, const char *name, uint32_t np) {
 /* Record i: an orders-like JSON line (compressible), and its v2 fields. */
 static int rec_text(uint64_t i, char *buf, size_t cap) {
   return snprintf(buf, cap,
-                  "{\"order_id\":\"o-%06" PRIu64 "\",\"customer\":\"c-%03" PRIu64
-                  "\",\"amount\":%" PRIu64 ".25,\"status\":\"placed\",\"region\":\"eu-west\"}",
+                  "{\"order_id\":\"o-%06" PRIu64 "\",\"customer\":\"c-%03" PRIu64 "\",\"amount\":%" PRIu64
+                  ".25,\"status\":\"placed\",\"region\":\"eu-west\"}",
                   i, i % 97, i * 7 % 1000);
 }
 static uint64_t rec_hash(uint64_t i) { return 0x9E3779B97F4A7C15ull * (i + 1); }
@@ -64,7 +64,7 @@ static int64_t rec_time(uint64_t i) { return 1700000000000 + (int64_t)i * 10; }
 /* Appends records [from, from + n) with their v2 fields (odd ones without an event time). */
 static void append_range(fl_log_stream *ls, uint64_t from, uint32_t n) {
   fl_log_record *recs = fl_calloc(n, sizeof *recs);
-  char (*texts)[160] = fl_malloc((size_t)n * 160);
+  char(*texts)[160] = fl_malloc((size_t)n * 160);
   for (uint32_t i = 0; i < n; i++) {
     uint64_t k = from + i;
     int len = rec_text(k, texts[i], 160);
@@ -233,7 +233,8 @@ Test(wire, v1_and_v2_batches_mixed_in_one_segment_read_back_with_their_fields) {
     cr_assert_eq(v.version, b < 3 ? 1 : 2);
     cr_assert_eq(v.compressed, b == 4);
     if (b < 3) cr_assert_eq(v.append_time_ms, 1600000000000);
-    if (b == 4) cr_assert_lt(v.stored_bytes * 3, v.raw_bytes, "stored %u raw %u", v.stored_bytes, v.raw_bytes);
+    if (b == 4)
+      cr_assert_lt(v.stored_bytes * 3, v.raw_bytes, "stored %u raw %u", v.stored_bytes, v.raw_bytes);
     if (b != 4) cr_assert_eq(v.stored_bytes, v.raw_bytes);
     for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], v.base_offset + i, b < 3);
   }
@@ -442,7 +443,8 @@ Test(wire, every_flipped_byte_of_a_compressed_segment_costs_only_its_batch_and_a
   size_t starts[4];
   for (int b = 0; b <= 3; b++) starts[b] = batch_pos(orig, n, b);
   cr_assert_eq(starts[3], n);
-  for (int b = 0; b < 3; b++) cr_assert_eq(fl_log_get16(orig + starts[b] + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
+  for (int b = 0; b < 3; b++)
+    cr_assert_eq(fl_log_get16(orig + starts[b] + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
   unsigned char *bytes = fl_malloc(n);
   for (size_t at = 0; at < n; at++) {
     memcpy(bytes, orig, n);
@@ -520,11 +522,12 @@ Test(wire, a_batch_under_512_payload_bytes_is_stored_raw_and_a_bigger_one_compre
   char v[3][260];
   fl_log_record recs[3];
   for (int i = 0; i < 3; i++) {
-    int len = snprintf(v[i], sizeof v[i],
-                       "{\"order_id\":\"o-%06d\",\"customer\":\"c-000042\",\"status\":\"placed\",\"items\":[{\"sku\":"
-                       "\"sku-1\",\"qty\":1},{\"sku\":\"sku-2\",\"qty\":2}],\"amount\":12.5,\"currency\":\"EUR\","
-                       "\"ts\":\"2026-12-07T06:00:00Z\",\"note\":\"%0*d\"}",
-                       i, 60, 0);
+    int len = snprintf(
+        v[i], sizeof v[i],
+        "{\"order_id\":\"o-%06d\",\"customer\":\"c-000042\",\"status\":\"placed\",\"items\":[{\"sku\":"
+        "\"sku-1\",\"qty\":1},{\"sku\":\"sku-2\",\"qty\":2}],\"amount\":12.5,\"currency\":\"EUR\","
+        "\"ts\":\"2026-12-07T06:00:00Z\",\"note\":\"%0*d\"}",
+        i, 60, 0);
     recs[i] = (fl_log_record){v[i], (uint32_t)len};
   }
   fl_err err;
@@ -539,7 +542,8 @@ Test(wire, a_batch_under_512_payload_bytes_is_stored_raw_and_a_bigger_one_compre
   fl_log_stats_get(log, &c);
   uint64_t raw3 = c.raw_bytes - b.raw_bytes, stored3 = c.stored_bytes - b.stored_bytes;
   cr_assert_gt(raw3, FL_LOG_BATCH_HEADER_BYTES + 512);
-  cr_assert_lt(stored3 * 2, raw3, "three events: compressed (raw %" PRIu64 " stored %" PRIu64 ")", raw3, stored3);
+  cr_assert_lt(stored3 * 2, raw3, "three events: compressed (raw %" PRIu64 " stored %" PRIu64 ")", raw3,
+               stored3);
   /* both read back */
   fl_log_reader *rd;
   cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);

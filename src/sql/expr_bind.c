@@ -173,13 +173,15 @@ static fl_code comparable(const fl_sql_expr *at, fl_sql_expr *a, fl_sql_expr *b,
   for (int side = 0; side < 2; side++) { /* TIME, UUID, BINARY, FIXED against their text */
     fl_sql_expr *lit = side ? a : b, *other = side ? b : a;
     tclass co = class_of(other);
-    if ((co != C_TOD && co != C_BYTES) || lit->kind != FL_SQL_E_LITERAL || lit->lit != FL_SQL_LIT_STRING) continue;
+    if ((co != C_TOD && co != C_BYTES) || lit->kind != FL_SQL_E_LITERAL || lit->lit != FL_SQL_LIT_STRING)
+      continue;
     size_t n = strlen(lit->text);
     char tn[32];
     type_name(other, tn, sizeof tn);
     if (co == C_TOD) {
       int64_t us;
-      if (!fl_time_parse(lit->text, n, &us)) return fail_at(err, lit, "cannot read string '%s' as a TIME", lit->text);
+      if (!fl_time_parse(lit->text, n, &us))
+        return fail_at(err, lit, "cannot read string '%s' as a TIME", lit->text);
       set_value(lit, FL_T_TIME); /* still written as the string it was */
       lit->value.type = lit->type;
       lit->value.u.i64 = us;
@@ -188,12 +190,14 @@ static fl_code comparable(const fl_sql_expr *at, fl_sql_expr *a, fl_sql_expr *b,
     /* the evaluator decodes the text into bytes (it owns the memory); check it now */
     uint8_t b16[16];
     size_t len = 0;
-    bool ok = other->type.kind == FL_T_UUID ? fl_uuid_parse(lit->text, n, b16)
-                                            : n >= 2 && lit->text[0] == '\\' && lit->text[1] == 'x' && n % 2 == 0;
+    bool ok = other->type.kind == FL_T_UUID
+                  ? fl_uuid_parse(lit->text, n, b16)
+                  : n >= 2 && lit->text[0] == '\\' && lit->text[1] == 'x' && n % 2 == 0;
     if (ok && other->type.kind == FL_T_FIXED) len = (n - 2) / 2, ok = len == other->type.length;
     if (!ok)
-      return fail_at(err, lit, "cannot read string '%s' as a %s (%s)", lit->text, tn,
-                     other->type.kind == FL_T_UUID ? "8-4-4-4-12 hex digits" : "'\\x' and two hex digits a byte");
+      return fail_at(
+          err, lit, "cannot read string '%s' as a %s (%s)", lit->text, tn,
+          other->type.kind == FL_T_UUID ? "8-4-4-4-12 hex digits" : "'\\x' and two hex digits a byte");
     return FL_OK;
   }
   if (ca == cb && ca != C_OTHER && (ca != C_BYTES || a->type.kind == b->type.kind)) return FL_OK;

@@ -49,7 +49,7 @@ typedef struct reg {
   double *f;
   const char **sp;
   uint32_t *sl;
-  uint8_t *nul; /* I F S W: 1 = NULL; B: the three-valued result */
+  uint8_t *nul;           /* I F S W: 1 = NULL; B: the three-valued result */
   const fl_i128_store *w; /* W: points into the batch, the wbuf of a TOW step, or cw */
   fl_i128_store *wbuf;
   /* storage of a constant */
@@ -91,8 +91,8 @@ typedef struct set {
   int32_t *slot;  /* index into items or -1 */
   const char **s; /* S items */
   uint32_t *sl;
-  int64_t *iv; /* I items (at a's scale) */
-  double *fv;  /* F items */
+  int64_t *iv;       /* I items (at a's scale) */
+  double *fv;        /* F items */
   fl_i128_store *wv; /* W items (at a's scale) */
   uint32_t n;
   bool has_null;
@@ -247,7 +247,8 @@ static bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_B
 static void text_to_bytes(fl_sql_eval *c, reg *k, fl_type_kind to) {
   uint8_t *b = fl_arena_alloc(&c->arena, k->csl / 2 + 16);
   size_t len = 0;
-  bool ok = to == FL_T_UUID ? (len = 16, fl_uuid_parse(k->cs, k->csl, b)) : fl_hex_bytes_parse(k->cs, k->csl, b, &len);
+  bool ok = to == FL_T_UUID ? (len = 16, fl_uuid_parse(k->cs, k->csl, b))
+                            : fl_hex_bytes_parse(k->cs, k->csl, b, &len);
   FL_ASSERT(ok, "a %s literal the binder let through", fl_type_sql_name(to));
   k->cs = (const char *)b;
   k->csl = (uint32_t)len;
@@ -648,7 +649,8 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         ra = &c->regs[a];
         rb = &c->regs[b];
       }
-      if (ra->cls == CW || rb->cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
+      if (ra->cls == CW || rb->cls == CW)
+        return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
       if (ra->cls != CI && ra->cls != CF) return unsupported(x, e, "arithmetic on this type");
       uint32_t d = new_reg(c, ra->cls, true); /* may move regs: fetch again */
       ra = &c->regs[a];
@@ -773,7 +775,7 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
     case FL_T_BIGINT:
     case FL_T_TIMESTAMP:
     case FL_T_TIME: d->i = v->data.i64; break; /* no copy (is_col) */
-    case FL_T_DECIMAL: /* no copy (is_col, or W) */
+    case FL_T_DECIMAL:                         /* no copy (is_col, or W) */
       if (d->cls == CW)
         d->w = v->data.i128;
       else
@@ -846,9 +848,10 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
     case CF: CMP_SWITCH(double, f) break;
     case CW:
       for (uint32_t i = 0; i < n; i++)
-        d->nul[i] = (a->nul[i & ma] | b->nul[i & mb])
-                        ? T_NULL
-                        : cmp_result(s->sub, fl_dec128_cmp_scaled(a->w[i & ma], a->scale, b->w[i & mb], b->scale));
+        d->nul[i] =
+            (a->nul[i & ma] | b->nul[i & mb])
+                ? T_NULL
+                : cmp_result(s->sub, fl_dec128_cmp_scaled(a->w[i & ma], a->scale, b->w[i & mb], b->scale));
       break;
     case CS:
       for (uint32_t i = 0; i < n; i++)

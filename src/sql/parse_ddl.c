@@ -100,9 +100,9 @@ static fl_code parse_decimal_params(fl_sql_cursor *cur, const char *word, fl_typ
   if (!is_digits(cur, ptok)) return fl_sql_cursor_expected(cur, "a precision (an integer) in %s(p,s)", word);
   int64_t p = 0;
   if (!fl_sql_token_int(cur, ptok, &p) || p > FL_DECIMAL_PRECISION_MAX)
-    return fl_sql_cursor_error_at(cur, ptok, "%s precision %.*s exceeds %d (the most Iceberg and Parquet allow)", word,
-                                  ptok->len > 40 ? 40 : (int)ptok->len, cur->src + ptok->off,
-                                  FL_DECIMAL_PRECISION_MAX);
+    return fl_sql_cursor_error_at(
+        cur, ptok, "%s precision %.*s exceeds %d (the most Iceberg and Parquet allow)", word,
+        ptok->len > 40 ? 40 : (int)ptok->len, cur->src + ptok->off, FL_DECIMAL_PRECISION_MAX);
   if (p < 1) return fl_sql_cursor_error_at(cur, ptok, "%s precision must be at least 1", word);
   fl_sql_cursor_next(cur);
   int64_t s = 0;

@@ -192,7 +192,7 @@ static fl_code parse_item(stream_parse *sp) {
 
 /* ---- WITH options ---- */
 
-#define OPTION_NAMES                                                                              \
+#define OPTION_NAMES                                                                          \
   "dedupe_ttl, late_policy, log_compression_level, partitioned_by, partitions, retention or " \
   "unknown_fields"
 

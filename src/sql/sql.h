@@ -329,13 +329,13 @@ typedef struct fl_sql_stream {
   const char *partitioned_by; /* the spec text, NULL if not given */
   fl_sql_partition_item *partition;
   uint32_t npartition;
-  uint32_t partitions;        /* event log partitions; 0 if not given (caller's default) */
-  int64_t retention_us;       /* 0 if not given */
+  uint32_t partitions;           /* event log partitions; 0 if not given (caller's default) */
+  int64_t retention_us;          /* 0 if not given */
   int32_t log_compression_level; /* -1 if not given (the log's default) */
-  bool unknown_fields_reject; /* unknown_fields = 'reject' */
-  fl_value *defaults;         /* per column, the DEFAULT as a constant (is_null: none);
-                                 NULL if no column has one */
-  uint32_t line, col;         /* of CREATE */
+  bool unknown_fields_reject;    /* unknown_fields = 'reject' */
+  fl_value *defaults;            /* per column, the DEFAULT as a constant (is_null: none);
+                                    NULL if no column has one */
+  uint32_t line, col;            /* of CREATE */
 } fl_sql_stream;
 
 /* One CREATE STREAM statement (comments anywhere, optional trailing ';'). Everything in

@@ -333,7 +333,8 @@ Test(sql_columns, errors_say_where_and_what_was_expected) {
   parse_fails("amount DECIMAL(40,2)",
               "line 1, column 16: DECIMAL precision 40 exceeds 38 (the most Iceberg and Parquet allow)");
   parse_fails("amount NUMERIC(99999999999999999999999,2)",
-              "line 1, column 16: NUMERIC precision 99999999999999999999999 exceeds 38 (the most Iceberg and Parquet allow)");
+              "line 1, column 16: NUMERIC precision 99999999999999999999999 exceeds 38 (the most Iceberg and "
+              "Parquet allow)");
   parse_fails("amount DECIMAL(0,0)", "line 1, column 16: DECIMAL precision must be at least 1");
   parse_fails("amount DECIMAL(4,5)", "line 1, column 18: DECIMAL scale 5 exceeds the precision 4");
   parse_fails("amount DECIMAL",
@@ -477,7 +478,8 @@ Test(sql_columns, a_type_alone) {
   cr_assert_eq(t.precision, 38);
   cr_assert_eq(t.scale, 9);
   cr_assert_eq(fl_sql_parse_type("DECIMAL(39,4)", 13, &arena, &t, &err), FL_EPARSE);
-  cr_assert_str_eq(err.msg, "line 1, column 9: DECIMAL precision 39 exceeds 38 (the most Iceberg and Parquet allow)");
+  cr_assert_str_eq(err.msg,
+                   "line 1, column 9: DECIMAL precision 39 exceeds 38 (the most Iceberg and Parquet allow)");
   cr_assert_eq(t.kind, 0);
   cr_assert_eq(fl_sql_parse_type("INT NOT NULL", 12, &arena, &t, &err), FL_EPARSE);
   cr_assert_str_eq(err.msg, "line 1, column 5: expected end of the type, found 'NOT'");

@@ -326,9 +326,12 @@ Test(sql_stream, primary_key_errors) {
 
 Test(sql_stream, log_compression_level_option) {
   cr_assert_eq(parse_ok("CREATE STREAM s (a INT)")->log_compression_level, -1);
-  cr_assert_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression_level = 0)")->log_compression_level, 0);
-  cr_assert_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression_level = '7')")->log_compression_level, 7);
-  cr_assert_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression_level = 19)")->log_compression_level, 19);
+  cr_assert_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression_level = 0)")->log_compression_level,
+               0);
+  cr_assert_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression_level = '7')")->log_compression_level,
+               7);
+  cr_assert_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression_level = 19)")->log_compression_level,
+               19);
   parse_fails("CREATE STREAM s (a INT) WITH (log_compression_level = 20)",
               "line 1, column 55: log_compression_level must be an integer from 0 (off) to 19, found 20");
   parse_fails("CREATE STREAM s (a INT) WITH (log_compression_level = 'fast')",
@@ -336,10 +339,9 @@ Test(sql_stream, log_compression_level_option) {
 }
 
 Test(sql_stream, option_errors) {
-  parse_fails(
-      "CREATE STREAM s (a INT) WITH (colour = 'red')",
-      "line 1, column 31: unknown stream option 'colour' (expected dedupe_ttl, late_policy, "
-      "log_compression_level, partitioned_by, partitions, retention or unknown_fields)");
+  parse_fails("CREATE STREAM s (a INT) WITH (colour = 'red')",
+              "line 1, column 31: unknown stream option 'colour' (expected dedupe_ttl, late_policy, "
+              "log_compression_level, partitioned_by, partitions, retention or unknown_fields)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions = 2, partitions = 3)",
               "line 1, column 47: option 'partitions' given twice (first at line 1, column 31)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions 2)",

@@ -339,8 +339,8 @@ fl_code fl_eqdel_add_file(fl_eqdel *ed, const fl_live_file *lf, fl_err *err) {
   if (!spec)
     return fl_err_set(err, FL_ECORRUPT, "equality delete file %s: no partition spec %d", df->file_path,
                       lf->spec_id);
-  ed->files[ed->nfiles] = (eq_file){df->file_path, gi,          lf->spec_id, spec->nfields == 0,
-                                    df->partition, df->npartition, lf->data_seq};
+  ed->files[ed->nfiles] = (eq_file){
+      df->file_path, gi, lf->spec_id, spec->nfields == 0, df->partition, df->npartition, lf->data_seq};
   ed->f_cur = ed->nfiles++;
   eq_group *g = &ed->groups[gi];
   ed->g_cur = g;
@@ -352,7 +352,8 @@ fl_code fl_eqdel_add_file(fl_eqdel *ed, const fl_live_file *lf, fl_err *err) {
   if (fl_parquet_reader_ids_by_position(pr)) {
     /* a delete file without field ids: its columns by the table's name mapping, as a
      * data file's (scan.c), never by position */
-    if (!ed->names_read && !(rc = fl_tbl_name_mapping(ed->tbl, ed->arena, &ed->names, err))) ed->names_read = true;
+    if (!ed->names_read && !(rc = fl_tbl_name_mapping(ed->tbl, ed->arena, &ed->names, err)))
+      ed->names_read = true;
     if (!rc && !ed->names.present)
       rc = fl_err_set(err, FL_EUNSUPPORTED,
                       "table %s.%s: equality delete file %s has no Parquet field ids and the table no "
@@ -406,9 +407,9 @@ bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partitio
   for (uint32_t g = 0; g < ed->ngroups; g++) ed->groups[g].active = false;
   for (uint32_t d = 0; d < ed->nfiles; d++) {
     const eq_file *f = &ed->files[d];
-    bool a = f->seq > data_seq &&
-             (f->unpartitioned || (f->spec_id == spec_id && f->npartition == npartition &&
-                                   same_partition(f->partition, partition, npartition)));
+    bool a =
+        f->seq > data_seq && (f->unpartitioned || (f->spec_id == spec_id && f->npartition == npartition &&
+                                                   same_partition(f->partition, partition, npartition)));
     ed->applies[d] = a;
     if (a) ed->groups[f->group].active = any = true;
   }

@@ -439,15 +439,16 @@ Test(eqdel, a_key_column_the_data_file_lacks_takes_its_identity_partition_value)
   fl_schema only_id = {0, 1, rf, 0, NULL};
   fl_parquet_writer *pw;
   char *uri;
-  cr_assert_eq(fl_tbl_open_file(app, "region=a", 1, &only_id, "", NULL, 0, &pw, &uri, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_tbl_open_file(app, "region=a", 1, &only_id, "", NULL, 0, &pw, &uri, &err), FL_OK, "%s",
+               err.msg);
   int64_t ids[10];
   for (int i = 0; i < 10; i++) ids[i] = i;
   fl_batch *b = ids_batch(rf, ids, 10);
   cr_assert_eq(fl_parquet_writer_write(pw, b, &err), FL_OK, "%s", err.msg);
   fl_batch_free(b);
   fl_data_file *f;
-  cr_assert_eq(fl_tbl_record_file(app, pw, uri, FL_CONTENT_DATA, fl_arena_memdup(&app->arena, &part, sizeof part), 1,
-                                  &f, &err),
+  cr_assert_eq(fl_tbl_record_file(app, pw, uri, FL_CONTENT_DATA,
+                                  fl_arena_memdup(&app->arena, &part, sizeof part), 1, &f, &err),
                FL_OK, "%s", err.msg);
   int64_t sid;
   cr_assert_eq(fl_appender_commit(app, NULL, 0, &sid, &err), FL_OK, "%s", err.msg);

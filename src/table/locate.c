@@ -77,8 +77,7 @@ const char *fl_tbl_path(const fl_table *tbl, const char *uri, fl_arena *arena) {
   if (under_location(tbl, path, &nloc))
     return tbl->real_dir ? fl_arena_sprintf(arena, "%s%s", tbl->real_dir, path + nloc) : path;
   if (is_object_store(uri)) return path; /* refused by fl_tbl_check_path before any open */
-  if (path[0] != '/')
-    return fl_arena_sprintf(arena, "%s/%s", tbl->real_dir ? tbl->real_dir : tbl->dir, path);
+  if (path[0] != '/') return fl_arena_sprintf(arena, "%s/%s", tbl->real_dir ? tbl->real_dir : tbl->dir, path);
   return path;
 }
 
@@ -177,8 +176,7 @@ static char *hinted_metadata(const char *dir, fl_err *err) {
       } else
         fl_free(gz);
     }
-  }
-  else if (len && !strchr(text, '/'))
+  } else if (len && !strchr(text, '/'))
     out = fl_sprintf("%s/metadata/%s", dir, text);
   else
     fl_err_set(err, FL_ECORRUPT, "%s/metadata/version-hint.text: not a version", dir);
@@ -303,8 +301,10 @@ fl_code fl_table_manifest_totals(const fl_table *tbl, const fl_snapshot *snap, f
     rc = fl_tbl_live_files(tbl, snap, dels[d], &arena, &files, &n, err);
     for (uint32_t i = 0; !rc && i < n; i++) {
       out->delete_files++;
-      if (d == 0) out->position_deletes += files[i].file.record_count;
-      else out->equality_deletes += files[i].file.record_count;
+      if (d == 0)
+        out->position_deletes += files[i].file.record_count;
+      else
+        out->equality_deletes += files[i].file.record_count;
       out->bytes += files[i].file.file_size_in_bytes;
     }
   }

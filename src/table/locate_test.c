@@ -18,7 +18,8 @@ static const char v1_doc[] =
     "{\"id\":1,\"name\":\"id\",\"required\":false,\"type\":\"int\"},"
     "{\"id\":2,\"name\":\"category\",\"required\":false,\"type\":\"string\"},"
     "{\"id\":3,\"name\":\"amount\",\"required\":false,\"type\":\"long\"}]},"
-    "\"partition-spec\":[{\"name\":\"category\",\"transform\":\"identity\",\"source-id\":2,\"field-id\":1000}],"
+    "\"partition-spec\":[{\"name\":\"category\",\"transform\":\"identity\",\"source-id\":2,\"field-id\":1000}"
+    "],"
     "\"properties\":{},\"current-snapshot-id\":2456114553637229296,"
     "\"snapshots\":[{\"snapshot-id\":2456114553637229296,\"timestamp-ms\":1,"
     "\"summary\":{\"operation\":\"append\"},"
@@ -56,9 +57,11 @@ Test(locate, v1_schemas_without_current_schema_id_take_the_schema_key) {
   /* Spark's v1 files carry "schema" and "schemas"; the current one is "schema" */
   const char *doc =
       "{\"format-version\":1,\"location\":\"/x\",\"last-column-id\":2,"
-      "\"schema\":{\"type\":\"struct\",\"schema-id\":1,\"fields\":[{\"id\":2,\"name\":\"b\",\"required\":false,"
+      "\"schema\":{\"type\":\"struct\",\"schema-id\":1,\"fields\":[{\"id\":2,\"name\":\"b\",\"required\":"
+      "false,"
       "\"type\":\"long\"}]},"
-      "\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":false,"
+      "\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":"
+      "false,"
       "\"type\":\"int\"}]},{\"type\":\"struct\",\"schema-id\":1,\"fields\":[{\"id\":2,\"name\":\"b\","
       "\"required\":false,\"type\":\"long\"}]}],"
       "\"partition-spec\":[],\"snapshots\":[]}";
@@ -73,10 +76,11 @@ Test(locate, v1_schemas_without_current_schema_id_take_the_schema_key) {
 }
 
 Test(locate, a_snapshot_without_manifests_is_corrupt) {
-  const char *doc = "{\"format-version\":1,\"location\":\"/x\",\"last-column-id\":1,"
-                    "\"schema\":{\"type\":\"struct\",\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":false,"
-                    "\"type\":\"int\"}]},\"partition-spec\":[],\"current-snapshot-id\":5,"
-                    "\"snapshots\":[{\"snapshot-id\":5,\"timestamp-ms\":1,\"manifests\":[7]}]}";
+  const char *doc =
+      "{\"format-version\":1,\"location\":\"/x\",\"last-column-id\":1,"
+      "\"schema\":{\"type\":\"struct\",\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":false,"
+      "\"type\":\"int\"}]},\"partition-spec\":[],\"current-snapshot-id\":5,"
+      "\"snapshots\":[{\"snapshot-id\":5,\"timestamp-ms\":1,\"manifests\":[7]}]}";
   fl_tmeta *m = NULL;
   fl_err err = {0};
   cr_assert_eq(fl_tmeta_parse(doc, strlen(doc), "bad.json", &m, &err), FL_ECORRUPT);
@@ -142,12 +146,13 @@ Test(locate, object_store_uris_are_refused_by_name) {
 
 /* A table whose metadata says it lives at /home/ci/wh/db/t, read from /data/t. */
 Test(locate, uris_under_the_writers_location_map_to_where_the_table_is) {
-  const char *doc = "{\"format-version\":2,\"location\":\"file:/home/ci/wh/db/t\",\"last-column-id\":1,"
-                    "\"current-schema-id\":0,\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
-                    "{\"id\":1,\"name\":\"a\",\"required\":false,\"type\":\"int\"}]}],"
-                    "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}],"
-                    "\"properties\":{\"schema.name-mapping.default\":"
-                    "\"[{\\\"field-id\\\":1,\\\"names\\\":[\\\"a\\\",\\\"old_a\\\"]},{\\\"names\\\":[\\\"x\\\"]}]\"}}";
+  const char *doc =
+      "{\"format-version\":2,\"location\":\"file:/home/ci/wh/db/t\",\"last-column-id\":1,"
+      "\"current-schema-id\":0,\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+      "{\"id\":1,\"name\":\"a\",\"required\":false,\"type\":\"int\"}]}],"
+      "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}],"
+      "\"properties\":{\"schema.name-mapping.default\":"
+      "\"[{\\\"field-id\\\":1,\\\"names\\\":[\\\"a\\\",\\\"old_a\\\"]},{\\\"names\\\":[\\\"x\\\"]}]\"}}";
   fl_table tbl = {0};
   snprintf(tbl.ns, sizeof tbl.ns, "db");
   snprintf(tbl.name, sizeof tbl.name, "t");
@@ -158,12 +163,14 @@ Test(locate, uris_under_the_writers_location_map_to_where_the_table_is) {
   tbl.dir = tbl.real_dir;
   fl_arena arena;
   fl_arena_init(&arena, 4096);
-  cr_assert_str_eq(fl_tbl_path(&tbl, "file:/home/ci/wh/db/t/data/a.parquet", &arena), "/data/t/data/a.parquet");
+  cr_assert_str_eq(fl_tbl_path(&tbl, "file:/home/ci/wh/db/t/data/a.parquet", &arena),
+                   "/data/t/data/a.parquet");
   cr_assert_str_eq(fl_tbl_path(&tbl, "file:///home/ci/wh/db/t/metadata/snap-1.avro", &arena),
                    "/data/t/metadata/snap-1.avro");
   cr_assert_str_eq(fl_tbl_path(&tbl, "/home/ci/wh/db/t/data/b.parquet", &arena), "/data/t/data/b.parquet");
   /* a sibling whose name starts like the table's is not under it */
-  cr_assert_str_eq(fl_tbl_path(&tbl, "/home/ci/wh/db/t2/data/c.parquet", &arena), "/home/ci/wh/db/t2/data/c.parquet");
+  cr_assert_str_eq(fl_tbl_path(&tbl, "/home/ci/wh/db/t2/data/c.parquet", &arena),
+                   "/home/ci/wh/db/t2/data/c.parquet");
   cr_assert_str_eq(fl_tbl_path(&tbl, "data/d.parquet", &arena), "/data/t/data/d.parquet");
   cr_assert_eq(fl_tbl_check_writable(&tbl, &err), FL_EUNSUPPORTED);
   cr_assert(strstr(err.msg, "was written at file:/home/ci/wh/db/t and is read from /data/t"), "%s", err.msg);
@@ -179,7 +186,8 @@ Test(locate, uris_under_the_writers_location_map_to_where_the_table_is) {
   fl_tbl_locate(&tbl, "/home/ci/wh/db/t/metadata/00003-x.metadata.json");
   cr_assert_null(tbl.real_dir);
   tbl.dir = "/home/ci/wh/db/t";
-  cr_assert_str_eq(fl_tbl_path(&tbl, "file:/home/ci/wh/db/t/data/a.parquet", &arena), "/home/ci/wh/db/t/data/a.parquet");
+  cr_assert_str_eq(fl_tbl_path(&tbl, "file:/home/ci/wh/db/t/data/a.parquet", &arena),
+                   "/home/ci/wh/db/t/data/a.parquet");
   fl_arena_destroy(&arena);
   fl_tmeta_free(tbl.meta);
 }
@@ -187,10 +195,11 @@ Test(locate, uris_under_the_writers_location_map_to_where_the_table_is) {
 /* A table written on S3, its files copied here: URIs under its s3:// location are read
  * from the copy; other object-store URIs are still refused. */
 Test(locate, a_copy_of_an_object_store_table_reads_from_the_copy) {
-  const char *doc = "{\"format-version\":2,\"location\":\"s3a://bucket/java/bunnies\",\"last-column-id\":1,"
-                    "\"current-schema-id\":0,\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
-                    "{\"id\":1,\"name\":\"a\",\"required\":false,\"type\":\"int\"}]}],"
-                    "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}]}";
+  const char *doc =
+      "{\"format-version\":2,\"location\":\"s3a://bucket/java/bunnies\",\"last-column-id\":1,"
+      "\"current-schema-id\":0,\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+      "{\"id\":1,\"name\":\"a\",\"required\":false,\"type\":\"int\"}]}],"
+      "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[]}]}";
   fl_table tbl = {0};
   fl_err err = {0};
   cr_assert_eq(fl_tmeta_parse(doc, strlen(doc), "m.json", &tbl.meta, &err), FL_OK, "%s", err.msg);
@@ -199,7 +208,8 @@ Test(locate, a_copy_of_an_object_store_table_reads_from_the_copy) {
   fl_arena arena;
   fl_arena_init(&arena, 4096);
   cr_assert_eq(fl_tbl_check_path(&tbl, "s3a://bucket/java/bunnies/data/x.parquet", &err), FL_OK);
-  cr_assert_str_eq(fl_tbl_path(&tbl, "s3a://bucket/java/bunnies/data/x.parquet", &arena), "/copy/bunnies/data/x.parquet");
+  cr_assert_str_eq(fl_tbl_path(&tbl, "s3a://bucket/java/bunnies/data/x.parquet", &arena),
+                   "/copy/bunnies/data/x.parquet");
   cr_assert_eq(fl_tbl_check_path(&tbl, "s3a://bucket/java/other/data/x.parquet", &err), FL_EUNSUPPORTED);
   cr_assert_str_eq(err.msg, "object storage is not supported yet: s3a://bucket/java/other/data/x.parquet");
   fl_free(tbl.real_dir);
@@ -218,10 +228,10 @@ Test(locate, a_bad_name_mapping_is_refused_naming_the_table) {
                                "is not a JSON list"};
   for (uint32_t i = 0; i < 4; i++) {
     json_t *root = json_pack("{s:i,s:s,s:i,s:i,s:[{s:i,s:[{s:i,s:s,s:b,s:s}]}],s:i,s:[{s:i,s:[]}],s:{s:s}}",
-                             "format-version", 2, "location", "/t", "last-column-id", 1, "current-schema-id", 0,
-                             "schemas", "schema-id", 0, "fields", "id", 1, "name", "a", "required", 0, "type",
-                             "int", "default-spec-id", 0, "partition-specs", "spec-id", 0, "fields", "properties",
-                             "schema.name-mapping.default", bad[i]);
+                             "format-version", 2, "location", "/t", "last-column-id", 1, "current-schema-id",
+                             0, "schemas", "schema-id", 0, "fields", "id", 1, "name", "a", "required", 0,
+                             "type", "int", "default-spec-id", 0, "partition-specs", "spec-id", 0, "fields",
+                             "properties", "schema.name-mapping.default", bad[i]);
     cr_assert(root);
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);

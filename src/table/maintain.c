@@ -429,7 +429,8 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
     /* equality deletes too: the scan below applies them, and the rewrite drops them */
     fl_live_file *eq;
     uint32_t neq;
-    if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_EQUALITY_DELETES, &ctx.arena, &eq, &neq, err))) goto done;
+    if ((rc = fl_tbl_live_files(tbl, cur, FL_CONTENT_EQUALITY_DELETES, &ctx.arena, &eq, &neq, err)))
+      goto done;
     if (neq) {
       fl_live_file *all = fl_arena_calloc(&ctx.arena, ctx.ndels + neq, sizeof *all);
       if (ctx.ndels) memcpy(all, ctx.dels, ctx.ndels * sizeof *all);

@@ -251,8 +251,8 @@ static fl_code parse_nested(parse_ctx *pc, const char *col, const json_t *jt, in
   if (ty) {
     n->kind = FL_NESTED_PRIM;
     if (!fl_type_from_iceberg(ty, &n->prim))
-      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s holds a field of type %s (not supported)", pc->name,
-                        col, ty);
+      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s holds a field of type %s (not supported)",
+                        pc->name, col, ty);
     return FL_OK;
   }
   const char *kind = json_string_value(json_object_get(jt, "type"));
@@ -280,8 +280,8 @@ static fl_code parse_nested(parse_ctx *pc, const char *col, const json_t *jt, in
   }
   bool is_list = !strcmp(kind, "list");
   if (!is_list && strcmp(kind, "map"))
-    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type %s (not supported)", pc->name, col,
-                      kind);
+    return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: column %s has a nested type %s (not supported)",
+                      pc->name, col, kind);
   static const char *const list_keys[][3] = {{"element-id", "element", "element-required"}};
   static const char *const map_keys[][3] = {{"key-id", "key", NULL}, {"value-id", "value", "value-required"}};
   const char *const(*keys)[3] = is_list ? list_keys : map_keys;
@@ -290,7 +290,8 @@ static fl_code parse_nested(parse_ctx *pc, const char *col, const json_t *jt, in
   fl_nested *ch = fl_arena_calloc(pc->arena, n->nchild, sizeof *ch);
   n->child = ch;
   for (uint32_t i = 0; i < n->nchild; i++) {
-    if (!get_i64(jt, keys[i][0], &id) || id <= 0 || id > INT32_MAX) return bad(pc, "list or map without its ids");
+    if (!get_i64(jt, keys[i][0], &id) || id <= 0 || id > INT32_MAX)
+      return bad(pc, "list or map without its ids");
     ch[i].id = (int32_t)id;
     ch[i].name = keys[i][1];
     ch[i].required = keys[i][2] ? json_is_true(json_object_get(jt, keys[i][2])) : true;
@@ -343,8 +344,8 @@ static fl_code parse_schema(parse_ctx *pc, const json_t *js, fl_schema *schema) 
     const json_t *dflt = json_object_get(jf, "initial-default");
     if (dflt && !json_is_null(dflt))
       return fl_err_set(pc->err, FL_EUNSUPPORTED,
-                        "%s: column %s has an initial-default (v3 default values are not supported)", pc->name,
-                        f->name);
+                        "%s: column %s has an initial-default (v3 default values are not supported)",
+                        pc->name, f->name);
     const char *ft = json_string_value(json_object_get(jf, "floe-type"));
     if (ft && !strcmp(ft, "json") && f->type.kind == FL_T_STRING) f->type.kind = FL_T_JSON;
   }
@@ -388,7 +389,8 @@ static fl_code parse_spec(parse_ctx *pc, fl_tmeta *m, const json_t *js, fl_tspec
                         "%s: partition field %s has a multi-argument transform (source-ids; not supported)",
                         pc->name, pf->name ? pf->name : "?");
     bool has_sid = get_i64(jf, "source-id", &sid);
-    if (!has_sid && json_is_array(sids) && json_array_size(sids) == 1 && json_is_integer(json_array_get(sids, 0))) {
+    if (!has_sid && json_is_array(sids) && json_array_size(sids) == 1 &&
+        json_is_integer(json_array_get(sids, 0))) {
       sid = json_integer_value(json_array_get(sids, 0));
       has_sid = true;
     }
@@ -490,8 +492,8 @@ static fl_code check_v3(parse_ctx *pc, const json_t *root) {
   const json_t *snaps = json_object_get(root, "snapshots");
   for (size_t i = 0; json_is_array(snaps) && i < json_array_size(snaps); i++)
     if (json_object_get(json_array_get(snaps, i), "key-id"))
-      return fl_err_set(pc->err, FL_EUNSUPPORTED, "%s: encrypted manifest list (snapshot key-id; not supported)",
-                        pc->name);
+      return fl_err_set(pc->err, FL_EUNSUPPORTED,
+                        "%s: encrypted manifest list (snapshot key-id; not supported)", pc->name);
   return FL_OK;
 }
 

@@ -83,9 +83,9 @@ struct fl_scan {
   void *emit_ctx;
   const planned *cur;
   uint32_t del_cursor;
-  fl_eqdel *eq;    /* equality deletes of the snapshot, NULL if none */
-  fl_schema read;  /* proj + the equality columns it lacks (eqdel.c) */
-  bool eq_on;      /* some equality delete applies to the current file */
+  fl_eqdel *eq;   /* equality deletes of the snapshot, NULL if none */
+  fl_schema read; /* proj + the equality columns it lacks (eqdel.c) */
+  bool eq_on;     /* some equality delete applies to the current file */
   bool eq_deleted[FL_BATCH_ROWS];
   int stop;
   /* the file being read: projected columns it lacks that an identity partition field
@@ -365,8 +365,8 @@ static fl_code read_dv(const fl_live_file *lf, del_reader *dr, fl_err *err) {
   if (rc) return rc;
   dr->seq = lf->data_seq;
   dr->dv_path = f->referenced_data_file;
-  return fl_dv_read(fl_tbl_path(dr->tbl, f->file_path, dr->arena), f->content_offset, f->content_size_in_bytes,
-                    UINT64_MAX, collect_dv, dr, err);
+  return fl_dv_read(fl_tbl_path(dr->tbl, f->file_path, dr->arena), f->content_offset,
+                    f->content_size_in_bytes, UINT64_MAX, collect_dv, dr, err);
 }
 
 static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
@@ -475,10 +475,9 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
       }
       if ((rc = fl_tbl_check_path(tbl, en->file.file_path, err))) break;
       if (en->file.npartition != spec->nfields) {
-        rc = fl_err_set(err, FL_ECORRUPT,
-                        "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
-                        tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id,
-                        spec->nfields);
+        rc = fl_err_set(
+            err, FL_ECORRUPT, "table %s.%s: data file %s has %u partition values, its spec %d has %u fields",
+            tbl->ns, tbl->name, en->file.file_path, en->file.npartition, spec->spec_id, spec->nfields);
         break;
       }
       if (en->file.file_format && strcasecmp(en->file.file_format, "PARQUET")) {

@@ -821,7 +821,9 @@ void fl_table_describe(const fl_table *tbl, fl_buf *out) {
     fl_type_text(f->type, ty, sizeof ty);
     if (f->nested) /* read as JSON text */
       snprintf(ty, sizeof ty, "%s (JSON)",
-               f->nested->kind == FL_NESTED_STRUCT ? "STRUCT" : f->nested->kind == FL_NESTED_LIST ? "LIST" : "MAP");
+               f->nested->kind == FL_NESTED_STRUCT ? "STRUCT"
+               : f->nested->kind == FL_NESTED_LIST ? "LIST"
+                                                   : "MAP");
     bool key = false;
     for (uint32_t k = 0; k < m->schema->nidentifier; k++) key |= m->schema->identifier_ids[k] == f->id;
     fl_buf_printf(out, "  %3d  %-24s %-16s%s%s\n", f->id, f->name, ty, f->required ? " NOT NULL" : "",

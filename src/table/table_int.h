@@ -101,7 +101,7 @@ struct fl_table {
   size_t staged_len;
   json_t *staged_root;     /* the document staged_text was dumped from */
   bool expire_cleanup_off; /* fl_table_expire_snapshots deletes files itself (full walk) */
-  char *real_dir; /* locate.c: where the table is, when not at its metadata's location */
+  char *real_dir;          /* locate.c: where the table is, when not at its metadata's location */
 };
 
 /* metadata.c */

@@ -197,8 +197,8 @@ void fl_transform_apply(fl_transform tr, const fl_value *in, fl_value *out) {
       break;
     case FL_TR_DAY: v.u.i32 = (int32_t)days_of(in); break;
     case FL_TR_HOUR:
-      v.u.i32 = (int32_t)fl_floor_div(in->u.i64, in->type.kind == FL_T_TIMESTAMP_NS ? MICROS_PER_HOUR * 1000
-                                                                                   : MICROS_PER_HOUR);
+      v.u.i32 = (int32_t)fl_floor_div(
+          in->u.i64, in->type.kind == FL_T_TIMESTAMP_NS ? MICROS_PER_HOUR * 1000 : MICROS_PER_HOUR);
       break;
     case FL_TR_YEAR:
     case FL_TR_MONTH: {

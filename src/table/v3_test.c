@@ -18,7 +18,8 @@ static char *doc(const char *field, const char *pfield, const char *extra) {
       "\"last-column-id\":2,\"next-row-id\":100,\"current-schema-id\":0,\"schemas\":[{\"type\":\"struct\","
       "\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},%s]}],"
       "\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[%s]}],"
-      "\"last-partition-id\":1000,\"default-sort-order-id\":0,\"sort-orders\":[{\"order-id\":0,\"fields\":[]}],"
+      "\"last-partition-id\":1000,\"default-sort-order-id\":0,\"sort-orders\":[{\"order-id\":0,\"fields\":[]}"
+      "],"
       "\"current-snapshot-id\":7,\"snapshots\":[{\"snapshot-id\":7,\"sequence-number\":1,"
       "\"timestamp-ms\":1,\"manifest-list\":\"file:///tmp/x/snap.avro\",\"first-row-id\":0,"
       "\"added-rows\":100,\"summary\":{\"operation\":\"append\"}}]%s}",
@@ -52,7 +53,8 @@ Test(v3, a_v3_document_with_row_lineage_reads) {
 
 Test(v3, features_floe_does_not_implement_are_refused_by_name) {
   refused("{\"id\":2,\"name\":\"v\",\"required\":false,\"type\":\"variant\"}", "", "", "variant");
-  refused("{\"id\":2,\"name\":\"g\",\"required\":false,\"type\":\"geometry(srid:4326)\"}", "", "", "geometry");
+  refused("{\"id\":2,\"name\":\"g\",\"required\":false,\"type\":\"geometry(srid:4326)\"}", "", "",
+          "geometry");
   refused("{\"id\":2,\"name\":\"g\",\"required\":false,\"type\":\"geography\"}", "", "", "geography");
   refused("{\"id\":2,\"name\":\"u\",\"required\":false,\"type\":\"unknown\"}", "", "", "unknown");
   refused("{\"id\":2,\"name\":\"d\",\"required\":false,\"type\":\"int\",\"initial-default\":5}", "", "",
@@ -65,9 +67,10 @@ Test(v3, features_floe_does_not_implement_are_refused_by_name) {
 }
 
 Test(v3, a_null_initial_default_and_a_write_default_are_fine) {
-  char *text = doc("{\"id\":2,\"name\":\"d\",\"required\":false,\"type\":\"int\",\"initial-default\":null,"
-                   "\"write-default\":3}",
-                   "", "");
+  char *text =
+      doc("{\"id\":2,\"name\":\"d\",\"required\":false,\"type\":\"int\",\"initial-default\":null,"
+          "\"write-default\":3}",
+          "", "");
   fl_tmeta *m = NULL;
   fl_err err = {0};
   cr_assert_eq(fl_tmeta_parse(text, strlen(text), "v3.json", &m, &err), FL_OK, "%s", err.msg);
