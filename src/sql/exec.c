@@ -130,3 +130,10 @@ fl_code fl_op_collect(fl_op *op, fl_batch **out, fl_err *err) {
   *out = all;
   return FL_OK;
 }
+
+const fl_schema *fl_exec_schema(fl_op *op) {
+  fl_schema *s = fl_arena_calloc(op->ctx->arena, 1, sizeof *s);
+  s->nfields = op->ncols;
+  s->fields = (fl_field *)op->fields;
+  return s;
+}

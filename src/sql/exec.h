@@ -107,4 +107,114 @@ fl_op *fl_op_values(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, co
  * fl_batch_free): for tests and small results. */
 fl_code fl_op_collect(fl_op *op, fl_batch **out, fl_err *err);
 
+/* ---- constructors of the other files (declared here so that every part codes against
+ * the same signatures; each returns NULL and fills err when it cannot build the operator,
+ * naming what is wrong). The planner binds expressions against an operator's output
+ * schema (fl_exec_schema) before passing them. ---- */
+
+/* The output schema of op as an fl_schema (in ctx's arena), for fl_sql_expr_bind. */
+const fl_schema *fl_exec_schema(fl_op *op);
+
+/* exec_scan.c: reads a table snapshot (opts: snapshot, projection; borrowed fl_table, one
+ * thread at a time). filter, bound against the projected schema (may be NULL), is pushed
+ * down: lowered to table/'s predicate IR to prune files and row groups, then applied to
+ * rows. Output: the projected columns. */
+struct fl_table;
+struct fl_scan_opts;
+struct fl_sql_expr;
+fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
+                        const struct fl_sql_expr *filter, fl_err *err);
+
+/* exec_expr.c: n expressions bound against child's schema, computed into columns named
+ * names[i] (the output is exactly these n columns, in order). */
+fl_op *fl_op_project(fl_exec_ctx *ctx, fl_op *child, const struct fl_sql_expr *const *exprs,
+                     const char *const *names, uint32_t n, fl_err *err);
+/* Keeps the rows where pred (BOOLEAN, bound against child's schema) is TRUE. */
+fl_op *fl_op_filter(fl_exec_ctx *ctx, fl_op *child, const struct fl_sql_expr *pred, fl_err *err);
+
+/* exec_agg.c: GROUP BY child columns keys[], then one column per aggregate. Result types
+ * as DuckDB's (count: BIGINT; sum of integers: DECIMAL(38,0) in place of HUGEINT; sum of
+ * DECIMAL(p,s): DECIMAL(38,s); avg: DOUBLE; min/max: the argument's type). NULL keys form
+ * one group. nkeys = 0: exactly one row, even over no input. */
+typedef enum fl_agg_kind {
+  FL_AGG_COUNT_STAR = 1,
+  FL_AGG_COUNT,
+  FL_AGG_COUNT_DISTINCT,
+  FL_AGG_SUM,
+  FL_AGG_AVG,
+  FL_AGG_MIN,
+  FL_AGG_MAX,
+  FL_AGG_APPROX_COUNT_DISTINCT,
+} fl_agg_kind;
+typedef struct fl_agg_spec {
+  fl_agg_kind kind;
+  int32_t arg;      /* child column; -1 for count(*) */
+  int32_t filter;   /* child BOOLEAN column of FILTER (WHERE ...): only TRUE rows count; -1 none */
+  const char *name; /* output column name */
+} fl_agg_spec;
+fl_op *fl_op_hash_aggregate(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys,
+                            const fl_agg_spec *aggs, uint32_t naggs, fl_err *err);
+/* SELECT DISTINCT: one row per distinct row of child (NULLs equal). */
+fl_op *fl_op_distinct(fl_exec_ctx *ctx, fl_op *child, fl_err *err);
+
+/* exec_join.c: equi-join on left.lkeys[i] = right.rkeys[i] (a NULL key never matches);
+ * the hash table is built on right. Output: left's columns then right's (SEMI and ANTI:
+ * left's only); LEFT: right's columns NULL where nothing matched. ANTI_NULL_AWARE is
+ * NOT IN: no row at all when right has a NULL key, and left rows with a NULL key never
+ * qualify when right is not empty. */
+typedef enum fl_join_kind {
+  FL_JOIN_INNER = 1,
+  FL_JOIN_LEFT,
+  FL_JOIN_SEMI,
+  FL_JOIN_ANTI,
+  FL_JOIN_ANTI_NULL_AWARE,
+} fl_join_kind;
+fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *right, const uint32_t *lkeys,
+                       const uint32_t *rkeys, uint32_t nkeys, fl_err *err);
+
+/* exec_sort.c: ORDER BY (stable); limit < UINT64_MAX keeps only the first `limit` rows
+ * (top-N with a heap). The planner spells the NULL order out (DuckDB's default: NULLS
+ * LAST for ASC and DESC alike). */
+typedef struct fl_sort_key {
+  uint32_t col;
+  bool desc;
+  bool nulls_first;
+} fl_sort_key;
+fl_op *fl_op_sort(fl_exec_ctx *ctx, fl_op *child, const fl_sort_key *keys, uint32_t nkeys, uint64_t limit,
+                  fl_err *err);
+/* LIMIT/OFFSET (limit UINT64_MAX: none). */
+fl_op *fl_op_limit(fl_exec_ctx *ctx, fl_op *child, uint64_t limit, uint64_t offset);
+
+/* exec_window.c: window functions over one PARTITION BY / ORDER BY (the planner stacks one
+ * operator per distinct window). Output: child's columns, then one column per spec.
+ * Frames: with an ORDER BY, aggregates run from the partition's start to the current
+ * row's last peer (SQL's default RANGE frame); without one, over the whole partition. */
+typedef enum fl_win_kind {
+  FL_WIN_ROW_NUMBER = 1,
+  FL_WIN_RANK,
+  FL_WIN_DENSE_RANK,
+  FL_WIN_LAG,
+  FL_WIN_LEAD,
+  FL_WIN_COUNT_STAR,
+  FL_WIN_COUNT,
+  FL_WIN_SUM,
+  FL_WIN_AVG,
+  FL_WIN_MIN,
+  FL_WIN_MAX,
+} fl_win_kind;
+typedef struct fl_win_spec {
+  fl_win_kind kind;
+  int32_t arg;      /* child column; -1 where none */
+  int64_t offset;   /* LAG/LEAD: rows back/ahead (default 1) */
+  int32_t dflt;     /* LAG/LEAD: child column giving the default; -1: NULL */
+  const char *name; /* output column name */
+} fl_win_spec;
+fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32_t npart,
+                    const fl_sort_key *order, uint32_t norder, const fl_win_spec *specs, uint32_t nspecs,
+                    fl_err *err);
+
+/* exec_set.c: UNION ALL of children with the same column count and types (the planner
+ * casts first); output names are the first child's. */
+fl_op *fl_op_union_all(fl_exec_ctx *ctx, fl_op *const *children, uint32_t n, fl_err *err);
+
 #endif
