@@ -135,6 +135,10 @@
  * that segment itself (its bytes written once) instead of a frame (written twice):
  * below it, the frame's overwrite-fsync is the cheaper durable write. */
 #define FL_LOG_WAL_DIRECT_BYTES (256u << 10)
+/* The log thread starts the disk write of a segment's pages (sync_file_range) each
+ * time this many new bytes have gathered, so the sync thread's fdatasync at a
+ * write-ahead switch finds little left to write (log.c start_writeback). */
+#define FL_LOG_WRITEBACK_BYTES (256u << 10)
 
 /* Manifests a v1 snapshot may list inline in the metadata JSON ("manifests"). The
  * metadata file is at most FL_METADATA_JSON_MAX bytes and each entry a path of tens

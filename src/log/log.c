@@ -21,6 +21,7 @@
  * owned by the queue, then by the log thread, which frees it after the callback.
  * Entry points: fl_log_open/close, fl_log_stream_open, fl_log_append(_sync),
  * fl_log_partition_offsets/stat_get, fl_log_stats_get, fl_log_test_fail_writes. */
+#define _GNU_SOURCE /* sync_file_range */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,7 @@
 #include "core/crc32c.h"
 #include "core/diag.h"
 #include "core/fsync.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "log/log_int.h"
@@ -419,6 +421,7 @@ static fl_code roll_segment(fl_log *log, fl_log_stream *ls, log_partition *part)
   close(part->fd);
   part->fd = fd;
   part->write_pos = 0;
+  part->kicked_pos = 0;
   pthread_mutex_lock(&part->mu);
   segment *seg = segment_push(part, part->next_offset);
   seg->indexed = true;
@@ -528,6 +531,26 @@ static void publish(fl_log *log, log_partition *part) {
   fl_log_consumers_notify(part->pend->ls);
 }
 
+/* Starts the disk write of a segment's newly filled pages once FL_LOG_WRITEBACK_BYTES
+ * have gathered (sync_file_range WRITE: queued, not waited for), after the group's
+ * acknowledgements. Without it the page cache holds a whole write-ahead turn of
+ * segment bytes (up to FL_LOG_WAL_SWITCH_MS of appends) until the sync thread's
+ * fdatasync writes them in one burst, and the group commits' own small syncs queue
+ * behind that burst on the disk: the ack latency's tail. Only whole pages are started,
+ * so the partial last page is not written again and again. */
+static void start_writeback(fl_log *log, log_partition *part) {
+  if (log->opts.writeback_bytes < 0) return;
+  uint64_t step = log->opts.writeback_bytes ? (uint64_t)log->opts.writeback_bytes : FL_LOG_WRITEBACK_BYTES;
+  uint64_t end = part->write_pos & ~(uint64_t)4095;
+  if (end < part->kicked_pos + step) return;
+  /* an error here costs nothing: the bytes are durable through the write-ahead file, and
+   * the switch's fdatasync writes them anyway (and reports a failure) */
+  (void)sync_file_range(part->fd, (off_t)part->kicked_pos, (off_t)(end - part->kicked_pos), SYNC_FILE_RANGE_WRITE);
+  STAT_ADD(log, writeback_starts, 1);
+  STAT_ADD(log, writeback_bytes, end - part->kicked_pos);
+  part->kicked_pos = end;
+}
+
 static void group_commit(fl_log *log, log_append *list) {
   int64_t start_ns = fl_mono_ns();
   log_partition *touched = NULL;
@@ -582,6 +605,8 @@ static void group_commit(fl_log *log, log_append *list) {
     part->pend = part->pend_tail = NULL;
     part->touched = false;
   }
+  for (log_partition *part = touched; part; part = part->tnext)
+    if (!part->group_rc) start_writeback(log, part);
   fl_metric_observe(log->m_group_seconds, (double)(fl_mono_ns() - start_ns) / 1e9);
   pthread_mutex_lock(&log->mu);
   log->queued_bytes -= group_bytes;
@@ -1068,6 +1093,8 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->roll_fsyncs = __atomic_load_n(&log->stats.roll_fsyncs, __ATOMIC_RELAXED);
   out->background_fsyncs = __atomic_load_n(&log->stats.background_fsyncs, __ATOMIC_RELAXED);
   out->wal_switches = __atomic_load_n(&log->stats.wal_switches, __ATOMIC_RELAXED);
+  out->writeback_starts = __atomic_load_n(&log->stats.writeback_starts, __ATOMIC_RELAXED);
+  out->writeback_bytes = __atomic_load_n(&log->stats.writeback_bytes, __ATOMIC_RELAXED);
   out->wal_bytes = __atomic_load_n(&log->stats.wal_bytes, __ATOMIC_RELAXED);
   out->wal_replayed_frames = __atomic_load_n(&log->stats.wal_replayed_frames, __ATOMIC_RELAXED);
   pthread_mutex_lock(&log->mu);

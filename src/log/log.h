@@ -71,6 +71,9 @@ typedef struct fl_log_opts {
   int64_t wal_switch_ms;         /* ... or once it is this old; 0 = 1000, <0 never (tests) */
   bool wal_every_group;          /* tests: a frame even for a group that touched one partition and wrote
                                     256 KiB or more (whose segment is otherwise synced directly) */
+  int64_t writeback_bytes;       /* start a segment's disk write (not waited for) each time this many
+                                    acknowledged bytes gathered; 0 = 256 KiB, <0 never (leave it to
+                                    the write-ahead switch's fdatasync) */
 } fl_log_opts;
 
 /* Opens (creating if needed, unless read_only) the log in dir, locks it against a
@@ -265,6 +268,8 @@ typedef struct fl_log_stats {
   uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
   uint64_t wal_bytes;         /* bytes of frames in the active write-ahead file */
   uint64_t wal_replayed_frames; /* write-ahead frames the open replayed into segments */
+  uint64_t writeback_starts;    /* segment ranges whose disk write the log thread started early */
+  uint64_t writeback_bytes;     /* ... and their bytes */
 } fl_log_stats;
 void fl_log_stats_get(fl_log *log, fl_log_stats *out);
 

@@ -59,6 +59,7 @@ typedef struct log_partition {
   uint64_t set_floor;                     /* fl_log_set_retain_floor's value (part->mu) */
   bool consumer_floor;                    /* floor is the minimum over named consumers (part->mu) */
   uint64_t wal_gen;                       /* [lt] write-ahead generation it was last written in (wal.c) */
+  uint64_t kicked_pos;                    /* [lt] active segment bytes whose writeback was started */
 } log_partition;
 
 typedef struct log_consumers log_consumers;

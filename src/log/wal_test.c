@@ -684,3 +684,50 @@ Test(wal, a_version_1_file_left_by_an_older_binary_is_replayed_then_converted) {
   rm_rf(dir);
   fl_free(dir);
 }
+
+/* Early writeback (log.c start_writeback): once a partition's acknowledged bytes pass
+ * writeback_bytes since the last start, the log thread starts their disk write, whole
+ * 4 KiB pages only; below it, nothing; writeback_bytes < 0 turns it off. The records
+ * read back the same either way. */
+Test(wal, segment_writeback_starts_after_each_step_of_acknowledged_bytes) {
+  for (int off = 0; off < 2; off++) {
+    char *dir = tmpdir();
+    fl_log *log;
+    fl_err err;
+    fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_ms = -1, .writeback_bytes = off ? -1 : 64 << 10};
+    cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
+    fl_log_stream *ls;
+    cr_assert_eq(fl_log_stream_open(log, "s", 2, &ls, &err), FL_OK, "%s", err.msg);
+    char v[1000]; /* random bytes: zstd cannot shrink them, so stored ~ raw */
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < sizeof v; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      v[i] = (char)x;
+    }
+    fl_log_record rec = {v, sizeof v};
+    fl_log_stats st;
+    /* 60 records of ~1 KB to partition 0: under 64 KiB, no start */
+    for (int i = 0; i < 60; i++) cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
+    fl_log_stats_get(log, &st);
+    cr_assert_eq(st.writeback_starts, 0);
+    /* 200 more (past 4 x 64 KiB in all): starts at each step, page-aligned */
+    for (int i = 0; i < 200; i++) cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
+    fl_log_stats_get(log, &st);
+    if (off) {
+      cr_assert_eq(st.writeback_starts, 0);
+    } else {
+      /* one start per 64 KiB step crossed (a step ends on the first page boundary past
+       * it, so a little drift: at most one step fewer) */
+      uint64_t steps = st.bytes / (64 << 10);
+      cr_assert_geq(steps, 4, "%" PRIu64, st.bytes);
+      cr_assert(st.writeback_starts >= steps - 1 && st.writeback_starts <= steps, "%" PRIu64 " starts, %" PRIu64 " bytes",
+                st.writeback_starts, st.bytes);
+      cr_assert_eq(st.writeback_bytes % 4096, 0);
+      cr_assert_geq(st.writeback_bytes, st.writeback_starts * (64 << 10));
+      cr_assert_leq(st.writeback_bytes, st.bytes);
+    }
+    fl_log_close(log);
+    rm_rf(dir);
+    fl_free(dir);
+  }
+}
