@@ -169,11 +169,6 @@ void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, ui
 
 /* ---- segment.c ---- */
 
-/* Scans a segment file from position 0 up to limit bytes, checking every batch;
- * fills seg (end_offset, bytes = end of the last valid batch, times, full index).
- * *bad_reason is set (static text) if the scan stopped at an invalid batch. */
-fl_code fl_log_segment_scan(int fd, const char *path, uint64_t limit, uint32_t index_interval, segment *seg,
-                            const char **bad_reason, fl_err *err);
 /* Adds an index entry if pos is at least interval past the last one. */
 void fl_log_segment_index_add(segment *seg, uint64_t offset, uint64_t pos, uint32_t interval);
 /* The position of the batch holding `offset` or the nearest indexed batch before it. */

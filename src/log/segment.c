@@ -1,21 +1,18 @@
 /* segment: record batches and segment files of the event log (layout: log_wire.h).
  *
- * What: checking a batch (header, then CRC + record framing), scanning a whole
- * segment file (recovery on open, lazy indexing of old segments), the sparse index
+ * What: the sparse index
  * (offset -> file position, one entry per index_interval bytes, kept in memory and
  * rebuilt on open: no .idx file, so there is nothing to keep consistent on a crash),
- * and a read window (rbuf) that reads files in 1 MiB chunks.
+ * and a read window (rbuf) that reads files in 1 MiB chunks. Scanning a whole
+ * segment (recovery on open, lazy indexing of old segments) is verify.c's walk.
  *
  * Ownership: a segment's index array belongs to the segment (freed by log.c); the
- * rbuf owns its buffer, the caller owns the fd. Checking functions never trust a
- * length before bounding it: the fuzz target (segment_fuzz.c) feeds arbitrary files. */
+ * rbuf owns its buffer, the caller owns the fd. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/crc32c.h"
 #include "core/mem.h"
 #include "log/log_int.h"
 
@@ -84,63 +81,4 @@ uint64_t fl_log_segment_index_lookup(const segment *seg, uint64_t offset) {
 
 char *fl_log_segment_path(const log_partition *part, uint64_t base) {
   return fl_sprintf("%s/%020" PRIu64 FL_LOG_SEGMENT_SUFFIX, part->dir, base);
-}
-
-fl_code fl_log_segment_scan(int fd, const char *path, uint64_t limit, uint32_t index_interval, segment *seg,
-                            const char **bad_reason, fl_err *err) {
-  fl_code rc = FL_OK;
-  rbuf rb;
-  rbuf_init(&rb, fd);
-  log_scratch sc = {0};
-  uint64_t pos = 0, expect = seg->base;
-  seg->nidx = 0;
-  seg->first_append_ms = 0;
-  *bad_reason = NULL;
-  for (;;) {
-    const unsigned char *hdr, *payload;
-    if (pos == limit) break;
-    int got = rbuf_get(&rb, pos, FL_LOG_BATCH_HEADER_BYTES, limit, &hdr);
-    if (got < 0) {
-      rc = fl_err_errno(err, errno, "%s: read at byte %" PRIu64, path, pos);
-      goto done;
-    }
-    if (!got) {
-      *bad_reason = "truncated batch header";
-      break;
-    }
-    const char *why = fl_log_batch_header_check(hdr, expect);
-    if (why) {
-      *bad_reason = why;
-      break;
-    }
-    unsigned char h[FL_LOG_BATCH_HEADER_BYTES];
-    memcpy(h, hdr, sizeof h); /* the window may move when the payload is fetched */
-    uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
-    got = rbuf_get(&rb, pos + FL_LOG_BATCH_HEADER_BYTES, len, limit, &payload);
-    if (got < 0) {
-      rc = fl_err_errno(err, errno, "%s: read at byte %" PRIu64, path, pos);
-      goto done;
-    }
-    if (!got) {
-      *bad_reason = "truncated batch payload";
-      break;
-    }
-    if ((why = fl_log_batch_body_decode(h, payload, &sc, NULL))) {
-      *bad_reason = why;
-      break;
-    }
-    fl_log_segment_index_add(seg, expect, pos, index_interval);
-    int64_t t = (int64_t)fl_log_get64(h + FL_LOG_OFF_TIME);
-    if (!seg->first_append_ms) seg->first_append_ms = t;
-    seg->last_append_ms = t;
-    expect += fl_log_get32(h + FL_LOG_OFF_COUNT);
-    pos += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
-  }
-  seg->end_offset = expect;
-  seg->bytes = pos;
-  seg->indexed = true;
-done:
-  rbuf_free(&rb);
-  fl_log_scratch_free(&sc);
-  return rc;
 }
