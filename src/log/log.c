@@ -771,6 +771,7 @@ fl_code fl_log_open(const char *dir, const fl_log_opts *opts, fl_log **out, fl_e
       rc = fl_err_errno(err, errno, "log directory %s", dir);
       goto done;
     }
+    fl_log_wal_check(log);
     goto done;
   }
   if ((rc = mkdir_p(dir, err))) goto done;
@@ -1093,6 +1094,7 @@ void fl_log_stats_get(fl_log *log, fl_log_stats *out) {
   out->roll_fsyncs = __atomic_load_n(&log->stats.roll_fsyncs, __ATOMIC_RELAXED);
   out->background_fsyncs = __atomic_load_n(&log->stats.background_fsyncs, __ATOMIC_RELAXED);
   out->wal_switches = __atomic_load_n(&log->stats.wal_switches, __ATOMIC_RELAXED);
+  out->wal_pending_bytes = __atomic_load_n(&log->stats.wal_pending_bytes, __ATOMIC_RELAXED);
   out->writeback_starts = __atomic_load_n(&log->stats.writeback_starts, __ATOMIC_RELAXED);
   out->writeback_bytes = __atomic_load_n(&log->stats.writeback_bytes, __ATOMIC_RELAXED);
   out->wal_bytes = __atomic_load_n(&log->stats.wal_bytes, __ATOMIC_RELAXED);

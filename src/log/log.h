@@ -268,6 +268,8 @@ typedef struct fl_log_stats {
   uint64_t wal_switches;      /* times the log moved to the other write-ahead file */
   uint64_t wal_bytes;         /* bytes of frames in the active write-ahead file */
   uint64_t wal_replayed_frames; /* write-ahead frames the open replayed into segments */
+  uint64_t wal_pending_bytes;   /* read-only opens: acknowledged bytes only a write-ahead frame holds
+                                   (a crash lost them from their segments; a writer's open replays them) */
   uint64_t writeback_starts;    /* segment ranges whose disk write the log thread started early */
   uint64_t writeback_bytes;     /* ... and their bytes */
 } fl_log_stats;

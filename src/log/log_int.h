@@ -235,6 +235,9 @@ fl_code fl_log_wal_open(fl_log *log, fl_err *err);
  * succeeded (group_rc == 0), ONE pwritev and ONE fdatasync. Not OK: nothing of this
  * group is in the write-ahead file (the caller undoes the segment writes). */
 fl_code fl_log_wal_commit(fl_log *log, log_partition *touched);
+/* Read-only open: counts (stats.wal_pending_bytes) and reports the acknowledged bytes
+ * that only a write-ahead frame holds, without writing anything. */
+void fl_log_wal_check(fl_log *log);
 /* Log thread, after a group: moves to the other file when the active one is due. */
 void fl_log_wal_after_group(fl_log *log);
 /* After the log thread stopped: stops the sync thread, syncs the active segments and

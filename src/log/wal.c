@@ -241,6 +241,8 @@ typedef struct replay {
   replay_seg *segs;
   uint32_t nsegs, cap;
   uint64_t frames, bytes, skipped;
+  bool dry;                        /* read-only check: compare, never write */
+  uint64_t pending_frames, pending; /* dry: frames (bytes) the segments lack or hold otherwise */
 } replay;
 
 static bool name_ok(const unsigned char *s, uint32_t n) {
@@ -263,7 +265,7 @@ static replay_seg *replay_seg_get(replay *rp, const char *path, fl_err *err, fl_
   }
   replay_seg *s = &rp->segs[rp->nsegs];
   *s = (replay_seg){.path = fl_strdup(path), .fd = -1};
-  s->fd = open(path, O_RDWR | O_CLOEXEC);
+  s->fd = open(path, (rp->dry ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (s->fd < 0 && errno != ENOENT) {
     *rc = fl_err_errno(err, errno, "%s: open segment to replay the write-ahead file", path);
     fl_free(s->path);
@@ -401,7 +403,22 @@ static fl_code wal_read(int fd, const char *path, unsigned char **buf, uint64_t 
   return FL_OK;
 }
 
-/* Writes one file's frames back into their segments (in order). */
+/* Whether the segment holds the frame's dl bytes at `at` (read-only check). */
+static bool segment_holds(int fd, uint64_t at, const unsigned char *data, uint32_t dl, uint64_t size) {
+  if (at + dl > size) return false;
+  unsigned char buf[1 << 16];
+  for (uint64_t done = 0; done < dl;) {
+    size_t want = dl - done < sizeof buf ? (size_t)(dl - done) : sizeof buf;
+    ssize_t r = pread(fd, buf, want, (off_t)(at + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0 || memcmp(buf, data + done, (size_t)r) != 0) return false;
+    done += (uint64_t)r;
+  }
+  return true;
+}
+
+/* Writes one file's frames back into their segments (in order); with rp->dry, only
+ * counts the frames whose bytes the segments do not hold. */
 static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t start, uint64_t valid,
                                replay *rp, fl_err *err) {
   fl_code rc = FL_OK;
@@ -433,6 +450,14 @@ static fl_code wal_replay_file(fl_log *log, const unsigned char *b, uint64_t sta
       continue;
     }
     fl_free(path);
+    if (rp->dry) {
+      if (!segment_holds(s->fd, at, data, dl, s->size)) {
+        rp->pending_frames++;
+        rp->pending += dl;
+      }
+      if (at + dl > s->size) s->size = at + dl; /* as a replay would have written it */
+      continue;
+    }
     for (uint64_t done = 0; done < dl;) {
       ssize_t w = pwrite(s->fd, data + done, dl - done, (off_t)(at + done));
       if (w < 0 && errno == EINTR) continue;
@@ -505,6 +530,43 @@ done:
   fl_free(rp.segs);
   for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) fl_free(bufs[i]);
   return rc;
+}
+
+/* Read-only opens (`floe log`): the write-ahead files are read, never replayed; a
+ * frame whose bytes its segment lacks (a power cut lost them before a writer reopened
+ * the log) is counted and reported, so a reader is told what it cannot see yet. */
+void fl_log_wal_check(fl_log *log) {
+  replay rp = {.dry = true};
+  unsigned char *bufs[FL_LOG_WAL_FILES] = {0};
+  uint64_t starts[FL_LOG_WAL_FILES] = {0}, valid[FL_LOG_WAL_FILES] = {0}, gens[FL_LOG_WAL_FILES] = {0},
+           hgens[FL_LOG_WAL_FILES] = {0};
+  fl_err err;
+  for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) {
+    char *path = wal_path(log, i);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (wal_read(fd, path, &bufs[i], &starts[i], &valid[i], &gens[i], &hgens[i], &err))
+        fl_warn("log", "%s", err.msg);
+      close(fd);
+    }
+    fl_free(path);
+  }
+  for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++)
+    if (valid[i] > starts[i] && wal_replay_file(log, bufs[i], starts[i], valid[i], &rp, &err))
+      fl_warn("log", "%s", err.msg);
+  __atomic_store_n(&log->stats.wal_pending_bytes, rp.pending, __ATOMIC_RELAXED);
+  if (rp.pending)
+    fl_warn("log",
+            "%s: %" PRIu64 " acknowledged bytes (%" PRIu64
+            " write-ahead frames) are not in their segments yet (a crash or power cut before the last "
+            "writer closed the log); the next writer (floe serve) replays them, and only then do readers see them",
+            log->dir, rp.pending, rp.pending_frames);
+  for (uint32_t i = 0; i < rp.nsegs; i++) {
+    if (rp.segs[i].fd >= 0) close(rp.segs[i].fd);
+    fl_free(rp.segs[i].path);
+  }
+  fl_free(rp.segs);
+  for (uint32_t i = 0; i < FL_LOG_WAL_FILES; i++) fl_free(bufs[i]);
 }
 
 /* ---------- the sync thread ---------- */
