@@ -1,0 +1,719 @@
+/* job: the stream job's thread and its checkpoint protocol (stream.h has the data flow
+ * and the definitions of watermark, late and duplicate).
+ *
+ * The thread alternates READ and CHECKPOINT:
+ *   READ: wait on the consumer (woken by the log thread when a durable end moves, or
+ *         at most until the checkpoint is due), then per partition take whole durable
+ *         batches: per record, in log order: late (below its partition's watermark
+ *         before it), the watermark moves, then dedupe (first arrival wins); the rows kept
+ *         are parsed under their contract version and appended to the open
+ *         checkpoint's bronze (or late side) batch.
+ *   CHECKPOINT (commit interval passed, or asked): evict expired keys, write the
+ *         dedupe state file <id>.state, add every sink's actions, commit ONE
+ *         transaction whose bronze snapshot summary holds floe.checkpoint-id = id,
+ *         floe.log-offset.<p> (the next offset per partition) and floe.stream-state
+ *         (the state file's name); then commit the consumer's offsets (the log's
+ *         retain floor) and delete older state files.
+ *
+ * States of one checkpoint id (the thread's own; nothing else writes bronze):
+ *
+ *   IDLE ──first row kept──► OPEN (txn begun, rows go to its appenders)
+ *   OPEN ──due──► STATE (state file fsynced) ──fl_txn_commit──┬─ OK ──► IDLE (id + 1)
+ *   IDLE ──due, no row kept──► IDLE (no empty commit)         └─ else ─► RESET
+ *   RESET: free the txn (its files go, unless the outcome is unknown), reload
+ *          bronze and read its checkpoint: if it carries our id the commit happened
+ *          (IDLE, id + 1); else restore bronze's state file and seek the consumer
+ *          back to bronze's offsets, then READ again: the same records give the same
+ *          rows (the state and the log decide everything).
+ *
+ * Crash points: before the catalog swap, bronze is at the previous checkpoint; the
+ * restart restores that checkpoint's state file and offsets and re-reads. After the
+ * swap, bronze names the new state file, fsynced before the swap. The consumer's
+ * offsets may lag bronze's (a crash between the swap and the consumer commit):
+ * bronze's win at start, so the log keeps a little more, never less. State files
+ * that bronze does not name are deleted at start and after each commit.
+ *
+ * A checkpoint in which every record read was a duplicate keeps no row: nothing is
+ * committed (never an empty snapshot) and the offsets stay; a restart re-reads those
+ * records under the same state and drops them again.
+ *
+ * Memory: rows are parsed into one reused batch per contract version and gathered
+ * into the checkpoint's bronze batch, written to the appender every
+ * FL_STREAM_WRITE_ROWS rows; nothing is allocated per record. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/diag.h"
+#include "core/hash.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "json/json.h"
+#include "stream/stream.h"
+#include "stream/stream_int.h"
+
+#define MOD "stream"
+#define WRITE_ROWS 65536u
+#define CHECKPOINT_KEY "floe.checkpoint-id"
+#define STATE_KEY "floe.stream-state"
+
+typedef struct version_parser {
+  uint32_t version;
+  const fl_sql_stream *def;
+  fl_json_parser *parser;
+  int32_t *map; /* bronze column c (< ncols of the stream) <- parsed column map[c]; -1: NULL */
+} version_parser;
+
+typedef struct side {
+  fl_table *tbl;
+  fl_batch *rows; /* rows of the open checkpoint not yet written */
+  fl_appender *app;
+} side;
+
+struct fl_stream_job {
+  fl_stream_job_opts o;
+  fl_stream_sink *sinks;
+  const char *name;
+  uint32_t nparts, ncols; /* ncols: the stream's own columns */
+  fl_warehouse *wh;
+  side bronze, late;       /* late.tbl NULL unless late_policy = 'side' */
+  fl_field *fields;        /* bronze schema: stream columns + meta */
+  uint32_t nfields;
+  fl_log_consumer *cons;
+  char *state_dir;
+  /* per partition */
+  fl_dedupe *sets;
+  int64_t *max_et;    /* max event time read (ms), INT64_MIN none */
+  int64_t *last_read; /* mono ms of the last record read */
+  uint64_t *next;     /* next offset to read = offset after the last record read */
+  /* the open checkpoint */
+  int64_t ckpt_id;    /* the last committed */
+  fl_txn *txn;
+  bool kept;          /* a row was kept since the last commit */
+  int64_t opened_ms;
+  version_parser *vps;
+  uint32_t nvps;
+  fl_buf ndjson;
+  uint32_t *sel;
+  uint8_t *late_flags;
+  uint32_t sel_cap;
+  /* thread */
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  bool stop, want_ckpt, ckpt_done, started;
+  fl_code ckpt_rc;
+  fl_err ckpt_err;
+  fl_stream_stats stats; /* under mu */
+};
+
+static const char *const META_NAMES[FL_STREAM_META_COLUMNS] = {"_partition", "_offset", "_ingest_time", "_late"};
+static const fl_type_kind META_KINDS[FL_STREAM_META_COLUMNS] = {FL_T_INT, FL_T_BIGINT, FL_T_TIMESTAMP, FL_T_BOOLEAN};
+
+/* ---------------------------------------------------------------- tables */
+
+static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, side *s, fl_err *err) {
+  fl_code rc = fl_table_load(job->wh, ns, name, &s->tbl, err);
+  if (rc == FL_ENOENT) {
+    fl_schema schema = {0, job->nfields, job->fields, 0, NULL};
+    fl_arena arena;
+    fl_arena_init(&arena, 1024);
+    fl_table_create_opts topts = {0};
+    const char *pb = job->o.def->partitioned_by;
+    if (pb && (rc = fl_partition_defs_parse(pb, &arena, (fl_partition_def **)&topts.partition, &topts.npartition,
+                                            err))) {
+      fl_arena_destroy(&arena);
+      return fl_err_prefix(err, "%s.%s: partitioned_by: ", ns, name);
+    }
+    rc = fl_table_create(job->wh, ns, name, &schema, &topts, &s->tbl, err);
+    fl_arena_destroy(&arena);
+    if (rc == FL_EEXIST) rc = fl_table_load(job->wh, ns, name, &s->tbl, err);
+  }
+  if (rc) return fl_err_prefix(err, "%s.%s: ", ns, name);
+  /* the table must hold the bronze columns, in order, with the same types */
+  const fl_schema *ts = fl_table_schema(s->tbl);
+  for (uint32_t c = 0; c < job->nfields; c++) {
+    if (c >= ts->nfields || strcmp(ts->fields[c].name, job->fields[c].name) ||
+        ts->fields[c].type.kind != job->fields[c].type.kind)
+      return fl_err_set(err, FL_ESCHEMA,
+                        "%s.%s: column %u is %s, the stream %s needs %s (a contract change that bronze does not "
+                        "follow yet: drop or rename the table)",
+                        ns, name, c + 1, c < ts->nfields ? ts->fields[c].name : "missing", job->name,
+                        job->fields[c].name);
+  }
+  s->rows = fl_batch_new(job->fields, job->nfields, 1024);
+  return FL_OK;
+}
+
+/* The state file path of checkpoint id. */
+static char *state_path(const fl_stream_job *job, int64_t id) {
+  return fl_sprintf("%s/%020" PRId64 ".state", job->state_dir, id);
+}
+
+/* Deletes state files other than keep's. */
+static void state_gc(fl_stream_job *job, int64_t keep) {
+  DIR *d = opendir(job->state_dir);
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    const char *dot = strrchr(de->d_name, '.');
+    if (!dot || strcmp(dot, ".state")) continue;
+    char *end;
+    long long id = strtoll(de->d_name, &end, 10);
+    if (end != dot || id == keep) continue;
+    char *p = fl_sprintf("%s/%s", job->state_dir, de->d_name);
+    unlink(p);
+    fl_free(p);
+  }
+  closedir(d);
+}
+
+static int mkdir_p(const char *path) {
+  char *p = fl_strdup(path);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/') {
+      *s = 0;
+      if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+        fl_free(p);
+        return -1;
+      }
+      *s = '/';
+    }
+  int r = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+  fl_free(p);
+  return r;
+}
+
+/* Restores the last committed checkpoint: id, offsets, dedupe state. */
+static fl_code restore(fl_stream_job *job, fl_err *err) {
+  fl_table *t = job->bronze.tbl;
+  const char *id = fl_table_checkpoint(t, CHECKPOINT_KEY);
+  job->ckpt_id = id ? strtoll(id, NULL, 10) : 0;
+  for (uint32_t p = 0; p < job->nparts; p++) {
+    char key[48];
+    snprintf(key, sizeof key, "floe.log-offset.%u", p);
+    const char *v = fl_table_checkpoint(t, key);
+    job->next[p] = v ? strtoull(v, NULL, 10) : 0;
+    job->max_et[p] = INT64_MIN;
+    fl_dedupe_free(&job->sets[p]);
+    fl_dedupe_init(&job->sets[p]);
+  }
+  const char *st = fl_table_checkpoint(t, STATE_KEY);
+  if (st) {
+    char *path = fl_sprintf("%s/%s", job->state_dir, st);
+    fl_code rc = fl_dedupe_state_read(path, job->sets, job->max_et, job->nparts, err);
+    fl_free(path);
+    if (rc)
+      return fl_err_prefix(err, "stream %s: checkpoint %" PRId64 " names a state file that cannot be read: ",
+                           job->name, job->ckpt_id);
+  }
+  for (uint32_t p = 0; p < job->nparts; p++) fl_log_consumer_seek(job->cons, p, job->next[p]);
+  return FL_OK;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static fl_code parser_for(fl_stream_job *job, uint32_t version, version_parser **out, fl_err *err) {
+  for (uint32_t i = 0; i < job->nvps; i++)
+    if (job->vps[i].version == version) {
+      *out = &job->vps[i];
+      return FL_OK;
+    }
+  const fl_sql_stream *def = job->o.def;
+  if (job->o.contract && version) {
+    fl_code rc = job->o.contract(job->o.contract_ctx, version, &def, err);
+    if (rc) return fl_err_prefix(err, "stream %s: contract version %u: ", job->name, version);
+  }
+  job->vps = fl_realloc(job->vps, (job->nvps + 1) * sizeof *job->vps);
+  version_parser *vp = &job->vps[job->nvps++];
+  vp->version = version;
+  vp->def = def;
+  vp->parser = fl_json_parser_new(&def->schema);
+  if (def->defaults) fl_json_parser_set_defaults(vp->parser, def->defaults);
+  fl_json_parser_set_ndjson_only(vp->parser, true);
+  vp->map = fl_malloc(job->ncols * sizeof *vp->map);
+  for (uint32_t c = 0; c < job->ncols; c++) {
+    vp->map[c] = -1;
+    for (uint32_t k = 0; k < def->schema.nfields; k++)
+      if (!strcmp(def->schema.fields[k].name, job->fields[c].name) &&
+          def->schema.fields[k].type.kind == job->fields[c].type.kind &&
+          def->schema.fields[k].type.precision == job->fields[c].type.precision &&
+          def->schema.fields[k].type.scale == job->fields[c].type.scale)
+        vp->map[c] = (int32_t)k;
+  }
+  *out = vp;
+  return FL_OK;
+}
+
+static void grow_sel(fl_stream_job *job, uint32_t n) {
+  if (n <= job->sel_cap) return;
+  job->sel_cap = n * 2;
+  job->sel = fl_realloc(job->sel, job->sel_cap * sizeof *job->sel);
+  job->late_flags = fl_realloc(job->late_flags, job->sel_cap);
+}
+
+/* A key fingerprint for records without the log's key hash (version 1 records): xxh3
+ * of the key cells' bytes. */
+static uint64_t key_of_row(const fl_stream_job *job, const version_parser *vp, const fl_batch *b, uint32_t row) {
+  const fl_sql_stream *def = vp->def;
+  fl_buf k = {0};
+  for (uint32_t i = 0; i < def->npk; i++) {
+    fl_value v;
+    fl_batch_get(b, def->primary_key_index[i], row, &v);
+    if (v.is_null) {
+      fl_buf_put_u8(&k, 0);
+    } else if (fl_type_is_string(v.type.kind)) {
+      fl_buf_append(&k, v.u.str.ptr, v.u.str.len);
+    } else {
+      fl_buf_append(&k, &v.u, fl_type_bytes(v.type));
+    }
+    fl_buf_put_u8(&k, 0x1f);
+  }
+  uint64_t h = fl_hash64(k.data, k.len);
+  fl_buf_free(&k);
+  (void)job;
+  return h;
+}
+
+static fl_code open_txn(fl_stream_job *job, fl_err *err) {
+  if (job->txn) return FL_OK;
+  fl_code rc = fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
+  if (!rc) rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
+  if (!rc && job->late.tbl) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
+  job->opened_ms = fl_mono_ns() / 1000000;
+  return rc;
+}
+
+static fl_code flush_rows(side *s, bool all, fl_err *err) {
+  if (!s->rows || !s->rows->nrows || (!all && s->rows->nrows < WRITE_ROWS)) return FL_OK;
+  fl_code rc = fl_appender_write(s->app, s->rows, err);
+  fl_batch_reset(s->rows);
+  return rc;
+}
+
+/* Appends parsed rows sel[0..n) of res (under vp) to s with their meta columns. */
+static void add_rows(fl_stream_job *job, side *s, const version_parser *vp, const fl_batch *parsed,
+                     const uint32_t *rows, const uint64_t *offsets, const uint8_t *late, uint32_t n, uint32_t partition,
+                     int64_t ingest_ms) {
+  fl_batch *b = s->rows;
+  for (uint32_t c = 0; c < job->ncols; c++) {
+    fl_vec *dv = &b->cols[c];
+    if (vp->map[c] < 0) {
+      for (uint32_t i = 0; i < n; i++) fl_vec_append_null(dv);
+      continue;
+    }
+    /* one-column views: fl_batch_gather copies whole columns at a time */
+    fl_batch dview = {&job->fields[c], 1, 0, b->capacity, dv};
+    fl_batch sview = {&parsed->fields[vp->map[c]], 1, parsed->nrows, parsed->capacity,
+                      (fl_vec *)&parsed->cols[vp->map[c]]};
+    fl_batch_gather(&dview, &sview, rows, n);
+  }
+  fl_vec *mp = &b->cols[job->ncols], *mo = mp + 1, *mi = mp + 2, *ml = mp + 3;
+  for (uint32_t i = 0; i < n; i++) {
+    fl_vec_append_i32(mp, (int32_t)partition);
+    fl_vec_append_i64(mo, (int64_t)offsets[i]);
+    fl_vec_append_i64(mi, ingest_ms * 1000);
+    fl_vec_append_bool(ml, late[i]);
+  }
+  fl_batch_set_rows(b, b->nrows + n);
+}
+
+/* One durable batch of partition p. */
+static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_view *bv, fl_err *err) {
+  const fl_sql_stream *cur = job->o.def;
+  int64_t delay_ms = cur->watermark_delay_us / 1000;
+  bool dedupe = cur->npk > 0;
+  int64_t ttl_us = cur->dedupe_ttl_us > 0 ? cur->dedupe_ttl_us : 3600ll * 1000000; /* DESIGN default: 1 hour */
+  uint32_t i = 0;
+  uint64_t dups = 0, late_n = 0, kept_n = 0, perr = 0;
+  while (i < bv->count) {
+    /* a run of records under one contract version */
+    uint32_t v = bv->records[i].contract_version, j = i;
+    while (j < bv->count && bv->records[j].contract_version == v) j++;
+    version_parser *vp = NULL;
+    fl_code rc = parser_for(job, v, &vp, err);
+    if (rc) return rc;
+    fl_buf_clear(&job->ndjson);
+    for (uint32_t k = i; k < j; k++) {
+      /* one line per record: a value posted inside a JSON array may span lines, and a
+       * raw newline can only be whitespace between tokens (JSON strings escape it) */
+      size_t at = job->ndjson.len;
+      fl_buf_append(&job->ndjson, bv->records[k].value, bv->records[k].value_len);
+      for (char *q = (char *)job->ndjson.data + at, *qe = (char *)job->ndjson.data + job->ndjson.len;
+           (q = memchr(q, '\n', (size_t)(qe - q)));)
+        *q = ' ';
+      fl_buf_put_u8(&job->ndjson, '\n');
+    }
+    fl_json_result res;
+    if ((rc = fl_json_parse(vp->parser, (const char *)job->ndjson.data, job->ndjson.len, &res, err)))
+      return fl_err_prefix(err, "stream %s partition %u: ", job->name, p);
+    grow_sel(job, j - i);
+    uint32_t *keep = job->sel, nkeep = 0, nlate_side = 0;
+    uint8_t *lf = job->late_flags;
+    uint64_t *offs = fl_malloc((j - i) * sizeof *offs);
+    uint32_t *side_rows = fl_malloc((j - i) * sizeof *side_rows);
+    uint64_t *side_offs = fl_malloc((j - i) * sizeof *side_offs);
+    uint8_t *side_late = fl_malloc(j - i);
+    /* res.rows[r].line is the 1-based line = record index in the run + 1 */
+    uint32_t r = 0;
+    int32_t wcol = cur->watermark_index;
+    for (uint32_t k = i; k < j; k++) {
+      const fl_log_entry *e = &bv->records[k];
+      bool parsed = r < res.nrows && res.rows[r].line == k - i + 1;
+      if (!parsed) {
+        perr++;
+        fl_warn(MOD, "stream %s partition %u offset %" PRIu64 ": the record does not parse under contract version %u",
+                job->name, p, e->offset, v);
+        continue;
+      }
+      uint32_t row = r++;
+      int64_t et = INT64_MIN;
+      if (e->has_event_time) {
+        et = e->event_time_ms;
+      } else if (wcol >= 0 && fl_vec_is_valid(&res.batch->cols[wcol], row)) {
+        et = res.batch->cols[wcol].data.i64[row] / 1000;
+      }
+      /* the watermark before this record decides lateness; every record read moves
+       * it, duplicates too (it follows the log, not what bronze keeps) */
+      bool late = et != INT64_MIN && job->max_et[p] != INT64_MIN && et < job->max_et[p] - delay_ms;
+      if (et != INT64_MIN && et > job->max_et[p]) job->max_et[p] = et;
+      if (dedupe) {
+        uint64_t key = e->key_hash ? e->key_hash : key_of_row(job, vp, res.batch, row);
+        int64_t kt = et == INT64_MIN ? e->append_time_ms : et;
+        if (!fl_dedupe_insert(&job->sets[p], key, fl_dedupe_expiry(kt, ttl_us))) {
+          dups++;
+          continue;
+        }
+      }
+      if (late) late_n++;
+      if (late && job->late.tbl) {
+        side_rows[nlate_side] = row;
+        side_offs[nlate_side] = e->offset;
+        side_late[nlate_side++] = 1;
+      } else {
+        keep[nkeep] = row;
+        offs[nkeep] = e->offset;
+        lf[nkeep++] = late;
+      }
+    }
+    if (nkeep || nlate_side) {
+      if ((rc = open_txn(job, err))) {
+        fl_free(offs), fl_free(side_rows), fl_free(side_offs), fl_free(side_late);
+        return rc;
+      }
+      job->kept = true;
+    }
+    if (nkeep) add_rows(job, &job->bronze, vp, res.batch, keep, offs, lf, nkeep, p, bv->append_time_ms);
+    if (nlate_side) add_rows(job, &job->late, vp, res.batch, side_rows, side_offs, side_late, nlate_side, p,
+                             bv->append_time_ms);
+    kept_n += nkeep + nlate_side;
+    fl_free(offs), fl_free(side_rows), fl_free(side_offs), fl_free(side_late);
+    if ((rc = flush_rows(&job->bronze, false, err)) || (rc = flush_rows(&job->late, false, err))) return rc;
+    i = j;
+  }
+  job->next[p] = bv->base_offset + bv->count;
+  job->last_read[p] = fl_mono_ns() / 1000000;
+  pthread_mutex_lock(&job->mu);
+  job->stats.records_read += bv->count;
+  job->stats.duplicates += dups;
+  job->stats.late += late_n;
+  job->stats.rows_written += kept_n;
+  job->stats.parse_errors += perr;
+  pthread_mutex_unlock(&job->mu);
+  return FL_OK;
+}
+
+/* Reads whatever is durable now in every partition. */
+static fl_code read_available(fl_stream_job *job, fl_err *err) {
+  for (uint32_t p = 0; p < job->nparts; p++) {
+    for (;;) {
+      fl_log_batch_view bv;
+      bool eof;
+      fl_code rc = fl_log_consumer_next_batch(job->cons, p, &bv, &eof, err);
+      if (rc) return rc;
+      if (eof) break;
+      if ((rc = take_batch(job, p, &bv, err))) return rc;
+    }
+  }
+  return FL_OK;
+}
+
+/* ---------------------------------------------------------------- checkpoints */
+
+static int64_t stream_watermark(const fl_stream_job *job) {
+  int64_t now = fl_mono_ns() / 1000000, idle = job->o.idle_timeout_ms > 0 ? job->o.idle_timeout_ms : 60000;
+  int64_t delay = job->o.def->watermark_delay_us / 1000, w = INT64_MAX;
+  bool any = false;
+  for (uint32_t p = 0; p < job->nparts; p++) {
+    if (job->max_et[p] == INT64_MIN || now - job->last_read[p] > idle) continue;
+    any = true;
+    if (job->max_et[p] - delay < w) w = job->max_et[p] - delay;
+  }
+  return any ? w : INT64_MIN;
+}
+
+static void free_txn(fl_stream_job *job) {
+  fl_txn_free(job->txn);
+  job->txn = NULL;
+  job->bronze.app = job->late.app = NULL;
+  if (job->bronze.rows) fl_batch_reset(job->bronze.rows);
+  if (job->late.rows) fl_batch_reset(job->late.rows);
+  job->kept = false;
+}
+
+/* After a failed commit: what did bronze get? Restores and re-reads if not ours. */
+static fl_code reset(fl_stream_job *job, int64_t id, fl_err *err) {
+  free_txn(job);
+  fl_code rc = fl_table_refresh(job->bronze.tbl, err);
+  if (!rc && job->late.tbl) rc = fl_table_refresh(job->late.tbl, err);
+  if (rc) return rc;
+  const char *v = fl_table_checkpoint(job->bronze.tbl, CHECKPOINT_KEY);
+  if (v && strtoll(v, NULL, 10) >= id) {
+    job->ckpt_id = id;
+    return FL_OK; /* it did commit: state and offsets are those we hold */
+  }
+  return restore(job, err);
+}
+
+static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
+  for (uint32_t p = 0; p < job->nparts; p++) {
+    int64_t w = job->max_et[p] == INT64_MIN ? INT64_MIN : job->max_et[p] - job->o.def->watermark_delay_us / 1000;
+    fl_dedupe_evict(&job->sets[p], w);
+  }
+  uint64_t keys = 0, bytes = 0;
+  for (uint32_t p = 0; p < job->nparts; p++) {
+    keys += job->sets[p].n;
+    bytes += fl_dedupe_bytes(&job->sets[p]);
+  }
+  pthread_mutex_lock(&job->mu);
+  job->stats.state_keys = keys;
+  job->stats.state_bytes = bytes;
+  job->stats.watermark_ms = stream_watermark(job);
+  pthread_mutex_unlock(&job->mu);
+  if (!job->kept) return FL_OK; /* never an empty commit */
+  int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1;
+  fl_code rc = flush_rows(&job->bronze, true, err);
+  if (!rc) rc = flush_rows(&job->late, true, err);
+  for (uint32_t s = 0; !rc && s < job->o.nsinks; s++)
+    if (job->sinks[s].on_checkpoint) rc = job->sinks[s].on_checkpoint(job->sinks[s].ctx, job->txn, id, err);
+  char *path = state_path(job, id);
+  if (!rc) rc = fl_dedupe_state_write(path, job->sets, job->max_et, job->nparts, err);
+  fl_free(path);
+  if (!rc) {
+    fl_kv *kv = fl_malloc((job->nparts + 1) * sizeof *kv);
+    char **vals = fl_malloc((job->nparts * 2 + 1) * sizeof *vals);
+    for (uint32_t p = 0; p < job->nparts; p++) {
+      vals[2 * p] = fl_sprintf("floe.log-offset.%u", p);
+      vals[2 * p + 1] = fl_sprintf("%" PRIu64, job->next[p]);
+      kv[p] = (fl_kv){vals[2 * p], vals[2 * p + 1]};
+    }
+    vals[2 * job->nparts] = fl_sprintf("%020" PRId64 ".state", id);
+    kv[job->nparts] = (fl_kv){STATE_KEY, vals[2 * job->nparts]};
+    rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
+    for (uint32_t i = 0; i < job->nparts * 2 + 1; i++) fl_free(vals[i]);
+    fl_free(vals);
+    fl_free(kv);
+  }
+  if (!rc) rc = fl_txn_commit(job->txn, NULL, err);
+  for (uint32_t s = 0; s < job->o.nsinks; s++)
+    if (job->sinks[s].on_committed) job->sinks[s].on_committed(job->sinks[s].ctx, id, rc);
+  if (rc) {
+    fl_warn(MOD, "stream %s: checkpoint %" PRId64 ": %s", job->name, id, err->msg);
+    fl_err e2;
+    fl_code r2 = reset(job, id, &e2);
+    if (r2) {
+      *err = e2;
+      return r2;
+    }
+    if (job->ckpt_id != id) return rc;
+  } else {
+    free_txn(job);
+    job->ckpt_id = id;
+  }
+  fl_err cerr;
+  if (fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
+    fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
+  state_gc(job, id);
+  pthread_mutex_lock(&job->mu);
+  job->stats.checkpoint_id = id;
+  job->stats.checkpoints++;
+  job->stats.last_checkpoint_ms = (fl_mono_ns() - t0) / 1000000;
+  pthread_mutex_unlock(&job->mu);
+  return FL_OK;
+}
+
+/* ---------------------------------------------------------------- the thread */
+
+static void *job_thread(void *arg) {
+  fl_stream_job *job = arg;
+  int64_t interval = job->o.commit_interval_ms > 0 ? job->o.commit_interval_ms : 1000;
+  if (interval < 100) interval = 100;
+  int64_t due = fl_mono_ns() / 1000000 + interval;
+  for (;;) {
+    pthread_mutex_lock(&job->mu);
+    bool stop = job->stop, want = job->want_ckpt;
+    pthread_mutex_unlock(&job->mu);
+    int64_t now = fl_mono_ns() / 1000000;
+    if (!stop && !want && now < due) {
+      int64_t wait = due - now;
+      if (wait > 50) wait = 50; /* checks stop and checkpoint requests this often */
+      fl_log_wait_result w = fl_log_consumer_wait(job->cons, NULL, 0, wait, NULL);
+      if (w == FL_LOG_WAIT_CLOSED) break;
+    }
+    fl_err err = {0};
+    fl_code rc = read_available(job, &err);
+    now = fl_mono_ns() / 1000000;
+    if (!rc && (stop || want || now >= due)) {
+      rc = checkpoint(job, &err);
+      due = now + interval;
+    }
+    if (rc) fl_error(MOD, "stream %s: %s", job->name, err.msg);
+    if (want) {
+      pthread_mutex_lock(&job->mu);
+      job->want_ckpt = false;
+      job->ckpt_done = true;
+      job->ckpt_rc = rc;
+      job->ckpt_err = err;
+      pthread_cond_broadcast(&job->cond);
+      pthread_mutex_unlock(&job->mu);
+    }
+    if (stop) break;
+    if (rc) {
+      /* back off, then read again from the last checkpoint */
+      fl_err e2;
+      struct timespec ts = {0, 200 * 1000000};
+      nanosleep(&ts, NULL);
+      free_txn(job);
+      if (restore(job, &e2)) fl_error(MOD, "stream %s: %s", job->name, e2.msg);
+    }
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- public */
+
+static void job_free(fl_stream_job *job) {
+  if (!job) return;
+  free_txn(job);
+  if (job->cons) fl_log_consumer_close(job->cons);
+  if (job->bronze.tbl) fl_table_free(job->bronze.tbl);
+  if (job->late.tbl) fl_table_free(job->late.tbl);
+  fl_batch_free(job->bronze.rows);
+  fl_batch_free(job->late.rows);
+  if (job->wh) fl_warehouse_close(job->wh);
+  for (uint32_t p = 0; p < job->nparts && job->sets; p++) fl_dedupe_free(&job->sets[p]);
+  fl_free(job->sets);
+  fl_free(job->max_et);
+  fl_free(job->last_read);
+  fl_free(job->next);
+  for (uint32_t i = 0; i < job->nvps; i++) {
+    fl_json_parser_free(job->vps[i].parser);
+    fl_free(job->vps[i].map);
+  }
+  fl_free(job->vps);
+  fl_buf_free(&job->ndjson);
+  fl_free(job->sel);
+  fl_free(job->late_flags);
+  fl_free(job->fields);
+  fl_free(job->sinks);
+  fl_free(job->state_dir);
+  pthread_mutex_destroy(&job->mu);
+  pthread_cond_destroy(&job->cond);
+  fl_free(job);
+}
+
+fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out, fl_err *err) {
+  *out = NULL;
+  const fl_sql_stream *def = opts->def;
+  fl_stream_job *job = fl_calloc(1, sizeof *job);
+  job->o = *opts;
+  pthread_mutex_init(&job->mu, NULL);
+  pthread_cond_init(&job->cond, NULL);
+  if (opts->nsinks) {
+    job->sinks = fl_malloc(opts->nsinks * sizeof *job->sinks);
+    memcpy(job->sinks, opts->sinks, opts->nsinks * sizeof *job->sinks);
+  }
+  job->name = def->name;
+  job->nparts = fl_log_stream_npartitions(opts->ls);
+  job->ncols = def->schema.nfields;
+  job->nfields = job->ncols + FL_STREAM_META_COLUMNS;
+  job->fields = fl_calloc(job->nfields, sizeof *job->fields);
+  for (uint32_t c = 0; c < job->ncols; c++) {
+    job->fields[c] = def->schema.fields[c];
+    job->fields[c].required = false; /* bronze keeps what the contract accepted; no constraint of its own */
+  }
+  for (uint32_t m = 0; m < FL_STREAM_META_COLUMNS; m++)
+    job->fields[job->ncols + m] =
+        (fl_field){(int32_t)(job->ncols + m + 1), META_NAMES[m], {META_KINDS[m], 0, 0}, true, NULL};
+  job->sets = fl_calloc(job->nparts, sizeof *job->sets);
+  for (uint32_t p = 0; p < job->nparts; p++) fl_dedupe_init(&job->sets[p]);
+  job->max_et = fl_malloc(job->nparts * sizeof *job->max_et);
+  job->last_read = fl_calloc(job->nparts, sizeof *job->last_read);
+  job->next = fl_calloc(job->nparts, sizeof *job->next);
+  job->state_dir = fl_sprintf("%s/stream/%s", opts->data_dir, job->name);
+  fl_code rc;
+  if (mkdir_p(job->state_dir) != 0) {
+    rc = fl_err_errno(err, errno, "%s: mkdir", job->state_dir);
+    goto fail;
+  }
+  if ((rc = fl_warehouse_open(opts->data_dir, &job->wh, err))) goto fail;
+  if ((rc = table_open(job, "bronze", job->name, &job->bronze, err))) goto fail;
+  if (def->late_policy == FL_SQL_LATE_SIDE) {
+    char *lname = fl_sprintf("%s_late", job->name);
+    rc = table_open(job, "quarantine", lname, &job->late, err);
+    fl_free(lname);
+    if (rc) goto fail;
+  }
+  if ((rc = fl_log_consumer_open(opts->ls, "stream", NULL, &job->cons, err))) goto fail;
+  if ((rc = restore(job, err))) goto fail;
+  state_gc(job, job->ckpt_id);
+  job->stats.checkpoint_id = job->ckpt_id;
+  job->stats.watermark_ms = INT64_MIN;
+  if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
+    rc = fl_err_set(err, FL_ENOMEM, "stream %s: cannot start the job's thread", job->name);
+    goto fail;
+  }
+  job->started = true;
+  fl_info(MOD, "stream %s: job started at checkpoint %" PRId64 " (bronze.%s, %u partitions)", job->name,
+          job->ckpt_id, job->name, job->nparts);
+  *out = job;
+  return FL_OK;
+fail:
+  job_free(job);
+  return rc;
+}
+
+fl_code fl_stream_job_checkpoint_now(fl_stream_job *job, fl_err *err) {
+  pthread_mutex_lock(&job->mu);
+  job->want_ckpt = true;
+  job->ckpt_done = false;
+  while (!job->ckpt_done) pthread_cond_wait(&job->cond, &job->mu);
+  fl_code rc = job->ckpt_rc;
+  if (rc) *err = job->ckpt_err;
+  pthread_mutex_unlock(&job->mu);
+  return rc;
+}
+
+void fl_stream_job_stop(fl_stream_job *job) {
+  if (!job) return;
+  if (job->started) {
+    pthread_mutex_lock(&job->mu);
+    job->stop = true;
+    pthread_mutex_unlock(&job->mu);
+    pthread_join(job->thread, NULL);
+  }
+  job_free(job);
+}
+
+void fl_stream_job_stats(fl_stream_job *job, fl_stream_stats *out) {
+  pthread_mutex_lock(&job->mu);
+  *out = job->stats;
+  pthread_mutex_unlock(&job->mu);
+}

@@ -1,0 +1,278 @@
+/* Tests of the stream job (job.c, dedupe.c): records appended to the log reach
+ * bronze.<stream> once, duplicates by key dropped (first arrival wins, also across a
+ * restart: the dedupe state is restored from the checkpoint's state file), late events
+ * flagged by their own partition's watermark (or sent to quarantine.<stream>_late),
+ * one snapshot per checkpoint carrying the offsets, never an empty one; and the dedupe
+ * table's state file round trip. Rows are read back with fl_scan. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/diag.h"
+#include "core/hash.h"
+#include "core/mem.h"
+#include "stream/stream.h"
+#include "stream/stream_int.h"
+
+static char *tmpdir(void) {
+  fl_diag_set_level(FL_ERROR);
+  const char *root = getenv("FLOE_TEST_TMP");
+  if (!root || !*root) root = "/tmp";
+  mkdir(root, 0755);
+  char *t = fl_sprintf("%s/streamtest.XXXXXX", root);
+  cr_assert_not_null(mkdtemp(t));
+  return t;
+}
+
+static void rm_rf(const char *path) {
+  char *cmd = fl_sprintf("rm -rf '%s'", path);
+  cr_assert_eq(system(cmd), 0);
+  fl_free(cmd);
+}
+
+static const char *DDL = "CREATE STREAM ev (id STRING NOT NULL, n BIGINT, t TIMESTAMP NOT NULL,"
+                         " WATERMARK FOR t AS t - INTERVAL '5 seconds', PRIMARY KEY (id) NOT ENFORCED)"
+                         " WITH (dedupe_ttl = '1 hour', late_policy = '%s')";
+
+typedef struct env {
+  char *dir, *logdir, *data;
+  fl_arena arena;
+  fl_sql_stream *def;
+  fl_log *log;
+  fl_log_stream *ls;
+} env;
+
+static void env_open(env *e, const char *policy) {
+  e->dir = tmpdir();
+  e->logdir = fl_sprintf("%s/log", e->dir);
+  e->data = fl_sprintf("%s/data", e->dir);
+  fl_arena_init(&e->arena, 4096);
+  char *ddl = fl_sprintf(DDL, policy);
+  fl_err err;
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &e->arena, &e->def, &err), FL_OK, "%s", err.msg);
+  fl_free(ddl);
+  fl_log_opts lo = {.retention_check_ms = -1};
+  cr_assert_eq(fl_log_open(e->logdir, &lo, &e->log, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_log_stream_open(e->log, "ev", 2, &e->ls, &err), FL_OK, "%s", err.msg);
+}
+
+static void env_close(env *e) {
+  fl_log_close(e->log);
+  rm_rf(e->dir);
+  fl_free(e->dir);
+  fl_free(e->logdir);
+  fl_free(e->data);
+  fl_arena_destroy(&e->arena);
+}
+
+/* Appends event (id, n, t seconds) to partition p, keyed as the server keys it. */
+static void put(env *e, uint32_t p, const char *id, int n, int64_t t_s) {
+  char v[200];
+  int len = snprintf(v, sizeof v, "{\"id\":\"%s\",\"n\":%d,\"t\":%" PRId64 "}", id, n, t_s * 1000000);
+  fl_log_record r = {v, (uint32_t)len, 1, fl_hash64(id, strlen(id)), t_s * 1000, true};
+  fl_err err;
+  cr_assert_eq(fl_log_append_sync(e->ls, p, &r, 1, NULL, &err), FL_OK, "%s", err.msg);
+}
+
+static fl_stream_job *start(env *e, fl_err *err) {
+  fl_stream_job_opts o = {.def = e->def, .ls = e->ls, .data_dir = e->data, .commit_interval_ms = 60000};
+  fl_stream_job *job;
+  cr_assert_eq(fl_stream_job_start(&o, &job, err), FL_OK, "%s", err->msg);
+  return job;
+}
+
+typedef struct seen {
+  char ids[64][16];
+  int n[64];
+  bool late[64];
+  int32_t part[64];
+  int64_t off[64];
+  int count;
+} seen;
+
+static int collect(void *ctx, const fl_batch *b, const char *path, const uint64_t *pos) {
+  (void)path, (void)pos;
+  seen *s = ctx;
+  for (uint32_t r = 0; r < b->nrows; r++) {
+    cr_assert_lt(s->count, 64);
+    uint32_t len;
+    const char *id = fl_vec_str(&b->cols[0], r, &len);
+    snprintf(s->ids[s->count], 16, "%.*s", (int)len, id);
+    s->n[s->count] = (int)b->cols[1].data.i64[r];
+    s->part[s->count] = b->cols[3].data.i32[r];
+    s->off[s->count] = b->cols[4].data.i64[r];
+    s->late[s->count] = b->cols[6].data.b[r];
+    s->count++;
+  }
+  return 0;
+}
+
+/* Every row of ns.name, and the number of snapshots. */
+static seen *read_table(const char *data, const char *ns, const char *name, uint32_t *nsnap) {
+  fl_warehouse *wh;
+  fl_table *t;
+  fl_scan *sc;
+  fl_err err;
+  cr_assert_eq(fl_warehouse_open(data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, ns, name, &t, &err), FL_OK, "%s", err.msg);
+  seen *s = fl_calloc(1, sizeof *s);
+  cr_assert_eq(fl_scan_plan(t, NULL, &sc, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_scan_run(sc, collect, s, &err), FL_OK, "%s", err.msg);
+  fl_scan_free(sc);
+  if (nsnap) fl_table_snapshots(t, nsnap);
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  return s;
+}
+
+static int find(const seen *s, const char *id) {
+  int at = -1;
+  for (int i = 0; i < s->count; i++)
+    if (!strcmp(s->ids[i], id)) {
+      cr_assert_eq(at, -1, "%s twice in bronze", id);
+      at = i;
+    }
+  return at;
+}
+
+Test(job, duplicates_dropped_late_flagged_once_each_and_the_state_survives_a_restart) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000; /* 2027-01-15 */
+  put(&e, 0, "a", 1, T);
+  put(&e, 0, "b", 2, T + 10);
+  put(&e, 0, "a", 3, T + 11);  /* duplicate of a: dropped, first arrival (n=1) wins */
+  put(&e, 0, "c", 4, T + 2);   /* the duplicate moved partition 0's watermark to T+6: late */
+  put(&e, 1, "d", 5, T - 100); /* partition 1 has its own watermark: the first event is never late */
+  put(&e, 0, "e", 6, T + 6);   /* not below T+6: on time */
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 1);
+  cr_assert_eq(st.records_read, 6);
+  cr_assert_eq(st.duplicates, 1);
+  cr_assert_eq(st.late, 1);
+  cr_assert_eq(st.rows_written, 5);
+  cr_assert_eq(st.state_keys, 5);
+  /* nothing new: a checkpoint commits nothing (never an empty snapshot) */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 1);
+  fl_stream_job_stop(job);
+
+  uint32_t nsnap;
+  seen *s = read_table(e.data, "bronze", "ev", &nsnap);
+  cr_assert_eq(s->count, 5);
+  cr_assert_eq(nsnap, 1);
+  int a = find(s, "a"), c = find(s, "c"), d = find(s, "d"), ee = find(s, "e");
+  cr_assert(a >= 0 && c >= 0 && d >= 0 && ee >= 0 && find(s, "b") >= 0);
+  cr_assert_eq(s->n[a], 1, "first arrival wins");
+  cr_assert(s->late[c] && !s->late[d] && !s->late[ee] && !s->late[a]);
+  cr_assert_eq(s->part[d], 1);
+  cr_assert_eq(s->off[d], 0);
+  cr_assert_eq(s->off[c], 3);
+  fl_free(s);
+
+  /* after a restart: a duplicate of b (seen before the restart) is still dropped; the
+   * watermark is restored too (an event below it is late) */
+  put(&e, 0, "b", 7, T + 20);
+  put(&e, 0, "f", 8, T + 1); /* partition 0's max event time was T+11: watermark T+6 */
+  put(&e, 0, "g", 9, T + 30);
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 2);
+  cr_assert_eq(st.records_read, 3, "the job resumed at the checkpoint's offsets");
+  cr_assert_eq(st.duplicates, 1);
+  cr_assert_eq(st.late, 1);
+  fl_stream_job_stop(job);
+  s = read_table(e.data, "bronze", "ev", &nsnap);
+  cr_assert_eq(s->count, 7);
+  cr_assert_eq(nsnap, 2);
+  cr_assert_eq(s->n[find(s, "b")], 2);
+  cr_assert(s->late[find(s, "f")]);
+  cr_assert(!s->late[find(s, "g")]);
+  fl_free(s);
+  /* the log consumer "stream" committed the offsets after the commit */
+  uint64_t offs[2];
+  cr_assert_eq(fl_log_consumer_load(e.ls, "stream", offs, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(offs[0], 8);
+  cr_assert_eq(offs[1], 1);
+  env_close(&e);
+}
+
+Test(job, late_policy_side_sends_late_events_to_the_late_table_in_the_same_checkpoint) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  put(&e, 0, "b", 2, T); /* late */
+  put(&e, 0, "c", 3, T + 101);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stop(job);
+  uint32_t nb, nl;
+  seen *b = read_table(e.data, "bronze", "ev", &nb);
+  seen *l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 2);
+  cr_assert_eq(l->count, 1);
+  cr_assert_str_eq(l->ids[0], "b");
+  cr_assert(l->late[0]);
+  cr_assert_eq(find(b, "b"), -1);
+  cr_assert_eq(nb, 1);
+  cr_assert_eq(nl, 1);
+  fl_free(b);
+  fl_free(l);
+  env_close(&e);
+}
+
+Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_file) {
+  fl_dedupe d[2];
+  fl_dedupe_init(&d[0]);
+  fl_dedupe_init(&d[1]);
+  const int64_t T = 1800000000000; /* ms */
+  const int64_t ttl = 3600ll * 1000000;
+  for (uint64_t k = 1; k <= 10000; k++) cr_assert(fl_dedupe_insert(&d[0], k, fl_dedupe_expiry(T + (int64_t)k * 1000, ttl)));
+  cr_assert(!fl_dedupe_insert(&d[0], 77, fl_dedupe_expiry(T, ttl)));
+  cr_assert(fl_dedupe_insert(&d[1], 77, fl_dedupe_expiry(T, ttl)), "partitions are separate");
+  cr_assert_eq(d[0].n, 10000);
+  cr_assert_leq(fl_dedupe_bytes(&d[0]) / d[0].n, 32, "at most 32 bytes per live key");
+  /* watermark at T + 1 hour + 5000 s: keys 1..4999 expired (expiry < watermark) */
+  fl_dedupe_evict(&d[0], T + 3600000 + 5000 * 1000);
+  cr_assert_eq(d[0].n, 10000 - 4999);
+  cr_assert(fl_dedupe_insert(&d[0], 1, 0), "an evicted key is new again");
+  cr_assert(!fl_dedupe_insert(&d[0], 5000, 0));
+  char *dir = tmpdir();
+  char *path = fl_sprintf("%s/x.state", dir);
+  int64_t met[2] = {T, INT64_MIN};
+  fl_err err;
+  cr_assert_eq(fl_dedupe_state_write(path, d, met, 2, &err), FL_OK, "%s", err.msg);
+  fl_dedupe r[2];
+  fl_dedupe_init(&r[0]);
+  fl_dedupe_init(&r[1]);
+  int64_t rmet[2];
+  cr_assert_eq(fl_dedupe_state_read(path, r, rmet, 2, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(r[0].n, d[0].n);
+  cr_assert_eq(r[1].n, 1);
+  cr_assert_eq(rmet[0], T);
+  cr_assert_eq(rmet[1], INT64_MIN);
+  cr_assert(!fl_dedupe_insert(&r[0], 9999, 0));
+  cr_assert(!fl_dedupe_insert(&r[1], 77, 0));
+  /* a flipped byte is refused, naming the file */
+  FILE *f = fopen(path, "r+b");
+  fseek(f, 20, SEEK_SET);
+  fputc(0x5a, f);
+  fclose(f);
+  cr_assert_eq(fl_dedupe_state_read(path, r, rmet, 2, &err), FL_ECORRUPT);
+  cr_assert(strstr(err.msg, "x.state"), "%s", err.msg);
+  for (int i = 0; i < 2; i++) fl_dedupe_free(&d[i]), fl_dedupe_free(&r[i]);
+  rm_rf(dir);
+  fl_free(dir);
+  fl_free(path);
+}

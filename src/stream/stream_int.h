@@ -1,0 +1,36 @@
+/* stream_int.h: the stream module's own pieces (dedupe.c), shared by job.c and tests. */
+#ifndef FL_STREAM_STREAM_INT_H
+#define FL_STREAM_STREAM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Expiry seconds count from 2020-01-01T00:00:00Z (u32: until 2156). */
+#define FL_DEDUPE_EPOCH_S 1577836800
+
+typedef struct fl_dedupe {
+  uint64_t *keys;   /* 0 = empty slot */
+  uint32_t *expiry; /* seconds since FL_DEDUPE_EPOCH_S */
+  uint32_t cap;     /* power of 2 */
+  uint32_t n;       /* live keys */
+} fl_dedupe;
+
+void fl_dedupe_init(fl_dedupe *d);
+void fl_dedupe_free(fl_dedupe *d);
+/* The expiry of a key seen at event time t: t + ttl, clamped to u32 seconds. */
+uint32_t fl_dedupe_expiry(int64_t event_time_ms, int64_t ttl_us);
+/* Inserts key unless present: true if it was new (first arrival), false for a duplicate. */
+bool fl_dedupe_insert(fl_dedupe *d, uint64_t key, uint32_t expiry);
+/* Drops the keys whose expiry is before the watermark (INT64_MIN: none yet, keeps all). */
+void fl_dedupe_evict(fl_dedupe *d, int64_t watermark_ms);
+size_t fl_dedupe_bytes(const fl_dedupe *d);
+/* The state file of a checkpoint (format in dedupe.c): every partition's set and max
+ * event time. Read replaces sets[0..nparts) (initialised) and max_et. */
+fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int64_t *max_et, uint32_t nparts,
+                              fl_err *err);
+fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et, uint32_t nparts, fl_err *err);
+
+#endif
