@@ -31,9 +31,49 @@
 #include "ingest/server.h"
 #include "log/log.h"
 #include "obs/obs.h"
+#include "stream/stream.h"
 #include "table/table.h"
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
+
+/* What a stream job asks for: the contract version a record was accepted under (the
+ * current one from the project, older ones from DATA/contracts/). One per job; called
+ * on the job's thread only. */
+typedef struct contract_src {
+  const char *data_dir;
+  const fl_project_stream *ps;
+  fl_arena arena;
+} contract_src;
+
+static fl_code contract_lookup(void *ctx, uint32_t version, const fl_sql_stream **def, fl_err *err) {
+  contract_src *cs = ctx;
+  if (version == 0 || version == cs->ps->contract_version) {
+    *def = cs->ps->def;
+    return FL_OK;
+  }
+  return fl_project_contract_load(cs->data_dir, cs->ps->name, version, &cs->arena, def, err);
+}
+
+/* Starts one stream job per stream (bronze.<stream>), after ingest opened the logs. */
+static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_stream_job **jobs,
+                          contract_src *srcs, fl_err *err) {
+  for (uint32_t i = 0; i < proj->nstreams; i++) {
+    const fl_project_stream *ps = &proj->streams[i];
+    fl_log_stream *ls;
+    fl_code rc = fl_log_stream_open(log, ps->name, ps->partitions, &ls, err);
+    if (rc) return rc;
+    srcs[i] = (contract_src){data, ps, {0}};
+    fl_arena_init(&srcs[i].arena, 4096);
+    fl_stream_job_opts o = {.def = ps->def,
+                            .ls = ls,
+                            .data_dir = data,
+                            .commit_interval_ms = proj->commit_interval_ms,
+                            .contract = contract_lookup,
+                            .contract_ctx = &srcs[i]};
+    if ((rc = fl_stream_job_start(&o, &jobs[i], err))) return rc;
+  }
+  return FL_OK;
+}
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   const char *project_dir = ".", *data = NULL, *listen = NULL, *threads = NULL, *v;
@@ -90,6 +130,8 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fl_http *http = NULL;
   fl_ingest *ing = NULL;
   fl_obs *obs = NULL;
+  fl_stream_job **jobs = fl_calloc(proj->nstreams + 1, sizeof *jobs);
+  contract_src *srcs = fl_calloc(proj->nstreams + 1, sizeof *srcs);
   fl_log_opts lopts;
   fl_project_log_opts(proj, &lopts);
   char *log_dir = fl_sprintf("%s/log", data);
@@ -99,7 +141,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (nthreads) hopts.threads = (uint32_t)nthreads;
   if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
       fl_project_contract_versions(proj, data, &err) || fl_http_new(&hopts, &http, &err) ||
-      fl_ingest_new(proj, log, wh, http, &ing, &err) ||
+      fl_ingest_new(proj, log, wh, http, &ing, &err) || start_jobs(proj, log, data, jobs, srcs, &err) ||
       fl_obs_new(&(fl_obs_opts){proj->access_log, proj->summary_interval_ms}, http, &obs, &err) ||
       fl_http_start(http, &err)) {
     status = fl_cli_fail(&err);
@@ -113,6 +155,14 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fprintf(stderr, "floe: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
 done:
   fl_http_stop(http);
+  /* after HTTP: every acknowledged event is in the log; each job's final checkpoint
+   * takes it into bronze */
+  for (uint32_t i = 0; i < proj->nstreams; i++) {
+    fl_stream_job_stop(jobs[i]);
+    fl_arena_destroy(&srcs[i].arena);
+  }
+  fl_free(jobs);
+  fl_free(srcs);
   fl_obs_free(obs);
   fl_ingest_free(ing);
   fl_http_free(http);

@@ -156,3 +156,28 @@ fl_code fl_project_contract_versions(fl_project *proj, const char *data_dir, fl_
   fl_free(root);
   return rc;
 }
+
+fl_code fl_project_contract_load(const char *data_dir, const char *stream, uint32_t version, fl_arena *arena,
+                                 const fl_sql_stream **out, fl_err *err) {
+  *out = NULL;
+  char *path = fl_sprintf("%s/contracts/%s/%" PRIu32 ".sql", data_dir, stream, version);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fl_code rc = fl_err_errno(err, errno, "%s: contract version %" PRIu32 " of stream %s", path, version, stream);
+    fl_free(path);
+    return rc;
+  }
+  fl_buf b = {0};
+  char chunk[4096];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fl_buf_append(&b, chunk, got);
+  fclose(f);
+  fl_sql_stream *def;
+  char *text = fl_arena_strndup(arena, (const char *)b.data, b.len);
+  fl_code rc = fl_sql_parse_create_stream(text, b.len, arena, &def, err);
+  fl_buf_free(&b);
+  if (rc) fl_err_prefix(err, "%s: ", path);
+  else *out = def;
+  fl_free(path);
+  return rc;
+}

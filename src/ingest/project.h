@@ -124,6 +124,11 @@ void fl_project_free(fl_project *proj);
  * the server stamps it on every accepted record (log record field contract_version)
  * so a replay can apply the contract each record was accepted under. */
 fl_code fl_project_contract_versions(fl_project *proj, const char *data_dir, fl_err *err);
+/* Version `version` of a stream's contract, read from DATA/contracts/<stream>/<N>.sql and
+ * parsed into arena (the stream job parses each record under the version that accepted
+ * it). */
+fl_code fl_project_contract_load(const char *data_dir, const char *stream, uint32_t version, fl_arena *arena,
+                                 const fl_sql_stream **out, fl_err *err);
 
 const fl_project_stream *fl_project_stream_find(const fl_project *proj, const char *name, size_t len);
 
