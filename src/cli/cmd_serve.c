@@ -60,7 +60,8 @@ static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_st
   for (uint32_t i = 0; i < proj->nstreams; i++) {
     const fl_project_stream *ps = &proj->streams[i];
     fl_log_stream *ls;
-    fl_code rc = fl_log_stream_open(log, ps->name, ps->partitions, &ls, err);
+    /* ingest opened (or created) it, with the count the log already has */
+    fl_code rc = fl_log_stream_open(log, ps->name, 0, &ls, err);
     if (rc) return rc;
     srcs[i] = (contract_src){data, ps, {0}};
     fl_arena_init(&srcs[i].arena, 4096);

@@ -30,8 +30,9 @@ text=$(floe log orders.quarantine --stat)
 assert_eq "quarantine 0 3 0" "$(awk '$1 == "quarantine" {print $1, $2, $3, $4}' <<<"$text")" "--stat text row"
 assert_contains "$text" "consumer" "--stat text consumer header"
 assert_eq 24 "$(stat -c %s "$FLOE_DATA/log/orders.quarantine/.consumers/quarantine")" "the consumer file"
-# the main stream has no consumer: no consumer table
-assert_eq 0 "$(floe log orders --stat | grep -c consumer || true)" "no consumers on orders"
+# the main stream's one consumer is the stream job's ("stream": bronze.orders)
+assert_eq 1 "$(floe log orders --stat --format ndjson | grep -c '"consumer":"stream","partition":0,' || true)" \
+  "the stream job's consumer on orders"
 
 http GET /metrics
 assert_contains "$BODY" 'floe_log_consumer_lag{stream="orders.quarantine",consumer="quarantine",partition="0"} 0' \
