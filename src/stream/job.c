@@ -54,6 +54,7 @@
 #include "core/diag.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "core/time.h"
 #include "json/json.h"
 #include "stream/stream.h"
@@ -112,7 +113,27 @@ struct fl_stream_job {
   fl_code ckpt_rc;
   fl_err ckpt_err;
   fl_stream_stats stats; /* under mu */
+  int64_t oldest_ingest_ms; /* append time of the open checkpoint's oldest row (freshness) */
+  /* metrics (docs/metrics.md) */
+  fl_metric *m_records, *m_rows, *m_dups, *m_late, *m_perr, *m_ckpts, *m_ckpt_id, *m_wm, *m_keys, *m_bytes,
+      *m_ckpt_seconds, *m_fresh;
 };
+
+static void metrics_register(fl_stream_job *job) {
+  const char *n = job->name;
+  job->m_records = FL_METRIC_WITH(fl_metrics_counter("floe_stream_records_total", "Log records the stream job read.", "stream"), n);
+  job->m_rows = FL_METRIC_WITH(fl_metrics_counter("floe_stream_rows_total", "Rows the stream job appended to bronze (and the late side table).", "stream"), n);
+  job->m_dups = FL_METRIC_WITH(fl_metrics_counter("floe_stream_duplicates_total", "Records dropped as duplicates of their key (first arrival wins).", "stream"), n);
+  job->m_late = FL_METRIC_WITH(fl_metrics_counter("floe_stream_late_total", "Late events: below their partition's watermark when read.", "stream"), n);
+  job->m_perr = FL_METRIC_WITH(fl_metrics_counter("floe_stream_parse_errors_total", "Log records no contract version could parse (skipped).", "stream"), n);
+  job->m_ckpts = FL_METRIC_WITH(fl_metrics_counter("floe_stream_checkpoints_total", "Checkpoints the stream job committed.", "stream"), n);
+  job->m_ckpt_id = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_checkpoint_id", "The last committed checkpoint id.", "stream"), n);
+  job->m_wm = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_watermark_seconds", "The stream watermark (Unix seconds): the minimum over non-idle partitions.", "stream"), n);
+  job->m_keys = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_state_keys", "Live dedupe keys.", "stream"), n);
+  job->m_bytes = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_state_bytes", "Bytes the dedupe tables hold.", "stream"), n);
+  job->m_ckpt_seconds = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_checkpoint_duration_seconds", "Time to commit one checkpoint (state file, transaction).", "stream", NULL, 0), n);
+  job->m_fresh = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_freshness_seconds", "Per checkpoint: from the log append (the ack) of its oldest row to the commit that made it visible.", "stream", NULL, 0), n);
+}
 
 static const char *const META_NAMES[FL_STREAM_META_COLUMNS] = {"_partition", "_offset", "_ingest_time", "_late"};
 static const fl_type_kind META_KINDS[FL_STREAM_META_COLUMNS] = {FL_T_INT, FL_T_BIGINT, FL_T_TIMESTAMP, FL_T_BOOLEAN};
@@ -420,6 +441,13 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
   }
   job->next[p] = bv->base_offset + bv->count;
   job->last_read[p] = fl_mono_ns() / 1000000;
+  if (kept_n && (job->oldest_ingest_ms == 0 || bv->append_time_ms < job->oldest_ingest_ms))
+    job->oldest_ingest_ms = bv->append_time_ms;
+  fl_metric_add(job->m_records, bv->count);
+  fl_metric_add(job->m_rows, kept_n);
+  fl_metric_add(job->m_dups, dups);
+  fl_metric_add(job->m_late, late_n);
+  fl_metric_add(job->m_perr, perr);
   pthread_mutex_lock(&job->mu);
   job->stats.records_read += bv->count;
   job->stats.duplicates += dups;
@@ -466,6 +494,7 @@ static void free_txn(fl_stream_job *job) {
   if (job->bronze.rows) fl_batch_reset(job->bronze.rows);
   if (job->late.rows) fl_batch_reset(job->late.rows);
   job->kept = false;
+  job->oldest_ingest_ms = 0;
 }
 
 /* After a failed commit: what did bronze get? Restores and re-reads if not ours. */
@@ -492,13 +521,17 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     keys += job->sets[p].n;
     bytes += fl_dedupe_bytes(&job->sets[p]);
   }
+  int64_t wm = stream_watermark(job);
+  fl_metric_set(job->m_keys, (double)keys);
+  fl_metric_set(job->m_bytes, (double)bytes);
+  if (wm != INT64_MIN) fl_metric_set(job->m_wm, (double)wm / 1000.0);
   pthread_mutex_lock(&job->mu);
   job->stats.state_keys = keys;
   job->stats.state_bytes = bytes;
-  job->stats.watermark_ms = stream_watermark(job);
+  job->stats.watermark_ms = wm;
   pthread_mutex_unlock(&job->mu);
   if (!job->kept) return FL_OK; /* never an empty commit */
-  int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1;
+  int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1, oldest = job->oldest_ingest_ms;
   fl_code rc = flush_rows(&job->bronze, true, err);
   if (!rc) rc = flush_rows(&job->late, true, err);
   for (uint32_t s = 0; !rc && s < job->o.nsinks; s++)
@@ -541,6 +574,11 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   if (fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
   state_gc(job, id);
+  int64_t t1 = fl_mono_ns();
+  fl_metric_add(job->m_ckpts, 1);
+  fl_metric_set(job->m_ckpt_id, (double)id);
+  fl_metric_observe(job->m_ckpt_seconds, (double)(t1 - t0) / 1e9);
+  if (oldest) fl_metric_observe(job->m_fresh, (double)(fl_now_ms() - oldest) / 1000.0);
   pthread_mutex_lock(&job->mu);
   job->stats.checkpoint_id = id;
   job->stats.checkpoints++;
@@ -676,6 +714,8 @@ fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out,
   state_gc(job, job->ckpt_id);
   job->stats.checkpoint_id = job->ckpt_id;
   job->stats.watermark_ms = INT64_MIN;
+  metrics_register(job);
+  fl_metric_set(job->m_ckpt_id, (double)job->ckpt_id);
   if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
     rc = fl_err_set(err, FL_ENOMEM, "stream %s: cannot start the job's thread", job->name);
     goto fail;

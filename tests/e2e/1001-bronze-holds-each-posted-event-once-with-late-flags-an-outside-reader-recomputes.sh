@@ -27,6 +27,15 @@ wait_rows() { # N: until bronze.orders holds N rows
 wait_rows "$unique_a"
 out=$(node "$FLOE_ROOT/tests/interop/check_bronze.mjs" "$FLOE_DATA" orders "$T/a.ndjson") || fail "$out"
 assert_contains "$out" "ok $unique_a rows" "icebird reads what the definitions give"
+late_a=$(sed -n 's/.* \([0-9]*\) late,.*/\1/p' <<<"$out")
+dups_a=$(sed -n 's/.*"duplicates":\([0-9]*\).*/\1/p' "$T/gen_a.json")
+http GET /metrics
+assert_contains "$BODY" "floe_stream_rows_total{stream=\"orders\"} $unique_a" "rows metric"
+assert_contains "$BODY" "floe_stream_records_total{stream=\"orders\"} $((unique_a + dups_a))" "records metric"
+assert_contains "$BODY" "floe_stream_duplicates_total{stream=\"orders\"} $dups_a" "duplicates metric"
+assert_contains "$BODY" "floe_stream_late_total{stream=\"orders\"} $late_a" "late metric"
+assert_contains "$BODY" "floe_stream_checkpoint_id{stream=\"orders\"} 1" "checkpoint metric"
+assert_contains "$BODY" 'floe_stream_freshness_seconds_count{stream="orders"} 1' "freshness observed once"
 stop_serve
 
 # duplicates of a's events, posted after a restart, are dropped; new events kept
