@@ -102,7 +102,9 @@ struct fl_stream_job {
   version_parser *vps;
   uint32_t nvps;
   fl_buf ndjson;
-  uint32_t *sel;
+  fl_buf keybuf;
+  uint32_t *sel, *side_rows; /* rows of one run kept for bronze / the side table */
+  uint64_t *offs, *side_offs;
   uint8_t *late_flags;
   uint32_t sel_cap;
   /* thread */
@@ -277,30 +279,29 @@ static void grow_sel(fl_stream_job *job, uint32_t n) {
   if (n <= job->sel_cap) return;
   job->sel_cap = n * 2;
   job->sel = fl_realloc(job->sel, job->sel_cap * sizeof *job->sel);
+  job->side_rows = fl_realloc(job->side_rows, job->sel_cap * sizeof *job->side_rows);
+  job->offs = fl_realloc(job->offs, job->sel_cap * sizeof *job->offs);
+  job->side_offs = fl_realloc(job->side_offs, job->sel_cap * sizeof *job->side_offs);
   job->late_flags = fl_realloc(job->late_flags, job->sel_cap);
 }
 
-/* A key fingerprint for records without the log's key hash (version 1 records): xxh3
- * of the key cells' bytes. */
-static uint64_t key_of_row(const fl_stream_job *job, const version_parser *vp, const fl_batch *b, uint32_t row) {
+/* A key fingerprint for records without the log's key hash (version 1 records): the
+ * same bytes the server hashes (ingest/server_events.c row_key_hash: the key columns'
+ * text joined by 0x1f), so v1 and v2 records of one key are one key. */
+static uint64_t key_of_row(const version_parser *vp, const fl_batch *b, uint32_t row, fl_buf *k) {
   const fl_sql_stream *def = vp->def;
-  fl_buf k = {0};
+  fl_buf_clear(k);
   for (uint32_t i = 0; i < def->npk; i++) {
     fl_value v;
     fl_batch_get(b, def->primary_key_index[i], row, &v);
-    if (v.is_null) {
-      fl_buf_put_u8(&k, 0);
-    } else if (fl_type_is_string(v.type.kind)) {
-      fl_buf_append(&k, v.u.str.ptr, v.u.str.len);
-    } else {
-      fl_buf_append(&k, &v.u, fl_type_bytes(v.type));
-    }
-    fl_buf_put_u8(&k, 0x1f);
+    if (i) fl_buf_put_u8(k, 0x1f);
+    if (v.is_null) continue;
+    if (fl_type_is_string(v.type.kind))
+      fl_buf_append(k, v.u.str.ptr, v.u.str.len);
+    else
+      fl_value_to_json(&v, k);
   }
-  uint64_t h = fl_hash64(k.data, k.len);
-  fl_buf_free(&k);
-  (void)job;
-  return h;
+  return fl_hash64(k->data, k->len);
 }
 
 static fl_code open_txn(fl_stream_job *job, fl_err *err) {
@@ -341,7 +342,7 @@ static void add_rows(fl_stream_job *job, side *s, const version_parser *vp, cons
     fl_vec_append_i32(mp, (int32_t)partition);
     fl_vec_append_i64(mo, (int64_t)offsets[i]);
     fl_vec_append_i64(mi, ingest_ms * 1000);
-    fl_vec_append_bool(ml, late[i]);
+    fl_vec_append_bool(ml, late ? late[i] : true); /* NULL: every row late (the side table) */
   }
   fl_batch_set_rows(b, b->nrows + n);
 }
@@ -378,10 +379,8 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
     grow_sel(job, j - i);
     uint32_t *keep = job->sel, nkeep = 0, nlate_side = 0;
     uint8_t *lf = job->late_flags;
-    uint64_t *offs = fl_malloc((j - i) * sizeof *offs);
-    uint32_t *side_rows = fl_malloc((j - i) * sizeof *side_rows);
-    uint64_t *side_offs = fl_malloc((j - i) * sizeof *side_offs);
-    uint8_t *side_late = fl_malloc(j - i);
+    uint64_t *offs = job->offs, *side_offs = job->side_offs;
+    uint32_t *side_rows = job->side_rows;
     /* res.rows[r].line is the 1-based line = record index in the run + 1 */
     uint32_t r = 0;
     int32_t wcol = cur->watermark_index;
@@ -406,7 +405,7 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       bool late = et != INT64_MIN && job->max_et[p] != INT64_MIN && et < job->max_et[p] - delay_ms;
       if (et != INT64_MIN && et > job->max_et[p]) job->max_et[p] = et;
       if (dedupe) {
-        uint64_t key = e->key_hash ? e->key_hash : key_of_row(job, vp, res.batch, row);
+        uint64_t key = e->key_hash ? e->key_hash : key_of_row(vp, res.batch, row, &job->keybuf);
         int64_t kt = et == INT64_MIN ? e->append_time_ms : et;
         if (!fl_dedupe_insert(&job->sets[p], key, fl_dedupe_expiry(kt, ttl_us))) {
           dups++;
@@ -416,8 +415,7 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       if (late) late_n++;
       if (late && job->late.tbl) {
         side_rows[nlate_side] = row;
-        side_offs[nlate_side] = e->offset;
-        side_late[nlate_side++] = 1;
+        side_offs[nlate_side++] = e->offset;
       } else {
         keep[nkeep] = row;
         offs[nkeep] = e->offset;
@@ -425,17 +423,13 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       }
     }
     if (nkeep || nlate_side) {
-      if ((rc = open_txn(job, err))) {
-        fl_free(offs), fl_free(side_rows), fl_free(side_offs), fl_free(side_late);
-        return rc;
-      }
+      if ((rc = open_txn(job, err))) return rc;
       job->kept = true;
     }
     if (nkeep) add_rows(job, &job->bronze, vp, res.batch, keep, offs, lf, nkeep, p, bv->append_time_ms);
-    if (nlate_side) add_rows(job, &job->late, vp, res.batch, side_rows, side_offs, side_late, nlate_side, p,
+    if (nlate_side) add_rows(job, &job->late, vp, res.batch, side_rows, side_offs, NULL, nlate_side, p,
                              bv->append_time_ms);
     kept_n += nkeep + nlate_side;
-    fl_free(offs), fl_free(side_rows), fl_free(side_offs), fl_free(side_late);
     if ((rc = flush_rows(&job->bronze, false, err)) || (rc = flush_rows(&job->late, false, err))) return rc;
     i = j;
   }
@@ -657,7 +651,11 @@ static void job_free(fl_stream_job *job) {
   }
   fl_free(job->vps);
   fl_buf_free(&job->ndjson);
+  fl_buf_free(&job->keybuf);
   fl_free(job->sel);
+  fl_free(job->side_rows);
+  fl_free(job->offs);
+  fl_free(job->side_offs);
   fl_free(job->late_flags);
   fl_free(job->fields);
   fl_free(job->sinks);
