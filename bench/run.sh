@@ -11,6 +11,8 @@
 #                                        Without BENCH_ONLY both run, storage first.
 #   BENCH_ONLY=consume make bench        only the consumer wake-up figure (bench/log_consume.sh,
 #                                        issue 13; it also runs after the ingest figures)
+#   BENCH_ONLY=stream make bench         only the stream job's figures (bench/stream.sh, issue 14;
+#                                        they also run last)
 #   BENCH_BASELINE=REV make bench        before/after in one run: builds git revision REV
 #                                        (RelWithDebInfo, build-baseline/), then runs REV's
 #                                        own bench and this tree's, one after the other,
@@ -37,6 +39,7 @@ if [[ -n ${BENCH_BASELINE:-} ]]; then
 fi
 if [[ ${BENCH_ONLY:-} == ingest ]]; then BUILD=$BUILD exec bash "$ROOT/bench/ingest.sh"; fi
 if [[ ${BENCH_ONLY:-} == consume ]]; then BUILD=$BUILD exec bash "$ROOT/bench/log_consume.sh"; fi
+if [[ ${BENCH_ONLY:-} == stream ]]; then BUILD=$BUILD exec bash "$ROOT/bench/stream.sh"; fi
 ROWS=${BENCH_ROWS:-10000000}
 CORE=${BENCH_CORE:-0}
 RUNS=${BENCH_RUNS:-1}
@@ -61,4 +64,5 @@ done
 ((RUNS > 1)) && node "$ROOT/bench/report.mjs" --summary "${pairs[@]}"
 if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/ingest.sh"; fi
 if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/log_consume.sh"; fi
+if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/stream.sh"; fi
 exit 0

@@ -313,9 +313,14 @@ static fl_code open_txn(fl_stream_job *job, fl_err *err) {
   return rc;
 }
 
-static fl_code flush_rows(side *s, bool all, fl_err *err) {
+/* Writes the side's gathered rows to its appender (all, or once WRITE_ROWS gathered);
+ * bronze's rows go to every sink first. */
+static fl_code flush_rows(fl_stream_job *job, side *s, bool all, fl_err *err) {
   if (!s->rows || !s->rows->nrows || (!all && s->rows->nrows < WRITE_ROWS)) return FL_OK;
-  fl_code rc = fl_appender_write(s->app, s->rows, err);
+  fl_code rc = FL_OK;
+  for (uint32_t k = 0; !rc && s == &job->bronze && k < job->o.nsinks; k++)
+    if (job->sinks[k].on_rows) rc = job->sinks[k].on_rows(job->sinks[k].ctx, s->rows, err);
+  if (!rc) rc = fl_appender_write(s->app, s->rows, err);
   fl_batch_reset(s->rows);
   return rc;
 }
@@ -430,7 +435,7 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
     if (nlate_side) add_rows(job, &job->late, vp, res.batch, side_rows, side_offs, NULL, nlate_side, p,
                              bv->append_time_ms);
     kept_n += nkeep + nlate_side;
-    if ((rc = flush_rows(&job->bronze, false, err)) || (rc = flush_rows(&job->late, false, err))) return rc;
+    if ((rc = flush_rows(job, &job->bronze, false, err)) || (rc = flush_rows(job, &job->late, false, err))) return rc;
     i = j;
   }
   job->next[p] = bv->base_offset + bv->count;
@@ -452,17 +457,24 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
   return FL_OK;
 }
 
-/* Reads whatever is durable now in every partition. */
-static fl_code read_available(fl_stream_job *job, fl_err *err) {
-  for (uint32_t p = 0; p < job->nparts; p++) {
-    for (;;) {
-      fl_log_batch_view bv;
-      bool eof;
-      fl_code rc = fl_log_consumer_next_batch(job->cons, p, &bv, &eof, err);
-      if (rc) return rc;
-      if (eof) break;
-      if ((rc = take_batch(job, p, &bv, err))) return rc;
+/* Reads whatever is durable now in every partition, or until due_ms: passes over the
+ * partitions taking at most 16 batches of each, so a backlog is taken evenly and in
+ * checkpoints of about one interval's work. */
+static fl_code read_available(fl_stream_job *job, int64_t due_ms, fl_err *err) {
+  for (bool more = true; more;) {
+    more = false;
+    for (uint32_t p = 0; p < job->nparts; p++) {
+      for (uint32_t nb = 0; nb < 16; nb++) {
+        fl_log_batch_view bv;
+        bool eof;
+        fl_code rc = fl_log_consumer_next_batch(job->cons, p, &bv, &eof, err);
+        if (rc) return rc;
+        if (eof) break;
+        if ((rc = take_batch(job, p, &bv, err))) return rc;
+        if (nb == 15) more = true;
+      }
     }
+    if (more && fl_mono_ns() / 1000000 >= due_ms) break;
   }
   return FL_OK;
 }
@@ -526,8 +538,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   pthread_mutex_unlock(&job->mu);
   if (!job->kept) return FL_OK; /* never an empty commit */
   int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1, oldest = job->oldest_ingest_ms;
-  fl_code rc = flush_rows(&job->bronze, true, err);
-  if (!rc) rc = flush_rows(&job->late, true, err);
+  fl_code rc = flush_rows(job, &job->bronze, true, err);
+  if (!rc) rc = flush_rows(job, &job->late, true, err);
   for (uint32_t s = 0; !rc && s < job->o.nsinks; s++)
     if (job->sinks[s].on_checkpoint) rc = job->sinks[s].on_checkpoint(job->sinks[s].ctx, job->txn, id, err);
   char *path = state_path(job, id);
@@ -600,7 +612,7 @@ static void *job_thread(void *arg) {
       if (w == FL_LOG_WAIT_CLOSED) break;
     }
     fl_err err = {0};
-    fl_code rc = read_available(job, &err);
+    fl_code rc = read_available(job, (want || stop) ? INT64_MAX : due, &err);
     now = fl_mono_ns() / 1000000;
     if (!rc && (stop || want || now >= due)) {
       rc = checkpoint(job, &err);
