@@ -148,7 +148,10 @@ static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, 
     fl_schema schema = {0, job->nfields, job->fields, 0, NULL};
     fl_arena arena;
     fl_arena_init(&arena, 1024);
-    fl_table_create_opts topts = {0};
+    /* a streaming table's history: one snapshot a second, kept an hour (time travel
+     * within it; Iceberg's default of 5 days would hold 432,000 snapshots) */
+    static const fl_kv props[] = {{"history.expire.max-snapshot-age-ms", "3600000"}};
+    fl_table_create_opts topts = {.props = props, .nprops = 1};
     const char *pb = job->o.def->partitioned_by;
     if (pb && (rc = fl_partition_defs_parse(pb, &arena, (fl_partition_def **)&topts.partition, &topts.npartition,
                                             err))) {
@@ -577,6 +580,15 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     job->ckpt_id = id;
   }
   fl_err cerr;
+  uint32_t every = job->o.expire_every ? job->o.expire_every : FL_STREAM_EXPIRE_EVERY;
+  if (id % every == 0) { /* within the commit cadence: the job is bronze's only writer */
+    fl_expire_result xr;
+    fl_expire_opts xo = {.older_than_ms = job->o.expire_age_ms ? fl_now_ms() - job->o.expire_age_ms : 0};
+    side *sides[2] = {&job->bronze, &job->late};
+    for (int k = 0; k < 2; k++)
+      if (sides[k]->tbl && fl_table_expire_snapshots(sides[k]->tbl, &xo, &xr, &cerr))
+        fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
+  }
   if (fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
   state_gc(job, id);

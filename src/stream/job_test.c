@@ -276,3 +276,41 @@ Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_fil
   fl_free(dir);
   fl_free(path);
 }
+
+Test(job, old_snapshots_expire_within_the_commit_cadence_and_lose_no_row_or_checkpoint) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
+                          .expire_every = 2, .expire_age_ms = 1};
+  fl_stream_job *job;
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  char id[16];
+  for (int c = 0; c < 5; c++) {
+    snprintf(id, sizeof id, "k%d", c);
+    put(&e, (uint32_t)c % 2, id, c, T + c);
+    cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  }
+  fl_stream_job_stop(job);
+  uint32_t nsnap;
+  seen *s = read_table(e.data, "bronze", "ev", &nsnap);
+  cr_assert_eq(s->count, 5);
+  cr_assert_eq(nsnap, 2, "checkpoint 4 expired 1-3 (all but the newest), checkpoint 5 added one");
+  fl_free(s);
+  /* the checkpoint (offsets, state) is still read after the expiry */
+  put(&e, 0, "k0", 9, T + 9); /* a duplicate of checkpoint 1's key */
+  put(&e, 1, "k9", 9, T + 9);
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 6);
+  cr_assert_eq(st.records_read, 2);
+  cr_assert_eq(st.duplicates, 1);
+  fl_stream_job_stop(job);
+  s = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(s->count, 6);
+  fl_free(s);
+  env_close(&e);
+}

@@ -73,7 +73,13 @@ typedef struct fl_stream_job_opts {
   void *contract_ctx;
   const fl_stream_sink *sinks;      /* copied */
   uint32_t nsinks;
+  uint32_t expire_every;            /* expire bronze's old snapshots every N checkpoints; 0 = 60 */
+  int64_t expire_age_ms;            /* ... older than this; 0 = the table's history.expire.max-snapshot-age-ms
+                                       (set to 1 hour when the job creates bronze) */
 } fl_stream_job_opts;
+
+/* Checkpoints between two snapshot expiries of bronze (a minute at 1 s checkpoints). */
+#define FL_STREAM_EXPIRE_EVERY 60
 
 typedef struct fl_stream_stats {
   int64_t checkpoint_id;       /* last committed */
