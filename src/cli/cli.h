@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "sql/sql.h"
 #include "table/table.h"
 
 enum { FL_CLI_OK = 0, FL_CLI_ERROR = 1, FL_CLI_USAGE = 2 };
@@ -55,6 +56,18 @@ int fl_cli_cmd_log(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_ingest(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_gen(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_replay(fl_cli *cli, int argc, char **argv);
+
+/* What a stream job asks for (stream_contracts.c): the contract version a record was
+ * accepted under, the current one from the project, older ones from
+ * DATA/contracts/<stream>/<N>.sql (parsed into arena). One per job, used by the job's
+ * thread only; the arena is the caller's to destroy. */
+typedef struct fl_cli_contract_src {
+  const char *data_dir;
+  const struct fl_project_stream *ps;
+  fl_arena arena;
+} fl_cli_contract_src;
+fl_code fl_cli_contract_lookup(void *ctx, uint32_t version, const fl_sql_stream **def, fl_err *err);
 
 /* The dispatch table and its lookup (main.c). */
 const fl_cli_cmd *fl_cli_cmd_find(const char *name);

@@ -36,40 +36,22 @@
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 
-/* What a stream job asks for: the contract version a record was accepted under (the
- * current one from the project, older ones from DATA/contracts/). One per job; called
- * on the job's thread only. */
-typedef struct contract_src {
-  const char *data_dir;
-  const fl_project_stream *ps;
-  fl_arena arena;
-} contract_src;
-
-static fl_code contract_lookup(void *ctx, uint32_t version, const fl_sql_stream **def, fl_err *err) {
-  contract_src *cs = ctx;
-  if (version == 0 || version == cs->ps->contract_version) {
-    *def = cs->ps->def;
-    return FL_OK;
-  }
-  return fl_project_contract_load(cs->data_dir, cs->ps->name, version, &cs->arena, def, err);
-}
-
 /* Starts one stream job per stream (bronze.<stream>), after ingest opened the logs. */
 static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_stream_job **jobs,
-                          contract_src *srcs, fl_err *err) {
+                          fl_cli_contract_src *srcs, fl_err *err) {
   for (uint32_t i = 0; i < proj->nstreams; i++) {
     const fl_project_stream *ps = &proj->streams[i];
     fl_log_stream *ls;
     /* ingest opened (or created) it, with the count the log already has */
     fl_code rc = fl_log_stream_open(log, ps->name, 0, &ls, err);
     if (rc) return rc;
-    srcs[i] = (contract_src){data, ps, {0}};
+    srcs[i] = (fl_cli_contract_src){data, ps, {0}};
     fl_arena_init(&srcs[i].arena, 4096);
     fl_stream_job_opts o = {.def = ps->def,
                             .ls = ls,
                             .data_dir = data,
                             .commit_interval_ms = proj->commit_interval_ms,
-                            .contract = contract_lookup,
+                            .contract = fl_cli_contract_lookup,
                             .contract_ctx = &srcs[i]};
     if ((rc = fl_stream_job_start(&o, &jobs[i], err))) return rc;
   }
@@ -132,7 +114,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fl_ingest *ing = NULL;
   fl_obs *obs = NULL;
   fl_stream_job **jobs = fl_calloc(proj->nstreams + 1, sizeof *jobs);
-  contract_src *srcs = fl_calloc(proj->nstreams + 1, sizeof *srcs);
+  fl_cli_contract_src *srcs = fl_calloc(proj->nstreams + 1, sizeof *srcs);
   fl_log_opts lopts;
   fl_project_log_opts(proj, &lopts);
   char *log_dir = fl_sprintf("%s/log", data);

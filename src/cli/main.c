@@ -129,6 +129,13 @@ static const fl_cli_cmd commands[] = {
      "                       else 127.0.0.1:8080; port 0 = any free port)\n"
      "  --threads N          event loops, 1 to 256 (default: floe.yaml's threads, else 2)\n",
      false},
+    {"replay", fl_cli_cmd_replay, "STREAM [--project DIR] [--from-offset N] [--into NS.TABLE]",
+     "rebuild a stream's bronze rows from its event log into a new table while the live one keeps serving",
+     "  --project DIR      the project folder: floe.yaml and streams/*.sql (default .)\n"
+     "  --from-offset N    start at offset N in every partition (default 0: the oldest kept); an\n"
+     "                     interrupted replay continues from its table's last checkpoint instead\n"
+     "  --into NS.TABLE    the table to write (default bronze.STREAM_replay); the log is read-only\n",
+     false},
     {"ingest", fl_cli_cmd_ingest, "STREAM FILE|- [--url URL] [--token T] [--batch N] [--retries N]",
      "post NDJSON lines to floe serve in batches and print the accepted and rejected counts (retries: a "
      "resent batch may be stored twice)",

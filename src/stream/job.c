@@ -87,7 +87,11 @@ struct fl_stream_job {
   side bronze, late;       /* late.tbl NULL unless late_policy = 'side' */
   fl_field *fields;        /* bronze schema: stream columns + meta */
   uint32_t nfields;
-  fl_log_consumer *cons;
+  fl_log_consumer *cons;   /* live jobs */
+  fl_log_reader **readers; /* replays (fl_stream_replay): one per partition, from restored offsets */
+  uint64_t replay_to;      /* replays: records up to the ends seen at start */
+  uint64_t *ends;
+  const char *ns, *tname;  /* the table written: bronze.<stream>, or a replay's */
   char *state_dir;
   /* per partition */
   fl_dedupe *sets;
@@ -217,6 +221,17 @@ static int mkdir_p(const char *path) {
   return r;
 }
 
+/* A replay's readers, at next[]. */
+static fl_code restore_readers(fl_stream_job *job, fl_err *err) {
+  for (uint32_t p = 0; p < job->nparts; p++) {
+    fl_log_reader_close(job->readers[p]);
+    job->readers[p] = NULL;
+    fl_code rc = fl_log_reader_open(job->o.ls, p, job->next[p], &job->readers[p], err);
+    if (rc) return rc;
+  }
+  return FL_OK;
+}
+
 /* Restores the last committed checkpoint: id, offsets, dedupe state. */
 static fl_code restore(fl_stream_job *job, fl_err *err) {
   fl_table *t = job->bronze.tbl;
@@ -240,8 +255,9 @@ static fl_code restore(fl_stream_job *job, fl_err *err) {
       return fl_err_prefix(err, "stream %s: checkpoint %" PRId64 " names a state file that cannot be read: ",
                            job->name, job->ckpt_id);
   }
-  for (uint32_t p = 0; p < job->nparts; p++) fl_log_consumer_seek(job->cons, p, job->next[p]);
-  return FL_OK;
+  if (job->cons)
+    for (uint32_t p = 0; p < job->nparts; p++) fl_log_consumer_seek(job->cons, p, job->next[p]);
+  return job->readers ? restore_readers(job, err) : FL_OK;
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -470,9 +486,12 @@ static fl_code read_available(fl_stream_job *job, int64_t due_ms, fl_err *err) {
       for (uint32_t nb = 0; nb < 16; nb++) {
         fl_log_batch_view bv;
         bool eof;
-        fl_code rc = fl_log_consumer_next_batch(job->cons, p, &bv, &eof, err);
+        fl_code rc = job->cons ? fl_log_consumer_next_batch(job->cons, p, &bv, &eof, err)
+                               : fl_log_reader_next_batch(job->readers[p], &bv, &eof, err);
         if (rc) return rc;
+        if (!eof && job->ends && bv.base_offset >= job->ends[p]) eof = true; /* a replay stops at the ends it saw */
         if (eof) break;
+        if (job->ends && bv.base_offset + bv.count > job->ends[p]) bv.count = (uint32_t)(job->ends[p] - bv.base_offset);
         if ((rc = take_batch(job, p, &bv, err))) return rc;
         if (nb == 15) more = true;
       }
@@ -589,7 +608,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
       if (sides[k]->tbl && fl_table_expire_snapshots(sides[k]->tbl, &xo, &xr, &cerr))
         fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
   }
-  if (fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
+  if (job->cons && fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
   state_gc(job, id);
   int64_t t1 = fl_mono_ns();
@@ -659,6 +678,9 @@ static void job_free(fl_stream_job *job) {
   if (!job) return;
   free_txn(job);
   if (job->cons) fl_log_consumer_close(job->cons);
+  for (uint32_t p = 0; job->readers && p < job->nparts; p++) fl_log_reader_close(job->readers[p]);
+  fl_free(job->readers);
+  fl_free(job->ends);
   if (job->bronze.tbl) fl_table_free(job->bronze.tbl);
   if (job->late.tbl) fl_table_free(job->late.tbl);
   fl_batch_free(job->bronze.rows);
@@ -689,7 +711,9 @@ static void job_free(fl_stream_job *job) {
   fl_free(job);
 }
 
-fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out, fl_err *err) {
+/* What a live job and a replay share: the schema, the state, the tables (ns.tname). */
+static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const char *tname, fl_stream_job **out,
+                        fl_err *err) {
   *out = NULL;
   const fl_sql_stream *def = opts->def;
   fl_stream_job *job = fl_calloc(1, sizeof *job);
@@ -701,6 +725,8 @@ fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out,
     memcpy(job->sinks, opts->sinks, opts->nsinks * sizeof *job->sinks);
   }
   job->name = def->name;
+  job->ns = ns;
+  job->tname = tname;
   job->nparts = fl_log_stream_npartitions(opts->ls);
   job->ncols = def->schema.nfields;
   job->nfields = job->ncols + FL_STREAM_META_COLUMNS;
@@ -717,26 +743,40 @@ fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out,
   job->max_et = fl_malloc(job->nparts * sizeof *job->max_et);
   job->last_read = fl_calloc(job->nparts, sizeof *job->last_read);
   job->next = fl_calloc(job->nparts, sizeof *job->next);
-  job->state_dir = fl_sprintf("%s/stream/%s", opts->data_dir, job->name);
+  /* the live job's state: DATA/stream/<stream>; a replay's: DATA/stream/<ns>.<table> */
+  job->state_dir = strcmp(ns, "bronze") || strcmp(tname, job->name)
+                       ? fl_sprintf("%s/stream/%s.%s", opts->data_dir, ns, tname)
+                       : fl_sprintf("%s/stream/%s", opts->data_dir, job->name);
   fl_code rc;
   if (mkdir_p(job->state_dir) != 0) {
     rc = fl_err_errno(err, errno, "%s: mkdir", job->state_dir);
     goto fail;
   }
   if ((rc = fl_warehouse_open(opts->data_dir, &job->wh, err))) goto fail;
-  if ((rc = table_open(job, "bronze", job->name, &job->bronze, err))) goto fail;
+  if ((rc = table_open(job, ns, tname, &job->bronze, err))) goto fail;
   if (def->late_policy == FL_SQL_LATE_SIDE) {
-    char *lname = fl_sprintf("%s_late", job->name);
+    char *lname = fl_sprintf("%s_late", tname);
     rc = table_open(job, "quarantine", lname, &job->late, err);
     fl_free(lname);
     if (rc) goto fail;
   }
+  job->stats.watermark_ms = INT64_MIN;
+  metrics_register(job);
+  *out = job;
+  return FL_OK;
+fail:
+  job_free(job);
+  return rc;
+}
+
+fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out, fl_err *err) {
+  fl_stream_job *job;
+  fl_code rc = job_open(opts, "bronze", opts->def->name, &job, err);
+  if (rc) return rc;
   if ((rc = fl_log_consumer_open(opts->ls, "stream", NULL, &job->cons, err))) goto fail;
   if ((rc = restore(job, err))) goto fail;
   state_gc(job, job->ckpt_id);
   job->stats.checkpoint_id = job->ckpt_id;
-  job->stats.watermark_ms = INT64_MIN;
-  metrics_register(job);
   fl_metric_set(job->m_ckpt_id, (double)job->ckpt_id);
   if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
     rc = fl_err_set(err, FL_ENOMEM, "stream %s: cannot start the job's thread", job->name);
@@ -748,6 +788,43 @@ fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out,
   *out = job;
   return FL_OK;
 fail:
+  job_free(job);
+  return rc;
+}
+
+fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table, uint64_t from_offset,
+                         fl_stream_stats *out, fl_err *err) {
+  fl_stream_job *job;
+  fl_code rc = job_open(opts, ns, table, &job, err);
+  if (rc) return rc;
+  job->readers = fl_calloc(job->nparts, sizeof *job->readers);
+  job->ends = fl_calloc(job->nparts, sizeof *job->ends);
+  /* the ends now: a replay takes what the log holds when it starts */
+  for (uint32_t p = 0; p < job->nparts && !rc; p++) {
+    uint64_t start;
+    if (fl_log_partition_offsets(opts->ls, p, &start, &job->ends[p]))
+      rc = fl_err_set(err, FL_EINVAL, "stream %s: no partition %u", job->name, p);
+  }
+  if (!rc) rc = restore(job, err);
+  if (!rc && job->ckpt_id == 0 && from_offset) {
+    for (uint32_t p = 0; p < job->nparts; p++) job->next[p] = from_offset;
+    rc = restore_readers(job, err);
+  }
+  if (!rc) state_gc(job, job->ckpt_id);
+  int64_t interval = opts->commit_interval_ms > 0 ? opts->commit_interval_ms : 1000;
+  while (!rc) {
+    bool done = true;
+    for (uint32_t p = 0; p < job->nparts; p++) done &= job->next[p] >= job->ends[p];
+    if (done) break;
+    uint64_t before = 0, after = 0;
+    for (uint32_t p = 0; p < job->nparts; p++) before += job->next[p];
+    rc = read_available(job, fl_mono_ns() / 1000000 + interval, err);
+    for (uint32_t p = 0; p < job->nparts; p++) after += job->next[p];
+    if (!rc) rc = checkpoint(job, err);
+    if (!rc && after == before) break; /* nothing more to read (records removed by retention) */
+  }
+  if (!rc) rc = checkpoint(job, err);
+  if (out) fl_stream_job_stats(job, out);
   job_free(job);
   return rc;
 }

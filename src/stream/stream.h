@@ -106,6 +106,16 @@ void fl_stream_job_stop(fl_stream_job *job);
 fl_code fl_stream_job_checkpoint_now(fl_stream_job *job, fl_err *err);
 void fl_stream_job_stats(fl_stream_job *job, fl_stream_stats *out);
 
+/* Kappa replay (`floe replay`): the same job, run in the calling thread over what the
+ * log holds now (read with plain readers, so a read-only log beside a live `floe serve`
+ * works), into ns.table (created if absent) instead of bronze.<stream>, with its own
+ * checkpoints and state (DATA/stream/<ns>.<table>): from the table's last checkpoint if
+ * it has one (an interrupted replay continues), else from from_offset in every
+ * partition (0: the start). Same log, same definitions: the same rows and flags as the
+ * live job, every column (_ingest_time is the log's append time, so equal too). */
+fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table, uint64_t from_offset,
+                         fl_stream_stats *out, fl_err *err);
+
 /* The bronze columns after the stream's own. */
 #define FL_STREAM_META_COLUMNS 4 /* _partition INT, _offset BIGINT, _ingest_time TIMESTAMP, _late BOOLEAN */
 

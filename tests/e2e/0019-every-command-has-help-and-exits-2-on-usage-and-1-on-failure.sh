@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 commands=$(floe help | awk '/^commands:/{on=1; next} /^$/{on=0} on {print $1}')
-assert_eq "tables load cat describe alter delete drop register compact expire log serve ingest gen help version" \
+assert_eq "tables load cat describe alter delete drop register compact expire log serve replay ingest gen help version" \
   "$(tr '\n' ' ' <<<"$commands" | sed 's/ $//')" "the commands floe help lists"
 
 for c in $commands; do
@@ -53,6 +53,9 @@ expect_fail_any 2 load bronze.t - --partition 'nope(id)'
 expect_fail_any 2 load bronze.t - --batch-rows 0
 expect_fail_any 2 load bronze.t - --codec lz5
 expect_fail_any 2 cat
+expect_fail_any 2 replay
+expect_fail_any 2 replay orders --from-offset x
+expect_fail_any 1 replay nosuchstream --project "$T"
 expect_fail_any 2 cat nodot
 expect_fail_any 2 cat bronze.t --limit x
 expect_fail_any 2 cat bronze.t --snapshot x
