@@ -1,0 +1,71 @@
+/* exec_int.h: helpers the executor's operator files share (not for the planner):
+ * row keys (a row's key columns encoded as one byte string for core/htab), column
+ * gathers, memory accounting against the query's budget, and spill files. */
+#ifndef FL_SQL_EXEC_INT_H
+#define FL_SQL_EXEC_INT_H
+
+#include <stdio.h>
+
+#include "core/htab.h"
+#include "sql/exec.h"
+
+/* ---- row keys (exec_key.c) ----
+ * Encoding of one row's key columns, column after column: a byte 0 (NULL, nothing
+ * follows) or 1, then the value: fixed-width types as their storage bytes (FLOAT and
+ * DOUBLE with -0.0 made 0.0 and every NaN one NaN, so values SQL calls equal encode
+ * alike), byte types as a u32 length and the bytes. Equal keys <=> equal encodings,
+ * for columns of equal types (the planner casts join keys). */
+typedef struct exec_keys {
+  uint8_t *buf;
+  size_t buf_cap;
+  const uint8_t **ptrs; /* [n] key of row i, or NULL (a NULL key when skip_nulls) */
+  uint32_t *lens;
+  uint64_t *hashes;
+  uint32_t *ids;
+  size_t *pos;
+  uint32_t cap;
+} exec_keys;
+/* Encodes rows [0, b->nrows) on columns cols[0..ncols) and hashes them with ht's seed.
+ * skip_nulls: a row with any NULL key gets ptrs[i] = NULL (joins: NULL never matches).
+ * Returns how many rows had a NULL key. */
+uint32_t exec_keys_encode(exec_keys *k, const fl_batch *b, const uint32_t *cols, uint32_t ncols,
+                          bool skip_nulls, const fl_htab *ht);
+/* Appends the cells of one encoded key to out->cols[first .. first + ncols). */
+void exec_keys_decode(const uint8_t *key, uint32_t len, fl_vec *cols, uint32_t ncols);
+void exec_keys_free(exec_keys *k);
+size_t exec_keys_bytes(const exec_keys *k);
+
+/* ---- columns (exec_key.c) ---- */
+/* Appends src[rows[i]] to dst; rows[i] == UINT32_MAX appends NULL. */
+void exec_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint32_t n);
+/* Bytes a batch's vectors hold (capacity). */
+size_t exec_batch_bytes(const fl_batch *b);
+/* -1, 0, 1 comparing a[i] with b[j] (same type, both valid): numbers by value, strings
+ * and bytes by unsigned bytes (DuckDB's binary collation). */
+int exec_cell_cmp(const fl_vec *a, uint32_t i, const fl_vec *b, uint32_t j);
+
+/* ---- memory (exec_key.c) ---- */
+/* Moves ctx->mem_used from `was` to `now` bytes for one holder; updates mem_peak. */
+void exec_mem_track(fl_exec_ctx *ctx, size_t *held, size_t now);
+static inline bool exec_over_budget(const fl_exec_ctx *ctx) {
+  return ctx->mem_budget && ctx->mem_used > ctx->mem_budget;
+}
+
+/* ---- spill files (exec_spill.c) ----
+ * A temporary file of batches (unlinked as soon as it is created, so nothing outlives
+ * the process): write batches, rewind, read them back in order. Layout of a batch:
+ *   u32 nrows, u32 ncols, then per column: validity (ceil(nrows/64) u64 words),
+ *   fixed width: nrows values; byte types: nrows + 1 u32 offsets, then the bytes. */
+typedef struct exec_spill {
+  FILE *f;
+  uint64_t batches;
+  uint64_t bytes;
+} exec_spill;
+fl_code exec_spill_open(fl_exec_ctx *ctx, exec_spill *sp, fl_err *err);
+fl_code exec_spill_write(exec_spill *sp, const fl_batch *b, fl_err *err);
+fl_code exec_spill_rewind(exec_spill *sp, fl_err *err);
+/* Reads the next batch into b (reset first); *got false at the end. */
+fl_code exec_spill_read(exec_spill *sp, fl_batch *b, bool *got, fl_err *err);
+void exec_spill_close(exec_spill *sp);
+
+#endif
