@@ -216,6 +216,40 @@ void exec_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint3
   }
 }
 
+static void copy_bits(fl_vec *dst, uint32_t at, const fl_vec *src, uint32_t n) {
+  if (at % 64 == 0) {
+    memcpy(dst->validity + at / 64, src->validity, ((size_t)n + 63) / 64 * 8);
+    return;
+  }
+  for (uint32_t i = 0; i < n; i++) fl_vec_set_valid(dst, at + i, fl_vec_is_valid(src, i));
+}
+
+void exec_batch_append(fl_batch *dst, const fl_batch *src) {
+  FL_ASSERT(dst->ncols == src->ncols);
+  uint32_t n = src->nrows;
+  for (uint32_t c = 0; c < src->ncols; c++) {
+    fl_vec *dv = &dst->cols[c];
+    const fl_vec *sv = &src->cols[c];
+    FL_ASSERT(dv->type.kind == sv->type.kind && dv->len == dst->nrows, "column %u", c);
+    fl_vec_reserve(dv, dv->len + n);
+    copy_bits(dv, dv->len, sv, n);
+    if (fl_type_is_bytes(sv->type.kind)) {
+      uint32_t blen = sv->offsets[n];
+      fl_vec_reserve_bytes(dv, blen);
+      memcpy(dv->bytes + dv->bytes_len, sv->bytes, blen);
+      uint32_t base = (uint32_t)dv->bytes_len;
+      for (uint32_t i = 1; i <= n; i++) dv->offsets[dv->len + i] = base + sv->offsets[i];
+      dv->bytes_len += blen;
+    } else {
+      FL_ASSERT(dv->type.precision == sv->type.precision || sv->type.kind != FL_T_DECIMAL);
+      unsigned w = fl_type_bytes(sv->type);
+      memcpy((uint8_t *)dv->data.raw + (size_t)dv->len * w, sv->data.raw, (size_t)n * w);
+    }
+    dv->len += n;
+  }
+  dst->nrows += n;
+}
+
 size_t exec_batch_bytes(const fl_batch *b) {
   size_t n = 0;
   for (uint32_t c = 0; c < b->ncols; c++) {

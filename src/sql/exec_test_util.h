@@ -4,6 +4,7 @@
 #define FL_SQL_EXEC_TEST_UTIL_H
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
