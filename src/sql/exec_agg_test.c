@@ -196,7 +196,11 @@ Test(exec_agg, many_batches_count_distinct_and_dates) {
   for (uint32_t row = 0; row < out->nrows; row++) {
     uint32_t len;
     const char *p = fl_vec_str(&out->cols[0], row, &len);
-    uint32_t g = (uint32_t)atoi(p + 1);
+    char key[16];
+    cr_assert_lt(len, sizeof key);
+    memcpy(key, p, len);
+    key[len] = 0;
+    uint32_t g = (uint32_t)atoi(key + 1);
     int64_t n = 0, nv = 0, s = 0, dmin = INT32_MAX, dmax = 0;
     double xs = 0;
     bool seen[37] = {0};
@@ -222,7 +226,7 @@ Test(exec_agg, many_batches_count_distinct_and_dates) {
     cr_assert_eq(ti64(out, 5, row), dmin);
     cr_assert_eq(ti64(out, 6, row), dmax);
     cr_assert_float_eq(tf64(out, 7, row), xs, 1e-9);
-    cr_assert(tstr_eq(out, 8, row, p) || len != strlen(p), "max(k) of one key is the key");
+    cr_assert(tstr_eq(out, 8, row, key), "max(k) of one key is the key");
     int64_t est = ti64(out, 9, row);
     cr_assert(est >= dv - 1 && est <= dv + 1, "approx distinct %lld of %lld small values (linear counting)",
               (long long)est, (long long)dv);
