@@ -48,6 +48,15 @@ size_t exec_batch_bytes(const fl_batch *b);
  * and bytes by unsigned bytes (DuckDB's binary collation). */
 int exec_cell_cmp(const fl_vec *a, uint32_t i, const fl_vec *b, uint32_t j);
 
+/* ---- row order (exec_sort.c) ---- */
+/* Compares row i of a with row j of b on keys (same schema): direction and NULLS
+ * FIRST/LAST as given, two NULLs equal. */
+int exec_row_cmp(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *a, uint32_t i, const fl_batch *b,
+                 uint32_t j);
+/* Stable sort of the row numbers p[0..n) of b by keys; tmp holds n scratch entries. */
+void exec_sort_perm(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *b, uint32_t *p, uint32_t *tmp,
+                    uint32_t n);
+
 /* ---- memory (exec_key.c) ---- */
 /* Moves ctx->mem_used from `was` to `now` bytes for one holder; updates mem_peak. */
 void exec_mem_track(fl_exec_ctx *ctx, size_t *held, size_t now);

@@ -65,9 +65,8 @@ typedef struct sort_op {
   size_t held;
 } sort_op;
 
-/* Compares row i of a with row j of b on the keys (same schema). */
-static int row_cmp(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *a, uint32_t i, const fl_batch *b,
-                   uint32_t j) {
+int exec_row_cmp(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *a, uint32_t i, const fl_batch *b,
+                 uint32_t j) {
   for (uint32_t k = 0; k < nkeys; k++) {
     const fl_vec *va = &a->cols[keys[k].col], *vb = &b->cols[keys[k].col];
     bool na = !fl_vec_is_valid(va, i), nb = !fl_vec_is_valid(vb, j);
@@ -91,13 +90,14 @@ static void track(sort_op *s) {
 
 /* ---- stable merge sort of row numbers ---- */
 
-static void merge_sort(const sort_op *s, const fl_batch *b, uint32_t *p, uint32_t *tmp, uint32_t n) {
+void exec_sort_perm(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *b, uint32_t *p, uint32_t *tmp,
+                    uint32_t n) {
   /* bottom-up: insertion sort runs of 16, then merge widths 16, 32, ... */
   for (uint32_t lo = 0; lo < n; lo += 16) {
     uint32_t hi = lo + 16 < n ? lo + 16 : n;
     for (uint32_t i = lo + 1; i < hi; i++) {
       uint32_t x = p[i], j = i;
-      while (j > lo && row_cmp(s->keys, s->nkeys, b, p[j - 1], b, x) > 0) {
+      while (j > lo && exec_row_cmp(keys, nkeys, b, p[j - 1], b, x) > 0) {
         p[j] = p[j - 1];
         j--;
       }
@@ -109,11 +109,11 @@ static void merge_sort(const sort_op *s, const fl_batch *b, uint32_t *p, uint32_
     for (uint32_t lo = 0; lo < n; lo += 2 * w) {
       uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       uint32_t i = lo, j = mid, o = lo;
-      if (mid == hi || row_cmp(s->keys, s->nkeys, b, src[mid - 1], b, src[mid]) <= 0) {
+      if (mid == hi || exec_row_cmp(keys, nkeys, b, src[mid - 1], b, src[mid]) <= 0) {
         memcpy(dst + lo, src + lo, (hi - lo) * sizeof *dst); /* already in order */
         continue;
       }
-      while (i < mid && j < hi) dst[o++] = row_cmp(s->keys, s->nkeys, b, src[j], b, src[i]) < 0 ? src[j++] : src[i++];
+      while (i < mid && j < hi) dst[o++] = exec_row_cmp(keys, nkeys, b, src[j], b, src[i]) < 0 ? src[j++] : src[i++];
       while (i < mid) dst[o++] = src[i++];
       while (j < hi) dst[o++] = src[j++];
     }
@@ -133,7 +133,7 @@ static void sort_buffer(sort_op *s) {
   s->nperm = n;
   for (uint32_t i = 0; i < n; i++) s->perm[i] = i;
   track(s);
-  merge_sort(s, s->buf, s->perm, s->tmp, n);
+  exec_sort_perm(s->keys, s->nkeys, s->buf, s->perm, s->tmp, n);
   fl_free(s->tmp);
   s->tmp = NULL;
 }
@@ -178,7 +178,7 @@ static fl_code write_run(sort_op *s, fl_err *err) {
 /* merge heap over run indexes: the run whose current row sorts first on top */
 static bool run_before(const sort_op *s, uint32_t x, uint32_t y) {
   const run *a = &s->runs[x], *b = &s->runs[y];
-  int c = row_cmp(s->keys, s->nkeys, a->b, a->pos, b->b, b->pos);
+  int c = exec_row_cmp(s->keys, s->nkeys, a->b, a->pos, b->b, b->pos);
   return c < 0 || (c == 0 && x < y);
 }
 
@@ -238,7 +238,7 @@ static fl_code merge_next(sort_op *s, fl_err *err) {
 
 /* heap of buffer rows, top = the row that sorts last (ties: the later one) */
 static bool topn_after(const sort_op *s, uint32_t x, uint32_t y) {
-  int c = row_cmp(s->keys, s->nkeys, s->buf, x, s->buf, y);
+  int c = exec_row_cmp(s->keys, s->nkeys, s->buf, x, s->buf, y);
   return c > 0 || (c == 0 && s->seq[x] > s->seq[y]);
 }
 
@@ -302,7 +302,7 @@ static void topn_add(sort_op *s, const fl_batch *b) {
     uint64_t seq = s->seq_next++;
     if (s->heap_n == s->limit) {
       /* enters only if strictly before the worst kept row */
-      if (row_cmp(s->keys, s->nkeys, b, i, s->buf, s->heap[0]) >= 0) continue;
+      if (exec_row_cmp(s->keys, s->nkeys, b, i, s->buf, s->heap[0]) >= 0) continue;
     }
     uint32_t row = s->buf->nrows;
     gather_rows(s->buf, b, &i, 1);
@@ -360,7 +360,7 @@ static fl_code sort_next(fl_op *op, const fl_batch **out, fl_err *err) {
       qsort(sorted_rows, s->heap_n, sizeof *sorted_rows, u32_cmp);
       memcpy(s->perm, sorted_rows, s->heap_n * sizeof *s->perm);
       s->nperm = s->heap_n;
-      merge_sort(s, s->buf, s->perm, s->tmp, s->nperm);
+      exec_sort_perm(s->keys, s->nkeys, s->buf, s->perm, s->tmp, s->nperm);
       fl_free(s->tmp);
       s->tmp = NULL;
       s->state = ST_EMIT_SORTED;
