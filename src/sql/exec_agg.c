@@ -531,9 +531,7 @@ static void emit_group(agg_op *a, uint32_t g) {
         } else if (c->dsum) {
           fl_vec_append_f64(v, c->dsum[g] / (double)c->cnt[g]);
         } else {
-          long double div = (long double)c->cnt[g];
-          if (c->arg_type.kind == FL_T_DECIMAL) div *= powl(10.0L, c->arg_type.scale);
-          fl_vec_append_f64(v, (double)((long double)c->isum[g] / div));
+          fl_vec_append_f64(v, exec_avg_exact(c->isum[g], c->cnt[g], c->arg_type));
         }
         break;
       case FL_AGG_MIN:

@@ -323,3 +323,26 @@ Test(exec_agg, distinct_treats_nulls_and_signed_zeros_as_equal) {
   fl_op_free(d);
   tctx_done(&t);
 }
+
+static fl_field big_i64[] = {{1, "x", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static void fill_same(fl_batch *b, uint32_t r, void *arg) {
+  (void)r, (void)arg;
+  fl_vec_append_i64(&b->cols[0], 9090909090909091LL);
+}
+
+/* DuckDB: select avg(x) from (select 9090909090909091::bigint x from range(11))
+ * => 9090909090909092.0 (the exact mean is 9090909090909091, between two doubles; DuckDB
+ * divides a BIGINT sum in long double, where double division would give ...090). */
+Test(exec_agg, avg_of_bigint_rounds_as_duckdb) {
+  tctx t;
+  tctx_init(&t);
+  fl_agg_spec aggs[] = {{FL_AGG_AVG, 0, -1, "a"}, {FL_AGG_SUM, 0, -1, "s"}};
+  fl_err err = {0};
+  fl_op *agg = fl_op_hash_aggregate(&t.ctx, tsource(&t, big_i64, 1, 11, 4, fill_same, NULL), NULL, 0, aggs, 2, &err);
+  fl_batch *out = tcollect(agg);
+  cr_assert_eq(tf64(out, 0, 0), 9090909090909092.0, "%.17g", tf64(out, 0, 0));
+  cr_assert(fl_vec_dec(&out->cols[1], 0) == (fl_i128)100000000000000001LL);
+  fl_batch_free(out);
+  fl_op_free(agg);
+  tctx_done(&t);
+}

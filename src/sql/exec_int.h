@@ -48,6 +48,11 @@ size_t exec_batch_bytes(const fl_batch *b);
  * and bytes by unsigned bytes (DuckDB's binary collation). */
 int exec_cell_cmp(const fl_vec *a, uint32_t i, const fl_vec *b, uint32_t j);
 
+/* avg() of integers or decimals from their exact sum and count, rounded as DuckDB does:
+ * INT and DECIMAL(p <= 9) divide in double, BIGINT and wider decimals in long double
+ * (its IntegerAverageOperation / ...Hugeint), the divisor being count * 10^scale. */
+double exec_avg_exact(fl_i128 sum, int64_t count, fl_type arg);
+
 /* ---- row order (exec_sort.c) ---- */
 /* Compares row i of a with row j of b on keys (same schema): direction and NULLS
  * FIRST/LAST as given, two NULLs equal. */

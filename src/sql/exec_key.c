@@ -295,6 +295,15 @@ int exec_cell_cmp(const fl_vec *a, uint32_t i, const fl_vec *b, uint32_t j) {
   }
 }
 
+double exec_avg_exact(fl_i128 sum, int64_t count, fl_type arg) {
+  unsigned scale = arg.kind == FL_T_DECIMAL ? arg.scale : 0;
+  double pow10 = 1;
+  for (unsigned i = 0; i < scale; i++) pow10 *= 10; /* DuckDB's scale: a double */
+  if (arg.kind == FL_T_INT || (arg.kind == FL_T_DECIMAL && arg.precision <= 9))
+    return (double)sum / ((double)count * pow10);
+  return (double)((long double)sum / ((long double)count * pow10));
+}
+
 void exec_mem_track(fl_exec_ctx *ctx, size_t *held, size_t now) {
   FL_ASSERT(ctx->mem_used >= *held, "query memory %zu below a holder's %zu", ctx->mem_used, *held);
   ctx->mem_used = ctx->mem_used - *held + now;

@@ -128,11 +128,8 @@ static void agg_emit(window_op *w, const fl_win_spec *sp, const run_state *st, f
         fl_vec_append_f64(res, sp->kind == FL_WIN_SUM ? st->dsum : st->dsum / (double)st->cnt);
       else if (sp->kind == FL_WIN_SUM)
         fl_vec_append_dec(res, st->isum);
-      else {
-        long double div = (long double)st->cnt;
-        if (v->type.kind == FL_T_DECIMAL) div *= powl(10.0L, v->type.scale);
-        fl_vec_append_f64(res, (double)((long double)st->isum / div));
-      }
+      else
+        fl_vec_append_f64(res, exec_avg_exact(st->isum, st->cnt, v->type));
       return;
     }
     case FL_WIN_MIN:
