@@ -190,16 +190,26 @@ void exec_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint3
   if (w && dst->type.precision == src->type.precision) {
     uint8_t *d = (uint8_t *)dst->data.raw;
     const uint8_t *s = (const uint8_t *)src->data.raw;
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t r = rows[i], o = dst->len + i;
-      if (r == UINT32_MAX) {
-        memset(d + (size_t)o * w, 0, w);
-        fl_vec_set_valid(dst, o, false);
-      } else {
-        memcpy(d + (size_t)o * w, s + (size_t)r * w, w);
-        fl_vec_set_valid(dst, o, fl_vec_is_valid(src, r));
-      }
+    /* constant widths, so each copy is a move instruction and not a memcpy call */
+#define GATHER(W)                                                       \
+  for (uint32_t i = 0; i < n; i++) {                                    \
+    uint32_t r = rows[i], o = dst->len + i;                             \
+    if (r == UINT32_MAX) {                                              \
+      memset(d + (size_t)o * (W), 0, (W));                              \
+      fl_vec_set_valid(dst, o, false);                                  \
+    } else {                                                            \
+      memcpy(d + (size_t)o * (W), s + (size_t)r * (W), (W));            \
+      fl_vec_set_valid(dst, o, fl_vec_is_valid(src, r));                \
+    }                                                                   \
+  }
+    switch (w) {
+      case 1: GATHER(1); break;
+      case 4: GATHER(4); break;
+      case 8: GATHER(8); break;
+      case 16: GATHER(16); break;
+      default: GATHER(w); break;
     }
+#undef GATHER
     dst->len += n;
     return;
   }

@@ -24,11 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/decimal.h"
 #include "sql/exec_int.h"
 
 /* Top-N with a heap up to this limit: 64 Ki rows of heap and buffer stay a few MiB
  * for ordinary rows; a larger LIMIT sorts everything and cuts. */
 enum { TOPN_MAX = 65536 };
+/* Bytes a row while sorting: the permutation, two arrays of 16-byte sort entries. */
+enum { SORT_ROW_BYTES = 4 + 2 * 16 };
 
 typedef struct run {
   exec_spill sp;
@@ -82,46 +85,182 @@ int exec_row_cmp(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *a, uin
 }
 
 static void track(sort_op *s) {
-  size_t now = (s->buf ? exec_batch_bytes(s->buf) : 0) + (size_t)s->nperm * 8 + (size_t)s->heap_n * 12;
+  size_t now = (s->buf ? exec_batch_bytes(s->buf) : 0) + (size_t)s->nperm * SORT_ROW_BYTES + (size_t)s->heap_n * 12;
   for (uint32_t r = 0; r < s->nruns; r++)
     if (s->runs[r].b) now += exec_batch_bytes(s->runs[r].b);
   exec_mem_track(s->op.ctx, &s->held, now);
 }
 
-/* ---- stable merge sort of row numbers ---- */
+/* ---- stable merge sort of row numbers ----
+ * Rows are sorted as 16-byte entries: a null rank, an order-preserving 64-bit prefix of
+ * the first key (integers with the sign bit flipped, doubles by their bits with NaN on
+ * top, strings by their first 8 bytes big-endian; inverted for DESC) and the row
+ * number. Most comparisons end at the prefix; ties, and every key after the first, go
+ * to exec_row_cmp on the batch. */
 
-void exec_sort_perm(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *b, uint32_t *p, uint32_t *tmp,
-                    uint32_t n) {
+typedef struct sort_ent {
+  uint64_t pfx;
+  uint32_t row;
+  uint32_t rank; /* 0: NULL first, 1: a value, 2: NULL last */
+} sort_ent;
+
+static bool prefix_of(const fl_vec *v, uint32_t i, uint64_t *out) {
+  const uint64_t sign = (uint64_t)1 << 63;
+  switch (v->type.kind) {
+    case FL_T_BOOLEAN: *out = v->data.b[i]; return true;
+    case FL_T_INT:
+    case FL_T_DATE: *out = (uint64_t)(int64_t)v->data.i32[i] ^ sign; return true;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: *out = (uint64_t)v->data.i64[i] ^ sign; return true;
+    case FL_T_DECIMAL:
+      if (!fl_decimal_is_wide(v->type)) {
+        *out = (uint64_t)v->data.i64[i] ^ sign;
+        return true;
+      }
+      *out = (uint64_t)(int64_t)(fl_vec_dec(v, i) >> 64) ^ sign;
+      return false;
+    case FL_T_FLOAT:
+    case FL_T_DOUBLE: {
+      double d = v->type.kind == FL_T_FLOAT ? (double)v->data.f32[i] : v->data.f64[i];
+      if (d != d) {
+        *out = UINT64_MAX; /* NaN above every number */
+        return true;
+      }
+      if (d == 0) d = 0.0;
+      uint64_t bits;
+      memcpy(&bits, &d, 8);
+      *out = bits & sign ? ~bits : bits | sign;
+      return true;
+    }
+    default: {
+      uint32_t n;
+      const uint8_t *p = (const uint8_t *)fl_vec_str(v, i, &n);
+      uint64_t x = 0;
+      for (uint32_t k = 0; k < 8; k++) x = x << 8 | (k < n ? p[k] : 0);
+      *out = x;
+      return false;
+    }
+  }
+}
+
+typedef struct sort_ctx {
+  const fl_sort_key *keys;
+  uint32_t nkeys, from; /* exec_row_cmp from key `from` when the prefixes tie */
+  bool full;
+  const fl_batch *b;
+} sort_ctx;
+
+static inline int ent_cmp(const sort_ctx *c, const sort_ent *x, const sort_ent *y) {
+  if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+  if (x->pfx != y->pfx) return x->pfx < y->pfx ? -1 : 1;
+  if (!c->full || x->rank != 1) {
+    if (c->nkeys <= 1) return 0;
+    return exec_row_cmp(c->keys + 1, c->nkeys - 1, c->b, x->row, c->b, y->row);
+  }
+  return exec_row_cmp(c->keys + c->from, c->nkeys - c->from, c->b, x->row, c->b, y->row);
+}
+
+/* Stable merge sort of e[0..n) by ent_cmp (t: n scratch entries). */
+static void msort(const sort_ctx *c, sort_ent *e, sort_ent *t, uint32_t n) {
   /* bottom-up: insertion sort runs of 16, then merge widths 16, 32, ... */
   for (uint32_t lo = 0; lo < n; lo += 16) {
     uint32_t hi = lo + 16 < n ? lo + 16 : n;
     for (uint32_t i = lo + 1; i < hi; i++) {
-      uint32_t x = p[i], j = i;
-      while (j > lo && exec_row_cmp(keys, nkeys, b, p[j - 1], b, x) > 0) {
-        p[j] = p[j - 1];
+      sort_ent x = e[i];
+      uint32_t j = i;
+      while (j > lo && ent_cmp(c, &e[j - 1], &x) > 0) {
+        e[j] = e[j - 1];
         j--;
       }
-      p[j] = x;
+      e[j] = x;
     }
   }
-  uint32_t *src = p, *dst = tmp;
+  sort_ent *src = e, *dst = t;
   for (uint32_t w = 16; w < n; w *= 2) {
     for (uint32_t lo = 0; lo < n; lo += 2 * w) {
       uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       uint32_t i = lo, j = mid, o = lo;
-      if (mid == hi || exec_row_cmp(keys, nkeys, b, src[mid - 1], b, src[mid]) <= 0) {
+      if (mid == hi || ent_cmp(c, &src[mid - 1], &src[mid]) <= 0) {
         memcpy(dst + lo, src + lo, (hi - lo) * sizeof *dst); /* already in order */
         continue;
       }
-      while (i < mid && j < hi) dst[o++] = exec_row_cmp(keys, nkeys, b, src[j], b, src[i]) < 0 ? src[j++] : src[i++];
+      while (i < mid && j < hi) dst[o++] = ent_cmp(c, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
       while (i < mid) dst[o++] = src[i++];
       while (j < hi) dst[o++] = src[j++];
     }
-    uint32_t *t = src;
+    sort_ent *x = src;
     src = dst;
-    dst = t;
+    dst = x;
   }
-  if (src != p) memcpy(p, src, n * sizeof *p);
+  if (src != e) memcpy(e, src, (size_t)n * sizeof *e);
+}
+
+/* Stable LSD radix sort of e[0..n) by (rank, pfx), a byte a pass; a pass where every
+ * entry has the same byte is skipped. Returns the array holding the result (e or t). */
+static sort_ent *radix(sort_ent *e, sort_ent *t, uint32_t n) {
+  uint32_t count[256];
+  for (unsigned pass = 0; pass < 9; pass++) {
+    memset(count, 0, sizeof count);
+    for (uint32_t i = 0; i < n; i++) count[pass < 8 ? (e[i].pfx >> (8 * pass)) & 0xff : e[i].rank]++;
+    uint32_t first = pass < 8 ? (e[0].pfx >> (8 * pass)) & 0xff : e[0].rank;
+    if (count[first] == n) continue;
+    uint32_t sum = 0;
+    for (unsigned d = 0; d < 256; d++) {
+      uint32_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (uint32_t i = 0; i < n; i++) t[count[pass < 8 ? (e[i].pfx >> (8 * pass)) & 0xff : e[i].rank]++] = e[i];
+    sort_ent *x = e;
+    e = t;
+    t = x;
+  }
+  return e;
+}
+
+/* Below this many rows a comparison sort beats the radix sort's 9 counting passes. */
+enum { RADIX_MIN_ROWS = 256 };
+
+void exec_sort_perm(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *b, uint32_t *p, uint32_t *tmp,
+                    uint32_t n) {
+  (void)tmp;
+  if (n < 2 || nkeys == 0) return;
+  sort_ent *e = fl_malloc((size_t)n * sizeof *e), *t = fl_malloc((size_t)n * sizeof *t);
+  const fl_vec *v = &b->cols[keys[0].col];
+  bool exact = true;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = p[i];
+    e[i].row = r;
+    if (!fl_vec_is_valid(v, r)) {
+      e[i].rank = keys[0].nulls_first ? 0 : 2;
+      e[i].pfx = 0;
+      continue;
+    }
+    e[i].rank = 1;
+    exact &= prefix_of(v, r, &e[i].pfx);
+    if (keys[0].desc) e[i].pfx = ~e[i].pfx;
+  }
+  sort_ctx c = {keys, nkeys, exact ? 1 : 0, !exact, b};
+  sort_ent *res = e;
+  if (n < RADIX_MIN_ROWS) {
+    msort(&c, e, t, n);
+  } else {
+    /* radix by (rank, prefix), stable; then each run of equal prefixes by the rest */
+    res = radix(e, t, n);
+    sort_ent *scratch = res == e ? t : e;
+    if (!exact || nkeys > 1)
+      for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && res[j].pfx == res[i].pfx && res[j].rank == res[i].rank) j++;
+        if (j - i > 1) msort(&c, res + i, scratch, j - i);
+        i = j;
+      }
+  }
+  for (uint32_t i = 0; i < n; i++) p[i] = res[i].row;
+  fl_free(e);
+  fl_free(t);
 }
 
 static void sort_buffer(sort_op *s) {
@@ -332,8 +471,9 @@ static fl_code consume(sort_op *s, fl_err *err) {
     } else {
       exec_batch_append(s->buf, b);
       track(s);
-      /* a sort of the buffer needs 8 bytes a row more: keep room for it */
-      if (s->op.ctx->mem_budget && s->op.ctx->mem_used + (size_t)s->buf->nrows * 8 > s->op.ctx->mem_budget) {
+      /* sorting the buffer needs SORT_ROW_BYTES a row more: keep room for it */
+      if (s->op.ctx->mem_budget &&
+          s->op.ctx->mem_used + (size_t)s->buf->nrows * SORT_ROW_BYTES > s->op.ctx->mem_budget) {
         rc = write_run(s, err);
         if (rc) return rc;
       }
