@@ -204,3 +204,56 @@ Test(exec_sort, nan_sorts_above_numbers_and_wide_decimals_compare_exactly) {
   fl_op_free(op);
   tctx_done(&t);
 }
+
+/* 6,000 rows sorted by a string whose first 8 bytes are shared ("prefix__<n % 997>", NULL
+ * when n % 17 == 0) DESC NULLS FIRST, then a double (NaN, -0.0 and 0.0 among them) ASC:
+ * the radix sort's prefix ties must fall back to the full comparison. */
+static fl_field fsd[] = {{1, "s", {FL_T_STRING, 0, 0, 0}, false, NULL},
+                         {2, "x", {FL_T_DOUBLE, 0, 0, 0}, false, NULL},
+                         {3, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static void fill_sd(fl_batch *b, uint32_t r, void *arg) {
+  (void)arg;
+  if (r % 17 == 0) {
+    fl_vec_append_null(&b->cols[0]);
+  } else {
+    char s[32];
+    int n = snprintf(s, sizeof s, "prefix__%u", r % 997);
+    fl_vec_append_str(&b->cols[0], s, (uint32_t)n);
+  }
+  double x = r % 11 == 0 ? NAN : r % 11 == 1 ? -0.0 : r % 11 == 2 ? 0.0 : (double)((int)(r % 23) - 11) / 4;
+  fl_vec_append_f64(&b->cols[1], x);
+  fl_vec_append_i64(&b->cols[2], r);
+}
+
+Test(exec_sort, string_prefix_ties_and_doubles_over_the_radix_path) {
+  tctx t;
+  tctx_init(&t);
+  const uint32_t N = 6000;
+  fl_sort_key keys[] = {{0, true, true}, {1, false, false}};
+  fl_err err = {0};
+  fl_op *op = fl_op_sort(&t.ctx, tsource(&t, fsd, 3, N, 2048, fill_sd, NULL), keys, 2, UINT64_MAX, &err);
+  fl_batch *out = tcollect(op);
+  cr_assert_eq(out->nrows, N);
+  for (uint32_t r = 1; r < N; r++) {
+    bool pn = tnull(out, 0, r - 1), cn = tnull(out, 0, r);
+    cr_assert(!(!pn && cn), "NULLS FIRST at row %u", r);
+    int sc = 0;
+    if (!pn && !cn) {
+      uint32_t la, lb;
+      const char *a = fl_vec_str(&out->cols[0], r - 1, &la), *b = fl_vec_str(&out->cols[0], r, &lb);
+      sc = memcmp(a, b, la < lb ? la : lb);
+      if (!sc) sc = (int)la - (int)lb;
+      cr_assert(sc >= 0, "s DESC at row %u", r);
+    }
+    if (sc == 0 && pn == cn) {
+      double x = tf64(out, 1, r - 1), y = tf64(out, 1, r);
+      bool xn = isnan(x), yn = isnan(y);
+      cr_assert(!xn || yn, "NaN last at row %u", r);
+      if (!xn && !yn) cr_assert(x <= y, "x ASC at row %u: %g > %g", r, x, y);
+      if ((xn && yn) || x == y) cr_assert_lt(ti64(out, 2, r - 1), ti64(out, 2, r), "stable at row %u", r);
+    }
+  }
+  fl_batch_free(out);
+  fl_op_free(op);
+  tctx_done(&t);
+}
