@@ -2,7 +2,7 @@
  *
  * Invariants: count <= (mask + 1) / 2 after every insert; a slot holds
  * (hash >> 32) << 32 | (id + 1), so a slot is 0 only when empty; ids are dense and
- * entry arrays (ehash, ekey, elen) have count valid elements. Nothing is ever deleted
+ * ents (and payloads) have count valid elements. Nothing is ever deleted
  * (fl_htab_clear forgets everything at once), so probing needs no tombstones. */
 #include "core/htab.h"
 
@@ -43,9 +43,8 @@ static void free_blocks(fl_htab *ht) {
 void fl_htab_free(fl_htab *ht) {
   free_blocks(ht);
   fl_free(ht->slots);
-  fl_free(ht->ehash);
-  fl_free(ht->ekey);
-  fl_free(ht->elen);
+  fl_free(ht->ents);
+  fl_free(ht->payloads);
   memset(ht, 0, sizeof *ht);
 }
 
@@ -54,7 +53,7 @@ void fl_htab_clear(fl_htab *ht) {
   memset(ht->slots, 0, ((size_t)ht->mask + 1) * sizeof *ht->slots);
   ht->count = 0;
   ht->bytes = ((size_t)ht->mask + 1) * sizeof *ht->slots +
-              (size_t)ht->ecap * (sizeof *ht->ehash + sizeof *ht->ekey + sizeof *ht->elen);
+              (size_t)ht->ecap * (sizeof *ht->ents + (ht->payloads ? sizeof *ht->payloads : 0));
 }
 
 uint64_t fl_htab_hash(const fl_htab *ht, const void *key, uint32_t len) {
@@ -70,10 +69,12 @@ static inline size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 void *fl_htab_payload(const fl_htab *ht, uint32_t id) {
   FL_ASSERT(id < ht->count && ht->payload_bytes, "entry %u of %u", id, ht->count);
-  return ht->ekey[id] + align8(ht->elen[id]);
+  return ht->payloads[id];
 }
 
-static uint8_t *store_key(fl_htab *ht, const void *key, uint32_t len) {
+/* Room for a long key and/or a payload in the blocks: key bytes, then the payload at the
+ * next multiple of 8 (zeroed). */
+static uint8_t *store(fl_htab *ht, const void *key, uint32_t len) {
   size_t need = align8(len) + align8(ht->payload_bytes);
   if (need == 0) need = 8;
   if (ht->block_used + need > ht->block_cap) {
@@ -88,7 +89,7 @@ static uint8_t *store_key(fl_htab *ht, const void *key, uint32_t len) {
   }
   uint8_t *p = ht->blocks->data + ht->block_used;
   ht->block_used += need;
-  memcpy(p, key, len);
+  if (len) memcpy(p, key, len);
   if (ht->payload_bytes) memset(p + align8(len), 0, ht->payload_bytes);
   return p;
 }
@@ -99,7 +100,7 @@ static void grow_slots(fl_htab *ht) {
   uint64_t *slots = fl_calloc(nslots, sizeof *slots);
   uint32_t mask = (uint32_t)(nslots - 1);
   for (uint32_t id = 0; id < ht->count; id++) {
-    uint64_t h = ht->ehash[id];
+    uint64_t h = ht->ents[id].hash;
     uint32_t s = (uint32_t)h & mask;
     while (slots[s]) s = (s + 1) & mask;
     slots[s] = (h & 0xffffffff00000000ull) | (uint64_t)(id + 1);
@@ -113,15 +114,32 @@ static void grow_slots(fl_htab *ht) {
 static void grow_entries(fl_htab *ht) {
   uint32_t ncap = ht->ecap ? ht->ecap * 2 : 64;
   FL_ASSERT(ncap > ht->ecap, "hash table entries overflow at %u", ht->ecap);
-  ht->ehash = fl_realloc(ht->ehash, (size_t)ncap * sizeof *ht->ehash);
-  ht->ekey = fl_realloc(ht->ekey, (size_t)ncap * sizeof *ht->ekey);
-  ht->elen = fl_realloc(ht->elen, (size_t)ncap * sizeof *ht->elen);
-  ht->bytes += (size_t)(ncap - ht->ecap) * (sizeof *ht->ehash + sizeof *ht->ekey + sizeof *ht->elen);
+  ht->ents = fl_realloc(ht->ents, (size_t)ncap * sizeof *ht->ents);
+  ht->bytes += (size_t)(ncap - ht->ecap) * sizeof *ht->ents;
+  if (ht->payload_bytes) {
+    ht->payloads = fl_realloc(ht->payloads, (size_t)ncap * sizeof *ht->payloads);
+    ht->bytes += (size_t)(ncap - ht->ecap) * sizeof *ht->payloads;
+  }
   ht->ecap = ncap;
 }
 
 static inline bool key_eq(const fl_htab *ht, uint32_t id, const void *key, uint32_t len) {
-  return ht->elen[id] == len && memcmp(ht->ekey[id], key, len) == 0;
+  const fl_htab_entry *e = &ht->ents[id];
+  if (e->len != len) return false;
+  if (len > FL_HTAB_INLINE) return memcmp(e->key.ptr, key, len) == 0;
+  /* short keys: compare in words where the length allows (no library call) */
+  const uint8_t *a = e->key.inl, *b = key;
+  if (len >= 8) {
+    uint64_t x, y, x2, y2;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&x2, a + len - 8, 8);
+    memcpy(&y2, b + len - 8, 8);
+    return x == y && x2 == y2;
+  }
+  for (uint32_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 uint32_t fl_htab_find(const fl_htab *ht, uint64_t hash, const void *key, uint32_t len) {
@@ -153,9 +171,19 @@ uint32_t fl_htab_upsert(fl_htab *ht, uint64_t hash, const void *key, uint32_t le
   FL_ASSERT(ht->count < UINT32_MAX - 1, "hash table full");
   if (ht->count == ht->ecap) grow_entries(ht);
   uint32_t id = ht->count++;
-  ht->ehash[id] = hash;
-  ht->elen[id] = len;
-  ht->ekey[id] = store_key(ht, key, len);
+  fl_htab_entry *e = &ht->ents[id];
+  e->hash = hash;
+  e->len = len;
+  e->pad_ = 0;
+  uint8_t *p = NULL;
+  if (len > FL_HTAB_INLINE || ht->payload_bytes) p = store(ht, key, len > FL_HTAB_INLINE ? len : 0);
+  if (len > FL_HTAB_INLINE) {
+    e->key.ptr = p;
+  } else {
+    memset(e->key.inl, 0, FL_HTAB_INLINE);
+    if (len) memcpy(e->key.inl, key, len);
+  }
+  if (ht->payload_bytes) ht->payloads[id] = len > FL_HTAB_INLINE ? p + align8(len) : p;
   ht->slots[s] = tag | (uint64_t)(id + 1);
   if ((size_t)ht->count * 2 > (size_t)ht->mask + 1) grow_slots(ht);
   *inserted = true;

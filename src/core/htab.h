@@ -10,9 +10,11 @@
  * Layout: open addressing with linear probing over a power-of-two slot array; a slot is
  * a u64 (high 32 bits of the key's xxh3 hash | entry id + 1), 0 = empty, so a probe
  * compares hash tags in the slot array and touches a key only on a tag match. The
- * table doubles when it is half full (linear probing stays short below 1/2). Keys and
- * payloads live in 256 KiB blocks (an arena of the table's own: no per-key malloc);
- * per entry the table keeps the key's address, length and full hash (for regrowth).
+ * table doubles when it is half full (linear probing stays short below 1/2). An entry
+ * is 32 bytes: the full hash (for regrowth), the key length, and the key itself when it
+ * has at most FL_HTAB_INLINE bytes (a BIGINT row key is 9), else its address: so a
+ * lookup of a short key costs the slot and the entry, two cache lines. Longer keys and
+ * payloads live in 256 KiB blocks (an arena of the table's own: no per-key malloc).
  *
  * Vectorised use: hash a batch of keys with fl_htab_hash_many, then insert or look
  * them up with fl_htab_upsert_many / fl_htab_find_many (one pass, prefetching the
@@ -31,6 +33,18 @@
 
 typedef struct fl_htab_block fl_htab_block;
 
+enum { FL_HTAB_INLINE = 16 };
+
+typedef struct fl_htab_entry {
+  uint64_t hash;
+  uint32_t len;
+  uint32_t pad_;
+  union {
+    uint8_t inl[FL_HTAB_INLINE]; /* len <= FL_HTAB_INLINE */
+    uint8_t *ptr;                /* longer keys, in a block */
+  } key;
+} fl_htab_entry;
+
 typedef struct fl_htab {
   uint64_t *slots;
   uint32_t mask; /* slots - 1 */
@@ -38,9 +52,8 @@ typedef struct fl_htab {
   uint32_t ecap;
   uint32_t payload_bytes;
   uint64_t seed;
-  uint64_t *ehash;   /* [count] full hash of each entry's key */
-  uint8_t **ekey;    /* [count] key address (payload follows, aligned) */
-  uint32_t *elen;    /* [count] key length */
+  fl_htab_entry *ents; /* [count] */
+  uint8_t **payloads;  /* [count] when payload_bytes > 0 */
   fl_htab_block *blocks;
   size_t block_used, block_cap;
   size_t bytes;
@@ -67,11 +80,13 @@ void fl_htab_find_many(const fl_htab *ht, const uint8_t *const *keys, const uint
                        const uint64_t *hashes, uint32_t n, uint32_t *ids);
 
 static inline uint32_t fl_htab_count(const fl_htab *ht) { return ht->count; }
+/* An entry's key: valid until the next insert (a short key lives in the entry array). */
 static inline const uint8_t *fl_htab_key(const fl_htab *ht, uint32_t id, uint32_t *len) {
-  *len = ht->elen[id];
-  return ht->ekey[id];
+  const fl_htab_entry *e = &ht->ents[id];
+  *len = e->len;
+  return e->len <= FL_HTAB_INLINE ? e->key.inl : e->key.ptr;
 }
-static inline uint64_t fl_htab_entry_hash(const fl_htab *ht, uint32_t id) { return ht->ehash[id]; }
+static inline uint64_t fl_htab_entry_hash(const fl_htab *ht, uint32_t id) { return ht->ents[id].hash; }
 void *fl_htab_payload(const fl_htab *ht, uint32_t id);
 static inline size_t fl_htab_bytes(const fl_htab *ht) { return ht->bytes; }
 
