@@ -85,6 +85,7 @@ typedef struct agg_op {
   exec_spill parts[SPILL_PARTS];
   fl_batch *part_buf[SPILL_PARTS];
   uint32_t *part_rows[SPILL_PARTS];
+  uint32_t part_rows_cap;
   uint32_t next_group;
   uint32_t next_part;
   fl_op *sub;           /* aggregate over the current spill partition */
@@ -398,10 +399,18 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
 static fl_code spill_rows(agg_op *a, const fl_batch *b, fl_err *err) {
   fl_op *child = a->op.children[0];
   uint32_t cnt[SPILL_PARTS] = {0};
+  if (b->nrows > a->part_rows_cap) {
+    /* a spill file's batches may hold up to 2 x FL_EXEC_BATCH_ROWS rows */
+    for (uint32_t p = 0; p < SPILL_PARTS; p++) {
+      fl_free(a->part_rows[p]);
+      a->part_rows[p] = NULL;
+    }
+    a->part_rows_cap = b->nrows;
+  }
   for (uint32_t i = 0; i < b->nrows; i++) {
     if (a->k.ids[i] != FL_HTAB_NONE) continue;
     uint32_t p = (uint32_t)(a->k.hashes[i] >> 60);
-    if (!a->part_rows[p]) a->part_rows[p] = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof(uint32_t));
+    if (!a->part_rows[p]) a->part_rows[p] = fl_malloc(a->part_rows_cap * sizeof(uint32_t));
     a->part_rows[p][cnt[p]++] = i;
   }
   for (uint32_t p = 0; p < SPILL_PARTS; p++) {
