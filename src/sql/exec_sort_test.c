@@ -257,3 +257,15 @@ Test(exec_sort, string_prefix_ties_and_doubles_over_the_radix_path) {
   fl_op_free(op);
   tctx_done(&t);
 }
+
+Test(exec_sort, a_limit_above_the_top_n_bound_cuts_the_full_sort) {
+  uint64_t sp0, sp1;
+  char *mem = run_many(0, UINT64_MAX, 80000, &sp0);
+  char *cut = run_many(0, 70000, 80000, &sp1);
+  size_t commas = 0;
+  for (char *p = cut; *p; p++) commas += *p == ',';
+  cr_assert_eq(commas, 70000);
+  cr_assert_eq(strncmp(cut, mem, strlen(cut)), 0);
+  free(mem);
+  free(cut);
+}

@@ -158,3 +158,18 @@ Test(exec_window, partitions_over_many_batches) {
   fl_op_free(w);
   tctx_done(&t);
 }
+
+Test(exec_window, past_the_memory_budget_fails_naming_it) {
+  tctx t;
+  tctx_init(&t);
+  t.ctx.mem_budget = 50000;
+  uint32_t part[] = {0};
+  fl_win_spec specs[] = {{FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}};
+  fl_err err = {0};
+  fl_op *w = fl_op_window(&t.ctx, tsource(&t, fp, 3, 12000, 1500, fill_p, NULL), part, 1, NULL, 0, specs, 1, &err);
+  fl_batch *out;
+  cr_assert_eq(fl_op_collect(w, &out, &err), FL_ELIMIT);
+  cr_assert(strstr(err.msg, "memory budget of 50000 bytes"), "%s", err.msg);
+  fl_op_free(w);
+  tctx_done(&t);
+}
