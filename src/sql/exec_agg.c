@@ -441,28 +441,6 @@ static fl_code spill_rows(agg_op *a, const fl_batch *b, fl_err *err) {
   return FL_OK;
 }
 
-/* A source reading one spill file (owned: closed by its free). */
-typedef struct spill_src {
-  fl_op op;
-  exec_spill sp;
-  fl_batch *b;
-} spill_src;
-
-static fl_code spill_src_next(fl_op *op, const fl_batch **out, fl_err *err) {
-  spill_src *s = (spill_src *)op;
-  bool got;
-  fl_code rc = exec_spill_read(&s->sp, s->b, &got, err);
-  if (rc) return rc;
-  *out = got && s->b->nrows ? s->b : NULL;
-  return FL_OK;
-}
-static void spill_src_free(fl_op *op) {
-  spill_src *s = (spill_src *)op;
-  exec_spill_close(&s->sp);
-  fl_batch_free(s->b);
-}
-static const fl_op_vtable spill_src_vt = {"SPILL_READ", spill_src_next, NULL, spill_src_free};
-
 static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys, const fl_agg_spec *aggs,
                       uint32_t naggs, bool distinct_only, unsigned depth, fl_err *err);
 
@@ -647,22 +625,15 @@ static fl_code agg_next(fl_op *op, const fl_batch **out, fl_err *err) {
     }
     uint32_t p = a->next_part++;
     fl_op *child = op->children[0];
-    spill_src *s = (spill_src *)fl_op_alloc(op->ctx, sizeof *s, &spill_src_vt, child->fields, child->ncols, NULL, 0);
-    s->sp = a->parts[p];
-    memset(&a->parts[p], 0, sizeof a->parts[p]);
     fl_batch_free(a->part_buf[p]);
     a->part_buf[p] = NULL;
-    s->b = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
-    rc = exec_spill_rewind(&s->sp, err);
+    fl_op *src;
+    rc = exec_spill_source(op->ctx, child->fields, child->ncols, &a->parts[p], &src, err);
+    if (rc) return rc;
     fl_agg_spec *specs = fl_arena_calloc(op->ctx->arena, a->naggs ? a->naggs : 1, sizeof *specs);
     for (uint32_t i = 0; i < a->naggs; i++) specs[i] = a->aggs[i].spec;
-    if (rc == FL_OK) {
-      a->sub = agg_new(op->ctx, &s->op, a->keys, a->nkeys, specs, a->naggs, a->distinct_only, a->depth + 1, err);
-      FL_ASSERT(a->sub, "re-aggregating a spill partition: %s", err ? err->msg : "");
-    } else {
-      fl_op_free(&s->op);
-      return rc;
-    }
+    a->sub = agg_new(op->ctx, src, a->keys, a->nkeys, specs, a->naggs, a->distinct_only, a->depth + 1, err);
+    FL_ASSERT(a->sub, "re-aggregating a spill partition: %s", err ? err->msg : "");
   }
   *out = NULL;
   return FL_OK;

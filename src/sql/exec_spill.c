@@ -115,3 +115,53 @@ void exec_spill_close(exec_spill *sp) {
   if (sp->f) fclose(sp->f);
   memset(sp, 0, sizeof *sp);
 }
+
+/* ---- a source over a spill file ---- */
+
+typedef struct spill_src {
+  fl_op op;
+  exec_spill sp;
+  fl_batch *b;
+} spill_src;
+
+static fl_code spill_src_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  spill_src *s = (spill_src *)op;
+  *out = NULL;
+  if (!s->sp.f) return FL_OK;
+  bool got;
+  fl_code rc = exec_spill_read(&s->sp, s->b, &got, err);
+  if (rc) return rc;
+  while (got && !s->b->nrows) {
+    rc = exec_spill_read(&s->sp, s->b, &got, err);
+    if (rc) return rc;
+  }
+  *out = got ? s->b : NULL;
+  return FL_OK;
+}
+
+static void spill_src_free(fl_op *op) {
+  spill_src *s = (spill_src *)op;
+  exec_spill_close(&s->sp);
+  fl_batch_free(s->b);
+  s->b = NULL;
+}
+
+static const fl_op_vtable spill_src_vt = {"SPILL_READ", spill_src_next, NULL, spill_src_free};
+
+fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp, fl_op **out,
+                          fl_err *err) {
+  spill_src *s = (spill_src *)fl_op_alloc(ctx, sizeof *s, &spill_src_vt, fields, ncols, NULL, 0);
+  s->sp = *sp;
+  memset(sp, 0, sizeof *sp);
+  s->b = fl_batch_new(fields, ncols, FL_EXEC_BATCH_ROWS);
+  *out = &s->op;
+  if (s->sp.f) {
+    fl_code rc = exec_spill_rewind(&s->sp, err);
+    if (rc) {
+      fl_op_free(&s->op);
+      *out = NULL;
+      return rc;
+    }
+  }
+  return FL_OK;
+}
