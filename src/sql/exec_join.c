@@ -21,14 +21,29 @@
  * every left row when right is empty, none when right has a NULL key, and otherwise
  * the non-NULL-key rows that match nothing.
  *
- * Memory: the right side, its table and chains are charged to ctx->mem_used; past
- * ctx->mem_budget the build fails with FL_ELIMIT naming the budget (the join does not
- * spill; the planner puts the smaller input on the right). */
+ * Memory and spill (a Grace hash join): the right side, its table and chains are
+ * charged to ctx->mem_used. When they pass ctx->mem_budget during the build, the rows
+ * read so far and every later right row are written to one of JOIN_PARTS spill files by
+ * their key's hash (rows with a NULL key are dropped: they match nothing; the join only
+ * notes one existed), and the table is freed. Then the left side is split the same way
+ * (a left row with a NULL key goes to partition 0 for LEFT and ANTI, which still emit
+ * it, and is dropped otherwise), and each pair of partition files is joined by a new
+ * hash join whose table hashes with another seed, so a partition still too large
+ * splits again, up to JOIN_DEPTH_MAX levels (then FL_ELIMIT naming the budget). NOT IN
+ * needs the whole right side's NULLs: with one there is no output; without, each
+ * partition is a plain ANTI join (left NULL keys dropped, as NOT IN drops them).
+ *
+ *   BUILD ──► PROBE ──► DONE
+ *     └─(over budget)─► BUILD_SPILLING ──► SPLIT_LEFT ──► PARTS (a join a partition) ──► DONE */
 #include <string.h>
 
 #include "sql/exec_int.h"
 
-typedef enum join_state { ST_BUILD, ST_PROBE, ST_DONE } join_state;
+/* Spill partitions a level (as the aggregate's: 16 files, a batch buffer each) and the
+ * levels before giving up. */
+enum { JOIN_PARTS = 16, JOIN_DEPTH_MAX = 4 };
+
+typedef enum join_state { ST_BUILD, ST_PROBE, ST_PARTS, ST_DONE } join_state;
 
 typedef struct join_op {
   fl_op op;
@@ -50,11 +65,93 @@ typedef struct join_op {
   uint32_t *lsel, *rsel;
   fl_batch *out;
   size_t held;
+  /* spill */
+  unsigned depth;
+  bool spilled;
+  exec_spill rparts[JOIN_PARTS], lparts[JOIN_PARTS];
+  fl_batch *rbuf[JOIN_PARTS], *lbuf[JOIN_PARTS];
+  uint32_t *prows[JOIN_PARTS];
+  uint32_t prows_cap;
+  uint32_t next_part;
+  fl_op *sub;
+  uint64_t spilled_rows;
 } join_op;
+
+static fl_op *join_new(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *right, const uint32_t *lkeys,
+                       const uint32_t *rkeys, uint32_t nkeys, unsigned depth, fl_err *err);
 
 static size_t join_bytes(const join_op *j) {
   return (j->rb ? exec_batch_bytes(j->rb) : 0) + fl_htab_bytes(&j->ht) + exec_keys_bytes(&j->k) +
          ((size_t)j->heads_cap * 2 + j->next_cap) * sizeof(uint32_t);
+}
+
+/* Writes the rows of b (keys encoded in j->k) to partition files: a row with a NULL key
+ * goes to null_part (UINT32_MAX: dropped), another by its hash's top 4 bits. */
+static fl_code split(join_op *j, const fl_batch *b, const fl_op *side, exec_spill *parts, fl_batch **bufs,
+                     uint32_t null_part, fl_err *err) {
+  if (b->nrows > j->prows_cap) {
+    for (uint32_t p = 0; p < JOIN_PARTS; p++) {
+      fl_free(j->prows[p]);
+      j->prows[p] = fl_malloc(b->nrows * sizeof *j->prows[p]);
+    }
+    j->prows_cap = b->nrows;
+  }
+  uint32_t cnt[JOIN_PARTS] = {0};
+  for (uint32_t i = 0; i < b->nrows; i++) {
+    uint32_t p = j->k.ptrs[i] ? (uint32_t)(j->k.hashes[i] >> 60) : null_part;
+    if (p != UINT32_MAX) j->prows[p][cnt[p]++] = i;
+  }
+  for (uint32_t p = 0; p < JOIN_PARTS; p++) {
+    if (!cnt[p]) continue;
+    if (!parts[p].f) {
+      fl_code rc = exec_spill_open(j->op.ctx, &parts[p], err);
+      if (rc) return fl_err_prefix(err, "hash join over budget %zu bytes: ", j->op.ctx->mem_budget);
+      bufs[p] = fl_batch_new(side->fields, side->ncols, FL_EXEC_BATCH_ROWS);
+    }
+    fl_batch *pb = bufs[p];
+    for (uint32_t c = 0; c < b->ncols; c++) exec_vec_gather(&pb->cols[c], &b->cols[c], j->prows[p], cnt[p]);
+    pb->nrows += cnt[p];
+    j->spilled_rows += cnt[p];
+    if (pb->nrows >= FL_EXEC_BATCH_ROWS) {
+      fl_code rc = exec_spill_write(&parts[p], pb, err);
+      if (rc) return rc;
+      fl_batch_reset(pb);
+    }
+  }
+  return FL_OK;
+}
+
+static fl_code flush_parts(exec_spill *parts, fl_batch **bufs, fl_err *err) {
+  for (uint32_t p = 0; p < JOIN_PARTS; p++) {
+    if (bufs[p] && bufs[p]->nrows) {
+      fl_code rc = exec_spill_write(&parts[p], bufs[p], err);
+      if (rc) return rc;
+      fl_batch_reset(bufs[p]);
+    }
+  }
+  return FL_OK;
+}
+
+/* Over budget while building: the right rows so far go to the partition files and the
+ * table is dropped; the rest of the build splits batch by batch. */
+static fl_code spill_right(join_op *j, fl_err *err) {
+  fl_op *right = j->op.children[1];
+  exec_keys_encode(&j->k, j->rb, j->rkeys, j->nkeys, true, &j->ht);
+  fl_code rc = split(j, j->rb, right, j->rparts, j->rbuf, UINT32_MAX, err);
+  if (rc) return rc;
+  fl_batch_free(j->rb);
+  j->rb = fl_batch_new(right->fields, right->ncols, FL_EXEC_BATCH_ROWS);
+  fl_htab_free(&j->ht);
+  fl_htab_init(&j->ht, 0, j->depth);
+  exec_keys_free(&j->k);
+  fl_free(j->head);
+  fl_free(j->tail);
+  fl_free(j->next);
+  j->head = j->tail = j->next = NULL;
+  j->heads_cap = j->next_cap = 0;
+  j->spilled = true;
+  exec_mem_track(j->op.ctx, &j->held, join_bytes(j));
+  return FL_OK;
 }
 
 static fl_code build(join_op *j, fl_err *err) {
@@ -64,6 +161,12 @@ static fl_code build(join_op *j, fl_err *err) {
     fl_code rc = fl_op_next(right, &b, err);
     if (rc) return rc;
     if (!b) break;
+    if (j->spilled) {
+      if (exec_keys_encode(&j->k, b, j->rkeys, j->nkeys, true, &j->ht)) j->right_null_key = true;
+      rc = split(j, b, right, j->rparts, j->rbuf, UINT32_MAX, err);
+      if (rc) return rc;
+      continue;
+    }
     uint32_t base = j->rb->nrows;
     FL_ASSERT((uint64_t)base + b->nrows < UINT32_MAX, "hash join build side over 4 Gi rows");
     exec_batch_append(j->rb, b);
@@ -95,10 +198,62 @@ static fl_code build(join_op *j, fl_err *err) {
       j->tail[id] = row;
     }
     exec_mem_track(j->op.ctx, &j->held, join_bytes(j));
-    if (exec_over_budget(j->op.ctx))
-      return fl_err_set(err, FL_ELIMIT,
-                        "hash join: the build side (%u rows so far, %zu bytes) exceeds the memory budget of %zu bytes",
-                        j->rb->nrows, j->held, j->op.ctx->mem_budget);
+    if (exec_over_budget(j->op.ctx)) {
+      if (j->depth >= JOIN_DEPTH_MAX)
+        return fl_err_set(err, FL_ELIMIT,
+                          "hash join: the build side (%u rows, %zu bytes) exceeds the memory budget of %zu bytes "
+                          "after %u levels of spill partitioning",
+                          j->rb->nrows, j->held, j->op.ctx->mem_budget, j->depth);
+      rc = spill_right(j, err);
+      if (rc) return rc;
+    }
+  }
+  return j->spilled ? flush_parts(j->rparts, j->rbuf, err) : FL_OK;
+}
+
+/* After a spilled build: splits the left side, then sets up the partition joins. */
+static fl_code split_left(join_op *j, fl_err *err) {
+  fl_op *left = j->op.children[0];
+  uint32_t null_part = j->kind == FL_JOIN_LEFT || j->kind == FL_JOIN_ANTI ? 0 : UINT32_MAX;
+  for (;;) {
+    const fl_batch *b;
+    fl_code rc = fl_op_next(left, &b, err);
+    if (rc) return rc;
+    if (!b) break;
+    exec_keys_encode(&j->k, b, j->lkeys, j->nkeys, true, &j->ht);
+    rc = split(j, b, left, j->lparts, j->lbuf, null_part, err);
+    if (rc) return rc;
+  }
+  return flush_parts(j->lparts, j->lbuf, err);
+}
+
+/* The next partition's join (both files handed over to it), or *sub NULL at the end. */
+static fl_code next_part_join(join_op *j, fl_err *err) {
+  fl_op *left = j->op.children[0], *right = j->op.children[1];
+  while (j->next_part < JOIN_PARTS) {
+    uint32_t p = j->next_part++;
+    fl_batch_free(j->lbuf[p]);
+    fl_batch_free(j->rbuf[p]);
+    j->lbuf[p] = j->rbuf[p] = NULL;
+    bool inner_like = j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_SEMI;
+    if (!j->lparts[p].f || (inner_like && !j->rparts[p].f)) {
+      /* nothing can come out of this partition */
+      exec_spill_close(&j->lparts[p]);
+      exec_spill_close(&j->rparts[p]);
+      continue;
+    }
+    fl_op *ls, *rs;
+    fl_code rc = exec_spill_source(j->op.ctx, left->fields, left->ncols, &j->lparts[p], &ls, err);
+    if (rc) return rc;
+    rc = exec_spill_source(j->op.ctx, right->fields, right->ncols, &j->rparts[p], &rs, err);
+    if (rc) {
+      fl_op_free(ls);
+      return rc;
+    }
+    fl_join_kind kind = j->kind == FL_JOIN_ANTI_NULL_AWARE ? FL_JOIN_ANTI : j->kind;
+    j->sub = join_new(j->op.ctx, kind, ls, rs, j->lkeys, j->rkeys, j->nkeys, j->depth + 1, err);
+    FL_ASSERT(j->sub, "joining a spill partition: %s", err ? err->msg : "");
+    return FL_OK;
   }
   return FL_OK;
 }
@@ -169,12 +324,33 @@ static fl_code join_next(fl_op *op, const fl_batch **out, fl_err *err) {
   if (j->state == ST_BUILD) {
     rc = build(j, err);
     if (rc) return rc;
-    j->state = ST_PROBE;
-    /* INNER and SEMI over an empty right side, or NOT IN against a NULL: nothing to probe */
-    if ((j->rb->nrows == 0 && (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_SEMI)) ||
-        (j->kind == FL_JOIN_ANTI_NULL_AWARE && j->right_null_key))
-      j->state = ST_DONE;
+    if (j->spilled) {
+      j->state = ST_PARTS;
+      if (j->kind == FL_JOIN_ANTI_NULL_AWARE && j->right_null_key) {
+        j->state = ST_DONE;
+      } else {
+        rc = split_left(j, err);
+        if (rc) return rc;
+      }
+    } else {
+      j->state = ST_PROBE;
+    }
   }
+  while (j->state == ST_PARTS) {
+    if (j->sub) {
+      rc = fl_op_next(j->sub, out, err);
+      if (rc || *out) return rc;
+      fl_op_free(j->sub);
+      j->sub = NULL;
+    }
+    rc = next_part_join(j, err);
+    if (rc) return rc;
+    if (!j->sub) j->state = ST_DONE;
+  }
+  /* nothing to probe: INNER and SEMI over an empty right side, NOT IN against a NULL */
+  if (j->state == ST_PROBE && j->rb->nrows == 0 && (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_SEMI))
+    j->state = ST_DONE;
+  if (j->state == ST_PROBE && j->kind == FL_JOIN_ANTI_NULL_AWARE && j->right_null_key) j->state = ST_DONE;
   while (j->state == ST_PROBE) {
     if (!j->lb || j->lrow >= j->lb->nrows) {
       rc = fl_op_next(op->children[0], &j->lb, err);
@@ -213,12 +389,12 @@ static const char *kind_name(fl_join_kind k) {
 }
 
 static void join_explain(const fl_op *op, bool analyze, fl_buf *out) {
-  (void)analyze;
   const join_op *j = (const join_op *)op;
   fl_buf_printf(out, "%s", kind_name(j->kind));
   for (uint32_t i = 0; i < j->nkeys; i++)
     fl_buf_printf(out, "%s%s = %s", i ? " AND " : " ", op->children[0]->fields[j->lkeys[i]].name,
                   op->children[1]->fields[j->rkeys[i]].name);
+  if (analyze && j->spilled_rows) fl_buf_printf(out, " spilled=%llu", (unsigned long long)j->spilled_rows);
 }
 
 static void join_free(fl_op *op) {
@@ -235,13 +411,24 @@ static void join_free(fl_op *op) {
   fl_free(j->rsel);
   j->head = j->tail = j->next = j->lsel = j->rsel = NULL;
   j->heads_cap = j->next_cap = 0;
+  if (j->sub) fl_op_free(j->sub);
+  j->sub = NULL;
+  for (uint32_t p = 0; p < JOIN_PARTS; p++) {
+    exec_spill_close(&j->lparts[p]);
+    exec_spill_close(&j->rparts[p]);
+    fl_batch_free(j->lbuf[p]);
+    fl_batch_free(j->rbuf[p]);
+    fl_free(j->prows[p]);
+    j->lbuf[p] = j->rbuf[p] = NULL;
+    j->prows[p] = NULL;
+  }
   exec_mem_track(op->ctx, &j->held, 0);
 }
 
 static const fl_op_vtable join_vt = {"HASH_JOIN", join_next, join_explain, join_free};
 
-fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *right, const uint32_t *lkeys,
-                       const uint32_t *rkeys, uint32_t nkeys, fl_err *err) {
+static fl_op *join_new(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *right, const uint32_t *lkeys,
+                       const uint32_t *rkeys, uint32_t nkeys, unsigned depth, fl_err *err) {
   if (nkeys == 0) {
     fl_err_set(err, FL_EINVAL, "hash join: no equality keys");
     return NULL;
@@ -277,6 +464,7 @@ fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *
   fl_op *kids[2] = {left, right};
   join_op *j = (join_op *)fl_op_alloc(ctx, sizeof *j, &join_vt, fields, ncols, kids, 2);
   j->kind = kind;
+  j->depth = depth;
   j->lkeys = fl_arena_memdup(ctx->arena, lkeys, nkeys * sizeof *lkeys);
   j->rkeys = fl_arena_memdup(ctx->arena, rkeys, nkeys * sizeof *rkeys);
   j->nkeys = nkeys;
@@ -284,7 +472,12 @@ fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *
   j->out = fl_batch_new(fields, ncols, FL_EXEC_BATCH_ROWS);
   j->lsel = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *j->lsel);
   j->rsel = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *j->rsel);
-  fl_htab_init(&j->ht, 0, 0);
+  fl_htab_init(&j->ht, 0, depth);
   exec_mem_track(ctx, &j->held, join_bytes(j));
   return &j->op;
+}
+
+fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *right, const uint32_t *lkeys,
+                       const uint32_t *rkeys, uint32_t nkeys, fl_err *err) {
+  return join_new(ctx, kind, left, right, lkeys, rkeys, nkeys, 0, err);
 }
