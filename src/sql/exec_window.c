@@ -47,6 +47,8 @@ typedef struct window_op {
   fl_vec *res;         /* [nspecs], n values each */
   uint32_t *seq;
   uint32_t pos; /* rows [0, pos) emitted */
+  uint8_t *mark; /* per computed row: 2 a partition starts, 1 a peer group, 0 neither */
+  uint32_t mark_cap;
   fl_batch *out;
   size_t held;
 } window_op;
@@ -58,7 +60,7 @@ static const char *kind_name(fl_win_kind k) {
 }
 
 static void track(window_op *w) {
-  size_t now = (w->buf ? exec_batch_bytes(w->buf) : 0) + (size_t)w->perm_cap * 4;
+  size_t now = (w->buf ? exec_batch_bytes(w->buf) : 0) + (size_t)w->perm_cap * 4 + w->mark_cap;
   for (uint32_t s = 0; s < w->nspecs && w->res; s++) {
     fl_batch tmp = {.ncols = 1, .cols = &w->res[s]};
     now += exec_batch_bytes(&tmp);
@@ -155,9 +157,21 @@ static fl_code compute(window_op *w, fl_err *err) {
   const fl_batch *b = w->buf;
   uint32_t n = w->n;
   const fl_sort_key *part = w->keys, *order = w->keys + w->npart;
+  /* one pass marks where partitions (2) and peer groups (1) start, for every function */
+  if (n > w->mark_cap) {
+    fl_free(w->mark);
+    w->mark = fl_malloc(n);
+    w->mark_cap = n;
+  }
+  for (uint32_t p = 0; p < n; p++) {
+    if (p == 0 || exec_row_cmp(part, w->npart, b, w->perm[p - 1], b, w->perm[p]) != 0)
+      w->mark[p] = 2;
+    else
+      w->mark[p] = exec_row_cmp(order, w->norder, b, w->perm[p - 1], b, w->perm[p]) != 0;
+  }
   for (uint32_t ps = 0; ps < n;) {
     uint32_t pe = ps + 1;
-    while (pe < n && exec_row_cmp(part, w->npart, b, w->perm[ps], b, w->perm[pe]) == 0) pe++;
+    while (pe < n && w->mark[pe] != 2) pe++;
     for (uint32_t s = 0; s < w->nspecs; s++) {
       const fl_win_spec *sp = &w->specs[s];
       fl_vec *res = &w->res[s];
@@ -166,7 +180,7 @@ static fl_code compute(window_op *w, fl_err *err) {
       for (uint32_t gs = ps; gs < pe;) {
         /* the peer group [gs, ge) */
         uint32_t ge = gs + 1;
-        while (ge < pe && exec_row_cmp(order, w->norder, b, w->perm[gs], b, w->perm[ge]) == 0) ge++;
+        while (ge < pe && !w->mark[ge]) ge++;
         dense++;
         rank = gs - ps + 1;
         switch (sp->kind) {
@@ -307,6 +321,8 @@ static void window_free(fl_op *op) {
   fl_free(w->res);
   fl_free(w->perm);
   fl_free(w->seq);
+  fl_free(w->mark);
+  w->mark = NULL;
   w->res = NULL;
   w->perm = w->seq = NULL;
   exec_mem_track(op->ctx, &w->held, 0);
