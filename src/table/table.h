@@ -525,6 +525,34 @@ void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx);
  * deletes, projects the current schema by field id (added columns read as null,
  * renames keep data, widened types widen), applies the filter if set, emits. */
 fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err);
+
+/* Scans as tasks (iceberg-rust's FileScanTask): a task is a range of row groups of one
+ * planned file. The plan makes one task per file (every row group); a caller may split
+ * them (rg_first/rg_count) and hand them to iterators. */
+typedef struct fl_scan_task {
+  uint32_t file;     /* index in fl_scan_files */
+  uint32_t rg_first; /* row groups [rg_first, rg_first + rg_count) of that file */
+  uint32_t rg_count; /* UINT32_MAX: to the file's last row group */
+} fl_scan_task;
+const fl_scan_task *fl_scan_tasks(const fl_scan *scan, uint32_t *n);
+
+/* A pull iterator over tasks (the executor's scan operator; fl_scan_run is a loop over
+ * one): fl_scan_next sets *out to the next batch of at most FL_BATCH_ROWS surviving rows
+ * (row groups pruned by statistics, position and equality deletes applied, the current
+ * schema projected, the filter applied), or NULL at the end. The batch belongs to the
+ * iterator and is valid until the next call; fl_scan_iter_file and
+ * fl_scan_iter_positions say where its rows come from. tasks NULL: every task of the
+ * scan (borrowed otherwise; they must outlive the iterator). Statistics accumulate in
+ * the scan's fl_scan_stats. Threads: one iterator per thread is the aim, but the
+ * equality deletes' per-file state and the stats live in the scan today, so a scan
+ * has one iterator at a time. */
+typedef struct fl_scan_iter fl_scan_iter;
+fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t ntasks, fl_scan_iter **out,
+                          fl_err *err);
+fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err);
+const char *fl_scan_iter_file(const fl_scan_iter *it);       /* URI of the last batch's file */
+const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it); /* row i's position in it */
+void fl_scan_iter_free(fl_scan_iter *it);
 void fl_scan_free(fl_scan *scan);
 
 #endif
