@@ -64,6 +64,7 @@ struct fl_scan {
   scan_pred *preds;
   uint32_t npreds;
   bool empty;         /* a null literal: nothing matches */
+  fl_bpred *where;    /* opts->where bound (pred.c), NULL if none */
   int64_t after_seq;  /* incremental: skip manifests at or below this sequence number */
   int64_t *new_snaps; /* incremental: append/overwrite snapshots in (after, target] */
   uint32_t nnew_snaps;
@@ -174,6 +175,7 @@ static bool range_excludes(const fl_value *lo, const fl_value *hi, fl_pred_op op
     case FL_PRED_LE: return lo && cmp_values(lo, lit, &c) && c > 0;
     case FL_PRED_GT: return hi && cmp_values(hi, lit, &c) && c <= 0;
     case FL_PRED_GE: return hi && cmp_values(hi, lit, &c) && c < 0;
+    case FL_PRED_NE: return false; /* fl_pred has no <>; the IR (pred.c) prunes it */
   }
   return false;
 }
@@ -316,6 +318,11 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
       p->lit.u.str.ptr = fl_arena_strndup(&scan->arena, p->lit.u.str.ptr, p->lit.u.str.len);
   }
   scan->npreds = np;
+  if (opts && opts->where) {
+    fl_code rc = fl_tpred_bind(tbl, opts->where, &scan->arena, &scan->where, err);
+    if (rc) return rc;
+    if (fl_bpred_is_false(scan->where)) scan->empty = true;
+  }
   return FL_OK;
 }
 
@@ -451,7 +458,8 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
       break;
     }
     if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
-    if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf))) {
+    if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf) ||
+                             (scan->where && !fl_bpred_summary_may_match(scan->where, spec, mf)))) {
       scan->stats.manifests_pruned++;
       scan->stats.files_total += (uint32_t)(mf->added_files_count + mf->existing_files_count);
       scan->stats.files_pruned_partition += (uint32_t)(mf->added_files_count + mf->existing_files_count);
@@ -497,11 +505,14 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         break;
       }
       scan->stats.files_total++;
-      if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition)) {
+      if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition) ||
+          (scan->where &&
+           !fl_bpred_partition_may_match(scan->where, spec, en->file.partition, en->file.npartition))) {
         scan->stats.files_pruned_partition++;
         continue;
       }
-      if (bounds_exclude(scan, spec, &en->file)) {
+      if (bounds_exclude(scan, spec, &en->file) ||
+          (scan->where && !fl_bpred_bounds_may_match(scan->where, fl_table_schema(tbl), spec, &en->file))) {
         scan->stats.files_pruned_bounds++;
         continue;
       }
@@ -700,7 +711,7 @@ static bool row_group_excluded(const fl_scan *scan, fl_parquet_reader *pr, uint3
     if (!st.has_bounds) continue;
     if (range_excludes(&st.min, &st.max, p->op, &p->lit)) return true;
   }
-  return false;
+  return scan->where && !fl_bpred_row_group_may_match(scan->where, pr, rg);
 }
 
 void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx) {

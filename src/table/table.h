@@ -442,7 +442,7 @@ fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_
 
 /* ---------------------------------------------------------------- scans */
 
-typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE } fl_pred_op;
+typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE, FL_PRED_NE } fl_pred_op;
 
 /* column op literal; a scan's predicates are ANDed and used for pruning only (files by
  * partition values and column bounds, row groups by statistics): rows are filtered by
@@ -455,6 +455,39 @@ typedef struct fl_pred {
   fl_value value;
 } fl_pred;
 
+/* The predicate IR (table/pred.c) a query's WHERE lowers into (sql/exec_scan.c), for
+ * pruning only, as fl_pred: files by partition values and column bounds, manifests by
+ * partition summaries, row groups by statistics. A node says which rows MAY match; what
+ * the IR cannot express the lowering leaves out (TRUE), so pruning never drops a row the
+ * full filter keeps. Semantics are SQL WHERE's: a comparison with NULL is not TRUE, so
+ * NOT (a < 5) is a >= 5 and a NULL a matches neither. Values are cast to the column's
+ * type where Iceberg allows (int -> bigint, ...), else planning fails with FL_ETYPE.
+ * Nodes and values are borrowed for fl_scan_plan's duration only. */
+typedef enum fl_tpred_kind {
+  FL_TP_TRUE = 1,    /* every row may match */
+  FL_TP_FALSE,       /* no row matches */
+  FL_TP_AND,         /* args */
+  FL_TP_OR,          /* args */
+  FL_TP_NOT,         /* args[0] */
+  FL_TP_CMP,         /* column op values[0] (EQ, NE, LT, LE, GT, GE) */
+  FL_TP_IN,          /* column IN (values) */
+  FL_TP_IS_NULL,     /* column IS NULL */
+  FL_TP_STARTS_WITH, /* column LIKE 'values[0]%' (a STRING prefix) */
+} fl_tpred_kind;
+
+typedef struct fl_tpred {
+  fl_tpred_kind kind;
+  fl_pred_op op;      /* CMP */
+  const char *column; /* leaves: a current-schema column name */
+  const fl_value *values;
+  uint32_t nvalues;
+  const struct fl_tpred *const *args; /* AND, OR, NOT */
+  uint32_t nargs;
+} fl_tpred;
+
+/* Writes the predicate as SQL-like text for EXPLAIN: "(id >= 10 AND name LIKE 'a%')". */
+void fl_tpred_format(const fl_tpred *pred, fl_buf *out);
+
 typedef struct fl_scan_opts {
   int64_t snapshot_id; /* > 0: this snapshot */
   int64_t as_of_ms;    /* > 0 (and no snapshot_id): snapshot current at that time */
@@ -465,6 +498,7 @@ typedef struct fl_scan_opts {
   int64_t after_snapshot_id; /* > 0: incremental scan: only the data files added by the
                                 append/overwrite snapshots after this one, up to the chosen
                                 snapshot (which must descend from it); deletes still apply */
+  const fl_tpred *where;     /* pruning predicate (ANDed with preds); NULL = none */
 } fl_scan_opts;
 
 typedef struct fl_scan_stats {

@@ -221,6 +221,18 @@ typedef struct fl_live_file {
 fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err);
 
+/* pred.c: the predicate IR bound to a table (negation pushed to the leaves, values
+ * cast to column types, in arena), asked whether a manifest, file or row group may hold
+ * a matching row. */
+typedef struct fl_bpred fl_bpred;
+fl_code fl_tpred_bind(const fl_table *tbl, const fl_tpred *pred, fl_arena *arena, fl_bpred **out, fl_err *err);
+bool fl_bpred_is_false(const fl_bpred *b);
+bool fl_bpred_partition_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_value *part, uint32_t npart);
+bool fl_bpred_summary_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_manifest_file *mf);
+bool fl_bpred_bounds_may_match(const fl_bpred *b, const fl_schema *schema, const fl_tspec *spec,
+                               const fl_data_file *file);
+bool fl_bpred_row_group_may_match(const fl_bpred *b, const fl_parquet_reader *pr, uint32_t rg);
+
 /* eqdel.c: equality deletes applied by a scan (see the file's design comment). The
  * arena (the scan's) holds what outlives planning; fl_eqdel_free frees the rest. */
 typedef struct fl_eqdel fl_eqdel;
