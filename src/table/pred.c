@@ -22,7 +22,9 @@
  * String bounds may be truncated (lower cut, upper cut and bumped): the rules above
  * stay safe with them. Where a column's range comes from:
  *   data file      its lower/upper bounds and null/value counts (skipped for a column
- *                  an identity partition field holds: the partition value decides)
+ *                  an identity partition field holds: the partition value decides),
+ *                  and, leaf by leaf, its partition values (so an OR across a
+ *                  partition column and another column prunes too)
  *   partition      per field of the file's spec on the leaf's column, the leaf as seen
  *                  through the transform: identity keeps it; day/hour/month/year/
  *                  truncate are monotonic (< becomes <=, > becomes >=, <> says nothing);
@@ -459,9 +461,18 @@ static bool bounds_leaf(const source *src, const fl_bpred *b) {
   return true;
 }
 
+/* Both what the partition tuple and the column bounds say, leaf by leaf: (a = 1 OR
+ * t < 5) over a file of partition a = 2 with t in [7, 9] holds no match, which neither
+ * source shows alone. */
+static bool file_leaf(const source *src, const fl_bpred *b) {
+  const fl_data_file *file = src->b;
+  source part = {partition_leaf, src->c, file->partition, NULL, file->npartition};
+  return partition_leaf(&part, b) && bounds_leaf(src, b);
+}
+
 bool fl_bpred_bounds_may_match(const fl_bpred *b, const fl_schema *schema, const fl_tspec *spec,
                                const fl_data_file *file) {
-  source src = {bounds_leaf, schema, file, spec, 0};
+  source src = {file_leaf, schema, file, spec, 0};
   return may_match(b, &src);
 }
 
