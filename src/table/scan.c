@@ -80,6 +80,7 @@ struct fl_scan {
   fl_schema read; /* proj + the equality columns it lacks (eqdel.c) */
   fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
   bool names_read;
+  fl_tcache_pins pins; /* the cached manifest list and manifests the plan points into */
 };
 
 /* The run state of one pull over tasks (fl_scan_iter_open .. fl_scan_next .. free). */
@@ -441,9 +442,17 @@ static void add_planned(fl_scan *scan, const fl_live_file *lf) {
 static fl_code plan(fl_scan *scan, fl_err *err) {
   const fl_table *tbl = scan->tbl;
   fl_arena *arena = &scan->arena;
-  fl_manifest_file *mfs;
+  const fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &mfs, &nmf, err);
+  fl_code rc;
+  if (scan->snap->manifest_list) { /* parsed once per process (cache.c) */
+    if ((rc = fl_tbl_check_path(tbl, scan->snap->manifest_list, err))) return rc;
+    rc = fl_tcache_manifest_list(fl_tbl_path(tbl, scan->snap->manifest_list, arena), &scan->pins, &mfs, &nmf, err);
+  } else {
+    fl_manifest_file *inl;
+    rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &inl, &nmf, err);
+    mfs = inl;
+  }
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
   del_reader dr = {NULL, 0, 0, arena, 0, NULL, tbl};
@@ -465,12 +474,13 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
       scan->stats.files_pruned_partition += (uint32_t)(mf->added_files_count + mf->existing_files_count);
       continue;
     }
-    fl_manifest_entry *entries;
+    const fl_manifest_entry *entries;
     uint32_t ne;
     if ((rc = fl_tbl_check_path(tbl, mf->manifest_path, err))) break;
-    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mf->manifest_path, arena), arena, &entries, &ne, err))) break;
+    if ((rc = fl_tcache_manifest(fl_tbl_path(tbl, mf->manifest_path, arena), &scan->pins, &entries, &ne, err)))
+      break;
     for (uint32_t e = 0; e < ne && !rc; e++) {
-      fl_manifest_entry *en = &entries[e];
+      const fl_manifest_entry *en = &entries[e];
       if (en->status == FL_ENTRY_DELETED) continue;
       fl_live_file lf = {en->file, mf->partition_spec_id,
                          en->sequence_number >= 0 ? en->sequence_number : mf->sequence_number};
@@ -892,6 +902,7 @@ fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err)
 void fl_scan_free(fl_scan *scan) {
   if (!scan) return;
   fl_eqdel_free(scan->eq);
+  fl_tcache_pins_release(&scan->pins);
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);

@@ -440,6 +440,21 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
  * Leftovers of crashed or aborted writers are such files. res may be NULL. */
 fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_result *res, fl_err *err);
 
+/* ---------------------------------------------------------------- metadata cache */
+
+/* Parsed metadata JSON, manifest lists and manifests are shared by every handle, scan
+ * and thread of the process (table/cache.c): Iceberg never rewrites them, so a query
+ * plans a snapshot it has seen before without reading them again. At most `bytes` are
+ * kept (default FL_TABLE_CACHE_BYTES; least recently used dropped first); 0 turns the
+ * cache off. */
+void fl_table_cache_set_budget(size_t bytes);
+typedef struct fl_table_cache_stats {
+  uint64_t hits, misses, evictions;
+  size_t bytes;
+  uint32_t entries;
+} fl_table_cache_stats;
+void fl_table_cache_get_stats(fl_table_cache_stats *out);
+
 /* ---------------------------------------------------------------- scans */
 
 typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE, FL_PRED_NE } fl_pred_op;

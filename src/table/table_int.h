@@ -49,6 +49,7 @@ typedef struct fl_tlog {
 
 typedef struct fl_tmeta {
   fl_arena arena;
+  _Atomic int extra_refs; /* fl_tmeta_ref's (cache.c shares one parse); freed at -1 */
   json_t *root;
   const char *text; /* the JSON as read or written */
   int32_t format_version;
@@ -111,7 +112,9 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
  * dump): a commit moves its handle without parsing what it just wrote. */
 fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
                            fl_err *err);
+/* Releases one reference (the parse's, or one fl_tmeta_ref added); frees at the last. */
 void fl_tmeta_free(fl_tmeta *meta);
+void fl_tmeta_ref(fl_tmeta *meta);
 /* Inflates a gzip metadata file's bytes (*data, fl_malloc'd, replaced by the inflated
  * text, NUL-terminated; freed on error), at most FL_METADATA_JSON_MAX bytes. */
 fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err);
@@ -220,6 +223,20 @@ typedef struct fl_live_file {
 } fl_live_file;
 fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err);
+
+/* cache.c: parsed metadata files shared by the process (see its design comment).
+ * fl_tcache_meta gives a reference the caller releases with fl_tmeta_free; manifest
+ * lists and manifests stay pinned in pins until fl_tcache_pins_release. */
+typedef struct fl_tcache_pins {
+  struct centry **entries;
+  uint32_t n, cap;
+} fl_tcache_pins;
+fl_code fl_tcache_meta(const char *path, fl_tmeta **out, fl_err *err);
+fl_code fl_tcache_manifest_list(const char *path, fl_tcache_pins *pins, const fl_manifest_file **files,
+                                uint32_t *n, fl_err *err);
+fl_code fl_tcache_manifest(const char *path, fl_tcache_pins *pins, const fl_manifest_entry **entries,
+                           uint32_t *n, fl_err *err);
+void fl_tcache_pins_release(fl_tcache_pins *pins);
 
 /* pred.c: the predicate IR bound to a table (negation pushed to the leaves, values
  * cast to column types, in arena), asked whether a manifest, file or row group may hold
