@@ -278,6 +278,29 @@ static uint32_t run_filter(void *ctx, const fl_batch *batch, uint32_t *sel) {
   return fl_sql_eval_select(s->ev, batch, sel);
 }
 
+/* view = rows [off, off + n) of b, vectors pointing into b's (off is a multiple of
+ * FL_EXEC_BATCH_ROWS, so of 64: the validity words line up). */
+static void slice(const fl_batch *b, uint32_t off, uint32_t n, fl_batch *view, fl_vec *vecs) {
+  FL_ASSERT(off % 64 == 0, "slice at row %u", off);
+  for (uint32_t c = 0; c < b->ncols; c++) {
+    const fl_vec *src = &b->cols[c];
+    fl_vec *v = &vecs[c];
+    *v = *src;
+    v->len = n;
+    v->cap = n;
+    v->validity = src->validity + off / 64;
+    if (fl_type_is_bytes(src->type.kind))
+      v->offsets = src->offsets + off;
+    else
+      v->data.raw = (char *)src->data.raw + (size_t)off * fl_type_bytes(src->type);
+  }
+  view->fields = b->fields;
+  view->ncols = b->ncols;
+  view->nrows = n;
+  view->capacity = n;
+  view->cols = vecs;
+}
+
 static fl_code scan_next(fl_op *op, const fl_batch **out, fl_err *err) {
   scan_op *s = (scan_op *)op;
   *out = NULL;
@@ -300,28 +323,9 @@ static fl_code scan_next(fl_op *op, const fl_batch **out, fl_err *err) {
     *out = b;
     return FL_OK;
   }
-  /* a slice of rows [off, off + n): vectors pointing into b's (off is a multiple of
-     FL_EXEC_BATCH_ROWS, so of 64: the validity words line up) */
   uint32_t n = b->nrows - s->off;
   if (n > FL_EXEC_BATCH_ROWS) n = FL_EXEC_BATCH_ROWS;
-  FL_ASSERT(s->off % 64 == 0, "scan of %s: slice at row %u", s->table, s->off);
-  for (uint32_t c = 0; c < b->ncols; c++) {
-    const fl_vec *src = &b->cols[c];
-    fl_vec *v = &s->vecs[c];
-    *v = *src;
-    v->len = n;
-    v->cap = n;
-    v->validity = src->validity + s->off / 64;
-    if (fl_type_is_bytes(src->type.kind))
-      v->offsets = src->offsets + s->off;
-    else
-      v->data.raw = (char *)src->data.raw + (size_t)s->off * fl_type_bytes(src->type);
-  }
-  s->view.fields = b->fields;
-  s->view.ncols = b->ncols;
-  s->view.nrows = n;
-  s->view.capacity = n;
-  s->view.cols = s->vecs;
+  slice(b, s->off, n, &s->view, s->vecs);
   s->off += n;
   *out = &s->view;
   return FL_OK;
@@ -437,4 +441,68 @@ fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_
     return NULL;
   }
   return &s->op;
+}
+
+/* ---------------------------------------------------------------- metadata tables */
+
+typedef struct meta_op {
+  fl_op op;
+  fl_batch *all; /* every row, built at construction */
+  uint32_t off;
+  fl_batch view;
+  fl_vec *vecs;
+  const char *name;
+} meta_op;
+
+static fl_code meta_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  (void)err;
+  meta_op *m = (meta_op *)op;
+  *out = NULL;
+  if (m->off >= m->all->nrows) return FL_OK;
+  uint32_t n = m->all->nrows - m->off;
+  if (n > FL_EXEC_BATCH_ROWS) n = FL_EXEC_BATCH_ROWS;
+  slice(m->all, m->off, n, &m->view, m->vecs);
+  m->off += n;
+  *out = &m->view;
+  return FL_OK;
+}
+
+static void meta_explain(const fl_op *op, bool analyze, fl_buf *out) {
+  (void)analyze;
+  const meta_op *m = (const meta_op *)op;
+  fl_buf_printf(out, "%s %u rows", m->name, m->all->nrows);
+}
+
+static void meta_free(fl_op *op) {
+  meta_op *m = (meta_op *)op;
+  fl_batch_free(m->all);
+  fl_free(m->vecs);
+  m->all = NULL;
+  m->vecs = NULL;
+}
+
+static const fl_op_vtable meta_vt = {"METADATA_SCAN", meta_next, meta_explain, meta_free};
+
+fl_op *fl_op_table_meta(fl_exec_ctx *ctx, struct fl_table *tbl, int kind_, int64_t snapshot_id, fl_err *err) {
+  fl_table_meta_kind kind = (fl_table_meta_kind)kind_;
+  uint32_t nf;
+  const fl_field *fields = fl_table_meta_fields(kind, &nf);
+  if (!fields) {
+    fl_err_set(err, FL_EINVAL, "table %s.%s: metadata table kind %d", fl_table_ns(tbl), fl_table_name(tbl), kind_);
+    return NULL;
+  }
+  const fl_snapshot *snap = NULL;
+  if (snapshot_id > 0 && !(snap = fl_table_snapshot_by_id(tbl, snapshot_id))) {
+    fl_err_set(err, FL_ENOENT, "table %s.%s: no snapshot %lld", fl_table_ns(tbl), fl_table_name(tbl),
+               (long long)snapshot_id);
+    return NULL;
+  }
+  fl_batch *all;
+  if (fl_table_meta_batch(tbl, kind, snap, &all, err)) return NULL;
+  meta_op *m = (meta_op *)fl_op_alloc(ctx, sizeof *m, &meta_vt, fields, nf, NULL, 0);
+  m->all = all;
+  m->vecs = fl_calloc(nf, sizeof *m->vecs);
+  m->name = fl_arena_sprintf(ctx->arena, "%s.%s$%s", fl_table_ns(tbl), fl_table_name(tbl),
+                             kind == FL_META_SNAPSHOTS ? "snapshots" : kind == FL_META_HISTORY ? "history" : "files");
+  return &m->op;
 }

@@ -197,3 +197,98 @@ Test(exec_scan, lowering_keeps_only_what_the_filter_implies) {
   lowered("id = NULL", "FALSE");
   lowered("id NOT IN (1, 2)", "NOT id IN (1, 2)");
 }
+
+static fl_batch *collect(fl_op *op) {
+  fl_err err = {0};
+  fl_batch *all;
+  cr_assert_eq(fl_op_collect(op, &all, &err), FL_OK, "%s", err.msg);
+  return all;
+}
+
+static const char *cell_str(const fl_batch *b, uint32_t col, uint32_t row, char *buf, size_t size) {
+  uint32_t n;
+  const char *p = fl_vec_str(&b->cols[col], row, &n);
+  snprintf(buf, size, "%.*s", (int)n, p);
+  return buf;
+}
+
+Test(exec_scan, metadata_tables_snapshots_history_and_files) {
+  fl_warehouse *wh;
+  fl_table *tbl = make_table(&wh);
+  fl_arena arena;
+  fl_arena_init(&arena, 4096);
+  fl_exec_ctx ctx = {.arena = &arena};
+  fl_err err = {0};
+  uint32_t nsnap;
+  const fl_snapshot *snaps = fl_table_snapshots(tbl, &nsnap);
+  cr_assert_eq(nsnap, 3);
+  char buf[512];
+
+  fl_table_meta_kind kind;
+  cr_assert(fl_table_meta_kind_parse("snapshots", &kind));
+  fl_op *op = fl_op_table_meta(&ctx, tbl, kind, 0, &err);
+  cr_assert(op, "%s", err.msg);
+  cr_assert_str_eq(op->fields[0].name, "committed_at");
+  cr_assert_str_eq(op->fields[2].name, "parent_id");
+  fl_batch *b = collect(op);
+  cr_assert_eq(b->nrows, 3);
+  for (uint32_t i = 0; i < 3; i++) {
+    cr_assert_eq(b->cols[0].data.i64[i], snaps[i].timestamp_ms * 1000);
+    cr_assert_eq(b->cols[1].data.i64[i], snaps[i].snapshot_id);
+    cr_assert_eq(fl_vec_is_valid(&b->cols[2], i), i > 0);
+    if (i) cr_assert_eq(b->cols[2].data.i64[i], snaps[i - 1].snapshot_id);
+    cr_assert_str_eq(cell_str(b, 3, i, buf, sizeof buf), "append");
+    cell_str(b, 5, i, buf, sizeof buf);
+    cr_assert(!strncmp(buf, "{\"operation\":\"append\",", 22), "%s", buf);
+    cr_assert(strstr(buf, "\"added-records\":\"5000\""), "%s", buf);
+  }
+  fl_batch_free(b);
+  fl_op_free(op);
+
+  cr_assert(fl_table_meta_kind_parse("history", &kind));
+  op = fl_op_table_meta(&ctx, tbl, kind, 0, &err);
+  cr_assert(op, "%s", err.msg);
+  b = collect(op);
+  cr_assert_eq(b->nrows, 3);
+  cr_assert_str_eq(op->fields[3].name, "is_current_ancestor");
+  for (uint32_t i = 0; i < 3; i++) {
+    cr_assert_eq(b->cols[1].data.i64[i], snaps[i].snapshot_id);
+    cr_assert(b->cols[3].data.b[i]);
+  }
+  fl_batch_free(b);
+  fl_op_free(op);
+
+  cr_assert(fl_table_meta_kind_parse("files", &kind));
+  op = fl_op_table_meta(&ctx, tbl, kind, 0, &err);
+  cr_assert(op, "%s", err.msg);
+  b = collect(op);
+  cr_assert_eq(b->nrows, 3);
+  for (uint32_t i = 0; i < 3; i++) {
+    cr_assert_eq(b->cols[0].data.i32[i], 0);
+    cr_assert(strstr(cell_str(b, 1, i, buf, sizeof buf), ".parquet"), "%s", buf);
+    cr_assert_str_eq(cell_str(b, 2, i, buf, sizeof buf), "PARQUET");
+    cr_assert(!fl_vec_is_valid(&b->cols[4], i), "unpartitioned");
+    cr_assert_eq(b->cols[5].data.i64[i], FILE_ROWS);
+    cr_assert_gt(b->cols[6].data.i64[i], 1000);
+  }
+  fl_batch_free(b);
+  fl_op_free(op);
+  /* time travel: the first snapshot had one file */
+  op = fl_op_table_meta(&ctx, tbl, kind, snaps[0].snapshot_id, &err);
+  cr_assert(op, "%s", err.msg);
+  b = collect(op);
+  cr_assert_eq(b->nrows, 1);
+  fl_batch_free(b);
+  fl_buf out = FL_BUF_INIT;
+  fl_op_explain(op, false, &out);
+  fl_buf_cstr(&out);
+  cr_assert_str_eq((char *)out.data, "METADATA_SCAN bronze.s$files 1 rows\n");
+  fl_buf_free(&out);
+  fl_op_free(op);
+  cr_assert_null(fl_op_table_meta(&ctx, tbl, kind, 12345, &err));
+  cr_assert(strstr(err.msg, "no snapshot 12345"), "%s", err.msg);
+  cr_assert(!fl_table_meta_kind_parse("partitions", &kind));
+  fl_arena_destroy(&arena);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}

@@ -440,6 +440,21 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
  * Leftovers of crashed or aborted writers are such files. res may be NULL. */
 fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_result *res, fl_err *err);
 
+/* ---------------------------------------------------------------- metadata tables */
+
+/* Iceberg's metadata tables, columns as Trino and Spark name them (meta_tables.c):
+ *   snapshots  committed_at, snapshot_id, parent_id, operation, manifest_list, summary (JSON)
+ *   history    made_current_at, snapshot_id, parent_id, is_current_ancestor
+ *   files      content, file_path, file_format, spec_id, partition (JSON), record_count,
+ *              file_size_in_bytes (the live files of snap, or of the current snapshot) */
+typedef enum fl_table_meta_kind { FL_META_SNAPSHOTS = 1, FL_META_HISTORY, FL_META_FILES } fl_table_meta_kind;
+/* "snapshots", "history", "files" (the part after '$' in "orders$files"). */
+bool fl_table_meta_kind_parse(const char *suffix, fl_table_meta_kind *out);
+const fl_field *fl_table_meta_fields(fl_table_meta_kind kind, uint32_t *n);
+/* Every row in one batch (the caller frees it with fl_batch_free). */
+fl_code fl_table_meta_batch(const fl_table *tbl, fl_table_meta_kind kind, const fl_snapshot *snap,
+                            fl_batch **out, fl_err *err);
+
 /* ---------------------------------------------------------------- metadata cache */
 
 /* Parsed metadata JSON, manifest lists and manifests are shared by every handle, scan
