@@ -56,6 +56,10 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_ingest(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_gen(fl_cli *cli, int argc, char **argv);
 
+/* ref_tables.c: loads PROJECT/ref/NAME.sql + NAME.csv|.ndjson|.parquet into ref.NAME
+ * for each table that does not exist yet (`floe serve` at start-up). */
+fl_code fl_cli_ref_tables_load(const char *project_dir, fl_warehouse *wh, fl_err *err);
+
 /* The dispatch table and its lookup (main.c). */
 const fl_cli_cmd *fl_cli_cmd_find(const char *name);
 
