@@ -159,3 +159,63 @@ Test(cache, eviction_spares_what_a_live_scan_points_into) {
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }
+
+/* Worker threads share the cache: each opens its own warehouse and table handle (as
+ * table.h asks) and plans and reads the same snapshots at once, while the budget
+ * squeezes the cache so entries are evicted and re-read under them. */
+#include <pthread.h>
+
+typedef struct worker {
+  const char *dir;
+  int64_t want;
+  int ok;
+} worker;
+
+static void *work(void *arg) {
+  worker *w = arg;
+  fl_err err = {0};
+  fl_warehouse *wh;
+  if (fl_warehouse_open(w->dir, &wh, &err)) return NULL;
+  int ok = 1;
+  for (int i = 0; i < 40 && ok; i++) {
+    fl_table *tbl;
+    if (fl_table_load(wh, "bronze", "mt", &tbl, &err)) {
+      ok = 0;
+      break;
+    }
+    fl_scan *scan;
+    int64_t sum = 0;
+    if (fl_scan_plan(tbl, NULL, &scan, &err) || fl_scan_run(scan, sum_ids, &sum, &err)) ok = 0;
+    if (sum != w->want) ok = 0;
+    fl_scan_free(scan);
+    fl_table_free(tbl);
+  }
+  fl_warehouse_close(wh);
+  w->ok = ok;
+  return NULL;
+}
+
+Test(cache, threads_share_it_and_read_the_same_rows) {
+  fl_warehouse *wh = open_wh();
+  fl_table *tbl;
+  fl_err err = {0};
+  cr_assert_eq(fl_table_create(wh, "bronze", "mt", &schema, NULL, &tbl, &err), FL_OK, "%s", err.msg);
+  for (int i = 0; i < 8; i++) append10(tbl, i * 10);
+  fl_table_free(tbl);
+  fl_table_cache_set_budget(20000); /* a few entries: evictions while the threads read */
+  enum { NT = 4 };
+  pthread_t th[NT];
+  worker w[NT];
+  for (int t = 0; t < NT; t++) {
+    w[t] = (worker){fl_warehouse_dir(wh), sum_to(80), 0};
+    cr_assert_eq(pthread_create(&th[t], NULL, work, &w[t]), 0);
+  }
+  for (int t = 0; t < NT; t++) {
+    pthread_join(th[t], NULL);
+    cr_assert(w[t].ok, "thread %d read wrong rows or failed", t);
+  }
+  fl_table_cache_stats st = now();
+  cr_assert_gt(st.hits, 0);
+  cr_assert_gt(st.evictions, 0, "entries were evicted while the threads read");
+  fl_warehouse_close(wh);
+}
