@@ -29,6 +29,7 @@
  * Ownership: the scan's arena holds the plan (files, deletes, casted literals); the
  * projected schema and scratch batch live until fl_scan_free. The table is borrowed. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,12 +81,18 @@ struct fl_scan {
   fl_schema read; /* proj + the equality columns it lacks (eqdel.c) */
   fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
   bool names_read;
-  fl_tcache_pins pins; /* the cached manifest list and manifests the plan points into */
+  pthread_mutex_t names_mu; /* iterators of several threads may want it at once */
+  fl_tcache_pins pins;      /* the cached manifest list and manifests the plan points into */
 };
 
 /* The run state of one pull over tasks (fl_scan_iter_open .. fl_scan_next .. free). */
 struct fl_scan_iter {
   fl_scan *scan;
+  fl_arena arena;           /* the current task's local path */
+  fl_eqdel_cursor *eqc;     /* its own probe of the equality deletes, NULL if none */
+  fl_scan_filter_fn filter; /* the scan's, or its own (fl_scan_iter_set_filter) */
+  void *filter_ctx;
+  fl_scan_stats st;         /* counted here, added to the scan's at each fl_scan_next */
   const fl_scan_task *tasks;
   uint32_t ntasks;
   uint32_t task;             /* the task being read (ntasks: done) */
@@ -564,6 +571,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
 fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_err *err) {
   fl_scan *scan = fl_calloc(1, sizeof *scan);
   scan->tbl = tbl;
+  pthread_mutex_init(&scan->names_mu, NULL);
   fl_arena_init(&scan->arena, 65536);
   fl_code rc = resolve(scan, opts, err);
   if (rc) goto fail;
@@ -660,11 +668,11 @@ static fl_code fit_file(fl_scan_iter *it, const planned *p, fl_parquet_reader *p
   const fl_table *tbl = scan->tbl;
   it->nfill = 0;
   if (fl_parquet_reader_ids_by_position(pr)) {
-    if (!scan->names_read) {
-      fl_code rc = fl_tbl_name_mapping(tbl, &scan->arena, &scan->names, err);
-      if (rc) return rc;
-      scan->names_read = true;
-    }
+    pthread_mutex_lock(&scan->names_mu);
+    fl_code rc = scan->names_read ? FL_OK : fl_tbl_name_mapping(tbl, &scan->arena, &scan->names, err);
+    if (!rc) scan->names_read = true;
+    pthread_mutex_unlock(&scan->names_mu);
+    if (rc) return rc;
     const fl_schema *fs = fl_parquet_reader_schema(pr);
     if (!scan->names.present)
       return fl_err_set(err, FL_EUNSUPPORTED,
@@ -734,6 +742,10 @@ fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t nta
   (void)err;
   fl_scan_iter *it = fl_calloc(1, sizeof *it);
   it->scan = scan;
+  fl_arena_init(&it->arena, 4096);
+  it->filter = scan->filter;
+  it->filter_ctx = scan->filter_ctx;
+  if (scan->eq) it->eqc = fl_eqdel_cursor_new(scan->eq);
   it->tasks = tasks ? tasks : scan->tasks;
   it->ntasks = tasks ? ntasks : scan->nfiles;
   for (uint32_t t = 0; t < it->ntasks; t++)
@@ -747,10 +759,30 @@ void fl_scan_iter_free(fl_scan_iter *it) {
   if (!it) return;
   fl_parquet_rg_cursor_free(it->rgc);
   fl_parquet_reader_free(it->pr);
+  fl_eqdel_cursor_free(it->eqc);
+  fl_arena_destroy(&it->arena);
   if (it->scratch) fl_batch_free(it->scratch);
   fl_free(it->fill_col);
   fl_free(it->fill_val);
   fl_free(it);
+}
+
+void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx) {
+  it->filter = filter;
+  it->filter_ctx = ctx;
+}
+
+/* Adds what the iterator counted to the scan's stats (atomically: iterators of several
+ * threads share them) and starts counting again. */
+static void flush_stats(fl_scan_iter *it) {
+  fl_scan_stats *d = &it->scan->stats, *s = &it->st;
+  if (s->row_groups_total) __atomic_fetch_add(&d->row_groups_total, s->row_groups_total, __ATOMIC_RELAXED);
+  if (s->row_groups_pruned) __atomic_fetch_add(&d->row_groups_pruned, s->row_groups_pruned, __ATOMIC_RELAXED);
+  if (s->rows_read) __atomic_fetch_add(&d->rows_read, s->rows_read, __ATOMIC_RELAXED);
+  if (s->rows_deleted) __atomic_fetch_add(&d->rows_deleted, s->rows_deleted, __ATOMIC_RELAXED);
+  if (s->rows_filtered) __atomic_fetch_add(&d->rows_filtered, s->rows_filtered, __ATOMIC_RELAXED);
+  if (s->rows_emitted) __atomic_fetch_add(&d->rows_emitted, s->rows_emitted, __ATOMIC_RELAXED);
+  memset(s, 0, sizeof *s);
 }
 
 const char *fl_scan_iter_file(const fl_scan_iter *it) { return it->cur ? it->cur->pub.path : NULL; }
@@ -764,10 +796,11 @@ static fl_code open_task(fl_scan_iter *it, bool *opened, fl_err *err) {
   planned *p = &scan->files[t->file];
   *opened = false;
   if (p->ndels >= (uint64_t)p->pub.record_count && p->pub.record_count > 0) {
-    scan->stats.rows_deleted += (uint64_t)p->pub.record_count;
+    it->st.rows_deleted += (uint64_t)p->pub.record_count;
     return FL_OK; /* every row deleted */
   }
-  fl_code rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, p->pub.path, &scan->arena), &it->pr, err);
+  fl_arena_reset(&it->arena);
+  fl_code rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, p->pub.path, &it->arena), &it->pr, err);
   if (rc) return rc;
   if ((rc = fit_file(it, p, it->pr, err))) {
     fl_parquet_reader_free(it->pr);
@@ -776,13 +809,13 @@ static fl_code open_task(fl_scan_iter *it, bool *opened, fl_err *err) {
   }
   it->cur = p;
   it->del_cursor = 0;
-  it->eq_on = scan->eq && fl_eqdel_begin_file(scan->eq, p->spec_id, p->pub.partition, p->pub.npartition,
-                                              p->pub.data_sequence_number);
+  it->eq_on = it->eqc && fl_eqdel_cursor_begin_file(it->eqc, p->spec_id, p->pub.partition, p->pub.npartition,
+                                                    p->pub.data_sequence_number);
   uint32_t nrg = fl_parquet_reader_row_groups(it->pr);
   it->rg = t->rg_first < nrg ? t->rg_first : nrg;
   uint64_t end = t->rg_count == UINT32_MAX ? nrg : (uint64_t)t->rg_first + t->rg_count;
   it->rg_end = end < nrg ? (uint32_t)end : nrg;
-  scan->stats.row_groups_total += it->rg_end - it->rg;
+  it->st.row_groups_total += it->rg_end - it->rg;
   *opened = true;
   return FL_OK;
 }
@@ -794,7 +827,7 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
   const planned *p = it->cur;
   uint32_t n = 0, nkeep = batch->nrows, k = 0;
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
-  scan->stats.rows_read += batch->nrows;
+  it->st.rows_read += batch->nrows;
   if (it->nfill) fill_constants(it, batch);
   const fl_batch *full = batch; /* with the columns read for equality deletes */
   if (batch->ncols > scan->proj.nfields) { /* the projection only: what the filter and caller see */
@@ -802,25 +835,25 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
     it->view.ncols = scan->proj.nfields;
     batch = &it->view;
   }
-  if (scan->filter) {
-    nkeep = scan->filter(scan->filter_ctx, batch, it->fsel);
+  if (it->filter) {
+    nkeep = it->filter(it->filter_ctx, batch, it->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
   }
   if (it->eq_on) {
     memset(it->eq_deleted, 0, batch->nrows * sizeof(bool));
-    fl_eqdel_mark(scan->eq, full, it->eq_deleted);
+    fl_eqdel_cursor_mark(it->eqc, full, it->eq_deleted);
   }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
-    bool kept = !scan->filter || (k < nkeep && it->fsel[k] == r);
-    if (scan->filter && kept) k++;
+    bool kept = !it->filter || (k < nkeep && it->fsel[k] == r);
+    if (it->filter && kept) k++;
     while (it->del_cursor < p->ndels && p->dels[it->del_cursor] < pos) it->del_cursor++;
     if ((it->del_cursor < p->ndels && p->dels[it->del_cursor] == pos) || (it->eq_on && it->eq_deleted[r])) {
-      scan->stats.rows_deleted++;
+      it->st.rows_deleted++;
       continue;
     }
     if (!kept) {
-      scan->stats.rows_filtered++;
+      it->st.rows_filtered++;
       continue;
     }
     it->sel[n] = r;
@@ -828,7 +861,7 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
     n++;
   }
   if (!n) return NULL;
-  scan->stats.rows_emitted += n;
+  it->st.rows_emitted += n;
   if (n == batch->nrows) return batch;
   if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
   fl_batch_reset(it->scratch);
@@ -857,7 +890,7 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
         continue;
       }
       if (row_group_excluded(scan, it->pr, it->rg)) {
-        scan->stats.row_groups_pruned++;
+        it->st.row_groups_pruned++;
         it->rg++;
         continue;
       }
@@ -876,9 +909,11 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
     const fl_batch *kept = keep_rows(it, batch, first_row);
     if (kept) {
       *out = kept;
+      flush_stats(it);
       return FL_OK;
     }
   }
+  flush_stats(it);
   return FL_OK;
 }
 
@@ -903,6 +938,7 @@ void fl_scan_free(fl_scan *scan) {
   if (!scan) return;
   fl_eqdel_free(scan->eq);
   fl_tcache_pins_release(&scan->pins);
+  pthread_mutex_destroy(&scan->names_mu);
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);

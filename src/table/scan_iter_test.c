@@ -240,3 +240,87 @@ Test(scan_iter, the_filter_keeps_its_rows_and_row_groups_prune_by_statistics) {
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }
+
+/* Morsels on several threads: one planned scan, its files split into one task per row
+ * group, the tasks dealt to two threads, each pulling through its own iterator; together
+ * they return exactly fl_scan_run's rows (deletes applied) and the scan's stats add up. */
+#include <pthread.h>
+
+typedef struct morsel_worker {
+  fl_scan *scan;
+  fl_scan_task *tasks;
+  uint32_t ntasks;
+  seen s;
+} morsel_worker;
+
+static void *pull_morsels(void *arg) {
+  morsel_worker *w = arg;
+  fl_err err = {0};
+  fl_scan_iter *it;
+  if (fl_scan_iter_open(w->scan, w->tasks, w->ntasks, &it, &err)) return NULL;
+  for (;;) {
+    const fl_batch *b;
+    if (fl_scan_next(it, &b, &err) || !b) break;
+    for (uint32_t r = 0; r < b->nrows; r++) { /* no Criterion assertions off the main thread */
+      int64_t id = b->cols[0].data.i64[r];
+      if (id >= 0 && id < w->s.nids) w->s.hit[id]++, w->s.pos[id] = fl_scan_iter_positions(it)[r];
+      w->s.rows++;
+    }
+  }
+  fl_scan_iter_free(it);
+  return NULL;
+}
+
+Test(scan_iter, two_threads_over_row_group_morsels_read_every_row_once) {
+  fl_warehouse *wh;
+  fl_table *tbl = make_table(&wh);
+  fl_err err = {0};
+  append_rows(tbl, 0, 4);    /* file A: 4 row groups */
+  append_rows(tbl, 4000, 3); /* file B: 3 row groups */
+  fl_scan *scan;
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
+  uint32_t nf;
+  const fl_scan_file *files = fl_scan_files(scan, &nf);
+  char *a = NULL;
+  for (uint32_t i = 0; i < nf; i++)
+    if (files[i].record_count == 4000) a = strdup(files[i].path);
+  fl_scan_free(scan);
+  const uint64_t dels[] = {5, 1500, 3999};
+  delete_positions(tbl, a, dels, 3);
+
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
+  files = fl_scan_files(scan, &nf);
+  cr_assert_eq(nf, 2);
+  fl_scan_task tasks[2][8];
+  uint32_t n[2] = {0, 0}, k = 0;
+  for (uint32_t f = 0; f < nf; f++)
+    for (uint32_t rg = 0; rg < (files[f].record_count == 4000 ? 4u : 3u); rg++, k++)
+      tasks[k % 2][n[k % 2]++] = (fl_scan_task){f, rg, 1};
+  morsel_worker w[2];
+  pthread_t th[2];
+  for (int t = 0; t < 2; t++) {
+    w[t] = (morsel_worker){scan, tasks[t], n[t], seen_new(7000)};
+    cr_assert_eq(pthread_create(&th[t], NULL, pull_morsels, &w[t]), 0);
+  }
+  for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+  const fl_scan_stats *st = fl_scan_get_stats(scan);
+  cr_assert_eq(st->row_groups_total, 7);
+  cr_assert_eq(st->rows_read, 7000);
+  cr_assert_eq(st->rows_deleted, 3);
+  cr_assert_eq(st->rows_emitted, 6997);
+  cr_assert_eq(w[0].s.rows + w[1].s.rows, 6997);
+  cr_assert(w[0].s.rows > 0 && w[1].s.rows > 0, "both threads read");
+  for (int64_t id = 0; id < 7000; id++) {
+    bool deleted = id == 5 || id == 1500 || id == 3999;
+    cr_assert_eq(w[0].s.hit[id] + w[1].s.hit[id], deleted ? 0 : 1, "id %lld", (long long)id);
+    if (!deleted) {
+      uint64_t pos = w[0].s.hit[id] ? w[0].s.pos[id] : w[1].s.pos[id];
+      cr_assert_eq(pos, (uint64_t)(id < 4000 ? id : id - 4000), "id %lld", (long long)id);
+    }
+  }
+  for (int t = 0; t < 2; t++) seen_free(&w[t].s);
+  free(a);
+  fl_scan_free(scan);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}

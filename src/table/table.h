@@ -607,13 +607,18 @@ const fl_scan_task *fl_scan_tasks(const fl_scan *scan, uint32_t *n);
  * iterator and is valid until the next call; fl_scan_iter_file and
  * fl_scan_iter_positions say where its rows come from. tasks NULL: every task of the
  * scan (borrowed otherwise; they must outlive the iterator). Statistics accumulate in
- * the scan's fl_scan_stats. Threads: one iterator per thread is the aim, but the
- * equality deletes' per-file state and the stats live in the scan today, so a scan
- * has one iterator at a time. */
+ * the scan's fl_scan_stats (added atomically at each fl_scan_next).
+ * Threads: several iterators over one planned scan may run at once, one per thread,
+ * each over its own tasks (morsels): each has its own reader, batches, delete cursor
+ * and equality delete probe; the plan, deletes and key sets are only read. The filter
+ * is the scan's (fl_scan_set_filter, before the iterators open) unless
+ * fl_scan_iter_set_filter gives one its own: a filter whose ctx is not safe to share
+ * (sql's fl_sql_eval is not) needs one per iterator. */
 typedef struct fl_scan_iter fl_scan_iter;
 fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t ntasks, fl_scan_iter **out,
                           fl_err *err);
 fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err);
+void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx);
 const char *fl_scan_iter_file(const fl_scan_iter *it);       /* URI of the last batch's file */
 const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it); /* row i's position in it */
 void fl_scan_iter_free(fl_scan_iter *it);

@@ -266,6 +266,14 @@ bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partitio
 /* Sets deleted[r] for the rows of batch (read schema) an applying delete matches;
  * returns how many it set. */
 uint32_t fl_eqdel_mark(fl_eqdel *ed, const fl_batch *batch, bool *deleted);
+/* The same through a cursor of one's own (after fl_eqdel_bind), so that several scan
+ * iterators (threads) probe one set of keys at once. */
+typedef struct fl_eqdel_cursor fl_eqdel_cursor;
+fl_eqdel_cursor *fl_eqdel_cursor_new(const fl_eqdel *ed);
+void fl_eqdel_cursor_free(fl_eqdel_cursor *c);
+bool fl_eqdel_cursor_begin_file(fl_eqdel_cursor *c, int32_t spec_id, const fl_value *partition,
+                                uint32_t npartition, int64_t data_seq);
+uint32_t fl_eqdel_cursor_mark(fl_eqdel_cursor *c, const fl_batch *batch, bool *deleted);
 
 /* append.c: column stats -> manifest columns; bounds into arena. */
 void fl_tbl_stats_to_columns(const fl_parquet_file_info *info, fl_arena *arena, fl_file_column **cols,
