@@ -239,8 +239,11 @@ typedef struct compact_ctx {
   strset inputs;         /* data file paths rewritten */
   fl_live_file *data, *dels;
   uint32_t ndata, ndels;
-  fl_manifest_file removed[2]; /* DELETED entries: data, deletes */
-  uint32_t nremoved;
+  fl_manifest_file *removed; /* manifests this snapshot adds besides the appender's: DELETED entries
+                                (data, deletes), then (partial compaction) rewrites of the base
+                                manifests that held inputs, with their other files as EXISTING */
+  int64_t *removed_min_seq;  /* per removed[]: the data sequence number floor of a rewrite; -1: ours */
+  uint32_t nremoved, capremoved;
   fl_err *err;
 } compact_ctx;
 
@@ -267,7 +270,9 @@ static fl_code write_removed(compact_ctx *ctx, const fl_live_file *files, uint32
   }
   fl_manifest_meta meta = {app->schema_json, app->spec_json, app->spec_id, app->spec, app->nspec, content};
   char *path = fl_sprintf("%s/metadata/%s-m%u.avro", app->tbl->dir, app->commit_uuid, 8 + ctx->nremoved);
+  FL_ASSERT(ctx->nremoved < ctx->capremoved);
   fl_manifest_file *mf = &ctx->removed[ctx->nremoved];
+  ctx->removed_min_seq[ctx->nremoved] = -1;
   fl_code rc = fl_manifest_write(path, &meta, entries, n, &app->arena, mf, err);
   if (!rc) {
     mf->manifest_path = fl_arena_sprintf(&app->arena, "file://%s", path);
@@ -389,6 +394,8 @@ static fl_code apply_replace(void *vctx, fl_table *tbl, json_t *root, fl_err *er
     list[i].sequence_number = seq;
     list[i].min_sequence_number = seq;
     list[i].added_snapshot_id = app->snapshot_id;
+    if (i >= app->nmanifests && ctx->removed_min_seq[i - app->nmanifests] >= 0)
+      list[i].min_sequence_number = ctx->removed_min_seq[i - app->nmanifests]; /* a rewrite keeps older files */
   }
   for (uint32_t i = 0; i < nbase; i++)
     if (!set_has(&ctx->base_manifests, base[i].manifest_path)) list[k++] = base[i];
@@ -419,6 +426,9 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
   fl_arena_init(&ctx.arena, 65536);
   set_init(&ctx.base_manifests, &ctx.arena);
   set_init(&ctx.inputs, &ctx.arena);
+  ctx.capremoved = 2;
+  ctx.removed = fl_arena_calloc(&ctx.arena, ctx.capremoved, sizeof *ctx.removed);
+  ctx.removed_min_seq = fl_arena_calloc(&ctx.arena, ctx.capremoved, sizeof *ctx.removed_min_seq);
   fl_scan *scan = NULL;
   fl_code rc;
   int64_t cur_id = cur->snapshot_id;
@@ -479,6 +489,157 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err) {
 done:
   fl_scan_free(scan);
   fl_appender_free(ctx.app); /* uncommitted: deletes what it wrote */
+  set_free(&ctx.base_manifests);
+  set_free(&ctx.inputs);
+  fl_arena_destroy(&ctx.arena);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- small files */
+
+static bool same_partition(const fl_data_file *a, const fl_data_file *b) {
+  if (a->npartition != b->npartition) return false;
+  for (uint32_t p = 0; p < a->npartition; p++)
+    if (a->partition[p].is_null != b->partition[p].is_null ||
+        (!a->partition[p].is_null && fl_value_cmp(&a->partition[p], &b->partition[p]) != 0))
+      return false;
+  return true;
+}
+
+typedef struct candidate {
+  uint32_t manifest;
+  fl_live_file lf;
+  uint32_t group; /* index of its partition's first candidate */
+} candidate;
+
+fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res, fl_err *err) {
+  fl_compact_result local = {0};
+  if (!res) res = &local;
+  memset(res, 0, sizeof *res);
+  fl_code rc = fl_tbl_check_writable(tbl, err);
+  if (rc) return rc;
+  const fl_snapshot *cur = fl_table_current_snapshot(tbl);
+  if (!cur) return FL_OK;
+  uint32_t min_files = opts && opts->min_files ? opts->min_files : 4;
+  compact_ctx ctx = {0};
+  ctx.err = err;
+  fl_arena_init(&ctx.arena, 65536);
+  set_init(&ctx.base_manifests, &ctx.arena);
+  set_init(&ctx.inputs, &ctx.arena);
+  fl_scan *scan = NULL;
+  candidate *cands = NULL;
+  uint32_t ncands = 0, capc = 0;
+  fl_manifest_file *mfs;
+  uint32_t nmf;
+  fl_manifest_entry **mentries = NULL;
+  uint32_t *mne = NULL;
+  if ((rc = fl_appender_begin(tbl, &ctx.app, err))) goto done;
+  uint64_t small = opts && opts->small_bytes ? opts->small_bytes : ctx.app->target_bytes / 4;
+  if ((rc = fl_tbl_snapshot_manifests(tbl, cur, &ctx.arena, &mfs, &nmf, err))) goto done;
+  mentries = fl_arena_calloc(&ctx.arena, nmf ? nmf : 1, sizeof *mentries);
+  mne = fl_arena_calloc(&ctx.arena, nmf ? nmf : 1, sizeof *mne);
+  for (uint32_t m = 0; m < nmf; m++) {
+    if ((rc = fl_tbl_check_path(tbl, mfs[m].manifest_path, err))) goto done;
+    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mfs[m].manifest_path, &ctx.arena), &ctx.arena, &mentries[m],
+                               &mne[m], err)))
+      goto done;
+    for (uint32_t e = 0; e < mne[m]; e++) {
+      const fl_manifest_entry *en = &mentries[m][e];
+      if (en->status == FL_ENTRY_DELETED) continue;
+      if (mfs[m].content != 0) goto done; /* deletes: a full compaction (floe compact) applies them */
+      if (mfs[m].partition_spec_id != ctx.app->spec_id || (uint64_t)en->file.file_size_in_bytes >= small) continue;
+      if (ncands == capc) {
+        capc = capc ? capc * 2 : 64;
+        cands = fl_realloc(cands, capc * sizeof *cands);
+      }
+      candidate *c = &cands[ncands++];
+      c->manifest = m;
+      c->lf.file = en->file;
+      c->lf.spec_id = mfs[m].partition_spec_id;
+      c->lf.data_seq = en->sequence_number >= 0 ? en->sequence_number : mfs[m].sequence_number;
+      c->group = ncands - 1;
+      for (uint32_t k = 0; k + 1 < ncands; k++)
+        if (cands[k].group == k && same_partition(&cands[k].lf.file, &c->lf.file)) {
+          c->group = k;
+          break;
+        }
+    }
+  }
+  /* chosen: the small files of partitions that have at least min_files of them */
+  uint32_t *gcount = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *gcount);
+  for (uint32_t i = 0; i < ncands; i++) gcount[cands[i].group]++;
+  ctx.data = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *ctx.data);
+  const char **paths = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *paths);
+  bool *rewrite = fl_arena_calloc(&ctx.arena, nmf ? nmf : 1, sizeof *rewrite);
+  for (uint32_t i = 0; i < ncands; i++) {
+    if (gcount[cands[i].group] < min_files) continue;
+    paths[ctx.ndata] = cands[i].lf.file.file_path;
+    ctx.data[ctx.ndata++] = cands[i].lf;
+    set_add(&ctx.inputs, cands[i].lf.file.file_path);
+    rewrite[cands[i].manifest] = true;
+  }
+  if (!ctx.ndata) goto done;
+  uint32_t nrewrite = 0;
+  for (uint32_t m = 0; m < nmf; m++)
+    if (rewrite[m]) {
+      set_add(&ctx.base_manifests, mfs[m].manifest_path);
+      nrewrite++;
+    }
+  ctx.capremoved = 1 + nrewrite;
+  ctx.removed = fl_arena_calloc(&ctx.arena, ctx.capremoved, sizeof *ctx.removed);
+  ctx.removed_min_seq = fl_arena_calloc(&ctx.arena, ctx.capremoved, sizeof *ctx.removed_min_seq);
+  fl_scan_opts so = {.snapshot_id = cur->snapshot_id, .only_files = paths, .nonly_files = ctx.ndata};
+  if ((rc = fl_scan_plan(tbl, &so, &scan, err))) goto done;
+  if ((rc = fl_scan_run(scan, feed, &ctx, err))) goto done;
+  if ((rc = fl_tbl_appender_finish(ctx.app, err))) goto done;
+  if ((rc = write_removed(&ctx, ctx.data, ctx.ndata, FL_CONTENT_DATA, err))) goto done;
+  /* the rewritten manifests keep their other files, as EXISTING entries */
+  fl_appender *app = ctx.app;
+  fl_manifest_meta meta = {app->schema_json, app->spec_json, app->spec_id, app->spec, app->nspec, FL_CONTENT_DATA};
+  for (uint32_t m = 0; m < nmf; m++) {
+    if (!rewrite[m]) continue;
+    fl_manifest_entry *keep = fl_arena_calloc(&ctx.arena, mne[m] ? mne[m] : 1, sizeof *keep);
+    uint32_t nk = 0;
+    int64_t min_seq = INT64_MAX;
+    for (uint32_t e = 0; e < mne[m]; e++) {
+      const fl_manifest_entry *en = &mentries[m][e];
+      if (en->status == FL_ENTRY_DELETED || set_has(&ctx.inputs, en->file.file_path)) continue;
+      keep[nk] = *en;
+      keep[nk].status = FL_ENTRY_EXISTING;
+      if (keep[nk].snapshot_id < 0) keep[nk].snapshot_id = mfs[m].added_snapshot_id;
+      if (keep[nk].sequence_number < 0) keep[nk].sequence_number = mfs[m].sequence_number;
+      if (keep[nk].file_sequence_number < 0) keep[nk].file_sequence_number = mfs[m].sequence_number;
+      if (keep[nk].sequence_number < min_seq) min_seq = keep[nk].sequence_number;
+      nk++;
+    }
+    if (!nk) continue;
+    char *path = fl_sprintf("%s/metadata/%s-m%u.avro", app->tbl->dir, app->commit_uuid, 100 + ctx.nremoved);
+    rc = fl_manifest_write(path, &meta, keep, nk, &app->arena, &ctx.removed[ctx.nremoved], err);
+    if (!rc) {
+      ctx.removed[ctx.nremoved].manifest_path = fl_arena_sprintf(&app->arena, "file://%s", path);
+      ctx.removed_min_seq[ctx.nremoved++] = min_seq;
+      if (app->nwritten == app->capwritten) {
+        app->capwritten = app->capwritten ? app->capwritten * 2 : 16;
+        app->written = fl_realloc(app->written, app->capwritten * sizeof(char *));
+      }
+      app->written[app->nwritten++] = fl_arena_strdup(&app->arena, path);
+    }
+    fl_free(path);
+    if (rc) goto done;
+  }
+  if ((rc = fl_tbl_commit(tbl, apply_replace, &ctx, err))) {
+    if (rc == FL_EUNKNOWN) ctx.app->keep_files = true;
+    goto done;
+  }
+  ctx.app->committed = true;
+  res->data_files_rewritten = ctx.ndata;
+  res->data_files_written = ctx.app->nfiles;
+  res->records = ctx.app->rows;
+  res->snapshot_id = ctx.app->snapshot_id;
+done:
+  fl_scan_free(scan);
+  fl_appender_free(ctx.app);
+  fl_free(cands);
   set_free(&ctx.base_manifests);
   set_free(&ctx.inputs);
   fl_arena_destroy(&ctx.arena);

@@ -423,3 +423,67 @@ Test(maintain, a_delete_on_a_file_the_compaction_did_not_read_is_kept) {
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }
+
+/* Small-file compaction: partitions with enough small files are folded, the rest is
+ * left as it is (a big file, a partition with too few), rows unchanged, and a second
+ * run finds nothing. */
+Test(maintain, small_file_compaction_folds_only_partitions_with_enough_small_files) {
+  fl_warehouse *wh;
+  fl_table *tbl = setup(&wh);
+  fl_err err = {0};
+  /* 6 commits of 3 rows: ids % 3 spreads each over the 3 day partitions: 6 small files in each */
+  for (uint32_t c = 0; c < 6; c++) append(tbl, c * 3, 3, NULL, NULL);
+  /* one more commit touching day 0 only (id % 3 == 0): ids 600, 603 */
+  fl_batch *b = fl_batch_new(fields, 3, 2);
+  int64_t t0 = fl_days_from_civil(2026, 11, 25) * DAY_US;
+  for (int i = 0; i < 2; i++) {
+    fl_vec_append_i64(&b->cols[0], 600 + 3 * i);
+    fl_vec_append_i64(&b->cols[1], t0 + 1);
+    fl_vec_append_str(&b->cols[2], "x", 1);
+  }
+  fl_batch_set_rows(b, 2);
+  fl_appender *app;
+  cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK);
+  cr_assert_eq(fl_appender_write(app, b, &err), FL_OK);
+  cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
+  fl_appender_free(app);
+  fl_batch_free(b);
+  ids before = scan(tbl, 0);
+  cr_assert_eq(before.n, 20);
+  cr_assert_str_eq(fl_snapshot_summary_get(fl_table_current_snapshot(tbl), "total-data-files"), "19");
+
+  /* min 7 small files: only day 0 (7 files) qualifies; days 1 and 2 (6 each) stay */
+  fl_compact_opts o = {.small_bytes = 1 << 20, .min_files = 7};
+  fl_compact_result res;
+  cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.data_files_rewritten, 7);
+  cr_assert_eq(res.data_files_written, 1);
+  cr_assert_eq(res.records, 8);
+  const fl_snapshot *cur = fl_table_current_snapshot(tbl);
+  cr_assert_str_eq(cur->operation, "replace");
+  cr_assert_str_eq(fl_snapshot_summary_get(cur, "total-data-files"), "13");
+  ids after = scan(tbl, 0);
+  cr_assert_eq(after.n, 20);
+  cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
+  fl_scan *sc;
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &sc, &err), FL_OK);
+  cr_assert_eq(fl_scan_get_stats(sc)->files_planned, 13, "12 untouched + 1 folded");
+  fl_scan_free(sc);
+  /* again: day 0 has one file now; 6 < 7 elsewhere: nothing */
+  cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.snapshot_id, 0);
+  /* min 4: days 1 and 2 fold too */
+  o.min_files = 4;
+  cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.data_files_rewritten, 12);
+  cr_assert_eq(res.data_files_written, 2);
+  after = scan(tbl, 0);
+  cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
+  /* small_bytes below every file: nothing is small */
+  append(tbl, 700, 3, NULL, NULL);
+  fl_compact_opts tiny = {.small_bytes = 10, .min_files = 1};
+  cr_assert_eq(fl_table_compact_small(tbl, &tiny, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.snapshot_id, 0);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}

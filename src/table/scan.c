@@ -57,6 +57,8 @@ typedef struct del_pos {
   int64_t seq;
 } del_pos;
 
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 struct fl_scan {
   fl_table *tbl;
   fl_arena arena;
@@ -66,6 +68,8 @@ struct fl_scan {
   uint32_t npreds;
   bool empty;         /* a null literal: nothing matches */
   fl_bpred *where;    /* opts->where bound (pred.c), NULL if none */
+  const char **only;  /* opts->only_files, sorted (arena); NULL: every file */
+  uint32_t nonly;
   int64_t after_seq;  /* incremental: skip manifests at or below this sequence number */
   int64_t *new_snaps; /* incremental: append/overwrite snapshots in (after, target] */
   uint32_t nnew_snaps;
@@ -326,6 +330,12 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
       p->lit.u.str.ptr = fl_arena_strndup(&scan->arena, p->lit.u.str.ptr, p->lit.u.str.len);
   }
   scan->npreds = np;
+  if (opts && opts->only_files) {
+    scan->only = fl_arena_alloc(&scan->arena, (opts->nonly_files ? opts->nonly_files : 1) * sizeof *scan->only);
+    for (uint32_t i = 0; i < opts->nonly_files; i++) scan->only[i] = opts->only_files[i];
+    scan->nonly = opts->nonly_files;
+    qsort(scan->only, scan->nonly, sizeof *scan->only, cmp_cstr);
+  }
   if (opts && opts->where) {
     fl_code rc = fl_tpred_bind(tbl, opts->where, &scan->arena, &scan->where, err);
     if (rc) return rc;
@@ -553,6 +563,8 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         break;
       }
       scan->stats.files_total++;
+      if (scan->only && !bsearch(&en->file.file_path, scan->only, scan->nonly, sizeof *scan->only, cmp_cstr))
+        continue; /* not chosen (neither planned nor counted as pruned) */
       if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition) ||
           (scan->where &&
            !fl_bpred_partition_may_match(scan->where, spec, en->file.partition, en->file.npartition))) {

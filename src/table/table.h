@@ -433,6 +433,20 @@ typedef struct fl_compact_result {
  * catalog answer is FL_EUNKNOWN (nothing deleted). res may be NULL. */
 fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
 
+/* Bin-pack compaction of small files (what a streaming table needs after many small
+ * commits): in each partition (of the current spec) holding at least min_files data
+ * files under small_bytes, those files are rewritten into files of
+ * write.target-file-size-bytes; every other file stays. One "replace" snapshot: the
+ * manifests that held the inputs are rewritten with their other files as EXISTING, so a
+ * reader sees the same rows. Appends committed meanwhile are kept; validation as
+ * fl_table_compact. A table with delete files is left alone (fl_table_compact applies
+ * them). opts may be NULL. */
+typedef struct fl_compact_opts {
+  uint64_t small_bytes; /* 0 = a quarter of write.target-file-size-bytes */
+  uint32_t min_files;   /* 0 = 4 */
+} fl_compact_opts;
+fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res, fl_err *err);
+
 /* Deletes files under the table's data/ and metadata/ directories that no snapshot,
  * metadata file of the metadata-log, or version hint references and that were last
  * modified before older_than_ms (0 = now minus 3 days: files of writers still in
@@ -529,6 +543,9 @@ typedef struct fl_scan_opts {
                                 append/overwrite snapshots after this one, up to the chosen
                                 snapshot (which must descend from it); deletes still apply */
   const fl_tpred *where;     /* pruning predicate (ANDed with preds); NULL = none */
+  const char *const *only_files; /* non-NULL: plan only these data files (paths as the manifests
+                                    give them; compaction of chosen files) */
+  uint32_t nonly_files;
 } fl_scan_opts;
 
 typedef struct fl_scan_stats {
