@@ -54,7 +54,9 @@ static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_st
                             .data_dir = data,
                             .commit_interval_ms = proj->commit_interval_ms,
                             .contract = fl_cli_contract_lookup,
-                            .contract_ctx = &srcs[i]};
+                            .contract_ctx = &srcs[i],
+                            .compact_every = proj->stream_compact_every,
+                            .expire_every = proj->stream_expire_every};
     if ((rc = fl_stream_job_start(&o, &jobs[i], err))) return rc;
   }
   return FL_OK;

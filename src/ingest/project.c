@@ -336,6 +336,14 @@ static fl_code tokens_value(yaml_ctx *y, yaml_node_t *v) {
   return FL_OK;
 }
 
+/* stream: the stream jobs' table upkeep (src/stream/stream.h) */
+static fl_code stream_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
+  fl_project *p = y->proj;
+  if (!strcmp(key, "compact_every")) return get_u32(y, v, key, 1, 1u << 20, &p->stream_compact_every);
+  if (!strcmp(key, "expire_every")) return get_u32(y, v, key, 1, 1u << 20, &p->stream_expire_every);
+  return unknown_key(y, v, "stream", key);
+}
+
 static fl_code top_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   fl_project *p = y->proj;
   if (!strcmp(key, "data_dir")) return (p->data_dir = scalar(y, v, key)) ? FL_OK : FL_EINVAL;
@@ -353,6 +361,7 @@ static fl_code top_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   if (!strcmp(key, "limits")) return each_pair(y, v, key, limits_pair);
   if (!strcmp(key, "log")) return each_pair(y, v, key, log_pair);
   if (!strcmp(key, "http")) return each_pair(y, v, key, http_pair);
+  if (!strcmp(key, "stream")) return each_pair(y, v, key, stream_pair);
   return unknown_key(y, v, NULL, key);
 }
 

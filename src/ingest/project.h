@@ -73,6 +73,8 @@ typedef struct fl_project {
   const char *listen;          /* default "127.0.0.1:8080" */
   uint32_t threads;            /* default 2 */
   int64_t commit_interval_ms;  /* default 1000 */
+  uint32_t stream_compact_every; /* stream.compact_every: checkpoints between small-file compactions; 0 = the job's 30 */
+  uint32_t stream_expire_every;  /* stream.expire_every: checkpoints between snapshot expiries; 0 = the job's 60 */
   bool access_log;             /* default false */
   int64_t summary_interval_ms; /* default 60000; -1 = none (floe.yaml 0) */
   fl_project_token *tokens;

@@ -122,7 +122,7 @@ struct fl_stream_job {
   int64_t oldest_ingest_ms; /* append time of the open checkpoint's oldest row (freshness) */
   /* metrics (docs/metrics.md) */
   fl_metric *m_records, *m_rows, *m_dups, *m_late, *m_perr, *m_ckpts, *m_ckpt_id, *m_wm, *m_keys, *m_bytes,
-      *m_ckpt_seconds, *m_fresh;
+      *m_ckpt_seconds, *m_fresh, *m_compactions, *m_compacted_files;
 };
 
 static void metrics_register(fl_stream_job *job) {
@@ -138,6 +138,8 @@ static void metrics_register(fl_stream_job *job) {
   job->m_keys = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_state_keys", "Live dedupe keys.", "stream"), n);
   job->m_bytes = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_state_bytes", "Bytes the dedupe tables hold.", "stream"), n);
   job->m_ckpt_seconds = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_checkpoint_duration_seconds", "Time to commit one checkpoint (state file, transaction).", "stream", NULL, 0), n);
+  job->m_compactions = FL_METRIC_WITH(fl_metrics_counter("floe_stream_compactions_total", "Small-file compactions the stream job committed on its tables.", "stream"), n);
+  job->m_compacted_files = FL_METRIC_WITH(fl_metrics_counter("floe_stream_compacted_files_total", "Small data files those compactions folded.", "stream"), n);
   job->m_fresh = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_freshness_seconds", "Per checkpoint: from the log append (the ack) of its oldest row to the commit that made it visible.", "stream", NULL, 0), n);
 }
 
@@ -599,6 +601,25 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     job->ckpt_id = id;
   }
   fl_err cerr;
+  uint32_t cevery = job->o.compact_every ? job->o.compact_every : FL_STREAM_COMPACT_EVERY;
+  if (id % cevery == 0) { /* bin-pack the small files of the last checkpoints */
+    fl_compact_opts co = {.min_files = job->o.compact_min_files};
+    fl_compact_result cr;
+    side *sides[2] = {&job->bronze, &job->late};
+    for (int k = 0; k < 2; k++) {
+      if (!sides[k]->tbl) continue;
+      fl_code crc = fl_table_compact_small(sides[k]->tbl, &co, &cr, &cerr);
+      if (crc) {
+        fl_warn(MOD, "stream %s: compacting small files after checkpoint %" PRId64 ": %s", job->name, id,
+                cerr.msg);
+        fl_err rerr;
+        if (fl_table_refresh(sides[k]->tbl, &rerr)) fl_warn(MOD, "stream %s: %s", job->name, rerr.msg);
+      } else if (cr.snapshot_id) {
+        fl_metric_add(job->m_compactions, 1);
+        fl_metric_add(job->m_compacted_files, cr.data_files_rewritten);
+      }
+    }
+  }
   uint32_t every = job->o.expire_every ? job->o.expire_every : FL_STREAM_EXPIRE_EVERY;
   if (id % every == 0) { /* within the commit cadence: the job is bronze's only writer */
     fl_expire_result xr;

@@ -314,3 +314,41 @@ Test(job, old_snapshots_expire_within_the_commit_cadence_and_lose_no_row_or_chec
   fl_free(s);
   env_close(&e);
 }
+
+Test(job, small_files_of_many_checkpoints_are_folded_in_the_commit_cadence) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
+                          .compact_every = 2, .compact_min_files = 4};
+  fl_stream_job *job;
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  char id[16];
+  for (int c = 0; c < 6; c++) { /* one file per checkpoint (the table is unpartitioned) */
+    snprintf(id, sizeof id, "k%d", c);
+    put(&e, 0, id, c, T + c);
+    cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  }
+  fl_stream_job_stop(job);
+  /* checkpoint 2: 2 files, left; 4: 4 files -> 1; 6: 3 files (< 4), left */
+  fl_warehouse *wh;
+  fl_table *t;
+  fl_scan *sc;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK);
+  cr_assert_eq(fl_table_load(wh, "bronze", "ev", &t, &err), FL_OK);
+  cr_assert_eq(fl_scan_plan(t, NULL, &sc, &err), FL_OK);
+  cr_assert_eq(fl_scan_get_stats(sc)->files_planned, 3);
+  fl_scan_free(sc);
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "6", "the replace snapshots carry the checkpoint");
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  seen *s = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(s->count, 6);
+  for (int c = 0; c < 6; c++) {
+    snprintf(id, sizeof id, "k%d", c);
+    cr_assert_geq(find(s, id), 0);
+  }
+  fl_free(s);
+  env_close(&e);
+}

@@ -76,10 +76,15 @@ typedef struct fl_stream_job_opts {
   uint32_t expire_every;            /* expire bronze's old snapshots every N checkpoints; 0 = 60 */
   int64_t expire_age_ms;            /* ... older than this; 0 = the table's history.expire.max-snapshot-age-ms
                                        (set to 1 hour when the job creates bronze) */
+  uint32_t compact_every;           /* bin-pack bronze's small files every N checkpoints; 0 = 30 */
+  uint32_t compact_min_files;       /* ... in partitions with at least this many; 0 = 4 */
 } fl_stream_job_opts;
 
 /* Checkpoints between two snapshot expiries of bronze (a minute at 1 s checkpoints). */
 #define FL_STREAM_EXPIRE_EVERY 60
+/* Checkpoints between two small-file compactions of bronze (30 s at 1 s checkpoints:
+ * a partition written every second holds at most ~30 small files). */
+#define FL_STREAM_COMPACT_EVERY 30
 
 typedef struct fl_stream_stats {
   int64_t checkpoint_id;       /* last committed */
