@@ -1,10 +1,15 @@
 /* Unit tests of core: time, decimals, hashing, arenas, buffers, the columnar batch. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/batch.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/fsync.h"
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -169,4 +174,34 @@ Test(err, messages_carry_codes_and_context) {
   cr_assert_str_eq(fl_code_name(FL_ECONFLICT), "FL_ECONFLICT");
   cr_assert(fl_code_is_retriable(FL_ECONFLICT));
   cr_assert_not(fl_code_is_retriable(FL_ECORRUPT));
+}
+
+/* fl_fdatasync_paths: every file synced from several threads; a missing one fails and
+ * is named by its index with its errno. */
+Test(fsync, fdatasync_paths_syncs_every_file_and_names_the_one_that_fails) {
+  const char *root = getenv("FLOE_TEST_TMP");
+  char *dir = fl_sprintf("%s/fsyncpaths.XXXXXX", root && *root ? root : "/tmp");
+  cr_assert_not_null(mkdtemp(dir));
+  char *paths[12];
+  for (int i = 0; i < 12; i++) {
+    paths[i] = fl_sprintf("%s/f%d", dir, i);
+    FILE *f = fopen(paths[i], "w");
+    cr_assert_not_null(f);
+    fprintf(f, "file %d\n", i);
+    fclose(f);
+  }
+  unsigned failed = 99;
+  cr_assert_eq(fl_fdatasync_paths((const char *const *)paths, 12, 4, &failed), 0);
+  cr_assert_eq(failed, 99, "untouched on success");
+  cr_assert_eq(fl_fdatasync_paths((const char *const *)paths, 0, 4, &failed), 0, "nothing to do");
+  unlink(paths[7]);
+  cr_assert_eq(fl_fdatasync_paths((const char *const *)paths, 12, 1, &failed), -1);
+  cr_assert_eq(failed, 7);
+  cr_assert_eq(errno, ENOENT);
+  for (int i = 0; i < 12; i++) {
+    unlink(paths[i]);
+    fl_free(paths[i]);
+  }
+  rmdir(dir);
+  fl_free(dir);
 }

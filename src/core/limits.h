@@ -141,6 +141,9 @@
  * that segment itself (its bytes written once) instead of a frame (written twice):
  * below it, the frame's overwrite-fsync is the cheaper durable write. */
 #define FL_LOG_WAL_DIRECT_BYTES (256u << 10)
+/* Threads fdatasyncing one commit's new files together (table/append.c sync_files): a
+ * commit of a streaming checkpoint writes a file per partition touched, tens of them. */
+#define FL_TABLE_SYNC_THREADS 4
 /* The log thread starts the disk write of a segment's pages (sync_file_range) each
  * time this many new bytes have gathered, so the sync thread's fdatasync at a
  * write-ahead switch finds little left to write (log.c start_writeback). */

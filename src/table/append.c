@@ -28,6 +28,7 @@
  * manifest row it creates; the table handle is borrowed and moves to the new
  * version on commit. Files written are remembered so abort can delete them. */
 #define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,7 +37,9 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/fsync.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/time.h"
 #include "table/append_int.h"
 
@@ -123,6 +126,11 @@ fl_code fl_tbl_record_file(fl_appender *app, fl_parquet_writer *pw, const char *
   const fl_parquet_file_info *info;
   fl_code rc = fl_parquet_writer_close(pw, &info, err);
   if (rc) return rc;
+  if (app->nunsynced == app->capunsynced) {
+    app->capunsynced = app->capunsynced ? app->capunsynced * 2 : 16;
+    app->unsynced = fl_realloc(app->unsynced, app->capunsynced * sizeof *app->unsynced);
+  }
+  app->unsynced[app->nunsynced++] = fl_arena_strdup(&app->arena, fl_tbl_uri_path(uri));
   if (app->nfiles == app->capfiles) {
     app->capfiles = app->capfiles ? app->capfiles * 2 : 16;
     app->files = fl_realloc(app->files, app->capfiles * sizeof(fl_data_file));
@@ -175,6 +183,17 @@ static fl_code note_dirs(fl_appender *app, const char *rel_dir, fl_err *err) {
     path[n] = 0;
     p += len + (slash ? 1 : 0);
   }
+  return FL_OK;
+}
+
+/* The commit's files, synced together (a few threads) before the directories that hold
+ * them and the manifests that name them. */
+static fl_code sync_files(fl_appender *app, fl_err *err) {
+  if (!app->nunsynced) return FL_OK;
+  unsigned failed = 0;
+  if (fl_fdatasync_paths(app->unsynced, app->nunsynced, FL_TABLE_SYNC_THREADS, &failed) != 0)
+    return fl_err_errno(err, errno, "%s: fdatasync", app->unsynced[failed]);
+  app->nunsynced = 0;
   return FL_OK;
 }
 
@@ -287,6 +306,7 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   if (!app->target_bytes) app->target_bytes = FL_TARGET_FILE_BYTES_DEFAULT;
   fl_parquet_opts_default(&app->popts);
   app->popts.codec = codec_of(fl_table_property(tbl, "write.parquet.compression-codec"));
+  app->popts.defer_sync = true; /* synced together at finish (sync_files) */
   /* Iceberg's Parquet write properties; unset or 0 keeps the writer's default. */
   const char *v;
   if ((v = fl_table_property(tbl, "write.parquet.row-group-size-bytes")) && strtoull(v, NULL, 10))
@@ -554,7 +574,7 @@ fl_code fl_tbl_appender_finish(fl_appender *app, fl_err *err) {
     if ((rc = part_close_file(app, app->parts[p], err))) return rc;
   app->ndata_files = app->nfiles;
   if ((rc = fl_tbl_deletes_finish(app, err))) return rc;
-  if ((rc = sync_dirs(app, err))) return rc;
+  if ((rc = sync_files(app, err)) || (rc = sync_dirs(app, err))) return rc;
   if ((rc = write_manifest(app, FL_CONTENT_DATA, err))) return rc;
   if ((rc = write_manifest(app, FL_CONTENT_POSITION_DELETES, err))) return rc;
   app->finished = true;
@@ -887,6 +907,7 @@ void fl_appender_free(fl_appender *app) {
   fl_free(app->files);
   fl_free(app->written);
   fl_free(app->sync_dirs);
+  fl_free(app->unsynced);
   fl_buf_free(&app->keybuf);
   if (app->scratch) fl_batch_free(app->scratch);
   fl_arena_destroy(&app->arena);

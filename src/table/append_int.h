@@ -63,6 +63,8 @@ struct fl_appender {
   fl_data_file *files; /* closed data files, then delete files */
   uint32_t nfiles, capfiles;
   uint32_t ndata_files;
+  const char **unsynced; /* closed files (paths) whose fdatasync waits for finish (popts.defer_sync) */
+  uint32_t nunsynced, capunsynced;
   char **sync_dirs; /* directories (under the table dir) holding new files: each fsynced once, at finish */
   uint32_t nsync_dirs, capsync_dirs;
   char **written; /* every file created, for abort */
