@@ -67,7 +67,7 @@ static char *slurp(const char *path, size_t *len) {
   return (char *)b.data;
 }
 
-static void die(const fl_err *err) {
+static __attribute__((noreturn)) void die(const fl_err *err) {
   fprintf(stderr, "stream_bench: %s\n", err->msg);
   exit(1);
 }
@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
   char *logdir = fl_sprintf("%s/log", dir), *data = fl_sprintf("%s/data", dir);
   fl_log *log;
   fl_log_opts lo = {.retention_check_ms = -1};
-  fl_log_stream *ls;
+  fl_log_stream *ls = NULL;
   if (fl_log_open(logdir, &lo, &log, &err) || fl_log_stream_open(log, def->name, NPARTS, &ls, &err)) die(&err);
   append_range(ls, &ev, 0, ev.n);
   fl_stream_job_opts o = {.def = def, .ls = ls, .data_dir = data, .commit_interval_ms = 1000};
@@ -306,7 +306,7 @@ int main(int argc, char **argv) {
   /* ---- freshness at a steady rate ---- */
   char *logdir2 = fl_sprintf("%s/log2", dir), *data2 = fl_sprintf("%s/data2", dir);
   fl_log *log2;
-  fl_log_stream *ls2;
+  fl_log_stream *ls2 = NULL;
   if (fl_log_open(logdir2, &lo, &log2, &err) || fl_log_stream_open(log2, def->name, NPARTS, &ls2, &err)) die(&err);
   fresh fr = {0};
   fl_stream_sink sink = {&fr, fresh_rows, NULL, fresh_committed};
