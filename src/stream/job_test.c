@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/diag.h"
 #include "core/hash.h"
@@ -350,5 +351,38 @@ Test(job, small_files_of_many_checkpoints_are_folded_in_the_commit_cadence) {
     cr_assert_geq(find(s, id), 0);
   }
   fl_free(s);
+  env_close(&e);
+}
+
+/* The stream watermark is the minimum over partitions that are not idle: a partition
+ * that stopped receiving (idle_timeout) does not hold it back. */
+Test(job, an_idle_partition_does_not_hold_back_the_stream_watermark) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
+                          .idle_timeout_ms = 300};
+  fl_stream_job *job;
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "a", 1, T + 100);
+  put(&e, 1, "b", 2, T); /* partition 1 is behind */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.watermark_ms, (T - 5) * 1000, "both active: the slower partition's");
+  /* partition 1 goes quiet; partition 0 moves on */
+  struct timespec ts = {0, 400 * 1000000};
+  nanosleep(&ts, NULL);
+  put(&e, 0, "c", 3, T + 200);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.watermark_ms, (T + 195) * 1000, "partition 1 is idle: partition 0's");
+  /* partition 1 speaks again: it counts again */
+  put(&e, 1, "d", 4, T + 10);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.watermark_ms, (T + 5) * 1000);
+  fl_stream_job_stop(job);
   env_close(&e);
 }
