@@ -13,7 +13,12 @@
  * checkpoint) keeps the keys whose expiry is at or past the partition's watermark,
  * rebuilding the table in one pass (and halving it while under 20% full).
  *
- * The state file (one per checkpoint, written before the transaction that names it):
+ * The state files (one per committed checkpoint, written before the transaction that
+ * names it): a full one holds every live key; a delta (the other checkpoints) only
+ * the keys inserted since the previous checkpoint. Restoring = the last full, then its
+ * deltas in order, then an eviction by the restored watermarks: eviction is a pure
+ * function of a key's expiry and the (rising) watermark, so the result is the live set
+ * the job held. Both have the same layout:
  *   "FLDS" u32 version(1) u32 npartitions
  *   per partition: i64 max event time ms (INT64_MIN: none) u64 n, then n x (u64 key, u32 expiry)
  *   u32 CRC32C of everything before it
@@ -101,6 +106,12 @@ bool fl_dedupe_insert(fl_dedupe *d, uint64_t key, uint32_t expiry) {
   return true;
 }
 
+void fl_dedupe_restore_key(fl_dedupe *d, uint64_t key, uint32_t expiry) {
+  if (!key) key = 1;
+  put(d, key, expiry);
+  if ((uint64_t)d->n * 5 > (uint64_t)d->cap * 4) rebuild(d, d->cap * 2, 0);
+}
+
 void fl_dedupe_evict(fl_dedupe *d, int64_t watermark_ms) {
   if (watermark_ms == INT64_MIN) return;
   int64_t s = watermark_ms / 1000 - FL_DEDUPE_EPOCH_S;
@@ -119,22 +130,10 @@ size_t fl_dedupe_bytes(const fl_dedupe *d) {
 
 /* ---- the state file ---- */
 
-fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int64_t *max_et, uint32_t nparts,
-                              fl_err *err) {
-  fl_buf b = {0};
-  fl_buf_put_le32(&b, STATE_MAGIC);
-  fl_buf_put_le32(&b, STATE_VERSION);
-  fl_buf_put_le32(&b, nparts);
-  for (uint32_t p = 0; p < nparts; p++) {
-    fl_buf_put_le64(&b, (uint64_t)max_et[p]);
-    fl_buf_put_le64(&b, sets[p].n);
-    for (uint32_t i = 0; i < sets[p].cap; i++)
-      if (sets[p].keys[i]) {
-        fl_buf_put_le64(&b, sets[p].keys[i]);
-        fl_buf_put_le32(&b, sets[p].expiry[i]);
-      }
-  }
-  fl_buf_put_le32(&b, fl_crc32c(0, b.data, b.len));
+/* Writes buffer b (the whole state file but its CRC) to path atomically: temp file,
+ * fdatasync, rename, directory fsync. */
+static fl_code write_file(const char *path, fl_buf *b, fl_err *err) {
+  fl_buf_put_le32(b, fl_crc32c(0, b->data, b->len));
   char *tmp = fl_sprintf("%s.tmp", path);
   fl_code rc = FL_OK;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -142,8 +141,8 @@ fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int
     rc = fl_err_errno(err, errno, "%s: create", tmp);
     goto done;
   }
-  for (size_t off = 0; off < b.len;) {
-    ssize_t w = write(fd, b.data + off, b.len - off);
+  for (size_t off = 0; off < b->len;) {
+    ssize_t w = write(fd, b->data + off, b->len - off);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       rc = fl_err_errno(err, w < 0 ? errno : ENOSPC, "%s: write", tmp);
@@ -174,6 +173,60 @@ fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int
   fl_free(dir);
 done:
   fl_free(tmp);
+  return rc;
+}
+
+fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int64_t *max_et, uint32_t nparts,
+                              fl_err *err) {
+  fl_buf b = {0};
+  fl_buf_put_le32(&b, STATE_MAGIC);
+  fl_buf_put_le32(&b, STATE_VERSION);
+  fl_buf_put_le32(&b, nparts);
+  for (uint32_t p = 0; p < nparts; p++) {
+    fl_buf_put_le64(&b, (uint64_t)max_et[p]);
+    fl_buf_put_le64(&b, sets[p].n);
+    for (uint32_t i = 0; i < sets[p].cap; i++)
+      if (sets[p].keys[i]) {
+        fl_buf_put_le64(&b, sets[p].keys[i]);
+        fl_buf_put_le32(&b, sets[p].expiry[i]);
+      }
+  }
+  fl_code rc = write_file(path, &b, err);
+  fl_buf_free(&b);
+  return rc;
+}
+
+void fl_dedupe_pending_add(fl_dedupe_pending *pd, uint64_t key, uint32_t expiry) {
+  if (pd->n == pd->cap) {
+    pd->cap = pd->cap ? pd->cap * 2 : 1024;
+    pd->keys = fl_realloc(pd->keys, pd->cap * sizeof *pd->keys);
+    pd->expiry = fl_realloc(pd->expiry, pd->cap * sizeof *pd->expiry);
+  }
+  pd->keys[pd->n] = key ? key : 1;
+  pd->expiry[pd->n++] = expiry;
+}
+
+void fl_dedupe_pending_free(fl_dedupe_pending *pd) {
+  fl_free(pd->keys);
+  fl_free(pd->expiry);
+  memset(pd, 0, sizeof *pd);
+}
+
+fl_code fl_dedupe_delta_write(const char *path, const fl_dedupe_pending *pend, const int64_t *max_et,
+                              uint32_t nparts, fl_err *err) {
+  fl_buf b = {0};
+  fl_buf_put_le32(&b, STATE_MAGIC);
+  fl_buf_put_le32(&b, STATE_VERSION);
+  fl_buf_put_le32(&b, nparts);
+  for (uint32_t p = 0; p < nparts; p++) {
+    fl_buf_put_le64(&b, (uint64_t)max_et[p]);
+    fl_buf_put_le64(&b, pend[p].n);
+    for (uint32_t i = 0; i < pend[p].n; i++) {
+      fl_buf_put_le64(&b, pend[p].keys[i]);
+      fl_buf_put_le32(&b, pend[p].expiry[i]);
+    }
+  }
+  fl_code rc = write_file(path, &b, err);
   fl_buf_free(&b);
   return rc;
 }
@@ -183,7 +236,8 @@ static uint32_t get32(const unsigned char *p) {
 }
 static uint64_t get64(const unsigned char *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
 
-fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et, uint32_t nparts, fl_err *err) {
+fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et, uint32_t nparts, bool merge,
+                             fl_err *err) {
   FILE *f = fopen(path, "rb");
   if (!f) return fl_err_errno(err, errno, "%s: open the stream's dedupe state", path);
   fl_buf b = {0};
@@ -216,9 +270,11 @@ fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et,
       rc = fl_err_set(err, FL_ECORRUPT, "%s: dedupe state: partition %u claims %" PRIu64 " keys", path, i, n);
       goto done;
     }
-    fl_dedupe_free(&sets[i]);
-    fl_dedupe_init(&sets[i]);
-    for (uint64_t k = 0; k < n; k++, p += 12) fl_dedupe_insert(&sets[i], get64(p), get32(p + 8));
+    if (!merge) {
+      fl_dedupe_free(&sets[i]);
+      fl_dedupe_init(&sets[i]);
+    }
+    for (uint64_t k = 0; k < n; k++, p += 12) fl_dedupe_restore_key(&sets[i], get64(p), get32(p + 8));
   }
   if (p != end) rc = fl_err_set(err, FL_ECORRUPT, "%s: dedupe state: %zu trailing bytes", path, (size_t)(end - p));
 done:

@@ -95,11 +95,13 @@ struct fl_stream_job {
   char *state_dir;
   /* per partition */
   fl_dedupe *sets;
+  fl_dedupe_pending *pend; /* keys inserted since the last committed checkpoint (the delta) */
   int64_t *max_et;    /* max event time read (ms), INT64_MIN none */
   int64_t *last_read; /* mono ms of the last record read */
   uint64_t *next;     /* next offset to read = offset after the last record read */
   /* the open checkpoint */
   int64_t ckpt_id;    /* the last committed */
+  int64_t full_id;    /* the checkpoint whose full state file starts bronze's chain; 0 none */
   fl_txn *txn;
   bool kept;          /* a row was kept since the last commit */
   int64_t opened_ms;
@@ -184,22 +186,22 @@ static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, 
   return FL_OK;
 }
 
-/* The state file path of checkpoint id. */
-static char *state_path(const fl_stream_job *job, int64_t id) {
-  return fl_sprintf("%s/%020" PRId64 ".state", job->state_dir, id);
+/* The state file of checkpoint id: "<id>.state" (full) or "<id>.delta". */
+static char *state_path(const fl_stream_job *job, int64_t id, bool full) {
+  return fl_sprintf("%s/%020" PRId64 ".%s", job->state_dir, id, full ? "state" : "delta");
 }
 
-/* Deletes state files other than keep's. */
-static void state_gc(fl_stream_job *job, int64_t keep) {
+/* Deletes the state files outside the chain [first, last] that bronze names. */
+static void state_gc(fl_stream_job *job, int64_t first, int64_t last) {
   DIR *d = opendir(job->state_dir);
   if (!d) return;
   struct dirent *de;
   while ((de = readdir(d))) {
     const char *dot = strrchr(de->d_name, '.');
-    if (!dot || strcmp(dot, ".state")) continue;
+    if (!dot || (strcmp(dot, ".state") && strcmp(dot, ".delta"))) continue;
     char *end;
     long long id = strtoll(de->d_name, &end, 10);
-    if (end != dot || id == keep) continue;
+    if (end != dot || (id >= first && id <= last)) continue;
     char *p = fl_sprintf("%s/%s", job->state_dir, de->d_name);
     unlink(p);
     fl_free(p);
@@ -248,14 +250,28 @@ static fl_code restore(fl_stream_job *job, fl_err *err) {
     fl_dedupe_free(&job->sets[p]);
     fl_dedupe_init(&job->sets[p]);
   }
+  /* floe.stream-state = "F-L": the full state of checkpoint F, then the deltas F+1..L */
   const char *st = fl_table_checkpoint(t, STATE_KEY);
+  job->full_id = 0;
+  for (uint32_t p = 0; p < job->nparts; p++) job->pend[p].n = 0;
   if (st) {
-    char *path = fl_sprintf("%s/%s", job->state_dir, st);
-    fl_code rc = fl_dedupe_state_read(path, job->sets, job->max_et, job->nparts, err);
-    fl_free(path);
-    if (rc)
-      return fl_err_prefix(err, "stream %s: checkpoint %" PRId64 " names a state file that cannot be read: ",
-                           job->name, job->ckpt_id);
+    long long first = 0, last = 0;
+    if (sscanf(st, "%lld-%lld", &first, &last) != 2 || first <= 0 || last < first)
+      return fl_err_set(err, FL_ECORRUPT, "stream %s: checkpoint %" PRId64 ": %s = \"%s\" is not F-L", job->name,
+                        job->ckpt_id, STATE_KEY, st);
+    for (long long k = first; k <= last; k++) {
+      char *path = state_path(job, k, k == first);
+      fl_code rc = fl_dedupe_state_read(path, job->sets, job->max_et, job->nparts, k != first, err);
+      fl_free(path);
+      if (rc)
+        return fl_err_prefix(err, "stream %s: checkpoint %" PRId64 " needs a state file that cannot be read: ",
+                             job->name, job->ckpt_id);
+    }
+    for (uint32_t p = 0; p < job->nparts; p++) /* what the job evicted after the full one */
+      fl_dedupe_evict(&job->sets[p], job->max_et[p] == INT64_MIN
+                                         ? INT64_MIN
+                                         : job->max_et[p] - job->o.def->watermark_delay_us / 1000);
+    job->full_id = first;
   }
   if (job->cons)
     for (uint32_t p = 0; p < job->nparts; p++) fl_log_consumer_seek(job->cons, p, job->next[p]);
@@ -433,10 +449,12 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       if (dedupe) {
         uint64_t key = e->key_hash ? e->key_hash : key_of_row(vp, res.batch, row, &job->keybuf);
         int64_t kt = et == INT64_MIN ? e->append_time_ms : et;
-        if (!fl_dedupe_insert(&job->sets[p], key, fl_dedupe_expiry(kt, ttl_us))) {
+        uint32_t exp = fl_dedupe_expiry(kt, ttl_us);
+        if (!fl_dedupe_insert(&job->sets[p], key, exp)) {
           dups++;
           continue;
         }
+        fl_dedupe_pending_add(&job->pend[p], key, exp);
       }
       if (late) late_n++;
       if (late && job->late.tbl) {
@@ -566,8 +584,14 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   if (!rc) rc = flush_rows(job, &job->late, true, err);
   for (uint32_t s = 0; !rc && s < job->o.nsinks; s++)
     if (job->sinks[s].on_checkpoint) rc = job->sinks[s].on_checkpoint(job->sinks[s].ctx, job->txn, id, err);
-  char *path = state_path(job, id);
-  if (!rc) rc = fl_dedupe_state_write(path, job->sets, job->max_et, job->nparts, err);
+  /* a full state every FL_STREAM_FULL_STATE_EVERY checkpoints, deltas between */
+  uint32_t full_every = job->o.full_state_every ? job->o.full_state_every : FL_STREAM_FULL_STATE_EVERY;
+  bool full = !job->full_id || id - job->full_id >= full_every;
+  int64_t first = full ? id : job->full_id;
+  char *path = state_path(job, id, full);
+  if (!rc)
+    rc = full ? fl_dedupe_state_write(path, job->sets, job->max_et, job->nparts, err)
+              : fl_dedupe_delta_write(path, job->pend, job->max_et, job->nparts, err);
   fl_free(path);
   if (!rc) {
     fl_kv *kv = fl_malloc((job->nparts + 1) * sizeof *kv);
@@ -577,7 +601,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
       vals[2 * p + 1] = fl_sprintf("%" PRIu64, job->next[p]);
       kv[p] = (fl_kv){vals[2 * p], vals[2 * p + 1]};
     }
-    vals[2 * job->nparts] = fl_sprintf("%020" PRId64 ".state", id);
+    vals[2 * job->nparts] = fl_sprintf("%" PRId64 "-%" PRId64, first, id);
     kv[job->nparts] = (fl_kv){STATE_KEY, vals[2 * job->nparts]};
     rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
     for (uint32_t i = 0; i < job->nparts * 2 + 1; i++) fl_free(vals[i]);
@@ -600,6 +624,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     free_txn(job);
     job->ckpt_id = id;
   }
+  job->full_id = first; /* committed: the chain bronze names */
+  for (uint32_t p = 0; p < job->nparts; p++) job->pend[p].n = 0;
   fl_err cerr;
   uint32_t cevery = job->o.compact_every ? job->o.compact_every : FL_STREAM_COMPACT_EVERY;
   if (id % cevery == 0) { /* bin-pack the small files of the last checkpoints */
@@ -631,7 +657,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   }
   if (job->cons && fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
-  state_gc(job, id);
+  state_gc(job, first, id);
   int64_t t1 = fl_mono_ns();
   fl_metric_add(job->m_ckpts, 1);
   fl_metric_set(job->m_ckpt_id, (double)id);
@@ -708,6 +734,8 @@ static void job_free(fl_stream_job *job) {
   fl_batch_free(job->late.rows);
   if (job->wh) fl_warehouse_close(job->wh);
   for (uint32_t p = 0; p < job->nparts && job->sets; p++) fl_dedupe_free(&job->sets[p]);
+  for (uint32_t p = 0; p < job->nparts && job->pend; p++) fl_dedupe_pending_free(&job->pend[p]);
+  fl_free(job->pend);
   fl_free(job->sets);
   fl_free(job->max_et);
   fl_free(job->last_read);
@@ -761,6 +789,7 @@ static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const ch
         (fl_field){(int32_t)(job->ncols + m + 1), META_NAMES[m], {META_KINDS[m], 0, 0}, true, NULL};
   job->sets = fl_calloc(job->nparts, sizeof *job->sets);
   for (uint32_t p = 0; p < job->nparts; p++) fl_dedupe_init(&job->sets[p]);
+  job->pend = fl_calloc(job->nparts, sizeof *job->pend);
   job->max_et = fl_malloc(job->nparts * sizeof *job->max_et);
   job->last_read = fl_calloc(job->nparts, sizeof *job->last_read);
   job->next = fl_calloc(job->nparts, sizeof *job->next);
@@ -796,7 +825,7 @@ fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out,
   if (rc) return rc;
   if ((rc = fl_log_consumer_open(opts->ls, "stream", NULL, &job->cons, err))) goto fail;
   if ((rc = restore(job, err))) goto fail;
-  state_gc(job, job->ckpt_id);
+  state_gc(job, job->full_id, job->ckpt_id);
   job->stats.checkpoint_id = job->ckpt_id;
   fl_metric_set(job->m_ckpt_id, (double)job->ckpt_id);
   if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
@@ -831,7 +860,7 @@ fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const c
     for (uint32_t p = 0; p < job->nparts; p++) job->next[p] = from_offset;
     rc = restore_readers(job, err);
   }
-  if (!rc) state_gc(job, job->ckpt_id);
+  if (!rc) state_gc(job, job->full_id, job->ckpt_id);
   int64_t interval = opts->commit_interval_ms > 0 ? opts->commit_interval_ms : 1000;
   while (!rc) {
     bool done = true;

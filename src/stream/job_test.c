@@ -258,7 +258,7 @@ Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_fil
   fl_dedupe_init(&r[0]);
   fl_dedupe_init(&r[1]);
   int64_t rmet[2];
-  cr_assert_eq(fl_dedupe_state_read(path, r, rmet, 2, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_dedupe_state_read(path, r, rmet, 2, false, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(r[0].n, d[0].n);
   cr_assert_eq(r[1].n, 1);
   cr_assert_eq(rmet[0], T);
@@ -270,7 +270,7 @@ Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_fil
   fseek(f, 20, SEEK_SET);
   fputc(0x5a, f);
   fclose(f);
-  cr_assert_eq(fl_dedupe_state_read(path, r, rmet, 2, &err), FL_ECORRUPT);
+  cr_assert_eq(fl_dedupe_state_read(path, r, rmet, 2, false, &err), FL_ECORRUPT);
   cr_assert(strstr(err.msg, "x.state"), "%s", err.msg);
   for (int i = 0; i < 2; i++) fl_dedupe_free(&d[i]), fl_dedupe_free(&r[i]);
   rm_rf(dir);
@@ -384,5 +384,59 @@ Test(job, an_idle_partition_does_not_hold_back_the_stream_watermark) {
   fl_stream_job_stats(job, &st);
   cr_assert_eq(st.watermark_ms, (T + 5) * 1000);
   fl_stream_job_stop(job);
+  env_close(&e);
+}
+
+static int count_state_files(const char *data, const char *suffix) {
+  char *cmd = fl_sprintf("ls %s/stream/ev/ | grep -c '%s$'", data, suffix);
+  FILE *f = popen(cmd, "r");
+  int n = -1;
+  cr_assert_eq(fscanf(f, "%d", &n), 1);
+  pclose(f);
+  fl_free(cmd);
+  return n;
+}
+
+/* The dedupe state is written incrementally: a full file every full_state_every
+ * checkpoints, deltas (the keys each checkpoint inserted) between; a restart from a
+ * full + deltas chain still drops duplicates of every key, and older files go. */
+Test(job, the_dedupe_state_is_a_full_file_then_deltas_and_restores_from_the_chain) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
+                          .full_state_every = 3};
+  fl_stream_job *job;
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  char id[16];
+  for (int c = 0; c < 3; c++) { /* checkpoint 1 full, 2 and 3 deltas */
+    for (int k = 0; k < 4; k++) {
+      snprintf(id, sizeof id, "c%dk%d", c, k);
+      put(&e, (uint32_t)k % 2, id, c, T + c);
+    }
+    cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  }
+  fl_stream_job_stop(job);
+  cr_assert_eq(count_state_files(e.data, ".state"), 1);
+  cr_assert_eq(count_state_files(e.data, ".delta"), 2);
+  /* restart: duplicates of keys from each of the three checkpoints are dropped */
+  put(&e, 0, "c0k0", 9, T + 9);
+  put(&e, 1, "c1k1", 9, T + 9);
+  put(&e, 0, "c2k2", 9, T + 9);
+  put(&e, 1, "new", 9, T + 9);
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg); /* 4: 4 - 1 >= 3: full */
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.duplicates, 3);
+  cr_assert_eq(st.rows_written, 1);
+  cr_assert_eq(st.state_keys, 13);
+  fl_stream_job_stop(job);
+  cr_assert_eq(count_state_files(e.data, ".state"), 1, "the new full file only");
+  cr_assert_eq(count_state_files(e.data, ".delta"), 0);
+  seen *s = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(s->count, 13);
+  fl_free(s);
   env_close(&e);
 }

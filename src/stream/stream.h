@@ -78,6 +78,8 @@ typedef struct fl_stream_job_opts {
                                        (set to 1 hour when the job creates bronze) */
   uint32_t compact_every;           /* bin-pack bronze's small files every N checkpoints; 0 = 30 */
   uint32_t compact_min_files;       /* ... in partitions with at least this many; 0 = 4 */
+  uint32_t full_state_every;        /* a full dedupe state file every N checkpoints, deltas between;
+                                       0 = FL_STREAM_FULL_STATE_EVERY */
 } fl_stream_job_opts;
 
 /* Checkpoints between two snapshot expiries of bronze (a minute at 1 s checkpoints). */
@@ -85,6 +87,10 @@ typedef struct fl_stream_job_opts {
 /* Checkpoints between two small-file compactions of bronze (30 s at 1 s checkpoints:
  * a partition written every second holds at most ~30 small files). */
 #define FL_STREAM_COMPACT_EVERY 30
+/* Checkpoints between two full dedupe state files; the ones between write only the keys
+ * they inserted (a delta), so a checkpoint writes what changed, and a restart reads at
+ * most this many files. */
+#define FL_STREAM_FULL_STATE_EVERY 100
 
 typedef struct fl_stream_stats {
   int64_t checkpoint_id;       /* last committed */

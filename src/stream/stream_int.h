@@ -27,10 +27,27 @@ bool fl_dedupe_insert(fl_dedupe *d, uint64_t key, uint32_t expiry);
 /* Drops the keys whose expiry is before the watermark (INT64_MIN: none yet, keeps all). */
 void fl_dedupe_evict(fl_dedupe *d, int64_t watermark_ms);
 size_t fl_dedupe_bytes(const fl_dedupe *d);
-/* The state file of a checkpoint (format in dedupe.c): every partition's set and max
- * event time. Read replaces sets[0..nparts) (initialised) and max_et. */
+/* Inserts (restore): keeps the larger expiry of a key already there. */
+void fl_dedupe_restore_key(fl_dedupe *d, uint64_t key, uint32_t expiry);
+
+/* Keys inserted since the last checkpoint, per partition (for the delta file). */
+typedef struct fl_dedupe_pending {
+  uint64_t *keys;
+  uint32_t *expiry;
+  uint32_t n, cap;
+} fl_dedupe_pending;
+void fl_dedupe_pending_add(fl_dedupe_pending *pd, uint64_t key, uint32_t expiry);
+void fl_dedupe_pending_free(fl_dedupe_pending *pd);
+
+/* The state files of a checkpoint (format in dedupe.c): a full one (every partition's
+ * set) or a delta (the keys inserted since the previous checkpoint), each with every
+ * partition's max event time. Read replaces sets[0..nparts) (initialised) and max_et,
+ * or with merge adds its keys to them. */
 fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int64_t *max_et, uint32_t nparts,
                               fl_err *err);
-fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et, uint32_t nparts, fl_err *err);
+fl_code fl_dedupe_delta_write(const char *path, const fl_dedupe_pending *pend, const int64_t *max_et,
+                              uint32_t nparts, fl_err *err);
+fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et, uint32_t nparts, bool merge,
+                             fl_err *err);
 
 #endif
