@@ -440,3 +440,34 @@ Test(job, the_dedupe_state_is_a_full_file_then_deltas_and_restores_from_the_chai
   fl_free(s);
   env_close(&e);
 }
+
+/* State stays flat at a constant rate: keys older than the partition's watermark minus
+ * dedupe_ttl (1 hour here) are evicted at each checkpoint, so over 4 hours of event
+ * time the live keys stay near one hour's worth. */
+Test(job, dedupe_state_stays_flat_as_event_time_moves_past_the_ttl) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job *job = start(&e, &err);
+  char id[24];
+  uint64_t most = 0;
+  for (int m = 0; m < 240; m += 10) { /* a checkpoint every 10 minutes of event time, 20 keys each */
+    for (int k = 0; k < 20; k++) {
+      snprintf(id, sizeof id, "m%dk%d", m, k);
+      put(&e, (uint32_t)k % 2, id, k, T + m * 60 + k);
+    }
+    cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+    fl_stream_stats st;
+    fl_stream_job_stats(job, &st);
+    if (st.state_keys > most) most = st.state_keys;
+  }
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  /* keys of the last hour plus one step: 7 checkpoints x 20 */
+  cr_assert_leq(most, 7 * 20, "%" PRIu64 " live keys at most", most);
+  cr_assert_geq(st.state_keys, 6 * 20);
+  cr_assert_eq(st.rows_written, 24 * 20);
+  fl_stream_job_stop(job);
+  env_close(&e);
+}
