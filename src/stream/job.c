@@ -62,6 +62,9 @@
 
 #define MOD "stream"
 #define WRITE_ROWS 65536u
+/* Full batches that may wait for the writer thread: the job thread parses and
+ * deduplicates the next one while the writer encodes Parquet (two cores). */
+#define WRITE_QUEUE 2
 #define CHECKPOINT_KEY "floe.checkpoint-id"
 #define STATE_KEY "floe.stream-state"
 
@@ -74,9 +77,17 @@ typedef struct version_parser {
 
 typedef struct side {
   fl_table *tbl;
-  fl_batch *rows; /* rows of the open checkpoint not yet written */
+  fl_batch *rows; /* rows of the open checkpoint being gathered (the job thread's) */
   fl_appender *app;
+  fl_batch *free[WRITE_QUEUE + 1]; /* written batches, reused (under wmu) */
+  uint32_t nfree;
 } side;
+
+/* A full batch handed to the writer thread. */
+typedef struct wtask {
+  side *s;
+  fl_batch *b;
+} wtask;
 
 struct fl_stream_job {
   fl_stream_job_opts o;
@@ -121,6 +132,16 @@ struct fl_stream_job {
   fl_code ckpt_rc;
   fl_err ckpt_err;
   fl_stream_stats stats; /* under mu */
+  /* the writer thread: encodes full batches into the open checkpoint's appenders while
+   * the job thread reads on; the job waits for it to be idle before a commit */
+  pthread_t wthread;
+  bool wstarted, wstop, wbusy;
+  pthread_mutex_t wmu;
+  pthread_cond_t wcond;
+  wtask wq[WRITE_QUEUE];
+  uint32_t wqn;
+  fl_code wrc; /* the writer's first failure since the txn opened */
+  fl_err werr;
   int64_t oldest_ingest_ms; /* append time of the open checkpoint's oldest row (freshness) */
   /* metrics (docs/metrics.md) */
   fl_metric *m_records, *m_rows, *m_dups, *m_late, *m_perr, *m_ckpts, *m_ckpt_id, *m_wm, *m_keys, *m_bytes,
@@ -350,16 +371,79 @@ static fl_code open_txn(fl_stream_job *job, fl_err *err) {
   return rc;
 }
 
-/* Writes the side's gathered rows to its appender (all, or once WRITE_ROWS gathered);
- * bronze's rows go to every sink first. */
-static fl_code flush_rows(fl_stream_job *job, side *s, bool all, fl_err *err) {
-  if (!s->rows || !s->rows->nrows || (!all && s->rows->nrows < WRITE_ROWS)) return FL_OK;
+/* Sinks' rows, then the appender: a full batch's write (writer thread, or the job
+ * thread for the last rows of a checkpoint, when the writer is idle). */
+static fl_code write_batch(fl_stream_job *job, side *s, const fl_batch *b, fl_err *err) {
   fl_code rc = FL_OK;
   for (uint32_t k = 0; !rc && s == &job->bronze && k < job->o.nsinks; k++)
-    if (job->sinks[k].on_rows) rc = job->sinks[k].on_rows(job->sinks[k].ctx, s->rows, err);
-  if (!rc) rc = fl_appender_write(s->app, s->rows, err);
-  fl_batch_reset(s->rows);
+    if (job->sinks[k].on_rows) rc = job->sinks[k].on_rows(job->sinks[k].ctx, b, err);
+  if (!rc) rc = fl_appender_write(s->app, b, err);
   return rc;
+}
+
+static void *writer_thread(void *arg) {
+  fl_stream_job *job = arg;
+  pthread_mutex_lock(&job->wmu);
+  for (;;) {
+    while (!job->wqn && !job->wstop) pthread_cond_wait(&job->wcond, &job->wmu);
+    if (!job->wqn) break;
+    wtask t = job->wq[0];
+    memmove(job->wq, job->wq + 1, --job->wqn * sizeof *job->wq);
+    job->wbusy = true;
+    bool skip = job->wrc != FL_OK; /* after a failure the checkpoint is redone: drop the rest */
+    pthread_mutex_unlock(&job->wmu);
+    fl_err e;
+    fl_code rc = skip ? FL_OK : write_batch(job, t.s, t.b, &e);
+    fl_batch_reset(t.b);
+    pthread_mutex_lock(&job->wmu);
+    if (rc && !job->wrc) {
+      job->wrc = rc;
+      job->werr = e;
+    }
+    FL_ASSERT(t.s->nfree < WRITE_QUEUE + 1, "stream %s: more batches than the writer's queue", job->name);
+    t.s->free[t.s->nfree++] = t.b;
+    job->wbusy = false;
+    pthread_cond_broadcast(&job->wcond);
+  }
+  pthread_mutex_unlock(&job->wmu);
+  return NULL;
+}
+
+/* Waits until the writer has written every batch handed to it; its first failure. */
+static fl_code writer_idle(fl_stream_job *job, fl_err *err) {
+  if (!job->wstarted) return FL_OK;
+  pthread_mutex_lock(&job->wmu);
+  while (job->wqn || job->wbusy) pthread_cond_wait(&job->wcond, &job->wmu);
+  fl_code rc = job->wrc;
+  if (rc) *err = job->werr;
+  pthread_mutex_unlock(&job->wmu);
+  return rc;
+}
+
+/* Hands the side's gathered rows to the writer once WRITE_ROWS gathered; with all,
+ * waits for the writer and writes the rest itself (a checkpoint's last rows). */
+static fl_code flush_rows(fl_stream_job *job, side *s, bool all, fl_err *err) {
+  if (!s->rows || !s->rows->nrows || (!all && s->rows->nrows < WRITE_ROWS)) return FL_OK;
+  fl_code rc;
+  if (all || !job->wstarted) {
+    if ((rc = writer_idle(job, err))) return rc;
+    rc = write_batch(job, s, s->rows, err);
+    fl_batch_reset(s->rows);
+    return rc;
+  }
+  pthread_mutex_lock(&job->wmu);
+  while (job->wqn == WRITE_QUEUE && !job->wrc) pthread_cond_wait(&job->wcond, &job->wmu);
+  if ((rc = job->wrc)) {
+    *err = job->werr;
+    pthread_mutex_unlock(&job->wmu);
+    return rc;
+  }
+  job->wq[job->wqn++] = (wtask){s, s->rows};
+  s->rows = s->nfree ? s->free[--s->nfree] : NULL;
+  pthread_cond_broadcast(&job->wcond);
+  pthread_mutex_unlock(&job->wmu);
+  if (!s->rows) s->rows = fl_batch_new(job->fields, job->nfields, 1024);
+  return FL_OK;
 }
 
 /* Appends parsed rows sel[0..n) of res (under vp) to s with their meta columns. */
@@ -536,6 +620,11 @@ static int64_t stream_watermark(const fl_stream_job *job) {
 }
 
 static void free_txn(fl_stream_job *job) {
+  fl_err ignored;
+  (void)writer_idle(job, &ignored); /* the appenders go with the txn */
+  pthread_mutex_lock(&job->wmu);
+  job->wrc = FL_OK;
+  pthread_mutex_unlock(&job->wmu);
   fl_txn_free(job->txn);
   job->txn = NULL;
   job->bronze.app = job->late.app = NULL;
@@ -724,6 +813,16 @@ static void *job_thread(void *arg) {
 static void job_free(fl_stream_job *job) {
   if (!job) return;
   free_txn(job);
+  if (job->wstarted) {
+    pthread_mutex_lock(&job->wmu);
+    job->wstop = true;
+    pthread_cond_broadcast(&job->wcond);
+    pthread_mutex_unlock(&job->wmu);
+    pthread_join(job->wthread, NULL);
+  }
+  side *sides[2] = {&job->bronze, &job->late};
+  for (int k = 0; k < 2; k++)
+    for (uint32_t i = 0; i < sides[k]->nfree; i++) fl_batch_free(sides[k]->free[i]);
   if (job->cons) fl_log_consumer_close(job->cons);
   for (uint32_t p = 0; job->readers && p < job->nparts; p++) fl_log_reader_close(job->readers[p]);
   fl_free(job->readers);
@@ -757,6 +856,8 @@ static void job_free(fl_stream_job *job) {
   fl_free(job->state_dir);
   pthread_mutex_destroy(&job->mu);
   pthread_cond_destroy(&job->cond);
+  pthread_mutex_destroy(&job->wmu);
+  pthread_cond_destroy(&job->wcond);
   fl_free(job);
 }
 
@@ -769,6 +870,8 @@ static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const ch
   job->o = *opts;
   pthread_mutex_init(&job->mu, NULL);
   pthread_cond_init(&job->cond, NULL);
+  pthread_mutex_init(&job->wmu, NULL);
+  pthread_cond_init(&job->wcond, NULL);
   if (opts->nsinks) {
     job->sinks = fl_malloc(opts->nsinks * sizeof *job->sinks);
     memcpy(job->sinks, opts->sinks, opts->nsinks * sizeof *job->sinks);
@@ -812,6 +915,7 @@ static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const ch
   }
   job->stats.watermark_ms = INT64_MIN;
   metrics_register(job);
+  if (pthread_create(&job->wthread, NULL, writer_thread, job) == 0) job->wstarted = true; /* else: writes inline */
   *out = job;
   return FL_OK;
 fail:
