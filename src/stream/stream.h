@@ -32,7 +32,10 @@
  * same transaction before the one catalog commit. Stream never includes model.
  *
  * Threads: a job runs on its own thread with its own warehouse handle (fl_warehouse is
- * one thread's); start/stop/checkpoint_now come from the composition root's thread. */
+ * one thread's) and a writer thread that encodes full batches into the checkpoint's
+ * appenders (handed over under a mutex: one of the two touches them at a time); a
+ * sink's on_rows may be called from either, never at once; start/stop/checkpoint_now
+ * come from the composition root's thread. */
 #ifndef FL_STREAM_STREAM_H
 #define FL_STREAM_STREAM_H
 
