@@ -27,11 +27,19 @@ SERVE_PID=
 rm -f "$FLOE_DATA/log/.wal-0" "$FLOE_DATA/log/.wal-1"
 
 seg="$FLOE_DATA/log/orders.quarantine/0/00000000000000000000.log"
-size=$(stat -c %s "$seg")
-python3 - "$seg" $((size / 2)) <<'PY'
-import sys
-path, at = sys.argv[1], int(sys.argv[2])
+# 4 bytes in the middle of the second batch's payload (batches of 2 records: offsets
+# 2..4); found from the 40-byte batch headers (log_wire.h: payload length at byte 20),
+# since the record sizes vary with the request ids and times
+python3 - "$seg" <<'PY'
+import struct, sys
+path = sys.argv[1]
 with open(path, "r+b") as f:
+    f.seek(20)
+    first_len = struct.unpack("<I", f.read(4))[0]
+    second = 40 + first_len
+    f.seek(second + 20)
+    second_len = struct.unpack("<I", f.read(4))[0]
+    at = second + 40 + second_len // 2
     f.seek(at)
     b = bytearray(f.read(4))
     f.seek(at)
