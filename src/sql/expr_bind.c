@@ -393,6 +393,12 @@ static fl_code bind_func(fl_sql_expr *e, fl_err *err) {
 }
 
 static fl_code bind(fl_sql_expr *e, const fl_schema *schema, fl_err *err) {
+  /* the SELECT binder (bind_select.c) turns these into columns before binding */
+  if (e->query || e->over || e->filter)
+    return fail_at(err, e, "%s not allowed here",
+                   e->query  ? "a subquery is"
+                   : e->over ? "a window function (OVER) is"
+                             : "FILTER (WHERE ...) is");
   for (uint32_t i = 0; i < e->nargs; i++) {
     fl_code code = bind(e->args[i], schema, err);
     if (code) return code;
@@ -410,7 +416,9 @@ static fl_code bind(fl_sql_expr *e, const fl_schema *schema, fl_err *err) {
       }
       return FL_OK;
     case FL_SQL_E_COLUMN: {
-      const fl_field *f = fl_schema_field_by_name(schema, e->name);
+      const fl_field *f = e->field >= 0 && (uint32_t)e->field < schema->nfields
+                              ? &schema->fields[e->field] /* resolved through the SELECT's scopes */
+                              : fl_schema_field_by_name(schema, e->name);
       if (!f) return fail_at(err, e, "unknown column '%s'", e->name);
       e->field = (int32_t)(f - schema->fields);
       e->rtype = FL_SQL_RT_VALUE;
@@ -443,6 +451,8 @@ static fl_code bind(fl_sql_expr *e, const fl_schema *schema, fl_err *err) {
       return FL_OK;
     }
     case FL_SQL_E_FUNC: return bind_func(e, err);
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS: FL_ASSERT(false, "subquery kinds are refused above"); return FL_EINVAL;
     case FL_SQL_E_CAST: {
       tclass c = class_of(e->args[0]);
       fl_sql_type_format(e->cast_type, tb, sizeof tb);

@@ -734,6 +734,8 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
     }
     case FL_SQL_E_FUNC: return compile_func(x, e, hint, out);
     case FL_SQL_E_CAST: return unsupported(x, e, "CAST");
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS: return unsupported(x, e, "a subquery");
   }
   return unsupported(x, e, "this expression");
 }

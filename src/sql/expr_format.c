@@ -13,6 +13,7 @@
 
 #include "sql/lexer.h"
 #include "sql/sql.h"
+#include "sql/sql_int.h"
 
 /* Binding powers, the same numbers as parse_expr.c. */
 enum {
@@ -189,6 +190,7 @@ static void format(const fl_sql_expr *e, unsigned flags, fl_buf *out) {
     case FL_SQL_E_IN:
       child(e->args[0], P_PRED, true, flags, out);
       fl_buf_puts(out, e->negated ? " NOT IN (" : " IN (");
+      if (e->query) fl_sql_select_format(e->query, out);
       for (uint32_t i = 1; i < e->nargs; i++) {
         if (i > 1) fl_buf_puts(out, ", ");
         if (i > 1 && (flags & FL_SQL_FMT_SHORT) && e->nargs > 4) {
@@ -221,6 +223,18 @@ static void format(const fl_sql_expr *e, unsigned flags, fl_buf *out) {
         if (i) fl_buf_puts(out, ", ");
         format(e->args[i], flags, out);
       }
+      fl_buf_put_u8(out, ')');
+      if (e->filter) {
+        fl_buf_puts(out, " FILTER (WHERE ");
+        format(e->filter, flags, out);
+        fl_buf_put_u8(out, ')');
+      }
+      if (e->over) fl_sql_window_format(e->over, out);
+      break;
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS:
+      fl_buf_puts(out, e->kind == FL_SQL_E_EXISTS ? "EXISTS (" : "(");
+      fl_sql_select_format(e->query, out);
       fl_buf_put_u8(out, ')');
       break;
     case FL_SQL_E_CAST: {

@@ -45,9 +45,10 @@ enum {
   BP_MUL = 9,
   BP_UNARY = 10,
   BP_CAST = 11,
+  BP_CALL = 12, /* FILTER (...) and OVER (...) after a call */
 };
 
-typedef enum infix_kind { IX_NONE, IX_BINARY, IX_IS, IX_IN, IX_BETWEEN, IX_LIKE, IX_CAST } infix_kind;
+typedef enum infix_kind { IX_NONE, IX_BINARY, IX_IS, IX_IN, IX_BETWEEN, IX_LIKE, IX_CAST, IX_FILTER, IX_OVER } infix_kind;
 
 typedef struct infix {
   infix_kind kind;
@@ -288,6 +289,19 @@ static fl_code parse_column_ref(parser *p, fl_sql_expr **out) {
   return FL_OK;
 }
 
+/* A query as a value or EXISTS's operand, the cursor after its '(' (at SELECT or WITH):
+ * a leaf of the expression (the query's own expressions are bounded separately, by
+ * FL_SQL_QUERY_DEPTH_MAX levels of nesting). */
+static fl_code parse_subquery(parser *p, const fl_token *at, fl_sql_expr_kind kind, fl_sql_expr **out) {
+  fl_sql_expr *e = node_new(p, kind, at);
+  fl_code code = fl_sql_parse_query_at(p->cur, &e->query);
+  if (code) return code;
+  if (!fl_sql_cursor_accept(p->cur, FL_TOK_RPAREN))
+    return fl_sql_cursor_expected(p->cur, "')' to close the subquery at line %u, column %u", at->line, at->col);
+  *out = e;
+  return FL_OK;
+}
+
 static fl_code parse_primary(parser *p, fl_sql_expr **out) {
   fl_sql_cursor *cur = p->cur;
   const fl_token *tok = fl_sql_cursor_peek(cur);
@@ -312,6 +326,7 @@ static fl_code parse_primary(parser *p, fl_sql_expr **out) {
       return FL_OK;
     case FL_TOK_LPAREN: {
       fl_sql_cursor_next(cur);
+      if (fl_sql_at_query(cur)) return parse_subquery(p, tok, FL_SQL_E_SUBQUERY, out);
       fl_code code = parse_bp(p, BP_NONE, out);
       if (code) return code;
       if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
@@ -349,6 +364,14 @@ static fl_code parse_primary(parser *p, fl_sql_expr **out) {
       return typed_literal(p, tok, FL_SQL_LIT_TIMESTAMP, out);
     if (next->kind == FL_TOK_STRING && fl_sql_token_word_is(cur, tok, "date"))
       return typed_literal(p, tok, FL_SQL_LIT_DATE, out);
+    if (tok->kw == FL_KW_EXISTS && next->kind == FL_TOK_LPAREN) {
+      const fl_token *after = fl_sql_cursor_peek_at(cur, 2);
+      if (after->kind == FL_TOK_IDENT && (after->kw == FL_KW_SELECT || after->kw == FL_KW_WITH)) {
+        fl_sql_cursor_next(cur);
+        fl_sql_cursor_next(cur);
+        return parse_subquery(p, tok, FL_SQL_E_EXISTS, out);
+      }
+    }
     if (next->kind == FL_TOK_LPAREN && !fl_kw_is_reserved(tok->kw)) return parse_call(p, tok, out);
   }
   if (tok->kind == FL_TOK_QIDENT && next->kind == FL_TOK_LPAREN) return parse_call(p, tok, out);
@@ -367,6 +390,8 @@ static const struct {
   fl_sql_op op;
   bool ilike;
 } infix_table[] = {
+    {FL_TOK_IDENT, FL_KW_FILTER, IX_FILTER, BP_CALL, FL_SQL_OP_NONE, false},
+    {FL_TOK_IDENT, FL_KW_OVER, IX_OVER, BP_CALL, FL_SQL_OP_NONE, false},
     {FL_TOK_IDENT, FL_KW_OR, IX_BINARY, BP_OR, FL_SQL_OP_OR, false},
     {FL_TOK_IDENT, FL_KW_AND, IX_BINARY, BP_AND, FL_SQL_OP_AND, false},
     {FL_TOK_IDENT, FL_KW_IS, IX_IS, BP_IS, FL_SQL_OP_NONE, false},
@@ -425,6 +450,14 @@ static fl_code parse_in_list(parser *p, fl_sql_expr *e, fl_sql_expr *left) {
     return fl_sql_cursor_expected(cur, "'(' and a list after IN");
   expr_list items = {0};
   list_push(p, &items, left);
+  if (fl_sql_at_query(cur)) {
+    fl_code code = fl_sql_parse_query_at(cur, &e->query);
+    if (code) return code;
+    if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' after the IN subquery");
+    e->args = items.items;
+    e->nargs = items.n;
+    return FL_OK;
+  }
   for (;;) {
     fl_sql_expr *item = NULL;
     fl_code code = parse_bp(p, BP_NONE, &item);
@@ -492,6 +525,16 @@ static fl_code parse_infix(parser *p, const infix *ix, fl_sql_expr *left, fl_sql
       if (code) return code;
       set_args(p, e, 1, left, NULL, NULL);
       break;
+    case IX_FILTER:
+    case IX_OVER:
+      if (left->kind != FL_SQL_E_FUNC || left->over || (ix->kind == IX_FILTER && left->filter))
+        return fl_sql_cursor_error_at(cur, tok, "%s must follow a function call%s",
+                                      ix->kind == IX_FILTER ? "FILTER (WHERE ...)" : "OVER (...)",
+                                      left->kind == FL_SQL_E_FUNC ? " (once)" : "");
+      code = ix->kind == IX_FILTER ? fl_sql_parse_filter_at(cur, left) : fl_sql_parse_over_at(cur, left);
+      if (code) return code;
+      *out = left;
+      return FL_OK;
     case IX_NONE: FL_ASSERT(false); break;
   }
   *out = e;

@@ -110,6 +110,8 @@ typedef enum fl_sql_expr_kind {
   FL_SQL_E_LIKE,        /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) */
   FL_SQL_E_FUNC,        /* name(args); star for f(*); distinct for f(DISTINCT ...) */
   FL_SQL_E_CAST,        /* CAST(args[0] AS cast_type) or args[0]::cast_type */
+  FL_SQL_E_SUBQUERY,    /* (SELECT ...) as a value: query */
+  FL_SQL_E_EXISTS,      /* EXISTS (SELECT ...): query */
 } fl_sql_expr_kind;
 
 typedef enum fl_sql_op {
@@ -172,6 +174,9 @@ typedef struct fl_sql_expr {
   uint32_t nargs;
   uint32_t line, col; /* see above */
   uint32_t height;    /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
+  struct fl_sql_select *query; /* SUBQUERY, EXISTS, and IN (SELECT ...) (then nargs = 1) */
+  struct fl_sql_window *over;  /* FUNC: f(...) OVER (...), a window function call */
+  struct fl_sql_expr *filter;  /* FUNC: f(...) FILTER (WHERE filter), an aggregate's filter */
   /* set by fl_sql_expr_bind: */
   fl_sql_rtype rtype;
   fl_type type;  /* rtype == VALUE */
@@ -191,7 +196,8 @@ fl_code fl_sql_parse_expr(const char *text, size_t len, fl_arena *arena, fl_sql_
 enum { FL_SQL_FMT_PARENS = 1, FL_SQL_FMT_SHORT = 2 };
 void fl_sql_expr_format(const fl_sql_expr *expr, unsigned flags, fl_buf *out);
 
-/* Resolves column refs by name in schema (field = index; a qualifier is ignored) and
+/* Resolves column refs by name in schema (field = index; a qualifier is ignored; a
+ * node whose field is already set, by the SELECT binder's scopes, keeps it) and
  * type-checks: comparisons, IN lists, BETWEEN need comparable types (numbers with
  * numbers, strings with strings, TIMESTAMP/DATE with each other or a string literal that
  * parses as one), arithmetic numbers (TIMESTAMP +/- INTERVAL), || strings, AND/OR/NOT
@@ -349,5 +355,189 @@ fl_code fl_sql_parse_create_stream(const char *text, size_t len, fl_arena *arena
  * week(s)/w. Months and years are refused (not a fixed length). Errors (FL_EPARSE) quote
  * the text: "invalid interval '5 parsecs': unknown unit 'parsecs' (...)". */
 fl_code fl_sql_interval_parse(const char *text, size_t len, int64_t *us, fl_err *err);
+
+/* ---- SELECT (parse_select.c, select_format.c) ----
+ *
+ *   statement := [EXPLAIN [ANALYZE]] query [';']
+ *   query     := [WITH name ['(' col, ... ')'] AS '(' query ')' (',' ...)*]
+ *                body [ORDER BY order_item, ...] [LIMIT n | LIMIT ALL] [OFFSET n]
+ *   body      := term (UNION [ALL] term)*          -- left-associative
+ *   term      := core | '(' query ')'
+ *   core      := SELECT [DISTINCT | ALL] item, ... [FROM from, ...] [WHERE expr]
+ *                [GROUP BY ALL | GROUP BY expr|ordinal, ...] [HAVING expr] [QUALIFY expr]
+ *   item      := '*' | name '.' '*' | expr [[AS] alias]
+ *   from      := primary ([INNER | LEFT [OUTER] | CROSS] JOIN primary [ON expr | USING (col, ...)])*
+ *   primary   := [ns '.'] table [FOR SYSTEM_TIME AS OF 'timestamp' | AS OF SNAPSHOT n]
+ *                   [[AS] alias ['(' col, ... ')']]
+ *              | '(' query ')' [AS] alias ['(' col, ... ')'] | '(' from ')'
+ *   order_item:= expr|ordinal|alias [ASC | DESC] [NULLS FIRST | NULLS LAST]
+ * Expressions (fl_sql_parse_expr's grammar) add: (query) as a value, EXISTS (query),
+ * x [NOT] IN (query), f(...) FILTER (WHERE expr), f(...) OVER ([PARTITION BY expr, ...]
+ * [ORDER BY order_item, ...] [ROWS|RANGE frame]). Comma-separated FROM items are CROSS
+ * joins. INTERSECT, EXCEPT, RIGHT and FULL joins, WITH RECURSIVE and LATERAL are refused
+ * by name. Queries nest (subqueries, CTEs, parentheses) at most FL_SQL_QUERY_DEPTH_MAX
+ * deep. Everything lives in the caller's arena. */
+
+/* Nested queries (each subquery, CTE body or parenthesised query is one level): the
+ * parser, binder and planner recurse once per level, and every level may hold an
+ * expression FL_SQL_EXPR_DEPTH_MAX high, so this bounds their stack use (about 16 x
+ * 150 KiB at worst) on the HTTP workers' threads. */
+#define FL_SQL_QUERY_DEPTH_MAX 16
+
+typedef enum fl_sql_nulls {
+  FL_SQL_NULLS_DEFAULT = 0, /* DuckDB's: NULLS LAST for ASC and DESC */
+  FL_SQL_NULLS_FIRST,
+  FL_SQL_NULLS_LAST,
+} fl_sql_nulls;
+
+typedef struct fl_sql_order_item {
+  fl_sql_expr *expr; /* an integer literal is an ordinal; a bare name may be an alias */
+  bool desc;
+  fl_sql_nulls nulls;
+} fl_sql_order_item;
+
+typedef enum fl_sql_frame_bound {
+  FL_SQL_BOUND_NONE = 0,
+  FL_SQL_BOUND_UNBOUNDED_PRECEDING,
+  FL_SQL_BOUND_PRECEDING, /* n PRECEDING */
+  FL_SQL_BOUND_CURRENT_ROW,
+  FL_SQL_BOUND_FOLLOWING, /* n FOLLOWING */
+  FL_SQL_BOUND_UNBOUNDED_FOLLOWING,
+} fl_sql_frame_bound;
+
+typedef struct fl_sql_window {
+  fl_sql_expr **partition;
+  uint32_t npartition;
+  fl_sql_order_item *order;
+  uint32_t norder;
+  bool has_frame;  /* ROWS or RANGE given */
+  bool frame_rows; /* ROWS (else RANGE) */
+  fl_sql_frame_bound start, end; /* end NONE: "ROWS start" alone (end = CURRENT ROW) */
+  int64_t start_n, end_n;        /* n of n PRECEDING / FOLLOWING */
+  uint32_t line, col;            /* of OVER */
+} fl_sql_window;
+
+typedef enum fl_sql_from_kind {
+  FL_SQL_FROM_TABLE = 1, /* [ns.]name */
+  FL_SQL_FROM_SUBQUERY,  /* (query) alias */
+  FL_SQL_FROM_JOIN,      /* left JOIN right */
+} fl_sql_from_kind;
+
+typedef enum fl_sql_join_type {
+  FL_SQL_JOIN_INNER = 1,
+  FL_SQL_JOIN_LEFT,
+  FL_SQL_JOIN_CROSS, /* CROSS JOIN or a comma */
+} fl_sql_join_type;
+
+typedef enum fl_sql_as_of {
+  FL_SQL_AS_OF_NONE = 0,
+  FL_SQL_AS_OF_TIME,     /* FOR SYSTEM_TIME AS OF 'ts': as_of_us */
+  FL_SQL_AS_OF_SNAPSHOT, /* AS OF SNAPSHOT n: snapshot_id */
+} fl_sql_as_of;
+
+typedef struct fl_sql_from {
+  fl_sql_from_kind kind;
+  /* TABLE */
+  const char *ns;   /* NULL: the default namespace */
+  const char *name; /* may end in $snapshots, $files, $history (metadata tables) */
+  fl_sql_as_of as_of;
+  int64_t as_of_us;    /* TIMESTAMP micros, UTC */
+  const char *as_of_text;
+  int64_t snapshot_id;
+  /* SUBQUERY */
+  struct fl_sql_select *query;
+  /* TABLE, SUBQUERY */
+  const char *alias;        /* NULL: the table's name (SUBQUERY: required... or NULL) */
+  const char **col_aliases; /* alias(c1, c2): renames the first columns */
+  uint32_t ncol_aliases;
+  /* JOIN */
+  fl_sql_join_type join;
+  struct fl_sql_from *left, *right;
+  fl_sql_expr *on;     /* ON expr, or NULL */
+  const char **using_; /* USING (a, b), or NULL */
+  uint32_t nusing;
+  uint32_t line, col; /* first token (JOIN: the join keyword) */
+} fl_sql_from;
+
+typedef struct fl_sql_select_item {
+  fl_sql_expr *expr;      /* NULL for * and t.* */
+  const char *alias;      /* AS alias, or NULL */
+  bool star;              /* * or t.* */
+  const char *qualifier;  /* t of t.*, else NULL */
+  uint32_t line, col;
+} fl_sql_select_item;
+
+typedef struct fl_sql_select_core {
+  bool distinct;
+  fl_sql_select_item *items;
+  uint32_t nitems;
+  fl_sql_from *from; /* NULL: no FROM (one row) */
+  fl_sql_expr *where;
+  bool group_all;    /* GROUP BY ALL */
+  bool has_group;    /* GROUP BY given (even GROUP BY ALL) */
+  fl_sql_expr **group; /* expressions or ordinals */
+  uint32_t ngroup;
+  fl_sql_expr *having;
+  fl_sql_expr *qualify;
+  uint32_t line, col; /* of SELECT */
+} fl_sql_select_core;
+
+typedef enum fl_sql_body_kind {
+  FL_SQL_BODY_CORE = 1, /* core */
+  FL_SQL_BODY_QUERY,    /* '(' query ')' */
+  FL_SQL_BODY_UNION,    /* left UNION [ALL] right */
+} fl_sql_body_kind;
+
+typedef struct fl_sql_body {
+  fl_sql_body_kind kind;
+  fl_sql_select_core *core;
+  struct fl_sql_select *query;
+  struct fl_sql_body *left, *right;
+  bool all; /* UNION ALL (else UNION: distinct rows) */
+  uint32_t line, col;
+} fl_sql_body;
+
+typedef struct fl_sql_cte {
+  const char *name;
+  const char **col_aliases;
+  uint32_t ncol_aliases;
+  struct fl_sql_select *query;
+  uint32_t line, col;
+} fl_sql_cte;
+
+typedef struct fl_sql_select {
+  fl_sql_cte *ctes; /* WITH, in order (each sees the ones before it) */
+  uint32_t nctes;
+  fl_sql_body *body;
+  fl_sql_order_item *order;
+  uint32_t norder;
+  bool has_limit;
+  uint64_t limit;
+  uint64_t offset; /* 0: none */
+  uint32_t line, col;
+} fl_sql_select;
+
+typedef struct fl_sql_statement {
+  bool explain, analyze;
+  fl_sql_select *query;
+} fl_sql_statement;
+
+/* One query statement (comments anywhere, optional trailing ';'). Errors are FL_EPARSE
+ * with "line L, column C: ..."; fl_sql_error_caret shows where. */
+fl_code fl_sql_parse_statement(const char *text, size_t len, fl_arena *arena, fl_sql_statement **out,
+                               fl_err *err);
+/* Writes a query back as SQL that parses to the same tree (the fuzzer checks it). */
+void fl_sql_select_format(const fl_sql_select *query, fl_buf *out);
+void fl_sql_statement_format(const fl_sql_statement *stmt, fl_buf *out);
+
+/* For an error message that starts "line L, column C: ", appends the query's line L and
+ * a caret under column C (tabs kept so the caret lines up):
+ *   SELECT amount FORM orders
+ *                 ^
+ * Nothing when the message has no position or the line does not exist. */
+void fl_sql_error_caret(const char *text, size_t len, const char *msg, fl_buf *out);
+/* The candidate closest to name by edit distance (case-insensitive), or NULL when none
+ * is close enough to be a likely typo (distance at most max(1, strlen(name) / 3)). */
+const char *fl_sql_closest(const char *name, const char *const *candidates, uint32_t n);
 
 #endif
