@@ -540,4 +540,49 @@ void fl_sql_error_caret(const char *text, size_t len, const char *msg, fl_buf *o
  * is close enough to be a likely typo (distance at most max(1, strlen(name) / 3)). */
 const char *fl_sql_closest(const char *name, const char *const *candidates, uint32_t n);
 
+/* ---- query results as text or Arrow (result_write.c) ----
+ *
+ *   fl_sql_writer *w = fl_sql_writer_new(FL_SQL_FORMAT_CSV, fields, ncols);
+ *   fl_sql_writer_begin(w, &out);               // header, '[', Arrow schema
+ *   while (batch) fl_sql_writer_batch(w, batch, &out);   // flush out between calls
+ *   fl_sql_writer_end(w, &out);                 // ']', the table box, Arrow's end
+ *   fl_sql_writer_free(w);
+ * Formats: TABLE (DuckDB's box: names, types, rows; numbers right-aligned; the whole
+ * box at end, at most FL_SQL_TABLE_ROWS_MAX rows kept), JSON (one array of objects,
+ * values as fl_value_to_json, JSON columns inline), NDJSON (an object a line), CSV
+ * (RFC 4180: a header line, fields quoted when they hold , " CR or LF, "" for a quote,
+ * NULL an empty field, CRLF line ends), ARROW (the Arrow IPC stream format: schema,
+ * one record batch per batch, end-of-stream marker). Text of values: decimals exact,
+ * timestamps 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC), doubles shortest round-trip. */
+typedef enum fl_sql_format {
+  FL_SQL_FORMAT_TABLE = 1,
+  FL_SQL_FORMAT_JSON,
+  FL_SQL_FORMAT_NDJSON,
+  FL_SQL_FORMAT_CSV,
+  FL_SQL_FORMAT_ARROW,
+} fl_sql_format;
+
+/* The table format keeps this many rows for its box (it needs every width first); the
+ * rest are counted and said ("... 12,345 more rows"). */
+#define FL_SQL_TABLE_ROWS_MAX 10000u
+
+/* "table", "json", "ndjson" (or "jsonl"), "csv", "arrow": false for anything else. */
+bool fl_sql_format_parse(const char *name, fl_sql_format *out);
+const char *fl_sql_format_name(fl_sql_format fmt);
+/* The media type: "application/json", "application/x-ndjson", "text/csv",
+ * "application/vnd.apache.arrow.stream", "text/plain" (table). */
+const char *fl_sql_format_mime(fl_sql_format fmt);
+
+typedef struct fl_sql_writer fl_sql_writer;
+/* fields must outlive the writer. */
+fl_sql_writer *fl_sql_writer_new(fl_sql_format fmt, const fl_field *fields, uint32_t ncols);
+void fl_sql_writer_begin(fl_sql_writer *w, fl_buf *out);
+/* batch's columns are the writer's fields. */
+void fl_sql_writer_batch(fl_sql_writer *w, const fl_batch *batch, fl_buf *out);
+void fl_sql_writer_end(fl_sql_writer *w, fl_buf *out);
+uint64_t fl_sql_writer_rows(const fl_sql_writer *w);
+void fl_sql_writer_free(fl_sql_writer *w);
+/* A value as the text and CSV formats show it (no quotes; NULL writes nothing). */
+void fl_sql_value_text(const fl_value *v, fl_buf *out);
+
 #endif
