@@ -962,6 +962,7 @@ static fl_code bind_table(binder *b, const fl_sql_from *f, fl_plan **out, scope 
  * (pre_column): for join keys and window arguments computed from expressions. */
 static fl_plan *passthrough(binder *b, fl_plan *child) {
   fl_plan *p = node(b, FL_PLAN_PROJECT, child);
+  p->passthru = true;
   p->nexprs = child->ncids;
   p->exprs = fl_arena_alloc(b->arena, (p->nexprs + 1) * sizeof *p->exprs);
   p->proj_cids = fl_arena_alloc(b->arena, (p->nexprs + 1) * sizeof *p->proj_cids);
@@ -1047,7 +1048,7 @@ static fl_code add_join_key(binder *b, fl_plan *j, fl_sql_expr *l, fl_sql_expr *
       continue;
     }
     fl_plan *child = j->children[s];
-    if (child->kind != FL_PLAN_PROJECT || child->exact) {
+    if (child->kind != FL_PLAN_PROJECT || !child->passthru) {
       child = passthrough(b, child);
       j->children[s] = child;
     }

@@ -96,6 +96,7 @@ struct fl_plan {
   const char **names; /* output names of exprs */
   uint32_t nexprs;
   bool exact;
+  bool passthru; /* made by the binder to add columns under a join or window (may grow) */
   /* FILTER */
   fl_sql_expr *pred;
   /* AGGREGATE (keys: cids of the child), WINDOW (part: cids) */
