@@ -585,4 +585,38 @@ void fl_sql_writer_free(fl_sql_writer *w);
 /* A value as the text and CSV formats show it (no quotes; NULL writes nothing). */
 void fl_sql_value_text(const fl_value *v, fl_buf *out);
 
+/* ---- running a query (query.c) ----
+ *
+ *   fl_sql_query *q;
+ *   if (fl_sql_query_prepare(wh, text, len, &opts, &q, &err)) { ... err.msg, caret ... }
+ *   fields = fl_sql_query_fields(q, &n);
+ *   while (fl_sql_query_next(q, &batch, &err) == FL_OK && batch) ...   (valid until next)
+ *   fl_sql_query_free(q);
+ * Prepare parses, binds (tables are loaded from the warehouse's catalog; a name without
+ * a namespace is looked up in every namespace and must be unique), plans and builds the
+ * operator tree; next() pulls batches from it. EXPLAIN returns one STRING column "plan"
+ * (the operator tree; EXPLAIN ANALYZE runs the query first and adds rows and time per
+ * operator). Errors of prepare: FL_EPARSE "line L, column C: ..." (fl_sql_error_caret
+ * shows the place), FL_ENOENT (unknown table, with the closest name), FL_EUNSUPPORTED;
+ * of next: FL_ETIMEOUT past opts->timeout_ms, FL_ELIMIT past opts->mem_budget (when an
+ * operator cannot spill), FL_ECANCELED, I/O errors. One thread at a time. */
+struct fl_warehouse;
+
+typedef struct fl_sql_query_opts {
+  int64_t timeout_ms;          /* 0: none */
+  size_t mem_budget;           /* bytes for hash tables and sorts; 0: no limit */
+  const char *spill_dir;       /* NULL: $TMPDIR or /tmp */
+  const volatile int *cancel;  /* non-zero stops the query (FL_ECANCELED); may be NULL */
+} fl_sql_query_opts;
+
+typedef struct fl_sql_query fl_sql_query;
+
+fl_code fl_sql_query_prepare(struct fl_warehouse *wh, const char *text, size_t len, const fl_sql_query_opts *opts,
+                             fl_sql_query **out, fl_err *err);
+const fl_field *fl_sql_query_fields(const fl_sql_query *q, uint32_t *ncols);
+fl_code fl_sql_query_next(fl_sql_query *q, const fl_batch **out, fl_err *err);
+/* The logical plan and the operator tree (with rows and time once run). */
+void fl_sql_query_explain(const fl_sql_query *q, bool analyze, fl_buf *out);
+void fl_sql_query_free(fl_sql_query *q);
+
 #endif
