@@ -1,0 +1,744 @@
+/* exec_agg.c: hash aggregate (GROUP BY) and DISTINCT (sql/exec.h).
+ *
+ * Data flow: each input batch's key columns are encoded as byte keys (exec_keys),
+ * hashed and looked up in one core/htab pass, giving a dense group id per row; then
+ * each aggregate updates its state arrays (indexed by group id) column at a time. The
+ * first next() drains the child; output is groups in first-seen order, decoded back
+ * from the stored keys, FL_EXEC_BATCH_ROWS at a time.
+ *
+ * States (per aggregate, arrays over groups): count (BIGINT counts), sum (fl_i128 for
+ * integers and decimals, double for REAL/DOUBLE) with a has-value flag, min/max
+ * (int64, fl_i128, double, or a string copy in the aggregate's arena), the distinct
+ * pairs (group id, value) of count(DISTINCT) in a table of their own, and a HyperLogLog
+ * sketch per group for approx_count_distinct.
+ *
+ * NULL rules (DuckDB's): count(x), sum, avg, min, max skip NULL arguments; over no
+ * value sum/avg/min/max are NULL and counts 0; FILTER counts only rows whose filter is
+ * TRUE (NULL is not TRUE). NULL keys form one group. No keys: exactly one row.
+ *
+ * Memory and spill: the table, the states and the arenas are charged to ctx->mem_used.
+ * Once they pass ctx->mem_budget the operator stops creating groups: a row whose group
+ * exists still updates it, a row of a new group is written to one of SPILL_PARTS spill
+ * files chosen by its key's hash. Every row of a group therefore lands in one place
+ * (memory, or one file). After the input, the groups in memory are emitted and freed,
+ * then each file is aggregated by a new hash aggregate over it (hashing with another
+ * seed, so its rows split again if they still do not fit), up to SPILL_DEPTH_MAX
+ * levels; past that the query fails with FL_ELIMIT naming the budget.
+ *
+ *   INPUT ──(over budget)──► INPUT_SPILLING ──(child done)──► EMIT_MEMORY ──► EMIT_PARTS ──► DONE
+ *     └──────────────────────(child done)──────────────────────┘ */
+#include <math.h>
+#include <string.h>
+
+#include "core/decimal.h"
+#include "sql/exec_int.h"
+
+/* Spill partitions per level: 16 files split a too-large input 16 ways a level, and
+ * 16 open files with a batch buffer each stay small (16 x 2,048 rows). */
+enum { SPILL_PARTS = 16, SPILL_DEPTH_MAX = 4 };
+/* HyperLogLog with 2^10 one-byte registers a group: standard error 1.04 / sqrt(1024)
+ * = 3.25% (Flajolet et al. 2007), 1 KiB a group, with linear counting below 2.5 m so
+ * small counts are near exact. */
+enum { HLL_P = 10, HLL_M = 1 << HLL_P };
+
+typedef struct str_state {
+  char *p;
+  uint32_t len, cap;
+} str_state;
+
+typedef struct agg_col {
+  fl_agg_spec spec;
+  fl_type arg_type;
+  fl_type out_type;
+  int64_t *cnt;
+  fl_i128 *isum;
+  double *dsum;
+  uint8_t *has;
+  int64_t *mi64;
+  fl_i128 *mi128;
+  double *mf64;
+  str_state *mstr;
+  uint8_t **hll;
+  fl_htab distinct; /* COUNT_DISTINCT: (group id, value) pairs */
+  exec_keys dkeys;
+  uint8_t *scratch;
+  size_t scratch_cap;
+  fl_arena arena; /* string copies and sketches */
+} agg_col;
+
+typedef enum agg_state { ST_INPUT, ST_EMIT_MEMORY, ST_EMIT_PARTS, ST_DONE } agg_state;
+
+typedef struct agg_op {
+  fl_op op;
+  uint32_t *keys;
+  uint32_t nkeys;
+  agg_col *aggs;
+  uint32_t naggs;
+  bool distinct_only;
+  unsigned depth;
+  fl_htab ht;
+  exec_keys k;
+  uint32_t ngroups, gcap;
+  size_t held;
+  agg_state state;
+  bool spilling;
+  exec_spill parts[SPILL_PARTS];
+  fl_batch *part_buf[SPILL_PARTS];
+  uint32_t *part_rows[SPILL_PARTS];
+  uint32_t part_rows_cap;
+  uint32_t next_group;
+  uint32_t next_part;
+  fl_op *sub;           /* aggregate over the current spill partition */
+  fl_batch *out;
+  uint64_t spilled_rows;
+} agg_op;
+
+static bool is_int_kind(fl_type_kind k) { return k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_BOOLEAN; }
+static bool is_float_kind(fl_type_kind k) { return k == FL_T_FLOAT || k == FL_T_DOUBLE; }
+
+static const char *arg_name(const agg_op *a, const agg_col *c) {
+  return c->spec.arg >= 0 ? a->op.children[0]->fields[c->spec.arg].name : "*";
+}
+
+static const char *kind_name(fl_agg_kind k) {
+  switch (k) {
+    case FL_AGG_COUNT_STAR:
+    case FL_AGG_COUNT: return "count";
+    case FL_AGG_COUNT_DISTINCT: return "count_distinct";
+    case FL_AGG_SUM: return "sum";
+    case FL_AGG_AVG: return "avg";
+    case FL_AGG_MIN: return "min";
+    case FL_AGG_MAX: return "max";
+    case FL_AGG_APPROX_COUNT_DISTINCT: return "approx_count_distinct";
+  }
+  return "?";
+}
+
+/* ---- result types ---- */
+
+static fl_code result_type(const fl_agg_spec *s, fl_type arg, fl_type *out, fl_err *err, const char *col) {
+  fl_type bigint = {FL_T_BIGINT, 0, 0, 0}, dbl = {FL_T_DOUBLE, 0, 0, 0};
+  switch (s->kind) {
+    case FL_AGG_COUNT_STAR:
+    case FL_AGG_COUNT:
+    case FL_AGG_COUNT_DISTINCT:
+    case FL_AGG_APPROX_COUNT_DISTINCT: *out = bigint; return FL_OK;
+    case FL_AGG_SUM:
+      if (is_int_kind(arg.kind)) {
+        *out = (fl_type){FL_T_DECIMAL, 38, 0, 0};
+        return FL_OK;
+      }
+      if (arg.kind == FL_T_DECIMAL) {
+        *out = (fl_type){FL_T_DECIMAL, 38, arg.scale, 0};
+        return FL_OK;
+      }
+      if (is_float_kind(arg.kind)) {
+        *out = dbl;
+        return FL_OK;
+      }
+      break;
+    case FL_AGG_AVG:
+      if (is_int_kind(arg.kind) || arg.kind == FL_T_DECIMAL || is_float_kind(arg.kind)) {
+        *out = dbl;
+        return FL_OK;
+      }
+      break;
+    case FL_AGG_MIN:
+    case FL_AGG_MAX:
+      if (arg.kind != FL_T_JSON) {
+        *out = arg;
+        return FL_OK;
+      }
+      break;
+  }
+  return fl_err_set(err, FL_ETYPE, "%s(%s): no %s over %s", kind_name(s->kind), col, kind_name(s->kind),
+                    fl_type_sql_name(arg.kind));
+}
+
+/* ---- state arrays ---- */
+
+#define GROW(arr, n)                                                          \
+  do {                                                                        \
+    if (arr) {                                                                \
+      arr = fl_realloc(arr, (size_t)(n) * sizeof *(arr));                     \
+      memset((arr) + old, 0, (size_t)((n) - old) * sizeof *(arr));            \
+    }                                                                         \
+  } while (0)
+
+static void grow_states(agg_op *a, uint32_t need) {
+  if (need <= a->gcap) return;
+  uint32_t old = a->gcap, n = a->gcap ? a->gcap : 64;
+  while (n < need) n *= 2;
+  for (uint32_t i = 0; i < a->naggs; i++) {
+    agg_col *c = &a->aggs[i];
+    GROW(c->cnt, n);
+    GROW(c->isum, n);
+    GROW(c->dsum, n);
+    GROW(c->has, n);
+    GROW(c->mi64, n);
+    GROW(c->mi128, n);
+    GROW(c->mf64, n);
+    GROW(c->mstr, n);
+    GROW(c->hll, n);
+  }
+  a->gcap = n;
+}
+
+static void alloc_states(agg_col *c) {
+  /* One element so GROW sees a non-NULL array; grow_states sizes it. */
+  switch (c->spec.kind) {
+    case FL_AGG_COUNT_STAR:
+    case FL_AGG_COUNT:
+    case FL_AGG_COUNT_DISTINCT: c->cnt = fl_calloc(1, sizeof *c->cnt); break;
+    case FL_AGG_APPROX_COUNT_DISTINCT: c->hll = fl_calloc(1, sizeof *c->hll); break;
+    case FL_AGG_SUM:
+    case FL_AGG_AVG: /* a group has a sum once its count is not 0 */
+      c->cnt = fl_calloc(1, sizeof *c->cnt);
+      if (is_float_kind(c->arg_type.kind))
+        c->dsum = fl_calloc(1, sizeof *c->dsum);
+      else
+        c->isum = fl_calloc(1, sizeof *c->isum);
+      break;
+    case FL_AGG_MIN:
+    case FL_AGG_MAX:
+      c->has = fl_calloc(1, 1);
+      if (fl_type_is_bytes(c->arg_type.kind))
+        c->mstr = fl_calloc(1, sizeof *c->mstr);
+      else if (c->arg_type.kind == FL_T_DECIMAL)
+        c->mi128 = fl_calloc(1, sizeof *c->mi128);
+      else if (is_float_kind(c->arg_type.kind))
+        c->mf64 = fl_calloc(1, sizeof *c->mf64);
+      else
+        c->mi64 = fl_calloc(1, sizeof *c->mi64);
+      break;
+  }
+}
+
+static size_t state_bytes(const agg_op *a) {
+  size_t per = 0, extra = 0;
+  for (uint32_t i = 0; i < a->naggs; i++) {
+    const agg_col *c = &a->aggs[i];
+    per += (c->cnt ? 8 : 0) + (c->isum ? 16 : 0) + (c->dsum ? 8 : 0) + (c->has ? 1 : 0) + (c->mi64 ? 8 : 0) +
+           (c->mi128 ? 16 : 0) + (c->mf64 ? 8 : 0) + (c->mstr ? sizeof(str_state) : 0) + (c->hll ? 8 : 0);
+    extra += c->arena.bytes_used + fl_htab_bytes(&c->distinct) + c->scratch_cap;
+  }
+  return (size_t)a->gcap * per + extra;
+}
+
+static void track(agg_op *a) {
+  exec_mem_track(a->op.ctx, &a->held, fl_htab_bytes(&a->ht) + state_bytes(a) + exec_keys_bytes(&a->k));
+}
+
+/* ---- updates: one aggregate over one batch; ids[i] = group of row i or NONE ---- */
+
+static inline bool row_counts(const fl_vec *filter, const fl_vec *arg, uint32_t i) {
+  if (filter && !(fl_vec_is_valid(filter, i) && filter->data.b[i])) return false;
+  return !arg || fl_vec_is_valid(arg, i);
+}
+
+static inline double num_f64(const fl_vec *v, uint32_t i) {
+  return v->type.kind == FL_T_FLOAT ? (double)v->data.f32[i] : v->data.f64[i];
+}
+static inline int64_t num_i64(const fl_vec *v, uint32_t i) {
+  switch (v->type.kind) {
+    case FL_T_BOOLEAN: return v->data.b[i];
+    case FL_T_INT:
+    case FL_T_DATE: return v->data.i32[i];
+    default: return v->data.i64[i];
+  }
+}
+
+/* DuckDB orders NaN above every number: max(NaN, x) = NaN, min skips it. */
+static inline bool f64_less(double x, double y) {
+  if (isnan(x)) return false;
+  if (isnan(y)) return true;
+  return x < y;
+}
+
+static void set_str(agg_col *c, uint32_t g, const char *p, uint32_t n) {
+  str_state *s = &c->mstr[g];
+  if (n > s->cap) {
+    s->cap = n < 16 ? 16 : n;
+    s->p = fl_arena_alloc(&c->arena, s->cap);
+  }
+  if (n) memcpy(s->p, p, n);
+  s->len = n;
+}
+
+static inline int str_cmp(const char *a, uint32_t la, const char *b, uint32_t lb) {
+  int r = memcmp(a, b, la < lb ? la : lb);
+  if (r) return r;
+  return (la > lb) - (la < lb);
+}
+
+static void hll_add(agg_col *c, uint32_t g, uint64_t h) {
+  if (!c->hll[g]) c->hll[g] = fl_arena_calloc(&c->arena, HLL_M, 1);
+  uint32_t idx = (uint32_t)(h >> (64 - HLL_P));
+  uint64_t w = h << HLL_P;
+  uint8_t rank = w ? (uint8_t)(__builtin_clzll(w) + 1) : (uint8_t)(64 - HLL_P + 1);
+  if (rank > c->hll[g][idx]) c->hll[g][idx] = rank;
+}
+
+static int64_t hll_estimate(const uint8_t *reg) {
+  if (!reg) return 0;
+  double sum = 0;
+  uint32_t zeros = 0;
+  for (uint32_t i = 0; i < HLL_M; i++) {
+    sum += ldexp(1.0, -reg[i]);
+    zeros += reg[i] == 0;
+  }
+  double m = HLL_M, alpha = 0.7213 / (1 + 1.079 / m);
+  double e = alpha * m * m / sum;
+  if (e <= 2.5 * m && zeros) e = m * log(m / zeros);
+  return (int64_t)llround(e);
+}
+
+static fl_code update_distinct(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *ids, const fl_vec *filter,
+                               fl_err *err) {
+  (void)err;
+  const fl_vec *arg = &b->cols[c->spec.arg];
+  uint32_t col = (uint32_t)c->spec.arg;
+  exec_keys_encode(&c->dkeys, b, &col, 1, true, c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT ? &c->distinct : NULL);
+  for (uint32_t i = 0; i < b->nrows; i++) {
+    uint32_t g = ids[i];
+    if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+    if (c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT) {
+      hll_add(c, g, c->dkeys.hashes[i]);
+      continue;
+    }
+    uint32_t n = c->dkeys.lens[i] + 4;
+    if (n > c->scratch_cap) {
+      c->scratch_cap = n * 2;
+      c->scratch = fl_realloc(c->scratch, c->scratch_cap);
+    }
+    memcpy(c->scratch, &g, 4);
+    memcpy(c->scratch + 4, c->dkeys.ptrs[i], c->dkeys.lens[i]);
+    bool ins;
+    fl_htab_upsert(&c->distinct, fl_htab_hash(&c->distinct, c->scratch, n), c->scratch, n, &ins);
+    if (ins) c->cnt[g]++;
+  }
+  (void)a;
+  return FL_OK;
+}
+
+/* Prefetches the state of the group PREFETCH_AHEAD rows on (states of many groups do
+ * not fit the cache; the ids of the whole batch are known before the loop). */
+enum { PREFETCH_AHEAD = 8 };
+#define PREFETCH_STATE(arr) \
+  if (i + PREFETCH_AHEAD < n && ids[i + PREFETCH_AHEAD] != FL_HTAB_NONE) __builtin_prefetch(&(arr)[ids[i + PREFETCH_AHEAD]], 1)
+
+static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *ids, fl_err *err) {
+  const fl_vec *filter = c->spec.filter >= 0 ? &b->cols[c->spec.filter] : NULL;
+  const fl_vec *arg = c->spec.arg >= 0 ? &b->cols[c->spec.arg] : NULL;
+  uint32_t n = b->nrows;
+  switch (c->spec.kind) {
+    case FL_AGG_COUNT_STAR:
+    case FL_AGG_COUNT:
+      for (uint32_t i = 0; i < n; i++) {
+        PREFETCH_STATE(c->cnt);
+        if (ids[i] != FL_HTAB_NONE && row_counts(filter, arg, i)) c->cnt[ids[i]]++;
+      }
+      return FL_OK;
+    case FL_AGG_COUNT_DISTINCT:
+    case FL_AGG_APPROX_COUNT_DISTINCT: return update_distinct(a, c, b, ids, filter, err);
+    case FL_AGG_SUM:
+    case FL_AGG_AVG:
+      if (c->dsum) {
+        for (uint32_t i = 0; i < n; i++) {
+          PREFETCH_STATE(c->dsum);
+          PREFETCH_STATE(c->cnt);
+          uint32_t g = ids[i];
+          if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+          c->dsum[g] += num_f64(arg, i);
+          c->cnt[g]++;
+        }
+      } else if (arg->type.kind == FL_T_DECIMAL) {
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t g = ids[i];
+          if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+          if (!fl_dec128_add(c->isum[g], fl_vec_dec(arg, i), FL_DECIMAL_PRECISION_MAX, &c->isum[g]))
+            return fl_err_set(err, FL_ELIMIT, "%s(%s): the sum overflows DECIMAL(38,%u)", kind_name(c->spec.kind),
+                              arg_name(a, c), (unsigned)arg->type.scale);
+          c->cnt[g]++;
+        }
+      } else {
+        /* |int64| < 2^63: 2^64 rows cannot leave 10^38 > 2^126, so no check per row. */
+        for (uint32_t i = 0; i < n; i++) {
+          PREFETCH_STATE(c->isum);
+          PREFETCH_STATE(c->cnt);
+          uint32_t g = ids[i];
+          if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+          c->isum[g] += num_i64(arg, i);
+          c->cnt[g]++;
+        }
+      }
+      return FL_OK;
+    case FL_AGG_MIN:
+    case FL_AGG_MAX: {
+      bool mx = c->spec.kind == FL_AGG_MAX;
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t g = ids[i];
+        if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+        if (c->mstr) {
+          uint32_t len;
+          const char *p = fl_vec_str(arg, i, &len);
+          int r = c->has[g] ? str_cmp(p, len, c->mstr[g].p, c->mstr[g].len) : 0;
+          if (!c->has[g] || (mx ? r > 0 : r < 0)) set_str(c, g, p, len);
+        } else if (c->mi128) {
+          fl_i128 v = fl_vec_dec(arg, i);
+          if (!c->has[g] || (mx ? v > c->mi128[g] : v < c->mi128[g])) c->mi128[g] = v;
+        } else if (c->mf64) {
+          double v = num_f64(arg, i);
+          if (!c->has[g] || (mx ? f64_less(c->mf64[g], v) : f64_less(v, c->mf64[g]))) c->mf64[g] = v;
+        } else {
+          int64_t v = num_i64(arg, i);
+          if (!c->has[g] || (mx ? v > c->mi64[g] : v < c->mi64[g])) c->mi64[g] = v;
+        }
+        c->has[g] = 1;
+      }
+      return FL_OK;
+    }
+  }
+  return FL_OK;
+}
+
+/* ---- spill ---- */
+
+static fl_code spill_rows(agg_op *a, const fl_batch *b, fl_err *err) {
+  fl_op *child = a->op.children[0];
+  uint32_t cnt[SPILL_PARTS] = {0};
+  if (b->nrows > a->part_rows_cap) {
+    /* a spill file's batches may hold up to 2 x FL_EXEC_BATCH_ROWS rows */
+    for (uint32_t p = 0; p < SPILL_PARTS; p++) {
+      fl_free(a->part_rows[p]);
+      a->part_rows[p] = NULL;
+    }
+    a->part_rows_cap = b->nrows;
+  }
+  for (uint32_t i = 0; i < b->nrows; i++) {
+    if (a->k.ids[i] != FL_HTAB_NONE) continue;
+    uint32_t p = (uint32_t)(a->k.hashes[i] >> 60);
+    if (!a->part_rows[p]) a->part_rows[p] = fl_malloc(a->part_rows_cap * sizeof(uint32_t));
+    a->part_rows[p][cnt[p]++] = i;
+  }
+  for (uint32_t p = 0; p < SPILL_PARTS; p++) {
+    if (!cnt[p]) continue;
+    if (!a->parts[p].f) {
+      fl_code rc = exec_spill_open(a->op.ctx, &a->parts[p], err);
+      if (rc) return fl_err_prefix(err, "hash aggregate over budget %zu bytes: ", a->op.ctx->mem_budget);
+      a->part_buf[p] = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
+    }
+    fl_batch *pb = a->part_buf[p];
+    for (uint32_t c = 0; c < b->ncols; c++) exec_vec_gather(&pb->cols[c], &b->cols[c], a->part_rows[p], cnt[p]);
+    pb->nrows += cnt[p];
+    a->spilled_rows += cnt[p];
+    if (pb->nrows >= FL_EXEC_BATCH_ROWS) {
+      fl_code rc = exec_spill_write(&a->parts[p], pb, err);
+      if (rc) return rc;
+      fl_batch_reset(pb);
+    }
+  }
+  return FL_OK;
+}
+
+static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys, const fl_agg_spec *aggs,
+                      uint32_t naggs, bool distinct_only, unsigned depth, fl_err *err);
+
+/* ---- next ---- */
+
+static fl_code consume(agg_op *a, fl_err *err) {
+  fl_op *child = a->op.children[0];
+  for (;;) {
+    const fl_batch *b;
+    fl_code rc = fl_op_next(child, &b, err);
+    if (rc) return rc;
+    if (!b) break;
+    uint32_t *ids;
+    if (a->nkeys) {
+      exec_keys_encode(&a->k, b, a->keys, a->nkeys, false, &a->ht);
+      ids = a->k.ids;
+      if (!a->spilling) {
+        fl_htab_upsert_many(&a->ht, a->k.ptrs, a->k.lens, a->k.hashes, b->nrows, ids);
+      } else {
+        fl_htab_find_many(&a->ht, a->k.ptrs, a->k.lens, a->k.hashes, b->nrows, ids);
+        rc = spill_rows(a, b, err);
+        if (rc) return rc;
+      }
+      a->ngroups = fl_htab_count(&a->ht);
+    } else {
+      if (a->k.cap < b->nrows) {
+        a->k.cap = FL_EXEC_BATCH_ROWS > b->nrows ? FL_EXEC_BATCH_ROWS : b->nrows;
+        a->k.ids = fl_realloc(a->k.ids, a->k.cap * sizeof *a->k.ids);
+      }
+      ids = a->k.ids;
+      memset(ids, 0, b->nrows * sizeof *ids);
+    }
+    grow_states(a, a->ngroups);
+    for (uint32_t i = 0; i < a->naggs; i++) {
+      rc = update(a, &a->aggs[i], b, ids, err);
+      if (rc) return rc;
+    }
+    track(a);
+    if (a->nkeys && !a->spilling && exec_over_budget(a->op.ctx)) {
+      if (a->depth >= SPILL_DEPTH_MAX)
+        return fl_err_set(err, FL_ELIMIT,
+                          "hash aggregate: %u groups do not fit the memory budget of %zu bytes after %u levels "
+                          "of spill partitioning",
+                          a->ngroups, a->op.ctx->mem_budget, a->depth);
+      a->spilling = true;
+    }
+  }
+  for (uint32_t p = 0; p < SPILL_PARTS; p++) {
+    if (a->part_buf[p] && a->part_buf[p]->nrows) {
+      fl_code rc = exec_spill_write(&a->parts[p], a->part_buf[p], err);
+      if (rc) return rc;
+    }
+  }
+  return FL_OK;
+}
+
+static void emit_group(agg_op *a, uint32_t g) {
+  fl_batch *out = a->out;
+  if (a->nkeys) {
+    uint32_t len;
+    const uint8_t *key = fl_htab_key(&a->ht, g, &len);
+    exec_keys_decode(key, len, out->cols, a->nkeys);
+  }
+  for (uint32_t i = 0; i < a->naggs; i++) {
+    agg_col *c = &a->aggs[i];
+    fl_vec *v = &out->cols[a->nkeys + i];
+    switch (c->spec.kind) {
+      case FL_AGG_COUNT_STAR:
+      case FL_AGG_COUNT:
+      case FL_AGG_COUNT_DISTINCT: fl_vec_append_i64(v, c->cnt[g]); break;
+      case FL_AGG_APPROX_COUNT_DISTINCT: fl_vec_append_i64(v, hll_estimate(c->hll[g])); break;
+      case FL_AGG_SUM:
+        if (!c->cnt[g])
+          fl_vec_append_null(v);
+        else if (c->dsum)
+          fl_vec_append_f64(v, c->dsum[g]);
+        else
+          fl_vec_append_dec(v, c->isum[g]);
+        break;
+      case FL_AGG_AVG:
+        if (!c->cnt[g]) {
+          fl_vec_append_null(v);
+        } else if (c->dsum) {
+          fl_vec_append_f64(v, c->dsum[g] / (double)c->cnt[g]);
+        } else {
+          fl_vec_append_f64(v, exec_avg_exact(c->isum[g], c->cnt[g], c->arg_type));
+        }
+        break;
+      case FL_AGG_MIN:
+      case FL_AGG_MAX:
+        if (!c->has[g])
+          fl_vec_append_null(v);
+        else if (c->mstr)
+          fl_vec_append_str(v, c->mstr[g].p, c->mstr[g].len);
+        else if (c->mi128)
+          fl_vec_append_dec(v, c->mi128[g]);
+        else if (c->mf64) {
+          if (c->arg_type.kind == FL_T_FLOAT)
+            fl_vec_append_f32(v, (float)c->mf64[g]);
+          else
+            fl_vec_append_f64(v, c->mf64[g]);
+        } else {
+          switch (c->arg_type.kind) {
+            case FL_T_BOOLEAN: fl_vec_append_bool(v, c->mi64[g] != 0); break;
+            case FL_T_INT:
+            case FL_T_DATE: fl_vec_append_i32(v, (int32_t)c->mi64[g]); break;
+            default: fl_vec_append_i64(v, c->mi64[g]); break;
+          }
+        }
+        break;
+    }
+  }
+}
+
+static void free_memory_groups(agg_op *a) {
+  fl_htab_free(&a->ht);
+  fl_htab_init(&a->ht, 0, a->depth);
+  for (uint32_t i = 0; i < a->naggs; i++) {
+    agg_col *c = &a->aggs[i];
+    fl_free(c->cnt);
+    fl_free(c->isum);
+    fl_free(c->dsum);
+    fl_free(c->has);
+    fl_free(c->mi64);
+    fl_free(c->mi128);
+    fl_free(c->mf64);
+    fl_free(c->mstr);
+    fl_free(c->hll);
+    c->cnt = NULL;
+    c->isum = NULL;
+    c->dsum = NULL;
+    c->has = NULL;
+    c->mi64 = NULL;
+    c->mi128 = NULL;
+    c->mf64 = NULL;
+    c->mstr = NULL;
+    c->hll = NULL;
+    fl_htab_free(&c->distinct);
+    exec_keys_free(&c->dkeys);
+    fl_free(c->scratch);
+    c->scratch = NULL;
+    c->scratch_cap = 0;
+    fl_arena_destroy(&c->arena);
+  }
+  a->gcap = 0;
+  exec_mem_track(a->op.ctx, &a->held, 0);
+}
+
+static fl_code agg_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  agg_op *a = (agg_op *)op;
+  fl_code rc;
+  if (a->state == ST_INPUT) {
+    rc = consume(a, err);
+    if (rc) return rc;
+    a->state = ST_EMIT_MEMORY;
+  }
+  if (a->state == ST_EMIT_MEMORY) {
+    fl_batch_reset(a->out);
+    while (a->next_group < a->ngroups && a->out->nrows < FL_EXEC_BATCH_ROWS) {
+      emit_group(a, a->next_group++);
+      a->out->nrows++;
+    }
+    if (a->out->nrows) {
+      fl_batch_set_rows(a->out, a->out->nrows);
+      *out = a->out;
+      return FL_OK;
+    }
+    free_memory_groups(a);
+    a->state = ST_EMIT_PARTS;
+  }
+  while (a->state == ST_EMIT_PARTS) {
+    if (a->sub) {
+      rc = fl_op_next(a->sub, out, err);
+      if (rc || *out) return rc;
+      fl_op_free(a->sub);
+      a->sub = NULL;
+    }
+    while (a->next_part < SPILL_PARTS && !a->parts[a->next_part].f) a->next_part++;
+    if (a->next_part == SPILL_PARTS) {
+      a->state = ST_DONE;
+      break;
+    }
+    uint32_t p = a->next_part++;
+    fl_op *child = op->children[0];
+    fl_batch_free(a->part_buf[p]);
+    a->part_buf[p] = NULL;
+    fl_op *src;
+    rc = exec_spill_source(op->ctx, child->fields, child->ncols, &a->parts[p], &src, err);
+    if (rc) return rc;
+    fl_agg_spec *specs = fl_arena_calloc(op->ctx->arena, a->naggs ? a->naggs : 1, sizeof *specs);
+    for (uint32_t i = 0; i < a->naggs; i++) specs[i] = a->aggs[i].spec;
+    a->sub = agg_new(op->ctx, src, a->keys, a->nkeys, specs, a->naggs, a->distinct_only, a->depth + 1, err);
+    FL_ASSERT(a->sub, "re-aggregating a spill partition: %s", err ? err->msg : "");
+  }
+  *out = NULL;
+  return FL_OK;
+}
+
+static void agg_explain(const fl_op *op, bool analyze, fl_buf *out) {
+  const agg_op *a = (const agg_op *)op;
+  const fl_op *child = op->children[0];
+  if (a->distinct_only) return;
+  fl_buf_printf(out, "keys=[");
+  for (uint32_t i = 0; i < a->nkeys; i++) fl_buf_printf(out, "%s%s", i ? ", " : "", child->fields[a->keys[i]].name);
+  fl_buf_printf(out, "] aggs=[");
+  for (uint32_t i = 0; i < a->naggs; i++) {
+    const agg_col *c = &a->aggs[i];
+    fl_buf_printf(out, "%s%s(%s%s)", i ? ", " : "", kind_name(c->spec.kind),
+                  c->spec.kind == FL_AGG_COUNT_DISTINCT ? "DISTINCT " : "", arg_name(a, c));
+    if (c->spec.filter >= 0) fl_buf_printf(out, " FILTER %s", child->fields[c->spec.filter].name);
+  }
+  fl_buf_printf(out, "]");
+  if (analyze && a->spilled_rows) fl_buf_printf(out, " spilled=%llu", (unsigned long long)a->spilled_rows);
+}
+
+static void agg_free(fl_op *op) {
+  agg_op *a = (agg_op *)op;
+  if (a->sub) fl_op_free(a->sub);
+  a->sub = NULL;
+  free_memory_groups(a);
+  fl_htab_free(&a->ht);
+  exec_keys_free(&a->k);
+  for (uint32_t p = 0; p < SPILL_PARTS; p++) {
+    exec_spill_close(&a->parts[p]);
+    fl_batch_free(a->part_buf[p]);
+    a->part_buf[p] = NULL;
+    fl_free(a->part_rows[p]);
+    a->part_rows[p] = NULL;
+  }
+  fl_batch_free(a->out);
+  a->out = NULL;
+}
+
+static const fl_op_vtable agg_vt = {"HASH_AGGREGATE", agg_next, agg_explain, agg_free};
+static const fl_op_vtable distinct_vt = {"DISTINCT", agg_next, agg_explain, agg_free};
+
+static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys, const fl_agg_spec *aggs,
+                      uint32_t naggs, bool distinct_only, unsigned depth, fl_err *err) {
+  for (uint32_t i = 0; i < nkeys; i++)
+    if (keys[i] >= child->ncols) {
+      fl_err_set(err, FL_EINVAL, "GROUP BY: column %u of %u", keys[i], child->ncols);
+      return NULL;
+    }
+  uint32_t ncols = nkeys + naggs;
+  fl_field *fields = fl_arena_calloc(ctx->arena, ncols ? ncols : 1, sizeof *fields);
+  agg_col *cols = fl_arena_calloc(ctx->arena, naggs ? naggs : 1, sizeof *cols);
+  for (uint32_t i = 0; i < nkeys; i++) {
+    fields[i] = child->fields[keys[i]];
+    fields[i].id = (int32_t)i + 1;
+  }
+  for (uint32_t i = 0; i < naggs; i++) {
+    const fl_agg_spec *s = &aggs[i];
+    agg_col *c = &cols[i];
+    c->spec = *s;
+    bool needs_arg = s->kind != FL_AGG_COUNT_STAR;
+    if ((needs_arg && (s->arg < 0 || (uint32_t)s->arg >= child->ncols)) || (!needs_arg && s->arg >= 0)) {
+      fl_err_set(err, FL_EINVAL, "aggregate %s: argument column %d of %u", s->name, s->arg, child->ncols);
+      return NULL;
+    }
+    if (s->filter >= 0 && ((uint32_t)s->filter >= child->ncols || child->fields[s->filter].type.kind != FL_T_BOOLEAN)) {
+      fl_err_set(err, FL_ETYPE, "aggregate %s: FILTER column %d is not BOOLEAN", s->name, s->filter);
+      return NULL;
+    }
+    c->arg_type = needs_arg ? child->fields[s->arg].type : (fl_type){FL_T_BIGINT, 0, 0, 0};
+    if (result_type(s, c->arg_type, &c->out_type, err, needs_arg ? child->fields[s->arg].name : "*")) return NULL;
+    fields[nkeys + i] = (fl_field){(int32_t)(nkeys + i + 1), s->name, c->out_type,
+                                   s->kind == FL_AGG_COUNT_STAR || s->kind == FL_AGG_COUNT ||
+                                       s->kind == FL_AGG_COUNT_DISTINCT || s->kind == FL_AGG_APPROX_COUNT_DISTINCT,
+                                   NULL};
+    alloc_states(c);
+    fl_arena_init(&c->arena, 64u << 10);
+    fl_htab_init(&c->distinct, 0, 0);
+  }
+  agg_op *a = (agg_op *)fl_op_alloc(ctx, sizeof *a, distinct_only ? &distinct_vt : &agg_vt, fields, ncols, &child, 1);
+  a->keys = fl_arena_calloc(ctx->arena, nkeys ? nkeys : 1, sizeof *keys);
+  if (nkeys) memcpy(a->keys, keys, nkeys * sizeof *keys);
+  a->nkeys = nkeys;
+  a->aggs = cols;
+  a->naggs = naggs;
+  a->distinct_only = distinct_only;
+  a->depth = depth;
+  fl_htab_init(&a->ht, 0, depth);
+  if (!nkeys) {
+    a->ngroups = 1; /* one row, even over no input */
+    grow_states(a, 1);
+  }
+  a->out = fl_batch_new(fields, ncols, FL_EXEC_BATCH_ROWS);
+  track(a);
+  return &a->op;
+}
+
+fl_op *fl_op_hash_aggregate(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys,
+                            const fl_agg_spec *aggs, uint32_t naggs, fl_err *err) {
+  return agg_new(ctx, child, keys, nkeys, aggs, naggs, false, 0, err);
+}
+
+fl_op *fl_op_distinct(fl_exec_ctx *ctx, fl_op *child, fl_err *err) {
+  uint32_t *keys = fl_arena_alloc(ctx->arena, (child->ncols ? child->ncols : 1) * sizeof *keys);
+  for (uint32_t i = 0; i < child->ncols; i++) keys[i] = i;
+  return agg_new(ctx, child, keys, child->ncols, NULL, 0, true, 0, err);
+}

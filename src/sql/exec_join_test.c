@@ -1,0 +1,239 @@
+/* Unit tests of the hash join (exec_join.c): duplicate keys on both sides, NULL keys
+ * that never match, LEFT's NULL-filled rows, SEMI/ANTI and NOT IN's NULL rules,
+ * multi-column keys, outputs that split a key's matches across batches, key types
+ * that differ, and the memory budget. */
+#include "sql/exec_test_util.h"
+
+static fl_field lf[] = {{1, "lk", {FL_T_INT, 0, 0, 0}, false, NULL}, {2, "lid", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static fl_field rf[] = {{1, "rk", {FL_T_INT, 0, 0, 0}, false, NULL},
+                        {2, "rid", {FL_T_BIGINT, 0, 0, 0}, false, NULL},
+                        {3, "rs", {FL_T_STRING, 0, 0, 0}, false, NULL}};
+
+typedef struct keys_arg {
+  const int *k; /* -1 = NULL */
+} keys_arg;
+
+static void fill_l(fl_batch *b, uint32_t r, void *arg) {
+  const int *k = ((keys_arg *)arg)->k;
+  if (k[r] < 0)
+    fl_vec_append_null(&b->cols[0]);
+  else
+    fl_vec_append_i32(&b->cols[0], k[r]);
+  fl_vec_append_i64(&b->cols[1], 100 + r);
+}
+static void fill_r(fl_batch *b, uint32_t r, void *arg) {
+  const int *k = ((keys_arg *)arg)->k;
+  if (k[r] < 0)
+    fl_vec_append_null(&b->cols[0]);
+  else
+    fl_vec_append_i32(&b->cols[0], k[r]);
+  fl_vec_append_i64(&b->cols[1], 200 + r);
+  char s[8];
+  int n = snprintf(s, sizeof s, "r%u", r);
+  fl_vec_append_str(&b->cols[2], s, (uint32_t)n);
+}
+
+static const int LK[] = {1, 1, 2, -1, 3};
+static const int RK[] = {1, -1, 2, 1, 4};
+static const int RK_NONULL[] = {1, 2, 4};
+
+static fl_batch *run_join(tctx *t, fl_join_kind kind, const int *rk, uint32_t nr) {
+  keys_arg la = {LK}, ra = {rk};
+  uint32_t lkeys[] = {0}, rkeys[] = {0};
+  fl_err err = {0};
+  fl_op *j = fl_op_hash_join(&t->ctx, kind, tsource(t, lf, 2, 5, 2, fill_l, &la), tsource(t, rf, 3, nr, 2, fill_r, &ra),
+                             lkeys, rkeys, 1, &err);
+  cr_assert_not_null(j, "%s", err.msg);
+  fl_batch *out = tcollect(j);
+  fl_op_free(j);
+  return out;
+}
+
+Test(exec_join, inner_and_left_with_duplicate_and_null_keys) {
+  tctx t;
+  tctx_init(&t);
+  fl_batch *out = run_join(&t, FL_JOIN_INNER, RK, 5);
+  cr_assert_eq(out->ncols, 5);
+  /* left 100 (k=1) x right 200, 203; left 101 x 200, 203; left 102 (k=2) x 202 */
+  const int64_t want[][2] = {{100, 200}, {100, 203}, {101, 200}, {101, 203}, {102, 202}};
+  cr_assert_eq(out->nrows, 5);
+  for (uint32_t r = 0; r < 5; r++) {
+    cr_assert_eq(ti64(out, 1, r), want[r][0]);
+    cr_assert_eq(ti64(out, 3, r), want[r][1]);
+    cr_assert_eq(ti64(out, 0, r), ti64(out, 2, r));
+  }
+  cr_assert(tstr_eq(out, 4, 1, "r3"));
+  fl_batch_free(out);
+  out = run_join(&t, FL_JOIN_LEFT, RK, 5);
+  cr_assert_eq(out->nrows, 7);
+  /* the NULL-key row (103) and 104 (k=3) come with NULL right columns */
+  cr_assert_eq(ti64(out, 1, 5), 103);
+  cr_assert(tnull(out, 2, 5) && tnull(out, 3, 5) && tnull(out, 4, 5));
+  cr_assert_eq(ti64(out, 1, 6), 104);
+  cr_assert(tnull(out, 3, 6));
+  fl_batch_free(out);
+  tctx_done(&t);
+}
+
+static void expect_left_ids(fl_batch *out, const int64_t *want, uint32_t n) {
+  cr_assert_eq(out->ncols, 2);
+  cr_assert_eq(out->nrows, n, "%u rows", out->nrows);
+  for (uint32_t r = 0; r < n; r++) cr_assert_eq(ti64(out, 1, r), want[r]);
+  fl_batch_free(out);
+}
+
+Test(exec_join, semi_anti_and_not_in_null_rules) {
+  tctx t;
+  tctx_init(&t);
+  const int64_t semi[] = {100, 101, 102};
+  expect_left_ids(run_join(&t, FL_JOIN_SEMI, RK, 5), semi, 3);
+  const int64_t anti[] = {103, 104}; /* NOT EXISTS keeps the NULL-key row */
+  expect_left_ids(run_join(&t, FL_JOIN_ANTI, RK, 5), anti, 2);
+  /* NOT IN with a NULL on the right: nothing */
+  expect_left_ids(run_join(&t, FL_JOIN_ANTI_NULL_AWARE, RK, 5), NULL, 0);
+  /* without NULLs on the right: the NULL-key left row does not qualify */
+  const int64_t naaj[] = {104};
+  expect_left_ids(run_join(&t, FL_JOIN_ANTI_NULL_AWARE, RK_NONULL, 3), naaj, 1);
+  /* against an empty right side: every row, NULL key included */
+  const int64_t all[] = {100, 101, 102, 103, 104};
+  expect_left_ids(run_join(&t, FL_JOIN_ANTI_NULL_AWARE, RK, 0), all, 5);
+  expect_left_ids(run_join(&t, FL_JOIN_ANTI, RK, 0), all, 5);
+  expect_left_ids(run_join(&t, FL_JOIN_SEMI, RK, 0), NULL, 0);
+  fl_batch *out = run_join(&t, FL_JOIN_INNER, RK, 0);
+  cr_assert_eq(out->nrows, 0);
+  fl_batch_free(out);
+  out = run_join(&t, FL_JOIN_LEFT, RK, 0);
+  cr_assert_eq(out->nrows, 5);
+  cr_assert(tnull(out, 3, 0));
+  fl_batch_free(out);
+  tctx_done(&t);
+}
+
+/* Left: 20,000 rows, k = r % 5000, s = "s<r % 3>"; right: 15,000 rows, k = r % 5000,
+ * s = "s<r % 2>". Multi-column key (k, s). */
+static fl_field ml[] = {{1, "k", {FL_T_BIGINT, 0, 0, 0}, false, NULL}, {2, "s", {FL_T_STRING, 0, 0, 0}, false, NULL},
+                        {3, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static void fill_ml(fl_batch *b, uint32_t r, void *arg) {
+  uint32_t mods = *(uint32_t *)arg;
+  fl_vec_append_i64(&b->cols[0], r % 5000);
+  char s[8];
+  int n = snprintf(s, sizeof s, "s%u", r % mods);
+  fl_vec_append_str(&b->cols[1], s, (uint32_t)n);
+  fl_vec_append_i64(&b->cols[2], r);
+}
+
+Test(exec_join, multi_column_keys_over_many_batches_split_chains_across_outputs) {
+  tctx t;
+  tctx_init(&t);
+  uint32_t three = 3, two = 2;
+  uint32_t keys[] = {0, 1};
+  fl_err err = {0};
+  fl_op *j = fl_op_hash_join(&t.ctx, FL_JOIN_INNER, tsource(&t, ml, 3, 20000, 2048, fill_ml, &three),
+                             tsource(&t, ml, 3, 15000, 1000, fill_ml, &two), keys, keys, 2, &err);
+  fl_batch *out = tcollect(j);
+  /* expected: for each left row l, right rows r with r % 5000 == l % 5000 and r % 2 == l % 3 */
+  uint64_t want = 0;
+  for (uint32_t l = 0; l < 20000; l++)
+    for (uint32_t r = l % 5000; r < 15000; r += 5000)
+      if (l % 3 == r % 2) want++;
+  cr_assert_eq(out->nrows, want);
+  cr_assert_gt(j->stats.batches_out, 5);
+  for (uint32_t i = 0; i < out->nrows; i++) {
+    int64_t l = ti64(out, 2, i), r = ti64(out, 5, i);
+    cr_assert_eq(l % 5000, r % 5000);
+    cr_assert_eq(l % 3, r % 2);
+  }
+  fl_batch_free(out);
+  fl_op_free(j);
+  tctx_done(&t);
+}
+
+/* As fill_ml, with k NULL on rows r % nullmod == 0 (nullmod 0: never) and k = r % 7000 so
+ * some keys of each side have no partner. */
+typedef struct mln_arg {
+  uint32_t mods, nullmod;
+} mln_arg;
+static void fill_mln(fl_batch *b, uint32_t r, void *arg) {
+  mln_arg *a = arg;
+  if (a->nullmod && r % a->nullmod == 0)
+    fl_vec_append_null(&b->cols[0]);
+  else
+    fl_vec_append_i64(&b->cols[0], r % 7000);
+  char s[8];
+  int n = snprintf(s, sizeof s, "s%u", r % a->mods);
+  fl_vec_append_str(&b->cols[1], s, (uint32_t)n);
+  fl_vec_append_i64(&b->cols[2], r);
+}
+
+static char *run_spill_join(fl_join_kind kind, size_t budget, uint32_t right_nullmod, uint64_t *spilled,
+                            uint32_t *nrows) {
+  tctx t;
+  tctx_init(&t);
+  t.ctx.mem_budget = budget;
+  mln_arg la = {3, 97}, ra = {2, right_nullmod};
+  uint32_t keys[] = {0, 1};
+  fl_err err = {0};
+  fl_op *j = fl_op_hash_join(&t.ctx, kind, tsource(&t, ml, 3, 20000, 2048, fill_mln, &la),
+                             tsource(&t, ml, 3, 30000, 2048, fill_mln, &ra), keys, keys, 2, &err);
+  fl_batch *out = tcollect(j);
+  *nrows = out->nrows;
+  char *rows = trows_sorted(out);
+  fl_buf ex = {0};
+  fl_op_explain(j, true, &ex);
+  fl_buf_cstr(&ex);
+  char *sp = strstr((char *)ex.data, "spilled=");
+  *spilled = sp ? strtoull(sp + 8, NULL, 10) : 0;
+  fl_buf_free(&ex);
+  fl_batch_free(out);
+  fl_op_free(j);
+  tctx_done(&t);
+  return rows;
+}
+
+Test(exec_join, spilled_partitions_give_the_same_rows_for_every_kind) {
+  const fl_join_kind kinds[] = {FL_JOIN_INNER, FL_JOIN_LEFT, FL_JOIN_SEMI, FL_JOIN_ANTI, FL_JOIN_ANTI_NULL_AWARE};
+  /* NOT IN is run with and without a NULL on the right */
+  const uint32_t right_nulls[] = {89, 89, 89, 89, 0};
+  for (int k = 0; k < 5; k++) {
+    uint64_t sp0, sp1;
+    uint32_t n0, n1;
+    char *mem = run_spill_join(kinds[k], 0, right_nulls[k], &sp0, &n0);
+    char *spill = run_spill_join(kinds[k], 400u << 10, right_nulls[k], &sp1, &n1);
+    cr_assert_eq(sp0, 0);
+    cr_assert_gt(sp1, 20000, "kind %d spilled %llu rows", kinds[k], (unsigned long long)sp1);
+    cr_assert_eq(n1, n0, "kind %d: %u rows spilled, %u in memory", kinds[k], n1, n0);
+    cr_assert_gt(n0, 0, "kind %d", kinds[k]);
+    cr_assert_str_eq(spill, mem, "kind %d", kinds[k]);
+    free(mem);
+    free(spill);
+  }
+  uint64_t sp;
+  uint32_t n;
+  char *none = run_spill_join(FL_JOIN_ANTI_NULL_AWARE, 400u << 10, 89, &sp, &n);
+  cr_assert_eq(n, 0, "NOT IN against a NULL, spilled");
+  free(none);
+}
+
+Test(exec_join, key_types_must_match_and_the_budget_is_enforced) {
+  tctx t;
+  tctx_init(&t);
+  uint32_t three = 3;
+  keys_arg la = {LK};
+  uint32_t lk[] = {0}, rk[] = {0};
+  fl_err err = {0};
+  fl_op *l = tsource(&t, lf, 2, 5, 5, fill_l, &la), *r = tsource(&t, ml, 3, 10, 10, fill_ml, &three);
+  cr_assert_null(fl_op_hash_join(&t.ctx, FL_JOIN_INNER, l, r, lk, rk, 1, &err));
+  cr_assert_eq(err.code, FL_ETYPE);
+  cr_assert(strstr(err.msg, "lk (INT) = k (BIGINT)"), "%s", err.msg);
+  fl_op_free(l);
+  fl_op_free(r);
+  t.ctx.mem_budget = 100000;
+  fl_op *j = fl_op_hash_join(&t.ctx, FL_JOIN_INNER, tsource(&t, ml, 3, 100, 100, fill_ml, &three),
+                             tsource(&t, ml, 3, 50000, 2048, fill_ml, &three), lk, rk, 1, &err);
+  fl_batch *out;
+  /* 100,000 bytes is below what a join's empty buffers take: every level spills again */
+  cr_assert_eq(fl_op_collect(j, &out, &err), FL_ELIMIT);
+  cr_assert(strstr(err.msg, "memory budget of 100000 bytes after 4 levels"), "%s", err.msg);
+  fl_op_free(j);
+  tctx_done(&t);
+}

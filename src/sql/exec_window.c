@@ -1,0 +1,383 @@
+/* exec_window.c: window functions over one PARTITION BY / ORDER BY (sql/exec.h):
+ * ROW_NUMBER, RANK, DENSE_RANK, LAG/LEAD (offset, default column), and COUNT(*),
+ * COUNT, SUM, AVG, MIN, MAX as running aggregates.
+ *
+ * Data flow: the first next() drains the child into one buffer batch and sorts a
+ * permutation of its rows by (partition keys ASC NULLS LAST, then the ORDER BY keys),
+ * stably. One pass over the sorted rows finds partitions (rows equal on the partition
+ * keys; NULLs equal) and, inside each, peer groups (rows equal on the ORDER BY keys).
+ * Each function is computed into a result vector in sorted order; output batches
+ * gather the child's columns through the permutation and append the results, so the
+ * output comes in partition, then ORDER BY order.
+ *
+ * Frames (SQL's defaults): with an ORDER BY, an aggregate covers the partition's start
+ * up to the current row's last peer (RANGE UNBOUNDED PRECEDING .. CURRENT ROW), so
+ * peers share one value; without an ORDER BY, the whole partition (every row is a peer
+ * of every other). The state is updated a peer group at a time and its value written
+ * to every row of the group. MIN/MAX keep the row of the best value so far (strings
+ * are not copied). NULL rules and result types are the aggregate's (exec_agg.c).
+ *
+ * Memory: the buffer, the permutation and the results are charged to ctx->mem_used;
+ * past ctx->mem_budget the operator fails with FL_ELIMIT naming the budget (it does
+ * not spill). */
+#include <math.h>
+#include <string.h>
+
+#include "core/decimal.h"
+#include "sql/exec_int.h"
+
+typedef struct window_op {
+  fl_op op;
+  fl_sort_key *keys; /* partition keys, then order keys */
+  uint32_t npart, norder;
+  fl_win_spec *specs;
+  uint32_t nspecs;
+  bool done_input;
+  fl_batch *buf;
+  uint32_t *perm;
+  uint32_t n;
+  fl_vec *res; /* [nspecs], n values each, in sorted order */
+  uint32_t *seq;
+  uint32_t pos;
+  fl_batch *out;
+  size_t held;
+} window_op;
+
+static const char *kind_name(fl_win_kind k) {
+  static const char *names[] = {"?",   "row_number", "rank", "dense_rank", "lag", "lead",
+                                "count", "count",    "sum",  "avg",        "min", "max"};
+  return k >= FL_WIN_ROW_NUMBER && k <= FL_WIN_MAX ? names[k] : "?";
+}
+
+static void track(window_op *w) {
+  size_t now = (w->buf ? exec_batch_bytes(w->buf) : 0) + (size_t)w->n * 8;
+  for (uint32_t s = 0; s < w->nspecs && w->res; s++) {
+    fl_batch tmp = {.ncols = 1, .cols = &w->res[s]};
+    now += exec_batch_bytes(&tmp);
+  }
+  exec_mem_track(w->op.ctx, &w->held, now);
+}
+
+static bool is_int_kind(fl_type_kind k) { return k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_BOOLEAN; }
+static bool is_float_kind(fl_type_kind k) { return k == FL_T_FLOAT || k == FL_T_DOUBLE; }
+
+static inline int64_t num_i64(const fl_vec *v, uint32_t i) {
+  switch (v->type.kind) {
+    case FL_T_BOOLEAN: return v->data.b[i];
+    case FL_T_INT:
+    case FL_T_DATE: return v->data.i32[i];
+    default: return v->data.i64[i];
+  }
+}
+
+/* Running aggregate state over one partition. */
+typedef struct run_state {
+  int64_t cnt;
+  fl_i128 isum;
+  double dsum;
+  uint32_t best; /* MIN/MAX: buffer row of the best value, UINT32_MAX none */
+} run_state;
+
+static fl_code agg_add(window_op *w, const fl_win_spec *sp, run_state *st, uint32_t row, fl_err *err) {
+  const fl_batch *b = w->buf;
+  if (sp->kind == FL_WIN_COUNT_STAR) {
+    st->cnt++;
+    return FL_OK;
+  }
+  const fl_vec *v = &b->cols[sp->arg];
+  if (!fl_vec_is_valid(v, row)) return FL_OK;
+  st->cnt++;
+  switch (sp->kind) {
+    case FL_WIN_SUM:
+    case FL_WIN_AVG:
+      if (is_float_kind(v->type.kind))
+        st->dsum += v->type.kind == FL_T_FLOAT ? v->data.f32[row] : v->data.f64[row];
+      else if (v->type.kind == FL_T_DECIMAL) {
+        if (!fl_dec128_add(st->isum, fl_vec_dec(v, row), FL_DECIMAL_PRECISION_MAX, &st->isum))
+          return fl_err_set(err, FL_ELIMIT, "%s(%s) OVER (...): the sum overflows DECIMAL(38,%u)", kind_name(sp->kind),
+                            b->fields[sp->arg].name, (unsigned)v->type.scale);
+      } else
+        st->isum += num_i64(v, row);
+      break;
+    case FL_WIN_MIN:
+    case FL_WIN_MAX: {
+      if (st->best == UINT32_MAX) {
+        st->best = row;
+        break;
+      }
+      int c = exec_cell_cmp(v, row, v, st->best);
+      if (sp->kind == FL_WIN_MIN ? c < 0 : c > 0) st->best = row;
+      break;
+    }
+    default: break;
+  }
+  return FL_OK;
+}
+
+static void agg_emit(window_op *w, const fl_win_spec *sp, const run_state *st, fl_vec *res) {
+  const fl_batch *b = w->buf;
+  switch (sp->kind) {
+    case FL_WIN_COUNT_STAR:
+    case FL_WIN_COUNT: fl_vec_append_i64(res, st->cnt); return;
+    case FL_WIN_SUM:
+    case FL_WIN_AVG: {
+      const fl_vec *v = &b->cols[sp->arg];
+      if (!st->cnt)
+        fl_vec_append_null(res);
+      else if (is_float_kind(v->type.kind))
+        fl_vec_append_f64(res, sp->kind == FL_WIN_SUM ? st->dsum : st->dsum / (double)st->cnt);
+      else if (sp->kind == FL_WIN_SUM)
+        fl_vec_append_dec(res, st->isum);
+      else
+        fl_vec_append_f64(res, exec_avg_exact(st->isum, st->cnt, v->type));
+      return;
+    }
+    case FL_WIN_MIN:
+    case FL_WIN_MAX:
+      if (st->best == UINT32_MAX)
+        fl_vec_append_null(res);
+      else
+        exec_vec_gather(res, &b->cols[sp->arg], &st->best, 1);
+      return;
+    default: FL_ASSERT(false, "window function %d is not an aggregate", sp->kind);
+  }
+}
+
+static fl_code compute(window_op *w, fl_err *err) {
+  const fl_batch *b = w->buf;
+  uint32_t n = w->n;
+  const fl_sort_key *part = w->keys, *order = w->keys + w->npart;
+  for (uint32_t ps = 0; ps < n;) {
+    uint32_t pe = ps + 1;
+    while (pe < n && exec_row_cmp(part, w->npart, b, w->perm[ps], b, w->perm[pe]) == 0) pe++;
+    for (uint32_t s = 0; s < w->nspecs; s++) {
+      const fl_win_spec *sp = &w->specs[s];
+      fl_vec *res = &w->res[s];
+      run_state st = {0, 0, 0, UINT32_MAX};
+      int64_t rank = 0, dense = 0;
+      for (uint32_t gs = ps; gs < pe;) {
+        /* the peer group [gs, ge) */
+        uint32_t ge = gs + 1;
+        while (ge < pe && exec_row_cmp(order, w->norder, b, w->perm[gs], b, w->perm[ge]) == 0) ge++;
+        dense++;
+        rank = gs - ps + 1;
+        switch (sp->kind) {
+          case FL_WIN_ROW_NUMBER:
+            for (uint32_t p = gs; p < ge; p++) fl_vec_append_i64(res, (int64_t)(p - ps + 1));
+            break;
+          case FL_WIN_RANK:
+            for (uint32_t p = gs; p < ge; p++) fl_vec_append_i64(res, rank);
+            break;
+          case FL_WIN_DENSE_RANK:
+            for (uint32_t p = gs; p < ge; p++) fl_vec_append_i64(res, dense);
+            break;
+          case FL_WIN_LAG:
+          case FL_WIN_LEAD:
+            for (uint32_t p = gs; p < ge; p++) {
+              int64_t off = sp->kind == FL_WIN_LAG ? -sp->offset : sp->offset;
+              int64_t at = (int64_t)p + off;
+              if (at >= (int64_t)ps && at < (int64_t)pe)
+                exec_vec_gather(res, &b->cols[sp->arg], &w->perm[at], 1);
+              else if (sp->dflt >= 0)
+                exec_vec_gather(res, &b->cols[sp->dflt], &w->perm[p], 1);
+              else
+                fl_vec_append_null(res);
+            }
+            break;
+          default:
+            for (uint32_t p = gs; p < ge; p++) {
+              fl_code rc = agg_add(w, sp, &st, w->perm[p], err);
+              if (rc) return rc;
+            }
+            for (uint32_t p = gs; p < ge; p++) agg_emit(w, sp, &st, res);
+            break;
+        }
+        gs = ge;
+      }
+    }
+    ps = pe;
+  }
+  return FL_OK;
+}
+
+static fl_code window_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  window_op *w = (window_op *)op;
+  fl_op *child = op->children[0];
+  if (!w->done_input) {
+    for (;;) {
+      const fl_batch *b;
+      fl_code rc = fl_op_next(child, &b, err);
+      if (rc) return rc;
+      if (!b) break;
+      FL_ASSERT((uint64_t)w->buf->nrows + b->nrows < UINT32_MAX, "window over 4 Gi rows");
+      exec_batch_append(w->buf, b);
+      track(w);
+      if (exec_over_budget(op->ctx))
+        return fl_err_set(err, FL_ELIMIT, "window: %u rows (%zu bytes) exceed the memory budget of %zu bytes",
+                          w->buf->nrows, w->held, op->ctx->mem_budget);
+    }
+    w->done_input = true;
+    w->n = w->buf->nrows;
+    w->perm = fl_malloc((w->n ? w->n : 1) * sizeof *w->perm);
+    uint32_t *tmp = fl_malloc((w->n ? w->n : 1) * sizeof *tmp);
+    for (uint32_t i = 0; i < w->n; i++) w->perm[i] = i;
+    exec_sort_perm(w->keys, w->npart + w->norder, w->buf, w->perm, tmp, w->n);
+    fl_free(tmp);
+    w->res = fl_calloc(w->nspecs ? w->nspecs : 1, sizeof *w->res);
+    for (uint32_t s = 0; s < w->nspecs; s++) fl_vec_init(&w->res[s], op->fields[child->ncols + s].type, w->n);
+    w->seq = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *w->seq);
+    fl_code rc = compute(w, err);
+    track(w);
+    if (rc) return rc;
+    if (exec_over_budget(op->ctx))
+      return fl_err_set(err, FL_ELIMIT, "window: %u rows and results (%zu bytes) exceed the memory budget of %zu bytes",
+                        w->n, w->held, op->ctx->mem_budget);
+  }
+  uint32_t n = w->n - w->pos < FL_EXEC_BATCH_ROWS ? w->n - w->pos : FL_EXEC_BATCH_ROWS;
+  if (!n) {
+    *out = NULL;
+    return FL_OK;
+  }
+  fl_batch_reset(w->out);
+  for (uint32_t c = 0; c < child->ncols; c++) exec_vec_gather(&w->out->cols[c], &w->buf->cols[c], w->perm + w->pos, n);
+  for (uint32_t i = 0; i < n; i++) w->seq[i] = w->pos + i;
+  for (uint32_t s = 0; s < w->nspecs; s++) exec_vec_gather(&w->out->cols[child->ncols + s], &w->res[s], w->seq, n);
+  w->out->nrows = n;
+  w->pos += n;
+  *out = w->out;
+  return FL_OK;
+}
+
+static void window_explain(const fl_op *op, bool analyze, fl_buf *out) {
+  (void)analyze;
+  const window_op *w = (const window_op *)op;
+  const fl_op *child = op->children[0];
+  for (uint32_t s = 0; s < w->nspecs; s++)
+    fl_buf_printf(out, "%s%s(%s)", s ? ", " : "", kind_name(w->specs[s].kind),
+                  w->specs[s].arg >= 0 ? child->fields[w->specs[s].arg].name : "");
+  fl_buf_printf(out, " OVER (");
+  if (w->npart) fl_buf_printf(out, "PARTITION BY");
+  for (uint32_t i = 0; i < w->npart; i++) fl_buf_printf(out, "%s%s", i ? ", " : " ", child->fields[w->keys[i].col].name);
+  if (w->norder) fl_buf_printf(out, "%sORDER BY", w->npart ? " " : "");
+  for (uint32_t i = 0; i < w->norder; i++) {
+    const fl_sort_key *k = &w->keys[w->npart + i];
+    fl_buf_printf(out, "%s%s %s NULLS %s", i ? ", " : " ", child->fields[k->col].name, k->desc ? "DESC" : "ASC",
+                  k->nulls_first ? "FIRST" : "LAST");
+  }
+  fl_buf_printf(out, ")");
+}
+
+static void window_free(fl_op *op) {
+  window_op *w = (window_op *)op;
+  fl_batch_free(w->buf);
+  fl_batch_free(w->out);
+  w->buf = w->out = NULL;
+  if (w->res)
+    for (uint32_t s = 0; s < w->nspecs; s++) fl_vec_free(&w->res[s]);
+  fl_free(w->res);
+  fl_free(w->perm);
+  fl_free(w->seq);
+  w->res = NULL;
+  w->perm = w->seq = NULL;
+  exec_mem_track(op->ctx, &w->held, 0);
+}
+
+static const fl_op_vtable window_vt = {"WINDOW", window_next, window_explain, window_free};
+
+static fl_code spec_type(const fl_op *child, const fl_win_spec *sp, fl_type *out, fl_err *err) {
+  fl_type bigint = {FL_T_BIGINT, 0, 0, 0};
+  bool needs_arg = sp->kind >= FL_WIN_LAG && sp->kind != FL_WIN_COUNT_STAR;
+  if (needs_arg && (sp->arg < 0 || (uint32_t)sp->arg >= child->ncols))
+    return fl_err_set(err, FL_EINVAL, "window %s: argument column %d of %u", sp->name, sp->arg, child->ncols);
+  fl_type arg = needs_arg ? child->fields[sp->arg].type : bigint;
+  const char *an = needs_arg ? child->fields[sp->arg].name : "";
+  switch (sp->kind) {
+    case FL_WIN_ROW_NUMBER:
+    case FL_WIN_RANK:
+    case FL_WIN_DENSE_RANK:
+    case FL_WIN_COUNT_STAR:
+    case FL_WIN_COUNT: *out = bigint; return FL_OK;
+    case FL_WIN_LAG:
+    case FL_WIN_LEAD:
+      if (sp->dflt >= 0 &&
+          ((uint32_t)sp->dflt >= child->ncols || !fl_type_equal(child->fields[sp->dflt].type, arg)))
+        return fl_err_set(err, FL_ETYPE, "%s(%s): the default is not of the argument's type (cast first)",
+                          kind_name(sp->kind), an);
+      *out = arg;
+      return FL_OK;
+    case FL_WIN_SUM:
+      if (is_int_kind(arg.kind)) {
+        *out = (fl_type){FL_T_DECIMAL, 38, 0, 0};
+        return FL_OK;
+      }
+      if (arg.kind == FL_T_DECIMAL) {
+        *out = (fl_type){FL_T_DECIMAL, 38, arg.scale, 0};
+        return FL_OK;
+      }
+      if (is_float_kind(arg.kind)) {
+        *out = (fl_type){FL_T_DOUBLE, 0, 0, 0};
+        return FL_OK;
+      }
+      break;
+    case FL_WIN_AVG:
+      if (is_int_kind(arg.kind) || arg.kind == FL_T_DECIMAL || is_float_kind(arg.kind)) {
+        *out = (fl_type){FL_T_DOUBLE, 0, 0, 0};
+        return FL_OK;
+      }
+      break;
+    case FL_WIN_MIN:
+    case FL_WIN_MAX:
+      if (arg.kind != FL_T_JSON) {
+        *out = arg;
+        return FL_OK;
+      }
+      break;
+  }
+  return fl_err_set(err, FL_ETYPE, "%s(%s) OVER (...): not over %s", kind_name(sp->kind), an,
+                    fl_type_sql_name(arg.kind));
+}
+
+fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32_t npart, const fl_sort_key *order,
+                    uint32_t norder, const fl_win_spec *specs, uint32_t nspecs, fl_err *err) {
+  uint32_t ncols = child->ncols + nspecs;
+  fl_field *fields = fl_arena_calloc(ctx->arena, ncols ? ncols : 1, sizeof *fields);
+  for (uint32_t c = 0; c < child->ncols; c++) fields[c] = child->fields[c];
+  for (uint32_t s = 0; s < nspecs; s++) {
+    fl_type t;
+    if (spec_type(child, &specs[s], &t, err)) return NULL;
+    bool counts = specs[s].kind <= FL_WIN_DENSE_RANK || specs[s].kind == FL_WIN_COUNT_STAR ||
+                  specs[s].kind == FL_WIN_COUNT;
+    fields[child->ncols + s] = (fl_field){(int32_t)(child->ncols + s + 1), specs[s].name, t, counts, NULL};
+  }
+  fl_sort_key *keys = fl_arena_calloc(ctx->arena, npart + norder + 1, sizeof *keys);
+  for (uint32_t i = 0; i < npart; i++) {
+    if (part[i] >= child->ncols) {
+      fl_err_set(err, FL_EINVAL, "PARTITION BY: column %u of %u", part[i], child->ncols);
+      return NULL;
+    }
+    keys[i] = (fl_sort_key){part[i], false, false};
+  }
+  for (uint32_t i = 0; i < norder; i++) {
+    if (order[i].col >= child->ncols) {
+      fl_err_set(err, FL_EINVAL, "window ORDER BY: column %u of %u", order[i].col, child->ncols);
+      return NULL;
+    }
+    keys[npart + i] = order[i];
+  }
+  for (uint32_t i = 0; i < npart + norder; i++)
+    if (child->fields[keys[i].col].type.kind == FL_T_JSON) {
+      fl_err_set(err, FL_ETYPE, "window over %s: JSON values have no order", child->fields[keys[i].col].name);
+      return NULL;
+    }
+  window_op *w = (window_op *)fl_op_alloc(ctx, sizeof *w, &window_vt, fields, ncols, &child, 1);
+  w->keys = keys;
+  w->npart = npart;
+  w->norder = norder;
+  w->specs = fl_arena_calloc(ctx->arena, nspecs ? nspecs : 1, sizeof *w->specs);
+  if (nspecs) memcpy(w->specs, specs, nspecs * sizeof *specs);
+  w->nspecs = nspecs;
+  w->buf = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
+  w->out = fl_batch_new(fields, ncols, FL_EXEC_BATCH_ROWS);
+  track(w);
+  return &w->op;
+}
