@@ -784,7 +784,20 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = a;
         return FL_OK;
       }
-      if (c->regs[a].cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
+      if (c->regs[a].cls == CW) { /* -x = 0 - x, exactly */
+        uint32_t z = new_reg(c, CW, false);
+        c->regs[z].scale = c->regs[a].scale;
+        c->regs[z].kind = FL_T_DECIMAL;
+        uint32_t d = new_reg(c, CW, true);
+        c->regs[d].scale = c->regs[a].scale;
+        c->regs[d].kind = FL_T_DECIMAL;
+        step *s = new_step_at(x, S_WARITH, d, e);
+        s->sub = FL_SQL_OP_SUB;
+        s->a = z;
+        s->b = a;
+        *out = d;
+        return FL_OK;
+      }
       uint32_t d = new_reg(c, c->regs[a].cls, true);
       c->regs[d].scale = c->regs[a].scale;
       c->regs[d].kind = c->regs[a].kind;
@@ -827,10 +840,9 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
           if (iv->kind == FL_SQL_E_LITERAL && iv->lit == FL_SQL_LIT_INTERVAL && iv->interval_months)
             return compile_add_months(x, e, out);
         }
-      if (e->rtype == FL_SQL_RT_VALUE && op != FL_SQL_OP_MOD && op != FL_SQL_OP_IDIV &&
+      if (e->rtype == FL_SQL_RT_VALUE &&
           (e->type.kind == FL_T_DOUBLE || e->type.kind == FL_T_FLOAT || fl_decimal_is_wide(e->type)))
         return compile_arith_typed(x, e, out);
-      if (e->rtype == FL_SQL_RT_VALUE && fl_decimal_is_wide(e->type)) return compile_arith_typed(x, e, out);
       uint32_t a, b;
       int64_t ma, mb;
       if ((rc = operands(x, e->args[0], e->args[1], &a, &b, &ma, &mb))) return rc;
@@ -1575,6 +1587,7 @@ static void sb_null(reg *d, uint32_t i) {
   d->sl[i] = 0;
 }
 static void sb_finish(reg *d, uint32_t n) {
+  if (!d->bytes) sb_room(d, 1); /* every row empty or NULL: a valid base all the same */
   for (uint32_t i = 0; i < n; i++) d->sp[i] = d->bytes + (uintptr_t)d->sp[i];
 }
 
@@ -1967,8 +1980,8 @@ static void run_warith(fl_sql_eval *c, const step *s, reg *d, const reg *a, cons
       fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
             s->sub == FL_SQL_OP_ADD ? "+" : s->sub == FL_SQL_OP_SUB ? "-" : "*", xb, p, s->type.scale);
     }
-    d->nul[i] = null | ovf;
-    d->wbuf[i] = null | ovf ? 0 : r;
+    d->nul[i] = null || ovf;
+    d->wbuf[i] = (null || ovf) ? 0 : r;
   }
 }
 
@@ -2682,16 +2695,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
             break;
           }
         }
-        uint32_t k = i & src->mask;
-        d->nul[i] = src->nul[k];
-        if (d->cls == CI)
-          d->i[i] = src->i[k];
-        else if (d->cls == CF)
-          d->f[i] = src->f[k];
-        else if (d->cls == CS) {
-          d->sp[i] = src->sp[k];
-          d->sl[i] = src->sl[k];
-        }
+        copy_cell(d, i, src, i & src->mask);
       }
       break;
   }

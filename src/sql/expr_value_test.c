@@ -163,6 +163,11 @@ Test(expr_value, decimals_are_exact_to_38_digits) {
   ok("w * 2", "DECIMAL(38,4)", "24691357802469135780.2468|null|-2.0000");
   ok("w * d", "DECIMAL(38,6)", "18518518351851851835.185100|null|2.250000");
   ok("w > 12345678901234567890", "BOOLEAN", "true|null|false");
+  ok("-w", "DECIMAL(38,4)", "-12345678901234567890.1234|null|1.0000");
+  ok("coalesce(w, 0)", "DECIMAL(38,4)", "12345678901234567890.1234|0.0000|-1.0000");
+  ok("CASE WHEN ok THEN w ELSE d END", "DECIMAL(38,4)", "12345678901234567890.1234|null|-2.2500");
+  ok("d // 1", "DOUBLE", "1.5|null|-2.25");
+  ok("7.5 // 2", "DOUBLE", "3.75|3.75|3.75");
   ok("CAST(w AS DECIMAL(38,0)) * 10000000000000000", "DECIMAL(38,0)",
      "123456789012345678900000000000000000|null|-10000000000000000");
   fails("CAST(w AS DECIMAL(38,0)) * '1000000000000000000000'::DECIMAL(22,0)", FL_ELIMIT,
@@ -287,6 +292,8 @@ Test(expr_value, json_paths) {
   ok("json_extract(j, '$.a.b[1]')", "JSON", "\"2\"|null|null");
   ok("json_extract_string(j, '$[1]')", "STRING", "null|null|\"two\"");
   ok("j ->> 0", "STRING", "null|null|\"1\"");
+  /* regression (parse_fuzz, UBSan): a string result with no bytes in any row */
+  ok("j ->> 'nothing'", "STRING", "null|null|null");
 }
 
 Test(expr_value, errors_at_compile_time_name_the_expression) {
