@@ -205,7 +205,8 @@ void fl_sql_expr_format(const fl_sql_expr *expr, unsigned flags, fl_buf *out);
  * booleans, LIKE strings. Sets rtype/type on every node. Errors (FL_EPARSE):
  *   "line 3, column 9: cannot compare DECIMAL(12,2) with STRING"
  *   "line 1, column 1: unknown column 'amout'"
- * Functions: lower, upper, length, abs, coalesce, now (others: "unknown function"). */
+ * Result types are DuckDB's (src/sql/README.md lists the rules and the functions; an
+ * unknown one is "unknown function 'f'"). */
 fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err);
 
 /* ---- evaluation (expr_eval.c) ----
@@ -220,13 +221,11 @@ fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err
  *   uint32_t m = fl_sql_eval_select(ev, batch, sel);   rows where every predicate is TRUE
  *   fl_sql_eval_free(ev);
  *
- * Supported: column references, literals (numbers, strings, true/false, NULL,
- * TIMESTAMP '...', DATE '...', INTERVAL), = <> != < <= > >=, [NOT] IN (literals),
- * [NOT] BETWEEN, IS [NOT] NULL, AND, OR, NOT, + - * / % on numbers (exact on decimals,
- * TIMESTAMP +- INTERVAL), [NOT] LIKE / ILIKE with a literal pattern, lower, upper,
- * length, abs, coalesce, now. Anything else fails at fl_sql_eval_add with
- * FL_EUNSUPPORTED: "<label>: line L, column C: CAST is not supported".
- * SQL's three-valued logic; overflow, division by zero and NULL operands give UNKNOWN.
+ * Supported: every expression the binder accepts (src/sql/README.md), except an
+ * INTERVAL result of CASE and a CAST from INTERVAL: those fail at fl_sql_eval_add with
+ * FL_EUNSUPPORTED: "<label>: line L, column C: CASE of INTERVAL values is not supported".
+ * Predicates use SQL's three-valued logic; overflow, a failed cast, division by zero
+ * and NULL operands give UNKNOWN (value expressions below raise errors instead).
  *
  * Memory: the evaluator copies what it needs from the expression (which may be freed
  * after add); the schema must outlive it; results stay valid until the next run.
