@@ -626,6 +626,20 @@ static fl_code bind(fl_sql_expr *e, const fl_schema *schema, fl_err *err) {
            stays the BIGINT the parser made) */
         if (e->lit == FL_SQL_LIT_INT && e->value.u.i64 >= INT32_MIN && e->value.u.i64 <= INT32_MAX)
           e->type.kind = FL_T_INT;
+        /* a number of 19..38 digits without an exponent is exact, as in DuckDB: DECIMAL(38,0)
+           for an integer (DuckDB's HUGEINT), DECIMAL(p,s) with a point; the value stays the
+           parser's DOUBLE and the evaluator reads the text */
+        if (e->lit == FL_SQL_LIT_DOUBLE && e->text && !strpbrk(e->text, "eE")) {
+          size_t n = strlen(e->text), digits = 0, scale = 0;
+          const char *dot = strchr(e->text, '.');
+          for (size_t k = 0; k < n; k++) digits += e->text[k] >= '0' && e->text[k] <= '9';
+          if (dot) scale = n - (size_t)(dot - e->text) - 1;
+          if (digits <= FL_DECIMAL_PRECISION_MAX && scale <= digits) {
+            e->type.kind = FL_T_DECIMAL;
+            e->type.precision = (uint8_t)(dot ? digits : FL_DECIMAL_PRECISION_MAX);
+            e->type.scale = (uint8_t)scale;
+          }
+        }
       }
       return FL_OK;
     case FL_SQL_E_COLUMN: {

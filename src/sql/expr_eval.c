@@ -310,6 +310,7 @@ static uint32_t null_const(fl_sql_eval *c, uint8_t cls) {
 
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
 static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want);
 static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out);
 static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out);
 static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out);
@@ -418,11 +419,13 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   a = &c->regs[*ra];
   b = &c->regs[*rb];
-  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW))
-    return fl_err_set(x->err, FL_EUNSUPPORTED,
-                      "%s: line %u, column %u: a DECIMAL wider than 18 digits compared with a floating-point "
-                      "number (write the number as an exact decimal in quotes: '12345678901234567890.5')",
-                      x->text, ea->line, ea->col);
+  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW)) { /* as DOUBLEs, as DuckDB */
+    fl_type dbl = {FL_T_DOUBLE, 0, 0, 0};
+    if (a->cls == CW)
+      *ra = coerce(x, ea, *ra, dbl);
+    else
+      *rb = coerce(x, eb, *rb, dbl);
+  }
   if (a->cls == CF && b->cls == CI)
     *rb = to_f(c, *rb);
   else if (a->cls == CI && b->cls == CF)
@@ -474,12 +477,17 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     return FL_OK;
   }
   if (e->lit == FL_SQL_LIT_INTERVAL) {
+    if (e->interval_months) /* months have no fixed length: only TIMESTAMP/DATE +- this literal takes them */
+      return unsupported(x, e, "an INTERVAL with months or years other than in TIMESTAMP +- INTERVAL");
     uint32_t r = new_reg(c, CI, false);
     c->regs[r].ci = e->interval_us;
     c->regs[r].kind = FL_T_TIMESTAMP;
     *out = r;
     return FL_OK;
   }
+  if (e->lit == FL_SQL_LIT_DOUBLE && e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_DECIMAL &&
+      exact_wide_literal(c, e, out)) /* a number of 19..38 digits the binder typed DECIMAL */
+    return FL_OK;
   const fl_value *v = &e->value;
   uint32_t r = new_reg(c, fl_decimal_is_wide(v->type) ? CW : class_of_type(v->type.kind), false);
   reg *g = &c->regs[r];
@@ -784,6 +792,12 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = a;
         return FL_OK;
       }
+      if (e->op == FL_SQL_OP_NEG && e->rtype == FL_SQL_RT_NULL) { /* -NULL */
+        *out = null_const(c, hint ? hint : CB);
+        return FL_OK;
+      }
+      if (e->op == FL_SQL_OP_NEG && c->regs[a].cls != CI && c->regs[a].cls != CF && c->regs[a].cls != CW)
+        return unsupported(x, e, "unary - on this type");
       if (c->regs[a].cls == CW) { /* -x = 0 - x, exactly */
         uint32_t z = new_reg(c, CW, false);
         c->regs[z].scale = c->regs[a].scale;

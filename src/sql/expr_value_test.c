@@ -125,6 +125,7 @@ Test(expr_value, columns_literals_and_null_propagation) {
   ok("42", "INT", "42|42|42");
   ok("'x'", "STRING", "\"x\"|\"x\"|\"x\"");
   ok("NULL", "INT", "null|null|null");
+  ok("- + NULL IS NULL", "BOOLEAN", "true|true|true"); /* regression (parse_fuzz): -NULL wrote through a NULL vector */
   ok("b + 1", "BIGINT", "11|null|-6");
   ok("i IS NULL", "BOOLEAN", "false|true|false");
   ok("ok AND i > 1", "BOOLEAN", "false|null|false");
@@ -167,6 +168,9 @@ Test(expr_value, decimals_are_exact_to_38_digits) {
   ok("coalesce(w, 0)", "DECIMAL(38,4)", "12345678901234567890.1234|0.0000|-1.0000");
   ok("CASE WHEN ok THEN w ELSE d END", "DECIMAL(38,4)", "12345678901234567890.1234|null|-2.2500");
   ok("d // 1", "DOUBLE", "1.5|null|-2.25");
+  ok("w + 10000000000000000000.00005", "DECIMAL(38,5)", "22345678901234567890.12345|null|9999999999999999999.00005");
+  ok("b * 100000000000000000000", "DECIMAL(38,0)", "1000000000000000000000|null|-700000000000000000000");
+  ok("f < 12345678901234567890.5 AND w > f", "BOOLEAN", "true|null|false");
   ok("7.5 // 2", "DOUBLE", "3.75|3.75|3.75");
   ok("CAST(w AS DECIMAL(38,0)) * 10000000000000000", "DECIMAL(38,0)",
      "123456789012345678900000000000000000|null|-10000000000000000");
@@ -298,4 +302,7 @@ Test(expr_value, json_paths) {
 
 Test(expr_value, errors_at_compile_time_name_the_expression) {
   fails("t - t", FL_EUNSUPPORTED, "t - t: line 1, column 3: an INTERVAL as a result is not supported");
+  fails("t + INTERVAL '1 month' * 2 > t", FL_EUNSUPPORTED,
+        "t + INTERVAL '1 month' * 2 > t: line 1, column 5: an INTERVAL with months or years other than in "
+        "TIMESTAMP +- INTERVAL is not supported");
 }
