@@ -202,7 +202,7 @@ typedef struct step {
   uint32_t nargs;
   /* value expressions (fl_sql_eval_add_value): runtime errors instead of NULL */
   bool strict;
-  int64_t lim;       /* ARITH on I: results must lie in (-lim, lim) (INT, DECIMAL(p<=18)); 0: any int64 */
+  int64_t lim, lim_lo; /* ARITH on I: results must lie in [lim_lo, lim) (INT, DECIMAL(p<=18)); lim 0: any */
   fl_type type;      /* CAST, FUNC: the result type; ARITH: the result type (messages) */
   int fn;            /* FUNC */
   void *aux;         /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
@@ -815,7 +815,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       uint32_t d = new_reg(c, c->regs[a].cls, true);
       c->regs[d].scale = c->regs[a].scale;
       c->regs[d].kind = c->regs[a].kind;
-      step *s = new_step(c, e->op == FL_SQL_OP_NOT ? S_NOT : S_NEG, d);
+      step *s = new_step_at(x, e->op == FL_SQL_OP_NOT ? S_NOT : S_NEG, d, e);
       s->a = a;
       *out = d;
       return FL_OK;
@@ -903,8 +903,8 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       }
       step *s = new_step_at(x, S_ARITH, d, e);
       if (x->strict && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
-        if (e->type.kind == FL_T_INT) s->lim = INT64_C(2147483648);
-        if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision];
+        if (e->type.kind == FL_T_INT) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
+        if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
       }
       s->sub = op;
       s->a = a;
@@ -1520,7 +1520,7 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
           if (!bad) r = y == -1 ? 0 : x % y;
           break;
       }
-    if (lim && !bad && !ovf) ovf = r >= lim || r <= -lim;
+    if (lim && !bad && !ovf) ovf = r >= lim || r < s->lim_lo;
     any_ovf |= ovf;
     d->i[i] = bad || ovf ? 0 : r;
     d->nul[i] = bad || ovf;
@@ -2623,16 +2623,27 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       break;
     case S_ARITH: run_arith(c, s, d, a, b, n); break;
     case S_NEG:
+    case S_ABS: {
+      /* the most negative INT or BIGINT has no opposite: NULL, or DuckDB's overflow error */
+      int64_t lo = d->kind == FL_T_INT ? INT32_MIN : INT64_MIN;
       for (uint32_t i = 0; i < n; i++) {
-        d->nul[i] = a->nul[i & a->mask];
-        if (a->cls == CF)
-          d->f[i] = -a->f[i & a->mask];
-        else if (a->i[i & a->mask] == INT64_MIN)
+        uint32_t k = i & a->mask;
+        d->nul[i] = a->nul[k];
+        if (a->cls == CF) {
+          double v = a->f[k];
+          d->f[i] = s->op == S_NEG ? -v : (v < 0 ? -v : v);
+        } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
-        else
-          d->i[i] = -a->i[i & a->mask];
+          fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
+                (long long)lo, d->kind == FL_T_INT ? "INT" : "BIGINT");
+        } else if (a->i[k] == INT64_MIN) {
+          d->nul[i] = 1;
+        } else {
+          d->i[i] = s->op == S_NEG || a->i[k] < 0 ? -a->i[k] : a->i[k];
+        }
       }
       break;
+    }
     case S_TOW:
       for (uint32_t i = 0; i < n; i++) {
         d->nul[i] = a->nul[i & a->mask];
@@ -2684,18 +2695,6 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
         for (uint32_t j = 0; j < a->sl[k]; j++) chars += ((uint8_t)a->sp[k][j] & 0xc0) != 0x80;
         d->nul[i] = a->nul[k];
         d->i[i] = a->nul[k] ? 0 : chars;
-      }
-      break;
-    case S_ABS:
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = i & a->mask;
-        d->nul[i] = a->nul[k];
-        if (a->cls == CF)
-          d->f[i] = a->f[k] < 0 ? -a->f[k] : a->f[k];
-        else if (a->i[k] == INT64_MIN)
-          d->nul[i] = 1;
-        else
-          d->i[i] = a->i[k] < 0 ? -a->i[k] : a->i[k];
       }
       break;
     case S_COALESCE:

@@ -144,6 +144,9 @@ Test(expr_value, integer_arithmetic_follows_duckdb) {
   ok("b // 0", "BIGINT", "null|null|null");
   ok("b % 0", "BIGINT", "null|null|null");
   ok("-b", "BIGINT", "-10|null|7");
+  ok("-(i - 2147483647)", "INT", "2147483646|null|0");
+  fails("-(-i - 1)", FL_ELIMIT, "-(-i - 1): line 1, column 1: overflow: --2147483648 does not fit INT");
+  fails("abs(-i - 1)", FL_ELIMIT, "abs(-i - 1): line 1, column 1: overflow: abs of -2147483648 does not fit INT");
   fails("i + 1", FL_ELIMIT, "i + 1: line 1, column 3: overflow: 2147483647 + 1 does not fit INT");
   fails("i * 2", FL_ELIMIT, "i * 2: line 1, column 3: overflow: 2147483647 * 2 does not fit INT");
   ok("i + b", "BIGINT", "11|null|2147483640");
