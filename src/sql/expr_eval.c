@@ -26,6 +26,7 @@
  * Memory: the evaluator owns steps, registers, literal copies (an arena) and register
  * buffers sized to the largest batch seen (fl_malloc, grown geometrically, never per
  * row). Every fl_sql_eval_add comes before the first run. One thread at a time. */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,6 +100,9 @@ typedef enum step_op {
   S_MONTHS,   /* dst I (TIMESTAMP micros) <- a (micros) + ma months, clamped to month end */
   S_FUNC,     /* dst <- function fn of args (expr_func.c) */
 } step_op;
+
+/* S_LIKE shapes of a literal pattern (step.sub) */
+enum { LK_GENERAL = 0, LK_EXACT, LK_PREFIX, LK_SUFFIX, LK_CONTAINS };
 
 typedef enum fn_id {
   F_NONE = 0,
@@ -985,6 +989,20 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       s->ilike = e->ilike;
       s->pattern = fl_arena_memdup(&c->arena, pat->value.u.str.ptr, pat->value.u.str.len);
       s->pattern_len = pat->value.u.str.len;
+      /* the common shapes run as plain byte searches: 'abc', 'abc%', '%abc', '%abc%' (no
+         '_', no escape, not ILIKE); s->sub says which, s->col is where the text starts */
+      const char *pp = s->pattern;
+      uint32_t pl = s->pattern_len;
+      bool lead = pl && pp[0] == '%', trail = pl > (lead ? 1u : 0u) && pp[pl - 1] == '%';
+      uint32_t from = lead, to = pl - trail;
+      bool plain = !e->ilike && esc < 0 && from <= to;
+      for (uint32_t k = from; plain && k < to; k++) plain = pp[k] != '%' && pp[k] != '_';
+      if (plain) {
+        s->sub = lead && trail ? LK_CONTAINS : lead ? LK_SUFFIX : trail ? LK_PREFIX : LK_EXACT;
+        s->col = (int32_t)from;
+        s->pattern_len = to - from;
+        s->pattern += from;
+      }
       *out = d;
       return FL_OK;
     }
@@ -2665,6 +2683,24 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       }
       break;
     case S_LIKE:
+      if (s->sub != LK_GENERAL) {
+        const char *p = s->pattern;
+        uint32_t pl = s->pattern_len;
+        uint8_t yes = s->negated ? T_FALSE : T_TRUE, no = s->negated ? T_TRUE : T_FALSE;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t k = i & a->mask, l = a->sl[k];
+          const char *t = a->sp[k];
+          bool m;
+          switch (s->sub) {
+            case LK_EXACT: m = l == pl && !memcmp(t, p, pl); break;
+            case LK_PREFIX: m = l >= pl && !memcmp(t, p, pl); break;
+            case LK_SUFFIX: m = l >= pl && !memcmp(t + l - pl, p, pl); break;
+            default: m = pl == 0 || (l >= pl && memmem(t, l, p, pl) != NULL); break;
+          }
+          d->nul[i] = a->nul[k] ? T_NULL : m ? yes : no;
+        }
+        break;
+      }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
         d->nul[i] =

@@ -240,6 +240,15 @@ Test(expr_value, like_with_wildcards_escapes_and_patterns_per_row) {
   ok("s LIKE s", "BOOLEAN", "true|null|true");
   ok("'xa_b%cx' LIKE '%' || s || '%'", "BOOLEAN", "false|null|true");
   ok("s NOT LIKE '%l%'", "BOOLEAN", "false|null|true");
+  /* the byte-search shapes: exact, prefix, suffix, contains (and their NOT) */
+  ok("s LIKE 'Hello'", "BOOLEAN", "true|null|false");
+  ok("s LIKE 'He%'", "BOOLEAN", "true|null|false");
+  ok("s LIKE '%%c'", "BOOLEAN", "false|null|true");
+  ok("s LIKE '%b\\%%'", "BOOLEAN", "false|null|false");
+  ok("s LIKE '%b%%'", "BOOLEAN", "false|null|true");
+  ok("s NOT LIKE '%ll%'", "BOOLEAN", "false|null|true");
+  ok("s LIKE '%'", "BOOLEAN", "true|null|true");
+  ok("s LIKE ''", "BOOLEAN", "false|null|false");
 }
 
 Test(expr_value, timestamps_and_intervals_across_month_ends) {
