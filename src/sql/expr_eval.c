@@ -429,6 +429,8 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
       *ra = coerce(x, ea, *ra, dbl);
     else
       *rb = coerce(x, eb, *rb, dbl);
+    a = &c->regs[*ra]; /* coerce may move regs */
+    b = &c->regs[*rb];
   }
   if (a->cls == CF && b->cls == CI)
     *rb = to_f(c, *rb);
