@@ -1870,7 +1870,12 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     case FL_T_BOOLEAN: d->nul[i] = exact ? v != 0 : f != 0; return 0;
     case FL_T_FLOAT:
     case FL_T_DOUBLE:
-      d->f[i] = exact ? (double)v / (double)fl_dec128_pow10(sa) : f;
+      if (exact && (v >= ((fl_i128)1 << 53) || v <= -((fl_i128)1 << 53))) {
+        fl_dec128_format(v, sa, buf); /* one rounding: the text read by strtod */
+        d->f[i] = strtod(buf, NULL);
+      } else {
+        d->f[i] = exact ? (double)v / (double)fl_dec128_pow10(sa) : f;
+      }
       if (t.kind == FL_T_FLOAT) d->f[i] = (float)d->f[i];
       return 0;
     case FL_T_INT:
@@ -2085,7 +2090,12 @@ static void substr_range(const char *p, uint32_t n, int64_t start, int64_t len, 
   } else {
     b = start - 1;
   }
-  e = has_len ? b + (len < 0 ? 0 : len) : total;
+  if (has_len && len < 0) { /* DuckDB: the -len characters before start */
+    e = b;
+    b = b + len < 0 ? 0 : b + len;
+    len = e - b;
+  }
+  e = has_len ? b + len : total;
   if (b > total) b = total;
   if (e > total) e = total;
   if (e < b) e = b;
@@ -2163,8 +2173,8 @@ static bool date_trunc_us(int part, int64_t us, int64_t *out) {
   unsigned m, d;
   fl_civil_from_days(days, &y, &m, &d);
   switch (part) {
-    case P_MILLENNIUM: y = fl_floor_div(y - 1, 1000) * 1000 + 1; m = d = 1; break;
-    case P_CENTURY: y = fl_floor_div(y - 1, 100) * 100 + 1; m = d = 1; break;
+    case P_MILLENNIUM: y = fl_floor_div(y, 1000) * 1000; m = d = 1; break; /* DuckDB: 2000-01-01 */
+    case P_CENTURY: y = fl_floor_div(y, 100) * 100; m = d = 1; break;
     case P_DECADE: y = fl_floor_div(y, 10) * 10; m = d = 1; break;
     case P_YEAR: m = d = 1; break;
     case P_QUARTER: m = (m - 1) / 3 * 3 + 1; d = 1; break;
@@ -2550,7 +2560,7 @@ static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
             v = ceil(v);
           else {
             double m = b ? pow(10.0, (double)b->i[kb]) : 1;
-            v = b ? round(v * m) / m : round(v);
+            v = (b ? round(v * m) / m : round(v)) + 0.0; /* + 0.0: no -0 */
           }
           d->f[i] = v;
           break;

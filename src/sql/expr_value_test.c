@@ -199,6 +199,7 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   ok("CAST(3.5 AS DOUBLE)::INT", "INT", "4|4|4");
   ok("CAST(d AS STRING)", "STRING", "\"1.50\"|null|\"-2.25\"");
   ok("f::STRING", "STRING", "\"2.5\"|null|\"-0.5\"");
+  ok("CAST(w AS DOUBLE)::STRING", "STRING", "\"1.2345678901234567e+19\"|null|\"-1.0\""); /* one rounding */
   ok("CAST(t AS STRING)", "STRING", "\"2024-01-31 10:00:00\"|null|\"2024-02-29 23:59:59.5\"");
   ok("CAST(t AS DATE)", "DATE", "\"2024-01-31\"|null|\"2024-02-29\"");
   ok("CAST(dt AS TIMESTAMP)", "TIMESTAMP", "\"2024-01-31T00:00:00Z\"|null|\"2024-03-31T00:00:00Z\"");
@@ -260,6 +261,7 @@ Test(expr_value, timestamps_and_intervals_across_month_ends) {
   ok("dt - DATE '2024-01-01'", "BIGINT", "30|null|90");
   ok("date_trunc('month', t)", "TIMESTAMP", "\"2024-01-01T00:00:00Z\"|null|\"2024-02-01T00:00:00Z\"");
   ok("date_trunc('hour', t)", "TIMESTAMP", "\"2024-01-31T10:00:00Z\"|null|\"2024-02-29T23:00:00Z\"");
+  ok("date_trunc('century', t)", "TIMESTAMP", "\"2000-01-01T00:00:00Z\"|null|\"2000-01-01T00:00:00Z\"");
   ok("date_trunc('week', dt)", "TIMESTAMP", "\"2024-01-29T00:00:00Z\"|null|\"2024-03-25T00:00:00Z\"");
   ok("extract(year FROM t)", "BIGINT", "2024|null|2024");
   ok("EXTRACT(second FROM t)", "BIGINT", "0|null|59");
@@ -279,6 +281,7 @@ Test(expr_value, string_functions) {
   ok("substring(s FROM 2)", "STRING", "\"ello\"|null|\"_b%c\"");
   ok("SUBSTRING(s FROM 2 FOR 2)", "STRING", "\"el\"|null|\"_b\"");
   ok("substring(s, -3)", "STRING", "\"llo\"|null|\"b%c\"");
+  ok("substring(s, 4, -2)", "STRING", "\"el\"|null|\"_b\"");
   ok("trim('  x  ') || ltrim('  y') || rtrim('z  ')", "STRING", "\"xyz\"|\"xyz\"|\"xyz\"");
   ok("trim(s, 'Hoa')", "STRING", "\"ell\"|null|\"_b%c\"");
   ok("replace(s, 'l', 'L')", "STRING", "\"HeLLo\"|null|\"a_b%c\"");
