@@ -27,11 +27,13 @@
  * buffers sized to the largest batch seen (fl_malloc, grown geometrically, never per
  * row). Every fl_sql_eval_add comes before the first run. One thread at a time. */
 #define _GNU_SOURCE /* memmem */
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <jansson.h>
@@ -1559,27 +1561,88 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
     }
 }
 
+/* lower/upper: ASCII in place; a row with other code points maps each one through the
+ * C.UTF-8 locale's Unicode case tables (towupper_l: 'é' -> 'É', as DuckDB's utf8proc),
+ * re-encoding (a mapping may change the byte length). Invalid UTF-8 bytes are copied. */
+static locale_t utf8_locale(void) {
+  static locale_t loc;
+  static bool tried;
+  if (!tried) {
+    tried = true;
+    loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  }
+  return loc;
+}
+
+static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
+  uint8_t c0 = p[0];
+  size_t len = c0 < 0x80 ? 1 : (c0 & 0xe0) == 0xc0 ? 2 : (c0 & 0xf0) == 0xe0 ? 3 : (c0 & 0xf8) == 0xf0 ? 4 : 0;
+  if (!len || len > n) return 0;
+  uint32_t v = len == 1 ? c0 : len == 2 ? c0 & 0x1f : len == 3 ? c0 & 0x0f : c0 & 0x07;
+  for (size_t k = 1; k < len; k++) {
+    if ((p[k] & 0xc0) != 0x80) return 0;
+    v = v << 6 | (p[k] & 0x3f);
+  }
+  *cp = v;
+  return len;
+}
+
+static size_t utf8_encode(uint32_t v, char *o) {
+  if (v < 0x80) return o[0] = (char)v, 1;
+  if (v < 0x800) return o[0] = (char)(0xc0 | v >> 6), o[1] = (char)(0x80 | (v & 0x3f)), 2;
+  if (v < 0x10000) {
+    o[0] = (char)(0xe0 | v >> 12);
+    o[1] = (char)(0x80 | ((v >> 6) & 0x3f));
+    o[2] = (char)(0x80 | (v & 0x3f));
+    return 3;
+  }
+  o[0] = (char)(0xf0 | v >> 18);
+  o[1] = (char)(0x80 | ((v >> 12) & 0x3f));
+  o[2] = (char)(0x80 | ((v >> 6) & 0x3f));
+  o[3] = (char)(0x80 | (v & 0x3f));
+  return 4;
+}
+
+static char *sb_room(reg *d, size_t extra);
 static void run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
-  size_t need = 0;
   uint32_t m = a->mask;
-  for (uint32_t i = 0; i < n; i++) need += a->nul[i & m] ? 0 : a->sl[i & m];
-  if (need > d->bytes_cap || !d->bytes) {
-    d->bytes_cap = need * 2 + 64;
-    d->bytes = fl_realloc(d->bytes, d->bytes_cap);
-  }
-  size_t o = 0;
+  d->bytes_len = 0;
   for (uint32_t i = 0; i < n; i++) {
-    d->nul[i] = a->nul[i & m];
-    d->sp[i] = d->bytes + o;
-    d->sl[i] = d->nul[i] ? 0 : a->sl[i & m];
-    const char *p = a->sp[i & m];
-    for (uint32_t k = 0; k < d->sl[i]; k++) {
-      char ch = p[k];
-      if (upper && ch >= 'a' && ch <= 'z') ch = (char)(ch - 32);
-      if (!upper && ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
-      d->bytes[o++] = ch;
+    uint32_t k = i & m;
+    d->nul[i] = a->nul[k];
+    d->sp[i] = (const char *)(uintptr_t)d->bytes_len;
+    d->sl[i] = 0;
+    if (a->nul[k]) continue;
+    const char *p = a->sp[k];
+    uint32_t len = a->sl[k];
+    char *o = sb_room(d, (size_t)len * 2 + 4); /* a case mapping at most doubles a code point's bytes */
+    size_t w = 0;
+    for (uint32_t j = 0; j < len;) {
+      char ch = p[j];
+      if ((uint8_t)ch < 0x80) {
+        if (upper && ch >= 'a' && ch <= 'z') ch = (char)(ch - 32);
+        if (!upper && ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+        o[w++] = ch;
+        j++;
+        continue;
+      }
+      uint32_t cp = 0;
+      size_t used = utf8_decode((const uint8_t *)p + j, len - j, &cp);
+      locale_t loc = utf8_locale();
+      if (!used || !loc) {
+        o[w++] = ch;
+        j++;
+        continue;
+      }
+      wint_t mapped = upper ? towupper_l((wint_t)cp, loc) : towlower_l((wint_t)cp, loc);
+      w += utf8_encode((uint32_t)mapped, o + w);
+      j += (uint32_t)used;
     }
+    d->bytes_len += w;
+    d->sl[i] = (uint32_t)w;
   }
+  if (!d->bytes) sb_room(d, 1);
+  for (uint32_t i = 0; i < n; i++) d->sp[i] = d->bytes + (uintptr_t)d->sp[i];
 }
 
 /* ---- runtime of value expressions ------------------------------------------------------ */
