@@ -1830,6 +1830,23 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
   uint8_t to = class_of_full(t);
   unsigned scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
   /* from a string */
+  if (a->cls == CS && is_bytes_kind(a->kind) && to == CS && !is_bytes_kind(t.kind)) {
+    /* UUID, BINARY, FIXED as text: canonical UUID, '\x0aff' */
+    sb_start(d, i);
+    if (a->kind == FL_T_UUID && a->sl[k] == 16) {
+      char u[40];
+      fl_uuid_format((const uint8_t *)a->sp[k], u);
+      sb_put(d, u, 36);
+    } else {
+      fl_buf hex = FL_BUF_INIT;
+      fl_buf_put_u8(&hex, '\\');
+      fl_hex_bytes_format((const uint8_t *)a->sp[k], a->sl[k], &hex);
+      sb_put(d, (const char *)hex.data, hex.len);
+      fl_buf_free(&hex);
+    }
+    sb_end(d, i);
+    return 0;
+  }
   if (a->cls == CS) {
     const char *p = a->sp[k];
     uint32_t n = a->sl[k];
@@ -1980,7 +1997,7 @@ range:
 static void run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
   char why[200];
   if (d->cls == CS) d->bytes_len = 0;
-  bool strs = d->cls == CS && a->cls != CS;
+  bool strs = d->cls == CS && (a->cls != CS || (is_bytes_kind(a->kind) && !is_bytes_kind(s->type.kind)));
   for (uint32_t i = 0; i < n; i++) {
     uint32_t k = i & a->mask;
     bool null = a->cls == CB ? a->nul[k] == T_NULL : a->nul[k];

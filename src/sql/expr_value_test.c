@@ -322,3 +322,33 @@ Test(expr_value, errors_at_compile_time_name_the_expression) {
         "t + INTERVAL '1 month' * 2 > t: line 1, column 5: an INTERVAL with months or years other than in "
         "TIMESTAMP +- INTERVAL is not supported");
 }
+
+Test(expr_value, uuid_and_binary_cast_to_their_text) {
+  fl_field uf[] = {{1, "u", {FL_T_UUID, 0, 0, 0}, false, NULL}, {2, "bin", {FL_T_BINARY, 0, 0, 0}, false, NULL}};
+  fl_schema us = {0, 2, uf, 0, NULL};
+  fl_batch *b = fl_batch_new(uf, 2, 2);
+  uint8_t u16[16];
+  cr_assert(fl_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950e", 36, u16));
+  fl_vec_append_str(&b->cols[0], (const char *)u16, 16);
+  fl_vec_append_str(&b->cols[1], "\x0a\xff", 2);
+  fl_batch_set_rows(b, 1);
+  fl_arena arena;
+  fl_arena_init(&arena, 1024);
+  fl_err err = {0};
+  fl_sql_expr *e;
+  const char *sql = "CAST(u AS STRING) || ' ' || bin::STRING";
+  cr_assert_eq(fl_sql_parse_expr(sql, strlen(sql), &arena, &e, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_sql_expr_bind(e, &us, &err), FL_OK, "%s", err.msg);
+  fl_sql_eval *ev = fl_sql_eval_new(&us);
+  uint32_t k;
+  cr_assert_eq(fl_sql_eval_add_value(ev, e, sql, &k, &err), FL_OK, "%s", err.msg);
+  const fl_vec *v;
+  cr_assert_eq(fl_sql_eval_value(ev, k, b, &v, &err), FL_OK, "%s", err.msg);
+  uint32_t n;
+  const char *p = fl_vec_str(v, 0, &n);
+  cr_assert_eq(n, 36 + 1 + 6, "%.*s", (int)n, p);
+  cr_assert(!memcmp(p, "0f8fad5b-d9cb-469f-a165-70867728950e \\x0aff", n), "%.*s", (int)n, p);
+  fl_sql_eval_free(ev);
+  fl_batch_free(b);
+  fl_arena_destroy(&arena);
+}
