@@ -2249,9 +2249,11 @@ static void iso_week(int64_t days, int64_t *iso_year, int64_t *week) {
 
 static bool date_trunc_us(int part, int64_t us, int64_t *out) {
   const int64_t DAY = INT64_C(86400000000);
-  int64_t days = fl_floor_div(us, DAY), y;
-  unsigned m, d;
-  fl_civil_from_days(days, &y, &m, &d);
+  int64_t days = fl_floor_div(us, DAY), y = 0;
+  unsigned m = 1, d = 1;
+  if (part == P_MILLENNIUM || part == P_CENTURY || part == P_DECADE || part == P_YEAR || part == P_QUARTER ||
+      part == P_MONTH)
+    fl_civil_from_days(days, &y, &m, &d);
   switch (part) {
     case P_MILLENNIUM: y = fl_floor_div(y, 1000) * 1000; m = d = 1; break; /* DuckDB: 2000-01-01 */
     case P_CENTURY: y = fl_floor_div(y, 100) * 100; m = d = 1; break;
@@ -2396,6 +2398,20 @@ static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
   const reg *a = &c->regs[s->args[0]];
   const reg *b = s->nargs > 1 ? &c->regs[s->args[1]] : NULL;
   const reg *r3 = s->nargs > 2 ? &c->regs[s->args[2]] : NULL;
+  if (s->fn == F_DATE_TRUNC && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI) {
+    /* date_trunc('hour', ts): the part once, then one tight loop (hourly buckets) */
+    int part = part_of(a->sp[0], a->sl[0]);
+    int64_t v = 0;
+    if (date_trunc_us(part, 0, &v)) {
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t kb = i & b->mask;
+        d->nul[i] = b->nul[kb];
+        d->i[i] = 0;
+        if (!b->nul[kb]) date_trunc_us(part, b->i[kb], &d->i[i]);
+      }
+      return;
+    }
+  }
   bool strs = d->cls == CS && s->fn != F_NULLIF && s->fn != F_GREATEST && s->fn != F_LEAST;
   if (strs) d->bytes_len = 0;
   for (uint32_t i = 0; i < n; i++) {
