@@ -542,6 +542,7 @@ static uint8_t class_of_full(fl_type t) { return fl_decimal_is_wide(t) ? CW : cl
 
 /* Register r as a value of type want: r itself when it already is one (same class,
  * scale and kind family), else a CAST step's result. */
+static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, char *why, size_t why_size);
 static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
   fl_sql_eval *c = x->c;
   const reg *g = &c->regs[r];
@@ -565,6 +566,31 @@ static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
         break;
       }
     }
+  }
+  if (!g->mask && cls != CS && g->cls != CS) { /* a constant: converted now, once */
+    reg src = *g, dst;
+    memset(&dst, 0, sizeof dst);
+    src.i = &src.ci, src.w = &src.cw, src.f = &src.cf, src.sp = &src.cs, src.sl = &src.csl, src.nul = &src.cnul;
+    dst.cls = cls;
+    dst.kind = want.kind;
+    dst.scale = (uint8_t)scale;
+    dst.i = &dst.ci, dst.w = dst.wbuf = &dst.cw, dst.f = &dst.cf, dst.nul = &dst.cnul;
+    char why[200];
+    bool null = src.cls == CB ? src.cnul == T_NULL : src.cnul != 0;
+    if (null)
+      dst.cnul = cls == CB ? T_NULL : 1;
+    if (null || cast_cell(&src, 0, want, &dst, 0, why, sizeof why) == 0) {
+      uint32_t k = new_reg(c, cls, false);
+      reg *kr = &c->regs[k];
+      kr->kind = want.kind;
+      kr->scale = (uint8_t)scale;
+      kr->ci = dst.ci;
+      kr->cw = dst.cw;
+      kr->cf = dst.cf;
+      kr->cnul = dst.cnul;
+      return k;
+    }
+    /* a constant that does not convert fails when it runs, with the message */
   }
   uint32_t d = new_reg(c, cls, true);
   c->regs[d].kind = want.kind;
@@ -2398,6 +2424,19 @@ static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
   const reg *a = &c->regs[s->args[0]];
   const reg *b = s->nargs > 1 ? &c->regs[s->args[1]] : NULL;
   const reg *r3 = s->nargs > 2 ? &c->regs[s->args[2]] : NULL;
+  if (s->fn == F_DATE_PART && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI && d->cls == CI) {
+    int part = part_of(a->sp[0], a->sl[0]);
+    int64_t v = 0;
+    if (part != P_EPOCH && date_part_us(part, 0, &v)) {
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t kb = i & b->mask;
+        d->nul[i] = b->nul[kb];
+        d->i[i] = 0;
+        if (!b->nul[kb]) date_part_us(part, b->i[kb], &d->i[i]);
+      }
+      return;
+    }
+  }
   if (s->fn == F_DATE_TRUNC && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI) {
     /* date_trunc('hour', ts): the part once, then one tight loop (hourly buckets) */
     int part = part_of(a->sp[0], a->sl[0]);
