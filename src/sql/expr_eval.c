@@ -26,8 +26,18 @@
  * Memory: the evaluator owns steps, registers, literal copies (an arena) and register
  * buffers sized to the largest batch seen (fl_malloc, grown geometrically, never per
  * row). Every fl_sql_eval_add comes before the first run. One thread at a time. */
+#define _GNU_SOURCE /* memmem */
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <jansson.h>
+#include <pcre2.h>
 
 #include "core/hash.h"
 #include "core/limits.h"
@@ -61,7 +71,7 @@ typedef struct reg {
   uint8_t cnul;
   /* S results of lower/upper */
   char *bytes;
-  size_t bytes_cap;
+  size_t bytes_cap, bytes_len;
 } reg;
 
 typedef enum step_op {
@@ -84,7 +94,92 @@ typedef enum step_op {
   S_LENGTH,
   S_ABS,
   S_COALESCE, /* dst <- first non-null of args */
+  S_CAST,     /* dst <- a converted to type (expr_value.c) */
+  S_CONCAT,   /* dst S <- a || b */
+  S_CASE,     /* dst <- args[2k+1] of the first TRUE args[2k], else args[nargs-1] */
+  S_LIKE2,    /* dst <- a [NOT] LIKE b (a pattern per row) */
+  S_WARITH,   /* dst W <- a <sub> b, both W at the result's scale (mul: scales add) */
+  S_MONTHS,   /* dst I (TIMESTAMP micros) <- a (micros) + ma months, clamped to month end */
+  S_FUNC,     /* dst <- function fn of args (expr_func.c) */
 } step_op;
+
+/* S_LIKE shapes of a literal pattern (step.sub) */
+enum { LK_GENERAL = 0, LK_EXACT, LK_PREFIX, LK_SUFFIX, LK_CONTAINS };
+
+typedef enum fn_id {
+  F_NONE = 0,
+  F_JSON = 1,     /* j -> path: the JSON value (JSON) */
+  F_JSON_STR = 2, /* j ->> path: a string's contents, other values as JSON text */
+  F_NULLIF,
+  F_GREATEST,
+  F_LEAST,
+  F_TRIM,
+  F_LTRIM,
+  F_RTRIM,
+  F_SUBSTRING,
+  F_CONCAT,
+  F_REPLACE,
+  F_SPLIT_PART,
+  F_STARTS_WITH,
+  F_ENDS_WITH,
+  F_STRPOS,
+  F_LEFT,
+  F_RIGHT,
+  F_REVERSE,
+  F_REGEXP,
+  F_ROUND,
+  F_FLOOR,
+  F_CEIL,
+  F_SQRT,
+  F_POWER,
+  F_LN,
+  F_EXP,
+  F_LOG10,
+  F_DATE_TRUNC,
+  F_DATE_PART,
+  F_CURRENT_DATE,
+} fn_id;
+
+static const struct {
+  const char *name;
+  fn_id id;
+} fn_names[] = {
+    {"ceil", F_CEIL},
+    {"ceiling", F_CEIL},
+    {"concat", F_CONCAT},
+    {"current_date", F_CURRENT_DATE},
+    {"date_part", F_DATE_PART},
+    {"date_trunc", F_DATE_TRUNC},
+    {"datepart", F_DATE_PART},
+    {"datetrunc", F_DATE_TRUNC},
+    {"ends_with", F_ENDS_WITH},
+    {"exp", F_EXP},
+    {"floor", F_FLOOR},
+    {"greatest", F_GREATEST},
+    {"json_extract", F_JSON},
+    {"json_extract_string", F_JSON_STR},
+    {"least", F_LEAST},
+    {"left", F_LEFT},
+    {"ln", F_LN},
+    {"log10", F_LOG10},
+    {"ltrim", F_LTRIM},
+    {"nullif", F_NULLIF},
+    {"pow", F_POWER},
+    {"power", F_POWER},
+    {"regexp_matches", F_REGEXP},
+    {"replace", F_REPLACE},
+    {"reverse", F_REVERSE},
+    {"right", F_RIGHT},
+    {"round", F_ROUND},
+    {"rtrim", F_RTRIM},
+    {"split_part", F_SPLIT_PART},
+    {"sqrt", F_SQRT},
+    {"starts_with", F_STARTS_WITH},
+    {"strpos", F_STRPOS},
+    {"substr", F_SUBSTRING},
+    {"substring", F_SUBSTRING},
+    {"trim", F_TRIM},
+};
 
 typedef struct set {
   uint32_t mask;  /* hash slots - 1 */
@@ -111,12 +206,23 @@ typedef struct step {
   uint32_t pattern_len;
   uint32_t *args;
   uint32_t nargs;
+  /* value expressions (fl_sql_eval_add_value): runtime errors instead of NULL */
+  bool strict;
+  int64_t lim, lim_lo; /* ARITH on I: results must lie in [lim_lo, lim) (INT, DECIMAL(p<=18)); lim 0: any */
+  fl_type type;      /* CAST, FUNC: the result type; ARITH: the result type (messages) */
+  int fn;            /* FUNC */
+  void *aux;         /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
+  const char *label; /* for runtime errors */
+  uint32_t eline, ecol;
 } step;
 
 typedef struct pred {
   uint32_t first_step, nsteps, result;
   int32_t cols[FL_SQL_EVAL_COLS_MAX]; /* columns read, in first-use order */
   uint32_t ncols;
+  bool value;  /* added by fl_sql_eval_add_value: result materialised into out */
+  fl_type type;
+  fl_vec out;
 } pred;
 
 struct fl_sql_eval {
@@ -132,6 +238,9 @@ struct fl_sql_eval {
   uint8_t *const_out; /* a constant predicate spread over the rows */
   uint32_t const_cap;
   uint32_t rows_cap; /* vector registers hold this many rows */
+  bool faulted;      /* a strict step hit a runtime error in this run */
+  fl_err fault;
+  int64_t now_us;    /* now(): fixed at the first run (one query, one instant) */
 };
 
 /* ---- compilation ------------------------------------------------------------------ */
@@ -179,7 +288,19 @@ typedef struct cc {
   fl_err *err;
   const char *text; /* the CHECK, for messages */
   pred *pr;
+  bool strict;      /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
 } cc;
+
+/* A step that can fail at run time: remembers where, for the message. */
+static step *new_step_at(cc *x, step_op op, uint32_t dst, const fl_sql_expr *e) {
+  step *s = new_step(x->c, op, dst);
+  s->strict = x->strict;
+  s->label = x->text;
+  s->eline = e->line;
+  s->ecol = e->col;
+  s->type = e->type;
+  return s;
+}
 
 static fl_code unsupported(cc *x, const fl_sql_expr *e, const char *what) {
   return fl_err_set(x->err, FL_EUNSUPPORTED, "%s: line %u, column %u: %s is not supported", x->text, e->line,
@@ -194,6 +315,12 @@ static uint32_t null_const(fl_sql_eval *c, uint8_t cls) {
 }
 
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want);
+static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out);
+static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out);
+static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out);
+static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out);
 
 /* Converts register r (class I) to F. */
 static uint32_t to_f(fl_sql_eval *c, uint32_t r) {
@@ -298,11 +425,15 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   a = &c->regs[*ra];
   b = &c->regs[*rb];
-  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW))
-    return fl_err_set(x->err, FL_EUNSUPPORTED,
-                      "%s: line %u, column %u: a DECIMAL wider than 18 digits compared with a floating-point "
-                      "number (write the number as an exact decimal in quotes: '12345678901234567890.5')",
-                      x->text, ea->line, ea->col);
+  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW)) { /* as DOUBLEs, as DuckDB */
+    fl_type dbl = {FL_T_DOUBLE, 0, 0, 0};
+    if (a->cls == CW)
+      *ra = coerce(x, ea, *ra, dbl);
+    else
+      *rb = coerce(x, eb, *rb, dbl);
+    a = &c->regs[*ra]; /* coerce may move regs */
+    b = &c->regs[*rb];
+  }
   if (a->cls == CF && b->cls == CI)
     *rb = to_f(c, *rb);
   else if (a->cls == CI && b->cls == CF)
@@ -354,12 +485,17 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     return FL_OK;
   }
   if (e->lit == FL_SQL_LIT_INTERVAL) {
+    if (e->interval_months) /* months have no fixed length: only TIMESTAMP/DATE +- this literal takes them */
+      return unsupported(x, e, "an INTERVAL with months or years other than in TIMESTAMP +- INTERVAL");
     uint32_t r = new_reg(c, CI, false);
     c->regs[r].ci = e->interval_us;
     c->regs[r].kind = FL_T_TIMESTAMP;
     *out = r;
     return FL_OK;
   }
+  if (e->lit == FL_SQL_LIT_DOUBLE && e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_DECIMAL &&
+      exact_wide_literal(c, e, out)) /* a number of 19..38 digits the binder typed DECIMAL */
+    return FL_OK;
   const fl_value *v = &e->value;
   uint32_t r = new_reg(c, fl_decimal_is_wide(v->type) ? CW : class_of_type(v->type.kind), false);
   reg *g = &c->regs[r];
@@ -401,8 +537,111 @@ static void note_column(cc *x, int32_t field) {
   if (k->ncols < FL_SQL_EVAL_COLS_MAX) k->cols[k->ncols++] = field;
 }
 
+/* The register class and scale that hold a value of type t. */
+static uint8_t class_of_full(fl_type t) { return fl_decimal_is_wide(t) ? CW : class_of_type(t.kind); }
+
+/* Register r as a value of type want: r itself when it already is one (same class,
+ * scale and kind family), else a CAST step's result. */
+static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, char *why, size_t why_size);
+static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
+  fl_sql_eval *c = x->c;
+  const reg *g = &c->regs[r];
+  uint8_t cls = class_of_full(want);
+  unsigned scale = want.kind == FL_T_DECIMAL ? want.scale : 0;
+  if (g->cls == cls) {
+    switch (cls) {
+      case CB:
+      case CF: return r;
+      case CS:
+        if (fl_type_is_bytes(want.kind) == fl_type_is_bytes(g->kind) || !fl_type_is_bytes(want.kind)) return r;
+        break;
+      case CW:
+        if (g->scale == scale) return r;
+        break;
+      case CI: {
+        bool gt = g->kind == FL_T_DATE, wt = want.kind == FL_T_DATE;
+        bool gts = g->kind == FL_T_TIMESTAMP, wts = want.kind == FL_T_TIMESTAMP;
+        if (g->scale == scale && gt == wt && gts == wts && !(want.kind == FL_T_INT && g->kind != FL_T_INT))
+          return r;
+        break;
+      }
+    }
+  }
+  if (!g->mask && cls != CS && g->cls != CS) { /* a constant: converted now, once */
+    reg src = *g, dst;
+    memset(&dst, 0, sizeof dst);
+    src.i = &src.ci, src.w = &src.cw, src.f = &src.cf, src.sp = &src.cs, src.sl = &src.csl, src.nul = &src.cnul;
+    dst.cls = cls;
+    dst.kind = want.kind;
+    dst.scale = (uint8_t)scale;
+    dst.i = &dst.ci, dst.w = dst.wbuf = &dst.cw, dst.f = &dst.cf, dst.nul = &dst.cnul;
+    char why[200];
+    bool null = src.cls == CB ? src.cnul == T_NULL : src.cnul != 0;
+    if (null)
+      dst.cnul = cls == CB ? T_NULL : 1;
+    if (null || cast_cell(&src, 0, want, &dst, 0, why, sizeof why) == 0) {
+      uint32_t k = new_reg(c, cls, false);
+      reg *kr = &c->regs[k];
+      kr->kind = want.kind;
+      kr->scale = (uint8_t)scale;
+      kr->ci = dst.ci;
+      kr->cw = dst.cw;
+      kr->cf = dst.cf;
+      kr->cnul = dst.cnul;
+      return k;
+    }
+    /* a constant that does not convert fails when it runs, with the message */
+  }
+  uint32_t d = new_reg(c, cls, true);
+  c->regs[d].kind = want.kind;
+  c->regs[d].scale = (uint8_t)scale;
+  fl_sql_expr where = *at;
+  where.type = want;
+  step *s = new_step_at(x, S_CAST, d, &where);
+  s->a = r;
+  return d;
+}
+
+/* x [NOT] IN (a, b, ...) with items that are not all literals: x = a OR x = b ... */
+static fl_code compile_in_or(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  uint32_t acc = 0;
+  fl_code rc;
+  for (uint32_t i = 1; i < e->nargs; i++) {
+    uint32_t a, b, r;
+    int64_t ma, mb;
+    if ((rc = operands(x, e->args[0], e->args[i], &a, &b, &ma, &mb))) return rc;
+    fold_const_scale(c, &a, &b, &ma, &mb);
+    r = new_reg(c, CB, true);
+    step *s = new_step(c, S_CMP, r);
+    s->sub = FL_SQL_OP_EQ;
+    s->a = a;
+    s->b = b;
+    s->ma = ma;
+    s->mb = mb;
+    if (i > 1) {
+      uint32_t o = new_reg(c, CB, true);
+      step *so = new_step(c, S_OR, o);
+      so->a = acc;
+      so->b = r;
+      r = o;
+    }
+    acc = r;
+  }
+  if (e->negated) {
+    uint32_t nr = new_reg(c, CB, true);
+    new_step(c, S_NOT, nr)->a = acc;
+    acc = nr;
+  }
+  *out = acc;
+  return FL_OK;
+}
+
 static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
   fl_sql_eval *c = x->c;
+  for (uint32_t i = 1; i < e->nargs; i++)
+    if (e->args[i]->kind != FL_SQL_E_LITERAL || e->args[i]->lit == FL_SQL_LIT_INTERVAL)
+      return compile_in_or(x, e, out);
   uint32_t a;
   fl_code rc = compile(x, e->args[0], 0, &a);
   if (rc) return rc;
@@ -504,51 +743,35 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   fl_sql_eval *c = x->c;
   const char *name = e->name;
   fl_code rc;
-  if (!strcmp(name, "now")) {
+  if (!strcmp(name, "now") || !strcmp(name, "current_timestamp") || !strcmp(name, "current_date")) {
     uint32_t d = new_reg(c, CI, false);
     c->regs[d].kind = FL_T_TIMESTAMP;
-    new_step(c, S_NOW, d);
+    new_step_at(x, S_NOW, d, e);
+    if (!strcmp(name, "current_date")) {
+      fl_type date = {FL_T_DATE, 0, 0, 0};
+      d = coerce(x, e, d, date);
+    }
     *out = d;
     return FL_OK;
   }
-  if (!strcmp(name, "coalesce")) {
+  if (!strcmp(name, "coalesce") && e->rtype == FL_SQL_RT_VALUE) {
     uint32_t *args = fl_arena_calloc(&c->arena, e->nargs, sizeof *args);
-    uint8_t cls = hint;
-    for (uint32_t i = 0; i < e->nargs; i++)
-      if (e->args[i]->rtype == FL_SQL_RT_VALUE) cls = class_of_type(e->args[i]->type.kind);
-    unsigned scale = 0;
+    uint8_t cls = class_of_full(e->type);
     for (uint32_t i = 0; i < e->nargs; i++) {
-      if ((rc = compile(x, e->args[i], cls ? cls : CB, &args[i]))) return rc;
-      if (c->regs[args[i]].scale > scale) scale = c->regs[args[i]].scale;
+      if ((rc = compile(x, e->args[i], cls, &args[i]))) return rc;
+      args[i] = coerce(x, e, args[i], e->type);
     }
-    bool any_f = false;
-    for (uint32_t i = 0; i < e->nargs; i++) any_f |= c->regs[args[i]].cls == CF;
-    for (uint32_t i = 0; i < e->nargs; i++) {
-      if (any_f)
-        args[i] = to_f(c, args[i]);
-      else if (c->regs[args[i]].cls == CI && c->regs[args[i]].scale != scale) {
-        uint32_t r2 = new_reg(c, CI, true);
-        c->regs[r2].scale = (uint8_t)scale;
-        c->regs[r2].kind = FL_T_DECIMAL;
-        step *s = new_step(c, S_RESCALE, r2);
-        s->a = args[i];
-        s->ma = fl_pow10_i64[scale - c->regs[args[i]].scale];
-        args[i] = r2;
-      }
-    }
-    uint8_t rcls = c->regs[args[0]].cls;
-    if (rcls == CW) return unsupported(x, e, "coalesce of a DECIMAL wider than 18 digits");
-    for (uint32_t i = 1; i < e->nargs; i++)
-      if (c->regs[args[i]].cls != rcls) return unsupported(x, e, "coalesce of different types");
-    uint32_t d = new_reg(c, rcls, true);
+    uint32_t d = new_reg(c, cls, true);
     c->regs[d].scale = c->regs[args[0]].scale;
-    c->regs[d].kind = c->regs[args[0]].kind;
+    c->regs[d].kind = e->type.kind;
     step *s = new_step(c, S_COALESCE, d);
     s->args = args;
     s->nargs = e->nargs;
     *out = d;
     return FL_OK;
   }
+  if (strcmp(name, "lower") && strcmp(name, "upper") && strcmp(name, "length") && strcmp(name, "abs"))
+    return compile_fn(x, e, out);
   uint32_t a;
   if ((rc = compile(x, e->args[0], !strcmp(name, "abs") ? CI : CS, &a))) return rc;
   uint8_t acls = c->regs[a].cls;
@@ -569,8 +792,8 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
     return unsupported(x, e, "this argument type");
   uint32_t d = new_reg(c, cls, true);
   c->regs[d].scale = op == S_LENGTH ? 0 : c->regs[a].scale;
-  c->regs[d].kind = op == S_LENGTH ? FL_T_INT : c->regs[a].kind;
-  step *s = new_step(c, op, d);
+  c->regs[d].kind = op == S_LENGTH ? FL_T_BIGINT : c->regs[a].kind;
+  step *s = new_step_at(x, op, d, e);
   s->a = a;
   *out = d;
   return FL_OK;
@@ -603,11 +826,30 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = a;
         return FL_OK;
       }
-      if (c->regs[a].cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
+      if (e->op == FL_SQL_OP_NEG && e->rtype == FL_SQL_RT_NULL) { /* -NULL */
+        *out = null_const(c, hint ? hint : CB);
+        return FL_OK;
+      }
+      if (e->op == FL_SQL_OP_NEG && c->regs[a].cls != CI && c->regs[a].cls != CF && c->regs[a].cls != CW)
+        return unsupported(x, e, "unary - on this type");
+      if (c->regs[a].cls == CW) { /* -x = 0 - x, exactly */
+        uint32_t z = new_reg(c, CW, false);
+        c->regs[z].scale = c->regs[a].scale;
+        c->regs[z].kind = FL_T_DECIMAL;
+        uint32_t d = new_reg(c, CW, true);
+        c->regs[d].scale = c->regs[a].scale;
+        c->regs[d].kind = FL_T_DECIMAL;
+        step *s = new_step_at(x, S_WARITH, d, e);
+        s->sub = FL_SQL_OP_SUB;
+        s->a = z;
+        s->b = a;
+        *out = d;
+        return FL_OK;
+      }
       uint32_t d = new_reg(c, c->regs[a].cls, true);
       c->regs[d].scale = c->regs[a].scale;
       c->regs[d].kind = c->regs[a].kind;
-      step *s = new_step(c, e->op == FL_SQL_OP_NOT ? S_NOT : S_NEG, d);
+      step *s = new_step_at(x, e->op == FL_SQL_OP_NOT ? S_NOT : S_NEG, d, e);
       s->a = a;
       *out = d;
       return FL_OK;
@@ -624,7 +866,31 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = d;
         return FL_OK;
       }
-      if (op == FL_SQL_OP_CONCAT) return unsupported(x, e, "||");
+      if (op == FL_SQL_OP_CONCAT) {
+        uint32_t a, b;
+        if ((rc = compile(x, e->args[0], CS, &a)) || (rc = compile(x, e->args[1], CS, &b))) return rc;
+        fl_type str = {FL_T_STRING, 0, 0, 0};
+        if (c->regs[a].cls != CS) a = coerce(x, e->args[0], a, str);
+        if (c->regs[b].cls != CS) b = coerce(x, e->args[1], b, str);
+        uint32_t d = new_reg(c, CS, true);
+        c->regs[d].kind = FL_T_STRING;
+        step *s = new_step(c, S_CONCAT, d);
+        s->a = a;
+        s->b = b;
+        *out = d;
+        return FL_OK;
+      }
+      if (op == FL_SQL_OP_ARROW || op == FL_SQL_OP_ARROW2) return compile_json_op(x, e, out);
+      if (e->rtype == FL_SQL_RT_VALUE && (e->type.kind == FL_T_TIMESTAMP || e->type.kind == FL_T_DATE) &&
+          (op == FL_SQL_OP_ADD || op == FL_SQL_OP_SUB))
+        for (int side = 0; side < 2; side++) {
+          const fl_sql_expr *iv = e->args[side];
+          if (iv->kind == FL_SQL_E_LITERAL && iv->lit == FL_SQL_LIT_INTERVAL && iv->interval_months)
+            return compile_add_months(x, e, out);
+        }
+      if (e->rtype == FL_SQL_RT_VALUE &&
+          (e->type.kind == FL_T_DOUBLE || e->type.kind == FL_T_FLOAT || fl_decimal_is_wide(e->type)))
+        return compile_arith_typed(x, e, out);
       uint32_t a, b;
       int64_t ma, mb;
       if ((rc = operands(x, e->args[0], e->args[1], &a, &b, &ma, &mb))) return rc;
@@ -643,7 +909,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       /* arithmetic: I (aligned to one scale; * adds scales) or F; / and % of
        * decimals in F */
       reg *ra = &c->regs[a], *rb = &c->regs[b];
-      if (ra->cls == CI && (op == FL_SQL_OP_DIV || op == FL_SQL_OP_MOD) && (ra->scale || rb->scale)) {
+      if (ra->cls == CI && op == FL_SQL_OP_DIV && (ra->scale || rb->scale)) {
         a = to_f(c, a);
         b = to_f(c, b);
         ra = &c->regs[a];
@@ -665,10 +931,15 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
           ma = mb = 1;
         } else {
           rd->scale = ra->scale > rb->scale ? ra->scale : rb->scale;
-          if (ma == INT64_C(86400000000) || mb == INT64_C(86400000000)) ma = mb = 1; /* DATE +- n */
+          if ((ma == INT64_C(86400000000) || mb == INT64_C(86400000000)) && e->type.kind == FL_T_DATE)
+            ma = mb = 1; /* DATE +- n */
         }
       }
-      step *s = new_step(c, S_ARITH, d);
+      step *s = new_step_at(x, S_ARITH, d, e);
+      if (x->strict && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
+        if (e->type.kind == FL_T_INT) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
+        if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
+      }
       s->sub = op;
       s->a = a;
       s->b = b;
@@ -718,26 +989,302 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
     }
     case FL_SQL_E_LIKE: {
       const fl_sql_expr *pat = e->args[1];
-      if (pat->kind != FL_SQL_E_LITERAL || pat->lit != FL_SQL_LIT_STRING)
-        return unsupported(x, pat, "a LIKE pattern that is not a string literal");
+      int64_t esc = -1;
+      if (e->nargs == 3) {
+        const fl_sql_expr *ee = e->args[2];
+        if (ee->kind != FL_SQL_E_LITERAL || ee->lit != FL_SQL_LIT_STRING || ee->value.u.str.len > 1)
+          return unsupported(x, ee, "an ESCAPE that is not one character in quotes");
+        if (ee->value.u.str.len == 1) esc = (uint8_t)ee->value.u.str.ptr[0];
+      }
+      if (pat->kind != FL_SQL_E_LITERAL || pat->lit != FL_SQL_LIT_STRING) {
+        uint32_t a, b;
+        if ((rc = compile(x, e->args[0], CS, &a)) || (rc = compile(x, pat, CS, &b))) return rc;
+        uint32_t d = new_reg(c, CB, true);
+        step *s = new_step(c, S_LIKE2, d);
+        s->ma = esc;
+        s->a = a;
+        s->b = b;
+        s->negated = e->negated;
+        s->ilike = e->ilike;
+        *out = d;
+        return FL_OK;
+      }
       uint32_t a;
       if ((rc = compile(x, e->args[0], CS, &a))) return rc;
       uint32_t d = new_reg(c, CB, true);
       step *s = new_step(c, S_LIKE, d);
+      s->ma = esc;
       s->a = a;
       s->negated = e->negated;
       s->ilike = e->ilike;
       s->pattern = fl_arena_memdup(&c->arena, pat->value.u.str.ptr, pat->value.u.str.len);
       s->pattern_len = pat->value.u.str.len;
+      /* the common shapes run as plain byte searches: 'abc', 'abc%', '%abc', '%abc%' (no
+         '_', no escape, not ILIKE); s->sub says which, s->col is where the text starts */
+      const char *pp = s->pattern;
+      uint32_t pl = s->pattern_len;
+      bool lead = pl && pp[0] == '%', trail = pl > (lead ? 1u : 0u) && pp[pl - 1] == '%';
+      uint32_t from = lead, to = pl - trail;
+      bool plain = !e->ilike && esc < 0 && from <= to;
+      for (uint32_t k = from; plain && k < to; k++) plain = pp[k] != '%' && pp[k] != '_';
+      if (plain) {
+        s->sub = lead && trail ? LK_CONTAINS : lead ? LK_SUFFIX : trail ? LK_PREFIX : LK_EXACT;
+        s->col = (int32_t)from;
+        s->pattern_len = to - from;
+        s->pattern += from;
+      }
       *out = d;
       return FL_OK;
     }
     case FL_SQL_E_FUNC: return compile_func(x, e, hint, out);
-    case FL_SQL_E_CAST: return unsupported(x, e, "CAST");
+    case FL_SQL_E_CAST: {
+      uint32_t a;
+      if ((rc = compile(x, e->args[0], class_of_full(e->cast_type), &a))) return rc;
+      if (e->args[0]->rtype == FL_SQL_RT_INTERVAL) return unsupported(x, e, "CAST of an INTERVAL");
+      uint32_t d = new_reg(c, class_of_full(e->cast_type), true);
+      c->regs[d].kind = e->cast_type.kind;
+      c->regs[d].scale = e->cast_type.kind == FL_T_DECIMAL ? e->cast_type.scale : 0;
+      step *s = new_step_at(x, S_CAST, d, e);
+      s->type = e->cast_type;
+      s->a = a;
+      *out = d;
+      return FL_OK;
+    }
+    case FL_SQL_E_CASE: return compile_case(x, e, hint, out);
     case FL_SQL_E_SUBQUERY:
     case FL_SQL_E_EXISTS: return unsupported(x, e, "a subquery");
   }
   return unsupported(x, e, "this expression");
+}
+
+/* ---- value expressions: CASE, casts, typed arithmetic, functions -------------------- */
+
+static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  uint32_t first = e->case_operand ? 1 : 0;
+  uint32_t npairs = (e->nargs - first) / 2;
+  bool has_else = (e->nargs - first) % 2 == 1;
+  uint32_t *args = fl_arena_calloc(&c->arena, 2 * npairs + 1, sizeof *args);
+  bool value = e->rtype == FL_SQL_RT_VALUE;
+  uint8_t cls = value ? class_of_full(e->type) : (hint ? hint : CB);
+  if (e->rtype == FL_SQL_RT_INTERVAL) return unsupported(x, e, "CASE of INTERVAL values");
+  for (uint32_t k = 0; k < npairs; k++) {
+    const fl_sql_expr *w = e->args[first + 2 * k], *t = e->args[first + 2 * k + 1];
+    uint32_t cond;
+    if (e->case_operand) {
+      uint32_t a, b;
+      int64_t ma, mb;
+      if ((rc = operands(x, e->args[0], w, &a, &b, &ma, &mb))) return rc;
+      fold_const_scale(c, &a, &b, &ma, &mb);
+      cond = new_reg(c, CB, true);
+      step *s = new_step(c, S_CMP, cond);
+      s->sub = FL_SQL_OP_EQ;
+      s->a = a;
+      s->b = b;
+      s->ma = ma;
+      s->mb = mb;
+    } else if ((rc = compile(x, w, CB, &cond))) {
+      return rc;
+    }
+    uint32_t r;
+    if ((rc = compile(x, t, cls, &r))) return rc;
+    if (value) r = coerce(x, t, r, e->type);
+    args[2 * k] = cond;
+    args[2 * k + 1] = r;
+  }
+  uint32_t r;
+  if (has_else) {
+    if ((rc = compile(x, e->args[e->nargs - 1], cls, &r))) return rc;
+    if (value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
+  } else {
+    r = null_const(c, cls);
+  }
+  args[2 * npairs] = r;
+  uint32_t d = new_reg(c, cls, true);
+  c->regs[d].kind = value ? e->type.kind : FL_T_BOOLEAN;
+  c->regs[d].scale = value && e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+  step *s = new_step(c, S_CASE, d);
+  s->args = args;
+  s->nargs = 2 * npairs + 1;
+  *out = d;
+  return FL_OK;
+}
+
+/* Arithmetic whose result class differs from what the operands give: DOUBLE/FLOAT
+ * results (INT / INT is DOUBLE, as DuckDB) and DECIMALs wider than 18 digits. */
+static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  uint32_t a, b;
+  if ((rc = compile(x, e->args[0], 0, &a)) || (rc = compile(x, e->args[1], 0, &b))) return rc;
+  fl_type t = e->type;
+  if (t.kind == FL_T_DOUBLE || t.kind == FL_T_FLOAT) {
+    fl_type f = {FL_T_DOUBLE, 0, 0, 0};
+    a = coerce(x, e->args[0], a, f);
+    b = coerce(x, e->args[1], b, f);
+    uint32_t d = new_reg(c, CF, true);
+    c->regs[d].kind = t.kind;
+    step *s = new_step_at(x, S_ARITH, d, e);
+    s->sub = e->op == FL_SQL_OP_IDIV ? FL_SQL_OP_DIV : e->op;
+    s->a = a;
+    s->b = b;
+    *out = d;
+    return FL_OK;
+  }
+  /* wide DECIMAL: both operands as W; + - % at the result's scale, * as they are */
+  fl_type wa = {FL_T_DECIMAL, 38, t.scale, 0}, wb = wa;
+  if (e->op == FL_SQL_OP_MUL) {
+    const reg *ga = &c->regs[a], *gb = &c->regs[b];
+    wa.scale = ga->scale;
+    wb.scale = gb->scale;
+  }
+  a = coerce(x, e->args[0], a, wa);
+  b = coerce(x, e->args[1], b, wb);
+  uint32_t d = new_reg(c, CW, true);
+  c->regs[d].kind = FL_T_DECIMAL;
+  c->regs[d].scale = t.scale;
+  step *s = new_step_at(x, S_WARITH, d, e);
+  s->sub = e->op;
+  s->a = a;
+  s->b = b;
+  *out = d;
+  return FL_OK;
+}
+
+/* TIMESTAMP or DATE +- an INTERVAL literal with months: months first (the day clamped
+ * to the month's end, as DuckDB and PostgreSQL), then the fixed part. */
+static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  int side = e->args[0]->kind == FL_SQL_E_LITERAL && e->args[0]->lit == FL_SQL_LIT_INTERVAL ? 0 : 1;
+  const fl_sql_expr *iv = e->args[side], *tv = e->args[1 - side];
+  bool neg = e->op == FL_SQL_OP_SUB;
+  uint32_t t;
+  if ((rc = compile(x, tv, CI, &t))) return rc;
+  fl_type ts = {FL_T_TIMESTAMP, 0, 0, 0};
+  t = coerce(x, tv, t, ts);
+  uint32_t d = new_reg(c, CI, true);
+  c->regs[d].kind = FL_T_TIMESTAMP;
+  step *s = new_step_at(x, S_MONTHS, d, e);
+  s->a = t;
+  s->ma = neg ? -(int64_t)iv->interval_months : iv->interval_months;
+  s->mb = neg ? -iv->interval_us : iv->interval_us;
+  *out = d;
+  return FL_OK;
+}
+
+static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  uint32_t a, b;
+  if ((rc = compile(x, e->args[0], CS, &a)) || (rc = compile(x, e->args[1], 0, &b))) return rc;
+  uint32_t *args = fl_arena_calloc(&c->arena, 2, sizeof *args);
+  args[0] = a;
+  args[1] = b;
+  uint32_t d = new_reg(c, CS, true);
+  c->regs[d].kind = e->type.kind;
+  step *s = new_step_at(x, S_FUNC, d, e);
+  s->fn = e->op == FL_SQL_OP_ARROW ? 1 : 2; /* F_JSON, F_JSON_STR (below) */
+  s->args = args;
+  s->nargs = 2;
+  *out = d;
+  return FL_OK;
+}
+
+static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  fn_id id = F_NONE;
+  for (size_t i = 0; i < sizeof fn_names / sizeof fn_names[0]; i++)
+    if (!strcmp(fn_names[i].name, e->name)) id = fn_names[i].id;
+  if (id == F_NONE) return unsupported(x, e, e->name);
+  if (e->rtype != FL_SQL_RT_VALUE && id != F_NULLIF && id != F_GREATEST && id != F_LEAST) {
+    /* every argument NULL where the type would come from them: NULL */
+    *out = null_const(c, CB);
+    return FL_OK;
+  }
+  uint8_t rcls = e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : CB;
+  uint32_t nargs = e->nargs;
+  uint32_t *args = fl_arena_calloc(&c->arena, nargs + 1, sizeof *args);
+  fl_type dbl = {FL_T_DOUBLE, 0, 0, 0}, ts = {FL_T_TIMESTAMP, 0, 0, 0}, big = {FL_T_BIGINT, 0, 0, 0};
+  fl_type str = {FL_T_STRING, 0, 0, 0};
+  for (uint32_t i = 0; i < nargs; i++) {
+    const fl_sql_expr *a = e->args[i];
+    uint8_t hint = a->rtype == FL_SQL_RT_VALUE ? class_of_full(a->type) : rcls;
+    if ((rc = compile(x, a, hint, &args[i]))) return rc;
+    switch (id) {
+      case F_NULLIF:
+        break;
+      case F_GREATEST:
+      case F_LEAST:
+        if (e->rtype == FL_SQL_RT_VALUE) args[i] = coerce(x, a, args[i], e->type);
+        break;
+      case F_SQRT:
+      case F_POWER:
+      case F_LN:
+      case F_EXP:
+      case F_LOG10: args[i] = coerce(x, a, args[i], dbl); break;
+      case F_DATE_TRUNC:
+      case F_DATE_PART:
+        if (i == 1) args[i] = coerce(x, a, args[i], ts);
+        break;
+      case F_ROUND:
+        if (i == 1) args[i] = coerce(x, a, args[i], big);
+        break;
+      case F_CONCAT:
+        if (c->regs[args[i]].cls != CS) args[i] = coerce(x, a, args[i], str);
+        break;
+      case F_SUBSTRING:
+      case F_SPLIT_PART:
+      case F_LEFT:
+      case F_RIGHT:
+        if (c->regs[args[i]].cls == CI) args[i] = coerce(x, a, args[i], big);
+        break;
+      default: break;
+    }
+    if (c->regs[args[i]].cls == CB && (id != F_NULLIF && id != F_GREATEST && id != F_LEAST && id != F_CONCAT))
+      if (a->rtype == FL_SQL_RT_NULL) { /* a NULL argument: a NULL of the class used */
+        uint8_t want = (id == F_ROUND || id == F_SUBSTRING || id == F_SPLIT_PART || id == F_LEFT || id == F_RIGHT) && i
+                           ? CI
+                           : (id == F_SQRT || id == F_POWER || id == F_LN || id == F_EXP || id == F_LOG10) ? CF
+                           : (id == F_DATE_TRUNC || id == F_DATE_PART) && i ? CI
+                                                                          : CS;
+        args[i] = null_const(c, want);
+      }
+  }
+  if (id == F_NULLIF) { /* a if a <> b (or either NULL), else NULL */
+    uint32_t a, b, cond;
+    int64_t ma, mb;
+    if ((rc = operands(x, e->args[0], e->args[1], &a, &b, &ma, &mb))) return rc;
+    fold_const_scale(c, &a, &b, &ma, &mb);
+    cond = new_reg(c, CB, true);
+    step *s = new_step(c, S_CMP, cond);
+    s->sub = FL_SQL_OP_EQ;
+    s->a = a;
+    s->b = b;
+    s->ma = ma;
+    s->mb = mb;
+    uint32_t v = args[0];
+    if (e->rtype == FL_SQL_RT_VALUE) v = coerce(x, e->args[0], v, e->type);
+    args[0] = cond;
+    args[1] = v;
+    rcls = c->regs[v].cls;
+  }
+  uint32_t d = new_reg(c, rcls, true);
+  c->regs[d].kind = e->rtype == FL_SQL_RT_VALUE ? e->type.kind : FL_T_BOOLEAN;
+  c->regs[d].scale = e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+  if (id == F_NULLIF) c->regs[d].scale = c->regs[args[1]].scale;
+  step *s = new_step_at(x, S_FUNC, d, e);
+  s->fn = id;
+  s->args = args;
+  s->nargs = nargs;
+  if (id == F_ROUND && c->regs[args[0]].cls != CF && nargs == 2) {
+    /* DECIMAL digits are a constant (the binder checked) */
+    s->mb = e->args[1]->value.u.i64;
+  }
+  *out = d;
+  return FL_OK;
 }
 
 /* ---- evaluation -------------------------------------------------------------------- */
@@ -914,8 +1461,10 @@ static void run_in(const step *s, reg *d, const reg *a, uint32_t n) {
   }
 }
 
-static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold) {
-  /* iterative LIKE with backtracking to the last '%' (linear for one '%') */
+/* SQL LIKE as DuckDB: '%' any run, '_' one character (code point), no escape
+ * character unless ESCAPE names one (esc >= 0); ILIKE folds ASCII letters. Iterative,
+ * backtracking to the last '%' (linear for one '%'). */
+static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold, int esc) {
   size_t si = 0, pi = 0, star_p = SIZE_MAX, star_s = 0;
   while (si < sn) {
     if (pi < pn && p[pi] == '%') {
@@ -925,12 +1474,18 @@ static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold) 
     }
     if (pi < pn) {
       char pc = p[pi], sc = s[si];
-      bool esc = pc == '\\' && pi + 1 < pn;
-      if (esc) pc = p[pi + 1];
+      bool escaped = esc >= 0 && pc == (char)esc && pi + 1 < pn;
+      if (escaped) pc = p[pi + 1];
       if (fold && pc >= 'A' && pc <= 'Z') pc = (char)(pc + 32);
       if (fold && sc >= 'A' && sc <= 'Z') sc = (char)(sc + 32);
-      if ((!esc && pc == '_') || pc == sc) {
-        pi += esc ? 2 : 1;
+      if (!escaped && pc == '_') {
+        pi++;
+        si++;
+        while (si < sn && ((uint8_t)s[si] & 0xc0) == 0x80) si++;
+        continue;
+      }
+      if (pc == sc) {
+        pi += escaped ? 2 : 1;
         si++;
         continue;
       }
@@ -938,6 +1493,7 @@ static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold) 
     if (star_p == SIZE_MAX) return false;
     pi = star_p;
     si = ++star_s;
+    while (si < sn && ((uint8_t)s[si] & 0xc0) == 0x80) si = ++star_s;
   }
   while (pi < pn && p[pi] == '%') pi++;
   return pi == pn;
@@ -947,7 +1503,22 @@ static const uint8_t and3[3][3] = {{0, 0, 0}, {0, 1, 2}, {0, 2, 2}};
 static const uint8_t or3[3][3] = {{0, 1, 2}, {1, 1, 1}, {2, 1, 2}};
 static const uint8_t not3[3] = {1, 0, 2};
 
-static void run_arith(const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
+static void fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t cell_text(const reg *a, uint32_t k, char *buf);
+
+static const char *arith_sym(int op) {
+  switch (op) {
+    case FL_SQL_OP_ADD: return "+";
+    case FL_SQL_OP_SUB: return "-";
+    case FL_SQL_OP_MUL: return "*";
+    case FL_SQL_OP_DIV: return "/";
+    case FL_SQL_OP_IDIV: return "//";
+    default: return "%";
+  }
+}
+
+static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
   uint32_t ma = a->mask, mb = b->mask;
   if (a->cls == CF) {
     for (uint32_t i = 0; i < n; i++) {
@@ -958,69 +1529,1247 @@ static void run_arith(const step *s, reg *d, const reg *a, const reg *b, uint32_
         case FL_SQL_OP_SUB: r = x - y; break;
         case FL_SQL_OP_MUL: r = x * y; break;
         case FL_SQL_OP_DIV:
+        case FL_SQL_OP_IDIV:
           if (y == 0)
             nul = 1;
           else
             r = x / y;
           break;
-        default: nul = 1; break;
+        default:
+          if (y == 0)
+            nul = 1;
+          else
+            r = fmod(x, y);
+          break;
       }
+      if (d->kind == FL_T_FLOAT) r = (float)r;
       d->f[i] = r;
       d->nul[i] = nul;
     }
     return;
   }
+  int64_t lim = s->lim;
+  bool any_ovf = false;
   for (uint32_t i = 0; i < n; i++) {
     int64_t x = a->i[i & ma], y = b->i[i & mb], r = 0;
-    bool bad = a->nul[i & ma] | b->nul[i & mb];
+    bool bad = a->nul[i & ma] | b->nul[i & mb], ovf = false;
     if (!bad && s->sub != FL_SQL_OP_MUL)
-      bad = __builtin_mul_overflow(x, s->ma, &x) || __builtin_mul_overflow(y, s->mb, &y);
-    if (!bad) switch (s->sub) {
-        case FL_SQL_OP_ADD: bad = __builtin_add_overflow(x, y, &r); break;
-        case FL_SQL_OP_SUB: bad = __builtin_sub_overflow(x, y, &r); break;
-        case FL_SQL_OP_MUL: bad = __builtin_mul_overflow(x, y, &r); break;
+      ovf = __builtin_mul_overflow(x, s->ma, &x) || __builtin_mul_overflow(y, s->mb, &y);
+    if (!bad && !ovf) switch (s->sub) {
+        case FL_SQL_OP_ADD: ovf = __builtin_add_overflow(x, y, &r); break;
+        case FL_SQL_OP_SUB: ovf = __builtin_sub_overflow(x, y, &r); break;
+        case FL_SQL_OP_MUL: ovf = __builtin_mul_overflow(x, y, &r); break;
         case FL_SQL_OP_DIV:
-          bad = y == 0 || (x == INT64_MIN && y == -1);
-          if (!bad) r = x / y;
+        case FL_SQL_OP_IDIV:
+          bad = y == 0;
+          ovf = x == INT64_MIN && y == -1;
+          if (!bad && !ovf) r = x / y;
           break;
         default:
-          bad = y == 0 || (x == INT64_MIN && y == -1);
-          if (!bad) r = x % y;
+          bad = y == 0;
+          if (!bad) r = y == -1 ? 0 : x % y;
           break;
       }
-    d->i[i] = bad ? 0 : r;
-    d->nul[i] = bad;
+    if (lim && !bad && !ovf) ovf = r >= lim || r < s->lim_lo;
+    any_ovf |= ovf;
+    d->i[i] = bad || ovf ? 0 : r;
+    d->nul[i] = bad || ovf;
   }
+  if (any_ovf && s->strict)
+    for (uint32_t i = 0; i < n; i++) {
+      if (!d->nul[i] || a->nul[i & ma] || b->nul[i & mb]) continue;
+      int64_t y = b->i[i & mb];
+      if (y == 0 && (s->sub == FL_SQL_OP_DIV || s->sub == FL_SQL_OP_IDIV || s->sub == FL_SQL_OP_MOD)) continue;
+      char xa[48], xb[48], tn[32];
+      cell_text(a, i & ma, xa);
+      cell_text(b, i & mb, xb);
+      fl_sql_type_format(s->type, tn, sizeof tn);
+      fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb, tn);
+      break;
+    }
 }
 
-static void run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
-  size_t need = 0;
-  uint32_t m = a->mask;
-  for (uint32_t i = 0; i < n; i++) need += a->nul[i & m] ? 0 : a->sl[i & m];
-  if (need > d->bytes_cap || !d->bytes) {
-    d->bytes_cap = need * 2 + 64;
-    d->bytes = fl_realloc(d->bytes, d->bytes_cap);
+/* lower/upper: ASCII in place; a row with other code points maps each one through the
+ * C.UTF-8 locale's Unicode case tables (towupper_l: 'é' -> 'É', as DuckDB's utf8proc),
+ * re-encoding (a mapping may change the byte length). Invalid UTF-8 bytes are copied. */
+static locale_t utf8_locale(void) {
+  static locale_t loc;
+  static bool tried;
+  if (!tried) {
+    tried = true;
+    loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
   }
-  size_t o = 0;
+  return loc;
+}
+
+static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
+  uint8_t c0 = p[0];
+  size_t len = c0 < 0x80 ? 1 : (c0 & 0xe0) == 0xc0 ? 2 : (c0 & 0xf0) == 0xe0 ? 3 : (c0 & 0xf8) == 0xf0 ? 4 : 0;
+  if (!len || len > n) return 0;
+  uint32_t v = len == 1 ? c0 : len == 2 ? c0 & 0x1f : len == 3 ? c0 & 0x0f : c0 & 0x07;
+  for (size_t k = 1; k < len; k++) {
+    if ((p[k] & 0xc0) != 0x80) return 0;
+    v = v << 6 | (p[k] & 0x3f);
+  }
+  *cp = v;
+  return len;
+}
+
+static size_t utf8_encode(uint32_t v, char *o) {
+  if (v < 0x80) return o[0] = (char)v, 1;
+  if (v < 0x800) return o[0] = (char)(0xc0 | v >> 6), o[1] = (char)(0x80 | (v & 0x3f)), 2;
+  if (v < 0x10000) {
+    o[0] = (char)(0xe0 | v >> 12);
+    o[1] = (char)(0x80 | ((v >> 6) & 0x3f));
+    o[2] = (char)(0x80 | (v & 0x3f));
+    return 3;
+  }
+  o[0] = (char)(0xf0 | v >> 18);
+  o[1] = (char)(0x80 | ((v >> 12) & 0x3f));
+  o[2] = (char)(0x80 | ((v >> 6) & 0x3f));
+  o[3] = (char)(0x80 | (v & 0x3f));
+  return 4;
+}
+
+static char *sb_room(reg *d, size_t extra);
+static void run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
+  uint32_t m = a->mask;
+  d->bytes_len = 0;
   for (uint32_t i = 0; i < n; i++) {
-    d->nul[i] = a->nul[i & m];
-    d->sp[i] = d->bytes + o;
-    d->sl[i] = d->nul[i] ? 0 : a->sl[i & m];
-    const char *p = a->sp[i & m];
-    for (uint32_t k = 0; k < d->sl[i]; k++) {
-      char ch = p[k];
-      if (upper && ch >= 'a' && ch <= 'z') ch = (char)(ch - 32);
-      if (!upper && ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
-      d->bytes[o++] = ch;
+    uint32_t k = i & m;
+    d->nul[i] = a->nul[k];
+    d->sp[i] = (const char *)(uintptr_t)d->bytes_len;
+    d->sl[i] = 0;
+    if (a->nul[k]) continue;
+    const char *p = a->sp[k];
+    uint32_t len = a->sl[k];
+    char *o = sb_room(d, (size_t)len * 2 + 4); /* a case mapping at most doubles a code point's bytes */
+    size_t w = 0;
+    for (uint32_t j = 0; j < len;) {
+      char ch = p[j];
+      if ((uint8_t)ch < 0x80) {
+        if (upper && ch >= 'a' && ch <= 'z') ch = (char)(ch - 32);
+        if (!upper && ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+        o[w++] = ch;
+        j++;
+        continue;
+      }
+      uint32_t cp = 0;
+      size_t used = utf8_decode((const uint8_t *)p + j, len - j, &cp);
+      locale_t loc = utf8_locale();
+      if (!used || !loc) {
+        o[w++] = ch;
+        j++;
+        continue;
+      }
+      wint_t mapped = upper ? towupper_l((wint_t)cp, loc) : towlower_l((wint_t)cp, loc);
+      w += utf8_encode((uint32_t)mapped, o + w);
+      j += (uint32_t)used;
+    }
+    d->bytes_len += w;
+    d->sl[i] = (uint32_t)w;
+  }
+  if (!d->bytes) sb_room(d, 1);
+  for (uint32_t i = 0; i < n; i++) d->sp[i] = d->bytes + (uintptr_t)d->sp[i];
+}
+
+/* ---- runtime of value expressions ------------------------------------------------------ */
+
+/* The first runtime error of a strict step in this run: the caller's label, the
+ * expression's position and what went wrong, with the value. */
+static void fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...) {
+  if (c->faulted || !s->strict) return;
+  char msg[320];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  c->faulted = true;
+  fl_err_set(&c->fault, code, "%s: line %u, column %u: %s", s->label ? s->label : "expression", s->eline, s->ecol,
+             msg);
+}
+
+/* String results: bytes appended to the register's buffer; row i's start is kept as an
+ * offset until sb_finish turns offsets into pointers (the buffer may move meanwhile). */
+static char *sb_room(reg *d, size_t extra) {
+  if (d->bytes_len + extra > d->bytes_cap || !d->bytes) {
+    size_t cap = d->bytes_cap ? d->bytes_cap : 256;
+    while (cap < d->bytes_len + extra) cap *= 2;
+    d->bytes = fl_realloc(d->bytes, cap);
+    d->bytes_cap = cap;
+  }
+  return d->bytes + d->bytes_len;
+}
+static void sb_put(reg *d, const char *p, size_t n) {
+  if (n) memcpy(sb_room(d, n), p, n);
+  d->bytes_len += n;
+}
+static void sb_start(reg *d, uint32_t i) { d->sp[i] = (const char *)(uintptr_t)d->bytes_len; }
+static void sb_end(reg *d, uint32_t i) { d->sl[i] = (uint32_t)(d->bytes_len - (uintptr_t)d->sp[i]); }
+static void sb_null(reg *d, uint32_t i) {
+  d->nul[i] = 1;
+  d->sp[i] = (const char *)(uintptr_t)d->bytes_len;
+  d->sl[i] = 0;
+}
+static void sb_finish(reg *d, uint32_t n) {
+  if (!d->bytes) sb_room(d, 1); /* every row empty or NULL: a valid base all the same */
+  for (uint32_t i = 0; i < n; i++) d->sp[i] = d->bytes + (uintptr_t)d->sp[i];
+}
+
+/* v / 10^k rounded half away from zero (DuckDB's decimal rounding). */
+static fl_i128 div_round(fl_i128 v, unsigned k) {
+  if (!k) return v;
+  fl_i128 m = fl_dec128_pow10(k), q = v / m, r = v % m;
+  if (r < 0) r = -r;
+  if (2 * r >= m) q += v < 0 ? -1 : 1;
+  return q;
+}
+
+/* DuckDB's text of a DOUBLE: the shortest digits that read back, "1.0" for integral values. */
+static size_t format_double(double f, char *out) {
+  if (isnan(f)) return (size_t)snprintf(out, 32, "nan");
+  if (isinf(f)) return (size_t)snprintf(out, 32, f < 0 ? "-inf" : "inf");
+  int n = 0;
+  for (int prec = 1; prec <= 17; prec++) {
+    n = snprintf(out, 32, "%.*g", prec, f);
+    if (strtod(out, NULL) == f) break;
+  }
+  if (!strpbrk(out, ".en")) n += snprintf(out + n, 32 - (size_t)n, ".0");
+  return (size_t)n;
+}
+
+/* "2024-01-02 03:04:05.5" (DuckDB's TIMESTAMP text: blank, fraction trimmed). */
+static size_t format_ts(int64_t us, char *out) {
+  int64_t days = fl_floor_div(us, INT64_C(86400000000)), rem = us - days * INT64_C(86400000000);
+  int64_t y;
+  unsigned m, d;
+  fl_civil_from_days(days, &y, &m, &d);
+  unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+  int n = snprintf(out, 48, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)y, m, d, secs / 3600, secs / 60 % 60,
+                   secs % 60);
+  if (frac) {
+    n += snprintf(out + n, 48 - (size_t)n, ".%06u", frac);
+    while (out[n - 1] == '0') out[--n] = 0;
+  }
+  return (size_t)n;
+}
+
+/* One cell of register a as text (casts to STRING, concat of non-strings). */
+static size_t cell_text(const reg *a, uint32_t k, char *buf) {
+  switch (a->cls) {
+    case CB: return (size_t)snprintf(buf, 8, "%s", a->nul[k] == T_TRUE ? "true" : "false");
+    case CF: return format_double(a->f[k], buf);
+    case CW: return fl_dec128_format(a->w[k], a->scale, buf);
+    case CI:
+      if (a->kind == FL_T_DATE) return fl_date_format((int32_t)a->i[k], buf);
+      if (a->kind == FL_T_TIMESTAMP) return format_ts(a->i[k], buf);
+      if (a->kind == FL_T_TIME) return fl_time_format(a->i[k], buf);
+      if (a->scale) return fl_dec128_format(a->i[k], a->scale, buf);
+      return (size_t)snprintf(buf, 24, "%lld", (long long)a->i[k]);
+  }
+  return 0;
+}
+
+static bool parse_i64(const char *p, size_t n, int64_t *out);
+
+/* Text -> unscaled DECIMAL at `scale`, rounded half away from zero ("1.255", "-3",
+ * "1e3", " 2.5 "); false on syntax or more than 38 digits. */
+static bool parse_dec_round(const char *p, size_t n, unsigned scale, fl_i128 *out) {
+  while (n && (*p == ' ' || *p == '\t')) p++, n--;
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+  const char *e = memchr(p, 'e', n);
+  if (!e) e = memchr(p, 'E', n);
+  if (e) { /* m e x at scale s is m at scale s + x */
+    int64_t x;
+    if (!parse_i64(e + 1, n - (size_t)(e + 1 - p), &x) || x + (int64_t)scale < 0 || x + (int64_t)scale > 38)
+      return false;
+    return parse_dec_round(p, (size_t)(e - p), (unsigned)(x + (int64_t)scale), out);
+  }
+  size_t i = 0;
+  bool neg = false;
+  if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i++] == '-';
+  fl_i128 v = 0;
+  unsigned frac = 0, digits = 0;
+  bool round_up = false, dot = false;
+  for (; i < n; i++) {
+    if (p[i] == '.' && !dot) {
+      dot = true;
+      continue;
+    }
+    if (p[i] < '0' || p[i] > '9') return false;
+    digits++;
+    if (dot && frac >= scale) { /* past the scale: the first dropped digit rounds */
+      if (frac == scale) round_up = p[i] >= '5';
+      frac++;
+      continue;
+    }
+    if (v > fl_dec128_pow10(37)) return false;
+    v = v * 10 + (p[i] - '0');
+    if (dot) frac++;
+  }
+  if (!digits) return false;
+  for (unsigned f = frac > scale ? scale : frac; f < scale; f++) {
+    if (v > fl_dec128_pow10(37)) return false;
+    v *= 10;
+  }
+  if (round_up) v++;
+  *out = neg ? -v : v;
+  return true;
+}
+
+static bool parse_i64(const char *p, size_t n, int64_t *out) {
+  while (n && (*p == ' ' || *p == '\t')) p++, n--;
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+  size_t i = 0;
+  bool neg = false;
+  if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i++] == '-';
+  if (i == n) return false;
+  uint64_t v = 0;
+  for (; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return false;
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + (uint64_t)(p[i] - '0');
+  }
+  if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return false;
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return true;
+}
+
+static bool parse_f64(const char *p, size_t n, double *out) {
+  char buf[128];
+  while (n && (*p == ' ' || *p == '\t')) p++, n--;
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+  if (!n || n >= sizeof buf) return false;
+  memcpy(buf, p, n);
+  buf[n] = 0;
+  char *end;
+  *out = strtod(buf, &end);
+  return end == buf + n;
+}
+
+static bool ieq(const char *p, size_t n, const char *w) { return strlen(w) == n && !strncasecmp(p, w, n); }
+
+/* The cast of one cell of a to type t into d[i]: 0 done, 1 NULL, 2 error (message in
+ * why). The value classes follow the registers: I (scaled int64 or days/micros), W,
+ * F, S, B. */
+static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, char *why, size_t why_size) {
+  char tn[32], buf[64];
+  fl_sql_type_format(t, tn, sizeof tn);
+  uint8_t to = class_of_full(t);
+  unsigned scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
+  /* from a string */
+  if (a->cls == CS && is_bytes_kind(a->kind) && to == CS && !is_bytes_kind(t.kind)) {
+    /* UUID, BINARY, FIXED as text: canonical UUID, '\x0aff' */
+    sb_start(d, i);
+    if (a->kind == FL_T_UUID && a->sl[k] == 16) {
+      char u[40];
+      fl_uuid_format((const uint8_t *)a->sp[k], u);
+      sb_put(d, u, 36);
+    } else {
+      fl_buf hex = FL_BUF_INIT;
+      fl_buf_put_u8(&hex, '\\');
+      fl_hex_bytes_format((const uint8_t *)a->sp[k], a->sl[k], &hex);
+      sb_put(d, (const char *)hex.data, hex.len);
+      fl_buf_free(&hex);
+    }
+    sb_end(d, i);
+    return 0;
+  }
+  if (a->cls == CS) {
+    const char *p = a->sp[k];
+    uint32_t n = a->sl[k];
+    bool ok = true;
+    switch (t.kind) {
+      case FL_T_STRING:
+      case FL_T_JSON: d->sp[i] = p; d->sl[i] = n; return 0;
+      case FL_T_BOOLEAN: {
+        const char *q = p;
+        size_t m = n;
+        while (m && *q == ' ') q++, m--;
+        while (m && q[m - 1] == ' ') m--;
+        if (ieq(q, m, "true") || ieq(q, m, "t") || ieq(q, m, "1") || ieq(q, m, "yes") || ieq(q, m, "y") ||
+            ieq(q, m, "on"))
+          d->nul[i] = T_TRUE;
+        else if (ieq(q, m, "false") || ieq(q, m, "f") || ieq(q, m, "0") || ieq(q, m, "no") || ieq(q, m, "n") ||
+                 ieq(q, m, "off"))
+          d->nul[i] = T_FALSE;
+        else
+          ok = false;
+        break;
+      }
+      case FL_T_INT:
+      case FL_T_BIGINT: {
+        int64_t v;
+        fl_i128 w;
+        ok = parse_i64(p, n, &v);
+        if (!ok && parse_dec_round(p, n, 0, &w) && w >= INT64_MIN && w <= INT64_MAX) /* '2.5' is 3, as DuckDB */
+          ok = true, v = (int64_t)w;
+        ok = ok && (t.kind == FL_T_BIGINT || (v >= INT32_MIN && v <= INT32_MAX));
+        if (ok) d->i[i] = v;
+        break;
+      }
+      case FL_T_FLOAT:
+      case FL_T_DOUBLE: ok = parse_f64(p, n, &d->f[i]); break;
+      case FL_T_DECIMAL: {
+        fl_i128 v;
+        ok = parse_dec_round(p, n, scale, &v) && fl_dec128_fits(v, t.precision);
+        if (ok && to == CW)
+          d->wbuf[i] = v;
+        else if (ok)
+          d->i[i] = (int64_t)v;
+        break;
+      }
+      case FL_T_DATE: {
+        int32_t days;
+        ok = fl_date_parse(p, n, &days);
+        if (ok) d->i[i] = days;
+        break;
+      }
+      case FL_T_TIMESTAMP: ok = fl_ts_parse(p, n, &d->i[i]); break;
+      case FL_T_TIME: ok = fl_time_parse(p, n, &d->i[i]); break;
+      default: ok = false; break;
+    }
+    if (!ok) {
+      snprintf(why, why_size, "cannot convert string '%.*s%s' to %s", n > 60 ? 60 : (int)n, p, n > 60 ? "..." : "",
+               tn);
+      return 2;
+    }
+    return 0;
+  }
+  /* to a string */
+  if (to == CS) {
+    size_t len = cell_text(a, k, buf);
+    sb_start(d, i);
+    sb_put(d, buf, len);
+    sb_end(d, i);
+    return 0;
+  }
+  if (a->cls == CB) {
+    uint8_t b = a->nul[k] == T_TRUE;
+    switch (to) {
+      case CB: d->nul[i] = a->nul[k]; return 0;
+      case CI: d->i[i] = b ? (int64_t)fl_pow10_i64[scale] : 0; return 0;
+      case CW: d->wbuf[i] = b ? fl_dec128_pow10(scale) : 0; return 0;
+      case CF: d->f[i] = b; return 0;
+    }
+    return 2;
+  }
+  /* times */
+  if (a->kind == FL_T_DATE || a->kind == FL_T_TIMESTAMP) {
+    if (t.kind == FL_T_DATE)
+      d->i[i] = a->kind == FL_T_DATE ? a->i[k] : fl_floor_div(a->i[k], INT64_C(86400000000));
+    else if (t.kind == FL_T_TIMESTAMP) {
+      if (a->kind == FL_T_TIMESTAMP)
+        d->i[i] = a->i[k];
+      else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i]))
+        return 2;
+    } else {
+      snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn);
+      return 2;
+    }
+    return 0;
+  }
+  /* numbers: the exact value as v / 10^sa (I, W) or f (F) */
+  bool exact = a->cls != CF;
+  fl_i128 v = a->cls == CW ? (fl_i128)a->w[k] : a->cls == CI ? (fl_i128)a->i[k] : 0;
+  unsigned sa = exact ? a->scale : 0;
+  double f = a->cls == CF ? a->f[k] : 0;
+  switch (t.kind) {
+    case FL_T_BOOLEAN: d->nul[i] = exact ? v != 0 : f != 0; return 0;
+    case FL_T_FLOAT:
+    case FL_T_DOUBLE:
+      if (exact && (v >= ((fl_i128)1 << 53) || v <= -((fl_i128)1 << 53))) {
+        fl_dec128_format(v, sa, buf); /* one rounding: the text read by strtod */
+        d->f[i] = strtod(buf, NULL);
+      } else {
+        d->f[i] = exact ? (double)v / (double)fl_dec128_pow10(sa) : f;
+      }
+      if (t.kind == FL_T_FLOAT) d->f[i] = (float)d->f[i];
+      return 0;
+    case FL_T_INT:
+    case FL_T_BIGINT:
+    case FL_T_DECIMAL: {
+      fl_i128 r;
+      unsigned p = t.kind == FL_T_DECIMAL ? t.precision : 38;
+      if (exact) {
+        if (sa > scale)
+          r = div_round(v, sa - scale);
+        else if (!fl_dec128_rescale(v, sa, scale, 38, &r))
+          goto range;
+      } else {
+        double x = t.kind == FL_T_DECIMAL ? round(f * pow(10.0, scale)) : nearbyint(f);
+        if (!(x > -1.7e38 && x < 1.7e38)) goto range;
+        r = (fl_i128)x;
+      }
+      if (t.kind == FL_T_INT && (r < INT32_MIN || r > INT32_MAX)) goto range;
+      if (t.kind == FL_T_BIGINT && (r < INT64_MIN || r > INT64_MAX)) goto range;
+      if (t.kind == FL_T_DECIMAL && !fl_dec128_fits(r, p)) goto range;
+      if (to == CW)
+        d->wbuf[i] = r;
+      else
+        d->i[i] = (int64_t)r;
+      return 0;
+    }
+    default: snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn); return 2;
+  }
+range:
+  if (exact) {
+    fl_dec128_format(v, sa, buf);
+  } else {
+    format_double(f, buf);
+  }
+  snprintf(why, why_size, "value %s is out of range for %s", buf, tn);
+  return 2;
+}
+
+static void run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
+  char why[200];
+  if (d->cls == CS) d->bytes_len = 0;
+  bool strs = d->cls == CS && (a->cls != CS || (is_bytes_kind(a->kind) && !is_bytes_kind(s->type.kind)));
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t k = i & a->mask;
+    bool null = a->cls == CB ? a->nul[k] == T_NULL : a->nul[k];
+    if (null) {
+      if (d->cls == CB)
+        d->nul[i] = T_NULL;
+      else if (strs)
+        sb_null(d, i);
+      else {
+        d->nul[i] = 1;
+        if (d->cls == CS) d->sl[i] = 0;
+      }
+      continue;
+    }
+    if (d->cls != CB) d->nul[i] = 0;
+    int r = cast_cell(a, k, s->type, d, i, why, sizeof why);
+    if (r) {
+      if (r == 2 && s->strict) fault(c, s, FL_ETYPE, "%s", why);
+      if (d->cls == CB)
+        d->nul[i] = T_NULL;
+      else if (strs)
+        sb_null(d, i);
+      else
+        d->nul[i] = 1;
     }
   }
+  if (strs) sb_finish(d, n);
 }
 
-static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint32_t n) {
+static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
+  d->bytes_len = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ka = i & a->mask, kb = i & b->mask;
+    if (a->nul[ka] || b->nul[kb]) {
+      sb_null(d, i);
+      continue;
+    }
+    d->nul[i] = 0;
+    sb_start(d, i);
+    sb_put(d, a->sp[ka], a->sl[ka]);
+    sb_put(d, b->sp[kb], b->sl[kb]);
+    sb_end(d, i);
+  }
+  sb_finish(d, n);
+}
+
+/* Copies cell k of src into row i of d (same class). */
+static inline void copy_cell(reg *d, uint32_t i, const reg *src, uint32_t k) {
+  d->nul[i] = src->nul[k];
+  switch (d->cls) {
+    case CI: d->i[i] = src->i[k]; break;
+    case CF: d->f[i] = src->f[k]; break;
+    case CW: d->wbuf[i] = src->w[k]; break;
+    case CS:
+      d->sp[i] = src->sp[k];
+      d->sl[i] = src->sl[k];
+      break;
+    default: break;
+  }
+}
+
+static void run_case(fl_sql_eval *c, const step *s, reg *d, uint32_t n) {
+  uint32_t pairs = s->nargs / 2;
+  for (uint32_t i = 0; i < n; i++) {
+    const reg *src = &c->regs[s->args[s->nargs - 1]];
+    for (uint32_t k = 0; k < pairs; k++) {
+      const reg *w = &c->regs[s->args[2 * k]];
+      if (w->nul[i & w->mask] == T_TRUE) {
+        src = &c->regs[s->args[2 * k + 1]];
+        break;
+      }
+    }
+    copy_cell(d, i, src, i & src->mask);
+  }
+}
+
+static void run_warith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
+  unsigned p = s->type.precision ? s->type.precision : 38;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ka = i & a->mask, kb = i & b->mask;
+    fl_i128 x = a->w[ka], y = b->w[kb], r = 0;
+    bool null = a->nul[ka] | b->nul[kb], ovf = false;
+    if (!null) switch (s->sub) {
+        case FL_SQL_OP_ADD: ovf = !fl_dec128_add(x, y, p, &r); break;
+        case FL_SQL_OP_SUB: ovf = !fl_dec128_sub(x, y, p, &r); break;
+        case FL_SQL_OP_MUL: ovf = !fl_dec128_mul(x, y, p, &r); break;
+        case FL_SQL_OP_MOD:
+          if (y == 0)
+            null = true;
+          else
+            r = x % y;
+          break;
+        default: null = true; break;
+      }
+    if (ovf && s->strict) {
+      char xa[48], xb[48];
+      fl_dec128_format(x, a->scale, xa);
+      fl_dec128_format(y, b->scale, xb);
+      fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
+            s->sub == FL_SQL_OP_ADD ? "+" : s->sub == FL_SQL_OP_SUB ? "-" : "*", xb, p, s->type.scale);
+    }
+    d->nul[i] = null || ovf;
+    d->wbuf[i] = (null || ovf) ? 0 : r;
+  }
+}
+
+/* micros + months (day clamped to the month's length) + fixed micros. */
+static void run_months(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t k = i & a->mask;
+    d->nul[i] = a->nul[k];
+    if (a->nul[k]) {
+      d->i[i] = 0;
+      continue;
+    }
+    int64_t us = a->i[k], days = fl_floor_div(us, INT64_C(86400000000)), rem = us - days * INT64_C(86400000000);
+    int64_t y;
+    unsigned m, dd;
+    fl_civil_from_days(days, &y, &m, &dd);
+    int64_t mi = y * 12 + (m - 1) + s->ma;
+    int64_t ny = fl_floor_div(mi, 12);
+    unsigned nm = (unsigned)(mi - ny * 12) + 1;
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned last = mdays[nm - 1] + (nm == 2 && ((ny % 4 == 0 && ny % 100 != 0) || ny % 400 == 0));
+    if (dd > last) dd = last;
+    int64_t r = fl_days_from_civil(ny, nm, dd) * INT64_C(86400000000) + rem;
+    if (__builtin_add_overflow(r, s->mb, &r)) {
+      d->nul[i] = 1;
+      if (s->strict) fault(c, s, FL_ELIMIT, "TIMESTAMP out of range");
+    }
+    d->i[i] = r;
+  }
+}
+
+/* ---- functions ---- */
+
+/* UTF-8: byte offset of code point `chars` from p (or n if the string is shorter). */
+static uint32_t utf8_skip(const char *p, uint32_t n, int64_t chars) {
+  uint32_t o = 0;
+  while (o < n && chars > 0) {
+    o++;
+    while (o < n && ((uint8_t)p[o] & 0xc0) == 0x80) o++;
+    chars--;
+  }
+  return o;
+}
+static int64_t utf8_len(const char *p, uint32_t n) {
+  int64_t c = 0;
+  for (uint32_t j = 0; j < n; j++) c += ((uint8_t)p[j] & 0xc0) != 0x80;
+  return c;
+}
+
+static bool in_set(char ch, const char *chars, uint32_t n) { return memchr(chars, ch, n) != NULL; }
+
+/* DuckDB's substring(s, start, len): 1-based code points; start <= 0 counts the
+ * missing positions against len; a negative start counts from the end. */
+static void substr_range(const char *p, uint32_t n, int64_t start, int64_t len, bool has_len, uint32_t *from,
+                         uint32_t *to) {
+  int64_t total = utf8_len(p, n);
+  int64_t b, e;
+  if (start < 0) {
+    b = total + start;
+    if (b < 0) {
+      if (has_len) len += b;
+      b = 0;
+    }
+  } else if (start == 0) {
+    b = 0;
+    if (has_len) len -= 1;
+  } else {
+    b = start - 1;
+  }
+  if (has_len && len < 0) { /* DuckDB: the -len characters before start */
+    e = b;
+    b = b + len < 0 ? 0 : b + len;
+    len = e - b;
+  }
+  e = has_len ? b + len : total;
+  if (b > total) b = total;
+  if (e > total) e = total;
+  if (e < b) e = b;
+  *from = utf8_skip(p, n, b);
+  *to = *from + utf8_skip(p + *from, n - *from, e - b);
+}
+
+/* date_trunc / date_part field names. */
+enum { P_NONE, P_YEAR, P_QUARTER, P_MONTH, P_WEEK, P_DAY, P_HOUR, P_MINUTE, P_SECOND, P_MS, P_US, P_EPOCH, P_DOW,
+       P_ISODOW, P_DOY, P_DECADE, P_CENTURY, P_MILLENNIUM, P_ISOYEAR };
+static int part_of(const char *p, uint32_t n) {
+  static const struct {
+    const char *w;
+    int part;
+  } parts[] = {{"year", P_YEAR},
+               {"years", P_YEAR},
+               {"y", P_YEAR},
+               {"yr", P_YEAR},
+               {"quarter", P_QUARTER},
+               {"quarters", P_QUARTER},
+               {"month", P_MONTH},
+               {"months", P_MONTH},
+               {"mon", P_MONTH},
+               {"week", P_WEEK},
+               {"weeks", P_WEEK},
+               {"w", P_WEEK},
+               {"day", P_DAY},
+               {"days", P_DAY},
+               {"d", P_DAY},
+               {"dayofmonth", P_DAY},
+               {"hour", P_HOUR},
+               {"hours", P_HOUR},
+               {"h", P_HOUR},
+               {"minute", P_MINUTE},
+               {"minutes", P_MINUTE},
+               {"m", P_MINUTE},
+               {"second", P_SECOND},
+               {"seconds", P_SECOND},
+               {"s", P_SECOND},
+               {"millisecond", P_MS},
+               {"milliseconds", P_MS},
+               {"ms", P_MS},
+               {"microsecond", P_US},
+               {"microseconds", P_US},
+               {"us", P_US},
+               {"epoch", P_EPOCH},
+               {"dow", P_DOW},
+               {"dayofweek", P_DOW},
+               {"isodow", P_ISODOW},
+               {"doy", P_DOY},
+               {"dayofyear", P_DOY},
+               {"decade", P_DECADE},
+               {"century", P_CENTURY},
+               {"millennium", P_MILLENNIUM},
+               {"isoyear", P_ISOYEAR}};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+    if (ieq(p, n, parts[i].w)) return parts[i].part;
+  return P_NONE;
+}
+
+/* ISO 8601 week and year of a day number. */
+static void iso_week(int64_t days, int64_t *iso_year, int64_t *week) {
+  int64_t dow = ((days % 7) + 7 + 3) % 7; /* 0 = Monday (1970-01-01 was a Thursday) */
+  int64_t thursday = days - dow + 3;
+  int64_t y;
+  unsigned m, d;
+  fl_civil_from_days(thursday, &y, &m, &d);
+  *iso_year = y;
+  *week = (thursday - fl_days_from_civil(y, 1, 1)) / 7 + 1;
+}
+
+static bool date_trunc_us(int part, int64_t us, int64_t *out) {
+  const int64_t DAY = INT64_C(86400000000);
+  int64_t days = fl_floor_div(us, DAY), y = 0;
+  unsigned m = 1, d = 1;
+  if (part == P_MILLENNIUM || part == P_CENTURY || part == P_DECADE || part == P_YEAR || part == P_QUARTER ||
+      part == P_MONTH)
+    fl_civil_from_days(days, &y, &m, &d);
+  switch (part) {
+    case P_MILLENNIUM: y = fl_floor_div(y, 1000) * 1000; m = d = 1; break; /* DuckDB: 2000-01-01 */
+    case P_CENTURY: y = fl_floor_div(y, 100) * 100; m = d = 1; break;
+    case P_DECADE: y = fl_floor_div(y, 10) * 10; m = d = 1; break;
+    case P_YEAR: m = d = 1; break;
+    case P_QUARTER: m = (m - 1) / 3 * 3 + 1; d = 1; break;
+    case P_MONTH: d = 1; break;
+    case P_WEEK: *out = (days - (((days % 7) + 7 + 3) % 7)) * DAY; return true;
+    case P_DAY: *out = days * DAY; return true;
+    case P_HOUR: *out = fl_floor_div(us, INT64_C(3600000000)) * INT64_C(3600000000); return true;
+    case P_MINUTE: *out = fl_floor_div(us, 60000000) * 60000000; return true;
+    case P_SECOND: *out = fl_floor_div(us, 1000000) * 1000000; return true;
+    case P_MS: *out = fl_floor_div(us, 1000) * 1000; return true;
+    case P_US: *out = us; return true;
+    default: return false;
+  }
+  *out = fl_days_from_civil(y, m, d) * DAY;
+  return true;
+}
+
+static bool date_part_us(int part, int64_t us, int64_t *out) {
+  const int64_t DAY = INT64_C(86400000000);
+  int64_t days = fl_floor_div(us, DAY), rem = us - days * DAY, y;
+  unsigned m, d;
+  fl_civil_from_days(days, &y, &m, &d);
+  switch (part) {
+    case P_YEAR: *out = y; return true;
+    case P_QUARTER: *out = (m - 1) / 3 + 1; return true;
+    case P_MONTH: *out = m; return true;
+    case P_DAY: *out = d; return true;
+    case P_HOUR: *out = rem / INT64_C(3600000000); return true;
+    case P_MINUTE: *out = rem / 60000000 % 60; return true;
+    case P_SECOND: *out = rem / 1000000 % 60; return true;
+    case P_MS: *out = rem / 1000 % 60000; return true;
+    case P_US: *out = rem % 60000000; return true;
+    case P_DOW: *out = ((days % 7) + 7 + 4) % 7; return true; /* 0 = Sunday */
+    case P_ISODOW: *out = ((days % 7) + 7 + 3) % 7 + 1; return true;
+    case P_DOY: *out = days - fl_days_from_civil(y, 1, 1) + 1; return true;
+    case P_DECADE: *out = fl_floor_div(y, 10); return true;
+    case P_CENTURY: *out = y > 0 ? (y - 1) / 100 + 1 : -((-y) / 100 + 1); return true;
+    case P_MILLENNIUM: *out = y > 0 ? (y - 1) / 1000 + 1 : -((-y) / 1000 + 1); return true;
+    case P_WEEK: {
+      int64_t iy;
+      iso_week(days, &iy, out);
+      return true;
+    }
+    case P_ISOYEAR: {
+      int64_t wk;
+      iso_week(days, out, &wk);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+/* The JSON value at path in text (path: '$.a.b[0]', 'key', or an index): its text
+ * (JSON_COMPACT) or, for ->> on a string, its contents; false if absent or not JSON. */
+static bool json_pick(const char *p, uint32_t n, const reg *path, uint32_t kp, bool as_text, reg *d, char **tmp) {
+  json_error_t jerr;
+  json_t *root = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+  if (!root) return false;
+  json_t *cur = root;
+  if (path->cls == CI) {
+    int64_t idx = path->i[kp];
+    if (!json_is_array(cur)) cur = NULL;
+    else {
+      if (idx < 0) idx += (int64_t)json_array_size(cur);
+      cur = idx < 0 ? NULL : json_array_get(cur, (size_t)idx);
+    }
+  } else {
+    const char *q = path->sp[kp];
+    uint32_t qn = path->sl[kp], j = 0;
+    if (qn && q[0] == '$') {
+      j = 1;
+      while (cur && j < qn) {
+        if (q[j] == '.') {
+          j++;
+          uint32_t s0 = j;
+          bool quoted = j < qn && q[j] == '"';
+          if (quoted) {
+            s0 = ++j;
+            while (j < qn && q[j] != '"') j++;
+          } else {
+            while (j < qn && q[j] != '.' && q[j] != '[') j++;
+          }
+          char key[256];
+          uint32_t kl = j - s0 < 255 ? j - s0 : 255;
+          memcpy(key, q + s0, kl);
+          key[kl] = 0;
+          if (quoted && j < qn) j++;
+          cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+        } else if (q[j] == '[') {
+          j++;
+          int64_t idx = 0;
+          bool neg = j < qn && q[j] == '#';
+          if (neg) {
+            j++;
+            if (j < qn && q[j] == '-') j++;
+          }
+          while (j < qn && q[j] >= '0' && q[j] <= '9') idx = idx * 10 + (q[j++] - '0');
+          if (j < qn && q[j] == ']') j++;
+          if (!json_is_array(cur)) cur = NULL;
+          else {
+            if (neg) idx = (int64_t)json_array_size(cur) - idx;
+            cur = idx < 0 ? NULL : json_array_get(cur, (size_t)idx);
+          }
+        } else {
+          cur = NULL;
+        }
+      }
+    } else {
+      char key[256];
+      uint32_t kl = qn < 255 ? qn : 255;
+      memcpy(key, q, kl);
+      key[kl] = 0;
+      cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+    }
+  }
+  bool found = cur != NULL && !(as_text && json_is_null(cur));
+  if (found) {
+    if (as_text && json_is_string(cur)) {
+      sb_put(d, json_string_value(cur), json_string_length(cur));
+    } else {
+      char *s = json_dumps(cur, JSON_ENCODE_ANY | JSON_COMPACT);
+      if (s) {
+        /* DuckDB writes separators with no blanks too ({"a":1}) */
+        sb_put(d, s, strlen(s));
+        free(s);
+      }
+    }
+  }
+  (void)tmp;
+  json_decref(root);
+  return found;
+}
+
+static inline bool reg_null(const reg *r, uint32_t i) {
+  return r->cls == CB ? r->nul[i & r->mask] == T_NULL : r->nul[i & r->mask] != 0;
+}
+
+static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
+  const reg *a = &c->regs[s->args[0]];
+  const reg *b = s->nargs > 1 ? &c->regs[s->args[1]] : NULL;
+  const reg *r3 = s->nargs > 2 ? &c->regs[s->args[2]] : NULL;
+  if (s->fn == F_DATE_PART && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI && d->cls == CI) {
+    int part = part_of(a->sp[0], a->sl[0]);
+    int64_t v = 0;
+    if (part != P_EPOCH && date_part_us(part, 0, &v)) {
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t kb = i & b->mask;
+        d->nul[i] = b->nul[kb];
+        d->i[i] = 0;
+        if (!b->nul[kb]) date_part_us(part, b->i[kb], &d->i[i]);
+      }
+      return;
+    }
+  }
+  if (s->fn == F_DATE_TRUNC && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI) {
+    /* date_trunc('hour', ts): the part once, then one tight loop (hourly buckets) */
+    int part = part_of(a->sp[0], a->sl[0]);
+    int64_t v = 0;
+    if (date_trunc_us(part, 0, &v)) {
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t kb = i & b->mask;
+        d->nul[i] = b->nul[kb];
+        d->i[i] = 0;
+        if (!b->nul[kb]) date_trunc_us(part, b->i[kb], &d->i[i]);
+      }
+      return;
+    }
+  }
+  bool strs = d->cls == CS && s->fn != F_NULLIF && s->fn != F_GREATEST && s->fn != F_LEAST;
+  if (strs) d->bytes_len = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ka = i & a->mask, kb = b ? i & b->mask : 0, k3 = r3 ? i & r3->mask : 0;
+    /* functions that see NULLs themselves */
+    switch (s->fn) {
+      case F_NULLIF: {
+        const reg *v = b; /* args: cond, value */
+        if (a->nul[ka] == T_TRUE) {
+          if (d->cls == CB)
+            d->nul[i] = T_NULL;
+          else {
+            d->nul[i] = 1;
+            if (d->cls == CS) d->sl[i] = 0;
+          }
+        } else {
+          copy_cell(d, i, v, kb);
+        }
+        continue;
+      }
+      case F_GREATEST:
+      case F_LEAST: {
+        const reg *best = NULL;
+        uint32_t kbest = 0;
+        for (uint32_t j = 0; j < s->nargs; j++) {
+          const reg *r = &c->regs[s->args[j]];
+          uint32_t k = i & r->mask;
+          if (reg_null(r, k)) continue;
+          if (best) {
+            int cmp = 0;
+            switch (r->cls) {
+              case CI: cmp = (r->i[k] > best->i[kbest]) - (r->i[k] < best->i[kbest]); break;
+              case CF: cmp = (r->f[k] > best->f[kbest]) - (r->f[k] < best->f[kbest]); break;
+              case CW: cmp = fl_dec128_cmp(r->w[k], best->w[kbest]); break;
+              case CS: cmp = cmp_str(r->sp[k], r->sl[k], best->sp[kbest], best->sl[kbest]); break;
+              case CB: cmp = (r->nul[k] > best->nul[kbest]) - (r->nul[k] < best->nul[kbest]); break;
+            }
+            if (s->fn == F_GREATEST ? cmp <= 0 : cmp >= 0) continue;
+          }
+          best = r;
+          kbest = k;
+        }
+        if (!best) {
+          if (d->cls == CB)
+            d->nul[i] = T_NULL;
+          else {
+            d->nul[i] = 1;
+            if (d->cls == CS) d->sl[i] = 0;
+          }
+        } else {
+          copy_cell(d, i, best, kbest);
+        }
+        continue;
+      }
+      case F_CONCAT: {
+        d->nul[i] = 0;
+        sb_start(d, i);
+        for (uint32_t j = 0; j < s->nargs; j++) {
+          const reg *r = &c->regs[s->args[j]];
+          uint32_t k = i & r->mask;
+          if (!reg_null(r, k)) sb_put(d, r->sp[k], r->sl[k]);
+        }
+        sb_end(d, i);
+        continue;
+      }
+      default: break;
+    }
+    bool null = false;
+    for (uint32_t j = 0; j < s->nargs && !null; j++) null = reg_null(&c->regs[s->args[j]], i);
+    if (null) {
+      if (strs)
+        sb_null(d, i);
+      else if (d->cls == CB)
+        d->nul[i] = T_NULL;
+      else
+        d->nul[i] = 1;
+      continue;
+    }
+    if (d->cls != CB) d->nul[i] = 0;
+    const char *p = a->cls == CS ? a->sp[ka] : NULL;
+    uint32_t pn = a->cls == CS ? a->sl[ka] : 0;
+    switch (s->fn) {
+      case F_JSON:
+      case F_JSON_STR:
+        sb_start(d, i);
+        if (!json_pick(p, pn, b, kb, s->fn == F_JSON_STR, d, NULL)) {
+          sb_end(d, i);
+          d->nul[i] = 1;
+          d->sl[i] = 0;
+        } else {
+          sb_end(d, i);
+        }
+        break;
+      case F_TRIM:
+      case F_LTRIM:
+      case F_RTRIM: {
+        const char *chars = b ? b->sp[kb] : " ";
+        uint32_t nchars = b ? b->sl[kb] : 1, from = 0, to = pn;
+        if (s->fn != F_RTRIM)
+          while (from < to && in_set(p[from], chars, nchars)) from++;
+        if (s->fn != F_LTRIM)
+          while (to > from && in_set(p[to - 1], chars, nchars)) to--;
+        sb_start(d, i);
+        sb_put(d, p + from, to - from);
+        sb_end(d, i);
+        break;
+      }
+      case F_SUBSTRING: {
+        uint32_t from, to;
+        substr_range(p, pn, b->i[kb], r3 ? r3->i[k3] : 0, r3 != NULL, &from, &to);
+        sb_start(d, i);
+        sb_put(d, p + from, to - from);
+        sb_end(d, i);
+        break;
+      }
+      case F_LEFT:
+      case F_RIGHT: {
+        int64_t cnt = b->i[kb], total = utf8_len(p, pn);
+        if (cnt < 0) cnt = total + cnt < 0 ? 0 : total + cnt;
+        if (cnt > total) cnt = total;
+        uint32_t from = s->fn == F_LEFT ? 0 : utf8_skip(p, pn, total - cnt);
+        uint32_t to = s->fn == F_LEFT ? utf8_skip(p, pn, cnt) : pn;
+        sb_start(d, i);
+        sb_put(d, p + from, to - from);
+        sb_end(d, i);
+        break;
+      }
+      case F_REVERSE: {
+        sb_start(d, i);
+        char *o = sb_room(d, pn);
+        uint32_t j = pn;
+        while (j > 0) {
+          uint32_t st = j - 1;
+          while (st > 0 && ((uint8_t)p[st] & 0xc0) == 0x80) st--;
+          memcpy(o, p + st, j - st);
+          o += j - st;
+          j = st;
+        }
+        d->bytes_len += pn;
+        sb_end(d, i);
+        break;
+      }
+      case F_REPLACE: {
+        const char *f = b->sp[kb], *t = r3->sp[k3];
+        uint32_t fn_ = b->sl[kb], tn_ = r3->sl[k3], j = 0;
+        sb_start(d, i);
+        while (j < pn) {
+          if (fn_ && j + fn_ <= pn && !memcmp(p + j, f, fn_)) {
+            sb_put(d, t, tn_);
+            j += fn_;
+          } else {
+            sb_put(d, p + j, 1);
+            j++;
+          }
+        }
+        sb_end(d, i);
+        break;
+      }
+      case F_SPLIT_PART: {
+        const char *dl = b->sp[kb];
+        uint32_t dn = b->sl[kb];
+        int64_t want = r3->i[k3];
+        /* the parts' bounds */
+        uint32_t starts[1], from = 0, to = 0;
+        (void)starts;
+        int64_t nparts = 1;
+        if (dn)
+          for (uint32_t j = 0; j + dn <= pn; j++)
+            if (!memcmp(p + j, dl, dn)) nparts++, j += dn - 1;
+        if (!dn) nparts = pn ? pn : 1; /* DuckDB: an empty delimiter splits into characters */
+        if (want < 0) want = nparts + want + 1;
+        bool ok = want >= 1 && want <= nparts;
+        if (ok && dn) {
+          int64_t part = 1;
+          uint32_t j = 0;
+          from = 0;
+          for (; j + dn <= pn && part < want; j++)
+            if (!memcmp(p + j, dl, dn)) part++, j += dn - 1, from = j + 1;
+          if (want == 1) from = 0;
+          to = from;
+          while (to < pn && !(to + dn <= pn && !memcmp(p + to, dl, dn))) to++;
+        } else if (ok) {
+          from = utf8_skip(p, pn, want - 1);
+          to = from + utf8_skip(p + from, pn - from, 1);
+        }
+        sb_start(d, i);
+        if (ok) sb_put(d, p + from, to - from);
+        sb_end(d, i);
+        break;
+      }
+      case F_STARTS_WITH: d->nul[i] = b->sl[kb] <= pn && !memcmp(p, b->sp[kb], b->sl[kb]); break;
+      case F_ENDS_WITH:
+        d->nul[i] = b->sl[kb] <= pn && !memcmp(p + pn - b->sl[kb], b->sp[kb], b->sl[kb]);
+        break;
+      case F_STRPOS: {
+        const char *q = b->sp[kb];
+        uint32_t qn = b->sl[kb];
+        int64_t pos = 0;
+        if (!qn)
+          pos = 1;
+        else
+          for (uint32_t j = 0; j + qn <= pn; j++)
+            if (!memcmp(p + j, q, qn)) {
+              pos = utf8_len(p, j) + 1;
+              break;
+            }
+        d->i[i] = pos;
+        break;
+      }
+      case F_REGEXP: {
+        pcre2_code *re = s->aux;
+        bool constant = !b->mask;
+        if (!re || !constant) {
+          if (re) pcre2_code_free(re);
+          int ec;
+          PCRE2_SIZE eo;
+          re = pcre2_compile((PCRE2_SPTR)b->sp[kb], b->sl[kb], PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+          s->aux = re;
+          if (!re) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            fault(c, s, FL_EINVAL, "invalid regular expression '%.*s': %s", (int)(b->sl[kb] > 60 ? 60 : b->sl[kb]),
+                  b->sp[kb], (const char *)msg);
+            d->nul[i] = T_NULL;
+            break;
+          }
+        }
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        int rc = pcre2_match(re, (PCRE2_SPTR)p, pn, 0, 0, md, NULL);
+        pcre2_match_data_free(md);
+        d->nul[i] = rc >= 0;
+        break;
+      }
+      case F_ROUND:
+      case F_FLOOR:
+      case F_CEIL: {
+        if (a->cls == CF) {
+          double v = a->f[ka];
+          if (s->fn == F_FLOOR)
+            v = floor(v);
+          else if (s->fn == F_CEIL)
+            v = ceil(v);
+          else {
+            double m = b ? pow(10.0, (double)b->i[kb]) : 1;
+            v = (b ? round(v * m) / m : round(v)) + 0.0; /* + 0.0: no -0 */
+          }
+          d->f[i] = v;
+          break;
+        }
+        fl_i128 v = a->cls == CW ? (fl_i128)a->w[ka] : (fl_i128)a->i[ka];
+        unsigned sa = a->scale, sd = d->scale;
+        int64_t digits = s->fn == F_ROUND ? (b ? s->mb : 0) : 0;
+        if (digits > (int64_t)sa) digits = sa;
+        if (digits < -(int64_t)38) digits = -38;
+        unsigned drop = (unsigned)((int64_t)sa - digits);
+        fl_i128 r = v;
+        if (drop) {
+          fl_i128 m = fl_dec128_pow10(drop);
+          if (s->fn == F_ROUND)
+            r = div_round(v, drop);
+          else {
+            fl_i128 q = v / m, rem = v % m;
+            if (s->fn == F_FLOOR && rem < 0) q--;
+            if (s->fn == F_CEIL && rem > 0) q++;
+            r = q;
+          }
+          /* r is at scale digits; the result's scale is sd (digits < 0: back up to sd = 0) */
+          if (digits < 0) r *= fl_dec128_pow10((unsigned)-digits);
+          else if ((unsigned)digits < sd)
+            r *= fl_dec128_pow10(sd - (unsigned)digits);
+        }
+        if (d->cls == CW)
+          d->wbuf[i] = r;
+        else
+          d->i[i] = (int64_t)r;
+        break;
+      }
+      case F_SQRT: d->f[i] = sqrt(a->f[ka]); d->nul[i] = a->f[ka] < 0 ? (fault(c, s, FL_EINVAL, "cannot take the square root of a negative number"), 1) : 0; break;
+      case F_POWER: d->f[i] = pow(a->f[ka], b->f[kb]); break;
+      case F_LN:
+      case F_LOG10:
+        if (a->f[ka] <= 0) {
+          d->nul[i] = 1;
+          fault(c, s, FL_EINVAL, "cannot take the logarithm of %s", a->f[ka] == 0 ? "zero" : "a negative number");
+        } else {
+          d->f[i] = s->fn == F_LN ? log(a->f[ka]) : log10(a->f[ka]);
+        }
+        break;
+      case F_EXP: d->f[i] = exp(a->f[ka]); break;
+      case F_DATE_TRUNC:
+      case F_DATE_PART: {
+        int part = part_of(p, pn);
+        int64_t us = b->i[kb], v = 0;
+        bool ok = s->fn == F_DATE_TRUNC ? date_trunc_us(part, us, &v) : part == P_EPOCH || date_part_us(part, us, &v);
+        if (!ok) {
+          fault(c, s, FL_EINVAL, "unknown %s field '%.*s'", s->fn == F_DATE_TRUNC ? "date_trunc" : "date_part",
+                (int)(pn > 40 ? 40 : pn), p);
+          d->nul[i] = 1;
+          break;
+        }
+        if (d->cls == CF)
+          d->f[i] = (double)us / 1e6;
+        else
+          d->i[i] = v;
+        break;
+      }
+      default: d->nul[i] = 1; break;
+    }
+  }
+  if (strs) sb_finish(d, n);
+}
+
+static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n) {
   reg *d = &c->regs[s->dst], *a = &c->regs[s->a], *b = &c->regs[s->b];
   switch (s->op) {
     case S_COL: run_col(d, &batch->cols[s->col], n); break;
-    case S_NOW: d->ci = fl_now_micros(); break;
+    case S_NOW: d->ci = s->strict ? c->now_us : fl_now_micros(); break;
     case S_CMP: run_cmp(s, d, a, b, n); break;
     case S_IN: run_in(s, d, a, n); break;
     case S_ISNULL:
@@ -1039,18 +2788,29 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
     case S_NOT:
       for (uint32_t i = 0; i < n; i++) d->nul[i] = not3[a->nul[i & a->mask]];
       break;
-    case S_ARITH: run_arith(s, d, a, b, n); break;
+    case S_ARITH: run_arith(c, s, d, a, b, n); break;
     case S_NEG:
+    case S_ABS: {
+      /* the most negative INT or BIGINT has no opposite: NULL, or DuckDB's overflow error */
+      int64_t lo = d->kind == FL_T_INT ? INT32_MIN : INT64_MIN;
       for (uint32_t i = 0; i < n; i++) {
-        d->nul[i] = a->nul[i & a->mask];
-        if (a->cls == CF)
-          d->f[i] = -a->f[i & a->mask];
-        else if (a->i[i & a->mask] == INT64_MIN)
+        uint32_t k = i & a->mask;
+        d->nul[i] = a->nul[k];
+        if (a->cls == CF) {
+          double v = a->f[k];
+          d->f[i] = s->op == S_NEG ? -v : (v < 0 ? -v : v);
+        } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
-        else
-          d->i[i] = -a->i[i & a->mask];
+          fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
+                (long long)lo, d->kind == FL_T_INT ? "INT" : "BIGINT");
+        } else if (a->i[k] == INT64_MIN) {
+          d->nul[i] = 1;
+        } else {
+          d->i[i] = s->op == S_NEG || a->i[k] < 0 ? -a->i[k] : a->i[k];
+        }
       }
       break;
+    }
     case S_TOW:
       for (uint32_t i = 0; i < n; i++) {
         d->nul[i] = a->nul[i & a->mask];
@@ -1072,34 +2832,54 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
       }
       break;
     case S_LIKE:
+      if (s->sub != LK_GENERAL) {
+        const char *p = s->pattern;
+        uint32_t pl = s->pattern_len;
+        uint8_t yes = s->negated ? T_FALSE : T_TRUE, no = s->negated ? T_TRUE : T_FALSE;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t k = i & a->mask, l = a->sl[k];
+          const char *t = a->sp[k];
+          bool m;
+          switch (s->sub) {
+            case LK_EXACT: m = l == pl && !memcmp(t, p, pl); break;
+            case LK_PREFIX: m = l >= pl && !memcmp(t, p, pl); break;
+            case LK_SUFFIX: m = l >= pl && !memcmp(t + l - pl, p, pl); break;
+            default: m = pl == 0 || (l >= pl && memmem(t, l, p, pl) != NULL); break;
+          }
+          d->nul[i] = a->nul[k] ? T_NULL : m ? yes : no;
+        }
+        break;
+      }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
         d->nul[i] =
             a->nul[k]
                 ? T_NULL
-                : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike) != s->negated);
+                : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike, (int)s->ma) != s->negated);
       }
       break;
     case S_LOWER:
     case S_UPPER: run_str_case(d, a, n, s->op == S_UPPER); break;
+    case S_CAST: run_cast(c, s, d, a, n); break;
+    case S_CONCAT: run_concat(d, a, b, n); break;
+    case S_CASE: run_case(c, s, d, n); break;
+    case S_LIKE2:
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = i & a->mask, kb = i & b->mask;
+        d->nul[i] = (a->nul[k] || b->nul[kb])
+                        ? T_NULL
+                        : (uint8_t)(like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], s->ilike, (int)s->ma) != s->negated);
+      }
+      break;
+    case S_WARITH: run_warith(c, s, d, a, b, n); break;
+    case S_MONTHS: run_months(c, s, d, a, n); break;
+    case S_FUNC: run_func(c, s, d, n); break;
     case S_LENGTH:
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, chars = 0;
         for (uint32_t j = 0; j < a->sl[k]; j++) chars += ((uint8_t)a->sp[k][j] & 0xc0) != 0x80;
         d->nul[i] = a->nul[k];
         d->i[i] = a->nul[k] ? 0 : chars;
-      }
-      break;
-    case S_ABS:
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = i & a->mask;
-        d->nul[i] = a->nul[k];
-        if (a->cls == CF)
-          d->f[i] = a->f[k] < 0 ? -a->f[k] : a->f[k];
-        else if (a->i[k] == INT64_MIN)
-          d->nul[i] = 1;
-        else
-          d->i[i] = a->i[k] < 0 ? -a->i[k] : a->i[k];
       }
       break;
     case S_COALESCE:
@@ -1113,16 +2893,7 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
             break;
           }
         }
-        uint32_t k = i & src->mask;
-        d->nul[i] = src->nul[k];
-        if (d->cls == CI)
-          d->i[i] = src->i[k];
-        else if (d->cls == CF)
-          d->f[i] = src->f[k];
-        else if (d->cls == CS) {
-          d->sp[i] = src->sp[k];
-          d->sl[i] = src->sl[k];
-        }
+        copy_cell(d, i, src, i & src->mask);
       }
       break;
   }
@@ -1150,8 +2921,11 @@ static void finish_regs(fl_sql_eval *c) {
       fl_type_kind k = c->schema->fields[st->col].type.kind;
       d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL || k == FL_T_TIME;
     }
-    if (st->op == S_TOW && !d->wbuf) d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
+    if (d->cls == CW && d->mask && st->op != S_COL && !d->wbuf)
+      d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
+    if (d->cls == CW && d->wbuf) d->w = d->wbuf;
   }
+  c->now_us = fl_now_micros();
   c->finished = true;
 }
 
@@ -1188,6 +2962,169 @@ fl_code fl_sql_eval_add(fl_sql_eval *c, const fl_sql_expr *e, const char *label,
   k->result = r;
   if (index) *index = c->npreds;
   c->npreds++;
+  return FL_OK;
+}
+
+
+/* ---- value expressions: the API ---------------------------------------------------------- */
+
+static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label, bool value, uint32_t *index,
+                        fl_err *err) {
+  FL_ASSERT(!c->finished);
+  if (c->npreds == FL_SQL_EVAL_PREDS_MAX)
+    return fl_err_set(err, FL_ELIMIT, "%s: more than %u expressions", label, FL_SQL_EVAL_PREDS_MAX);
+  if (c->npreds == c->preds_cap) {
+    c->preds_cap = c->preds_cap ? c->preds_cap * 2 : 4;
+    c->preds = fl_realloc(c->preds, c->preds_cap * sizeof *c->preds);
+  }
+  pred *k = &c->preds[c->npreds];
+  memset(k, 0, sizeof *k);
+  k->first_step = c->nsteps;
+  uint32_t nsteps = c->nsteps, nregs = c->nregs;
+  cc x = {c, err, fl_arena_strdup(&c->arena, label), k, value};
+  uint32_t r;
+  fl_code rc = FL_OK;
+  if (value && e->rtype == FL_SQL_RT_INTERVAL)
+    rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: line %u, column %u: an INTERVAL as a result is not supported", label,
+                    e->line, e->col);
+  if (!rc) rc = compile(&x, e, value && e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : CB, &r);
+  if (!rc && value && e->rtype == FL_SQL_RT_VALUE) r = coerce(&x, e, r, e->type);
+  if (!rc && !value && c->regs[r].cls != CB)
+    rc = fl_err_set(err, FL_ETYPE, "%s: the expression is not BOOLEAN", label);
+  if (rc) { /* forget this item's steps and registers */
+    c->nsteps = nsteps;
+    c->nregs = nregs;
+    return rc;
+  }
+  k = &c->preds[c->npreds];
+  k->nsteps = c->nsteps - k->first_step;
+  k->result = r;
+  if (value) {
+    k->value = true;
+    if (e->rtype == FL_SQL_RT_VALUE)
+      k->type = e->type;
+    else
+      k->type.kind = c->regs[r].cls == CB ? FL_T_BOOLEAN : FL_T_INT; /* NULL: DuckDB's "NULL" type as INT */
+    if (c->regs[r].cls == CB) k->type.kind = e->rtype == FL_SQL_RT_VALUE ? k->type.kind : FL_T_INT;
+    fl_vec_init(&k->out, k->type, 1024);
+  }
+  if (index) *index = c->npreds;
+  c->npreds++;
+  return FL_OK;
+}
+
+fl_code fl_sql_eval_add_value(fl_sql_eval *c, const fl_sql_expr *e, const char *label, uint32_t *index,
+                              fl_err *err) {
+  return add_item(c, e, label, true, index, err);
+}
+
+fl_type fl_sql_eval_type(const fl_sql_eval *c, uint32_t index) {
+  FL_ASSERT(index < c->npreds);
+  return c->preds[index].type;
+}
+
+static fl_code run_item(fl_sql_eval *c, uint32_t index, const fl_batch *batch, fl_err *err) {
+  FL_ASSERT(index < c->npreds);
+  FL_ASSERT(batch->ncols == c->schema->nfields);
+  if (!c->finished) finish_regs(c);
+  uint32_t n = batch->nrows;
+  const pred *k = &c->preds[index];
+  reserve_regs(c, n ? n : 1);
+  c->faulted = false;
+  for (uint32_t s = 0; s < k->nsteps && !c->faulted; s++) run_step(c, &c->steps[k->first_step + s], batch, n);
+  if (c->faulted) {
+    if (err) *err = c->fault;
+    return c->fault.code;
+  }
+  return FL_OK;
+}
+
+/* The result register of item k as a vector of its type. */
+static void materialise(fl_sql_eval *c, pred *k, uint32_t n) {
+  const reg *r = &c->regs[k->result];
+  fl_vec *v = &k->out;
+  fl_vec_reset(v);
+  fl_vec_reserve(v, n ? n : 1);
+  uint32_t m = r->mask;
+  fl_type_kind kind = k->type.kind;
+  memset(v->validity, 0, ((size_t)(n ? n : 1) + 63) / 64 * 8);
+  if (r->cls == CB) {
+    for (uint32_t i = 0; i < n; i++) {
+      uint8_t t = r->nul[i & m];
+      if (kind == FL_T_BOOLEAN) v->data.b[i] = t == T_TRUE;
+      else if (fl_type_bytes(k->type) == 4) v->data.i32[i] = 0;
+      else v->data.i64[i] = 0;
+      if (t != T_NULL && kind == FL_T_BOOLEAN) fl_vec_set_valid(v, i, true);
+    }
+  } else if (r->cls == CS) {
+    size_t need = 0;
+    for (uint32_t i = 0; i < n; i++) need += r->nul[i & m] ? 0 : r->sl[i & m];
+    v->bytes_len = 0;
+    fl_vec_reserve_bytes(v, need + 1);
+    size_t o = 0;
+    v->offsets[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t j = i & m;
+      if (!r->nul[j]) {
+        memcpy(v->bytes + o, r->sp[j], r->sl[j]);
+        o += r->sl[j];
+        fl_vec_set_valid(v, i, true);
+      }
+      v->offsets[i + 1] = (uint32_t)o;
+    }
+    v->bytes_len = o;
+  } else {
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t j = i & m;
+      bool ok = !r->nul[j];
+      if (ok) fl_vec_set_valid(v, i, true);
+      switch (kind) {
+        case FL_T_FLOAT: v->data.f32[i] = ok ? (float)r->f[j] : 0; break;
+        case FL_T_DOUBLE: v->data.f64[i] = ok ? r->f[j] : 0; break;
+        case FL_T_INT:
+        case FL_T_DATE: v->data.i32[i] = ok ? (int32_t)r->i[j] : 0; break;
+        case FL_T_DECIMAL:
+          if (r->cls == CW)
+            fl_vec_set_dec(v, i, ok ? (fl_i128)r->w[j] : 0);
+          else
+            fl_vec_set_dec(v, i, ok ? (fl_i128)r->i[j] : 0);
+          break;
+        default: v->data.i64[i] = ok ? r->i[j] : 0; break;
+      }
+    }
+  }
+  v->len = n;
+}
+
+fl_code fl_sql_eval_value(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err) {
+  *out = NULL;
+  FL_ASSERT(c->preds[index].value, "expression %u was added as a predicate", index);
+  fl_code rc = run_item(c, index, batch, err);
+  if (rc) return rc;
+  pred *k = &c->preds[index];
+  materialise(c, k, batch->nrows);
+  *out = &k->out;
+  return FL_OK;
+}
+
+fl_code fl_sql_eval_test(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err) {
+  *out = NULL;
+  const pred *k = &c->preds[index];
+  FL_ASSERT(c->regs[k->result].cls == CB, "expression %u is not BOOLEAN", index);
+  fl_code rc = run_item(c, index, batch, err);
+  if (rc) return rc;
+  const reg *r = &c->regs[k->result];
+  uint32_t n = batch->nrows;
+  if (!r->mask) {
+    if (!c->const_cap || c->const_cap < n) {
+      c->const_cap = n > 1024 ? n : 1024;
+      c->const_out = fl_realloc(c->const_out, c->const_cap);
+    }
+    memset(c->const_out, r->nul[0], n);
+    *out = c->const_out;
+  } else {
+    *out = r->nul;
+  }
   return FL_OK;
 }
 
@@ -1256,6 +3193,10 @@ void fl_sql_eval_free(fl_sql_eval *c) {
     fl_free(g->sl);
     fl_free(g->bytes);
   }
+  for (uint32_t i = 0; i < c->npreds; i++)
+    if (c->preds[i].value) fl_vec_free(&c->preds[i].out);
+  for (uint32_t i = 0; i < c->nsteps; i++)
+    if (c->steps[i].op == S_FUNC && c->steps[i].fn == F_REGEXP && c->steps[i].aux) pcre2_code_free(c->steps[i].aux);
   fl_free(c->regs);
   fl_free(c->steps);
   fl_free(c->preds);

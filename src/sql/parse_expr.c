@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/time.h"
 #include "sql/lexer.h"
@@ -205,8 +206,44 @@ static fl_code typed_literal(parser *p, const fl_token *tok, fl_sql_lit_kind lit
                                       e->text, more);
       break;
     case FL_SQL_LIT_INTERVAL: {
+      /* months and years (no fixed length) are kept apart, as DuckDB's interval does;
+         the rest is a fixed number of microseconds */
       fl_err ierr;
-      if (fl_sql_interval_parse(e->text, n, &e->interval_us, &ierr))
+      char *rest = fl_arena_alloc(cur->arena, n + 1);
+      size_t rn = 0;
+      const char *t = e->text;
+      size_t i = 0;
+      while (i < n) {
+        size_t a = i;
+        while (i < n && t[i] != ' ') i++;
+        size_t b = i;
+        while (i < n && t[i] == ' ') i++;
+        size_t c = i;
+        while (i < n && t[i] != ' ') i++;
+        char *end = NULL;
+        long long v = strtoll(t + a, &end, 10);
+        bool num = end == t + b && b > a && b - a < 10;
+        int per = 0;
+        if (num && c < i) {
+          static const char *const mon[] = {"month", "months", "mon", "mons"};
+          static const char *const yr[] = {"year", "years", "y", "yr", "yrs"};
+          for (size_t k = 0; k < 4; k++)
+            if (i - c == strlen(mon[k]) && !strncasecmp(t + c, mon[k], i - c)) per = 1;
+          for (size_t k = 0; k < 5; k++)
+            if (i - c == strlen(yr[k]) && !strncasecmp(t + c, yr[k], i - c)) per = 12;
+        }
+        if (per) {
+          e->interval_months += (int32_t)(v * per);
+          while (i < n && t[i] == ' ') i++;
+          continue;
+        }
+        i = c; /* not a month term: copy the first word only */
+        if (rn) rest[rn++] = ' ';
+        memcpy(rest + rn, t + a, b - a);
+        rn += b - a;
+      }
+      rest[rn] = 0;
+      if ((rn || !e->interval_months) && fl_sql_interval_parse(rest, rn, &e->interval_us, &ierr))
         return fl_sql_cursor_error_at(cur, str, "%s", ierr.msg);
       break;
     }
@@ -238,12 +275,37 @@ static fl_code parse_call(parser *p, const fl_token *name_tok, fl_sql_expr **out
   }
   if (fl_sql_cursor_accept_kw(cur, FL_KW_DISTINCT)) e->distinct = true;
   expr_list args = {0};
+  /* EXTRACT(field FROM x) is date_part('field', x) */
+  const fl_token *field = fl_sql_cursor_peek(cur);
+  if (!e->distinct && !strcmp(e->name, "extract") && field->kind == FL_TOK_IDENT &&
+      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_IDENT && fl_sql_cursor_peek_at(cur, 1)->kw == FL_KW_FROM) {
+    fl_sql_expr *f = node_new(p, FL_SQL_E_LITERAL, field);
+    f->lit = FL_SQL_LIT_STRING;
+    f->text = fl_sql_token_ident(cur, field);
+    f->value.type.kind = FL_T_STRING;
+    f->value.u.str.ptr = f->text;
+    f->value.u.str.len = (uint32_t)strlen(f->text);
+    list_push(p, &args, f);
+    fl_sql_cursor_next(cur);
+    fl_sql_cursor_next(cur);
+    e->name = "date_part";
+  }
+  bool substr = !e->distinct && !strcmp(e->name, "substring");
   for (;;) {
     fl_sql_expr *arg = NULL;
     fl_code code = parse_bp(p, BP_NONE, &arg);
     if (code) return code;
     list_push(p, &args, arg);
     if (fl_sql_cursor_accept(cur, FL_TOK_COMMA)) continue;
+    /* SUBSTRING(x FROM a [FOR b]), SUBSTRING(x FOR b) */
+    if (substr && args.n == 1 && fl_sql_cursor_accept_kw(cur, FL_KW_FROM)) continue;
+    if (substr && args.n == 1 && fl_sql_cursor_accept_kw(cur, FL_KW_FOR)) {
+      fl_sql_expr *one = node_new(p, FL_SQL_E_LITERAL, fl_sql_cursor_peek(cur));
+      number_literal(p, one, "1", 1, false);
+      list_push(p, &args, one);
+      continue;
+    }
+    if (substr && args.n == 2 && fl_sql_cursor_accept_kw(cur, FL_KW_FOR)) continue;
     if (fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) break;
     return fl_sql_cursor_expected(cur, "',' or ')' in the arguments of %s(...)", e->name);
   }
@@ -267,6 +329,38 @@ static fl_code parse_cast(parser *p, fl_sql_expr **out) {
   if (code) return code;
   if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' to close CAST(...)");
   set_args(p, e, 1, arg, NULL, NULL);
+  *out = e;
+  return finish(p, e);
+}
+
+/* CASE [operand] WHEN w THEN t [WHEN ...] [ELSE e] END */
+static fl_code parse_case(parser *p, fl_sql_expr **out) {
+  fl_sql_cursor *cur = p->cur;
+  const fl_token *tok = fl_sql_cursor_next(cur);
+  fl_sql_expr *e = node_new(p, FL_SQL_E_CASE, tok);
+  expr_list args = {0};
+  fl_sql_expr *x = NULL;
+  fl_code code;
+  if (!fl_sql_cursor_at_kw(cur, FL_KW_WHEN)) {
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+    e->case_operand = true;
+  }
+  if (!fl_sql_cursor_at_kw(cur, FL_KW_WHEN)) return fl_sql_cursor_expected(cur, "WHEN in CASE");
+  while (fl_sql_cursor_accept_kw(cur, FL_KW_WHEN)) {
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+    if (!fl_sql_cursor_accept_kw(cur, FL_KW_THEN)) return fl_sql_cursor_expected(cur, "THEN after CASE ... WHEN");
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+  }
+  if (fl_sql_cursor_accept_kw(cur, FL_KW_ELSE)) {
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+  }
+  if (!fl_sql_cursor_accept_kw(cur, FL_KW_END)) return fl_sql_cursor_expected(cur, "WHEN, ELSE or END in CASE");
+  e->args = args.items;
+  e->nargs = args.n;
   *out = e;
   return finish(p, e);
 }
@@ -355,6 +449,7 @@ static fl_code parse_primary(parser *p, fl_sql_expr **out) {
         *out = e;
         return FL_OK;
       case FL_KW_CAST: return parse_cast(p, out);
+      case FL_KW_CASE: return parse_case(p, out);
       case FL_KW_INTERVAL: /* not followed by a string: a column named interval */
         if (next->kind == FL_TOK_STRING) return typed_literal(p, tok, FL_SQL_LIT_INTERVAL, out);
         break;
@@ -406,6 +501,8 @@ static const struct {
     {FL_TOK_IDENT, FL_KW_LIKE, IX_LIKE, BP_PRED, FL_SQL_OP_NONE, false},
     {FL_TOK_IDENT, FL_KW_ILIKE, IX_LIKE, BP_PRED, FL_SQL_OP_NONE, true},
     {FL_TOK_CONCAT, FL_KW_NONE, IX_BINARY, BP_OTHER, FL_SQL_OP_CONCAT, false},
+    {FL_TOK_ARROW, FL_KW_NONE, IX_BINARY, BP_OTHER, FL_SQL_OP_ARROW, false},
+    {FL_TOK_ARROW2, FL_KW_NONE, IX_BINARY, BP_OTHER, FL_SQL_OP_ARROW2, false},
     {FL_TOK_PLUS, FL_KW_NONE, IX_BINARY, BP_ADD, FL_SQL_OP_ADD, false},
     {FL_TOK_MINUS, FL_KW_NONE, IX_BINARY, BP_ADD, FL_SQL_OP_SUB, false},
     {FL_TOK_STAR, FL_KW_NONE, IX_BINARY, BP_MUL, FL_SQL_OP_MUL, false},
@@ -438,6 +535,13 @@ static infix infix_of(const fl_sql_cursor *cur) {
   ix.bp = infix_table[i].bp;
   ix.op = infix_table[i].op;
   ix.ilike = infix_table[i].ilike;
+  if (!ix.negated && tok->kind == FL_TOK_SLASH) { /* "//": DuckDB's integer division, two touching '/' */
+    const fl_token *next = fl_sql_cursor_peek_at(cur, 1);
+    if (next->kind == FL_TOK_SLASH && next->off == tok->off + 1) {
+      ix.op = FL_SQL_OP_IDIV;
+      ix.ntoks = 2;
+    }
+  }
   return ix;
 }
 
@@ -517,6 +621,14 @@ static fl_code parse_infix(parser *p, const infix *ix, fl_sql_expr *left, fl_sql
       e->ilike = ix->ilike;
       code = parse_bp(p, BP_PRED, &right);
       if (code) return code;
+      if (fl_sql_cursor_peek(cur)->kind == FL_TOK_IDENT && fl_sql_token_word_is(cur, fl_sql_cursor_peek(cur), "escape")) {
+        fl_sql_cursor_next(cur);
+        fl_sql_expr *esc = NULL;
+        code = parse_bp(p, BP_PRED, &esc);
+        if (code) return code;
+        set_args(p, e, 3, left, right, esc);
+        break;
+      }
       set_args(p, e, 2, left, right, NULL);
       break;
     case IX_CAST:

@@ -200,7 +200,7 @@ Test(sql_plan, errors_teach) {
   refused("SELECT sum(tenant) FROM orders", FL_EPARSE, "line 1, column 8: sum(STRING) is not defined: sum needs a number");
   refused("SELECT x.id FROM orders o", FL_EPARSE,
           "line 1, column 8: unknown table or alias 'x' in 'x.id' (did you mean 'o'?)");
-  refused("SELECT id FROM orders WHERE tenant > 1", FL_EPARSE, "line 1, column 36: cannot compare STRING with BIGINT");
+  refused("SELECT id FROM orders WHERE tenant > 1", FL_EPARSE, "line 1, column 36: cannot compare STRING with INT");
   refused("SELECT id FROM orders WHERE count(*) > 1", FL_EPARSE,
           "line 1, column 38: aggregate functions are not allowed in WHERE (use HAVING)");
   refused("SELECT (SELECT 1) FROM orders", FL_EUNSUPPORTED,

@@ -107,11 +107,13 @@ typedef enum fl_sql_expr_kind {
   FL_SQL_E_IS_NULL,     /* args[0] IS [NOT] NULL (negated) */
   FL_SQL_E_IN,          /* args[0] [NOT] IN (args[1], ..., args[nargs-1]) */
   FL_SQL_E_BETWEEN,     /* args[0] [NOT] BETWEEN args[1] AND args[2] */
-  FL_SQL_E_LIKE,        /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) */
+  FL_SQL_E_LIKE,        /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) [ESCAPE args[2]] */
   FL_SQL_E_FUNC,        /* name(args); star for f(*); distinct for f(DISTINCT ...) */
   FL_SQL_E_CAST,        /* CAST(args[0] AS cast_type) or args[0]::cast_type */
   FL_SQL_E_SUBQUERY,    /* (SELECT ...) as a value: query */
   FL_SQL_E_EXISTS,      /* EXISTS (SELECT ...): query */
+  FL_SQL_E_CASE,        /* CASE [args[0] if case_operand] (WHEN w THEN t)* [ELSE e] END:
+                           after the operand, pairs w, t; a last odd argument is ELSE */
 } fl_sql_expr_kind;
 
 typedef enum fl_sql_op {
@@ -133,6 +135,9 @@ typedef enum fl_sql_op {
   FL_SQL_OP_GE,
   FL_SQL_OP_AND,
   FL_SQL_OP_OR,
+  FL_SQL_OP_IDIV,   /* // (integer division, DuckDB) */
+  FL_SQL_OP_ARROW,  /* -> (JSON field or element, as JSON) */
+  FL_SQL_OP_ARROW2, /* ->> (JSON field or element, as text) */
 } fl_sql_op;
 
 typedef enum fl_sql_lit_kind {
@@ -165,11 +170,13 @@ typedef struct fl_sql_expr {
   fl_sql_lit_kind lit;       /* LITERAL */
   fl_value value;            /* LITERAL (not INTERVAL, NULL: is_null) */
   int64_t interval_us;       /* LITERAL INTERVAL */
+  int32_t interval_months;   /* LITERAL INTERVAL: its month and year part ('1 month 2 days') */
   const char *text;          /* LITERAL: source text (number as written, string/typed
                                 literal unescaped contents) */
   const char *qualifier;     /* COLUMN: "o" in o.amount, else NULL */
   const char *name;          /* COLUMN: column name; FUNC: function name (lower case) */
   fl_type cast_type;         /* CAST */
+  bool case_operand;         /* CASE: simple CASE x WHEN ... (args[0] is x) */
   struct fl_sql_expr **args; /* children (see kinds) */
   uint32_t nargs;
   uint32_t line, col; /* see above */
@@ -204,7 +211,8 @@ void fl_sql_expr_format(const fl_sql_expr *expr, unsigned flags, fl_buf *out);
  * booleans, LIKE strings. Sets rtype/type on every node. Errors (FL_EPARSE):
  *   "line 3, column 9: cannot compare DECIMAL(12,2) with STRING"
  *   "line 1, column 1: unknown column 'amout'"
- * Functions: lower, upper, length, abs, coalesce, now (others: "unknown function"). */
+ * Result types are DuckDB's (src/sql/README.md lists the rules and the functions; an
+ * unknown one is "unknown function 'f'"). */
 fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err);
 
 /* ---- evaluation (expr_eval.c) ----
@@ -219,13 +227,11 @@ fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err
  *   uint32_t m = fl_sql_eval_select(ev, batch, sel);   rows where every predicate is TRUE
  *   fl_sql_eval_free(ev);
  *
- * Supported: column references, literals (numbers, strings, true/false, NULL,
- * TIMESTAMP '...', DATE '...', INTERVAL), = <> != < <= > >=, [NOT] IN (literals),
- * [NOT] BETWEEN, IS [NOT] NULL, AND, OR, NOT, + - * / % on numbers (exact on decimals,
- * TIMESTAMP +- INTERVAL), [NOT] LIKE / ILIKE with a literal pattern, lower, upper,
- * length, abs, coalesce, now. Anything else fails at fl_sql_eval_add with
- * FL_EUNSUPPORTED: "<label>: line L, column C: CAST is not supported".
- * SQL's three-valued logic; overflow, division by zero and NULL operands give UNKNOWN.
+ * Supported: every expression the binder accepts (src/sql/README.md), except an
+ * INTERVAL result of CASE and a CAST from INTERVAL: those fail at fl_sql_eval_add with
+ * FL_EUNSUPPORTED: "<label>: line L, column C: CASE of INTERVAL values is not supported".
+ * Predicates use SQL's three-valued logic; overflow, a failed cast, division by zero
+ * and NULL operands give UNKNOWN (value expressions below raise errors instead).
  *
  * Memory: the evaluator copies what it needs from the expression (which may be freed
  * after add); the schema must outlive it; results stay valid until the next run.
@@ -255,6 +261,31 @@ const uint8_t *fl_sql_eval_run(fl_sql_eval *ev, uint32_t index, const fl_batch *
 /* WHERE: writes the indexes of the rows where every predicate is TRUE (rising) to sel
  * (batch->nrows entries) and returns their count. No predicates: every row. */
 uint32_t fl_sql_eval_select(fl_sql_eval *ev, const fl_batch *batch, uint32_t *sel);
+
+/* Value expressions (the SQL engine's projections and filters): an expression of any
+ * type compiles to steps whose result is written to a vector of its bound type.
+ *
+ *   fl_sql_eval_add_value(ev, expr, "amount * 2", &k, &err);     (compile)
+ *   const fl_vec *v;
+ *   if (fl_sql_eval_value(ev, k, batch, &v, &err)) ...;          v->len == batch->nrows
+ *
+ * Unlike fl_sql_eval_add's predicates (which give UNKNOWN), these follow DuckDB at run
+ * time: integer and decimal overflow, a string that does not convert and a value out
+ * of a cast's range fail the run (FL_ELIMIT, FL_ETYPE) with the label, the line and
+ * column of the operator and the values ("amount * 2: line 1, column 8: overflow:
+ * 2147483647 * 2 does not fit INT"); division (/, //, %) by zero gives NULL.
+ * Result types are the binder's (DuckDB's): INT / INT is DOUBLE, // divides integers,
+ * DECIMAL + - * keep exact digits up to DECIMAL(38) (128-bit). A NULL literal's result
+ * is an all-NULL INT vector; an INTERVAL result is FL_EUNSUPPORTED. The vector is the
+ * evaluator's, valid until the next run of the same index. */
+fl_code fl_sql_eval_add_value(fl_sql_eval *ev, const fl_sql_expr *expr, const char *label, uint32_t *index,
+                              fl_err *err);
+/* The type of value expression index's vectors. */
+fl_type fl_sql_eval_type(const fl_sql_eval *ev, uint32_t index);
+fl_code fl_sql_eval_value(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err);
+/* A BOOLEAN value expression as three-valued bytes (FL_SQL_FALSE/TRUE/UNKNOWN), with
+ * runtime errors: the filter operator's form of fl_sql_eval_run. */
+fl_code fl_sql_eval_test(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err);
 
 /* A column's DEFAULT as a constant of the column's exact type, for the JSON parser's
  * absent fields (fl_json_parser_set_defaults): literals (numbers, strings, booleans,
