@@ -56,6 +56,10 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_ingest(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_gen(fl_cli *cli, int argc, char **argv);
 
+/* ref_tables.c: loads PROJECT/ref/NAME.sql + NAME.csv|.ndjson|.parquet into ref.NAME
+ * for each table that does not exist yet (`floe serve` at start-up). */
+fl_code fl_cli_ref_tables_load(const char *project_dir, fl_warehouse *wh, fl_err *err);
+
 /* The dispatch table and its lookup (main.c). */
 const fl_cli_cmd *fl_cli_cmd_find(const char *name);
 
@@ -106,6 +110,8 @@ typedef struct fl_cli_where fl_cli_where;
 fl_code fl_cli_where_new(const char *const *texts, uint32_t n, const fl_schema *schema, fl_cli_where **out,
                          fl_err *err);
 const fl_pred *fl_cli_where_preds(const fl_cli_where *w, uint32_t *n);
+/* The conditions as table/'s predicate IR (NULL if nothing prunes): fl_scan_opts.where. */
+const fl_tpred *fl_cli_where_pred(const fl_cli_where *w);
 const char *const *fl_cli_where_columns(const fl_cli_where *w, uint32_t *n);
 fl_code fl_cli_where_attach(fl_cli_where *w, fl_scan *scan, fl_err *err);
 void fl_cli_where_free(fl_cli_where *w);

@@ -205,6 +205,7 @@ static fl_code scan_opts_build(const cat_opts *o, const fl_table *tbl, fl_arena 
   fl_code wrc = fl_cli_where_new(o->where, o->nwhere, schema, where, err);
   if (wrc) return wrc;
   so->preds = fl_cli_where_preds(*where, &so->npreds);
+  so->where = fl_cli_where_pred(*where);
   uint32_t nwcols;
   const char *const *wcols = fl_cli_where_columns(*where, &nwcols);
   *ncols_out = 0;

@@ -86,6 +86,7 @@ static fl_code scan_opts_build(const delete_opts *o, const fl_table *tbl, fl_sca
   fl_code rc = fl_cli_where_new(o->where, o->nwhere, fl_table_schema(tbl), where, err);
   if (rc) return rc;
   so->preds = fl_cli_where_preds(*where, &so->npreds);
+  so->where = fl_cli_where_pred(*where);
   so->columns = fl_cli_where_columns(*where, &so->ncolumns);
   return FL_OK;
 }

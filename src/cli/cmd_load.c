@@ -1,7 +1,16 @@
-/* cmd_load: `floe load TABLE FILE|- [--schema COLS] [--partition SPEC] [--batch-rows N]
- *            [--codec zstd|snappy|none] [--target-file-bytes N] [--unknown-fields ignore|reject]`
+/* cmd_load: `floe load TABLE FILE|- [--format ndjson|csv|parquet] [--schema COLS]
+ *            [--partition SPEC] [--batch-rows N] [--codec zstd|snappy|none]
+ *            [--target-file-bytes N] [--unknown-fields ignore|reject]`
  *
- * Appends every row of an NDJSON file (or stdin) to TABLE in ONE commit, so one load
+ * The input is NDJSON (ndjson_load.c), CSV with a header or Parquet (csv_load.c):
+ * --format, else the file name's extension (.csv, .parquet; anything else and stdin:
+ * NDJSON). A Parquet file loaded into a table that does not exist, without --schema,
+ * creates it with the file's columns. Fields the table lacks: NDJSON ignores them
+ * (counted), CSV headers and Parquet columns refuse them, unless --unknown-fields says
+ * otherwise. CHECKs of --schema run on every format (CSV/Parquet: the sql evaluator
+ * over each batch, naming the data row); DEFAULTs fill absent NDJSON fields only.
+ *
+ * Appends every row of the file (or stdin) to TABLE in ONE commit, so one load
  * is one snapshot and a failed load commits nothing (its data files are deleted; a
  * killed one leaves orphans only). If the table does not exist it is created from
  * --schema (a column list parsed by fl_sql_parse_columns) and --partition
@@ -35,10 +44,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/csv_load.h"
 #include "cli/ndjson_load.h"
 #include "core/limits.h"
 #include "ingest/contract.h"
@@ -56,6 +67,8 @@ typedef struct load_opts {
   const char *codec; /* Iceberg property value, NULL = not given */
   const char *target_file_bytes;
   bool unknown_reject; /* --unknown-fields reject */
+  bool unknown_given;
+  const char *format; /* "ndjson", "csv", "parquet" */
 } load_opts;
 
 static int parse_args(int argc, char **argv, load_opts *o) {
@@ -92,6 +105,12 @@ static int parse_args(int argc, char **argv, load_opts *o) {
       if (strcmp(v, "ignore") && strcmp(v, "reject"))
         return fl_cli_usage("load", "--unknown-fields: expected ignore or reject, found \"%s\"", v);
       o->unknown_reject = !strcmp(v, "reject");
+      o->unknown_given = true;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--format", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (strcmp(v, "ndjson") && strcmp(v, "csv") && strcmp(v, "parquet"))
+        return fl_cli_usage("load", "--format: expected ndjson, csv or parquet, found \"%s\"", v);
+      o->format = v;
     } else if ((m = fl_cli_opt(argc, argv, &i, "--target-file-bytes", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       uint64_t n;
@@ -110,6 +129,17 @@ static int parse_args(int argc, char **argv, load_opts *o) {
   }
   if (!o->table || !o->file)
     return fl_cli_usage("load", "give a TABLE (namespace.name) and a FILE (or - for stdin)");
+  if (!o->format) {
+    size_t n = strlen(o->file);
+    if (n > 4 && !strcasecmp(o->file + n - 4, ".csv"))
+      o->format = "csv";
+    else if (n > 8 && !strcasecmp(o->file + n - 8, ".parquet"))
+      o->format = "parquet";
+    else
+      o->format = "ndjson";
+  }
+  if (!strcmp(o->format, "parquet") && !strcmp(o->file, "-"))
+    return fl_cli_usage("load", "a Parquet file is read by position: give its path, not -");
   return FL_CLI_OK;
 }
 
@@ -144,6 +174,25 @@ static fl_code schema_parse(const char *text, fl_arena *arena, fl_schema *schema
     rc = fl_sql_default_value(cols[i].default_expr, &schema->fields[i], &(*defaults)[i], err);
     if (rc) return fl_err_prefix(err, "--schema: ");
   }
+  return FL_OK;
+}
+
+/* The CHECK texts compiled by sql's evaluator against schema (CSV and Parquet loads). */
+static fl_code checks_compile(const fl_schema *schema, const char **texts, uint32_t n, fl_arena *arena,
+                              fl_sql_eval **out, fl_err *err) {
+  fl_sql_eval *ev = fl_sql_eval_new(schema);
+  fl_code rc = FL_OK;
+  for (uint32_t i = 0; i < n && !rc; i++) {
+    fl_sql_expr *e;
+    rc = fl_sql_parse_expr(texts[i], strlen(texts[i]), arena, &e, err);
+    if (!rc) rc = fl_sql_expr_bind(e, schema, err);
+    if (!rc) rc = fl_sql_eval_add(ev, e, texts[i], NULL, err);
+  }
+  if (rc) {
+    fl_sql_eval_free(ev);
+    return fl_err_prefix(err, "--schema: CHECK: ");
+  }
+  *out = ev;
   return FL_OK;
 }
 
@@ -296,6 +345,10 @@ typedef struct load_ctx {
   fl_table *tbl;
   fl_appender *app;
   char *created_location; /* set once this load created the table */
+  fl_sql_eval *checks;    /* CSV/Parquet: the CHECKs of --schema, NULL if none */
+  const char *const *check_texts;
+  const char *source;
+  uint64_t rows_before; /* data rows emitted before this batch */
 } load_ctx;
 
 /* The interrupt flag, and whether this load has made something to undo (a table, a data
@@ -349,8 +402,26 @@ static fl_code load_begin(load_ctx *lc, fl_err *err) {
   return fl_appender_begin(lc->tbl, &lc->app, err);
 }
 
+/* The CHECKs of --schema over a CSV or Parquet batch: a row where one is FALSE fails
+ * the load (NULL passes, as SQL's CHECK). */
+static fl_code check_batch(load_ctx *lc, const fl_batch *batch, fl_err *err) {
+  for (uint32_t k = 0; k < fl_sql_eval_count(lc->checks); k++) {
+    const uint8_t *r = fl_sql_eval_run(lc->checks, k, batch);
+    for (uint32_t i = 0; i < batch->nrows; i++)
+      if (r[i] == FL_SQL_FALSE)
+        return fl_err_set(err, FL_ETYPE, "%s: data row %llu: CHECK (%s) failed", lc->source,
+                          (unsigned long long)(lc->rows_before + i + 1), lc->check_texts[k]);
+  }
+  return FL_OK;
+}
+
 static fl_code emit_batch(void *ctx, const fl_batch *batch, fl_err *err) {
   load_ctx *lc = ctx;
+  if (lc->checks) {
+    fl_code rc = check_batch(lc, batch, err);
+    if (rc) return rc;
+  }
+  lc->rows_before += batch->nrows;
   fl_code rc = load_begin(lc, err);
   if (!rc && interrupted)
     rc = fl_err_set(err, FL_EINVAL, "interrupted (%s): nothing loaded",
@@ -392,6 +463,9 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
     fl_arena_destroy(&arena);
     return fl_cli_usage("load", "%s", err.msg);
   }
+  bool is_csv = !strcmp(o.format, "csv"), is_parquet = !strcmp(o.format, "parquet");
+  fl_schema file_schema; /* a Parquet file's own columns: the table's, if this load creates it */
+  bool has_file_schema = false;
   load_ctx lc = {.cli = cli,
                  .ns = ns,
                  .name = name,
@@ -412,10 +486,15 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
     rc = fl_err_errno(&err, errno, "cannot open %s", o.file);
     goto done;
   }
+  if (is_parquet && !lc.schema) {
+    if ((rc = fl_cli_parquet_schema(o.file, &arena, &file_schema, &err))) goto done;
+    has_file_schema = true;
+  }
   struct stat st;
   dir_existed = stat(cli->data_dir, &st) == 0;
   if (!dir_existed) {
     /* nothing to load into yet: the data dir is made with the table, by load_begin */
+    if (has_file_schema) lc.schema = &file_schema;
     if (!lc.schema)
       rc = fl_err_set(&err, FL_ENOENT,
                       "table %s.%s does not exist: data dir %s does not exist; give --schema to "
@@ -426,7 +505,8 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
   rc = fl_cli_warehouse_open(cli, &lc.wh, &err);
   if (rc) goto done;
   rc = fl_table_load(lc.wh, ns, name, &lc.tbl, &err);
-  if (rc == FL_ENOENT && lc.schema) {
+  if (rc == FL_ENOENT && (lc.schema || has_file_schema)) {
+    if (!lc.schema) lc.schema = &file_schema;
     rc = FL_OK; /* created by load_begin */
   } else if (rc == FL_ENOENT) {
     char *loc = NULL;
@@ -441,20 +521,31 @@ int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv) {
 read:
   if (rc) goto done;
   const fl_schema *read_schema = lc.tbl ? fl_table_schema(lc.tbl) : lc.schema;
-  if (nchecks) { /* CHECKs of --schema: the events API's contract checker */
-    rc = fl_contract_new_sql(read_schema, checks, nchecks, &contract, &err);
-    if (rc) {
-      fl_err_prefix(&err, "--schema: ");
-      goto done;
-    }
-  }
-  rd = fl_cli_ndjson_reader_new(read_schema, is_stdin ? "stdin" : o.file, (uint32_t)o.batch_rows);
-  fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
-  fl_cli_ndjson_reader_set_unknown_fields(rd,
-                                          o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
-  fl_cli_ndjson_reader_set_contract(rd, contract);
+  lc.source = is_stdin ? "stdin" : o.file;
   uint64_t rows;
-  rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
+  if (is_csv || is_parquet) {
+    if (nchecks && (rc = checks_compile(read_schema, checks, nchecks, &arena, &lc.checks, &err))) goto done;
+    lc.check_texts = checks;
+    bool ignore = o.unknown_given && !o.unknown_reject;
+    if (is_csv)
+      rc = fl_cli_csv_read(read_schema, lc.source, in, (uint32_t)o.batch_rows, ignore, emit_batch, &lc, &rows, &err);
+    else
+      rc = fl_cli_parquet_read(read_schema, o.file, ignore, emit_batch, &lc, &rows, &err);
+  } else {
+    if (nchecks) { /* CHECKs of --schema: the events API's contract checker */
+      rc = fl_contract_new_sql(read_schema, checks, nchecks, &contract, &err);
+      if (rc) {
+        fl_err_prefix(&err, "--schema: ");
+        goto done;
+      }
+    }
+    rd = fl_cli_ndjson_reader_new(read_schema, lc.source, (uint32_t)o.batch_rows);
+    fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
+    fl_cli_ndjson_reader_set_unknown_fields(rd,
+                                            o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
+    fl_cli_ndjson_reader_set_contract(rd, contract);
+    rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
+  }
   if (!rc && !interrupted) rc = load_begin(&lc, &err); /* an empty input still creates the table */
   if (interrupted) /* whatever the read saw (EINTR, a short line): the load stops here */
     rc = fl_err_set(&err, FL_EINVAL, "interrupted (%s): nothing loaded",
@@ -468,7 +559,7 @@ read:
   }
   const fl_snapshot *snap = fl_table_snapshot_by_id(lc.tbl, snapshot_id);
   const char *files = snap ? fl_snapshot_summary_get(snap, "added-data-files") : NULL;
-  uint64_t unknown = fl_cli_ndjson_reader_unknown_fields(rd);
+  uint64_t unknown = rd ? fl_cli_ndjson_reader_unknown_fields(rd) : 0;
   if (unknown) /* fields not in the schema, ignored: said only when there were some */
     printf("loaded %" PRIu64 " rows into %s.%s (snapshot %" PRId64 ", %s files; %" PRIu64
            " unknown fields ignored)\n",
@@ -479,6 +570,7 @@ read:
 done:
   fl_cli_ndjson_reader_free(rd);
   fl_contract_free(contract);
+  fl_sql_eval_free(lc.checks);
   fl_appender_free(lc.app); /* an uncommitted appender deletes its files */
   if (in && in != stdin) fclose(in);
   if (lc.tbl) fl_table_free(lc.tbl);

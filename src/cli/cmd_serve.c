@@ -2,6 +2,8 @@
  *
  * The composition root of the daemon: it loads the project (DIR/floe.yaml and
  * DIR/streams/NAME.sql; default DIR is "."), opens the event log and the warehouse once,
+ * loads the reference tables DIR/ref/NAME.sql + data file that are not there yet
+ * (ref_tables.c),
  * builds the HTTP service (src/http/) and wires the modules onto it: ingest registers
  * its routes (src/ingest/server.h); obs (src/obs/) adds GET /metrics, the request
  * metrics, the access log and the periodic summary; the stream job and the query engine
@@ -98,6 +100,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (listen) hopts.listen = listen;
   if (nthreads) hopts.threads = (uint32_t)nthreads;
   if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
+      fl_cli_ref_tables_load(project_dir, wh, &err) ||
       fl_project_contract_versions(proj, data, &err) || fl_http_new(&hopts, &http, &err) ||
       fl_ingest_new(proj, log, wh, http, &ing, &err) ||
       fl_obs_new(&(fl_obs_opts){proj->access_log, proj->summary_interval_ms}, http, &obs, &err) ||

@@ -32,18 +32,22 @@ static const fl_cli_cmd commands[] = {
      "  (\"error=...\") and the listing goes on; the exit status is then 1.\n",
      true},
     {"load", fl_cli_cmd_load,
-     "TABLE FILE|- [--schema COLUMNS] [--partition SPEC] [--batch-rows N] [--codec zstd|snappy|none] "
-     "[--target-file-bytes N] [--unknown-fields ignore|reject]",
-     "append the rows of an NDJSON file to a table in one commit (creating it from --schema)",
+     "TABLE FILE|- [--format ndjson|csv|parquet] [--schema COLUMNS] [--partition SPEC] [--batch-rows N] "
+     "[--codec zstd|snappy|none] [--target-file-bytes N] [--unknown-fields ignore|reject]",
+     "append the rows of an NDJSON, CSV or Parquet file to a table in one commit (creating it from --schema)",
+     "  --format F              ndjson, csv (a header names the columns) or parquet (default: by the\n"
+     "                          file's extension, .csv or .parquet; else, and for stdin, ndjson)\n"
      "  --schema COLUMNS        create TABLE if missing, else check it has these columns:\n"
-     "                          \"id BIGINT NOT NULL, name STRING\" (default: the table must exist)\n"
+     "                          \"id BIGINT NOT NULL, name STRING\" (default: the table must exist;\n"
+     "                          a Parquet file creates a missing table with its own columns)\n"
      "  --partition SPEC        Iceberg transforms for a new table: \"day(ts), tenant_id\" (default: none)\n"
      "  --batch-rows N          rows per batch given to the writer (default 4096, at most 1048576)\n"
      "  --codec C               zstd, snappy or none; sets write.parquet.compression-codec\n"
      "                          (default: the table's, zstd for a new table)\n"
      "  --target-file-bytes N   sets write.target-file-size-bytes (default: the table's, 536870912)\n"
      "  --unknown-fields M      ignore (count them) or reject the lines whose fields are not\n"
-     "                          columns of the table (default: ignore)\n"
+     "                          columns of the table (default: ignore for NDJSON; reject for a\n"
+     "                          CSV header field or Parquet column the table lacks)\n"
      "  A failed load commits nothing, and a table it created is dropped again.\n",
      false},
     {"cat", fl_cli_cmd_cat,

@@ -6,7 +6,9 @@
  * (SQL's WHERE: NULL is not TRUE). Two uses of each condition:
  *   - pruning: its top-level AND terms of the form `col op literal` (op = < <= > >=,
  *     and BETWEEN) become fl_pred for the scan (files by partition values and column
- *     bounds, row groups by statistics), the literal in the column's exact type;
+ *     bounds, row groups by statistics), the literal in the column's exact type; and the
+ *     whole condition is lowered into table/'s predicate IR (sql's fl_sql_lower_pred:
+ *     OR, NOT, IN, <>, IS NULL, LIKE 'prefix%' prune too);
  *   - filtering: the conditions are compiled by sql's evaluator (fl_sql_eval) against
  *     the scan's projected schema and run a batch at a time as the scan's filter
  *     (fl_scan_set_filter). There is no per-cell evaluator here.
@@ -35,6 +37,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/time.h"
+#include "sql/exec.h"
 #include "sql/sql.h"
 
 void fl_cli_type_format(fl_type type, char *out, size_t out_size) {
@@ -55,6 +58,7 @@ struct fl_cli_where {
   const char **cols; /* columns read (the table schema's names) */
   uint32_t ncols;
   fl_sql_eval *ev; /* compiled against the scan's schema (attach) */
+  const fl_tpred *where; /* the conditions lowered to table/'s predicate IR (OR, IN, LIKE 'p%' ...) */
 };
 
 static bool all_digits(const char *s, size_t n) {
@@ -373,6 +377,17 @@ fl_code fl_cli_where_new(const char *const *texts, uint32_t n, const fl_schema *
     if (rc) break;
     collect_preds(w, schema, e);
     collect_cols(w, schema, e);
+    const fl_tpred *p = fl_sql_lower_pred(e, schema, &w->arena);
+    if (p && w->where) { /* several --where: AND */
+      fl_tpred *and = fl_arena_calloc(&w->arena, 1, sizeof *and);
+      const fl_tpred **args = fl_arena_alloc(&w->arena, 2 * sizeof *args);
+      args[0] = w->where;
+      args[1] = p;
+      *and = (fl_tpred){.kind = FL_TP_AND, .args = args, .nargs = 2};
+      w->where = and;
+    } else if (p) {
+      w->where = p;
+    }
   }
   if (rc) {
     fl_cli_where_free(w);
@@ -382,6 +397,8 @@ fl_code fl_cli_where_new(const char *const *texts, uint32_t n, const fl_schema *
   *out = w;
   return FL_OK;
 }
+
+const fl_tpred *fl_cli_where_pred(const fl_cli_where *w) { return w->where; }
 
 const fl_pred *fl_cli_where_preds(const fl_cli_where *w, uint32_t *n) {
   *n = w->npreds;

@@ -41,6 +41,12 @@
 /* Avro schema nesting (manifest schemas nest 4 deep). */
 #define FL_AVRO_DEPTH_MAX 32
 
+/* Parsed metadata files (metadata JSON, manifest lists, manifests) a process keeps
+ * (table/cache.c): a table of 10M rows in 1,000 files has ~2 MiB of parsed manifests, so
+ * 128 MiB holds the working set of dozens of such tables; past it the least recently
+ * used are dropped. */
+#define FL_TABLE_CACHE_BYTES (128u << 20)
+
 /* Iceberg: a metadata JSON over 256 MiB is corrupt (thousands of snapshots is ~MBs). */
 #define FL_METADATA_JSON_MAX (256u << 20)
 /* Commit retries on compare-and-swap conflict; with 2 racing writers each retry

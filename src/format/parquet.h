@@ -144,4 +144,16 @@ typedef int (*fl_parquet_emit_fn)(void *ctx, const fl_batch *batch, uint64_t fir
 fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
                                          fl_parquet_emit_fn emit, void *ctx, fl_err *err);
 
+/* The same, pulled a batch at a time (table/scan.c's iterator): open decodes nothing
+ * yet; each next sets *out to the next batch of at most FL_BATCH_ROWS rows and
+ * *first_row to its first row's ordinal in the file, or *out = NULL at the end. The
+ * batch belongs to the cursor and is reused by the next call. schema and pr are
+ * borrowed and must outlive the cursor. */
+typedef struct fl_parquet_rg_cursor fl_parquet_rg_cursor;
+fl_code fl_parquet_rg_cursor_open(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
+                                  fl_parquet_rg_cursor **out, fl_err *err);
+fl_code fl_parquet_rg_cursor_next(fl_parquet_rg_cursor *cur, const fl_batch **out, uint64_t *first_row,
+                                  fl_err *err);
+void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur);
+
 #endif

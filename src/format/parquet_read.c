@@ -2299,16 +2299,58 @@ static bool types_compatible(fl_type file, fl_type want) {
   return fl_type_can_widen(file, want);
 }
 
-fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
-                                         fl_parquet_emit_fn emit, void *ctx, fl_err *err) {
+/* A row group being decoded (the pull form of read_row_group: the scan's iterator
+ * asks for one batch at a time). */
+struct fl_parquet_rg_cursor {
+  fl_parquet_reader *pr;
+  const fl_schema *schema;
+  const rowgroup *g;
+  colr *cols;
+  ncol **ncols;
+  scratch *S;
+  fl_batch *batch;
+  uint64_t done_rows;
+};
+
+void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur) {
+  if (!cur) return;
+  uint32_t nf = cur->schema->nfields;
+  for (uint32_t f = 0; f < nf; f++) {
+    ncol_free(cur->ncols[f]);
+    fl_buf_free(&cur->cols[f].dict_buf);
+    fl_buf_free(&cur->cols[f].dict_vals);
+    fl_buf_free(&cur->cols[f].page_buf);
+    fl_buf_free(&cur->cols[f].prev);
+    fl_buf_free(&cur->cols[f].vals);
+    fl_free(cur->cols[f].dict_sp);
+    fl_free(cur->cols[f].dict_sl);
+  }
+  fl_free(cur->cols);
+  fl_free(cur->ncols);
+  fl_free(cur->S);
+  fl_batch_free(cur->batch);
+  fl_free(cur);
+}
+
+fl_code fl_parquet_rg_cursor_open(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
+                                  fl_parquet_rg_cursor **out, fl_err *err) {
+  *out = NULL;
   if (rg >= pr->nrg) return fl_err_set(err, FL_EINVAL, "%s: row group %u of %u", pr->name, rg, pr->nrg);
   fl_code rc = FL_OK;
   const rowgroup *g = &pr->rgs[rg];
   uint32_t nf = schema->nfields;
-  colr *cols = fl_calloc(nf ? nf : 1, sizeof *cols);
-  ncol **ncols = fl_calloc(nf ? nf : 1, sizeof *ncols); /* nested fields */
-  scratch *S = fl_malloc(sizeof *S);
-  fl_batch *batch = fl_batch_new(schema->fields, nf, FL_BATCH_ROWS);
+  fl_parquet_rg_cursor *cur = fl_calloc(1, sizeof *cur);
+  cur->pr = pr;
+  cur->schema = schema;
+  cur->g = g;
+  cur->cols = fl_calloc(nf ? nf : 1, sizeof *cur->cols);
+  cur->ncols = fl_calloc(nf ? nf : 1, sizeof *cur->ncols); /* nested fields */
+  cur->S = fl_malloc(sizeof *cur->S);
+  cur->batch = fl_batch_new(schema->fields, nf, FL_BATCH_ROWS);
+  colr *cols = cur->cols;
+  ncol **ncols = cur->ncols;
+  scratch *S = cur->S;
+  fl_batch *batch = cur->batch;
   for (uint32_t f = 0; f < nf; f++) {
     const fl_field *fld = &schema->fields[f];
     colr *col = &cols[f];
@@ -2317,7 +2359,7 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     col->dst = fld->type;
     col->vec = &batch->cols[f];
     if (fld->nested) { /* a struct, list or map: JSON text (absent from the file: nulls) */
-      if ((rc = ncol_open(pr, rg, fld, S, &ncols[f], err))) goto done;
+      if ((rc = ncol_open(pr, rg, fld, S, &ncols[f], err))) goto fail;
       continue;
     }
     int l = leaf_of_field(pr, fld->id);
@@ -2327,7 +2369,7 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
       rc = fl_err_set(err, FL_EUNSUPPORTED,
                       "%s: field %s (id %d) is a nested or unsupported column in the file", pr->name,
                       fld->name, fld->id);
-      goto done;
+      goto fail;
     }
     if (!types_compatible(lf->type, fld->type)) {
       char a[48], b[48];
@@ -2335,7 +2377,7 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
       fl_type_iceberg_name(fld->type, b, sizeof b);
       rc = fl_err_set(err, FL_ETYPE, "%s: field %s (id %d) is %s in the file, the schema asks for %s",
                       pr->name, fld->name, fld->id, a, b);
-      goto done;
+      goto fail;
     }
     const chunk *ch = &g->chunks[l];
     col->ts_mul = lf->ts_mul;
@@ -2352,49 +2394,64 @@ fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, con
     if (ch->external) {
       rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: column chunk %d of row group %u is in another file",
                       pr->name, l, rg);
-      goto done;
+      goto fail;
     }
     if (ch->num_values != g->num_rows) {
       rc = CCORRUPT(col, err, "%lld values in a row group of %lld rows", (long long)ch->num_values,
                     (long long)g->num_rows);
-      goto done;
+      goto fail;
     }
   }
-  for (uint64_t done_rows = 0; done_rows < (uint64_t)g->num_rows;) {
-    uint64_t left = (uint64_t)g->num_rows - done_rows;
-    uint32_t n = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
-    fl_batch_reset(batch);
-    for (uint32_t f = 0; f < nf; f++) {
-      if (ncols[f]) {
-        if ((rc = ncol_fill(ncols[f], schema->fields[f].name, cols[f].vec, n, pr->name, err))) goto done;
-      } else if (!cols[f].lf)
-        fill_nulls(cols[f].vec, n);
-      else if ((rc = read_column(&cols[f], S, n, err)))
-        goto done;
-    }
-    fl_batch_set_rows(batch, n);
-    int r = emit(ctx, batch, g->first_row + done_rows);
+  *out = cur;
+  return FL_OK;
+fail:
+  fl_parquet_rg_cursor_free(cur);
+  return rc;
+}
+
+fl_code fl_parquet_rg_cursor_next(fl_parquet_rg_cursor *cur, const fl_batch **out, uint64_t *first_row,
+                                  fl_err *err) {
+  *out = NULL;
+  const rowgroup *g = cur->g;
+  if (cur->done_rows >= (uint64_t)g->num_rows) return FL_OK;
+  const fl_schema *schema = cur->schema;
+  uint32_t nf = schema->nfields;
+  uint64_t left = (uint64_t)g->num_rows - cur->done_rows;
+  uint32_t n = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
+  fl_code rc;
+  fl_batch_reset(cur->batch);
+  for (uint32_t f = 0; f < nf; f++) {
+    if (cur->ncols[f]) {
+      if ((rc = ncol_fill(cur->ncols[f], schema->fields[f].name, cur->cols[f].vec, n, cur->pr->name, err)))
+        return rc;
+    } else if (!cur->cols[f].lf)
+      fill_nulls(cur->cols[f].vec, n);
+    else if ((rc = read_column(&cur->cols[f], cur->S, n, err)))
+      return rc;
+  }
+  fl_batch_set_rows(cur->batch, n);
+  *first_row = g->first_row + cur->done_rows;
+  cur->done_rows += n;
+  *out = cur->batch;
+  return FL_OK;
+}
+
+fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,
+                                         fl_parquet_emit_fn emit, void *ctx, fl_err *err) {
+  fl_parquet_rg_cursor *cur;
+  fl_code rc = fl_parquet_rg_cursor_open(pr, rg, schema, &cur, err);
+  if (rc) return rc;
+  for (;;) {
+    const fl_batch *batch;
+    uint64_t first_row;
+    if ((rc = fl_parquet_rg_cursor_next(cur, &batch, &first_row, err)) || !batch) break;
+    int r = emit(ctx, batch, first_row);
     if (r) {
       rc = (fl_code)r;
-      goto done;
+      break;
     }
-    done_rows += n;
   }
-done:
-  for (uint32_t f = 0; f < nf; f++) {
-    ncol_free(ncols[f]);
-    fl_buf_free(&cols[f].dict_buf);
-    fl_buf_free(&cols[f].dict_vals);
-    fl_buf_free(&cols[f].page_buf);
-    fl_buf_free(&cols[f].prev);
-    fl_buf_free(&cols[f].vals);
-    fl_free(cols[f].dict_sp);
-    fl_free(cols[f].dict_sl);
-  }
-  fl_free(cols);
-  fl_free(ncols);
-  fl_free(S);
-  fl_batch_free(batch);
+  fl_parquet_rg_cursor_free(cur);
   return rc;
 }
 

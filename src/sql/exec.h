@@ -124,6 +124,18 @@ struct fl_scan_opts;
 struct fl_sql_expr;
 fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
                         const struct fl_sql_expr *filter, fl_err *err);
+/* exec_scan.c: a metadata table of tbl (`t$snapshots`, `t$history`, `t$files`: columns
+ * in table.h, fl_table_meta_kind_parse names them), its rows read at construction.
+ * snapshot_id > 0: the files of that snapshot (time travel), else the current ones. */
+fl_op *fl_op_table_meta(fl_exec_ctx *ctx, struct fl_table *tbl, int kind /* fl_table_meta_kind */,
+                        int64_t snapshot_id, fl_err *err);
+/* The pruning predicate (table/'s IR) of a bound WHERE, in arena: every row the filter
+ * keeps satisfies it; NULL when nothing of it can prune. fl_op_table_scan uses it; EXPLAIN
+ * shows it. */
+struct fl_tpred;
+struct fl_schema;
+const struct fl_tpred *fl_sql_lower_pred(const struct fl_sql_expr *filter, const struct fl_schema *schema,
+                                         fl_arena *arena);
 
 /* exec_expr.c: n expressions bound against child's schema, computed into columns named
  * names[i] (the output is exactly these n columns, in order). */

@@ -64,8 +64,24 @@ typedef struct eq_group {
   uint32_t nentries, capentries;
   uint64_t *slots; /* high 32 bits of the hash << 32 | entry index + 1; 0 empty */
   uint32_t capslots;
-  bool active; /* some delete file of the group applies to the current data file */
 } eq_group;
+
+/* One batch's keys (bkeys, row r at boff[r]..boff[r+1]) and hashes. */
+typedef struct eq_keys {
+  fl_buf bkeys;
+  uint32_t boff[FL_BATCH_ROWS + 1];
+  uint64_t bhash[FL_BATCH_ROWS];
+} eq_keys;
+
+/* What one reader of the key sets changes: which delete files apply to its current
+ * data file, and its batch's keys. The sets themselves are read-only once bound, so
+ * each scan iterator (thread) probes them through its own cursor. */
+struct fl_eqdel_cursor {
+  const fl_eqdel *ed;
+  bool *applies; /* per delete file */
+  bool *active;  /* per group: some delete file of it applies */
+  eq_keys k;
+};
 
 typedef struct eq_file {
   const char *path;
@@ -87,11 +103,8 @@ struct fl_eqdel {
   uint8_t *keys;
   uint64_t keys_len, keys_cap;
   uint64_t nkeys;
-  bool *applies; /* per delete file, for the current data file */
-  /* one batch's keys (bkeys, row r at boff[r]..boff[r+1]) and hashes */
-  fl_buf bkeys;
-  uint32_t boff[FL_BATCH_ROWS + 1];
-  uint64_t bhash[FL_BATCH_ROWS];
+  eq_keys k;             /* the delete rows being added */
+  fl_eqdel_cursor *cur;  /* the one fl_eqdel_begin_file / fl_eqdel_mark use */
   /* while reading one delete file */
   eq_group *g_cur;
   uint32_t f_cur;
@@ -104,7 +117,7 @@ fl_eqdel *fl_eqdel_new(const fl_table *tbl, fl_arena *arena) {
   fl_eqdel *ed = fl_calloc(1, sizeof *ed);
   ed->tbl = tbl;
   ed->arena = arena;
-  ed->bkeys = (fl_buf)FL_BUF_INIT;
+  ed->k.bkeys = (fl_buf)FL_BUF_INIT;
   return ed;
 }
 
@@ -117,8 +130,8 @@ void fl_eqdel_free(fl_eqdel *ed) {
   fl_free(ed->groups);
   fl_free(ed->files);
   fl_free(ed->keys);
-  fl_free(ed->applies);
-  fl_buf_free(&ed->bkeys);
+  fl_eqdel_cursor_free(ed->cur);
+  fl_buf_free(&ed->k.bkeys);
   fl_free(ed);
 }
 
@@ -238,19 +251,18 @@ static inline const eq_entry *slot_match(const fl_eqdel *ed, const eq_group *g, 
 }
 
 /* Encodes and hashes every row of batch not already deleted (deleted may be NULL). */
-static void batch_keys(fl_eqdel *ed, const fl_batch *batch, const int *cols, uint32_t ncols,
-                       const bool *deleted) {
-  fl_buf_clear(&ed->bkeys);
+static void batch_keys(eq_keys *k, const fl_batch *batch, const int *cols, uint32_t ncols, const bool *deleted) {
+  fl_buf_clear(&k->bkeys);
   for (uint32_t r = 0; r < batch->nrows; r++) {
-    ed->boff[r] = (uint32_t)ed->bkeys.len;
+    k->boff[r] = (uint32_t)k->bkeys.len;
     if (deleted && deleted[r]) {
-      ed->bhash[r] = 0;
+      k->bhash[r] = 0;
       continue;
     }
-    encode_key(&ed->bkeys, batch, cols, ncols, r);
-    ed->bhash[r] = fl_hash64(ed->bkeys.data + ed->boff[r], ed->bkeys.len - ed->boff[r]);
+    encode_key(&k->bkeys, batch, cols, ncols, r);
+    k->bhash[r] = fl_hash64(k->bkeys.data + k->boff[r], k->bkeys.len - k->boff[r]);
   }
-  ed->boff[batch->nrows] = (uint32_t)ed->bkeys.len;
+  k->boff[batch->nrows] = (uint32_t)k->bkeys.len;
 }
 
 /* Rows ahead of the probe whose home slot is prefetched: the slots and entries of a
@@ -278,18 +290,18 @@ static int add_rows(void *ctx, const fl_batch *batch, uint64_t first_row) {
   (void)first_row;
   for (uint32_t i = 0; i < g->nids; i++) idx[i] = (int)i;
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
-  batch_keys(ed, batch, idx, g->nids, NULL);
+  batch_keys(&ed->k, batch, idx, g->nids, NULL);
   for (uint32_t r = 0; r < batch->nrows; r++) {
     if (r + PREFETCH_AHEAD < batch->nrows)
-      __builtin_prefetch(&g->slots[(uint32_t)ed->bhash[r + PREFETCH_AHEAD] & (g->capslots - 1)]);
+      __builtin_prefetch(&g->slots[(uint32_t)ed->k.bhash[r + PREFETCH_AHEAD] & (g->capslots - 1)]);
     if (ed->nkeys >= FL_EQ_DELETE_KEYS_MAX) {
       fl_err_set(ed->err, FL_ELIMIT, "equality deletes: more than %u keys in one scan (at %s)",
                  (unsigned)FL_EQ_DELETE_KEYS_MAX, ed->files[ed->f_cur].path);
       return FL_ELIMIT;
     }
-    const uint8_t *key = ed->bkeys.data + ed->boff[r];
-    uint32_t len = ed->boff[r + 1] - ed->boff[r];
-    uint64_t h = ed->bhash[r];
+    const uint8_t *key = ed->k.bkeys.data + ed->k.boff[r];
+    uint32_t len = ed->k.boff[r + 1] - ed->k.boff[r];
+    uint64_t h = ed->k.bhash[r];
     /* the same key twice in one delete file: keep one entry */
     uint32_t i = (uint32_t)h & (g->capslots - 1);
     bool dup = false;
@@ -390,7 +402,24 @@ void fl_eqdel_bind(fl_eqdel *ed, const fl_schema *proj, fl_schema *read) {
       grp->read_cols[i] = c;
     }
   }
-  ed->applies = fl_calloc(ed->nfiles ? ed->nfiles : 1, sizeof(bool));
+  ed->cur = fl_eqdel_cursor_new(ed);
+}
+
+fl_eqdel_cursor *fl_eqdel_cursor_new(const fl_eqdel *ed) {
+  fl_eqdel_cursor *c = fl_calloc(1, sizeof *c);
+  c->ed = ed;
+  c->applies = fl_calloc(ed->nfiles ? ed->nfiles : 1, sizeof(bool));
+  c->active = fl_calloc(ed->ngroups ? ed->ngroups : 1, sizeof(bool));
+  c->k.bkeys = (fl_buf)FL_BUF_INIT;
+  return c;
+}
+
+void fl_eqdel_cursor_free(fl_eqdel_cursor *c) {
+  if (!c) return;
+  fl_free(c->applies);
+  fl_free(c->active);
+  fl_buf_free(&c->k.bkeys);
+  fl_free(c);
 }
 
 static bool same_partition(const fl_value *a, const fl_value *b, uint32_t n) {
@@ -401,43 +430,55 @@ static bool same_partition(const fl_value *a, const fl_value *b, uint32_t n) {
   return true;
 }
 
-bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partition, uint32_t npartition,
-                         int64_t data_seq) {
+bool fl_eqdel_cursor_begin_file(fl_eqdel_cursor *c, int32_t spec_id, const fl_value *partition,
+                                uint32_t npartition, int64_t data_seq) {
+  const fl_eqdel *ed = c->ed;
   bool any = false;
-  for (uint32_t g = 0; g < ed->ngroups; g++) ed->groups[g].active = false;
+  for (uint32_t g = 0; g < ed->ngroups; g++) c->active[g] = false;
   for (uint32_t d = 0; d < ed->nfiles; d++) {
     const eq_file *f = &ed->files[d];
     bool a =
         f->seq > data_seq && (f->unpartitioned || (f->spec_id == spec_id && f->npartition == npartition &&
                                                    same_partition(f->partition, partition, npartition)));
-    ed->applies[d] = a;
-    if (a) ed->groups[f->group].active = any = true;
+    c->applies[d] = a;
+    if (a) c->active[f->group] = any = true;
   }
   return any;
 }
 
+bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partition, uint32_t npartition,
+                         int64_t data_seq) {
+  return fl_eqdel_cursor_begin_file(ed->cur, spec_id, partition, npartition, data_seq);
+}
+
 uint32_t fl_eqdel_mark(fl_eqdel *ed, const fl_batch *batch, bool *deleted) {
+  return fl_eqdel_cursor_mark(ed->cur, batch, deleted);
+}
+
+uint32_t fl_eqdel_cursor_mark(fl_eqdel_cursor *c, const fl_batch *batch, bool *deleted) {
+  const fl_eqdel *ed = c->ed;
+  eq_keys *k = &c->k;
   uint32_t n = 0;
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   for (uint32_t g = 0; g < ed->ngroups; g++) {
-    eq_group *grp = &ed->groups[g];
-    if (!grp->active) continue;
-    batch_keys(ed, batch, grp->read_cols, grp->nids, deleted);
+    const eq_group *grp = &ed->groups[g];
+    if (!c->active[g]) continue;
+    batch_keys(k, batch, grp->read_cols, grp->nids, deleted);
     uint32_t mask = grp->capslots - 1;
     for (uint32_t r = 0; r < batch->nrows; r++) {
       if (r + PREFETCH_AHEAD < batch->nrows)
-        __builtin_prefetch(&grp->slots[(uint32_t)ed->bhash[r + PREFETCH_AHEAD] & mask]);
+        __builtin_prefetch(&grp->slots[(uint32_t)k->bhash[r + PREFETCH_AHEAD] & mask]);
       if (r + PREFETCH_AHEAD / 2 < batch->nrows) { /* its home slot is in cache by now: fetch the entry too */
-        uint64_t h = ed->bhash[r + PREFETCH_AHEAD / 2], sv = grp->slots[(uint32_t)h & mask];
+        uint64_t h = k->bhash[r + PREFETCH_AHEAD / 2], sv = grp->slots[(uint32_t)h & mask];
         if (sv && !((sv ^ h) >> 32)) __builtin_prefetch(&grp->entries[(uint32_t)sv - 1]);
       }
       if (deleted[r]) continue;
-      const uint8_t *key = ed->bkeys.data + ed->boff[r];
-      uint32_t len = ed->boff[r + 1] - ed->boff[r];
-      uint64_t h = ed->bhash[r];
+      const uint8_t *key = k->bkeys.data + k->boff[r];
+      uint32_t len = k->boff[r + 1] - k->boff[r];
+      uint64_t h = k->bhash[r];
       for (uint32_t i = (uint32_t)h & mask; grp->slots[i]; i = (i + 1) & mask) {
         const eq_entry *e = slot_match(ed, grp, grp->slots[i], h, key, len);
-        if (e && ed->applies[e->dfile]) {
+        if (e && c->applies[e->dfile]) {
           deleted[r] = true;
           n++;
           break;

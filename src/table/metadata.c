@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -748,8 +749,11 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err) {
   return rc;
 }
 
+void fl_tmeta_ref(fl_tmeta *meta) { atomic_fetch_add(&meta->extra_refs, 1); }
+
 void fl_tmeta_free(fl_tmeta *meta) {
   if (!meta) return;
+  if (atomic_fetch_sub(&meta->extra_refs, 1) > 0) return; /* someone else holds it */
   if (meta->root) json_decref(meta->root);
   fl_arena_destroy(&meta->arena);
   fl_free(meta);

@@ -29,6 +29,7 @@
  * Ownership: the scan's arena holds the plan (files, deletes, casted literals); the
  * projected schema and scratch batch live until fl_scan_free. The table is borrowed. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,6 +65,7 @@ struct fl_scan {
   scan_pred *preds;
   uint32_t npreds;
   bool empty;         /* a null literal: nothing matches */
+  fl_bpred *where;    /* opts->where bound (pred.c), NULL if none */
   int64_t after_seq;  /* incremental: skip manifests at or below this sequence number */
   int64_t *new_snaps; /* incremental: append/overwrite snapshots in (after, target] */
   uint32_t nnew_snaps;
@@ -72,29 +74,46 @@ struct fl_scan {
   uint32_t nfiles, capfiles;
   fl_scan_file *pub_files;
   fl_scan_stats stats;
-  /* run state */
-  fl_batch *scratch;
-  uint64_t positions[FL_BATCH_ROWS];
-  uint32_t sel[FL_BATCH_ROWS];
-  uint32_t *fsel; /* the filter's selection, FL_BATCH_ROWS entries */
+  fl_scan_task *tasks; /* one per planned file */
   fl_scan_filter_fn filter;
   void *filter_ctx;
-  fl_scan_emit_fn emit;
-  void *emit_ctx;
-  const planned *cur;
-  uint32_t del_cursor;
   fl_eqdel *eq;   /* equality deletes of the snapshot, NULL if none */
   fl_schema read; /* proj + the equality columns it lacks (eqdel.c) */
-  bool eq_on;     /* some equality delete applies to the current file */
+  fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
+  bool names_read;
+  pthread_mutex_t names_mu; /* iterators of several threads may want it at once */
+  fl_tcache_pins pins;      /* the cached manifest list and manifests the plan points into */
+};
+
+/* The run state of one pull over tasks (fl_scan_iter_open .. fl_scan_next .. free). */
+struct fl_scan_iter {
+  fl_scan *scan;
+  fl_arena arena;           /* the current task's local path */
+  fl_eqdel_cursor *eqc;     /* its own probe of the equality deletes, NULL if none */
+  fl_scan_filter_fn filter; /* the scan's, or its own (fl_scan_iter_set_filter) */
+  void *filter_ctx;
+  fl_scan_stats st;         /* counted here, added to the scan's at each fl_scan_next */
+  const fl_scan_task *tasks;
+  uint32_t ntasks;
+  uint32_t task;             /* the task being read (ntasks: done) */
+  uint32_t rg;               /* the row group being read, or to open next */
+  uint32_t rg_end;           /* of the current task, clamped to the file's */
+  fl_parquet_reader *pr;     /* the current task's file, NULL between files */
+  fl_parquet_rg_cursor *rgc; /* the current row group, NULL between row groups */
+  fl_batch *scratch;         /* kept rows, when some are dropped */
+  fl_batch view;             /* the decoded batch without the equality delete columns */
+  uint64_t positions[FL_BATCH_ROWS];
+  uint32_t sel[FL_BATCH_ROWS];
+  uint32_t fsel[FL_BATCH_ROWS]; /* the filter's selection */
+  const planned *cur;
+  uint32_t del_cursor;
+  bool eq_on; /* some equality delete applies to the current file */
   bool eq_deleted[FL_BATCH_ROWS];
-  int stop;
   /* the file being read: projected columns it lacks that an identity partition field
      of its spec holds (Iceberg: such a column reads the manifest's partition value) */
   uint32_t nfill;
   uint32_t *fill_col;
   fl_value *fill_val;
-  fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
-  bool names_read;
 };
 
 /* ---------------------------------------------------------------- live files */
@@ -164,6 +183,7 @@ static bool range_excludes(const fl_value *lo, const fl_value *hi, fl_pred_op op
     case FL_PRED_LE: return lo && cmp_values(lo, lit, &c) && c > 0;
     case FL_PRED_GT: return hi && cmp_values(hi, lit, &c) && c <= 0;
     case FL_PRED_GE: return hi && cmp_values(hi, lit, &c) && c < 0;
+    case FL_PRED_NE: return false; /* fl_pred has no <>; the IR (pred.c) prunes it */
   }
   return false;
 }
@@ -306,6 +326,11 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
       p->lit.u.str.ptr = fl_arena_strndup(&scan->arena, p->lit.u.str.ptr, p->lit.u.str.len);
   }
   scan->npreds = np;
+  if (opts && opts->where) {
+    fl_code rc = fl_tpred_bind(tbl, opts->where, &scan->arena, &scan->where, err);
+    if (rc) return rc;
+    if (fl_bpred_is_false(scan->where)) scan->empty = true;
+  }
   return FL_OK;
 }
 
@@ -424,9 +449,17 @@ static void add_planned(fl_scan *scan, const fl_live_file *lf) {
 static fl_code plan(fl_scan *scan, fl_err *err) {
   const fl_table *tbl = scan->tbl;
   fl_arena *arena = &scan->arena;
-  fl_manifest_file *mfs;
+  const fl_manifest_file *mfs;
   uint32_t nmf;
-  fl_code rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &mfs, &nmf, err);
+  fl_code rc;
+  if (scan->snap->manifest_list) { /* parsed once per process (cache.c) */
+    if ((rc = fl_tbl_check_path(tbl, scan->snap->manifest_list, err))) return rc;
+    rc = fl_tcache_manifest_list(fl_tbl_path(tbl, scan->snap->manifest_list, arena), &scan->pins, &mfs, &nmf, err);
+  } else {
+    fl_manifest_file *inl;
+    rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &inl, &nmf, err);
+    mfs = inl;
+  }
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
   del_reader dr = {NULL, 0, 0, arena, 0, NULL, tbl};
@@ -441,18 +474,20 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
       break;
     }
     if (mf->content == 0 && scan->incremental && mf->sequence_number <= scan->after_seq) continue;
-    if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf))) {
+    if (mf->content == 0 && (scan->empty || summary_excludes(scan, spec, mf) ||
+                             (scan->where && !fl_bpred_summary_may_match(scan->where, spec, mf)))) {
       scan->stats.manifests_pruned++;
       scan->stats.files_total += (uint32_t)(mf->added_files_count + mf->existing_files_count);
       scan->stats.files_pruned_partition += (uint32_t)(mf->added_files_count + mf->existing_files_count);
       continue;
     }
-    fl_manifest_entry *entries;
+    const fl_manifest_entry *entries;
     uint32_t ne;
     if ((rc = fl_tbl_check_path(tbl, mf->manifest_path, err))) break;
-    if ((rc = fl_manifest_read(fl_tbl_path(tbl, mf->manifest_path, arena), arena, &entries, &ne, err))) break;
+    if ((rc = fl_tcache_manifest(fl_tbl_path(tbl, mf->manifest_path, arena), &scan->pins, &entries, &ne, err)))
+      break;
     for (uint32_t e = 0; e < ne && !rc; e++) {
-      fl_manifest_entry *en = &entries[e];
+      const fl_manifest_entry *en = &entries[e];
       if (en->status == FL_ENTRY_DELETED) continue;
       fl_live_file lf = {en->file, mf->partition_spec_id,
                          en->sequence_number >= 0 ? en->sequence_number : mf->sequence_number};
@@ -487,11 +522,14 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
         break;
       }
       scan->stats.files_total++;
-      if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition)) {
+      if (scan->empty || partition_excludes(scan, spec, en->file.partition, en->file.npartition) ||
+          (scan->where &&
+           !fl_bpred_partition_may_match(scan->where, spec, en->file.partition, en->file.npartition))) {
         scan->stats.files_pruned_partition++;
         continue;
       }
-      if (bounds_exclude(scan, spec, &en->file)) {
+      if (bounds_exclude(scan, spec, &en->file) ||
+          (scan->where && !fl_bpred_bounds_may_match(scan->where, fl_table_schema(tbl), spec, &en->file))) {
         scan->stats.files_pruned_bounds++;
         continue;
       }
@@ -533,6 +571,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
 fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_err *err) {
   fl_scan *scan = fl_calloc(1, sizeof *scan);
   scan->tbl = tbl;
+  pthread_mutex_init(&scan->names_mu, NULL);
   fl_arena_init(&scan->arena, 65536);
   fl_code rc = resolve(scan, opts, err);
   if (rc) goto fail;
@@ -592,7 +631,11 @@ fl_code fl_scan_plan(fl_table *tbl, const fl_scan_opts *opts, fl_scan **out, fl_
     goto fail;
   }
   scan->pub_files = fl_arena_calloc(&scan->arena, scan->nfiles ? scan->nfiles : 1, sizeof(fl_scan_file));
-  for (uint32_t i = 0; i < scan->nfiles; i++) scan->pub_files[i] = scan->files[i].pub;
+  scan->tasks = fl_arena_calloc(&scan->arena, scan->nfiles ? scan->nfiles : 1, sizeof(fl_scan_task));
+  for (uint32_t i = 0; i < scan->nfiles; i++) {
+    scan->pub_files[i] = scan->files[i].pub;
+    scan->tasks[i] = (fl_scan_task){i, 0, UINT32_MAX};
+  }
   *out = scan;
   return FL_OK;
 fail:
@@ -611,76 +654,25 @@ const fl_scan_file *fl_scan_files(const fl_scan *scan, uint32_t *n) {
 
 /* ---------------------------------------------------------------- run */
 
-static void fill_constants(fl_scan *scan, const fl_batch *batch);
-
-static int on_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
-  fl_scan *scan = ctx;
-  const planned *p = scan->cur;
-  uint32_t n = 0, nkeep = batch->nrows, k = 0;
-  FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
-  scan->stats.rows_read += batch->nrows;
-  if (scan->nfill) fill_constants(scan, batch);
-  const fl_batch *full = batch; /* with the columns read for equality deletes */
-  fl_batch view;                /* the projection only: what the filter and emit see */
-  if (batch->ncols > scan->proj.nfields) {
-    view = *batch;
-    view.ncols = scan->proj.nfields;
-    batch = &view;
-  }
-  if (scan->filter) {
-    nkeep = scan->filter(scan->filter_ctx, batch, scan->fsel);
-    FL_ASSERT(nkeep <= batch->nrows);
-  }
-  if (scan->eq_on) {
-    memset(scan->eq_deleted, 0, batch->nrows * sizeof(bool));
-    fl_eqdel_mark(scan->eq, full, scan->eq_deleted);
-  }
-  for (uint32_t r = 0; r < batch->nrows; r++) {
-    uint64_t pos = first_row + r;
-    bool kept = !scan->filter || (k < nkeep && scan->fsel[k] == r);
-    if (scan->filter && kept) k++;
-    while (scan->del_cursor < p->ndels && p->dels[scan->del_cursor] < pos) scan->del_cursor++;
-    if ((scan->del_cursor < p->ndels && p->dels[scan->del_cursor] == pos) ||
-        (scan->eq_on && scan->eq_deleted[r])) {
-      scan->stats.rows_deleted++;
-      continue;
-    }
-    if (!kept) {
-      scan->stats.rows_filtered++;
-      continue;
-    }
-    scan->sel[n] = r;
-    scan->positions[n] = pos;
-    n++;
-  }
-  if (!n) return 0;
-  scan->stats.rows_emitted += n;
-  int rc;
-  if (n == batch->nrows) {
-    rc = scan->emit(scan->emit_ctx, batch, p->pub.path, scan->positions);
-  } else {
-    if (!scan->scratch) scan->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
-    fl_batch_reset(scan->scratch);
-    fl_batch_gather(scan->scratch, batch, scan->sel, n);
-    rc = scan->emit(scan->emit_ctx, scan->scratch, p->pub.path, scan->positions);
-  }
-  if (rc) scan->stop = rc;
-  return rc;
+const fl_scan_task *fl_scan_tasks(const fl_scan *scan, uint32_t *n) {
+  *n = scan->nfiles;
+  return scan->tasks;
 }
 
 /* Fits one data file to the projected schema before it is read: a file without field
  * ids gets them from the table's name mapping (or is refused: matching by position
  * would put values in the wrong columns); projected columns the file lacks that an
  * identity partition field of the file's spec holds read the manifest's value. */
-static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, fl_err *err) {
+static fl_code fit_file(fl_scan_iter *it, const planned *p, fl_parquet_reader *pr, fl_err *err) {
+  fl_scan *scan = it->scan;
   const fl_table *tbl = scan->tbl;
-  scan->nfill = 0;
+  it->nfill = 0;
   if (fl_parquet_reader_ids_by_position(pr)) {
-    if (!scan->names_read) {
-      fl_code rc = fl_tbl_name_mapping(tbl, &scan->arena, &scan->names, err);
-      if (rc) return rc;
-      scan->names_read = true;
-    }
+    pthread_mutex_lock(&scan->names_mu);
+    fl_code rc = scan->names_read ? FL_OK : fl_tbl_name_mapping(tbl, &scan->arena, &scan->names, err);
+    if (!rc) scan->names_read = true;
+    pthread_mutex_unlock(&scan->names_mu);
+    if (rc) return rc;
     const fl_schema *fs = fl_parquet_reader_schema(pr);
     if (!scan->names.present)
       return fl_err_set(err, FL_EUNSUPPORTED,
@@ -693,10 +685,10 @@ static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, 
   if (!spec || p->pub.npartition != spec->nfields) return FL_OK;
   const fl_schema *fs = fl_parquet_reader_schema(pr);
   const fl_schema *rs = scan->eq ? &scan->read : &scan->proj; /* equality delete keys too */
-  if (!scan->fill_col) {
+  if (!it->fill_col) {
     uint32_t n = rs->nfields ? rs->nfields : 1;
-    scan->fill_col = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_col);
-    scan->fill_val = fl_arena_calloc(&scan->arena, n, sizeof *scan->fill_val);
+    it->fill_col = fl_calloc(n, sizeof *it->fill_col);
+    it->fill_val = fl_calloc(n, sizeof *it->fill_val);
   }
   for (uint32_t c = 0; c < rs->nfields; c++) {
     const fl_field *f = &rs->fields[c];
@@ -709,22 +701,22 @@ static fl_code fit_file(fl_scan *scan, const planned *p, fl_parquet_reader *pr, 
                           "table %s.%s: data file %s: partition value of %s does not fit its type", tbl->ns,
                           tbl->name, p->pub.path, f->name);
       if (v.is_null) v.type = f->type;
-      scan->fill_col[scan->nfill] = c;
-      scan->fill_val[scan->nfill++] = v;
+      it->fill_col[it->nfill] = c;
+      it->fill_val[it->nfill++] = v;
       break;
     }
   }
   return FL_OK;
 }
 
-/* The batch is the Parquet reader's, reused per call and read by no one before the scan
- * emits it: the columns fit_file chose are overwritten in place with their constant. */
-static void fill_constants(fl_scan *scan, const fl_batch *batch) {
+/* The batch is the Parquet cursor's, reused per call and read by no one before the scan
+ * returns it: the columns fit_file chose are overwritten in place with their constant. */
+static void fill_constants(fl_scan_iter *it, const fl_batch *batch) {
   fl_batch *b = (fl_batch *)batch;
-  for (uint32_t i = 0; i < scan->nfill; i++) {
-    fl_vec *vec = &b->cols[scan->fill_col[i]];
+  for (uint32_t i = 0; i < it->nfill; i++) {
+    fl_vec *vec = &b->cols[it->fill_col[i]];
     fl_vec_reset(vec);
-    for (uint32_t r = 0; r < b->nrows; r++) fl_vec_append_value(vec, &scan->fill_val[i]);
+    for (uint32_t r = 0; r < b->nrows; r++) fl_vec_append_value(vec, &it->fill_val[i]);
   }
 }
 
@@ -737,55 +729,216 @@ static bool row_group_excluded(const fl_scan *scan, fl_parquet_reader *pr, uint3
     if (!st.has_bounds) continue;
     if (range_excludes(&st.min, &st.max, p->op, &p->lit)) return true;
   }
-  return false;
+  return scan->where && !fl_bpred_row_group_may_match(scan->where, pr, rg);
 }
 
 void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx) {
   scan->filter = filter;
   scan->filter_ctx = ctx;
-  if (filter && !scan->fsel) scan->fsel = fl_arena_alloc(&scan->arena, FL_BATCH_ROWS * sizeof *scan->fsel);
 }
 
-fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err) {
-  scan->emit = emit;
-  scan->emit_ctx = ctx;
+fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t ntasks, fl_scan_iter **out,
+                          fl_err *err) {
+  (void)err;
+  fl_scan_iter *it = fl_calloc(1, sizeof *it);
+  it->scan = scan;
+  fl_arena_init(&it->arena, 4096);
+  it->filter = scan->filter;
+  it->filter_ctx = scan->filter_ctx;
+  if (scan->eq) it->eqc = fl_eqdel_cursor_new(scan->eq);
+  it->tasks = tasks ? tasks : scan->tasks;
+  it->ntasks = tasks ? ntasks : scan->nfiles;
+  for (uint32_t t = 0; t < it->ntasks; t++)
+    FL_ASSERT(it->tasks[t].file < scan->nfiles, "scan of %s.%s: task %u names file %u of %u", scan->tbl->ns,
+              scan->tbl->name, t, it->tasks[t].file, scan->nfiles);
+  *out = it;
+  return FL_OK;
+}
+
+void fl_scan_iter_free(fl_scan_iter *it) {
+  if (!it) return;
+  fl_parquet_rg_cursor_free(it->rgc);
+  fl_parquet_reader_free(it->pr);
+  fl_eqdel_cursor_free(it->eqc);
+  fl_arena_destroy(&it->arena);
+  if (it->scratch) fl_batch_free(it->scratch);
+  fl_free(it->fill_col);
+  fl_free(it->fill_val);
+  fl_free(it);
+}
+
+void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx) {
+  it->filter = filter;
+  it->filter_ctx = ctx;
+}
+
+/* Adds what the iterator counted to the scan's stats (atomically: iterators of several
+ * threads share them) and starts counting again. */
+static void flush_stats(fl_scan_iter *it) {
+  fl_scan_stats *d = &it->scan->stats, *s = &it->st;
+  if (s->row_groups_total) __atomic_fetch_add(&d->row_groups_total, s->row_groups_total, __ATOMIC_RELAXED);
+  if (s->row_groups_pruned) __atomic_fetch_add(&d->row_groups_pruned, s->row_groups_pruned, __ATOMIC_RELAXED);
+  if (s->rows_read) __atomic_fetch_add(&d->rows_read, s->rows_read, __ATOMIC_RELAXED);
+  if (s->rows_deleted) __atomic_fetch_add(&d->rows_deleted, s->rows_deleted, __ATOMIC_RELAXED);
+  if (s->rows_filtered) __atomic_fetch_add(&d->rows_filtered, s->rows_filtered, __ATOMIC_RELAXED);
+  if (s->rows_emitted) __atomic_fetch_add(&d->rows_emitted, s->rows_emitted, __ATOMIC_RELAXED);
+  memset(s, 0, sizeof *s);
+}
+
+const char *fl_scan_iter_file(const fl_scan_iter *it) { return it->cur ? it->cur->pub.path : NULL; }
+const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it) { return it->positions; }
+
+/* Opens the current task's file; false (and it->task moves on) when every row of it is
+ * deleted. */
+static fl_code open_task(fl_scan_iter *it, bool *opened, fl_err *err) {
+  fl_scan *scan = it->scan;
+  const fl_scan_task *t = &it->tasks[it->task];
+  planned *p = &scan->files[t->file];
+  *opened = false;
+  if (p->ndels >= (uint64_t)p->pub.record_count && p->pub.record_count > 0) {
+    it->st.rows_deleted += (uint64_t)p->pub.record_count;
+    return FL_OK; /* every row deleted */
+  }
+  fl_arena_reset(&it->arena);
+  fl_code rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, p->pub.path, &it->arena), &it->pr, err);
+  if (rc) return rc;
+  if ((rc = fit_file(it, p, it->pr, err))) {
+    fl_parquet_reader_free(it->pr);
+    it->pr = NULL;
+    return rc;
+  }
+  it->cur = p;
+  it->del_cursor = 0;
+  it->eq_on = it->eqc && fl_eqdel_cursor_begin_file(it->eqc, p->spec_id, p->pub.partition, p->pub.npartition,
+                                                    p->pub.data_sequence_number);
+  uint32_t nrg = fl_parquet_reader_row_groups(it->pr);
+  it->rg = t->rg_first < nrg ? t->rg_first : nrg;
+  uint64_t end = t->rg_count == UINT32_MAX ? nrg : (uint64_t)t->rg_first + t->rg_count;
+  it->rg_end = end < nrg ? (uint32_t)end : nrg;
+  it->st.row_groups_total += it->rg_end - it->rg;
+  *opened = true;
+  return FL_OK;
+}
+
+/* Drops the deleted rows and those the filter drops from one decoded batch; *out is the
+ * batch itself (every row kept), the scratch batch with the kept rows, or NULL (none). */
+static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64_t first_row) {
+  fl_scan *scan = it->scan;
+  const planned *p = it->cur;
+  uint32_t n = 0, nkeep = batch->nrows, k = 0;
+  FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
+  it->st.rows_read += batch->nrows;
+  if (it->nfill) fill_constants(it, batch);
+  const fl_batch *full = batch; /* with the columns read for equality deletes */
+  if (batch->ncols > scan->proj.nfields) { /* the projection only: what the filter and caller see */
+    it->view = *batch;
+    it->view.ncols = scan->proj.nfields;
+    batch = &it->view;
+  }
+  if (it->filter) {
+    nkeep = it->filter(it->filter_ctx, batch, it->fsel);
+    FL_ASSERT(nkeep <= batch->nrows);
+  }
+  if (it->eq_on) {
+    memset(it->eq_deleted, 0, batch->nrows * sizeof(bool));
+    fl_eqdel_cursor_mark(it->eqc, full, it->eq_deleted);
+  }
+  for (uint32_t r = 0; r < batch->nrows; r++) {
+    uint64_t pos = first_row + r;
+    bool kept = !it->filter || (k < nkeep && it->fsel[k] == r);
+    if (it->filter && kept) k++;
+    while (it->del_cursor < p->ndels && p->dels[it->del_cursor] < pos) it->del_cursor++;
+    if ((it->del_cursor < p->ndels && p->dels[it->del_cursor] == pos) || (it->eq_on && it->eq_deleted[r])) {
+      it->st.rows_deleted++;
+      continue;
+    }
+    if (!kept) {
+      it->st.rows_filtered++;
+      continue;
+    }
+    it->sel[n] = r;
+    it->positions[n] = pos;
+    n++;
+  }
+  if (!n) return NULL;
+  it->st.rows_emitted += n;
+  if (n == batch->nrows) return batch;
+  if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
+  fl_batch_reset(it->scratch);
+  fl_batch_gather(it->scratch, batch, it->sel, n);
+  return it->scratch;
+}
+
+fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
+  fl_scan *scan = it->scan;
   fl_code rc = FL_OK;
-  for (uint32_t f = 0; f < scan->nfiles && !rc; f++) {
-    planned *p = &scan->files[f];
-    if (p->ndels >= (uint64_t)p->pub.record_count && p->pub.record_count > 0) {
-      scan->stats.rows_deleted += (uint64_t)p->pub.record_count;
-      continue; /* every row deleted */
+  *out = NULL;
+  while (it->task < it->ntasks) {
+    if (!it->pr) {
+      bool opened;
+      if ((rc = open_task(it, &opened, err))) return rc;
+      if (!opened) {
+        it->task++;
+        continue;
+      }
     }
-    fl_parquet_reader *pr;
-    if ((rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, p->pub.path, &scan->arena), &pr, err))) break;
-    if ((rc = fit_file(scan, p, pr, err))) {
-      fl_parquet_reader_free(pr);
-      break;
-    }
-    scan->cur = p;
-    scan->del_cursor = 0;
-    scan->eq_on = scan->eq && fl_eqdel_begin_file(scan->eq, p->spec_id, p->pub.partition, p->pub.npartition,
-                                                  p->pub.data_sequence_number);
-    uint32_t nrg = fl_parquet_reader_row_groups(pr);
-    scan->stats.row_groups_total += nrg;
-    for (uint32_t rg = 0; rg < nrg && !rc; rg++) {
-      if (row_group_excluded(scan, pr, rg)) {
-        scan->stats.row_groups_pruned++;
+    if (!it->rgc) {
+      if (it->rg >= it->rg_end) {
+        fl_parquet_reader_free(it->pr);
+        it->pr = NULL;
+        it->task++;
+        continue;
+      }
+      if (row_group_excluded(scan, it->pr, it->rg)) {
+        it->st.row_groups_pruned++;
+        it->rg++;
         continue;
       }
       const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
-      rc = fl_parquet_reader_read_row_group(pr, rg, rs, on_batch, scan, err);
+      if ((rc = fl_parquet_rg_cursor_open(it->pr, it->rg, rs, &it->rgc, err))) return rc;
     }
-    fl_parquet_reader_free(pr);
+    const fl_batch *batch;
+    uint64_t first_row;
+    if ((rc = fl_parquet_rg_cursor_next(it->rgc, &batch, &first_row, err))) return rc;
+    if (!batch) {
+      fl_parquet_rg_cursor_free(it->rgc);
+      it->rgc = NULL;
+      it->rg++;
+      continue;
+    }
+    const fl_batch *kept = keep_rows(it, batch, first_row);
+    if (kept) {
+      *out = kept;
+      flush_stats(it);
+      return FL_OK;
+    }
   }
-  if (scan->stop) return (fl_code)scan->stop;
+  flush_stats(it);
+  return FL_OK;
+}
+
+fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err) {
+  fl_scan_iter *it;
+  fl_code rc = fl_scan_iter_open(scan, NULL, 0, &it, err);
+  if (rc) return rc;
+  for (;;) {
+    const fl_batch *batch;
+    if ((rc = fl_scan_next(it, &batch, err)) || !batch) break;
+    int r = emit(ctx, batch, fl_scan_iter_file(it), it->positions);
+    if (r) {
+      rc = (fl_code)r;
+      break;
+    }
+  }
+  fl_scan_iter_free(it);
   return rc;
 }
 
 void fl_scan_free(fl_scan *scan) {
   if (!scan) return;
-  if (scan->scratch) fl_batch_free(scan->scratch);
   fl_eqdel_free(scan->eq);
+  fl_tcache_pins_release(&scan->pins);
+  pthread_mutex_destroy(&scan->names_mu);
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);

@@ -331,7 +331,7 @@ static fl_code table_set_version(fl_table *tbl, const char *location, fl_err *er
                             &meta, err);
     tbl->staged_root = NULL; /* stolen, even on failure */
   } else
-    rc = fl_tmeta_read(fl_tbl_uri_path(location), &meta, err);
+    rc = fl_tcache_meta(fl_tbl_uri_path(location), &meta, err);
   drop_staged(tbl);
   if (rc) return fl_err_prefix(err, "table %s.%s: ", tbl->ns, tbl->name);
   fl_tmeta_free(tbl->meta);

@@ -440,9 +440,39 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
  * Leftovers of crashed or aborted writers are such files. res may be NULL. */
 fl_code fl_table_remove_orphans(fl_table *tbl, int64_t older_than_ms, fl_expire_result *res, fl_err *err);
 
+/* ---------------------------------------------------------------- metadata tables */
+
+/* Iceberg's metadata tables, columns as Trino and Spark name them (meta_tables.c):
+ *   snapshots  committed_at, snapshot_id, parent_id, operation, manifest_list, summary (JSON)
+ *   history    made_current_at, snapshot_id, parent_id, is_current_ancestor
+ *   files      content, file_path, file_format, spec_id, partition (JSON), record_count,
+ *              file_size_in_bytes (the live files of snap, or of the current snapshot) */
+typedef enum fl_table_meta_kind { FL_META_SNAPSHOTS = 1, FL_META_HISTORY, FL_META_FILES } fl_table_meta_kind;
+/* "snapshots", "history", "files" (the part after '$' in "orders$files"). */
+bool fl_table_meta_kind_parse(const char *suffix, fl_table_meta_kind *out);
+const fl_field *fl_table_meta_fields(fl_table_meta_kind kind, uint32_t *n);
+/* Every row in one batch (the caller frees it with fl_batch_free). */
+fl_code fl_table_meta_batch(const fl_table *tbl, fl_table_meta_kind kind, const fl_snapshot *snap,
+                            fl_batch **out, fl_err *err);
+
+/* ---------------------------------------------------------------- metadata cache */
+
+/* Parsed metadata JSON, manifest lists and manifests are shared by every handle, scan
+ * and thread of the process (table/cache.c): Iceberg never rewrites them, so a query
+ * plans a snapshot it has seen before without reading them again. At most `bytes` are
+ * kept (default FL_TABLE_CACHE_BYTES; least recently used dropped first); 0 turns the
+ * cache off. */
+void fl_table_cache_set_budget(size_t bytes);
+typedef struct fl_table_cache_stats {
+  uint64_t hits, misses, evictions;
+  size_t bytes;
+  uint32_t entries;
+} fl_table_cache_stats;
+void fl_table_cache_get_stats(fl_table_cache_stats *out);
+
 /* ---------------------------------------------------------------- scans */
 
-typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE } fl_pred_op;
+typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE, FL_PRED_NE } fl_pred_op;
 
 /* column op literal; a scan's predicates are ANDed and used for pruning only (files by
  * partition values and column bounds, row groups by statistics): rows are filtered by
@@ -455,6 +485,39 @@ typedef struct fl_pred {
   fl_value value;
 } fl_pred;
 
+/* The predicate IR (table/pred.c) a query's WHERE lowers into (sql/exec_scan.c), for
+ * pruning only, as fl_pred: files by partition values and column bounds, manifests by
+ * partition summaries, row groups by statistics. A node says which rows MAY match; what
+ * the IR cannot express the lowering leaves out (TRUE), so pruning never drops a row the
+ * full filter keeps. Semantics are SQL WHERE's: a comparison with NULL is not TRUE, so
+ * NOT (a < 5) is a >= 5 and a NULL a matches neither. Values are cast to the column's
+ * type where Iceberg allows (int -> bigint, ...), else planning fails with FL_ETYPE.
+ * Nodes and values are borrowed for fl_scan_plan's duration only. */
+typedef enum fl_tpred_kind {
+  FL_TP_TRUE = 1,    /* every row may match */
+  FL_TP_FALSE,       /* no row matches */
+  FL_TP_AND,         /* args */
+  FL_TP_OR,          /* args */
+  FL_TP_NOT,         /* args[0] */
+  FL_TP_CMP,         /* column op values[0] (EQ, NE, LT, LE, GT, GE) */
+  FL_TP_IN,          /* column IN (values) */
+  FL_TP_IS_NULL,     /* column IS NULL */
+  FL_TP_STARTS_WITH, /* column LIKE 'values[0]%' (a STRING prefix) */
+} fl_tpred_kind;
+
+typedef struct fl_tpred {
+  fl_tpred_kind kind;
+  fl_pred_op op;      /* CMP */
+  const char *column; /* leaves: a current-schema column name */
+  const fl_value *values;
+  uint32_t nvalues;
+  const struct fl_tpred *const *args; /* AND, OR, NOT */
+  uint32_t nargs;
+} fl_tpred;
+
+/* Writes the predicate as SQL-like text for EXPLAIN: "(id >= 10 AND name LIKE 'a%')". */
+void fl_tpred_format(const fl_tpred *pred, fl_buf *out);
+
 typedef struct fl_scan_opts {
   int64_t snapshot_id; /* > 0: this snapshot */
   int64_t as_of_ms;    /* > 0 (and no snapshot_id): snapshot current at that time */
@@ -465,6 +528,7 @@ typedef struct fl_scan_opts {
   int64_t after_snapshot_id; /* > 0: incremental scan: only the data files added by the
                                 append/overwrite snapshots after this one, up to the chosen
                                 snapshot (which must descend from it); deletes still apply */
+  const fl_tpred *where;     /* pruning predicate (ANDed with preds); NULL = none */
 } fl_scan_opts;
 
 typedef struct fl_scan_stats {
@@ -525,6 +589,39 @@ void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx);
  * deletes, projects the current schema by field id (added columns read as null,
  * renames keep data, widened types widen), applies the filter if set, emits. */
 fl_code fl_scan_run(fl_scan *scan, fl_scan_emit_fn emit, void *ctx, fl_err *err);
+
+/* Scans as tasks (iceberg-rust's FileScanTask): a task is a range of row groups of one
+ * planned file. The plan makes one task per file (every row group); a caller may split
+ * them (rg_first/rg_count) and hand them to iterators. */
+typedef struct fl_scan_task {
+  uint32_t file;     /* index in fl_scan_files */
+  uint32_t rg_first; /* row groups [rg_first, rg_first + rg_count) of that file */
+  uint32_t rg_count; /* UINT32_MAX: to the file's last row group */
+} fl_scan_task;
+const fl_scan_task *fl_scan_tasks(const fl_scan *scan, uint32_t *n);
+
+/* A pull iterator over tasks (the executor's scan operator; fl_scan_run is a loop over
+ * one): fl_scan_next sets *out to the next batch of at most FL_BATCH_ROWS surviving rows
+ * (row groups pruned by statistics, position and equality deletes applied, the current
+ * schema projected, the filter applied), or NULL at the end. The batch belongs to the
+ * iterator and is valid until the next call; fl_scan_iter_file and
+ * fl_scan_iter_positions say where its rows come from. tasks NULL: every task of the
+ * scan (borrowed otherwise; they must outlive the iterator). Statistics accumulate in
+ * the scan's fl_scan_stats (added atomically at each fl_scan_next).
+ * Threads: several iterators over one planned scan may run at once, one per thread,
+ * each over its own tasks (morsels): each has its own reader, batches, delete cursor
+ * and equality delete probe; the plan, deletes and key sets are only read. The filter
+ * is the scan's (fl_scan_set_filter, before the iterators open) unless
+ * fl_scan_iter_set_filter gives one its own: a filter whose ctx is not safe to share
+ * (sql's fl_sql_eval is not) needs one per iterator. */
+typedef struct fl_scan_iter fl_scan_iter;
+fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t ntasks, fl_scan_iter **out,
+                          fl_err *err);
+fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err);
+void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx);
+const char *fl_scan_iter_file(const fl_scan_iter *it);       /* URI of the last batch's file */
+const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it); /* row i's position in it */
+void fl_scan_iter_free(fl_scan_iter *it);
 void fl_scan_free(fl_scan *scan);
 
 #endif

@@ -49,6 +49,7 @@ typedef struct fl_tlog {
 
 typedef struct fl_tmeta {
   fl_arena arena;
+  _Atomic int extra_refs; /* fl_tmeta_ref's (cache.c shares one parse); freed at -1 */
   json_t *root;
   const char *text; /* the JSON as read or written */
   int32_t format_version;
@@ -111,7 +112,9 @@ fl_code fl_tmeta_read(const char *path, fl_tmeta **out, fl_err *err);
  * dump): a commit moves its handle without parsing what it just wrote. */
 fl_code fl_tmeta_from_root(json_t *root, const char *text, size_t len, const char *name, fl_tmeta **out,
                            fl_err *err);
+/* Releases one reference (the parse's, or one fl_tmeta_ref added); frees at the last. */
 void fl_tmeta_free(fl_tmeta *meta);
+void fl_tmeta_ref(fl_tmeta *meta);
 /* Inflates a gzip metadata file's bytes (*data, fl_malloc'd, replaced by the inflated
  * text, NUL-terminated; freed on error), at most FL_METADATA_JSON_MAX bytes. */
 fl_code fl_tmeta_gunzip(const char *path, char **data, size_t *len, fl_err *err);
@@ -221,6 +224,32 @@ typedef struct fl_live_file {
 fl_code fl_tbl_live_files(const fl_table *tbl, const fl_snapshot *snap, fl_file_content content,
                           fl_arena *arena, fl_live_file **files, uint32_t *n, fl_err *err);
 
+/* cache.c: parsed metadata files shared by the process (see its design comment).
+ * fl_tcache_meta gives a reference the caller releases with fl_tmeta_free; manifest
+ * lists and manifests stay pinned in pins until fl_tcache_pins_release. */
+typedef struct fl_tcache_pins {
+  struct centry **entries;
+  uint32_t n, cap;
+} fl_tcache_pins;
+fl_code fl_tcache_meta(const char *path, fl_tmeta **out, fl_err *err);
+fl_code fl_tcache_manifest_list(const char *path, fl_tcache_pins *pins, const fl_manifest_file **files,
+                                uint32_t *n, fl_err *err);
+fl_code fl_tcache_manifest(const char *path, fl_tcache_pins *pins, const fl_manifest_entry **entries,
+                           uint32_t *n, fl_err *err);
+void fl_tcache_pins_release(fl_tcache_pins *pins);
+
+/* pred.c: the predicate IR bound to a table (negation pushed to the leaves, values
+ * cast to column types, in arena), asked whether a manifest, file or row group may hold
+ * a matching row. */
+typedef struct fl_bpred fl_bpred;
+fl_code fl_tpred_bind(const fl_table *tbl, const fl_tpred *pred, fl_arena *arena, fl_bpred **out, fl_err *err);
+bool fl_bpred_is_false(const fl_bpred *b);
+bool fl_bpred_partition_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_value *part, uint32_t npart);
+bool fl_bpred_summary_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_manifest_file *mf);
+bool fl_bpred_bounds_may_match(const fl_bpred *b, const fl_schema *schema, const fl_tspec *spec,
+                               const fl_data_file *file);
+bool fl_bpred_row_group_may_match(const fl_bpred *b, const fl_parquet_reader *pr, uint32_t rg);
+
 /* eqdel.c: equality deletes applied by a scan (see the file's design comment). The
  * arena (the scan's) holds what outlives planning; fl_eqdel_free frees the rest. */
 typedef struct fl_eqdel fl_eqdel;
@@ -237,6 +266,14 @@ bool fl_eqdel_begin_file(fl_eqdel *ed, int32_t spec_id, const fl_value *partitio
 /* Sets deleted[r] for the rows of batch (read schema) an applying delete matches;
  * returns how many it set. */
 uint32_t fl_eqdel_mark(fl_eqdel *ed, const fl_batch *batch, bool *deleted);
+/* The same through a cursor of one's own (after fl_eqdel_bind), so that several scan
+ * iterators (threads) probe one set of keys at once. */
+typedef struct fl_eqdel_cursor fl_eqdel_cursor;
+fl_eqdel_cursor *fl_eqdel_cursor_new(const fl_eqdel *ed);
+void fl_eqdel_cursor_free(fl_eqdel_cursor *c);
+bool fl_eqdel_cursor_begin_file(fl_eqdel_cursor *c, int32_t spec_id, const fl_value *partition,
+                                uint32_t npartition, int64_t data_seq);
+uint32_t fl_eqdel_cursor_mark(fl_eqdel_cursor *c, const fl_batch *batch, bool *deleted);
 
 /* append.c: column stats -> manifest columns; bounds into arena. */
 void fl_tbl_stats_to_columns(const fl_parquet_file_info *info, fl_arena *arena, fl_file_column **cols,
