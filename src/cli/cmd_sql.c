@@ -31,7 +31,7 @@ typedef struct sql_opts {
 static int parse_args(int argc, char **argv, sql_opts *o) {
   o->format = FL_SQL_FORMAT_TABLE;
   fl_err err = {0};
-  for (int i = 0; i < argc; i++) {
+  for (int i = 1; i < argc; i++) { /* argv[0] is the command's name */
     const char *v;
     int m;
     if ((m = fl_cli_opt(argc, argv, &i, "--data", &v))) {
@@ -125,6 +125,18 @@ int fl_cli_cmd_sql(fl_cli *cli, int argc, char **argv) {
   }
   uint32_t ncols;
   const fl_field *fields = fl_sql_query_fields(q, &ncols);
+  if (fl_sql_query_is_explain(q) && o.format == FL_SQL_FORMAT_TABLE) {
+    /* the plan's lines as they are, not in a box */
+    const fl_batch *b = NULL;
+    while (!(rc = fl_sql_query_next(q, &b, &err)) && b)
+      for (uint32_t r = 0; r < b->nrows; r++) {
+        uint32_t n;
+        const char *line = fl_vec_str(&b->cols[0], r, &n);
+        printf("%.*s\n", (int)n, line);
+      }
+    if (rc) rc = fl_cli_fail(&err);
+    goto done;
+  }
   w = fl_sql_writer_new(o.format, fields, ncols);
   fl_sql_writer_begin(w, &out);
   for (;;) {

@@ -53,9 +53,24 @@ static fl_code keep_table(fl_sql_query *q, fl_table *tbl) {
   return FL_OK;
 }
 
+/* "orders$files": the base table's name and the metadata kind; false for a plain name. */
+static bool meta_name(fl_arena *arena, const char *name, const char **base, fl_table_meta_kind *kind, bool *known) {
+  const char *dollar = strchr(name, '$');
+  if (!dollar) return false;
+  *base = fl_arena_strndup(arena, name, (size_t)(dollar - name));
+  *known = fl_table_meta_kind_parse(dollar + 1, kind);
+  return true;
+}
+
 static fl_code cat_table(void *ud, const fl_sql_from *f, const fl_schema **schema, void **handle, fl_err *err) {
   fl_sql_query *q = ud;
   const char *ns = f->ns;
+  const char *name = f->name;
+  fl_table_meta_kind kind = 0;
+  bool known = false, meta = meta_name(&q->arena, f->name, &name, &kind, &known);
+  if (meta && !known)
+    return fl_err_set(err, FL_EPARSE, "unknown metadata table '%s' (%s$snapshots, %s$history and %s$files are)",
+                      f->name, name, name, name);
   if (!ns) {
     /* a bare name: the one namespace that has it */
     fl_catalog_entry *entries = NULL;
@@ -64,26 +79,33 @@ static fl_code cat_table(void *ud, const fl_sql_from *f, const fl_schema **schem
     if (code) return code;
     const char *found = NULL, *second = NULL;
     for (uint32_t i = 0; i < n; i++)
-      if (!strcmp(entries[i].name, f->name)) {
+      if (!strcmp(entries[i].name, name)) {
         if (!found)
           found = fl_arena_strdup(&q->arena, entries[i].ns);
         else if (!second)
           second = fl_arena_strdup(&q->arena, entries[i].ns);
       }
     fl_catalog_entries_free(entries, n);
-    if (!found) return fl_err_set(err, FL_ENOENT, "no table %s", f->name);
+    if (!found) return fl_err_set(err, FL_ENOENT, "no table %s", name);
     if (second)
-      return fl_err_set(err, FL_EPARSE, "table name '%s' is in namespaces '%s' and '%s': write %s.%s", f->name, found,
-                        second, found, f->name);
+      return fl_err_set(err, FL_EPARSE, "table name '%s' is in namespaces '%s' and '%s': write %s.%s", name, found,
+                        second, found, name);
     ns = found;
   }
   fl_table *tbl = NULL;
-  fl_code code = fl_table_load(q->wh, ns, f->name, &tbl, err);
-  if (code == FL_ENOENT) return fl_err_set(err, FL_ENOENT, "no table %s.%s", ns, f->name);
+  fl_code code = fl_table_load(q->wh, ns, name, &tbl, err);
+  if (code == FL_ENOENT) return fl_err_set(err, FL_ENOENT, "no table %s.%s", ns, name);
   if (code) return code;
   keep_table(q, tbl);
-  *schema = fl_table_schema(tbl);
   *handle = tbl;
+  if (!meta) {
+    *schema = fl_table_schema(tbl);
+    return FL_OK;
+  }
+  fl_schema *ms = fl_arena_calloc(&q->arena, 1, sizeof *ms);
+  const fl_field *fields = fl_table_meta_fields(kind, &ms->nfields);
+  ms->fields = (fl_field *)fields;
+  *schema = ms;
   return FL_OK;
 }
 
@@ -104,6 +126,37 @@ static uint32_t cat_names(void *ud, const char *ns, fl_arena *arena, const char 
 /* ---- lowering ---- */
 
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
+
+static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *names, uint32_t n, fl_op **out,
+                           fl_err *err);
+
+/* t$snapshots, t$history, t$files: the metadata operator, then the plan's columns and
+ * filter (a few rows: no pruning to do). */
+static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *filter, fl_op **out, fl_err *err) {
+  const char *base;
+  fl_table_meta_kind kind = 0;
+  bool known;
+  meta_name(&q->arena, scan->from->name, &base, &kind, &known);
+  fl_op *m = fl_op_table_meta(&q->ctx, (fl_table *)scan->table, (int)kind,
+                              scan->from->as_of == FL_SQL_AS_OF_SNAPSHOT ? scan->from->snapshot_id : 0, err);
+  if (!m) return err->code ? err->code : FL_EINVAL;
+  fl_op *p = NULL;
+  fl_code code = keep_columns(q, m, scan->columns, scan->ncolumns, &p, err);
+  if (code) {
+    fl_op_free(m);
+    return code;
+  }
+  if (!filter) {
+    *out = p;
+    return FL_OK;
+  }
+  *out = fl_op_filter(&q->ctx, p, filter, err);
+  if (!*out) {
+    fl_op_free(p);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  return FL_OK;
+}
 
 static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out, fl_err *err) {
   fl_scan_opts opts = {0};
@@ -135,6 +188,7 @@ static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *ext
       filter = extra;
     }
   }
+  if (strchr(scan->from->name, '$')) return lower_meta(q, scan, filter, out, err);
   *out = fl_op_table_scan(&q->ctx, (fl_table *)scan->table, &opts, filter, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
@@ -191,6 +245,27 @@ static fl_code drop_columns(fl_sql_query *q, fl_op *child, const uint32_t *drop,
     names[m++] = child->fields[i].name;
   }
   *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, m, err);
+  return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
+}
+
+/* The named columns of child, in the given order. */
+static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *names, uint32_t n, fl_op **out,
+                           fl_err *err) {
+  fl_sql_expr **exprs = fl_arena_calloc(&q->arena, n + 1, sizeof *exprs);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t c = 0;
+    while (c < child->ncols && strcmp(child->fields[c].name, names[i]) != 0) c++;
+    FL_ASSERT(c < child->ncols, "column %s", names[i]);
+    fl_sql_expr *e = fl_arena_calloc(&q->arena, 1, sizeof *e);
+    e->kind = FL_SQL_E_COLUMN;
+    e->height = 1;
+    e->rtype = FL_SQL_RT_VALUE;
+    e->name = child->fields[c].name;
+    e->field = (int32_t)c;
+    e->type = child->fields[c].type;
+    exprs[i] = e;
+  }
+  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, n, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -352,6 +427,8 @@ const fl_field *fl_sql_query_fields(const fl_sql_query *q, uint32_t *ncols) {
   *ncols = q->root->ncols;
   return q->root->fields;
 }
+
+bool fl_sql_query_is_explain(const fl_sql_query *q) { return q->st->explain; }
 
 void fl_sql_query_explain(const fl_sql_query *q, bool analyze, fl_buf *out) {
   fl_op_explain(q->root, analyze, out);

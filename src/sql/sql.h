@@ -645,6 +645,8 @@ typedef struct fl_sql_query fl_sql_query;
 fl_code fl_sql_query_prepare(struct fl_warehouse *wh, const char *text, size_t len, const fl_sql_query_opts *opts,
                              fl_sql_query **out, fl_err *err);
 const fl_field *fl_sql_query_fields(const fl_sql_query *q, uint32_t *ncols);
+/* EXPLAIN [ANALYZE]: the rows are the plan's lines (a shell prints them as they are). */
+bool fl_sql_query_is_explain(const fl_sql_query *q);
 fl_code fl_sql_query_next(fl_sql_query *q, const fl_batch **out, fl_err *err);
 /* The logical plan and the operator tree (with rows and time once run). */
 void fl_sql_query_explain(const fl_sql_query *q, bool analyze, fl_buf *out);
