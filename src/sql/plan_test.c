@@ -210,3 +210,17 @@ Test(sql_plan, errors_teach) {
           "line 1, column 27: UNION: the left query has 1 columns, the right 2");
   refused("SELECT id FROM orders WHERE tenant", FL_EPARSE, "line 1, column 29: WHERE must be BOOLEAN, not STRING");
 }
+
+/* Regression (found by sql_select_fuzz): a join key cast on a side whose plan is a CTE's
+ * select-list projection was added to that projection, which computes from its own input
+ * and cannot see its outputs; the binder now adds its own passthrough projection. */
+Test(sql_plan, join_key_cast_over_a_cte_gets_its_own_projection) {
+  plans_as("WITH q AS (SELECT id, name FROM products) SELECT q.name FROM q, orders WHERE q.id = orders.id",
+           "PROJECT name\n"
+           "  PROJECT q.name\n"
+           "    JOIN INNER ON key = id\n"
+           "      PROJECT name, CAST(q.id AS BIGINT) AS key\n"
+           "        PROJECT id, name\n"
+           "          SCAN products (id, name)\n"
+           "      SCAN orders (id)\n");
+}
