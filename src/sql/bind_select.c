@@ -167,9 +167,15 @@ static void make_column(binder *b, fl_sql_expr *e, uint32_t cid) {
   *e = *column_expr(b, cid, line, col);
 }
 
+static fl_sql_select *query_copy(binder *b, const fl_sql_select *q);
+
+/* A deep copy of an expression (subqueries included): binding writes into the tree
+ * (resolved fields, aggregate calls turned into columns), so a tree bound twice (a CTE
+ * referenced twice, a GROUP BY ordinal's item) is bound as a copy. */
 static fl_sql_expr *expr_copy(binder *b, const fl_sql_expr *e) {
   fl_sql_expr *c = fl_arena_alloc(b->arena, sizeof *c);
   *c = *e;
+  if (e->query) c->query = query_copy(b, e->query);
   if (e->nargs) {
     c->args = fl_arena_alloc(b->arena, e->nargs * sizeof *c->args);
     for (uint32_t i = 0; i < e->nargs; i++) c->args[i] = expr_copy(b, e->args[i]);
@@ -191,6 +197,71 @@ static fl_sql_expr *expr_copy(binder *b, const fl_sql_expr *e) {
     }
     c->over = w;
   }
+  return c;
+}
+
+static fl_sql_order_item *order_copy(binder *b, const fl_sql_order_item *items, uint32_t n) {
+  if (!n) return NULL;
+  fl_sql_order_item *c = fl_arena_alloc(b->arena, n * sizeof *c);
+  for (uint32_t i = 0; i < n; i++) {
+    c[i] = items[i];
+    c[i].expr = expr_copy(b, items[i].expr);
+  }
+  return c;
+}
+
+static fl_sql_expr *maybe_copy(binder *b, const fl_sql_expr *e) { return e ? expr_copy(b, e) : NULL; }
+
+static fl_sql_from *from_copy(binder *b, const fl_sql_from *f) {
+  fl_sql_from *c = fl_arena_alloc(b->arena, sizeof *c);
+  *c = *f;
+  if (f->query) c->query = query_copy(b, f->query);
+  if (f->left) c->left = from_copy(b, f->left);
+  if (f->right) c->right = from_copy(b, f->right);
+  c->on = maybe_copy(b, f->on);
+  return c;
+}
+
+static fl_sql_body *body_copy(binder *b, const fl_sql_body *body) {
+  fl_sql_body *c = fl_arena_alloc(b->arena, sizeof *c);
+  *c = *body;
+  if (body->query) c->query = query_copy(b, body->query);
+  if (body->left) c->left = body_copy(b, body->left);
+  if (body->right) c->right = body_copy(b, body->right);
+  if (body->core) {
+    const fl_sql_select_core *k = body->core;
+    fl_sql_select_core *n = fl_arena_alloc(b->arena, sizeof *n);
+    *n = *k;
+    n->items = fl_arena_alloc(b->arena, (k->nitems + 1) * sizeof *n->items);
+    for (uint32_t i = 0; i < k->nitems; i++) {
+      n->items[i] = k->items[i];
+      n->items[i].expr = maybe_copy(b, k->items[i].expr);
+    }
+    if (k->from) n->from = from_copy(b, k->from);
+    n->where = maybe_copy(b, k->where);
+    n->having = maybe_copy(b, k->having);
+    n->qualify = maybe_copy(b, k->qualify);
+    if (k->ngroup) {
+      n->group = fl_arena_alloc(b->arena, k->ngroup * sizeof *n->group);
+      for (uint32_t i = 0; i < k->ngroup; i++) n->group[i] = expr_copy(b, k->group[i]);
+    }
+    c->core = n;
+  }
+  return c;
+}
+
+static fl_sql_select *query_copy(binder *b, const fl_sql_select *q) {
+  fl_sql_select *c = fl_arena_alloc(b->arena, sizeof *c);
+  *c = *q;
+  if (q->nctes) {
+    c->ctes = fl_arena_alloc(b->arena, q->nctes * sizeof *c->ctes);
+    for (uint32_t i = 0; i < q->nctes; i++) {
+      c->ctes[i] = q->ctes[i];
+      c->ctes[i].query = query_copy(b, q->ctes[i].query);
+    }
+  }
+  c->body = body_copy(b, q->body);
+  c->order = order_copy(b, q->order, q->norder);
   return c;
 }
 
@@ -913,7 +984,7 @@ static fl_code bind_table(binder *b, const fl_sql_from *f, fl_plan **out, scope 
     b->ctes = d->next;
     b->corr = NULL;
     rel r;
-    code = bind_query(b, d->cte->query, &r);
+    code = bind_query(b, query_copy(b, d->cte->query), &r); /* each reference binds its own copy */
     b->ctes = saved;
     b->corr = saved_corr;
     if (code) return code;

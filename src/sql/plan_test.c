@@ -224,3 +224,21 @@ Test(sql_plan, join_key_cast_over_a_cte_gets_its_own_projection) {
            "          SCAN products (id, name)\n"
            "      SCAN orders (id)\n");
 }
+
+/* Regression: a CTE referenced twice was bound twice in place (its resolved columns and
+ * aggregate calls rewritten by the first binding): each reference now binds a copy. */
+Test(sql_plan, a_cte_referenced_twice_binds_twice) {
+  plans_as("WITH q AS (SELECT tenant, count(*) AS n FROM orders GROUP BY tenant) "
+           "SELECT a.tenant, b.n FROM q a JOIN q b USING (tenant)",
+           "PROJECT tenant, n\n"
+           "  PROJECT a.tenant, b.n\n"
+           "    JOIN INNER ON tenant = tenant\n"
+           "      PROJECT tenant\n"
+           "        AGGREGATE BY tenant: count(*) AS count_star()\n"
+           "          PROJECT tenant\n"
+           "            SCAN orders (tenant)\n"
+           "      PROJECT tenant, \"count_star()\" AS n\n"
+           "        AGGREGATE BY tenant: count(*) AS count_star()\n"
+           "          PROJECT tenant\n"
+           "            SCAN orders (tenant)\n");
+}

@@ -141,3 +141,29 @@ Test(result, format_names) {
   cr_assert(!fl_sql_format_parse("xml", &f));
   cr_assert_str_eq(fl_sql_format_mime(FL_SQL_FORMAT_ARROW), "application/vnd.apache.arrow.stream");
 }
+
+/* Regression: doubles print as the shortest text that reads back (16 digits where 15 are
+ * not enough), in JSON and CSV alike, as DuckDB prints them. */
+Test(result, doubles_are_shortest_round_trip_text) {
+  static fl_field f[] = {{1, "x", {FL_T_DOUBLE, 0, 0}, false}};
+  fl_batch *b = fl_batch_new(f, 1, 4);
+  fl_vec_append_f64(&b->cols[0], 497.0 / 13.0);
+  fl_vec_append_f64(&b->cols[0], 0.1 + 0.2);
+  fl_vec_append_f64(&b->cols[0], 2.5);
+  fl_batch_set_rows(b, 3);
+  fl_sql_format fmts[2] = {FL_SQL_FORMAT_CSV, FL_SQL_FORMAT_NDJSON};
+  const char *want[2] = {"x\r\n38.23076923076923\r\n0.30000000000000004\r\n2.5\r\n",
+                         "{\"x\":38.23076923076923}\n{\"x\":0.30000000000000004}\n{\"x\":2.5}\n"};
+  for (int i = 0; i < 2; i++) {
+    fl_sql_writer *w = fl_sql_writer_new(fmts[i], f, 1);
+    fl_buf out = {0};
+    fl_sql_writer_begin(w, &out);
+    fl_sql_writer_batch(w, b, &out);
+    fl_sql_writer_end(w, &out);
+    fl_buf_cstr(&out);
+    cr_assert_str_eq((char *)out.data, want[i]);
+    fl_buf_free(&out);
+    fl_sql_writer_free(w);
+  }
+  fl_batch_free(b);
+}
