@@ -2,13 +2,15 @@
  * ROW_NUMBER, RANK, DENSE_RANK, LAG/LEAD (offset, default column), and COUNT(*),
  * COUNT, SUM, AVG, MIN, MAX as running aggregates.
  *
- * Data flow: the first next() drains the child into one buffer batch and sorts a
- * permutation of its rows by (partition keys ASC NULLS LAST, then the ORDER BY keys),
- * stably. One pass over the sorted rows finds partitions (rows equal on the partition
- * keys; NULLs equal) and, inside each, peer groups (rows equal on the ORDER BY keys).
- * Each function is computed into a result vector in sorted order; output batches
- * gather the child's columns through the permutation and append the results, so the
- * output comes in partition, then ORDER BY order.
+ * Data flow: the child's rows come sorted by (partition keys ASC NULLS LAST, then the
+ * ORDER BY keys) from a sort operator the constructor puts below this one (so the sort
+ * spills under the budget as any sort does; EXPLAIN shows it). Sorted batches are
+ * appended to a buffer; a partition is complete once a row of another partition
+ * follows it (NULL partition keys are one partition). The complete partitions at the
+ * head of the buffer are computed (one pass: peer groups inside each, results into one
+ * vector per function) and emitted FL_EXEC_BATCH_ROWS at a time, then dropped; the
+ * incomplete last partition stays for the next batch. Output comes in partition, then
+ * ORDER BY order.
  *
  * Frames (SQL's defaults): with an ORDER BY, an aggregate covers the partition's start
  * up to the current row's last peer (RANGE UNBOUNDED PRECEDING .. CURRENT ROW), so
@@ -17,9 +19,13 @@
  * to every row of the group. MIN/MAX keep the row of the best value so far (strings
  * are not copied). NULL rules and result types are the aggregate's (exec_agg.c).
  *
- * Memory: the buffer, the permutation and the results are charged to ctx->mem_used;
- * past ctx->mem_budget the operator fails with FL_ELIMIT naming the budget (it does
- * not spill). */
+ * Memory: the buffer holds one partition and a batch (plus the complete partitions
+ * being emitted); it, the row numbers and the results are charged to ctx->mem_used.
+ * A single partition past ctx->mem_budget fails with FL_ELIMIT naming the budget (a
+ * partition's rows must be in memory at once for LEAD and whole-partition frames).
+ *
+ *   FILL (append a sorted batch) ──(complete partitions at the head)──► EMIT ──► drop them ──► FILL
+ *   FILL ──(input done)──► EMIT the rest ──► DONE */
 #include <math.h>
 #include <string.h>
 
@@ -34,11 +40,15 @@ typedef struct window_op {
   uint32_t nspecs;
   bool done_input;
   fl_batch *buf;
-  uint32_t *perm;
-  uint32_t n;
-  fl_vec *res; /* [nspecs], n values each, in sorted order */
+  uint32_t *perm; /* 0, 1, 2 ...: buffer rows are in order already */
+  uint32_t perm_cap;
+  uint32_t n;          /* buffer rows [0, n) are complete partitions, computed */
+  uint32_t tail_start; /* where the buffer's last (maybe incomplete) partition starts */
+  fl_vec *res;         /* [nspecs], n values each */
   uint32_t *seq;
-  uint32_t pos;
+  uint32_t pos; /* rows [0, pos) emitted */
+  uint8_t *mark; /* per computed row: 2 a partition starts, 1 a peer group, 0 neither */
+  uint32_t mark_cap;
   fl_batch *out;
   size_t held;
 } window_op;
@@ -50,7 +60,7 @@ static const char *kind_name(fl_win_kind k) {
 }
 
 static void track(window_op *w) {
-  size_t now = (w->buf ? exec_batch_bytes(w->buf) : 0) + (size_t)w->n * 8;
+  size_t now = (w->buf ? exec_batch_bytes(w->buf) : 0) + (size_t)w->perm_cap * 4 + w->mark_cap;
   for (uint32_t s = 0; s < w->nspecs && w->res; s++) {
     fl_batch tmp = {.ncols = 1, .cols = &w->res[s]};
     now += exec_batch_bytes(&tmp);
@@ -147,9 +157,21 @@ static fl_code compute(window_op *w, fl_err *err) {
   const fl_batch *b = w->buf;
   uint32_t n = w->n;
   const fl_sort_key *part = w->keys, *order = w->keys + w->npart;
+  /* one pass marks where partitions (2) and peer groups (1) start, for every function */
+  if (n > w->mark_cap) {
+    fl_free(w->mark);
+    w->mark = fl_malloc(n);
+    w->mark_cap = n;
+  }
+  for (uint32_t p = 0; p < n; p++) {
+    if (p == 0 || exec_row_cmp(part, w->npart, b, w->perm[p - 1], b, w->perm[p]) != 0)
+      w->mark[p] = 2;
+    else
+      w->mark[p] = exec_row_cmp(order, w->norder, b, w->perm[p - 1], b, w->perm[p]) != 0;
+  }
   for (uint32_t ps = 0; ps < n;) {
     uint32_t pe = ps + 1;
-    while (pe < n && exec_row_cmp(part, w->npart, b, w->perm[ps], b, w->perm[pe]) == 0) pe++;
+    while (pe < n && w->mark[pe] != 2) pe++;
     for (uint32_t s = 0; s < w->nspecs; s++) {
       const fl_win_spec *sp = &w->specs[s];
       fl_vec *res = &w->res[s];
@@ -158,7 +180,7 @@ static fl_code compute(window_op *w, fl_err *err) {
       for (uint32_t gs = ps; gs < pe;) {
         /* the peer group [gs, ge) */
         uint32_t ge = gs + 1;
-        while (ge < pe && exec_row_cmp(order, w->norder, b, w->perm[gs], b, w->perm[ge]) == 0) ge++;
+        while (ge < pe && !w->mark[ge]) ge++;
         dense++;
         rank = gs - ps + 1;
         switch (sp->kind) {
@@ -203,49 +225,71 @@ static fl_code compute(window_op *w, fl_err *err) {
 static fl_code window_next(fl_op *op, const fl_batch **out, fl_err *err) {
   window_op *w = (window_op *)op;
   fl_op *child = op->children[0];
-  if (!w->done_input) {
-    for (;;) {
+  const fl_sort_key *part = w->keys;
+  for (;;) {
+    if (w->pos < w->n) {
+      uint32_t n = w->n - w->pos < FL_EXEC_BATCH_ROWS ? w->n - w->pos : FL_EXEC_BATCH_ROWS;
+      fl_batch_reset(w->out);
+      for (uint32_t c = 0; c < child->ncols; c++)
+        exec_vec_gather(&w->out->cols[c], &w->buf->cols[c], w->perm + w->pos, n);
+      for (uint32_t i = 0; i < n; i++) w->seq[i] = w->pos + i;
+      for (uint32_t s = 0; s < w->nspecs; s++) exec_vec_gather(&w->out->cols[child->ncols + s], &w->res[s], w->seq, n);
+      w->out->nrows = n;
+      w->pos += n;
+      *out = w->out;
+      return FL_OK;
+    }
+    if (w->n) {
+      /* drop the emitted partitions, keep the incomplete one */
+      fl_batch *rest = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
+      if (w->buf->nrows > w->n) fl_batch_append_range(rest, w->buf, w->n, w->buf->nrows - w->n);
+      fl_batch_free(w->buf);
+      w->buf = rest;
+      w->tail_start -= w->n;
+      for (uint32_t s = 0; s < w->nspecs; s++) fl_vec_reset(&w->res[s]);
+      w->n = w->pos = 0;
+      track(w);
+    }
+    uint32_t ready = 0;
+    if (w->done_input) {
+      if (!w->buf->nrows) {
+        *out = NULL;
+        return FL_OK;
+      }
+      ready = w->buf->nrows;
+    } else {
       const fl_batch *b;
       fl_code rc = fl_op_next(child, &b, err);
       if (rc) return rc;
-      if (!b) break;
+      if (!b) {
+        w->done_input = true;
+        continue;
+      }
       FL_ASSERT((uint64_t)w->buf->nrows + b->nrows < UINT32_MAX, "window over 4 Gi rows");
+      uint32_t from = w->buf->nrows;
       exec_batch_append(w->buf, b);
+      for (uint32_t i = from ? from : 1; i < w->buf->nrows; i++)
+        if (w->npart && exec_row_cmp(part, w->npart, w->buf, i - 1, w->buf, i) != 0) w->tail_start = i;
       track(w);
-      if (exec_over_budget(op->ctx))
-        return fl_err_set(err, FL_ELIMIT, "window: %u rows (%zu bytes) exceed the memory budget of %zu bytes",
-                          w->buf->nrows, w->held, op->ctx->mem_budget);
+      /* its own bytes only: the sort below may hold its merge buffers meanwhile */
+      if (op->ctx->mem_budget && w->held > op->ctx->mem_budget)
+        return fl_err_set(err, FL_ELIMIT,
+                          "window: a partition of %u rows (%zu bytes) exceeds the memory budget of %zu bytes",
+                          w->buf->nrows - w->tail_start, w->held, op->ctx->mem_budget);
+      ready = w->tail_start;
     }
-    w->done_input = true;
-    w->n = w->buf->nrows;
-    w->perm = fl_malloc((w->n ? w->n : 1) * sizeof *w->perm);
-    uint32_t *tmp = fl_malloc((w->n ? w->n : 1) * sizeof *tmp);
-    for (uint32_t i = 0; i < w->n; i++) w->perm[i] = i;
-    exec_sort_perm(w->keys, w->npart + w->norder, w->buf, w->perm, tmp, w->n);
-    fl_free(tmp);
-    w->res = fl_calloc(w->nspecs ? w->nspecs : 1, sizeof *w->res);
-    for (uint32_t s = 0; s < w->nspecs; s++) fl_vec_init(&w->res[s], op->fields[child->ncols + s].type, w->n);
-    w->seq = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *w->seq);
+    if (!ready) continue;
+    if (ready > w->perm_cap) {
+      w->perm_cap = ready;
+      fl_free(w->perm);
+      w->perm = fl_malloc(ready * sizeof *w->perm);
+      for (uint32_t i = 0; i < ready; i++) w->perm[i] = i;
+    }
+    w->n = ready;
     fl_code rc = compute(w, err);
     track(w);
     if (rc) return rc;
-    if (exec_over_budget(op->ctx))
-      return fl_err_set(err, FL_ELIMIT, "window: %u rows and results (%zu bytes) exceed the memory budget of %zu bytes",
-                        w->n, w->held, op->ctx->mem_budget);
   }
-  uint32_t n = w->n - w->pos < FL_EXEC_BATCH_ROWS ? w->n - w->pos : FL_EXEC_BATCH_ROWS;
-  if (!n) {
-    *out = NULL;
-    return FL_OK;
-  }
-  fl_batch_reset(w->out);
-  for (uint32_t c = 0; c < child->ncols; c++) exec_vec_gather(&w->out->cols[c], &w->buf->cols[c], w->perm + w->pos, n);
-  for (uint32_t i = 0; i < n; i++) w->seq[i] = w->pos + i;
-  for (uint32_t s = 0; s < w->nspecs; s++) exec_vec_gather(&w->out->cols[child->ncols + s], &w->res[s], w->seq, n);
-  w->out->nrows = n;
-  w->pos += n;
-  *out = w->out;
-  return FL_OK;
 }
 
 static void window_explain(const fl_op *op, bool analyze, fl_buf *out) {
@@ -277,6 +321,8 @@ static void window_free(fl_op *op) {
   fl_free(w->res);
   fl_free(w->perm);
   fl_free(w->seq);
+  fl_free(w->mark);
+  w->mark = NULL;
   w->res = NULL;
   w->perm = w->seq = NULL;
   exec_mem_track(op->ctx, &w->held, 0);
@@ -369,7 +415,12 @@ fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32
       fl_err_set(err, FL_ETYPE, "window over %s: JSON values have no order", child->fields[keys[i].col].name);
       return NULL;
     }
-  window_op *w = (window_op *)fl_op_alloc(ctx, sizeof *w, &window_vt, fields, ncols, &child, 1);
+  fl_op *sorted = child;
+  if (npart + norder) {
+    sorted = fl_op_sort(ctx, child, keys, npart + norder, UINT64_MAX, err);
+    if (!sorted) return NULL;
+  }
+  window_op *w = (window_op *)fl_op_alloc(ctx, sizeof *w, &window_vt, fields, ncols, &sorted, 1);
   w->keys = keys;
   w->npart = npart;
   w->norder = norder;
@@ -378,6 +429,9 @@ fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32
   w->nspecs = nspecs;
   w->buf = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
   w->out = fl_batch_new(fields, ncols, FL_EXEC_BATCH_ROWS);
+  w->res = fl_calloc(nspecs ? nspecs : 1, sizeof *w->res);
+  for (uint32_t s = 0; s < nspecs; s++) fl_vec_init(&w->res[s], fields[child->ncols + s].type, FL_EXEC_BATCH_ROWS);
+  w->seq = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *w->seq);
   track(w);
   return &w->op;
 }

@@ -173,3 +173,56 @@ Test(exec_window, past_the_memory_budget_fails_naming_it) {
   fl_op_free(w);
   tctx_done(&t);
 }
+
+/* 40,000 rows in partitions of 40 (p = r % 1000 over an INT, via fill_p's id): under a
+ * 256 KiB budget the sort below the window spills runs, and the result is the same. */
+static fl_field fq[] = {{1, "p", {FL_T_INT, 0, 0, 0}, false, NULL}, {2, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static void fill_q(fl_batch *b, uint32_t r, void *arg) {
+  (void)arg;
+  fl_vec_append_i32(&b->cols[0], (int32_t)((r * 7919u) % 1000));
+  fl_vec_append_i64(&b->cols[1], r);
+}
+
+static char *run_q(size_t budget, size_t *peak, bool *spilled) {
+  tctx t;
+  tctx_init(&t);
+  t.ctx.mem_budget = budget;
+  uint32_t part[] = {0};
+  fl_sort_key order[] = {{1, false, false}};
+  fl_win_spec specs[] = {{FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}, {FL_WIN_SUM, 1, 0, -1, "run"}, {FL_WIN_LEAD, 1, 1, -1, "nx"}};
+  fl_err err = {0};
+  fl_op *w = fl_op_window(&t.ctx, tsource(&t, fq, 2, 40000, 2048, fill_q, NULL), part, 1, order, 1, specs, 3, &err);
+  fl_batch *out = tcollect(w);
+  cr_assert_eq(out->nrows, 40000);
+  /* every partition's row numbers run 1..40 in id order */
+  for (uint32_t r = 0; r < out->nrows; r++) {
+    int64_t rn = ti64(out, 2, r);
+    cr_assert(rn >= 1 && rn <= 40);
+    if (rn > 1) cr_assert_lt(ti64(out, 1, r - 1), ti64(out, 1, r));
+  }
+  char *rows = trows_sorted(out);
+  *peak = t.ctx.mem_peak;
+  fl_buf ex = {0};
+  fl_op_explain(w, true, &ex);
+  fl_buf_cstr(&ex);
+  cr_assert(strstr((char *)ex.data, "WINDOW row_number()") && strstr((char *)ex.data, "\n  SORT p ASC"), "%s",
+            (char *)ex.data);
+  *spilled = strstr((char *)ex.data, "spilled=") != NULL;
+  fl_buf_free(&ex);
+  fl_batch_free(out);
+  fl_op_free(w);
+  tctx_done(&t);
+  return rows;
+}
+
+Test(exec_window, the_sort_below_spills_and_partitions_stream) {
+  size_t peak0, peak1;
+  bool sp0, sp1;
+  char *mem = run_q(0, &peak0, &sp0);
+  char *spill = run_q(256u << 10, &peak1, &sp1);
+  cr_assert(!sp0 && sp1, "the sort spilled only under the budget");
+  cr_assert_str_eq(spill, mem);
+  cr_assert_lt(peak1, peak0, "peak %zu under a budget, %zu without", peak1, peak0);
+  free(mem);
+  free(spill);
+}
