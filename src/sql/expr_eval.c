@@ -1878,8 +1878,21 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     uint32_t n = a->sl[k];
     bool ok = true;
     switch (t.kind) {
-      case FL_T_STRING:
-      case FL_T_JSON: d->sp[i] = p; d->sl[i] = n; return 0;
+      case FL_T_JSON:
+        if (a->kind != FL_T_JSON) { /* text becomes JSON only when it is JSON (DuckDB checks too) */
+          json_error_t jerr;
+          json_t *j = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+          if (!j) {
+            snprintf(why, why_size, "cannot convert string '%.*s%s' to JSON: %s", n > 60 ? 60 : (int)n, p,
+                     n > 60 ? "..." : "", jerr.text);
+            return 2;
+          }
+          json_decref(j);
+        }
+        d->sp[i] = p;
+        d->sl[i] = n;
+        return 0;
+      case FL_T_STRING: d->sp[i] = p; d->sl[i] = n; return 0;
       case FL_T_BOOLEAN: {
         const char *q = p;
         size_t m = n;
@@ -2690,9 +2703,9 @@ static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
         if (a->cls == CF) {
           double v = a->f[ka];
           if (s->fn == F_FLOOR)
-            v = floor(v);
+            v = floor(v) + 0.0;
           else if (s->fn == F_CEIL)
-            v = ceil(v);
+            v = ceil(v) + 0.0; /* + 0.0: no -0 (DuckDB prints ceil(-0.5) as 0) */
           else {
             double m = b ? pow(10.0, (double)b->i[kb]) : 1;
             v = (b ? round(v * m) / m : round(v)) + 0.0; /* + 0.0: no -0 */

@@ -208,6 +208,8 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   ok("'2.5'::INT", "INT", "3|3|3");
   ok("'1e3'::DECIMAL(10,2)", "DECIMAL(10,2)", "1000.00|1000.00|1000.00");
   ok("'yes'::BOOLEAN", "BOOLEAN", "true|true|true");
+  ok("'{\"a\": 1}'::JSON ->> 'a'", "STRING", "\"1\"|\"1\"|\"1\"");
+  fails("s::JSON", FL_ETYPE, "s::JSON: line 1, column 2: cannot convert string 'Hello' to JSON: invalid token near 'Hello'");
   ok("ok::INT", "INT", "1|null|0");
   ok("'true'::BOOLEAN", "BOOLEAN", "true|true|true");
   fails("'abc'::INT", FL_ETYPE, "'abc'::INT: line 1, column 6: cannot convert string 'abc' to INT");
