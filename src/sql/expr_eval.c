@@ -1,31 +1,44 @@
 /* sql/expr_eval: the vectorised expression evaluator. Bound expressions (fl_sql_expr_bind)
  * compile to a flat array of steps over registers and run a batch at a time (STYLE §10);
- * ingest's contract (CHECK), `--where` of cat and delete, and the SQL executor's filters
- * all go through here, so one set of semantics holds everywhere.
+ * ingest's contract (CHECK), `--where` of cat and delete, and the SQL executor's project
+ * and filter all go through here, so one set of semantics holds everywhere.
  *
- * Compilation (fl_sql_eval_add) walks a bound expression tree once and emits steps in
- * post order; every node gets a register. A register is a column of n values of one
- * class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64 with a decimal
- * scale: INT, BIGINT, DECIMAL, DATE days, TIMESTAMP/INTERVAL micros), F (double), S
- * (string pointer + length), W (128-bit unscaled DECIMAL wider than 18 digits, compared
- * and IN-listed exactly against I or W, a DOUBLE literal of 19..38 digits read from its
- * text; arithmetic on W waits for the SQL engine's 128-bit decimals and is refused by
- * name); I, F, S and W carry a null byte per row. A literal is a
- * constant register: its index mask is 0, so `r->i[i & r->mask]` reads the one value
- * for every row, and the loops stay branch-free over rows. Columns of int64 storage
- * are not copied: the register points at the batch vector.
+ * Compilation (fl_sql_eval_add, fl_sql_eval_add_value) walks a bound expression tree once
+ * and emits steps in post order; every node gets a register. A register is a column of
+ * n values of one class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64
+ * with a decimal scale: INT, BIGINT, DECIMAL up to 18 digits, DATE days, TIMESTAMP/
+ * INTERVAL micros), F (double), S (string pointer + length), W (128-bit unscaled DECIMAL
+ * of 19..38 digits; arithmetic through core/decimal.h, exact or an overflow); I, F, S and
+ * W carry a null byte per row. A literal is a constant register: its index mask is 0, so
+ * `r->i[i & r->mask]` reads the one value for every row, and the loops stay branch-free
+ * over rows. Columns of int64 and 128-bit storage are not copied: the register points at
+ * the batch vector. Where a node needs another class or scale than its operand gives
+ * (CASE branches, coalesce, function arguments, INT / INT as DOUBLE) `coerce` inserts a
+ * CAST step, or converts a constant once at compile time.
  *
- * Evaluation (fl_sql_eval_run): the predicate's steps over the batch's first nrows
- * rows; the result is its B register. fl_sql_eval_select keeps the rows where every
- * predicate is TRUE (WHERE's rule); a CHECK passes unless FALSE (the contract's rule).
+ * Evaluation: an item's steps over the batch's first nrows rows. A predicate's result is
+ * its B register (fl_sql_eval_run; fl_sql_eval_select keeps the rows where every
+ * predicate is TRUE, WHERE's rule; a CHECK passes unless FALSE, the contract's rule). A
+ * value expression's result register is written into the item's fl_vec of its bound
+ * type (fl_sql_eval_value); a BOOLEAN one may be read as bytes (fl_sql_eval_test).
  *
- * Semantics chosen where SQL leaves a choice: integer and decimal overflow, division
- * by zero and a NULL anywhere give unknown (NULL); x IN (..., NULL) without a match is
- * unknown. Decimals are exact (scaled int64, compared through 128-bit products).
+ *   add ──compile(tree)──► steps[first..first+n) ──run_step each──► result register
+ *                                                        │               ├─► B bytes (predicate)
+ *                                                        │               └─► fl_vec (value)
+ *                                                        └─► strict step fails: fault (first only),
+ *                                                            the run stops with its message
  *
- * Memory: the evaluator owns steps, registers, literal copies (an arena) and register
+ * Semantics: predicates (fl_sql_eval_add) give unknown (NULL) for integer and decimal
+ * overflow, a failed cast and division by zero; value expressions (strict steps) raise
+ * DuckDB's errors for overflow and failed casts, and give NULL for division by zero.
+ * x IN (..., NULL) without a match is unknown. Decimals are exact (scaled int64, compared
+ * through 128-bit products; W through fl_dec128_*). String results are built in the
+ * register's byte buffer (sb_*: offsets while it may move, pointers at the end).
+ *
+ * Memory: the evaluator owns steps, registers, literal copies (an arena), register
  * buffers sized to the largest batch seen (fl_malloc, grown geometrically, never per
- * row). Every fl_sql_eval_add comes before the first run. One thread at a time. */
+ * row), value items' output vectors and compiled regular expressions. Every add comes
+ * before the first run. One thread at a time. */
 #define _GNU_SOURCE /* memmem */
 #include <locale.h>
 #include <math.h>
