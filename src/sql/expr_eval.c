@@ -1237,8 +1237,8 @@ static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out) {
       case F_EXP:
       case F_LOG10: args[i] = coerce(x, a, args[i], dbl); break;
       case F_DATE_TRUNC:
-      case F_DATE_PART:
-        if (i == 1) args[i] = coerce(x, a, args[i], ts);
+      case F_DATE_PART: /* an INTERVAL (micros) stays as it is: date_part('epoch', t2 - t1) */
+        if (i == 1 && a->rtype != FL_SQL_RT_INTERVAL) args[i] = coerce(x, a, args[i], ts);
         break;
       case F_ROUND:
         if (i == 1) args[i] = coerce(x, a, args[i], big);

@@ -271,6 +271,8 @@ Test(expr_value, timestamps_and_intervals_across_month_ends) {
   ok("date_part('isodow', dt)", "BIGINT", "3|null|7");
   ok("date_part('epoch', t)", "DOUBLE", "1706695200|null|1709251199.5");
   ok("extract(quarter FROM dt)", "BIGINT", "1|null|1");
+  ok("extract(epoch FROM t - TIMESTAMP '2024-01-31 00:00:00')", "DOUBLE", "36000|null|2591999.5");
+  ok("date_part('epoch', INTERVAL '1 day 2 hours')", "DOUBLE", "93600|93600|93600");
 }
 
 Test(expr_value, string_functions) {
