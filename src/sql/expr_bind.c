@@ -297,11 +297,11 @@ static fl_code bind_arith(fl_sql_expr *e, fl_err *err) {
       e->rtype = FL_SQL_RT_INTERVAL;
     return FL_OK;
   }
-  if (add_sub && ka == FL_T_DATE && ca == C_TIME && cb == C_NUM && is_int_kind(kb)) {
+  if (add_sub && ka == FL_T_DATE && ca == C_TIME && cb == C_NUM && kb == FL_T_INT) { /* DuckDB: INTEGER only */
     set_value(e, FL_T_DATE);
     return FL_OK;
   }
-  if (op == FL_SQL_OP_ADD && kb == FL_T_DATE && cb == C_TIME && ca == C_NUM && is_int_kind(ka)) {
+  if (op == FL_SQL_OP_ADD && kb == FL_T_DATE && cb == C_TIME && ca == C_NUM && ka == FL_T_INT) {
     set_value(e, FL_T_DATE);
     return FL_OK;
   }

@@ -329,6 +329,24 @@ static uint32_t null_const(fl_sql_eval *c, uint8_t cls) {
 
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
 static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+/* A subexpression DuckDB evaluates only for some rows (the right side of AND and OR,
+ * CASE branches after the first WHEN, coalesce arguments after the first): compiled
+ * without runtime errors (an overflow there is NULL), since rows it is not evaluated
+ * for must not fail the query. */
+static fl_code compile_lenient(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  bool strict = x->strict;
+  x->strict = false;
+  fl_code rc = compile(x, e, hint, out);
+  x->strict = strict;
+  return rc;
+}
+/* NULL, or a cast or sign of it: what DuckDB folds `x op NULL` to NULL with, never
+ * evaluating x. */
+static bool null_constant(const fl_sql_expr *e) {
+  while ((e->kind == FL_SQL_E_CAST || (e->kind == FL_SQL_E_UNARY && e->op != FL_SQL_OP_NOT)) && e->nargs == 1)
+    e = e->args[0];
+  return e->kind == FL_SQL_E_LITERAL && e->lit == FL_SQL_LIT_NULL;
+}
 static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want);
 static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out);
 static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out);
@@ -771,8 +789,12 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
     uint32_t *args = fl_arena_calloc(&c->arena, e->nargs, sizeof *args);
     uint8_t cls = class_of_full(e->type);
     for (uint32_t i = 0; i < e->nargs; i++) {
-      if ((rc = compile(x, e->args[i], cls, &args[i]))) return rc;
-      args[i] = coerce(x, e, args[i], e->type);
+      bool strict = x->strict;
+      if (i) x->strict = false;
+      rc = compile(x, e->args[i], cls, &args[i]);
+      if (!rc) args[i] = coerce(x, e, args[i], e->type);
+      x->strict = strict;
+      if (rc) return rc;
     }
     uint32_t d = new_reg(c, cls, true);
     c->regs[d].scale = c->regs[args[0]].scale;
@@ -871,12 +893,22 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       fl_sql_op op = e->op;
       if (op == FL_SQL_OP_AND || op == FL_SQL_OP_OR) {
         uint32_t a, b;
-        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile(x, e->args[1], CB, &b))) return rc;
+        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_lenient(x, e->args[1], CB, &b))) return rc;
         uint32_t d = new_reg(c, CB, true);
         step *s = new_step(c, op == FL_SQL_OP_AND ? S_AND : S_OR, d);
         s->a = a;
         s->b = b;
         *out = d;
+        return FL_OK;
+      }
+      if ((null_constant(e->args[0]) || null_constant(e->args[1])) && op != FL_SQL_OP_ARROW &&
+          op != FL_SQL_OP_ARROW2 && e->rtype != FL_SQL_RT_INTERVAL) {
+        /* x op NULL is NULL whatever x is (DuckDB folds it; x is never evaluated) */
+        *out = null_const(c, e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB));
+        if (e->rtype == FL_SQL_RT_VALUE) {
+          c->regs[*out].kind = e->type.kind;
+          c->regs[*out].scale = e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+        }
         return FL_OK;
       }
       if (op == FL_SQL_OP_CONCAT) {
@@ -950,7 +982,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       }
       step *s = new_step_at(x, S_ARITH, d, e);
       if (x->strict && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
-        if (e->type.kind == FL_T_INT) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
+        if (e->type.kind == FL_T_INT || e->type.kind == FL_T_DATE) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
         if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
       }
       s->sub = op;
@@ -1095,19 +1127,27 @@ static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
       s->b = b;
       s->ma = ma;
       s->mb = mb;
-    } else if ((rc = compile(x, w, CB, &cond))) {
+    } else if ((rc = k ? compile_lenient(x, w, CB, &cond) : compile(x, w, CB, &cond))) {
       return rc;
     }
     uint32_t r;
-    if ((rc = compile(x, t, cls, &r))) return rc;
-    if (value) r = coerce(x, t, r, e->type);
+    bool strict = x->strict;
+    x->strict = false;
+    rc = compile(x, t, cls, &r);
+    if (!rc && value) r = coerce(x, t, r, e->type);
+    x->strict = strict;
+    if (rc) return rc;
     args[2 * k] = cond;
     args[2 * k + 1] = r;
   }
   uint32_t r;
   if (has_else) {
-    if ((rc = compile(x, e->args[e->nargs - 1], cls, &r))) return rc;
-    if (value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
+    bool strict = x->strict;
+    x->strict = false;
+    rc = compile(x, e->args[e->nargs - 1], cls, &r);
+    if (!rc && value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
+    x->strict = strict;
+    if (rc) return rc;
   } else {
     r = null_const(c, cls);
   }
@@ -1736,16 +1776,25 @@ static fl_i128 div_round(fl_i128 v, unsigned k) {
   return q;
 }
 
-/* DuckDB's text of a DOUBLE: the shortest digits that read back, "1.0" for integral values. */
+/* DuckDB's text of a DOUBLE: the shortest digits that read back, in positional notation
+ * for exponents -5..15 ("10.0", "0.0001", "-0.0") and scientific otherwise ("1e+20",
+ * "1e-05", "1.2345678901234567e+19"), as Python's repr. */
 static size_t format_double(double f, char *out) {
   if (isnan(f)) return (size_t)snprintf(out, 32, "nan");
   if (isinf(f)) return (size_t)snprintf(out, 32, f < 0 ? "-inf" : "inf");
-  int n = 0;
-  for (int prec = 1; prec <= 17; prec++) {
-    n = snprintf(out, 32, "%.*g", prec, f);
-    if (strtod(out, NULL) == f) break;
+  char sci[40];
+  int prec = 1;
+  for (; prec < 17; prec++) {
+    snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
+    if (strtod(sci, NULL) == f) break;
   }
-  if (!strpbrk(out, ".en")) n += snprintf(out + n, 32 - (size_t)n, ".0");
+  snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
+  const char *e = strchr(sci, 'e');
+  int exp = atoi(e + 1);
+  if (exp < -4 || exp >= 16) return (size_t)snprintf(out, 40, "%s", sci);
+  int decimals = prec - 1 - exp;
+  int n = snprintf(out, 48, "%.*f", decimals > 0 ? decimals : 0, f);
+  if (!strchr(out, '.')) n += snprintf(out + n, 48 - (size_t)n, ".0");
   return (size_t)n;
 }
 
@@ -1972,10 +2021,14 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     uint8_t b = a->nul[k] == T_TRUE;
     switch (to) {
       case CB: d->nul[i] = a->nul[k]; return 0;
-      case CI: d->i[i] = b ? (int64_t)fl_pow10_i64[scale] : 0; return 0;
+      case CI:
+        if (t.kind == FL_T_DATE || t.kind == FL_T_TIMESTAMP) break;
+        d->i[i] = b ? (int64_t)fl_pow10_i64[scale] : 0;
+        return 0;
       case CW: d->wbuf[i] = b ? fl_dec128_pow10(scale) : 0; return 0;
       case CF: d->f[i] = b; return 0;
     }
+    snprintf(why, why_size, "cannot cast BOOLEAN to %s", tn);
     return 2;
   }
   /* times */
@@ -1985,8 +2038,10 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     else if (t.kind == FL_T_TIMESTAMP) {
       if (a->kind == FL_T_TIMESTAMP)
         d->i[i] = a->i[k];
-      else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i]))
+      else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i])) {
+        snprintf(why, why_size, "DATE %lld days from 1970-01-01 is out of range for TIMESTAMP", (long long)a->i[k]);
         return 2;
+      }
     } else {
       snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn);
       return 2;
@@ -2065,6 +2120,7 @@ static void run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32
       continue;
     }
     if (d->cls != CB) d->nul[i] = 0;
+    snprintf(why, sizeof why, "cannot cast to the type");
     int r = cast_cell(a, k, s->type, d, i, why, sizeof why);
     if (r) {
       if (r == 2 && s->strict) fault(c, s, FL_ETYPE, "%s", why);
@@ -2716,12 +2772,12 @@ static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
         if (a->cls == CF) {
           double v = a->f[ka];
           if (s->fn == F_FLOOR)
-            v = floor(v) + 0.0;
+            v = floor(v);
           else if (s->fn == F_CEIL)
-            v = ceil(v) + 0.0; /* + 0.0: no -0 (DuckDB prints ceil(-0.5) as 0) */
+            v = ceil(v); /* -0.0 stays (DuckDB prints ceil(-0.5) as -0.0) */
           else {
             double m = b ? pow(10.0, (double)b->i[kb]) : 1;
-            v = (b ? round(v * m) / m : round(v)) + 0.0; /* + 0.0: no -0 */
+            v = b ? round(v * m) / m : round(v);
           }
           d->f[i] = v;
           break;
