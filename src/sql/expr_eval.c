@@ -254,6 +254,7 @@ struct fl_sql_eval {
   bool faulted;      /* a strict step hit a runtime error in this run */
   fl_err fault;
   int64_t now_us;    /* now(): fixed at the first run (one query, one instant) */
+  bool no_fold;      /* an evaluator that folds a constant: no folding inside it */
 };
 
 /* ---- compilation ------------------------------------------------------------------ */
@@ -302,6 +303,8 @@ typedef struct cc {
   const char *text; /* the CHECK, for messages */
   pred *pr;
   bool strict;      /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
+  bool value;       /* compiling a value expression: results keep to their type's range (an INT
+                       stays 32 bits: outside it, an error when strict, else NULL) */
 } cc;
 
 /* A step that can fail at run time: remembers where, for the message. */
@@ -834,11 +837,133 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   return FL_OK;
 }
 
+/* No column and no clock below e: a constant, which DuckDB folds before it runs. */
+static bool subtree_constant(const fl_sql_expr *e) {
+  if (e->kind == FL_SQL_E_COLUMN) return false;
+  if (e->kind == FL_SQL_E_FUNC &&
+      (!strcmp(e->name, "now") || !strcmp(e->name, "current_date") || !strcmp(e->name, "current_timestamp")))
+    return false;
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (!subtree_constant(e->args[i])) return false;
+  return true;
+}
+
+static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label, bool value, uint32_t *index,
+                        fl_err *err);
+
+/* A constant subtree (not a literal) evaluated once, now, into a constant register: the
+ * steps for `DATE '2024-01-01' + INTERVAL '1 day'` or `abs(NULL::INT)` run at compile
+ * time, not per batch. It runs as a value expression; one that fails (an overflow, a bad
+ * cast) is not folded and fails or gives NULL when it runs, as its mode says. */
+static bool fold_constant(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  if (c->no_fold || e->kind == FL_SQL_E_LITERAL || e->rtype == FL_SQL_RT_INTERVAL || !subtree_constant(e))
+    return false;
+  if (e->rtype == FL_SQL_RT_NULL) {
+    *out = null_const(c, hint ? hint : CB);
+    return true;
+  }
+  static const fl_schema none = {0, 0, NULL, 0, NULL};
+  fl_sql_eval *sub = fl_sql_eval_new(&none);
+  sub->no_fold = true;
+  uint32_t k;
+  fl_err err;
+  const fl_vec *v = NULL;
+  fl_batch one = {NULL, 0, 1, 1, NULL};
+  bool ok = add_item(sub, e, "constant", true, &k, &err) == FL_OK && fl_sql_eval_value(sub, k, &one, &v, &err) == FL_OK;
+  if (ok) {
+    fl_type t = e->type;
+    uint8_t cls = class_of_full(t);
+    uint32_t r = new_reg(c, cls, false);
+    reg *g = &c->regs[r];
+    g->kind = t.kind;
+    g->scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
+    if (!fl_vec_is_valid(v, 0)) {
+      g->cnul = cls == CB ? T_NULL : 1;
+    } else {
+      switch (t.kind) {
+        case FL_T_BOOLEAN: g->cnul = v->data.b[0] ? T_TRUE : T_FALSE; break;
+        case FL_T_INT:
+        case FL_T_DATE: g->ci = v->data.i32[0]; break;
+        case FL_T_FLOAT: g->cf = v->data.f32[0]; break;
+        case FL_T_DOUBLE: g->cf = v->data.f64[0]; break;
+        case FL_T_DECIMAL:
+          if (cls == CW)
+            g->cw = fl_vec_dec(v, 0);
+          else
+            g->ci = (int64_t)fl_vec_dec(v, 0);
+          break;
+        default:
+          if (cls == CS) {
+            uint32_t n;
+            const char *p = fl_vec_str(v, 0, &n);
+            g->cs = fl_arena_memdup(&c->arena, p, n);
+            g->csl = n;
+          } else {
+            g->ci = v->data.i64[0];
+          }
+          break;
+      }
+    }
+    *out = r;
+  }
+  fl_sql_eval_free(sub);
+  return ok;
+}
+
+/* NULL for every row whatever the columns hold: NULL, an operator or a function (other
+ * than coalesce, concat, greatest, least, nullif's second argument, CASE, IS NULL, AND,
+ * OR) with such an argument, or a constant that evaluates to NULL. DuckDB folds these to
+ * NULL before running, so the other operands are never evaluated (and never fail). */
+static bool always_null(cc *x, const fl_sql_expr *e) {
+  switch (e->kind) {
+    case FL_SQL_E_LITERAL: return e->lit == FL_SQL_LIT_NULL;
+    case FL_SQL_E_COLUMN:
+    case FL_SQL_E_CASE:
+    case FL_SQL_E_IS_NULL: return false;
+    case FL_SQL_E_CAST:
+    case FL_SQL_E_UNARY:
+    case FL_SQL_E_IN:
+    case FL_SQL_E_BETWEEN: return always_null(x, e->args[0]);
+    case FL_SQL_E_BINARY:
+      if (e->op == FL_SQL_OP_AND || e->op == FL_SQL_OP_OR || e->op == FL_SQL_OP_ARROW || e->op == FL_SQL_OP_ARROW2)
+        return false;
+      return always_null(x, e->args[0]) || always_null(x, e->args[1]);
+    case FL_SQL_E_LIKE: return always_null(x, e->args[0]) || always_null(x, e->args[1]);
+    case FL_SQL_E_FUNC: {
+      const char *n = e->name;
+      if (!strcmp(n, "coalesce") || !strcmp(n, "concat") || !strcmp(n, "greatest") || !strcmp(n, "least"))
+        return false;
+      if (!strcmp(n, "nullif")) {
+        if (always_null(x, e->args[0])) return true;
+      } else {
+        for (uint32_t i = 0; i < e->nargs; i++)
+          if (always_null(x, e->args[i])) return true;
+      }
+      uint32_t k;
+      if (subtree_constant(e) && fold_constant(x, e, 0, &k))
+        return x->c->regs[k].cls == CB ? x->c->regs[k].cnul == T_NULL : x->c->regs[k].cnul != 0;
+      return false;
+    }
+  }
+  return false;
+}
+
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
   fl_sql_eval *c = x->c;
   fl_code rc;
   if (e->rtype == FL_SQL_RT_UNBOUND)
     return fl_err_set(x->err, FL_EINVAL, "%s: the expression is not bound to the schema", x->text);
+  if (fold_constant(x, e, hint, out)) return FL_OK;
+  if (e->kind != FL_SQL_E_LITERAL && e->rtype != FL_SQL_RT_INTERVAL && !c->no_fold && always_null(x, e)) {
+    uint8_t cls = e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB);
+    *out = null_const(c, cls);
+    if (e->rtype == FL_SQL_RT_VALUE) {
+      c->regs[*out].kind = e->type.kind;
+      c->regs[*out].scale = e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+    }
+    return FL_OK;
+  }
   switch (e->kind) {
     case FL_SQL_E_LITERAL: return compile_literal(x, e, hint, out);
     case FL_SQL_E_COLUMN: {
@@ -901,8 +1026,13 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = d;
         return FL_OK;
       }
-      if ((null_constant(e->args[0]) || null_constant(e->args[1])) && op != FL_SQL_OP_ARROW &&
-          op != FL_SQL_OP_ARROW2 && e->rtype != FL_SQL_RT_INTERVAL) {
+      bool null_side = null_constant(e->args[0]) || null_constant(e->args[1]);
+      for (int side = 0; side < 2 && !null_side; side++) { /* abs(NULL::INT), nullif(1, 1): NULL too */
+        uint32_t k;
+        if (fold_constant(x, e->args[side], 0, &k))
+          null_side = c->regs[k].cls == CB ? c->regs[k].cnul == T_NULL : c->regs[k].cnul != 0;
+      }
+      if (null_side && op != FL_SQL_OP_ARROW && op != FL_SQL_OP_ARROW2 && e->rtype != FL_SQL_RT_INTERVAL) {
         /* x op NULL is NULL whatever x is (DuckDB folds it; x is never evaluated) */
         *out = null_const(c, e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB));
         if (e->rtype == FL_SQL_RT_VALUE) {
@@ -981,7 +1111,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         }
       }
       step *s = new_step_at(x, S_ARITH, d, e);
-      if (x->strict && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
+      if ((x->strict || x->value) && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
         if (e->type.kind == FL_T_INT || e->type.kind == FL_T_DATE) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
         if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
       }
@@ -2878,7 +3008,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
         d->nul[i] = a->nul[k];
         if (a->cls == CF) {
           double v = a->f[k];
-          d->f[i] = s->op == S_NEG ? -v : (v < 0 ? -v : v);
+          d->f[i] = s->op == S_NEG ? -v : fabs(v);
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
           fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
@@ -3061,7 +3191,7 @@ static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label,
   memset(k, 0, sizeof *k);
   k->first_step = c->nsteps;
   uint32_t nsteps = c->nsteps, nregs = c->nregs;
-  cc x = {c, err, fl_arena_strdup(&c->arena, label), k, value};
+  cc x = {c, err, fl_arena_strdup(&c->arena, label), k, value, value};
   uint32_t r;
   fl_code rc = FL_OK;
   if (value && e->rtype == FL_SQL_RT_INTERVAL)

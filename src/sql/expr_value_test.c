@@ -231,6 +231,13 @@ Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
   /* x op NULL is NULL whatever x is: x is not evaluated */
   ok("i * 2 + NULL", "INT", "null|null|null");
   ok("i * 2 > NULL::INT", "BOOLEAN", "null|null|null");
+  ok("(NULL::INT * i - 1) / extract(day FROM dt + i)", "DOUBLE", "null|null|null");
+  ok("CAST(i AS DECIMAL(12,3)) - nullif(100.005, 100.005) * i", "DECIMAL(17,3)", "null|null|null");
+  ok("abs(NULL::INT) + i * 2", "INT", "null|null|null");
+  /* constants are folded once: a constant that fails still fails when it runs */
+  ok("DATE '2024-01-31' + INTERVAL '1 month' + INTERVAL '1 day'", "TIMESTAMP",
+     "\"2024-03-01T00:00:00Z\"|\"2024-03-01T00:00:00Z\"|\"2024-03-01T00:00:00Z\"");
+  fails("2147483647 + 1", FL_ELIMIT, "2147483647 + 1: line 1, column 12: overflow: 2147483647 + 1 does not fit INT");
   /* where DuckDB does evaluate: the error stands */
   fails("CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2", FL_ELIMIT,
         "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 45: overflow: 2147483647 * 2 does not fit INT");
