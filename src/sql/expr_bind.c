@@ -297,11 +297,11 @@ static fl_code bind_arith(fl_sql_expr *e, fl_err *err) {
       e->rtype = FL_SQL_RT_INTERVAL;
     return FL_OK;
   }
-  if (add_sub && ka == FL_T_DATE && ca == C_TIME && cb == C_NUM && is_int_kind(kb)) {
+  if (add_sub && ka == FL_T_DATE && ca == C_TIME && cb == C_NUM && kb == FL_T_INT) { /* DuckDB: INTEGER only */
     set_value(e, FL_T_DATE);
     return FL_OK;
   }
-  if (op == FL_SQL_OP_ADD && kb == FL_T_DATE && cb == C_TIME && ca == C_NUM && is_int_kind(ka)) {
+  if (op == FL_SQL_OP_ADD && kb == FL_T_DATE && cb == C_TIME && ca == C_NUM && ka == FL_T_INT) {
     set_value(e, FL_T_DATE);
     return FL_OK;
   }
@@ -511,6 +511,14 @@ static fl_code bind_func(fl_sql_expr *e, fl_err *err) {
   }
   const char *want = functions[i].args;
   size_t nwant = strlen(want);
+  if (functions[i].res == R_DATE_PART && class_of(e->args[1]) == C_INTERVAL) {
+    /* extract(epoch FROM t2 - t1): an interval's length in seconds (its only part here) */
+    const fl_sql_expr *f = e->args[0];
+    if (f->kind != FL_SQL_E_LITERAL || f->lit != FL_SQL_LIT_STRING || strcasecmp(f->text, "epoch") != 0)
+      return fail_at(err, f, "%s of an INTERVAL takes only 'epoch'", e->name);
+    set_value(e, FL_T_DOUBLE);
+    return FL_OK;
+  }
   for (uint32_t a = 0; a < e->nargs && nwant; a++) {
     char w = want[a < nwant ? a : nwant - 1];
     if (!arg_fits(w, e->args[a]))

@@ -1,31 +1,44 @@
 /* sql/expr_eval: the vectorised expression evaluator. Bound expressions (fl_sql_expr_bind)
  * compile to a flat array of steps over registers and run a batch at a time (STYLE §10);
- * ingest's contract (CHECK), `--where` of cat and delete, and the SQL executor's filters
- * all go through here, so one set of semantics holds everywhere.
+ * ingest's contract (CHECK), `--where` of cat and delete, and the SQL executor's project
+ * and filter all go through here, so one set of semantics holds everywhere.
  *
- * Compilation (fl_sql_eval_add) walks a bound expression tree once and emits steps in
- * post order; every node gets a register. A register is a column of n values of one
- * class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64 with a decimal
- * scale: INT, BIGINT, DECIMAL, DATE days, TIMESTAMP/INTERVAL micros), F (double), S
- * (string pointer + length), W (128-bit unscaled DECIMAL wider than 18 digits, compared
- * and IN-listed exactly against I or W, a DOUBLE literal of 19..38 digits read from its
- * text; arithmetic on W waits for the SQL engine's 128-bit decimals and is refused by
- * name); I, F, S and W carry a null byte per row. A literal is a
- * constant register: its index mask is 0, so `r->i[i & r->mask]` reads the one value
- * for every row, and the loops stay branch-free over rows. Columns of int64 storage
- * are not copied: the register points at the batch vector.
+ * Compilation (fl_sql_eval_add, fl_sql_eval_add_value) walks a bound expression tree once
+ * and emits steps in post order; every node gets a register. A register is a column of
+ * n values of one class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64
+ * with a decimal scale: INT, BIGINT, DECIMAL up to 18 digits, DATE days, TIMESTAMP/
+ * INTERVAL micros), F (double), S (string pointer + length), W (128-bit unscaled DECIMAL
+ * of 19..38 digits; arithmetic through core/decimal.h, exact or an overflow); I, F, S and
+ * W carry a null byte per row. A literal is a constant register: its index mask is 0, so
+ * `r->i[i & r->mask]` reads the one value for every row, and the loops stay branch-free
+ * over rows. Columns of int64 and 128-bit storage are not copied: the register points at
+ * the batch vector. Where a node needs another class or scale than its operand gives
+ * (CASE branches, coalesce, function arguments, INT / INT as DOUBLE) `coerce` inserts a
+ * CAST step, or converts a constant once at compile time.
  *
- * Evaluation (fl_sql_eval_run): the predicate's steps over the batch's first nrows
- * rows; the result is its B register. fl_sql_eval_select keeps the rows where every
- * predicate is TRUE (WHERE's rule); a CHECK passes unless FALSE (the contract's rule).
+ * Evaluation: an item's steps over the batch's first nrows rows. A predicate's result is
+ * its B register (fl_sql_eval_run; fl_sql_eval_select keeps the rows where every
+ * predicate is TRUE, WHERE's rule; a CHECK passes unless FALSE, the contract's rule). A
+ * value expression's result register is written into the item's fl_vec of its bound
+ * type (fl_sql_eval_value); a BOOLEAN one may be read as bytes (fl_sql_eval_test).
  *
- * Semantics chosen where SQL leaves a choice: integer and decimal overflow, division
- * by zero and a NULL anywhere give unknown (NULL); x IN (..., NULL) without a match is
- * unknown. Decimals are exact (scaled int64, compared through 128-bit products).
+ *   add ──compile(tree)──► steps[first..first+n) ──run_step each──► result register
+ *                                                        │               ├─► B bytes (predicate)
+ *                                                        │               └─► fl_vec (value)
+ *                                                        └─► strict step fails: fault (first only),
+ *                                                            the run stops with its message
  *
- * Memory: the evaluator owns steps, registers, literal copies (an arena) and register
+ * Semantics: predicates (fl_sql_eval_add) give unknown (NULL) for integer and decimal
+ * overflow, a failed cast and division by zero; value expressions (strict steps) raise
+ * DuckDB's errors for overflow and failed casts, and give NULL for division by zero.
+ * x IN (..., NULL) without a match is unknown. Decimals are exact (scaled int64, compared
+ * through 128-bit products; W through fl_dec128_*). String results are built in the
+ * register's byte buffer (sb_*: offsets while it may move, pointers at the end).
+ *
+ * Memory: the evaluator owns steps, registers, literal copies (an arena), register
  * buffers sized to the largest batch seen (fl_malloc, grown geometrically, never per
- * row). Every fl_sql_eval_add comes before the first run. One thread at a time. */
+ * row), value items' output vectors and compiled regular expressions. Every add comes
+ * before the first run. One thread at a time. */
 #define _GNU_SOURCE /* memmem */
 #include <locale.h>
 #include <math.h>
@@ -241,6 +254,7 @@ struct fl_sql_eval {
   bool faulted;      /* a strict step hit a runtime error in this run */
   fl_err fault;
   int64_t now_us;    /* now(): fixed at the first run (one query, one instant) */
+  bool no_fold;      /* an evaluator that folds a constant: no folding inside it */
 };
 
 /* ---- compilation ------------------------------------------------------------------ */
@@ -289,6 +303,8 @@ typedef struct cc {
   const char *text; /* the CHECK, for messages */
   pred *pr;
   bool strict;      /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
+  bool value;       /* compiling a value expression: results keep to their type's range (an INT
+                       stays 32 bits: outside it, an error when strict, else NULL) */
 } cc;
 
 /* A step that can fail at run time: remembers where, for the message. */
@@ -316,6 +332,24 @@ static uint32_t null_const(fl_sql_eval *c, uint8_t cls) {
 
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
 static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+/* A subexpression DuckDB evaluates only for some rows (the right side of AND and OR,
+ * CASE branches after the first WHEN, coalesce arguments after the first): compiled
+ * without runtime errors (an overflow there is NULL), since rows it is not evaluated
+ * for must not fail the query. */
+static fl_code compile_lenient(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  bool strict = x->strict;
+  x->strict = false;
+  fl_code rc = compile(x, e, hint, out);
+  x->strict = strict;
+  return rc;
+}
+/* NULL, or a cast or sign of it: what DuckDB folds `x op NULL` to NULL with, never
+ * evaluating x. */
+static bool null_constant(const fl_sql_expr *e) {
+  while ((e->kind == FL_SQL_E_CAST || (e->kind == FL_SQL_E_UNARY && e->op != FL_SQL_OP_NOT)) && e->nargs == 1)
+    e = e->args[0];
+  return e->kind == FL_SQL_E_LITERAL && e->lit == FL_SQL_LIT_NULL;
+}
 static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want);
 static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out);
 static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out);
@@ -758,8 +792,12 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
     uint32_t *args = fl_arena_calloc(&c->arena, e->nargs, sizeof *args);
     uint8_t cls = class_of_full(e->type);
     for (uint32_t i = 0; i < e->nargs; i++) {
-      if ((rc = compile(x, e->args[i], cls, &args[i]))) return rc;
-      args[i] = coerce(x, e, args[i], e->type);
+      bool strict = x->strict;
+      if (i) x->strict = false;
+      rc = compile(x, e->args[i], cls, &args[i]);
+      if (!rc) args[i] = coerce(x, e, args[i], e->type);
+      x->strict = strict;
+      if (rc) return rc;
     }
     uint32_t d = new_reg(c, cls, true);
     c->regs[d].scale = c->regs[args[0]].scale;
@@ -799,11 +837,133 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   return FL_OK;
 }
 
+/* No column and no clock below e: a constant, which DuckDB folds before it runs. */
+static bool subtree_constant(const fl_sql_expr *e) {
+  if (e->kind == FL_SQL_E_COLUMN) return false;
+  if (e->kind == FL_SQL_E_FUNC &&
+      (!strcmp(e->name, "now") || !strcmp(e->name, "current_date") || !strcmp(e->name, "current_timestamp")))
+    return false;
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (!subtree_constant(e->args[i])) return false;
+  return true;
+}
+
+static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label, bool value, uint32_t *index,
+                        fl_err *err);
+
+/* A constant subtree (not a literal) evaluated once, now, into a constant register: the
+ * steps for `DATE '2024-01-01' + INTERVAL '1 day'` or `abs(NULL::INT)` run at compile
+ * time, not per batch. It runs as a value expression; one that fails (an overflow, a bad
+ * cast) is not folded and fails or gives NULL when it runs, as its mode says. */
+static bool fold_constant(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  if (c->no_fold || e->kind == FL_SQL_E_LITERAL || e->rtype == FL_SQL_RT_INTERVAL || !subtree_constant(e))
+    return false;
+  if (e->rtype == FL_SQL_RT_NULL) {
+    *out = null_const(c, hint ? hint : CB);
+    return true;
+  }
+  static const fl_schema none = {0, 0, NULL, 0, NULL};
+  fl_sql_eval *sub = fl_sql_eval_new(&none);
+  sub->no_fold = true;
+  uint32_t k;
+  fl_err err;
+  const fl_vec *v = NULL;
+  fl_batch one = {NULL, 0, 1, 1, NULL};
+  bool ok = add_item(sub, e, "constant", true, &k, &err) == FL_OK && fl_sql_eval_value(sub, k, &one, &v, &err) == FL_OK;
+  if (ok) {
+    fl_type t = e->type;
+    uint8_t cls = class_of_full(t);
+    uint32_t r = new_reg(c, cls, false);
+    reg *g = &c->regs[r];
+    g->kind = t.kind;
+    g->scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
+    if (!fl_vec_is_valid(v, 0)) {
+      g->cnul = cls == CB ? T_NULL : 1;
+    } else {
+      switch (t.kind) {
+        case FL_T_BOOLEAN: g->cnul = v->data.b[0] ? T_TRUE : T_FALSE; break;
+        case FL_T_INT:
+        case FL_T_DATE: g->ci = v->data.i32[0]; break;
+        case FL_T_FLOAT: g->cf = v->data.f32[0]; break;
+        case FL_T_DOUBLE: g->cf = v->data.f64[0]; break;
+        case FL_T_DECIMAL:
+          if (cls == CW)
+            g->cw = fl_vec_dec(v, 0);
+          else
+            g->ci = (int64_t)fl_vec_dec(v, 0);
+          break;
+        default:
+          if (cls == CS) {
+            uint32_t n;
+            const char *p = fl_vec_str(v, 0, &n);
+            g->cs = fl_arena_memdup(&c->arena, p, n);
+            g->csl = n;
+          } else {
+            g->ci = v->data.i64[0];
+          }
+          break;
+      }
+    }
+    *out = r;
+  }
+  fl_sql_eval_free(sub);
+  return ok;
+}
+
+/* NULL for every row whatever the columns hold: NULL, an operator or a function (other
+ * than coalesce, concat, greatest, least, nullif's second argument, CASE, IS NULL, AND,
+ * OR) with such an argument, or a constant that evaluates to NULL. DuckDB folds these to
+ * NULL before running, so the other operands are never evaluated (and never fail). */
+static bool always_null(cc *x, const fl_sql_expr *e) {
+  switch (e->kind) {
+    case FL_SQL_E_LITERAL: return e->lit == FL_SQL_LIT_NULL;
+    case FL_SQL_E_COLUMN:
+    case FL_SQL_E_CASE:
+    case FL_SQL_E_IS_NULL: return false;
+    case FL_SQL_E_CAST:
+    case FL_SQL_E_UNARY:
+    case FL_SQL_E_IN:
+    case FL_SQL_E_BETWEEN: return always_null(x, e->args[0]);
+    case FL_SQL_E_BINARY:
+      if (e->op == FL_SQL_OP_AND || e->op == FL_SQL_OP_OR || e->op == FL_SQL_OP_ARROW || e->op == FL_SQL_OP_ARROW2)
+        return false;
+      return always_null(x, e->args[0]) || always_null(x, e->args[1]);
+    case FL_SQL_E_LIKE: return always_null(x, e->args[0]) || always_null(x, e->args[1]);
+    case FL_SQL_E_FUNC: {
+      const char *n = e->name;
+      if (!strcmp(n, "coalesce") || !strcmp(n, "concat") || !strcmp(n, "greatest") || !strcmp(n, "least"))
+        return false;
+      if (!strcmp(n, "nullif")) {
+        if (always_null(x, e->args[0])) return true;
+      } else {
+        for (uint32_t i = 0; i < e->nargs; i++)
+          if (always_null(x, e->args[i])) return true;
+      }
+      uint32_t k;
+      if (subtree_constant(e) && fold_constant(x, e, 0, &k))
+        return x->c->regs[k].cls == CB ? x->c->regs[k].cnul == T_NULL : x->c->regs[k].cnul != 0;
+      return false;
+    }
+  }
+  return false;
+}
+
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
   fl_sql_eval *c = x->c;
   fl_code rc;
   if (e->rtype == FL_SQL_RT_UNBOUND)
     return fl_err_set(x->err, FL_EINVAL, "%s: the expression is not bound to the schema", x->text);
+  if (fold_constant(x, e, hint, out)) return FL_OK;
+  if (e->kind != FL_SQL_E_LITERAL && e->rtype != FL_SQL_RT_INTERVAL && !c->no_fold && always_null(x, e)) {
+    uint8_t cls = e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB);
+    *out = null_const(c, cls);
+    if (e->rtype == FL_SQL_RT_VALUE) {
+      c->regs[*out].kind = e->type.kind;
+      c->regs[*out].scale = e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+    }
+    return FL_OK;
+  }
   switch (e->kind) {
     case FL_SQL_E_LITERAL: return compile_literal(x, e, hint, out);
     case FL_SQL_E_COLUMN: {
@@ -858,12 +1018,27 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       fl_sql_op op = e->op;
       if (op == FL_SQL_OP_AND || op == FL_SQL_OP_OR) {
         uint32_t a, b;
-        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile(x, e->args[1], CB, &b))) return rc;
+        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_lenient(x, e->args[1], CB, &b))) return rc;
         uint32_t d = new_reg(c, CB, true);
         step *s = new_step(c, op == FL_SQL_OP_AND ? S_AND : S_OR, d);
         s->a = a;
         s->b = b;
         *out = d;
+        return FL_OK;
+      }
+      bool null_side = null_constant(e->args[0]) || null_constant(e->args[1]);
+      for (int side = 0; side < 2 && !null_side; side++) { /* abs(NULL::INT), nullif(1, 1): NULL too */
+        uint32_t k;
+        if (fold_constant(x, e->args[side], 0, &k))
+          null_side = c->regs[k].cls == CB ? c->regs[k].cnul == T_NULL : c->regs[k].cnul != 0;
+      }
+      if (null_side && op != FL_SQL_OP_ARROW && op != FL_SQL_OP_ARROW2 && e->rtype != FL_SQL_RT_INTERVAL) {
+        /* x op NULL is NULL whatever x is (DuckDB folds it; x is never evaluated) */
+        *out = null_const(c, e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB));
+        if (e->rtype == FL_SQL_RT_VALUE) {
+          c->regs[*out].kind = e->type.kind;
+          c->regs[*out].scale = e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+        }
         return FL_OK;
       }
       if (op == FL_SQL_OP_CONCAT) {
@@ -936,8 +1111,8 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         }
       }
       step *s = new_step_at(x, S_ARITH, d, e);
-      if (x->strict && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
-        if (e->type.kind == FL_T_INT) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
+      if ((x->strict || x->value) && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
+        if (e->type.kind == FL_T_INT || e->type.kind == FL_T_DATE) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
         if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
       }
       s->sub = op;
@@ -1084,19 +1259,27 @@ static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
       s->b = b;
       s->ma = ma;
       s->mb = mb;
-    } else if ((rc = compile(x, w, CB, &cond))) {
+    } else if ((rc = k ? compile_lenient(x, w, CB, &cond) : compile(x, w, CB, &cond))) {
       return rc;
     }
     uint32_t r;
-    if ((rc = compile(x, t, cls, &r))) return rc;
-    if (value) r = coerce(x, t, r, e->type);
+    bool strict = x->strict;
+    x->strict = false;
+    rc = compile(x, t, cls, &r);
+    if (!rc && value) r = coerce(x, t, r, e->type);
+    x->strict = strict;
+    if (rc) return rc;
     args[2 * k] = cond;
     args[2 * k + 1] = r;
   }
   uint32_t r;
   if (has_else) {
-    if ((rc = compile(x, e->args[e->nargs - 1], cls, &r))) return rc;
-    if (value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
+    bool strict = x->strict;
+    x->strict = false;
+    rc = compile(x, e->args[e->nargs - 1], cls, &r);
+    if (!rc && value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
+    x->strict = strict;
+    if (rc) return rc;
   } else {
     r = null_const(c, cls);
   }
@@ -1226,8 +1409,8 @@ static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out) {
       case F_EXP:
       case F_LOG10: args[i] = coerce(x, a, args[i], dbl); break;
       case F_DATE_TRUNC:
-      case F_DATE_PART:
-        if (i == 1) args[i] = coerce(x, a, args[i], ts);
+      case F_DATE_PART: /* an INTERVAL (micros) stays as it is: date_part('epoch', t2 - t1) */
+        if (i == 1 && a->rtype != FL_SQL_RT_INTERVAL) args[i] = coerce(x, a, args[i], ts);
         break;
       case F_ROUND:
         if (i == 1) args[i] = coerce(x, a, args[i], big);
@@ -1725,16 +1908,25 @@ static fl_i128 div_round(fl_i128 v, unsigned k) {
   return q;
 }
 
-/* DuckDB's text of a DOUBLE: the shortest digits that read back, "1.0" for integral values. */
+/* DuckDB's text of a DOUBLE: the shortest digits that read back, in positional notation
+ * for exponents -5..15 ("10.0", "0.0001", "-0.0") and scientific otherwise ("1e+20",
+ * "1e-05", "1.2345678901234567e+19"), as Python's repr. */
 static size_t format_double(double f, char *out) {
   if (isnan(f)) return (size_t)snprintf(out, 32, "nan");
   if (isinf(f)) return (size_t)snprintf(out, 32, f < 0 ? "-inf" : "inf");
-  int n = 0;
-  for (int prec = 1; prec <= 17; prec++) {
-    n = snprintf(out, 32, "%.*g", prec, f);
-    if (strtod(out, NULL) == f) break;
+  char sci[40];
+  int prec = 1;
+  for (; prec < 17; prec++) {
+    snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
+    if (strtod(sci, NULL) == f) break;
   }
-  if (!strpbrk(out, ".en")) n += snprintf(out + n, 32 - (size_t)n, ".0");
+  snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
+  const char *e = strchr(sci, 'e');
+  int exp = atoi(e + 1);
+  if (exp < -4 || exp >= 16) return (size_t)snprintf(out, 40, "%s", sci);
+  int decimals = prec - 1 - exp;
+  int n = snprintf(out, 48, "%.*f", decimals > 0 ? decimals : 0, f);
+  if (!strchr(out, '.')) n += snprintf(out + n, 48 - (size_t)n, ".0");
   return (size_t)n;
 }
 
@@ -1880,8 +2072,21 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     uint32_t n = a->sl[k];
     bool ok = true;
     switch (t.kind) {
-      case FL_T_STRING:
-      case FL_T_JSON: d->sp[i] = p; d->sl[i] = n; return 0;
+      case FL_T_JSON:
+        if (a->kind != FL_T_JSON) { /* text becomes JSON only when it is JSON (DuckDB checks too) */
+          json_error_t jerr;
+          json_t *j = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+          if (!j) {
+            snprintf(why, why_size, "cannot convert string '%.*s%s' to JSON: %s", n > 60 ? 60 : (int)n, p,
+                     n > 60 ? "..." : "", jerr.text);
+            return 2;
+          }
+          json_decref(j);
+        }
+        d->sp[i] = p;
+        d->sl[i] = n;
+        return 0;
+      case FL_T_STRING: d->sp[i] = p; d->sl[i] = n; return 0;
       case FL_T_BOOLEAN: {
         const char *q = p;
         size_t m = n;
@@ -1948,10 +2153,14 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     uint8_t b = a->nul[k] == T_TRUE;
     switch (to) {
       case CB: d->nul[i] = a->nul[k]; return 0;
-      case CI: d->i[i] = b ? (int64_t)fl_pow10_i64[scale] : 0; return 0;
+      case CI:
+        if (t.kind == FL_T_DATE || t.kind == FL_T_TIMESTAMP) break;
+        d->i[i] = b ? (int64_t)fl_pow10_i64[scale] : 0;
+        return 0;
       case CW: d->wbuf[i] = b ? fl_dec128_pow10(scale) : 0; return 0;
       case CF: d->f[i] = b; return 0;
     }
+    snprintf(why, why_size, "cannot cast BOOLEAN to %s", tn);
     return 2;
   }
   /* times */
@@ -1961,8 +2170,10 @@ static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     else if (t.kind == FL_T_TIMESTAMP) {
       if (a->kind == FL_T_TIMESTAMP)
         d->i[i] = a->i[k];
-      else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i]))
+      else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i])) {
+        snprintf(why, why_size, "DATE %lld days from 1970-01-01 is out of range for TIMESTAMP", (long long)a->i[k]);
         return 2;
+      }
     } else {
       snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn);
       return 2;
@@ -2041,6 +2252,7 @@ static void run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32
       continue;
     }
     if (d->cls != CB) d->nul[i] = 0;
+    snprintf(why, sizeof why, "cannot cast to the type");
     int r = cast_cell(a, k, s->type, d, i, why, sizeof why);
     if (r) {
       if (r == 2 && s->strict) fault(c, s, FL_ETYPE, "%s", why);
@@ -2694,10 +2906,10 @@ static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
           if (s->fn == F_FLOOR)
             v = floor(v);
           else if (s->fn == F_CEIL)
-            v = ceil(v);
+            v = ceil(v); /* -0.0 stays (DuckDB prints ceil(-0.5) as -0.0) */
           else {
             double m = b ? pow(10.0, (double)b->i[kb]) : 1;
-            v = (b ? round(v * m) / m : round(v)) + 0.0; /* + 0.0: no -0 */
+            v = b ? round(v * m) / m : round(v);
           }
           d->f[i] = v;
           break;
@@ -2798,7 +3010,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
         d->nul[i] = a->nul[k];
         if (a->cls == CF) {
           double v = a->f[k];
-          d->f[i] = s->op == S_NEG ? -v : (v < 0 ? -v : v);
+          d->f[i] = s->op == S_NEG ? -v : fabs(v);
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
           fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
@@ -2981,7 +3193,7 @@ static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label,
   memset(k, 0, sizeof *k);
   k->first_step = c->nsteps;
   uint32_t nsteps = c->nsteps, nregs = c->nregs;
-  cc x = {c, err, fl_arena_strdup(&c->arena, label), k, value};
+  cc x = {c, err, fl_arena_strdup(&c->arena, label), k, value, value};
   uint32_t r;
   fl_code rc = FL_OK;
   if (value && e->rtype == FL_SQL_RT_INTERVAL)

@@ -199,6 +199,8 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   ok("CAST(3.5 AS DOUBLE)::INT", "INT", "4|4|4");
   ok("CAST(d AS STRING)", "STRING", "\"1.50\"|null|\"-2.25\"");
   ok("f::STRING", "STRING", "\"2.5\"|null|\"-0.5\"");
+  ok("(f * 4)::STRING || ' ' || (f * 1e20)::STRING || ' ' || (f / 1e5)::STRING || ' ' || (f * 0)::STRING", "STRING",
+     "\"10.0 2.5e+20 2.5e-05 0.0\"|null|\"-2.0 -5e+19 -5e-06 -0.0\"");
   ok("CAST(w AS DOUBLE)::STRING", "STRING", "\"1.2345678901234567e+19\"|null|\"-1.0\""); /* one rounding */
   ok("CAST(t AS STRING)", "STRING", "\"2024-01-31 10:00:00\"|null|\"2024-02-29 23:59:59.5\"");
   ok("CAST(t AS DATE)", "DATE", "\"2024-01-31\"|null|\"2024-02-29\"");
@@ -208,6 +210,8 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   ok("'2.5'::INT", "INT", "3|3|3");
   ok("'1e3'::DECIMAL(10,2)", "DECIMAL(10,2)", "1000.00|1000.00|1000.00");
   ok("'yes'::BOOLEAN", "BOOLEAN", "true|true|true");
+  ok("'{\"a\": 1}'::JSON ->> 'a'", "STRING", "\"1\"|\"1\"|\"1\"");
+  fails("s::JSON", FL_ETYPE, "s::JSON: line 1, column 2: cannot convert string 'Hello' to JSON: invalid token near 'Hello'");
   ok("ok::INT", "INT", "1|null|0");
   ok("'true'::BOOLEAN", "BOOLEAN", "true|true|true");
   fails("'abc'::INT", FL_ETYPE, "'abc'::INT: line 1, column 6: cannot convert string 'abc' to INT");
@@ -215,6 +219,29 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
         "CAST(w AS DECIMAL(5,1)): line 1, column 1: value 12345678901234567890.1234 is out of range for DECIMAL(5,1)");
   fails("CAST(i AS DECIMAL(5,0))", FL_ETYPE,
         "CAST(i AS DECIMAL(5,0)): line 1, column 1: value 2147483647 is out of range for DECIMAL(5,0)");
+}
+
+Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
+  /* the right side of AND/OR, CASE branches and later coalesce arguments run only for some
+     rows in DuckDB: an overflow on the other rows is no error */
+  ok("CASE WHEN i > 100 THEN 0 ELSE i + 1 END", "INT", "2|null|0");
+  ok("ok AND i + 1 > 0", "BOOLEAN", "true|null|false");
+  ok("NOT ok OR i + 1 > 0", "BOOLEAN", "true|null|true");
+  ok("coalesce(b, i + 1)", "BIGINT", "10|null|-7");
+  /* x op NULL is NULL whatever x is: x is not evaluated */
+  ok("i * 2 + NULL", "INT", "null|null|null");
+  ok("i * 2 > NULL::INT", "BOOLEAN", "null|null|null");
+  ok("(NULL::INT * i - 1) / extract(day FROM dt + i)", "DOUBLE", "null|null|null");
+  ok("CAST(i AS DECIMAL(12,3)) - nullif(100.005, 100.005) * i", "DECIMAL(17,3)", "null|null|null");
+  ok("abs(NULL::INT) + i * 2", "INT", "null|null|null");
+  /* constants are folded once: a constant that fails still fails when it runs */
+  ok("DATE '2024-01-31' + INTERVAL '1 month' + INTERVAL '1 day'", "TIMESTAMP",
+     "\"2024-03-01T00:00:00Z\"|\"2024-03-01T00:00:00Z\"|\"2024-03-01T00:00:00Z\"");
+  fails("2147483647 + 1", FL_ELIMIT, "2147483647 + 1: line 1, column 12: overflow: 2147483647 + 1 does not fit INT");
+  /* where DuckDB does evaluate: the error stands */
+  fails("CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2", FL_ELIMIT,
+        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 45: overflow: 2147483647 * 2 does not fit INT");
+  fails("dt + b", FL_EPARSE, "line 1, column 4: operator + cannot take DATE and BIGINT");
 }
 
 Test(expr_value, case_coalesce_nullif_greatest) {
@@ -269,6 +296,8 @@ Test(expr_value, timestamps_and_intervals_across_month_ends) {
   ok("date_part('isodow', dt)", "BIGINT", "3|null|7");
   ok("date_part('epoch', t)", "DOUBLE", "1706695200|null|1709251199.5");
   ok("extract(quarter FROM dt)", "BIGINT", "1|null|1");
+  ok("extract(epoch FROM t - TIMESTAMP '2024-01-31 00:00:00')", "DOUBLE", "36000|null|2591999.5");
+  ok("date_part('epoch', INTERVAL '1 day 2 hours')", "DOUBLE", "93600|93600|93600");
 }
 
 Test(expr_value, string_functions) {
