@@ -22,6 +22,8 @@
  *   fl_tcache_meta(path)          -> fl_tmeta (ref'd: release with fl_tmeta_free)
  *   fl_tcache_manifest_list(path) -> manifest files, pinned in a fl_tcache_pins
  *   fl_tcache_manifest(path)      -> entries, pinned likewise
+ *   fl_tcache_posdel(path)        -> a position delete file's (data file, pos) pairs
+ *                                    (read by scan.c's loader), pinned likewise
  *   fl_tcache_pins_release(pins)  when the scan that read them is freed
  * Budget 0 disables the cache (every call reads and parses, as before it existed). */
 #define _GNU_SOURCE
@@ -33,7 +35,7 @@
 #include "core/hash.h"
 #include "table/table_int.h"
 
-enum { KIND_META = 1, KIND_LIST, KIND_MANIFEST };
+enum { KIND_META = 1, KIND_LIST, KIND_MANIFEST, KIND_POSDEL };
 enum { NBUCKETS = 1024 }; /* chains stay short for the few thousand files a process reads */
 
 typedef struct centry {
@@ -181,7 +183,18 @@ fl_code fl_tcache_meta(const char *path, fl_tmeta **out, fl_err *err) {
   return FL_OK;
 }
 
-static fl_code pinned(int kind, const char *path, fl_tcache_pins *pins, void **items, uint32_t *n, fl_err *err) {
+typedef fl_code (*loader_fn)(const char *path, fl_arena *arena, void **items, uint32_t *n, fl_err *err);
+
+static fl_code load_list(const char *path, fl_arena *arena, void **items, uint32_t *n, fl_err *err) {
+  return fl_manifest_list_read(path, arena, (fl_manifest_file **)items, n, err);
+}
+
+static fl_code load_manifest(const char *path, fl_arena *arena, void **items, uint32_t *n, fl_err *err) {
+  return fl_manifest_read(path, arena, (fl_manifest_entry **)items, n, err);
+}
+
+static fl_code pinned(int kind, const char *path, fl_tcache_pins *pins, loader_fn load, void **items, uint32_t *n,
+                      fl_err *err) {
   struct stat st;
   bool on = enabled();
   if (on && stat(path, &st)) on = false; /* let the reader report the error */
@@ -190,9 +203,7 @@ static fl_code pinned(int kind, const char *path, fl_tcache_pins *pins, void **i
   if (!e) {
     e = on ? entry_new(kind, path, h, &st) : entry_new(kind, path, h, &(struct stat){0});
     fl_arena_init(&e->arena, 16384);
-    fl_code rc = kind == KIND_LIST
-                     ? fl_manifest_list_read(path, &e->arena, (fl_manifest_file **)&e->items, &e->n, err)
-                     : fl_manifest_read(path, &e->arena, (fl_manifest_entry **)&e->items, &e->n, err);
+    fl_code rc = load(path, &e->arena, &e->items, &e->n, err);
     if (rc) {
       entry_free(e);
       return rc;
@@ -216,7 +227,7 @@ static fl_code pinned(int kind, const char *path, fl_tcache_pins *pins, void **i
 fl_code fl_tcache_manifest_list(const char *path, fl_tcache_pins *pins, const fl_manifest_file **files,
                                 uint32_t *n, fl_err *err) {
   void *items;
-  fl_code rc = pinned(KIND_LIST, path, pins, &items, n, err);
+  fl_code rc = pinned(KIND_LIST, path, pins, load_list, &items, n, err);
   if (!rc) *files = items;
   return rc;
 }
@@ -224,8 +235,16 @@ fl_code fl_tcache_manifest_list(const char *path, fl_tcache_pins *pins, const fl
 fl_code fl_tcache_manifest(const char *path, fl_tcache_pins *pins, const fl_manifest_entry **entries,
                            uint32_t *n, fl_err *err) {
   void *items;
-  fl_code rc = pinned(KIND_MANIFEST, path, pins, &items, n, err);
+  fl_code rc = pinned(KIND_MANIFEST, path, pins, load_manifest, &items, n, err);
   if (!rc) *entries = items;
+  return rc;
+}
+
+fl_code fl_tcache_posdel(const char *path, fl_tcache_pins *pins, fl_tcache_posdel_loader load,
+                         const fl_posdel **dels, uint32_t *n, fl_err *err) {
+  void *items;
+  fl_code rc = pinned(KIND_POSDEL, path, pins, load, &items, n, err);
+  if (!rc) *dels = items;
   return rc;
 }
 

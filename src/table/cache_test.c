@@ -219,3 +219,34 @@ Test(cache, threads_share_it_and_read_the_same_rows) {
   cr_assert_gt(st.evictions, 0, "entries were evicted while the threads read");
   fl_warehouse_close(wh);
 }
+
+Test(cache, position_delete_files_are_read_once_and_still_applied) {
+  fl_warehouse *wh = open_wh();
+  fl_table *tbl;
+  fl_err err = {0};
+  cr_assert_eq(fl_table_create(wh, "bronze", "d", &schema, NULL, &tbl, &err), FL_OK, "%s", err.msg);
+  for (int i = 0; i < 3; i++) append10(tbl, i * 10);
+  fl_scan *scan;
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
+  uint32_t nf;
+  const fl_scan_file *files = fl_scan_files(scan, &nf);
+  char *path = strdup(files[0].path);
+  fl_scan_free(scan);
+  fl_appender *app; /* positions 0 and 9 of one file: ids k*10 and k*10 + 9 of its k */
+  cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_appender_delete(app, path, 0, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_appender_delete(app, path, 9, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
+  fl_appender_free(app);
+  int64_t first = scan_sum(tbl); /* reads the list, 3 data manifests, 1 delete manifest, 1 delete file */
+  cr_assert(first == sum_to(30) - 9 || first == sum_to(30) - 29 || first == sum_to(30) - 49, "sum %lld",
+            (long long)first);
+  fl_table_cache_stats a = now();
+  cr_assert_eq(scan_sum(tbl), first);
+  fl_table_cache_stats b = now();
+  cr_assert_eq(b.misses, a.misses, "nothing read again, the delete file included");
+  cr_assert_eq(b.hits - a.hits, 1 + 3 + 1 + 1, "%llu hits", (unsigned long long)(b.hits - a.hits));
+  free(path);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}

@@ -348,25 +348,8 @@ typedef struct del_reader {
   int64_t seq;
   const char *dv_path; /* the data file of the deletion vector being read */
   const fl_table *tbl;
+  fl_tcache_pins *pins; /* the cached delete files the plan points into */
 } del_reader;
-
-static int collect_deletes(void *ctx, const fl_batch *batch, uint64_t first_row) {
-  del_reader *dr = ctx;
-  (void)first_row;
-  for (uint32_t r = 0; r < batch->nrows; r++) {
-    uint32_t n;
-    const char *p = fl_vec_str(&batch->cols[0], r, &n);
-    const char *prev = dr->n ? dr->dels[dr->n - 1].path : NULL;
-    const char *path =
-        prev && strlen(prev) == n && !memcmp(prev, p, n) ? prev : fl_arena_strndup(dr->arena, p, n);
-    if (dr->n == dr->cap) {
-      dr->cap = dr->cap ? dr->cap * 2 : 1024;
-      dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
-    }
-    dr->dels[dr->n++] = (del_pos){path, (uint64_t)batch->cols[1].data.i64[r], dr->seq};
-  }
-  return 0;
-}
 
 static int collect_dv(void *ctx, uint64_t pos) {
   del_reader *dr = ctx;
@@ -394,20 +377,44 @@ static fl_code read_dv(const fl_live_file *lf, del_reader *dr, fl_err *err) {
                     f->content_size_in_bytes, UINT64_MAX, collect_dv, dr, err);
 }
 
-static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
-  if (lf->file.file_format && !strcasecmp(lf->file.file_format, "PUFFIN")) return read_dv(lf, dr, err);
-  if (lf->file.file_format && strcasecmp(lf->file.file_format, "PARQUET"))
-    return fl_err_set(err, FL_EUNSUPPORTED, "position delete file %s: file format %s (floe reads Parquet)",
-                      lf->file.file_path, lf->file.file_format);
+/* What a position delete file holds, for cache.c: (data file, pos) pairs, the paths
+ * interned in the entry's arena. */
+typedef struct posdel_load {
+  fl_arena *arena;
+  fl_posdel *items;
+  uint32_t n, cap;
+  const char *path;
+  fl_err *err;
+} posdel_load;
+
+static int collect_posdel(void *ctx, const fl_batch *batch, uint64_t first_row) {
+  posdel_load *pl = ctx;
+  (void)first_row;
+  if (batch->nrows > UINT32_MAX - pl->n)
+    return (int)fl_err_set(pl->err, FL_ELIMIT, "position delete file %s: over %u rows", pl->path, UINT32_MAX);
+  for (uint32_t r = 0; r < batch->nrows; r++) {
+    uint32_t n;
+    const char *p = fl_vec_str(&batch->cols[0], r, &n);
+    const char *prev = pl->n ? pl->items[pl->n - 1].path : NULL;
+    const char *path =
+        prev && strlen(prev) == n && !memcmp(prev, p, n) ? prev : fl_arena_strndup(pl->arena, p, n);
+    if (pl->n == pl->cap) {
+      pl->cap = pl->cap ? pl->cap * 2 : 1024;
+      pl->items = fl_realloc(pl->items, (size_t)pl->cap * sizeof *pl->items);
+    }
+    pl->items[pl->n++] = (fl_posdel){path, (uint64_t)batch->cols[1].data.i64[r]};
+  }
+  return 0;
+}
+
+static fl_code load_posdel(const char *path, fl_arena *arena, void **items, uint32_t *n, fl_err *err) {
   static const fl_field fields[2] = {
       {FL_POS_DELETE_FILE_PATH_ID, "file_path", {FL_T_STRING, 0, 0}, true},
       {FL_POS_DELETE_POS_ID, "pos", {FL_T_BIGINT, 0, 0}, true},
   };
   static const fl_schema schema = {0, 2, (fl_field *)fields, 0, NULL};
   fl_parquet_reader *pr;
-  fl_code rc = fl_tbl_check_path(dr->tbl, lf->file.file_path, err);
-  if (rc) return rc;
-  rc = fl_parquet_reader_open(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), &pr, err);
+  fl_code rc = fl_parquet_reader_open(path, &pr, err);
   if (rc) return rc;
   if (fl_parquet_reader_ids_by_position(pr)) {
     /* the spec names the two columns: a writer that left out the ids is still read
@@ -420,14 +427,38 @@ static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *
   for (uint32_t i = 0; i < 2; i++)
     if (!fl_schema_field_by_id(fs, fields[i].id)) {
       fl_parquet_reader_free(pr);
-      return fl_err_set(err, FL_ECORRUPT, "position delete file %s has no column %s (field id %d)",
-                        lf->file.file_path, fields[i].name, fields[i].id);
+      return fl_err_set(err, FL_ECORRUPT, "position delete file %s has no column %s (field id %d)", path,
+                        fields[i].name, fields[i].id);
     }
-  dr->seq = lf->data_seq;
+  posdel_load pl = {.arena = arena, .path = path, .err = err};
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && !rc; rg++)
-    rc = fl_parquet_reader_read_row_group(pr, rg, &schema, collect_deletes, dr, err);
+    rc = fl_parquet_reader_read_row_group(pr, rg, &schema, collect_posdel, &pl, err);
   fl_parquet_reader_free(pr);
+  if (!rc) {
+    *items = fl_arena_memdup(arena, pl.items, (size_t)(pl.n ? pl.n : 1) * sizeof *pl.items);
+    *n = pl.n;
+  }
+  fl_free(pl.items);
   return rc;
+}
+
+static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *err) {
+  if (lf->file.file_format && !strcasecmp(lf->file.file_format, "PUFFIN")) return read_dv(lf, dr, err);
+  if (lf->file.file_format && strcasecmp(lf->file.file_format, "PARQUET"))
+    return fl_err_set(err, FL_EUNSUPPORTED, "position delete file %s: file format %s (floe reads Parquet)",
+                      lf->file.file_path, lf->file.file_format);
+  fl_code rc = fl_tbl_check_path(dr->tbl, lf->file.file_path, err);
+  if (rc) return rc;
+  const fl_posdel *pd; /* parsed once per process (cache.c) */
+  uint32_t n;
+  rc = fl_tcache_posdel(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), dr->pins, load_posdel, &pd, &n, err);
+  if (rc) return rc;
+  if (dr->n + n > dr->cap) {
+    while (dr->n + n > dr->cap) dr->cap = dr->cap ? dr->cap * 2 : 1024;
+    dr->dels = fl_realloc(dr->dels, dr->cap * sizeof(del_pos));
+  }
+  for (uint32_t i = 0; i < n; i++) dr->dels[dr->n++] = (del_pos){pd[i].path, pd[i].pos, lf->data_seq};
+  return FL_OK;
 }
 
 static void add_planned(fl_scan *scan, const fl_live_file *lf) {
@@ -462,7 +493,7 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   }
   if (rc) return rc;
   scan->stats.manifests_total = nmf;
-  del_reader dr = {NULL, 0, 0, arena, 0, NULL, tbl};
+  del_reader dr = {NULL, 0, 0, arena, 0, NULL, tbl, &scan->pins};
   for (uint32_t m = 0; m < nmf && !rc; m++) {
     const fl_manifest_file *mf = &mfs[m];
     const fl_tspec *spec = fl_tmeta_spec_by_id(tbl->meta, mf->partition_spec_id);

@@ -237,6 +237,16 @@ fl_code fl_tcache_manifest_list(const char *path, fl_tcache_pins *pins, const fl
 fl_code fl_tcache_manifest(const char *path, fl_tcache_pins *pins, const fl_manifest_entry **entries,
                            uint32_t *n, fl_err *err);
 void fl_tcache_pins_release(fl_tcache_pins *pins);
+/* A position delete file's rows, as its loader (scan.c) reads them into the entry's
+ * arena (*items an fl_posdel array, paths interned there). */
+typedef struct fl_posdel {
+  const char *path; /* the data file's URI */
+  uint64_t pos;
+} fl_posdel;
+typedef fl_code (*fl_tcache_posdel_loader)(const char *path, fl_arena *arena, void **items, uint32_t *n,
+                                           fl_err *err);
+fl_code fl_tcache_posdel(const char *path, fl_tcache_pins *pins, fl_tcache_posdel_loader load,
+                         const fl_posdel **dels, uint32_t *n, fl_err *err);
 
 /* pred.c: the predicate IR bound to a table (negation pushed to the leaves, values
  * cast to column types, in arena), asked whether a manifest, file or row group may hold
