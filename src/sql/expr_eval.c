@@ -920,6 +920,8 @@ static bool always_null(cc *x, const fl_sql_expr *e) {
     case FL_SQL_E_LITERAL: return e->lit == FL_SQL_LIT_NULL;
     case FL_SQL_E_COLUMN:
     case FL_SQL_E_CASE:
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS:
     case FL_SQL_E_IS_NULL: return false;
     case FL_SQL_E_CAST:
     case FL_SQL_E_UNARY:
