@@ -9,7 +9,8 @@
  *   200  the rows (JSON array of objects; NDJSON; CSV with a header; Arrow IPC stream)
  *   400  40001 the query does not parse or bind (message "line L, column C: ...", then
  *        the query line and a caret); 40002 not supported yet; 40003 too large or deep;
- *        40004 no query in the body
+ *        40004 no query in the body; 40005 the query failed on the data (a CAST that does
+ *        not convert, sqrt of a negative number: DuckDB's conversion and range errors)
  *   404  40401 unknown table (with the closest name)
  *   406  40601 Accept names no format floe writes
  *   413  41301 the answer would pass query.max_result_bytes (add a LIMIT)
@@ -126,6 +127,14 @@ static void answer_code(fl_http_job *job, const fl_err *err, bool running, const
     case FL_EPARSE: answer_error(job, 400, 40001, err->msg, text, len); return;
     case FL_EUNSUPPORTED: answer_error(job, 400, 40002, err->msg, text, len); return;
     case FL_ENOENT: answer_error(job, 404, 40401, err->msg, text, len); return;
+    case FL_ETYPE:
+    case FL_EINVAL:
+      /* the evaluator's faults on the data: a failed CAST, sqrt(-1), a bad pattern */
+      if (running) {
+        answer_error(job, 400, 40005, err->msg, NULL, 0);
+        return;
+      }
+      break;
     case FL_ETIMEOUT:
       snprintf(msg, sizeof msg, "the query ran past its time limit of %lld ms (query.timeout in floe.yaml): %s",
                (long long)api->opts.timeout_ms, err->msg);
@@ -140,8 +149,9 @@ static void answer_code(fl_http_job *job, const fl_err *err, bool running, const
                (unsigned long long)api->opts.memory_bytes, err->msg);
       answer_error(job, 507, 50701, msg, NULL, 0);
       return;
-    default: answer_error(job, 500, 50001, err->msg[0] ? err->msg : fl_code_message(err->code), NULL, 0); return;
+    default: break;
   }
+  answer_error(job, 500, 50001, err->msg[0] ? err->msg : fl_code_message(err->code), NULL, 0);
 }
 
 /* The SQL of the body: raw text, or JSON {"sql": "..."}; *owned to free. */

@@ -2,7 +2,8 @@
 # POST /v1/query on `floe serve`: the SQL body (text or {"sql": ...}) answers JSON rows by
 # default, NDJSON, CSV or an Arrow IPC stream by Accept (apache-arrow reads it back when
 # installed), EXPLAIN as rows; errors are {"error_code", "message"} with the caret: a
-# syntax error (400 40001), an unknown table (404 40401), an Accept floe does not write
+# syntax error (400 40001), an unknown table (404 40401), a failed CAST (400 40005), an
+# Accept floe does not write
 # (406), a query past query.timeout (504 50401), an answer past query.max_result_bytes
 # (413 41301); with tokens configured the route needs the query scope.
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +61,10 @@ assert_eq '{"error_code":40001,"message":"line 1, column 31: expected an express
 http POST /v1/query --data-binary "SELECT * FROM sals"
 assert_eq 404 "$STATUS" "unknown table status"
 assert_contains "$BODY" '"error_code":40401,"message":"line 1, column 15: unknown table '"'"'sals'"'"' (did you mean '"'"'sales'"'"'?)' "unknown table"
+
+http POST /v1/query --data-binary "SELECT CAST(tenant AS INT) AS x FROM sales"
+assert_eq 400 "$STATUS" "a query that fails on the data"
+assert_eq '{"error_code":40005,"message":"CAST(tenant AS INT): line 1, column 8: cannot convert string '"'"'acme'"'"' to INT"}' "$BODY" "the conversion error"
 
 http POST /v1/query --data-binary "$Q" -H 'Accept: application/xml'
 assert_eq 406 "$STATUS" "an Accept floe does not write"
