@@ -131,7 +131,7 @@ static int run_query(fl_warehouse *wh, const char *text, size_t len, const sql_o
     if (fl_sql_query_next(q, &b, &err)) {
       flush(&out);
       fflush(stdout);
-      rc = fl_cli_fail(&err);
+      rc = fail_with_caret(text, len, &err); /* "more than one row returned by a subquery" has a place */
       goto done;
     }
     if (!b) break;

@@ -63,6 +63,7 @@ typedef struct corr {
   fl_sql_expr **outer_exprs, **inner_exprs;
   uint32_t n, cap;
   bool used;
+  bool scalar; /* a scalar subquery: outer references are only detected (and refused) */
 } corr;
 
 typedef struct binder {
@@ -467,8 +468,8 @@ static fl_code resolve_column(binder *b, const scope *s, fl_sql_expr *e) {
 static fl_code resolve(binder *b, const scope *s, fl_sql_expr *e) {
   if (e->kind == FL_SQL_E_SUBQUERY || e->query)
     return fail(b, FL_EUNSUPPORTED, e->line, e->col,
-                "subqueries are supported only as WHERE x [NOT] IN (SELECT ...) and [NOT] EXISTS (SELECT ...) "
-                "conditions; use a JOIN or a WITH query");
+                "a subquery is supported here only in WHERE (as a value, x [NOT] IN (SELECT ...), [NOT] EXISTS "
+                "(SELECT ...)) and as a value in the SELECT list; use a JOIN or a WITH query");
   if (e->kind == FL_SQL_E_EXISTS)
     return fail(b, FL_EUNSUPPORTED, e->line, e->col, "EXISTS is supported only as a condition of WHERE");
   if (e->kind == FL_SQL_E_COLUMN) return resolve_column(b, s, e);
@@ -1350,11 +1351,58 @@ static fl_code where_exists(binder *b, fl_plan **plan, const scope *sc, fl_sql_e
   return FL_OK;
 }
 
+static bool contains_subquery(const fl_sql_expr *e) {
+  if (e->kind == FL_SQL_E_SUBQUERY) return true;
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (contains_subquery(e->args[i])) return true;
+  return false;
+}
+
+/* Scalar subqueries (SELECT ...) in e: each is bound on its own (uncorrelated: a
+ * reference to the outer query is refused), checked to give one column, and LEFT JOINed
+ * to *plan on nothing through a SINGLE_ROW node (no row: NULL; more than one: an error
+ * when the query runs, as DuckDB); the node becomes that column. */
+static fl_code bind_scalars(binder *b, fl_plan **plan, const scope *sc, fl_sql_expr *e) {
+  for (uint32_t i = 0; i < e->nargs; i++) {
+    fl_code code = bind_scalars(b, plan, sc, e->args[i]);
+    if (code) return code;
+  }
+  if (e->kind != FL_SQL_E_SUBQUERY) return FL_OK;
+  corr c = {0};
+  c.outer = sc;
+  c.scalar = true;
+  corr *saved = b->corr;
+  b->corr = &c;
+  rel r;
+  fl_code code = bind_query(b, e->query, &r);
+  b->corr = saved;
+  if (code) return code;
+  if (c.used)
+    return fail(b, FL_EUNSUPPORTED, e->line, e->col,
+                "a scalar subquery that refers to the outer query is not supported: write it as a JOIN (or "
+                "EXISTS)");
+  if (r.n != 1)
+    return fail(b, FL_EPARSE, e->line, e->col, "a subquery used as a value must return one column, not %u", r.n);
+  fl_plan *one = node(b, FL_PLAN_SINGLE_ROW, r.plan);
+  one->from = NULL;
+  one->limit = ((uint64_t)e->line << 32) | e->col; /* for the error's position */
+  fl_plan *j = node(b, FL_PLAN_JOIN, NULL);
+  j->children = fl_arena_alloc(b->arena, 2 * sizeof *j->children);
+  j->children[0] = *plan;
+  j->children[1] = one;
+  j->nchildren = 2;
+  j->join = FL_JOIN_LEFT;
+  join_cids(b, j);
+  *plan = j;
+  make_column(b, e, r.cids[0]);
+  return FL_OK;
+}
+
 static fl_code bind_where(binder *b, fl_plan **plan, const scope *sc, fl_sql_expr *where) {
   fl_sql_expr **cs = NULL;
   uint32_t n = 0, cap = 0;
   conjuncts(b, where, &cs, &n, &cap);
-  fl_sql_expr *rest = NULL;
+  fl_sql_expr *rest = NULL, *deferred = NULL;
   fl_code code;
   for (uint32_t i = 0; i < n; i++) {
     fl_sql_expr *c = cs[i];
@@ -1372,13 +1420,17 @@ static fl_code bind_where(binder *b, fl_plan **plan, const scope *sc, fl_sql_exp
       if ((code = where_exists(b, plan, sc, inner, neg))) return code;
       continue;
     }
+    if (contains_subquery(c)) {
+      deferred = and_of(b, deferred, c); /* after the joins the other conjuncts make */
+      continue;
+    }
     if ((code = resolve(b, sc, c))) return code;
     if (contains_agg(c))
       return fail(b, FL_EPARSE, c->line, c->col, "aggregate functions are not allowed in WHERE (use HAVING)");
     if (contains_window(c))
       return fail(b, FL_EPARSE, c->line, c->col, "window functions are not allowed in WHERE (use QUALIFY)");
     /* a correlated EXISTS: inner = outer equalities are the join's keys */
-    if (b->corr) {
+    if (b->corr && !b->corr->scalar) {
       cid_set s = {0};
       expr_cids(b, c, &s);
       bool outer = false;
@@ -1448,6 +1500,17 @@ static fl_code bind_where(binder *b, fl_plan **plan, const scope *sc, fl_sql_exp
     f->pred = rest;
     *plan = f;
   }
+  if (deferred) {
+    if ((code = bind_scalars(b, plan, sc, deferred))) return code;
+    if ((code = resolve(b, sc, deferred))) return code;
+    if (contains_agg(deferred) || contains_window(deferred))
+      return fail(b, FL_EPARSE, deferred->line, deferred->col,
+                  "aggregate and window functions are not allowed in WHERE");
+    if ((code = want_boolean(b, deferred, "WHERE"))) return code;
+    fl_plan *f = node(b, FL_PLAN_FILTER, *plan);
+    f->pred = deferred;
+    *plan = f;
+  }
   return FL_OK;
 }
 
@@ -1494,7 +1557,7 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
     plan = node(b, FL_PLAN_ONE_ROW, NULL);
   }
   if (c->where && (code = bind_where(b, &plan, &sc, c->where))) return code;
-  if (b->corr) {
+  if (b->corr && !b->corr->scalar) {
     /* EXISTS: the rows matter, not the select list; its output is the inner keys */
     if (c->has_group || c->having || c->qualify)
       return fail(b, FL_EUNSUPPORTED, c->line, c->col, "GROUP BY, HAVING and QUALIFY are not supported in EXISTS");
@@ -1516,6 +1579,7 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
     return FL_OK;
   }
   /* the select list, * expanded */
+  bool scalar_item = false;
   uint32_t cap = c->nitems + 8, n = 0;
   item *items = fl_arena_calloc(b->arena, cap, sizeof *items);
   for (uint32_t i = 0; i < c->nitems; i++) {
@@ -1550,6 +1614,10 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
     }
     items[n].name = it->alias ? it->alias : expr_name(b, it->expr);
     items[n].alias = it->alias;
+    if (contains_subquery(it->expr)) {
+      scalar_item = true;
+      if ((code = bind_scalars(b, &plan, &sc, it->expr))) return code;
+    }
     if ((code = resolve(b, &sc, it->expr))) return code;
     items[n].expr = it->expr;
     n++;
@@ -1583,6 +1651,10 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
   if (c->qualify && contains_agg(c->qualify)) aggregated = true;
   agg_ctx agg = {0};
   win_ctx wc = {0};
+  if (aggregated && scalar_item)
+    return fail(b, FL_EUNSUPPORTED, c->line, c->col,
+                "a scalar subquery in the SELECT list of a query with GROUP BY or aggregates is not supported: "
+                "compute it in a WITH query and join it");
   if (aggregated) {
     agg.pre = passthrough(b, plan);
     agg.pre->nexprs = 0; /* only what the aggregate reads */
@@ -1828,7 +1900,7 @@ static fl_code bind_body(binder *b, const fl_sql_body *body, rel *out, const fl_
       return code;
     }
     case FL_SQL_BODY_UNION: {
-      if (b->corr)
+      if (b->corr && !b->corr->scalar)
         return fail(b, FL_EUNSUPPORTED, body->line, body->col, "UNION inside a correlated EXISTS is not supported");
       rel l, r;
       bool dummy;
@@ -2026,6 +2098,7 @@ static void finalize(binder *b, fl_plan *p, const cid_set *need) {
       return;
     case FL_PLAN_SORT:
     case FL_PLAN_LIMIT:
+    case FL_PLAN_SINGLE_ROW:
       for (uint32_t i = 0; i < need->n; i++) cid_add(b, &cn, need->v[i]);
       for (uint32_t i = 0; i < p->norder; i++) cid_add(b, &cn, p->order[i].cid);
       finalize(b, p->children[0], &cn);

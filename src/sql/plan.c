@@ -124,6 +124,7 @@ static void format(const fl_plan *p, unsigned depth, fl_buf *out) {
       break;
     }
     case FL_PLAN_UNION_ALL: fl_buf_puts(out, "UNION ALL"); break;
+    case FL_PLAN_SINGLE_ROW: fl_buf_puts(out, "SINGLE_ROW"); break;
   }
   fl_buf_put_u8(out, '\n');
   for (uint32_t i = 0; i < p->nchildren; i++) format(p->children[i], depth + 1, out);

@@ -45,6 +45,8 @@ typedef enum fl_plan_kind {
   FL_PLAN_LIMIT,     /* limit, offset */
   FL_PLAN_WINDOW,    /* partition, order, window specs */
   FL_PLAN_UNION_ALL,
+  FL_PLAN_SINGLE_ROW, /* a scalar subquery's rows: at most one (an error past it);
+                         limit = line << 32 | column of the subquery */
 } fl_plan_kind;
 
 typedef struct fl_plan_agg {

@@ -203,9 +203,18 @@ Test(sql_plan, errors_teach) {
   refused("SELECT id FROM orders WHERE tenant > 1", FL_EPARSE, "line 1, column 36: cannot compare STRING with INT");
   refused("SELECT id FROM orders WHERE count(*) > 1", FL_EPARSE,
           "line 1, column 38: aggregate functions are not allowed in WHERE (use HAVING)");
-  refused("SELECT (SELECT 1) FROM orders", FL_EUNSUPPORTED,
-          "line 1, column 8: subqueries are supported only as WHERE x [NOT] IN (SELECT ...) and [NOT] EXISTS "
-          "(SELECT ...) conditions; use a JOIN or a WITH query");
+  refused("SELECT id FROM orders o WHERE amount > (SELECT avg(amount) FROM orders i WHERE i.tenant = o.tenant)",
+          FL_EUNSUPPORTED,
+          "line 1, column 40: a scalar subquery that refers to the outer query is not supported: write it as a "
+          "JOIN (or EXISTS)");
+  refused("SELECT id FROM orders WHERE id = (SELECT id, name FROM products)", FL_EPARSE,
+          "line 1, column 34: a subquery used as a value must return one column, not 2");
+  refused("SELECT tenant, count(*), (SELECT 1) FROM orders GROUP BY 1", FL_EUNSUPPORTED,
+          "line 1, column 1: a scalar subquery in the SELECT list of a query with GROUP BY or aggregates is not "
+          "supported: compute it in a WITH query and join it");
+  refused("SELECT id FROM orders ORDER BY (SELECT 1)", FL_EUNSUPPORTED,
+          "line 1, column 32: a subquery is supported here only in WHERE (as a value, x [NOT] IN (SELECT ...), "
+          "[NOT] EXISTS (SELECT ...)) and as a value in the SELECT list; use a JOIN or a WITH query");
   refused("SELECT tenant FROM orders UNION ALL SELECT id, name FROM products", FL_EPARSE,
           "line 1, column 27: UNION: the left query has 1 columns, the right 2");
   refused("SELECT id FROM orders WHERE tenant", FL_EPARSE, "line 1, column 29: WHERE must be BOOLEAN, not STRING");
@@ -241,4 +250,18 @@ Test(sql_plan, a_cte_referenced_twice_binds_twice) {
            "        AGGREGATE BY tenant: count(*) AS count_star()\n"
            "          PROJECT tenant\n"
            "            SCAN orders (tenant)\n");
+}
+
+Test(sql_plan, a_scalar_subquery_is_a_left_join_on_nothing_to_a_single_row) {
+  plans_as("SELECT id FROM orders WHERE amount > (SELECT avg(amount) FROM orders) AND tenant = 'a'",
+           "PROJECT id\n"
+           "  PROJECT id\n"
+           "    FILTER amount > \"avg(amount)\"\n"
+           "      JOIN LEFT (every pair)\n"
+           "        SCAN orders (id, tenant, amount) WHERE tenant = 'a'\n"
+           "        SINGLE_ROW\n"
+           "          PROJECT \"avg(amount)\"\n"
+           "            AGGREGATE: avg(amount) AS avg(amount)\n"
+           "              PROJECT amount\n"
+           "                SCAN orders (amount)\n");
 }

@@ -269,6 +269,29 @@ static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *na
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
+/* SINGLE_ROW: a scalar subquery's rows pass through; a second row is an error, as
+ * DuckDB's "More than one row returned by a subquery used as an expression". */
+typedef struct single_row_op {
+  fl_op op;
+  uint64_t rows;
+  uint32_t line, col;
+} single_row_op;
+
+static fl_code single_row_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  single_row_op *s = (single_row_op *)op;
+  fl_code code = fl_op_next(op->children[0], out, err);
+  if (code || !*out) return code;
+  s->rows += (*out)->nrows;
+  if (s->rows > 1)
+    return fl_err_set(err, FL_EINVAL,
+                      "line %u, column %u: more than one row returned by a subquery used as an expression (a "
+                      "scalar subquery can return one row at most)",
+                      s->line, s->col);
+  return FL_OK;
+}
+
+static const fl_op_vtable single_row_vt = {"SINGLE_ROW", single_row_next, NULL, NULL};
+
 static bool identity_project(const fl_plan *p, const fl_op *child) {
   if (p->nexprs != child->ncols) return false;
   for (uint32_t i = 0; i < p->nexprs; i++) {
@@ -379,6 +402,15 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
     case FL_PLAN_WINDOW:
       *out = fl_op_window(&q->ctx, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins, err);
       break;
+    case FL_PLAN_SINGLE_ROW: {
+      fl_op **kids = fl_arena_alloc(&q->arena, sizeof *kids);
+      kids[0] = c;
+      single_row_op *s = (single_row_op *)fl_op_alloc(&q->ctx, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
+      s->line = (uint32_t)(p->limit >> 32);
+      s->col = (uint32_t)p->limit;
+      *out = &s->op;
+      break;
+    }
     default: FL_ASSERT(false, "plan kind %d", p->kind);
   }
   if (!*out) {
