@@ -10,7 +10,8 @@
  *   400  40001 the query does not parse or bind (message "line L, column C: ...", then
  *        the query line and a caret); 40002 not supported yet; 40003 too large or deep;
  *        40004 no query in the body; 40005 the query failed on the data (a CAST that does
- *        not convert, sqrt of a negative number: DuckDB's conversion and range errors)
+ *        not convert, sqrt of a negative number, a sum past DECIMAL(38,s): DuckDB's
+ *        conversion and range errors)
  *   404  40401 unknown table (with the closest name)
  *   406  40601 Accept names no format floe writes
  *   413  41301 the answer would pass query.max_result_bytes (add a LIMIT)
@@ -143,6 +144,10 @@ static void answer_code(fl_http_job *job, const fl_err *err, bool running, const
     case FL_ELIMIT:
       if (!running) {
         answer_error(job, 400, 40003, err->msg, text, len);
+        return;
+      }
+      if (!strstr(err->msg, "budget")) { /* a sum past DECIMAL(38, s): the data's limit, not memory's */
+        answer_error(job, 400, 40005, err->msg, NULL, 0);
         return;
       }
       snprintf(msg, sizeof msg, "the query needed more memory than its budget of %llu bytes (query.memory): %s",
