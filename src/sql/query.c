@@ -6,7 +6,8 @@
  *
  * Lowering is one plan node to one operator, with these local rewrites:
  *   - a FILTER right over a SCAN becomes the scan's filter (pruning, late decode);
- *   - a PROJECT that passes its child's columns through unchanged is dropped;
+ *   - a PROJECT that passes its child's columns through unchanged, or gives none, is
+ *     dropped (a parent of one with no columns reads none of its child's);
  *   - a JOIN without keys (CROSS JOIN, a comma, an uncorrelated EXISTS) joins on a
  *     constant column added to both sides, then drops it;
  *   - EXPLAIN [ANALYZE] runs (or not) the tree and returns its text as rows.
@@ -386,7 +387,9 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
   if ((code = lower(q, p->children[0], &c, err))) return code;
   switch (p->kind) {
     case FL_PLAN_PROJECT:
-      if (identity_project(p, c)) {
+      /* no columns (count(*) over a scan, an uncorrelated EXISTS): the parent reads
+       * none, so the child's batches serve as they are (their rows are what counts) */
+      if (identity_project(p, c) || p->nexprs == 0) {
         *out = c;
         return FL_OK;
       }
