@@ -399,6 +399,7 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
   }
   bool strs = d->cls == CS && s->fn != F_NULLIF && s->fn != F_GREATEST && s->fn != F_LEAST;
   if (strs) d->bytes_len = 0;
+  pcre2_match_data *md = NULL;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t ka = i & a->mask, kb = b ? i & b->mask : 0, k3 = r3 ? i & r3->mask : 0;
     /* functions that see NULLs themselves */
@@ -624,9 +625,8 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
             break;
           }
         }
-        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        if (!md) md = pcre2_match_data_create(1, NULL); /* one per batch, not per row */
         int rc = pcre2_match(re, (PCRE2_SPTR)p, pn, 0, 0, md, NULL);
-        pcre2_match_data_free(md);
         d->nul[i] = rc >= 0;
         break;
       }
@@ -706,5 +706,6 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
       default: d->nul[i] = 1; break;
     }
   }
+  if (md) pcre2_match_data_free(md);
   if (strs) sb_finish(d, n);
 }
