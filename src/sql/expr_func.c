@@ -12,6 +12,7 @@
  * use the register's buffer (sb_*). */
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +28,12 @@
 /* lower/upper: ASCII in place; a row with other code points maps each one through the
  * C.UTF-8 locale's Unicode case tables (towupper_l: 'é' -> 'É', as DuckDB's utf8proc),
  * re-encoding (a mapping may change the byte length). Invalid UTF-8 bytes are copied. */
-static locale_t utf8_locale(void) {
-  static locale_t loc;
-  static bool tried;
-  if (!tried) {
-    tried = true;
-    loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-  }
-  return loc;
+static locale_t utf8_loc;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+static void utf8_locale_init(void) { utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+static locale_t utf8_locale(void) { /* evaluators run on several query threads */
+  pthread_once(&utf8_once, utf8_locale_init);
+  return utf8_loc;
 }
 
 static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
