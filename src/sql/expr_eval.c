@@ -40,118 +40,22 @@
  * row), value items' output vectors and compiled regular expressions. Every add comes
  * before the first run. One thread at a time. */
 #define _GNU_SOURCE /* memmem */
-#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wctype.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <jansson.h>
-#include <pcre2.h>
+#include <pcre2.h> /* pcre2_code_free of regexp_matches' patterns */
 
 #include "core/hash.h"
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "core/value.h"
+#include "sql/expr_eval_int.h"
 #include "sql/sql.h"
-
-enum { CB = 1, CI, CF, CS, CW }; /* register classes */
-enum { T_FALSE = 0, T_TRUE = 1, T_NULL = 2 };
-
-typedef struct reg {
-  uint8_t cls;
-  uint8_t scale;     /* I: decimal scale */
-  fl_type_kind kind; /* source type, for formatting values */
-  uint32_t mask;     /* 0: constant, UINT32_MAX: one value per row */
-  bool is_col;       /* I from an int64 column: i points into the batch */
-  int64_t *i;
-  double *f;
-  const char **sp;
-  uint32_t *sl;
-  uint8_t *nul;           /* I F S W: 1 = NULL; B: the three-valued result */
-  const fl_i128_store *w; /* W: points into the batch, the wbuf of a TOW step, or cw */
-  fl_i128_store *wbuf;
-  /* storage of a constant */
-  fl_i128_store cw;
-  int64_t ci;
-  double cf;
-  const char *cs;
-  uint32_t csl;
-  uint8_t cnul;
-  /* S results of lower/upper */
-  char *bytes;
-  size_t bytes_cap, bytes_len;
-} reg;
-
-typedef enum step_op {
-  S_COL,    /* dst <- column col */
-  S_NOW,    /* dst (constant) <- wall clock */
-  S_CMP,    /* dst <- a <sub> b */
-  S_IN,     /* dst <- a [NOT] IN set */
-  S_ISNULL, /* dst <- a IS [NOT] NULL */
-  S_AND,
-  S_OR,
-  S_NOT,
-  S_ARITH, /* dst <- a <sub> b (I or F) */
-  S_NEG,
-  S_TOF,     /* dst F <- a I (scale) */
-  S_TOW,     /* dst W <- a I (same scale) */
-  S_RESCALE, /* dst I <- a I * ma (exact, overflow -> NULL) */
-  S_LIKE,    /* dst <- a [NOT] LIKE pattern */
-  S_LOWER,
-  S_UPPER,
-  S_LENGTH,
-  S_ABS,
-  S_COALESCE, /* dst <- first non-null of args */
-  S_CAST,     /* dst <- a converted to type (expr_value.c) */
-  S_CONCAT,   /* dst S <- a || b */
-  S_CASE,     /* dst <- args[2k+1] of the first TRUE args[2k], else args[nargs-1] */
-  S_LIKE2,    /* dst <- a [NOT] LIKE b (a pattern per row) */
-  S_WARITH,   /* dst W <- a <sub> b, both W at the result's scale (mul: scales add) */
-  S_MONTHS,   /* dst I (TIMESTAMP micros) <- a (micros) + ma months, clamped to month end */
-  S_FUNC,     /* dst <- function fn of args (expr_func.c) */
-} step_op;
-
-/* S_LIKE shapes of a literal pattern (step.sub) */
-enum { LK_GENERAL = 0, LK_EXACT, LK_PREFIX, LK_SUFFIX, LK_CONTAINS };
-
-typedef enum fn_id {
-  F_NONE = 0,
-  F_JSON = 1,     /* j -> path: the JSON value (JSON) */
-  F_JSON_STR = 2, /* j ->> path: a string's contents, other values as JSON text */
-  F_NULLIF,
-  F_GREATEST,
-  F_LEAST,
-  F_TRIM,
-  F_LTRIM,
-  F_RTRIM,
-  F_SUBSTRING,
-  F_CONCAT,
-  F_REPLACE,
-  F_SPLIT_PART,
-  F_STARTS_WITH,
-  F_ENDS_WITH,
-  F_STRPOS,
-  F_LEFT,
-  F_RIGHT,
-  F_REVERSE,
-  F_REGEXP,
-  F_ROUND,
-  F_FLOOR,
-  F_CEIL,
-  F_SQRT,
-  F_POWER,
-  F_LN,
-  F_EXP,
-  F_LOG10,
-  F_DATE_TRUNC,
-  F_DATE_PART,
-  F_CURRENT_DATE,
-} fn_id;
 
 static const struct {
   const char *name;
@@ -194,68 +98,6 @@ static const struct {
     {"trim", F_TRIM},
 };
 
-typedef struct set {
-  uint32_t mask;  /* hash slots - 1 */
-  int32_t *slot;  /* index into items or -1 */
-  const char **s; /* S items */
-  uint32_t *sl;
-  int64_t *iv;       /* I items (at a's scale) */
-  double *fv;        /* F items */
-  fl_i128_store *wv; /* W items (at a's scale) */
-  uint32_t n;
-  bool has_null;
-} set;
-
-typedef struct step {
-  step_op op;
-  int sub; /* fl_sql_op for CMP and ARITH */
-  bool negated;
-  bool ilike;
-  uint32_t dst, a, b;
-  int64_t ma, mb; /* CMP of I: multipliers aligning scales/units */
-  int32_t col;
-  set *set;
-  const char *pattern;
-  uint32_t pattern_len;
-  uint32_t *args;
-  uint32_t nargs;
-  /* value expressions (fl_sql_eval_add_value): runtime errors instead of NULL */
-  bool strict;
-  int64_t lim, lim_lo; /* ARITH on I: results must lie in [lim_lo, lim) (INT, DECIMAL(p<=18)); lim 0: any */
-  fl_type type;      /* CAST, FUNC: the result type; ARITH: the result type (messages) */
-  int fn;            /* FUNC */
-  void *aux;         /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
-  const char *label; /* for runtime errors */
-  uint32_t eline, ecol;
-} step;
-
-typedef struct pred {
-  uint32_t first_step, nsteps, result;
-  int32_t cols[FL_SQL_EVAL_COLS_MAX]; /* columns read, in first-use order */
-  uint32_t ncols;
-  bool value;  /* added by fl_sql_eval_add_value: result materialised into out */
-  fl_type type;
-  fl_vec out;
-} pred;
-
-struct fl_sql_eval {
-  const fl_schema *schema;
-  fl_arena arena;
-  step *steps;
-  uint32_t nsteps, steps_cap;
-  reg *regs;
-  uint32_t nregs, regs_cap;
-  pred *preds;
-  uint32_t npreds, preds_cap;
-  bool finished;      /* constant registers point at their values (after a run) */
-  uint8_t *const_out; /* a constant predicate spread over the rows */
-  uint32_t const_cap;
-  uint32_t rows_cap; /* vector registers hold this many rows */
-  bool faulted;      /* a strict step hit a runtime error in this run */
-  fl_err fault;
-  int64_t now_us;    /* now(): fixed at the first run (one query, one instant) */
-  bool no_fold;      /* an evaluator that folds a constant: no folding inside it */
-};
 
 /* ---- compilation ------------------------------------------------------------------ */
 
@@ -283,19 +125,6 @@ static step *new_step(fl_sql_eval *c, step_op op, uint32_t dst) {
   return s;
 }
 
-static uint8_t class_of_type(fl_type_kind k) {
-  switch (k) {
-    case FL_T_BOOLEAN: return CB;
-    case FL_T_FLOAT:
-    case FL_T_DOUBLE: return CF;
-    case FL_T_STRING:
-    case FL_T_JSON:
-    case FL_T_UUID:
-    case FL_T_BINARY:
-    case FL_T_FIXED: return CS;
-    default: return CI;
-  }
-}
 
 typedef struct cc {
   fl_sql_eval *c;
@@ -401,7 +230,6 @@ static bool exact_wide_literal(fl_sql_eval *c, const fl_sql_expr *e, uint32_t *o
   return true;
 }
 
-static bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED; }
 
 /* A string constant compared with a UUID, BINARY or FIXED operand: its text
  * (canonical UUID, '\x0aff'; the binder checked it) as the bytes it names. */
@@ -571,12 +399,9 @@ static void note_column(cc *x, int32_t field) {
   if (k->ncols < FL_SQL_EVAL_COLS_MAX) k->cols[k->ncols++] = field;
 }
 
-/* The register class and scale that hold a value of type t. */
-static uint8_t class_of_full(fl_type t) { return fl_decimal_is_wide(t) ? CW : class_of_type(t.kind); }
 
 /* Register r as a value of type want: r itself when it already is one (same class,
  * scale and kind family), else a CAST step's result. */
-static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, char *why, size_t why_size);
 static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
   fl_sql_eval *c = x->c;
   const reg *g = &c->regs[r];
@@ -613,7 +438,7 @@ static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
     bool null = src.cls == CB ? src.cnul == T_NULL : src.cnul != 0;
     if (null)
       dst.cnul = cls == CB ? T_NULL : 1;
-    if (null || cast_cell(&src, 0, want, &dst, 0, why, sizeof why) == 0) {
+    if (null || fl_sql_cast_cell(&src, 0, want, &dst, 0, why, sizeof why) == 0) {
       uint32_t k = new_reg(c, cls, false);
       reg *kr = &c->regs[k];
       kr->kind = want.kind;
@@ -1534,10 +1359,6 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
   }
 }
 
-static inline int cmp_str(const char *a, uint32_t al, const char *b, uint32_t bl) {
-  int r = memcmp(a, b, al < bl ? al : bl);
-  return r ? r : (al < bl ? -1 : al > bl);
-}
 
 static inline uint8_t cmp_result(int op, int r) {
   switch (op) {
@@ -1688,9 +1509,6 @@ static const uint8_t and3[3][3] = {{0, 0, 0}, {0, 1, 2}, {0, 2, 2}};
 static const uint8_t or3[3][3] = {{0, 1, 2}, {1, 1, 1}, {2, 1, 2}};
 static const uint8_t not3[3] = {1, 0, 2};
 
-static void fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static size_t cell_text(const reg *a, uint32_t k, char *buf);
 
 static const char *arith_sym(int op) {
   switch (op) {
@@ -1766,103 +1584,20 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
       int64_t y = b->i[i & mb];
       if (y == 0 && (s->sub == FL_SQL_OP_DIV || s->sub == FL_SQL_OP_IDIV || s->sub == FL_SQL_OP_MOD)) continue;
       char xa[48], xb[48], tn[32];
-      cell_text(a, i & ma, xa);
-      cell_text(b, i & mb, xb);
+      fl_sql_cell_text(a, i & ma, xa);
+      fl_sql_cell_text(b, i & mb, xb);
       fl_sql_type_format(s->type, tn, sizeof tn);
-      fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb, tn);
+      fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb, tn);
       break;
     }
 }
 
-/* lower/upper: ASCII in place; a row with other code points maps each one through the
- * C.UTF-8 locale's Unicode case tables (towupper_l: 'é' -> 'É', as DuckDB's utf8proc),
- * re-encoding (a mapping may change the byte length). Invalid UTF-8 bytes are copied. */
-static locale_t utf8_locale(void) {
-  static locale_t loc;
-  static bool tried;
-  if (!tried) {
-    tried = true;
-    loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-  }
-  return loc;
-}
-
-static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
-  uint8_t c0 = p[0];
-  size_t len = c0 < 0x80 ? 1 : (c0 & 0xe0) == 0xc0 ? 2 : (c0 & 0xf0) == 0xe0 ? 3 : (c0 & 0xf8) == 0xf0 ? 4 : 0;
-  if (!len || len > n) return 0;
-  uint32_t v = len == 1 ? c0 : len == 2 ? c0 & 0x1f : len == 3 ? c0 & 0x0f : c0 & 0x07;
-  for (size_t k = 1; k < len; k++) {
-    if ((p[k] & 0xc0) != 0x80) return 0;
-    v = v << 6 | (p[k] & 0x3f);
-  }
-  *cp = v;
-  return len;
-}
-
-static size_t utf8_encode(uint32_t v, char *o) {
-  if (v < 0x80) return o[0] = (char)v, 1;
-  if (v < 0x800) return o[0] = (char)(0xc0 | v >> 6), o[1] = (char)(0x80 | (v & 0x3f)), 2;
-  if (v < 0x10000) {
-    o[0] = (char)(0xe0 | v >> 12);
-    o[1] = (char)(0x80 | ((v >> 6) & 0x3f));
-    o[2] = (char)(0x80 | (v & 0x3f));
-    return 3;
-  }
-  o[0] = (char)(0xf0 | v >> 18);
-  o[1] = (char)(0x80 | ((v >> 12) & 0x3f));
-  o[2] = (char)(0x80 | ((v >> 6) & 0x3f));
-  o[3] = (char)(0x80 | (v & 0x3f));
-  return 4;
-}
-
-static char *sb_room(reg *d, size_t extra);
-static void run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
-  uint32_t m = a->mask;
-  d->bytes_len = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t k = i & m;
-    d->nul[i] = a->nul[k];
-    d->sp[i] = (const char *)(uintptr_t)d->bytes_len;
-    d->sl[i] = 0;
-    if (a->nul[k]) continue;
-    const char *p = a->sp[k];
-    uint32_t len = a->sl[k];
-    char *o = sb_room(d, (size_t)len * 2 + 4); /* a case mapping at most doubles a code point's bytes */
-    size_t w = 0;
-    for (uint32_t j = 0; j < len;) {
-      char ch = p[j];
-      if ((uint8_t)ch < 0x80) {
-        if (upper && ch >= 'a' && ch <= 'z') ch = (char)(ch - 32);
-        if (!upper && ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
-        o[w++] = ch;
-        j++;
-        continue;
-      }
-      uint32_t cp = 0;
-      size_t used = utf8_decode((const uint8_t *)p + j, len - j, &cp);
-      locale_t loc = utf8_locale();
-      if (!used || !loc) {
-        o[w++] = ch;
-        j++;
-        continue;
-      }
-      wint_t mapped = upper ? towupper_l((wint_t)cp, loc) : towlower_l((wint_t)cp, loc);
-      w += utf8_encode((uint32_t)mapped, o + w);
-      j += (uint32_t)used;
-    }
-    d->bytes_len += w;
-    d->sl[i] = (uint32_t)w;
-  }
-  if (!d->bytes) sb_room(d, 1);
-  for (uint32_t i = 0; i < n; i++) d->sp[i] = d->bytes + (uintptr_t)d->sp[i];
-}
 
 /* ---- runtime of value expressions ------------------------------------------------------ */
 
 /* The first runtime error of a strict step in this run: the caller's label, the
  * expression's position and what went wrong, with the value. */
-static void fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...) {
+void fl_sql_eval_fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...) {
   if (c->faulted || !s->strict) return;
   char msg[320];
   va_list ap;
@@ -1874,400 +1609,8 @@ static void fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, 
              msg);
 }
 
-/* String results: bytes appended to the register's buffer; row i's start is kept as an
- * offset until sb_finish turns offsets into pointers (the buffer may move meanwhile). */
-static char *sb_room(reg *d, size_t extra) {
-  if (d->bytes_len + extra > d->bytes_cap || !d->bytes) {
-    size_t cap = d->bytes_cap ? d->bytes_cap : 256;
-    while (cap < d->bytes_len + extra) cap *= 2;
-    d->bytes = fl_realloc(d->bytes, cap);
-    d->bytes_cap = cap;
-  }
-  return d->bytes + d->bytes_len;
-}
-static void sb_put(reg *d, const char *p, size_t n) {
-  if (n) memcpy(sb_room(d, n), p, n);
-  d->bytes_len += n;
-}
-static void sb_start(reg *d, uint32_t i) { d->sp[i] = (const char *)(uintptr_t)d->bytes_len; }
-static void sb_end(reg *d, uint32_t i) { d->sl[i] = (uint32_t)(d->bytes_len - (uintptr_t)d->sp[i]); }
-static void sb_null(reg *d, uint32_t i) {
-  d->nul[i] = 1;
-  d->sp[i] = (const char *)(uintptr_t)d->bytes_len;
-  d->sl[i] = 0;
-}
-static void sb_finish(reg *d, uint32_t n) {
-  if (!d->bytes) sb_room(d, 1); /* every row empty or NULL: a valid base all the same */
-  for (uint32_t i = 0; i < n; i++) d->sp[i] = d->bytes + (uintptr_t)d->sp[i];
-}
 
-/* v / 10^k rounded half away from zero (DuckDB's decimal rounding). */
-static fl_i128 div_round(fl_i128 v, unsigned k) {
-  if (!k) return v;
-  fl_i128 m = fl_dec128_pow10(k), q = v / m, r = v % m;
-  if (r < 0) r = -r;
-  if (2 * r >= m) q += v < 0 ? -1 : 1;
-  return q;
-}
 
-/* DuckDB's text of a DOUBLE: the shortest digits that read back, in positional notation
- * for exponents -5..15 ("10.0", "0.0001", "-0.0") and scientific otherwise ("1e+20",
- * "1e-05", "1.2345678901234567e+19"), as Python's repr. */
-static size_t format_double(double f, char *out) {
-  if (isnan(f)) return (size_t)snprintf(out, 32, "nan");
-  if (isinf(f)) return (size_t)snprintf(out, 32, f < 0 ? "-inf" : "inf");
-  char sci[40];
-  int prec = 1;
-  for (; prec < 17; prec++) {
-    snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
-    if (strtod(sci, NULL) == f) break;
-  }
-  snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
-  const char *e = strchr(sci, 'e');
-  int exp = atoi(e + 1);
-  if (exp < -4 || exp >= 16) return (size_t)snprintf(out, 40, "%s", sci);
-  int decimals = prec - 1 - exp;
-  int n = snprintf(out, 48, "%.*f", decimals > 0 ? decimals : 0, f);
-  if (!strchr(out, '.')) n += snprintf(out + n, 48 - (size_t)n, ".0");
-  return (size_t)n;
-}
-
-/* "2024-01-02 03:04:05.5" (DuckDB's TIMESTAMP text: blank, fraction trimmed). */
-static size_t format_ts(int64_t us, char *out) {
-  int64_t days = fl_floor_div(us, INT64_C(86400000000)), rem = us - days * INT64_C(86400000000);
-  int64_t y;
-  unsigned m, d;
-  fl_civil_from_days(days, &y, &m, &d);
-  unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
-  int n = snprintf(out, 48, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)y, m, d, secs / 3600, secs / 60 % 60,
-                   secs % 60);
-  if (frac) {
-    n += snprintf(out + n, 48 - (size_t)n, ".%06u", frac);
-    while (out[n - 1] == '0') out[--n] = 0;
-  }
-  return (size_t)n;
-}
-
-/* One cell of register a as text (casts to STRING, concat of non-strings). */
-static size_t cell_text(const reg *a, uint32_t k, char *buf) {
-  switch (a->cls) {
-    case CB: return (size_t)snprintf(buf, 8, "%s", a->nul[k] == T_TRUE ? "true" : "false");
-    case CF: return format_double(a->f[k], buf);
-    case CW: return fl_dec128_format(a->w[k], a->scale, buf);
-    case CI:
-      if (a->kind == FL_T_DATE) return fl_date_format((int32_t)a->i[k], buf);
-      if (a->kind == FL_T_TIMESTAMP) return format_ts(a->i[k], buf);
-      if (a->kind == FL_T_TIME) return fl_time_format(a->i[k], buf);
-      if (a->scale) return fl_dec128_format(a->i[k], a->scale, buf);
-      return (size_t)snprintf(buf, 24, "%lld", (long long)a->i[k]);
-  }
-  return 0;
-}
-
-static bool parse_i64(const char *p, size_t n, int64_t *out);
-
-/* Text -> unscaled DECIMAL at `scale`, rounded half away from zero ("1.255", "-3",
- * "1e3", " 2.5 "); false on syntax or more than 38 digits. */
-static bool parse_dec_round(const char *p, size_t n, unsigned scale, fl_i128 *out) {
-  while (n && (*p == ' ' || *p == '\t')) p++, n--;
-  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-  const char *e = memchr(p, 'e', n);
-  if (!e) e = memchr(p, 'E', n);
-  if (e) { /* m e x at scale s is m at scale s + x */
-    int64_t x;
-    if (!parse_i64(e + 1, n - (size_t)(e + 1 - p), &x) || x + (int64_t)scale < 0 || x + (int64_t)scale > 38)
-      return false;
-    return parse_dec_round(p, (size_t)(e - p), (unsigned)(x + (int64_t)scale), out);
-  }
-  size_t i = 0;
-  bool neg = false;
-  if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i++] == '-';
-  fl_i128 v = 0;
-  unsigned frac = 0, digits = 0;
-  bool round_up = false, dot = false;
-  for (; i < n; i++) {
-    if (p[i] == '.' && !dot) {
-      dot = true;
-      continue;
-    }
-    if (p[i] < '0' || p[i] > '9') return false;
-    digits++;
-    if (dot && frac >= scale) { /* past the scale: the first dropped digit rounds */
-      if (frac == scale) round_up = p[i] >= '5';
-      frac++;
-      continue;
-    }
-    if (v > fl_dec128_pow10(37)) return false;
-    v = v * 10 + (p[i] - '0');
-    if (dot) frac++;
-  }
-  if (!digits) return false;
-  for (unsigned f = frac > scale ? scale : frac; f < scale; f++) {
-    if (v > fl_dec128_pow10(37)) return false;
-    v *= 10;
-  }
-  if (round_up) v++;
-  *out = neg ? -v : v;
-  return true;
-}
-
-static bool parse_i64(const char *p, size_t n, int64_t *out) {
-  while (n && (*p == ' ' || *p == '\t')) p++, n--;
-  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-  size_t i = 0;
-  bool neg = false;
-  if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i++] == '-';
-  if (i == n) return false;
-  uint64_t v = 0;
-  for (; i < n; i++) {
-    if (p[i] < '0' || p[i] > '9') return false;
-    if (v > (UINT64_MAX - 9) / 10) return false;
-    v = v * 10 + (uint64_t)(p[i] - '0');
-  }
-  if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return false;
-  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-  return true;
-}
-
-static bool parse_f64(const char *p, size_t n, double *out) {
-  char buf[128];
-  while (n && (*p == ' ' || *p == '\t')) p++, n--;
-  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-  if (!n || n >= sizeof buf) return false;
-  memcpy(buf, p, n);
-  buf[n] = 0;
-  char *end;
-  *out = strtod(buf, &end);
-  return end == buf + n;
-}
-
-static bool ieq(const char *p, size_t n, const char *w) { return strlen(w) == n && !strncasecmp(p, w, n); }
-
-/* The cast of one cell of a to type t into d[i]: 0 done, 1 NULL, 2 error (message in
- * why). The value classes follow the registers: I (scaled int64 or days/micros), W,
- * F, S, B. */
-static int cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, char *why, size_t why_size) {
-  char tn[32], buf[64];
-  fl_sql_type_format(t, tn, sizeof tn);
-  uint8_t to = class_of_full(t);
-  unsigned scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
-  /* from a string */
-  if (a->cls == CS && is_bytes_kind(a->kind) && to == CS && !is_bytes_kind(t.kind)) {
-    /* UUID, BINARY, FIXED as text: canonical UUID, '\x0aff' */
-    sb_start(d, i);
-    if (a->kind == FL_T_UUID && a->sl[k] == 16) {
-      char u[40];
-      fl_uuid_format((const uint8_t *)a->sp[k], u);
-      sb_put(d, u, 36);
-    } else {
-      fl_buf hex = FL_BUF_INIT;
-      fl_buf_put_u8(&hex, '\\');
-      fl_hex_bytes_format((const uint8_t *)a->sp[k], a->sl[k], &hex);
-      sb_put(d, (const char *)hex.data, hex.len);
-      fl_buf_free(&hex);
-    }
-    sb_end(d, i);
-    return 0;
-  }
-  if (a->cls == CS) {
-    const char *p = a->sp[k];
-    uint32_t n = a->sl[k];
-    bool ok = true;
-    switch (t.kind) {
-      case FL_T_JSON:
-        if (a->kind != FL_T_JSON) { /* text becomes JSON only when it is JSON (DuckDB checks too) */
-          json_error_t jerr;
-          json_t *j = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-          if (!j) {
-            snprintf(why, why_size, "cannot convert string '%.*s%s' to JSON: %s", n > 60 ? 60 : (int)n, p,
-                     n > 60 ? "..." : "", jerr.text);
-            return 2;
-          }
-          json_decref(j);
-        }
-        d->sp[i] = p;
-        d->sl[i] = n;
-        return 0;
-      case FL_T_STRING: d->sp[i] = p; d->sl[i] = n; return 0;
-      case FL_T_BOOLEAN: {
-        const char *q = p;
-        size_t m = n;
-        while (m && *q == ' ') q++, m--;
-        while (m && q[m - 1] == ' ') m--;
-        if (ieq(q, m, "true") || ieq(q, m, "t") || ieq(q, m, "1") || ieq(q, m, "yes") || ieq(q, m, "y") ||
-            ieq(q, m, "on"))
-          d->nul[i] = T_TRUE;
-        else if (ieq(q, m, "false") || ieq(q, m, "f") || ieq(q, m, "0") || ieq(q, m, "no") || ieq(q, m, "n") ||
-                 ieq(q, m, "off"))
-          d->nul[i] = T_FALSE;
-        else
-          ok = false;
-        break;
-      }
-      case FL_T_INT:
-      case FL_T_BIGINT: {
-        int64_t v;
-        fl_i128 w;
-        ok = parse_i64(p, n, &v);
-        if (!ok && parse_dec_round(p, n, 0, &w) && w >= INT64_MIN && w <= INT64_MAX) /* '2.5' is 3, as DuckDB */
-          ok = true, v = (int64_t)w;
-        ok = ok && (t.kind == FL_T_BIGINT || (v >= INT32_MIN && v <= INT32_MAX));
-        if (ok) d->i[i] = v;
-        break;
-      }
-      case FL_T_FLOAT:
-      case FL_T_DOUBLE: ok = parse_f64(p, n, &d->f[i]); break;
-      case FL_T_DECIMAL: {
-        fl_i128 v;
-        ok = parse_dec_round(p, n, scale, &v) && fl_dec128_fits(v, t.precision);
-        if (ok && to == CW)
-          d->wbuf[i] = v;
-        else if (ok)
-          d->i[i] = (int64_t)v;
-        break;
-      }
-      case FL_T_DATE: {
-        int32_t days;
-        ok = fl_date_parse(p, n, &days);
-        if (ok) d->i[i] = days;
-        break;
-      }
-      case FL_T_TIMESTAMP: ok = fl_ts_parse(p, n, &d->i[i]); break;
-      case FL_T_TIME: ok = fl_time_parse(p, n, &d->i[i]); break;
-      default: ok = false; break;
-    }
-    if (!ok) {
-      snprintf(why, why_size, "cannot convert string '%.*s%s' to %s", n > 60 ? 60 : (int)n, p, n > 60 ? "..." : "",
-               tn);
-      return 2;
-    }
-    return 0;
-  }
-  /* to a string */
-  if (to == CS) {
-    size_t len = cell_text(a, k, buf);
-    sb_start(d, i);
-    sb_put(d, buf, len);
-    sb_end(d, i);
-    return 0;
-  }
-  if (a->cls == CB) {
-    uint8_t b = a->nul[k] == T_TRUE;
-    switch (to) {
-      case CB: d->nul[i] = a->nul[k]; return 0;
-      case CI:
-        if (t.kind == FL_T_DATE || t.kind == FL_T_TIMESTAMP) break;
-        d->i[i] = b ? (int64_t)fl_pow10_i64[scale] : 0;
-        return 0;
-      case CW: d->wbuf[i] = b ? fl_dec128_pow10(scale) : 0; return 0;
-      case CF: d->f[i] = b; return 0;
-    }
-    snprintf(why, why_size, "cannot cast BOOLEAN to %s", tn);
-    return 2;
-  }
-  /* times */
-  if (a->kind == FL_T_DATE || a->kind == FL_T_TIMESTAMP) {
-    if (t.kind == FL_T_DATE)
-      d->i[i] = a->kind == FL_T_DATE ? a->i[k] : fl_floor_div(a->i[k], INT64_C(86400000000));
-    else if (t.kind == FL_T_TIMESTAMP) {
-      if (a->kind == FL_T_TIMESTAMP)
-        d->i[i] = a->i[k];
-      else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i])) {
-        snprintf(why, why_size, "DATE %lld days from 1970-01-01 is out of range for TIMESTAMP", (long long)a->i[k]);
-        return 2;
-      }
-    } else {
-      snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn);
-      return 2;
-    }
-    return 0;
-  }
-  /* numbers: the exact value as v / 10^sa (I, W) or f (F) */
-  bool exact = a->cls != CF;
-  fl_i128 v = a->cls == CW ? (fl_i128)a->w[k] : a->cls == CI ? (fl_i128)a->i[k] : 0;
-  unsigned sa = exact ? a->scale : 0;
-  double f = a->cls == CF ? a->f[k] : 0;
-  switch (t.kind) {
-    case FL_T_BOOLEAN: d->nul[i] = exact ? v != 0 : f != 0; return 0;
-    case FL_T_FLOAT:
-    case FL_T_DOUBLE:
-      if (exact && (v >= ((fl_i128)1 << 53) || v <= -((fl_i128)1 << 53))) {
-        fl_dec128_format(v, sa, buf); /* one rounding: the text read by strtod */
-        d->f[i] = strtod(buf, NULL);
-      } else {
-        d->f[i] = exact ? (double)v / (double)fl_dec128_pow10(sa) : f;
-      }
-      if (t.kind == FL_T_FLOAT) d->f[i] = (float)d->f[i];
-      return 0;
-    case FL_T_INT:
-    case FL_T_BIGINT:
-    case FL_T_DECIMAL: {
-      fl_i128 r;
-      unsigned p = t.kind == FL_T_DECIMAL ? t.precision : 38;
-      if (exact) {
-        if (sa > scale)
-          r = div_round(v, sa - scale);
-        else if (!fl_dec128_rescale(v, sa, scale, 38, &r))
-          goto range;
-      } else {
-        double x = t.kind == FL_T_DECIMAL ? round(f * pow(10.0, scale)) : nearbyint(f);
-        if (!(x > -1.7e38 && x < 1.7e38)) goto range;
-        r = (fl_i128)x;
-      }
-      if (t.kind == FL_T_INT && (r < INT32_MIN || r > INT32_MAX)) goto range;
-      if (t.kind == FL_T_BIGINT && (r < INT64_MIN || r > INT64_MAX)) goto range;
-      if (t.kind == FL_T_DECIMAL && !fl_dec128_fits(r, p)) goto range;
-      if (to == CW)
-        d->wbuf[i] = r;
-      else
-        d->i[i] = (int64_t)r;
-      return 0;
-    }
-    default: snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn); return 2;
-  }
-range:
-  if (exact) {
-    fl_dec128_format(v, sa, buf);
-  } else {
-    format_double(f, buf);
-  }
-  snprintf(why, why_size, "value %s is out of range for %s", buf, tn);
-  return 2;
-}
-
-static void run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
-  char why[200];
-  if (d->cls == CS) d->bytes_len = 0;
-  bool strs = d->cls == CS && (a->cls != CS || (is_bytes_kind(a->kind) && !is_bytes_kind(s->type.kind)));
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t k = i & a->mask;
-    bool null = a->cls == CB ? a->nul[k] == T_NULL : a->nul[k];
-    if (null) {
-      if (d->cls == CB)
-        d->nul[i] = T_NULL;
-      else if (strs)
-        sb_null(d, i);
-      else {
-        d->nul[i] = 1;
-        if (d->cls == CS) d->sl[i] = 0;
-      }
-      continue;
-    }
-    if (d->cls != CB) d->nul[i] = 0;
-    snprintf(why, sizeof why, "cannot cast to the type");
-    int r = cast_cell(a, k, s->type, d, i, why, sizeof why);
-    if (r) {
-      if (r == 2 && s->strict) fault(c, s, FL_ETYPE, "%s", why);
-      if (d->cls == CB)
-        d->nul[i] = T_NULL;
-      else if (strs)
-        sb_null(d, i);
-      else
-        d->nul[i] = 1;
-    }
-  }
-  if (strs) sb_finish(d, n);
-}
 
 static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
   d->bytes_len = 0;
@@ -2286,20 +1629,6 @@ static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
   sb_finish(d, n);
 }
 
-/* Copies cell k of src into row i of d (same class). */
-static inline void copy_cell(reg *d, uint32_t i, const reg *src, uint32_t k) {
-  d->nul[i] = src->nul[k];
-  switch (d->cls) {
-    case CI: d->i[i] = src->i[k]; break;
-    case CF: d->f[i] = src->f[k]; break;
-    case CW: d->wbuf[i] = src->w[k]; break;
-    case CS:
-      d->sp[i] = src->sp[k];
-      d->sl[i] = src->sl[k];
-      break;
-    default: break;
-  }
-}
 
 static void run_case(fl_sql_eval *c, const step *s, reg *d, uint32_t n) {
   uint32_t pairs = s->nargs / 2;
@@ -2338,7 +1667,7 @@ static void run_warith(fl_sql_eval *c, const step *s, reg *d, const reg *a, cons
       char xa[48], xb[48];
       fl_dec128_format(x, a->scale, xa);
       fl_dec128_format(y, b->scale, xb);
-      fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
+      fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
             s->sub == FL_SQL_OP_ADD ? "+" : s->sub == FL_SQL_OP_SUB ? "-" : "*", xb, p, s->type.scale);
     }
     d->nul[i] = null || ovf;
@@ -2368,616 +1697,12 @@ static void run_months(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint
     int64_t r = fl_days_from_civil(ny, nm, dd) * INT64_C(86400000000) + rem;
     if (__builtin_add_overflow(r, s->mb, &r)) {
       d->nul[i] = 1;
-      if (s->strict) fault(c, s, FL_ELIMIT, "TIMESTAMP out of range");
+      if (s->strict) fl_sql_eval_fault(c, s, FL_ELIMIT, "TIMESTAMP out of range");
     }
     d->i[i] = r;
   }
 }
 
-/* ---- functions ---- */
-
-/* UTF-8: byte offset of code point `chars` from p (or n if the string is shorter). */
-static uint32_t utf8_skip(const char *p, uint32_t n, int64_t chars) {
-  uint32_t o = 0;
-  while (o < n && chars > 0) {
-    o++;
-    while (o < n && ((uint8_t)p[o] & 0xc0) == 0x80) o++;
-    chars--;
-  }
-  return o;
-}
-static int64_t utf8_len(const char *p, uint32_t n) {
-  int64_t c = 0;
-  for (uint32_t j = 0; j < n; j++) c += ((uint8_t)p[j] & 0xc0) != 0x80;
-  return c;
-}
-
-static bool in_set(char ch, const char *chars, uint32_t n) { return memchr(chars, ch, n) != NULL; }
-
-/* DuckDB's substring(s, start, len): 1-based code points; start <= 0 counts the
- * missing positions against len; a negative start counts from the end. */
-static void substr_range(const char *p, uint32_t n, int64_t start, int64_t len, bool has_len, uint32_t *from,
-                         uint32_t *to) {
-  int64_t total = utf8_len(p, n);
-  int64_t b, e;
-  if (start < 0) {
-    b = total + start;
-    if (b < 0) {
-      if (has_len) len += b;
-      b = 0;
-    }
-  } else if (start == 0) {
-    b = 0;
-    if (has_len) len -= 1;
-  } else {
-    b = start - 1;
-  }
-  if (has_len && len < 0) { /* DuckDB: the -len characters before start */
-    e = b;
-    b = b + len < 0 ? 0 : b + len;
-    len = e - b;
-  }
-  e = has_len ? b + len : total;
-  if (b > total) b = total;
-  if (e > total) e = total;
-  if (e < b) e = b;
-  *from = utf8_skip(p, n, b);
-  *to = *from + utf8_skip(p + *from, n - *from, e - b);
-}
-
-/* date_trunc / date_part field names. */
-enum { P_NONE, P_YEAR, P_QUARTER, P_MONTH, P_WEEK, P_DAY, P_HOUR, P_MINUTE, P_SECOND, P_MS, P_US, P_EPOCH, P_DOW,
-       P_ISODOW, P_DOY, P_DECADE, P_CENTURY, P_MILLENNIUM, P_ISOYEAR };
-static int part_of(const char *p, uint32_t n) {
-  static const struct {
-    const char *w;
-    int part;
-  } parts[] = {{"year", P_YEAR},
-               {"years", P_YEAR},
-               {"y", P_YEAR},
-               {"yr", P_YEAR},
-               {"quarter", P_QUARTER},
-               {"quarters", P_QUARTER},
-               {"month", P_MONTH},
-               {"months", P_MONTH},
-               {"mon", P_MONTH},
-               {"week", P_WEEK},
-               {"weeks", P_WEEK},
-               {"w", P_WEEK},
-               {"day", P_DAY},
-               {"days", P_DAY},
-               {"d", P_DAY},
-               {"dayofmonth", P_DAY},
-               {"hour", P_HOUR},
-               {"hours", P_HOUR},
-               {"h", P_HOUR},
-               {"minute", P_MINUTE},
-               {"minutes", P_MINUTE},
-               {"m", P_MINUTE},
-               {"second", P_SECOND},
-               {"seconds", P_SECOND},
-               {"s", P_SECOND},
-               {"millisecond", P_MS},
-               {"milliseconds", P_MS},
-               {"ms", P_MS},
-               {"microsecond", P_US},
-               {"microseconds", P_US},
-               {"us", P_US},
-               {"epoch", P_EPOCH},
-               {"dow", P_DOW},
-               {"dayofweek", P_DOW},
-               {"isodow", P_ISODOW},
-               {"doy", P_DOY},
-               {"dayofyear", P_DOY},
-               {"decade", P_DECADE},
-               {"century", P_CENTURY},
-               {"millennium", P_MILLENNIUM},
-               {"isoyear", P_ISOYEAR}};
-  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-    if (ieq(p, n, parts[i].w)) return parts[i].part;
-  return P_NONE;
-}
-
-/* ISO 8601 week and year of a day number. */
-static void iso_week(int64_t days, int64_t *iso_year, int64_t *week) {
-  int64_t dow = ((days % 7) + 7 + 3) % 7; /* 0 = Monday (1970-01-01 was a Thursday) */
-  int64_t thursday = days - dow + 3;
-  int64_t y;
-  unsigned m, d;
-  fl_civil_from_days(thursday, &y, &m, &d);
-  *iso_year = y;
-  *week = (thursday - fl_days_from_civil(y, 1, 1)) / 7 + 1;
-}
-
-static bool date_trunc_us(int part, int64_t us, int64_t *out) {
-  const int64_t DAY = INT64_C(86400000000);
-  int64_t days = fl_floor_div(us, DAY), y = 0;
-  unsigned m = 1, d = 1;
-  if (part == P_MILLENNIUM || part == P_CENTURY || part == P_DECADE || part == P_YEAR || part == P_QUARTER ||
-      part == P_MONTH)
-    fl_civil_from_days(days, &y, &m, &d);
-  switch (part) {
-    case P_MILLENNIUM: y = fl_floor_div(y, 1000) * 1000; m = d = 1; break; /* DuckDB: 2000-01-01 */
-    case P_CENTURY: y = fl_floor_div(y, 100) * 100; m = d = 1; break;
-    case P_DECADE: y = fl_floor_div(y, 10) * 10; m = d = 1; break;
-    case P_YEAR: m = d = 1; break;
-    case P_QUARTER: m = (m - 1) / 3 * 3 + 1; d = 1; break;
-    case P_MONTH: d = 1; break;
-    case P_WEEK: *out = (days - (((days % 7) + 7 + 3) % 7)) * DAY; return true;
-    case P_DAY: *out = days * DAY; return true;
-    case P_HOUR: *out = fl_floor_div(us, INT64_C(3600000000)) * INT64_C(3600000000); return true;
-    case P_MINUTE: *out = fl_floor_div(us, 60000000) * 60000000; return true;
-    case P_SECOND: *out = fl_floor_div(us, 1000000) * 1000000; return true;
-    case P_MS: *out = fl_floor_div(us, 1000) * 1000; return true;
-    case P_US: *out = us; return true;
-    default: return false;
-  }
-  *out = fl_days_from_civil(y, m, d) * DAY;
-  return true;
-}
-
-static bool date_part_us(int part, int64_t us, int64_t *out) {
-  const int64_t DAY = INT64_C(86400000000);
-  int64_t days = fl_floor_div(us, DAY), rem = us - days * DAY, y;
-  unsigned m, d;
-  fl_civil_from_days(days, &y, &m, &d);
-  switch (part) {
-    case P_YEAR: *out = y; return true;
-    case P_QUARTER: *out = (m - 1) / 3 + 1; return true;
-    case P_MONTH: *out = m; return true;
-    case P_DAY: *out = d; return true;
-    case P_HOUR: *out = rem / INT64_C(3600000000); return true;
-    case P_MINUTE: *out = rem / 60000000 % 60; return true;
-    case P_SECOND: *out = rem / 1000000 % 60; return true;
-    case P_MS: *out = rem / 1000 % 60000; return true;
-    case P_US: *out = rem % 60000000; return true;
-    case P_DOW: *out = ((days % 7) + 7 + 4) % 7; return true; /* 0 = Sunday */
-    case P_ISODOW: *out = ((days % 7) + 7 + 3) % 7 + 1; return true;
-    case P_DOY: *out = days - fl_days_from_civil(y, 1, 1) + 1; return true;
-    case P_DECADE: *out = fl_floor_div(y, 10); return true;
-    case P_CENTURY: *out = y > 0 ? (y - 1) / 100 + 1 : -((-y) / 100 + 1); return true;
-    case P_MILLENNIUM: *out = y > 0 ? (y - 1) / 1000 + 1 : -((-y) / 1000 + 1); return true;
-    case P_WEEK: {
-      int64_t iy;
-      iso_week(days, &iy, out);
-      return true;
-    }
-    case P_ISOYEAR: {
-      int64_t wk;
-      iso_week(days, out, &wk);
-      return true;
-    }
-    default: return false;
-  }
-}
-
-/* The JSON value at path in text (path: '$.a.b[0]', 'key', or an index): its text
- * (JSON_COMPACT) or, for ->> on a string, its contents; false if absent or not JSON. */
-static bool json_pick(const char *p, uint32_t n, const reg *path, uint32_t kp, bool as_text, reg *d, char **tmp) {
-  json_error_t jerr;
-  json_t *root = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  if (!root) return false;
-  json_t *cur = root;
-  if (path->cls == CI) {
-    int64_t idx = path->i[kp];
-    if (!json_is_array(cur)) cur = NULL;
-    else {
-      if (idx < 0) idx += (int64_t)json_array_size(cur);
-      cur = idx < 0 ? NULL : json_array_get(cur, (size_t)idx);
-    }
-  } else {
-    const char *q = path->sp[kp];
-    uint32_t qn = path->sl[kp], j = 0;
-    if (qn && q[0] == '$') {
-      j = 1;
-      while (cur && j < qn) {
-        if (q[j] == '.') {
-          j++;
-          uint32_t s0 = j;
-          bool quoted = j < qn && q[j] == '"';
-          if (quoted) {
-            s0 = ++j;
-            while (j < qn && q[j] != '"') j++;
-          } else {
-            while (j < qn && q[j] != '.' && q[j] != '[') j++;
-          }
-          char key[256];
-          uint32_t kl = j - s0 < 255 ? j - s0 : 255;
-          memcpy(key, q + s0, kl);
-          key[kl] = 0;
-          if (quoted && j < qn) j++;
-          cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
-        } else if (q[j] == '[') {
-          j++;
-          int64_t idx = 0;
-          bool neg = j < qn && q[j] == '#';
-          if (neg) {
-            j++;
-            if (j < qn && q[j] == '-') j++;
-          }
-          while (j < qn && q[j] >= '0' && q[j] <= '9') idx = idx * 10 + (q[j++] - '0');
-          if (j < qn && q[j] == ']') j++;
-          if (!json_is_array(cur)) cur = NULL;
-          else {
-            if (neg) idx = (int64_t)json_array_size(cur) - idx;
-            cur = idx < 0 ? NULL : json_array_get(cur, (size_t)idx);
-          }
-        } else {
-          cur = NULL;
-        }
-      }
-    } else {
-      char key[256];
-      uint32_t kl = qn < 255 ? qn : 255;
-      memcpy(key, q, kl);
-      key[kl] = 0;
-      cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
-    }
-  }
-  bool found = cur != NULL && !(as_text && json_is_null(cur));
-  if (found) {
-    if (as_text && json_is_string(cur)) {
-      sb_put(d, json_string_value(cur), json_string_length(cur));
-    } else {
-      char *s = json_dumps(cur, JSON_ENCODE_ANY | JSON_COMPACT);
-      if (s) {
-        /* DuckDB writes separators with no blanks too ({"a":1}) */
-        sb_put(d, s, strlen(s));
-        free(s);
-      }
-    }
-  }
-  (void)tmp;
-  json_decref(root);
-  return found;
-}
-
-static inline bool reg_null(const reg *r, uint32_t i) {
-  return r->cls == CB ? r->nul[i & r->mask] == T_NULL : r->nul[i & r->mask] != 0;
-}
-
-static void run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
-  const reg *a = &c->regs[s->args[0]];
-  const reg *b = s->nargs > 1 ? &c->regs[s->args[1]] : NULL;
-  const reg *r3 = s->nargs > 2 ? &c->regs[s->args[2]] : NULL;
-  if (s->fn == F_DATE_PART && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI && d->cls == CI) {
-    int part = part_of(a->sp[0], a->sl[0]);
-    int64_t v = 0;
-    if (part != P_EPOCH && date_part_us(part, 0, &v)) {
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t kb = i & b->mask;
-        d->nul[i] = b->nul[kb];
-        d->i[i] = 0;
-        if (!b->nul[kb]) date_part_us(part, b->i[kb], &d->i[i]);
-      }
-      return;
-    }
-  }
-  if (s->fn == F_DATE_TRUNC && !a->mask && a->cls == CS && !a->nul[0] && b->cls == CI) {
-    /* date_trunc('hour', ts): the part once, then one tight loop (hourly buckets) */
-    int part = part_of(a->sp[0], a->sl[0]);
-    int64_t v = 0;
-    if (date_trunc_us(part, 0, &v)) {
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t kb = i & b->mask;
-        d->nul[i] = b->nul[kb];
-        d->i[i] = 0;
-        if (!b->nul[kb]) date_trunc_us(part, b->i[kb], &d->i[i]);
-      }
-      return;
-    }
-  }
-  bool strs = d->cls == CS && s->fn != F_NULLIF && s->fn != F_GREATEST && s->fn != F_LEAST;
-  if (strs) d->bytes_len = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t ka = i & a->mask, kb = b ? i & b->mask : 0, k3 = r3 ? i & r3->mask : 0;
-    /* functions that see NULLs themselves */
-    switch (s->fn) {
-      case F_NULLIF: {
-        const reg *v = b; /* args: cond, value */
-        if (a->nul[ka] == T_TRUE) {
-          if (d->cls == CB)
-            d->nul[i] = T_NULL;
-          else {
-            d->nul[i] = 1;
-            if (d->cls == CS) d->sl[i] = 0;
-          }
-        } else {
-          copy_cell(d, i, v, kb);
-        }
-        continue;
-      }
-      case F_GREATEST:
-      case F_LEAST: {
-        const reg *best = NULL;
-        uint32_t kbest = 0;
-        for (uint32_t j = 0; j < s->nargs; j++) {
-          const reg *r = &c->regs[s->args[j]];
-          uint32_t k = i & r->mask;
-          if (reg_null(r, k)) continue;
-          if (best) {
-            int cmp = 0;
-            switch (r->cls) {
-              case CI: cmp = (r->i[k] > best->i[kbest]) - (r->i[k] < best->i[kbest]); break;
-              case CF: cmp = (r->f[k] > best->f[kbest]) - (r->f[k] < best->f[kbest]); break;
-              case CW: cmp = fl_dec128_cmp(r->w[k], best->w[kbest]); break;
-              case CS: cmp = cmp_str(r->sp[k], r->sl[k], best->sp[kbest], best->sl[kbest]); break;
-              case CB: cmp = (r->nul[k] > best->nul[kbest]) - (r->nul[k] < best->nul[kbest]); break;
-            }
-            if (s->fn == F_GREATEST ? cmp <= 0 : cmp >= 0) continue;
-          }
-          best = r;
-          kbest = k;
-        }
-        if (!best) {
-          if (d->cls == CB)
-            d->nul[i] = T_NULL;
-          else {
-            d->nul[i] = 1;
-            if (d->cls == CS) d->sl[i] = 0;
-          }
-        } else {
-          copy_cell(d, i, best, kbest);
-        }
-        continue;
-      }
-      case F_CONCAT: {
-        d->nul[i] = 0;
-        sb_start(d, i);
-        for (uint32_t j = 0; j < s->nargs; j++) {
-          const reg *r = &c->regs[s->args[j]];
-          uint32_t k = i & r->mask;
-          if (!reg_null(r, k)) sb_put(d, r->sp[k], r->sl[k]);
-        }
-        sb_end(d, i);
-        continue;
-      }
-      default: break;
-    }
-    bool null = false;
-    for (uint32_t j = 0; j < s->nargs && !null; j++) null = reg_null(&c->regs[s->args[j]], i);
-    if (null) {
-      if (strs)
-        sb_null(d, i);
-      else if (d->cls == CB)
-        d->nul[i] = T_NULL;
-      else
-        d->nul[i] = 1;
-      continue;
-    }
-    if (d->cls != CB) d->nul[i] = 0;
-    const char *p = a->cls == CS ? a->sp[ka] : NULL;
-    uint32_t pn = a->cls == CS ? a->sl[ka] : 0;
-    switch (s->fn) {
-      case F_JSON:
-      case F_JSON_STR:
-        sb_start(d, i);
-        if (!json_pick(p, pn, b, kb, s->fn == F_JSON_STR, d, NULL)) {
-          sb_end(d, i);
-          d->nul[i] = 1;
-          d->sl[i] = 0;
-        } else {
-          sb_end(d, i);
-        }
-        break;
-      case F_TRIM:
-      case F_LTRIM:
-      case F_RTRIM: {
-        const char *chars = b ? b->sp[kb] : " ";
-        uint32_t nchars = b ? b->sl[kb] : 1, from = 0, to = pn;
-        if (s->fn != F_RTRIM)
-          while (from < to && in_set(p[from], chars, nchars)) from++;
-        if (s->fn != F_LTRIM)
-          while (to > from && in_set(p[to - 1], chars, nchars)) to--;
-        sb_start(d, i);
-        sb_put(d, p + from, to - from);
-        sb_end(d, i);
-        break;
-      }
-      case F_SUBSTRING: {
-        uint32_t from, to;
-        substr_range(p, pn, b->i[kb], r3 ? r3->i[k3] : 0, r3 != NULL, &from, &to);
-        sb_start(d, i);
-        sb_put(d, p + from, to - from);
-        sb_end(d, i);
-        break;
-      }
-      case F_LEFT:
-      case F_RIGHT: {
-        int64_t cnt = b->i[kb], total = utf8_len(p, pn);
-        if (cnt < 0) cnt = total + cnt < 0 ? 0 : total + cnt;
-        if (cnt > total) cnt = total;
-        uint32_t from = s->fn == F_LEFT ? 0 : utf8_skip(p, pn, total - cnt);
-        uint32_t to = s->fn == F_LEFT ? utf8_skip(p, pn, cnt) : pn;
-        sb_start(d, i);
-        sb_put(d, p + from, to - from);
-        sb_end(d, i);
-        break;
-      }
-      case F_REVERSE: {
-        sb_start(d, i);
-        char *o = sb_room(d, pn);
-        uint32_t j = pn;
-        while (j > 0) {
-          uint32_t st = j - 1;
-          while (st > 0 && ((uint8_t)p[st] & 0xc0) == 0x80) st--;
-          memcpy(o, p + st, j - st);
-          o += j - st;
-          j = st;
-        }
-        d->bytes_len += pn;
-        sb_end(d, i);
-        break;
-      }
-      case F_REPLACE: {
-        const char *f = b->sp[kb], *t = r3->sp[k3];
-        uint32_t fn_ = b->sl[kb], tn_ = r3->sl[k3], j = 0;
-        sb_start(d, i);
-        while (j < pn) {
-          if (fn_ && j + fn_ <= pn && !memcmp(p + j, f, fn_)) {
-            sb_put(d, t, tn_);
-            j += fn_;
-          } else {
-            sb_put(d, p + j, 1);
-            j++;
-          }
-        }
-        sb_end(d, i);
-        break;
-      }
-      case F_SPLIT_PART: {
-        const char *dl = b->sp[kb];
-        uint32_t dn = b->sl[kb];
-        int64_t want = r3->i[k3];
-        /* the parts' bounds */
-        uint32_t starts[1], from = 0, to = 0;
-        (void)starts;
-        int64_t nparts = 1;
-        if (dn)
-          for (uint32_t j = 0; j + dn <= pn; j++)
-            if (!memcmp(p + j, dl, dn)) nparts++, j += dn - 1;
-        if (!dn) nparts = pn ? pn : 1; /* DuckDB: an empty delimiter splits into characters */
-        if (want < 0) want = nparts + want + 1;
-        bool ok = want >= 1 && want <= nparts;
-        if (ok && dn) {
-          int64_t part = 1;
-          uint32_t j = 0;
-          from = 0;
-          for (; j + dn <= pn && part < want; j++)
-            if (!memcmp(p + j, dl, dn)) part++, j += dn - 1, from = j + 1;
-          if (want == 1) from = 0;
-          to = from;
-          while (to < pn && !(to + dn <= pn && !memcmp(p + to, dl, dn))) to++;
-        } else if (ok) {
-          from = utf8_skip(p, pn, want - 1);
-          to = from + utf8_skip(p + from, pn - from, 1);
-        }
-        sb_start(d, i);
-        if (ok) sb_put(d, p + from, to - from);
-        sb_end(d, i);
-        break;
-      }
-      case F_STARTS_WITH: d->nul[i] = b->sl[kb] <= pn && !memcmp(p, b->sp[kb], b->sl[kb]); break;
-      case F_ENDS_WITH:
-        d->nul[i] = b->sl[kb] <= pn && !memcmp(p + pn - b->sl[kb], b->sp[kb], b->sl[kb]);
-        break;
-      case F_STRPOS: {
-        const char *q = b->sp[kb];
-        uint32_t qn = b->sl[kb];
-        int64_t pos = 0;
-        if (!qn)
-          pos = 1;
-        else
-          for (uint32_t j = 0; j + qn <= pn; j++)
-            if (!memcmp(p + j, q, qn)) {
-              pos = utf8_len(p, j) + 1;
-              break;
-            }
-        d->i[i] = pos;
-        break;
-      }
-      case F_REGEXP: {
-        pcre2_code *re = s->aux;
-        bool constant = !b->mask;
-        if (!re || !constant) {
-          if (re) pcre2_code_free(re);
-          int ec;
-          PCRE2_SIZE eo;
-          re = pcre2_compile((PCRE2_SPTR)b->sp[kb], b->sl[kb], PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
-          s->aux = re;
-          if (!re) {
-            PCRE2_UCHAR msg[128];
-            pcre2_get_error_message(ec, msg, sizeof msg);
-            fault(c, s, FL_EINVAL, "invalid regular expression '%.*s': %s", (int)(b->sl[kb] > 60 ? 60 : b->sl[kb]),
-                  b->sp[kb], (const char *)msg);
-            d->nul[i] = T_NULL;
-            break;
-          }
-        }
-        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-        int rc = pcre2_match(re, (PCRE2_SPTR)p, pn, 0, 0, md, NULL);
-        pcre2_match_data_free(md);
-        d->nul[i] = rc >= 0;
-        break;
-      }
-      case F_ROUND:
-      case F_FLOOR:
-      case F_CEIL: {
-        if (a->cls == CF) {
-          double v = a->f[ka];
-          if (s->fn == F_FLOOR)
-            v = floor(v);
-          else if (s->fn == F_CEIL)
-            v = ceil(v); /* -0.0 stays (DuckDB prints ceil(-0.5) as -0.0) */
-          else {
-            double m = b ? pow(10.0, (double)b->i[kb]) : 1;
-            v = b ? round(v * m) / m : round(v);
-          }
-          d->f[i] = v;
-          break;
-        }
-        fl_i128 v = a->cls == CW ? (fl_i128)a->w[ka] : (fl_i128)a->i[ka];
-        unsigned sa = a->scale, sd = d->scale;
-        int64_t digits = s->fn == F_ROUND ? (b ? s->mb : 0) : 0;
-        if (digits > (int64_t)sa) digits = sa;
-        if (digits < -(int64_t)38) digits = -38;
-        unsigned drop = (unsigned)((int64_t)sa - digits);
-        fl_i128 r = v;
-        if (drop) {
-          fl_i128 m = fl_dec128_pow10(drop);
-          if (s->fn == F_ROUND)
-            r = div_round(v, drop);
-          else {
-            fl_i128 q = v / m, rem = v % m;
-            if (s->fn == F_FLOOR && rem < 0) q--;
-            if (s->fn == F_CEIL && rem > 0) q++;
-            r = q;
-          }
-          /* r is at scale digits; the result's scale is sd (digits < 0: back up to sd = 0) */
-          if (digits < 0) r *= fl_dec128_pow10((unsigned)-digits);
-          else if ((unsigned)digits < sd)
-            r *= fl_dec128_pow10(sd - (unsigned)digits);
-        }
-        if (d->cls == CW)
-          d->wbuf[i] = r;
-        else
-          d->i[i] = (int64_t)r;
-        break;
-      }
-      case F_SQRT: d->f[i] = sqrt(a->f[ka]); d->nul[i] = a->f[ka] < 0 ? (fault(c, s, FL_EINVAL, "cannot take the square root of a negative number"), 1) : 0; break;
-      case F_POWER: d->f[i] = pow(a->f[ka], b->f[kb]); break;
-      case F_LN:
-      case F_LOG10:
-        if (a->f[ka] <= 0) {
-          d->nul[i] = 1;
-          fault(c, s, FL_EINVAL, "cannot take the logarithm of %s", a->f[ka] == 0 ? "zero" : "a negative number");
-        } else {
-          d->f[i] = s->fn == F_LN ? log(a->f[ka]) : log10(a->f[ka]);
-        }
-        break;
-      case F_EXP: d->f[i] = exp(a->f[ka]); break;
-      case F_DATE_TRUNC:
-      case F_DATE_PART: {
-        int part = part_of(p, pn);
-        int64_t us = b->i[kb], v = 0;
-        bool ok = s->fn == F_DATE_TRUNC ? date_trunc_us(part, us, &v) : part == P_EPOCH || date_part_us(part, us, &v);
-        if (!ok) {
-          fault(c, s, FL_EINVAL, "unknown %s field '%.*s'", s->fn == F_DATE_TRUNC ? "date_trunc" : "date_part",
-                (int)(pn > 40 ? 40 : pn), p);
-          d->nul[i] = 1;
-          break;
-        }
-        if (d->cls == CF)
-          d->f[i] = (double)us / 1e6;
-        else
-          d->i[i] = v;
-        break;
-      }
-      default: d->nul[i] = 1; break;
-    }
-  }
-  if (strs) sb_finish(d, n);
-}
 
 static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n) {
   reg *d = &c->regs[s->dst], *a = &c->regs[s->a], *b = &c->regs[s->b];
@@ -3015,7 +1740,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
           d->f[i] = s->op == S_NEG ? -v : fabs(v);
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
-          fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
+          fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
                 (long long)lo, d->kind == FL_T_INT ? "INT" : "BIGINT");
         } else if (a->i[k] == INT64_MIN) {
           d->nul[i] = 1;
@@ -3073,8 +1798,8 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       }
       break;
     case S_LOWER:
-    case S_UPPER: run_str_case(d, a, n, s->op == S_UPPER); break;
-    case S_CAST: run_cast(c, s, d, a, n); break;
+    case S_UPPER: fl_sql_run_str_case(d, a, n, s->op == S_UPPER); break;
+    case S_CAST: fl_sql_run_cast(c, s, d, a, n); break;
     case S_CONCAT: run_concat(d, a, b, n); break;
     case S_CASE: run_case(c, s, d, n); break;
     case S_LIKE2:
@@ -3087,7 +1812,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       break;
     case S_WARITH: run_warith(c, s, d, a, b, n); break;
     case S_MONTHS: run_months(c, s, d, a, n); break;
-    case S_FUNC: run_func(c, s, d, n); break;
+    case S_FUNC: fl_sql_run_func(c, s, d, n); break;
     case S_LENGTH:
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, chars = 0;
