@@ -45,6 +45,7 @@ typedef struct fl_cli_cmd {
 int fl_cli_cmd_tables(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_load(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_cat(fl_cli *cli, int argc, char **argv);
+int fl_cli_cmd_sql(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_describe(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_alter(fl_cli *cli, int argc, char **argv);
 int fl_cli_cmd_delete(fl_cli *cli, int argc, char **argv);

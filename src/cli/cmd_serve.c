@@ -34,6 +34,7 @@
 #include "log/log.h"
 #include "obs/obs.h"
 #include "stream/stream.h"
+#include "serve/serve.h"
 #include "table/table.h"
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
@@ -119,6 +120,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fl_obs *obs = NULL;
   fl_stream_job **jobs = fl_calloc(proj->nstreams + 1, sizeof *jobs);
   fl_cli_contract_src *srcs = fl_calloc(proj->nstreams + 1, sizeof *srcs);
+  fl_query_api *qapi = NULL;
   fl_log_opts lopts;
   fl_project_log_opts(proj, &lopts);
   char *log_dir = fl_sprintf("%s/log", data);
@@ -130,6 +132,10 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
       fl_cli_ref_tables_load(project_dir, wh, &err) ||
       fl_project_contract_versions(proj, data, &err) || fl_http_new(&hopts, &http, &err) ||
       fl_ingest_new(proj, log, wh, http, &ing, &err) || start_jobs(proj, log, data, jobs, srcs, &err) ||
+      fl_query_api_new(http,
+                       &(fl_query_api_opts){data, proj->query_timeout_ms, proj->query_memory_bytes,
+                                            proj->query_max_result_bytes},
+                       &qapi, &err) ||
       fl_obs_new(&(fl_obs_opts){proj->access_log, proj->summary_interval_ms}, http, &obs, &err) ||
       fl_http_start(http, &err)) {
     status = fl_cli_fail(&err);
@@ -154,6 +160,7 @@ done:
   fl_obs_free(obs);
   fl_ingest_free(ing);
   fl_http_free(http);
+  fl_query_api_free(qapi); /* after the workers are joined */
   if (wh) fl_warehouse_close(wh);
   if (log) fl_log_close(log);
   fl_free(log_dir);

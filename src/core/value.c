@@ -342,9 +342,13 @@ void fl_value_to_json(const fl_value *v, fl_buf *out) {
       break;
     case FL_T_DOUBLE:
       if (isfinite(v->u.f64)) {
-        /* shortest text that reads back as the same double */
-        snprintf(tmp, sizeof tmp, "%.15g", v->u.f64);
-        if (strtod(tmp, NULL) != v->u.f64) snprintf(tmp, sizeof tmp, "%.17g", v->u.f64);
+        /* shortest text that reads back as the same double (16 digits are often enough
+         * where 15 are not: 497/13 is 38.23076923076923, as DuckDB prints it, not
+         * 17 digits' 38.230769230769234) */
+        for (int digits = 15; digits <= 17; digits++) {
+          snprintf(tmp, sizeof tmp, "%.*g", digits, v->u.f64);
+          if (strtod(tmp, NULL) == v->u.f64) break;
+        }
         fl_buf_puts(out, tmp);
       } else {
         fl_buf_puts(out, "null");

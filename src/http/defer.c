@@ -56,11 +56,18 @@ void http_defer_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t
 
 /* ---------------------------------------------------------------- jobs */
 
+/* Accept and Content-Type headers longer than this are cut for the worker (media types
+ * with parameters are far shorter; a long Accept list's first types come first). */
+#define JOB_HEADER_MAX 512
+
 static void job_ready(fl_http_defer *d) {
   http_job *j = (http_job *)d;
   if (d->req) {
     if (j->job.status == 0 && j->job.answer.len == 0)
       fl_http_send_error(d->req, 500, 50003, "route %s produced no answer", j->route->r.name);
+    else if (j->job.answer_type)
+      fl_http_send_typed(d->req, j->job.status ? j->job.status : 500, j->job.answer_type,
+                         (const char *)j->job.answer.data, j->job.answer.len);
     else
       fl_http_send_json(d->req, j->job.status ? j->job.status : 500, (const char *)j->job.answer.data,
                         j->job.answer.len); /* h2o copies the body */
@@ -74,6 +81,15 @@ int http_job_submit(fl_http_loop *loop, h2o_req_t *req, const http_route *hr, co
   fl_http *http = loop->http;
   size_t caps = 0;
   for (uint32_t i = 0; i < m->n; i++) caps += m->values[i].len;
+  /* Accept and Content-Type, copied for the worker (cut at JOB_HEADER_MAX bytes) */
+  h2o_iovec_t hv[2] = {{NULL, 0}, {NULL, 0}};
+  const h2o_token_t *tokens[2] = {H2O_TOKEN_ACCEPT, H2O_TOKEN_CONTENT_TYPE};
+  for (int k = 0; k < 2; k++) {
+    ssize_t at = h2o_find_header(&req->headers, tokens[k], -1);
+    if (at >= 0) hv[k] = req->headers.entries[at].value;
+    if (hv[k].len > JOB_HEADER_MAX) hv[k].len = JOB_HEADER_MAX;
+    caps += hv[k].len + 1;
+  }
   http_job *j = fl_malloc(sizeof *j + caps + req->entity.len + 1);
   memset(j, 0, sizeof *j);
   j->route = hr;
@@ -84,6 +100,15 @@ int http_job_submit(fl_http_loop *loop, h2o_req_t *req, const http_route *hr, co
     memcpy(p, m->values[i].base, m->values[i].len);
     j->job.match.values[i] = h2o_iovec_init(p, m->values[i].len);
     p += m->values[i].len;
+  }
+  for (int k = 0; k < 2; k++) {
+    if (hv[k].len) memcpy(p, hv[k].base, hv[k].len);
+    p[hv[k].len] = '\0';
+    if (k == 0)
+      j->job.accept = p;
+    else
+      j->job.content_type = p;
+    p += hv[k].len + 1;
   }
   if (req->entity.len) memcpy(p, req->entity.base, req->entity.len);
   p[req->entity.len] = '\0';

@@ -73,8 +73,11 @@ typedef struct fl_http_job {
   fl_http_match match; /* values point into `captures` */
   const char *body;    /* the request body (decoded as sent), body_len bytes */
   size_t body_len;
+  const char *accept;       /* the Accept header ("" if none), for content negotiation */
+  const char *content_type; /* request's Content-Type ("" if none) */
   int status;    /* set by work(): 200, ... (0 = 500) */
-  fl_buf answer; /* set by work(): the JSON body */
+  fl_buf answer; /* set by work(): the body, JSON unless answer_type says otherwise */
+  const char *answer_type; /* set by work(): the answer's media type (static); NULL = JSON */
 } fl_http_job;
 
 /* Returns 0 once it answered or deferred the request (h2o's convention). */
@@ -139,6 +142,8 @@ fl_http_loop *fl_http_loop_of(h2o_req_t *req);
 
 /* ---- answers */
 void fl_http_send_json(h2o_req_t *req, int status, const char *body, size_t len);
+/* The same with another media type ("text/csv", "application/vnd.apache.arrow.stream"). */
+void fl_http_send_typed(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len);
 int fl_http_send_error(h2o_req_t *req, int status, int error_code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Appends s as a JSON string; invalid UTF-8 becomes U+FFFD (JSON text must be UTF-8). */

@@ -121,6 +121,14 @@ void fl_http_send_json(h2o_req_t *req, int status, const char *body, size_t len)
   h2o_send_inline(req, body, len);
 }
 
+void fl_http_send_typed(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len) {
+  req->res.status = status;
+  req->res.reason = status_reason(status);
+  req->res.content_length = len;
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+  h2o_send_inline(req, body, len);
+}
+
 int fl_http_send_error(h2o_req_t *req, int status, int error_code, const char *fmt, ...) {
   char msg[512];
   va_list ap;

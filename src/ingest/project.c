@@ -41,6 +41,9 @@ fl_project *fl_project_new(void) {
   proj->summary_interval_ms = 60000;
   proj->max_body_bytes = 16u << 20;
   proj->request_timeout_ms = 10000;
+  proj->query_timeout_ms = 30000;
+  proj->query_memory_bytes = (uint64_t)1 << 30;
+  proj->query_max_result_bytes = (uint64_t)256 << 20;
   proj->max_pending_bytes = 256u << 20;
   proj->max_inflight_bytes = FL_HTTP_INFLIGHT_BYTES;
   proj->max_connections = FL_HTTP_CONNECTIONS_MAX;
@@ -344,6 +347,14 @@ static fl_code stream_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   return unknown_key(y, v, "stream", key);
 }
 
+static fl_code query_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
+  fl_project *p = y->proj;
+  if (!strcmp(key, "timeout")) return get_duration(y, v, key, &p->query_timeout_ms);
+  if (!strcmp(key, "memory")) return get_size_min(y, v, key, 1u << 20, &p->query_memory_bytes);
+  if (!strcmp(key, "max_result_bytes")) return get_size_min(y, v, key, 1u << 10, &p->query_max_result_bytes);
+  return unknown_key(y, v, "query", key);
+}
+
 static fl_code top_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   fl_project *p = y->proj;
   if (!strcmp(key, "data_dir")) return (p->data_dir = scalar(y, v, key)) ? FL_OK : FL_EINVAL;
@@ -362,6 +373,7 @@ static fl_code top_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   if (!strcmp(key, "log")) return each_pair(y, v, key, log_pair);
   if (!strcmp(key, "http")) return each_pair(y, v, key, http_pair);
   if (!strcmp(key, "stream")) return each_pair(y, v, key, stream_pair);
+  if (!strcmp(key, "query")) return each_pair(y, v, key, query_pair);
   return unknown_key(y, v, NULL, key);
 }
 

@@ -25,6 +25,10 @@
  *       allowed_origins: []          web origins whose requests are served (none: any Origin is refused)
  *       allowed_hosts: []            Host names served besides loopback ones ("*" = any)
  *       workers: 2                   threads running long requests (queries)
+ *     query:                         POST /v1/query (serve/query_api.c)
+ *       timeout: 30s                 a query running longer is stopped (error 504)
+ *       memory: 1GiB                 hash tables and sorts of one query, then they spill
+ *       max_result_bytes: 256MiB     an answer larger than this is refused (413): add a LIMIT
  *     log:
  *       partitions: 4                partitions of each new stream
  *       segment_bytes: 64MiB
@@ -94,6 +98,9 @@ typedef struct fl_project {
   const char **allowed_hosts; /* http.allowed_hosts */
   uint32_t nallowed_hosts;
   uint32_t workers;             /* http.workers; 0 = 2 */
+  int64_t query_timeout_ms;        /* query.timeout, default 30 s */
+  uint64_t query_memory_bytes;     /* query.memory, default 1 GiB */
+  uint64_t query_max_result_bytes; /* query.max_result_bytes, default 256 MiB */
   uint32_t log_partitions;      /* default 4 */
   uint64_t log_segment_bytes;   /* default 64 MiB */
   int64_t log_retention_ms;     /* default 7 days */

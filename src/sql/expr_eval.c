@@ -1,138 +1,103 @@
 /* sql/expr_eval: the vectorised expression evaluator. Bound expressions (fl_sql_expr_bind)
  * compile to a flat array of steps over registers and run a batch at a time (STYLE §10);
- * ingest's contract (CHECK), `--where` of cat and delete, and the SQL executor's filters
- * all go through here, so one set of semantics holds everywhere.
+ * ingest's contract (CHECK), `--where` of cat and delete, and the SQL executor's project
+ * and filter all go through here, so one set of semantics holds everywhere.
  *
- * Compilation (fl_sql_eval_add) walks a bound expression tree once and emits steps in
- * post order; every node gets a register. A register is a column of n values of one
- * class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64 with a decimal
- * scale: INT, BIGINT, DECIMAL, DATE days, TIMESTAMP/INTERVAL micros), F (double), S
- * (string pointer + length), W (128-bit unscaled DECIMAL wider than 18 digits, compared
- * and IN-listed exactly against I or W, a DOUBLE literal of 19..38 digits read from its
- * text; arithmetic on W waits for the SQL engine's 128-bit decimals and is refused by
- * name); I, F, S and W carry a null byte per row. A literal is a
- * constant register: its index mask is 0, so `r->i[i & r->mask]` reads the one value
- * for every row, and the loops stay branch-free over rows. Columns of int64 storage
- * are not copied: the register points at the batch vector.
+ * Compilation (fl_sql_eval_add, fl_sql_eval_add_value) walks a bound expression tree once
+ * and emits steps in post order; every node gets a register. A register is a column of
+ * n values of one class: B (three-valued boolean: 0 false, 1 true, 2 unknown), I (int64
+ * with a decimal scale: INT, BIGINT, DECIMAL up to 18 digits, DATE days, TIMESTAMP/
+ * INTERVAL micros), F (double), S (string pointer + length), W (128-bit unscaled DECIMAL
+ * of 19..38 digits; arithmetic through core/decimal.h, exact or an overflow); I, F, S and
+ * W carry a null byte per row. A literal is a constant register: its index mask is 0, so
+ * `r->i[i & r->mask]` reads the one value for every row, and the loops stay branch-free
+ * over rows. Columns of int64 and 128-bit storage are not copied: the register points at
+ * the batch vector. Where a node needs another class or scale than its operand gives
+ * (CASE branches, coalesce, function arguments, INT / INT as DOUBLE) `coerce` inserts a
+ * CAST step, or converts a constant once at compile time.
  *
- * Evaluation (fl_sql_eval_run): the predicate's steps over the batch's first nrows
- * rows; the result is its B register. fl_sql_eval_select keeps the rows where every
- * predicate is TRUE (WHERE's rule); a CHECK passes unless FALSE (the contract's rule).
+ * Evaluation: an item's steps over the batch's first nrows rows. A predicate's result is
+ * its B register (fl_sql_eval_run; fl_sql_eval_select keeps the rows where every
+ * predicate is TRUE, WHERE's rule; a CHECK passes unless FALSE, the contract's rule). A
+ * value expression's result register is written into the item's fl_vec of its bound
+ * type (fl_sql_eval_value); a BOOLEAN one may be read as bytes (fl_sql_eval_test).
  *
- * Semantics chosen where SQL leaves a choice: integer and decimal overflow, division
- * by zero and a NULL anywhere give unknown (NULL); x IN (..., NULL) without a match is
- * unknown. Decimals are exact (scaled int64, compared through 128-bit products).
+ *   add ──compile(tree)──► steps[first..first+n) ──run_step each──► result register
+ *                                                        │               ├─► B bytes (predicate)
+ *                                                        │               └─► fl_vec (value)
+ *                                                        └─► strict step fails: fault (first only),
+ *                                                            the run stops with its message
  *
- * Memory: the evaluator owns steps, registers, literal copies (an arena) and register
+ * Semantics: predicates (fl_sql_eval_add) give unknown (NULL) for integer and decimal
+ * overflow, a failed cast and division by zero; value expressions (strict steps) raise
+ * DuckDB's errors for overflow and failed casts, and give NULL for division by zero.
+ * x IN (..., NULL) without a match is unknown. Decimals are exact (scaled int64, compared
+ * through 128-bit products; W through fl_dec128_*). String results are built in the
+ * register's byte buffer (sb_*: offsets while it may move, pointers at the end).
+ *
+ * Memory: the evaluator owns steps, registers, literal copies (an arena), register
  * buffers sized to the largest batch seen (fl_malloc, grown geometrically, never per
- * row). Every fl_sql_eval_add comes before the first run. One thread at a time. */
+ * row), value items' output vectors and compiled regular expressions. Every add comes
+ * before the first run. One thread at a time. */
+#define _GNU_SOURCE /* memmem */
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h> /* pcre2_code_free of regexp_matches' patterns */
 
 #include "core/hash.h"
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "core/value.h"
+#include "sql/expr_eval_int.h"
 #include "sql/sql.h"
 
-enum { CB = 1, CI, CF, CS, CW }; /* register classes */
-enum { T_FALSE = 0, T_TRUE = 1, T_NULL = 2 };
-
-typedef struct reg {
-  uint8_t cls;
-  uint8_t scale;     /* I: decimal scale */
-  fl_type_kind kind; /* source type, for formatting values */
-  uint32_t mask;     /* 0: constant, UINT32_MAX: one value per row */
-  bool is_col;       /* I from an int64 column: i points into the batch */
-  int64_t *i;
-  double *f;
-  const char **sp;
-  uint32_t *sl;
-  uint8_t *nul;           /* I F S W: 1 = NULL; B: the three-valued result */
-  const fl_i128_store *w; /* W: points into the batch, the wbuf of a TOW step, or cw */
-  fl_i128_store *wbuf;
-  /* storage of a constant */
-  fl_i128_store cw;
-  int64_t ci;
-  double cf;
-  const char *cs;
-  uint32_t csl;
-  uint8_t cnul;
-  /* S results of lower/upper */
-  char *bytes;
-  size_t bytes_cap;
-} reg;
-
-typedef enum step_op {
-  S_COL,    /* dst <- column col */
-  S_NOW,    /* dst (constant) <- wall clock */
-  S_CMP,    /* dst <- a <sub> b */
-  S_IN,     /* dst <- a [NOT] IN set */
-  S_ISNULL, /* dst <- a IS [NOT] NULL */
-  S_AND,
-  S_OR,
-  S_NOT,
-  S_ARITH, /* dst <- a <sub> b (I or F) */
-  S_NEG,
-  S_TOF,     /* dst F <- a I (scale) */
-  S_TOW,     /* dst W <- a I (same scale) */
-  S_RESCALE, /* dst I <- a I * ma (exact, overflow -> NULL) */
-  S_LIKE,    /* dst <- a [NOT] LIKE pattern */
-  S_LOWER,
-  S_UPPER,
-  S_LENGTH,
-  S_ABS,
-  S_COALESCE, /* dst <- first non-null of args */
-} step_op;
-
-typedef struct set {
-  uint32_t mask;  /* hash slots - 1 */
-  int32_t *slot;  /* index into items or -1 */
-  const char **s; /* S items */
-  uint32_t *sl;
-  int64_t *iv;       /* I items (at a's scale) */
-  double *fv;        /* F items */
-  fl_i128_store *wv; /* W items (at a's scale) */
-  uint32_t n;
-  bool has_null;
-} set;
-
-typedef struct step {
-  step_op op;
-  int sub; /* fl_sql_op for CMP and ARITH */
-  bool negated;
-  bool ilike;
-  uint32_t dst, a, b;
-  int64_t ma, mb; /* CMP of I: multipliers aligning scales/units */
-  int32_t col;
-  set *set;
-  const char *pattern;
-  uint32_t pattern_len;
-  uint32_t *args;
-  uint32_t nargs;
-} step;
-
-typedef struct pred {
-  uint32_t first_step, nsteps, result;
-  int32_t cols[FL_SQL_EVAL_COLS_MAX]; /* columns read, in first-use order */
-  uint32_t ncols;
-} pred;
-
-struct fl_sql_eval {
-  const fl_schema *schema;
-  fl_arena arena;
-  step *steps;
-  uint32_t nsteps, steps_cap;
-  reg *regs;
-  uint32_t nregs, regs_cap;
-  pred *preds;
-  uint32_t npreds, preds_cap;
-  bool finished;      /* constant registers point at their values (after a run) */
-  uint8_t *const_out; /* a constant predicate spread over the rows */
-  uint32_t const_cap;
-  uint32_t rows_cap; /* vector registers hold this many rows */
+static const struct {
+  const char *name;
+  fn_id id;
+} fn_names[] = {
+    {"ceil", F_CEIL},
+    {"ceiling", F_CEIL},
+    {"concat", F_CONCAT},
+    {"current_date", F_CURRENT_DATE},
+    {"date_part", F_DATE_PART},
+    {"date_trunc", F_DATE_TRUNC},
+    {"datepart", F_DATE_PART},
+    {"datetrunc", F_DATE_TRUNC},
+    {"ends_with", F_ENDS_WITH},
+    {"exp", F_EXP},
+    {"floor", F_FLOOR},
+    {"greatest", F_GREATEST},
+    {"json_extract", F_JSON},
+    {"json_extract_string", F_JSON_STR},
+    {"least", F_LEAST},
+    {"left", F_LEFT},
+    {"ln", F_LN},
+    {"log10", F_LOG10},
+    {"ltrim", F_LTRIM},
+    {"nullif", F_NULLIF},
+    {"pow", F_POWER},
+    {"power", F_POWER},
+    {"regexp_matches", F_REGEXP},
+    {"replace", F_REPLACE},
+    {"reverse", F_REVERSE},
+    {"right", F_RIGHT},
+    {"round", F_ROUND},
+    {"rtrim", F_RTRIM},
+    {"split_part", F_SPLIT_PART},
+    {"sqrt", F_SQRT},
+    {"starts_with", F_STARTS_WITH},
+    {"strpos", F_STRPOS},
+    {"substr", F_SUBSTRING},
+    {"substring", F_SUBSTRING},
+    {"trim", F_TRIM},
 };
+
 
 /* ---- compilation ------------------------------------------------------------------ */
 
@@ -160,26 +125,27 @@ static step *new_step(fl_sql_eval *c, step_op op, uint32_t dst) {
   return s;
 }
 
-static uint8_t class_of_type(fl_type_kind k) {
-  switch (k) {
-    case FL_T_BOOLEAN: return CB;
-    case FL_T_FLOAT:
-    case FL_T_DOUBLE: return CF;
-    case FL_T_STRING:
-    case FL_T_JSON:
-    case FL_T_UUID:
-    case FL_T_BINARY:
-    case FL_T_FIXED: return CS;
-    default: return CI;
-  }
-}
 
 typedef struct cc {
   fl_sql_eval *c;
   fl_err *err;
   const char *text; /* the CHECK, for messages */
   pred *pr;
+  bool strict;      /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
+  bool value;       /* compiling a value expression: results keep to their type's range (an INT
+                       stays 32 bits: outside it, an error when strict, else NULL) */
 } cc;
+
+/* A step that can fail at run time: remembers where, for the message. */
+static step *new_step_at(cc *x, step_op op, uint32_t dst, const fl_sql_expr *e) {
+  step *s = new_step(x->c, op, dst);
+  s->strict = x->strict;
+  s->label = x->text;
+  s->eline = e->line;
+  s->ecol = e->col;
+  s->type = e->type;
+  return s;
+}
 
 static fl_code unsupported(cc *x, const fl_sql_expr *e, const char *what) {
   return fl_err_set(x->err, FL_EUNSUPPORTED, "%s: line %u, column %u: %s is not supported", x->text, e->line,
@@ -194,6 +160,30 @@ static uint32_t null_const(fl_sql_eval *c, uint8_t cls) {
 }
 
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
+/* A subexpression DuckDB evaluates only for some rows (the right side of AND and OR,
+ * CASE branches after the first WHEN, coalesce arguments after the first): compiled
+ * without runtime errors (an overflow there is NULL), since rows it is not evaluated
+ * for must not fail the query. */
+static fl_code compile_lenient(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  bool strict = x->strict;
+  x->strict = false;
+  fl_code rc = compile(x, e, hint, out);
+  x->strict = strict;
+  return rc;
+}
+/* NULL, or a cast or sign of it: what DuckDB folds `x op NULL` to NULL with, never
+ * evaluating x. */
+static bool null_constant(const fl_sql_expr *e) {
+  while ((e->kind == FL_SQL_E_CAST || (e->kind == FL_SQL_E_UNARY && e->op != FL_SQL_OP_NOT)) && e->nargs == 1)
+    e = e->args[0];
+  return e->kind == FL_SQL_E_LITERAL && e->lit == FL_SQL_LIT_NULL;
+}
+static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want);
+static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out);
+static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out);
+static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out);
+static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out);
 
 /* Converts register r (class I) to F. */
 static uint32_t to_f(fl_sql_eval *c, uint32_t r) {
@@ -240,7 +230,6 @@ static bool exact_wide_literal(fl_sql_eval *c, const fl_sql_expr *e, uint32_t *o
   return true;
 }
 
-static bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED; }
 
 /* A string constant compared with a UUID, BINARY or FIXED operand: its text
  * (canonical UUID, '\x0aff'; the binder checked it) as the bytes it names. */
@@ -298,11 +287,15 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   a = &c->regs[*ra];
   b = &c->regs[*rb];
-  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW))
-    return fl_err_set(x->err, FL_EUNSUPPORTED,
-                      "%s: line %u, column %u: a DECIMAL wider than 18 digits compared with a floating-point "
-                      "number (write the number as an exact decimal in quotes: '12345678901234567890.5')",
-                      x->text, ea->line, ea->col);
+  if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW)) { /* as DOUBLEs, as DuckDB */
+    fl_type dbl = {FL_T_DOUBLE, 0, 0, 0};
+    if (a->cls == CW)
+      *ra = coerce(x, ea, *ra, dbl);
+    else
+      *rb = coerce(x, eb, *rb, dbl);
+    a = &c->regs[*ra]; /* coerce may move regs */
+    b = &c->regs[*rb];
+  }
   if (a->cls == CF && b->cls == CI)
     *rb = to_f(c, *rb);
   else if (a->cls == CI && b->cls == CF)
@@ -354,12 +347,17 @@ static fl_code compile_literal(cc *x, const fl_sql_expr *e, uint8_t hint, uint32
     return FL_OK;
   }
   if (e->lit == FL_SQL_LIT_INTERVAL) {
+    if (e->interval_months) /* months have no fixed length: only TIMESTAMP/DATE +- this literal takes them */
+      return unsupported(x, e, "an INTERVAL with months or years other than in TIMESTAMP +- INTERVAL");
     uint32_t r = new_reg(c, CI, false);
     c->regs[r].ci = e->interval_us;
     c->regs[r].kind = FL_T_TIMESTAMP;
     *out = r;
     return FL_OK;
   }
+  if (e->lit == FL_SQL_LIT_DOUBLE && e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_DECIMAL &&
+      exact_wide_literal(c, e, out)) /* a number of 19..38 digits the binder typed DECIMAL */
+    return FL_OK;
   const fl_value *v = &e->value;
   uint32_t r = new_reg(c, fl_decimal_is_wide(v->type) ? CW : class_of_type(v->type.kind), false);
   reg *g = &c->regs[r];
@@ -401,8 +399,108 @@ static void note_column(cc *x, int32_t field) {
   if (k->ncols < FL_SQL_EVAL_COLS_MAX) k->cols[k->ncols++] = field;
 }
 
+
+/* Register r as a value of type want: r itself when it already is one (same class,
+ * scale and kind family), else a CAST step's result. */
+static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
+  fl_sql_eval *c = x->c;
+  const reg *g = &c->regs[r];
+  uint8_t cls = class_of_full(want);
+  unsigned scale = want.kind == FL_T_DECIMAL ? want.scale : 0;
+  if (g->cls == cls) {
+    switch (cls) {
+      case CB:
+      case CF: return r;
+      case CS:
+        if (fl_type_is_bytes(want.kind) == fl_type_is_bytes(g->kind) || !fl_type_is_bytes(want.kind)) return r;
+        break;
+      case CW:
+        if (g->scale == scale) return r;
+        break;
+      case CI: {
+        bool gt = g->kind == FL_T_DATE, wt = want.kind == FL_T_DATE;
+        bool gts = g->kind == FL_T_TIMESTAMP, wts = want.kind == FL_T_TIMESTAMP;
+        if (g->scale == scale && gt == wt && gts == wts && !(want.kind == FL_T_INT && g->kind != FL_T_INT))
+          return r;
+        break;
+      }
+    }
+  }
+  if (!g->mask && cls != CS && g->cls != CS) { /* a constant: converted now, once */
+    reg src = *g, dst;
+    memset(&dst, 0, sizeof dst);
+    src.i = &src.ci, src.w = &src.cw, src.f = &src.cf, src.sp = &src.cs, src.sl = &src.csl, src.nul = &src.cnul;
+    dst.cls = cls;
+    dst.kind = want.kind;
+    dst.scale = (uint8_t)scale;
+    dst.i = &dst.ci, dst.w = dst.wbuf = &dst.cw, dst.f = &dst.cf, dst.nul = &dst.cnul;
+    char why[200];
+    bool null = src.cls == CB ? src.cnul == T_NULL : src.cnul != 0;
+    if (null)
+      dst.cnul = cls == CB ? T_NULL : 1;
+    if (null || fl_sql_cast_cell(&src, 0, want, &dst, 0, why, sizeof why) == 0) {
+      uint32_t k = new_reg(c, cls, false);
+      reg *kr = &c->regs[k];
+      kr->kind = want.kind;
+      kr->scale = (uint8_t)scale;
+      kr->ci = dst.ci;
+      kr->cw = dst.cw;
+      kr->cf = dst.cf;
+      kr->cnul = dst.cnul;
+      return k;
+    }
+    /* a constant that does not convert fails when it runs, with the message */
+  }
+  uint32_t d = new_reg(c, cls, true);
+  c->regs[d].kind = want.kind;
+  c->regs[d].scale = (uint8_t)scale;
+  fl_sql_expr where = *at;
+  where.type = want;
+  step *s = new_step_at(x, S_CAST, d, &where);
+  s->a = r;
+  return d;
+}
+
+/* x [NOT] IN (a, b, ...) with items that are not all literals: x = a OR x = b ... */
+static fl_code compile_in_or(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  uint32_t acc = 0;
+  fl_code rc;
+  for (uint32_t i = 1; i < e->nargs; i++) {
+    uint32_t a, b, r;
+    int64_t ma, mb;
+    if ((rc = operands(x, e->args[0], e->args[i], &a, &b, &ma, &mb))) return rc;
+    fold_const_scale(c, &a, &b, &ma, &mb);
+    r = new_reg(c, CB, true);
+    step *s = new_step(c, S_CMP, r);
+    s->sub = FL_SQL_OP_EQ;
+    s->a = a;
+    s->b = b;
+    s->ma = ma;
+    s->mb = mb;
+    if (i > 1) {
+      uint32_t o = new_reg(c, CB, true);
+      step *so = new_step(c, S_OR, o);
+      so->a = acc;
+      so->b = r;
+      r = o;
+    }
+    acc = r;
+  }
+  if (e->negated) {
+    uint32_t nr = new_reg(c, CB, true);
+    new_step(c, S_NOT, nr)->a = acc;
+    acc = nr;
+  }
+  *out = acc;
+  return FL_OK;
+}
+
 static fl_code compile_in(cc *x, const fl_sql_expr *e, uint32_t *out) {
   fl_sql_eval *c = x->c;
+  for (uint32_t i = 1; i < e->nargs; i++)
+    if (e->args[i]->kind != FL_SQL_E_LITERAL || e->args[i]->lit == FL_SQL_LIT_INTERVAL)
+      return compile_in_or(x, e, out);
   uint32_t a;
   fl_code rc = compile(x, e->args[0], 0, &a);
   if (rc) return rc;
@@ -504,51 +602,39 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   fl_sql_eval *c = x->c;
   const char *name = e->name;
   fl_code rc;
-  if (!strcmp(name, "now")) {
+  if (!strcmp(name, "now") || !strcmp(name, "current_timestamp") || !strcmp(name, "current_date")) {
     uint32_t d = new_reg(c, CI, false);
     c->regs[d].kind = FL_T_TIMESTAMP;
-    new_step(c, S_NOW, d);
+    new_step_at(x, S_NOW, d, e);
+    if (!strcmp(name, "current_date")) {
+      fl_type date = {FL_T_DATE, 0, 0, 0};
+      d = coerce(x, e, d, date);
+    }
     *out = d;
     return FL_OK;
   }
-  if (!strcmp(name, "coalesce")) {
+  if (!strcmp(name, "coalesce") && e->rtype == FL_SQL_RT_VALUE) {
     uint32_t *args = fl_arena_calloc(&c->arena, e->nargs, sizeof *args);
-    uint8_t cls = hint;
-    for (uint32_t i = 0; i < e->nargs; i++)
-      if (e->args[i]->rtype == FL_SQL_RT_VALUE) cls = class_of_type(e->args[i]->type.kind);
-    unsigned scale = 0;
+    uint8_t cls = class_of_full(e->type);
     for (uint32_t i = 0; i < e->nargs; i++) {
-      if ((rc = compile(x, e->args[i], cls ? cls : CB, &args[i]))) return rc;
-      if (c->regs[args[i]].scale > scale) scale = c->regs[args[i]].scale;
+      bool strict = x->strict;
+      if (i) x->strict = false;
+      rc = compile(x, e->args[i], cls, &args[i]);
+      if (!rc) args[i] = coerce(x, e, args[i], e->type);
+      x->strict = strict;
+      if (rc) return rc;
     }
-    bool any_f = false;
-    for (uint32_t i = 0; i < e->nargs; i++) any_f |= c->regs[args[i]].cls == CF;
-    for (uint32_t i = 0; i < e->nargs; i++) {
-      if (any_f)
-        args[i] = to_f(c, args[i]);
-      else if (c->regs[args[i]].cls == CI && c->regs[args[i]].scale != scale) {
-        uint32_t r2 = new_reg(c, CI, true);
-        c->regs[r2].scale = (uint8_t)scale;
-        c->regs[r2].kind = FL_T_DECIMAL;
-        step *s = new_step(c, S_RESCALE, r2);
-        s->a = args[i];
-        s->ma = fl_pow10_i64[scale - c->regs[args[i]].scale];
-        args[i] = r2;
-      }
-    }
-    uint8_t rcls = c->regs[args[0]].cls;
-    if (rcls == CW) return unsupported(x, e, "coalesce of a DECIMAL wider than 18 digits");
-    for (uint32_t i = 1; i < e->nargs; i++)
-      if (c->regs[args[i]].cls != rcls) return unsupported(x, e, "coalesce of different types");
-    uint32_t d = new_reg(c, rcls, true);
+    uint32_t d = new_reg(c, cls, true);
     c->regs[d].scale = c->regs[args[0]].scale;
-    c->regs[d].kind = c->regs[args[0]].kind;
+    c->regs[d].kind = e->type.kind;
     step *s = new_step(c, S_COALESCE, d);
     s->args = args;
     s->nargs = e->nargs;
     *out = d;
     return FL_OK;
   }
+  if (strcmp(name, "lower") && strcmp(name, "upper") && strcmp(name, "length") && strcmp(name, "abs"))
+    return compile_fn(x, e, out);
   uint32_t a;
   if ((rc = compile(x, e->args[0], !strcmp(name, "abs") ? CI : CS, &a))) return rc;
   uint8_t acls = c->regs[a].cls;
@@ -569,11 +655,125 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
     return unsupported(x, e, "this argument type");
   uint32_t d = new_reg(c, cls, true);
   c->regs[d].scale = op == S_LENGTH ? 0 : c->regs[a].scale;
-  c->regs[d].kind = op == S_LENGTH ? FL_T_INT : c->regs[a].kind;
-  step *s = new_step(c, op, d);
+  c->regs[d].kind = op == S_LENGTH ? FL_T_BIGINT : c->regs[a].kind;
+  step *s = new_step_at(x, op, d, e);
   s->a = a;
   *out = d;
   return FL_OK;
+}
+
+/* No column and no clock below e: a constant, which DuckDB folds before it runs. */
+static bool subtree_constant(const fl_sql_expr *e) {
+  if (e->kind == FL_SQL_E_COLUMN) return false;
+  if (e->kind == FL_SQL_E_FUNC &&
+      (!strcmp(e->name, "now") || !strcmp(e->name, "current_date") || !strcmp(e->name, "current_timestamp")))
+    return false;
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (!subtree_constant(e->args[i])) return false;
+  return true;
+}
+
+static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label, bool value, uint32_t *index,
+                        fl_err *err);
+
+/* A constant subtree (not a literal) evaluated once, now, into a constant register: the
+ * steps for `DATE '2024-01-01' + INTERVAL '1 day'` or `abs(NULL::INT)` run at compile
+ * time, not per batch. It runs as a value expression; one that fails (an overflow, a bad
+ * cast) is not folded and fails or gives NULL when it runs, as its mode says. */
+static bool fold_constant(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  if (c->no_fold || e->kind == FL_SQL_E_LITERAL || e->rtype == FL_SQL_RT_INTERVAL || !subtree_constant(e))
+    return false;
+  if (e->rtype == FL_SQL_RT_NULL) {
+    *out = null_const(c, hint ? hint : CB);
+    return true;
+  }
+  static const fl_schema none = {0, 0, NULL, 0, NULL};
+  fl_sql_eval *sub = fl_sql_eval_new(&none);
+  sub->no_fold = true;
+  uint32_t k;
+  fl_err err;
+  const fl_vec *v = NULL;
+  fl_batch one = {NULL, 0, 1, 1, NULL};
+  bool ok = add_item(sub, e, "constant", true, &k, &err) == FL_OK && fl_sql_eval_value(sub, k, &one, &v, &err) == FL_OK;
+  if (ok) {
+    fl_type t = e->type;
+    uint8_t cls = class_of_full(t);
+    uint32_t r = new_reg(c, cls, false);
+    reg *g = &c->regs[r];
+    g->kind = t.kind;
+    g->scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
+    if (!fl_vec_is_valid(v, 0)) {
+      g->cnul = cls == CB ? T_NULL : 1;
+    } else {
+      switch (t.kind) {
+        case FL_T_BOOLEAN: g->cnul = v->data.b[0] ? T_TRUE : T_FALSE; break;
+        case FL_T_INT:
+        case FL_T_DATE: g->ci = v->data.i32[0]; break;
+        case FL_T_FLOAT: g->cf = v->data.f32[0]; break;
+        case FL_T_DOUBLE: g->cf = v->data.f64[0]; break;
+        case FL_T_DECIMAL:
+          if (cls == CW)
+            g->cw = fl_vec_dec(v, 0);
+          else
+            g->ci = (int64_t)fl_vec_dec(v, 0);
+          break;
+        default:
+          if (cls == CS) {
+            uint32_t n;
+            const char *p = fl_vec_str(v, 0, &n);
+            g->cs = fl_arena_memdup(&c->arena, p, n);
+            g->csl = n;
+          } else {
+            g->ci = v->data.i64[0];
+          }
+          break;
+      }
+    }
+    *out = r;
+  }
+  fl_sql_eval_free(sub);
+  return ok;
+}
+
+/* NULL for every row whatever the columns hold: NULL, an operator or a function (other
+ * than coalesce, concat, greatest, least, nullif's second argument, CASE, IS NULL, AND,
+ * OR) with such an argument, or a constant that evaluates to NULL. DuckDB folds these to
+ * NULL before running, so the other operands are never evaluated (and never fail). */
+static bool always_null(cc *x, const fl_sql_expr *e) {
+  switch (e->kind) {
+    case FL_SQL_E_LITERAL: return e->lit == FL_SQL_LIT_NULL;
+    case FL_SQL_E_COLUMN:
+    case FL_SQL_E_CASE:
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS:
+    case FL_SQL_E_IS_NULL: return false;
+    case FL_SQL_E_CAST:
+    case FL_SQL_E_UNARY:
+    case FL_SQL_E_IN:
+    case FL_SQL_E_BETWEEN: return always_null(x, e->args[0]);
+    case FL_SQL_E_BINARY:
+      if (e->op == FL_SQL_OP_AND || e->op == FL_SQL_OP_OR || e->op == FL_SQL_OP_ARROW || e->op == FL_SQL_OP_ARROW2)
+        return false;
+      return always_null(x, e->args[0]) || always_null(x, e->args[1]);
+    case FL_SQL_E_LIKE: return always_null(x, e->args[0]) || always_null(x, e->args[1]);
+    case FL_SQL_E_FUNC: {
+      const char *n = e->name;
+      if (!strcmp(n, "coalesce") || !strcmp(n, "concat") || !strcmp(n, "greatest") || !strcmp(n, "least"))
+        return false;
+      if (!strcmp(n, "nullif")) {
+        if (always_null(x, e->args[0])) return true;
+      } else {
+        for (uint32_t i = 0; i < e->nargs; i++)
+          if (always_null(x, e->args[i])) return true;
+      }
+      uint32_t k;
+      if (subtree_constant(e) && fold_constant(x, e, 0, &k))
+        return x->c->regs[k].cls == CB ? x->c->regs[k].cnul == T_NULL : x->c->regs[k].cnul != 0;
+      return false;
+    }
+  }
+  return false;
 }
 
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
@@ -581,6 +781,16 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
   fl_code rc;
   if (e->rtype == FL_SQL_RT_UNBOUND)
     return fl_err_set(x->err, FL_EINVAL, "%s: the expression is not bound to the schema", x->text);
+  if (fold_constant(x, e, hint, out)) return FL_OK;
+  if (e->kind != FL_SQL_E_LITERAL && e->rtype != FL_SQL_RT_INTERVAL && !c->no_fold && always_null(x, e)) {
+    uint8_t cls = e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB);
+    *out = null_const(c, cls);
+    if (e->rtype == FL_SQL_RT_VALUE) {
+      c->regs[*out].kind = e->type.kind;
+      c->regs[*out].scale = e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+    }
+    return FL_OK;
+  }
   switch (e->kind) {
     case FL_SQL_E_LITERAL: return compile_literal(x, e, hint, out);
     case FL_SQL_E_COLUMN: {
@@ -603,11 +813,30 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = a;
         return FL_OK;
       }
-      if (c->regs[a].cls == CW) return unsupported(x, e, "arithmetic on a DECIMAL wider than 18 digits");
+      if (e->op == FL_SQL_OP_NEG && e->rtype == FL_SQL_RT_NULL) { /* -NULL */
+        *out = null_const(c, hint ? hint : CB);
+        return FL_OK;
+      }
+      if (e->op == FL_SQL_OP_NEG && c->regs[a].cls != CI && c->regs[a].cls != CF && c->regs[a].cls != CW)
+        return unsupported(x, e, "unary - on this type");
+      if (c->regs[a].cls == CW) { /* -x = 0 - x, exactly */
+        uint32_t z = new_reg(c, CW, false);
+        c->regs[z].scale = c->regs[a].scale;
+        c->regs[z].kind = FL_T_DECIMAL;
+        uint32_t d = new_reg(c, CW, true);
+        c->regs[d].scale = c->regs[a].scale;
+        c->regs[d].kind = FL_T_DECIMAL;
+        step *s = new_step_at(x, S_WARITH, d, e);
+        s->sub = FL_SQL_OP_SUB;
+        s->a = z;
+        s->b = a;
+        *out = d;
+        return FL_OK;
+      }
       uint32_t d = new_reg(c, c->regs[a].cls, true);
       c->regs[d].scale = c->regs[a].scale;
       c->regs[d].kind = c->regs[a].kind;
-      step *s = new_step(c, e->op == FL_SQL_OP_NOT ? S_NOT : S_NEG, d);
+      step *s = new_step_at(x, e->op == FL_SQL_OP_NOT ? S_NOT : S_NEG, d, e);
       s->a = a;
       *out = d;
       return FL_OK;
@@ -616,7 +845,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       fl_sql_op op = e->op;
       if (op == FL_SQL_OP_AND || op == FL_SQL_OP_OR) {
         uint32_t a, b;
-        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile(x, e->args[1], CB, &b))) return rc;
+        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_lenient(x, e->args[1], CB, &b))) return rc;
         uint32_t d = new_reg(c, CB, true);
         step *s = new_step(c, op == FL_SQL_OP_AND ? S_AND : S_OR, d);
         s->a = a;
@@ -624,7 +853,46 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
         *out = d;
         return FL_OK;
       }
-      if (op == FL_SQL_OP_CONCAT) return unsupported(x, e, "||");
+      bool null_side = null_constant(e->args[0]) || null_constant(e->args[1]);
+      for (int side = 0; side < 2 && !null_side; side++) { /* abs(NULL::INT), nullif(1, 1): NULL too */
+        uint32_t k;
+        if (fold_constant(x, e->args[side], 0, &k))
+          null_side = c->regs[k].cls == CB ? c->regs[k].cnul == T_NULL : c->regs[k].cnul != 0;
+      }
+      if (null_side && op != FL_SQL_OP_ARROW && op != FL_SQL_OP_ARROW2 && e->rtype != FL_SQL_RT_INTERVAL) {
+        /* x op NULL is NULL whatever x is (DuckDB folds it; x is never evaluated) */
+        *out = null_const(c, e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : (hint ? hint : CB));
+        if (e->rtype == FL_SQL_RT_VALUE) {
+          c->regs[*out].kind = e->type.kind;
+          c->regs[*out].scale = e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+        }
+        return FL_OK;
+      }
+      if (op == FL_SQL_OP_CONCAT) {
+        uint32_t a, b;
+        if ((rc = compile(x, e->args[0], CS, &a)) || (rc = compile(x, e->args[1], CS, &b))) return rc;
+        fl_type str = {FL_T_STRING, 0, 0, 0};
+        if (c->regs[a].cls != CS) a = coerce(x, e->args[0], a, str);
+        if (c->regs[b].cls != CS) b = coerce(x, e->args[1], b, str);
+        uint32_t d = new_reg(c, CS, true);
+        c->regs[d].kind = FL_T_STRING;
+        step *s = new_step(c, S_CONCAT, d);
+        s->a = a;
+        s->b = b;
+        *out = d;
+        return FL_OK;
+      }
+      if (op == FL_SQL_OP_ARROW || op == FL_SQL_OP_ARROW2) return compile_json_op(x, e, out);
+      if (e->rtype == FL_SQL_RT_VALUE && (e->type.kind == FL_T_TIMESTAMP || e->type.kind == FL_T_DATE) &&
+          (op == FL_SQL_OP_ADD || op == FL_SQL_OP_SUB))
+        for (int side = 0; side < 2; side++) {
+          const fl_sql_expr *iv = e->args[side];
+          if (iv->kind == FL_SQL_E_LITERAL && iv->lit == FL_SQL_LIT_INTERVAL && iv->interval_months)
+            return compile_add_months(x, e, out);
+        }
+      if (e->rtype == FL_SQL_RT_VALUE &&
+          (e->type.kind == FL_T_DOUBLE || e->type.kind == FL_T_FLOAT || fl_decimal_is_wide(e->type)))
+        return compile_arith_typed(x, e, out);
       uint32_t a, b;
       int64_t ma, mb;
       if ((rc = operands(x, e->args[0], e->args[1], &a, &b, &ma, &mb))) return rc;
@@ -643,7 +911,7 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       /* arithmetic: I (aligned to one scale; * adds scales) or F; / and % of
        * decimals in F */
       reg *ra = &c->regs[a], *rb = &c->regs[b];
-      if (ra->cls == CI && (op == FL_SQL_OP_DIV || op == FL_SQL_OP_MOD) && (ra->scale || rb->scale)) {
+      if (ra->cls == CI && op == FL_SQL_OP_DIV && (ra->scale || rb->scale)) {
         a = to_f(c, a);
         b = to_f(c, b);
         ra = &c->regs[a];
@@ -665,10 +933,15 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
           ma = mb = 1;
         } else {
           rd->scale = ra->scale > rb->scale ? ra->scale : rb->scale;
-          if (ma == INT64_C(86400000000) || mb == INT64_C(86400000000)) ma = mb = 1; /* DATE +- n */
+          if ((ma == INT64_C(86400000000) || mb == INT64_C(86400000000)) && e->type.kind == FL_T_DATE)
+            ma = mb = 1; /* DATE +- n */
         }
       }
-      step *s = new_step(c, S_ARITH, d);
+      step *s = new_step_at(x, S_ARITH, d, e);
+      if ((x->strict || x->value) && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
+        if (e->type.kind == FL_T_INT || e->type.kind == FL_T_DATE) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
+        if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
+      }
       s->sub = op;
       s->a = a;
       s->b = b;
@@ -718,24 +991,310 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
     }
     case FL_SQL_E_LIKE: {
       const fl_sql_expr *pat = e->args[1];
-      if (pat->kind != FL_SQL_E_LITERAL || pat->lit != FL_SQL_LIT_STRING)
-        return unsupported(x, pat, "a LIKE pattern that is not a string literal");
+      int64_t esc = -1;
+      if (e->nargs == 3) {
+        const fl_sql_expr *ee = e->args[2];
+        if (ee->kind != FL_SQL_E_LITERAL || ee->lit != FL_SQL_LIT_STRING || ee->value.u.str.len > 1)
+          return unsupported(x, ee, "an ESCAPE that is not one character in quotes");
+        if (ee->value.u.str.len == 1) esc = (uint8_t)ee->value.u.str.ptr[0];
+      }
+      if (pat->kind != FL_SQL_E_LITERAL || pat->lit != FL_SQL_LIT_STRING) {
+        uint32_t a, b;
+        if ((rc = compile(x, e->args[0], CS, &a)) || (rc = compile(x, pat, CS, &b))) return rc;
+        uint32_t d = new_reg(c, CB, true);
+        step *s = new_step(c, S_LIKE2, d);
+        s->ma = esc;
+        s->a = a;
+        s->b = b;
+        s->negated = e->negated;
+        s->ilike = e->ilike;
+        *out = d;
+        return FL_OK;
+      }
       uint32_t a;
       if ((rc = compile(x, e->args[0], CS, &a))) return rc;
       uint32_t d = new_reg(c, CB, true);
       step *s = new_step(c, S_LIKE, d);
+      s->ma = esc;
       s->a = a;
       s->negated = e->negated;
       s->ilike = e->ilike;
       s->pattern = fl_arena_memdup(&c->arena, pat->value.u.str.ptr, pat->value.u.str.len);
       s->pattern_len = pat->value.u.str.len;
+      /* the common shapes run as plain byte searches: 'abc', 'abc%', '%abc', '%abc%' (no
+         '_', no escape, not ILIKE); s->sub says which, s->col is where the text starts */
+      const char *pp = s->pattern;
+      uint32_t pl = s->pattern_len;
+      bool lead = pl && pp[0] == '%', trail = pl > (lead ? 1u : 0u) && pp[pl - 1] == '%';
+      uint32_t from = lead, to = pl - trail;
+      bool plain = !e->ilike && esc < 0 && from <= to;
+      for (uint32_t k = from; plain && k < to; k++) plain = pp[k] != '%' && pp[k] != '_';
+      if (plain) {
+        s->sub = lead && trail ? LK_CONTAINS : lead ? LK_SUFFIX : trail ? LK_PREFIX : LK_EXACT;
+        s->col = (int32_t)from;
+        s->pattern_len = to - from;
+        s->pattern += from;
+      }
       *out = d;
       return FL_OK;
     }
     case FL_SQL_E_FUNC: return compile_func(x, e, hint, out);
-    case FL_SQL_E_CAST: return unsupported(x, e, "CAST");
+    case FL_SQL_E_CAST: {
+      uint32_t a;
+      if ((rc = compile(x, e->args[0], class_of_full(e->cast_type), &a))) return rc;
+      if (e->args[0]->rtype == FL_SQL_RT_INTERVAL) return unsupported(x, e, "CAST of an INTERVAL");
+      uint32_t d = new_reg(c, class_of_full(e->cast_type), true);
+      c->regs[d].kind = e->cast_type.kind;
+      c->regs[d].scale = e->cast_type.kind == FL_T_DECIMAL ? e->cast_type.scale : 0;
+      step *s = new_step_at(x, S_CAST, d, e);
+      s->type = e->cast_type;
+      s->a = a;
+      *out = d;
+      return FL_OK;
+    }
+    case FL_SQL_E_CASE: return compile_case(x, e, hint, out);
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS: return unsupported(x, e, "a subquery");
   }
   return unsupported(x, e, "this expression");
+}
+
+/* ---- value expressions: CASE, casts, typed arithmetic, functions -------------------- */
+
+static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  uint32_t first = e->case_operand ? 1 : 0;
+  uint32_t npairs = (e->nargs - first) / 2;
+  bool has_else = (e->nargs - first) % 2 == 1;
+  uint32_t *args = fl_arena_calloc(&c->arena, 2 * npairs + 1, sizeof *args);
+  bool value = e->rtype == FL_SQL_RT_VALUE;
+  uint8_t cls = value ? class_of_full(e->type) : (hint ? hint : CB);
+  if (e->rtype == FL_SQL_RT_INTERVAL) return unsupported(x, e, "CASE of INTERVAL values");
+  for (uint32_t k = 0; k < npairs; k++) {
+    const fl_sql_expr *w = e->args[first + 2 * k], *t = e->args[first + 2 * k + 1];
+    uint32_t cond;
+    if (e->case_operand) {
+      uint32_t a, b;
+      int64_t ma, mb;
+      if ((rc = operands(x, e->args[0], w, &a, &b, &ma, &mb))) return rc;
+      fold_const_scale(c, &a, &b, &ma, &mb);
+      cond = new_reg(c, CB, true);
+      step *s = new_step(c, S_CMP, cond);
+      s->sub = FL_SQL_OP_EQ;
+      s->a = a;
+      s->b = b;
+      s->ma = ma;
+      s->mb = mb;
+    } else if ((rc = k ? compile_lenient(x, w, CB, &cond) : compile(x, w, CB, &cond))) {
+      return rc;
+    }
+    uint32_t r;
+    bool strict = x->strict;
+    x->strict = false;
+    rc = compile(x, t, cls, &r);
+    if (!rc && value) r = coerce(x, t, r, e->type);
+    x->strict = strict;
+    if (rc) return rc;
+    args[2 * k] = cond;
+    args[2 * k + 1] = r;
+  }
+  uint32_t r;
+  if (has_else) {
+    bool strict = x->strict;
+    x->strict = false;
+    rc = compile(x, e->args[e->nargs - 1], cls, &r);
+    if (!rc && value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
+    x->strict = strict;
+    if (rc) return rc;
+  } else {
+    r = null_const(c, cls);
+  }
+  args[2 * npairs] = r;
+  uint32_t d = new_reg(c, cls, true);
+  c->regs[d].kind = value ? e->type.kind : FL_T_BOOLEAN;
+  c->regs[d].scale = value && e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+  step *s = new_step(c, S_CASE, d);
+  s->args = args;
+  s->nargs = 2 * npairs + 1;
+  *out = d;
+  return FL_OK;
+}
+
+/* Arithmetic whose result class differs from what the operands give: DOUBLE/FLOAT
+ * results (INT / INT is DOUBLE, as DuckDB) and DECIMALs wider than 18 digits. */
+static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  uint32_t a, b;
+  if ((rc = compile(x, e->args[0], 0, &a)) || (rc = compile(x, e->args[1], 0, &b))) return rc;
+  fl_type t = e->type;
+  if (t.kind == FL_T_DOUBLE || t.kind == FL_T_FLOAT) {
+    fl_type f = {FL_T_DOUBLE, 0, 0, 0};
+    a = coerce(x, e->args[0], a, f);
+    b = coerce(x, e->args[1], b, f);
+    uint32_t d = new_reg(c, CF, true);
+    c->regs[d].kind = t.kind;
+    step *s = new_step_at(x, S_ARITH, d, e);
+    s->sub = e->op == FL_SQL_OP_IDIV ? FL_SQL_OP_DIV : e->op;
+    s->a = a;
+    s->b = b;
+    *out = d;
+    return FL_OK;
+  }
+  /* wide DECIMAL: both operands as W; + - % at the result's scale, * as they are */
+  fl_type wa = {FL_T_DECIMAL, 38, t.scale, 0}, wb = wa;
+  if (e->op == FL_SQL_OP_MUL) {
+    const reg *ga = &c->regs[a], *gb = &c->regs[b];
+    wa.scale = ga->scale;
+    wb.scale = gb->scale;
+  }
+  a = coerce(x, e->args[0], a, wa);
+  b = coerce(x, e->args[1], b, wb);
+  uint32_t d = new_reg(c, CW, true);
+  c->regs[d].kind = FL_T_DECIMAL;
+  c->regs[d].scale = t.scale;
+  step *s = new_step_at(x, S_WARITH, d, e);
+  s->sub = e->op;
+  s->a = a;
+  s->b = b;
+  *out = d;
+  return FL_OK;
+}
+
+/* TIMESTAMP or DATE +- an INTERVAL literal with months: months first (the day clamped
+ * to the month's end, as DuckDB and PostgreSQL), then the fixed part. */
+static fl_code compile_add_months(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  int side = e->args[0]->kind == FL_SQL_E_LITERAL && e->args[0]->lit == FL_SQL_LIT_INTERVAL ? 0 : 1;
+  const fl_sql_expr *iv = e->args[side], *tv = e->args[1 - side];
+  bool neg = e->op == FL_SQL_OP_SUB;
+  uint32_t t;
+  if ((rc = compile(x, tv, CI, &t))) return rc;
+  fl_type ts = {FL_T_TIMESTAMP, 0, 0, 0};
+  t = coerce(x, tv, t, ts);
+  uint32_t d = new_reg(c, CI, true);
+  c->regs[d].kind = FL_T_TIMESTAMP;
+  step *s = new_step_at(x, S_MONTHS, d, e);
+  s->a = t;
+  s->ma = neg ? -(int64_t)iv->interval_months : iv->interval_months;
+  s->mb = neg ? -iv->interval_us : iv->interval_us;
+  *out = d;
+  return FL_OK;
+}
+
+static fl_code compile_json_op(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  uint32_t a, b;
+  if ((rc = compile(x, e->args[0], CS, &a)) || (rc = compile(x, e->args[1], 0, &b))) return rc;
+  uint32_t *args = fl_arena_calloc(&c->arena, 2, sizeof *args);
+  args[0] = a;
+  args[1] = b;
+  uint32_t d = new_reg(c, CS, true);
+  c->regs[d].kind = e->type.kind;
+  step *s = new_step_at(x, S_FUNC, d, e);
+  s->fn = e->op == FL_SQL_OP_ARROW ? 1 : 2; /* F_JSON, F_JSON_STR (below) */
+  s->args = args;
+  s->nargs = 2;
+  *out = d;
+  return FL_OK;
+}
+
+static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out) {
+  fl_sql_eval *c = x->c;
+  fl_code rc;
+  fn_id id = F_NONE;
+  for (size_t i = 0; i < sizeof fn_names / sizeof fn_names[0]; i++)
+    if (!strcmp(fn_names[i].name, e->name)) id = fn_names[i].id;
+  if (id == F_NONE) return unsupported(x, e, e->name);
+  if (e->rtype != FL_SQL_RT_VALUE && id != F_NULLIF && id != F_GREATEST && id != F_LEAST) {
+    /* every argument NULL where the type would come from them: NULL */
+    *out = null_const(c, CB);
+    return FL_OK;
+  }
+  uint8_t rcls = e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : CB;
+  uint32_t nargs = e->nargs;
+  uint32_t *args = fl_arena_calloc(&c->arena, nargs + 1, sizeof *args);
+  fl_type dbl = {FL_T_DOUBLE, 0, 0, 0}, ts = {FL_T_TIMESTAMP, 0, 0, 0}, big = {FL_T_BIGINT, 0, 0, 0};
+  fl_type str = {FL_T_STRING, 0, 0, 0};
+  for (uint32_t i = 0; i < nargs; i++) {
+    const fl_sql_expr *a = e->args[i];
+    uint8_t hint = a->rtype == FL_SQL_RT_VALUE ? class_of_full(a->type) : rcls;
+    if ((rc = compile(x, a, hint, &args[i]))) return rc;
+    switch (id) {
+      case F_NULLIF:
+        break;
+      case F_GREATEST:
+      case F_LEAST:
+        if (e->rtype == FL_SQL_RT_VALUE) args[i] = coerce(x, a, args[i], e->type);
+        break;
+      case F_SQRT:
+      case F_POWER:
+      case F_LN:
+      case F_EXP:
+      case F_LOG10: args[i] = coerce(x, a, args[i], dbl); break;
+      case F_DATE_TRUNC:
+      case F_DATE_PART: /* an INTERVAL (micros) stays as it is: date_part('epoch', t2 - t1) */
+        if (i == 1 && a->rtype != FL_SQL_RT_INTERVAL) args[i] = coerce(x, a, args[i], ts);
+        break;
+      case F_ROUND:
+        if (i == 1) args[i] = coerce(x, a, args[i], big);
+        break;
+      case F_CONCAT:
+        if (c->regs[args[i]].cls != CS) args[i] = coerce(x, a, args[i], str);
+        break;
+      case F_SUBSTRING:
+      case F_SPLIT_PART:
+      case F_LEFT:
+      case F_RIGHT:
+        if (c->regs[args[i]].cls == CI) args[i] = coerce(x, a, args[i], big);
+        break;
+      default: break;
+    }
+    if (c->regs[args[i]].cls == CB && (id != F_NULLIF && id != F_GREATEST && id != F_LEAST && id != F_CONCAT))
+      if (a->rtype == FL_SQL_RT_NULL) { /* a NULL argument: a NULL of the class used */
+        uint8_t want = (id == F_ROUND || id == F_SUBSTRING || id == F_SPLIT_PART || id == F_LEFT || id == F_RIGHT) && i
+                           ? CI
+                           : (id == F_SQRT || id == F_POWER || id == F_LN || id == F_EXP || id == F_LOG10) ? CF
+                           : (id == F_DATE_TRUNC || id == F_DATE_PART) && i ? CI
+                                                                          : CS;
+        args[i] = null_const(c, want);
+      }
+  }
+  if (id == F_NULLIF) { /* a if a <> b (or either NULL), else NULL */
+    uint32_t a, b, cond;
+    int64_t ma, mb;
+    if ((rc = operands(x, e->args[0], e->args[1], &a, &b, &ma, &mb))) return rc;
+    fold_const_scale(c, &a, &b, &ma, &mb);
+    cond = new_reg(c, CB, true);
+    step *s = new_step(c, S_CMP, cond);
+    s->sub = FL_SQL_OP_EQ;
+    s->a = a;
+    s->b = b;
+    s->ma = ma;
+    s->mb = mb;
+    uint32_t v = args[0];
+    if (e->rtype == FL_SQL_RT_VALUE) v = coerce(x, e->args[0], v, e->type);
+    args[0] = cond;
+    args[1] = v;
+    rcls = c->regs[v].cls;
+  }
+  uint32_t d = new_reg(c, rcls, true);
+  c->regs[d].kind = e->rtype == FL_SQL_RT_VALUE ? e->type.kind : FL_T_BOOLEAN;
+  c->regs[d].scale = e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
+  if (id == F_NULLIF) c->regs[d].scale = c->regs[args[1]].scale;
+  step *s = new_step_at(x, S_FUNC, d, e);
+  s->fn = id;
+  s->args = args;
+  s->nargs = nargs;
+  if (id == F_ROUND && c->regs[args[0]].cls != CF && nargs == 2) {
+    /* DECIMAL digits are a constant (the binder checked) */
+    s->mb = e->args[1]->value.u.i64;
+  }
+  *out = d;
+  return FL_OK;
 }
 
 /* ---- evaluation -------------------------------------------------------------------- */
@@ -800,10 +1359,6 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
   }
 }
 
-static inline int cmp_str(const char *a, uint32_t al, const char *b, uint32_t bl) {
-  int r = memcmp(a, b, al < bl ? al : bl);
-  return r ? r : (al < bl ? -1 : al > bl);
-}
 
 static inline uint8_t cmp_result(int op, int r) {
   switch (op) {
@@ -912,8 +1467,10 @@ static void run_in(const step *s, reg *d, const reg *a, uint32_t n) {
   }
 }
 
-static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold) {
-  /* iterative LIKE with backtracking to the last '%' (linear for one '%') */
+/* SQL LIKE as DuckDB: '%' any run, '_' one character (code point), no escape
+ * character unless ESCAPE names one (esc >= 0); ILIKE folds ASCII letters. Iterative,
+ * backtracking to the last '%' (linear for one '%'). */
+static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold, int esc) {
   size_t si = 0, pi = 0, star_p = SIZE_MAX, star_s = 0;
   while (si < sn) {
     if (pi < pn && p[pi] == '%') {
@@ -923,12 +1480,18 @@ static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold) 
     }
     if (pi < pn) {
       char pc = p[pi], sc = s[si];
-      bool esc = pc == '\\' && pi + 1 < pn;
-      if (esc) pc = p[pi + 1];
+      bool escaped = esc >= 0 && pc == (char)esc && pi + 1 < pn;
+      if (escaped) pc = p[pi + 1];
       if (fold && pc >= 'A' && pc <= 'Z') pc = (char)(pc + 32);
       if (fold && sc >= 'A' && sc <= 'Z') sc = (char)(sc + 32);
-      if ((!esc && pc == '_') || pc == sc) {
-        pi += esc ? 2 : 1;
+      if (!escaped && pc == '_') {
+        pi++;
+        si++;
+        while (si < sn && ((uint8_t)s[si] & 0xc0) == 0x80) si++;
+        continue;
+      }
+      if (pc == sc) {
+        pi += escaped ? 2 : 1;
         si++;
         continue;
       }
@@ -936,6 +1499,7 @@ static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold) 
     if (star_p == SIZE_MAX) return false;
     pi = star_p;
     si = ++star_s;
+    while (si < sn && ((uint8_t)s[si] & 0xc0) == 0x80) si = ++star_s;
   }
   while (pi < pn && p[pi] == '%') pi++;
   return pi == pn;
@@ -945,7 +1509,19 @@ static const uint8_t and3[3][3] = {{0, 0, 0}, {0, 1, 2}, {0, 2, 2}};
 static const uint8_t or3[3][3] = {{0, 1, 2}, {1, 1, 1}, {2, 1, 2}};
 static const uint8_t not3[3] = {1, 0, 2};
 
-static void run_arith(const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
+
+static const char *arith_sym(int op) {
+  switch (op) {
+    case FL_SQL_OP_ADD: return "+";
+    case FL_SQL_OP_SUB: return "-";
+    case FL_SQL_OP_MUL: return "*";
+    case FL_SQL_OP_DIV: return "/";
+    case FL_SQL_OP_IDIV: return "//";
+    default: return "%";
+  }
+}
+
+static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
   uint32_t ma = a->mask, mb = b->mask;
   if (a->cls == CF) {
     for (uint32_t i = 0; i < n; i++) {
@@ -956,69 +1532,183 @@ static void run_arith(const step *s, reg *d, const reg *a, const reg *b, uint32_
         case FL_SQL_OP_SUB: r = x - y; break;
         case FL_SQL_OP_MUL: r = x * y; break;
         case FL_SQL_OP_DIV:
+        case FL_SQL_OP_IDIV:
           if (y == 0)
             nul = 1;
           else
             r = x / y;
           break;
-        default: nul = 1; break;
+        default:
+          if (y == 0)
+            nul = 1;
+          else
+            r = fmod(x, y);
+          break;
       }
+      if (d->kind == FL_T_FLOAT) r = (float)r;
       d->f[i] = r;
       d->nul[i] = nul;
     }
     return;
   }
+  int64_t lim = s->lim;
+  bool any_ovf = false;
   for (uint32_t i = 0; i < n; i++) {
     int64_t x = a->i[i & ma], y = b->i[i & mb], r = 0;
-    bool bad = a->nul[i & ma] | b->nul[i & mb];
+    bool bad = a->nul[i & ma] | b->nul[i & mb], ovf = false;
     if (!bad && s->sub != FL_SQL_OP_MUL)
-      bad = __builtin_mul_overflow(x, s->ma, &x) || __builtin_mul_overflow(y, s->mb, &y);
-    if (!bad) switch (s->sub) {
-        case FL_SQL_OP_ADD: bad = __builtin_add_overflow(x, y, &r); break;
-        case FL_SQL_OP_SUB: bad = __builtin_sub_overflow(x, y, &r); break;
-        case FL_SQL_OP_MUL: bad = __builtin_mul_overflow(x, y, &r); break;
+      ovf = __builtin_mul_overflow(x, s->ma, &x) || __builtin_mul_overflow(y, s->mb, &y);
+    if (!bad && !ovf) switch (s->sub) {
+        case FL_SQL_OP_ADD: ovf = __builtin_add_overflow(x, y, &r); break;
+        case FL_SQL_OP_SUB: ovf = __builtin_sub_overflow(x, y, &r); break;
+        case FL_SQL_OP_MUL: ovf = __builtin_mul_overflow(x, y, &r); break;
         case FL_SQL_OP_DIV:
-          bad = y == 0 || (x == INT64_MIN && y == -1);
-          if (!bad) r = x / y;
+        case FL_SQL_OP_IDIV:
+          bad = y == 0;
+          ovf = x == INT64_MIN && y == -1;
+          if (!bad && !ovf) r = x / y;
           break;
         default:
-          bad = y == 0 || (x == INT64_MIN && y == -1);
-          if (!bad) r = x % y;
+          bad = y == 0;
+          if (!bad) r = y == -1 ? 0 : x % y;
           break;
       }
-    d->i[i] = bad ? 0 : r;
-    d->nul[i] = bad;
+    if (lim && !bad && !ovf) ovf = r >= lim || r < s->lim_lo;
+    any_ovf |= ovf;
+    d->i[i] = bad || ovf ? 0 : r;
+    d->nul[i] = bad || ovf;
   }
-}
-
-static void run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
-  size_t need = 0;
-  uint32_t m = a->mask;
-  for (uint32_t i = 0; i < n; i++) need += a->nul[i & m] ? 0 : a->sl[i & m];
-  if (need > d->bytes_cap || !d->bytes) {
-    d->bytes_cap = need * 2 + 64;
-    d->bytes = fl_realloc(d->bytes, d->bytes_cap);
-  }
-  size_t o = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    d->nul[i] = a->nul[i & m];
-    d->sp[i] = d->bytes + o;
-    d->sl[i] = d->nul[i] ? 0 : a->sl[i & m];
-    const char *p = a->sp[i & m];
-    for (uint32_t k = 0; k < d->sl[i]; k++) {
-      char ch = p[k];
-      if (upper && ch >= 'a' && ch <= 'z') ch = (char)(ch - 32);
-      if (!upper && ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
-      d->bytes[o++] = ch;
+  if (any_ovf && s->strict)
+    for (uint32_t i = 0; i < n; i++) {
+      if (!d->nul[i] || a->nul[i & ma] || b->nul[i & mb]) continue;
+      int64_t y = b->i[i & mb];
+      if (y == 0 && (s->sub == FL_SQL_OP_DIV || s->sub == FL_SQL_OP_IDIV || s->sub == FL_SQL_OP_MOD)) continue;
+      char xa[48], xb[48], tn[32];
+      fl_sql_cell_text(a, i & ma, xa);
+      fl_sql_cell_text(b, i & mb, xb);
+      fl_sql_type_format(s->type, tn, sizeof tn);
+      fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb, tn);
+      break;
     }
+}
+
+
+/* ---- runtime of value expressions ------------------------------------------------------ */
+
+/* The first runtime error of a strict step in this run: the caller's label, the
+ * expression's position and what went wrong, with the value. */
+void fl_sql_eval_fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...) {
+  if (c->faulted || !s->strict) return;
+  char msg[320];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  c->faulted = true;
+  fl_err_set(&c->fault, code, "%s: line %u, column %u: %s", s->label ? s->label : "expression", s->eline, s->ecol,
+             msg);
+}
+
+
+
+
+static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
+  d->bytes_len = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ka = i & a->mask, kb = i & b->mask;
+    if (a->nul[ka] || b->nul[kb]) {
+      sb_null(d, i);
+      continue;
+    }
+    d->nul[i] = 0;
+    sb_start(d, i);
+    sb_put(d, a->sp[ka], a->sl[ka]);
+    sb_put(d, b->sp[kb], b->sl[kb]);
+    sb_end(d, i);
+  }
+  sb_finish(d, n);
+}
+
+
+static void run_case(fl_sql_eval *c, const step *s, reg *d, uint32_t n) {
+  uint32_t pairs = s->nargs / 2;
+  for (uint32_t i = 0; i < n; i++) {
+    const reg *src = &c->regs[s->args[s->nargs - 1]];
+    for (uint32_t k = 0; k < pairs; k++) {
+      const reg *w = &c->regs[s->args[2 * k]];
+      if (w->nul[i & w->mask] == T_TRUE) {
+        src = &c->regs[s->args[2 * k + 1]];
+        break;
+      }
+    }
+    copy_cell(d, i, src, i & src->mask);
   }
 }
 
-static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint32_t n) {
+static void run_warith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const reg *b, uint32_t n) {
+  unsigned p = s->type.precision ? s->type.precision : 38;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t ka = i & a->mask, kb = i & b->mask;
+    fl_i128 x = a->w[ka], y = b->w[kb], r = 0;
+    bool null = a->nul[ka] | b->nul[kb], ovf = false;
+    if (!null) switch (s->sub) {
+        case FL_SQL_OP_ADD: ovf = !fl_dec128_add(x, y, p, &r); break;
+        case FL_SQL_OP_SUB: ovf = !fl_dec128_sub(x, y, p, &r); break;
+        case FL_SQL_OP_MUL: ovf = !fl_dec128_mul(x, y, p, &r); break;
+        case FL_SQL_OP_MOD:
+          if (y == 0)
+            null = true;
+          else
+            r = x % y;
+          break;
+        default: null = true; break;
+      }
+    if (ovf && s->strict) {
+      char xa[48], xb[48];
+      fl_dec128_format(x, a->scale, xa);
+      fl_dec128_format(y, b->scale, xb);
+      fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
+            s->sub == FL_SQL_OP_ADD ? "+" : s->sub == FL_SQL_OP_SUB ? "-" : "*", xb, p, s->type.scale);
+    }
+    d->nul[i] = null || ovf;
+    d->wbuf[i] = (null || ovf) ? 0 : r;
+  }
+}
+
+/* micros + months (day clamped to the month's length) + fixed micros. */
+static void run_months(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t k = i & a->mask;
+    d->nul[i] = a->nul[k];
+    if (a->nul[k]) {
+      d->i[i] = 0;
+      continue;
+    }
+    int64_t us = a->i[k], days = fl_floor_div(us, INT64_C(86400000000)), rem = us - days * INT64_C(86400000000);
+    int64_t y;
+    unsigned m, dd;
+    fl_civil_from_days(days, &y, &m, &dd);
+    int64_t mi = y * 12 + (m - 1) + s->ma;
+    int64_t ny = fl_floor_div(mi, 12);
+    unsigned nm = (unsigned)(mi - ny * 12) + 1;
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned last = mdays[nm - 1] + (nm == 2 && ((ny % 4 == 0 && ny % 100 != 0) || ny % 400 == 0));
+    if (dd > last) dd = last;
+    int64_t r = fl_days_from_civil(ny, nm, dd) * INT64_C(86400000000) + rem;
+    if (__builtin_add_overflow(r, s->mb, &r)) {
+      d->nul[i] = 1;
+      if (s->strict) fl_sql_eval_fault(c, s, FL_ELIMIT, "TIMESTAMP out of range");
+    }
+    d->i[i] = r;
+  }
+}
+
+
+static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n) {
   reg *d = &c->regs[s->dst], *a = &c->regs[s->a], *b = &c->regs[s->b];
   switch (s->op) {
     case S_COL: run_col(d, &batch->cols[s->col], n); break;
-    case S_NOW: d->ci = fl_now_micros(); break;
+    case S_NOW: d->ci = s->strict ? c->now_us : fl_now_micros(); break;
     case S_CMP: run_cmp(s, d, a, b, n); break;
     case S_IN: run_in(s, d, a, n); break;
     case S_ISNULL:
@@ -1037,18 +1727,29 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
     case S_NOT:
       for (uint32_t i = 0; i < n; i++) d->nul[i] = not3[a->nul[i & a->mask]];
       break;
-    case S_ARITH: run_arith(s, d, a, b, n); break;
+    case S_ARITH: run_arith(c, s, d, a, b, n); break;
     case S_NEG:
+    case S_ABS: {
+      /* the most negative INT or BIGINT has no opposite: NULL, or DuckDB's overflow error */
+      int64_t lo = d->kind == FL_T_INT ? INT32_MIN : INT64_MIN;
       for (uint32_t i = 0; i < n; i++) {
-        d->nul[i] = a->nul[i & a->mask];
-        if (a->cls == CF)
-          d->f[i] = -a->f[i & a->mask];
-        else if (a->i[i & a->mask] == INT64_MIN)
+        uint32_t k = i & a->mask;
+        d->nul[i] = a->nul[k];
+        if (a->cls == CF) {
+          double v = a->f[k];
+          d->f[i] = s->op == S_NEG ? -v : fabs(v);
+        } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
-        else
-          d->i[i] = -a->i[i & a->mask];
+          fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
+                (long long)lo, d->kind == FL_T_INT ? "INT" : "BIGINT");
+        } else if (a->i[k] == INT64_MIN) {
+          d->nul[i] = 1;
+        } else {
+          d->i[i] = s->op == S_NEG || a->i[k] < 0 ? -a->i[k] : a->i[k];
+        }
       }
       break;
+    }
     case S_TOW:
       for (uint32_t i = 0; i < n; i++) {
         d->nul[i] = a->nul[i & a->mask];
@@ -1070,34 +1771,54 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
       }
       break;
     case S_LIKE:
+      if (s->sub != LK_GENERAL) {
+        const char *p = s->pattern;
+        uint32_t pl = s->pattern_len;
+        uint8_t yes = s->negated ? T_FALSE : T_TRUE, no = s->negated ? T_TRUE : T_FALSE;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t k = i & a->mask, l = a->sl[k];
+          const char *t = a->sp[k];
+          bool m;
+          switch (s->sub) {
+            case LK_EXACT: m = l == pl && !memcmp(t, p, pl); break;
+            case LK_PREFIX: m = l >= pl && !memcmp(t, p, pl); break;
+            case LK_SUFFIX: m = l >= pl && !memcmp(t + l - pl, p, pl); break;
+            default: m = pl == 0 || (l >= pl && memmem(t, l, p, pl) != NULL); break;
+          }
+          d->nul[i] = a->nul[k] ? T_NULL : m ? yes : no;
+        }
+        break;
+      }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
         d->nul[i] =
             a->nul[k]
                 ? T_NULL
-                : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike) != s->negated);
+                : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike, (int)s->ma) != s->negated);
       }
       break;
     case S_LOWER:
-    case S_UPPER: run_str_case(d, a, n, s->op == S_UPPER); break;
+    case S_UPPER: fl_sql_run_str_case(d, a, n, s->op == S_UPPER); break;
+    case S_CAST: fl_sql_run_cast(c, s, d, a, n); break;
+    case S_CONCAT: run_concat(d, a, b, n); break;
+    case S_CASE: run_case(c, s, d, n); break;
+    case S_LIKE2:
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = i & a->mask, kb = i & b->mask;
+        d->nul[i] = (a->nul[k] || b->nul[kb])
+                        ? T_NULL
+                        : (uint8_t)(like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], s->ilike, (int)s->ma) != s->negated);
+      }
+      break;
+    case S_WARITH: run_warith(c, s, d, a, b, n); break;
+    case S_MONTHS: run_months(c, s, d, a, n); break;
+    case S_FUNC: fl_sql_run_func(c, s, d, n); break;
     case S_LENGTH:
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, chars = 0;
         for (uint32_t j = 0; j < a->sl[k]; j++) chars += ((uint8_t)a->sp[k][j] & 0xc0) != 0x80;
         d->nul[i] = a->nul[k];
         d->i[i] = a->nul[k] ? 0 : chars;
-      }
-      break;
-    case S_ABS:
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = i & a->mask;
-        d->nul[i] = a->nul[k];
-        if (a->cls == CF)
-          d->f[i] = a->f[k] < 0 ? -a->f[k] : a->f[k];
-        else if (a->i[k] == INT64_MIN)
-          d->nul[i] = 1;
-        else
-          d->i[i] = a->i[k] < 0 ? -a->i[k] : a->i[k];
       }
       break;
     case S_COALESCE:
@@ -1111,16 +1832,7 @@ static void run_step(fl_sql_eval *c, const step *s, const fl_batch *batch, uint3
             break;
           }
         }
-        uint32_t k = i & src->mask;
-        d->nul[i] = src->nul[k];
-        if (d->cls == CI)
-          d->i[i] = src->i[k];
-        else if (d->cls == CF)
-          d->f[i] = src->f[k];
-        else if (d->cls == CS) {
-          d->sp[i] = src->sp[k];
-          d->sl[i] = src->sl[k];
-        }
+        copy_cell(d, i, src, i & src->mask);
       }
       break;
   }
@@ -1148,8 +1860,11 @@ static void finish_regs(fl_sql_eval *c) {
       fl_type_kind k = c->schema->fields[st->col].type.kind;
       d->is_col = k == FL_T_BIGINT || k == FL_T_TIMESTAMP || k == FL_T_DECIMAL || k == FL_T_TIME;
     }
-    if (st->op == S_TOW && !d->wbuf) d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
+    if (d->cls == CW && d->mask && st->op != S_COL && !d->wbuf)
+      d->wbuf = fl_malloc(sizeof *d->wbuf); /* grown by reserve_regs */
+    if (d->cls == CW && d->wbuf) d->w = d->wbuf;
   }
+  c->now_us = fl_now_micros();
   c->finished = true;
 }
 
@@ -1186,6 +1901,169 @@ fl_code fl_sql_eval_add(fl_sql_eval *c, const fl_sql_expr *e, const char *label,
   k->result = r;
   if (index) *index = c->npreds;
   c->npreds++;
+  return FL_OK;
+}
+
+
+/* ---- value expressions: the API ---------------------------------------------------------- */
+
+static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label, bool value, uint32_t *index,
+                        fl_err *err) {
+  FL_ASSERT(!c->finished);
+  if (c->npreds == FL_SQL_EVAL_PREDS_MAX)
+    return fl_err_set(err, FL_ELIMIT, "%s: more than %u expressions", label, FL_SQL_EVAL_PREDS_MAX);
+  if (c->npreds == c->preds_cap) {
+    c->preds_cap = c->preds_cap ? c->preds_cap * 2 : 4;
+    c->preds = fl_realloc(c->preds, c->preds_cap * sizeof *c->preds);
+  }
+  pred *k = &c->preds[c->npreds];
+  memset(k, 0, sizeof *k);
+  k->first_step = c->nsteps;
+  uint32_t nsteps = c->nsteps, nregs = c->nregs;
+  cc x = {c, err, fl_arena_strdup(&c->arena, label), k, value, value};
+  uint32_t r;
+  fl_code rc = FL_OK;
+  if (value && e->rtype == FL_SQL_RT_INTERVAL)
+    rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: line %u, column %u: an INTERVAL as a result is not supported", label,
+                    e->line, e->col);
+  if (!rc) rc = compile(&x, e, value && e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : CB, &r);
+  if (!rc && value && e->rtype == FL_SQL_RT_VALUE) r = coerce(&x, e, r, e->type);
+  if (!rc && !value && c->regs[r].cls != CB)
+    rc = fl_err_set(err, FL_ETYPE, "%s: the expression is not BOOLEAN", label);
+  if (rc) { /* forget this item's steps and registers */
+    c->nsteps = nsteps;
+    c->nregs = nregs;
+    return rc;
+  }
+  k = &c->preds[c->npreds];
+  k->nsteps = c->nsteps - k->first_step;
+  k->result = r;
+  if (value) {
+    k->value = true;
+    if (e->rtype == FL_SQL_RT_VALUE)
+      k->type = e->type;
+    else
+      k->type.kind = c->regs[r].cls == CB ? FL_T_BOOLEAN : FL_T_INT; /* NULL: DuckDB's "NULL" type as INT */
+    if (c->regs[r].cls == CB) k->type.kind = e->rtype == FL_SQL_RT_VALUE ? k->type.kind : FL_T_INT;
+    fl_vec_init(&k->out, k->type, 1024);
+  }
+  if (index) *index = c->npreds;
+  c->npreds++;
+  return FL_OK;
+}
+
+fl_code fl_sql_eval_add_value(fl_sql_eval *c, const fl_sql_expr *e, const char *label, uint32_t *index,
+                              fl_err *err) {
+  return add_item(c, e, label, true, index, err);
+}
+
+fl_type fl_sql_eval_type(const fl_sql_eval *c, uint32_t index) {
+  FL_ASSERT(index < c->npreds);
+  return c->preds[index].type;
+}
+
+static fl_code run_item(fl_sql_eval *c, uint32_t index, const fl_batch *batch, fl_err *err) {
+  FL_ASSERT(index < c->npreds);
+  FL_ASSERT(batch->ncols == c->schema->nfields);
+  if (!c->finished) finish_regs(c);
+  uint32_t n = batch->nrows;
+  const pred *k = &c->preds[index];
+  reserve_regs(c, n ? n : 1);
+  c->faulted = false;
+  for (uint32_t s = 0; s < k->nsteps && !c->faulted; s++) run_step(c, &c->steps[k->first_step + s], batch, n);
+  if (c->faulted) {
+    if (err) *err = c->fault;
+    return c->fault.code;
+  }
+  return FL_OK;
+}
+
+/* The result register of item k as a vector of its type. */
+static void materialise(fl_sql_eval *c, pred *k, uint32_t n) {
+  const reg *r = &c->regs[k->result];
+  fl_vec *v = &k->out;
+  fl_vec_reset(v);
+  fl_vec_reserve(v, n ? n : 1);
+  uint32_t m = r->mask;
+  fl_type_kind kind = k->type.kind;
+  memset(v->validity, 0, ((size_t)(n ? n : 1) + 63) / 64 * 8);
+  if (r->cls == CB) {
+    for (uint32_t i = 0; i < n; i++) {
+      uint8_t t = r->nul[i & m];
+      if (kind == FL_T_BOOLEAN) v->data.b[i] = t == T_TRUE;
+      else if (fl_type_bytes(k->type) == 4) v->data.i32[i] = 0;
+      else v->data.i64[i] = 0;
+      if (t != T_NULL && kind == FL_T_BOOLEAN) fl_vec_set_valid(v, i, true);
+    }
+  } else if (r->cls == CS) {
+    size_t need = 0;
+    for (uint32_t i = 0; i < n; i++) need += r->nul[i & m] ? 0 : r->sl[i & m];
+    v->bytes_len = 0;
+    fl_vec_reserve_bytes(v, need + 1);
+    size_t o = 0;
+    v->offsets[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t j = i & m;
+      if (!r->nul[j]) {
+        memcpy(v->bytes + o, r->sp[j], r->sl[j]);
+        o += r->sl[j];
+        fl_vec_set_valid(v, i, true);
+      }
+      v->offsets[i + 1] = (uint32_t)o;
+    }
+    v->bytes_len = o;
+  } else {
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t j = i & m;
+      bool ok = !r->nul[j];
+      if (ok) fl_vec_set_valid(v, i, true);
+      switch (kind) {
+        case FL_T_FLOAT: v->data.f32[i] = ok ? (float)r->f[j] : 0; break;
+        case FL_T_DOUBLE: v->data.f64[i] = ok ? r->f[j] : 0; break;
+        case FL_T_INT:
+        case FL_T_DATE: v->data.i32[i] = ok ? (int32_t)r->i[j] : 0; break;
+        case FL_T_DECIMAL:
+          if (r->cls == CW)
+            fl_vec_set_dec(v, i, ok ? (fl_i128)r->w[j] : 0);
+          else
+            fl_vec_set_dec(v, i, ok ? (fl_i128)r->i[j] : 0);
+          break;
+        default: v->data.i64[i] = ok ? r->i[j] : 0; break;
+      }
+    }
+  }
+  v->len = n;
+}
+
+fl_code fl_sql_eval_value(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err) {
+  *out = NULL;
+  FL_ASSERT(c->preds[index].value, "expression %u was added as a predicate", index);
+  fl_code rc = run_item(c, index, batch, err);
+  if (rc) return rc;
+  pred *k = &c->preds[index];
+  materialise(c, k, batch->nrows);
+  *out = &k->out;
+  return FL_OK;
+}
+
+fl_code fl_sql_eval_test(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err) {
+  *out = NULL;
+  const pred *k = &c->preds[index];
+  FL_ASSERT(c->regs[k->result].cls == CB, "expression %u is not BOOLEAN", index);
+  fl_code rc = run_item(c, index, batch, err);
+  if (rc) return rc;
+  const reg *r = &c->regs[k->result];
+  uint32_t n = batch->nrows;
+  if (!r->mask) {
+    if (!c->const_cap || c->const_cap < n) {
+      c->const_cap = n > 1024 ? n : 1024;
+      c->const_out = fl_realloc(c->const_out, c->const_cap);
+    }
+    memset(c->const_out, r->nul[0], n);
+    *out = c->const_out;
+  } else {
+    *out = r->nul;
+  }
   return FL_OK;
 }
 
@@ -1254,6 +2132,10 @@ void fl_sql_eval_free(fl_sql_eval *c) {
     fl_free(g->sl);
     fl_free(g->bytes);
   }
+  for (uint32_t i = 0; i < c->npreds; i++)
+    if (c->preds[i].value) fl_vec_free(&c->preds[i].out);
+  for (uint32_t i = 0; i < c->nsteps; i++)
+    if (c->steps[i].op == S_FUNC && c->steps[i].fn == F_REGEXP && c->steps[i].aux) pcre2_code_free(c->steps[i].aux);
   fl_free(c->regs);
   fl_free(c->steps);
   fl_free(c->preds);

@@ -13,6 +13,7 @@
 
 #include "sql/lexer.h"
 #include "sql/sql.h"
+#include "sql/sql_int.h"
 
 /* Binding powers, the same numbers as parse_expr.c. */
 enum {
@@ -40,12 +41,15 @@ static int op_prec(fl_sql_op op) {
     case FL_SQL_OP_LE:
     case FL_SQL_OP_GT:
     case FL_SQL_OP_GE: return P_CMP;
-    case FL_SQL_OP_CONCAT: return P_OTHER;
+    case FL_SQL_OP_CONCAT:
+    case FL_SQL_OP_ARROW:
+    case FL_SQL_OP_ARROW2: return P_OTHER;
     case FL_SQL_OP_ADD:
     case FL_SQL_OP_SUB: return P_ADD;
     case FL_SQL_OP_MUL:
     case FL_SQL_OP_DIV:
-    case FL_SQL_OP_MOD: return P_MUL;
+    case FL_SQL_OP_MOD:
+    case FL_SQL_OP_IDIV: return P_MUL;
     case FL_SQL_OP_NEG:
     case FL_SQL_OP_PLUS: return P_UNARY;
     case FL_SQL_OP_NONE: break;
@@ -77,6 +81,9 @@ static const char *op_text(fl_sql_op op) {
     case FL_SQL_OP_DIV: return " / ";
     case FL_SQL_OP_MOD: return " % ";
     case FL_SQL_OP_CONCAT: return " || ";
+    case FL_SQL_OP_IDIV: return " // ";
+    case FL_SQL_OP_ARROW: return " -> ";
+    case FL_SQL_OP_ARROW2: return " ->> ";
     case FL_SQL_OP_EQ: return " = ";
     case FL_SQL_OP_NE: return " <> ";
     case FL_SQL_OP_LT: return " < ";
@@ -189,6 +196,7 @@ static void format(const fl_sql_expr *e, unsigned flags, fl_buf *out) {
     case FL_SQL_E_IN:
       child(e->args[0], P_PRED, true, flags, out);
       fl_buf_puts(out, e->negated ? " NOT IN (" : " IN (");
+      if (e->query) fl_sql_select_format(e->query, out);
       for (uint32_t i = 1; i < e->nargs; i++) {
         if (i > 1) fl_buf_puts(out, ", ");
         if (i > 1 && (flags & FL_SQL_FMT_SHORT) && e->nargs > 4) {
@@ -211,6 +219,10 @@ static void format(const fl_sql_expr *e, unsigned flags, fl_buf *out) {
       fl_buf_puts(out, e->negated ? " NOT " : " ");
       fl_buf_puts(out, e->ilike ? "ILIKE " : "LIKE ");
       child(e->args[1], P_PRED, true, flags, out);
+      if (e->nargs == 3) {
+        fl_buf_puts(out, " ESCAPE ");
+        child(e->args[2], P_PRED, true, flags, out);
+      }
       break;
     case FL_SQL_E_FUNC:
       fl_sql_ident_format(e->name, out);
@@ -222,6 +234,18 @@ static void format(const fl_sql_expr *e, unsigned flags, fl_buf *out) {
         format(e->args[i], flags, out);
       }
       fl_buf_put_u8(out, ')');
+      if (e->filter) {
+        fl_buf_puts(out, " FILTER (WHERE ");
+        format(e->filter, flags, out);
+        fl_buf_put_u8(out, ')');
+      }
+      if (e->over) fl_sql_window_format(e->over, out);
+      break;
+    case FL_SQL_E_SUBQUERY:
+    case FL_SQL_E_EXISTS:
+      fl_buf_puts(out, e->kind == FL_SQL_E_EXISTS ? "EXISTS (" : "(");
+      fl_sql_select_format(e->query, out);
+      fl_buf_put_u8(out, ')');
       break;
     case FL_SQL_E_CAST: {
       char type[32];
@@ -229,6 +253,26 @@ static void format(const fl_sql_expr *e, unsigned flags, fl_buf *out) {
       fl_buf_puts(out, "CAST(");
       format(e->args[0], flags, out);
       fl_buf_printf(out, " AS %s)", type);
+      break;
+    }
+    case FL_SQL_E_CASE: {
+      uint32_t i = 0;
+      fl_buf_puts(out, "CASE");
+      if (e->case_operand) {
+        fl_buf_put_u8(out, ' ');
+        format(e->args[i++], flags, out);
+      }
+      for (; i + 1 < e->nargs; i += 2) {
+        fl_buf_puts(out, " WHEN ");
+        format(e->args[i], flags, out);
+        fl_buf_puts(out, " THEN ");
+        format(e->args[i + 1], flags, out);
+      }
+      if (i < e->nargs) {
+        fl_buf_puts(out, " ELSE ");
+        format(e->args[i], flags, out);
+      }
+      fl_buf_puts(out, " END");
       break;
     }
   }

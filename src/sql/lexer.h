@@ -71,6 +71,7 @@ typedef enum fl_tok_kind {
  * Adding one? Keep the order (a test checks it) and mark R only if a parser needs it. */
 #define FL_SQL_KEYWORDS(X) \
   X(ALL, R)                \
+  X(ANALYZE, U)            \
   X(AND, R)                \
   X(ANY, R)                \
   X(AS, R)                 \
@@ -83,6 +84,7 @@ typedef enum fl_tok_kind {
   X(CONSTRAINT, R)         \
   X(CREATE, R)             \
   X(CROSS, U)              \
+  X(CURRENT, U)            \
   X(DEFAULT, R)            \
   X(DESC, R)               \
   X(DISTINCT, R)           \
@@ -91,8 +93,11 @@ typedef enum fl_tok_kind {
   X(ENFORCED, U)           \
   X(EXCEPT, R)             \
   X(EXISTS, U)             \
+  X(EXPLAIN, U)            \
   X(FALSE, R)              \
   X(FILTER, U)             \
+  X(FIRST, U)              \
+  X(FOLLOWING, U)          \
   X(FOR, R)                \
   X(FROM, R)               \
   X(FULL, U)               \
@@ -107,6 +112,8 @@ typedef enum fl_tok_kind {
   X(IS, U)                 \
   X(JOIN, U)               \
   X(KEY, U)                \
+  X(LAST, U)               \
+  X(LATERAL, U)            \
   X(LEFT, U)               \
   X(LIKE, U)               \
   X(LIMIT, R)              \
@@ -114,6 +121,7 @@ typedef enum fl_tok_kind {
   X(NOT, R)                \
   X(NULL, R)               \
   X(NULLS, U)              \
+  X(OF, U)                 \
   X(OFFSET, R)             \
   X(ON, R)                 \
   X(OR, R)                 \
@@ -121,14 +129,22 @@ typedef enum fl_tok_kind {
   X(OUTER, U)              \
   X(OVER, U)               \
   X(PARTITION, U)          \
+  X(PRECEDING, U)          \
   X(PRIMARY, R)            \
+  X(QUALIFY, R)            \
+  X(RANGE, U)              \
+  X(RECURSIVE, U)          \
   X(REPLACE, U)            \
   X(RIGHT, U)              \
+  X(ROW, U)                \
+  X(ROWS, U)               \
   X(SELECT, R)             \
+  X(SNAPSHOT, U)           \
   X(STREAM, U)             \
   X(TABLE, R)              \
   X(THEN, R)               \
   X(TRUE, R)               \
+  X(UNBOUNDED, U)          \
   X(UNION, R)              \
   X(UNIQUE, R)             \
   X(USING, R)              \
@@ -183,6 +199,7 @@ typedef struct fl_sql_cursor {
   uint32_t pos;
   fl_arena *arena; /* tokens, names and AST nodes */
   fl_err *err;
+  uint32_t nest; /* queries open around the position (parse_select.c), <= FL_SQL_QUERY_DEPTH_MAX */
 } fl_sql_cursor;
 
 /* Tokenizes src (checking length, UTF-8, NUL bytes) into arena. */

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/time.h"
 #include "sql/lexer.h"
@@ -45,9 +46,10 @@ enum {
   BP_MUL = 9,
   BP_UNARY = 10,
   BP_CAST = 11,
+  BP_CALL = 12, /* FILTER (...) and OVER (...) after a call */
 };
 
-typedef enum infix_kind { IX_NONE, IX_BINARY, IX_IS, IX_IN, IX_BETWEEN, IX_LIKE, IX_CAST } infix_kind;
+typedef enum infix_kind { IX_NONE, IX_BINARY, IX_IS, IX_IN, IX_BETWEEN, IX_LIKE, IX_CAST, IX_FILTER, IX_OVER } infix_kind;
 
 typedef struct infix {
   infix_kind kind;
@@ -204,8 +206,44 @@ static fl_code typed_literal(parser *p, const fl_token *tok, fl_sql_lit_kind lit
                                       e->text, more);
       break;
     case FL_SQL_LIT_INTERVAL: {
+      /* months and years (no fixed length) are kept apart, as DuckDB's interval does;
+         the rest is a fixed number of microseconds */
       fl_err ierr;
-      if (fl_sql_interval_parse(e->text, n, &e->interval_us, &ierr))
+      char *rest = fl_arena_alloc(cur->arena, n + 1);
+      size_t rn = 0;
+      const char *t = e->text;
+      size_t i = 0;
+      while (i < n) {
+        size_t a = i;
+        while (i < n && t[i] != ' ') i++;
+        size_t b = i;
+        while (i < n && t[i] == ' ') i++;
+        size_t c = i;
+        while (i < n && t[i] != ' ') i++;
+        char *end = NULL;
+        long long v = strtoll(t + a, &end, 10);
+        bool num = end == t + b && b > a && b - a < 10;
+        int per = 0;
+        if (num && c < i) {
+          static const char *const mon[] = {"month", "months", "mon", "mons"};
+          static const char *const yr[] = {"year", "years", "y", "yr", "yrs"};
+          for (size_t k = 0; k < 4; k++)
+            if (i - c == strlen(mon[k]) && !strncasecmp(t + c, mon[k], i - c)) per = 1;
+          for (size_t k = 0; k < 5; k++)
+            if (i - c == strlen(yr[k]) && !strncasecmp(t + c, yr[k], i - c)) per = 12;
+        }
+        if (per) {
+          e->interval_months += (int32_t)(v * per);
+          while (i < n && t[i] == ' ') i++;
+          continue;
+        }
+        i = c; /* not a month term: copy the first word only */
+        if (rn) rest[rn++] = ' ';
+        memcpy(rest + rn, t + a, b - a);
+        rn += b - a;
+      }
+      rest[rn] = 0;
+      if ((rn || !e->interval_months) && fl_sql_interval_parse(rest, rn, &e->interval_us, &ierr))
         return fl_sql_cursor_error_at(cur, str, "%s", ierr.msg);
       break;
     }
@@ -237,12 +275,37 @@ static fl_code parse_call(parser *p, const fl_token *name_tok, fl_sql_expr **out
   }
   if (fl_sql_cursor_accept_kw(cur, FL_KW_DISTINCT)) e->distinct = true;
   expr_list args = {0};
+  /* EXTRACT(field FROM x) is date_part('field', x) */
+  const fl_token *field = fl_sql_cursor_peek(cur);
+  if (!e->distinct && !strcmp(e->name, "extract") && field->kind == FL_TOK_IDENT &&
+      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_IDENT && fl_sql_cursor_peek_at(cur, 1)->kw == FL_KW_FROM) {
+    fl_sql_expr *f = node_new(p, FL_SQL_E_LITERAL, field);
+    f->lit = FL_SQL_LIT_STRING;
+    f->text = fl_sql_token_ident(cur, field);
+    f->value.type.kind = FL_T_STRING;
+    f->value.u.str.ptr = f->text;
+    f->value.u.str.len = (uint32_t)strlen(f->text);
+    list_push(p, &args, f);
+    fl_sql_cursor_next(cur);
+    fl_sql_cursor_next(cur);
+    e->name = "date_part";
+  }
+  bool substr = !e->distinct && !strcmp(e->name, "substring");
   for (;;) {
     fl_sql_expr *arg = NULL;
     fl_code code = parse_bp(p, BP_NONE, &arg);
     if (code) return code;
     list_push(p, &args, arg);
     if (fl_sql_cursor_accept(cur, FL_TOK_COMMA)) continue;
+    /* SUBSTRING(x FROM a [FOR b]), SUBSTRING(x FOR b) */
+    if (substr && args.n == 1 && fl_sql_cursor_accept_kw(cur, FL_KW_FROM)) continue;
+    if (substr && args.n == 1 && fl_sql_cursor_accept_kw(cur, FL_KW_FOR)) {
+      fl_sql_expr *one = node_new(p, FL_SQL_E_LITERAL, fl_sql_cursor_peek(cur));
+      number_literal(p, one, "1", 1, false);
+      list_push(p, &args, one);
+      continue;
+    }
+    if (substr && args.n == 2 && fl_sql_cursor_accept_kw(cur, FL_KW_FOR)) continue;
     if (fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) break;
     return fl_sql_cursor_expected(cur, "',' or ')' in the arguments of %s(...)", e->name);
   }
@@ -270,6 +333,38 @@ static fl_code parse_cast(parser *p, fl_sql_expr **out) {
   return finish(p, e);
 }
 
+/* CASE [operand] WHEN w THEN t [WHEN ...] [ELSE e] END */
+static fl_code parse_case(parser *p, fl_sql_expr **out) {
+  fl_sql_cursor *cur = p->cur;
+  const fl_token *tok = fl_sql_cursor_next(cur);
+  fl_sql_expr *e = node_new(p, FL_SQL_E_CASE, tok);
+  expr_list args = {0};
+  fl_sql_expr *x = NULL;
+  fl_code code;
+  if (!fl_sql_cursor_at_kw(cur, FL_KW_WHEN)) {
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+    e->case_operand = true;
+  }
+  if (!fl_sql_cursor_at_kw(cur, FL_KW_WHEN)) return fl_sql_cursor_expected(cur, "WHEN in CASE");
+  while (fl_sql_cursor_accept_kw(cur, FL_KW_WHEN)) {
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+    if (!fl_sql_cursor_accept_kw(cur, FL_KW_THEN)) return fl_sql_cursor_expected(cur, "THEN after CASE ... WHEN");
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+  }
+  if (fl_sql_cursor_accept_kw(cur, FL_KW_ELSE)) {
+    if ((code = parse_bp(p, BP_NONE, &x))) return code;
+    list_push(p, &args, x);
+  }
+  if (!fl_sql_cursor_accept_kw(cur, FL_KW_END)) return fl_sql_cursor_expected(cur, "WHEN, ELSE or END in CASE");
+  e->args = args.items;
+  e->nargs = args.n;
+  *out = e;
+  return finish(p, e);
+}
+
 /* name | qualifier '.' name */
 static fl_code parse_column_ref(parser *p, fl_sql_expr **out) {
   fl_sql_cursor *cur = p->cur;
@@ -284,6 +379,19 @@ static fl_code parse_column_ref(parser *p, fl_sql_expr **out) {
       return fl_sql_cursor_error_at(cur, fl_sql_cursor_peek(cur),
                                     "a column reference has at most two parts (table.column)");
   }
+  *out = e;
+  return FL_OK;
+}
+
+/* A query as a value or EXISTS's operand, the cursor after its '(' (at SELECT or WITH):
+ * a leaf of the expression (the query's own expressions are bounded separately, by
+ * FL_SQL_QUERY_DEPTH_MAX levels of nesting). */
+static fl_code parse_subquery(parser *p, const fl_token *at, fl_sql_expr_kind kind, fl_sql_expr **out) {
+  fl_sql_expr *e = node_new(p, kind, at);
+  fl_code code = fl_sql_parse_query_at(p->cur, &e->query);
+  if (code) return code;
+  if (!fl_sql_cursor_accept(p->cur, FL_TOK_RPAREN))
+    return fl_sql_cursor_expected(p->cur, "')' to close the subquery at line %u, column %u", at->line, at->col);
   *out = e;
   return FL_OK;
 }
@@ -312,6 +420,7 @@ static fl_code parse_primary(parser *p, fl_sql_expr **out) {
       return FL_OK;
     case FL_TOK_LPAREN: {
       fl_sql_cursor_next(cur);
+      if (fl_sql_at_query(cur)) return parse_subquery(p, tok, FL_SQL_E_SUBQUERY, out);
       fl_code code = parse_bp(p, BP_NONE, out);
       if (code) return code;
       if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
@@ -340,6 +449,7 @@ static fl_code parse_primary(parser *p, fl_sql_expr **out) {
         *out = e;
         return FL_OK;
       case FL_KW_CAST: return parse_cast(p, out);
+      case FL_KW_CASE: return parse_case(p, out);
       case FL_KW_INTERVAL: /* not followed by a string: a column named interval */
         if (next->kind == FL_TOK_STRING) return typed_literal(p, tok, FL_SQL_LIT_INTERVAL, out);
         break;
@@ -349,6 +459,14 @@ static fl_code parse_primary(parser *p, fl_sql_expr **out) {
       return typed_literal(p, tok, FL_SQL_LIT_TIMESTAMP, out);
     if (next->kind == FL_TOK_STRING && fl_sql_token_word_is(cur, tok, "date"))
       return typed_literal(p, tok, FL_SQL_LIT_DATE, out);
+    if (tok->kw == FL_KW_EXISTS && next->kind == FL_TOK_LPAREN) {
+      const fl_token *after = fl_sql_cursor_peek_at(cur, 2);
+      if (after->kind == FL_TOK_IDENT && (after->kw == FL_KW_SELECT || after->kw == FL_KW_WITH)) {
+        fl_sql_cursor_next(cur);
+        fl_sql_cursor_next(cur);
+        return parse_subquery(p, tok, FL_SQL_E_EXISTS, out);
+      }
+    }
     if (next->kind == FL_TOK_LPAREN && !fl_kw_is_reserved(tok->kw)) return parse_call(p, tok, out);
   }
   if (tok->kind == FL_TOK_QIDENT && next->kind == FL_TOK_LPAREN) return parse_call(p, tok, out);
@@ -367,6 +485,8 @@ static const struct {
   fl_sql_op op;
   bool ilike;
 } infix_table[] = {
+    {FL_TOK_IDENT, FL_KW_FILTER, IX_FILTER, BP_CALL, FL_SQL_OP_NONE, false},
+    {FL_TOK_IDENT, FL_KW_OVER, IX_OVER, BP_CALL, FL_SQL_OP_NONE, false},
     {FL_TOK_IDENT, FL_KW_OR, IX_BINARY, BP_OR, FL_SQL_OP_OR, false},
     {FL_TOK_IDENT, FL_KW_AND, IX_BINARY, BP_AND, FL_SQL_OP_AND, false},
     {FL_TOK_IDENT, FL_KW_IS, IX_IS, BP_IS, FL_SQL_OP_NONE, false},
@@ -381,6 +501,8 @@ static const struct {
     {FL_TOK_IDENT, FL_KW_LIKE, IX_LIKE, BP_PRED, FL_SQL_OP_NONE, false},
     {FL_TOK_IDENT, FL_KW_ILIKE, IX_LIKE, BP_PRED, FL_SQL_OP_NONE, true},
     {FL_TOK_CONCAT, FL_KW_NONE, IX_BINARY, BP_OTHER, FL_SQL_OP_CONCAT, false},
+    {FL_TOK_ARROW, FL_KW_NONE, IX_BINARY, BP_OTHER, FL_SQL_OP_ARROW, false},
+    {FL_TOK_ARROW2, FL_KW_NONE, IX_BINARY, BP_OTHER, FL_SQL_OP_ARROW2, false},
     {FL_TOK_PLUS, FL_KW_NONE, IX_BINARY, BP_ADD, FL_SQL_OP_ADD, false},
     {FL_TOK_MINUS, FL_KW_NONE, IX_BINARY, BP_ADD, FL_SQL_OP_SUB, false},
     {FL_TOK_STAR, FL_KW_NONE, IX_BINARY, BP_MUL, FL_SQL_OP_MUL, false},
@@ -413,6 +535,13 @@ static infix infix_of(const fl_sql_cursor *cur) {
   ix.bp = infix_table[i].bp;
   ix.op = infix_table[i].op;
   ix.ilike = infix_table[i].ilike;
+  if (!ix.negated && tok->kind == FL_TOK_SLASH) { /* "//": DuckDB's integer division, two touching '/' */
+    const fl_token *next = fl_sql_cursor_peek_at(cur, 1);
+    if (next->kind == FL_TOK_SLASH && next->off == tok->off + 1) {
+      ix.op = FL_SQL_OP_IDIV;
+      ix.ntoks = 2;
+    }
+  }
   return ix;
 }
 
@@ -425,6 +554,14 @@ static fl_code parse_in_list(parser *p, fl_sql_expr *e, fl_sql_expr *left) {
     return fl_sql_cursor_expected(cur, "'(' and a list after IN");
   expr_list items = {0};
   list_push(p, &items, left);
+  if (fl_sql_at_query(cur)) {
+    fl_code code = fl_sql_parse_query_at(cur, &e->query);
+    if (code) return code;
+    if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' after the IN subquery");
+    e->args = items.items;
+    e->nargs = items.n;
+    return FL_OK;
+  }
   for (;;) {
     fl_sql_expr *item = NULL;
     fl_code code = parse_bp(p, BP_NONE, &item);
@@ -484,6 +621,14 @@ static fl_code parse_infix(parser *p, const infix *ix, fl_sql_expr *left, fl_sql
       e->ilike = ix->ilike;
       code = parse_bp(p, BP_PRED, &right);
       if (code) return code;
+      if (fl_sql_cursor_peek(cur)->kind == FL_TOK_IDENT && fl_sql_token_word_is(cur, fl_sql_cursor_peek(cur), "escape")) {
+        fl_sql_cursor_next(cur);
+        fl_sql_expr *esc = NULL;
+        code = parse_bp(p, BP_PRED, &esc);
+        if (code) return code;
+        set_args(p, e, 3, left, right, esc);
+        break;
+      }
       set_args(p, e, 2, left, right, NULL);
       break;
     case IX_CAST:
@@ -492,6 +637,16 @@ static fl_code parse_infix(parser *p, const infix *ix, fl_sql_expr *left, fl_sql
       if (code) return code;
       set_args(p, e, 1, left, NULL, NULL);
       break;
+    case IX_FILTER:
+    case IX_OVER:
+      if (left->kind != FL_SQL_E_FUNC || left->over || (ix->kind == IX_FILTER && left->filter))
+        return fl_sql_cursor_error_at(cur, tok, "%s must follow a function call%s",
+                                      ix->kind == IX_FILTER ? "FILTER (WHERE ...)" : "OVER (...)",
+                                      left->kind == FL_SQL_E_FUNC ? " (once)" : "");
+      code = ix->kind == IX_FILTER ? fl_sql_parse_filter_at(cur, left) : fl_sql_parse_over_at(cur, left);
+      if (code) return code;
+      *out = left;
+      return FL_OK;
     case IX_NONE: FL_ASSERT(false); break;
   }
   *out = e;

@@ -461,7 +461,7 @@ static fl_code check_watermark(stream_parse *sp) {
         sp->cur, (pos){e->line, e->col},
         "the watermark must be %s or %s - INTERVAL '...' (the largest delay an event may arrive with)", name,
         name);
-  if (is_minus && e->args[1]->interval_us < 0)
+  if (is_minus && (e->args[1]->interval_us < 0 || e->args[1]->interval_months))
     return error_at(sp->cur, (pos){e->args[1]->line, e->args[1]->col},
                     "the watermark delay must not be negative");
   st->watermark_index = c;

@@ -107,9 +107,13 @@ typedef enum fl_sql_expr_kind {
   FL_SQL_E_IS_NULL,     /* args[0] IS [NOT] NULL (negated) */
   FL_SQL_E_IN,          /* args[0] [NOT] IN (args[1], ..., args[nargs-1]) */
   FL_SQL_E_BETWEEN,     /* args[0] [NOT] BETWEEN args[1] AND args[2] */
-  FL_SQL_E_LIKE,        /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) */
+  FL_SQL_E_LIKE,        /* args[0] [NOT] LIKE|ILIKE args[1] (ilike) [ESCAPE args[2]] */
   FL_SQL_E_FUNC,        /* name(args); star for f(*); distinct for f(DISTINCT ...) */
   FL_SQL_E_CAST,        /* CAST(args[0] AS cast_type) or args[0]::cast_type */
+  FL_SQL_E_SUBQUERY,    /* (SELECT ...) as a value: query */
+  FL_SQL_E_EXISTS,      /* EXISTS (SELECT ...): query */
+  FL_SQL_E_CASE,        /* CASE [args[0] if case_operand] (WHEN w THEN t)* [ELSE e] END:
+                           after the operand, pairs w, t; a last odd argument is ELSE */
 } fl_sql_expr_kind;
 
 typedef enum fl_sql_op {
@@ -131,6 +135,9 @@ typedef enum fl_sql_op {
   FL_SQL_OP_GE,
   FL_SQL_OP_AND,
   FL_SQL_OP_OR,
+  FL_SQL_OP_IDIV,   /* // (integer division, DuckDB) */
+  FL_SQL_OP_ARROW,  /* -> (JSON field or element, as JSON) */
+  FL_SQL_OP_ARROW2, /* ->> (JSON field or element, as text) */
 } fl_sql_op;
 
 typedef enum fl_sql_lit_kind {
@@ -163,15 +170,20 @@ typedef struct fl_sql_expr {
   fl_sql_lit_kind lit;       /* LITERAL */
   fl_value value;            /* LITERAL (not INTERVAL, NULL: is_null) */
   int64_t interval_us;       /* LITERAL INTERVAL */
+  int32_t interval_months;   /* LITERAL INTERVAL: its month and year part ('1 month 2 days') */
   const char *text;          /* LITERAL: source text (number as written, string/typed
                                 literal unescaped contents) */
   const char *qualifier;     /* COLUMN: "o" in o.amount, else NULL */
   const char *name;          /* COLUMN: column name; FUNC: function name (lower case) */
   fl_type cast_type;         /* CAST */
+  bool case_operand;         /* CASE: simple CASE x WHEN ... (args[0] is x) */
   struct fl_sql_expr **args; /* children (see kinds) */
   uint32_t nargs;
   uint32_t line, col; /* see above */
   uint32_t height;    /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
+  struct fl_sql_select *query; /* SUBQUERY, EXISTS, and IN (SELECT ...) (then nargs = 1) */
+  struct fl_sql_window *over;  /* FUNC: f(...) OVER (...), a window function call */
+  struct fl_sql_expr *filter;  /* FUNC: f(...) FILTER (WHERE filter), an aggregate's filter */
   /* set by fl_sql_expr_bind: */
   fl_sql_rtype rtype;
   fl_type type;  /* rtype == VALUE */
@@ -191,14 +203,16 @@ fl_code fl_sql_parse_expr(const char *text, size_t len, fl_arena *arena, fl_sql_
 enum { FL_SQL_FMT_PARENS = 1, FL_SQL_FMT_SHORT = 2 };
 void fl_sql_expr_format(const fl_sql_expr *expr, unsigned flags, fl_buf *out);
 
-/* Resolves column refs by name in schema (field = index; a qualifier is ignored) and
+/* Resolves column refs by name in schema (field = index; a qualifier is ignored; a
+ * node whose field is already set, by the SELECT binder's scopes, keeps it) and
  * type-checks: comparisons, IN lists, BETWEEN need comparable types (numbers with
  * numbers, strings with strings, TIMESTAMP/DATE with each other or a string literal that
  * parses as one), arithmetic numbers (TIMESTAMP +/- INTERVAL), || strings, AND/OR/NOT
  * booleans, LIKE strings. Sets rtype/type on every node. Errors (FL_EPARSE):
  *   "line 3, column 9: cannot compare DECIMAL(12,2) with STRING"
  *   "line 1, column 1: unknown column 'amout'"
- * Functions: lower, upper, length, abs, coalesce, now (others: "unknown function"). */
+ * Result types are DuckDB's (src/sql/README.md lists the rules and the functions; an
+ * unknown one is "unknown function 'f'"). */
 fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err);
 
 /* ---- evaluation (expr_eval.c) ----
@@ -213,13 +227,11 @@ fl_code fl_sql_expr_bind(fl_sql_expr *expr, const fl_schema *schema, fl_err *err
  *   uint32_t m = fl_sql_eval_select(ev, batch, sel);   rows where every predicate is TRUE
  *   fl_sql_eval_free(ev);
  *
- * Supported: column references, literals (numbers, strings, true/false, NULL,
- * TIMESTAMP '...', DATE '...', INTERVAL), = <> != < <= > >=, [NOT] IN (literals),
- * [NOT] BETWEEN, IS [NOT] NULL, AND, OR, NOT, + - * / % on numbers (exact on decimals,
- * TIMESTAMP +- INTERVAL), [NOT] LIKE / ILIKE with a literal pattern, lower, upper,
- * length, abs, coalesce, now. Anything else fails at fl_sql_eval_add with
- * FL_EUNSUPPORTED: "<label>: line L, column C: CAST is not supported".
- * SQL's three-valued logic; overflow, division by zero and NULL operands give UNKNOWN.
+ * Supported: every expression the binder accepts (src/sql/README.md), except an
+ * INTERVAL result of CASE and a CAST from INTERVAL: those fail at fl_sql_eval_add with
+ * FL_EUNSUPPORTED: "<label>: line L, column C: CASE of INTERVAL values is not supported".
+ * Predicates use SQL's three-valued logic; overflow, a failed cast, division by zero
+ * and NULL operands give UNKNOWN (value expressions below raise errors instead).
  *
  * Memory: the evaluator copies what it needs from the expression (which may be freed
  * after add); the schema must outlive it; results stay valid until the next run.
@@ -249,6 +261,31 @@ const uint8_t *fl_sql_eval_run(fl_sql_eval *ev, uint32_t index, const fl_batch *
 /* WHERE: writes the indexes of the rows where every predicate is TRUE (rising) to sel
  * (batch->nrows entries) and returns their count. No predicates: every row. */
 uint32_t fl_sql_eval_select(fl_sql_eval *ev, const fl_batch *batch, uint32_t *sel);
+
+/* Value expressions (the SQL engine's projections and filters): an expression of any
+ * type compiles to steps whose result is written to a vector of its bound type.
+ *
+ *   fl_sql_eval_add_value(ev, expr, "amount * 2", &k, &err);     (compile)
+ *   const fl_vec *v;
+ *   if (fl_sql_eval_value(ev, k, batch, &v, &err)) ...;          v->len == batch->nrows
+ *
+ * Unlike fl_sql_eval_add's predicates (which give UNKNOWN), these follow DuckDB at run
+ * time: integer and decimal overflow, a string that does not convert and a value out
+ * of a cast's range fail the run (FL_ELIMIT, FL_ETYPE) with the label, the line and
+ * column of the operator and the values ("amount * 2: line 1, column 8: overflow:
+ * 2147483647 * 2 does not fit INT"); division (/, //, %) by zero gives NULL.
+ * Result types are the binder's (DuckDB's): INT / INT is DOUBLE, // divides integers,
+ * DECIMAL + - * keep exact digits up to DECIMAL(38) (128-bit). A NULL literal's result
+ * is an all-NULL INT vector; an INTERVAL result is FL_EUNSUPPORTED. The vector is the
+ * evaluator's, valid until the next run of the same index. */
+fl_code fl_sql_eval_add_value(fl_sql_eval *ev, const fl_sql_expr *expr, const char *label, uint32_t *index,
+                              fl_err *err);
+/* The type of value expression index's vectors. */
+fl_type fl_sql_eval_type(const fl_sql_eval *ev, uint32_t index);
+fl_code fl_sql_eval_value(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err);
+/* A BOOLEAN value expression as three-valued bytes (FL_SQL_FALSE/TRUE/UNKNOWN), with
+ * runtime errors: the filter operator's form of fl_sql_eval_run. */
+fl_code fl_sql_eval_test(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err);
 
 /* A column's DEFAULT as a constant of the column's exact type, for the JSON parser's
  * absent fields (fl_json_parser_set_defaults): literals (numbers, strings, booleans,
@@ -349,5 +386,270 @@ fl_code fl_sql_parse_create_stream(const char *text, size_t len, fl_arena *arena
  * week(s)/w. Months and years are refused (not a fixed length). Errors (FL_EPARSE) quote
  * the text: "invalid interval '5 parsecs': unknown unit 'parsecs' (...)". */
 fl_code fl_sql_interval_parse(const char *text, size_t len, int64_t *us, fl_err *err);
+
+/* ---- SELECT (parse_select.c, select_format.c) ----
+ *
+ *   statement := [EXPLAIN [ANALYZE]] query [';']
+ *   query     := [WITH name ['(' col, ... ')'] AS '(' query ')' (',' ...)*]
+ *                body [ORDER BY order_item, ...] [LIMIT n | LIMIT ALL] [OFFSET n]
+ *   body      := term (UNION [ALL] term)*          -- left-associative
+ *   term      := core | '(' query ')'
+ *   core      := SELECT [DISTINCT | ALL] item, ... [FROM from, ...] [WHERE expr]
+ *                [GROUP BY ALL | GROUP BY expr|ordinal, ...] [HAVING expr] [QUALIFY expr]
+ *   item      := '*' | name '.' '*' | expr [[AS] alias]
+ *   from      := primary ([INNER | LEFT [OUTER] | CROSS] JOIN primary [ON expr | USING (col, ...)])*
+ *   primary   := [ns '.'] table [FOR SYSTEM_TIME AS OF 'timestamp' | AS OF SNAPSHOT n]
+ *                   [[AS] alias ['(' col, ... ')']]
+ *              | '(' query ')' [AS] alias ['(' col, ... ')'] | '(' from ')'
+ *   order_item:= expr|ordinal|alias [ASC | DESC] [NULLS FIRST | NULLS LAST]
+ * Expressions (fl_sql_parse_expr's grammar) add: (query) as a value, EXISTS (query),
+ * x [NOT] IN (query), f(...) FILTER (WHERE expr), f(...) OVER ([PARTITION BY expr, ...]
+ * [ORDER BY order_item, ...] [ROWS|RANGE frame]). Comma-separated FROM items are CROSS
+ * joins. INTERSECT, EXCEPT, RIGHT and FULL joins, WITH RECURSIVE and LATERAL are refused
+ * by name. Queries nest (subqueries, CTEs, parentheses) at most FL_SQL_QUERY_DEPTH_MAX
+ * deep. Everything lives in the caller's arena. */
+
+/* Nested queries (each subquery, CTE body or parenthesised query is one level): the
+ * parser, binder and planner recurse once per level, and every level may hold an
+ * expression FL_SQL_EXPR_DEPTH_MAX high, so this bounds their stack use (about 16 x
+ * 150 KiB at worst) on the HTTP workers' threads. */
+#define FL_SQL_QUERY_DEPTH_MAX 16
+
+typedef enum fl_sql_nulls {
+  FL_SQL_NULLS_DEFAULT = 0, /* DuckDB's: NULLS LAST for ASC and DESC */
+  FL_SQL_NULLS_FIRST,
+  FL_SQL_NULLS_LAST,
+} fl_sql_nulls;
+
+typedef struct fl_sql_order_item {
+  fl_sql_expr *expr; /* an integer literal is an ordinal; a bare name may be an alias */
+  bool desc;
+  fl_sql_nulls nulls;
+} fl_sql_order_item;
+
+typedef enum fl_sql_frame_bound {
+  FL_SQL_BOUND_NONE = 0,
+  FL_SQL_BOUND_UNBOUNDED_PRECEDING,
+  FL_SQL_BOUND_PRECEDING, /* n PRECEDING */
+  FL_SQL_BOUND_CURRENT_ROW,
+  FL_SQL_BOUND_FOLLOWING, /* n FOLLOWING */
+  FL_SQL_BOUND_UNBOUNDED_FOLLOWING,
+} fl_sql_frame_bound;
+
+typedef struct fl_sql_window {
+  fl_sql_expr **partition;
+  uint32_t npartition;
+  fl_sql_order_item *order;
+  uint32_t norder;
+  bool has_frame;  /* ROWS or RANGE given */
+  bool frame_rows; /* ROWS (else RANGE) */
+  fl_sql_frame_bound start, end; /* end NONE: "ROWS start" alone (end = CURRENT ROW) */
+  int64_t start_n, end_n;        /* n of n PRECEDING / FOLLOWING */
+  uint32_t line, col;            /* of OVER */
+} fl_sql_window;
+
+typedef enum fl_sql_from_kind {
+  FL_SQL_FROM_TABLE = 1, /* [ns.]name */
+  FL_SQL_FROM_SUBQUERY,  /* (query) alias */
+  FL_SQL_FROM_JOIN,      /* left JOIN right */
+} fl_sql_from_kind;
+
+typedef enum fl_sql_join_type {
+  FL_SQL_JOIN_INNER = 1,
+  FL_SQL_JOIN_LEFT,
+  FL_SQL_JOIN_CROSS, /* CROSS JOIN or a comma */
+} fl_sql_join_type;
+
+typedef enum fl_sql_as_of {
+  FL_SQL_AS_OF_NONE = 0,
+  FL_SQL_AS_OF_TIME,     /* FOR SYSTEM_TIME AS OF 'ts': as_of_us */
+  FL_SQL_AS_OF_SNAPSHOT, /* AS OF SNAPSHOT n: snapshot_id */
+} fl_sql_as_of;
+
+typedef struct fl_sql_from {
+  fl_sql_from_kind kind;
+  /* TABLE */
+  const char *ns;   /* NULL: the default namespace */
+  const char *name; /* may end in $snapshots, $files, $history (metadata tables) */
+  fl_sql_as_of as_of;
+  int64_t as_of_us;    /* TIMESTAMP micros, UTC */
+  const char *as_of_text;
+  int64_t snapshot_id;
+  /* SUBQUERY */
+  struct fl_sql_select *query;
+  /* TABLE, SUBQUERY */
+  const char *alias;        /* NULL: the table's name (SUBQUERY: required... or NULL) */
+  const char **col_aliases; /* alias(c1, c2): renames the first columns */
+  uint32_t ncol_aliases;
+  /* JOIN */
+  fl_sql_join_type join;
+  struct fl_sql_from *left, *right;
+  fl_sql_expr *on;     /* ON expr, or NULL */
+  const char **using_; /* USING (a, b), or NULL */
+  uint32_t nusing;
+  uint32_t line, col; /* first token (JOIN: the join keyword) */
+} fl_sql_from;
+
+typedef struct fl_sql_select_item {
+  fl_sql_expr *expr;      /* NULL for * and t.* */
+  const char *alias;      /* AS alias, or NULL */
+  bool star;              /* * or t.* */
+  const char *qualifier;  /* t of t.*, else NULL */
+  uint32_t line, col;
+} fl_sql_select_item;
+
+typedef struct fl_sql_select_core {
+  bool distinct;
+  fl_sql_select_item *items;
+  uint32_t nitems;
+  fl_sql_from *from; /* NULL: no FROM (one row) */
+  fl_sql_expr *where;
+  bool group_all;    /* GROUP BY ALL */
+  bool has_group;    /* GROUP BY given (even GROUP BY ALL) */
+  fl_sql_expr **group; /* expressions or ordinals */
+  uint32_t ngroup;
+  fl_sql_expr *having;
+  fl_sql_expr *qualify;
+  uint32_t line, col; /* of SELECT */
+} fl_sql_select_core;
+
+typedef enum fl_sql_body_kind {
+  FL_SQL_BODY_CORE = 1, /* core */
+  FL_SQL_BODY_QUERY,    /* '(' query ')' */
+  FL_SQL_BODY_UNION,    /* left UNION [ALL] right */
+} fl_sql_body_kind;
+
+typedef struct fl_sql_body {
+  fl_sql_body_kind kind;
+  fl_sql_select_core *core;
+  struct fl_sql_select *query;
+  struct fl_sql_body *left, *right;
+  bool all; /* UNION ALL (else UNION: distinct rows) */
+  uint32_t line, col;
+} fl_sql_body;
+
+typedef struct fl_sql_cte {
+  const char *name;
+  const char **col_aliases;
+  uint32_t ncol_aliases;
+  struct fl_sql_select *query;
+  uint32_t line, col;
+} fl_sql_cte;
+
+typedef struct fl_sql_select {
+  fl_sql_cte *ctes; /* WITH, in order (each sees the ones before it) */
+  uint32_t nctes;
+  fl_sql_body *body;
+  fl_sql_order_item *order;
+  uint32_t norder;
+  bool has_limit;
+  uint64_t limit;
+  uint64_t offset; /* 0: none */
+  uint32_t line, col;
+} fl_sql_select;
+
+typedef struct fl_sql_statement {
+  bool explain, analyze;
+  fl_sql_select *query;
+} fl_sql_statement;
+
+/* One query statement (comments anywhere, optional trailing ';'). Errors are FL_EPARSE
+ * with "line L, column C: ..."; fl_sql_error_caret shows where. */
+fl_code fl_sql_parse_statement(const char *text, size_t len, fl_arena *arena, fl_sql_statement **out,
+                               fl_err *err);
+/* Writes a query back as SQL that parses to the same tree (the fuzzer checks it). */
+void fl_sql_select_format(const fl_sql_select *query, fl_buf *out);
+void fl_sql_statement_format(const fl_sql_statement *stmt, fl_buf *out);
+
+/* For an error message that starts "line L, column C: ", appends the query's line L and
+ * a caret under column C (tabs kept so the caret lines up):
+ *   SELECT amount FORM orders
+ *                 ^
+ * Nothing when the message has no position or the line does not exist. */
+void fl_sql_error_caret(const char *text, size_t len, const char *msg, fl_buf *out);
+/* The candidate closest to name by edit distance (case-insensitive), or NULL when none
+ * is close enough to be a likely typo (distance at most max(1, strlen(name) / 3)). */
+const char *fl_sql_closest(const char *name, const char *const *candidates, uint32_t n);
+
+/* ---- query results as text or Arrow (result_write.c) ----
+ *
+ *   fl_sql_writer *w = fl_sql_writer_new(FL_SQL_FORMAT_CSV, fields, ncols);
+ *   fl_sql_writer_begin(w, &out);               // header, '[', Arrow schema
+ *   while (batch) fl_sql_writer_batch(w, batch, &out);   // flush out between calls
+ *   fl_sql_writer_end(w, &out);                 // ']', the table box, Arrow's end
+ *   fl_sql_writer_free(w);
+ * Formats: TABLE (DuckDB's box: names, types, rows; numbers right-aligned; the whole
+ * box at end, at most FL_SQL_TABLE_ROWS_MAX rows kept), JSON (one array of objects,
+ * values as fl_value_to_json, JSON columns inline), NDJSON (an object a line), CSV
+ * (RFC 4180: a header line, fields quoted when they hold , " CR or LF, "" for a quote,
+ * NULL an empty field, CRLF line ends), ARROW (the Arrow IPC stream format: schema,
+ * one record batch per batch, end-of-stream marker). Text of values: decimals exact,
+ * timestamps 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC), doubles shortest round-trip. */
+typedef enum fl_sql_format {
+  FL_SQL_FORMAT_TABLE = 1,
+  FL_SQL_FORMAT_JSON,
+  FL_SQL_FORMAT_NDJSON,
+  FL_SQL_FORMAT_CSV,
+  FL_SQL_FORMAT_ARROW,
+} fl_sql_format;
+
+/* The table format keeps this many rows for its box (it needs every width first); the
+ * rest are counted and said ("... 12,345 more rows"). */
+#define FL_SQL_TABLE_ROWS_MAX 10000u
+
+/* "table", "json", "ndjson" (or "jsonl"), "csv", "arrow": false for anything else. */
+bool fl_sql_format_parse(const char *name, fl_sql_format *out);
+const char *fl_sql_format_name(fl_sql_format fmt);
+/* The media type: "application/json", "application/x-ndjson", "text/csv",
+ * "application/vnd.apache.arrow.stream", "text/plain" (table). */
+const char *fl_sql_format_mime(fl_sql_format fmt);
+
+typedef struct fl_sql_writer fl_sql_writer;
+/* fields must outlive the writer. */
+fl_sql_writer *fl_sql_writer_new(fl_sql_format fmt, const fl_field *fields, uint32_t ncols);
+void fl_sql_writer_begin(fl_sql_writer *w, fl_buf *out);
+/* batch's columns are the writer's fields. */
+void fl_sql_writer_batch(fl_sql_writer *w, const fl_batch *batch, fl_buf *out);
+void fl_sql_writer_end(fl_sql_writer *w, fl_buf *out);
+uint64_t fl_sql_writer_rows(const fl_sql_writer *w);
+void fl_sql_writer_free(fl_sql_writer *w);
+/* A value as the text and CSV formats show it (no quotes; NULL writes nothing). */
+void fl_sql_value_text(const fl_value *v, fl_buf *out);
+
+/* ---- running a query (query.c) ----
+ *
+ *   fl_sql_query *q;
+ *   if (fl_sql_query_prepare(wh, text, len, &opts, &q, &err)) { ... err.msg, caret ... }
+ *   fields = fl_sql_query_fields(q, &n);
+ *   while (fl_sql_query_next(q, &batch, &err) == FL_OK && batch) ...   (valid until next)
+ *   fl_sql_query_free(q);
+ * Prepare parses, binds (tables are loaded from the warehouse's catalog; a name without
+ * a namespace is looked up in every namespace and must be unique), plans and builds the
+ * operator tree; next() pulls batches from it. EXPLAIN returns one STRING column "plan"
+ * (the operator tree; EXPLAIN ANALYZE runs the query first and adds rows and time per
+ * operator). Errors of prepare: FL_EPARSE "line L, column C: ..." (fl_sql_error_caret
+ * shows the place), FL_ENOENT (unknown table, with the closest name), FL_EUNSUPPORTED;
+ * of next: FL_ETIMEOUT past opts->timeout_ms, FL_ELIMIT past opts->mem_budget (when an
+ * operator cannot spill), FL_ECANCELED, I/O errors. One thread at a time. */
+struct fl_warehouse;
+
+typedef struct fl_sql_query_opts {
+  int64_t timeout_ms;          /* 0: none */
+  size_t mem_budget;           /* bytes for hash tables and sorts; 0: no limit */
+  const char *spill_dir;       /* NULL: $TMPDIR or /tmp */
+  const volatile int *cancel;  /* non-zero stops the query (FL_ECANCELED); may be NULL */
+} fl_sql_query_opts;
+
+typedef struct fl_sql_query fl_sql_query;
+
+fl_code fl_sql_query_prepare(struct fl_warehouse *wh, const char *text, size_t len, const fl_sql_query_opts *opts,
+                             fl_sql_query **out, fl_err *err);
+const fl_field *fl_sql_query_fields(const fl_sql_query *q, uint32_t *ncols);
+/* EXPLAIN [ANALYZE]: the rows are the plan's lines (a shell prints them as they are). */
+bool fl_sql_query_is_explain(const fl_sql_query *q);
+fl_code fl_sql_query_next(fl_sql_query *q, const fl_batch **out, fl_err *err);
+/* The logical plan and the operator tree (with rows and time once run). */
+void fl_sql_query_explain(const fl_sql_query *q, bool analyze, fl_buf *out);
+void fl_sql_query_free(fl_sql_query *q);
 
 #endif

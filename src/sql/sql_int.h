@@ -37,5 +37,13 @@ fl_code fl_sql_parse_expr_at(fl_sql_cursor *cur, fl_sql_expr **out);
 fl_code fl_sql_parse_check_at(fl_sql_cursor *cur, const char **text, fl_sql_expr **expr);
 /* A AND B, built (two CHECKs on one column); at B's position; the height bound holds. */
 fl_code fl_sql_expr_and_at(fl_sql_cursor *cur, fl_sql_expr *a, fl_sql_expr *b, fl_sql_expr **out);
+/* parse_select.c, for parse_expr.c: a query after '(' (SELECT or WITH at the cursor; the
+ * caller consumes the ')'), and the suffixes of a call: FILTER (WHERE ...) and OVER (...). */
+fl_code fl_sql_parse_query_at(fl_sql_cursor *cur, fl_sql_select **out);
+bool fl_sql_at_query(const fl_sql_cursor *cur);
+fl_code fl_sql_parse_filter_at(fl_sql_cursor *cur, fl_sql_expr *call);
+fl_code fl_sql_parse_over_at(fl_sql_cursor *cur, fl_sql_expr *call);
+/* select_format.c, for expr_format.c: " OVER (PARTITION BY ... ORDER BY ... frame)". */
+void fl_sql_window_format(const fl_sql_window *w, fl_buf *out);
 
 #endif

@@ -248,7 +248,7 @@ Test(sql_stream, errors_say_where_and_what_was_expected) {
       "line 1, column 25: expected end of input after CREATE STREAM s (one statement per file), found ';'");
   parse_fails("CREATE STREAM s (a INT CHECK (a > 'x'))", "line 1, column 33: cannot compare INT with STRING");
   parse_fails("CREATE STREAM s (a INT CHECK (a + 1))",
-              "line 1, column 33: CHECK must be a BOOLEAN expression, found BIGINT");
+              "line 1, column 33: CHECK must be a BOOLEAN expression, found INT");
   parse_fails("CREATE STREAM s (a INT CHECK (b > 0))", "line 1, column 31: unknown column 'b'");
   parse_fails("CREATE STREAM s (a INT CHECK (a >))", "line 1, column 34: expected an expression, found ')'");
   parse_fails("CREATE STREAM s (a INT CHECK (a > 0 a))",

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 commands=$(floe help | awk '/^commands:/{on=1; next} /^$/{on=0} on {print $1}')
-assert_eq "tables load cat describe alter delete drop register compact expire log serve replay ingest gen help version" \
+assert_eq "tables load cat sql describe alter delete drop register compact expire log serve replay ingest gen help version" \
   "$(tr '\n' ' ' <<<"$commands" | sed 's/ $//')" "the commands floe help lists"
 
 for c in $commands; do
@@ -61,6 +61,9 @@ expect_fail_any 2 cat bronze.t --limit x
 expect_fail_any 2 cat bronze.t --snapshot x
 expect_fail_any 2 cat bronze.t --as-of yesterday
 expect_fail_any 2 cat bronze.t --snapshot 1 --as-of 1
+expect_fail_any 2 sql "SELECT 1" --format xml
+expect_fail_any 2 sql "SELECT 1" "SELECT 2"
+expect_fail_any 2 sql "SELECT 1" --timeout soon
 expect_fail_any 2 describe
 expect_fail_any 2 describe bronze.t extra
 expect_fail_any 2 alter bronze.t
@@ -110,6 +113,8 @@ for args in "cat bronze.x" "describe bronze.x" "alter bronze.x add-column x INT"
   "ingest s $T/none.ndjson"; do
   expect_fail_any 1 $args
 done
+expect_fail_any 1 sql "SELECT * FROM bronze.x"
+expect_fail_any 1 sql "SELECT nope FROM bronze.t"
 expect_fail_any 1 gen orders --count 3 --url http://127.0.0.1:1 --retries 0
 echo '{"id":1}' >"$T/in.ndjson"
 expect_fail_any 1 ingest s "$T/in.ndjson" --url http://127.0.0.1:1 --retries 0

@@ -1,0 +1,1 @@
+CASE WHEN ok THEN d * 2 ELSE w + 1 END

@@ -1,0 +1,1 @@
+CAST(s AS INT) + i // 2 - '1.255'::DECIMAL(10,2)

@@ -1,0 +1,1 @@
+extract(year FROM t) BETWEEN 2000 AND 2100 AND b IN (i, 1, NULL)

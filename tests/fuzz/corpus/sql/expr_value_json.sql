@@ -1,0 +1,1 @@
+j ->> 'a' = json_extract_string(j, '$.a[1].b') OR regexp_matches(s, '^H.*')

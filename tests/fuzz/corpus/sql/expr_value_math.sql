@@ -1,0 +1,1 @@
+round(d, 1) + floor(f) * greatest(i, b, 0) / nullif(coalesce(b, 0), 0)

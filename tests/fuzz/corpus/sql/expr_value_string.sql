@@ -1,0 +1,1 @@
+substring(s FROM 2 FOR 3) || upper(s) LIKE '%w_r%' ESCAPE '!'

@@ -1,0 +1,1 @@
+date_trunc('month', t + INTERVAL '1 month 2 days') < dt::TIMESTAMP

@@ -1,0 +1,1 @@
+select t.a, sum(c) over (partition by b order by d), count(*) filter (where e > 1) from t join u using (a) where b like 'x%' and a in (select a from u) group by all having sum(c) > 1 qualify row_number() over (order by a) = 1 order by 2 desc limit 3

@@ -1,0 +1,1 @@
+with q as (select a, x from u) select distinct q.a from q, t where q.a = t.a and not exists (select 1 from u v where v.a = t.e) union select e from t order by 1

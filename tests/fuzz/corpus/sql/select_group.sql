@@ -1,0 +1,1 @@
+select tenant, sum(amount) as total, count(*) filter (where amount > 0) from orders o where o.ts >= TIMESTAMP '2024-01-01 00:00:00' group by 1 having sum(amount) > 10.50 order by 2 desc nulls first limit 10 offset 5

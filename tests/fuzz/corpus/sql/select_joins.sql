@@ -1,0 +1,1 @@
+select o.*, p.name from ns.orders as of snapshot 3 o left join products p using (pid) join (select k from t, u) s on s.k = o.k cross join v

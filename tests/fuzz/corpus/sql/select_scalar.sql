@@ -1,0 +1,1 @@
+select a, (select max(x) from u) m from t where c > (select avg(c) from t where e = 1) and b in (select b from t where a = 2) order by 1

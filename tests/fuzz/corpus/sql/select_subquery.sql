@@ -1,0 +1,1 @@
+explain analyze select x from t where x in (select k from u) and not exists (select 1 from v where v.k = t.x) and (select max(a) from w) > 1;

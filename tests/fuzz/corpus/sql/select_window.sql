@@ -1,0 +1,1 @@
+select row_number() over (partition by tenant order by ts desc rows between unbounded preceding and current row) rn, lag(a, 2) over () from t for system_time as of '2024-05-01 12:00:00' qualify rn = 1

@@ -1,0 +1,1 @@
+with a as (select 1 x), b(y) as (select x from a) select * from b union all (select 2 order by 1 limit 1)
