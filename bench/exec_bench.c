@@ -126,7 +126,8 @@ int main(int argc, char **argv) {
       res[t].name = "group_high";
     } else if (t == 2) {
       /* build: keys 0 .. build-1 once each (card 0: k = row number) */
-      op = fl_op_hash_join(&ctx, FL_JOIN_INNER, gen(&ctx, rows, build), gen(&ctx, build, 0), keys, keys, 1, &err);
+      op = fl_op_hash_join(&ctx, FL_JOIN_INNER, gen(&ctx, rows, build), gen(&ctx, build, 0), keys, keys, 1,
+                           &err);
       res[t].name = "join";
     } else if (t == 3) {
       fl_sort_key sk[] = {{0, false, false}};
@@ -136,7 +137,8 @@ int main(int argc, char **argv) {
     } else {
       fl_sort_key order[] = {{1, false, false}};
       fl_win_spec rn[] = {{FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}};
-      op = fl_op_window(&ctx, gen(&ctx, sort_rows, sort_rows / 4 ? sort_rows / 4 : 1), keys, 1, order, 1, rn, 1, &err);
+      op = fl_op_window(&ctx, gen(&ctx, sort_rows, sort_rows / 4 ? sort_rows / 4 : 1), keys, 1, order, 1, rn,
+                        1, &err);
       in = sort_rows;
       res[t].name = "window";
     }
@@ -151,11 +153,14 @@ int main(int argc, char **argv) {
     res[t].peak = ctx.mem_peak;
     fl_op_free(op);
     fl_arena_destroy(&arena);
-    fprintf(stderr, "exec_bench: %-10s %12" PRIu64 " rows in, %10" PRIu64 " out, %7.3f s, %6.2f M rows/s, peak %zu MiB\n",
-            res[t].name, res[t].in_rows, res[t].out_rows, res[t].secs, (double)res[t].in_rows / res[t].secs / 1e6,
-            res[t].peak >> 20);
+    fprintf(stderr,
+            "exec_bench: %-10s %12" PRIu64 " rows in, %10" PRIu64
+            " out, %7.3f s, %6.2f M rows/s, peak %zu MiB\n",
+            res[t].name, res[t].in_rows, res[t].out_rows, res[t].secs,
+            (double)res[t].in_rows / res[t].secs / 1e6, res[t].peak >> 20);
   }
-  printf("{\"bench\":\"exec\",\"rows\":%" PRIu64 ",\"build\":%" PRIu64 ",\"sort_rows\":%" PRIu64, rows, build, sort_rows);
+  printf("{\"bench\":\"exec\",\"rows\":%" PRIu64 ",\"build\":%" PRIu64 ",\"sort_rows\":%" PRIu64, rows, build,
+         sort_rows);
   for (int t = 0; t < 5; t++)
     printf(",\"%s_rows_per_s\":%.0f,\"%s_peak_bytes\":%zu", res[t].name, (double)res[t].in_rows / res[t].secs,
            res[t].name, res[t].peak);

@@ -96,10 +96,14 @@ static int run(fl_warehouse *wh, int64_t total, uint32_t nq, double *p50, double
 int main(int argc, char **argv) {
   uint32_t nfiles = 120, rows = 1000, nq = 200, ndeletes = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--files")) nfiles = (uint32_t)atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--rows")) rows = (uint32_t)atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--queries")) nq = (uint32_t)atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--deletes")) ndeletes = (uint32_t)atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--files"))
+      nfiles = (uint32_t)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--rows"))
+      rows = (uint32_t)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--queries"))
+      nq = (uint32_t)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--deletes"))
+      ndeletes = (uint32_t)atoi(argv[i + 1]);
   }
   if (!nfiles || !rows || !nq) return 2;
   const char *base = getenv("TMPDIR");
@@ -110,7 +114,8 @@ int main(int argc, char **argv) {
   fl_table *tbl = NULL;
   fl_batch *b = fl_batch_new(FIELDS, 2, rows);
   int rc = 1;
-  if (fl_warehouse_open(path, &wh, &err) || fl_table_create(wh, "bronze", "points", &SCHEMA, NULL, &tbl, &err))
+  if (fl_warehouse_open(path, &wh, &err) ||
+      fl_table_create(wh, "bronze", "points", &SCHEMA, NULL, &tbl, &err))
     goto fail;
   for (uint32_t f = 0; f < nfiles; f++) {
     fl_batch_reset(b);
@@ -138,7 +143,8 @@ int main(int argc, char **argv) {
     for (uint32_t d = 0; d < ndeletes && !err.code; d++) {
       fl_appender *app;
       if (fl_appender_begin(tbl, &app, &err)) break;
-      if (fl_appender_delete(app, paths[d % nf], rows - 1, &err) || fl_appender_commit(app, NULL, 0, NULL, &err)) {
+      if (fl_appender_delete(app, paths[d % nf], rows - 1, &err) ||
+          fl_appender_commit(app, NULL, 0, NULL, &err)) {
         fl_appender_free(app);
         break;
       }
@@ -153,9 +159,11 @@ int main(int argc, char **argv) {
   if (run(wh, (int64_t)nfiles * rows, nq, &off50, &offmean, &err)) goto fail;
   fl_table_cache_set_budget(FL_TABLE_CACHE_BYTES);
   if (run(wh, (int64_t)nfiles * rows, nq, &on50, &onmean, &err)) goto fail;
-  printf("{\"files\":%u,\"rows_per_file\":%u,\"delete_files\":%u,\"queries\":%u,\"off_ms_p50\":%.3f,\"off_ms_mean\":%.3f,"
-         "\"on_ms_p50\":%.3f,\"on_ms_mean\":%.3f}\n",
-         nfiles, rows, ndeletes, nq, off50, offmean, on50, onmean);
+  printf(
+      "{\"files\":%u,\"rows_per_file\":%u,\"delete_files\":%u,\"queries\":%u,\"off_ms_p50\":%.3f,\"off_ms_"
+      "mean\":%.3f,"
+      "\"on_ms_p50\":%.3f,\"on_ms_mean\":%.3f}\n",
+      nfiles, rows, ndeletes, nq, off50, offmean, on50, onmean);
   rc = 0;
 fail:
   if (rc) fprintf(stderr, "scan_point_bench: %s\n", err.msg);

@@ -223,12 +223,18 @@ int main(int argc, char **argv) {
   const char *input = NULL, *ddl = "examples/orders/streams/orders.sql", *dir = NULL;
   double rate = 100000, fresh_secs = 10, fresh_ms = 500;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--input")) input = argv[i + 1];
-    else if (!strcmp(argv[i], "--ddl")) ddl = argv[i + 1];
-    else if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
-    else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--seconds")) fresh_secs = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--fresh-interval-ms")) fresh_ms = atof(argv[i + 1]);
+    if (!strcmp(argv[i], "--input"))
+      input = argv[i + 1];
+    else if (!strcmp(argv[i], "--ddl"))
+      ddl = argv[i + 1];
+    else if (!strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
+    else if (!strcmp(argv[i], "--rate"))
+      rate = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--seconds"))
+      fresh_secs = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--fresh-interval-ms"))
+      fresh_ms = atof(argv[i + 1]);
     else {
       fprintf(stderr, "usage: stream_bench --input FILE [--ddl FILE] [--dir DIR] [--rate N] [--seconds S]\n");
       return 2;
@@ -254,7 +260,8 @@ int main(int argc, char **argv) {
   fl_log *log;
   fl_log_opts lo = {.retention_check_ms = -1};
   fl_log_stream *ls = NULL;
-  if (fl_log_open(logdir, &lo, &log, &err) || fl_log_stream_open(log, def->name, NPARTS, &ls, &err)) die(&err);
+  if (fl_log_open(logdir, &lo, &log, &err) || fl_log_stream_open(log, def->name, NPARTS, &ls, &err))
+    die(&err);
   append_range(ls, &ev, 0, ev.n);
   fl_stream_job_opts o = {.def = def, .ls = ls, .data_dir = data, .commit_interval_ms = 1000};
   fl_stream_job *job;
@@ -284,15 +291,16 @@ int main(int argc, char **argv) {
   fl_arena_init(&parena, 1024);
   fl_table_create_opts topts = {0};
   if (def->partitioned_by &&
-      fl_partition_defs_parse(def->partitioned_by, &parena, (fl_partition_def **)&topts.partition, &topts.npartition,
-                              &err))
+      fl_partition_defs_parse(def->partitioned_by, &parena, (fl_partition_def **)&topts.partition,
+                              &topts.npartition, &err))
     die(&err);
   fl_schema schema = def->schema;
   schema.nidentifier = 0;
   uint64_t bare_rows = 0;
   t0 = now_s();
   fl_appender *app;
-  if (fl_table_create(wh, "bench", "bare", &schema, &topts, &dst, &err) || fl_appender_begin(dst, &app, &err)) die(&err);
+  if (fl_table_create(wh, "bench", "bare", &schema, &topts, &dst, &err) || fl_appender_begin(dst, &app, &err))
+    die(&err);
   for (uint32_t i = 0; i < ev.nbatches; i++) {
     if (fl_appender_write(app, ev.batches[i], &err)) die(&err);
     bare_rows += ev.batches[i]->nrows;
@@ -307,10 +315,16 @@ int main(int argc, char **argv) {
   char *logdir2 = fl_sprintf("%s/log2", dir), *data2 = fl_sprintf("%s/data2", dir);
   fl_log *log2;
   fl_log_stream *ls2 = NULL;
-  if (fl_log_open(logdir2, &lo, &log2, &err) || fl_log_stream_open(log2, def->name, NPARTS, &ls2, &err)) die(&err);
+  if (fl_log_open(logdir2, &lo, &log2, &err) || fl_log_stream_open(log2, def->name, NPARTS, &ls2, &err))
+    die(&err);
   fresh fr = {0};
   fl_stream_sink sink = {&fr, fresh_rows, NULL, fresh_committed};
-  fl_stream_job_opts o2 = {.def = def, .ls = ls2, .data_dir = data2, .commit_interval_ms = (int64_t)fresh_ms, .sinks = &sink, .nsinks = 1};
+  fl_stream_job_opts o2 = {.def = def,
+                           .ls = ls2,
+                           .data_dir = data2,
+                           .commit_interval_ms = (int64_t)fresh_ms,
+                           .sinks = &sink,
+                           .nsinks = 1};
   if (fl_stream_job_start(&o2, &job, &err)) die(&err);
   feeder fd = {ls2, &ev, rate, fresh_secs};
   pthread_t th;
@@ -326,21 +340,29 @@ int main(int argc, char **argv) {
 
   double job_eps = (double)st.records_read / job_s, bare_rps = (double)bare_rows / bare_s;
   double per_key = st.state_keys ? (double)st.state_bytes / (double)st.state_keys : 0;
-  fprintf(stderr,
-          "stream job: %" PRIu64 " log records (%" PRIu64 " duplicates, %" PRIu64 " late) -> %" PRIu64
-          " bronze rows in %.2f s (%.2f s of CPU) = %.0f events/s, %" PRIu64 " checkpoints\n"
-          "bare write of the same events' %" PRIu64 " rows: %.2f s = %.0f rows/s; job / bare = %.3f\n"
-          "dedupe state: %" PRIu64 " keys, %" PRIu64 " bytes = %.1f bytes per live key\n"
-          "freshness at %.0f events/s for %.0f s (%.0f ms checkpoints): p50 %.0f ms, p99 %.0f ms over %" PRIu64 " rows\n",
-          st.records_read, st.duplicates, st.late, st.rows_written, job_s, job_cpu, job_eps, st.checkpoints, bare_rows, bare_s,
-          bare_rps, job_eps / bare_rps, st.state_keys, st.state_bytes, per_key, fed_rate, fresh_secs, fresh_ms, p50, p99,
-          (uint64_t)fr.nlat);
-  printf("{\"bench\":\"stream\",\"records\":%" PRIu64 ",\"rows\":%" PRIu64 ",\"job_seconds\":%.3f,\"job_cpu_seconds\":%.3f,\"events_per_s\":%.0f,"
-         "\"checkpoints\":%" PRIu64 ",\"bare_rows\":%" PRIu64 ",\"bare_seconds\":%.3f,\"bare_rows_per_s\":%.0f,"
-         "\"job_over_bare\":%.3f,\"state_keys\":%" PRIu64 ",\"state_bytes\":%" PRIu64 ",\"bytes_per_key\":%.1f,"
+  fprintf(
+      stderr,
+      "stream job: %" PRIu64 " log records (%" PRIu64 " duplicates, %" PRIu64 " late) -> %" PRIu64
+      " bronze rows in %.2f s (%.2f s of CPU) = %.0f events/s, %" PRIu64
+      " checkpoints\n"
+      "bare write of the same events' %" PRIu64
+      " rows: %.2f s = %.0f rows/s; job / bare = %.3f\n"
+      "dedupe state: %" PRIu64 " keys, %" PRIu64
+      " bytes = %.1f bytes per live key\n"
+      "freshness at %.0f events/s for %.0f s (%.0f ms checkpoints): p50 %.0f ms, p99 %.0f ms over %" PRIu64
+      " rows\n",
+      st.records_read, st.duplicates, st.late, st.rows_written, job_s, job_cpu, job_eps, st.checkpoints,
+      bare_rows, bare_s, bare_rps, job_eps / bare_rps, st.state_keys, st.state_bytes, per_key, fed_rate,
+      fresh_secs, fresh_ms, p50, p99, (uint64_t)fr.nlat);
+  printf("{\"bench\":\"stream\",\"records\":%" PRIu64 ",\"rows\":%" PRIu64
+         ",\"job_seconds\":%.3f,\"job_cpu_seconds\":%.3f,\"events_per_s\":%.0f,"
+         "\"checkpoints\":%" PRIu64 ",\"bare_rows\":%" PRIu64
+         ",\"bare_seconds\":%.3f,\"bare_rows_per_s\":%.0f,"
+         "\"job_over_bare\":%.3f,\"state_keys\":%" PRIu64 ",\"state_bytes\":%" PRIu64
+         ",\"bytes_per_key\":%.1f,"
          "\"fresh_rate\":%.0f,\"fresh_interval_ms\":%.0f,\"fresh_p50_ms\":%.0f,\"fresh_p99_ms\":%.0f}\n",
-         st.records_read, st.rows_written, job_s, job_cpu, job_eps, st.checkpoints, bare_rows, bare_s, bare_rps,
-         job_eps / bare_rps, st.state_keys, st.state_bytes, per_key, fed_rate, fresh_ms, p50, p99);
+         st.records_read, st.rows_written, job_s, job_cpu, job_eps, st.checkpoints, bare_rows, bare_s,
+         bare_rps, job_eps / bare_rps, st.state_keys, st.state_bytes, per_key, fed_rate, fresh_ms, p50, p99);
   fl_log_close(log);
   fl_log_close(log2);
   fl_free(fr.pending);

@@ -528,7 +528,8 @@ read:
     lc.check_texts = checks;
     bool ignore = o.unknown_given && !o.unknown_reject;
     if (is_csv)
-      rc = fl_cli_csv_read(read_schema, lc.source, in, (uint32_t)o.batch_rows, ignore, emit_batch, &lc, &rows, &err);
+      rc = fl_cli_csv_read(read_schema, lc.source, in, (uint32_t)o.batch_rows, ignore, emit_batch, &lc, &rows,
+                           &err);
     else
       rc = fl_cli_parquet_read(read_schema, o.file, ignore, emit_batch, &lc, &rows, &err);
   } else {
@@ -541,8 +542,8 @@ read:
     }
     rd = fl_cli_ndjson_reader_new(read_schema, lc.source, (uint32_t)o.batch_rows);
     fl_cli_ndjson_reader_set_defaults(rd, defaults); /* same columns in the same order: schema_check */
-    fl_cli_ndjson_reader_set_unknown_fields(rd,
-                                            o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
+    fl_cli_ndjson_reader_set_unknown_fields(
+        rd, o.unknown_reject ? FL_JSON_UNKNOWN_REJECT : FL_JSON_UNKNOWN_IGNORE);
     fl_cli_ndjson_reader_set_contract(rd, contract);
     rc = fl_cli_ndjson_read(rd, in, emit_batch, &lc, &rows, &err);
   }

@@ -90,8 +90,8 @@ int fl_cli_cmd_replay(fl_cli *cli, int argc, char **argv) {
     status = fl_cli_fail(&err);
     goto done;
   }
-  printf("replayed %" PRIu64 " log records of %s into %s.%s: %" PRIu64 " rows, %" PRIu64 " duplicates, %" PRIu64
-         " late, checkpoint %" PRId64 "\n",
+  printf("replayed %" PRIu64 " log records of %s into %s.%s: %" PRIu64 " rows, %" PRIu64
+         " duplicates, %" PRIu64 " late, checkpoint %" PRId64 "\n",
          st.records_read, stream, ns, dot + 1, st.rows_written, st.duplicates, st.late, st.checkpoint_id);
 done:
   if (log) fl_log_close(log);

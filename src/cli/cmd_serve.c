@@ -33,8 +33,8 @@
 #include "ingest/server.h"
 #include "log/log.h"
 #include "obs/obs.h"
-#include "stream/stream.h"
 #include "serve/serve.h"
+#include "stream/stream.h"
 #include "table/table.h"
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
@@ -129,9 +129,9 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (listen) hopts.listen = listen;
   if (nthreads) hopts.threads = (uint32_t)nthreads;
   if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
-      fl_cli_ref_tables_load(project_dir, wh, &err) ||
-      fl_project_contract_versions(proj, data, &err) || fl_http_new(&hopts, &http, &err) ||
-      fl_ingest_new(proj, log, wh, http, &ing, &err) || start_jobs(proj, log, data, jobs, srcs, &err) ||
+      fl_cli_ref_tables_load(project_dir, wh, &err) || fl_project_contract_versions(proj, data, &err) ||
+      fl_http_new(&hopts, &http, &err) || fl_ingest_new(proj, log, wh, http, &ing, &err) ||
+      start_jobs(proj, log, data, jobs, srcs, &err) ||
       fl_query_api_new(http,
                        &(fl_query_api_opts){data, proj->query_timeout_ms, proj->query_memory_bytes,
                                             proj->query_max_result_bytes},

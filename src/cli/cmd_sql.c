@@ -227,10 +227,14 @@ static bool statement_complete(const char *s, size_t n) {
       if (c == '"') dq = false;
       continue;
     }
-    if (c == '\'') sq = true;
-    else if (c == '"') dq = true;
-    else if (c == '-' && i + 1 < n && s[i + 1] == '-') line_comment = true;
-    else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') last = i;
+    if (c == '\'')
+      sq = true;
+    else if (c == '"')
+      dq = true;
+    else if (c == '-' && i + 1 < n && s[i + 1] == '-')
+      line_comment = true;
+    else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      last = i;
   }
   return last != SIZE_MAX && s[last] == ';' && !sq && !dq;
 }
@@ -244,7 +248,8 @@ static int shell(fl_warehouse *wh, const sql_opts *o) {
   char *home = getenv("HOME");
   char *hist = home && tty ? fl_sprintf("%s/.floe_history", home) : NULL;
   if (hist) read_history(hist);
-  if (tty) printf("floe sql: end a statement with ';'; \\d lists the tables, \\d TABLE its columns, \\q quits\n");
+  if (tty)
+    printf("floe sql: end a statement with ';'; \\d lists the tables, \\d TABLE its columns, \\q quits\n");
   fl_buf stmt = {0};
   int status = FL_CLI_OK;
   for (;;) {

@@ -79,8 +79,8 @@ static fl_code rec_read(rec *r, FILE *in, const char *source, bool *eof, fl_err 
       break;
     }
     if (r->bytes.len >= FL_JSON_LINE_MAX)
-      return fl_err_set(err, FL_ELIMIT, "%s:%llu: a record over %u bytes", source, (unsigned long long)r->line,
-                        FL_JSON_LINE_MAX);
+      return fl_err_set(err, FL_ELIMIT, "%s:%llu: a record over %u bytes", source,
+                        (unsigned long long)r->line, FL_JSON_LINE_MAX);
     if (in_quotes) {
       if (c == '"') {
         int d = getc_unlocked(in);
@@ -149,7 +149,8 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
       if ((s[i + k] & 0xc0) != 0x80) return false;
       cp = (cp << 6) | (s[i + k] & 0x3f);
     }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
       return false;
     i += len;
   }
@@ -183,7 +184,8 @@ static bool parse_f64(const char *s, size_t n, double *out) {
 }
 
 static bool parse_bool(const char *s, size_t n, bool *out) {
-  static const char *const yes[] = {"true", "t", "1", "yes", "y"}, *const no[] = {"false", "f", "0", "no", "n"};
+  static const char *const yes[] = {"true", "t", "1", "yes", "y"}, *const no[] = {"false", "f", "0", "no",
+                                                                                  "n"};
   for (int i = 0; i < 5; i++) {
     if (strlen(yes[i]) == n && !strncasecmp(s, yes[i], n)) return *out = true, true;
     if (strlen(no[i]) == n && !strncasecmp(s, no[i], n)) return *out = false, true;
@@ -286,7 +288,8 @@ fl_code fl_cli_csv_read(const fl_schema *schema, const char *source, FILE *in, u
   fl_code rc = rec_read(&r, in, source, &eof, err);
   if (rc) goto done;
   if (eof) {
-    rc = fl_err_set(err, FL_EPARSE, "%s: empty file: a CSV file starts with a header naming the columns", source);
+    rc = fl_err_set(err, FL_EPARSE, "%s: empty file: a CSV file starts with a header naming the columns",
+                    source);
     goto done;
   }
   nheader = r.n;
@@ -303,8 +306,10 @@ fl_code fl_cli_csv_read(const fl_schema *schema, const char *source, FILE *in, u
     }
     if (col_of[f] >= 0) seen[col_of[f]] = true;
     if (col_of[f] < 0 && !unknown_ignore) {
-      rc = fl_err_set(err, FL_ESCHEMA, "%s:%llu: header field %u '%.*s' is no column of the table "
-                      "(--unknown-fields ignore skips it)", source, (unsigned long long)r.line, f + 1, (int)n, name);
+      rc = fl_err_set(err, FL_ESCHEMA,
+                      "%s:%llu: header field %u '%.*s' is no column of the table "
+                      "(--unknown-fields ignore skips it)",
+                      source, (unsigned long long)r.line, f + 1, (int)n, name);
       goto done;
     }
   }
@@ -319,8 +324,8 @@ fl_code fl_cli_csv_read(const fl_schema *schema, const char *source, FILE *in, u
     if (eof) break;
     if (r.n == 1 && r.end[0] == r.start[0] && !r.quoted[0]) continue; /* a blank line */
     if (r.n != nheader) {
-      rc = fl_err_set(err, FL_EPARSE, "%s:%llu: %u fields, the header has %u", source, (unsigned long long)r.line,
-                      r.n, nheader);
+      rc = fl_err_set(err, FL_EPARSE, "%s:%llu: %u fields, the header has %u", source,
+                      (unsigned long long)r.line, r.n, nheader);
       goto done;
     }
     for (uint32_t f = 0; f < nheader; f++) {
@@ -387,8 +392,9 @@ static int pq_batch(void *ctx, const fl_batch *batch, uint64_t first_row) {
     if (pc->schema->fields[c].required && fl_vec_null_count(&batch->cols[c])) {
       for (uint32_t r = 0; r < batch->nrows; r++)
         if (!fl_vec_is_valid(&batch->cols[c], r))
-          return (int)fl_err_set(pc->err, FL_ETYPE, "%s: row %llu: column %s is NULL, and the column is NOT NULL",
-                                 pc->path, (unsigned long long)(first_row + r + 1), pc->schema->fields[c].name);
+          return (int)fl_err_set(pc->err, FL_ETYPE,
+                                 "%s: row %llu: column %s is NULL, and the column is NOT NULL", pc->path,
+                                 (unsigned long long)(first_row + r + 1), pc->schema->fields[c].name);
     }
   pc->view = *batch;
   pc->view.fields = pc->schema->fields;
@@ -423,8 +429,10 @@ fl_code fl_cli_parquet_read(const fl_schema *schema, const char *path, bool unkn
   }
   for (uint32_t k = 0; k < fs->nfields && !rc; k++)
     if (!used[k] && !unknown_ignore)
-      rc = fl_err_set(err, FL_ESCHEMA, "%s: column %s of the file is no column of the table "
-                      "(--unknown-fields ignore skips it)", path, fs->fields[k].name);
+      rc = fl_err_set(err, FL_ESCHEMA,
+                      "%s: column %s of the file is no column of the table "
+                      "(--unknown-fields ignore skips it)",
+                      path, fs->fields[k].name);
   pq_ctx pc = {.schema = schema, .emit = emit, .ctx = ctx, .err = err, .path = path};
   for (uint32_t rg = 0; !rc && rg < fl_parquet_reader_row_groups(pr); rg++)
     rc = fl_parquet_reader_read_row_group(pr, rg, &read, pq_batch, &pc, err);
@@ -448,8 +456,8 @@ fl_code fl_cli_parquet_schema(const char *path, fl_arena *arena, fl_schema *out,
     out->fields[i].id = (int32_t)i + 1;
     out->fields[i].name = fl_arena_strdup(arena, fs->fields[i].name);
     if (fs->fields[i].nested)
-      rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: column %s is nested: give --schema to create the table", path,
-                      fs->fields[i].name);
+      rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: column %s is nested: give --schema to create the table",
+                      path, fs->fields[i].name);
   }
   fl_parquet_reader_free(pr);
   return rc;

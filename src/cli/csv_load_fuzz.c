@@ -101,8 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fl_code ra = run(data, size, 1, ignore, &a, &ea);
   fl_code rb = run(data, size, 3, ignore, &b, &eb);
   CHECK(ra == rb);
-  if (ra) CHECK(!strcmp(ea.msg, eb.msg));
-  else CHECK(a.all.len == b.all.len && (!a.all.len || !memcmp(a.all.data, b.all.data, a.all.len)));
+  if (ra)
+    CHECK(!strcmp(ea.msg, eb.msg));
+  else
+    CHECK(a.all.len == b.all.len && (!a.all.len || !memcmp(a.all.data, b.all.data, a.all.len)));
   fl_buf_free(&a.all);
   fl_buf_free(&b.all);
   return 0;

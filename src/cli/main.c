@@ -62,7 +62,8 @@ static const fl_cli_cmd commands[] = {
      "  --limit N          print at most N rows (default: no limit)\n"
      "  --stats            print the scan's statistics on stderr (default: off)\n",
      true},
-    {"sql", fl_cli_cmd_sql, "[\"QUERY\" | -] [--format table|json|ndjson|csv|arrow] [--timeout MS] [--memory BYTES]",
+    {"sql", fl_cli_cmd_sql,
+     "[\"QUERY\" | -] [--format table|json|ndjson|csv|arrow] [--timeout MS] [--memory BYTES]",
      "run a SQL query (SELECT, WITH, EXPLAIN [ANALYZE]) over the tables and print its rows",
      "  --format F       table (a box, the default), json (an array of objects), ndjson, csv (RFC 4180\n"
      "                   with a header) or arrow (the Arrow IPC stream format)\n"

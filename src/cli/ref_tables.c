@@ -80,7 +80,8 @@ static fl_code load_one(const char *dir, const char *name, fl_warehouse *wh, boo
   ref_load rl = {0};
   bool created = false;
   if (!data) {
-    rc = fl_err_set(err, FL_ENOENT, "%s: no %s/%s.csv, .ndjson or .parquet holds its rows", sql_path, dir, name);
+    rc = fl_err_set(err, FL_ENOENT, "%s: no %s/%s.csv, .ndjson or .parquet holds its rows", sql_path, dir,
+                    name);
     goto done;
   }
   if ((rc = read_text(sql_path, &arena, &text, &len, err))) goto done;
@@ -91,8 +92,8 @@ static fl_code load_one(const char *dir, const char *name, fl_warehouse *wh, boo
   schema.nfields = ncols;
   schema.fields = fl_arena_calloc(&arena, ncols, sizeof *schema.fields);
   for (uint32_t i = 0; i < ncols; i++)
-    schema.fields[i] =
-        (fl_field){.id = (int32_t)i + 1, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
+    schema.fields[i] = (fl_field){
+        .id = (int32_t)i + 1, .name = cols[i].name, .type = cols[i].type, .required = cols[i].not_null};
   if ((rc = fl_table_create(wh, "ref", name, &schema, NULL, &tbl, err))) goto done;
   created = true;
   if ((rc = fl_appender_begin(tbl, &rl.app, err))) goto done;

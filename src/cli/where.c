@@ -57,7 +57,7 @@ struct fl_cli_where {
   uint32_t npreds, preds_cap;
   const char **cols; /* columns read (the table schema's names) */
   uint32_t ncols;
-  fl_sql_eval *ev; /* compiled against the scan's schema (attach) */
+  fl_sql_eval *ev;       /* compiled against the scan's schema (attach) */
   const fl_tpred *where; /* the conditions lowered to table/'s predicate IR (OR, IN, LIKE 'p%' ...) */
 };
 

@@ -80,7 +80,8 @@ static void *sync_worker(void *arg) {
     int e = errno;
     if (fd >= 0) close(fd);
     unsigned none = 0;
-    if (rc != 0 && __atomic_compare_exchange_n(&j->failed, &none, i + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    if (rc != 0 &&
+        __atomic_compare_exchange_n(&j->failed, &none, i + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
       j->err = e;
   }
   return NULL;

@@ -198,7 +198,8 @@ uint32_t fl_htab_upsert_many(fl_htab *ht, const uint8_t *const *keys, const uint
                              const uint64_t *hashes, uint32_t n, uint32_t *ids) {
   uint32_t added = 0;
   for (uint32_t i = 0; i < n; i++) {
-    if (i + PREFETCH_AHEAD < n) __builtin_prefetch(&ht->slots[(uint32_t)hashes[i + PREFETCH_AHEAD] & ht->mask]);
+    if (i + PREFETCH_AHEAD < n)
+      __builtin_prefetch(&ht->slots[(uint32_t)hashes[i + PREFETCH_AHEAD] & ht->mask]);
     if (!keys[i]) {
       ids[i] = FL_HTAB_NONE;
       continue;
@@ -213,7 +214,8 @@ uint32_t fl_htab_upsert_many(fl_htab *ht, const uint8_t *const *keys, const uint
 void fl_htab_find_many(const fl_htab *ht, const uint8_t *const *keys, const uint32_t *lens,
                        const uint64_t *hashes, uint32_t n, uint32_t *ids) {
   for (uint32_t i = 0; i < n; i++) {
-    if (i + PREFETCH_AHEAD < n) __builtin_prefetch(&ht->slots[(uint32_t)hashes[i + PREFETCH_AHEAD] & ht->mask]);
+    if (i + PREFETCH_AHEAD < n)
+      __builtin_prefetch(&ht->slots[(uint32_t)hashes[i + PREFETCH_AHEAD] & ht->mask]);
     ids[i] = keys[i] ? fl_htab_find(ht, hashes[i], keys[i], lens[i]) : FL_HTAB_NONE;
   }
 }

@@ -50,8 +50,8 @@ Test(htab, dense_ids_survive_growth_and_find_tells_absent_keys) {
 Test(htab, batch_calls_match_single_calls_and_skip_null_keys) {
   fl_htab ht;
   fl_htab_init(&ht, 0, 0);
-  const uint8_t *keys[6] = {(const uint8_t *)"a", (const uint8_t *)"b", NULL, (const uint8_t *)"a",
-                            (const uint8_t *)"", (const uint8_t *)"b"};
+  const uint8_t *keys[6] = {(const uint8_t *)"a", (const uint8_t *)"b", NULL,
+                            (const uint8_t *)"a", (const uint8_t *)"",  (const uint8_t *)"b"};
   uint32_t lens[6] = {1, 1, 0, 1, 0, 1};
   uint64_t h[6];
   uint32_t ids[6];

@@ -29,7 +29,17 @@
 #include "core/err.h"
 
 /* Schema.fbs Type union */
-enum { T_INT = 2, T_FLOAT = 3, T_BINARY = 4, T_UTF8 = 5, T_BOOL = 6, T_DECIMAL = 7, T_DATE = 8, T_TIME = 9, T_TIMESTAMP = 10 };
+enum {
+  T_INT = 2,
+  T_FLOAT = 3,
+  T_BINARY = 4,
+  T_UTF8 = 5,
+  T_BOOL = 6,
+  T_DECIMAL = 7,
+  T_DATE = 8,
+  T_TIME = 9,
+  T_TIMESTAMP = 10
+};
 /* Message.fbs MessageHeader union; MetadataVersion */
 enum { H_SCHEMA = 1, H_RECORD_BATCH = 3, V5 = 4 };
 
@@ -302,7 +312,8 @@ static void column(body *bd, const fl_vec *v, uint32_t rows) {
     case FL_T_JSON:
     case FL_T_UUID:
     case FL_T_BINARY:
-    case FL_T_FIXED: body_buffer(bd, v->offsets, ((size_t)rows + 1) * 4); /* offsets[0] = 0 (batch.h) */
+    case FL_T_FIXED:
+      body_buffer(bd, v->offsets, ((size_t)rows + 1) * 4); /* offsets[0] = 0 (batch.h) */
       body_buffer(bd, v->bytes, v->offsets[rows]);
       return;
     default: body_buffer(bd, v->data.raw, (size_t)rows * fl_type_bytes(v->type)); return;

@@ -53,9 +53,9 @@ typedef struct fl_parquet_opts {
   uint32_t dict_bytes_max;  /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
   const fl_kv *kv;          /* extra footer key/value metadata (copied) */
   uint32_t nkv;
-  bool defer_sync;          /* close starts the disk write (sync_file_range) and leaves the fdatasync to
-                               the caller (the table appender syncs a commit's files together:
-                               fl_fdatasync_paths) */
+  bool defer_sync; /* close starts the disk write (sync_file_range) and leaves the fdatasync to
+                      the caller (the table appender syncs a commit's files together:
+                      fl_fdatasync_paths) */
 } fl_parquet_opts;
 
 void fl_parquet_opts_default(fl_parquet_opts *opts);

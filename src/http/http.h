@@ -75,9 +75,9 @@ typedef struct fl_http_job {
   size_t body_len;
   const char *accept;       /* the Accept header ("" if none), for content negotiation */
   const char *content_type; /* request's Content-Type ("" if none) */
-  int status;    /* set by work(): 200, ... (0 = 500) */
-  fl_buf answer; /* set by work(): the body, JSON unless answer_type says otherwise */
-  const char *answer_type; /* set by work(): the answer's media type (static); NULL = JSON */
+  int status;               /* set by work(): 200, ... (0 = 500) */
+  fl_buf answer;            /* set by work(): the body, JSON unless answer_type says otherwise */
+  const char *answer_type;  /* set by work(): the answer's media type (static); NULL = JSON */
 } fl_http_job;
 
 /* Returns 0 once it answered or deferred the request (h2o's convention). */

@@ -163,7 +163,8 @@ fl_code fl_project_contract_load(const char *data_dir, const char *stream, uint3
   char *path = fl_sprintf("%s/contracts/%s/%" PRIu32 ".sql", data_dir, stream, version);
   FILE *f = fopen(path, "rb");
   if (!f) {
-    fl_code rc = fl_err_errno(err, errno, "%s: contract version %" PRIu32 " of stream %s", path, version, stream);
+    fl_code rc =
+        fl_err_errno(err, errno, "%s: contract version %" PRIu32 " of stream %s", path, version, stream);
     fl_free(path);
     return rc;
   }
@@ -176,8 +177,10 @@ fl_code fl_project_contract_load(const char *data_dir, const char *stream, uint3
   char *text = fl_arena_strndup(arena, (const char *)b.data, b.len);
   fl_code rc = fl_sql_parse_create_stream(text, b.len, arena, &def, err);
   fl_buf_free(&b);
-  if (rc) fl_err_prefix(err, "%s: ", path);
-  else *out = def;
+  if (rc)
+    fl_err_prefix(err, "%s: ", path);
+  else
+    *out = def;
   fl_free(path);
   return rc;
 }

@@ -73,13 +73,15 @@ typedef struct fl_project_stream {
 typedef struct fl_project {
   fl_arena arena;
   const char *dir;
-  const char *data_dir;        /* NULL if floe.yaml does not say */
-  const char *listen;          /* default "127.0.0.1:8080" */
-  uint32_t threads;            /* default 2 */
-  int64_t commit_interval_ms;  /* default 1000 */
-  uint32_t stream_compact_every; /* stream.compact_every: checkpoints between small-file compactions; 0 = the job's 30 */
-  uint32_t stream_expire_every;  /* stream.expire_every: checkpoints between snapshot expiries; 0 = the job's 60 */
-  bool access_log;             /* default false */
+  const char *data_dir;          /* NULL if floe.yaml does not say */
+  const char *listen;            /* default "127.0.0.1:8080" */
+  uint32_t threads;              /* default 2 */
+  int64_t commit_interval_ms;    /* default 1000 */
+  uint32_t stream_compact_every; /* stream.compact_every: checkpoints between small-file compactions; 0 = the
+                                    job's 30 */
+  uint32_t
+      stream_expire_every; /* stream.expire_every: checkpoints between snapshot expiries; 0 = the job's 60 */
+  bool access_log;         /* default false */
   int64_t summary_interval_ms; /* default 60000; -1 = none (floe.yaml 0) */
   fl_project_token *tokens;
   uint32_t ntokens;
@@ -97,15 +99,15 @@ typedef struct fl_project {
   uint32_t nallowed_origins;
   const char **allowed_hosts; /* http.allowed_hosts */
   uint32_t nallowed_hosts;
-  uint32_t workers;             /* http.workers; 0 = 2 */
+  uint32_t workers;                /* http.workers; 0 = 2 */
   int64_t query_timeout_ms;        /* query.timeout, default 30 s */
   uint64_t query_memory_bytes;     /* query.memory, default 1 GiB */
   uint64_t query_max_result_bytes; /* query.max_result_bytes, default 256 MiB */
-  uint32_t log_partitions;      /* default 4 */
-  uint64_t log_segment_bytes;   /* default 64 MiB */
-  int64_t log_retention_ms;     /* default 7 days */
-  uint64_t log_retention_bytes; /* default 0 = unbounded */
-  bool log_skip_damaged;        /* default false: a reader of the log stops at damage */
+  uint32_t log_partitions;         /* default 4 */
+  uint64_t log_segment_bytes;      /* default 64 MiB */
+  int64_t log_retention_ms;        /* default 7 days */
+  uint64_t log_retention_bytes;    /* default 0 = unbounded */
+  bool log_skip_damaged;           /* default false: a reader of the log stops at damage */
   fl_project_stream *streams;
   uint32_t nstreams;
   uint32_t cap_streams; /* allocated entries of streams */

@@ -545,7 +545,8 @@ static void start_writeback(fl_log *log, log_partition *part) {
   if (end < part->kicked_pos + step) return;
   /* an error here costs nothing: the bytes are durable through the write-ahead file, and
    * the switch's fdatasync writes them anyway (and reports a failure) */
-  (void)sync_file_range(part->fd, (off_t)part->kicked_pos, (off_t)(end - part->kicked_pos), SYNC_FILE_RANGE_WRITE);
+  (void)sync_file_range(part->fd, (off_t)part->kicked_pos, (off_t)(end - part->kicked_pos),
+                        SYNC_FILE_RANGE_WRITE);
   STAT_ADD(log, writeback_starts, 1);
   STAT_ADD(log, writeback_bytes, end - part->kicked_pos);
   part->kicked_pos = end;

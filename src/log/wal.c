@@ -241,7 +241,7 @@ typedef struct replay {
   replay_seg *segs;
   uint32_t nsegs, cap;
   uint64_t frames, bytes, skipped;
-  bool dry;                        /* read-only check: compare, never write */
+  bool dry;                         /* read-only check: compare, never write */
   uint64_t pending_frames, pending; /* dry: frames (bytes) the segments lack or hold otherwise */
 } replay;
 
@@ -559,7 +559,8 @@ void fl_log_wal_check(fl_log *log) {
     fl_warn("log",
             "%s: %" PRIu64 " acknowledged bytes (%" PRIu64
             " write-ahead frames) are not in their segments yet (a crash or power cut before the last "
-            "writer closed the log); the next writer (floe serve) replays them, and only then do readers see them",
+            "writer closed the log); the next writer (floe serve) replays them, and only then do readers see "
+            "them",
             log->dir, rp.pending, rp.pending_frames);
   for (uint32_t i = 0; i < rp.nsegs; i++) {
     if (rp.segs[i].fd >= 0) close(rp.segs[i].fd);

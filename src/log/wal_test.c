@@ -330,7 +330,8 @@ Test(wal, a_power_cut_that_loses_every_unsynced_segment_byte_loses_no_acknowledg
   fl_log_stats st;
   fl_log_stats_get(ro, &st);
   fl_log_close(ro);
-  cr_assert_gt(st.wal_pending_bytes, (uint64_t)CHILD_BURSTS * 2 * CP * CHILD_RECS, "%" PRIu64, st.wal_pending_bytes);
+  cr_assert_gt(st.wal_pending_bytes, (uint64_t)CHILD_BURSTS * 2 * CP * CHILD_RECS, "%" PRIu64,
+               st.wal_pending_bytes);
   uint64_t nacked;
   uint64_t total = verify(dir, acks, &nacked);
   cr_assert_eq(nacked, (uint64_t)CHILD_BURSTS * 2 * CP * CHILD_RECS);
@@ -708,7 +709,8 @@ Test(wal, segment_writeback_starts_after_each_step_of_acknowledged_bytes) {
     char *dir = tmpdir();
     fl_log *log;
     fl_err err;
-    fl_log_opts opts = {.retention_check_ms = -1, .wal_switch_ms = -1, .writeback_bytes = off ? -1 : 64 << 10};
+    fl_log_opts opts = {
+        .retention_check_ms = -1, .wal_switch_ms = -1, .writeback_bytes = off ? -1 : 64 << 10};
     cr_assert_eq(fl_log_open(dir, &opts, &log, &err), FL_OK, "%s", err.msg);
     fl_log_stream *ls;
     cr_assert_eq(fl_log_stream_open(log, "s", 2, &ls, &err), FL_OK, "%s", err.msg);
@@ -721,11 +723,13 @@ Test(wal, segment_writeback_starts_after_each_step_of_acknowledged_bytes) {
     fl_log_record rec = {v, sizeof v};
     fl_log_stats st;
     /* 60 records of ~1 KB to partition 0: under 64 KiB, no start */
-    for (int i = 0; i < 60; i++) cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
+    for (int i = 0; i < 60; i++)
+      cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
     fl_log_stats_get(log, &st);
     cr_assert_eq(st.writeback_starts, 0);
     /* 200 more (past 4 x 64 KiB in all): starts at each step, page-aligned */
-    for (int i = 0; i < 200; i++) cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
+    for (int i = 0; i < 200; i++)
+      cr_assert_eq(fl_log_append_sync(ls, 0, &rec, 1, NULL, &err), FL_OK, "%s", err.msg);
     fl_log_stats_get(log, &st);
     if (off) {
       cr_assert_eq(st.writeback_starts, 0);
@@ -734,8 +738,8 @@ Test(wal, segment_writeback_starts_after_each_step_of_acknowledged_bytes) {
        * it, so a little drift: at most one step fewer) */
       uint64_t steps = st.bytes / (64 << 10);
       cr_assert_geq(steps, 4, "%" PRIu64, st.bytes);
-      cr_assert(st.writeback_starts >= steps - 1 && st.writeback_starts <= steps, "%" PRIu64 " starts, %" PRIu64 " bytes",
-                st.writeback_starts, st.bytes);
+      cr_assert(st.writeback_starts >= steps - 1 && st.writeback_starts <= steps,
+                "%" PRIu64 " starts, %" PRIu64 " bytes", st.writeback_starts, st.bytes);
       cr_assert_eq(st.writeback_bytes % 4096, 0);
       cr_assert_geq(st.writeback_bytes, st.writeback_starts * (64 << 10));
       cr_assert_leq(st.writeback_bytes, st.bytes);

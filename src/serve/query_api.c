@@ -76,10 +76,14 @@ static bool pick_format(const char *accept, fl_sql_format *fmt) {
     const char *type;
     fl_sql_format fmt;
   } types[] = {
-      {"application/json", FL_SQL_FORMAT_JSON},  {"application/x-ndjson", FL_SQL_FORMAT_NDJSON},
-      {"application/ndjson", FL_SQL_FORMAT_NDJSON}, {"application/jsonl", FL_SQL_FORMAT_NDJSON},
-      {"text/csv", FL_SQL_FORMAT_CSV},          {"application/vnd.apache.arrow.stream", FL_SQL_FORMAT_ARROW},
-      {"*/*", FL_SQL_FORMAT_JSON},              {"application/*", FL_SQL_FORMAT_JSON},
+      {"application/json", FL_SQL_FORMAT_JSON},
+      {"application/x-ndjson", FL_SQL_FORMAT_NDJSON},
+      {"application/ndjson", FL_SQL_FORMAT_NDJSON},
+      {"application/jsonl", FL_SQL_FORMAT_NDJSON},
+      {"text/csv", FL_SQL_FORMAT_CSV},
+      {"application/vnd.apache.arrow.stream", FL_SQL_FORMAT_ARROW},
+      {"*/*", FL_SQL_FORMAT_JSON},
+      {"application/*", FL_SQL_FORMAT_JSON},
       {"text/plain", FL_SQL_FORMAT_TABLE},
   };
   const char *p = accept;
@@ -100,7 +104,8 @@ static bool pick_format(const char *accept, fl_sql_format *fmt) {
   return false;
 }
 
-static void answer_error(fl_http_job *job, int status, int code, const char *msg, const char *text, size_t len) {
+static void answer_error(fl_http_job *job, int status, int code, const char *msg, const char *text,
+                         size_t len) {
   fl_buf m = {0};
   fl_buf_puts(&m, msg);
   if (text) {
@@ -137,7 +142,8 @@ static void answer_code(fl_http_job *job, const fl_err *err, bool running, const
       }
       break;
     case FL_ETIMEOUT:
-      snprintf(msg, sizeof msg, "the query ran past its time limit of %lld ms (query.timeout in floe.yaml): %s",
+      snprintf(msg, sizeof msg,
+               "the query ran past its time limit of %lld ms (query.timeout in floe.yaml): %s",
                (long long)api->opts.timeout_ms, err->msg);
       answer_error(job, 504, 50401, msg, NULL, 0);
       return;
@@ -150,7 +156,8 @@ static void answer_code(fl_http_job *job, const fl_err *err, bool running, const
         answer_error(job, 400, 40005, err->msg, NULL, 0);
         return;
       }
-      snprintf(msg, sizeof msg, "the query needed more memory than its budget of %llu bytes (query.memory): %s",
+      snprintf(msg, sizeof msg,
+               "the query needed more memory than its budget of %llu bytes (query.memory): %s",
                (unsigned long long)api->opts.memory_bytes, err->msg);
       answer_error(job, 507, 50701, msg, NULL, 0);
       return;
@@ -168,15 +175,17 @@ static const char *body_sql(fl_http_job *job, size_t *len, char **owned, fl_err 
   bool json = strncasecmp(job->content_type, "application/json", 16) == 0 || (i < n && b[i] == '{');
   if (!json) {
     *len = n;
-    if (i == n) fl_err_set(err, FL_EINVAL, "the body holds no query: post the SQL text, or {\"sql\": \"...\"}");
+    if (i == n)
+      fl_err_set(err, FL_EINVAL, "the body holds no query: post the SQL text, or {\"sql\": \"...\"}");
     return i == n ? NULL : b;
   }
   json_error_t jerr;
   json_t *root = json_loadb(b, n, 0, &jerr);
   json_t *sql = root ? json_object_get(root, "sql") : NULL;
   if (!root || !json_is_string(sql)) {
-    fl_err_set(err, FL_EINVAL, "%s%s", root ? "the JSON body has no string \"sql\"" : "the body is not JSON: ",
-               root ? "" : jerr.text);
+    fl_err_set(
+        err, FL_EINVAL, "%s%s",
+        root ? "the JSON body has no string \"sql\"" : "the body is not JSON: ", root ? "" : jerr.text);
     json_decref(root);
     return NULL;
   }
@@ -234,10 +243,11 @@ static void query_work(void *ctx, fl_http_job *job) {
     fl_sql_writer_batch(w, b, &job->answer);
     if (job->answer.len > api->opts.max_result_bytes) {
       char msg[256];
-      snprintf(msg, sizeof msg,
-               "the answer passed %llu bytes (query.max_result_bytes in floe.yaml) after %llu rows: add a LIMIT "
-               "or aggregate",
-               (unsigned long long)api->opts.max_result_bytes, (unsigned long long)fl_sql_writer_rows(w));
+      snprintf(
+          msg, sizeof msg,
+          "the answer passed %llu bytes (query.max_result_bytes in floe.yaml) after %llu rows: add a LIMIT "
+          "or aggregate",
+          (unsigned long long)api->opts.max_result_bytes, (unsigned long long)fl_sql_writer_rows(w));
       answer_error(job, 413, 41301, msg, NULL, 0);
       goto done;
     }
@@ -259,8 +269,12 @@ fl_code fl_query_api_new(fl_http *http, const fl_query_api_opts *opts, fl_query_
   api->data_dir = fl_sprintf("%s", opts->data_dir);
   api->opts.data_dir = api->data_dir;
   pthread_mutex_init(&api->mu, NULL);
-  fl_http_route route = {.name = "query", .method = "POST", .pattern = "/v1/query", .scope = "query",
-                         .work = query_work, .ctx = api};
+  fl_http_route route = {.name = "query",
+                         .method = "POST",
+                         .pattern = "/v1/query",
+                         .scope = "query",
+                         .work = query_work,
+                         .ctx = api};
   fl_code rc = fl_http_route_add(http, &route, err);
   if (rc) {
     fl_query_api_free(api);

@@ -287,7 +287,8 @@ static bool expr_equal(const fl_sql_expr *a, const fl_sql_expr *b) {
       if (strcmp(a->name, b->name) != 0) return false;
       if ((a->filter == NULL) != (b->filter == NULL) || (a->filter && !expr_equal(a->filter, b->filter)))
         return false;
-      if ((a->over == NULL) != (b->over == NULL) || (a->over && !window_equal(a->over, b->over))) return false;
+      if ((a->over == NULL) != (b->over == NULL) || (a->over && !window_equal(a->over, b->over)))
+        return false;
       break;
     case FL_SQL_E_CAST:
       if (!fl_type_equal(a->cast_type, b->cast_type)) return false;
@@ -427,8 +428,9 @@ static fl_code unknown_column(binder *b, const scope *s, const fl_sql_expr *e) {
       if (s->cols[i].qual) quals[nq++] = s->cols[i].qual;
     const char *near = fl_sql_closest(e->qualifier, quals, nq);
     if (near)
-      return fail(b, FL_EPARSE, e->line, e->col, "unknown table or alias '%s' in '%s.%s' (did you mean '%s'?)",
-                  e->qualifier, e->qualifier, e->name, near);
+      return fail(b, FL_EPARSE, e->line, e->col,
+                  "unknown table or alias '%s' in '%s.%s' (did you mean '%s'?)", e->qualifier, e->qualifier,
+                  e->name, near);
     return fail(b, FL_EPARSE, e->line, e->col, "unknown table or alias '%s' in '%s.%s'", e->qualifier,
                 e->qualifier, e->name);
   }
@@ -467,9 +469,10 @@ static fl_code resolve_column(binder *b, const scope *s, fl_sql_expr *e) {
  * the caller's (WHERE's IN/EXISTS); anywhere else they are refused here. */
 static fl_code resolve(binder *b, const scope *s, fl_sql_expr *e) {
   if (e->kind == FL_SQL_E_SUBQUERY || e->query)
-    return fail(b, FL_EUNSUPPORTED, e->line, e->col,
-                "a subquery is supported here only in WHERE (as a value, x [NOT] IN (SELECT ...), [NOT] EXISTS "
-                "(SELECT ...)) and as a value in the SELECT list; use a JOIN or a WITH query");
+    return fail(
+        b, FL_EUNSUPPORTED, e->line, e->col,
+        "a subquery is supported here only in WHERE (as a value, x [NOT] IN (SELECT ...), [NOT] EXISTS "
+        "(SELECT ...)) and as a value in the SELECT list; use a JOIN or a WITH query");
   if (e->kind == FL_SQL_E_EXISTS)
     return fail(b, FL_EUNSUPPORTED, e->line, e->col, "EXISTS is supported only as a condition of WHERE");
   if (e->kind == FL_SQL_E_COLUMN) return resolve_column(b, s, e);
@@ -502,11 +505,12 @@ static fl_code type_check(binder *b, fl_sql_expr *e) {
 static fl_code want_boolean(binder *b, fl_sql_expr *e, const char *clause) {
   fl_code code = type_check(b, e);
   if (code) return code;
-  if (e->rtype == FL_SQL_RT_NULL || (e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_BOOLEAN)) return FL_OK;
+  if (e->rtype == FL_SQL_RT_NULL || (e->rtype == FL_SQL_RT_VALUE && e->type.kind == FL_T_BOOLEAN))
+    return FL_OK;
   char t[32];
   fl_sql_type_format(e->type, t, sizeof t);
-  return fail(b, FL_EPARSE, e->line, e->col, "%s must be BOOLEAN, not %s",
-              clause, e->rtype == FL_SQL_RT_INTERVAL ? "INTERVAL" : t);
+  return fail(b, FL_EPARSE, e->line, e->col, "%s must be BOOLEAN, not %s", clause,
+              e->rtype == FL_SQL_RT_INTERVAL ? "INTERVAL" : t);
 }
 
 /* ---- aggregates and windows ---- */
@@ -568,7 +572,8 @@ static bool is_number(fl_type_kind k) {
 }
 
 /* The result type of an aggregate (or window aggregate) over arg (NULL for count(*)). */
-static fl_code agg_type(binder *b, const fl_sql_expr *call, fl_agg_kind kind, const fl_sql_expr *arg, fl_type *t) {
+static fl_code agg_type(binder *b, const fl_sql_expr *call, fl_agg_kind kind, const fl_sql_expr *arg,
+                        fl_type *t) {
   memset(t, 0, sizeof *t);
   switch (kind) {
     case FL_AGG_COUNT_STAR:
@@ -578,8 +583,8 @@ static fl_code agg_type(binder *b, const fl_sql_expr *call, fl_agg_kind kind, co
     case FL_AGG_SUM:
     case FL_AGG_AVG:
       if (arg->rtype != FL_SQL_RT_VALUE || !is_number(arg->type.kind))
-        return fail(b, FL_EPARSE, call->line, call->col, "%s(%s) is not defined: %s needs a number", call->name,
-                    type_text(b, arg), call->name);
+        return fail(b, FL_EPARSE, call->line, call->col, "%s(%s) is not defined: %s needs a number",
+                    call->name, type_text(b, arg), call->name);
       if (kind == FL_AGG_AVG || arg->type.kind == FL_T_FLOAT || arg->type.kind == FL_T_DOUBLE) {
         t->kind = FL_T_DOUBLE;
       } else {
@@ -601,7 +606,7 @@ static fl_code agg_type(binder *b, const fl_sql_expr *call, fl_agg_kind kind, co
 
 /* The aggregation of one SELECT core: pre-projection entries, keys, aggregates. */
 typedef struct agg_ctx {
-  fl_plan *pre;  /* PROJECT under the aggregate */
+  fl_plan *pre; /* PROJECT under the aggregate */
   fl_sql_expr **keys;
   uint32_t *key_cids;
   uint32_t nkeys;
@@ -661,15 +666,16 @@ static fl_code extract_aggs(binder *b, agg_ctx *a, fl_sql_expr *e) {
   if (agg_kind_of(e, &kind)) {
     for (uint32_t i = 0; i < e->nargs; i++)
       if (contains_agg(e->args[i]) || contains_window(e->args[i]))
-        return fail(b, FL_EPARSE, e->line, e->col, "aggregate function calls cannot be nested: %s(...) inside %s(...)",
+        return fail(b, FL_EPARSE, e->line, e->col,
+                    "aggregate function calls cannot be nested: %s(...) inside %s(...)",
                     "an aggregate or window", e->name);
     uint32_t want = kind == FL_AGG_COUNT_STAR ? 0 : 1;
     if (e->nargs != want)
       return fail(b, FL_EPARSE, e->line, e->col, "%s takes %s", e->name,
                   want ? "one argument" : "* (count(*)) or one argument");
     if (e->distinct && kind != FL_AGG_COUNT_DISTINCT)
-      return fail(b, FL_EUNSUPPORTED, e->line, e->col, "%s(DISTINCT ...) is not supported (count(DISTINCT ...) is)",
-                  e->name);
+      return fail(b, FL_EUNSUPPORTED, e->line, e->col,
+                  "%s(DISTINCT ...) is not supported (count(DISTINCT ...) is)", e->name);
     const char *name = expr_name(b, e);
     for (uint32_t i = 0; i < a->naggs; i++)
       if (expr_equal(a->agg_calls[i], e)) {
@@ -706,8 +712,8 @@ static fl_code extract_aggs(binder *b, agg_ctx *a, fl_sql_expr *e) {
     return FL_OK;
   }
   if (e->filter && !(e->kind == FL_SQL_E_FUNC && e->over))
-    return fail(b, FL_EPARSE, e->line, e->col, "FILTER (WHERE ...) applies only to aggregate functions, not %s",
-                e->name);
+    return fail(b, FL_EPARSE, e->line, e->col,
+                "FILTER (WHERE ...) applies only to aggregate functions, not %s", e->name);
   for (uint32_t i = 0; i < e->nargs; i++) {
     fl_code code = extract_aggs(b, a, e->args[i]);
     if (code) return code;
@@ -739,7 +745,8 @@ static fl_code match_keys(binder *b, const agg_ctx *a, fl_sql_expr *e) {
     for (uint32_t i = 0; i < a->nkeys; i++)
       if ((uint32_t)e->field == a->key_cids[i]) return FL_OK;
     return fail(b, FL_EPARSE, e->line, e->col,
-                "column '%s' must appear in the GROUP BY clause or be used in an aggregate function", e->name);
+                "column '%s' must appear in the GROUP BY clause or be used in an aggregate function",
+                e->name);
   }
   for (uint32_t i = 0; i < e->nargs; i++) {
     fl_code code = match_keys(b, a, e->args[i]);
@@ -774,11 +781,16 @@ static bool win_kind_of(const fl_sql_expr *e, fl_win_kind *k, uint32_t *min_args
     const char *name;
     fl_win_kind kind;
     uint32_t lo, hi;
-  } fns[] = {{"row_number", FL_WIN_ROW_NUMBER, 0, 0}, {"rank", FL_WIN_RANK, 0, 0},
-             {"dense_rank", FL_WIN_DENSE_RANK, 0, 0}, {"lag", FL_WIN_LAG, 1, 3},
-             {"lead", FL_WIN_LEAD, 1, 3},            {"sum", FL_WIN_SUM, 1, 1},
-             {"avg", FL_WIN_AVG, 1, 1},              {"mean", FL_WIN_AVG, 1, 1},
-             {"min", FL_WIN_MIN, 1, 1},              {"max", FL_WIN_MAX, 1, 1}};
+  } fns[] = {{"row_number", FL_WIN_ROW_NUMBER, 0, 0},
+             {"rank", FL_WIN_RANK, 0, 0},
+             {"dense_rank", FL_WIN_DENSE_RANK, 0, 0},
+             {"lag", FL_WIN_LAG, 1, 3},
+             {"lead", FL_WIN_LEAD, 1, 3},
+             {"sum", FL_WIN_SUM, 1, 1},
+             {"avg", FL_WIN_AVG, 1, 1},
+             {"mean", FL_WIN_AVG, 1, 1},
+             {"min", FL_WIN_MIN, 1, 1},
+             {"max", FL_WIN_MAX, 1, 1}};
   if (!strcmp(e->name, "count")) {
     *k = e->star || e->nargs == 0 ? FL_WIN_COUNT_STAR : FL_WIN_COUNT;
     *min_args = *k == FL_WIN_COUNT ? 1 : 0;
@@ -820,15 +832,17 @@ static fl_code extract_windows(binder *b, win_ctx *wc, fl_sql_expr *e) {
   fl_win_kind kind;
   uint32_t lo, hi;
   if (!win_kind_of(e, &kind, &lo, &hi))
-    return fail(b, FL_EUNSUPPORTED, e->line, e->col,
-                "%s() is not a window function (row_number, rank, dense_rank, lag, lead, count, sum, avg, min, "
-                "max are)",
-                e->name);
+    return fail(
+        b, FL_EUNSUPPORTED, e->line, e->col,
+        "%s() is not a window function (row_number, rank, dense_rank, lag, lead, count, sum, avg, min, "
+        "max are)",
+        e->name);
   if (e->nargs < lo || e->nargs > hi)
     return fail(b, FL_EPARSE, e->line, e->col, "%s() takes %u%s argument%s", e->name, lo,
                 hi > lo ? " to 3" : "", hi == 1 ? "" : "s");
   if (e->distinct || e->filter)
-    return fail(b, FL_EUNSUPPORTED, e->line, e->col, "DISTINCT and FILTER are not supported in window functions");
+    return fail(b, FL_EUNSUPPORTED, e->line, e->col,
+                "DISTINCT and FILTER are not supported in window functions");
   fl_code code = check_frame(b, e, kind);
   if (code) return code;
   for (uint32_t i = 0; i < wc->ncalls; i++)
@@ -892,8 +906,8 @@ static fl_code extract_windows(binder *b, win_ctx *wc, fl_sql_expr *e) {
       if (e->nargs >= 2) {
         const fl_sql_expr *n = e->args[1];
         if (n->kind != FL_SQL_E_LITERAL || n->lit != FL_SQL_LIT_INT || n->value.u.i64 < 0)
-          return fail(b, FL_EPARSE, n->line, n->col, "the offset of %s() must be a non-negative integer literal",
-                      e->name);
+          return fail(b, FL_EPARSE, n->line, n->col,
+                      "the offset of %s() must be a non-negative integer literal", e->name);
         spec.offset = n->value.u.i64;
       }
       if (e->args[0]->rtype != FL_SQL_RT_VALUE)
@@ -928,7 +942,10 @@ static fl_code extract_windows(binder *b, win_ctx *wc, fl_sql_expr *e) {
     case FL_WIN_AVG:
     case FL_WIN_MIN:
     case FL_WIN_MAX: {
-      fl_agg_kind ak = kind == FL_WIN_SUM ? FL_AGG_SUM : kind == FL_WIN_AVG ? FL_AGG_AVG : kind == FL_WIN_MIN ? FL_AGG_MIN : FL_AGG_MAX;
+      fl_agg_kind ak = kind == FL_WIN_SUM   ? FL_AGG_SUM
+                       : kind == FL_WIN_AVG ? FL_AGG_AVG
+                       : kind == FL_WIN_MIN ? FL_AGG_MIN
+                                            : FL_AGG_MAX;
       if ((code = agg_type(b, e, ak, e->args[0], &t))) return code;
       break;
     }
@@ -967,11 +984,12 @@ static const cte_def *find_cte(const binder *b, const char *name) {
   return NULL;
 }
 
-static fl_code scope_of_rel(binder *b, const rel *r, const char *qual, const char *const *aliases, uint32_t naliases,
-                            const fl_sql_from *f, scope *sc) {
+static fl_code scope_of_rel(binder *b, const rel *r, const char *qual, const char *const *aliases,
+                            uint32_t naliases, const fl_sql_from *f, scope *sc) {
   if (naliases > r->n)
     return fail(b, FL_EPARSE, f->line, f->col, "%u column aliases given for %u columns", naliases, r->n);
-  for (uint32_t i = 0; i < r->n; i++) scope_push(b, sc, qual, i < naliases ? aliases[i] : r->names[i], r->cids[i], false);
+  for (uint32_t i = 0; i < r->n; i++)
+    scope_push(b, sc, qual, i < naliases ? aliases[i] : r->names[i], r->cids[i], false);
   return FL_OK;
 }
 
@@ -1004,8 +1022,8 @@ static fl_code bind_table(binder *b, const fl_sql_from *f, fl_plan **out, scope 
     uint32_t n = b->cat->names ? b->cat->names(b->cat->ud, f->ns, b->arena, &names) : 0;
     const char *near = fl_sql_closest(f->name, names, n);
     if (near)
-      return fail(b, FL_ENOENT, f->line, f->col, "unknown table '%s%s%s' (did you mean '%s'?)", f->ns ? f->ns : "",
-                  f->ns ? "." : "", f->name, near);
+      return fail(b, FL_ENOENT, f->line, f->col, "unknown table '%s%s%s' (did you mean '%s'?)",
+                  f->ns ? f->ns : "", f->ns ? "." : "", f->name, near);
     return fail(b, FL_ENOENT, f->line, f->col, "unknown table '%s%s%s'", f->ns ? f->ns : "", f->ns ? "." : "",
                 f->name);
   }
@@ -1076,7 +1094,8 @@ static bool common_type(fl_type a, fl_type c, fl_type *t) {
     t->kind = FL_T_STRING;
     return true;
   }
-  if ((a.kind == FL_T_DATE || a.kind == FL_T_TIMESTAMP) && (c.kind == FL_T_DATE || c.kind == FL_T_TIMESTAMP)) {
+  if ((a.kind == FL_T_DATE || a.kind == FL_T_TIMESTAMP) &&
+      (c.kind == FL_T_DATE || c.kind == FL_T_TIMESTAMP)) {
     memset(t, 0, sizeof *t);
     t->kind = FL_T_TIMESTAMP;
     return true;
@@ -1108,8 +1127,8 @@ static fl_code add_join_key(binder *b, fl_plan *j, fl_sql_expr *l, fl_sql_expr *
   if ((code = type_check(b, l)) || (code = type_check(b, r))) return code;
   fl_type t;
   if (l->rtype != FL_SQL_RT_VALUE || r->rtype != FL_SQL_RT_VALUE || !common_type(l->type, r->type, &t))
-    return fail(b, FL_EPARSE, at->line, at->col, "cannot join on %s = %s: the types do not compare", type_text(b, l),
-                type_text(b, r));
+    return fail(b, FL_EPARSE, at->line, at->col, "cannot join on %s = %s: the types do not compare",
+                type_text(b, l), type_text(b, r));
   l = cast_to(b, l, t);
   r = cast_to(b, r, t);
   fl_sql_expr *side[2] = {l, r};
@@ -1214,7 +1233,8 @@ static fl_code bind_join(binder *b, const fl_sql_from *f, fl_plan **out, scope *
     uint32_t n = 0, cap = 0;
     if ((code = resolve(b, sc, f->on))) return code;
     if (contains_agg(f->on) || contains_window(f->on))
-      return fail(b, FL_EPARSE, f->on->line, f->on->col, "aggregate and window functions are not allowed in ON");
+      return fail(b, FL_EPARSE, f->on->line, f->on->col,
+                  "aggregate and window functions are not allowed in ON");
     if ((code = want_boolean(b, f->on, "the ON condition"))) return code;
     conjuncts(b, f->on, &cs, &n, &cap);
     fl_sql_expr *above = NULL;
@@ -1231,9 +1251,10 @@ static fl_code bind_join(binder *b, const fl_sql_from *f, fl_plan **out, scope *
       } else if (j->join == FL_JOIN_INNER) {
         above = and_of(b, above, cs[i]);
       } else {
-        return fail(b, FL_EUNSUPPORTED, cs[i]->line, cs[i]->col,
-                    "this LEFT JOIN condition is not supported: ON takes equalities between the two sides and "
-                    "conditions on the right side only");
+        return fail(
+            b, FL_EUNSUPPORTED, cs[i]->line, cs[i]->col,
+            "this LEFT JOIN condition is not supported: ON takes equalities between the two sides and "
+            "conditions on the right side only");
       }
     }
     join_cids(b, j);
@@ -1282,7 +1303,8 @@ static fl_plan *pushdown_target(binder *b, const cid_set *s) {
 
 /* The lowest join under p whose sides split l and r. */
 static fl_plan *join_for(fl_plan *p, const cid_set *l, const cid_set *r, bool *swap) {
-  if (p->kind == FL_PLAN_FILTER || p->kind == FL_PLAN_PROJECT) return p->nchildren ? join_for(p->children[0], l, r, swap) : NULL;
+  if (p->kind == FL_PLAN_FILTER || p->kind == FL_PLAN_PROJECT)
+    return p->nchildren ? join_for(p->children[0], l, r, swap) : NULL;
   if (p->kind != FL_PLAN_JOIN || p->join != FL_JOIN_INNER) return NULL;
   for (uint32_t s = 0; s < 2; s++) {
     fl_plan *deeper = join_for(p->children[s], l, r, swap);
@@ -1312,7 +1334,8 @@ static fl_code where_in(binder *b, fl_plan **plan, const scope *sc, fl_sql_expr 
   b->corr = saved;
   if (code) return code;
   if (r.n != 1)
-    return fail(b, FL_EPARSE, e->line, e->col, "the subquery of IN returns %u columns; it must return one", r.n);
+    return fail(b, FL_EPARSE, e->line, e->col, "the subquery of IN returns %u columns; it must return one",
+                r.n);
   fl_plan *j = node(b, FL_PLAN_JOIN, NULL);
   j->children = fl_arena_alloc(b->arena, 2 * sizeof *j->children);
   j->children[0] = *plan;
@@ -1382,7 +1405,8 @@ static fl_code bind_scalars(binder *b, fl_plan **plan, const scope *sc, fl_sql_e
                 "a scalar subquery that refers to the outer query is not supported: write it as a JOIN (or "
                 "EXISTS)");
   if (r.n != 1)
-    return fail(b, FL_EPARSE, e->line, e->col, "a subquery used as a value must return one column, not %u", r.n);
+    return fail(b, FL_EPARSE, e->line, e->col, "a subquery used as a value must return one column, not %u",
+                r.n);
   fl_plan *one = node(b, FL_PLAN_SINGLE_ROW, r.plan);
   one->from = NULL;
   one->limit = ((uint64_t)e->line << 32) | e->col; /* for the error's position */
@@ -1450,15 +1474,17 @@ static fl_code bind_where(binder *b, fl_plan **plan, const scope *sc, fl_sql_exp
           ro = !cids_within(&r, *plan);
         }
         if (!ok || lo == ro || lo < 0)
-          return fail(b, FL_EUNSUPPORTED, c->line, c->col,
-                      "a correlated subquery may refer to the outer query only in equalities inner = outer at the "
-                      "top of its WHERE");
+          return fail(
+              b, FL_EUNSUPPORTED, c->line, c->col,
+              "a correlated subquery may refer to the outer query only in equalities inner = outer at the "
+              "top of its WHERE");
         fl_sql_expr *oe = lo ? c->args[0] : c->args[1], *ie = lo ? c->args[1] : c->args[0];
         if ((code = type_check(b, oe)) || (code = type_check(b, ie))) return code;
         corr *k = b->corr;
         if (k->n == k->cap) {
           uint32_t nc = k->cap ? 2 * k->cap : 4;
-          fl_sql_expr **o2 = fl_arena_alloc(b->arena, nc * sizeof *o2), **i2 = fl_arena_alloc(b->arena, nc * sizeof *i2);
+          fl_sql_expr **o2 = fl_arena_alloc(b->arena, nc * sizeof *o2),
+                      **i2 = fl_arena_alloc(b->arena, nc * sizeof *i2);
           if (k->n) {
             memcpy(o2, k->outer_exprs, k->n * sizeof *o2);
             memcpy(i2, k->inner_exprs, k->n * sizeof *i2);
@@ -1524,15 +1550,16 @@ typedef struct item {
 } item;
 
 /* A query's output columns with ORDER BY / LIMIT applied. */
-static fl_code bind_order(binder *b, fl_plan **plan, const fl_sql_order_item *order, fl_sql_expr **order_exprs,
-                          uint32_t norder, item *items, uint32_t nitems, bool distinct, uint32_t *extra_cids,
-                          uint32_t *nextra, fl_plan_sort_key *keys);
+static fl_code bind_order(binder *b, fl_plan **plan, const fl_sql_order_item *order,
+                          fl_sql_expr **order_exprs, uint32_t norder, item *items, uint32_t nitems,
+                          bool distinct, uint32_t *extra_cids, uint32_t *nextra, fl_plan_sort_key *keys);
 
 /* HAVING and QUALIFY may name an output alias where no column has the name (DuckDB
  * allows it): the alias's expression is put in its place. */
 static void substitute_aliases(binder *b, const scope *sc, fl_sql_expr *e, const item *items, uint32_t n) {
   int other;
-  if (e->kind == FL_SQL_E_COLUMN && !e->qualifier && e->field < 0 && scope_find(sc, NULL, e->name, &other) == -1) {
+  if (e->kind == FL_SQL_E_COLUMN && !e->qualifier && e->field < 0 &&
+      scope_find(sc, NULL, e->name, &other) == -1) {
     for (uint32_t k = 0; k < n; k++)
       if (items[k].alias && !strcmp(items[k].alias, e->name)) {
         uint32_t line = e->line, col = e->col;
@@ -1546,8 +1573,8 @@ static void substitute_aliases(binder *b, const scope *sc, fl_sql_expr *e, const
   for (uint32_t i = 0; i < e->nargs; i++) substitute_aliases(b, sc, e->args[i], items, n);
 }
 
-static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_order_item *order, uint32_t norder,
-                         rel *out) {
+static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_order_item *order,
+                         uint32_t norder, rel *out) {
   fl_code code;
   fl_plan *plan;
   scope sc = {0};
@@ -1560,7 +1587,8 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
   if (b->corr && !b->corr->scalar) {
     /* EXISTS: the rows matter, not the select list; its output is the inner keys */
     if (c->has_group || c->having || c->qualify)
-      return fail(b, FL_EUNSUPPORTED, c->line, c->col, "GROUP BY, HAVING and QUALIFY are not supported in EXISTS");
+      return fail(b, FL_EUNSUPPORTED, c->line, c->col,
+                  "GROUP BY, HAVING and QUALIFY are not supported in EXISTS");
     fl_plan *p = node(b, FL_PLAN_PROJECT, plan);
     p->exact = true;
     p->ncids = 0;
@@ -1600,8 +1628,9 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
         n++;
         any = true;
       }
-      if (!any && it->qualifier) return fail(b, FL_EPARSE, it->line, it->col, "unknown table or alias '%s' in %s.*",
-                                             it->qualifier, it->qualifier);
+      if (!any && it->qualifier)
+        return fail(b, FL_EPARSE, it->line, it->col, "unknown table or alias '%s' in %s.*", it->qualifier,
+                    it->qualifier);
       if (!any && !it->qualifier)
         return fail(b, FL_EPARSE, it->line, it->col, "SELECT * with no FROM: there are no columns");
       continue;
@@ -1652,9 +1681,10 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
   agg_ctx agg = {0};
   win_ctx wc = {0};
   if (aggregated && scalar_item)
-    return fail(b, FL_EUNSUPPORTED, c->line, c->col,
-                "a scalar subquery in the SELECT list of a query with GROUP BY or aggregates is not supported: "
-                "compute it in a WITH query and join it");
+    return fail(
+        b, FL_EUNSUPPORTED, c->line, c->col,
+        "a scalar subquery in the SELECT list of a query with GROUP BY or aggregates is not supported: "
+        "compute it in a WITH query and join it");
   if (aggregated) {
     agg.pre = passthrough(b, plan);
     agg.pre->nexprs = 0; /* only what the aggregate reads */
@@ -1693,7 +1723,8 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
             if ((code = resolve(b, &sc, g))) return code;
           if (g->kind == FL_SQL_E_COLUMN && g->field < 0 && (code = resolve(b, &sc, g))) return code;
           if (contains_agg(g) || contains_window(g))
-            return fail(b, FL_EPARSE, g->line, g->col, "aggregate and window functions are not allowed in GROUP BY");
+            return fail(b, FL_EPARSE, g->line, g->col,
+                        "aggregate and window functions are not allowed in GROUP BY");
         }
         agg.keys[agg.nkeys++] = g;
       }
@@ -1709,7 +1740,8 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
       if ((code = resolve(b, &sc, having)) || (code = extract_aggs(b, &agg, having))) return code;
     }
     fl_sql_expr *qualify = c->qualify;
-    if (qualify && ((code = resolve(b, &sc, qualify)) || (code = extract_aggs(b, &agg, qualify)))) return code;
+    if (qualify && ((code = resolve(b, &sc, qualify)) || (code = extract_aggs(b, &agg, qualify))))
+      return code;
     for (uint32_t i = 0; i < norder; i++)
       if (order_exprs[i] && (code = extract_aggs(b, &agg, order_exprs[i]))) return code;
     fl_plan *a = node(b, FL_PLAN_AGGREGATE, agg.pre);
@@ -1805,7 +1837,8 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
     fl_plan_sort_key *keys = fl_arena_alloc(b->arena, norder * sizeof *keys);
     uint32_t nextra = 0;
     uint32_t *extra = fl_arena_alloc(b->arena, (norder + 1) * sizeof *extra);
-    if ((code = bind_order(b, &plan, order, order_exprs, norder, items, n, c->distinct, extra, &nextra, keys)))
+    if ((code =
+             bind_order(b, &plan, order, order_exprs, norder, items, n, c->distinct, extra, &nextra, keys)))
       return code;
     fl_plan *s = node(b, FL_PLAN_SORT, plan);
     s->order = keys;
@@ -1836,9 +1869,9 @@ static fl_code bind_core(binder *b, const fl_sql_select_core *c, const fl_sql_or
 /* ORDER BY of a core: ordinals and aliases name output columns; other expressions
  * (resolved, aggregates and windows replaced: order_exprs) match an output expression
  * or become hidden columns of the projection, dropped after the sort. */
-static fl_code bind_order(binder *b, fl_plan **plan, const fl_sql_order_item *order, fl_sql_expr **order_exprs,
-                          uint32_t norder, item *items, uint32_t nitems, bool distinct, uint32_t *extra_cids,
-                          uint32_t *nextra, fl_plan_sort_key *keys) {
+static fl_code bind_order(binder *b, fl_plan **plan, const fl_sql_order_item *order,
+                          fl_sql_expr **order_exprs, uint32_t norder, item *items, uint32_t nitems,
+                          bool distinct, uint32_t *extra_cids, uint32_t *nextra, fl_plan_sort_key *keys) {
   fl_code code;
   fl_plan *proj = *plan;
   if (proj->kind == FL_PLAN_DISTINCT) proj = proj->children[0];
@@ -1887,7 +1920,8 @@ static fl_code bind_order(binder *b, fl_plan **plan, const fl_sql_order_item *or
 
 /* ---- queries ---- */
 
-static fl_code bind_body(binder *b, const fl_sql_body *body, rel *out, const fl_sql_select *q, bool *ordered) {
+static fl_code bind_body(binder *b, const fl_sql_body *body, rel *out, const fl_sql_select *q,
+                         bool *ordered) {
   switch (body->kind) {
     case FL_SQL_BODY_CORE:
       *ordered = true; /* the core binds ORDER BY with its FROM scope */
@@ -1901,15 +1935,16 @@ static fl_code bind_body(binder *b, const fl_sql_body *body, rel *out, const fl_
     }
     case FL_SQL_BODY_UNION: {
       if (b->corr && !b->corr->scalar)
-        return fail(b, FL_EUNSUPPORTED, body->line, body->col, "UNION inside a correlated EXISTS is not supported");
+        return fail(b, FL_EUNSUPPORTED, body->line, body->col,
+                    "UNION inside a correlated EXISTS is not supported");
       rel l, r;
       bool dummy;
       fl_code code = bind_body(b, body->left, &l, NULL, &dummy);
       if (code) return code;
       if ((code = bind_body(b, body->right, &r, NULL, &dummy))) return code;
       if (l.n != r.n)
-        return fail(b, FL_EPARSE, body->line, body->col, "UNION: the left query has %u columns, the right %u", l.n,
-                    r.n);
+        return fail(b, FL_EPARSE, body->line, body->col, "UNION: the left query has %u columns, the right %u",
+                    l.n, r.n);
       rel *sides[2] = {&l, &r};
       fl_type *types = fl_arena_alloc(b->arena, (l.n + 1) * sizeof *types);
       for (uint32_t i = 0; i < l.n; i++) {
@@ -1918,8 +1953,8 @@ static fl_code bind_body(binder *b, const fl_sql_body *body, rel *out, const fl_
           char ta[32], tc[32];
           fl_sql_type_format(a, ta, sizeof ta);
           fl_sql_type_format(c, tc, sizeof tc);
-          return fail(b, FL_EPARSE, body->line, body->col, "UNION: column %u is %s on the left and %s on the right",
-                      i + 1, ta, tc);
+          return fail(b, FL_EPARSE, body->line, body->col,
+                      "UNION: column %u is %s on the left and %s on the right", i + 1, ta, tc);
         }
       }
       fl_plan *u = node(b, FL_PLAN_UNION_ALL, NULL);
@@ -1938,7 +1973,8 @@ static fl_code bind_body(binder *b, const fl_sql_body *body, rel *out, const fl_
         for (uint32_t i = 0; i < l.n; i++) {
           fl_sql_expr *e = cast_to(b, column_expr(b, sides[s]->cids[i], body->line, body->col), types[i]);
           p->exprs[i] = e;
-          p->proj_cids[i] = e->kind == FL_SQL_E_COLUMN ? sides[s]->cids[i] : new_cid(b, l.names[i], types[i], NULL);
+          p->proj_cids[i] =
+              e->kind == FL_SQL_E_COLUMN ? sides[s]->cids[i] : new_cid(b, l.names[i], types[i], NULL);
           p->names[i] = l.names[i];
         }
         cids_append(b, p, p->proj_cids, l.n);
@@ -1983,10 +2019,11 @@ static fl_code bind_query(binder *b, const fl_sql_select *q, rel *out) {
           if (!strcmp(out->names[k], e->name)) found = k;
       if (found < 0) {
         if (e->kind == FL_SQL_E_COLUMN)
-          return fail(b, FL_EPARSE, e->line, e->col, "ORDER BY '%s': not a column of the UNION's result%s%s%s",
-                      e->name, fl_sql_closest(e->name, out->names, out->n) ? " (did you mean '" : "",
-                      fl_sql_closest(e->name, out->names, out->n) ? fl_sql_closest(e->name, out->names, out->n) : "",
-                      fl_sql_closest(e->name, out->names, out->n) ? "'?)" : "");
+          return fail(
+              b, FL_EPARSE, e->line, e->col, "ORDER BY '%s': not a column of the UNION's result%s%s%s",
+              e->name, fl_sql_closest(e->name, out->names, out->n) ? " (did you mean '" : "",
+              fl_sql_closest(e->name, out->names, out->n) ? fl_sql_closest(e->name, out->names, out->n) : "",
+              fl_sql_closest(e->name, out->names, out->n) ? "'?)" : "");
         return fail(b, FL_EUNSUPPORTED, e->line, e->col,
                     "ORDER BY of a UNION takes output column names or ordinals");
       }
@@ -2059,7 +2096,8 @@ static void finalize(binder *b, fl_plan *p, const cid_set *need) {
       if (out.n == 0 && p->ncids) cid_add(b, &out, p->cids[0]); /* count(*): one column for the row count */
       set_out(b, p, out.v, out.n);
       p->columns = fl_arena_alloc(b->arena, (out.n + 1) * sizeof *p->columns);
-      for (uint32_t i = 0; i < out.n; i++) p->columns[i] = p->table_schema->fields[out.v[i] - p->first_cid].name;
+      for (uint32_t i = 0; i < out.n; i++)
+        p->columns[i] = p->table_schema->fields[out.v[i] - p->first_cid].name;
       p->ncolumns = out.n;
       for (uint32_t i = 0; i < out.n; i++) p->out_fields[i].name = p->columns[i];
       if (p->filter) rewrite_expr(p->filter, p);
@@ -2130,8 +2168,10 @@ static void finalize(binder *b, fl_plan *p, const cid_set *need) {
       p->agg_specs = fl_arena_calloc(b->arena, p->naggs + 1, sizeof *p->agg_specs);
       for (uint32_t i = 0; i < p->naggs; i++) {
         p->agg_specs[i].kind = p->aggs[i].kind;
-        p->agg_specs[i].arg = p->aggs[i].kind == FL_AGG_COUNT_STAR ? -1 : pos_of(p->children[0], p->aggs[i].arg);
-        p->agg_specs[i].filter = p->aggs[i].filter >= 0 ? pos_of(p->children[0], (uint32_t)p->aggs[i].filter) : -1;
+        p->agg_specs[i].arg =
+            p->aggs[i].kind == FL_AGG_COUNT_STAR ? -1 : pos_of(p->children[0], p->aggs[i].arg);
+        p->agg_specs[i].filter =
+            p->aggs[i].filter >= 0 ? pos_of(p->children[0], (uint32_t)p->aggs[i].filter) : -1;
         p->agg_specs[i].name = b->cols[p->aggs[i].out].name;
       }
       set_out(b, p, p->cids, p->ncids);
@@ -2155,7 +2195,8 @@ static void finalize(binder *b, fl_plan *p, const cid_set *need) {
       for (uint32_t i = 0; i < p->nkeys; i++) p->pos_keys[i] = (uint32_t)pos_of(c, p->keys[i]);
       p->pos_order = fl_arena_alloc(b->arena, (p->norder + 1) * sizeof *p->pos_order);
       for (uint32_t i = 0; i < p->norder; i++)
-        p->pos_order[i] = (fl_sort_key){(uint32_t)pos_of(c, p->order[i].cid), p->order[i].desc, p->order[i].nulls_first};
+        p->pos_order[i] =
+            (fl_sort_key){(uint32_t)pos_of(c, p->order[i].cid), p->order[i].desc, p->order[i].nulls_first};
       p->win_specs = fl_arena_calloc(b->arena, p->nwins + 1, sizeof *p->win_specs);
       uint32_t *outs = fl_arena_alloc(b->arena, (c->nout + p->nwins + 1) * sizeof *outs);
       memcpy(outs, c->out_cids, c->nout * sizeof *outs);
@@ -2175,8 +2216,10 @@ static void finalize(binder *b, fl_plan *p, const cid_set *need) {
       fl_plan *l = p->children[0], *r = p->children[1];
       cid_set ln = {0}, rn = {0};
       for (uint32_t i = 0; i < need->n; i++) {
-        if (has_cid(l, need->v[i])) cid_add(b, &ln, need->v[i]);
-        else if (has_cid(r, need->v[i])) cid_add(b, &rn, need->v[i]);
+        if (has_cid(l, need->v[i]))
+          cid_add(b, &ln, need->v[i]);
+        else if (has_cid(r, need->v[i]))
+          cid_add(b, &rn, need->v[i]);
       }
       for (uint32_t i = 0; i < p->njkeys; i++) {
         cid_add(b, &ln, p->lkeys[i]);
@@ -2213,8 +2256,8 @@ static void finalize(binder *b, fl_plan *p, const cid_set *need) {
   }
 }
 
-fl_code fl_sql_plan_build(const fl_sql_statement *st, const fl_sql_catalog *cat, fl_arena *arena, fl_plan **out,
-                          fl_err *err) {
+fl_code fl_sql_plan_build(const fl_sql_statement *st, const fl_sql_catalog *cat, fl_arena *arena,
+                          fl_plan **out, fl_err *err) {
   *out = NULL;
   binder b = {0};
   b.arena = arena;

@@ -65,7 +65,7 @@ static void explain_at(const fl_op *op, bool analyze, unsigned depth, fl_buf *ou
   }
   if (analyze)
     fl_buf_printf(out, " [rows=%llu time=%.3f ms]", (unsigned long long)op->stats.rows_out,
-                   (double)op->stats.ns / 1e6);
+                  (double)op->stats.ns / 1e6);
   fl_buf_append(out, "\n", 1);
   for (uint32_t i = 0; i < op->nchildren; i++) explain_at(op->children[i], analyze, depth + 1, out);
 }

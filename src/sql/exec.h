@@ -45,12 +45,12 @@
 
 /* One query's shared state. */
 typedef struct fl_exec_ctx {
-  fl_arena *arena;        /* the query's lifetime: plan, operators, schemas */
-  size_t mem_budget;      /* bytes hash tables and sorts may hold before spilling; 0 = no limit */
-  const char *spill_dir;  /* where spill files go (NULL: $TMPDIR or /tmp) */
-  int64_t deadline_ns;    /* fl_mono_ns() after which next() fails with FL_ETIMEOUT; 0 = none */
+  fl_arena *arena;            /* the query's lifetime: plan, operators, schemas */
+  size_t mem_budget;          /* bytes hash tables and sorts may hold before spilling; 0 = no limit */
+  const char *spill_dir;      /* where spill files go (NULL: $TMPDIR or /tmp) */
+  int64_t deadline_ns;        /* fl_mono_ns() after which next() fails with FL_ETIMEOUT; 0 = none */
   const volatile int *cancel; /* non-NULL and non-zero: next() fails with FL_ECANCELED */
-  size_t mem_used;        /* bytes held by operators now (they add and subtract) */
+  size_t mem_used;            /* bytes held by operators now (they add and subtract) */
   size_t mem_peak;
 } fl_exec_ctx;
 

@@ -88,7 +88,7 @@ typedef struct agg_op {
   uint32_t part_rows_cap;
   uint32_t next_group;
   uint32_t next_part;
-  fl_op *sub;           /* aggregate over the current spill partition */
+  fl_op *sub; /* aggregate over the current spill partition */
   fl_batch *out;
   uint64_t spilled_rows;
 } agg_op;
@@ -157,12 +157,12 @@ static fl_code result_type(const fl_agg_spec *s, fl_type arg, fl_type *out, fl_e
 
 /* ---- state arrays ---- */
 
-#define GROW(arr, n)                                                          \
-  do {                                                                        \
-    if (arr) {                                                                \
-      arr = fl_realloc(arr, (size_t)(n) * sizeof *(arr));                     \
-      memset((arr) + old, 0, (size_t)((n) - old) * sizeof *(arr));            \
-    }                                                                         \
+#define GROW(arr, n)                                             \
+  do {                                                           \
+    if (arr) {                                                   \
+      arr = fl_realloc(arr, (size_t)(n) * sizeof *(arr));        \
+      memset((arr) + old, 0, (size_t)((n)-old) * sizeof *(arr)); \
+    }                                                            \
   } while (0)
 
 static void grow_states(agg_op *a, uint32_t need) {
@@ -293,12 +293,13 @@ static int64_t hll_estimate(const uint8_t *reg) {
   return (int64_t)llround(e);
 }
 
-static fl_code update_distinct(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *ids, const fl_vec *filter,
-                               fl_err *err) {
+static fl_code update_distinct(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *ids,
+                               const fl_vec *filter, fl_err *err) {
   (void)err;
   const fl_vec *arg = &b->cols[c->spec.arg];
   uint32_t col = (uint32_t)c->spec.arg;
-  exec_keys_encode(&c->dkeys, b, &col, 1, true, c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT ? &c->distinct : NULL);
+  exec_keys_encode(&c->dkeys, b, &col, 1, true,
+                   c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT ? &c->distinct : NULL);
   for (uint32_t i = 0; i < b->nrows; i++) {
     uint32_t g = ids[i];
     if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
@@ -324,8 +325,9 @@ static fl_code update_distinct(agg_op *a, agg_col *c, const fl_batch *b, const u
 /* Prefetches the state of the group PREFETCH_AHEAD rows on (states of many groups do
  * not fit the cache; the ids of the whole batch are known before the loop). */
 enum { PREFETCH_AHEAD = 8 };
-#define PREFETCH_STATE(arr) \
-  if (i + PREFETCH_AHEAD < n && ids[i + PREFETCH_AHEAD] != FL_HTAB_NONE) __builtin_prefetch(&(arr)[ids[i + PREFETCH_AHEAD]], 1)
+#define PREFETCH_STATE(arr)                                              \
+  if (i + PREFETCH_AHEAD < n && ids[i + PREFETCH_AHEAD] != FL_HTAB_NONE) \
+  __builtin_prefetch(&(arr)[ids[i + PREFETCH_AHEAD]], 1)
 
 static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *ids, fl_err *err) {
   const fl_vec *filter = c->spec.filter >= 0 ? &b->cols[c->spec.filter] : NULL;
@@ -357,8 +359,8 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
           uint32_t g = ids[i];
           if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
           if (!fl_dec128_add(c->isum[g], fl_vec_dec(arg, i), FL_DECIMAL_PRECISION_MAX, &c->isum[g]))
-            return fl_err_set(err, FL_ELIMIT, "%s(%s): the sum overflows DECIMAL(38,%u)", kind_name(c->spec.kind),
-                              arg_name(a, c), (unsigned)arg->type.scale);
+            return fl_err_set(err, FL_ELIMIT, "%s(%s): the sum overflows DECIMAL(38,%u)",
+                              kind_name(c->spec.kind), arg_name(a, c), (unsigned)arg->type.scale);
           c->cnt[g]++;
         }
       } else {
@@ -429,7 +431,8 @@ static fl_code spill_rows(agg_op *a, const fl_batch *b, fl_err *err) {
       a->part_buf[p] = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
     }
     fl_batch *pb = a->part_buf[p];
-    for (uint32_t c = 0; c < b->ncols; c++) exec_vec_gather(&pb->cols[c], &b->cols[c], a->part_rows[p], cnt[p]);
+    for (uint32_t c = 0; c < b->ncols; c++)
+      exec_vec_gather(&pb->cols[c], &b->cols[c], a->part_rows[p], cnt[p]);
     pb->nrows += cnt[p];
     a->spilled_rows += cnt[p];
     if (pb->nrows >= FL_EXEC_BATCH_ROWS) {
@@ -441,8 +444,9 @@ static fl_code spill_rows(agg_op *a, const fl_batch *b, fl_err *err) {
   return FL_OK;
 }
 
-static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys, const fl_agg_spec *aggs,
-                      uint32_t naggs, bool distinct_only, unsigned depth, fl_err *err);
+static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys,
+                      const fl_agg_spec *aggs, uint32_t naggs, bool distinct_only, unsigned depth,
+                      fl_err *err);
 
 /* ---- next ---- */
 
@@ -481,10 +485,11 @@ static fl_code consume(agg_op *a, fl_err *err) {
     track(a);
     if (a->nkeys && !a->spilling && exec_over_budget(a->op.ctx)) {
       if (a->depth >= SPILL_DEPTH_MAX)
-        return fl_err_set(err, FL_ELIMIT,
-                          "hash aggregate: %u groups do not fit the memory budget of %zu bytes after %u levels "
-                          "of spill partitioning",
-                          a->ngroups, a->op.ctx->mem_budget, a->depth);
+        return fl_err_set(
+            err, FL_ELIMIT,
+            "hash aggregate: %u groups do not fit the memory budget of %zu bytes after %u levels "
+            "of spill partitioning",
+            a->ngroups, a->op.ctx->mem_budget, a->depth);
       a->spilling = true;
     }
   }
@@ -644,7 +649,8 @@ static void agg_explain(const fl_op *op, bool analyze, fl_buf *out) {
   const fl_op *child = op->children[0];
   if (a->distinct_only) return;
   fl_buf_printf(out, "keys=[");
-  for (uint32_t i = 0; i < a->nkeys; i++) fl_buf_printf(out, "%s%s", i ? ", " : "", child->fields[a->keys[i]].name);
+  for (uint32_t i = 0; i < a->nkeys; i++)
+    fl_buf_printf(out, "%s%s", i ? ", " : "", child->fields[a->keys[i]].name);
   fl_buf_printf(out, "] aggs=[");
   for (uint32_t i = 0; i < a->naggs; i++) {
     const agg_col *c = &a->aggs[i];
@@ -677,8 +683,9 @@ static void agg_free(fl_op *op) {
 static const fl_op_vtable agg_vt = {"HASH_AGGREGATE", agg_next, agg_explain, agg_free};
 static const fl_op_vtable distinct_vt = {"DISTINCT", agg_next, agg_explain, agg_free};
 
-static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys, const fl_agg_spec *aggs,
-                      uint32_t naggs, bool distinct_only, unsigned depth, fl_err *err) {
+static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint32_t nkeys,
+                      const fl_agg_spec *aggs, uint32_t naggs, bool distinct_only, unsigned depth,
+                      fl_err *err) {
   for (uint32_t i = 0; i < nkeys; i++)
     if (keys[i] >= child->ncols) {
       fl_err_set(err, FL_EINVAL, "GROUP BY: column %u of %u", keys[i], child->ncols);
@@ -700,21 +707,25 @@ static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint
       fl_err_set(err, FL_EINVAL, "aggregate %s: argument column %d of %u", s->name, s->arg, child->ncols);
       return NULL;
     }
-    if (s->filter >= 0 && ((uint32_t)s->filter >= child->ncols || child->fields[s->filter].type.kind != FL_T_BOOLEAN)) {
+    if (s->filter >= 0 &&
+        ((uint32_t)s->filter >= child->ncols || child->fields[s->filter].type.kind != FL_T_BOOLEAN)) {
       fl_err_set(err, FL_ETYPE, "aggregate %s: FILTER column %d is not BOOLEAN", s->name, s->filter);
       return NULL;
     }
     c->arg_type = needs_arg ? child->fields[s->arg].type : (fl_type){FL_T_BIGINT, 0, 0, 0};
-    if (result_type(s, c->arg_type, &c->out_type, err, needs_arg ? child->fields[s->arg].name : "*")) return NULL;
-    fields[nkeys + i] = (fl_field){(int32_t)(nkeys + i + 1), s->name, c->out_type,
-                                   s->kind == FL_AGG_COUNT_STAR || s->kind == FL_AGG_COUNT ||
-                                       s->kind == FL_AGG_COUNT_DISTINCT || s->kind == FL_AGG_APPROX_COUNT_DISTINCT,
-                                   NULL};
+    if (result_type(s, c->arg_type, &c->out_type, err, needs_arg ? child->fields[s->arg].name : "*"))
+      return NULL;
+    fields[nkeys + i] =
+        (fl_field){(int32_t)(nkeys + i + 1), s->name, c->out_type,
+                   s->kind == FL_AGG_COUNT_STAR || s->kind == FL_AGG_COUNT ||
+                       s->kind == FL_AGG_COUNT_DISTINCT || s->kind == FL_AGG_APPROX_COUNT_DISTINCT,
+                   NULL};
     alloc_states(c);
     fl_arena_init(&c->arena, 64u << 10);
     fl_htab_init(&c->distinct, 0, 0);
   }
-  agg_op *a = (agg_op *)fl_op_alloc(ctx, sizeof *a, distinct_only ? &distinct_vt : &agg_vt, fields, ncols, &child, 1);
+  agg_op *a =
+      (agg_op *)fl_op_alloc(ctx, sizeof *a, distinct_only ? &distinct_vt : &agg_vt, fields, ncols, &child, 1);
   a->keys = fl_arena_calloc(ctx->arena, nkeys ? nkeys : 1, sizeof *keys);
   if (nkeys) memcpy(a->keys, keys, nkeys * sizeof *keys);
   a->nkeys = nkeys;

@@ -103,7 +103,7 @@ static fl_field dec_fields[] = {
 static void fill_dec(fl_batch *b, uint32_t r, void *arg) {
   (void)arg;
   fl_vec_append_str(&b->cols[0], r % 2 ? "odd" : "even", r % 2 ? 3 : 4);
-  fl_vec_append_dec(&b->cols[1], (fl_i128)(r * 100 + 1)); /* r + 0.01 */
+  fl_vec_append_dec(&b->cols[1], (fl_i128)(r * 100 + 1));  /* r + 0.01 */
   fl_vec_append_dec(&b->cols[2], fl_dec128_pow10(37) * 6); /* 6e37: two of them overflow 38 digits */
 }
 
@@ -178,9 +178,15 @@ static void fill_big(fl_batch *b, uint32_t r, void *arg) {
 }
 
 static fl_agg_spec big_aggs[] = {
-    {FL_AGG_COUNT_STAR, -1, -1, "n"},     {FL_AGG_COUNT, 1, -1, "nv"},  {FL_AGG_COUNT_DISTINCT, 1, -1, "dv"},
-    {FL_AGG_SUM, 1, -1, "s"},             {FL_AGG_MIN, 2, -1, "dmin"},  {FL_AGG_MAX, 2, -1, "dmax"},
-    {FL_AGG_SUM, 3, -1, "xs"},            {FL_AGG_MAX, 0, -1, "kmax"},  {FL_AGG_APPROX_COUNT_DISTINCT, 1, -1, "av"},
+    {FL_AGG_COUNT_STAR, -1, -1, "n"},
+    {FL_AGG_COUNT, 1, -1, "nv"},
+    {FL_AGG_COUNT_DISTINCT, 1, -1, "dv"},
+    {FL_AGG_SUM, 1, -1, "s"},
+    {FL_AGG_MIN, 2, -1, "dmin"},
+    {FL_AGG_MAX, 2, -1, "dmax"},
+    {FL_AGG_SUM, 3, -1, "xs"},
+    {FL_AGG_MAX, 0, -1, "kmax"},
+    {FL_AGG_APPROX_COUNT_DISTINCT, 1, -1, "av"},
 };
 
 Test(exec_agg, many_batches_count_distinct_and_dates) {
@@ -333,7 +339,8 @@ Test(exec_agg, one_big_batch_of_one_new_group_spills_to_one_partition) {
   uint32_t keys[] = {0, 1};
   fl_agg_spec aggs[] = {{FL_AGG_COUNT_STAR, -1, -1, "n"}};
   fl_err err = {0};
-  fl_op *agg = fl_op_hash_aggregate(&t.ctx, fl_op_values(&t.ctx, big_fields, 4, bs, 2), keys, 2, aggs, 1, &err);
+  fl_op *agg =
+      fl_op_hash_aggregate(&t.ctx, fl_op_values(&t.ctx, big_fields, 4, bs, 2), keys, 2, aggs, 1, &err);
   fl_batch *out = tcollect(agg);
   cr_assert_eq(out->nrows, 2049);
   uint32_t found = 0;
@@ -397,7 +404,8 @@ Test(exec_agg, avg_of_bigint_rounds_as_duckdb) {
   tctx_init(&t);
   fl_agg_spec aggs[] = {{FL_AGG_AVG, 0, -1, "a"}, {FL_AGG_SUM, 0, -1, "s"}};
   fl_err err = {0};
-  fl_op *agg = fl_op_hash_aggregate(&t.ctx, tsource(&t, big_i64, 1, 11, 4, fill_same, NULL), NULL, 0, aggs, 2, &err);
+  fl_op *agg =
+      fl_op_hash_aggregate(&t.ctx, tsource(&t, big_i64, 1, 11, 4, fill_same, NULL), NULL, 0, aggs, 2, &err);
   fl_batch *out = tcollect(agg);
   cr_assert_eq(tf64(out, 0, 0), 9090909090909092.0, "%.17g", tf64(out, 0, 0));
   cr_assert(fl_vec_dec(&out->cols[1], 0) == (fl_i128)100000000000000001LL);

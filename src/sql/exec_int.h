@@ -87,7 +87,7 @@ fl_code exec_spill_read(exec_spill *sp, fl_batch *b, bool *got, fl_err *err);
 void exec_spill_close(exec_spill *sp);
 /* A source operator reading the batches of *sp from the start; it takes the file over
  * (*sp is zeroed; a file never opened gives no batches) and closes it when freed. */
-fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp, fl_op **out,
-                          fl_err *err);
+fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp,
+                          fl_op **out, fl_err *err);
 
 #endif

@@ -200,10 +200,11 @@ static fl_code build(join_op *j, fl_err *err) {
     exec_mem_track(j->op.ctx, &j->held, join_bytes(j));
     if (exec_over_budget(j->op.ctx)) {
       if (j->depth >= JOIN_DEPTH_MAX)
-        return fl_err_set(err, FL_ELIMIT,
-                          "hash join: the build side (%u rows, %zu bytes) exceeds the memory budget of %zu bytes "
-                          "after %u levels of spill partitioning",
-                          j->rb->nrows, j->held, j->op.ctx->mem_budget, j->depth);
+        return fl_err_set(
+            err, FL_ELIMIT,
+            "hash join: the build side (%u rows, %zu bytes) exceeds the memory budget of %zu bytes "
+            "after %u levels of spill partitioning",
+            j->rb->nrows, j->held, j->op.ctx->mem_budget, j->depth);
       rc = spill_right(j, err);
       if (rc) return rc;
     }
@@ -435,8 +436,8 @@ static fl_op *join_new(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *
   }
   for (uint32_t i = 0; i < nkeys; i++) {
     if (lkeys[i] >= left->ncols || rkeys[i] >= right->ncols) {
-      fl_err_set(err, FL_EINVAL, "hash join: key %u is column %u of %u (left) = %u of %u (right)", i, lkeys[i],
-                 left->ncols, rkeys[i], right->ncols);
+      fl_err_set(err, FL_EINVAL, "hash join: key %u is column %u of %u (left) = %u of %u (right)", i,
+                 lkeys[i], left->ncols, rkeys[i], right->ncols);
       return NULL;
     }
     const fl_field *lf = &left->fields[lkeys[i]], *rf = &right->fields[rkeys[i]];

@@ -4,7 +4,8 @@
  * that differ, and the memory budget. */
 #include "sql/exec_test_util.h"
 
-static fl_field lf[] = {{1, "lk", {FL_T_INT, 0, 0, 0}, false, NULL}, {2, "lid", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static fl_field lf[] = {{1, "lk", {FL_T_INT, 0, 0, 0}, false, NULL},
+                        {2, "lid", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
 static fl_field rf[] = {{1, "rk", {FL_T_INT, 0, 0, 0}, false, NULL},
                         {2, "rid", {FL_T_BIGINT, 0, 0, 0}, false, NULL},
                         {3, "rs", {FL_T_STRING, 0, 0, 0}, false, NULL}};
@@ -41,8 +42,8 @@ static fl_batch *run_join(tctx *t, fl_join_kind kind, const int *rk, uint32_t nr
   keys_arg la = {LK}, ra = {rk};
   uint32_t lkeys[] = {0}, rkeys[] = {0};
   fl_err err = {0};
-  fl_op *j = fl_op_hash_join(&t->ctx, kind, tsource(t, lf, 2, 5, 2, fill_l, &la), tsource(t, rf, 3, nr, 2, fill_r, &ra),
-                             lkeys, rkeys, 1, &err);
+  fl_op *j = fl_op_hash_join(&t->ctx, kind, tsource(t, lf, 2, 5, 2, fill_l, &la),
+                             tsource(t, rf, 3, nr, 2, fill_r, &ra), lkeys, rkeys, 1, &err);
   cr_assert_not_null(j, "%s", err.msg);
   fl_batch *out = tcollect(j);
   fl_op_free(j);
@@ -111,7 +112,8 @@ Test(exec_join, semi_anti_and_not_in_null_rules) {
 
 /* Left: 20,000 rows, k = r % 5000, s = "s<r % 3>"; right: 15,000 rows, k = r % 5000,
  * s = "s<r % 2>". Multi-column key (k, s). */
-static fl_field ml[] = {{1, "k", {FL_T_BIGINT, 0, 0, 0}, false, NULL}, {2, "s", {FL_T_STRING, 0, 0, 0}, false, NULL},
+static fl_field ml[] = {{1, "k", {FL_T_BIGINT, 0, 0, 0}, false, NULL},
+                        {2, "s", {FL_T_STRING, 0, 0, 0}, false, NULL},
                         {3, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
 static void fill_ml(fl_batch *b, uint32_t r, void *arg) {
   uint32_t mods = *(uint32_t *)arg;
@@ -191,7 +193,8 @@ static char *run_spill_join(fl_join_kind kind, size_t budget, uint32_t right_nul
 }
 
 Test(exec_join, spilled_partitions_give_the_same_rows_for_every_kind) {
-  const fl_join_kind kinds[] = {FL_JOIN_INNER, FL_JOIN_LEFT, FL_JOIN_SEMI, FL_JOIN_ANTI, FL_JOIN_ANTI_NULL_AWARE};
+  const fl_join_kind kinds[] = {FL_JOIN_INNER, FL_JOIN_LEFT, FL_JOIN_SEMI, FL_JOIN_ANTI,
+                                FL_JOIN_ANTI_NULL_AWARE};
   /* NOT IN is run with and without a NULL on the right */
   const uint32_t right_nulls[] = {89, 89, 89, 89, 0};
   for (int k = 0; k < 5; k++) {

@@ -22,9 +22,7 @@ static void keys_reserve(exec_keys *k, uint32_t n) {
   k->cap = cap;
 }
 
-static inline unsigned key_width(fl_type t) {
-  return fl_type_is_bytes(t.kind) ? 0 : fl_type_bytes(t);
-}
+static inline unsigned key_width(fl_type t) { return fl_type_is_bytes(t.kind) ? 0 : fl_type_bytes(t); }
 
 uint32_t exec_keys_encode(exec_keys *k, const fl_batch *b, const uint32_t *cols, uint32_t ncols,
                           bool skip_nulls, const fl_htab *ht) {
@@ -110,7 +108,10 @@ void exec_keys_decode(const uint8_t *key, uint32_t len, fl_vec *cols, uint32_t n
       continue;
     }
     switch (v->type.kind) {
-      case FL_T_BOOLEAN: fl_vec_append_bool(v, *p != 0); p += 1; break;
+      case FL_T_BOOLEAN:
+        fl_vec_append_bool(v, *p != 0);
+        p += 1;
+        break;
       case FL_T_INT:
       case FL_T_DATE: {
         int32_t x;
@@ -191,16 +192,16 @@ void exec_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint3
     uint8_t *d = (uint8_t *)dst->data.raw;
     const uint8_t *s = (const uint8_t *)src->data.raw;
     /* constant widths, so each copy is a move instruction and not a memcpy call */
-#define GATHER(W)                                                       \
-  for (uint32_t i = 0; i < n; i++) {                                    \
-    uint32_t r = rows[i], o = dst->len + i;                             \
-    if (r == UINT32_MAX) {                                              \
-      memset(d + (size_t)o * (W), 0, (W));                              \
-      fl_vec_set_valid(dst, o, false);                                  \
-    } else {                                                            \
-      memcpy(d + (size_t)o * (W), s + (size_t)r * (W), (W));            \
-      fl_vec_set_valid(dst, o, fl_vec_is_valid(src, r));                \
-    }                                                                   \
+#define GATHER(W)                                            \
+  for (uint32_t i = 0; i < n; i++) {                         \
+    uint32_t r = rows[i], o = dst->len + i;                  \
+    if (r == UINT32_MAX) {                                   \
+      memset(d + (size_t)o * (W), 0, (W));                   \
+      fl_vec_set_valid(dst, o, false);                       \
+    } else {                                                 \
+      memcpy(d + (size_t)o * (W), s + (size_t)r * (W), (W)); \
+      fl_vec_set_valid(dst, o, fl_vec_is_valid(src, r));     \
+    }                                                        \
   }
     switch (w) {
       case 1: GATHER(1); break;

@@ -32,7 +32,7 @@ typedef struct scan_op {
   fl_op op;
   fl_scan *scan;
   fl_scan_iter *it;
-  fl_sql_eval *ev; /* the filter, NULL if none */
+  fl_sql_eval *ev;     /* the filter, NULL if none */
   const fl_batch *cur; /* the scan's batch being sliced */
   uint32_t off;        /* rows of cur already returned */
   bool done;
@@ -126,7 +126,8 @@ static fl_tpred *lower(const lower_ctx *lc, const fl_sql_expr *e, bool neg);
 
 /* AND (conj = true) or OR of the lowered args: a conjunction drops unknown parts, a
  * disjunction is unknown if any part is. */
-static fl_tpred *lower_list(const lower_ctx *lc, const fl_sql_expr *const *args, uint32_t n, bool conj, bool neg) {
+static fl_tpred *lower_list(const lower_ctx *lc, const fl_sql_expr *const *args, uint32_t n, bool conj,
+                            bool neg) {
   fl_tpred *parts[2];
   uint32_t k = 0, cap = 0;
   FL_ASSERT(n <= 2);
@@ -161,8 +162,8 @@ static fl_tpred *polar(const lower_ctx *lc, fl_tpred *p, bool negated, bool neg)
 static fl_tpred *lower_like(const lower_ctx *lc, const fl_sql_expr *e, bool neg) {
   const fl_field *f = column_of(lc, e->args[0]);
   const fl_sql_expr *pat = e->args[1];
-  if (!f || e->ilike || !fl_type_is_string(f->type.kind) || pat->kind != FL_SQL_E_LITERAL || pat->value.is_null ||
-      !fl_type_is_string(pat->value.type.kind))
+  if (!f || e->ilike || !fl_type_is_string(f->type.kind) || pat->kind != FL_SQL_E_LITERAL ||
+      pat->value.is_null || !fl_type_is_string(pat->value.type.kind))
     return NULL;
   const char *s = pat->value.u.str.ptr;
   uint32_t len = pat->value.u.str.len, pre = 0;
@@ -337,8 +338,8 @@ static void scan_explain(const fl_op *op, bool analyze, fl_buf *out) {
   fl_buf_printf(out, "%s", s->table);
   if (s->filter) fl_buf_printf(out, " filter=%s", s->filter);
   if (s->pruned) fl_buf_printf(out, " prune=%s", s->pruned);
-  fl_buf_printf(out, " files=%u/%u (pruned: %u by partition, %u by bounds; manifests %u/%u)", st->files_planned,
-                st->files_total, st->files_pruned_partition, st->files_pruned_bounds,
+  fl_buf_printf(out, " files=%u/%u (pruned: %u by partition, %u by bounds; manifests %u/%u)",
+                st->files_planned, st->files_total, st->files_pruned_partition, st->files_pruned_bounds,
                 st->manifests_total - st->manifests_pruned, st->manifests_total);
   if (analyze)
     fl_buf_printf(out, " row_groups=%llu/%llu rows_read=%llu deleted=%llu filtered=%llu",
@@ -373,7 +374,8 @@ fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_
     for (uint32_t i = 0; i < o.ncolumns; i++) {
       const fl_field *f = fl_schema_field_by_name(cur, o.columns[i]);
       if (!f) {
-        fl_err_set(err, FL_ENOENT, "table %s.%s: no column %s", fl_table_ns(tbl), fl_table_name(tbl), o.columns[i]);
+        fl_err_set(err, FL_ENOENT, "table %s.%s: no column %s", fl_table_ns(tbl), fl_table_name(tbl),
+                   o.columns[i]);
         return NULL;
       }
       fs[i] = *f;
@@ -488,7 +490,8 @@ fl_op *fl_op_table_meta(fl_exec_ctx *ctx, struct fl_table *tbl, int kind_, int64
   uint32_t nf;
   const fl_field *fields = fl_table_meta_fields(kind, &nf);
   if (!fields) {
-    fl_err_set(err, FL_EINVAL, "table %s.%s: metadata table kind %d", fl_table_ns(tbl), fl_table_name(tbl), kind_);
+    fl_err_set(err, FL_EINVAL, "table %s.%s: metadata table kind %d", fl_table_ns(tbl), fl_table_name(tbl),
+               kind_);
     return NULL;
   }
   const fl_snapshot *snap = NULL;
@@ -503,6 +506,8 @@ fl_op *fl_op_table_meta(fl_exec_ctx *ctx, struct fl_table *tbl, int kind_, int64
   m->all = all;
   m->vecs = fl_calloc(nf, sizeof *m->vecs);
   m->name = fl_arena_sprintf(ctx->arena, "%s.%s$%s", fl_table_ns(tbl), fl_table_name(tbl),
-                             kind == FL_META_SNAPSHOTS ? "snapshots" : kind == FL_META_HISTORY ? "history" : "files");
+                             kind == FL_META_SNAPSHOTS ? "snapshots"
+                             : kind == FL_META_HISTORY ? "history"
+                                                       : "files");
   return &m->op;
 }

@@ -114,7 +114,8 @@ Test(exec_scan, every_row_once_in_batches_of_at_most_2048) {
   fl_buf out = FL_BUF_INIT;
   fl_op_explain(op, false, &out);
   fl_buf_cstr(&out);
-  cr_assert_str_eq((char *)out.data, "TABLE_SCAN bronze.s files=3/3 (pruned: 0 by partition, 0 by bounds; manifests 3/3)\n");
+  cr_assert_str_eq((char *)out.data,
+                   "TABLE_SCAN bronze.s files=3/3 (pruned: 0 by partition, 0 by bounds; manifests 3/3)\n");
   fl_buf_free(&out);
   free(hit);
   fl_op_free(op);
@@ -179,10 +180,10 @@ static void lowered(const char *sql, const char *want) {
 Test(exec_scan, lowering_keeps_only_what_the_filter_implies) {
   lowered("id = 5", "id = 5");
   lowered("5 < id", "id > 5");
-  lowered("qty = 3", "qty = 3");        /* BIGINT literal, INT column: exact */
-  lowered("qty < 3.5", "");             /* not exact in INT: unknown */
-  lowered("id > 1 AND qty + 1 > 2", "id > 1"); /* AND drops the unknown part */
-  lowered("id > 1 OR qty + 1 > 2", "");         /* OR cannot */
+  lowered("qty = 3", "qty = 3");                        /* BIGINT literal, INT column: exact */
+  lowered("qty < 3.5", "");                             /* not exact in INT: unknown */
+  lowered("id > 1 AND qty + 1 > 2", "id > 1");          /* AND drops the unknown part */
+  lowered("id > 1 OR qty + 1 > 2", "");                 /* OR cannot */
   lowered("NOT (id > 1 OR qty + 1 > 2)", "NOT id > 1"); /* NOT OR = AND of NOTs */
   lowered("NOT (id > 1 AND qty + 1 > 2)", "");          /* NOT AND = OR of NOTs */
   lowered("id BETWEEN 3 AND 9", "(id >= 3 AND id <= 9)");

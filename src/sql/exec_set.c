@@ -35,8 +35,8 @@ fl_op *fl_op_union_all(fl_exec_ctx *ctx, fl_op *const *children, uint32_t n, fl_
   const fl_op *first = children[0];
   for (uint32_t i = 1; i < n; i++) {
     if (children[i]->ncols != first->ncols) {
-      fl_err_set(err, FL_EINVAL, "UNION ALL: input %u has %u columns, the first %u", i + 1, children[i]->ncols,
-                 first->ncols);
+      fl_err_set(err, FL_EINVAL, "UNION ALL: input %u has %u columns, the first %u", i + 1,
+                 children[i]->ncols, first->ncols);
       return NULL;
     }
     for (uint32_t c = 0; c < first->ncols; c++)
@@ -50,8 +50,10 @@ fl_op *fl_op_union_all(fl_exec_ctx *ctx, fl_op *const *children, uint32_t n, fl_
   fl_field *fields = fl_arena_calloc(ctx->arena, first->ncols ? first->ncols : 1, sizeof *fields);
   for (uint32_t c = 0; c < first->ncols; c++) {
     fields[c] = first->fields[c];
-    for (uint32_t i = 1; i < n; i++) fields[c].required = fields[c].required && children[i]->fields[c].required;
+    for (uint32_t i = 1; i < n; i++)
+      fields[c].required = fields[c].required && children[i]->fields[c].required;
   }
-  union_op *u = (union_op *)fl_op_alloc(ctx, sizeof *u, &union_vt, fields, first->ncols, (fl_op **)children, n);
+  union_op *u =
+      (union_op *)fl_op_alloc(ctx, sizeof *u, &union_vt, fields, first->ncols, (fl_op **)children, n);
   return &u->op;
 }

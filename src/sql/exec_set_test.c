@@ -2,9 +2,12 @@
  * empty children skipped, and inputs of other shapes refused by name. */
 #include "sql/exec_test_util.h"
 
-static fl_field f1[] = {{1, "x", {FL_T_BIGINT, 0, 0, 0}, true, NULL}, {2, "s", {FL_T_STRING, 0, 0, 0}, false, NULL}};
-static fl_field f2[] = {{1, "y", {FL_T_BIGINT, 0, 0, 0}, false, NULL}, {2, "t", {FL_T_STRING, 0, 0, 0}, false, NULL}};
-static fl_field f3[] = {{1, "y", {FL_T_INT, 0, 0, 0}, false, NULL}, {2, "t", {FL_T_STRING, 0, 0, 0}, false, NULL}};
+static fl_field f1[] = {{1, "x", {FL_T_BIGINT, 0, 0, 0}, true, NULL},
+                        {2, "s", {FL_T_STRING, 0, 0, 0}, false, NULL}};
+static fl_field f2[] = {{1, "y", {FL_T_BIGINT, 0, 0, 0}, false, NULL},
+                        {2, "t", {FL_T_STRING, 0, 0, 0}, false, NULL}};
+static fl_field f3[] = {{1, "y", {FL_T_INT, 0, 0, 0}, false, NULL},
+                        {2, "t", {FL_T_STRING, 0, 0, 0}, false, NULL}};
 
 static void fill(fl_batch *b, uint32_t r, void *arg) {
   int64_t base = *(int64_t *)arg;

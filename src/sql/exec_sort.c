@@ -85,7 +85,8 @@ int exec_row_cmp(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *a, uin
 }
 
 static void track(sort_op *s) {
-  size_t now = (s->buf ? exec_batch_bytes(s->buf) : 0) + (size_t)s->nperm * SORT_ROW_BYTES + (size_t)s->heap_n * 12;
+  size_t now =
+      (s->buf ? exec_batch_bytes(s->buf) : 0) + (size_t)s->nperm * SORT_ROW_BYTES + (size_t)s->heap_n * 12;
   for (uint32_t r = 0; r < s->nruns; r++)
     if (s->runs[r].b) now += exec_batch_bytes(s->runs[r].b);
   exec_mem_track(s->op.ctx, &s->held, now);
@@ -212,7 +213,8 @@ static sort_ent *radix(sort_ent *e, sort_ent *t, uint32_t n) {
       count[d] = sum;
       sum += c;
     }
-    for (uint32_t i = 0; i < n; i++) t[count[pass < 8 ? (e[i].pfx >> (8 * pass)) & 0xff : e[i].rank]++] = e[i];
+    for (uint32_t i = 0; i < n; i++)
+      t[count[pass < 8 ? (e[i].pfx >> (8 * pass)) & 0xff : e[i].rank]++] = e[i];
     sort_ent *x = e;
     e = t;
     t = x;
@@ -554,7 +556,8 @@ static void sort_explain(const fl_op *op, bool analyze, fl_buf *out) {
   for (uint32_t k = 0; k < s->nkeys; k++)
     fl_buf_printf(out, "%s%s %s NULLS %s", k ? ", " : "", child->fields[s->keys[k].col].name,
                   s->keys[k].desc ? "DESC" : "ASC", s->keys[k].nulls_first ? "FIRST" : "LAST");
-  if (s->limit != UINT64_MAX) fl_buf_printf(out, " limit=%llu%s", (unsigned long long)s->limit, s->topn ? " (top-N)" : "");
+  if (s->limit != UINT64_MAX)
+    fl_buf_printf(out, " limit=%llu%s", (unsigned long long)s->limit, s->topn ? " (top-N)" : "");
   if (analyze && s->spilled_rows)
     fl_buf_printf(out, " spilled=%llu runs=%u", (unsigned long long)s->spilled_rows, s->nruns);
 }
@@ -657,7 +660,8 @@ static void limit_explain(const fl_op *op, bool analyze, fl_buf *out) {
   (void)analyze;
   const limit_op *l = (const limit_op *)op;
   if (l->limit != UINT64_MAX) fl_buf_printf(out, "limit=%llu", (unsigned long long)l->limit);
-  if (l->offset) fl_buf_printf(out, "%soffset=%llu", l->limit != UINT64_MAX ? " " : "", (unsigned long long)l->offset);
+  if (l->offset)
+    fl_buf_printf(out, "%soffset=%llu", l->limit != UINT64_MAX ? " " : "", (unsigned long long)l->offset);
 }
 
 static void limit_free(fl_op *op) {

@@ -28,7 +28,8 @@ static void fill_small(fl_batch *b, uint32_t r, void *arg) {
 static void expect_ids(fl_op *op, const int64_t *want, uint32_t n) {
   fl_batch *out = tcollect(op);
   cr_assert_eq(out->nrows, n);
-  for (uint32_t r = 0; r < n; r++) cr_assert_eq(ti64(out, 2, r), want[r], "row %u: id %lld", r, (long long)ti64(out, 2, r));
+  for (uint32_t r = 0; r < n; r++)
+    cr_assert_eq(ti64(out, 2, r), want[r], "row %u: id %lld", r, (long long)ti64(out, 2, r));
   fl_batch_free(out);
 }
 
@@ -175,7 +176,8 @@ Test(exec_sort, limit_and_offset_cross_batch_boundaries) {
   tctx_done(&t);
 }
 
-static fl_field fd[] = {{1, "x", {FL_T_DOUBLE, 0, 0, 0}, false, NULL}, {2, "d", {FL_T_DECIMAL, 38, 2, 0}, false, NULL},
+static fl_field fd[] = {{1, "x", {FL_T_DOUBLE, 0, 0, 0}, false, NULL},
+                        {2, "d", {FL_T_DECIMAL, 38, 2, 0}, false, NULL},
                         {3, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
 static void fill_nan(fl_batch *b, uint32_t r, void *arg) {
   (void)arg;

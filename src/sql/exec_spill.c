@@ -43,7 +43,8 @@ static fl_code put(exec_spill *sp, const void *p, size_t n, fl_err *err) {
 
 static fl_code get(exec_spill *sp, void *p, size_t n, fl_err *err) {
   if (n && fread(p, 1, n, sp->f) != n)
-    return fl_err_set(err, FL_EIO, "spill file: short read after %llu batches", (unsigned long long)sp->batches);
+    return fl_err_set(err, FL_EIO, "spill file: short read after %llu batches",
+                      (unsigned long long)sp->batches);
   return FL_OK;
 }
 
@@ -148,8 +149,8 @@ static void spill_src_free(fl_op *op) {
 
 static const fl_op_vtable spill_src_vt = {"SPILL_READ", spill_src_next, NULL, spill_src_free};
 
-fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp, fl_op **out,
-                          fl_err *err) {
+fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp,
+                          fl_op **out, fl_err *err) {
   spill_src *s = (spill_src *)fl_op_alloc(ctx, sizeof *s, &spill_src_vt, fields, ncols, NULL, 0);
   s->sp = *sp;
   memset(sp, 0, sizeof *sp);

@@ -58,7 +58,9 @@ static inline fl_batch *tcollect(fl_op *op) {
   cr_assert_eq(rc, FL_OK, "%s", err.msg);
   return out;
 }
-static inline bool tnull(const fl_batch *b, uint32_t col, uint32_t row) { return !fl_vec_is_valid(&b->cols[col], row); }
+static inline bool tnull(const fl_batch *b, uint32_t col, uint32_t row) {
+  return !fl_vec_is_valid(&b->cols[col], row);
+}
 static inline int64_t ti64(const fl_batch *b, uint32_t col, uint32_t row) {
   cr_assert(!tnull(b, col, row), "row %u col %u is NULL", row, col);
   const fl_vec *v = &b->cols[col];

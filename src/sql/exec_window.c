@@ -46,7 +46,7 @@ typedef struct window_op {
   uint32_t tail_start; /* where the buffer's last (maybe incomplete) partition starts */
   fl_vec *res;         /* [nspecs], n values each */
   uint32_t *seq;
-  uint32_t pos; /* rows [0, pos) emitted */
+  uint32_t pos;  /* rows [0, pos) emitted */
   uint8_t *mark; /* per computed row: 2 a partition starts, 1 a peer group, 0 neither */
   uint32_t mark_cap;
   fl_batch *out;
@@ -54,8 +54,8 @@ typedef struct window_op {
 } window_op;
 
 static const char *kind_name(fl_win_kind k) {
-  static const char *names[] = {"?",   "row_number", "rank", "dense_rank", "lag", "lead",
-                                "count", "count",    "sum",  "avg",        "min", "max"};
+  static const char *names[] = {"?",     "row_number", "rank", "dense_rank", "lag", "lead",
+                                "count", "count",      "sum",  "avg",        "min", "max"};
   return k >= FL_WIN_ROW_NUMBER && k <= FL_WIN_MAX ? names[k] : "?";
 }
 
@@ -104,8 +104,8 @@ static fl_code agg_add(window_op *w, const fl_win_spec *sp, run_state *st, uint3
         st->dsum += v->type.kind == FL_T_FLOAT ? v->data.f32[row] : v->data.f64[row];
       else if (v->type.kind == FL_T_DECIMAL) {
         if (!fl_dec128_add(st->isum, fl_vec_dec(v, row), FL_DECIMAL_PRECISION_MAX, &st->isum))
-          return fl_err_set(err, FL_ELIMIT, "%s(%s) OVER (...): the sum overflows DECIMAL(38,%u)", kind_name(sp->kind),
-                            b->fields[sp->arg].name, (unsigned)v->type.scale);
+          return fl_err_set(err, FL_ELIMIT, "%s(%s) OVER (...): the sum overflows DECIMAL(38,%u)",
+                            kind_name(sp->kind), b->fields[sp->arg].name, (unsigned)v->type.scale);
       } else
         st->isum += num_i64(v, row);
       break;
@@ -233,7 +233,8 @@ static fl_code window_next(fl_op *op, const fl_batch **out, fl_err *err) {
       for (uint32_t c = 0; c < child->ncols; c++)
         exec_vec_gather(&w->out->cols[c], &w->buf->cols[c], w->perm + w->pos, n);
       for (uint32_t i = 0; i < n; i++) w->seq[i] = w->pos + i;
-      for (uint32_t s = 0; s < w->nspecs; s++) exec_vec_gather(&w->out->cols[child->ncols + s], &w->res[s], w->seq, n);
+      for (uint32_t s = 0; s < w->nspecs; s++)
+        exec_vec_gather(&w->out->cols[child->ncols + s], &w->res[s], w->seq, n);
       w->out->nrows = n;
       w->pos += n;
       *out = w->out;
@@ -301,12 +302,13 @@ static void window_explain(const fl_op *op, bool analyze, fl_buf *out) {
                   w->specs[s].arg >= 0 ? child->fields[w->specs[s].arg].name : "");
   fl_buf_printf(out, " OVER (");
   if (w->npart) fl_buf_printf(out, "PARTITION BY");
-  for (uint32_t i = 0; i < w->npart; i++) fl_buf_printf(out, "%s%s", i ? ", " : " ", child->fields[w->keys[i].col].name);
+  for (uint32_t i = 0; i < w->npart; i++)
+    fl_buf_printf(out, "%s%s", i ? ", " : " ", child->fields[w->keys[i].col].name);
   if (w->norder) fl_buf_printf(out, "%sORDER BY", w->npart ? " " : "");
   for (uint32_t i = 0; i < w->norder; i++) {
     const fl_sort_key *k = &w->keys[w->npart + i];
-    fl_buf_printf(out, "%s%s %s NULLS %s", i ? ", " : " ", child->fields[k->col].name, k->desc ? "DESC" : "ASC",
-                  k->nulls_first ? "FIRST" : "LAST");
+    fl_buf_printf(out, "%s%s %s NULLS %s", i ? ", " : " ", child->fields[k->col].name,
+                  k->desc ? "DESC" : "ASC", k->nulls_first ? "FIRST" : "LAST");
   }
   fl_buf_printf(out, ")");
 }
@@ -383,8 +385,9 @@ static fl_code spec_type(const fl_op *child, const fl_win_spec *sp, fl_type *out
                     fl_type_sql_name(arg.kind));
 }
 
-fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32_t npart, const fl_sort_key *order,
-                    uint32_t norder, const fl_win_spec *specs, uint32_t nspecs, fl_err *err) {
+fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32_t npart,
+                    const fl_sort_key *order, uint32_t norder, const fl_win_spec *specs, uint32_t nspecs,
+                    fl_err *err) {
   uint32_t ncols = child->ncols + nspecs;
   fl_field *fields = fl_arena_calloc(ctx->arena, ncols ? ncols : 1, sizeof *fields);
   for (uint32_t c = 0; c < child->ncols; c++) fields[c] = child->fields[c];
@@ -430,7 +433,8 @@ fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32
   w->buf = fl_batch_new(child->fields, child->ncols, FL_EXEC_BATCH_ROWS);
   w->out = fl_batch_new(fields, ncols, FL_EXEC_BATCH_ROWS);
   w->res = fl_calloc(nspecs ? nspecs : 1, sizeof *w->res);
-  for (uint32_t s = 0; s < nspecs; s++) fl_vec_init(&w->res[s], fields[child->ncols + s].type, FL_EXEC_BATCH_ROWS);
+  for (uint32_t s = 0; s < nspecs; s++)
+    fl_vec_init(&w->res[s], fields[child->ncols + s].type, FL_EXEC_BATCH_ROWS);
   w->seq = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *w->seq);
   track(w);
   return &w->op;

@@ -4,7 +4,8 @@
  * partition keys as one partition, and partitions over many batches. */
 #include "sql/exec_test_util.h"
 
-static fl_field fx[] = {{1, "x", {FL_T_INT, 0, 0, 0}, false, NULL}, {2, "d", {FL_T_INT, 0, 0, 0}, false, NULL}};
+static fl_field fx[] = {{1, "x", {FL_T_INT, 0, 0, 0}, false, NULL},
+                        {2, "d", {FL_T_INT, 0, 0, 0}, false, NULL}};
 static void fill_x(fl_batch *b, uint32_t r, void *arg) {
   (void)arg;
   static const int x[] = {1, 2, 2, -1, 3};
@@ -26,9 +27,11 @@ Test(exec_window, ranks_lag_lead_and_running_aggregates_match_duckdb) {
   tctx_init(&t);
   fl_sort_key order[] = {{0, false, false}};
   fl_win_spec specs[] = {
-      {FL_WIN_LAG, 0, -1, -1, "lead1"},     {FL_WIN_LAG, 0, 2, 1, "lag2"},  {FL_WIN_RANK, -1, 0, -1, "rk"},
-      {FL_WIN_DENSE_RANK, -1, 0, -1, "dr"}, {FL_WIN_COUNT_STAR, -1, 0, -1, "n"}, {FL_WIN_SUM, 0, 0, -1, "s"},
-      {FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}, {FL_WIN_LEAD, 0, 1, -1, "lead"}, {FL_WIN_AVG, 0, 0, -1, "a"},
+      {FL_WIN_LAG, 0, -1, -1, "lead1"},     {FL_WIN_LAG, 0, 2, 1, "lag2"},
+      {FL_WIN_RANK, -1, 0, -1, "rk"},       {FL_WIN_DENSE_RANK, -1, 0, -1, "dr"},
+      {FL_WIN_COUNT_STAR, -1, 0, -1, "n"},  {FL_WIN_SUM, 0, 0, -1, "s"},
+      {FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}, {FL_WIN_LEAD, 0, 1, -1, "lead"},
+      {FL_WIN_AVG, 0, 0, -1, "a"},
   };
   fl_err err = {0};
   fl_op *w = fl_op_window(&t.ctx, tsource(&t, fx, 2, 5, 2, fill_x, NULL), NULL, 0, order, 1, specs, 9, &err);
@@ -38,8 +41,8 @@ Test(exec_window, ranks_lag_lead_and_running_aggregates_match_duckdb) {
   fl_batch *out = tcollect(w);
   cr_assert_eq(out->nrows, 5);
   const int64_t x[] = {1, 2, 2, 3, -1};
-  const int64_t lead1[] = {2, 2, 3, -1, -1}, lag2[] = {99, 99, 1, 2, 2}, rk[] = {1, 2, 2, 4, 5}, dr[] = {1, 2, 2, 3, 4},
-                n[] = {1, 3, 3, 4, 5}, s[] = {1, 5, 5, 8, 8};
+  const int64_t lead1[] = {2, 2, 3, -1, -1}, lag2[] = {99, 99, 1, 2, 2}, rk[] = {1, 2, 2, 4, 5},
+                dr[] = {1, 2, 2, 3, 4}, n[] = {1, 3, 3, 4, 5}, s[] = {1, 5, 5, 8, 8};
   const double a[] = {1, 5.0 / 3, 5.0 / 3, 2, 2};
   for (uint32_t r = 0; r < 5; r++) {
     if (x[r] < 0)
@@ -110,7 +113,8 @@ Test(exec_window, partitions_over_many_batches) {
                          {FL_WIN_LAG, 1, 1, -1, "prev"},
                          {FL_WIN_MAX, 2, 0, -1, "smax"}};
   fl_err err = {0};
-  fl_op *w = fl_op_window(&t.ctx, tsource(&t, fp, 3, N, 1500, fill_p, NULL), part, 1, order, 1, specs, 4, &err);
+  fl_op *w =
+      fl_op_window(&t.ctx, tsource(&t, fp, 3, N, 1500, fill_p, NULL), part, 1, order, 1, specs, 4, &err);
   fl_batch *out = tcollect(w);
   cr_assert_eq(out->nrows, N);
   int prev_part = -2;
@@ -143,7 +147,8 @@ Test(exec_window, partitions_over_many_batches) {
   fl_batch_free(out);
   fl_op_free(w);
   /* whole-partition aggregates: every row of a partition gets its count and max */
-  fl_win_spec whole[] = {{FL_WIN_COUNT, 1, 0, -1, "n"}, {FL_WIN_MAX, 2, 0, -1, "smax"}, {FL_WIN_MIN, 2, 0, -1, "smin"}};
+  fl_win_spec whole[] = {
+      {FL_WIN_COUNT, 1, 0, -1, "n"}, {FL_WIN_MAX, 2, 0, -1, "smax"}, {FL_WIN_MIN, 2, 0, -1, "smin"}};
   w = fl_op_window(&t.ctx, tsource(&t, fp, 3, N, 1500, fill_p, NULL), part, 1, NULL, 0, whole, 3, &err);
   out = tcollect(w);
   int64_t cnt[8] = {0};
@@ -166,7 +171,8 @@ Test(exec_window, past_the_memory_budget_fails_naming_it) {
   uint32_t part[] = {0};
   fl_win_spec specs[] = {{FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}};
   fl_err err = {0};
-  fl_op *w = fl_op_window(&t.ctx, tsource(&t, fp, 3, 12000, 1500, fill_p, NULL), part, 1, NULL, 0, specs, 1, &err);
+  fl_op *w =
+      fl_op_window(&t.ctx, tsource(&t, fp, 3, 12000, 1500, fill_p, NULL), part, 1, NULL, 0, specs, 1, &err);
   fl_batch *out;
   cr_assert_eq(fl_op_collect(w, &out, &err), FL_ELIMIT);
   cr_assert(strstr(err.msg, "memory budget of 50000 bytes"), "%s", err.msg);
@@ -176,7 +182,8 @@ Test(exec_window, past_the_memory_budget_fails_naming_it) {
 
 /* 40,000 rows in partitions of 40 (p = r % 1000 over an INT, via fill_p's id): under a
  * 256 KiB budget the sort below the window spills runs, and the result is the same. */
-static fl_field fq[] = {{1, "p", {FL_T_INT, 0, 0, 0}, false, NULL}, {2, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static fl_field fq[] = {{1, "p", {FL_T_INT, 0, 0, 0}, false, NULL},
+                        {2, "id", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
 static void fill_q(fl_batch *b, uint32_t r, void *arg) {
   (void)arg;
   fl_vec_append_i32(&b->cols[0], (int32_t)((r * 7919u) % 1000));
@@ -189,9 +196,11 @@ static char *run_q(size_t budget, size_t *peak, bool *spilled) {
   t.ctx.mem_budget = budget;
   uint32_t part[] = {0};
   fl_sort_key order[] = {{1, false, false}};
-  fl_win_spec specs[] = {{FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}, {FL_WIN_SUM, 1, 0, -1, "run"}, {FL_WIN_LEAD, 1, 1, -1, "nx"}};
+  fl_win_spec specs[] = {
+      {FL_WIN_ROW_NUMBER, -1, 0, -1, "rn"}, {FL_WIN_SUM, 1, 0, -1, "run"}, {FL_WIN_LEAD, 1, 1, -1, "nx"}};
   fl_err err = {0};
-  fl_op *w = fl_op_window(&t.ctx, tsource(&t, fq, 2, 40000, 2048, fill_q, NULL), part, 1, order, 1, specs, 3, &err);
+  fl_op *w =
+      fl_op_window(&t.ctx, tsource(&t, fq, 2, 40000, 2048, fill_q, NULL), part, 1, order, 1, specs, 3, &err);
   fl_batch *out = tcollect(w);
   cr_assert_eq(out->nrows, 40000);
   /* every partition's row numbers run 1..40 in id order */

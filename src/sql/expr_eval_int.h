@@ -141,10 +141,10 @@ typedef struct step {
   /* value expressions (fl_sql_eval_add_value): runtime errors instead of NULL */
   bool strict;
   int64_t lim, lim_lo; /* ARITH on I: results must lie in [lim_lo, lim) (INT, DECIMAL(p<=18)); lim 0: any */
-  fl_type type;      /* CAST, FUNC: the result type; ARITH: the result type (messages) */
-  int fn;            /* FUNC */
-  void *aux;         /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
-  const char *label; /* for runtime errors */
+  fl_type type;        /* CAST, FUNC: the result type; ARITH: the result type (messages) */
+  int fn;              /* FUNC */
+  void *aux;           /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
+  const char *label;   /* for runtime errors */
   uint32_t eline, ecol;
 } step;
 
@@ -152,7 +152,7 @@ typedef struct pred {
   uint32_t first_step, nsteps, result;
   int32_t cols[FL_SQL_EVAL_COLS_MAX]; /* columns read, in first-use order */
   uint32_t ncols;
-  bool value;  /* added by fl_sql_eval_add_value: result materialised into out */
+  bool value; /* added by fl_sql_eval_add_value: result materialised into out */
   fl_type type;
   fl_vec out;
 } pred;
@@ -172,8 +172,8 @@ struct fl_sql_eval {
   uint32_t rows_cap; /* vector registers hold this many rows */
   bool faulted;      /* a strict step hit a runtime error in this run */
   fl_err fault;
-  int64_t now_us;    /* now(): fixed at the first run (one query, one instant) */
-  bool no_fold;      /* an evaluator that folds a constant: no folding inside it */
+  int64_t now_us; /* now(): fixed at the first run (one query, one instant) */
+  bool no_fold;   /* an evaluator that folds a constant: no folding inside it */
 };
 
 static inline uint8_t class_of_type(fl_type_kind k) {
@@ -193,8 +193,9 @@ static inline uint8_t class_of_type(fl_type_kind k) {
 /* The register class and scale that hold a value of type t. */
 static inline uint8_t class_of_full(fl_type t) { return fl_decimal_is_wide(t) ? CW : class_of_type(t.kind); }
 
-
-static inline bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED; }
+static inline bool is_bytes_kind(fl_type_kind k) {
+  return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED;
+}
 
 static inline int cmp_str(const char *a, uint32_t al, const char *b, uint32_t bl) {
   int r = memcmp(a, b, al < bl ? al : bl);
@@ -256,7 +257,9 @@ static inline bool reg_null(const reg *r, uint32_t i) {
   return r->cls == CB ? r->nul[i & r->mask] == T_NULL : r->nul[i & r->mask] != 0;
 }
 
-static inline bool ieq(const char *p, size_t n, const char *w) { return strlen(w) == n && !strncasecmp(p, w, n); }
+static inline bool ieq(const char *p, size_t n, const char *w) {
+  return strlen(w) == n && !strncasecmp(p, w, n);
+}
 
 /* The first runtime error of a strict step in a run (expr_eval.c). */
 void fl_sql_eval_fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...)

@@ -49,7 +49,17 @@ enum {
   BP_CALL = 12, /* FILTER (...) and OVER (...) after a call */
 };
 
-typedef enum infix_kind { IX_NONE, IX_BINARY, IX_IS, IX_IN, IX_BETWEEN, IX_LIKE, IX_CAST, IX_FILTER, IX_OVER } infix_kind;
+typedef enum infix_kind {
+  IX_NONE,
+  IX_BINARY,
+  IX_IS,
+  IX_IN,
+  IX_BETWEEN,
+  IX_LIKE,
+  IX_CAST,
+  IX_FILTER,
+  IX_OVER
+} infix_kind;
 
 typedef struct infix {
   infix_kind kind;
@@ -278,7 +288,8 @@ static fl_code parse_call(parser *p, const fl_token *name_tok, fl_sql_expr **out
   /* EXTRACT(field FROM x) is date_part('field', x) */
   const fl_token *field = fl_sql_cursor_peek(cur);
   if (!e->distinct && !strcmp(e->name, "extract") && field->kind == FL_TOK_IDENT &&
-      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_IDENT && fl_sql_cursor_peek_at(cur, 1)->kw == FL_KW_FROM) {
+      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_IDENT &&
+      fl_sql_cursor_peek_at(cur, 1)->kw == FL_KW_FROM) {
     fl_sql_expr *f = node_new(p, FL_SQL_E_LITERAL, field);
     f->lit = FL_SQL_LIT_STRING;
     f->text = fl_sql_token_ident(cur, field);
@@ -350,7 +361,8 @@ static fl_code parse_case(parser *p, fl_sql_expr **out) {
   while (fl_sql_cursor_accept_kw(cur, FL_KW_WHEN)) {
     if ((code = parse_bp(p, BP_NONE, &x))) return code;
     list_push(p, &args, x);
-    if (!fl_sql_cursor_accept_kw(cur, FL_KW_THEN)) return fl_sql_cursor_expected(cur, "THEN after CASE ... WHEN");
+    if (!fl_sql_cursor_accept_kw(cur, FL_KW_THEN))
+      return fl_sql_cursor_expected(cur, "THEN after CASE ... WHEN");
     if ((code = parse_bp(p, BP_NONE, &x))) return code;
     list_push(p, &args, x);
   }
@@ -358,7 +370,8 @@ static fl_code parse_case(parser *p, fl_sql_expr **out) {
     if ((code = parse_bp(p, BP_NONE, &x))) return code;
     list_push(p, &args, x);
   }
-  if (!fl_sql_cursor_accept_kw(cur, FL_KW_END)) return fl_sql_cursor_expected(cur, "WHEN, ELSE or END in CASE");
+  if (!fl_sql_cursor_accept_kw(cur, FL_KW_END))
+    return fl_sql_cursor_expected(cur, "WHEN, ELSE or END in CASE");
   e->args = args.items;
   e->nargs = args.n;
   *out = e;
@@ -391,7 +404,8 @@ static fl_code parse_subquery(parser *p, const fl_token *at, fl_sql_expr_kind ki
   fl_code code = fl_sql_parse_query_at(p->cur, &e->query);
   if (code) return code;
   if (!fl_sql_cursor_accept(p->cur, FL_TOK_RPAREN))
-    return fl_sql_cursor_expected(p->cur, "')' to close the subquery at line %u, column %u", at->line, at->col);
+    return fl_sql_cursor_expected(p->cur, "')' to close the subquery at line %u, column %u", at->line,
+                                  at->col);
   *out = e;
   return FL_OK;
 }
@@ -557,7 +571,8 @@ static fl_code parse_in_list(parser *p, fl_sql_expr *e, fl_sql_expr *left) {
   if (fl_sql_at_query(cur)) {
     fl_code code = fl_sql_parse_query_at(cur, &e->query);
     if (code) return code;
-    if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' after the IN subquery");
+    if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
+      return fl_sql_cursor_expected(cur, "')' after the IN subquery");
     e->args = items.items;
     e->nargs = items.n;
     return FL_OK;
@@ -621,7 +636,8 @@ static fl_code parse_infix(parser *p, const infix *ix, fl_sql_expr *left, fl_sql
       e->ilike = ix->ilike;
       code = parse_bp(p, BP_PRED, &right);
       if (code) return code;
-      if (fl_sql_cursor_peek(cur)->kind == FL_TOK_IDENT && fl_sql_token_word_is(cur, fl_sql_cursor_peek(cur), "escape")) {
+      if (fl_sql_cursor_peek(cur)->kind == FL_TOK_IDENT &&
+          fl_sql_token_word_is(cur, fl_sql_cursor_peek(cur), "escape")) {
         fl_sql_cursor_next(cur);
         fl_sql_expr *esc = NULL;
         code = parse_bp(p, BP_PRED, &esc);

@@ -199,7 +199,8 @@ fl_code fl_sql_parse_over_at(fl_sql_cursor *cur, fl_sql_expr *call) {
     if (fl_sql_cursor_accept_kw(cur, FL_KW_BETWEEN)) {
       code = parse_frame_bound(cur, &w->start, &w->start_n);
       if (code) return code;
-      if (!fl_sql_cursor_accept_kw(cur, FL_KW_AND)) return fl_sql_cursor_expected(cur, "AND in BETWEEN ... AND ...");
+      if (!fl_sql_cursor_accept_kw(cur, FL_KW_AND))
+        return fl_sql_cursor_expected(cur, "AND in BETWEEN ... AND ...");
       code = parse_frame_bound(cur, &w->end, &w->end_n);
     } else {
       code = parse_frame_bound(cur, &w->start, &w->start_n);
@@ -207,18 +208,21 @@ fl_code fl_sql_parse_over_at(fl_sql_cursor *cur, fl_sql_expr *call) {
     if (code) return code;
   }
   if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
-    return fl_sql_cursor_expected(cur, "')' to close OVER (...)%s",
-                                  w->norder || w->has_frame ? "" : " (PARTITION BY, ORDER BY, ROWS or RANGE)");
+    return fl_sql_cursor_expected(
+        cur, "')' to close OVER (...)%s",
+        w->norder || w->has_frame ? "" : " (PARTITION BY, ORDER BY, ROWS or RANGE)");
   call->over = w;
   return FL_OK;
 }
 
 fl_code fl_sql_parse_filter_at(fl_sql_cursor *cur, fl_sql_expr *call) {
   if (!fl_sql_cursor_accept(cur, FL_TOK_LPAREN)) return fl_sql_cursor_expected(cur, "'(' after FILTER");
-  if (!fl_sql_cursor_accept_kw(cur, FL_KW_WHERE)) return fl_sql_cursor_expected(cur, "WHERE in FILTER (WHERE ...)");
+  if (!fl_sql_cursor_accept_kw(cur, FL_KW_WHERE))
+    return fl_sql_cursor_expected(cur, "WHERE in FILTER (WHERE ...)");
   fl_code code = fl_sql_parse_expr_at(cur, &call->filter);
   if (code) return code;
-  if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN)) return fl_sql_cursor_expected(cur, "')' to close FILTER (...)");
+  if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
+    return fl_sql_cursor_expected(cur, "')' to close FILTER (...)");
   return FL_OK;
 }
 
@@ -228,7 +232,8 @@ fl_code fl_sql_parse_filter_at(fl_sql_cursor *cur, fl_sql_expr *call) {
  * an implicit alias, then the next word makes no sense; say what was probably meant, at
  * the misspelt word, rather than "expected end of the query" at the word after it. */
 static fl_code misspelt_clause(fl_sql_cursor *cur, const fl_token *alias, const char *name) {
-  static const char *const clauses[] = {"from", "where", "group", "order", "limit", "having", "qualify", "join"};
+  static const char *const clauses[] = {"from",  "where",  "group",   "order",
+                                        "limit", "having", "qualify", "join"};
   const fl_token *after = fl_sql_cursor_peek(cur);
   if (alias->kind != FL_TOK_IDENT || !(after->kind == FL_TOK_IDENT || after->kind == FL_TOK_QIDENT ||
                                        after->kind == FL_TOK_NUMBER || after->kind == FL_TOK_STRING))
@@ -284,8 +289,9 @@ static fl_code parse_time_travel(fl_sql_cursor *cur, fl_sql_from *f) {
       return fl_sql_cursor_expected(cur, "a timestamp string after AS OF ('2024-05-01 12:00:00')");
     f->as_of_text = fl_sql_token_string(cur, str);
     if (!fl_ts_parse(f->as_of_text, strlen(f->as_of_text), &f->as_of_us))
-      return fl_sql_cursor_error_at(cur, str, "invalid timestamp '%.40s' (expected 'YYYY-MM-DD HH:MM:SS[.ffffff][Z|+hh:mm]')",
-                                    f->as_of_text);
+      return fl_sql_cursor_error_at(
+          cur, str, "invalid timestamp '%.40s' (expected 'YYYY-MM-DD HH:MM:SS[.ffffff][Z|+hh:mm]')",
+          f->as_of_text);
     fl_sql_cursor_next(cur);
     f->as_of = FL_SQL_AS_OF_TIME;
     return FL_OK;
@@ -306,7 +312,8 @@ static fl_code parse_from_primary(fl_sql_cursor *cur, fl_sql_from **out) {
   f->line = tok->line;
   f->col = tok->col;
   fl_code code = FL_OK;
-  if (tok->kind == FL_TOK_IDENT && tok->kw == FL_KW_LATERAL && fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_LPAREN)
+  if (tok->kind == FL_TOK_IDENT && tok->kw == FL_KW_LATERAL &&
+      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_LPAREN)
     return fl_sql_cursor_error_at(cur, tok, "LATERAL subqueries are not supported");
   if (fl_sql_cursor_accept(cur, FL_TOK_LPAREN)) {
     if (fl_sql_at_query(cur)) {
@@ -314,7 +321,8 @@ static fl_code parse_from_primary(fl_sql_cursor *cur, fl_sql_from **out) {
       code = parse_query(cur, &f->query);
       if (code) return code;
       if (!fl_sql_cursor_accept(cur, FL_TOK_RPAREN))
-        return fl_sql_cursor_expected(cur, "')' to close the subquery at line %u, column %u", tok->line, tok->col);
+        return fl_sql_cursor_expected(cur, "')' to close the subquery at line %u, column %u", tok->line,
+                                      tok->col);
       code = parse_alias(cur, f);
       if (code) return code;
       *out = f;
@@ -368,14 +376,16 @@ static fl_code parse_join_chain(fl_sql_cursor *cur, fl_sql_from **out) {
     } else if (fl_sql_cursor_at_kw(cur, FL_KW_LEFT)) {
       fl_sql_cursor_next(cur);
       fl_sql_cursor_accept_kw(cur, FL_KW_OUTER);
-      if (!fl_sql_cursor_accept_kw(cur, FL_KW_JOIN)) return fl_sql_cursor_expected(cur, "JOIN after LEFT [OUTER]");
+      if (!fl_sql_cursor_accept_kw(cur, FL_KW_JOIN))
+        return fl_sql_cursor_expected(cur, "JOIN after LEFT [OUTER]");
       type = FL_SQL_JOIN_LEFT;
     } else if (fl_sql_cursor_at_kw(cur, FL_KW_CROSS)) {
       fl_sql_cursor_next(cur);
       if (!fl_sql_cursor_accept_kw(cur, FL_KW_JOIN)) return fl_sql_cursor_expected(cur, "JOIN after CROSS");
       type = FL_SQL_JOIN_CROSS;
     } else if (fl_sql_cursor_at_kw(cur, FL_KW_RIGHT) || fl_sql_cursor_at_kw(cur, FL_KW_FULL)) {
-      return fl_sql_cursor_error_at(cur, tok, "%s joins are not supported (swap the tables and use LEFT JOIN)",
+      return fl_sql_cursor_error_at(cur, tok,
+                                    "%s joins are not supported (swap the tables and use LEFT JOIN)",
                                     tok->kw == FL_KW_RIGHT ? "RIGHT" : "FULL");
     } else {
       break;
@@ -446,7 +456,8 @@ static fl_code parse_item(fl_sql_cursor *cur, fl_sql_select_item *it) {
   }
   fl_code code = fl_sql_parse_expr_at(cur, &it->expr);
   if (code) return code;
-  if (fl_sql_cursor_accept_kw(cur, FL_KW_AS)) return fl_sql_parse_name_at(cur, "an alias after AS", &it->alias);
+  if (fl_sql_cursor_accept_kw(cur, FL_KW_AS))
+    return fl_sql_parse_name_at(cur, "an alias after AS", &it->alias);
   if (!at_implicit_alias(cur)) return FL_OK;
   const fl_token *alias = fl_sql_cursor_peek(cur);
   code = fl_sql_parse_name_at(cur, "an alias", &it->alias);
@@ -584,7 +595,8 @@ static fl_code parse_ctes(fl_sql_cursor *cur, fl_sql_select *q) {
       code = parse_name_list(cur, "column names", &c->col_aliases, &c->ncol_aliases);
       if (code) return code;
     }
-    if (!fl_sql_cursor_accept_kw(cur, FL_KW_AS)) return fl_sql_cursor_expected(cur, "AS after WITH %s", c->name);
+    if (!fl_sql_cursor_accept_kw(cur, FL_KW_AS))
+      return fl_sql_cursor_expected(cur, "AS after WITH %s", c->name);
     const fl_token *open = fl_sql_cursor_peek(cur);
     if (!fl_sql_cursor_accept(cur, FL_TOK_LPAREN)) return fl_sql_cursor_expected(cur, "'(' after AS");
     code = parse_query(cur, &c->query);
@@ -657,8 +669,9 @@ fl_code fl_sql_parse_statement(const char *text, size_t len, fl_arena *arena, fl
   if (!fl_sql_at_query(&cur) && !fl_sql_cursor_at(&cur, FL_TOK_LPAREN)) {
     const fl_token *tok = fl_sql_cursor_peek(&cur);
     if (tok->kind == FL_TOK_IDENT && tok->kw == FL_KW_CREATE)
-      return fl_sql_cursor_error_at(&cur, tok, "only queries (SELECT, WITH, EXPLAIN) run here; CREATE STREAM "
-                                               "goes to `floe stream create`");
+      return fl_sql_cursor_error_at(&cur, tok,
+                                    "only queries (SELECT, WITH, EXPLAIN) run here; CREATE STREAM "
+                                    "goes to `floe stream create`");
     return fl_sql_cursor_expected(&cur, "SELECT, WITH or EXPLAIN");
   }
   code = parse_query(&cur, &st->query);

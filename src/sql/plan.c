@@ -47,7 +47,8 @@ static void format(const fl_plan *p, unsigned depth, fl_buf *out) {
       fl_buf_puts(out, "SCAN ");
       if (p->from->ns) fl_buf_printf(out, "%s.", p->from->ns);
       fl_buf_puts(out, p->from->name);
-      if (p->from->as_of == FL_SQL_AS_OF_SNAPSHOT) fl_buf_printf(out, " AS OF SNAPSHOT %" PRId64, p->from->snapshot_id);
+      if (p->from->as_of == FL_SQL_AS_OF_SNAPSHOT)
+        fl_buf_printf(out, " AS OF SNAPSHOT %" PRId64, p->from->snapshot_id);
       if (p->from->as_of == FL_SQL_AS_OF_TIME) fl_buf_printf(out, " AS OF '%s'", p->from->as_of_text);
       fl_buf_puts(out, " (");
       for (uint32_t i = 0; i < p->ncolumns; i++) fl_buf_printf(out, "%s%s", i ? ", " : "", p->columns[i]);
@@ -74,7 +75,8 @@ static void format(const fl_plan *p, unsigned depth, fl_buf *out) {
     case FL_PLAN_AGGREGATE:
       fl_buf_puts(out, "AGGREGATE");
       if (p->nkeys) fl_buf_puts(out, " BY ");
-      for (uint32_t i = 0; i < p->nkeys; i++) fl_buf_printf(out, "%s%s", i ? ", " : "", col_name(c, p->pos_keys[i]));
+      for (uint32_t i = 0; i < p->nkeys; i++)
+        fl_buf_printf(out, "%s%s", i ? ", " : "", col_name(c, p->pos_keys[i]));
       fl_buf_puts(out, ":");
       for (uint32_t i = 0; i < p->naggs; i++) {
         const fl_agg_spec *a = &p->agg_specs[i];
@@ -105,11 +107,12 @@ static void format(const fl_plan *p, unsigned depth, fl_buf *out) {
       if (p->offset) fl_buf_printf(out, " OFFSET %" PRIu64, p->offset);
       break;
     case FL_PLAN_WINDOW: {
-      static const char *const kinds[] = {"",      "row_number", "rank", "dense_rank", "lag", "lead",
-                                          "count(*)", "count",   "sum",  "avg",        "min", "max"};
+      static const char *const kinds[] = {"",         "row_number", "rank", "dense_rank", "lag", "lead",
+                                          "count(*)", "count",      "sum",  "avg",        "min", "max"};
       fl_buf_puts(out, "WINDOW");
       if (p->nkeys) fl_buf_puts(out, " PARTITION BY ");
-      for (uint32_t i = 0; i < p->nkeys; i++) fl_buf_printf(out, "%s%s", i ? ", " : "", col_name(c, p->pos_keys[i]));
+      for (uint32_t i = 0; i < p->nkeys; i++)
+        fl_buf_printf(out, "%s%s", i ? ", " : "", col_name(c, p->pos_keys[i]));
       if (p->norder) {
         fl_buf_puts(out, " ORDER BY ");
         sort_keys(c, p->pos_order, p->norder, out);

@@ -40,10 +40,10 @@ typedef enum fl_plan_kind {
   FL_PLAN_FILTER,    /* pred */
   FL_PLAN_AGGREGATE, /* keys, aggs */
   FL_PLAN_DISTINCT,
-  FL_PLAN_JOIN,      /* join_kind, lkeys = rkeys */
-  FL_PLAN_SORT,      /* sort keys, limit */
-  FL_PLAN_LIMIT,     /* limit, offset */
-  FL_PLAN_WINDOW,    /* partition, order, window specs */
+  FL_PLAN_JOIN,   /* join_kind, lkeys = rkeys */
+  FL_PLAN_SORT,   /* sort keys, limit */
+  FL_PLAN_LIMIT,  /* limit, offset */
+  FL_PLAN_WINDOW, /* partition, order, window specs */
   FL_PLAN_UNION_ALL,
   FL_PLAN_SINGLE_ROW, /* a scalar subquery's rows: at most one (an error past it);
                          limit = line << 32 | column of the subquery */
@@ -51,9 +51,9 @@ typedef enum fl_plan_kind {
 
 typedef struct fl_plan_agg {
   fl_agg_kind kind;
-  uint32_t arg;    /* cid (unused for count(*)) */
-  int64_t filter;  /* cid of the FILTER's BOOLEAN column, -1 none */
-  uint32_t out;    /* cid of the result */
+  uint32_t arg;   /* cid (unused for count(*)) */
+  int64_t filter; /* cid of the FILTER's BOOLEAN column, -1 none */
+  uint32_t out;   /* cid of the result */
 } fl_plan_agg;
 
 typedef struct fl_plan_win {
@@ -86,12 +86,12 @@ struct fl_plan {
   /* SCAN */
   const fl_sql_from *from; /* table name, alias, AS OF */
   const fl_schema *table_schema;
-  void *table;                  /* the catalog's handle */
-  uint32_t first_cid;           /* cids first_cid .. first_cid + nfields - 1 */
-  const char **columns;         /* after finalize: the projection, by name */
+  void *table;          /* the catalog's handle */
+  uint32_t first_cid;   /* cids first_cid .. first_cid + nfields - 1 */
+  const char **columns; /* after finalize: the projection, by name */
   uint32_t ncolumns;
-  fl_sql_expr *filter;          /* pushed-down conjuncts (AND), or NULL */
-  bool nullable;                /* on the right of a LEFT JOIN: WHERE may not push down here */
+  fl_sql_expr *filter; /* pushed-down conjuncts (AND), or NULL */
+  bool nullable;       /* on the right of a LEFT JOIN: WHERE may not push down here */
   /* PROJECT: exprs[i] computes out cid proj_cids[i]; exact: do not prune */
   fl_sql_expr **exprs;
   uint32_t *proj_cids;
@@ -130,8 +130,8 @@ struct fl_plan {
  * "line L, column C: ..." (unknown or ambiguous names with the closest one, types,
  * misplaced aggregates), FL_EUNSUPPORTED for what the engine does not run yet (named),
  * FL_ENOENT for an unknown table, FL_ELIMIT past the limits. */
-fl_code fl_sql_plan_build(const fl_sql_statement *st, const fl_sql_catalog *cat, fl_arena *arena, fl_plan **out,
-                          fl_err *err);
+fl_code fl_sql_plan_build(const fl_sql_statement *st, const fl_sql_catalog *cat, fl_arena *arena,
+                          fl_plan **out, fl_err *err);
 /* The tree as indented lines: "PROJECT tenant, sum(amount) AS total" ... (tests, EXPLAIN). */
 void fl_plan_format(const fl_plan *plan, fl_buf *out);
 

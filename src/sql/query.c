@@ -55,7 +55,8 @@ static fl_code keep_table(fl_sql_query *q, fl_table *tbl) {
 }
 
 /* "orders$files": the base table's name and the metadata kind; false for a plain name. */
-static bool meta_name(fl_arena *arena, const char *name, const char **base, fl_table_meta_kind *kind, bool *known) {
+static bool meta_name(fl_arena *arena, const char *name, const char **base, fl_table_meta_kind *kind,
+                      bool *known) {
   const char *dollar = strchr(name, '$');
   if (!dollar) return false;
   *base = fl_arena_strndup(arena, name, (size_t)(dollar - name));
@@ -63,15 +64,17 @@ static bool meta_name(fl_arena *arena, const char *name, const char **base, fl_t
   return true;
 }
 
-static fl_code cat_table(void *ud, const fl_sql_from *f, const fl_schema **schema, void **handle, fl_err *err) {
+static fl_code cat_table(void *ud, const fl_sql_from *f, const fl_schema **schema, void **handle,
+                         fl_err *err) {
   fl_sql_query *q = ud;
   const char *ns = f->ns;
   const char *name = f->name;
   fl_table_meta_kind kind = 0;
   bool known = false, meta = meta_name(&q->arena, f->name, &name, &kind, &known);
   if (meta && !known)
-    return fl_err_set(err, FL_EPARSE, "unknown metadata table '%s' (%s$snapshots, %s$history and %s$files are)",
-                      f->name, name, name, name);
+    return fl_err_set(err, FL_EPARSE,
+                      "unknown metadata table '%s' (%s$snapshots, %s$history and %s$files are)", f->name,
+                      name, name, name);
   if (!ns) {
     /* a bare name: the one namespace that has it */
     fl_catalog_entry *entries = NULL;
@@ -89,8 +92,8 @@ static fl_code cat_table(void *ud, const fl_sql_from *f, const fl_schema **schem
     fl_catalog_entries_free(entries, n);
     if (!found) return fl_err_set(err, FL_ENOENT, "no table %s", name);
     if (second)
-      return fl_err_set(err, FL_EPARSE, "table name '%s' is in namespaces '%s' and '%s': write %s.%s", name, found,
-                        second, found, name);
+      return fl_err_set(err, FL_EPARSE, "table name '%s' is in namespaces '%s' and '%s': write %s.%s", name,
+                        found, second, found, name);
     ns = found;
   }
   fl_table *tbl = NULL;
@@ -129,11 +132,12 @@ static uint32_t cat_names(void *ud, const char *ns, fl_arena *arena, const char 
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
 
 static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *names, uint32_t n, fl_op **out,
-                           fl_err *err);
+                            fl_err *err);
 
 /* t$snapshots, t$history, t$files: the metadata operator, then the plan's columns and
  * filter (a few rows: no pruning to do). */
-static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *filter, fl_op **out, fl_err *err) {
+static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *filter, fl_op **out,
+                          fl_err *err) {
   const char *base;
   fl_table_meta_kind kind = 0;
   bool known;
@@ -159,7 +163,8 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
   return FL_OK;
 }
 
-static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out, fl_err *err) {
+static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out,
+                          fl_err *err) {
   fl_scan_opts opts = {0};
   if (scan->from->as_of == FL_SQL_AS_OF_SNAPSHOT) opts.snapshot_id = scan->from->snapshot_id;
   if (scan->from->as_of == FL_SQL_AS_OF_TIME) {
@@ -227,7 +232,7 @@ static fl_code with_const_key(fl_sql_query *q, fl_op *child, fl_op **out, fl_err
 
 /* Keeps the columns of child other than the positions drop[0..ndrop). */
 static fl_code drop_columns(fl_sql_query *q, fl_op *child, const uint32_t *drop, uint32_t ndrop, fl_op **out,
-                           fl_err *err) {
+                            fl_err *err) {
   fl_sql_expr **exprs = fl_arena_calloc(&q->arena, child->ncols + 1, sizeof *exprs);
   const char **names = fl_arena_calloc(&q->arena, child->ncols + 1, sizeof *names);
   uint32_t m = 0;
@@ -251,7 +256,7 @@ static fl_code drop_columns(fl_sql_query *q, fl_op *child, const uint32_t *drop,
 
 /* The named columns of child, in the given order. */
 static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *names, uint32_t n, fl_op **out,
-                           fl_err *err) {
+                            fl_err *err) {
   fl_sql_expr **exprs = fl_arena_calloc(&q->arena, n + 1, sizeof *exprs);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t c = 0;
@@ -297,7 +302,8 @@ static bool identity_project(const fl_plan *p, const fl_op *child) {
   if (p->nexprs != child->ncols) return false;
   for (uint32_t i = 0; i < p->nexprs; i++) {
     const fl_sql_expr *e = p->exprs[i];
-    if (e->kind != FL_SQL_E_COLUMN || e->field != (int32_t)i || strcmp(p->names[i], child->fields[i].name) != 0)
+    if (e->kind != FL_SQL_E_COLUMN || e->field != (int32_t)i ||
+        strcmp(p->names[i], child->fields[i].name) != 0)
       return false;
   }
   return true;
@@ -403,12 +409,14 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
     case FL_PLAN_SORT: *out = fl_op_sort(&q->ctx, c, p->pos_order, p->norder, p->limit, err); break;
     case FL_PLAN_LIMIT: *out = fl_op_limit(&q->ctx, c, p->limit, p->offset); break;
     case FL_PLAN_WINDOW:
-      *out = fl_op_window(&q->ctx, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins, err);
+      *out = fl_op_window(&q->ctx, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins,
+                          err);
       break;
     case FL_PLAN_SINGLE_ROW: {
       fl_op **kids = fl_arena_alloc(&q->arena, sizeof *kids);
       kids[0] = c;
-      single_row_op *s = (single_row_op *)fl_op_alloc(&q->ctx, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
+      single_row_op *s =
+          (single_row_op *)fl_op_alloc(&q->ctx, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
       s->line = (uint32_t)(p->limit >> 32);
       s->col = (uint32_t)p->limit;
       *out = &s->op;

@@ -12,10 +12,8 @@
 #include "sql/sql.h"
 
 static fl_field fields[] = {
-    {1, "id", {FL_T_BIGINT, 0, 0}, true},
-    {2, "name", {FL_T_STRING, 0, 0}, false},
-    {3, "total", {FL_T_DECIMAL, 38, 2}, false},
-    {4, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
+    {1, "id", {FL_T_BIGINT, 0, 0}, true},       {2, "name", {FL_T_STRING, 0, 0}, false},
+    {3, "total", {FL_T_DECIMAL, 38, 2}, false}, {4, "ts", {FL_T_TIMESTAMP, 0, 0}, false},
     {5, "ok", {FL_T_BOOLEAN, 0, 0}, false},
 };
 
@@ -42,7 +40,8 @@ static char *write_all(fl_sql_format fmt, size_t *len) {
   fl_arena_init(&arena, 4096);
   fl_exec_ctx ctx = {.arena = &arena};
   fl_i128 big = (fl_i128)123456789012345678LL * 1000000000000LL + 99; /* 22 digits */
-  fl_batch *bs[3] = {make(1, "plain", 12050, false), make(2, "a,\"b\"\nc", big, false), make(3, NULL, 0, true)};
+  fl_batch *bs[3] = {make(1, "plain", 12050, false), make(2, "a,\"b\"\nc", big, false),
+                     make(3, NULL, 0, true)};
   fl_op *op = fl_op_values(&ctx, fields, 5, (const fl_batch *const *)bs, 3);
   fl_sql_writer *w = fl_sql_writer_new(fmt, op->fields, op->ncols);
   fl_buf out = {0};
@@ -64,20 +63,23 @@ static char *write_all(fl_sql_format fmt, size_t *len) {
 Test(result, csv_quotes_and_tells_null_from_empty) {
   size_t n;
   char *s = write_all(FL_SQL_FORMAT_CSV, &n);
-  cr_assert_str_eq(s, "id,name,total,ts,ok\r\n"
-                      "1,plain,120.50,2024-05-01 12:00:00.000001,true\r\n"
-                      "2,\"a,\"\"b\"\"\nc\",1234567890123456780000000000.99,2024-05-01 12:00:00.000002,false\r\n"
-                      "3,,,2024-05-01 12:00:00.000003,true\r\n");
+  cr_assert_str_eq(s,
+                   "id,name,total,ts,ok\r\n"
+                   "1,plain,120.50,2024-05-01 12:00:00.000001,true\r\n"
+                   "2,\"a,\"\"b\"\"\nc\",1234567890123456780000000000.99,2024-05-01 12:00:00.000002,false\r\n"
+                   "3,,,2024-05-01 12:00:00.000003,true\r\n");
   fl_free(s);
 }
 
 Test(result, json_and_ndjson) {
   size_t n;
   char *s = write_all(FL_SQL_FORMAT_JSON, &n);
-  cr_assert_str_eq(s, "[{\"id\":1,\"name\":\"plain\",\"total\":120.50,\"ts\":\"2024-05-01T12:00:00.000001Z\",\"ok\":true},"
-                      "{\"id\":2,\"name\":\"a,\\\"b\\\"\\nc\",\"total\":1234567890123456780000000000.99,"
-                      "\"ts\":\"2024-05-01T12:00:00.000002Z\",\"ok\":false},"
-                      "{\"id\":3,\"name\":null,\"total\":null,\"ts\":\"2024-05-01T12:00:00.000003Z\",\"ok\":true}]\n");
+  cr_assert_str_eq(
+      s,
+      "[{\"id\":1,\"name\":\"plain\",\"total\":120.50,\"ts\":\"2024-05-01T12:00:00.000001Z\",\"ok\":true},"
+      "{\"id\":2,\"name\":\"a,\\\"b\\\"\\nc\",\"total\":1234567890123456780000000000.99,"
+      "\"ts\":\"2024-05-01T12:00:00.000002Z\",\"ok\":false},"
+      "{\"id\":3,\"name\":null,\"total\":null,\"ts\":\"2024-05-01T12:00:00.000003Z\",\"ok\":true}]\n");
   fl_free(s);
   s = write_all(FL_SQL_FORMAT_NDJSON, &n);
   cr_assert(strncmp(s, "{\"id\":1,", 8) == 0);
@@ -91,16 +93,18 @@ Test(result, json_and_ndjson) {
 Test(result, table_box) {
   size_t n;
   char *s = write_all(FL_SQL_FORMAT_TABLE, &n);
-  cr_assert_str_eq(s, "┌────────┬──────────┬─────────────────────────────────┬────────────────────────────┬─────────┐\n"
-                      "│   id   │   name   │              total              │             ts             │   ok    │\n"
-                      "│ bigint │  string  │          decimal(38,2)          │         timestamp          │ boolean │\n"
-                      "├────────┼──────────┼─────────────────────────────────┼────────────────────────────┼─────────┤\n"
-                      "│      1 │ plain    │                          120.50 │ 2024-05-01 12:00:00.000001 │ true    │\n"
-                      "│      2 │ a,\"b\"\\nc │ 1234567890123456780000000000.99 │ 2024-05-01 12:00:00.000002 │ false   │\n"
-                      "│      3 │ NULL     │ NULL                            │ 2024-05-01 12:00:00.000003 │ true    │\n"
-                      "└────────┴──────────┴─────────────────────────────────┴────────────────────────────┴─────────┘\n"
-                      "3 rows\n",
-                   "%s", s);
+  cr_assert_str_eq(
+      s,
+      "┌────────┬──────────┬─────────────────────────────────┬────────────────────────────┬─────────┐\n"
+      "│   id   │   name   │              total              │             ts             │   ok    │\n"
+      "│ bigint │  string  │          decimal(38,2)          │         timestamp          │ boolean │\n"
+      "├────────┼──────────┼─────────────────────────────────┼────────────────────────────┼─────────┤\n"
+      "│      1 │ plain    │                          120.50 │ 2024-05-01 12:00:00.000001 │ true    │\n"
+      "│      2 │ a,\"b\"\\nc │ 1234567890123456780000000000.99 │ 2024-05-01 12:00:00.000002 │ false   │\n"
+      "│      3 │ NULL     │ NULL                            │ 2024-05-01 12:00:00.000003 │ true    │\n"
+      "└────────┴──────────┴─────────────────────────────────┴────────────────────────────┴─────────┘\n"
+      "3 rows\n",
+      "%s", s);
   fl_free(s);
 }
 

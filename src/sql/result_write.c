@@ -46,8 +46,9 @@ bool fl_sql_format_parse(const char *name, fl_sql_format *out) {
   static const struct {
     const char *name;
     fl_sql_format fmt;
-  } names[] = {{"table", FL_SQL_FORMAT_TABLE}, {"json", FL_SQL_FORMAT_JSON},   {"ndjson", FL_SQL_FORMAT_NDJSON},
-               {"jsonl", FL_SQL_FORMAT_NDJSON}, {"csv", FL_SQL_FORMAT_CSV},     {"arrow", FL_SQL_FORMAT_ARROW}};
+  } names[] = {{"table", FL_SQL_FORMAT_TABLE},   {"json", FL_SQL_FORMAT_JSON},
+               {"ndjson", FL_SQL_FORMAT_NDJSON}, {"jsonl", FL_SQL_FORMAT_NDJSON},
+               {"csv", FL_SQL_FORMAT_CSV},       {"arrow", FL_SQL_FORMAT_ARROW}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i].name) == 0) {
       *out = names[i].fmt;
@@ -142,7 +143,8 @@ void fl_sql_writer_free(fl_sql_writer *w) {
 uint64_t fl_sql_writer_rows(const fl_sql_writer *w) { return w->rows; }
 
 static void csv_field(const char *p, size_t n, fl_buf *out) {
-  bool quote = n == 0 ? false : memchr(p, ',', n) || memchr(p, '"', n) || memchr(p, '\n', n) || memchr(p, '\r', n);
+  bool quote =
+      n == 0 ? false : memchr(p, ',', n) || memchr(p, '"', n) || memchr(p, '\n', n) || memchr(p, '\r', n);
   if (!quote) {
     fl_buf_append(out, p, n);
     return;
@@ -293,7 +295,7 @@ static void cell(const char *p, size_t n, uint32_t width, int align, fl_buf *out
 }
 
 static void table_end(fl_sql_writer *w, fl_buf *out) {
-  char (*types)[32] = fl_calloc(w->ncols ? w->ncols : 1, sizeof *types);
+  char(*types)[32] = fl_calloc(w->ncols ? w->ncols : 1, sizeof *types);
   for (uint32_t c = 0; c < w->ncols; c++) {
     fl_sql_type_format(w->fields[c].type, types[c], sizeof types[c]);
     for (char *t = types[c]; *t; t++)
@@ -310,7 +312,8 @@ static void table_end(fl_sql_writer *w, fl_buf *out) {
   }
   rule(w, "┌", "┬", "┐", out);
   fl_buf_puts(out, "│");
-  for (uint32_t c = 0; c < w->ncols; c++) cell(w->fields[c].name, strlen(w->fields[c].name), w->width[c], 0, out);
+  for (uint32_t c = 0; c < w->ncols; c++)
+    cell(w->fields[c].name, strlen(w->fields[c].name), w->width[c], 0, out);
   fl_buf_puts(out, "\n│");
   for (uint32_t c = 0; c < w->ncols; c++) cell(types[c], strlen(types[c]), w->width[c], 0, out);
   fl_buf_put_u8(out, '\n');

@@ -179,8 +179,8 @@ typedef struct fl_sql_expr {
   bool case_operand;         /* CASE: simple CASE x WHEN ... (args[0] is x) */
   struct fl_sql_expr **args; /* children (see kinds) */
   uint32_t nargs;
-  uint32_t line, col; /* see above */
-  uint32_t height;    /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
+  uint32_t line, col;          /* see above */
+  uint32_t height;             /* 1 for a leaf; at most FL_SQL_EXPR_DEPTH_MAX (recursion bound) */
   struct fl_sql_select *query; /* SUBQUERY, EXISTS, and IN (SELECT ...) (then nargs = 1) */
   struct fl_sql_window *over;  /* FUNC: f(...) OVER (...), a window function call */
   struct fl_sql_expr *filter;  /* FUNC: f(...) FILTER (WHERE filter), an aggregate's filter */
@@ -282,10 +282,12 @@ fl_code fl_sql_eval_add_value(fl_sql_eval *ev, const fl_sql_expr *expr, const ch
                               fl_err *err);
 /* The type of value expression index's vectors. */
 fl_type fl_sql_eval_type(const fl_sql_eval *ev, uint32_t index);
-fl_code fl_sql_eval_value(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err);
+fl_code fl_sql_eval_value(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const fl_vec **out,
+                          fl_err *err);
 /* A BOOLEAN value expression as three-valued bytes (FL_SQL_FALSE/TRUE/UNKNOWN), with
  * runtime errors: the filter operator's form of fl_sql_eval_run. */
-fl_code fl_sql_eval_test(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err);
+fl_code fl_sql_eval_test(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const uint8_t **out,
+                         fl_err *err);
 
 /* A column's DEFAULT as a constant of the column's exact type, for the JSON parser's
  * absent fields (fl_json_parser_set_defaults): literals (numbers, strings, booleans,
@@ -441,8 +443,8 @@ typedef struct fl_sql_window {
   uint32_t npartition;
   fl_sql_order_item *order;
   uint32_t norder;
-  bool has_frame;  /* ROWS or RANGE given */
-  bool frame_rows; /* ROWS (else RANGE) */
+  bool has_frame;                /* ROWS or RANGE given */
+  bool frame_rows;               /* ROWS (else RANGE) */
   fl_sql_frame_bound start, end; /* end NONE: "ROWS start" alone (end = CURRENT ROW) */
   int64_t start_n, end_n;        /* n of n PRECEDING / FOLLOWING */
   uint32_t line, col;            /* of OVER */
@@ -472,7 +474,7 @@ typedef struct fl_sql_from {
   const char *ns;   /* NULL: the default namespace */
   const char *name; /* may end in $snapshots, $files, $history (metadata tables) */
   fl_sql_as_of as_of;
-  int64_t as_of_us;    /* TIMESTAMP micros, UTC */
+  int64_t as_of_us; /* TIMESTAMP micros, UTC */
   const char *as_of_text;
   int64_t snapshot_id;
   /* SUBQUERY */
@@ -491,10 +493,10 @@ typedef struct fl_sql_from {
 } fl_sql_from;
 
 typedef struct fl_sql_select_item {
-  fl_sql_expr *expr;      /* NULL for * and t.* */
-  const char *alias;      /* AS alias, or NULL */
-  bool star;              /* * or t.* */
-  const char *qualifier;  /* t of t.*, else NULL */
+  fl_sql_expr *expr;     /* NULL for * and t.* */
+  const char *alias;     /* AS alias, or NULL */
+  bool star;             /* * or t.* */
+  const char *qualifier; /* t of t.*, else NULL */
   uint32_t line, col;
 } fl_sql_select_item;
 
@@ -504,8 +506,8 @@ typedef struct fl_sql_select_core {
   uint32_t nitems;
   fl_sql_from *from; /* NULL: no FROM (one row) */
   fl_sql_expr *where;
-  bool group_all;    /* GROUP BY ALL */
-  bool has_group;    /* GROUP BY given (even GROUP BY ALL) */
+  bool group_all;      /* GROUP BY ALL */
+  bool has_group;      /* GROUP BY given (even GROUP BY ALL) */
   fl_sql_expr **group; /* expressions or ordinals */
   uint32_t ngroup;
   fl_sql_expr *having;
@@ -634,16 +636,16 @@ void fl_sql_value_text(const fl_value *v, fl_buf *out);
 struct fl_warehouse;
 
 typedef struct fl_sql_query_opts {
-  int64_t timeout_ms;          /* 0: none */
-  size_t mem_budget;           /* bytes for hash tables and sorts; 0: no limit */
-  const char *spill_dir;       /* NULL: $TMPDIR or /tmp */
-  const volatile int *cancel;  /* non-zero stops the query (FL_ECANCELED); may be NULL */
+  int64_t timeout_ms;         /* 0: none */
+  size_t mem_budget;          /* bytes for hash tables and sorts; 0: no limit */
+  const char *spill_dir;      /* NULL: $TMPDIR or /tmp */
+  const volatile int *cancel; /* non-zero stops the query (FL_ECANCELED); may be NULL */
 } fl_sql_query_opts;
 
 typedef struct fl_sql_query fl_sql_query;
 
-fl_code fl_sql_query_prepare(struct fl_warehouse *wh, const char *text, size_t len, const fl_sql_query_opts *opts,
-                             fl_sql_query **out, fl_err *err);
+fl_code fl_sql_query_prepare(struct fl_warehouse *wh, const char *text, size_t len,
+                             const fl_sql_query_opts *opts, fl_sql_query **out, fl_err *err);
 const fl_field *fl_sql_query_fields(const fl_sql_query *q, uint32_t *ncols);
 /* EXPLAIN [ANALYZE]: the rows are the plan's lines (a shell prints them as they are). */
 bool fl_sql_query_is_explain(const fl_sql_query *q);

@@ -28,8 +28,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static fl_field t_fields[] = {
-    {1, "a", {FL_T_BIGINT, 0, 0}, false},    {2, "b", {FL_T_STRING, 0, 0}, false},
-    {3, "c", {FL_T_DECIMAL, 12, 2}, false},  {4, "d", {FL_T_TIMESTAMP, 0, 0}, false},
+    {1, "a", {FL_T_BIGINT, 0, 0}, false},   {2, "b", {FL_T_STRING, 0, 0}, false},
+    {3, "c", {FL_T_DECIMAL, 12, 2}, false}, {4, "d", {FL_T_TIMESTAMP, 0, 0}, false},
     {5, "e", {FL_T_INT, 0, 0}, false},
 };
 static fl_field u_fields[] = {{1, "a", {FL_T_INT, 0, 0}, false}, {2, "x", {FL_T_DOUBLE, 0, 0}, false}};
@@ -38,9 +38,12 @@ static fl_schema t_schema = {0, 5, t_fields, 0, NULL}, u_schema = {0, 2, u_field
 static fl_code table(void *ud, const fl_sql_from *f, const fl_schema **schema, void **handle, fl_err *err) {
   (void)ud;
   *handle = NULL;
-  if (!strcmp(f->name, "t")) *schema = &t_schema;
-  else if (!strcmp(f->name, "u")) *schema = &u_schema;
-  else return fl_err_set(err, FL_ENOENT, "no table %s", f->name);
+  if (!strcmp(f->name, "t"))
+    *schema = &t_schema;
+  else if (!strcmp(f->name, "u"))
+    *schema = &u_schema;
+  else
+    return fl_err_set(err, FL_ENOENT, "no table %s", f->name);
   return FL_OK;
 }
 

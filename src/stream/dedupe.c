@@ -124,9 +124,7 @@ void fl_dedupe_evict(fl_dedupe *d, int64_t watermark_ms) {
   rebuild(d, cap, min_expiry);
 }
 
-size_t fl_dedupe_bytes(const fl_dedupe *d) {
-  return (size_t)d->cap * (sizeof *d->keys + sizeof *d->expiry);
-}
+size_t fl_dedupe_bytes(const fl_dedupe *d) { return (size_t)d->cap * (sizeof *d->keys + sizeof *d->expiry); }
 
 /* ---- the state file ---- */
 
@@ -276,7 +274,8 @@ fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et,
     }
     for (uint64_t k = 0; k < n; k++, p += 12) fl_dedupe_restore_key(&sets[i], get64(p), get32(p + 8));
   }
-  if (p != end) rc = fl_err_set(err, FL_ECORRUPT, "%s: dedupe state: %zu trailing bytes", path, (size_t)(end - p));
+  if (p != end)
+    rc = fl_err_set(err, FL_ECORRUPT, "%s: dedupe state: %zu trailing bytes", path, (size_t)(end - p));
 done:
   fl_buf_free(&b);
   return rc;

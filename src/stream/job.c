@@ -95,26 +95,26 @@ struct fl_stream_job {
   const char *name;
   uint32_t nparts, ncols; /* ncols: the stream's own columns */
   fl_warehouse *wh;
-  side bronze, late;       /* late.tbl NULL unless late_policy = 'side' */
-  fl_field *fields;        /* bronze schema: stream columns + meta */
+  side bronze, late; /* late.tbl NULL unless late_policy = 'side' */
+  fl_field *fields;  /* bronze schema: stream columns + meta */
   uint32_t nfields;
   fl_log_consumer *cons;   /* live jobs */
   fl_log_reader **readers; /* replays (fl_stream_replay): one per partition, from restored offsets */
   uint64_t replay_to;      /* replays: records up to the ends seen at start */
   uint64_t *ends;
-  const char *ns, *tname;  /* the table written: bronze.<stream>, or a replay's */
+  const char *ns, *tname; /* the table written: bronze.<stream>, or a replay's */
   char *state_dir;
   /* per partition */
   fl_dedupe *sets;
   fl_dedupe_pending *pend; /* keys inserted since the last committed checkpoint (the delta) */
-  int64_t *max_et;    /* max event time read (ms), INT64_MIN none */
-  int64_t *last_read; /* mono ms of the last record read */
-  uint64_t *next;     /* next offset to read = offset after the last record read */
+  int64_t *max_et;         /* max event time read (ms), INT64_MIN none */
+  int64_t *last_read;      /* mono ms of the last record read */
+  uint64_t *next;          /* next offset to read = offset after the last record read */
   /* the open checkpoint */
-  int64_t ckpt_id;    /* the last committed */
-  int64_t full_id;    /* the checkpoint whose full state file starts bronze's chain; 0 none */
+  int64_t ckpt_id; /* the last committed */
+  int64_t full_id; /* the checkpoint whose full state file starts bronze's chain; 0 none */
   fl_txn *txn;
-  bool kept;          /* a row was kept since the last commit */
+  bool kept; /* a row was kept since the last commit */
   int64_t opened_ms;
   version_parser *vps;
   uint32_t nvps;
@@ -150,24 +150,60 @@ struct fl_stream_job {
 
 static void metrics_register(fl_stream_job *job) {
   const char *n = job->name;
-  job->m_records = FL_METRIC_WITH(fl_metrics_counter("floe_stream_records_total", "Log records the stream job read.", "stream"), n);
-  job->m_rows = FL_METRIC_WITH(fl_metrics_counter("floe_stream_rows_total", "Rows the stream job appended to bronze (and the late side table).", "stream"), n);
-  job->m_dups = FL_METRIC_WITH(fl_metrics_counter("floe_stream_duplicates_total", "Records dropped as duplicates of their key (first arrival wins).", "stream"), n);
-  job->m_late = FL_METRIC_WITH(fl_metrics_counter("floe_stream_late_total", "Late events: below their partition's watermark when read.", "stream"), n);
-  job->m_perr = FL_METRIC_WITH(fl_metrics_counter("floe_stream_parse_errors_total", "Log records no contract version could parse (skipped).", "stream"), n);
-  job->m_ckpts = FL_METRIC_WITH(fl_metrics_counter("floe_stream_checkpoints_total", "Checkpoints the stream job committed.", "stream"), n);
-  job->m_ckpt_id = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_checkpoint_id", "The last committed checkpoint id.", "stream"), n);
-  job->m_wm = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_watermark_seconds", "The stream watermark (Unix seconds): the minimum over non-idle partitions.", "stream"), n);
+  job->m_records = FL_METRIC_WITH(
+      fl_metrics_counter("floe_stream_records_total", "Log records the stream job read.", "stream"), n);
+  job->m_rows = FL_METRIC_WITH(
+      fl_metrics_counter("floe_stream_rows_total",
+                         "Rows the stream job appended to bronze (and the late side table).", "stream"),
+      n);
+  job->m_dups = FL_METRIC_WITH(
+      fl_metrics_counter("floe_stream_duplicates_total",
+                         "Records dropped as duplicates of their key (first arrival wins).", "stream"),
+      n);
+  job->m_late = FL_METRIC_WITH(
+      fl_metrics_counter("floe_stream_late_total",
+                         "Late events: below their partition's watermark when read.", "stream"),
+      n);
+  job->m_perr =
+      FL_METRIC_WITH(fl_metrics_counter("floe_stream_parse_errors_total",
+                                        "Log records no contract version could parse (skipped).", "stream"),
+                     n);
+  job->m_ckpts = FL_METRIC_WITH(
+      fl_metrics_counter("floe_stream_checkpoints_total", "Checkpoints the stream job committed.", "stream"),
+      n);
+  job->m_ckpt_id = FL_METRIC_WITH(
+      fl_metrics_gauge("floe_stream_checkpoint_id", "The last committed checkpoint id.", "stream"), n);
+  job->m_wm = FL_METRIC_WITH(
+      fl_metrics_gauge("floe_stream_watermark_seconds",
+                       "The stream watermark (Unix seconds): the minimum over non-idle partitions.",
+                       "stream"),
+      n);
   job->m_keys = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_state_keys", "Live dedupe keys.", "stream"), n);
-  job->m_bytes = FL_METRIC_WITH(fl_metrics_gauge("floe_stream_state_bytes", "Bytes the dedupe tables hold.", "stream"), n);
-  job->m_ckpt_seconds = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_checkpoint_duration_seconds", "Time to commit one checkpoint (state file, transaction).", "stream", NULL, 0), n);
-  job->m_compactions = FL_METRIC_WITH(fl_metrics_counter("floe_stream_compactions_total", "Small-file compactions the stream job committed on its tables.", "stream"), n);
-  job->m_compacted_files = FL_METRIC_WITH(fl_metrics_counter("floe_stream_compacted_files_total", "Small data files those compactions folded.", "stream"), n);
-  job->m_fresh = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_freshness_seconds", "Per checkpoint: from the log append (the ack) of its oldest row to the commit that made it visible.", "stream", NULL, 0), n);
+  job->m_bytes = FL_METRIC_WITH(
+      fl_metrics_gauge("floe_stream_state_bytes", "Bytes the dedupe tables hold.", "stream"), n);
+  job->m_ckpt_seconds = FL_METRIC_WITH(
+      fl_metrics_histogram("floe_stream_checkpoint_duration_seconds",
+                           "Time to commit one checkpoint (state file, transaction).", "stream", NULL, 0),
+      n);
+  job->m_compactions = FL_METRIC_WITH(
+      fl_metrics_counter("floe_stream_compactions_total",
+                         "Small-file compactions the stream job committed on its tables.", "stream"),
+      n);
+  job->m_compacted_files =
+      FL_METRIC_WITH(fl_metrics_counter("floe_stream_compacted_files_total",
+                                        "Small data files those compactions folded.", "stream"),
+                     n);
+  job->m_fresh = FL_METRIC_WITH(fl_metrics_histogram("floe_stream_freshness_seconds",
+                                                     "Per checkpoint: from the log append (the ack) of its "
+                                                     "oldest row to the commit that made it visible.",
+                                                     "stream", NULL, 0),
+                                n);
 }
 
-static const char *const META_NAMES[FL_STREAM_META_COLUMNS] = {"_partition", "_offset", "_ingest_time", "_late"};
-static const fl_type_kind META_KINDS[FL_STREAM_META_COLUMNS] = {FL_T_INT, FL_T_BIGINT, FL_T_TIMESTAMP, FL_T_BOOLEAN};
+static const char *const META_NAMES[FL_STREAM_META_COLUMNS] = {"_partition", "_offset", "_ingest_time",
+                                                               "_late"};
+static const fl_type_kind META_KINDS[FL_STREAM_META_COLUMNS] = {FL_T_INT, FL_T_BIGINT, FL_T_TIMESTAMP,
+                                                                FL_T_BOOLEAN};
 
 /* ---------------------------------------------------------------- tables */
 
@@ -182,8 +218,8 @@ static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, 
     static const fl_kv props[] = {{"history.expire.max-snapshot-age-ms", "3600000"}};
     fl_table_create_opts topts = {.props = props, .nprops = 1};
     const char *pb = job->o.def->partitioned_by;
-    if (pb && (rc = fl_partition_defs_parse(pb, &arena, (fl_partition_def **)&topts.partition, &topts.npartition,
-                                            err))) {
+    if (pb && (rc = fl_partition_defs_parse(pb, &arena, (fl_partition_def **)&topts.partition,
+                                            &topts.npartition, err))) {
       fl_arena_destroy(&arena);
       return fl_err_prefix(err, "%s.%s: partitioned_by: ", ns, name);
     }
@@ -197,11 +233,11 @@ static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, 
   for (uint32_t c = 0; c < job->nfields; c++) {
     if (c >= ts->nfields || strcmp(ts->fields[c].name, job->fields[c].name) ||
         ts->fields[c].type.kind != job->fields[c].type.kind)
-      return fl_err_set(err, FL_ESCHEMA,
-                        "%s.%s: column %u is %s, the stream %s needs %s (a contract change that bronze does not "
-                        "follow yet: drop or rename the table)",
-                        ns, name, c + 1, c < ts->nfields ? ts->fields[c].name : "missing", job->name,
-                        job->fields[c].name);
+      return fl_err_set(
+          err, FL_ESCHEMA,
+          "%s.%s: column %u is %s, the stream %s needs %s (a contract change that bronze does not "
+          "follow yet: drop or rename the table)",
+          ns, name, c + 1, c < ts->nfields ? ts->fields[c].name : "missing", job->name, job->fields[c].name);
   }
   s->rows = fl_batch_new(job->fields, job->nfields, 1024);
   return FL_OK;
@@ -278,15 +314,16 @@ static fl_code restore(fl_stream_job *job, fl_err *err) {
   if (st) {
     long long first = 0, last = 0;
     if (sscanf(st, "%lld-%lld", &first, &last) != 2 || first <= 0 || last < first)
-      return fl_err_set(err, FL_ECORRUPT, "stream %s: checkpoint %" PRId64 ": %s = \"%s\" is not F-L", job->name,
-                        job->ckpt_id, STATE_KEY, st);
+      return fl_err_set(err, FL_ECORRUPT, "stream %s: checkpoint %" PRId64 ": %s = \"%s\" is not F-L",
+                        job->name, job->ckpt_id, STATE_KEY, st);
     for (long long k = first; k <= last; k++) {
       char *path = state_path(job, k, k == first);
       fl_code rc = fl_dedupe_state_read(path, job->sets, job->max_et, job->nparts, k != first, err);
       fl_free(path);
       if (rc)
-        return fl_err_prefix(err, "stream %s: checkpoint %" PRId64 " needs a state file that cannot be read: ",
-                             job->name, job->ckpt_id);
+        return fl_err_prefix(
+            err, "stream %s: checkpoint %" PRId64 " needs a state file that cannot be read: ", job->name,
+            job->ckpt_id);
     }
     for (uint32_t p = 0; p < job->nparts; p++) /* what the job evicted after the full one */
       fl_dedupe_evict(&job->sets[p], job->max_et[p] == INT64_MIN
@@ -448,8 +485,8 @@ static fl_code flush_rows(fl_stream_job *job, side *s, bool all, fl_err *err) {
 
 /* Appends parsed rows sel[0..n) of res (under vp) to s with their meta columns. */
 static void add_rows(fl_stream_job *job, side *s, const version_parser *vp, const fl_batch *parsed,
-                     const uint32_t *rows, const uint64_t *offsets, const uint8_t *late, uint32_t n, uint32_t partition,
-                     int64_t ingest_ms) {
+                     const uint32_t *rows, const uint64_t *offsets, const uint8_t *late, uint32_t n,
+                     uint32_t partition, int64_t ingest_ms) {
   fl_batch *b = s->rows;
   for (uint32_t c = 0; c < job->ncols; c++) {
     fl_vec *dv = &b->cols[c];
@@ -478,7 +515,8 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
   const fl_sql_stream *cur = job->o.def;
   int64_t delay_ms = cur->watermark_delay_us / 1000;
   bool dedupe = cur->npk > 0;
-  int64_t ttl_us = cur->dedupe_ttl_us > 0 ? cur->dedupe_ttl_us : 3600ll * 1000000; /* DESIGN default: 1 hour */
+  int64_t ttl_us =
+      cur->dedupe_ttl_us > 0 ? cur->dedupe_ttl_us : 3600ll * 1000000; /* DESIGN default: 1 hour */
   uint32_t i = 0;
   uint64_t dups = 0, late_n = 0, kept_n = 0, perr = 0;
   while (i < bv->count) {
@@ -515,7 +553,9 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       bool parsed = r < res.nrows && res.rows[r].line == k - i + 1;
       if (!parsed) {
         perr++;
-        fl_warn(MOD, "stream %s partition %u offset %" PRIu64 ": the record does not parse under contract version %u",
+        fl_warn(MOD,
+                "stream %s partition %u offset %" PRIu64
+                ": the record does not parse under contract version %u",
                 job->name, p, e->offset, v);
         continue;
       }
@@ -555,10 +595,11 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       job->kept = true;
     }
     if (nkeep) add_rows(job, &job->bronze, vp, res.batch, keep, offs, lf, nkeep, p, bv->append_time_ms);
-    if (nlate_side) add_rows(job, &job->late, vp, res.batch, side_rows, side_offs, NULL, nlate_side, p,
-                             bv->append_time_ms);
+    if (nlate_side)
+      add_rows(job, &job->late, vp, res.batch, side_rows, side_offs, NULL, nlate_side, p, bv->append_time_ms);
     kept_n += nkeep + nlate_side;
-    if ((rc = flush_rows(job, &job->bronze, false, err)) || (rc = flush_rows(job, &job->late, false, err))) return rc;
+    if ((rc = flush_rows(job, &job->bronze, false, err)) || (rc = flush_rows(job, &job->late, false, err)))
+      return rc;
     i = j;
   }
   job->next[p] = bv->base_offset + bv->count;
@@ -593,9 +634,11 @@ static fl_code read_available(fl_stream_job *job, int64_t due_ms, fl_err *err) {
         fl_code rc = job->cons ? fl_log_consumer_next_batch(job->cons, p, &bv, &eof, err)
                                : fl_log_reader_next_batch(job->readers[p], &bv, &eof, err);
         if (rc) return rc;
-        if (!eof && job->ends && bv.base_offset >= job->ends[p]) eof = true; /* a replay stops at the ends it saw */
+        if (!eof && job->ends && bv.base_offset >= job->ends[p])
+          eof = true; /* a replay stops at the ends it saw */
         if (eof) break;
-        if (job->ends && bv.base_offset + bv.count > job->ends[p]) bv.count = (uint32_t)(job->ends[p] - bv.base_offset);
+        if (job->ends && bv.base_offset + bv.count > job->ends[p])
+          bv.count = (uint32_t)(job->ends[p] - bv.base_offset);
         if ((rc = take_batch(job, p, &bv, err))) return rc;
         if (nb == 15) more = true;
       }
@@ -650,7 +693,8 @@ static fl_code reset(fl_stream_job *job, int64_t id, fl_err *err) {
 
 static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   for (uint32_t p = 0; p < job->nparts; p++) {
-    int64_t w = job->max_et[p] == INT64_MIN ? INT64_MIN : job->max_et[p] - job->o.def->watermark_delay_us / 1000;
+    int64_t w =
+        job->max_et[p] == INT64_MIN ? INT64_MIN : job->max_et[p] - job->o.def->watermark_delay_us / 1000;
     fl_dedupe_evict(&job->sets[p], w);
   }
   uint64_t keys = 0, bytes = 0;
@@ -742,7 +786,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     side *sides[2] = {&job->bronze, &job->late};
     for (int k = 0; k < 2; k++)
       if (sides[k]->tbl && fl_table_expire_snapshots(sides[k]->tbl, &xo, &xr, &cerr))
-        fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
+        fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id,
+                cerr.msg);
   }
   if (job->cons && fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
@@ -862,8 +907,8 @@ static void job_free(fl_stream_job *job) {
 }
 
 /* What a live job and a replay share: the schema, the state, the tables (ns.tname). */
-static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const char *tname, fl_stream_job **out,
-                        fl_err *err) {
+static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const char *tname,
+                        fl_stream_job **out, fl_err *err) {
   *out = NULL;
   const fl_sql_stream *def = opts->def;
   fl_stream_job *job = fl_calloc(1, sizeof *job);
@@ -915,7 +960,8 @@ static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const ch
   }
   job->stats.watermark_ms = INT64_MIN;
   metrics_register(job);
-  if (pthread_create(&job->wthread, NULL, writer_thread, job) == 0) job->wstarted = true; /* else: writes inline */
+  if (pthread_create(&job->wthread, NULL, writer_thread, job) == 0)
+    job->wstarted = true; /* else: writes inline */
   *out = job;
   return FL_OK;
 fail:
@@ -946,8 +992,8 @@ fail:
   return rc;
 }
 
-fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table, uint64_t from_offset,
-                         fl_stream_stats *out, fl_err *err) {
+fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table,
+                         uint64_t from_offset, fl_stream_stats *out, fl_err *err) {
   fl_stream_job *job;
   fl_code rc = job_open(opts, ns, table, &job, err);
   if (rc) return rc;

@@ -34,9 +34,10 @@ static void rm_rf(const char *path) {
   fl_free(cmd);
 }
 
-static const char *DDL = "CREATE STREAM ev (id STRING NOT NULL, n BIGINT, t TIMESTAMP NOT NULL,"
-                         " WATERMARK FOR t AS t - INTERVAL '5 seconds', PRIMARY KEY (id) NOT ENFORCED)"
-                         " WITH (dedupe_ttl = '1 hour', late_policy = '%s')";
+static const char *DDL =
+    "CREATE STREAM ev (id STRING NOT NULL, n BIGINT, t TIMESTAMP NOT NULL,"
+    " WATERMARK FOR t AS t - INTERVAL '5 seconds', PRIMARY KEY (id) NOT ENFORCED)"
+    " WITH (dedupe_ttl = '1 hour', late_policy = '%s')";
 
 typedef struct env {
   char *dir, *logdir, *data;
@@ -239,7 +240,8 @@ Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_fil
   fl_dedupe_init(&d[1]);
   const int64_t T = 1800000000000; /* ms */
   const int64_t ttl = 3600ll * 1000000;
-  for (uint64_t k = 1; k <= 10000; k++) cr_assert(fl_dedupe_insert(&d[0], k, fl_dedupe_expiry(T + (int64_t)k * 1000, ttl)));
+  for (uint64_t k = 1; k <= 10000; k++)
+    cr_assert(fl_dedupe_insert(&d[0], k, fl_dedupe_expiry(T + (int64_t)k * 1000, ttl)));
   cr_assert(!fl_dedupe_insert(&d[0], 77, fl_dedupe_expiry(T, ttl)));
   cr_assert(fl_dedupe_insert(&d[1], 77, fl_dedupe_expiry(T, ttl)), "partitions are separate");
   cr_assert_eq(d[0].n, 10000);
@@ -283,8 +285,12 @@ Test(job, old_snapshots_expire_within_the_commit_cadence_and_lose_no_row_or_chec
   env_open(&e, "keep");
   fl_err err;
   const int64_t T = 1800000000;
-  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
-                          .expire_every = 2, .expire_age_ms = 1};
+  fl_stream_job_opts o = {.def = e.def,
+                          .ls = e.ls,
+                          .data_dir = e.data,
+                          .commit_interval_ms = 60000,
+                          .expire_every = 2,
+                          .expire_age_ms = 1};
   fl_stream_job *job;
   cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
   char id[16];
@@ -321,8 +327,12 @@ Test(job, small_files_of_many_checkpoints_are_folded_in_the_commit_cadence) {
   env_open(&e, "keep");
   fl_err err;
   const int64_t T = 1800000000;
-  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
-                          .compact_every = 2, .compact_min_files = 4};
+  fl_stream_job_opts o = {.def = e.def,
+                          .ls = e.ls,
+                          .data_dir = e.data,
+                          .commit_interval_ms = 60000,
+                          .compact_every = 2,
+                          .compact_min_files = 4};
   fl_stream_job *job;
   cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
   char id[16];
@@ -341,7 +351,8 @@ Test(job, small_files_of_many_checkpoints_are_folded_in_the_commit_cadence) {
   cr_assert_eq(fl_scan_plan(t, NULL, &sc, &err), FL_OK);
   cr_assert_eq(fl_scan_get_stats(sc)->files_planned, 3);
   fl_scan_free(sc);
-  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "6", "the replace snapshots carry the checkpoint");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "6",
+                   "the replace snapshots carry the checkpoint");
   fl_table_free(t);
   fl_warehouse_close(wh);
   seen *s = read_table(e.data, "bronze", "ev", NULL);
@@ -361,8 +372,8 @@ Test(job, an_idle_partition_does_not_hold_back_the_stream_watermark) {
   env_open(&e, "keep");
   fl_err err;
   const int64_t T = 1800000000;
-  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
-                          .idle_timeout_ms = 300};
+  fl_stream_job_opts o = {
+      .def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000, .idle_timeout_ms = 300};
   fl_stream_job *job;
   cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
   put(&e, 0, "a", 1, T + 100);
@@ -405,8 +416,8 @@ Test(job, the_dedupe_state_is_a_full_file_then_deltas_and_restores_from_the_chai
   env_open(&e, "keep");
   fl_err err;
   const int64_t T = 1800000000;
-  fl_stream_job_opts o = {.def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000,
-                          .full_state_every = 3};
+  fl_stream_job_opts o = {
+      .def = e.def, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000, .full_state_every = 3};
   fl_stream_job *job;
   cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
   char id[16];

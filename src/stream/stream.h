@@ -67,22 +67,22 @@ typedef struct fl_stream_sink {
 } fl_stream_sink;
 
 typedef struct fl_stream_job_opts {
-  const fl_sql_stream *def;         /* the current contract (name, columns, WATERMARK, key, WITH) */
-  fl_log_stream *ls;                /* the stream's log */
-  const char *data_dir;             /* the warehouse's data directory (the job opens its own handle) */
-  int64_t commit_interval_ms;       /* 0 = 1000; at least 100 */
-  int64_t idle_timeout_ms;          /* 0 = 60000: a partition without records this long is idle */
-  fl_stream_contract_fn contract;   /* NULL: every record under def */
+  const fl_sql_stream *def;       /* the current contract (name, columns, WATERMARK, key, WITH) */
+  fl_log_stream *ls;              /* the stream's log */
+  const char *data_dir;           /* the warehouse's data directory (the job opens its own handle) */
+  int64_t commit_interval_ms;     /* 0 = 1000; at least 100 */
+  int64_t idle_timeout_ms;        /* 0 = 60000: a partition without records this long is idle */
+  fl_stream_contract_fn contract; /* NULL: every record under def */
   void *contract_ctx;
-  const fl_stream_sink *sinks;      /* copied */
+  const fl_stream_sink *sinks; /* copied */
   uint32_t nsinks;
-  uint32_t expire_every;            /* expire bronze's old snapshots every N checkpoints; 0 = 60 */
-  int64_t expire_age_ms;            /* ... older than this; 0 = the table's history.expire.max-snapshot-age-ms
-                                       (set to 1 hour when the job creates bronze) */
-  uint32_t compact_every;           /* bin-pack bronze's small files every N checkpoints; 0 = 30 */
-  uint32_t compact_min_files;       /* ... in partitions with at least this many; 0 = 4 */
-  uint32_t full_state_every;        /* a full dedupe state file every N checkpoints, deltas between;
-                                       0 = FL_STREAM_FULL_STATE_EVERY */
+  uint32_t expire_every;      /* expire bronze's old snapshots every N checkpoints; 0 = 60 */
+  int64_t expire_age_ms;      /* ... older than this; 0 = the table's history.expire.max-snapshot-age-ms
+                                 (set to 1 hour when the job creates bronze) */
+  uint32_t compact_every;     /* bin-pack bronze's small files every N checkpoints; 0 = 30 */
+  uint32_t compact_min_files; /* ... in partitions with at least this many; 0 = 4 */
+  uint32_t full_state_every;  /* a full dedupe state file every N checkpoints, deltas between;
+                                 0 = FL_STREAM_FULL_STATE_EVERY */
 } fl_stream_job_opts;
 
 /* Checkpoints between two snapshot expiries of bronze (a minute at 1 s checkpoints). */
@@ -96,17 +96,17 @@ typedef struct fl_stream_job_opts {
 #define FL_STREAM_FULL_STATE_EVERY 100
 
 typedef struct fl_stream_stats {
-  int64_t checkpoint_id;       /* last committed */
-  uint64_t checkpoints;        /* committed by this job */
-  uint64_t records_read;       /* log records read */
-  uint64_t rows_written;       /* rows appended to bronze (committed or pending) */
-  uint64_t duplicates;         /* dropped as duplicates */
-  uint64_t late;               /* late events (kept or sent to the side table) */
-  uint64_t parse_errors;       /* records no contract version could parse (skipped, logged) */
-  uint64_t state_keys;         /* live dedupe keys, all partitions */
-  uint64_t state_bytes;        /* bytes the dedupe tables hold */
-  int64_t watermark_ms;        /* the stream watermark; INT64_MIN if none */
-  int64_t last_checkpoint_ms;  /* duration of the last checkpoint's commit */
+  int64_t checkpoint_id;      /* last committed */
+  uint64_t checkpoints;       /* committed by this job */
+  uint64_t records_read;      /* log records read */
+  uint64_t rows_written;      /* rows appended to bronze (committed or pending) */
+  uint64_t duplicates;        /* dropped as duplicates */
+  uint64_t late;              /* late events (kept or sent to the side table) */
+  uint64_t parse_errors;      /* records no contract version could parse (skipped, logged) */
+  uint64_t state_keys;        /* live dedupe keys, all partitions */
+  uint64_t state_bytes;       /* bytes the dedupe tables hold */
+  int64_t watermark_ms;       /* the stream watermark; INT64_MIN if none */
+  int64_t last_checkpoint_ms; /* duration of the last checkpoint's commit */
 } fl_stream_stats;
 
 /* Opens (creating if needed) bronze.<stream> (and quarantine.<stream>_late when
@@ -127,8 +127,8 @@ void fl_stream_job_stats(fl_stream_job *job, fl_stream_stats *out);
  * it has one (an interrupted replay continues), else from from_offset in every
  * partition (0: the start). Same log, same definitions: the same rows and flags as the
  * live job, every column (_ingest_time is the log's append time, so equal too). */
-fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table, uint64_t from_offset,
-                         fl_stream_stats *out, fl_err *err);
+fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table,
+                         uint64_t from_offset, fl_stream_stats *out, fl_err *err);
 
 /* The bronze columns after the stream's own. */
 #define FL_STREAM_META_COLUMNS 4 /* _partition INT, _offset BIGINT, _ingest_time TIMESTAMP, _late BOOLEAN */

@@ -193,8 +193,8 @@ static fl_code load_manifest(const char *path, fl_arena *arena, void **items, ui
   return fl_manifest_read(path, arena, (fl_manifest_entry **)items, n, err);
 }
 
-static fl_code pinned(int kind, const char *path, fl_tcache_pins *pins, loader_fn load, void **items, uint32_t *n,
-                      fl_err *err) {
+static fl_code pinned(int kind, const char *path, fl_tcache_pins *pins, loader_fn load, void **items,
+                      uint32_t *n, fl_err *err) {
   struct stat st;
   bool on = enabled();
   if (on && stat(path, &st)) on = false; /* let the reader report the error */

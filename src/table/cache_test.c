@@ -81,7 +81,8 @@ Test(cache, a_snapshot_planned_again_reads_no_metadata_file_again) {
   fl_table_cache_stats a = now();
   cr_assert_eq(scan_sum(tbl), sum_to(50));
   fl_table_cache_stats b = now();
-  cr_assert_eq(b.misses - a.misses, 6, "the list and 5 manifests, once: %llu", (unsigned long long)(b.misses - a.misses));
+  cr_assert_eq(b.misses - a.misses, 6, "the list and 5 manifests, once: %llu",
+               (unsigned long long)(b.misses - a.misses));
   cr_assert_eq(scan_sum(tbl), sum_to(50));
   fl_table_cache_stats c = now();
   cr_assert_eq(c.misses, b.misses);

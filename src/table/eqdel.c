@@ -103,8 +103,8 @@ struct fl_eqdel {
   uint8_t *keys;
   uint64_t keys_len, keys_cap;
   uint64_t nkeys;
-  eq_keys k;             /* the delete rows being added */
-  fl_eqdel_cursor *cur;  /* the one fl_eqdel_begin_file / fl_eqdel_mark use */
+  eq_keys k;            /* the delete rows being added */
+  fl_eqdel_cursor *cur; /* the one fl_eqdel_begin_file / fl_eqdel_mark use */
   /* while reading one delete file */
   eq_group *g_cur;
   uint32_t f_cur;
@@ -251,7 +251,8 @@ static inline const eq_entry *slot_match(const fl_eqdel *ed, const eq_group *g, 
 }
 
 /* Encodes and hashes every row of batch not already deleted (deleted may be NULL). */
-static void batch_keys(eq_keys *k, const fl_batch *batch, const int *cols, uint32_t ncols, const bool *deleted) {
+static void batch_keys(eq_keys *k, const fl_batch *batch, const int *cols, uint32_t ncols,
+                       const bool *deleted) {
   fl_buf_clear(&k->bkeys);
   for (uint32_t r = 0; r < batch->nrows; r++) {
     k->boff[r] = (uint32_t)k->bkeys.len;

@@ -395,7 +395,8 @@ static fl_code apply_replace(void *vctx, fl_table *tbl, json_t *root, fl_err *er
     list[i].min_sequence_number = seq;
     list[i].added_snapshot_id = app->snapshot_id;
     if (i >= app->nmanifests && ctx->removed_min_seq[i - app->nmanifests] >= 0)
-      list[i].min_sequence_number = ctx->removed_min_seq[i - app->nmanifests]; /* a rewrite keeps older files */
+      list[i].min_sequence_number =
+          ctx->removed_min_seq[i - app->nmanifests]; /* a rewrite keeps older files */
   }
   for (uint32_t i = 0; i < nbase; i++)
     if (!set_has(&ctx->base_manifests, base[i].manifest_path)) list[k++] = base[i];
@@ -512,7 +513,8 @@ typedef struct candidate {
   uint32_t group; /* index of its partition's first candidate */
 } candidate;
 
-fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res, fl_err *err) {
+fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res,
+                               fl_err *err) {
   fl_compact_result local = {0};
   if (!res) res = &local;
   memset(res, 0, sizeof *res);
@@ -547,7 +549,8 @@ fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_co
       const fl_manifest_entry *en = &mentries[m][e];
       if (en->status == FL_ENTRY_DELETED) continue;
       if (mfs[m].content != 0) goto done; /* deletes: a full compaction (floe compact) applies them */
-      if (mfs[m].partition_spec_id != ctx.app->spec_id || (uint64_t)en->file.file_size_in_bytes >= small) continue;
+      if (mfs[m].partition_spec_id != ctx.app->spec_id || (uint64_t)en->file.file_size_in_bytes >= small)
+        continue;
       if (ncands == capc) {
         capc = capc ? capc * 2 : 64;
         cands = fl_realloc(cands, capc * sizeof *cands);
@@ -595,7 +598,8 @@ fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_co
   if ((rc = write_removed(&ctx, ctx.data, ctx.ndata, FL_CONTENT_DATA, err))) goto done;
   /* the rewritten manifests keep their other files, as EXISTING entries */
   fl_appender *app = ctx.app;
-  fl_manifest_meta meta = {app->schema_json, app->spec_json, app->spec_id, app->spec, app->nspec, FL_CONTENT_DATA};
+  fl_manifest_meta meta = {app->schema_json, app->spec_json, app->spec_id,
+                           app->spec,        app->nspec,     FL_CONTENT_DATA};
   for (uint32_t m = 0; m < nmf; m++) {
     if (!rewrite[m]) continue;
     fl_manifest_entry *keep = fl_arena_calloc(&ctx.arena, mne[m] ? mne[m] : 1, sizeof *keep);

@@ -19,7 +19,8 @@
 
 #include "table/table_int.h"
 
-#define T(k) {k, 0, 0}
+#define T(k) \
+  { k, 0, 0 }
 static const fl_field snapshots_fields[] = {
     {1, "committed_at", T(FL_T_TIMESTAMP), true}, {2, "snapshot_id", T(FL_T_BIGINT), true},
     {3, "parent_id", T(FL_T_BIGINT), false},      {4, "operation", T(FL_T_STRING), false},
@@ -32,18 +33,25 @@ static const fl_field history_fields[] = {
     {4, "is_current_ancestor", T(FL_T_BOOLEAN), true},
 };
 static const fl_field files_fields[] = {
-    {1, "content", T(FL_T_INT), true},         {2, "file_path", T(FL_T_STRING), true},
-    {3, "file_format", T(FL_T_STRING), true},  {4, "spec_id", T(FL_T_INT), true},
-    {5, "partition", T(FL_T_JSON), false},     {6, "record_count", T(FL_T_BIGINT), true},
+    {1, "content", T(FL_T_INT), true},
+    {2, "file_path", T(FL_T_STRING), true},
+    {3, "file_format", T(FL_T_STRING), true},
+    {4, "spec_id", T(FL_T_INT), true},
+    {5, "partition", T(FL_T_JSON), false},
+    {6, "record_count", T(FL_T_BIGINT), true},
     {7, "file_size_in_bytes", T(FL_T_BIGINT), true},
 };
 #undef T
 
 bool fl_table_meta_kind_parse(const char *suffix, fl_table_meta_kind *out) {
-  if (!strcmp(suffix, "snapshots")) *out = FL_META_SNAPSHOTS;
-  else if (!strcmp(suffix, "history")) *out = FL_META_HISTORY;
-  else if (!strcmp(suffix, "files")) *out = FL_META_FILES;
-  else return false;
+  if (!strcmp(suffix, "snapshots"))
+    *out = FL_META_SNAPSHOTS;
+  else if (!strcmp(suffix, "history"))
+    *out = FL_META_HISTORY;
+  else if (!strcmp(suffix, "files"))
+    *out = FL_META_FILES;
+  else
+    return false;
   return true;
 }
 

@@ -25,9 +25,9 @@
  * readers ignore. Ownership: everything parsed lives in the tmeta's arena; root is a
  * jansson reference released by fl_tmeta_free. */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <zlib.h>
 

@@ -165,10 +165,11 @@ static fl_code cast_value(const fl_table *tbl, const fl_field *f, const fl_value
     char a[48], b[48];
     fl_type_iceberg_name(v->type, a, sizeof a);
     fl_type_iceberg_name(f->type, b, sizeof b);
-    return fl_err_set(err, FL_ETYPE, "table %s.%s: cannot compare column %s (%s) with a %s", tbl->ns, tbl->name,
-                      f->name, b, a);
+    return fl_err_set(err, FL_ETYPE, "table %s.%s: cannot compare column %s (%s) with a %s", tbl->ns,
+                      tbl->name, f->name, b, a);
   }
-  if (fl_type_is_string(out->type.kind)) out->u.str.ptr = fl_arena_strndup(arena, out->u.str.ptr, out->u.str.len);
+  if (fl_type_is_string(out->type.kind))
+    out->u.str.ptr = fl_arena_strndup(arena, out->u.str.ptr, out->u.str.len);
   return FL_OK;
 }
 
@@ -179,7 +180,8 @@ static fl_code bind(const fl_table *tbl, const fl_tpred *p, bool neg, fl_arena *
     case FL_TP_TRUE:
     case FL_TP_FALSE: *out = node(arena, (p->kind == FL_TP_TRUE) != neg ? B_TRUE : B_FALSE); return FL_OK;
     case FL_TP_NOT:
-      if (p->nargs != 1) return fl_err_set(err, FL_EINVAL, "table %s.%s: NOT of %u predicates", tbl->ns, tbl->name, p->nargs);
+      if (p->nargs != 1)
+        return fl_err_set(err, FL_EINVAL, "table %s.%s: NOT of %u predicates", tbl->ns, tbl->name, p->nargs);
       return bind(tbl, p->args[0], !neg, arena, out, err);
     case FL_TP_AND:
     case FL_TP_OR: {
@@ -200,11 +202,11 @@ static fl_code bind(const fl_table *tbl, const fl_tpred *p, bool neg, fl_arena *
                       p->column ? p->column : "(none)");
   fl_bpred *b;
   switch (p->kind) {
-    case FL_TP_IS_NULL:
-      b = node(arena, neg ? B_NOT_NULL : B_IS_NULL);
-      break;
+    case FL_TP_IS_NULL: b = node(arena, neg ? B_NOT_NULL : B_IS_NULL); break;
     case FL_TP_CMP:
-      if (p->nvalues != 1) return fl_err_set(err, FL_EINVAL, "table %s.%s: a comparison of %s with %u values", tbl->ns, tbl->name, f->name, p->nvalues);
+      if (p->nvalues != 1)
+        return fl_err_set(err, FL_EINVAL, "table %s.%s: a comparison of %s with %u values", tbl->ns,
+                          tbl->name, f->name, p->nvalues);
       if (p->values[0].is_null) {
         *out = node(arena, B_FALSE);
         return FL_OK;
@@ -212,17 +214,17 @@ static fl_code bind(const fl_table *tbl, const fl_tpred *p, bool neg, fl_arena *
       b = node(arena, B_CMP);
       b->op = neg ? negate_op(p->op) : p->op;
       break;
-    case FL_TP_IN:
-      b = node(arena, neg ? B_NOT_IN : B_IN);
-      break;
+    case FL_TP_IN: b = node(arena, neg ? B_NOT_IN : B_IN); break;
     case FL_TP_STARTS_WITH:
       if (p->nvalues != 1 || p->values[0].is_null || !fl_type_is_string(p->values[0].type.kind) ||
           !fl_type_is_string(f->type.kind))
-        return fl_err_set(err, FL_ETYPE, "table %s.%s: LIKE prefix on column %s needs a string column and prefix",
-                          tbl->ns, tbl->name, f->name);
+        return fl_err_set(err, FL_ETYPE,
+                          "table %s.%s: LIKE prefix on column %s needs a string column and prefix", tbl->ns,
+                          tbl->name, f->name);
       b = node(arena, neg ? B_NOT_STARTS : B_STARTS);
       break;
-    default: return fl_err_set(err, FL_EINVAL, "table %s.%s: predicate kind %d", tbl->ns, tbl->name, (int)p->kind);
+    default:
+      return fl_err_set(err, FL_EINVAL, "table %s.%s: predicate kind %d", tbl->ns, tbl->name, (int)p->kind);
   }
   b->field_id = f->id;
   b->vals = fl_arena_calloc(arena, p->nvalues ? p->nvalues : 1, sizeof *b->vals);
@@ -247,7 +249,8 @@ static fl_code bind(const fl_table *tbl, const fl_tpred *p, bool neg, fl_arena *
   return FL_OK;
 }
 
-fl_code fl_tpred_bind(const fl_table *tbl, const fl_tpred *pred, fl_arena *arena, fl_bpred **out, fl_err *err) {
+fl_code fl_tpred_bind(const fl_table *tbl, const fl_tpred *pred, fl_arena *arena, fl_bpred **out,
+                      fl_err *err) {
   return bind(tbl, pred, false, arena, out, err);
 }
 
@@ -276,8 +279,7 @@ static bool op_excludes(const range *r, fl_pred_op op, const fl_value *lit) {
   const fl_value *lo = r->lo, *hi = r->hi;
   switch (op) {
     case FL_PRED_EQ: return (lo && cmp(lit, lo, &c) && c < 0) || (hi && cmp(lit, hi, &c) && c > 0);
-    case FL_PRED_NE:
-      return lo && hi && cmp(lo, hi, &c) && c == 0 && cmp(lo, lit, &c) && c == 0;
+    case FL_PRED_NE: return lo && hi && cmp(lo, hi, &c) && c == 0 && cmp(lo, lit, &c) && c == 0;
     case FL_PRED_LT: return lo && cmp(lo, lit, &c) && c >= 0;
     case FL_PRED_LE: return lo && cmp(lo, lit, &c) && c > 0;
     case FL_PRED_GT: return hi && cmp(hi, lit, &c) && c <= 0;
@@ -320,7 +322,8 @@ static bool leaf_may_match(bkind kind, fl_pred_op op, const fl_value *vals, uint
     case B_NOT_STARTS: {
       const fl_value *p = &vals[0]; /* every value starts with p: lo and hi do, and have no byte past p */
       return !(r->lo && r->hi && r->lo->u.str.len >= p->u.str.len && prefix_cmp(r->lo, p) == 0 &&
-               r->hi->u.str.len == p->u.str.len && prefix_cmp(r->hi, p) == 0 && fl_type_is_string(r->lo->type.kind));
+               r->hi->u.str.len == p->u.str.len && prefix_cmp(r->hi, p) == 0 &&
+               fl_type_is_string(r->lo->type.kind));
     }
     default: return true;
   }
@@ -365,7 +368,8 @@ static bool through(fl_transform tr, const fl_bpred *b, bkind *kind, fl_pred_op 
       if (!(b->kind == B_IN || (b->kind == B_CMP && b->op == FL_PRED_EQ))) return false;
       break;
     default:
-      if (b->kind == B_NOT_IN || b->kind == B_NOT_STARTS || (b->kind == B_CMP && b->op == FL_PRED_NE)) return false;
+      if (b->kind == B_NOT_IN || b->kind == B_NOT_STARTS || (b->kind == B_CMP && b->op == FL_PRED_NE))
+        return false;
       if (b->kind == B_STARTS) {
         if (tr.kind != FL_TR_TRUNCATE) return false;
         /* truncate[W](x) for x starting with p: starts with p[:W] */
@@ -404,7 +408,8 @@ static bool partition_leaf(const source *src, const fl_bpred *b) {
   return true;
 }
 
-bool fl_bpred_partition_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_value *part, uint32_t npart) {
+bool fl_bpred_partition_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_value *part,
+                                  uint32_t npart) {
   source src = {partition_leaf, spec, part, NULL, npart};
   return may_match(b, &src);
 }
@@ -424,8 +429,10 @@ static bool summary_leaf(const source *src, const fl_bpred *b) {
     const fl_field_summary *s = &mf->partitions[f];
     fl_value lo, hi;
     range r = {NULL, NULL, false, !s->contains_null};
-    if (s->lower && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->lower, s->lower_len, &lo)) r.lo = &lo;
-    if (s->upper && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->upper, s->upper_len, &hi)) r.hi = &hi;
+    if (s->lower && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->lower, s->lower_len, &lo))
+      r.lo = &lo;
+    if (s->upper && fl_value_from_iceberg_bytes(spec->fields[f].result_type, s->upper, s->upper_len, &hi))
+      r.hi = &hi;
     r.all_null = !s->lower && !s->upper && s->contains_null;
     if (!leaf_may_match(kind, op, vals, b->nvals, &r)) return false;
   }

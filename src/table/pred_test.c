@@ -98,7 +98,8 @@ static void expect(fl_table *tbl, const fl_tpred *where, uint32_t planned, uint3
   const fl_scan_stats *st = fl_scan_get_stats(scan);
   cr_assert_eq(st->files_total, 7, "%s", what);
   cr_assert_eq(st->files_planned, planned, "%s: planned %u", what, st->files_planned);
-  cr_assert_eq(st->files_pruned_partition, by_partition, "%s: by partition %u", what, st->files_pruned_partition);
+  cr_assert_eq(st->files_pruned_partition, by_partition, "%s: by partition %u", what,
+               st->files_pruned_partition);
   cr_assert_eq(st->files_pruned_bounds, by_bounds, "%s: by bounds %u", what, st->files_pruned_bounds);
   fl_scan_free(scan);
 }
@@ -139,7 +140,7 @@ Test(pred, files_pruned_by_partition_values_and_bounds) {
   expect(tbl, &before_d1, 4, 0, 3, "ts < day 1");
   const fl_tpred *or_args[] = {&t_eq_a, &le_d0};
   fl_tpred or = node(FL_TP_OR, or_args, 2); /* a's 2 files, and day 0 of b, c, NULL */
-  expect(tbl, &or, 5, 2, 0, "tenant = 'a' OR ts <= day 0's end");
+  expect(tbl, & or, 5, 2, 0, "tenant = 'a' OR ts <= day 0's end");
   const fl_tpred *and_args[] = {&t_eq_a, &le_d0};
   fl_tpred and = node(FL_TP_AND, and_args, 2);
   expect(tbl, &and, 1, 6, 0, "tenant = 'a' AND ts <= day 0's end");
@@ -203,7 +204,8 @@ static int add_rows(void *ctx, const fl_batch *b, const char *file, const uint64
   return 0;
 }
 
-static void expect_rg(fl_table *tbl, const fl_tpred *where, uint64_t pruned, uint64_t rows, const char *what) {
+static void expect_rg(fl_table *tbl, const fl_tpred *where, uint64_t pruned, uint64_t rows,
+                      const char *what) {
   fl_scan_opts opts = {.where = where};
   fl_scan *scan;
   fl_err err = {0};
@@ -212,7 +214,8 @@ static void expect_rg(fl_table *tbl, const fl_tpred *where, uint64_t pruned, uin
   cr_assert_eq(fl_scan_run(scan, add_rows, &n, &err), FL_OK, "%s: %s", what, err.msg);
   const fl_scan_stats *st = fl_scan_get_stats(scan);
   cr_assert_eq(st->row_groups_total, 4, "%s", what);
-  cr_assert_eq(st->row_groups_pruned, pruned, "%s: pruned %llu", what, (unsigned long long)st->row_groups_pruned);
+  cr_assert_eq(st->row_groups_pruned, pruned, "%s: pruned %llu", what,
+               (unsigned long long)st->row_groups_pruned);
   cr_assert_eq(n, rows, "%s: %llu rows", what, (unsigned long long)n);
   fl_scan_free(scan);
 }

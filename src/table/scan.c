@@ -57,7 +57,9 @@ typedef struct del_pos {
   int64_t seq;
 } del_pos;
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 struct fl_scan {
   fl_table *tbl;
@@ -66,9 +68,9 @@ struct fl_scan {
   fl_schema proj;
   scan_pred *preds;
   uint32_t npreds;
-  bool empty;         /* a null literal: nothing matches */
-  fl_bpred *where;    /* opts->where bound (pred.c), NULL if none */
-  const char **only;  /* opts->only_files, sorted (arena); NULL: every file */
+  bool empty;        /* a null literal: nothing matches */
+  fl_bpred *where;   /* opts->where bound (pred.c), NULL if none */
+  const char **only; /* opts->only_files, sorted (arena); NULL: every file */
   uint32_t nonly;
   int64_t after_seq;  /* incremental: skip manifests at or below this sequence number */
   int64_t *new_snaps; /* incremental: append/overwrite snapshots in (after, target] */
@@ -81,8 +83,8 @@ struct fl_scan {
   fl_scan_task *tasks; /* one per planned file */
   fl_scan_filter_fn filter;
   void *filter_ctx;
-  fl_eqdel *eq;   /* equality deletes of the snapshot, NULL if none */
-  fl_schema read; /* proj + the equality columns it lacks (eqdel.c) */
+  fl_eqdel *eq;          /* equality deletes of the snapshot, NULL if none */
+  fl_schema read;        /* proj + the equality columns it lacks (eqdel.c) */
   fl_name_mapping names; /* schema.name-mapping.default, parsed at the first file without ids */
   bool names_read;
   pthread_mutex_t names_mu; /* iterators of several threads may want it at once */
@@ -96,7 +98,7 @@ struct fl_scan_iter {
   fl_eqdel_cursor *eqc;     /* its own probe of the equality deletes, NULL if none */
   fl_scan_filter_fn filter; /* the scan's, or its own (fl_scan_iter_set_filter) */
   void *filter_ctx;
-  fl_scan_stats st;         /* counted here, added to the scan's at each fl_scan_next */
+  fl_scan_stats st; /* counted here, added to the scan's at each fl_scan_next */
   const fl_scan_task *tasks;
   uint32_t ntasks;
   uint32_t task;             /* the task being read (ntasks: done) */
@@ -331,7 +333,8 @@ static fl_code resolve(fl_scan *scan, const fl_scan_opts *opts, fl_err *err) {
   }
   scan->npreds = np;
   if (opts && opts->only_files) {
-    scan->only = fl_arena_alloc(&scan->arena, (opts->nonly_files ? opts->nonly_files : 1) * sizeof *scan->only);
+    scan->only =
+        fl_arena_alloc(&scan->arena, (opts->nonly_files ? opts->nonly_files : 1) * sizeof *scan->only);
     for (uint32_t i = 0; i < opts->nonly_files; i++) scan->only[i] = opts->only_files[i];
     scan->nonly = opts->nonly_files;
     qsort(scan->only, scan->nonly, sizeof *scan->only, cmp_cstr);
@@ -461,7 +464,8 @@ static fl_code read_delete_file(const fl_live_file *lf, del_reader *dr, fl_err *
   if (rc) return rc;
   const fl_posdel *pd; /* parsed once per process (cache.c) */
   uint32_t n;
-  rc = fl_tcache_posdel(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), dr->pins, load_posdel, &pd, &n, err);
+  rc = fl_tcache_posdel(fl_tbl_path(dr->tbl, lf->file.file_path, dr->arena), dr->pins, load_posdel, &pd, &n,
+                        err);
   if (rc) return rc;
   if (dr->n + n > dr->cap) {
     while (dr->n + n > dr->cap) dr->cap = dr->cap ? dr->cap * 2 : 1024;
@@ -495,7 +499,8 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
   fl_code rc;
   if (scan->snap->manifest_list) { /* parsed once per process (cache.c) */
     if ((rc = fl_tbl_check_path(tbl, scan->snap->manifest_list, err))) return rc;
-    rc = fl_tcache_manifest_list(fl_tbl_path(tbl, scan->snap->manifest_list, arena), &scan->pins, &mfs, &nmf, err);
+    rc = fl_tcache_manifest_list(fl_tbl_path(tbl, scan->snap->manifest_list, arena), &scan->pins, &mfs, &nmf,
+                                 err);
   } else {
     fl_manifest_file *inl;
     rc = fl_tbl_snapshot_manifests(tbl, scan->snap, arena, &inl, &nmf, err);
@@ -525,7 +530,8 @@ static fl_code plan(fl_scan *scan, fl_err *err) {
     const fl_manifest_entry *entries;
     uint32_t ne;
     if ((rc = fl_tbl_check_path(tbl, mf->manifest_path, err))) break;
-    if ((rc = fl_tcache_manifest(fl_tbl_path(tbl, mf->manifest_path, arena), &scan->pins, &entries, &ne, err)))
+    if ((rc =
+             fl_tcache_manifest(fl_tbl_path(tbl, mf->manifest_path, arena), &scan->pins, &entries, &ne, err)))
       break;
     for (uint32_t e = 0; e < ne && !rc; e++) {
       const fl_manifest_entry *en = &entries[e];
@@ -872,7 +878,7 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
   FL_ASSERT(batch->nrows <= FL_BATCH_ROWS, "a batch of %u rows", batch->nrows);
   it->st.rows_read += batch->nrows;
   if (it->nfill) fill_constants(it, batch);
-  const fl_batch *full = batch; /* with the columns read for equality deletes */
+  const fl_batch *full = batch;            /* with the columns read for equality deletes */
   if (batch->ncols > scan->proj.nfields) { /* the projection only: what the filter and caller see */
     it->view = *batch;
     it->view.ncols = scan->proj.nfields;

@@ -62,23 +62,24 @@ static void delete_positions(fl_table *tbl, const char *path, const uint64_t *po
   fl_err err = {0};
   fl_appender *app;
   cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
-  for (uint32_t i = 0; i < n; i++) cr_assert_eq(fl_appender_delete(app, path, pos[i], &err), FL_OK, "%s", err.msg);
+  for (uint32_t i = 0; i < n; i++)
+    cr_assert_eq(fl_appender_delete(app, path, pos[i], &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
   fl_appender_free(app);
 }
 
 /* What a scan returned: per id, seen or not, with the position it came from. */
 typedef struct seen {
-  uint8_t *hit;    /* count per id */
-  uint64_t *pos;   /* position per id */
-  char **file;     /* file per id (borrowed strings are copied) */
+  uint8_t *hit;  /* count per id */
+  uint64_t *pos; /* position per id */
+  char **file;   /* file per id (borrowed strings are copied) */
   uint64_t rows;
   int64_t nids;
 } seen;
 
 static seen seen_new(int64_t nids) {
-  seen s = {calloc((size_t)nids, 1), calloc((size_t)nids, sizeof(uint64_t)), calloc((size_t)nids, sizeof(char *)), 0,
-            nids};
+  seen s = {calloc((size_t)nids, 1), calloc((size_t)nids, sizeof(uint64_t)),
+            calloc((size_t)nids, sizeof(char *)), 0, nids};
   return s;
 }
 
@@ -98,7 +99,8 @@ static int record(void *ctx, const fl_batch *batch, const char *file, const uint
     const char *p = fl_vec_str(&batch->cols[1], r, &n);
     char want[32];
     int wn = snprintf(want, sizeof want, "n%lld", (long long)id);
-    cr_assert(n == (uint32_t)wn && !memcmp(p, want, n), "row of id %lld has name %.*s", (long long)id, (int)n, p);
+    cr_assert(n == (uint32_t)wn && !memcmp(p, want, n), "row of id %lld has name %.*s", (long long)id, (int)n,
+              p);
     s->hit[id]++;
     s->pos[id] = positions[r];
     if (!s->file[id]) s->file[id] = strdup(file);
@@ -168,7 +170,8 @@ Test(scan_iter, same_rows_and_positions_as_run_with_deletes_applied) {
     cr_assert_eq(by_iter.pos[id], (uint64_t)(id < 3000 ? id : id - 3000), "id %lld", (long long)id);
     cr_assert_eq(by_run.pos[id], by_iter.pos[id]);
     cr_assert_str_eq(by_run.file[id], by_iter.file[id]);
-    cr_assert_eq(strcmp(by_iter.file[id], a) == 0, id < 3000, "id %lld from %s", (long long)id, by_iter.file[id]);
+    cr_assert_eq(strcmp(by_iter.file[id], a) == 0, id < 3000, "id %lld from %s", (long long)id,
+                 by_iter.file[id]);
   }
   seen_free(&by_run);
   seen_free(&by_iter);
@@ -234,7 +237,8 @@ Test(scan_iter, the_filter_keeps_its_rows_and_row_groups_prune_by_statistics) {
   cr_assert_eq(st->rows_read, 2000);
   cr_assert_eq(st->rows_filtered, 1000);
   cr_assert_eq(s.rows, 1000);
-  for (int64_t id = 0; id < 3000; id++) cr_assert_eq(s.hit[id], id >= 1000 && id % 2, "id %lld", (long long)id);
+  for (int64_t id = 0; id < 3000; id++)
+    cr_assert_eq(s.hit[id], id >= 1000 && id % 2, "id %lld", (long long)id);
   seen_free(&s);
   fl_scan_free(scan);
   fl_table_free(tbl);

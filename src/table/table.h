@@ -445,7 +445,8 @@ typedef struct fl_compact_opts {
   uint64_t small_bytes; /* 0 = a quarter of write.target-file-size-bytes */
   uint32_t min_files;   /* 0 = 4 */
 } fl_compact_opts;
-fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res, fl_err *err);
+fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res,
+                               fl_err *err);
 
 /* Deletes files under the table's data/ and metadata/ directories that no snapshot,
  * metadata file of the metadata-log, or version hint references and that were last
@@ -486,7 +487,14 @@ void fl_table_cache_get_stats(fl_table_cache_stats *out);
 
 /* ---------------------------------------------------------------- scans */
 
-typedef enum fl_pred_op { FL_PRED_EQ = 1, FL_PRED_LT, FL_PRED_LE, FL_PRED_GT, FL_PRED_GE, FL_PRED_NE } fl_pred_op;
+typedef enum fl_pred_op {
+  FL_PRED_EQ = 1,
+  FL_PRED_LT,
+  FL_PRED_LE,
+  FL_PRED_GT,
+  FL_PRED_GE,
+  FL_PRED_NE
+} fl_pred_op;
 
 /* column op literal; a scan's predicates are ANDed and used for pruning only (files by
  * partition values and column bounds, row groups by statistics): rows are filtered by
@@ -539,10 +547,10 @@ typedef struct fl_scan_opts {
   uint32_t npreds;
   const char *const *columns; /* projection by current-schema name; NULL = every column */
   uint32_t ncolumns;
-  int64_t after_snapshot_id; /* > 0: incremental scan: only the data files added by the
-                                append/overwrite snapshots after this one, up to the chosen
-                                snapshot (which must descend from it); deletes still apply */
-  const fl_tpred *where;     /* pruning predicate (ANDed with preds); NULL = none */
+  int64_t after_snapshot_id;     /* > 0: incremental scan: only the data files added by the
+                                    append/overwrite snapshots after this one, up to the chosen
+                                    snapshot (which must descend from it); deletes still apply */
+  const fl_tpred *where;         /* pruning predicate (ANDed with preds); NULL = none */
   const char *const *only_files; /* non-NULL: plan only these data files (paths as the manifests
                                     give them; compaction of chosen files) */
   uint32_t nonly_files;
@@ -636,7 +644,7 @@ fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t nta
                           fl_err *err);
 fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err);
 void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx);
-const char *fl_scan_iter_file(const fl_scan_iter *it);       /* URI of the last batch's file */
+const char *fl_scan_iter_file(const fl_scan_iter *it);          /* URI of the last batch's file */
 const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it); /* row i's position in it */
 void fl_scan_iter_free(fl_scan_iter *it);
 void fl_scan_free(fl_scan *scan);

@@ -252,9 +252,11 @@ fl_code fl_tcache_posdel(const char *path, fl_tcache_pins *pins, fl_tcache_posde
  * cast to column types, in arena), asked whether a manifest, file or row group may hold
  * a matching row. */
 typedef struct fl_bpred fl_bpred;
-fl_code fl_tpred_bind(const fl_table *tbl, const fl_tpred *pred, fl_arena *arena, fl_bpred **out, fl_err *err);
+fl_code fl_tpred_bind(const fl_table *tbl, const fl_tpred *pred, fl_arena *arena, fl_bpred **out,
+                      fl_err *err);
 bool fl_bpred_is_false(const fl_bpred *b);
-bool fl_bpred_partition_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_value *part, uint32_t npart);
+bool fl_bpred_partition_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_value *part,
+                                  uint32_t npart);
 bool fl_bpred_summary_may_match(const fl_bpred *b, const fl_tspec *spec, const fl_manifest_file *mf);
 bool fl_bpred_bounds_may_match(const fl_bpred *b, const fl_schema *schema, const fl_tspec *spec,
                                const fl_data_file *file);
