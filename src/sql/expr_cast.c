@@ -341,7 +341,8 @@ range:
   } else {
     format_double(f, buf);
   }
-  snprintf(why, why_size, "value %s is out of range for %s", buf, tn);
+  snprintf(why, why_size, "%s %s is out of range for %s", a->kind == FL_T_DECIMAL ? "DECIMAL" : fl_type_sql_name(a->kind),
+           buf, tn);
   return 2;
 }
 

@@ -214,11 +214,12 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   fails("s::JSON", FL_ETYPE, "s::JSON: line 1, column 2: cannot convert string 'Hello' to JSON: invalid token near 'Hello'");
   ok("ok::INT", "INT", "1|null|0");
   ok("'true'::BOOLEAN", "BOOLEAN", "true|true|true");
+  fails("CAST(f * 1e10 AS INT)", FL_ETYPE, "CAST(f * 1e10 AS INT): line 1, column 1: DOUBLE 25000000000.0 is out of range for INT");
   fails("'abc'::INT", FL_ETYPE, "'abc'::INT: line 1, column 6: cannot convert string 'abc' to INT");
   fails("CAST(w AS DECIMAL(5,1))", FL_ETYPE,
-        "CAST(w AS DECIMAL(5,1)): line 1, column 1: value 12345678901234567890.1234 is out of range for DECIMAL(5,1)");
+        "CAST(w AS DECIMAL(5,1)): line 1, column 1: DECIMAL 12345678901234567890.1234 is out of range for DECIMAL(5,1)");
   fails("CAST(i AS DECIMAL(5,0))", FL_ETYPE,
-        "CAST(i AS DECIMAL(5,0)): line 1, column 1: value 2147483647 is out of range for DECIMAL(5,0)");
+        "CAST(i AS DECIMAL(5,0)): line 1, column 1: INT 2147483647 is out of range for DECIMAL(5,0)");
 }
 
 Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
