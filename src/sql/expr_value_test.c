@@ -241,7 +241,16 @@ Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
   fails("2147483647 + 1", FL_ELIMIT, "2147483647 + 1: line 1, column 12: overflow: 2147483647 + 1 does not fit INT");
   /* where DuckDB does evaluate: the error stands */
   fails("CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2", FL_ELIMIT,
-        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 45: overflow: 2147483647 * 2 does not fit INT");
+        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 26: overflow: 2147483647 * 2 does not fit INT");
+  /* ... and a part that fails on a row that uses it fails the query, as in DuckDB */
+  fails("CASE WHEN i > 100 THEN i + 1 ELSE 0 END", FL_ELIMIT,
+        "CASE WHEN i > 100 THEN i + 1 ELSE 0 END: line 1, column 26: overflow: 2147483647 + 1 does not fit INT");
+  fails("ok OR i + 1 > 0", FL_ELIMIT, "ok OR i + 1 > 0: line 1, column 9: overflow: 2147483647 + 1 does not fit INT");
+  fails("coalesce(nullif(i, 2147483647), i + 1)", FL_ELIMIT,
+        "coalesce(nullif(i, 2147483647), i + 1): line 1, column 35: overflow: 2147483647 + 1 does not fit INT");
+  ok("CASE WHEN i > 100 THEN 0 WHEN i + 1 > 0 THEN 1 END", "INT", "1|null|0");
+  fails("CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END", FL_ELIMIT,
+        "CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END: line 1, column 33: overflow: 2147483647 + 1 does not fit INT");
   fails("dt + b", FL_EPARSE, "line 1, column 4: operator + cannot take DATE and BIGINT");
 }
 
