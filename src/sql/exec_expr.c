@@ -192,7 +192,8 @@ fl_op *fl_op_filter(fl_exec_ctx *ctx, fl_op *child, const struct fl_sql_expr *pr
   if (pred->rtype == FL_SQL_RT_VALUE && pred->type.kind != FL_T_BOOLEAN) {
     char t[32];
     fl_sql_type_format(pred->type, t, sizeof t);
-    fl_err_set(err, FL_ETYPE, "line %u, column %u: WHERE needs a BOOLEAN, found %s", pred->line, pred->col, t);
+    fl_err_set(err, FL_ETYPE, "line %u, column %u: WHERE needs a BOOLEAN, found %s", pred->line, pred->col,
+               t);
     return NULL;
   }
   const char *text = expr_text(ctx, pred);

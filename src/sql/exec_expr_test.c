@@ -106,10 +106,11 @@ Test(exec_expr, project_computes_columns_with_their_types_and_names) {
   cr_assert_eq(all->nrows, 10);
   char text[2048];
   rows_text(all, text, sizeof text);
-  cr_assert_str_eq(text,
-                   "0,0.00,\"N0!\",0;1,2.50,\"N1!\",0.5;2,null,\"N2!\",1;3,7.50,\"N3!\",1.5;4,10.00,\"N4!\",2;"
-                   "100,250.00,\"N100!\",50;101,null,\"N101!\",50.5;102,255.00,\"N102!\",51;"
-                   "1000,2500.00,\"N1000!\",500;1001,null,\"N1001!\",500.5");
+  cr_assert_str_eq(
+      text,
+      "0,0.00,\"N0!\",0;1,2.50,\"N1!\",0.5;2,null,\"N2!\",1;3,7.50,\"N3!\",1.5;4,10.00,\"N4!\",2;"
+      "100,250.00,\"N100!\",50;101,null,\"N101!\",50.5;102,255.00,\"N102!\",51;"
+      "1000,2500.00,\"N1000!\",500;1001,null,\"N1001!\",500.5");
   fl_buf ex = FL_BUF_INIT;
   fl_op_explain(p, false, &ex);
   fl_buf_cstr(&ex);
@@ -133,9 +134,10 @@ Test(exec_expr, filter_keeps_only_true_rows_across_batches) {
   cr_assert_eq(fl_op_collect(flt, &all, &err), FL_OK, "%s", err.msg);
   char text[2048];
   rows_text(all, text, sizeof text);
-  cr_assert_str_eq(text,
-                   "3,3.75,\"n3\";4,5.00,\"n4\";100,125.00,\"n100\";102,127.50,\"n102\";1000,1250.00,\"n1000\";"
-                   "1001,null,\"n1001\"");
+  cr_assert_str_eq(
+      text,
+      "3,3.75,\"n3\";4,5.00,\"n4\";100,125.00,\"n100\";102,127.50,\"n102\";1000,1250.00,\"n1000\";"
+      "1001,null,\"n1001\"");
   cr_assert_eq(flt->stats.batches_out, 3);
   fl_batch_free(all);
   teardown(&f, flt);

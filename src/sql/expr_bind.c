@@ -190,9 +190,7 @@ static bool supertype(const fl_sql_expr *a, const fl_sql_expr *b, fl_sql_rtype *
     case C_BOOL:
     case C_TOD: *t = a->type; return true;
     case C_INTERVAL: *rt = FL_SQL_RT_INTERVAL; return true;
-    case C_BYTES:
-      *t = a->type;
-      return fl_type_equal(a->type, b->type);
+    case C_BYTES: *t = a->type; return fl_type_equal(a->type, b->type);
     default: return false;
   }
 }
@@ -297,7 +295,8 @@ static fl_code bind_arith(fl_sql_expr *e, fl_err *err) {
       e->rtype = FL_SQL_RT_INTERVAL;
     return FL_OK;
   }
-  if (add_sub && ka == FL_T_DATE && ca == C_TIME && cb == C_NUM && kb == FL_T_INT) { /* DuckDB: INTEGER only */
+  if (add_sub && ka == FL_T_DATE && ca == C_TIME && cb == C_NUM &&
+      kb == FL_T_INT) { /* DuckDB: INTEGER only */
     set_value(e, FL_T_DATE);
     return FL_OK;
   }
@@ -342,7 +341,8 @@ static fl_code bind_binary(fl_sql_expr *e, fl_err *err) {
     case FL_SQL_OP_ARROW:
     case FL_SQL_OP_ARROW2: {
       tclass ca = class_of(a), cb = class_of(b);
-      if ((ca == C_STR || ca == C_NULL) && (cb == C_STR || cb == C_NULL || (cb == C_NUM && is_int_kind(b->type.kind)))) {
+      if ((ca == C_STR || ca == C_NULL) &&
+          (cb == C_STR || cb == C_NULL || (cb == C_NUM && is_int_kind(b->type.kind)))) {
         set_value(e, e->op == FL_SQL_OP_ARROW ? FL_T_JSON : FL_T_STRING);
         return FL_OK;
       }
@@ -386,10 +386,12 @@ static bool castable(tclass from, fl_type_kind to) {
   switch (from) {
     case C_NULL:
     case C_STR: return true;
-    case C_NUM: return to != FL_T_DATE && to != FL_T_TIMESTAMP && to != FL_T_JSON && (to == FL_T_STRING || !fl_type_is_bytes(to));
+    case C_NUM:
+      return to != FL_T_DATE && to != FL_T_TIMESTAMP && to != FL_T_JSON &&
+             (to == FL_T_STRING || !fl_type_is_bytes(to));
     case C_BOOL:
-      return to == FL_T_BOOLEAN || to == FL_T_STRING || to == FL_T_INT || to == FL_T_BIGINT || to == FL_T_FLOAT ||
-             to == FL_T_DOUBLE || to == FL_T_DECIMAL;
+      return to == FL_T_BOOLEAN || to == FL_T_STRING || to == FL_T_INT || to == FL_T_BIGINT ||
+             to == FL_T_FLOAT || to == FL_T_DOUBLE || to == FL_T_DECIMAL;
     case C_TIME: return to == FL_T_DATE || to == FL_T_TIMESTAMP || to == FL_T_STRING;
     case C_INTERVAL: return to == FL_T_STRING;
     case C_TOD:
@@ -522,8 +524,8 @@ static fl_code bind_func(fl_sql_expr *e, fl_err *err) {
   for (uint32_t a = 0; a < e->nargs && nwant; a++) {
     char w = want[a < nwant ? a : nwant - 1];
     if (!arg_fits(w, e->args[a]))
-      return fail_at(err, e, "function %s needs %s as argument %u, found %s", e->name, arg_class_name(w), a + 1,
-                     type_name(e->args[a], t, sizeof t));
+      return fail_at(err, e, "function %s needs %s as argument %u, found %s", e->name, arg_class_name(w),
+                     a + 1, type_name(e->args[a], t, sizeof t));
   }
   const fl_sql_expr *a0 = e->nargs ? e->args[0] : NULL;
   switch (functions[i].res) {
@@ -683,7 +685,8 @@ static fl_code bind(fl_sql_expr *e, const fl_schema *schema, fl_err *err) {
     case FL_SQL_E_LIKE: {
       tclass ca = class_of(e->args[0]), cb = class_of(e->args[1]);
       if (e->nargs == 3 && class_of(e->args[2]) != C_STR && class_of(e->args[2]) != C_NULL)
-        return fail_at(err, e->args[2], "ESCAPE needs a STRING, found %s", type_name(e->args[2], ta, sizeof ta));
+        return fail_at(err, e->args[2], "ESCAPE needs a STRING, found %s",
+                       type_name(e->args[2], ta, sizeof ta));
       if ((ca != C_STR && ca != C_NULL) || (cb != C_STR && cb != C_NULL))
         return fail_at(err, e, "LIKE needs STRING operands, found %s and %s",
                        type_name(e->args[0], ta, sizeof ta), type_name(e->args[1], tb, sizeof tb));

@@ -50,8 +50,8 @@ static size_t format_ts(int64_t us, char *out) {
   unsigned m, d;
   fl_civil_from_days(days, &y, &m, &d);
   unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
-  int n = snprintf(out, 48, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)y, m, d, secs / 3600, secs / 60 % 60,
-                   secs % 60);
+  int n = snprintf(out, 48, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)y, m, d, secs / 3600,
+                   secs / 60 % 60, secs % 60);
   if (frac) {
     n += snprintf(out + n, 48 - (size_t)n, ".%06u", frac);
     while (out[n - 1] == '0') out[--n] = 0;
@@ -152,7 +152,6 @@ static bool parse_f64(const char *p, size_t n, double *out) {
   return end == buf + n;
 }
 
-
 /* The cast of one cell of a to type t into d[i]: 0 done, 1 NULL, 2 error (message in
  * why). The value classes follow the registers: I (scaled int64 or days/micros), W,
  * F, S, B. */
@@ -198,7 +197,10 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
         d->sp[i] = p;
         d->sl[i] = n;
         return 0;
-      case FL_T_STRING: d->sp[i] = p; d->sl[i] = n; return 0;
+      case FL_T_STRING:
+        d->sp[i] = p;
+        d->sl[i] = n;
+        return 0;
       case FL_T_BOOLEAN: {
         const char *q = p;
         size_t m = n;
@@ -207,8 +209,8 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
         if (ieq(q, m, "true") || ieq(q, m, "t") || ieq(q, m, "1") || ieq(q, m, "yes") || ieq(q, m, "y") ||
             ieq(q, m, "on"))
           d->nul[i] = T_TRUE;
-        else if (ieq(q, m, "false") || ieq(q, m, "f") || ieq(q, m, "0") || ieq(q, m, "no") || ieq(q, m, "n") ||
-                 ieq(q, m, "off"))
+        else if (ieq(q, m, "false") || ieq(q, m, "f") || ieq(q, m, "0") || ieq(q, m, "no") ||
+                 ieq(q, m, "n") || ieq(q, m, "off"))
           d->nul[i] = T_FALSE;
         else
           ok = false;
@@ -219,7 +221,8 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
         int64_t v;
         fl_i128 w;
         ok = parse_i64(p, n, &v);
-        if (!ok && parse_dec_round(p, n, 0, &w) && w >= INT64_MIN && w <= INT64_MAX) /* '2.5' is 3, as DuckDB */
+        if (!ok && parse_dec_round(p, n, 0, &w) && w >= INT64_MIN &&
+            w <= INT64_MAX) /* '2.5' is 3, as DuckDB */
           ok = true, v = (int64_t)w;
         ok = ok && (t.kind == FL_T_BIGINT || (v >= INT32_MIN && v <= INT32_MAX));
         if (ok) d->i[i] = v;
@@ -247,8 +250,8 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
       default: ok = false; break;
     }
     if (!ok) {
-      snprintf(why, why_size, "cannot convert string '%.*s%s' to %s", n > 60 ? 60 : (int)n, p, n > 60 ? "..." : "",
-               tn);
+      snprintf(why, why_size, "cannot convert string '%.*s%s' to %s", n > 60 ? 60 : (int)n, p,
+               n > 60 ? "..." : "", tn);
       return 2;
     }
     return 0;
@@ -283,7 +286,8 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
       if (a->kind == FL_T_TIMESTAMP)
         d->i[i] = a->i[k];
       else if (__builtin_mul_overflow(a->i[k], INT64_C(86400000000), &d->i[i])) {
-        snprintf(why, why_size, "DATE %lld days from 1970-01-01 is out of range for TIMESTAMP", (long long)a->i[k]);
+        snprintf(why, why_size, "DATE %lld days from 1970-01-01 is out of range for TIMESTAMP",
+                 (long long)a->i[k]);
         return 2;
       }
     } else {
@@ -341,8 +345,8 @@ range:
   } else {
     format_double(f, buf);
   }
-  snprintf(why, why_size, "%s %s is out of range for %s", a->kind == FL_T_DECIMAL ? "DECIMAL" : fl_type_sql_name(a->kind),
-           buf, tn);
+  snprintf(why, why_size, "%s %s is out of range for %s",
+           a->kind == FL_T_DECIMAL ? "DECIMAL" : fl_type_sql_name(a->kind), buf, tn);
   return 2;
 }
 

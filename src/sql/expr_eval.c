@@ -98,7 +98,6 @@ static const struct {
     {"trim", F_TRIM},
 };
 
-
 /* ---- compilation ------------------------------------------------------------------ */
 
 static uint32_t new_reg(fl_sql_eval *c, uint8_t cls, bool vector) {
@@ -125,16 +124,15 @@ static step *new_step(fl_sql_eval *c, step_op op, uint32_t dst) {
   return s;
 }
 
-
 typedef struct cc {
   fl_sql_eval *c;
   fl_err *err;
   const char *text; /* the CHECK, for messages */
   pred *pr;
-  bool strict;      /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
-  bool value;       /* compiling a value expression: results keep to their type's range (an INT
-                       stays 32 bits: outside it, an error when strict, else NULL) */
-  uint16_t ctx;     /* the deferred context steps compiled now report to (0: none) */
+  bool strict;  /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
+  bool value;   /* compiling a value expression: results keep to their type's range (an INT
+                   stays 32 bits: outside it, an error when strict, else NULL) */
+  uint16_t ctx; /* the deferred context steps compiled now report to (0: none) */
 } cc;
 
 /* A step that can fail at run time: remembers where, for the message. */
@@ -248,7 +246,6 @@ static bool exact_wide_literal(fl_sql_eval *c, const fl_sql_expr *e, uint32_t *o
   *out = r;
   return true;
 }
-
 
 /* A string constant compared with a UUID, BINARY or FIXED operand: its text
  * (canonical UUID, '\x0aff'; the binder checked it) as the bytes it names. */
@@ -418,7 +415,6 @@ static void note_column(cc *x, int32_t field) {
   if (k->ncols < FL_SQL_EVAL_COLS_MAX) k->cols[k->ncols++] = field;
 }
 
-
 /* Register r as a value of type want: r itself when it already is one (same class,
  * scale and kind family), else a CAST step's result. */
 static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
@@ -431,7 +427,8 @@ static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
       case CB:
       case CF: return r;
       case CS:
-        if (fl_type_is_bytes(want.kind) == fl_type_is_bytes(g->kind) || !fl_type_is_bytes(want.kind)) return r;
+        if (fl_type_is_bytes(want.kind) == fl_type_is_bytes(g->kind) || !fl_type_is_bytes(want.kind))
+          return r;
         break;
       case CW:
         if (g->scale == scale) return r;
@@ -448,15 +445,15 @@ static uint32_t coerce(cc *x, const fl_sql_expr *at, uint32_t r, fl_type want) {
   if (!g->mask && cls != CS && g->cls != CS) { /* a constant: converted now, once */
     reg src = *g, dst;
     memset(&dst, 0, sizeof dst);
-    src.i = &src.ci, src.w = &src.cw, src.f = &src.cf, src.sp = &src.cs, src.sl = &src.csl, src.nul = &src.cnul;
+    src.i = &src.ci, src.w = &src.cw, src.f = &src.cf, src.sp = &src.cs, src.sl = &src.csl,
+    src.nul = &src.cnul;
     dst.cls = cls;
     dst.kind = want.kind;
     dst.scale = (uint8_t)scale;
     dst.i = &dst.ci, dst.w = dst.wbuf = &dst.cw, dst.f = &dst.cf, dst.nul = &dst.cnul;
     char why[200];
     bool null = src.cls == CB ? src.cnul == T_NULL : src.cnul != 0;
-    if (null)
-      dst.cnul = cls == CB ? T_NULL : 1;
+    if (null) dst.cnul = cls == CB ? T_NULL : 1;
     if (null || fl_sql_cast_cell(&src, 0, want, &dst, 0, why, sizeof why) == 0) {
       uint32_t k = new_reg(c, cls, false);
       reg *kr = &c->regs[k];
@@ -721,7 +718,8 @@ static bool fold_constant(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *o
   fl_err err;
   const fl_vec *v = NULL;
   fl_batch one = {NULL, 0, 1, 1, NULL};
-  bool ok = add_item(sub, e, "constant", true, &k, &err) == FL_OK && fl_sql_eval_value(sub, k, &one, &v, &err) == FL_OK;
+  bool ok = add_item(sub, e, "constant", true, &k, &err) == FL_OK &&
+            fl_sql_eval_value(sub, k, &one, &v, &err) == FL_OK;
   if (ok) {
     fl_type t = e->type;
     uint8_t cls = class_of_full(t);
@@ -777,7 +775,8 @@ static bool always_null(cc *x, const fl_sql_expr *e) {
     case FL_SQL_E_IN:
     case FL_SQL_E_BETWEEN: return always_null(x, e->args[0]);
     case FL_SQL_E_BINARY:
-      if (e->op == FL_SQL_OP_AND || e->op == FL_SQL_OP_OR || e->op == FL_SQL_OP_ARROW || e->op == FL_SQL_OP_ARROW2)
+      if (e->op == FL_SQL_OP_AND || e->op == FL_SQL_OP_OR || e->op == FL_SQL_OP_ARROW ||
+          e->op == FL_SQL_OP_ARROW2)
         return false;
       return always_null(x, e->args[0]) || always_null(x, e->args[1]);
     case FL_SQL_E_LIKE: return always_null(x, e->args[0]) || always_null(x, e->args[1]);
@@ -870,7 +869,8 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       if (op == FL_SQL_OP_AND || op == FL_SQL_OP_OR) {
         uint32_t a, b;
         uint16_t *ctxs = fl_arena_calloc(&c->arena, 1, sizeof *ctxs);
-        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_in_ctx(x, e->args[1], CB, &b, &ctxs[0]))) return rc;
+        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_in_ctx(x, e->args[1], CB, &b, &ctxs[0])))
+          return rc;
         uint32_t d = new_reg(c, CB, true);
         step *s = new_step(c, op == FL_SQL_OP_AND ? S_AND : S_OR, d);
         consumer(x, s, ctxs);
@@ -965,7 +965,8 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       }
       step *s = new_step_at(x, S_ARITH, d, e);
       if ((x->strict || x->value) && e->rtype == FL_SQL_RT_VALUE && rd->cls == CI) {
-        if (e->type.kind == FL_T_INT || e->type.kind == FL_T_DATE) s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
+        if (e->type.kind == FL_T_INT || e->type.kind == FL_T_DATE)
+          s->lim = INT64_C(2147483648), s->lim_lo = INT32_MIN;
         if (e->type.kind == FL_T_DECIMAL) s->lim = fl_pow10_i64[e->type.precision], s->lim_lo = 1 - s->lim;
       }
       s->sub = op;
@@ -1255,8 +1256,7 @@ static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out) {
     uint8_t hint = a->rtype == FL_SQL_RT_VALUE ? class_of_full(a->type) : rcls;
     if ((rc = compile(x, a, hint, &args[i]))) return rc;
     switch (id) {
-      case F_NULLIF:
-        break;
+      case F_NULLIF: break;
       case F_GREATEST:
       case F_LEAST:
         if (e->rtype == FL_SQL_RT_VALUE) args[i] = coerce(x, a, args[i], e->type);
@@ -1286,11 +1286,12 @@ static fl_code compile_fn(cc *x, const fl_sql_expr *e, uint32_t *out) {
     }
     if (c->regs[args[i]].cls == CB && (id != F_NULLIF && id != F_GREATEST && id != F_LEAST && id != F_CONCAT))
       if (a->rtype == FL_SQL_RT_NULL) { /* a NULL argument: a NULL of the class used */
-        uint8_t want = (id == F_ROUND || id == F_SUBSTRING || id == F_SPLIT_PART || id == F_LEFT || id == F_RIGHT) && i
-                           ? CI
-                           : (id == F_SQRT || id == F_POWER || id == F_LN || id == F_EXP || id == F_LOG10) ? CF
-                           : (id == F_DATE_TRUNC || id == F_DATE_PART) && i ? CI
-                                                                          : CS;
+        uint8_t want =
+            (id == F_ROUND || id == F_SUBSTRING || id == F_SPLIT_PART || id == F_LEFT || id == F_RIGHT) && i
+                ? CI
+            : (id == F_SQRT || id == F_POWER || id == F_LN || id == F_EXP || id == F_LOG10) ? CF
+            : (id == F_DATE_TRUNC || id == F_DATE_PART) && i                                ? CI
+                                                                                            : CS;
         args[i] = null_const(c, want);
       }
   }
@@ -1390,7 +1391,6 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
       break;
   }
 }
-
 
 static inline uint8_t cmp_result(int op, int r) {
   switch (op) {
@@ -1541,7 +1541,6 @@ static const uint8_t and3[3][3] = {{0, 0, 0}, {0, 1, 2}, {0, 2, 2}};
 static const uint8_t or3[3][3] = {{0, 1, 2}, {1, 1, 1}, {2, 1, 2}};
 static const uint8_t not3[3] = {1, 0, 2};
 
-
 static const char *arith_sym(int op) {
   switch (op) {
     case FL_SQL_OP_ADD: return "+";
@@ -1614,16 +1613,17 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
     for (uint32_t i = 0; i < n; i++) {
       if (!d->nul[i] || a->nul[i & ma] || b->nul[i & mb]) continue;
       int64_t y = b->i[i & mb];
-      if (y == 0 && (s->sub == FL_SQL_OP_DIV || s->sub == FL_SQL_OP_IDIV || s->sub == FL_SQL_OP_MOD)) continue;
+      if (y == 0 && (s->sub == FL_SQL_OP_DIV || s->sub == FL_SQL_OP_IDIV || s->sub == FL_SQL_OP_MOD))
+        continue;
       char xa[48], xb[48], tn[32];
       fl_sql_cell_text(a, i & ma, xa);
       fl_sql_cell_text(b, i & mb, xb);
       fl_sql_type_format(s->type, tn, sizeof tn);
-      fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb, tn);
+      fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb,
+                        tn);
       if (!s->ctx) break; /* a deferred context needs every failing row */
     }
 }
-
 
 /* ---- runtime of value expressions ------------------------------------------------------ */
 
@@ -1643,7 +1643,8 @@ void fl_sql_eval_fault(fl_sql_eval *c, const step *s, uint32_t row, fl_code code
   else
     c->faulted = true;
   if (!to->code)
-    fl_err_set(to, code, "%s: line %u, column %u: %s", s->label ? s->label : "expression", s->eline, s->ecol, msg);
+    fl_err_set(to, code, "%s: line %u, column %u: %s", s->label ? s->label : "expression", s->eline, s->ecol,
+               msg);
 }
 
 /* Row used a part whose context failed on it: the failure is the consuming step's own
@@ -1658,9 +1659,6 @@ static void raise_ctx(fl_sql_eval *c, const step *s, uint16_t ctx, uint32_t row)
     c->fault = c->ctx_msg[ctx];
   }
 }
-
-
-
 
 static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
   d->bytes_len = 0;
@@ -1678,7 +1676,6 @@ static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
   }
   sb_finish(d, n);
 }
-
 
 static void run_case(fl_sql_eval *c, const step *s, reg *d, uint32_t n) {
   uint32_t pairs = s->nargs / 2;
@@ -1723,7 +1720,10 @@ static void run_warith(fl_sql_eval *c, const step *s, reg *d, const reg *a, cons
       fl_dec128_format(x, a->scale, xa);
       fl_dec128_format(y, b->scale, xb);
       fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
-            s->sub == FL_SQL_OP_ADD ? "+" : s->sub == FL_SQL_OP_SUB ? "-" : "*", xb, p, s->type.scale);
+                        s->sub == FL_SQL_OP_ADD   ? "+"
+                        : s->sub == FL_SQL_OP_SUB ? "-"
+                                                  : "*",
+                        xb, p, s->type.scale);
     }
     d->nul[i] = null || ovf;
     d->wbuf[i] = (null || ovf) ? 0 : r;
@@ -1739,7 +1739,8 @@ static void run_months(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint
       d->i[i] = 0;
       continue;
     }
-    int64_t us = a->i[k], days = fl_floor_div(us, INT64_C(86400000000)), rem = us - days * INT64_C(86400000000);
+    int64_t us = a->i[k], days = fl_floor_div(us, INT64_C(86400000000)),
+            rem = us - days * INT64_C(86400000000);
     int64_t y;
     unsigned m, dd;
     fl_civil_from_days(days, &y, &m, &dd);
@@ -1757,7 +1758,6 @@ static void run_months(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint
     d->i[i] = r;
   }
 }
-
 
 static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n) {
   reg *d = &c->regs[s->dst], *a = &c->regs[s->a], *b = &c->regs[s->b];
@@ -1801,8 +1801,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
           d->f[i] = s->op == S_NEG ? -v : fabs(v);
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
-          fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s%lld does not fit %s", s->op == S_NEG ? "-" : "abs of ",
-                (long long)lo, d->kind == FL_T_INT ? "INT" : "BIGINT");
+          fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s%lld does not fit %s",
+                            s->op == S_NEG ? "-" : "abs of ", (long long)lo,
+                            d->kind == FL_T_INT ? "INT" : "BIGINT");
         } else if (a->i[k] == INT64_MIN) {
           d->nul[i] = 1;
         } else {
@@ -1852,10 +1853,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
-        d->nul[i] =
-            a->nul[k]
-                ? T_NULL
-                : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike, (int)s->ma) != s->negated);
+        d->nul[i] = a->nul[k] ? T_NULL
+                              : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike,
+                                               (int)s->ma) != s->negated);
       }
       break;
     case S_LOWER:
@@ -1866,9 +1866,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
     case S_LIKE2:
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, kb = i & b->mask;
-        d->nul[i] = (a->nul[k] || b->nul[kb])
-                        ? T_NULL
-                        : (uint8_t)(like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], s->ilike, (int)s->ma) != s->negated);
+        d->nul[i] = (a->nul[k] || b->nul[kb]) ? T_NULL
+                                              : (uint8_t)(like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
+                                                               s->ilike, (int)s->ma) != s->negated);
       }
       break;
     case S_WARITH: run_warith(c, s, d, a, b, n); break;
@@ -1966,7 +1966,6 @@ fl_code fl_sql_eval_add(fl_sql_eval *c, const fl_sql_expr *e, const char *label,
   return FL_OK;
 }
 
-
 /* ---- value expressions: the API ---------------------------------------------------------- */
 
 static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label, bool value, uint32_t *index,
@@ -1986,8 +1985,8 @@ static fl_code add_item(fl_sql_eval *c, const fl_sql_expr *e, const char *label,
   uint32_t r;
   fl_code rc = FL_OK;
   if (value && e->rtype == FL_SQL_RT_INTERVAL)
-    rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: line %u, column %u: an INTERVAL as a result is not supported", label,
-                    e->line, e->col);
+    rc = fl_err_set(err, FL_EUNSUPPORTED, "%s: line %u, column %u: an INTERVAL as a result is not supported",
+                    label, e->line, e->col);
   if (!rc) rc = compile(&x, e, value && e->rtype == FL_SQL_RT_VALUE ? class_of_full(e->type) : CB, &r);
   if (!rc && value && e->rtype == FL_SQL_RT_VALUE) r = coerce(&x, e, r, e->type);
   if (!rc && !value && c->regs[r].cls != CB)
@@ -2056,9 +2055,12 @@ static void materialise(fl_sql_eval *c, pred *k, uint32_t n) {
   if (r->cls == CB) {
     for (uint32_t i = 0; i < n; i++) {
       uint8_t t = r->nul[i & m];
-      if (kind == FL_T_BOOLEAN) v->data.b[i] = t == T_TRUE;
-      else if (fl_type_bytes(k->type) == 4) v->data.i32[i] = 0;
-      else v->data.i64[i] = 0;
+      if (kind == FL_T_BOOLEAN)
+        v->data.b[i] = t == T_TRUE;
+      else if (fl_type_bytes(k->type) == 4)
+        v->data.i32[i] = 0;
+      else
+        v->data.i64[i] = 0;
       if (t != T_NULL && kind == FL_T_BOOLEAN) fl_vec_set_valid(v, i, true);
     }
   } else if (r->cls == CS) {
@@ -2101,7 +2103,8 @@ static void materialise(fl_sql_eval *c, pred *k, uint32_t n) {
   v->len = n;
 }
 
-fl_code fl_sql_eval_value(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err) {
+fl_code fl_sql_eval_value(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const fl_vec **out,
+                          fl_err *err) {
   *out = NULL;
   FL_ASSERT(c->preds[index].value, "expression %u was added as a predicate", index);
   fl_code rc = run_item(c, index, batch, err);
@@ -2112,7 +2115,8 @@ fl_code fl_sql_eval_value(fl_sql_eval *c, uint32_t index, const fl_batch *batch,
   return FL_OK;
 }
 
-fl_code fl_sql_eval_test(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err) {
+fl_code fl_sql_eval_test(fl_sql_eval *c, uint32_t index, const fl_batch *batch, const uint8_t **out,
+                         fl_err *err) {
   *out = NULL;
   const pred *k = &c->preds[index];
   FL_ASSERT(c->regs[k->result].cls == CB, "expression %u is not BOOLEAN", index);
@@ -2201,7 +2205,8 @@ void fl_sql_eval_free(fl_sql_eval *c) {
   for (uint32_t i = 0; i < c->npreds; i++)
     if (c->preds[i].value) fl_vec_free(&c->preds[i].out);
   for (uint32_t i = 0; i < c->nsteps; i++)
-    if (c->steps[i].op == S_FUNC && c->steps[i].fn == F_REGEXP && c->steps[i].aux) pcre2_code_free(c->steps[i].aux);
+    if (c->steps[i].op == S_FUNC && c->steps[i].fn == F_REGEXP && c->steps[i].aux)
+      pcre2_code_free(c->steps[i].aux);
   for (uint32_t k = 1; k <= c->nctx; k++) fl_free(c->ctx_err[k]);
   fl_free(c->ctx_err);
   fl_free(c->ctx_msg);

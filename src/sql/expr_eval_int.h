@@ -141,20 +141,20 @@ typedef struct step {
   /* value expressions (fl_sql_eval_add_value): runtime errors instead of NULL */
   bool strict;
   int64_t lim, lim_lo; /* ARITH on I: results must lie in [lim_lo, lim) (INT, DECIMAL(p<=18)); lim 0: any */
-  fl_type type;      /* CAST, FUNC: the result type; ARITH: the result type (messages) */
-  int fn;            /* FUNC */
-  void *aux;         /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
-  const char *label; /* for runtime errors */
+  fl_type type;        /* CAST, FUNC: the result type; ARITH: the result type (messages) */
+  int fn;              /* FUNC */
+  void *aux;           /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
+  const char *label;   /* for runtime errors */
   uint32_t eline, ecol;
-  uint16_t ctx;      /* strict: the deferred context its errors go to (0: fail the run) */
-  uint16_t *ctxs;    /* CASE, AND, OR, COALESCE: the contexts of the parts it may not use */
+  uint16_t ctx;   /* strict: the deferred context its errors go to (0: fail the run) */
+  uint16_t *ctxs; /* CASE, AND, OR, COALESCE: the contexts of the parts it may not use */
 } step;
 
 typedef struct pred {
   uint32_t first_step, nsteps, result;
   int32_t cols[FL_SQL_EVAL_COLS_MAX]; /* columns read, in first-use order */
   uint32_t ncols;
-  bool value;  /* added by fl_sql_eval_add_value: result materialised into out */
+  bool value; /* added by fl_sql_eval_add_value: result materialised into out */
   fl_type type;
   fl_vec out;
 } pred;
@@ -174,8 +174,8 @@ struct fl_sql_eval {
   uint32_t rows_cap; /* vector registers hold this many rows */
   bool faulted;      /* a strict step hit a runtime error in this run */
   fl_err fault;
-  int64_t now_us;    /* now(): fixed at the first run (one query, one instant) */
-  bool no_fold;      /* an evaluator that folds a constant: no folding inside it */
+  int64_t now_us; /* now(): fixed at the first run (one query, one instant) */
+  bool no_fold;   /* an evaluator that folds a constant: no folding inside it */
   /* deferred errors: parts DuckDB evaluates only for some rows (CASE branches, the right
      side of AND/OR, later coalesce arguments) record a runtime error per row in their
      context; the step that picks a row's value raises it only if that row used the part */
@@ -201,8 +201,9 @@ static inline uint8_t class_of_type(fl_type_kind k) {
 /* The register class and scale that hold a value of type t. */
 static inline uint8_t class_of_full(fl_type t) { return fl_decimal_is_wide(t) ? CW : class_of_type(t.kind); }
 
-
-static inline bool is_bytes_kind(fl_type_kind k) { return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED; }
+static inline bool is_bytes_kind(fl_type_kind k) {
+  return k == FL_T_UUID || k == FL_T_BINARY || k == FL_T_FIXED;
+}
 
 static inline int cmp_str(const char *a, uint32_t al, const char *b, uint32_t bl) {
   int r = memcmp(a, b, al < bl ? al : bl);
@@ -264,7 +265,9 @@ static inline bool reg_null(const reg *r, uint32_t i) {
   return r->cls == CB ? r->nul[i & r->mask] == T_NULL : r->nul[i & r->mask] != 0;
 }
 
-static inline bool ieq(const char *p, size_t n, const char *w) { return strlen(w) == n && !strncasecmp(p, w, n); }
+static inline bool ieq(const char *p, size_t n, const char *w) {
+  return strlen(w) == n && !strncasecmp(p, w, n);
+}
 
 /* A runtime error of a strict step at row: the run's failure, or recorded in the step's
  * deferred context (expr_eval.c). */

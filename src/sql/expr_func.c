@@ -38,7 +38,11 @@ static locale_t utf8_locale(void) { /* evaluators run on several query threads *
 
 static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
   uint8_t c0 = p[0];
-  size_t len = c0 < 0x80 ? 1 : (c0 & 0xe0) == 0xc0 ? 2 : (c0 & 0xf0) == 0xe0 ? 3 : (c0 & 0xf8) == 0xf0 ? 4 : 0;
+  size_t len = c0 < 0x80             ? 1
+               : (c0 & 0xe0) == 0xc0 ? 2
+               : (c0 & 0xf0) == 0xe0 ? 3
+               : (c0 & 0xf8) == 0xf0 ? 4
+                                     : 0;
   if (!len || len > n) return 0;
   uint32_t v = len == 1 ? c0 : len == 2 ? c0 & 0x1f : len == 3 ? c0 & 0x0f : c0 & 0x07;
   for (size_t k = 1; k < len; k++) {
@@ -158,53 +162,43 @@ static void substr_range(const char *p, uint32_t n, int64_t start, int64_t len, 
 }
 
 /* date_trunc / date_part field names. */
-enum { P_NONE, P_YEAR, P_QUARTER, P_MONTH, P_WEEK, P_DAY, P_HOUR, P_MINUTE, P_SECOND, P_MS, P_US, P_EPOCH, P_DOW,
-       P_ISODOW, P_DOY, P_DECADE, P_CENTURY, P_MILLENNIUM, P_ISOYEAR };
+enum {
+  P_NONE,
+  P_YEAR,
+  P_QUARTER,
+  P_MONTH,
+  P_WEEK,
+  P_DAY,
+  P_HOUR,
+  P_MINUTE,
+  P_SECOND,
+  P_MS,
+  P_US,
+  P_EPOCH,
+  P_DOW,
+  P_ISODOW,
+  P_DOY,
+  P_DECADE,
+  P_CENTURY,
+  P_MILLENNIUM,
+  P_ISOYEAR
+};
 static int part_of(const char *p, uint32_t n) {
   static const struct {
     const char *w;
     int part;
-  } parts[] = {{"year", P_YEAR},
-               {"years", P_YEAR},
-               {"y", P_YEAR},
-               {"yr", P_YEAR},
-               {"quarter", P_QUARTER},
-               {"quarters", P_QUARTER},
-               {"month", P_MONTH},
-               {"months", P_MONTH},
-               {"mon", P_MONTH},
-               {"week", P_WEEK},
-               {"weeks", P_WEEK},
-               {"w", P_WEEK},
-               {"day", P_DAY},
-               {"days", P_DAY},
-               {"d", P_DAY},
-               {"dayofmonth", P_DAY},
-               {"hour", P_HOUR},
-               {"hours", P_HOUR},
-               {"h", P_HOUR},
-               {"minute", P_MINUTE},
-               {"minutes", P_MINUTE},
-               {"m", P_MINUTE},
-               {"second", P_SECOND},
-               {"seconds", P_SECOND},
-               {"s", P_SECOND},
-               {"millisecond", P_MS},
-               {"milliseconds", P_MS},
-               {"ms", P_MS},
-               {"microsecond", P_US},
-               {"microseconds", P_US},
-               {"us", P_US},
-               {"epoch", P_EPOCH},
-               {"dow", P_DOW},
-               {"dayofweek", P_DOW},
-               {"isodow", P_ISODOW},
-               {"doy", P_DOY},
-               {"dayofyear", P_DOY},
-               {"decade", P_DECADE},
-               {"century", P_CENTURY},
-               {"millennium", P_MILLENNIUM},
-               {"isoyear", P_ISOYEAR}};
+  } parts[] = {
+      {"year", P_YEAR},       {"years", P_YEAR},       {"y", P_YEAR},          {"yr", P_YEAR},
+      {"quarter", P_QUARTER}, {"quarters", P_QUARTER}, {"month", P_MONTH},     {"months", P_MONTH},
+      {"mon", P_MONTH},       {"week", P_WEEK},        {"weeks", P_WEEK},      {"w", P_WEEK},
+      {"day", P_DAY},         {"days", P_DAY},         {"d", P_DAY},           {"dayofmonth", P_DAY},
+      {"hour", P_HOUR},       {"hours", P_HOUR},       {"h", P_HOUR},          {"minute", P_MINUTE},
+      {"minutes", P_MINUTE},  {"m", P_MINUTE},         {"second", P_SECOND},   {"seconds", P_SECOND},
+      {"s", P_SECOND},        {"millisecond", P_MS},   {"milliseconds", P_MS}, {"ms", P_MS},
+      {"microsecond", P_US},  {"microseconds", P_US},  {"us", P_US},           {"epoch", P_EPOCH},
+      {"dow", P_DOW},         {"dayofweek", P_DOW},    {"isodow", P_ISODOW},   {"doy", P_DOY},
+      {"dayofyear", P_DOY},   {"decade", P_DECADE},    {"century", P_CENTURY}, {"millennium", P_MILLENNIUM},
+      {"isoyear", P_ISOYEAR}};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     if (ieq(p, n, parts[i].w)) return parts[i].part;
   return P_NONE;
@@ -229,11 +223,23 @@ static bool date_trunc_us(int part, int64_t us, int64_t *out) {
       part == P_MONTH)
     fl_civil_from_days(days, &y, &m, &d);
   switch (part) {
-    case P_MILLENNIUM: y = fl_floor_div(y, 1000) * 1000; m = d = 1; break; /* DuckDB: 2000-01-01 */
-    case P_CENTURY: y = fl_floor_div(y, 100) * 100; m = d = 1; break;
-    case P_DECADE: y = fl_floor_div(y, 10) * 10; m = d = 1; break;
+    case P_MILLENNIUM:
+      y = fl_floor_div(y, 1000) * 1000;
+      m = d = 1;
+      break; /* DuckDB: 2000-01-01 */
+    case P_CENTURY:
+      y = fl_floor_div(y, 100) * 100;
+      m = d = 1;
+      break;
+    case P_DECADE:
+      y = fl_floor_div(y, 10) * 10;
+      m = d = 1;
+      break;
     case P_YEAR: m = d = 1; break;
-    case P_QUARTER: m = (m - 1) / 3 * 3 + 1; d = 1; break;
+    case P_QUARTER:
+      m = (m - 1) / 3 * 3 + 1;
+      d = 1;
+      break;
     case P_MONTH: d = 1; break;
     case P_WEEK: *out = (days - (((days % 7) + 7 + 3) % 7)) * DAY; return true;
     case P_DAY: *out = days * DAY; return true;
@@ -285,14 +291,16 @@ static bool date_part_us(int part, int64_t us, int64_t *out) {
 
 /* The JSON value at path in text (path: '$.a.b[0]', 'key', or an index): its text
  * (JSON_COMPACT) or, for ->> on a string, its contents; false if absent or not JSON. */
-static bool json_pick(const char *p, uint32_t n, const reg *path, uint32_t kp, bool as_text, reg *d, char **tmp) {
+static bool json_pick(const char *p, uint32_t n, const reg *path, uint32_t kp, bool as_text, reg *d,
+                      char **tmp) {
   json_error_t jerr;
   json_t *root = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
   if (!root) return false;
   json_t *cur = root;
   if (path->cls == CI) {
     int64_t idx = path->i[kp];
-    if (!json_is_array(cur)) cur = NULL;
+    if (!json_is_array(cur))
+      cur = NULL;
     else {
       if (idx < 0) idx += (int64_t)json_array_size(cur);
       cur = idx < 0 ? NULL : json_array_get(cur, (size_t)idx);
@@ -329,7 +337,8 @@ static bool json_pick(const char *p, uint32_t n, const reg *path, uint32_t kp, b
           }
           while (j < qn && q[j] >= '0' && q[j] <= '9') idx = idx * 10 + (q[j++] - '0');
           if (j < qn && q[j] == ']') j++;
-          if (!json_is_array(cur)) cur = NULL;
+          if (!json_is_array(cur))
+            cur = NULL;
           else {
             if (neg) idx = (int64_t)json_array_size(cur) - idx;
             cur = idx < 0 ? NULL : json_array_get(cur, (size_t)idx);
@@ -363,7 +372,6 @@ static bool json_pick(const char *p, uint32_t n, const reg *path, uint32_t kp, b
   json_decref(root);
   return found;
 }
-
 
 void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
   const reg *a = &c->regs[s->args[0]];
@@ -613,13 +621,14 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
           if (re) pcre2_code_free(re);
           int ec;
           PCRE2_SIZE eo;
-          re = pcre2_compile((PCRE2_SPTR)b->sp[kb], b->sl[kb], PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+          re = pcre2_compile((PCRE2_SPTR)b->sp[kb], b->sl[kb], PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo,
+                             NULL);
           s->aux = re;
           if (!re) {
             PCRE2_UCHAR msg[128];
             pcre2_get_error_message(ec, msg, sizeof msg);
-            fl_sql_eval_fault(c, s, i, FL_EINVAL, "invalid regular expression '%.*s': %s", (int)(b->sl[kb] > 60 ? 60 : b->sl[kb]),
-                  b->sp[kb], (const char *)msg);
+            fl_sql_eval_fault(c, s, i, FL_EINVAL, "invalid regular expression '%.*s': %s",
+                              (int)(b->sl[kb] > 60 ? 60 : b->sl[kb]), b->sp[kb], (const char *)msg);
             d->nul[i] = T_NULL;
             break;
           }
@@ -663,7 +672,8 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
             r = q;
           }
           /* r is at scale digits; the result's scale is sd (digits < 0: back up to sd = 0) */
-          if (digits < 0) r *= fl_dec128_pow10((unsigned)-digits);
+          if (digits < 0)
+            r *= fl_dec128_pow10((unsigned)-digits);
           else if ((unsigned)digits < sd)
             r *= fl_dec128_pow10(sd - (unsigned)digits);
         }
@@ -673,13 +683,21 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
           d->i[i] = (int64_t)r;
         break;
       }
-      case F_SQRT: d->f[i] = sqrt(a->f[ka]); d->nul[i] = a->f[ka] < 0 ? (fl_sql_eval_fault(c, s, i, FL_EINVAL, "cannot take the square root of a negative number"), 1) : 0; break;
+      case F_SQRT:
+        d->f[i] = sqrt(a->f[ka]);
+        d->nul[i] =
+            a->f[ka] < 0
+                ? (fl_sql_eval_fault(c, s, i, FL_EINVAL, "cannot take the square root of a negative number"),
+                   1)
+                : 0;
+        break;
       case F_POWER: d->f[i] = pow(a->f[ka], b->f[kb]); break;
       case F_LN:
       case F_LOG10:
         if (a->f[ka] <= 0) {
           d->nul[i] = 1;
-          fl_sql_eval_fault(c, s, i, FL_EINVAL, "cannot take the logarithm of %s", a->f[ka] == 0 ? "zero" : "a negative number");
+          fl_sql_eval_fault(c, s, i, FL_EINVAL, "cannot take the logarithm of %s",
+                            a->f[ka] == 0 ? "zero" : "a negative number");
         } else {
           d->f[i] = s->fn == F_LN ? log(a->f[ka]) : log10(a->f[ka]);
         }
@@ -689,10 +707,11 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
       case F_DATE_PART: {
         int part = part_of(p, pn);
         int64_t us = b->i[kb], v = 0;
-        bool ok = s->fn == F_DATE_TRUNC ? date_trunc_us(part, us, &v) : part == P_EPOCH || date_part_us(part, us, &v);
+        bool ok = s->fn == F_DATE_TRUNC ? date_trunc_us(part, us, &v)
+                                        : part == P_EPOCH || date_part_us(part, us, &v);
         if (!ok) {
-          fl_sql_eval_fault(c, s, i, FL_EINVAL, "unknown %s field '%.*s'", s->fn == F_DATE_TRUNC ? "date_trunc" : "date_part",
-                (int)(pn > 40 ? 40 : pn), p);
+          fl_sql_eval_fault(c, s, i, FL_EINVAL, "unknown %s field '%.*s'",
+                            s->fn == F_DATE_TRUNC ? "date_trunc" : "date_part", (int)(pn > 40 ? 40 : pn), p);
           d->nul[i] = 1;
           break;
         }

@@ -457,7 +457,8 @@ Test(sql_bind, type_errors_name_both_types_at_the_operator) {
   bind_fails("paid OR event_id", "line 1, column 6: argument of OR must be BOOLEAN, found STRING");
   bind_fails("NOT amount", "line 1, column 1: argument of NOT must be BOOLEAN, found DECIMAL(12,2)");
   bind_fails("-event_id", "line 1, column 1: unary - cannot take STRING");
-  bind_fails("event_id || INTERVAL '1 hour'", "line 1, column 10: operator || cannot take STRING and INTERVAL");
+  bind_fails("event_id || INTERVAL '1 hour'",
+             "line 1, column 10: operator || cannot take STRING and INTERVAL");
   bind_fails("amount LIKE '1%'",
              "line 1, column 8: LIKE needs STRING operands, found DECIMAL(12,2) and STRING");
   bind_fails("paid = 1", "line 1, column 6: cannot compare BOOLEAN with INT");
@@ -466,7 +467,8 @@ Test(sql_bind, type_errors_name_both_types_at_the_operator) {
   bind_fails("lower(event_id, 1)", "line 1, column 1: function lower takes 1 argument, found 2");
   bind_fails("coalesce()", "line 1, column 1: function coalesce takes at least 1 argument, found 0");
   bind_fails("count(*)", "line 1, column 1: unknown function 'count'");
-  bind_fails("lower(amount)", "line 1, column 1: function lower needs a STRING as argument 1, found DECIMAL(12,2)");
+  bind_fails("lower(amount)",
+             "line 1, column 1: function lower needs a STRING as argument 1, found DECIMAL(12,2)");
   bind_fails("CAST(event_time AS INT)", "line 1, column 1: cannot cast TIMESTAMP to INT");
   bind_fails("INTERVAL '1 hour' > 5", "line 1, column 19: cannot compare INTERVAL with INT");
 }

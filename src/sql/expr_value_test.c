@@ -13,11 +13,11 @@
 #include "sql/sql.h"
 
 static fl_field fields[] = {
-    {1, "i", {FL_T_INT, 0, 0}, false},        {2, "b", {FL_T_BIGINT, 0, 0}, false},
-    {3, "d", {FL_T_DECIMAL, 12, 2}, false},   {4, "w", {FL_T_DECIMAL, 38, 4}, false},
-    {5, "f", {FL_T_DOUBLE, 0, 0}, false},     {6, "s", {FL_T_STRING, 0, 0}, false},
-    {7, "t", {FL_T_TIMESTAMP, 0, 0}, false},  {8, "dt", {FL_T_DATE, 0, 0}, false},
-    {9, "j", {FL_T_JSON, 0, 0}, false},       {10, "ok", {FL_T_BOOLEAN, 0, 0}, false},
+    {1, "i", {FL_T_INT, 0, 0}, false},       {2, "b", {FL_T_BIGINT, 0, 0}, false},
+    {3, "d", {FL_T_DECIMAL, 12, 2}, false},  {4, "w", {FL_T_DECIMAL, 38, 4}, false},
+    {5, "f", {FL_T_DOUBLE, 0, 0}, false},    {6, "s", {FL_T_STRING, 0, 0}, false},
+    {7, "t", {FL_T_TIMESTAMP, 0, 0}, false}, {8, "dt", {FL_T_DATE, 0, 0}, false},
+    {9, "j", {FL_T_JSON, 0, 0}, false},      {10, "ok", {FL_T_BOOLEAN, 0, 0}, false},
 };
 static fl_schema schema = {0, 10, fields, 0, NULL};
 
@@ -125,7 +125,8 @@ Test(expr_value, columns_literals_and_null_propagation) {
   ok("42", "INT", "42|42|42");
   ok("'x'", "STRING", "\"x\"|\"x\"|\"x\"");
   ok("NULL", "INT", "null|null|null");
-  ok("- + NULL IS NULL", "BOOLEAN", "true|true|true"); /* regression (parse_fuzz): -NULL wrote through a NULL vector */
+  ok("- + NULL IS NULL", "BOOLEAN",
+     "true|true|true"); /* regression (parse_fuzz): -NULL wrote through a NULL vector */
   ok("b + 1", "BIGINT", "11|null|-6");
   ok("i IS NULL", "BOOLEAN", "false|true|false");
   ok("ok AND i > 1", "BOOLEAN", "false|null|false");
@@ -146,7 +147,8 @@ Test(expr_value, integer_arithmetic_follows_duckdb) {
   ok("-b", "BIGINT", "-10|null|7");
   ok("-(i - 2147483647)", "INT", "2147483646|null|0");
   fails("-(-i - 1)", FL_ELIMIT, "-(-i - 1): line 1, column 1: overflow: --2147483648 does not fit INT");
-  fails("abs(-i - 1)", FL_ELIMIT, "abs(-i - 1): line 1, column 1: overflow: abs of -2147483648 does not fit INT");
+  fails("abs(-i - 1)", FL_ELIMIT,
+        "abs(-i - 1): line 1, column 1: overflow: abs of -2147483648 does not fit INT");
   fails("i + 1", FL_ELIMIT, "i + 1: line 1, column 3: overflow: 2147483647 + 1 does not fit INT");
   fails("i * 2", FL_ELIMIT, "i * 2: line 1, column 3: overflow: 2147483647 * 2 does not fit INT");
   ok("i + b", "BIGINT", "11|null|2147483640");
@@ -171,7 +173,8 @@ Test(expr_value, decimals_are_exact_to_38_digits) {
   ok("coalesce(w, 0)", "DECIMAL(38,4)", "12345678901234567890.1234|0.0000|-1.0000");
   ok("CASE WHEN ok THEN w ELSE d END", "DECIMAL(38,4)", "12345678901234567890.1234|null|-2.2500");
   ok("d // 1", "DOUBLE", "1.5|null|-2.25");
-  ok("w + 10000000000000000000.00005", "DECIMAL(38,5)", "22345678901234567890.12345|null|9999999999999999999.00005");
+  ok("w + 10000000000000000000.00005", "DECIMAL(38,5)",
+     "22345678901234567890.12345|null|9999999999999999999.00005");
   ok("b * 100000000000000000000", "DECIMAL(38,0)", "1000000000000000000000|null|-700000000000000000000");
   ok("f < 12345678901234567890.5 AND w > f", "BOOLEAN", "true|null|false");
   ok("7.5 // 2", "DOUBLE", "3.75|3.75|3.75");
@@ -182,11 +185,14 @@ Test(expr_value, decimals_are_exact_to_38_digits) {
         "12345678901234567890 * 1000000000000000000000 does not fit DECIMAL(38,0)");
   fails("CAST('99999999999999999999999999999999999999' AS DECIMAL(38,0)) + CAST(1 AS DECIMAL(38,0)) + i",
         FL_ELIMIT,
-        "CAST('99999999999999999999999999999999999999' AS DECIMAL(38,0)) + CAST(1 AS DECIMAL(38,0)) + i: line 1, "
+        "CAST('99999999999999999999999999999999999999' AS DECIMAL(38,0)) + CAST(1 AS DECIMAL(38,0)) + i: "
+        "line 1, "
         "column 65: overflow: 99999999999999999999999999999999999999 + 1 does not fit DECIMAL(38,0)");
-  /* 18-digit inputs stay 18 digits and fail on leaving them (DuckDB: "Overflow in addition of DECIMAL(18)") */
+  /* 18-digit inputs stay 18 digits and fail on leaving them (DuckDB: "Overflow in addition of DECIMAL(18)")
+   */
   fails("CAST(9999999999999999.99 AS DECIMAL(18,2)) + d", FL_ELIMIT,
-        "CAST(9999999999999999.99 AS DECIMAL(18,2)) + d: line 1, column 44: overflow: 9999999999999999.99 + 1.50 "
+        "CAST(9999999999999999.99 AS DECIMAL(18,2)) + d: line 1, column 44: overflow: 9999999999999999.99 + "
+        "1.50 "
         "does not fit DECIMAL(18,2)");
 }
 
@@ -199,8 +205,8 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   ok("CAST(3.5 AS DOUBLE)::INT", "INT", "4|4|4");
   ok("CAST(d AS STRING)", "STRING", "\"1.50\"|null|\"-2.25\"");
   ok("f::STRING", "STRING", "\"2.5\"|null|\"-0.5\"");
-  ok("(f * 4)::STRING || ' ' || (f * 1e20)::STRING || ' ' || (f / 1e5)::STRING || ' ' || (f * 0)::STRING", "STRING",
-     "\"10.0 2.5e+20 2.5e-05 0.0\"|null|\"-2.0 -5e+19 -5e-06 -0.0\"");
+  ok("(f * 4)::STRING || ' ' || (f * 1e20)::STRING || ' ' || (f / 1e5)::STRING || ' ' || (f * 0)::STRING",
+     "STRING", "\"10.0 2.5e+20 2.5e-05 0.0\"|null|\"-2.0 -5e+19 -5e-06 -0.0\"");
   ok("CAST(w AS DOUBLE)::STRING", "STRING", "\"1.2345678901234567e+19\"|null|\"-1.0\""); /* one rounding */
   ok("CAST(t AS STRING)", "STRING", "\"2024-01-31 10:00:00\"|null|\"2024-02-29 23:59:59.5\"");
   ok("CAST(t AS DATE)", "DATE", "\"2024-01-31\"|null|\"2024-02-29\"");
@@ -211,13 +217,16 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
   ok("'1e3'::DECIMAL(10,2)", "DECIMAL(10,2)", "1000.00|1000.00|1000.00");
   ok("'yes'::BOOLEAN", "BOOLEAN", "true|true|true");
   ok("'{\"a\": 1}'::JSON ->> 'a'", "STRING", "\"1\"|\"1\"|\"1\"");
-  fails("s::JSON", FL_ETYPE, "s::JSON: line 1, column 2: cannot convert string 'Hello' to JSON: invalid token near 'Hello'");
+  fails("s::JSON", FL_ETYPE,
+        "s::JSON: line 1, column 2: cannot convert string 'Hello' to JSON: invalid token near 'Hello'");
   ok("ok::INT", "INT", "1|null|0");
   ok("'true'::BOOLEAN", "BOOLEAN", "true|true|true");
-  fails("CAST(f * 1e10 AS INT)", FL_ETYPE, "CAST(f * 1e10 AS INT): line 1, column 1: DOUBLE 25000000000.0 is out of range for INT");
+  fails("CAST(f * 1e10 AS INT)", FL_ETYPE,
+        "CAST(f * 1e10 AS INT): line 1, column 1: DOUBLE 25000000000.0 is out of range for INT");
   fails("'abc'::INT", FL_ETYPE, "'abc'::INT: line 1, column 6: cannot convert string 'abc' to INT");
   fails("CAST(w AS DECIMAL(5,1))", FL_ETYPE,
-        "CAST(w AS DECIMAL(5,1)): line 1, column 1: DECIMAL 12345678901234567890.1234 is out of range for DECIMAL(5,1)");
+        "CAST(w AS DECIMAL(5,1)): line 1, column 1: DECIMAL 12345678901234567890.1234 is out of range for "
+        "DECIMAL(5,1)");
   fails("CAST(i AS DECIMAL(5,0))", FL_ETYPE,
         "CAST(i AS DECIMAL(5,0)): line 1, column 1: INT 2147483647 is out of range for DECIMAL(5,0)");
 }
@@ -238,19 +247,25 @@ Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
   /* constants are folded once: a constant that fails still fails when it runs */
   ok("DATE '2024-01-31' + INTERVAL '1 month' + INTERVAL '1 day'", "TIMESTAMP",
      "\"2024-03-01T00:00:00Z\"|\"2024-03-01T00:00:00Z\"|\"2024-03-01T00:00:00Z\"");
-  fails("2147483647 + 1", FL_ELIMIT, "2147483647 + 1: line 1, column 12: overflow: 2147483647 + 1 does not fit INT");
+  fails("2147483647 + 1", FL_ELIMIT,
+        "2147483647 + 1: line 1, column 12: overflow: 2147483647 + 1 does not fit INT");
   /* where DuckDB does evaluate: the error stands */
   fails("CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2", FL_ELIMIT,
-        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 26: overflow: 2147483647 * 2 does not fit INT");
+        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 26: overflow: 2147483647 * 2 does "
+        "not fit INT");
   /* ... and a part that fails on a row that uses it fails the query, as in DuckDB */
   fails("CASE WHEN i > 100 THEN i + 1 ELSE 0 END", FL_ELIMIT,
-        "CASE WHEN i > 100 THEN i + 1 ELSE 0 END: line 1, column 26: overflow: 2147483647 + 1 does not fit INT");
-  fails("ok OR i + 1 > 0", FL_ELIMIT, "ok OR i + 1 > 0: line 1, column 9: overflow: 2147483647 + 1 does not fit INT");
-  fails("coalesce(nullif(i, 2147483647), i + 1)", FL_ELIMIT,
-        "coalesce(nullif(i, 2147483647), i + 1): line 1, column 35: overflow: 2147483647 + 1 does not fit INT");
+        "CASE WHEN i > 100 THEN i + 1 ELSE 0 END: line 1, column 26: overflow: 2147483647 + 1 does not fit "
+        "INT");
+  fails("ok OR i + 1 > 0", FL_ELIMIT,
+        "ok OR i + 1 > 0: line 1, column 9: overflow: 2147483647 + 1 does not fit INT");
+  fails(
+      "coalesce(nullif(i, 2147483647), i + 1)", FL_ELIMIT,
+      "coalesce(nullif(i, 2147483647), i + 1): line 1, column 35: overflow: 2147483647 + 1 does not fit INT");
   ok("CASE WHEN i > 100 THEN 0 WHEN i + 1 > 0 THEN 1 END", "INT", "1|null|0");
   fails("CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END", FL_ELIMIT,
-        "CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END: line 1, column 33: overflow: 2147483647 + 1 does not fit INT");
+        "CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END: line 1, column 33: overflow: 2147483647 + 1 "
+        "does not fit INT");
   fails("dt + b", FL_EPARSE, "line 1, column 4: operator + cannot take DATE and BIGINT");
 }
 
@@ -292,8 +307,10 @@ Test(expr_value, like_with_wildcards_escapes_and_patterns_per_row) {
 Test(expr_value, timestamps_and_intervals_across_month_ends) {
   ok("t + INTERVAL '1 month'", "TIMESTAMP", "\"2024-02-29T10:00:00Z\"|null|\"2024-03-29T23:59:59.500Z\"");
   ok("dt + INTERVAL '1 month'", "TIMESTAMP", "\"2024-02-29T00:00:00Z\"|null|\"2024-04-30T00:00:00Z\"");
-  ok("t - INTERVAL '1 year 1 month'", "TIMESTAMP", "\"2022-12-31T10:00:00Z\"|null|\"2023-01-29T23:59:59.500Z\"");
-  ok("t + INTERVAL '1 day 2 hours'", "TIMESTAMP", "\"2024-02-01T12:00:00Z\"|null|\"2024-03-02T01:59:59.500Z\"");
+  ok("t - INTERVAL '1 year 1 month'", "TIMESTAMP",
+     "\"2022-12-31T10:00:00Z\"|null|\"2023-01-29T23:59:59.500Z\"");
+  ok("t + INTERVAL '1 day 2 hours'", "TIMESTAMP",
+     "\"2024-02-01T12:00:00Z\"|null|\"2024-03-02T01:59:59.500Z\"");
   ok("dt + 1", "DATE", "\"2024-02-01\"|null|\"2024-04-01\"");
   ok("dt - DATE '2024-01-01'", "BIGINT", "30|null|90");
   ok("date_trunc('month', t)", "TIMESTAMP", "\"2024-01-01T00:00:00Z\"|null|\"2024-02-01T00:00:00Z\"");
@@ -363,7 +380,8 @@ Test(expr_value, errors_at_compile_time_name_the_expression) {
 }
 
 Test(expr_value, uuid_and_binary_cast_to_their_text) {
-  fl_field uf[] = {{1, "u", {FL_T_UUID, 0, 0, 0}, false, NULL}, {2, "bin", {FL_T_BINARY, 0, 0, 0}, false, NULL}};
+  fl_field uf[] = {{1, "u", {FL_T_UUID, 0, 0, 0}, false, NULL},
+                   {2, "bin", {FL_T_BINARY, 0, 0, 0}, false, NULL}};
   fl_schema us = {0, 2, uf, 0, NULL};
   fl_batch *b = fl_batch_new(uf, 2, 2);
   uint8_t u16[16];

@@ -277,7 +277,8 @@ static fl_code parse_call(parser *p, const fl_token *name_tok, fl_sql_expr **out
   /* EXTRACT(field FROM x) is date_part('field', x) */
   const fl_token *field = fl_sql_cursor_peek(cur);
   if (!e->distinct && !strcmp(e->name, "extract") && field->kind == FL_TOK_IDENT &&
-      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_IDENT && fl_sql_cursor_peek_at(cur, 1)->kw == FL_KW_FROM) {
+      fl_sql_cursor_peek_at(cur, 1)->kind == FL_TOK_IDENT &&
+      fl_sql_cursor_peek_at(cur, 1)->kw == FL_KW_FROM) {
     fl_sql_expr *f = node_new(p, FL_SQL_E_LITERAL, field);
     f->lit = FL_SQL_LIT_STRING;
     f->text = fl_sql_token_ident(cur, field);
@@ -349,7 +350,8 @@ static fl_code parse_case(parser *p, fl_sql_expr **out) {
   while (fl_sql_cursor_accept_kw(cur, FL_KW_WHEN)) {
     if ((code = parse_bp(p, BP_NONE, &x))) return code;
     list_push(p, &args, x);
-    if (!fl_sql_cursor_accept_kw(cur, FL_KW_THEN)) return fl_sql_cursor_expected(cur, "THEN after CASE ... WHEN");
+    if (!fl_sql_cursor_accept_kw(cur, FL_KW_THEN))
+      return fl_sql_cursor_expected(cur, "THEN after CASE ... WHEN");
     if ((code = parse_bp(p, BP_NONE, &x))) return code;
     list_push(p, &args, x);
   }
@@ -357,7 +359,8 @@ static fl_code parse_case(parser *p, fl_sql_expr **out) {
     if ((code = parse_bp(p, BP_NONE, &x))) return code;
     list_push(p, &args, x);
   }
-  if (!fl_sql_cursor_accept_kw(cur, FL_KW_END)) return fl_sql_cursor_expected(cur, "WHEN, ELSE or END in CASE");
+  if (!fl_sql_cursor_accept_kw(cur, FL_KW_END))
+    return fl_sql_cursor_expected(cur, "WHEN, ELSE or END in CASE");
   e->args = args.items;
   e->nargs = args.n;
   *out = e;
@@ -588,7 +591,8 @@ static fl_code parse_infix(parser *p, const infix *ix, fl_sql_expr *left, fl_sql
       e->ilike = ix->ilike;
       code = parse_bp(p, BP_PRED, &right);
       if (code) return code;
-      if (fl_sql_cursor_peek(cur)->kind == FL_TOK_IDENT && fl_sql_token_word_is(cur, fl_sql_cursor_peek(cur), "escape")) {
+      if (fl_sql_cursor_peek(cur)->kind == FL_TOK_IDENT &&
+          fl_sql_token_word_is(cur, fl_sql_cursor_peek(cur), "escape")) {
         fl_sql_cursor_next(cur);
         fl_sql_expr *esc = NULL;
         code = parse_bp(p, BP_PRED, &esc);

@@ -276,10 +276,12 @@ fl_code fl_sql_eval_add_value(fl_sql_eval *ev, const fl_sql_expr *expr, const ch
                               fl_err *err);
 /* The type of value expression index's vectors. */
 fl_type fl_sql_eval_type(const fl_sql_eval *ev, uint32_t index);
-fl_code fl_sql_eval_value(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const fl_vec **out, fl_err *err);
+fl_code fl_sql_eval_value(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const fl_vec **out,
+                          fl_err *err);
 /* A BOOLEAN value expression as three-valued bytes (FL_SQL_FALSE/TRUE/UNKNOWN), with
  * runtime errors: the filter operator's form of fl_sql_eval_run. */
-fl_code fl_sql_eval_test(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const uint8_t **out, fl_err *err);
+fl_code fl_sql_eval_test(fl_sql_eval *ev, uint32_t index, const fl_batch *batch, const uint8_t **out,
+                         fl_err *err);
 
 /* A column's DEFAULT as a constant of the column's exact type, for the JSON parser's
  * absent fields (fl_json_parser_set_defaults): literals (numbers, strings, booleans,
