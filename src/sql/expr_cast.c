@@ -345,7 +345,8 @@ range:
   } else {
     format_double(f, buf);
   }
-  snprintf(why, why_size, "value %s is out of range for %s", buf, tn);
+  snprintf(why, why_size, "%s %s is out of range for %s",
+           a->kind == FL_T_DECIMAL ? "DECIMAL" : fl_type_sql_name(a->kind), buf, tn);
   return 2;
 }
 
@@ -371,7 +372,7 @@ void fl_sql_run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32
     snprintf(why, sizeof why, "cannot cast to the type");
     int r = fl_sql_cast_cell(a, k, s->type, d, i, why, sizeof why);
     if (r) {
-      if (r == 2 && s->strict) fl_sql_eval_fault(c, s, FL_ETYPE, "%s", why);
+      if (r == 2 && s->strict) fl_sql_eval_fault(c, s, i, FL_ETYPE, "%s", why);
       if (d->cls == CB)
         d->nul[i] = T_NULL;
       else if (strs)

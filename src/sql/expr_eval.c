@@ -129,9 +129,10 @@ typedef struct cc {
   fl_err *err;
   const char *text; /* the CHECK, for messages */
   pred *pr;
-  bool strict; /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
-  bool value;  /* compiling a value expression: results keep to their type's range (an INT
-                  stays 32 bits: outside it, an error when strict, else NULL) */
+  bool strict;  /* runtime errors (overflow, bad casts) fail the run instead of giving NULL */
+  bool value;   /* compiling a value expression: results keep to their type's range (an INT
+                   stays 32 bits: outside it, an error when strict, else NULL) */
+  uint16_t ctx; /* the deferred context steps compiled now report to (0: none) */
 } cc;
 
 /* A step that can fail at run time: remembers where, for the message. */
@@ -141,6 +142,7 @@ static step *new_step_at(cc *x, step_op op, uint32_t dst, const fl_sql_expr *e) 
   s->label = x->text;
   s->eline = e->line;
   s->ecol = e->col;
+  s->ctx = x->ctx;
   s->type = e->type;
   return s;
 }
@@ -160,16 +162,33 @@ static uint32_t null_const(fl_sql_eval *c, uint8_t cls) {
 static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
 static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out);
 /* A subexpression DuckDB evaluates only for some rows (the right side of AND and OR,
- * CASE branches after the first WHEN, coalesce arguments after the first): compiled
- * without runtime errors (an overflow there is NULL), since rows it is not evaluated
- * for must not fail the query. */
-static fl_code compile_lenient(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
-  bool strict = x->strict;
-  x->strict = false;
+ * CASE branches and the WHENs after the first, coalesce arguments after the first):
+ * compiled in a new deferred context, so that its runtime errors count only for the rows
+ * that use it (the consuming step raises them). *ctx = 0 when not strict. */
+static fl_code compile_in_ctx(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out, uint16_t *ctx) {
+  fl_sql_eval *c = x->c;
+  *ctx = 0;
+  if (!x->strict) return compile(x, e, hint, out);
+  if (c->nctx == UINT16_MAX - 1)
+    return fl_err_set(x->err, FL_ELIMIT, "%s: more than %u conditional parts", x->text, UINT16_MAX - 2);
+  *ctx = ++c->nctx;
+  c->ctx_err = fl_realloc(c->ctx_err, (c->nctx + 1) * sizeof *c->ctx_err);
+  c->ctx_msg = fl_realloc(c->ctx_msg, (c->nctx + 1) * sizeof *c->ctx_msg);
+  c->ctx_err[*ctx] = NULL;
+  memset(&c->ctx_msg[*ctx], 0, sizeof c->ctx_msg[*ctx]);
+  uint16_t outer = x->ctx;
+  x->ctx = *ctx;
   fl_code rc = compile(x, e, hint, out);
-  x->strict = strict;
+  x->ctx = outer;
   return rc;
 }
+/* The consuming step of deferred contexts: strict as its expression, in the outer context. */
+static void consumer(cc *x, step *s, uint16_t *ctxs) {
+  s->strict = x->strict;
+  s->ctx = x->ctx;
+  s->ctxs = ctxs;
+}
+
 /* NULL, or a cast or sign of it: what DuckDB folds `x op NULL` to NULL with, never
  * evaluating x. */
 static bool null_constant(const fl_sql_expr *e) {
@@ -612,19 +631,26 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   }
   if (!strcmp(name, "coalesce") && e->rtype == FL_SQL_RT_VALUE) {
     uint32_t *args = fl_arena_calloc(&c->arena, e->nargs, sizeof *args);
+    uint16_t *ctxs = fl_arena_calloc(&c->arena, e->nargs, sizeof *ctxs);
     uint8_t cls = class_of_full(e->type);
     for (uint32_t i = 0; i < e->nargs; i++) {
-      bool strict = x->strict;
-      if (i) x->strict = false;
-      rc = compile(x, e->args[i], cls, &args[i]);
-      if (!rc) args[i] = coerce(x, e, args[i], e->type);
-      x->strict = strict;
-      if (rc) return rc;
+      if (i) { /* evaluated only where every argument before is NULL */
+        uint32_t r;
+        if ((rc = compile_in_ctx(x, e->args[i], cls, &r, &ctxs[i]))) return rc;
+        uint16_t outer = x->ctx;
+        x->ctx = ctxs[i];
+        args[i] = coerce(x, e, r, e->type);
+        x->ctx = outer;
+        continue;
+      }
+      if ((rc = compile(x, e->args[i], cls, &args[i]))) return rc;
+      args[i] = coerce(x, e, args[i], e->type);
     }
     uint32_t d = new_reg(c, cls, true);
     c->regs[d].scale = c->regs[args[0]].scale;
     c->regs[d].kind = e->type.kind;
     step *s = new_step(c, S_COALESCE, d);
+    consumer(x, s, ctxs);
     s->args = args;
     s->nargs = e->nargs;
     *out = d;
@@ -844,9 +870,12 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
       fl_sql_op op = e->op;
       if (op == FL_SQL_OP_AND || op == FL_SQL_OP_OR) {
         uint32_t a, b;
-        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_lenient(x, e->args[1], CB, &b))) return rc;
+        uint16_t *ctxs = fl_arena_calloc(&c->arena, 1, sizeof *ctxs);
+        if ((rc = compile(x, e->args[0], CB, &a)) || (rc = compile_in_ctx(x, e->args[1], CB, &b, &ctxs[0])))
+          return rc;
         uint32_t d = new_reg(c, CB, true);
         step *s = new_step(c, op == FL_SQL_OP_AND ? S_AND : S_OR, d);
+        consumer(x, s, ctxs);
         s->a = a;
         s->b = b;
         *out = d;
@@ -1061,6 +1090,21 @@ static fl_code compile(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out)
 
 /* ---- value expressions: CASE, casts, typed arithmetic, functions -------------------- */
 
+/* A part of CASE in its own deferred context: its value coerced there too. */
+static fl_code case_part(cc *x, const fl_sql_expr *t, uint8_t cls, bool value, fl_type type, uint32_t *r,
+                         uint16_t *ctx) {
+  fl_code rc = compile_in_ctx(x, t, cls, r, ctx);
+  if (rc || !value) return rc;
+  uint16_t outer = x->ctx;
+  x->ctx = *ctx;
+  *r = coerce(x, t, *r, type);
+  x->ctx = outer;
+  return FL_OK;
+}
+
+/* CASE: conditions (WHEN k > 0 and every value in a deferred context: DuckDB evaluates
+ * them only for the rows that reach them), then one S_CASE step picking per row.
+ * step.ctxs: [2k] the context of WHEN k (0 for the first), [2k+1] of THEN k, last: ELSE. */
 static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t *out) {
   fl_sql_eval *c = x->c;
   fl_code rc;
@@ -1068,6 +1112,7 @@ static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   uint32_t npairs = (e->nargs - first) / 2;
   bool has_else = (e->nargs - first) % 2 == 1;
   uint32_t *args = fl_arena_calloc(&c->arena, 2 * npairs + 1, sizeof *args);
+  uint16_t *ctxs = fl_arena_calloc(&c->arena, 2 * npairs + 1, sizeof *ctxs);
   bool value = e->rtype == FL_SQL_RT_VALUE;
   uint8_t cls = value ? class_of_full(e->type) : (hint ? hint : CB);
   if (e->rtype == FL_SQL_RT_INTERVAL) return unsupported(x, e, "CASE of INTERVAL values");
@@ -1086,27 +1131,17 @@ static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
       s->b = b;
       s->ma = ma;
       s->mb = mb;
-    } else if ((rc = k ? compile_lenient(x, w, CB, &cond) : compile(x, w, CB, &cond))) {
+    } else if ((rc = k ? compile_in_ctx(x, w, CB, &cond, &ctxs[2 * k]) : compile(x, w, CB, &cond))) {
       return rc;
     }
     uint32_t r;
-    bool strict = x->strict;
-    x->strict = false;
-    rc = compile(x, t, cls, &r);
-    if (!rc && value) r = coerce(x, t, r, e->type);
-    x->strict = strict;
-    if (rc) return rc;
+    if ((rc = case_part(x, t, cls, value, e->type, &r, &ctxs[2 * k + 1]))) return rc;
     args[2 * k] = cond;
     args[2 * k + 1] = r;
   }
   uint32_t r;
   if (has_else) {
-    bool strict = x->strict;
-    x->strict = false;
-    rc = compile(x, e->args[e->nargs - 1], cls, &r);
-    if (!rc && value) r = coerce(x, e->args[e->nargs - 1], r, e->type);
-    x->strict = strict;
-    if (rc) return rc;
+    if ((rc = case_part(x, e->args[e->nargs - 1], cls, value, e->type, &r, &ctxs[2 * npairs]))) return rc;
   } else {
     r = null_const(c, cls);
   }
@@ -1115,6 +1150,7 @@ static fl_code compile_case(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
   c->regs[d].kind = value ? e->type.kind : FL_T_BOOLEAN;
   c->regs[d].scale = value && e->type.kind == FL_T_DECIMAL ? e->type.scale : 0;
   step *s = new_step(c, S_CASE, d);
+  consumer(x, s, ctxs);
   s->args = args;
   s->nargs = 2 * npairs + 1;
   *out = d;
@@ -1315,6 +1351,7 @@ static void reserve_regs(fl_sql_eval *c, uint32_t n) {
       g->sl = fl_realloc(g->sl, cap * sizeof *g->sl);
     }
   }
+  for (uint32_t k = 1; k <= c->nctx; k++) c->ctx_err[k] = fl_realloc(c->ctx_err[k], cap);
   c->rows_cap = cap;
 }
 
@@ -1586,8 +1623,9 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
       fl_sql_cell_text(a, i & ma, xa);
       fl_sql_cell_text(b, i & mb, xb);
       fl_sql_type_format(s->type, tn, sizeof tn);
-      fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb, tn);
-      break;
+      fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s %s %s does not fit %s", xa, arith_sym(s->sub), xb,
+                        tn);
+      if (!s->ctx) break; /* a deferred context needs every failing row */
     }
 }
 
@@ -1595,16 +1633,35 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
 
 /* The first runtime error of a strict step in this run: the caller's label, the
  * expression's position and what went wrong, with the value. */
-void fl_sql_eval_fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...) {
-  if (c->faulted || !s->strict) return;
+void fl_sql_eval_fault(fl_sql_eval *c, const step *s, uint32_t row, fl_code code, const char *fmt, ...) {
+  if (!s->strict) return;
+  if (s->ctx ? c->ctx_err[s->ctx][row] : c->faulted) return;
   char msg[320];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  c->faulted = true;
-  fl_err_set(&c->fault, code, "%s: line %u, column %u: %s", s->label ? s->label : "expression", s->eline,
-             s->ecol, msg);
+  fl_err *to = s->ctx ? &c->ctx_msg[s->ctx] : &c->fault;
+  if (s->ctx)
+    c->ctx_err[s->ctx][row] = 1;
+  else
+    c->faulted = true;
+  if (!to->code)
+    fl_err_set(to, code, "%s: line %u, column %u: %s", s->label ? s->label : "expression", s->eline, s->ecol,
+               msg);
+}
+
+/* Row used a part whose context failed on it: the failure is the consuming step's own
+ * (the run's, or its own context's when it is itself a deferred part). */
+static void raise_ctx(fl_sql_eval *c, const step *s, uint16_t ctx, uint32_t row) {
+  if (!ctx || !c->ctx_err[ctx][row] || !s->strict) return;
+  if (s->ctx) {
+    if (!c->ctx_err[s->ctx][row] && !c->ctx_msg[s->ctx].code) c->ctx_msg[s->ctx] = c->ctx_msg[ctx];
+    c->ctx_err[s->ctx][row] = 1;
+  } else if (!c->faulted) {
+    c->faulted = true;
+    c->fault = c->ctx_msg[ctx];
+  }
 }
 
 static void run_concat(reg *d, const reg *a, const reg *b, uint32_t n) {
@@ -1628,12 +1685,17 @@ static void run_case(fl_sql_eval *c, const step *s, reg *d, uint32_t n) {
   uint32_t pairs = s->nargs / 2;
   for (uint32_t i = 0; i < n; i++) {
     const reg *src = &c->regs[s->args[s->nargs - 1]];
-    for (uint32_t k = 0; k < pairs; k++) {
+    uint32_t k = 0;
+    for (; k < pairs; k++) {
       const reg *w = &c->regs[s->args[2 * k]];
       if (w->nul[i & w->mask] == T_TRUE) {
         src = &c->regs[s->args[2 * k + 1]];
         break;
       }
+    }
+    if (s->ctxs && s->strict) { /* the WHENs this row reached, and the value it took */
+      for (uint32_t j = 1; j <= k && j < pairs; j++) raise_ctx(c, s, s->ctxs[2 * j], i);
+      raise_ctx(c, s, s->ctxs[k < pairs ? 2 * k + 1 : s->nargs - 1], i);
     }
     copy_cell(d, i, src, i & src->mask);
   }
@@ -1661,7 +1723,7 @@ static void run_warith(fl_sql_eval *c, const step *s, reg *d, const reg *a, cons
       char xa[48], xb[48];
       fl_dec128_format(x, a->scale, xa);
       fl_dec128_format(y, b->scale, xb);
-      fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
+      fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s %s %s does not fit DECIMAL(%u,%u)", xa,
                         s->sub == FL_SQL_OP_ADD   ? "+"
                         : s->sub == FL_SQL_OP_SUB ? "-"
                                                   : "*",
@@ -1695,7 +1757,7 @@ static void run_months(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint
     int64_t r = fl_days_from_civil(ny, nm, dd) * INT64_C(86400000000) + rem;
     if (__builtin_add_overflow(r, s->mb, &r)) {
       d->nul[i] = 1;
-      if (s->strict) fl_sql_eval_fault(c, s, FL_ELIMIT, "TIMESTAMP out of range");
+      if (s->strict) fl_sql_eval_fault(c, s, i, FL_ELIMIT, "TIMESTAMP out of range");
     }
     d->i[i] = r;
   }
@@ -1717,9 +1779,15 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       break;
     case S_AND:
       for (uint32_t i = 0; i < n; i++) d->nul[i] = and3[a->nul[i & a->mask]][b->nul[i & b->mask]];
+      if (s->ctxs && s->ctxs[0]) /* the right side counts where the left is not FALSE */
+        for (uint32_t i = 0; i < n; i++)
+          if (a->nul[i & a->mask] != T_FALSE) raise_ctx(c, s, s->ctxs[0], i);
       break;
     case S_OR:
       for (uint32_t i = 0; i < n; i++) d->nul[i] = or3[a->nul[i & a->mask]][b->nul[i & b->mask]];
+      if (s->ctxs && s->ctxs[0]) /* ... where the left is not TRUE */
+        for (uint32_t i = 0; i < n; i++)
+          if (a->nul[i & a->mask] != T_TRUE) raise_ctx(c, s, s->ctxs[0], i);
       break;
     case S_NOT:
       for (uint32_t i = 0; i < n; i++) d->nul[i] = not3[a->nul[i & a->mask]];
@@ -1737,7 +1805,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
           d->f[i] = s->op == S_NEG ? -v : fabs(v);
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
-          fl_sql_eval_fault(c, s, FL_ELIMIT, "overflow: %s%lld does not fit %s",
+          fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s%lld does not fit %s",
                             s->op == S_NEG ? "-" : "abs of ", (long long)lo,
                             d->kind == FL_T_INT ? "INT" : "BIGINT");
         } else if (a->i[k] == INT64_MIN) {
@@ -1824,6 +1892,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
         for (uint32_t k = 0; k < s->nargs; k++) {
           const reg *r = &c->regs[s->args[k]];
           bool null = r->cls == CB ? r->nul[i & r->mask] == T_NULL : r->nul[i & r->mask];
+          if (k && s->ctxs) raise_ctx(c, s, s->ctxs[k], i); /* argument k was evaluated for this row */
           if (!null) {
             src = r;
             break;
@@ -1966,6 +2035,10 @@ static fl_code run_item(fl_sql_eval *c, uint32_t index, const fl_batch *batch, f
   const pred *k = &c->preds[index];
   reserve_regs(c, n ? n : 1);
   c->faulted = false;
+  for (uint32_t x = 1; x <= c->nctx; x++) {
+    memset(c->ctx_err[x], 0, n ? n : 1);
+    c->ctx_msg[x].code = FL_OK;
+  }
   for (uint32_t s = 0; s < k->nsteps && !c->faulted; s++) run_step(c, &c->steps[k->first_step + s], batch, n);
   if (c->faulted) {
     if (err) *err = c->fault;
@@ -2138,6 +2211,9 @@ void fl_sql_eval_free(fl_sql_eval *c) {
   for (uint32_t i = 0; i < c->nsteps; i++)
     if (c->steps[i].op == S_FUNC && c->steps[i].fn == F_REGEXP && c->steps[i].aux)
       pcre2_code_free(c->steps[i].aux);
+  for (uint32_t k = 1; k <= c->nctx; k++) fl_free(c->ctx_err[k]);
+  fl_free(c->ctx_err);
+  fl_free(c->ctx_msg);
   fl_free(c->regs);
   fl_free(c->steps);
   fl_free(c->preds);

@@ -146,6 +146,8 @@ typedef struct step {
   void *aux;           /* FUNC regexp_matches: the compiled pattern (pcre2_code) */
   const char *label;   /* for runtime errors */
   uint32_t eline, ecol;
+  uint16_t ctx;   /* strict: the deferred context its errors go to (0: fail the run) */
+  uint16_t *ctxs; /* CASE, AND, OR, COALESCE: the contexts of the parts it may not use */
 } step;
 
 typedef struct pred {
@@ -174,6 +176,12 @@ struct fl_sql_eval {
   fl_err fault;
   int64_t now_us; /* now(): fixed at the first run (one query, one instant) */
   bool no_fold;   /* an evaluator that folds a constant: no folding inside it */
+  /* deferred errors: parts DuckDB evaluates only for some rows (CASE branches, the right
+     side of AND/OR, later coalesce arguments) record a runtime error per row in their
+     context; the step that picks a row's value raises it only if that row used the part */
+  uint16_t nctx;
+  uint8_t **ctx_err; /* [ctx][row]: 1 = the part failed on this row */
+  fl_err *ctx_msg;   /* [ctx]: the first failure's message */
 };
 
 static inline uint8_t class_of_type(fl_type_kind k) {
@@ -261,9 +269,10 @@ static inline bool ieq(const char *p, size_t n, const char *w) {
   return strlen(w) == n && !strncasecmp(p, w, n);
 }
 
-/* The first runtime error of a strict step in a run (expr_eval.c). */
-void fl_sql_eval_fault(fl_sql_eval *c, const step *s, fl_code code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* A runtime error of a strict step at row: the run's failure, or recorded in the step's
+ * deferred context (expr_eval.c). */
+void fl_sql_eval_fault(fl_sql_eval *c, const step *s, uint32_t row, fl_code code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* expr_cast.c: one cell of register a as text (DuckDB's forms); out >= 48 bytes. */
 size_t fl_sql_cell_text(const reg *a, uint32_t k, char *buf);
 /* expr_cast.c: the cast of cell k of a to t into row i of d: 0 done, 1 NULL, 2 error

@@ -627,7 +627,7 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
           if (!re) {
             PCRE2_UCHAR msg[128];
             pcre2_get_error_message(ec, msg, sizeof msg);
-            fl_sql_eval_fault(c, s, FL_EINVAL, "invalid regular expression '%.*s': %s",
+            fl_sql_eval_fault(c, s, i, FL_EINVAL, "invalid regular expression '%.*s': %s",
                               (int)(b->sl[kb] > 60 ? 60 : b->sl[kb]), b->sp[kb], (const char *)msg);
             d->nul[i] = T_NULL;
             break;
@@ -687,7 +687,8 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
         d->f[i] = sqrt(a->f[ka]);
         d->nul[i] =
             a->f[ka] < 0
-                ? (fl_sql_eval_fault(c, s, FL_EINVAL, "cannot take the square root of a negative number"), 1)
+                ? (fl_sql_eval_fault(c, s, i, FL_EINVAL, "cannot take the square root of a negative number"),
+                   1)
                 : 0;
         break;
       case F_POWER: d->f[i] = pow(a->f[ka], b->f[kb]); break;
@@ -695,7 +696,7 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
       case F_LOG10:
         if (a->f[ka] <= 0) {
           d->nul[i] = 1;
-          fl_sql_eval_fault(c, s, FL_EINVAL, "cannot take the logarithm of %s",
+          fl_sql_eval_fault(c, s, i, FL_EINVAL, "cannot take the logarithm of %s",
                             a->f[ka] == 0 ? "zero" : "a negative number");
         } else {
           d->f[i] = s->fn == F_LN ? log(a->f[ka]) : log10(a->f[ka]);
@@ -709,7 +710,7 @@ void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n) {
         bool ok = s->fn == F_DATE_TRUNC ? date_trunc_us(part, us, &v)
                                         : part == P_EPOCH || date_part_us(part, us, &v);
         if (!ok) {
-          fl_sql_eval_fault(c, s, FL_EINVAL, "unknown %s field '%.*s'",
+          fl_sql_eval_fault(c, s, i, FL_EINVAL, "unknown %s field '%.*s'",
                             s->fn == F_DATE_TRUNC ? "date_trunc" : "date_part", (int)(pn > 40 ? 40 : pn), p);
           d->nul[i] = 1;
           break;

@@ -221,12 +221,14 @@ Test(expr_value, casts_round_as_duckdb_and_name_the_value) {
         "s::JSON: line 1, column 2: cannot convert string 'Hello' to JSON: invalid token near 'Hello'");
   ok("ok::INT", "INT", "1|null|0");
   ok("'true'::BOOLEAN", "BOOLEAN", "true|true|true");
+  fails("CAST(f * 1e10 AS INT)", FL_ETYPE,
+        "CAST(f * 1e10 AS INT): line 1, column 1: DOUBLE 25000000000.0 is out of range for INT");
   fails("'abc'::INT", FL_ETYPE, "'abc'::INT: line 1, column 6: cannot convert string 'abc' to INT");
   fails("CAST(w AS DECIMAL(5,1))", FL_ETYPE,
-        "CAST(w AS DECIMAL(5,1)): line 1, column 1: value 12345678901234567890.1234 is out of range for "
+        "CAST(w AS DECIMAL(5,1)): line 1, column 1: DECIMAL 12345678901234567890.1234 is out of range for "
         "DECIMAL(5,1)");
   fails("CAST(i AS DECIMAL(5,0))", FL_ETYPE,
-        "CAST(i AS DECIMAL(5,0)): line 1, column 1: value 2147483647 is out of range for DECIMAL(5,0)");
+        "CAST(i AS DECIMAL(5,0)): line 1, column 1: INT 2147483647 is out of range for DECIMAL(5,0)");
 }
 
 Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
@@ -249,8 +251,21 @@ Test(expr_value, rows_duckdb_does_not_evaluate_raise_no_errors) {
         "2147483647 + 1: line 1, column 12: overflow: 2147483647 + 1 does not fit INT");
   /* where DuckDB does evaluate: the error stands */
   fails("CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2", FL_ELIMIT,
-        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 45: overflow: 2147483647 * 2 does "
+        "CASE WHEN i > 100 THEN i * 2 ELSE 0 END + i * 2: line 1, column 26: overflow: 2147483647 * 2 does "
         "not fit INT");
+  /* ... and a part that fails on a row that uses it fails the query, as in DuckDB */
+  fails("CASE WHEN i > 100 THEN i + 1 ELSE 0 END", FL_ELIMIT,
+        "CASE WHEN i > 100 THEN i + 1 ELSE 0 END: line 1, column 26: overflow: 2147483647 + 1 does not fit "
+        "INT");
+  fails("ok OR i + 1 > 0", FL_ELIMIT,
+        "ok OR i + 1 > 0: line 1, column 9: overflow: 2147483647 + 1 does not fit INT");
+  fails(
+      "coalesce(nullif(i, 2147483647), i + 1)", FL_ELIMIT,
+      "coalesce(nullif(i, 2147483647), i + 1): line 1, column 35: overflow: 2147483647 + 1 does not fit INT");
+  ok("CASE WHEN i > 100 THEN 0 WHEN i + 1 > 0 THEN 1 END", "INT", "1|null|0");
+  fails("CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END", FL_ELIMIT,
+        "CASE WHEN i < 100 THEN 0 WHEN i + 1 > 0 THEN 1 END: line 1, column 33: overflow: 2147483647 + 1 "
+        "does not fit INT");
   fails("dt + b", FL_EPARSE, "line 1, column 4: operator + cannot take DATE and BIGINT");
 }
 
