@@ -141,6 +141,11 @@
  * that segment itself (its bytes written once) instead of a frame (written twice):
  * below it, the frame's overwrite-fsync is the cheaper durable write. */
 #define FL_LOG_WAL_DIRECT_BYTES (256u << 10)
+/* How much lower the stream job's threads run than the event loops and the log thread
+ * (nice increment, src/stream/job.c): measured with `make bench`, a job at the same
+ * priority took half of a 2-core machine from the ingest under full load (batches of
+ * 1,000: 2.09M -> 1.39M acked events/s). */
+#define FL_STREAM_NICE 10
 /* Threads fdatasyncing one commit's new files together (table/append.c sync_files): a
  * commit of a streaming checkpoint writes a file per partition touched, tens of them. */
 #define FL_TABLE_SYNC_THREADS 4

@@ -47,12 +47,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/buf.h"
 #include "core/diag.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "core/time.h"
@@ -418,8 +421,19 @@ static fl_code write_batch(fl_stream_job *job, side *s, const fl_batch *b, fl_er
   return rc;
 }
 
+/* The job's threads run FL_STREAM_NICE below the event loops and the log thread: on a
+ * machine the ingest keeps busy, acknowledgements come first and the job takes what CPU
+ * is left (it catches up from the log when the load drops; its lag is a metric). */
+static void lower_priority(void) {
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  errno = 0;
+  int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+  if (errno == 0) (void)setpriority(PRIO_PROCESS, (id_t)tid, cur + FL_STREAM_NICE);
+}
+
 static void *writer_thread(void *arg) {
   fl_stream_job *job = arg;
+  lower_priority();
   pthread_mutex_lock(&job->wmu);
   for (;;) {
     while (!job->wqn && !job->wstop) pthread_cond_wait(&job->wcond, &job->wmu);
@@ -809,6 +823,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
 
 static void *job_thread(void *arg) {
   fl_stream_job *job = arg;
+  lower_priority();
   int64_t interval = job->o.commit_interval_ms > 0 ? job->o.commit_interval_ms : 1000;
   if (interval < 100) interval = 100;
   int64_t due = fl_mono_ns() / 1000000 + interval;
