@@ -42,6 +42,10 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 /* Starts one stream job per stream (bronze.<stream>), after ingest opened the logs. */
 static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_stream_job **jobs,
                           fl_cli_contract_src *srcs, fl_err *err) {
+  if (proj->stream_disabled) {
+    fl_info("serve", "stream jobs off (floe.yaml stream.enabled: false): events go to the log only");
+    return FL_OK;
+  }
   for (uint32_t i = 0; i < proj->nstreams; i++) {
     const fl_project_stream *ps = &proj->streams[i];
     fl_log_stream *ls;

@@ -344,6 +344,12 @@ static fl_code stream_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   fl_project *p = y->proj;
   if (!strcmp(key, "compact_every")) return get_u32(y, v, key, 1, 1u << 20, &p->stream_compact_every);
   if (!strcmp(key, "expire_every")) return get_u32(y, v, key, 1, 1u << 20, &p->stream_expire_every);
+  if (!strcmp(key, "enabled")) {
+    bool on = true;
+    fl_code rc = get_bool(y, v, key, &on);
+    p->stream_disabled = !on;
+    return rc;
+  }
   return unknown_key(y, v, "stream", key);
 }
 

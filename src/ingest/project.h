@@ -77,6 +77,7 @@ typedef struct fl_project {
   const char *listen;            /* default "127.0.0.1:8080" */
   uint32_t threads;              /* default 2 */
   int64_t commit_interval_ms;    /* default 1000 */
+  bool stream_disabled;          /* stream.enabled: false: no stream job (events API and log only) */
   uint32_t stream_compact_every; /* stream.compact_every: checkpoints between small-file compactions; 0 = the
                                     job's 30 */
   uint32_t
