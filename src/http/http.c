@@ -315,6 +315,8 @@ static void unlink_timeouts(h2o_timeout_t *timeout) {
     h2o_timeout_unlink(H2O_STRUCT_FROM_MEMBER(h2o_timeout_entry_t, _link, timeout->_entries.next));
 }
 
+static void loop_free(fl_http *http, fl_http_loop *loop);
+
 static void *loop_main(void *arg) {
   fl_http_loop *loop = arg;
   fl_http *http = loop->http;
@@ -339,6 +341,10 @@ static void *loop_main(void *arg) {
     h2o_evloop_run(loop->evloop, 20);
   if (loop->deferred)
     fl_warn(MOD, "event loop %u: %u answers still deferred at stop", loop->index, loop->deferred);
+  /* tear the context down on this thread: h2o's sockets (the message queue's among them)
+   * keep buffers from per-thread caches, which are gone once the thread has exited (ASan
+   * caught a dispose from the main thread reading a finished loop thread's memory) */
+  loop_free(http, loop);
   return NULL;
 }
 
