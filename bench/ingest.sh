@@ -3,7 +3,7 @@
 # measured in the same run, then issue 13's goals with met/missed. Load comes from wrk (Debian's /usr/bin/wrk) with the Lua scripts in
 # bench/wrk/, so floe's own client is not what is measured. Run by bench/run.sh
 # (`make bench`; `BENCH_ONLY=ingest make bench` runs only this), or alone:
-#   BUILD=/work/build-x bash bench/ingest.sh          (default build/: RelWithDebInfo)
+#   BUILD=$PWD/build-x bash bench/ingest.sh          (default build/: RelWithDebInfo)
 #   BENCH_SECONDS=10      length of each measurement
 #   BENCH_WRK_THREADS=2   wrk threads (every wrk command here)
 #   BENCH_BATCH_CONNS=16  keep-alive connections posting 1,000-event bodies

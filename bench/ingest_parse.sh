@@ -3,7 +3,7 @@
 # floe's fl_json_parse + fl_contract_check beside memcpy (same program, same run) and
 # simdjson On-Demand extracting the same 10 fields from the same file (bench/simdjson_peer.cpp,
 # built here with g++: CMake is C-only; libsimdjson-dev). Everything on one core.
-#   BUILD=/work/build-x bash bench/ingest_parse.sh        (default build/, RelWithDebInfo or Release)
+#   BUILD=$PWD/build-x bash bench/ingest_parse.sh        (default build/, RelWithDebInfo or Release)
 #   BENCH_MB=100 BENCH_BODY=1000 BENCH_RUNS=5 BENCH_CORE=0
 # simdjson is built twice: -O2 (what a distro build gets: its portable kernel for On-Demand)
 # and -O2 -march=native (its AVX2 kernel), both reported.

@@ -3,7 +3,7 @@
 # building). Builds nothing. Both engines run on one core (taskset -c $BENCH_CORE);
 # DuckDB is also held to one thread (SET threads = 1).
 #   BENCH_ROWS=1000000 make bench        quick run (default 10,000,000 rows)
-#   BUILD=/work/build-x bash bench/run.sh
+#   BUILD=$PWD/build-x bash bench/run.sh
 #   BENCH_RUNS=3 make bench              repeat floe+DuckDB 3 times (shared machines are
 #                                        noisy), then a summary of the write ratios
 #   BENCH_ONLY=ingest make bench         only the ingest HTTP figures (bench/ingest.sh,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/stream.sh: the stream job's figures (issue 14), each beside its yardstick of the
 # same run. Run by bench/run.sh (`make bench`; `BENCH_ONLY=stream make bench` runs only
-# this), or alone: BUILD=/work/build-x bash bench/stream.sh
+# this), or alone: BUILD=$PWD/build-x bash bench/stream.sh
 #   BENCH_STREAM_EVENTS=1000000   events from `floe gen orders` (5% duplicates, 1% late, 0.5% bad)
 #   BENCH_STREAM_RATE=100000      events/s of the freshness run
 #   BENCH_STREAM_SECONDS=10       its length

@@ -116,41 +116,38 @@ static const char *kind_name(fl_agg_kind k) {
 
 /* ---- result types ---- */
 
-static fl_code result_type(const fl_agg_spec *s, fl_type arg, fl_type *out, fl_err *err, const char *col) {
+bool fl_exec_agg_type(fl_agg_kind kind, fl_type arg, fl_type *out) {
   fl_type bigint = {FL_T_BIGINT, 0, 0, 0}, dbl = {FL_T_DOUBLE, 0, 0, 0};
-  switch (s->kind) {
+  switch (kind) {
     case FL_AGG_COUNT_STAR:
     case FL_AGG_COUNT:
     case FL_AGG_COUNT_DISTINCT:
-    case FL_AGG_APPROX_COUNT_DISTINCT: *out = bigint; return FL_OK;
+    case FL_AGG_APPROX_COUNT_DISTINCT: *out = bigint; return true;
     case FL_AGG_SUM:
-      if (is_int_kind(arg.kind)) {
+      if (is_int_kind(arg.kind))
         *out = (fl_type){FL_T_DECIMAL, 38, 0, 0};
-        return FL_OK;
-      }
-      if (arg.kind == FL_T_DECIMAL) {
+      else if (arg.kind == FL_T_DECIMAL)
         *out = (fl_type){FL_T_DECIMAL, 38, arg.scale, 0};
-        return FL_OK;
-      }
-      if (is_float_kind(arg.kind)) {
+      else if (is_float_kind(arg.kind))
         *out = dbl;
-        return FL_OK;
-      }
-      break;
+      else
+        return false;
+      return true;
     case FL_AGG_AVG:
-      if (is_int_kind(arg.kind) || arg.kind == FL_T_DECIMAL || is_float_kind(arg.kind)) {
-        *out = dbl;
-        return FL_OK;
-      }
-      break;
+      if (!is_int_kind(arg.kind) && arg.kind != FL_T_DECIMAL && !is_float_kind(arg.kind)) return false;
+      *out = dbl;
+      return true;
     case FL_AGG_MIN:
     case FL_AGG_MAX:
-      if (arg.kind != FL_T_JSON) {
-        *out = arg;
-        return FL_OK;
-      }
-      break;
+      if (arg.kind == FL_T_JSON) return false;
+      *out = arg;
+      return true;
   }
+  return false;
+}
+
+static fl_code result_type(const fl_agg_spec *s, fl_type arg, fl_type *out, fl_err *err, const char *col) {
+  if (fl_exec_agg_type(s->kind, arg, out)) return FL_OK;
   return fl_err_set(err, FL_ETYPE, "%s(%s): no %s over %s", kind_name(s->kind), col, kind_name(s->kind),
                     fl_type_sql_name(arg.kind));
 }

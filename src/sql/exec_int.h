@@ -90,4 +90,10 @@ void exec_spill_close(exec_spill *sp);
 fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp,
                           fl_op **out, fl_err *err);
 
+/* An aggregate's result type over an argument of type arg, as DuckDB types it (count:
+ * BIGINT; sum of integers DECIMAL(38,0), of DECIMAL(p,s) DECIMAL(38,s), of floats DOUBLE;
+ * avg DOUBLE; min/max the argument's type); false where it is not defined. The hash
+ * aggregate and the window functions share it (exec_agg.c). */
+bool fl_exec_agg_type(fl_agg_kind kind, fl_type arg, fl_type *out);
+
 #endif

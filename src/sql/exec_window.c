@@ -68,7 +68,6 @@ static void track(window_op *w) {
   exec_mem_track(w->op.ctx, &w->held, now);
 }
 
-static bool is_int_kind(fl_type_kind k) { return k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_BOOLEAN; }
 static bool is_float_kind(fl_type_kind k) { return k == FL_T_FLOAT || k == FL_T_DOUBLE; }
 
 static inline int64_t num_i64(const fl_vec *v, uint32_t i) {
@@ -354,32 +353,16 @@ static fl_code spec_type(const fl_op *child, const fl_win_spec *sp, fl_type *out
       *out = arg;
       return FL_OK;
     case FL_WIN_SUM:
-      if (is_int_kind(arg.kind)) {
-        *out = (fl_type){FL_T_DECIMAL, 38, 0, 0};
-        return FL_OK;
-      }
-      if (arg.kind == FL_T_DECIMAL) {
-        *out = (fl_type){FL_T_DECIMAL, 38, arg.scale, 0};
-        return FL_OK;
-      }
-      if (is_float_kind(arg.kind)) {
-        *out = (fl_type){FL_T_DOUBLE, 0, 0, 0};
-        return FL_OK;
-      }
-      break;
     case FL_WIN_AVG:
-      if (is_int_kind(arg.kind) || arg.kind == FL_T_DECIMAL || is_float_kind(arg.kind)) {
-        *out = (fl_type){FL_T_DOUBLE, 0, 0, 0};
-        return FL_OK;
-      }
-      break;
     case FL_WIN_MIN:
-    case FL_WIN_MAX:
-      if (arg.kind != FL_T_JSON) {
-        *out = arg;
-        return FL_OK;
-      }
+    case FL_WIN_MAX: { /* the aggregate's result types (exec_agg.c), one rule for both */
+      fl_agg_kind ak = sp->kind == FL_WIN_SUM   ? FL_AGG_SUM
+                       : sp->kind == FL_WIN_AVG ? FL_AGG_AVG
+                       : sp->kind == FL_WIN_MIN ? FL_AGG_MIN
+                                                : FL_AGG_MAX;
+      if (fl_exec_agg_type(ak, arg, out)) return FL_OK;
       break;
+    }
   }
   return fl_err_set(err, FL_ETYPE, "%s(%s) OVER (...): not over %s", kind_name(sp->kind), an,
                     fl_type_sql_name(arg.kind));
