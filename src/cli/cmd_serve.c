@@ -28,6 +28,7 @@
 
 #include "cli/cli.h"
 #include "core/diag.h"
+#include "core/limits.h"
 #include "http/http.h"
 #include "ingest/project.h"
 #include "ingest/server.h"
@@ -52,6 +53,11 @@ static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_st
     /* ingest opened (or created) it, with the count the log already has */
     fl_code rc = fl_log_stream_open(log, ps->name, 0, &ls, err);
     if (rc) return rc;
+    /* its rejects: the job copies them into quarantine.<stream> (ingest's flusher is off) */
+    char qname[FL_NAME_MAX + 16];
+    snprintf(qname, sizeof qname, "%s.quarantine", ps->name);
+    fl_log_stream *qls;
+    if ((rc = fl_log_stream_open(log, qname, 1, &qls, err))) return rc;
     srcs[i] = (fl_cli_contract_src){data, ps, {0}};
     fl_arena_init(&srcs[i].arena, 4096);
     fl_stream_job_opts o = {.def = ps->def,
@@ -61,7 +67,9 @@ static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_st
                             .contract = fl_cli_contract_lookup,
                             .contract_ctx = &srcs[i],
                             .compact_every = proj->stream_compact_every,
-                            .expire_every = proj->stream_expire_every};
+                            .expire_every = proj->stream_expire_every,
+                            .qls = qls,
+                            .q_skip_damaged = proj->log_skip_damaged};
     if ((rc = fl_stream_job_start(&o, &jobs[i], err))) return rc;
   }
   return FL_OK;

@@ -1,5 +1,9 @@
 /* quarantine: copies each "<stream>.quarantine" log stream into the Iceberg table
- * quarantine.<stream>, so every rejected record is queryable with its reason.
+ * quarantine.<stream>, so every rejected record is queryable with its reason, when
+ * `floe serve` runs without stream jobs (floe.yaml stream.enabled: false). With them,
+ * each stream job copies its quarantine inside its checkpoints (stream/quarantine.c,
+ * the same table, columns, offset key and log consumer) and this flusher does not
+ * start: one log -> Iceberg committer per table.
  *
  *   quarantine.<stream>:  raw STRING, reason STRING, field STRING, line INT,
  *                         received_at TIMESTAMP, request_id STRING, raw_truncated BOOLEAN
@@ -272,6 +276,7 @@ static void *flusher_main(void *arg) {
 fl_code srv_quarantine_start(fl_server *srv, fl_err *err) {
   fl_code rc;
   srv->qtables = fl_calloc(srv->nstreams ? srv->nstreams : 1, sizeof *srv->qtables);
+  if (!srv->proj->stream_disabled) return FL_OK; /* the stream jobs copy the quarantine */
   /* load each table now: a broken warehouse fails the start, not a later flush */
   for (uint32_t i = 0; i < srv->nstreams; i++)
     if ((rc = qtable_open(srv, i, err))) return rc;

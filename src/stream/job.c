@@ -99,6 +99,7 @@ struct fl_stream_job {
   uint32_t nparts, ncols; /* ncols: the stream's own columns */
   fl_warehouse *wh;
   side bronze, late; /* late.tbl NULL unless late_policy = 'side' */
+  fl_stream_q *q;    /* quarantine.<stream> (quarantine.c); NULL without opts.qls */
   fl_field *fields;  /* bronze schema: stream columns + meta */
   uint32_t nfields;
   fl_log_consumer *cons;   /* live jobs */
@@ -334,6 +335,17 @@ static fl_code restore(fl_stream_job *job, fl_err *err) {
                                          : job->max_et[p] - job->o.def->watermark_delay_us / 1000);
     job->full_id = first;
   }
+  if (job->q) {
+    fl_code rc = fl_stream_q_restore(job->q, err);
+    if (rc) return rc;
+    /* a checkpoint with only quarantine rows moved the id past bronze's: the next
+     * checkpoint starts a new state chain (bronze's ends before that id) */
+    int64_t qid = fl_stream_q_checkpoint_id(job->q);
+    if (qid > job->ckpt_id) {
+      job->ckpt_id = qid;
+      job->full_id = 0;
+    }
+  }
   if (job->cons)
     for (uint32_t p = 0; p < job->nparts; p++) fl_log_consumer_seek(job->cons, p, job->next[p]);
   return job->readers ? restore_readers(job, err) : FL_OK;
@@ -403,8 +415,9 @@ static uint64_t key_of_row(const version_parser *vp, const fl_batch *b, uint32_t
 }
 
 static fl_code open_txn(fl_stream_job *job, fl_err *err) {
-  if (job->txn) return FL_OK;
-  fl_code rc = fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
+  if (job->bronze.app) return FL_OK;
+  /* the quarantine's rows may have begun the transaction */
+  fl_code rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
   if (!rc) rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
   if (!rc && job->late.tbl) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
   job->opened_ms = fl_mono_ns() / 1000000;
@@ -635,6 +648,15 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
   return FL_OK;
 }
 
+/* The quarantine log's new records into the open checkpoint (quarantine.c); the
+ * transaction begins with them if no bronze row did. */
+static fl_code read_quarantine(fl_stream_job *job, fl_err *err) {
+  if (!job->q || !fl_stream_q_pending(job->q)) return FL_OK;
+  fl_code rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
+  if (!rc) rc = fl_stream_q_read(job->q, job->txn, err);
+  return rc;
+}
+
 /* Reads whatever is durable now in every partition, or until due_ms: passes over the
  * partitions taking at most 16 batches of each, so a backlog is taken evenly and in
  * checkpoints of about one interval's work. */
@@ -659,7 +681,7 @@ static fl_code read_available(fl_stream_job *job, int64_t due_ms, fl_err *err) {
     }
     if (more && fl_mono_ns() / 1000000 >= due_ms) break;
   }
-  return FL_OK;
+  return read_quarantine(job, err);
 }
 
 /* ---------------------------------------------------------------- checkpoints */
@@ -685,6 +707,7 @@ static void free_txn(fl_stream_job *job) {
   fl_txn_free(job->txn);
   job->txn = NULL;
   job->bronze.app = job->late.app = NULL;
+  if (job->q) fl_stream_q_drop(job->q);
   if (job->bronze.rows) fl_batch_reset(job->bronze.rows);
   if (job->late.rows) fl_batch_reset(job->late.rows);
   job->kept = false;
@@ -696,9 +719,10 @@ static fl_code reset(fl_stream_job *job, int64_t id, fl_err *err) {
   free_txn(job);
   fl_code rc = fl_table_refresh(job->bronze.tbl, err);
   if (!rc && job->late.tbl) rc = fl_table_refresh(job->late.tbl, err);
+  if (!rc && job->q) rc = fl_stream_q_restore(job->q, err); /* the table's offset, either way */
   if (rc) return rc;
   const char *v = fl_table_checkpoint(job->bronze.tbl, CHECKPOINT_KEY);
-  if (v && strtoll(v, NULL, 10) >= id) {
+  if ((v && strtoll(v, NULL, 10) >= id) || (job->q && fl_stream_q_checkpoint_id(job->q) >= id)) {
     job->ckpt_id = id;
     return FL_OK; /* it did commit: state and offsets are those we hold */
   }
@@ -725,22 +749,29 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   job->stats.state_bytes = bytes;
   job->stats.watermark_ms = wm;
   pthread_mutex_unlock(&job->mu);
-  if (!job->kept) return FL_OK; /* never an empty commit */
+  bool qrows = job->q && fl_stream_q_rows(job->q);
+  if (!job->kept && !qrows) return FL_OK; /* never an empty commit */
+  /* kept: bronze (and the late side table) are in the transaction; else it holds only
+   * the quarantine's rows, and bronze keeps its checkpoint (no empty snapshot) */
+  bool kept = job->kept;
   int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1, oldest = job->oldest_ingest_ms;
   fl_code rc = flush_rows(job, &job->bronze, true, err);
   if (!rc) rc = flush_rows(job, &job->late, true, err);
-  for (uint32_t s = 0; !rc && s < job->o.nsinks; s++)
+  for (uint32_t s = 0; !rc && kept && s < job->o.nsinks; s++)
     if (job->sinks[s].on_checkpoint) rc = job->sinks[s].on_checkpoint(job->sinks[s].ctx, job->txn, id, err);
-  /* a full state every FL_STREAM_FULL_STATE_EVERY checkpoints, deltas between */
+  if (!rc && job->q) rc = fl_stream_q_prepare(job->q, job->txn, err);
+  /* a full state every FL_STREAM_FULL_STATE_EVERY checkpoints, deltas between; a
+   * checkpoint of quarantine rows only writes a delta that continues the chain (no
+   * new key: no row was kept), or nothing before the chain's first full state */
   uint32_t full_every = job->o.full_state_every ? job->o.full_state_every : FL_STREAM_FULL_STATE_EVERY;
-  bool full = !job->full_id || id - job->full_id >= full_every;
+  bool full = kept && (!job->full_id || id - job->full_id >= full_every);
   int64_t first = full ? id : job->full_id;
   char *path = state_path(job, id, full);
-  if (!rc)
+  if (!rc && (kept || first))
     rc = full ? fl_dedupe_state_write(path, job->sets, job->max_et, job->nparts, err)
               : fl_dedupe_delta_write(path, job->pend, job->max_et, job->nparts, err);
   fl_free(path);
-  if (!rc) {
+  if (!rc && kept) {
     fl_kv *kv = fl_malloc((job->nparts + 1) * sizeof *kv);
     char **vals = fl_malloc((job->nparts * 2 + 1) * sizeof *vals);
     for (uint32_t p = 0; p < job->nparts; p++) {
@@ -756,7 +787,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     fl_free(kv);
   }
   if (!rc) rc = fl_txn_commit(job->txn, NULL, err);
-  for (uint32_t s = 0; s < job->o.nsinks; s++)
+  if (!rc && job->q) fl_stream_q_committed(job->q);
+  for (uint32_t s = 0; kept && s < job->o.nsinks; s++)
     if (job->sinks[s].on_committed) job->sinks[s].on_committed(job->sinks[s].ctx, id, rc);
   if (rc) {
     fl_warn(MOD, "stream %s: checkpoint %" PRId64 ": %s", job->name, id, err->msg);
@@ -803,7 +835,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
         fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id,
                 cerr.msg);
   }
-  if (job->cons && fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
+  /* bronze's offsets moved only with bronze (a quarantine-only checkpoint left them) */
+  if (kept && job->cons && fl_log_consumer_commit(job->cons, NULL, job->next, job->nparts, &cerr))
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
   state_gc(job, first, id);
   int64_t t1 = fl_mono_ns();
@@ -884,6 +917,7 @@ static void job_free(fl_stream_job *job) {
   for (int k = 0; k < 2; k++)
     for (uint32_t i = 0; i < sides[k]->nfree; i++) fl_batch_free(sides[k]->free[i]);
   if (job->cons) fl_log_consumer_close(job->cons);
+  fl_stream_q_free(job->q);
   for (uint32_t p = 0; job->readers && p < job->nparts; p++) fl_log_reader_close(job->readers[p]);
   fl_free(job->readers);
   fl_free(job->ends);
@@ -989,6 +1023,8 @@ fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out,
   fl_code rc = job_open(opts, "bronze", opts->def->name, &job, err);
   if (rc) return rc;
   if ((rc = fl_log_consumer_open(opts->ls, "stream", NULL, &job->cons, err))) goto fail;
+  if (opts->qls && (rc = fl_stream_q_open(job->wh, job->name, opts->qls, opts->q_skip_damaged, &job->q, err)))
+    goto fail;
   if ((rc = restore(job, err))) goto fail;
   state_gc(job, job->full_id, job->ckpt_id);
   job->stats.checkpoint_id = job->ckpt_id;

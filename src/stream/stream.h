@@ -83,6 +83,9 @@ typedef struct fl_stream_job_opts {
   uint32_t compact_min_files; /* ... in partitions with at least this many; 0 = 4 */
   uint32_t full_state_every;  /* a full dedupe state file every N checkpoints, deltas between;
                                  0 = FL_STREAM_FULL_STATE_EVERY */
+  fl_log_stream *qls;         /* "<stream>.quarantine" (one partition): its records go to
+                                 quarantine.<stream> in the job's checkpoints; NULL: none (replays) */
+  bool q_skip_damaged;        /* floe.yaml log.skip_damaged: that copy goes on past damaged ranges */
 } fl_stream_job_opts;
 
 /* Checkpoints between two snapshot expiries of bronze (a minute at 1 s checkpoints). */
@@ -94,6 +97,9 @@ typedef struct fl_stream_job_opts {
  * they inserted (a delta), so a checkpoint writes what changed, and a restart reads at
  * most this many files. */
 #define FL_STREAM_FULL_STATE_EVERY 100
+/* Quarantine rows one checkpoint takes at most (the rest wait for the next): bounds the
+ * work of one commit as the copy of `stream.enabled: false` does (1M rows). */
+#define FL_STREAM_QUARANTINE_ROWS_MAX 1000000
 
 typedef struct fl_stream_stats {
   int64_t checkpoint_id;      /* last committed */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "log/log.h"
+#include "table/table.h"
 
 /* Expiry seconds count from 2020-01-01T00:00:00Z (u32: until 2156). */
 #define FL_DEDUPE_EPOCH_S 1577836800
@@ -49,5 +51,31 @@ fl_code fl_dedupe_delta_write(const char *path, const fl_dedupe_pending *pend, c
                               uint32_t nparts, fl_err *err);
 fl_code fl_dedupe_state_read(const char *path, fl_dedupe *sets, int64_t *max_et, uint32_t nparts, bool merge,
                              fl_err *err);
+
+/* quarantine.c: the copy of "<stream>.quarantine" into quarantine.<stream>, one table of
+ * the job's checkpoint transaction (the job's thread only). */
+typedef struct fl_stream_q fl_stream_q;
+/* Opens (creating) quarantine.<stream> on the job's warehouse and the log consumer
+ * "quarantine" of qls at the table's committed offset. */
+fl_code fl_stream_q_open(fl_warehouse *wh, const char *stream, fl_log_stream *qls, bool skip_damaged,
+                         fl_stream_q **out, fl_err *err);
+void fl_stream_q_free(fl_stream_q *q);
+/* The table's latest floe.checkpoint-id (0: none). */
+int64_t fl_stream_q_checkpoint_id(const fl_stream_q *q);
+/* Reloads the table and seeks back to its committed offset (restart, failed commit). */
+fl_code fl_stream_q_restore(fl_stream_q *q, fl_err *err);
+/* Records in the log past what was read, and room for them in this checkpoint. */
+bool fl_stream_q_pending(fl_stream_q *q);
+/* Reads what is durable (up to FL_STREAM_QUARANTINE_ROWS_MAX rows a checkpoint) into
+ * the table's appender of txn (added to it at the first row). */
+fl_code fl_stream_q_read(fl_stream_q *q, fl_txn *txn, fl_err *err);
+/* Rows read into the open transaction. */
+uint64_t fl_stream_q_rows(const fl_stream_q *q);
+/* Before the commit: writes the last rows, sets floe.log-offset.0 (no-op without rows). */
+fl_code fl_stream_q_prepare(fl_stream_q *q, fl_txn *txn, fl_err *err);
+/* After a commit that included the rows: metrics, the consumer's commit. */
+void fl_stream_q_committed(fl_stream_q *q);
+/* The transaction went away (committed or not): forget its appender and rows. */
+void fl_stream_q_drop(fl_stream_q *q);
 
 #endif
