@@ -569,6 +569,71 @@ fail:
   return code;
 }
 
+fl_code fl_catalog_rename_many(fl_catalog *cat, const fl_catalog_rename *renames, uint32_t n, fl_err *err) {
+  FL_ASSERT(cat && (renames || n == 0));
+  fl_code code = FL_OK;
+  for (uint32_t i = 0; i < n && !code; i++) {
+    code = check_table(renames[i].ns, renames[i].name, err);
+    if (!code) code = check_table(renames[i].new_ns, renames[i].new_name, err);
+    if (!code) code = check_location("expected metadata location", renames[i].expected_location, err);
+  }
+  if (code || n == 0) return code;
+  sqlite3_stmt *up = NULL;
+  int rc = sqlite3_prepare_v2(cat->db,
+                              "UPDATE iceberg_tables SET table_namespace = ?4, table_name = ?5 "
+                              "WHERE catalog_name = ?1 AND table_namespace = ?2 AND table_name = ?3 AND "
+                              "metadata_location = ?6 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)",
+                              -1, &up, NULL);
+  if (rc != SQLITE_OK) return db_error(cat, rc, err, "prepare rename");
+  if ((code = begin(cat, err))) goto done;
+  for (uint32_t i = 0; i < n; i++) {
+    const fl_catalog_rename *r = &renames[i];
+    char *cur = NULL;
+    code = load_row(cat, r->new_ns, r->new_name, &cur, err);
+    if (code && code != FL_ENOENT) goto fail;
+    if (!code) {
+      fl_free(cur);
+      code = fl_err_set(err, FL_EEXIST, "catalog %s: renaming %s.%s to %s.%s: that name is taken", cat->name,
+                        r->ns, r->name, r->new_ns, r->new_name);
+      goto fail;
+    }
+    sqlite3_stmt *ns = stmt_bind(cat, ST_CREATE_NS, r->new_ns, NULL, NULL, NULL);
+    rc = sqlite3_step(ns);
+    sqlite3_reset(ns);
+    if (rc != SQLITE_DONE) {
+      code = db_error(cat, rc, err, "create namespace");
+      goto fail;
+    }
+    sqlite3_reset(up);
+    sqlite3_bind_text(up, 1, cat->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 2, r->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 3, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 4, r->new_ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 5, r->new_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 6, r->expected_location, -1, SQLITE_STATIC);
+    rc = sqlite3_step(up);
+    if (rc != SQLITE_DONE) {
+      code = db_error(cat, rc, err, "rename");
+      fl_err_prefix(err, "table %s.%s: ", r->ns, r->name);
+      goto fail;
+    }
+    if (sqlite3_changes(cat->db) != 1) {
+      fl_catalog_change ch = {r->ns, r->name, r->expected_location, NULL};
+      code = explain_miss(cat, &ch, err); /* FL_ENOENT (gone) or FL_ECONFLICT (moved) */
+      if (code == FL_OK)
+        code = fl_err_set(err, FL_ECONFLICT, "catalog %s: renaming %s.%s", cat->name, r->ns, r->name);
+      goto fail;
+    }
+  }
+  code = commit_tx(cat, err);
+  goto done;
+fail:
+  rollback(cat);
+done:
+  sqlite3_finalize(up);
+  return code;
+}
+
 void fl_catalog_test_lose_answer(fl_catalog *cat, uint32_t nth) { cat->lose_answer_at = nth; }
 
 fl_code fl_catalog_load_many(fl_catalog *cat, const fl_catalog_ident *tables, uint32_t n, char **locations,

@@ -63,6 +63,18 @@ typedef struct fl_catalog_ident {
 fl_code fl_catalog_load_many(fl_catalog *cat, const fl_catalog_ident *tables, uint32_t n, char **locations,
                              fl_err *err);
 
+typedef struct fl_catalog_rename {
+  const char *ns, *name;         /* the table */
+  const char *new_ns, *new_name; /* its new name (the namespace is created if needed) */
+  const char *expected_location; /* its metadata location now (compare-and-swap) */
+} fl_catalog_rename;
+/* Renames n tables in one SQL transaction, in order (so one rename may take the name
+ * another gave up): all or nothing. FL_ENOENT when a table is gone, FL_ECONFLICT when
+ * its pointer moved, FL_EEXIST when a new name is taken.
+ * The metadata files do not move: a renamed table keeps its location (DESIGN: a
+ * table's directory is where it was created). */
+fl_code fl_catalog_rename_many(fl_catalog *cat, const fl_catalog_rename *renames, uint32_t n, fl_err *err);
+
 /* Test hook: the nth commit from now (1 = the next) swaps the pointers, then reports
  * FL_EUNKNOWN as if the answer had been lost. 0 turns it off. */
 void fl_catalog_test_lose_answer(fl_catalog *cat, uint32_t nth);
