@@ -1020,7 +1020,9 @@ fail:
 
 fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out, fl_err *err) {
   fl_stream_job *job;
-  fl_code rc = job_open(opts, "bronze", opts->def->name, &job, err);
+  fl_code rc = fl_stream_swap_recover(opts->data_dir, opts->def->name, err); /* swap.c */
+  if (rc) return rc;
+  rc = job_open(opts, "bronze", opts->def->name, &job, err);
   if (rc) return rc;
   if ((rc = fl_log_consumer_open(opts->ls, "stream", NULL, &job->cons, err))) goto fail;
   if (opts->qls && (rc = fl_stream_q_open(job->wh, job->name, opts->qls, opts->q_skip_damaged, &job->q, err)))

@@ -136,6 +136,19 @@ void fl_stream_job_stats(fl_stream_job *job, fl_stream_stats *out);
 fl_code fl_stream_replay(const fl_stream_job_opts *opts, const char *ns, const char *table,
                          uint64_t from_offset, fl_stream_stats *out, fl_err *err);
 
+/* `floe replay STREAM --swap` (swap.c): makes the completed replay bronze.<replay> the
+ * live bronze.<stream> in one catalog transaction, keeping the replaced table as
+ * bronze.<stream>_before_swap (and the late side tables alike), and moves the job state
+ * with the tables. The stream job must not run (the caller holds the log's lock).
+ * FL_EEXIST while a previous swap's _before_swap table exists. */
+fl_code fl_stream_swap(const char *data_dir, const fl_sql_stream *def, const char *replay, fl_err *err);
+/* What fl_stream_swap refuses, checked before a replay is run for it: no live
+ * bronze.<stream>, or a previous swap's _before_swap table. */
+fl_code fl_stream_swap_check(const char *data_dir, const fl_sql_stream *def, fl_err *err);
+/* Finishes (catalog renamed) or forgets (not) a swap a crash interrupted; a no-op
+ * without one. Run by fl_stream_job_start and fl_stream_swap. */
+fl_code fl_stream_swap_recover(const char *data_dir, const char *stream, fl_err *err);
+
 /* The bronze columns after the stream's own. */
 #define FL_STREAM_META_COLUMNS 4 /* _partition INT, _offset BIGINT, _ingest_time TIMESTAMP, _late BOOLEAN */
 
