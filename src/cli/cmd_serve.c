@@ -8,8 +8,10 @@
  * its routes (src/ingest/server.h); obs (src/obs/) adds GET /metrics, the request
  * metrics, the access log and the periodic summary; the stream job and the query engine
  * will register theirs here. It runs until SIGINT or SIGTERM, then stops in the reverse
- * order: HTTP first (requests in flight are answered once durable), then ingest (the
- * quarantine's last flush), then the warehouse and the log.
+ * order: HTTP first (requests in flight are answered once durable), then the stream
+ * jobs (each one's last checkpoint takes its bronze rows and its quarantine), then
+ * ingest (the quarantine flusher's last flush when stream.enabled is false), then the
+ * warehouse and the log.
  *
  * Settings, strongest first: the command line (--data, --listen, --threads), then
  * FLOE_DATA or the global --data for the data directory and FLOE_LISTEN for the

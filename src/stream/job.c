@@ -8,6 +8,8 @@
  *         before it), the watermark moves, then dedupe (first arrival wins); the rows kept
  *         are parsed under their contract version and appended to the open
  *         checkpoint's bronze (or late side) batch.
+ *         Then the quarantine log's new records go to quarantine.<stream>'s appender
+ *         in the same transaction (quarantine.c).
  *   CHECKPOINT (commit interval passed, or asked): evict expired keys, write the
  *         dedupe state file <id>.state, add every sink's actions, commit ONE
  *         transaction whose bronze snapshot summary holds floe.checkpoint-id = id,
@@ -35,7 +37,10 @@
  *
  * A checkpoint in which every record read was a duplicate keeps no row: nothing is
  * committed (never an empty snapshot) and the offsets stay; a restart re-reads those
- * records under the same state and drops them again.
+ * records under the same state and drops them again. One with quarantine rows only
+ * commits quarantine.<stream> alone (id + 1; bronze keeps its snapshot, offsets and
+ * state chain, continued by a delta file of no key); at start the id is the larger of
+ * bronze's and the quarantine's.
  *
  * Memory: rows are parsed into one reused batch per contract version and gathered
  * into the checkpoint's bronze batch, written to the appender every

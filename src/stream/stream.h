@@ -29,7 +29,9 @@
  * The coordinator: the job owns the checkpoint cycle. Layers above it (models, in
  * src/model/) plug in as sinks (fl_stream_sink): each checkpoint the job hands every
  * sink the rows it appended to bronze, then lets each add its tables' actions to the
- * same transaction before the one catalog commit. Stream never includes model.
+ * same transaction before the one catalog commit. Stream never includes model. The
+ * quarantine (rejected records, "<stream>.quarantine") is copied into quarantine.<stream>
+ * by the job in the same transaction (quarantine.c): no second committer.
  *
  * Threads: a job runs on its own thread with its own warehouse handle (fl_warehouse is
  * one thread's) and a writer thread that encodes full batches into the checkpoint's
@@ -116,8 +118,9 @@ typedef struct fl_stream_stats {
 } fl_stream_stats;
 
 /* Opens (creating if needed) bronze.<stream> (and quarantine.<stream>_late when
- * late_policy = 'side'), restores the last checkpoint (offsets and dedupe state), and
- * starts the job's thread. */
+ * late_policy = 'side', quarantine.<stream> when opts->qls), finishes an interrupted
+ * `replay --swap` (fl_stream_swap_recover), restores the last checkpoint (offsets and
+ * dedupe state), and starts the job's thread. */
 fl_code fl_stream_job_start(const fl_stream_job_opts *opts, fl_stream_job **out, fl_err *err);
 /* Commits what was read (a final checkpoint), stops the thread and frees the job. */
 void fl_stream_job_stop(fl_stream_job *job);
