@@ -28,31 +28,55 @@
 #include "stream/stream.h"
 #include "table/table.h"
 
-/* The table a replay without --into writes: bronze.<stream>_replay, unless another
- * table (the live one, after a swap) lives in its directory; then _replay_2, _3, ... */
-static fl_code default_target(const char *data, const char *stream, char **out, fl_err *err) {
+/* The table another one whose directory is ns.name's (a table keeps its directory
+ * when a swap renames it), or NULL: the name is free to be created, or exists. */
+static const fl_catalog_entry *dir_owner(const fl_catalog_entry *ents, uint32_t n, const char *ns,
+                                         const char *name) {
+  char *dir = fl_sprintf("/warehouse/%s/%s/metadata/", ns, name);
+  const fl_catalog_entry *other = NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!strcmp(ents[i].ns, ns) && !strcmp(ents[i].name, name)) {
+      other = NULL;
+      break;
+    }
+    if (!other && ents[i].metadata_location && strstr(ents[i].metadata_location, dir)) other = &ents[i];
+  }
+  fl_free(dir);
+  return other;
+}
+
+/* The replay's table: `into` (NS.TABLE), refused if another table lives in its
+ * directory; by default bronze.<stream>_replay, or _replay_2, _3, ... when a swap made
+ * that directory another table's. */
+static fl_code replay_target(const char *data, const char *stream, const char *into, char **out, fl_err *err) {
+  *out = NULL;
   fl_warehouse *wh;
   fl_code rc = fl_warehouse_open_readonly(data, &wh, err);
   if (rc == FL_ENOENT) {
-    *out = fl_sprintf("bronze.%s_replay", stream);
+    *out = into ? fl_strdup(into) : fl_sprintf("bronze.%s_replay", stream);
     return FL_OK;
   }
   if (rc) return rc;
   fl_catalog_entry *ents = NULL;
   uint32_t n = 0;
   rc = fl_warehouse_list(wh, NULL, &ents, &n, err);
-  *out = NULL;
-  for (uint32_t k = 1; !rc && k < 100 && !*out; k++) {
-    char *name = k == 1 ? fl_sprintf("%s_replay", stream) : fl_sprintf("%s_replay_%u", stream, k);
-    char *dir = fl_sprintf("/warehouse/bronze/%s/metadata/", name);
-    bool own = false, other = false;
-    for (uint32_t i = 0; i < n; i++) {
-      bool same = !strcmp(ents[i].ns, "bronze") && !strcmp(ents[i].name, name);
-      if (same) own = true;
-      else if (ents[i].metadata_location && strstr(ents[i].metadata_location, dir)) other = true;
+  if (!rc && into) {
+    char *ns = fl_strdup(into), *dot = strchr(ns, '.');
+    const fl_catalog_entry *o = NULL;
+    if (dot) {
+      *dot = 0;
+      o = dir_owner(ents, n, ns, dot + 1);
     }
-    if (own || !other) *out = fl_sprintf("bronze.%s", name);
-    fl_free(dir);
+    if (o)
+      rc = fl_err_set(err, FL_EEXIST, "--into %s: its directory holds the files of %s.%s (renamed by a swap)",
+                      into, o->ns, o->name);
+    else
+      *out = fl_strdup(into);
+    fl_free(ns);
+  }
+  for (uint32_t k = 1; !rc && !into && k < 100 && !*out; k++) {
+    char *name = k == 1 ? fl_sprintf("%s_replay", stream) : fl_sprintf("%s_replay_%u", stream, k);
+    if (!dir_owner(ents, n, "bronze", name)) *out = fl_sprintf("bronze.%s", name);
     fl_free(name);
   }
   if (!rc && !*out) rc = fl_err_set(err, FL_EEXIST, "stream %s: no free replay table name; use --into", stream);
@@ -106,9 +130,7 @@ int fl_cli_cmd_replay(fl_cli *cli, int argc, char **argv) {
   const char *data = strcmp(cli->data_dir, "./floe-data") ? cli->data_dir
                      : proj->data_dir                     ? proj->data_dir
                                                           : "./floe-data";
-  if (into) {
-    ns = fl_strdup(into);
-  } else if (default_target(data, stream, &ns, &err)) {
+  if (replay_target(data, stream, into, &ns, &err)) {
     status = fl_cli_fail(&err);
     goto done;
   }

@@ -144,12 +144,16 @@ static const fl_cli_cmd commands[] = {
      "                       else 127.0.0.1:8080; port 0 = any free port)\n"
      "  --threads N          event loops, 1 to 256 (default: floe.yaml's threads, else 2)\n",
      false},
-    {"replay", fl_cli_cmd_replay, "STREAM [--project DIR] [--from-offset N] [--into NS.TABLE]",
+    {"replay", fl_cli_cmd_replay, "STREAM [--project DIR] [--from-offset N] [--into NS.TABLE] [--swap]",
      "rebuild a stream's bronze rows from its event log into a new table while the live one keeps serving",
      "  --project DIR      the project folder: floe.yaml and streams/*.sql (default .)\n"
      "  --from-offset N    start at offset N in every partition (default 0: the oldest kept); an\n"
      "                     interrupted replay continues from its table's last checkpoint instead\n"
-     "  --into NS.TABLE    the table to write (default bronze.STREAM_replay); the log is read-only\n",
+     "  --into NS.TABLE    the table to write (default bronze.STREAM_replay, or _replay_2, ... when a\n"
+     "                     swap made that directory the live table's); the log is read-only (no --swap)\n"
+     "  --swap             then make the replay bronze.STREAM in one catalog transaction, keeping the\n"
+     "                     old table as bronze.STREAM_before_swap; refused while floe serve runs on\n"
+     "                     the data dir (and a serve cannot start until the swap is done)\n",
      false},
     {"ingest", fl_cli_cmd_ingest, "STREAM FILE|- [--url URL] [--token T] [--batch N] [--retries N]",
      "post NDJSON lines to floe serve in batches and print the accepted and rejected counts (retries: a "

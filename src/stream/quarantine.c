@@ -230,9 +230,11 @@ static void record_to_row(fl_batch *batch, const fl_log_entry *e) {
 }
 
 bool fl_stream_q_pending(fl_stream_q *q) {
-  if (q->stuck || q->rows >= FL_STREAM_QUARANTINE_ROWS_MAX) return false;
+  if (q->stuck) return false;
+  if (q->rows >= FL_STREAM_QUARANTINE_ROWS_MAX) return false;
   uint64_t start, end;
   if (fl_log_partition_offsets(q->qls, 0, &start, &end)) return false;
+  fl_metric_set(q->m_lag, (double)(end > q->committed ? end - q->committed : 0)); /* not yet in the table */
   return fl_log_consumer_position(q->qc, 0) < end;
 }
 
@@ -298,9 +300,6 @@ void fl_stream_q_committed(fl_stream_q *q) {
   q->committed = q->next;
   q->rows = 0;
   q->app = NULL;
-  uint64_t start, end;
-  if (!fl_log_partition_offsets(q->qls, 0, &start, &end))
-    fl_metric_set(q->m_lag, (double)(end > q->next ? end - q->next : 0));
   fl_err cerr;
   /* on failure the floor stays lower: retention keeps more */
   if (fl_log_consumer_commit(q->qc, NULL, &q->committed, 1, &cerr))

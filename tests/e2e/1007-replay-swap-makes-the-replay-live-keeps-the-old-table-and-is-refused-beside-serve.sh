@@ -76,3 +76,6 @@ assert_eq "$want" "$("$FLOE" cat bronze.orders | wc -l)" "bronze.orders unchange
 run_floe replay orders
 assert_eq 0 "$RC" "a new replay: $ERR"
 assert_contains "$OUT" "into bronze.orders_replay_2: $want rows" "a new replay gets a directory of its own"
+run_floe replay orders --into bronze.orders_replay
+[[ $RC -ne 0 ]] || fail "a replay into the live table's directory must be refused"
+assert_contains "$ERR" "--into bronze.orders_replay: its directory holds the files of bronze.orders (renamed by a swap)" "named"

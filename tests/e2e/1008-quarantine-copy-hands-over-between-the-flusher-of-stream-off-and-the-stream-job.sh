@@ -43,6 +43,7 @@ bad 4 on
 wait_rows 7
 http GET /metrics
 assert_contains "$BODY" 'floe_quarantine_rows_total{stream="orders"} 4' "the job counts what it copied"
+assert_contains "$BODY" 'floe_quarantine_lag_records{stream="orders"} 0' "nothing left to copy"
 stop_serve
 assert_contains "$(current_meta)" '"floe.log-offset.0":"7"' "the job's offset"
 grep -q '"floe.checkpoint-id"' <(current_meta) || fail "the job's snapshots carry its checkpoint id"
