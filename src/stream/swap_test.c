@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "core/diag.h"
@@ -160,5 +161,77 @@ Test(swap, a_swap_interrupted_between_the_two_moves_is_finished_by_the_recovery)
   recover(&e);
   expect_state(&e, "s", "00000000000000000003.state", "replay\n");
   expect_state(&e, "bronze.s_before_swap", "00000000000000000007.state", "live\n");
+  env_close(&e);
+}
+
+/* The location of ns.name in the catalog ("" if none). */
+static void where(env *e, const char *ns, const char *name, char *out, size_t cap) {
+  fl_warehouse *wh;
+  fl_err err;
+  cr_assert_eq(fl_warehouse_open(e->dir, &wh, &err), FL_OK, "%s", err.msg);
+  char *loc = NULL;
+  fl_code rc = fl_catalog_load(fl_warehouse_catalog(wh), ns, name, &loc, &err);
+  snprintf(out, cap, "%s", rc == FL_OK ? loc : "");
+  fl_free(loc);
+  fl_warehouse_close(wh);
+}
+
+static void create(env *e, const char *ns, const char *name, char *loc, size_t cap) {
+  fl_warehouse *wh;
+  fl_err err;
+  cr_assert_eq(fl_warehouse_open(e->dir, &wh, &err), FL_OK, "%s", err.msg);
+  fl_field f[1] = {{0, "x", {FL_T_BIGINT, 0, 0}, false, NULL}};
+  fl_schema schema = {0, 1, f, 0, NULL};
+  fl_table *t;
+  cr_assert_eq(fl_table_create(wh, ns, name, &schema, NULL, &t, &err), FL_OK, "%s", err.msg);
+  snprintf(loc, cap, "%s", fl_table_metadata_location(t));
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+}
+
+Test(swap, a_swap_renames_bronze_and_the_late_side_tables_at_once_and_refuses_a_second_one) {
+  env e;
+  env_open(&e);
+  char *p = fl_sprintf("%s/stream/s.swap", e.dir);
+  unlink(p); /* no interrupted swap here */
+  fl_free(p);
+  char late[1024], late_rep[1024], got[1024];
+  create(&e, "quarantine", "s_late", late, sizeof late);
+  create(&e, "quarantine", "s_replay_late", late_rep, sizeof late_rep);
+  fl_arena arena;
+  fl_arena_init(&arena, 4096);
+  const char *ddl = "CREATE STREAM s (x BIGINT) WITH (late_policy = 'side')";
+  fl_sql_stream *def;
+  fl_err err;
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &arena, &def, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_swap_check(e.dir, def, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_swap(e.dir, def, "s_replay", &err), FL_OK, "%s", err.msg);
+  where(&e, "bronze", "s", got, sizeof got);
+  cr_assert_str_eq(got, e.rep_loc);
+  where(&e, "bronze", "s_before_swap", got, sizeof got);
+  cr_assert_str_eq(got, e.live_loc);
+  where(&e, "bronze", "s_replay", got, sizeof got);
+  cr_assert_str_eq(got, "");
+  where(&e, "quarantine", "s_late", got, sizeof got);
+  cr_assert_str_eq(got, late_rep);
+  where(&e, "quarantine", "s_late_before_swap", got, sizeof got);
+  cr_assert_str_eq(got, late);
+  expect_state(&e, "s", "00000000000000000003.state", "replay\n");
+  expect_state(&e, "bronze.s_before_swap", "00000000000000000007.state", "live\n");
+  p = fl_sprintf("%s/stream/s.swap", e.dir);
+  cr_assert(!exists(p), "no intent left");
+  fl_free(p);
+
+  /* another replay to swap in: refused while the kept table exists, nothing moves */
+  char rep2[1024];
+  create(&e, "bronze", "s_replay_2", rep2, sizeof rep2);
+  cr_assert_eq(fl_stream_swap_check(e.dir, def, &err), FL_EEXIST);
+  cr_assert(strstr(err.msg, "bronze.s_before_swap exists"), "%s", err.msg);
+  cr_assert_eq(fl_stream_swap(e.dir, def, "s_replay_2", &err), FL_EEXIST);
+  where(&e, "bronze", "s", got, sizeof got);
+  cr_assert_str_eq(got, e.rep_loc);
+  where(&e, "bronze", "s_replay_2", got, sizeof got);
+  cr_assert_str_eq(got, rep2);
+  fl_arena_destroy(&arena);
   env_close(&e);
 }
