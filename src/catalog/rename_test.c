@@ -53,7 +53,8 @@ Test(rename, a_swap_renames_both_tables_in_one_transaction_or_neither) {
   fl_err err = {0};
   cr_assert_eq(fl_catalog_open_sqlite(db_path, "floe", &cat, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_catalog_create_namespace(cat, "bronze", &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_catalog_create_table(cat, "bronze", "t", "file:///w/t/v1.json", &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_catalog_create_table(cat, "bronze", "t", "file:///w/t/v1.json", &err), FL_OK, "%s",
+               err.msg);
   cr_assert_eq(fl_catalog_create_table(cat, "bronze", "t_replay", "file:///w/r/v9.json", &err), FL_OK, "%s",
                err.msg);
 
@@ -79,8 +80,8 @@ Test(rename, a_swap_renames_both_tables_in_one_transaction_or_neither) {
   expect(cat, "bronze", "t_before_swap", "file:///w/t/v1.json");
   expect(cat, "bronze", "t_replay", NULL);
   /* commits go on under the new name */
-  cr_assert_eq(fl_catalog_commit(cat, "bronze", "t", "file:///w/r/v9.json", "file:///w/r/v10.json", &err), FL_OK,
-               "%s", err.msg);
+  cr_assert_eq(fl_catalog_commit(cat, "bronze", "t", "file:///w/r/v9.json", "file:///w/r/v10.json", &err),
+               FL_OK, "%s", err.msg);
   expect(cat, "bronze", "t", "file:///w/r/v10.json");
   /* a gone table */
   fl_catalog_rename gone[1] = {{"bronze", "t_replay", "bronze", "x", "file:///w/r/v9.json"}};

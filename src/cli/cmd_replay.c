@@ -48,7 +48,8 @@ static const fl_catalog_entry *dir_owner(const fl_catalog_entry *ents, uint32_t 
 /* The replay's table: `into` (NS.TABLE), refused if another table lives in its
  * directory; by default bronze.<stream>_replay, or _replay_2, _3, ... when a swap made
  * that directory another table's. */
-static fl_code replay_target(const char *data, const char *stream, const char *into, char **out, fl_err *err) {
+static fl_code replay_target(const char *data, const char *stream, const char *into, char **out,
+                             fl_err *err) {
   *out = NULL;
   fl_warehouse *wh;
   fl_code rc = fl_warehouse_open_readonly(data, &wh, err);
@@ -79,7 +80,8 @@ static fl_code replay_target(const char *data, const char *stream, const char *i
     if (!dir_owner(ents, n, "bronze", name)) *out = fl_sprintf("bronze.%s", name);
     fl_free(name);
   }
-  if (!rc && !*out) rc = fl_err_set(err, FL_EEXIST, "stream %s: no free replay table name; use --into", stream);
+  if (!rc && !*out)
+    rc = fl_err_set(err, FL_EEXIST, "stream %s: no free replay table name; use --into", stream);
   fl_catalog_entries_free(ents, n);
   fl_warehouse_close(wh);
   return rc;
@@ -112,7 +114,8 @@ int fl_cli_cmd_replay(fl_cli *cli, int argc, char **argv) {
     }
   }
   if (!stream) return fl_cli_usage("replay", "which stream? floe replay STREAM");
-  if (swap && into) return fl_cli_usage("replay", "--swap swaps in the default replay table: leave out --into");
+  if (swap && into)
+    return fl_cli_usage("replay", "--swap swaps in the default replay table: leave out --into");
   fl_project *proj;
   if (fl_project_load(project_dir, &proj, &err)) return fl_cli_fail(&err);
   int status = FL_CLI_OK;
@@ -184,7 +187,8 @@ int fl_cli_cmd_replay(fl_cli *cli, int argc, char **argv) {
       status = fl_cli_fail(&err);
       goto done;
     }
-    printf("swapped: bronze.%s is the replay now; the previous table is bronze.%s_before_swap\n", stream, stream);
+    printf("swapped: bronze.%s is the replay now; the previous table is bronze.%s_before_swap\n", stream,
+           stream);
   }
 done:
   if (log) fl_log_close(log);

@@ -118,10 +118,10 @@ fl_code fl_stream_q_open(fl_warehouse *wh, const char *stream, fl_log_stream *ql
   q->name = fl_strdup(stream);
   q->qls = qls;
   /* the same series ingest registers (docs/metrics.md) */
-  q->m_rows = FL_METRIC_WITH(fl_metrics_counter("floe_quarantine_rows_total",
-                                                "Rows committed to the Iceberg table quarantine.<stream>.",
-                                                "stream"),
-                             stream);
+  q->m_rows =
+      FL_METRIC_WITH(fl_metrics_counter("floe_quarantine_rows_total",
+                                        "Rows committed to the Iceberg table quarantine.<stream>.", "stream"),
+                     stream);
   q->m_lag = FL_METRIC_WITH(
       fl_metrics_gauge("floe_quarantine_lag_records",
                        "Records in <stream>.quarantine not yet in the table, after the last flush.",
@@ -254,9 +254,10 @@ fl_code fl_stream_q_read(fl_stream_q *q, fl_txn *txn, fl_err *err) {
       /* the reader's words (stream, partition, file, byte, offset), as ingest's copy says them */
       const char *why = strstr(rerr.msg, "consumer " QCONSUMER ": ");
       why = why ? why + strlen("consumer " QCONSUMER ": ") : rerr.msg;
-      fl_warn(MOD,
-              "quarantine.%s: the copy stops at damage (floe.yaml log.skip_damaged: true goes on past it): %s",
-              q->name, why);
+      fl_warn(
+          MOD,
+          "quarantine.%s: the copy stops at damage (floe.yaml log.skip_damaged: true goes on past it): %s",
+          q->name, why);
       rc = FL_OK;
       break;
     }

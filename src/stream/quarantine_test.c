@@ -16,9 +16,10 @@
 #include "core/mem.h"
 #include "stream/stream.h"
 
-static const char *DDL = "CREATE STREAM ev (id STRING NOT NULL, n BIGINT, t TIMESTAMP NOT NULL,"
-                         " WATERMARK FOR t AS t - INTERVAL '5 seconds', PRIMARY KEY (id) NOT ENFORCED)"
-                         " WITH (dedupe_ttl = '1 hour')";
+static const char *DDL =
+    "CREATE STREAM ev (id STRING NOT NULL, n BIGINT, t TIMESTAMP NOT NULL,"
+    " WATERMARK FOR t AS t - INTERVAL '5 seconds', PRIMARY KEY (id) NOT ENFORCED)"
+    " WITH (dedupe_ttl = '1 hour')";
 
 typedef struct env {
   char *dir, *data;
@@ -125,7 +126,8 @@ static void view(const env *e, const char *ns, const char *name, table_view *v) 
     cr_assert_eq(fl_scan_run(sc, collect, v, &err), FL_OK, "%s", err.msg);
     fl_scan_free(sc);
   }
-  const char *c = fl_table_checkpoint(t, "floe.checkpoint-id"), *o = fl_table_checkpoint(t, "floe.log-offset.0");
+  const char *c = fl_table_checkpoint(t, "floe.checkpoint-id"),
+             *o = fl_table_checkpoint(t, "floe.log-offset.0");
   snprintf(v->checkpoint, sizeof v->checkpoint, "%s", c ? c : "-");
   snprintf(v->offset0, sizeof v->offset0, "%s", o ? o : "-");
   fl_table_free(t);

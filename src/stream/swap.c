@@ -121,8 +121,9 @@ fl_code fl_stream_swap_recover(const char *data_dir, const char *stream, fl_err 
   fclose(f);
   replay[strcspn(replay, "\n")] = 0;
   fl_warehouse *wh = NULL;
-  fl_code rc = ok && *replay ? FL_OK
-                             : fl_err_set(err, FL_ECORRUPT, "%s: no replay table named (a swap's intent file)", ipath);
+  fl_code rc = ok && *replay
+                   ? FL_OK
+                   : fl_err_set(err, FL_ECORRUPT, "%s: no replay table named (a swap's intent file)", ipath);
   if (!rc) rc = fl_warehouse_open(data_dir, &wh, err);
   char *kept_name = fl_sprintf("%s_before_swap", stream), *kept = NULL, *rep = NULL;
   if (!rc) rc = locate(fl_warehouse_catalog(wh), "bronze", kept_name, &kept, err);
@@ -158,7 +159,8 @@ fl_code fl_stream_swap_check(const char *data_dir, const fl_sql_stream *def, fl_
   char *kept_name = fl_sprintf("%s_before_swap", stream);
   char *late_kept_name = fl_sprintf("%s_late_before_swap", stream);
   char *live = NULL, *kept = NULL, *late_kept = NULL;
-  if (!(rc = locate(cat, "bronze", stream, &live, err)) && !(rc = locate(cat, "bronze", kept_name, &kept, err)))
+  if (!(rc = locate(cat, "bronze", stream, &live, err)) &&
+      !(rc = locate(cat, "bronze", kept_name, &kept, err)))
     rc = locate(cat, "quarantine", late_kept_name, &late_kept, err);
   if (!rc && !live)
     rc = fl_err_set(err, FL_ENOENT, "stream %s: no live bronze.%s to replace (floe serve creates it)", stream,
@@ -205,8 +207,8 @@ fl_code fl_stream_swap(const char *data_dir, const fl_sql_stream *def, const cha
     goto done;
   }
   if (!rep) {
-    rc = fl_err_set(err, FL_ENOENT, "stream %s: no table bronze.%s to swap in (floe replay %s makes it)", stream,
-                    replay, stream);
+    rc = fl_err_set(err, FL_ENOENT, "stream %s: no table bronze.%s to swap in (floe replay %s makes it)",
+                    stream, replay, stream);
     goto done;
   }
   if (kept || late_kept) {
@@ -238,7 +240,8 @@ fl_code fl_stream_swap(const char *data_dir, const fl_sql_stream *def, const cha
   uint32_t n = 0;
   rn[n++] = (fl_catalog_rename){"bronze", stream, "bronze", kept_name, live};
   rn[n++] = (fl_catalog_rename){"bronze", replay, "bronze", stream, rep};
-  if (side && late) rn[n++] = (fl_catalog_rename){"quarantine", late_name, "quarantine", late_kept_name, late};
+  if (side && late)
+    rn[n++] = (fl_catalog_rename){"quarantine", late_name, "quarantine", late_kept_name, late};
   if (side && late_rep)
     rn[n++] = (fl_catalog_rename){"quarantine", late_rep_name, "quarantine", late_name, late_rep};
   if ((rc = fl_catalog_rename_many(cat, rn, n, err))) {
@@ -252,8 +255,8 @@ fl_code fl_stream_swap(const char *data_dir, const fl_sql_stream *def, const cha
   char *sdir = fl_sprintf("%s/stream", data_dir);
   fsync_dir(sdir);
   fl_free(sdir);
-  fl_info(MOD, "stream %s: bronze.%s is now bronze.%s; the previous table is bronze.%s", stream, replay, stream,
-          kept_name);
+  fl_info(MOD, "stream %s: bronze.%s is now bronze.%s; the previous table is bronze.%s", stream, replay,
+          stream, kept_name);
 done:
   fl_warehouse_close(wh);
   fl_free(kept_name);
