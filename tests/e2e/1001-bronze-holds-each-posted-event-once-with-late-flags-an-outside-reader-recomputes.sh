@@ -34,8 +34,12 @@ assert_contains "$BODY" "floe_stream_rows_total{stream=\"orders\"} $unique_a" "r
 assert_contains "$BODY" "floe_stream_records_total{stream=\"orders\"} $((unique_a + dups_a))" "records metric"
 assert_contains "$BODY" "floe_stream_duplicates_total{stream=\"orders\"} $dups_a" "duplicates metric"
 assert_contains "$BODY" "floe_stream_late_total{stream=\"orders\"} $late_a" "late metric"
-assert_contains "$BODY" "floe_stream_checkpoint_id{stream=\"orders\"} 1" "checkpoint metric"
-assert_contains "$BODY" 'floe_stream_freshness_seconds_count{stream="orders"} 1' "freshness observed once"
+# one post is usually one checkpoint; on a loaded machine the job may read the post's
+# partitions across two checkpoint intervals: each checkpoint that kept rows is a snapshot
+ck_a=$(snapshot_count bronze.orders)
+[[ $ck_a -ge 1 ]] || fail "no bronze snapshot after post a"
+assert_contains "$BODY" "floe_stream_checkpoint_id{stream=\"orders\"} $ck_a" "checkpoint metric"
+assert_contains "$BODY" "floe_stream_freshness_seconds_count{stream=\"orders\"} $ck_a" "freshness observed once per checkpoint"
 stop_serve
 
 # duplicates of a's events, posted after a restart, are dropped; new events kept
@@ -54,10 +58,11 @@ stop_serve
 # one snapshot per checkpoint that kept rows (none for the idle intervals), each with
 # the checkpoint id, its state file and the offsets of the 4 partitions
 meta=$(ls "$FLOE_DATA"/warehouse/bronze/orders/metadata/*.metadata.json | grep -v '/v[0-9]' | sort | tail -1)
-assert_eq 2 "$(snapshot_count bronze.orders)" "two checkpoints kept rows"
+ck=$(snapshot_count bronze.orders)
+[[ $ck -gt $ck_a ]] || fail "no snapshot for post b ($ck in all, $ck_a after post a)"
 ids=$(grep -o '"floe.checkpoint-id" *: *"[0-9]*"' "$meta" | grep -o '[0-9]*"$' | tr -d '"' | tr '\n' ' ')
-assert_eq "1 2 " "$ids" "checkpoint ids of the snapshots"
-assert_eq 8 "$(grep -o '"floe.log-offset.[0-3]"' "$meta" | wc -l)" "4 partition offsets in each summary"
+assert_eq "$(seq -s ' ' 1 "$ck") " "$ids" "checkpoint ids of the snapshots: 1 to $ck, one per checkpoint that kept rows"
+assert_eq $((4 * ck)) "$(grep -o '"floe.log-offset.[0-3]"' "$meta" | wc -l)" "4 partition offsets in each summary"
 assert_eq 1 "$(ls "$FLOE_DATA"/stream/orders/*.state | wc -l)" "only the last checkpoint's state file is kept"
 # the log consumer "stream" holds the log for bronze
 assert_contains "$("$FLOE" log orders --stat)" "stream" "the stream job's consumer"
