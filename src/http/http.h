@@ -161,6 +161,7 @@ typedef struct fl_http_defer {
   h2o_req_t *req;
   struct fl_http_defer **hook; /* the request pool's slot pointing here */
   void (*ready)(struct fl_http_defer *d);
+  bool parked; /* the HTTP/1 connection's socket is parked (defer.c) until fl_http_defer_end */
 } fl_http_defer;
 
 void fl_http_defer_begin(fl_http_loop *loop, h2o_req_t *req, fl_http_defer *d,
