@@ -80,11 +80,15 @@ typedef struct version_parser {
   uint32_t version;
   const fl_sql_stream *def;
   fl_json_parser *parser;
-  int32_t *map; /* bronze column c (< ncols of the stream) <- parsed column map[c]; -1: NULL */
+  int32_t *map[2]; /* per side (bronze, late): its column c <- parsed column map[c]; -1: NULL (a meta
+                      column, or a column this version does not have); built at first use */
 } version_parser;
 
 typedef struct side {
   fl_table *tbl;
+  fl_field *fields; /* the table's columns, in its order (the batches' layout) */
+  uint32_t nfields;
+  int8_t *meta; /* per column: its META_NAMES index, or -1 for a stream column */
   fl_batch *rows; /* rows of the open checkpoint being gathered (the job thread's) */
   fl_appender *app;
   fl_batch *free[WRITE_QUEUE + 1]; /* written batches, reused (under wmu) */
@@ -214,6 +218,61 @@ static const char *const META_NAMES[FL_STREAM_META_COLUMNS] = {"_partition", "_o
 static const fl_type_kind META_KINDS[FL_STREAM_META_COLUMNS] = {FL_T_INT, FL_T_BIGINT, FL_T_TIMESTAMP,
                                                                 FL_T_BOOLEAN};
 
+/* Bronze follows the contract: the stream's columns that the table lacks (a column
+ * added to the stream's definition: a new contract version) are added to it, at the
+ * end, nullable (an Iceberg schema change; older rows read NULL, as every engine reads
+ * an added column). A column the definition dropped stays in the table, NULL in the
+ * rows of the versions without it (records of older versions still in the log fill it).
+ * A column whose type changed, or a table without the meta columns, is refused: that
+ * needs a new table (`floe replay --into` then `--swap`). The side then writes batches
+ * in the table's own column order, whatever the definition's order (s->fields, meta). */
+static fl_code follow_contract(fl_stream_job *job, const char *ns, const char *name, side *s, fl_err *err) {
+  const fl_schema *ts = fl_table_schema(s->tbl);
+  fl_code rc = FL_OK;
+  uint32_t added = 0;
+  for (uint32_t c = 0; c < job->nfields && !rc; c++) {
+    const fl_field *want = &job->fields[c];
+    const fl_field *have = NULL;
+    for (uint32_t k = 0; k < ts->nfields && !have; k++)
+      if (!strcmp(ts->fields[k].name, want->name)) have = &ts->fields[k];
+    if (have && !fl_type_equal(have->type, want->type)) {
+      char a[64], b[64];
+      fl_sql_type_format(have->type, a, sizeof a);
+      fl_sql_type_format(want->type, b, sizeof b);
+      return fl_err_set(err, FL_ESCHEMA,
+                        "%s.%s: column %s is %s, the stream %s now says %s (bronze follows added and "
+                        "dropped columns, not type changes: replay into a new table with `floe replay "
+                        "%s --into NS.TABLE`, or drop the table)",
+                        ns, name, want->name, a, job->name, b, job->name);
+    }
+    if (have) continue;
+    if (c >= job->ncols)
+      return fl_err_set(err, FL_ESCHEMA, "%s.%s: no column %s: not a table the stream job wrote", ns, name,
+                        want->name);
+    if ((rc = fl_table_add_column(s->tbl, want->name, want->type, err)))
+      return fl_err_prefix(err, "%s.%s: adding column %s of the stream's definition: ", ns, name, want->name);
+    ts = fl_table_schema(s->tbl);
+    added++;
+  }
+  if (added)
+    fl_info(MOD, "stream %s: %s.%s follows the stream's definition: %u column%s added", job->name, ns, name,
+            added, added == 1 ? "" : "s");
+  s->nfields = ts->nfields;
+  s->fields = fl_calloc(ts->nfields, sizeof *s->fields);
+  s->meta = fl_malloc(ts->nfields);
+  for (uint32_t k = 0; k < ts->nfields; k++) {
+    s->fields[k] = ts->fields[k];
+    s->fields[k].name = fl_strdup(ts->fields[k].name);
+    s->fields[k].nested = NULL; /* the table's memory goes at a reload; the definition's stays */
+    for (uint32_t c = 0; c < job->nfields; c++)
+      if (!strcmp(job->fields[c].name, ts->fields[k].name)) s->fields[k].nested = job->fields[c].nested;
+    s->meta[k] = -1;
+    for (int8_t m = 0; m < FL_STREAM_META_COLUMNS; m++)
+      if (!strcmp(ts->fields[k].name, META_NAMES[m])) s->meta[k] = m;
+  }
+  return FL_OK;
+}
+
 /* ---------------------------------------------------------------- tables */
 
 static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, side *s, fl_err *err) {
@@ -237,18 +296,8 @@ static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, 
     if (rc == FL_EEXIST) rc = fl_table_load(job->wh, ns, name, &s->tbl, err);
   }
   if (rc) return fl_err_prefix(err, "%s.%s: ", ns, name);
-  /* the table must hold the bronze columns, in order, with the same types */
-  const fl_schema *ts = fl_table_schema(s->tbl);
-  for (uint32_t c = 0; c < job->nfields; c++) {
-    if (c >= ts->nfields || strcmp(ts->fields[c].name, job->fields[c].name) ||
-        ts->fields[c].type.kind != job->fields[c].type.kind)
-      return fl_err_set(
-          err, FL_ESCHEMA,
-          "%s.%s: column %u is %s, the stream %s needs %s (a contract change that bronze does not "
-          "follow yet: drop or rename the table)",
-          ns, name, c + 1, c < ts->nfields ? ts->fields[c].name : "missing", job->name, job->fields[c].name);
-  }
-  s->rows = fl_batch_new(job->fields, job->nfields, 1024);
+  if ((rc = follow_contract(job, ns, name, s, err))) return rc;
+  s->rows = fl_batch_new(s->fields, s->nfields, 1024);
   return FL_OK;
 }
 
@@ -376,16 +425,7 @@ static fl_code parser_for(fl_stream_job *job, uint32_t version, version_parser *
   vp->parser = fl_json_parser_new(&def->schema);
   if (def->defaults) fl_json_parser_set_defaults(vp->parser, def->defaults);
   fl_json_parser_set_ndjson_only(vp->parser, true);
-  vp->map = fl_malloc(job->ncols * sizeof *vp->map);
-  for (uint32_t c = 0; c < job->ncols; c++) {
-    vp->map[c] = -1;
-    for (uint32_t k = 0; k < def->schema.nfields; k++)
-      if (!strcmp(def->schema.fields[k].name, job->fields[c].name) &&
-          def->schema.fields[k].type.kind == job->fields[c].type.kind &&
-          def->schema.fields[k].type.precision == job->fields[c].type.precision &&
-          def->schema.fields[k].type.scale == job->fields[c].type.scale)
-        vp->map[c] = (int32_t)k;
-  }
+  vp->map[0] = vp->map[1] = NULL;
   *out = vp;
   return FL_OK;
 }
@@ -511,33 +551,55 @@ static fl_code flush_rows(fl_stream_job *job, side *s, bool all, fl_err *err) {
   s->rows = s->nfree ? s->free[--s->nfree] : NULL;
   pthread_cond_broadcast(&job->wcond);
   pthread_mutex_unlock(&job->wmu);
-  if (!s->rows) s->rows = fl_batch_new(job->fields, job->nfields, 1024);
+  if (!s->rows) s->rows = fl_batch_new(s->fields, s->nfields, 1024);
   return FL_OK;
 }
 
 /* Appends parsed rows sel[0..n) of res (under vp) to s with their meta columns. */
-static void add_rows(fl_stream_job *job, side *s, const version_parser *vp, const fl_batch *parsed,
+static void add_rows(fl_stream_job *job, side *s, version_parser *vp, const fl_batch *parsed,
                      const uint32_t *rows, const uint64_t *offsets, const uint8_t *late, uint32_t n,
                      uint32_t partition, int64_t ingest_ms) {
   fl_batch *b = s->rows;
-  for (uint32_t c = 0; c < job->ncols; c++) {
+  int32_t **mapp = &vp->map[s == &job->bronze ? 0 : 1];
+  if (!*mapp) { /* this version's columns, by name, in the side's order (same type only) */
+    const fl_sql_stream *def = vp->def;
+    int32_t *map = *mapp = fl_malloc(s->nfields * sizeof *map);
+    for (uint32_t c = 0; c < s->nfields; c++) {
+      map[c] = -1;
+      for (uint32_t k = 0; k < def->schema.nfields && s->meta[c] < 0; k++)
+        if (!strcmp(def->schema.fields[k].name, s->fields[c].name) &&
+            fl_type_equal(def->schema.fields[k].type, s->fields[c].type))
+          map[c] = (int32_t)k;
+    }
+  }
+  const int32_t *map = *mapp;
+  for (uint32_t c = 0; c < s->nfields; c++) {
     fl_vec *dv = &b->cols[c];
-    if (vp->map[c] < 0) {
+    switch (s->meta[c]) {
+    case 0:
+      for (uint32_t i = 0; i < n; i++) fl_vec_append_i32(dv, (int32_t)partition);
+      continue;
+    case 1:
+      for (uint32_t i = 0; i < n; i++) fl_vec_append_i64(dv, (int64_t)offsets[i]);
+      continue;
+    case 2:
+      for (uint32_t i = 0; i < n; i++) fl_vec_append_i64(dv, ingest_ms * 1000);
+      continue;
+    case 3: /* late NULL: every row late (the side table) */
+      for (uint32_t i = 0; i < n; i++) fl_vec_append_bool(dv, late ? late[i] : true);
+      continue;
+    default:
+      break;
+    }
+    if (map[c] < 0) {
       for (uint32_t i = 0; i < n; i++) fl_vec_append_null(dv);
       continue;
     }
     /* one-column views: fl_batch_gather copies whole columns at a time */
-    fl_batch dview = {&job->fields[c], 1, 0, b->capacity, dv};
-    fl_batch sview = {&parsed->fields[vp->map[c]], 1, parsed->nrows, parsed->capacity,
-                      (fl_vec *)&parsed->cols[vp->map[c]]};
+    fl_batch dview = {&s->fields[c], 1, 0, b->capacity, dv};
+    fl_batch sview = {&parsed->fields[map[c]], 1, parsed->nrows, parsed->capacity,
+                      (fl_vec *)&parsed->cols[map[c]]};
     fl_batch_gather(&dview, &sview, rows, n);
-  }
-  fl_vec *mp = &b->cols[job->ncols], *mo = mp + 1, *mi = mp + 2, *ml = mp + 3;
-  for (uint32_t i = 0; i < n; i++) {
-    fl_vec_append_i32(mp, (int32_t)partition);
-    fl_vec_append_i64(mo, (int64_t)offsets[i]);
-    fl_vec_append_i64(mi, ingest_ms * 1000);
-    fl_vec_append_bool(ml, late ? late[i] : true); /* NULL: every row late (the side table) */
   }
   fl_batch_set_rows(b, b->nrows + n);
 }
@@ -930,6 +992,11 @@ static void job_free(fl_stream_job *job) {
   if (job->late.tbl) fl_table_free(job->late.tbl);
   fl_batch_free(job->bronze.rows);
   fl_batch_free(job->late.rows);
+  for (int k = 0; k < 2; k++) {
+    for (uint32_t i = 0; i < sides[k]->nfields; i++) fl_free((char *)sides[k]->fields[i].name);
+    fl_free(sides[k]->fields);
+    fl_free(sides[k]->meta);
+  }
   if (job->wh) fl_warehouse_close(job->wh);
   for (uint32_t p = 0; p < job->nparts && job->sets; p++) fl_dedupe_free(&job->sets[p]);
   for (uint32_t p = 0; p < job->nparts && job->pend; p++) fl_dedupe_pending_free(&job->pend[p]);
@@ -940,7 +1007,8 @@ static void job_free(fl_stream_job *job) {
   fl_free(job->next);
   for (uint32_t i = 0; i < job->nvps; i++) {
     fl_json_parser_free(job->vps[i].parser);
-    fl_free(job->vps[i].map);
+    fl_free(job->vps[i].map[0]);
+    fl_free(job->vps[i].map[1]);
   }
   fl_free(job->vps);
   fl_buf_free(&job->ndjson);
