@@ -156,6 +156,9 @@ struct fl_stream_job {
   fl_code wrc; /* the writer's first failure since the txn opened */
   fl_err werr;
   int64_t oldest_ingest_ms; /* append time of the open checkpoint's oldest row (freshness) */
+  int64_t commit_ms[8];     /* the last checkpoints' durations (ms), a ring: the lead time */
+  uint32_t ncommits;
+  int64_t interval_ms; /* the commit interval */
   /* metrics (docs/metrics.md) */
   fl_metric *m_records, *m_rows, *m_dups, *m_late, *m_perr, *m_ckpts, *m_ckpt_id, *m_wm, *m_keys, *m_bytes,
       *m_ckpt_seconds, *m_fresh, *m_compactions, *m_compacted_files;
@@ -724,7 +727,30 @@ static fl_code read_quarantine(fl_stream_job *job, fl_err *err) {
   return rc;
 }
 
-/* Reads whatever is durable now in every partition, or until due_ms: passes over the
+/* When the next checkpoint is due (mono ms). The commit interval is a freshness
+ * bound: the open checkpoint's oldest row (acknowledged at oldest_ingest_ms, wall
+ * clock) must be visible in bronze within the interval of its ack, so the commit
+ * starts that much earlier than oldest + interval by the longest of the last 8
+ * commits (the lead time), capped at half the interval. Without a kept row (nothing,
+ * or quarantine rows only) the fixed schedule holds: `fixed`, one interval after the
+ * last checkpoint. Under a steady load checkpoints come about every interval minus
+ * the lead time. Never sooner than half an interval after the last checkpoint: a job
+ * catching up on old records (whose acks are long past) commits every half interval,
+ * not after every read. Replays (interval_ms 0) keep the fixed schedule. */
+static int64_t checkpoint_due(const fl_stream_job *job, int64_t fixed) {
+  int64_t interval = job->interval_ms;
+  if (!interval || !job->oldest_ingest_ms) return fixed;
+  int64_t lead = 0;
+  for (uint32_t i = 0; i < 8 && i < job->ncommits; i++)
+    if (job->commit_ms[i] > lead) lead = job->commit_ms[i];
+  if (lead > interval / 2) lead = interval / 2;
+  int64_t due = fl_mono_ns() / 1000000 + (job->oldest_ingest_ms + interval - lead - fl_now_ms());
+  if (due < fixed - interval / 2) due = fixed - interval / 2;
+  return due < fixed ? due : fixed;
+}
+
+/* Reads whatever is durable now in every partition, or until the checkpoint is due (due_ms, or
+ * sooner by checkpoint_due): passes over the
  * partitions taking at most 16 batches of each, so a backlog is taken evenly and in
  * checkpoints of about one interval's work. */
 static fl_code read_available(fl_stream_job *job, int64_t due_ms, fl_err *err) {
@@ -746,7 +772,7 @@ static fl_code read_available(fl_stream_job *job, int64_t due_ms, fl_err *err) {
         if (nb == 15) more = true;
       }
     }
-    if (more && fl_mono_ns() / 1000000 >= due_ms) break;
+    if (more && fl_mono_ns() / 1000000 >= checkpoint_due(job, due_ms)) break;
   }
   return read_quarantine(job, err);
 }
@@ -907,6 +933,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     fl_warn(MOD, "stream %s: consumer commit after checkpoint %" PRId64 ": %s", job->name, id, cerr.msg);
   state_gc(job, first, id);
   int64_t t1 = fl_mono_ns();
+  job->commit_ms[job->ncommits++ % 8] = (t1 - t0 + 999999) / 1000000;
   fl_metric_add(job->m_ckpts, 1);
   fl_metric_set(job->m_ckpt_id, (double)id);
   fl_metric_observe(job->m_ckpt_seconds, (double)(t1 - t0) / 1e9);
@@ -926,11 +953,13 @@ static void *job_thread(void *arg) {
   lower_priority();
   int64_t interval = job->o.commit_interval_ms > 0 ? job->o.commit_interval_ms : 1000;
   if (interval < 100) interval = 100;
-  int64_t due = fl_mono_ns() / 1000000 + interval;
+  job->interval_ms = interval;
+  int64_t fixed = fl_mono_ns() / 1000000 + interval;
   for (;;) {
     pthread_mutex_lock(&job->mu);
     bool stop = job->stop, want = job->want_ckpt;
     pthread_mutex_unlock(&job->mu);
+    int64_t due = checkpoint_due(job, fixed);
     int64_t now = fl_mono_ns() / 1000000;
     if (!stop && !want && now < due) {
       int64_t wait = due - now;
@@ -941,9 +970,9 @@ static void *job_thread(void *arg) {
     fl_err err = {0};
     fl_code rc = read_available(job, (want || stop) ? INT64_MAX : due, &err);
     now = fl_mono_ns() / 1000000;
-    if (!rc && (stop || want || now >= due)) {
+    if (!rc && (stop || want || now >= checkpoint_due(job, fixed))) {
       rc = checkpoint(job, &err);
-      due = now + interval;
+      fixed = now + interval;
     }
     if (rc) fl_error(MOD, "stream %s: %s", job->name, err.msg);
     if (want) {
