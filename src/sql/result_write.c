@@ -86,9 +86,12 @@ void fl_sql_value_text(const fl_value *v, fl_buf *out) {
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); return;
     case FL_T_TIMESTAMP: {
-      /* DuckDB's text: "2024-05-01 12:00:00[.ffffff]", UTC without a suffix */
+      /* DuckDB's text: "2024-05-01 12:00:00[.ffffff]", UTC without a suffix, the
+       * fraction without trailing zeros ("10:00:00.5"; fl_ts_format writes ".500") */
       size_t n = fl_ts_format(v->u.i64, tmp);
       if (n && tmp[n - 1] == 'Z') n--;
+      if (memchr(tmp, '.', n))
+        while (tmp[n - 1] == '0') n--;
       for (size_t i = 0; i < n; i++)
         if (tmp[i] == 'T') tmp[i] = ' ';
       fl_buf_append(out, tmp, n);
