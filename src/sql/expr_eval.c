@@ -674,7 +674,7 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
     op = S_ABS;
   else
     return unsupported(x, e, name);
-  if ((op == S_ABS) != (acls == CI || acls == CF) || (op != S_ABS && acls != CS))
+  if ((op == S_ABS) != (acls == CI || acls == CF || acls == CW) || (op != S_ABS && acls != CS))
     return unsupported(x, e, "this argument type");
   uint32_t d = new_reg(c, cls, true);
   c->regs[d].scale = op == S_LENGTH ? 0 : c->regs[a].scale;
@@ -1803,6 +1803,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
         if (a->cls == CF) {
           double v = a->f[k];
           d->f[i] = s->op == S_NEG ? -v : fabs(v);
+        } else if (a->cls == CW) { /* abs of a DECIMAL(19..38): 38 digits always have an opposite */
+          fl_i128 v = a->nul[k] ? 0 : a->w[k];
+          d->wbuf[i] = v < 0 ? -v : v;
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
           fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s%lld does not fit %s",

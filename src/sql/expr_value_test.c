@@ -352,6 +352,8 @@ Test(expr_value, string_functions) {
 
 Test(expr_value, math_functions) {
   ok("abs(b)", "BIGINT", "10|null|7");
+  ok("abs(w)", "DECIMAL(38,4)", "12345678901234567890.1234|null|1.0000"); /* was refused: no 128-bit abs */
+  ok("abs(-w)", "DECIMAL(38,4)", "12345678901234567890.1234|null|1.0000");
   ok("round(d, 1)", "DECIMAL(12,1)", "1.5|null|-2.3");
   ok("round(d)", "DECIMAL(12,0)", "2|null|-2");
   ok("round(f)", "DOUBLE", "3|null|-1");
