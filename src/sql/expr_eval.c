@@ -30,7 +30,8 @@
  *
  * Semantics: predicates (fl_sql_eval_add) give unknown (NULL) for integer and decimal
  * overflow, a failed cast and division by zero; value expressions (strict steps) raise
- * DuckDB's errors for overflow and failed casts, and give NULL for division by zero.
+ * DuckDB's errors for overflow and failed casts, and give NULL for // and % of integers
+ * and decimals by zero (`/` is DOUBLE: IEEE's inf and nan, as DuckDB 1.5 gives).
  * x IN (..., NULL) without a match is unknown. Decimals are exact (scaled int64, compared
  * through 128-bit products; W through fl_dec128_*). String results are built in the
  * register's byte buffer (sb_*: offsets while it may move, pointers at the end).
@@ -1566,19 +1567,14 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
         case FL_SQL_OP_ADD: r = x + y; break;
         case FL_SQL_OP_SUB: r = x - y; break;
         case FL_SQL_OP_MUL: r = x * y; break;
-        case FL_SQL_OP_DIV:
+        case FL_SQL_OP_DIV: r = x / y; break; /* IEEE, as DuckDB: 1 / 0 is inf, 0 / 0 nan */
         case FL_SQL_OP_IDIV:
           if (y == 0)
             nul = 1;
           else
             r = x / y;
           break;
-        default:
-          if (y == 0)
-            nul = 1;
-          else
-            r = fmod(x, y);
-          break;
+        default: r = fmod(x, y); break; /* nan for % 0, as DuckDB */
       }
       if (d->kind == FL_T_FLOAT) r = (float)r;
       d->f[i] = r;
