@@ -100,6 +100,7 @@ void fl_sql_run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
         continue;
       }
       wint_t mapped = upper ? towupper_l((wint_t)cp, loc) : towlower_l((wint_t)cp, loc);
+      if (upper && cp == 0xDF) mapped = 0x1E9E; /* utf8proc's upper of 'ß' is 'ẞ' (glibc keeps 'ß') */
       w += utf8_encode((uint32_t)mapped, o + w);
       j += (uint32_t)used;
     }
