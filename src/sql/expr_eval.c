@@ -1437,7 +1437,16 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
         }
       }
       break;
-    case CF: CMP_SWITCH(double, f) break;
+    case CF:
+      CMP_SWITCH(double, f)
+      /* DuckDB orders doubles totally: nan equals nan and is above every other value (inf
+       * included); IEEE's comparisons are false for it, so rows with a nan are redone */
+      for (uint32_t i = 0; i < n; i++) {
+        double x = a->f[i & ma], y = b->f[i & mb];
+        if ((x == x && y == y) || (a->nul[i & ma] | b->nul[i & mb])) continue;
+        d->nul[i] = cmp_result(s->sub, x != x ? (y != y ? 0 : 1) : -1);
+      }
+      break;
     case CW:
       for (uint32_t i = 0; i < n; i++)
         d->nul[i] =
