@@ -1551,6 +1551,22 @@ static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold, 
   return pi == pn;
 }
 
+/* ILIKE: ASCII folds inside like(); text or a pattern with other bytes is lowered as
+ * lower() does first (DuckDB lowers both sides: 'ünï' ILIKE 'ÜN%'). */
+static bool ilike(const char *s, size_t sn, const char *p, size_t pn, int esc) {
+  bool high = false;
+  for (size_t i = 0; i < sn && !high; i++) high = (uint8_t)s[i] >= 0x80;
+  for (size_t i = 0; i < pn && !high; i++) high = (uint8_t)p[i] >= 0x80;
+  if (!high) return like(s, sn, p, pn, true, esc);
+  char sbuf[256], pbuf[256];
+  char *ls = sn * 2 + 4 <= sizeof sbuf ? sbuf : fl_malloc(sn * 2 + 4);
+  char *lp = pn * 2 + 4 <= sizeof pbuf ? pbuf : fl_malloc(pn * 2 + 4);
+  bool r = ls && lp && like(ls, fl_sql_utf8_lower(s, sn, ls), lp, fl_sql_utf8_lower(p, pn, lp), true, esc);
+  if (ls != sbuf) fl_free(ls);
+  if (lp != pbuf) fl_free(lp);
+  return r;
+}
+
 static const uint8_t and3[3][3] = {{0, 0, 0}, {0, 1, 2}, {0, 2, 2}};
 static const uint8_t or3[3][3] = {{0, 1, 2}, {1, 1, 1}, {2, 1, 2}};
 static const uint8_t not3[3] = {1, 0, 2};
@@ -1866,8 +1882,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
         d->nul[i] = a->nul[k] ? T_NULL
-                              : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike,
-                                               (int)s->ma) != s->negated);
+                              : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], s->pattern, s->pattern_len, (int)s->ma)
+                                                    : like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, false,
+                                                           (int)s->ma)) != s->negated);
       }
       break;
     case S_LOWER:
@@ -1879,8 +1896,10 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, kb = i & b->mask;
         d->nul[i] = (a->nul[k] || b->nul[kb]) ? T_NULL
-                                              : (uint8_t)(like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
-                                                               s->ilike, (int)s->ma) != s->negated);
+                                              : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
+                                                                            (int)s->ma)
+                                                                      : like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
+                                                                             false, (int)s->ma)) != s->negated);
       }
       break;
     case S_WARITH: run_warith(c, s, d, a, b, n); break;

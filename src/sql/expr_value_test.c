@@ -340,6 +340,8 @@ Test(expr_value, string_functions) {
   ok("lower(s) || upper(s)", "STRING", "\"helloHELLO\"|null|\"a_b%cA_B%C\"");
   ok("length(s)", "BIGINT", "5|null|5");
   ok("upper('héllo') || lower('ÀÉÎ')", "STRING", "\"HÉLLOàéî\"|\"HÉLLOàéî\"|\"HÉLLOàéî\"");
+  ok("'ünïcödé' ILIKE 'ÜN%' AND s ILIKE 'hEL%' AND 'ÀB' ILIKE '_b' AND NOT ('ünï' ILIKE 'UN%')", "BOOLEAN",
+     "true|null|false");
   ok("upper('straße') || lower('ẞ')", "STRING", "\"STRAẞEß\"|\"STRAẞEß\"|\"STRAẞEß\""); /* DuckDB's (utf8proc's) */
   ok("substring(s, 2, 3)", "STRING", "\"ell\"|null|\"_b%\"");
   ok("substring(s FROM 2)", "STRING", "\"ello\"|null|\"_b%c\"");
