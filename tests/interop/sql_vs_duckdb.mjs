@@ -55,7 +55,7 @@ function parseCsv(text) {
 const text = v => (v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v))
 
 // A double as one text whatever its spelling ("1e+20", "1.0e20", "-0", "inf"): JS's shortest
-// form with the sign of zero. floe's text counts as a double only if it ends in no 0 after
+// form (-0 is 0). floe's text counts as a double only if it ends in no 0 after
 // a '.', so a DECIMAL "2.50" where DuckDB has the DOUBLE 2.5 still differs.
 function doubleText(v) {
   if (v === null) return null
@@ -65,7 +65,7 @@ function doubleText(v) {
     v = t === 'inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : t === 'nan' ? NaN : Number(t)
     if (Number.isNaN(v) && t !== 'nan') return t
   }
-  return Object.is(v, -0) ? '-0' : String(v)
+  return String(v) // -0 as 0: DuckDB's sort and GROUP BY fold them, and they are equal
 }
 
 // DuckDB's rows as text: JSON values, except intervals (an object in JSON) as DuckDB prints
@@ -297,6 +297,21 @@ function floeOne(env, q) {
   return { rows: parseCsv(p.stdout).slice(1) }
 }
 
+// Where two results part: the first differing row of an ordered result, or the rows
+// only one side has (with their counts) of a multiset.
+function difference(a, b, ordered) {
+  if (ordered) {
+    let i = 0
+    while (i < a.length && i < b.length && a[i] === b[i]) i++
+    return `  first difference at row ${i + 1} of ${a.length} (floe) and ${b.length} (DuckDB):\n    floe:   ${a[i] ?? '(none)'}\n    DuckDB: ${b[i] ?? '(none)'}`
+  }
+  const n = new Map()
+  for (const r of a) n.set(r, (n.get(r) || 0) + 1)
+  for (const r of b) n.set(r, (n.get(r) || 0) - 1)
+  const more = sign => [...n].filter(([, c]) => c * sign > 0).map(([r, c]) => `${r} x${c * sign}`)
+  return `  rows floe has more of: ${more(1).slice(0, 10).join(' ') || '(none)'}\n  rows DuckDB has more of: ${more(-1).slice(0, 10).join(' ') || '(none)'}`
+}
+
 const show = rows => (rows.length > 25 ? rows.slice(0, 25).join('\n      ') + `\n      ... ${rows.length - 25} more` : rows.join('\n      ')) || '(no rows)'
 
 async function runFile(file, stats) {
@@ -337,7 +352,8 @@ async function runFile(file, stats) {
     // overflow: floe may refuse with an overflow (out of range) error where DuckDB answers or
     // refuses, never give other rows
     else if (q.overflow && f.error && /overflow|out of range/i.test(f.error)) ok = true
-    const detail = `    ${q.sql.replace(/\n/g, '\n    ')}\n  floe:   ${f.error ? 'ERROR ' + f.error : show(a)}\n  DuckDB: ${d.error ? 'ERROR ' + d.error : show(b)}`
+    let detail = `    ${q.sql.replace(/\n/g, '\n    ')}\n  floe:   ${f.error ? 'ERROR ' + f.error : show(a)}\n  DuckDB: ${d.error ? 'ERROR ' + d.error : show(b)}`
+    if (!ok && f.rows && d.rows) detail += '\n' + difference(a, b, ordered)
     if (q.known) {
       stats.known.push(where)
       if (ok) { stats.wrong++; console.log(`FAIL ${where}: a known failure (${q.known}) now agrees: remove its marker\n${detail}`) }
