@@ -245,8 +245,14 @@ function parseSlt(file) {
     i++
     while (i < lines.length && lines[i].trim() !== '') body.push(lines[i++])
     if (head[0] === 'table') {
-      if (head.length < 3 || !GENERATORS[head[2]] || body.length !== 1) bad('expected "table NAME GENERATOR [ROWS [SEED]]" and one line of columns')
-      recs.push({ kind: 'table', at, name: head[1], gen: head[2], rows: Number(head[3] || 0), seed: Number(head[4] || 1), schema: body[0].trim() })
+      if (head.length < 3 || !GENERATORS[head[2]] || body.length !== 1) bad('expected "table NAME GENERATOR [ROWS [SEED [OPTION=VALUE ...]]]" and one line of columns')
+      const opts = { files: 1, partition: null, batch: null }
+      for (const o of head.slice(5)) {
+        const m = o.match(/^(files|partition|batch)=(.+)$/)
+        if (!m) bad(`unknown table option '${o}' (files=N, partition=SPEC, batch=N)`)
+        opts[m[1]] = m[1] === 'partition' ? m[2] : Number(m[2])
+      }
+      recs.push({ kind: 'table', at, name: head[1], gen: head[2], rows: Number(head[3] || 0), seed: Number(head[4] || 1), schema: body[0].trim(), ...opts })
     } else if (head[0] === 'query') {
       let mode = 'auto', known = null, overflow = false
       for (let k = 1; k < head.length; k++) {
@@ -332,7 +338,14 @@ async function runFile(file, stats) {
     const nd = join(dir, `${t.name}.ndjson`)
     const line = o => JSON.stringify(o, (k, v) => (typeof v === 'bigint' ? `__bigint:${v}` : v)).replace(/"__bigint:(-?\d+)"/g, '$1')
     writeFileSync(nd, rows.map(line).join('\n') + (rows.length ? '\n' : ''))
-    execFileSync(args.floe, ['load', `db.${t.name}`, nd, '--schema', t.schema], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    // files=N: N loads (N commits, N files at least) of consecutive slices of the rows
+    const per = Math.ceil(rows.length / t.files) || 0
+    for (let f = 0; f < t.files; f++) {
+      const part = t.files === 1 ? nd : join(dir, `${t.name}.${f}.ndjson`)
+      if (t.files > 1) writeFileSync(part, rows.slice(f * per, (f + 1) * per).map(line).join('\n') + '\n')
+      const extra = [...(t.partition ? ['--partition', t.partition] : []), ...(t.batch ? ['--batch-rows', String(t.batch)] : [])]
+      execFileSync(args.floe, ['load', `db.${t.name}`, part, '--schema', t.schema, ...extra], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    }
     const dcols = cols.map(([c, ty]) => `'${c}': '${duckType(ty)}'`).join(', ')
     if (rows.length) await duck.run(`CREATE TABLE ${t.name} AS SELECT * FROM read_json('${nd}', format = 'newline_delimited', columns = {${dcols}})`)
     else await duck.run(`CREATE TABLE ${t.name} (${cols.map(([c, ty]) => `"${c}" ${duckType(ty)}`).join(', ')})`)
