@@ -263,6 +263,9 @@ function parseSlt(file) {
       }
       if (!body.length) bad('a query record without SQL')
       recs.push({ kind: 'query', at, mode, known, overflow, sql: body.join('\n').replace(/;\s*$/, '') })
+    } else if (head[0] === 'memory') {
+      if (head.length !== 2 || !/^\d+$/.test(head[1]) || body.length) bad('expected "memory BYTES" alone')
+      recs.push({ kind: 'memory', at, bytes: head[1] })
     } else if (head[0] === 'error') {
       const sep = body.indexOf('----')
       if (sep < 1 || sep !== body.length - 2) bad('expected "error", the SQL, "----" and one line of floe\'s message')
@@ -275,10 +278,10 @@ function parseSlt(file) {
 // Runs the queries in one floe sql shell: "Q;\nSELECT 1 AS "__slt_mark_N";\n" each, and splits
 // the CSV at the markers. A query with stderr output in the batch is run again on its own
 // (its exact error); returns [{rows} | {error}] per query.
-function floeBatch(env, queries) {
+function floeBatch(env, queries, opts) {
   const mark = k => `__slt_mark_${k}`
   const input = queries.map((q, k) => `${q};\nSELECT 1 AS "${mark(k)}";\n`).join('')
-  const p = spawnSync(args.floe, ['sql', '--format', 'csv'], { input, env, encoding: 'utf8', maxBuffer: 1 << 30 })
+  const p = spawnSync(args.floe, ['sql', '--format', 'csv', ...opts], { input, env, encoding: 'utf8', maxBuffer: 1 << 30 })
   const rows = parseCsv(p.stdout || '')
   const out = []
   let cur = []
@@ -292,13 +295,13 @@ function floeBatch(env, queries) {
   }
   const res = queries.map((q, k) => (k < out.length && out[k].length ? { rows: out[k].slice(1) } : null))
   if (p.status !== 0 || p.stderr) { // some query failed: ask floe about each unanswered one alone
-    return queries.map((q, k) => (res[k] && !p.stderr ? res[k] : floeOne(env, q)))
+    return queries.map((q, k) => (res[k] && !p.stderr ? res[k] : floeOne(env, q, opts)))
   }
   return res.map((r, k) => r || { error: `no output for the query (batch cut at query ${out.length})` })
 }
 
-function floeOne(env, q) {
-  const p = spawnSync(args.floe, ['sql', '--format', 'csv', q], { env, encoding: 'utf8', maxBuffer: 1 << 30 })
+function floeOne(env, q, opts = []) {
+  const p = spawnSync(args.floe, ['sql', '--format', 'csv', ...opts, q], { env, encoding: 'utf8', maxBuffer: 1 << 30 })
   if (p.status !== 0) return { error: String(p.stderr || p.error || `exit ${p.status}`).trim() }
   return { rows: parseCsv(p.stdout).slice(1) }
 }
@@ -351,7 +354,9 @@ async function runFile(file, stats) {
     else await duck.run(`CREATE TABLE ${t.name} (${cols.map(([c, ty]) => `"${c}" ${duckType(ty)}`).join(', ')})`)
   }
   const queries = recs.filter(x => x.kind === 'query')
-  const got = floeBatch(env, queries.map(q => q.sql))
+  const mem = recs.find(x => x.kind === 'memory')
+  const opts = mem ? ['--memory', mem.bytes] : [] // memory BYTES: floe sql --memory for the whole file
+  const got = floeBatch(env, queries.map(q => q.sql), opts)
   for (let k = 0; k < queries.length; k++) {
     const q = queries[k], where = `${file}:${q.at}`
     const f = got[k]
@@ -378,7 +383,7 @@ async function runFile(file, stats) {
     else { stats.differ++; console.log(`FAIL ${where}${ordered ? ' (ordered)' : ''}\n${detail}`) }
   }
   for (const e of recs.filter(x => x.kind === 'error')) {
-    const f = floeOne(env, e.sql)
+    const f = floeOne(env, e.sql, opts)
     stats.errors++
     if (f.error && f.error.includes(e.expect)) continue
     stats.wrong++
