@@ -263,6 +263,9 @@ function parseSlt(file) {
       }
       if (!body.length) bad('a query record without SQL')
       recs.push({ kind: 'query', at, mode, known, overflow, sql: body.join('\n').replace(/;\s*$/, '') })
+    } else if (head[0] === 'delete') {
+      if (head.length !== 2 || body.length !== 1) bad('expected "delete TABLE" and one line: the condition')
+      recs.push({ kind: 'delete', at, name: head[1], where: body[0].trim() })
     } else if (head[0] === 'memory') {
       if (head.length !== 2 || !/^\d+$/.test(head[1]) || body.length) bad('expected "memory BYTES" alone')
       recs.push({ kind: 'memory', at, bytes: head[1] })
@@ -352,6 +355,11 @@ async function runFile(file, stats) {
     const dcols = cols.map(([c, ty]) => `'${c}': '${duckType(ty)}'`).join(', ')
     if (rows.length) await duck.run(`CREATE TABLE ${t.name} AS SELECT * FROM read_json('${nd}', format = 'newline_delimited', columns = {${dcols}})`)
     else await duck.run(`CREATE TABLE ${t.name} (${cols.map(([c, ty]) => `"${c}" ${duckType(ty)}`).join(', ')})`)
+  }
+  // delete TABLE + a condition: floe delete (position deletes) and DuckDB's DELETE
+  for (const x of recs.filter(r => r.kind === 'delete')) {
+    execFileSync(args.floe, ['delete', `db.${x.name}`, '--where', x.where], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    await duck.run(`DELETE FROM ${x.name} WHERE ${x.where}`)
   }
   const queries = recs.filter(x => x.kind === 'query')
   const mem = recs.find(x => x.kind === 'memory')
