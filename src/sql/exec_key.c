@@ -245,12 +245,12 @@ void exec_batch_append(fl_batch *dst, const fl_batch *src) {
     fl_vec_reserve(dv, dv->len + n);
     copy_bits(dv, dv->len, sv, n);
     if (fl_type_is_bytes(sv->type.kind)) {
-      /* a slice (the scan's, the sort's) starts at offsets[0] > 0 in its owner's bytes */
-      uint32_t first = sv->offsets[0], blen = sv->offsets[n] - first;
+      /* a slice of a larger batch (the scans' views) starts at offsets[0] > 0 */
+      uint32_t from = sv->offsets[0], blen = sv->offsets[n] - from;
       fl_vec_reserve_bytes(dv, blen);
-      memcpy(dv->bytes + dv->bytes_len, sv->bytes + first, blen);
+      memcpy(dv->bytes + dv->bytes_len, sv->bytes + from, blen);
       uint32_t base = (uint32_t)dv->bytes_len;
-      for (uint32_t i = 1; i <= n; i++) dv->offsets[dv->len + i] = base + sv->offsets[i] - first;
+      for (uint32_t i = 1; i <= n; i++) dv->offsets[dv->len + i] = base + sv->offsets[i] - from;
       dv->bytes_len += blen;
     } else {
       FL_ASSERT(dv->type.precision == sv->type.precision || sv->type.kind != FL_T_DECIMAL);
