@@ -304,6 +304,17 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   a = &c->regs[*ra];
   b = &c->regs[*rb];
+  for (int side = 0; side < 2; side++) { /* FLOAT against an integer or decimal: as FLOATs (0.1 is 0.1f), as DuckDB */
+    uint32_t *rk = side ? rb : ra;
+    const reg *k = &c->regs[*rk], *o = &c->regs[side ? *ra : *rb];
+    if (o->cls == CF && o->kind == FL_T_FLOAT && (k->cls == CI || k->cls == CW) && k->kind != FL_T_DATE &&
+        k->kind != FL_T_TIMESTAMP) {
+      fl_type flt = {FL_T_FLOAT, 0, 0, 0};
+      *rk = coerce(x, side ? eb : ea, *rk, flt);
+    }
+  }
+  a = &c->regs[*ra];
+  b = &c->regs[*rb];
   if ((a->cls == CW && b->cls == CF) || (a->cls == CF && b->cls == CW)) { /* as DOUBLEs, as DuckDB */
     fl_type dbl = {FL_T_DOUBLE, 0, 0, 0};
     if (a->cls == CW)
@@ -1167,7 +1178,8 @@ static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out) {
   if ((rc = compile(x, e->args[0], 0, &a)) || (rc = compile(x, e->args[1], 0, &b))) return rc;
   fl_type t = e->type;
   if (t.kind == FL_T_DOUBLE || t.kind == FL_T_FLOAT) {
-    fl_type f = {FL_T_DOUBLE, 0, 0, 0};
+    /* a FLOAT result: integer and decimal operands become FLOATs first, as DuckDB */
+    fl_type f = {t.kind == FL_T_FLOAT ? FL_T_FLOAT : FL_T_DOUBLE, 0, 0, 0};
     a = coerce(x, e->args[0], a, f);
     b = coerce(x, e->args[1], b, f);
     uint32_t d = new_reg(c, CF, true);

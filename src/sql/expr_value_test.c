@@ -145,6 +145,11 @@ Test(expr_value, integer_arithmetic_follows_duckdb) {
   ok("(b / 0) IS NULL", "BOOLEAN", "false|true|false");
   ok("b / 0 > 0", "BOOLEAN", "true|null|false");
   ok("f % 0 IS NULL", "BOOLEAN", "false|true|false");
+  /* FLOAT against a decimal or an integer compares as FLOATs, and prints its own digits (DuckDB) */
+  ok("CAST(f AS FLOAT) / 25 = 0.1", "BOOLEAN", "true|null|false");
+  ok("CAST(f AS FLOAT) / 25 > 0.1", "BOOLEAN", "false|null|false");
+  ok("CAST(CAST(f AS FLOAT) / 25 AS VARCHAR) || ' ' || CAST(16777217 AS FLOAT) || ' ' || CAST(1e-7 AS FLOAT)", "STRING",
+     "\"0.1 16777216.0 1e-07\"|null|\"-0.02 16777216.0 1e-07\"");
   /* nan (0 / 0) as DuckDB orders it: equal to itself, above everything (inf included) */
   ok("(f - f) / 0 = (f - f) / 0", "BOOLEAN", "true|null|true");
   ok("(f - f) / 0 > 1e308 AND (f - f) / 0 > f / 0 AND NOT ((f - f) / 0 < f)", "BOOLEAN", "true|null|true");
