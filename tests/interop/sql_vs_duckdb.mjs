@@ -57,7 +57,8 @@ const text = v => (v === null || v === undefined ? null : typeof v === 'object' 
 // A double as one text whatever its spelling ("1e+20", "1.0e20", "-0", "inf"): JS's shortest
 // form (-0 is 0). floe's text counts as a double only if it ends in no 0 after
 // a '.', so a DECIMAL "2.50" where DuckDB has the DOUBLE 2.5 still differs.
-function doubleText(v) {
+// A FLOAT column compares as float32 values (Math.fround): DuckDB's 0.1 and floe's 0.1.
+function doubleText(v, single = false) {
   if (v === null) return null
   if (typeof v === 'string') {
     const t = v.toLowerCase()
@@ -65,6 +66,7 @@ function doubleText(v) {
     v = t === 'inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : t === 'nan' ? NaN : Number(t)
     if (Number.isNaN(v) && t !== 'nan') return t
   }
+  if (single) v = Math.fround(v)
   return String(v) // -0 as 0: DuckDB's sort and GROUP BY fold them, and they are equal
 }
 
@@ -78,12 +80,16 @@ async function duckRows(conn, q) {
   json.forEach((row, i) => types.forEach((t, j) => {
     if (raw[i][j] === null) return
     if (t === 'INTERVAL') row[j] = String(raw[i][j])
-    else if (t === 'DOUBLE' || t === 'FLOAT') row[j] = doubleText(raw[i][j])
+    else if (t === 'DOUBLE' || t === 'FLOAT') row[j] = doubleText(raw[i][j], t === 'FLOAT')
   }))
-  json.doubles = types.flatMap((t, j) => (t === 'DOUBLE' || t === 'FLOAT' ? [j] : []))
+  json.doubles = types.flatMap((t, j) => (t === 'DOUBLE' ? [j] : []))
+  json.floats = types.flatMap((t, j) => (t === 'FLOAT' ? [j] : []))
   return json
 }
-const floeDoubles = (rows, cols) => (cols && cols.length ? rows.map(r => r.map((v, j) => (cols.includes(j) ? doubleText(v) : v))) : rows)
+const floeDoubles = (rows, d) =>
+  d.doubles.length || d.floats.length
+    ? rows.map(r => r.map((v, j) => (d.doubles.includes(j) ? doubleText(v) : d.floats.includes(j) ? doubleText(v, true) : v)))
+    : rows
 
 // ORDER BY outside parentheses and string literals: the query's rows are ordered
 function topLevelOrderBy(q) {
@@ -118,7 +124,7 @@ if (args.spec) {
       continue
     }
     const d = await duckRows(duck, q)
-    const { ok, a, b } = same(floeDoubles(floeRows, d.doubles), d, topLevelOrderBy(q))
+    const { ok, a, b } = same(floeDoubles(floeRows, d), d, topLevelOrderBy(q))
     if (!ok) {
       console.log(`FAIL ${q}\n  floe:   ${a.join(' ')}\n  DuckDB: ${b.join(' ')}`)
       failed++
@@ -201,6 +207,11 @@ const GENERATORS = {
     v: `v${i + 1}`,
     w: maybe(r, 0.1, money(r, 50).replace(/\.(\d\d)$/, '.$1' + Math.floor(r() * 10))),
   })),
+  // FLOAT (REAL) beside DOUBLE: values a float holds exactly and ones it rounds
+  floats: (n, r) => Array.from({ length: n }, (_, i) => {
+    const v = maybe(r, 0.1, pick(r, [0.1, 0.5, -2.25, 1 / 3, 3.4e38, 1e-7, 100, 0, 16777217, 2.5]))
+    return { id: i + 1, f: v, dd: v, k: Math.floor(r() * 5) }
+  }),
   // extreme values: decimals at 18 and 38 digits, integers at their type's edges
   big: (n, r) => {
     const fixed = [
@@ -227,6 +238,7 @@ function duckType(t) {
   if (/^(INT|INTEGER|INT4)$/.test(u)) return 'INTEGER'
   if (/^(BIGINT|INT8)$/.test(u)) return 'BIGINT'
   if (/^(DOUBLE|FLOAT8|DOUBLE PRECISION)$/.test(u)) return 'DOUBLE'
+  if (/^(FLOAT|REAL|FLOAT4)$/.test(u)) return 'FLOAT'
   if (/^(BOOL|BOOLEAN)$/.test(u)) return 'BOOLEAN'
   return u // DECIMAL(p,s), DATE, TIMESTAMP, JSON
 }
@@ -374,7 +386,7 @@ async function runFile(file, stats) {
     let ok = false, a = [], b = []
     if (f.rows) a = f.rows.map(r => JSON.stringify(r))
     if (d.rows) b = d.rows.map(r => JSON.stringify(r))
-    if (f.rows && d.rows) ({ ok, a, b } = same(floeDoubles(f.rows, d.rows.doubles), d.rows, ordered))
+    if (f.rows && d.rows) ({ ok, a, b } = same(floeDoubles(f.rows, d.rows), d.rows, ordered))
     // overflow: floe may refuse with an overflow (out of range) error where DuckDB answers or
     // refuses, never give other rows
     else if (q.overflow && f.error && /overflow|out of range/i.test(f.error)) ok = true
