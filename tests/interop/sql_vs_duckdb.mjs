@@ -266,15 +266,16 @@ function parseSlt(file) {
       }
       recs.push({ kind: 'table', at, name: head[1], gen: head[2], rows: Number(head[3] || 0), seed: Number(head[4] || 1), schema: body[0].trim(), ...opts })
     } else if (head[0] === 'query') {
-      let mode = 'auto', known = null, overflow = false
+      let mode = 'auto', known = null, overflow = false, refused = false
       for (let k = 1; k < head.length; k++) {
         if (head[k] === 'rowsort' || head[k] === 'ordered') mode = head[k]
         else if (head[k] === 'overflow') overflow = true
+        else if (head[k] === 'refused') refused = true
         else if (head[k].startsWith('known_failure')) { known = head.slice(k).join(' ').replace(/^known_failure:?\s*/, '') || 'known failure'; break }
         else bad(`unknown query option '${head[k]}'`)
       }
       if (!body.length) bad('a query record without SQL')
-      recs.push({ kind: 'query', at, mode, known, overflow, sql: body.join('\n').replace(/;\s*$/, '') })
+      recs.push({ kind: 'query', at, mode, known, overflow, refused, sql: body.join('\n').replace(/;\s*$/, '') })
     } else if (head[0] === 'delete') {
       if (head.length !== 2 || body.length !== 1) bad('expected "delete TABLE" and one line: the condition')
       recs.push({ kind: 'delete', at, name: head[1], where: body[0].trim() })
@@ -386,7 +387,8 @@ async function runFile(file, stats) {
     let ok = false, a = [], b = []
     if (f.rows) a = f.rows.map(r => JSON.stringify(r))
     if (d.rows) b = d.rows.map(r => JSON.stringify(r))
-    if (f.rows && d.rows) ({ ok, a, b } = same(floeDoubles(f.rows, d.rows), d.rows, ordered))
+    if (q.refused) ok = !!(f.error && d.error) // both engines must refuse it (a bad cast, say)
+    else if (f.rows && d.rows) ({ ok, a, b } = same(floeDoubles(f.rows, d.rows), d.rows, ordered))
     // overflow: floe may refuse with an overflow (out of range) error where DuckDB answers or
     // refuses, never give other rows
     else if (q.overflow && f.error && /overflow|out of range/i.test(f.error)) ok = true
