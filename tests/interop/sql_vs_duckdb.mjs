@@ -58,7 +58,7 @@ const text = v => (v === null || v === undefined ? null : typeof v === 'object' 
 // form (-0 is 0). floe's text counts as a double only if it ends in no 0 after
 // a '.', so a DECIMAL "2.50" where DuckDB has the DOUBLE 2.5 still differs.
 // A FLOAT column compares as float32 values (Math.fround): DuckDB's 0.1 and floe's 0.1.
-function doubleText(v, single = false) {
+function doubleText(v, single = false, digits = 0) {
   if (v === null) return null
   if (typeof v === 'string') {
     const t = v.toLowerCase()
@@ -67,6 +67,7 @@ function doubleText(v, single = false) {
     if (Number.isNaN(v) && t !== 'nan') return t
   }
   if (single) v = Math.fround(v)
+  if (digits && Number.isFinite(v)) v = Number(v.toPrecision(digits))
   return String(v) // -0 as 0: DuckDB's sort and GROUP BY fold them, and they are equal
 }
 
@@ -86,10 +87,14 @@ async function duckRows(conn, q) {
   json.floats = types.flatMap((t, j) => (t === 'FLOAT' ? [j] : []))
   return json
 }
-const floeDoubles = (rows, d) =>
+// digits: a record's DOUBLE columns compare at that many significant digits (sums whose
+// order of additions is each engine's own: DuckDB's window segment trees, floe's file order)
+const floeDoubles = (rows, d, digits = 0) =>
   d.doubles.length || d.floats.length
-    ? rows.map(r => r.map((v, j) => (d.doubles.includes(j) ? doubleText(v) : d.floats.includes(j) ? doubleText(v, true) : v)))
+    ? rows.map(r => r.map((v, j) => (d.doubles.includes(j) ? doubleText(v, false, digits) : d.floats.includes(j) ? doubleText(v, true) : v)))
     : rows
+const duckDoubles = (rows, digits) =>
+  digits ? Object.assign(rows.map(r => r.map((v, j) => (rows.doubles.includes(j) ? doubleText(v, false, digits) : v))), { doubles: rows.doubles, floats: rows.floats }) : rows
 
 // ORDER BY outside parentheses and string literals: the query's rows are ordered
 function topLevelOrderBy(q) {
@@ -266,16 +271,17 @@ function parseSlt(file) {
       }
       recs.push({ kind: 'table', at, name: head[1], gen: head[2], rows: Number(head[3] || 0), seed: Number(head[4] || 1), schema: body[0].trim(), ...opts })
     } else if (head[0] === 'query') {
-      let mode = 'auto', known = null, overflow = false, refused = false
+      let mode = 'auto', known = null, overflow = false, refused = false, digits = 0
       for (let k = 1; k < head.length; k++) {
         if (head[k] === 'rowsort' || head[k] === 'ordered') mode = head[k]
         else if (head[k] === 'overflow') overflow = true
         else if (head[k] === 'refused') refused = true
+        else if (/^digits=\d+$/.test(head[k])) digits = Number(head[k].slice(7))
         else if (head[k].startsWith('known_failure')) { known = head.slice(k).join(' ').replace(/^known_failure:?\s*/, '') || 'known failure'; break }
         else bad(`unknown query option '${head[k]}'`)
       }
       if (!body.length) bad('a query record without SQL')
-      recs.push({ kind: 'query', at, mode, known, overflow, refused, sql: body.join('\n').replace(/;\s*$/, '') })
+      recs.push({ kind: 'query', at, mode, known, overflow, refused, digits, sql: body.join('\n').replace(/;\s*$/, '') })
     } else if (head[0] === 'delete') {
       if (head.length !== 2 || body.length !== 1) bad('expected "delete TABLE" and one line: the condition')
       recs.push({ kind: 'delete', at, name: head[1], where: body[0].trim() })
@@ -388,7 +394,7 @@ async function runFile(file, stats) {
     if (f.rows) a = f.rows.map(r => JSON.stringify(r))
     if (d.rows) b = d.rows.map(r => JSON.stringify(r))
     if (q.refused) ok = !!(f.error && d.error) // both engines must refuse it (a bad cast, say)
-    else if (f.rows && d.rows) ({ ok, a, b } = same(floeDoubles(f.rows, d.rows), d.rows, ordered))
+    else if (f.rows && d.rows) ({ ok, a, b } = same(floeDoubles(f.rows, d.rows, q.digits), duckDoubles(d.rows, q.digits), ordered))
     // overflow: floe may refuse with an overflow (out of range) error where DuckDB answers or
     // refuses, never give other rows
     else if (q.overflow && f.error && /overflow|out of range/i.test(f.error)) ok = true
