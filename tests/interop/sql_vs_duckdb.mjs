@@ -217,6 +217,12 @@ const GENERATORS = {
     const v = maybe(r, 0.1, pick(r, [0.1, 0.5, -2.25, 1 / 3, 3.4e38, 1e-7, 100, 0, 16777217, 2.5]))
     return { id: i + 1, f: v, dd: v, k: Math.floor(r() * 5) }
   }),
+  // long strings sharing long prefixes (statistics of strings this long are truncated),
+  // with unicode and bytes near 0xff, for pruning by bounds and LIKE prefixes
+  texts: (n, r) => Array.from({ length: n }, (_, i) => {
+    const head = pick(r, ['a'.repeat(70), 'a'.repeat(69) + 'b', 'ü'.repeat(40), 'z'.repeat(80), '\u{10FFFF}'.repeat(20), 'm'])
+    return { id: i + 1, s: maybe(r, 0.05, head + pick(r, ['', 'x', 'y', '0', 'ÿ']) + (i % 7)) }
+  }),
   // extreme values: decimals at 18 and 38 digits, integers at their type's edges
   big: (n, r) => {
     const fixed = [
