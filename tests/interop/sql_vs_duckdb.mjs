@@ -288,6 +288,10 @@ function parseSlt(file) {
       }
       if (!body.length) bad('a query record without SQL')
       recs.push({ kind: 'query', at, mode, known, overflow, refused, digits, sql: body.join('\n').replace(/;\s*$/, '') })
+    } else if (head[0] === 'alter') {
+      const m = body.length === 1 && body[0].trim().match(/^(add-column|rename-column|widen-column)\s+(\S+)\s+(.+)$/)
+      if (head.length !== 2 || !m) bad('expected "alter TABLE" and one line: add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE')
+      recs.push({ kind: 'alter', at, name: head[1], op: m[1], col: m[2], arg: m[3].trim() })
     } else if (head[0] === 'delete') {
       if (head.length !== 2 || body.length !== 1) bad('expected "delete TABLE" and one line: the condition')
       recs.push({ kind: 'delete', at, name: head[1], where: body[0].trim() })
@@ -381,10 +385,19 @@ async function runFile(file, stats) {
     if (rows.length) await duck.run(`CREATE TABLE ${t.name} AS SELECT * FROM read_json('${nd}', format = 'newline_delimited', columns = {${dcols}})`)
     else await duck.run(`CREATE TABLE ${t.name} (${cols.map(([c, ty]) => `"${c}" ${duckType(ty)}`).join(', ')})`)
   }
-  // delete TABLE + a condition: floe delete (position deletes) and DuckDB's DELETE
-  for (const x of recs.filter(r => r.kind === 'delete')) {
-    execFileSync(args.floe, ['delete', `db.${x.name}`, '--where', x.where], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-    await duck.run(`DELETE FROM ${x.name} WHERE ${x.where}`)
+  // in file order: delete TABLE + a condition (floe delete: position deletes; DuckDB's
+  // DELETE), alter TABLE + a change (floe alter: metadata only; DuckDB's ALTER TABLE)
+  for (const x of recs.filter(r => r.kind === 'delete' || r.kind === 'alter')) {
+    if (x.kind === 'delete') {
+      execFileSync(args.floe, ['delete', `db.${x.name}`, '--where', x.where], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      await duck.run(`DELETE FROM ${x.name} WHERE ${x.where}`)
+      continue
+    }
+    execFileSync(args.floe, ['alter', `db.${x.name}`, x.op, x.col, x.arg], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    await duck.run(
+      x.op === 'add-column' ? `ALTER TABLE ${x.name} ADD COLUMN ${x.col} ${duckType(x.arg)}`
+        : x.op === 'rename-column' ? `ALTER TABLE ${x.name} RENAME COLUMN ${x.col} TO ${x.arg}`
+          : `ALTER TABLE ${x.name} ALTER COLUMN ${x.col} TYPE ${duckType(x.arg)}`)
   }
   const queries = recs.filter(x => x.kind === 'query')
   const mem = recs.find(x => x.kind === 'memory')
