@@ -292,6 +292,9 @@ function parseSlt(file) {
       const m = body.length === 1 && body[0].trim().match(/^(add-column|rename-column|widen-column)\s+(\S+)\s+(.+)$/)
       if (head.length !== 2 || !m) bad('expected "alter TABLE" and one line: add-column NAME TYPE | rename-column OLD NEW | widen-column NAME TYPE')
       recs.push({ kind: 'alter', at, name: head[1], op: m[1], col: m[2], arg: m[3].trim() })
+    } else if (head[0] === 'floe') {
+      if (head.length !== 1 || body.length !== 1) bad('expected "floe" and one line: the command and its arguments (no quotes)')
+      recs.push({ kind: 'floe', at, argv: body[0].trim().split(/\s+/) })
     } else if (head[0] === 'delete') {
       if (head.length !== 2 || body.length !== 1) bad('expected "delete TABLE" and one line: the condition')
       recs.push({ kind: 'delete', at, name: head[1], where: body[0].trim() })
@@ -387,7 +390,12 @@ async function runFile(file, stats) {
   }
   // in file order: delete TABLE + a condition (floe delete: position deletes; DuckDB's
   // DELETE), alter TABLE + a change (floe alter: metadata only; DuckDB's ALTER TABLE)
-  for (const x of recs.filter(r => r.kind === 'delete' || r.kind === 'alter')) {
+  // and floe + a command that must keep the rows (compact, expire): floe alone
+  for (const x of recs.filter(r => r.kind === 'delete' || r.kind === 'alter' || r.kind === 'floe')) {
+    if (x.kind === 'floe') {
+      execFileSync(args.floe, x.argv, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      continue
+    }
     if (x.kind === 'delete') {
       execFileSync(args.floe, ['delete', `db.${x.name}`, '--where', x.where], { env, stdio: ['ignore', 'ignore', 'pipe'] })
       await duck.run(`DELETE FROM ${x.name} WHERE ${x.where}`)
