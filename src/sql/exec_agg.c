@@ -391,9 +391,9 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
           uint32_t g = ids[i];
           if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
           /* avg (a DOUBLE) sums past 38 digits as DuckDB does, up to 128 bits */
-          if (c->spec.kind == FL_AGG_AVG ? __builtin_add_overflow(c->isum[g], fl_vec_dec(arg, i), &c->isum[g])
-                                         : !fl_dec128_add(c->isum[g], fl_vec_dec(arg, i), FL_DECIMAL_PRECISION_MAX,
-                                                          &c->isum[g]))
+          if (c->spec.kind == FL_AGG_AVG
+                  ? __builtin_add_overflow(c->isum[g], fl_vec_dec(arg, i), &c->isum[g])
+                  : !fl_dec128_add(c->isum[g], fl_vec_dec(arg, i), FL_DECIMAL_PRECISION_MAX, &c->isum[g]))
             return c->spec.kind == FL_AGG_AVG
                        ? fl_err_set(err, FL_ELIMIT, "avg(%s): the sum overflows 128 bits", arg_name(a, c))
                        : fl_err_set(err, FL_ELIMIT, "%s(%s): the sum overflows DECIMAL(38,%u)",

@@ -262,7 +262,8 @@ Test(exec_agg, approx_count_distinct_is_exact_up_to_126_values_then_a_sketch) {
     if (mod <= 126)
       cr_assert_eq(est, mod, "approx_count_distinct of %u values: %lld", mod, (long long)est);
     else
-      cr_assert(est >= mod * 0.9 && est <= mod * 1.1, "approx_count_distinct of %u values: %lld", mod, (long long)est);
+      cr_assert(est >= mod * 0.9 && est <= mod * 1.1, "approx_count_distinct of %u values: %lld", mod,
+                (long long)est);
     fl_batch_free(out);
     fl_op_free(agg);
     tctx_done(&t);

@@ -7,7 +7,8 @@
 #include "core/batch.h"
 #include "sql/exec_int.h"
 
-static const fl_field fields[] = {{1, "id", {FL_T_BIGINT, 0, 0}, false}, {2, "s", {FL_T_STRING, 0, 0}, false}};
+static const fl_field fields[] = {{1, "id", {FL_T_BIGINT, 0, 0}, false},
+                                  {2, "s", {FL_T_STRING, 0, 0}, false}};
 
 static void row(fl_batch *b, int64_t id, const char *s) {
   fl_vec_append_i64(&b->cols[0], id);

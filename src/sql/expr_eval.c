@@ -304,7 +304,8 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
   }
   a = &c->regs[*ra];
   b = &c->regs[*rb];
-  for (int side = 0; side < 2; side++) { /* FLOAT against an integer or decimal: as FLOATs (0.1 is 0.1f), as DuckDB */
+  for (int side = 0; side < 2;
+       side++) { /* FLOAT against an integer or decimal: as FLOATs (0.1 is 0.1f), as DuckDB */
     uint32_t *rk = side ? rb : ra;
     const reg *k = &c->regs[*rk], *o = &c->regs[side ? *ra : *rb];
     if (o->cls == CF && o->kind == FL_T_FLOAT && (k->cls == CI || k->cls == CW) && k->kind != FL_T_DATE &&
@@ -1893,10 +1894,12 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
-        d->nul[i] = a->nul[k] ? T_NULL
-                              : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], s->pattern, s->pattern_len, (int)s->ma)
-                                                    : like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, false,
-                                                           (int)s->ma)) != s->negated);
+        d->nul[i] =
+            a->nul[k]
+                ? T_NULL
+                : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], s->pattern, s->pattern_len, (int)s->ma)
+                                      : like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, false,
+                                             (int)s->ma)) != s->negated);
       }
       break;
     case S_LOWER:
@@ -1907,11 +1910,11 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
     case S_LIKE2:
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, kb = i & b->mask;
-        d->nul[i] = (a->nul[k] || b->nul[kb]) ? T_NULL
-                                              : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
-                                                                            (int)s->ma)
-                                                                      : like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
-                                                                             false, (int)s->ma)) != s->negated);
+        d->nul[i] = (a->nul[k] || b->nul[kb])
+                        ? T_NULL
+                        : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], (int)s->ma)
+                                              : like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], false,
+                                                     (int)s->ma)) != s->negated);
       }
       break;
     case S_WARITH: run_warith(c, s, d, a, b, n); break;

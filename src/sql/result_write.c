@@ -109,7 +109,8 @@ void fl_sql_value_text(const fl_value *v, fl_buf *out) {
         fl_buf_puts(out, d > 0 ? "inf" : "-inf");
         return;
       }
-      if (v->type.kind == FL_T_FLOAT) { /* the shortest digits that read back as the float, as DuckDB: 0.1, not 0.100000001 */
+      if (v->type.kind ==
+          FL_T_FLOAT) { /* the shortest digits that read back as the float, as DuckDB: 0.1, not 0.100000001 */
         int n = 0;
         for (int digits = 6; digits <= 9; digits++) {
           n = snprintf(tmp, sizeof tmp, "%.*g", digits, d);
