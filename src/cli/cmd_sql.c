@@ -239,6 +239,22 @@ static bool statement_complete(const char *s, size_t n) {
   return last != SIZE_MAX && s[last] == ';' && !sq && !dq;
 }
 
+/* A line of input without its '\n': from libedit on a terminal, as raw bytes otherwise
+ * (libedit in the C locale drops the bytes of UTF-8 characters, so a piped script's
+ * 'ünï' became 'n'); NULL at end of input. Freed with free(). */
+static char *read_line(bool tty, const char *prompt) {
+  if (tty) return readline(prompt);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n = getline(&line, &cap, stdin);
+  if (n < 0) {
+    free(line);
+    return NULL;
+  }
+  if (n && line[n - 1] == '\n') line[n - 1] = '\0';
+  return line;
+}
+
 /* floe sql without a query: lines are read (libedit: editing, history in
  * ~/.floe_history) until one ends a statement with ';'; \d, \d TABLE, \q (or end of
  * input) are commands. Errors are printed and the shell goes on; the exit status is 1
@@ -253,7 +269,7 @@ static int shell(fl_warehouse *wh, const sql_opts *o) {
   fl_buf stmt = {0};
   int status = FL_CLI_OK;
   for (;;) {
-    char *line = readline(!tty ? "" : stmt.len ? "   -> " : "floe> ");
+    char *line = read_line(tty, stmt.len ? "   -> " : "floe> ");
     if (!line) break;
     const char *p = line;
     while (*p == ' ' || *p == '\t') p++;

@@ -37,9 +37,12 @@
  * 16 open files with a batch buffer each stay small (16 x 2,048 rows). */
 enum { SPILL_PARTS = 16, SPILL_DEPTH_MAX = 4 };
 /* HyperLogLog with 2^10 one-byte registers a group: standard error 1.04 / sqrt(1024)
- * = 3.25% (Flajolet et al. 2007), 1 KiB a group, with linear counting below 2.5 m so
- * small counts are near exact. */
-enum { HLL_P = 10, HLL_M = 1 << HLL_P };
+ * = 3.25% (Flajolet et al. 2007), 1 KiB a group, with linear counting below 2.5 m.
+ * A group starts sparse, as HLL++ does: the same 1 KiB holds a count and up to 126
+ * distinct 64-bit hashes, marked by HLL_SPARSE in its last byte (a register never
+ * reaches it), and becomes registers at the 127th; so up to 126 values count exactly
+ * (two of 3 values shared a register and counted 1: DuckDB said 3). */
+enum { HLL_P = 10, HLL_M = 1 << HLL_P, HLL_SPARSE = 0xff, HLL_SPARSE_MAX = (HLL_M - 16) / 8 };
 
 typedef struct str_state {
   char *p;
@@ -268,16 +271,48 @@ static inline int str_cmp(const char *a, uint32_t la, const char *b, uint32_t lb
   return (la > lb) - (la < lb);
 }
 
-static void hll_add(agg_col *c, uint32_t g, uint64_t h) {
-  if (!c->hll[g]) c->hll[g] = fl_arena_calloc(&c->arena, HLL_M, 1);
+static void hll_register(uint8_t *reg, uint64_t h) {
   uint32_t idx = (uint32_t)(h >> (64 - HLL_P));
   uint64_t w = h << HLL_P;
   uint8_t rank = w ? (uint8_t)(__builtin_clzll(w) + 1) : (uint8_t)(64 - HLL_P + 1);
-  if (rank > c->hll[g][idx]) c->hll[g][idx] = rank;
+  if (rank > reg[idx]) reg[idx] = rank;
+}
+
+static void hll_add(agg_col *c, uint32_t g, uint64_t h) {
+  uint8_t *reg = c->hll[g];
+  if (!reg) {
+    reg = c->hll[g] = fl_arena_calloc(&c->arena, HLL_M, 1);
+    reg[HLL_M - 1] = HLL_SPARSE;
+  }
+  if (reg[HLL_M - 1] == HLL_SPARSE) { /* count at 0, hashes from 8 */
+    uint32_t n;
+    memcpy(&n, reg, 4);
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t k;
+      memcpy(&k, reg + 8 + (size_t)i * 8, 8);
+      if (k == h) return;
+    }
+    if (n < HLL_SPARSE_MAX) {
+      memcpy(reg + 8 + (size_t)n * 8, &h, 8);
+      n++;
+      memcpy(reg, &n, 4);
+      return;
+    }
+    uint64_t kept[HLL_SPARSE_MAX];
+    memcpy(kept, reg + 8, sizeof kept);
+    memset(reg, 0, HLL_M);
+    for (uint32_t i = 0; i < n; i++) hll_register(reg, kept[i]);
+  }
+  hll_register(reg, h);
 }
 
 static int64_t hll_estimate(const uint8_t *reg) {
   if (!reg) return 0;
+  if (reg[HLL_M - 1] == HLL_SPARSE) {
+    uint32_t n;
+    memcpy(&n, reg, 4);
+    return n;
+  }
   double sum = 0;
   uint32_t zeros = 0;
   for (uint32_t i = 0; i < HLL_M; i++) {
@@ -355,9 +390,14 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
         for (uint32_t i = 0; i < n; i++) {
           uint32_t g = ids[i];
           if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
-          if (!fl_dec128_add(c->isum[g], fl_vec_dec(arg, i), FL_DECIMAL_PRECISION_MAX, &c->isum[g]))
-            return fl_err_set(err, FL_ELIMIT, "%s(%s): the sum overflows DECIMAL(38,%u)",
-                              kind_name(c->spec.kind), arg_name(a, c), (unsigned)arg->type.scale);
+          /* avg (a DOUBLE) sums past 38 digits as DuckDB does, up to 128 bits */
+          if (c->spec.kind == FL_AGG_AVG
+                  ? __builtin_add_overflow(c->isum[g], fl_vec_dec(arg, i), &c->isum[g])
+                  : !fl_dec128_add(c->isum[g], fl_vec_dec(arg, i), FL_DECIMAL_PRECISION_MAX, &c->isum[g]))
+            return c->spec.kind == FL_AGG_AVG
+                       ? fl_err_set(err, FL_ELIMIT, "avg(%s): the sum overflows 128 bits", arg_name(a, c))
+                       : fl_err_set(err, FL_ELIMIT, "%s(%s): the sum overflows DECIMAL(38,%u)",
+                                    kind_name(c->spec.kind), arg_name(a, c), (unsigned)arg->type.scale);
           c->cnt[g]++;
         }
       } else {

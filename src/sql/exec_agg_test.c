@@ -242,6 +242,34 @@ Test(exec_agg, many_batches_count_distinct_and_dates) {
   tctx_done(&t);
 }
 
+/* Up to 126 distinct values a group count exactly (the sketch starts as a list of
+ * hashes); 3 values of which two share a register counted 1 in registers alone. */
+static void fill_mod(fl_batch *b, uint32_t row, void *arg) {
+  fl_vec_append_i64(&b->cols[0], (int64_t)(row % *(uint32_t *)arg));
+}
+
+Test(exec_agg, approx_count_distinct_is_exact_up_to_126_values_then_a_sketch) {
+  static const fl_field f[] = {{1, "v", {FL_T_BIGINT, 0, 0}, false}};
+  for (uint32_t mod = 1; mod <= 200; mod += mod < 130 ? 1 : 35) {
+    tctx t;
+    tctx_init(&t);
+    fl_op *src = tsource(&t, f, 1, 5000, 2048, fill_mod, &mod);
+    fl_agg_spec aggs[] = {{FL_AGG_APPROX_COUNT_DISTINCT, 0, -1, "a"}};
+    fl_err err = {0};
+    fl_op *agg = fl_op_hash_aggregate(&t.ctx, src, NULL, 0, aggs, 1, &err);
+    fl_batch *out = tcollect(agg);
+    int64_t est = ti64(out, 0, 0);
+    if (mod <= 126)
+      cr_assert_eq(est, mod, "approx_count_distinct of %u values: %lld", mod, (long long)est);
+    else
+      cr_assert(est >= mod * 0.9 && est <= mod * 1.1, "approx_count_distinct of %u values: %lld", mod,
+                (long long)est);
+    fl_batch_free(out);
+    fl_op_free(agg);
+    tctx_done(&t);
+  }
+}
+
 Test(exec_agg, approx_count_distinct_within_three_standard_errors) {
   tctx t;
   tctx_init(&t);

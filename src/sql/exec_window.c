@@ -102,9 +102,15 @@ static fl_code agg_add(window_op *w, const fl_win_spec *sp, run_state *st, uint3
       if (is_float_kind(v->type.kind))
         st->dsum += v->type.kind == FL_T_FLOAT ? v->data.f32[row] : v->data.f64[row];
       else if (v->type.kind == FL_T_DECIMAL) {
-        if (!fl_dec128_add(st->isum, fl_vec_dec(v, row), FL_DECIMAL_PRECISION_MAX, &st->isum))
-          return fl_err_set(err, FL_ELIMIT, "%s(%s) OVER (...): the sum overflows DECIMAL(38,%u)",
-                            kind_name(sp->kind), b->fields[sp->arg].name, (unsigned)v->type.scale);
+        /* avg (a DOUBLE) sums past 38 digits as DuckDB does, up to 128 bits */
+        if (sp->kind == FL_WIN_AVG
+                ? __builtin_add_overflow(st->isum, fl_vec_dec(v, row), &st->isum)
+                : !fl_dec128_add(st->isum, fl_vec_dec(v, row), FL_DECIMAL_PRECISION_MAX, &st->isum))
+          return sp->kind == FL_WIN_AVG
+                     ? fl_err_set(err, FL_ELIMIT, "avg(%s) OVER (...): the sum overflows 128 bits",
+                                  b->fields[sp->arg].name)
+                     : fl_err_set(err, FL_ELIMIT, "%s(%s) OVER (...): the sum overflows DECIMAL(38,%u)",
+                                  kind_name(sp->kind), b->fields[sp->arg].name, (unsigned)v->type.scale);
       } else
         st->isum += num_i64(v, row);
       break;

@@ -21,17 +21,17 @@
 #include "core/time.h"
 #include "sql/expr_eval_int.h"
 
-/* DuckDB's text of a DOUBLE: the shortest digits that read back, in positional notation
+/* DuckDB's text of a DOUBLE (or FLOAT): the shortest digits that read back, in positional notation
  * for exponents -5..15 ("10.0", "0.0001", "-0.0") and scientific otherwise ("1e+20",
  * "1e-05", "1.2345678901234567e+19"), as Python's repr. */
-static size_t format_double(double f, char *out) {
+static size_t format_real(double f, bool single, char *out) {
   if (isnan(f)) return (size_t)snprintf(out, 32, "nan");
   if (isinf(f)) return (size_t)snprintf(out, 32, f < 0 ? "-inf" : "inf");
   char sci[40];
   int prec = 1;
-  for (; prec < 17; prec++) {
+  for (; prec < 17; prec++) { /* a FLOAT: the shortest digits that read back as the same float */
     snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
-    if (strtod(sci, NULL) == f) break;
+    if (single ? (float)strtod(sci, NULL) == (float)f : strtod(sci, NULL) == f) break;
   }
   snprintf(sci, sizeof sci, "%.*e", prec - 1, f);
   const char *e = strchr(sci, 'e');
@@ -42,6 +42,8 @@ static size_t format_double(double f, char *out) {
   if (!strchr(out, '.')) n += snprintf(out + n, 48 - (size_t)n, ".0");
   return (size_t)n;
 }
+
+static size_t format_double(double f, char *out) { return format_real(f, false, out); }
 
 /* "2024-01-02 03:04:05.5" (DuckDB's TIMESTAMP text: blank, fraction trimmed). */
 static size_t format_ts(int64_t us, char *out) {
@@ -63,7 +65,7 @@ static size_t format_ts(int64_t us, char *out) {
 size_t fl_sql_cell_text(const reg *a, uint32_t k, char *buf) {
   switch (a->cls) {
     case CB: return (size_t)snprintf(buf, 8, "%s", a->nul[k] == T_TRUE ? "true" : "false");
-    case CF: return format_double(a->f[k], buf);
+    case CF: return format_real(a->f[k], a->kind == FL_T_FLOAT, buf);
     case CW: return fl_dec128_format(a->w[k], a->scale, buf);
     case CI:
       if (a->kind == FL_T_DATE) return fl_date_format((int32_t)a->i[k], buf);

@@ -30,7 +30,8 @@
  *
  * Semantics: predicates (fl_sql_eval_add) give unknown (NULL) for integer and decimal
  * overflow, a failed cast and division by zero; value expressions (strict steps) raise
- * DuckDB's errors for overflow and failed casts, and give NULL for division by zero.
+ * DuckDB's errors for overflow and failed casts, and give NULL for // and % of integers
+ * and decimals by zero (`/` is DOUBLE: IEEE's inf and nan, as DuckDB 1.5 gives).
  * x IN (..., NULL) without a match is unknown. Decimals are exact (scaled int64, compared
  * through 128-bit products; W through fl_dec128_*). String results are built in the
  * register's byte buffer (sb_*: offsets while it may move, pointers at the end).
@@ -299,6 +300,18 @@ static fl_code operands(cc *x, const fl_sql_expr *ea, const fl_sql_expr *eb, uin
     if (c->regs[*rk].cls == CF && c->regs[side ? *ra : *rb].cls == CW) {
       uint32_t r;
       if (exact_wide_literal(c, ek, &r)) *rk = r;
+    }
+  }
+  a = &c->regs[*ra];
+  b = &c->regs[*rb];
+  for (int side = 0; side < 2;
+       side++) { /* FLOAT against an integer or decimal: as FLOATs (0.1 is 0.1f), as DuckDB */
+    uint32_t *rk = side ? rb : ra;
+    const reg *k = &c->regs[*rk], *o = &c->regs[side ? *ra : *rb];
+    if (o->cls == CF && o->kind == FL_T_FLOAT && (k->cls == CI || k->cls == CW) && k->kind != FL_T_DATE &&
+        k->kind != FL_T_TIMESTAMP) {
+      fl_type flt = {FL_T_FLOAT, 0, 0, 0};
+      *rk = coerce(x, side ? eb : ea, *rk, flt);
     }
   }
   a = &c->regs[*ra];
@@ -674,7 +687,7 @@ static fl_code compile_func(cc *x, const fl_sql_expr *e, uint8_t hint, uint32_t 
     op = S_ABS;
   else
     return unsupported(x, e, name);
-  if ((op == S_ABS) != (acls == CI || acls == CF) || (op != S_ABS && acls != CS))
+  if ((op == S_ABS) != (acls == CI || acls == CF || acls == CW) || (op != S_ABS && acls != CS))
     return unsupported(x, e, "this argument type");
   uint32_t d = new_reg(c, cls, true);
   c->regs[d].scale = op == S_LENGTH ? 0 : c->regs[a].scale;
@@ -1166,7 +1179,8 @@ static fl_code compile_arith_typed(cc *x, const fl_sql_expr *e, uint32_t *out) {
   if ((rc = compile(x, e->args[0], 0, &a)) || (rc = compile(x, e->args[1], 0, &b))) return rc;
   fl_type t = e->type;
   if (t.kind == FL_T_DOUBLE || t.kind == FL_T_FLOAT) {
-    fl_type f = {FL_T_DOUBLE, 0, 0, 0};
+    /* a FLOAT result: integer and decimal operands become FLOATs first, as DuckDB */
+    fl_type f = {t.kind == FL_T_FLOAT ? FL_T_FLOAT : FL_T_DOUBLE, 0, 0, 0};
     a = coerce(x, e->args[0], a, f);
     b = coerce(x, e->args[1], b, f);
     uint32_t d = new_reg(c, CF, true);
@@ -1436,7 +1450,16 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
         }
       }
       break;
-    case CF: CMP_SWITCH(double, f) break;
+    case CF:
+      CMP_SWITCH(double, f)
+      /* DuckDB orders doubles totally: nan equals nan and is above every other value (inf
+       * included); IEEE's comparisons are false for it, so rows with a nan are redone */
+      for (uint32_t i = 0; i < n; i++) {
+        double x = a->f[i & ma], y = b->f[i & mb];
+        if ((x == x && y == y) || (a->nul[i & ma] | b->nul[i & mb])) continue;
+        d->nul[i] = cmp_result(s->sub, x != x ? (y != y ? 0 : 1) : -1);
+      }
+      break;
     case CW:
       for (uint32_t i = 0; i < n; i++)
         d->nul[i] =
@@ -1541,6 +1564,22 @@ static bool like(const char *s, size_t sn, const char *p, size_t pn, bool fold, 
   return pi == pn;
 }
 
+/* ILIKE: ASCII folds inside like(); text or a pattern with other bytes is lowered as
+ * lower() does first (DuckDB lowers both sides: 'ünï' ILIKE 'ÜN%'). */
+static bool ilike(const char *s, size_t sn, const char *p, size_t pn, int esc) {
+  bool high = false;
+  for (size_t i = 0; i < sn && !high; i++) high = (uint8_t)s[i] >= 0x80;
+  for (size_t i = 0; i < pn && !high; i++) high = (uint8_t)p[i] >= 0x80;
+  if (!high) return like(s, sn, p, pn, true, esc);
+  char sbuf[256], pbuf[256];
+  char *ls = sn * 2 + 4 <= sizeof sbuf ? sbuf : fl_malloc(sn * 2 + 4);
+  char *lp = pn * 2 + 4 <= sizeof pbuf ? pbuf : fl_malloc(pn * 2 + 4);
+  bool r = ls && lp && like(ls, fl_sql_utf8_lower(s, sn, ls), lp, fl_sql_utf8_lower(p, pn, lp), true, esc);
+  if (ls != sbuf) fl_free(ls);
+  if (lp != pbuf) fl_free(lp);
+  return r;
+}
+
 static const uint8_t and3[3][3] = {{0, 0, 0}, {0, 1, 2}, {0, 2, 2}};
 static const uint8_t or3[3][3] = {{0, 1, 2}, {1, 1, 1}, {2, 1, 2}};
 static const uint8_t not3[3] = {1, 0, 2};
@@ -1566,19 +1605,14 @@ static void run_arith(fl_sql_eval *c, const step *s, reg *d, const reg *a, const
         case FL_SQL_OP_ADD: r = x + y; break;
         case FL_SQL_OP_SUB: r = x - y; break;
         case FL_SQL_OP_MUL: r = x * y; break;
-        case FL_SQL_OP_DIV:
+        case FL_SQL_OP_DIV: r = x / y; break; /* IEEE, as DuckDB: 1 / 0 is inf, 0 / 0 nan */
         case FL_SQL_OP_IDIV:
           if (y == 0)
             nul = 1;
           else
             r = x / y;
           break;
-        default:
-          if (y == 0)
-            nul = 1;
-          else
-            r = fmod(x, y);
-          break;
+        default: r = fmod(x, y); break; /* nan for % 0, as DuckDB */
       }
       if (d->kind == FL_T_FLOAT) r = (float)r;
       d->f[i] = r;
@@ -1803,6 +1837,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
         if (a->cls == CF) {
           double v = a->f[k];
           d->f[i] = s->op == S_NEG ? -v : fabs(v);
+        } else if (a->cls == CW) { /* abs of a DECIMAL(19..38): 38 digits always have an opposite */
+          fl_i128 v = a->nul[k] ? 0 : a->w[k];
+          d->wbuf[i] = v < 0 ? -v : v;
         } else if (a->i[k] == lo && !a->nul[k] && (d->kind == FL_T_INT || d->kind == FL_T_BIGINT)) {
           d->nul[i] = 1;
           fl_sql_eval_fault(c, s, i, FL_ELIMIT, "overflow: %s%lld does not fit %s",
@@ -1857,9 +1894,12 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask;
-        d->nul[i] = a->nul[k] ? T_NULL
-                              : (uint8_t)(like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, s->ilike,
-                                               (int)s->ma) != s->negated);
+        d->nul[i] =
+            a->nul[k]
+                ? T_NULL
+                : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], s->pattern, s->pattern_len, (int)s->ma)
+                                      : like(a->sp[k], a->sl[k], s->pattern, s->pattern_len, false,
+                                             (int)s->ma)) != s->negated);
       }
       break;
     case S_LOWER:
@@ -1870,9 +1910,11 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
     case S_LIKE2:
       for (uint32_t i = 0; i < n; i++) {
         uint32_t k = i & a->mask, kb = i & b->mask;
-        d->nul[i] = (a->nul[k] || b->nul[kb]) ? T_NULL
-                                              : (uint8_t)(like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb],
-                                                               s->ilike, (int)s->ma) != s->negated);
+        d->nul[i] = (a->nul[k] || b->nul[kb])
+                        ? T_NULL
+                        : (uint8_t)((s->ilike ? ilike(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], (int)s->ma)
+                                              : like(a->sp[k], a->sl[k], b->sp[kb], b->sl[kb], false,
+                                                     (int)s->ma)) != s->negated);
       }
       break;
     case S_WARITH: run_warith(c, s, d, a, b, n); break;

@@ -282,6 +282,9 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
 void fl_sql_run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n);
 /* expr_func.c: lower/upper (S_LOWER, S_UPPER) and the S_FUNC step. */
 void fl_sql_run_str_case(reg *d, const reg *a, uint32_t n, bool upper);
+/* p lowered code point by code point (as lower()) into out, which holds 2 * n + 4 bytes;
+ * the length written. For ILIKE over text that is not ASCII. */
+size_t fl_sql_utf8_lower(const char *p, size_t n, char *out);
 void fl_sql_run_func(fl_sql_eval *c, step *s, reg *d, uint32_t n);
 
 #endif

@@ -69,6 +69,23 @@ static size_t utf8_encode(uint32_t v, char *o) {
   return 4;
 }
 
+size_t fl_sql_utf8_lower(const char *p, size_t n, char *out) {
+  size_t w = 0;
+  locale_t loc = utf8_locale();
+  for (size_t j = 0; j < n;) {
+    uint32_t cp = 0;
+    size_t used = (uint8_t)p[j] < 0x80 ? 0 : utf8_decode((const uint8_t *)p + j, n - j, &cp);
+    if (!used || !loc) {
+      char ch = p[j++];
+      out[w++] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+      continue;
+    }
+    w += utf8_encode((uint32_t)towlower_l((wint_t)cp, loc), out + w);
+    j += used;
+  }
+  return w;
+}
+
 void fl_sql_run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
   uint32_t m = a->mask;
   d->bytes_len = 0;
@@ -100,6 +117,7 @@ void fl_sql_run_str_case(reg *d, const reg *a, uint32_t n, bool upper) {
         continue;
       }
       wint_t mapped = upper ? towupper_l((wint_t)cp, loc) : towlower_l((wint_t)cp, loc);
+      if (upper && cp == 0xDF) mapped = 0x1E9E; /* utf8proc's upper of 'ß' is 'ẞ' (glibc keeps 'ß') */
       w += utf8_encode((uint32_t)mapped, o + w);
       j += (uint32_t)used;
     }

@@ -86,9 +86,12 @@ void fl_sql_value_text(const fl_value *v, fl_buf *out) {
     case FL_T_STRING:
     case FL_T_JSON: fl_buf_append(out, v->u.str.ptr, v->u.str.len); return;
     case FL_T_TIMESTAMP: {
-      /* DuckDB's text: "2024-05-01 12:00:00[.ffffff]", UTC without a suffix */
+      /* DuckDB's text: "2024-05-01 12:00:00[.ffffff]", UTC without a suffix, the
+       * fraction without trailing zeros ("10:00:00.5"; fl_ts_format writes ".500") */
       size_t n = fl_ts_format(v->u.i64, tmp);
       if (n && tmp[n - 1] == 'Z') n--;
+      if (memchr(tmp, '.', n))
+        while (tmp[n - 1] == '0') n--;
       for (size_t i = 0; i < n; i++)
         if (tmp[i] == 'T') tmp[i] = ' ';
       fl_buf_append(out, tmp, n);
@@ -104,6 +107,16 @@ void fl_sql_value_text(const fl_value *v, fl_buf *out) {
       }
       if (isinf(d)) {
         fl_buf_puts(out, d > 0 ? "inf" : "-inf");
+        return;
+      }
+      if (v->type.kind ==
+          FL_T_FLOAT) { /* the shortest digits that read back as the float, as DuckDB: 0.1, not 0.100000001 */
+        int n = 0;
+        for (int digits = 6; digits <= 9; digits++) {
+          n = snprintf(tmp, sizeof tmp, "%.*g", digits, d);
+          if ((float)strtod(tmp, NULL) == v->u.f32) break;
+        }
+        fl_buf_append(out, tmp, (size_t)n);
         return;
       }
       break;
