@@ -66,7 +66,8 @@ void exec_sort_perm(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *b, 
 /* Moves ctx->mem_used from `was` to `now` bytes for one holder; updates mem_peak. */
 void exec_mem_track(fl_exec_ctx *ctx, size_t *held, size_t now);
 static inline bool exec_over_budget(const fl_exec_ctx *ctx) {
-  return ctx->mem_budget && ctx->mem_used > ctx->mem_budget;
+  const fl_exec_ctx *q = ctx->parent ? ctx->parent : ctx; /* a worker's: the whole query's use */
+  return ctx->mem_budget && __atomic_load_n(&q->mem_used, __ATOMIC_RELAXED) > ctx->mem_budget;
 }
 
 /* ---- spill files (exec_spill.c) ----

@@ -40,6 +40,15 @@ struct fl_sql_query {
   bool explain_done;
   fl_batch **one_rows; /* the one-row batches of SELECTs without FROM */
   uint32_t none_rows;
+  /* parallel lowering (lower_parallel): the context operators are built in (the
+   * query's, or a worker's while a pipeline copy is built), the scan source the copies
+   * read, and the sources to free after the operators */
+  fl_exec_ctx *cur;
+  uint32_t threads;
+  bool in_worker;
+  fl_scan_source *src;
+  fl_scan_source **srcs;
+  uint32_t nsrcs;
 };
 
 /* ---- the catalog the binder sees ---- */
@@ -142,7 +151,7 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
   fl_table_meta_kind kind = 0;
   bool known;
   meta_name(&q->arena, scan->from->name, &base, &kind, &known);
-  fl_op *m = fl_op_table_meta(&q->ctx, (fl_table *)scan->table, (int)kind,
+  fl_op *m = fl_op_table_meta(q->cur, (fl_table *)scan->table, (int)kind,
                               scan->from->as_of == FL_SQL_AS_OF_SNAPSHOT ? scan->from->snapshot_id : 0, err);
   if (!m) return err->code ? err->code : FL_EINVAL;
   fl_op *p = NULL;
@@ -155,7 +164,7 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
     *out = p;
     return FL_OK;
   }
-  *out = fl_op_filter(&q->ctx, p, filter, err);
+  *out = fl_op_filter(q->cur, p, filter, err);
   if (!*out) {
     fl_op_free(p);
     return err->code ? err->code : FL_EINVAL;
@@ -163,8 +172,8 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
   return FL_OK;
 }
 
-static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out,
-                          fl_err *err) {
+/* The scan's options and its filter (the plan's, ANDed with a FILTER right above). */
+static fl_sql_expr *scan_setup(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_scan_opts *out) {
   fl_scan_opts opts = {0};
   if (scan->from->as_of == FL_SQL_AS_OF_SNAPSHOT) opts.snapshot_id = scan->from->snapshot_id;
   if (scan->from->as_of == FL_SQL_AS_OF_TIME) {
@@ -194,8 +203,20 @@ static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *ext
       filter = extra;
     }
   }
+  *out = opts;
+  return filter;
+}
+
+static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out,
+                          fl_err *err) {
+  fl_scan_opts opts;
+  fl_sql_expr *filter = scan_setup(q, scan, extra, &opts);
   if (strchr(scan->from->name, '$')) return lower_meta(q, scan, filter, out, err);
-  *out = fl_op_table_scan(&q->ctx, (fl_table *)scan->table, &opts, filter, err);
+  if (q->src) { /* a pipeline copy: the source was planned with this filter */
+    *out = fl_op_table_scan_part(q->cur, q->src, err);
+    return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
+  }
+  *out = fl_op_table_scan(q->cur, (fl_table *)scan->table, &opts, filter, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -226,7 +247,7 @@ static fl_code with_const_key(fl_sql_query *q, fl_op *child, fl_op **out, fl_err
     }
     exprs[i] = e;
   }
-  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, n, err);
+  *out = fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, n, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -250,7 +271,7 @@ static fl_code drop_columns(fl_sql_query *q, fl_op *child, const uint32_t *drop,
     exprs[m] = e;
     names[m++] = child->fields[i].name;
   }
-  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, m, err);
+  *out = fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, m, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -271,7 +292,7 @@ static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *na
     e->type = child->fields[c].type;
     exprs[i] = e;
   }
-  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, n, err);
+  *out = fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, n, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -318,7 +339,7 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
     return code;
   }
   if (p->njkeys) {
-    *out = fl_op_hash_join(&q->ctx, p->join, l, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err);
+    *out = fl_op_hash_join(q->cur, p->join, l, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err);
     if (!*out) {
       fl_op_free(l);
       fl_op_free(r);
@@ -338,7 +359,7 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
     return code;
   }
   uint32_t lkey = l->ncols, rkey = r->ncols;
-  fl_op *j = fl_op_hash_join(&q->ctx, p->join, lk, rk, &lkey, &rkey, 1, err);
+  fl_op *j = fl_op_hash_join(q->cur, p->join, lk, rk, &lkey, &rkey, 1, err);
   if (!j) {
     fl_op_free(lk);
     fl_op_free(rk);
@@ -353,10 +374,199 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
   return FL_OK;
 }
 
+/* ---- parallel lowering ----
+ * A pipeline is a chain of PROJECT/FILTER nodes over a table SCAN (not a metadata
+ * table). With threads > 1, the topmost node of each pipeline (or the AGGREGATE,
+ * DISTINCT or top-N SORT right above one) is lowered as:
+ *   one fl_scan_source (planned once) ─► n copies of the pipeline, each in its own
+ *   worker context over a TABLE_SCAN part ─► [partial aggregate | distinct | top-N per
+ *   copy] ─► GATHER ─► [merge: final aggregate (+ counts cast back to BIGINT) |
+ *   distinct | top-N]
+ * An aggregate is split only when every aggregate merges exactly from partial results:
+ * count(*) and count (summed), sum of integers and decimals (exact 128-bit sums), min,
+ * max; otherwise (avg, count(DISTINCT), approx_count_distinct, sums of floats, whose
+ * rounding would depend on the order) the copies gather below the one aggregate. */
+
+static const fl_plan *pipeline_scan(const fl_plan *p, const fl_plan **above) {
+  *above = NULL;
+  while (p->kind == FL_PLAN_PROJECT || p->kind == FL_PLAN_FILTER) {
+    *above = p;
+    p = p->children[0];
+  }
+  if (p->kind != FL_PLAN_SCAN || strchr(p->from->name, '$')) return NULL;
+  return p;
+}
+
+static bool agg_splits(const fl_plan *p, const fl_op *child) {
+  for (uint32_t i = 0; i < p->naggs; i++) {
+    const fl_agg_spec *a = &p->agg_specs[i];
+    switch (a->kind) {
+      case FL_AGG_COUNT_STAR:
+      case FL_AGG_COUNT:
+      case FL_AGG_MIN:
+      case FL_AGG_MAX: break;
+      case FL_AGG_SUM: {
+        fl_type_kind k = child->fields[a->arg].type.kind;
+        if (k == FL_T_FLOAT || k == FL_T_DOUBLE) return false;
+        break;
+      }
+      default: return false;
+    }
+  }
+  return true;
+}
+
+/* The final aggregate over the gathered partial ones: keys 0..nkeys-1, aggregate j at
+ * nkeys + j; counts come back as sums (DECIMAL(38,0)) and are cast to BIGINT. */
+static fl_code agg_merge(fl_sql_query *q, const fl_plan *p, fl_op *g, fl_op **out, fl_err *err) {
+  uint32_t nk = p->nkeys;
+  uint32_t *keys = fl_arena_alloc(&q->arena, (nk ? nk : 1) * sizeof *keys);
+  for (uint32_t i = 0; i < nk; i++) keys[i] = i;
+  fl_agg_spec *specs = fl_arena_calloc(&q->arena, p->naggs ? p->naggs : 1, sizeof *specs);
+  bool casts = false;
+  for (uint32_t j = 0; j < p->naggs; j++) {
+    fl_agg_kind k = p->agg_specs[j].kind;
+    specs[j].kind = k == FL_AGG_MIN || k == FL_AGG_MAX ? k : FL_AGG_SUM;
+    specs[j].arg = (int32_t)(nk + j);
+    specs[j].filter = -1;
+    specs[j].name = p->agg_specs[j].name;
+    casts |= k == FL_AGG_COUNT || k == FL_AGG_COUNT_STAR;
+  }
+  fl_op *a = fl_op_hash_aggregate(q->cur, g, keys, nk, specs, p->naggs, err);
+  if (!a) {
+    fl_op_free(g);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  if (!casts) {
+    *out = a;
+    return FL_OK;
+  }
+  fl_sql_expr **exprs = fl_arena_calloc(&q->arena, a->ncols, sizeof *exprs);
+  const char **names = fl_arena_calloc(&q->arena, a->ncols, sizeof *names);
+  for (uint32_t i = 0; i < a->ncols; i++) {
+    fl_sql_expr *e = fl_arena_calloc(&q->arena, 1, sizeof *e);
+    e->kind = FL_SQL_E_COLUMN;
+    e->height = 1;
+    e->rtype = FL_SQL_RT_VALUE;
+    e->name = a->fields[i].name;
+    e->field = (int32_t)i;
+    e->type = a->fields[i].type;
+    names[i] = a->fields[i].name;
+    fl_agg_kind k = i >= nk ? p->agg_specs[i - nk].kind : 0;
+    if (k == FL_AGG_COUNT || k == FL_AGG_COUNT_STAR) {
+      fl_sql_expr *c = fl_arena_calloc(&q->arena, 1, sizeof *c);
+      c->kind = FL_SQL_E_CAST;
+      c->height = 2;
+      c->rtype = FL_SQL_RT_VALUE;
+      c->field = -1;
+      c->args = fl_arena_alloc(&q->arena, sizeof *c->args);
+      c->args[0] = e;
+      c->nargs = 1;
+      c->cast_type = (fl_type){FL_T_BIGINT, 0, 0};
+      c->type = c->cast_type;
+      e = c;
+    }
+    exprs[i] = e;
+  }
+  *out = fl_op_project(q->cur, a, (const fl_sql_expr *const *)exprs, names, a->ncols, err);
+  if (!*out) {
+    fl_op_free(a);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  return FL_OK;
+}
+
+static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
+
+/* *done false: p is not (right above) a pipeline; lower it as usual. */
+static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err) {
+  const fl_plan *pipe = p, *above, *scan;
+  *done = false;
+  bool breaker = p->kind == FL_PLAN_AGGREGATE || p->kind == FL_PLAN_DISTINCT ||
+                 (p->kind == FL_PLAN_SORT && p->limit != UINT64_MAX);
+  if (breaker && pipeline_scan(p->children[0], &above)) pipe = p->children[0];
+  if (!(scan = pipeline_scan(pipe, &above))) return FL_OK;
+  *done = true;
+  fl_scan_opts opts;
+  fl_sql_expr *filter =
+      scan_setup(q, scan, above && above->kind == FL_PLAN_FILTER ? above->pred : NULL, &opts);
+  fl_scan_source *src = fl_scan_source_new(q->cur, (fl_table *)scan->table, &opts, filter, q->threads, err);
+  if (!src) return err->code ? err->code : FL_EINVAL;
+  q->srcs = fl_realloc(q->srcs, (q->nsrcs + 1) * sizeof *q->srcs);
+  q->srcs[q->nsrcs++] = src;
+  uint32_t n = fl_scan_source_morsels(src) < q->threads ? fl_scan_source_morsels(src) : q->threads;
+  fl_code code;
+  q->in_worker = true;
+  q->src = src;
+  if (n <= 1) { /* one morsel: the query's thread reads it */
+    code = lower(q, p, out, err);
+    q->in_worker = false;
+    q->src = NULL;
+    return code;
+  }
+  fl_op **copies = fl_arena_calloc(&q->arena, n, sizeof *copies);
+  fl_exec_ctx **wctx = fl_arena_calloc(&q->arena, n, sizeof *wctx);
+  fl_exec_ctx *query_ctx = q->cur;
+  code = FL_OK;
+  for (uint32_t i = 0; i < n && !code; i++) {
+    wctx[i] = fl_exec_ctx_worker(query_ctx);
+    q->cur = wctx[i];
+    code = lower(q, pipe, &copies[i], err);
+  }
+  bool split = !code && pipe != p && (p->kind != FL_PLAN_AGGREGATE || agg_splits(p, copies[0]));
+  for (uint32_t i = 0; i < n && split && !code; i++) {
+    q->cur = wctx[i];
+    fl_op *c = copies[i];
+    if (p->kind == FL_PLAN_AGGREGATE)
+      copies[i] = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+    else if (p->kind == FL_PLAN_DISTINCT)
+      copies[i] = fl_op_distinct(q->cur, c, err);
+    else
+      copies[i] = fl_op_sort(q->cur, c, p->pos_order, p->norder, p->limit, err);
+    if (!copies[i]) {
+      copies[i] = c;
+      code = err->code ? err->code : FL_EINVAL;
+    }
+  }
+  q->cur = query_ctx;
+  q->in_worker = false;
+  q->src = NULL;
+  fl_op *g = code ? NULL : fl_op_gather(q->cur, copies, wctx, n, err);
+  if (!g) {
+    for (uint32_t i = 0; i < n; i++) {
+      fl_op_free(copies[i]);
+      fl_exec_ctx_worker_free(wctx[i]);
+    }
+    return code ? code : (err->code ? err->code : FL_EINVAL);
+  }
+  if (pipe == p) {
+    *out = g;
+    return FL_OK;
+  }
+  if (p->kind == FL_PLAN_AGGREGATE && split) return agg_merge(q, p, g, out, err);
+  switch (p->kind) {
+    case FL_PLAN_AGGREGATE:
+      *out = fl_op_hash_aggregate(q->cur, g, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+      break;
+    case FL_PLAN_DISTINCT: *out = fl_op_distinct(q->cur, g, err); break;
+    default: *out = fl_op_sort(q->cur, g, p->pos_order, p->norder, p->limit, err); break;
+  }
+  if (!*out) {
+    fl_op_free(g);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  return FL_OK;
+}
+
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
   fl_op *c = NULL;
   fl_code code;
   *out = NULL;
+  if (q->threads > 1 && !q->in_worker) {
+    bool done;
+    code = lower_parallel(q, p, out, &done, err);
+    if (code || done) return code;
+  }
   switch (p->kind) {
     case FL_PLAN_SCAN: return lower_scan(q, p, NULL, out, err);
     case FL_PLAN_ONE_ROW: {
@@ -367,7 +577,7 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
       q->one_rows[q->none_rows++] = one;
       const fl_batch **slot = fl_arena_alloc(&q->arena, sizeof *slot);
       *slot = one;
-      *out = fl_op_values(&q->ctx, NULL, 0, slot, 1);
+      *out = fl_op_values(q->cur, NULL, 0, slot, 1);
       return FL_OK;
     }
     case FL_PLAN_JOIN: return lower_join(q, p, out, err);
@@ -378,7 +588,7 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
           for (uint32_t k = 0; k < i; k++) fl_op_free(kids[k]);
           return code;
         }
-      *out = fl_op_union_all(&q->ctx, kids, p->nchildren, err);
+      *out = fl_op_union_all(q->cur, kids, p->nchildren, err);
       if (!*out) {
         for (uint32_t k = 0; k < p->nchildren; k++) fl_op_free(kids[k]);
         return err->code ? err->code : FL_EINVAL;
@@ -399,24 +609,24 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
         *out = c;
         return FL_OK;
       }
-      *out = fl_op_project(&q->ctx, c, (const fl_sql_expr *const *)p->exprs, p->names, p->nexprs, err);
+      *out = fl_op_project(q->cur, c, (const fl_sql_expr *const *)p->exprs, p->names, p->nexprs, err);
       break;
-    case FL_PLAN_FILTER: *out = fl_op_filter(&q->ctx, c, p->pred, err); break;
+    case FL_PLAN_FILTER: *out = fl_op_filter(q->cur, c, p->pred, err); break;
     case FL_PLAN_AGGREGATE:
-      *out = fl_op_hash_aggregate(&q->ctx, c, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+      *out = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
       break;
-    case FL_PLAN_DISTINCT: *out = fl_op_distinct(&q->ctx, c, err); break;
-    case FL_PLAN_SORT: *out = fl_op_sort(&q->ctx, c, p->pos_order, p->norder, p->limit, err); break;
-    case FL_PLAN_LIMIT: *out = fl_op_limit(&q->ctx, c, p->limit, p->offset); break;
+    case FL_PLAN_DISTINCT: *out = fl_op_distinct(q->cur, c, err); break;
+    case FL_PLAN_SORT: *out = fl_op_sort(q->cur, c, p->pos_order, p->norder, p->limit, err); break;
+    case FL_PLAN_LIMIT: *out = fl_op_limit(q->cur, c, p->limit, p->offset); break;
     case FL_PLAN_WINDOW:
-      *out = fl_op_window(&q->ctx, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins,
+      *out = fl_op_window(q->cur, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins,
                           err);
       break;
     case FL_PLAN_SINGLE_ROW: {
       fl_op **kids = fl_arena_alloc(&q->arena, sizeof *kids);
       kids[0] = c;
       single_row_op *s =
-          (single_row_op *)fl_op_alloc(&q->ctx, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
+          (single_row_op *)fl_op_alloc(q->cur, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
       s->line = (uint32_t)(p->limit >> 32);
       s->col = (uint32_t)p->limit;
       *out = &s->op;
@@ -440,10 +650,12 @@ fl_code fl_sql_query_prepare(fl_warehouse *wh, const char *text, size_t len, con
   fl_arena_init(&q->arena, 16384);
   q->wh = wh;
   q->ctx.arena = &q->arena;
+  q->cur = &q->ctx;
   if (opts) {
     q->ctx.mem_budget = opts->mem_budget;
     q->ctx.spill_dir = opts->spill_dir;
     q->ctx.cancel = opts->cancel;
+    q->threads = opts->threads;
     if (opts->timeout_ms > 0) q->ctx.deadline_ns = fl_mono_ns() + opts->timeout_ms * 1000000;
   }
   fl_code code = fl_sql_parse_statement(text, len, &q->arena, &q->st, err);
@@ -511,6 +723,8 @@ fl_code fl_sql_query_next(fl_sql_query *q, const fl_batch **out, fl_err *err) {
 void fl_sql_query_free(fl_sql_query *q) {
   if (!q) return;
   if (q->root) fl_op_free(q->root);
+  for (uint32_t i = 0; i < q->nsrcs; i++) fl_scan_source_free(q->srcs[i]);
+  fl_free(q->srcs);
   for (uint32_t i = 0; i < q->ntables; i++) fl_table_free(q->tables[i]);
   fl_free(q->tables);
   if (q->explain_batch) fl_batch_free(q->explain_batch);

@@ -1,0 +1,350 @@
+/* Tests of parallel execution (exec_parallel.c, query.c's lower_parallel): the same
+ * queries over tables of several files and row groups give exactly the same rows with
+ * 1, 2 and 4 threads (ORDER BY where the order matters, else the rows sorted as text),
+ * with exact values computed here in C for the aggregates that merge partial results;
+ * an error raised in one morsel is reported once with the 1-thread run's message; the
+ * memory budget holds for the whole query; EXPLAIN ANALYZE shows the threads and the
+ * rows of every operator summed over them. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog.h"
+#include "core/buf.h"
+#include "sql/sql.h"
+#include "table/table.h"
+
+/* t: 3 files (commits) x 4 row groups x 1,500 rows = 18,000 rows:
+ *   id BIGINT 0..17999; g INT id % 7, NULL when id % 5 == 0; s STRING "s<id % 50>",
+ *   NULL when id % 11 == 0; amt DECIMAL(12,2) (id % 1000) + 0.25 cents-wise
+ *   (id * 37 % 100000 cents), NULL when id % 13 == 0; k BIGINT id % 40; txt STRING
+ *   "<id % 9>", but "oops" at id 13,001 (file 2, row group 2) in table t_bad only.
+ * u: 2 files of 60 rows: k BIGINT i % 30 (each key twice per file: 4 rows a key),
+ *   w INT i. */
+enum { NF = 3, NRG = 4, RG = 1500, N = NF * NRG * RG, BAD_ID = 13001 };
+
+static fl_field tfields[] = {
+    {1, "id", {FL_T_BIGINT, 0, 0}, true, NULL},      {2, "g", {FL_T_INT, 0, 0}, false, NULL},
+    {3, "s", {FL_T_STRING, 0, 0}, false, NULL},      {4, "amt", {FL_T_DECIMAL, 12, 2}, false, NULL},
+    {5, "k", {FL_T_BIGINT, 0, 0}, false, NULL},      {6, "txt", {FL_T_STRING, 0, 0}, false, NULL},
+};
+static fl_field ufields[] = {
+    {1, "k", {FL_T_BIGINT, 0, 0}, false, NULL},
+    {2, "w", {FL_T_INT, 0, 0}, false, NULL},
+};
+
+static int64_t cents(int64_t id) { return id * 37 % 100000; }
+
+static void make_t(fl_warehouse *wh, const char *name, bool bad) {
+  fl_err err = {0};
+  fl_schema schema = {.fields = tfields, .nfields = 6};
+  fl_kv props[] = {{"write.parquet.row-group-size-bytes", "1"}}; /* a row group per write */
+  fl_table_create_opts o = {.props = props, .nprops = 1};
+  fl_table *tbl;
+  cr_assert_eq(fl_table_create(wh, "bronze", name, &schema, &o, &tbl, &err), FL_OK, "%s", err.msg);
+  fl_batch *b = fl_batch_new(tfields, 6, RG);
+  for (int f = 0; f < NF; f++) {
+    fl_appender *app;
+    cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
+    for (int r = 0; r < NRG; r++) {
+      fl_batch_reset(b);
+      for (int i = 0; i < RG; i++) {
+        int64_t id = ((int64_t)f * NRG + r) * RG + i;
+        char s[32];
+        fl_vec_append_i64(&b->cols[0], id);
+        if (id % 5 == 0)
+          fl_vec_append_null(&b->cols[1]);
+        else
+          fl_vec_append_i32(&b->cols[1], (int32_t)(id % 7));
+        if (id % 11 == 0) {
+          fl_vec_append_null(&b->cols[2]);
+        } else {
+          int n = snprintf(s, sizeof s, "s%lld", (long long)(id % 50));
+          fl_vec_append_str(&b->cols[2], s, (uint32_t)n);
+        }
+        if (id % 13 == 0)
+          fl_vec_append_null(&b->cols[3]);
+        else
+          fl_vec_append_i64(&b->cols[3], cents(id));
+        fl_vec_append_i64(&b->cols[4], id % 40);
+        int n = bad && id == BAD_ID ? snprintf(s, sizeof s, "oops") : snprintf(s, sizeof s, "%lld", (long long)(id % 9));
+        fl_vec_append_str(&b->cols[5], s, (uint32_t)n);
+      }
+      fl_batch_set_rows(b, RG);
+      cr_assert_eq(fl_appender_write(app, b, &err), FL_OK, "%s", err.msg);
+    }
+    cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
+    fl_appender_free(app);
+  }
+  fl_batch_free(b);
+  fl_table_free(tbl);
+}
+
+static void make_u(fl_warehouse *wh) {
+  fl_err err = {0};
+  fl_schema schema = {.fields = ufields, .nfields = 2};
+  fl_table *tbl;
+  cr_assert_eq(fl_table_create(wh, "bronze", "u", &schema, NULL, &tbl, &err), FL_OK, "%s", err.msg);
+  fl_batch *b = fl_batch_new(ufields, 2, 60);
+  for (int f = 0; f < 2; f++) {
+    fl_batch_reset(b);
+    for (int i = 0; i < 60; i++) {
+      fl_vec_append_i64(&b->cols[0], i % 30);
+      fl_vec_append_i32(&b->cols[1], f * 60 + i);
+    }
+    fl_batch_set_rows(b, 60);
+    fl_appender *app;
+    cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(fl_appender_write(app, b, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
+    fl_appender_free(app);
+  }
+  fl_batch_free(b);
+  fl_table_free(tbl);
+}
+
+static fl_warehouse *wh;
+
+static void setup(void) {
+  const char *base = getenv("FLOE_TEST_TMP");
+  if (!base) base = "/tmp";
+  mkdir(base, 0755);
+  char *dir = fl_sprintf("%s/exec-parallel-XXXXXX", base);
+  cr_assert(mkdtemp(dir));
+  fl_err err = {0};
+  cr_assert_eq(fl_warehouse_open(dir, &wh, &err), FL_OK, "%s", err.msg);
+  fl_free(dir);
+  make_t(wh, "t", false);
+  make_t(wh, "t_bad", true);
+  make_u(wh);
+}
+
+static void teardown(void) { fl_warehouse_close(wh); }
+
+static int line_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Runs sql with `threads` (and budget) and returns its rows as CSV (a string to free);
+ * sorted: the lines after the header sorted (for queries without ORDER BY). On error:
+ * NULL and *err. */
+static char *run_q(const char *sql, uint32_t threads, size_t budget, bool sorted, fl_err *err) {
+  fl_sql_query_opts o = {.threads = threads, .mem_budget = budget};
+  fl_sql_query *q;
+  memset(err, 0, sizeof *err);
+  if (fl_sql_query_prepare(wh, sql, strlen(sql), &o, &q, err)) return NULL;
+  uint32_t ncols;
+  const fl_field *fields = fl_sql_query_fields(q, &ncols);
+  fl_sql_writer *w = fl_sql_writer_new(FL_SQL_FORMAT_CSV, fields, ncols);
+  fl_buf out = {0};
+  fl_sql_writer_begin(w, &out);
+  for (;;) {
+    const fl_batch *b;
+    if (fl_sql_query_next(q, &b, err)) {
+      fl_sql_writer_free(w);
+      fl_sql_query_free(q);
+      fl_buf_free(&out);
+      return NULL;
+    }
+    if (!b) break;
+    fl_sql_writer_batch(w, b, &out);
+  }
+  fl_sql_writer_end(w, &out);
+  fl_sql_writer_free(w);
+  fl_sql_query_free(q);
+  fl_buf_cstr(&out);
+  char *text = fl_sprintf("%s", (const char *)out.data);
+  fl_buf_free(&out);
+  if (!sorted) return text;
+  /* sort the data lines (CRLF-terminated, no embedded newlines in these results) */
+  char *body = strstr(text, "\r\n");
+  if (!body) return text;
+  body += 2;
+  uint32_t n = 0, cap = 64;
+  char **lines = fl_calloc(cap, sizeof *lines);
+  for (char *p = body; *p;) {
+    char *e = strstr(p, "\r\n");
+    cr_assert(e);
+    *e = 0;
+    if (n == cap) lines = fl_realloc(lines, (cap *= 2) * sizeof *lines);
+    lines[n++] = p;
+    p = e + 2;
+  }
+  qsort(lines, n, sizeof *lines, line_cmp);
+  fl_buf s = {0};
+  fl_buf_append(&s, text, (size_t)(body - text));
+  for (uint32_t i = 0; i < n; i++) {
+    fl_buf_append(&s, lines[i], strlen(lines[i]));
+    fl_buf_append(&s, "\r\n", 2);
+  }
+  fl_buf_cstr(&s);
+  char *r = fl_sprintf("%s", (const char *)s.data);
+  fl_buf_free(&s);
+  fl_free(lines);
+  fl_free(text);
+  return r;
+}
+
+/* The query's result with 1 thread, checked equal with 2 and 4 threads; returned. */
+static char *same_all(const char *sql, bool sorted, size_t budget) {
+  fl_err err;
+  char *one = run_q(sql, 1, budget, sorted, &err);
+  cr_assert(one, "%s: %s", sql, err.msg);
+  for (uint32_t t = 2; t <= 4; t += 2) {
+    char *par = run_q(sql, t, budget, sorted, &err);
+    cr_assert(par, "%s (%u threads): %s", sql, t, err.msg);
+    cr_assert_str_eq(par, one, "%s: %u threads differ:\n%s\n--- 1 thread:\n%s", sql, t, par, one);
+    fl_free(par);
+  }
+  return one;
+}
+
+TestSuite(exec_parallel, .init = setup, .fini = teardown);
+
+Test(exec_parallel, group_by_with_null_keys_merges_exact_counts_sums_min_max) {
+  char *r = same_all("SELECT g, count(*) AS n, count(amt) AS na, sum(amt) AS sa, sum(id) AS si, min(s) AS mn, "
+                     "max(id) AS mx FROM t GROUP BY g ORDER BY g NULLS FIRST",
+                     false, 0);
+  /* the NULL group (id % 5 == 0) and group 3, computed here */
+  int64_t n0 = 0, na0 = 0, sa0 = 0, si0 = 0, mx0 = 0, n3 = 0, na3 = 0, sa3 = 0, si3 = 0, mx3 = 0;
+  for (int64_t id = 0; id < N; id++) {
+    bool has = id % 13 != 0;
+    if (id % 5 == 0) {
+      n0++, si0 += id, mx0 = id;
+      if (has) na0++, sa0 += cents(id);
+    } else if (id % 7 == 3) {
+      n3++, si3 += id, mx3 = id;
+      if (has) na3++, sa3 += cents(id);
+    }
+  }
+  char *want0 = fl_sprintf(",%lld,%lld,%lld.%02lld,%lld,s0,%lld\r\n", (long long)n0, (long long)na0,
+                           (long long)(sa0 / 100), (long long)(sa0 % 100), (long long)si0, (long long)mx0);
+  char *want3 = fl_sprintf("\r\n3,%lld,%lld,%lld.%02lld,%lld,s1,%lld\r\n", (long long)n3, (long long)na3,
+                           (long long)(sa3 / 100), (long long)(sa3 % 100), (long long)si3, (long long)mx3);
+  cr_assert(strncmp(r, "g,n,na,sa,si,mn,mx\r\n", 20) == 0, "%s", r);
+  cr_assert(strncmp(r + 20, want0, strlen(want0)) == 0, "NULL group: want %s in\n%s", want0, r);
+  cr_assert(strstr(r, want3), "group 3: want %s in\n%s", want3, r);
+  fl_free(want0);
+  fl_free(want3);
+  fl_free(r);
+}
+
+Test(exec_parallel, count_distinct_approx_and_avg_are_the_one_thread_values) {
+  char *r = same_all("SELECT count(DISTINCT s) AS d, approx_count_distinct(s) AS a, avg(amt) AS av, "
+                     "avg(id) AS ai, count(*) FILTER (WHERE g = 2) AS f FROM t",
+                     false, 0);
+  int64_t f = 0;
+  for (int64_t id = 0; id < N; id++) f += id % 5 != 0 && id % 7 == 2;
+  char *want = fl_sprintf("d,a,av,ai,f\r\n50,");
+  cr_assert(strncmp(r, want, strlen(want)) == 0, "%s", r);
+  char *tail = fl_sprintf(",8999.5,%lld\r\n", (long long)f);
+  cr_assert(strstr(r, tail), "want %s in %s", tail, r);
+  fl_free(tail);
+  fl_free(want);
+  fl_free(r);
+}
+
+Test(exec_parallel, filtered_decimal_sum_is_exact) {
+  char *r = same_all("SELECT sum(amt) AS s, count(*) AS n FROM t WHERE id % 3 = 0 AND amt IS NOT NULL", false, 0);
+  int64_t s = 0, n = 0;
+  for (int64_t id = 0; id < N; id += 3)
+    if (id % 13 != 0) s += cents(id), n++;
+  char *want = fl_sprintf("s,n\r\n%lld.%02lld,%lld\r\n", (long long)(s / 100), (long long)(s % 100), (long long)n);
+  cr_assert_str_eq(r, want);
+  fl_free(want);
+  fl_free(r);
+}
+
+Test(exec_parallel, join_with_duplicate_keys_counts_every_pair) {
+  char *r = same_all("SELECT t.g, count(*) AS n, sum(u.w) AS sw FROM t JOIN u ON t.k = u.k GROUP BY t.g ORDER BY 1",
+                     false, 0);
+  /* every t row with k < 30 meets 4 u rows (w = k, k + 30, k + 60, k + 90) */
+  int64_t n2 = 0, sw2 = 0;
+  for (int64_t id = 0; id < N; id++)
+    if (id % 5 != 0 && id % 7 == 2 && id % 40 < 30) n2 += 4, sw2 += 4 * (id % 40) + 180;
+  char *want = fl_sprintf("\r\n2,%lld,%lld\r\n", (long long)n2, (long long)sw2);
+  cr_assert(strstr(r, want), "want %s in\n%s", want, r);
+  fl_free(want);
+  fl_free(r);
+  r = same_all("SELECT t.id, u.w FROM t JOIN u ON t.k = u.k WHERE t.id < 100", true, 0);
+  fl_free(r);
+}
+
+Test(exec_parallel, order_by_limit_and_distinct) {
+  char *r = same_all("SELECT id, amt FROM t WHERE amt IS NOT NULL ORDER BY amt DESC, id LIMIT 5", false, 0);
+  /* the largest cents(id) = id * 37 % 100000 over 0..17999 */
+  cr_assert(strncmp(r, "id,amt\r\n", 8) == 0, "%s", r);
+  int64_t best = -1, best_id = -1;
+  for (int64_t id = 0; id < N; id++)
+    if (id % 13 != 0 && cents(id) > best) best = cents(id), best_id = id;
+  char *first = fl_sprintf("id,amt\r\n%lld,%lld.%02lld\r\n", (long long)best_id, (long long)(best / 100),
+                           (long long)(best % 100));
+  cr_assert(strncmp(r, first, strlen(first)) == 0, "want %s first in\n%s", first, r);
+  fl_free(first);
+  fl_free(r);
+  r = same_all("SELECT DISTINCT s FROM t ORDER BY s", false, 0);
+  cr_assert(strncmp(r, "s\r\ns0\r\ns1\r\ns10\r\n", 16) == 0, "%s", r);
+  cr_assert(strstr(r, "s9\r\n\r\n"), "NULL last: %s", r);
+  fl_free(r);
+  /* LIMIT without ORDER BY: any 3 rows of the filter's */
+  for (uint32_t t = 1; t <= 4; t *= 2) {
+    fl_err err;
+    r = run_q("SELECT g, k FROM t WHERE g = 1 AND k = 7 LIMIT 3", t, 0, false, &err);
+    cr_assert(r, "%s", err.msg);
+    cr_assert_str_eq(r, "g,k\r\n1,7\r\n1,7\r\n1,7\r\n");
+    fl_free(r);
+  }
+}
+
+Test(exec_parallel, an_error_in_one_morsel_stops_the_query_once_with_the_one_thread_message) {
+  fl_err e1, e4;
+  char *r = run_q("SELECT sum(CAST(txt AS INT)) FROM t_bad", 1, 0, false, &e1);
+  cr_assert_null(r);
+  cr_assert_neq(e1.code, FL_OK);
+  cr_assert(strstr(e1.msg, "oops"), "%s", e1.msg);
+  for (int rep = 0; rep < 5; rep++) {
+    r = run_q("SELECT sum(CAST(txt AS INT)) FROM t_bad", 4, 0, false, &e4);
+    cr_assert_null(r);
+    cr_assert_eq(e4.code, e1.code);
+    cr_assert_str_eq(e4.msg, e1.msg);
+    /* reported once: the message names the value once */
+    cr_assert_eq(strstr(strstr(e4.msg, "oops") + 4, "oops"), NULL, "%s", e4.msg);
+  }
+  /* and a query whose pipeline gathers below the aggregate (avg) */
+  r = run_q("SELECT avg(CAST(txt AS INT)) FROM t_bad WHERE id > 5", 2, 0, false, &e4);
+  cr_assert_null(r);
+  cr_assert_str_eq(e4.msg, e1.msg);
+}
+
+Test(exec_parallel, the_memory_budget_is_the_whole_querys_and_spills_give_the_same_rows) {
+  const char *sql = "SELECT id % 9000 AS b, count(*) AS n, sum(amt) AS s FROM t GROUP BY 1 ORDER BY 1";
+  char *free_run = same_all(sql, false, 0);
+  char *tight = same_all(sql, false, 64u << 10);
+  cr_assert_str_eq(tight, free_run);
+  fl_free(tight);
+  fl_free(free_run);
+  /* spilled rows show in EXPLAIN ANALYZE with a budget far below the table */
+  fl_err err;
+  char *ex = run_q("EXPLAIN ANALYZE SELECT id % 9000 AS b, count(*) AS n FROM t GROUP BY 1", 4, 64u << 10, false,
+                   &err);
+  cr_assert(ex, "%s", err.msg);
+  cr_assert(strstr(ex, "spilled="), "%s", ex);
+  fl_free(ex);
+}
+
+Test(exec_parallel, explain_analyze_shows_threads_and_rows_summed_over_them) {
+  fl_err err;
+  char *ex = run_q("EXPLAIN ANALYZE SELECT g, count(*) FROM t WHERE id >= 1000 GROUP BY g", 4, 0, false, &err);
+  cr_assert(ex, "%s", err.msg);
+  cr_assert(strstr(ex, "GATHER threads=4"), "%s", ex);
+  cr_assert(strstr(ex, "morsels=12"), "%s", ex);
+  /* every copy's scan rows added: the filter keeps 17,000 rows of 18,000 */
+  cr_assert(strstr(ex, "rows_read=18000"), "%s", ex);
+  cr_assert(strstr(ex, "[rows=17000 "), "%s", ex);
+  fl_free(ex);
+  /* one thread: no gather */
+  ex = run_q("EXPLAIN ANALYZE SELECT g, count(*) FROM t WHERE id >= 1000 GROUP BY g", 1, 0, false, &err);
+  cr_assert(ex, "%s", err.msg);
+  cr_assert_null(strstr(ex, "GATHER"), "%s", ex);
+  fl_free(ex);
+}
