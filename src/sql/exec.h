@@ -250,6 +250,18 @@ fl_exec_ctx *fl_exec_ctx_worker(fl_exec_ctx *parent);
 void fl_exec_ctx_worker_free(fl_exec_ctx *w);
 fl_op *fl_op_gather(fl_exec_ctx *ctx, fl_op *const *copies, fl_exec_ctx *const *wctx, uint32_t n,
                     fl_err *err);
+/* The last step of an aggregate merged from partial ones (query.c's lower_parallel):
+ * output column i is child column cols[i].col passed through (kind 0), a sum of counts
+ * (DECIMAL(38,0)) as the BIGINT count (FL_AGG_COUNT), or avg from a merged sum and
+ * count (FL_AGG_AVG: exec_avg_exact, as the aggregate computes it from one thread). */
+typedef struct fl_agg_finish {
+  uint32_t col;
+  int32_t count;    /* FL_AGG_AVG: the child column of the merged count */
+  fl_agg_kind kind; /* 0, FL_AGG_COUNT or FL_AGG_AVG */
+  fl_type arg;      /* FL_AGG_AVG: the argument's type */
+  const char *name;
+} fl_agg_finish;
+fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *cols, uint32_t n, fl_err *err);
 /* The number of online cores (the default thread count). */
 uint32_t fl_exec_cores(void);
 

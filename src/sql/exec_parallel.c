@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "sql/exec.h"
+#include "sql/exec_int.h"
 #include "sql/sql.h"
 #include "table/table.h"
 
@@ -517,4 +518,94 @@ fl_op *fl_op_gather(fl_exec_ctx *ctx, fl_op *const *copies, fl_exec_ctx *const *
   pthread_cond_init(&g->ready, NULL);
   pthread_cond_init(&g->taken, NULL);
   return &g->op;
+}
+
+/* ---------------------------------------------------------------- aggregate finish */
+
+typedef struct finish_op {
+  fl_op op;
+  const fl_agg_finish *cols;
+  uint32_t n;
+  fl_vec *owned; /* [n]: the computed columns' vectors (initialised for those only) */
+  fl_batch out;
+} finish_op;
+
+static fl_code finish_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  finish_op *f = (finish_op *)op;
+  const fl_batch *b;
+  fl_code rc = fl_op_next(op->children[0], &b, err);
+  if (rc || !b) {
+    *out = NULL;
+    return rc;
+  }
+  for (uint32_t i = 0; i < f->n; i++) {
+    const fl_agg_finish *c = &f->cols[i];
+    const fl_vec *src = &b->cols[c->col];
+    if (!c->kind) {
+      f->out.cols[i] = *src; /* borrowed: valid until the child's next call, as ours */
+      continue;
+    }
+    fl_vec *v = &f->owned[i];
+    fl_vec_reset(v);
+    for (uint32_t r = 0; r < b->nrows; r++) {
+      if (c->kind == FL_AGG_COUNT) {
+        fl_vec_append_i64(v, fl_vec_is_valid(src, r) ? (int64_t)fl_vec_dec(src, r) : 0);
+        continue;
+      }
+      const fl_vec *cnt = &b->cols[c->count];
+      int64_t n = fl_vec_is_valid(cnt, r) ? (int64_t)fl_vec_dec(cnt, r) : 0;
+      if (!n || !fl_vec_is_valid(src, r))
+        fl_vec_append_null(v);
+      else
+        fl_vec_append_f64(v, exec_avg_exact(fl_vec_dec(src, r), n, c->arg));
+    }
+    f->out.cols[i] = *v;
+  }
+  f->out.nrows = b->nrows;
+  f->out.capacity = b->nrows;
+  *out = &f->out;
+  return FL_OK;
+}
+
+static void finish_free(fl_op *op) {
+  finish_op *f = (finish_op *)op;
+  if (!f->owned) return;
+  for (uint32_t i = 0; i < f->n; i++)
+    if (f->cols[i].kind) fl_vec_free(&f->owned[i]);
+  fl_free(f->owned);
+  fl_free(f->out.cols);
+  f->owned = NULL;
+}
+
+static const fl_op_vtable finish_vt = {"AGGREGATE_FINISH", finish_next, NULL, finish_free};
+
+fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *cols, uint32_t n, fl_err *err) {
+  fl_field *fields = fl_arena_calloc(ctx->arena, n ? n : 1, sizeof *fields);
+  for (uint32_t i = 0; i < n; i++) {
+    const fl_agg_finish *c = &cols[i];
+    bool ok = c->col < child->ncols && (c->kind != FL_AGG_AVG || (c->count >= 0 && (uint32_t)c->count < child->ncols));
+    if (ok && c->kind)
+      ok = child->fields[c->col].type.kind == FL_T_DECIMAL &&
+           (c->kind != FL_AGG_AVG || child->fields[c->count].type.kind == FL_T_DECIMAL);
+    if (!ok) {
+      fl_err_set(err, FL_EINVAL, "aggregate finish: column %u (%s) does not fit child of %u columns", i,
+                 c->name, child->ncols);
+      return NULL;
+    }
+    fields[i] = child->fields[c->col];
+    fields[i].name = fl_arena_strdup(ctx->arena, c->name);
+    if (c->kind == FL_AGG_COUNT) fields[i].type = (fl_type){FL_T_BIGINT, 0, 0};
+    if (c->kind == FL_AGG_AVG) fields[i].type = (fl_type){FL_T_DOUBLE, 0, 0};
+    fields[i].required = false;
+  }
+  finish_op *f = (finish_op *)fl_op_alloc(ctx, sizeof *f, &finish_vt, fields, n, &child, 1);
+  f->cols = fl_arena_memdup(ctx->arena, cols, (n ? n : 1) * sizeof *cols);
+  f->n = n;
+  f->owned = fl_calloc(n ? n : 1, sizeof *f->owned);
+  for (uint32_t i = 0; i < n; i++)
+    if (cols[i].kind) fl_vec_init(&f->owned[i], fields[i].type, FL_EXEC_BATCH_ROWS);
+  f->out.fields = fields;
+  f->out.ncols = n;
+  f->out.cols = fl_calloc(n ? n : 1, sizeof *f->out.cols);
+  return &f->op;
 }

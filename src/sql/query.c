@@ -384,8 +384,10 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
  *   distinct | top-N]
  * An aggregate is split only when every aggregate merges exactly from partial results:
  * count(*) and count (summed), sum of integers and decimals (exact 128-bit sums), min,
- * max; otherwise (avg, count(DISTINCT), approx_count_distinct, sums of floats, whose
- * rounding would depend on the order) the copies gather below the one aggregate. */
+ * max, avg of integers and decimals (an exact sum and a count, divided at the end as
+ * the aggregate divides them); otherwise (count(DISTINCT), approx_count_distinct, sums
+ * and averages of floats, whose rounding would depend on the order) the copies gather
+ * below the one aggregate, which gives the 1-thread values. */
 
 static const fl_plan *pipeline_scan(const fl_plan *p, const fl_plan **above) {
   *above = NULL;
@@ -405,7 +407,8 @@ static bool agg_splits(const fl_plan *p, const fl_op *child) {
       case FL_AGG_COUNT:
       case FL_AGG_MIN:
       case FL_AGG_MAX: break;
-      case FL_AGG_SUM: {
+      case FL_AGG_SUM:
+      case FL_AGG_AVG: {
         fl_type_kind k = child->fields[a->arg].type.kind;
         if (k == FL_T_FLOAT || k == FL_T_DOUBLE) return false;
         break;
@@ -416,59 +419,63 @@ static bool agg_splits(const fl_plan *p, const fl_op *child) {
   return true;
 }
 
-/* The final aggregate over the gathered partial ones: keys 0..nkeys-1, aggregate j at
- * nkeys + j; counts come back as sums (DECIMAL(38,0)) and are cast to BIGINT. */
-static fl_code agg_merge(fl_sql_query *q, const fl_plan *p, fl_op *g, fl_op **out, fl_err *err) {
-  uint32_t nk = p->nkeys;
+/* The partial aggregates of p: one per aggregate, avg as a sum and a count of its
+ * argument (*n of them). */
+static fl_agg_spec *agg_partials(fl_sql_query *q, const fl_plan *p, uint32_t *n) {
+  fl_agg_spec *specs = fl_arena_calloc(&q->arena, 2 * p->naggs + 1, sizeof *specs);
+  uint32_t k = 0;
+  for (uint32_t j = 0; j < p->naggs; j++) {
+    specs[k] = p->agg_specs[j];
+    if (p->agg_specs[j].kind == FL_AGG_AVG) {
+      specs[k].kind = FL_AGG_SUM;
+      specs[k].name = fl_arena_sprintf(&q->arena, "sum(%s)", p->agg_specs[j].name);
+      specs[++k] = p->agg_specs[j];
+      specs[k].kind = FL_AGG_COUNT;
+      specs[k].name = fl_arena_sprintf(&q->arena, "count(%s)", p->agg_specs[j].name);
+    }
+    k++;
+  }
+  *n = k;
+  return specs;
+}
+
+/* The final aggregate over the gathered partial ones (keys 0..nkeys-1, then the
+ * partials): counts are summed, sums summed, min and max again; then counts come back
+ * from DECIMAL(38,0) sums to BIGINT and avg divides its merged sum by its merged count
+ * (fl_op_agg_finish). */
+static fl_code agg_merge(fl_sql_query *q, const fl_plan *p, const fl_op *child, fl_op *g, fl_op **out,
+                         fl_err *err) {
+  uint32_t nk = p->nkeys, np;
+  const fl_agg_spec *parts = agg_partials(q, p, &np);
   uint32_t *keys = fl_arena_alloc(&q->arena, (nk ? nk : 1) * sizeof *keys);
   for (uint32_t i = 0; i < nk; i++) keys[i] = i;
-  fl_agg_spec *specs = fl_arena_calloc(&q->arena, p->naggs ? p->naggs : 1, sizeof *specs);
-  bool casts = false;
-  for (uint32_t j = 0; j < p->naggs; j++) {
-    fl_agg_kind k = p->agg_specs[j].kind;
+  fl_agg_spec *specs = fl_arena_calloc(&q->arena, np ? np : 1, sizeof *specs);
+  for (uint32_t j = 0; j < np; j++) {
+    fl_agg_kind k = parts[j].kind;
     specs[j].kind = k == FL_AGG_MIN || k == FL_AGG_MAX ? k : FL_AGG_SUM;
     specs[j].arg = (int32_t)(nk + j);
     specs[j].filter = -1;
-    specs[j].name = p->agg_specs[j].name;
-    casts |= k == FL_AGG_COUNT || k == FL_AGG_COUNT_STAR;
+    specs[j].name = parts[j].name;
   }
-  fl_op *a = fl_op_hash_aggregate(q->cur, g, keys, nk, specs, p->naggs, err);
+  fl_op *a = fl_op_hash_aggregate(q->cur, g, keys, nk, specs, np, err);
   if (!a) {
     fl_op_free(g);
     return err->code ? err->code : FL_EINVAL;
   }
-  if (!casts) {
-    *out = a;
-    return FL_OK;
-  }
-  fl_sql_expr **exprs = fl_arena_calloc(&q->arena, a->ncols, sizeof *exprs);
-  const char **names = fl_arena_calloc(&q->arena, a->ncols, sizeof *names);
-  for (uint32_t i = 0; i < a->ncols; i++) {
-    fl_sql_expr *e = fl_arena_calloc(&q->arena, 1, sizeof *e);
-    e->kind = FL_SQL_E_COLUMN;
-    e->height = 1;
-    e->rtype = FL_SQL_RT_VALUE;
-    e->name = a->fields[i].name;
-    e->field = (int32_t)i;
-    e->type = a->fields[i].type;
-    names[i] = a->fields[i].name;
-    fl_agg_kind k = i >= nk ? p->agg_specs[i - nk].kind : 0;
-    if (k == FL_AGG_COUNT || k == FL_AGG_COUNT_STAR) {
-      fl_sql_expr *c = fl_arena_calloc(&q->arena, 1, sizeof *c);
-      c->kind = FL_SQL_E_CAST;
-      c->height = 2;
-      c->rtype = FL_SQL_RT_VALUE;
-      c->field = -1;
-      c->args = fl_arena_alloc(&q->arena, sizeof *c->args);
-      c->args[0] = e;
-      c->nargs = 1;
-      c->cast_type = (fl_type){FL_T_BIGINT, 0, 0};
-      c->type = c->cast_type;
-      e = c;
+  fl_agg_finish *fin = fl_arena_calloc(&q->arena, nk + p->naggs + 1, sizeof *fin);
+  for (uint32_t i = 0; i < nk; i++) fin[i] = (fl_agg_finish){i, -1, 0, {0}, a->fields[i].name};
+  for (uint32_t j = 0, c = nk; j < p->naggs; j++, c++) {
+    const fl_agg_spec *s = &p->agg_specs[j];
+    fl_agg_finish *f = &fin[nk + j];
+    *f = (fl_agg_finish){c, -1, 0, {0}, s->name};
+    if (s->kind == FL_AGG_COUNT || s->kind == FL_AGG_COUNT_STAR) f->kind = FL_AGG_COUNT;
+    if (s->kind == FL_AGG_AVG) {
+      f->kind = FL_AGG_AVG;
+      f->count = (int32_t)++c;
+      f->arg = child->fields[s->arg].type;
     }
-    exprs[i] = e;
   }
-  *out = fl_op_project(q->cur, a, (const fl_sql_expr *const *)exprs, names, a->ncols, err);
+  *out = fl_op_agg_finish(q->cur, a, fin, nk + p->naggs, err);
   if (!*out) {
     fl_op_free(a);
     return err->code ? err->code : FL_EINVAL;
@@ -514,11 +521,15 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
     code = lower(q, pipe, &copies[i], err);
   }
   bool split = !code && pipe != p && (p->kind != FL_PLAN_AGGREGATE || agg_splits(p, copies[0]));
+  const fl_op *pipe_out = copies[0]; /* the pipeline's output, under any partial operator */
   for (uint32_t i = 0; i < n && split && !code; i++) {
     q->cur = wctx[i];
     fl_op *c = copies[i];
-    if (p->kind == FL_PLAN_AGGREGATE)
-      copies[i] = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+    if (p->kind == FL_PLAN_AGGREGATE) {
+      uint32_t np;
+      const fl_agg_spec *parts = agg_partials(q, p, &np);
+      copies[i] = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, parts, np, err);
+    }
     else if (p->kind == FL_PLAN_DISTINCT)
       copies[i] = fl_op_distinct(q->cur, c, err);
     else
@@ -543,7 +554,7 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
     *out = g;
     return FL_OK;
   }
-  if (p->kind == FL_PLAN_AGGREGATE && split) return agg_merge(q, p, g, out, err);
+  if (p->kind == FL_PLAN_AGGREGATE && split) return agg_merge(q, p, pipe_out, g, out, err);
   switch (p->kind) {
     case FL_PLAN_AGGREGATE:
       *out = fl_op_hash_aggregate(q->cur, g, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);

@@ -45,6 +45,7 @@ queries=(
   "SELECT s, count(*) FILTER (WHERE g = 2) AS f, max(amt) AS m FROM ev GROUP BY s ORDER BY s NULLS FIRST"
   "SELECT id, sum(amt) OVER (PARTITION BY k ORDER BY id) AS run FROM ev WHERE k = 3 ORDER BY id"
   "SELECT k, min(txt) AS t FROM ev WHERE id < 8000 GROUP BY k ORDER BY k"
+  "SELECT k, avg(amt) AS a, avg(g) AS ag, count(s) AS c FROM ev GROUP BY k ORDER BY k"
 )
 i=0
 for q in "${queries[@]}"; do
