@@ -13,6 +13,7 @@
 
 #include "catalog/catalog.h"
 #include "core/buf.h"
+#include "sql/exec_test_util.h"
 #include "sql/sql.h"
 #include "table/table.h"
 
@@ -367,4 +368,121 @@ Test(exec_parallel, explain_analyze_shows_threads_and_rows_summed_over_them) {
   cr_assert(ex, "%s", err.msg);
   cr_assert_null(strstr(ex, "GATHER"), "%s", ex);
   fl_free(ex);
+}
+
+/* ---- the operators themselves: GATHER over copies built in worker contexts ---- */
+
+static const fl_field vfields[] = {
+    {1, "id", {FL_T_BIGINT, 0, 0}, false, NULL},
+    {2, "s", {FL_T_STRING, 0, 0}, false, NULL},
+};
+
+typedef struct vfill {
+  uint32_t copy;
+  int64_t bad; /* the id whose s is "x" (not a number), or -1 */
+} vfill;
+
+/* copy c holds ids c*5000 .. c*5000+4999; s is the id as text */
+static void fill_row(fl_batch *b, uint32_t row, void *arg) {
+  const vfill *f = arg;
+  int64_t id = (int64_t)f->copy * 5000 + row;
+  char s[32];
+  int n = id == f->bad ? snprintf(s, sizeof s, "x") : snprintf(s, sizeof s, "%lld", (long long)id);
+  fl_vec_append_i64(&b->cols[0], id);
+  fl_vec_append_str(&b->cols[1], s, (uint32_t)n);
+}
+
+static fl_sql_expr *bound(fl_arena *arena, const char *sql, fl_op *op) {
+  fl_sql_expr *e;
+  fl_err err = {0};
+  cr_assert_eq(fl_sql_parse_expr(sql, strlen(sql), arena, &e, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_sql_expr_bind(e, fl_exec_schema(op), &err), FL_OK, "%s", err.msg);
+  return e;
+}
+
+Test(exec_gather, partial_aggregates_in_workers_charge_one_budget_spill_and_give_every_byte_back) {
+  tctx t;
+  tctx_init(&t);
+  t.ctx.mem_budget = 48u << 10; /* far below 4 x 3,000 groups */
+  enum { NCOPY = 4 };
+  fl_op *copies[NCOPY];
+  fl_exec_ctx *w[NCOPY];
+  vfill fills[NCOPY];
+  fl_err err = {0};
+  for (uint32_t c = 0; c < NCOPY; c++) {
+    w[c] = fl_exec_ctx_worker(&t.ctx);
+    cr_assert_eq(w[c]->parent, &t.ctx);
+    cr_assert_eq(w[c]->mem_budget, t.ctx.mem_budget);
+    fills[c] = (vfill){c, -1};
+    fl_op *src = tsource(&t, vfields, 2, 5000, 1000, fill_row, &fills[c]);
+    fl_sql_expr *key = bound(&t.arena, "id % 3000", src);
+    const char *names[] = {"k"};
+    fl_op *p = fl_op_project(w[c], src, (const fl_sql_expr *const *)&key, names, 1, &err);
+    cr_assert(p, "%s", err.msg);
+    uint32_t keys[] = {0};
+    fl_agg_spec spec = {FL_AGG_COUNT_STAR, -1, -1, "n"};
+    copies[c] = fl_op_hash_aggregate(w[c], p, keys, 1, &spec, 1, &err);
+    cr_assert(copies[c], "%s", err.msg);
+  }
+  fl_op *g = fl_op_gather(&t.ctx, copies, w, NCOPY, &err);
+  cr_assert(g, "%s", err.msg);
+  /* each key k < 3000 has ids k, k+3000, ... below 20,000: 7 of them when k < 2000, else 6 */
+  uint32_t got[3000] = {0};
+  uint64_t rows = 0;
+  for (;;) {
+    const fl_batch *b;
+    cr_assert_eq(fl_op_next(g, &b, &err), FL_OK, "%s", err.msg);
+    if (!b) break;
+    rows += b->nrows;
+    for (uint32_t r = 0; r < b->nrows; r++) got[ti64(b, 0, r)] += (uint32_t)ti64(b, 1, r);
+  }
+  for (uint32_t k = 0; k < 3000; k++) cr_assert_eq(got[k], k < 2000 ? 7u : 6u, "key %u: %u", k, got[k]);
+  cr_assert(rows >= 3000 && rows <= NCOPY * 3000, "%llu partial rows", (unsigned long long)rows);
+  fl_buf ex = {0};
+  fl_op_explain(g, true, &ex);
+  fl_buf_cstr(&ex);
+  cr_assert(strstr((char *)ex.data, "GATHER threads=4 [rows="), "%s", (char *)ex.data);
+  cr_assert(strstr((char *)ex.data, "spilled="), "the budget is the query's: %s", (char *)ex.data);
+  cr_assert(strstr((char *)ex.data, "VALUES 5000 rows [rows=20000 "), "rows summed over copies: %s",
+            (char *)ex.data);
+  fl_buf_free(&ex);
+  cr_assert(t.ctx.mem_peak > 0);
+  fl_op_free(g);
+  tctx_done(&t); /* asserts mem_used is back to 0 */
+}
+
+Test(exec_gather, an_error_in_one_copy_stops_the_gather_and_is_returned_once) {
+  for (int rep = 0; rep < 20; rep++) {
+    tctx t;
+    tctx_init(&t);
+    enum { NCOPY = 3 };
+    fl_op *copies[NCOPY];
+    fl_exec_ctx *w[NCOPY];
+    vfill fills[NCOPY];
+    fl_err err = {0};
+    for (uint32_t c = 0; c < NCOPY; c++) {
+      w[c] = fl_exec_ctx_worker(&t.ctx);
+      fills[c] = (vfill){c, c == 1 ? 5000 + 4321 : -1};
+      fl_op *src = tsource(&t, vfields, 2, 5000, 500, fill_row, &fills[c]);
+      fl_sql_expr *e = bound(&t.arena, "CAST(s AS INT) + 1", src);
+      const char *names[] = {"v"};
+      copies[c] = fl_op_project(w[c], src, (const fl_sql_expr *const *)&e, names, 1, &err);
+      cr_assert(copies[c], "%s", err.msg);
+    }
+    fl_op *g = fl_op_gather(&t.ctx, copies, w, NCOPY, &err);
+    cr_assert(g, "%s", err.msg);
+    fl_code rc;
+    const fl_batch *b;
+    uint64_t rows = 0;
+    while (!(rc = fl_op_next(g, &b, &err)) && b) rows += b->nrows;
+    cr_assert_neq(rc, FL_OK, "no error after %llu rows", (unsigned long long)rows);
+    cr_assert(strstr(err.msg, "'x'") || strstr(err.msg, "\"x\""), "%s", err.msg);
+    cr_assert(rows < NCOPY * 5000);
+    /* once: later calls end without another error */
+    fl_err again = {0};
+    cr_assert_eq(fl_op_next(g, &b, &again), FL_OK, "%s", again.msg);
+    cr_assert_null(b);
+    fl_op_free(g);
+    tctx_done(&t);
+  }
 }
