@@ -262,6 +262,13 @@ typedef struct fl_agg_finish {
   const char *name;
 } fl_agg_finish;
 fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *cols, uint32_t n, fl_err *err);
+/* A worker's probe of join's table (fl_op_hash_join's, built once) by left, a copy of
+ * the join's left side; and the operator choosing between the probes' gather and the
+ * join itself: its first next() builds join's table (exec_int.h exec_join_build), then
+ * pulls probes, or join when the build spilled. Children: probes, then join (freed in
+ * that order: the probes read join's table). */
+fl_op *fl_op_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err);
+fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *join, fl_op *probes, fl_err *err);
 /* The number of online cores (the default thread count). */
 uint32_t fl_exec_cores(void);
 

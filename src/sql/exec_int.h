@@ -91,6 +91,15 @@ void exec_spill_close(exec_spill *sp);
 fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp,
                           fl_op **out, fl_err *err);
 
+/* ---- parallel probes of one hash join build (exec_join.c) ----
+ * exec_join_build drains join's right side into its table now (from the query's
+ * thread, before the workers start); *spilled: it went to Grace partitions, and only
+ * the join itself can finish (pull it). Otherwise exec_join_probe gives an operator
+ * joining left (a copy of the join's left side: same column types) against that
+ * table, one per worker; join must outlive the probes (free the probes first). */
+fl_code exec_join_build(fl_op *join, bool *spilled, fl_err *err);
+fl_op *exec_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err);
+
 /* An aggregate's result type over an argument of type arg, as DuckDB types it (count:
  * BIGINT; sum of integers DECIMAL(38,0), of DECIMAL(p,s) DECIMAL(38,s), of floats DOUBLE;
  * avg DOUBLE; min/max the argument's type); false where it is not defined. The hash

@@ -609,3 +609,44 @@ fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *col
   f->out.cols = fl_calloc(n ? n : 1, sizeof *f->out.cols);
   return &f->op;
 }
+
+/* ---------------------------------------------------------------- join switch */
+
+typedef struct switch_op {
+  fl_op op;
+  fl_op *use; /* NULL until the build ran */
+  bool spilled;
+} switch_op;
+
+fl_op *fl_op_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err) {
+  return exec_join_probe(ctx, join, left, err);
+}
+
+static fl_code switch_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  switch_op *s = (switch_op *)op;
+  *out = NULL;
+  if (!s->use) {
+    fl_code rc = exec_join_build(op->children[1], &s->spilled, err);
+    if (rc) return rc;
+    s->use = s->spilled ? op->children[1] : op->children[0];
+  }
+  return fl_op_next(s->use, out, err);
+}
+
+static void switch_explain(const fl_op *op, bool analyze, fl_buf *out) {
+  const switch_op *s = (const switch_op *)op;
+  if (analyze && s->use)
+    fl_buf_printf(out, "%s", s->spilled ? "the build spilled: the join on one thread" : "parallel probes");
+}
+
+static const fl_op_vtable switch_vt = {"JOIN_SWITCH", switch_next, switch_explain, NULL};
+
+fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *join, fl_op *probes, fl_err *err) {
+  if (probes->ncols != join->ncols) {
+    fl_err_set(err, FL_EINVAL, "join switch: probes give %u columns, the join %u", probes->ncols, join->ncols);
+    return NULL;
+  }
+  fl_op *kids[2] = {probes, join};
+  switch_op *s = (switch_op *)fl_op_alloc(ctx, sizeof *s, &switch_vt, join->fields, join->ncols, kids, 2);
+  return &s->op;
+}

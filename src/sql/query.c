@@ -330,8 +330,15 @@ static bool identity_project(const fl_plan *p, const fl_op *child) {
   return true;
 }
 
+static fl_code lower_parallel_join(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err);
+
 static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
   fl_op *l = NULL, *r = NULL;
+  if (q->threads > 1 && !q->in_worker) {
+    bool done;
+    fl_code pc = lower_parallel_join(q, p, out, &done, err);
+    if (pc || done) return pc;
+  }
   fl_code code = lower(q, p->children[0], &l, err);
   if (code) return code;
   if ((code = lower(q, p->children[1], &r, err))) {
@@ -567,6 +574,99 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
     return err->code ? err->code : FL_EINVAL;
   }
   return FL_OK;
+}
+
+/* n copies of the pipeline pipe over src, each built in a new worker context; on
+ * error every copy and context made is freed. */
+static fl_code lower_copies(fl_sql_query *q, const fl_plan *pipe, fl_scan_source *src, uint32_t n, fl_op **copies,
+                            fl_exec_ctx **wctx, fl_err *err) {
+  fl_exec_ctx *query_ctx = q->cur;
+  fl_code code = FL_OK;
+  q->in_worker = true;
+  q->src = src;
+  for (uint32_t i = 0; i < n && !code; i++) {
+    wctx[i] = fl_exec_ctx_worker(query_ctx);
+    q->cur = wctx[i];
+    code = lower(q, pipe, &copies[i], err);
+  }
+  q->cur = query_ctx;
+  q->in_worker = false;
+  q->src = NULL;
+  if (code)
+    for (uint32_t i = 0; i < n; i++) {
+      fl_op_free(copies[i]);
+      fl_exec_ctx_worker_free(wctx[i]);
+      copies[i] = NULL;
+      wctx[i] = NULL;
+    }
+  return code;
+}
+
+/* A JOIN whose left side is a pipeline, with threads > 1:
+ *   JOIN_SWITCH ─┬─ GATHER ── n x HASH_JOIN_PROBE ── left pipeline copy (set B)
+ *                └─ HASH_JOIN (builds the right side once) ─┬─ GATHER ── n x left copy (set A)
+ *                                                           └─ right side
+ * The switch builds the join's table first; unless the build spilled, the workers
+ * probe it (set B), else the join finishes alone over set A. Both sets read the one
+ * scan source; only one of them ever runs. *done false: lower p as usual. */
+static fl_code lower_parallel_join(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err) {
+  const fl_plan *above, *scan = pipeline_scan(p->children[0], &above);
+  *done = false;
+  if (!scan || !p->njkeys) return FL_OK;
+  fl_scan_opts opts;
+  fl_sql_expr *filter =
+      scan_setup(q, scan, above && above->kind == FL_PLAN_FILTER ? above->pred : NULL, &opts);
+  fl_scan_source *src = fl_scan_source_new(q->cur, (fl_table *)scan->table, &opts, filter, q->threads, err);
+  if (!src) return err->code ? err->code : FL_EINVAL;
+  q->srcs = fl_realloc(q->srcs, (q->nsrcs + 1) * sizeof *q->srcs);
+  q->srcs[q->nsrcs++] = src;
+  uint32_t n = fl_scan_source_morsels(src) < q->threads ? fl_scan_source_morsels(src) : q->threads;
+  if (n <= 1) return FL_OK; /* one morsel: an ordinary join */
+  *done = true;
+  fl_op *r = NULL, *ga = NULL, *join = NULL, *gb = NULL;
+  fl_op **ca = fl_arena_calloc(&q->arena, n, sizeof *ca), **cb = fl_arena_calloc(&q->arena, n, sizeof *cb);
+  fl_exec_ctx **wa = fl_arena_calloc(&q->arena, n, sizeof *wa), **wb = fl_arena_calloc(&q->arena, n, sizeof *wb);
+  fl_code code = lower(q, p->children[1], &r, err);
+  if (code) return code;
+  if ((code = lower_copies(q, p->children[0], src, n, ca, wa, err))) goto fail;
+  if (!(ga = fl_op_gather(q->cur, ca, wa, n, err))) {
+    for (uint32_t i = 0; i < n; i++) {
+      fl_op_free(ca[i]);
+      fl_exec_ctx_worker_free(wa[i]);
+    }
+    goto fail_code;
+  }
+  if (!(join = fl_op_hash_join(q->cur, p->join, ga, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err))) goto fail_code;
+  ga = r = NULL; /* the join's now */
+  if ((code = lower_copies(q, p->children[0], src, n, cb, wb, err))) goto fail;
+  for (uint32_t i = 0; i < n; i++) {
+    fl_op *probe = fl_op_join_probe(wb[i], join, cb[i], err);
+    if (!probe) {
+      for (uint32_t k = 0; k < n; k++) {
+        fl_op_free(cb[k]);
+        fl_exec_ctx_worker_free(wb[k]);
+      }
+      goto fail_code;
+    }
+    cb[i] = probe;
+  }
+  if (!(gb = fl_op_gather(q->cur, cb, wb, n, err))) {
+    for (uint32_t k = 0; k < n; k++) {
+      fl_op_free(cb[k]);
+      fl_exec_ctx_worker_free(wb[k]);
+    }
+    goto fail_code;
+  }
+  if (!(*out = fl_op_join_switch(q->cur, join, gb, err))) goto fail_code;
+  return FL_OK;
+fail_code:
+  code = err->code ? err->code : FL_EINVAL;
+fail:
+  fl_op_free(gb); /* the probes before the join they read */
+  fl_op_free(join);
+  fl_op_free(ga);
+  fl_op_free(r);
+  return code;
 }
 
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
