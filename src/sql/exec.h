@@ -26,6 +26,8 @@
  *   exec_sort.c   sort, top-N, limit/offset
  *   exec_window.c window functions
  *   exec_set.c    UNION ALL
+ *   exec_parallel.c  scan sources, scan parts, GATHER, AGGREGATE_FINISH, JOIN_SWITCH
+ *                 (morsel-driven parallel execution; query.c's lower_parallel uses them)
  */
 #ifndef FL_SQL_EXEC_H
 #define FL_SQL_EXEC_H

@@ -10,7 +10,9 @@
  *     dropped (a parent of one with no columns reads none of its child's);
  *   - a JOIN without keys (CROSS JOIN, a comma, an uncorrelated EXISTS) joins on a
  *     constant column added to both sides, then drops it;
- *   - EXPLAIN [ANALYZE] runs (or not) the tree and returns its text as rows.
+ *   - EXPLAIN [ANALYZE] runs (or not) the tree and returns its text as rows;
+ *   - with threads > 1, pipelines over a table scan are lowered once per worker
+ *     (lower_parallel, lower_parallel_join: the comment above them).
  *
  * Ownership: the query owns one arena (statement, plan, operators, schemas), the tables
  * it loaded (freed with it), and the operator tree (fl_op_free). */
