@@ -264,13 +264,17 @@ typedef struct fl_agg_finish {
   const char *name;
 } fl_agg_finish;
 fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *cols, uint32_t n, fl_err *err);
-/* A worker's probe of join's table (fl_op_hash_join's, built once) by left, a copy of
- * the join's left side; and the operator choosing between the probes' gather and the
- * join itself: its first next() builds join's table (exec_int.h exec_join_build), then
- * pulls probes, or join when the build spilled. Children: probes, then join (freed in
- * that order: the probes read join's table). */
+/* A worker's probe of join's table (an fl_op_hash_join built once, whose left child
+ * only gives the columns) by left, a copy of the join's left side. And the operator
+ * over a parallel plan holding such probes: its first next() builds the joins' tables
+ * (exec_int.h exec_join_build) before any worker starts, then pulls `parallel`; when a
+ * build spilled, it calls fallback(ud, arg) for the same rows on one thread and pulls
+ * that instead. Children: parallel, the joins (freed in that order: the probes read the
+ * joins' tables), then the fallback once made. */
 fl_op *fl_op_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err);
-fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *join, fl_op *probes, fl_err *err);
+typedef fl_code (*fl_op_fallback_fn)(void *ud, const void *arg, fl_op **out, fl_err *err);
+fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *parallel, fl_op *const *joins, uint32_t njoins,
+                         fl_op_fallback_fn fallback, void *ud, const void *arg, fl_err *err);
 /* The number of online cores (the default thread count). */
 uint32_t fl_exec_cores(void);
 

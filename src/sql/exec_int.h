@@ -98,6 +98,9 @@ fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t nco
  * joining left (a copy of the join's left side: same column types) against that
  * table, one per worker; join must outlive the probes (free the probes first). */
 fl_code exec_join_build(fl_op *join, bool *spilled, fl_err *err);
+/* Gives back what join holds (table, rows, spill files) when it will never run: a
+ * spilled shared build, before its query runs on one thread instead. */
+void exec_join_release(fl_op *join);
 fl_op *exec_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err);
 
 /* An aggregate's result type over an argument of type arg, as DuckDB types it (count:

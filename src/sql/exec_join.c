@@ -499,6 +499,11 @@ fl_code exec_join_build(fl_op *op, bool *spilled, fl_err *err) {
   return rc;
 }
 
+void exec_join_release(fl_op *op) {
+  FL_ASSERT(op->vt == &join_vt, "exec_join_release of a %s", op->vt->name);
+  join_free(op); /* idempotent: fl_op_free calls it again */
+}
+
 typedef struct probe_op {
   join_op j; /* kind, keys and the probe position; rb, head, next point at the owner's */
   const join_op *owner;

@@ -637,8 +637,12 @@ fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *col
 
 typedef struct switch_op {
   fl_op op;
-  fl_op *use; /* NULL until the build ran */
+  fl_op *use; /* NULL until the builds ran */
+  uint32_t njoins;
   bool spilled;
+  fl_op_fallback_fn fallback;
+  void *ud;
+  const void *arg;
 } switch_op;
 
 fl_op *fl_op_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err) {
@@ -649,27 +653,45 @@ static fl_code switch_next(fl_op *op, const fl_batch **out, fl_err *err) {
   switch_op *s = (switch_op *)op;
   *out = NULL;
   if (!s->use) {
-    fl_code rc = exec_join_build(op->children[1], &s->spilled, err);
-    if (rc) return rc;
-    s->use = s->spilled ? op->children[1] : op->children[0];
+    for (uint32_t i = 0; i < s->njoins && !s->spilled; i++) {
+      fl_code rc = exec_join_build(op->children[1 + i], &s->spilled, err);
+      if (rc) return rc;
+    }
+    if (s->spilled) {
+      /* the shared builds' memory back to the budget first: the one-thread plan builds again */
+      for (uint32_t i = 0; i < s->njoins; i++) exec_join_release(op->children[1 + i]);
+      fl_op *f = NULL;
+      fl_code rc = s->fallback(s->ud, s->arg, &f, err);
+      if (rc) return rc;
+      op->children[op->nchildren++] = f; /* the slot kept for it */
+      s->use = f;
+    } else {
+      s->use = op->children[0];
+    }
   }
   return fl_op_next(s->use, out, err);
 }
 
 static void switch_explain(const fl_op *op, bool analyze, fl_buf *out) {
   const switch_op *s = (const switch_op *)op;
-  if (analyze && s->use)
-    fl_buf_printf(out, "%s", s->spilled ? "the build spilled: the join on one thread" : "parallel probes");
+  fl_buf_printf(out, "shared builds=%u", s->njoins);
+  if (analyze && s->use) fl_buf_printf(out, "%s", s->spilled ? " (a build spilled: one thread)" : " (probed in parallel)");
 }
 
 static const fl_op_vtable switch_vt = {"JOIN_SWITCH", switch_next, switch_explain, NULL};
 
-fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *join, fl_op *probes, fl_err *err) {
-  if (probes->ncols != join->ncols) {
-    fl_err_set(err, FL_EINVAL, "join switch: probes give %u columns, the join %u", probes->ncols, join->ncols);
-    return NULL;
-  }
-  fl_op *kids[2] = {probes, join};
-  switch_op *s = (switch_op *)fl_op_alloc(ctx, sizeof *s, &switch_vt, join->fields, join->ncols, kids, 2);
+fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *parallel, fl_op *const *joins, uint32_t njoins,
+                         fl_op_fallback_fn fallback, void *ud, const void *arg, fl_err *err) {
+  (void)err;
+  FL_ASSERT(njoins >= 1 && fallback);
+  switch_op *s = (switch_op *)fl_op_alloc(ctx, sizeof *s, &switch_vt, parallel->fields, parallel->ncols, NULL, 0);
+  s->op.children = fl_arena_calloc(ctx->arena, njoins + 2, sizeof *s->op.children);
+  s->op.children[0] = parallel;
+  for (uint32_t i = 0; i < njoins; i++) s->op.children[1 + i] = joins[i];
+  s->op.nchildren = 1 + njoins;
+  s->njoins = njoins;
+  s->fallback = fallback;
+  s->ud = ud;
+  s->arg = arg;
   return &s->op;
 }

@@ -319,6 +319,34 @@ Test(exec_parallel, join_with_duplicate_keys_counts_every_pair) {
   fl_free(r);
 }
 
+Test(exec_parallel, a_join_in_the_pipeline_probes_one_build_and_falls_back_to_one_thread_when_it_spills) {
+  const char *sql = "SELECT a.g, count(*) AS n, sum(b.amt) AS s, min(b.id) AS lo FROM t a JOIN t b ON a.id = b.id + 1 "
+                    "WHERE b.id < 9000 GROUP BY a.g ORDER BY 1 NULLS FIRST";
+  char *free_run = same_all(sql, false, 0);
+  char *tight = same_all(sql, false, 700u << 10);
+  cr_assert_str_eq(tight, free_run);
+  /* ids 1..9000 of a meet b = id - 1: 9,000 rows; the NULL group (a.id % 5 == 0) has 1,800 */
+  cr_assert(strncmp(free_run, "g,n,s,lo\r\n,1800,", 16) == 0, "%s", free_run);
+  fl_free(tight);
+  fl_free(free_run);
+  fl_err err;
+  char *ex_sql = fl_sprintf("EXPLAIN ANALYZE %s", sql);
+  char *ex = run_q(ex_sql, 4, 0, false, &err);
+  cr_assert(ex, "%s", err.msg);
+  const char *sw = strstr(ex, "JOIN_SWITCH shared builds=1 (probed in parallel)");
+  cr_assert(sw, "%s", ex);
+  const char *g = strstr(sw, "GATHER threads=4"), *probe = strstr(sw, "HASH_JOIN_PROBE INNER");
+  cr_assert(g && probe && g < probe, "partial aggregates over the probes: %s", ex);
+  cr_assert(strstr(g, "HASH_AGGREGATE keys=[g] aggs=[count(*), sum(amt), min(id)]"), "%s", ex);
+  cr_assert(strstr(probe, "[rows=9000 "), "the probes' rows summed: %s", ex);
+  fl_free(ex);
+  ex = run_q(ex_sql, 4, 700u << 10, false, &err);
+  cr_assert(ex, "%s", err.msg);
+  cr_assert(strstr(ex, "JOIN_SWITCH shared builds=1 (a build spilled: one thread)"), "%s", ex);
+  fl_free(ex);
+  fl_free(ex_sql);
+}
+
 Test(exec_parallel, order_by_limit_and_distinct) {
   char *r = same_all("SELECT id, amt FROM t WHERE amt IS NOT NULL ORDER BY amt DESC, id LIMIT 5", false, 0);
   /* the largest cents(id) = id * 37 % 100000 over 0..17999 */

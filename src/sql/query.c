@@ -51,6 +51,7 @@ struct fl_sql_query {
   fl_scan_source *src;
   fl_scan_source **srcs;
   uint32_t nsrcs;
+  struct par_joins *pj; /* while copies are built: the joins their probes share */
 };
 
 /* ---- the catalog the binder sees ---- */
@@ -332,18 +333,16 @@ static bool identity_project(const fl_plan *p, const fl_op *child) {
   return true;
 }
 
-static fl_code lower_parallel_join(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err);
+static fl_code lower_side(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
+static fl_code lower_probe(fl_sql_query *q, const fl_plan *p, fl_op *l, fl_op **out, fl_err *err);
 
 static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
   fl_op *l = NULL, *r = NULL;
-  if (q->threads > 1 && !q->in_worker) {
-    bool done;
-    fl_code pc = lower_parallel_join(q, p, out, &done, err);
-    if (pc || done) return pc;
-  }
   fl_code code = lower(q, p->children[0], &l, err);
   if (code) return code;
-  if ((code = lower(q, p->children[1], &r, err))) {
+  if (q->in_worker && q->pj && p->njkeys) return lower_probe(q, p, l, out, err);
+  /* in a pipeline copy, the right side is not the copy's: lowered in the query's context */
+  if ((code = q->in_worker ? lower_side(q, p->children[1], &r, err) : lower(q, p->children[1], &r, err))) {
     fl_op_free(l);
     return code;
   }
@@ -384,8 +383,8 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
 }
 
 /* ---- parallel lowering ----
- * A pipeline is a chain of PROJECT/FILTER nodes over a table SCAN (not a metadata
- * table). With threads > 1, the topmost node of each pipeline (or the AGGREGATE,
+ * A pipeline is a chain of PROJECT/FILTER nodes and JOINs with keys (through their left
+ * side) over a table SCAN (not a metadata table). With threads > 1, the topmost node of each pipeline (or the AGGREGATE,
  * DISTINCT or top-N SORT right above one) is lowered as:
  *   one fl_scan_source (planned once) ─► n copies of the pipeline, each in its own
  *   worker context over a TABLE_SCAN part ─► [partial aggregate | distinct | top-N per
@@ -396,11 +395,85 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
  * max, avg of integers and decimals (an exact sum and a count, divided at the end as
  * the aggregate divides them); otherwise (count(DISTINCT), approx_count_distinct, sums
  * and averages of floats, whose rounding would depend on the order) the copies gather
- * below the one aggregate, which gives the 1-thread values. */
+ * below the one aggregate, which gives the 1-thread values.
+ * A JOIN inside the pipeline becomes, in every copy, a HASH_JOIN_PROBE of one shared
+ * join (par_joins: its right side lowered once, in the query's context, its left a
+ * placeholder of the copies' columns); JOIN_SWITCH over the whole builds the shared
+ * joins before the workers start, and when a build spilled (Grace partitions need the
+ * whole left side) lowers the node again on one thread and runs that instead. */
+
+typedef struct par_joins {
+  const fl_plan *plan[16];
+  fl_op *join[16];
+  uint32_t n;
+} par_joins;
+
+/* p lowered in the query's context (the right side of a join in a pipeline copy). */
+static fl_code lower_side(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
+  fl_exec_ctx *cur = q->cur;
+  bool in_worker = q->in_worker;
+  fl_scan_source *src = q->src;
+  par_joins *pj = q->pj;
+  q->cur = &q->ctx;
+  q->in_worker = false;
+  q->src = NULL;
+  q->pj = NULL;
+  fl_code code = lower(q, p, out, err);
+  q->cur = cur;
+  q->in_worker = in_worker;
+  q->src = src;
+  q->pj = pj;
+  return code;
+}
+
+/* A copy's probe of the shared join of plan node p (made at the first copy). */
+static fl_code lower_probe(fl_sql_query *q, const fl_plan *p, fl_op *l, fl_op **out, fl_err *err) {
+  par_joins *pj = q->pj;
+  uint32_t i = 0;
+  while (i < pj->n && pj->plan[i] != p) i++;
+  if (i == pj->n) {
+    if (pj->n == 16) { /* more joins than that in one pipeline: probes of the first 16 only */
+      fl_op_free(l);
+      return fl_err_set(err, FL_ELIMIT, "query: more than 16 joins in one parallel pipeline");
+    }
+    fl_op *r = NULL;
+    fl_code code = lower_side(q, p->children[1], &r, err);
+    if (code) {
+      fl_op_free(l);
+      return code;
+    }
+    fl_op *shape = fl_op_values(&q->ctx, l->fields, l->ncols, NULL, 0);
+    fl_op *j = fl_op_hash_join(&q->ctx, p->join, shape, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err);
+    if (!j) {
+      fl_op_free(l);
+      fl_op_free(r);
+      return err->code ? err->code : FL_EINVAL;
+    }
+    pj->plan[i] = p;
+    pj->join[i] = j;
+    pj->n++;
+  }
+  *out = fl_op_join_probe(q->cur, pj->join[i], l, err);
+  if (!*out) {
+    fl_op_free(l);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  return FL_OK;
+}
+
+/* JOIN_SWITCH's way back: the plan node lowered again for one thread. */
+static fl_code lower_serial(void *ud, const void *plan, fl_op **out, fl_err *err) {
+  fl_sql_query *q = ud;
+  uint32_t threads = q->threads;
+  q->threads = 1;
+  fl_code code = lower_side(q, plan, out, err);
+  q->threads = threads;
+  return code;
+}
 
 static const fl_plan *pipeline_scan(const fl_plan *p, const fl_plan **above) {
   *above = NULL;
-  while (p->kind == FL_PLAN_PROJECT || p->kind == FL_PLAN_FILTER) {
+  while (p->kind == FL_PLAN_PROJECT || p->kind == FL_PLAN_FILTER || (p->kind == FL_PLAN_JOIN && p->njkeys)) {
     *above = p;
     p = p->children[0];
   }
@@ -494,6 +567,32 @@ static fl_code agg_merge(fl_sql_query *q, const fl_plan *p, const fl_op *child, 
 
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
 
+/* n copies of the pipeline pipe over src, each built in a new worker context; on
+ * error every copy and context made is freed. */
+static fl_code lower_copies(fl_sql_query *q, const fl_plan *pipe, fl_scan_source *src, uint32_t n, fl_op **copies,
+                            fl_exec_ctx **wctx, fl_err *err) {
+  fl_exec_ctx *query_ctx = q->cur;
+  fl_code code = FL_OK;
+  q->in_worker = true;
+  q->src = src;
+  for (uint32_t i = 0; i < n && !code; i++) {
+    wctx[i] = fl_exec_ctx_worker(query_ctx);
+    q->cur = wctx[i];
+    code = lower(q, pipe, &copies[i], err);
+  }
+  q->cur = query_ctx;
+  q->in_worker = false;
+  q->src = NULL;
+  if (code)
+    for (uint32_t i = 0; i < n; i++) {
+      fl_op_free(copies[i]);
+      fl_exec_ctx_worker_free(wctx[i]);
+      copies[i] = NULL;
+      wctx[i] = NULL;
+    }
+  return code;
+}
+
 /* *done false: p is not (right above) a pipeline; lower it as usual. */
 static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err) {
   const fl_plan *pipe = p, *above, *scan;
@@ -523,14 +622,13 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
   fl_op **copies = fl_arena_calloc(&q->arena, n, sizeof *copies);
   fl_exec_ctx **wctx = fl_arena_calloc(&q->arena, n, sizeof *wctx);
   fl_exec_ctx *query_ctx = q->cur;
-  code = FL_OK;
-  for (uint32_t i = 0; i < n && !code; i++) {
-    wctx[i] = fl_exec_ctx_worker(query_ctx);
-    q->cur = wctx[i];
-    code = lower(q, pipe, &copies[i], err);
-  }
+  par_joins *pj = fl_arena_calloc(&q->arena, 1, sizeof *pj), *outer = q->pj;
+  q->pj = pj;
+  code = lower_copies(q, pipe, src, n, copies, wctx, err);
+  q->pj = outer;
   bool split = !code && pipe != p && (p->kind != FL_PLAN_AGGREGATE || agg_splits(p, copies[0]));
   const fl_op *pipe_out = copies[0]; /* the pipeline's output, under any partial operator */
+  fl_op *r = NULL;
   for (uint32_t i = 0; i < n && split && !code; i++) {
     q->cur = wctx[i];
     fl_op *c = copies[i];
@@ -549,126 +647,40 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
     }
   }
   q->cur = query_ctx;
-  q->in_worker = false;
-  q->src = NULL;
   fl_op *g = code ? NULL : fl_op_gather(q->cur, copies, wctx, n, err);
   if (!g) {
     for (uint32_t i = 0; i < n; i++) {
       fl_op_free(copies[i]);
       fl_exec_ctx_worker_free(wctx[i]);
     }
+    for (uint32_t i = 0; i < pj->n; i++) fl_op_free(pj->join[i]);
     return code ? code : (err->code ? err->code : FL_EINVAL);
   }
   if (pipe == p) {
-    *out = g;
-    return FL_OK;
+    r = g;
+  } else if (p->kind == FL_PLAN_AGGREGATE && split) {
+    if ((code = agg_merge(q, p, pipe_out, g, &r, err))) r = NULL;
+  } else {
+    switch (p->kind) {
+      case FL_PLAN_AGGREGATE:
+        r = fl_op_hash_aggregate(q->cur, g, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+        break;
+      case FL_PLAN_DISTINCT: r = fl_op_distinct(q->cur, g, err); break;
+      default: r = fl_op_sort(q->cur, g, p->pos_order, p->norder, p->limit, err); break;
+    }
+    if (!r) fl_op_free(g);
   }
-  if (p->kind == FL_PLAN_AGGREGATE && split) return agg_merge(q, p, pipe_out, g, out, err);
-  switch (p->kind) {
-    case FL_PLAN_AGGREGATE:
-      *out = fl_op_hash_aggregate(q->cur, g, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
-      break;
-    case FL_PLAN_DISTINCT: *out = fl_op_distinct(q->cur, g, err); break;
-    default: *out = fl_op_sort(q->cur, g, p->pos_order, p->norder, p->limit, err); break;
+  if (r && pj->n && !(*out = fl_op_join_switch(q->cur, r, pj->join, pj->n, lower_serial, q, p, err))) {
+    fl_op_free(r); /* the probes before the joins they read */
+    r = NULL;
+  } else if (r && !pj->n) {
+    *out = r;
   }
-  if (!*out) {
-    fl_op_free(g);
-    return err->code ? err->code : FL_EINVAL;
+  if (!r) {
+    for (uint32_t i = 0; i < pj->n; i++) fl_op_free(pj->join[i]);
+    return code ? code : (err->code ? err->code : FL_EINVAL);
   }
   return FL_OK;
-}
-
-/* n copies of the pipeline pipe over src, each built in a new worker context; on
- * error every copy and context made is freed. */
-static fl_code lower_copies(fl_sql_query *q, const fl_plan *pipe, fl_scan_source *src, uint32_t n, fl_op **copies,
-                            fl_exec_ctx **wctx, fl_err *err) {
-  fl_exec_ctx *query_ctx = q->cur;
-  fl_code code = FL_OK;
-  q->in_worker = true;
-  q->src = src;
-  for (uint32_t i = 0; i < n && !code; i++) {
-    wctx[i] = fl_exec_ctx_worker(query_ctx);
-    q->cur = wctx[i];
-    code = lower(q, pipe, &copies[i], err);
-  }
-  q->cur = query_ctx;
-  q->in_worker = false;
-  q->src = NULL;
-  if (code)
-    for (uint32_t i = 0; i < n; i++) {
-      fl_op_free(copies[i]);
-      fl_exec_ctx_worker_free(wctx[i]);
-      copies[i] = NULL;
-      wctx[i] = NULL;
-    }
-  return code;
-}
-
-/* A JOIN whose left side is a pipeline, with threads > 1:
- *   JOIN_SWITCH ─┬─ GATHER ── n x HASH_JOIN_PROBE ── left pipeline copy (set B)
- *                └─ HASH_JOIN (builds the right side once) ─┬─ GATHER ── n x left copy (set A)
- *                                                           └─ right side
- * The switch builds the join's table first; unless the build spilled, the workers
- * probe it (set B), else the join finishes alone over set A. Both sets read the one
- * scan source; only one of them ever runs. *done false: lower p as usual. */
-static fl_code lower_parallel_join(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err) {
-  const fl_plan *above, *scan = pipeline_scan(p->children[0], &above);
-  *done = false;
-  if (!scan || !p->njkeys) return FL_OK;
-  fl_scan_opts opts;
-  fl_sql_expr *filter =
-      scan_setup(q, scan, above && above->kind == FL_PLAN_FILTER ? above->pred : NULL, &opts);
-  fl_scan_source *src = fl_scan_source_new(q->cur, (fl_table *)scan->table, &opts, filter, q->threads, err);
-  if (!src) return err->code ? err->code : FL_EINVAL;
-  q->srcs = fl_realloc(q->srcs, (q->nsrcs + 1) * sizeof *q->srcs);
-  q->srcs[q->nsrcs++] = src;
-  uint32_t n = fl_scan_source_morsels(src) < q->threads ? fl_scan_source_morsels(src) : q->threads;
-  if (n <= 1) return FL_OK; /* one morsel: an ordinary join */
-  *done = true;
-  fl_op *r = NULL, *ga = NULL, *join = NULL, *gb = NULL;
-  fl_op **ca = fl_arena_calloc(&q->arena, n, sizeof *ca), **cb = fl_arena_calloc(&q->arena, n, sizeof *cb);
-  fl_exec_ctx **wa = fl_arena_calloc(&q->arena, n, sizeof *wa), **wb = fl_arena_calloc(&q->arena, n, sizeof *wb);
-  fl_code code = lower(q, p->children[1], &r, err);
-  if (code) return code;
-  if ((code = lower_copies(q, p->children[0], src, n, ca, wa, err))) goto fail;
-  if (!(ga = fl_op_gather(q->cur, ca, wa, n, err))) {
-    for (uint32_t i = 0; i < n; i++) {
-      fl_op_free(ca[i]);
-      fl_exec_ctx_worker_free(wa[i]);
-    }
-    goto fail_code;
-  }
-  if (!(join = fl_op_hash_join(q->cur, p->join, ga, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err))) goto fail_code;
-  ga = r = NULL; /* the join's now */
-  if ((code = lower_copies(q, p->children[0], src, n, cb, wb, err))) goto fail;
-  for (uint32_t i = 0; i < n; i++) {
-    fl_op *probe = fl_op_join_probe(wb[i], join, cb[i], err);
-    if (!probe) {
-      for (uint32_t k = 0; k < n; k++) {
-        fl_op_free(cb[k]);
-        fl_exec_ctx_worker_free(wb[k]);
-      }
-      goto fail_code;
-    }
-    cb[i] = probe;
-  }
-  if (!(gb = fl_op_gather(q->cur, cb, wb, n, err))) {
-    for (uint32_t k = 0; k < n; k++) {
-      fl_op_free(cb[k]);
-      fl_exec_ctx_worker_free(wb[k]);
-    }
-    goto fail_code;
-  }
-  if (!(*out = fl_op_join_switch(q->cur, join, gb, err))) goto fail_code;
-  return FL_OK;
-fail_code:
-  code = err->code ? err->code : FL_EINVAL;
-fail:
-  fl_op_free(gb); /* the probes before the join they read */
-  fl_op_free(join);
-  fl_op_free(ga);
-  fl_op_free(r);
-  return code;
 }
 
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
