@@ -317,6 +317,22 @@ Test(exec_parallel, join_with_duplicate_keys_counts_every_pair) {
   fl_free(r);
   r = same_all("SELECT t.id, u.w FROM t JOIN u ON t.k = u.k WHERE t.id < 100", true, 0);
   fl_free(r);
+  /* two joins in one pipeline: two shared builds; each t row with k < 30 meets 4 x 4 */
+  const char *two = "SELECT count(*) AS n, sum(v.w) AS sw FROM t JOIN u ON t.k = u.k JOIN u v ON t.k = v.k";
+  r = same_all(two, false, 0);
+  int64_t n = 0;
+  for (int64_t id = 0; id < N; id++) n += id % 40 < 30 ? 16 : 0;
+  char *want_n = fl_sprintf("n,sw\r\n%lld,", (long long)n);
+  cr_assert(strncmp(r, want_n, strlen(want_n)) == 0, "%s", r);
+  fl_free(want_n);
+  fl_free(r);
+  fl_err err;
+  char *ex_sql = fl_sprintf("EXPLAIN %s", two);
+  r = run_q(ex_sql, 2, 0, false, &err);
+  cr_assert(r, "%s", err.msg);
+  cr_assert(strstr(r, "JOIN_SWITCH shared builds=2"), "%s", r);
+  fl_free(r);
+  fl_free(ex_sql);
 }
 
 Test(exec_parallel, a_join_in_the_pipeline_probes_one_build_and_falls_back_to_one_thread_when_it_spills) {
