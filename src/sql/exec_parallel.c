@@ -386,7 +386,7 @@ static void *worker_main(void *arg) {
      * the head), so the copy runs unlocked */
     uint32_t s = (w->head + w->count) % GATHER_SLOTS;
     pthread_mutex_unlock(&g->mu);
-    if (!w->slot[s]) w->slot[s] = fl_batch_new(b->fields, b->ncols, FL_EXEC_BATCH_ROWS);
+    if (!w->slot[s]) w->slot[s] = fl_batch_new(w->root->fields, w->root->ncols, FL_EXEC_BATCH_ROWS);
     fl_batch_reset(w->slot[s]);
     exec_batch_append(w->slot[s], b);
     pthread_mutex_lock(&g->mu);
