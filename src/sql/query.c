@@ -334,13 +334,14 @@ static bool identity_project(const fl_plan *p, const fl_op *child) {
 }
 
 static fl_code lower_side(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
+static bool pj_room(const struct par_joins *pj, const fl_plan *p);
 static fl_code lower_probe(fl_sql_query *q, const fl_plan *p, fl_op *l, fl_op **out, fl_err *err);
 
 static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
   fl_op *l = NULL, *r = NULL;
   fl_code code = lower(q, p->children[0], &l, err);
   if (code) return code;
-  if (q->in_worker && q->pj && p->njkeys) return lower_probe(q, p, l, out, err);
+  if (q->in_worker && q->pj && p->njkeys && pj_room(q->pj, p)) return lower_probe(q, p, l, out, err);
   /* in a pipeline copy, the right side is not the copy's: lowered in the query's context */
   if ((code = q->in_worker ? lower_side(q, p->children[1], &r, err) : lower(q, p->children[1], &r, err))) {
     fl_op_free(l);
@@ -402,11 +403,19 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
  * joins before the workers start, and when a build spilled (Grace partitions need the
  * whole left side) lowers the node again on one thread and runs that instead. */
 
+/* Shared joins of one parallel pipeline: 16 at most (deeper join chains are rare; past
+ * that, each copy joins on its own: the right side built once per copy). */
 typedef struct par_joins {
   const fl_plan *plan[16];
   fl_op *join[16];
   uint32_t n;
 } par_joins;
+
+static bool pj_room(const par_joins *pj, const fl_plan *p) {
+  for (uint32_t i = 0; i < pj->n; i++)
+    if (pj->plan[i] == p) return true;
+  return pj->n < 16;
+}
 
 /* p lowered in the query's context (the right side of a join in a pipeline copy). */
 static fl_code lower_side(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
@@ -432,10 +441,7 @@ static fl_code lower_probe(fl_sql_query *q, const fl_plan *p, fl_op *l, fl_op **
   uint32_t i = 0;
   while (i < pj->n && pj->plan[i] != p) i++;
   if (i == pj->n) {
-    if (pj->n == 16) { /* more joins than that in one pipeline: probes of the first 16 only */
-      fl_op_free(l);
-      return fl_err_set(err, FL_ELIMIT, "query: more than 16 joins in one parallel pipeline");
-    }
+    FL_ASSERT(pj->n < 16, "pj_room said there is room");
     fl_op *r = NULL;
     fl_code code = lower_side(q, p->children[1], &r, err);
     if (code) {
