@@ -642,11 +642,11 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
       uint32_t np;
       const fl_agg_spec *parts = agg_partials(q, p, &np);
       copies[i] = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, parts, np, err);
-    }
-    else if (p->kind == FL_PLAN_DISTINCT)
+    } else if (p->kind == FL_PLAN_DISTINCT) {
       copies[i] = fl_op_distinct(q->cur, c, err);
-    else
+    } else {
       copies[i] = fl_op_sort(q->cur, c, p->pos_order, p->norder, p->limit, err);
+    }
     if (!copies[i]) {
       copies[i] = c;
       code = err->code ? err->code : FL_EINVAL;
