@@ -396,7 +396,9 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
  * max, avg of integers and decimals (an exact sum and a count, divided at the end as
  * the aggregate divides them); otherwise (count(DISTINCT), approx_count_distinct, sums
  * and averages of floats, whose rounding would depend on the order) the copies gather
- * below the one aggregate, which gives the 1-thread values.
+ * below the one aggregate, which gives the 1-thread values; but when every aggregate
+ * is count(DISTINCT x), approx_count_distinct(x), min(x) or max(x) of one x, each copy
+ * first keeps its distinct (keys, x) rows (agg_distinct_splits).
  * A JOIN inside the pipeline becomes, in every copy, a HASH_JOIN_PROBE of one shared
  * join (par_joins: its right side lowered once, in the query's context, its left a
  * placeholder of the copies' columns); JOIN_SWITCH over the whole builds the shared
@@ -505,6 +507,40 @@ static bool agg_splits(const fl_plan *p, const fl_op *child) {
     }
   }
   return true;
+}
+
+/* count(DISTINCT x), approx_count_distinct(x), min(x), max(x) of one x, no FILTER: the
+ * same values over the distinct (keys, x) rows, so each copy can drop its duplicates
+ * first (HyperLogLog registers and min/max ignore duplicates and order). */
+static bool agg_distinct_splits(const fl_plan *p) {
+  bool any = false;
+  for (uint32_t i = 0; i < p->naggs; i++) {
+    const fl_agg_spec *a = &p->agg_specs[i];
+    if (a->filter >= 0 || a->arg < 0 || a->arg != p->agg_specs[0].arg) return false;
+    if (a->kind == FL_AGG_COUNT_DISTINCT || a->kind == FL_AGG_APPROX_COUNT_DISTINCT)
+      any = true;
+    else if (a->kind != FL_AGG_MIN && a->kind != FL_AGG_MAX)
+      return false;
+  }
+  return any;
+}
+
+/* The columns cols[0..n) of child (a copy's keys and distinct argument). */
+static fl_op *pick_columns(fl_sql_query *q, fl_op *child, const uint32_t *cols, uint32_t n, fl_err *err) {
+  fl_sql_expr **exprs = fl_arena_calloc(&q->arena, n, sizeof *exprs);
+  const char **names = fl_arena_calloc(&q->arena, n, sizeof *names);
+  for (uint32_t i = 0; i < n; i++) {
+    fl_sql_expr *e = fl_arena_calloc(&q->arena, 1, sizeof *e);
+    e->kind = FL_SQL_E_COLUMN;
+    e->height = 1;
+    e->rtype = FL_SQL_RT_VALUE;
+    e->name = child->fields[cols[i]].name;
+    e->field = (int32_t)cols[i];
+    e->type = child->fields[cols[i]].type;
+    exprs[i] = e;
+    names[i] = child->fields[cols[i]].name;
+  }
+  return fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, n, err);
 }
 
 /* The partial aggregates of p: one per aggregate, avg as a sum and a count of its
@@ -633,8 +669,21 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
   code = lower_copies(q, pipe, src, n, copies, wctx, err);
   q->pj = outer;
   bool split = !code && pipe != p && (p->kind != FL_PLAN_AGGREGATE || agg_splits(p, copies[0]));
+  bool dsplit = !code && !split && p->kind == FL_PLAN_AGGREGATE && agg_distinct_splits(p);
   const fl_op *pipe_out = copies[0]; /* the pipeline's output, under any partial operator */
   fl_op *r = NULL;
+  uint32_t *dcols = fl_arena_calloc(&q->arena, p->nkeys + 1, sizeof *dcols);
+  for (uint32_t i = 0; i < p->nkeys; i++) dcols[i] = p->pos_keys[i];
+  if (dsplit) dcols[p->nkeys] = (uint32_t)p->agg_specs[0].arg;
+  for (uint32_t i = 0; i < n && dsplit && !code; i++) { /* each copy's distinct (keys, x) */
+    q->cur = wctx[i];
+    fl_op *c = copies[i], *d = pick_columns(q, c, dcols, p->nkeys + 1, err);
+    copies[i] = d ? fl_op_distinct(q->cur, d, err) : NULL;
+    if (!copies[i]) {
+      copies[i] = d ? d : c;
+      code = err->code ? err->code : FL_EINVAL;
+    }
+  }
   for (uint32_t i = 0; i < n && split && !code; i++) {
     q->cur = wctx[i];
     fl_op *c = copies[i];
@@ -666,6 +715,12 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
     r = g;
   } else if (p->kind == FL_PLAN_AGGREGATE && split) {
     if ((code = agg_merge(q, p, pipe_out, g, &r, err))) r = NULL;
+  } else if (dsplit) { /* the aggregate over the copies' distinct (keys, x) rows */
+    for (uint32_t i = 0; i < p->nkeys; i++) dcols[i] = i;
+    fl_agg_spec *specs = fl_arena_memdup(&q->arena, p->agg_specs, p->naggs * sizeof *specs);
+    for (uint32_t i = 0; i < p->naggs; i++) specs[i].arg = (int32_t)p->nkeys;
+    r = fl_op_hash_aggregate(q->cur, g, dcols, p->nkeys, specs, p->naggs, err);
+    if (!r) fl_op_free(g);
   } else {
     switch (p->kind) {
       case FL_PLAN_AGGREGATE:

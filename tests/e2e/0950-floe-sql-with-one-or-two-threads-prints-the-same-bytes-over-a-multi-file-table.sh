@@ -47,6 +47,7 @@ queries=(
   "SELECT id, sum(amt) OVER (PARTITION BY k ORDER BY id) AS run FROM ev WHERE k = 3 ORDER BY id"
   "SELECT k, min(txt) AS t FROM ev WHERE id < 8000 GROUP BY k ORDER BY k"
   "SELECT k, avg(amt) AS a, avg(g) AS ag, count(s) AS c FROM ev GROUP BY k ORDER BY k"
+  "SELECT g, count(DISTINCT s) AS d, approx_count_distinct(s) AS a, max(s) AS m FROM ev GROUP BY g ORDER BY g NULLS FIRST"
 )
 i=0
 for q in "${queries[@]}"; do
