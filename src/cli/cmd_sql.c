@@ -55,7 +55,8 @@ static int parse_args(int argc, char **argv, sql_opts *o) {
     } else if ((m = fl_cli_opt(argc, argv, &i, "--threads", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       if (fl_cli_parse_u64("--threads", v, &o->threads, &err)) return fl_cli_usage("sql", "%s", err.msg);
-      if (o->threads < 1 || o->threads > 256) return fl_cli_usage("sql", "--threads %s: expected 1 to 256", v);
+      if (o->threads < 1 || o->threads > 256)
+        return fl_cli_usage("sql", "--threads %s: expected 1 to 256", v);
     } else if (fl_cli_is_option(argv[i]) && strcmp(argv[i], "-") != 0) {
       return fl_cli_usage("sql", "unknown option %s", argv[i]);
     } else if (!o->query) {
@@ -114,7 +115,8 @@ static int run_query(fl_warehouse *wh, const char *text, size_t len, const sql_o
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     threads = cores < 1 ? 1u : cores > 256 ? 256u : (uint32_t)cores;
   }
-  fl_sql_query_opts qo = {.timeout_ms = (int64_t)o->timeout_ms, .mem_budget = (size_t)o->memory, .threads = threads};
+  fl_sql_query_opts qo = {
+      .timeout_ms = (int64_t)o->timeout_ms, .mem_budget = (size_t)o->memory, .threads = threads};
   if (fl_sql_query_prepare(wh, text, len, &qo, &q, &err)) {
     rc = fail_with_caret(text, len, &err);
     goto done;

@@ -516,7 +516,8 @@ static void gather_free(fl_op *op) {
 
 static const fl_op_vtable gather_vt = {"GATHER", gather_next, gather_explain, gather_free};
 
-fl_op *fl_op_gather(fl_exec_ctx *ctx, fl_op *const *copies, fl_exec_ctx *const *wctx, uint32_t n, fl_err *err) {
+fl_op *fl_op_gather(fl_exec_ctx *ctx, fl_op *const *copies, fl_exec_ctx *const *wctx, uint32_t n,
+                    fl_err *err) {
   FL_ASSERT(n >= 1);
   for (uint32_t i = 1; i < n; i++)
     if (copies[i]->ncols != copies[0]->ncols) {
@@ -527,8 +528,8 @@ fl_op *fl_op_gather(fl_exec_ctx *ctx, fl_op *const *copies, fl_exec_ctx *const *
   /* copy 0 is the one child EXPLAIN shows; fl_op_free reaches the copies through
    * gather_free (which joins the threads first), so the child list is emptied there */
   fl_op *kid = copies[0];
-  gather_op *g = (gather_op *)fl_op_alloc(ctx, sizeof *g, &gather_vt, copies[0]->fields, copies[0]->ncols,
-                                          &kid, 1);
+  gather_op *g =
+      (gather_op *)fl_op_alloc(ctx, sizeof *g, &gather_vt, copies[0]->fields, copies[0]->ncols, &kid, 1);
   g->n = n;
   g->held = -1;
   g->w = fl_calloc(n, sizeof *g->w);
@@ -606,7 +607,8 @@ fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *col
   fl_field *fields = fl_arena_calloc(ctx->arena, n ? n : 1, sizeof *fields);
   for (uint32_t i = 0; i < n; i++) {
     const fl_agg_finish *c = &cols[i];
-    bool ok = c->col < child->ncols && (c->kind != FL_AGG_AVG || (c->count >= 0 && (uint32_t)c->count < child->ncols));
+    bool ok = c->col < child->ncols &&
+              (c->kind != FL_AGG_AVG || (c->count >= 0 && (uint32_t)c->count < child->ncols));
     if (ok && c->kind)
       ok = child->fields[c->col].type.kind == FL_T_DECIMAL &&
            (c->kind != FL_AGG_AVG || child->fields[c->count].type.kind == FL_T_DECIMAL);
@@ -675,7 +677,8 @@ static fl_code switch_next(fl_op *op, const fl_batch **out, fl_err *err) {
 static void switch_explain(const fl_op *op, bool analyze, fl_buf *out) {
   const switch_op *s = (const switch_op *)op;
   fl_buf_printf(out, "shared builds=%u", s->njoins);
-  if (analyze && s->use) fl_buf_printf(out, "%s", s->spilled ? " (a build spilled: one thread)" : " (probed in parallel)");
+  if (analyze && s->use)
+    fl_buf_printf(out, "%s", s->spilled ? " (a build spilled: one thread)" : " (probed in parallel)");
 }
 
 static const fl_op_vtable switch_vt = {"JOIN_SWITCH", switch_next, switch_explain, NULL};
@@ -684,7 +687,8 @@ fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *parallel, fl_op *const *joins,
                          fl_op_fallback_fn fallback, void *ud, const void *arg, fl_err *err) {
   (void)err;
   FL_ASSERT(njoins >= 1 && fallback);
-  switch_op *s = (switch_op *)fl_op_alloc(ctx, sizeof *s, &switch_vt, parallel->fields, parallel->ncols, NULL, 0);
+  switch_op *s =
+      (switch_op *)fl_op_alloc(ctx, sizeof *s, &switch_vt, parallel->fields, parallel->ncols, NULL, 0);
   s->op.children = fl_arena_calloc(ctx->arena, njoins + 2, sizeof *s->op.children);
   s->op.children[0] = parallel;
   for (uint32_t i = 0; i < njoins; i++) s->op.children[1 + i] = joins[i];

@@ -27,9 +27,9 @@
 enum { NF = 3, NRG = 4, RG = 1500, N = NF * NRG * RG, BAD_ID = 13001 };
 
 static fl_field tfields[] = {
-    {1, "id", {FL_T_BIGINT, 0, 0}, true, NULL},      {2, "g", {FL_T_INT, 0, 0}, false, NULL},
-    {3, "s", {FL_T_STRING, 0, 0}, false, NULL},      {4, "amt", {FL_T_DECIMAL, 12, 2}, false, NULL},
-    {5, "k", {FL_T_BIGINT, 0, 0}, false, NULL},      {6, "txt", {FL_T_STRING, 0, 0}, false, NULL},
+    {1, "id", {FL_T_BIGINT, 0, 0}, true, NULL}, {2, "g", {FL_T_INT, 0, 0}, false, NULL},
+    {3, "s", {FL_T_STRING, 0, 0}, false, NULL}, {4, "amt", {FL_T_DECIMAL, 12, 2}, false, NULL},
+    {5, "k", {FL_T_BIGINT, 0, 0}, false, NULL}, {6, "txt", {FL_T_STRING, 0, 0}, false, NULL},
 };
 static fl_field ufields[] = {
     {1, "k", {FL_T_BIGINT, 0, 0}, false, NULL},
@@ -70,7 +70,8 @@ static void make_t(fl_warehouse *wh, const char *name, bool bad) {
         else
           fl_vec_append_i64(&b->cols[3], cents(id));
         fl_vec_append_i64(&b->cols[4], id % 40);
-        int n = bad && id == BAD_ID ? snprintf(s, sizeof s, "oops") : snprintf(s, sizeof s, "%lld", (long long)(id % 9));
+        int n = bad && id == BAD_ID ? snprintf(s, sizeof s, "oops")
+                                    : snprintf(s, sizeof s, "%lld", (long long)(id % 9));
         fl_vec_append_str(&b->cols[5], s, (uint32_t)n);
       }
       fl_batch_set_rows(b, RG);
@@ -231,9 +232,10 @@ static char *same_all(const char *sql, bool sorted, size_t budget) {
 TestSuite(exec_parallel, .init = setup, .fini = teardown);
 
 Test(exec_parallel, group_by_with_null_keys_merges_exact_counts_sums_min_max) {
-  char *r = same_all("SELECT g, count(*) AS n, count(amt) AS na, sum(amt) AS sa, sum(id) AS si, min(s) AS mn, "
-                     "max(id) AS mx FROM t GROUP BY g ORDER BY g NULLS FIRST",
-                     false, 0);
+  char *r = same_all(
+      "SELECT g, count(*) AS n, count(amt) AS na, sum(amt) AS sa, sum(id) AS si, min(s) AS mn, "
+      "max(id) AS mx FROM t GROUP BY g ORDER BY g NULLS FIRST",
+      false, 0);
   /* the NULL group (id % 5 == 0) and group 3, computed here */
   int64_t n0 = 0, na0 = 0, sa0 = 0, si0 = 0, mx0 = 0, n3 = 0, na3 = 0, sa3 = 0, si3 = 0, mx3 = 0;
   for (int64_t id = 0; id < N; id++) {
@@ -259,9 +261,10 @@ Test(exec_parallel, group_by_with_null_keys_merges_exact_counts_sums_min_max) {
 }
 
 Test(exec_parallel, count_distinct_approx_and_avg_are_the_one_thread_values) {
-  char *r = same_all("SELECT count(DISTINCT s) AS d, approx_count_distinct(s) AS a, avg(amt) AS av, "
-                     "avg(id) AS ai, count(*) FILTER (WHERE g = 2) AS f FROM t",
-                     false, 0);
+  char *r = same_all(
+      "SELECT count(DISTINCT s) AS d, approx_count_distinct(s) AS a, avg(amt) AS av, "
+      "avg(id) AS ai, count(*) FILTER (WHERE g = 2) AS f FROM t",
+      false, 0);
   int64_t f = 0;
   for (int64_t id = 0; id < N; id++) f += id % 5 != 0 && id % 7 == 2;
   char *want = fl_sprintf("d,a,av,ai,f\r\n50,");
@@ -274,7 +277,8 @@ Test(exec_parallel, count_distinct_approx_and_avg_are_the_one_thread_values) {
 }
 
 Test(exec_parallel, avg_of_decimals_and_integers_merges_from_sums_and_counts) {
-  const char *sql = "SELECT g, avg(amt) AS a, avg(id) AS ai, count(*) AS n FROM t GROUP BY g ORDER BY g NULLS FIRST";
+  const char *sql =
+      "SELECT g, avg(amt) AS a, avg(id) AS ai, count(*) AS n FROM t GROUP BY g ORDER BY g NULLS FIRST";
   char *r = same_all(sql, false, 0);
   /* the NULL group: ids 0, 5, .., 17995: avg(id) 8997.5 */
   cr_assert(strncmp(r, "g,a,ai,n\r\n,", 11) == 0, "%s", r);
@@ -287,15 +291,17 @@ Test(exec_parallel, avg_of_decimals_and_integers_merges_from_sums_and_counts) {
   cr_assert(ex, "%s", err.msg);
   const char *fin = strstr(ex, "AGGREGATE_FINISH"), *gather = strstr(ex, "GATHER threads=2");
   cr_assert(fin && gather && fin < gather, "%s", ex);
-  cr_assert(strstr(gather, "HASH_AGGREGATE keys=[g] aggs=[sum(amt), count(amt), sum(id), count(id), count(*)]"), "%s",
-            ex);
+  cr_assert(
+      strstr(gather, "HASH_AGGREGATE keys=[g] aggs=[sum(amt), count(amt), sum(id), count(id), count(*)]"),
+      "%s", ex);
   fl_free(ex);
   fl_free(sql2);
 }
 
 Test(exec_parallel, count_distinct_by_group_merges_from_each_copys_distinct_rows) {
-  const char *sql = "SELECT g, count(DISTINCT s) AS d, approx_count_distinct(s) AS a, min(s) AS lo, max(s) AS hi FROM t "
-                    "WHERE id > 100 GROUP BY g ORDER BY g NULLS FIRST";
+  const char *sql =
+      "SELECT g, count(DISTINCT s) AS d, approx_count_distinct(s) AS a, min(s) AS lo, max(s) AS hi FROM t "
+      "WHERE id > 100 GROUP BY g ORDER BY g NULLS FIRST";
   char *r = same_all(sql, false, 0);
   /* the NULL group: ids 105, 110, ...: s = id % 50 in {0, 5, .., 45}: 10 strings */
   cr_assert(strncmp(r, "g,d,a,lo,hi\r\n,10,10,s0,s5\r\n", 27) == 0, "%s", r); /* s5 > s45 */
@@ -311,19 +317,22 @@ Test(exec_parallel, count_distinct_by_group_merges_from_each_copys_distinct_rows
 }
 
 Test(exec_parallel, filtered_decimal_sum_is_exact) {
-  char *r = same_all("SELECT sum(amt) AS s, count(*) AS n FROM t WHERE id % 3 = 0 AND amt IS NOT NULL", false, 0);
+  char *r =
+      same_all("SELECT sum(amt) AS s, count(*) AS n FROM t WHERE id % 3 = 0 AND amt IS NOT NULL", false, 0);
   int64_t s = 0, n = 0;
   for (int64_t id = 0; id < N; id += 3)
     if (id % 13 != 0) s += cents(id), n++;
-  char *want = fl_sprintf("s,n\r\n%lld.%02lld,%lld\r\n", (long long)(s / 100), (long long)(s % 100), (long long)n);
+  char *want =
+      fl_sprintf("s,n\r\n%lld.%02lld,%lld\r\n", (long long)(s / 100), (long long)(s % 100), (long long)n);
   cr_assert_str_eq(r, want);
   fl_free(want);
   fl_free(r);
 }
 
 Test(exec_parallel, join_with_duplicate_keys_counts_every_pair) {
-  char *r = same_all("SELECT t.g, count(*) AS n, sum(u.w) AS sw FROM t JOIN u ON t.k = u.k GROUP BY t.g ORDER BY 1",
-                     false, 0);
+  char *r =
+      same_all("SELECT t.g, count(*) AS n, sum(u.w) AS sw FROM t JOIN u ON t.k = u.k GROUP BY t.g ORDER BY 1",
+               false, 0);
   /* every t row with k < 30 meets 4 u rows (w = k, k + 30, k + 60, k + 90) */
   int64_t n2 = 0, sw2 = 0;
   for (int64_t id = 0; id < N; id++)
@@ -353,8 +362,9 @@ Test(exec_parallel, join_with_duplicate_keys_counts_every_pair) {
 }
 
 Test(exec_parallel, a_join_in_the_pipeline_probes_one_build_and_falls_back_to_one_thread_when_it_spills) {
-  const char *sql = "SELECT a.g, count(*) AS n, sum(b.amt) AS s, min(b.id) AS lo FROM t a JOIN t b ON a.id = b.id + 1 "
-                    "WHERE b.id < 9000 GROUP BY a.g ORDER BY 1 NULLS FIRST";
+  const char *sql =
+      "SELECT a.g, count(*) AS n, sum(b.amt) AS s, min(b.id) AS lo FROM t a JOIN t b ON a.id = b.id + 1 "
+      "WHERE b.id < 9000 GROUP BY a.g ORDER BY 1 NULLS FIRST";
   char *free_run = same_all(sql, false, 0);
   char *tight = same_all(sql, false, 700u << 10);
   cr_assert_str_eq(tight, free_run);
@@ -435,8 +445,8 @@ Test(exec_parallel, the_memory_budget_is_the_whole_querys_and_spills_give_the_sa
   fl_free(free_run);
   /* spilled rows show in EXPLAIN ANALYZE with a budget far below the table */
   fl_err err;
-  char *ex = run_q("EXPLAIN ANALYZE SELECT id % 9000 AS b, count(*) AS n FROM t GROUP BY 1", 4, 64u << 10, false,
-                   &err);
+  char *ex = run_q("EXPLAIN ANALYZE SELECT id % 9000 AS b, count(*) AS n FROM t GROUP BY 1", 4, 64u << 10,
+                   false, &err);
   cr_assert(ex, "%s", err.msg);
   cr_assert(strstr(ex, "spilled="), "%s", ex);
   fl_free(ex);
@@ -444,7 +454,8 @@ Test(exec_parallel, the_memory_budget_is_the_whole_querys_and_spills_give_the_sa
 
 Test(exec_parallel, explain_analyze_shows_threads_and_rows_summed_over_them) {
   fl_err err;
-  char *ex = run_q("EXPLAIN ANALYZE SELECT g, count(*) FROM t WHERE id >= 1000 GROUP BY g", 4, 0, false, &err);
+  char *ex =
+      run_q("EXPLAIN ANALYZE SELECT g, count(*) FROM t WHERE id >= 1000 GROUP BY g", 4, 0, false, &err);
   cr_assert(ex, "%s", err.msg);
   cr_assert(strstr(ex, "GATHER threads=4"), "%s", ex);
   cr_assert(strstr(ex, "morsels=12"), "%s", ex);
@@ -473,9 +484,10 @@ Test(exec_parallel, sort_and_join_build_over_sliced_scan_batches_keep_each_strin
     cr_assert_str_eq(r, (char *)want.data);
     fl_free(r);
     fl_buf_free(&want);
-    r = run_q("SELECT a.id, b.s FROM wide a JOIN wide b ON a.id = b.id WHERE a.id IN (2047, 2048, 4095, 4096) "
-              "ORDER BY 1",
-              threads, 0, false, &err);
+    r = run_q(
+        "SELECT a.id, b.s FROM wide a JOIN wide b ON a.id = b.id WHERE a.id IN (2047, 2048, 4095, 4096) "
+        "ORDER BY 1",
+        threads, 0, false, &err);
     cr_assert(r, "%s", err.msg);
     cr_assert_str_eq(r, "id,s\r\n2047,v2047\r\n2048,v2048\r\n4095,v4095\r\n4096,v4096\r\n");
     fl_free(r);

@@ -385,21 +385,17 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
 
 /* ---- parallel lowering ----
  * A pipeline is a chain of PROJECT/FILTER nodes and JOINs with keys (through their left
- * side) over a table SCAN (not a metadata table). With threads > 1, the topmost node of each pipeline (or the AGGREGATE,
- * DISTINCT or top-N SORT right above one) is lowered as:
- *   one fl_scan_source (planned once) ─► n copies of the pipeline, each in its own
- *   worker context over a TABLE_SCAN part ─► [partial aggregate | distinct | top-N per
- *   copy] ─► GATHER ─► [merge: final aggregate (+ counts cast back to BIGINT) |
- *   distinct | top-N]
- * An aggregate is split only when every aggregate merges exactly from partial results:
- * count(*) and count (summed), sum of integers and decimals (exact 128-bit sums), min,
- * max, avg of integers and decimals (an exact sum and a count, divided at the end as
- * the aggregate divides them); otherwise (count(DISTINCT), approx_count_distinct, sums
- * and averages of floats, whose rounding would depend on the order) the copies gather
- * below the one aggregate, which gives the 1-thread values; but when every aggregate
- * is count(DISTINCT x), approx_count_distinct(x), min(x) or max(x) of one x, each copy
- * first keeps its distinct (keys, x) rows (agg_distinct_splits).
- * A JOIN inside the pipeline becomes, in every copy, a HASH_JOIN_PROBE of one shared
+ * side) over a table SCAN (not a metadata table). With threads > 1, the topmost node of each pipeline (or the
+ * AGGREGATE, DISTINCT or top-N SORT right above one) is lowered as: one fl_scan_source (planned once) ─► n
+ * copies of the pipeline, each in its own worker context over a TABLE_SCAN part ─► [partial aggregate |
+ * distinct | top-N per copy] ─► GATHER ─► [merge: final aggregate (+ counts cast back to BIGINT) | distinct |
+ * top-N] An aggregate is split only when every aggregate merges exactly from partial results: count(*) and
+ * count (summed), sum of integers and decimals (exact 128-bit sums), min, max, avg of integers and decimals
+ * (an exact sum and a count, divided at the end as the aggregate divides them); otherwise (count(DISTINCT),
+ * approx_count_distinct, sums and averages of floats, whose rounding would depend on the order) the copies
+ * gather below the one aggregate, which gives the 1-thread values; but when every aggregate is count(DISTINCT
+ * x), approx_count_distinct(x), min(x) or max(x) of one x, each copy first keeps its distinct (keys, x) rows
+ * (agg_distinct_splits). A JOIN inside the pipeline becomes, in every copy, a HASH_JOIN_PROBE of one shared
  * join (par_joins: its right side lowered once, in the query's context, its left a
  * placeholder of the copies' columns); JOIN_SWITCH over the whole builds the shared
  * joins before the workers start, and when a build spilled (Grace partitions need the
@@ -611,8 +607,8 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
 
 /* n copies of the pipeline pipe over src, each built in a new worker context; on
  * error every copy and context made is freed. */
-static fl_code lower_copies(fl_sql_query *q, const fl_plan *pipe, fl_scan_source *src, uint32_t n, fl_op **copies,
-                            fl_exec_ctx **wctx, fl_err *err) {
+static fl_code lower_copies(fl_sql_query *q, const fl_plan *pipe, fl_scan_source *src, uint32_t n,
+                            fl_op **copies, fl_exec_ctx **wctx, fl_err *err) {
   fl_exec_ctx *query_ctx = q->cur;
   fl_code code = FL_OK;
   q->in_worker = true;
