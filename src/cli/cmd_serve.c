@@ -148,7 +148,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
       start_jobs(proj, log, data, jobs, srcs, &err) ||
       fl_query_api_new(http,
                        &(fl_query_api_opts){data, proj->query_timeout_ms, proj->query_memory_bytes,
-                                            proj->query_max_result_bytes},
+                                            proj->query_max_result_bytes, proj->query_threads},
                        &qapi, &err) ||
       fl_obs_new(&(fl_obs_opts){proj->access_log, proj->summary_interval_ms}, http, &obs, &err) ||
       fl_http_start(http, &err)) {

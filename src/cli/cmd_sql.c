@@ -1,5 +1,5 @@
 /* cmd_sql: `floe sql "QUERY" [--format table|json|ndjson|csv|arrow] [--timeout MS]
- *           [--memory BYTES]`, `floe sql -` (the query from stdin), and `floe sql` alone:
+ *           [--memory BYTES] [--threads N]`, `floe sql -` (the query from stdin), and `floe sql` alone:
  *           a shell (libedit line editing and history; statements end with ';';
  *           \d lists the tables, \d TABLE shows one's columns, \q quits).
  *
@@ -31,6 +31,7 @@ typedef struct sql_opts {
   fl_sql_format format;
   uint64_t timeout_ms;
   uint64_t memory;
+  uint64_t threads; /* 0: the online cores */
 } sql_opts;
 
 static int parse_args(int argc, char **argv, sql_opts *o) {
@@ -51,6 +52,11 @@ static int parse_args(int argc, char **argv, sql_opts *o) {
     } else if ((m = fl_cli_opt(argc, argv, &i, "--memory", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       if (fl_cli_parse_u64("--memory", v, &o->memory, &err)) return fl_cli_usage("sql", "%s", err.msg);
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--threads", &v))) {
+      if (m < 0) return FL_CLI_USAGE;
+      if (fl_cli_parse_u64("--threads", v, &o->threads, &err)) return fl_cli_usage("sql", "%s", err.msg);
+      if (o->threads < 1 || o->threads > 256)
+        return fl_cli_usage("sql", "--threads %s: expected 1 to 256", v);
     } else if (fl_cli_is_option(argv[i]) && strcmp(argv[i], "-") != 0) {
       return fl_cli_usage("sql", "unknown option %s", argv[i]);
     } else if (!o->query) {
@@ -104,7 +110,13 @@ static int run_query(fl_warehouse *wh, const char *text, size_t len, const sql_o
   fl_sql_writer *w = NULL;
   fl_buf out = {0};
   int rc = FL_CLI_OK;
-  fl_sql_query_opts qo = {.timeout_ms = (int64_t)o->timeout_ms, .mem_budget = (size_t)o->memory};
+  uint32_t threads = (uint32_t)o->threads;
+  if (!threads) { /* every online core */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = cores < 1 ? 1u : cores > 256 ? 256u : (uint32_t)cores;
+  }
+  fl_sql_query_opts qo = {
+      .timeout_ms = (int64_t)o->timeout_ms, .mem_budget = (size_t)o->memory, .threads = threads};
   if (fl_sql_query_prepare(wh, text, len, &qo, &q, &err)) {
     rc = fail_with_caret(text, len, &err);
     goto done;

@@ -63,12 +63,14 @@ static const fl_cli_cmd commands[] = {
      "  --stats            print the scan's statistics on stderr (default: off)\n",
      true},
     {"sql", fl_cli_cmd_sql,
-     "[\"QUERY\" | -] [--format table|json|ndjson|csv|arrow] [--timeout MS] [--memory BYTES]",
+     "[\"QUERY\" | -] [--format table|json|ndjson|csv|arrow] [--timeout MS] [--memory BYTES] [--threads N]",
      "run a SQL query (SELECT, WITH, EXPLAIN [ANALYZE]) over the tables and print its rows",
      "  --format F       table (a box, the default), json (an array of objects), ndjson, csv (RFC 4180\n"
      "                   with a header) or arrow (the Arrow IPC stream format)\n"
      "  --timeout MS     stop the query after MS milliseconds (default: no limit)\n"
      "  --memory BYTES   memory for hash tables and sorts before they spill (default: no limit)\n"
+     "  --threads N      worker threads reading a table's files and row groups, 1 to 256 (default:\n"
+     "                   the online cores)\n"
      "  - reads the query from stdin. A table without a namespace is looked up in every one.\n"
      "  Without a query: a shell (line editing, history in ~/.floe_history): statements end with ';',\n"
      "  \\d lists the tables, \\d TABLE shows its columns, \\q quits.\n",

@@ -11,19 +11,53 @@
 
 typedef unsigned __int128 u128;
 
-static const u128 *pow10_table(void) {
-  static u128 table[39];
-  static bool ready;
-  if (!ready) {
-    u128 p = 1;
-    for (int i = 0; i <= 38; i++) {
-      table[i] = p;
-      p *= 10;
-    }
-    ready = true; /* idempotent: racing threads write the same values */
-  }
-  return table;
-}
+/* 10^0 .. 10^38, a constant table (a table filled on first use was a data race once
+ * parallel query workers summed decimals: ThreadSanitizer saw it) */
+#define E19 ((u128)10000000000000000000u)
+static const u128 pow10s[39] = {
+    1u,
+    10u,
+    100u,
+    1000u,
+    10000u,
+    100000u,
+    1000000u,
+    10000000u,
+    100000000u,
+    1000000000u,
+    10000000000u,
+    100000000000u,
+    1000000000000u,
+    10000000000000u,
+    100000000000000u,
+    1000000000000000u,
+    10000000000000000u,
+    100000000000000000u,
+    1000000000000000000u,
+    E19,
+    E19 * 10u,
+    E19 * 100u,
+    E19 * 1000u,
+    E19 * 10000u,
+    E19 * 100000u,
+    E19 * 1000000u,
+    E19 * 10000000u,
+    E19 * 100000000u,
+    E19 * 1000000000u,
+    E19 * 10000000000u,
+    E19 * 100000000000u,
+    E19 * 1000000000000u,
+    E19 * 10000000000000u,
+    E19 * 100000000000000u,
+    E19 * 1000000000000000u,
+    E19 * 10000000000000000u,
+    E19 * 100000000000000000u,
+    E19 * 1000000000000000000u,
+    E19 * 10000000000000000000u,
+};
+#undef E19
+
+static const u128 *pow10_table(void) { return pow10s; }
 
 fl_i128 fl_dec128_pow10(unsigned n) {
   FL_ASSERT(n <= 38);

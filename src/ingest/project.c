@@ -357,6 +357,7 @@ static fl_code query_pair(yaml_ctx *y, const char *key, yaml_node_t *v) {
   fl_project *p = y->proj;
   if (!strcmp(key, "timeout")) return get_duration(y, v, key, &p->query_timeout_ms);
   if (!strcmp(key, "memory")) return get_size_min(y, v, key, 1u << 20, &p->query_memory_bytes);
+  if (!strcmp(key, "threads")) return get_u32(y, v, key, 1, 256, &p->query_threads);
   if (!strcmp(key, "max_result_bytes")) return get_size_min(y, v, key, 1u << 10, &p->query_max_result_bytes);
   return unknown_key(y, v, "query", key);
 }

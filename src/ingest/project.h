@@ -104,6 +104,7 @@ typedef struct fl_project {
   int64_t query_timeout_ms;        /* query.timeout, default 30 s */
   uint64_t query_memory_bytes;     /* query.memory, default 1 GiB */
   uint64_t query_max_result_bytes; /* query.max_result_bytes, default 256 MiB */
+  uint32_t query_threads;          /* query.threads, 1 to 256; 0 (default) = the online cores */
   uint32_t log_partitions;         /* default 4 */
   uint64_t log_segment_bytes;      /* default 64 MiB */
   int64_t log_retention_ms;        /* default 7 days */

@@ -311,3 +311,17 @@ Test(project, hostile_input_limits_and_http_settings_are_read_and_become_the_htt
   cr_assert_null(parse("http:\n  allowed_origin: [x]\n", &err), "a typo is an error");
   cr_assert(strstr(err.msg, "allowed_origin"), "%s", err.msg);
 }
+
+Test(project, query_threads_is_read_and_defaults_to_the_cores) {
+  fl_err err = {0};
+  fl_project *proj = parse("", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->query_threads, 0); /* 0: POST /v1/query uses every online core */
+  fl_project_free(proj);
+  proj = parse("query:\n  threads: 3\n", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->query_threads, 3);
+  fl_project_free(proj);
+  cr_assert_null(parse("query:\n  threads: 0\n", &err));
+  cr_assert_str_eq(err.msg, "floe.yaml: line 2: threads: expected an integer from 1 to 256, found \"0\"");
+}

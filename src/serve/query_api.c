@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/mem.h"
 #include "serve/serve.h"
@@ -221,7 +222,9 @@ static void query_work(void *ctx, fl_http_job *job) {
     fl_free(owned);
     return;
   }
-  fl_sql_query_opts qo = {.timeout_ms = api->opts.timeout_ms, .mem_budget = (size_t)api->opts.memory_bytes};
+  fl_sql_query_opts qo = {.timeout_ms = api->opts.timeout_ms,
+                          .mem_budget = (size_t)api->opts.memory_bytes,
+                          .threads = api->opts.threads};
   fl_sql_query *q = NULL;
   fl_sql_writer *w = NULL;
   if (fl_sql_query_prepare(wh, text, len, &qo, &q, &err)) {
@@ -266,6 +269,10 @@ fl_code fl_query_api_new(fl_http *http, const fl_query_api_opts *opts, fl_query_
   fl_query_api *api = fl_calloc(1, sizeof *api);
   api->opts = *opts;
   if (!api->opts.max_result_bytes) api->opts.max_result_bytes = (uint64_t)256 << 20;
+  if (!api->opts.threads) { /* query.threads unset: every online core */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    api->opts.threads = cores < 1 ? 1u : cores > 256 ? 256u : (uint32_t)cores;
+  }
   api->data_dir = fl_sprintf("%s", opts->data_dir);
   api->opts.data_dir = api->data_dir;
   pthread_mutex_init(&api->mu, NULL);

@@ -28,6 +28,7 @@ typedef struct fl_query_api_opts {
   int64_t timeout_ms;        /* per query; 0 = none */
   uint64_t memory_bytes;     /* per query's hash tables and sorts; 0 = no limit */
   uint64_t max_result_bytes; /* an answer past this is refused (413); 0 = 256 MiB */
+  uint32_t threads;          /* worker threads per query; 0 = the online cores */
 } fl_query_api_opts;
 
 typedef struct fl_query_api fl_query_api;

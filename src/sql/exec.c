@@ -34,8 +34,10 @@ fl_code fl_op_next(fl_op *op, const fl_batch **out, fl_err *err) {
 
 void fl_op_free(fl_op *op) {
   if (!op) return;
-  for (uint32_t i = 0; i < op->nchildren; i++) fl_op_free(op->children[i]);
+  /* the operator before its children: a GATHER joins its threads before the copies
+   * they run go (and takes its children over) */
   if (op->vt->free) op->vt->free(op);
+  for (uint32_t i = 0; i < op->nchildren; i++) fl_op_free(op->children[i]);
 }
 
 fl_op *fl_op_alloc(fl_exec_ctx *ctx, size_t size, const fl_op_vtable *vt, const fl_field *fields,

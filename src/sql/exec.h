@@ -26,6 +26,8 @@
  *   exec_sort.c   sort, top-N, limit/offset
  *   exec_window.c window functions
  *   exec_set.c    UNION ALL
+ *   exec_parallel.c  scan sources, scan parts, GATHER, AGGREGATE_FINISH, JOIN_SWITCH
+ *                 (morsel-driven parallel execution; query.c's lower_parallel uses them)
  */
 #ifndef FL_SQL_EXEC_H
 #define FL_SQL_EXEC_H
@@ -52,6 +54,10 @@ typedef struct fl_exec_ctx {
   const volatile int *cancel; /* non-NULL and non-zero: next() fails with FL_ECANCELED */
   size_t mem_used;            /* bytes held by operators now (they add and subtract) */
   size_t mem_peak;
+  /* A worker thread's context (exec_parallel.c): its own arena for what its operators
+   * allocate while running; memory is charged to parent's mem_used (atomically), so the
+   * budget is the whole query's. NULL for the query's own context. */
+  struct fl_exec_ctx *parent;
 } fl_exec_ctx;
 
 typedef struct fl_op fl_op;
@@ -224,6 +230,53 @@ typedef struct fl_win_spec {
 fl_op *fl_op_window(fl_exec_ctx *ctx, fl_op *child, const uint32_t *part, uint32_t npart,
                     const fl_sort_key *order, uint32_t norder, const fl_win_spec *specs, uint32_t nspecs,
                     fl_err *err);
+
+/* exec_parallel.c: morsel-driven parallel execution. A scan source plans one scan of a
+ * table (one snapshot, manifests read once) and splits its files into morsels (file x
+ * row-group range); every fl_op_table_scan_part over it (one per worker) pulls the
+ * next morsel from the shared queue with its own iterator and filter evaluator.
+ * fl_op_gather runs n pipeline copies (each built in its own worker context,
+ * fl_exec_ctx_worker) on n threads and returns their batches on the caller's thread
+ * (no order between copies); the first error stops the others and is returned once.
+ * It owns the copies and contexts; the source is freed by fl_scan_source_free after
+ * the operators over it. */
+typedef struct fl_scan_source fl_scan_source;
+fl_scan_source *fl_scan_source_new(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
+                                   const struct fl_sql_expr *filter, uint32_t nthreads, fl_err *err);
+uint32_t fl_scan_source_morsels(const fl_scan_source *src);
+void fl_scan_source_free(fl_scan_source *src);
+fl_op *fl_op_table_scan_part(fl_exec_ctx *ctx, fl_scan_source *src, fl_err *err);
+/* A worker context under parent (its own arena; budget, spill dir, deadline and cancel
+ * flag copied); freed by the gather that takes it, or by fl_exec_ctx_worker_free. */
+fl_exec_ctx *fl_exec_ctx_worker(fl_exec_ctx *parent);
+void fl_exec_ctx_worker_free(fl_exec_ctx *w);
+fl_op *fl_op_gather(fl_exec_ctx *ctx, fl_op *const *copies, fl_exec_ctx *const *wctx, uint32_t n,
+                    fl_err *err);
+/* The last step of an aggregate merged from partial ones (query.c's lower_parallel):
+ * output column i is child column cols[i].col passed through (kind 0), a sum of counts
+ * (DECIMAL(38,0)) as the BIGINT count (FL_AGG_COUNT), or avg from a merged sum and
+ * count (FL_AGG_AVG: exec_avg_exact, as the aggregate computes it from one thread). */
+typedef struct fl_agg_finish {
+  uint32_t col;
+  int32_t count;    /* FL_AGG_AVG: the child column of the merged count */
+  fl_agg_kind kind; /* 0, FL_AGG_COUNT or FL_AGG_AVG */
+  fl_type arg;      /* FL_AGG_AVG: the argument's type */
+  const char *name;
+} fl_agg_finish;
+fl_op *fl_op_agg_finish(fl_exec_ctx *ctx, fl_op *child, const fl_agg_finish *cols, uint32_t n, fl_err *err);
+/* A worker's probe of join's table (an fl_op_hash_join built once, whose left child
+ * only gives the columns) by left, a copy of the join's left side. And the operator
+ * over a parallel plan holding such probes: its first next() builds the joins' tables
+ * (exec_int.h exec_join_build) before any worker starts, then pulls `parallel`; when a
+ * build spilled, it calls fallback(ud, arg) for the same rows on one thread and pulls
+ * that instead. Children: parallel, the joins (freed in that order: the probes read the
+ * joins' tables), then the fallback once made. */
+fl_op *fl_op_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err);
+typedef fl_code (*fl_op_fallback_fn)(void *ud, const void *arg, fl_op **out, fl_err *err);
+fl_op *fl_op_join_switch(fl_exec_ctx *ctx, fl_op *parallel, fl_op *const *joins, uint32_t njoins,
+                         fl_op_fallback_fn fallback, void *ud, const void *arg, fl_err *err);
+/* The number of online cores (the default thread count). */
+uint32_t fl_exec_cores(void);
 
 /* exec_set.c: UNION ALL of children with the same column count and types (the planner
  * casts first); output names are the first child's. */

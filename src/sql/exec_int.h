@@ -66,7 +66,8 @@ void exec_sort_perm(const fl_sort_key *keys, uint32_t nkeys, const fl_batch *b, 
 /* Moves ctx->mem_used from `was` to `now` bytes for one holder; updates mem_peak. */
 void exec_mem_track(fl_exec_ctx *ctx, size_t *held, size_t now);
 static inline bool exec_over_budget(const fl_exec_ctx *ctx) {
-  return ctx->mem_budget && ctx->mem_used > ctx->mem_budget;
+  const fl_exec_ctx *q = ctx->parent ? ctx->parent : ctx; /* a worker's: the whole query's use */
+  return ctx->mem_budget && __atomic_load_n(&q->mem_used, __ATOMIC_RELAXED) > ctx->mem_budget;
 }
 
 /* ---- spill files (exec_spill.c) ----
@@ -89,6 +90,18 @@ void exec_spill_close(exec_spill *sp);
  * (*sp is zeroed; a file never opened gives no batches) and closes it when freed. */
 fl_code exec_spill_source(fl_exec_ctx *ctx, const fl_field *fields, uint32_t ncols, exec_spill *sp,
                           fl_op **out, fl_err *err);
+
+/* ---- parallel probes of one hash join build (exec_join.c) ----
+ * exec_join_build drains join's right side into its table now (from the query's
+ * thread, before the workers start); *spilled: it went to Grace partitions, and only
+ * the join itself can finish (pull it). Otherwise exec_join_probe gives an operator
+ * joining left (a copy of the join's left side: same column types) against that
+ * table, one per worker; join must outlive the probes (free the probes first). */
+fl_code exec_join_build(fl_op *join, bool *spilled, fl_err *err);
+/* Gives back what join holds (table, rows, spill files) when it will never run: a
+ * spilled shared build, before its query runs on one thread instead. */
+void exec_join_release(fl_op *join);
+fl_op *exec_join_probe(fl_exec_ctx *ctx, fl_op *join, fl_op *left, fl_err *err);
 
 /* An aggregate's result type over an argument of type arg, as DuckDB types it (count:
  * BIGINT; sum of integers DECIMAL(38,0), of DECIMAL(p,s) DECIMAL(38,s), of floats DOUBLE;

@@ -482,3 +482,126 @@ fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *
                        const uint32_t *rkeys, uint32_t nkeys, fl_err *err) {
   return join_new(ctx, kind, left, right, lkeys, rkeys, nkeys, 0, err);
 }
+
+/* ---- parallel probes of one build (exec_parallel.c, query.c's lower_parallel_join) ----
+ * exec_join_build runs the build of a join from the query's thread before any worker
+ * starts; when it did not spill, each worker probes the one table with its own
+ * exec_join_probe over its copy of the left pipeline: the table, chains and right rows
+ * are only read (fl_htab_find_many is const), the probe's keys, position and output
+ * are its own. A build that spilled is finished by the join itself (Grace partitions
+ * need the whole left side), on one thread. */
+
+fl_code exec_join_build(fl_op *op, bool *spilled, fl_err *err) {
+  FL_ASSERT(op->vt == &join_vt, "exec_join_build of a %s", op->vt->name);
+  join_op *j = (join_op *)op;
+  fl_code rc = build(j, err); /* join_next's build finds the right side drained, then spills on */
+  *spilled = j->spilled;
+  return rc;
+}
+
+void exec_join_release(fl_op *op) {
+  FL_ASSERT(op->vt == &join_vt, "exec_join_release of a %s", op->vt->name);
+  join_free(op); /* idempotent: fl_op_free calls it again */
+}
+
+typedef struct probe_op {
+  join_op j; /* kind, keys and the probe position; rb, head, next point at the owner's */
+  const join_op *owner;
+  bool ready;
+} probe_op;
+
+static fl_code probe_next(fl_op *op, const fl_batch **out, fl_err *err) {
+  probe_op *p = (probe_op *)op;
+  join_op *j = &p->j;
+  const join_op *o = p->owner;
+  *out = NULL;
+  if (!p->ready) {
+    p->ready = true;
+    FL_ASSERT(!o->spilled && o->state == ST_BUILD, "probe of a spilled or finished build");
+    j->rb = o->rb;
+    j->head = o->head;
+    j->next = o->next;
+    j->right_null_key = o->right_null_key;
+    j->state = ST_PROBE;
+    if (j->rb->nrows == 0 && (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_SEMI)) j->state = ST_DONE;
+    if (j->kind == FL_JOIN_ANTI_NULL_AWARE && j->right_null_key) j->state = ST_DONE;
+  }
+  while (j->state == ST_PROBE) {
+    if (!j->lb || j->lrow >= j->lb->nrows) {
+      fl_code rc = fl_op_next(op->children[0], &j->lb, err);
+      if (rc) return rc;
+      if (!j->lb) {
+        j->state = ST_DONE;
+        break;
+      }
+      exec_keys_encode(&j->k, j->lb, j->lkeys, j->nkeys, true, &o->ht);
+      fl_htab_find_many(&o->ht, j->k.ptrs, j->k.lens, j->k.hashes, j->lb->nrows, j->k.ids);
+      j->lrow = 0;
+      j->chain = UINT32_MAX;
+      exec_mem_track(op->ctx, &j->held, exec_keys_bytes(&j->k) + exec_batch_bytes(j->out));
+    }
+    uint32_t n = walk(j);
+    if (n) {
+      fl_batch_reset(j->out);
+      flush(j, n);
+      *out = j->out;
+      return FL_OK;
+    }
+  }
+  return FL_OK;
+}
+
+static void probe_explain(const fl_op *op, bool analyze, fl_buf *out) {
+  const probe_op *p = (const probe_op *)op;
+  const join_op *j = &p->j;
+  fl_buf_printf(out, "%s", kind_name(j->kind));
+  for (uint32_t i = 0; i < j->nkeys; i++)
+    fl_buf_printf(out, "%s%s = %s", i ? " AND " : " ", op->children[0]->fields[j->lkeys[i]].name,
+                  p->owner->op.children[1]->fields[j->rkeys[i]].name);
+  fl_buf_printf(out, " (probes the shared build)");
+}
+
+static void probe_free(fl_op *op) {
+  probe_op *p = (probe_op *)op;
+  join_op *j = &p->j;
+  fl_batch_free(j->out);
+  j->out = NULL;
+  exec_keys_free(&j->k);
+  fl_free(j->lsel);
+  fl_free(j->rsel);
+  j->lsel = j->rsel = NULL;
+  j->rb = NULL; /* the owner's */
+  j->head = j->next = NULL;
+  exec_mem_track(op->ctx, &j->held, 0);
+}
+
+static const fl_op_vtable probe_vt = {"HASH_JOIN_PROBE", probe_next, probe_explain, probe_free};
+
+fl_op *exec_join_probe(fl_exec_ctx *ctx, fl_op *owner, fl_op *left, fl_err *err) {
+  FL_ASSERT(owner->vt == &join_vt, "exec_join_probe of a %s", owner->vt->name);
+  const join_op *o = (const join_op *)owner;
+  const fl_op *ol = owner->children[0];
+  if (left->ncols != ol->ncols) {
+    fl_err_set(err, FL_EINVAL, "hash join probe: left side of %u columns, the join's has %u", left->ncols,
+               ol->ncols);
+    return NULL;
+  }
+  for (uint32_t c = 0; c < left->ncols; c++)
+    if (!fl_type_equal(left->fields[c].type, ol->fields[c].type)) {
+      fl_err_set(err, FL_ETYPE, "hash join probe: left column %u (%s) differs from the join's", c,
+                 left->fields[c].name);
+      return NULL;
+    }
+  probe_op *p = (probe_op *)fl_op_alloc(ctx, sizeof *p, &probe_vt, owner->fields, owner->ncols, &left, 1);
+  join_op *j = &p->j;
+  p->owner = o;
+  j->kind = o->kind;
+  j->lkeys = o->lkeys;
+  j->rkeys = o->rkeys;
+  j->nkeys = o->nkeys;
+  j->out = fl_batch_new(owner->fields, owner->ncols, FL_EXEC_BATCH_ROWS);
+  j->lsel = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *j->lsel);
+  j->rsel = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *j->rsel);
+  exec_mem_track(ctx, &j->held, exec_batch_bytes(j->out));
+  return &p->j.op;
+}

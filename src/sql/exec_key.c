@@ -317,8 +317,14 @@ double exec_avg_exact(fl_i128 sum, int64_t count, fl_type arg) {
 }
 
 void exec_mem_track(fl_exec_ctx *ctx, size_t *held, size_t now) {
-  FL_ASSERT(ctx->mem_used >= *held, "query memory %zu below a holder's %zu", ctx->mem_used, *held);
-  ctx->mem_used = ctx->mem_used - *held + now;
+  /* atomically: a parallel query's workers (ctx->parent) charge the query's counter
+   * while the operators above their gather charge it from the query's thread */
+  fl_exec_ctx *q = ctx->parent ? ctx->parent : ctx;
+  size_t used = __atomic_add_fetch(&q->mem_used, now - *held, __ATOMIC_RELAXED); /* modulo 2^n */
+  FL_ASSERT(used <= SIZE_MAX / 2, "query memory below zero: a holder's %zu", *held);
   *held = now;
-  if (ctx->mem_used > ctx->mem_peak) ctx->mem_peak = ctx->mem_used;
+  size_t peak = __atomic_load_n(&q->mem_peak, __ATOMIC_RELAXED);
+  while (used > peak &&
+         !__atomic_compare_exchange_n(&q->mem_peak, &peak, used, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
 }

@@ -10,7 +10,9 @@
  *     dropped (a parent of one with no columns reads none of its child's);
  *   - a JOIN without keys (CROSS JOIN, a comma, an uncorrelated EXISTS) joins on a
  *     constant column added to both sides, then drops it;
- *   - EXPLAIN [ANALYZE] runs (or not) the tree and returns its text as rows.
+ *   - EXPLAIN [ANALYZE] runs (or not) the tree and returns its text as rows;
+ *   - with threads > 1, pipelines over a table scan are lowered once per worker
+ *     (lower_parallel, lower_parallel_join: the comment above them).
  *
  * Ownership: the query owns one arena (statement, plan, operators, schemas), the tables
  * it loaded (freed with it), and the operator tree (fl_op_free). */
@@ -40,6 +42,16 @@ struct fl_sql_query {
   bool explain_done;
   fl_batch **one_rows; /* the one-row batches of SELECTs without FROM */
   uint32_t none_rows;
+  /* parallel lowering (lower_parallel): the context operators are built in (the
+   * query's, or a worker's while a pipeline copy is built), the scan source the copies
+   * read, and the sources to free after the operators */
+  fl_exec_ctx *cur;
+  uint32_t threads;
+  bool in_worker;
+  fl_scan_source *src;
+  fl_scan_source **srcs;
+  uint32_t nsrcs;
+  struct par_joins *pj; /* while copies are built: the joins their probes share */
 };
 
 /* ---- the catalog the binder sees ---- */
@@ -142,7 +154,7 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
   fl_table_meta_kind kind = 0;
   bool known;
   meta_name(&q->arena, scan->from->name, &base, &kind, &known);
-  fl_op *m = fl_op_table_meta(&q->ctx, (fl_table *)scan->table, (int)kind,
+  fl_op *m = fl_op_table_meta(q->cur, (fl_table *)scan->table, (int)kind,
                               scan->from->as_of == FL_SQL_AS_OF_SNAPSHOT ? scan->from->snapshot_id : 0, err);
   if (!m) return err->code ? err->code : FL_EINVAL;
   fl_op *p = NULL;
@@ -155,7 +167,7 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
     *out = p;
     return FL_OK;
   }
-  *out = fl_op_filter(&q->ctx, p, filter, err);
+  *out = fl_op_filter(q->cur, p, filter, err);
   if (!*out) {
     fl_op_free(p);
     return err->code ? err->code : FL_EINVAL;
@@ -163,8 +175,8 @@ static fl_code lower_meta(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *fil
   return FL_OK;
 }
 
-static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out,
-                          fl_err *err) {
+/* The scan's options and its filter (the plan's, ANDed with a FILTER right above). */
+static fl_sql_expr *scan_setup(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_scan_opts *out) {
   fl_scan_opts opts = {0};
   if (scan->from->as_of == FL_SQL_AS_OF_SNAPSHOT) opts.snapshot_id = scan->from->snapshot_id;
   if (scan->from->as_of == FL_SQL_AS_OF_TIME) {
@@ -194,8 +206,20 @@ static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *ext
       filter = extra;
     }
   }
+  *out = opts;
+  return filter;
+}
+
+static fl_code lower_scan(fl_sql_query *q, const fl_plan *scan, fl_sql_expr *extra, fl_op **out,
+                          fl_err *err) {
+  fl_scan_opts opts;
+  fl_sql_expr *filter = scan_setup(q, scan, extra, &opts);
   if (strchr(scan->from->name, '$')) return lower_meta(q, scan, filter, out, err);
-  *out = fl_op_table_scan(&q->ctx, (fl_table *)scan->table, &opts, filter, err);
+  if (q->src) { /* a pipeline copy: the source was planned with this filter */
+    *out = fl_op_table_scan_part(q->cur, q->src, err);
+    return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
+  }
+  *out = fl_op_table_scan(q->cur, (fl_table *)scan->table, &opts, filter, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -226,7 +250,7 @@ static fl_code with_const_key(fl_sql_query *q, fl_op *child, fl_op **out, fl_err
     }
     exprs[i] = e;
   }
-  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, n, err);
+  *out = fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, n, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -250,7 +274,7 @@ static fl_code drop_columns(fl_sql_query *q, fl_op *child, const uint32_t *drop,
     exprs[m] = e;
     names[m++] = child->fields[i].name;
   }
-  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, m, err);
+  *out = fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, m, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -271,7 +295,7 @@ static fl_code keep_columns(fl_sql_query *q, fl_op *child, const char *const *na
     e->type = child->fields[c].type;
     exprs[i] = e;
   }
-  *out = fl_op_project(&q->ctx, child, (const fl_sql_expr *const *)exprs, names, n, err);
+  *out = fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, n, err);
   return *out ? FL_OK : (err->code ? err->code : FL_EINVAL);
 }
 
@@ -309,16 +333,22 @@ static bool identity_project(const fl_plan *p, const fl_op *child) {
   return true;
 }
 
+static fl_code lower_side(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
+static bool pj_room(const struct par_joins *pj, const fl_plan *p);
+static fl_code lower_probe(fl_sql_query *q, const fl_plan *p, fl_op *l, fl_op **out, fl_err *err);
+
 static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
   fl_op *l = NULL, *r = NULL;
   fl_code code = lower(q, p->children[0], &l, err);
   if (code) return code;
-  if ((code = lower(q, p->children[1], &r, err))) {
+  if (q->in_worker && q->pj && p->njkeys && pj_room(q->pj, p)) return lower_probe(q, p, l, out, err);
+  /* in a pipeline copy, the right side is not the copy's: lowered in the query's context */
+  if ((code = q->in_worker ? lower_side(q, p->children[1], &r, err) : lower(q, p->children[1], &r, err))) {
     fl_op_free(l);
     return code;
   }
   if (p->njkeys) {
-    *out = fl_op_hash_join(&q->ctx, p->join, l, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err);
+    *out = fl_op_hash_join(q->cur, p->join, l, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err);
     if (!*out) {
       fl_op_free(l);
       fl_op_free(r);
@@ -338,7 +368,7 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
     return code;
   }
   uint32_t lkey = l->ncols, rkey = r->ncols;
-  fl_op *j = fl_op_hash_join(&q->ctx, p->join, lk, rk, &lkey, &rkey, 1, err);
+  fl_op *j = fl_op_hash_join(q->cur, p->join, lk, rk, &lkey, &rkey, 1, err);
   if (!j) {
     fl_op_free(lk);
     fl_op_free(rk);
@@ -353,10 +383,372 @@ static fl_code lower_join(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err
   return FL_OK;
 }
 
+/* ---- parallel lowering ----
+ * A pipeline is a chain of PROJECT/FILTER nodes and JOINs with keys (through their left
+ * side) over a table SCAN (not a metadata table). With threads > 1, the topmost node of each pipeline (or the
+ * AGGREGATE, DISTINCT or top-N SORT right above one) is lowered as: one fl_scan_source (planned once) ─► n
+ * copies of the pipeline, each in its own worker context over a TABLE_SCAN part ─► [partial aggregate |
+ * distinct | top-N per copy] ─► GATHER ─► [merge: final aggregate (+ counts cast back to BIGINT) | distinct |
+ * top-N] An aggregate is split only when every aggregate merges exactly from partial results: count(*) and
+ * count (summed), sum of integers and decimals (exact 128-bit sums), min, max, avg of integers and decimals
+ * (an exact sum and a count, divided at the end as the aggregate divides them); otherwise (count(DISTINCT),
+ * approx_count_distinct, sums and averages of floats, whose rounding would depend on the order) the copies
+ * gather below the one aggregate, which gives the 1-thread values; but when every aggregate is count(DISTINCT
+ * x), approx_count_distinct(x), min(x) or max(x) of one x, each copy first keeps its distinct (keys, x) rows
+ * (agg_distinct_splits). A JOIN inside the pipeline becomes, in every copy, a HASH_JOIN_PROBE of one shared
+ * join (par_joins: its right side lowered once, in the query's context, its left a
+ * placeholder of the copies' columns); JOIN_SWITCH over the whole builds the shared
+ * joins before the workers start, and when a build spilled (Grace partitions need the
+ * whole left side) lowers the node again on one thread and runs that instead. */
+
+/* Shared joins of one parallel pipeline: 16 at most (deeper join chains are rare; past
+ * that, each copy joins on its own: the right side built once per copy). */
+typedef struct par_joins {
+  const fl_plan *plan[16];
+  fl_op *join[16];
+  uint32_t n;
+} par_joins;
+
+static bool pj_room(const par_joins *pj, const fl_plan *p) {
+  for (uint32_t i = 0; i < pj->n; i++)
+    if (pj->plan[i] == p) return true;
+  return pj->n < 16;
+}
+
+/* p lowered in the query's context (the right side of a join in a pipeline copy). */
+static fl_code lower_side(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
+  fl_exec_ctx *cur = q->cur;
+  bool in_worker = q->in_worker;
+  fl_scan_source *src = q->src;
+  par_joins *pj = q->pj;
+  q->cur = &q->ctx;
+  q->in_worker = false;
+  q->src = NULL;
+  q->pj = NULL;
+  fl_code code = lower(q, p, out, err);
+  q->cur = cur;
+  q->in_worker = in_worker;
+  q->src = src;
+  q->pj = pj;
+  return code;
+}
+
+/* A copy's probe of the shared join of plan node p (made at the first copy). */
+static fl_code lower_probe(fl_sql_query *q, const fl_plan *p, fl_op *l, fl_op **out, fl_err *err) {
+  par_joins *pj = q->pj;
+  uint32_t i = 0;
+  while (i < pj->n && pj->plan[i] != p) i++;
+  if (i == pj->n) {
+    FL_ASSERT(pj->n < 16, "pj_room said there is room");
+    fl_op *r = NULL;
+    fl_code code = lower_side(q, p->children[1], &r, err);
+    if (code) {
+      fl_op_free(l);
+      return code;
+    }
+    fl_op *shape = fl_op_values(&q->ctx, l->fields, l->ncols, NULL, 0);
+    fl_op *j = fl_op_hash_join(&q->ctx, p->join, shape, r, p->pos_lkeys, p->pos_rkeys, p->njkeys, err);
+    if (!j) {
+      fl_op_free(l);
+      fl_op_free(r);
+      return err->code ? err->code : FL_EINVAL;
+    }
+    pj->plan[i] = p;
+    pj->join[i] = j;
+    pj->n++;
+  }
+  *out = fl_op_join_probe(q->cur, pj->join[i], l, err);
+  if (!*out) {
+    fl_op_free(l);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  return FL_OK;
+}
+
+/* JOIN_SWITCH's way back: the plan node lowered again for one thread. */
+static fl_code lower_serial(void *ud, const void *plan, fl_op **out, fl_err *err) {
+  fl_sql_query *q = ud;
+  uint32_t threads = q->threads;
+  q->threads = 1;
+  fl_code code = lower_side(q, plan, out, err);
+  q->threads = threads;
+  return code;
+}
+
+static const fl_plan *pipeline_scan(const fl_plan *p, const fl_plan **above) {
+  *above = NULL;
+  while (p->kind == FL_PLAN_PROJECT || p->kind == FL_PLAN_FILTER || (p->kind == FL_PLAN_JOIN && p->njkeys)) {
+    *above = p;
+    p = p->children[0];
+  }
+  if (p->kind != FL_PLAN_SCAN || strchr(p->from->name, '$')) return NULL;
+  return p;
+}
+
+static bool agg_splits(const fl_plan *p, const fl_op *child) {
+  for (uint32_t i = 0; i < p->naggs; i++) {
+    const fl_agg_spec *a = &p->agg_specs[i];
+    switch (a->kind) {
+      case FL_AGG_COUNT_STAR:
+      case FL_AGG_COUNT:
+      case FL_AGG_MIN:
+      case FL_AGG_MAX: break;
+      case FL_AGG_SUM:
+      case FL_AGG_AVG: {
+        fl_type_kind k = child->fields[a->arg].type.kind;
+        if (k == FL_T_FLOAT || k == FL_T_DOUBLE) return false;
+        break;
+      }
+      default: return false;
+    }
+  }
+  return true;
+}
+
+/* count(DISTINCT x), approx_count_distinct(x), min(x), max(x) of one x, no FILTER: the
+ * same values over the distinct (keys, x) rows, so each copy can drop its duplicates
+ * first (HyperLogLog registers and min/max ignore duplicates and order). */
+static bool agg_distinct_splits(const fl_plan *p) {
+  bool any = false;
+  for (uint32_t i = 0; i < p->naggs; i++) {
+    const fl_agg_spec *a = &p->agg_specs[i];
+    if (a->filter >= 0 || a->arg < 0 || a->arg != p->agg_specs[0].arg) return false;
+    if (a->kind == FL_AGG_COUNT_DISTINCT || a->kind == FL_AGG_APPROX_COUNT_DISTINCT)
+      any = true;
+    else if (a->kind != FL_AGG_MIN && a->kind != FL_AGG_MAX)
+      return false;
+  }
+  return any;
+}
+
+/* The columns cols[0..n) of child (a copy's keys and distinct argument). */
+static fl_op *pick_columns(fl_sql_query *q, fl_op *child, const uint32_t *cols, uint32_t n, fl_err *err) {
+  fl_sql_expr **exprs = fl_arena_calloc(&q->arena, n, sizeof *exprs);
+  const char **names = fl_arena_calloc(&q->arena, n, sizeof *names);
+  for (uint32_t i = 0; i < n; i++) {
+    fl_sql_expr *e = fl_arena_calloc(&q->arena, 1, sizeof *e);
+    e->kind = FL_SQL_E_COLUMN;
+    e->height = 1;
+    e->rtype = FL_SQL_RT_VALUE;
+    e->name = child->fields[cols[i]].name;
+    e->field = (int32_t)cols[i];
+    e->type = child->fields[cols[i]].type;
+    exprs[i] = e;
+    names[i] = child->fields[cols[i]].name;
+  }
+  return fl_op_project(q->cur, child, (const fl_sql_expr *const *)exprs, names, n, err);
+}
+
+/* The partial aggregates of p: one per aggregate, avg as a sum and a count of its
+ * argument (*n of them). */
+static fl_agg_spec *agg_partials(fl_sql_query *q, const fl_plan *p, uint32_t *n) {
+  fl_agg_spec *specs = fl_arena_calloc(&q->arena, 2 * p->naggs + 1, sizeof *specs);
+  uint32_t k = 0;
+  for (uint32_t j = 0; j < p->naggs; j++) {
+    specs[k] = p->agg_specs[j];
+    if (p->agg_specs[j].kind == FL_AGG_AVG) {
+      specs[k].kind = FL_AGG_SUM;
+      specs[k].name = fl_arena_sprintf(&q->arena, "sum(%s)", p->agg_specs[j].name);
+      specs[++k] = p->agg_specs[j];
+      specs[k].kind = FL_AGG_COUNT;
+      specs[k].name = fl_arena_sprintf(&q->arena, "count(%s)", p->agg_specs[j].name);
+    }
+    k++;
+  }
+  *n = k;
+  return specs;
+}
+
+/* The final aggregate over the gathered partial ones (keys 0..nkeys-1, then the
+ * partials): counts are summed, sums summed, min and max again; then counts come back
+ * from DECIMAL(38,0) sums to BIGINT and avg divides its merged sum by its merged count
+ * (fl_op_agg_finish). */
+static fl_code agg_merge(fl_sql_query *q, const fl_plan *p, const fl_op *child, fl_op *g, fl_op **out,
+                         fl_err *err) {
+  uint32_t nk = p->nkeys, np;
+  const fl_agg_spec *parts = agg_partials(q, p, &np);
+  uint32_t *keys = fl_arena_alloc(&q->arena, (nk ? nk : 1) * sizeof *keys);
+  for (uint32_t i = 0; i < nk; i++) keys[i] = i;
+  fl_agg_spec *specs = fl_arena_calloc(&q->arena, np ? np : 1, sizeof *specs);
+  for (uint32_t j = 0; j < np; j++) {
+    fl_agg_kind k = parts[j].kind;
+    specs[j].kind = k == FL_AGG_MIN || k == FL_AGG_MAX ? k : FL_AGG_SUM;
+    specs[j].arg = (int32_t)(nk + j);
+    specs[j].filter = -1;
+    specs[j].name = parts[j].name;
+  }
+  fl_op *a = fl_op_hash_aggregate(q->cur, g, keys, nk, specs, np, err);
+  if (!a) {
+    fl_op_free(g);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  fl_agg_finish *fin = fl_arena_calloc(&q->arena, nk + p->naggs + 1, sizeof *fin);
+  for (uint32_t i = 0; i < nk; i++) fin[i] = (fl_agg_finish){i, -1, 0, {0}, a->fields[i].name};
+  for (uint32_t j = 0, c = nk; j < p->naggs; j++, c++) {
+    const fl_agg_spec *s = &p->agg_specs[j];
+    fl_agg_finish *f = &fin[nk + j];
+    *f = (fl_agg_finish){c, -1, 0, {0}, s->name};
+    if (s->kind == FL_AGG_COUNT || s->kind == FL_AGG_COUNT_STAR) f->kind = FL_AGG_COUNT;
+    if (s->kind == FL_AGG_AVG) {
+      f->kind = FL_AGG_AVG;
+      f->count = (int32_t)++c;
+      f->arg = child->fields[s->arg].type;
+    }
+  }
+  *out = fl_op_agg_finish(q->cur, a, fin, nk + p->naggs, err);
+  if (!*out) {
+    fl_op_free(a);
+    return err->code ? err->code : FL_EINVAL;
+  }
+  return FL_OK;
+}
+
+static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err);
+
+/* n copies of the pipeline pipe over src, each built in a new worker context; on
+ * error every copy and context made is freed. */
+static fl_code lower_copies(fl_sql_query *q, const fl_plan *pipe, fl_scan_source *src, uint32_t n,
+                            fl_op **copies, fl_exec_ctx **wctx, fl_err *err) {
+  fl_exec_ctx *query_ctx = q->cur;
+  fl_code code = FL_OK;
+  q->in_worker = true;
+  q->src = src;
+  for (uint32_t i = 0; i < n && !code; i++) {
+    wctx[i] = fl_exec_ctx_worker(query_ctx);
+    q->cur = wctx[i];
+    code = lower(q, pipe, &copies[i], err);
+  }
+  q->cur = query_ctx;
+  q->in_worker = false;
+  q->src = NULL;
+  if (code)
+    for (uint32_t i = 0; i < n; i++) {
+      fl_op_free(copies[i]);
+      fl_exec_ctx_worker_free(wctx[i]);
+      copies[i] = NULL;
+      wctx[i] = NULL;
+    }
+  return code;
+}
+
+/* *done false: p is not (right above) a pipeline; lower it as usual. */
+static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bool *done, fl_err *err) {
+  const fl_plan *pipe = p, *above, *scan;
+  *done = false;
+  bool breaker = p->kind == FL_PLAN_AGGREGATE || p->kind == FL_PLAN_DISTINCT ||
+                 (p->kind == FL_PLAN_SORT && p->limit != UINT64_MAX);
+  if (breaker && pipeline_scan(p->children[0], &above)) pipe = p->children[0];
+  if (!(scan = pipeline_scan(pipe, &above))) return FL_OK;
+  *done = true;
+  fl_scan_opts opts;
+  fl_sql_expr *filter =
+      scan_setup(q, scan, above && above->kind == FL_PLAN_FILTER ? above->pred : NULL, &opts);
+  fl_scan_source *src = fl_scan_source_new(q->cur, (fl_table *)scan->table, &opts, filter, q->threads, err);
+  if (!src) return err->code ? err->code : FL_EINVAL;
+  q->srcs = fl_realloc(q->srcs, (q->nsrcs + 1) * sizeof *q->srcs);
+  q->srcs[q->nsrcs++] = src;
+  uint32_t n = fl_scan_source_morsels(src) < q->threads ? fl_scan_source_morsels(src) : q->threads;
+  fl_code code;
+  q->in_worker = true;
+  q->src = src;
+  if (n <= 1) { /* one morsel: the query's thread reads it */
+    code = lower(q, p, out, err);
+    q->in_worker = false;
+    q->src = NULL;
+    return code;
+  }
+  fl_op **copies = fl_arena_calloc(&q->arena, n, sizeof *copies);
+  fl_exec_ctx **wctx = fl_arena_calloc(&q->arena, n, sizeof *wctx);
+  fl_exec_ctx *query_ctx = q->cur;
+  par_joins *pj = fl_arena_calloc(&q->arena, 1, sizeof *pj), *outer = q->pj;
+  q->pj = pj;
+  code = lower_copies(q, pipe, src, n, copies, wctx, err);
+  q->pj = outer;
+  bool split = !code && pipe != p && (p->kind != FL_PLAN_AGGREGATE || agg_splits(p, copies[0]));
+  bool dsplit = !code && !split && p->kind == FL_PLAN_AGGREGATE && agg_distinct_splits(p);
+  const fl_op *pipe_out = copies[0]; /* the pipeline's output, under any partial operator */
+  fl_op *r = NULL;
+  uint32_t *dcols = fl_arena_calloc(&q->arena, p->nkeys + 1, sizeof *dcols);
+  for (uint32_t i = 0; i < p->nkeys; i++) dcols[i] = p->pos_keys[i];
+  if (dsplit) dcols[p->nkeys] = (uint32_t)p->agg_specs[0].arg;
+  for (uint32_t i = 0; i < n && dsplit && !code; i++) { /* each copy's distinct (keys, x) */
+    q->cur = wctx[i];
+    fl_op *c = copies[i], *d = pick_columns(q, c, dcols, p->nkeys + 1, err);
+    copies[i] = d ? fl_op_distinct(q->cur, d, err) : NULL;
+    if (!copies[i]) {
+      copies[i] = d ? d : c;
+      code = err->code ? err->code : FL_EINVAL;
+    }
+  }
+  for (uint32_t i = 0; i < n && split && !code; i++) {
+    q->cur = wctx[i];
+    fl_op *c = copies[i];
+    if (p->kind == FL_PLAN_AGGREGATE) {
+      uint32_t np;
+      const fl_agg_spec *parts = agg_partials(q, p, &np);
+      copies[i] = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, parts, np, err);
+    } else if (p->kind == FL_PLAN_DISTINCT) {
+      copies[i] = fl_op_distinct(q->cur, c, err);
+    } else {
+      copies[i] = fl_op_sort(q->cur, c, p->pos_order, p->norder, p->limit, err);
+    }
+    if (!copies[i]) {
+      copies[i] = c;
+      code = err->code ? err->code : FL_EINVAL;
+    }
+  }
+  q->cur = query_ctx;
+  fl_op *g = code ? NULL : fl_op_gather(q->cur, copies, wctx, n, err);
+  if (!g) {
+    for (uint32_t i = 0; i < n; i++) {
+      fl_op_free(copies[i]);
+      fl_exec_ctx_worker_free(wctx[i]);
+    }
+    for (uint32_t i = 0; i < pj->n; i++) fl_op_free(pj->join[i]);
+    return code ? code : (err->code ? err->code : FL_EINVAL);
+  }
+  if (pipe == p) {
+    r = g;
+  } else if (p->kind == FL_PLAN_AGGREGATE && split) {
+    if ((code = agg_merge(q, p, pipe_out, g, &r, err))) r = NULL;
+  } else if (dsplit) { /* the aggregate over the copies' distinct (keys, x) rows */
+    for (uint32_t i = 0; i < p->nkeys; i++) dcols[i] = i;
+    fl_agg_spec *specs = fl_arena_memdup(&q->arena, p->agg_specs, p->naggs * sizeof *specs);
+    for (uint32_t i = 0; i < p->naggs; i++) specs[i].arg = (int32_t)p->nkeys;
+    r = fl_op_hash_aggregate(q->cur, g, dcols, p->nkeys, specs, p->naggs, err);
+    if (!r) fl_op_free(g);
+  } else {
+    switch (p->kind) {
+      case FL_PLAN_AGGREGATE:
+        r = fl_op_hash_aggregate(q->cur, g, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+        break;
+      case FL_PLAN_DISTINCT: r = fl_op_distinct(q->cur, g, err); break;
+      default: r = fl_op_sort(q->cur, g, p->pos_order, p->norder, p->limit, err); break;
+    }
+    if (!r) fl_op_free(g);
+  }
+  if (r && pj->n && !(*out = fl_op_join_switch(q->cur, r, pj->join, pj->n, lower_serial, q, p, err))) {
+    fl_op_free(r); /* the probes before the joins they read */
+    r = NULL;
+  } else if (r && !pj->n) {
+    *out = r;
+  }
+  if (!r) {
+    for (uint32_t i = 0; i < pj->n; i++) fl_op_free(pj->join[i]);
+    return code ? code : (err->code ? err->code : FL_EINVAL);
+  }
+  return FL_OK;
+}
+
 static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err) {
   fl_op *c = NULL;
   fl_code code;
   *out = NULL;
+  if (q->threads > 1 && !q->in_worker) {
+    bool done;
+    code = lower_parallel(q, p, out, &done, err);
+    if (code || done) return code;
+  }
   switch (p->kind) {
     case FL_PLAN_SCAN: return lower_scan(q, p, NULL, out, err);
     case FL_PLAN_ONE_ROW: {
@@ -367,7 +759,7 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
       q->one_rows[q->none_rows++] = one;
       const fl_batch **slot = fl_arena_alloc(&q->arena, sizeof *slot);
       *slot = one;
-      *out = fl_op_values(&q->ctx, NULL, 0, slot, 1);
+      *out = fl_op_values(q->cur, NULL, 0, slot, 1);
       return FL_OK;
     }
     case FL_PLAN_JOIN: return lower_join(q, p, out, err);
@@ -378,7 +770,7 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
           for (uint32_t k = 0; k < i; k++) fl_op_free(kids[k]);
           return code;
         }
-      *out = fl_op_union_all(&q->ctx, kids, p->nchildren, err);
+      *out = fl_op_union_all(q->cur, kids, p->nchildren, err);
       if (!*out) {
         for (uint32_t k = 0; k < p->nchildren; k++) fl_op_free(kids[k]);
         return err->code ? err->code : FL_EINVAL;
@@ -399,24 +791,24 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
         *out = c;
         return FL_OK;
       }
-      *out = fl_op_project(&q->ctx, c, (const fl_sql_expr *const *)p->exprs, p->names, p->nexprs, err);
+      *out = fl_op_project(q->cur, c, (const fl_sql_expr *const *)p->exprs, p->names, p->nexprs, err);
       break;
-    case FL_PLAN_FILTER: *out = fl_op_filter(&q->ctx, c, p->pred, err); break;
+    case FL_PLAN_FILTER: *out = fl_op_filter(q->cur, c, p->pred, err); break;
     case FL_PLAN_AGGREGATE:
-      *out = fl_op_hash_aggregate(&q->ctx, c, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
+      *out = fl_op_hash_aggregate(q->cur, c, p->pos_keys, p->nkeys, p->agg_specs, p->naggs, err);
       break;
-    case FL_PLAN_DISTINCT: *out = fl_op_distinct(&q->ctx, c, err); break;
-    case FL_PLAN_SORT: *out = fl_op_sort(&q->ctx, c, p->pos_order, p->norder, p->limit, err); break;
-    case FL_PLAN_LIMIT: *out = fl_op_limit(&q->ctx, c, p->limit, p->offset); break;
+    case FL_PLAN_DISTINCT: *out = fl_op_distinct(q->cur, c, err); break;
+    case FL_PLAN_SORT: *out = fl_op_sort(q->cur, c, p->pos_order, p->norder, p->limit, err); break;
+    case FL_PLAN_LIMIT: *out = fl_op_limit(q->cur, c, p->limit, p->offset); break;
     case FL_PLAN_WINDOW:
-      *out = fl_op_window(&q->ctx, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins,
+      *out = fl_op_window(q->cur, c, p->pos_keys, p->nkeys, p->pos_order, p->norder, p->win_specs, p->nwins,
                           err);
       break;
     case FL_PLAN_SINGLE_ROW: {
       fl_op **kids = fl_arena_alloc(&q->arena, sizeof *kids);
       kids[0] = c;
       single_row_op *s =
-          (single_row_op *)fl_op_alloc(&q->ctx, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
+          (single_row_op *)fl_op_alloc(q->cur, sizeof *s, &single_row_vt, c->fields, c->ncols, kids, 1);
       s->line = (uint32_t)(p->limit >> 32);
       s->col = (uint32_t)p->limit;
       *out = &s->op;
@@ -440,10 +832,12 @@ fl_code fl_sql_query_prepare(fl_warehouse *wh, const char *text, size_t len, con
   fl_arena_init(&q->arena, 16384);
   q->wh = wh;
   q->ctx.arena = &q->arena;
+  q->cur = &q->ctx;
   if (opts) {
     q->ctx.mem_budget = opts->mem_budget;
     q->ctx.spill_dir = opts->spill_dir;
     q->ctx.cancel = opts->cancel;
+    q->threads = opts->threads;
     if (opts->timeout_ms > 0) q->ctx.deadline_ns = fl_mono_ns() + opts->timeout_ms * 1000000;
   }
   fl_code code = fl_sql_parse_statement(text, len, &q->arena, &q->st, err);
@@ -511,6 +905,8 @@ fl_code fl_sql_query_next(fl_sql_query *q, const fl_batch **out, fl_err *err) {
 void fl_sql_query_free(fl_sql_query *q) {
   if (!q) return;
   if (q->root) fl_op_free(q->root);
+  for (uint32_t i = 0; i < q->nsrcs; i++) fl_scan_source_free(q->srcs[i]);
+  fl_free(q->srcs);
   for (uint32_t i = 0; i < q->ntables; i++) fl_table_free(q->tables[i]);
   fl_free(q->tables);
   if (q->explain_batch) fl_batch_free(q->explain_batch);

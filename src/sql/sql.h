@@ -640,6 +640,8 @@ typedef struct fl_sql_query_opts {
   size_t mem_budget;          /* bytes for hash tables and sorts; 0: no limit */
   const char *spill_dir;      /* NULL: $TMPDIR or /tmp */
   const volatile int *cancel; /* non-zero stops the query (FL_ECANCELED); may be NULL */
+  uint32_t threads;           /* worker threads of a table scan's pipeline; 0 or 1: the caller's only
+                                 (floe sql and serve default to the online cores) */
 } fl_sql_query_opts;
 
 typedef struct fl_sql_query fl_sql_query;

@@ -992,3 +992,18 @@ void fl_scan_free(fl_scan *scan) {
   fl_arena_destroy(&scan->arena);
   fl_free(scan);
 }
+
+fl_code fl_scan_file_row_groups(fl_scan *scan, uint32_t file, uint32_t *n, fl_err *err) {
+  FL_ASSERT(file < scan->nfiles, "scan of %s.%s: file %u of %u", scan->tbl->ns, scan->tbl->name, file,
+            scan->nfiles);
+  *n = 0;
+  fl_arena arena;
+  fl_arena_init(&arena, 1024);
+  fl_parquet_reader *pr;
+  fl_code rc = fl_parquet_reader_open(fl_tbl_path(scan->tbl, scan->files[file].pub.path, &arena), &pr, err);
+  fl_arena_destroy(&arena);
+  if (rc) return rc;
+  *n = fl_parquet_reader_row_groups(pr);
+  fl_parquet_reader_free(pr);
+  return FL_OK;
+}

@@ -624,6 +624,9 @@ typedef struct fl_scan_task {
   uint32_t rg_count; /* UINT32_MAX: to the file's last row group */
 } fl_scan_task;
 const fl_scan_task *fl_scan_tasks(const fl_scan *scan, uint32_t *n);
+/* The number of row groups of planned file `file` (its Parquet footer read once), for a
+ * caller splitting tasks into row-group morsels (sql's parallel scan). */
+fl_code fl_scan_file_row_groups(fl_scan *scan, uint32_t file, uint32_t *n, fl_err *err);
 
 /* A pull iterator over tasks (the executor's scan operator; fl_scan_run is a loop over
  * one): fl_scan_next sets *out to the next batch of at most FL_BATCH_ROWS surviving rows
