@@ -40,7 +40,16 @@
  * records under the same state and drops them again. One with quarantine rows only
  * commits quarantine.<stream> alone (id + 1; bronze keeps its snapshot, offsets and
  * state chain, continued by a delta file of no key); at start the id is the larger of
- * bronze's and the quarantine's.
+ * bronze's and the quarantine's. The late side table joins a checkpoint only with a
+ * late row (no empty snapshot); it carries no offsets, so its older checkpoint id
+ * never moves recovery.
+ *
+ * Table health, after a commit, in the commit cadence (the job is the only writer of
+ * its tables): every compact_every checkpoints bin-pack compaction of the small files
+ * of bronze, the late side table and quarantine.<stream> (validated against concurrent
+ * appends by the table layer; the replace snapshot carries the checkpoint keys
+ * forward), every expire_every checkpoints snapshot expiry of the three within each
+ * table's history.expire policy.
  *
  * Memory: rows are parsed into one reused batch per contract version and gathered
  * into the checkpoint's bronze batch, written to the appender every
@@ -419,13 +428,19 @@ static uint64_t key_of_row(const version_parser *vp, const fl_batch *b, uint32_t
   return fl_hash64(k->data, k->len);
 }
 
-static fl_code open_txn(fl_stream_job *job, fl_err *err) {
-  if (job->bronze.app) return FL_OK;
-  /* the quarantine's rows may have begun the transaction */
-  fl_code rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
-  if (!rc) rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
-  if (!rc && job->late.tbl) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
-  job->opened_ms = fl_mono_ns() / 1000000;
+/* Bronze joins the checkpoint's transaction with its first kept row (it carries the
+ * checkpoint: offsets, state chain); the late side table only with its first row, so a
+ * checkpoint without a late event gives it no snapshot (never an empty one). The
+ * side table holds no offsets: recovery reads bronze's and the quarantine's only. */
+static fl_code open_txn(fl_stream_job *job, bool late_rows, fl_err *err) {
+  fl_code rc = FL_OK;
+  if (!job->bronze.app) {
+    /* the quarantine's rows may have begun the transaction */
+    rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
+    if (!rc) rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
+    job->opened_ms = fl_mono_ns() / 1000000;
+  }
+  if (!rc && late_rows && !job->late.app) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
   return rc;
 }
 
@@ -623,7 +638,7 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       }
     }
     if (nkeep || nlate_side) {
-      if ((rc = open_txn(job, err))) return rc;
+      if ((rc = open_txn(job, nlate_side > 0, err))) return rc;
       job->kept = true;
     }
     if (nkeep) add_rows(job, &job->bronze, vp, res.batch, keep, offs, lf, nkeep, p, bv->append_time_ms);
@@ -815,15 +830,15 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   if (id % cevery == 0) { /* bin-pack the small files of the last checkpoints */
     fl_compact_opts co = {.min_files = job->o.compact_min_files};
     fl_compact_result cr;
-    side *sides[2] = {&job->bronze, &job->late};
-    for (int k = 0; k < 2; k++) {
-      if (!sides[k]->tbl) continue;
-      fl_code crc = fl_table_compact_small(sides[k]->tbl, &co, &cr, &cerr);
+    fl_table *tbls[3] = {job->bronze.tbl, job->late.tbl, job->q ? fl_stream_q_table(job->q) : NULL};
+    for (int k = 0; k < 3; k++) {
+      if (!tbls[k]) continue;
+      fl_code crc = fl_table_compact_small(tbls[k], &co, &cr, &cerr);
       if (crc) {
         fl_warn(MOD, "stream %s: compacting small files after checkpoint %" PRId64 ": %s", job->name, id,
                 cerr.msg);
         fl_err rerr;
-        if (fl_table_refresh(sides[k]->tbl, &rerr)) fl_warn(MOD, "stream %s: %s", job->name, rerr.msg);
+        if (fl_table_refresh(tbls[k], &rerr)) fl_warn(MOD, "stream %s: %s", job->name, rerr.msg);
       } else if (cr.snapshot_id) {
         fl_metric_add(job->m_compactions, 1);
         fl_metric_add(job->m_compacted_files, cr.data_files_rewritten);
@@ -834,9 +849,9 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   if (id % every == 0) { /* within the commit cadence: the job is bronze's only writer */
     fl_expire_result xr;
     fl_expire_opts xo = {.older_than_ms = job->o.expire_age_ms ? fl_now_ms() - job->o.expire_age_ms : 0};
-    side *sides[2] = {&job->bronze, &job->late};
-    for (int k = 0; k < 2; k++)
-      if (sides[k]->tbl && fl_table_expire_snapshots(sides[k]->tbl, &xo, &xr, &cerr))
+    fl_table *tbls[3] = {job->bronze.tbl, job->late.tbl, job->q ? fl_stream_q_table(job->q) : NULL};
+    for (int k = 0; k < 3; k++)
+      if (tbls[k] && fl_table_expire_snapshots(tbls[k], &xo, &xr, &cerr))
         fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id,
                 cerr.msg);
   }

@@ -234,6 +234,72 @@ Test(job, late_policy_side_sends_late_events_to_the_late_table_in_the_same_check
   env_close(&e);
 }
 
+/* Issue 14: one commit per checkpoint per table, never an empty one. With
+ * late_policy = 'side', checkpoints without a late event leave quarantine.ev_late
+ * alone (no snapshot of no file); the one with a late event commits it, under the
+ * checkpoint id of that checkpoint; a restart resumes from bronze's checkpoint, not
+ * confused by the side table's older one. */
+Test(job, late_side_table_gets_a_snapshot_only_in_checkpoints_with_late_events) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job *job = start(&e, &err);
+  char id[16];
+  for (int c = 0; c < 4; c++) { /* in order: nothing late */
+    snprintf(id, sizeof id, "k%d", c);
+    put(&e, 0, id, c, T + c);
+    cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  }
+  fl_stream_job_stop(job);
+  uint32_t nb, nl;
+  seen *b = read_table(e.data, "bronze", "ev", &nb);
+  seen *l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 4);
+  cr_assert_eq(nb, 4, "one snapshot per checkpoint");
+  cr_assert_eq(l->count, 0);
+  cr_assert_eq(nl, 0, "no late event: the side table has no snapshot, %u seen", nl);
+  fl_free(b);
+  fl_free(l);
+  /* restart: bronze's checkpoint 4 is resumed; then one late event beside a kept one */
+  put(&e, 0, "late", 9, T - 100);
+  put(&e, 0, "k4", 4, T + 4);
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "k5", 5, T + 5);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 6);
+  cr_assert_eq(st.records_read, 3, "nothing read twice");
+  cr_assert_eq(st.late, 1);
+  fl_stream_job_stop(job);
+  b = read_table(e.data, "bronze", "ev", &nb);
+  l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 6);
+  cr_assert_eq(nb, 6);
+  cr_assert_eq(l->count, 1);
+  cr_assert_str_eq(l->ids[0], "late");
+  cr_assert_eq(nl, 1, "only checkpoint 5 had a late event, %u snapshots", nl);
+  fl_free(b);
+  fl_free(l);
+  fl_warehouse *wh;
+  fl_table *t;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, "quarantine", "ev_late", &t, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "5");
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  /* a third start: the side table's checkpoint (5) is behind bronze's (6): nothing re-read */
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.records_read, 0);
+  cr_assert_eq(st.checkpoint_id, 6);
+  fl_stream_job_stop(job);
+  env_close(&e);
+}
+
 Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_file) {
   fl_dedupe d[2];
   fl_dedupe_init(&d[0]);
