@@ -12,7 +12,8 @@
  *         in the same transaction (quarantine.c).
  *   CHECKPOINT (commit interval passed, or asked): evict expired keys, write the
  *         dedupe state file <id>.state, add every sink's actions, commit ONE
- *         transaction whose bronze snapshot summary holds floe.checkpoint-id = id,
+ *         transaction whose bronze (and late side table) snapshot summary holds
+ *         floe.checkpoint-id = id,
  *         floe.log-offset.<p> (the next offset per partition) and floe.stream-state
  *         (the state file's name); then commit the consumer's offsets (the log's
  *         retain floor) and delete older state files.
@@ -40,9 +41,10 @@
  * records under the same state and drops them again. One with quarantine rows only
  * commits quarantine.<stream> alone (id + 1; bronze keeps its snapshot, offsets and
  * state chain, continued by a delta file of no key); at start the id is the larger of
- * bronze's and the quarantine's. The late side table joins a checkpoint only with a
- * late row (no empty snapshot); it carries no offsets, so its older checkpoint id
- * never moves recovery.
+ * bronze's and the quarantine's. Bronze and the late side table each join a
+ * checkpoint only with a row for them (no empty snapshot), and each that joins carries
+ * the checkpoint's keys (offsets, state chain): one with late rows only commits the
+ * side table alone, and restore reads the later checkpoint of the two.
  *
  * Table health, after a commit, in the commit cadence (the job is the only writer of
  * its tables): every compact_every checkpoints bin-pack compaction of the small files
@@ -315,6 +317,15 @@ static fl_code restore_readers(fl_stream_job *job, fl_err *err) {
 static fl_code restore(fl_stream_job *job, fl_err *err) {
   fl_table *t = job->bronze.tbl;
   const char *id = fl_table_checkpoint(t, CHECKPOINT_KEY);
+  /* a checkpoint whose kept rows were all late committed the side table alone, with
+   * the checkpoint's keys: the later of the two holds the last checkpoint (a side table
+   * of an older floe, without the keys, never committed past bronze) */
+  const char *lid = job->late.tbl ? fl_table_checkpoint(job->late.tbl, CHECKPOINT_KEY) : NULL;
+  if (lid && (!id || strtoll(lid, NULL, 10) > strtoll(id, NULL, 10)) &&
+      fl_table_checkpoint(job->late.tbl, "floe.log-offset.0")) {
+    t = job->late.tbl;
+    id = lid;
+  }
   job->ckpt_id = id ? strtoll(id, NULL, 10) : 0;
   for (uint32_t p = 0; p < job->nparts; p++) {
     char key[48];
@@ -428,18 +439,17 @@ static uint64_t key_of_row(const version_parser *vp, const fl_batch *b, uint32_t
   return fl_hash64(k->data, k->len);
 }
 
-/* Bronze joins the checkpoint's transaction with its first kept row (it carries the
- * checkpoint: offsets, state chain); the late side table only with its first row, so a
- * checkpoint without a late event gives it no snapshot (never an empty one). The
- * side table holds no offsets: recovery reads bronze's and the quarantine's only. */
-static fl_code open_txn(fl_stream_job *job, bool late_rows, fl_err *err) {
-  fl_code rc = FL_OK;
-  if (!job->bronze.app) {
-    /* the quarantine's rows may have begun the transaction */
-    rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
-    if (!rc) rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
-    job->opened_ms = fl_mono_ns() / 1000000;
-  }
+/* A table joins the checkpoint's transaction with its first row: bronze with its first
+ * row kept for it, the late side table with its first late row, so no checkpoint gives
+ * either an empty snapshot. Each that joins carries the checkpoint's keys (offsets,
+ * state chain); restore reads the later of the two (a checkpoint of late rows only
+ * commits the side table alone). */
+static fl_code open_txn(fl_stream_job *job, bool bronze_rows, bool late_rows, fl_err *err) {
+  if (!job->bronze.app && !job->late.app) job->opened_ms = fl_mono_ns() / 1000000;
+  /* the quarantine's rows may have begun the transaction */
+  fl_code rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
+  if (!rc && bronze_rows && !job->bronze.app)
+    rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
   if (!rc && late_rows && !job->late.app) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
   return rc;
 }
@@ -638,7 +648,7 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       }
     }
     if (nkeep || nlate_side) {
-      if ((rc = open_txn(job, nlate_side > 0, err))) return rc;
+      if ((rc = open_txn(job, nkeep > 0, nlate_side > 0, err))) return rc;
       job->kept = true;
     }
     if (nkeep) add_rows(job, &job->bronze, vp, res.batch, keep, offs, lf, nkeep, p, bv->append_time_ms);
@@ -742,7 +752,9 @@ static fl_code reset(fl_stream_job *job, int64_t id, fl_err *err) {
   if (!rc && job->q) rc = fl_stream_q_restore(job->q, err); /* the table's offset, either way */
   if (rc) return rc;
   const char *v = fl_table_checkpoint(job->bronze.tbl, CHECKPOINT_KEY);
-  if ((v && strtoll(v, NULL, 10) >= id) || (job->q && fl_stream_q_checkpoint_id(job->q) >= id)) {
+  const char *lv = job->late.tbl ? fl_table_checkpoint(job->late.tbl, CHECKPOINT_KEY) : NULL;
+  if ((v && strtoll(v, NULL, 10) >= id) || (lv && strtoll(lv, NULL, 10) >= id) ||
+      (job->q && fl_stream_q_checkpoint_id(job->q) >= id)) {
     job->ckpt_id = id;
     return FL_OK; /* it did commit: state and offsets are those we hold */
   }
@@ -771,8 +783,9 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   pthread_mutex_unlock(&job->mu);
   bool qrows = job->q && fl_stream_q_rows(job->q);
   if (!job->kept && !qrows) return FL_OK; /* never an empty commit */
-  /* kept: bronze (and the late side table) are in the transaction; else it holds only
-   * the quarantine's rows, and bronze keeps its checkpoint (no empty snapshot) */
+  /* kept: bronze and / or the late side table (those with rows) are in the transaction;
+   * else it holds only the quarantine's rows, and bronze keeps its checkpoint (no empty
+   * snapshot) */
   bool kept = job->kept;
   int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1, oldest = job->oldest_ingest_ms;
   fl_code rc = flush_rows(job, &job->bronze, true, err);
@@ -801,7 +814,10 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     }
     vals[2 * job->nparts] = fl_sprintf("%" PRId64 "-%" PRId64, first, id);
     kv[job->nparts] = (fl_kv){STATE_KEY, vals[2 * job->nparts]};
-    rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
+    FL_ASSERT(job->bronze.app || job->late.app, "stream %s: checkpoint %" PRId64 " kept rows for no table",
+              job->name, id);
+    if (job->bronze.app) rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
+    if (!rc && job->late.app) rc = fl_txn_set_summary(job->txn, job->late.tbl, kv, job->nparts + 1, err);
     for (uint32_t i = 0; i < job->nparts * 2 + 1; i++) fl_free(vals[i]);
     fl_free(vals);
     fl_free(kv);

@@ -300,6 +300,73 @@ Test(job, late_side_table_gets_a_snapshot_only_in_checkpoints_with_late_events) 
   env_close(&e);
 }
 
+/* A checkpoint whose kept rows are all late commits the side table alone (bronze gets
+ * no snapshot of no file) with the checkpoint's offsets and state chain; a restart
+ * resumes after it: the late record is not read again, and its key is still known. */
+Test(job, a_checkpoint_of_late_rows_only_commits_the_side_table_alone_and_a_restart_resumes_after_it) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "b", 2, T); /* late: partition 0's watermark is T + 95 */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 2);
+  cr_assert_eq(st.late, 1);
+  fl_stream_job_stop(job);
+  uint32_t nb, nl;
+  seen *b = read_table(e.data, "bronze", "ev", &nb);
+  seen *l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(nb, 1, "checkpoint 2 had no row for bronze: no snapshot, %u seen", nb);
+  cr_assert_eq(nl, 1);
+  cr_assert_eq(b->count, 1);
+  cr_assert_eq(l->count, 1);
+  fl_free(b);
+  fl_free(l);
+  fl_warehouse *wh;
+  fl_table *t;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, "quarantine", "ev_late", &t, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "2");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.log-offset.0"), "2");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.log-offset.1"), "0");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.stream-state"), "1-2");
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  /* restart: b again (a duplicate, known from checkpoint 2's delta) and a new key */
+  put(&e, 0, "b", 3, T + 1);
+  put(&e, 1, "c", 4, T + 101);
+  job = start(&e, &err);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 2, "the side table's checkpoint is the last");
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 3);
+  cr_assert_eq(st.records_read, 2, "the late record of checkpoint 2 is not read again");
+  cr_assert_eq(st.duplicates, 1);
+  fl_stream_job_stop(job);
+  b = read_table(e.data, "bronze", "ev", &nb);
+  l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 2);
+  cr_assert_geq(find(b, "a"), 0);
+  cr_assert_geq(find(b, "c"), 0);
+  cr_assert_eq(nb, 2);
+  cr_assert_eq(l->count, 1);
+  cr_assert_eq(find(l, "b"), 0);
+  cr_assert_eq(nl, 1);
+  fl_free(b);
+  fl_free(l);
+  uint64_t offs[2];
+  cr_assert_eq(fl_log_consumer_load(e.ls, "stream", offs, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(offs[0], 3);
+  cr_assert_eq(offs[1], 1);
+  env_close(&e);
+}
+
 Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_file) {
   fl_dedupe d[2];
   fl_dedupe_init(&d[0]);
