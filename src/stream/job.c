@@ -115,6 +115,8 @@ struct fl_stream_job {
   uint32_t nparts, ncols; /* ncols: the stream's own columns */
   fl_warehouse *wh;
   side bronze, late; /* late.tbl NULL unless late_policy = 'side' */
+  fl_table *late_before; /* else quarantine.<table>_late if it exists (a policy changed
+                            from 'side'): its checkpoint may be the last (restore) */
   fl_stream_q *q;    /* quarantine.<stream> (quarantine.c); NULL without opts.qls */
   fl_field *fields;  /* bronze schema: stream columns + meta */
   uint32_t nfields;
@@ -320,10 +322,11 @@ static fl_code restore(fl_stream_job *job, fl_err *err) {
   /* a checkpoint whose kept rows were all late committed the side table alone, with
    * the checkpoint's keys: the later of the two holds the last checkpoint (a side table
    * of an older floe, without the keys, never committed past bronze) */
-  const char *lid = job->late.tbl ? fl_table_checkpoint(job->late.tbl, CHECKPOINT_KEY) : NULL;
+  fl_table *lt = job->late.tbl ? job->late.tbl : job->late_before;
+  const char *lid = lt ? fl_table_checkpoint(lt, CHECKPOINT_KEY) : NULL;
   if (lid && (!id || strtoll(lid, NULL, 10) > strtoll(id, NULL, 10)) &&
-      fl_table_checkpoint(job->late.tbl, "floe.log-offset.0")) {
-    t = job->late.tbl;
+      fl_table_checkpoint(lt, "floe.log-offset.0")) {
+    t = lt;
     id = lid;
   }
   job->ckpt_id = id ? strtoll(id, NULL, 10) : 0;
@@ -959,6 +962,7 @@ static void job_free(fl_stream_job *job) {
   fl_free(job->ends);
   if (job->bronze.tbl) fl_table_free(job->bronze.tbl);
   if (job->late.tbl) fl_table_free(job->late.tbl);
+  if (job->late_before) fl_table_free(job->late_before);
   fl_batch_free(job->bronze.rows);
   fl_batch_free(job->late.rows);
   if (job->wh) fl_warehouse_close(job->wh);
@@ -1037,12 +1041,17 @@ static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const ch
   }
   if ((rc = fl_warehouse_open(opts->data_dir, &job->wh, err))) goto fail;
   if ((rc = table_open(job, ns, tname, &job->bronze, err))) goto fail;
+  char *lname = fl_sprintf("%s_late", tname);
   if (def->late_policy == FL_SQL_LATE_SIDE) {
-    char *lname = fl_sprintf("%s_late", tname);
     rc = table_open(job, "quarantine", lname, &job->late, err);
-    fl_free(lname);
-    if (rc) goto fail;
+  } else if ((rc = fl_table_load(job->wh, "quarantine", lname, &job->late_before, err)) == FL_ENOENT) {
+    rc = FL_OK;
+  } else if (rc) {
+    fl_err_prefix(err, "stream %s: quarantine.%s (its last checkpoint may be the stream's): ", job->name,
+                  lname);
   }
+  fl_free(lname);
+  if (rc) goto fail;
   job->stats.watermark_ms = INT64_MIN;
   metrics_register(job);
   if (pthread_create(&job->wthread, NULL, writer_thread, job) == 0)

@@ -367,6 +367,41 @@ Test(job, a_checkpoint_of_late_rows_only_commits_the_side_table_alone_and_a_rest
   env_close(&e);
 }
 
+/* The same after late_policy changed from 'side' to 'keep': the side table is no longer
+ * written, but its checkpoint (the last) is where the job resumes: nothing is read
+ * twice, so the late event is not copied into bronze as well. */
+Test(job, after_late_policy_changes_from_side_to_keep_the_side_tables_last_checkpoint_still_counts) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "b", 2, T); /* late: the side table alone, checkpoint 2 */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stop(job);
+  char *ddl = fl_sprintf(DDL, "keep");
+  fl_sql_stream *keep;
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &e.arena, &keep, &err), FL_OK, "%s", err.msg);
+  fl_free(ddl);
+  put(&e, 0, "c", 3, T + 1); /* late, kept in bronze now */
+  fl_stream_job_opts o = {.def = keep, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000};
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 3);
+  cr_assert_eq(st.records_read, 1, "b was committed by checkpoint 2: not read again");
+  fl_stream_job_stop(job);
+  seen *b = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(b->count, 2);
+  cr_assert_eq(find(b, "b"), -1, "b is in the side table only");
+  cr_assert(b->late[find(b, "c")]);
+  fl_free(b);
+  env_close(&e);
+}
+
 Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_file) {
   fl_dedupe d[2];
   fl_dedupe_init(&d[0]);
