@@ -44,7 +44,8 @@
  * bronze's and the quarantine's. Bronze and the late side table each join a
  * checkpoint only with a row for them (no empty snapshot), and each that joins carries
  * the checkpoint's keys (offsets, state chain): one with late rows only commits the
- * side table alone, and restore reads the later checkpoint of the two.
+ * side table alone, and restore reads the later checkpoint of the two (the side
+ * table's only if its floe.bronze-checkpoint-id is bronze's current id).
  *
  * Table health, after a commit, in the commit cadence (the job is the only writer of
  * its tables): every compact_every checkpoints bin-pack compaction of the small files
@@ -86,6 +87,10 @@
 #define WRITE_QUEUE 2
 #define CHECKPOINT_KEY "floe.checkpoint-id"
 #define STATE_KEY "floe.stream-state"
+/* In the late side table's summary: bronze's checkpoint id when the side table
+ * committed; restore takes a later checkpoint of the side table only if it follows the
+ * bronze that is there (not one dropped and made again since). */
+#define BRONZE_KEY "floe.bronze-checkpoint-id"
 
 typedef struct version_parser {
   uint32_t version;
@@ -320,12 +325,14 @@ static fl_code restore(fl_stream_job *job, fl_err *err) {
   fl_table *t = job->bronze.tbl;
   const char *id = fl_table_checkpoint(t, CHECKPOINT_KEY);
   /* a checkpoint whose kept rows were all late committed the side table alone, with
-   * the checkpoint's keys: the later of the two holds the last checkpoint (a side table
-   * of an older floe, without the keys, never committed past bronze) */
+   * the checkpoint's keys: the later of the two holds the last checkpoint, if it
+   * followed this bronze (a side table of an older floe, without the keys, never
+   * committed past bronze) */
   fl_table *lt = job->late.tbl ? job->late.tbl : job->late_before;
   const char *lid = lt ? fl_table_checkpoint(lt, CHECKPOINT_KEY) : NULL;
-  if (lid && (!id || strtoll(lid, NULL, 10) > strtoll(id, NULL, 10)) &&
-      fl_table_checkpoint(lt, "floe.log-offset.0")) {
+  const char *base = lt ? fl_table_checkpoint(lt, BRONZE_KEY) : NULL;
+  int64_t bid = id ? strtoll(id, NULL, 10) : 0;
+  if (lid && base && strtoll(lid, NULL, 10) > bid && strtoll(base, NULL, 10) == bid) {
     t = lt;
     id = lid;
   }
@@ -808,7 +815,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
               : fl_dedupe_delta_write(path, job->pend, job->max_et, job->nparts, err);
   fl_free(path);
   if (!rc && kept) {
-    fl_kv *kv = fl_malloc((job->nparts + 1) * sizeof *kv);
+    fl_kv *kv = fl_malloc((job->nparts + 2) * sizeof *kv);
     char **vals = fl_malloc((job->nparts * 2 + 1) * sizeof *vals);
     for (uint32_t p = 0; p < job->nparts; p++) {
       vals[2 * p] = fl_sprintf("floe.log-offset.%u", p);
@@ -817,10 +824,12 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     }
     vals[2 * job->nparts] = fl_sprintf("%" PRId64 "-%" PRId64, first, id);
     kv[job->nparts] = (fl_kv){STATE_KEY, vals[2 * job->nparts]};
+    const char *bronze_id = fl_table_checkpoint(job->bronze.tbl, CHECKPOINT_KEY);
+    kv[job->nparts + 1] = (fl_kv){BRONZE_KEY, bronze_id ? bronze_id : "0"};
     FL_ASSERT(job->bronze.app || job->late.app, "stream %s: checkpoint %" PRId64 " kept rows for no table",
               job->name, id);
     if (job->bronze.app) rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
-    if (!rc && job->late.app) rc = fl_txn_set_summary(job->txn, job->late.tbl, kv, job->nparts + 1, err);
+    if (!rc && job->late.app) rc = fl_txn_set_summary(job->txn, job->late.tbl, kv, job->nparts + 2, err);
     for (uint32_t i = 0; i < job->nparts * 2 + 1; i++) fl_free(vals[i]);
     fl_free(vals);
     fl_free(kv);

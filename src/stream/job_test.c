@@ -335,6 +335,7 @@ Test(job, a_checkpoint_of_late_rows_only_commits_the_side_table_alone_and_a_rest
   cr_assert_str_eq(fl_table_checkpoint(t, "floe.log-offset.0"), "2");
   cr_assert_str_eq(fl_table_checkpoint(t, "floe.log-offset.1"), "0");
   cr_assert_str_eq(fl_table_checkpoint(t, "floe.stream-state"), "1-2");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.bronze-checkpoint-id"), "1", "the bronze it follows");
   fl_table_free(t);
   fl_warehouse_close(wh);
   /* restart: b again (a duplicate, known from checkpoint 2's delta) and a new key */
@@ -398,6 +399,42 @@ Test(job, after_late_policy_changes_from_side_to_keep_the_side_tables_last_check
   cr_assert_eq(b->count, 2);
   cr_assert_eq(find(b, "b"), -1, "b is in the side table only");
   cr_assert(b->late[find(b, "c")]);
+  fl_free(b);
+  env_close(&e);
+}
+
+/* The side table's later checkpoint counts only if it followed the bronze that is
+ * there: bronze dropped (to be rebuilt from the log) is read again from offset 0. */
+Test(job, a_bronze_made_again_is_rebuilt_from_the_log_despite_the_side_tables_later_checkpoint) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "b", 2, T); /* late: the side table alone, checkpoint 2 */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stop(job);
+  fl_warehouse *wh;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_drop(wh, "bronze", "ev", true, &err), FL_OK, "%s", err.msg);
+  fl_warehouse_close(wh);
+  char *ddl = fl_sprintf(DDL, "keep");
+  fl_sql_stream *keep;
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &e.arena, &keep, &err), FL_OK, "%s", err.msg);
+  fl_free(ddl);
+  fl_stream_job_opts o = {.def = keep, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000};
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.records_read, 2, "the new bronze reads the log from its start");
+  fl_stream_job_stop(job);
+  seen *b = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(b->count, 2);
+  cr_assert(!b->late[find(b, "a")]);
+  cr_assert(b->late[find(b, "b")]);
   fl_free(b);
   env_close(&e);
 }
