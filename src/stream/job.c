@@ -119,11 +119,11 @@ struct fl_stream_job {
   const char *name;
   uint32_t nparts, ncols; /* ncols: the stream's own columns */
   fl_warehouse *wh;
-  side bronze, late; /* late.tbl NULL unless late_policy = 'side' */
+  side bronze, late;     /* late.tbl NULL unless late_policy = 'side' */
   fl_table *late_before; /* else quarantine.<table>_late if it exists (a policy changed
                             from 'side'): its checkpoint may be the last (restore) */
-  fl_stream_q *q;    /* quarantine.<stream> (quarantine.c); NULL without opts.qls */
-  fl_field *fields;  /* bronze schema: stream columns + meta */
+  fl_stream_q *q;        /* quarantine.<stream> (quarantine.c); NULL without opts.qls */
+  fl_field *fields;      /* bronze schema: stream columns + meta */
   uint32_t nfields;
   fl_log_consumer *cons;   /* live jobs */
   fl_log_reader **readers; /* replays (fl_stream_replay): one per partition, from restored offsets */
