@@ -266,7 +266,8 @@ static void set_str(agg_col *c, uint32_t g, const char *p, uint32_t n) {
 }
 
 static inline int str_cmp(const char *a, uint32_t la, const char *b, uint32_t lb) {
-  int r = memcmp(a, b, la < lb ? la : lb);
+  uint32_t n = la < lb ? la : lb;
+  int r = n ? memcmp(a, b, n) : 0; /* an empty string's state may have no buffer (NULL) */
   if (r) return r;
   return (la > lb) - (la < lb);
 }
