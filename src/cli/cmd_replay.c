@@ -97,6 +97,8 @@ int fl_cli_cmd_replay(fl_cli *cli, int argc, char **argv) {
     if ((m = fl_cli_opt(argc, argv, &i, "--project", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       project_dir = v;
+    } else if ((m = fl_cli_opt(argc, argv, &i, "--data", &v))) {
+      if (m < 0) return FL_CLI_USAGE; /* main.c took it into cli->data_dir */
     } else if ((m = fl_cli_opt(argc, argv, &i, "--into", &v))) {
       if (m < 0) return FL_CLI_USAGE;
       into = v;

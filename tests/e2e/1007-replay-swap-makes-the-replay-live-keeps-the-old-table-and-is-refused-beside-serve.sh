@@ -36,7 +36,7 @@ assert_eq "" "$(diff "$T/live_full" "$T/after_refusal" | head -3)" "bronze.order
 expect_usage_fail "--swap swaps in the default replay table: leave out --into" replay orders --swap --into x.y
 
 stop_serve
-run_floe replay orders --swap
+run_floe replay orders --swap --data "$FLOE_DATA"   # --data among the command's options too
 assert_eq 0 "$RC" "replay --swap with serve stopped: $ERR"
 assert_contains "$OUT" "into bronze.orders_replay: $unique rows" "the replay ran first"
 assert_contains "$OUT" "swapped: bronze.orders is the replay now; the previous table is bronze.orders_before_swap" "swap summary"
