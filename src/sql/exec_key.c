@@ -245,11 +245,13 @@ void exec_batch_append(fl_batch *dst, const fl_batch *src) {
     fl_vec_reserve(dv, dv->len + n);
     copy_bits(dv, dv->len, sv, n);
     if (fl_type_is_bytes(sv->type.kind)) {
-      uint32_t blen = sv->offsets[n];
+      /* src may be a slice of a larger batch (exec_scan.c): its offsets start at
+       * offsets[0], not 0, and only [offsets[0], offsets[n]) of its bytes are its own */
+      uint32_t first = sv->offsets[0], blen = sv->offsets[n] - first;
       fl_vec_reserve_bytes(dv, blen);
-      memcpy(dv->bytes + dv->bytes_len, sv->bytes, blen);
+      memcpy(dv->bytes + dv->bytes_len, sv->bytes + first, blen);
       uint32_t base = (uint32_t)dv->bytes_len;
-      for (uint32_t i = 1; i <= n; i++) dv->offsets[dv->len + i] = base + sv->offsets[i];
+      for (uint32_t i = 1; i <= n; i++) dv->offsets[dv->len + i] = base + (sv->offsets[i] - first);
       dv->bytes_len += blen;
     } else {
       FL_ASSERT(dv->type.precision == sv->type.precision || sv->type.kind != FL_T_DECIMAL);
