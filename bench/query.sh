@@ -54,7 +54,6 @@ trap cleanup EXIT
 calcf() { awk "BEGIN { d = 10 ^ ${2:-2}; x = $1; printf \"%.${2:-2}f\", (x < 0 ? -int(-x * d) : int(x * d)) / d }"; }
 now_ns() { date +%s%N; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-json_get() { sed -n "s/.*\"$1\":\\([0-9.]*\\).*/\\1/p" "$2" | tail -1; }
 
 echo "bench: queries (issue 15), $ROWS rows, median of $RUNS runs, $(nproc) cores, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -203,7 +202,7 @@ start_floe ingest
 post_query "$heavy_sql" "$work/heavy.json" >/dev/null
 echo
 echo "bench: ingest under query load: floe serve (stream job off), wrk -t2, 2 rounds of ${half} s per figure; load: 4 clients looping POST /v1/query group_tenant ($ROWS rows)"
-for round in 1 2; do
+for _ in 1 2; do # two rounds
   run_wrk batch_alone "$work/body1000.ndjson" 16
   run_wrk hook_alone "$work/body1.ndjson" 64
   qpids=()
