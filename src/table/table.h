@@ -571,6 +571,9 @@ typedef struct fl_scan_stats {
   uint64_t rows_filtered;          /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
   uint64_t bytes_planned; /* file_size_in_bytes of planned files */
+  uint64_t row_groups_skipped; /* the filter kept none of their rows, read in its columns only
+                                  (fl_scan_set_filter_columns); their rows count as read and
+                                  filtered */
 } fl_scan_stats;
 
 /* A planned data file. */
@@ -610,6 +613,13 @@ typedef uint32_t (*fl_scan_filter_fn)(void *ctx, const fl_batch *batch, uint32_t
 /* Sets the filter used by fl_scan_run (NULL: every live row). Its columns must be in
  * the projection. */
 void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx);
+/* The projection's columns the filter reads (indexes in fl_scan_schema), for late
+ * materialisation: when they are fewer than the projection's, a row group is first
+ * decoded in those columns alone and skipped whole when the filter keeps none of its
+ * rows; only the others are decoded in every column (scan.c, "the filter's probe").
+ * Without it every column is decoded before the filter runs. Call before the
+ * iterators open. */
+void fl_scan_set_filter_columns(fl_scan *scan, const uint32_t *cols, uint32_t n);
 /* Reads every planned file (row groups pruned by statistics), applies position
  * deletes, projects the current schema by field id (added columns read as null,
  * renames keep data, widened types widen), applies the filter if set, emits. */
