@@ -1445,6 +1445,17 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
                 : cmp_result(s->sub, fl_dec128_cmp_scaled(a->w[i & ma], a->scale, b->w[i & mb], b->scale));
       break;
     case CS:
+      if (s->sub == FL_SQL_OP_EQ || s->sub == FL_SQL_OP_NE) {
+        /* = and <>: the lengths first (strings of different lengths differ: no memcmp) */
+        uint8_t ne = s->sub == FL_SQL_OP_NE;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t al = a->sl[i & ma], bl = b->sl[i & mb];
+          d->nul[i] = (a->nul[i & ma] | b->nul[i & mb])
+                          ? (uint8_t)T_NULL
+                          : (uint8_t)((al == bl && memcmp(a->sp[i & ma], b->sp[i & mb], al) == 0) ^ ne);
+        }
+        break;
+      }
       for (uint32_t i = 0; i < n; i++)
         d->nul[i] =
             (a->nul[i & ma] | b->nul[i & mb])
