@@ -2,8 +2,10 @@
  * comparison and memory accounting (sql/exec_int.h).
  *
  * Keys of a batch are encoded in two passes, column at a time: first every row's
- * length, then each column writes its bytes at each row's cursor. The buffers are the
- * operator's (exec_keys), reused batch after batch: nothing is allocated per row. */
+ * length, then each column writes its bytes at each row's cursor; a key of one integer
+ * or one STRING column (the common join and GROUP BY) is written in one pass, the same
+ * bytes. The buffers are the operator's (exec_keys), reused batch after batch: nothing
+ * is allocated per row. */
 #include <math.h>
 #include <string.h>
 
