@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "sql/exec.h"
+#include "sql/exec_int.h"
 #include "sql/sql.h"
 #include "table/table.h"
 
@@ -380,6 +381,12 @@ static void scan_free(fl_op *op) {
 }
 
 static const fl_op_vtable scan_vt = {"TABLE_SCAN", scan_next, scan_explain, scan_free};
+
+bool exec_scan_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v) {
+  if (op->vt != &scan_vt || col >= op->ncols || !((scan_op *)op)->it) return false;
+  fl_scan_iter_set_bound(((scan_op *)op)->it, op->fields[col].id, desc ? FL_PRED_GE : FL_PRED_LE, v);
+  return true;
+}
 
 fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
                         const struct fl_sql_expr *filter, fl_err *err) {

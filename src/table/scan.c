@@ -122,6 +122,10 @@ struct fl_scan_iter {
   uint32_t *fill_col;
   fl_value *fill_val;
   uint32_t probe_hits, probe_skips; /* row groups the probe found rows in / skipped */
+  bool bound_on;                    /* fl_scan_iter_set_bound */
+  int32_t bound_field;
+  fl_pred_op bound_op;
+  fl_value bound_lit;
 };
 
 /* ---------------------------------------------------------------- live files */
@@ -886,6 +890,23 @@ static fl_code probe_row_group(fl_scan_iter *it, bool *any, fl_err *err) {
   return FL_OK;
 }
 
+void fl_scan_iter_set_bound(fl_scan_iter *it, int32_t field_id, fl_pred_op op, const fl_value *lit) {
+  FL_ASSERT(!fl_type_is_bytes(lit->type.kind), "a bound on a %s", fl_type_sql_name(lit->type.kind));
+  it->bound_on = true;
+  it->bound_field = field_id;
+  it->bound_op = op;
+  it->bound_lit = *lit;
+}
+
+/* The current row group holds no row inside the caller's bound (its statistics say so). */
+static bool bound_excludes(fl_scan_iter *it) {
+  if (!it->bound_on) return false;
+  fl_column_stats st;
+  if (!fl_parquet_reader_row_group_stats(it->pr, it->rg, it->bound_field, &st)) return false;
+  if (st.value_count > 0 && st.null_count == st.value_count) return true;
+  return st.has_bounds && range_excludes(&st.min, &st.max, it->bound_op, &it->bound_lit);
+}
+
 void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx) {
   it->filter = filter;
   it->filter_ctx = ctx;
@@ -1010,7 +1031,7 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
         it->task++;
         continue;
       }
-      if (row_group_excluded(scan, it->pr, it->rg)) {
+      if (row_group_excluded(scan, it->pr, it->rg) || bound_excludes(it)) {
         it->st.row_groups_pruned++;
         it->rg++;
         continue;

@@ -654,6 +654,11 @@ fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t nta
                           fl_err *err);
 fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err);
 void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx);
+/* A bound the caller tightens while it pulls (a top-N's worst kept row): from the next
+ * row group on, one whose statistics show no row of field field_id with `value op lit`
+ * (or only NULLs) is skipped, counted as pruned. The caller must not need rows outside
+ * it (NULLs included). lit is a number, date or time (copied). */
+void fl_scan_iter_set_bound(fl_scan_iter *it, int32_t field_id, fl_pred_op op, const fl_value *lit);
 const char *fl_scan_iter_file(const fl_scan_iter *it);          /* URI of the last batch's file */
 const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it); /* row i's position in it */
 void fl_scan_iter_free(fl_scan_iter *it);
