@@ -229,10 +229,10 @@ void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, u
       /* fixed width: copy values, then the validity bits */
       uint8_t *d = (uint8_t *)dv->data.raw;
       const uint8_t *s = (const uint8_t *)sv->data.raw;
-#define GATHER_FIXED(W)                                                   \
-  for (uint32_t i = 0; i < n; i++) {                                      \
+#define GATHER_FIXED(W)                                                      \
+  for (uint32_t i = 0; i < n; i++) {                                         \
     memcpy(d + (size_t)(dv->len + i) * (W), s + (size_t)rows[i] * (W), (W)); \
-    fl_vec_set_valid(dv, dv->len + i, fl_vec_is_valid(sv, rows[i]));     \
+    fl_vec_set_valid(dv, dv->len + i, fl_vec_is_valid(sv, rows[i]));         \
   }
       switch (w) { /* constant widths: a move per value, not a memcpy call */
         case 4: GATHER_FIXED(4) break;

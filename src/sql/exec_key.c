@@ -29,7 +29,8 @@ static inline unsigned key_width(fl_type t) { return fl_type_is_bytes(t.kind) ? 
 /* One INT/BIGINT/DATE/TIMESTAMP key column (a join on an id, a GROUP BY of one): one
  * pass, each row's key at a fixed stride of 1 + width, the same bytes the general
  * encoding writes (a NULL is the one byte 0). */
-static uint32_t keys_encode_int(exec_keys *k, const fl_vec *v, uint32_t n, bool skip_nulls, const fl_htab *ht) {
+static uint32_t keys_encode_int(exec_keys *k, const fl_vec *v, uint32_t n, bool skip_nulls,
+                                const fl_htab *ht) {
   unsigned w = key_width(v->type), stride = 1 + w;
   size_t total = (size_t)n * stride;
   if (total > k->buf_cap) {
@@ -66,7 +67,8 @@ static uint32_t keys_encode_int(exec_keys *k, const fl_vec *v, uint32_t n, bool 
 /* One STRING key column (GROUP BY tenant, a join on a code): one pass, the buffer sized
  * from the column's offsets (every key at most 5 bytes over its string), the same bytes
  * the general encoding writes. */
-static uint32_t keys_encode_str(exec_keys *k, const fl_vec *v, uint32_t n, bool skip_nulls, const fl_htab *ht) {
+static uint32_t keys_encode_str(exec_keys *k, const fl_vec *v, uint32_t n, bool skip_nulls,
+                                const fl_htab *ht) {
   size_t total = (size_t)(v->offsets[n] - v->offsets[0]) + (size_t)n * 5;
   if (total > k->buf_cap) {
     size_t cap = k->buf_cap ? k->buf_cap : 4096;

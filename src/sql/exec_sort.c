@@ -468,7 +468,8 @@ static void topn_add(sort_op *s, const fl_batch *b) {
 static void topn_bound(sort_op *s) {
   if (s->heap_n < s->limit || !s->limit || s->keys[0].nulls_first) return;
   const fl_vec *v = &s->buf->cols[s->keys[0].col];
-  if (fl_type_is_bytes(v->type.kind) || v->type.kind == FL_T_BOOLEAN || !fl_vec_is_valid(v, s->heap[0])) return;
+  if (fl_type_is_bytes(v->type.kind) || v->type.kind == FL_T_BOOLEAN || !fl_vec_is_valid(v, s->heap[0]))
+    return;
   fl_value worst;
   fl_batch_get(s->buf, s->keys[0].col, s->heap[0], &worst);
   exec_scan_set_topn_bound(s->op.children[0], s->keys[0].col, s->keys[0].desc, &worst);

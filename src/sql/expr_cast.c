@@ -374,7 +374,8 @@ void fl_sql_run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32
     why[0] = 0;
     int r = fl_sql_cast_cell(a, k, s->type, d, i, why, sizeof why);
     if (r) {
-      if (r == 2 && s->strict) fl_sql_eval_fault(c, s, i, FL_ETYPE, "%s", why[0] ? why : "cannot cast to the type");
+      if (r == 2 && s->strict)
+        fl_sql_eval_fault(c, s, i, FL_ETYPE, "%s", why[0] ? why : "cannot cast to the type");
       if (d->cls == CB)
         d->nul[i] = T_NULL;
       else if (strs)

@@ -310,8 +310,8 @@ Test(expr_value, like_with_wildcards_escapes_and_patterns_per_row) {
   ok("s LIKE '%Hello%'", "BOOLEAN", "true|null|false");
   ok("s LIKE '%Hello!%'", "BOOLEAN", "false|null|false");
   ok("('lllo' || s) LIKE '%llo%'", "BOOLEAN", "true|null|true");
-  ok("(s || '0123456789012345678901234567890123456789012345678901234567890123456789!') LIKE '%9!%'", "BOOLEAN",
-     "true|null|true");
+  ok("(s || '0123456789012345678901234567890123456789012345678901234567890123456789!') LIKE '%9!%'",
+     "BOOLEAN", "true|null|true");
 }
 
 Test(expr_value, timestamps_and_intervals_across_month_ends) {

@@ -570,7 +570,7 @@ typedef struct fl_scan_stats {
   uint64_t rows_deleted;           /* hidden by position and equality deletes */
   uint64_t rows_filtered;          /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
-  uint64_t bytes_planned; /* file_size_in_bytes of planned files */
+  uint64_t bytes_planned;      /* file_size_in_bytes of planned files */
   uint64_t row_groups_skipped; /* the filter kept none of their rows, read in its columns only
                                   (fl_scan_set_filter_columns); their rows count as read and
                                   filtered */
