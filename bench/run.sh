@@ -12,7 +12,10 @@
 #   BENCH_ONLY=consume make bench        only the consumer wake-up figure (bench/log_consume.sh,
 #                                        issue 13; it also runs after the ingest figures)
 #   BENCH_ONLY=stream make bench         only the stream job's figures (bench/stream.sh, issue 14;
-#                                        they also run last)
+#                                        they also run after the ingest figures)
+#   BENCH_ONLY=query make bench          only the query bench beside DuckDB and ingest under
+#                                        query load (bench/query.sh, issue 15; they also run
+#                                        last)
 #   BENCH_BASELINE=REV make bench        before/after in one run: builds git revision REV
 #                                        (RelWithDebInfo, build-baseline/), then runs REV's
 #                                        own bench and this tree's, one after the other,
@@ -40,6 +43,7 @@ fi
 if [[ ${BENCH_ONLY:-} == ingest ]]; then BUILD=$BUILD exec bash "$ROOT/bench/ingest.sh"; fi
 if [[ ${BENCH_ONLY:-} == consume ]]; then BUILD=$BUILD exec bash "$ROOT/bench/log_consume.sh"; fi
 if [[ ${BENCH_ONLY:-} == stream ]]; then BUILD=$BUILD exec bash "$ROOT/bench/stream.sh"; fi
+if [[ ${BENCH_ONLY:-} == query ]]; then BUILD=$BUILD exec bash "$ROOT/bench/query.sh"; fi
 ROWS=${BENCH_ROWS:-10000000}
 CORE=${BENCH_CORE:-0}
 RUNS=${BENCH_RUNS:-1}
@@ -65,4 +69,5 @@ done
 if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/ingest.sh"; fi
 if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/log_consume.sh"; fi
 if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/stream.sh"; fi
+if [[ ${BENCH_ONLY:-} != storage ]]; then echo; BUILD=$BUILD bash "$ROOT/bench/query.sh"; fi
 exit 0

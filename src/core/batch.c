@@ -229,10 +229,35 @@ void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, u
       /* fixed width: copy values, then the validity bits */
       uint8_t *d = (uint8_t *)dv->data.raw;
       const uint8_t *s = (const uint8_t *)sv->data.raw;
-      for (uint32_t i = 0; i < n; i++) {
-        memcpy(d + (size_t)(dv->len + i) * w, s + (size_t)rows[i] * w, w);
-        fl_vec_set_valid(dv, dv->len + i, fl_vec_is_valid(sv, rows[i]));
+#define GATHER_FIXED(W)                                                      \
+  for (uint32_t i = 0; i < n; i++) {                                         \
+    memcpy(d + (size_t)(dv->len + i) * (W), s + (size_t)rows[i] * (W), (W)); \
+    fl_vec_set_valid(dv, dv->len + i, fl_vec_is_valid(sv, rows[i]));         \
+  }
+      switch (w) { /* constant widths: a move per value, not a memcpy call */
+        case 4: GATHER_FIXED(4) break;
+        case 8: GATHER_FIXED(8) break;
+        case 16: GATHER_FIXED(16) break;
+        default: GATHER_FIXED(w) break;
       }
+#undef GATHER_FIXED
+      dv->len += n;
+    } else if (fl_type_is_bytes(sv->type.kind)) {
+      /* strings: the bytes reserved once, then each row's copied after the last */
+      size_t total = 0;
+      for (uint32_t i = 0; i < n; i++) total += sv->offsets[rows[i] + 1] - sv->offsets[rows[i]];
+      fl_vec_reserve_bytes(dv, total);
+      size_t off = dv->bytes_len;
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
+        bool valid = fl_vec_is_valid(sv, r);
+        if (!valid) len = 0;
+        memcpy(dv->bytes + off, sv->bytes + at, len);
+        off += len;
+        dv->offsets[dv->len + i + 1] = (uint32_t)off;
+        fl_vec_set_valid(dv, dv->len + i, valid);
+      }
+      dv->bytes_len = off;
       dv->len += n;
     } else {
       for (uint32_t i = 0; i < n; i++) copy_cell(dv, sv, rows[i]);

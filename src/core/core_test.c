@@ -161,6 +161,21 @@ Test(batch, append_gather_and_json) {
                    "{\"id\":99,\"name\":null,\"amount\":99.05}\n"
                    "{\"id\":3,\"name\":null,\"amount\":3.05}\n"
                    "{\"id\":5,\"name\":\"a\",\"amount\":5.05}\n");
+  /* a second gather appends after the rows there (string offsets go on from the last) */
+  uint32_t more[] = {2, 7, 6};
+  fl_batch_gather(g, b, more, 3);
+  cr_assert_eq(g->nrows, 6);
+  fl_buf_clear(&out);
+  for (uint32_t r = 2; r < 6; r++) {
+    fl_batch_row_to_json(g, r, &out);
+    fl_buf_put_u8(&out, '\n');
+  }
+  fl_buf_cstr(&out);
+  cr_assert_str_eq((char *)out.data,
+                   "{\"id\":5,\"name\":\"a\",\"amount\":5.05}\n"
+                   "{\"id\":2,\"name\":\"ab\",\"amount\":2.05}\n"
+                   "{\"id\":7,\"name\":\"abc\",\"amount\":7.05}\n"
+                   "{\"id\":6,\"name\":null,\"amount\":6.05}\n");
   fl_buf_free(&out);
   fl_batch_free(g);
   fl_batch_free(b);

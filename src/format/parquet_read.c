@@ -923,9 +923,21 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
       for (uint32_t i = 0; i < m; i++) out[i] = h->rle_val;
       h->rle_left -= m, out += m, n -= m;
     } else if (h->bp_left) {
-      uint32_t m = n < h->bp_left ? n : h->bp_left;
-      for (uint32_t i = 0; i < m; i++, h->bp_bit += h->bw)
-        out[i] = unpack_at(h->bp, h->bp_bytes, h->bp_bit, h->bw);
+      uint32_t m = n < h->bp_left ? n : h->bp_left, i = 0;
+      const uint8_t *base = h->bp;
+      size_t nbytes = h->bp_bytes;
+      uint64_t bit = h->bp_bit;
+      unsigned bw = h->bw;
+      uint64_t mask = bw >= 32 ? 0xFFFFFFFFu : (1u << bw) - 1;
+      /* while an 8-byte load stays inside the run (bit % 8 + bw <= 39 bits): no bounds
+       * test per value; the run's last values through unpack_at */
+      for (; i < m && (bit >> 3) + 8 <= nbytes; i++, bit += bw) {
+        uint64_t w;
+        memcpy(&w, base + (bit >> 3), 8);
+        out[i] = (uint32_t)((w >> (bit & 7)) & mask);
+      }
+      for (; i < m; i++, bit += bw) out[i] = unpack_at(base, nbytes, bit, bw);
+      h->bp_bit = bit;
       h->bp_left -= m, out += m, n -= m;
     } else if (!hyb_next_run(h)) {
       return false;

@@ -326,32 +326,52 @@ static int64_t hll_estimate(const uint8_t *reg) {
   return (int64_t)llround(e);
 }
 
+/* count(DISTINCT x): the batch's (group id, value) keys are made in one buffer, hashed
+ * and upserted together (fl_htab_upsert_many prefetches the slots: with many distinct
+ * values the table is far larger than the cache); entry ids are dense in insertion
+ * order, so a key seen for the first time is the one whose id is the next new id.
+ * approx_count_distinct adds each value's hash to its group's sketch. */
 static fl_code update_distinct(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *ids,
                                const fl_vec *filter, fl_err *err) {
   (void)err;
+  (void)a;
   const fl_vec *arg = &b->cols[c->spec.arg];
   uint32_t col = (uint32_t)c->spec.arg;
-  exec_keys_encode(&c->dkeys, b, &col, 1, true,
-                   c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT ? &c->distinct : NULL);
-  for (uint32_t i = 0; i < b->nrows; i++) {
+  exec_keys *k = &c->dkeys;
+  exec_keys_encode(k, b, &col, 1, true, c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT ? &c->distinct : NULL);
+  uint32_t n = b->nrows;
+  if (c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT) {
+    for (uint32_t i = 0; i < n; i++)
+      if (ids[i] != FL_HTAB_NONE && row_counts(filter, arg, i)) hll_add(c, ids[i], k->hashes[i]);
+    return FL_OK;
+  }
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) total += (size_t)k->lens[i] + 4;
+  if (total > c->scratch_cap) {
+    c->scratch_cap = total * 2;
+    c->scratch = fl_realloc(c->scratch, c->scratch_cap);
+  }
+  uint8_t *p = c->scratch;
+  for (uint32_t i = 0; i < n; i++) { /* ptrs[i], lens[i] become the (group, value) key */
     uint32_t g = ids[i];
-    if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
-    if (c->spec.kind == FL_AGG_APPROX_COUNT_DISTINCT) {
-      hll_add(c, g, c->dkeys.hashes[i]);
+    if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) {
+      k->ptrs[i] = NULL;
       continue;
     }
-    uint32_t n = c->dkeys.lens[i] + 4;
-    if (n > c->scratch_cap) {
-      c->scratch_cap = n * 2;
-      c->scratch = fl_realloc(c->scratch, c->scratch_cap);
-    }
-    memcpy(c->scratch, &g, 4);
-    memcpy(c->scratch + 4, c->dkeys.ptrs[i], c->dkeys.lens[i]);
-    bool ins;
-    fl_htab_upsert(&c->distinct, fl_htab_hash(&c->distinct, c->scratch, n), c->scratch, n, &ins);
-    if (ins) c->cnt[g]++;
+    memcpy(p, &g, 4);
+    memcpy(p + 4, k->ptrs[i], k->lens[i]);
+    k->ptrs[i] = p;
+    k->lens[i] += 4;
+    p += k->lens[i];
   }
-  (void)a;
+  uint32_t next = fl_htab_count(&c->distinct);
+  fl_htab_hash_many(&c->distinct, k->ptrs, k->lens, n, k->hashes);
+  fl_htab_upsert_many(&c->distinct, k->ptrs, k->lens, k->hashes, n, k->ids);
+  for (uint32_t i = 0; i < n; i++)
+    if (k->ids[i] == next) { /* FL_HTAB_NONE never equals a count */
+      c->cnt[ids[i]]++;
+      next++;
+    }
   return FL_OK;
 }
 
@@ -387,6 +407,17 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
           c->dsum[g] += num_f64(arg, i);
           c->cnt[g]++;
         }
+      } else if (arg->type.kind == FL_T_DECIMAL && arg->type.precision <= FL_DECIMAL64_PRECISION_MAX) {
+        /* DECIMAL(p <= 18, s), held in int64: |v| < 10^18, so 2^64 rows sum below
+         * 1.9 * 10^37, inside DECIMAL(38, s): no check per row (fl_dec128_add's) */
+        for (uint32_t i = 0; i < n; i++) {
+          PREFETCH_STATE(c->isum);
+          PREFETCH_STATE(c->cnt);
+          uint32_t g = ids[i];
+          if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+          c->isum[g] += arg->data.i64[i];
+          c->cnt[g]++;
+        }
       } else if (arg->type.kind == FL_T_DECIMAL) {
         for (uint32_t i = 0; i < n; i++) {
           uint32_t g = ids[i];
@@ -416,6 +447,18 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
     case FL_AGG_MIN:
     case FL_AGG_MAX: {
       bool mx = c->spec.kind == FL_AGG_MAX;
+      if (c->mi64 && fl_type_bytes(arg->type) == 8) {
+        /* BIGINT, TIMESTAMP, TIME: one loop without the per-row type tests */
+        const int64_t *x = arg->data.i64;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t g = ids[i];
+          if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;
+          int64_t v = x[i];
+          if (!c->has[g] || (mx ? v > c->mi64[g] : v < c->mi64[g])) c->mi64[g] = v;
+          c->has[g] = 1;
+        }
+        return FL_OK;
+      }
       for (uint32_t i = 0; i < n; i++) {
         uint32_t g = ids[i];
         if (g == FL_HTAB_NONE || !row_counts(filter, arg, i)) continue;

@@ -441,3 +441,38 @@ Test(exec_agg, avg_of_bigint_rounds_as_duckdb) {
   fl_op_free(agg);
   tctx_done(&t);
 }
+
+/* k = r % 3, v = r % 7 (NULL when r % 13 == 0), f = r % 4 != 0: each (group, value)
+ * pair comes hundreds of times inside one batch (count(DISTINCT) upserts a batch's
+ * pairs together and counts an entry once, at its first row). */
+static void fill_rep(fl_batch *b, uint32_t r, void *arg) {
+  (void)arg;
+  fl_vec_append_i32(&b->cols[0], (int32_t)(r % 3));
+  if (r % 13 == 0)
+    fl_vec_append_null(&b->cols[1]);
+  else
+    fl_vec_append_i64(&b->cols[1], (int64_t)(r % 7));
+  fl_vec_append_bool(&b->cols[2], r % 4 != 0);
+}
+
+Test(exec_agg, count_distinct_counts_a_pair_repeated_within_a_batch_once) {
+  tctx t;
+  tctx_init(&t);
+  fl_op *src = tsource(&t, kv, 3, 5000, 2000, fill_rep, NULL);
+  uint32_t keys[] = {0};
+  fl_agg_spec aggs[] = {{FL_AGG_COUNT_DISTINCT, 1, -1, "d"}, {FL_AGG_COUNT_DISTINCT, 0, 2, "df"}};
+  fl_err err = {0};
+  fl_op *agg = fl_op_hash_aggregate(&t.ctx, src, keys, 1, aggs, 2, &err);
+  cr_assert(agg, "%s", err.msg);
+  fl_batch *out = tcollect(agg);
+  cr_assert_eq(out->nrows, 3);
+  for (uint32_t row = 0; row < 3; row++) {
+    /* every residue of 7 meets every residue of 3 (21 is their period): 7 values; the
+     * filtered count(DISTINCT k) of a group is its one key */
+    cr_assert_eq(ti64(out, 1, row), 7, "group %lld", (long long)ti64(out, 0, row));
+    cr_assert_eq(ti64(out, 2, row), 1);
+  }
+  fl_batch_free(out);
+  fl_op_free(agg);
+  tctx_done(&t);
+}

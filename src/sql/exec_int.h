@@ -42,6 +42,11 @@ void exec_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint3
  * time (memcpy for fixed width and string bytes), faster than fl_batch_append_range's
  * cell by cell. */
 void exec_batch_append(fl_batch *dst, const fl_batch *src);
+/* exec_scan.c: a top-N directly over a table scan tells it the worst row it keeps: the
+ * scan skips row groups whose statistics show no value of column col (a number, date or
+ * time) at or past v (>= v when desc, <= v otherwise; NULLs, which sort last, never
+ * enter a full heap). False if op is not a table scan. */
+bool exec_scan_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v);
 /* Bytes a batch's vectors hold (capacity). */
 size_t exec_batch_bytes(const fl_batch *b);
 /* -1, 0, 1 comparing a[i] with b[j] (same type, both valid): numbers by value, strings

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "sql/exec.h"
+#include "sql/exec_int.h"
 #include "sql/sql.h"
 #include "table/table.h"
 
@@ -332,6 +333,22 @@ static fl_code scan_next(fl_op *op, const fl_batch **out, fl_err *err) {
   return FL_OK;
 }
 
+/* The columns expression e reads, each once, into cols (room for every column); false
+ * when they cannot be known (a subquery, a window) or e reads every column. */
+static bool filter_columns(const fl_sql_expr *e, uint32_t *cols, uint32_t *n, uint32_t max) {
+  if (e->query || e->over || e->filter) return false;
+  if (e->kind == FL_SQL_E_COLUMN) {
+    if (e->field < 0) return false;
+    for (uint32_t i = 0; i < *n; i++)
+      if (cols[i] == (uint32_t)e->field) return true;
+    cols[(*n)++] = (uint32_t)e->field;
+    return *n < max;
+  }
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (!filter_columns(e->args[i], cols, n, max)) return false;
+  return true;
+}
+
 static void scan_explain(const fl_op *op, bool analyze, fl_buf *out) {
   const scan_op *s = (const scan_op *)op;
   const fl_scan_stats *st = fl_scan_get_stats(s->scan);
@@ -346,6 +363,9 @@ static void scan_explain(const fl_op *op, bool analyze, fl_buf *out) {
                   (unsigned long long)(st->row_groups_total - st->row_groups_pruned),
                   (unsigned long long)st->row_groups_total, (unsigned long long)st->rows_read,
                   (unsigned long long)st->rows_deleted, (unsigned long long)st->rows_filtered);
+  if (analyze && st->row_groups_skipped)
+    fl_buf_printf(out, " (row groups read in the filter's columns only and skipped: %llu)",
+                  (unsigned long long)st->row_groups_skipped);
 }
 
 static void scan_free(fl_op *op) {
@@ -361,6 +381,12 @@ static void scan_free(fl_op *op) {
 }
 
 static const fl_op_vtable scan_vt = {"TABLE_SCAN", scan_next, scan_explain, scan_free};
+
+bool exec_scan_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v) {
+  if (op->vt != &scan_vt || col >= op->ncols || !((scan_op *)op)->it) return false;
+  fl_scan_iter_set_bound(((scan_op *)op)->it, op->fields[col].id, desc ? FL_PRED_GE : FL_PRED_LE, v);
+  return true;
+}
 
 fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
                         const struct fl_sql_expr *filter, fl_err *err) {
@@ -436,6 +462,8 @@ fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_
       return NULL;
     }
     fl_scan_set_filter(scan, run_filter, s);
+    uint32_t *cols = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *cols), ncols = 0;
+    if (filter_columns(filter, cols, &ncols, ss->nfields)) fl_scan_set_filter_columns(scan, cols, ncols);
   }
   fl_buf_free(&b);
   if (fl_scan_iter_open(scan, NULL, 0, &s->it, err)) {

@@ -11,7 +11,9 @@
  * (top = the worst of them); a row enters only if it sorts strictly before the top
  * (a tie loses: it came later), so the result is the stable sort's first `limit` rows.
  * Rows that enter are appended to a buffer; when the buffer holds more than twice the
- * heap, it is compacted to the heap's rows. Memory is O(limit).
+ * heap, it is compacted to the heap's rows. Memory is O(limit). Once the heap is full
+ * and the child is a table scan, the worst kept row's first key bounds the scan
+ * (topn_bound: row groups whose statistics hold no value that could enter are skipped).
  *
  * Spill: when ctx->mem_budget is set and the buffer would pass it, the buffer is sorted
  * and written as a run to a spill file, then freed; at the end of input the last buffer
@@ -459,6 +461,20 @@ static void topn_add(sort_op *s, const fl_batch *b) {
   }
 }
 
+/* A full heap over a table scan: the scan may skip row groups that cannot hold a row
+ * entering it (statistics of the first key against the worst kept row's value; ties
+ * may still enter on the later keys, so the bound keeps them). Only for a first key of
+ * a fixed-width type with NULLs last (a NULL never enters a full heap then). */
+static void topn_bound(sort_op *s) {
+  if (s->heap_n < s->limit || !s->limit || s->keys[0].nulls_first) return;
+  const fl_vec *v = &s->buf->cols[s->keys[0].col];
+  if (fl_type_is_bytes(v->type.kind) || v->type.kind == FL_T_BOOLEAN || !fl_vec_is_valid(v, s->heap[0]))
+    return;
+  fl_value worst;
+  fl_batch_get(s->buf, s->keys[0].col, s->heap[0], &worst);
+  exec_scan_set_topn_bound(s->op.children[0], s->keys[0].col, s->keys[0].desc, &worst);
+}
+
 /* ---- next ---- */
 
 static fl_code consume(sort_op *s, fl_err *err) {
@@ -470,6 +486,7 @@ static fl_code consume(sort_op *s, fl_err *err) {
     if (!b) return FL_OK;
     if (s->topn) {
       topn_add(s, b);
+      topn_bound(s);
     } else {
       exec_batch_append(s->buf, b);
       track(s);

@@ -158,8 +158,8 @@ static bool parse_f64(const char *p, size_t n, double *out) {
  * why). The value classes follow the registers: I (scaled int64 or days/micros), W,
  * F, S, B. */
 int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, char *why, size_t why_size) {
-  char tn[32], buf[64];
-  fl_sql_type_format(t, tn, sizeof tn);
+  char tn[32], buf[64]; /* tn: the type's name, formatted only for a message (TN) */
+#define TN (fl_sql_type_format(t, tn, sizeof tn), tn)
   uint8_t to = class_of_full(t);
   unsigned scale = t.kind == FL_T_DECIMAL ? t.scale : 0;
   /* from a string */
@@ -253,7 +253,7 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
     }
     if (!ok) {
       snprintf(why, why_size, "cannot convert string '%.*s%s' to %s", n > 60 ? 60 : (int)n, p,
-               n > 60 ? "..." : "", tn);
+               n > 60 ? "..." : "", TN);
       return 2;
     }
     return 0;
@@ -277,7 +277,7 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
       case CW: d->wbuf[i] = b ? fl_dec128_pow10(scale) : 0; return 0;
       case CF: d->f[i] = b; return 0;
     }
-    snprintf(why, why_size, "cannot cast BOOLEAN to %s", tn);
+    snprintf(why, why_size, "cannot cast BOOLEAN to %s", TN);
     return 2;
   }
   /* times */
@@ -293,7 +293,7 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
         return 2;
       }
     } else {
-      snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn);
+      snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), TN);
       return 2;
     }
     return 0;
@@ -339,7 +339,7 @@ int fl_sql_cast_cell(const reg *a, uint32_t k, fl_type t, reg *d, uint32_t i, ch
         d->i[i] = (int64_t)r;
       return 0;
     }
-    default: snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), tn); return 2;
+    default: snprintf(why, why_size, "cannot cast %s to %s", fl_type_sql_name(a->kind), TN); return 2;
   }
 range:
   if (exact) {
@@ -348,9 +348,11 @@ range:
     format_double(f, buf);
   }
   snprintf(why, why_size, "%s %s is out of range for %s",
-           a->kind == FL_T_DECIMAL ? "DECIMAL" : fl_type_sql_name(a->kind), buf, tn);
+           a->kind == FL_T_DECIMAL ? "DECIMAL" : fl_type_sql_name(a->kind), buf, TN);
   return 2;
 }
+
+#undef TN
 
 void fl_sql_run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
   char why[200];
@@ -371,10 +373,11 @@ void fl_sql_run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32
       continue;
     }
     if (d->cls != CB) d->nul[i] = 0;
-    snprintf(why, sizeof why, "cannot cast to the type");
+    why[0] = 0;
     int r = fl_sql_cast_cell(a, k, s->type, d, i, why, sizeof why);
     if (r) {
-      if (r == 2 && s->strict) fl_sql_eval_fault(c, s, i, FL_ETYPE, "%s", why);
+      if (r == 2 && s->strict)
+        fl_sql_eval_fault(c, s, i, FL_ETYPE, "%s", why[0] ? why : "cannot cast to the type");
       if (d->cls == CB)
         d->nul[i] = T_NULL;
       else if (strs)

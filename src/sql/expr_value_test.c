@@ -313,6 +313,16 @@ Test(expr_value, like_with_wildcards_escapes_and_patterns_per_row) {
   ok("s NOT LIKE '%ll%'", "BOOLEAN", "false|null|true");
   ok("s LIKE '%'", "BOOLEAN", "true|null|true");
   ok("s LIKE ''", "BOOLEAN", "false|null|false");
+  /* contains: at the start, the end, the whole text, after a false start; a text over
+   * 64 bytes (memmem) */
+  ok("s LIKE '%Hel%'", "BOOLEAN", "true|null|false");
+  ok("s LIKE '%lo%'", "BOOLEAN", "true|null|false");
+  ok("s LIKE '%c%'", "BOOLEAN", "false|null|true");
+  ok("s LIKE '%Hello%'", "BOOLEAN", "true|null|false");
+  ok("s LIKE '%Hello!%'", "BOOLEAN", "false|null|false");
+  ok("('lllo' || s) LIKE '%llo%'", "BOOLEAN", "true|null|true");
+  ok("(s || '0123456789012345678901234567890123456789012345678901234567890123456789!') LIKE '%9!%'",
+     "BOOLEAN", "true|null|true");
 }
 
 Test(expr_value, timestamps_and_intervals_across_month_ends) {

@@ -89,6 +89,7 @@ struct fl_scan {
   bool names_read;
   pthread_mutex_t names_mu; /* iterators of several threads may want it at once */
   fl_tcache_pins pins;      /* the cached manifest list and manifests the plan points into */
+  fl_schema probe;          /* proj with only the filter's columns readable (probe.fields NULL: no probe) */
 };
 
 /* The run state of one pull over tasks (fl_scan_iter_open .. fl_scan_next .. free). */
@@ -120,6 +121,11 @@ struct fl_scan_iter {
   uint32_t nfill;
   uint32_t *fill_col;
   fl_value *fill_val;
+  uint32_t probe_hits, probe_skips; /* row groups the probe found rows in / skipped */
+  bool bound_on;                    /* fl_scan_iter_set_bound */
+  int32_t bound_field;
+  fl_pred_op bound_op;
+  fl_value bound_lit;
 };
 
 /* ---------------------------------------------------------------- live files */
@@ -816,6 +822,91 @@ void fl_scan_iter_free(fl_scan_iter *it) {
   fl_free(it);
 }
 
+/* ---------------------------------------------------------------- the filter's probe
+ * Late materialisation for a selective filter (a point query reads the few files their
+ * bounds leave, but each of them whole). With the filter's columns known
+ * (fl_scan_set_filter_columns), a row group is first decoded through scan->probe: the
+ * projection with every other column given a field id no file has, so those read as
+ * absent (NULL, no page touched) and the filter sees the batch layout it was bound to.
+ *
+ *   row group ──► probe: filter columns only ──► the filter keeps no row ──► skipped
+ *                                            └─► it keeps some ─────────► read whole
+ *
+ * A skipped row group's rows count as read and filtered (what the full read would have
+ * counted), and row_groups_skipped counts it. Files with deletes, equality delete
+ * keys or columns filled from partition values are read whole (their counts and
+ * constants are the full read's concern). An iterator stops probing once its probes
+ * keep finding rows (hits > skips + 1): for a filter that keeps rows in most row groups
+ * the probe would only decode its columns twice. */
+void fl_scan_set_filter_columns(fl_scan *scan, const uint32_t *cols, uint32_t n) {
+  const fl_schema *proj = &scan->proj;
+  if (scan->eq || n >= proj->nfields) return;
+  fl_field *f = fl_arena_calloc(&scan->arena, proj->nfields, sizeof *f);
+  for (uint32_t c = 0; c < proj->nfields; c++) {
+    f[c] = proj->fields[c];
+    bool used = false;
+    for (uint32_t k = 0; k < n; k++) used |= cols[k] == c;
+    if (used) continue;
+    f[c].id = INT32_MIN; /* in no file: read as NULL */
+    f[c].required = false;
+    f[c].nested = NULL;
+  }
+  scan->probe = *proj;
+  scan->probe.fields = f;
+}
+
+static bool probe_wanted(const fl_scan_iter *it) {
+  return it->scan->probe.fields && it->filter && !it->nfill && !it->eq_on && it->cur->ndels == 0 &&
+         it->probe_hits <= it->probe_skips + 1;
+}
+
+/* Decodes the current row group in the filter's columns; *any: the filter kept a row. */
+static fl_code probe_row_group(fl_scan_iter *it, bool *any, fl_err *err) {
+  fl_parquet_rg_cursor *pc;
+  *any = false;
+  fl_code rc = fl_parquet_rg_cursor_open(it->pr, it->rg, &it->scan->probe, &pc, err);
+  if (rc) return rc;
+  uint64_t rows = 0;
+  for (;;) {
+    const fl_batch *b;
+    uint64_t first_row;
+    if ((rc = fl_parquet_rg_cursor_next(pc, &b, &first_row, err)) || !b) break;
+    rows += b->nrows;
+    if (it->filter(it->filter_ctx, b, it->fsel)) {
+      *any = true;
+      break;
+    }
+  }
+  fl_parquet_rg_cursor_free(pc);
+  if (rc) return rc;
+  if (*any) {
+    it->probe_hits++;
+  } else {
+    it->probe_skips++;
+    it->st.row_groups_skipped++;
+    it->st.rows_read += rows;
+    it->st.rows_filtered += rows;
+  }
+  return FL_OK;
+}
+
+void fl_scan_iter_set_bound(fl_scan_iter *it, int32_t field_id, fl_pred_op op, const fl_value *lit) {
+  FL_ASSERT(!fl_type_is_bytes(lit->type.kind), "a bound on a %s", fl_type_sql_name(lit->type.kind));
+  it->bound_on = true;
+  it->bound_field = field_id;
+  it->bound_op = op;
+  it->bound_lit = *lit;
+}
+
+/* The current row group holds no row inside the caller's bound (its statistics say so). */
+static bool bound_excludes(fl_scan_iter *it) {
+  if (!it->bound_on) return false;
+  fl_column_stats st;
+  if (!fl_parquet_reader_row_group_stats(it->pr, it->rg, it->bound_field, &st)) return false;
+  if (st.value_count > 0 && st.null_count == st.value_count) return true;
+  return st.has_bounds && range_excludes(&st.min, &st.max, it->bound_op, &it->bound_lit);
+}
+
 void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx) {
   it->filter = filter;
   it->filter_ctx = ctx;
@@ -831,6 +922,8 @@ static void flush_stats(fl_scan_iter *it) {
   if (s->rows_deleted) __atomic_fetch_add(&d->rows_deleted, s->rows_deleted, __ATOMIC_RELAXED);
   if (s->rows_filtered) __atomic_fetch_add(&d->rows_filtered, s->rows_filtered, __ATOMIC_RELAXED);
   if (s->rows_emitted) __atomic_fetch_add(&d->rows_emitted, s->rows_emitted, __ATOMIC_RELAXED);
+  if (s->row_groups_skipped)
+    __atomic_fetch_add(&d->row_groups_skipped, s->row_groups_skipped, __ATOMIC_RELAXED);
   memset(s, 0, sizeof *s);
 }
 
@@ -938,10 +1031,18 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
         it->task++;
         continue;
       }
-      if (row_group_excluded(scan, it->pr, it->rg)) {
+      if (row_group_excluded(scan, it->pr, it->rg) || bound_excludes(it)) {
         it->st.row_groups_pruned++;
         it->rg++;
         continue;
+      }
+      if (probe_wanted(it)) {
+        bool any;
+        if ((rc = probe_row_group(it, &any, err))) return rc;
+        if (!any) {
+          it->rg++;
+          continue;
+        }
       }
       const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
       if ((rc = fl_parquet_rg_cursor_open(it->pr, it->rg, rs, &it->rgc, err))) return rc;

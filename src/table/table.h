@@ -570,7 +570,10 @@ typedef struct fl_scan_stats {
   uint64_t rows_deleted;           /* hidden by position and equality deletes */
   uint64_t rows_filtered;          /* dropped by the filter (fl_scan_set_filter) */
   uint64_t rows_emitted;
-  uint64_t bytes_planned; /* file_size_in_bytes of planned files */
+  uint64_t bytes_planned;      /* file_size_in_bytes of planned files */
+  uint64_t row_groups_skipped; /* the filter kept none of their rows, read in its columns only
+                                  (fl_scan_set_filter_columns); their rows count as read and
+                                  filtered */
 } fl_scan_stats;
 
 /* A planned data file. */
@@ -610,6 +613,13 @@ typedef uint32_t (*fl_scan_filter_fn)(void *ctx, const fl_batch *batch, uint32_t
 /* Sets the filter used by fl_scan_run (NULL: every live row). Its columns must be in
  * the projection. */
 void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx);
+/* The projection's columns the filter reads (indexes in fl_scan_schema), for late
+ * materialisation: when they are fewer than the projection's, a row group is first
+ * decoded in those columns alone and skipped whole when the filter keeps none of its
+ * rows; only the others are decoded in every column (scan.c, "the filter's probe").
+ * Without it every column is decoded before the filter runs. Call before the
+ * iterators open. */
+void fl_scan_set_filter_columns(fl_scan *scan, const uint32_t *cols, uint32_t n);
 /* Reads every planned file (row groups pruned by statistics), applies position
  * deletes, projects the current schema by field id (added columns read as null,
  * renames keep data, widened types widen), applies the filter if set, emits. */
@@ -647,6 +657,11 @@ fl_code fl_scan_iter_open(fl_scan *scan, const fl_scan_task *tasks, uint32_t nta
                           fl_err *err);
 fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err);
 void fl_scan_iter_set_filter(fl_scan_iter *it, fl_scan_filter_fn filter, void *ctx);
+/* A bound the caller tightens while it pulls (a top-N's worst kept row): from the next
+ * row group on, one whose statistics show no row of field field_id with `value op lit`
+ * (or only NULLs) is skipped, counted as pruned. The caller must not need rows outside
+ * it (NULLs included). lit is a number, date or time (copied). */
+void fl_scan_iter_set_bound(fl_scan_iter *it, int32_t field_id, fl_pred_op op, const fl_value *lit);
 const char *fl_scan_iter_file(const fl_scan_iter *it);          /* URI of the last batch's file */
 const uint64_t *fl_scan_iter_positions(const fl_scan_iter *it); /* row i's position in it */
 void fl_scan_iter_free(fl_scan_iter *it);
