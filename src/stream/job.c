@@ -104,7 +104,7 @@ typedef struct side {
   fl_table *tbl;
   fl_field *fields; /* the table's columns, in its order (the batches' layout) */
   uint32_t nfields;
-  int8_t *meta; /* per column: its META_NAMES index, or -1 for a stream column */
+  int8_t *meta;   /* per column: its META_NAMES index, or -1 for a stream column */
   fl_batch *rows; /* rows of the open checkpoint being gathered (the job thread's) */
   fl_appender *app;
   fl_batch *free[WRITE_QUEUE + 1]; /* written batches, reused (under wmu) */
@@ -614,20 +614,19 @@ static void add_rows(fl_stream_job *job, side *s, version_parser *vp, const fl_b
   for (uint32_t c = 0; c < s->nfields; c++) {
     fl_vec *dv = &b->cols[c];
     switch (s->meta[c]) {
-    case 0:
-      for (uint32_t i = 0; i < n; i++) fl_vec_append_i32(dv, (int32_t)partition);
-      continue;
-    case 1:
-      for (uint32_t i = 0; i < n; i++) fl_vec_append_i64(dv, (int64_t)offsets[i]);
-      continue;
-    case 2:
-      for (uint32_t i = 0; i < n; i++) fl_vec_append_i64(dv, ingest_ms * 1000);
-      continue;
-    case 3: /* late NULL: every row late (the side table) */
-      for (uint32_t i = 0; i < n; i++) fl_vec_append_bool(dv, late ? late[i] : true);
-      continue;
-    default:
-      break;
+      case 0:
+        for (uint32_t i = 0; i < n; i++) fl_vec_append_i32(dv, (int32_t)partition);
+        continue;
+      case 1:
+        for (uint32_t i = 0; i < n; i++) fl_vec_append_i64(dv, (int64_t)offsets[i]);
+        continue;
+      case 2:
+        for (uint32_t i = 0; i < n; i++) fl_vec_append_i64(dv, ingest_ms * 1000);
+        continue;
+      case 3: /* late NULL: every row late (the side table) */
+        for (uint32_t i = 0; i < n; i++) fl_vec_append_bool(dv, late ? late[i] : true);
+        continue;
+      default: break;
     }
     if (map[c] < 0) {
       for (uint32_t i = 0; i < n; i++) fl_vec_append_null(dv);
