@@ -146,6 +146,11 @@
  * priority took half of a 2-core machine from the ingest under full load (batches of
  * 1,000: 2.09M -> 1.39M acked events/s). */
 #define FL_STREAM_NICE 10
+/* How much lower the HTTP worker pool (POST /v1/query and other long requests,
+ * src/http/defer.c) runs than the event loops and the log thread: at the same priority,
+ * 4 clients looping a group-by over 1M rows took batches of 1,000 from 1.11M to 0.67M
+ * acked events/s and single posts from 48.7K to 25.2K/s (bench/query.sh, issue 15). */
+#define FL_HTTP_WORKER_NICE 10
 /* Threads fdatasyncing one commit's new files together (table/append.c sync_files): a
  * commit of a streaming checkpoint writes a file per partition touched, tens of them. */
 #define FL_TABLE_SYNC_THREADS 4
