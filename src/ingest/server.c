@@ -141,7 +141,9 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
       "floe_quarantine_rows_total", "Rows committed to the Iceberg table quarantine.<stream>.", "stream");
   fl_metric_family *qlag = fl_metrics_gauge(
       "floe_quarantine_lag_records",
-      "Records in <stream>.quarantine not yet in the table, after the last flush.", "stream");
+      "Records in <stream>.quarantine not yet committed to quarantine.<stream> (the stream job copies "
+      "them in its checkpoints; ingest's flusher with stream.enabled: false).",
+      "stream");
   fl_metric_family *qskipped = fl_metrics_counter(
       "floe_quarantine_damaged_records_total",
       "Records of <stream>.quarantine lost to log damage and skipped (floe.yaml log.skip_damaged).",

@@ -12,7 +12,8 @@
  *         in the same transaction (quarantine.c).
  *   CHECKPOINT (commit interval passed, or asked): evict expired keys, write the
  *         dedupe state file <id>.state, add every sink's actions, commit ONE
- *         transaction whose bronze snapshot summary holds floe.checkpoint-id = id,
+ *         transaction whose bronze (and late side table) snapshot summary holds
+ *         floe.checkpoint-id = id,
  *         floe.log-offset.<p> (the next offset per partition) and floe.stream-state
  *         (the state file's name); then commit the consumer's offsets (the log's
  *         retain floor) and delete older state files.
@@ -40,7 +41,18 @@
  * records under the same state and drops them again. One with quarantine rows only
  * commits quarantine.<stream> alone (id + 1; bronze keeps its snapshot, offsets and
  * state chain, continued by a delta file of no key); at start the id is the larger of
- * bronze's and the quarantine's.
+ * bronze's and the quarantine's. Bronze and the late side table each join a
+ * checkpoint only with a row for them (no empty snapshot), and each that joins carries
+ * the checkpoint's keys (offsets, state chain): one with late rows only commits the
+ * side table alone, and restore reads the later checkpoint of the two (the side
+ * table's only if its floe.bronze-checkpoint-id is bronze's current id).
+ *
+ * Table health, after a commit, in the commit cadence (the job is the only writer of
+ * its tables): every compact_every checkpoints bin-pack compaction of the small files
+ * of bronze, the late side table and quarantine.<stream> (validated against concurrent
+ * appends by the table layer; the replace snapshot carries the checkpoint keys
+ * forward), every expire_every checkpoints snapshot expiry of the three within each
+ * table's history.expire policy.
  *
  * Memory: rows are parsed into one reused batch per contract version and gathered
  * into the checkpoint's bronze batch, written to the appender every
@@ -75,6 +87,10 @@
 #define WRITE_QUEUE 2
 #define CHECKPOINT_KEY "floe.checkpoint-id"
 #define STATE_KEY "floe.stream-state"
+/* In the late side table's summary: bronze's checkpoint id when the side table
+ * committed; restore takes a later checkpoint of the side table only if it follows the
+ * bronze that is there (not one dropped and made again since). */
+#define BRONZE_KEY "floe.bronze-checkpoint-id"
 
 typedef struct version_parser {
   uint32_t version;
@@ -107,9 +123,11 @@ struct fl_stream_job {
   const char *name;
   uint32_t nparts, ncols; /* ncols: the stream's own columns */
   fl_warehouse *wh;
-  side bronze, late; /* late.tbl NULL unless late_policy = 'side' */
-  fl_stream_q *q;    /* quarantine.<stream> (quarantine.c); NULL without opts.qls */
-  fl_field *fields;  /* bronze schema: stream columns + meta */
+  side bronze, late;     /* late.tbl NULL unless late_policy = 'side' */
+  fl_table *late_before; /* else quarantine.<table>_late if it exists (a policy changed
+                            from 'side'): its checkpoint may be the last (restore) */
+  fl_stream_q *q;        /* quarantine.<stream> (quarantine.c); NULL without opts.qls */
+  fl_field *fields;      /* bronze schema: stream columns + meta */
   uint32_t nfields;
   fl_log_consumer *cons;   /* live jobs */
   fl_log_reader **readers; /* replays (fl_stream_replay): one per partition, from restored offsets */
@@ -358,6 +376,18 @@ static fl_code restore_readers(fl_stream_job *job, fl_err *err) {
 static fl_code restore(fl_stream_job *job, fl_err *err) {
   fl_table *t = job->bronze.tbl;
   const char *id = fl_table_checkpoint(t, CHECKPOINT_KEY);
+  /* a checkpoint whose kept rows were all late committed the side table alone, with
+   * the checkpoint's keys: the later of the two holds the last checkpoint, if it
+   * followed this bronze (a side table of an older floe, without the keys, never
+   * committed past bronze) */
+  fl_table *lt = job->late.tbl ? job->late.tbl : job->late_before;
+  const char *lid = lt ? fl_table_checkpoint(lt, CHECKPOINT_KEY) : NULL;
+  const char *base = lt ? fl_table_checkpoint(lt, BRONZE_KEY) : NULL;
+  int64_t bid = id ? strtoll(id, NULL, 10) : 0;
+  if (lid && base && strtoll(lid, NULL, 10) > bid && strtoll(base, NULL, 10) == bid) {
+    t = lt;
+    id = lid;
+  }
   job->ckpt_id = id ? strtoll(id, NULL, 10) : 0;
   for (uint32_t p = 0; p < job->nparts; p++) {
     char key[48];
@@ -462,13 +492,18 @@ static uint64_t key_of_row(const version_parser *vp, const fl_batch *b, uint32_t
   return fl_hash64(k->data, k->len);
 }
 
-static fl_code open_txn(fl_stream_job *job, fl_err *err) {
-  if (job->bronze.app) return FL_OK;
+/* A table joins the checkpoint's transaction with its first row: bronze with its first
+ * row kept for it, the late side table with its first late row, so no checkpoint gives
+ * either an empty snapshot. Each that joins carries the checkpoint's keys (offsets,
+ * state chain); restore reads the later of the two (a checkpoint of late rows only
+ * commits the side table alone). */
+static fl_code open_txn(fl_stream_job *job, bool bronze_rows, bool late_rows, fl_err *err) {
+  if (!job->bronze.app && !job->late.app) job->opened_ms = fl_mono_ns() / 1000000;
   /* the quarantine's rows may have begun the transaction */
   fl_code rc = job->txn ? FL_OK : fl_txn_begin(job->wh, job->ckpt_id + 1, &job->txn, err);
-  if (!rc) rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
-  if (!rc && job->late.tbl) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
-  job->opened_ms = fl_mono_ns() / 1000000;
+  if (!rc && bronze_rows && !job->bronze.app)
+    rc = fl_txn_append(job->txn, job->bronze.tbl, &job->bronze.app, err);
+  if (!rc && late_rows && !job->late.app) rc = fl_txn_append(job->txn, job->late.tbl, &job->late.app, err);
   return rc;
 }
 
@@ -687,7 +722,7 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
       }
     }
     if (nkeep || nlate_side) {
-      if ((rc = open_txn(job, err))) return rc;
+      if ((rc = open_txn(job, nkeep > 0, nlate_side > 0, err))) return rc;
       job->kept = true;
     }
     if (nkeep) add_rows(job, &job->bronze, vp, res.batch, keep, offs, lf, nkeep, p, bv->append_time_ms);
@@ -814,7 +849,9 @@ static fl_code reset(fl_stream_job *job, int64_t id, fl_err *err) {
   if (!rc && job->q) rc = fl_stream_q_restore(job->q, err); /* the table's offset, either way */
   if (rc) return rc;
   const char *v = fl_table_checkpoint(job->bronze.tbl, CHECKPOINT_KEY);
-  if ((v && strtoll(v, NULL, 10) >= id) || (job->q && fl_stream_q_checkpoint_id(job->q) >= id)) {
+  const char *lv = job->late.tbl ? fl_table_checkpoint(job->late.tbl, CHECKPOINT_KEY) : NULL;
+  if ((v && strtoll(v, NULL, 10) >= id) || (lv && strtoll(lv, NULL, 10) >= id) ||
+      (job->q && fl_stream_q_checkpoint_id(job->q) >= id)) {
     job->ckpt_id = id;
     return FL_OK; /* it did commit: state and offsets are those we hold */
   }
@@ -843,8 +880,9 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   pthread_mutex_unlock(&job->mu);
   bool qrows = job->q && fl_stream_q_rows(job->q);
   if (!job->kept && !qrows) return FL_OK; /* never an empty commit */
-  /* kept: bronze (and the late side table) are in the transaction; else it holds only
-   * the quarantine's rows, and bronze keeps its checkpoint (no empty snapshot) */
+  /* kept: bronze and / or the late side table (those with rows) are in the transaction;
+   * else it holds only the quarantine's rows, and bronze keeps its checkpoint (no empty
+   * snapshot) */
   bool kept = job->kept;
   int64_t t0 = fl_mono_ns(), id = job->ckpt_id + 1, oldest = job->oldest_ingest_ms;
   fl_code rc = flush_rows(job, &job->bronze, true, err);
@@ -864,7 +902,7 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
               : fl_dedupe_delta_write(path, job->pend, job->max_et, job->nparts, err);
   fl_free(path);
   if (!rc && kept) {
-    fl_kv *kv = fl_malloc((job->nparts + 1) * sizeof *kv);
+    fl_kv *kv = fl_malloc((job->nparts + 2) * sizeof *kv);
     char **vals = fl_malloc((job->nparts * 2 + 1) * sizeof *vals);
     for (uint32_t p = 0; p < job->nparts; p++) {
       vals[2 * p] = fl_sprintf("floe.log-offset.%u", p);
@@ -873,7 +911,12 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
     }
     vals[2 * job->nparts] = fl_sprintf("%" PRId64 "-%" PRId64, first, id);
     kv[job->nparts] = (fl_kv){STATE_KEY, vals[2 * job->nparts]};
-    rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
+    const char *bronze_id = fl_table_checkpoint(job->bronze.tbl, CHECKPOINT_KEY);
+    kv[job->nparts + 1] = (fl_kv){BRONZE_KEY, bronze_id ? bronze_id : "0"};
+    FL_ASSERT(job->bronze.app || job->late.app, "stream %s: checkpoint %" PRId64 " kept rows for no table",
+              job->name, id);
+    if (job->bronze.app) rc = fl_txn_set_summary(job->txn, job->bronze.tbl, kv, job->nparts + 1, err);
+    if (!rc && job->late.app) rc = fl_txn_set_summary(job->txn, job->late.tbl, kv, job->nparts + 2, err);
     for (uint32_t i = 0; i < job->nparts * 2 + 1; i++) fl_free(vals[i]);
     fl_free(vals);
     fl_free(kv);
@@ -902,15 +945,15 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   if (id % cevery == 0) { /* bin-pack the small files of the last checkpoints */
     fl_compact_opts co = {.min_files = job->o.compact_min_files};
     fl_compact_result cr;
-    side *sides[2] = {&job->bronze, &job->late};
-    for (int k = 0; k < 2; k++) {
-      if (!sides[k]->tbl) continue;
-      fl_code crc = fl_table_compact_small(sides[k]->tbl, &co, &cr, &cerr);
+    fl_table *tbls[3] = {job->bronze.tbl, job->late.tbl, job->q ? fl_stream_q_table(job->q) : NULL};
+    for (int k = 0; k < 3; k++) {
+      if (!tbls[k]) continue;
+      fl_code crc = fl_table_compact_small(tbls[k], &co, &cr, &cerr);
       if (crc) {
         fl_warn(MOD, "stream %s: compacting small files after checkpoint %" PRId64 ": %s", job->name, id,
                 cerr.msg);
         fl_err rerr;
-        if (fl_table_refresh(sides[k]->tbl, &rerr)) fl_warn(MOD, "stream %s: %s", job->name, rerr.msg);
+        if (fl_table_refresh(tbls[k], &rerr)) fl_warn(MOD, "stream %s: %s", job->name, rerr.msg);
       } else if (cr.snapshot_id) {
         fl_metric_add(job->m_compactions, 1);
         fl_metric_add(job->m_compacted_files, cr.data_files_rewritten);
@@ -921,9 +964,9 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
   if (id % every == 0) { /* within the commit cadence: the job is bronze's only writer */
     fl_expire_result xr;
     fl_expire_opts xo = {.older_than_ms = job->o.expire_age_ms ? fl_now_ms() - job->o.expire_age_ms : 0};
-    side *sides[2] = {&job->bronze, &job->late};
-    for (int k = 0; k < 2; k++)
-      if (sides[k]->tbl && fl_table_expire_snapshots(sides[k]->tbl, &xo, &xr, &cerr))
+    fl_table *tbls[3] = {job->bronze.tbl, job->late.tbl, job->q ? fl_stream_q_table(job->q) : NULL};
+    for (int k = 0; k < 3; k++)
+      if (tbls[k] && fl_table_expire_snapshots(tbls[k], &xo, &xr, &cerr))
         fl_warn(MOD, "stream %s: expiring snapshots after checkpoint %" PRId64 ": %s", job->name, id,
                 cerr.msg);
   }
@@ -1018,6 +1061,7 @@ static void job_free(fl_stream_job *job) {
   fl_free(job->ends);
   if (job->bronze.tbl) fl_table_free(job->bronze.tbl);
   if (job->late.tbl) fl_table_free(job->late.tbl);
+  if (job->late_before) fl_table_free(job->late_before);
   fl_batch_free(job->bronze.rows);
   fl_batch_free(job->late.rows);
   for (int k = 0; k < 2; k++) {
@@ -1102,12 +1146,17 @@ static fl_code job_open(const fl_stream_job_opts *opts, const char *ns, const ch
   }
   if ((rc = fl_warehouse_open(opts->data_dir, &job->wh, err))) goto fail;
   if ((rc = table_open(job, ns, tname, &job->bronze, err))) goto fail;
+  char *lname = fl_sprintf("%s_late", tname);
   if (def->late_policy == FL_SQL_LATE_SIDE) {
-    char *lname = fl_sprintf("%s_late", tname);
     rc = table_open(job, "quarantine", lname, &job->late, err);
-    fl_free(lname);
-    if (rc) goto fail;
+  } else if ((rc = fl_table_load(job->wh, "quarantine", lname, &job->late_before, err)) == FL_ENOENT) {
+    rc = FL_OK;
+  } else if (rc) {
+    fl_err_prefix(err, "stream %s: quarantine.%s (its last checkpoint may be the stream's): ", job->name,
+                  lname);
   }
+  fl_free(lname);
+  if (rc) goto fail;
   job->stats.watermark_ms = INT64_MIN;
   metrics_register(job);
   if (pthread_create(&job->wthread, NULL, writer_thread, job) == 0)

@@ -234,6 +234,211 @@ Test(job, late_policy_side_sends_late_events_to_the_late_table_in_the_same_check
   env_close(&e);
 }
 
+/* Issue 14: one commit per checkpoint per table, never an empty one. With
+ * late_policy = 'side', checkpoints without a late event leave quarantine.ev_late
+ * alone (no snapshot of no file); the one with a late event commits it, under the
+ * checkpoint id of that checkpoint; a restart resumes from bronze's checkpoint, not
+ * confused by the side table's older one. */
+Test(job, late_side_table_gets_a_snapshot_only_in_checkpoints_with_late_events) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  fl_stream_job *job = start(&e, &err);
+  char id[16];
+  for (int c = 0; c < 4; c++) { /* in order: nothing late */
+    snprintf(id, sizeof id, "k%d", c);
+    put(&e, 0, id, c, T + c);
+    cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  }
+  fl_stream_job_stop(job);
+  uint32_t nb, nl;
+  seen *b = read_table(e.data, "bronze", "ev", &nb);
+  seen *l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 4);
+  cr_assert_eq(nb, 4, "one snapshot per checkpoint");
+  cr_assert_eq(l->count, 0);
+  cr_assert_eq(nl, 0, "no late event: the side table has no snapshot, %u seen", nl);
+  fl_free(b);
+  fl_free(l);
+  /* restart: bronze's checkpoint 4 is resumed; then one late event beside a kept one */
+  put(&e, 0, "late", 9, T - 100);
+  put(&e, 0, "k4", 4, T + 4);
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "k5", 5, T + 5);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 6);
+  cr_assert_eq(st.records_read, 3, "nothing read twice");
+  cr_assert_eq(st.late, 1);
+  fl_stream_job_stop(job);
+  b = read_table(e.data, "bronze", "ev", &nb);
+  l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 6);
+  cr_assert_eq(nb, 6);
+  cr_assert_eq(l->count, 1);
+  cr_assert_str_eq(l->ids[0], "late");
+  cr_assert_eq(nl, 1, "only checkpoint 5 had a late event, %u snapshots", nl);
+  fl_free(b);
+  fl_free(l);
+  fl_warehouse *wh;
+  fl_table *t;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, "quarantine", "ev_late", &t, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "5");
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  /* a third start: the side table's checkpoint (5) is behind bronze's (6): nothing re-read */
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.records_read, 0);
+  cr_assert_eq(st.checkpoint_id, 6);
+  fl_stream_job_stop(job);
+  env_close(&e);
+}
+
+/* A checkpoint whose kept rows are all late commits the side table alone (bronze gets
+ * no snapshot of no file) with the checkpoint's offsets and state chain; a restart
+ * resumes after it: the late record is not read again, and its key is still known. */
+Test(job, a_checkpoint_of_late_rows_only_commits_the_side_table_alone_and_a_restart_resumes_after_it) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "b", 2, T); /* late: partition 0's watermark is T + 95 */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 2);
+  cr_assert_eq(st.late, 1);
+  fl_stream_job_stop(job);
+  uint32_t nb, nl;
+  seen *b = read_table(e.data, "bronze", "ev", &nb);
+  seen *l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(nb, 1, "checkpoint 2 had no row for bronze: no snapshot, %u seen", nb);
+  cr_assert_eq(nl, 1);
+  cr_assert_eq(b->count, 1);
+  cr_assert_eq(l->count, 1);
+  fl_free(b);
+  fl_free(l);
+  fl_warehouse *wh;
+  fl_table *t;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, "quarantine", "ev_late", &t, &err), FL_OK, "%s", err.msg);
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "2");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.log-offset.0"), "2");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.log-offset.1"), "0");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.stream-state"), "1-2");
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.bronze-checkpoint-id"), "1", "the bronze it follows");
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  /* restart: b again (a duplicate, known from checkpoint 2's delta) and a new key */
+  put(&e, 0, "b", 3, T + 1);
+  put(&e, 1, "c", 4, T + 101);
+  job = start(&e, &err);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 2, "the side table's checkpoint is the last");
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 3);
+  cr_assert_eq(st.records_read, 2, "the late record of checkpoint 2 is not read again");
+  cr_assert_eq(st.duplicates, 1);
+  fl_stream_job_stop(job);
+  b = read_table(e.data, "bronze", "ev", &nb);
+  l = read_table(e.data, "quarantine", "ev_late", &nl);
+  cr_assert_eq(b->count, 2);
+  cr_assert_geq(find(b, "a"), 0);
+  cr_assert_geq(find(b, "c"), 0);
+  cr_assert_eq(nb, 2);
+  cr_assert_eq(l->count, 1);
+  cr_assert_eq(find(l, "b"), 0);
+  cr_assert_eq(nl, 1);
+  fl_free(b);
+  fl_free(l);
+  uint64_t offs[2];
+  cr_assert_eq(fl_log_consumer_load(e.ls, "stream", offs, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(offs[0], 3);
+  cr_assert_eq(offs[1], 1);
+  env_close(&e);
+}
+
+/* The same after late_policy changed from 'side' to 'keep': the side table is no longer
+ * written, but its checkpoint (the last) is where the job resumes: nothing is read
+ * twice, so the late event is not copied into bronze as well. */
+Test(job, after_late_policy_changes_from_side_to_keep_the_side_tables_last_checkpoint_still_counts) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "b", 2, T); /* late: the side table alone, checkpoint 2 */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stop(job);
+  char *ddl = fl_sprintf(DDL, "keep");
+  fl_sql_stream *keep;
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &e.arena, &keep, &err), FL_OK, "%s", err.msg);
+  fl_free(ddl);
+  put(&e, 0, "c", 3, T + 1); /* late, kept in bronze now */
+  fl_stream_job_opts o = {.def = keep, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000};
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 3);
+  cr_assert_eq(st.records_read, 1, "b was committed by checkpoint 2: not read again");
+  fl_stream_job_stop(job);
+  seen *b = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(b->count, 2);
+  cr_assert_eq(find(b, "b"), -1, "b is in the side table only");
+  cr_assert(b->late[find(b, "c")]);
+  fl_free(b);
+  env_close(&e);
+}
+
+/* The side table's later checkpoint counts only if it followed the bronze that is
+ * there: bronze dropped (to be rebuilt from the log) is read again from offset 0. */
+Test(job, a_bronze_made_again_is_rebuilt_from_the_log_despite_the_side_tables_later_checkpoint) {
+  env e;
+  env_open(&e, "side");
+  fl_err err;
+  const int64_t T = 1800000000;
+  put(&e, 0, "a", 1, T + 100);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  put(&e, 0, "b", 2, T); /* late: the side table alone, checkpoint 2 */
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stop(job);
+  fl_warehouse *wh;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_drop(wh, "bronze", "ev", true, &err), FL_OK, "%s", err.msg);
+  fl_warehouse_close(wh);
+  char *ddl = fl_sprintf(DDL, "keep");
+  fl_sql_stream *keep;
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &e.arena, &keep, &err), FL_OK, "%s", err.msg);
+  fl_free(ddl);
+  fl_stream_job_opts o = {.def = keep, .ls = e.ls, .data_dir = e.data, .commit_interval_ms = 60000};
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.records_read, 2, "the new bronze reads the log from its start");
+  fl_stream_job_stop(job);
+  seen *b = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(b->count, 2);
+  cr_assert(!b->late[find(b, "a")]);
+  cr_assert(b->late[find(b, "b")]);
+  fl_free(b);
+  env_close(&e);
+}
+
 Test(job, dedupe_table_evicts_by_watermark_and_round_trips_through_its_state_file) {
   fl_dedupe d[2];
   fl_dedupe_init(&d[0]);

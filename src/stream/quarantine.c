@@ -90,7 +90,10 @@ static fl_code table_open(fl_stream_q *q, fl_err *err) {
         {0, "raw_truncated", {FL_T_BOOLEAN, 0, 0}, false, NULL},
     };
     fl_schema schema = {0, Q_NCOLS, fields, 0, NULL};
-    rc = fl_table_create(q->wh, "quarantine", q->name, &schema, NULL, &q->tbl, err);
+    /* at most a snapshot a checkpoint: kept an hour, as bronze's (the job expires it) */
+    static const fl_kv props[] = {{"history.expire.max-snapshot-age-ms", "3600000"}};
+    fl_table_create_opts topts = {.props = props, .nprops = 1};
+    rc = fl_table_create(q->wh, "quarantine", q->name, &schema, &topts, &q->tbl, err);
     if (rc == FL_EEXIST) rc = fl_table_load(q->wh, "quarantine", q->name, &q->tbl, err);
   }
   if (rc) return fl_err_prefix(err, "quarantine.%s: ", q->name);
@@ -124,7 +127,8 @@ fl_code fl_stream_q_open(fl_warehouse *wh, const char *stream, fl_log_stream *ql
                      stream);
   q->m_lag = FL_METRIC_WITH(
       fl_metrics_gauge("floe_quarantine_lag_records",
-                       "Records in <stream>.quarantine not yet in the table, after the last flush.",
+                       "Records in <stream>.quarantine not yet committed to quarantine.<stream> (the stream "
+                       "job copies them in its checkpoints; ingest's flusher with stream.enabled: false).",
                        "stream"),
       stream);
   q->m_skipped = FL_METRIC_WITH(
@@ -279,6 +283,11 @@ fl_code fl_stream_q_read(fl_stream_q *q, fl_txn *txn, fl_err *err) {
 }
 
 uint64_t fl_stream_q_rows(const fl_stream_q *q) { return q->rows; }
+
+fl_table *fl_stream_q_table(fl_stream_q *q) {
+  FL_ASSERT(!q->app, "quarantine.%s: maintenance with a transaction open", q->name);
+  return q->tbl;
+}
 
 fl_code fl_stream_q_prepare(fl_stream_q *q, fl_txn *txn, fl_err *err) {
   if (!q->rows) return FL_OK;

@@ -29,7 +29,10 @@ typedef struct env {
   fl_log_stream *ls, *qls;
 } env;
 
-static void env_open(env *e) {
+static void env_open_ddl(env *e, const char *ddl);
+static void env_open(env *e) { env_open_ddl(e, DDL); }
+
+static void env_open_ddl(env *e, const char *ddl) {
   fl_diag_set_level(FL_ERROR);
   const char *root = getenv("FLOE_TEST_TMP");
   if (!root || !*root) root = "/tmp";
@@ -39,7 +42,7 @@ static void env_open(env *e) {
   e->data = fl_sprintf("%s/data", e->dir);
   fl_arena_init(&e->arena, 4096);
   fl_err err;
-  cr_assert_eq(fl_sql_parse_create_stream(DDL, strlen(DDL), &e->arena, &e->def, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_sql_parse_create_stream(ddl, strlen(ddl), &e->arena, &e->def, &err), FL_OK, "%s", err.msg);
   char *logdir = fl_sprintf("%s/log", e->dir);
   fl_log_opts lo = {.retention_check_ms = -1};
   cr_assert_eq(fl_log_open(logdir, &lo, &e->log, &err), FL_OK, "%s", err.msg);
@@ -235,5 +238,112 @@ Test(quarantine, bronze_and_quarantine_rows_commit_under_one_checkpoint_and_a_re
   cr_assert_eq(count(&b, "a"), 1);
   cr_assert_eq(count(&b, "d"), 1);
   cr_assert_str_eq(b.checkpoint, "6");
+  env_close(&e);
+}
+
+/* The number of data files a scan of ns.name plans (every live file: no filter). */
+static uint32_t files(const env *e, const char *ns, const char *name) {
+  fl_warehouse *wh;
+  fl_table *t;
+  fl_scan *sc;
+  fl_err err;
+  cr_assert_eq(fl_warehouse_open(e->data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, ns, name, &t, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_scan_plan(t, NULL, &sc, &err), FL_OK, "%s", err.msg);
+  uint32_t n = (uint32_t)fl_scan_get_stats(sc)->files_planned;
+  fl_scan_free(sc);
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  return n;
+}
+
+/* A key of partition p (the job's log partition of a key is its hash mod 2 here). */
+static void key_in(uint32_t p, const char *prefix, int c, char *out, size_t cap) {
+  for (int k = 0;; k++) {
+    snprintf(out, cap, "%s%d_%d", prefix, c, k);
+    if (fl_hash64(out, strlen(out)) % 2 == p) return;
+  }
+}
+
+/* Issue 14: the job keeps every table it commits healthy, not bronze alone: after 12
+ * small checkpoints, each giving bronze, quarantine.ev_late and quarantine.ev one file,
+ * the compaction every 2 checkpoints (at least 4 small files) and the expiry every 2
+ * (older than 1 ms: all but the current snapshot) leave each of the three tables one
+ * file and one snapshot, with every row once and the checkpoint keys kept; a restart
+ * then copies nothing twice. Without the quarantine in the cadence, quarantine.ev
+ * would hold 12 files and 12 snapshots. */
+Test(quarantine, the_job_compacts_and_expires_the_quarantine_and_late_tables_in_its_cadence) {
+  env e;
+  env_open_ddl(&e,
+               "CREATE STREAM ev (id STRING NOT NULL, n BIGINT, t TIMESTAMP NOT NULL,"
+               " WATERMARK FOR t AS t - INTERVAL '5 seconds', PRIMARY KEY (id) NOT ENFORCED)"
+               " WITH (dedupe_ttl = '1 hour', late_policy = 'side')");
+  const int64_t T = 1800000000;
+  fl_stream_job_opts o = {.def = e.def,
+                          .ls = e.ls,
+                          .data_dir = e.data,
+                          .commit_interval_ms = 60000,
+                          .qls = e.qls,
+                          .compact_every = 2,
+                          .compact_min_files = 4,
+                          .expire_every = 2,
+                          .expire_age_ms = 1};
+  fl_stream_job *job;
+  fl_err err;
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  char on[32], late[32], raw[16];
+  for (int c = 1; c <= 12; c++) {
+    key_in(0, "on", c, on, sizeof on);
+    key_in(0, "late", c, late, sizeof late);
+    put(&e, on, T + 100 * c); /* partition 0's watermark: T + 100c - 5 s */
+    put(&e, late, T);         /* below it: late, to the side table */
+    snprintf(raw, sizeof raw, "bad-%d", c);
+    reject(&e, raw, c);
+    checkpoint(job);
+  }
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 12);
+  cr_assert_eq(st.late, 12);
+  fl_stream_job_stop(job);
+
+  /* 2: 2 files, left; 4: 4 -> 1; 6: 3, left; 8: 5 -> 1; 10: 3; 12: 5 -> 1 */
+  cr_assert_eq(files(&e, "quarantine", "ev"), 1);
+  cr_assert_eq(files(&e, "bronze", "ev"), 1);
+  cr_assert_eq(files(&e, "quarantine", "ev_late"), 1);
+  table_view q, b, l;
+  view(&e, "quarantine", "ev", &q);
+  view(&e, "bronze", "ev", &b);
+  view(&e, "quarantine", "ev_late", &l);
+  cr_assert_eq(q.snapshots, 1, "quarantine.ev: %u snapshots", q.snapshots);
+  cr_assert_eq(b.snapshots, 1, "bronze.ev: %u snapshots", b.snapshots);
+  cr_assert_eq(l.snapshots, 1, "quarantine.ev_late: %u snapshots", l.snapshots);
+  cr_assert_eq(q.rows, 12);
+  for (int c = 1; c <= 12; c++) {
+    snprintf(raw, sizeof raw, "bad-%d", c);
+    cr_assert_eq(count(&q, raw), 1, "%s once", raw);
+  }
+  cr_assert_eq(b.rows, 12);
+  cr_assert_eq(l.rows, 12);
+  cr_assert_str_eq(q.checkpoint, "12", "the replace snapshot carries the checkpoint");
+  cr_assert_str_eq(q.offset0, "12", "and the quarantine log offset");
+  cr_assert_str_eq(b.checkpoint, "12");
+
+  /* a restart resumes from the kept keys: nothing is copied twice */
+  reject(&e, "bad-13", 13);
+  put(&e, "last", T + 2000);
+  cr_assert_eq(fl_stream_job_start(&o, &job, &err), FL_OK, "%s", err.msg);
+  checkpoint(job);
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.checkpoint_id, 13);
+  cr_assert_eq(st.records_read, 1);
+  fl_stream_job_stop(job);
+  view(&e, "quarantine", "ev", &q);
+  view(&e, "bronze", "ev", &b);
+  cr_assert_eq(q.rows, 13);
+  cr_assert_eq(count(&q, "bad-13"), 1);
+  cr_assert_eq(count(&q, "bad-1"), 1);
+  cr_assert_eq(b.rows, 13);
+  cr_assert_str_eq(q.offset0, "13");
   env_close(&e);
 }

@@ -78,10 +78,11 @@ typedef struct fl_stream_job_opts {
   void *contract_ctx;
   const fl_stream_sink *sinks; /* copied */
   uint32_t nsinks;
-  uint32_t expire_every;      /* expire bronze's old snapshots every N checkpoints; 0 = 60 */
+  uint32_t expire_every;      /* expire old snapshots of bronze, the late side table and the
+                                 quarantine every N checkpoints; 0 = 60 */
   int64_t expire_age_ms;      /* ... older than this; 0 = the table's history.expire.max-snapshot-age-ms
-                                 (set to 1 hour when the job creates bronze) */
-  uint32_t compact_every;     /* bin-pack bronze's small files every N checkpoints; 0 = 30 */
+                                 (set to 1 hour when the job creates a table) */
+  uint32_t compact_every;     /* bin-pack the small files of those tables every N checkpoints; 0 = 30 */
   uint32_t compact_min_files; /* ... in partitions with at least this many; 0 = 4 */
   uint32_t full_state_every;  /* a full dedupe state file every N checkpoints, deltas between;
                                  0 = FL_STREAM_FULL_STATE_EVERY */
@@ -90,9 +91,9 @@ typedef struct fl_stream_job_opts {
   bool q_skip_damaged;        /* floe.yaml log.skip_damaged: that copy goes on past damaged ranges */
 } fl_stream_job_opts;
 
-/* Checkpoints between two snapshot expiries of bronze (a minute at 1 s checkpoints). */
+/* Checkpoints between two snapshot expiries of the job's tables (a minute at 1 s checkpoints). */
 #define FL_STREAM_EXPIRE_EVERY 60
-/* Checkpoints between two small-file compactions of bronze (30 s at 1 s checkpoints:
+/* Checkpoints between two small-file compactions of the job's tables (30 s at 1 s checkpoints:
  * a partition written every second holds at most ~30 small files). */
 #define FL_STREAM_COMPACT_EVERY 30
 /* Checkpoints between two full dedupe state files; the ones between write only the keys

@@ -77,5 +77,8 @@ fl_code fl_stream_q_prepare(fl_stream_q *q, fl_txn *txn, fl_err *err);
 void fl_stream_q_committed(fl_stream_q *q);
 /* The transaction went away (committed or not): forget its appender and rows. */
 void fl_stream_q_drop(fl_stream_q *q);
+/* The table quarantine.<stream> (the job compacts and expires it between checkpoints,
+ * when no transaction is open). */
+fl_table *fl_stream_q_table(fl_stream_q *q);
 
 #endif
