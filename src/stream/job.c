@@ -317,6 +317,7 @@ static fl_code table_open(fl_stream_job *job, const char *ns, const char *name, 
     if (rc == FL_EEXIST) rc = fl_table_load(job->wh, ns, name, &s->tbl, err);
   }
   if (rc) return fl_err_prefix(err, "%s.%s: ", ns, name);
+  fl_table_repair_version_hint(s->tbl); /* a kill after a commit may have left it behind */
   if ((rc = follow_contract(job, ns, name, s, err))) return rc;
   s->rows = fl_batch_new(s->fields, s->nfields, 1024);
   return FL_OK;

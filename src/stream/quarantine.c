@@ -97,6 +97,7 @@ static fl_code table_open(fl_stream_q *q, fl_err *err) {
     if (rc == FL_EEXIST) rc = fl_table_load(q->wh, "quarantine", q->name, &q->tbl, err);
   }
   if (rc) return fl_err_prefix(err, "quarantine.%s: ", q->name);
+  fl_table_repair_version_hint(q->tbl); /* a kill after a commit may have left it behind */
   const fl_schema *schema = fl_table_schema(q->tbl);
   if (schema->nfields == Q_NCOLS - 1 && !strcmp(schema->fields[Q_NCOLS - 2].name, QNAMES[Q_NCOLS - 2])) {
     fl_type tb = {FL_T_BOOLEAN, 0, 0};

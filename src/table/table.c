@@ -15,7 +15,8 @@
  *      path-based readers (icebird, DuckDB) see the table and the hint never goes back.
  *
  * A process killed anywhere before 3 leaves only orphan files; after 3 the commit is
- * complete (the hint is advisory and refreshed by the next commit).
+ * complete (the hint is advisory and refreshed by the next commit, or by the table's
+ * writer at its start: fl_table_repair_version_hint).
  *
  * Ownership: fl_warehouse owns the catalog; fl_table owns one fl_tmeta (replaced
  * whole on refresh) and its strings. */
@@ -437,6 +438,10 @@ done:
   fl_free(text);
   fl_free(loc);
   if (fd >= 0) close(fd); /* releases the flock */
+}
+
+void fl_table_repair_version_hint(fl_table *tbl) {
+  if (!fl_tbl_check_writable(tbl, &(fl_err){0})) update_version_hint(tbl);
 }
 
 /* ---------------------------------------------------------------- commit driver */

@@ -174,6 +174,11 @@ fl_code fl_table_register(fl_warehouse *wh, const char *ns, const char *name, co
 const char *fl_table_local_path(const fl_table *tbl, const char *uri, fl_arena *arena);
 /* Moves the handle to the catalog's current metadata (no-op if unchanged). */
 fl_code fl_table_refresh(fl_table *tbl, fl_err *err);
+/* Brings metadata/version-hint.text (what path-based readers follow) up to the
+ * catalog's version if it is behind: a writer killed between its catalog commit and the
+ * hint leaves it one version back until the table's next commit. A table's writer
+ * calls it at start (the stream job for its tables); a failure is a warning. */
+void fl_table_repair_version_hint(fl_table *tbl);
 void fl_table_free(fl_table *tbl);
 /* Removes the table from the catalog; purge also deletes its directory tree. */
 fl_code fl_table_drop(fl_warehouse *wh, const char *ns, const char *name, bool purge, fl_err *err);
