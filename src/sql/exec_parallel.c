@@ -38,6 +38,7 @@
  * copy 0's tree (same shape), which the explain prints under GATHER: rows and time per
  * operator summed over threads (time is thread time). */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -340,6 +341,43 @@ static const fl_op_vtable part_vt = {"TABLE_SCAN", part_next, part_explain, part
  * the best of them: a copy's full heap holds `limit` rows at or past its worst, so no
  * row short of it enters the final heap either, and the tightest bound of any copy holds
  * for all of them (a copy that has not filled its heap yet skips by the others'). */
+typedef struct topn_key {
+  fl_value v;
+  bool has;
+  uint32_t i; /* the morsel's index: ties keep plan order */
+} topn_key;
+
+static bool topn_desc; /* qsort's direction: set under topn_mu */
+static pthread_mutex_t topn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int topn_key_cmp(const void *a, const void *b) {
+  const topn_key *x = a, *y = b;
+  if (x->has != y->has) return x->has ? 1 : -1; /* no bound: may hold anything, first */
+  int c = x->has ? fl_value_cmp(&x->v, &y->v) : 0;
+  if (c) return topn_desc ? -c : c;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void fl_scan_source_order_for_topn(fl_op *part, uint32_t col, bool desc) {
+  if (part->vt != &part_vt || col >= part->ncols) return;
+  fl_scan_source *src = ((part_op *)part)->src;
+  if (src->ntasks < 2) return;
+  topn_key *k = fl_calloc(src->ntasks, sizeof *k);
+  for (uint32_t t = 0; t < src->ntasks; t++) {
+    k[t].i = t;
+    k[t].has = fl_scan_file_bound(src->scan, src->tasks[t].file, part->fields[col].id, desc, &k[t].v);
+  }
+  pthread_mutex_lock(&topn_mu);
+  topn_desc = desc;
+  qsort(k, src->ntasks, sizeof *k, topn_key_cmp);
+  pthread_mutex_unlock(&topn_mu);
+  fl_scan_task *tasks = fl_calloc(src->ntasks, sizeof *tasks);
+  for (uint32_t t = 0; t < src->ntasks; t++) tasks[t] = src->tasks[k[t].i];
+  fl_free(src->tasks);
+  src->tasks = tasks;
+  fl_free(k);
+}
+
 bool exec_part_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v) {
   if (op->vt != &part_vt || col >= op->ncols) return false;
   part_op *s = (part_op *)op;

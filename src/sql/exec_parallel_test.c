@@ -527,6 +527,30 @@ Test(exec_parallel, a_top_n_bounds_every_copys_scan) {
     }
 }
 
+/* The morsels of a top-N's scans are ordered by their files' bounds of the first key
+ * (fl_scan_source_order_for_topn): ORDER BY id ASC reads the oldest file (ids 0..5,999,
+ * the smallest lower bound) first although the plan lists the newest first. With 2
+ * threads the first one or two row groups (ids 0..2,999) fill the heaps and every later
+ * morsel is skipped: at most 2 of 12 row groups read (in plan order the newest file's
+ * first row group or two, then each older file's first, were read: 3 or more). */
+Test(exec_parallel, a_top_n_reads_the_files_whose_bounds_hold_the_answer_first) {
+  char *r = same_all("SELECT id, k FROM t ORDER BY id LIMIT 3", false, 0);
+  cr_assert_str_eq(r, "id,k\r\n0,0\r\n1,1\r\n2,2\r\n");
+  fl_free(r);
+  for (int rep = 0; rep < 5; rep++) {
+    fl_err err;
+    char *ex = run_q("EXPLAIN ANALYZE SELECT id, k FROM t ORDER BY id LIMIT 3", 2, 0, false, &err);
+    cr_assert(ex, "%s", err.msg);
+    cr_assert(strstr(ex, "GATHER threads=2"), "%s", ex);
+    /* 1 when the second copy opens its first morsel after the first copy's heap is full */
+    const char *rg = strstr(ex, "morsels=12 row_groups=");
+    unsigned read = 0, rows = 0;
+    cr_assert(rg && sscanf(rg, "morsels=12 row_groups=%u/12 rows_read=%u ", &read, &rows) == 2, "%s", ex);
+    cr_assert(read >= 1 && read <= 2 && rows == read * 1500u, "%s", ex);
+    fl_free(ex);
+  }
+}
+
 /* A sort (and a join's build) append the scan's batches: a slice starting at row 2,048
  * of a 4,096-row batch once took every string before it into its first row. */
 Test(exec_parallel, sort_and_join_build_over_sliced_scan_batches_keep_each_string) {
