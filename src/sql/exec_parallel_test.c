@@ -497,9 +497,10 @@ Test(exec_parallel, the_scan_parts_skip_row_groups_after_the_filters_columns) {
     char *ex = run_q("EXPLAIN ANALYZE SELECT * FROM t WHERE k = 7 AND id + 0 >= 16500", t, 0, false, &err);
     cr_assert(ex, "%s", err.msg);
     cr_assert(strstr(ex, "GATHER threads="), "%s", ex);
-    char *expect = fl_sprintf("morsels=12 row_groups=12/12 rows_read=18000 deleted=0 filtered=%u (row groups "
-                              "read in the filter's columns only and skipped: 11)",
-                              N - n);
+    char *expect = fl_sprintf(
+        "morsels=12 row_groups=12/12 rows_read=18000 deleted=0 filtered=%u (row groups "
+        "read in the filter's columns only and skipped: 11)",
+        N - n);
     cr_assert(strstr(ex, expect), "want %s in\n%s", expect, ex);
     fl_free(expect);
     fl_free(ex);
