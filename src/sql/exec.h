@@ -244,6 +244,12 @@ typedef struct fl_scan_source fl_scan_source;
 fl_scan_source *fl_scan_source_new(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
                                    const struct fl_sql_expr *filter, uint32_t nthreads, fl_err *err);
 uint32_t fl_scan_source_morsels(const fl_scan_source *src);
+/* For a top-N directly over part (a copy's fl_op_table_scan_part, before the gather
+ * starts): orders the source's morsels by their files' bounds of column col, the files
+ * whose upper bound is largest first when desc (lower bound smallest first otherwise),
+ * files without a bound first; the heaps then fill with rows close to the answer and the
+ * shared bound skips more row groups. No-op for anything but a scan part. */
+void fl_scan_source_order_for_topn(fl_op *part, uint32_t col, bool desc);
 void fl_scan_source_free(fl_scan_source *src);
 fl_op *fl_op_table_scan_part(fl_exec_ctx *ctx, fl_scan_source *src, fl_err *err);
 /* A worker context under parent (its own arena; budget, spill dir, deadline and cancel

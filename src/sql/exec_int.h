@@ -47,6 +47,13 @@ void exec_batch_append(fl_batch *dst, const fl_batch *src);
  * time) at or past v (>= v when desc, <= v otherwise; NULLs, which sort last, never
  * enter a full heap). False if op is not a table scan. */
 bool exec_scan_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v);
+/* exec_parallel.c: the same for a parallel plan's scan part (a worker's copy): the bound
+ * holds for its current morsel's iterator and every one it opens after. False if op is
+ * not a scan part. */
+bool exec_part_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v);
+/* exec_scan.c: the columns filter e reads, each once, into cols (room for max): false
+ * when they cannot be known or are every column (fl_scan_set_filter_columns' input). */
+bool exec_filter_columns(const struct fl_sql_expr *e, uint32_t *cols, uint32_t *n, uint32_t max);
 /* Bytes a batch's vectors hold (capacity). */
 size_t exec_batch_bytes(const fl_batch *b);
 /* -1, 0, 1 comparing a[i] with b[j] (same type, both valid): numbers by value, strings

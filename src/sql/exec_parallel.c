@@ -38,6 +38,7 @@
  * copy 0's tree (same shape), which the explain prints under GATHER: rows and time per
  * operator summed over threads (time is thread time). */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -88,6 +89,13 @@ struct fl_scan_source {
   fl_field *fields;
   uint32_t ncols;
   const char *table, *pruned, *filter_text;
+  /* a top-N bound shared by the copies (exec_part_set_topn_bound): the tightest any
+   * copy's full heap gave; bound_ver (atomic) counts its changes, under bound_mu */
+  pthread_mutex_t bound_mu;
+  uint32_t bound_ver;
+  int32_t bound_field;
+  fl_pred_op bound_op;
+  fl_value bound_lit;
 };
 
 fl_scan_source *fl_scan_source_new(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_scan_opts *opts,
@@ -124,9 +132,14 @@ fl_scan_source *fl_scan_source_new(fl_exec_ctx *ctx, struct fl_table *tbl, const
   fl_scan *scan;
   if (fl_scan_plan(tbl, &o, &scan, err)) return NULL;
   fl_scan_source *src = fl_calloc(1, sizeof *src);
+  pthread_mutex_init(&src->bound_mu, NULL);
   src->scan = scan;
   src->filter = filter;
   const fl_schema *ss = fl_scan_schema(scan);
+  if (filter) { /* the filter's columns first, as fl_op_table_scan's */
+    uint32_t *cols = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *cols), nc = 0;
+    if (exec_filter_columns(filter, cols, &nc, ss->nfields)) fl_scan_set_filter_columns(scan, cols, nc);
+  }
   src->ncols = ss->nfields;
   src->fields = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *src->fields);
   for (uint32_t i = 0; i < ss->nfields; i++) {
@@ -187,6 +200,7 @@ void fl_scan_source_free(fl_scan_source *src) {
   if (!src) return;
   fl_scan_free(src->scan);
   fl_free(src->tasks);
+  pthread_mutex_destroy(&src->bound_mu);
   fl_free(src);
 }
 
@@ -203,7 +217,20 @@ typedef struct part_op {
   uint32_t morsels; /* taken by this copy */
   fl_batch view;
   fl_vec *vecs;
+  uint32_t bound_ver; /* the source's shared bound last given to it (0: none yet) */
 } part_op;
+
+/* Gives the source's shared top-N bound to this copy's iterator when it changed since
+ * (or the iterator is new: force). */
+static void part_take_bound(part_op *s, bool force) {
+  fl_scan_source *src = s->src;
+  uint32_t v = __atomic_load_n(&src->bound_ver, __ATOMIC_ACQUIRE);
+  if (!v || (v == s->bound_ver && !force)) return;
+  pthread_mutex_lock(&src->bound_mu);
+  s->bound_ver = src->bound_ver;
+  fl_scan_iter_set_bound(s->it, src->bound_field, src->bound_op, &src->bound_lit);
+  pthread_mutex_unlock(&src->bound_mu);
+}
 
 static uint32_t part_filter(void *ctx, const fl_batch *batch, uint32_t *sel) {
   part_op *s = ctx;
@@ -241,7 +268,7 @@ static fl_code part_next(fl_op *op, const fl_batch **out, fl_err *err) {
     s->off = 0;
     if (s->done) return FL_OK;
     if (!s->it) {
-      uint32_t m = __atomic_fetch_add(&src->next, 1, __ATOMIC_RELAXED);
+      uint32_t m = __atomic_fetch_add(&src->next, 1, __ATOMIC_ACQ_REL); /* orders the shared bound */
       if (m >= src->ntasks) {
         s->done = true;
         return FL_OK;
@@ -249,7 +276,10 @@ static fl_code part_next(fl_op *op, const fl_batch **out, fl_err *err) {
       fl_code rc = fl_scan_iter_open(src->scan, &src->tasks[m], 1, &s->it, err);
       if (rc) return rc;
       if (s->ev) fl_scan_iter_set_filter(s->it, part_filter, s);
+      part_take_bound(s, true);
       s->morsels++;
+    } else {
+      part_take_bound(s, false);
     }
     const fl_batch *b;
     fl_code rc = fl_scan_next(s->it, &b, err);
@@ -290,6 +320,9 @@ static void part_explain(const fl_op *op, bool analyze, fl_buf *out) {
                   (unsigned long long)(st->row_groups_total - st->row_groups_pruned),
                   (unsigned long long)st->row_groups_total, (unsigned long long)st->rows_read,
                   (unsigned long long)st->rows_deleted, (unsigned long long)st->rows_filtered);
+  if (analyze && st->row_groups_skipped)
+    fl_buf_printf(out, " (row groups read in the filter's columns only and skipped: %llu)",
+                  (unsigned long long)st->row_groups_skipped);
 }
 
 static void part_free(fl_op *op) {
@@ -303,6 +336,64 @@ static void part_free(fl_op *op) {
 }
 
 static const fl_op_vtable part_vt = {"TABLE_SCAN", part_next, part_explain, part_free};
+
+/* Every copy's top-N keeps its own heap, and the final top-N above the gather takes
+ * the best of them: a copy's full heap holds `limit` rows at or past its worst, so no
+ * row short of it enters the final heap either, and the tightest bound of any copy holds
+ * for all of them (a copy that has not filled its heap yet skips by the others'). */
+typedef struct topn_key {
+  fl_value v;
+  bool has;
+  uint32_t i; /* the morsel's index: ties keep plan order */
+} topn_key;
+
+static bool topn_desc; /* qsort's direction: set under topn_mu */
+static pthread_mutex_t topn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int topn_key_cmp(const void *a, const void *b) {
+  const topn_key *x = a, *y = b;
+  if (x->has != y->has) return x->has ? 1 : -1; /* no bound: may hold anything, first */
+  int c = x->has ? fl_value_cmp(&x->v, &y->v) : 0;
+  if (c) return topn_desc ? -c : c;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void fl_scan_source_order_for_topn(fl_op *part, uint32_t col, bool desc) {
+  if (part->vt != &part_vt || col >= part->ncols) return;
+  fl_scan_source *src = ((part_op *)part)->src;
+  if (src->ntasks < 2) return;
+  topn_key *k = fl_calloc(src->ntasks, sizeof *k);
+  for (uint32_t t = 0; t < src->ntasks; t++) {
+    k[t].i = t;
+    k[t].has = fl_scan_file_bound(src->scan, src->tasks[t].file, part->fields[col].id, desc, &k[t].v);
+  }
+  pthread_mutex_lock(&topn_mu);
+  topn_desc = desc;
+  qsort(k, src->ntasks, sizeof *k, topn_key_cmp);
+  pthread_mutex_unlock(&topn_mu);
+  fl_scan_task *tasks = fl_calloc(src->ntasks, sizeof *tasks);
+  for (uint32_t t = 0; t < src->ntasks; t++) tasks[t] = src->tasks[k[t].i];
+  fl_free(src->tasks);
+  src->tasks = tasks;
+  fl_free(k);
+}
+
+bool exec_part_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v) {
+  if (op->vt != &part_vt || col >= op->ncols) return false;
+  part_op *s = (part_op *)op;
+  fl_scan_source *src = s->src;
+  pthread_mutex_lock(&src->bound_mu);
+  int c = src->bound_ver ? fl_value_cmp(v, &src->bound_lit) : 0;
+  if (!src->bound_ver || src->bound_field != op->fields[col].id || (desc ? c > 0 : c < 0)) {
+    src->bound_field = op->fields[col].id;
+    src->bound_op = desc ? FL_PRED_GE : FL_PRED_LE;
+    src->bound_lit = *v;
+    __atomic_store_n(&src->bound_ver, src->bound_ver + 1, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&src->bound_mu);
+  if (s->it) part_take_bound(s, false);
+  return true;
+}
 
 fl_op *fl_op_table_scan_part(fl_exec_ctx *ctx, fl_scan_source *src, fl_err *err) {
   part_op *s = (part_op *)fl_op_alloc(ctx, sizeof *s, &part_vt, src->fields, src->ncols, NULL, 0);

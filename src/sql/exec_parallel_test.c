@@ -470,6 +470,93 @@ Test(exec_parallel, explain_analyze_shows_threads_and_rows_summed_over_them) {
   fl_free(ex);
 }
 
+/* The parallel plan's scans read a row group in the filter's columns first, as the
+ * 1-thread scan does (fl_scan_set_filter_columns): id + 0 is not lowered, so no bound
+ * prunes, and the 11 row groups below id 16,500 are skipped after decoding k and id
+ * alone; only the last (16,500..17,999) is read whole. */
+Test(exec_parallel, the_scan_parts_skip_row_groups_after_the_filters_columns) {
+  const char *sql = "SELECT * FROM t WHERE k = 7 AND id + 0 >= 16500 ORDER BY id";
+  char *r = same_all(sql, false, 0);
+  fl_buf want = FL_BUF_INIT;
+  uint32_t n = 0;
+  fl_buf_printf(&want, "id,g,s,amt,k,txt\r\n");
+  for (int64_t id = 16500; id < N; id++) {
+    if (id % 40 != 7) continue;
+    n++;
+    if (n == 1) fl_buf_printf(&want, "%lld,", (long long)id);
+  }
+  fl_buf_cstr(&want);
+  cr_assert(strncmp(r, (char *)want.data, want.len) == 0, "want %s first in\n%s", (char *)want.data, r);
+  uint32_t lines = 0;
+  for (const char *p = r; (p = strstr(p, "\r\n")); p += 2) lines++;
+  cr_assert_eq(lines, n + 1, "%s", r);
+  fl_buf_free(&want);
+  fl_free(r);
+  for (uint32_t t = 2; t <= 4; t += 2) {
+    fl_err err;
+    char *ex = run_q("EXPLAIN ANALYZE SELECT * FROM t WHERE k = 7 AND id + 0 >= 16500", t, 0, false, &err);
+    cr_assert(ex, "%s", err.msg);
+    cr_assert(strstr(ex, "GATHER threads="), "%s", ex);
+    char *expect = fl_sprintf(
+        "morsels=12 row_groups=12/12 rows_read=18000 deleted=0 filtered=%u (row groups "
+        "read in the filter's columns only and skipped: 11)",
+        N - n);
+    cr_assert(strstr(ex, expect), "want %s in\n%s", expect, ex);
+    fl_free(expect);
+    fl_free(ex);
+  }
+}
+
+/* A top-N over the parallel plan's scans bounds them as the 1-thread scan is bounded
+ * (exec_part_set_topn_bound): the copies share the tightest bound any full heap gave,
+ * and a morsel opened after the first n (every copy or another one has filled its heap
+ * with a row group's 1,500 rows by then) skips the row groups below it. The newest file
+ * (ids 12,000..17,999, its 4 row groups) is read first; the 8 row groups of the two
+ * older files hold no id past 11,999 and are skipped with 2 and 4 threads alike (of the
+ * newest file's, 1 to 4 are read, as the copies' heaps fill in one order or another;
+ * without the bound all 12 were). */
+Test(exec_parallel, a_top_n_bounds_every_copys_scan) {
+  char *r = same_all("SELECT id FROM t ORDER BY id DESC LIMIT 3", false, 0);
+  cr_assert_str_eq(r, "id\r\n17999\r\n17998\r\n17997\r\n");
+  fl_free(r);
+  for (uint32_t t = 2; t <= 4; t += 2)
+    for (int rep = 0; rep < 5; rep++) {
+      fl_err err;
+      char *ex = run_q("EXPLAIN ANALYZE SELECT id FROM t ORDER BY id DESC LIMIT 3", t, 0, false, &err);
+      cr_assert(ex, "%s", err.msg);
+      cr_assert(strstr(ex, "GATHER threads="), "%s", ex);
+      const char *rg = strstr(ex, "morsels=12 row_groups=");
+      unsigned read = 0, rows = 0;
+      cr_assert(rg && sscanf(rg, "morsels=12 row_groups=%u/12 rows_read=%u ", &read, &rows) == 2, "%s", ex);
+      cr_assert(read >= 1 && read <= 4 && rows == read * 1500u, "%u threads:\n%s", t, ex);
+      fl_free(ex);
+    }
+}
+
+/* The morsels of a top-N's scans are ordered by their files' bounds of the first key
+ * (fl_scan_source_order_for_topn): ORDER BY id ASC reads the oldest file (ids 0..5,999,
+ * the smallest lower bound) first although the plan lists the newest first. With 2
+ * threads the first one or two row groups (ids 0..2,999) fill the heaps and every later
+ * morsel is skipped: at most 2 of 12 row groups read (in plan order the newest file's
+ * first row group or two, then each older file's first, were read: 3 or more). */
+Test(exec_parallel, a_top_n_reads_the_files_whose_bounds_hold_the_answer_first) {
+  char *r = same_all("SELECT id, k FROM t ORDER BY id LIMIT 3", false, 0);
+  cr_assert_str_eq(r, "id,k\r\n0,0\r\n1,1\r\n2,2\r\n");
+  fl_free(r);
+  for (int rep = 0; rep < 5; rep++) {
+    fl_err err;
+    char *ex = run_q("EXPLAIN ANALYZE SELECT id, k FROM t ORDER BY id LIMIT 3", 2, 0, false, &err);
+    cr_assert(ex, "%s", err.msg);
+    cr_assert(strstr(ex, "GATHER threads=2"), "%s", ex);
+    /* 1 when the second copy opens its first morsel after the first copy's heap is full */
+    const char *rg = strstr(ex, "morsels=12 row_groups=");
+    unsigned read = 0, rows = 0;
+    cr_assert(rg && sscanf(rg, "morsels=12 row_groups=%u/12 rows_read=%u ", &read, &rows) == 2, "%s", ex);
+    cr_assert(read >= 1 && read <= 2 && rows == read * 1500u, "%s", ex);
+    fl_free(ex);
+  }
+}
+
 /* A sort (and a join's build) append the scan's batches: a slice starting at row 2,048
  * of a 4,096-row batch once took every string before it into its first row. */
 Test(exec_parallel, sort_and_join_build_over_sliced_scan_batches_keep_each_string) {

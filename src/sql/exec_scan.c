@@ -382,8 +382,13 @@ static void scan_free(fl_op *op) {
 
 static const fl_op_vtable scan_vt = {"TABLE_SCAN", scan_next, scan_explain, scan_free};
 
+bool exec_filter_columns(const fl_sql_expr *e, uint32_t *cols, uint32_t *n, uint32_t max) {
+  return filter_columns(e, cols, n, max);
+}
+
 bool exec_scan_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value *v) {
-  if (op->vt != &scan_vt || col >= op->ncols || !((scan_op *)op)->it) return false;
+  if (op->vt != &scan_vt) return exec_part_set_topn_bound(op, col, desc, v);
+  if (col >= op->ncols || !((scan_op *)op)->it) return false;
   fl_scan_iter_set_bound(((scan_op *)op)->it, op->fields[col].id, desc ? FL_PRED_GE : FL_PRED_LE, v);
   return true;
 }

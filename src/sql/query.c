@@ -690,6 +690,9 @@ static fl_code lower_parallel(fl_sql_query *q, const fl_plan *p, fl_op **out, bo
     } else if (p->kind == FL_PLAN_DISTINCT) {
       copies[i] = fl_op_distinct(q->cur, c, err);
     } else {
+      /* the files likeliest to hold the answer first (before any copy pulls) */
+      if (i == 0 && p->limit != UINT64_MAX && !p->pos_order[0].nulls_first)
+        fl_scan_source_order_for_topn(c, p->pos_order[0].col, p->pos_order[0].desc);
       copies[i] = fl_op_sort(q->cur, c, p->pos_order, p->norder, p->limit, err);
     }
     if (!copies[i]) {

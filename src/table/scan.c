@@ -49,6 +49,8 @@ typedef struct planned {
   uint64_t *dels; /* sorted deleted positions */
   uint32_t ndels;
   int32_t spec_id;
+  const fl_file_column *cols; /* the manifest's column metrics (pinned), for fl_scan_file_bound */
+  uint32_t ncols;
 } planned;
 
 typedef struct del_pos {
@@ -495,6 +497,8 @@ static void add_planned(fl_scan *scan, const fl_live_file *lf) {
   p->pub.partition = lf->file.partition;
   p->pub.npartition = lf->file.npartition;
   p->spec_id = lf->spec_id;
+  p->cols = lf->file.cols;
+  p->ncols = lf->file.ncols;
 }
 
 static fl_code plan(fl_scan *scan, fl_err *err) {
@@ -1092,6 +1096,21 @@ void fl_scan_free(fl_scan *scan) {
   fl_free(scan->files);
   fl_arena_destroy(&scan->arena);
   fl_free(scan);
+}
+
+bool fl_scan_file_bound(const fl_scan *scan, uint32_t file, int32_t field_id, bool upper, fl_value *out) {
+  FL_ASSERT(file < scan->nfiles, "scan of %s.%s: file %u of %u", scan->tbl->ns, scan->tbl->name, file,
+            scan->nfiles);
+  const planned *p = &scan->files[file];
+  const fl_field *field = fl_schema_field_by_id(fl_table_schema(scan->tbl), field_id);
+  if (!field || fl_type_is_bytes(field->type.kind)) return false; /* string bounds may be truncated */
+  for (uint32_t c = 0; c < p->ncols; c++) {
+    const fl_file_column *col = &p->cols[c];
+    if (col->field_id != field_id) continue;
+    const uint8_t *b = upper ? col->upper : col->lower;
+    return b && fl_value_from_iceberg_bytes(field->type, b, upper ? col->upper_len : col->lower_len, out);
+  }
+  return false;
 }
 
 fl_code fl_scan_file_row_groups(fl_scan *scan, uint32_t file, uint32_t *n, fl_err *err) {

@@ -642,6 +642,11 @@ const fl_scan_task *fl_scan_tasks(const fl_scan *scan, uint32_t *n);
 /* The number of row groups of planned file `file` (its Parquet footer read once), for a
  * caller splitting tasks into row-group morsels (sql's parallel scan). */
 fl_code fl_scan_file_row_groups(fl_scan *scan, uint32_t file, uint32_t *n, fl_err *err);
+/* The upper (upper) or lower bound of field field_id in planned file `file`'s column
+ * metrics (its manifest entry), for a caller ordering files (sql's parallel top-N reads
+ * the files holding the largest values first); false when the file has none or the
+ * field is a string or binary (bounds may be truncated). */
+bool fl_scan_file_bound(const fl_scan *scan, uint32_t file, int32_t field_id, bool upper, fl_value *out);
 
 /* A pull iterator over tasks (the executor's scan operator; fl_scan_run is a loop over
  * one): fl_scan_next sets *out to the next batch of at most FL_BATCH_ROWS surviving rows
