@@ -3,6 +3,7 @@
  * and atomic (the log and the table writers may sync from several threads).
  * FLOE_FSYNC_DELAY_US (tests only) slows every call down, as a slower disk. */
 #include "core/fsync.h"
+#include "core/thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +88,11 @@ static void *sync_worker(void *arg) {
   return NULL;
 }
 
+static void *sync_thread(void *arg) {
+  fl_thread_name("floe-fsync");
+  return sync_worker(arg);
+}
+
 int fl_fdatasync_paths(const char *const *paths, unsigned n, unsigned threads, unsigned *failed) {
   sync_job j = {paths, n, 0, 0, 0};
   if (threads > n) threads = n;
@@ -94,7 +100,7 @@ int fl_fdatasync_paths(const char *const *paths, unsigned n, unsigned threads, u
   pthread_t th[16];
   unsigned started = 0;
   for (unsigned t = 1; t < threads; t++) /* the caller is one of them */
-    if (pthread_create(&th[started], NULL, sync_worker, &j) == 0) started++;
+    if (pthread_create(&th[started], NULL, sync_thread, &j) == 0) started++;
   sync_worker(&j);
   for (unsigned t = 0; t < started; t++) pthread_join(th[t], NULL);
   if (!j.failed) return 0;

@@ -30,15 +30,13 @@
  * runs work() and posts the deferral; the loop sends job.answer and frees the job.
  * Long requests (queries) are rare next to ingest posts: the allocation per job is
  * the price of never blocking a loop. */
-#include <errno.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/diag.h"
 #include "core/limits.h"
 #include "core/mem.h"
+#include "core/thread.h"
 #include "http/http_int.h"
 
 #define MOD "http"
@@ -181,16 +179,10 @@ int http_job_submit(fl_http_loop *loop, h2o_req_t *req, const http_route *hr, co
 /* Workers run FL_HTTP_WORKER_NICE below the event loops and the log thread: a long
  * request (a heavy query) takes what CPU the ingest leaves, not half of it. Threads a
  * worker starts (a query's parallel workers) inherit its nice value. */
-static void lower_priority(void) {
-  pid_t tid = (pid_t)syscall(SYS_gettid);
-  errno = 0;
-  int cur = getpriority(PRIO_PROCESS, (id_t)tid);
-  if (errno == 0) (void)setpriority(PRIO_PROCESS, (id_t)tid, cur + FL_HTTP_WORKER_NICE);
-}
-
 static void *worker_main(void *arg) {
   fl_http *http = arg;
-  lower_priority();
+  fl_thread_name("floe-worker");
+  fl_thread_lower(FL_HTTP_WORKER_NICE);
   pthread_mutex_lock(&http->wmu);
   for (;;) {
     while (!http->jobs_head && !http->wstop) pthread_cond_wait(&http->wcond, &http->wmu);

@@ -29,6 +29,7 @@
 
 #include "core/diag.h"
 #include "core/mem.h"
+#include "core/thread.h"
 #include "core/time.h"
 #include "http/http_int.h"
 
@@ -320,6 +321,7 @@ static void loop_free(fl_http *http, fl_http_loop *loop);
 static void *loop_main(void *arg) {
   fl_http_loop *loop = arg;
   fl_http *http = loop->http;
+  fl_thread_name("floe-http%u", loop->index);
   fl_err err = {0};
   fl_code rc = loop_setup(loop, &err);
   if (rc) {

@@ -40,6 +40,7 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "core/thread.h"
 #include "ingest/server_int.h"
 
 #define MOD "quarantine"
@@ -255,6 +256,7 @@ fl_code srv_quarantine_flush(fl_server *srv, fl_err *err) {
 
 static void *flusher_main(void *arg) {
   fl_server *srv = arg;
+  fl_thread_name("floe-qflush");
   int64_t interval_ms = srv->proj->commit_interval_ms;
   pthread_mutex_lock(&srv->qmu);
   while (!srv->qstop) {

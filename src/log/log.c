@@ -41,6 +41,7 @@
 #include "core/fsync.h"
 #include "core/limits.h"
 #include "core/mem.h"
+#include "core/thread.h"
 #include "core/time.h"
 #include "log/log_int.h"
 
@@ -617,6 +618,7 @@ static void group_commit(fl_log *log, log_append *list) {
 
 static void *log_thread(void *arg) {
   fl_log *log = arg;
+  fl_thread_name("floe-log");
   pthread_mutex_lock(&log->mu);
   for (;;) {
     while (!log->queue && !log->closing) pthread_cond_wait(&log->cond, &log->mu);
@@ -643,6 +645,7 @@ static void *log_thread(void *arg) {
  * files of the last rolls are unlinked too. */
 static void *retention_thread(void *arg) {
   fl_log *log = arg;
+  fl_thread_name("floe-retention");
   pthread_mutex_lock(&log->mu);
   for (;;) {
     int64_t due_ns = log->next_retention_ms * 1000000;

@@ -88,6 +88,7 @@
 #include "core/fsync.h"
 #include "core/limits.h"
 #include "core/mem.h"
+#include "core/thread.h"
 #include "core/time.h"
 #include "log/log_int.h"
 #include "log/wal_wire.h"
@@ -574,6 +575,7 @@ void fl_log_wal_check(fl_log *log) {
 
 static void *sync_thread(void *arg) {
   fl_log *log = arg;
+  fl_thread_name("floe-wal");
   log_wal *wal = log->wal;
   pthread_mutex_lock(&wal->mu);
   for (;;) {

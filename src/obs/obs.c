@@ -30,6 +30,7 @@
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "core/time.h"
+#include "core/thread.h"
 
 #define MOD "obs"
 
@@ -164,6 +165,7 @@ void fl_obs_summary(fl_obs *obs, char *out, size_t cap) {
 
 static void *summary_thread(void *arg) {
   fl_obs *obs = arg;
+  fl_thread_name("floe-summary");
   pthread_mutex_lock(&obs->mu);
   int64_t due_ns = fl_mono_ns() + obs->opts.summary_interval_ms * 1000000;
   while (!obs->stop) {

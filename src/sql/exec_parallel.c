@@ -46,6 +46,7 @@
 #include "sql/exec_int.h"
 #include "sql/sql.h"
 #include "table/table.h"
+#include "core/thread.h"
 
 /* ---------------------------------------------------------------- contexts */
 
@@ -446,6 +447,7 @@ struct gather_op {
 static void *worker_main(void *arg) {
   worker *w = arg;
   gather_op *g = w->g;
+  fl_thread_name("floe-sql-%u", (unsigned)(w - g->w));
   for (;;) {
     pthread_mutex_lock(&g->mu);
     bool stop = g->stop;

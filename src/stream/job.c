@@ -64,9 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -75,6 +73,7 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/thread.h"
 #include "core/time.h"
 #include "json/json.h"
 #include "stream/stream.h"
@@ -521,16 +520,10 @@ static fl_code write_batch(fl_stream_job *job, side *s, const fl_batch *b, fl_er
 /* The job's threads run FL_STREAM_NICE below the event loops and the log thread: on a
  * machine the ingest keeps busy, acknowledgements come first and the job takes what CPU
  * is left (it catches up from the log when the load drops; its lag is a metric). */
-static void lower_priority(void) {
-  pid_t tid = (pid_t)syscall(SYS_gettid);
-  errno = 0;
-  int cur = getpriority(PRIO_PROCESS, (id_t)tid);
-  if (errno == 0) (void)setpriority(PRIO_PROCESS, (id_t)tid, cur + FL_STREAM_NICE);
-}
-
 static void *writer_thread(void *arg) {
   fl_stream_job *job = arg;
-  lower_priority();
+  fl_thread_name("floe-w-%s", job->name);
+  fl_thread_lower(FL_STREAM_NICE);
   pthread_mutex_lock(&job->wmu);
   for (;;) {
     while (!job->wqn && !job->wstop) pthread_cond_wait(&job->wcond, &job->wmu);
@@ -993,7 +986,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
 
 static void *job_thread(void *arg) {
   fl_stream_job *job = arg;
-  lower_priority();
+  fl_thread_name("floe-job-%s", job->name);
+  fl_thread_lower(FL_STREAM_NICE);
   int64_t interval = job->o.commit_interval_ms > 0 ? job->o.commit_interval_ms : 1000;
   if (interval < 100) interval = 100;
   job->interval_ms = interval;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# An operator looking at `top -H` or `ps -L` of floe serve sees which part takes the CPU:
+# every thread floe starts has a name (/proc/PID/task/TID/comm). The threads on the path of
+# an acknowledgement (floe-http<i>, floe-log, floe-wal) run at the server's own priority;
+# the stream job (floe-job-<stream>, floe-w-<stream>) and the worker pool of long
+# requests (floe-worker) run 10 nice levels below them, so acknowledgements come first.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
+
+make_project "$T/p" 'threads: 2'
+start_serve "$T/p"
+# the job and the loops start before /healthz answers; read every thread's name and nice
+threads=$(for t in /proc/"$SERVE_PID"/task/*; do
+  printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{ print $19 }' "$t/stat")"
+done | sort)
+nice_of() { awk -v n="$1" '$1 == n { print $2; exit }' <<<"$threads"; }
+count_of() { awk -v n="$1" '$1 == n { c++ } END { print c + 0 }' <<<"$threads"; }
+base=$(nice_of floe)
+[[ -n $base ]] || fail "the main thread is not named floe: $threads"
+assert_eq 1 "$(count_of floe)" "one thread keeps the process name (main): $threads"
+for t in floe-http0 floe-http1 floe-log floe-wal floe-retention; do
+  assert_eq "$base" "$(nice_of "$t")" "$t runs at the server's priority ($threads)"
+done
+for t in floe-job-orders floe-w-orders floe-worker; do
+  [[ $(count_of "$t") -ge 1 ]] || fail "no thread named $t: $threads"
+  assert_eq "$((base + 10))" "$(nice_of "$t")" "$t runs 10 below the acknowledgement path"
+done
+# nothing unnamed: every thread but main carries a floe-* name of its own
+assert_eq 0 "$(awk '$1 !~ /^floe(-|$)/' <<<"$threads" | wc -l)" "threads without a floe name: $threads"
+stop_serve
