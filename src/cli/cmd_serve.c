@@ -9,8 +9,8 @@
  * metrics, the access log and the periodic summary; the stream job and the query engine
  * will register theirs here. It runs until SIGINT or SIGTERM, then stops in the reverse
  * order: HTTP first (requests in flight are answered once durable), then the stream
- * jobs (each one's last checkpoint takes its bronze rows and its quarantine), then
- * ingest (the quarantine flusher's last flush when stream.enabled is false), then the
+ * jobs (each one's last checkpoint takes its bronze rows and its quarantine; with
+ * stream.enabled: false, the quarantine copy's last copy), then ingest, then the
  * warehouse and the log.
  *
  * Settings, strongest first: the command line (--data, --listen, --threads), then
@@ -42,12 +42,38 @@
 
 int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv);
 
+/* stream.enabled: false: no job; the quarantine logs are still copied into
+ * quarantine.<stream> (stream/qcopy.c), every commit_interval. */
+static fl_code start_qcopy(fl_project *proj, fl_log *log, const char *data, fl_stream_qcopy **out,
+                           fl_err *err) {
+  const char **names = fl_calloc(proj->nstreams + 1, sizeof *names);
+  fl_log_stream **qls = fl_calloc(proj->nstreams + 1, sizeof *qls);
+  fl_code rc = FL_OK;
+  for (uint32_t i = 0; !rc && i < proj->nstreams; i++) {
+    char qname[FL_NAME_MAX + 16];
+    snprintf(qname, sizeof qname, "%s.quarantine", proj->streams[i].name);
+    names[i] = proj->streams[i].name;
+    rc = fl_log_stream_open(log, qname, 1, &qls[i], err); /* ingest opened (or created) it */
+  }
+  fl_stream_qcopy_opts o = {.data_dir = data,
+                            .streams = names,
+                            .qls = qls,
+                            .n = proj->nstreams,
+                            .interval_ms = proj->commit_interval_ms,
+                            .skip_damaged = proj->log_skip_damaged,
+                            .thread = true};
+  if (!rc) rc = fl_stream_qcopy_start(&o, out, err);
+  fl_free(names);
+  fl_free(qls);
+  return rc;
+}
+
 /* Starts one stream job per stream (bronze.<stream>), after ingest opened the logs. */
 static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_stream_job **jobs,
-                          fl_cli_contract_src *srcs, fl_err *err) {
+                          fl_cli_contract_src *srcs, fl_stream_qcopy **qcopy, fl_err *err) {
   if (proj->stream_disabled) {
     fl_info("serve", "stream jobs off (floe.yaml stream.enabled: false): events go to the log only");
-    return FL_OK;
+    return start_qcopy(proj, log, data, qcopy, err);
   }
   for (uint32_t i = 0; i < proj->nstreams; i++) {
     const fl_project_stream *ps = &proj->streams[i];
@@ -55,7 +81,7 @@ static fl_code start_jobs(fl_project *proj, fl_log *log, const char *data, fl_st
     /* ingest opened (or created) it, with the count the log already has */
     fl_code rc = fl_log_stream_open(log, ps->name, 0, &ls, err);
     if (rc) return rc;
-    /* its rejects: the job copies them into quarantine.<stream> (ingest's flusher is off) */
+    /* its rejects: the job copies them into quarantine.<stream> */
     char qname[FL_NAME_MAX + 16];
     snprintf(qname, sizeof qname, "%s.quarantine", ps->name);
     fl_log_stream *qls;
@@ -135,6 +161,7 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   fl_stream_job **jobs = fl_calloc(proj->nstreams + 1, sizeof *jobs);
   fl_cli_contract_src *srcs = fl_calloc(proj->nstreams + 1, sizeof *srcs);
   fl_query_api *qapi = NULL;
+  fl_stream_qcopy *qcopy = NULL;
   fl_log_opts lopts;
   fl_project_log_opts(proj, &lopts);
   char *log_dir = fl_sprintf("%s/log", data);
@@ -144,8 +171,8 @@ int fl_cli_cmd_serve(fl_cli *cli, int argc, char **argv) {
   if (nthreads) hopts.threads = (uint32_t)nthreads;
   if (fl_log_open(log_dir, &lopts, &log, &err) || fl_warehouse_open(data, &wh, &err) ||
       fl_cli_ref_tables_load(project_dir, wh, &err) || fl_project_contract_versions(proj, data, &err) ||
-      fl_http_new(&hopts, &http, &err) || fl_ingest_new(proj, log, wh, http, &ing, &err) ||
-      start_jobs(proj, log, data, jobs, srcs, &err) ||
+      fl_http_new(&hopts, &http, &err) || fl_ingest_new(proj, log, http, &ing, &err) ||
+      start_jobs(proj, log, data, jobs, srcs, &qcopy, &err) ||
       fl_query_api_new(http,
                        &(fl_query_api_opts){data, proj->query_timeout_ms, proj->query_memory_bytes,
                                             proj->query_max_result_bytes, proj->query_threads},
@@ -171,6 +198,7 @@ done:
   }
   fl_free(jobs);
   fl_free(srcs);
+  fl_stream_qcopy_stop(qcopy); /* its last copy sees every quarantine record answered */
   fl_obs_free(obs);
   fl_ingest_free(ing);
   fl_http_free(http);

@@ -1,6 +1,6 @@
 /* server: the events API's routes on the HTTP service, its per-loop state, and the
- * ingest side of `floe serve`'s composition (streams opened on the borrowed log,
- * quarantine tables on the borrowed warehouse, the flusher thread).
+ * ingest side of `floe serve`'s composition (streams and their quarantine logs opened
+ * on the borrowed log).
  *
  * Routes (registered by fl_ingest_new, answered on the loop that read the request):
  *   POST /v1/streams/{stream}/events   scope ingest:{stream}, JSON or NDJSON body (server_events.c)
@@ -137,17 +137,6 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
   fl_metric_family *unknown = fl_metrics_counter(
       "floe_ingest_unknown_fields_total",
       "Fields not in the stream's schema, in the records of acknowledged requests (ignored).", "stream");
-  fl_metric_family *qrows = fl_metrics_counter(
-      "floe_quarantine_rows_total", "Rows committed to the Iceberg table quarantine.<stream>.", "stream");
-  fl_metric_family *qlag = fl_metrics_gauge(
-      "floe_quarantine_lag_records",
-      "Records in <stream>.quarantine not yet committed to quarantine.<stream> (the stream job copies "
-      "them in its checkpoints; ingest's flusher with stream.enabled: false).",
-      "stream");
-  fl_metric_family *qskipped = fl_metrics_counter(
-      "floe_quarantine_damaged_records_total",
-      "Records of <stream>.quarantine lost to log damage and skipped (floe.yaml log.skip_damaged).",
-      "stream");
   ing->nstreams = proj->nstreams;
   ing->streams = fl_calloc(proj->nstreams ? proj->nstreams : 1, sizeof *ing->streams);
   for (uint32_t i = 0; i < proj->nstreams; i++) {
@@ -159,9 +148,6 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
     ss->m_accepted_bytes = FL_METRIC_WITH(accepted_bytes, ps->name);
     ss->m_rejected_bytes = FL_METRIC_WITH(rejected_bytes, ps->name);
     ss->m_unknown_fields = FL_METRIC_WITH(unknown, ps->name);
-    ss->m_quarantine_rows = FL_METRIC_WITH(qrows, ps->name);
-    ss->m_quarantine_lag = FL_METRIC_WITH(qlag, ps->name);
-    ss->m_quarantine_skipped = FL_METRIC_WITH(qskipped, ps->name);
     /* an existing stream keeps its partition count (records are placed by it) */
     fl_code rc = fl_log_stream_open(ing->log, ps->name, 0, &ss->ls, err);
     if (rc == FL_ENOENT) rc = fl_log_stream_open(ing->log, ps->name, ps->partitions, &ss->ls, err);
@@ -181,17 +167,13 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
   return FL_OK;
 }
 
-fl_code fl_ingest_new(const fl_project *proj, fl_log *log, fl_warehouse *wh, fl_http *http, fl_ingest **out,
-                      fl_err *err) {
+fl_code fl_ingest_new(const fl_project *proj, fl_log *log, fl_http *http, fl_ingest **out, fl_err *err) {
   fl_ingest *ing = fl_calloc(1, sizeof *ing);
   fl_code rc;
   ing->proj = proj;
   ing->log = log;
-  ing->wh = wh;
   ing->http = http;
   ing->started_us = fl_now_micros();
-  pthread_mutex_init(&ing->qmu, NULL);
-  pthread_cond_init(&ing->qcond, NULL);
   ing->nloops = fl_http_nloops(http);
   ing->loops = fl_calloc(ing->nloops, sizeof *ing->loops);
   if ((rc = open_streams(ing, err))) goto fail;
@@ -206,7 +188,6 @@ fl_code fl_ingest_new(const fl_project *proj, fl_log *log, fl_warehouse *wh, fl_
   if ((rc = fl_http_route_add(http, &events, err))) goto fail;
   if ((rc = fl_http_get(http, "streams", "/v1/streams", "query", route_streams, ing, err))) goto fail;
   fl_http_on_loop(http, loop_start, loop_stop, ing);
-  if ((rc = srv_quarantine_start(ing, err))) goto fail;
   *out = ing;
   return FL_OK;
 fail:
@@ -214,16 +195,11 @@ fail:
   return rc;
 }
 
-fl_code fl_ingest_flush_quarantine(fl_ingest *ing, fl_err *err) { return srv_quarantine_flush(ing, err); }
-
 void fl_ingest_free(fl_ingest *ing) {
   if (!ing) return;
-  srv_quarantine_stop(ing); /* its last flush sees every quarantine record answered */
   fl_free(ing->streams);
   fl_free(ing->loops);
   fl_buf_free(&ing->streams_json);
-  pthread_mutex_destroy(&ing->qmu);
-  pthread_cond_destroy(&ing->qcond);
   fl_free(ing);
 }
 

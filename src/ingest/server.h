@@ -9,20 +9,20 @@
  * A 2xx means every accepted record is fsynced in the event log (DATA/log/<stream>)
  * and every rejected one in "<stream>.quarantine": the response is sent from the loop
  * thread only after the log thread's done callbacks for all of the request's appends
- * have run. The quarantine flusher copies "<stream>.quarantine" into the Iceberg table
- * quarantine.<stream> every commit interval (the offsets it reached are stored in the
- * snapshot summary as floe.log-offset.<p>, so a restart resumes exactly).
+ * have run. The stream job (or, with stream.enabled: false, the stream module's quarantine
+ * copy: stream/qcopy.c) copies "<stream>.quarantine" into the Iceberg table
+ * quarantine.<stream>.
  *
- * The composition root (cli/cmd_serve.c) owns the log, the warehouse and the HTTP
- * service; ingest borrows them:
+ * The composition root (cli/cmd_serve.c) owns the log and the HTTP service; ingest
+ * borrows them:
  *
  *   fl_ingest *ing;
- *   fl_ingest_new(proj, log, wh, http, &ing, &err);  streams opened, routes registered
- *   fl_http_start(http, &err);                      ... serving ...
- *   fl_http_stop(http);                             no request in flight any more
- *   fl_ingest_free(ing);                            last quarantine flush
+ *   fl_ingest_new(proj, log, http, &ing, &err);  streams opened, routes registered
+ *   fl_http_start(http, &err);                  ... serving ...
+ *   fl_http_stop(http);                         no request in flight any more
+ *   fl_ingest_free(ing);
  *
- * The project, the log, the warehouse and the HTTP service must outlive ing. */
+ * The project, the log and the HTTP service must outlive ing. */
 #ifndef FL_INGEST_SERVER_H
 #define FL_INGEST_SERVER_H
 
@@ -36,12 +36,9 @@
 
 typedef struct fl_ingest fl_ingest;
 
-fl_code fl_ingest_new(const fl_project *proj, fl_log *log, fl_warehouse *wh, fl_http *http, fl_ingest **out,
-                      fl_err *err);
-/* After fl_http_stop: stops the flusher, runs a last quarantine flush, frees ing. */
+fl_code fl_ingest_new(const fl_project *proj, fl_log *log, fl_http *http, fl_ingest **out, fl_err *err);
+/* After fl_http_stop: frees ing. */
 void fl_ingest_free(fl_ingest *ing);
-/* Runs one quarantine flush now (tests); normally the flusher thread does this. */
-fl_code fl_ingest_flush_quarantine(fl_ingest *ing, fl_err *err);
 
 /* The HTTP service's options from floe.yaml (listen, threads, limits, tokens, http.*);
  * the token array lives in the project's arena. */

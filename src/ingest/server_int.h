@@ -1,6 +1,5 @@
-/* server_int: what server.c (routes, per-loop state, start and free), server_events.c
- * (the events route) and quarantine.c (the quarantine flusher) share. Not for other
- * modules.
+/* server_int: what server.c (routes, per-loop state, start and free) and server_events.c
+ * (the events route) share. Not for other modules.
  *
  * Threads and what each owns:
  *   main thread     fl_ingest_new / fl_ingest_free; everything in fl_ingest before the
@@ -10,7 +9,6 @@
  *                   it created.
  *   log thread      (the event log's) calls events_log_done, which only touches the
  *                   pending's atomics and posts it to its loop (fl_http_defer_post).
- *   flusher thread  the quarantine tables (srv_qtable), through the borrowed warehouse.
  * Shared read-only: the project, srv_stream (log stream handles are thread-safe). */
 #ifndef FL_INGEST_SERVER_INT_H
 #define FL_INGEST_SERVER_INT_H
@@ -36,8 +34,6 @@ typedef struct srv_stream {
   fl_log_stream *qls; /* "<stream>.quarantine", one partition, JSON records */
   fl_metric *m_accepted, *m_rejected, *m_accepted_bytes, *m_rejected_bytes; /* docs/metrics.md */
   fl_metric *m_unknown_fields;
-  fl_metric *m_quarantine_rows, *m_quarantine_lag;
-  fl_metric *m_quarantine_skipped; /* records of damaged log ranges skipped (log.skip_damaged) */
 } srv_stream;
 
 typedef struct srv_loop {
@@ -92,16 +88,9 @@ typedef struct srv_pending {
   char small[SRV_PENDING_BODY_CAP];
 } srv_pending;
 
-typedef struct srv_qtable {
-  fl_table *tbl;        /* quarantine.<stream>; NULL until loaded (or after a failure) */
-  uint64_t next_offset; /* next log offset of partition 0 to copy */
-  fl_log_consumer *qc;  /* the log consumer "quarantine": its committed offset is the retain floor */
-} srv_qtable;
-
 struct fl_ingest {
   const fl_project *proj;
   fl_log *log;
-  fl_warehouse *wh;
   fl_http *http;
   int64_t started_us;
   srv_stream *streams;
@@ -109,13 +98,6 @@ struct fl_ingest {
   srv_loop *loops;
   uint32_t nloops;
   fl_buf streams_json; /* GET /v1/streams answer, built once */
-  /* quarantine flusher */
-  pthread_t qtid;
-  bool qstarted;
-  pthread_mutex_t qmu; /* serialises flushes (thread, tests, stop) */
-  pthread_cond_t qcond;
-  bool qstop;
-  srv_qtable *qtables; /* per stream */
 };
 
 /* Kept for the files that still say so (one name per type, STYLE §5). */
@@ -124,10 +106,5 @@ typedef fl_ingest fl_server;
 /* server_events.c */
 int srv_events_post(void *ctx, fl_http_loop *hloop, h2o_req_t *req, const fl_http_match *m);
 void srv_loop_scratch_free(srv_loop *loop);
-
-/* quarantine.c */
-fl_code srv_quarantine_start(fl_server *srv, fl_err *err);
-void srv_quarantine_stop(fl_server *srv);
-fl_code srv_quarantine_flush(fl_server *srv, fl_err *err);
 
 #endif

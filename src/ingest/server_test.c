@@ -1,8 +1,8 @@
-/* Unit tests of the server (server.c, server_events.c, quarantine.c) driven over real
- * sockets on a free port: acks only what is durable (a failing disk answers 507 and
- * stores nothing), records land in the partition of their key, clients that hang up
- * while their batch is being committed do not disturb the server, and the quarantine
- * flusher copies each rejected record exactly once across restarts. */
+/* Unit tests of the server (server.c, server_events.c) driven over real sockets on a
+ * free port: acks only what is durable (a failing disk answers 507 and stores nothing),
+ * records land in the partition of their key, rejects land in "<stream>.quarantine",
+ * and clients that hang up while their batch is being committed do not disturb the
+ * server. (The copy of the quarantine log into its table: stream/quarantine_test.c.) */
 #define _GNU_SOURCE 1 /* memmem */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -30,12 +30,11 @@ static const char orders_sql[] =
     "  PRIMARY KEY (event_id) NOT ENFORCED\n"
     ") WITH (partitions = 4)";
 
-/* What cmd_serve composes: the log, the warehouse, the HTTP service, ingest on it. */
+/* What cmd_serve composes: the log, the HTTP service, ingest on it. */
 typedef struct fixture {
   char *data;
   fl_project *proj;
   fl_log *log;
-  fl_warehouse *wh;
   fl_http *http;
   fl_ingest *ing;
 } fixture;
@@ -47,12 +46,11 @@ static void start(fixture *fx) {
   char *log_dir = fl_sprintf("%s/log", fx->data);
   cr_assert_eq(fl_log_open(log_dir, &lopts, &fx->log, &err), FL_OK, "%s", err.msg);
   fl_free(log_dir);
-  cr_assert_eq(fl_warehouse_open(fx->data, &fx->wh, &err), FL_OK, "%s", err.msg);
   fl_http_opts hopts;
   fl_project_http_opts(fx->proj, &hopts);
   hopts.listen = "127.0.0.1:0";
   cr_assert_eq(fl_http_new(&hopts, &fx->http, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_ingest_new(fx->proj, fx->log, fx->wh, fx->http, &fx->ing, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_ingest_new(fx->proj, fx->log, fx->http, &fx->ing, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_http_start(fx->http, &err), FL_OK, "%s", err.msg);
 }
 
@@ -60,7 +58,6 @@ static void stop(fixture *fx) {
   fl_http_stop(fx->http);
   fl_ingest_free(fx->ing);
   fl_http_free(fx->http);
-  fl_warehouse_close(fx->wh);
   fl_log_close(fx->log);
 }
 
@@ -72,8 +69,6 @@ static void setup(fixture *fx) {
   cr_assert(mkdtemp(fx->data));
   fx->proj = fl_project_new();
   fl_err err = {0};
-  /* flushes only when the test asks; the copy of ingest/quarantine.c runs only without
-   * stream jobs (with them, the job's checkpoints copy the quarantine: stream/) */
   const char *yaml = "commit_interval: 1h\nstream:\n  enabled: false\n";
   cr_assert_eq(fl_project_parse_yaml(fx->proj, "floe.yaml", yaml, strlen(yaml), &err), FL_OK, "%s", err.msg);
   cr_assert_eq(fl_project_add_stream_sql(fx->proj, "orders.sql", orders_sql, strlen(orders_sql), &err), FL_OK,
@@ -199,94 +194,6 @@ Test(server, clients_hanging_up_while_their_batch_commits_do_not_disturb_the_ser
   char resp[8192];
   cr_assert_eq(post(fx.http, "/healthz", "", resp, sizeof resp), 405); /* POST /healthz: still serving */
   cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
-  teardown(&fx);
-}
-
-static int count_rows(void *ctx, const fl_batch *batch, const char *file_path, const uint64_t *positions) {
-  *(uint64_t *)ctx += batch->nrows;
-  return 0;
-}
-
-static uint64_t quarantine_rows(const char *data, const char **offset) {
-  fl_warehouse *wh;
-  fl_table *tbl;
-  fl_scan *scan;
-  fl_err err = {0};
-  cr_assert_eq(fl_warehouse_open(data, &wh, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_table_load(wh, "quarantine", "orders", &tbl, &err), FL_OK, "%s", err.msg);
-  uint64_t rows = 0;
-  cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_scan_run(scan, count_rows, &rows, &err), FL_OK, "%s", err.msg);
-  fl_scan_free(scan);
-  static char off[32];
-  const fl_snapshot *snap = fl_table_current_snapshot(tbl);
-  snprintf(off, sizeof off, "%s", snap ? fl_snapshot_summary_get(snap, "floe.log-offset.0") : "none");
-  *offset = off;
-  fl_table_free(tbl);
-  fl_warehouse_close(wh);
-  return rows;
-}
-
-Test(server, quarantine_copies_each_reject_once_across_restarts) {
-  fixture fx;
-  setup(&fx);
-  char resp[8192];
-  const char *body =
-      "{\"event_id\":\"k1\",\"event_type\":\"a\"}\n"
-      "{\"event_id\":\"k2\",\"event_type\":\"nope\"}\n"
-      "not json\n";
-  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 200, "%s", resp);
-  cr_assert(strstr(resp, "\"accepted\":1,\"rejected\":2,\"errors\":[{\"line\":2,\"field\":\"event_type\""),
-            "%s", resp);
-  cr_assert(strstr(resp, "{\"line\":3,\"field\":null,"), "%s", resp);
-  fl_err err = {0};
-  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg); /* nothing new */
-  const char *off;
-  cr_assert_eq(quarantine_rows(fx.data, &off), 2);
-  cr_assert_str_eq(off, "2");
-  stop(&fx);
-  start(&fx); /* a restart resumes at offset 2 */
-  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(quarantine_rows(fx.data, &off), 2);
-  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", "{\"event_id\":\"k3\"}\n", resp, sizeof resp), 400,
-               "%s", resp);
-  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(quarantine_rows(fx.data, &off), 3);
-  cr_assert_str_eq(off, "3");
-  teardown(&fx);
-}
-
-/* The committed offset of the quarantine copy's log consumer, as stored on disk. */
-static uint64_t quarantine_committed(fl_log *log) {
-  fl_log_stream *ls;
-  fl_err err = {0};
-  cr_assert_eq(fl_log_stream_open(log, "orders.quarantine", 0, &ls, &err), FL_OK, "%s", err.msg);
-  uint64_t off = UINT64_MAX;
-  cr_assert_eq(fl_log_consumer_load(ls, "quarantine", &off, &err), FL_OK, "%s", err.msg);
-  return off;
-}
-
-Test(server, the_quarantine_consumer_commits_what_the_table_holds_and_is_reset_to_it_at_load) {
-  fixture fx;
-  setup(&fx);
-  char resp[8192];
-  cr_assert_eq(quarantine_committed(fx.log), 0, "created at load with the table's offset");
-  const char *body = "{\"event_id\":\"k1\"}\nnot json\n";
-  cr_assert_eq(post(fx.http, "/v1/streams/orders/events", body, resp, sizeof resp), 400, "%s", resp);
-  cr_assert_eq(quarantine_committed(fx.log), 0, "nothing copied yet: the floor holds both records");
-  fl_err err = {0};
-  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(quarantine_committed(fx.log), 2);
-  stop(&fx);
-  /* a consumer file lost (or behind the table): the next load sets it from the table */
-  char *path = fl_sprintf("%s/log/orders.quarantine/.consumers/quarantine", fx.data);
-  cr_assert_eq(unlink(path), 0);
-  fl_free(path);
-  start(&fx);
-  cr_assert_eq(quarantine_committed(fx.log), 2);
-  const char *off;
-  cr_assert_eq(quarantine_rows(fx.data, &off), 2);
   teardown(&fx);
 }
 
@@ -451,9 +358,6 @@ Test(server, a_request_over_max_rejects_is_cut_and_stores_exactly_the_lines_befo
   cr_assert_eq(log_total(fx.log, "orders", 4), 4, "k1 k2 k4 k7: the lines before the cut");
   cr_assert_eq(log_count_matching(fx.log, "orders", 4, "\"k9\""), 0, "nothing after the cut");
   cr_assert_eq(log_end(fx.log, "orders.quarantine", 0), 3, "exactly the 3 counted rejects");
-  cr_assert_eq(fl_ingest_flush_quarantine(fx.ing, &err), FL_OK, "%s", err.msg);
-  const char *off;
-  cr_assert_eq(quarantine_rows(fx.data, &off), 3);
   teardown(&fx);
 }
 

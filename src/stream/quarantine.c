@@ -6,16 +6,16 @@
  *   quarantine.<stream>:  raw STRING, reason STRING, field STRING, line INT,
  *                         received_at TIMESTAMP, request_id STRING, raw_truncated BOOLEAN
  *
- * (the columns ingest/quarantine.c, the copy of `stream.enabled: false`, writes too; a
- * table made before raw_truncated existed gets the column added.)
+ * (a table made before raw_truncated existed gets the column added.) With
+ * `stream.enabled: false` the same copy runs alone (qcopy.c, fl_stream_q_commit).
  *
  * Reading: the log consumer "quarantine" of "<stream>.quarantine" (one partition), on the
  * job's thread, at most FL_STREAM_QUARANTINE_ROWS_MAX records per checkpoint; rows go
  * straight into the appender of quarantine.<stream> in the job's open transaction.
  *
  * Exactly once: the table's snapshot of a checkpoint carries floe.log-offset.0 = the
- * quarantine log offset after its last row (the key ingest/quarantine.c uses, so either
- * copy continues where the other stopped) and floe.checkpoint-id; bronze, the late side
+ * quarantine log offset after its last row (the key the copy alone uses too, so either
+ * continues where the other stopped) and floe.checkpoint-id; bronze, the late side
  * table and the quarantine swap in one catalog transaction. A restart (or a failed
  * commit) seeks the consumer back to the table's offset: records read but not committed
  * are read again into the next checkpoint, records committed never. After each commit
@@ -63,6 +63,7 @@ struct fl_stream_q {
   uint64_t next;      /* after the last record read into the open transaction */
   uint64_t rows;      /* rows in the open transaction */
   fl_appender *app;   /* the open transaction's, NULL until its first row */
+  fl_appender *own;   /* app when the copy commits alone (fl_stream_q_commit), owned */
   fl_batch *batch;
   bool stuck; /* damage without skip_damaged: no more reading */
   fl_metric *m_rows, *m_lag, *m_skipped;
@@ -129,7 +130,7 @@ fl_code fl_stream_q_open(fl_warehouse *wh, const char *stream, fl_log_stream *ql
   q->m_lag = FL_METRIC_WITH(
       fl_metrics_gauge("floe_quarantine_lag_records",
                        "Records in <stream>.quarantine not yet committed to quarantine.<stream> (the stream "
-                       "job copies them in its checkpoints; ingest's flusher with stream.enabled: false).",
+                       "job copies them in its checkpoints; with stream.enabled: false, a copy of its own).",
                        "stream"),
       stream);
   q->m_skipped = FL_METRIC_WITH(
@@ -157,6 +158,7 @@ fl_code fl_stream_q_open(fl_warehouse *wh, const char *stream, fl_log_stream *ql
 
 void fl_stream_q_free(fl_stream_q *q) {
   if (!q) return;
+  fl_appender_free(q->own);
   fl_log_consumer_close(q->qc);
   if (q->tbl) fl_table_free(q->tbl);
   fl_batch_free(q->batch);
@@ -176,6 +178,8 @@ fl_code fl_stream_q_restore(fl_stream_q *q, fl_err *err) {
   q->committed = q->next = off ? strtoull(off, NULL, 10) : 0;
   q->rows = 0;
   q->app = NULL;
+  fl_appender_free(q->own);
+  q->own = NULL;
   if (q->batch) fl_batch_reset(q->batch);
   fl_log_consumer_seek(q->qc, 0, q->next);
   /* the table is the truth: the floor follows it (lower: retention keeps more) */
@@ -186,6 +190,8 @@ fl_code fl_stream_q_restore(fl_stream_q *q, fl_err *err) {
 }
 
 void fl_stream_q_drop(fl_stream_q *q) {
+  fl_appender_free(q->own); /* an uncommitted one deletes its files */
+  q->own = NULL;
   q->app = NULL;
   q->rows = 0;
   fl_batch_reset(q->batch);
@@ -267,7 +273,12 @@ fl_code fl_stream_q_read(fl_stream_q *q, fl_txn *txn, fl_err *err) {
       break;
     }
     if (eof) break;
-    if (!q->app && (rc = fl_txn_append(txn, q->tbl, &q->app, err))) return rc;
+    if (!q->app && txn && (rc = fl_txn_append(txn, q->tbl, &q->app, err))) return rc;
+    if (!q->app && !txn) {
+      if ((rc = fl_appender_begin(q->tbl, &q->own, err)))
+        return fl_err_prefix(err, "quarantine.%s: ", q->name);
+      q->app = q->own;
+    }
     for (uint32_t i = 0; i < bv.count; i++) {
       record_to_row(q->batch, &bv.records[i]);
       q->next = bv.records[i].offset + 1;
@@ -305,12 +316,43 @@ fl_code fl_stream_q_prepare(fl_stream_q *q, fl_txn *txn, fl_err *err) {
   return fl_txn_set_summary(txn, q->tbl, summary, 1, err);
 }
 
+fl_code fl_stream_q_commit(fl_stream_q *q, fl_err *err) {
+  fl_code rc = FL_OK;
+  while (!rc && fl_stream_q_pending(q)) rc = fl_stream_q_read(q, NULL, err);
+  if (rc || !q->rows) goto out;
+  FL_ASSERT(q->own && q->app == q->own, "quarantine.%s: a transaction's appender", q->name);
+  if (q->batch->nrows && (rc = fl_appender_write(q->app, q->batch, err))) {
+    fl_err_prefix(err, "quarantine.%s: ", q->name);
+    goto out;
+  }
+  fl_batch_reset(q->batch);
+  char offset[24];
+  snprintf(offset, sizeof offset, "%" PRIu64, q->next);
+  fl_kv summary[1] = {{OFFSET_KEY, offset}};
+  if ((rc = fl_appender_commit(q->own, summary, 1, NULL, err))) {
+    fl_err_prefix(err, "quarantine.%s: ", q->name);
+    goto out;
+  }
+  fl_debug(MOD, "quarantine.%s: %" PRIu64 " rows, log offset %" PRIu64, q->name, q->rows, q->next);
+  fl_stream_q_committed(q);
+  return FL_OK;
+out:
+  if (rc) { /* the table (and its offset) is the truth: read again from there */
+    fl_stream_q_drop(q);
+    fl_err rerr;
+    if (fl_stream_q_restore(q, &rerr)) fl_warn(MOD, "%s", rerr.msg);
+  }
+  return rc;
+}
+
 void fl_stream_q_committed(fl_stream_q *q) {
   if (!q->rows) return;
   fl_metric_add(q->m_rows, q->rows);
   q->committed = q->next;
   q->rows = 0;
   q->app = NULL;
+  fl_appender_free(q->own);
+  q->own = NULL;
   fl_err cerr;
   /* on failure the floor stays lower: retention keeps more */
   if (fl_log_consumer_commit(q->qc, NULL, &q->committed, 1, &cerr))

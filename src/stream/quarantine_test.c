@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/diag.h"
 #include "core/hash.h"
@@ -345,5 +346,122 @@ Test(quarantine, the_job_compacts_and_expires_the_quarantine_and_late_tables_in_
   cr_assert_eq(count(&q, "bad-1"), 1);
   cr_assert_eq(b.rows, 13);
   cr_assert_str_eq(q.offset0, "13");
+  env_close(&e);
+}
+
+/* ---------------------------------------------------------------- the copy alone (qcopy.c) */
+
+static fl_stream_qcopy *qcopy_start(env *e) {
+  const char *names[1] = {"ev"};
+  fl_log_stream *qls[1] = {e->qls};
+  fl_stream_qcopy_opts o = {.data_dir = e->data, .streams = names, .qls = qls, .n = 1, .interval_ms = 60000};
+  fl_stream_qcopy *c;
+  fl_err err;
+  cr_assert_eq(fl_stream_qcopy_start(&o, &c, &err), FL_OK, "%s", err.msg);
+  return c;
+}
+
+static void qcopy_flush(fl_stream_qcopy *c) {
+  fl_err err;
+  cr_assert_eq(fl_stream_qcopy_flush(c, &err), FL_OK, "%s", err.msg);
+}
+
+static uint64_t consumer_floor(env *e) {
+  uint64_t floor = UINT64_MAX;
+  fl_err err;
+  cr_assert_eq(fl_log_consumer_load(e->qls, "quarantine", &floor, &err), FL_OK, "%s", err.msg);
+  return floor;
+}
+
+Test(quarantine,
+     the_copy_alone_copies_each_reject_once_across_restarts_in_snapshots_without_a_checkpoint_id) {
+  env e;
+  env_open(&e);
+  reject(&e, "bad-1", 1);
+  reject(&e, "bad-2", 2);
+  fl_stream_qcopy *c = qcopy_start(&e);
+  cr_assert_eq(consumer_floor(&e), 0, "set to the table's offset at start: nothing copied yet");
+  qcopy_flush(c);
+  qcopy_flush(c); /* nothing new: no snapshot */
+  table_view q;
+  view(&e, "quarantine", "ev", &q);
+  cr_assert_eq(q.rows, 2);
+  cr_assert_eq(count(&q, "bad-1"), 1);
+  cr_assert_eq(count(&q, "bad-2"), 1);
+  cr_assert_eq(q.snapshots, 1, "one snapshot for the copy, none for the empty one");
+  cr_assert_str_eq(q.offset0, "2");
+  cr_assert_str_eq(q.checkpoint, "-", "no job's checkpoint id");
+  cr_assert_eq(consumer_floor(&e), 2, "the consumer committed what the table holds");
+  fl_stream_qcopy_stop(c);
+
+  /* a restart resumes at offset 2; its stop copies what came meanwhile */
+  c = qcopy_start(&e);
+  qcopy_flush(c);
+  view(&e, "quarantine", "ev", &q);
+  cr_assert_eq(q.rows, 2, "nothing copied twice");
+  reject(&e, "bad-3", 3);
+  fl_stream_qcopy_stop(c);
+  view(&e, "quarantine", "ev", &q);
+  cr_assert_eq(q.rows, 3);
+  cr_assert_eq(count(&q, "bad-3"), 1, "the last copy at stop");
+  cr_assert_str_eq(q.offset0, "3");
+  cr_assert_eq(q.snapshots, 2);
+  env_close(&e);
+}
+
+Test(quarantine, a_lost_consumer_file_is_set_back_to_the_tables_offset_when_the_copy_starts) {
+  env e;
+  env_open(&e);
+  reject(&e, "bad-1", 1);
+  reject(&e, "bad-2", 2);
+  fl_stream_qcopy *c = qcopy_start(&e);
+  fl_stream_qcopy_stop(c);
+  cr_assert_eq(consumer_floor(&e), 2);
+  /* the server stopped, its consumer file lost, the server started again */
+  fl_log_close(e.log);
+  char *path = fl_sprintf("%s/log/ev.quarantine/.consumers/quarantine", e.dir);
+  cr_assert_eq(unlink(path), 0, "%s", path);
+  fl_free(path);
+  char *logdir = fl_sprintf("%s/log", e.dir);
+  fl_log_opts lo = {.retention_check_ms = -1};
+  fl_err err;
+  cr_assert_eq(fl_log_open(logdir, &lo, &e.log, &err), FL_OK, "%s", err.msg);
+  fl_free(logdir);
+  cr_assert_eq(fl_log_stream_open(e.log, "ev", 2, &e.ls, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_log_stream_open(e.log, "ev.quarantine", 1, &e.qls, &err), FL_OK, "%s", err.msg);
+  c = qcopy_start(&e);
+  cr_assert_eq(consumer_floor(&e), 2, "from the table, not from 0: retention keeps its floor");
+  qcopy_flush(c);
+  fl_stream_qcopy_stop(c);
+  table_view q;
+  view(&e, "quarantine", "ev", &q);
+  cr_assert_eq(q.rows, 2, "nothing copied twice");
+  env_close(&e);
+}
+
+Test(quarantine, the_job_and_the_copy_alone_hand_over_at_the_tables_offset) {
+  env e;
+  env_open(&e);
+  reject(&e, "bad-1", 1);
+  fl_stream_qcopy *c = qcopy_start(&e);
+  fl_stream_qcopy_stop(c); /* bad-1 by the copy alone */
+  reject(&e, "bad-2", 2);
+  fl_stream_job *job = start(&e);
+  checkpoint(job); /* bad-2 by the job, in checkpoint 1 */
+  fl_stream_job_stop(job);
+  table_view q;
+  view(&e, "quarantine", "ev", &q);
+  cr_assert_str_eq(q.checkpoint, "1");
+  reject(&e, "bad-3", 3);
+  c = qcopy_start(&e);
+  fl_stream_qcopy_stop(c); /* bad-3 by the copy alone again */
+  view(&e, "quarantine", "ev", &q);
+  cr_assert_eq(q.rows, 3);
+  for (int i = 1; i <= 3; i++) {
+    char raw[16];
+    snprintf(raw, sizeof raw, "bad-%d", i);
+    cr_assert_eq(count(&q, raw), 1, "%s once", raw);
+  }
+  cr_assert_str_eq(q.offset0, "3");
   env_close(&e);
 }

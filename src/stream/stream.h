@@ -153,6 +153,26 @@ fl_code fl_stream_swap_check(const char *data_dir, const fl_sql_stream *def, fl_
  * without one. Run by fl_stream_job_start and fl_stream_swap. */
 fl_code fl_stream_swap_recover(const char *data_dir, const char *stream, fl_err *err);
 
+/* The quarantine copy without stream jobs (floe.yaml stream.enabled: false, qcopy.c):
+ * each "<stream>.quarantine" log into quarantine.<stream> every interval_ms, by the
+ * job's own copy (same table, offset key and log consumer), each stream's rows in a
+ * snapshot of their own. Opens every table at start (a broken warehouse fails here). */
+typedef struct fl_stream_qcopy fl_stream_qcopy;
+typedef struct fl_stream_qcopy_opts {
+  const char *data_dir;       /* the warehouse (the copy opens its own handle) */
+  const char *const *streams; /* [n] stream names */
+  fl_log_stream *const *qls;  /* [n] their "<stream>.quarantine" logs (one partition) */
+  uint32_t n;
+  int64_t interval_ms; /* 0: 1,000 */
+  bool skip_damaged;   /* floe.yaml log.skip_damaged */
+  bool thread;         /* false: copies only when fl_stream_qcopy_flush is called (tests) */
+} fl_stream_qcopy_opts;
+fl_code fl_stream_qcopy_start(const fl_stream_qcopy_opts *opts, fl_stream_qcopy **out, fl_err *err);
+/* Copies what is durable now, every stream (each failure logged; the first returned). */
+fl_code fl_stream_qcopy_flush(fl_stream_qcopy *c, fl_err *err);
+/* Stops the thread, copies once more (what was answered before the stop) and frees. */
+void fl_stream_qcopy_stop(fl_stream_qcopy *c);
+
 /* The bronze columns after the stream's own. */
 #define FL_STREAM_META_COLUMNS 4 /* _partition INT, _offset BIGINT, _ingest_time TIMESTAMP, _late BOOLEAN */
 

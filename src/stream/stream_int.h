@@ -67,12 +67,18 @@ fl_code fl_stream_q_restore(fl_stream_q *q, fl_err *err);
 /* Records in the log past what was read, and room for them in this checkpoint. */
 bool fl_stream_q_pending(fl_stream_q *q);
 /* Reads what is durable (up to FL_STREAM_QUARANTINE_ROWS_MAX rows a checkpoint) into
- * the table's appender of txn (added to it at the first row). */
+ * the table's appender of txn (added to it at the first row; txn NULL: an appender of
+ * the copy's own, for fl_stream_q_commit). */
 fl_code fl_stream_q_read(fl_stream_q *q, fl_txn *txn, fl_err *err);
 /* Rows read into the open transaction. */
 uint64_t fl_stream_q_rows(const fl_stream_q *q);
 /* Before the commit: writes the last rows, sets floe.log-offset.0 (no-op without rows). */
 fl_code fl_stream_q_prepare(fl_stream_q *q, fl_txn *txn, fl_err *err);
+/* The copy alone (qcopy.c, `stream.enabled: false`): reads what is durable (up to
+ * FL_STREAM_QUARANTINE_ROWS_MAX rows) and commits it in a snapshot of its own carrying
+ * floe.log-offset.0 and no checkpoint id; on failure nothing is committed and the copy
+ * seeks back to the table's offset. */
+fl_code fl_stream_q_commit(fl_stream_q *q, fl_err *err);
 /* After a commit that included the rows: metrics, the consumer's commit. */
 void fl_stream_q_committed(fl_stream_q *q);
 /* The transaction went away (committed or not): forget its appender and rows. */

@@ -65,15 +65,9 @@ assert_contains "$BODY" 'floe_ingest_unknown_fields_total{stream="orders"} 2' "u
 printf '%s\n' "$BODY" >"$T/metrics.txt"
 promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$T/promtool.out")"
 
-# Prometheus on a free port, scraping floe every 200 ms into a temporary store
-prom_port=
-for _ in $(seq 1 20); do
-  p=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue # taken
-  prom_port=$p
-  break
-done
-[[ -n "$prom_port" ]] || fail "no free port for prometheus"
+# Prometheus on a free port, scraping floe every 200 ms into a temporary store. A port
+# seen free can be taken before Prometheus binds it (other tests' client sockets use the
+# same range): then it exits at once, and another port is tried.
 cat >"$T/prometheus.yml" <<YAML
 global:
   scrape_interval: 200ms
@@ -83,9 +77,28 @@ scrape_configs:
     static_configs:
       - targets: ['${URL#http://}']
 YAML
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$T/prom.log" 2>&1 &
-PROM_PID=$!
+prom_port=
+for _ in $(seq 1 20); do
+  p=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue # taken
+  prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
+    --web.listen-address="127.0.0.1:$p" >"$T/prom.log" 2>&1 &
+  PROM_PID=$!
+  for _ in $(seq 1 100); do # until it listens, or exits
+    grep -q 'Server is ready\|address already in use' "$T/prom.log" && break
+    kill -0 "$PROM_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if grep -q 'address already in use' "$T/prom.log"; then
+    kill "$PROM_PID" 2>/dev/null || true
+    wait "$PROM_PID" 2>/dev/null || true
+    rm -rf "$T/prom"
+    continue
+  fi
+  prom_port=$p
+  break
+done
+[[ -n "$prom_port" ]] || fail "no free port for prometheus"
 PROM="http://127.0.0.1:$prom_port"
 
 # query EXPR: the value of a one-sample instant query ("" while there is none)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Who fills quarantine.orders: with `stream: enabled: false` ingest's flusher does (no
+# Who fills quarantine.orders: with `stream: enabled: false` the quarantine copy alone (stream/qcopy.c) does (no
 # stream job), its snapshots carry the offset but no checkpoint id; turned on, the
 # stream job takes over inside its checkpoints from the offset the flusher reached
 # (nothing twice, nothing skipped) and the flusher does not run; turned off again, the
