@@ -32,6 +32,8 @@ uint32_t exec_keys_encode(exec_keys *k, const fl_batch *b, const uint32_t *cols,
                           bool skip_nulls, const fl_htab *ht);
 /* Appends the cells of one encoded key to out->cols[first .. first + ncols). */
 void exec_keys_decode(const uint8_t *key, uint32_t len, fl_vec *cols, uint32_t ncols);
+/* Room for n rows in ptrs, lens, hashes, ids and pos. */
+void exec_keys_reserve(exec_keys *k, uint32_t n);
 void exec_keys_free(exec_keys *k);
 size_t exec_keys_bytes(const exec_keys *k);
 

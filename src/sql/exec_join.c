@@ -7,6 +7,14 @@
  * build order). Rows with a NULL key are not inserted (NULL never matches); the join
  * only remembers that one existed (NOT IN needs it).
  *
+ * Dense keys: a join on one integer key (INT, BIGINT, DATE: an id, a dimension's key)
+ * whose build keys span a small range (at most DENSE_SLACK x the distinct keys, and
+ * DENSE_MAX) also gets an array dense[key - min] = entry id after the build, and each
+ * left batch is looked up there: no key encoding, hashing or probing of the table
+ * (bench/queries.tsv join_products over 1M rows, 1 thread, callgrind: 582M instructions
+ * before, 462M after; the lookup is 14 a row, encode + hash + probe were 135). A left
+ * key of another type than the build's takes the table, as do multi-column keys.
+ *
  * Probe: each left batch is encoded and looked up in one pass (ids[]), then rows are
  * walked in order, emitting (left row, right row) pairs, gathered column at a time into
  * the output batch. A left row with many matches may fill the output: the walk keeps
@@ -42,6 +50,9 @@
 /* Spill partitions a level (as the aggregate's: 16 files, a batch buffer each) and the
  * levels before giving up. */
 enum { JOIN_PARTS = 16, JOIN_DEPTH_MAX = 4 };
+/* Dense keys: the key range may be this many times the distinct keys (plus 1,024: a
+ * small table's gaps cost nothing), and at most DENSE_MAX slots (64 MiB). */
+enum { DENSE_SLACK = 4, DENSE_MAX = 1u << 24 };
 
 typedef enum join_state { ST_BUILD, ST_PROBE, ST_PARTS, ST_DONE } join_state;
 
@@ -58,6 +69,10 @@ typedef struct join_op {
   uint32_t *next;        /* per right row: the next row of its key */
   uint32_t heads_cap, next_cap;
   bool right_null_key;
+  uint32_t *dense; /* [dense_n]: entry id of key dense_min + i, or FL_HTAB_NONE; NULL: not dense */
+  uint32_t dense_n;
+  int64_t dense_min;
+  fl_type_kind dense_kind;
   /* probe position */
   const fl_batch *lb;
   uint32_t lrow;
@@ -82,7 +97,7 @@ static fl_op *join_new(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *
 
 static size_t join_bytes(const join_op *j) {
   return (j->rb ? exec_batch_bytes(j->rb) : 0) + fl_htab_bytes(&j->ht) + exec_keys_bytes(&j->k) +
-         ((size_t)j->heads_cap * 2 + j->next_cap) * sizeof(uint32_t);
+         ((size_t)j->heads_cap * 2 + j->next_cap + j->dense_n) * sizeof(uint32_t);
 }
 
 /* Writes the rows of b (keys encoded in j->k) to partition files: a row with a NULL key
@@ -212,6 +227,75 @@ static fl_code build(join_op *j, fl_err *err) {
   return j->spilled ? flush_parts(j->rparts, j->rbuf, err) : FL_OK;
 }
 
+static inline bool dense_kind(fl_type_kind k) { return k == FL_T_INT || k == FL_T_BIGINT || k == FL_T_DATE; }
+
+static inline int64_t int_at(const fl_vec *v, uint32_t i) {
+  return v->type.kind == FL_T_BIGINT ? v->data.i64[i] : (int64_t)v->data.i32[i];
+}
+
+/* After a build that kept its table: dense[key - min] when one integer key spans a
+ * small range (see the head of this file). */
+static void build_dense(join_op *j) {
+  uint32_t count = fl_htab_count(&j->ht);
+  if (j->dense || j->nkeys != 1 || count == 0) return;
+  const fl_vec *v = &j->rb->cols[j->rkeys[0]];
+  if (!dense_kind(v->type.kind)) return;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (uint32_t id = 0; id < count; id++) {
+    int64_t x = int_at(v, j->head[id]);
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+  }
+  uint64_t diff = (uint64_t)hi - (uint64_t)lo; /* hi - lo, exact in 64 unsigned bits */
+  if (diff >= DENSE_MAX || diff + 1 > (uint64_t)count * DENSE_SLACK + 1024) return;
+  uint64_t range = diff + 1;
+  j->dense_n = (uint32_t)range;
+  j->dense_min = lo;
+  j->dense_kind = v->type.kind;
+  j->dense = fl_malloc(range * sizeof *j->dense);
+  memset(j->dense, 0xff, range * sizeof *j->dense);
+  for (uint32_t id = 0; id < count; id++) j->dense[int_at(v, j->head[id]) - lo] = id;
+  exec_mem_track(j->op.ctx, &j->held, join_bytes(j));
+}
+
+/* Left keys looked up in dense[]: ids[i] as the table would give them, ptrs[i] NULL
+ * for a NULL key (walk's NOT IN case reads it), any other pointer otherwise. */
+static void probe_dense(join_op *j, const join_op *o, const fl_vec *v, uint32_t n) {
+  exec_keys_reserve(&j->k, n);
+  static const uint8_t some;
+  uint32_t *ids = j->k.ids;
+  const uint8_t **ptrs = j->k.ptrs;
+  const uint32_t *dense = o->dense;
+  uint64_t span = o->dense_n, min = (uint64_t)o->dense_min;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t d = (uint64_t)int_at(v, i) - min;
+    ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
+    ptrs[i] = &some;
+  }
+  for (uint32_t w = 0; w < (n + 63) / 64; w++) { /* NULL keys: a validity word at a time */
+    uint64_t valid = v->validity[w];
+    if (w == n / 64) valid |= ~(uint64_t)0 << (n % 64); /* bits past n count as valid */
+    for (uint64_t nulls = ~valid; nulls; nulls &= nulls - 1) {
+      uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(nulls);
+      ids[i] = FL_HTAB_NONE;
+      ptrs[i] = NULL;
+    }
+  }
+}
+
+/* The entry ids (and NULL-key marks) of a left batch's keys: in dense[] when the build
+ * made one (o: the join that built, j itself or the owner of a shared build), else
+ * encoded, hashed and looked up in the table. */
+static void probe_keys(join_op *j, const join_op *o) {
+  const fl_vec *lk = &j->lb->cols[j->lkeys[0]];
+  if (o->dense && lk->type.kind == o->dense_kind) {
+    probe_dense(j, o, lk, j->lb->nrows);
+    return;
+  }
+  exec_keys_encode(&j->k, j->lb, j->lkeys, j->nkeys, true, &o->ht);
+  fl_htab_find_many(&o->ht, j->k.ptrs, j->k.lens, j->k.hashes, j->lb->nrows, j->k.ids);
+}
+
 /* After a spilled build: splits the left side, then sets up the partition joins. */
 static fl_code split_left(join_op *j, fl_err *err) {
   fl_op *left = j->op.children[0];
@@ -335,6 +419,7 @@ static fl_code join_next(fl_op *op, const fl_batch **out, fl_err *err) {
       }
     } else {
       j->state = ST_PROBE;
+      build_dense(j);
     }
   }
   while (j->state == ST_PARTS) {
@@ -360,8 +445,7 @@ static fl_code join_next(fl_op *op, const fl_batch **out, fl_err *err) {
         j->state = ST_DONE;
         break;
       }
-      exec_keys_encode(&j->k, j->lb, j->lkeys, j->nkeys, true, &j->ht);
-      fl_htab_find_many(&j->ht, j->k.ptrs, j->k.lens, j->k.hashes, j->lb->nrows, j->k.ids);
+      probe_keys(j, j);
       j->lrow = 0;
       j->chain = UINT32_MAX;
       exec_mem_track(op->ctx, &j->held, join_bytes(j));
@@ -396,6 +480,7 @@ static void join_explain(const fl_op *op, bool analyze, fl_buf *out) {
     fl_buf_printf(out, "%s%s = %s", i ? " AND " : " ", op->children[0]->fields[j->lkeys[i]].name,
                   op->children[1]->fields[j->rkeys[i]].name);
   if (analyze && j->spilled_rows) fl_buf_printf(out, " spilled=%llu", (unsigned long long)j->spilled_rows);
+  if (analyze && j->dense) fl_buf_printf(out, " dense=%u", j->dense_n);
 }
 
 static void join_free(fl_op *op) {
@@ -408,6 +493,9 @@ static void join_free(fl_op *op) {
   fl_free(j->head);
   fl_free(j->tail);
   fl_free(j->next);
+  fl_free(j->dense);
+  j->dense = NULL;
+  j->dense_n = 0;
   fl_free(j->lsel);
   fl_free(j->rsel);
   j->head = j->tail = j->next = j->lsel = j->rsel = NULL;
@@ -496,6 +584,7 @@ fl_code exec_join_build(fl_op *op, bool *spilled, fl_err *err) {
   join_op *j = (join_op *)op;
   fl_code rc = build(j, err); /* join_next's build finds the right side drained, then spills on */
   *spilled = j->spilled;
+  if (!rc && !j->spilled) build_dense(j); /* the probes read it, as the table, shared */
   return rc;
 }
 
@@ -534,8 +623,7 @@ static fl_code probe_next(fl_op *op, const fl_batch **out, fl_err *err) {
         j->state = ST_DONE;
         break;
       }
-      exec_keys_encode(&j->k, j->lb, j->lkeys, j->nkeys, true, &o->ht);
-      fl_htab_find_many(&o->ht, j->k.ptrs, j->k.lens, j->k.hashes, j->lb->nrows, j->k.ids);
+      probe_keys(j, o);
       j->lrow = 0;
       j->chain = UINT32_MAX;
       exec_mem_track(op->ctx, &j->held, exec_keys_bytes(&j->k) + exec_batch_bytes(j->out));

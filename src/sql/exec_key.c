@@ -12,7 +12,7 @@
 #include "core/decimal.h"
 #include "sql/exec_int.h"
 
-static void keys_reserve(exec_keys *k, uint32_t n) {
+void exec_keys_reserve(exec_keys *k, uint32_t n) {
   if (n <= k->cap) return;
   uint32_t cap = k->cap ? k->cap : 64;
   while (cap < n) cap *= 2;
@@ -104,7 +104,7 @@ static uint32_t keys_encode_str(exec_keys *k, const fl_vec *v, uint32_t n, bool 
 uint32_t exec_keys_encode(exec_keys *k, const fl_batch *b, const uint32_t *cols, uint32_t ncols,
                           bool skip_nulls, const fl_htab *ht) {
   uint32_t n = b->nrows, nulls = 0;
-  keys_reserve(k, n);
+  exec_keys_reserve(k, n);
   if (ncols == 1 && (b->cols[cols[0]].type.kind == FL_T_INT || b->cols[cols[0]].type.kind == FL_T_BIGINT ||
                      b->cols[cols[0]].type.kind == FL_T_DATE || b->cols[cols[0]].type.kind == FL_T_TIMESTAMP))
     return keys_encode_int(k, &b->cols[cols[0]], n, skip_nulls, ht);
