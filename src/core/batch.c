@@ -69,6 +69,13 @@ void fl_vec_reset(fl_vec *vec) {
   if (vec->offsets) vec->offsets[0] = 0;
 }
 
+void fl_vec_set_valid_range(fl_vec *vec, uint32_t from, uint32_t n) {
+  uint32_t i = from, end = from + n;
+  for (; i < end && (i & 63); i++) fl_vec_set_valid(vec, i, true);
+  for (; i + 64 <= end; i += 64) vec->validity[i >> 6] = ~(uint64_t)0;
+  for (; i < end; i++) fl_vec_set_valid(vec, i, true);
+}
+
 uint32_t fl_vec_null_count(const fl_vec *vec) {
   uint32_t valid = 0, full = vec->len / 64;
   for (uint32_t w = 0; w < full; w++) valid += (uint32_t)__builtin_popcountll(vec->validity[w]);

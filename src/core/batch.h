@@ -90,6 +90,8 @@ static inline void fl_vec_set_valid(fl_vec *vec, uint32_t i, bool valid) {
   else
     vec->validity[i >> 6] &= ~((uint64_t)1 << (i & 63));
 }
+/* Marks rows [from, from + n) valid, a word at a time. */
+void fl_vec_set_valid_range(fl_vec *vec, uint32_t from, uint32_t n);
 uint32_t fl_vec_null_count(const fl_vec *vec);
 
 /* Appenders grow the vector as needed. */

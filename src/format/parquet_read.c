@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -915,6 +916,15 @@ static inline uint32_t unpack_at(const uint8_t *base, size_t nbytes, uint64_t bi
   return bw >= 32 ? (uint32_t)w : (uint32_t)(w & ((1u << bw) - 1));
 }
 
+/* The 8 values of a byte of bit-packed 1-bit values (definition levels of a flat
+ * optional column), LSB first: built once, 8 KiB. */
+static uint32_t bits8[256][8];
+static pthread_once_t bits8_once = PTHREAD_ONCE_INIT;
+static void bits8_build(void) {
+  for (unsigned b = 0; b < 256; b++)
+    for (unsigned s = 0; s < 8; s++) bits8[b][s] = (b >> s) & 1;
+}
+
 /* Reads n values; false if the runs end first. */
 static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
   while (n) {
@@ -929,6 +939,13 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
       uint64_t bit = h->bp_bit;
       unsigned bw = h->bw;
       uint64_t mask = bw >= 32 ? 0xFFFFFFFFu : (1u << bw) - 1;
+      if (bw == 1) { /* definition levels of a flat optional column: 8 a byte */
+        for (; i < m && (bit & 7) && (bit >> 3) < nbytes; i++, bit++)
+          out[i] = (base[bit >> 3] >> (bit & 7)) & 1;
+        pthread_once(&bits8_once, bits8_build);
+        for (; i + 8 <= m && (bit >> 3) < nbytes; i += 8, bit += 8)
+          memcpy(out + i, bits8[base[bit >> 3]], 32);
+      }
       /* while an 8-byte load stays inside the run (bit % 8 + bw <= 39 bits): no bounds
        * test per value; the run's last values through unpack_at */
       for (; i < m && (bit >> 3) + 8 <= nbytes; i++, bit += bw) {
@@ -1637,6 +1654,14 @@ short_page:
     DT *o_ = (DT *)vec->data.raw + row0;        \
     const ST *s_ = (const ST *)S->dense;        \
     uint32_t j_ = 0;                            \
+    if (!lv) { /* no NULL in these rows */      \
+      for (uint32_t i_ = 0; i_ < m; i_++) {     \
+        ST x = s_[i_];                          \
+        o_[i_] = (DT)(CONV);                    \
+      }                                         \
+      fl_vec_set_valid_range(vec, row0, m);     \
+      break;                                    \
+    }                                           \
     for (uint32_t i_ = 0; i_ < m; i_++) {       \
       if (!lv || lv[i_]) {                      \
         ST x = s_[j_++];                        \
@@ -1685,7 +1710,7 @@ static fl_code scatter_decimal(colr *col, scratch *S, uint32_t row0, uint32_t m,
  * converting the physical value to the caller's type. */
 static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_t k, fl_err *err) {
   fl_vec *vec = col->vec;
-  const uint32_t *lv = col->levels ? S->lv : NULL;
+  const uint32_t *lv = col->levels && k < m ? S->lv : NULL; /* NULL: every row has a value */
   int32_t phys = col->lf->el.phys;
   int64_t mul = col->ts_mul, div = col->ts_div;
   if (col->dst.kind == FL_T_DECIMAL &&
@@ -1758,10 +1783,11 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
         return CCORRUPT(col, err, "definition levels end early in the page before offset %llu",
                         (unsigned long long)col->pos);
       k = 0;
-      for (uint32_t i = 0; i < m; i++) {
-        if (S->lv[i] > 1) return CCORRUPT(col, err, "definition level %u of a flat column", S->lv[i]);
-        k += S->lv[i];
-      }
+      uint32_t any = 0;
+      for (uint32_t i = 0; i < m; i++) any |= S->lv[i], k += S->lv[i];
+      if (any > 1)
+        for (uint32_t i = 0; i < m; i++)
+          if (S->lv[i] > 1) return CCORRUPT(col, err, "definition level %u of a flat column", S->lv[i]);
     }
     if ((rc = decode_values(col, S, k, err))) return rc;
     if ((rc = scatter(col, S, got, m, k, err))) return rc;
