@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "core/value.h"
 
 Test(time, rfc3339_parses_offsets_fractions_and_dates) {
@@ -219,4 +220,38 @@ Test(fsync, fdatasync_paths_syncs_every_file_and_names_the_one_that_fails) {
   }
   rmdir(dir);
   fl_free(dir);
+}
+
+/* fl_utf8_count: code points (bytes that are not continuation bytes) at every length
+ * and alignment around the 8-byte step, against a byte-at-a-time count. */
+Test(utf8, counts_code_points_as_a_byte_at_a_time_count_does) {
+  const char *pieces[] = {"a",
+                          "\xc3\x9f" /* ß */,
+                          "\xe2\x82\xac" /* € */,
+                          "\xf0\x9f\x98\x80" /* 😀 */,
+                          "\x80" /* a stray continuation byte */,
+                          "\xff",
+                          "\x7f"};
+  char s[256];
+  uint32_t seed = 1;
+  for (int round = 0; round < 2000; round++) {
+    size_t n = 0;
+    int parts = round % 40;
+    for (int k = 0; k < parts; k++) {
+      seed = seed * 1103515245u + 12345u;
+      const char *p = pieces[(seed >> 16) % 7];
+      size_t len = strlen(p);
+      if (n + len > sizeof s) break;
+      memcpy(s + n, p, len);
+      n += len;
+    }
+    for (size_t off = 0; off < 8 && off <= n; off++) {
+      uint64_t want = 0;
+      for (size_t j = off; j < n; j++) want += ((uint8_t)s[j] & 0xc0) != 0x80;
+      cr_assert_eq(fl_utf8_count(s + off, n - off), want, "round %d, offset %zu, %zu bytes", round, off,
+                   n - off);
+    }
+  }
+  cr_assert_eq(fl_utf8_count("\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f", 10), 5);
+  cr_assert_eq(fl_utf8_count("", 0), 0);
 }

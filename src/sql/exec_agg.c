@@ -265,10 +265,20 @@ static void set_str(agg_col *c, uint32_t g, const char *p, uint32_t n) {
   s->len = n;
 }
 
+/* Byte order (memcmp's), then length: 8 bytes at a time as big-endian words, inline
+ * (min / max compare every row with the best so far; a memcmp call per row cost more
+ * than the compare). An empty string's state may have no buffer (NULL): n = 0 reads
+ * nothing. */
 static inline int str_cmp(const char *a, uint32_t la, const char *b, uint32_t lb) {
-  uint32_t n = la < lb ? la : lb;
-  int r = n ? memcmp(a, b, n) : 0; /* an empty string's state may have no buffer (NULL) */
-  if (r) return r;
+  uint32_t n = la < lb ? la : lb, j = 0;
+  for (; j + 8 <= n; j += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + j, 8);
+    memcpy(&y, b + j, 8);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+  }
+  for (; j < n; j++)
+    if (a[j] != b[j]) return (uint8_t)a[j] < (uint8_t)b[j] ? -1 : 1;
   return (la > lb) - (la < lb);
 }
 
@@ -324,6 +334,42 @@ static int64_t hll_estimate(const uint8_t *reg) {
   double e = alpha * m * m / sum;
   if (e <= 2.5 * m && zeros) e = m * log(m / zeros);
   return (int64_t)llround(e);
+}
+
+/* min / max without GROUP BY or FILTER: the batch's best value in a register (a
+ * string's best is a pointer into the batch, copied into the state once a batch), then
+ * merged into group 0. */
+static fl_code update_minmax_one(agg_col *c, const fl_vec *arg, uint32_t n, bool mx) {
+  if (c->mstr) {
+    const char *best = NULL;
+    uint32_t best_len = 0;
+    bool have = false;
+    for (uint32_t i = 0; i < n; i++) {
+      if (!fl_vec_is_valid(arg, i)) continue;
+      uint32_t len;
+      const char *p = fl_vec_str(arg, i, &len);
+      int r = have ? str_cmp(p, len, best, best_len) : 0;
+      if (!have || (mx ? r > 0 : r < 0)) best = p, best_len = len, have = true;
+    }
+    if (!have) return FL_OK;
+    int r = c->has[0] ? str_cmp(best, best_len, c->mstr[0].p, c->mstr[0].len) : 0;
+    if (!c->has[0] || (mx ? r > 0 : r < 0)) set_str(c, 0, best, best_len);
+    c->has[0] = 1;
+    return FL_OK;
+  }
+  const int64_t *x = arg->data.i64; /* BIGINT, TIMESTAMP, TIME, DECIMAL(<= 18) */
+  int64_t best = mx ? INT64_MIN : INT64_MAX;
+  bool have = false;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!fl_vec_is_valid(arg, i)) continue;
+    int64_t v = x[i];
+    best = mx ? (v > best ? v : best) : (v < best ? v : best);
+    have = true;
+  }
+  if (!have) return FL_OK;
+  if (!c->has[0] || (mx ? best > c->mi64[0] : best < c->mi64[0])) c->mi64[0] = best;
+  c->has[0] = 1;
+  return FL_OK;
 }
 
 /* count(DISTINCT x): the batch's (group id, value) keys are made in one buffer, hashed
@@ -447,6 +493,8 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
     case FL_AGG_MIN:
     case FL_AGG_MAX: {
       bool mx = c->spec.kind == FL_AGG_MAX;
+      if (!a->nkeys && !filter && (c->mstr || (c->mi64 && fl_type_bytes(arg->type) == 8)))
+        return update_minmax_one(c, arg, n, mx);
       if (c->mi64 && fl_type_bytes(arg->type) == 8) {
         /* BIGINT, TIMESTAMP, TIME: one loop without the per-row type tests */
         const int64_t *x = arg->data.i64;

@@ -476,3 +476,72 @@ Test(exec_agg, count_distinct_counts_a_pair_repeated_within_a_batch_once) {
   fl_op_free(agg);
   tctx_done(&t);
 }
+
+/* min / max without GROUP BY (the batch-at-a-time path) give what the grouped path
+ * gives for one group: strings in byte order (a shared 8-byte prefix, a byte >= 0x80,
+ * an embedded NUL, the empty string, a prefix of another), BIGINT with NULLs, batches
+ * that are all NULL, and the answer when every value is NULL. */
+static fl_field sv[] = {{1, "g", {FL_T_INT, 0, 0, 0}, false, NULL},
+                        {2, "s", {FL_T_STRING, 0, 0, 0}, false, NULL},
+                        {3, "v", {FL_T_BIGINT, 0, 0, 0}, false, NULL}};
+static const char *const SV_STR[] = {NULL,       "e-0000000001",    "e-00000000",  "",
+                                     "\xc3\x9f", "e-0000000001\0x", "e-000000000", NULL,
+                                     "zz",       "e-0000000002",    "a",           NULL};
+static const uint32_t SV_LEN[] = {0, 12, 10, 0, 2, 14, 11, 0, 2, 12, 1, 0};
+static const int64_t SV_V[] = {INT64_MIN, 5, -7, INT64_MIN, 42, 3, INT64_MIN, 9, -7, 0, 100, INT64_MIN};
+static void fill_sv(fl_batch *b, uint32_t r, void *arg) {
+  int mode = *(const int *)arg; /* 1: rows 12.. are NULL (whole batches of NULLs); 2: every row */
+  bool all_null = (mode == 1 && r >= 12) || mode == 2;
+  uint32_t k = r % 12;
+  fl_vec_append_i32(&b->cols[0], 1);
+  if (all_null || !SV_STR[k])
+    fl_vec_append_null(&b->cols[1]);
+  else
+    fl_vec_append_str(&b->cols[1], SV_STR[k], SV_LEN[k]);
+  if (all_null || SV_V[k] == INT64_MIN)
+    fl_vec_append_null(&b->cols[2]);
+  else
+    fl_vec_append_i64(&b->cols[2], SV_V[k]);
+}
+
+Test(exec_agg, min_and_max_without_keys_match_the_grouped_path) {
+  tctx t;
+  tctx_init(&t);
+  fl_agg_spec aggs[] = {{FL_AGG_MIN, 1, -1, "smin"},
+                        {FL_AGG_MAX, 1, -1, "smax"},
+                        {FL_AGG_MIN, 2, -1, "vmin"},
+                        {FL_AGG_MAX, 2, -1, "vmax"}};
+  int dummy = 1;
+  fl_err err = {0};
+  uint32_t keys[] = {0};
+  for (uint32_t per = 1; per <= 12; per += 5) { /* rows split over batches of 1, 6, 11 */
+    fl_op *one =
+        fl_op_hash_aggregate(&t.ctx, tsource(&t, sv, 3, 24, per, fill_sv, &dummy), NULL, 0, aggs, 4, &err);
+    fl_op *grp =
+        fl_op_hash_aggregate(&t.ctx, tsource(&t, sv, 3, 24, per, fill_sv, &dummy), keys, 1, aggs, 4, &err);
+    fl_batch *a = tcollect(one), *b = tcollect(grp);
+    cr_assert_eq(a->nrows, 1);
+    cr_assert_eq(b->nrows, 1);
+    cr_assert(tstr_eq(a, 0, 0, ""), "the empty string is the least");
+    cr_assert(tstr_eq(a, 1, 0, "\xc3\x9f"), "a byte >= 0x80 sorts after ASCII");
+    cr_assert(tstr_eq(b, 1, 0, ""), "grouped: the key first");
+    cr_assert(tstr_eq(b, 2, 0, "\xc3\x9f"));
+    cr_assert_eq(ti64(a, 2, 0), -7);
+    cr_assert_eq(ti64(a, 3, 0), 100);
+    cr_assert_eq(ti64(b, 3, 0), -7);
+    cr_assert_eq(ti64(b, 4, 0), 100);
+    fl_batch_free(a);
+    fl_batch_free(b);
+    fl_op_free(one);
+    fl_op_free(grp);
+  }
+  /* every value NULL: NULL */
+  int all = 2;
+  fl_op *one = fl_op_hash_aggregate(&t.ctx, tsource(&t, sv, 3, 12, 4, fill_sv, &all), NULL, 0, aggs, 4, &err);
+  fl_batch *a = tcollect(one);
+  cr_assert_eq(a->nrows, 1);
+  for (uint32_t c = 0; c < 4; c++) cr_assert(tnull(a, c, 0), "column %u", c);
+  fl_batch_free(a);
+  fl_op_free(one);
+  tctx_done(&t);
+}

@@ -357,6 +357,17 @@ range:
 void fl_sql_run_cast(fl_sql_eval *c, const step *s, reg *d, const reg *a, uint32_t n) {
   char why[200];
   if (d->cls == CS) d->bytes_len = 0;
+  /* text as text (VARCHAR or JSON to VARCHAR, JSON to JSON): the same bytes, no check */
+  if (a->cls == CS && d->cls == CS && (a->kind == FL_T_STRING || a->kind == FL_T_JSON) &&
+      (s->type.kind == FL_T_STRING || (s->type.kind == FL_T_JSON && a->kind == FL_T_JSON))) {
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t k = i & a->mask;
+      d->nul[i] = a->nul[k];
+      d->sp[i] = a->sp[k];
+      d->sl[i] = a->nul[k] ? 0 : a->sl[k];
+    }
+    return;
+  }
   bool strs = d->cls == CS && (a->cls != CS || (is_bytes_kind(a->kind) && !is_bytes_kind(s->type.kind)));
   for (uint32_t i = 0; i < n; i++) {
     uint32_t k = i & a->mask;

@@ -54,6 +54,7 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "core/value.h"
 #include "sql/expr_eval_int.h"
 #include "sql/sql.h"
@@ -1944,10 +1945,9 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
     case S_FUNC: fl_sql_run_func(c, s, d, n); break;
     case S_LENGTH:
       for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = i & a->mask, chars = 0;
-        for (uint32_t j = 0; j < a->sl[k]; j++) chars += ((uint8_t)a->sp[k][j] & 0xc0) != 0x80;
+        uint32_t k = i & a->mask;
         d->nul[i] = a->nul[k];
-        d->i[i] = a->nul[k] ? 0 : chars;
+        d->i[i] = a->nul[k] ? 0 : (int64_t)fl_utf8_count(a->sp[k], a->sl[k]);
       }
       break;
     case S_COALESCE:

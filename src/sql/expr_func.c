@@ -23,6 +23,7 @@
 #include <pcre2.h>
 
 #include "core/time.h"
+#include "core/utf8.h"
 #include "sql/expr_eval_int.h"
 
 /* lower/upper: ASCII in place; a row with other code points maps each one through the
@@ -140,11 +141,7 @@ static uint32_t utf8_skip(const char *p, uint32_t n, int64_t chars) {
   }
   return o;
 }
-static int64_t utf8_len(const char *p, uint32_t n) {
-  int64_t c = 0;
-  for (uint32_t j = 0; j < n; j++) c += ((uint8_t)p[j] & 0xc0) != 0x80;
-  return c;
-}
+static int64_t utf8_len(const char *p, uint32_t n) { return (int64_t)fl_utf8_count(p, n); }
 
 static bool in_set(char ch, const char *chars, uint32_t n) { return memchr(chars, ch, n) != NULL; }
 
