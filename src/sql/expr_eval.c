@@ -1371,7 +1371,17 @@ static void reserve_regs(fl_sql_eval *c, uint32_t n) {
 }
 
 static void run_col(reg *d, const fl_vec *v, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) d->nul[i] = !fl_vec_is_valid(v, i);
+  /* NULL flags from the validity bitmap, a word at a time: a word without a NULL (the
+   * common case) is one memset */
+  for (uint32_t w = 0; w * 64 < n; w++) {
+    uint32_t from = w * 64, cnt = n - from < 64 ? n - from : 64;
+    uint64_t valid = v->validity[w];
+    if (valid == ~(uint64_t)0) {
+      memset(d->nul + from, 0, cnt);
+    } else {
+      for (uint32_t j = 0; j < cnt; j++) d->nul[from + j] = !((valid >> j) & 1);
+    }
+  }
   switch (v->type.kind) {
     case FL_T_BOOLEAN:
       for (uint32_t i = 0; i < n; i++) d->nul[i] = d->nul[i] ? T_NULL : v->data.b[i];
@@ -1433,11 +1443,19 @@ static inline uint8_t cmp_result(int op, int r) {
   }
 }
 
-/* One loop per operator: no switch per row, and the compiler can vectorise it. */
-#define CMP_LOOP(T, ARR, OP)                                                             \
-  for (uint32_t i = 0; i < n; i++) {                                                     \
-    T x = a->ARR[i & ma], y = b->ARR[i & mb];                                            \
-    d->nul[i] = (a->nul[i & ma] | b->nul[i & mb]) ? (uint8_t)T_NULL : (uint8_t)(x OP y); \
+/* One loop per operator: no switch per row, and the compiler can vectorise it. A
+ * column against a constant (the usual WHERE) loops without the masks. */
+#define CMP_LOOP(T, ARR, OP)                                                               \
+  if (ma && !mb) {                                                                         \
+    T y = b->ARR[0];                                                                       \
+    uint8_t yn = b->nul[0];                                                                \
+    for (uint32_t i = 0; i < n; i++)                                                       \
+      d->nul[i] = (a->nul[i] | yn) ? (uint8_t)T_NULL : (uint8_t)(a->ARR[i] OP y);          \
+  } else {                                                                                 \
+    for (uint32_t i = 0; i < n; i++) {                                                     \
+      T x = a->ARR[i & ma], y = b->ARR[i & mb];                                            \
+      d->nul[i] = (a->nul[i & ma] | b->nul[i & mb]) ? (uint8_t)T_NULL : (uint8_t)(x OP y); \
+    }                                                                                      \
   }
 #define CMP_SWITCH(T, ARR)                         \
   switch (s->sub) {                                \
@@ -1835,13 +1853,25 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
       }
       break;
     case S_AND:
-      for (uint32_t i = 0; i < n; i++) d->nul[i] = and3[a->nul[i & a->mask]][b->nul[i & b->mask]];
+      if (a->mask && b->mask) /* FALSE 0, TRUE 1, NULL 2: FALSE if either is, else the larger */
+        for (uint32_t i = 0; i < n; i++) {
+          uint8_t x = a->nul[i], y = b->nul[i], m = x > y ? x : y;
+          d->nul[i] = (x && y) ? m : 0;
+        }
+      else
+        for (uint32_t i = 0; i < n; i++) d->nul[i] = and3[a->nul[i & a->mask]][b->nul[i & b->mask]];
       if (s->ctxs && s->ctxs[0]) /* the right side counts where the left is not FALSE */
         for (uint32_t i = 0; i < n; i++)
           if (a->nul[i & a->mask] != T_FALSE) raise_ctx(c, s, s->ctxs[0], i);
       break;
     case S_OR:
-      for (uint32_t i = 0; i < n; i++) d->nul[i] = or3[a->nul[i & a->mask]][b->nul[i & b->mask]];
+      if (a->mask && b->mask) /* TRUE if either is, else the larger (NULL over FALSE) */
+        for (uint32_t i = 0; i < n; i++) {
+          uint8_t x = a->nul[i], y = b->nul[i], m = x > y ? x : y;
+          d->nul[i] = (x == 1 || y == 1) ? 1 : m;
+        }
+      else
+        for (uint32_t i = 0; i < n; i++) d->nul[i] = or3[a->nul[i & a->mask]][b->nul[i & b->mask]];
       if (s->ctxs && s->ctxs[0]) /* ... where the left is not TRUE */
         for (uint32_t i = 0; i < n; i++)
           if (a->nul[i & a->mask] != T_TRUE) raise_ctx(c, s, s->ctxs[0], i);
