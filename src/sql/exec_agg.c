@@ -81,6 +81,11 @@ typedef struct agg_op {
   unsigned depth;
   fl_htab ht;
   exec_keys k;
+  /* run heads of a batch (group_ids): row, key, length, hash, entry */
+  uint32_t *hrow, *hlen, *hid;
+  const uint8_t **hkey;
+  uint64_t *hhash;
+  uint32_t hcap;
   uint32_t ngroups, gcap;
   size_t held;
   agg_state state;
@@ -579,6 +584,53 @@ static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint
 
 /* ---- next ---- */
 
+static inline bool key_eq(const uint8_t *x, uint32_t lx, const uint8_t *y, uint32_t ly) {
+  if (lx != ly) return false;
+  uint32_t j = 0;
+  for (; j + 8 <= lx; j += 8) {
+    uint64_t u, v;
+    memcpy(&u, x + j, 8);
+    memcpy(&v, y + j, 8);
+    if (u != v) return false;
+  }
+  for (; j < lx; j++)
+    if (x[j] != y[j]) return false;
+  return true;
+}
+
+/* The entry of each row's group (a->k.ids), inserting new groups. A row whose key
+ * equals the previous row's takes its entry: tables partitioned or sorted by what
+ * they are grouped by (a tenant's files, a day's) hand the aggregate long runs of one
+ * key, and only the first row of a run is hashed and looked up; those heads go through
+ * the table in one prefetching pass (fl_htab_upsert_many). bench/queries.tsv over 1M
+ * rows, 1 thread, callgrind: group_tenant 646.8M -> 560.3M instructions, hourly_tenant
+ * 953.3M -> 826.8M; without runs (a join's output) the compare costs ~8 a row. */
+static void group_ids(agg_op *a, const fl_batch *b) {
+  exec_keys *k = &a->k;
+  uint32_t n = b->nrows, nh = 0;
+  exec_keys_encode(k, b, a->keys, a->nkeys, false, NULL); /* no hashes: the heads' only */
+  if (n > a->hcap) {
+    a->hcap = n;
+    a->hrow = fl_realloc(a->hrow, n * sizeof *a->hrow);
+    a->hlen = fl_realloc(a->hlen, n * sizeof *a->hlen);
+    a->hid = fl_realloc(a->hid, n * sizeof *a->hid);
+    a->hkey = fl_realloc(a->hkey, n * sizeof *a->hkey);
+    a->hhash = fl_realloc(a->hhash, n * sizeof *a->hhash);
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (i == 0 || !key_eq(k->ptrs[i], k->lens[i], k->ptrs[i - 1], k->lens[i - 1])) {
+      a->hrow[nh] = i;
+      a->hkey[nh] = k->ptrs[i];
+      a->hlen[nh++] = k->lens[i];
+    }
+  fl_htab_hash_many(&a->ht, a->hkey, a->hlen, nh, a->hhash);
+  fl_htab_upsert_many(&a->ht, a->hkey, a->hlen, a->hhash, nh, a->hid);
+  for (uint32_t h = 0; h < nh; h++) {
+    uint32_t end = h + 1 < nh ? a->hrow[h + 1] : n, id = a->hid[h];
+    for (uint32_t i = a->hrow[h]; i < end; i++) k->ids[i] = id;
+  }
+}
+
 static fl_code consume(agg_op *a, fl_err *err) {
   fl_op *child = a->op.children[0];
   for (;;) {
@@ -588,11 +640,12 @@ static fl_code consume(agg_op *a, fl_err *err) {
     if (!b) break;
     uint32_t *ids;
     if (a->nkeys) {
-      exec_keys_encode(&a->k, b, a->keys, a->nkeys, false, &a->ht);
-      ids = a->k.ids;
       if (!a->spilling) {
-        fl_htab_upsert_many(&a->ht, a->k.ptrs, a->k.lens, a->k.hashes, b->nrows, ids);
+        group_ids(a, b);
+        ids = a->k.ids; /* after the encoding: it may have grown */
       } else {
+        exec_keys_encode(&a->k, b, a->keys, a->nkeys, false, &a->ht);
+        ids = a->k.ids;
         fl_htab_find_many(&a->ht, a->k.ptrs, a->k.lens, a->k.hashes, b->nrows, ids);
         rc = spill_rows(a, b, err);
         if (rc) return rc;
@@ -798,6 +851,15 @@ static void agg_free(fl_op *op) {
   free_memory_groups(a);
   fl_htab_free(&a->ht);
   exec_keys_free(&a->k);
+  fl_free(a->hrow);
+  fl_free(a->hlen);
+  fl_free(a->hid);
+  fl_free(a->hkey);
+  fl_free(a->hhash);
+  a->hrow = a->hlen = a->hid = NULL;
+  a->hkey = NULL;
+  a->hhash = NULL;
+  a->hcap = 0;
   for (uint32_t p = 0; p < SPILL_PARTS; p++) {
     exec_spill_close(&a->parts[p]);
     fl_batch_free(a->part_buf[p]);

@@ -545,3 +545,49 @@ Test(exec_agg, min_and_max_without_keys_match_the_grouped_path) {
   fl_op_free(one);
   tctx_done(&t);
 }
+
+/* Keys in runs (a row equal to the one before takes its group without a lookup): runs
+ * of 1 to 9 rows, NULL runs among them, a key coming back after others, and runs cut
+ * by batch boundaries give the counts and sums of each key. */
+static void fill_runs(fl_batch *b, uint32_t r, void *arg) {
+  (void)arg;
+  /* row r is in run q = the largest q with q*(q+1)/2 <= r (runs of 1, 2, 3, ... rows);
+   * run q has key q % 7, NULL when q % 7 == 6 */
+  uint32_t q = 0;
+  while ((q + 1) * (q + 2) / 2 <= r) q++;
+  if (q % 7 == 6)
+    fl_vec_append_null(&b->cols[0]);
+  else
+    fl_vec_append_i32(&b->cols[0], (int32_t)(q % 7));
+  fl_vec_append_i64(&b->cols[1], r);
+  fl_vec_append_bool(&b->cols[2], true);
+}
+
+Test(exec_agg, keys_in_runs_across_batches_group_as_keys_one_by_one) {
+  tctx t;
+  tctx_init(&t);
+  const uint32_t n = 300;
+  int64_t want_n[7] = {0}, want_s[7] = {0};
+  for (uint32_t r = 0; r < n; r++) {
+    uint32_t q = 0;
+    while ((q + 1) * (q + 2) / 2 <= r) q++;
+    want_n[q % 7]++, want_s[q % 7] += r;
+  }
+  fl_agg_spec aggs[] = {{FL_AGG_COUNT_STAR, -1, -1, "n"}, {FL_AGG_SUM, 1, -1, "s"}};
+  uint32_t keys[] = {0};
+  for (uint32_t per = 1; per <= 64; per = per * 3 + 1) {
+    fl_err err = {0};
+    fl_op *agg =
+        fl_op_hash_aggregate(&t.ctx, tsource(&t, kv, 3, n, per, fill_runs, NULL), keys, 1, aggs, 2, &err);
+    fl_batch *out = tcollect(agg);
+    cr_assert_eq(out->nrows, 7, "per %u", per);
+    for (uint32_t g = 0; g < 7; g++) {
+      uint32_t k = tnull(out, 0, g) ? 6 : (uint32_t)ti64(out, 0, g);
+      cr_assert_eq(ti64(out, 1, g), want_n[k], "per %u key %u", per, k);
+      cr_assert_eq(ti64(out, 2, g), want_s[k], "per %u key %u", per, k);
+    }
+    fl_batch_free(out);
+    fl_op_free(agg);
+  }
+  tctx_done(&t);
+}
