@@ -9,12 +9,22 @@
 
 make_project "$T/p" 'threads: 2'
 start_serve "$T/p"
-# the job and the loops start before /healthz answers; read every thread's name and nice
-threads=$(for t in /proc/"$SERVE_PID"/task/*; do
-  printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{ print $19 }' "$t/stat")"
-done | sort)
+# every thread's name and nice value. A thread names itself when it starts running, and
+# a commit's short-lived floe-fsync threads come and go: read until the set is settled
+# (one unnamed thread, main, and the job's threads there), for up to 10 s
+snapshot() {
+  for t in /proc/"$SERVE_PID"/task/*; do
+    printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '{ print $19 }' "$t/stat" 2>/dev/null)"
+  done | grep -v '^ ' | grep -v '^floe-fsync ' | sort
+}
 nice_of() { awk -v n="$1" '$1 == n { print $2; exit }' <<<"$threads"; }
 count_of() { awk -v n="$1" '$1 == n { c++ } END { print c + 0 }' <<<"$threads"; }
+for _ in $(seq 1 100); do
+  threads=$(snapshot)
+  [[ $(count_of floe) == 1 && $(count_of floe-job-orders) == 1 && $(count_of floe-w-orders) == 1 &&
+    $(count_of floe-worker) -ge 1 && $(count_of floe-wal) == 1 ]] && break
+  sleep 0.1
+done
 base=$(nice_of floe)
 [[ -n $base ]] || fail "the main thread is not named floe: $threads"
 assert_eq 1 "$(count_of floe)" "one thread keeps the process name (main): $threads"
