@@ -49,10 +49,12 @@
  *
  * Table health, after a commit, in the commit cadence (the job is the only writer of
  * its tables): every compact_every checkpoints bin-pack compaction of the small files
- * of bronze, the late side table and quarantine.<stream> (validated against concurrent
- * appends by the table layer; the replace snapshot carries the checkpoint keys
- * forward), every expire_every checkpoints snapshot expiry of the three within each
- * table's history.expire policy.
+ * of bronze, the late side table and quarantine.<stream> (under 3/4 of the target, in
+ * size tiers; validated against concurrent appends by the table layer; the replace
+ * snapshot carries the checkpoint keys forward), every expire_every checkpoints
+ * snapshot expiry of the three within each table's history.expire policy. Files are
+ * rolled at write.target-file-size-bytes by the appenders themselves (table layer),
+ * inside the checkpoint's transaction.
  *
  * Memory: rows are parsed into one reused batch per contract version and gathered
  * into the checkpoint's bronze batch, written to the appender every

@@ -8,7 +8,8 @@
  *        open-addressing map of partition writers (no allocation for known tuples)
  *     -> per partition: rows gathered into a scratch batch, written to its open
  *        Parquet file (kv iceberg.schema = the table schema JSON); a file is closed
- *        and a new one opened once it passes write.target-file-size-bytes
+ *        and a new one opened once it passes write.target-file-size-bytes, a write
+ *        cut where the estimate puts it (part_write: file_bytes_est, rows_before_roll)
  *   fl_appender_commit
  *     -> finish (once): close files, write position delete files, write one data
  *        manifest and one delete manifest (entries ADDED, sequence numbers null =
@@ -305,7 +306,8 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   app->target_bytes = tgt ? strtoull(tgt, NULL, 10) : FL_TARGET_FILE_BYTES_DEFAULT;
   if (!app->target_bytes) app->target_bytes = FL_TARGET_FILE_BYTES_DEFAULT;
   const fl_snapshot *cur = fl_table_current_snapshot(tbl);
-  if (cur && fl_tbl_summary_total(cur, "total-records") > 0 && fl_tbl_summary_total(cur, "total-files-size") > 0) {
+  if (cur && fl_tbl_summary_total(cur, "total-records") > 0 &&
+      fl_tbl_summary_total(cur, "total-files-size") > 0) {
     app->bpr_rows = (uint64_t)fl_tbl_summary_total(cur, "total-records");
     app->bpr_bytes = (uint64_t)fl_tbl_summary_total(cur, "total-files-size");
   }
@@ -459,9 +461,12 @@ static uint64_t raw_bytes(const fl_batch *rows, uint32_t at, uint32_t n) {
   for (uint32_t c = 0; c < rows->ncols; c++) {
     const fl_vec *v = &rows->cols[c];
     unsigned w = fl_type_bytes(v->type);
-    if (w) sum += (uint64_t)w * n;
-    else if (fl_type_is_bytes(v->type.kind) && v->offsets) sum += v->offsets[at + n] - v->offsets[at] + 4ull * n;
-    else return UINT64_MAX; /* nested: unknown */
+    if (w)
+      sum += (uint64_t)w * n;
+    else if (fl_type_is_bytes(v->type.kind) && v->offsets)
+      sum += v->offsets[at + n] - v->offsets[at] + 4ull * n;
+    else
+      return UINT64_MAX; /* nested: unknown */
     sum += n;
   }
   return sum;
@@ -475,15 +480,16 @@ static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *row
                           fl_row_location *locs, fl_err *err) {
   fl_code rc;
   for (uint32_t at = 0; at < rows->nrows;) {
-    if (!pw->pw && (rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1, &pw->pw,
-                                          &pw->uri, err)))
+    if (!pw->pw && (rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1,
+                                          &pw->pw, &pw->uri, err)))
       return rc;
     uint32_t n = rows->nrows - at;
     /* the common case (rows far below the target) is written as it is */
     uint64_t est = file_bytes_est(app, pw);
     uint64_t add = app->bpr_rows ? (uint64_t)((double)n * (double)app->bpr_bytes / (double)app->bpr_rows)
                                  : raw_bytes(rows, at, n);
-    uint64_t room = add < app->target_bytes && est < app->target_bytes - add ? UINT64_MAX : rows_before_roll(app, pw);
+    uint64_t room =
+        add < app->target_bytes && est < app->target_bytes - add ? UINT64_MAX : rows_before_roll(app, pw);
     const fl_batch *part = rows;
     if (room < n || at) { /* a cut: these rows alone, copied */
       if (room < n) n = (uint32_t)room;
@@ -492,7 +498,8 @@ static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *row
       fl_batch_append_range(app->roll_scratch, rows, at, n);
       part = app->roll_scratch;
     }
-    FL_ASSERT(n > 0 && part->nrows == n, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n, at);
+    FL_ASSERT(n > 0 && part->nrows == n, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n,
+              at);
     if (locs) {
       uint64_t base = fl_parquet_writer_rows(pw->pw);
       for (uint32_t i = 0; i < n; i++) {

@@ -530,7 +530,8 @@ static void hold_dominant(const candidate *cands, uint32_t ncands, bool *held) {
       uint32_t big = UINT32_MAX;
       for (uint32_t i = g; i < ncands; i++)
         if (cands[i].group == g && !held[i] &&
-            (big == UINT32_MAX || cands[i].lf.file.file_size_in_bytes > cands[big].lf.file.file_size_in_bytes))
+            (big == UINT32_MAX ||
+             cands[i].lf.file.file_size_in_bytes > cands[big].lf.file.file_size_in_bytes))
           big = i;
       if (big == UINT32_MAX) break;
       uint64_t size = (uint64_t)cands[big].lf.file.file_size_in_bytes;

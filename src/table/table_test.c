@@ -757,7 +757,8 @@ Test(table, one_large_write_rolls_into_files_near_the_target_in_one_commit) {
       near += sizes[i] >= target / 4 * 3;
     }
     /* round 0: all but its first and last; round 1: all but its last */
-    cr_assert_geq(near, round == 0 ? added - 2 : n - 3, "round %d: %u of %u files near the target", round, near, n);
+    cr_assert_geq(near, round == 0 ? added - 2 : n - 3, "round %d: %u of %u files near the target", round,
+                  near, n);
     before = n;
   }
   rows got = {0};
