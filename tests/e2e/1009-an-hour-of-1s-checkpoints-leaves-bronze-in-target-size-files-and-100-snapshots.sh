@@ -4,7 +4,7 @@
 # commit) takes 3,600 checkpoints of 100 events each (two tenants = two bronze
 # partitions, one duplicate a checkpoint) through tests/crash/stream_hour_driver.c,
 # which skips only the wait for the commit interval. bronze.ev has
-# write.target-file-size-bytes = 128 KiB (an hour is ~2.4 MiB a partition here: ~18
+# write.target-file-size-bytes = 128 KiB (an hour is ~5.3 MB a partition here: ~40
 # targets). Read with icebird (not floe):
 #   - every event exactly once (the duplicates dropped);
 #   - snapshots <= 100 (history.expire.max-snapshots, floe's default; the job's
