@@ -1239,6 +1239,9 @@ fl_code fl_stream_job_checkpoint_now(fl_stream_job *job, fl_err *err) {
   pthread_mutex_lock(&job->mu);
   job->want_ckpt = true;
   job->ckpt_done = false;
+  pthread_mutex_unlock(&job->mu);
+  if (job->cons) fl_log_consumer_poke(job->cons); /* now, not at the next 50 ms tick */
+  pthread_mutex_lock(&job->mu);
   while (!job->ckpt_done) pthread_cond_wait(&job->cond, &job->mu);
   fl_code rc = job->ckpt_rc;
   if (rc) *err = job->ckpt_err;
@@ -1252,6 +1255,7 @@ void fl_stream_job_stop(fl_stream_job *job) {
     pthread_mutex_lock(&job->mu);
     job->stop = true;
     pthread_mutex_unlock(&job->mu);
+    if (job->cons) fl_log_consumer_poke(job->cons);
     pthread_join(job->thread, NULL);
   }
   job_free(job);

@@ -493,7 +493,8 @@ static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *row
     const fl_batch *part = rows;
     if (room < n || at) { /* a cut: these rows alone, copied */
       if (room < n) n = (uint32_t)room;
-      if (!app->roll_scratch) app->roll_scratch = fl_batch_new(rows->fields, rows->ncols, FL_BATCH_ROWS);
+      if (!app->roll_scratch)
+        app->roll_scratch = fl_batch_new(app->schema.fields, app->schema.nfields, FL_BATCH_ROWS);
       fl_batch_reset(app->roll_scratch);
       fl_batch_append_range(app->roll_scratch, rows, at, n);
       part = app->roll_scratch;

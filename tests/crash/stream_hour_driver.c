@@ -1,5 +1,5 @@
 /* stream_hour_driver: an hour of 1 s checkpoints of the real stream job, in seconds
- * (tests/e2e/1009-*.sh reads the result with icebird, not floe).
+ * (tests/e2e/1017-*.sh reads the result with icebird, not floe).
  *
  *   stream_hour_driver DATA CHECKPOINTS ROWS TARGET_BYTES
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An hour of 1 s checkpoints, in about a minute: the stream job (src/stream/job.c, its
+# An hour of 1 s checkpoints, in about half a minute: the stream job (src/stream/job.c, its
 # default cadence: compaction every 30 checkpoints, expiry every 60, expiry in every
 # commit) takes 3,600 checkpoints of 100 events each (two tenants = two bronze
 # partitions, one duplicate a checkpoint) through tests/crash/stream_hour_driver.c,
@@ -24,7 +24,7 @@ DRIVER=${STREAM_HOUR_DRIVER:-$(dirname "$FLOE")/tests/stream_hour_driver}
 # 3,600 commits of a dozen fsyncs each: on a memory file system when there is one
 D=$T
 if [[ -d /dev/shm && -w /dev/shm ]]; then
-  D=$(mktemp -d /dev/shm/floe-1009.XXXXXX)
+  D=$(mktemp -d /dev/shm/floe-1017.XXXXXX)
   # removed on success, kept beside $T on failure
   trap 'rc=$?; if [[ $rc -eq 0 ]]; then rm -rf "$D"; else echo "data in $D" >&2; fi; (exit $rc); on_exit' EXIT
 fi
