@@ -90,6 +90,10 @@ fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl
 /* Encoded bytes so far (flushed + buffered): callers roll files by size. */
 uint64_t fl_parquet_writer_bytes(const fl_parquet_writer *pw);
 uint64_t fl_parquet_writer_rows(const fl_parquet_writer *pw);
+/* Bytes written and compressed so far: the flushed row groups and the current one's
+ * finished pages (its open pages and dictionaries not counted): a lower bound of the
+ * file's size, where fl_parquet_writer_bytes counts the open pages uncompressed. */
+uint64_t fl_parquet_writer_bytes_compressed(const fl_parquet_writer *pw);
 /* Flushes, writes the footer, fdatasyncs and closes the file. info stays valid until
  * fl_parquet_writer_free. */
 fl_code fl_parquet_writer_close(fl_parquet_writer *pw, const fl_parquet_file_info **info, fl_err *err);

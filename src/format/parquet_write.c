@@ -1415,6 +1415,12 @@ uint64_t fl_parquet_writer_bytes(const fl_parquet_writer *pw) { return pw->file_
 
 uint64_t fl_parquet_writer_rows(const fl_parquet_writer *pw) { return pw->total_rows; }
 
+uint64_t fl_parquet_writer_bytes_compressed(const fl_parquet_writer *pw) {
+  uint64_t sum = pw->file_off;
+  for (uint32_t c = 0; c < pw->ncols; c++) sum += pw->cols[c].chunk.len;
+  return sum;
+}
+
 fl_code fl_parquet_writer_close(fl_parquet_writer *pw, const fl_parquet_file_info **info, fl_err *err) {
   FL_ASSERT(!pw->closed, "%s: closed twice", pw->path);
   fl_code rc;

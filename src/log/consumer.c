@@ -105,6 +105,7 @@ struct fl_log_consumer {
   fl_log_reader **rd; /* per partition, opened at pos on first use */
   fl_log_consumer_opts opts;
   bool closing, waiting; /* wake_mu */
+  bool poked;            /* wake_mu: fl_log_consumer_poke, taken by the next wait */
 };
 
 /* ---------- the file ---------- */
@@ -493,6 +494,14 @@ void fl_log_consumer_close(fl_log_consumer *c) {
   fl_free(c);
 }
 
+void fl_log_consumer_poke(fl_log_consumer *c) {
+  log_consumers *cons = c->ls->cons;
+  pthread_mutex_lock(&cons->wake_mu);
+  c->poked = true;
+  pthread_cond_broadcast(&cons->wake_cond);
+  pthread_mutex_unlock(&cons->wake_mu);
+}
+
 fl_code fl_log_consumer_delete(fl_log_stream *ls, const char *name, fl_err *err) {
   log_consumers *cons = ls->cons;
   if (ls->log->opts.read_only)
@@ -638,6 +647,10 @@ static fl_log_wait_result wait_core(fl_log_stream *ls, fl_log_consumer *c, const
     if (cons->closing || (c && c->closing)) {
       res = FL_LOG_WAIT_CLOSED;
       break;
+    }
+    if (c && c->poked) {
+      c->poked = false;
+      break; /* FL_LOG_WAIT_TIMEOUT: the caller looks at why itself */
     }
     bool found = false;
     for (uint32_t i = 0; i < n && !found; i++) {

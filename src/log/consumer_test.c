@@ -336,6 +336,33 @@ Test(consumer, a_wait_with_nothing_new_times_out_after_its_timeout) {
   fl_free(dir);
 }
 
+/* A poke from another thread ends a wait early as a timeout (the stream job's
+ * checkpoint request); one before the wait ends the next wait at once, and only it. */
+Test(consumer, a_poke_ends_the_current_or_next_wait_once) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 1 << 20, false);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  fl_log_consumer *c = open_consumer(ls, "c", true);
+  waiter w = {.c = c, .timeout_ms = -1};
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, wait_main, &w), 0);
+  usleep(20000);
+  fl_log_consumer_poke(c);
+  pthread_join(t, NULL);
+  cr_assert_eq(w.res, FL_LOG_WAIT_TIMEOUT, "a wait without a limit, ended by the poke");
+  fl_log_consumer_poke(c);
+  int64_t t0 = fl_mono_ns();
+  cr_assert_eq(fl_log_consumer_wait(c, NULL, 0, 10000, NULL), FL_LOG_WAIT_TIMEOUT);
+  cr_assert_lt(fl_mono_ns() - t0, 5000 * 1000000ll, "the poke before it ends it at once");
+  t0 = fl_mono_ns();
+  cr_assert_eq(fl_log_consumer_wait(c, NULL, 0, 30, NULL), FL_LOG_WAIT_TIMEOUT);
+  cr_assert_geq(fl_mono_ns() - t0, 30 * 1000000ll, "the poke was taken once");
+  fl_log_consumer_close(c);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
 Test(consumer, closing_a_consumer_or_the_log_wakes_every_waiter) {
   char *dir = tmpdir();
   fl_log *log = open_log(dir, 1 << 20, false);

@@ -356,6 +356,10 @@ typedef enum fl_log_wait_result {
  * without a limit, 0 only checks. */
 fl_log_wait_result fl_log_consumer_wait(fl_log_consumer *c, const uint32_t *parts, uint32_t n,
                                         int64_t timeout_ms, uint32_t *ready);
+/* Ends c's current (or next) fl_log_consumer_wait early, as a timeout: another
+ * thread asks the waiter to look at something else (the stream job: a checkpoint
+ * request). The one call besides fl_log_consumer_close allowed from another thread. */
+void fl_log_consumer_poke(fl_log_consumer *c);
 /* The same without a consumer: until partition parts[i]'s durable end passes from[i]. */
 fl_log_wait_result fl_log_wait(fl_log_stream *ls, const uint32_t *parts, const uint64_t *from, uint32_t n,
                                int64_t timeout_ms, uint32_t *ready);

@@ -49,10 +49,12 @@
  *
  * Table health, after a commit, in the commit cadence (the job is the only writer of
  * its tables): every compact_every checkpoints bin-pack compaction of the small files
- * of bronze, the late side table and quarantine.<stream> (validated against concurrent
- * appends by the table layer; the replace snapshot carries the checkpoint keys
- * forward), every expire_every checkpoints snapshot expiry of the three within each
- * table's history.expire policy.
+ * of bronze, the late side table and quarantine.<stream> (under 3/4 of the target, in
+ * size tiers; validated against concurrent appends by the table layer; the replace
+ * snapshot carries the checkpoint keys forward), every expire_every checkpoints
+ * snapshot expiry of the three within each table's history.expire policy. Files are
+ * rolled at write.target-file-size-bytes by the appenders themselves (table layer),
+ * inside the checkpoint's transaction.
  *
  * Memory: rows are parsed into one reused batch per contract version and gathered
  * into the checkpoint's bronze batch, written to the appender every
@@ -1231,6 +1233,9 @@ fl_code fl_stream_job_checkpoint_now(fl_stream_job *job, fl_err *err) {
   pthread_mutex_lock(&job->mu);
   job->want_ckpt = true;
   job->ckpt_done = false;
+  pthread_mutex_unlock(&job->mu);
+  if (job->cons) fl_log_consumer_poke(job->cons); /* now, not at the next 50 ms tick */
+  pthread_mutex_lock(&job->mu);
   while (!job->ckpt_done) pthread_cond_wait(&job->cond, &job->mu);
   fl_code rc = job->ckpt_rc;
   if (rc) *err = job->ckpt_err;
@@ -1244,6 +1249,7 @@ void fl_stream_job_stop(fl_stream_job *job) {
     pthread_mutex_lock(&job->mu);
     job->stop = true;
     pthread_mutex_unlock(&job->mu);
+    if (job->cons) fl_log_consumer_poke(job->cons);
     pthread_join(job->thread, NULL);
   }
   job_free(job);

@@ -570,6 +570,72 @@ Test(job, small_files_of_many_checkpoints_are_folded_in_the_commit_cadence) {
   env_close(&e);
 }
 
+static int count_unique(void *ctx, const fl_batch *b, const char *path, const uint64_t *pos) {
+  (void)path, (void)pos;
+  uint8_t *hit = ctx; /* per event number: times seen (ids "r<n>") */
+  for (uint32_t r = 0; r < b->nrows; r++) {
+    uint32_t len;
+    const char *id = fl_vec_str(&b->cols[0], r, &len);
+    int n = atoi(id + 1);
+    cr_assert(n >= 0 && n < 20000, "%.*s", (int)len, id);
+    hit[n]++;
+  }
+  return 0;
+}
+
+/* A checkpoint whose rows pass bronze's write.target-file-size-bytes writes several
+ * files (the appender's roll, src/table/append.c), all in the checkpoint's one
+ * snapshot under its id: exactly once is unchanged. */
+Test(job, a_checkpoint_larger_than_the_target_file_size_rolls_files_in_its_one_commit) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  fl_stream_job *job = start(&e, &err); /* creates bronze.ev */
+  fl_stream_job_stop(job);
+  fl_warehouse *wh;
+  fl_table *t;
+  cr_assert_eq(fl_warehouse_open(e.data, &wh, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_table_load(wh, "bronze", "ev", &t, &err), FL_OK, "%s", err.msg);
+  fl_kv kv = {"write.target-file-size-bytes", "16384"};
+  cr_assert_eq(fl_table_set_properties(t, &kv, 1, &err), FL_OK, "%s", err.msg);
+  fl_table_free(t);
+  enum { N = 20000 };
+  fl_log_record *recs = fl_calloc(N, sizeof *recs);
+  char *text = fl_malloc((size_t)N * 96);
+  for (uint32_t i = 0; i < N; i++) {
+    char *v = text + (size_t)i * 96, id[16];
+    int idlen = snprintf(id, sizeof id, "r%u", i);
+    int len = snprintf(v, 96, "{\"id\":\"%s\",\"n\":%u,\"t\":%" PRId64 "}", id, i * 7919u,
+                       (int64_t)(1800000000LL + i / 100) * 1000000);
+    recs[i] = (fl_log_record){v, (uint32_t)len, 1, fl_hash64(id, (size_t)idlen), 0, false};
+  }
+  cr_assert_eq(fl_log_append_sync(e.ls, 0, recs, N, NULL, &err), FL_OK, "%s", err.msg);
+  job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_job_stop(job);
+  fl_free(recs);
+  fl_free(text);
+
+  cr_assert_eq(fl_table_load(wh, "bronze", "ev", &t, &err), FL_OK, "%s", err.msg);
+  uint32_t nsnap;
+  fl_table_snapshots(t, &nsnap);
+  cr_assert_eq(nsnap, 1, "one checkpoint, one snapshot");
+  const char *added = fl_snapshot_summary_get(fl_table_current_snapshot(t), "added-data-files");
+  cr_assert_geq(atoi(added), 4, "%s files for ~%d KiB of rows", added, N * 20 / 1024);
+  cr_assert_str_eq(fl_table_checkpoint(t, "floe.checkpoint-id"), "1");
+  fl_scan *sc;
+  uint8_t *hit = fl_calloc(N, 1);
+  cr_assert_eq(fl_scan_plan(t, NULL, &sc, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_scan_get_stats(sc)->files_planned, (uint64_t)atoi(added));
+  cr_assert_eq(fl_scan_run(sc, count_unique, hit, &err), FL_OK, "%s", err.msg);
+  for (uint32_t i = 0; i < N; i++) cr_assert_eq(hit[i], 1, "r%u read %u times", i, hit[i]);
+  fl_scan_free(sc);
+  fl_free(hit);
+  fl_table_free(t);
+  fl_warehouse_close(wh);
+  env_close(&e);
+}
+
 /* The stream watermark is the minimum over partitions that are not idle: a partition
  * that stopped receiving (idle_timeout) does not hold it back. */
 Test(job, an_idle_partition_does_not_hold_back_the_stream_watermark) {

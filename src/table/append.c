@@ -8,7 +8,8 @@
  *        open-addressing map of partition writers (no allocation for known tuples)
  *     -> per partition: rows gathered into a scratch batch, written to its open
  *        Parquet file (kv iceberg.schema = the table schema JSON); a file is closed
- *        and a new one opened once it passes write.target-file-size-bytes
+ *        and a new one opened once it passes write.target-file-size-bytes, a write
+ *        cut where the estimate puts it (part_write: file_bytes_est, rows_before_roll)
  *   fl_appender_commit
  *     -> finish (once): close files, write position delete files, write one data
  *        manifest and one delete manifest (entries ADDED, sequence numbers null =
@@ -304,6 +305,12 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   const char *tgt = fl_table_property(tbl, "write.target-file-size-bytes");
   app->target_bytes = tgt ? strtoull(tgt, NULL, 10) : FL_TARGET_FILE_BYTES_DEFAULT;
   if (!app->target_bytes) app->target_bytes = FL_TARGET_FILE_BYTES_DEFAULT;
+  const fl_snapshot *cur = fl_table_current_snapshot(tbl);
+  if (cur && fl_tbl_summary_total(cur, "total-records") > 0 &&
+      fl_tbl_summary_total(cur, "total-files-size") > 0) {
+    app->bpr_rows = (uint64_t)fl_tbl_summary_total(cur, "total-records");
+    app->bpr_bytes = (uint64_t)fl_tbl_summary_total(cur, "total-files-size");
+  }
   fl_parquet_opts_default(&app->popts);
   app->popts.codec = codec_of(fl_table_property(tbl, "write.parquet.compression-codec"));
   app->popts.defer_sync = true; /* synced together at finish (sync_files) */
@@ -407,32 +414,106 @@ static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32
 
 static fl_code part_close_file(fl_appender *app, part_writer *pw, fl_err *err) {
   if (!pw->pw) return FL_OK;
+  uint64_t rows = fl_parquet_writer_rows(pw->pw);
   fl_code rc = fl_tbl_record_file(app, pw->pw, pw->uri, FL_CONTENT_DATA, pw->values, app->nspec, NULL, err);
+  if (!rc && rows) {
+    app->bpr_rows = rows;
+    app->bpr_bytes = fl_parquet_writer_bytes(pw->pw);
+  }
   fl_parquet_writer_free(pw->pw);
   pw->pw = NULL;
   return rc;
 }
 
-/* Writes rows (all of this partition) and fills their locations. */
+/* The open file's size once closed, estimated. fl_parquet_writer_bytes counts the
+ * open pages (up to FL_PARQUET_PAGE_BYTES a column) and dictionaries uncompressed, so
+ * a file rolled by it alone ends far below a target of a few MiB; with a known
+ * bytes-per-row the estimate is rows x that, never below what is compressed already
+ * (rows larger than the table's so far show there, a page at a time). */
+static uint64_t file_bytes_est(const fl_appender *app, const part_writer *pw) {
+  if (!app->bpr_rows) return fl_parquet_writer_bytes(pw->pw);
+  double est = (double)fl_parquet_writer_rows(pw->pw) * (double)app->bpr_bytes / (double)app->bpr_rows;
+  uint64_t done = fl_parquet_writer_bytes_compressed(pw->pw);
+  return est > (double)done ? (uint64_t)est : done;
+}
+
+/* Rows pw's open file takes before it reaches the target: by the bytes per row when
+ * known, else by the writer's bytes per row so far; a first file without either takes
+ * FL_BATCH_ROWS to learn its rate. Never 0. */
+static uint64_t rows_before_roll(const fl_appender *app, const part_writer *pw) {
+  uint64_t est = file_bytes_est(app, pw);
+  if (est >= app->target_bytes) return 1;
+  uint64_t bytes = app->bpr_bytes, rows = app->bpr_rows;
+  if (!rows) {
+    rows = fl_parquet_writer_rows(pw->pw);
+    bytes = fl_parquet_writer_bytes(pw->pw);
+    if (!rows || !bytes) return FL_BATCH_ROWS;
+  }
+  double room = (double)(app->target_bytes - est) * (double)rows / (double)(bytes ? bytes : 1);
+  return room >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)room + 1;
+}
+
+/* Bytes of rows [at, at+n) as values (fixed widths, string bytes and a 4-byte length
+ * each, a byte per row for validity): Parquet's encoding of them is not larger,
+ * short of its page headers. */
+static uint64_t raw_bytes(const fl_batch *rows, uint32_t at, uint32_t n) {
+  uint64_t sum = 0;
+  for (uint32_t c = 0; c < rows->ncols; c++) {
+    const fl_vec *v = &rows->cols[c];
+    unsigned w = fl_type_bytes(v->type);
+    if (w)
+      sum += (uint64_t)w * n;
+    else if (fl_type_is_bytes(v->type.kind) && v->offsets)
+      sum += v->offsets[at + n] - v->offsets[at] + 4ull * n;
+    else
+      return UINT64_MAX; /* nested: unknown */
+    sum += n;
+  }
+  return sum;
+}
+
+/* Writes rows (all of this partition) and fills their locations. A file that reaches
+ * write.target-file-size-bytes is closed and the rest go to a new one: the write is
+ * cut where the estimate puts the target, so a file passes it by at most the rows
+ * of its last cut (a new file's first FL_BATCH_ROWS when nothing is known yet). */
 static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *rows, const uint32_t *orig_rows,
                           fl_row_location *locs, fl_err *err) {
   fl_code rc;
-  if (!pw->pw) {
-    if ((rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1, &pw->pw, &pw->uri,
-                               err)))
+  for (uint32_t at = 0; at < rows->nrows;) {
+    if (!pw->pw && (rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1,
+                                          &pw->pw, &pw->uri, err)))
       return rc;
-  }
-  if (locs) {
-    uint64_t base = fl_parquet_writer_rows(pw->pw);
-    for (uint32_t i = 0; i < rows->nrows; i++) {
-      uint32_t r = orig_rows ? orig_rows[i] : i;
-      locs[r].file_path = pw->uri;
-      locs[r].pos = base + i;
+    uint32_t n = rows->nrows - at;
+    /* the common case (rows far below the target) is written as it is */
+    uint64_t est = file_bytes_est(app, pw);
+    uint64_t add = app->bpr_rows ? (uint64_t)((double)n * (double)app->bpr_bytes / (double)app->bpr_rows)
+                                 : raw_bytes(rows, at, n);
+    uint64_t room =
+        add < app->target_bytes && est < app->target_bytes - add ? UINT64_MAX : rows_before_roll(app, pw);
+    const fl_batch *part = rows;
+    if (room < n || at) { /* a cut: these rows alone, copied */
+      if (room < n) n = (uint32_t)room;
+      if (!app->roll_scratch)
+        app->roll_scratch = fl_batch_new(app->schema.fields, app->schema.nfields, FL_BATCH_ROWS);
+      fl_batch_reset(app->roll_scratch);
+      fl_batch_append_range(app->roll_scratch, rows, at, n);
+      part = app->roll_scratch;
     }
+    FL_ASSERT(n > 0 && part->nrows == n, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n,
+              at);
+    if (locs) {
+      uint64_t base = fl_parquet_writer_rows(pw->pw);
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = orig_rows ? orig_rows[at + i] : at + i;
+        locs[r].file_path = pw->uri;
+        locs[r].pos = base + i;
+      }
+    }
+    if ((rc = fl_parquet_writer_write(pw->pw, part, err))) return rc;
+    app->rows += n;
+    at += n;
+    if (file_bytes_est(app, pw) >= app->target_bytes && (rc = part_close_file(app, pw, err))) return rc;
   }
-  if ((rc = fl_parquet_writer_write(pw->pw, rows, err))) return rc;
-  app->rows += rows->nrows;
-  if (fl_parquet_writer_bytes(pw->pw) >= app->target_bytes) return part_close_file(app, pw, err);
   return FL_OK;
 }
 
@@ -910,6 +991,7 @@ void fl_appender_free(fl_appender *app) {
   fl_free(app->unsynced);
   fl_buf_free(&app->keybuf);
   if (app->scratch) fl_batch_free(app->scratch);
+  if (app->roll_scratch) fl_batch_free(app->roll_scratch);
   fl_arena_destroy(&app->arena);
   fl_free(app);
 }

@@ -513,6 +513,35 @@ typedef struct candidate {
   uint32_t group; /* index of its partition's first candidate */
 } candidate;
 
+/* Holds back (held[i]) each partition's largest small file while it is larger than the
+ * partition's other small files together, then the next largest, and so on. Merging
+ * such a file would mostly copy it: held back, a file is rewritten only together with
+ * at least its own size of new data, so each rewrite at least doubles it and a row is
+ * rewritten at most log2(small_bytes / its first file's bytes) times before it rests
+ * in a file of the target size (size-tiered, as an LSM tree's levels); without it, a
+ * partition's remainder of under small_bytes would be copied at every compaction. */
+static void hold_dominant(const candidate *cands, uint32_t ncands, bool *held) {
+  for (uint32_t g = 0; g < ncands; g++) {
+    if (cands[g].group != g) continue;
+    uint64_t total = 0;
+    for (uint32_t i = g; i < ncands; i++)
+      if (cands[i].group == g) total += (uint64_t)cands[i].lf.file.file_size_in_bytes;
+    for (;;) {
+      uint32_t big = UINT32_MAX;
+      for (uint32_t i = g; i < ncands; i++)
+        if (cands[i].group == g && !held[i] &&
+            (big == UINT32_MAX ||
+             cands[i].lf.file.file_size_in_bytes > cands[big].lf.file.file_size_in_bytes))
+          big = i;
+      if (big == UINT32_MAX) break;
+      uint64_t size = (uint64_t)cands[big].lf.file.file_size_in_bytes;
+      if (size <= total - size) break;
+      held[big] = true;
+      total -= size;
+    }
+  }
+}
+
 fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res,
                                fl_err *err) {
   fl_compact_result local = {0};
@@ -536,7 +565,7 @@ fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_co
   fl_manifest_entry **mentries = NULL;
   uint32_t *mne = NULL;
   if ((rc = fl_appender_begin(tbl, &ctx.app, err))) goto done;
-  uint64_t small = opts && opts->small_bytes ? opts->small_bytes : ctx.app->target_bytes / 4;
+  uint64_t small = opts && opts->small_bytes ? opts->small_bytes : ctx.app->target_bytes / 4 * 3;
   if ((rc = fl_tbl_snapshot_manifests(tbl, cur, &ctx.arena, &mfs, &nmf, err))) goto done;
   mentries = fl_arena_calloc(&ctx.arena, nmf ? nmf : 1, sizeof *mentries);
   mne = fl_arena_calloc(&ctx.arena, nmf ? nmf : 1, sizeof *mne);
@@ -568,14 +597,17 @@ fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_co
         }
     }
   }
-  /* chosen: the small files of partitions that have at least min_files of them */
+  /* chosen: the small files of partitions that have at least min_files of them, less
+   * each partition's largest while it outweighs the rest together (tiered) */
+  bool *held = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *held);
+  hold_dominant(cands, ncands, held);
   uint32_t *gcount = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *gcount);
-  for (uint32_t i = 0; i < ncands; i++) gcount[cands[i].group]++;
+  for (uint32_t i = 0; i < ncands; i++) gcount[cands[i].group] += !held[i];
   ctx.data = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *ctx.data);
   const char **paths = fl_arena_calloc(&ctx.arena, ncands ? ncands : 1, sizeof *paths);
   bool *rewrite = fl_arena_calloc(&ctx.arena, nmf ? nmf : 1, sizeof *rewrite);
   for (uint32_t i = 0; i < ncands; i++) {
-    if (gcount[cands[i].group] < min_files) continue;
+    if (held[i] || gcount[cands[i].group] < min_files) continue;
     paths[ctx.ndata] = cands[i].lf.file.file_path;
     ctx.data[ctx.ndata++] = cands[i].lf;
     set_add(&ctx.inputs, cands[i].lf.file.file_path);

@@ -59,7 +59,7 @@ static void append(fl_table *tbl, uint32_t from, uint32_t n, fl_row_location *lo
 }
 
 typedef struct ids {
-  uint8_t seen[1000];
+  uint8_t seen[3000];
   uint32_t n;
 } ids;
 
@@ -67,7 +67,7 @@ static int collect(void *ctx, const fl_batch *batch, const char *path, const uin
   ids *s = ctx;
   for (uint32_t i = 0; i < batch->nrows; i++) {
     int64_t id = batch->cols[0].data.i64[i];
-    cr_assert(id >= 0 && id < 1000);
+    cr_assert(id >= 0 && id < 3000);
     s->seen[id]++;
     s->n++;
   }
@@ -484,6 +484,37 @@ Test(maintain, small_file_compaction_folds_only_partitions_with_enough_small_fil
   fl_compact_opts tiny = {.small_bytes = 10, .min_files = 1};
   cr_assert_eq(fl_table_compact_small(tbl, &tiny, &res, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(res.snapshot_id, 0);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}
+
+/* Size tiers: a partition's largest small file is held back while it outweighs the
+ * other small files together (merging it would mostly copy it), and joins once they
+ * outweigh it: so a row is rewritten O(log) times on its way to a target-size file. */
+Test(maintain, small_file_compaction_holds_back_a_file_larger_than_the_rest_together) {
+  fl_warehouse *wh;
+  fl_table *tbl = setup(&wh);
+  fl_err err = {0};
+  append(tbl, 0, 2400, NULL, NULL); /* a file of 800 rows in each day (~3.8 KB; one row: ~0.6 KB) */
+  for (uint32_t c = 0; c < 4; c++) append(tbl, 2400 + c * 3, 3, NULL, NULL); /* 4 of one row */
+  ids before = scan(tbl, 0);
+  fl_compact_opts o = {.small_bytes = 1 << 20, .min_files = 4};
+  fl_compact_result res;
+  cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.data_files_rewritten, 12, "the 800-row files held back");
+  cr_assert_eq(res.data_files_written, 3);
+  cr_assert_eq(res.records, 12);
+  ids after = scan(tbl, 0);
+  cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
+  /* 10 more commits of one row a day: now the rest outweigh the 800-row file */
+  for (uint32_t c = 0; c < 10; c++) append(tbl, 2412 + c * 3, 3, NULL, NULL);
+  before = scan(tbl, 0);
+  cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.data_files_rewritten, 3 * 12, "all of each day's small files");
+  cr_assert_eq(res.data_files_written, 3);
+  cr_assert_eq(res.records, 2442);
+  after = scan(tbl, 0);
+  cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
   fl_table_free(tbl);
   fl_warehouse_close(wh);
 }

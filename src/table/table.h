@@ -264,7 +264,9 @@ const char *fl_table_metadata_json(const fl_table *tbl);
 typedef struct fl_appender fl_appender;
 
 /* Begins a write on tbl's current version. Data files are rolled at the property
- * write.target-file-size-bytes (default 512 MiB); Parquet codec from
+ * write.target-file-size-bytes (default 512 MiB), within a write too: a write is cut
+ * where the estimated size (rows x the last closed file's bytes per row, else the
+ * table summary's) reaches it; Parquet codec from
  * write.parquet.compression-codec (zstd default, snappy, uncompressed). */
 fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err);
 /* Writes rows. The batch's columns are the table's current schema, in order, with
@@ -441,13 +443,16 @@ fl_code fl_table_compact(fl_table *tbl, fl_compact_result *res, fl_err *err);
 /* Bin-pack compaction of small files (what a streaming table needs after many small
  * commits): in each partition (of the current spec) holding at least min_files data
  * files under small_bytes, those files are rewritten into files of
- * write.target-file-size-bytes; every other file stays. One "replace" snapshot: the
+ * write.target-file-size-bytes; every other file stays. Size tiers: a partition's
+ * largest small file is left out while it is larger than the others together (then
+ * the next largest), so a file is rewritten only with at least its own size of new
+ * rows and a row at most log2(small_bytes / its first file) times. One "replace" snapshot: the
  * manifests that held the inputs are rewritten with their other files as EXISTING, so a
  * reader sees the same rows. Appends committed meanwhile are kept; validation as
  * fl_table_compact. A table with delete files is left alone (fl_table_compact applies
  * them). opts may be NULL. */
 typedef struct fl_compact_opts {
-  uint64_t small_bytes; /* 0 = a quarter of write.target-file-size-bytes */
+  uint64_t small_bytes; /* 0 = 3/4 of write.target-file-size-bytes (Iceberg's min-file-size-bytes ratio) */
   uint32_t min_files;   /* 0 = 4 */
 } fl_compact_opts;
 fl_code fl_table_compact_small(fl_table *tbl, const fl_compact_opts *opts, fl_compact_result *res,

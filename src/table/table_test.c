@@ -3,6 +3,7 @@
  * its own warehouse under $FLOE_TEST_TMP. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -680,12 +681,12 @@ Test(table, abort_removes_written_files_and_target_size_rolls_files) {
     fl_batch_free(b);
   }
   char *data = fl_sprintf("%s/data", fl_table_dir(tbl));
-  cr_assert_eq(count_files(data, ".parquet"), 3); /* rolled after each batch */
+  cr_assert_eq(count_files(data, ".parquet"), 30); /* rolled within each write: a row a file */
   fl_appender_abort(app);
   cr_assert_eq(count_files(data, ".parquet"), 0);
   cr_assert_null(fl_table_current_snapshot(tbl));
 
-  /* the same rolled write, committed: 3 files in one snapshot */
+  /* the same rolled write, committed: 30 files in one snapshot */
   cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
   for (uint32_t i = 0; i < 3; i++) {
     fl_batch *b = make_batch(i * 10, 10);
@@ -694,8 +695,76 @@ Test(table, abort_removes_written_files_and_target_size_rolls_files) {
   }
   cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
   fl_appender_free(app);
-  cr_assert_str_eq(fl_snapshot_summary_get(fl_table_current_snapshot(tbl), "added-data-files"), "3");
-  cr_assert_eq(count_files(data, ".parquet"), 3);
+  cr_assert_str_eq(fl_snapshot_summary_get(fl_table_current_snapshot(tbl), "added-data-files"), "30");
+  cr_assert_eq(count_files(data, ".parquet"), 30);
+  fl_free(data);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}
+
+/* Sizes of the .parquet files under dir (not recursive: an unpartitioned table's data/). */
+static uint32_t file_sizes(const char *dir, uint64_t *out, uint32_t cap) {
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d, "%s", dir);
+  uint32_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (len < 8 || strcmp(e->d_name + len - 8, ".parquet")) continue;
+    char *child = fl_sprintf("%s/%s", dir, e->d_name);
+    struct stat st;
+    cr_assert_eq(stat(child, &st), 0, "%s", child);
+    cr_assert_lt(n, cap);
+    out[n++] = (uint64_t)st.st_size;
+    fl_free(child);
+  }
+  closedir(d);
+  return n;
+}
+
+/* One write far larger than the target is cut into files of about the target, all in
+ * one commit: the first file by the writer's uncompressed estimate (below the target:
+ * nothing is known of the table yet), the next ones by the closed file's bytes per
+ * row; a second commit knows the table's bytes per row from its summary, so every
+ * file but its last lands within [0.75, 1.25] x the target. */
+Test(table, one_large_write_rolls_into_files_near_the_target_in_one_commit) {
+  fl_warehouse *wh = open_wh();
+  fl_table *tbl = create(wh, "roll", NULL, 0);
+  fl_err err = {0};
+  const uint64_t target = 64 << 10;
+  fl_kv props[] = {{"write.target-file-size-bytes", "65536"}};
+  cr_assert_eq(fl_table_set_properties(tbl, props, 1, &err), FL_OK, "%s", err.msg);
+  char *data = fl_sprintf("%s/data", fl_table_dir(tbl));
+  uint64_t sizes[256];
+  uint32_t before = 0;
+  for (int round = 0; round < 2; round++) {
+    fl_batch *b = make_batch((uint32_t)round * 60000, 60000);
+    fl_appender *app;
+    cr_assert_eq(fl_appender_begin(tbl, &app, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(fl_appender_write(app, b, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(fl_appender_commit(app, NULL, 0, NULL, &err), FL_OK, "%s", err.msg);
+    fl_appender_free(app);
+    fl_batch_free(b);
+    uint32_t n = file_sizes(data, sizes, 256);
+    uint32_t added = n - before;
+    char want[16];
+    snprintf(want, sizeof want, "%u", added);
+    cr_assert_gt(added, 4, "round %d: %u files", round, added);
+    cr_assert_str_eq(fl_snapshot_summary_get(fl_table_current_snapshot(tbl), "added-data-files"), want);
+    uint32_t near = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      cr_assert_leq(sizes[i], target + target / 4, "a file of %" PRIu64 " bytes", sizes[i]);
+      near += sizes[i] >= target / 4 * 3;
+    }
+    /* round 0: all but its first and last; round 1: all but its last */
+    cr_assert_geq(near, round == 0 ? added - 2 : n - 3, "round %d: %u of %u files near the target", round,
+                  near, n);
+    before = n;
+  }
+  rows got = {0};
+  scan_all(tbl, NULL, &got);
+  cr_assert_eq(got.n, 120000);
+  rows_free(&got);
   fl_free(data);
   fl_table_free(tbl);
   fl_warehouse_close(wh);
