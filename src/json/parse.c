@@ -71,9 +71,9 @@ struct fl_json_parser {
   uint32_t hmask;
   uint32_t *seen; /* per column: the record generation that set it */
   uint32_t gen;
-  fl_batch *batch; /* its own rows (fl_json_parse) */
-  fl_batch *dst;   /* the batch being filled: batch, or fl_json_parse_into's */
-  fl_vec **vec;    /* per column: the vector it is read into (batch's, or dst's mapped column) */
+  fl_batch *batch;  /* its own rows (fl_json_parse) */
+  fl_batch *dst;    /* the batch being filled: batch, or fl_json_parse_into's */
+  fl_vec **vec;     /* per column: the vector it is read into (batch's, or dst's mapped column) */
   uint32_t row_cap; /* every column's vector has at least this many slots */
   fl_json_row *rows;
   uint32_t rows_cap;
@@ -1261,7 +1261,6 @@ fl_code fl_json_parse_into(fl_json_parser *p, const char *body, size_t len, fl_b
   point_at_own_batch(p);
   return rc;
 }
-
 
 /* ---- setup ------------------------------------------------------------------------ */
 

@@ -96,8 +96,8 @@ typedef struct version_parser {
   uint32_t version;
   const fl_sql_stream *def;
   fl_json_parser *parser;
-  int32_t *map[2]; /* per side (bronze, late): its column c <- parsed column map[c]; -1: NULL (a meta
-                      column, or a column this version does not have); built at first use */
+  int32_t *map[2];   /* per side (bronze, late): its column c <- parsed column map[c]; -1: NULL (a meta
+                        column, or a column this version does not have); built at first use */
   uint32_t *into[2]; /* per side: parsed column k -> the side's column into[k] (the inverse of map),
                         or NULL when a column of the version has none there (no direct parse) */
 } version_parser;
@@ -667,7 +667,8 @@ static void add_rows(fl_stream_job *job, side *s, version_parser *vp, const fl_b
 static void put_line(fl_buf *nd, const fl_log_entry *e) {
   size_t at = nd->len;
   fl_buf_append(nd, e->value, e->value_len);
-  for (char *q = (char *)nd->data + at, *qe = (char *)nd->data + nd->len; (q = memchr(q, '\n', (size_t)(qe - q)));)
+  for (char *q = (char *)nd->data + at, *qe = (char *)nd->data + nd->len;
+       (q = memchr(q, '\n', (size_t)(qe - q)));)
     *q = ' ';
   fl_buf_put_u8(nd, '\n');
 }
@@ -703,7 +704,8 @@ static fl_code parse_into_side(fl_stream_job *job, side *s, version_parser *vp, 
         for (uint32_t r = row0; r < end; r++) dv->data.i32[r] = (int32_t)partition;
         break;
       case 1:
-        for (uint32_t i = 0; i < m; i++) dv->data.i64[row0 + i] = (int64_t)offsets[all ? i : res.rows[i].line - 1];
+        for (uint32_t i = 0; i < m; i++)
+          dv->data.i64[row0 + i] = (int64_t)offsets[all ? i : res.rows[i].line - 1];
         break;
       case 2:
         for (uint32_t r = row0; r < end; r++) dv->data.i64[r] = ingest_ms * 1000;
