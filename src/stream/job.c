@@ -54,9 +54,12 @@
  * forward), every expire_every checkpoints snapshot expiry of the three within each
  * table's history.expire policy.
  *
- * Memory: rows are parsed into one reused batch per contract version and gathered
- * into the checkpoint's bronze batch, written to the appender every
- * FL_STREAM_WRITE_ROWS rows; nothing is allocated per record. */
+ * Memory: a run of records whose log headers carry key hash and event time (all that
+ * floe serve writes) is judged from the headers and only its kept records are parsed,
+ * straight into the checkpoint's bronze (or side) batch (fl_json_parse_into); bare
+ * records are parsed into one reused batch per contract version and gathered. The
+ * batch goes to the appender every FL_STREAM_WRITE_ROWS rows; nothing is allocated per
+ * record. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
