@@ -356,9 +356,16 @@ static const char *skip_number(ctx *c, const char *s) {
   return s;
 }
 
+/* Skips the string whose opening quote is at s[-1]: plain ASCII without escapes (the
+ * usual key or value) in one scan, else read_string's checks. */
+static inline const char *skip_string(ctx *c, const char *s) {
+  const char *e = str_stop(s);
+  return *e == '"' ? e + 1 : read_string(c, s, NULL, NULL, -1);
+}
+
 static const char *skip_value(ctx *c, const char *s, int depth) {
   switch (*s) {
-    case '"': return read_string(c, s + 1, NULL, NULL, -1);
+    case '"': return skip_string(c, s + 1);
     case '{':
     case '[': {
       char close = *s == '{' ? '}' : ']';
@@ -375,7 +382,7 @@ static const char *skip_value(ctx *c, const char *s, int depth) {
       for (;;) {
         if (obj) {
           if (*s != '"') return syntax(c, s, "expected a field name");
-          s = read_string(c, s + 1, NULL, NULL, -1);
+          s = skip_string(c, s + 1);
           if (!s) return NULL;
           s = skip_ws(c, s);
           if (*s != ':') return syntax(c, s, "expected ':' after a field name");
