@@ -689,12 +689,18 @@ static fl_code parse_into_side(fl_stream_job *job, side *s, version_parser *vp, 
   fl_code rc = fl_json_parse_into(vp->parser, (const char *)nd->data, nd->len, b,
                                   vp->into[s == &job->bronze ? 0 : 1], &res, err);
   if (rc) return fl_err_prefix(err, "stream %s partition %u: ", job->name, partition);
-  for (uint32_t j = 0; j < res.nrejects; j++) /* line l = the record of offsets[l - 1] */
+  uint32_t m = res.nrows;
+  for (uint32_t l = 1, r = 0; m < n && l <= n; l++) { /* line l: the record of offsets[l - 1] */
+    if (r < m && res.rows[r].line == l) {
+      r++;
+      continue;
+    }
     fl_warn(MOD,
             "stream %s partition %u offset %" PRIu64 ": the record does not parse under contract version %u",
-            job->name, partition, offsets[res.rejects[j].line - 1], vp->version);
-  *perr += res.nrejects;
-  uint32_t m = res.nrows, end = row0 + m;
+            job->name, partition, offsets[l - 1], vp->version);
+  }
+  *perr += n - m;
+  uint32_t end = row0 + m;
   bool all = m == n; /* else row i is line res.rows[i].line */
   for (uint32_t c = 0; c < s->nfields; c++) {
     if (map[c] >= 0) continue; /* the parser's */

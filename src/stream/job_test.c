@@ -736,22 +736,26 @@ Test(job, keyed_and_bare_records_are_judged_alike_and_a_record_that_does_not_par
   put_raw(&e, 0, 2, vp + 1, ids + 1, ts + 1); /* 1-2: bare */
   put_raw(&e, 0, 4, vp + 3, ids + 3, ts + 3); /* 3-6: keyed, one of them bad */
   put_raw(&e, 0, 1, vp + 7, ids + 7, ts + 7); /* 7: bare */
+  /* 8-9: keyed, an empty record (no line to parse: a parse error too) before g */
+  const char *v2[2] = {"", "{\"id\":\"g\",\"n\":8,\"t\":1800000020000000}"}, *ids2[2] = {"y", "g"};
+  const int64_t ts2[2] = {T + 15, T + 20};
+  put_raw(&e, 0, 2, v2, ids2, ts2);
   fl_stream_job *job = start(&e, &err);
   cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
   fl_stream_stats st;
   fl_stream_job_stats(job, &st);
-  cr_assert_eq(st.records_read, 8);
+  cr_assert_eq(st.records_read, 10);
   cr_assert_eq(st.duplicates, 2);
-  cr_assert_eq(st.parse_errors, 1);
+  cr_assert_eq(st.parse_errors, 2);
   cr_assert_eq(st.late, 2);
-  cr_assert_eq(st.rows_written, 5);
+  cr_assert_eq(st.rows_written, 6);
   fl_stream_job_stop(job);
   seen *s = read_table(e.data, "bronze", "ev", NULL);
-  cr_assert_eq(s->count, 5);
-  const char *want[] = {"a", "b", "c", "d", "f"};
-  const int ns[] = {1, 2, 5, 6, 7}, offs[] = {0, 1, 5, 7, 6};
-  const bool late[] = {false, false, true, true, false};
-  for (int i = 0; i < 5; i++) {
+  cr_assert_eq(s->count, 6);
+  const char *want[] = {"a", "b", "c", "d", "f", "g"};
+  const int ns[] = {1, 2, 5, 6, 7, 8}, offs[] = {0, 1, 5, 7, 6, 9};
+  const bool late[] = {false, false, true, true, false, false};
+  for (int i = 0; i < 6; i++) {
     int at = find(s, want[i]);
     cr_assert(at >= 0, "%s in bronze", want[i]);
     cr_assert_eq(s->n[at], ns[i], "%s: n", want[i]);
