@@ -111,6 +111,15 @@ void fl_json_parser_set_ndjson_only(fl_json_parser *p, bool ndjson_only);
  * blanks, or "[]") gives zero records. */
 fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out, fl_err *err);
 
+/* As fl_json_parse, but the accepted rows are appended to dst (from its dst->nrows on)
+ * instead of the parser's own batch: schema column k goes into dst's column dst_cols[k]
+ * (of the same type). Only those columns are written (each gets out->nrows values);
+ * the caller fills dst's other columns and sets dst->nrows (fl_batch_set_rows). out->batch
+ * is dst; out->rows[i] describes dst row dst->nrows (before the call) + i. For callers
+ * that would copy the parsed rows into a batch of their own (the stream job: bronze). */
+fl_code fl_json_parse_into(fl_json_parser *p, const char *body, size_t len, fl_batch *dst,
+                           const uint32_t *dst_cols, fl_json_result *out, fl_err *err);
+
 /* Appends a reject to a result of this parser (the contract checker's; reason is
  * copied into the parser's arena, field must outlive the result). Call
  * fl_json_result_sort_rejects after a series of adds to restore line order. */

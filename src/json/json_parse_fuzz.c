@@ -10,7 +10,9 @@
  * offsets rising to bytes_len, null slots zero); accepted spans lie in the body and are
  * '{'..'}'; reject spans lie in the body, lines rise; STRING values are valid UTF-8 and
  * JSON values valid JSON (jansson); DECIMALs fit their precision; an accepted record
- * parsed again alone (in "[...]") is accepted with the same values (context free).
+ * parsed again alone (in "[...]") is accepted with the same values (context free);
+ * fl_json_parse_into (the stream job's) appends exactly the same rows, lines and rejects
+ * to a caller's batch that already holds a row, its columns in reverse order.
  * Seed corpus: tests/fuzz/corpus/json/. Run:
  *   build-fuzz/fuzz/json_parse_fuzz -max_total_time=60 tests/fuzz/corpus/json */
 #include <jansson.h>
@@ -139,6 +141,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (!cell_equal(&res.batch->cols[c], i, &one.batch->cols[c], 0)) abort();
     fl_free(copy);
   }
+  /* parse_into: the same rows after the caller's first row, through a reversed map */
+  uint32_t nc = schema->nfields, map[16];
+  fl_field rev[16];
+  for (uint32_t c = 0; c < nc; c++) {
+    map[c] = nc - 1 - c;
+    rev[nc - 1 - c] = schema->fields[c];
+  }
+  fl_batch *into = fl_batch_new(rev, nc, 1);
+  for (uint32_t c = 0; c < nc; c++) fl_vec_append_null(&into->cols[c]);
+  fl_batch_set_rows(into, 1);
+  uint32_t nrows = res.nrows, nrejects = res.nrejects;
+  if (fl_json_parse_into(q, (const char *)data, size, into, map, &one, &err)) abort();
+  if (one.nrows != nrows || one.nrejects != nrejects || one.batch != into) abort();
+  for (uint32_t i = 0; i < nrows; i++) {
+    if (one.rows[i].line != res.rows[i].line || one.rows[i].raw_off != res.rows[i].raw_off) abort();
+    for (uint32_t c = 0; c < nc; c++) {
+      const fl_vec *v = &into->cols[map[c]];
+      if (v->len != nrows + 1) abort();
+      if (!cell_equal(&res.batch->cols[c], i, v, i + 1)) abort();
+    }
+  }
+  fl_batch_set_rows(into, nrows + 1);
+  fl_batch_free(into);
   fl_json_parser_free(p);
   fl_json_parser_free(q);
   return 0;

@@ -574,3 +574,56 @@ Test(json_parse, json_blanks_are_dropped_only_inside_the_value) {
   assert_str(9, 1, "[1,2,3,4,5,6,7,8,9,10]");
   assert_str(9, 2, "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,\"a b\"]");
 }
+
+/* fl_json_parse_into: the accepted rows land in the caller's batch after its rows, each
+ * schema column in its mapped column (any order), the caller's other columns
+ * untouched; a reject leaves no trace; rows[] and lines count from this call. Then the
+ * parser's own batch still works. */
+Test(json_parse, parse_into_appends_to_a_callers_batch_through_a_column_map) {
+  fl_field f[] = {{1, "id", {FL_T_STRING, 0, 0}, true}, {2, "n", {FL_T_BIGINT, 0, 0}, false}};
+  fl_schema sch = {0, 2, f, 0, NULL};
+  /* the caller's batch: extra, n, id (another order, one column the parser lacks) */
+  fl_field bf[] = {{1, "extra", {FL_T_INT, 0, 0}, false}, f[1], f[0]};
+  fl_batch *b = fl_batch_new(bf, 3, 2);
+  fl_vec_append_i32(&b->cols[0], 7);
+  fl_vec_append_i64(&b->cols[1], 70);
+  fl_vec_append_str(&b->cols[2], "first", 5);
+  fl_batch_set_rows(b, 1);
+  fl_json_parser *p = fl_json_parser_new(&sch);
+  const uint32_t map[] = {2, 1};
+  const char *body =
+      "{\"id\":\"a\",\"n\":1}\n{\"id\":\"bad\",\"n\":\"x\"}\n{\"n\":3,\"id\":\"c\"}\n{\"id\":\"d\"}\n";
+  fl_json_result res;
+  fl_err err;
+  cr_assert_eq(fl_json_parse_into(p, body, strlen(body), b, map, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.batch, b);
+  cr_assert_eq(res.nrows, 3);
+  cr_assert_eq(res.nrejects, 1);
+  cr_assert_eq(res.rejects[0].line, 2);
+  cr_assert_eq(res.rows[0].line, 1);
+  cr_assert_eq(res.rows[1].line, 3);
+  cr_assert_eq(res.rows[2].line, 4);
+  cr_assert_eq(b->cols[0].len, 1, "the column the parser lacks is the caller's");
+  cr_assert_eq(b->cols[1].len, 4);
+  cr_assert_eq(b->cols[2].len, 4);
+  const char *ids[] = {"first", "a", "c", "d"};
+  for (uint32_t r = 0; r < 4; r++) {
+    uint32_t n;
+    const char *s = fl_vec_str(&b->cols[2], r, &n);
+    cr_assert(n == strlen(ids[r]) && !memcmp(s, ids[r], n), "row %u: %.*s", r, (int)n, s);
+  }
+  cr_assert_eq(b->cols[1].data.i64[0], 70);
+  cr_assert_eq(b->cols[1].data.i64[1], 1);
+  cr_assert_eq(b->cols[1].data.i64[2], 3);
+  cr_assert(!fl_vec_is_valid(&b->cols[1], 3));
+  for (uint32_t r = 1; r < 4; r++) fl_vec_append_i32(&b->cols[0], (int32_t)r);
+  fl_batch_set_rows(b, 4);
+  /* the parser's own batch afterwards */
+  cr_assert_eq(fl_json_parse(p, "{\"id\":\"z\",\"n\":9}\n", 17, &res, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(res.nrows, 1);
+  cr_assert_neq(res.batch, b);
+  cr_assert_eq(res.batch->cols[1].data.i64[0], 9);
+  cr_assert_eq(b->nrows, 4);
+  fl_json_parser_free(p);
+  fl_batch_free(b);
+}

@@ -71,8 +71,10 @@ struct fl_json_parser {
   uint32_t hmask;
   uint32_t *seen; /* per column: the record generation that set it */
   uint32_t gen;
-  fl_batch *batch;
-  uint32_t row_cap; /* every column has at least this many slots */
+  fl_batch *batch;  /* its own rows (fl_json_parse) */
+  fl_batch *dst;    /* the batch being filled: batch, or fl_json_parse_into's */
+  fl_vec **vec;     /* per column: the vector it is read into (batch's, or dst's mapped column) */
+  uint32_t row_cap; /* every column's vector has at least this many slots */
   fl_json_row *rows;
   uint32_t rows_cap;
   fl_json_reject *rejects;
@@ -96,7 +98,8 @@ typedef struct ctx {
   const char *end;   /* its end (a '\n' or NUL follows) */
   int64_t base_off;  /* body offset of base[0] */
   const uint8_t *ws; /* whitespace table of the mode */
-  uint32_t row;
+  uint32_t row;      /* the slot being read */
+  uint32_t row0;     /* the first slot of this call (rows[row - row0] describes slot row) */
   /* the record's first failure; kind 1 = value error (the record is still read to
    * its end), 2 = syntax error (reading stops) */
   int err_kind;
@@ -353,9 +356,16 @@ static const char *skip_number(ctx *c, const char *s) {
   return s;
 }
 
+/* Skips the string whose opening quote is at s[-1]: plain ASCII without escapes (the
+ * usual key or value) in one scan, else read_string's checks. */
+static inline const char *skip_string(ctx *c, const char *s) {
+  const char *e = str_stop(s);
+  return *e == '"' ? e + 1 : read_string(c, s, NULL, NULL, -1);
+}
+
 static const char *skip_value(ctx *c, const char *s, int depth) {
   switch (*s) {
-    case '"': return read_string(c, s + 1, NULL, NULL, -1);
+    case '"': return skip_string(c, s + 1);
     case '{':
     case '[': {
       char close = *s == '{' ? '}' : ']';
@@ -372,7 +382,7 @@ static const char *skip_value(ctx *c, const char *s, int depth) {
       for (;;) {
         if (obj) {
           if (*s != '"') return syntax(c, s, "expected a field name");
-          s = read_string(c, s + 1, NULL, NULL, -1);
+          s = skip_string(c, s + 1);
           if (!s) return NULL;
           s = skip_ws(c, s);
           if (*s != ':') return syntax(c, s, "expected ':' after a field name");
@@ -675,7 +685,7 @@ static inline const char *fast_int(const char *s, int64_t *v) {
 static const char *parse_field(ctx *c, uint32_t col, const char *s) {
   fl_json_parser *p = c->p;
   const col_info *ci = &p->cols[col];
-  fl_vec *v = &p->batch->cols[col];
+  fl_vec *v = p->vec[col];
   uint32_t row = c->row;
   fl_type_kind kind = ci->type.kind;
   if (p->seen[col] == p->gen && fl_type_is_bytes(kind)) v->bytes_len = v->offsets[row];
@@ -930,9 +940,9 @@ static const char *read_key(ctx *c, const char *s, int *col) {
 static void grow_rows(fl_json_parser *p, uint32_t need) {
   uint32_t cap = p->row_cap ? p->row_cap : 64;
   while (cap < need) cap *= 2;
-  for (uint32_t i = 0; i < p->ncols; i++) fl_vec_reserve(&p->batch->cols[i], cap);
+  for (uint32_t i = 0; i < p->ncols; i++) fl_vec_reserve(p->vec[i], cap);
   p->row_cap = cap;
-  if (p->batch->capacity < cap) p->batch->capacity = cap;
+  if (p->dst->capacity < cap) p->dst->capacity = cap;
 }
 
 /* unknown_fields = 'reject': the record fails, naming the key (as written, at most
@@ -1022,7 +1032,7 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
     for (uint32_t i = 0; i < p->ncols; i++) {
       if (p->seen[i] == p->gen) continue;
       if (p->defaults && !p->defaults[i].is_null) {
-        put_value(&p->batch->cols[i], &p->defaults[i], c->row);
+        put_value(p->vec[i], &p->defaults[i], c->row);
         continue;
       }
       if (p->cols[i].required) {
@@ -1031,22 +1041,22 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
         snprintf(c->reason, sizeof c->reason, "field %s: missing (NOT NULL)", p->cols[i].name);
         break;
       }
-      put_null(&p->batch->cols[i], p->cols[i].type.kind, c->row);
+      put_null(p->vec[i], p->cols[i].type.kind, c->row);
     }
   }
   if (!c->err_kind) {
-    if (c->row == p->rows_cap) {
+    if (c->row - c->row0 == p->rows_cap) {
       p->rows_cap = p->rows_cap ? p->rows_cap * 2 : 256;
       p->rows = fl_realloc(p->rows, p->rows_cap * sizeof *p->rows);
     }
-    fl_json_row *r = &p->rows[c->row++];
+    fl_json_row *r = &p->rows[c->row++ - c->row0];
     r->raw_off = (uint32_t)rec_off;
     r->raw_len = (uint32_t)rec_len;
     r->line = line;
     res->unknown_fields += c->unknown;
   } else {
     for (uint32_t i = 0; i < p->ncols; i++) {
-      fl_vec *v = &p->batch->cols[i];
+      fl_vec *v = p->vec[i];
       if (v->offsets) v->bytes_len = v->offsets[c->row];
     }
     add_reject(p, res, line, rej_off, rej_len, c->err_field, c->reason);
@@ -1176,16 +1186,27 @@ static const char *padded_copy(fl_json_parser *p, const char *body, size_t off, 
   return p->scratch;
 }
 
-fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out, fl_err *err) {
+/* The parser reads into its own batch (fl_json_parse) unless fl_json_parse_into. */
+static void point_at_own_batch(fl_json_parser *p) {
+  p->dst = p->batch;
+  p->row_cap = UINT32_MAX;
+  for (uint32_t k = 0; k < p->ncols; k++) {
+    p->vec[k] = &p->batch->cols[k];
+    if (p->vec[k]->cap < p->row_cap) p->row_cap = p->vec[k]->cap;
+  }
+}
+
+/* Reads body into p->dst from slot row0 on (p->vec and p->row_cap set for it). */
+static fl_code parse_body(fl_json_parser *p, const char *body, size_t len, uint32_t row0, fl_json_result *out,
+                          fl_err *err) {
   memset(out, 0, sizeof *out);
-  out->batch = p->batch;
+  out->batch = p->dst;
   if (len > FL_JSON_BODY_MAX)
     return fl_err_set(err, FL_ELIMIT, "body of %zu bytes exceeds the limit of %zu bytes", len,
                       (size_t)FL_JSON_BODY_MAX);
-  fl_batch_reset(p->batch);
   fl_arena_reset(&p->arena);
   p->rejects_sorted = 0;
-  ctx c = {.p = p, .ws = ws_ndjson};
+  ctx c = {.p = p, .ws = ws_ndjson, .row = row0, .row0 = row0};
   out->rejects = p->rejects;
   /* a UTF-8 byte order mark some tools write is skipped */
   size_t start = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0, i = start;
@@ -1215,14 +1236,37 @@ fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_r
       parse_lines(&c, out, c.base, c.base + (len - split), &line);
     }
   }
-  for (uint32_t k = 0; k < p->ncols; k++) p->batch->cols[k].len = c.row;
-  fl_batch_set_rows(p->batch, c.row);
+  for (uint32_t k = 0; k < p->ncols; k++) p->vec[k]->len = c.row;
   out->rows = p->rows;
-  out->nrows = c.row;
+  out->nrows = c.row - row0;
   out->rejects = p->rejects;
   out->nrecords = out->nrows + out->nrejects;
   p->rejects_sorted = out->nrejects;
   return FL_OK;
+}
+
+fl_code fl_json_parse(fl_json_parser *p, const char *body, size_t len, fl_json_result *out, fl_err *err) {
+  fl_batch_reset(p->batch);
+  fl_code rc = parse_body(p, body, len, 0, out, err);
+  if (!rc) fl_batch_set_rows(p->batch, out->nrows);
+  return rc;
+}
+
+fl_code fl_json_parse_into(fl_json_parser *p, const char *body, size_t len, fl_batch *dst,
+                           const uint32_t *dst_cols, fl_json_result *out, fl_err *err) {
+  uint32_t row0 = dst->nrows;
+  p->dst = dst;
+  p->row_cap = UINT32_MAX;
+  for (uint32_t k = 0; k < p->ncols; k++) {
+    FL_ASSERT(dst_cols[k] < dst->ncols && dst->cols[dst_cols[k]].len == row0 &&
+                  fl_type_equal(dst->cols[dst_cols[k]].type, p->cols[k].type),
+              "json: column %s into column %u of a batch of %u rows", p->cols[k].name, dst_cols[k], row0);
+    p->vec[k] = &dst->cols[dst_cols[k]];
+    if (p->vec[k]->cap < p->row_cap) p->row_cap = p->vec[k]->cap;
+  }
+  fl_code rc = parse_body(p, body, len, row0, out, err);
+  point_at_own_batch(p);
+  return rc;
 }
 
 /* ---- setup ------------------------------------------------------------------------ */
@@ -1282,9 +1326,8 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
     if (p->htab[h] < 0) p->htab[h] = (int32_t)k;
   }
   p->batch = fl_batch_new(schema->fields, p->ncols, FL_BATCH_ROWS);
-  p->row_cap = p->ncols ? FL_BATCH_ROWS : UINT32_MAX;
-  for (uint32_t k = 0; k < p->ncols; k++)
-    if (p->batch->cols[k].cap < p->row_cap) p->row_cap = p->batch->cols[k].cap;
+  p->vec = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->vec);
+  point_at_own_batch(p);
   fl_arena_init(&p->arena, 4096);
   fl_arena_init(&p->opt_arena, 1024);
   return p;
@@ -1293,6 +1336,7 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
 void fl_json_parser_free(fl_json_parser *p) {
   if (!p) return;
   fl_batch_free(p->batch);
+  fl_free(p->vec);
   fl_free(p->cols);
   fl_free(p->seen);
   fl_free(p->htab);

@@ -174,20 +174,35 @@ done:
   return rc;
 }
 
+/* One key entry (12 bytes: key, expiry, little-endian) at o; reserved by the caller:
+ * a state file is sized before its keys are written (a checkpoint writes every key
+ * inserted since the last one). */
+static inline uint8_t *put_key(uint8_t *o, uint64_t key, uint32_t expiry) {
+  for (int i = 0; i < 8; i++) o[i] = (uint8_t)(key >> (8 * i));
+  for (int i = 0; i < 4; i++) o[8 + i] = (uint8_t)(expiry >> (8 * i));
+  return o + 12;
+}
+
 fl_code fl_dedupe_state_write(const char *path, const fl_dedupe *sets, const int64_t *max_et, uint32_t nparts,
                               fl_err *err) {
   fl_buf b = {0};
+  size_t keys = 0;
+  for (uint32_t p = 0; p < nparts; p++) keys += sets[p].n;
+  fl_buf_reserve(&b, 12 + (size_t)nparts * 16 + keys * 12 + 4);
   fl_buf_put_le32(&b, STATE_MAGIC);
   fl_buf_put_le32(&b, STATE_VERSION);
   fl_buf_put_le32(&b, nparts);
   for (uint32_t p = 0; p < nparts; p++) {
     fl_buf_put_le64(&b, (uint64_t)max_et[p]);
     fl_buf_put_le64(&b, sets[p].n);
+    uint8_t *o = b.data + b.len, *lim = o + (size_t)sets[p].n * 12; /* n: the live (non-zero) keys */
     for (uint32_t i = 0; i < sets[p].cap; i++)
       if (sets[p].keys[i]) {
-        fl_buf_put_le64(&b, sets[p].keys[i]);
-        fl_buf_put_le32(&b, sets[p].expiry[i]);
+        FL_ASSERT(o < lim, "dedupe set of partition %u holds more than its %u keys", p, sets[p].n);
+        o = put_key(o, sets[p].keys[i], sets[p].expiry[i]);
       }
+    FL_ASSERT(o == lim, "dedupe set of partition %u holds fewer than its %u keys", p, sets[p].n);
+    b.len += (size_t)sets[p].n * 12;
   }
   fl_code rc = write_file(path, &b, err);
   fl_buf_free(&b);
@@ -213,16 +228,18 @@ void fl_dedupe_pending_free(fl_dedupe_pending *pd) {
 fl_code fl_dedupe_delta_write(const char *path, const fl_dedupe_pending *pend, const int64_t *max_et,
                               uint32_t nparts, fl_err *err) {
   fl_buf b = {0};
+  size_t keys = 0;
+  for (uint32_t p = 0; p < nparts; p++) keys += pend[p].n;
+  fl_buf_reserve(&b, 12 + (size_t)nparts * 16 + keys * 12 + 4);
   fl_buf_put_le32(&b, STATE_MAGIC);
   fl_buf_put_le32(&b, STATE_VERSION);
   fl_buf_put_le32(&b, nparts);
   for (uint32_t p = 0; p < nparts; p++) {
     fl_buf_put_le64(&b, (uint64_t)max_et[p]);
     fl_buf_put_le64(&b, pend[p].n);
-    for (uint32_t i = 0; i < pend[p].n; i++) {
-      fl_buf_put_le64(&b, pend[p].keys[i]);
-      fl_buf_put_le32(&b, pend[p].expiry[i]);
-    }
+    uint8_t *o = b.data + b.len;
+    for (uint32_t i = 0; i < pend[p].n; i++) o = put_key(o, pend[p].keys[i], pend[p].expiry[i]);
+    b.len += (size_t)pend[p].n * 12;
   }
   fl_code rc = write_file(path, &b, err);
   fl_buf_free(&b);

@@ -56,9 +56,12 @@
  * rolled at write.target-file-size-bytes by the appenders themselves (table layer),
  * inside the checkpoint's transaction.
  *
- * Memory: rows are parsed into one reused batch per contract version and gathered
- * into the checkpoint's bronze batch, written to the appender every
- * FL_STREAM_WRITE_ROWS rows; nothing is allocated per record. */
+ * Memory: a run of records whose log headers carry key hash and event time (all that
+ * floe serve writes) is judged from the headers and only its kept records are parsed,
+ * straight into the checkpoint's bronze (or side) batch (fl_json_parse_into); bare
+ * records are parsed into one reused batch per contract version and gathered. The
+ * batch goes to the appender every FL_STREAM_WRITE_ROWS rows; nothing is allocated per
+ * record. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -97,8 +100,10 @@ typedef struct version_parser {
   uint32_t version;
   const fl_sql_stream *def;
   fl_json_parser *parser;
-  int32_t *map[2]; /* per side (bronze, late): its column c <- parsed column map[c]; -1: NULL (a meta
-                      column, or a column this version does not have); built at first use */
+  int32_t *map[2];   /* per side (bronze, late): its column c <- parsed column map[c]; -1: NULL (a meta
+                        column, or a column this version does not have); built at first use */
+  uint32_t *into[2]; /* per side: parsed column k -> the side's column into[k] (the inverse of map),
+                        or NULL when a column of the version has none there (no direct parse) */
 } version_parser;
 
 typedef struct side {
@@ -151,6 +156,7 @@ struct fl_stream_job {
   version_parser *vps;
   uint32_t nvps;
   fl_buf ndjson;
+  fl_buf ndjson_late; /* the direct path's records for the late side table */
   fl_buf keybuf;
   uint32_t *sel, *side_rows; /* rows of one run kept for bronze / the side table */
   uint64_t *offs, *side_offs;
@@ -461,6 +467,7 @@ static fl_code parser_for(fl_stream_job *job, uint32_t version, version_parser *
   if (def->defaults) fl_json_parser_set_defaults(vp->parser, def->defaults);
   fl_json_parser_set_ndjson_only(vp->parser, true);
   vp->map[0] = vp->map[1] = NULL;
+  vp->into[0] = vp->into[1] = NULL;
   *out = vp;
   return FL_OK;
 }
@@ -589,24 +596,40 @@ static fl_code flush_rows(fl_stream_job *job, side *s, bool all, fl_err *err) {
   return FL_OK;
 }
 
+/* The side's column map of version vp (built at first use): map[c] = the parsed
+ * column of the side's column c, by name and of the same type, or -1 (a meta column,
+ * or one this version does not have); and its inverse into[k] when every column of the
+ * version has one (a direct parse into the side's batch), else into stays NULL. */
+static const int32_t *side_map(fl_stream_job *job, side *s, version_parser *vp) {
+  int k0 = s == &job->bronze ? 0 : 1;
+  if (vp->map[k0]) return vp->map[k0];
+  const fl_sql_stream *def = vp->def;
+  int32_t *map = vp->map[k0] = fl_malloc(s->nfields * sizeof *map);
+  uint32_t nk = def->schema.nfields, found = 0;
+  uint32_t *into = fl_malloc((nk ? nk : 1) * sizeof *into);
+  for (uint32_t c = 0; c < s->nfields; c++) {
+    map[c] = -1;
+    for (uint32_t k = 0; k < nk && s->meta[c] < 0; k++)
+      if (!strcmp(def->schema.fields[k].name, s->fields[c].name) &&
+          fl_type_equal(def->schema.fields[k].type, s->fields[c].type)) {
+        map[c] = (int32_t)k;
+        into[k] = c;
+        found++;
+      }
+  }
+  if (found == nk)
+    vp->into[k0] = into;
+  else
+    fl_free(into);
+  return map;
+}
+
 /* Appends parsed rows sel[0..n) of res (under vp) to s with their meta columns. */
 static void add_rows(fl_stream_job *job, side *s, version_parser *vp, const fl_batch *parsed,
                      const uint32_t *rows, const uint64_t *offsets, const uint8_t *late, uint32_t n,
                      uint32_t partition, int64_t ingest_ms) {
   fl_batch *b = s->rows;
-  int32_t **mapp = &vp->map[s == &job->bronze ? 0 : 1];
-  if (!*mapp) { /* this version's columns, by name, in the side's order (same type only) */
-    const fl_sql_stream *def = vp->def;
-    int32_t *map = *mapp = fl_malloc(s->nfields * sizeof *map);
-    for (uint32_t c = 0; c < s->nfields; c++) {
-      map[c] = -1;
-      for (uint32_t k = 0; k < def->schema.nfields && s->meta[c] < 0; k++)
-        if (!strcmp(def->schema.fields[k].name, s->fields[c].name) &&
-            fl_type_equal(def->schema.fields[k].type, s->fields[c].type))
-          map[c] = (int32_t)k;
-    }
-  }
-  const int32_t *map = *mapp;
+  const int32_t *map = side_map(job, s, vp);
   for (uint32_t c = 0; c < s->nfields; c++) {
     fl_vec *dv = &b->cols[c];
     switch (s->meta[c]) {
@@ -637,6 +660,143 @@ static void add_rows(fl_stream_job *job, side *s, version_parser *vp, const fl_b
   fl_batch_set_rows(b, b->nrows + n);
 }
 
+/* One record as one NDJSON line: a value posted inside a JSON array may span lines,
+ * and a raw newline can only be whitespace between tokens (JSON strings escape it). */
+static void put_line(fl_buf *nd, const fl_log_entry *e) {
+  size_t at = nd->len;
+  fl_buf_append(nd, e->value, e->value_len);
+  for (char *q = (char *)nd->data + at, *qe = (char *)nd->data + nd->len;
+       (q = memchr(q, '\n', (size_t)(qe - q)));)
+    *q = ' ';
+  fl_buf_put_u8(nd, '\n');
+}
+
+/* The direct path: the lines of nd (n records kept for s, their offsets and late
+ * flags) parsed straight into s's batch (vp->into), then the meta columns and the
+ * columns this version lacks filled for the rows that parsed. *rows: rows added. */
+static fl_code parse_into_side(fl_stream_job *job, side *s, version_parser *vp, const fl_buf *nd,
+                               const uint64_t *offsets, const uint8_t *late, uint32_t n, uint32_t partition,
+                               int64_t ingest_ms, uint32_t *rows, uint64_t *perr, fl_err *err) {
+  fl_batch *b = s->rows;
+  const int32_t *map = side_map(job, s, vp);
+  uint32_t row0 = b->nrows;
+  fl_json_result res;
+  fl_code rc = fl_json_parse_into(vp->parser, (const char *)nd->data, nd->len, b,
+                                  vp->into[s == &job->bronze ? 0 : 1], &res, err);
+  if (rc) return fl_err_prefix(err, "stream %s partition %u: ", job->name, partition);
+  uint32_t m = res.nrows;
+  for (uint32_t l = 1, r = 0; m < n && l <= n; l++) { /* line l: the record of offsets[l - 1] */
+    if (r < m && res.rows[r].line == l) {
+      r++;
+      continue;
+    }
+    fl_warn(MOD,
+            "stream %s partition %u offset %" PRIu64 ": the record does not parse under contract version %u",
+            job->name, partition, offsets[l - 1], vp->version);
+  }
+  *perr += n - m;
+  uint32_t end = row0 + m;
+  bool all = m == n; /* else row i is line res.rows[i].line */
+  for (uint32_t c = 0; c < s->nfields; c++) {
+    if (map[c] >= 0) continue; /* the parser's */
+    fl_vec *dv = &b->cols[c];
+    FL_ASSERT(dv->len == row0, "stream %s: column %s has %u values, the batch %u rows", job->name,
+              s->fields[c].name, dv->len, row0);
+    fl_vec_reserve(dv, end);
+    switch (s->meta[c]) {
+      case 0:
+        for (uint32_t r = row0; r < end; r++) dv->data.i32[r] = (int32_t)partition;
+        break;
+      case 1:
+        for (uint32_t i = 0; i < m; i++)
+          dv->data.i64[row0 + i] = (int64_t)offsets[all ? i : res.rows[i].line - 1];
+        break;
+      case 2:
+        for (uint32_t r = row0; r < end; r++) dv->data.i64[r] = ingest_ms * 1000;
+        break;
+      case 3: /* late NULL: every row late (the side table) */
+        for (uint32_t i = 0; i < m; i++) dv->data.b[row0 + i] = !late || late[all ? i : res.rows[i].line - 1];
+        break;
+      default: /* a column this version does not have: NULL */
+        for (uint32_t r = row0; r < end; r++) {
+          if (dv->offsets)
+            dv->offsets[r + 1] = (uint32_t)dv->bytes_len;
+          else
+            memset((uint8_t *)dv->data.raw + (size_t)r * fl_type_bytes(dv->type), 0, fl_type_bytes(dv->type));
+          fl_vec_set_valid(dv, r, false);
+        }
+        dv->len = end;
+        continue;
+    }
+    for (uint32_t r = row0; r < end; r++) fl_vec_set_valid(dv, r, true);
+    dv->len = end;
+  }
+  fl_batch_set_rows(b, end);
+  *rows = m;
+  return FL_OK;
+}
+
+/* A run [i, j) of version vp whose headers decide everything (each carries its key
+ * hash, if the stream dedupes, and its event time, if the stream has a watermark):
+ * late and dedupe from the headers, in log order, then only the records kept are
+ * parsed, straight into their side's batch: duplicates are never parsed, and no row
+ * is copied. A kept record that then does not parse is skipped (a parse error, as on
+ * the other path) but has moved the watermark and holds its key. */
+static fl_code take_run_direct(fl_stream_job *job, uint32_t p, const fl_log_batch_view *bv, uint32_t i,
+                               uint32_t j, version_parser *vp, uint64_t *dups, uint64_t *late_n,
+                               uint64_t *kept_n, uint64_t *perr, fl_err *err) {
+  const fl_sql_stream *cur = job->o.def;
+  int64_t delay_ms = cur->watermark_delay_us / 1000;
+  bool dedupe = cur->npk > 0;
+  int64_t ttl_us = cur->dedupe_ttl_us > 0 ? cur->dedupe_ttl_us : 3600ll * 1000000;
+  grow_sel(job, j - i);
+  uint32_t nkeep = 0, nside = 0;
+  uint8_t *lf = job->late_flags;
+  uint64_t *offs = job->offs, *side_offs = job->side_offs;
+  fl_dedupe *set = &job->sets[p];
+  int64_t max_et = job->max_et[p];
+  fl_buf_clear(&job->ndjson);
+  fl_buf_clear(&job->ndjson_late);
+  for (uint32_t k = i; k < j; k++) {
+    const fl_log_entry *e = &bv->records[k];
+    int64_t et = e->has_event_time ? e->event_time_ms : INT64_MIN;
+    bool late = et != INT64_MIN && max_et != INT64_MIN && et < max_et - delay_ms;
+    if (et != INT64_MIN && et > max_et) max_et = et;
+    if (dedupe) {
+      uint32_t exp = fl_dedupe_expiry(et == INT64_MIN ? e->append_time_ms : et, ttl_us);
+      if (!fl_dedupe_insert(set, e->key_hash, exp)) {
+        (*dups)++;
+        continue;
+      }
+      fl_dedupe_pending_add(&job->pend[p], e->key_hash, exp);
+    }
+    if (late) (*late_n)++;
+    if (late && job->late.tbl) {
+      side_offs[nside++] = e->offset;
+      put_line(&job->ndjson_late, e);
+    } else {
+      offs[nkeep] = e->offset;
+      lf[nkeep++] = late;
+      put_line(&job->ndjson, e);
+    }
+  }
+  job->max_et[p] = max_et;
+  uint32_t nb = 0, nl = 0;
+  fl_code rc = FL_OK;
+  if (nkeep)
+    rc = parse_into_side(job, &job->bronze, vp, &job->ndjson, offs, lf, nkeep, p, bv->append_time_ms, &nb,
+                         perr, err);
+  if (!rc && nside)
+    rc = parse_into_side(job, &job->late, vp, &job->ndjson_late, side_offs, NULL, nside, p,
+                         bv->append_time_ms, &nl, perr, err);
+  if (!rc && (nb || nl)) {
+    rc = open_txn(job, nb > 0, nl > 0, err);
+    job->kept = true;
+  }
+  *kept_n += nb + nl;
+  return rc;
+}
+
 /* One durable batch of partition p. */
 static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_view *bv, fl_err *err) {
   const fl_sql_stream *cur = job->o.def;
@@ -649,21 +809,29 @@ static fl_code take_batch(fl_stream_job *job, uint32_t p, const fl_log_batch_vie
   while (i < bv->count) {
     /* a run of records under one contract version */
     uint32_t v = bv->records[i].contract_version, j = i;
-    while (j < bv->count && bv->records[j].contract_version == v) j++;
+    /* headers decide (direct path) when they carry what late and dedupe read */
+    bool hdr = true, need_key = dedupe, need_et = cur->watermark_index >= 0;
+    while (j < bv->count && bv->records[j].contract_version == v) {
+      const fl_log_entry *e = &bv->records[j++];
+      hdr &= (!need_key || e->key_hash) && (!need_et || e->has_event_time);
+    }
     version_parser *vp = NULL;
     fl_code rc = parser_for(job, v, &vp, err);
     if (rc) return rc;
-    fl_buf_clear(&job->ndjson);
-    for (uint32_t k = i; k < j; k++) {
-      /* one line per record: a value posted inside a JSON array may span lines, and a
-       * raw newline can only be whitespace between tokens (JSON strings escape it) */
-      size_t at = job->ndjson.len;
-      fl_buf_append(&job->ndjson, bv->records[k].value, bv->records[k].value_len);
-      for (char *q = (char *)job->ndjson.data + at, *qe = (char *)job->ndjson.data + job->ndjson.len;
-           (q = memchr(q, '\n', (size_t)(qe - q)));)
-        *q = ' ';
-      fl_buf_put_u8(&job->ndjson, '\n');
+    if (hdr) {
+      side_map(job, &job->bronze, vp);
+      if (job->late.tbl) side_map(job, &job->late, vp);
+      hdr = vp->into[0] && (!job->late.tbl || vp->into[1]);
     }
+    if (hdr) {
+      if ((rc = take_run_direct(job, p, bv, i, j, vp, &dups, &late_n, &kept_n, &perr, err)) ||
+          (rc = flush_rows(job, &job->bronze, false, err)) || (rc = flush_rows(job, &job->late, false, err)))
+        return rc;
+      i = j;
+      continue;
+    }
+    fl_buf_clear(&job->ndjson);
+    for (uint32_t k = i; k < j; k++) put_line(&job->ndjson, &bv->records[k]);
     fl_json_result res;
     if ((rc = fl_json_parse(vp->parser, (const char *)job->ndjson.data, job->ndjson.len, &res, err)))
       return fl_err_prefix(err, "stream %s partition %u: ", job->name, p);
@@ -1078,9 +1246,12 @@ static void job_free(fl_stream_job *job) {
     fl_json_parser_free(job->vps[i].parser);
     fl_free(job->vps[i].map[0]);
     fl_free(job->vps[i].map[1]);
+    fl_free(job->vps[i].into[0]);
+    fl_free(job->vps[i].into[1]);
   }
   fl_free(job->vps);
   fl_buf_free(&job->ndjson);
+  fl_buf_free(&job->ndjson_late);
   fl_buf_free(&job->keybuf);
   fl_free(job->sel);
   fl_free(job->side_rows);

@@ -79,6 +79,24 @@ static void put(env *e, uint32_t p, const char *id, int n, int64_t t_s) {
   cr_assert_eq(fl_log_append_sync(e->ls, p, &r, 1, NULL, &err), FL_OK, "%s", err.msg);
 }
 
+/* Appends values v[0..n) to partition p as one log batch: each keyed and timed in its
+ * header as the server writes it (ids[i], t_s[i]), or bare (ids[i] NULL: no key hash,
+ * no event time, as version-1 records), which the job must parse to judge. */
+static void put_raw(env *e, uint32_t p, uint32_t n, const char *const *v, const char *const *ids,
+                    const int64_t *t_s) {
+  fl_log_record r[8];
+  cr_assert_leq(n, 8);
+  for (uint32_t i = 0; i < n; i++)
+    r[i] = (fl_log_record){v[i],
+                           (uint32_t)strlen(v[i]),
+                           1,
+                           ids[i] ? fl_hash64(ids[i], strlen(ids[i])) : 0,
+                           ids[i] ? t_s[i] * 1000 : 0,
+                           ids[i] != NULL};
+  fl_err err;
+  cr_assert_eq(fl_log_append_sync(e->ls, p, r, n, NULL, &err), FL_OK, "%s", err.msg);
+}
+
 static fl_stream_job *start(env *e, fl_err *err) {
   fl_stream_job_opts o = {.def = e->def, .ls = e->ls, .data_dir = e->data, .commit_interval_ms = 60000};
   fl_stream_job *job;
@@ -751,5 +769,67 @@ Test(job, dedupe_state_stays_flat_as_event_time_moves_past_the_ttl) {
   cr_assert_geq(st.state_keys, 6 * 20);
   cr_assert_eq(st.rows_written, 24 * 20);
   fl_stream_job_stop(job);
+  env_close(&e);
+}
+
+/* Records whose headers carry key hash and event time are judged before parsing and
+ * parsed straight into bronze's batch; bare ones are parsed first, then judged. Both
+ * kinds, mixed in one partition, give the same rows: one key is one key whichever
+ * carries it, the watermark follows both, and a kept record that does not parse is
+ * skipped as a parse error without shifting the rows (and offsets) after it. */
+Test(job, keyed_and_bare_records_are_judged_alike_and_a_record_that_does_not_parse_is_skipped) {
+  env e;
+  env_open(&e, "keep");
+  fl_err err;
+  const int64_t T = 1800000000;
+  char v[8][200];
+  const char *vp[8];
+  for (int i = 0; i < 8; i++) vp[i] = v[i];
+#define EV(i, id, n, t) \
+  snprintf(v[i], sizeof v[i], "{\"id\":\"%s\",\"n\":%d,\"t\":%" PRId64 "}", id, n, (int64_t)(t)*1000000)
+  EV(0, "a", 1, T);      /* offset 0, keyed */
+  EV(1, "b", 2, T + 10); /* 1, bare */
+  EV(2, "a", 3, T + 11); /* 2, bare duplicate of keyed a: dropped */
+  EV(3, "b", 4, T + 12); /* 3, keyed duplicate of bare b: dropped */
+  snprintf(v[4], sizeof v[4], "{\"id\":\"x\",\"n\":\"many\",\"t\":1}"); /* 4, keyed: n is no BIGINT */
+  EV(5, "c", 5, T + 2);                                                 /* 5, keyed, late (watermark T+8) */
+  EV(6, "f", 7, T + 14); /* 6, keyed, after the bad record in its batch */
+  EV(7, "d", 6, T + 3);  /* 7, bare, late */
+#undef EV
+  const char *ids[8] = {"a", NULL, NULL, "b", "x", "c", "f", NULL};
+  const int64_t ts[8] = {T, 0, 0, T + 12, T + 13, T + 2, T + 14, 0};
+  put_raw(&e, 0, 1, vp, ids, ts);             /* 0: keyed */
+  put_raw(&e, 0, 2, vp + 1, ids + 1, ts + 1); /* 1-2: bare */
+  put_raw(&e, 0, 4, vp + 3, ids + 3, ts + 3); /* 3-6: keyed, one of them bad */
+  put_raw(&e, 0, 1, vp + 7, ids + 7, ts + 7); /* 7: bare */
+  /* 8-9: keyed, an empty record (no line to parse: a parse error too) before g */
+  const char *v2[2] = {"", "{\"id\":\"g\",\"n\":8,\"t\":1800000020000000}"}, *ids2[2] = {"y", "g"};
+  const int64_t ts2[2] = {T + 15, T + 20};
+  put_raw(&e, 0, 2, v2, ids2, ts2);
+  fl_stream_job *job = start(&e, &err);
+  cr_assert_eq(fl_stream_job_checkpoint_now(job, &err), FL_OK, "%s", err.msg);
+  fl_stream_stats st;
+  fl_stream_job_stats(job, &st);
+  cr_assert_eq(st.records_read, 10);
+  cr_assert_eq(st.duplicates, 2);
+  cr_assert_eq(st.parse_errors, 2);
+  cr_assert_eq(st.late, 2);
+  cr_assert_eq(st.rows_written, 6);
+  fl_stream_job_stop(job);
+  seen *s = read_table(e.data, "bronze", "ev", NULL);
+  cr_assert_eq(s->count, 6);
+  const char *want[] = {"a", "b", "c", "d", "f", "g"};
+  const int ns[] = {1, 2, 5, 6, 7, 8}, offs[] = {0, 1, 5, 7, 6, 9};
+  const bool late[] = {false, false, true, true, false, false};
+  for (int i = 0; i < 6; i++) {
+    int at = find(s, want[i]);
+    cr_assert(at >= 0, "%s in bronze", want[i]);
+    cr_assert_eq(s->n[at], ns[i], "%s: n", want[i]);
+    cr_assert_eq(s->off[at], offs[i], "%s: _offset", want[i]);
+    cr_assert_eq(s->late[at], late[i], "%s: _late", want[i]);
+    cr_assert_eq(s->part[at], 0);
+  }
+  cr_assert_eq(find(s, "x"), -1);
+  fl_free(s);
   env_close(&e);
 }
