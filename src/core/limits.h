@@ -19,6 +19,9 @@
 /* Parquet writer defaults: Java's (parquet-mr) sizes, which engines are tuned for. */
 #define FL_PARQUET_PAGE_BYTES (1u << 20)
 #define FL_PARQUET_ROW_GROUP_BYTES (128u << 20)
+/* Rows per data page at most (parquet-mr's page row count limit): pages small enough
+ * that the page index lets a selective filter skip most of a column chunk. */
+#define FL_PARQUET_PAGE_ROWS 20000u
 /* Dictionary encoding falls back to PLAIN past 1 MiB of distinct values (parquet-mr). */
 #define FL_PARQUET_DICT_BYTES_MAX (1u << 20)
 

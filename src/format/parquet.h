@@ -50,6 +50,7 @@ typedef struct fl_parquet_opts {
   int zstd_level;           /* default 3 */
   uint64_t row_group_bytes; /* default FL_PARQUET_ROW_GROUP_BYTES */
   uint32_t page_bytes;      /* default FL_PARQUET_PAGE_BYTES */
+  uint32_t page_rows;       /* rows per page at most, default FL_PARQUET_PAGE_ROWS (0: 65,536) */
   uint32_t dict_bytes_max;  /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
   const fl_kv *kv;          /* extra footer key/value metadata (copied) */
   uint32_t nkv;

@@ -351,6 +351,7 @@ static void write_decide(fl_codec codec, void (*fill)(fl_batch *, uint64_t, uint
   fl_parquet_opts opts;
   fl_parquet_opts_default(&opts);
   opts.codec = codec;
+  opts.page_rows = 65536; /* the decision is the first page's: these cases are sized for 64 Ki rows */
   fl_parquet_writer *pw;
   write_file(path, &decide_schema, &opts, 70000, fill, &pw);
   fl_parquet_reader *pr;
