@@ -1,19 +1,21 @@
 /* parquet: floe's own Parquet writer and reader (DESIGN §2, REFERENCE/iceberg_parquet.md §5).
  *
  * Writer: batches in, one file out. Columns are encoded per row group into v1 data
- * pages (~1 MiB), RLE_DICTIONARY with a PLAIN dictionary page, falling back to PLAIN
+ * pages (~1 MiB or 10,000 rows), RLE_DICTIONARY with a PLAIN dictionary page, falling back to PLAIN
  * when the dictionary passes dict_bytes_max; definition levels RLE/bit-packed for
  * optional columns; ZSTD (default) or SNAPPY or none. Every schema element carries the
  * Iceberg field id, logical and converted types; the footer has min/max/null-count
  * statistics, column orders, and the key/value pairs given (e.g. iceberg.schema).
- * A row group is flushed when its buffered encoded bytes pass row_group_bytes.
+ * A row group is flushed when its buffered encoded bytes pass row_group_bytes. The page
+ * index (ColumnIndex + OffsetIndex) follows the row groups.
  *
  * Reader: opens a file, parses the footer (bounds-checked: a corrupt or truncated
  * file gives FL_ECORRUPT with the file name and what is wrong, never a crash), and
  * decodes row groups into batches of the caller's schema, matching columns by field
  * id (a field id missing from the file reads as nulls; a narrower physical type is
  * widened: int -> long, float -> double, decimal precision up). Row groups can be
- * skipped by their statistics before any page is read.
+ * skipped by their statistics before any page is read, and pages by the page index
+ * (fl_parquet_reader_pages, fl_parquet_rg_cursor_select).
  *
  * Files floe did not write: pages v1 and v2; PLAIN, dictionary, RLE booleans,
  * DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT; codecs NONE,
@@ -186,7 +188,8 @@ void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur);
  * are jumped over by the chunk's offset index, never decompressed (a column without
  * one decodes and drops the rows between). A schema with a nested column ignores the
  * selection (every row is read). FL_ECORRUPT if a page index is malformed. */
-fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n, fl_err *err);
+fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n,
+                                    fl_err *err);
 /* Data pages the cursor decoded and jumped over so far, all columns together. */
 void fl_parquet_rg_cursor_pages(const fl_parquet_rg_cursor *cur, uint64_t *read, uint64_t *skipped);
 

@@ -4,8 +4,8 @@
  * schema (pages, codecs, encodings), and with a schema of nested columns (the
  * repetition/definition level assembly, see nested_fields). Each column's page index
  * (OffsetIndex, ColumnIndex) is parsed and the row group read again through a cursor
- * restricted to row ranges (pages jumped over by the offset index, see read_selected). Invariant: FL_OK, or an error with a message
- * naming the file; never a crash, a leak or unbounded work. Seeds:
+ * restricted to row ranges (pages jumped over by the offset index, see read_selected). Invariant: FL_OK, or
+ * an error with a message naming the file; never a crash, a leak or unbounded work. Seeds:
  * tests/fuzz/corpus/parquet/ (files written by floe's writer). */
 #include <stddef.h>
 #include <stdint.h>
@@ -75,11 +75,13 @@ static void read_selected(fl_parquet_reader *pr, uint32_t rg, const fl_schema *s
     uint64_t first;
     if ((rc = fl_parquet_rg_cursor_next(cur, &b, &first, &err)) || !b) break;
     first -= base;
-    FL_ASSERT((first >= r[0] && first + b->nrows <= r[1]) || (n == 2 && first >= r[2] && first + b->nrows <= r[3]),
-              "a batch of %u rows at %llu outside the selection", b->nrows, (unsigned long long)first);
+    FL_ASSERT(
+        (first >= r[0] && first + b->nrows <= r[1]) || (n == 2 && first >= r[2] && first + b->nrows <= r[3]),
+        "a batch of %u rows at %llu outside the selection", b->nrows, (unsigned long long)first);
     ++*batches;
   }
-  if (rc != FL_OK) FL_ASSERT(strstr(err.msg, "fuzz.parquet") != NULL, "message without the file name: %s", err.msg);
+  if (rc != FL_OK)
+    FL_ASSERT(strstr(err.msg, "fuzz.parquet") != NULL, "message without the file name: %s", err.msg);
   fl_parquet_rg_cursor_free(cur);
 }
 
@@ -101,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (fl_parquet_reader_pages(pr, rg, schema->fields[f].id, &pages, &np, &err) != FL_OK)
         FL_ASSERT(strstr(err.msg, "fuzz.parquet") != NULL, "message without the file name: %s", err.msg);
       for (uint32_t i = 0; i < np; i++)
-        FL_ASSERT(pages[i].rows > 0 && pages[i].first_row + pages[i].rows <= fl_parquet_reader_row_group_rows(pr, rg));
+        FL_ASSERT(pages[i].rows > 0 &&
+                  pages[i].first_row + pages[i].rows <= fl_parquet_reader_row_group_rows(pr, rg));
     }
     read_selected(pr, rg, schema, &batches);
     fl_code rc = fl_parquet_reader_read_row_group(pr, rg, schema, emit_some, &batches, &err);

@@ -72,10 +72,12 @@ static bool same(const fl_vec *a, uint32_t i, const fl_vec *b, uint32_t j) {
 
 static void write_table(uint32_t page_bytes) {
   const char *base = getenv("FLOE_TEST_TMP");
-  snprintf(path, sizeof path, "%s/parquet_index_test.%d.parquet", base && *base ? base : "/tmp", (int)getpid());
+  snprintf(path, sizeof path, "%s/parquet_index_test.%d.parquet", base && *base ? base : "/tmp",
+           (int)getpid());
   unlink(path);
   fl_parquet_opts opts;
   fl_parquet_opts_default(&opts);
+  opts.page_rows = 20000;
   if (page_bytes) opts.page_bytes = page_bytes;
   fl_parquet_writer *pw;
   fl_err err = {0};
@@ -175,7 +177,8 @@ static page_count expected_pages(fl_parquet_reader *pr, int32_t id, const uint64
   uint32_t last = 0;
   for (uint32_t i = 0; i < n; i++) {
     bool hit = false;
-    for (uint32_t k = 0; k < nr; k++) hit |= p[i].first_row < r[2 * k + 1] && r[2 * k] < p[i].first_row + p[i].rows;
+    for (uint32_t k = 0; k < nr; k++)
+      hit |= p[i].first_row < r[2 * k + 1] && r[2 * k] < p[i].first_row + p[i].rows;
     if (hit) pc.read++, last = i + 1;
   }
   pc.skipped = last - pc.read;
@@ -203,8 +206,8 @@ static uint64_t read_selected(fl_parquet_reader *pr, const uint64_t *r, uint32_t
     fill(exp, first, b->nrows);
     for (uint32_t c = 0; c < 4; c++)
       for (uint32_t i = 0; i < b->nrows; i++)
-        cr_assert(same(&b->cols[c], i, &exp->cols[c], i), "row %llu column %u", (unsigned long long)(first + i),
-                  c);
+        cr_assert(same(&b->cols[c], i, &exp->cols[c], i), "row %llu column %u",
+                  (unsigned long long)(first + i), c);
     rows += b->nrows;
   }
   for (uint32_t i = 0; i < nr; i++) want += r[2 * i + 1] - r[2 * i];
@@ -326,8 +329,8 @@ Test(parquet_index, every_flip_of_the_index_bytes_is_an_error_naming_the_file_or
   const fl_parquet_page *p = pages_of(pr, 4, &n);
   uint64_t from = p[n - 1].offset + p[n - 1].bytes; /* the last chunk's end: the index follows */
   fl_parquet_reader_free(pr);
-  uint32_t footer = (uint32_t)bytes[len - 8] | (uint32_t)bytes[len - 7] << 8 | (uint32_t)bytes[len - 6] << 16 |
-                    (uint32_t)bytes[len - 5] << 24;
+  uint32_t footer = (uint32_t)bytes[len - 8] | (uint32_t)bytes[len - 7] << 8 |
+                    (uint32_t)bytes[len - 6] << 16 | (uint32_t)bytes[len - 5] << 24;
   uint64_t to = (uint64_t)len - 8 - footer;
   cr_assert_gt(to, from);
   uint32_t errors = 0;

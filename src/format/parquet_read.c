@@ -136,7 +136,7 @@ struct fl_parquet_reader {
   int8_t *orders; /* per leaf: 1 TYPE_ORDER, 0 other, from column_orders */
   uint32_t norders;
   ZSTD_DCtx *zd;
-  uint64_t data_end; /* where the footer starts */
+  uint64_t data_end;    /* where the footer starts */
   bool ids_by_position; /* the file had no field ids: build_schema gave them by position */
 };
 
@@ -969,7 +969,8 @@ static fl_code load_pages(fl_parquet_reader *pr, uint32_t rg, uint32_t l, fl_err
   fl_thrift_dec dec;
   if (!index_range_ok(pr, ch->oi_off, ch->oi_len)) {
     ch->pages = NULL, ch->npages = 0;
-    return CORRUPT(err, pr, "%s: column chunk %u of row group %u: offset index at %lld (%d bytes) lies outside "
+    return CORRUPT(err, pr,
+                   "%s: column chunk %u of row group %u: offset index at %lld (%d bytes) lies outside "
                    "the data region [4, %llu)",
                    pr->name, l, rg, (long long)ch->oi_off, ch->oi_len, (unsigned long long)pr->data_end);
   }
@@ -998,7 +999,8 @@ static fl_code load_pages(fl_parquet_reader *pr, uint32_t rg, uint32_t l, fl_err
       (fl_thrift_dec_init(&dec, pr->data + ch->ci_off, (size_t)ch->ci_len),
        !parse_column_index(pr, &dec, &pr->leaves[l], ch))) {
     ch->pages = NULL, ch->npages = 0;
-    return CORRUPT(err, pr, "%s: column chunk %u of row group %u: column index at %lld (%d bytes) is malformed "
+    return CORRUPT(err, pr,
+                   "%s: column chunk %u of row group %u: column index at %lld (%d bytes) is malformed "
                    "or lies outside the data region",
                    pr->name, l, rg, (long long)ch->ci_off, ch->ci_len);
   }
@@ -2684,14 +2686,16 @@ fl_code fl_parquet_rg_cursor_next(fl_parquet_rg_cursor *cur, const fl_batch **ou
   return FL_OK;
 }
 
-fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n, fl_err *err) {
+fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n,
+                                    fl_err *err) {
   FL_ASSERT(!cur->done_rows && !cur->selected, "%s: a selection after the first batch", cur->pr->name);
   uint64_t rows = (uint64_t)cur->g->num_rows;
   for (uint32_t i = 0; i < n; i++)
     FL_ASSERT(ranges[2 * i] < ranges[2 * i + 1] && ranges[2 * i + 1] <= rows &&
                   (!i || ranges[2 * i - 1] < ranges[2 * i]),
               "%s: row range %u [%llu, %llu) of a row group of %llu rows", cur->pr->name, i,
-              (unsigned long long)ranges[2 * i], (unsigned long long)ranges[2 * i + 1], (unsigned long long)rows);
+              (unsigned long long)ranges[2 * i], (unsigned long long)ranges[2 * i + 1],
+              (unsigned long long)rows);
   uint32_t nf = cur->schema->nfields;
   for (uint32_t f = 0; f < nf; f++)
     if (cur->ncols[f]) return FL_OK; /* a nested column decodes its row group whole: no selection */

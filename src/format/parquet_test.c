@@ -1157,7 +1157,8 @@ Test(parquet, seed_corpus) {
       {"floats.parquet", &float_schema, fill_floats, 12, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
       {"empty.parquet", &all_schema, fill_all, 0, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 0},
       /* pages of 16 rows in every column: a page index of many entries (null pages too) */
-      {"page_index.parquet", &all_schema, fill_all, 200, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 1 << 20, 16},
+      {"page_index.parquet", &all_schema, fill_all, 200, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 1 << 20,
+       16},
   };
   for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
     char path[1024];

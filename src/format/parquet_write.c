@@ -3,12 +3,13 @@
  *
  * Data flow: fl_parquet_writer_write() encodes each batch column at a time into the
  * column's current page (definition levels + values). A full page (~page_bytes, or
- * PAGE_VALUES_MAX values) is compressed and appended, with its Thrift header, to
- * the column's chunk buffer in memory. When the buffered bytes of all columns pass
+ * page_rows values) is compressed and appended, with its Thrift header, to the
+ * column's chunk buffer in memory, leaving its page index entry (pgent: location,
+ * first row, null count, bounds). When the buffered bytes of all columns pass
  * row_group_bytes, the row group is flushed: for each column its dictionary page (if
  * used), then its data pages, are written to the file; the RowGroup's Thrift bytes
- * are kept for the footer. close() writes the footer (FileMetaData, length, PAR1),
- * fdatasyncs and closes.
+ * are kept for the footer. close() writes the page index (every ColumnIndex, then
+ * every OffsetIndex), the footer (FileMetaData, length, PAR1), fdatasyncs and closes.
  *
  * Encoding per column chunk (as parquet-mr, plus a sample and a compressed check):
  *   TRIAL  values go through the dictionary; a near-unique sample of the first
@@ -84,7 +85,7 @@ typedef struct minmax {
  * chunk's buffer until the chunk is written) and ColumnIndex entry. */
 typedef struct pgent {
   uint64_t offset, first_row, null_count;
-  uint32_t bytes;              /* header + compressed body */
+  uint32_t bytes;                /* header + compressed body */
   uint32_t min_at, min_n, max_n; /* bounds in pbounds: min at min_at, max after it */
   bool null_page;
 } pgent;
@@ -1049,8 +1050,7 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
       r += encode_fixed(pw, col, vec, r, m);
     }
     if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) dict_abandon(col);
-    if (col->page_values >= pw->page_rows || page_bytes_est(col) >= pw->opts.page_bytes)
-      flush_page(pw, col);
+    if (col->page_values >= pw->page_rows || page_bytes_est(col) >= pw->opts.page_bytes) flush_page(pw, col);
   }
 }
 
@@ -1209,11 +1209,11 @@ static void put_page_index(fl_parquet_writer *pw, colw *col, uint64_t data_off, 
   fl_thrift_enc enc;
   cr->oi_at = pw->oi.len;
   fl_thrift_enc_init(&enc, &pw->oi);
-  fl_thrift_struct_open(&enc);                                  /* OffsetIndex */
-  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, col->npages);     /* page_locations */
+  fl_thrift_struct_open(&enc);                              /* OffsetIndex */
+  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, col->npages); /* page_locations */
   for (uint32_t i = 0; i < col->npages; i++) {
     const pgent *e = &col->pages[i];
-    fl_thrift_struct_open(&enc);                               /* PageLocation */
+    fl_thrift_struct_open(&enc);                                 /* PageLocation */
     fl_thrift_put_i64(&enc, 1, (int64_t)(data_off + e->offset)); /* offset */
     fl_thrift_put_i32(&enc, 2, (int32_t)e->bytes);               /* compressed_page_size */
     fl_thrift_put_i64(&enc, 3, (int64_t)e->first_row);           /* first_row_index */
@@ -1226,7 +1226,7 @@ static void put_page_index(fl_parquet_writer *pw, colw *col, uint64_t data_off, 
   cr->ci_len = 0;
   if ((col->phys == FL_PQ_FLOAT || col->phys == FL_PQ_DOUBLE) && col->nan_count) return;
   fl_thrift_enc_init(&enc, &pw->ci);
-  fl_thrift_struct_open(&enc);                             /* ColumnIndex */
+  fl_thrift_struct_open(&enc);                            /* ColumnIndex */
   fl_thrift_list_field(&enc, 1, FL_TT_TRUE, col->npages); /* null_pages: list<bool> */
   for (uint32_t i = 0; i < col->npages; i++) fl_buf_put_u8(&pw->ci, col->pages[i].null_page ? 1 : 2);
   fl_thrift_list_field(&enc, 2, FL_TT_BINARY, col->npages); /* min_values */
@@ -1236,7 +1236,7 @@ static void put_page_index(fl_parquet_writer *pw, colw *col, uint64_t data_off, 
   for (uint32_t i = 0; i < col->npages; i++)
     fl_thrift_elem_binary(&enc, col->pbounds.data + col->pages[i].min_at + col->pages[i].min_n,
                           col->pages[i].max_n);
-  fl_thrift_put_i32(&enc, 4, 0);                          /* boundary_order: UNORDERED */
+  fl_thrift_put_i32(&enc, 4, 0);                         /* boundary_order: UNORDERED */
   fl_thrift_list_field(&enc, 5, FL_TT_I64, col->npages); /* null_counts */
   for (uint32_t i = 0; i < col->npages; i++) fl_thrift_elem_i64(&enc, (int64_t)col->pages[i].null_count);
   fl_thrift_struct_close(&enc);
@@ -1417,19 +1417,19 @@ static void put_row_groups(fl_parquet_writer *pw, fl_thrift_enc *enc, uint64_t c
       fl_thrift_struct_open(enc);   /* ColumnChunk */
       fl_thrift_put_i64(enc, 2, 0); /* file_offset (deprecated; REFERENCE: 0) */
       fl_thrift_struct_field_raw(enc, 3, pw->rg_meta.data + cr->cm_at, cr->cm_len); /* meta_data */
-      fl_thrift_put_i64(enc, 4, (int64_t)(oi_base + cr->oi_at)); /* offset_index_offset */
-      fl_thrift_put_i32(enc, 5, (int32_t)cr->oi_len);            /* offset_index_length */
+      fl_thrift_put_i64(enc, 4, (int64_t)(oi_base + cr->oi_at));                    /* offset_index_offset */
+      fl_thrift_put_i32(enc, 5, (int32_t)cr->oi_len);                               /* offset_index_length */
       if (cr->ci_len) {
         fl_thrift_put_i64(enc, 6, (int64_t)(ci_base + cr->ci_at)); /* column_index_offset */
         fl_thrift_put_i32(enc, 7, (int32_t)cr->ci_len);            /* column_index_length */
       }
       fl_thrift_struct_close(enc);
     }
-    fl_thrift_put_i64(enc, 2, (int64_t)r->uncomp);                 /* total_byte_size */
-    fl_thrift_put_i64(enc, 3, (int64_t)r->rows);                   /* num_rows */
-    fl_thrift_put_i64(enc, 5, (int64_t)r->off);                    /* file_offset */
-    fl_thrift_put_i64(enc, 6, (int64_t)r->comp);                   /* total_compressed_size */
-    if (g <= INT16_MAX) fl_thrift_put_i16(enc, 7, (int16_t)g);     /* ordinal */
+    fl_thrift_put_i64(enc, 2, (int64_t)r->uncomp);             /* total_byte_size */
+    fl_thrift_put_i64(enc, 3, (int64_t)r->rows);               /* num_rows */
+    fl_thrift_put_i64(enc, 5, (int64_t)r->off);                /* file_offset */
+    fl_thrift_put_i64(enc, 6, (int64_t)r->comp);               /* total_compressed_size */
+    if (g <= INT16_MAX) fl_thrift_put_i16(enc, 7, (int16_t)g); /* ordinal */
     fl_thrift_struct_close(enc);
   }
 }
@@ -1530,7 +1530,8 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   else
     fl_parquet_opts_default(&pw->opts);
   if (!pw->opts.page_bytes) pw->opts.page_bytes = FL_PARQUET_PAGE_BYTES;
-  pw->page_rows = pw->opts.page_rows && pw->opts.page_rows < PAGE_VALUES_MAX ? pw->opts.page_rows : PAGE_VALUES_MAX;
+  pw->page_rows =
+      pw->opts.page_rows && pw->opts.page_rows < PAGE_VALUES_MAX ? pw->opts.page_rows : PAGE_VALUES_MAX;
   if (!pw->opts.row_group_bytes) pw->opts.row_group_bytes = FL_PARQUET_ROW_GROUP_BYTES;
   if (pw->opts.codec != FL_CODEC_ZSTD && pw->opts.codec != FL_CODEC_SNAPPY) pw->opts.codec = FL_CODEC_NONE;
   if (pw->opts.nkv) {

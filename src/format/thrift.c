@@ -61,7 +61,8 @@ void fl_thrift_struct_field(fl_thrift_enc *enc, int16_t id) {
 }
 
 void fl_thrift_struct_field_raw(fl_thrift_enc *enc, int16_t id, const void *p, size_t n) {
-  FL_ASSERT(n >= 1 && ((const uint8_t *)p)[n - 1] == FL_TT_STOP, "thrift field %d: not an encoded struct", id);
+  FL_ASSERT(n >= 1 && ((const uint8_t *)p)[n - 1] == FL_TT_STOP, "thrift field %d: not an encoded struct",
+            id);
   field_header(enc, id, FL_TT_STRUCT);
   fl_buf_append(enc->buf, p, n);
 }

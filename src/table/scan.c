@@ -126,8 +126,8 @@ struct fl_scan_iter {
   uint32_t probe_hits, probe_skips; /* row groups the probe found rows in / skipped */
   uint64_t *psel; /* the current row group's rows the page index leaves (it->arena), nsel ranges */
   uint32_t nsel;
-  bool paged;                       /* read with that selection */
-  bool bound_on;                    /* fl_scan_iter_set_bound */
+  bool paged;    /* read with that selection */
+  bool bound_on; /* fl_scan_iter_set_bound */
   int32_t bound_field;
   fl_pred_op bound_op;
   fl_value bound_lit;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # floe's Parquet files carry the page index (ColumnIndex + OffsetIndex, PageIndex.md)
-# with pages of 20,000 rows, and a selective filter reads only the pages it leaves.
+# with pages of 10,000 rows, and a selective filter reads only the pages it leaves.
 # 100,000 rows in one file: hyparquet (an independent reader) finds an offset index on
-# every column chunk with first rows 0, 20000, .. 80000 and page locations that tile
+# every column chunk with first rows 0, 10000, .. 90000 and page locations that tile
 # the chunk, and a column index whose id bounds are exactly each page's ids, whose s
-# page of rows 20000..39999 is a null page with 20,000 nulls. Point and range queries
-# give DuckDB's rows over the same file; EXPLAIN ANALYZE shows the pages read and
-# jumped over (id = 54321: 20,000 rows decoded, not 100,000).
+# pages of rows 20000..39999 are null pages of 10,000 nulls each. Point and range
+# queries give DuckDB's rows over the same file; EXPLAIN ANALYZE shows the pages read
+# and jumped over (id = 54321: 10,000 rows decoded, not 100,000). A table whose
+# write.parquet.page-row-limit is 25000 gets pages of 25,000 rows.
 . "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || fail "node is needed (bash scripts/deps.sh --test)"
 [[ -d "$FLOE_ROOT/tests/interop/node_modules/@duckdb/node-api" ]] || fail "DuckDB for node is missing (bash scripts/deps.sh --test)"
@@ -52,14 +53,18 @@ for (const rg of meta.row_groups) {
 console.log(out.join('\n'))
 JS
 FILE="$file" FLOE_ROOT="$FLOE_ROOT" node "$T/index.mjs" >"$T/index.txt" || fail "hyparquet failed"
-assert_eq "id first_rows=0,20000,40000,60000,80000 tiled=true
-id pages=0..19999 20000..39999 40000..59999 60000..79999 80000..99999 nulls=0,0,0,0,0
-g first_rows=0,20000,40000,60000,80000 tiled=true
-g pages=0..6 0..6 0..6 0..6 0..6 nulls=0,0,0,0,0
-s first_rows=0,20000,40000,60000,80000 tiled=true
-s pages=s0..s9999 null s40000..s59999 s60000..s79999 s80000..s99999 nulls=0,20000,0,0,0
-amt first_rows=0,20000,40000,60000,80000 tiled=true
-amt pages=0..999.99 0..999.99 0..999.99 0..999.99 0..999.99 nulls=0,0,0,0,0" "$(cat "$T/index.txt")" \
+first_rows=$(seq 0 10000 90000 | paste -sd, -)
+ten() { printf "$1"'%.0s' $(seq 10) | sed 's/ $//'; }
+id_pages=$(for p in $(seq 0 9); do printf '%d..%d ' $((p * 10000)) $((p * 10000 + 9999)); done | sed 's/ $//')
+s_pages="s0..s9999 s10000..s19999 null null $(for p in $(seq 4 9); do printf 's%d..s%d ' $((p * 10000)) $((p * 10000 + 9999)); done | sed 's/ $//')"
+assert_eq "id first_rows=$first_rows tiled=true
+id pages=$id_pages nulls=0,0,0,0,0,0,0,0,0,0
+g first_rows=$first_rows tiled=true
+g pages=$(ten '0..6 ') nulls=0,0,0,0,0,0,0,0,0,0
+s first_rows=$first_rows tiled=true
+s pages=$s_pages nulls=0,0,10000,10000,0,0,0,0,0,0
+amt first_rows=$first_rows tiled=true
+amt pages=$(ten '0..999.99 ') nulls=0,0,0,0,0,0,0,0,0,0" "$(cat "$T/index.txt")" \
   "hyparquet reads the page index floe wrote"
 
 queries=(
@@ -86,11 +91,20 @@ done >"$T/floe.txt"
 assert_eq "$(cat "$T/duck.txt")" "$(cat "$T/floe.txt")" "floe sql gives DuckDB's rows"
 assert_eq "54321,1,s54321,321.21" "$(head -1 "$T/floe.txt")" "the point query's row"
 
-# the probe decodes id's page 2 (rows 40000..59999; pages 0 and 1 jumped over), the row
-# read page 2 of id, g, s and amt (8 pages jumped over): 5 of the 20 pages decoded
+# the probe decodes id's page 5 (rows 50000..59999; pages 0..4 jumped over), the row
+# read page 5 of id, g, s and amt (20 pages jumped over): 5 of the 40 pages decoded
 plan=$(floe sql --threads 1 "EXPLAIN ANALYZE SELECT id, g, s, amt FROM ev WHERE id = 54321")
-assert_contains "$plan" "rows_read=20000 " "one page of rows decoded"
-assert_contains "$plan" "pages=5 read, 10 skipped by the page index (in 1 row groups)" "pages jumped over"
+assert_contains "$plan" "rows_read=10000 " "one page of rows decoded"
+assert_contains "$plan" "pages=5 read, 25 skipped by the page index (in 1 row groups)" "pages jumped over"
 plan=$(floe sql --threads 1 "EXPLAIN ANALYZE SELECT count(*) AS n FROM ev WHERE id >= 0")
 assert_contains "$plan" "rows_read=100000 " "a filter every page may match reads every row"
 [[ $plan != *"skipped by the page index"* ]] || fail "no page selection when every page may match: $plan"
+
+# Iceberg's write.parquet.page-row-limit sets the rows of a page
+floe load shop.big "$T/rows.ndjson" --schema 'id BIGINT NOT NULL, g INT, s STRING, amt DECIMAL(12,2)' \
+  --batch-rows 100000 >/dev/null
+floe alter shop.big set-property write.parquet.page-row-limit 25000 >/dev/null
+floe load shop.big "$T/rows.ndjson" >/dev/null
+file=$(ls -t $(find "$FLOE_DATA" -path '*big*' -name '*.parquet') | head -1)
+FILE="$file" FLOE_ROOT="$FLOE_ROOT" node "$T/index.mjs" >"$T/index25.txt" || fail "hyparquet failed"
+assert_eq "id first_rows=0,25000,50000,75000 tiled=true" "$(head -1 "$T/index25.txt")" "pages of 25,000 rows"
