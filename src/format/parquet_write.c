@@ -211,6 +211,7 @@ static fl_code out_flush(fl_parquet_writer *pw, fl_err *err) {
 
 static fl_code out_write(fl_parquet_writer *pw, const void *p, size_t n, fl_err *err) {
   fl_code rc;
+  if (!n) return FL_OK; /* p may be NULL (an empty file's page index) */
   pw->file_off += n;
   if (n >= OUT_BUF_BYTES / 2) {
     if (pw->out_len && (rc = out_flush(pw, err))) return rc;
@@ -1229,13 +1230,13 @@ static void put_page_index(fl_parquet_writer *pw, colw *col, uint64_t data_off, 
   fl_thrift_struct_open(&enc);                            /* ColumnIndex */
   fl_thrift_list_field(&enc, 1, FL_TT_TRUE, col->npages); /* null_pages: list<bool> */
   for (uint32_t i = 0; i < col->npages; i++) fl_buf_put_u8(&pw->ci, col->pages[i].null_page ? 1 : 2);
-  fl_thrift_list_field(&enc, 2, FL_TT_BINARY, col->npages); /* min_values */
+  const uint8_t *pb = col->pbounds.data ? col->pbounds.data : (const uint8_t *)""; /* all null pages */
+  fl_thrift_list_field(&enc, 2, FL_TT_BINARY, col->npages);                         /* min_values */
   for (uint32_t i = 0; i < col->npages; i++)
-    fl_thrift_elem_binary(&enc, col->pbounds.data + col->pages[i].min_at, col->pages[i].min_n);
+    fl_thrift_elem_binary(&enc, pb + col->pages[i].min_at, col->pages[i].min_n);
   fl_thrift_list_field(&enc, 3, FL_TT_BINARY, col->npages); /* max_values */
   for (uint32_t i = 0; i < col->npages; i++)
-    fl_thrift_elem_binary(&enc, col->pbounds.data + col->pages[i].min_at + col->pages[i].min_n,
-                          col->pages[i].max_n);
+    fl_thrift_elem_binary(&enc, pb + col->pages[i].min_at + col->pages[i].min_n, col->pages[i].max_n);
   fl_thrift_put_i32(&enc, 4, 0);                         /* boundary_order: UNORDERED */
   fl_thrift_list_field(&enc, 5, FL_TT_I64, col->npages); /* null_counts */
   for (uint32_t i = 0; i < col->npages; i++) fl_thrift_elem_i64(&enc, (int64_t)col->pages[i].null_count);
