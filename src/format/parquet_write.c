@@ -1231,7 +1231,7 @@ static void put_page_index(fl_parquet_writer *pw, colw *col, uint64_t data_off, 
   fl_thrift_list_field(&enc, 1, FL_TT_TRUE, col->npages); /* null_pages: list<bool> */
   for (uint32_t i = 0; i < col->npages; i++) fl_buf_put_u8(&pw->ci, col->pages[i].null_page ? 1 : 2);
   const uint8_t *pb = col->pbounds.data ? col->pbounds.data : (const uint8_t *)""; /* all null pages */
-  fl_thrift_list_field(&enc, 2, FL_TT_BINARY, col->npages);                         /* min_values */
+  fl_thrift_list_field(&enc, 2, FL_TT_BINARY, col->npages);                        /* min_values */
   for (uint32_t i = 0; i < col->npages; i++)
     fl_thrift_elem_binary(&enc, pb + col->pages[i].min_at, col->pages[i].min_n);
   fl_thrift_list_field(&enc, 3, FL_TT_BINARY, col->npages); /* max_values */
