@@ -148,19 +148,21 @@ static int scan_emit(void *ctx, const fl_batch *batch, const char *file_path, co
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: table_write_bench [--rows N] [--data DIR]\n");
+  fprintf(stderr, "usage: table_write_bench [--rows N] [--data DIR] [--page-rows N]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   uint64_t nrows = 10000000;
-  const char *data_dir = NULL;
+  const char *data_dir = NULL, *page_rows = NULL;
   char tmpl[] = "/tmp/floe-bench-XXXXXX";
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--rows") && i + 1 < argc)
       nrows = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--data") && i + 1 < argc)
       data_dir = argv[++i];
+    else if (!strcmp(argv[i], "--page-rows") && i + 1 < argc)
+      page_rows = argv[++i];
     else
       usage();
   }
@@ -197,8 +199,11 @@ int main(int argc, char **argv) {
   if (fl_warehouse_open(data_dir, &wh, &err)) goto fail;
   fl_schema schema = {.schema_id = 0, .nfields = NCOLS, .fields = FIELDS};
   static const fl_partition_def parts[] = {{"event_time", "day"}, {"tenant_id", "identity"}};
-  static const fl_kv props[] = {{"write.parquet.compression-codec", "zstd"}};
-  fl_table_create_opts opts = {.partition = parts, .npartition = 2, .props = props, .nprops = 1};
+  /* --page-rows: Iceberg's write.parquet.page-row-limit (the writer's default else) */
+  const fl_kv props[] = {{"write.parquet.compression-codec", "zstd"},
+                         {"write.parquet.page-row-limit", page_rows ? page_rows : "0"}};
+  fl_table_create_opts opts = {
+      .partition = parts, .npartition = 2, .props = props, .nprops = page_rows ? 2 : 1};
 
   /* Timed: create, write, commit. */
   t0 = fl_mono_ns();

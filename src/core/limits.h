@@ -19,6 +19,13 @@
 /* Parquet writer defaults: Java's (parquet-mr) sizes, which engines are tuned for. */
 #define FL_PARQUET_PAGE_BYTES (1u << 20)
 #define FL_PARQUET_ROW_GROUP_BYTES (128u << 20)
+/* Rows per data page at most (Iceberg's write.parquet.page-row-limit; parquet-mr's is
+ * 20,000): pages small enough that the page index lets a selective filter skip most of
+ * a column chunk. Measured on the query bench's 10M-row orders table (callgrind
+ * instructions; format/README.md): the point filter 176.0M at 20,000, 103.6M at
+ * 10,000, 67.3M at 5,000; a two-column scan of every row +0.4%, +0.8%, +3.2% over
+ * pages of 64 Ki values; the files' bytes -0.1%, 0.0%, +0.3%. */
+#define FL_PARQUET_PAGE_ROWS 10000u
 /* Dictionary encoding falls back to PLAIN past 1 MiB of distinct values (parquet-mr). */
 #define FL_PARQUET_DICT_BYTES_MAX (1u << 20)
 

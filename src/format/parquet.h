@@ -1,19 +1,21 @@
 /* parquet: floe's own Parquet writer and reader (DESIGN §2, REFERENCE/iceberg_parquet.md §5).
  *
  * Writer: batches in, one file out. Columns are encoded per row group into v1 data
- * pages (~1 MiB), RLE_DICTIONARY with a PLAIN dictionary page, falling back to PLAIN
+ * pages (~1 MiB or 10,000 rows), RLE_DICTIONARY with a PLAIN dictionary page, falling back to PLAIN
  * when the dictionary passes dict_bytes_max; definition levels RLE/bit-packed for
  * optional columns; ZSTD (default) or SNAPPY or none. Every schema element carries the
  * Iceberg field id, logical and converted types; the footer has min/max/null-count
  * statistics, column orders, and the key/value pairs given (e.g. iceberg.schema).
- * A row group is flushed when its buffered encoded bytes pass row_group_bytes.
+ * A row group is flushed when its buffered encoded bytes pass row_group_bytes. The page
+ * index (ColumnIndex + OffsetIndex) follows the row groups.
  *
  * Reader: opens a file, parses the footer (bounds-checked: a corrupt or truncated
  * file gives FL_ECORRUPT with the file name and what is wrong, never a crash), and
  * decodes row groups into batches of the caller's schema, matching columns by field
  * id (a field id missing from the file reads as nulls; a narrower physical type is
  * widened: int -> long, float -> double, decimal precision up). Row groups can be
- * skipped by their statistics before any page is read.
+ * skipped by their statistics before any page is read, and pages by the page index
+ * (fl_parquet_reader_pages, fl_parquet_rg_cursor_select).
  *
  * Files floe did not write: pages v1 and v2; PLAIN, dictionary, RLE booleans,
  * DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT; codecs NONE,
@@ -50,6 +52,7 @@ typedef struct fl_parquet_opts {
   int zstd_level;           /* default 3 */
   uint64_t row_group_bytes; /* default FL_PARQUET_ROW_GROUP_BYTES */
   uint32_t page_bytes;      /* default FL_PARQUET_PAGE_BYTES */
+  uint32_t page_rows;       /* rows per page at most, default FL_PARQUET_PAGE_ROWS (0: 65,536) */
   uint32_t dict_bytes_max;  /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
   const fl_kv *kv;          /* extra footer key/value metadata (copied) */
   uint32_t nkv;
@@ -131,6 +134,27 @@ typedef struct fl_parquet_chunk_info {
 /* false if rg is out of range or the field id is not a column of the file. */
 bool fl_parquet_reader_chunk_info(const fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
                                   fl_parquet_chunk_info *out);
+/* One data page of a column chunk, from the file's page index (Parquet PageIndex.md):
+ * the OffsetIndex gives where it is and its rows, the ColumnIndex (if written) its
+ * bounds. Bounds are the column's type, as fl_parquet_reader_row_group_stats gives
+ * them; strings point into the file bytes. */
+typedef struct fl_parquet_page {
+  uint64_t offset;    /* file offset of its page header */
+  uint32_t bytes;     /* header + compressed body */
+  uint64_t first_row; /* in the row group */
+  uint64_t rows;
+  bool has_index;  /* the chunk has a ColumnIndex: null_page and the bounds below are known */
+  bool null_page;  /* every value null */
+  bool has_bounds; /* min and max hold (false for a null page, or bounds not in the type order) */
+  bool has_null_count;
+  uint64_t null_count;
+  fl_value min, max;
+} fl_parquet_page;
+/* The pages of one column (by field id) of row group rg: *n = 0 when the chunk has no
+ * OffsetIndex (or the column is absent). A page index that is malformed or does not
+ * fit the chunk is FL_ECORRUPT. Parsed on first use; the array lives with the reader. */
+fl_code fl_parquet_reader_pages(fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
+                                const fl_parquet_page **pages, uint32_t *n, fl_err *err);
 /* True if the file carries no Parquet field ids: its columns then have ids 1, 2, ...
  * by position (Java's fallback ids), which a table must not trust (table/scan.c maps
  * them by the table's name mapping instead, or refuses the file). */
@@ -162,5 +186,15 @@ fl_code fl_parquet_rg_cursor_open(fl_parquet_reader *pr, uint32_t rg, const fl_s
 fl_code fl_parquet_rg_cursor_next(fl_parquet_rg_cursor *cur, const fl_batch **out, uint64_t *first_row,
                                   fl_err *err);
 void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur);
+/* Restricts the cursor, before its first next, to the rows [ranges[2i], ranges[2i+1])
+ * of the row group (n ranges, ascending, disjoint, non-empty): batches then hold rows of
+ * one range each (first_row says where), and a column's pages holding no selected row
+ * are jumped over by the chunk's offset index, never decompressed (a column without
+ * one decodes and drops the rows between). A schema with a nested column ignores the
+ * selection (every row is read). FL_ECORRUPT if a page index is malformed. */
+fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n,
+                                    fl_err *err);
+/* Data pages the cursor decoded and jumped over so far, all columns together. */
+void fl_parquet_rg_cursor_pages(const fl_parquet_rg_cursor *cur, uint64_t *read, uint64_t *skipped);
 
 #endif

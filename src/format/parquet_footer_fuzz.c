@@ -2,8 +2,10 @@
  * opened with fl_parquet_reader_open_mem (magic, footer length, FileMetaData, schema
  * tree, row group and chunk bounds) and every row group is read with the file's own
  * schema (pages, codecs, encodings), and with a schema of nested columns (the
- * repetition/definition level assembly, see nested_fields). Invariant: FL_OK, or an error with a message
- * naming the file; never a crash, a leak or unbounded work. Seeds:
+ * repetition/definition level assembly, see nested_fields). Each column's page index
+ * (OffsetIndex, ColumnIndex) is parsed and the row group read again through a cursor
+ * restricted to row ranges (pages jumped over by the offset index, see read_selected). Invariant: FL_OK, or
+ * an error with a message naming the file; never a crash, a leak or unbounded work. Seeds:
  * tests/fuzz/corpus/parquet/ (files written by floe's writer). */
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +48,43 @@ static const fl_field nested_fields[] = {{2, "s", {FL_T_JSON, 0, 0}, false, &roo
                                          {10, "ls", {FL_T_JSON, 0, 0}, false, &roots[3]}};
 static const fl_schema nested_schema = {0, 4, (fl_field *)nested_fields, 0, NULL};
 
+/* Rows [a, a + 1) and [b, end) of the row group, at most ~200,000 rows in (a column
+ * without an offset index decodes the rows it skips), read through a selection. */
+static void read_selected(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema, uint32_t *batches) {
+  uint64_t rows = fl_parquet_reader_row_group_rows(pr, rg), base = 0; /* base: the row group's first row */
+  if (rows == 0) return;
+  for (uint32_t g = 0; g < rg; g++) base += fl_parquet_reader_row_group_rows(pr, g);
+  uint64_t r[4], cap = rows < 200000 ? rows : 200000;
+  uint32_t n = 1;
+  r[0] = cap / 3;
+  r[1] = r[0] + 1;
+  if (cap - 1 > r[1]) {
+    r[2] = cap - 1;
+    r[3] = cap;
+    n = 2;
+  }
+  fl_parquet_rg_cursor *cur;
+  fl_err err;
+  if (fl_parquet_rg_cursor_open(pr, rg, schema, &cur, &err) != FL_OK) {
+    FL_ASSERT(strstr(err.msg, "fuzz.parquet") != NULL, "message without the file name: %s", err.msg);
+    return;
+  }
+  fl_code rc = fl_parquet_rg_cursor_select(cur, r, n, &err);
+  while (rc == FL_OK && *batches < 64) {
+    const fl_batch *b;
+    uint64_t first;
+    if ((rc = fl_parquet_rg_cursor_next(cur, &b, &first, &err)) || !b) break;
+    first -= base;
+    FL_ASSERT(
+        (first >= r[0] && first + b->nrows <= r[1]) || (n == 2 && first >= r[2] && first + b->nrows <= r[3]),
+        "a batch of %u rows at %llu outside the selection", b->nrows, (unsigned long long)first);
+    ++*batches;
+  }
+  if (rc != FL_OK)
+    FL_ASSERT(strstr(err.msg, "fuzz.parquet") != NULL, "message without the file name: %s", err.msg);
+  fl_parquet_rg_cursor_free(cur);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fl_parquet_reader *pr;
   fl_err err;
@@ -57,8 +96,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t batches = 0;
   for (uint32_t rg = 0; rg < fl_parquet_reader_row_groups(pr) && batches < 64; rg++) {
     fl_column_stats st;
-    for (uint32_t f = 0; f < schema->nfields; f++)
+    for (uint32_t f = 0; f < schema->nfields; f++) {
       fl_parquet_reader_row_group_stats(pr, rg, schema->fields[f].id, &st);
+      const fl_parquet_page *pages;
+      uint32_t np;
+      if (fl_parquet_reader_pages(pr, rg, schema->fields[f].id, &pages, &np, &err) != FL_OK)
+        FL_ASSERT(strstr(err.msg, "fuzz.parquet") != NULL, "message without the file name: %s", err.msg);
+      for (uint32_t i = 0; i < np; i++)
+        FL_ASSERT(pages[i].rows > 0 &&
+                  pages[i].first_row + pages[i].rows <= fl_parquet_reader_row_group_rows(pr, rg));
+    }
+    read_selected(pr, rg, schema, &batches);
     fl_code rc = fl_parquet_reader_read_row_group(pr, rg, schema, emit_some, &batches, &err);
     if (rc != FL_OK && rc != FL_ELIMIT) FL_ASSERT(err.msg[0] != '\0');
     rc = fl_parquet_reader_read_row_group(pr, rg, &nested_schema, emit_some, &batches, &err);

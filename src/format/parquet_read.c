@@ -101,6 +101,11 @@ typedef struct chunk {
   int64_t null_count;
   const uint8_t *min, *max, *lmin, *lmax; /* min_value/max_value, legacy min/max */
   uint32_t min_len, max_len, lmin_len, lmax_len;
+  int64_t oi_off, ci_off; /* the page index (PageIndex.md); 0: absent */
+  int32_t oi_len, ci_len;
+  bool pages_read; /* pages/npages parsed (fl_parquet_reader_pages) */
+  fl_parquet_page *pages;
+  uint32_t npages;
 } chunk;
 
 typedef struct rowgroup {
@@ -132,6 +137,7 @@ struct fl_parquet_reader {
   int8_t *orders; /* per leaf: 1 TYPE_ORDER, 0 other, from column_orders */
   uint32_t norders;
   ZSTD_DCtx *zd;
+  uint64_t data_end;    /* where the footer starts */
   bool ids_by_position; /* the file had no field ids: build_schema gave them by position */
 };
 
@@ -321,6 +327,10 @@ static bool parse_column_chunk(fl_thrift_dec *dec, chunk *ch) {
       ok = fl_thrift_dec_skip(dec, t, false);
     } else if (id == 3 && t == FL_TT_STRUCT) {
       ok = parse_column_meta(dec, ch);
+    } else if ((id == 4 || id == 6) && t == FL_TT_I64) {
+      ok = fl_thrift_dec_i64(dec, id == 4 ? &ch->oi_off : &ch->ci_off);
+    } else if ((id == 5 || id == 7) && t == FL_TT_I32) {
+      ok = fl_thrift_dec_i32(dec, id == 5 ? &ch->oi_len : &ch->ci_len);
     } else {
       ok = fl_thrift_dec_skip(dec, t, false);
     }
@@ -638,6 +648,7 @@ static fl_code check_row_groups(fl_parquet_reader *pr, uint64_t data_end, fl_err
     }
   }
   pr->num_rows = rows;
+  pr->data_end = data_end;
   return FL_OK;
 }
 
@@ -844,6 +855,171 @@ bool fl_parquet_reader_row_group_stats(const fl_parquet_reader *pr, uint32_t rg,
   else
     memset(&out->min, 0, sizeof out->min), memset(&out->max, 0, sizeof out->max);
   return true;
+}
+
+/* ---- the page index (PageIndex.md): OffsetIndex and ColumnIndex of a chunk ---- */
+
+static bool parse_page_location(fl_thrift_dec *dec, fl_parquet_page *pg) {
+  uint8_t t;
+  int16_t id;
+  int64_t off = -1, first = -1;
+  int32_t bytes = -1;
+  if (!fl_thrift_dec_struct_open(dec)) return false;
+  while (fl_thrift_dec_field(dec, &t, &id)) {
+    bool ok;
+    if (id == 1 && t == FL_TT_I64)
+      ok = fl_thrift_dec_i64(dec, &off);
+    else if (id == 2 && t == FL_TT_I32)
+      ok = fl_thrift_dec_i32(dec, &bytes);
+    else if (id == 3 && t == FL_TT_I64)
+      ok = fl_thrift_dec_i64(dec, &first);
+    else
+      ok = fl_thrift_dec_skip(dec, t, false);
+    if (!ok) return false;
+  }
+  if (dec->cur.bad || off < 0 || bytes < 0 || first < 0) return (dec->cur.bad = true, false);
+  pg->offset = (uint64_t)off;
+  pg->bytes = (uint32_t)bytes;
+  pg->first_row = (uint64_t)first;
+  return true;
+}
+
+/* OffsetIndex: the pages' locations and first rows. */
+static bool parse_offset_index(fl_parquet_reader *pr, fl_thrift_dec *dec, chunk *ch) {
+  uint8_t t, et;
+  int16_t id;
+  uint32_t n;
+  if (!fl_thrift_dec_struct_open(dec)) return false;
+  while (fl_thrift_dec_field(dec, &t, &id)) {
+    if (id == 1 && t == FL_TT_LIST && !ch->pages) {
+      if (!fl_thrift_dec_list(dec, &et, &n)) return false;
+      if (et != FL_TT_STRUCT) return (dec->cur.bad = true, false);
+      ch->pages = fl_arena_calloc(&pr->arena, n ? n : 1, sizeof *ch->pages);
+      ch->npages = n;
+      for (uint32_t i = 0; i < n; i++)
+        if (!parse_page_location(dec, &ch->pages[i])) return false;
+    } else if (!fl_thrift_dec_skip(dec, t, false)) {
+      return false;
+    }
+  }
+  return !dec->cur.bad;
+}
+
+/* ColumnIndex: per page null_pages, min_values, max_values, null_counts (lists of
+ * npages entries each; a list of another length is corrupt). */
+static bool parse_column_index(fl_parquet_reader *pr, fl_thrift_dec *dec, const leaf *lf, chunk *ch) {
+  uint8_t t, et;
+  int16_t id;
+  uint32_t n;
+  bool seen[6] = {0};
+  uint8_t *ok_bounds = fl_arena_calloc(&pr->arena, ch->npages ? ch->npages : 1, 1); /* bit 0 min, 1 max */
+  if (!fl_thrift_dec_struct_open(dec)) return false;
+  while (fl_thrift_dec_field(dec, &t, &id)) {
+    if ((id == 1 || id == 2 || id == 3 || id == 5) && t == FL_TT_LIST && !seen[id]) {
+      seen[id] = true;
+      if (!fl_thrift_dec_list(dec, &et, &n)) return false;
+      if (n != ch->npages) return (dec->cur.bad = true, false);
+      for (uint32_t i = 0; i < n; i++) {
+        fl_parquet_page *pg = &ch->pages[i];
+        if (id == 1) { /* null_pages: bools, one byte each in a list */
+          uint8_t b;
+          if (!fl_thrift_is_bool(et) || !fl_cursor_get_u8(&dec->cur, &b)) return (dec->cur.bad = true, false);
+          pg->null_page = b == FL_TT_TRUE;
+        } else if (id == 5) { /* null_counts */
+          int64_t v;
+          if (et != FL_TT_I64 || !fl_cursor_get_zigzag(&dec->cur, &v)) return (dec->cur.bad = true, false);
+          pg->has_null_count = v >= 0;
+          pg->null_count = v >= 0 ? (uint64_t)v : 0;
+        } else { /* min_values, max_values */
+          const uint8_t *p;
+          uint32_t len;
+          if (et != FL_TT_BINARY || !fl_thrift_dec_binary(dec, &p, &len)) return (dec->cur.bad = true, false);
+          fl_value *v = id == 2 ? &pg->min : &pg->max;
+          bool ok = lf->type_order && stat_value(lf, p, len, v);
+          /* a BYTE_ARRAY decimal's bound may be truncated: not a value */
+          if (lf->type.kind == FL_T_DECIMAL && lf->el.phys == FL_PQ_BYTE_ARRAY) ok = false;
+          if (ok) ok_bounds[i] |= id == 2 ? 1 : 2;
+        }
+      }
+    } else if (!fl_thrift_dec_skip(dec, t, false)) {
+      return false;
+    }
+  }
+  if (dec->cur.bad || !seen[1] || !seen[2] || !seen[3]) return (dec->cur.bad = true, false);
+  for (uint32_t i = 0; i < ch->npages; i++) {
+    fl_parquet_page *pg = &ch->pages[i];
+    pg->has_index = true;
+    pg->has_bounds = ok_bounds[i] == 3;
+    if (pg->null_page || (pg->has_bounds && fl_value_cmp(&pg->min, &pg->max) > 0)) pg->has_bounds = false;
+  }
+  return true;
+}
+
+/* The index region [off, off + len) must lie in the data region before the footer. */
+static bool index_range_ok(const fl_parquet_reader *pr, int64_t off, int32_t len) {
+  return off >= FL_PQ_MAGIC_LEN && len > 0 && (uint64_t)off <= pr->data_end &&
+         (uint64_t)len <= pr->data_end - (uint64_t)off;
+}
+
+static fl_code load_pages(fl_parquet_reader *pr, uint32_t rg, uint32_t l, fl_err *err) {
+  chunk *ch = &pr->rgs[rg].chunks[l];
+  if (ch->pages_read) return FL_OK;
+  ch->pages_read = true;
+  if (!ch->oi_off && !ch->oi_len) return FL_OK;
+  uint64_t rows = (uint64_t)pr->rgs[rg].num_rows;
+  fl_thrift_dec dec;
+  if (!index_range_ok(pr, ch->oi_off, ch->oi_len)) {
+    ch->pages = NULL, ch->npages = 0;
+    return CORRUPT(err, pr,
+                   "%s: column chunk %u of row group %u: offset index at %lld (%d bytes) lies outside "
+                   "the data region [4, %llu)",
+                   pr->name, l, rg, (long long)ch->oi_off, ch->oi_len, (unsigned long long)pr->data_end);
+  }
+  fl_thrift_dec_init(&dec, pr->data + ch->oi_off, (size_t)ch->oi_len);
+  bool ok = parse_offset_index(pr, &dec, ch) && ch->pages && (ch->npages > 0) == (rows > 0);
+  const char *what = "is malformed";
+  for (uint32_t i = 0; ok && i < ch->npages; i++) { /* pages in the chunk, rows ascending from 0 */
+    const fl_parquet_page *pg = &ch->pages[i];
+    uint64_t next_row = i + 1 < ch->npages ? ch->pages[i + 1].first_row : rows;
+    uint64_t prev_end = i ? ch->pages[i - 1].offset + ch->pages[i - 1].bytes : ch->start;
+    if ((i == 0 && pg->first_row != 0) || next_row <= pg->first_row || next_row > rows)
+      ok = false, what = "has first rows that do not ascend from 0 within the row group";
+    else if (pg->offset < prev_end || pg->offset >= ch->end || pg->bytes > ch->end - pg->offset)
+      ok = false, what = "has a page outside the column chunk or overlapping the one before";
+    else
+      ch->pages[i].rows = next_row - pg->first_row;
+  }
+  if (!ok) {
+    uint64_t at = (uint64_t)ch->oi_off + dec.cur.pos;
+    ch->pages = NULL, ch->npages = 0;
+    return CORRUPT(err, pr, "%s: column chunk %u of row group %u: offset index at %lld %s (at offset %llu)",
+                   pr->name, l, rg, (long long)ch->oi_off, what, (unsigned long long)at);
+  }
+  if (!ch->ci_off && !ch->ci_len) return FL_OK;
+  if (!index_range_ok(pr, ch->ci_off, ch->ci_len) ||
+      (fl_thrift_dec_init(&dec, pr->data + ch->ci_off, (size_t)ch->ci_len),
+       !parse_column_index(pr, &dec, &pr->leaves[l], ch))) {
+    ch->pages = NULL, ch->npages = 0;
+    return CORRUPT(err, pr,
+                   "%s: column chunk %u of row group %u: column index at %lld (%d bytes) is malformed "
+                   "or lies outside the data region",
+                   pr->name, l, rg, (long long)ch->ci_off, ch->ci_len);
+  }
+  return FL_OK;
+}
+
+fl_code fl_parquet_reader_pages(fl_parquet_reader *pr, uint32_t rg, int32_t field_id,
+                                const fl_parquet_page **pages, uint32_t *n, fl_err *err) {
+  *pages = NULL;
+  *n = 0;
+  int l = leaf_of_field(pr, field_id);
+  if (rg >= pr->nrg || l < 0 || !pr->leaves[l].usable) return FL_OK;
+  fl_code rc = load_pages(pr, rg, (uint32_t)l, err);
+  if (rc) return rc;
+  const chunk *ch = &pr->rgs[rg].chunks[l];
+  *pages = ch->pages;
+  *n = ch->npages;
+  return FL_OK;
 }
 
 /* ---- decoding ---- */
@@ -1207,6 +1383,10 @@ typedef struct colr {
   delta dl2;                 /* DELTA_BYTE_ARRAY: suffix lengths (dl: prefix lengths) */
   fl_buf prev, vals;         /* DELTA_BYTE_ARRAY: the previous value, this call's values */
   fl_buf page_buf;
+  /* a cursor with a row selection: the chunk's pages (offset index), the next one */
+  const fl_parquet_page *pages;
+  uint32_t npages, pidx;
+  uint64_t pages_read, pages_skipped; /* data pages decoded / jumped over */
 } colr;
 
 typedef struct scratch {
@@ -1431,8 +1611,9 @@ static fl_code setup_values(colr *col, int32_t enc, const uint8_t *p, size_t n, 
                     col->pr->name, col->c, col->rg, (unsigned long long)at, enc, phys);
 }
 
-/* Advances to the next data page with values, loading a dictionary page on the way. */
-static fl_code next_page(colr *col, fl_err *err) {
+/* Advances to the next data page with values, loading a dictionary page on the way;
+ * dict_only: stops before the first data page (its header unread). */
+static fl_code next_page(colr *col, bool dict_only, fl_err *err) {
   fl_code rc;
   const chunk *ch = col->ch;
   const uint8_t *d = col->pr->data;
@@ -1462,6 +1643,10 @@ static fl_code next_page(colr *col, fl_err *err) {
       continue;
     }
     if (ph.type != FL_PQ_PAGE_DATA && ph.type != FL_PQ_PAGE_DATA_V2) continue; /* index pages */
+    if (dict_only) {
+      col->pos = at;
+      return FL_OK;
+    }
     if (ph.num_values < 0)
       return CCORRUPT(col, err, "page at offset %llu: %d values", (unsigned long long)at, ph.num_values);
     if (ph.num_values == 0) continue;
@@ -1471,6 +1656,14 @@ static fl_code next_page(colr *col, fl_err *err) {
       return CCORRUPT(
           col, err, "page at offset %llu has %d values, the column chunk %lld of which %llu are read",
           (unsigned long long)at, ph.num_values, (long long)ch->num_values, (unsigned long long)col->seen);
+    if (col->npages) { /* reading by the offset index: it must agree with the pages */
+      const fl_parquet_page *pg = col->pidx < col->npages ? &col->pages[col->pidx] : NULL;
+      if (!pg || pg->offset != at || pg->rows != (uint64_t)ph.num_values || pg->first_row != col->seen)
+        return CCORRUPT(col, err, "page at offset %llu (%d values) is not page %u of the offset index",
+                        (unsigned long long)at, ph.num_values, col->pidx);
+    }
+    col->pidx++;
+    col->pages_read++;
     const uint8_t *p;
     size_t n;
     if (ph.type == FL_PQ_PAGE_DATA) {
@@ -1775,7 +1968,7 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
   fl_code rc;
   uint32_t got = 0;
   while (got < n) {
-    if (!col->page_left && (rc = next_page(col, err))) return rc;
+    if (!col->page_left && (rc = next_page(col, false, err))) return rc;
     uint32_t m = n - got < col->page_left ? n - got : col->page_left;
     uint32_t k = m;
     if (col->levels) {
@@ -1796,6 +1989,33 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
     col->seen += m;
   }
   col->vec->len = n;
+  return FL_OK;
+}
+
+/* Moves a column to row `target` of the row group (> col->seen): pages wholly before it
+ * are jumped over by the offset index (never decompressed; the dictionary page is
+ * loaded first), rows before it in its page are decoded and dropped. */
+static fl_code skip_to(colr *col, scratch *S, uint64_t target, fl_err *err) {
+  fl_code rc;
+  while (col->seen < target) {
+    if (!col->page_left && col->npages) {
+      uint32_t i = col->pidx;
+      while (i + 1 < col->npages && col->pages[i + 1].first_row <= target) i++;
+      if (i < col->npages && i > col->pidx) {
+        if (!col->pidx && !col->has_dict && (rc = next_page(col, true, err))) return rc;
+        col->pages_skipped += i - col->pidx;
+        col->pidx = i;
+        col->pos = col->pages[i].offset;
+        col->seen = col->pages[i].first_row;
+        continue;
+      }
+    }
+    uint64_t left = target - col->seen;
+    uint32_t m = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
+    if (col->page_left && m > col->page_left) m = col->page_left;
+    if ((rc = read_column(col, S, m, err))) return rc;
+    fl_vec_reset(col->vec);
+  }
   return FL_OK;
 }
 
@@ -2096,7 +2316,7 @@ static fl_code nleaf_decode(fl_parquet_reader *pr, uint32_t rg, nleaf *L, scratc
   L->voff[0] = 0;
   fl_code rc;
   while (col->seen < total) {
-    if (!col->page_left && (rc = next_page(col, err))) return rc;
+    if (!col->page_left && (rc = next_page(col, false, err))) return rc;
     uint32_t m = col->page_left < FL_BATCH_ROWS ? col->page_left : FL_BATCH_ROWS;
     if (L->n + m > L->cap) {
       L->cap = (L->n + m) * 2;
@@ -2348,6 +2568,9 @@ struct fl_parquet_rg_cursor {
   scratch *S;
   fl_batch *batch;
   uint64_t done_rows;
+  uint64_t *sel; /* row ranges [sel[2i], sel[2i+1]) to read (fl_parquet_rg_cursor_select) */
+  uint32_t nsel, sel_i;
+  bool selected;
 };
 
 void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur) {
@@ -2365,6 +2588,7 @@ void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur) {
   }
   fl_free(cur->cols);
   fl_free(cur->ncols);
+  fl_free(cur->sel);
   fl_free(cur->S);
   fl_batch_free(cur->batch);
   fl_free(cur);
@@ -2454,9 +2678,23 @@ fl_code fl_parquet_rg_cursor_next(fl_parquet_rg_cursor *cur, const fl_batch **ou
   if (cur->done_rows >= (uint64_t)g->num_rows) return FL_OK;
   const fl_schema *schema = cur->schema;
   uint32_t nf = schema->nfields;
-  uint64_t left = (uint64_t)g->num_rows - cur->done_rows;
-  uint32_t n = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
+  uint64_t end = (uint64_t)g->num_rows;
   fl_code rc;
+  if (cur->selected) {
+    while (cur->sel_i < cur->nsel && cur->done_rows >= cur->sel[2 * cur->sel_i + 1]) cur->sel_i++;
+    if (cur->sel_i == cur->nsel) {
+      cur->done_rows = end;
+      return FL_OK;
+    }
+    if (cur->done_rows < cur->sel[2 * cur->sel_i]) cur->done_rows = cur->sel[2 * cur->sel_i];
+    end = cur->sel[2 * cur->sel_i + 1];
+    for (uint32_t f = 0; f < nf; f++)
+      if (cur->cols[f].lf && cur->cols[f].seen < cur->done_rows &&
+          (rc = skip_to(&cur->cols[f], cur->S, cur->done_rows, err)))
+        return rc;
+  }
+  uint64_t left = end - cur->done_rows;
+  uint32_t n = left < FL_BATCH_ROWS ? (uint32_t)left : FL_BATCH_ROWS;
   fl_batch_reset(cur->batch);
   for (uint32_t f = 0; f < nf; f++) {
     if (cur->ncols[f]) {
@@ -2472,6 +2710,42 @@ fl_code fl_parquet_rg_cursor_next(fl_parquet_rg_cursor *cur, const fl_batch **ou
   cur->done_rows += n;
   *out = cur->batch;
   return FL_OK;
+}
+
+fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n,
+                                    fl_err *err) {
+  FL_ASSERT(!cur->done_rows && !cur->selected, "%s: a selection after the first batch", cur->pr->name);
+  uint64_t rows = (uint64_t)cur->g->num_rows;
+  for (uint32_t i = 0; i < n; i++)
+    FL_ASSERT(ranges[2 * i] < ranges[2 * i + 1] && ranges[2 * i + 1] <= rows &&
+                  (!i || ranges[2 * i - 1] < ranges[2 * i]),
+              "%s: row range %u [%llu, %llu) of a row group of %llu rows", cur->pr->name, i,
+              (unsigned long long)ranges[2 * i], (unsigned long long)ranges[2 * i + 1],
+              (unsigned long long)rows);
+  uint32_t nf = cur->schema->nfields;
+  for (uint32_t f = 0; f < nf; f++)
+    if (cur->ncols[f]) return FL_OK; /* a nested column decodes its row group whole: no selection */
+  for (uint32_t f = 0; f < nf; f++) {
+    colr *col = &cur->cols[f];
+    if (!col->lf) continue;
+    fl_code rc = load_pages(cur->pr, col->rg, col->c, err);
+    if (rc) return rc;
+    col->pages = col->ch->pages;
+    col->npages = col->ch->npages;
+  }
+  cur->sel = fl_malloc((n ? n : 1) * 2 * sizeof *cur->sel);
+  memcpy(cur->sel, ranges, (size_t)n * 2 * sizeof *cur->sel);
+  cur->nsel = n;
+  cur->selected = true;
+  return FL_OK;
+}
+
+void fl_parquet_rg_cursor_pages(const fl_parquet_rg_cursor *cur, uint64_t *read, uint64_t *skipped) {
+  *read = *skipped = 0;
+  for (uint32_t f = 0; f < cur->schema->nfields; f++) {
+    *read += cur->cols[f].pages_read;
+    *skipped += cur->cols[f].pages_skipped;
+  }
 }
 
 fl_code fl_parquet_reader_read_row_group(fl_parquet_reader *pr, uint32_t rg, const fl_schema *schema,

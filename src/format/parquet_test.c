@@ -351,6 +351,7 @@ static void write_decide(fl_codec codec, void (*fill)(fl_batch *, uint64_t, uint
   fl_parquet_opts opts;
   fl_parquet_opts_default(&opts);
   opts.codec = codec;
+  opts.page_rows = 65536; /* the decision is the first page's: these cases are sized for 64 Ki rows */
   fl_parquet_writer *pw;
   write_file(path, &decide_schema, &opts, 70000, fill, &pw);
   fl_parquet_reader *pr;
@@ -1144,6 +1145,7 @@ Test(parquet, seed_corpus) {
     fl_codec codec;
     uint32_t dict_max;
     uint64_t row_group_bytes;
+    uint32_t page_rows; /* 0: the default */
   } seeds[] = {
       {"all_types_zstd.parquet", &all_schema, fill_all, 40, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 0},
       {"all_types_none.parquet", &all_schema, fill_all, 30, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
@@ -1154,6 +1156,9 @@ Test(parquet, seed_corpus) {
        64},
       {"floats.parquet", &float_schema, fill_floats, 12, FL_CODEC_NONE, FL_PARQUET_DICT_BYTES_MAX, 0},
       {"empty.parquet", &all_schema, fill_all, 0, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 0},
+      /* pages of 16 rows in every column: a page index of many entries (null pages too) */
+      {"page_index.parquet", &all_schema, fill_all, 200, FL_CODEC_ZSTD, FL_PARQUET_DICT_BYTES_MAX, 1 << 20,
+       16},
   };
   for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
     char path[1024];
@@ -1163,7 +1168,8 @@ Test(parquet, seed_corpus) {
     fl_parquet_opts_default(&opts);
     opts.codec = seeds[i].codec;
     opts.dict_bytes_max = seeds[i].dict_max;
-    opts.page_bytes = 256;
+    opts.page_bytes = seeds[i].page_rows ? 1 << 20 : 256;
+    opts.page_rows = seeds[i].page_rows ? seeds[i].page_rows : opts.page_rows;
     opts.row_group_bytes = seeds[i].row_group_bytes ? seeds[i].row_group_bytes : 1024;
     fl_parquet_writer *pw;
     write_file(path, seeds[i].schema, &opts, seeds[i].rows, seeds[i].fill, &pw);

@@ -3,12 +3,13 @@
  *
  * Data flow: fl_parquet_writer_write() encodes each batch column at a time into the
  * column's current page (definition levels + values). A full page (~page_bytes, or
- * PAGE_VALUES_MAX values) is compressed and appended, with its Thrift header, to
- * the column's chunk buffer in memory. When the buffered bytes of all columns pass
+ * page_rows values) is compressed and appended, with its Thrift header, to the
+ * column's chunk buffer in memory, leaving its page index entry (pgent: location,
+ * first row, null count, bounds). When the buffered bytes of all columns pass
  * row_group_bytes, the row group is flushed: for each column its dictionary page (if
  * used), then its data pages, are written to the file; the RowGroup's Thrift bytes
- * are kept for the footer. close() writes the footer (FileMetaData, length, PAR1),
- * fdatasyncs and closes.
+ * are kept for the footer. close() writes the page index (every ColumnIndex, then
+ * every OffsetIndex), the footer (FileMetaData, length, PAR1), fdatasyncs and closes.
  *
  * Encoding per column chunk (as parquet-mr, plus a sample and a compressed check):
  *   TRIAL  values go through the dictionary; a near-unique sample of the first
@@ -71,6 +72,24 @@ enum { OUT_BUF_BYTES = 64 << 10 };
 
 typedef enum enc_mode { MODE_TRIAL, MODE_DICT, MODE_PLAIN } enc_mode;
 
+/* Bounds of a run of values in the column's logical order. */
+typedef struct minmax {
+  bool has;
+  int64_t imin, imax;       /* BOOLEAN, INT32, INT64 */
+  double dmin, dmax;        /* FLOAT, DOUBLE (NaN excluded) */
+  fl_i128_store wmin, wmax; /* FIXED_LEN_BYTE_ARRAY (wide DECIMAL) */
+  fl_buf smin, smax;        /* BYTE_ARRAY, uuid, fixed */
+} minmax;
+
+/* One data page of the chunk being built: its OffsetIndex PageLocation (offset in the
+ * chunk's buffer until the chunk is written) and ColumnIndex entry. */
+typedef struct pgent {
+  uint64_t offset, first_row, null_count;
+  uint32_t bytes;                /* header + compressed body */
+  uint32_t min_at, min_n, max_n; /* bounds in pbounds: min at min_at, max after it */
+  bool null_page;
+} pgent;
+
 typedef struct colw {
   const fl_field *field;
   char *name; /* the Parquet column name: field name, Avro-sanitized */
@@ -104,15 +123,26 @@ typedef struct colw {
   uint64_t chunk_uncomp; /* the same, uncompressed sizes */
   uint32_t dict_pages, plain_pages;
   uint64_t chunk_values, chunk_nulls, nan_count;
-  bool has_minmax;
-  int64_t imin, imax;       /* BOOLEAN, INT32, INT64 */
-  double dmin, dmax;        /* FLOAT, DOUBLE (NaN excluded) */
-  fl_i128_store wmin, wmax; /* FIXED_LEN_BYTE_ARRAY (wide DECIMAL) */
-  fl_buf smin, smax;        /* BYTE_ARRAY */
+  minmax pg, ck; /* bounds of the open page, and of the chunk's flushed pages */
+  /* the chunk's page index (PageIndex.md), one entry per data page */
+  pgent *pages;
+  uint32_t npages, pages_cap;
+  fl_buf pbounds; /* the pages' min then max statistics bytes, one after another */
 
   /* whole file */
   fl_buf fmin_s, fmax_s;
 } colw;
+
+typedef struct rgrec {
+  uint64_t uncomp, rows, off, comp;
+} rgrec;
+
+/* A written column chunk: its ColumnMetaData in rg_meta, its indexes in ci and oi
+ * (ci_len 0: no ColumnIndex). */
+typedef struct ccrec {
+  size_t cm_at, cm_len, ci_at, oi_at;
+  uint32_t ci_len, oi_len;
+} ccrec;
 
 struct fl_parquet_writer {
   char *path;
@@ -134,9 +164,16 @@ struct fl_parquet_writer {
   void *dense;               /* gathered non-null values of a range, 8 bytes each */
   uint32_t dense_cap;
 
-  fl_buf rg_meta; /* Thrift RowGroup structs, one after another */
-  uint32_t nrg, rg_cap;
+  /* what the footer's RowGroups say, kept until close (the page index offsets in each
+     ColumnChunk are known only once every row group is written) */
+  fl_buf rg_meta; /* the ColumnMetaData structs, encoded, one after another */
+  fl_buf ci, oi;  /* every chunk's ColumnIndex / OffsetIndex, written before the footer */
+  rgrec *rgs;
+  ccrec *ccs;
+  uint32_t nrg, rg_cap, ncc, cc_cap;
   uint64_t *rg_offsets;
+  fl_buf sb;          /* a page's statistics bytes */
+  uint32_t page_rows; /* rows a page holds at most: opts.page_rows, <= PAGE_VALUES_MAX */
   fl_column_stats *stats;
   fl_parquet_file_info info;
 };
@@ -147,6 +184,7 @@ void fl_parquet_opts_default(fl_parquet_opts *opts) {
   opts->zstd_level = 3;
   opts->row_group_bytes = FL_PARQUET_ROW_GROUP_BYTES;
   opts->page_bytes = FL_PARQUET_PAGE_BYTES;
+  opts->page_rows = FL_PARQUET_PAGE_ROWS;
   opts->dict_bytes_max = FL_PARQUET_DICT_BYTES_MAX;
 }
 
@@ -173,6 +211,7 @@ static fl_code out_flush(fl_parquet_writer *pw, fl_err *err) {
 
 static fl_code out_write(fl_parquet_writer *pw, const void *p, size_t n, fl_err *err) {
   fl_code rc;
+  if (!n) return FL_OK; /* p may be NULL (an empty file's page index) */
   pw->file_off += n;
   if (n >= OUT_BUF_BYTES / 2) {
     if (pw->out_len && (rc = out_flush(pw, err))) return rc;
@@ -555,6 +594,58 @@ static void decide_compressed(fl_parquet_writer *pw, colw *col, const uint8_t **
   }
 }
 
+static void stat_bytes(const colw *col, const minmax *m, bool max, fl_buf *out);
+static void mm_fold(const colw *col, minmax *dst, const minmax *src);
+
+/* Bounds in the page index are cut to this many bytes (parquet-mr's 64): a string
+ * min to its prefix, a max to its prefix with the last byte that can be raised raised. */
+enum { PAGE_BOUND_MAX = 64 };
+
+static void put_bound(colw *col, const fl_buf *b, bool max, uint32_t *n) {
+  size_t len = b->len;
+  if (col->phys == FL_PQ_BYTE_ARRAY && len > PAGE_BOUND_MAX) {
+    if (!max) {
+      len = PAGE_BOUND_MAX;
+    } else {
+      size_t k = PAGE_BOUND_MAX;
+      while (k > 0 && b->data[k - 1] == 0xFF) k--;
+      if (k > 0) { /* prefix[0..k) with byte k-1 raised: above every value starting with the prefix */
+        fl_buf_append(&col->pbounds, b->data, k);
+        col->pbounds.data[col->pbounds.len - 1]++;
+        *n = (uint32_t)k;
+        return;
+      }
+    }
+  }
+  fl_buf_append(&col->pbounds, b->data, len);
+  *n = (uint32_t)len;
+}
+
+/* The page index entry of the page being flushed (bytes: header + compressed body),
+ * and its bounds folded into the chunk's. */
+static void page_record(fl_parquet_writer *pw, colw *col, size_t bytes) {
+  if (col->npages == col->pages_cap) {
+    col->pages_cap = col->pages_cap ? col->pages_cap * 2 : 16;
+    col->pages = fl_realloc(col->pages, col->pages_cap * sizeof *col->pages);
+  }
+  pgent *e = &col->pages[col->npages++];
+  memset(e, 0, sizeof *e);
+  e->offset = col->chunk.len;
+  e->bytes = (uint32_t)bytes;
+  e->first_row = col->chunk_values;
+  e->null_count = col->page_nulls;
+  e->null_page = col->page_nulls == col->page_values;
+  e->min_at = (uint32_t)col->pbounds.len;
+  if (col->pg.has) {
+    stat_bytes(col, &col->pg, false, &pw->sb);
+    put_bound(col, &pw->sb, false, &e->min_n);
+    stat_bytes(col, &col->pg, true, &pw->sb);
+    put_bound(col, &pw->sb, true, &e->max_n);
+  }
+  mm_fold(col, &col->ck, &col->pg);
+  col->pg.has = false;
+}
+
 static void flush_page(fl_parquet_writer *pw, colw *col) {
   if (!col->page_values) return;
   const uint8_t *raw = NULL, *cp = NULL;
@@ -590,6 +681,7 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
   fl_thrift_struct_close(&enc);
   fl_thrift_struct_close(&enc);
 
+  page_record(pw, col, hdr->len + clen);
   fl_buf_append(&col->chunk, hdr->data, hdr->len);
   fl_buf_append(&col->chunk, cp, clen);
   col->chunk_uncomp += hdr->len + raw_len;
@@ -617,27 +709,30 @@ static void dict_overflow(fl_parquet_writer *pw, colw *col) {
 
 /* ---- statistics ---- */
 
-static void stats_ints(colw *col, int64_t lo, int64_t hi) {
-  if (!col->has_minmax) {
-    col->imin = lo;
-    col->imax = hi;
-    col->has_minmax = true;
+static void mm_ints(minmax *m, int64_t lo, int64_t hi) {
+  if (!m->has) {
+    m->imin = lo;
+    m->imax = hi;
+    m->has = true;
     return;
   }
-  if (lo < col->imin) col->imin = lo;
-  if (hi > col->imax) col->imax = hi;
+  if (lo < m->imin) m->imin = lo;
+  if (hi > m->imax) m->imax = hi;
 }
 
-static void stats_doubles(colw *col, double lo, double hi) {
-  if (!col->has_minmax) {
-    col->dmin = lo;
-    col->dmax = hi;
-    col->has_minmax = true;
+static void mm_doubles(minmax *m, double lo, double hi) {
+  if (!m->has) {
+    m->dmin = lo;
+    m->dmax = hi;
+    m->has = true;
     return;
   }
-  if (lo < col->dmin) col->dmin = lo;
-  if (hi > col->dmax) col->dmax = hi;
+  if (lo < m->dmin) m->dmin = lo;
+  if (hi > m->dmax) m->dmax = hi;
 }
+
+static void stats_ints(colw *col, int64_t lo, int64_t hi) { mm_ints(&col->pg, lo, hi); }
+static void stats_doubles(colw *col, double lo, double hi) { mm_doubles(&col->pg, lo, hi); }
 
 static int bytes_cmp(const void *a, size_t an, const void *b, size_t bn) {
   size_t n = an < bn ? an : bn;
@@ -646,16 +741,45 @@ static int bytes_cmp(const void *a, size_t an, const void *b, size_t bn) {
   return an < bn ? -1 : an > bn;
 }
 
+static void mm_strings(minmax *m, const void *lo, size_t lo_n, const void *hi, size_t hi_n) {
+  if (!m->has || bytes_cmp(lo, lo_n, m->smin.data, m->smin.len) < 0) {
+    fl_buf_clear(&m->smin);
+    fl_buf_append(&m->smin, lo, lo_n);
+  }
+  if (!m->has || bytes_cmp(hi, hi_n, m->smax.data, m->smax.len) > 0) {
+    fl_buf_clear(&m->smax);
+    fl_buf_append(&m->smax, hi, hi_n);
+  }
+  m->has = true;
+}
+
+static void mm_decimals(minmax *m, fl_i128 lo, fl_i128 hi) {
+  if (!m->has || lo < m->wmin) m->wmin = lo;
+  if (!m->has || hi > m->wmax) m->wmax = hi;
+  m->has = true;
+}
+
 static void stats_strings(colw *col, const char *lo, uint32_t lo_n, const char *hi, uint32_t hi_n) {
-  if (!col->has_minmax || bytes_cmp(lo, lo_n, col->smin.data, col->smin.len) < 0) {
-    fl_buf_clear(&col->smin);
-    fl_buf_append(&col->smin, lo, lo_n);
+  mm_strings(&col->pg, lo, lo_n, hi, hi_n);
+}
+
+/* Folds the bounds of a flushed page (src) into the chunk's (dst). */
+static void mm_fold(const colw *col, minmax *dst, const minmax *src) {
+  if (!src->has) return;
+  switch (col->phys) {
+    case FL_PQ_BOOLEAN:
+    case FL_PQ_INT32:
+    case FL_PQ_INT64: mm_ints(dst, src->imin, src->imax); break;
+    case FL_PQ_FLOAT:
+    case FL_PQ_DOUBLE: mm_doubles(dst, src->dmin, src->dmax); break;
+    case FL_PQ_FIXED_LEN_BYTE_ARRAY:
+      if (col->field->type.kind == FL_T_DECIMAL)
+        mm_decimals(dst, src->wmin, src->wmax);
+      else /* uuid, fixed: bytes */
+        mm_strings(dst, src->smin.data, src->smin.len, src->smax.data, src->smax.len);
+      break;
+    default: mm_strings(dst, src->smin.data, src->smin.len, src->smax.data, src->smax.len); break;
   }
-  if (!col->has_minmax || bytes_cmp(hi, hi_n, col->smax.data, col->smax.len) > 0) {
-    fl_buf_clear(&col->smax);
-    fl_buf_append(&col->smax, hi, hi_n);
-  }
-  col->has_minmax = true;
 }
 
 #define MINMAX_LOOP(T, arr, k, lo, hi)      \
@@ -889,11 +1013,7 @@ static uint32_t encode_flba(colw *col, const fl_vec *vec, uint32_t from, uint32_
       hi = x > hi ? x : hi;
     }
   }
-  if (k && col->field->type.kind == FL_T_DECIMAL) {
-    if (!col->has_minmax || lo < col->wmin) col->wmin = lo;
-    if (!col->has_minmax || hi > col->wmax) col->wmax = hi;
-    col->has_minmax = true;
-  }
+  if (k && col->field->type.kind == FL_T_DECIMAL) mm_decimals(&col->pg, lo, hi);
   col->page_values += n;
   col->page_nulls += n - k;
   return n;
@@ -913,7 +1033,7 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
   uint32_t r = 0;
   while (r < nrows) {
     uint32_t m = nrows - r;
-    if (m > PAGE_VALUES_MAX - col->page_values) m = PAGE_VALUES_MAX - col->page_values;
+    if (m > pw->page_rows - col->page_values) m = pw->page_rows - col->page_values;
     page_reserve(col, col->page_values + m);
     if (col->phys == FL_PQ_BYTE_ARRAY) {
       /* big strings: stop the range once it holds a page, so no page grows past
@@ -931,8 +1051,7 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
       r += encode_fixed(pw, col, vec, r, m);
     }
     if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) dict_abandon(col);
-    if (col->page_values >= PAGE_VALUES_MAX || page_bytes_est(col) >= pw->opts.page_bytes)
-      flush_page(pw, col);
+    if (col->page_values >= pw->page_rows || page_bytes_est(col) >= pw->opts.page_bytes) flush_page(pw, col);
   }
 }
 
@@ -949,16 +1068,16 @@ static uint64_t buffered_bytes(const fl_parquet_writer *pw) {
 }
 
 /* Statistics min/max as PLAIN bytes (BYTE_ARRAY without its length). */
-static void stat_bytes(const colw *col, bool max, fl_buf *out) {
+static void stat_bytes(const colw *col, const minmax *m, bool max, fl_buf *out) {
   fl_buf_clear(out);
-  int64_t i = max ? col->imax : col->imin;
+  int64_t i = max ? m->imax : m->imin;
   switch (col->phys) {
     case FL_PQ_BOOLEAN: fl_buf_put_u8(out, (uint8_t)i); break;
     case FL_PQ_INT32: fl_buf_put_le32(out, (uint32_t)(int32_t)i); break;
     case FL_PQ_INT64: fl_buf_put_le64(out, (uint64_t)i); break;
     case FL_PQ_FLOAT:
     case FL_PQ_DOUBLE: {
-      double d = max ? col->dmax : col->dmin;
+      double d = max ? m->dmax : m->dmin;
       if (d == 0) d = max ? 0.0 : -0.0; /* REFERENCE §5: zero min as -0.0, max as +0.0 */
       if (col->phys == FL_PQ_FLOAT) {
         float f = (float)d;
@@ -969,18 +1088,18 @@ static void stat_bytes(const colw *col, bool max, fl_buf *out) {
       break;
     }
     case FL_PQ_BYTE_ARRAY: {
-      const fl_buf *s = max ? &col->smax : &col->smin;
+      const fl_buf *s = max ? &m->smax : &m->smin;
       fl_buf_append(out, s->data, s->len);
       break;
     }
     case FL_PQ_FIXED_LEN_BYTE_ARRAY: {
       if (col->field->type.kind != FL_T_DECIMAL) { /* uuid, fixed: the bytes */
-        const fl_buf *s = max ? &col->smax : &col->smin;
+        const fl_buf *s = max ? &m->smax : &m->smin;
         fl_buf_append(out, s->data, s->len);
         break;
       }
       uint8_t be[16];
-      fl_dec128_to_be(max ? col->wmax : col->wmin, col->flba_width, be);
+      fl_dec128_to_be(max ? m->wmax : m->wmin, col->flba_width, be);
       fl_buf_append(out, be, col->flba_width);
       break;
     }
@@ -991,8 +1110,9 @@ static void stat_bytes(const colw *col, bool max, fl_buf *out) {
 static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value *v) {
   memset(v, 0, sizeof *v);
   v->type = col->field->type;
-  int64_t i = max ? col->imax : col->imin;
-  double d = max ? col->dmax : col->dmin;
+  const minmax *m = &col->ck;
+  int64_t i = max ? m->imax : m->imin;
+  double d = max ? m->dmax : m->dmin;
   switch (col->field->type.kind) {
     case FL_T_BOOLEAN: v->u.b = i != 0; break;
     case FL_T_INT:
@@ -1003,7 +1123,7 @@ static void chunk_value(const colw *col, bool max, const fl_buf *sbuf, fl_value 
     case FL_T_TIME: v->u.i64 = i; break;
     case FL_T_DECIMAL:
       if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY)
-        fl_value_set_dec(v, max ? col->wmax : col->wmin);
+        fl_value_set_dec(v, max ? m->wmax : m->wmin);
       else
         v->u.i64 = i;
       break;
@@ -1025,15 +1145,15 @@ static void file_stats_add(colw *col, fl_column_stats *st, uint64_t chunk_bytes)
   st->compressed_bytes += chunk_bytes;
   st->value_count += col->chunk_values;
   st->null_count += col->chunk_nulls;
-  if (!col->has_minmax) return;
+  if (!col->ck.has) return;
   fl_value lo, hi;
-  chunk_value(col, false, &col->smin, &lo);
-  chunk_value(col, true, &col->smax, &hi);
+  chunk_value(col, false, &col->ck.smin, &lo);
+  chunk_value(col, true, &col->ck.smax, &hi);
   bool str = fl_type_is_bytes(col->field->type.kind);
   if (!st->has_bounds || fl_value_cmp(&lo, &st->min) < 0) {
     if (str) {
       fl_buf_clear(&col->fmin_s);
-      fl_buf_append(&col->fmin_s, col->smin.data, col->smin.len);
+      fl_buf_append(&col->fmin_s, col->ck.smin.data, col->ck.smin.len);
       chunk_value(col, false, &col->fmin_s, &lo);
     }
     st->min = lo;
@@ -1041,7 +1161,7 @@ static void file_stats_add(colw *col, fl_column_stats *st, uint64_t chunk_bytes)
   if (!st->has_bounds || fl_value_cmp(&hi, &st->max) > 0) {
     if (str) {
       fl_buf_clear(&col->fmax_s);
-      fl_buf_append(&col->fmax_s, col->smax.data, col->smax.len);
+      fl_buf_append(&col->fmax_s, col->ck.smax.data, col->ck.smax.len);
       chunk_value(col, true, &col->fmax_s, &hi);
     }
     st->max = hi;
@@ -1054,7 +1174,9 @@ static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   col->chunk_uncomp = 0;
   col->dict_pages = col->plain_pages = 0;
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
-  col->has_minmax = false;
+  col->ck.has = col->pg.has = false;
+  col->npages = 0;
+  fl_buf_clear(&col->pbounds);
   col->mode =
       (col->phys == FL_PQ_BOOLEAN || col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY || pw->opts.dict_bytes_max == 0)
           ? MODE_PLAIN
@@ -1081,7 +1203,48 @@ static void put_dict_page_header(fl_buf *hdr, size_t ulen, size_t clen, uint32_t
   fl_thrift_struct_close(&enc);
 }
 
-/* Writes one column chunk and appends its ColumnChunk struct to pw->cc. */
+/* The chunk's OffsetIndex into pw->oi and ColumnIndex into pw->ci (PageIndex.md);
+ * data_off: the file offset of its first data page. No ColumnIndex for a float
+ * column with NaN (its pages' bounds leave NaN out, as parquet-mr does). */
+static void put_page_index(fl_parquet_writer *pw, colw *col, uint64_t data_off, ccrec *cr) {
+  fl_thrift_enc enc;
+  cr->oi_at = pw->oi.len;
+  fl_thrift_enc_init(&enc, &pw->oi);
+  fl_thrift_struct_open(&enc);                              /* OffsetIndex */
+  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, col->npages); /* page_locations */
+  for (uint32_t i = 0; i < col->npages; i++) {
+    const pgent *e = &col->pages[i];
+    fl_thrift_struct_open(&enc);                                 /* PageLocation */
+    fl_thrift_put_i64(&enc, 1, (int64_t)(data_off + e->offset)); /* offset */
+    fl_thrift_put_i32(&enc, 2, (int32_t)e->bytes);               /* compressed_page_size */
+    fl_thrift_put_i64(&enc, 3, (int64_t)e->first_row);           /* first_row_index */
+    fl_thrift_struct_close(&enc);
+  }
+  fl_thrift_struct_close(&enc);
+  cr->oi_len = (uint32_t)(pw->oi.len - cr->oi_at);
+
+  cr->ci_at = pw->ci.len;
+  cr->ci_len = 0;
+  if ((col->phys == FL_PQ_FLOAT || col->phys == FL_PQ_DOUBLE) && col->nan_count) return;
+  fl_thrift_enc_init(&enc, &pw->ci);
+  fl_thrift_struct_open(&enc);                            /* ColumnIndex */
+  fl_thrift_list_field(&enc, 1, FL_TT_TRUE, col->npages); /* null_pages: list<bool> */
+  for (uint32_t i = 0; i < col->npages; i++) fl_buf_put_u8(&pw->ci, col->pages[i].null_page ? 1 : 2);
+  const uint8_t *pb = col->pbounds.data ? col->pbounds.data : (const uint8_t *)""; /* all null pages */
+  fl_thrift_list_field(&enc, 2, FL_TT_BINARY, col->npages);                        /* min_values */
+  for (uint32_t i = 0; i < col->npages; i++)
+    fl_thrift_elem_binary(&enc, pb + col->pages[i].min_at, col->pages[i].min_n);
+  fl_thrift_list_field(&enc, 3, FL_TT_BINARY, col->npages); /* max_values */
+  for (uint32_t i = 0; i < col->npages; i++)
+    fl_thrift_elem_binary(&enc, pb + col->pages[i].min_at + col->pages[i].min_n, col->pages[i].max_n);
+  fl_thrift_put_i32(&enc, 4, 0);                         /* boundary_order: UNORDERED */
+  fl_thrift_list_field(&enc, 5, FL_TT_I64, col->npages); /* null_counts */
+  for (uint32_t i = 0; i < col->npages; i++) fl_thrift_elem_i64(&enc, (int64_t)col->pages[i].null_count);
+  fl_thrift_struct_close(&enc);
+  cr->ci_len = (uint32_t)(pw->ci.len - cr->ci_at);
+}
+
+/* Writes one column chunk and records its ColumnMetaData and page index (pw->ccs). */
 static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_t *uncomp_sum,
                            uint64_t *comp_sum, fl_err *err) {
   fl_code rc;
@@ -1100,11 +1263,15 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   if ((rc = out_write(pw, col->chunk.data, col->chunk.len, err))) return rc;
   FL_ASSERT(pw->file_off - start == comp);
 
+  if (pw->ncc == pw->cc_cap) {
+    pw->cc_cap = pw->cc_cap ? pw->cc_cap * 2 : 64;
+    pw->ccs = fl_realloc(pw->ccs, pw->cc_cap * sizeof *pw->ccs);
+  }
+  ccrec *cr = &pw->ccs[pw->ncc++];
+  cr->cm_at = pw->rg_meta.len;
   fl_thrift_enc enc;
-  fl_thrift_enc_init(&enc, &pw->cc);
-  fl_thrift_struct_open(&enc);           /* ColumnChunk */
-  fl_thrift_put_i64(&enc, 2, 0);         /* file_offset (deprecated; REFERENCE: 0) */
-  fl_thrift_struct_field(&enc, 3);       /* meta_data: ColumnMetaData */
+  fl_thrift_enc_init(&enc, &pw->rg_meta);
+  fl_thrift_struct_open(&enc);           /* ColumnMetaData */
   fl_thrift_put_i32(&enc, 1, col->phys); /* type */
   int32_t encs[3];
   uint32_t nenc = 0;
@@ -1124,17 +1291,18 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   if (has_dict) fl_thrift_put_i64(&enc, 11, (int64_t)start); /* dictionary_page_offset */
   fl_thrift_struct_field(&enc, 12);                          /* statistics */
   fl_thrift_put_i64(&enc, 3, (int64_t)col->chunk_nulls);     /* null_count */
-  if (col->has_minmax) {
-    stat_bytes(col, true, &pw->hdr);
+  if (col->ck.has) {
+    stat_bytes(col, &col->ck, true, &pw->hdr);
     fl_thrift_put_binary(&enc, 5, pw->hdr.data, (uint32_t)pw->hdr.len); /* max_value */
-    stat_bytes(col, false, &pw->hdr);
+    stat_bytes(col, &col->ck, false, &pw->hdr);
     fl_thrift_put_binary(&enc, 6, pw->hdr.data, (uint32_t)pw->hdr.len); /* min_value */
   }
   if (col->phys == FL_PQ_FLOAT || col->phys == FL_PQ_DOUBLE)
     fl_thrift_put_i64(&enc, 9, (int64_t)col->nan_count); /* nan_count */
   fl_thrift_struct_close(&enc);
   fl_thrift_struct_close(&enc);
-  fl_thrift_struct_close(&enc);
+  cr->cm_len = pw->rg_meta.len - cr->cm_at;
+  put_page_index(pw, col, data_off, cr);
 
   file_stats_add(col, &pw->stats[c], comp);
   *uncomp_sum += uncomp;
@@ -1147,27 +1315,16 @@ static fl_code flush_row_group(fl_parquet_writer *pw, fl_err *err) {
   if (!pw->rg_rows) return FL_OK;
   for (uint32_t c = 0; c < pw->ncols; c++) flush_page(pw, &pw->cols[c]);
   uint64_t rg_off = pw->file_off, uncomp = 0, comp = 0;
-  fl_buf_clear(&pw->cc);
   for (uint32_t c = 0; c < pw->ncols; c++) {
     if ((rc = write_chunk(pw, &pw->cols[c], c, &uncomp, &comp, err))) return rc;
     chunk_reset(pw, &pw->cols[c]);
   }
-  fl_thrift_enc enc;
-  fl_thrift_enc_init(&enc, &pw->rg_meta);
-  fl_thrift_struct_open(&enc);                            /* RowGroup */
-  fl_thrift_list_field(&enc, 1, FL_TT_STRUCT, pw->ncols); /* columns */
-  fl_buf_append(&pw->rg_meta, pw->cc.data, pw->cc.len);
-  fl_thrift_put_i64(&enc, 2, (int64_t)uncomp);                            /* total_byte_size */
-  fl_thrift_put_i64(&enc, 3, (int64_t)pw->rg_rows);                       /* num_rows */
-  fl_thrift_put_i64(&enc, 5, (int64_t)rg_off);                            /* file_offset */
-  fl_thrift_put_i64(&enc, 6, (int64_t)comp);                              /* total_compressed_size */
-  if (pw->nrg <= INT16_MAX) fl_thrift_put_i16(&enc, 7, (int16_t)pw->nrg); /* ordinal */
-  fl_thrift_struct_close(&enc);
-
   if (pw->nrg == pw->rg_cap) {
     pw->rg_cap = pw->rg_cap ? pw->rg_cap * 2 : 16;
     pw->rg_offsets = fl_realloc(pw->rg_offsets, pw->rg_cap * sizeof *pw->rg_offsets);
+    pw->rgs = fl_realloc(pw->rgs, pw->rg_cap * sizeof *pw->rgs);
   }
+  pw->rgs[pw->nrg] = (rgrec){uncomp, pw->rg_rows, rg_off, comp};
   pw->rg_offsets[pw->nrg++] = rg_off;
   pw->rg_rows = 0;
   return FL_OK;
@@ -1250,7 +1407,35 @@ static void put_schema_element(fl_thrift_enc *enc, const fl_field *f, const char
   fl_thrift_struct_close(enc);
 }
 
-static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
+/* The RowGroup structs; ci_base, oi_base: file offsets of pw->ci and pw->oi. */
+static void put_row_groups(fl_parquet_writer *pw, fl_thrift_enc *enc, uint64_t ci_base, uint64_t oi_base) {
+  for (uint32_t g = 0; g < pw->nrg; g++) {
+    const rgrec *r = &pw->rgs[g];
+    fl_thrift_struct_open(enc);                            /* RowGroup */
+    fl_thrift_list_field(enc, 1, FL_TT_STRUCT, pw->ncols); /* columns */
+    for (uint32_t c = 0; c < pw->ncols; c++) {
+      const ccrec *cr = &pw->ccs[(size_t)g * pw->ncols + c];
+      fl_thrift_struct_open(enc);   /* ColumnChunk */
+      fl_thrift_put_i64(enc, 2, 0); /* file_offset (deprecated; REFERENCE: 0) */
+      fl_thrift_struct_field_raw(enc, 3, pw->rg_meta.data + cr->cm_at, cr->cm_len); /* meta_data */
+      fl_thrift_put_i64(enc, 4, (int64_t)(oi_base + cr->oi_at));                    /* offset_index_offset */
+      fl_thrift_put_i32(enc, 5, (int32_t)cr->oi_len);                               /* offset_index_length */
+      if (cr->ci_len) {
+        fl_thrift_put_i64(enc, 6, (int64_t)(ci_base + cr->ci_at)); /* column_index_offset */
+        fl_thrift_put_i32(enc, 7, (int32_t)cr->ci_len);            /* column_index_length */
+      }
+      fl_thrift_struct_close(enc);
+    }
+    fl_thrift_put_i64(enc, 2, (int64_t)r->uncomp);             /* total_byte_size */
+    fl_thrift_put_i64(enc, 3, (int64_t)r->rows);               /* num_rows */
+    fl_thrift_put_i64(enc, 5, (int64_t)r->off);                /* file_offset */
+    fl_thrift_put_i64(enc, 6, (int64_t)r->comp);               /* total_compressed_size */
+    if (g <= INT16_MAX) fl_thrift_put_i16(enc, 7, (int16_t)g); /* ordinal */
+    fl_thrift_struct_close(enc);
+  }
+}
+
+static void put_footer(fl_parquet_writer *pw, fl_buf *meta, uint64_t ci_base, uint64_t oi_base) {
   fl_thrift_enc enc;
   fl_thrift_enc_init(&enc, meta);
   fl_thrift_struct_open(&enc);                                /* FileMetaData */
@@ -1263,7 +1448,7 @@ static void put_footer(fl_parquet_writer *pw, fl_buf *meta) {
   for (uint32_t c = 0; c < pw->ncols; c++) put_schema_element(&enc, pw->cols[c].field, pw->cols[c].name);
   fl_thrift_put_i64(&enc, 3, (int64_t)pw->total_rows);  /* num_rows */
   fl_thrift_list_field(&enc, 4, FL_TT_STRUCT, pw->nrg); /* row_groups */
-  fl_buf_append(meta, pw->rg_meta.data, pw->rg_meta.len);
+  put_row_groups(pw, &enc, ci_base, oi_base);
   if (pw->opts.nkv) {
     fl_thrift_list_field(&enc, 5, FL_TT_STRUCT, pw->opts.nkv); /* key_value_metadata */
     for (uint32_t i = 0; i < pw->opts.nkv; i++) {
@@ -1346,6 +1531,8 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
   else
     fl_parquet_opts_default(&pw->opts);
   if (!pw->opts.page_bytes) pw->opts.page_bytes = FL_PARQUET_PAGE_BYTES;
+  pw->page_rows =
+      pw->opts.page_rows && pw->opts.page_rows < PAGE_VALUES_MAX ? pw->opts.page_rows : PAGE_VALUES_MAX;
   if (!pw->opts.row_group_bytes) pw->opts.row_group_bytes = FL_PARQUET_ROW_GROUP_BYTES;
   if (pw->opts.codec != FL_CODEC_ZSTD && pw->opts.codec != FL_CODEC_SNAPPY) pw->opts.codec = FL_CODEC_NONE;
   if (pw->opts.nkv) {
@@ -1426,7 +1613,12 @@ fl_code fl_parquet_writer_close(fl_parquet_writer *pw, const fl_parquet_file_inf
   fl_code rc;
   fl_buf meta = FL_BUF_INIT;
   if ((rc = flush_row_group(pw, err))) goto fail;
-  put_footer(pw, &meta);
+  /* the page index: every ColumnIndex, then every OffsetIndex (as parquet-mr) */
+  uint64_t ci_base = pw->file_off;
+  if ((rc = out_write(pw, pw->ci.data, pw->ci.len, err))) goto fail;
+  uint64_t oi_base = pw->file_off;
+  if ((rc = out_write(pw, pw->oi.data, pw->oi.len, err))) goto fail;
+  put_footer(pw, &meta, ci_base, oi_base);
   uint8_t tail[FL_PQ_TAIL_LEN];
   uint32_t mlen = (uint32_t)meta.len;
   memcpy(tail, &mlen, 4);
@@ -1478,8 +1670,12 @@ void fl_parquet_writer_free(fl_parquet_writer *pw) {
     fl_buf_free(&col->plain);
     fl_buf_free(&col->dict);
     fl_buf_free(&col->chunk);
-    fl_buf_free(&col->smin);
-    fl_buf_free(&col->smax);
+    fl_buf_free(&col->pg.smin);
+    fl_buf_free(&col->pg.smax);
+    fl_buf_free(&col->ck.smin);
+    fl_buf_free(&col->ck.smax);
+    fl_buf_free(&col->pbounds);
+    fl_free(col->pages);
     fl_buf_free(&col->fmin_s);
     fl_buf_free(&col->fmax_s);
   }
@@ -1497,6 +1693,11 @@ void fl_parquet_writer_free(fl_parquet_writer *pw) {
   fl_buf_free(&pw->hdr);
   fl_buf_free(&pw->cc);
   fl_buf_free(&pw->rg_meta);
+  fl_buf_free(&pw->ci);
+  fl_buf_free(&pw->oi);
+  fl_buf_free(&pw->sb);
+  fl_free(pw->rgs);
+  fl_free(pw->ccs);
   fl_free(pw->path);
   fl_free(pw);
 }

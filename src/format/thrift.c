@@ -60,6 +60,13 @@ void fl_thrift_struct_field(fl_thrift_enc *enc, int16_t id) {
   fl_thrift_struct_open(enc);
 }
 
+void fl_thrift_struct_field_raw(fl_thrift_enc *enc, int16_t id, const void *p, size_t n) {
+  FL_ASSERT(n >= 1 && ((const uint8_t *)p)[n - 1] == FL_TT_STOP, "thrift field %d: not an encoded struct",
+            id);
+  field_header(enc, id, FL_TT_STRUCT);
+  fl_buf_append(enc->buf, p, n);
+}
+
 void fl_thrift_struct_close(fl_thrift_enc *enc) {
   FL_ASSERT(enc->depth >= 0);
   fl_buf_put_u8(enc->buf, FL_TT_STOP);
@@ -104,6 +111,8 @@ void fl_thrift_list_field(fl_thrift_enc *enc, int16_t id, uint8_t elem_type, uin
     put_varint(enc->buf, n);
   }
 }
+
+void fl_thrift_elem_i64(fl_thrift_enc *enc, int64_t v) { put_zigzag(enc->buf, v); }
 
 void fl_thrift_elem_i32(fl_thrift_enc *enc, int32_t v) { put_zigzag(enc->buf, v); }
 

@@ -43,6 +43,9 @@ void fl_thrift_enc_init(fl_thrift_enc *enc, fl_buf *buf);
 void fl_thrift_struct_open(fl_thrift_enc *enc);              /* top level or list element */
 void fl_thrift_struct_field(fl_thrift_enc *enc, int16_t id); /* struct-valued field */
 void fl_thrift_struct_close(fl_thrift_enc *enc);             /* STOP */
+/* A struct-valued field whose struct is already encoded (its fields and STOP, as a
+ * top-level struct_open .. struct_close into another buffer gives). */
+void fl_thrift_struct_field_raw(fl_thrift_enc *enc, int16_t id, const void *p, size_t n);
 void fl_thrift_put_i32(fl_thrift_enc *enc, int16_t id, int32_t v);
 void fl_thrift_put_i16(fl_thrift_enc *enc, int16_t id, int16_t v);
 void fl_thrift_put_i64(fl_thrift_enc *enc, int16_t id, int64_t v);
@@ -53,6 +56,7 @@ void fl_thrift_put_string(fl_thrift_enc *enc, int16_t id, const char *s);
  * (or fl_thrift_struct_open/close per struct element). */
 void fl_thrift_list_field(fl_thrift_enc *enc, int16_t id, uint8_t elem_type, uint32_t n);
 void fl_thrift_elem_i32(fl_thrift_enc *enc, int32_t v);
+void fl_thrift_elem_i64(fl_thrift_enc *enc, int64_t v);
 void fl_thrift_elem_binary(fl_thrift_enc *enc, const void *p, uint32_t n);
 
 typedef struct fl_thrift_dec {

@@ -366,6 +366,10 @@ static void scan_explain(const fl_op *op, bool analyze, fl_buf *out) {
   if (analyze && st->row_groups_skipped)
     fl_buf_printf(out, " (row groups read in the filter's columns only and skipped: %llu)",
                   (unsigned long long)st->row_groups_skipped);
+  if (analyze && st->row_groups_paged)
+    fl_buf_printf(out, " pages=%llu read, %llu skipped by the page index (in %llu row groups)",
+                  (unsigned long long)st->pages_read, (unsigned long long)st->pages_skipped,
+                  (unsigned long long)st->row_groups_paged);
 }
 
 static void scan_free(fl_op *op) {

@@ -320,6 +320,8 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
     app->popts.row_group_bytes = strtoull(v, NULL, 10);
   if ((v = fl_table_property(tbl, "write.parquet.page-size-bytes")) && strtoul(v, NULL, 10))
     app->popts.page_bytes = (uint32_t)strtoul(v, NULL, 10);
+  if ((v = fl_table_property(tbl, "write.parquet.page-row-limit")) && strtoul(v, NULL, 10))
+    app->popts.page_rows = (uint32_t)strtoul(v, NULL, 10);
   if ((v = fl_table_property(tbl, "write.parquet.dict-size-bytes")))
     app->popts.dict_bytes_max = (uint32_t)strtoul(v, NULL, 10);
   if ((v = fl_table_property(tbl, "write.parquet.compression-level"))) app->popts.zstd_level = atoi(v);

@@ -500,3 +500,109 @@ bool fl_bpred_row_group_may_match(const fl_bpred *b, const fl_parquet_reader *pr
   source src = {row_group_leaf, pr, NULL, NULL, rg};
   return may_match(b, &src);
 }
+
+/* ---------------------------------------------------------------- pages
+ * Rows of a row group that may match, from the page index: a leaf keeps the rows of
+ * the pages of its column whose bounds may match (every row when the column has no
+ * page index), AND intersects, OR unites. Row sets are sorted disjoint [from, to)
+ * pairs in the arena. */
+
+typedef struct rowset {
+  uint64_t *r;
+  uint32_t n;
+} rowset;
+
+static rowset rs_all(fl_arena *arena, uint64_t rows) {
+  rowset s = {fl_arena_alloc(arena, 2 * sizeof(uint64_t)), rows ? 1 : 0};
+  s.r[0] = 0;
+  s.r[1] = rows;
+  return s;
+}
+
+static void rs_add(rowset *s, uint64_t from, uint64_t to) { /* s->r has room; ranges come ascending */
+  if (from >= to) return;
+  if (s->n && s->r[2 * s->n - 1] >= from) {
+    if (to > s->r[2 * s->n - 1]) s->r[2 * s->n - 1] = to;
+    return;
+  }
+  s->r[2 * s->n] = from;
+  s->r[2 * s->n + 1] = to;
+  s->n++;
+}
+
+static rowset rs_and(fl_arena *arena, rowset a, rowset b) {
+  rowset s = {fl_arena_alloc(arena, 2 * (a.n + b.n + 1) * sizeof(uint64_t)), 0};
+  uint32_t i = 0, j = 0;
+  while (i < a.n && j < b.n) {
+    uint64_t lo = a.r[2 * i] > b.r[2 * j] ? a.r[2 * i] : b.r[2 * j];
+    uint64_t hi = a.r[2 * i + 1] < b.r[2 * j + 1] ? a.r[2 * i + 1] : b.r[2 * j + 1];
+    rs_add(&s, lo, hi);
+    if (a.r[2 * i + 1] < b.r[2 * j + 1])
+      i++;
+    else
+      j++;
+  }
+  return s;
+}
+
+static rowset rs_or(fl_arena *arena, rowset a, rowset b) {
+  rowset s = {fl_arena_alloc(arena, 2 * (a.n + b.n + 1) * sizeof(uint64_t)), 0};
+  uint32_t i = 0, j = 0;
+  while (i < a.n || j < b.n) {
+    bool take_a = j == b.n || (i < a.n && a.r[2 * i] <= b.r[2 * j]);
+    const uint64_t *x = take_a ? &a.r[2 * i++] : &b.r[2 * j++];
+    rs_add(&s, x[0], x[1]);
+  }
+  return s;
+}
+
+typedef struct page_ctx {
+  fl_parquet_reader *pr;
+  uint32_t rg;
+  uint64_t rows;
+  fl_arena *arena;
+  fl_err *err;
+  fl_code rc;
+} page_ctx;
+
+static rowset page_rows(page_ctx *pc, const fl_bpred *b) {
+  switch (b->kind) {
+    case B_TRUE: return rs_all(pc->arena, pc->rows);
+    case B_FALSE: return (rowset){NULL, 0};
+    case B_AND:
+    case B_OR: {
+      rowset s = b->kind == B_AND ? rs_all(pc->arena, pc->rows) : (rowset){NULL, 0};
+      for (uint32_t i = 0; i < b->nargs && !pc->rc; i++) {
+        rowset x = page_rows(pc, b->args[i]);
+        s = b->kind == B_AND ? rs_and(pc->arena, s, x) : rs_or(pc->arena, s, x);
+      }
+      return s;
+    }
+    default: break;
+  }
+  const fl_parquet_page *pages;
+  uint32_t n;
+  if ((pc->rc = fl_parquet_reader_pages(pc->pr, pc->rg, b->field_id, &pages, &n, pc->err)) || !n)
+    return rs_all(pc->arena, pc->rows);
+  rowset s = {fl_arena_alloc(pc->arena, 2 * n * sizeof(uint64_t)), 0};
+  for (uint32_t i = 0; i < n; i++) {
+    const fl_parquet_page *pg = &pages[i];
+    bool may = true;
+    if (pg->has_index) {
+      range r = {pg->has_bounds ? &pg->min : NULL, pg->has_bounds ? &pg->max : NULL, pg->null_page,
+                 pg->has_null_count && pg->null_count == 0};
+      may = leaf_may_match(b->kind, b->op, b->vals, b->nvals, &r);
+    }
+    if (may) rs_add(&s, pg->first_row, pg->first_row + pg->rows);
+  }
+  return s;
+}
+
+fl_code fl_bpred_page_rows(const fl_bpred *b, fl_parquet_reader *pr, uint32_t rg, fl_arena *arena,
+                           uint64_t **ranges, uint32_t *n, fl_err *err) {
+  page_ctx pc = {pr, rg, fl_parquet_reader_row_group_rows(pr, rg), arena, err, FL_OK};
+  rowset s = page_rows(&pc, b);
+  *ranges = s.r;
+  *n = s.n;
+  return pc.rc;
+}

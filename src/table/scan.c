@@ -124,7 +124,10 @@ struct fl_scan_iter {
   uint32_t *fill_col;
   fl_value *fill_val;
   uint32_t probe_hits, probe_skips; /* row groups the probe found rows in / skipped */
-  bool bound_on;                    /* fl_scan_iter_set_bound */
+  uint64_t *psel; /* the current row group's rows the page index leaves (it->arena), nsel ranges */
+  uint32_t nsel;
+  bool paged;    /* read with that selection */
+  bool bound_on; /* fl_scan_iter_set_bound */
   int32_t bound_field;
   fl_pred_op bound_op;
   fl_value bound_lit;
@@ -864,12 +867,39 @@ static bool probe_wanted(const fl_scan_iter *it) {
          it->probe_hits <= it->probe_skips + 1;
 }
 
+static void count_pages(fl_scan_iter *it, const fl_parquet_rg_cursor *c) {
+  uint64_t read, skipped;
+  fl_parquet_rg_cursor_pages(c, &read, &skipped);
+  it->st.pages_read += read;
+  it->st.pages_skipped += skipped;
+}
+
+/* The rows of the current row group its page index leaves to the filter (it->psel,
+ * it->paged when that is not every row); *none: not one. */
+static fl_code page_select(fl_scan_iter *it, bool *none, fl_err *err) {
+  fl_scan *scan = it->scan;
+  it->paged = false;
+  *none = false;
+  if (!scan->where) return FL_OK;
+  fl_code rc = fl_bpred_page_rows(scan->where, it->pr, it->rg, &it->arena, &it->psel, &it->nsel, err);
+  if (rc) return rc;
+  uint64_t rows = fl_parquet_reader_row_group_rows(it->pr, it->rg);
+  *none = rows > 0 && it->nsel == 0;
+  it->paged = !*none && !(it->nsel == 1 && it->psel[0] == 0 && it->psel[1] == rows);
+  it->st.row_groups_paged += it->paged;
+  return FL_OK;
+}
+
 /* Decodes the current row group in the filter's columns; *any: the filter kept a row. */
 static fl_code probe_row_group(fl_scan_iter *it, bool *any, fl_err *err) {
   fl_parquet_rg_cursor *pc;
   *any = false;
   fl_code rc = fl_parquet_rg_cursor_open(it->pr, it->rg, &it->scan->probe, &pc, err);
   if (rc) return rc;
+  if (it->paged && (rc = fl_parquet_rg_cursor_select(pc, it->psel, it->nsel, err))) {
+    fl_parquet_rg_cursor_free(pc);
+    return rc;
+  }
   uint64_t rows = 0;
   for (;;) {
     const fl_batch *b;
@@ -881,6 +911,7 @@ static fl_code probe_row_group(fl_scan_iter *it, bool *any, fl_err *err) {
       break;
     }
   }
+  count_pages(it, pc);
   fl_parquet_rg_cursor_free(pc);
   if (rc) return rc;
   if (*any) {
@@ -928,6 +959,9 @@ static void flush_stats(fl_scan_iter *it) {
   if (s->rows_emitted) __atomic_fetch_add(&d->rows_emitted, s->rows_emitted, __ATOMIC_RELAXED);
   if (s->row_groups_skipped)
     __atomic_fetch_add(&d->row_groups_skipped, s->row_groups_skipped, __ATOMIC_RELAXED);
+  if (s->pages_read) __atomic_fetch_add(&d->pages_read, s->pages_read, __ATOMIC_RELAXED);
+  if (s->pages_skipped) __atomic_fetch_add(&d->pages_skipped, s->pages_skipped, __ATOMIC_RELAXED);
+  if (s->row_groups_paged) __atomic_fetch_add(&d->row_groups_paged, s->row_groups_paged, __ATOMIC_RELAXED);
   memset(s, 0, sizeof *s);
 }
 
@@ -1035,11 +1069,14 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
         it->task++;
         continue;
       }
-      if (row_group_excluded(scan, it->pr, it->rg) || bound_excludes(it)) {
+      bool none = false;
+      if (row_group_excluded(scan, it->pr, it->rg) || bound_excludes(it) ||
+          ((rc = page_select(it, &none, err)) == FL_OK && none)) {
         it->st.row_groups_pruned++;
         it->rg++;
         continue;
       }
+      if (rc) return rc;
       if (probe_wanted(it)) {
         bool any;
         if ((rc = probe_row_group(it, &any, err))) return rc;
@@ -1050,11 +1087,13 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
       }
       const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
       if ((rc = fl_parquet_rg_cursor_open(it->pr, it->rg, rs, &it->rgc, err))) return rc;
+      if (it->paged && (rc = fl_parquet_rg_cursor_select(it->rgc, it->psel, it->nsel, err))) return rc;
     }
     const fl_batch *batch;
     uint64_t first_row;
     if ((rc = fl_parquet_rg_cursor_next(it->rgc, &batch, &first_row, err))) return rc;
     if (!batch) {
+      count_pages(it, it->rgc);
       fl_parquet_rg_cursor_free(it->rgc);
       it->rgc = NULL;
       it->rg++;

@@ -584,6 +584,9 @@ typedef struct fl_scan_stats {
   uint64_t row_groups_skipped; /* the filter kept none of their rows, read in its columns only
                                   (fl_scan_set_filter_columns); their rows count as read and
                                   filtered */
+  uint64_t pages_read;         /* data pages decoded (those of row groups read with a page selection) */
+  uint64_t pages_skipped;      /* data pages the page index let the reader jump over */
+  uint64_t row_groups_paged;   /* row groups read with a page selection (part of their rows) */
 } fl_scan_stats;
 
 /* A planned data file. */

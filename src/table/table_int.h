@@ -261,6 +261,11 @@ bool fl_bpred_summary_may_match(const fl_bpred *b, const fl_tspec *spec, const f
 bool fl_bpred_bounds_may_match(const fl_bpred *b, const fl_schema *schema, const fl_tspec *spec,
                                const fl_data_file *file);
 bool fl_bpred_row_group_may_match(const fl_bpred *b, const fl_parquet_reader *pr, uint32_t rg);
+/* The rows of row group rg that may match by the file's page index, as sorted disjoint
+ * ranges [r[2i], r[2i+1]) in the arena (every row where a column has no page index);
+ * FL_ECORRUPT from a malformed page index. */
+fl_code fl_bpred_page_rows(const fl_bpred *b, fl_parquet_reader *pr, uint32_t rg, fl_arena *arena,
+                           uint64_t **ranges, uint32_t *n, fl_err *err);
 
 /* eqdel.c: equality deletes applied by a scan (see the file's design comment). The
  * arena (the scan's) holds what outlives planning; fl_eqdel_free frees the rest. */
