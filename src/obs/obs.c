@@ -29,8 +29,8 @@
 #include "core/limits.h"
 #include "core/mem.h"
 #include "core/metrics.h"
-#include "core/time.h"
 #include "core/thread.h"
+#include "core/time.h"
 
 #define MOD "obs"
 

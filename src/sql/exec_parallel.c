@@ -42,11 +42,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/thread.h"
 #include "sql/exec.h"
 #include "sql/exec_int.h"
 #include "sql/sql.h"
 #include "table/table.h"
-#include "core/thread.h"
 
 /* ---------------------------------------------------------------- contexts */
 
