@@ -132,6 +132,7 @@ static const struct {
     {"write.parquet.compression-level", P_INT, 1, 22}, /* zstd's levels */
     {"write.parquet.row-group-size-bytes", P_INT, 1, INT64_MAX},
     {"write.parquet.page-size-bytes", P_INT, 1, INT32_MAX},
+    {"write.parquet.page-row-limit", P_INT, 1, INT32_MAX},
     {"write.parquet.dict-size-bytes", P_INT, 0, INT32_MAX}, /* 0: no dictionaries */
     {"write.format.default", P_FORMAT, 0, 0},
     {"write.metadata.previous-versions-max", P_INT, 0, INT32_MAX},

@@ -24,6 +24,7 @@ refuse write.target-file-size-bytes 99999999999999999999 'expected an integer fr
 refuse write.parquet.compression-level 23 'expected an integer from 1 to 22, found "23"'
 refuse write.parquet.row-group-size-bytes -5 'expected an integer from 1 to 9223372036854775807, found "-5"'
 refuse write.parquet.page-size-bytes 4294967296 'expected an integer from 1 to 2147483647, found "4294967296"'
+refuse write.parquet.page-row-limit 0 'expected an integer from 1 to 2147483647, found "0"'
 refuse write.parquet.dict-size-bytes "" 'expected an integer from 0 to 2147483647, found ""'
 refuse write.format.default orc 'floe writes parquet only, found "orc"'
 refuse write.metadata.previous-versions-max x 'expected an integer from 0 to 2147483647, found "x"'
