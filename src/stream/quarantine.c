@@ -349,6 +349,9 @@ void fl_stream_q_committed(fl_stream_q *q) {
   if (!q->rows) return;
   fl_metric_add(q->m_rows, q->rows);
   q->committed = q->next;
+  uint64_t start, end; /* the lag as of this commit, not of the next read pass */
+  if (!fl_log_partition_offsets(q->qls, 0, &start, &end))
+    fl_metric_set(q->m_lag, (double)(end > q->committed ? end - q->committed : 0));
   q->rows = 0;
   q->app = NULL;
   fl_appender_free(q->own);

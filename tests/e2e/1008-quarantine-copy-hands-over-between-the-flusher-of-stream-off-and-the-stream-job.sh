@@ -41,7 +41,13 @@ printf 'commit_interval: 100ms\n' >"$T/proj/floe.yaml"
 start_serve "$T/proj"
 bad 4 on
 wait_rows 7
-http GET /metrics
+# the job updates its metrics right after the catalog commit a reader already sees
+for _ in $(seq 1 50); do
+  http GET /metrics
+  [[ $BODY == *'floe_quarantine_rows_total{stream="orders"} 4'* &&
+    $BODY == *'floe_quarantine_lag_records{stream="orders"} 0'* ]] && break
+  sleep 0.1
+done
 assert_contains "$BODY" 'floe_quarantine_rows_total{stream="orders"} 4' "the job counts what it copied"
 assert_contains "$BODY" 'floe_quarantine_lag_records{stream="orders"} 0' "nothing left to copy"
 stop_serve
