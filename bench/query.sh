@@ -21,7 +21,9 @@
 #           same core, then threads = 2 unpinned.
 # Each figure is the median of BENCH_QUERY_RUNS runs. floe's row counts are checked
 # against DuckDB's. Then the point filter end to end over HTTP: `floe serve` on the same
-# data, POST /v1/query with curl (connect to last byte), 1 cold + 11 warm runs.
+# data, POST /v1/query with curl (connect to last byte), 1 cold + 11 warm runs. Then every
+# query served the same way (no process start; query.threads 1 with the server pinned to
+# the core, then 2 unpinned), in a second table beside DuckDB's in-process figures.
 #
 # Part 2, ingest under query load. `floe serve` (stream job off: the log's figures, as
 # bench/ingest.sh's) on the same data; wrk (bench/wrk/post.lua) posts 1,000-event
@@ -113,21 +115,25 @@ for n in "${names[@]}"; do
 done
 
 # ---------------------------------------------------------------- the point filter, served
-start_floe() { # NAME: floe serve on $wh, stream job off; sets floe_pid, floe_port
+start_floe() { # NAME [QUERY_THREADS [PREFIX...]]: floe serve on $wh, stream job off; sets floe_pid, floe_port
+  local name=$1 qt=${2:-}
+  shift
+  (($#)) && shift
   rm -rf "$work/proj"
   cp -r "$ROOT/examples/orders" "$work/proj"
   rm -rf "$work/proj/data"
   printf '\nstream:\n  enabled: false\n' >>"$work/proj/floe.yaml"
-  "$FLOE" serve --project "$work/proj" --data "$wh" --listen 127.0.0.1:0 >"$work/serve-$1.log" 2>&1 &
+  [[ -n $qt ]] && printf 'query:\n  threads: %s\n' "$qt" >>"$work/proj/floe.yaml"
+  "$@" "$FLOE" serve --project "$work/proj" --data "$wh" --listen 127.0.0.1:0 >"$work/serve-$name.log" 2>&1 &
   floe_pid=$!
   pids+=("$floe_pid")
   for _ in $(seq 100); do
-    floe_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve-$1.log")
+    floe_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve-$name.log")
     [[ -n $floe_port ]] && return 0
     kill -0 "$floe_pid" 2>/dev/null || break
     sleep 0.1
   done
-  cat "$work/serve-$1.log" >&2
+  cat "$work/serve-$name.log" >&2
   echo "bench: floe serve did not start" >&2
   exit 1
 }
@@ -153,6 +159,25 @@ for _ in $(seq 11); do calcf "$(post_query "$point_sql" "$work/point.json") * 10
 point_rows=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$work/point.json','utf8')).length)")
 stop_pid "$floe_pid"
 
+# ---------------------------------------------------------------- every query, served
+# The same queries through POST /v1/query on a running `floe serve` (query.threads 1, the
+# whole server pinned to the 1-thread core; then query.threads 2, unpinned): no process
+# start, the table's metadata cached by the server as DuckDB keeps its catalog open. Each
+# figure the median of RUNS runs (the first included, as DuckDB's), curl's connect to
+# last byte; rows checked against DuckDB's.
+for t in 1 2; do
+  if ((t == 1)); then start_floe "served$t" 1 taskset -c "$CORE"; else start_floe "served$t" 2; fi
+  for n in "${names[@]}"; do
+    sql=$(sql_of "$n")
+    for ((i = 0; i < RUNS; i++)); do calcf "$(post_query "$sql" "$work/served.json") * 1000" 2; echo; done |
+      median >"$work/served-$t-$n.ms"
+    got=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$work/served.json','utf8')).length)")
+    want=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$work/duck/$n.json','utf8')).length)")
+    [[ $got == "$want" ]] || { echo "bench: $n served: floe returned $got rows, DuckDB $want" >&2; exit 1; }
+  done
+  stop_pid "$floe_pid"
+done
+
 # ---------------------------------------------------------------- the table
 dms() { node -e "const j = JSON.parse(require('fs').readFileSync('$work/duck$1.json', 'utf8')); console.log(j['$2']['$3'])"; }
 ratio() { calcf "$1 / $2" 2; }
@@ -176,6 +201,25 @@ done
 for t in 1 2; do
   worst=$(sort -g "$work/r$t" | tail -1)
   echo "bench: $t thread(s): floe / DuckDB median $(cut -d' ' -f1 "$work/r$t" | median) (goal <= 1.0), worst ${worst%% *} (${worst#* }; goal <= 1.5); DuckDB on floe's files / on its own Parquet: median $(median <"$work/f$t") (goal <= 1.0)"
+done
+echo
+echo "bench: the same queries served: POST /v1/query on a running floe serve (curl, connect to last byte); DuckDB in-process"
+echo "| query | floe served 1t ms | DuckDB 1t ms | floe / DuckDB | floe served 2t ms | DuckDB 2t ms | floe / DuckDB |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+: >"$work/s1" && : >"$work/s2"
+for n in "${names[@]}"; do
+  row="| $n"
+  for t in 1 2; do
+    f=$(cat "$work/served-$t-$n.ms") d=$(dms "$t" native "$n")
+    r=$(ratio "$f" "$d")
+    echo "$r $n" >>"$work/s$t"
+    row+=" | $f | $d | $r"
+  done
+  echo "$row |"
+done
+for t in 1 2; do
+  worst=$(sort -g "$work/s$t" | tail -1)
+  echo "bench: served, $t thread(s): floe / DuckDB median $(cut -d' ' -f1 "$work/s$t" | median) (goal <= 1.0), worst ${worst%% *} (${worst#* }; goal <= 1.5)"
 done
 echo "bench: point filter ($point_rows rows), end to end: \`floe sql\` process $(cat "$work/floe-1-point_filter.ms") ms (1 core); POST /v1/query on a running floe serve: median $(cat "$work/point-served.ms") ms of 11 (first, cold: $point_cold_ms ms); goal < 20 ms"
 
