@@ -37,7 +37,9 @@
 #            size), same disk
 #   latency  at half of the batch and webhook rates: bench/wrk/paced.lua (a delay per
 #            connection; up to 3 calibration runs of 2 s set the connection count for
-#            the target rate), p50/p99 from wrk's latency distribution (--latency)
+#            the target rate), p50/p99 from wrk's latency distribution (--latency);
+#            then the do-nothing server under the same paced loads (the floor that
+#            HTTP, loopback and wrk set on this machine)
 #   parser   bench/ingest_parse.sh (floe's parser + CHECKs beside memcpy, simdjson)
 # The bodies come from `floe gen orders` (~247 bytes per event). Prints each wrk line, then a table with the goals.
 set -euo pipefail
@@ -262,26 +264,33 @@ echo "log: $fsyncs fsyncs ($roll_fsyncs of segment rolls) in $groups group commi
 disk_refs
 
 # ---------------------------------------------------------------- 4. latency at half rate
-# paced NAME BODY TARGET_RPS DELAY_MS: calibrate the connection count for the target
-# (up to 3 runs of 2 s, until within 10%), then measure
+# paced NAME BODY TARGET_RPS DELAY_MS [URL]: calibrate the connection count for the
+# target (up to 3 runs of 2 s, until within 10%), then measure (URL: floe's by default)
 paced() {
-  local name=$1 body=$2 target=$3 delay=$4 conns rate
+  local name=$1 body=$2 target=$3 delay=$4 url=${5:-$events_url} conns rate
   conns=$(calc "$target * ($delay + 1) / 1000")
   for cal in 1 2 3; do
     ((conns < 1)) && conns=1
     ((conns > 4000)) && conns=4000
-    FLOE_BENCH_DELAY_MS=$delay run_wrk "${name}_cal$cal" "$body" "$conns" "$events_url" paced.lua 2 >/dev/null
+    FLOE_BENCH_DELAY_MS=$delay run_wrk "${name}_cal$cal" "$body" "$conns" "$url" paced.lua 2 >/dev/null
     rate=$(ok_rate "${name}_cal$cal")
     awk "BEGIN { exit !($rate > 0.9 * $target && $rate < 1.1 * $target) }" && break
     conns=$(calc "$conns * $target / ($rate > 0 ? $rate : 1)")
   done
-  FLOE_BENCH_DELAY_MS=$delay run_wrk "$name" "$body" "$conns" "$events_url" paced.lua "$SECS" --latency
+  FLOE_BENCH_DELAY_MS=$delay run_wrk "$name" "$body" "$conns" "$url" paced.lua "$SECS" --latency
 }
 batch_half=$(calc "$batch_rps / 2")
 hook_half=$(calc "${hook_rps[$hook_max_conns]} / 2")
 paced lat_batch "$work/body1000.ndjson" "$batch_half" 5
 paced lat_hook "$work/body1.ndjson" "$hook_half" 2
 stop_pid "$floe_pid"
+# the floor under those latencies: the do-nothing h2o server under the same paced loads
+# (HTTP, the kernel's loopback and wrk on the same 2 cores, no parse, no log)
+start_null
+null_url="http://127.0.0.1:$null_port/v1/streams/orders/events"
+paced lat_batch_null "$work/body1000.ndjson" "$batch_half" 5 "$null_url"
+paced lat_hook_null "$work/body1.ndjson" "$hook_half" 2 "$null_url"
+stop_pid "$null_pid"
 # compression: bytes in the log / raw bytes of the events it holds (each event's NDJSON
 # line and its newline; the quarantine stream is empty: no post here has a bad event)
 read -r log_records log_bytes < <("$FLOE" log orders --stat --data "$work/data" | awk '$1 == "total" { print $2, $3 }')
@@ -336,8 +345,10 @@ for hc in $HOOK_CONNS; do
   printf '| single-event posts/s, %s conns | %s | h2o_null_bench %s | %s x null | |\n' \
     "$hc" "${hook_rps[$hc]}" "${null_rps[$hc]}" "$(calcf "${hook_rps[$hc]} / ${null_rps[$hc]}" 3)"
 done
-printf '| ack latency, batches at half max (target %s req/s) | %s | | | |\n' "$batch_half" "$(lat lat_batch)"
-printf '| ack latency, single events at half max (target %s req/s) | %s | | | |\n' "$hook_half" "$(lat lat_hook)"
+printf '| ack latency, batches at half max (target %s req/s) | %s | h2o_null_bench, same paced load: %s | | |\n' \
+  "$batch_half" "$(lat lat_batch)" "$(lat lat_batch_null)"
+printf '| ack latency, single events at half max (target %s req/s) | %s | h2o_null_bench, same paced load: %s | | |\n' \
+  "$hook_half" "$(lat lat_hook)" "$(lat lat_hook_null)"
 printf '| fsyncs per group commit (log metrics, all loads) | %s; %s without the %s of segment rolls (most in one group: %s) | | | |\n' \
   "$fsyncs_per_group" "$commit_fsyncs_per_group" "$roll_fsyncs" "$group_fsyncs_max"
 printf '| bytes in the log / raw event bytes | %s (%s records, %s bytes) | | | |\n' "$compression" "$log_records" "$log_bytes"
