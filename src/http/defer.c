@@ -181,8 +181,8 @@ int http_job_submit(fl_http_loop *loop, h2o_req_t *req, const http_route *hr, co
  * worker starts (a query's parallel workers) inherit its nice value. */
 static void *worker_main(void *arg) {
   fl_http *http = arg;
+  fl_thread_lower(FL_HTTP_WORKER_NICE); /* before the name: a named thread has its final priority */
   fl_thread_name("floe-worker");
-  fl_thread_lower(FL_HTTP_WORKER_NICE);
   pthread_mutex_lock(&http->wmu);
   for (;;) {
     while (!http->jobs_head && !http->wstop) pthread_cond_wait(&http->wcond, &http->wmu);

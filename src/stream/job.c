@@ -531,8 +531,8 @@ static fl_code write_batch(fl_stream_job *job, side *s, const fl_batch *b, fl_er
  * is left (it catches up from the log when the load drops; its lag is a metric). */
 static void *writer_thread(void *arg) {
   fl_stream_job *job = arg;
+  fl_thread_lower(FL_STREAM_NICE); /* before the name: a named thread has its final priority */
   fl_thread_name("floe-w-%s", job->name);
-  fl_thread_lower(FL_STREAM_NICE);
   pthread_mutex_lock(&job->wmu);
   for (;;) {
     while (!job->wqn && !job->wstop) pthread_cond_wait(&job->wcond, &job->wmu);
@@ -1156,8 +1156,8 @@ static fl_code checkpoint(fl_stream_job *job, fl_err *err) {
 
 static void *job_thread(void *arg) {
   fl_stream_job *job = arg;
+  fl_thread_lower(FL_STREAM_NICE); /* before the name: a named thread has its final priority */
   fl_thread_name("floe-job-%s", job->name);
-  fl_thread_lower(FL_STREAM_NICE);
   int64_t interval = job->o.commit_interval_ms > 0 ? job->o.commit_interval_ms : 1000;
   if (interval < 100) interval = 100;
   job->interval_ms = interval;
