@@ -149,23 +149,26 @@ log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t 
                                 int64_t now_ms);
 /* Checks a batch header (not the CRC), v1 or v2: 0 ok, else a static reason. */
 const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base);
-/* A reader's decompression buffer and context (grown as needed, freed by _free). */
+/* A reader's decoded batch: decompression buffer and context, and the entries (views
+ * of the records) of the last batch decoded with entries (all grown as needed, never
+ * shrunk; freed by _free). */
 typedef struct log_scratch {
   unsigned char *buf;
   size_t cap;
   void *dctx; /* ZSTD_DCtx */
+  fl_log_entry *ents;
+  uint32_t ents_cap;
 } log_scratch;
 void fl_log_scratch_free(log_scratch *s);
 /* Checks the CRC (over the stored payload), decompresses a compressed payload into s
- * and checks that the records exactly fill the raw payload; *raw (may be NULL) gets
- * the raw payload (payload itself, or s->buf). 0 ok, else a static reason. */
+ * and checks that the records exactly fill the raw payload. With `entries`, the same
+ * walk fills s->ents[0 .. count) (count from hdr) with views of the records (into
+ * payload itself, or s->buf), offsets base, base + 1, ... 0 ok, else a static reason
+ * (s->ents then holds nothing usable). */
 const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
-                                     const unsigned char **raw);
-/* fl_log_batch_body_decode with a temporary scratch. */
+                                     uint64_t base, bool entries);
+/* fl_log_batch_body_decode with a temporary scratch and no entries. */
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload);
-/* Fills out[0 .. count) with views of a decoded batch's records (raw from _decode). */
-void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base,
-                          fl_log_entry *out);
 
 /* ---- segment.c ---- */
 

@@ -14,8 +14,9 @@
  * A segment deleted by retention under a reader is skipped (its records are gone).
  *
  * Batches: the reader works a batch at a time. Each batch it returns records from is
- * checked and, if compressed, decompressed once into the reader's scratch; an entry
- * array (grown, reused) then holds views of its records. fl_log_reader_next_batch
+ * checked and, if compressed, decompressed once into the reader's scratch; the walk
+ * that checks its record framing fills the scratch's entry array (grown, reused) with
+ * views of its records. fl_log_reader_next_batch
  * hands out the rest of that array as one view; fl_log_reader_next one entry of it.
  * Records below the reader's offset (opened mid-batch) are skipped in the array.
  *
@@ -41,9 +42,9 @@ struct fl_log_reader {
   uint64_t pos;    /* file position of the next batch */
   uint64_t expect; /* base offset of the batch at pos */
   rbuf rb;
-  log_scratch scratch; /* decompressed payload of the current batch */
-  fl_log_entry *ents;  /* the current batch's records */
-  uint32_t nents, ents_cap;
+  log_scratch scratch; /* the current batch: decompressed payload, records (ents) */
+  fl_log_entry *ents;  /* = scratch.ents once a batch is loaded */
+  uint32_t nents;
   uint32_t ei;              /* next entry to return */
   fl_log_batch_view view;   /* the current batch's fields (records, count unset) */
   fl_log_damage_fn skip_fn; /* fl_log_reader_skip_damaged: skip damage, report it here */
@@ -150,7 +151,6 @@ void fl_log_reader_close(fl_log_reader *rd) {
   if (!rd) return;
   reader_drop_segment(rd);
   fl_log_scratch_free(&rd->scratch);
-  fl_free(rd->ents);
   fl_free(rd);
 }
 
@@ -291,8 +291,8 @@ static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
     if (rd->expect <= rd->next) continue; /* wholly below the wanted offset: skip unread */
     got = rbuf_get(&rd->rb, batch_pos + FL_LOG_BATCH_HEADER_BYTES, len, limit, &payload);
     if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, batch_pos);
-    const unsigned char *raw = NULL;
-    if (!got || (why = fl_log_batch_body_decode(h, payload, &rd->scratch, &raw))) {
+    rd->nents = rd->ei = 0; /* the decode overwrites the entries */
+    if (!got || (why = fl_log_batch_body_decode(h, payload, &rd->scratch, boff, true))) {
       rd->pos = batch_pos;
       rd->expect = boff;
       fl_code rc = reader_damage(rd, batch_pos, limit, sealed, seg_end,
@@ -300,14 +300,7 @@ static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
       if (rc) return rc;
       continue;
     }
-    if (count > rd->ents_cap) {
-      uint32_t c = rd->ents_cap ? rd->ents_cap : 64;
-      while (c < count) c *= 2;
-      fl_free(rd->ents);
-      rd->ents = fl_malloc((size_t)c * sizeof *rd->ents);
-      rd->ents_cap = c;
-    }
-    fl_log_batch_entries(h, raw, boff, rd->ents);
+    rd->ents = rd->scratch.ents;
     rd->nents = count;
     rd->ei = rd->next > boff ? (uint32_t)(rd->next - boff) : 0;
     uint16_t version = fl_log_get16(h + FL_LOG_OFF_VERSION);

@@ -12,7 +12,8 @@
  * Decode (fl_log_batch_body_decode, readers and the segment scan): CRC over the
  * stored bytes and header, then a compressed payload is decompressed into the
  * caller's scratch (grown, never shrunk: once per batch, at most raw_len <=
- * FL_LOG_BATCH_PAYLOAD_MAX), and the records must exactly fill the raw payload.
+ * FL_LOG_BATCH_PAYLOAD_MAX), and the records must exactly fill the raw payload; the
+ * walk that checks them also fills a reader's entries (views into the raw payload).
  * Every length is bounded before it is trusted: the segment fuzz target feeds
  * arbitrary bytes (with CRCs fixed), including compressed payloads.
  *
@@ -20,7 +21,7 @@
  *                               --flags: zstd--> frame content size == raw_len?
  *                                                decompress into scratch == raw_len?
  *                                                          --> raw = scratch
- *   raw --framing (per version)--> records (fl_log_batch_entries fills views) */
+ *   raw --framing (per version), one pass--> records (and the reader's views) */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -207,89 +208,103 @@ const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expecte
 void fl_log_scratch_free(log_scratch *s) {
   ZSTD_freeDCtx(s->dctx);
   fl_free(s->buf);
+  fl_free(s->ents);
   *s = (log_scratch){0};
 }
 
+/* The records of a raw payload of version v2 (or 1): each must fit and together they
+ * must exactly fill raw_len bytes; out (may be NULL) gets their views as they are
+ * checked, so a reader's entries cost no second walk over the payload. Inlined
+ * twice, once per version, so the loop holds no version test. */
+static inline __attribute__((always_inline)) const char *records_walk(const unsigned char *raw,
+                                                                      uint32_t raw_len, uint32_t count,
+                                                                      bool v2, uint64_t base,
+                                                                      int64_t append_ms, fl_log_entry *out) {
+  uint32_t rec_hdr = v2 ? FL_LOG_RECORD_HEADER_BYTES_V2 : FL_LOG_RECORD_HEADER_BYTES;
+  uint64_t pos = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (raw_len - pos < rec_hdr) return "record header past the payload";
+    const unsigned char *r = raw + pos;
+    uint32_t vlen = fl_log_get32(r + FL_LOG_ROFF_VALUE_LEN);
+    pos += rec_hdr;
+    if (vlen > raw_len - pos) return "record value past the payload";
+    pos += vlen;
+    if (!out) continue;
+    fl_log_entry *e = &out[i];
+    e->value = r + rec_hdr;
+    e->value_len = vlen;
+    e->offset = base + i;
+    e->append_time_ms = append_ms;
+    if (v2) {
+      int64_t et = (int64_t)fl_log_get64(r + FL_LOG_ROFF_EVENT_TIME);
+      e->contract_version = fl_log_get32(r + FL_LOG_ROFF_CONTRACT);
+      e->key_hash = fl_log_get64(r + FL_LOG_ROFF_KEY_HASH);
+      e->has_event_time = et != FL_LOG_EVENT_TIME_NONE;
+      e->event_time_ms = e->has_event_time ? et : 0;
+    } else {
+      e->contract_version = 0;
+      e->key_hash = 0;
+      e->event_time_ms = 0;
+      e->has_event_time = false;
+    }
+  }
+  if (pos != raw_len) return "records do not fill the payload";
+  return NULL;
+}
+
+/* s->ents with room for count entries. Grown only once the batch's CRC and
+ * decompression have checked, so a damaged count never sizes an allocation. */
+static fl_log_entry *entries_for(log_scratch *s, uint32_t count) {
+  if (count > s->ents_cap) {
+    uint32_t c = s->ents_cap ? s->ents_cap : 64;
+    while (c < count) c *= 2;
+    fl_free(s->ents);
+    s->ents = fl_malloc((size_t)c * sizeof *s->ents);
+    s->ents_cap = c;
+  }
+  return s->ents;
+}
+
 const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
-                                     const unsigned char **raw_out) {
+                                     uint64_t base, bool entries) {
   uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
   uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
   uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
   uint32_t crc = fl_crc32c(fl_crc32c(0, payload, len), hdr + FL_LOG_OFF_BASE,
                            FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE);
   if (crc != fl_log_get32(hdr + FL_LOG_OFF_CRC)) return "CRC mismatch";
+  int64_t append_ms = (int64_t)fl_log_get64(hdr + FL_LOG_OFF_TIME);
+  if (version == FL_LOG_BATCH_VERSION_1)
+    return records_walk(payload, len, count, false, base, append_ms, entries ? entries_for(s, count) : NULL);
   const unsigned char *raw = payload;
-  uint32_t raw_len = len, rec_hdr = FL_LOG_RECORD_HEADER_BYTES;
-  if (version != FL_LOG_BATCH_VERSION_1) {
-    rec_hdr = FL_LOG_RECORD_HEADER_BYTES_V2;
-    raw_len = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
-    if ((fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD) {
-      unsigned long long csize = ZSTD_getFrameContentSize(payload, len);
-      if (csize == ZSTD_CONTENTSIZE_ERROR || csize != raw_len) return "compressed payload: bad zstd frame";
-      if (ZSTD_findFrameCompressedSize(payload, len) != len) return "compressed payload: bad zstd frame";
-      if (raw_len > s->cap) {
-        size_t c = s->cap ? s->cap : 64 * 1024;
-        while (c < raw_len) c *= 2;
-        fl_free(s->buf);
-        s->buf = fl_malloc(c);
-        s->cap = c;
-      }
-      if (!s->dctx) {
-        s->dctx = ZSTD_createDCtx();
-        FL_ASSERT(s->dctx);
-      }
-      size_t got = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, payload, len);
-      if (ZSTD_isError(got) || got != raw_len) return "compressed payload does not decompress";
-      raw = s->buf;
+  uint32_t raw_len = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
+  if ((fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD) {
+    unsigned long long csize = ZSTD_getFrameContentSize(payload, len);
+    if (csize == ZSTD_CONTENTSIZE_ERROR || csize != raw_len) return "compressed payload: bad zstd frame";
+    if (ZSTD_findFrameCompressedSize(payload, len) != len) return "compressed payload: bad zstd frame";
+    if (raw_len > s->cap) {
+      size_t c = s->cap ? s->cap : 64 * 1024;
+      while (c < raw_len) c *= 2;
+      fl_free(s->buf);
+      s->buf = fl_malloc(c);
+      s->cap = c;
     }
+    if (!s->dctx) {
+      s->dctx = ZSTD_createDCtx();
+      FL_ASSERT(s->dctx);
+    }
+    size_t got = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, payload, len);
+    if (ZSTD_isError(got) || got != raw_len) return "compressed payload does not decompress";
+    raw = s->buf;
   }
-  uint64_t pos = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    if (raw_len - pos < rec_hdr) return "record header past the payload";
-    uint32_t vlen = fl_log_get32(raw + pos);
-    pos += rec_hdr;
-    if (vlen > raw_len - pos) return "record value past the payload";
-    pos += vlen;
-  }
-  if (pos != raw_len) return "records do not fill the payload";
-  if (raw_out) *raw_out = raw;
-  return NULL;
+  return records_walk(raw, raw_len, count, true, base, append_ms, entries ? entries_for(s, count) : NULL);
 }
 
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload) {
   log_scratch s = {0};
-  const char *why = fl_log_batch_body_decode(hdr, payload, &s, NULL);
+  const char *why = fl_log_batch_body_decode(hdr, payload, &s, 0, false);
   fl_log_scratch_free(&s);
   return why;
-}
-
-void fl_log_batch_entries(const unsigned char *hdr, const unsigned char *raw, uint64_t base,
-                          fl_log_entry *out) {
-  uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
-  uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
-  int64_t t = (int64_t)fl_log_get64(hdr + FL_LOG_OFF_TIME);
-  const unsigned char *p = raw;
-  for (uint32_t i = 0; i < count; i++) {
-    uint32_t vlen = fl_log_get32(p);
-    if (version == FL_LOG_BATCH_VERSION_1) {
-      out[i] = (fl_log_entry){.value = p + FL_LOG_RECORD_HEADER_BYTES,
-                              .value_len = vlen,
-                              .offset = base + i,
-                              .append_time_ms = t};
-      p += FL_LOG_RECORD_HEADER_BYTES + vlen;
-    } else {
-      int64_t et = (int64_t)fl_log_get64(p + FL_LOG_ROFF_EVENT_TIME);
-      out[i] = (fl_log_entry){.value = p + FL_LOG_RECORD_HEADER_BYTES_V2,
-                              .value_len = vlen,
-                              .offset = base + i,
-                              .append_time_ms = t,
-                              .contract_version = fl_log_get32(p + FL_LOG_ROFF_CONTRACT),
-                              .key_hash = fl_log_get64(p + FL_LOG_ROFF_KEY_HASH),
-                              .event_time_ms = et == FL_LOG_EVENT_TIME_NONE ? 0 : et,
-                              .has_event_time = et != FL_LOG_EVENT_TIME_NONE};
-      p += FL_LOG_RECORD_HEADER_BYTES_V2 + vlen;
-    }
-  }
 }
 
 void fl_log_stream_compression_set(fl_log_stream *ls, int level) {

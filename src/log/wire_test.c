@@ -561,3 +561,73 @@ Test(wire, a_batch_under_512_payload_bytes_is_stored_raw_and_a_bigger_one_compre
   rm_rf(dir);
   fl_free(dir);
 }
+
+static void note_damage(void *ctx, const fl_log_damage *d) {
+  uint64_t *r = ctx;
+  r[0]++;
+  r[1] = d->offset;
+  r[2] = d->end_offset;
+}
+
+/* The reader fills a batch's entries in the walk that checks its framing: a batch
+ * whose framing fails after its first records must hand out none of them, nor the
+ * previous batch's entries again. */
+Test(wire, a_batch_whose_framing_fails_after_its_first_records_hands_out_none_of_them) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  for (uint64_t b = 0; b < 3; b++) append_range(ls, b * 3, 3); /* 3 raw v2 batches (< 512 bytes) */
+  fl_log_close(log);
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  size_t n;
+  unsigned char *bytes = read_file(path, &n);
+  size_t pos = batch_pos(bytes, n, 1);
+  unsigned char *h = bytes + pos, *p = h + FL_LOG_BATCH_HEADER_BYTES;
+  cr_assert_eq(fl_log_get16(h + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_NONE);
+  /* the third record's value one byte longer than the payload holds, the CRC made valid */
+  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN), r = 0;
+  for (int i = 0; i < 2; i++) r += FL_LOG_RECORD_HEADER_BYTES_V2 + fl_log_get32(p + r);
+  fl_log_put32(p + r, fl_log_get32(p + r) + 1);
+  fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, len), h + FL_LOG_OFF_BASE,
+                                             FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+  write_file(path, bytes, n);
+  fl_free(bytes);
+  fl_free(path);
+
+  log = open_log(dir, 0); /* a damaged range with a valid batch after it: kept in place */
+  ls = open_stream(log, "s", 0);
+  fl_log_reader *rd;
+  fl_err err;
+  fl_log_batch_view v;
+  fl_log_entry e;
+  bool eof;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(v.count, 3);
+  for (uint32_t i = 0; i < 3; i++) check_entry(&v.records[i], i, false);
+  for (int again = 0; again < 2; again++) { /* stays before the damage, by batch or by record */
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_ECORRUPT);
+    cr_assert(strstr(err.msg, "(offset 3): record value past the payload"), "%s", err.msg);
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_ECORRUPT);
+  }
+  fl_log_reader_close(rd);
+
+  uint64_t seen[3] = {0};
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_reader_skip_damaged(rd, note_damage, seen);
+  uint64_t want[] = {0, 1, 2, 6, 7, 8};
+  for (int i = 0; i < 6; i++) {
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert(!eof);
+    check_entry(&e, want[i], false);
+  }
+  cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK);
+  cr_assert(eof);
+  cr_assert_eq(seen[0], 1);
+  cr_assert_eq(seen[1], 3);
+  cr_assert_eq(seen[2], 6);
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
