@@ -57,6 +57,11 @@ typedef struct col_info {
    * the first 8 bytes (masked when shorter) and the last 8 */
   uint64_t key_w0, key_w1, key_m0;
   uint32_t key_len; /* name_len + 1 if the words apply, else 0 */
+  /* `,"name":`, the bytes between the previous field's value and this one's in compact
+   * JSON, compared at once (sep_is); sep_m0: the mask of its first min(len, 16) bytes, an
+   * unmatchable 0x10000 when the name is not compared raw or the pattern is over 32 bytes */
+  uint32_t sep_len, sep_m0;
+  char sep[32];
   bool required;
   fl_type type;
   char type_name[24]; /* "DECIMAL(12,2)" */
@@ -94,6 +99,7 @@ struct fl_json_parser {
 /* The state of one call. */
 typedef struct ctx {
   fl_json_parser *p;
+  uint32_t nseen;    /* columns set in the current record (first settings only) */
   const char *base;  /* the buffer being read */
   const char *end;   /* its end (a '\n' or NUL follows) */
   int64_t base_off;  /* body offset of base[0] */
@@ -688,8 +694,12 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
   fl_vec *v = p->vec[col];
   uint32_t row = c->row;
   fl_type_kind kind = ci->type.kind;
-  if (p->seen[col] == p->gen && fl_type_is_bytes(kind)) v->bytes_len = v->offsets[row];
-  p->seen[col] = p->gen;
+  if (p->seen[col] != p->gen) {
+    p->seen[col] = p->gen;
+    c->nseen++;
+  } else if (fl_type_is_bytes(kind)) { /* given twice: the last one wins */
+    v->bytes_len = v->offsets[row];
+  }
   if (*s == 'n') {
     if (memcmp(s, "null", 4)) return syntax(c, s, "expected a value");
     if (ci->required && !c->err_kind) {
@@ -921,6 +931,22 @@ static inline bool key_is(const col_info *ci, const char *s) {
   return ci->raw_cmp && !memcmp(s, ci->name, ci->name_len) && s[ci->name_len] == '"';
 }
 
+/* Is s the separator before the column's field in compact JSON (`,"name":`)? Reads
+ * up to 32 bytes, within PAD; false for the sentinel column after the last. */
+static inline bool sep_is(const col_info *ci, const char *s) {
+#ifdef __SSE2__
+  __m128i pat = _mm_loadu_si128((const __m128i *)(const void *)ci->sep);
+  unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s), pat));
+  if ((m & ci->sep_m0) != ci->sep_m0) return false;
+  if (ci->sep_len <= 16) return true;
+  const char *t = s + ci->sep_len - 16;
+  pat = _mm_loadu_si128((const __m128i *)(const void *)(ci->sep + ci->sep_len - 16));
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), pat)) == 0xffff;
+#else
+  return ci->sep_m0 != 0x10000 && !memcmp(s, ci->sep, ci->sep_len);
+#endif
+}
+
 /* Reads a key whose opening quote is at s[-1]; *col = its column or -1. */
 static const char *read_key(ctx *c, const char *s, int *col) {
   const char *e = str_stop(s);
@@ -983,8 +1009,16 @@ static const char *parse_object(ctx *c, const char *s) {
     if (*s != ':') return syntax(c, s, "expected ':' after a field name");
     s = skip_ws(c, s + 1);
     if (col >= 0) {
-      expect = (uint32_t)col + 1;
-      s = parse_field(c, (uint32_t)col, s);
+      /* this field, then those that follow in schema order in compact JSON: each
+       * separator compared whole (the bytes the steps below accept for the predicted
+       * field); one call site, so parse_field is inlined */
+      for (;;) {
+        s = parse_field(c, (uint32_t)col, s);
+        expect = (uint32_t)col + 1;
+        if (!s || !sep_is(&p->cols[expect], s)) break;
+        s = skip_ws(c, s + p->cols[expect].sep_len);
+        col = (int)expect;
+      }
     } else {
       if (!c->unknown++ && p->unknown_reject && !c->err_kind) unknown_reject(c, key);
       s = skip_value(c, s, 1);
@@ -1028,7 +1062,7 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
     snprintf(c->reason, sizeof c->reason, "record of %lld bytes exceeds the limit of %u bytes",
              (long long)line_len, (unsigned)FL_JSON_LINE_MAX);
   }
-  if (!c->err_kind) {
+  if (!c->err_kind && c->nseen < p->ncols) {
     for (uint32_t i = 0; i < p->ncols; i++) {
       if (p->seen[i] == p->gen) continue;
       if (p->defaults && !p->defaults[i].is_null) {
@@ -1069,6 +1103,7 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
   c->err_kind = 0;
   c->err_field = NULL;
   c->unknown = 0;
+  c->nseen = 0;
 }
 
 static inline void begin_record(ctx *c) {
@@ -1275,7 +1310,8 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
   fl_json_parser *p = fl_calloc(1, sizeof *p);
   p->schema = schema;
   p->ncols = schema->nfields;
-  p->cols = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->cols);
+  p->cols = fl_calloc(p->ncols + 1, sizeof *p->cols); /* + the sentinel for sep_is */
+  p->cols[p->ncols].sep_m0 = 0x10000;
   p->seen = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->seen);
   p->gen = 1;
   uint32_t hsize = 16;
@@ -1305,6 +1341,16 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
       ci->key_m0 = kl >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * kl)) - 1); /* little-endian */
       ci->key_w0 &= ci->key_m0;
       if (kl > 8) ci->key_w1 = load64(key + kl - 8);
+    }
+    ci->sep_m0 = 0x10000;
+    if (ci->raw_cmp && ci->name_len + 4 <= sizeof ci->sep) {
+      ci->sep_len = ci->name_len + 4;
+      ci->sep[0] = ',';
+      ci->sep[1] = '"';
+      memcpy(ci->sep + 2, f->name, ci->name_len);
+      ci->sep[ci->name_len + 2] = '"';
+      ci->sep[ci->name_len + 3] = ':';
+      ci->sep_m0 = ci->sep_len >= 16 ? 0xffff : (1u << ci->sep_len) - 1;
     }
     if (f->type.kind == FL_T_DECIMAL) {
       FL_ASSERT(f->type.precision >= 1 && f->type.precision <= FL_DECIMAL_PRECISION_MAX &&
