@@ -94,6 +94,11 @@ struct fl_json_parser {
   fl_arena opt_arena;  /* copies of the defaults' strings */
   bool unknown_reject; /* a field not in the schema rejects its record */
   bool ndjson_only;    /* a body is lines even when it starts with '[' (files) */
+  /* ts_fast's day: the first 10 bytes of the last date it read ("2026-11-20") and
+   * that date's days since the epoch; 0 bytes never match (they are digits) */
+  uint64_t day_w0;
+  uint16_t day_w1;
+  int64_t day;
 };
 
 /* The state of one call. */
@@ -526,6 +531,35 @@ static bool to_decimal(const col_info *ci, const char *s, const char *e, int64_t
 static inline unsigned d2(const char *s) { return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0'); }
 static inline bool isd(char ch) { return ch >= '0' && ch <= '9'; }
 
+static inline uint64_t load64(const char *s) {
+  uint64_t v;
+  memcpy(&v, s, 8);
+  return v;
+}
+
+/* The count of ASCII digits that start the 8 bytes at s (8: all of them, more may
+ * follow); *dv: the 8 bytes minus '0' (a digit's value in its byte, little-endian).
+ * A byte is a digit when (b ^ '0') <= 9: adding 0x76 sets the top bit of anything
+ * above 9, the OR catches bytes >= 0x80; a carry only ever goes up, past the first
+ * non-digit, so the lowest flagged byte is exact. */
+static inline unsigned digit_run8(const char *s, uint64_t *dv) {
+  uint64_t d = load64(s) ^ 0x3030303030303030ull;
+  uint64_t bad = ((d + 0x7676767676767676ull) | d) & 0x8080808080808080ull;
+  *dv = d;
+  return bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+}
+
+/* The value of the first n (1..8) digits of dv (digit_run8's): shifted so that zero
+ * bytes lead, then pairs, quads and the eight combined by multiplications (the
+ * bytes after the n-th fall off the top). */
+static inline uint64_t digits_value(uint64_t dv, unsigned n) {
+  FL_ASSERT(n >= 1 && n <= 8, "json: %u digits", n);
+  uint64_t d = dv << (8 * (8 - n));
+  d = d * 10 + (d >> 8);
+  return ((d & 0x000000ff000000ffull) * 0x000f424000000064ull +
+          ((d >> 16) & 0x000000ff000000ffull) * 0x0000271000000001ull) >> 32;
+}
+
 /* "YYYY-MM-DDTHH:MM:SS[.f]Z": the shape producers send, parsed inline; anything
  * else goes to fl_ts_parse. */
 static bool to_ts(const char *s, size_t n, int64_t *out) {
@@ -670,17 +704,103 @@ static void ensure_tmp(fl_json_parser *p, size_t n) {
   p->tmp_cap = cap;
 }
 
-/* An integer literal of at most 18 digits, in one pass; NULL for anything else
- * (longer, a fraction or exponent, a leading zero: the general path decides). */
+/* An integer literal of at most 18 digits; NULL for anything else (longer, a fraction
+ * or exponent, a leading zero: the general path decides). Up to 7 digits (ids,
+ * counts) in one 8-byte step, longer ones a digit at a time. */
 static inline const char *fast_int(const char *s, int64_t *v) {
   bool neg = *s == '-';
   const char *q = s + neg, *d0 = q;
-  if (!isd(*q) || (*q == '0' && isd(q[1]))) return NULL;
-  uint64_t u = 0;
-  while (isd(*q) && q - d0 < 18) u = u * 10 + (uint64_t)(*q++ - '0');
-  if (isd(*q) || *q == '.' || *q == 'e' || *q == 'E') return NULL;
+  uint64_t dv, u = 0;
+  unsigned n = digit_run8(q, &dv);
+  if (n == 0 || (*q == '0' && n > 1)) return NULL;
+  if (n < 8) {
+    u = digits_value(dv, n);
+    q += n;
+  } else {
+    while (isd(*q) && q - d0 < 18) u = u * 10 + (uint64_t)(*q++ - '0');
+    if (isd(*q)) return NULL;
+  }
+  if (*q == '.' || *q == 'e' || *q == 'E') return NULL;
   *v = neg ? -(int64_t)u : (int64_t)u;
   return q;
+}
+
+/* A DECIMAL(p,s) of at most 18 digits written as a plain number with at most 7 integer
+ * and 1..s (or no) fraction digits, the usual amount: straight into the scaled
+ * integer. NULL for anything else (the general path decides, with the same value for
+ * what this accepts: to_decimal_plain's digits, scale and precision rules). */
+static inline const char *dec_fast(const col_info *ci, const char *s, int64_t *out) {
+  bool neg = *s == '-';
+  const char *q = s + neg;
+  uint64_t dv;
+  unsigned n = digit_run8(q, &dv), scale = ci->type.scale;
+  if (n == 0 || n == 8 || (*q == '0' && n > 1)) return NULL;
+  unsigned int_digits = *q == '0' ? 0 : n; /* "0.5": no integer digit counts */
+  if (int_digits > (unsigned)(ci->type.precision - scale)) return NULL;
+  uint64_t x = digits_value(dv, n) * (uint64_t)fl_pow10_i64[scale];
+  q += n;
+  if (*q == '.') {
+    unsigned nf = digit_run8(q + 1, &dv);
+    /* "1." is bad; digits beyond the scale must be zeros; 8: more may follow */
+    if (nf == 0 || nf == 8 || nf > scale) return NULL;
+    x += digits_value(dv, nf) * (uint64_t)fl_pow10_i64[scale - nf];
+    q += 1 + nf;
+  }
+  if (*q == 'e' || *q == 'E') return NULL;
+  FL_ASSERT(x < (uint64_t)ci->dec_limit, "json: %s: %llu", ci->name, (unsigned long long)x);
+  *out = neg ? -(int64_t)x : (int64_t)x;
+  return q;
+}
+
+/* A TIMESTAMP string of the shape producers send, "YYYY-MM-DDTHH:MM:SS[.f]Z" with 1..7
+ * fraction digits, at s (after the opening quote): the layout checked with one
+ * 16-byte compare, the day taken from the parser's one-day cache when its 10 bytes
+ * repeat (a stream's events come in time order). Returns the byte after the closing
+ * quote, or NULL for anything else (to_ts then decides, with the same value for what
+ * this accepts). */
+static inline const char *ts_fast(fl_json_parser *p, const char *s, int64_t *out) {
+#ifdef __SSE2__
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+  __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
+  unsigned pun = (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(v, _mm_setr_epi8(0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0)));
+  /* digits at 0-3, 5-6, 8-9, 11-12, 14-15; '-' at 4 and 7, 'T' at 10, ':' at 13 */
+  if ((dig & 0xdb6f) != 0xdb6f || (pun & 0x2490) != 0x2490) return NULL;
+#else
+  if (!(isd(s[0]) && isd(s[1]) && isd(s[2]) && isd(s[3]) && s[4] == '-' && isd(s[5]) && isd(s[6]) &&
+        s[7] == '-' && isd(s[8]) && isd(s[9]) && s[10] == 'T' && isd(s[11]) && isd(s[12]) && s[13] == ':' &&
+        isd(s[14]) && isd(s[15])))
+    return NULL;
+#endif
+  if (s[16] != ':' || !isd(s[17]) || !isd(s[18])) return NULL;
+  const char *q = s + 19;
+  int64_t frac = 0;
+  if (*q == '.') {
+    uint64_t dv;
+    unsigned n = digit_run8(q + 1, &dv);
+    if (n == 0 || n == 8) return NULL;
+    unsigned micro_digits = n < 6 ? n : 6; /* beyond micros: truncated */
+    frac = (int64_t)digits_value(dv, micro_digits) * fl_pow10_i64[6 - micro_digits];
+    q += 1 + n;
+  }
+  if (q[0] != 'Z' || q[1] != '"') return NULL;
+  unsigned h = d2(s + 11), mi = d2(s + 14), sec = d2(s + 17);
+  if (h > 23 || mi > 59 || sec > 60) return NULL;
+  uint64_t day_w0 = load64(s);
+  uint16_t day_w1;
+  memcpy(&day_w1, s + 8, 2);
+  if (day_w0 != p->day_w0 || day_w1 != p->day_w1) {
+    unsigned y = d2(s) * 100 + d2(s + 2), mo = d2(s + 5), d = d2(s + 8);
+    static const uint8_t mdays[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo]) return NULL;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return NULL;
+    p->day = fl_days_from_civil(y, mo, d);
+    p->day_w0 = day_w0;
+    p->day_w1 = day_w1;
+  }
+  *out = (p->day * 86400 + h * 3600 + mi * 60 + sec) * 1000000 + frac;
+  return q + 2;
 }
 
 #define EXPECTED "field %s: expected %s, found %s"
@@ -786,6 +906,24 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
         v->data.i64[row] = x;
       else
         v->data.i32[row] = (int32_t)x;
+      set_valid(v, row, true);
+      return e;
+    }
+  }
+  if (kind == FL_T_DECIMAL && ci->dec_limit && (*s == '-' || isd(*s))) {
+    int64_t x;
+    const char *e = dec_fast(ci, s, &x);
+    if (e) {
+      v->data.i64[row] = x;
+      set_valid(v, row, true);
+      return e;
+    }
+  }
+  if (kind == FL_T_TIMESTAMP && *s == '"') {
+    int64_t x;
+    const char *e = ts_fast(p, s + 1, &x);
+    if (e) {
+      v->data.i64[row] = x;
       set_valid(v, row, true);
       return e;
     }
@@ -913,12 +1051,6 @@ static int lookup(const fl_json_parser *p, const char *s, size_t n) {
     if (p->cols[col].name_len == n && !memcmp(p->cols[col].name, s, n)) return col;
     i = (i + 1) & p->hmask;
   }
-}
-
-static inline uint64_t load64(const char *s) {
-  uint64_t v;
-  memcpy(&v, s, 8);
-  return v;
 }
 
 /* Is the key at s (after its opening quote) the column's name? Reads up to
