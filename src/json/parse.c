@@ -344,27 +344,32 @@ static const char *read_string(ctx *c, const char *s, char *out, size_t *out_len
 
 static const char *skip_value(ctx *c, const char *s, int depth);
 
-static const char *skip_number(ctx *c, const char *s) {
-  const char *st = s;
+/* The end of the JSON number at s, or NULL if it is not one. */
+static inline const char *scan_number(const char *s) {
   if (*s == '-') s++;
   if (*s == '0')
     s++;
   else if (*s >= '1' && *s <= '9')
     while (*s >= '0' && *s <= '9') s++;
   else
-    return syntax(c, st, "bad number");
+    return NULL;
   if (*s == '.') {
     s++;
-    if (!(*s >= '0' && *s <= '9')) return syntax(c, st, "bad number");
+    if (!(*s >= '0' && *s <= '9')) return NULL;
     while (*s >= '0' && *s <= '9') s++;
   }
   if (*s == 'e' || *s == 'E') {
     s++;
     if (*s == '+' || *s == '-') s++;
-    if (!(*s >= '0' && *s <= '9')) return syntax(c, st, "bad number");
+    if (!(*s >= '0' && *s <= '9')) return NULL;
     while (*s >= '0' && *s <= '9') s++;
   }
   return s;
+}
+
+static const char *skip_number(ctx *c, const char *s) {
+  const char *e = scan_number(s);
+  return e ? e : syntax(c, s, "bad number");
 }
 
 /* Skips the string whose opening quote is at s[-1]: plain ASCII without escapes (the
@@ -424,6 +429,80 @@ static const char *skip_value(ctx *c, const char *s, int depth) {
       break;
   }
   return syntax(c, s, "expected a value");
+}
+
+/* Nesting skip_compact follows itself: well below FL_JSON_DEPTH_MAX, so it never
+ * meets that limit (deeper values take skip_value, which reports it). */
+#define COMPACT_DEPTH_MAX 32
+
+/* The end of the value at s if it is compact JSON (no blanks) whose strings are plain
+ * ASCII without escapes, nested at most COMPACT_DEPTH_MAX levels: the usual JSON
+ * column or unknown field, checked in one loop without recursion. NULL for anything
+ * else, bad JSON included: the caller then runs skip_value from s, which finds the
+ * same end or reports the error, and notes blanks (it sets no state here). */
+static const char *skip_compact(const char *s) {
+  uint64_t in_obj = 0; /* bit d: level d + 1 is an object (else an array) */
+  int depth = 0;
+  for (;;) {
+    switch (*s) { /* a value */
+      case '"': {
+        const char *e = str_stop(s + 1);
+        if (*e != '"') return NULL;
+        s = e + 1;
+        break;
+      }
+      case '{':
+      case '[':
+        if (depth == COMPACT_DEPTH_MAX) return NULL;
+        if (s[1] == (*s == '{' ? '}' : ']')) {
+          s += 2;
+          break;
+        }
+        in_obj = (in_obj & ~((uint64_t)1 << depth)) | (uint64_t)(*s == '{') << depth;
+        depth++;
+        s++;
+        goto element;
+      case 't':
+        if (memcmp(s, "true", 4)) return NULL;
+        s += 4;
+        break;
+      case 'f':
+        if (memcmp(s, "false", 5)) return NULL;
+        s += 5;
+        break;
+      case 'n':
+        if (memcmp(s, "null", 4)) return NULL;
+        s += 4;
+        break;
+      default:
+        if (!(s = scan_number(s))) return NULL;
+        break;
+    }
+    for (;;) { /* after a value */
+      if (!depth) return s;
+      bool obj = (in_obj >> (depth - 1)) & 1;
+      if (*s == ',') {
+        s++;
+        break;
+      }
+      if (*s != (obj ? '}' : ']')) return NULL;
+      depth--;
+      s++;
+    }
+  element:
+    if ((in_obj >> (depth - 1)) & 1) { /* "key": */
+      if (*s != '"') return NULL;
+      const char *e = str_stop(s + 1);
+      if (*e != '"' || e[1] != ':') return NULL;
+      s = e + 2;
+    }
+  }
+}
+
+/* skip_value for a field's value: skip_compact's loop, else skip_value's. */
+static inline const char *skip_field_value(ctx *c, const char *s) {
+  const char *e = skip_compact(s);
+  return e ? e : skip_value(c, s, 1);
 }
 
 /* ---- numbers, timestamps ----------------------------------------------------- */
@@ -852,7 +931,7 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
     }
     case FL_T_JSON: {
       c->blank = false;
-      const char *e = skip_value(c, s, 1);
+      const char *e = skip_field_value(c, s);
       if (!e) return NULL;
       if (c->blank)
         put_json_compact(v, row, s, (size_t)(e - s));
@@ -1153,7 +1232,7 @@ static const char *parse_object(ctx *c, const char *s) {
       }
     } else {
       if (!c->unknown++ && p->unknown_reject && !c->err_kind) unknown_reject(c, key);
-      s = skip_value(c, s, 1);
+      s = skip_field_value(c, s);
     }
     if (!s) return NULL;
     s = skip_ws(c, s);
