@@ -887,9 +887,8 @@ static inline const char *ts_fast(fl_json_parser *p, const char *s, int64_t *out
 /* Reads the value at s into column col, slot c->row. Returns the byte after it,
  * or NULL on a syntax error. A value of the wrong type is a value error (the value
  * is skipped and reading goes on). */
-static const char *parse_field(ctx *c, uint32_t col, const char *s) {
-  fl_json_parser *p = c->p;
-  const col_info *ci = &p->cols[col];
+static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const char *s) {
+  fl_json_parser *p = c->p; /* ci is &p->cols[col] */
   fl_vec *v = p->vec[col];
   uint32_t row = c->row;
   fl_type_kind kind = ci->type.kind;
@@ -970,42 +969,45 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       set_valid(v, row, true);
       return e;
     }
+    case FL_T_BIGINT:
+    case FL_T_INT: {
+      if (!(*s == '-' || isd(*s))) break;
+      int64_t x;
+      const char *e = fast_int(s, &x);
+      if (!e) break;
+      if (kind == FL_T_BIGINT) {
+        v->data.i64[row] = x;
+      } else {
+        if (x < INT32_MIN || x > INT32_MAX) break;
+        v->data.i32[row] = (int32_t)x;
+      }
+      set_valid(v, row, true);
+      return e;
+    }
+    case FL_T_DECIMAL: {
+      if (!ci->dec_limit || !(*s == '-' || isd(*s))) break;
+      int64_t x;
+      const char *e = dec_fast(ci, s, &x);
+      if (!e) break;
+      v->data.i64[row] = x;
+      set_valid(v, row, true);
+      return e;
+    }
+    case FL_T_TIMESTAMP: {
+      if (*s != '"') break;
+      int64_t x;
+      const char *e = ts_fast(p, s + 1, &x);
+      if (!e) break;
+      v->data.i64[row] = x;
+      set_valid(v, row, true);
+      return e;
+    }
     default: break;
   }
   if (kind == FL_T_STRING || kind == FL_T_BOOLEAN || kind == FL_T_DOUBLE || kind == FL_T_FLOAT) {
     const char *e = skip_value(c, s, 1);
     if (e) value_error(c, col, EXPECTED, s, (size_t)(e - s));
     return e;
-  }
-  if ((kind == FL_T_BIGINT || kind == FL_T_INT) && (*s == '-' || isd(*s))) {
-    int64_t x;
-    const char *e = fast_int(s, &x);
-    if (e && (kind == FL_T_BIGINT || (x >= INT32_MIN && x <= INT32_MAX))) {
-      if (kind == FL_T_BIGINT)
-        v->data.i64[row] = x;
-      else
-        v->data.i32[row] = (int32_t)x;
-      set_valid(v, row, true);
-      return e;
-    }
-  }
-  if (kind == FL_T_DECIMAL && ci->dec_limit && (*s == '-' || isd(*s))) {
-    int64_t x;
-    const char *e = dec_fast(ci, s, &x);
-    if (e) {
-      v->data.i64[row] = x;
-      set_valid(v, row, true);
-      return e;
-    }
-  }
-  if (kind == FL_T_TIMESTAMP && *s == '"') {
-    int64_t x;
-    const char *e = ts_fast(p, s + 1, &x);
-    if (e) {
-      v->data.i64[row] = x;
-      set_valid(v, row, true);
-      return e;
-    }
   }
   /* BIGINT, INT, DECIMAL, TIMESTAMP, DATE: a number, or a string holding the text */
   const char *ts, *te, *end;
@@ -1223,11 +1225,13 @@ static const char *parse_object(ctx *c, const char *s) {
       /* this field, then those that follow in schema order in compact JSON: each
        * separator compared whole (the bytes the steps below accept for the predicted
        * field); one call site, so parse_field is inlined */
+      ci = &p->cols[col];
       for (;;) {
-        s = parse_field(c, (uint32_t)col, s);
+        s = parse_field(c, ci, (uint32_t)col, s);
         expect = (uint32_t)col + 1;
-        if (!s || !sep_is(&p->cols[expect], s)) break;
-        s = skip_ws(c, s + p->cols[expect].sep_len);
+        ci++; /* cols[expect] */
+        if (!s || !sep_is(ci, s)) break;
+        s = skip_ws(c, s + ci->sep_len);
         col = (int)expect;
       }
     } else {
