@@ -1268,8 +1268,9 @@ static void add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, in
 /* Finishes the record read into slot c->row: fills absent columns, checks NOT NULL,
  * then accepts (rows[], row++) or rolls back and rejects. rec/rec_len: the object's
  * span in the body; rej_off/rej_len: the span a reject reports. */
-static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
-                          int64_t line_len, int64_t rej_off, int64_t rej_len) {
+__attribute__((noinline)) static void finish_record_slow(ctx *c, fl_json_result *res, uint32_t line,
+                                                         int64_t rec_off, int64_t rec_len, int64_t line_len,
+                                                         int64_t rej_off, int64_t rej_len) {
   fl_json_parser *p = c->p;
   if (line_len > FL_JSON_LINE_MAX) { /* the size is the reason, whatever else is wrong */
     c->err_kind = 1;
@@ -1319,6 +1320,27 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
   c->err_field = NULL;
   c->unknown = 0;
   c->nseen = 0;
+}
+
+/* finish_record_slow's steps for the usual record, inline: good, every column set,
+ * room in rows[], no generation wrap. */
+static inline void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
+                                 int64_t line_len, int64_t rej_off, int64_t rej_len) {
+  fl_json_parser *p = c->p;
+  if (__builtin_expect(!c->err_kind && c->nseen == p->ncols && line_len <= FL_JSON_LINE_MAX &&
+                           c->row - c->row0 < p->rows_cap && p->gen != UINT32_MAX,
+                       1)) {
+    fl_json_row *r = &p->rows[c->row++ - c->row0];
+    r->raw_off = (uint32_t)rec_off;
+    r->raw_len = (uint32_t)rec_len;
+    r->line = line;
+    res->unknown_fields += c->unknown;
+    p->gen++;
+    c->unknown = 0;
+    c->nseen = 0;
+    return;
+  }
+  finish_record_slow(c, res, line, rec_off, rec_len, line_len, rej_off, rej_len);
 }
 
 static inline void begin_record(ctx *c) {
