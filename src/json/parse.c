@@ -499,9 +499,50 @@ static const char *skip_compact(const char *s) {
   }
 }
 
-/* skip_value for a field's value: skip_compact's loop, else skip_value's. */
+/* The end of the flat compact object at s ('{': "key":scalar pairs, no blanks, plain
+ * ASCII strings without escapes), the usual JSON column ({"channel":"web",
+ * "coupon":false}), without skip_compact's nesting bookkeeping; NULL for anything
+ * else (a nested value included). */
+static inline const char *skip_flat_object(const char *s) {
+  if (s[1] == '}') return s + 2;
+  s++;
+  for (;;) {
+    if (*s != '"') return NULL;
+    const char *e = str_stop(s + 1);
+    if (*e != '"' || e[1] != ':') return NULL;
+    s = e + 2;
+    switch (*s) {
+      case '"':
+        e = str_stop(s + 1);
+        if (*e != '"') return NULL;
+        s = e + 1;
+        break;
+      case 't':
+        if (memcmp(s, "true", 4)) return NULL;
+        s += 4;
+        break;
+      case 'f':
+        if (memcmp(s, "false", 5)) return NULL;
+        s += 5;
+        break;
+      case 'n':
+        if (memcmp(s, "null", 4)) return NULL;
+        s += 4;
+        break;
+      default:
+        if (!(s = scan_number(s))) return NULL; /* '{' and '[' too */
+        break;
+    }
+    if (*s != ',') return *s == '}' ? s + 1 : NULL;
+    s++;
+  }
+}
+
+/* skip_value for a field's value: a flat object's loop or skip_compact's, else
+ * skip_value's. */
 static inline const char *skip_field_value(ctx *c, const char *s) {
-  const char *e = skip_compact(s);
+  const char *e = *s == '{' ? skip_flat_object(s) : NULL;
+  if (!e) e = skip_compact(s);
   return e ? e : skip_value(c, s, 1);
 }
 
