@@ -714,10 +714,10 @@ static bool to_ts(const char *s, size_t n, int64_t *out) {
 
 static inline void set_valid(fl_vec *v, uint32_t row, bool valid) { fl_vec_set_valid(v, row, valid); }
 
-/* Appends s[0..n) as the value of slot row. Short strings (most of an event's) are
- * copied as one or two 16-byte blocks: s has PAD readable bytes after it, and the
- * column keeps 32 bytes of slack. */
-static inline void put_str(fl_vec *v, uint32_t row, const char *s, size_t n) {
+/* Appends s[0..n) as the value of slot row (put_bytes: not yet marked valid). Short
+ * strings (most of an event's) are copied as one or two 16-byte blocks: s has PAD
+ * readable bytes after it, and the column keeps 32 bytes of slack. */
+static inline void put_bytes(fl_vec *v, uint32_t row, const char *s, size_t n) {
   if (v->bytes_cap - v->bytes_len < n + 32) fl_vec_reserve_bytes(v, n + 32);
 #ifdef __SSE2__
   char *d = v->bytes + v->bytes_len;
@@ -733,6 +733,10 @@ static inline void put_str(fl_vec *v, uint32_t row, const char *s, size_t n) {
 #endif
   v->bytes_len += n;
   v->offsets[row + 1] = (uint32_t)v->bytes_len;
+}
+
+static inline void put_str(fl_vec *v, uint32_t row, const char *s, size_t n) {
+  put_bytes(v, row, s, n);
   set_valid(v, row, true);
 }
 
@@ -928,11 +932,12 @@ static inline const char *ts_fast(fl_json_parser *p, const char *s, int64_t *out
 /* Reads the value at s into column col, slot c->row. Returns the byte after it,
  * or NULL on a syntax error. A value of the wrong type is a value error (the value
  * is skipped and reading goes on). */
-static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const char *s) {
-  fl_json_parser *p = c->p; /* ci is &p->cols[col] */
+static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, uint32_t row, const char *s) {
+  fl_json_parser *p = c->p; /* ci is &p->cols[col], row is c->row */
   fl_vec *v = p->vec[col];
-  uint32_t row = c->row;
   fl_type_kind kind = ci->type.kind;
+  const uint32_t vword = row >> 6; /* slot row's validity bit, once per field */
+  const uint64_t vbit = (uint64_t)1 << (row & 63);
   if (p->seen[col] != p->gen) {
     p->seen[col] = p->gen;
     c->nseen++;
@@ -955,7 +960,8 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
       const char *st = s + 1;
       const char *e = str_stop(st);
       if (*e == '"') { /* plain ASCII, no escapes: the common case */
-        put_str(v, row, st, (size_t)(e - st));
+        put_bytes(v, row, st, (size_t)(e - st));
+        v->validity[vword] |= vbit;
         return e + 1;
       }
       /* decoded text is never longer than the raw text: scan first, then decode */
@@ -966,7 +972,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
       read_string(c, st, v->bytes + v->bytes_len, &n, (int)col);
       v->bytes_len += n;
       v->offsets[row + 1] = (uint32_t)v->bytes_len;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_JSON: {
@@ -982,12 +988,12 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
     case FL_T_BOOLEAN:
       if (*s == 't' && !memcmp(s, "true", 4)) {
         v->data.b[row] = 1;
-        set_valid(v, row, true);
+        v->validity[vword] |= vbit;
         return s + 4;
       }
       if (*s == 'f' && !memcmp(s, "false", 5)) {
         v->data.b[row] = 0;
-        set_valid(v, row, true);
+        v->validity[vword] |= vbit;
         return s + 5;
       }
       break;
@@ -1007,7 +1013,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
         v->data.f64[row] = d;
       else
         v->data.f32[row] = (float)d;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return e;
     }
     case FL_T_BIGINT:
@@ -1022,7 +1028,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
         if (x < INT32_MIN || x > INT32_MAX) break;
         v->data.i32[row] = (int32_t)x;
       }
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return e;
     }
     case FL_T_DECIMAL: {
@@ -1031,7 +1037,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
       const char *e = dec_fast(ci, s, &x);
       if (!e) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return e;
     }
     case FL_T_TIMESTAMP: {
@@ -1040,7 +1046,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
       const char *e = ts_fast(p, s + 1, &x);
       if (!e) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return e;
     }
     default: break;
@@ -1088,7 +1094,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
       } else {
         v->data.i64[row] = x;
       }
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_DECIMAL: {
@@ -1096,20 +1102,20 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
         fl_i128 w;
         if (!fl_dec128_parse(ts, (size_t)(te - ts), ci->type.precision, ci->type.scale, &w)) break;
         v->data.i128[row] = w;
-        set_valid(v, row, true);
+        v->validity[vword] |= vbit;
         return end;
       }
       int64_t x;
       if (!to_decimal(ci, ts, te, &x)) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_TIMESTAMP: {
       int64_t x;
       if (is_str ? !to_ts(ts, (size_t)(te - ts), &x) : !int_literal(ts, te, &x)) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_DATE: {
@@ -1122,14 +1128,14 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
         x = (int32_t)y;
       }
       v->data.i32[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_TIME: { /* "HH:MM:SS[.ffffff]" */
       int64_t x;
       if (!is_str || !fl_time_parse(ts, (size_t)(te - ts), &x)) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_UUID: { /* canonical 8-4-4-4-12 text */
@@ -1148,7 +1154,7 @@ static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, const c
       if (kind == FL_T_FIXED && len != ci->type.length) break;
       v->bytes_len += len;
       v->offsets[row + 1] = (uint32_t)v->bytes_len;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     default: FL_ASSERT(false, "column %s: kind %d", ci->name, (int)kind);
@@ -1244,6 +1250,7 @@ __attribute__((noinline, cold)) static void unknown_reject(ctx *c, const char *k
 static const char *parse_object(ctx *c, const char *s) {
   fl_json_parser *p = c->p;
   uint32_t expect = 0, ncols = p->ncols;
+  const uint32_t row = c->row; /* in a register for parse_field (c->row would be reloaded) */
   s = skip_ws(c, s + 1);
   if (*s == '}') return s + 1;
   for (;;) {
@@ -1268,7 +1275,7 @@ static const char *parse_object(ctx *c, const char *s) {
        * field); one call site, so parse_field is inlined */
       ci = &p->cols[col];
       for (;;) {
-        s = parse_field(c, ci, (uint32_t)col, s);
+        s = parse_field(c, ci, (uint32_t)col, row, s);
         expect = (uint32_t)col + 1;
         ci++; /* cols[expect] */
         if (!s || !sep_is(ci, s)) break;
