@@ -636,7 +636,8 @@ Test(json_parse, compact_fields_in_schema_order_match_the_general_path) {
         "{\"b\":true,\"i\":7,\"l\":-8,\"s\":\"x\",\"s\":\"second\",\"j\":[1]}\n"
         "{\"s\":\"y\",\"b\":false,\"i\":1,\"l\":2 ,\"f\":1.5, \"d\":2.5,\"m\" :1}\n"
         "{\"b\":true,\"i\":1,\"l\":\"3\",\"f\":1,\"zz\":1,\"d\":1,\"m\":1,\"b\":false}\n"
-        "{\"b\":true,\"i\":1,\"l\":1,\"f\":1,\"d\":1,\"m\":1,\"dt\":\"2026-11-20\",\"ts\":0,\"s\":\"\",\"j\":{}}\n");
+        "{\"b\":true,\"i\":1,\"l\":1,\"f\":1,\"d\":1,\"m\":1,\"dt\":\"2026-11-20\",\"ts\":0,\"s\":\"\",\"j\":"
+        "{}}\n");
   cr_assert_eq(R.nrows, 4, "%s", R.nrejects ? R.rejects[0].reason : "");
   assert_str(8, 0, "second");
   cr_assert_eq(R.batch->cols[8].offsets[1], 6, "the duplicate's bytes replace the first's");
