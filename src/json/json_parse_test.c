@@ -627,3 +627,134 @@ Test(json_parse, parse_into_appends_to_a_callers_batch_through_a_column_map) {
   fl_json_parser_free(p);
   fl_batch_free(b);
 }
+
+/* The fast paths (separator chain, 8-digit integers and decimals, the timestamp layout
+ * and its day cache, the compact JSON skip) give exactly the general path's values
+ * and rejects at their boundaries. */
+Test(json_parse, compact_fields_in_schema_order_match_the_general_path) {
+  parse(&all,
+        "{\"b\":true,\"i\":7,\"l\":-8,\"s\":\"x\",\"s\":\"second\",\"j\":[1]}\n"
+        "{\"s\":\"y\",\"b\":false,\"i\":1,\"l\":2 ,\"f\":1.5, \"d\":2.5,\"m\" :1}\n"
+        "{\"b\":true,\"i\":1,\"l\":\"3\",\"f\":1,\"zz\":1,\"d\":1,\"m\":1,\"b\":false}\n"
+        "{\"b\":true,\"i\":1,\"l\":1,\"f\":1,\"d\":1,\"m\":1,\"dt\":\"2026-11-20\",\"ts\":0,\"s\":\"\",\"j\":"
+        "{}}\n");
+  cr_assert_eq(R.nrows, 4, "%s", R.nrejects ? R.rejects[0].reason : "");
+  assert_str(8, 0, "second");
+  cr_assert_eq(R.batch->cols[8].offsets[1], 6, "the duplicate's bytes replace the first's");
+  assert_str(9, 0, "[1]");
+  cr_assert_eq(R.batch->cols[2].data.i64[1], 2);
+  cr_assert_eq(R.batch->cols[4].data.f64[1], 2.5);
+  cr_assert_eq(R.batch->cols[5].data.i64[1], 100);
+  cr_assert_eq(R.batch->cols[0].data.b[2], 0, "the last duplicate wins after a chain");
+  cr_assert_eq(R.batch->cols[2].data.i64[2], 3);
+  cr_assert_eq(R.unknown_fields, 1);
+  assert_str(9, 3, "{}");
+}
+
+Test(json_parse, integers_of_every_length_read_alike) {
+  parse(&all,
+        "{\"l\":0}\n{\"l\":-0}\n{\"l\":7}\n{\"l\":1234567}\n{\"l\":-12345678}\n{\"l\":123456789012345678}\n"
+        "{\"l\":9223372036854775807}\n{\"l\":-9223372036854775808}\n{\"i\":-2147483648}\n"
+        "{\"l\":01}\n{\"l\":1234567.0}\n{\"l\":12e1}\n{\"i\":2147483648}\n{\"l\":-}\n");
+  cr_assert_eq(R.nrows, 9);
+  int64_t want[] = {0, 0, 7, 1234567, -12345678, 123456789012345678, INT64_MAX, INT64_MIN};
+  for (int i = 0; i < 8; i++) cr_assert_eq(R.batch->cols[2].data.i64[i], want[i], "row %d", i);
+  cr_assert_eq(R.batch->cols[1].data.i32[8], INT32_MIN);
+  cr_assert_eq(R.nrejects, 5);
+  assert_reject(0, 10, NULL, "invalid JSON: expected ',' or '}' after a value, found '1}'");
+  assert_reject(1, 11, "l", "field l: expected BIGINT, found 1234567.0");
+  assert_reject(2, 12, "l", "field l: expected BIGINT, found 12e1");
+  assert_reject(3, 13, "i", "field i: expected INT, found 2147483648");
+  assert_reject(4, 14, NULL, "invalid JSON: bad number, found '-}'");
+}
+
+Test(json_parse, decimals_of_every_shape_are_exact) {
+  fl_field f[] = {{1, "m", {FL_T_DECIMAL, 12, 2}, false},
+                  {2, "n", {FL_T_DECIMAL, 18, 9}, false},
+                  {3, "k", {FL_T_DECIMAL, 3, 0}, false}};
+  fl_schema s = {0, 3, f, 0, NULL};
+  parse(&s,
+        "{\"m\":670.45,\"n\":0.12345678,\"k\":999}\n"
+        "{\"m\":-0.5,\"n\":-123456789.123456789,\"k\":-0}\n"
+        "{\"m\":1234567.8,\"n\":1.2,\"k\":0}\n"
+        "{\"m\":9999999999.99,\"n\":12345678.87654321}\n"
+        "{\"m\":670.450}\n"
+        "{\"m\":1.}\n"
+        "{\"m\":99999999999}\n"
+        "{\"k\":1000}\n"
+        "{\"k\":1.5}\n"
+        "{\"n\":1.1234567891}\n"
+        "{\"k\":1.0}\n");
+  cr_assert_eq(R.nrows, 6, "%s", R.nrejects ? R.rejects[0].reason : "");
+  const fl_vec *m = &R.batch->cols[0], *n = &R.batch->cols[1], *k = &R.batch->cols[2];
+  int64_t want_m[] = {67045, -50, 123456780, 999999999999, 67045};
+  int64_t want_n[] = {123456780, -123456789123456789, 1200000000, 12345678876543210};
+  for (int i = 0; i < 5; i++) cr_assert_eq(m->data.i64[i], want_m[i], "m row %d", i);
+  for (int i = 0; i < 4; i++) cr_assert_eq(n->data.i64[i], want_n[i], "n row %d", i);
+  cr_assert_eq(k->data.i64[0], 999);
+  cr_assert_eq(k->data.i64[1], 0);
+  cr_assert_eq(k->data.i64[5], 1, "zeros beyond the scale are fine");
+  cr_assert_eq(R.nrejects, 5);
+  assert_reject(0, 6, NULL, "invalid JSON: bad number, found '1.}'");
+  assert_reject(1, 7, "m", "field m: expected DECIMAL(12,2), found 99999999999");
+  assert_reject(2, 8, "k", "field k: expected DECIMAL(3,0), found 1000");
+  assert_reject(3, 9, "k", "field k: expected DECIMAL(3,0), found 1.5");
+  assert_reject(4, 10, "n", "field n: expected DECIMAL(18,9), found 1.1234567891");
+}
+
+Test(json_parse, timestamps_of_every_fraction_length_and_repeated_days_read_alike) {
+  parse(&all,
+        "{\"ts\":\"2026-11-20T00:00:00.428519Z\"}\n{\"ts\":\"2026-11-20T23:59:60.4Z\"}\n"
+        "{\"ts\":\"2026-11-20T01:02:03.1234567Z\"}\n{\"ts\":\"2026-11-20T01:02:03.123456789Z\"}\n"
+        "{\"ts\":\"2024-02-29T12:00:00Z\"}\n{\"ts\":\"2024-02-29T12:00:00.5Z\"}\n"
+        "{\"ts\":\"1969-12-31T23:59:59.999999Z\"}\n"
+        "{\"ts\":\"2023-02-29T12:00:00Z\"}\n{\"ts\":\"2023-02-29T12:00:00Z\"}\n"
+        "{\"ts\":\"2026-11-20T24:00:00Z\"}\n{\"ts\":\"2026-11-20T00:00:00.Z\"}\n");
+  cr_assert_eq(R.nrows, 7, "%s", R.nrejects ? R.rejects[0].reason : "");
+  const fl_vec *t = &R.batch->cols[7];
+  int64_t day = ts("2026-11-20T00:00:00Z");
+  cr_assert_eq(t->data.i64[0], day + 428519);
+  cr_assert_eq(t->data.i64[1], day + 86400ll * 1000000 + 400000, "a leap second counts as :60");
+  cr_assert_eq(t->data.i64[2], day + 3723123456ll);
+  cr_assert_eq(t->data.i64[3], day + 3723123456ll, "beyond micros: truncated");
+  cr_assert_eq(t->data.i64[4], ts("2024-02-29T12:00:00Z"));
+  cr_assert_eq(t->data.i64[5], ts("2024-02-29T12:00:00Z") + 500000);
+  cr_assert_eq(t->data.i64[6], -1);
+  cr_assert_eq(R.nrejects, 4);
+  assert_reject(0, 8, "ts", "field ts: expected TIMESTAMP, found \"2023-02-29T12:00:00Z\"");
+  assert_reject(1, 9, "ts", "field ts: expected TIMESTAMP, found \"2023-02-29T12:00:00Z\"");
+  assert_reject(2, 10, "ts", "field ts: expected TIMESTAMP, found \"2026-11-20T24:00:00Z\"");
+  assert_reject(3, 11, "ts", "field ts: expected TIMESTAMP, found \"2026-11-20T00:00:00.Z\"");
+}
+
+Test(json_parse, compact_json_values_and_their_errors_match_the_general_skip) {
+  char body[1024];
+  size_t n = (size_t)snprintf(body, sizeof body, "{\"j\":");
+  for (int i = 0; i < 40; i++) body[n++] = '['; /* deeper than the compact loop goes */
+  for (int i = 0; i < 40; i++) body[n++] = ']';
+  snprintf(body + n, sizeof body - n, "%s",
+           "}\n"
+           "{\"j\":{\"a\":[true,false,null,-1.5e3,\"x\",{}],\"b\":{\"c\":[]}}}\n"
+           "{\"j\":{\"a\": [1, 2]}}\n"
+           "{\"j\":{\"a\":\"\\u00e9\"}}\n"
+           "{\"j\":{\"a\":}}\n"
+           "{\"j\":[1,]}\n"
+           "{\"j\":{\"a\" 1}}\n"
+           "{\"j\":[01]}\n"
+           "{\"j\":{\"a\":tru}}\n"
+           "{\"zz\":{\"q\":[1,{\"r\":\"s\"}]},\"j\":7}\n");
+  parse(&all, body);
+  cr_assert_eq(R.nrows, 5, "%s", R.nrejects ? R.rejects[0].reason : "");
+  cr_assert_eq(R.batch->cols[9].offsets[1], 80);
+  assert_str(9, 1, "{\"a\":[true,false,null,-1.5e3,\"x\",{}],\"b\":{\"c\":[]}}");
+  assert_str(9, 2, "{\"a\":[1,2]}");
+  assert_str(9, 3, "{\"a\":\"\\u00e9\"}");
+  assert_str(9, 4, "7");
+  cr_assert_eq(R.unknown_fields, 1);
+  cr_assert_eq(R.nrejects, 5);
+  assert_reject(0, 5, NULL, "invalid JSON: expected a value, found '}}'");
+  assert_reject(1, 6, NULL, "invalid JSON: expected a value, found ']}'");
+  assert_reject(2, 7, NULL, "invalid JSON: expected ':' after a field name, found '1}}'");
+  assert_reject(3, 8, NULL, "invalid JSON: expected ',' or ']', found '1]}'");
+  assert_reject(4, 9, NULL, "invalid JSON: expected a value, found 'tru}}'");
+}

@@ -9,12 +9,22 @@
  *   - keys: events usually list their fields in schema order, so the key is first
  *     compared bytewise with the name of the field after the previous one
  *     ("predicted" field); otherwise it is looked up in a small open-addressing
- *     table of the names (keys with escapes are decoded first).
+ *     table of the names (keys with escapes are decoded first). After a value, the
+ *     next field in schema order of compact JSON is recognised by its whole
+ *     separator `,"name":` in one compare (sep_is): the same bytes the key steps
+ *     accept for the predicted field, so the result is the same, in one step.
  *   - values are written into slot `row` (= accepted rows so far) of the column;
  *     only when the whole record is good does `row` advance, so a rejected record
  *     is rolled back by resetting the string columns' byte lengths.
  *   - strings are scanned 16 bytes at a time (SSE2) for '"', '\\', control bytes and
  *     non-ASCII bytes; the rare stops (escapes, UTF-8) take a scalar path.
+ *   - fast paths for the shapes producers send, each accepting only what the general
+ *     path accepts, with the same value, and leaving everything else (errors
+ *     included) to it: integers and plain decimals of up to 7 digits a side read 8
+ *     bytes at a time (digit_run8, digits_value), "YYYY-MM-DDTHH:MM:SS[.f]Z" checked
+ *     by one 16-byte compare with the day cached (ts_fast), JSON values that are
+ *     compact with plain strings skipped without recursion (skip_flat_object,
+ *     skip_compact). Without SSE2 the same paths run on scalar code.
  *
  * Bounds without bounds checks: the scanners stop at any control byte, and every
  * record is read where at least PAD readable bytes follow its end: in place for the
@@ -57,6 +67,11 @@ typedef struct col_info {
    * the first 8 bytes (masked when shorter) and the last 8 */
   uint64_t key_w0, key_w1, key_m0;
   uint32_t key_len; /* name_len + 1 if the words apply, else 0 */
+  /* `,"name":`, the bytes between the previous field's value and this one's in compact
+   * JSON, compared at once (sep_is); sep_m0: the mask of its first min(len, 16) bytes, an
+   * unmatchable 0x10000 when the name is not compared raw or the pattern is over 32 bytes */
+  uint32_t sep_len, sep_m0;
+  char sep[32];
   bool required;
   fl_type type;
   char type_name[24]; /* "DECIMAL(12,2)" */
@@ -89,11 +104,17 @@ struct fl_json_parser {
   fl_arena opt_arena;  /* copies of the defaults' strings */
   bool unknown_reject; /* a field not in the schema rejects its record */
   bool ndjson_only;    /* a body is lines even when it starts with '[' (files) */
+  /* ts_fast's day: the first 10 bytes of the last date it read ("2026-11-20") and
+   * that date's days since the epoch; 0 bytes never match (they are digits) */
+  uint64_t day_w0;
+  uint16_t day_w1;
+  int64_t day;
 };
 
 /* The state of one call. */
 typedef struct ctx {
   fl_json_parser *p;
+  uint32_t nseen;    /* columns set in the current record (first settings only) */
   const char *base;  /* the buffer being read */
   const char *end;   /* its end (a '\n' or NUL follows) */
   int64_t base_off;  /* body offset of base[0] */
@@ -333,27 +354,32 @@ static const char *read_string(ctx *c, const char *s, char *out, size_t *out_len
 
 static const char *skip_value(ctx *c, const char *s, int depth);
 
-static const char *skip_number(ctx *c, const char *s) {
-  const char *st = s;
+/* The end of the JSON number at s, or NULL if it is not one. */
+static inline const char *scan_number(const char *s) {
   if (*s == '-') s++;
   if (*s == '0')
     s++;
   else if (*s >= '1' && *s <= '9')
     while (*s >= '0' && *s <= '9') s++;
   else
-    return syntax(c, st, "bad number");
+    return NULL;
   if (*s == '.') {
     s++;
-    if (!(*s >= '0' && *s <= '9')) return syntax(c, st, "bad number");
+    if (!(*s >= '0' && *s <= '9')) return NULL;
     while (*s >= '0' && *s <= '9') s++;
   }
   if (*s == 'e' || *s == 'E') {
     s++;
     if (*s == '+' || *s == '-') s++;
-    if (!(*s >= '0' && *s <= '9')) return syntax(c, st, "bad number");
+    if (!(*s >= '0' && *s <= '9')) return NULL;
     while (*s >= '0' && *s <= '9') s++;
   }
   return s;
+}
+
+static const char *skip_number(ctx *c, const char *s) {
+  const char *e = scan_number(s);
+  return e ? e : syntax(c, s, "bad number");
 }
 
 /* Skips the string whose opening quote is at s[-1]: plain ASCII without escapes (the
@@ -413,6 +439,121 @@ static const char *skip_value(ctx *c, const char *s, int depth) {
       break;
   }
   return syntax(c, s, "expected a value");
+}
+
+/* Nesting skip_compact follows itself: well below FL_JSON_DEPTH_MAX, so it never
+ * meets that limit (deeper values take skip_value, which reports it). */
+#define COMPACT_DEPTH_MAX 32
+
+/* The end of the value at s if it is compact JSON (no blanks) whose strings are plain
+ * ASCII without escapes, nested at most COMPACT_DEPTH_MAX levels: the usual JSON
+ * column or unknown field, checked in one loop without recursion. NULL for anything
+ * else, bad JSON included: the caller then runs skip_value from s, which finds the
+ * same end or reports the error, and notes blanks (it sets no state here). */
+static const char *skip_compact(const char *s) {
+  uint64_t in_obj = 0; /* bit d: level d + 1 is an object (else an array) */
+  int depth = 0;
+  for (;;) {
+    switch (*s) { /* a value */
+      case '"': {
+        const char *e = str_stop(s + 1);
+        if (*e != '"') return NULL;
+        s = e + 1;
+        break;
+      }
+      case '{':
+      case '[':
+        if (depth == COMPACT_DEPTH_MAX) return NULL;
+        if (s[1] == (*s == '{' ? '}' : ']')) {
+          s += 2;
+          break;
+        }
+        in_obj = (in_obj & ~((uint64_t)1 << depth)) | (uint64_t)(*s == '{') << depth;
+        depth++;
+        s++;
+        goto element;
+      case 't':
+        if (memcmp(s, "true", 4)) return NULL;
+        s += 4;
+        break;
+      case 'f':
+        if (memcmp(s, "false", 5)) return NULL;
+        s += 5;
+        break;
+      case 'n':
+        if (memcmp(s, "null", 4)) return NULL;
+        s += 4;
+        break;
+      default:
+        if (!(s = scan_number(s))) return NULL;
+        break;
+    }
+    for (;;) { /* after a value */
+      if (!depth) return s;
+      bool obj = (in_obj >> (depth - 1)) & 1;
+      if (*s == ',') {
+        s++;
+        break;
+      }
+      if (*s != (obj ? '}' : ']')) return NULL;
+      depth--;
+      s++;
+    }
+  element:
+    if ((in_obj >> (depth - 1)) & 1) { /* "key": */
+      if (*s != '"') return NULL;
+      const char *e = str_stop(s + 1);
+      if (*e != '"' || e[1] != ':') return NULL;
+      s = e + 2;
+    }
+  }
+}
+
+/* The end of the flat compact object at s ('{': "key":scalar pairs, no blanks, plain
+ * ASCII strings without escapes), the usual JSON column ({"channel":"web",
+ * "coupon":false}), without skip_compact's nesting bookkeeping; NULL for anything
+ * else (a nested value included). */
+static inline const char *skip_flat_object(const char *s) {
+  if (s[1] == '}') return s + 2;
+  s++;
+  for (;;) {
+    if (*s != '"') return NULL;
+    const char *e = str_stop(s + 1);
+    if (*e != '"' || e[1] != ':') return NULL;
+    s = e + 2;
+    switch (*s) {
+      case '"':
+        e = str_stop(s + 1);
+        if (*e != '"') return NULL;
+        s = e + 1;
+        break;
+      case 't':
+        if (memcmp(s, "true", 4)) return NULL;
+        s += 4;
+        break;
+      case 'f':
+        if (memcmp(s, "false", 5)) return NULL;
+        s += 5;
+        break;
+      case 'n':
+        if (memcmp(s, "null", 4)) return NULL;
+        s += 4;
+        break;
+      default:
+        if (!(s = scan_number(s))) return NULL; /* '{' and '[' too */
+        break;
+    }
+    if (*s != ',') return *s == '}' ? s + 1 : NULL;
+    s++;
+  }
+}
+
+/* skip_value for a field's value: a flat object's loop or skip_compact's, else
+ * skip_value's. */
+static inline const char *skip_field_value(ctx *c, const char *s) {
+  const char *e = *s == '{' ? skip_flat_object(s) : NULL;
+  if (!e) e = skip_compact(s);
+  return e ? e : skip_value(c, s, 1);
 }
 
 /* ---- numbers, timestamps ----------------------------------------------------- */
@@ -520,6 +661,36 @@ static bool to_decimal(const col_info *ci, const char *s, const char *e, int64_t
 static inline unsigned d2(const char *s) { return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0'); }
 static inline bool isd(char ch) { return ch >= '0' && ch <= '9'; }
 
+static inline uint64_t load64(const char *s) {
+  uint64_t v;
+  memcpy(&v, s, 8);
+  return v;
+}
+
+/* The count of ASCII digits that start the 8 bytes at s (8: all of them, more may
+ * follow); *dv: the 8 bytes minus '0' (a digit's value in its byte, little-endian).
+ * A byte is a digit when (b ^ '0') <= 9: adding 0x76 sets the top bit of anything
+ * above 9, the OR catches bytes >= 0x80; a carry only ever goes up, past the first
+ * non-digit, so the lowest flagged byte is exact. */
+static inline unsigned digit_run8(const char *s, uint64_t *dv) {
+  uint64_t d = load64(s) ^ 0x3030303030303030ull;
+  uint64_t bad = ((d + 0x7676767676767676ull) | d) & 0x8080808080808080ull;
+  *dv = d;
+  return bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+}
+
+/* The value of the first n (1..8) digits of dv (digit_run8's): shifted so that zero
+ * bytes lead, then pairs, quads and the eight combined by multiplications (the
+ * bytes after the n-th fall off the top). */
+static inline uint64_t digits_value(uint64_t dv, unsigned n) {
+  FL_ASSERT(n >= 1 && n <= 8, "json: %u digits", n);
+  uint64_t d = dv << (8 * (8 - n));
+  d = d * 10 + (d >> 8);
+  return ((d & 0x000000ff000000ffull) * 0x000f424000000064ull +
+          ((d >> 16) & 0x000000ff000000ffull) * 0x0000271000000001ull) >>
+         32;
+}
+
 /* "YYYY-MM-DDTHH:MM:SS[.f]Z": the shape producers send, parsed inline; anything
  * else goes to fl_ts_parse. */
 static bool to_ts(const char *s, size_t n, int64_t *out) {
@@ -554,10 +725,10 @@ static bool to_ts(const char *s, size_t n, int64_t *out) {
 
 static inline void set_valid(fl_vec *v, uint32_t row, bool valid) { fl_vec_set_valid(v, row, valid); }
 
-/* Appends s[0..n) as the value of slot row. Short strings (most of an event's) are
- * copied as one or two 16-byte blocks: s has PAD readable bytes after it, and the
- * column keeps 32 bytes of slack. */
-static inline void put_str(fl_vec *v, uint32_t row, const char *s, size_t n) {
+/* Appends s[0..n) as the value of slot row (put_bytes: not yet marked valid). Short
+ * strings (most of an event's) are copied as one or two 16-byte blocks: s has PAD
+ * readable bytes after it, and the column keeps 32 bytes of slack. */
+static inline void put_bytes(fl_vec *v, uint32_t row, const char *s, size_t n) {
   if (v->bytes_cap - v->bytes_len < n + 32) fl_vec_reserve_bytes(v, n + 32);
 #ifdef __SSE2__
   char *d = v->bytes + v->bytes_len;
@@ -573,6 +744,10 @@ static inline void put_str(fl_vec *v, uint32_t row, const char *s, size_t n) {
 #endif
   v->bytes_len += n;
   v->offsets[row + 1] = (uint32_t)v->bytes_len;
+}
+
+static inline void put_str(fl_vec *v, uint32_t row, const char *s, size_t n) {
+  put_bytes(v, row, s, n);
   set_valid(v, row, true);
 }
 
@@ -664,17 +839,103 @@ static void ensure_tmp(fl_json_parser *p, size_t n) {
   p->tmp_cap = cap;
 }
 
-/* An integer literal of at most 18 digits, in one pass; NULL for anything else
- * (longer, a fraction or exponent, a leading zero: the general path decides). */
+/* An integer literal of at most 18 digits; NULL for anything else (longer, a fraction
+ * or exponent, a leading zero: the general path decides). Up to 7 digits (ids,
+ * counts) in one 8-byte step, longer ones a digit at a time. */
 static inline const char *fast_int(const char *s, int64_t *v) {
   bool neg = *s == '-';
   const char *q = s + neg, *d0 = q;
-  if (!isd(*q) || (*q == '0' && isd(q[1]))) return NULL;
-  uint64_t u = 0;
-  while (isd(*q) && q - d0 < 18) u = u * 10 + (uint64_t)(*q++ - '0');
-  if (isd(*q) || *q == '.' || *q == 'e' || *q == 'E') return NULL;
+  uint64_t dv, u = 0;
+  unsigned n = digit_run8(q, &dv);
+  if (n == 0 || (*q == '0' && n > 1)) return NULL;
+  if (n < 8) {
+    u = digits_value(dv, n);
+    q += n;
+  } else {
+    while (isd(*q) && q - d0 < 18) u = u * 10 + (uint64_t)(*q++ - '0');
+    if (isd(*q)) return NULL;
+  }
+  if (*q == '.' || *q == 'e' || *q == 'E') return NULL;
   *v = neg ? -(int64_t)u : (int64_t)u;
   return q;
+}
+
+/* A DECIMAL(p,s) of at most 18 digits written as a plain number with at most 7 integer
+ * and 1..s (or no) fraction digits, the usual amount: straight into the scaled
+ * integer. NULL for anything else (the general path decides, with the same value for
+ * what this accepts: to_decimal_plain's digits, scale and precision rules). */
+static inline const char *dec_fast(const col_info *ci, const char *s, int64_t *out) {
+  bool neg = *s == '-';
+  const char *q = s + neg;
+  uint64_t dv;
+  unsigned n = digit_run8(q, &dv), scale = ci->type.scale;
+  if (n == 0 || n == 8 || (*q == '0' && n > 1)) return NULL;
+  unsigned int_digits = *q == '0' ? 0 : n; /* "0.5": no integer digit counts */
+  if (int_digits > (unsigned)(ci->type.precision - scale)) return NULL;
+  uint64_t x = digits_value(dv, n) * (uint64_t)fl_pow10_i64[scale];
+  q += n;
+  if (*q == '.') {
+    unsigned nf = digit_run8(q + 1, &dv);
+    /* "1." is bad; digits beyond the scale must be zeros; 8: more may follow */
+    if (nf == 0 || nf == 8 || nf > scale) return NULL;
+    x += digits_value(dv, nf) * (uint64_t)fl_pow10_i64[scale - nf];
+    q += 1 + nf;
+  }
+  if (*q == 'e' || *q == 'E') return NULL;
+  FL_ASSERT(x < (uint64_t)ci->dec_limit, "json: %s: %llu", ci->name, (unsigned long long)x);
+  *out = neg ? -(int64_t)x : (int64_t)x;
+  return q;
+}
+
+/* A TIMESTAMP string of the shape producers send, "YYYY-MM-DDTHH:MM:SS[.f]Z" with 1..7
+ * fraction digits, at s (after the opening quote): the layout checked with one
+ * 16-byte compare, the day taken from the parser's one-day cache when its 10 bytes
+ * repeat (a stream's events come in time order). Returns the byte after the closing
+ * quote, or NULL for anything else (to_ts then decides, with the same value for what
+ * this accepts). */
+static inline const char *ts_fast(fl_json_parser *p, const char *s, int64_t *out) {
+#ifdef __SSE2__
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+  __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
+  unsigned pun = (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(v, _mm_setr_epi8(0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0)));
+  /* digits at 0-3, 5-6, 8-9, 11-12, 14-15; '-' at 4 and 7, 'T' at 10, ':' at 13 */
+  if ((dig & 0xdb6f) != 0xdb6f || (pun & 0x2490) != 0x2490) return NULL;
+#else
+  if (!(isd(s[0]) && isd(s[1]) && isd(s[2]) && isd(s[3]) && s[4] == '-' && isd(s[5]) && isd(s[6]) &&
+        s[7] == '-' && isd(s[8]) && isd(s[9]) && s[10] == 'T' && isd(s[11]) && isd(s[12]) && s[13] == ':' &&
+        isd(s[14]) && isd(s[15])))
+    return NULL;
+#endif
+  if (s[16] != ':' || !isd(s[17]) || !isd(s[18])) return NULL;
+  const char *q = s + 19;
+  int64_t frac = 0;
+  if (*q == '.') {
+    uint64_t dv;
+    unsigned n = digit_run8(q + 1, &dv);
+    if (n == 0 || n == 8) return NULL;
+    unsigned micro_digits = n < 6 ? n : 6; /* beyond micros: truncated */
+    frac = (int64_t)digits_value(dv, micro_digits) * fl_pow10_i64[6 - micro_digits];
+    q += 1 + n;
+  }
+  if (q[0] != 'Z' || q[1] != '"') return NULL;
+  unsigned h = d2(s + 11), mi = d2(s + 14), sec = d2(s + 17);
+  if (h > 23 || mi > 59 || sec > 60) return NULL;
+  uint64_t day_w0 = load64(s);
+  uint16_t day_w1;
+  memcpy(&day_w1, s + 8, 2);
+  if (day_w0 != p->day_w0 || day_w1 != p->day_w1) {
+    unsigned y = d2(s) * 100 + d2(s + 2), mo = d2(s + 5), d = d2(s + 8);
+    static const uint8_t mdays[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo]) return NULL;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return NULL;
+    p->day = fl_days_from_civil(y, mo, d);
+    p->day_w0 = day_w0;
+    p->day_w1 = day_w1;
+  }
+  *out = (p->day * 86400 + h * 3600 + mi * 60 + sec) * 1000000 + frac;
+  return q + 2;
 }
 
 #define EXPECTED "field %s: expected %s, found %s"
@@ -682,14 +943,18 @@ static inline const char *fast_int(const char *s, int64_t *v) {
 /* Reads the value at s into column col, slot c->row. Returns the byte after it,
  * or NULL on a syntax error. A value of the wrong type is a value error (the value
  * is skipped and reading goes on). */
-static const char *parse_field(ctx *c, uint32_t col, const char *s) {
-  fl_json_parser *p = c->p;
-  const col_info *ci = &p->cols[col];
+static const char *parse_field(ctx *c, const col_info *ci, uint32_t col, uint32_t row, const char *s) {
+  fl_json_parser *p = c->p; /* ci is &p->cols[col], row is c->row */
   fl_vec *v = p->vec[col];
-  uint32_t row = c->row;
   fl_type_kind kind = ci->type.kind;
-  if (p->seen[col] == p->gen && fl_type_is_bytes(kind)) v->bytes_len = v->offsets[row];
-  p->seen[col] = p->gen;
+  const uint32_t vword = row >> 6; /* slot row's validity bit, once per field */
+  const uint64_t vbit = (uint64_t)1 << (row & 63);
+  if (p->seen[col] != p->gen) {
+    p->seen[col] = p->gen;
+    c->nseen++;
+  } else if (fl_type_is_bytes(kind)) { /* given twice: the last one wins */
+    v->bytes_len = v->offsets[row];
+  }
   if (*s == 'n') {
     if (memcmp(s, "null", 4)) return syntax(c, s, "expected a value");
     if (ci->required && !c->err_kind) {
@@ -706,7 +971,8 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       const char *st = s + 1;
       const char *e = str_stop(st);
       if (*e == '"') { /* plain ASCII, no escapes: the common case */
-        put_str(v, row, st, (size_t)(e - st));
+        put_bytes(v, row, st, (size_t)(e - st));
+        v->validity[vword] |= vbit;
         return e + 1;
       }
       /* decoded text is never longer than the raw text: scan first, then decode */
@@ -717,12 +983,12 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       read_string(c, st, v->bytes + v->bytes_len, &n, (int)col);
       v->bytes_len += n;
       v->offsets[row + 1] = (uint32_t)v->bytes_len;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_JSON: {
       c->blank = false;
-      const char *e = skip_value(c, s, 1);
+      const char *e = skip_field_value(c, s);
       if (!e) return NULL;
       if (c->blank)
         put_json_compact(v, row, s, (size_t)(e - s));
@@ -733,12 +999,12 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
     case FL_T_BOOLEAN:
       if (*s == 't' && !memcmp(s, "true", 4)) {
         v->data.b[row] = 1;
-        set_valid(v, row, true);
+        v->validity[vword] |= vbit;
         return s + 4;
       }
       if (*s == 'f' && !memcmp(s, "false", 5)) {
         v->data.b[row] = 0;
-        set_valid(v, row, true);
+        v->validity[vword] |= vbit;
         return s + 5;
       }
       break;
@@ -758,7 +1024,40 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
         v->data.f64[row] = d;
       else
         v->data.f32[row] = (float)d;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
+      return e;
+    }
+    case FL_T_BIGINT:
+    case FL_T_INT: {
+      if (!(*s == '-' || isd(*s))) break;
+      int64_t x;
+      const char *e = fast_int(s, &x);
+      if (!e) break;
+      if (kind == FL_T_BIGINT) {
+        v->data.i64[row] = x;
+      } else {
+        if (x < INT32_MIN || x > INT32_MAX) break;
+        v->data.i32[row] = (int32_t)x;
+      }
+      v->validity[vword] |= vbit;
+      return e;
+    }
+    case FL_T_DECIMAL: {
+      if (!ci->dec_limit || !(*s == '-' || isd(*s))) break;
+      int64_t x;
+      const char *e = dec_fast(ci, s, &x);
+      if (!e) break;
+      v->data.i64[row] = x;
+      v->validity[vword] |= vbit;
+      return e;
+    }
+    case FL_T_TIMESTAMP: {
+      if (*s != '"') break;
+      int64_t x;
+      const char *e = ts_fast(p, s + 1, &x);
+      if (!e) break;
+      v->data.i64[row] = x;
+      v->validity[vword] |= vbit;
       return e;
     }
     default: break;
@@ -767,18 +1066,6 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
     const char *e = skip_value(c, s, 1);
     if (e) value_error(c, col, EXPECTED, s, (size_t)(e - s));
     return e;
-  }
-  if ((kind == FL_T_BIGINT || kind == FL_T_INT) && (*s == '-' || isd(*s))) {
-    int64_t x;
-    const char *e = fast_int(s, &x);
-    if (e && (kind == FL_T_BIGINT || (x >= INT32_MIN && x <= INT32_MAX))) {
-      if (kind == FL_T_BIGINT)
-        v->data.i64[row] = x;
-      else
-        v->data.i32[row] = (int32_t)x;
-      set_valid(v, row, true);
-      return e;
-    }
   }
   /* BIGINT, INT, DECIMAL, TIMESTAMP, DATE: a number, or a string holding the text */
   const char *ts, *te, *end;
@@ -818,7 +1105,7 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       } else {
         v->data.i64[row] = x;
       }
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_DECIMAL: {
@@ -826,20 +1113,20 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
         fl_i128 w;
         if (!fl_dec128_parse(ts, (size_t)(te - ts), ci->type.precision, ci->type.scale, &w)) break;
         v->data.i128[row] = w;
-        set_valid(v, row, true);
+        v->validity[vword] |= vbit;
         return end;
       }
       int64_t x;
       if (!to_decimal(ci, ts, te, &x)) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_TIMESTAMP: {
       int64_t x;
       if (is_str ? !to_ts(ts, (size_t)(te - ts), &x) : !int_literal(ts, te, &x)) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_DATE: {
@@ -852,14 +1139,14 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
         x = (int32_t)y;
       }
       v->data.i32[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_TIME: { /* "HH:MM:SS[.ffffff]" */
       int64_t x;
       if (!is_str || !fl_time_parse(ts, (size_t)(te - ts), &x)) break;
       v->data.i64[row] = x;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     case FL_T_UUID: { /* canonical 8-4-4-4-12 text */
@@ -878,7 +1165,7 @@ static const char *parse_field(ctx *c, uint32_t col, const char *s) {
       if (kind == FL_T_FIXED && len != ci->type.length) break;
       v->bytes_len += len;
       v->offsets[row + 1] = (uint32_t)v->bytes_len;
-      set_valid(v, row, true);
+      v->validity[vword] |= vbit;
       return end;
     }
     default: FL_ASSERT(false, "column %s: kind %d", ci->name, (int)kind);
@@ -905,12 +1192,6 @@ static int lookup(const fl_json_parser *p, const char *s, size_t n) {
   }
 }
 
-static inline uint64_t load64(const char *s) {
-  uint64_t v;
-  memcpy(&v, s, 8);
-  return v;
-}
-
 /* Is the key at s (after its opening quote) the column's name? Reads up to
  * FL_NAME_MAX + 1 bytes, within PAD. */
 static inline bool key_is(const col_info *ci, const char *s) {
@@ -919,6 +1200,23 @@ static inline bool key_is(const col_info *ci, const char *s) {
     return ci->key_len <= 8 || load64(s + ci->key_len - 8) == ci->key_w1;
   }
   return ci->raw_cmp && !memcmp(s, ci->name, ci->name_len) && s[ci->name_len] == '"';
+}
+
+/* Is s the separator before the column's field in compact JSON (`,"name":`)? Reads
+ * up to 32 bytes, within PAD; false for the sentinel column after the last. */
+static inline bool sep_is(const col_info *ci, const char *s) {
+#ifdef __SSE2__
+  __m128i pat = _mm_loadu_si128((const __m128i *)(const void *)ci->sep);
+  unsigned m =
+      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s), pat));
+  if ((m & ci->sep_m0) != ci->sep_m0) return false;
+  if (ci->sep_len <= 16) return true;
+  const char *t = s + ci->sep_len - 16;
+  pat = _mm_loadu_si128((const __m128i *)(const void *)(ci->sep + ci->sep_len - 16));
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), pat)) == 0xffff;
+#else
+  return ci->sep_m0 != 0x10000 && !memcmp(s, ci->sep, ci->sep_len);
+#endif
 }
 
 /* Reads a key whose opening quote is at s[-1]; *col = its column or -1. */
@@ -964,6 +1262,7 @@ __attribute__((noinline, cold)) static void unknown_reject(ctx *c, const char *k
 static const char *parse_object(ctx *c, const char *s) {
   fl_json_parser *p = c->p;
   uint32_t expect = 0, ncols = p->ncols;
+  const uint32_t row = c->row; /* in a register for parse_field (c->row would be reloaded) */
   s = skip_ws(c, s + 1);
   if (*s == '}') return s + 1;
   for (;;) {
@@ -983,11 +1282,21 @@ static const char *parse_object(ctx *c, const char *s) {
     if (*s != ':') return syntax(c, s, "expected ':' after a field name");
     s = skip_ws(c, s + 1);
     if (col >= 0) {
-      expect = (uint32_t)col + 1;
-      s = parse_field(c, (uint32_t)col, s);
+      /* this field, then those that follow in schema order in compact JSON: each
+       * separator compared whole (the bytes the steps below accept for the predicted
+       * field); one call site, so parse_field is inlined */
+      ci = &p->cols[col];
+      for (;;) {
+        s = parse_field(c, ci, (uint32_t)col, row, s);
+        expect = (uint32_t)col + 1;
+        ci++; /* cols[expect] */
+        if (!s || !sep_is(ci, s)) break;
+        s = skip_ws(c, s + ci->sep_len);
+        col = (int)expect;
+      }
     } else {
       if (!c->unknown++ && p->unknown_reject && !c->err_kind) unknown_reject(c, key);
-      s = skip_value(c, s, 1);
+      s = skip_field_value(c, s);
     }
     if (!s) return NULL;
     s = skip_ws(c, s);
@@ -1019,8 +1328,9 @@ static void add_reject(fl_json_parser *p, fl_json_result *res, uint32_t line, in
 /* Finishes the record read into slot c->row: fills absent columns, checks NOT NULL,
  * then accepts (rows[], row++) or rolls back and rejects. rec/rec_len: the object's
  * span in the body; rej_off/rej_len: the span a reject reports. */
-static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
-                          int64_t line_len, int64_t rej_off, int64_t rej_len) {
+__attribute__((noinline)) static void finish_record_slow(ctx *c, fl_json_result *res, uint32_t line,
+                                                         int64_t rec_off, int64_t rec_len, int64_t line_len,
+                                                         int64_t rej_off, int64_t rej_len) {
   fl_json_parser *p = c->p;
   if (line_len > FL_JSON_LINE_MAX) { /* the size is the reason, whatever else is wrong */
     c->err_kind = 1;
@@ -1028,7 +1338,7 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
     snprintf(c->reason, sizeof c->reason, "record of %lld bytes exceeds the limit of %u bytes",
              (long long)line_len, (unsigned)FL_JSON_LINE_MAX);
   }
-  if (!c->err_kind) {
+  if (!c->err_kind && c->nseen < p->ncols) {
     for (uint32_t i = 0; i < p->ncols; i++) {
       if (p->seen[i] == p->gen) continue;
       if (p->defaults && !p->defaults[i].is_null) {
@@ -1069,6 +1379,28 @@ static void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t re
   c->err_kind = 0;
   c->err_field = NULL;
   c->unknown = 0;
+  c->nseen = 0;
+}
+
+/* finish_record_slow's steps for the usual record, inline: good, every column set,
+ * room in rows[], no generation wrap. */
+static inline void finish_record(ctx *c, fl_json_result *res, uint32_t line, int64_t rec_off, int64_t rec_len,
+                                 int64_t line_len, int64_t rej_off, int64_t rej_len) {
+  fl_json_parser *p = c->p;
+  if (__builtin_expect(!c->err_kind && c->nseen == p->ncols && line_len <= FL_JSON_LINE_MAX &&
+                           c->row - c->row0 < p->rows_cap && p->gen != UINT32_MAX,
+                       1)) {
+    fl_json_row *r = &p->rows[c->row++ - c->row0];
+    r->raw_off = (uint32_t)rec_off;
+    r->raw_len = (uint32_t)rec_len;
+    r->line = line;
+    res->unknown_fields += c->unknown;
+    p->gen++;
+    c->unknown = 0;
+    c->nseen = 0;
+    return;
+  }
+  finish_record_slow(c, res, line, rec_off, rec_len, line_len, rej_off, rej_len);
 }
 
 static inline void begin_record(ctx *c) {
@@ -1275,7 +1607,8 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
   fl_json_parser *p = fl_calloc(1, sizeof *p);
   p->schema = schema;
   p->ncols = schema->nfields;
-  p->cols = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->cols);
+  p->cols = fl_calloc(p->ncols + 1, sizeof *p->cols); /* + the sentinel for sep_is */
+  p->cols[p->ncols].sep_m0 = 0x10000;
   p->seen = fl_calloc(p->ncols ? p->ncols : 1, sizeof *p->seen);
   p->gen = 1;
   uint32_t hsize = 16;
@@ -1305,6 +1638,16 @@ fl_json_parser *fl_json_parser_new(const fl_schema *schema) {
       ci->key_m0 = kl >= 8 ? UINT64_MAX : (((uint64_t)1 << (8 * kl)) - 1); /* little-endian */
       ci->key_w0 &= ci->key_m0;
       if (kl > 8) ci->key_w1 = load64(key + kl - 8);
+    }
+    ci->sep_m0 = 0x10000;
+    if (ci->raw_cmp && ci->name_len + 4 <= sizeof ci->sep) {
+      ci->sep_len = ci->name_len + 4;
+      ci->sep[0] = ',';
+      ci->sep[1] = '"';
+      memcpy(ci->sep + 2, f->name, ci->name_len);
+      ci->sep[ci->name_len + 2] = '"';
+      ci->sep[ci->name_len + 3] = ':';
+      ci->sep_m0 = ci->sep_len >= 16 ? 0xffff : (1u << ci->sep_len) - 1;
     }
     if (f->type.kind == FL_T_DECIMAL) {
       FL_ASSERT(f->type.precision >= 1 && f->type.precision <= FL_DECIMAL_PRECISION_MAX &&
