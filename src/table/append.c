@@ -238,6 +238,32 @@ fl_code fl_tbl_open_file(fl_appender *app, const char *rel_dir, uint32_t part_no
 
 /* ---------------------------------------------------------------- begin */
 
+/* How a spec field's bytes in a row's partition key are made (part_for_row). The
+ * common transforms read the source column straight from the batch (a key byte,
+ * then the Iceberg single-value bytes of the result, as key_put_value writes them);
+ * any other goes through fl_batch_get and fl_transform_apply. */
+#define ROUTE_US_PER_HOUR INT64_C(3600000000)
+#define ROUTE_US_PER_DAY INT64_C(86400000000)
+typedef enum route_kind {
+  ROUTE_VALUE, /* fl_value: any transform */
+  ROUTE_BYTES, /* identity of a string: its bytes */
+  ROUTE_I32,   /* identity of an int or date: 4 bytes LE */
+  ROUTE_I64,   /* identity of a bigint or timestamp: 8 bytes LE */
+  ROUTE_DAY,   /* day(timestamp): the date, 4 bytes LE */
+  ROUTE_HOUR,  /* hour(timestamp): hours since 1970, 4 bytes LE */
+} route_kind;
+
+static route_kind route_of(fl_transform tr, fl_type_kind k) {
+  if (tr.kind == FL_TR_IDENTITY) {
+    if (k == FL_T_STRING || k == FL_T_JSON) return ROUTE_BYTES;
+    if (k == FL_T_INT || k == FL_T_DATE) return ROUTE_I32;
+    if (k == FL_T_BIGINT || k == FL_T_TIMESTAMP) return ROUTE_I64;
+  }
+  if (tr.kind == FL_TR_DAY && k == FL_T_TIMESTAMP) return ROUTE_DAY;
+  if (tr.kind == FL_TR_HOUR && k == FL_T_TIMESTAMP) return ROUTE_HOUR;
+  return ROUTE_VALUE;
+}
+
 static fl_codec codec_of(const char *name) {
   if (!name || !strcasecmp(name, "zstd")) return FL_CODEC_ZSTD;
   if (!strcasecmp(name, "snappy")) return FL_CODEC_SNAPPY;
@@ -272,6 +298,7 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   app->transforms =
       fl_arena_memdup(&app->arena, m->spec->transforms, (app->nspec ? app->nspec : 1) * sizeof(fl_transform));
   app->src_cols = fl_arena_calloc(&app->arena, app->nspec ? app->nspec : 1, sizeof(int));
+  app->route = fl_arena_calloc(&app->arena, app->nspec ? app->nspec : 1, sizeof *app->route);
   for (uint32_t i = 0; i < app->nspec; i++) {
     app->spec[i].name = fl_arena_strdup(&app->arena, app->spec[i].name);
     app->spec[i].transform = fl_arena_strdup(&app->arena, app->spec[i].transform);
@@ -282,6 +309,7 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
       fl_appender_free(app);
       return rc;
     }
+    app->route[i] = (uint8_t)route_of(app->transforms[i], app->schema.fields[app->src_cols[i]].type.kind);
   }
   const fl_tsort *order = m->order;
   app->sort_order_id = order && order->nfields ? order->order_id : 0;
@@ -385,25 +413,76 @@ static part_writer *part_new(fl_appender *app, const fl_value *vals, const uint8
   return pw;
 }
 
-static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32_t row) {
-  fl_value vals[app->nspec ? app->nspec : 1];
-  fl_buf *key = &app->keybuf;
-  fl_buf_clear(key);
+/* Appends one spec field's part of a row's key: 0 for null, else 1, the length (4
+ * bytes LE) and the Iceberg single-value bytes of the transformed value. */
+static void key_put_value(fl_buf *key, const fl_value *v) {
+  if (v->is_null) {
+    fl_buf_put_u8(key, 0);
+    return;
+  }
+  fl_buf_put_u8(key, 1);
+  size_t at = key->len;
+  fl_buf_put_le32(key, 0);
+  fl_value_to_iceberg_bytes(v, key);
+  uint32_t n = (uint32_t)(key->len - at - 4);
+  memcpy(key->data + at, &n, 4);
+}
+
+static void key_put_raw(fl_buf *key, const void *p, uint32_t n) {
+  fl_buf_reserve(key, 5 + (size_t)n);
+  uint8_t *o = key->data + key->len;
+  o[0] = 1;
+  memcpy(o + 1, &n, 4);
+  memcpy(o + 5, p, n);
+  key->len += 5 + (size_t)n;
+}
+
+/* The row's partition values, transformed (for a new partition's writer). */
+static void row_values(const fl_appender *app, const fl_batch *batch, uint32_t row, fl_value *vals) {
   for (uint32_t i = 0; i < app->nspec; i++) {
     fl_value in;
     fl_batch_get(batch, (uint32_t)app->src_cols[i], row, &in);
     fl_transform_apply(app->transforms[i], &in, &vals[i]);
-    if (vals[i].is_null) {
+  }
+}
+
+/* The row's key: what key_put_value makes of row_values, read straight from the
+ * batch for the routes that allow it. */
+static void row_key(const fl_appender *app, const fl_batch *batch, uint32_t row, fl_buf *key) {
+  fl_buf_clear(key);
+  for (uint32_t i = 0; i < app->nspec; i++) {
+    const fl_vec *vec = &batch->cols[app->src_cols[i]];
+    route_kind rk = (route_kind)app->route[i];
+    if (rk != ROUTE_VALUE && !fl_vec_is_valid(vec, row)) {
       fl_buf_put_u8(key, 0);
       continue;
     }
-    fl_buf_put_u8(key, 1);
-    size_t at = key->len;
-    fl_buf_put_le32(key, 0);
-    fl_value_to_iceberg_bytes(&vals[i], key);
-    uint32_t n = (uint32_t)(key->len - at - 4);
-    memcpy(key->data + at, &n, 4);
+    switch (rk) {
+      case ROUTE_BYTES:
+        key_put_raw(key, vec->bytes + vec->offsets[row], vec->offsets[row + 1] - vec->offsets[row]);
+        break;
+      case ROUTE_I32: key_put_raw(key, &vec->data.i32[row], 4); break;
+      case ROUTE_I64: key_put_raw(key, &vec->data.i64[row], 8); break;
+      case ROUTE_DAY:
+      case ROUTE_HOUR: {
+        int32_t t = (int32_t)fl_floor_div(vec->data.i64[row], rk == ROUTE_DAY ? ROUTE_US_PER_DAY : ROUTE_US_PER_HOUR);
+        key_put_raw(key, &t, 4);
+        break;
+      }
+      case ROUTE_VALUE: {
+        fl_value in, out;
+        fl_batch_get(batch, (uint32_t)app->src_cols[i], row, &in);
+        fl_transform_apply(app->transforms[i], &in, &out);
+        key_put_value(key, &out);
+        break;
+      }
+    }
   }
+}
+
+static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32_t row) {
+  fl_buf *key = &app->keybuf;
+  row_key(app, batch, row, key);
   uint64_t h = fl_hash64(key->data ? key->data : (const uint8_t *)"", key->len);
   size_t slot = h & (app->map_cap - 1);
   while (app->map[slot]) {
@@ -411,6 +490,15 @@ static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32
     if (pw->hash == h && pw->keylen == key->len && !memcmp(pw->key, key->data, key->len)) return pw;
     slot = (slot + 1) & (app->map_cap - 1);
   }
+  fl_value vals[app->nspec ? app->nspec : 1];
+  row_values(app, batch, row, vals);
+  /* once per partition: the routes made the bytes key_put_value makes of its values */
+  fl_buf check = FL_BUF_INIT;
+  for (uint32_t i = 0; i < app->nspec; i++) key_put_value(&check, &vals[i]);
+  FL_ASSERT(check.len == key->len && !memcmp(check.data, key->data, key->len),
+            "table %s.%s: a partition key of %zu bytes, %zu by its values", app->tbl->ns, app->tbl->name, key->len,
+            check.len);
+  fl_buf_free(&check);
   return part_new(app, vals, key->data ? key->data : (const uint8_t *)"", key->len, h);
 }
 
