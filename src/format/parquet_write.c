@@ -120,6 +120,8 @@ typedef struct colw {
   uint32_t *slots; /* entry + 1 (0 empty); open addressing, linear probing,
                       load <= 1/2; 4 bytes a slot keep the table in cache */
   uint32_t slot_mask;
+  bool slots_dirty; /* emptied (dict_reset) but not yet zeroed: done before its next use,
+                       so a chunk abandoned or the file's last one costs no clearing */
 
   /* the chunk */
   fl_buf chunk;          /* data pages: headers + compressed bodies */
@@ -299,7 +301,60 @@ static inline uint64_t mix64(uint64_t x) {
 static void dict_reset(colw *col) {
   col->ndict = 0;
   fl_buf_clear(&col->dict);
-  if (col->slots) memset(col->slots, 0, ((size_t)col->slot_mask + 1) * sizeof *col->slots);
+  col->slots_dirty = col->slots != NULL;
+}
+
+static void dict_ready(colw *col) {
+  if (!col->slots_dirty) return;
+  memset(col->slots, 0, ((size_t)col->slot_mask + 1) * sizeof *col->slots);
+  col->slots_dirty = false;
+}
+
+/* The dictionary's hash of a string: up to 16 bytes (ids, tenants, codes, event
+ * types) from two overlapping loads, mixed inline; longer ones by fl_hash64. Only
+ * this table sees it. */
+static inline uint64_t str_hash(const char *p, uint32_t n) {
+  uint64_t a, b;
+  if (n >= 8) {
+    if (n > 16) return fl_hash64(p, n);
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, p, 4);
+    memcpy(&y, p + n - 4, 4);
+    a = x;
+    b = y;
+  } else {
+    const uint8_t *u = (const uint8_t *)p;
+    a = n ? (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16 : 0;
+    b = 0;
+  }
+  return mix64(a ^ mix64(b ^ ((uint64_t)n << 56)));
+}
+
+/* n bytes at a equal those at b; inline up to 16 bytes, as str_hash. */
+static inline bool bytes_eq(const uint8_t *a, const char *b, uint32_t n) {
+  if (n > 16) return memcmp(a, b, n) == 0;
+  if (n >= 8) {
+    uint64_t x0, x1, y0, y1;
+    memcpy(&x0, a, 8);
+    memcpy(&y0, b, 8);
+    memcpy(&x1, a + n - 8, 8);
+    memcpy(&y1, b + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t x0, x1, y0, y1;
+    memcpy(&x0, a, 4);
+    memcpy(&y0, b, 4);
+    memcpy(&x1, a + n - 4, 4);
+    memcpy(&y1, b + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (a[i] != (uint8_t)b[i]) return false;
+  return true;
 }
 
 /* The hash table starts small (a few KiB per column: most columns of a file either
@@ -372,14 +427,14 @@ static inline uint32_t dict_find_fixed(colw *col, uint64_t key, uint32_t dict_ma
 }
 
 static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint32_t dict_max) {
-  uint64_t h = fl_hash64(p, n);
+  uint64_t h = str_hash(p, n);
   uint32_t s = (uint32_t)h & col->slot_mask;
   for (;;) {
     uint32_t e = col->slots[s];
     if (!e) break;
     if (col->ent_hash[e - 1] == h) {
       const uint8_t *q = col->dict.data + col->ent_key[e - 1];
-      if (fl_le32(q) == n && memcmp(q + 4, p, n) == 0) return e - 1;
+      if (fl_le32(q) == n && bytes_eq(q + 4, p, n)) return e - 1;
     }
     s = (s + 1) & col->slot_mask;
   }
@@ -388,7 +443,7 @@ static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint3
   col->ent_key[e] = col->dict.len;
   col->ent_hash[e] = h;
   col->ent_page[e] = 0;
-  fl_buf_reserve(&col->dict, 4 + (size_t)n);
+  if (col->dict.cap - col->dict.len < 4 + (size_t)n) fl_buf_reserve(&col->dict, 4 + (size_t)n);
   uint8_t *o = col->dict.data + col->dict.len;
   memcpy(o, &n, 4);
   memcpy(o + 4, p, n);
@@ -1079,6 +1134,7 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
       if (m > stop - col->nidx) m = stop - col->nidx;
     }
     page_reserve(col, col->page_values + m);
+    if (col->mode != MODE_PLAIN) dict_ready(col);
     if (col->phys == FL_PQ_BYTE_ARRAY) {
       /* big strings: stop the range once it holds a page, so no page grows past
        * page_bytes + one value (and never near FL_PARQUET_PAGE_MAX) */
