@@ -59,6 +59,11 @@ typedef struct fl_parquet_opts {
   bool defer_sync; /* close starts the disk write (sync_file_range) and leaves the fdatasync to
                       the caller (the table appender syncs a commit's files together:
                       fl_fdatasync_paths) */
+  uint8_t *unique_hint; /* optional, one byte per column, shared by the files one task writes
+                           one after another (never by two writers at once): the writer sets a
+                           column's byte when its dictionary trial finds it near-unique and
+                           clears it when it keeps a dictionary; a chunk of a marked column
+                           goes PLAIN at its first TRIAL_HINT_SAMPLE values if none repeats */
 } fl_parquet_opts;
 
 void fl_parquet_opts_default(fl_parquet_opts *opts);

@@ -408,6 +408,60 @@ Test(parquet, unique_column_abandons_the_dictionary_early) {
   cr_assert(has_dict[0] && has_dict[1], "2,004 values spread over the page keep the dictionary");
 }
 
+/* kind and event_id both from the 4 words: no column is unique */
+static void fill_words(fl_batch *batch, uint64_t first, uint32_t n) {
+  for (uint32_t k = 0; k < n; k++) {
+    const char *w = words[(first + k) % 4];
+    fl_vec_append_str(&batch->cols[0], w, (uint32_t)strlen(w));
+    fl_vec_append_str(&batch->cols[1], w, (uint32_t)strlen(w));
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+/* Field id's chunk of the file at path: has it a dictionary? */
+static bool chunk_has_dict(const char *path, int32_t id) {
+  fl_parquet_reader *pr;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+  fl_parquet_chunk_info ci;
+  cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
+  bool dict = ci.dictionary_page_offset != 0;
+  cr_assert_eq(has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY), dict);
+  fl_parquet_reader_free(pr);
+  return dict;
+}
+
+/* fl_parquet_opts.unique_hint: what one file's trial learns, the next file's uses;
+ * a hinted column whose values repeat keeps its dictionary and clears the hint. */
+Test(parquet, unique_hint_carries_the_trial_to_the_next_file) {
+  uint8_t hint[2] = {0, 0};
+  fl_parquet_opts opts;
+  fl_parquet_opts_default(&opts);
+  opts.unique_hint = hint;
+  fl_parquet_writer *pw;
+  char path[600];
+  for (int f = 0; f < 2; f++) { /* unique event ids: marked, then PLAIN at once */
+    snprintf(path, sizeof path, "%s", tmp_path());
+    write_file(path, &str_schema, &opts, 1500, fill_strings, &pw);
+    fl_parquet_writer_free(pw);
+    cr_assert_eq(hint[0], 0, "file %d: kind keeps its dictionary", f);
+    cr_assert_eq(hint[1], 1, "file %d: event_id is near-unique", f);
+    cr_assert(chunk_has_dict(path, 1));
+    cr_assert(!chunk_has_dict(path, 2));
+    fl_batch *got = read_all(path, &str_schema);
+    assert_same_rows(got, 1500, fill_strings, &str_schema);
+    fl_batch_free(got);
+  }
+  snprintf(path, sizeof path, "%s", tmp_path());
+  write_file(path, &str_schema, &opts, 1500, fill_words, &pw);
+  fl_parquet_writer_free(pw);
+  cr_assert(chunk_has_dict(path, 2), "event_id repeats in the hint's sample: the dictionary is kept");
+  cr_assert_eq(hint[1], 0);
+  fl_batch *got = read_all(path, &str_schema);
+  assert_same_rows(got, 1500, fill_words, &str_schema);
+  fl_batch_free(got);
+}
+
 Test(parquet, small_row_groups_give_many_with_exact_stats) {
   const char *path = tmp_path();
   fl_parquet_opts opts;

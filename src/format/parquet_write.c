@@ -98,6 +98,7 @@ typedef struct colw {
   uint32_t flba_width; /* FIXED_LEN_BYTE_ARRAY: bytes per value */
   bool optional;
   enc_mode mode;
+  uint8_t *unique_hint; /* opts.unique_hint[c], or NULL */
 
   /* the page being built */
   uint32_t page_values; /* including nulls */
@@ -476,8 +477,19 @@ static unsigned dict_bit_width(const colw *col) { return fl_pq_bit_width(col->nd
  *     either few-valued or unique, and tests/interop/0003 relies on a string
  *     dictionary that overflows mid-chunk. */
 enum { TRIAL_SAMPLE = 1024, TRIAL_EARLY_VALUES = 4096, DICT_CHECK_BW = 8, DICT_PAGE_HEADER_EST = 16 };
+/* Step 0, with fl_parquet_opts.unique_hint: a column the task's last file found
+ * near-unique (step 1) goes PLAIN after TRIAL_HINT_SAMPLE values without a repeat
+ * (D > ~8,000 likely): files of a partitioned table are small (1,418 rows in the
+ * orders benchmark), so step 1's sample was most of each file's ids and times,
+ * hashed once per file. A repeat in the short sample falls back to steps 1-3. */
+enum { TRIAL_HINT_SAMPLE = 128 };
+
+static bool dict_hinted_unique(const colw *col) { return col->unique_hint && *col->unique_hint; }
 
 static bool dict_is_hopeless(const colw *col) {
+  if (dict_hinted_unique(col) && col->nidx >= TRIAL_HINT_SAMPLE && col->nidx < TRIAL_SAMPLE &&
+      col->ndict == col->nidx)
+    return true;
   if (col->nidx < TRIAL_SAMPLE) return false;
   uint64_t repeats = col->nidx - col->ndict;
   if (col->nidx < TRIAL_EARLY_VALUES) return repeats * 64 < col->nidx;
@@ -737,6 +749,7 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
       decide_compressed(pw, col, &raw, &raw_len, &cp, &clen);
   }
   bool dict = col->mode == MODE_DICT;
+  if (dict && col->unique_hint) *col->unique_hint = 0;
   if (!cp) {
     raw = page_body(col, dict, &pw->body, &raw_len);
     cp = compress(pw, &pw->comp, raw, raw_len, !dict && col->width > 0, &clen);
@@ -1130,7 +1143,9 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
     if (col->mode == MODE_TRIAL && col->nidx < TRIAL_EARLY_VALUES) {
       /* the sample is judged when it is taken (dict_is_hopeless), not after a whole
          batch went through the dictionary */
-      uint32_t stop = col->nidx < TRIAL_SAMPLE ? TRIAL_SAMPLE : TRIAL_EARLY_VALUES;
+      uint32_t stop = col->nidx < TRIAL_HINT_SAMPLE && dict_hinted_unique(col) ? TRIAL_HINT_SAMPLE
+                      : col->nidx < TRIAL_SAMPLE                            ? TRIAL_SAMPLE
+                                                                            : TRIAL_EARLY_VALUES;
       if (m > stop - col->nidx) m = stop - col->nidx;
     }
     page_reserve(col, col->page_values + m);
@@ -1150,7 +1165,10 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
     } else {
       r += encode_fixed(pw, col, vec, r, m);
     }
-    if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) dict_abandon(col);
+    if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) {
+      dict_abandon(col);
+      if (col->unique_hint) *col->unique_hint = 1;
+    }
     if (col->page_values >= pw->page_rows || page_bytes_est(col) >= pw->opts.page_bytes) flush_page(pw, col);
   }
 }
@@ -1662,6 +1680,7 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                             : fl_dec128_fixed_width(col->field->type.precision);
     col->optional = !col->field->required;
     col->page_no = 1;
+    col->unique_hint = pw->opts.unique_hint ? &pw->opts.unique_hint[c] : NULL;
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;
   }

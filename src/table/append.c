@@ -226,6 +226,7 @@ fl_code fl_tbl_open_file(fl_appender *app, const char *rel_dir, uint32_t part_no
   fl_parquet_opts opts = app->popts;
   opts.kv = kv;
   opts.nkv = nkv;
+  if (schema != &app->schema) opts.unique_hint = NULL; /* one byte per column of the table's schema */
   rc = fl_parquet_writer_open(path, schema, &opts, pw, err);
   if (!rc) {
     track_file(app, path);
@@ -353,6 +354,8 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   if ((v = fl_table_property(tbl, "write.parquet.dict-size-bytes")))
     app->popts.dict_bytes_max = (uint32_t)strtoul(v, NULL, 10);
   if ((v = fl_table_property(tbl, "write.parquet.compression-level"))) app->popts.zstd_level = atoi(v);
+  /* the files of this appender share what their dictionary trials learn (parquet.h) */
+  app->popts.unique_hint = fl_arena_calloc(&app->arena, app->schema.nfields ? app->schema.nfields : 1, 1);
   app->kv[0] = (fl_kv){"iceberg.schema", app->schema_json};
   fl_tbl_uuid(app->op_uuid);
   fl_tbl_uuid(app->commit_uuid);
