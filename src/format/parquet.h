@@ -95,6 +95,11 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                                fl_parquet_writer **out, fl_err *err);
 /* Appends the batch's rows; columns in schema order, types equal to the schema. */
 fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err);
+/* Writes the batch rows rows[from .. from + n) in that order (each < batch->nrows), or
+ * rows from .. from + n when rows is NULL: a partition's rows straight from the batch,
+ * not gathered into another first. */
+fl_code fl_parquet_writer_write_rows(fl_parquet_writer *pw, const fl_batch *batch, const uint32_t *rows,
+                                     uint32_t from, uint32_t n, fl_err *err);
 /* Encoded bytes so far (flushed + buffered): callers roll files by size. */
 uint64_t fl_parquet_writer_bytes(const fl_parquet_writer *pw);
 uint64_t fl_parquet_writer_rows(const fl_parquet_writer *pw);

@@ -956,31 +956,44 @@ static uint32_t rows_for_values(const colw *col, const uint8_t *lv, uint32_t j) 
   return r;
 }
 
-#define GATHER(DT, ST, src)                                    \
-  do {                                                         \
-    DT *d_ = (DT *)dense;                                      \
-    const ST *s_ = (const ST *)(src) + from;                   \
-    if (!col->optional) {                                      \
-      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[i_]; \
-    } else {                                                   \
-      uint32_t j_ = 0;                                         \
-      for (uint32_t i_ = 0; i_ < n; i_++) {                    \
-        d_[j_] = (DT)s_[i_];                                   \
-        j_ += lv[i_];                                          \
-      }                                                        \
-    }                                                          \
+/* The batch row of the write's value i: sel[i] when the write selects rows
+ * (fl_parquet_writer_write_rows), else i. */
+static inline uint32_t row_at(const uint32_t *sel, uint32_t i) { return sel ? sel[i] : i; }
+
+/* Non-null values of the range, in order, into dense (lv: the range's levels). */
+#define GATHER(DT, ST, src)                                          \
+  do {                                                               \
+    DT *d_ = (DT *)dense;                                            \
+    const ST *s_ = (const ST *)(src);                                \
+    if (sel) {                                                       \
+      const uint32_t *x_ = sel + from;                               \
+      uint32_t j_ = 0;                                               \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                          \
+        d_[j_] = (DT)s_[x_[i_]];                                     \
+        j_ += lv ? lv[i_] : 1;                                       \
+      }                                                              \
+    } else if (!col->optional) {                                     \
+      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[from + i_]; \
+    } else {                                                         \
+      uint32_t j_ = 0;                                               \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                          \
+        d_[j_] = (DT)s_[from + i_];                                  \
+        j_ += lv[i_];                                                \
+      }                                                              \
+    }                                                                \
   } while (0)
 
-/* Encodes rows [from, from + n) of vec into the column's page; returns the rows
- * consumed (fewer than n only when the dictionary overflowed and the encoding of
- * the chunk changed: the caller continues from there). */
-static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
+/* Encodes the write's values [from, from + n) (batch rows row_at(sel, i)) into the
+ * column's page; returns the values consumed (fewer than n only when the dictionary
+ * overflowed and the encoding of the chunk changed: the caller continues from there). */
+static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, const uint32_t *sel,
+                             uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   uint32_t k = n;
   if (col->optional) {
     k = 0;
     for (uint32_t i = 0; i < n; i++) {
-      uint8_t v = fl_vec_is_valid(vec, from + i);
+      uint8_t v = fl_vec_is_valid(vec, row_at(sel, from + i));
       lv[i] = v;
       k += v;
     }
@@ -1030,8 +1043,8 @@ static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec
   return used;
 }
 
-static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from,
-                               uint32_t n) {
+static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *vec, const uint32_t *sel,
+                               uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   const uint32_t *off = vec->offsets;
   const char *bytes = vec->bytes;
@@ -1039,9 +1052,16 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
   uint32_t lo_n = 0, hi_n = 0, k = 0, used = n;
   bool dict = col->mode != MODE_PLAIN, bounds = false;
   uint32_t dict_max = pw->opts.dict_bytes_max;
-  if (!dict) fl_buf_reserve(&col->plain, (size_t)(off[from + n] - off[from]) + 4 * (size_t)n);
+  if (!dict) {
+    size_t total = 4 * (size_t)n;
+    if (!sel)
+      total += off[from + n] - off[from];
+    else
+      for (uint32_t i = 0; i < n; i++) total += off[sel[from + i] + 1] - off[sel[from + i]];
+    fl_buf_reserve(&col->plain, total);
+  }
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t r = from + i;
+    uint32_t r = row_at(sel, from + i);
     if (col->optional) {
       uint8_t v = fl_vec_is_valid(vec, r);
       lv[i] = v;
@@ -1085,14 +1105,14 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
 
 /* A wide DECIMAL column: PLAIN FIXED_LEN_BYTE_ARRAY values, big-endian two's
  * complement in flba_width bytes (what Spark, Trino and DuckDB write). */
-static uint32_t encode_flba(colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
+static uint32_t encode_flba(colw *col, const fl_vec *vec, const uint32_t *sel, uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   unsigned w = col->flba_width;
   fl_buf_reserve(&col->plain, (size_t)n * w);
   uint32_t k = 0;
   fl_i128 lo = 0, hi = 0;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t r = from + i;
+    uint32_t r = row_at(sel, from + i);
     if (col->optional) {
       uint8_t v = fl_vec_is_valid(vec, r);
       lv[i] = v;
@@ -1135,10 +1155,13 @@ static void page_reserve(colw *col, uint32_t n) {
   col->page_cap = cap;
 }
 
-static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t nrows) {
-  uint32_t r = 0;
-  while (r < nrows) {
-    uint32_t m = nrows - r;
+/* Encodes the write's values [from, from + n) of the column (batch rows row_at(sel, i);
+ * vec_rows: the batch's). */
+static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t vec_rows,
+                          const uint32_t *sel, uint32_t from, uint32_t n) {
+  uint32_t r = from, end = from + n;
+  while (r < end) {
+    uint32_t m = end - r;
     if (m > pw->page_rows - col->page_values) m = pw->page_rows - col->page_values;
     if (col->mode == MODE_TRIAL && col->nidx < TRIAL_EARLY_VALUES) {
       /* the sample is judged when it is taken (dict_is_hopeless), not after a whole
@@ -1154,16 +1177,24 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
       /* big strings: stop the range once it holds a page, so no page grows past
        * page_bytes + one value (and never near FL_PARQUET_PAGE_MAX) */
       const uint32_t *off = vec->offsets;
-      if (off[r + m] - off[r] > pw->opts.page_bytes) {
+      if (!sel && off[r + m] - off[r] > pw->opts.page_bytes) {
         uint32_t mm = 1;
         while (mm < m && off[r + mm] - off[r] < pw->opts.page_bytes) mm++;
         m = mm;
+      } else if (sel && off[vec_rows] - off[0] > pw->opts.page_bytes) {
+        uint64_t bytes = 0;
+        uint32_t mm = 0;
+        while (mm < m && bytes < pw->opts.page_bytes) {
+          bytes += off[sel[r + mm] + 1] - off[sel[r + mm]];
+          mm++;
+        }
+        m = mm;
       }
-      r += encode_strings(pw, col, vec, r, m);
+      r += encode_strings(pw, col, vec, sel, r, m);
     } else if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
-      r += encode_flba(col, vec, r, m);
+      r += encode_flba(col, vec, sel, r, m);
     } else {
-      r += encode_fixed(pw, col, vec, r, m);
+      r += encode_fixed(pw, col, vec, sel, r, m);
     }
     if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) {
       dict_abandon(col);
@@ -1694,7 +1725,14 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
 }
 
 fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err) {
+  return fl_parquet_writer_write_rows(pw, batch, NULL, 0, batch->nrows, err);
+}
+
+fl_code fl_parquet_writer_write_rows(fl_parquet_writer *pw, const fl_batch *batch, const uint32_t *rows,
+                                     uint32_t from, uint32_t n, fl_err *err) {
   FL_ASSERT(!pw->closed, "%s: write after close", pw->path);
+  FL_ASSERT(rows || from + n <= batch->nrows, "%s: rows %u..%u of a batch of %u", pw->path, from, from + n,
+            batch->nrows);
   if (batch->ncols != pw->ncols)
     return fl_err_set(err, FL_EINVAL, "%s: batch has %u columns, the file %u", pw->path, batch->ncols,
                       pw->ncols);
@@ -1710,10 +1748,11 @@ fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl
       return fl_err_set(err, FL_EINVAL, "%s: column %s is required but the batch has %u nulls", pw->path,
                         col->field->name, fl_vec_null_count(vec));
   }
-  if (!batch->nrows) return FL_OK;
-  for (uint32_t c = 0; c < pw->ncols; c++) encode_column(pw, &pw->cols[c], &batch->cols[c], batch->nrows);
-  pw->rg_rows += batch->nrows;
-  pw->total_rows += batch->nrows;
+  if (!batch->nrows || !n) return FL_OK;
+  for (uint32_t c = 0; c < pw->ncols; c++)
+    encode_column(pw, &pw->cols[c], &batch->cols[c], batch->nrows, rows, from, n);
+  pw->rg_rows += n;
+  pw->total_rows += n;
   if (buffered_bytes(pw) >= pw->opts.row_group_bytes) return flush_row_group(pw, err);
   return FL_OK;
 }

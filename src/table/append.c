@@ -6,7 +6,7 @@
  *     -> per row: partition tuple = the spec's transforms of the source columns,
  *        serialised into a key (tag byte + Iceberg bytes per field), looked up in an
  *        open-addressing map of partition writers (no allocation for known tuples)
- *     -> per partition: rows gathered into a scratch batch, written to its open
+ *     -> per partition: its rows (their indexes) written straight from the batch to its open
  *        Parquet file (kv iceberg.schema = the table schema JSON); a file is closed
  *        and a new one opened once it passes write.target-file-size-bytes, a write
  *        cut where the estimate puts it (part_write: file_bytes_est, rows_before_roll)
@@ -546,63 +546,60 @@ static uint64_t rows_before_roll(const fl_appender *app, const part_writer *pw) 
   return room >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)room + 1;
 }
 
-/* Bytes of rows [at, at+n) as values (fixed widths, string bytes and a 4-byte length
- * each, a byte per row for validity): Parquet's encoding of them is not larger,
- * short of its page headers. */
-static uint64_t raw_bytes(const fl_batch *rows, uint32_t at, uint32_t n) {
+/* Bytes of the rows sel[at .. at+n) (rows at .. at+n when sel is NULL) as values
+ * (fixed widths, string bytes and a 4-byte length each, a byte per row for validity):
+ * Parquet's encoding of them is not larger, short of its page headers. */
+static uint64_t raw_bytes(const fl_batch *batch, const uint32_t *sel, uint32_t at, uint32_t n) {
   uint64_t sum = 0;
-  for (uint32_t c = 0; c < rows->ncols; c++) {
-    const fl_vec *v = &rows->cols[c];
+  for (uint32_t c = 0; c < batch->ncols; c++) {
+    const fl_vec *v = &batch->cols[c];
     unsigned w = fl_type_bytes(v->type);
-    if (w)
+    if (w) {
       sum += (uint64_t)w * n;
-    else if (fl_type_is_bytes(v->type.kind) && v->offsets)
-      sum += v->offsets[at + n] - v->offsets[at] + 4ull * n;
-    else
+    } else if (fl_type_is_bytes(v->type.kind) && v->offsets) {
+      if (!sel)
+        sum += v->offsets[at + n] - v->offsets[at];
+      else
+        for (uint32_t i = at; i < at + n; i++) sum += v->offsets[sel[i] + 1] - v->offsets[sel[i]];
+      sum += 4ull * n;
+    } else {
       return UINT64_MAX; /* nested: unknown */
+    }
     sum += n;
   }
   return sum;
 }
 
-/* Writes rows (all of this partition) and fills their locations. A file that reaches
- * write.target-file-size-bytes is closed and the rest go to a new one: the write is
- * cut where the estimate puts the target, so a file passes it by at most the rows
- * of its last cut (a new file's first FL_BATCH_ROWS when nothing is known yet). */
-static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *rows, const uint32_t *orig_rows,
-                          fl_row_location *locs, fl_err *err) {
+/* Writes the batch rows sel[0 .. nrows) (rows 0 .. nrows when sel is NULL), all of
+ * this partition, straight from the batch, and fills their locations. A file that
+ * reaches write.target-file-size-bytes is closed and the rest go to a new one: the
+ * write is cut where the estimate puts the target, so a file passes it by at most
+ * the rows of its last cut (a new file's first FL_BATCH_ROWS when nothing is known yet). */
+static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *batch, const uint32_t *sel,
+                          uint32_t nrows, fl_row_location *locs, fl_err *err) {
   fl_code rc;
-  for (uint32_t at = 0; at < rows->nrows;) {
+  for (uint32_t at = 0; at < nrows;) {
     if (!pw->pw && (rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1,
                                           &pw->pw, &pw->uri, err)))
       return rc;
-    uint32_t n = rows->nrows - at;
+    uint32_t n = nrows - at;
     /* the common case (rows far below the target) is written as it is */
     uint64_t est = file_bytes_est(app, pw);
     uint64_t add = app->bpr_rows ? (uint64_t)((double)n * (double)app->bpr_bytes / (double)app->bpr_rows)
-                                 : raw_bytes(rows, at, n);
+                                 : raw_bytes(batch, sel, at, n);
     uint64_t room =
         add < app->target_bytes && est < app->target_bytes - add ? UINT64_MAX : rows_before_roll(app, pw);
-    const fl_batch *part = rows;
-    if (room < n || at) { /* a cut: these rows alone, copied */
-      if (room < n) n = (uint32_t)room;
-      if (!app->roll_scratch)
-        app->roll_scratch = fl_batch_new(app->schema.fields, app->schema.nfields, FL_BATCH_ROWS);
-      fl_batch_reset(app->roll_scratch);
-      fl_batch_append_range(app->roll_scratch, rows, at, n);
-      part = app->roll_scratch;
-    }
-    FL_ASSERT(n > 0 && part->nrows == n, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n,
-              at);
+    if (room < n) n = (uint32_t)room; /* a cut */
+    FL_ASSERT(n > 0 && at + n <= nrows, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n, at);
     if (locs) {
       uint64_t base = fl_parquet_writer_rows(pw->pw);
       for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = orig_rows ? orig_rows[at + i] : at + i;
+        uint32_t r = sel ? sel[at + i] : at + i;
         locs[r].file_path = pw->uri;
         locs[r].pos = base + i;
       }
     }
-    if ((rc = fl_parquet_writer_write(pw->pw, part, err))) return rc;
+    if ((rc = fl_parquet_writer_write_rows(pw->pw, batch, sel, at, n, err))) return rc;
     app->rows += n;
     at += n;
     if (file_bytes_est(app, pw) >= app->target_bytes && (rc = part_close_file(app, pw, err))) return rc;
@@ -676,7 +673,7 @@ fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_ro
   if (rc || !batch->nrows) return rc;
   if (!app->nspec) {
     part_writer *pw = app->nparts ? app->parts[0] : part_new(app, NULL, (const uint8_t *)"", 0, 0);
-    if (!app->nsort) return part_write(app, pw, batch, NULL, locs, err);
+    if (!app->nsort) return part_write(app, pw, batch, NULL, batch->nrows, locs, err);
   }
   /* route: rows[] per partition */
   app->touched_n = 0;
@@ -688,14 +685,8 @@ fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_ro
       app->sort_batch = batch;
       qsort_r(pw->rows, pw->nrows, sizeof(uint32_t), sort_cmp, app);
     }
-    if (pw->nrows == batch->nrows && !app->nsort) {
-      rc = part_write(app, pw, batch, NULL, locs, err);
-    } else {
-      if (!app->scratch) app->scratch = fl_batch_new(batch->fields, batch->ncols, FL_BATCH_ROWS);
-      fl_batch_reset(app->scratch);
-      fl_batch_gather(app->scratch, batch, pw->rows, pw->nrows);
-      rc = part_write(app, pw, app->scratch, pw->rows, locs, err);
-    }
+    bool in_order = pw->nrows == batch->nrows && !app->nsort;
+    rc = part_write(app, pw, batch, in_order ? NULL : pw->rows, pw->nrows, locs, err);
   }
   for (uint32_t t = 0; t < app->touched_n; t++) app->touched[t]->nrows = 0;
   return rc;
@@ -1083,8 +1074,6 @@ void fl_appender_free(fl_appender *app) {
   fl_free(app->sync_dirs);
   fl_free(app->unsynced);
   fl_buf_free(&app->keybuf);
-  if (app->scratch) fl_batch_free(app->scratch);
-  if (app->roll_scratch) fl_batch_free(app->roll_scratch);
   fl_arena_destroy(&app->arena);
   fl_free(app);
 }
