@@ -366,8 +366,8 @@ static inline bool bytes_eq(const uint8_t *a, const char *b, uint32_t n) {
  * write). It is kept across row groups, so a later chunk starts at the size the
  * first one reached. */
 enum {
-  DICT_SLOTS_MIN = 256,
-  DICT_ENTRIES_MIN = 128,
+  DICT_SLOTS_MIN = 512, /* TRIAL_HINT_SAMPLE (128) entries fit without a growth */
+  DICT_ENTRIES_MIN = 256,
   DICT_ENTRIES_SAMPLE = 2048, /* > TRIAL_SAMPLE (1024, below): the sample fits */
 };
 
