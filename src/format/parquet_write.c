@@ -283,9 +283,73 @@ static void emit_rle(fl_buf *out, uint32_t value, uint32_t count, unsigned bw) {
     EMIT_PACKED(out, v + pend, n - pend, bw);                          \
   }
 
-DEFINE_EMIT_PACKED(emit_packed8, uint8_t)
+DEFINE_EMIT_PACKED(emit_packed8_any, uint8_t)
 DEFINE_EMIT_PACKED(emit_packed32, uint32_t)
-DEFINE_HYBRID(hybrid_u8, emit_packed8, uint8_t)
+
+/* Eight bytes of 0 or 1 (v[0] lowest) as the bits of one byte: the multiplier moves
+ * byte k's bit to bit 56 + k, and no two of its partial products share a bit. */
+static inline uint8_t pack8_bits(const uint8_t *v) {
+  uint64_t x;
+  memcpy(&x, v, 8);
+  return (uint8_t)((x * 0x0102040810204080ULL) >> 56);
+}
+
+/* emit_packed8_any, a byte per 8 definition levels (bit width 1) at a time. */
+static void emit_packed8(fl_buf *out, const uint8_t *v, uint32_t count, unsigned bw) {
+  if (bw != 1) {
+    emit_packed8_any(out, v, count, bw);
+    return;
+  }
+  if (!count) return;
+  uint32_t groups = (count + 7) / 8;
+  fl_buf_put_uvarint(out, (uint64_t)groups << 1 | 1);
+  fl_buf_reserve(out, groups);
+  uint8_t *o = out->data + out->len;
+  uint32_t full = count / 8;
+  for (uint32_t g = 0; g < full; g++) o[g] = pack8_bits(v + 8 * (size_t)g);
+  if (count % 8) {
+    uint8_t tail[8] = {0};
+    memcpy(tail, v + 8 * (size_t)full, count % 8);
+    o[full] = pack8_bits(tail);
+  }
+  out->len += groups;
+}
+
+/* End of the run of v[i]'s value from i (v of 0/1 levels): 8 at a time while whole
+ * words match. */
+static inline uint32_t run_end_u8(const uint8_t *v, uint32_t i, uint32_t n) {
+  uint8_t x = v[i];
+  uint64_t word = x * 0x0101010101010101ULL;
+  uint32_t j = i + 1;
+  while (j + 8 <= n) {
+    uint64_t y;
+    memcpy(&y, v + j, 8);
+    if (y != word) break;
+    j += 8;
+  }
+  while (j < n && v[j] == x) j++;
+  return j;
+}
+
+/* DEFINE_HYBRID for definition levels, with run_end_u8 (the same runs, the same bytes). */
+static void hybrid_u8(fl_buf *out, const uint8_t *v, uint32_t n, unsigned bw) {
+  uint32_t i = 0, pend = 0;
+  while (i < n) {
+    uint32_t j = run_end_u8(v, i, n);
+    if (j - i >= 8) {
+      uint32_t odd = (i - pend) % 8;
+      if (odd) i += 8 - odd;
+      if (j - i >= 8) {
+        emit_packed8(out, v + pend, i - pend, bw);
+        emit_rle(out, v[i], j - i, bw);
+        pend = j;
+      }
+    }
+    i = j;
+  }
+  emit_packed8(out, v + pend, n - pend, bw);
+}
+
 DEFINE_HYBRID(hybrid_u32, emit_packed32, uint32_t)
 
 /* ---- dictionary ---- */
