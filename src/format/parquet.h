@@ -56,9 +56,9 @@ typedef struct fl_parquet_opts {
   uint32_t dict_bytes_max;  /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
   const fl_kv *kv;          /* extra footer key/value metadata (copied) */
   uint32_t nkv;
-  bool defer_sync; /* close starts the disk write (sync_file_range) and leaves the fdatasync to
-                      the caller (the table appender syncs a commit's files together:
-                      fl_fdatasync_paths) */
+  bool defer_sync;      /* close starts the disk write (sync_file_range) and leaves the fdatasync to
+                           the caller (the table appender syncs a commit's files together:
+                           fl_fdatasync_paths) */
   uint8_t *unique_hint; /* optional, one byte per column, shared by the files one task writes
                            one after another (never by two writers at once): the writer sets a
                            column's byte when its dictionary trial finds it near-unique and

@@ -1025,26 +1025,26 @@ static uint32_t rows_for_values(const colw *col, const uint8_t *lv, uint32_t j) 
 static inline uint32_t row_at(const uint32_t *sel, uint32_t i) { return sel ? sel[i] : i; }
 
 /* Non-null values of the range, in order, into dense (lv: the range's levels). */
-#define GATHER(DT, ST, src)                                          \
-  do {                                                               \
-    DT *d_ = (DT *)dense;                                            \
-    const ST *s_ = (const ST *)(src);                                \
-    if (sel) {                                                       \
-      const uint32_t *x_ = sel + from;                               \
-      uint32_t j_ = 0;                                               \
-      for (uint32_t i_ = 0; i_ < n; i_++) {                          \
-        d_[j_] = (DT)s_[x_[i_]];                                     \
-        j_ += lv ? lv[i_] : 1;                                       \
-      }                                                              \
-    } else if (!col->optional) {                                     \
+#define GATHER(DT, ST, src)                                           \
+  do {                                                                \
+    DT *d_ = (DT *)dense;                                             \
+    const ST *s_ = (const ST *)(src);                                 \
+    if (sel) {                                                        \
+      const uint32_t *x_ = sel + from;                                \
+      uint32_t j_ = 0;                                                \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                           \
+        d_[j_] = (DT)s_[x_[i_]];                                      \
+        j_ += lv ? lv[i_] : 1;                                        \
+      }                                                               \
+    } else if (!col->optional) {                                      \
       for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[from + i_]; \
-    } else {                                                         \
-      uint32_t j_ = 0;                                               \
-      for (uint32_t i_ = 0; i_ < n; i_++) {                          \
-        d_[j_] = (DT)s_[from + i_];                                  \
-        j_ += lv[i_];                                                \
-      }                                                              \
-    }                                                                \
+    } else {                                                          \
+      uint32_t j_ = 0;                                                \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                           \
+        d_[j_] = (DT)s_[from + i_];                                   \
+        j_ += lv[i_];                                                 \
+      }                                                               \
+    }                                                                 \
   } while (0)
 
 /* Encodes the write's values [from, from + n) (batch rows row_at(sel, i)) into the
@@ -1231,8 +1231,8 @@ static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, u
       /* the sample is judged when it is taken (dict_is_hopeless), not after a whole
          batch went through the dictionary */
       uint32_t stop = col->nidx < TRIAL_HINT_SAMPLE && dict_hinted_unique(col) ? TRIAL_HINT_SAMPLE
-                      : col->nidx < TRIAL_SAMPLE                            ? TRIAL_SAMPLE
-                                                                            : TRIAL_EARLY_VALUES;
+                      : col->nidx < TRIAL_SAMPLE                               ? TRIAL_SAMPLE
+                                                                               : TRIAL_EARLY_VALUES;
       if (m > stop - col->nidx) m = stop - col->nidx;
     }
     page_reserve(col, col->page_values + m);

@@ -468,7 +468,8 @@ static void row_key(const fl_appender *app, const fl_batch *batch, uint32_t row,
       case ROUTE_I64: key_put_raw(key, &vec->data.i64[row], 8); break;
       case ROUTE_DAY:
       case ROUTE_HOUR: {
-        int32_t t = (int32_t)fl_floor_div(vec->data.i64[row], rk == ROUTE_DAY ? ROUTE_US_PER_DAY : ROUTE_US_PER_HOUR);
+        int32_t t =
+            (int32_t)fl_floor_div(vec->data.i64[row], rk == ROUTE_DAY ? ROUTE_US_PER_DAY : ROUTE_US_PER_HOUR);
         key_put_raw(key, &t, 4);
         break;
       }
@@ -499,8 +500,8 @@ static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32
   fl_buf check = FL_BUF_INIT;
   for (uint32_t i = 0; i < app->nspec; i++) key_put_value(&check, &vals[i]);
   FL_ASSERT(check.len == key->len && !memcmp(check.data, key->data, key->len),
-            "table %s.%s: a partition key of %zu bytes, %zu by its values", app->tbl->ns, app->tbl->name, key->len,
-            check.len);
+            "table %s.%s: a partition key of %zu bytes, %zu by its values", app->tbl->ns, app->tbl->name,
+            key->len, check.len);
   fl_buf_free(&check);
   return part_new(app, vals, key->data ? key->data : (const uint8_t *)"", key->len, h);
 }
@@ -590,7 +591,8 @@ static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *bat
     uint64_t room =
         add < app->target_bytes && est < app->target_bytes - add ? UINT64_MAX : rows_before_roll(app, pw);
     if (room < n) n = (uint32_t)room; /* a cut */
-    FL_ASSERT(n > 0 && at + n <= nrows, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n, at);
+    FL_ASSERT(n > 0 && at + n <= nrows, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n,
+              at);
     if (locs) {
       uint64_t base = fl_parquet_writer_rows(pw->pw);
       for (uint32_t i = 0; i < n; i++) {

@@ -33,7 +33,7 @@ struct fl_appender {
   const char *spec_json;
   fl_partition_field *spec;
   fl_transform *transforms;
-  int *src_cols; /* per spec field: source column index in schema */
+  int *src_cols;  /* per spec field: source column index in schema */
   uint8_t *route; /* per spec field: how part_for_row makes its key bytes (route_kind) */
   uint32_t nspec;
   uint32_t nsort; /* the default sort order, applied per batch and partition */
