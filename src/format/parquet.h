@@ -56,9 +56,14 @@ typedef struct fl_parquet_opts {
   uint32_t dict_bytes_max;  /* default FL_PARQUET_DICT_BYTES_MAX; 0 = never dictionary */
   const fl_kv *kv;          /* extra footer key/value metadata (copied) */
   uint32_t nkv;
-  bool defer_sync; /* close starts the disk write (sync_file_range) and leaves the fdatasync to
-                      the caller (the table appender syncs a commit's files together:
-                      fl_fdatasync_paths) */
+  bool defer_sync;      /* close starts the disk write (sync_file_range) and leaves the fdatasync to
+                           the caller (the table appender syncs a commit's files together:
+                           fl_fdatasync_paths) */
+  uint8_t *unique_hint; /* optional, one byte per column, shared by the files one task writes
+                           one after another (never by two writers at once): the writer sets a
+                           column's byte when its dictionary trial finds it near-unique and
+                           clears it when it keeps a dictionary; a chunk of a marked column
+                           goes PLAIN at its first TRIAL_HINT_SAMPLE values if none repeats */
 } fl_parquet_opts;
 
 void fl_parquet_opts_default(fl_parquet_opts *opts);
@@ -90,6 +95,11 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                                fl_parquet_writer **out, fl_err *err);
 /* Appends the batch's rows; columns in schema order, types equal to the schema. */
 fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err);
+/* Writes the batch rows rows[from .. from + n) in that order (each < batch->nrows), or
+ * rows from .. from + n when rows is NULL: a partition's rows straight from the batch,
+ * not gathered into another first. */
+fl_code fl_parquet_writer_write_rows(fl_parquet_writer *pw, const fl_batch *batch, const uint32_t *rows,
+                                     uint32_t from, uint32_t n, fl_err *err);
 /* Encoded bytes so far (flushed + buffered): callers roll files by size. */
 uint64_t fl_parquet_writer_bytes(const fl_parquet_writer *pw);
 uint64_t fl_parquet_writer_rows(const fl_parquet_writer *pw);

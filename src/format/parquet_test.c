@@ -408,6 +408,120 @@ Test(parquet, unique_column_abandons_the_dictionary_early) {
   cr_assert(has_dict[0] && has_dict[1], "2,004 values spread over the page keep the dictionary");
 }
 
+/* kind and event_id both from the 4 words: no column is unique */
+static void fill_words(fl_batch *batch, uint64_t first, uint32_t n) {
+  for (uint32_t k = 0; k < n; k++) {
+    const char *w = words[(first + k) % 4];
+    fl_vec_append_str(&batch->cols[0], w, (uint32_t)strlen(w));
+    fl_vec_append_str(&batch->cols[1], w, (uint32_t)strlen(w));
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+/* Field id's chunk of the file at path: has it a dictionary? */
+static bool chunk_has_dict(const char *path, int32_t id) {
+  fl_parquet_reader *pr;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+  fl_parquet_chunk_info ci;
+  cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
+  bool dict = ci.dictionary_page_offset != 0;
+  cr_assert_eq(has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY), dict);
+  fl_parquet_reader_free(pr);
+  return dict;
+}
+
+/* fl_parquet_opts.unique_hint: what one file's trial learns, the next file's uses;
+ * a hinted column whose values repeat keeps its dictionary and clears the hint. */
+Test(parquet, unique_hint_carries_the_trial_to_the_next_file) {
+  uint8_t hint[2] = {0, 0};
+  fl_parquet_opts opts;
+  fl_parquet_opts_default(&opts);
+  opts.unique_hint = hint;
+  fl_parquet_writer *pw;
+  char path[600];
+  for (int f = 0; f < 2; f++) { /* unique event ids: marked, then PLAIN at once */
+    snprintf(path, sizeof path, "%s", tmp_path());
+    write_file(path, &str_schema, &opts, 1500, fill_strings, &pw);
+    fl_parquet_writer_free(pw);
+    cr_assert_eq(hint[0], 0, "file %d: kind keeps its dictionary", f);
+    cr_assert_eq(hint[1], 1, "file %d: event_id is near-unique", f);
+    cr_assert(chunk_has_dict(path, 1));
+    cr_assert(!chunk_has_dict(path, 2));
+    fl_batch *got = read_all(path, &str_schema);
+    assert_same_rows(got, 1500, fill_strings, &str_schema);
+    fl_batch_free(got);
+  }
+  snprintf(path, sizeof path, "%s", tmp_path());
+  write_file(path, &str_schema, &opts, 1500, fill_words, &pw);
+  fl_parquet_writer_free(pw);
+  cr_assert(chunk_has_dict(path, 2), "event_id repeats in the hint's sample: the dictionary is kept");
+  cr_assert_eq(hint[1], 0);
+  fl_batch *got = read_all(path, &str_schema);
+  assert_same_rows(got, 1500, fill_words, &str_schema);
+  fl_batch_free(got);
+}
+
+static char *file_bytes(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "%s", path);
+  fseek(f, 0, SEEK_END);
+  *n = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *p = malloc(*n ? *n : 1);
+  cr_assert_eq(fread(p, 1, *n, f), *n);
+  fclose(f);
+  return p;
+}
+
+/* fl_parquet_writer_write_rows: rows picked from a batch (out of order, in pieces, some
+ * cut at an offset) make the file that writing those rows gathered into batches makes,
+ * byte for byte, over every type with nulls, dictionary and PLAIN chunks. */
+Test(parquet, write_rows_of_a_selection_equals_writing_them_gathered) {
+  enum { NB = 3000 };
+  fl_batch *src = fl_batch_new(all_fields, NALL, NB);
+  fill_all(src, 0, NB);
+  uint32_t sel[NB], n = 0;
+  for (uint32_t r = 0; r < NB; r++)
+    if (r % 3 != 1) sel[n++] = (r * 7) % NB; /* a permutation's subset, repeats allowed */
+  char a[600], b[600];
+  snprintf(a, sizeof a, "%s", tmp_path());
+  snprintf(b, sizeof b, "%s", tmp_path());
+  fl_parquet_opts opts;
+  fl_parquet_opts_default(&opts);
+  opts.page_rows = 700;
+  fl_parquet_writer *pa, *pb;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_writer_open(a, &all_schema, &opts, &pa, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_parquet_writer_open(b, &all_schema, &opts, &pb, &err), FL_OK, "%s", err.msg);
+  fl_batch *g = fl_batch_new(all_fields, NALL, NB);
+  for (uint32_t at = 0; at < n;) {
+    uint32_t k = n - at < 777 ? n - at : 777;
+    cr_assert_eq(fl_parquet_writer_write_rows(pa, src, sel, at, k, &err), FL_OK, "%s", err.msg);
+    fl_batch_reset(g);
+    fl_batch_gather(g, src, sel + at, k);
+    cr_assert_eq(fl_parquet_writer_write(pb, g, &err), FL_OK, "%s", err.msg);
+    at += k;
+  }
+  /* and a contiguous range without a selection, from an offset */
+  cr_assert_eq(fl_parquet_writer_write_rows(pa, src, NULL, 100, 900, &err), FL_OK, "%s", err.msg);
+  fl_batch_reset(g);
+  fl_batch_append_range(g, src, 100, 900);
+  cr_assert_eq(fl_parquet_writer_write(pb, g, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_parquet_writer_close(pa, NULL, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(fl_parquet_writer_close(pb, NULL, &err), FL_OK, "%s", err.msg);
+  size_t na, nb;
+  char *fa = file_bytes(a, &na), *fb = file_bytes(b, &nb);
+  cr_assert_eq(na, nb);
+  cr_assert(memcmp(fa, fb, na) == 0, "the files differ");
+  free(fa);
+  free(fb);
+  fl_parquet_writer_free(pa);
+  fl_parquet_writer_free(pb);
+  fl_batch_free(g);
+  fl_batch_free(src);
+}
+
 Test(parquet, small_row_groups_give_many_with_exact_stats) {
   const char *path = tmp_path();
   fl_parquet_opts opts;

@@ -98,6 +98,7 @@ typedef struct colw {
   uint32_t flba_width; /* FIXED_LEN_BYTE_ARRAY: bytes per value */
   bool optional;
   enc_mode mode;
+  uint8_t *unique_hint; /* opts.unique_hint[c], or NULL */
 
   /* the page being built */
   uint32_t page_values; /* including nulls */
@@ -113,10 +114,15 @@ typedef struct colw {
   fl_buf dict;       /* PLAIN values = the dictionary page body */
   uint64_t *ent_key; /* fixed: value bits; BYTE_ARRAY: offset of the length in dict */
   uint64_t *ent_hash;
+  uint32_t *ent_page; /* BYTE_ARRAY: the last page_no whose bounds saw the entry */
+  uint32_t page_no;   /* numbers the pages of the writer (from 1): an entry is compared
+                         with the page's bounds once, at its first value in the page */
   uint32_t ndict, ent_cap;
   uint32_t *slots; /* entry + 1 (0 empty); open addressing, linear probing,
                       load <= 1/2; 4 bytes a slot keep the table in cache */
   uint32_t slot_mask;
+  bool slots_dirty; /* emptied (dict_reset) but not yet zeroed: done before its next use,
+                       so a chunk abandoned or the file's last one costs no clearing */
 
   /* the chunk */
   fl_buf chunk;          /* data pages: headers + compressed bodies */
@@ -277,9 +283,73 @@ static void emit_rle(fl_buf *out, uint32_t value, uint32_t count, unsigned bw) {
     EMIT_PACKED(out, v + pend, n - pend, bw);                          \
   }
 
-DEFINE_EMIT_PACKED(emit_packed8, uint8_t)
+DEFINE_EMIT_PACKED(emit_packed8_any, uint8_t)
 DEFINE_EMIT_PACKED(emit_packed32, uint32_t)
-DEFINE_HYBRID(hybrid_u8, emit_packed8, uint8_t)
+
+/* Eight bytes of 0 or 1 (v[0] lowest) as the bits of one byte: the multiplier moves
+ * byte k's bit to bit 56 + k, and no two of its partial products share a bit. */
+static inline uint8_t pack8_bits(const uint8_t *v) {
+  uint64_t x;
+  memcpy(&x, v, 8);
+  return (uint8_t)((x * 0x0102040810204080ULL) >> 56);
+}
+
+/* emit_packed8_any, a byte per 8 definition levels (bit width 1) at a time. */
+static void emit_packed8(fl_buf *out, const uint8_t *v, uint32_t count, unsigned bw) {
+  if (bw != 1) {
+    emit_packed8_any(out, v, count, bw);
+    return;
+  }
+  if (!count) return;
+  uint32_t groups = (count + 7) / 8;
+  fl_buf_put_uvarint(out, (uint64_t)groups << 1 | 1);
+  fl_buf_reserve(out, groups);
+  uint8_t *o = out->data + out->len;
+  uint32_t full = count / 8;
+  for (uint32_t g = 0; g < full; g++) o[g] = pack8_bits(v + 8 * (size_t)g);
+  if (count % 8) {
+    uint8_t tail[8] = {0};
+    memcpy(tail, v + 8 * (size_t)full, count % 8);
+    o[full] = pack8_bits(tail);
+  }
+  out->len += groups;
+}
+
+/* End of the run of v[i]'s value from i (v of 0/1 levels): 8 at a time while whole
+ * words match. */
+static inline uint32_t run_end_u8(const uint8_t *v, uint32_t i, uint32_t n) {
+  uint8_t x = v[i];
+  uint64_t word = x * 0x0101010101010101ULL;
+  uint32_t j = i + 1;
+  while (j + 8 <= n) {
+    uint64_t y;
+    memcpy(&y, v + j, 8);
+    if (y != word) break;
+    j += 8;
+  }
+  while (j < n && v[j] == x) j++;
+  return j;
+}
+
+/* DEFINE_HYBRID for definition levels, with run_end_u8 (the same runs, the same bytes). */
+static void hybrid_u8(fl_buf *out, const uint8_t *v, uint32_t n, unsigned bw) {
+  uint32_t i = 0, pend = 0;
+  while (i < n) {
+    uint32_t j = run_end_u8(v, i, n);
+    if (j - i >= 8) {
+      uint32_t odd = (i - pend) % 8;
+      if (odd) i += 8 - odd;
+      if (j - i >= 8) {
+        emit_packed8(out, v + pend, i - pend, bw);
+        emit_rle(out, v[i], j - i, bw);
+        pend = j;
+      }
+    }
+    i = j;
+  }
+  emit_packed8(out, v + pend, n - pend, bw);
+}
+
 DEFINE_HYBRID(hybrid_u32, emit_packed32, uint32_t)
 
 /* ---- dictionary ---- */
@@ -296,13 +366,74 @@ static inline uint64_t mix64(uint64_t x) {
 static void dict_reset(colw *col) {
   col->ndict = 0;
   fl_buf_clear(&col->dict);
-  if (col->slots) memset(col->slots, 0, ((size_t)col->slot_mask + 1) * sizeof *col->slots);
+  col->slots_dirty = col->slots != NULL;
+}
+
+static void dict_ready(colw *col) {
+  if (!col->slots_dirty) return;
+  memset(col->slots, 0, ((size_t)col->slot_mask + 1) * sizeof *col->slots);
+  col->slots_dirty = false;
+}
+
+/* The dictionary's hash of a string: up to 16 bytes (ids, tenants, codes, event
+ * types) from two overlapping loads, mixed inline; longer ones by fl_hash64. Only
+ * this table sees it. */
+static inline uint64_t str_hash(const char *p, uint32_t n) {
+  uint64_t a, b;
+  if (n >= 8) {
+    if (n > 16) return fl_hash64(p, n);
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, p, 4);
+    memcpy(&y, p + n - 4, 4);
+    a = x;
+    b = y;
+  } else {
+    const uint8_t *u = (const uint8_t *)p;
+    a = n ? (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16 : 0;
+    b = 0;
+  }
+  return mix64(a ^ mix64(b ^ ((uint64_t)n << 56)));
+}
+
+/* n bytes at a equal those at b; inline up to 16 bytes, as str_hash. */
+static inline bool bytes_eq(const uint8_t *a, const char *b, uint32_t n) {
+  if (n > 16) return memcmp(a, b, n) == 0;
+  if (n >= 8) {
+    uint64_t x0, x1, y0, y1;
+    memcpy(&x0, a, 8);
+    memcpy(&y0, b, 8);
+    memcpy(&x1, a + n - 8, 8);
+    memcpy(&y1, b + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t x0, x1, y0, y1;
+    memcpy(&x0, a, 4);
+    memcpy(&y0, b, 4);
+    memcpy(&x1, a + n - 4, 4);
+    memcpy(&y1, b + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (a[i] != (uint8_t)b[i]) return false;
+  return true;
 }
 
 /* The hash table starts small (a few KiB per column: most columns of a file either
- * have few distinct values or are abandoned after the sample) and doubles; it is
- * kept across row groups, so a later chunk starts at the size the first one reached. */
-enum { DICT_SLOTS_MIN = 256, DICT_ENTRIES_MIN = 128 };
+ * have few distinct values or are abandoned after the sample) and on its first
+ * growth jumps to the size the TRIAL sample fills (DICT_ENTRIES_SAMPLE entries at load
+ * 1/2 or less), then doubles: a near-unique column's sample is not rehashed at every
+ * doubling (at 256 slots and 1,418-row partition files that was 7% of the orders
+ * write). It is kept across row groups, so a later chunk starts at the size the
+ * first one reached. */
+enum {
+  DICT_SLOTS_MIN = 512, /* TRIAL_HINT_SAMPLE (128) entries fit without a growth */
+  DICT_ENTRIES_MIN = 256,
+  DICT_ENTRIES_SAMPLE = 2048, /* > TRIAL_SAMPLE (1024, below): the sample fits */
+};
 
 static void dict_alloc(colw *col) {
   FL_ASSERT(!col->slots);
@@ -311,16 +442,23 @@ static void dict_alloc(colw *col) {
   col->ent_cap = DICT_ENTRIES_MIN;
   col->ent_key = fl_malloc(col->ent_cap * sizeof *col->ent_key);
   col->ent_hash = fl_malloc(col->ent_cap * sizeof *col->ent_hash);
+  if (col->phys == FL_PQ_BYTE_ARRAY) col->ent_page = fl_malloc(col->ent_cap * sizeof *col->ent_page);
+}
+
+static inline bool dict_full(const colw *col) {
+  return col->ndict == col->ent_cap || (uint64_t)(col->ndict + 1) * 2 > (uint64_t)col->slot_mask + 1;
 }
 
 static void dict_grow(colw *col) {
   if (col->ndict == col->ent_cap) {
-    col->ent_cap *= 2;
+    col->ent_cap = col->ent_cap < DICT_ENTRIES_SAMPLE ? DICT_ENTRIES_SAMPLE : col->ent_cap * 2;
     col->ent_key = fl_realloc(col->ent_key, col->ent_cap * sizeof *col->ent_key);
     col->ent_hash = fl_realloc(col->ent_hash, col->ent_cap * sizeof *col->ent_hash);
+    if (col->ent_page) col->ent_page = fl_realloc(col->ent_page, col->ent_cap * sizeof *col->ent_page);
   }
   if ((uint64_t)(col->ndict + 1) * 2 > (uint64_t)col->slot_mask + 1) {
     uint32_t nslots = (col->slot_mask + 1) * 2;
+    if (nslots < 2 * DICT_ENTRIES_SAMPLE) nslots = 2 * DICT_ENTRIES_SAMPLE;
     fl_free(col->slots);
     col->slots = fl_calloc(nslots, sizeof *col->slots);
     col->slot_mask = nslots - 1;
@@ -349,19 +487,19 @@ static inline uint32_t dict_find_fixed(colw *col, uint64_t key, uint32_t dict_ma
   col->ent_key[e] = key;
   col->ent_hash[e] = h;
   col->slots[s] = e + 1;
-  dict_grow(col);
+  if (dict_full(col)) dict_grow(col);
   return e;
 }
 
 static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint32_t dict_max) {
-  uint64_t h = fl_hash64(p, n);
+  uint64_t h = str_hash(p, n);
   uint32_t s = (uint32_t)h & col->slot_mask;
   for (;;) {
     uint32_t e = col->slots[s];
     if (!e) break;
     if (col->ent_hash[e - 1] == h) {
       const uint8_t *q = col->dict.data + col->ent_key[e - 1];
-      if (fl_le32(q) == n && memcmp(q + 4, p, n) == 0) return e - 1;
+      if (fl_le32(q) == n && bytes_eq(q + 4, p, n)) return e - 1;
     }
     s = (s + 1) & col->slot_mask;
   }
@@ -369,10 +507,14 @@ static inline uint32_t dict_find_str(colw *col, const char *p, uint32_t n, uint3
   uint32_t e = col->ndict++;
   col->ent_key[e] = col->dict.len;
   col->ent_hash[e] = h;
-  fl_buf_put_le32(&col->dict, n);
-  fl_buf_append(&col->dict, p, n);
+  col->ent_page[e] = 0;
+  if (col->dict.cap - col->dict.len < 4 + (size_t)n) fl_buf_reserve(&col->dict, 4 + (size_t)n);
+  uint8_t *o = col->dict.data + col->dict.len;
+  memcpy(o, &n, 4);
+  memcpy(o + 4, p, n);
+  col->dict.len += 4 + (size_t)n;
   col->slots[s] = e + 1;
-  dict_grow(col);
+  if (dict_full(col)) dict_grow(col);
   return e;
 }
 
@@ -399,8 +541,19 @@ static unsigned dict_bit_width(const colw *col) { return fl_pq_bit_width(col->nd
  *     either few-valued or unique, and tests/interop/0003 relies on a string
  *     dictionary that overflows mid-chunk. */
 enum { TRIAL_SAMPLE = 1024, TRIAL_EARLY_VALUES = 4096, DICT_CHECK_BW = 8, DICT_PAGE_HEADER_EST = 16 };
+/* Step 0, with fl_parquet_opts.unique_hint: a column the task's last file found
+ * near-unique (step 1) goes PLAIN after TRIAL_HINT_SAMPLE values without a repeat
+ * (D > ~8,000 likely): files of a partitioned table are small (1,418 rows in the
+ * orders benchmark), so step 1's sample was most of each file's ids and times,
+ * hashed once per file. A repeat in the short sample falls back to steps 1-3. */
+enum { TRIAL_HINT_SAMPLE = 128 };
+
+static bool dict_hinted_unique(const colw *col) { return col->unique_hint && *col->unique_hint; }
 
 static bool dict_is_hopeless(const colw *col) {
+  if (dict_hinted_unique(col) && col->nidx >= TRIAL_HINT_SAMPLE && col->nidx < TRIAL_SAMPLE &&
+      col->ndict == col->nidx)
+    return true;
   if (col->nidx < TRIAL_SAMPLE) return false;
   uint64_t repeats = col->nidx - col->ndict;
   if (col->nidx < TRIAL_EARLY_VALUES) return repeats * 64 < col->nidx;
@@ -644,6 +797,7 @@ static void page_record(fl_parquet_writer *pw, colw *col, size_t bytes) {
   }
   mm_fold(col, &col->ck, &col->pg);
   col->pg.has = false;
+  col->page_no++;
 }
 
 static void flush_page(fl_parquet_writer *pw, colw *col) {
@@ -659,6 +813,7 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
       decide_compressed(pw, col, &raw, &raw_len, &cp, &clen);
   }
   bool dict = col->mode == MODE_DICT;
+  if (dict && col->unique_hint) *col->unique_hint = 0;
   if (!cp) {
     raw = page_body(col, dict, &pw->body, &raw_len);
     cp = compress(pw, &pw->comp, raw, raw_len, !dict && col->width > 0, &clen);
@@ -734,10 +889,20 @@ static void mm_doubles(minmax *m, double lo, double hi) {
 static void stats_ints(colw *col, int64_t lo, int64_t hi) { mm_ints(&col->pg, lo, hi); }
 static void stats_doubles(colw *col, double lo, double hi) { mm_doubles(&col->pg, lo, hi); }
 
-static int bytes_cmp(const void *a, size_t an, const void *b, size_t bn) {
-  size_t n = an < bn ? an : bn;
-  int c = n ? memcmp(a, b, n) : 0;
-  if (c) return c;
+/* Unsigned bytewise order, a prefix first; 8 bytes at a time (byte-swapped words
+ * order as their bytes do) and inline: the bounds of a page of strings take two of
+ * these per value, and a memcmp call each was 5% of the orders write. */
+static inline int bytes_cmp(const void *a, size_t an, const void *b, size_t bn) {
+  const uint8_t *x = a, *y = b;
+  size_t n = an < bn ? an : bn, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t u, v;
+    memcpy(&u, x + i, 8);
+    memcpy(&v, y + i, 8);
+    if (u != v) return __builtin_bswap64(u) < __builtin_bswap64(v) ? -1 : 1;
+  }
+  for (; i < n; i++)
+    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
   return an < bn ? -1 : an > bn;
 }
 
@@ -855,31 +1020,44 @@ static uint32_t rows_for_values(const colw *col, const uint8_t *lv, uint32_t j) 
   return r;
 }
 
-#define GATHER(DT, ST, src)                                    \
-  do {                                                         \
-    DT *d_ = (DT *)dense;                                      \
-    const ST *s_ = (const ST *)(src) + from;                   \
-    if (!col->optional) {                                      \
-      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[i_]; \
-    } else {                                                   \
-      uint32_t j_ = 0;                                         \
-      for (uint32_t i_ = 0; i_ < n; i_++) {                    \
-        d_[j_] = (DT)s_[i_];                                   \
-        j_ += lv[i_];                                          \
-      }                                                        \
-    }                                                          \
+/* The batch row of the write's value i: sel[i] when the write selects rows
+ * (fl_parquet_writer_write_rows), else i. */
+static inline uint32_t row_at(const uint32_t *sel, uint32_t i) { return sel ? sel[i] : i; }
+
+/* Non-null values of the range, in order, into dense (lv: the range's levels). */
+#define GATHER(DT, ST, src)                                           \
+  do {                                                                \
+    DT *d_ = (DT *)dense;                                             \
+    const ST *s_ = (const ST *)(src);                                 \
+    if (sel) {                                                        \
+      const uint32_t *x_ = sel + from;                                \
+      uint32_t j_ = 0;                                                \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                           \
+        d_[j_] = (DT)s_[x_[i_]];                                      \
+        j_ += lv ? lv[i_] : 1;                                        \
+      }                                                               \
+    } else if (!col->optional) {                                      \
+      for (uint32_t i_ = 0; i_ < n; i_++) d_[i_] = (DT)s_[from + i_]; \
+    } else {                                                          \
+      uint32_t j_ = 0;                                                \
+      for (uint32_t i_ = 0; i_ < n; i_++) {                           \
+        d_[j_] = (DT)s_[from + i_];                                   \
+        j_ += lv[i_];                                                 \
+      }                                                               \
+    }                                                                 \
   } while (0)
 
-/* Encodes rows [from, from + n) of vec into the column's page; returns the rows
- * consumed (fewer than n only when the dictionary overflowed and the encoding of
- * the chunk changed: the caller continues from there). */
-static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
+/* Encodes the write's values [from, from + n) (batch rows row_at(sel, i)) into the
+ * column's page; returns the values consumed (fewer than n only when the dictionary
+ * overflowed and the encoding of the chunk changed: the caller continues from there). */
+static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec, const uint32_t *sel,
+                             uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   uint32_t k = n;
   if (col->optional) {
     k = 0;
     for (uint32_t i = 0; i < n; i++) {
-      uint8_t v = fl_vec_is_valid(vec, from + i);
+      uint8_t v = fl_vec_is_valid(vec, row_at(sel, from + i));
       lv[i] = v;
       k += v;
     }
@@ -929,18 +1107,25 @@ static uint32_t encode_fixed(fl_parquet_writer *pw, colw *col, const fl_vec *vec
   return used;
 }
 
-static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t from,
-                               uint32_t n) {
+static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *vec, const uint32_t *sel,
+                               uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   const uint32_t *off = vec->offsets;
   const char *bytes = vec->bytes;
   const char *lo = NULL, *hi = NULL;
   uint32_t lo_n = 0, hi_n = 0, k = 0, used = n;
-  bool dict = col->mode != MODE_PLAIN;
+  bool dict = col->mode != MODE_PLAIN, bounds = false;
   uint32_t dict_max = pw->opts.dict_bytes_max;
-  if (!dict) fl_buf_reserve(&col->plain, (size_t)(off[from + n] - off[from]) + 4 * (size_t)n);
+  if (!dict) {
+    size_t total = 4 * (size_t)n;
+    if (!sel)
+      total += off[from + n] - off[from];
+    else
+      for (uint32_t i = 0; i < n; i++) total += off[sel[from + i] + 1] - off[sel[from + i]];
+    fl_buf_reserve(&col->plain, total);
+  }
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t r = from + i;
+    uint32_t r = row_at(sel, from + i);
     if (col->optional) {
       uint8_t v = fl_vec_is_valid(vec, r);
       lv[i] = v;
@@ -956,21 +1141,26 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
       }
       col->idx[col->nidx++] = e;
       col->page_plain_bytes += 4 + (uint64_t)len;
+      k++;
+      if (col->ent_page[e] == col->page_no) continue; /* the page's bounds have seen these bytes */
+      col->ent_page[e] = col->page_no;
     } else {
       uint8_t *o = col->plain.data + col->plain.len;
       memcpy(o, &len, 4);
       memcpy(o + 4, p, len);
       col->plain.len += 4 + (size_t)len;
+      k++;
     }
-    if (!k++) {
+    if (!bounds) {
       lo = hi = p;
       lo_n = hi_n = len;
+      bounds = true;
     } else {
       if (bytes_cmp(p, len, lo, lo_n) < 0) lo = p, lo_n = len;
       if (bytes_cmp(p, len, hi, hi_n) > 0) hi = p, hi_n = len;
     }
   }
-  if (k) stats_strings(col, lo, lo_n, hi, hi_n);
+  if (bounds) stats_strings(col, lo, lo_n, hi, hi_n);
   col->page_values += used;
   col->page_nulls += used - k;
   if (used < n) dict_overflow(pw, col);
@@ -979,14 +1169,14 @@ static uint32_t encode_strings(fl_parquet_writer *pw, colw *col, const fl_vec *v
 
 /* A wide DECIMAL column: PLAIN FIXED_LEN_BYTE_ARRAY values, big-endian two's
  * complement in flba_width bytes (what Spark, Trino and DuckDB write). */
-static uint32_t encode_flba(colw *col, const fl_vec *vec, uint32_t from, uint32_t n) {
+static uint32_t encode_flba(colw *col, const fl_vec *vec, const uint32_t *sel, uint32_t from, uint32_t n) {
   uint8_t *lv = col->levels ? col->levels + col->page_values : NULL;
   unsigned w = col->flba_width;
   fl_buf_reserve(&col->plain, (size_t)n * w);
   uint32_t k = 0;
   fl_i128 lo = 0, hi = 0;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t r = from + i;
+    uint32_t r = row_at(sel, from + i);
     if (col->optional) {
       uint8_t v = fl_vec_is_valid(vec, r);
       lv[i] = v;
@@ -1029,28 +1219,51 @@ static void page_reserve(colw *col, uint32_t n) {
   col->page_cap = cap;
 }
 
-static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t nrows) {
-  uint32_t r = 0;
-  while (r < nrows) {
-    uint32_t m = nrows - r;
+/* Encodes the write's values [from, from + n) of the column (batch rows row_at(sel, i);
+ * vec_rows: the batch's). */
+static void encode_column(fl_parquet_writer *pw, colw *col, const fl_vec *vec, uint32_t vec_rows,
+                          const uint32_t *sel, uint32_t from, uint32_t n) {
+  uint32_t r = from, end = from + n;
+  while (r < end) {
+    uint32_t m = end - r;
     if (m > pw->page_rows - col->page_values) m = pw->page_rows - col->page_values;
+    if (col->mode == MODE_TRIAL && col->nidx < TRIAL_EARLY_VALUES) {
+      /* the sample is judged when it is taken (dict_is_hopeless), not after a whole
+         batch went through the dictionary */
+      uint32_t stop = col->nidx < TRIAL_HINT_SAMPLE && dict_hinted_unique(col) ? TRIAL_HINT_SAMPLE
+                      : col->nidx < TRIAL_SAMPLE                               ? TRIAL_SAMPLE
+                                                                               : TRIAL_EARLY_VALUES;
+      if (m > stop - col->nidx) m = stop - col->nidx;
+    }
     page_reserve(col, col->page_values + m);
+    if (col->mode != MODE_PLAIN) dict_ready(col);
     if (col->phys == FL_PQ_BYTE_ARRAY) {
       /* big strings: stop the range once it holds a page, so no page grows past
        * page_bytes + one value (and never near FL_PARQUET_PAGE_MAX) */
       const uint32_t *off = vec->offsets;
-      if (off[r + m] - off[r] > pw->opts.page_bytes) {
+      if (!sel && off[r + m] - off[r] > pw->opts.page_bytes) {
         uint32_t mm = 1;
         while (mm < m && off[r + mm] - off[r] < pw->opts.page_bytes) mm++;
         m = mm;
+      } else if (sel && off[vec_rows] - off[0] > pw->opts.page_bytes) {
+        uint64_t bytes = 0;
+        uint32_t mm = 0;
+        while (mm < m && bytes < pw->opts.page_bytes) {
+          bytes += off[sel[r + mm] + 1] - off[sel[r + mm]];
+          mm++;
+        }
+        m = mm;
       }
-      r += encode_strings(pw, col, vec, r, m);
+      r += encode_strings(pw, col, vec, sel, r, m);
     } else if (col->phys == FL_PQ_FIXED_LEN_BYTE_ARRAY) {
-      r += encode_flba(col, vec, r, m);
+      r += encode_flba(col, vec, sel, r, m);
     } else {
-      r += encode_fixed(pw, col, vec, r, m);
+      r += encode_fixed(pw, col, vec, sel, r, m);
     }
-    if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) dict_abandon(col);
+    if (col->mode == MODE_TRIAL && dict_is_hopeless(col)) {
+      dict_abandon(col);
+      if (col->unique_hint) *col->unique_hint = 1;
+    }
     if (col->page_values >= pw->page_rows || page_bytes_est(col) >= pw->opts.page_bytes) flush_page(pw, col);
   }
 }
@@ -1561,6 +1774,8 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
                             ? col->field->type.length
                             : fl_dec128_fixed_width(col->field->type.precision);
     col->optional = !col->field->required;
+    col->page_no = 1;
+    col->unique_hint = pw->opts.unique_hint ? &pw->opts.unique_hint[c] : NULL;
     chunk_reset(pw, col);
     pw->stats[c].field_id = col->field->id;
   }
@@ -1574,7 +1789,14 @@ fl_code fl_parquet_writer_open(const char *path, const fl_schema *schema, const 
 }
 
 fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl_err *err) {
+  return fl_parquet_writer_write_rows(pw, batch, NULL, 0, batch->nrows, err);
+}
+
+fl_code fl_parquet_writer_write_rows(fl_parquet_writer *pw, const fl_batch *batch, const uint32_t *rows,
+                                     uint32_t from, uint32_t n, fl_err *err) {
   FL_ASSERT(!pw->closed, "%s: write after close", pw->path);
+  FL_ASSERT(rows || from + n <= batch->nrows, "%s: rows %u..%u of a batch of %u", pw->path, from, from + n,
+            batch->nrows);
   if (batch->ncols != pw->ncols)
     return fl_err_set(err, FL_EINVAL, "%s: batch has %u columns, the file %u", pw->path, batch->ncols,
                       pw->ncols);
@@ -1590,10 +1812,11 @@ fl_code fl_parquet_writer_write(fl_parquet_writer *pw, const fl_batch *batch, fl
       return fl_err_set(err, FL_EINVAL, "%s: column %s is required but the batch has %u nulls", pw->path,
                         col->field->name, fl_vec_null_count(vec));
   }
-  if (!batch->nrows) return FL_OK;
-  for (uint32_t c = 0; c < pw->ncols; c++) encode_column(pw, &pw->cols[c], &batch->cols[c], batch->nrows);
-  pw->rg_rows += batch->nrows;
-  pw->total_rows += batch->nrows;
+  if (!batch->nrows || !n) return FL_OK;
+  for (uint32_t c = 0; c < pw->ncols; c++)
+    encode_column(pw, &pw->cols[c], &batch->cols[c], batch->nrows, rows, from, n);
+  pw->rg_rows += n;
+  pw->total_rows += n;
   if (buffered_bytes(pw) >= pw->opts.row_group_bytes) return flush_row_group(pw, err);
   return FL_OK;
 }
@@ -1666,6 +1889,7 @@ void fl_parquet_writer_free(fl_parquet_writer *pw) {
     fl_free(col->idx);
     fl_free(col->ent_key);
     fl_free(col->ent_hash);
+    fl_free(col->ent_page);
     fl_free(col->slots);
     fl_buf_free(&col->plain);
     fl_buf_free(&col->dict);

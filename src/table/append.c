@@ -6,7 +6,7 @@
  *     -> per row: partition tuple = the spec's transforms of the source columns,
  *        serialised into a key (tag byte + Iceberg bytes per field), looked up in an
  *        open-addressing map of partition writers (no allocation for known tuples)
- *     -> per partition: rows gathered into a scratch batch, written to its open
+ *     -> per partition: its rows (their indexes) written straight from the batch to its open
  *        Parquet file (kv iceberg.schema = the table schema JSON); a file is closed
  *        and a new one opened once it passes write.target-file-size-bytes, a write
  *        cut where the estimate puts it (part_write: file_bytes_est, rows_before_roll)
@@ -226,6 +226,7 @@ fl_code fl_tbl_open_file(fl_appender *app, const char *rel_dir, uint32_t part_no
   fl_parquet_opts opts = app->popts;
   opts.kv = kv;
   opts.nkv = nkv;
+  if (schema != &app->schema) opts.unique_hint = NULL; /* one byte per column of the table's schema */
   rc = fl_parquet_writer_open(path, schema, &opts, pw, err);
   if (!rc) {
     track_file(app, path);
@@ -237,6 +238,32 @@ fl_code fl_tbl_open_file(fl_appender *app, const char *rel_dir, uint32_t part_no
 }
 
 /* ---------------------------------------------------------------- begin */
+
+/* How a spec field's bytes in a row's partition key are made (part_for_row). The
+ * common transforms read the source column straight from the batch (a key byte,
+ * then the Iceberg single-value bytes of the result, as key_put_value writes them);
+ * any other goes through fl_batch_get and fl_transform_apply. */
+#define ROUTE_US_PER_HOUR INT64_C(3600000000)
+#define ROUTE_US_PER_DAY INT64_C(86400000000)
+typedef enum route_kind {
+  ROUTE_VALUE, /* fl_value: any transform */
+  ROUTE_BYTES, /* identity of a string: its bytes */
+  ROUTE_I32,   /* identity of an int or date: 4 bytes LE */
+  ROUTE_I64,   /* identity of a bigint or timestamp: 8 bytes LE */
+  ROUTE_DAY,   /* day(timestamp): the date, 4 bytes LE */
+  ROUTE_HOUR,  /* hour(timestamp): hours since 1970, 4 bytes LE */
+} route_kind;
+
+static route_kind route_of(fl_transform tr, fl_type_kind k) {
+  if (tr.kind == FL_TR_IDENTITY) {
+    if (k == FL_T_STRING || k == FL_T_JSON) return ROUTE_BYTES;
+    if (k == FL_T_INT || k == FL_T_DATE) return ROUTE_I32;
+    if (k == FL_T_BIGINT || k == FL_T_TIMESTAMP) return ROUTE_I64;
+  }
+  if (tr.kind == FL_TR_DAY && k == FL_T_TIMESTAMP) return ROUTE_DAY;
+  if (tr.kind == FL_TR_HOUR && k == FL_T_TIMESTAMP) return ROUTE_HOUR;
+  return ROUTE_VALUE;
+}
 
 static fl_codec codec_of(const char *name) {
   if (!name || !strcasecmp(name, "zstd")) return FL_CODEC_ZSTD;
@@ -272,6 +299,7 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   app->transforms =
       fl_arena_memdup(&app->arena, m->spec->transforms, (app->nspec ? app->nspec : 1) * sizeof(fl_transform));
   app->src_cols = fl_arena_calloc(&app->arena, app->nspec ? app->nspec : 1, sizeof(int));
+  app->route = fl_arena_calloc(&app->arena, app->nspec ? app->nspec : 1, sizeof *app->route);
   for (uint32_t i = 0; i < app->nspec; i++) {
     app->spec[i].name = fl_arena_strdup(&app->arena, app->spec[i].name);
     app->spec[i].transform = fl_arena_strdup(&app->arena, app->spec[i].transform);
@@ -282,6 +310,7 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
       fl_appender_free(app);
       return rc;
     }
+    app->route[i] = (uint8_t)route_of(app->transforms[i], app->schema.fields[app->src_cols[i]].type.kind);
   }
   const fl_tsort *order = m->order;
   app->sort_order_id = order && order->nfields ? order->order_id : 0;
@@ -325,6 +354,8 @@ fl_code fl_appender_begin(fl_table *tbl, fl_appender **out, fl_err *err) {
   if ((v = fl_table_property(tbl, "write.parquet.dict-size-bytes")))
     app->popts.dict_bytes_max = (uint32_t)strtoul(v, NULL, 10);
   if ((v = fl_table_property(tbl, "write.parquet.compression-level"))) app->popts.zstd_level = atoi(v);
+  /* the files of this appender share what their dictionary trials learn (parquet.h) */
+  app->popts.unique_hint = fl_arena_calloc(&app->arena, app->schema.nfields ? app->schema.nfields : 1, 1);
   app->kv[0] = (fl_kv){"iceberg.schema", app->schema_json};
   fl_tbl_uuid(app->op_uuid);
   fl_tbl_uuid(app->commit_uuid);
@@ -385,25 +416,77 @@ static part_writer *part_new(fl_appender *app, const fl_value *vals, const uint8
   return pw;
 }
 
-static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32_t row) {
-  fl_value vals[app->nspec ? app->nspec : 1];
-  fl_buf *key = &app->keybuf;
-  fl_buf_clear(key);
+/* Appends one spec field's part of a row's key: 0 for null, else 1, the length (4
+ * bytes LE) and the Iceberg single-value bytes of the transformed value. */
+static void key_put_value(fl_buf *key, const fl_value *v) {
+  if (v->is_null) {
+    fl_buf_put_u8(key, 0);
+    return;
+  }
+  fl_buf_put_u8(key, 1);
+  size_t at = key->len;
+  fl_buf_put_le32(key, 0);
+  fl_value_to_iceberg_bytes(v, key);
+  uint32_t n = (uint32_t)(key->len - at - 4);
+  memcpy(key->data + at, &n, 4);
+}
+
+static void key_put_raw(fl_buf *key, const void *p, uint32_t n) {
+  fl_buf_reserve(key, 5 + (size_t)n);
+  uint8_t *o = key->data + key->len;
+  o[0] = 1;
+  memcpy(o + 1, &n, 4);
+  memcpy(o + 5, p, n);
+  key->len += 5 + (size_t)n;
+}
+
+/* The row's partition values, transformed (for a new partition's writer). */
+static void row_values(const fl_appender *app, const fl_batch *batch, uint32_t row, fl_value *vals) {
   for (uint32_t i = 0; i < app->nspec; i++) {
     fl_value in;
     fl_batch_get(batch, (uint32_t)app->src_cols[i], row, &in);
     fl_transform_apply(app->transforms[i], &in, &vals[i]);
-    if (vals[i].is_null) {
+  }
+}
+
+/* The row's key: what key_put_value makes of row_values, read straight from the
+ * batch for the routes that allow it. */
+static void row_key(const fl_appender *app, const fl_batch *batch, uint32_t row, fl_buf *key) {
+  fl_buf_clear(key);
+  for (uint32_t i = 0; i < app->nspec; i++) {
+    const fl_vec *vec = &batch->cols[app->src_cols[i]];
+    route_kind rk = (route_kind)app->route[i];
+    if (rk != ROUTE_VALUE && !fl_vec_is_valid(vec, row)) {
       fl_buf_put_u8(key, 0);
       continue;
     }
-    fl_buf_put_u8(key, 1);
-    size_t at = key->len;
-    fl_buf_put_le32(key, 0);
-    fl_value_to_iceberg_bytes(&vals[i], key);
-    uint32_t n = (uint32_t)(key->len - at - 4);
-    memcpy(key->data + at, &n, 4);
+    switch (rk) {
+      case ROUTE_BYTES:
+        key_put_raw(key, vec->bytes + vec->offsets[row], vec->offsets[row + 1] - vec->offsets[row]);
+        break;
+      case ROUTE_I32: key_put_raw(key, &vec->data.i32[row], 4); break;
+      case ROUTE_I64: key_put_raw(key, &vec->data.i64[row], 8); break;
+      case ROUTE_DAY:
+      case ROUTE_HOUR: {
+        int32_t t =
+            (int32_t)fl_floor_div(vec->data.i64[row], rk == ROUTE_DAY ? ROUTE_US_PER_DAY : ROUTE_US_PER_HOUR);
+        key_put_raw(key, &t, 4);
+        break;
+      }
+      case ROUTE_VALUE: {
+        fl_value in, out;
+        fl_batch_get(batch, (uint32_t)app->src_cols[i], row, &in);
+        fl_transform_apply(app->transforms[i], &in, &out);
+        key_put_value(key, &out);
+        break;
+      }
+    }
   }
+}
+
+static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32_t row) {
+  fl_buf *key = &app->keybuf;
+  row_key(app, batch, row, key);
   uint64_t h = fl_hash64(key->data ? key->data : (const uint8_t *)"", key->len);
   size_t slot = h & (app->map_cap - 1);
   while (app->map[slot]) {
@@ -411,6 +494,15 @@ static part_writer *part_for_row(fl_appender *app, const fl_batch *batch, uint32
     if (pw->hash == h && pw->keylen == key->len && !memcmp(pw->key, key->data, key->len)) return pw;
     slot = (slot + 1) & (app->map_cap - 1);
   }
+  fl_value vals[app->nspec ? app->nspec : 1];
+  row_values(app, batch, row, vals);
+  /* once per partition: the routes made the bytes key_put_value makes of its values */
+  fl_buf check = FL_BUF_INIT;
+  for (uint32_t i = 0; i < app->nspec; i++) key_put_value(&check, &vals[i]);
+  FL_ASSERT(check.len == key->len && !memcmp(check.data, key->data, key->len),
+            "table %s.%s: a partition key of %zu bytes, %zu by its values", app->tbl->ns, app->tbl->name,
+            key->len, check.len);
+  fl_buf_free(&check);
   return part_new(app, vals, key->data ? key->data : (const uint8_t *)"", key->len, h);
 }
 
@@ -455,63 +547,61 @@ static uint64_t rows_before_roll(const fl_appender *app, const part_writer *pw) 
   return room >= (double)UINT32_MAX ? UINT32_MAX : (uint64_t)room + 1;
 }
 
-/* Bytes of rows [at, at+n) as values (fixed widths, string bytes and a 4-byte length
- * each, a byte per row for validity): Parquet's encoding of them is not larger,
- * short of its page headers. */
-static uint64_t raw_bytes(const fl_batch *rows, uint32_t at, uint32_t n) {
+/* Bytes of the rows sel[at .. at+n) (rows at .. at+n when sel is NULL) as values
+ * (fixed widths, string bytes and a 4-byte length each, a byte per row for validity):
+ * Parquet's encoding of them is not larger, short of its page headers. */
+static uint64_t raw_bytes(const fl_batch *batch, const uint32_t *sel, uint32_t at, uint32_t n) {
   uint64_t sum = 0;
-  for (uint32_t c = 0; c < rows->ncols; c++) {
-    const fl_vec *v = &rows->cols[c];
+  for (uint32_t c = 0; c < batch->ncols; c++) {
+    const fl_vec *v = &batch->cols[c];
     unsigned w = fl_type_bytes(v->type);
-    if (w)
+    if (w) {
       sum += (uint64_t)w * n;
-    else if (fl_type_is_bytes(v->type.kind) && v->offsets)
-      sum += v->offsets[at + n] - v->offsets[at] + 4ull * n;
-    else
+    } else if (fl_type_is_bytes(v->type.kind) && v->offsets) {
+      if (!sel)
+        sum += v->offsets[at + n] - v->offsets[at];
+      else
+        for (uint32_t i = at; i < at + n; i++) sum += v->offsets[sel[i] + 1] - v->offsets[sel[i]];
+      sum += 4ull * n;
+    } else {
       return UINT64_MAX; /* nested: unknown */
+    }
     sum += n;
   }
   return sum;
 }
 
-/* Writes rows (all of this partition) and fills their locations. A file that reaches
- * write.target-file-size-bytes is closed and the rest go to a new one: the write is
- * cut where the estimate puts the target, so a file passes it by at most the rows
- * of its last cut (a new file's first FL_BATCH_ROWS when nothing is known yet). */
-static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *rows, const uint32_t *orig_rows,
-                          fl_row_location *locs, fl_err *err) {
+/* Writes the batch rows sel[0 .. nrows) (rows 0 .. nrows when sel is NULL), all of
+ * this partition, straight from the batch, and fills their locations. A file that
+ * reaches write.target-file-size-bytes is closed and the rest go to a new one: the
+ * write is cut where the estimate puts the target, so a file passes it by at most
+ * the rows of its last cut (a new file's first FL_BATCH_ROWS when nothing is known yet). */
+static fl_code part_write(fl_appender *app, part_writer *pw, const fl_batch *batch, const uint32_t *sel,
+                          uint32_t nrows, fl_row_location *locs, fl_err *err) {
   fl_code rc;
-  for (uint32_t at = 0; at < rows->nrows;) {
+  for (uint32_t at = 0; at < nrows;) {
     if (!pw->pw && (rc = fl_tbl_open_file(app, pw->rel_dir, pw->part_no, &app->schema, "", app->kv, 1,
                                           &pw->pw, &pw->uri, err)))
       return rc;
-    uint32_t n = rows->nrows - at;
+    uint32_t n = nrows - at;
     /* the common case (rows far below the target) is written as it is */
     uint64_t est = file_bytes_est(app, pw);
     uint64_t add = app->bpr_rows ? (uint64_t)((double)n * (double)app->bpr_bytes / (double)app->bpr_rows)
-                                 : raw_bytes(rows, at, n);
+                                 : raw_bytes(batch, sel, at, n);
     uint64_t room =
         add < app->target_bytes && est < app->target_bytes - add ? UINT64_MAX : rows_before_roll(app, pw);
-    const fl_batch *part = rows;
-    if (room < n || at) { /* a cut: these rows alone, copied */
-      if (room < n) n = (uint32_t)room;
-      if (!app->roll_scratch)
-        app->roll_scratch = fl_batch_new(app->schema.fields, app->schema.nfields, FL_BATCH_ROWS);
-      fl_batch_reset(app->roll_scratch);
-      fl_batch_append_range(app->roll_scratch, rows, at, n);
-      part = app->roll_scratch;
-    }
-    FL_ASSERT(n > 0 && part->nrows == n, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n,
+    if (room < n) n = (uint32_t)room; /* a cut */
+    FL_ASSERT(n > 0 && at + n <= nrows, "%s.%s: a write of %u rows at %u", app->tbl->ns, app->tbl->name, n,
               at);
     if (locs) {
       uint64_t base = fl_parquet_writer_rows(pw->pw);
       for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = orig_rows ? orig_rows[at + i] : at + i;
+        uint32_t r = sel ? sel[at + i] : at + i;
         locs[r].file_path = pw->uri;
         locs[r].pos = base + i;
       }
     }
-    if ((rc = fl_parquet_writer_write(pw->pw, part, err))) return rc;
+    if ((rc = fl_parquet_writer_write_rows(pw->pw, batch, sel, at, n, err))) return rc;
     app->rows += n;
     at += n;
     if (file_bytes_est(app, pw) >= app->target_bytes && (rc = part_close_file(app, pw, err))) return rc;
@@ -585,7 +675,7 @@ fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_ro
   if (rc || !batch->nrows) return rc;
   if (!app->nspec) {
     part_writer *pw = app->nparts ? app->parts[0] : part_new(app, NULL, (const uint8_t *)"", 0, 0);
-    if (!app->nsort) return part_write(app, pw, batch, NULL, locs, err);
+    if (!app->nsort) return part_write(app, pw, batch, NULL, batch->nrows, locs, err);
   }
   /* route: rows[] per partition */
   app->touched_n = 0;
@@ -597,14 +687,8 @@ fl_code fl_appender_write_located(fl_appender *app, const fl_batch *batch, fl_ro
       app->sort_batch = batch;
       qsort_r(pw->rows, pw->nrows, sizeof(uint32_t), sort_cmp, app);
     }
-    if (pw->nrows == batch->nrows && !app->nsort) {
-      rc = part_write(app, pw, batch, NULL, locs, err);
-    } else {
-      if (!app->scratch) app->scratch = fl_batch_new(batch->fields, batch->ncols, FL_BATCH_ROWS);
-      fl_batch_reset(app->scratch);
-      fl_batch_gather(app->scratch, batch, pw->rows, pw->nrows);
-      rc = part_write(app, pw, app->scratch, pw->rows, locs, err);
-    }
+    bool in_order = pw->nrows == batch->nrows && !app->nsort;
+    rc = part_write(app, pw, batch, in_order ? NULL : pw->rows, pw->nrows, locs, err);
   }
   for (uint32_t t = 0; t < app->touched_n; t++) app->touched[t]->nrows = 0;
   return rc;
@@ -992,8 +1076,6 @@ void fl_appender_free(fl_appender *app) {
   fl_free(app->sync_dirs);
   fl_free(app->unsynced);
   fl_buf_free(&app->keybuf);
-  if (app->scratch) fl_batch_free(app->scratch);
-  if (app->roll_scratch) fl_batch_free(app->roll_scratch);
   fl_arena_destroy(&app->arena);
   fl_free(app);
 }

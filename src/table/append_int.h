@@ -33,7 +33,8 @@ struct fl_appender {
   const char *spec_json;
   fl_partition_field *spec;
   fl_transform *transforms;
-  int *src_cols; /* per spec field: source column index in schema */
+  int *src_cols;  /* per spec field: source column index in schema */
+  uint8_t *route; /* per spec field: how part_for_row makes its key bytes (route_kind) */
   uint32_t nspec;
   uint32_t nsort; /* the default sort order, applied per batch and partition */
   int *sort_cols;
@@ -57,8 +58,6 @@ struct fl_appender {
   part_writer **touched; /* partitions with rows in the current batch */
   uint32_t touched_n, touched_cap;
   fl_buf keybuf;
-  fl_batch *scratch;
-  fl_batch *roll_scratch; /* the rows of a write that go to one file when it rolls mid-write */
   /* Parquet bytes per row, as bytes over rows: the last closed data file's, else the
    * table's (its summary's total-files-size over total-records); 0 rows: unknown */
   uint64_t bpr_bytes, bpr_rows;
