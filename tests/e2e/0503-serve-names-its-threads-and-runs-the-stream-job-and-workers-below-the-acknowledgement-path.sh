@@ -33,7 +33,8 @@ for t in floe-http0 floe-http1 floe-log floe-wal floe-retention; do
 done
 for t in floe-job-orders floe-w-orders floe-worker; do
   [[ $(count_of "$t") -ge 1 ]] || fail "no thread named $t: $threads"
-  assert_eq "$((base + 10))" "$(nice_of "$t")" "$t runs 10 below the acknowledgement path"
+  want=$((base + 10 > 19 ? 19 : base + 10)) # nice values stop at 19 (a test run under nice)
+  assert_eq "$want" "$(nice_of "$t")" "$t runs 10 below the acknowledgement path"
 done
 # nothing unnamed: every thread but main carries a floe-* name of its own
 assert_eq 0 "$(awk '$1 !~ /^floe(-|$)/' <<<"$threads" | wc -l)" "threads without a floe name: $threads"
