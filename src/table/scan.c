@@ -1000,6 +1000,19 @@ static fl_code open_task(fl_scan_iter *it, bool *opened, fl_err *err) {
   return FL_OK;
 }
 
+/* The n rows of it->sel: the batch itself when that is all of them, else gathered into
+ * the scratch batch; NULL when none. */
+static const fl_batch *kept_batch(fl_scan_iter *it, const fl_batch *batch, uint32_t n) {
+  if (!n) return NULL;
+  it->st.rows_emitted += n;
+  if (n == batch->nrows) return batch;
+  fl_scan *scan = it->scan;
+  if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
+  fl_batch_reset(it->scratch);
+  fl_batch_gather(it->scratch, batch, it->sel, n);
+  return it->scratch;
+}
+
 /* Drops the deleted rows and those the filter drops from one decoded batch; *out is the
  * batch itself (every row kept), the scratch batch with the kept rows, or NULL (none). */
 static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64_t first_row) {
@@ -1022,6 +1035,15 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
   if (it->eq_on) {
     memset(it->eq_deleted, 0, batch->nrows * sizeof(bool));
     fl_eqdel_cursor_mark(it->eqc, full, it->eq_deleted);
+  } else if (it->del_cursor >= p->ndels) { /* no delete left in this file: the filter's rows */
+    if (!it->filter) nkeep = batch->nrows;
+    for (uint32_t i = 0; i < nkeep; i++) {
+      uint32_t r = it->filter ? it->fsel[i] : i;
+      it->sel[i] = r;
+      it->positions[i] = first_row + r;
+    }
+    it->st.rows_filtered += batch->nrows - nkeep;
+    return kept_batch(it, batch, nkeep);
   }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
@@ -1040,13 +1062,7 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
     it->positions[n] = pos;
     n++;
   }
-  if (!n) return NULL;
-  it->st.rows_emitted += n;
-  if (n == batch->nrows) return batch;
-  if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
-  fl_batch_reset(it->scratch);
-  fl_batch_gather(it->scratch, batch, it->sel, n);
-  return it->scratch;
+  return kept_batch(it, batch, n);
 }
 
 fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
