@@ -1899,28 +1899,6 @@ static fl_code scatter_decimal(colr *col, scratch *S, uint32_t row0, uint32_t m,
   return FL_OK;
 }
 
-/* memcpy of a string value: one of 4..16 bytes (ids, codes, names: most of a batch's
- * strings) as two overlapping fixed-size moves, never reading or writing outside
- * [p, p + n); the libc call costs more than the copy for those. */
-static inline void copy_bytes(void *dstv, const uint8_t *src, uint32_t n) {
-  uint8_t *dst = dstv;
-  if (n >= 8 && n <= 16) {
-    uint64_t a, b;
-    memcpy(&a, src, 8);
-    memcpy(&b, src + n - 8, 8);
-    memcpy(dst, &a, 8);
-    memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4 && n < 8) {
-    uint32_t a, b;
-    memcpy(&a, src, 4);
-    memcpy(&b, src + n - 4, 4);
-    memcpy(dst, &a, 4);
-    memcpy(dst + n - 4, &b, 4);
-  } else {
-    memcpy(dst, src, n);
-  }
-}
-
 /* Writes m rows (k of them non-null) decoded in S into the vector at row0,
  * converting the physical value to the caller's type. */
 static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_t k, fl_err *err) {
@@ -1973,7 +1951,7 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
       uint32_t j = 0, off = vec->offsets[row0];
       if (!lv) { /* no NULL in these rows: validity a word at a time */
         for (uint32_t i = 0; i < m; i++) {
-          copy_bytes(vec->bytes + off, S->sp[i], S->sl[i]);
+          fl_memcpy_short(vec->bytes + off, S->sp[i], S->sl[i]);
           off += S->sl[i];
           vec->offsets[row0 + i + 1] = off;
         }
@@ -1983,7 +1961,7 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
       }
       for (uint32_t i = 0; i < m; i++) {
         if (lv[i]) {
-          copy_bytes(vec->bytes + off, S->sp[j], S->sl[j]);
+          fl_memcpy_short(vec->bytes + off, S->sp[j], S->sl[j]);
           off += S->sl[j++];
           fl_vec_set_valid(vec, row0 + i, true);
         }
