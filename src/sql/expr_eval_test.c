@@ -185,3 +185,48 @@ Test(expr_eval, column_nulls_and_string_constants_hold_over_whole_words) {
   fl_batch_free(b);
   fl_arena_destroy(&arena);
 }
+
+/* LIKE '%p%' against strstr over texts of 1..40 bytes (x- or y- and digits, some a
+ * rotation of 1234567890), patterns of 1..9 bytes (one that is in no text), matched at
+ * every position of the text including its last bytes. */
+Test(expr_eval, like_contains_finds_what_strstr_finds_at_every_position) {
+  enum { N = 400 };
+  static const char *pats[] = {"1",    "12",    "123",    "1234",     "91",      "-9",        "99",
+                               "x-12", "12345", "y-1234", "x-123456", "2345678", "x-1234567", "0x"};
+  fl_arena arena;
+  fl_arena_init(&arena, 1024);
+  fl_err err = {0};
+  fl_batch *b = fl_batch_new(fields, 3, N);
+  char texts[N][48];
+  for (int r = 0; r < N; r++) {
+    /* "x-" or "y-" then r's digits repeated to a length of 1..40 bytes */
+    int len = 1 + r % 40, k = 0;
+    char digits[16];
+    int dn = r % 2 ? snprintf(digits, sizeof digits, "%d", r * 7919)
+                   : snprintf(digits, sizeof digits, "%.10s", "12345678901234567890" + r / 2 % 10);
+    for (; k < len && k < 2; k++) texts[r][k] = k ? '-' : (r % 3 ? 'x' : 'y');
+    for (int j = 0; k < len; k++, j++) texts[r][k] = digits[j % dn];
+    texts[r][len] = 0;
+    fl_vec_append_str(&b->cols[0], texts[r], (uint32_t)len);
+    fl_vec_append_null(&b->cols[1]);
+    fl_vec_append_i32(&b->cols[2], r);
+  }
+  fl_batch_set_rows(b, N);
+  for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "name LIKE '%%%s%%'", pats[p]);
+    uint32_t want = 0;
+    for (int r = 0; r < N; r++) want += strstr(texts[r], pats[p]) != NULL;
+    fl_sql_eval *ev = fl_sql_eval_new(&schema);
+    fl_sql_expr *e;
+    cr_assert_eq(fl_sql_parse_expr(sql, strlen(sql), &arena, &e, &err), FL_OK);
+    cr_assert_eq(fl_sql_expr_bind(e, &schema, &err), FL_OK);
+    cr_assert_eq(fl_sql_eval_add(ev, e, sql, NULL, &err), FL_OK, "%s", err.msg);
+    uint32_t sel[N];
+    cr_assert_eq(fl_sql_eval_select(ev, b, sel), want, "%s", sql);
+    cr_assert(want > 0 || !strcmp(pats[p], "0x"), "%s matches some text", sql);
+    fl_sql_eval_free(ev);
+  }
+  fl_batch_free(b);
+  fl_arena_destroy(&arena);
+}
