@@ -259,7 +259,7 @@ void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, u
         uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
         bool valid = fl_vec_is_valid(sv, r);
         if (!valid) len = 0;
-        memcpy(dv->bytes + off, sv->bytes + at, len);
+        fl_memcpy_short(dv->bytes + off, sv->bytes + at, len);
         off += len;
         dv->offsets[dv->len + i + 1] = (uint32_t)off;
         fl_vec_set_valid(dv, dv->len + i, valid);

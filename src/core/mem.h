@@ -28,6 +28,29 @@ char *fl_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *fl_malloc_try(size_t size);
 void *fl_realloc_try(void *ptr, size_t size);
 
+/* memcpy of a short value (a string of a batch: ids, codes, names): 4..16 bytes as two
+ * overlapping fixed-size moves, never touching a byte outside [src, src + n) or
+ * [dst, dst + n); the libc call costs more than such a copy. */
+static inline void fl_memcpy_short(void *dst, const void *src, size_t n) {
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    __builtin_memcpy(&a, s, 8);
+    __builtin_memcpy(&b, s + n - 8, 8);
+    __builtin_memcpy(d, &a, 8);
+    __builtin_memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    __builtin_memcpy(&a, s, 4);
+    __builtin_memcpy(&b, s + n - 4, 4);
+    __builtin_memcpy(d, &a, 4);
+    __builtin_memcpy(d + n - 4, &b, 4);
+  } else {
+    __builtin_memcpy(d, s, n);
+  }
+}
+
 int64_t fl_mem_bytes_live(void);
 /* After n more successful allocations, _try calls fail and plain ones abort. -1 = off. */
 void fl_mem_fail_after(int64_t n);

@@ -1949,9 +1949,19 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
                           col->pr->name, col->c, col->rg, BATCH_STRING_BYTES_MAX);
       fl_vec_reserve_bytes(vec, (size_t)total);
       uint32_t j = 0, off = vec->offsets[row0];
+      if (!lv) { /* no NULL in these rows: validity a word at a time */
+        for (uint32_t i = 0; i < m; i++) {
+          fl_memcpy_short(vec->bytes + off, S->sp[i], S->sl[i]);
+          off += S->sl[i];
+          vec->offsets[row0 + i + 1] = off;
+        }
+        fl_vec_set_valid_range(vec, row0, m);
+        vec->bytes_len = off;
+        break;
+      }
       for (uint32_t i = 0; i < m; i++) {
-        if (!lv || lv[i]) {
-          memcpy(vec->bytes + off, S->sp[j], S->sl[j]);
+        if (lv[i]) {
+          fl_memcpy_short(vec->bytes + off, S->sp[j], S->sl[j]);
           off += S->sl[j++];
           fl_vec_set_valid(vec, row0 + i, true);
         }

@@ -19,7 +19,8 @@
  * walked in order, emitting (left row, right row) pairs, gathered column at a time into
  * the output batch. A left row with many matches may fill the output: the walk keeps
  * its place (row and chain position) and the next call resumes there before pulling
- * the next left batch.
+ * the next left batch. An INNER join whose right keys are unique (no key chained a
+ * second row: a dimension's id) walks without chains, a row and a lookup each.
  *
  *   BUILD ──► PROBE (left batch: walk rows ◄─┐ output full: return, resume) ──► DONE
  *
@@ -69,6 +70,7 @@ typedef struct join_op {
   uint32_t *next;        /* per right row: the next row of its key */
   uint32_t heads_cap, next_cap;
   bool right_null_key;
+  bool chained;    /* some key has two right rows or more (a next[] link) */
   uint32_t *dense; /* [dense_n]: entry id of key dense_min + i, or FL_HTAB_NONE; NULL: not dense */
   uint32_t dense_n;
   int64_t dense_min;
@@ -206,10 +208,12 @@ static fl_code build(join_op *j, fl_err *err) {
       uint32_t id = j->k.ids[i], row = base + i;
       if (id == FL_HTAB_NONE) continue;
       j->next[row] = UINT32_MAX;
-      if (j->head[id] == UINT32_MAX)
+      if (j->head[id] == UINT32_MAX) {
         j->head[id] = row;
-      else
+      } else {
         j->next[j->tail[id]] = row;
+        j->chained = true;
+      }
       j->tail[id] = row;
     }
     exec_mem_track(j->op.ctx, &j->held, join_bytes(j));
@@ -360,6 +364,16 @@ static uint32_t walk(join_op *j) {
   uint32_t n = 0;
   bool naaj_none = j->kind == FL_JOIN_ANTI_NULL_AWARE && j->right_null_key;
   bool right_empty = j->rb->nrows == 0;
+  if (j->kind == FL_JOIN_INNER && !j->chained) { /* unique right keys: a row matches one row or none */
+    FL_ASSERT(j->chain == UINT32_MAX);
+    for (; j->lrow < lb->nrows && n < FL_EXEC_BATCH_ROWS; j->lrow++) {
+      uint32_t id = j->k.ids[j->lrow];
+      j->lsel[n] = j->lrow;
+      j->rsel[n] = id == FL_HTAB_NONE ? UINT32_MAX : j->head[id];
+      n += id != FL_HTAB_NONE;
+    }
+    return n;
+  }
   for (; j->lrow < lb->nrows && n < FL_EXEC_BATCH_ROWS; j->lrow++, j->chain = UINT32_MAX) {
     uint32_t i = j->lrow, id = j->k.ids[i];
     switch (j->kind) {
@@ -610,6 +624,7 @@ static fl_code probe_next(fl_op *op, const fl_batch **out, fl_err *err) {
     j->rb = o->rb;
     j->head = o->head;
     j->next = o->next;
+    j->chained = o->chained;
     j->right_null_key = o->right_null_key;
     j->state = ST_PROBE;
     if (j->rb->nrows == 0 && (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_SEMI)) j->state = ST_DONE;

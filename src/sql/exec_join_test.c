@@ -320,3 +320,32 @@ Test(exec_join, dense_integer_keys_give_the_rows_of_the_hash_table_for_every_kin
   }
   tctx_done(&t);
 }
+
+/* Unique right keys (k = r, 0..4999): the INNER walk takes no chains, a row and a lookup
+ * each. Left: 20,000 rows, k = r % 7000 (NULL where r % 97 == 0), in batches of 2,048:
+ * each left row whose k is below 5,000 comes out once, in left order, beside the right
+ * row of its key. */
+Test(exec_join, unique_right_keys_give_each_left_row_its_one_match_in_order) {
+  tctx t;
+  tctx_init(&t);
+  mln_arg la = {3, 97}, ra = {2, 0};
+  uint32_t keys[] = {0};
+  fl_err err = {0};
+  fl_op *j = fl_op_hash_join(&t.ctx, FL_JOIN_INNER, tsource(&t, ml, 3, 20000, 2048, fill_mln, &la),
+                             tsource(&t, ml, 3, 5000, 1000, fill_mln, &ra), keys, keys, 1, &err);
+  cr_assert_not_null(j, "%s", err.msg);
+  fl_batch *out = tcollect(j);
+  uint32_t want = 0;
+  for (uint32_t l = 0; l < 20000; l++) want += l % 97 != 0 && l % 7000 < 5000;
+  cr_assert_eq(out->nrows, want);
+  int64_t prev = -1;
+  for (uint32_t i = 0; i < out->nrows; i++) {
+    int64_t l = ti64(out, 2, i), r = ti64(out, 5, i);
+    cr_assert_gt(l, prev, "left order kept at output row %u", i);
+    cr_assert_eq(l % 7000, r, "left row %lld beside right row %lld", (long long)l, (long long)r);
+    prev = l;
+  }
+  fl_batch_free(out);
+  fl_op_free(j);
+  tctx_done(&t);
+}

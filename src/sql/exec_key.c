@@ -303,16 +303,23 @@ void exec_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint3
     return;
   }
   FL_ASSERT(!w, "gather between DECIMAL widths");
+  /* strings: the bytes reserved once, then each row's copied after the last */
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (rows[i] != UINT32_MAX) total += src->offsets[rows[i] + 1] - src->offsets[rows[i]];
+  fl_vec_reserve_bytes(dst, total);
+  size_t off = dst->bytes_len;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t r = rows[i];
-    if (r == UINT32_MAX || !fl_vec_is_valid(src, r)) {
-      fl_vec_append_null(dst);
-    } else {
-      uint32_t len;
-      const char *s = fl_vec_str(src, r, &len);
-      fl_vec_append_str(dst, s, len);
-    }
+    uint32_t r = rows[i], o = dst->len + i;
+    bool valid = r != UINT32_MAX && fl_vec_is_valid(src, r);
+    uint32_t at = valid ? src->offsets[r] : 0, len = valid ? src->offsets[r + 1] - at : 0;
+    fl_memcpy_short(dst->bytes + off, src->bytes + at, len);
+    off += len;
+    dst->offsets[o + 1] = (uint32_t)off;
+    fl_vec_set_valid(dst, o, valid);
   }
+  dst->bytes_len = off;
+  dst->len += n;
 }
 
 static void copy_bits(fl_vec *dst, uint32_t at, const fl_vec *src, uint32_t n) {

@@ -1379,7 +1379,14 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
     if (valid == ~(uint64_t)0) {
       memset(d->nul + from, 0, cnt);
     } else {
-      for (uint32_t j = 0; j < cnt; j++) d->nul[from + j] = !((valid >> j) & 1);
+      uint32_t j = 0;
+      for (; j + 8 <= cnt; j += 8) { /* 8 flags at once: bit k of the byte to byte k */
+        uint64_t x = (((valid >> j) & 0xFF) * UINT64_C(0x0101010101010101)) & UINT64_C(0x8040201008040201);
+        uint64_t ones = ((x + UINT64_C(0x7F7F7F7F7F7F7F7F)) >> 7) & UINT64_C(0x0101010101010101);
+        uint64_t nul = ones ^ UINT64_C(0x0101010101010101);
+        memcpy(d->nul + from + j, &nul, 8);
+      }
+      for (; j < cnt; j++) d->nul[from + j] = !((valid >> j) & 1);
     }
   }
   switch (v->type.kind) {
@@ -1501,6 +1508,15 @@ static void run_cmp(const step *s, reg *d, const reg *a, const reg *b, uint32_t 
       if (s->sub == FL_SQL_OP_EQ || s->sub == FL_SQL_OP_NE) {
         /* = and <>: the lengths first (strings of different lengths differ: no memcmp) */
         uint8_t ne = s->sub == FL_SQL_OP_NE;
+        if (ma && !mb) { /* a column against a constant: its length and bytes hoisted */
+          uint32_t bl = b->sl[0];
+          const char *bp = b->sp[0];
+          uint8_t bn = b->nul[0];
+          for (uint32_t i = 0; i < n; i++)
+            d->nul[i] = (a->nul[i] | bn) ? (uint8_t)T_NULL
+                                         : (uint8_t)((a->sl[i] == bl && memcmp(a->sp[i], bp, bl) == 0) ^ ne);
+          break;
+        }
         for (uint32_t i = 0; i < n; i++) {
           uint32_t al = a->sl[i & ma], bl = b->sl[i & mb];
           d->nul[i] = (a->nul[i & ma] | b->nul[i & mb])

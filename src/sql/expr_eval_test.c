@@ -2,6 +2,7 @@
  * WHERE selection (only TRUE rows), exact decimals, IN, LIKE, OR, IS NULL, predicates
  * over every batch row, and compile errors that name the label and position. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/batch.h"
@@ -131,5 +132,101 @@ Test(expr_eval, unsupported_expressions_fail_with_the_label_and_position) {
   cr_assert_str_eq(err.msg, "--where: line 1, column 1: CASE of INTERVAL values is not supported");
   cr_assert_eq(fl_sql_eval_count(ev), 0);
   fl_sql_eval_free(ev);
+  fl_arena_destroy(&arena);
+}
+
+/* 200 rows (words of 64 with NULLs, expanded 8 flags at a time, and a tail of 8): name
+ * is NULL where r % 7 == 3, else "k" + r % 5 (2 bytes) or "key-long-" + r (>= 10);
+ * amount NULL where r % 3 == 0 or r in [64, 128) (a word of NULLs), else r. Each
+ * predicate's kept rows are counted against the same rule in C. */
+Test(expr_eval, column_nulls_and_string_constants_hold_over_whole_words) {
+  enum { N = 200 };
+  fl_arena arena;
+  fl_arena_init(&arena, 1024);
+  fl_err err = {0};
+  fl_batch *b = fl_batch_new(fields, 3, N);
+  for (int r = 0; r < N; r++) {
+    char s[32];
+    int len = r % 2 ? snprintf(s, sizeof s, "k%d", r % 5) : snprintf(s, sizeof s, "key-long-%d", r);
+    if (r % 7 == 3)
+      fl_vec_append_null(&b->cols[0]);
+    else
+      fl_vec_append_str(&b->cols[0], s, (uint32_t)len);
+    if (r % 3 == 0 || (r >= 64 && r < 128))
+      fl_vec_append_null(&b->cols[1]);
+    else
+      fl_vec_append_i64(&b->cols[1], r * 100);
+    fl_vec_append_i32(&b->cols[2], r);
+  }
+  fl_batch_set_rows(b, N);
+  const char *preds[] = {"amount IS NULL", "amount > 150", "name = 'k2'", "name <> 'k2'",
+                         "name = 'key-long-40'"};
+  for (int p = 0; p < 5; p++) {
+    uint32_t want = 0;
+    for (int r = 0; r < N; r++) {
+      bool an = r % 3 == 0 || (r >= 64 && r < 128), nn = r % 7 == 3;
+      bool k2 = r % 2 && r % 5 == 2;
+      bool ok = p == 0   ? an
+                : p == 1 ? !an && r > 150
+                : p == 2 ? !nn && k2
+                : p == 3 ? !nn && !k2
+                         : !nn && r == 40;
+      want += ok;
+    }
+    fl_sql_eval *ev = fl_sql_eval_new(&schema);
+    fl_sql_expr *e;
+    cr_assert_eq(fl_sql_parse_expr(preds[p], strlen(preds[p]), &arena, &e, &err), FL_OK);
+    cr_assert_eq(fl_sql_expr_bind(e, &schema, &err), FL_OK);
+    cr_assert_eq(fl_sql_eval_add(ev, e, preds[p], NULL, &err), FL_OK, "%s", err.msg);
+    uint32_t sel[N];
+    cr_assert_eq(fl_sql_eval_select(ev, b, sel), want, "%s", preds[p]);
+    fl_sql_eval_free(ev);
+  }
+  fl_batch_free(b);
+  fl_arena_destroy(&arena);
+}
+
+/* LIKE '%p%' against strstr over texts of 1..40 bytes (x- or y- and digits, some a
+ * rotation of 1234567890), patterns of 1..9 bytes (one that is in no text), matched at
+ * every position of the text including its last bytes. */
+Test(expr_eval, like_contains_finds_what_strstr_finds_at_every_position) {
+  enum { N = 400 };
+  static const char *pats[] = {"1",    "12",    "123",    "1234",     "91",      "-9",        "99",
+                               "x-12", "12345", "y-1234", "x-123456", "2345678", "x-1234567", "0x"};
+  fl_arena arena;
+  fl_arena_init(&arena, 1024);
+  fl_err err = {0};
+  fl_batch *b = fl_batch_new(fields, 3, N);
+  char texts[N][48];
+  for (int r = 0; r < N; r++) {
+    /* "x-" or "y-" then r's digits repeated to a length of 1..40 bytes */
+    int len = 1 + r % 40, k = 0;
+    char digits[16];
+    int dn = r % 2 ? snprintf(digits, sizeof digits, "%d", r * 7919)
+                   : snprintf(digits, sizeof digits, "%.10s", "12345678901234567890" + r / 2 % 10);
+    for (; k < len && k < 2; k++) texts[r][k] = k ? '-' : (r % 3 ? 'x' : 'y');
+    for (int j = 0; k < len; k++, j++) texts[r][k] = digits[j % dn];
+    texts[r][len] = 0;
+    fl_vec_append_str(&b->cols[0], texts[r], (uint32_t)len);
+    fl_vec_append_null(&b->cols[1]);
+    fl_vec_append_i32(&b->cols[2], r);
+  }
+  fl_batch_set_rows(b, N);
+  for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "name LIKE '%%%s%%'", pats[p]);
+    uint32_t want = 0;
+    for (int r = 0; r < N; r++) want += strstr(texts[r], pats[p]) != NULL;
+    fl_sql_eval *ev = fl_sql_eval_new(&schema);
+    fl_sql_expr *e;
+    cr_assert_eq(fl_sql_parse_expr(sql, strlen(sql), &arena, &e, &err), FL_OK);
+    cr_assert_eq(fl_sql_expr_bind(e, &schema, &err), FL_OK);
+    cr_assert_eq(fl_sql_eval_add(ev, e, sql, NULL, &err), FL_OK, "%s", err.msg);
+    uint32_t sel[N];
+    cr_assert_eq(fl_sql_eval_select(ev, b, sel), want, "%s", sql);
+    cr_assert(want > 0 || !strcmp(pats[p], "0x"), "%s matches some text", sql);
+    fl_sql_eval_free(ev);
+  }
+  fl_batch_free(b);
   fl_arena_destroy(&arena);
 }

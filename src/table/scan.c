@@ -129,6 +129,7 @@ struct fl_scan_iter {
   bool paged;    /* read with that selection */
   bool bound_on; /* fl_scan_iter_set_bound */
   int32_t bound_field;
+  int bound_col; /* its column in the projection, -1 if not projected */
   fl_pred_op bound_op;
   fl_value bound_lit;
 };
@@ -929,6 +930,7 @@ void fl_scan_iter_set_bound(fl_scan_iter *it, int32_t field_id, fl_pred_op op, c
   FL_ASSERT(!fl_type_is_bytes(lit->type.kind), "a bound on a %s", fl_type_sql_name(lit->type.kind));
   it->bound_on = true;
   it->bound_field = field_id;
+  it->bound_col = fl_schema_index_of_id(&it->scan->proj, field_id);
   it->bound_op = op;
   it->bound_lit = *lit;
 }
@@ -1000,6 +1002,64 @@ static fl_code open_task(fl_scan_iter *it, bool *opened, fl_err *err) {
   return FL_OK;
 }
 
+/* BOUND_KEEP(T, M): keeps in it->fsel the rows whose column value (array M of type T)
+ * is inside the bound; the candidates are fsel[0, *n) when selected, else every row. */
+#define BOUND_KEEP(T, M)                                                            \
+  do {                                                                              \
+    const T *x_ = v->data.M, lit_ = it->bound_lit.u.M;                              \
+    bool ge_ = it->bound_op == FL_PRED_GE;                                          \
+    for (uint32_t i_ = 0; i_ < cand; i_++) {                                        \
+      uint32_t r_ = selected ? it->fsel[i_] : i_;                                   \
+      bool in_ = fl_vec_is_valid(v, r_) && (ge_ ? x_[r_] >= lit_ : x_[r_] <= lit_); \
+      it->fsel[m] = r_;                                                             \
+      m += in_;                                                                     \
+    }                                                                               \
+  } while (0)
+
+/* The caller's bound (fl_scan_iter_set_bound: sql's top-N, its worst kept row) applied to
+ * rows, not only to row groups: a row outside it (or NULL) could not enter the caller's
+ * heap, so it is dropped here before it is gathered and compared (counted as filtered).
+ * Integer-stored columns only (INT, DATE, BIGINT, TIMESTAMP, TIME, DECIMAL up to 18
+ * digits); false when the bound does not apply, fsel and *n untouched. */
+static bool bound_rows(fl_scan_iter *it, const fl_batch *batch, bool selected, uint32_t *n) {
+  if (it->bound_col < 0 || (uint32_t)it->bound_col >= batch->ncols) return false;
+  if (it->bound_op != FL_PRED_GE && it->bound_op != FL_PRED_LE) return false;
+  const fl_vec *v = &batch->cols[it->bound_col];
+  fl_type t = v->type, lt = it->bound_lit.type;
+  if (lt.kind != t.kind || it->bound_lit.is_null || (t.kind == FL_T_DECIMAL && lt.scale != t.scale))
+    return false;
+  uint32_t cand = selected ? *n : batch->nrows, m = 0;
+  switch (t.kind) {
+    case FL_T_INT:
+    case FL_T_DATE: BOUND_KEEP(int32_t, i32); break;
+    case FL_T_DECIMAL:
+      if (fl_decimal_is_wide(t)) return false;
+      BOUND_KEEP(int64_t, i64);
+      break;
+    case FL_T_BIGINT:
+    case FL_T_TIMESTAMP:
+    case FL_T_TIMESTAMP_NS:
+    case FL_T_TIME: BOUND_KEEP(int64_t, i64); break;
+    default: return false;
+  }
+  *n = m;
+  return true;
+}
+#undef BOUND_KEEP
+
+/* The n rows of it->sel: the batch itself when that is all of them, else gathered into
+ * the scratch batch; NULL when none. */
+static const fl_batch *kept_batch(fl_scan_iter *it, const fl_batch *batch, uint32_t n) {
+  if (!n) return NULL;
+  it->st.rows_emitted += n;
+  if (n == batch->nrows) return batch;
+  fl_scan *scan = it->scan;
+  if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
+  fl_batch_reset(it->scratch);
+  fl_batch_gather(it->scratch, batch, it->sel, n);
+  return it->scratch;
+}
+
 /* Drops the deleted rows and those the filter drops from one decoded batch; *out is the
  * batch itself (every row kept), the scratch batch with the kept rows, or NULL (none). */
 static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64_t first_row) {
@@ -1015,18 +1075,29 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
     it->view.ncols = scan->proj.nfields;
     batch = &it->view;
   }
+  bool selected = it->filter != NULL; /* it->fsel[0, nkeep) are the rows kept so far */
   if (it->filter) {
     nkeep = it->filter(it->filter_ctx, batch, it->fsel);
     FL_ASSERT(nkeep <= batch->nrows);
   }
+  if (it->bound_on && bound_rows(it, batch, selected, &nkeep)) selected = true;
   if (it->eq_on) {
     memset(it->eq_deleted, 0, batch->nrows * sizeof(bool));
     fl_eqdel_cursor_mark(it->eqc, full, it->eq_deleted);
+  } else if (it->del_cursor >= p->ndels) { /* no delete left in this file: the filter's rows */
+    if (!selected) nkeep = batch->nrows;
+    for (uint32_t i = 0; i < nkeep; i++) {
+      uint32_t r = selected ? it->fsel[i] : i;
+      it->sel[i] = r;
+      it->positions[i] = first_row + r;
+    }
+    it->st.rows_filtered += batch->nrows - nkeep;
+    return kept_batch(it, batch, nkeep);
   }
   for (uint32_t r = 0; r < batch->nrows; r++) {
     uint64_t pos = first_row + r;
-    bool kept = !it->filter || (k < nkeep && it->fsel[k] == r);
-    if (it->filter && kept) k++;
+    bool kept = !selected || (k < nkeep && it->fsel[k] == r);
+    if (selected && kept) k++;
     while (it->del_cursor < p->ndels && p->dels[it->del_cursor] < pos) it->del_cursor++;
     if ((it->del_cursor < p->ndels && p->dels[it->del_cursor] == pos) || (it->eq_on && it->eq_deleted[r])) {
       it->st.rows_deleted++;
@@ -1040,13 +1111,7 @@ static const fl_batch *keep_rows(fl_scan_iter *it, const fl_batch *batch, uint64
     it->positions[n] = pos;
     n++;
   }
-  if (!n) return NULL;
-  it->st.rows_emitted += n;
-  if (n == batch->nrows) return batch;
-  if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
-  fl_batch_reset(it->scratch);
-  fl_batch_gather(it->scratch, batch, it->sel, n);
-  return it->scratch;
+  return kept_batch(it, batch, n);
 }
 
 fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {

@@ -245,6 +245,51 @@ Test(scan_iter, the_filter_keeps_its_rows_and_row_groups_prune_by_statistics) {
   fl_warehouse_close(wh);
 }
 
+/* A caller's bound (a top-N's worst kept row) of id >= 1500: the row group of ids 0..999
+ * is skipped by its statistics, and in the one of 1000..1999 the rows below 1500 are
+ * dropped as filtered (with the filter too: odd ids only); positions stay the rows'. */
+static void pull_bounded(bool odd) {
+  fl_warehouse *wh;
+  fl_table *tbl = make_table(&wh);
+  fl_err err = {0};
+  append_rows(tbl, 0, 3);
+  fl_scan *scan;
+  cr_assert_eq(fl_scan_plan(tbl, NULL, &scan, &err), FL_OK, "%s", err.msg);
+  if (odd) fl_scan_set_filter(scan, keep_odd, NULL);
+  fl_scan_iter *it;
+  cr_assert_eq(fl_scan_iter_open(scan, NULL, 0, &it, &err), FL_OK, "%s", err.msg);
+  fl_value bound = {.type = {FL_T_BIGINT, 0, 0}, .u.i64 = 1500};
+  fl_scan_iter_set_bound(it, 1, FL_PRED_GE, &bound);
+  seen s = seen_new(3000);
+  for (;;) {
+    const fl_batch *b;
+    cr_assert_eq(fl_scan_next(it, &b, &err), FL_OK, "%s", err.msg);
+    if (!b) break;
+    record(&s, b, fl_scan_iter_file(it), fl_scan_iter_positions(it));
+  }
+  fl_scan_iter_free(it);
+  const fl_scan_stats *st = fl_scan_get_stats(scan);
+  cr_assert_eq(st->row_groups_pruned, 1);
+  cr_assert_eq(st->rows_read, 2000);
+  cr_assert_eq(st->rows_filtered, odd ? 1250 : 500);
+  cr_assert_eq(s.rows, odd ? 750 : 1500);
+  for (int64_t id = 0; id < 3000; id++) {
+    cr_assert_eq(s.hit[id], id >= 1500 && (!odd || id % 2), "id %lld", (long long)id);
+    if (s.hit[id])
+      cr_assert_eq(s.pos[id], (uint64_t)id, "id %lld at position %llu", (long long)id,
+                   (unsigned long long)s.pos[id]);
+  }
+  seen_free(&s);
+  fl_scan_free(scan);
+  fl_table_free(tbl);
+  fl_warehouse_close(wh);
+}
+
+Test(scan_iter, a_bound_skips_row_groups_by_statistics_and_drops_the_rows_outside_it) {
+  pull_bounded(false);
+  pull_bounded(true);
+}
+
 /* Morsels on several threads: one planned scan, its files split into one task per row
  * group, the tasks dealt to two threads, each pulling through its own iterator; together
  * they return exactly fl_scan_run's rows (deletes applied) and the scan's stats add up. */
