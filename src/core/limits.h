@@ -156,8 +156,14 @@
 /* How much lower the HTTP worker pool (POST /v1/query and other long requests,
  * src/http/defer.c) runs than the event loops and the log thread: at the same priority,
  * 4 clients looping a group-by over 1M rows took batches of 1,000 from 1.11M to 0.67M
- * acked events/s and single posts from 48.7K to 25.2K/s (bench/query.sh, issue 15). */
-#define FL_HTTP_WORKER_NICE 10
+ * acked events/s and single posts from 48.7K to 25.2K/s (bench/query.sh, issue 15).
+ * 19, the lowest, below the stream job: three alternating pairs of 5 s runs (batches of
+ * 1,000 alone, then beside 4 clients looping group_tenant over 10M rows) kept 0.64, 0.60,
+ * 0.59 of the rate at 10 and 0.69, 0.63, 0.84 at 19. SCHED_IDLE kept 0.72, 0.63, 0.71:
+ * no better, so the queries keep a share. What is left is not the CPU's share: the
+ * queries still finished 10-13 runs in 5 s beside the ingest (they run on the CPU the
+ * ingest leaves idle between its syncs, and share caches and memory with it). */
+#define FL_HTTP_WORKER_NICE 19
 /* Threads fdatasyncing one commit's new files together (table/append.c sync_files): a
  * commit of a streaming checkpoint writes a file per partition touched, tens of them. */
 #define FL_TABLE_SYNC_THREADS 4

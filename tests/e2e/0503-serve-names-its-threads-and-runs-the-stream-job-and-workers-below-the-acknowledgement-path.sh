@@ -2,8 +2,9 @@
 # An operator looking at `top -H` or `ps -L` of floe serve sees which part takes the CPU:
 # every thread floe starts has a name (/proc/PID/task/TID/comm). The threads on the path of
 # an acknowledgement (floe-http<i>, floe-log, floe-wal) run at the server's own priority;
-# the stream job (floe-job-<stream>, floe-w-<stream>) and the worker pool of long
-# requests (floe-worker) run 10 nice levels below them, so acknowledgements come first.
+# the stream job (floe-job-<stream>, floe-w-<stream>) runs 10 nice levels below them and
+# the worker pool of long requests (floe-worker: queries) at the lowest, 19, so
+# acknowledgements come first and the job's checkpoints before queries.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 
@@ -31,11 +32,14 @@ assert_eq 1 "$(count_of floe)" "one thread keeps the process name (main): $threa
 for t in floe-http0 floe-http1 floe-log floe-wal floe-retention; do
   assert_eq "$base" "$(nice_of "$t")" "$t runs at the server's priority ($threads)"
 done
-for t in floe-job-orders floe-w-orders floe-worker; do
+for t in floe-job-orders floe-w-orders; do
   [[ $(count_of "$t") -ge 1 ]] || fail "no thread named $t: $threads"
   want=$((base + 10 > 19 ? 19 : base + 10)) # nice values stop at 19 (a test run under nice)
   assert_eq "$want" "$(nice_of "$t")" "$t runs 10 below the acknowledgement path"
 done
+[[ $(count_of floe-worker) -ge 1 ]] || fail "no thread named floe-worker: $threads"
+want=$((base + 19 > 19 ? 19 : base + 19))
+assert_eq "$want" "$(nice_of floe-worker)" "the worker pool (queries) runs at the lowest priority, below the job"
 # nothing unnamed: every thread but main carries a floe-* name of its own
 assert_eq 0 "$(awk '$1 !~ /^floe(-|$)/' <<<"$threads" | wc -l)" "threads without a floe name: $threads"
 stop_serve
