@@ -203,7 +203,7 @@ Test(expr_eval, like_contains_finds_what_strstr_finds_at_every_position) {
     int len = 1 + r % 40, k = 0;
     char digits[16];
     int dn = r % 2 ? snprintf(digits, sizeof digits, "%d", r * 7919)
-                   : snprintf(digits, sizeof digits, "%.10s", "12345678901234567890" + r / 2 % 10);
+                   : snprintf(digits, sizeof digits, "%.10s", &"12345678901234567890"[r / 2 % 10]);
     for (; k < len && k < 2; k++) texts[r][k] = k ? '-' : (r % 3 ? 'x' : 'y');
     for (int j = 0; k < len; k++, j++) texts[r][k] = digits[j % dn];
     texts[r][len] = 0;
