@@ -71,6 +71,15 @@ typedef struct agg_col {
 
 typedef enum agg_state { ST_INPUT, ST_EMIT_MEMORY, ST_EMIT_PARTS, ST_DONE } agg_state;
 
+/* The group cache of one STRING key (group_ids_cached): STR_SLOTS direct-mapped slots,
+ * each a string of at most STR_SLOT_MAX bytes (its first, middle and last 8 bytes, which
+ * cover it) and its entry id. */
+enum { STR_SLOTS = 64, STR_SLOT_MAX = 24 };
+typedef struct str_slot {
+  uint64_t w0, w1, wl; /* bytes [0, 8) (zero-padded below 8), [8, 16) when len > 16, [len - 8, len) */
+  uint32_t len, id;    /* id FL_HTAB_NONE: empty */
+} str_slot;
+
 typedef struct agg_op {
   fl_op op;
   uint32_t *keys;
@@ -87,6 +96,10 @@ typedef struct agg_op {
   uint64_t *hhash;
   uint32_t hcap;
   uint32_t nruns; /* runs of one group in this batch (hrow, hid), 0: not known (spilling) */
+  str_slot *slots; /* one STRING key: the group cache, NULL when not (or no longer) used */
+  uint32_t null_id; /* that key's NULL group, or FL_HTAB_NONE */
+  uint8_t *kbuf;    /* a missed key, encoded */
+  uint32_t kbuf_cap;
   uint32_t ngroups, gcap;
   size_t held;
   agg_state state;
@@ -602,6 +615,17 @@ static inline bool key_eq(const uint8_t *x, uint32_t lx, const uint8_t *y, uint3
   return true;
 }
 
+/* Room for the run heads of a batch of n rows. */
+static void reserve_heads(agg_op *a, uint32_t n) {
+  if (n <= a->hcap) return;
+  a->hcap = n;
+  a->hrow = fl_realloc(a->hrow, n * sizeof *a->hrow);
+  a->hlen = fl_realloc(a->hlen, n * sizeof *a->hlen);
+  a->hid = fl_realloc(a->hid, n * sizeof *a->hid);
+  a->hkey = fl_realloc(a->hkey, n * sizeof *a->hkey);
+  a->hhash = fl_realloc(a->hhash, n * sizeof *a->hhash);
+}
+
 /* The entry of each row's group (a->k.ids), inserting new groups. A row whose key
  * equals the previous row's takes its entry: tables partitioned or sorted by what
  * they are grouped by (a tenant's files, a day's) hand the aggregate long runs of one
@@ -613,14 +637,7 @@ static void group_ids(agg_op *a, const fl_batch *b) {
   exec_keys *k = &a->k;
   uint32_t n = b->nrows, nh = 0;
   exec_keys_encode(k, b, a->keys, a->nkeys, false, NULL); /* no hashes: the heads' only */
-  if (n > a->hcap) {
-    a->hcap = n;
-    a->hrow = fl_realloc(a->hrow, n * sizeof *a->hrow);
-    a->hlen = fl_realloc(a->hlen, n * sizeof *a->hlen);
-    a->hid = fl_realloc(a->hid, n * sizeof *a->hid);
-    a->hkey = fl_realloc(a->hkey, n * sizeof *a->hkey);
-    a->hhash = fl_realloc(a->hhash, n * sizeof *a->hhash);
-  }
+  reserve_heads(a, n);
   for (uint32_t i = 0; i < n; i++)
     if (i == 0 || !key_eq(k->ptrs[i], k->lens[i], k->ptrs[i - 1], k->lens[i - 1])) {
       a->hrow[nh] = i;
@@ -634,6 +651,86 @@ static void group_ids(agg_op *a, const fl_batch *b) {
     for (uint32_t i = a->hrow[h]; i < end; i++) k->ids[i] = id;
   }
   a->nruns = nh;
+}
+
+/* The runs of one group in ids[0..n) (hrow, hid), as group_ids finds them. */
+static void runs_of_ids(agg_op *a, const uint32_t *ids, uint32_t n) {
+  uint32_t nh = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (i == 0 || ids[i] != ids[i - 1]) {
+      a->hrow[nh] = i;
+      a->hid[nh++] = ids[i];
+    }
+  a->nruns = nh;
+}
+
+/* The 8 bytes at p[0..len) zero-padded (len < 8), or the first 8. */
+static inline uint64_t str_word0(const char *p, uint32_t len) {
+  uint64_t w = 0;
+  if (len >= 8)
+    memcpy(&w, p, 8);
+  else
+    for (uint32_t j = 0; j < len; j++) w |= (uint64_t)(uint8_t)p[j] << (8 * j);
+  return w;
+}
+
+/* A missed key: encoded as exec_keys encodes one STRING cell (1, length, bytes; a NULL
+ * is the byte 0), hashed and upserted. */
+static uint32_t upsert_str(agg_op *a, const char *p, uint32_t len, bool valid) {
+  if (5 + len > a->kbuf_cap) {
+    a->kbuf_cap = 5 + len < 64 ? 64 : 2 * (5 + len);
+    a->kbuf = fl_realloc(a->kbuf, a->kbuf_cap);
+  }
+  uint32_t klen = 1;
+  a->kbuf[0] = valid;
+  if (valid) {
+    memcpy(a->kbuf + 1, &len, 4);
+    if (len) memcpy(a->kbuf + 5, p, len);
+    klen = 5 + len;
+  }
+  bool inserted;
+  return fl_htab_upsert(&a->ht, fl_htab_hash(&a->ht, a->kbuf, klen), a->kbuf, klen, &inserted);
+}
+
+/* group_ids for one STRING key through the group cache: a row whose string is in its
+ * slot (picked by its length and first and last 8 bytes) takes the slot's entry, no
+ * encoding, hashing or probing; another is upserted alone and takes the slot. Groups
+ * are inserted in first-seen order, as group_ids inserts them. A key with few distinct
+ * values (a join's dimension column: bench/queries.tsv join_products groups 1M joined
+ * rows by 8 categories) hits nearly always; when a batch misses on more than 1 row in
+ * 8, the key has too many values and the aggregate goes back to group_ids for good. */
+static void group_ids_cached(agg_op *a, const fl_batch *b) {
+  FL_ASSERT(a->nkeys == 1 && a->slots);
+  const fl_vec *v = &b->cols[a->keys[0]];
+  uint32_t n = b->nrows, misses = 0;
+  exec_keys_reserve(&a->k, n);
+  uint32_t *ids = a->k.ids;
+  str_slot *slots = a->slots;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!fl_vec_is_valid(v, i)) {
+      if (a->null_id == FL_HTAB_NONE) a->null_id = upsert_str(a, NULL, 0, false), misses++;
+      ids[i] = a->null_id;
+      continue;
+    }
+    uint32_t at = v->offsets[i], len = v->offsets[i + 1] - at;
+    const char *p = v->bytes + at;
+    uint64_t w0 = str_word0(p, len), w1 = 0, wl = 0;
+    if (len >= 8) memcpy(&wl, p + len - 8, 8);
+    if (len > 16) memcpy(&w1, p + 8, 8);
+    uint64_t h = (w0 ^ (wl * 0x9E3779B97F4A7C15ull) ^ len) * 0xC2B2AE3D27D4EB4Full;
+    str_slot *s = &slots[h >> 58]; /* STR_SLOTS = 64 */
+    if (s->id != FL_HTAB_NONE && s->len == len && s->w0 == w0 && s->wl == wl && s->w1 == w1) {
+      ids[i] = s->id;
+      continue;
+    }
+    misses++;
+    ids[i] = upsert_str(a, p, len, true);
+    if (len <= STR_SLOT_MAX) *s = (str_slot){w0, w1, wl, len, ids[i]};
+  }
+  if (misses > n / 8 + 16) {
+    fl_free(a->slots);
+    a->slots = NULL;
+  }
 }
 
 /* count, count(*) and sum of BIGINT / INT / DECIMAL(<= 18) without FILTER, a run of
@@ -682,7 +779,12 @@ static fl_code consume(agg_op *a, fl_err *err) {
     if (!b) break;
     uint32_t *ids;
     if (a->nkeys) {
-      if (!a->spilling) {
+      if (!a->spilling && a->slots) {
+        group_ids_cached(a, b);
+        reserve_heads(a, b->nrows);
+        ids = a->k.ids;
+        runs_of_ids(a, ids, b->nrows);
+      } else if (!a->spilling) {
         group_ids(a, b);
         ids = a->k.ids; /* after the encoding: it may have grown */
       } else {
@@ -792,6 +894,9 @@ static void emit_group(agg_op *a, uint32_t g) {
 }
 
 static void free_memory_groups(agg_op *a) {
+  fl_free(a->slots); /* its ids are the table's */
+  a->slots = NULL;
+  a->null_id = FL_HTAB_NONE;
   fl_htab_free(&a->ht);
   fl_htab_init(&a->ht, 0, a->depth);
   for (uint32_t i = 0; i < a->naggs; i++) {
@@ -905,6 +1010,9 @@ static void agg_free(fl_op *op) {
   fl_free(a->hid);
   fl_free(a->hkey);
   fl_free(a->hhash);
+  fl_free(a->kbuf);
+  a->kbuf = NULL;
+  a->kbuf_cap = 0;
   a->hrow = a->hlen = a->hid = NULL;
   a->hkey = NULL;
   a->hhash = NULL;
@@ -974,6 +1082,11 @@ static fl_op *agg_new(fl_exec_ctx *ctx, fl_op *child, const uint32_t *keys, uint
   a->distinct_only = distinct_only;
   a->depth = depth;
   fl_htab_init(&a->ht, 0, depth);
+  a->null_id = FL_HTAB_NONE;
+  if (nkeys == 1 && child->fields[keys[0]].type.kind == FL_T_STRING) {
+    a->slots = fl_malloc(STR_SLOTS * sizeof *a->slots);
+    for (uint32_t i = 0; i < STR_SLOTS; i++) a->slots[i] = (str_slot){0, 0, 0, 0, FL_HTAB_NONE};
+  }
   if (!nkeys) {
     a->ngroups = 1; /* one row, even over no input */
     grow_states(a, 1);
