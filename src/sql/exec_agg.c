@@ -667,10 +667,16 @@ static void runs_of_ids(agg_op *a, const uint32_t *ids, uint32_t n) {
 /* The 8 bytes at p[0..len) zero-padded (len < 8), or the first 8. */
 static inline uint64_t str_word0(const char *p, uint32_t len) {
   uint64_t w = 0;
-  if (len >= 8)
+  if (len >= 8) {
     memcpy(&w, p, 8);
-  else
+  } else if (len >= 4) { /* two 4-byte loads, overlapping: the shared bytes OR as themselves */
+    uint32_t lo, hi;
+    memcpy(&lo, p, 4);
+    memcpy(&hi, p + len - 4, 4);
+    w = lo | (uint64_t)hi << (8 * (len - 4));
+  } else {
     for (uint32_t j = 0; j < len; j++) w |= (uint64_t)(uint8_t)p[j] << (8 * j);
+  }
   return w;
 }
 

@@ -271,11 +271,21 @@ static void probe_dense(join_op *j, const join_op *o, const fl_vec *v, uint32_t 
   const uint8_t **ptrs = j->k.ptrs;
   const uint32_t *dense = o->dense;
   uint64_t span = o->dense_n, min = (uint64_t)o->dense_min;
-  for (uint32_t i = 0; i < n; i++) {
-    uint64_t d = (uint64_t)int_at(v, i) - min;
-    ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
-    ptrs[i] = &some;
+  /* one loop per width, without int_at's test a row */
+  if (v->type.kind == FL_T_BIGINT) {
+    const int64_t *x = v->data.i64;
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t d = (uint64_t)x[i] - min;
+      ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
+    }
+  } else {
+    const int32_t *x = v->data.i32;
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t d = (uint64_t)(int64_t)x[i] - min;
+      ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
+    }
   }
+  for (uint32_t i = 0; i < n; i++) ptrs[i] = &some;
   for (uint32_t w = 0; w < (n + 63) / 64; w++) { /* NULL keys: a validity word at a time */
     uint64_t valid = v->validity[w];
     if (w == n / 64) valid |= ~(uint64_t)0 << (n % 64); /* bits past n count as valid */
@@ -366,12 +376,16 @@ static uint32_t walk(join_op *j) {
   bool right_empty = j->rb->nrows == 0;
   if (j->kind == FL_JOIN_INNER && !j->chained) { /* unique right keys: a row matches one row or none */
     FL_ASSERT(j->chain == UINT32_MAX);
-    for (; j->lrow < lb->nrows && n < FL_EXEC_BATCH_ROWS; j->lrow++) {
-      uint32_t id = j->k.ids[j->lrow];
-      j->lsel[n] = j->lrow;
-      j->rsel[n] = id == FL_HTAB_NONE ? UINT32_MAX : j->head[id];
+    /* locals: stores to lsel/rsel could alias j's fields, which the loop would reload */
+    const uint32_t *ids = j->k.ids, *head = j->head;
+    uint32_t *lsel = j->lsel, *rsel = j->rsel, row = j->lrow, end = lb->nrows;
+    for (; row < end && n < FL_EXEC_BATCH_ROWS; row++) {
+      uint32_t id = ids[row];
+      lsel[n] = row;
+      rsel[n] = id == FL_HTAB_NONE ? UINT32_MAX : head[id];
       n += id != FL_HTAB_NONE;
     }
+    j->lrow = row;
     return n;
   }
   for (; j->lrow < lb->nrows && n < FL_EXEC_BATCH_ROWS; j->lrow++, j->chain = UINT32_MAX) {
