@@ -81,6 +81,7 @@ typedef struct join_op {
   uint32_t chain; /* next right row of lrow's chain to emit, or UINT32_MAX: start lrow */
   uint32_t *lsel, *rsel;
   fl_batch *out;
+  bool *skip; /* [ncols]: an output column nobody reads, not gathered (fl_op_join_skip_unused); NULL: none */
   size_t held;
   /* spill */
   unsigned depth;
@@ -360,10 +361,12 @@ static fl_code next_part_join(join_op *j, fl_err *err) {
 static void flush(join_op *j, uint32_t n) {
   const fl_batch *lb = j->lb;
   fl_batch *out = j->out;
-  for (uint32_t c = 0; c < lb->ncols; c++) exec_vec_gather(&out->cols[c], &lb->cols[c], j->lsel, n);
+  const bool *skip = j->skip;
+  for (uint32_t c = 0; c < lb->ncols; c++)
+    if (!skip || !skip[c]) exec_vec_gather(&out->cols[c], &lb->cols[c], j->lsel, n);
   if (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_LEFT)
     for (uint32_t c = 0; c < j->rb->ncols; c++)
-      exec_vec_gather(&out->cols[lb->ncols + c], &j->rb->cols[c], j->rsel, n);
+      if (!skip || !skip[lb->ncols + c]) exec_vec_gather(&out->cols[lb->ncols + c], &j->rb->cols[c], j->rsel, n);
   out->nrows += n;
 }
 
@@ -721,4 +724,16 @@ fl_op *exec_join_probe(fl_exec_ctx *ctx, fl_op *owner, fl_op *left, fl_err *err)
   j->rsel = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *j->rsel);
   exec_mem_track(ctx, &j->held, exec_batch_bytes(j->out));
   return &p->j.op;
+}
+
+/* ---- columns nobody reads (query.c: a projection right above the join) ----
+ * bench/queries.tsv join_products reads category and amount of the four columns the
+ * join makes (both product_id): the two keys were gathered for nothing. */
+
+bool fl_op_join_skip_unused(fl_op *op, const bool *used) {
+  if (op->vt != &join_vt && op->vt != &probe_vt) return false;
+  join_op *j = op->vt == &join_vt ? (join_op *)op : &((probe_op *)op)->j;
+  j->skip = fl_arena_calloc(op->ctx->arena, op->ncols ? op->ncols : 1, sizeof *j->skip);
+  for (uint32_t c = 0; c < op->ncols; c++) j->skip[c] = !used[c];
+  return true;
 }
