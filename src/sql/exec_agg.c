@@ -4,7 +4,9 @@
  * hashed and looked up in one core/htab pass, giving a dense group id per row; then
  * each aggregate updates its state arrays (indexed by group id) column at a time. The
  * first next() drains the child; output is groups in first-seen order, decoded back
- * from the stored keys, FL_EXEC_BATCH_ROWS at a time.
+ * from the stored keys, FL_EXEC_BATCH_ROWS at a time. One STRING key with few distinct
+ * values (a join's dimension column) first looks in a small cache of its strings and
+ * their groups (group_ids_cached), and touches the table only on a miss.
  *
  * States (per aggregate, arrays over groups): count (BIGINT counts), sum (fl_i128 for
  * integers and decimals, double for REAL/DOUBLE) with a has-value flag, min/max
@@ -95,8 +97,8 @@ typedef struct agg_op {
   const uint8_t **hkey;
   uint64_t *hhash;
   uint32_t hcap;
-  uint32_t nruns; /* runs of one group in this batch (hrow, hid), 0: not known (spilling) */
-  str_slot *slots; /* one STRING key: the group cache, NULL when not (or no longer) used */
+  uint32_t nruns;   /* runs of one group in this batch (hrow, hid), 0: not known (spilling) */
+  str_slot *slots;  /* one STRING key: the group cache, NULL when not (or no longer) used */
   uint32_t null_id; /* that key's NULL group, or FL_HTAB_NONE */
   uint8_t *kbuf;    /* a missed key, encoded */
   uint32_t kbuf_cap;

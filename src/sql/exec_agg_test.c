@@ -638,8 +638,8 @@ Test(exec_agg, one_string_key_groups_in_first_seen_order_with_few_or_many_values
     }
     for (uint32_t per = 700; per <= 2048; per += 1348) {
       fl_err err = {0};
-      fl_op *agg =
-          fl_op_hash_aggregate(&t.ctx, tsource(&t, skv, 2, n, per, fill_str_keys, &p), keys, 1, aggs, 2, &err);
+      fl_op *agg = fl_op_hash_aggregate(&t.ctx, tsource(&t, skv, 2, n, per, fill_str_keys, &p), keys, 1, aggs,
+                                        2, &err);
       cr_assert_not_null(agg, "%s", err.msg);
       fl_batch *out = tcollect(agg);
       cr_assert_eq(out->nrows, norder, "pool %u per %u", p, per);

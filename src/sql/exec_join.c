@@ -20,7 +20,9 @@
  * the output batch. A left row with many matches may fill the output: the walk keeps
  * its place (row and chain position) and the next call resumes there before pulling
  * the next left batch. An INNER join whose right keys are unique (no key chained a
- * second row: a dimension's id) walks without chains, a row and a lookup each.
+ * second row: a dimension's id) walks without chains, a row and a lookup each. Output
+ * columns the parent never reads (fl_op_join_skip_unused: query.c, for a projection
+ * right above) are not gathered and stay empty.
  *
  *   BUILD ──► PROBE (left batch: walk rows ◄─┐ output full: return, resume) ──► DONE
  *
@@ -366,7 +368,8 @@ static void flush(join_op *j, uint32_t n) {
     if (!skip || !skip[c]) exec_vec_gather(&out->cols[c], &lb->cols[c], j->lsel, n);
   if (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_LEFT)
     for (uint32_t c = 0; c < j->rb->ncols; c++)
-      if (!skip || !skip[lb->ncols + c]) exec_vec_gather(&out->cols[lb->ncols + c], &j->rb->cols[c], j->rsel, n);
+      if (!skip || !skip[lb->ncols + c])
+        exec_vec_gather(&out->cols[lb->ncols + c], &j->rb->cols[c], j->rsel, n);
   out->nrows += n;
 }
 
