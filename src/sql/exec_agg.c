@@ -443,10 +443,12 @@ static fl_code update_distinct(agg_op *a, agg_col *c, const fl_batch *b, const u
 }
 
 /* Prefetches the state of the group PREFETCH_AHEAD rows on (states of many groups do
- * not fit the cache; the ids of the whole batch are known before the loop). */
-enum { PREFETCH_AHEAD = 8 };
-#define PREFETCH_STATE(arr)                                              \
-  if (i + PREFETCH_AHEAD < n && ids[i + PREFETCH_AHEAD] != FL_HTAB_NONE) \
+ * not fit the cache; the ids of the whole batch are known before the loop). Over at
+ * most PREFETCH_GROUPS groups the states stay in the cache and npf is 0: no prefetch
+ * (join_products' 8 groups: 4.7M of 30M instructions in the aggregate went to them). */
+enum { PREFETCH_AHEAD = 8, PREFETCH_GROUPS = 4096 };
+#define PREFETCH_STATE(arr)                                                \
+  if (i + PREFETCH_AHEAD < npf && ids[i + PREFETCH_AHEAD] != FL_HTAB_NONE) \
   __builtin_prefetch(&(arr)[ids[i + PREFETCH_AHEAD]], 1)
 
 static bool update_runs(agg_op *a, agg_col *c, const fl_batch *b);
@@ -455,7 +457,7 @@ static fl_code update(agg_op *a, agg_col *c, const fl_batch *b, const uint32_t *
   if (update_runs(a, c, b)) return FL_OK;
   const fl_vec *filter = c->spec.filter >= 0 ? &b->cols[c->spec.filter] : NULL;
   const fl_vec *arg = c->spec.arg >= 0 ? &b->cols[c->spec.arg] : NULL;
-  uint32_t n = b->nrows;
+  uint32_t n = b->nrows, npf = a->ngroups > PREFETCH_GROUPS ? n : 0;
   switch (c->spec.kind) {
     case FL_AGG_COUNT_STAR:
     case FL_AGG_COUNT:

@@ -288,7 +288,8 @@ static void probe_dense(join_op *j, const join_op *o, const fl_vec *v, uint32_t 
       ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
     }
   }
-  for (uint32_t i = 0; i < n; i++) ptrs[i] = &some;
+  if (j->kind == FL_JOIN_ANTI_NULL_AWARE) /* the only walk that reads ptrs[] */
+    for (uint32_t i = 0; i < n; i++) ptrs[i] = &some;
   for (uint32_t w = 0; w < (n + 63) / 64; w++) { /* NULL keys: a validity word at a time */
     uint64_t valid = v->validity[w];
     if (w == n / 64) valid |= ~(uint64_t)0 << (n % 64); /* bits past n count as valid */
