@@ -189,6 +189,10 @@ typedef enum fl_join_kind {
 } fl_join_kind;
 fl_op *fl_op_hash_join(fl_exec_ctx *ctx, fl_join_kind kind, fl_op *left, fl_op *right, const uint32_t *lkeys,
                        const uint32_t *rkeys, uint32_t nkeys, fl_err *err);
+/* used[c] false: no operator reads output column c of a hash join (or of a probe of one:
+ * its parent, a projection, does not name it), so the join does not gather it and it
+ * stays empty in every output batch. false when op is neither (nothing changes). */
+bool fl_op_join_skip_unused(fl_op *op, const bool *used);
 
 /* exec_sort.c: ORDER BY (stable); limit < UINT64_MAX keeps only the first `limit` rows
  * (top-N with a heap). The planner spells the NULL order out (DuckDB's default: NULLS

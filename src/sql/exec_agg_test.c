@@ -591,3 +591,75 @@ Test(exec_agg, keys_in_runs_across_batches_group_as_keys_one_by_one) {
   }
   tctx_done(&t);
 }
+
+/* One STRING key (the aggregate's group cache): value v of P + 1 is NULL (v == P), ""
+ * (v == 0) or v's digits padded with '-' to (v * 13) % 31 bytes, after them, before
+ * them or around them (v % 3): lengths 0..30 (past the cache's 24), and strings of one
+ * length that differ only in their last bytes, or only in their middle ones. */
+static fl_field skv[] = {
+    {1, "k", {FL_T_STRING, 0, 0, 0}, false, NULL},
+    {2, "v", {FL_T_BIGINT, 0, 0, 0}, false, NULL},
+};
+static uint32_t str_key(uint32_t v, char *out) {
+  if (v == 0) return 0;
+  char digits[16];
+  uint32_t d = (uint32_t)snprintf(digits, sizeof digits, "%u", v), want = (v * 13) % 31;
+  uint32_t pad = want > d ? want - d : 0, front = v % 3 == 0 ? 0 : v % 3 == 1 ? pad : pad / 2;
+  memset(out, '-', d + pad);
+  memcpy(out + front, digits, d);
+  return d + pad;
+}
+static uint32_t str_row_value(uint32_t r, uint32_t p) { return (r * 7 + r / 5) % (p + 1); }
+static void fill_str_keys(fl_batch *b, uint32_t r, void *arg) {
+  uint32_t p = *(const uint32_t *)arg, v = str_row_value(r, p);
+  char key[40];
+  if (v == p)
+    fl_vec_append_null(&b->cols[0]);
+  else
+    fl_vec_append_str(&b->cols[0], key, str_key(v, key));
+  fl_vec_append_i64(&b->cols[1], r);
+}
+
+Test(exec_agg, one_string_key_groups_in_first_seen_order_with_few_or_many_values) {
+  tctx t;
+  tctx_init(&t);
+  const uint32_t n = 9000; /* several batches of the source's size and of the cache's decision */
+  fl_agg_spec aggs[] = {{FL_AGG_COUNT_STAR, -1, -1, "n"}, {FL_AGG_SUM, 1, -1, "s"}};
+  uint32_t keys[] = {0};
+  static const uint32_t pools[] = {3, 10, 40, 70, 500, 5000};
+  for (uint32_t pi = 0; pi < sizeof pools / sizeof *pools; pi++) {
+    uint32_t p = pools[pi];
+    int64_t *want_n = calloc(p + 1, sizeof *want_n), *want_s = calloc(p + 1, sizeof *want_s);
+    uint32_t *order = calloc(p + 1, sizeof *order), norder = 0;
+    for (uint32_t r = 0; r < n; r++) {
+      uint32_t v = str_row_value(r, p);
+      if (!want_n[v]) order[norder++] = v;
+      want_n[v]++, want_s[v] += r;
+    }
+    for (uint32_t per = 700; per <= 2048; per += 1348) {
+      fl_err err = {0};
+      fl_op *agg = fl_op_hash_aggregate(&t.ctx, tsource(&t, skv, 2, n, per, fill_str_keys, &p), keys, 1, aggs,
+                                        2, &err);
+      cr_assert_not_null(agg, "%s", err.msg);
+      fl_batch *out = tcollect(agg);
+      cr_assert_eq(out->nrows, norder, "pool %u per %u", p, per);
+      for (uint32_t g = 0; g < norder; g++) {
+        uint32_t v = order[g];
+        char key[41];
+        key[str_key(v, key)] = 0;
+        if (v == p)
+          cr_assert(tnull(out, 0, g), "pool %u group %u: the NULL key", p, g);
+        else
+          cr_assert(tstr_eq(out, 0, g, key), "pool %u group %u: key '%s'", p, g, key);
+        cr_assert_eq(ti64(out, 1, g), want_n[v], "pool %u key '%s'", p, key);
+        cr_assert_eq(ti64(out, 2, g), want_s[v], "pool %u key '%s'", p, key);
+      }
+      fl_batch_free(out);
+      fl_op_free(agg);
+    }
+    free(want_n);
+    free(want_s);
+    free(order);
+  }
+  tctx_done(&t);
+}

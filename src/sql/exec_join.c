@@ -20,7 +20,9 @@
  * the output batch. A left row with many matches may fill the output: the walk keeps
  * its place (row and chain position) and the next call resumes there before pulling
  * the next left batch. An INNER join whose right keys are unique (no key chained a
- * second row: a dimension's id) walks without chains, a row and a lookup each.
+ * second row: a dimension's id) walks without chains, a row and a lookup each. Output
+ * columns the parent never reads (fl_op_join_skip_unused: query.c, for a projection
+ * right above) are not gathered and stay empty.
  *
  *   BUILD ──► PROBE (left batch: walk rows ◄─┐ output full: return, resume) ──► DONE
  *
@@ -81,6 +83,7 @@ typedef struct join_op {
   uint32_t chain; /* next right row of lrow's chain to emit, or UINT32_MAX: start lrow */
   uint32_t *lsel, *rsel;
   fl_batch *out;
+  bool *skip; /* [ncols]: an output column nobody reads, not gathered (fl_op_join_skip_unused); NULL: none */
   size_t held;
   /* spill */
   unsigned depth;
@@ -271,11 +274,22 @@ static void probe_dense(join_op *j, const join_op *o, const fl_vec *v, uint32_t 
   const uint8_t **ptrs = j->k.ptrs;
   const uint32_t *dense = o->dense;
   uint64_t span = o->dense_n, min = (uint64_t)o->dense_min;
-  for (uint32_t i = 0; i < n; i++) {
-    uint64_t d = (uint64_t)int_at(v, i) - min;
-    ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
-    ptrs[i] = &some;
+  /* one loop per width, without int_at's test a row */
+  if (v->type.kind == FL_T_BIGINT) {
+    const int64_t *x = v->data.i64;
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t d = (uint64_t)x[i] - min;
+      ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
+    }
+  } else {
+    const int32_t *x = v->data.i32;
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t d = (uint64_t)(int64_t)x[i] - min;
+      ids[i] = d < span ? dense[d] : FL_HTAB_NONE;
+    }
   }
+  if (j->kind == FL_JOIN_ANTI_NULL_AWARE) /* the only walk that reads ptrs[] */
+    for (uint32_t i = 0; i < n; i++) ptrs[i] = &some;
   for (uint32_t w = 0; w < (n + 63) / 64; w++) { /* NULL keys: a validity word at a time */
     uint64_t valid = v->validity[w];
     if (w == n / 64) valid |= ~(uint64_t)0 << (n % 64); /* bits past n count as valid */
@@ -350,10 +364,13 @@ static fl_code next_part_join(join_op *j, fl_err *err) {
 static void flush(join_op *j, uint32_t n) {
   const fl_batch *lb = j->lb;
   fl_batch *out = j->out;
-  for (uint32_t c = 0; c < lb->ncols; c++) exec_vec_gather(&out->cols[c], &lb->cols[c], j->lsel, n);
+  const bool *skip = j->skip;
+  for (uint32_t c = 0; c < lb->ncols; c++)
+    if (!skip || !skip[c]) exec_vec_gather(&out->cols[c], &lb->cols[c], j->lsel, n);
   if (j->kind == FL_JOIN_INNER || j->kind == FL_JOIN_LEFT)
     for (uint32_t c = 0; c < j->rb->ncols; c++)
-      exec_vec_gather(&out->cols[lb->ncols + c], &j->rb->cols[c], j->rsel, n);
+      if (!skip || !skip[lb->ncols + c])
+        exec_vec_gather(&out->cols[lb->ncols + c], &j->rb->cols[c], j->rsel, n);
   out->nrows += n;
 }
 
@@ -366,12 +383,16 @@ static uint32_t walk(join_op *j) {
   bool right_empty = j->rb->nrows == 0;
   if (j->kind == FL_JOIN_INNER && !j->chained) { /* unique right keys: a row matches one row or none */
     FL_ASSERT(j->chain == UINT32_MAX);
-    for (; j->lrow < lb->nrows && n < FL_EXEC_BATCH_ROWS; j->lrow++) {
-      uint32_t id = j->k.ids[j->lrow];
-      j->lsel[n] = j->lrow;
-      j->rsel[n] = id == FL_HTAB_NONE ? UINT32_MAX : j->head[id];
+    /* locals: stores to lsel/rsel could alias j's fields, which the loop would reload */
+    const uint32_t *ids = j->k.ids, *head = j->head;
+    uint32_t *lsel = j->lsel, *rsel = j->rsel, row = j->lrow, end = lb->nrows;
+    for (; row < end && n < FL_EXEC_BATCH_ROWS; row++) {
+      uint32_t id = ids[row];
+      lsel[n] = row;
+      rsel[n] = id == FL_HTAB_NONE ? UINT32_MAX : head[id];
       n += id != FL_HTAB_NONE;
     }
+    j->lrow = row;
     return n;
   }
   for (; j->lrow < lb->nrows && n < FL_EXEC_BATCH_ROWS; j->lrow++, j->chain = UINT32_MAX) {
@@ -707,4 +728,16 @@ fl_op *exec_join_probe(fl_exec_ctx *ctx, fl_op *owner, fl_op *left, fl_err *err)
   j->rsel = fl_malloc(FL_EXEC_BATCH_ROWS * sizeof *j->rsel);
   exec_mem_track(ctx, &j->held, exec_batch_bytes(j->out));
   return &p->j.op;
+}
+
+/* ---- columns nobody reads (query.c: a projection right above the join) ----
+ * bench/queries.tsv join_products reads category and amount of the four columns the
+ * join makes (both product_id): the two keys were gathered for nothing. */
+
+bool fl_op_join_skip_unused(fl_op *op, const bool *used) {
+  if (op->vt != &join_vt && op->vt != &probe_vt) return false;
+  join_op *j = op->vt == &join_vt ? (join_op *)op : &((probe_op *)op)->j;
+  j->skip = fl_arena_calloc(op->ctx->arena, op->ncols ? op->ncols : 1, sizeof *j->skip);
+  for (uint32_t c = 0; c < op->ncols; c++) j->skip[c] = !used[c];
+  return true;
 }

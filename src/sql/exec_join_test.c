@@ -2,6 +2,7 @@
  * that never match, LEFT's NULL-filled rows, SEMI/ANTI and NOT IN's NULL rules,
  * multi-column keys, outputs that split a key's matches across batches, key types
  * that differ, and the memory budget. */
+#include "sql/exec_int.h"
 #include "sql/exec_test_util.h"
 
 static fl_field lf[] = {{1, "lk", {FL_T_INT, 0, 0, 0}, false, NULL},
@@ -347,5 +348,53 @@ Test(exec_join, unique_right_keys_give_each_left_row_its_one_match_in_order) {
   }
   fl_batch_free(out);
   fl_op_free(j);
+  tctx_done(&t);
+}
+
+/* A column the join's parent never reads is not gathered (fl_op_join_skip_unused): it
+ * stays empty, and the others hold what the join gives without the skip, for INNER and
+ * LEFT (NULL-filled right columns) with duplicate and NULL keys. */
+Test(exec_join, skipped_columns_stay_empty_and_the_others_keep_their_rows) {
+  tctx t;
+  tctx_init(&t);
+  static const fl_join_kind kinds[] = {FL_JOIN_INNER, FL_JOIN_LEFT};
+  for (uint32_t ki = 0; ki < 2; ki++) {
+    fl_batch *want = run_join(&t, kinds[ki], RK, 5);
+    keys_arg la = {LK}, ra = {RK};
+    uint32_t lkeys[] = {0}, rkeys[] = {0};
+    fl_err err = {0};
+    fl_op *j = fl_op_hash_join(&t.ctx, kinds[ki], tsource(&t, lf, 2, 5, 2, fill_l, &la),
+                               tsource(&t, rf, 3, 5, 2, fill_r, &ra), lkeys, rkeys, 1, &err);
+    cr_assert_not_null(j, "%s", err.msg);
+    const bool used[] = {true, false, false, true, true}; /* lk, lid, rk, rid, rs */
+    cr_assert(fl_op_join_skip_unused(j, used));
+    uint32_t row = 0;
+    for (;;) {
+      const fl_batch *b;
+      cr_assert_eq(fl_op_next(j, &b, &err), FL_OK, "%s", err.msg);
+      if (!b) break;
+      cr_assert_eq(b->cols[1].len, 0);
+      cr_assert_eq(b->cols[2].len, 0);
+      for (uint32_t i = 0; i < b->nrows; i++, row++) {
+        cr_assert_lt(row, want->nrows);
+        for (uint32_t c = 0; c < 5; c++) {
+          if (!used[c]) continue;
+          cr_assert_eq(b->cols[c].len, b->nrows);
+          cr_assert_eq(exec_cell_cmp(&b->cols[c], i, &want->cols[c], row), 0, "kind %u row %u col %u", ki,
+                       row, c);
+          cr_assert_eq(fl_vec_is_valid(&b->cols[c], i), fl_vec_is_valid(&want->cols[c], row));
+        }
+      }
+    }
+    cr_assert_eq(row, want->nrows);
+    fl_batch_free(want);
+    fl_op_free(j);
+  }
+  /* not a join: nothing to skip */
+  keys_arg la = {LK};
+  fl_op *src = tsource(&t, lf, 2, 5, 2, fill_l, &la);
+  const bool used[] = {true, false};
+  cr_assert_not(fl_op_join_skip_unused(src, used));
+  fl_op_free(src);
   tctx_done(&t);
 }

@@ -322,6 +322,27 @@ static fl_code single_row_next(fl_op *op, const fl_batch **out, fl_err *err) {
 
 static const fl_op_vtable single_row_vt = {"SINGLE_ROW", single_row_next, NULL, NULL};
 
+/* Marks used[] the columns e reads; false when it may read others (a subquery, a window). */
+static bool expr_columns(const fl_sql_expr *e, bool *used, uint32_t ncols) {
+  if (!e) return true;
+  if (e->query || e->over) return false;
+  if (e->kind == FL_SQL_E_COLUMN) {
+    if (e->field < 0 || (uint32_t)e->field >= ncols) return false;
+    used[e->field] = true;
+  }
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (!expr_columns(e->args[i], used, ncols)) return false;
+  return expr_columns(e->filter, used, ncols);
+}
+
+/* A projection right above a hash join: the join gathers only the columns it reads. */
+static void skip_unused(fl_sql_query *q, const fl_plan *p, fl_op *join) {
+  bool *used = fl_arena_calloc(&q->arena, join->ncols ? join->ncols : 1, sizeof *used);
+  for (uint32_t i = 0; i < p->nexprs; i++)
+    if (!expr_columns(p->exprs[i], used, join->ncols)) return;
+  fl_op_join_skip_unused(join, used);
+}
+
 static bool identity_project(const fl_plan *p, const fl_op *child) {
   if (p->nexprs != child->ncols) return false;
   for (uint32_t i = 0; i < p->nexprs; i++) {
@@ -795,6 +816,7 @@ static fl_code lower(fl_sql_query *q, const fl_plan *p, fl_op **out, fl_err *err
         return FL_OK;
       }
       *out = fl_op_project(q->cur, c, (const fl_sql_expr *const *)p->exprs, p->names, p->nexprs, err);
+      if (*out) skip_unused(q, p, c);
       break;
     case FL_PLAN_FILTER: *out = fl_op_filter(q->cur, c, p->pred, err); break;
     case FL_PLAN_AGGREGATE:
