@@ -1142,11 +1142,16 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
 /* DELTA_BINARY_PACKED decoder (INT32 / INT64): header <block size> <miniblocks per
  * block> <total count> <first value zigzag>; blocks of <min delta zigzag> <one bit
  * width byte per miniblock> <miniblocks of bit-packed delta - min delta>.
- * Arithmetic wraps, as the spec requires. */
+ * Arithmetic wraps, as the spec requires. Values are decoded 32 at a time (a
+ * miniblock holds a multiple of 32): unpacked by a loop specialised for the bit
+ * width (unpack32), then prefix-summed into buf, from which delta_get copies. */
+enum { DELTA_GROUP = 32 };
 typedef struct delta {
   const uint8_t *p, *end;
   uint64_t nmini, per_mini;
-  uint64_t left; /* values not yet returned */
+  uint64_t left; /* values not yet decoded into buf */
+  int64_t buf[DELTA_GROUP];
+  uint32_t buf_i, buf_n; /* buf[buf_i, buf_n) not yet returned */
   int64_t last;
   bool first;
   int64_t min_delta;
@@ -1214,41 +1219,88 @@ static bool delta_next_mini(delta *d) {
   return true;
 }
 
-static inline uint64_t load_le(const uint8_t *base, size_t nbytes, size_t byte) {
-  uint64_t w = 0;
-  if (byte + 8 <= nbytes) {
-    memcpy(&w, base + byte, 8);
-  } else {
-    for (size_t i = 0; byte + i < nbytes; i++) w |= (uint64_t)base[byte + i] << (8 * i);
+/* 32 values of BW bits, LSB first, from in (4 * BW bytes, readable 9 bytes past). */
+static inline __attribute__((always_inline)) void unpack32_bw(const uint8_t *in, uint64_t *out, unsigned bw) {
+#pragma GCC unroll 32
+  for (unsigned i = 0; i < DELTA_GROUP; i++) {
+    unsigned bit = i * bw, sh = bit & 7;
+    const uint8_t *q = in + (bit >> 3);
+    uint64_t w;
+    memcpy(&w, q, 8);
+    w >>= sh;
+    if (bw > 56 && sh + bw > 64) w |= (uint64_t)q[8] << (64 - sh);
+    out[i] = bw == 64 ? w : w & ((UINT64_C(1) << bw) - 1);
   }
-  return w;
 }
 
-static inline uint64_t unpack64_at(const uint8_t *base, size_t nbytes, uint64_t bit, unsigned bw) {
-  if (!bw) return 0;
-  size_t byte = (size_t)(bit >> 3);
-  unsigned shift = (unsigned)(bit & 7);
-  uint64_t w = load_le(base, nbytes, byte) >> shift;
-  if (shift + bw > 64 && byte + 8 < nbytes) w |= (uint64_t)base[byte + 8] << (64 - shift);
-  return bw == 64 ? w : w & ((UINT64_C(1) << bw) - 1);
-}
+#define UNPACK_CASE(BW) \
+  case BW: unpack32_bw(in, out, BW); break;
+#define UNPACK_CASES8(B)                                                                                 \
+  UNPACK_CASE(B + 1) UNPACK_CASE(B + 2) UNPACK_CASE(B + 3) UNPACK_CASE(B + 4) UNPACK_CASE(B + 5) \
+      UNPACK_CASE(B + 6) UNPACK_CASE(B + 7) UNPACK_CASE(B + 8)
 
-static bool delta_get(delta *d, int64_t *out, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    if (!d->left) return false;
+static void unpack32(const uint8_t *in, uint64_t *out, unsigned bw) {
+  switch (bw) {
+    case 0: memset(out, 0, DELTA_GROUP * sizeof *out); break;
+      UNPACK_CASES8(0)
+      UNPACK_CASES8(8)
+      UNPACK_CASES8(16)
+      UNPACK_CASES8(24)
+      UNPACK_CASES8(32)
+      UNPACK_CASES8(40)
+      UNPACK_CASES8(48)
+      UNPACK_CASES8(56)
+    default: FL_ASSERT(0, "bit width %u", bw);
+  }
+}
+#undef UNPACK_CASES8
+#undef UNPACK_CASE
+
+/* Decodes the next values (the first value, or 32 of the miniblock) into buf. */
+static bool delta_refill(delta *d) {
+  if (!d->left) return false;
+  if (d->first) {
+    d->first = false;
     d->left--;
-    if (d->first) {
-      d->first = false;
-      out[i] = d->last;
-      continue;
-    }
-    while (!d->mini_left)
-      if (!delta_next_mini(d)) return false;
-    uint64_t v = unpack64_at(d->mp, d->mp_bytes, d->mp_bit, d->bw);
-    d->mp_bit += d->bw;
-    d->mini_left--;
-    d->last = (int64_t)((uint64_t)d->last + (uint64_t)d->min_delta + v);
-    out[i] = d->last;
+    d->buf[0] = d->last;
+    d->buf_i = 0, d->buf_n = 1;
+    return true;
+  }
+  while (!d->mini_left)
+    if (!delta_next_mini(d)) return false;
+  unsigned bw = d->bw;
+  size_t at = (size_t)(d->mp_bit >> 3), need = (size_t)bw * DELTA_GROUP / 8;
+  const uint8_t *q = d->mp + at;
+  uint64_t u[DELTA_GROUP];
+  if ((size_t)(d->end - q) >= need + 9) {
+    unpack32(q, u, bw);
+  } else { /* the stream's end (the last miniblock may be cut short): zero padded */
+    uint8_t tmp[DELTA_GROUP * 8 + 16] = {0};
+    size_t have = d->mp_bytes > at ? d->mp_bytes - at : 0;
+    memcpy(tmp, q, have < need ? have : need);
+    unpack32(tmp, u, bw);
+  }
+  d->mp_bit += (uint64_t)bw * DELTA_GROUP;
+  d->mini_left -= DELTA_GROUP;
+  uint32_t n = d->left < DELTA_GROUP ? (uint32_t)d->left : DELTA_GROUP;
+  d->left -= n;
+  uint64_t last = (uint64_t)d->last, md = (uint64_t)d->min_delta;
+  for (uint32_t i = 0; i < n; i++) {
+    last += md + u[i];
+    d->buf[i] = (int64_t)last;
+  }
+  d->last = (int64_t)last;
+  d->buf_i = 0, d->buf_n = n;
+  return true;
+}
+
+/* The next n values into out; false if the stream ends first. */
+static bool delta_get(delta *d, int64_t *out, uint32_t n) {
+  while (n) {
+    if (d->buf_i == d->buf_n && !delta_refill(d)) return false;
+    uint32_t m = d->buf_n - d->buf_i < n ? d->buf_n - d->buf_i : n;
+    memcpy(out, d->buf + d->buf_i, m * sizeof *out);
+    d->buf_i += m, out += m, n -= m;
   }
   return true;
 }
@@ -1825,6 +1877,10 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
       return FL_OK;
     }
     case ENC_DELTA: {
+      if (phys == FL_PQ_INT64) {
+        if (!delta_get(&col->dl, (int64_t *)(void *)S->dense, k)) goto short_page;
+        return FL_OK;
+      }
       int64_t tmp[256];
       for (uint32_t i = 0; i < k;) {
         uint32_t m = k - i < 256 ? k - i : 256;
