@@ -1285,9 +1285,17 @@ static bool delta_refill(delta *d) {
   uint32_t n = d->left < DELTA_GROUP ? (uint32_t)d->left : DELTA_GROUP;
   d->left -= n;
   uint64_t last = (uint64_t)d->last, md = (uint64_t)d->min_delta;
-  for (uint32_t i = 0; i < n; i++) {
-    last += md + u[i];
-    d->buf[i] = (int64_t)last;
+  if (n == DELTA_GROUP) { /* constant trip count: unrolled */
+#pragma GCC unroll 32
+    for (uint32_t i = 0; i < DELTA_GROUP; i++) {
+      last += md + u[i];
+      d->buf[i] = (int64_t)last;
+    }
+  } else {
+    for (uint32_t i = 0; i < n; i++) {
+      last += md + u[i];
+      d->buf[i] = (int64_t)last;
+    }
   }
   d->last = (int64_t)last;
   d->buf_i = 0, d->buf_n = n;

@@ -21,13 +21,16 @@
  *          when the dictionary would pass dict_bytes_max the page is flushed and the
  *          rest of the chunk is PLAIN (the chunk then lists both encodings);
  *   PLAIN  BOOLEAN and FIXED_LEN_BYTE_ARRAY (DECIMAL wider than 18 digits) always;
- *          everything when dict_bytes_max is 0.
+ *          everything when dict_bytes_max is 0. An INT32/INT64 page of this mode
+ *          is DELTA_BINARY_PACKED when that is smaller (page_values_enc).
+ * Codec per column chunk: the file's, unless it shrinks the chunk's first page (and
+ * dictionary) by under CODEC_MIN_SAVING_PCT: then UNCOMPRESSED (decide_codec).
  * The dictionary page (PLAIN values) is written first in the chunk at flush time.
  *
  *   chunk on disk:  [PageHeader DICTIONARY_PAGE][dict values]  (if any DICT page)
  *                   [PageHeader DATA_PAGE][body] ...
  *   v1 body:        [u32 LE len][def levels, hybrid bw 1]  (optional columns)
- *                   [values: PLAIN | u8 bit width + hybrid indices]
+ *                   [values: PLAIN | DELTA_BINARY_PACKED | u8 bit width + hybrid indices]
  *
  * Ownership: the writer owns every buffer; they are sized once and reused across
  * pages and row groups (no allocation per value). zstd contexts are process-wide,
