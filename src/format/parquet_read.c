@@ -1233,28 +1233,79 @@ static inline __attribute__((always_inline)) void unpack32_bw(const uint8_t *in,
   }
 }
 
-#define UNPACK_CASE(BW) \
-  case BW: unpack32_bw(in, out, BW); break;
-#define UNPACK_CASES8(B)                                                                                 \
-  UNPACK_CASE(B + 1) UNPACK_CASE(B + 2) UNPACK_CASE(B + 3) UNPACK_CASE(B + 4) UNPACK_CASE(B + 5) \
-      UNPACK_CASE(B + 6) UNPACK_CASE(B + 7) UNPACK_CASE(B + 8)
-
+/* One case per bit width: each an unrolled loop of constant shifts and masks. */
 static void unpack32(const uint8_t *in, uint64_t *out, unsigned bw) {
+  // clang-format off
   switch (bw) {
     case 0: memset(out, 0, DELTA_GROUP * sizeof *out); break;
-      UNPACK_CASES8(0)
-      UNPACK_CASES8(8)
-      UNPACK_CASES8(16)
-      UNPACK_CASES8(24)
-      UNPACK_CASES8(32)
-      UNPACK_CASES8(40)
-      UNPACK_CASES8(48)
-      UNPACK_CASES8(56)
+    case 1: unpack32_bw(in, out, 1); break;
+    case 2: unpack32_bw(in, out, 2); break;
+    case 3: unpack32_bw(in, out, 3); break;
+    case 4: unpack32_bw(in, out, 4); break;
+    case 5: unpack32_bw(in, out, 5); break;
+    case 6: unpack32_bw(in, out, 6); break;
+    case 7: unpack32_bw(in, out, 7); break;
+    case 8: unpack32_bw(in, out, 8); break;
+    case 9: unpack32_bw(in, out, 9); break;
+    case 10: unpack32_bw(in, out, 10); break;
+    case 11: unpack32_bw(in, out, 11); break;
+    case 12: unpack32_bw(in, out, 12); break;
+    case 13: unpack32_bw(in, out, 13); break;
+    case 14: unpack32_bw(in, out, 14); break;
+    case 15: unpack32_bw(in, out, 15); break;
+    case 16: unpack32_bw(in, out, 16); break;
+    case 17: unpack32_bw(in, out, 17); break;
+    case 18: unpack32_bw(in, out, 18); break;
+    case 19: unpack32_bw(in, out, 19); break;
+    case 20: unpack32_bw(in, out, 20); break;
+    case 21: unpack32_bw(in, out, 21); break;
+    case 22: unpack32_bw(in, out, 22); break;
+    case 23: unpack32_bw(in, out, 23); break;
+    case 24: unpack32_bw(in, out, 24); break;
+    case 25: unpack32_bw(in, out, 25); break;
+    case 26: unpack32_bw(in, out, 26); break;
+    case 27: unpack32_bw(in, out, 27); break;
+    case 28: unpack32_bw(in, out, 28); break;
+    case 29: unpack32_bw(in, out, 29); break;
+    case 30: unpack32_bw(in, out, 30); break;
+    case 31: unpack32_bw(in, out, 31); break;
+    case 32: unpack32_bw(in, out, 32); break;
+    case 33: unpack32_bw(in, out, 33); break;
+    case 34: unpack32_bw(in, out, 34); break;
+    case 35: unpack32_bw(in, out, 35); break;
+    case 36: unpack32_bw(in, out, 36); break;
+    case 37: unpack32_bw(in, out, 37); break;
+    case 38: unpack32_bw(in, out, 38); break;
+    case 39: unpack32_bw(in, out, 39); break;
+    case 40: unpack32_bw(in, out, 40); break;
+    case 41: unpack32_bw(in, out, 41); break;
+    case 42: unpack32_bw(in, out, 42); break;
+    case 43: unpack32_bw(in, out, 43); break;
+    case 44: unpack32_bw(in, out, 44); break;
+    case 45: unpack32_bw(in, out, 45); break;
+    case 46: unpack32_bw(in, out, 46); break;
+    case 47: unpack32_bw(in, out, 47); break;
+    case 48: unpack32_bw(in, out, 48); break;
+    case 49: unpack32_bw(in, out, 49); break;
+    case 50: unpack32_bw(in, out, 50); break;
+    case 51: unpack32_bw(in, out, 51); break;
+    case 52: unpack32_bw(in, out, 52); break;
+    case 53: unpack32_bw(in, out, 53); break;
+    case 54: unpack32_bw(in, out, 54); break;
+    case 55: unpack32_bw(in, out, 55); break;
+    case 56: unpack32_bw(in, out, 56); break;
+    case 57: unpack32_bw(in, out, 57); break;
+    case 58: unpack32_bw(in, out, 58); break;
+    case 59: unpack32_bw(in, out, 59); break;
+    case 60: unpack32_bw(in, out, 60); break;
+    case 61: unpack32_bw(in, out, 61); break;
+    case 62: unpack32_bw(in, out, 62); break;
+    case 63: unpack32_bw(in, out, 63); break;
+    case 64: unpack32_bw(in, out, 64); break;
     default: FL_ASSERT(0, "bit width %u", bw);
   }
+  // clang-format on
 }
-#undef UNPACK_CASES8
-#undef UNPACK_CASE
 
 /* Decodes the next values (the first value, or 32 of the miniblock) into buf. */
 static bool delta_refill(delta *d) {

@@ -364,8 +364,8 @@ static void write_decide(fl_codec codec, void (*fill)(fl_batch *, uint64_t, uint
     has_dict[id - 1] = ci.dictionary_page_offset != 0;
     cr_assert_eq(has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY), has_dict[id - 1], "field %d", id);
     /* ints without a dictionary: DELTA_BINARY_PACKED pages (smaller than PLAIN here) */
-    cr_assert(has_encoding(&ci, has_dict[id - 1] ? FL_PQ_ENC_PLAIN : FL_PQ_ENC_DELTA_BINARY_PACKED), "field %d",
-              id);
+    cr_assert(has_encoding(&ci, has_dict[id - 1] ? FL_PQ_ENC_PLAIN : FL_PQ_ENC_DELTA_BINARY_PACKED),
+              "field %d", id);
     cr_assert_eq(ci.num_values, 70000);
   }
   fl_parquet_reader_free(pr);
@@ -1308,8 +1308,8 @@ Test(parquet, seed_corpus) {
 /* ---- DELTA_BINARY_PACKED and the per-chunk codec ---- */
 
 static fl_field delta_fields[] = {
-    {1, "i", {FL_T_INT, 0, 0}, false},          {2, "l", {FL_T_BIGINT, 0, 0}, false},
-    {3, "day", {FL_T_DATE, 0, 0}, false},       {4, "ts", {FL_T_TIMESTAMP, 0, 0}, true},
+    {1, "i", {FL_T_INT, 0, 0}, false},           {2, "l", {FL_T_BIGINT, 0, 0}, false},
+    {3, "day", {FL_T_DATE, 0, 0}, false},        {4, "ts", {FL_T_TIMESTAMP, 0, 0}, true},
     {5, "amount", {FL_T_DECIMAL, 18, 2}, false},
 };
 #define NDELTA (sizeof delta_fields / sizeof delta_fields[0])
@@ -1321,9 +1321,7 @@ static fl_schema delta_schema = {0, NDELTA, delta_fields, 0, NULL};
  * PLAIN. Deltas of 64 bits wrap; segments of width 64 also hold INT64_MAX then
  * INT64_MIN. INT32 columns take the low 32 bits (their deltas wrap in 32 bits). Every
  * 7th row is null in the optional columns. Sequential calls (state kept), from 0. */
-static struct {
-  uint64_t next, v, rng;
-} dstate;
+static struct { uint64_t next, v, rng; } dstate;
 
 static void fill_delta(fl_batch *batch, uint64_t first, uint32_t n) {
   if (first == 0) dstate.next = 0, dstate.v = 0, dstate.rng = 0x1234567;
@@ -1378,7 +1376,8 @@ Test(parquet, delta_binary_packed_round_trips_every_bit_width_and_page_size) {
         fl_parquet_chunk_info ci;
         cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
         if (page_rows[p] >= 31)
-          cr_assert(has_encoding(&ci, FL_PQ_ENC_DELTA_BINARY_PACKED), "field %d, pages of %u", id, page_rows[p]);
+          cr_assert(has_encoding(&ci, FL_PQ_ENC_DELTA_BINARY_PACKED), "field %d, pages of %u", id,
+                    page_rows[p]);
       }
       fl_parquet_reader_free(pr);
       fl_batch *got = read_all(path, &delta_schema);

@@ -744,8 +744,8 @@ enum { ZSTD_NUM_MIN_MATCH = 5 };
 
 /* Compresses n bytes at p with codec into comp; returns the compressed
  * bytes (p itself when the codec is NONE). numeric: a PLAIN page of fixed-width values. */
-static const uint8_t *compress(fl_parquet_writer *pw, fl_codec codec, fl_buf *comp, const uint8_t *p, size_t n,
-                               bool numeric, size_t *clen) {
+static const uint8_t *compress(fl_parquet_writer *pw, fl_codec codec, fl_buf *comp, const uint8_t *p,
+                               size_t n, bool numeric, size_t *clen) {
   fl_buf_clear(comp);
   switch (codec) {
     case FL_CODEC_ZSTD: {
@@ -1628,7 +1628,8 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   bool has_dict = col->dict_pages > 0;
   if (has_dict) {
     size_t clen;
-    const uint8_t *cp = compress(pw, col->codec, &pw->comp, col->dict.data, col->dict.len, col->width > 0, &clen);
+    const uint8_t *cp =
+        compress(pw, col->codec, &pw->comp, col->dict.data, col->dict.len, col->width > 0, &clen);
     put_dict_page_header(&pw->hdr, col->dict.len, clen, col->ndict);
     if ((rc = out_write(pw, pw->hdr.data, pw->hdr.len, err))) return rc;
     if ((rc = out_write(pw, cp, clen, err))) return rc;
