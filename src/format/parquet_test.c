@@ -1218,13 +1218,14 @@ static void write_page_seeds(const char *dir, const char *path, fl_codec codec) 
         [FL_T_DECIMAL] = 6, [FL_T_DATE] = 7, [FL_T_TIMESTAMP] = 8, [FL_T_STRING] = 9, [FL_T_JSON] = 9};
     uint8_t t = type_code[fld->type.kind];
     if (fld->type.kind == FL_T_DECIMAL && fld->type.precision <= 9) t = 5;
-    uint8_t config = (uint8_t)(t | (fld->required ? 0 : 16) |
-                               (codec == FL_CODEC_SNAPPY ? 1
-                                : codec == FL_CODEC_ZSTD ? 3
-                                                         : 0)
-                                   << 5);
     fl_parquet_chunk_info ci;
     cr_assert(fl_parquet_reader_chunk_info(pr, 0, fld->id, &ci));
+    /* the chunk's codec (UNCOMPRESSED where the file's saved under 10%) */
+    uint8_t config = (uint8_t)(t | (fld->required ? 0 : 16) |
+                               (ci.codec == FL_PQ_CODEC_SNAPPY ? 1
+                                : ci.codec == FL_PQ_CODEC_ZSTD ? 3
+                                                               : 0)
+                                   << 5);
     uint64_t start = ci.dictionary_page_offset ? ci.dictionary_page_offset : ci.data_page_offset;
     uint16_t rows = (uint16_t)fl_parquet_reader_row_group_rows(pr, 0);
     char seed[1024];
