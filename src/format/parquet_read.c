@@ -1320,15 +1320,15 @@ static bool delta_refill(delta *d) {
   while (!d->mini_left)
     if (!delta_next_mini(d)) return false;
   unsigned bw = d->bw;
+  /* at may pass mp_bytes (and the stream's end) in a miniblock cut short */
   size_t at = (size_t)(d->mp_bit >> 3), need = (size_t)bw * DELTA_GROUP / 8;
-  const uint8_t *q = d->mp + at;
+  size_t have = d->mp_bytes > at ? d->mp_bytes - at : 0;
   uint64_t u[DELTA_GROUP];
-  if ((size_t)(d->end - q) >= need + 9) {
-    unpack32(q, u, bw);
+  if (have >= need && (size_t)(d->end - d->mp) >= at + need + 9) {
+    unpack32(d->mp + at, u, bw); /* its 8-byte loads stay inside the stream */
   } else { /* the stream's end (the last miniblock may be cut short): zero padded */
     uint8_t tmp[DELTA_GROUP * 8 + 16] = {0};
-    size_t have = d->mp_bytes > at ? d->mp_bytes - at : 0;
-    memcpy(tmp, q, have < need ? have : need);
+    if (have) memcpy(tmp, d->mp + at, have < need ? have : need);
     unpack32(tmp, u, bw);
   }
   d->mp_bit += (uint64_t)bw * DELTA_GROUP;
