@@ -1326,7 +1326,7 @@ static bool delta_refill(delta *d) {
   uint64_t u[DELTA_GROUP];
   if (have >= need && (size_t)(d->end - d->mp) >= at + need + 9) {
     unpack32(d->mp + at, u, bw); /* its 8-byte loads stay inside the stream */
-  } else { /* the stream's end (the last miniblock may be cut short): zero padded */
+  } else {                       /* the stream's end (the last miniblock may be cut short): zero padded */
     uint8_t tmp[DELTA_GROUP * 8 + 16] = {0};
     if (have) memcpy(tmp, d->mp + at, have < need ? have : need);
     unpack32(tmp, u, bw);
