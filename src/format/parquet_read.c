@@ -1142,11 +1142,16 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
 /* DELTA_BINARY_PACKED decoder (INT32 / INT64): header <block size> <miniblocks per
  * block> <total count> <first value zigzag>; blocks of <min delta zigzag> <one bit
  * width byte per miniblock> <miniblocks of bit-packed delta - min delta>.
- * Arithmetic wraps, as the spec requires. */
+ * Arithmetic wraps, as the spec requires. Values are decoded 32 at a time (a
+ * miniblock holds a multiple of 32): unpacked by a loop specialised for the bit
+ * width (unpack32), then prefix-summed into buf, from which delta_get copies. */
+enum { DELTA_GROUP = 32 };
 typedef struct delta {
   const uint8_t *p, *end;
   uint64_t nmini, per_mini;
-  uint64_t left; /* values not yet returned */
+  uint64_t left; /* values not yet decoded into buf */
+  int64_t buf[DELTA_GROUP];
+  uint32_t buf_i, buf_n; /* buf[buf_i, buf_n) not yet returned */
   int64_t last;
   bool first;
   int64_t min_delta;
@@ -1214,41 +1219,147 @@ static bool delta_next_mini(delta *d) {
   return true;
 }
 
-static inline uint64_t load_le(const uint8_t *base, size_t nbytes, size_t byte) {
-  uint64_t w = 0;
-  if (byte + 8 <= nbytes) {
-    memcpy(&w, base + byte, 8);
-  } else {
-    for (size_t i = 0; byte + i < nbytes; i++) w |= (uint64_t)base[byte + i] << (8 * i);
+/* 32 values of BW bits, LSB first, from in (4 * BW bytes, readable 9 bytes past). */
+static inline __attribute__((always_inline)) void unpack32_bw(const uint8_t *in, uint64_t *out, unsigned bw) {
+#pragma GCC unroll 32
+  for (unsigned i = 0; i < DELTA_GROUP; i++) {
+    unsigned bit = i * bw, sh = bit & 7;
+    const uint8_t *q = in + (bit >> 3);
+    uint64_t w;
+    memcpy(&w, q, 8);
+    w >>= sh;
+    if (bw > 56 && sh + bw > 64) w |= (uint64_t)q[8] << (64 - sh);
+    out[i] = bw == 64 ? w : w & ((UINT64_C(1) << bw) - 1);
   }
-  return w;
 }
 
-static inline uint64_t unpack64_at(const uint8_t *base, size_t nbytes, uint64_t bit, unsigned bw) {
-  if (!bw) return 0;
-  size_t byte = (size_t)(bit >> 3);
-  unsigned shift = (unsigned)(bit & 7);
-  uint64_t w = load_le(base, nbytes, byte) >> shift;
-  if (shift + bw > 64 && byte + 8 < nbytes) w |= (uint64_t)base[byte + 8] << (64 - shift);
-  return bw == 64 ? w : w & ((UINT64_C(1) << bw) - 1);
+/* One case per bit width: each an unrolled loop of constant shifts and masks. */
+static void unpack32(const uint8_t *in, uint64_t *out, unsigned bw) {
+  // clang-format off
+  switch (bw) {
+    case 0: memset(out, 0, DELTA_GROUP * sizeof *out); break;
+    case 1: unpack32_bw(in, out, 1); break;
+    case 2: unpack32_bw(in, out, 2); break;
+    case 3: unpack32_bw(in, out, 3); break;
+    case 4: unpack32_bw(in, out, 4); break;
+    case 5: unpack32_bw(in, out, 5); break;
+    case 6: unpack32_bw(in, out, 6); break;
+    case 7: unpack32_bw(in, out, 7); break;
+    case 8: unpack32_bw(in, out, 8); break;
+    case 9: unpack32_bw(in, out, 9); break;
+    case 10: unpack32_bw(in, out, 10); break;
+    case 11: unpack32_bw(in, out, 11); break;
+    case 12: unpack32_bw(in, out, 12); break;
+    case 13: unpack32_bw(in, out, 13); break;
+    case 14: unpack32_bw(in, out, 14); break;
+    case 15: unpack32_bw(in, out, 15); break;
+    case 16: unpack32_bw(in, out, 16); break;
+    case 17: unpack32_bw(in, out, 17); break;
+    case 18: unpack32_bw(in, out, 18); break;
+    case 19: unpack32_bw(in, out, 19); break;
+    case 20: unpack32_bw(in, out, 20); break;
+    case 21: unpack32_bw(in, out, 21); break;
+    case 22: unpack32_bw(in, out, 22); break;
+    case 23: unpack32_bw(in, out, 23); break;
+    case 24: unpack32_bw(in, out, 24); break;
+    case 25: unpack32_bw(in, out, 25); break;
+    case 26: unpack32_bw(in, out, 26); break;
+    case 27: unpack32_bw(in, out, 27); break;
+    case 28: unpack32_bw(in, out, 28); break;
+    case 29: unpack32_bw(in, out, 29); break;
+    case 30: unpack32_bw(in, out, 30); break;
+    case 31: unpack32_bw(in, out, 31); break;
+    case 32: unpack32_bw(in, out, 32); break;
+    case 33: unpack32_bw(in, out, 33); break;
+    case 34: unpack32_bw(in, out, 34); break;
+    case 35: unpack32_bw(in, out, 35); break;
+    case 36: unpack32_bw(in, out, 36); break;
+    case 37: unpack32_bw(in, out, 37); break;
+    case 38: unpack32_bw(in, out, 38); break;
+    case 39: unpack32_bw(in, out, 39); break;
+    case 40: unpack32_bw(in, out, 40); break;
+    case 41: unpack32_bw(in, out, 41); break;
+    case 42: unpack32_bw(in, out, 42); break;
+    case 43: unpack32_bw(in, out, 43); break;
+    case 44: unpack32_bw(in, out, 44); break;
+    case 45: unpack32_bw(in, out, 45); break;
+    case 46: unpack32_bw(in, out, 46); break;
+    case 47: unpack32_bw(in, out, 47); break;
+    case 48: unpack32_bw(in, out, 48); break;
+    case 49: unpack32_bw(in, out, 49); break;
+    case 50: unpack32_bw(in, out, 50); break;
+    case 51: unpack32_bw(in, out, 51); break;
+    case 52: unpack32_bw(in, out, 52); break;
+    case 53: unpack32_bw(in, out, 53); break;
+    case 54: unpack32_bw(in, out, 54); break;
+    case 55: unpack32_bw(in, out, 55); break;
+    case 56: unpack32_bw(in, out, 56); break;
+    case 57: unpack32_bw(in, out, 57); break;
+    case 58: unpack32_bw(in, out, 58); break;
+    case 59: unpack32_bw(in, out, 59); break;
+    case 60: unpack32_bw(in, out, 60); break;
+    case 61: unpack32_bw(in, out, 61); break;
+    case 62: unpack32_bw(in, out, 62); break;
+    case 63: unpack32_bw(in, out, 63); break;
+    case 64: unpack32_bw(in, out, 64); break;
+    default: FL_ASSERT(0, "bit width %u", bw);
+  }
+  // clang-format on
 }
 
-static bool delta_get(delta *d, int64_t *out, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    if (!d->left) return false;
+/* Decodes the next values (the first value, or 32 of the miniblock) into buf. */
+static bool delta_refill(delta *d) {
+  if (!d->left) return false;
+  if (d->first) {
+    d->first = false;
     d->left--;
-    if (d->first) {
-      d->first = false;
-      out[i] = d->last;
-      continue;
+    d->buf[0] = d->last;
+    d->buf_i = 0, d->buf_n = 1;
+    return true;
+  }
+  while (!d->mini_left)
+    if (!delta_next_mini(d)) return false;
+  unsigned bw = d->bw;
+  /* at may pass mp_bytes (and the stream's end) in a miniblock cut short */
+  size_t at = (size_t)(d->mp_bit >> 3), need = (size_t)bw * DELTA_GROUP / 8;
+  size_t have = d->mp_bytes > at ? d->mp_bytes - at : 0;
+  uint64_t u[DELTA_GROUP];
+  if (have >= need && (size_t)(d->end - d->mp) >= at + need + 9) {
+    unpack32(d->mp + at, u, bw); /* its 8-byte loads stay inside the stream */
+  } else {                       /* the stream's end (the last miniblock may be cut short): zero padded */
+    uint8_t tmp[DELTA_GROUP * 8 + 16] = {0};
+    if (have) memcpy(tmp, d->mp + at, have < need ? have : need);
+    unpack32(tmp, u, bw);
+  }
+  d->mp_bit += (uint64_t)bw * DELTA_GROUP;
+  d->mini_left -= DELTA_GROUP;
+  uint32_t n = d->left < DELTA_GROUP ? (uint32_t)d->left : DELTA_GROUP;
+  d->left -= n;
+  uint64_t last = (uint64_t)d->last, md = (uint64_t)d->min_delta;
+  if (n == DELTA_GROUP) { /* constant trip count: unrolled */
+#pragma GCC unroll 32
+    for (uint32_t i = 0; i < DELTA_GROUP; i++) {
+      last += md + u[i];
+      d->buf[i] = (int64_t)last;
     }
-    while (!d->mini_left)
-      if (!delta_next_mini(d)) return false;
-    uint64_t v = unpack64_at(d->mp, d->mp_bytes, d->mp_bit, d->bw);
-    d->mp_bit += d->bw;
-    d->mini_left--;
-    d->last = (int64_t)((uint64_t)d->last + (uint64_t)d->min_delta + v);
-    out[i] = d->last;
+  } else {
+    for (uint32_t i = 0; i < n; i++) {
+      last += md + u[i];
+      d->buf[i] = (int64_t)last;
+    }
+  }
+  d->last = (int64_t)last;
+  d->buf_i = 0, d->buf_n = n;
+  return true;
+}
+
+/* The next n values into out; false if the stream ends first. */
+static bool delta_get(delta *d, int64_t *out, uint32_t n) {
+  while (n) {
+    if (d->buf_i == d->buf_n && !delta_refill(d)) return false;
+    uint32_t m = d->buf_n - d->buf_i < n ? d->buf_n - d->buf_i : n;
+    memcpy(out, d->buf + d->buf_i, m * sizeof *out);
+    d->buf_i += m, out += m, n -= m;
   }
   return true;
 }
@@ -1825,6 +1936,10 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
       return FL_OK;
     }
     case ENC_DELTA: {
+      if (phys == FL_PQ_INT64) {
+        if (!delta_get(&col->dl, (int64_t *)(void *)S->dense, k)) goto short_page;
+        return FL_OK;
+      }
       int64_t tmp[256];
       for (uint32_t i = 0; i < k;) {
         uint32_t m = k - i < 256 ? k - i : 256;

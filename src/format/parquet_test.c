@@ -363,7 +363,9 @@ static void write_decide(fl_codec codec, void (*fill)(fl_batch *, uint64_t, uint
     cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
     has_dict[id - 1] = ci.dictionary_page_offset != 0;
     cr_assert_eq(has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY), has_dict[id - 1], "field %d", id);
-    cr_assert(has_encoding(&ci, FL_PQ_ENC_PLAIN));
+    /* ints without a dictionary: DELTA_BINARY_PACKED pages (smaller than PLAIN here) */
+    cr_assert(has_encoding(&ci, has_dict[id - 1] ? FL_PQ_ENC_PLAIN : FL_PQ_ENC_DELTA_BINARY_PACKED),
+              "field %d", id);
     cr_assert_eq(ci.num_values, 70000);
   }
   fl_parquet_reader_free(pr);
@@ -1216,13 +1218,14 @@ static void write_page_seeds(const char *dir, const char *path, fl_codec codec) 
         [FL_T_DECIMAL] = 6, [FL_T_DATE] = 7, [FL_T_TIMESTAMP] = 8, [FL_T_STRING] = 9, [FL_T_JSON] = 9};
     uint8_t t = type_code[fld->type.kind];
     if (fld->type.kind == FL_T_DECIMAL && fld->type.precision <= 9) t = 5;
-    uint8_t config = (uint8_t)(t | (fld->required ? 0 : 16) |
-                               (codec == FL_CODEC_SNAPPY ? 1
-                                : codec == FL_CODEC_ZSTD ? 3
-                                                         : 0)
-                                   << 5);
     fl_parquet_chunk_info ci;
     cr_assert(fl_parquet_reader_chunk_info(pr, 0, fld->id, &ci));
+    /* the chunk's codec (UNCOMPRESSED where the file's saved under 10%) */
+    uint8_t config = (uint8_t)(t | (fld->required ? 0 : 16) |
+                               (ci.codec == FL_PQ_CODEC_SNAPPY ? 1
+                                : ci.codec == FL_PQ_CODEC_ZSTD ? 3
+                                                               : 0)
+                                   << 5);
     uint64_t start = ci.dictionary_page_offset ? ci.dictionary_page_offset : ci.data_page_offset;
     uint16_t rows = (uint16_t)fl_parquet_reader_row_group_rows(pr, 0);
     char seed[1024];
@@ -1300,5 +1303,177 @@ Test(parquet, seed_corpus) {
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     cr_assert_eq(system(cmd), 0);
+  }
+}
+
+/* ---- DELTA_BINARY_PACKED and the per-chunk codec ---- */
+
+static fl_field delta_fields[] = {
+    {1, "i", {FL_T_INT, 0, 0}, false},           {2, "l", {FL_T_BIGINT, 0, 0}, false},
+    {3, "day", {FL_T_DATE, 0, 0}, false},        {4, "ts", {FL_T_TIMESTAMP, 0, 0}, true},
+    {5, "amount", {FL_T_DECIMAL, 18, 2}, false},
+};
+#define NDELTA (sizeof delta_fields / sizeof delta_fields[0])
+static fl_schema delta_schema = {0, NDELTA, delta_fields, 0, NULL};
+
+/* Rows in segments of 64: the first 32 values of segment s step by random deltas of
+ * exactly (s % 65) bits (one delta 0, one all ones), the other 32 repeat the last value
+ * (deltas 0), so every miniblock width 0..64 occurs and DELTA stays smaller than
+ * PLAIN. Deltas of 64 bits wrap; segments of width 64 also hold INT64_MAX then
+ * INT64_MIN. INT32 columns take the low 32 bits (their deltas wrap in 32 bits). Every
+ * 7th row is null in the optional columns. Sequential calls (state kept), from 0. */
+static struct { uint64_t next, v, rng; } dstate;
+
+static void fill_delta(fl_batch *batch, uint64_t first, uint32_t n) {
+  if (first == 0) dstate.next = 0, dstate.v = 0, dstate.rng = 0x1234567;
+  cr_assert_eq(first, dstate.next);
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t r = first + k;
+    unsigned w = (unsigned)((r / 64) % 65), pos = (unsigned)(r % 64);
+    uint64_t mask = w == 64 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
+    dstate.rng = dstate.rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    if (pos < 32) {
+      uint64_t d = pos == 0 ? 0 : pos == 1 ? mask : (dstate.rng ^ (dstate.rng >> 29)) & mask;
+      dstate.v += d;
+      if (w == 64 && pos == 2) dstate.v = (uint64_t)INT64_MAX;
+      if (w == 64 && pos == 3) dstate.v = (uint64_t)INT64_MIN;
+    }
+    int64_t v = (int64_t)dstate.v;
+    bool null = r % 7 == 3;
+    if (null) {
+      fl_vec_append_null(&batch->cols[0]);
+      fl_vec_append_null(&batch->cols[1]);
+      fl_vec_append_null(&batch->cols[2]);
+      fl_vec_append_null(&batch->cols[4]);
+    } else {
+      fl_vec_append_i32(&batch->cols[0], (int32_t)(uint32_t)v);
+      fl_vec_append_i64(&batch->cols[1], v);
+      fl_vec_append_i32(&batch->cols[2], (int32_t)((uint32_t)v >> 1)); /* dates: any int32 */
+      fl_vec_append_i64(&batch->cols[4], v % 999999999999999999LL);
+    }
+    fl_vec_append_i64(&batch->cols[3], v);
+  }
+  dstate.next = first + n;
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+Test(parquet, delta_binary_packed_round_trips_every_bit_width_and_page_size) {
+  const uint32_t page_rows[] = {1, 2, 3, 31, 32, 33, 127, 128, 129, 130, 1000, 20000};
+  const uint64_t rows = 65 * 64 * 2 + 17;
+  for (size_t p = 0; p < sizeof page_rows / sizeof page_rows[0]; p++) {
+    for (int zstd = 0; zstd < 2; zstd++) {
+      const char *path = tmp_path();
+      fl_parquet_opts opts;
+      fl_parquet_opts_default(&opts);
+      opts.page_rows = page_rows[p];
+      opts.dict_bytes_max = 0; /* no dictionary: every page DELTA or PLAIN */
+      opts.codec = zstd ? FL_CODEC_ZSTD : FL_CODEC_NONE;
+      fl_parquet_writer *pw;
+      write_file(path, &delta_schema, &opts, rows, fill_delta, &pw);
+      fl_parquet_reader *pr;
+      fl_err err = {0};
+      cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+      for (int32_t id = 1; id <= (int32_t)NDELTA; id++) {
+        fl_parquet_chunk_info ci;
+        cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
+        if (page_rows[p] >= 31)
+          cr_assert(has_encoding(&ci, FL_PQ_ENC_DELTA_BINARY_PACKED), "field %d, pages of %u", id,
+                    page_rows[p]);
+      }
+      fl_parquet_reader_free(pr);
+      fl_batch *got = read_all(path, &delta_schema);
+      assert_same_rows(got, rows, fill_delta, &delta_schema);
+      fl_batch_free(got);
+      fl_parquet_writer_free(pw);
+    }
+  }
+}
+
+/* Sequential ids: deltas of 0 bits, a page is its header and block headers (a few
+ * bytes per 128 values), also across the wrap from the type's maximum to its minimum. */
+static void fill_seq(fl_batch *batch, uint64_t first, uint32_t n) {
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t r = first + k; /* past row 2500 both wrap to their type's minimum */
+    fl_vec_append_i32(&batch->cols[0], (int32_t)((uint32_t)INT32_MAX - 2500u + (uint32_t)r));
+    fl_vec_append_i64(&batch->cols[1], (int64_t)((uint64_t)INT64_MAX - 2500u + r));
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+static fl_field seq_fields[] = {
+    {1, "i", {FL_T_INT, 0, 0}, true},
+    {2, "l", {FL_T_BIGINT, 0, 0}, true},
+};
+static fl_schema seq_schema = {0, 2, seq_fields, 0, NULL};
+
+Test(parquet, sequential_ints_are_delta_packed_to_a_fraction_of_plain) {
+  const char *path = tmp_path();
+  fl_parquet_opts opts;
+  fl_parquet_opts_default(&opts);
+  fl_parquet_writer *pw;
+  write_file(path, &seq_schema, &opts, 5000, fill_seq, &pw);
+  fl_parquet_reader *pr;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+  for (int32_t id = 1; id <= 2; id++) {
+    fl_parquet_chunk_info ci;
+    cr_assert(fl_parquet_reader_chunk_info(pr, 0, id, &ci));
+    cr_assert(has_encoding(&ci, FL_PQ_ENC_DELTA_BINARY_PACKED));
+    cr_assert(!has_encoding(&ci, FL_PQ_ENC_PLAIN) && !has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY));
+    cr_assert_lt(ci.total_compressed_bytes, 5000 / 128 * 6 + 200, "field %d: %llu bytes", id,
+                 (unsigned long long)ci.total_compressed_bytes);
+  }
+  fl_parquet_reader_free(pr);
+  fl_batch *got = read_all(path, &seq_schema);
+  assert_same_rows(got, 5000, fill_seq, &seq_schema);
+  fl_batch_free(got);
+  fl_parquet_writer_free(pw);
+}
+
+/* Random 64-bit values (PLAIN: zstd saves nothing) and strings of a few words
+ * (zstd saves most): the codec is chosen per chunk (CODEC_MIN_SAVING_PCT). */
+static void fill_codec(fl_batch *batch, uint64_t first, uint32_t n) {
+  char buf[64];
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t r = first + k, x = (r + 1) * 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 31)) * 0xBF58476D1CE4E5B9ull;
+    fl_vec_append_i64(&batch->cols[0], (int64_t)(x ^ (x >> 27)));
+    int len = snprintf(buf, sizeof buf, "%s-%s", words[r % 7], words[r % 5]);
+    fl_vec_append_str(&batch->cols[1], buf, (uint32_t)len);
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+static fl_field codec_fields[] = {
+    {1, "l", {FL_T_BIGINT, 0, 0}, true},
+    {2, "s", {FL_T_STRING, 0, 0}, true},
+};
+static fl_schema codec_schema = {0, 2, codec_fields, 0, NULL};
+
+Test(parquet, a_chunk_the_codec_does_not_shrink_is_written_uncompressed) {
+  fl_codec codecs[] = {FL_CODEC_ZSTD, FL_CODEC_SNAPPY};
+  for (int i = 0; i < 2; i++) {
+    const char *path = tmp_path();
+    fl_parquet_opts opts;
+    fl_parquet_opts_default(&opts);
+    opts.codec = codecs[i];
+    opts.dict_bytes_max = 0; /* strings PLAIN */
+    fl_parquet_writer *pw;
+    write_file(path, &codec_schema, &opts, 30000, fill_codec, &pw);
+    fl_parquet_reader *pr;
+    fl_err err = {0};
+    cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+    fl_parquet_chunk_info ci;
+    cr_assert(fl_parquet_reader_chunk_info(pr, 0, 1, &ci));
+    cr_assert_eq(ci.codec, FL_PQ_CODEC_UNCOMPRESSED);
+    cr_assert(has_encoding(&ci, FL_PQ_ENC_PLAIN) && !has_encoding(&ci, FL_PQ_ENC_DELTA_BINARY_PACKED),
+              "random values: DELTA is not smaller");
+    cr_assert(fl_parquet_reader_chunk_info(pr, 0, 2, &ci));
+    cr_assert_eq(ci.codec, (int32_t)codecs[i]);
+    fl_parquet_reader_free(pr);
+    fl_batch *got = read_all(path, &codec_schema);
+    assert_same_rows(got, 30000, fill_codec, &codec_schema);
+    fl_batch_free(got);
+    fl_parquet_writer_free(pw);
   }
 }

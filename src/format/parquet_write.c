@@ -21,13 +21,16 @@
  *          when the dictionary would pass dict_bytes_max the page is flushed and the
  *          rest of the chunk is PLAIN (the chunk then lists both encodings);
  *   PLAIN  BOOLEAN and FIXED_LEN_BYTE_ARRAY (DECIMAL wider than 18 digits) always;
- *          everything when dict_bytes_max is 0.
+ *          everything when dict_bytes_max is 0. An INT32/INT64 page of this mode
+ *          is DELTA_BINARY_PACKED when that is smaller (page_values_enc).
+ * Codec per column chunk: the file's, unless it shrinks the chunk's first page (and
+ * dictionary) by under CODEC_MIN_SAVING_PCT: then UNCOMPRESSED (decide_codec).
  * The dictionary page (PLAIN values) is written first in the chunk at flush time.
  *
  *   chunk on disk:  [PageHeader DICTIONARY_PAGE][dict values]  (if any DICT page)
  *                   [PageHeader DATA_PAGE][body] ...
  *   v1 body:        [u32 LE len][def levels, hybrid bw 1]  (optional columns)
- *                   [values: PLAIN | u8 bit width + hybrid indices]
+ *                   [values: PLAIN | DELTA_BINARY_PACKED | u8 bit width + hybrid indices]
  *
  * Ownership: the writer owns every buffer; they are sized once and reused across
  * pages and row groups (no allocation per value). zstd contexts are process-wide,
@@ -127,7 +130,9 @@ typedef struct colw {
   /* the chunk */
   fl_buf chunk;          /* data pages: headers + compressed bodies */
   uint64_t chunk_uncomp; /* the same, uncompressed sizes */
-  uint32_t dict_pages, plain_pages;
+  uint32_t dict_pages, plain_pages, delta_pages;
+  fl_codec codec; /* the chunk's codec: opts.codec, or NONE (CODEC_MIN_SAVING_PCT) */
+  bool codec_set; /* decided (at the chunk's first page) */
   uint64_t chunk_values, chunk_nulls, nan_count;
   minmax pg, ck; /* bounds of the open page, and of the chunk's flushed pages */
   /* the chunk's page index (PageIndex.md), one entry per data page */
@@ -167,6 +172,8 @@ struct fl_parquet_writer {
 
   fl_buf body, comp, hdr, cc;
   fl_buf body_alt, comp_alt; /* the other encoding of a TRIAL page (decide_compressed) */
+  fl_buf delta, delta_alt;   /* DELTA_BINARY_PACKED values of the page (and of its TRIAL rival) */
+  fl_buf scratch;            /* the dictionary compressed, for the codec decision */
   void *dense;               /* gathered non-null values of a range, 8 bytes each */
   uint32_t dense_cap;
 
@@ -598,6 +605,107 @@ static void dict_abandon(colw *col) {
   dict_reset(col);
 }
 
+/* ---- DELTA_BINARY_PACKED encoder (parquet-format Encodings.md) ----
+ *
+ *   header:  uvarint block size (128), uvarint miniblocks per block (4),
+ *            uvarint value count, zigzag varint first value
+ *   block:   zigzag varint min delta, 4 bit width bytes, then each miniblock that
+ *            holds values: 32 values (delta - min delta) bit-packed LSB first in
+ *            4 * bit width bytes (the last one padded with zeros; the widths of
+ *            miniblocks without values are 0 and have no bytes).
+ * Deltas wrap in the value's width (INT32 deltas in 32 bits, so no width passes 32;
+ * INT64 in 64), as the spec requires. */
+enum { DELTA_BLOCK = 128, DELTA_MINIS = 4, DELTA_MINI = 32 };
+
+static inline uint64_t zigzag64(int64_t x) { return ((uint64_t)x << 1) ^ (uint64_t)(x >> 63); }
+
+/* 32 values of bw bits (each below 2^bw) into 4 * bw bytes at o. */
+static void pack32(uint8_t *o, const uint64_t *v, unsigned bw) {
+  if (!bw) return;
+  uint64_t acc = 0;
+  unsigned nb = 0;
+  for (unsigned i = 0; i < DELTA_MINI; i++) {
+    uint64_t x = v[i];
+    acc |= x << nb;
+    nb += bw;
+    if (nb >= 64) {
+      memcpy(o, &acc, 8);
+      o += 8;
+      nb -= 64;
+      acc = nb ? x >> (bw - nb) : 0;
+    }
+  }
+  memcpy(o, &acc, nb / 8); /* 32 * bw bits leave 0 or 32 */
+}
+
+/* One block of m (1..128) deltas d (wrapped, sign-extended from the value's width;
+ * mask: the width's bits). */
+static void delta_block(fl_buf *out, const int64_t *d, uint32_t m, uint64_t mask) {
+  int64_t min = d[0];
+  for (uint32_t i = 1; i < m; i++) min = d[i] < min ? d[i] : min;
+  fl_buf_put_uvarint(out, zigzag64(min));
+  uint64_t u[DELTA_BLOCK];
+  uint8_t bw[DELTA_MINIS] = {0};
+  for (uint32_t i = 0; i < DELTA_BLOCK; i++) u[i] = i < m ? ((uint64_t)d[i] - (uint64_t)min) & mask : 0;
+  uint32_t minis = (m + DELTA_MINI - 1) / DELTA_MINI;
+  size_t bytes = 0;
+  for (uint32_t k = 0; k < minis; k++) {
+    uint64_t any = 0;
+    for (uint32_t i = 0; i < DELTA_MINI; i++) any |= u[k * DELTA_MINI + i];
+    bw[k] = (uint8_t)(any ? 64 - __builtin_clzll(any) : 0);
+    bytes += (size_t)bw[k] * DELTA_MINI / 8;
+  }
+  fl_buf_append(out, bw, DELTA_MINIS);
+  fl_buf_reserve(out, bytes + 8);
+  for (uint32_t k = 0; k < minis; k++) {
+    pack32(out->data + out->len, u + k * DELTA_MINI, bw[k]);
+    out->len += (size_t)bw[k] * DELTA_MINI / 8;
+  }
+}
+
+/* n INT32 (width 4) or INT64 (width 8) values, PLAIN little-endian at v, as
+ * DELTA_BINARY_PACKED into out (cleared first). */
+static void delta_encode(fl_buf *out, const uint8_t *v, uint32_t n, unsigned width) {
+  fl_buf_clear(out);
+  fl_buf_put_uvarint(out, DELTA_BLOCK);
+  fl_buf_put_uvarint(out, DELTA_MINIS);
+  fl_buf_put_uvarint(out, n);
+  int64_t d[DELTA_BLOCK];
+  if (width == 4) {
+    const int32_t *x = (const int32_t *)(const void *)v;
+    int32_t first = 0;
+    if (n) memcpy(&first, x, 4);
+    fl_buf_put_uvarint(out, zigzag64(first));
+    for (uint32_t i = 1; i < n;) {
+      uint32_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
+      for (uint32_t j = 0; j < m; j++) {
+        int32_t a, b;
+        memcpy(&a, x + i + j, 4);
+        memcpy(&b, x + i + j - 1, 4);
+        d[j] = (int32_t)((uint32_t)a - (uint32_t)b);
+      }
+      delta_block(out, d, m, UINT32_MAX);
+      i += m;
+    }
+  } else {
+    const int64_t *x = (const int64_t *)(const void *)v;
+    int64_t first = 0;
+    if (n) memcpy(&first, x, 8);
+    fl_buf_put_uvarint(out, zigzag64(first));
+    for (uint32_t i = 1; i < n;) {
+      uint32_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
+      for (uint32_t j = 0; j < m; j++) {
+        int64_t a, b;
+        memcpy(&a, x + i + j, 8);
+        memcpy(&b, x + i + j - 1, 8);
+        d[j] = (int64_t)((uint64_t)a - (uint64_t)b);
+      }
+      delta_block(out, d, m, UINT64_MAX);
+      i += m;
+    }
+  }
+}
+
 /* ---- pages ---- */
 
 /* zstd contexts are shared by every writer of the process: a context allocates (and
@@ -634,12 +742,12 @@ static void cctx_put(ZSTD_CCtx *zc) {
  * rows: 23.6 -> 22.7 MB). Other pages (strings, indices, levels) keep the level's parameters. */
 enum { ZSTD_NUM_MIN_MATCH = 5 };
 
-/* Compresses n bytes at p with the file's codec into comp; returns the compressed
+/* Compresses n bytes at p with codec into comp; returns the compressed
  * bytes (p itself when the codec is NONE). numeric: a PLAIN page of fixed-width values. */
-static const uint8_t *compress(fl_parquet_writer *pw, fl_buf *comp, const uint8_t *p, size_t n, bool numeric,
-                               size_t *clen) {
+static const uint8_t *compress(fl_parquet_writer *pw, fl_codec codec, fl_buf *comp, const uint8_t *p,
+                               size_t n, bool numeric, size_t *clen) {
   fl_buf_clear(comp);
-  switch (pw->opts.codec) {
+  switch (codec) {
     case FL_CODEC_ZSTD: {
       size_t cap = ZSTD_compressBound(n);
       fl_buf_reserve(comp, cap);
@@ -681,13 +789,25 @@ static uint64_t page_bytes_est(const colw *col) {
   return col->phys == FL_PQ_BOOLEAN ? col->plain.len / 8 : col->plain.len;
 }
 
+/* The non-dictionary values of the page: DELTA_BINARY_PACKED (built in delta) for
+ * INT32/INT64 when smaller than PLAIN, else PLAIN (col->plain). *is_delta says which. */
+static const fl_buf *page_values_enc(colw *col, fl_buf *delta, bool *is_delta) {
+  *is_delta = false;
+  if (col->phys != FL_PQ_INT32 && col->phys != FL_PQ_INT64) return &col->plain;
+  delta_encode(delta, col->plain.data, (uint32_t)(col->plain.len / col->width), col->width);
+  if (delta->len >= col->plain.len) return &col->plain;
+  *is_delta = true;
+  return delta;
+}
+
 /* The page's v1 body, uncompressed: levels (optional columns) then the values,
- * dictionary indices or PLAIN, built in body; a required PLAIN page is col->plain
- * itself (no copy). */
-static const uint8_t *page_body(colw *col, bool dict, fl_buf *body, size_t *len) {
+ * dictionary indices or vals (NULL: col->plain), built in body; a required
+ * non-dictionary page is vals itself (no copy). */
+static const uint8_t *page_body(colw *col, bool dict, const fl_buf *vals, fl_buf *body, size_t *len) {
+  if (!vals) vals = &col->plain;
   if (!dict && !col->optional && col->phys != FL_PQ_BOOLEAN) {
-    *len = col->plain.len;
-    return col->plain.data;
+    *len = vals->len;
+    return vals->data;
   }
   fl_buf_clear(body);
   if (col->optional) {
@@ -711,7 +831,7 @@ static const uint8_t *page_body(colw *col, bool dict, fl_buf *body, size_t *len)
     for (size_t i = 0; i < nv; i++) body->data[at + i / 8] |= (uint8_t)(col->plain.data[i] << (i % 8));
     body->len += (nv + 7) / 8;
   } else {
-    fl_buf_append(body, col->plain.data, col->plain.len);
+    fl_buf_append(body, vals->data, vals->len);
   }
   *len = body->len;
   return body->data;
@@ -720,16 +840,20 @@ static const uint8_t *page_body(colw *col, bool dict, fl_buf *body, size_t *len)
 /* Step 3 of the TRIAL decision (above dict_is_hopeless): compresses the page both
  * ways and keeps the smaller; *raw and *cp are the winner's body and compressed bytes. */
 static void decide_compressed(fl_parquet_writer *pw, colw *col, const uint8_t **raw, size_t *raw_len,
-                              const uint8_t **cp, size_t *clen) {
+                              const uint8_t **cp, size_t *clen, bool *is_delta) {
   size_t dict_raw_len, dict_clen, dpage_clen, plain_raw_len, plain_clen;
-  const uint8_t *dict_raw = page_body(col, true, &pw->body, &dict_raw_len);
-  const uint8_t *dict_cp = compress(pw, &pw->comp, dict_raw, dict_raw_len, false, &dict_clen);
-  compress(pw, &pw->comp_alt, col->dict.data, col->dict.len, col->width > 0, &dpage_clen);
+  fl_codec codec = pw->opts.codec;
+  const uint8_t *dict_raw = page_body(col, true, NULL, &pw->body, &dict_raw_len);
+  const uint8_t *dict_cp = compress(pw, codec, &pw->comp, dict_raw, dict_raw_len, false, &dict_clen);
+  compress(pw, codec, &pw->comp_alt, col->dict.data, col->dict.len, col->width > 0, &dpage_clen);
   dict_to_plain(col);
-  const uint8_t *plain_raw = page_body(col, false, &pw->body_alt, &plain_raw_len);
+  bool delta;
+  const fl_buf *vals = page_values_enc(col, &pw->delta_alt, &delta);
+  const uint8_t *plain_raw = page_body(col, false, vals, &pw->body_alt, &plain_raw_len);
   const uint8_t *plain_cp =
-      compress(pw, &pw->comp_alt, plain_raw, plain_raw_len, col->width > 0, &plain_clen);
+      compress(pw, codec, &pw->comp_alt, plain_raw, plain_raw_len, col->width > 0 && !delta, &plain_clen);
   if (plain_clen < dict_clen + dpage_clen + DICT_PAGE_HEADER_EST) {
+    *is_delta = delta;
     col->nidx = 0;
     col->mode = MODE_PLAIN;
     dict_reset(col);
@@ -800,24 +924,57 @@ static void page_record(fl_parquet_writer *pw, colw *col, size_t bytes) {
   col->page_no++;
 }
 
+/* A chunk whose first page (with the dictionary so far, for a dictionary chunk)
+ * the codec shrinks by less than this many percent is written UNCOMPRESSED (the
+ * codec is per ColumnMetaData): decompressing costs a reader ~15 instructions a byte
+ * and compressing the writer more, for nothing. Measured on the orders benchmark
+ * (ZSTD 3): DELTA_BINARY_PACKED ids and timestamps shrink by 0-3%, dictionary
+ * indices of event_type/tenant_id grow; strings and PLAIN doubles shrink by 30% or more. */
+enum { CODEC_MIN_SAVING_PCT = 10 };
+
+/* At the chunk's first page: keeps the file's codec for the chunk, or NONE by
+ * CODEC_MIN_SAVING_PCT (then *cp is the raw body). */
+static void decide_codec(fl_parquet_writer *pw, colw *col, bool dict, const uint8_t *raw, size_t raw_len,
+                         const uint8_t **cp, size_t *clen) {
+  col->codec_set = true;
+  col->codec = pw->opts.codec;
+  if (col->codec == FL_CODEC_NONE) return;
+  uint64_t r = raw_len, c = *clen;
+  if (dict) {
+    size_t dclen;
+    compress(pw, col->codec, &pw->scratch, col->dict.data, col->dict.len, col->width > 0, &dclen);
+    r += col->dict.len;
+    c += dclen;
+  }
+  if (c * 100 > r * (100 - CODEC_MIN_SAVING_PCT)) {
+    col->codec = FL_CODEC_NONE;
+    *cp = raw;
+    *clen = raw_len;
+  }
+}
+
 static void flush_page(fl_parquet_writer *pw, colw *col) {
   if (!col->page_values) return;
   const uint8_t *raw = NULL, *cp = NULL;
   size_t raw_len = 0, clen = 0;
+  bool delta = false;
+  fl_codec codec = col->codec_set ? col->codec : pw->opts.codec;
   if (col->mode == MODE_TRIAL && col->nidx) {
     if (dict_is_losing(col))
       dict_abandon(col);
-    else if (pw->opts.codec == FL_CODEC_NONE || !col->width || dict_bit_width(col) < DICT_CHECK_BW)
+    else if (codec == FL_CODEC_NONE || !col->width || dict_bit_width(col) < DICT_CHECK_BW)
       col->mode = MODE_DICT;
     else
-      decide_compressed(pw, col, &raw, &raw_len, &cp, &clen);
+      decide_compressed(pw, col, &raw, &raw_len, &cp, &clen, &delta);
   }
   bool dict = col->mode == MODE_DICT;
   if (dict && col->unique_hint) *col->unique_hint = 0;
   if (!cp) {
-    raw = page_body(col, dict, &pw->body, &raw_len);
-    cp = compress(pw, &pw->comp, raw, raw_len, !dict && col->width > 0, &clen);
+    const fl_buf *vals = dict ? NULL : page_values_enc(col, &pw->delta, &delta);
+    raw = page_body(col, dict, vals, &pw->body, &raw_len);
+    cp = compress(pw, codec, &pw->comp, raw, raw_len, !dict && !delta && col->width > 0, &clen);
   }
+  if (!col->codec_set) decide_codec(pw, col, dict, raw, raw_len, &cp, &clen);
   FL_ASSERT(raw_len <= FL_PARQUET_PAGE_MAX, "page of %zu bytes", raw_len);
 
   fl_buf *hdr = &pw->hdr;
@@ -830,7 +987,10 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
   fl_thrift_put_i32(&enc, 3, (int32_t)clen);             /* compressed_page_size */
   fl_thrift_struct_field(&enc, 5);                       /* data_page_header */
   fl_thrift_put_i32(&enc, 1, (int32_t)col->page_values); /* num_values */
-  fl_thrift_put_i32(&enc, 2, dict ? FL_PQ_ENC_RLE_DICTIONARY : FL_PQ_ENC_PLAIN);
+  fl_thrift_put_i32(&enc, 2,
+                    dict    ? FL_PQ_ENC_RLE_DICTIONARY
+                    : delta ? FL_PQ_ENC_DELTA_BINARY_PACKED
+                            : FL_PQ_ENC_PLAIN);
   fl_thrift_put_i32(&enc, 3, FL_PQ_ENC_RLE); /* definition_level_encoding */
   fl_thrift_put_i32(&enc, 4, FL_PQ_ENC_RLE); /* repetition_level_encoding */
   fl_thrift_struct_close(&enc);
@@ -844,6 +1004,8 @@ static void flush_page(fl_parquet_writer *pw, colw *col) {
   col->chunk_nulls += col->page_nulls;
   if (dict)
     col->dict_pages++;
+  else if (delta)
+    col->delta_pages++;
   else
     col->plain_pages++;
 
@@ -1385,7 +1547,8 @@ static void file_stats_add(colw *col, fl_column_stats *st, uint64_t chunk_bytes)
 static void chunk_reset(fl_parquet_writer *pw, colw *col) {
   fl_buf_clear(&col->chunk);
   col->chunk_uncomp = 0;
-  col->dict_pages = col->plain_pages = 0;
+  col->dict_pages = col->plain_pages = col->delta_pages = 0;
+  col->codec_set = false;
   col->chunk_values = col->chunk_nulls = col->nan_count = 0;
   col->ck.has = col->pg.has = false;
   col->npages = 0;
@@ -1465,7 +1628,8 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   bool has_dict = col->dict_pages > 0;
   if (has_dict) {
     size_t clen;
-    const uint8_t *cp = compress(pw, &pw->comp, col->dict.data, col->dict.len, col->width > 0, &clen);
+    const uint8_t *cp =
+        compress(pw, col->codec, &pw->comp, col->dict.data, col->dict.len, col->width > 0, &clen);
     put_dict_page_header(&pw->hdr, col->dict.len, clen, col->ndict);
     if ((rc = out_write(pw, pw->hdr.data, pw->hdr.len, err))) return rc;
     if ((rc = out_write(pw, cp, clen, err))) return rc;
@@ -1486,17 +1650,18 @@ static fl_code write_chunk(fl_parquet_writer *pw, colw *col, uint32_t c, uint64_
   fl_thrift_enc_init(&enc, &pw->rg_meta);
   fl_thrift_struct_open(&enc);           /* ColumnMetaData */
   fl_thrift_put_i32(&enc, 1, col->phys); /* type */
-  int32_t encs[3];
+  int32_t encs[4];
   uint32_t nenc = 0;
   if (has_dict || col->plain_pages) encs[nenc++] = FL_PQ_ENC_PLAIN;
   if (col->optional) encs[nenc++] = FL_PQ_ENC_RLE;
   if (has_dict) encs[nenc++] = FL_PQ_ENC_RLE_DICTIONARY;
+  if (col->delta_pages) encs[nenc++] = FL_PQ_ENC_DELTA_BINARY_PACKED;
   if (!nenc) encs[nenc++] = FL_PQ_ENC_PLAIN;
   fl_thrift_list_field(&enc, 2, FL_TT_I32, nenc); /* encodings */
   for (uint32_t e = 0; e < nenc; e++) fl_thrift_elem_i32(&enc, encs[e]);
   fl_thrift_list_field(&enc, 3, FL_TT_BINARY, 1); /* path_in_schema */
   fl_thrift_elem_binary(&enc, col->name, (uint32_t)strlen(col->name));
-  fl_thrift_put_i32(&enc, 4, (int32_t)pw->opts.codec); /* codec: fl_codec values are the wire's */
+  fl_thrift_put_i32(&enc, 4, (int32_t)(col->codec_set ? col->codec : pw->opts.codec)); /* fl_codec = wire's */
   fl_thrift_put_i64(&enc, 5, (int64_t)col->chunk_values);
   fl_thrift_put_i64(&enc, 6, (int64_t)uncomp);               /* total_uncompressed_size */
   fl_thrift_put_i64(&enc, 7, (int64_t)comp);                 /* total_compressed_size */
@@ -1914,6 +2079,9 @@ void fl_parquet_writer_free(fl_parquet_writer *pw) {
   fl_buf_free(&pw->comp);
   fl_buf_free(&pw->body_alt);
   fl_buf_free(&pw->comp_alt);
+  fl_buf_free(&pw->delta);
+  fl_buf_free(&pw->delta_alt);
+  fl_buf_free(&pw->scratch);
   fl_buf_free(&pw->hdr);
   fl_buf_free(&pw->cc);
   fl_buf_free(&pw->rg_meta);

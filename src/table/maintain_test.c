@@ -59,7 +59,7 @@ static void append(fl_table *tbl, uint32_t from, uint32_t n, fl_row_location *lo
 }
 
 typedef struct ids {
-  uint8_t seen[3000];
+  uint8_t seen[13000];
   uint32_t n;
 } ids;
 
@@ -67,7 +67,7 @@ static int collect(void *ctx, const fl_batch *batch, const char *path, const uin
   ids *s = ctx;
   for (uint32_t i = 0; i < batch->nrows; i++) {
     int64_t id = batch->cols[0].data.i64[i];
-    cr_assert(id >= 0 && id < 3000);
+    cr_assert(id >= 0 && id < 13000);
     s->seen[id]++;
     s->n++;
   }
@@ -495,24 +495,26 @@ Test(maintain, small_file_compaction_holds_back_a_file_larger_than_the_rest_toge
   fl_warehouse *wh;
   fl_table *tbl = setup(&wh);
   fl_err err = {0};
-  append(tbl, 0, 2400, NULL, NULL); /* a file of 800 rows in each day (~3.8 KB; one row: ~0.6 KB) */
-  for (uint32_t c = 0; c < 4; c++) append(tbl, 2400 + c * 3, 3, NULL, NULL); /* 4 of one row */
+  /* a file of 4,000 rows in each day (~4.6 KB: ids and timestamps delta-packed to a
+   * few bytes a page, ~1 byte a row in all; one row: ~0.75 KB) */
+  append(tbl, 0, 12000, NULL, NULL);
+  for (uint32_t c = 0; c < 4; c++) append(tbl, 12000 + c * 3, 3, NULL, NULL); /* 4 of one row */
   ids before = scan(tbl, 0);
   fl_compact_opts o = {.small_bytes = 1 << 20, .min_files = 4};
   fl_compact_result res;
   cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
-  cr_assert_eq(res.data_files_rewritten, 12, "the 800-row files held back");
+  cr_assert_eq(res.data_files_rewritten, 12, "the 4,000-row files held back");
   cr_assert_eq(res.data_files_written, 3);
   cr_assert_eq(res.records, 12);
   ids after = scan(tbl, 0);
   cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
-  /* 10 more commits of one row a day: now the rest outweigh the 800-row file */
-  for (uint32_t c = 0; c < 10; c++) append(tbl, 2412 + c * 3, 3, NULL, NULL);
+  /* 10 more commits of one row a day: now the rest outweigh the 4,000-row file */
+  for (uint32_t c = 0; c < 10; c++) append(tbl, 12012 + c * 3, 3, NULL, NULL);
   before = scan(tbl, 0);
   cr_assert_eq(fl_table_compact_small(tbl, &o, &res, &err), FL_OK, "%s", err.msg);
   cr_assert_eq(res.data_files_rewritten, 3 * 12, "all of each day's small files");
   cr_assert_eq(res.data_files_written, 3);
-  cr_assert_eq(res.records, 2442);
+  cr_assert_eq(res.records, 12042);
   after = scan(tbl, 0);
   cr_assert(!memcmp(before.seen, after.seen, sizeof after.seen));
   fl_table_free(tbl);

@@ -22,7 +22,7 @@ SCHEMA=$(node "$HERE/gen.mjs" schema orders)
 "$FLOE" --data "$T" load bronze.orders "$T/a.ndjson" --schema "$SCHEMA" --partition "day(event_time), tenant_id"
 "$FLOE" --data "$T" load bronze.orders "$T/b.ndjson" --schema "$SCHEMA" --partition "day(event_time), tenant_id"
 node "$HERE/check_table.mjs" --floe "$FLOE" --data "$T" --table bronze.orders --json attributes --codec ZSTD \
-  --rows 8000 --dict tenant_id,event_type,currency --partition-dirs event_time_day,tenant_id
+  --rows 8000 --dict tenant_id,event_type,currency --delta order_id,event_time --partition-dirs event_time_day,tenant_id
 
 SCHEMA="id BIGINT NOT NULL, b BOOLEAN, i INT, l BIGINT, r REAL, d DOUBLE, m DECIMAL(12,2), dt DATE, ts TIMESTAMP, s STRING, j JSON"
 "$FLOE" --data "$T" load it.types_part "$HERE/data/types.ndjson" --schema "$SCHEMA" --partition "day(ts), b"

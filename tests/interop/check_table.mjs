@@ -4,7 +4,10 @@
 //
 //   node check_table.mjs --floe BIN --data DIR --table ns.t [options]
 //     --json a,b            string columns holding JSON text (compared as exact text)
-//     --codec ZSTD          codec every column chunk must use (DuckDB parquet_metadata)
+//     --codec ZSTD          codec of the table: every column chunk uses it or UNCOMPRESSED
+//                           (floe's writer drops the codec from a chunk it shrinks by
+//                           under 10%, e.g. every chunk of a 9-row file; DuckDB parquet_metadata)
+//     --delta a,b           columns with DELTA_BINARY_PACKED chunks (some chunk of each)
 //     --dict a,b            columns whose chunks must be dictionary-encoded
 //     --plain a,b           columns with a PLAIN-only chunk (no dictionary page)
 //     --min-row-groups N    some data file must have at least N row groups
@@ -44,7 +47,7 @@ import {
 } from './lib.mjs'
 
 function parseArgs(argv) {
-  const a = { json: [], dict: [], plain: [], partitionDirs: [] }
+  const a = { json: [], dict: [], plain: [], delta: [], partitionDirs: [] }
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i]
     const v = () => argv[++i]
@@ -56,6 +59,7 @@ function parseArgs(argv) {
     else if (k === '--codec') a.codec = v()
     else if (k === '--dict') a.dict = list()
     else if (k === '--plain') a.plain = list()
+    else if (k === '--delta') a.delta = list()
     else if (k === '--min-row-groups') a.minRowGroups = Number(v())
     else if (k === '--rows') a.rows = Number(v())
     else if (k === '--min-files') a.minFiles = Number(v())
@@ -137,10 +141,10 @@ async function checkFileMetadata(rep, file, short, fileFields, args, stats) {
   const rowGroups = new Set(md.map(r => String(r.row_group_id)))
   stats.maxRowGroups = Math.max(stats.maxRowGroups, rowGroups.size)
   if (args.codec) {
-    const bad = md.filter(r => r.compression !== args.codec)
+    const bad = md.filter(r => r.compression !== args.codec && r.compression !== 'UNCOMPRESSED')
     if (bad.length) problems.push(`${bad.length} column chunks not ${args.codec}: ${[...new Set(bad.map(r => r.compression))].join(',')}`)
   }
-  rep.check(`${short}: codec ${args.codec || '(any)'} on every chunk`, problems)
+  rep.check(`${short}: codec ${args.codec || '(any)'} (or UNCOMPRESSED) on every chunk`, problems)
 
   // Statistics: per column over the whole file, min of the row-group mins must equal
   // DuckDB's min() of the decoded data (and max likewise); null counts add up.
@@ -190,6 +194,10 @@ async function checkFileMetadata(rep, file, short, fileFields, args, stats) {
       encProblems.push(`${col}: encodings ${chunks.map(r => r.encodings).join(' | ')}, expected PLAIN data pages without a dictionary`)
     }
     stats.plainSeen ||= chunks.some(plainOnly)
+  }
+  for (const col of args.delta) {
+    const chunks = md.filter(x => x.path_in_schema === col)
+    if (chunks.some(r => /DELTA_BINARY_PACKED/.test(r.encodings))) stats.deltaSeen.add(col)
   }
   rep.check(`${short}: encodings (dictionary: ${args.dict.join(',') || '-'}; plain: ${args.plain.join(',') || '-'})`, encProblems)
 }
@@ -463,7 +471,7 @@ async function main() {
   if (args.deleted !== undefined) rep.check(`position deletes: ${args.deleted} rows`, deletedTotal === args.deleted ? [] : [`${deletedTotal} rows deleted`])
 
   // Per data file: schema, metadata, DuckDB vs hyparquet.
-  const stats = { maxRowGroups: 0, plainSeen: false }
+  const stats = { maxRowGroups: 0, plainSeen: false, deltaSeen: new Set() }
   const spec = (m['partition-specs'] || []).find(s => s['spec-id'] === m['default-spec-id']) || { fields: [] }
   const duckTable = []
   const idSchema = 'map{' + fields.map(f => `${f.id}: {name: ${sqlStr(f.name)}, type: ${sqlStr(duckType(f.type))}, default_value: NULL}`).join(', ') + '}'
@@ -507,6 +515,10 @@ async function main() {
     rep.check(`some data file has >= ${args.minRowGroups} row groups`, stats.maxRowGroups >= args.minRowGroups ? [] : [`at most ${stats.maxRowGroups} row groups per file`])
   }
   if (args.plain.length) rep.check(`PLAIN data pages seen for ${args.plain.join(',')}`, stats.plainSeen ? [] : ['no chunk had PLAIN data pages'])
+  if (args.delta.length) {
+    const missing = args.delta.filter(c => !stats.deltaSeen.has(c))
+    rep.check(`DELTA_BINARY_PACKED chunks seen for ${args.delta.join(',')}`, missing.map(c => `${c}: no chunk lists DELTA_BINARY_PACKED`))
+  }
 
   rep.check(`table: floe cat == DuckDB by field id, deletes applied (${cat.length} rows)`, diffMultiset('floe cat', cat, 'DuckDB', duckTable, cols))
 
