@@ -663,6 +663,18 @@ static void delta_block(fl_buf *out, const int64_t *d, uint32_t m, uint64_t mask
   }
 }
 
+/* Value i of PLAIN little-endian INT32 (width 4) or INT64 (width 8) values at v. */
+static inline int64_t delta_value(const uint8_t *v, uint32_t i, unsigned width) {
+  if (width == 4) {
+    int32_t x;
+    memcpy(&x, v + (size_t)i * 4, 4);
+    return x;
+  }
+  int64_t x;
+  memcpy(&x, v + (size_t)i * 8, 8);
+  return x;
+}
+
 /* n INT32 (width 4) or INT64 (width 8) values, PLAIN little-endian at v, as
  * DELTA_BINARY_PACKED into out (cleared first). */
 static void delta_encode(fl_buf *out, const uint8_t *v, uint32_t n, unsigned width) {
@@ -671,38 +683,17 @@ static void delta_encode(fl_buf *out, const uint8_t *v, uint32_t n, unsigned wid
   fl_buf_put_uvarint(out, DELTA_MINIS);
   fl_buf_put_uvarint(out, n);
   int64_t d[DELTA_BLOCK];
-  if (width == 4) {
-    const int32_t *x = (const int32_t *)(const void *)v;
-    int32_t first = 0;
-    if (n) memcpy(&first, x, 4);
-    fl_buf_put_uvarint(out, zigzag64(first));
-    for (uint32_t i = 1; i < n;) {
-      uint32_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
-      for (uint32_t j = 0; j < m; j++) {
-        int32_t a, b;
-        memcpy(&a, x + i + j, 4);
-        memcpy(&b, x + i + j - 1, 4);
-        d[j] = (int32_t)((uint32_t)a - (uint32_t)b);
-      }
-      delta_block(out, d, m, UINT32_MAX);
-      i += m;
+  /* INT32 deltas wrap in 32 bits (no width past 32), INT64 deltas in 64 */
+  uint64_t mask = width == 4 ? UINT32_MAX : UINT64_MAX;
+  fl_buf_put_uvarint(out, zigzag64(n ? delta_value(v, 0, width) : 0));
+  for (uint32_t i = 1; i < n;) {
+    uint32_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
+    for (uint32_t j = 0; j < m; j++) {
+      uint64_t a = (uint64_t)delta_value(v, i + j, width), b = (uint64_t)delta_value(v, i + j - 1, width);
+      d[j] = width == 4 ? (int64_t)(int32_t)(uint32_t)(a - b) : (int64_t)(a - b);
     }
-  } else {
-    const int64_t *x = (const int64_t *)(const void *)v;
-    int64_t first = 0;
-    if (n) memcpy(&first, x, 8);
-    fl_buf_put_uvarint(out, zigzag64(first));
-    for (uint32_t i = 1; i < n;) {
-      uint32_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
-      for (uint32_t j = 0; j < m; j++) {
-        int64_t a, b;
-        memcpy(&a, x + i + j, 8);
-        memcpy(&b, x + i + j - 1, 8);
-        d[j] = (int64_t)((uint64_t)a - (uint64_t)b);
-      }
-      delta_block(out, d, m, UINT64_MAX);
-      i += m;
-    }
+    delta_block(out, d, m, mask);
+    i += m;
   }
 }
 

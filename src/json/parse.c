@@ -441,6 +441,20 @@ static const char *skip_value(ctx *c, const char *s, int depth) {
   return syntax(c, s, "expected a value");
 }
 
+/* The end of the scalar at s in compact JSON (a plain ASCII string without escapes,
+ * true, false, null or a number), or NULL for anything else ('{' and '[' included):
+ * the value steps skip_compact and skip_flat_object share. */
+static inline const char *skip_compact_scalar(const char *s) {
+  const char *e;
+  switch (*s) {
+    case '"': e = str_stop(s + 1); return *e == '"' ? e + 1 : NULL;
+    case 't': return memcmp(s, "true", 4) ? NULL : s + 4;
+    case 'f': return memcmp(s, "false", 5) ? NULL : s + 5;
+    case 'n': return memcmp(s, "null", 4) ? NULL : s + 4;
+    default: return scan_number(s);
+  }
+}
+
 /* Nesting skip_compact follows itself: well below FL_JSON_DEPTH_MAX, so it never
  * meets that limit (deeper values take skip_value, which reports it). */
 #define COMPACT_DEPTH_MAX 32
@@ -455,12 +469,6 @@ static const char *skip_compact(const char *s) {
   int depth = 0;
   for (;;) {
     switch (*s) { /* a value */
-      case '"': {
-        const char *e = str_stop(s + 1);
-        if (*e != '"') return NULL;
-        s = e + 1;
-        break;
-      }
       case '{':
       case '[':
         if (depth == COMPACT_DEPTH_MAX) return NULL;
@@ -472,20 +480,8 @@ static const char *skip_compact(const char *s) {
         depth++;
         s++;
         goto element;
-      case 't':
-        if (memcmp(s, "true", 4)) return NULL;
-        s += 4;
-        break;
-      case 'f':
-        if (memcmp(s, "false", 5)) return NULL;
-        s += 5;
-        break;
-      case 'n':
-        if (memcmp(s, "null", 4)) return NULL;
-        s += 4;
-        break;
       default:
-        if (!(s = scan_number(s))) return NULL;
+        if (!(s = skip_compact_scalar(s))) return NULL;
         break;
     }
     for (;;) { /* after a value */
@@ -520,29 +516,7 @@ static inline const char *skip_flat_object(const char *s) {
     if (*s != '"') return NULL;
     const char *e = str_stop(s + 1);
     if (*e != '"' || e[1] != ':') return NULL;
-    s = e + 2;
-    switch (*s) {
-      case '"':
-        e = str_stop(s + 1);
-        if (*e != '"') return NULL;
-        s = e + 1;
-        break;
-      case 't':
-        if (memcmp(s, "true", 4)) return NULL;
-        s += 4;
-        break;
-      case 'f':
-        if (memcmp(s, "false", 5)) return NULL;
-        s += 5;
-        break;
-      case 'n':
-        if (memcmp(s, "null", 4)) return NULL;
-        s += 4;
-        break;
-      default:
-        if (!(s = scan_number(s))) return NULL; /* '{' and '[' too */
-        break;
-    }
+    if (!(s = skip_compact_scalar(e + 2))) return NULL; /* '{' and '[' too */
     if (*s != ',') return *s == '}' ? s + 1 : NULL;
     s++;
   }
