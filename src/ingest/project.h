@@ -102,7 +102,7 @@ typedef struct fl_project {
   uint32_t nallowed_hosts;
   uint32_t workers;                /* http.workers; 0 = 2 */
   int64_t query_timeout_ms;        /* query.timeout, default 30 s */
-  uint64_t query_memory_bytes;     /* query.memory, default 1 GiB */
+  uint64_t query_memory_bytes;     /* query.memory, default fl_project_query_memory_default() */
   uint64_t query_max_result_bytes; /* query.max_result_bytes, default 256 MiB */
   uint32_t query_threads;          /* query.threads, 1 to 256; 0 (default) = the online cores */
   uint32_t log_partitions;         /* default 4 */
@@ -121,6 +121,8 @@ typedef struct fl_project {
 fl_code fl_project_load(const char *dir, fl_project **out, fl_err *err);
 /* Defaults only, no streams (tests and tools build on it). */
 fl_project *fl_project_new(void);
+/* query.memory when floe.yaml does not set it: a quarter of physical memory, >= 256 MiB. */
+uint64_t fl_project_query_memory_default(void);
 /* Parses floe.yaml text into proj (what fl_project_load does with the file). */
 fl_code fl_project_parse_yaml(fl_project *proj, const char *path, const char *text, size_t len, fl_err *err);
 /* Adds the streams of one .sql text (one CREATE STREAM); FL_EEXIST on a duplicate name. */

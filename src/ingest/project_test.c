@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/limits.h"
 #include "ingest/project.h"
@@ -324,4 +325,21 @@ Test(project, query_threads_is_read_and_defaults_to_the_cores) {
   fl_project_free(proj);
   cr_assert_null(parse("query:\n  threads: 0\n", &err));
   cr_assert_str_eq(err.msg, "floe.yaml: line 2: threads: expected an integer from 1 to 256, found \"0\"");
+}
+
+Test(project, query_memory_defaults_to_a_quarter_of_physical_memory) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  cr_assert(pages > 0 && page > 0);
+  uint64_t phys = (uint64_t)pages * (uint64_t)page;
+  fl_err err = {0};
+  fl_project *proj = parse("", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->query_memory_bytes, fl_project_query_memory_default());
+  /* a quarter, rounded down to the byte, unless that is under the 256 MiB floor */
+  cr_assert_eq(proj->query_memory_bytes, phys / 4 > (256u << 20) ? phys / 4 : (uint64_t)256 << 20);
+  fl_project_free(proj);
+  proj = parse("query:\n  memory: 64MiB\n", &err);
+  cr_assert(proj, "%s", err.msg);
+  cr_assert_eq(proj->query_memory_bytes, (uint64_t)64 << 20, "an explicit value wins");
+  fl_project_free(proj);
 }
