@@ -186,9 +186,9 @@ Test(expr_eval, column_nulls_and_string_constants_hold_over_whole_words) {
   fl_arena_destroy(&arena);
 }
 
-/* LIKE '%p%' against strstr over texts of 1..40 bytes (x- or y- and digits, some a
- * rotation of 1234567890), patterns of 1..9 bytes (one that is in no text), matched at
- * every position of the text including its last bytes. */
+/* LIKE '%p%' and NOT LIKE against strstr over texts of 1..40 bytes (x- or y- and digits,
+ * some a rotation of 1234567890; every 7th NULL), patterns of 1..9 bytes (one that is in
+ * no text), matched at every position of the text including its last bytes, row by row. */
 Test(expr_eval, like_contains_finds_what_strstr_finds_at_every_position) {
   enum { N = 400 };
   static const char *pats[] = {"1",    "12",    "123",    "1234",     "91",      "-9",        "99",
@@ -207,7 +207,10 @@ Test(expr_eval, like_contains_finds_what_strstr_finds_at_every_position) {
     for (; k < len && k < 2; k++) texts[r][k] = k ? '-' : (r % 3 ? 'x' : 'y');
     for (int j = 0; k < len; k++, j++) texts[r][k] = digits[j % dn];
     texts[r][len] = 0;
-    fl_vec_append_str(&b->cols[0], texts[r], (uint32_t)len);
+    if (r % 7 == 3)
+      fl_vec_append_null(&b->cols[0]);
+    else
+      fl_vec_append_str(&b->cols[0], texts[r], (uint32_t)len);
     fl_vec_append_null(&b->cols[1]);
     fl_vec_append_i32(&b->cols[2], r);
   }
@@ -215,17 +218,24 @@ Test(expr_eval, like_contains_finds_what_strstr_finds_at_every_position) {
   for (size_t p = 0; p < sizeof pats / sizeof *pats; p++) {
     char sql[64];
     snprintf(sql, sizeof sql, "name LIKE '%%%s%%'", pats[p]);
-    uint32_t want = 0;
-    for (int r = 0; r < N; r++) want += strstr(texts[r], pats[p]) != NULL;
-    fl_sql_eval *ev = fl_sql_eval_new(&schema);
-    fl_sql_expr *e;
-    cr_assert_eq(fl_sql_parse_expr(sql, strlen(sql), &arena, &e, &err), FL_OK);
-    cr_assert_eq(fl_sql_expr_bind(e, &schema, &err), FL_OK);
-    cr_assert_eq(fl_sql_eval_add(ev, e, sql, NULL, &err), FL_OK, "%s", err.msg);
-    uint32_t sel[N];
-    cr_assert_eq(fl_sql_eval_select(ev, b, sel), want, "%s", sql);
-    cr_assert(want > 0 || !strcmp(pats[p], "0x"), "%s matches some text", sql);
-    fl_sql_eval_free(ev);
+    for (int negated = 0; negated < 2; negated++) {
+      if (negated) snprintf(sql, sizeof sql, "name NOT LIKE '%%%s%%'", pats[p]);
+      /* the texts lie end to end in the batch: a match may run across two of them (the
+       * batch-wide search must not count it), rows are NULL every 7th */
+      uint32_t want[N], nwant = 0;
+      for (int r = 0; r < N; r++)
+        if (r % 7 != 3 && (strstr(texts[r], pats[p]) != NULL) != negated) want[nwant++] = (uint32_t)r;
+      fl_sql_eval *ev = fl_sql_eval_new(&schema);
+      fl_sql_expr *e;
+      cr_assert_eq(fl_sql_parse_expr(sql, strlen(sql), &arena, &e, &err), FL_OK);
+      cr_assert_eq(fl_sql_expr_bind(e, &schema, &err), FL_OK);
+      cr_assert_eq(fl_sql_eval_add(ev, e, sql, NULL, &err), FL_OK, "%s", err.msg);
+      uint32_t sel[N];
+      cr_assert_eq(fl_sql_eval_select(ev, b, sel), nwant, "%s", sql);
+      for (uint32_t i = 0; i < nwant; i++) cr_assert_eq(sel[i], want[i], "%s: selected row %u", sql, i);
+      cr_assert(nwant > 0 || (!strcmp(pats[p], "0x") && !negated), "%s matches some text", sql);
+      fl_sql_eval_free(ev);
+    }
   }
   fl_batch_free(b);
   fl_arena_destroy(&arena);
