@@ -249,9 +249,12 @@ typedef struct fl_log_partition_stat {
 fl_code fl_log_partition_stat_get(fl_log_stream *ls, uint32_t partition, fl_log_partition_stat *out);
 /* The partition's durable batches as stored (*stored: headers + payloads, compressed
  * where they are) and uncompressed (*raw), from the batch headers (payloads unread:
- * one pread per batch). FL_ECORRUPT if a header is not where the previous one said. */
+ * one pread per batch); batches (NULL: not counted) gets each codec's count of
+ * batches, indexed by fl_log_codec. FL_ECORRUPT if a header is not where the previous
+ * one said. */
+#define FL_LOG_CODECS 3 /* fl_log_codec values */
 fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
-                               fl_err *err);
+                               uint64_t batches[FL_LOG_CODECS], fl_err *err);
 
 /* Retention: keep segments younger than retention_ms (age = now - the segment's last
  * append time; 0 = no age limit) and at most retention_bytes per partition (0 = no

@@ -295,7 +295,7 @@ int fl_log_stream_compression(const fl_log_stream *ls) {
 }
 
 fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
-                               fl_err *err) {
+                               uint64_t batches[FL_LOG_CODECS], fl_err *err) {
   *stored = *raw = 0;
   if (partition >= ls->npartitions)
     return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
@@ -336,6 +336,8 @@ fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *
       bool v2 = fl_log_get16(h + FL_LOG_OFF_VERSION) != FL_LOG_BATCH_VERSION_1;
       *stored += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
       *raw += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)(v2 ? fl_log_get32(h + FL_LOG_OFF_RAW_LEN) : len);
+      uint16_t codec = v2 ? fl_log_get16(h + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK : 0;
+      if (batches && codec < FL_LOG_CODECS) batches[codec]++;
       pos += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
     }
     close(fd);

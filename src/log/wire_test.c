@@ -719,7 +719,11 @@ Test(wire, lz4_zstd_and_stored_batches_mixed_in_one_partition_read_back_with_the
   cr_assert_lt(zstd, lz4_default, "zstd %u lz4 %u", zstd, lz4_default);
   cr_assert_leq(lz4_default, lz4_fast, "lz4 %u, at acceleration 8 %u", lz4_default, lz4_fast);
   uint64_t stored, raw;
-  cr_assert_eq(fl_log_partition_sizes(ls, 0, &stored, &raw, &err), FL_OK);
+  uint64_t batches[FL_LOG_CODECS] = {0};
+  cr_assert_eq(fl_log_partition_sizes(ls, 0, &stored, &raw, batches, &err), FL_OK);
+  cr_assert_eq(batches[FL_LOG_CODEC_NONE], 3); /* level 0, codec none, one record */
+  cr_assert_eq(batches[FL_LOG_CODEC_ZSTD], 1);
+  cr_assert_eq(batches[FL_LOG_CODEC_LZ4], 3);
   cr_assert_lt(lz4_fast * 2, raw / STEPS, "lz4 %u of a raw %" PRIu64, lz4_fast, raw / STEPS);
   fl_log_reader_close(rd);
   fl_log_close(log);
