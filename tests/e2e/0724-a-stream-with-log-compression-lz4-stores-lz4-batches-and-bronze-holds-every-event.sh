@@ -2,8 +2,9 @@
 # A stream created WITH (log_compression = 'lz4') stores its event log batches as LZ4
 # blocks (log_wire.h flags 2): 3 posts of 1,000 `floe gen orders` events to a real
 # `floe serve` give 12 batches (4 partitions each), all LZ4, at least 3x smaller than
-# raw (`floe log --stat`), every one checked by `floe log --verify`; `floe log` reads
-# back exactly the lines sent, and bronze.orders holds the same rows (all but
+# raw (`floe log --stat`), every one checked by `floe log --verify`; `floe log`, and an
+# independent reader of the segment bytes (tests/e2e/logv2.py), read back exactly the
+# lines sent, and bronze.orders holds the same rows (all but
 # _ingest_time) as a second server given the same posts with the default codec (zstd)
 # writes. Then the stream
 # switches to zstd (a new contract version): its new batches are zstd, mixed with the
@@ -78,6 +79,14 @@ import json, sys
 print("\n".join(sorted(json.dumps(json.loads(l), separators=(",", ":")) for l in open(sys.argv[1]))))' \
   "$T/all.ndjson" >"$T/sent"
 cmp -s "$T/sent" "$T/logged" || fail "the log does not hold exactly the lines sent"
+# and so do the segment bytes, read without floe (tests/e2e/logv2.py: its own CRC-32C, liblz4)
+python3 "$FLOE_ROOT/tests/e2e/logv2.py" "$FLOE_DATA" orders | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin]
+assert all(r["codec"] == "lz4" for r in recs), "a batch that is not LZ4"
+print("\n".join(sorted(json.dumps(json.loads(r["value"]), separators=(",", ":")) for r in recs)))' >"$T/raw" ||
+  fail "logv2.py"
+cmp -s "$T/sent" "$T/raw" || fail "the segment bytes do not hold exactly the lines sent"
 # bronze: the same rows as with zstd
 bronze_rows >"$T/bronze.lz4"
 assert_eq 3000 "$(wc -l <"$T/bronze.lz4")" "bronze rows"
