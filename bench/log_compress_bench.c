@@ -1,18 +1,24 @@
-/* log_compress_bench: what zstd batch compression (log_wire.h v2) costs the appending
- * thread and what it saves on disk, on real event lines (e.g. `floe gen orders`).
+/* log_compress_bench: what batch compression (log_wire.h v2: zstd or LZ4, --codec)
+ * costs the appending thread and the reader, and what it saves on disk, on real event
+ * lines (e.g. `floe gen orders`).
  *
- * For each --levels L (default 0,1,3): a fresh log in --dir, one stream at level L;
+ * For each --levels L (default 0,1,3): a fresh log in --dir, one stream with --codec C
+ * (zstd, the default, or lz4: L is then LZ4's acceleration) at level L;
  * the input's lines (--input FILE, NDJSON, one record per line) are appended in
  * batches of --records N (1,000) with fl_log_append (asynchronous, as the server
  * does), --passes P (3) times over the file. Counted: the appending thread's CPU time
  * inside fl_log_append (encode + compress + CRC: what the server's event loop pays),
  * and the log's raw vs stored bytes (fl_log_stats). A full queue (FL_ELIMIT) is waited
- * out outside the timed calls.
+ * out outside the timed calls. With --read, a reader then reads every batch back
+ * (fl_log_reader_next_batch: CRC, decompression, framing), its CPU time counted too.
+ * For instruction counts run it under callgrind and read the inclusive cost of
+ * fl_log_batch_encode and fl_log_batch_body_decode (src/log/README.md).
  *
  * Output: a readable line per level on stderr and one JSON line per level on stdout:
- *   {"bench":"log_compress","level":1,"records":..,"raw_bytes":..,"stored_bytes":..,
- *    "ratio":..,"encode_mb_s":..,"records_s":..}
- * encode_mb_s = raw MB / CPU seconds in fl_log_append, per appending core.
+ *   {"bench":"log_compress","codec":"zstd","level":1,"records":..,"raw_bytes":..,
+ *    "stored_bytes":..,"ratio":..,"encode_mb_s":..,"records_s":..,"decode_mb_s":..}
+ * encode_mb_s = raw MB / CPU seconds in fl_log_append, per appending core;
+ * decode_mb_s (0 without --read) = raw MB / CPU seconds reading them back.
  * Ownership: the input is one buffer; everything is freed; --dir is removed. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,9 +44,35 @@ static void done_cb(void *ctx, fl_code rc, uint32_t p, uint64_t base, uint32_t n
   if (rc) __atomic_add_fetch((uint64_t *)ctx, 1, __ATOMIC_RELAXED);
 }
 
+/* Reads partition 0 back batch by batch: the reader's CPU seconds, -1 on an error. */
+static double read_all(fl_log_stream *ls) {
+  fl_log_reader *rd;
+  fl_err err;
+  if (fl_log_reader_open(ls, 0, 0, &rd, &err)) {
+    fprintf(stderr, "log_compress_bench: %s\n", err.msg);
+    return -1;
+  }
+  double t0 = cpu_now();
+  uint64_t sum = 0;
+  for (;;) {
+    fl_log_batch_view v;
+    bool eof;
+    if (fl_log_reader_next_batch(rd, &v, &eof, &err)) {
+      fprintf(stderr, "log_compress_bench: %s\n", err.msg);
+      return -1;
+    }
+    if (eof) break;
+    for (uint32_t i = 0; i < v.count; i++) sum += v.records[i].value_len;
+  }
+  double cpu = cpu_now() - t0;
+  fl_log_reader_close(rd);
+  return sum ? cpu : -1;
+}
+
 int main(int argc, char **argv) {
-  const char *input = NULL, *levels = "0,1,3", *dir_arg = NULL;
+  const char *input = NULL, *levels = "0,1,3", *dir_arg = NULL, *codec_name = "zstd";
   int per = 1000, passes = 3;
+  bool read_back = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--input") && i + 1 < argc)
       input = argv[++i];
@@ -52,12 +84,22 @@ int main(int argc, char **argv) {
       passes = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
       dir_arg = argv[++i];
+    else if (!strcmp(argv[i], "--codec") && i + 1 < argc)
+      codec_name = argv[++i];
+    else if (!strcmp(argv[i], "--read"))
+      read_back = true;
     else {
-      fprintf(stderr,
-              "usage: log_compress_bench --input FILE.ndjson [--levels 0,1,3] [--records N] [--passes P] "
-              "[--dir D]\n");
+      fprintf(
+          stderr,
+          "usage: log_compress_bench --input FILE.ndjson [--codec zstd|lz4] [--levels 0,1,3] [--records N] "
+          "[--passes P] [--read] [--dir D]\n");
       return 2;
     }
+  }
+  fl_log_codec codec;
+  if (!fl_log_codec_from_name(codec_name, &codec)) {
+    fprintf(stderr, "log_compress_bench: --codec: expected zstd, lz4 or none, found %s\n", codec_name);
+    return 2;
   }
   if (!input || per < 1 || passes < 1) {
     fprintf(stderr, "log_compress_bench: --input FILE is required (e.g. floe gen orders --count 200000)\n");
@@ -105,6 +147,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "log_compress_bench: %s\n", err.msg);
       return 1;
     }
+    fl_log_stream_codec_set(ls, codec);
     fl_log_stream_compression_set(ls, level);
     uint64_t failed = 0, records = 0;
     double cpu = 0;
@@ -126,6 +169,8 @@ int main(int argc, char **argv) {
       }
     fl_log_stats st;
     fl_log_stats_get(log, &st);
+    double read_cpu = read_back ? read_all(ls) : 0;
+    if (read_cpu < 0) return 1;
     fl_log_close(log);
     if (failed) {
       fprintf(stderr, "log_compress_bench: %" PRIu64 " appends failed\n", failed);
@@ -133,15 +178,18 @@ int main(int argc, char **argv) {
     }
     double ratio = (double)st.raw_bytes / (double)st.stored_bytes;
     double mbs = (double)st.raw_bytes / 1e6 / cpu;
+    double dmbs = read_cpu > 0 ? (double)st.raw_bytes / 1e6 / read_cpu : 0;
     fprintf(stderr,
-            "level %d: %" PRIu64
-            " records in batches of %d, %.1f MB raw -> %.1f MB stored (%.2fx), "
-            "encode %.0f MB/s per core (%.2f M records/s)\n",
-            level, records, per, (double)st.raw_bytes / 1e6, (double)st.stored_bytes / 1e6, ratio, mbs,
-            (double)records / cpu / 1e6);
-    printf("{\"bench\":\"log_compress\",\"level\":%d,\"records\":%" PRIu64 ",\"raw_bytes\":%" PRIu64
-           ",\"stored_bytes\":%" PRIu64 ",\"ratio\":%.3f,\"encode_mb_s\":%.1f,\"records_s\":%.0f}\n",
-           level, records, st.raw_bytes, st.stored_bytes, ratio, mbs, (double)records / cpu);
+            "%s level %d: %" PRIu64
+            " records in batches of %d, %.1f MB raw -> %.1f MB stored (%.2fx, %.1f bytes a record), "
+            "encode %.0f MB/s per core (%.2f M records/s), decode %.0f MB/s\n",
+            codec_name, level, records, per, (double)st.raw_bytes / 1e6, (double)st.stored_bytes / 1e6, ratio,
+            (double)st.stored_bytes / (double)records, mbs, (double)records / cpu / 1e6, dmbs);
+    printf("{\"bench\":\"log_compress\",\"codec\":\"%s\",\"level\":%d,\"records\":%" PRIu64
+           ",\"raw_bytes\":%" PRIu64 ",\"stored_bytes\":%" PRIu64
+           ",\"ratio\":%.3f,\"encode_mb_s\":%.1f,\"records_s\":%.0f,\"decode_mb_s\":%.1f}\n",
+           codec_name, level, records, st.raw_bytes, st.stored_bytes, ratio, mbs, (double)records / cpu,
+           dmbs);
     lv = strchr(lv, ',');
     if (!lv) break;
     lv++;

@@ -1,7 +1,8 @@
 /* stream_bench: the stream job's speed (issue 14), beside floe's own bare table write of
  * the same rows in the same run (bench/stream.sh runs it and DuckDB's peer).
  *
- * Set-up (not timed): the stream definition (--ddl, examples/orders/streams/orders.sql)
+ * Set-up (not timed): the stream definition (--ddl, examples/orders/streams/orders.sql;
+ * its log_compression and log_compression_level apply to the log, as in floe serve)
  * and the events (--input, NDJSON from `floe gen orders`: duplicates and late events
  * included) are parsed; every accepted event is appended to a fresh event log (4
  * partitions by key hash, as `floe serve` keys them: fl_hash64 of the key text; event
@@ -219,6 +220,14 @@ static void *feed(void *arg) {
   return NULL;
 }
 
+/* The stream's log codec and level, as floe serve applies them (--ddl WITH options). */
+static void log_compression_apply(fl_log_stream *ls, const fl_sql_stream *def) {
+  fl_log_codec codec = FL_LOG_CODEC_DEFAULT;
+  if (def->log_compression && !fl_log_codec_from_name(def->log_compression, &codec)) abort();
+  fl_log_stream_codec_set(ls, codec);
+  if (def->log_compression_level >= 0) fl_log_stream_compression_set(ls, def->log_compression_level);
+}
+
 int main(int argc, char **argv) {
   const char *input = NULL, *ddl = "examples/orders/streams/orders.sql", *dir = NULL;
   double rate = 100000, fresh_secs = 10, fresh_ms = 500;
@@ -262,6 +271,7 @@ int main(int argc, char **argv) {
   fl_log_stream *ls = NULL;
   if (fl_log_open(logdir, &lo, &log, &err) || fl_log_stream_open(log, def->name, NPARTS, &ls, &err))
     die(&err);
+  log_compression_apply(ls, def);
   append_range(ls, &ev, 0, ev.n);
   fl_stream_job_opts o = {.def = def, .ls = ls, .data_dir = data, .commit_interval_ms = 1000};
   fl_stream_job *job;
@@ -317,6 +327,7 @@ int main(int argc, char **argv) {
   fl_log_stream *ls2 = NULL;
   if (fl_log_open(logdir2, &lo, &log2, &err) || fl_log_stream_open(log2, def->name, NPARTS, &ls2, &err))
     die(&err);
+  log_compression_apply(ls2, def);
   fresh fr = {0};
   fl_stream_sink sink = {&fr, fresh_rows, NULL, fresh_committed};
   fl_stream_job_opts o2 = {.def = def,

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
-  libjansson-dev libzstd-dev libsnappy-dev libsqlite3-dev zlib1g-dev libxxhash-dev
+  libjansson-dev libzstd-dev liblz4-dev libsnappy-dev libsqlite3-dev zlib1g-dev libxxhash-dev
   libyaml-dev libcriterion-dev libh2o-evloop-dev libssl-dev libpcre2-dev libedit-dev)
 test_pkgs=(nodejs npm sqlite3 zstd curl wrk libsimdjson-dev)
 # Installed without their Recommends (Prometheus's would bring node-exporter, smartd

@@ -14,8 +14,10 @@
  * line breaks between tokens turned into spaces), else as a JSON string (invalid
  * UTF-8 as U+FFFD). --format text prints "P<TAB>OFFSET<TAB>TIME<TAB>VALUE" lines.
  * --stat prints per partition its durable start and end offsets, records, bytes (as
- * stored, batches compressed), raw_bytes (the same batches uncompressed) and
- * segments, then per named consumer of the stream (log.h: the quarantine copy is the
+ * stored, batches compressed), raw_bytes (the same batches uncompressed), segments
+ * and its batches per codec (text "zstd=3,lz4=1"; ndjson
+ * "batches":{"none":0,"zstd":3,"lz4":1}: streams choose theirs, log_compression),
+ * then per named consumer of the stream (log.h: the quarantine copy is the
  * consumer "quarantine" of "<stream>.quarantine") and partition its committed offset
  * and lag (end - committed):
  *   text:    a second table "consumer partition committed lag" after the total line
@@ -323,35 +325,51 @@ static fl_code print_consumers(fl_log_stream *ls, const log_opts *o, fl_err *err
   return rc;
 }
 
+/* The batches of each codec that has some, "zstd=4,lz4=2" ("-" for none at all). */
+static const char *batches_text(char *buf, size_t cap, const uint64_t batches[FL_LOG_CODECS]) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (int c = 0; c < FL_LOG_CODECS; c++)
+    if (batches[c] && used < cap)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%s=%" PRIu64, used ? "," : "",
+                               fl_log_codec_name((fl_log_codec)c), batches[c]);
+  return used ? buf : "-";
+}
+
 static fl_code print_stat(fl_log_stream *ls, const log_opts *o, fl_err *err) {
   bool ndjson = o->format && !strcmp(o->format, "ndjson");
   uint32_t np = fl_log_stream_npartitions(ls);
   if (!ndjson)
-    printf("%-9s %20s %20s %20s %16s %16s %8s\n", "partition", "start", "end", "records", "bytes",
-           "raw_bytes", "segments");
-  uint64_t tot_records = 0, tot_bytes = 0, tot_raw = 0;
+    printf("%-9s %20s %20s %20s %16s %16s %8s  %s\n", "partition", "start", "end", "records", "bytes",
+           "raw_bytes", "segments", "batches");
+  uint64_t tot_records = 0, tot_bytes = 0, tot_raw = 0, tot_batches[FL_LOG_CODECS] = {0};
+  char text[96];
   for (uint32_t p = 0; p < np; p++) {
     if (o->has_partition && p != o->partition) continue;
     fl_log_partition_stat st;
     fl_log_partition_stat_get(ls, p, &st);
-    uint64_t stored, raw;
-    fl_code rc = fl_log_partition_sizes(ls, p, &stored, &raw, err);
+    uint64_t stored, raw, batches[FL_LOG_CODECS] = {0};
+    fl_code rc = fl_log_partition_sizes(ls, p, &stored, &raw, batches, err);
     if (rc) return rc;
     uint64_t records = st.end_offset - st.start_offset;
     tot_records += records;
     tot_bytes += st.bytes;
     tot_raw += raw;
+    for (int c = 0; c < FL_LOG_CODECS; c++) tot_batches[c] += batches[c];
     if (ndjson)
       printf("{\"partition\":%u,\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"records\":%" PRIu64
-             ",\"bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64 ",\"segments\":%u}\n",
-             p, st.start_offset, st.end_offset, records, st.bytes, raw, st.segments);
+             ",\"bytes\":%" PRIu64 ",\"raw_bytes\":%" PRIu64 ",\"segments\":%u,\"batches\":{\"none\":%" PRIu64
+             ",\"zstd\":%" PRIu64 ",\"lz4\":%" PRIu64 "}}\n",
+             p, st.start_offset, st.end_offset, records, st.bytes, raw, st.segments,
+             batches[FL_LOG_CODEC_NONE], batches[FL_LOG_CODEC_ZSTD], batches[FL_LOG_CODEC_LZ4]);
     else
-      printf("%-9u %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %16" PRIu64 " %16" PRIu64 " %8u\n", p,
-             st.start_offset, st.end_offset, records, st.bytes, raw, st.segments);
+      printf("%-9u %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %16" PRIu64 " %16" PRIu64 " %8u  %s\n", p,
+             st.start_offset, st.end_offset, records, st.bytes, raw, st.segments,
+             batches_text(text, sizeof text, batches));
   }
   if (!ndjson)
-    printf("%-9s %20s %20s %20" PRIu64 " %16" PRIu64 " %16" PRIu64 "\n", "total", "", "", tot_records,
-           tot_bytes, tot_raw);
+    printf("%-9s %20s %20s %20" PRIu64 " %16" PRIu64 " %16" PRIu64 " %8s  %s\n", "total", "", "", tot_records,
+           tot_bytes, tot_raw, "", batches_text(text, sizeof text, tot_batches));
   return FL_OK;
 }
 

@@ -158,6 +158,11 @@ static fl_code open_streams(fl_ingest *ing, fl_err *err) {
     fl_log_stream_retention_set(ss->ls, ps->retention_ms, proj->log_retention_bytes);
     if (ps->def->log_compression_level >= 0)
       fl_log_stream_compression_set(ss->ls, ps->def->log_compression_level);
+    fl_log_codec codec = FL_LOG_CODEC_DEFAULT;
+    bool known = !ps->def->log_compression || fl_log_codec_from_name(ps->def->log_compression, &codec);
+    FL_ASSERT(known, "stream %s: log_compression '%s' (parse_stream.c checks it)", ps->name,
+              ps->def->log_compression);
+    fl_log_stream_codec_set(ss->ls, codec);
     char qname[FL_NAME_MAX + 16];
     snprintf(qname, sizeof qname, "%s.quarantine", ps->name);
     if ((rc = fl_log_stream_open(ing->log, qname, 1, &ss->qls, err)))

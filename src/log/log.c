@@ -275,6 +275,7 @@ fl_code fl_log_stream_open(fl_log *log, const char *stream, uint32_t npartitions
   ls->name = fl_strdup(stream);
   ls->dir = fl_sprintf("%s/%s", log->dir, stream);
   ls->compression_level = FL_LOG_COMPRESSION_LEVEL_DEFAULT;
+  ls->codec = FL_LOG_CODEC_DEFAULT;
   uint32_t k;
   if ((rc = partitions_on_disk(ls->dir, &k, err))) goto done;
   uint32_t meta_np = 0;
@@ -883,7 +884,8 @@ static log_append *append_encode(fl_log_stream *ls, uint32_t partition, const fl
                      payload, FL_LOG_BATCH_PAYLOAD_MAX);
     return NULL;
   }
-  log_append *a = fl_log_batch_encode(recs, n, payload, fl_log_stream_compression(ls), fl_now_ms());
+  log_append *a = fl_log_batch_encode(recs, n, payload, (int)fl_log_stream_codec(ls),
+                                      fl_log_stream_compression(ls), fl_now_ms());
   if (!a) {
     *rc = fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name,
                      payload);
@@ -977,7 +979,8 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
     return fl_err_set(err, FL_EINVAL,
                       "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u", ls->name,
                       n, payload, FL_LOG_BATCH_PAYLOAD_MAX);
-  log_append *a = fl_log_batch_encode(recs, n, payload, fl_log_stream_compression(ls), fl_now_ms());
+  log_append *a = fl_log_batch_encode(recs, n, payload, (int)fl_log_stream_codec(ls),
+                                      fl_log_stream_compression(ls), fl_now_ms());
   if (!a)
     return fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name,
                       payload);

@@ -9,8 +9,8 @@
  * server stores each event's raw JSON text); each batch carries its append time (ms).
  *
  * Writes: one log thread per fl_log owns every write. fl_log_append copies the
- * records into one encoded batch (on the caller's thread, zstd-compressed at the
- * stream's level: fl_log_stream_compression_set), queues it and returns;
+ * records into one encoded batch (on the caller's thread, compressed with the
+ * stream's codec and level: fl_log_stream_codec_set), queues it and returns;
  * the log thread drains the queue, writes each partition's batches with one writev,
  * then makes ONE fdatasync for the whole group whatever it touched (group commit:
  * many appends share one fsync; a group over several partitions or streams syncs one
@@ -109,14 +109,25 @@ typedef struct fl_log_record {
   bool has_event_time;
 } fl_log_record;
 
-/* Payload compression of the stream's batches: zstd at `level` (1..FL_LOG_COMPRESSION_LEVEL_MAX, clamped;
- * default FL_LOG_COMPRESSION_LEVEL_DEFAULT), 0 = off. Compression runs in
- * fl_log_append on the caller's thread; a batch that does not shrink is stored
- * uncompressed. Takes effect for the next append; readers decompress any batch. */
+/* Payload compression of the stream's batches: a codec (default FL_LOG_CODEC_DEFAULT)
+ * at `level` (1..FL_LOG_COMPRESSION_LEVEL_MAX, clamped; default
+ * FL_LOG_COMPRESSION_LEVEL_DEFAULT): zstd's level, or LZ4's acceleration (1 =
+ * LZ4_compress_default, higher: faster and bigger). Level 0 or FL_LOG_CODEC_NONE =
+ * off. Compression runs in fl_log_append on the caller's thread; a batch that does
+ * not shrink is stored uncompressed. Takes effect for the next append; the codec is
+ * recorded per batch, so readers decode any mix of codecs in one partition. */
+typedef enum fl_log_codec { FL_LOG_CODEC_NONE = 0, FL_LOG_CODEC_ZSTD = 1, FL_LOG_CODEC_LZ4 = 2 } fl_log_codec;
+#define FL_LOG_CODEC_DEFAULT FL_LOG_CODEC_ZSTD /* the one place the default codec is chosen */
 #define FL_LOG_COMPRESSION_LEVEL_DEFAULT 1
 #define FL_LOG_COMPRESSION_LEVEL_MAX 19 /* zstd's levels above 19 need much more memory */
 void fl_log_stream_compression_set(fl_log_stream *ls, int level);
 int fl_log_stream_compression(const fl_log_stream *ls);
+void fl_log_stream_codec_set(fl_log_stream *ls, fl_log_codec codec);
+fl_log_codec fl_log_stream_codec(const fl_log_stream *ls);
+/* "none", "zstd", "lz4" (the names of `WITH (log_compression = ...)`); "?" for
+ * anything else. _from_name: false for an unknown name. */
+const char *fl_log_codec_name(fl_log_codec codec);
+bool fl_log_codec_from_name(const char *name, fl_log_codec *out);
 
 /* Called once per append, on the log thread, after its batch is durable (rc FL_OK)
  * or has failed (FL_ENOSPC, FL_EIO; base_offset is then 0). */
@@ -175,7 +186,8 @@ typedef struct fl_log_batch_view {
   uint32_t count;
   int64_t append_time_ms;
   uint16_t version;      /* 1 or 2 */
-  bool compressed;       /* the payload was stored zstd-compressed */
+  bool compressed;       /* the payload was stored compressed (codec != NONE) */
+  fl_log_codec codec;    /* how it was stored (version 1: NONE) */
   uint32_t stored_bytes; /* header + payload as stored on disk */
   uint32_t raw_bytes;    /* header + payload uncompressed */
   const fl_log_entry *records;
@@ -237,9 +249,12 @@ typedef struct fl_log_partition_stat {
 fl_code fl_log_partition_stat_get(fl_log_stream *ls, uint32_t partition, fl_log_partition_stat *out);
 /* The partition's durable batches as stored (*stored: headers + payloads, compressed
  * where they are) and uncompressed (*raw), from the batch headers (payloads unread:
- * one pread per batch). FL_ECORRUPT if a header is not where the previous one said. */
+ * one pread per batch); batches (NULL: not counted) gets each codec's count of
+ * batches, indexed by fl_log_codec. FL_ECORRUPT if a header is not where the previous
+ * one said. */
+#define FL_LOG_CODECS 3 /* fl_log_codec values */
 fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
-                               fl_err *err);
+                               uint64_t batches[FL_LOG_CODECS], fl_err *err);
 
 /* Retention: keep segments younger than retention_ms (age = now - the segment's last
  * append time; 0 = no age limit) and at most retention_bytes per partition (0 = no

@@ -72,7 +72,8 @@ struct fl_log_stream {
   log_partition *parts;
   int64_t retention_ms; /* atomics: set from any thread */
   uint64_t retention_bytes;
-  int compression_level; /* atomic: zstd level of appended payloads, 0 = off (wire.c) */
+  int compression_level; /* atomic: codec level of appended payloads, 0 = off (wire.c) */
+  int codec;             /* atomic: fl_log_codec of appended payloads (codec.c) */
   fl_log_stream *next;   /* log->streams list */
   fl_metric *m_appends, *m_records, *m_bytes, *m_errors, *m_deleted; /* series of this stream */
   uint64_t ndamaged;   /* damaged ranges found at open (verify.c), set before the stream is visible */
@@ -142,20 +143,20 @@ int rbuf_get(rbuf *rb, uint64_t pos, size_t n, uint64_t limit, const unsigned ch
 /* ---- wire.c ---- */
 
 /* Encodes n records (raw_payload = their v2 payload bytes, <= FL_LOG_BATCH_PAYLOAD_MAX)
- * as one v2 batch, zstd-compressed at `level` (0 = off) when that shrinks it: one
+ * as one v2 batch, compressed with codec (FL_LOG_COMPRESSION_*, codec.h) at `level`
+ * (0 or codec NONE = off) when that shrinks it: one
  * allocation (the append with its bytes, len, raw_len, n, payload_crc set; base
  * offset and crc left 0), NULL when out of memory. Runs on the appending thread. */
-log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int level,
-                                int64_t now_ms);
+log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int codec,
+                                int level, int64_t now_ms);
 /* Checks a batch header (not the CRC), v1 or v2: 0 ok, else a static reason. */
 const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base);
-/* A reader's decoded batch: decompression buffer and context, and the entries (views
- * of the records) of the last batch decoded with entries (all grown as needed, never
- * shrunk; freed by _free). */
+/* A reader's decoded batch: decompression buffer, and the entries (views of the
+ * records) of the last batch decoded with entries (all grown as needed, never
+ * shrunk; freed by _free). The decompression contexts are per thread (codec.c). */
 typedef struct log_scratch {
   unsigned char *buf;
   size_t cap;
-  void *dctx; /* ZSTD_DCtx */
   fl_log_entry *ents;
   uint32_t ents_cap;
 } log_scratch;

@@ -23,7 +23,8 @@
  *   32    2    version          1 or 2
  *   34    2    flags            v1: 0. v2: bits 0-1 compression of the payload:
  *                               0 none, 1 zstd (one zstd frame with its content
- *                               size and checksum); other bits 0
+ *                               size and checksum), 2 lz4 (one LZ4 block of
+ *                               raw_len bytes); 3 unknown; other bits 0
  *   36    4    raw_len          v1: 0 (reserved). v2: bytes of the uncompressed payload
  *                               (= payload_len when not compressed), <= PAYLOAD_MAX
  *   40    -    payload          record_count records, exactly filling raw_len bytes
@@ -76,7 +77,7 @@
 
 /* v2 flags */
 #define FL_LOG_FLAG_COMPRESSION_MASK 0x3u
-enum { FL_LOG_COMPRESSION_NONE = 0, FL_LOG_COMPRESSION_ZSTD = 1 };
+enum { FL_LOG_COMPRESSION_NONE = 0, FL_LOG_COMPRESSION_ZSTD = 1, FL_LOG_COMPRESSION_LZ4 = 2 }; /* codec.h */
 
 enum {
   FL_LOG_OFF_MAGIC = 0,

@@ -304,12 +304,15 @@ static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
     rd->nents = count;
     rd->ei = rd->next > boff ? (uint32_t)(rd->next - boff) : 0;
     uint16_t version = fl_log_get16(h + FL_LOG_OFF_VERSION);
-    bool compressed = version != FL_LOG_BATCH_VERSION_1 &&
-                      (fl_log_get16(h + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) != 0;
+    fl_log_codec codec =
+        version == FL_LOG_BATCH_VERSION_1
+            ? FL_LOG_CODEC_NONE
+            : (fl_log_codec)(fl_log_get16(h + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK);
     rd->view = (fl_log_batch_view){
         .append_time_ms = (int64_t)fl_log_get64(h + FL_LOG_OFF_TIME),
         .version = version,
-        .compressed = compressed,
+        .compressed = codec != FL_LOG_CODEC_NONE,
+        .codec = codec,
         .stored_bytes = FL_LOG_BATCH_HEADER_BYTES + len,
         .raw_bytes = FL_LOG_BATCH_HEADER_BYTES +
                      (version == FL_LOG_BATCH_VERSION_1 ? len : fl_log_get32(h + FL_LOG_OFF_RAW_LEN))};

@@ -9,10 +9,15 @@
  * 0..255); else the whole input after byte 0 is one segment named 0. Byte 0 bit 1
  * set = fix the CRCs: each batch whose magic and length fit gets a correct CRC, so
  * the fuzzer reaches the framing and offset checks behind it (and, for a v2 batch
- * flagged zstd, the decompressor and the record framing behind it). Every read is
- * done twice, record by record and batch by batch (fl_log_reader_next_batch), and
- * both must agree. Seeds: any segment file the unit tests write (the s/0/ segment
- * files under FLOE_TEST_TMP), among them v1, v2 and zstd-compressed v2 batches. */
+ * flagged zstd or lz4, the decompressor and the record framing behind it). Every read
+ * is done twice, record by record and batch by batch (fl_log_reader_next_batch), and
+ * both must agree. The compressed batch appended at the end uses LZ4 when byte 0 bit 2
+ * is set, else zstd. Seeds: any segment file the unit tests write (the s/0/ segment
+ * files under FLOE_TEST_TMP), among them v1, v2 and zstd-compressed v2 batches, and
+ * LZ4 batches made with liblz4 (byte 0 = 2 or 6: CRCs fixed): valid ones, mixed with
+ * zstd and stored ones, and ones whose block is cut short, whose raw_len is one byte
+ * too long, whose first token asks for literals past the block, a torn last one, and
+ * two segments. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -198,6 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     if (one_seg && (rc != FL_OK || base != end)) __builtin_trap();
     if (one_seg && read_all(ls, end) != 1) __builtin_trap();
     /* a compressed v2 batch after whatever was there */
+    fl_log_stream_codec_set(ls, data[0] & 4 ? FL_LOG_CODEC_LZ4 : FL_LOG_CODEC_ZSTD);
     static const char v[] = "{\"order_id\":\"o-1\",\"status\":\"placed\",\"region\":\"eu-west\"}";
     fl_log_record recs[8] = {0};
     for (int i = 0; i < 8; i++)

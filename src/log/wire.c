@@ -2,10 +2,10 @@
  *
  * Encode (fl_log_batch_encode, on the appending thread): the records go into one v2
  * payload (24-byte record headers: value_len, contract_version, key_hash,
- * event_time_ms); with compression on (the stream's level > 0) the payload is zstd-
- * compressed, and stored compressed only when that is smaller. The uncompressed
- * payload and the compressor's output are built in per-thread scratch buffers with a
- * per-thread ZSTD_CCtx (a pthread key frees them when the thread exits), so a batch
+ * event_time_ms); with compression on (the stream's codec, level > 0) the payload is
+ * compressed (codec.c), and stored compressed only when that is smaller. The
+ * uncompressed payload and the compressor's output are built in per-thread scratch
+ * buffers (a pthread key frees them when the thread exits), so a batch
  * costs exactly one allocation (the queued append: header + stored payload), never one
  * per record. The payload CRC is computed here, over the stored bytes.
  *
@@ -18,8 +18,8 @@
  * arbitrary bytes (with CRCs fixed), including compressed payloads.
  *
  *   stored payload --CRC--> ok --flags: none--> raw = stored
- *                               --flags: zstd--> frame content size == raw_len?
- *                                                decompress into scratch == raw_len?
+ *                               --flags: zstd, lz4--> decompress into scratch
+ *                                                     (codec.c) == raw_len?
  *                                                          --> raw = scratch
  *   raw --framing (per version), one pass--> records (and the reader's views) */
 #include <errno.h>
@@ -28,10 +28,10 @@
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "core/crc32c.h"
 #include "core/mem.h"
+#include "log/codec.h"
 #include "log/log_int.h"
 
 /* A payload smaller than this is stored as is: zstd's frame overhead eats most of the
@@ -45,8 +45,6 @@ enum { COMPRESS_MIN_BYTES = 512 };
 #define ENC_KEEP_BYTES (4u << 20)
 
 typedef struct enc_tls {
-  ZSTD_CCtx *cctx;
-  int level;
   unsigned char *raw, *z;
   size_t raw_cap, z_cap;
 } enc_tls;
@@ -57,7 +55,6 @@ static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
 static void enc_tls_free(void *p) {
   enc_tls *t = p;
   if (!t) return;
-  ZSTD_freeCCtx(t->cctx);
   fl_free(t->raw);
   fl_free(t->z);
   fl_free(t);
@@ -109,41 +106,28 @@ static unsigned char *put_record(unsigned char *p, const fl_log_record *r) {
   return p + FL_LOG_RECORD_HEADER_BYTES_V2 + r->value_len;
 }
 
-log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int level,
-                                int64_t now_ms) {
+log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int codec,
+                                int level, int64_t now_ms) {
   FL_ASSERT(n >= 1 && raw_payload <= FL_LOG_BATCH_PAYLOAD_MAX);
   const unsigned char *stored = NULL;
   size_t stored_len = (size_t)raw_payload;
   uint16_t flags = FL_LOG_COMPRESSION_NONE;
   enc_tls *t = NULL; /* this thread's compression state, when compressing */
-  if (level > 0 && raw_payload >= COMPRESS_MIN_BYTES) {
+  if (codec != FL_LOG_COMPRESSION_NONE && level > 0 && raw_payload >= COMPRESS_MIN_BYTES) {
     t = enc_get();
     grow(&t->raw, &t->raw_cap, (size_t)raw_payload);
     unsigned char *p = t->raw;
     for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
     FL_ASSERT((size_t)(p - t->raw) == raw_payload);
-    if (!t->cctx) {
-      t->cctx = ZSTD_createCCtx();
-      FL_ASSERT(t->cctx);
-      t->level = 0;
-    }
-    if (t->level != level) {
-      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_compressionLevel, level);
-      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_contentSizeFlag, 1);
-      /* the batch CRC covers the stored bytes; the frame's checksum (4 bytes, XXH64 of
-       * the output) checks what the decompressor makes of them */
-      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_checksumFlag, 1);
-      t->level = level;
-    }
     /* stored only if smaller: the output capacity is the raw size minus one */
     grow(&t->z, &t->z_cap, (size_t)raw_payload);
-    size_t z = ZSTD_compress2(t->cctx, t->z, (size_t)raw_payload - 1, t->raw, (size_t)raw_payload);
-    if (!ZSTD_isError(z)) {
+    size_t z = fl_log_codec_compress((uint16_t)codec, level, t->raw, (size_t)raw_payload, t->z,
+                                     (size_t)raw_payload - 1);
+    if (z) {
       stored = t->z;
       stored_len = z;
-      flags = FL_LOG_COMPRESSION_ZSTD;
+      flags = (uint16_t)codec;
     } else {
-      ZSTD_CCtx_reset(t->cctx, ZSTD_reset_session_only);
       stored = t->raw;
     }
   }
@@ -190,7 +174,7 @@ const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expecte
     uint16_t comp = flags & FL_LOG_FLAG_COMPRESSION_MASK;
     if (comp == FL_LOG_COMPRESSION_NONE) {
       if (raw != len) return "uncompressed payload length differs from its raw length";
-    } else if (comp != FL_LOG_COMPRESSION_ZSTD) {
+    } else if (comp != FL_LOG_COMPRESSION_ZSTD && comp != FL_LOG_COMPRESSION_LZ4) {
       return "unknown compression";
     }
   } else {
@@ -206,7 +190,6 @@ const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expecte
 }
 
 void fl_log_scratch_free(log_scratch *s) {
-  ZSTD_freeDCtx(s->dctx);
   fl_free(s->buf);
   fl_free(s->ents);
   *s = (log_scratch){0};
@@ -278,10 +261,8 @@ const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned ch
     return records_walk(payload, len, count, false, base, append_ms, entries ? entries_for(s, count) : NULL);
   const unsigned char *raw = payload;
   uint32_t raw_len = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
-  if ((fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD) {
-    unsigned long long csize = ZSTD_getFrameContentSize(payload, len);
-    if (csize == ZSTD_CONTENTSIZE_ERROR || csize != raw_len) return "compressed payload: bad zstd frame";
-    if (ZSTD_findFrameCompressedSize(payload, len) != len) return "compressed payload: bad zstd frame";
+  uint16_t codec = fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK;
+  if (codec != FL_LOG_COMPRESSION_NONE) {
     if (raw_len > s->cap) {
       size_t c = s->cap ? s->cap : 64 * 1024;
       while (c < raw_len) c *= 2;
@@ -289,12 +270,8 @@ const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned ch
       s->buf = fl_malloc(c);
       s->cap = c;
     }
-    if (!s->dctx) {
-      s->dctx = ZSTD_createDCtx();
-      FL_ASSERT(s->dctx);
-    }
-    size_t got = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, payload, len);
-    if (ZSTD_isError(got) || got != raw_len) return "compressed payload does not decompress";
+    const char *why = fl_log_codec_decompress(codec, payload, len, s->buf, raw_len);
+    if (why) return why;
     raw = s->buf;
   }
   return records_walk(raw, raw_len, count, true, base, append_ms, entries ? entries_for(s, count) : NULL);
@@ -318,7 +295,7 @@ int fl_log_stream_compression(const fl_log_stream *ls) {
 }
 
 fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *stored, uint64_t *raw,
-                               fl_err *err) {
+                               uint64_t batches[FL_LOG_CODECS], fl_err *err) {
   *stored = *raw = 0;
   if (partition >= ls->npartitions)
     return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
@@ -359,6 +336,8 @@ fl_code fl_log_partition_sizes(fl_log_stream *ls, uint32_t partition, uint64_t *
       bool v2 = fl_log_get16(h + FL_LOG_OFF_VERSION) != FL_LOG_BATCH_VERSION_1;
       *stored += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
       *raw += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)(v2 ? fl_log_get32(h + FL_LOG_OFF_RAW_LEN) : len);
+      uint16_t codec = v2 ? fl_log_get16(h + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK : 0;
+      if (batches && codec < FL_LOG_CODECS) batches[codec]++;
       pos += FL_LOG_BATCH_HEADER_BYTES + (uint64_t)len;
     }
     close(fd);

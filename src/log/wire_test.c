@@ -1,5 +1,7 @@
 /* Tests of record batch version 2 (log_wire.h): v1 and v2 batches mixed in one
- * segment, zstd-compressed and stored payloads, the v2 record fields (contract
+ * segment, zstd-compressed, LZ4-compressed and stored payloads (codecs mixed batch by
+ * batch in one partition; truncated and corrupted LZ4 blocks with valid CRCs found by
+ * verify), the v2 record fields (contract
  * version, key hash, event time) round-tripping through fl_log_reader_next and
  * fl_log_reader_next_batch, readers opened mid-batch, and damaged compressed payloads
  * (a valid CRC over bytes that do not decompress) reported as FL_ECORRUPT naming
@@ -630,4 +632,192 @@ Test(wire, a_batch_whose_framing_fails_after_its_first_records_hands_out_none_of
   fl_log_close(log);
   rm_rf(dir);
   fl_free(dir);
+}
+
+/* The flags of each batch of a segment file (at most cap), their count returned. */
+static uint32_t segment_flags(const char *path, uint16_t *flags, uint32_t cap) {
+  size_t n;
+  unsigned char *bytes = read_file(path, &n);
+  uint32_t nb = 0;
+  for (size_t pos = 0; pos < n && nb < cap; nb++) {
+    flags[nb] = fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS);
+    pos += FL_LOG_BATCH_HEADER_BYTES + fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN);
+  }
+  fl_free(bytes);
+  return nb;
+}
+
+Test(wire, lz4_zstd_and_stored_batches_mixed_in_one_partition_read_back_with_their_codec) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  cr_assert_eq(fl_log_stream_codec(ls), FL_LOG_CODEC_DEFAULT);
+  /* batch: codec, level -> what is stored */
+  struct {
+    fl_log_codec codec;
+    int level;
+    uint16_t want;
+  } steps[] = {
+      {FL_LOG_CODEC_LZ4, 1, FL_LOG_COMPRESSION_LZ4},   {FL_LOG_CODEC_ZSTD, 1, FL_LOG_COMPRESSION_ZSTD},
+      {FL_LOG_CODEC_NONE, 1, FL_LOG_COMPRESSION_NONE}, {FL_LOG_CODEC_LZ4, 8, FL_LOG_COMPRESSION_LZ4},
+      {FL_LOG_CODEC_LZ4, 0, FL_LOG_COMPRESSION_NONE},  {FL_LOG_CODEC_LZ4, 1, FL_LOG_COMPRESSION_LZ4},
+  };
+  enum { STEPS = sizeof steps / sizeof *steps, PER = 150 };
+  for (int b = 0; b < STEPS; b++) {
+    fl_log_stream_codec_set(ls, steps[b].codec);
+    fl_log_stream_compression_set(ls, steps[b].level);
+    cr_assert_eq(fl_log_stream_codec(ls), steps[b].codec);
+    append_range(ls, (uint64_t)b * PER, PER);
+  }
+  fl_log_stream_codec_set(ls, FL_LOG_CODEC_LZ4);
+  fl_log_stream_compression_set(ls, 1);
+  append_range(ls, STEPS * PER, 1); /* under 512 bytes: stored as is */
+  fl_log_close(log);
+
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  uint16_t flags[16];
+  cr_assert_eq(segment_flags(path, flags, 16), STEPS + 1);
+  for (int b = 0; b < STEPS; b++) cr_assert_eq(flags[b], steps[b].want, "batch %d flags %u", b, flags[b]);
+  cr_assert_eq(flags[STEPS], FL_LOG_COMPRESSION_NONE);
+  fl_free(path);
+
+  /* reopen: recovery decodes every batch; then record by record and batch by batch */
+  log = open_log(dir, 0);
+  ls = open_stream(log, "s", 0);
+  uint64_t end, damaged = 1;
+  fl_err err;
+  fl_log_partition_offsets(ls, 0, NULL, &end);
+  cr_assert_eq(end, STEPS * PER + 1);
+  cr_assert_eq(fl_log_verify(ls, 0, NULL, NULL, &damaged, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(damaged, 0);
+  fl_log_reader *rd;
+  fl_log_entry e;
+  bool eof;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  for (uint64_t k = 0; k < end; k++) {
+    cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_not(eof);
+    check_entry(&e, k, false);
+  }
+  fl_log_reader_close(rd);
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  uint32_t lz4_fast = 0, lz4_default = 0, zstd = 0;
+  for (int b = 0; b <= STEPS; b++) {
+    fl_log_batch_view v;
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_not(eof);
+    cr_assert_eq(v.base_offset, (uint64_t)b * PER);
+    cr_assert_eq((int)v.codec, b < STEPS ? steps[b].want : FL_LOG_COMPRESSION_NONE, "batch %d", b);
+    cr_assert_eq(v.compressed, v.codec != FL_LOG_CODEC_NONE);
+    for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], v.base_offset + i, false);
+    if (v.codec == FL_LOG_CODEC_NONE) cr_assert_eq(v.stored_bytes, v.raw_bytes);
+    if (b == 0) lz4_default = v.stored_bytes;
+    if (b == 1) zstd = v.stored_bytes;
+    if (b == 3) lz4_fast = v.stored_bytes;
+  }
+  /* zstd -1 < LZ4 (acceleration 1) <= LZ4 at acceleration 8 < raw / 2 */
+  cr_assert_lt(zstd, lz4_default, "zstd %u lz4 %u", zstd, lz4_default);
+  cr_assert_leq(lz4_default, lz4_fast, "lz4 %u, at acceleration 8 %u", lz4_default, lz4_fast);
+  uint64_t stored, raw;
+  uint64_t batches[FL_LOG_CODECS] = {0};
+  cr_assert_eq(fl_log_partition_sizes(ls, 0, &stored, &raw, batches, &err), FL_OK);
+  cr_assert_eq(batches[FL_LOG_CODEC_NONE], 3); /* level 0, codec none, one record */
+  cr_assert_eq(batches[FL_LOG_CODEC_ZSTD], 1);
+  cr_assert_eq(batches[FL_LOG_CODEC_LZ4], 3);
+  cr_assert_lt(lz4_fast * 2, raw / STEPS, "lz4 %u of a raw %" PRIu64, lz4_fast, raw / STEPS);
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+static void count_damage(void *ctx, const fl_log_damage *d) {
+  cr_assert(strstr(d->why, "decompress"), "%s", d->why);
+  (*(uint32_t *)ctx)++;
+}
+
+/* Rewrites the CRC of the batch at pos over its (possibly changed) header and payload. */
+static void fix_crc(unsigned char *bytes, size_t pos) {
+  unsigned char *h = bytes + pos;
+  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+  fl_log_put32(h + FL_LOG_OFF_CRC,
+               fl_crc32c(fl_crc32c(0, h + FL_LOG_BATCH_HEADER_BYTES, len), h + FL_LOG_OFF_BASE,
+                         FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+}
+
+/* Three LZ4 batches of 100 records in one segment; batch 1 damaged by `how` with its
+ * CRC made valid again: 0 its block cut short by 7 bytes (the rest of the file moved
+ * up), 1 a raw_len one byte longer than the block makes, 2 the block's first token
+ * asking for more literals than the block holds. Verify names exactly batch 1, readers
+ * stop there (ECORRUPT, "decompress"), batches 0 and 2 read back. */
+Test(wire, a_truncated_or_corrupted_lz4_payload_with_a_valid_crc_is_found_by_verify) {
+  for (int how = 0; how < 3; how++) {
+    char *dir = tmpdir();
+    fl_log *log = open_log(dir, 0);
+    fl_log_stream *ls = open_stream(log, "s", 1);
+    fl_log_stream_codec_set(ls, FL_LOG_CODEC_LZ4);
+    for (int b = 0; b < 3; b++) append_range(ls, (uint64_t)b * 100, 100);
+    fl_log_close(log);
+    char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+    size_t n;
+    unsigned char *bytes = read_file(path, &n);
+    size_t pos = batch_pos(bytes, n, 1), next = batch_pos(bytes, n, 2);
+    cr_assert_eq(fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_LZ4);
+    uint32_t len = fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN);
+    if (how == 0) {
+      fl_log_put32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN, len - 7);
+      memmove(bytes + next - 7, bytes + next, n - next);
+      n -= 7;
+    } else if (how == 1) {
+      fl_log_put32(bytes + pos + FL_LOG_OFF_RAW_LEN, fl_log_get32(bytes + pos + FL_LOG_OFF_RAW_LEN) + 1);
+    } else {
+      bytes[pos + FL_LOG_BATCH_HEADER_BYTES] = 0xF0;     /* 15+ literals ... */
+      bytes[pos + FL_LOG_BATCH_HEADER_BYTES + 1] = 0xFF; /* ... plus 255 + the next byte's: past the block */
+      bytes[pos + FL_LOG_BATCH_HEADER_BYTES + 2] = 0xFF;
+    }
+    fix_crc(bytes, pos);
+    write_file(path, bytes, n);
+    fl_free(bytes);
+
+    log = open_log(dir, 0);
+    ls = open_stream(log, "s", 0);
+    uint64_t end, damaged = 0;
+    uint32_t ranges = 0;
+    fl_err err;
+    fl_log_partition_offsets(ls, 0, NULL, &end);
+    cr_assert_eq(end, 300, "how %d: end %" PRIu64, how, end); /* not the tail: kept */
+    cr_assert_eq(fl_log_verify(ls, 0, count_damage, &ranges, &damaged, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(damaged, 1, "how %d", how);
+    cr_assert_eq(ranges, 1);
+    fl_log_reader *rd;
+    fl_log_batch_view v;
+    bool eof;
+    cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(v.codec, FL_LOG_CODEC_LZ4);
+    for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], i, false);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_ECORRUPT);
+    cr_assert(strstr(err.msg, "(offset 100)") && strstr(err.msg, "decompress"), "how %d: %s", how, err.msg);
+    fl_log_reader_close(rd);
+    cr_assert_eq(fl_log_reader_open(ls, 0, 200, &rd, &err), FL_OK);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(v.base_offset, 200);
+    for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 200 + i, false);
+    fl_log_reader_close(rd);
+    fl_log_close(log);
+    fl_free(path);
+    rm_rf(dir);
+    fl_free(dir);
+  }
+}
+
+Test(wire, codec_names_round_trip) {
+  fl_log_codec c;
+  for (int i = FL_LOG_CODEC_NONE; i <= FL_LOG_CODEC_LZ4; i++) {
+    cr_assert(fl_log_codec_from_name(fl_log_codec_name((fl_log_codec)i), &c));
+    cr_assert_eq((int)c, i);
+  }
+  cr_assert_str_eq(fl_log_codec_name(FL_LOG_CODEC_LZ4), "lz4");
+  cr_assert_not(fl_log_codec_from_name("snappy", &c));
+  cr_assert_str_eq(fl_log_codec_name((fl_log_codec)7), "?");
 }

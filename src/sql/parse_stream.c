@@ -192,9 +192,9 @@ static fl_code parse_item(stream_parse *sp) {
 
 /* ---- WITH options ---- */
 
-#define OPTION_NAMES                                                                          \
-  "dedupe_ttl, late_policy, log_compression_level, partitioned_by, partitions, retention or " \
-  "unknown_fields"
+#define OPTION_NAMES                                                                              \
+  "dedupe_ttl, late_policy, log_compression, log_compression_level, partitioned_by, partitions, " \
+  "retention or unknown_fields"
 
 static fl_code parse_options(stream_parse *sp) {
   fl_sql_cursor *cur = sp->cur;
@@ -348,6 +348,7 @@ static fl_code option_partition(stream_parse *sp, uint32_t i) {
 static fl_code check_options(stream_parse *sp) {
   fl_sql_cursor *cur = sp->cur;
   fl_sql_stream *st = sp->st;
+  int64_t none_at = -1, level_at = -1; /* the log_compression options, to check them together */
   for (uint32_t i = 0; i < st->noptions; i++) {
     const fl_sql_option *opt = &st->options[i];
     const fl_token *vtok = sp->opt_value_toks[i];
@@ -366,7 +367,14 @@ static fl_code check_options(stream_parse *sp) {
       else
         return error_at(cur, tok_pos(vtok), "late_policy must be 'keep' or 'side', found '%.60s'",
                         opt->value);
+    } else if (!strcmp(opt->key, "log_compression")) {
+      if (strcmp(opt->value, "lz4") && strcmp(opt->value, "zstd") && strcmp(opt->value, "none"))
+        return error_at(cur, tok_pos(vtok), "log_compression must be 'lz4', 'zstd' or 'none', found '%.60s'",
+                        opt->value);
+      st->log_compression = opt->value;
+      none_at = i;
     } else if (!strcmp(opt->key, "log_compression_level")) {
+      level_at = i;
       int64_t v = 0;
       if (!fl_sql_token_int(cur, vtok, &v) || v < 0 || v > FL_SQL_STREAM_LOG_COMPRESSION_MAX) {
         char *end = NULL;
@@ -407,6 +415,13 @@ static fl_code check_options(stream_parse *sp) {
       return error_at(cur, key_at, "unknown stream option '%.63s' (expected " OPTION_NAMES ")", opt->key);
     }
     if (code) return code;
+  }
+  if (none_at >= 0 && level_at >= 0 && !strcmp(st->log_compression, "none") &&
+      st->log_compression_level > 0) {
+    const fl_sql_option *opt = &st->options[level_at];
+    return error_at(cur, (pos){opt->line, opt->col},
+                    "log_compression_level = %d contradicts log_compression = 'none' (level 0 or no level)",
+                    (int)st->log_compression_level);
   }
   return FL_OK;
 }

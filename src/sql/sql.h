@@ -314,8 +314,11 @@ fl_code fl_sql_default_value(const fl_sql_expr *expr, const fl_field *field, fl_
  *   late_policy = 'keep' | 'side'
  *   partitioned_by = 'day(event_time), tenant_id'   -- fl_sql_parse_partition, columns exist
  *   partitions = 8            -- event log partitions, 1..FL_SQL_STREAM_PARTITIONS_MAX
- *   log_compression_level = 1 -- zstd level of the event log's batches,
- *                                0 (off)..FL_SQL_STREAM_LOG_COMPRESSION_MAX
+ *   log_compression = 'zstd'  -- codec of the event log's batches: 'lz4', 'zstd' or
+ *                                'none' (default: the log's, FL_LOG_CODEC_DEFAULT)
+ *   log_compression_level = 1 -- zstd's level or LZ4's acceleration,
+ *                                0 (off)..FL_SQL_STREAM_LOG_COMPRESSION_MAX; more than 0
+ *                                with log_compression = 'none' is an error
  *   retention = '7 days'      -- interval
  *   unknown_fields = 'ignore' | 'reject'  -- fields not in the schema: counted and
  *                                 ignored (default), or the record is rejected
@@ -370,6 +373,7 @@ typedef struct fl_sql_stream {
   uint32_t npartition;
   uint32_t partitions;           /* event log partitions; 0 if not given (caller's default) */
   int64_t retention_us;          /* 0 if not given */
+  const char *log_compression;   /* "lz4", "zstd" or "none"; NULL if not given (the log's default) */
   int32_t log_compression_level; /* -1 if not given (the log's default) */
   bool unknown_fields_reject;    /* unknown_fields = 'reject' */
   fl_value *defaults;            /* per column, the DEFAULT as a constant (is_null: none);

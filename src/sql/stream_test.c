@@ -338,10 +338,32 @@ Test(sql_stream, log_compression_level_option) {
               "line 1, column 55: log_compression_level must be an integer from 0 (off) to 19, found fast");
 }
 
+Test(sql_stream, log_compression_option_names_the_codec) {
+  cr_assert_null(parse_ok("CREATE STREAM s (a INT)")->log_compression);
+  cr_assert_str_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression = 'lz4')")->log_compression,
+                   "lz4");
+  cr_assert_str_eq(parse_ok("CREATE STREAM s (a INT) WITH (log_compression = 'zstd')")->log_compression,
+                   "zstd");
+  const fl_sql_stream *st =
+      parse_ok("CREATE STREAM s (a INT) WITH (log_compression = 'lz4', log_compression_level = 8)");
+  cr_assert_str_eq(st->log_compression, "lz4");
+  cr_assert_eq(st->log_compression_level, 8);
+  st = parse_ok("CREATE STREAM s (a INT) WITH (log_compression = 'none', log_compression_level = 0)");
+  cr_assert_str_eq(st->log_compression, "none");
+  cr_assert_eq(st->log_compression_level, 0);
+  parse_fails("CREATE STREAM s (a INT) WITH (log_compression = 'snappy')",
+              "line 1, column 49: log_compression must be 'lz4', 'zstd' or 'none', found 'snappy'");
+  parse_fails(
+      "CREATE STREAM s (a INT) WITH (log_compression_level = 3, log_compression = 'none')",
+      "line 1, column 31: log_compression_level = 3 contradicts log_compression = 'none' (level 0 or no "
+      "level)");
+}
+
 Test(sql_stream, option_errors) {
   parse_fails("CREATE STREAM s (a INT) WITH (colour = 'red')",
               "line 1, column 31: unknown stream option 'colour' (expected dedupe_ttl, late_policy, "
-              "log_compression_level, partitioned_by, partitions, retention or unknown_fields)");
+              "log_compression, log_compression_level, partitioned_by, partitions, retention or "
+              "unknown_fields)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions = 2, partitions = 3)",
               "line 1, column 47: option 'partitions' given twice (first at line 1, column 31)");
   parse_fails("CREATE STREAM s (a INT) WITH (partitions 2)",

@@ -38,11 +38,12 @@ out=$(floe log orders --stat --format ndjson)
 b0=$(stat -c %s "$FLOE_DATA/log/orders/0/00000000000000000000.log")
 b1=$(stat -c %s "$FLOE_DATA/log/orders/1/00000000000000000000.log")
 (( b0 == 370 && b1 == 185 )) || fail "small batches not stored as is: $b0 $b1 bytes"
-assert_eq "{\"partition\":0,\"start\":0,\"end\":8,\"records\":8,\"bytes\":$b0,\"raw_bytes\":370,\"segments\":1}
-{\"partition\":1,\"start\":0,\"end\":4,\"records\":4,\"bytes\":$b1,\"raw_bytes\":185,\"segments\":1}" "$out" "--stat ndjson"
+assert_eq "{\"partition\":0,\"start\":0,\"end\":8,\"records\":8,\"bytes\":$b0,\"raw_bytes\":370,\"segments\":1,\"batches\":{\"none\":2,\"zstd\":0,\"lz4\":0}}
+{\"partition\":1,\"start\":0,\"end\":4,\"records\":4,\"bytes\":$b1,\"raw_bytes\":185,\"segments\":1,\"batches\":{\"none\":1,\"zstd\":0,\"lz4\":0}}" "$out" "--stat ndjson"
 out=$(floe log orders --stat)
 assert_contains "$out" "partition" "--stat text header"
 [[ $(awk '$1 == "total" {print $2}' <<<"$out") == 12 ]] || fail "--stat total: $out"
+[[ $(awk '$1 == "total" {print $NF}' <<<"$out") == none=3 ]] || fail "--stat batches per codec: $out"
 
 expect_fail 1 "stream nope not found in $FLOE_DATA/log" log nope
 expect_fail 1 "stream orders has partitions 0..1, not 7" log orders --partition 7

@@ -2,8 +2,9 @@
 """An independent reader of floe's event log segments (src/log/log_wire.h), for the
 e2e tests 07NN: walks every batch of every segment of DATA/log/STREAM, checks each
 batch's CRC-32C (computed here, bit by bit), decompresses zstd payloads with the zstd
-command-line tool and decodes version 1 and 2 records. Prints one JSON line per record:
-  {"partition":P,"offset":O,"version":1|2,"compressed":bool,"value":"<text>",
+command-line tool and LZ4 blocks with liblz4 (ctypes), and decodes version 1 and 2
+records. Prints one JSON line per record:
+  {"partition":P,"offset":O,"version":1|2,"compressed":bool,"codec":"none|zstd|lz4","value":"<text>",
    "contract_version":N,"key_hash":"<16 hex>","event_time_ms":N|null}
 Usage: logv2.py DATA STREAM            records
        logv2.py --xxh3 TEXT            xxh3-64 of TEXT (libxxhash), 16 hex digits
@@ -41,6 +42,16 @@ def xxh3(text):
     return "%016x" % lib.XXH3_64bits(b, len(b))
 
 
+def lz4_block(payload, raw_len):
+    lib = ctypes.CDLL(ctypes.util.find_library("lz4") or "liblz4.so.1")
+    lib.LZ4_decompress_safe.restype = ctypes.c_int
+    lib.LZ4_decompress_safe.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+    out = ctypes.create_string_buffer(raw_len)
+    got = lib.LZ4_decompress_safe(payload, out, len(payload), raw_len)
+    assert got == raw_len, (got, raw_len)
+    return out.raw
+
+
 def records(data_dir, stream):
     sdir = os.path.join(data_dir, "log", stream)
     for p in sorted(int(d) for d in os.listdir(sdir) if d.isdigit()):
@@ -59,13 +70,17 @@ def records(data_dir, stream):
                 payload = buf[pos + 40 : pos + 40 + plen]
                 assert len(payload) == plen, "torn batch"
                 assert crc32c(buf[pos + 8 : pos + 40], crc32c(payload)) == crc, "CRC at %s:%d" % (seg, pos)
-                comp = ver == 2 and (flags & 3) == 1
+                codec = ["none", "zstd", "lz4", "?"][flags & 3] if ver == 2 else "none"
+                comp = codec != "none"
                 if ver == 1:
                     assert flags == 0 and raw_len == 0
-                elif comp:
+                elif codec == "zstd":
                     payload = subprocess.run(["zstd", "-d", "-q", "-c"], input=payload, stdout=subprocess.PIPE,
                                              check=True).stdout
                     assert len(payload) == raw_len, (len(payload), raw_len)
+                elif codec == "lz4":
+                    assert flags == 2, flags
+                    payload = lz4_block(payload, raw_len)
                 else:
                     assert ver == 2 and flags == 0 and raw_len == plen
                 q = 0
@@ -82,7 +97,7 @@ def records(data_dir, stream):
                         if et == -(2**63):
                             et = None
                     yield {"partition": p, "segment": seg, "offset": base + i, "version": ver, "compressed": comp,
-                           "value": value.decode(), "contract_version": cv, "key_hash": "%016x" % kh,
+                           "codec": codec, "value": value.decode(), "contract_version": cv, "key_hash": "%016x" % kh,
                            "event_time_ms": et}
                 assert q == len(payload), "records do not fill the payload"
                 expect = base + count
