@@ -32,6 +32,7 @@ void fl_vec_free(fl_vec *vec) {
   fl_free(vec->data.raw);
   fl_free(vec->offsets);
   fl_free(vec->bytes);
+  fl_free(vec->codes);
   memset(vec, 0, sizeof *vec);
 }
 
@@ -49,7 +50,39 @@ void fl_vec_reserve(fl_vec *vec, uint32_t cap) {
     vec->data.raw = fl_realloc(vec->data.raw, (size_t)ncap * w);
     memset((uint8_t *)vec->data.raw + (size_t)vec->cap * w, 0, (size_t)(ncap - vec->cap) * w);
   }
+  if (vec->codes) vec->codes = fl_realloc(vec->codes, (size_t)ncap * sizeof *vec->codes);
   vec->cap = ncap;
+}
+
+void fl_vec_set_dict(fl_vec *vec, const fl_vec *dict, uint32_t cap) {
+  FL_ASSERT(fl_type_is_bytes(vec->type.kind) && !dict->dict, "a dictionary for a %s vector",
+            fl_type_sql_name(vec->type.kind));
+  fl_vec_reserve(vec, cap);
+  if (!vec->codes) vec->codes = fl_malloc((size_t)vec->cap * sizeof *vec->codes);
+  vec->dict = dict;
+}
+
+void fl_vec_materialize(fl_vec *vec) {
+  if (!vec->dict) return;
+  const fl_vec *dict = vec->dict;
+  uint32_t n = vec->len;
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (fl_vec_is_valid(vec, i)) total += dict->offsets[vec->codes[i] + 1] - dict->offsets[vec->codes[i]];
+  vec->dict = NULL;
+  vec->bytes_len = 0;
+  fl_vec_reserve_bytes(vec, total);
+  size_t off = 0;
+  vec->offsets[0] = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (fl_vec_is_valid(vec, i)) {
+      uint32_t c = vec->codes[i], at = dict->offsets[c], len = dict->offsets[c + 1] - at;
+      fl_memcpy_short(vec->bytes + off, dict->bytes + at, len);
+      off += len;
+    }
+    vec->offsets[i + 1] = (uint32_t)off;
+  }
+  vec->bytes_len = off;
 }
 
 void fl_vec_reserve_bytes(fl_vec *vec, size_t extra) {
@@ -66,6 +99,7 @@ void fl_vec_reset(fl_vec *vec) {
   memset(vec->validity, 0, bitmap_words(vec->cap) * sizeof(uint64_t));
   vec->len = 0;
   vec->bytes_len = 0;
+  vec->dict = NULL;
   if (vec->offsets) vec->offsets[0] = 0;
 }
 
@@ -224,6 +258,31 @@ static void copy_cell(fl_vec *dst, const fl_vec *src, uint32_t row) {
   }
 }
 
+/* Gathers rows of a dictionary-form vector into a flat one: only the kept rows' strings
+ * are copied (late materialisation of a filtered scan). */
+static void gather_dict(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint32_t n) {
+  const fl_vec *dict = sv->dict;
+  FL_ASSERT(!dv->dict, "gather into a dictionary-form vector");
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t c = sv->codes[rows[i]];
+    total += dict->offsets[c + 1] - dict->offsets[c];
+  }
+  fl_vec_reserve_bytes(dv, total);
+  size_t off = dv->bytes_len;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = rows[i], c = sv->codes[r], at = dict->offsets[c], len = dict->offsets[c + 1] - at;
+    bool valid = fl_vec_is_valid(sv, r);
+    if (!valid) len = 0;
+    fl_memcpy_short(dv->bytes + off, dict->bytes + at, len);
+    off += len;
+    dv->offsets[dv->len + i + 1] = (uint32_t)off;
+    fl_vec_set_valid(dv, dv->len + i, valid);
+  }
+  dv->bytes_len = off;
+  dv->len += n;
+}
+
 void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n) {
   FL_ASSERT(dst->ncols == src->ncols);
   for (uint32_t c = 0; c < src->ncols; c++) {
@@ -249,6 +308,8 @@ void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, u
       }
 #undef GATHER_FIXED
       dv->len += n;
+    } else if (fl_type_is_bytes(sv->type.kind) && sv->dict) {
+      gather_dict(dv, sv, rows, n);
     } else if (fl_type_is_bytes(sv->type.kind)) {
       /* strings: the bytes reserved once, then each row's copied after the last */
       size_t total = 0;

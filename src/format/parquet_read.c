@@ -1479,6 +1479,9 @@ typedef struct colr {
   fl_buf dict_vals;        /* fixed-width values (BOOLEAN: one byte each) */
   const uint8_t **dict_sp; /* BYTE_ARRAY entries */
   uint32_t *dict_sl;
+  bool keep_dict; /* the caller takes this STRING/JSON column in dictionary form */
+  bool dictv_ok;  /* dictv holds this chunk's dictionary */
+  fl_vec dictv;   /* the dictionary as a flat vector (for the dictionary form) */
   /* current page */
   uint32_t page_left;
   bool levels;
@@ -2089,9 +2092,61 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
   return FL_OK;
 }
 
+/* The chunk's dictionary as a flat STRING vector, built once (the dictionary form's
+ * `dict`: it lives as long as the column reader, so as the cursor's batches). */
+static void build_dictv(colr *col) {
+  if (col->dictv_ok) return;
+  fl_vec *d = &col->dictv;
+  if (!d->validity) fl_vec_init(d, col->dst, col->ndict ? col->ndict : 1);
+  fl_vec_reset(d);
+  size_t total = 0;
+  for (uint32_t i = 0; i < col->ndict; i++) total += col->dict_sl[i];
+  fl_vec_reserve(d, col->ndict);
+  fl_vec_reserve_bytes(d, total);
+  uint32_t off = 0;
+  for (uint32_t i = 0; i < col->ndict; i++) {
+    memcpy(d->bytes + off, col->dict_sp[i], col->dict_sl[i]);
+    off += col->dict_sl[i];
+    d->offsets[i + 1] = off;
+  }
+  fl_vec_set_valid_range(d, 0, col->ndict);
+  d->bytes_len = off;
+  d->len = col->ndict;
+  col->dictv_ok = true;
+}
+
+/* Decodes the dictionary indexes of m rows (k of them non-null, S->lv their levels)
+ * into the vector's codes at row0. */
+static fl_code read_codes(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_t k, fl_err *err) {
+  fl_vec *vec = col->vec;
+  uint32_t *codes = vec->codes + row0, *ix = k == m ? codes : S->ix, nd = col->ndict;
+  if (!hyb_get(&col->idx, ix, k))
+    return CCORRUPT(col, err, "values end early in the page before offset %llu",
+                    (unsigned long long)col->pos);
+  uint32_t bad = 0;
+  for (uint32_t i = 0; i < k; i++) bad |= ix[i] >= nd;
+  if (bad)
+    for (uint32_t i = 0; i < k; i++)
+      if (ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", ix[i], nd);
+  if (k == m) {
+    fl_vec_set_valid_range(vec, row0, m);
+    return FL_OK;
+  }
+  for (uint32_t i = 0, j = 0; i < m; i++) {
+    if (S->lv[i]) {
+      codes[i] = ix[j++];
+      fl_vec_set_valid(vec, row0 + i, true);
+    } else {
+      codes[i] = 0;
+    }
+  }
+  return FL_OK;
+}
+
 static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
   fl_code rc;
   uint32_t got = 0;
+  if (col->keep_dict) fl_vec_set_dict(col->vec, &col->dictv, n);
   while (got < n) {
     if (!col->page_left && (rc = next_page(col, false, err))) return rc;
     uint32_t m = n - got < col->page_left ? n - got : col->page_left;
@@ -2107,8 +2162,17 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
         for (uint32_t i = 0; i < m; i++)
           if (S->lv[i] > 1) return CCORRUPT(col, err, "definition level %u of a flat column", S->lv[i]);
     }
-    if ((rc = decode_values(col, S, k, err))) return rc;
-    if ((rc = scatter(col, S, got, m, k, err))) return rc;
+    if (col->vec->dict && col->enc == ENC_DICT) {
+      build_dictv(col);
+      if ((rc = read_codes(col, S, got, m, k, err))) return rc;
+    } else {
+      if (col->vec->dict) { /* a page that is not dictionary-encoded: this batch is flat */
+        col->vec->len = got;
+        fl_vec_materialize(col->vec);
+      }
+      if ((rc = decode_values(col, S, k, err))) return rc;
+      if ((rc = scatter(col, S, got, m, k, err))) return rc;
+    }
     got += m;
     col->page_left -= m;
     col->seen += m;
@@ -2710,6 +2774,7 @@ void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur) {
     fl_buf_free(&cur->cols[f].vals);
     fl_free(cur->cols[f].dict_sp);
     fl_free(cur->cols[f].dict_sl);
+    fl_vec_free(&cur->cols[f].dictv);
   }
   fl_free(cur->cols);
   fl_free(cur->ncols);
@@ -2863,6 +2928,16 @@ fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *r
   cur->nsel = n;
   cur->selected = true;
   return FL_OK;
+}
+
+void fl_parquet_rg_cursor_keep_dicts(fl_parquet_rg_cursor *cur) {
+  FL_ASSERT(!cur->done_rows, "%s: dictionary form asked after the first batch", cur->pr->name);
+  for (uint32_t f = 0; f < cur->schema->nfields; f++) {
+    colr *col = &cur->cols[f];
+    fl_type_kind k = col->dst.kind;
+    col->keep_dict = col->lf && !cur->ncols[f] && col->lf->el.phys == FL_PQ_BYTE_ARRAY &&
+                     (k == FL_T_STRING || k == FL_T_JSON);
+  }
 }
 
 void fl_parquet_rg_cursor_pages(const fl_parquet_rg_cursor *cur, uint64_t *read, uint64_t *skipped) {

@@ -140,6 +140,7 @@ fl_scan_source *fl_scan_source_new(fl_exec_ctx *ctx, struct fl_table *tbl, const
   if (filter) { /* the filter's columns first, as fl_op_table_scan's */
     uint32_t *cols = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *cols), nc = 0;
     if (exec_filter_columns(filter, cols, &nc, ss->nfields)) fl_scan_set_filter_columns(scan, cols, nc);
+    fl_scan_set_filter_dicts(scan); /* part_filter's fl_sql_eval reads dictionary-form strings */
   }
   src->ncols = ss->nfields;
   src->fields = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *src->fields);

@@ -287,6 +287,7 @@ static void slice(const fl_batch *b, uint32_t off, uint32_t n, fl_batch *view, f
   for (uint32_t c = 0; c < b->ncols; c++) {
     const fl_vec *src = &b->cols[c];
     fl_vec *v = &vecs[c];
+    FL_ASSERT(!src->dict, "a dictionary-form column %u leaves the scan", c);
     *v = *src;
     v->len = n;
     v->cap = n;
@@ -471,6 +472,7 @@ fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_
       return NULL;
     }
     fl_scan_set_filter(scan, run_filter, s);
+    fl_scan_set_filter_dicts(scan); /* fl_sql_eval reads dictionary-form strings */
     uint32_t *cols = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *cols), ncols = 0;
     if (filter_columns(filter, cols, &ncols, ss->nfields)) fl_scan_set_filter_columns(scan, cols, ncols);
   }
