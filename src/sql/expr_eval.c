@@ -2043,7 +2043,7 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
  * dictionary-form column through the codes). */
 
 static bool dict_step(const step *s) {
-  if (s->strict || (s->ctxs && (s->op == S_AND || s->op == S_OR))) return false;
+  if (s->strict || (s->ctxs && s->ctxs[0])) return false; /* AND, OR: a deferred error */
   switch (s->op) {
     case S_COL:
     case S_CMP:
