@@ -1827,6 +1827,13 @@ static fl_code next_page(colr *col, bool dict_only, fl_err *err) {
   }
 }
 
+/* Every index the page can hold is inside the dictionary: hyb_next_run refuses RLE
+ * values of more than bw bits and bit-packed ones are bw bits, so with 2^bw <= ndict no
+ * index needs checking (a dictionary of 4 entries and 2-bit indexes, the usual case). */
+static inline bool dict_indexes_fit(const colr *col) {
+  return col->idx.bw < 32 && ((uint64_t)1 << col->idx.bw) <= col->ndict;
+}
+
 /* Decodes k non-null values into S (dense, physical width) or S->sp/sl. */
 static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
   int32_t phys = col->lf->el.phys;
@@ -1871,8 +1878,9 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
     case ENC_DICT: {
       if (!hyb_get(&col->idx, S->ix, k)) break;
       uint32_t nd = col->ndict;
-      for (uint32_t i = 0; i < k; i++)
-        if (S->ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
+      if (!dict_indexes_fit(col))
+        for (uint32_t i = 0; i < k; i++)
+          if (S->ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
       const uint8_t *dv = col->dict_vals.data;
       switch (phys) {
         case FL_PQ_BYTE_ARRAY:
@@ -1960,6 +1968,21 @@ short_page:
   return CCORRUPT(col, err, "values end early in the page before offset %llu", (unsigned long long)col->pos);
 }
 
+/* Rows row0 + i with lv[i] (a flat column's definition levels, 0 or 1) marked valid, a
+ * validity word at a time where the rows cover one (the bits start cleared). */
+static void valid_from_levels(fl_vec *vec, uint32_t row0, const uint32_t *lv, uint32_t m) {
+  uint32_t i = 0;
+  for (; i < m && ((row0 + i) & 63); i++)
+    if (lv[i]) fl_vec_set_valid(vec, row0 + i, true);
+  for (; i + 64 <= m; i += 64) {
+    uint64_t w = 0;
+    for (unsigned j = 0; j < 64; j++) w |= (uint64_t)lv[i + j] << j;
+    vec->validity[(row0 + i) >> 6] = w;
+  }
+  for (; i < m; i++)
+    if (lv[i]) fl_vec_set_valid(vec, row0 + i, true);
+}
+
 #define SCATTER(DT, ST, CONV)                   \
   do {                                          \
     DT *o_ = (DT *)vec->data.raw + row0;        \
@@ -1974,14 +1997,14 @@ short_page:
       break;                                    \
     }                                           \
     for (uint32_t i_ = 0; i_ < m; i_++) {       \
-      if (!lv || lv[i_]) {                      \
+      if (lv[i_]) {                             \
         ST x = s_[j_++];                        \
         o_[i_] = (DT)(CONV);                    \
-        fl_vec_set_valid(vec, row0 + i_, true); \
       } else {                                  \
         o_[i_] = 0;                             \
       }                                         \
     }                                           \
+    valid_from_levels(vec, row0, lv, m);        \
   } while (0)
 
 /* A DECIMAL from big-endian bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) or into a
@@ -2081,10 +2104,10 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
         if (lv[i]) {
           fl_memcpy_short(vec->bytes + off, S->sp[j], S->sl[j]);
           off += S->sl[j++];
-          fl_vec_set_valid(vec, row0 + i, true);
         }
         vec->offsets[row0 + i + 1] = off;
       }
+      valid_from_levels(vec, row0, lv, m);
       vec->bytes_len = off;
       break;
     }
@@ -2123,23 +2146,23 @@ static fl_code read_codes(colr *col, scratch *S, uint32_t row0, uint32_t m, uint
   if (!hyb_get(&col->idx, ix, k))
     return CCORRUPT(col, err, "values end early in the page before offset %llu",
                     (unsigned long long)col->pos);
-  uint32_t bad = 0;
-  for (uint32_t i = 0; i < k; i++) bad |= ix[i] >= nd;
-  if (bad)
-    for (uint32_t i = 0; i < k; i++)
-      if (ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", ix[i], nd);
+  if (!dict_indexes_fit(col)) {
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < k; i++) bad |= ix[i] >= nd;
+    if (bad)
+      for (uint32_t i = 0; i < k; i++)
+        if (ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", ix[i], nd);
+  }
   if (k == m) {
     fl_vec_set_valid_range(vec, row0, m);
     return FL_OK;
   }
   for (uint32_t i = 0, j = 0; i < m; i++) {
-    if (S->lv[i]) {
-      codes[i] = ix[j++];
-      fl_vec_set_valid(vec, row0 + i, true);
-    } else {
-      codes[i] = 0;
-    }
+    uint32_t v = S->lv[i];
+    codes[i] = v ? ix[j] : 0;
+    j += v;
   }
+  valid_from_levels(vec, row0, S->lv, m);
   return FL_OK;
 }
 
