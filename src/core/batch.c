@@ -283,55 +283,72 @@ static void gather_dict(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint
   dv->len += n;
 }
 
-void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n) {
-  FL_ASSERT(dst->ncols == src->ncols);
-  for (uint32_t c = 0; c < src->ncols; c++) {
-    fl_vec *dv = &dst->cols[c];
-    const fl_vec *sv = &src->cols[c];
-    FL_ASSERT(dv->type.kind == sv->type.kind, "column %u", c);
-    fl_vec_reserve(dv, dv->len + n);
-    unsigned w = fl_type_bytes(sv->type);
-    if (w && dv->type.precision == sv->type.precision) {
-      /* fixed width: copy values, then the validity bits */
-      uint8_t *d = (uint8_t *)dv->data.raw;
-      const uint8_t *s = (const uint8_t *)sv->data.raw;
+/* Appends the given rows of sv to dv (flat). */
+static void gather_vec(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint32_t n) {
+  fl_vec_reserve(dv, dv->len + n);
+  unsigned w = fl_type_bytes(sv->type);
+  if (w && dv->type.precision == sv->type.precision) {
+    /* fixed width: copy values, then the validity bits */
+    uint8_t *d = (uint8_t *)dv->data.raw;
+    const uint8_t *s = (const uint8_t *)sv->data.raw;
 #define GATHER_FIXED(W)                                                      \
   for (uint32_t i = 0; i < n; i++) {                                         \
     memcpy(d + (size_t)(dv->len + i) * (W), s + (size_t)rows[i] * (W), (W)); \
     fl_vec_set_valid(dv, dv->len + i, fl_vec_is_valid(sv, rows[i]));         \
   }
-      switch (w) { /* constant widths: a move per value, not a memcpy call */
-        case 4: GATHER_FIXED(4) break;
-        case 8: GATHER_FIXED(8) break;
-        case 16: GATHER_FIXED(16) break;
-        default: GATHER_FIXED(w) break;
-      }
-#undef GATHER_FIXED
-      dv->len += n;
-    } else if (fl_type_is_bytes(sv->type.kind) && sv->dict) {
-      gather_dict(dv, sv, rows, n);
-    } else if (fl_type_is_bytes(sv->type.kind)) {
-      /* strings: the bytes reserved once, then each row's copied after the last */
-      size_t total = 0;
-      for (uint32_t i = 0; i < n; i++) total += sv->offsets[rows[i] + 1] - sv->offsets[rows[i]];
-      fl_vec_reserve_bytes(dv, total);
-      size_t off = dv->bytes_len;
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
-        bool valid = fl_vec_is_valid(sv, r);
-        if (!valid) len = 0;
-        fl_memcpy_short(dv->bytes + off, sv->bytes + at, len);
-        off += len;
-        dv->offsets[dv->len + i + 1] = (uint32_t)off;
-        fl_vec_set_valid(dv, dv->len + i, valid);
-      }
-      dv->bytes_len = off;
-      dv->len += n;
-    } else {
-      for (uint32_t i = 0; i < n; i++) copy_cell(dv, sv, rows[i]);
+    switch (w) { /* constant widths: a move per value, not a memcpy call */
+      case 4: GATHER_FIXED(4) break;
+      case 8: GATHER_FIXED(8) break;
+      case 16: GATHER_FIXED(16) break;
+      default: GATHER_FIXED(w) break;
     }
+#undef GATHER_FIXED
+    dv->len += n;
+  } else if (fl_type_is_bytes(sv->type.kind) && sv->dict) {
+    gather_dict(dv, sv, rows, n);
+  } else if (fl_type_is_bytes(sv->type.kind)) {
+    /* strings: the bytes reserved once, then each row's copied after the last */
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) total += sv->offsets[rows[i] + 1] - sv->offsets[rows[i]];
+    fl_vec_reserve_bytes(dv, total);
+    size_t off = dv->bytes_len;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
+      bool valid = fl_vec_is_valid(sv, r);
+      if (!valid) len = 0;
+      fl_memcpy_short(dv->bytes + off, sv->bytes + at, len);
+      off += len;
+      dv->offsets[dv->len + i + 1] = (uint32_t)off;
+      fl_vec_set_valid(dv, dv->len + i, valid);
+    }
+    dv->bytes_len = off;
+    dv->len += n;
+  } else {
+    for (uint32_t i = 0; i < n; i++) copy_cell(dv, sv, rows[i]);
+  }
+}
+
+void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n) {
+  FL_ASSERT(dst->ncols == src->ncols);
+  for (uint32_t c = 0; c < src->ncols; c++) {
+    FL_ASSERT(dst->cols[c].type.kind == src->cols[c].type.kind, "column %u", c);
+    gather_vec(&dst->cols[c], &src->cols[c], rows, n);
   }
   dst->nrows += n;
+}
+
+void fl_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint32_t n, bool keep_dict) {
+  FL_ASSERT(dst->type.kind == src->type.kind);
+  if (!keep_dict || !src->dict || dst->len) {
+    gather_vec(dst, src, rows, n);
+    return;
+  }
+  fl_vec_set_dict(dst, src->dict, n);
+  for (uint32_t i = 0; i < n; i++) {
+    dst->codes[i] = src->codes[rows[i]];
+    fl_vec_set_valid(dst, i, fl_vec_is_valid(src, rows[i]));
+  }
+  dst->len = n;
 }
 
 void fl_batch_append_range(fl_batch *dst, const fl_batch *src, uint32_t from, uint32_t n) {

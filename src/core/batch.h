@@ -72,6 +72,9 @@ void fl_batch_reset(fl_batch *batch); /* nrows = 0, keeps memory */
 void fl_batch_set_rows(fl_batch *batch, uint32_t nrows);
 /* Copies the given rows of src (same column types) onto the end of dst. */
 void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n);
+/* The same for one vector; keep_dict: a source in dictionary form gathers into an empty
+ * dst as codes into the same dictionary (else always flat, as fl_batch_gather). */
+void fl_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint32_t n, bool keep_dict);
 /* Appends rows [from, from+n) of src to dst. */
 void fl_batch_append_range(fl_batch *dst, const fl_batch *src, uint32_t from, uint32_t n);
 /* Reads one cell as a value (strings point into the batch). */

@@ -1880,7 +1880,8 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
       uint32_t nd = col->ndict;
       if (!dict_indexes_fit(col))
         for (uint32_t i = 0; i < k; i++)
-          if (S->ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
+          if (S->ix[i] >= nd)
+            return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
       const uint8_t *dv = col->dict_vals.data;
       switch (phys) {
         case FL_PQ_BYTE_ARRAY:
@@ -1983,28 +1984,28 @@ static void valid_from_levels(fl_vec *vec, uint32_t row0, const uint32_t *lv, ui
     if (lv[i]) fl_vec_set_valid(vec, row0 + i, true);
 }
 
-#define SCATTER(DT, ST, CONV)                   \
-  do {                                          \
-    DT *o_ = (DT *)vec->data.raw + row0;        \
-    const ST *s_ = (const ST *)S->dense;        \
-    uint32_t j_ = 0;                            \
-    if (!lv) { /* no NULL in these rows */      \
-      for (uint32_t i_ = 0; i_ < m; i_++) {     \
-        ST x = s_[i_];                          \
-        o_[i_] = (DT)(CONV);                    \
-      }                                         \
-      fl_vec_set_valid_range(vec, row0, m);     \
-      break;                                    \
-    }                                           \
-    for (uint32_t i_ = 0; i_ < m; i_++) {       \
-      if (lv[i_]) {                             \
-        ST x = s_[j_++];                        \
-        o_[i_] = (DT)(CONV);                    \
-      } else {                                  \
-        o_[i_] = 0;                             \
-      }                                         \
-    }                                           \
-    valid_from_levels(vec, row0, lv, m);        \
+#define SCATTER(DT, ST, CONV)               \
+  do {                                      \
+    DT *o_ = (DT *)vec->data.raw + row0;    \
+    const ST *s_ = (const ST *)S->dense;    \
+    uint32_t j_ = 0;                        \
+    if (!lv) { /* no NULL in these rows */  \
+      for (uint32_t i_ = 0; i_ < m; i_++) { \
+        ST x = s_[i_];                      \
+        o_[i_] = (DT)(CONV);                \
+      }                                     \
+      fl_vec_set_valid_range(vec, row0, m); \
+      break;                                \
+    }                                       \
+    for (uint32_t i_ = 0; i_ < m; i_++) {   \
+      if (lv[i_]) {                         \
+        ST x = s_[j_++];                    \
+        o_[i_] = (DT)(CONV);                \
+      } else {                              \
+        o_[i_] = 0;                         \
+      }                                     \
+    }                                       \
+    valid_from_levels(vec, row0, lv, m);    \
   } while (0)
 
 /* A DECIMAL from big-endian bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) or into a

@@ -407,7 +407,7 @@ fl_op *fl_op_table_scan_part(fl_exec_ctx *ctx, fl_scan_source *src, fl_err *err)
   s->vecs = fl_calloc(src->ncols ? src->ncols : 1, sizeof *s->vecs);
   if (src->filter) {
     s->ev = fl_sql_eval_new(fl_scan_schema(src->scan));
-    if (fl_sql_eval_add(s->ev, src->filter, "WHERE", NULL, err)) {
+    if (exec_add_where(s->ev, src->filter, err)) {
       part_free(&s->op);
       return NULL;
     }

@@ -387,6 +387,17 @@ static void scan_free(fl_op *op) {
 
 static const fl_op_vtable scan_vt = {"TABLE_SCAN", scan_next, scan_explain, scan_free};
 
+/* The WHERE as one predicate per top-level conjunct: fl_sql_eval_select keeps the rows
+ * where all are TRUE (what the AND keeps) and decides each later one only on the rows
+ * the earlier ones kept. */
+fl_code exec_add_where(fl_sql_eval *ev, const fl_sql_expr *filter, fl_err *err) {
+  if (filter->kind == FL_SQL_E_BINARY && filter->op == FL_SQL_OP_AND && filter->nargs == 2) {
+    fl_code rc = exec_add_where(ev, filter->args[0], err);
+    return rc ? rc : exec_add_where(ev, filter->args[1], err);
+  }
+  return fl_sql_eval_add(ev, filter, "WHERE", NULL, err);
+}
+
 bool exec_filter_columns(const fl_sql_expr *e, uint32_t *cols, uint32_t *n, uint32_t max) {
   return filter_columns(e, cols, n, max);
 }
@@ -465,7 +476,7 @@ fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_
     fl_buf_cstr(&b);
     s->filter = fl_arena_strdup(ctx->arena, (const char *)b.data);
     s->ev = fl_sql_eval_new(ss);
-    fl_code rc = fl_sql_eval_add(s->ev, filter, "WHERE", NULL, err);
+    fl_code rc = exec_add_where(s->ev, filter, err);
     if (rc) {
       fl_buf_free(&b);
       scan_free(&s->op);

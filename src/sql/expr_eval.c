@@ -2510,6 +2510,37 @@ const uint8_t *fl_sql_eval_run(fl_sql_eval *c, uint32_t index, const fl_batch *b
   return r->nul;
 }
 
+/* The m rows sel of batch in the columns predicate k reads, gathered into c->sub (a
+ * dictionary-form column stays one); the other columns of c->sub are never read. */
+static const fl_batch *compact(fl_sql_eval *c, const pred *k, const fl_batch *batch, const uint32_t *sel,
+                               uint32_t m) {
+  uint32_t nf = c->schema->nfields;
+  if (!c->sub_cols) {
+    c->sub_cols = fl_calloc(nf ? nf : 1, sizeof *c->sub_cols);
+    c->sub_stamp = fl_calloc(nf ? nf : 1, sizeof *c->sub_stamp);
+  }
+  c->stamp++;
+  for (uint32_t i = 0; i < k->nsteps; i++) {
+    const step *st = &c->steps[k->first_step + i];
+    if (st->op != S_COL || c->sub_stamp[st->col] == c->stamp) continue;
+    fl_vec *v = &c->sub_cols[st->col];
+    if (!v->validity) fl_vec_init(v, batch->cols[st->col].type, m);
+    fl_vec_reset(v);
+    fl_vec_gather(v, &batch->cols[st->col], sel, m, true);
+    c->sub_stamp[st->col] = c->stamp;
+  }
+  c->sub.fields = batch->fields;
+  c->sub.ncols = batch->ncols;
+  c->sub.nrows = m;
+  c->sub.capacity = m;
+  c->sub.cols = c->sub_cols;
+  return &c->sub;
+}
+
+/* Predicate 0 decides every row; each later one only the rows the ones before kept: over
+ * the whole batch while they are many, over those rows gathered (compact) once they are
+ * at most half, so `a = 'x' AND b > 5`, added as two predicates, compares b only where
+ * a = 'x'. */
 uint32_t fl_sql_eval_select(fl_sql_eval *c, const fl_batch *batch, uint32_t *sel) {
   uint32_t n = batch->nrows, m = 0;
   if (!c->npreds) {
@@ -2522,11 +2553,19 @@ uint32_t fl_sql_eval_select(fl_sql_eval *c, const fl_batch *batch, uint32_t *sel
     m += r[i] == FL_SQL_TRUE;
   }
   for (uint32_t p = 1; p < c->npreds && m; p++) {
-    r = fl_sql_eval_run(c, p, batch);
     uint32_t k = 0;
-    for (uint32_t j = 0; j < m; j++) {
-      sel[k] = sel[j];
-      k += r[sel[j]] == FL_SQL_TRUE;
+    if (m <= n / 2) {
+      r = fl_sql_eval_run(c, p, compact(c, &c->preds[p], batch, sel, m));
+      for (uint32_t j = 0; j < m; j++) {
+        sel[k] = sel[j];
+        k += r[j] == FL_SQL_TRUE;
+      }
+    } else {
+      r = fl_sql_eval_run(c, p, batch);
+      for (uint32_t j = 0; j < m; j++) {
+        sel[k] = sel[j];
+        k += r[sel[j]] == FL_SQL_TRUE;
+      }
     }
     m = k;
   }
@@ -2559,6 +2598,11 @@ void fl_sql_eval_free(fl_sql_eval *c) {
   fl_free(c->preds);
   fl_free(c->const_out);
   fl_free(c->dict_res);
+  if (c->sub_cols)
+    for (uint32_t i = 0; i < c->schema->nfields; i++)
+      if (c->sub_cols[i].validity) fl_vec_free(&c->sub_cols[i]);
+  fl_free(c->sub_cols);
+  fl_free(c->sub_stamp);
   fl_arena_destroy(&c->arena);
   fl_free(c);
 }

@@ -191,6 +191,11 @@ struct fl_sql_eval {
   fl_err *ctx_msg;   /* [ctx]: the first failure's message */
   uint8_t *dict_res; /* a region root's result per dictionary entry (+1: NULL) */
   uint32_t dict_res_cap;
+  /* fl_sql_eval_select: the rows a predicate is left to decide, gathered (compact) */
+  fl_batch sub;
+  fl_vec *sub_cols;    /* one per schema column, initialised at first use */
+  uint32_t *sub_stamp; /* per column: the compaction that last gathered it */
+  uint32_t stamp;
 };
 
 static inline uint8_t class_of_type(fl_type_kind k) {
