@@ -251,7 +251,7 @@ static void copy_cell(fl_vec *dst, const fl_vec *src, uint32_t row) {
     case FL_T_BINARY:
     case FL_T_FIXED: {
       uint32_t n;
-      const char *p = fl_vec_str(src, row, &n);
+      const char *p = fl_vec_str_any(src, row, &n);
       fl_vec_append_str(dst, p, n);
       break;
     }
@@ -384,7 +384,7 @@ void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *o
     case FL_T_JSON:
     case FL_T_UUID:
     case FL_T_BINARY:
-    case FL_T_FIXED: out->u.str.ptr = fl_vec_str(vec, row, &out->u.str.len); break;
+    case FL_T_FIXED: out->u.str.ptr = fl_vec_str_any(vec, row, &out->u.str.len); break;
   }
 }
 

@@ -22,8 +22,8 @@
  * code is 0). The dictionary is borrowed (the Parquet reader's column chunk state: valid
  * while the batch is). Only consumers that ask for it see it (the Parquet cursor makes it
  * on request, fl_parquet_rg_cursor_keep_dicts; the scan asks only for its filter, and
- * gathers flat vectors for everything after it): fl_vec_str, fl_batch_get, copy and
- * gather read either form, fl_vec_materialize turns one into the flat form in place;
+ * gathers flat vectors for everything after it): fl_vec_str_any, fl_batch_get, copy
+ * and gather read either form, fl_vec_materialize turns one into the flat form in place;
  * code that reads offsets/bytes directly must check `dict` first. fl_vec_reset returns
  * a vector to the flat form. */
 #ifndef FL_CORE_BATCH_H
@@ -139,13 +139,14 @@ static inline void fl_vec_set_dec(fl_vec *vec, uint32_t i, fl_i128 v) {
     vec->data.i64[i] = (int64_t)v;
 }
 
+/* A flat vector's string i (the hot paths: key encoding, aggregates, writers, which only
+ * see flat vectors); fl_vec_str_any reads either form. */
 static inline const char *fl_vec_str(const fl_vec *vec, uint32_t i, uint32_t *n) {
-  if (vec->dict) {
-    i = vec->codes[i];
-    vec = vec->dict;
-  }
   *n = vec->offsets[i + 1] - vec->offsets[i];
   return vec->bytes + vec->offsets[i];
+}
+static inline const char *fl_vec_str_any(const fl_vec *vec, uint32_t i, uint32_t *n) {
+  return vec->dict ? fl_vec_str(vec->dict, vec->codes[i], n) : fl_vec_str(vec, i, n);
 }
 
 #endif
