@@ -5,7 +5,9 @@
  *     manifests, files, and, while reading, row groups)
  *   next():  fl_scan_next ──► batch of <= FL_BATCH_ROWS live rows, the filter applied
  *            inside the scan (fl_sql_eval_select as its fl_scan_filter_fn, so deletes
- *            and the filter make one selection and one gather) ──► slices of at most
+ *            and the filter make one selection and one gather; the WHERE is one
+ *            predicate per AND conjunct, exec_add_where, and reads dictionary-encoded
+ *            string columns as codes, fl_scan_set_filter_dicts) ──► slices of at most
  *            FL_EXEC_BATCH_ROWS rows, borrowed from the scan's batch (no copy)
  *
  * Lowering (lower()): a pruning predicate P is made such that every row the filter
