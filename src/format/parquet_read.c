@@ -1122,6 +1122,15 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
         for (; i + 8 <= m && (bit >> 3) < nbytes; i += 8, bit += 8)
           memcpy(out + i, bits8[base[bit >> 3]], 32);
       }
+      if (bw > 1 && bw <= 8) { /* dictionary indexes, levels of nested leaves: a group of 8
+                                  values is bw whole bytes, unpacked from one load */
+        for (; i < m && bit % (8u * bw); i++, bit += bw) out[i] = unpack_at(base, nbytes, bit, bw);
+        for (; i + 8 <= m && (bit >> 3) + 8 <= nbytes; i += 8, bit += 8u * bw) {
+          uint64_t w;
+          memcpy(&w, base + (bit >> 3), 8);
+          for (unsigned j = 0; j < 8; j++) out[i + j] = (uint32_t)((w >> (j * bw)) & mask);
+        }
+      }
       /* while an 8-byte load stays inside the run (bit % 8 + bw <= 39 bits): no bounds
        * test per value; the run's last values through unpack_at */
       for (; i < m && (bit >> 3) + 8 <= nbytes; i++, bit += bw) {
