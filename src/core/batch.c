@@ -32,6 +32,7 @@ void fl_vec_free(fl_vec *vec) {
   fl_free(vec->data.raw);
   fl_free(vec->offsets);
   fl_free(vec->bytes);
+  fl_free(vec->codes);
   memset(vec, 0, sizeof *vec);
 }
 
@@ -49,7 +50,39 @@ void fl_vec_reserve(fl_vec *vec, uint32_t cap) {
     vec->data.raw = fl_realloc(vec->data.raw, (size_t)ncap * w);
     memset((uint8_t *)vec->data.raw + (size_t)vec->cap * w, 0, (size_t)(ncap - vec->cap) * w);
   }
+  if (vec->codes) vec->codes = fl_realloc(vec->codes, (size_t)ncap * sizeof *vec->codes);
   vec->cap = ncap;
+}
+
+void fl_vec_set_dict(fl_vec *vec, const fl_vec *dict, uint32_t cap) {
+  FL_ASSERT(fl_type_is_bytes(vec->type.kind) && !dict->dict, "a dictionary for a %s vector",
+            fl_type_sql_name(vec->type.kind));
+  fl_vec_reserve(vec, cap);
+  if (!vec->codes) vec->codes = fl_malloc((size_t)vec->cap * sizeof *vec->codes);
+  vec->dict = dict;
+}
+
+void fl_vec_materialize(fl_vec *vec) {
+  if (!vec->dict) return;
+  const fl_vec *dict = vec->dict;
+  uint32_t n = vec->len;
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (fl_vec_is_valid(vec, i)) total += dict->offsets[vec->codes[i] + 1] - dict->offsets[vec->codes[i]];
+  vec->dict = NULL;
+  vec->bytes_len = 0;
+  fl_vec_reserve_bytes(vec, total);
+  size_t off = 0;
+  vec->offsets[0] = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (fl_vec_is_valid(vec, i)) {
+      uint32_t c = vec->codes[i], at = dict->offsets[c], len = dict->offsets[c + 1] - at;
+      fl_memcpy_short(vec->bytes + off, dict->bytes + at, len);
+      off += len;
+    }
+    vec->offsets[i + 1] = (uint32_t)off;
+  }
+  vec->bytes_len = off;
 }
 
 void fl_vec_reserve_bytes(fl_vec *vec, size_t extra) {
@@ -66,6 +99,7 @@ void fl_vec_reset(fl_vec *vec) {
   memset(vec->validity, 0, bitmap_words(vec->cap) * sizeof(uint64_t));
   vec->len = 0;
   vec->bytes_len = 0;
+  vec->dict = NULL;
   if (vec->offsets) vec->offsets[0] = 0;
 }
 
@@ -217,60 +251,104 @@ static void copy_cell(fl_vec *dst, const fl_vec *src, uint32_t row) {
     case FL_T_BINARY:
     case FL_T_FIXED: {
       uint32_t n;
-      const char *p = fl_vec_str(src, row, &n);
+      const char *p = fl_vec_str_any(src, row, &n);
       fl_vec_append_str(dst, p, n);
       break;
     }
   }
 }
 
-void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n) {
-  FL_ASSERT(dst->ncols == src->ncols);
-  for (uint32_t c = 0; c < src->ncols; c++) {
-    fl_vec *dv = &dst->cols[c];
-    const fl_vec *sv = &src->cols[c];
-    FL_ASSERT(dv->type.kind == sv->type.kind, "column %u", c);
-    fl_vec_reserve(dv, dv->len + n);
-    unsigned w = fl_type_bytes(sv->type);
-    if (w && dv->type.precision == sv->type.precision) {
-      /* fixed width: copy values, then the validity bits */
-      uint8_t *d = (uint8_t *)dv->data.raw;
-      const uint8_t *s = (const uint8_t *)sv->data.raw;
+/* Gathers rows of a dictionary-form vector into a flat one: only the kept rows' strings
+ * are copied (late materialisation of a filtered scan). */
+static void gather_dict(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint32_t n) {
+  const fl_vec *dict = sv->dict;
+  FL_ASSERT(!dv->dict, "gather into a dictionary-form vector");
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t c = sv->codes[rows[i]];
+    total += dict->offsets[c + 1] - dict->offsets[c];
+  }
+  fl_vec_reserve_bytes(dv, total);
+  size_t off = dv->bytes_len;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = rows[i], c = sv->codes[r], at = dict->offsets[c], len = dict->offsets[c + 1] - at;
+    bool valid = fl_vec_is_valid(sv, r);
+    if (!valid) len = 0;
+    fl_memcpy_short(dv->bytes + off, dict->bytes + at, len);
+    off += len;
+    dv->offsets[dv->len + i + 1] = (uint32_t)off;
+    fl_vec_set_valid(dv, dv->len + i, valid);
+  }
+  dv->bytes_len = off;
+  dv->len += n;
+}
+
+/* Appends the given rows of sv to dv (flat). */
+static void gather_vec(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint32_t n) {
+  fl_vec_reserve(dv, dv->len + n);
+  unsigned w = fl_type_bytes(sv->type);
+  if (w && dv->type.precision == sv->type.precision) {
+    /* fixed width: copy values, then the validity bits */
+    uint8_t *d = (uint8_t *)dv->data.raw;
+    const uint8_t *s = (const uint8_t *)sv->data.raw;
 #define GATHER_FIXED(W)                                                      \
   for (uint32_t i = 0; i < n; i++) {                                         \
     memcpy(d + (size_t)(dv->len + i) * (W), s + (size_t)rows[i] * (W), (W)); \
     fl_vec_set_valid(dv, dv->len + i, fl_vec_is_valid(sv, rows[i]));         \
   }
-      switch (w) { /* constant widths: a move per value, not a memcpy call */
-        case 4: GATHER_FIXED(4) break;
-        case 8: GATHER_FIXED(8) break;
-        case 16: GATHER_FIXED(16) break;
-        default: GATHER_FIXED(w) break;
-      }
-#undef GATHER_FIXED
-      dv->len += n;
-    } else if (fl_type_is_bytes(sv->type.kind)) {
-      /* strings: the bytes reserved once, then each row's copied after the last */
-      size_t total = 0;
-      for (uint32_t i = 0; i < n; i++) total += sv->offsets[rows[i] + 1] - sv->offsets[rows[i]];
-      fl_vec_reserve_bytes(dv, total);
-      size_t off = dv->bytes_len;
-      for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
-        bool valid = fl_vec_is_valid(sv, r);
-        if (!valid) len = 0;
-        fl_memcpy_short(dv->bytes + off, sv->bytes + at, len);
-        off += len;
-        dv->offsets[dv->len + i + 1] = (uint32_t)off;
-        fl_vec_set_valid(dv, dv->len + i, valid);
-      }
-      dv->bytes_len = off;
-      dv->len += n;
-    } else {
-      for (uint32_t i = 0; i < n; i++) copy_cell(dv, sv, rows[i]);
+    switch (w) { /* constant widths: a move per value, not a memcpy call */
+      case 4: GATHER_FIXED(4) break;
+      case 8: GATHER_FIXED(8) break;
+      case 16: GATHER_FIXED(16) break;
+      default: GATHER_FIXED(w) break;
     }
+#undef GATHER_FIXED
+    dv->len += n;
+  } else if (fl_type_is_bytes(sv->type.kind) && sv->dict) {
+    gather_dict(dv, sv, rows, n);
+  } else if (fl_type_is_bytes(sv->type.kind)) {
+    /* strings: the bytes reserved once, then each row's copied after the last */
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) total += sv->offsets[rows[i] + 1] - sv->offsets[rows[i]];
+    fl_vec_reserve_bytes(dv, total);
+    size_t off = dv->bytes_len;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
+      bool valid = fl_vec_is_valid(sv, r);
+      if (!valid) len = 0;
+      fl_memcpy_short(dv->bytes + off, sv->bytes + at, len);
+      off += len;
+      dv->offsets[dv->len + i + 1] = (uint32_t)off;
+      fl_vec_set_valid(dv, dv->len + i, valid);
+    }
+    dv->bytes_len = off;
+    dv->len += n;
+  } else {
+    for (uint32_t i = 0; i < n; i++) copy_cell(dv, sv, rows[i]);
+  }
+}
+
+void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n) {
+  FL_ASSERT(dst->ncols == src->ncols);
+  for (uint32_t c = 0; c < src->ncols; c++) {
+    FL_ASSERT(dst->cols[c].type.kind == src->cols[c].type.kind, "column %u", c);
+    gather_vec(&dst->cols[c], &src->cols[c], rows, n);
   }
   dst->nrows += n;
+}
+
+void fl_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint32_t n, bool keep_dict) {
+  FL_ASSERT(dst->type.kind == src->type.kind);
+  if (!keep_dict || !src->dict || dst->len) {
+    gather_vec(dst, src, rows, n);
+    return;
+  }
+  fl_vec_set_dict(dst, src->dict, n);
+  for (uint32_t i = 0; i < n; i++) {
+    dst->codes[i] = src->codes[rows[i]];
+    fl_vec_set_valid(dst, i, fl_vec_is_valid(src, rows[i]));
+  }
+  dst->len = n;
 }
 
 void fl_batch_append_range(fl_batch *dst, const fl_batch *src, uint32_t from, uint32_t n) {
@@ -306,7 +384,7 @@ void fl_batch_get(const fl_batch *batch, uint32_t col, uint32_t row, fl_value *o
     case FL_T_JSON:
     case FL_T_UUID:
     case FL_T_BINARY:
-    case FL_T_FIXED: out->u.str.ptr = fl_vec_str(vec, row, &out->u.str.len); break;
+    case FL_T_FIXED: out->u.str.ptr = fl_vec_str_any(vec, row, &out->u.str.len); break;
   }
 }
 

@@ -14,7 +14,18 @@
  *
  * Filling: append to every column (fl_vec_append_*), then fl_batch_set_rows()
  * (it asserts every column has that many values). Or write slots directly:
- * fl_vec_reserve() then set data[i] / fl_vec_set_valid(), and set vec->len. */
+ * fl_vec_reserve() then set data[i] / fl_vec_set_valid(), and set vec->len.
+ *
+ * Dictionary form (DuckDB's DICTIONARY vector): a STRING/JSON vector whose `dict` is set
+ * holds a code per row (codes[i], u32) into dict, a flat vector of the distinct strings
+ * (every entry valid), instead of offsets and bytes; validity stays per row (a NULL row's
+ * code is 0). The dictionary is borrowed (the Parquet reader's column chunk state: valid
+ * while the batch is). Only consumers that ask for it see it (the Parquet cursor makes it
+ * on request, fl_parquet_rg_cursor_keep_dicts; the scan asks only for its filter, and
+ * gathers flat vectors for everything after it): fl_vec_str_any, fl_batch_get, copy
+ * and gather read either form, fl_vec_materialize turns one into the flat form in place;
+ * code that reads offsets/bytes directly must check `dict` first. fl_vec_reset returns
+ * a vector to the flat form. */
 #ifndef FL_CORE_BATCH_H
 #define FL_CORE_BATCH_H
 
@@ -43,6 +54,8 @@ typedef struct fl_vec {
   char *bytes;       /* STRING/JSON: string bytes */
   size_t bytes_len;
   size_t bytes_cap;
+  uint32_t *codes;           /* dictionary form: cap codes into dict (NULL until first used) */
+  const struct fl_vec *dict; /* dictionary form: the distinct strings; NULL: flat */
 } fl_vec;
 
 typedef struct fl_batch {
@@ -59,6 +72,9 @@ void fl_batch_reset(fl_batch *batch); /* nrows = 0, keeps memory */
 void fl_batch_set_rows(fl_batch *batch, uint32_t nrows);
 /* Copies the given rows of src (same column types) onto the end of dst. */
 void fl_batch_gather(fl_batch *dst, const fl_batch *src, const uint32_t *rows, uint32_t n);
+/* The same for one vector; keep_dict: a source in dictionary form gathers into an empty
+ * dst as codes into the same dictionary (else always flat, as fl_batch_gather). */
+void fl_vec_gather(fl_vec *dst, const fl_vec *src, const uint32_t *rows, uint32_t n, bool keep_dict);
 /* Appends rows [from, from+n) of src to dst. */
 void fl_batch_append_range(fl_batch *dst, const fl_batch *src, uint32_t from, uint32_t n);
 /* Reads one cell as a value (strings point into the batch). */
@@ -80,6 +96,11 @@ void fl_vec_free(fl_vec *vec);
 void fl_vec_reserve(fl_vec *vec, uint32_t cap); /* grows capacity, keeps values */
 void fl_vec_reset(fl_vec *vec);
 void fl_vec_reserve_bytes(fl_vec *vec, size_t extra);
+/* Dictionary form: codes for cap rows (grows, keeps codes), vec->dict = dict. */
+void fl_vec_set_dict(fl_vec *vec, const fl_vec *dict, uint32_t cap);
+/* The flat form of a vector in dictionary form (its first len rows' strings copied into
+ * offsets and bytes, dict cleared); a flat vector is left as it is. */
+void fl_vec_materialize(fl_vec *vec);
 
 static inline bool fl_vec_is_valid(const fl_vec *vec, uint32_t i) {
   return (vec->validity[i >> 6] >> (i & 63)) & 1;
@@ -118,9 +139,14 @@ static inline void fl_vec_set_dec(fl_vec *vec, uint32_t i, fl_i128 v) {
     vec->data.i64[i] = (int64_t)v;
 }
 
+/* A flat vector's string i (the hot paths: key encoding, aggregates, writers, which only
+ * see flat vectors); fl_vec_str_any reads either form. */
 static inline const char *fl_vec_str(const fl_vec *vec, uint32_t i, uint32_t *n) {
   *n = vec->offsets[i + 1] - vec->offsets[i];
   return vec->bytes + vec->offsets[i];
+}
+static inline const char *fl_vec_str_any(const fl_vec *vec, uint32_t i, uint32_t *n) {
+  return vec->dict ? fl_vec_str(vec->dict, vec->codes[i], n) : fl_vec_str(vec, i, n);
 }
 
 #endif

@@ -204,6 +204,12 @@ void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur);
  * selection (every row is read). FL_ECORRUPT if a page index is malformed. */
 fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *ranges, uint32_t n,
                                     fl_err *err);
+/* Asks, before the first next, for STRING and JSON columns in dictionary form (core/
+ * batch.h): the batches' vectors of those columns hold codes into the column chunk's
+ * dictionary (borrowed from the cursor, valid until it moves to another row group or is
+ * freed) wherever every page of the batch's rows is dictionary-encoded; a batch that
+ * reaches a page of another encoding (a writer's fallback to PLAIN) is flat. */
+void fl_parquet_rg_cursor_keep_dicts(fl_parquet_rg_cursor *cur);
 /* Data pages the cursor decoded and jumped over so far, all columns together. */
 void fl_parquet_rg_cursor_pages(const fl_parquet_rg_cursor *cur, uint64_t *read, uint64_t *skipped);
 

@@ -1120,6 +1120,15 @@ static bool hyb_get(hyb *h, uint32_t *out, uint32_t n) {
         for (; i + 8 <= m && (bit >> 3) < nbytes; i += 8, bit += 8)
           memcpy(out + i, bits8[base[bit >> 3]], 32);
       }
+      if (bw > 1 && bw <= 8) { /* dictionary indexes, levels of nested leaves: a group of 8
+                                  values is bw whole bytes, unpacked from one load */
+        for (; i < m && bit % (8u * bw); i++, bit += bw) out[i] = unpack_at(base, nbytes, bit, bw);
+        for (; i + 8 <= m && (bit >> 3) + 8 <= nbytes; i += 8, bit += 8u * bw) {
+          uint64_t w;
+          memcpy(&w, base + (bit >> 3), 8);
+          for (unsigned j = 0; j < 8; j++) out[i + j] = (uint32_t)((w >> (j * bw)) & mask);
+        }
+      }
       /* while an 8-byte load stays inside the run (bit % 8 + bw <= 39 bits): no bounds
        * test per value; the run's last values through unpack_at */
       for (; i < m && (bit >> 3) + 8 <= nbytes; i++, bit += bw) {
@@ -1477,6 +1486,9 @@ typedef struct colr {
   fl_buf dict_vals;        /* fixed-width values (BOOLEAN: one byte each) */
   const uint8_t **dict_sp; /* BYTE_ARRAY entries */
   uint32_t *dict_sl;
+  bool keep_dict; /* the caller takes this STRING/JSON column in dictionary form */
+  bool dictv_ok;  /* dictv holds this chunk's dictionary */
+  fl_vec dictv;   /* the dictionary as a flat vector (for the dictionary form) */
   /* current page */
   uint32_t page_left;
   bool levels;
@@ -1842,6 +1854,13 @@ static fl_code next_page(colr *col, bool dict_only, fl_err *err) {
   }
 }
 
+/* Every index the page can hold is inside the dictionary: hyb_next_run refuses RLE
+ * values of more than bw bits and bit-packed ones are bw bits, so with 2^bw <= ndict no
+ * index needs checking (a dictionary of 4 entries and 2-bit indexes, the usual case). */
+static inline bool dict_indexes_fit(const colr *col) {
+  return col->idx.bw < 32 && ((uint64_t)1 << col->idx.bw) <= col->ndict;
+}
+
 /* Decodes k non-null values into S (dense, physical width) or S->sp/sl. */
 static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
   int32_t phys = col->lf->el.phys;
@@ -1886,8 +1905,10 @@ static fl_code decode_values(colr *col, scratch *S, uint32_t k, fl_err *err) {
     case ENC_DICT: {
       if (!hyb_get(&col->idx, S->ix, k)) break;
       uint32_t nd = col->ndict;
-      for (uint32_t i = 0; i < k; i++)
-        if (S->ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
+      if (!dict_indexes_fit(col))
+        for (uint32_t i = 0; i < k; i++)
+          if (S->ix[i] >= nd)
+            return CCORRUPT(col, err, "dictionary index %u out of %u entries", S->ix[i], nd);
       const uint8_t *dv = col->dict_vals.data;
       switch (phys) {
         case FL_PQ_BYTE_ARRAY:
@@ -1975,28 +1996,43 @@ short_page:
   return CCORRUPT(col, err, "values end early in the page before offset %llu", (unsigned long long)col->pos);
 }
 
-#define SCATTER(DT, ST, CONV)                   \
-  do {                                          \
-    DT *o_ = (DT *)vec->data.raw + row0;        \
-    const ST *s_ = (const ST *)S->dense;        \
-    uint32_t j_ = 0;                            \
-    if (!lv) { /* no NULL in these rows */      \
-      for (uint32_t i_ = 0; i_ < m; i_++) {     \
-        ST x = s_[i_];                          \
-        o_[i_] = (DT)(CONV);                    \
-      }                                         \
-      fl_vec_set_valid_range(vec, row0, m);     \
-      break;                                    \
-    }                                           \
-    for (uint32_t i_ = 0; i_ < m; i_++) {       \
-      if (!lv || lv[i_]) {                      \
-        ST x = s_[j_++];                        \
-        o_[i_] = (DT)(CONV);                    \
-        fl_vec_set_valid(vec, row0 + i_, true); \
-      } else {                                  \
-        o_[i_] = 0;                             \
-      }                                         \
-    }                                           \
+/* Rows row0 + i with lv[i] (a flat column's definition levels, 0 or 1) marked valid, a
+ * validity word at a time where the rows cover one (the bits start cleared). */
+static void valid_from_levels(fl_vec *vec, uint32_t row0, const uint32_t *lv, uint32_t m) {
+  uint32_t i = 0;
+  for (; i < m && ((row0 + i) & 63); i++)
+    if (lv[i]) fl_vec_set_valid(vec, row0 + i, true);
+  for (; i + 64 <= m; i += 64) {
+    uint64_t w = 0;
+    for (unsigned j = 0; j < 64; j++) w |= (uint64_t)lv[i + j] << j;
+    vec->validity[(row0 + i) >> 6] = w;
+  }
+  for (; i < m; i++)
+    if (lv[i]) fl_vec_set_valid(vec, row0 + i, true);
+}
+
+#define SCATTER(DT, ST, CONV)               \
+  do {                                      \
+    DT *o_ = (DT *)vec->data.raw + row0;    \
+    const ST *s_ = (const ST *)S->dense;    \
+    uint32_t j_ = 0;                        \
+    if (!lv) { /* no NULL in these rows */  \
+      for (uint32_t i_ = 0; i_ < m; i_++) { \
+        ST x = s_[i_];                      \
+        o_[i_] = (DT)(CONV);                \
+      }                                     \
+      fl_vec_set_valid_range(vec, row0, m); \
+      break;                                \
+    }                                       \
+    for (uint32_t i_ = 0; i_ < m; i_++) {   \
+      if (lv[i_]) {                         \
+        ST x = s_[j_++];                    \
+        o_[i_] = (DT)(CONV);                \
+      } else {                              \
+        o_[i_] = 0;                         \
+      }                                     \
+    }                                       \
+    valid_from_levels(vec, row0, lv, m);    \
   } while (0)
 
 /* A DECIMAL from big-endian bytes (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) or into a
@@ -2096,10 +2132,10 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
         if (lv[i]) {
           fl_memcpy_short(vec->bytes + off, S->sp[j], S->sl[j]);
           off += S->sl[j++];
-          fl_vec_set_valid(vec, row0 + i, true);
         }
         vec->offsets[row0 + i + 1] = off;
       }
+      valid_from_levels(vec, row0, lv, m);
       vec->bytes_len = off;
       break;
     }
@@ -2107,9 +2143,61 @@ static fl_code scatter(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_
   return FL_OK;
 }
 
+/* The chunk's dictionary as a flat STRING vector, built once (the dictionary form's
+ * `dict`: it lives as long as the column reader, so as the cursor's batches). */
+static void build_dictv(colr *col) {
+  if (col->dictv_ok) return;
+  fl_vec *d = &col->dictv;
+  if (!d->validity) fl_vec_init(d, col->dst, col->ndict ? col->ndict : 1);
+  fl_vec_reset(d);
+  size_t total = 0;
+  for (uint32_t i = 0; i < col->ndict; i++) total += col->dict_sl[i];
+  fl_vec_reserve(d, col->ndict);
+  fl_vec_reserve_bytes(d, total);
+  uint32_t off = 0;
+  for (uint32_t i = 0; i < col->ndict; i++) {
+    memcpy(d->bytes + off, col->dict_sp[i], col->dict_sl[i]);
+    off += col->dict_sl[i];
+    d->offsets[i + 1] = off;
+  }
+  fl_vec_set_valid_range(d, 0, col->ndict);
+  d->bytes_len = off;
+  d->len = col->ndict;
+  col->dictv_ok = true;
+}
+
+/* Decodes the dictionary indexes of m rows (k of them non-null, S->lv their levels)
+ * into the vector's codes at row0. */
+static fl_code read_codes(colr *col, scratch *S, uint32_t row0, uint32_t m, uint32_t k, fl_err *err) {
+  fl_vec *vec = col->vec;
+  uint32_t *codes = vec->codes + row0, *ix = k == m ? codes : S->ix, nd = col->ndict;
+  if (!hyb_get(&col->idx, ix, k))
+    return CCORRUPT(col, err, "values end early in the page before offset %llu",
+                    (unsigned long long)col->pos);
+  if (!dict_indexes_fit(col)) {
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < k; i++) bad |= ix[i] >= nd;
+    if (bad)
+      for (uint32_t i = 0; i < k; i++)
+        if (ix[i] >= nd) return CCORRUPT(col, err, "dictionary index %u out of %u entries", ix[i], nd);
+  }
+  if (k == m) {
+    fl_vec_set_valid_range(vec, row0, m);
+    return FL_OK;
+  }
+  for (uint32_t i = 0, j = 0; i < m; i++) {
+    uint32_t v = S->lv[i];
+    codes[i] = v ? ix[j] : 0;
+    j += v;
+  }
+  valid_from_levels(vec, row0, S->lv, m);
+  return FL_OK;
+}
+
 static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
   fl_code rc;
   uint32_t got = 0;
+  if (col->keep_dict) fl_vec_set_dict(col->vec, &col->dictv, n);
   while (got < n) {
     if (!col->page_left && (rc = next_page(col, false, err))) return rc;
     uint32_t m = n - got < col->page_left ? n - got : col->page_left;
@@ -2125,8 +2213,17 @@ static fl_code read_column(colr *col, scratch *S, uint32_t n, fl_err *err) {
         for (uint32_t i = 0; i < m; i++)
           if (S->lv[i] > 1) return CCORRUPT(col, err, "definition level %u of a flat column", S->lv[i]);
     }
-    if ((rc = decode_values(col, S, k, err))) return rc;
-    if ((rc = scatter(col, S, got, m, k, err))) return rc;
+    if (col->vec->dict && col->enc == ENC_DICT) {
+      build_dictv(col);
+      if ((rc = read_codes(col, S, got, m, k, err))) return rc;
+    } else {
+      if (col->vec->dict) { /* a page that is not dictionary-encoded: this batch is flat */
+        col->vec->len = got;
+        fl_vec_materialize(col->vec);
+      }
+      if ((rc = decode_values(col, S, k, err))) return rc;
+      if ((rc = scatter(col, S, got, m, k, err))) return rc;
+    }
     got += m;
     col->page_left -= m;
     col->seen += m;
@@ -2728,6 +2825,7 @@ void fl_parquet_rg_cursor_free(fl_parquet_rg_cursor *cur) {
     fl_buf_free(&cur->cols[f].vals);
     fl_free(cur->cols[f].dict_sp);
     fl_free(cur->cols[f].dict_sl);
+    fl_vec_free(&cur->cols[f].dictv);
   }
   fl_free(cur->cols);
   fl_free(cur->ncols);
@@ -2881,6 +2979,16 @@ fl_code fl_parquet_rg_cursor_select(fl_parquet_rg_cursor *cur, const uint64_t *r
   cur->nsel = n;
   cur->selected = true;
   return FL_OK;
+}
+
+void fl_parquet_rg_cursor_keep_dicts(fl_parquet_rg_cursor *cur) {
+  FL_ASSERT(!cur->done_rows, "%s: dictionary form asked after the first batch", cur->pr->name);
+  for (uint32_t f = 0; f < cur->schema->nfields; f++) {
+    colr *col = &cur->cols[f];
+    fl_type_kind k = col->dst.kind;
+    col->keep_dict = col->lf && !cur->ncols[f] && col->lf->el.phys == FL_PQ_BYTE_ARRAY &&
+                     (k == FL_T_STRING || k == FL_T_JSON);
+  }
 }
 
 void fl_parquet_rg_cursor_pages(const fl_parquet_rg_cursor *cur, uint64_t *read, uint64_t *skipped) {

@@ -1477,3 +1477,107 @@ Test(parquet, a_chunk_the_codec_does_not_shrink_is_written_uncompressed) {
     fl_parquet_writer_free(pw);
   }
 }
+
+/* 7000 rows: NULL every 5th row and rows 900..1100, 4 words for r < 5000, then unique
+ * strings (the dictionary overflows: PLAIN pages after dictionary ones). */
+static void fill_dict_nulls(fl_batch *batch, uint64_t first, uint32_t n) {
+  char buf[64];
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t r = first + k;
+    if (r % 5 == 2 || (r >= 900 && r < 1100)) {
+      fl_vec_append_null(&batch->cols[0]);
+    } else {
+      int len = r < 5000 ? snprintf(buf, sizeof buf, "%s", words[r % 4])
+                         : snprintf(buf, sizeof buf, "unique-%llu", (unsigned long long)r);
+      fl_vec_append_str(&batch->cols[0], buf, (uint32_t)len);
+    }
+    fl_vec_append_i64(&batch->cols[1], (int64_t)r);
+  }
+  fl_batch_set_rows(batch, batch->nrows + n);
+}
+
+/* Reads row group 0 through a cursor, flat or in dictionary form, into rows of
+ * (valid, string) appended to out (flat); counts the batches that came as a dictionary. */
+static uint32_t read_cursor(fl_parquet_reader *pr, bool dicts, fl_batch *out, uint32_t *flat_batches) {
+  fl_parquet_rg_cursor *cur;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_rg_cursor_open(pr, 0, &grow_schema, &cur, &err), FL_OK, "%s", err.msg);
+  if (dicts) fl_parquet_rg_cursor_keep_dicts(cur);
+  uint32_t dict_batches = 0;
+  *flat_batches = 0;
+  for (;;) {
+    const fl_batch *b;
+    uint64_t first_row;
+    cr_assert_eq(fl_parquet_rg_cursor_next(cur, &b, &first_row, &err), FL_OK, "%s", err.msg);
+    if (!b) break;
+    const fl_vec *v = &b->cols[0];
+    cr_assert(!b->cols[1].dict, "a BIGINT column is never a dictionary");
+    if (v->dict) {
+      dict_batches++;
+      cr_assert_eq(fl_vec_null_count(v->dict), 0);
+      for (uint32_t r = 0; r < b->nrows; r++) cr_assert(v->codes[r] < v->dict->len, "row %u", r);
+    } else {
+      (*flat_batches)++;
+    }
+    fl_batch_gather(out, b, (const uint32_t[]){0}, 0); /* nothing: the gather of no rows */
+    uint32_t *rows = fl_malloc(b->nrows * sizeof *rows);
+    for (uint32_t r = 0; r < b->nrows; r++) rows[r] = r;
+    fl_batch_gather(out, b, rows, b->nrows); /* flat out of either form */
+    fl_free(rows);
+  }
+  fl_parquet_rg_cursor_free(cur);
+  return dict_batches;
+}
+
+Test(parquet, dictionary_form_holds_the_strings_of_the_flat_read) {
+  const char *path = tmp_path();
+  fl_parquet_opts opts;
+  fl_parquet_opts_default(&opts);
+  opts.page_bytes = 2048;
+  opts.dict_bytes_max = 4096;
+  fl_parquet_writer *pw;
+  write_file(path, &grow_schema, &opts, 7000, fill_dict_nulls, &pw);
+  fl_parquet_reader *pr;
+  fl_err err = {0};
+  cr_assert_eq(fl_parquet_reader_open(path, &pr, &err), FL_OK, "%s", err.msg);
+  fl_parquet_chunk_info ci;
+  cr_assert(fl_parquet_reader_chunk_info(pr, 0, 1, &ci));
+  cr_assert(has_encoding(&ci, FL_PQ_ENC_RLE_DICTIONARY) && has_encoding(&ci, FL_PQ_ENC_PLAIN));
+  fl_batch *flat = fl_batch_new(grow_fields, 2, 1024), *dict = fl_batch_new(grow_fields, 2, 1024);
+  uint32_t flat_batches, mixed_batches;
+  cr_assert_eq(read_cursor(pr, false, flat, &flat_batches), 0, "no dictionary unless asked");
+  uint32_t dict_batches = read_cursor(pr, true, dict, &mixed_batches);
+  cr_assert(dict_batches > 0, "dictionary pages come as codes");
+  cr_assert(mixed_batches > 0, "batches reaching PLAIN pages come flat");
+  assert_same_rows(flat, 7000, fill_dict_nulls, &grow_schema);
+  assert_same_rows(dict, 7000, fill_dict_nulls, &grow_schema);
+  /* fl_vec_materialize and fl_batch_get on a dictionary-form vector give the strings too */
+  fl_parquet_rg_cursor *cur;
+  cr_assert_eq(fl_parquet_rg_cursor_open(pr, 0, &grow_schema, &cur, &err), FL_OK, "%s", err.msg);
+  fl_parquet_rg_cursor_keep_dicts(cur);
+  const fl_batch *b;
+  uint64_t first_row;
+  cr_assert_eq(fl_parquet_rg_cursor_next(cur, &b, &first_row, &err), FL_OK, "%s", err.msg);
+  cr_assert(b && b->cols[0].dict);
+  fl_value v;
+  for (uint32_t r = 0; r < b->nrows; r++) {
+    fl_value want;
+    fl_batch_get(b, 0, r, &v);
+    fl_batch_get(flat, 0, r, &want);
+    cr_assert(v.is_null == want.is_null && (v.is_null || !fl_value_cmp(&v, &want)), "row %u", r);
+  }
+  fl_vec *vec = (fl_vec *)&b->cols[0];
+  fl_vec_materialize(vec);
+  cr_assert(!vec->dict);
+  for (uint32_t r = 0; r < b->nrows; r++) {
+    fl_value want;
+    fl_batch_get(b, 0, r, &v);
+    fl_batch_get(flat, 0, r, &want);
+    cr_assert(v.is_null == want.is_null && (v.is_null || !fl_value_cmp(&v, &want)), "row %u", r);
+  }
+  fl_parquet_rg_cursor_free(cur);
+  fl_batch_free(flat);
+  fl_batch_free(dict);
+  fl_parquet_reader_free(pr);
+  fl_parquet_writer_free(pw);
+}

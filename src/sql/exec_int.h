@@ -56,6 +56,9 @@ bool exec_part_set_topn_bound(fl_op *op, uint32_t col, bool desc, const fl_value
 /* exec_scan.c: the columns filter e reads, each once, into cols (room for max): false
  * when they cannot be known or are every column (fl_scan_set_filter_columns' input). */
 bool exec_filter_columns(const struct fl_sql_expr *e, uint32_t *cols, uint32_t *n, uint32_t max);
+/* Adds the WHERE to ev as one predicate per top-level AND conjunct (exec_scan.c). */
+struct fl_sql_eval;
+fl_code exec_add_where(struct fl_sql_eval *ev, const struct fl_sql_expr *filter, fl_err *err);
 /* Bytes a batch's vectors hold (capacity). */
 size_t exec_batch_bytes(const fl_batch *b);
 /* -1, 0, 1 comparing a[i] with b[j] (same type, both valid): numbers by value, strings

@@ -140,6 +140,7 @@ fl_scan_source *fl_scan_source_new(fl_exec_ctx *ctx, struct fl_table *tbl, const
   if (filter) { /* the filter's columns first, as fl_op_table_scan's */
     uint32_t *cols = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *cols), nc = 0;
     if (exec_filter_columns(filter, cols, &nc, ss->nfields)) fl_scan_set_filter_columns(scan, cols, nc);
+    fl_scan_set_filter_dicts(scan); /* part_filter's fl_sql_eval reads dictionary-form strings */
   }
   src->ncols = ss->nfields;
   src->fields = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *src->fields);
@@ -406,7 +407,7 @@ fl_op *fl_op_table_scan_part(fl_exec_ctx *ctx, fl_scan_source *src, fl_err *err)
   s->vecs = fl_calloc(src->ncols ? src->ncols : 1, sizeof *s->vecs);
   if (src->filter) {
     s->ev = fl_sql_eval_new(fl_scan_schema(src->scan));
-    if (fl_sql_eval_add(s->ev, src->filter, "WHERE", NULL, err)) {
+    if (exec_add_where(s->ev, src->filter, err)) {
       part_free(&s->op);
       return NULL;
     }

@@ -5,7 +5,9 @@
  *     manifests, files, and, while reading, row groups)
  *   next():  fl_scan_next ──► batch of <= FL_BATCH_ROWS live rows, the filter applied
  *            inside the scan (fl_sql_eval_select as its fl_scan_filter_fn, so deletes
- *            and the filter make one selection and one gather) ──► slices of at most
+ *            and the filter make one selection and one gather; the WHERE is one
+ *            predicate per AND conjunct, exec_add_where, and reads dictionary-encoded
+ *            string columns as codes, fl_scan_set_filter_dicts) ──► slices of at most
  *            FL_EXEC_BATCH_ROWS rows, borrowed from the scan's batch (no copy)
  *
  * Lowering (lower()): a pruning predicate P is made such that every row the filter
@@ -287,6 +289,7 @@ static void slice(const fl_batch *b, uint32_t off, uint32_t n, fl_batch *view, f
   for (uint32_t c = 0; c < b->ncols; c++) {
     const fl_vec *src = &b->cols[c];
     fl_vec *v = &vecs[c];
+    FL_ASSERT(!src->dict, "a dictionary-form column %u leaves the scan", c);
     *v = *src;
     v->len = n;
     v->cap = n;
@@ -386,6 +389,17 @@ static void scan_free(fl_op *op) {
 
 static const fl_op_vtable scan_vt = {"TABLE_SCAN", scan_next, scan_explain, scan_free};
 
+/* The WHERE as one predicate per top-level conjunct: fl_sql_eval_select keeps the rows
+ * where all are TRUE (what the AND keeps) and decides each later one only on the rows
+ * the earlier ones kept. */
+fl_code exec_add_where(fl_sql_eval *ev, const fl_sql_expr *filter, fl_err *err) {
+  if (filter->kind == FL_SQL_E_BINARY && filter->op == FL_SQL_OP_AND && filter->nargs == 2) {
+    fl_code rc = exec_add_where(ev, filter->args[0], err);
+    return rc ? rc : exec_add_where(ev, filter->args[1], err);
+  }
+  return fl_sql_eval_add(ev, filter, "WHERE", NULL, err);
+}
+
 bool exec_filter_columns(const fl_sql_expr *e, uint32_t *cols, uint32_t *n, uint32_t max) {
   return filter_columns(e, cols, n, max);
 }
@@ -464,13 +478,14 @@ fl_op *fl_op_table_scan(fl_exec_ctx *ctx, struct fl_table *tbl, const struct fl_
     fl_buf_cstr(&b);
     s->filter = fl_arena_strdup(ctx->arena, (const char *)b.data);
     s->ev = fl_sql_eval_new(ss);
-    fl_code rc = fl_sql_eval_add(s->ev, filter, "WHERE", NULL, err);
+    fl_code rc = exec_add_where(s->ev, filter, err);
     if (rc) {
       fl_buf_free(&b);
       scan_free(&s->op);
       return NULL;
     }
     fl_scan_set_filter(scan, run_filter, s);
+    fl_scan_set_filter_dicts(scan); /* fl_sql_eval reads dictionary-form strings */
     uint32_t *cols = fl_arena_calloc(ctx->arena, ss->nfields ? ss->nfields : 1, sizeof *cols), ncols = 0;
     if (filter_columns(filter, cols, &ncols, ss->nfields)) fl_scan_set_filter_columns(scan, cols, ncols);
   }

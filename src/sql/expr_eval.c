@@ -126,6 +126,7 @@ static step *new_step(fl_sql_eval *c, step_op op, uint32_t dst) {
   memset(s, 0, sizeof *s);
   s->op = op;
   s->dst = dst;
+  s->dcol = -1;
   return s;
 }
 
@@ -1423,6 +1424,15 @@ static void run_col(reg *d, const fl_vec *v, uint32_t n) {
     case FL_T_UUID:
     case FL_T_BINARY:
     case FL_T_FIXED:
+      if (v->dict) { /* dictionary form: each row's string is its entry's (no copy) */
+        const fl_vec *dv = v->dict;
+        for (uint32_t i = 0; i < n; i++) {
+          uint32_t k = v->codes[i];
+          d->sp[i] = dv->bytes + dv->offsets[k];
+          d->sl[i] = dv->offsets[k + 1] - dv->offsets[k];
+        }
+        break;
+      }
       for (uint32_t i = 0; i < n; i++) {
         d->sp[i] = v->bytes + v->offsets[i];
         d->sl[i] = v->offsets[i + 1] - v->offsets[i];
@@ -2081,6 +2091,216 @@ static void run_step(fl_sql_eval *c, step *s, const fl_batch *batch, uint32_t n)
   }
 }
 
+/* ---- Dictionary columns ------------------------------------------------------------------
+ * A STRING/JSON column in dictionary form (core/batch.h: codes into the distinct strings
+ * of a Parquet column chunk) lets a predicate's subtree that reads that column alone run
+ * once per dictionary entry instead of once per row: `event_type = 'order_paid'`, IN,
+ * LIKE, IS NULL, lower(x) = ..., their NOT/AND/OR. Such a subtree is a region; its root is
+ * a BOOLEAN step whose consumers all read other things (or the predicate's result).
+ *
+ *   members over the dictionary (entries 0..nd-1, then one NULL entry nd) ──► root's
+ *   result per entry ──► per row: result[valid ? code : nd]
+ *
+ * The analysis (find_regions, at the first run) gives each step the one column it depends
+ * on (dcol); only row-wise steps that cannot fail and raise no deferred error take part,
+ * and a step whose result is read both inside and outside a region takes no part. At run
+ * time a region is used only when its column is in dictionary form and the dictionary
+ * has fewer entries than the batch has rows (else per row is cheaper, and the registers
+ * are sized for the rows); otherwise its steps run per row as usual (run_col reads a
+ * dictionary-form column through the codes). */
+
+static bool dict_step(const step *s) {
+  if (s->strict || (s->ctxs && s->ctxs[0])) return false; /* AND, OR: a deferred error */
+  switch (s->op) {
+    case S_COL:
+    case S_CMP:
+    case S_IN:
+    case S_ISNULL:
+    case S_LIKE:
+    case S_LIKE2:
+    case S_NOT:
+    case S_AND:
+    case S_OR:
+    case S_LOWER:
+    case S_UPPER:
+    case S_LENGTH:
+    case S_CAST:
+    case S_CONCAT: return true;
+    default: return false;
+  }
+}
+
+/* The registers step s reads (dict_step ops only). */
+static uint32_t step_inputs(const step *s, uint32_t in[2]) {
+  switch (s->op) {
+    case S_COL: return 0;
+    case S_CMP:
+    case S_LIKE2:
+    case S_AND:
+    case S_OR:
+    case S_CONCAT:
+      in[0] = s->a;
+      in[1] = s->b;
+      return 2;
+    default: in[0] = s->a; return 1;
+  }
+}
+
+/* dcol of the steps [first, first + n): -1 for a step outside any region. */
+static void find_dcols(fl_sql_eval *c, uint32_t first, uint32_t n, int32_t *dep) {
+  for (uint32_t i = 0; i < n; i++) {
+    step *s = &c->steps[first + i];
+    dep[i] = -2; /* -2: no region; -1: constants only; >= 0: that column alone */
+    if (!dict_step(s) || s->dmember) continue;
+    if (s->op == S_COL) {
+      fl_type_kind k = c->schema->fields[s->col].type.kind;
+      if (k == FL_T_STRING || k == FL_T_JSON) dep[i] = s->col;
+      continue;
+    }
+    uint32_t in[2], nin = step_inputs(s, in);
+    int32_t d = -1;
+    for (uint32_t j = 0; j < nin && d != -2; j++) {
+      int32_t di = -2;
+      if (!c->regs[in[j]].mask) {
+        di = -1;
+      } else {
+        for (uint32_t p = i; p-- > 0;)
+          if (c->steps[first + p].dst == in[j]) {
+            di = dep[p];
+            break;
+          }
+      }
+      if (di == -2 || (di >= 0 && d >= 0 && di != d))
+        d = -2;
+      else if (di >= 0)
+        d = di;
+    }
+    dep[i] = d >= 0 ? d : -2; /* constants alone are no region */
+  }
+}
+
+static bool reads_reg(const step *s, uint32_t r) {
+  if (dict_step(s)) {
+    uint32_t in[2], nin = step_inputs(s, in);
+    for (uint32_t j = 0; j < nin; j++)
+      if (in[j] == r) return true;
+    return false;
+  }
+  if (s->a == r || s->b == r) return true;
+  for (uint32_t j = 0; j < s->nargs; j++)
+    if (s->args[j] == r) return true;
+  return false;
+}
+
+/* Marks the steps of s's region (s and, recursively, the region steps it reads). */
+static void collect_members(fl_sql_eval *c, uint32_t first, uint32_t i, const int32_t *dep, bool *in) {
+  in[i] = true;
+  uint32_t r[2], nin = step_inputs(&c->steps[first + i], r);
+  for (uint32_t j = 0; j < nin; j++)
+    for (uint32_t p = i; p-- > 0;)
+      if (c->steps[first + p].dst == r[j]) {
+        if (dep[p] == dep[i] && !in[p]) collect_members(c, first, p, dep, in);
+        break;
+      }
+}
+
+static void find_regions(fl_sql_eval *c, const pred *k) {
+  uint32_t first = k->first_step, n = k->nsteps;
+  if (!n) return;
+  int32_t *dep = fl_calloc(n, sizeof *dep);
+  bool *in = fl_calloc(n, sizeof *in);
+  /* a region step whose result is also read outside its column's steps takes no part:
+     it must hold per-row values; repeat until no such step is left */
+  for (bool again = true; again;) {
+    again = false;
+    find_dcols(c, first, n, dep);
+    for (uint32_t i = 0; i < n && !again; i++) {
+      if (dep[i] < 0) continue;
+      bool inside = false, outside = false;
+      for (uint32_t j = i + 1; j < n; j++) {
+        if (!reads_reg(&c->steps[first + j], c->steps[first + i].dst)) continue;
+        if (dep[j] == dep[i])
+          inside = true;
+        else
+          outside = true;
+      }
+      if (inside && outside) {
+        c->steps[first + i].dmember = true; /* (reused as "excluded" until the end) */
+        again = true;
+      }
+    }
+  }
+  for (uint32_t i = 0; i < n; i++) c->steps[first + i].dmember = false;
+  for (uint32_t i = 0; i < n; i++) {
+    step *s = &c->steps[first + i];
+    s->dcol = dep[i] >= 0 ? dep[i] : -1;
+    if (dep[i] < 0 || s->op == S_COL || c->regs[s->dst].cls != CB) continue;
+    bool root = true;
+    for (uint32_t j = i + 1; j < n && root; j++)
+      if (dep[j] == dep[i] && reads_reg(&c->steps[first + j], s->dst)) root = false;
+    if (!root) continue;
+    memset(in, 0, n * sizeof *in);
+    collect_members(c, first, i, dep, in);
+    uint32_t m = 0;
+    for (uint32_t j = 0; j <= i; j++) m += in[j];
+    s->dmembers = fl_arena_alloc(&c->arena, m * sizeof *s->dmembers);
+    s->ndmembers = 0;
+    for (uint32_t j = 0; j <= i; j++)
+      if (in[j]) {
+        s->dmembers[s->ndmembers++] = first + j;
+        if (j < i) c->steps[first + j].dmember = true;
+      }
+  }
+  fl_free(dep);
+  fl_free(in);
+}
+
+/* The dictionary of column col when its regions run over it for n rows, else NULL. */
+static const fl_vec *region_dict(const fl_batch *batch, int32_t col, uint32_t n) {
+  const fl_vec *v = &batch->cols[col];
+  return v->dict && v->dict->len < n ? v->dict : NULL;
+}
+
+/* Runs root s's region over the dictionary dict (nd entries and a NULL one), then spreads
+ * the root's result over the n rows by their codes. */
+static void run_region(fl_sql_eval *c, const step *s, const fl_batch *batch, const fl_vec *dict, uint32_t n) {
+  uint32_t nd = dict->len;
+  for (uint32_t m = 0; m < s->ndmembers; m++) {
+    step *ms = &c->steps[s->dmembers[m]];
+    if (ms->op != S_COL) {
+      run_step(c, ms, batch, nd + 1);
+      continue;
+    }
+    reg *d = &c->regs[ms->dst];
+    for (uint32_t i = 0; i < nd; i++) {
+      d->sp[i] = dict->bytes + dict->offsets[i];
+      d->sl[i] = dict->offsets[i + 1] - dict->offsets[i];
+      d->nul[i] = 0;
+    }
+    d->sp[nd] = dict->bytes;
+    d->sl[nd] = 0;
+    d->nul[nd] = 1;
+  }
+  if (c->dict_res_cap < nd + 1) {
+    c->dict_res_cap = nd + 1 > 1024 ? nd + 1 : 1024;
+    c->dict_res = fl_realloc(c->dict_res, c->dict_res_cap);
+  }
+  reg *d = &c->regs[s->dst];
+  uint8_t *res = c->dict_res;
+  memcpy(res, d->nul, nd + 1);
+  const fl_vec *v = &batch->cols[s->dcol];
+  const uint32_t *codes = v->codes;
+  for (uint32_t w = 0; w * 64 < n; w++) {
+    uint32_t from = w * 64, cnt = n - from < 64 ? n - from : 64;
+    uint64_t valid = v->validity[w];
+    if (valid == ~(uint64_t)0) {
+      for (uint32_t j = 0; j < cnt; j++) d->nul[from + j] = res[codes[from + j]];
+    } else {
+      for (uint32_t j = 0; j < cnt; j++) d->nul[from + j] = res[(valid >> j) & 1 ? codes[from + j] : nd];
+    }
+  }
+}
+
 /* ---- setup ---------------------------------------------------------------------------- */
 
 /* Constants' arrays point at their one value, and int64 columns are read in place.
@@ -2096,6 +2316,8 @@ static void finish_regs(fl_sql_eval *c) {
     g->sl = &g->csl;
     g->nul = &g->cnul;
   }
+  for (uint32_t p = 0; p < c->npreds; p++)
+    if (!c->preds[p].value) find_regions(c, &c->preds[p]);
   for (uint32_t s = 0; s < c->nsteps; s++) {
     step *st = &c->steps[s];
     reg *d = &c->regs[st->dst];
@@ -2333,7 +2555,15 @@ const uint8_t *fl_sql_eval_run(fl_sql_eval *c, uint32_t index, const fl_batch *b
   uint32_t n = batch->nrows;
   const pred *k = &c->preds[index];
   reserve_regs(c, n ? n : 1);
-  for (uint32_t s = 0; s < k->nsteps; s++) run_step(c, &c->steps[k->first_step + s], batch, n);
+  for (uint32_t i = 0; i < k->nsteps; i++) {
+    step *s = &c->steps[k->first_step + i];
+    const fl_vec *dict = s->dcol >= 0 && (s->dmember || s->dmembers) ? region_dict(batch, s->dcol, n) : NULL;
+    if (!dict)
+      run_step(c, s, batch, n);
+    else if (s->dmembers)
+      run_region(c, s, batch, dict, n);
+    /* else: a member, run by its root */
+  }
   const reg *r = &c->regs[k->result];
   if (!r->mask) { /* a constant predicate: spread its value over the rows */
     uint8_t v = r->nul[0];
@@ -2347,6 +2577,37 @@ const uint8_t *fl_sql_eval_run(fl_sql_eval *c, uint32_t index, const fl_batch *b
   return r->nul;
 }
 
+/* The m rows sel of batch in the columns predicate k reads, gathered into c->sub (a
+ * dictionary-form column stays one); the other columns of c->sub are never read. */
+static const fl_batch *compact(fl_sql_eval *c, const pred *k, const fl_batch *batch, const uint32_t *sel,
+                               uint32_t m) {
+  uint32_t nf = c->schema->nfields;
+  if (!c->sub_cols) {
+    c->sub_cols = fl_calloc(nf ? nf : 1, sizeof *c->sub_cols);
+    c->sub_stamp = fl_calloc(nf ? nf : 1, sizeof *c->sub_stamp);
+  }
+  c->stamp++;
+  for (uint32_t i = 0; i < k->nsteps; i++) {
+    const step *st = &c->steps[k->first_step + i];
+    if (st->op != S_COL || c->sub_stamp[st->col] == c->stamp) continue;
+    fl_vec *v = &c->sub_cols[st->col];
+    if (!v->validity) fl_vec_init(v, batch->cols[st->col].type, m);
+    fl_vec_reset(v);
+    fl_vec_gather(v, &batch->cols[st->col], sel, m, true);
+    c->sub_stamp[st->col] = c->stamp;
+  }
+  c->sub.fields = batch->fields;
+  c->sub.ncols = batch->ncols;
+  c->sub.nrows = m;
+  c->sub.capacity = m;
+  c->sub.cols = c->sub_cols;
+  return &c->sub;
+}
+
+/* Predicate 0 decides every row; each later one only the rows the ones before kept: over
+ * the whole batch while they are many, over those rows gathered (compact) once they are
+ * at most half, so `a = 'x' AND b > 5`, added as two predicates, compares b only where
+ * a = 'x'. */
 uint32_t fl_sql_eval_select(fl_sql_eval *c, const fl_batch *batch, uint32_t *sel) {
   uint32_t n = batch->nrows, m = 0;
   if (!c->npreds) {
@@ -2359,11 +2620,19 @@ uint32_t fl_sql_eval_select(fl_sql_eval *c, const fl_batch *batch, uint32_t *sel
     m += r[i] == FL_SQL_TRUE;
   }
   for (uint32_t p = 1; p < c->npreds && m; p++) {
-    r = fl_sql_eval_run(c, p, batch);
     uint32_t k = 0;
-    for (uint32_t j = 0; j < m; j++) {
-      sel[k] = sel[j];
-      k += r[sel[j]] == FL_SQL_TRUE;
+    if (m <= n / 2) {
+      r = fl_sql_eval_run(c, p, compact(c, &c->preds[p], batch, sel, m));
+      for (uint32_t j = 0; j < m; j++) {
+        sel[k] = sel[j];
+        k += r[j] == FL_SQL_TRUE;
+      }
+    } else {
+      r = fl_sql_eval_run(c, p, batch);
+      for (uint32_t j = 0; j < m; j++) {
+        sel[k] = sel[j];
+        k += r[sel[j]] == FL_SQL_TRUE;
+      }
     }
     m = k;
   }
@@ -2395,6 +2664,12 @@ void fl_sql_eval_free(fl_sql_eval *c) {
   fl_free(c->steps);
   fl_free(c->preds);
   fl_free(c->const_out);
+  fl_free(c->dict_res);
+  if (c->sub_cols)
+    for (uint32_t i = 0; i < c->schema->nfields; i++)
+      if (c->sub_cols[i].validity) fl_vec_free(&c->sub_cols[i]);
+  fl_free(c->sub_cols);
+  fl_free(c->sub_stamp);
   fl_arena_destroy(&c->arena);
   fl_free(c);
 }

@@ -148,6 +148,13 @@ typedef struct step {
   uint32_t eline, ecol;
   uint16_t ctx;   /* strict: the deferred context its errors go to (0: fail the run) */
   uint16_t *ctxs; /* CASE, AND, OR, COALESCE: the contexts of the parts it may not use */
+  /* dictionary regions (expr_eval.c, "Dictionary columns"): a predicate's subtree over one
+     STRING/JSON column runs once per dictionary entry when the column comes in
+     dictionary form */
+  int32_t dcol;       /* the column this step's result depends on alone, -1 none or several */
+  bool dmember;       /* part of a region: skipped when its column is in dictionary form */
+  uint32_t *dmembers; /* a region's root: its steps (absolute indexes, rising, itself last) */
+  uint32_t ndmembers;
 } step;
 
 typedef struct pred {
@@ -182,6 +189,13 @@ struct fl_sql_eval {
   uint16_t nctx;
   uint8_t **ctx_err; /* [ctx][row]: 1 = the part failed on this row */
   fl_err *ctx_msg;   /* [ctx]: the first failure's message */
+  uint8_t *dict_res; /* a region root's result per dictionary entry (+1: NULL) */
+  uint32_t dict_res_cap;
+  /* fl_sql_eval_select: the rows a predicate is left to decide, gathered (compact) */
+  fl_batch sub;
+  fl_vec *sub_cols;    /* one per schema column, initialised at first use */
+  uint32_t *sub_stamp; /* per column: the compaction that last gathered it */
+  uint32_t stamp;
 };
 
 static inline uint8_t class_of_type(fl_type_kind k) {

@@ -92,6 +92,7 @@ struct fl_scan {
   pthread_mutex_t names_mu; /* iterators of several threads may want it at once */
   fl_tcache_pins pins;      /* the cached manifest list and manifests the plan points into */
   fl_schema probe;          /* proj with only the filter's columns readable (probe.fields NULL: no probe) */
+  bool filter_dicts;        /* the filter reads STRING/JSON columns in dictionary form */
 };
 
 /* The run state of one pull over tasks (fl_scan_iter_open .. fl_scan_next .. free). */
@@ -891,12 +892,28 @@ static fl_code page_select(fl_scan_iter *it, bool *none, fl_err *err) {
   return FL_OK;
 }
 
+void fl_scan_set_filter_dicts(fl_scan *scan) { scan->filter_dicts = true; }
+
+/* Dictionary form for the filter: only where a filter runs, and never with equality
+ * deletes (their probe reads key columns flat). The rows kept are gathered flat
+ * (kept_batch), so the caller never sees a dictionary. */
+static void want_dicts(const fl_scan_iter *it, fl_parquet_rg_cursor *c) {
+  if (it->scan->filter_dicts && it->filter && !it->scan->eq) fl_parquet_rg_cursor_keep_dicts(c);
+}
+
+static bool has_dict(const fl_batch *batch) {
+  for (uint32_t c = 0; c < batch->ncols; c++)
+    if (batch->cols[c].dict) return true;
+  return false;
+}
+
 /* Decodes the current row group in the filter's columns; *any: the filter kept a row. */
 static fl_code probe_row_group(fl_scan_iter *it, bool *any, fl_err *err) {
   fl_parquet_rg_cursor *pc;
   *any = false;
   fl_code rc = fl_parquet_rg_cursor_open(it->pr, it->rg, &it->scan->probe, &pc, err);
   if (rc) return rc;
+  want_dicts(it, pc);
   if (it->paged && (rc = fl_parquet_rg_cursor_select(pc, it->psel, it->nsel, err))) {
     fl_parquet_rg_cursor_free(pc);
     return rc;
@@ -1052,7 +1069,7 @@ static bool bound_rows(fl_scan_iter *it, const fl_batch *batch, bool selected, u
 static const fl_batch *kept_batch(fl_scan_iter *it, const fl_batch *batch, uint32_t n) {
   if (!n) return NULL;
   it->st.rows_emitted += n;
-  if (n == batch->nrows) return batch;
+  if (n == batch->nrows && !has_dict(batch)) return batch; /* it->sel is every row otherwise */
   fl_scan *scan = it->scan;
   if (!it->scratch) it->scratch = fl_batch_new(scan->proj.fields, scan->proj.nfields, FL_BATCH_ROWS);
   fl_batch_reset(it->scratch);
@@ -1152,6 +1169,7 @@ fl_code fl_scan_next(fl_scan_iter *it, const fl_batch **out, fl_err *err) {
       }
       const fl_schema *rs = scan->eq ? &scan->read : &scan->proj;
       if ((rc = fl_parquet_rg_cursor_open(it->pr, it->rg, rs, &it->rgc, err))) return rc;
+      want_dicts(it, it->rgc);
       if (it->paged && (rc = fl_parquet_rg_cursor_select(it->rgc, it->psel, it->nsel, err))) return rc;
     }
     const fl_batch *batch;

@@ -633,6 +633,11 @@ void fl_scan_set_filter(fl_scan *scan, fl_scan_filter_fn filter, void *ctx);
  * Without it every column is decoded before the filter runs. Call before the
  * iterators open. */
 void fl_scan_set_filter_columns(fl_scan *scan, const uint32_t *cols, uint32_t n);
+/* The filter (the scan's and every iterator's) reads STRING and JSON columns in
+ * dictionary form as well as flat (core/batch.h): row groups are then decoded with
+ * dictionary-encoded string pages kept as codes, the filter runs on those, and only the
+ * rows it keeps are gathered flat for the caller. Call before the iterators open. */
+void fl_scan_set_filter_dicts(fl_scan *scan);
 /* Reads every planned file (row groups pruned by statistics), applies position
  * deletes, projects the current schema by field id (added columns read as null,
  * renames keep data, widened types widen), applies the filter if set, emits. */
