@@ -7,7 +7,11 @@
  * does), --passes P (3) times over the file. Counted: the appending thread's CPU time
  * inside fl_log_append (encode + compress + CRC: what the server's event loop pays),
  * and the log's raw vs stored bytes (fl_log_stats). A full queue (FL_ELIMIT) is waited
- * out outside the timed calls.
+ * out outside the timed calls. Each record carries what the server gives it: contract
+ * version 1, a key hash (8 pseudo-random bytes) and an event time (one event about
+ * every second, ms jitter, as `floe gen orders` makes them). With --read, every level
+ * then reads its records back with a reader (decode: decompression and framing) and
+ * checks their count and bytes (not timed; for callgrind).
  *
  * Output: a readable line per level on stderr and one JSON line per level on stdout:
  *   {"bench":"log_compress","level":1,"records":..,"raw_bytes":..,"stored_bytes":..,
@@ -38,9 +42,53 @@ static void done_cb(void *ctx, fl_code rc, uint32_t p, uint64_t base, uint32_t n
   if (rc) __atomic_add_fetch((uint64_t *)ctx, 1, __ATOMIC_RELAXED);
 }
 
+/* Reads the partition back from offset 0: `records` entries, record k equal to
+ * recs[k % nrecs]. 0 ok, else 1 with a message. */
+static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs, uint64_t records) {
+  for (uint64_t end = 0; end < records;) { /* the appends were asynchronous: wait until durable */
+    fl_log_partition_offsets(ls, 0, NULL, &end);
+    if (end < records) usleep(1000);
+  }
+  fl_log_reader *rd;
+  fl_err err;
+  if (fl_log_reader_open(ls, 0, 0, &rd, &err)) {
+    fprintf(stderr, "log_compress_bench: %s\n", err.msg);
+    return 1;
+  }
+  uint64_t k = 0;
+  for (;;) {
+    fl_log_batch_view v;
+    bool eof;
+    if (fl_log_reader_next_batch(rd, &v, &eof, &err)) {
+      fprintf(stderr, "log_compress_bench: %s\n", err.msg);
+      fl_log_reader_close(rd);
+      return 1;
+    }
+    if (eof) break;
+    for (uint32_t i = 0; i < v.count; i++, k++) {
+      const fl_log_record *r = &recs[k % nrecs];
+      const fl_log_entry *e = &v.records[i];
+      if (e->value_len != r->value_len || memcmp(e->value, r->value, r->value_len) ||
+          e->key_hash != r->key_hash || e->event_time_ms != r->event_time_ms ||
+          e->contract_version != r->contract_version) {
+        fprintf(stderr, "log_compress_bench: record %" PRIu64 " read back differs\n", k);
+        fl_log_reader_close(rd);
+        return 1;
+      }
+    }
+  }
+  fl_log_reader_close(rd);
+  if (k != records) {
+    fprintf(stderr, "log_compress_bench: read %" PRIu64 " records of %" PRIu64 "\n", k, records);
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *input = NULL, *levels = "0,1,3", *dir_arg = NULL;
   int per = 1000, passes = 3;
+  bool read_back = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--input") && i + 1 < argc)
       input = argv[++i];
@@ -52,10 +100,12 @@ int main(int argc, char **argv) {
       passes = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
       dir_arg = argv[++i];
+    else if (!strcmp(argv[i], "--read"))
+      read_back = true;
     else {
       fprintf(stderr,
               "usage: log_compress_bench --input FILE.ndjson [--levels 0,1,3] [--records N] [--passes P] "
-              "[--dir D]\n");
+              "[--dir D] [--read]\n");
       return 2;
     }
   }
@@ -84,7 +134,9 @@ int main(int argc, char **argv) {
       recs[nrecs] = (fl_log_record){.value = p,
                                     .value_len = (uint32_t)len,
                                     .contract_version = 1,
-                                    .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull};
+                                    .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull,
+                                    .event_time_ms = 1765000000000 + (int64_t)nrecs * 1000 + nrecs * 7919 % 1000,
+                                    .has_event_time = true};
       nrecs++;
     }
     p += len + 1;
@@ -126,6 +178,7 @@ int main(int argc, char **argv) {
       }
     fl_log_stats st;
     fl_log_stats_get(log, &st);
+    if (read_back && read_all(ls, recs, nrecs, records)) return 1;
     fl_log_close(log);
     if (failed) {
       fprintf(stderr, "log_compress_bench: %" PRIu64 " appends failed\n", failed);
