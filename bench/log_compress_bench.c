@@ -131,12 +131,13 @@ int main(int argc, char **argv) {
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (len) {
       if (nrecs == cap) recs = fl_realloc(recs, (cap *= 2) * sizeof *recs);
-      recs[nrecs] = (fl_log_record){.value = p,
-                                    .value_len = (uint32_t)len,
-                                    .contract_version = 1,
-                                    .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull,
-                                    .event_time_ms = 1765000000000 + (int64_t)nrecs * 1000 + nrecs * 7919 % 1000,
-                                    .has_event_time = true};
+      recs[nrecs] =
+          (fl_log_record){.value = p,
+                          .value_len = (uint32_t)len,
+                          .contract_version = 1,
+                          .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull,
+                          .event_time_ms = 1765000000000 + (int64_t)nrecs * 1000 + nrecs * 7919 % 1000,
+                          .has_event_time = true};
       nrecs++;
     }
     p += len + 1;

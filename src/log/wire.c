@@ -99,54 +99,128 @@ static void enc_trim(enc_tls *t) {
   }
 }
 
-static unsigned char *put_record(unsigned char *p, const fl_log_record *r) {
-  fl_log_put32(p + FL_LOG_ROFF_VALUE_LEN, r->value_len);
-  fl_log_put32(p + FL_LOG_ROFF_CONTRACT, r->contract_version);
-  fl_log_put64(p + FL_LOG_ROFF_KEY_HASH, r->key_hash);
-  fl_log_put64(p + FL_LOG_ROFF_EVENT_TIME,
-               (uint64_t)(r->has_event_time ? r->event_time_ms : FL_LOG_EVENT_TIME_NONE));
-  if (r->value_len) memcpy(p + FL_LOG_RECORD_HEADER_BYTES_V2, r->value, r->value_len);
-  return p + FL_LOG_RECORD_HEADER_BYTES_V2 + r->value_len;
+/* The v3 head block of n records (log_wire.h): one contract version for the batch
+ * when all records share it, else one per record. */
+typedef struct head_plan {
+  uint32_t len; /* bytes of the block, head_len (its own 4 bytes not counted) */
+  bool per_record_contract;
+} head_plan;
+
+static int64_t record_time(const fl_log_record *r) {
+  return r->has_event_time ? r->event_time_ms : FL_LOG_EVENT_TIME_NONE;
 }
 
-log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int level,
+static uint64_t time_delta(int64_t t, int64_t prev) { return fl_log_zigzag((uint64_t)t - (uint64_t)prev); }
+
+static head_plan head_plan_of(const fl_log_record *recs, uint32_t n) {
+  head_plan hp = {.per_record_contract = false};
+  for (uint32_t i = 1; i < n; i++)
+    if (recs[i].contract_version != recs[0].contract_version) {
+      hp.per_record_contract = true;
+      break;
+    }
+  uint64_t len = 1 + (hp.per_record_contract ? 0 : fl_log_varint_len(recs[0].contract_version));
+  int64_t prev = FL_LOG_EVENT_TIME_NONE;
+  for (uint32_t i = 0; i < n; i++) {
+    const fl_log_record *r = &recs[i];
+    int64_t t = record_time(r);
+    len += fl_log_varint_len(r->value_len) + fl_log_varint_len(time_delta(t, prev)) + 8;
+    if (hp.per_record_contract) len += fl_log_varint_len(r->contract_version);
+    prev = t;
+  }
+  FL_ASSERT(len <= FL_LOG_BATCH_PAYLOAD_MAX);
+  hp.len = (uint32_t)len;
+  return hp;
+}
+
+/* Writes head_len and the head block at p; returns the byte after it. */
+static unsigned char *head_put(unsigned char *p, const fl_log_record *recs, uint32_t n, head_plan hp) {
+  unsigned char *start = p + 4;
+  fl_log_put32(p, hp.len);
+  p = start;
+  *p++ = hp.per_record_contract ? FL_LOG_V3_HEAD_PER_RECORD_CONTRACT : 0;
+  if (!hp.per_record_contract) p = fl_log_put_varint(p, recs[0].contract_version);
+  int64_t prev = FL_LOG_EVENT_TIME_NONE;
+  for (uint32_t i = 0; i < n; i++) {
+    const fl_log_record *r = &recs[i];
+    int64_t t = record_time(r);
+    p = fl_log_put_varint(p, r->value_len);
+    if (hp.per_record_contract) p = fl_log_put_varint(p, r->contract_version);
+    p = fl_log_put_varint(p, time_delta(t, prev));
+    fl_log_put64(p, r->key_hash);
+    p += 8;
+    prev = t;
+  }
+  FL_ASSERT((size_t)(p - start) == hp.len);
+  return p;
+}
+
+static unsigned char *values_put(unsigned char *p, const fl_log_record *recs, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (recs[i].value_len) memcpy(p, recs[i].value, recs[i].value_len);
+    p += recs[i].value_len;
+  }
+  return p;
+}
+
+/* This thread's compression context at `level`: content size in the frame, no
+ * checksum (the batch CRC covers the stored bytes; the decoder checks the size and
+ * that the value lengths exactly fill it: wire.c's head comment). */
+static ZSTD_CCtx *enc_cctx(enc_tls *t, int level) {
+  if (!t->cctx) {
+    t->cctx = ZSTD_createCCtx();
+    FL_ASSERT(t->cctx);
+    t->level = 0;
+  }
+  if (t->level != level) {
+    ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_checksumFlag, 0);
+    t->level = level;
+  }
+  return t->cctx;
+}
+
+uint64_t fl_log_batch_payload_max(const fl_log_record *recs, uint32_t n, uint64_t *values) {
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < n; i++) v += recs[i].value_len;
+  *values = v;
+  return FL_LOG_V3_HEAD_FIXED_BYTES + FL_LOG_V3_HEAD_BATCH_MAX + (uint64_t)n * FL_LOG_V3_RECORD_HEAD_MAX + v;
+}
+
+uint64_t fl_log_batch_raw_bytes(const fl_log_record *recs, uint32_t n) {
+  uint64_t values;
+  fl_log_batch_payload_max(recs, n, &values);
+  return FL_LOG_BATCH_HEADER_BYTES + 4 + (uint64_t)head_plan_of(recs, n).len + values;
+}
+
+log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t values_len, int level,
                                 int64_t now_ms) {
-  FL_ASSERT(n >= 1 && raw_payload <= FL_LOG_BATCH_PAYLOAD_MAX);
-  const unsigned char *stored = NULL;
-  size_t stored_len = (size_t)raw_payload;
+  FL_ASSERT(n >= 1 && values_len <= FL_LOG_BATCH_PAYLOAD_MAX);
+  head_plan hp = head_plan_of(recs, n);
+  uint64_t raw_payload = 4 + (uint64_t)hp.len + values_len;
+  FL_ASSERT(raw_payload <= FL_LOG_BATCH_PAYLOAD_MAX);
+  const unsigned char *z = NULL; /* the compressed values, when smaller */
+  size_t values_stored = (size_t)values_len;
   uint16_t flags = FL_LOG_COMPRESSION_NONE;
   enc_tls *t = NULL; /* this thread's compression state, when compressing */
-  if (level > 0 && raw_payload >= COMPRESS_MIN_BYTES) {
+  if (level > 0 && values_len >= COMPRESS_MIN_BYTES) {
     t = enc_get();
-    grow(&t->raw, &t->raw_cap, (size_t)raw_payload);
-    unsigned char *p = t->raw;
-    for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
-    FL_ASSERT((size_t)(p - t->raw) == raw_payload);
-    if (!t->cctx) {
-      t->cctx = ZSTD_createCCtx();
-      FL_ASSERT(t->cctx);
-      t->level = 0;
-    }
-    if (t->level != level) {
-      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_compressionLevel, level);
-      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_contentSizeFlag, 1);
-      /* the batch CRC covers the stored bytes; the frame's checksum (4 bytes, XXH64 of
-       * the output) checks what the decompressor makes of them */
-      ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_checksumFlag, 1);
-      t->level = level;
-    }
-    /* stored only if smaller: the output capacity is the raw size minus one */
-    grow(&t->z, &t->z_cap, (size_t)raw_payload);
-    size_t z = ZSTD_compress2(t->cctx, t->z, (size_t)raw_payload - 1, t->raw, (size_t)raw_payload);
-    if (!ZSTD_isError(z)) {
-      stored = t->z;
-      stored_len = z;
+    grow(&t->raw, &t->raw_cap, (size_t)values_len);
+    FL_ASSERT((size_t)(values_put(t->raw, recs, n) - t->raw) == values_len);
+    /* stored only if smaller: the output capacity is the values' size minus one */
+    grow(&t->z, &t->z_cap, (size_t)values_len);
+    ZSTD_CCtx *cctx = enc_cctx(t, level);
+    size_t zl = ZSTD_compress2(cctx, t->z, (size_t)values_len - 1, t->raw, (size_t)values_len);
+    if (!ZSTD_isError(zl)) {
+      z = t->z;
+      values_stored = zl;
       flags = FL_LOG_COMPRESSION_ZSTD;
     } else {
-      ZSTD_CCtx_reset(t->cctx, ZSTD_reset_session_only);
-      stored = t->raw;
+      ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
     }
   }
+  size_t stored_len = 4 + hp.len + values_stored;
   size_t len = FL_LOG_BATCH_HEADER_BYTES + stored_len;
   log_append *a = fl_malloc_try(sizeof *a + len);
   if (!a) {
@@ -164,10 +238,11 @@ log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t 
   fl_log_put16(h + FL_LOG_OFF_VERSION, FL_LOG_BATCH_VERSION);
   fl_log_put16(h + FL_LOG_OFF_FLAGS, flags);
   fl_log_put32(h + FL_LOG_OFF_RAW_LEN, (uint32_t)raw_payload);
-  if (stored)
-    memcpy(p, stored, stored_len);
+  p = head_put(p, recs, n, hp);
+  if (z)
+    memcpy(p, z, values_stored);
   else
-    for (uint32_t i = 0; i < n; i++) p = put_record(p, &recs[i]);
+    values_put(p, recs, n);
   a->payload_crc = fl_crc32c(0, h + FL_LOG_BATCH_HEADER_BYTES, stored_len);
   a->raw_len = FL_LOG_BATCH_HEADER_BYTES + (size_t)raw_payload;
   enc_trim(t);
@@ -180,11 +255,11 @@ const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expecte
   uint16_t flags = fl_log_get16(hdr + FL_LOG_OFF_FLAGS);
   uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
   uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
-  uint32_t raw = len, rec_hdr = FL_LOG_RECORD_HEADER_BYTES;
+  uint32_t raw = len;
+  uint64_t least = (uint64_t)count * FL_LOG_RECORD_HEADER_BYTES; /* bytes the records need at least */
   if (version == FL_LOG_BATCH_VERSION_1) {
     if (flags != 0 || fl_log_get32(hdr + FL_LOG_OFF_RESERVED) != 0) return "unknown flags";
-  } else if (version == FL_LOG_BATCH_VERSION) {
-    rec_hdr = FL_LOG_RECORD_HEADER_BYTES_V2;
+  } else if (version == FL_LOG_BATCH_VERSION_2 || version == FL_LOG_BATCH_VERSION) {
     raw = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
     if (flags & ~FL_LOG_FLAG_COMPRESSION_MASK) return "unknown flags";
     uint16_t comp = flags & FL_LOG_FLAG_COMPRESSION_MASK;
@@ -193,13 +268,18 @@ const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expecte
     } else if (comp != FL_LOG_COMPRESSION_ZSTD) {
       return "unknown compression";
     }
+    least = version == FL_LOG_BATCH_VERSION_2 ? (uint64_t)count * FL_LOG_RECORD_HEADER_BYTES_V2 : 0;
+    /* v3: the record heads are stored uncompressed, so the stored length bounds them */
+    if (version == FL_LOG_BATCH_VERSION &&
+        FL_LOG_V3_HEAD_FIXED_BYTES + (uint64_t)count * FL_LOG_V3_RECORD_HEAD_MIN > len)
+      return "record count exceeds payload";
   } else {
     return "unknown version";
   }
   if (count == 0) return "empty batch";
   if (len > FL_LOG_BATCH_PAYLOAD_MAX || raw > FL_LOG_BATCH_PAYLOAD_MAX)
     return "payload length over the limit";
-  if ((uint64_t)count * rec_hdr > raw) return "record count exceeds payload";
+  if (least > raw) return "record count exceeds payload";
   if (fl_log_get64(hdr + FL_LOG_OFF_BASE) != expected_base) return "base offset out of sequence";
   if (expected_base > UINT64_MAX - count) return "offset overflow";
   return NULL;
@@ -252,6 +332,47 @@ static inline __attribute__((always_inline)) const char *records_walk(const unsi
   return NULL;
 }
 
+/* The record heads of a v3 batch (head: its head block, after head_len): each must
+ * fit the block, together they must exactly fill it, and their value lengths exactly
+ * fill values_len bytes. out (may be NULL) gets the entries, their values views into
+ * `values` (which may still be empty: only pointers are taken). */
+static const char *heads_walk(const unsigned char *head, uint32_t head_len, const unsigned char *values,
+                              uint64_t values_len, uint32_t count, uint64_t base, int64_t append_ms,
+                              fl_log_entry *out) {
+  const unsigned char *p = head, *end = head + head_len;
+  if (p == end) return "record heads past the head block";
+  unsigned char flags = *p++;
+  if (flags & ~FL_LOG_V3_HEAD_PER_RECORD_CONTRACT) return "unknown record head flags";
+  bool per_record = flags & FL_LOG_V3_HEAD_PER_RECORD_CONTRACT;
+  uint64_t cv = 0, pos = 0, t = (uint64_t)FL_LOG_EVENT_TIME_NONE;
+  if (!per_record && (!fl_log_get_varint(&p, end, &cv) || cv > UINT32_MAX)) return "bad contract version";
+  for (uint32_t i = 0; i < count; i++) {
+    uint64_t vlen, dt;
+    if (!fl_log_get_varint(&p, end, &vlen)) return "record head past the head block";
+    if (per_record && (!fl_log_get_varint(&p, end, &cv) || cv > UINT32_MAX)) return "bad contract version";
+    if (!fl_log_get_varint(&p, end, &dt) || end - p < 8) return "record head past the head block";
+    uint64_t key_hash = fl_log_get64(p);
+    p += 8;
+    if (vlen > values_len - pos) return "record value past the payload";
+    t += fl_log_unzigzag(dt);
+    if (out) {
+      fl_log_entry *e = &out[i];
+      e->value = values + pos;
+      e->value_len = (uint32_t)vlen;
+      e->offset = base + i;
+      e->append_time_ms = append_ms;
+      e->contract_version = (uint32_t)cv;
+      e->key_hash = key_hash;
+      e->has_event_time = (int64_t)t != FL_LOG_EVENT_TIME_NONE;
+      e->event_time_ms = e->has_event_time ? (int64_t)t : 0;
+    }
+    pos += vlen;
+  }
+  if (p != end) return "record heads do not fill the head block";
+  if (pos != values_len) return "records do not fill the payload";
+  return NULL;
+}
+
 /* s->ents with room for count entries. Grown only once the batch's CRC and
  * decompression have checked, so a damaged count never sizes an allocation. */
 static fl_log_entry *entries_for(log_scratch *s, uint32_t count) {
@@ -265,6 +386,51 @@ static fl_log_entry *entries_for(log_scratch *s, uint32_t count) {
   return s->ents;
 }
 
+/* s->buf with room for want bytes (<= FL_LOG_BATCH_PAYLOAD_MAX). */
+static unsigned char *scratch_for(log_scratch *s, uint64_t want) {
+  FL_ASSERT(want <= FL_LOG_BATCH_PAYLOAD_MAX);
+  if (want > s->cap) {
+    size_t c = s->cap ? s->cap : 64 * 1024;
+    while (c < want) c *= 2;
+    fl_free(s->buf);
+    s->buf = fl_malloc(c);
+    s->cap = c;
+  }
+  return s->buf;
+}
+
+/* Decompresses one zstd frame of exactly len bytes into dst, which must come out
+ * exactly want bytes (the frame's content size says so first). */
+static const char *frame_decompress(log_scratch *s, unsigned char *dst, uint64_t want,
+                                    const unsigned char *src, size_t len) {
+  unsigned long long csize = ZSTD_getFrameContentSize(src, len);
+  if (csize == ZSTD_CONTENTSIZE_ERROR || csize != want) return "compressed payload: bad zstd frame";
+  if (ZSTD_findFrameCompressedSize(src, len) != len) return "compressed payload: bad zstd frame";
+  if (!s->dctx) {
+    s->dctx = ZSTD_createDCtx();
+    FL_ASSERT(s->dctx);
+  }
+  size_t got = ZSTD_decompressDCtx(s->dctx, dst, (size_t)want, src, len);
+  if (ZSTD_isError(got) || got != want) return "compressed payload does not decompress";
+  return NULL;
+}
+
+/* A v3 payload (header checked, CRC checked): the head block walked (entries filled
+ * when out), the values decompressed into s->buf when compressed. */
+static const char *v3_decode(const unsigned char *payload, uint32_t len, uint32_t raw_len, uint32_t count,
+                             bool compressed, log_scratch *s, uint64_t base, int64_t append_ms,
+                             fl_log_entry *out) {
+  uint32_t head_len = fl_log_get32(payload); /* len >= 5: fl_log_batch_header_check */
+  if (head_len > len - 4 || head_len > raw_len - 4) return "head block past the payload";
+  uint64_t values_len = (uint64_t)raw_len - 4 - head_len;
+  const unsigned char *stored = payload + 4 + head_len;
+  size_t stored_len = (size_t)len - 4 - head_len;
+  unsigned char *values = compressed ? scratch_for(s, values_len) : (unsigned char *)stored;
+  const char *why = heads_walk(payload + 4, head_len, values, values_len, count, base, append_ms, out);
+  if (why || !compressed) return why;
+  return frame_decompress(s, values, values_len, stored, stored_len);
+}
+
 const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
                                      uint64_t base, bool entries) {
   uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
@@ -274,30 +440,21 @@ const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned ch
                            FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE);
   if (crc != fl_log_get32(hdr + FL_LOG_OFF_CRC)) return "CRC mismatch";
   int64_t append_ms = (int64_t)fl_log_get64(hdr + FL_LOG_OFF_TIME);
+  fl_log_entry *out = entries ? entries_for(s, count) : NULL;
   if (version == FL_LOG_BATCH_VERSION_1)
-    return records_walk(payload, len, count, false, base, append_ms, entries ? entries_for(s, count) : NULL);
-  const unsigned char *raw = payload;
+    return records_walk(payload, len, count, false, base, append_ms, out);
   uint32_t raw_len = fl_log_get32(hdr + FL_LOG_OFF_RAW_LEN);
-  if ((fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD) {
-    unsigned long long csize = ZSTD_getFrameContentSize(payload, len);
-    if (csize == ZSTD_CONTENTSIZE_ERROR || csize != raw_len) return "compressed payload: bad zstd frame";
-    if (ZSTD_findFrameCompressedSize(payload, len) != len) return "compressed payload: bad zstd frame";
-    if (raw_len > s->cap) {
-      size_t c = s->cap ? s->cap : 64 * 1024;
-      while (c < raw_len) c *= 2;
-      fl_free(s->buf);
-      s->buf = fl_malloc(c);
-      s->cap = c;
-    }
-    if (!s->dctx) {
-      s->dctx = ZSTD_createDCtx();
-      FL_ASSERT(s->dctx);
-    }
-    size_t got = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, payload, len);
-    if (ZSTD_isError(got) || got != raw_len) return "compressed payload does not decompress";
+  bool compressed =
+      (fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD;
+  if (version == FL_LOG_BATCH_VERSION)
+    return v3_decode(payload, len, raw_len, count, compressed, s, base, append_ms, out);
+  const unsigned char *raw = payload;
+  if (compressed) {
+    const char *why = frame_decompress(s, scratch_for(s, raw_len), raw_len, payload, len);
+    if (why) return why;
     raw = s->buf;
   }
-  return records_walk(raw, raw_len, count, true, base, append_ms, entries ? entries_for(s, count) : NULL);
+  return records_walk(raw, raw_len, count, true, base, append_ms, out);
 }
 
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """An independent reader of floe's event log segments (src/log/log_wire.h), for the
 e2e tests 07NN: walks every batch of every segment of DATA/log/STREAM, checks each
-batch's CRC-32C (computed here, bit by bit), decompresses zstd payloads with the zstd
-command-line tool and decodes version 1 and 2 records. Prints one JSON line per record:
-  {"partition":P,"offset":O,"version":1|2,"compressed":bool,"value":"<text>",
+batch's CRC-32C (computed here, bit by bit), decompresses zstd payloads (v2: the whole
+payload, v3: its values) with the zstd command-line tool and decodes version 1, 2 and
+3 records. Prints one JSON line per record:
+  {"partition":P,"offset":O,"version":1|2|3,"compressed":bool,"value":"<text>",
    "contract_version":N,"key_hash":"<16 hex>","event_time_ms":N|null}
 Usage: logv2.py DATA STREAM            records
        logv2.py --xxh3 TEXT            xxh3-64 of TEXT (libxxhash), 16 hex digits
@@ -41,6 +42,47 @@ def xxh3(text):
     return "%016x" % lib.XXH3_64bits(b, len(b))
 
 
+def varint(buf, q):
+    x, shift = 0, 0
+    while True:
+        b = buf[q]
+        q += 1
+        x |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return x, q
+        assert shift < 70, "varint over 10 bytes"
+
+
+def v3_records(payload, count, raw_len, comp):
+    """(value, contract_version, key_hash, event_time_ms) of a v3 payload."""
+    (head_len,) = struct.unpack_from("<I", payload, 0)
+    head, values = payload[4 : 4 + head_len], payload[4 + head_len :]
+    assert len(head) == head_len, "head block past the payload"
+    if comp:
+        values = subprocess.run(["zstd", "-d", "-q", "-c"], input=values, stdout=subprocess.PIPE,
+                                check=True).stdout
+    assert 4 + head_len + len(values) == raw_len, (head_len, len(values), raw_len)
+    flags, q = head[0], 1
+    assert flags & ~1 == 0, "unknown head flags"
+    if not flags & 1:
+        cv, q = varint(head, q)
+    t, v, out = -(2**63), 0, []
+    for _ in range(count):
+        vlen, q = varint(head, q)
+        if flags & 1:
+            cv, q = varint(head, q)
+        z, q = varint(head, q)
+        (kh,) = struct.unpack_from("<Q", head, q)
+        q += 8
+        t = (t + ((z >> 1) ^ -(z & 1)) + 2**63) % 2**64 - 2**63
+        out.append((values[v : v + vlen], cv, kh, None if t == -(2**63) else t))
+        v += vlen
+    assert q == head_len, "record heads do not fill the head block"
+    assert v == len(values), "records do not fill the payload"
+    return out
+
+
 def records(data_dir, stream):
     sdir = os.path.join(data_dir, "log", stream)
     for p in sorted(int(d) for d in os.listdir(sdir) if d.isdigit()):
@@ -59,7 +101,16 @@ def records(data_dir, stream):
                 payload = buf[pos + 40 : pos + 40 + plen]
                 assert len(payload) == plen, "torn batch"
                 assert crc32c(buf[pos + 8 : pos + 40], crc32c(payload)) == crc, "CRC at %s:%d" % (seg, pos)
-                comp = ver == 2 and (flags & 3) == 1
+                comp = ver in (2, 3) and (flags & 3) == 1
+                if ver == 3:
+                    assert flags & ~3 == 0 and (comp or (flags == 0 and raw_len == plen))
+                    for i, (value, cv, kh, et) in enumerate(v3_records(payload, count, raw_len, comp)):
+                        yield {"partition": p, "segment": seg, "offset": base + i, "version": ver,
+                               "compressed": comp, "value": value.decode(), "contract_version": cv,
+                               "key_hash": "%016x" % kh, "event_time_ms": et}
+                    expect = base + count
+                    pos += 40 + plen
+                    continue
                 if ver == 1:
                     assert flags == 0 and raw_len == 0
                 elif comp:
