@@ -11,7 +11,8 @@
  * version 1, a key hash (8 pseudo-random bytes) and an event time (one event about
  * every second, ms jitter, as `floe gen orders` makes them). With --read, every level
  * then reads its records back with a reader (decode: decompression and framing) and
- * checks their count and bytes (not timed; for callgrind).
+ * checks their count and bytes (not timed; for callgrind); with --read-heads the
+ * reader skips v3 values (fl_log_reader_heads_only) and checks the other fields.
  *
  * Output: a readable line per level on stderr and one JSON line per level on stdout:
  *   {"bench":"log_compress","level":1,"records":..,"raw_bytes":..,"stored_bytes":..,
@@ -43,8 +44,9 @@ static void done_cb(void *ctx, fl_code rc, uint32_t p, uint64_t base, uint32_t n
 }
 
 /* Reads the partition back from offset 0: `records` entries, record k equal to
- * recs[k % nrecs]. 0 ok, else 1 with a message. */
-static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs, uint64_t records) {
+ * recs[k % nrecs] (its value unless heads and not returned). 0 ok, else 1. */
+static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs, uint64_t records,
+                    bool heads) {
   for (uint64_t end = 0; end < records;) { /* the appends were asynchronous: wait until durable */
     fl_log_partition_offsets(ls, 0, NULL, &end);
     if (end < records) usleep(1000);
@@ -55,6 +57,7 @@ static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs
     fprintf(stderr, "log_compress_bench: %s\n", err.msg);
     return 1;
   }
+  if (heads) fl_log_reader_heads_only(rd);
   uint64_t k = 0;
   for (;;) {
     fl_log_batch_view v;
@@ -68,7 +71,7 @@ static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs
     for (uint32_t i = 0; i < v.count; i++, k++) {
       const fl_log_record *r = &recs[k % nrecs];
       const fl_log_entry *e = &v.records[i];
-      if (e->value_len != r->value_len || memcmp(e->value, r->value, r->value_len) ||
+      if (e->value_len != r->value_len || (e->value && memcmp(e->value, r->value, r->value_len)) ||
           e->key_hash != r->key_hash || e->event_time_ms != r->event_time_ms ||
           e->contract_version != r->contract_version) {
         fprintf(stderr, "log_compress_bench: record %" PRIu64 " read back differs\n", k);
@@ -88,7 +91,7 @@ static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs
 int main(int argc, char **argv) {
   const char *input = NULL, *levels = "0,1,3", *dir_arg = NULL;
   int per = 1000, passes = 3;
-  bool read_back = false;
+  bool read_back = false, heads = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--input") && i + 1 < argc)
       input = argv[++i];
@@ -102,10 +105,12 @@ int main(int argc, char **argv) {
       dir_arg = argv[++i];
     else if (!strcmp(argv[i], "--read"))
       read_back = true;
+    else if (!strcmp(argv[i], "--read-heads"))
+      read_back = heads = true;
     else {
       fprintf(stderr,
               "usage: log_compress_bench --input FILE.ndjson [--levels 0,1,3] [--records N] [--passes P] "
-              "[--dir D] [--read]\n");
+              "[--dir D] [--read | --read-heads]\n");
       return 2;
     }
   }
@@ -179,7 +184,7 @@ int main(int argc, char **argv) {
       }
     fl_log_stats st;
     fl_log_stats_get(log, &st);
-    if (read_back && read_all(ls, recs, nrecs, records)) return 1;
+    if (read_back && read_all(ls, recs, nrecs, records, heads)) return 1;
     fl_log_close(log);
     if (failed) {
       fprintf(stderr, "log_compress_bench: %" PRIu64 " appends failed\n", failed);

@@ -174,7 +174,7 @@ typedef struct fl_log_batch_view {
   uint64_t base_offset;
   uint32_t count;
   int64_t append_time_ms;
-  uint16_t version;      /* 1 or 2 */
+  uint16_t version;      /* 1, 2 or 3 */
   bool compressed;       /* the payload was stored zstd-compressed */
   uint32_t stored_bytes; /* header + payload as stored on disk */
   uint32_t raw_bytes;    /* header + payload uncompressed */
@@ -194,6 +194,13 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
  * for a damaged batch, including a compressed payload that does not decompress. */
 fl_code fl_log_reader_next_batch(fl_log_reader *rd, fl_log_batch_view *out, bool *eof, fl_err *err);
 void fl_log_reader_close(fl_log_reader *rd);
+/* From the next batch on, the reader does not decompress the values of version-3
+ * batches: each entry of a batch whose values are compressed has value NULL (its
+ * value_len, offset, times, contract version and key hash set, from the head block),
+ * and a damaged compressed frame goes unnoticed (the CRC and the head block are still
+ * checked). Stored v3 values and batches of versions 1 and 2 still come with their
+ * values. For consumers that route or count by key or time. */
+void fl_log_reader_heads_only(fl_log_reader *rd);
 
 /* A damaged range of a partition (src/log/verify.c): bytes [pos, end_pos) of one
  * segment file that are not valid batches, and the offsets [offset, end_offset) they

@@ -170,10 +170,12 @@ void fl_log_scratch_free(log_scratch *s);
 /* Checks the CRC (over the stored payload), decompresses a compressed payload into s
  * and checks that the records exactly fill the raw payload. With `entries`, the same
  * walk fills s->ents[0 .. count) (count from hdr) with views of the records (into
- * payload itself, or s->buf), offsets base, base + 1, ... 0 ok, else a static reason
- * (s->ents then holds nothing usable). */
+ * payload itself, or s->buf), offsets base, base + 1, ... Without `values`, a v3
+ * batch's compressed values are neither decompressed nor checked and its entries'
+ * values are NULL (their other fields filled from the head block). 0 ok, else a
+ * static reason (s->ents then holds nothing usable). */
 const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
-                                     uint64_t base, bool entries);
+                                     uint64_t base, bool entries, bool values);
 /* fl_log_batch_body_decode with a temporary scratch and no entries. */
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload);
 

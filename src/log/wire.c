@@ -335,7 +335,7 @@ static inline __attribute__((always_inline)) const char *records_walk(const unsi
 /* The record heads of a v3 batch (head: its head block, after head_len): each must
  * fit the block, together they must exactly fill it, and their value lengths exactly
  * fill values_len bytes. out (may be NULL) gets the entries, their values views into
- * `values` (which may still be empty: only pointers are taken). */
+ * `values` (which may still be empty: only pointers are taken; NULL: values NULL). */
 static const char *heads_walk(const unsigned char *head, uint32_t head_len, const unsigned char *values,
                               uint64_t values_len, uint32_t count, uint64_t base, int64_t append_ms,
                               fl_log_entry *out) {
@@ -357,7 +357,7 @@ static const char *heads_walk(const unsigned char *head, uint32_t head_len, cons
     t += fl_log_unzigzag(dt);
     if (out) {
       fl_log_entry *e = &out[i];
-      e->value = values + pos;
+      e->value = values ? values + pos : NULL;
       e->value_len = (uint32_t)vlen;
       e->offset = base + i;
       e->append_time_ms = append_ms;
@@ -373,8 +373,9 @@ static const char *heads_walk(const unsigned char *head, uint32_t head_len, cons
   return NULL;
 }
 
-/* s->ents with room for count entries. Grown only once the batch's CRC and
- * decompression have checked, so a damaged count never sizes an allocation. */
+/* s->ents with room for count entries. Grown only once the batch's header and CRC
+ * have checked (count <= payload bytes / 4), so a damaged count never sizes an
+ * allocation. */
 static fl_log_entry *entries_for(log_scratch *s, uint32_t count) {
   if (count > s->ents_cap) {
     uint32_t c = s->ents_cap ? s->ents_cap : 64;
@@ -416,23 +417,26 @@ static const char *frame_decompress(log_scratch *s, unsigned char *dst, uint64_t
 }
 
 /* A v3 payload (header checked, CRC checked): the head block walked (entries filled
- * when out), the values decompressed into s->buf when compressed. */
+ * when out), the values decompressed into s->buf when compressed and values_wanted
+ * (else the entries' values are NULL and the frame unchecked). */
 static const char *v3_decode(const unsigned char *payload, uint32_t len, uint32_t raw_len, uint32_t count,
-                             bool compressed, log_scratch *s, uint64_t base, int64_t append_ms,
-                             fl_log_entry *out) {
+                             bool compressed, bool values_wanted, log_scratch *s, uint64_t base,
+                             int64_t append_ms, fl_log_entry *out) {
   uint32_t head_len = fl_log_get32(payload); /* len >= 5: fl_log_batch_header_check */
   if (head_len > len - 4 || head_len > raw_len - 4) return "head block past the payload";
   uint64_t values_len = (uint64_t)raw_len - 4 - head_len;
   const unsigned char *stored = payload + 4 + head_len;
   size_t stored_len = (size_t)len - 4 - head_len;
-  unsigned char *values = compressed ? scratch_for(s, values_len) : (unsigned char *)stored;
+  unsigned char *values = !compressed     ? (unsigned char *)stored
+                          : values_wanted ? scratch_for(s, values_len)
+                                          : NULL;
   const char *why = heads_walk(payload + 4, head_len, values, values_len, count, base, append_ms, out);
-  if (why || !compressed) return why;
+  if (why || !values_wanted || !compressed) return why;
   return frame_decompress(s, values, values_len, stored, stored_len);
 }
 
 const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
-                                     uint64_t base, bool entries) {
+                                     uint64_t base, bool entries, bool values) {
   uint16_t version = fl_log_get16(hdr + FL_LOG_OFF_VERSION);
   uint32_t count = fl_log_get32(hdr + FL_LOG_OFF_COUNT);
   uint32_t len = fl_log_get32(hdr + FL_LOG_OFF_PAYLOAD_LEN);
@@ -447,7 +451,7 @@ const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned ch
   bool compressed =
       (fl_log_get16(hdr + FL_LOG_OFF_FLAGS) & FL_LOG_FLAG_COMPRESSION_MASK) == FL_LOG_COMPRESSION_ZSTD;
   if (version == FL_LOG_BATCH_VERSION)
-    return v3_decode(payload, len, raw_len, count, compressed, s, base, append_ms, out);
+    return v3_decode(payload, len, raw_len, count, compressed, values, s, base, append_ms, out);
   const unsigned char *raw = payload;
   if (compressed) {
     const char *why = frame_decompress(s, scratch_for(s, raw_len), raw_len, payload, len);
@@ -459,7 +463,7 @@ const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned ch
 
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload) {
   log_scratch s = {0};
-  const char *why = fl_log_batch_body_decode(hdr, payload, &s, 0, false);
+  const char *why = fl_log_batch_body_decode(hdr, payload, &s, 0, false, true);
   fl_log_scratch_free(&s);
   return why;
 }

@@ -314,6 +314,28 @@ Test(wire, v1_v2_and_v3_batches_mixed_in_one_segment_read_back_with_their_fields
   cr_assert_eq(v.version, 3);
   for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 336 + i, false);
   fl_log_reader_close(rd);
+  /* heads only: the v3 zstd batch's values stay compressed (NULL), every other field
+   * and every other batch's values as before */
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_reader_heads_only(rd);
+  for (int b = 0; b < NB + 1; b++) {
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_not(eof);
+    for (uint32_t i = 0; i < v.count; i++) {
+      const fl_log_entry *r = &v.records[i];
+      if (b != 6 && b != NB) {
+        check_entry(r, v.base_offset + i, b < 3);
+        continue;
+      }
+      fl_log_entry e2 = *r;
+      cr_assert_null(r->value, "batch %d", b);
+      char buf[160];
+      e2.value = buf;
+      cr_assert_eq(r->value_len, (uint32_t)rec_text(v.base_offset + i, buf, sizeof buf));
+      check_entry(&e2, v.base_offset + i, false);
+    }
+  }
+  fl_log_reader_close(rd);
   /* fl_log_verify checks every version */
   uint64_t damaged = 1;
   cr_assert_eq(fl_log_verify(ls, 0, NULL, NULL, &damaged, &err), FL_OK, "%s", err.msg);
