@@ -63,11 +63,12 @@
  *                               the batch); other bits 0
  *    5    v    contract_version varint, when head_flags bit 0 is clear
  *    .    -    record_count record heads, each:
- *                 v  value_len         varint (<= 2^32 - 1)
+ *                 v  value_len << 1 | has_event_time  varint (value_len <= 2^32 - 1)
  *                 v  contract_version  varint (<= 2^32 - 1), when head_flags bit 0 is set
- *                 v  event_time delta  varint, zigzag of (event_time_ms - the previous
- *                                      record's) in 64-bit two's complement, the first
- *                                      record's from INT64_MIN; INT64_MIN = none
+ *                 v  event_time delta  varint, when has_event_time: zigzag of
+ *                                      (event_time_ms - the event time of the previous
+ *                                      record that has one; 0 for the first) in 64-bit
+ *                                      two's complement
  *                 8  key_hash          raw
  *   4+head_len -  values           the records' values concatenated (raw_len - 4 -
  *                                   head_len bytes), stored as is or as one zstd frame
@@ -103,7 +104,7 @@
  * batch-wide contract version; a record head's least and most bytes */
 #define FL_LOG_V3_HEAD_FIXED_BYTES 5u
 #define FL_LOG_V3_HEAD_BATCH_MAX 5u
-#define FL_LOG_V3_RECORD_HEAD_MIN 10u /* value_len 1, event time 1, key hash 8 */
+#define FL_LOG_V3_RECORD_HEAD_MIN 9u  /* value_len 1, key hash 8 */
 #define FL_LOG_V3_RECORD_HEAD_MAX 28u /* value_len 5, contract 5, event time 10, key hash 8 */
 #define FL_LOG_V3_HEAD_PER_RECORD_CONTRACT 0x1u
 #define FL_LOG_EVENT_TIME_NONE INT64_MIN

@@ -6,9 +6,9 @@
  * with compression on (the stream's level > 0, values >= 512 bytes) only the values
  * are zstd-compressed, and stored compressed only when that is smaller. Why split: the
  * 8-byte key hashes are incompressible, and interleaved with the JSON they slowed
- * zstd -1 down by a quarter (callgrind, bench/log_compress_bench: 4,956 -> 3,730
- * instructions per event to encode, 2,210 -> 1,650 to decode) while the block costs
- * ~13 bytes a record. The values are built in per-thread scratch buffers with a
+ * zstd -1 down by a quarter (callgrind, bench/log_compress_bench: 4,956 -> 3,753
+ * instructions per event to encode, 2,210 -> 1,658 to decode) while the block costs
+ * ~12 bytes a record. The values are built in per-thread scratch buffers with a
  * per-thread ZSTD_CCtx (a pthread key frees them when the thread exits), so a batch
  * costs exactly one allocation (the queued append: header + stored payload), never one
  * per record. The payload CRC is computed here, over the stored bytes.
@@ -129,11 +129,17 @@ typedef struct head_plan {
   bool per_record_contract;
 } head_plan;
 
-static int64_t record_time(const fl_log_record *r) {
-  return r->has_event_time ? r->event_time_ms : FL_LOG_EVENT_TIME_NONE;
+/* Whether a record's event time is stored: INT64_MIN is "none" in v2 and reads back
+ * as none from v3 too. */
+static bool record_has_time(const fl_log_record *r) {
+  return r->has_event_time && r->event_time_ms != FL_LOG_EVENT_TIME_NONE;
 }
 
 static uint64_t time_delta(int64_t t, int64_t prev) { return fl_log_zigzag((uint64_t)t - (uint64_t)prev); }
+
+static uint64_t len_and_flag(const fl_log_record *r) {
+  return (uint64_t)r->value_len << 1 | (record_has_time(r) ? 1 : 0);
+}
 
 static head_plan head_plan_of(const fl_log_record *recs, uint32_t n) {
   head_plan hp = {.per_record_contract = false};
@@ -143,13 +149,15 @@ static head_plan head_plan_of(const fl_log_record *recs, uint32_t n) {
       break;
     }
   uint64_t len = 1 + (hp.per_record_contract ? 0 : fl_log_varint_len(recs[0].contract_version));
-  int64_t prev = FL_LOG_EVENT_TIME_NONE;
+  int64_t prev = 0;
   for (uint32_t i = 0; i < n; i++) {
     const fl_log_record *r = &recs[i];
-    int64_t t = record_time(r);
-    len += fl_log_varint_len(r->value_len) + fl_log_varint_len(time_delta(t, prev)) + 8;
+    len += fl_log_varint_len(len_and_flag(r)) + 8;
     if (hp.per_record_contract) len += fl_log_varint_len(r->contract_version);
-    prev = t;
+    if (record_has_time(r)) {
+      len += fl_log_varint_len(time_delta(r->event_time_ms, prev));
+      prev = r->event_time_ms;
+    }
   }
   FL_ASSERT(len <= FL_LOG_BATCH_PAYLOAD_MAX);
   hp.len = (uint32_t)len;
@@ -163,16 +171,17 @@ static unsigned char *head_put(unsigned char *p, const fl_log_record *recs, uint
   p = start;
   *p++ = hp.per_record_contract ? FL_LOG_V3_HEAD_PER_RECORD_CONTRACT : 0;
   if (!hp.per_record_contract) p = fl_log_put_varint(p, recs[0].contract_version);
-  int64_t prev = FL_LOG_EVENT_TIME_NONE;
+  int64_t prev = 0;
   for (uint32_t i = 0; i < n; i++) {
     const fl_log_record *r = &recs[i];
-    int64_t t = record_time(r);
-    p = fl_log_put_varint(p, r->value_len);
+    p = fl_log_put_varint(p, len_and_flag(r));
     if (hp.per_record_contract) p = fl_log_put_varint(p, r->contract_version);
-    p = fl_log_put_varint(p, time_delta(t, prev));
+    if (record_has_time(r)) {
+      p = fl_log_put_varint(p, time_delta(r->event_time_ms, prev));
+      prev = r->event_time_ms;
+    }
     fl_log_put64(p, r->key_hash);
     p += 8;
-    prev = t;
   }
   FL_ASSERT((size_t)(p - start) == hp.len);
   return p;
@@ -367,17 +376,21 @@ static const char *heads_walk(const unsigned char *head, uint32_t head_len, cons
   unsigned char flags = *p++;
   if (flags & ~FL_LOG_V3_HEAD_PER_RECORD_CONTRACT) return "unknown record head flags";
   bool per_record = flags & FL_LOG_V3_HEAD_PER_RECORD_CONTRACT;
-  uint64_t cv = 0, pos = 0, t = (uint64_t)FL_LOG_EVENT_TIME_NONE;
+  uint64_t cv = 0, pos = 0, t = 0;
   if (!per_record && (!fl_log_get_varint(&p, end, &cv) || cv > UINT32_MAX)) return "bad contract version";
   for (uint32_t i = 0; i < count; i++) {
-    uint64_t vlen, dt;
-    if (!fl_log_get_varint(&p, end, &vlen)) return "record head past the head block";
+    uint64_t lf, dt;
+    if (!fl_log_get_varint(&p, end, &lf)) return "record head past the head block";
     if (per_record && (!fl_log_get_varint(&p, end, &cv) || cv > UINT32_MAX)) return "bad contract version";
-    if (!fl_log_get_varint(&p, end, &dt) || end - p < 8) return "record head past the head block";
-    uint64_t key_hash = fl_log_get64(p);
+    bool has_time = lf & 1;
+    if (has_time) {
+      if (!fl_log_get_varint(&p, end, &dt)) return "record head past the head block";
+      t += fl_log_unzigzag(dt);
+    }
+    if (end - p < 8) return "record head past the head block";
+    uint64_t key_hash = fl_log_get64(p), vlen = lf >> 1;
     p += 8;
     if (vlen > values_len - pos) return "record value past the payload";
-    t += fl_log_unzigzag(dt);
     if (out) {
       fl_log_entry *e = &out[i];
       e->value = values ? values + pos : NULL;
@@ -386,8 +399,8 @@ static const char *heads_walk(const unsigned char *head, uint32_t head_len, cons
       e->append_time_ms = append_ms;
       e->contract_version = (uint32_t)cv;
       e->key_hash = key_hash;
-      e->has_event_time = (int64_t)t != FL_LOG_EVENT_TIME_NONE;
-      e->event_time_ms = e->has_event_time ? (int64_t)t : 0;
+      e->has_event_time = has_time;
+      e->event_time_ms = has_time ? (int64_t)t : 0;
     }
     pos += vlen;
   }
@@ -446,7 +459,7 @@ static const char *v3_decode(const unsigned char *payload, uint32_t len, uint32_
                              bool compressed, bool values_wanted, log_scratch *s, uint64_t base,
                              int64_t append_ms, fl_log_entry *out) {
   uint32_t head_len = fl_log_get32(payload); /* len >= 5: fl_log_batch_header_check */
-  if (head_len > len - 4 || head_len > raw_len - 4) return "head block past the payload";
+  if (head_len > len - 4 || 4 + (uint64_t)head_len > raw_len) return "head block past the payload";
   uint64_t values_len = (uint64_t)raw_len - 4 - head_len;
   const unsigned char *stored = payload + 4 + head_len;
   size_t stored_len = (size_t)len - 4 - head_len;

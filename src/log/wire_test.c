@@ -671,17 +671,30 @@ Test(wire, a_batch_under_512_payload_bytes_is_stored_raw_and_a_bigger_one_compre
   fl_free(dir);
 }
 
-/* The varint value_len of the third record head of a v3 payload whose records each
- * carry their contract version (append_range's). */
+/* The varint (value_len << 1 | has_event_time) of the third record head of a v3
+ * payload whose records each carry their contract version (append_range's). */
 static unsigned char *third_value_len(unsigned char *p) {
   const unsigned char *q = p + 4, *end = q + fl_log_get32(p);
   cr_assert_eq(*q++, FL_LOG_V3_HEAD_PER_RECORD_CONTRACT);
   for (int i = 0; i < 2; i++) {
-    uint64_t v;
-    for (int f = 0; f < 3; f++) cr_assert(fl_log_get_varint(&q, end, &v));
+    uint64_t lf, v;
+    cr_assert(fl_log_get_varint(&q, end, &lf));
+    cr_assert(fl_log_get_varint(&q, end, &v));
+    if (lf & 1) cr_assert(fl_log_get_varint(&q, end, &v));
     q += 8;
   }
   return p + (q - p);
+}
+
+/* Adds delta to the value length of the varint at p, rewritten in the same bytes. */
+static void value_len_add(unsigned char *p, int64_t delta) {
+  const unsigned char *q = p;
+  uint64_t lf;
+  cr_assert(fl_log_get_varint(&q, q + 10, &lf));
+  size_t n = (size_t)(q - p);
+  lf = (uint64_t)((int64_t)lf + 2 * delta);
+  for (size_t i = 0; i < n; i++, lf >>= 7) p[i] = (unsigned char)((lf & 0x7F) | (i + 1 < n ? 0x80 : 0));
+  cr_assert_eq(lf, 0, "the new length needs more bytes");
 }
 
 static void note_damage(void *ctx, const fl_log_damage *d) {
@@ -708,9 +721,7 @@ Test(wire, a_batch_whose_framing_fails_after_its_first_records_hands_out_none_of
   cr_assert_eq(fl_log_get16(h + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_NONE);
   /* the third record's value one byte longer than the payload holds, the CRC made valid */
   uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
-  unsigned char *third = third_value_len(p);
-  cr_assert_lt(*third, 0x7F); /* a one-byte varint stays one byte */
-  (*third)++;
+  value_len_add(third_value_len(p), 1);
   fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, len), h + FL_LOG_OFF_BASE,
                                              FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
   write_file(path, bytes, n);
@@ -830,13 +841,13 @@ static void fix_crc(unsigned char *bytes, size_t pos) {
 
 /* Damage that a valid CRC does not hide (bytes changed, the CRC made valid again):
  * v3 value lengths that do not fill the decompressed values, a head length past the
- * payload, unknown head flags, and (v2) a flipped byte in the middle of a checksummed
- * frame. Each is FL_ECORRUPT for a reader at that batch, and the batches after it
- * read. */
+ * payload, unknown head flags, a raw length under the head block's, and (v2) a flipped byte in the middle of
+ * a checksummed frame. Each is FL_ECORRUPT for a reader at that batch, and the batches after it read. */
 Test(wire, damage_under_a_valid_crc_is_found_by_the_v3_framing_and_the_v2_frame_checksum) {
   static const char *why[] = {"records do not fill the payload", "head block past the payload",
-                              "unknown record head flags", "compressed payload does not decompress"};
-  for (int c = 0; c < 4; c++) {
+                              "unknown record head flags", "compressed payload does not decompress",
+                              "head block past the payload"};
+  for (int c = 0; c < 5; c++) {
     char *dir = tmpdir();
     make_old_stream(dir, true); /* the zstd v2 batch: offsets 25..124, the segment's 5th batch */
     fl_log *log = open_log(dir, 0);
@@ -852,13 +863,13 @@ Test(wire, damage_under_a_valid_crc_is_found_by_the_v3_framing_and_the_v2_frame_
     unsigned char *p = bytes + pos + FL_LOG_BATCH_HEADER_BYTES;
     cr_assert_eq(fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
     if (c == 0) {
-      unsigned char *vl = third_value_len(p);
-      cr_assert_gt(*vl, 0);
-      (*vl)--; /* one value byte short: the lengths no longer fill the values */
+      value_len_add(third_value_len(p), -1); /* the lengths no longer fill the values */
     } else if (c == 1) {
       fl_log_put32(p, fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN) - 3);
     } else if (c == 2) {
       p[4] |= 0x80;
+    } else if (c == 4) {
+      fl_log_put32(bytes + pos + FL_LOG_OFF_RAW_LEN, 2); /* under the head block's own length */
     } else {
       p[fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN) / 2] ^= 0x01;
     }

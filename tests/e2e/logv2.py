@@ -67,16 +67,18 @@ def v3_records(payload, count, raw_len, comp):
     assert flags & ~1 == 0, "unknown head flags"
     if not flags & 1:
         cv, q = varint(head, q)
-    t, v, out = -(2**63), 0, []
+    t, v, out = 0, 0, []
     for _ in range(count):
-        vlen, q = varint(head, q)
+        lf, q = varint(head, q)
+        vlen, has_time = lf >> 1, lf & 1
         if flags & 1:
             cv, q = varint(head, q)
-        z, q = varint(head, q)
+        if has_time:
+            z, q = varint(head, q)
+            t = (t + ((z >> 1) ^ -(z & 1)) + 2**63) % 2**64 - 2**63
         (kh,) = struct.unpack_from("<Q", head, q)
         q += 8
-        t = (t + ((z >> 1) ^ -(z & 1)) + 2**63) % 2**64 - 2**63
-        out.append((values[v : v + vlen], cv, kh, None if t == -(2**63) else t))
+        out.append((values[v : v + vlen], cv, kh, t if has_time else None))
         v += vlen
     assert q == head_len, "record heads do not fill the head block"
     assert v == len(values), "records do not fill the payload"
