@@ -98,7 +98,7 @@ const char *fl_log_stream_name(const fl_log_stream *ls);
 fl_code fl_log_stream_list(fl_log *log, char ***names, uint32_t *n, fl_err *err);
 void fl_log_names_free(char **names, uint32_t n);
 
-/* A record to append. The v2 fields are optional metadata kept beside the value
+/* A record to append. The fields after value_len are optional metadata kept beside the value
  * (log_wire.h): zero-initialised they mean "none". */
 typedef struct fl_log_record {
   const void *value;
