@@ -1,6 +1,6 @@
-/* log_compress_bench: what batch compression (log_wire.h v2: zstd or LZ4, --codec)
- * costs the appending thread and the reader, and what it saves on disk, on real event
- * lines (e.g. `floe gen orders`).
+/* log_compress_bench: what batch compression (log_wire.h v3: zstd or LZ4, --codec)
+ * costs the appending thread and what it saves on disk, on real event lines (e.g.
+ * `floe gen orders`).
  *
  * For each --levels L (default 0,1,3): a fresh log in --dir, one stream with --codec C
  * (zstd, the default, or lz4: L is then LZ4's acceleration) at level L;
@@ -9,16 +9,17 @@
  * does), --passes P (3) times over the file. Counted: the appending thread's CPU time
  * inside fl_log_append (encode + compress + CRC: what the server's event loop pays),
  * and the log's raw vs stored bytes (fl_log_stats). A full queue (FL_ELIMIT) is waited
- * out outside the timed calls. With --read, a reader then reads every batch back
- * (fl_log_reader_next_batch: CRC, decompression, framing), its CPU time counted too.
- * For instruction counts run it under callgrind and read the inclusive cost of
- * fl_log_batch_encode and fl_log_batch_body_decode (src/log/README.md).
+ * out outside the timed calls. Each record carries what the server gives it: contract
+ * version 1, a key hash (8 pseudo-random bytes) and an event time (one event about
+ * every second, ms jitter, as `floe gen orders` makes them). With --read, every level
+ * then reads its records back with a reader (decode: decompression and framing) and
+ * checks their count and bytes (not timed; for callgrind); with --read-heads the
+ * reader skips v3 values (fl_log_reader_heads_only) and checks the other fields.
  *
  * Output: a readable line per level on stderr and one JSON line per level on stdout:
- *   {"bench":"log_compress","codec":"zstd","level":1,"records":..,"raw_bytes":..,
- *    "stored_bytes":..,"ratio":..,"encode_mb_s":..,"records_s":..,"decode_mb_s":..}
- * encode_mb_s = raw MB / CPU seconds in fl_log_append, per appending core;
- * decode_mb_s (0 without --read) = raw MB / CPU seconds reading them back.
+ *   {"bench":"log_compress","level":1,"records":..,"raw_bytes":..,"stored_bytes":..,
+ *    "ratio":..,"encode_mb_s":..,"records_s":..}
+ * encode_mb_s = raw MB / CPU seconds in fl_log_append, per appending core.
  * Ownership: the input is one buffer; everything is freed; --dir is removed. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,35 +45,55 @@ static void done_cb(void *ctx, fl_code rc, uint32_t p, uint64_t base, uint32_t n
   if (rc) __atomic_add_fetch((uint64_t *)ctx, 1, __ATOMIC_RELAXED);
 }
 
-/* Reads partition 0 back batch by batch: the reader's CPU seconds, -1 on an error. */
-static double read_all(fl_log_stream *ls) {
+/* Reads the partition back from offset 0: `records` entries, record k equal to
+ * recs[k % nrecs] (its value unless heads and not returned). 0 ok, else 1. */
+static int read_all(fl_log_stream *ls, const fl_log_record *recs, uint32_t nrecs, uint64_t records,
+                    bool heads) {
+  for (uint64_t end = 0; end < records;) { /* the appends were asynchronous: wait until durable */
+    fl_log_partition_offsets(ls, 0, NULL, &end);
+    if (end < records) usleep(1000);
+  }
   fl_log_reader *rd;
   fl_err err;
   if (fl_log_reader_open(ls, 0, 0, &rd, &err)) {
     fprintf(stderr, "log_compress_bench: %s\n", err.msg);
-    return -1;
+    return 1;
   }
-  double t0 = cpu_now();
-  uint64_t sum = 0;
+  if (heads) fl_log_reader_heads_only(rd);
+  uint64_t k = 0;
   for (;;) {
     fl_log_batch_view v;
     bool eof;
     if (fl_log_reader_next_batch(rd, &v, &eof, &err)) {
       fprintf(stderr, "log_compress_bench: %s\n", err.msg);
-      return -1;
+      fl_log_reader_close(rd);
+      return 1;
     }
     if (eof) break;
-    for (uint32_t i = 0; i < v.count; i++) sum += v.records[i].value_len;
+    for (uint32_t i = 0; i < v.count; i++, k++) {
+      const fl_log_record *r = &recs[k % nrecs];
+      const fl_log_entry *e = &v.records[i];
+      if (e->value_len != r->value_len || (e->value && memcmp(e->value, r->value, r->value_len)) ||
+          e->key_hash != r->key_hash || e->event_time_ms != r->event_time_ms ||
+          e->contract_version != r->contract_version) {
+        fprintf(stderr, "log_compress_bench: record %" PRIu64 " read back differs\n", k);
+        fl_log_reader_close(rd);
+        return 1;
+      }
+    }
   }
-  double cpu = cpu_now() - t0;
   fl_log_reader_close(rd);
-  return sum ? cpu : -1;
+  if (k != records) {
+    fprintf(stderr, "log_compress_bench: read %" PRIu64 " records of %" PRIu64 "\n", k, records);
+    return 1;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv) {
   const char *input = NULL, *levels = "0,1,3", *dir_arg = NULL, *codec_name = "zstd";
   int per = 1000, passes = 3;
-  bool read_back = false;
+  bool read_back = false, heads = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--input") && i + 1 < argc)
       input = argv[++i];
@@ -88,11 +109,13 @@ int main(int argc, char **argv) {
       codec_name = argv[++i];
     else if (!strcmp(argv[i], "--read"))
       read_back = true;
+    else if (!strcmp(argv[i], "--read-heads"))
+      read_back = heads = true;
     else {
       fprintf(
           stderr,
           "usage: log_compress_bench --input FILE.ndjson [--codec zstd|lz4] [--levels 0,1,3] [--records N] "
-          "[--passes P] [--read] [--dir D]\n");
+          "[--passes P] [--dir D] [--read | --read-heads]\n");
       return 2;
     }
   }
@@ -123,10 +146,13 @@ int main(int argc, char **argv) {
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (len) {
       if (nrecs == cap) recs = fl_realloc(recs, (cap *= 2) * sizeof *recs);
-      recs[nrecs] = (fl_log_record){.value = p,
-                                    .value_len = (uint32_t)len,
-                                    .contract_version = 1,
-                                    .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull};
+      recs[nrecs] =
+          (fl_log_record){.value = p,
+                          .value_len = (uint32_t)len,
+                          .contract_version = 1,
+                          .key_hash = (uint64_t)nrecs * 0x9E3779B97F4A7C15ull,
+                          .event_time_ms = 1765000000000 + (int64_t)nrecs * 1000 + nrecs * 7919 % 1000,
+                          .has_event_time = true};
       nrecs++;
     }
     p += len + 1;
@@ -169,8 +195,7 @@ int main(int argc, char **argv) {
       }
     fl_log_stats st;
     fl_log_stats_get(log, &st);
-    double read_cpu = read_back ? read_all(ls) : 0;
-    if (read_cpu < 0) return 1;
+    if (read_back && read_all(ls, recs, nrecs, records, heads)) return 1;
     fl_log_close(log);
     if (failed) {
       fprintf(stderr, "log_compress_bench: %" PRIu64 " appends failed\n", failed);
@@ -178,18 +203,16 @@ int main(int argc, char **argv) {
     }
     double ratio = (double)st.raw_bytes / (double)st.stored_bytes;
     double mbs = (double)st.raw_bytes / 1e6 / cpu;
-    double dmbs = read_cpu > 0 ? (double)st.raw_bytes / 1e6 / read_cpu : 0;
     fprintf(stderr,
             "%s level %d: %" PRIu64
-            " records in batches of %d, %.1f MB raw -> %.1f MB stored (%.2fx, %.1f bytes a record), "
-            "encode %.0f MB/s per core (%.2f M records/s), decode %.0f MB/s\n",
+            " records in batches of %d, %.1f MB raw -> %.1f MB stored (%.2fx), "
+            "encode %.0f MB/s per core (%.2f M records/s)\n",
             codec_name, level, records, per, (double)st.raw_bytes / 1e6, (double)st.stored_bytes / 1e6, ratio,
-            (double)st.stored_bytes / (double)records, mbs, (double)records / cpu / 1e6, dmbs);
+            mbs, (double)records / cpu / 1e6);
     printf("{\"bench\":\"log_compress\",\"codec\":\"%s\",\"level\":%d,\"records\":%" PRIu64
            ",\"raw_bytes\":%" PRIu64 ",\"stored_bytes\":%" PRIu64
-           ",\"ratio\":%.3f,\"encode_mb_s\":%.1f,\"records_s\":%.0f,\"decode_mb_s\":%.1f}\n",
-           codec_name, level, records, st.raw_bytes, st.stored_bytes, ratio, mbs, (double)records / cpu,
-           dmbs);
+           ",\"ratio\":%.3f,\"encode_mb_s\":%.1f,\"records_s\":%.0f}\n",
+           codec_name, level, records, st.raw_bytes, st.stored_bytes, ratio, mbs, (double)records / cpu);
     lv = strchr(lv, ',');
     if (!lv) break;
     lv++;

@@ -10,7 +10,7 @@
  *   accepted row i -> partition hash(primary key text) % npartitions; one log append per
  *                     partition (the records are the raw JSON objects, in body order,
  *                     each with that hash, its WATERMARK column as event time and the
- *                     stream's contract version: log record v2, compressed by the log
+ *                     stream's contract version: log batch v3, its values compressed by the log
  *                     on this thread)
  *   reject j       -> one JSON record {raw, [raw_truncated,] reason, field, line,
  *                     received_at, request_id} appended to "<stream>.quarantine";

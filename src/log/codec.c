@@ -77,9 +77,10 @@ static size_t zstd_compress(codec_tls *t, int level, const void *src, size_t n, 
   if (t->zlevel != level) {
     ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_contentSizeFlag, 1);
-    /* the batch CRC covers the stored bytes; the frame's checksum (4 bytes, XXH64 of
-     * the output) checks what the decompressor makes of them */
-    ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_checksumFlag, 1);
+    /* no frame checksum: the batch CRC covers the stored bytes, and the decoder checks
+     * the sizes (wire.c's head comment says why; v2 frames written before carry one,
+     * and zstd still checks it when present) */
+    ZSTD_CCtx_setParameter(t->cctx, ZSTD_c_checksumFlag, 0);
     t->zlevel = level;
   }
   size_t z = ZSTD_compress2(t->cctx, dst, cap, src, n);

@@ -5,8 +5,9 @@
  *   codec (FL_LOG_COMPRESSION_*)  stored payload                   level
  *   ----------------------------  -------------------------------  ---------------------
  *   NONE  0                       the raw bytes                    -
- *   ZSTD  1                       one zstd frame, content size     zstd's level (1..19)
- *                                 and checksum in it
+ *   ZSTD  1                       one zstd frame with its content  zstd's level (1..19)
+ *                                 size (a checksum only in frames
+ *                                 of v2 batches)
  *   LZ4   2                       one LZ4 block (no frame: the     LZ4's acceleration
  *                                 raw length is the header's       (1 = LZ4_compress_default;
  *                                 raw_len, the batch CRC covers    higher: faster, bigger)

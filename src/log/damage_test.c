@@ -15,6 +15,7 @@
 #include "core/diag.h"
 #include "core/mem.h"
 #include "log/log.h"
+#include "log/log_int.h"
 #include "log/log_wire.h"
 
 static char *tmpdir(void) {
@@ -173,11 +174,11 @@ static unsigned char *make_segment(const char *dir, size_t *len, uint64_t *pos, 
   for (int b = 0; b < NB; b++) {
     uint32_t n = (uint32_t)(b % 4 + 1);
     append_range(ls, 0, off[b], n);
-    pos[b + 1] = pos[b] + FL_LOG_BATCH_HEADER_BYTES;
-    for (uint32_t i = 0; i < n; i++) {
-      char buf[48];
-      pos[b + 1] += FL_LOG_RECORD_HEADER_BYTES_V2 + rec_text(off[b] + i, buf);
-    }
+    char bufs[4][48];
+    fl_log_record recs[4] = {0};
+    for (uint32_t i = 0; i < n; i++)
+      recs[i] = (fl_log_record){bufs[i], (uint32_t)rec_text(off[b] + i, bufs[i])};
+    pos[b + 1] = pos[b] + fl_log_batch_raw_bytes(recs, n);
     off[b + 1] = off[b] + n;
   }
   fl_log_close(log);
@@ -518,7 +519,7 @@ Test(damage, a_damaged_header_among_big_batches_of_a_sealed_segment_is_found_at_
   uint64_t bases[16];
   int n = list_bases(dir, bases, 16);
   cr_assert_geq(n, 2);
-  uint64_t batch = FL_LOG_BATCH_HEADER_BYTES + N * (FL_LOG_RECORD_HEADER_BYTES_V2 + VLEN);
+  uint64_t batch = fl_log_batch_raw_bytes(recs, N);
   cr_assert_gt(batch, 64 << 10);
   char *s0 = seg_path(dir, 0);
   flip(s0, 2 * batch + 2); /* the third batch's magic */

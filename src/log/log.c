@@ -876,15 +876,14 @@ static log_append *append_encode(fl_log_stream *ls, uint32_t partition, const fl
     *rc = fl_err_set(err, FL_EINVAL, "stream %s: append of 0 records", ls->name);
     return NULL;
   }
-  uint64_t payload = 0;
-  for (uint32_t i = 0; i < n; i++) payload += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)recs[i].value_len;
+  uint64_t values, payload = fl_log_batch_payload_max(recs, n, &values);
   if (payload > FL_LOG_BATCH_PAYLOAD_MAX) {
     *rc = fl_err_set(err, FL_EINVAL,
                      "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u", ls->name, n,
                      payload, FL_LOG_BATCH_PAYLOAD_MAX);
     return NULL;
   }
-  log_append *a = fl_log_batch_encode(recs, n, payload, (int)fl_log_stream_codec(ls),
+  log_append *a = fl_log_batch_encode(recs, n, values, (int)fl_log_stream_codec(ls),
                                       fl_log_stream_compression(ls), fl_now_ms());
   if (!a) {
     *rc = fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name,
@@ -973,13 +972,12 @@ fl_code fl_log_append(fl_log_stream *ls, uint32_t partition, const fl_log_record
     return fl_err_set(err, FL_EINVAL, "stream %s: partition %u out of range (0..%u)", ls->name, partition,
                       ls->npartitions - 1);
   if (n == 0) return fl_err_set(err, FL_EINVAL, "stream %s: append of 0 records", ls->name);
-  uint64_t payload = 0;
-  for (uint32_t i = 0; i < n; i++) payload += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)recs[i].value_len;
+  uint64_t values, payload = fl_log_batch_payload_max(recs, n, &values);
   if (payload > FL_LOG_BATCH_PAYLOAD_MAX)
     return fl_err_set(err, FL_EINVAL,
                       "stream %s: batch of %u records is %" PRIu64 " bytes, over the limit of %u", ls->name,
                       n, payload, FL_LOG_BATCH_PAYLOAD_MAX);
-  log_append *a = fl_log_batch_encode(recs, n, payload, (int)fl_log_stream_codec(ls),
+  log_append *a = fl_log_batch_encode(recs, n, values, (int)fl_log_stream_codec(ls),
                                       fl_log_stream_compression(ls), fl_now_ms());
   if (!a)
     return fl_err_set(err, FL_ENOMEM, "stream %s: no memory for a batch of %" PRIu64 " bytes", ls->name,

@@ -98,7 +98,7 @@ const char *fl_log_stream_name(const fl_log_stream *ls);
 fl_code fl_log_stream_list(fl_log *log, char ***names, uint32_t *n, fl_err *err);
 void fl_log_names_free(char **names, uint32_t n);
 
-/* A record to append. The v2 fields are optional metadata kept beside the value
+/* A record to append. The fields after value_len are optional metadata kept beside the value
  * (log_wire.h): zero-initialised they mean "none". */
 typedef struct fl_log_record {
   const void *value;
@@ -185,8 +185,8 @@ typedef struct fl_log_batch_view {
   uint64_t base_offset;
   uint32_t count;
   int64_t append_time_ms;
-  uint16_t version;      /* 1 or 2 */
-  bool compressed;       /* the payload was stored compressed (codec != NONE) */
+  uint16_t version;      /* 1, 2 or 3 */
+  bool compressed;       /* the payload (v3: its values) was stored compressed (codec != NONE) */
   fl_log_codec codec;    /* how it was stored (version 1: NONE) */
   uint32_t stored_bytes; /* header + payload as stored on disk */
   uint32_t raw_bytes;    /* header + payload uncompressed */
@@ -206,6 +206,13 @@ fl_code fl_log_reader_next(fl_log_reader *rd, fl_log_entry *out, bool *eof, fl_e
  * for a damaged batch, including a compressed payload that does not decompress. */
 fl_code fl_log_reader_next_batch(fl_log_reader *rd, fl_log_batch_view *out, bool *eof, fl_err *err);
 void fl_log_reader_close(fl_log_reader *rd);
+/* From the next batch on, the reader does not decompress the values of version-3
+ * batches: each entry of a batch whose values are compressed has value NULL (its
+ * value_len, offset, times, contract version and key hash set, from the head block),
+ * and a damaged compressed frame goes unnoticed (the CRC and the head block are still
+ * checked). Stored v3 values and batches of versions 1 and 2 still come with their
+ * values. For consumers that route or count by key or time. */
+void fl_log_reader_heads_only(fl_log_reader *rd);
 
 /* A damaged range of a partition (src/log/verify.c): bytes [pos, end_pos) of one
  * segment file that are not valid batches, and the offsets [offset, end_offset) they

@@ -142,14 +142,20 @@ int rbuf_get(rbuf *rb, uint64_t pos, size_t n, uint64_t limit, const unsigned ch
 
 /* ---- wire.c ---- */
 
-/* Encodes n records (raw_payload = their v2 payload bytes, <= FL_LOG_BATCH_PAYLOAD_MAX)
- * as one v2 batch, compressed with codec (FL_LOG_COMPRESSION_*, codec.h) at `level`
- * (0 or codec NONE = off) when that shrinks it: one
- * allocation (the append with its bytes, len, raw_len, n, payload_crc set; base
- * offset and crc left 0), NULL when out of memory. Runs on the appending thread. */
-log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t raw_payload, int codec,
+/* The most bytes n records can take as a v3 payload (uncompressed), which the caller
+ * bounds by FL_LOG_BATCH_PAYLOAD_MAX; *values = the sum of their value lengths. */
+uint64_t fl_log_batch_payload_max(const fl_log_record *recs, uint32_t n, uint64_t *values);
+/* Bytes of the v3 batch of n records stored uncompressed, header included (tests). */
+uint64_t fl_log_batch_raw_bytes(const fl_log_record *recs, uint32_t n);
+/* Encodes n records (values_len = the sum of their value lengths, from
+ * fl_log_batch_payload_max, whose result is <= FL_LOG_BATCH_PAYLOAD_MAX) as one v3
+ * batch: the record heads uncompressed, the values compressed with codec
+ * (FL_LOG_COMPRESSION_*, codec.h) at `level` (0 or codec NONE = off) when that shrinks
+ * them: one allocation (the append with its bytes, len, raw_len, n, payload_crc set;
+ * base offset and crc left 0), NULL when out of memory. Runs on the appending thread. */
+log_append *fl_log_batch_encode(const fl_log_record *recs, uint32_t n, uint64_t values_len, int codec,
                                 int level, int64_t now_ms);
-/* Checks a batch header (not the CRC), v1 or v2: 0 ok, else a static reason. */
+/* Checks a batch header (not the CRC), v1, v2 or v3: 0 ok, else a static reason. */
 const char *fl_log_batch_header_check(const unsigned char *hdr, uint64_t expected_base);
 /* A reader's decoded batch: decompression buffer, and the entries (views of the
  * records) of the last batch decoded with entries (all grown as needed, never
@@ -164,10 +170,12 @@ void fl_log_scratch_free(log_scratch *s);
 /* Checks the CRC (over the stored payload), decompresses a compressed payload into s
  * and checks that the records exactly fill the raw payload. With `entries`, the same
  * walk fills s->ents[0 .. count) (count from hdr) with views of the records (into
- * payload itself, or s->buf), offsets base, base + 1, ... 0 ok, else a static reason
- * (s->ents then holds nothing usable). */
+ * payload itself, or s->buf), offsets base, base + 1, ... Without `values`, a v3
+ * batch's compressed values are neither decompressed nor checked and its entries'
+ * values are NULL (their other fields filled from the head block). 0 ok, else a
+ * static reason (s->ents then holds nothing usable). */
 const char *fl_log_batch_body_decode(const unsigned char *hdr, const unsigned char *payload, log_scratch *s,
-                                     uint64_t base, bool entries);
+                                     uint64_t base, bool entries, bool values);
 /* fl_log_batch_body_decode with a temporary scratch and no entries. */
 const char *fl_log_batch_body_check(const unsigned char *hdr, const unsigned char *payload);
 

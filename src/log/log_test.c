@@ -22,6 +22,7 @@
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "log/log.h"
+#include "log/log_int.h"
 #include "log/log_wire.h"
 
 static char *tmpdir(void) {
@@ -231,8 +232,10 @@ Test(log, concurrent_appends_share_fdatasyncs_and_get_dense_offsets) {
   cr_assert_eq(st.batches, THREADS * APPENDS);
   cr_assert_eq(st.errors, 0);
   cr_assert_lt(st.fsyncs, st.appends, "fsyncs %" PRIu64 " appends %" PRIu64, st.fsyncs, st.appends);
-  cr_assert_eq(st.bytes,
-               THREADS * APPENDS * (FL_LOG_BATCH_HEADER_BYTES + 10 * (FL_LOG_RECORD_HEADER_BYTES_V2 + 250)));
+  char v[250];
+  fl_log_record recs[10] = {0};
+  for (int i = 0; i < 10; i++) recs[i] = (fl_log_record){v, sizeof v};
+  cr_assert_eq(st.bytes, THREADS * APPENDS * fl_log_batch_raw_bytes(recs, 10));
   /* every base offset is a distinct multiple of 10 below the end */
   static bool seen[THREADS * APPENDS];
   for (int t = 0; t < THREADS; t++)
@@ -296,11 +299,11 @@ static unsigned char *make_segment(const char *dir, size_t *len, uint64_t *batch
   for (int b = 0; b < nbatches; b++) {
     uint32_t n = (uint32_t)(b % 4 + 1);
     append_range(ls, 0, next, n);
-    for (uint32_t i = 0; i < n; i++) {
-      char buf[48];
-      pos += FL_LOG_RECORD_HEADER_BYTES_V2 + rec_text(next + i, buf);
-    }
-    pos += FL_LOG_BATCH_HEADER_BYTES;
+    char bufs[4][48];
+    fl_log_record recs[4] = {0};
+    for (uint32_t i = 0; i < n; i++)
+      recs[i] = (fl_log_record){bufs[i], (uint32_t)rec_text(next + i, bufs[i])};
+    pos += fl_log_batch_raw_bytes(recs, n);
     next += n;
     batch_end_pos[b] = pos;
     batch_end_off[b] = next;
@@ -524,8 +527,7 @@ Test(log, real_enospc_on_a_full_tmpfs_acks_nothing_unstored_and_recovers) {
   fl_log_partition_offsets(ls, 0, NULL, &end);
   cr_assert_eq(end, acked);
   char *path = fl_sprintf("%s/s/0/%020d.log", logdir, 0);
-  cr_assert_eq((uint64_t)file_size(path),
-               acked / 50 * (FL_LOG_BATCH_HEADER_BYTES + 50 * (FL_LOG_RECORD_HEADER_BYTES_V2 + 1000)));
+  cr_assert_eq((uint64_t)file_size(path), acked / 50 * fl_log_batch_raw_bytes(recs, 50));
   /* space returns (an operator frees it): the same open log appends again */
   cr_assert_eq(unlink(filler), 0);
   cr_assert_eq(fl_log_append_sync(ls, 0, recs, 50, &base, &err), FL_OK, "%s", err.msg);

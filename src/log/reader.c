@@ -50,7 +50,10 @@ struct fl_log_reader {
   fl_log_damage_fn skip_fn; /* fl_log_reader_skip_damaged: skip damage, report it here */
   void *skip_ctx;
   bool skip;
+  bool heads_only; /* fl_log_reader_heads_only */
 };
+
+void fl_log_reader_heads_only(fl_log_reader *rd) { rd->heads_only = true; }
 
 void fl_log_reader_skip_damaged(fl_log_reader *rd, fl_log_damage_fn fn, void *ctx) {
   rd->skip = true;
@@ -292,7 +295,7 @@ static fl_code reader_load_batch(fl_log_reader *rd, bool *eof, fl_err *err) {
     got = rbuf_get(&rd->rb, batch_pos + FL_LOG_BATCH_HEADER_BYTES, len, limit, &payload);
     if (got < 0) return fl_err_errno(err, errno, "%s: read at byte %" PRIu64, rd->path, batch_pos);
     rd->nents = rd->ei = 0; /* the decode overwrites the entries */
-    if (!got || (why = fl_log_batch_body_decode(h, payload, &rd->scratch, boff, true))) {
+    if (!got || (why = fl_log_batch_body_decode(h, payload, &rd->scratch, boff, true, !rd->heads_only))) {
       rd->pos = batch_pos;
       rd->expect = boff;
       fl_code rc = reader_damage(rd, batch_pos, limit, sealed, seg_end,

@@ -9,15 +9,19 @@
  * 0..255); else the whole input after byte 0 is one segment named 0. Byte 0 bit 1
  * set = fix the CRCs: each batch whose magic and length fit gets a correct CRC, so
  * the fuzzer reaches the framing and offset checks behind it (and, for a v2 batch
- * flagged zstd or lz4, the decompressor and the record framing behind it). Every read
- * is done twice, record by record and batch by batch (fl_log_reader_next_batch), and
- * both must agree. The compressed batch appended at the end uses LZ4 when byte 0 bit 2
- * is set, else zstd. Seeds: any segment file the unit tests write (the s/0/ segment
- * files under FLOE_TEST_TMP), among them v1, v2 and zstd-compressed v2 batches, and
- * LZ4 batches made with liblz4 (byte 0 = 2 or 6: CRCs fixed): valid ones, mixed with
- * zstd and stored ones, and ones whose block is cut short, whose raw_len is one byte
- * too long, whose first token asks for literals past the block, a torn last one, and
- * two segments. */
+ * flagged zstd or lz4, the decompressor and the record framing behind it; for a v3
+ * batch the head block's varints and lengths, then the values' decompressor). Every
+ * read is done three times, record by record, batch by batch
+ * (fl_log_reader_next_batch) and heads only (fl_log_reader_heads_only): the first two
+ * must agree, and where they read without error the third reads as many records. The
+ * compressed batch appended at the end uses LZ4 when byte 0 bit 2 is set, else zstd.
+ * Seeds: any segment file the unit tests write (the s/0/ segment files under
+ * FLOE_TEST_TMP), among them v1, v2 and zstd-compressed v2 batches; v3-* (v1, v2, v3
+ * stored and zstd batches in one segment, with and without CRCs to fix, and split in
+ * two segments); and LZ4 batches made with liblz4 (byte 0 = 2 or 6: CRCs fixed): valid
+ * ones, mixed with zstd and stored ones, and ones whose block is cut short, whose
+ * raw_len is one byte too long, whose first token asks for literals past the block, a
+ * torn last one, and two segments. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,11 +73,12 @@ static void count_skipped(void *ctx, const fl_log_damage *d) {
 
 /* Reads the whole partition; returns records read or -1 on a read error. With
  * *skipped non-NULL, the reader skips damage and adds the offsets it skipped. */
-static int64_t read_all_skip(fl_log_stream *ls, uint64_t from, uint64_t *skipped) {
+static int64_t read_all_mode(fl_log_stream *ls, uint64_t from, uint64_t *skipped, bool heads) {
   fl_log_reader *rd;
   fl_err err;
   if (fl_log_reader_open(ls, 0, from, &rd, &err)) return -1;
   if (skipped) fl_log_reader_skip_damaged(rd, count_skipped, skipped);
+  if (heads) fl_log_reader_heads_only(rd);
   int64_t n = 0;
   uint64_t last = 0;
   for (;;) {
@@ -85,10 +90,11 @@ static int64_t read_all_skip(fl_log_stream *ls, uint64_t from, uint64_t *skipped
     }
     if (eof) break;
     if (n > 0 && (skipped ? e.offset <= last : e.offset != last + 1)) __builtin_trap();
-    if (e.value_len) {
+    if (e.value_len && e.value) {
       volatile uint8_t sink = ((const uint8_t *)e.value)[e.value_len - 1];
       (void)sink;
     }
+    if (!heads && e.value_len && !e.value) __builtin_trap();
     last = e.offset;
     n++;
   }
@@ -96,7 +102,11 @@ static int64_t read_all_skip(fl_log_stream *ls, uint64_t from, uint64_t *skipped
   return n;
 }
 
-static int64_t read_all(fl_log_stream *ls, uint64_t from) { return read_all_skip(ls, from, NULL); }
+static int64_t read_all_skip(fl_log_stream *ls, uint64_t from, uint64_t *skipped) {
+  return read_all_mode(ls, from, skipped, false);
+}
+
+static int64_t read_all(fl_log_stream *ls, uint64_t from) { return read_all_mode(ls, from, NULL, false); }
 
 /* read_all, a batch at a time: the same count (or -1), dense offsets. */
 static int64_t read_all_batches(fl_log_stream *ls, uint64_t from) {
@@ -131,7 +141,11 @@ static int64_t read_all_batches(fl_log_stream *ls, uint64_t from) {
 }
 
 static void read_both(fl_log_stream *ls, uint64_t from) {
-  if (read_all(ls, from) != read_all_batches(ls, from)) __builtin_trap();
+  int64_t n = read_all(ls, from);
+  if (n != read_all_batches(ls, from)) __builtin_trap();
+  /* heads only checks a subset of what a full read checks */
+  int64_t h = read_all_mode(ls, from, NULL, true);
+  if (n >= 0 && h != n) __builtin_trap();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -202,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     fl_code rc = fl_log_append_sync(ls, 0, &rec, 1, &base, &err);
     if (one_seg && (rc != FL_OK || base != end)) __builtin_trap();
     if (one_seg && read_all(ls, end) != 1) __builtin_trap();
-    /* a compressed v2 batch after whatever was there */
+    /* a batch with compressed values (v3) after whatever was there */
     fl_log_stream_codec_set(ls, data[0] & 4 ? FL_LOG_CODEC_LZ4 : FL_LOG_CODEC_ZSTD);
     static const char v[] = "{\"order_id\":\"o-1\",\"status\":\"placed\",\"region\":\"eu-west\"}";
     fl_log_record recs[8] = {0};

@@ -13,7 +13,8 @@
  * else each frame from byte 0 (version 1) whose magic and lengths fit gets a correct
  * CRC, so the fuzzer reaches the generation check and the replay behind it. Seeds:
  * tests/fuzz/corpus/wal (version 1: frames for s/0 at byte 0, in one file and across
- * two generations; v2-*: the same frames after a file header). */
+ * two generations; v2-*: the same frames after a file header; v3-batches: frames of
+ * v3 batches, one stored, one with zstd-compressed values). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

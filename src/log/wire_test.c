@@ -1,13 +1,20 @@
-/* Tests of record batch version 2 (log_wire.h): v1 and v2 batches mixed in one
- * segment, zstd-compressed, LZ4-compressed and stored payloads (codecs mixed batch by
- * batch in one partition; truncated and corrupted LZ4 blocks with valid CRCs found by
- * verify), the v2 record fields (contract
- * version, key hash, event time) round-tripping through fl_log_reader_next and
- * fl_log_reader_next_batch, readers opened mid-batch, and damaged compressed payloads
- * (a valid CRC over bytes that do not decompress) reported as FL_ECORRUPT naming
+/* Tests of record batch versions 2 and 3 (log_wire.h): v1, v2 (written by hand, as
+ * the writer before v3 did) and v3 batches mixed in one segment, zstd-compressed,
+ * LZ4-compressed and stored payloads (codecs mixed batch by batch in one partition;
+ * truncated and corrupted LZ4 blocks with valid CRCs found by verify), the record fields (contract version,
+ * key hash, event time) round-tripping through fl_log_reader_next and fl_log_reader_next_batch, the v3 head
+ * block (one contract version or one per record, extreme event times), readers opened
+ * mid-batch, and damaged compressed payloads (a valid CRC over bytes that do not
+ * decompress, or whose value lengths do not fill them) reported as FL_ECORRUPT naming
  * stream, partition and offset, and cut away by recovery when in the tail; every
  * flipped byte of a segment of compressed batches costs exactly its batch and the
- * later ones, and what stays reads back exactly. */
+ * later ones, and what stays reads back exactly.
+ *
+ * v3 frames carry no zstd checksum (README "Batch versions"): a flipped byte inside
+ * the compressed values under a CRC made valid again is caught only when it breaks
+ * the frame, its size or the value lengths; the tests flip bytes that must be caught
+ * (the frame's magic, a value length) and check that v2's checksummed frames still
+ * fail on a flipped byte in their middle. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,11 +22,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "core/crc32c.h"
 #include "core/diag.h"
 #include "core/mem.h"
 #include "log/log.h"
+#include "log/log_int.h"
 #include "log/log_wire.h"
 
 static char *tmpdir(void) {
@@ -154,14 +163,66 @@ static unsigned char *read_file(const char *path, size_t *n) {
   return b;
 }
 
-/* A stream directory with one partition whose first segment holds v1 batches. */
-static void make_v1_stream(const char *dir, uint32_t nbatches, uint32_t per) {
+/* Appends to buf (at *len) a version-2 batch of records [from, from + n) with their
+ * fields as append_range writes them, as the writer before v3 did: 24-byte record
+ * heads before each value, the whole payload one zstd frame with content size and
+ * checksum when zstd. */
+static void v2_batch(unsigned char *buf, size_t *len, uint64_t from, uint32_t n, bool zstd) {
+  unsigned char *raw = fl_malloc((size_t)n * 200), *h = buf + *len, *p = h + FL_LOG_BATCH_HEADER_BYTES;
+  uint32_t rl = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t k = from + i;
+    char txt[160];
+    int tl = rec_text(k, txt, sizeof txt);
+    fl_log_put32(raw + rl + FL_LOG_ROFF_VALUE_LEN, (uint32_t)tl);
+    fl_log_put32(raw + rl + FL_LOG_ROFF_CONTRACT, (uint32_t)(k % 3 + 1));
+    fl_log_put64(raw + rl + FL_LOG_ROFF_KEY_HASH, rec_hash(k));
+    fl_log_put64(raw + rl + FL_LOG_ROFF_EVENT_TIME,
+                 (uint64_t)(k % 2 == 0 ? rec_time(k) : FL_LOG_EVENT_TIME_NONE));
+    memcpy(raw + rl + FL_LOG_RECORD_HEADER_BYTES_V2, txt, (size_t)tl);
+    rl += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint32_t)tl;
+  }
+  uint32_t pl = rl;
+  if (zstd) {
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+    size_t z = ZSTD_compress2(c, p, ZSTD_compressBound(rl), raw, rl);
+    cr_assert_not(ZSTD_isError(z));
+    ZSTD_freeCCtx(c);
+    pl = (uint32_t)z;
+  } else {
+    memcpy(p, raw, rl);
+  }
+  memset(h, 0, FL_LOG_BATCH_HEADER_BYTES);
+  fl_log_put32(h + FL_LOG_OFF_MAGIC, FL_LOG_BATCH_MAGIC);
+  fl_log_put64(h + FL_LOG_OFF_BASE, from);
+  fl_log_put32(h + FL_LOG_OFF_COUNT, n);
+  fl_log_put32(h + FL_LOG_OFF_PAYLOAD_LEN, pl);
+  fl_log_put64(h + FL_LOG_OFF_TIME, 1650000000000);
+  fl_log_put16(h + FL_LOG_OFF_VERSION, FL_LOG_BATCH_VERSION_2);
+  fl_log_put16(h + FL_LOG_OFF_FLAGS, zstd ? FL_LOG_COMPRESSION_ZSTD : FL_LOG_COMPRESSION_NONE);
+  fl_log_put32(h + FL_LOG_OFF_RAW_LEN, rl);
+  fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, pl), h + FL_LOG_OFF_BASE,
+                                             FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+  *len += FL_LOG_BATCH_HEADER_BYTES + pl;
+  fl_free(raw);
+}
+
+/* A stream directory with one partition whose first segment holds 3 v1 batches of 5
+ * records (offsets 0..14) and, with v2, a stored v2 batch (15..24) and a zstd v2
+ * batch (25..124). */
+static void make_old_stream(const char *dir, bool v2) {
   char *sdir = fl_sprintf("%s/s", dir), *pdir = fl_sprintf("%s/s/0", dir);
   char *path = fl_sprintf("%s/%020d.log", pdir, 0);
   mkdir(sdir, 0755);
   mkdir(pdir, 0755);
   size_t len;
-  unsigned char *b = v1_segment(nbatches, per, &len);
+  unsigned char *b = v1_segment(3, 5, &len);
+  if (v2) {
+    v2_batch(b, &len, 15, 10, false);
+    v2_batch(b, &len, 25, 100, true);
+  }
   write_file(path, b, len);
   fl_free(b);
   fl_free(path);
@@ -169,38 +230,39 @@ static void make_v1_stream(const char *dir, uint32_t nbatches, uint32_t per) {
   fl_free(sdir);
 }
 
-Test(wire, v1_and_v2_batches_mixed_in_one_segment_read_back_with_their_fields) {
+Test(wire, v1_v2_and_v3_batches_mixed_in_one_segment_read_back_with_their_fields) {
   char *dir = tmpdir();
-  make_v1_stream(dir, 3, 5); /* offsets 0..14, version 1 */
+  make_old_stream(dir, true); /* offsets 0..14 version 1, 15..124 version 2 */
   fl_log *log = open_log(dir, 0);
   fl_log_stream *ls = open_stream(log, "s", 0);
   uint64_t end;
   fl_log_partition_offsets(ls, 0, NULL, &end);
-  cr_assert_eq(end, 15); /* recovery kept every v1 batch */
+  cr_assert_eq(end, 125); /* recovery kept every v1 and v2 batch */
   fl_log_stream_compression_set(ls, 0);
-  append_range(ls, 15, 10); /* v2, stored */
+  append_range(ls, 125, 10); /* v3, stored */
   fl_log_stream_compression_set(ls, 3);
-  append_range(ls, 25, 200); /* v2, zstd */
-  append_range(ls, 225, 1);  /* v2, too small to compress */
+  append_range(ls, 135, 200); /* v3, zstd */
+  append_range(ls, 335, 1);   /* v3, too small to compress */
   fl_log_close(log);
 
-  /* one segment file holds all four kinds */
+  /* one segment file holds all of them */
+  enum { NB = 8 };
   char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
   size_t n;
   unsigned char *bytes = read_file(path, &n);
-  uint32_t versions[8] = {0}, flags[8] = {0}, nb = 0;
-  for (size_t pos = 0; pos < n && nb < 8; nb++) {
+  uint32_t versions[NB + 1] = {0}, flags[NB + 1] = {0}, nb = 0;
+  for (size_t pos = 0; pos < n && nb <= NB; nb++) {
     versions[nb] = fl_log_get16(bytes + pos + FL_LOG_OFF_VERSION);
     flags[nb] = fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS);
     pos += FL_LOG_BATCH_HEADER_BYTES + fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN);
   }
-  cr_assert_eq(nb, 6);
-  for (int i = 0; i < 3; i++) cr_assert_eq(versions[i], 1);
-  cr_assert_eq(versions[3], 2);
-  cr_assert_eq(flags[3], FL_LOG_COMPRESSION_NONE);
-  cr_assert_eq(versions[4], 2);
-  cr_assert_eq(flags[4], FL_LOG_COMPRESSION_ZSTD);
-  cr_assert_eq(flags[5], FL_LOG_COMPRESSION_NONE);
+  cr_assert_eq(nb, NB);
+  uint32_t want_version[NB] = {1, 1, 1, 2, 2, 3, 3, 3};
+  bool want_zstd[NB] = {false, false, false, false, true, false, true, false};
+  for (int b = 0; b < NB; b++) {
+    cr_assert_eq(versions[b], want_version[b], "batch %d", b);
+    cr_assert_eq(flags[b], want_zstd[b] ? FL_LOG_COMPRESSION_ZSTD : FL_LOG_COMPRESSION_NONE, "batch %d", b);
+  }
   fl_free(bytes);
   fl_free(path);
 
@@ -208,13 +270,13 @@ Test(wire, v1_and_v2_batches_mixed_in_one_segment_read_back_with_their_fields) {
   log = open_log(dir, 0);
   ls = open_stream(log, "s", 0);
   fl_log_partition_offsets(ls, 0, NULL, &end);
-  cr_assert_eq(end, 226);
+  cr_assert_eq(end, 336);
   fl_log_reader *rd;
   fl_err err;
   cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
   fl_log_entry e;
   bool eof;
-  for (uint64_t k = 0; k < 226; k++) {
+  for (uint64_t k = 0; k < 336; k++) {
     cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
     cr_assert_not(eof);
     check_entry(&e, k, k < 15);
@@ -226,30 +288,59 @@ Test(wire, v1_and_v2_batches_mixed_in_one_segment_read_back_with_their_fields) {
   /* and batch by batch */
   cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
   fl_log_batch_view v;
-  uint64_t want_base[] = {0, 5, 10, 15, 25, 225}, want_count[] = {5, 5, 5, 10, 200, 1};
-  for (int b = 0; b < 6; b++) {
+  uint64_t want_base[NB] = {0, 5, 10, 15, 25, 125, 135, 335}, want_count[NB] = {5, 5, 5, 10, 100, 10, 200, 1};
+  for (int b = 0; b < NB; b++) {
     cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
     cr_assert_not(eof);
     cr_assert_eq(v.base_offset, want_base[b]);
     cr_assert_eq(v.count, want_count[b]);
-    cr_assert_eq(v.version, b < 3 ? 1 : 2);
-    cr_assert_eq(v.compressed, b == 4);
+    cr_assert_eq(v.version, want_version[b]);
+    cr_assert_eq(v.compressed, want_zstd[b]);
     if (b < 3) cr_assert_eq(v.append_time_ms, 1600000000000);
-    if (b == 4)
+    if (b >= 3 && b < 5) cr_assert_eq(v.append_time_ms, 1650000000000);
+    if (want_zstd[b])
       cr_assert_lt(v.stored_bytes * 3, v.raw_bytes, "stored %u raw %u", v.stored_bytes, v.raw_bytes);
-    if (b != 4) cr_assert_eq(v.stored_bytes, v.raw_bytes);
+    else
+      cr_assert_eq(v.stored_bytes, v.raw_bytes);
     for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], v.base_offset + i, b < 3);
   }
   cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK);
   cr_assert(eof);
   /* tailing: a later append shows up as the next batch */
-  append_range(ls, 226, 40);
+  append_range(ls, 336, 40);
   cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK);
   cr_assert_not(eof);
-  cr_assert_eq(v.base_offset, 226);
+  cr_assert_eq(v.base_offset, 336);
   cr_assert_eq(v.count, 40);
-  for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 226 + i, false);
+  cr_assert_eq(v.version, 3);
+  for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 336 + i, false);
   fl_log_reader_close(rd);
+  /* heads only: the v3 zstd batch's values stay compressed (NULL), every other field
+   * and every other batch's values as before */
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  fl_log_reader_heads_only(rd);
+  for (int b = 0; b < NB + 1; b++) {
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_not(eof);
+    for (uint32_t i = 0; i < v.count; i++) {
+      const fl_log_entry *r = &v.records[i];
+      if (b != 6 && b != NB) {
+        check_entry(r, v.base_offset + i, b < 3);
+        continue;
+      }
+      fl_log_entry e2 = *r;
+      cr_assert_null(r->value, "batch %d", b);
+      char buf[160];
+      e2.value = buf;
+      cr_assert_eq(r->value_len, (uint32_t)rec_text(v.base_offset + i, buf, sizeof buf));
+      check_entry(&e2, v.base_offset + i, false);
+    }
+  }
+  fl_log_reader_close(rd);
+  /* fl_log_verify checks every version */
+  uint64_t damaged = 1;
+  cr_assert_eq(fl_log_verify(ls, 0, NULL, NULL, &damaged, &err), FL_OK, "%s", err.msg);
+  cr_assert_eq(damaged, 0);
   fl_log_close(log);
   rm_rf(dir);
   fl_free(dir);
@@ -302,6 +393,14 @@ static size_t batch_pos(const unsigned char *bytes, size_t n, int b) {
   return pos;
 }
 
+/* The payload byte where the values of the v3 batch at pos start (its zstd frame when
+ * compressed). */
+static uint32_t v3_values_at(const unsigned char *bytes, size_t pos) {
+  const unsigned char *h = bytes + pos;
+  cr_assert_eq(fl_log_get16(h + FL_LOG_OFF_VERSION), 3);
+  return 4 + fl_log_get32(h + FL_LOG_BATCH_HEADER_BYTES);
+}
+
 /* Flips payload byte `at` of the batch at pos and, if fix_crc, makes the CRC valid again. */
 static void damage(unsigned char *bytes, size_t pos, uint32_t at, bool fix_crc) {
   unsigned char *h = bytes + pos, *p = h + FL_LOG_BATCH_HEADER_BYTES;
@@ -326,7 +425,9 @@ Test(wire, a_damaged_compressed_payload_in_a_sealed_segment_is_ecorrupt_naming_s
     unsigned char *bytes = read_file(path, &n);
     cr_assert_eq(fl_log_get16(bytes + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
     uint32_t len = fl_log_get32(bytes + FL_LOG_OFF_PAYLOAD_LEN);
-    damage(bytes, 0, len / 2, fix);
+    /* no CRC fix: any byte; a CRC made valid again: the frame's magic (v3 frames have no
+     * checksum, so a flipped byte inside the values is caught only if it breaks them) */
+    damage(bytes, 0, fix ? v3_values_at(bytes, 0) : len / 2, fix);
     write_file(path, bytes, n);
     fl_free(bytes);
     fl_free(path);
@@ -345,7 +446,7 @@ Test(wire, a_damaged_compressed_payload_in_a_sealed_segment_is_ecorrupt_naming_s
     cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_ECORRUPT);
     cr_assert(strstr(err.msg, "stream orders partition 0"), "%s", err.msg);
     cr_assert(strstr(err.msg, "(offset 0)"), "%s", err.msg);
-    cr_assert(strstr(err.msg, fix ? "decompress" : "CRC mismatch"), "%s", err.msg);
+    cr_assert(strstr(err.msg, fix ? "bad zstd frame" : "CRC mismatch"), "%s", err.msg);
     cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_ECORRUPT); /* stays there */
     fl_log_reader_close(rd);
     /* the next segment reads fine */
@@ -373,7 +474,7 @@ Test(wire, recovery_cuts_a_tail_batch_whose_compressed_payload_does_not_decompre
   unsigned char *bytes = read_file(path, &n);
   size_t pos = batch_pos(bytes, n, 1);
   cr_assert_eq(fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
-  damage(bytes, pos, fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN) / 2, true);
+  damage(bytes, pos, v3_values_at(bytes, pos), true); /* the frame's magic, CRC made valid */
   write_file(path, bytes, n);
   fl_free(bytes);
   log = open_log(dir, 0);
@@ -417,11 +518,18 @@ Test(wire, compression_level_is_per_stream_and_clamped) {
   fl_log_partition_stat sa, sb;
   fl_log_partition_stat_get(a, 0, &sa);
   fl_log_partition_stat_get(b, 0, &sb);
-  uint64_t raw = FL_LOG_BATCH_HEADER_BYTES;
+  char texts[50][160];
+  fl_log_record recs[50] = {0};
   for (uint64_t k = 0; k < 50; k++) {
-    char buf[160];
-    raw += FL_LOG_RECORD_HEADER_BYTES_V2 + (uint64_t)rec_text(k, buf, sizeof buf);
+    int len = rec_text(k, texts[k], sizeof texts[k]);
+    recs[k] = (fl_log_record){.value = texts[k],
+                              .value_len = (uint32_t)len,
+                              .contract_version = (uint32_t)(k % 3 + 1),
+                              .key_hash = rec_hash(k),
+                              .event_time_ms = rec_time(k),
+                              .has_event_time = k % 2 == 0};
   }
+  uint64_t raw = fl_log_batch_raw_bytes(recs, 50);
   cr_assert_eq(sb.bytes, raw);
   cr_assert_lt(sa.bytes * 3, raw, "compressed %" PRIu64 " raw %" PRIu64, sa.bytes, raw);
   fl_log_close(log);
@@ -497,6 +605,9 @@ Test(wire, a_large_compressed_batch_does_not_pin_its_scratch_buffers) {
   append_range(ls, 0, 100); /* the thread's compression state exists from here on */
   int64_t before = fl_mem_bytes_live();
   append_range(ls, 100, 60000); /* ~9 MiB raw: scratch buffers grow past ENC_KEEP_BYTES */
+  /* the log thread frees an append just after its callback: once a later append is
+   * acknowledged, the large one is freed (its stored bytes, ~0.7 MiB, would count) */
+  append_range(ls, 60100, 1);
   int64_t after = fl_mem_bytes_live();
   cr_assert_lt(after - before, 1 << 20, "%" PRId64 " bytes still held after a large batch", after - before);
   fl_log_reader *rd;
@@ -508,6 +619,8 @@ Test(wire, a_large_compressed_batch_does_not_pin_its_scratch_buffers) {
   cr_assert(v.compressed);
   cr_assert_eq(v.count, 60000);
   check_entry(&v.records[59999], 60099, false);
+  cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+  check_entry(&v.records[0], 60100, false);
   fl_log_reader_close(rd);
   fl_log_close(log);
   rm_rf(dir);
@@ -564,6 +677,32 @@ Test(wire, a_batch_under_512_payload_bytes_is_stored_raw_and_a_bigger_one_compre
   fl_free(dir);
 }
 
+/* The varint (value_len << 1 | has_event_time) of the third record head of a v3
+ * payload whose records each carry their contract version (append_range's). */
+static unsigned char *third_value_len(unsigned char *p) {
+  const unsigned char *q = p + 4, *end = q + fl_log_get32(p);
+  cr_assert_eq(*q++, FL_LOG_V3_HEAD_PER_RECORD_CONTRACT);
+  for (int i = 0; i < 2; i++) {
+    uint64_t lf, v;
+    cr_assert(fl_log_get_varint(&q, end, &lf));
+    cr_assert(fl_log_get_varint(&q, end, &v));
+    if (lf & 1) cr_assert(fl_log_get_varint(&q, end, &v));
+    q += 8;
+  }
+  return p + (q - p);
+}
+
+/* Adds delta to the value length of the varint at p, rewritten in the same bytes. */
+static void value_len_add(unsigned char *p, int64_t delta) {
+  const unsigned char *q = p;
+  uint64_t lf;
+  cr_assert(fl_log_get_varint(&q, q + 10, &lf));
+  size_t n = (size_t)(q - p);
+  lf = (uint64_t)((int64_t)lf + 2 * delta);
+  for (size_t i = 0; i < n; i++, lf >>= 7) p[i] = (unsigned char)((lf & 0x7F) | (i + 1 < n ? 0x80 : 0));
+  cr_assert_eq(lf, 0, "the new length needs more bytes");
+}
+
 static void note_damage(void *ctx, const fl_log_damage *d) {
   uint64_t *r = ctx;
   r[0]++;
@@ -587,9 +726,8 @@ Test(wire, a_batch_whose_framing_fails_after_its_first_records_hands_out_none_of
   unsigned char *h = bytes + pos, *p = h + FL_LOG_BATCH_HEADER_BYTES;
   cr_assert_eq(fl_log_get16(h + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_NONE);
   /* the third record's value one byte longer than the payload holds, the CRC made valid */
-  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN), r = 0;
-  for (int i = 0; i < 2; i++) r += FL_LOG_RECORD_HEADER_BYTES_V2 + fl_log_get32(p + r);
-  fl_log_put32(p + r, fl_log_get32(p + r) + 1);
+  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+  value_len_add(third_value_len(p), 1);
   fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, len), h + FL_LOG_OFF_BASE,
                                              FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
   write_file(path, bytes, n);
@@ -632,6 +770,144 @@ Test(wire, a_batch_whose_framing_fails_after_its_first_records_hands_out_none_of
   fl_log_close(log);
   rm_rf(dir);
   fl_free(dir);
+}
+
+/* The v3 head block (log_wire.h): one contract version for a batch whose records share
+ * it, one per record otherwise; event times as zigzag deltas read back exactly at the
+ * extremes, mixed with records that have none; empty values; key hashes raw. */
+Test(wire, v3_heads_hold_one_contract_version_or_one_per_record_and_extreme_fields_round_trip) {
+  char *dir = tmpdir();
+  fl_log *log = open_log(dir, 0);
+  fl_log_stream *ls = open_stream(log, "s", 1);
+  enum { N = 7 };
+  static const int64_t times[N] = {INT64_MAX, INT64_MIN + 1, -5, 0, 1765000000000, 0, 1765000000001};
+  static const bool has[N] = {true, true, true, true, true, false, true};
+  static const char *vals[N] = {"{}", "", "{\"a\":1}", "x", "", "[1]", "\"s\""};
+  fl_log_record recs[N];
+  for (int i = 0; i < N; i++)
+    recs[i] = (fl_log_record){.value = vals[i],
+                              .value_len = (uint32_t)strlen(vals[i]),
+                              .contract_version = 7,
+                              .key_hash = i == 0 ? UINT64_MAX : rec_hash((uint64_t)i),
+                              .event_time_ms = times[i],
+                              .has_event_time = has[i]};
+  fl_err err;
+  cr_assert_eq(fl_log_append_sync(ls, 0, recs, N, NULL, &err), FL_OK, "%s", err.msg);
+  recs[3].contract_version = UINT32_MAX; /* the second batch: one contract version per record */
+  recs[4].contract_version = 0;
+  cr_assert_eq(fl_log_append_sync(ls, 0, recs, N, NULL, &err), FL_OK, "%s", err.msg);
+  fl_log_close(log);
+
+  char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+  size_t n;
+  unsigned char *bytes = read_file(path, &n);
+  size_t pos1 = batch_pos(bytes, n, 1);
+  cr_assert_eq(batch_pos(bytes, n, 2), n);
+  const unsigned char *p0 = bytes + FL_LOG_BATCH_HEADER_BYTES, *p1 = bytes + pos1 + FL_LOG_BATCH_HEADER_BYTES;
+  cr_assert_eq(p0[4], 0); /* head flags: one contract version ... */
+  cr_assert_eq(p0[5], 7); /* ... the varint 7 */
+  cr_assert_eq(p1[4], FL_LOG_V3_HEAD_PER_RECORD_CONTRACT);
+  cr_assert_eq(fl_log_get32(bytes + pos1 + FL_LOG_OFF_PAYLOAD_LEN),
+               fl_log_batch_raw_bytes(recs, N) - FL_LOG_BATCH_HEADER_BYTES); /* stored as is */
+  fl_free(bytes);
+  fl_free(path);
+
+  log = open_log(dir, 0);
+  ls = open_stream(log, "s", 0);
+  fl_log_reader *rd;
+  cr_assert_eq(fl_log_reader_open(ls, 0, 0, &rd, &err), FL_OK);
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < N; i++) {
+      fl_log_entry e;
+      bool eof;
+      cr_assert_eq(fl_log_reader_next(rd, &e, &eof, &err), FL_OK, "%s", err.msg);
+      cr_assert_not(eof);
+      cr_assert_eq(e.offset, (uint64_t)(b * N + i));
+      cr_assert_eq(e.value_len, strlen(vals[i]));
+      cr_assert_eq(memcmp(e.value, vals[i], e.value_len), 0);
+      cr_assert_eq(e.key_hash, i == 0 ? UINT64_MAX : rec_hash((uint64_t)i));
+      cr_assert_eq(e.has_event_time, has[i], "record %d", i);
+      cr_assert_eq(e.event_time_ms, has[i] ? times[i] : 0, "record %d: %" PRId64, i, e.event_time_ms);
+      uint32_t cv = b == 0 ? 7 : i == 3 ? UINT32_MAX : i == 4 ? 0 : 7;
+      cr_assert_eq(e.contract_version, cv, "batch %d record %d", b, i);
+    }
+  fl_log_reader_close(rd);
+  fl_log_close(log);
+  rm_rf(dir);
+  fl_free(dir);
+}
+
+/* Rewrites the CRC of the batch at pos over its (changed) payload. */
+static void fix_crc(unsigned char *bytes, size_t pos) {
+  unsigned char *h = bytes + pos, *p = h + FL_LOG_BATCH_HEADER_BYTES;
+  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
+  fl_log_put32(h + FL_LOG_OFF_CRC, fl_crc32c(fl_crc32c(0, p, len), h + FL_LOG_OFF_BASE,
+                                             FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+}
+
+/* Damage that a valid CRC does not hide (bytes changed, the CRC made valid again):
+ * v3 value lengths that do not fill the decompressed values, a head length past the
+ * payload, unknown head flags, a raw length under the head block's, and (v2) a flipped byte in the middle of
+ * a checksummed frame. Each is FL_ECORRUPT for a reader at that batch, and the batches after it read. */
+Test(wire, damage_under_a_valid_crc_is_found_by_the_v3_framing_and_the_v2_frame_checksum) {
+  static const char *why[] = {"records do not fill the payload", "head block past the payload",
+                              "unknown record head flags", "compressed payload does not decompress",
+                              "head block past the payload"};
+  for (int c = 0; c < 5; c++) {
+    char *dir = tmpdir();
+    make_old_stream(dir, true); /* the zstd v2 batch: offsets 25..124, the segment's 5th batch */
+    fl_log *log = open_log(dir, 0);
+    fl_log_stream *ls = open_stream(log, "s", 0);
+    append_range(ls, 125, 100); /* v3, zstd: the 6th batch */
+    append_range(ls, 225, 100);
+    fl_log_close(log);
+    char *path = fl_sprintf("%s/s/0/%020d.log", dir, 0);
+    size_t n;
+    unsigned char *bytes = read_file(path, &n);
+    size_t pos = batch_pos(bytes, n, c == 3 ? 4 : 5);
+    uint64_t at = c == 3 ? 25 : 125;
+    unsigned char *p = bytes + pos + FL_LOG_BATCH_HEADER_BYTES;
+    cr_assert_eq(fl_log_get16(bytes + pos + FL_LOG_OFF_FLAGS), FL_LOG_COMPRESSION_ZSTD);
+    if (c == 0) {
+      value_len_add(third_value_len(p), -1); /* the lengths no longer fill the values */
+    } else if (c == 1) {
+      fl_log_put32(p, fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN) - 3);
+    } else if (c == 2) {
+      p[4] |= 0x80;
+    } else if (c == 4) {
+      fl_log_put32(bytes + pos + FL_LOG_OFF_RAW_LEN, 2); /* under the head block's own length */
+    } else {
+      p[fl_log_get32(bytes + pos + FL_LOG_OFF_PAYLOAD_LEN) / 2] ^= 0x01;
+    }
+    fix_crc(bytes, pos);
+    write_file(path, bytes, n);
+    fl_free(bytes);
+
+    log = open_log(dir, 0);
+    ls = open_stream(log, "s", 0);
+    fl_log_reader *rd;
+    fl_err err;
+    fl_log_batch_view v;
+    bool eof;
+    cr_assert_eq(fl_log_reader_open(ls, 0, at, &rd, &err), FL_OK);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_ECORRUPT, "case %d", c);
+    char needle[64];
+    snprintf(needle, sizeof needle, "(offset %" PRIu64 "): %s", at, why[c]);
+    cr_assert(strstr(err.msg, needle), "case %d: %s", c, err.msg);
+    fl_log_reader_close(rd);
+    cr_assert_eq(fl_log_reader_open(ls, 0, 225, &rd, &err), FL_OK);
+    cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(v.count, 100);
+    for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], 225 + i, false);
+    fl_log_reader_close(rd);
+    uint64_t damaged = 0;
+    cr_assert_eq(fl_log_verify(ls, 0, NULL, NULL, &damaged, &err), FL_OK, "%s", err.msg);
+    cr_assert_eq(damaged, 1, "case %d", c);
+    fl_log_close(log);
+    fl_free(path);
+    rm_rf(dir);
+    fl_free(dir);
+  }
 }
 
 /* The flags of each batch of a segment file (at most cap), their count returned. */
@@ -731,25 +1007,22 @@ Test(wire, lz4_zstd_and_stored_batches_mixed_in_one_partition_read_back_with_the
   fl_free(dir);
 }
 
-static void count_damage(void *ctx, const fl_log_damage *d) {
-  cr_assert(strstr(d->why, "decompress"), "%s", d->why);
-  (*(uint32_t *)ctx)++;
+/* v3 finds a raw_len that does not match the heads before decompressing: "records do
+ * not fill the payload"; damage inside the block: "does not decompress" */
+static bool lz4_damage_named(const char *why) {
+  return strstr(why, "decompress") || strstr(why, "do not fill");
 }
 
-/* Rewrites the CRC of the batch at pos over its (possibly changed) header and payload. */
-static void fix_crc(unsigned char *bytes, size_t pos) {
-  unsigned char *h = bytes + pos;
-  uint32_t len = fl_log_get32(h + FL_LOG_OFF_PAYLOAD_LEN);
-  fl_log_put32(h + FL_LOG_OFF_CRC,
-               fl_crc32c(fl_crc32c(0, h + FL_LOG_BATCH_HEADER_BYTES, len), h + FL_LOG_OFF_BASE,
-                         FL_LOG_BATCH_HEADER_BYTES - FL_LOG_OFF_BASE));
+static void count_damage(void *ctx, const fl_log_damage *d) {
+  cr_assert(lz4_damage_named(d->why), "%s", d->why);
+  (*(uint32_t *)ctx)++;
 }
 
 /* Three LZ4 batches of 100 records in one segment; batch 1 damaged by `how` with its
  * CRC made valid again: 0 its block cut short by 7 bytes (the rest of the file moved
- * up), 1 a raw_len one byte longer than the block makes, 2 the block's first token
+ * up), 1 a raw_len one byte longer than the heads and the block make, 2 the block's first token
  * asking for more literals than the block holds. Verify names exactly batch 1, readers
- * stop there (ECORRUPT, "decompress"), batches 0 and 2 read back. */
+ * stop there (ECORRUPT, "decompress" or, for 1, "do not fill"), batches 0 and 2 read back. */
 Test(wire, a_truncated_or_corrupted_lz4_payload_with_a_valid_crc_is_found_by_verify) {
   for (int how = 0; how < 3; how++) {
     char *dir = tmpdir();
@@ -771,9 +1044,12 @@ Test(wire, a_truncated_or_corrupted_lz4_payload_with_a_valid_crc_is_found_by_ver
     } else if (how == 1) {
       fl_log_put32(bytes + pos + FL_LOG_OFF_RAW_LEN, fl_log_get32(bytes + pos + FL_LOG_OFF_RAW_LEN) + 1);
     } else {
-      bytes[pos + FL_LOG_BATCH_HEADER_BYTES] = 0xF0;     /* 15+ literals ... */
-      bytes[pos + FL_LOG_BATCH_HEADER_BYTES + 1] = 0xFF; /* ... plus 255 + the next byte's: past the block */
-      bytes[pos + FL_LOG_BATCH_HEADER_BYTES + 2] = 0xFF;
+      /* v3: the LZ4 block of the values starts after head_len (4 bytes) and the heads */
+      unsigned char *blk =
+          bytes + pos + FL_LOG_BATCH_HEADER_BYTES + 4 + fl_log_get32(bytes + pos + FL_LOG_BATCH_HEADER_BYTES);
+      blk[0] = 0xF0; /* 15+ literals ... */
+      blk[1] = 0xFF; /* ... plus 255 + the next byte's: past the block */
+      blk[2] = 0xFF;
     }
     fix_crc(bytes, pos);
     write_file(path, bytes, n);
@@ -797,7 +1073,7 @@ Test(wire, a_truncated_or_corrupted_lz4_payload_with_a_valid_crc_is_found_by_ver
     cr_assert_eq(v.codec, FL_LOG_CODEC_LZ4);
     for (uint32_t i = 0; i < v.count; i++) check_entry(&v.records[i], i, false);
     cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_ECORRUPT);
-    cr_assert(strstr(err.msg, "(offset 100)") && strstr(err.msg, "decompress"), "how %d: %s", how, err.msg);
+    cr_assert(strstr(err.msg, "(offset 100)") && lz4_damage_named(err.msg), "how %d: %s", how, err.msg);
     fl_log_reader_close(rd);
     cr_assert_eq(fl_log_reader_open(ls, 0, 200, &rd, &err), FL_OK);
     cr_assert_eq(fl_log_reader_next_batch(rd, &v, &eof, &err), FL_OK, "%s", err.msg);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The event log stores zstd-compressed version-2 batches by default: `floe serve` is
+# The event log stores version-3 batches with zstd-compressed values by default: `floe serve` is
 # killed with SIGKILL after its acks, restarted (recovery scans the compressed tail),
 # and every acknowledged record reads back identically, through `floe log` and through
 # an independent reader of the segment bytes (tests/e2e/logv2.py: its own CRC-32C, the
@@ -44,7 +44,7 @@ assert len(raw) == len(sent) == 1000, (len(raw), len(sent))
 assert len(logged) == 1000, len(logged)
 by_value = {r["value"]: r for r in raw}
 assert sorted(by_value) == sorted(sent), "the segment bytes do not hold exactly the lines sent"
-assert all(r["version"] == 2 for r in raw), "not every batch is version 2"
+assert all(r["version"] == 3 for r in raw), "not every batch is version 3"
 assert sum(1 for r in raw if r["compressed"]) == 1000, "not every batch is compressed"
 for line in sent:
     r = by_value[line]

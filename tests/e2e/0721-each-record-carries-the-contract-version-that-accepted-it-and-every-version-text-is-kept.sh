@@ -50,7 +50,7 @@ import json, sys
 for l in sys.stdin:
     r = json.loads(l)
     print(json.loads(r["value"])["event_id"], r["contract_version"], r["version"])' | sort)
-assert_eq $'a1 1 2\na2 1 2\nb1 2 2' "$raw" "the segment bytes say the same"
+assert_eq $'a1 1 3\na2 1 3\nb1 2 3' "$raw" "the segment bytes say the same (batch version 3)"
 
 clicks=$(python3 "$FLOE_ROOT/tests/e2e/logv2.py" "$FLOE_DATA" clicks | python3 -c '
 import json, sys

@@ -3,7 +3,7 @@
 # version 2 (tests/e2e/fixtures/0722-v1-log: `floe serve` of commit 2992dee took 6
 # orders and quarantined 1) is served by this floe: the old records read back as
 # they were (no key hash, event time or contract version: none was stored), new posts
-# append compressed v2 batches to the same segment files, a SIGKILL and restart lose
+# append compressed v3 batches (the version written now) to the same segment files, a SIGKILL and restart lose
 # nothing, and the segments hold both versions, checked by an independent reader.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
@@ -37,19 +37,19 @@ import json, sys
 raw = [json.loads(l) for l in open(sys.argv[1])]
 new = set(l.rstrip("\n") for l in open(sys.argv[2]))
 v1 = [r for r in raw if r["version"] == 1]
-v2 = [r for r in raw if r["version"] == 2]
+v2 = [r for r in raw if r["version"] == 3]  # the new posts: the version written now
 assert len(v1) == 6 and all(r["value"].startswith('{"event_id":"v1-') for r in v1), v1
 assert set(r["value"] for r in v2) == new, "v2 records are not the new posts"
 assert all(r["contract_version"] == 1 and r["event_time_ms"] == 1795604400000 for r in v2), v2[0]
-# in each partition the v1 batches come first, then v2, offsets dense from 0
+# in each partition the v1 batches come first, then v3, offsets dense from 0
 for p in {r["partition"] for r in raw}:
     rs = [r for r in raw if r["partition"] == p]
     assert [r["offset"] for r in rs] == list(range(len(rs))), p
     vs = [r["version"] for r in rs]
     assert vs == sorted(vs), (p, vs)
-mixed = [p for p in range(4) if {1, 2} <= {r["version"] for r in raw if r["partition"] == p}]
+mixed = [p for p in range(4) if {1, 3} <= {r["version"] for r in raw if r["partition"] == p}]
 assert mixed, "no partition holds both versions"
-print("partitions with v1 and v2 batches in one segment:", mixed)
+print("partitions with v1 and v3 batches in one segment:", mixed)
 PY
 q=$(floe log orders.quarantine | wc -l)
 assert_eq 1 "$q" "the v1 quarantine record is still there"

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """An independent reader of floe's event log segments (src/log/log_wire.h), for the
 e2e tests 07NN: walks every batch of every segment of DATA/log/STREAM, checks each
-batch's CRC-32C (computed here, bit by bit), decompresses zstd payloads with the zstd
-command-line tool and LZ4 blocks with liblz4 (ctypes), and decodes version 1 and 2
-records. Prints one JSON line per record:
-  {"partition":P,"offset":O,"version":1|2,"compressed":bool,"codec":"none|zstd|lz4","value":"<text>",
+batch's CRC-32C (computed here, bit by bit), decompresses zstd payloads (v2: the whole
+payload, v3: its values) with the zstd command-line tool and LZ4 blocks with liblz4
+(ctypes), and decodes version 1, 2 and 3 records. Prints one JSON line per record:
+  {"partition":P,"offset":O,"version":1|2|3,"compressed":bool,"codec":"none|zstd|lz4","value":"<text>",
    "contract_version":N,"key_hash":"<16 hex>","event_time_ms":N|null}
 Usage: logv2.py DATA STREAM            records
        logv2.py --xxh3 TEXT            xxh3-64 of TEXT (libxxhash), 16 hex digits
@@ -52,6 +52,56 @@ def lz4_block(payload, raw_len):
     return out.raw
 
 
+def decompress(codec, payload, raw_len):
+    if codec == "zstd":
+        return subprocess.run(["zstd", "-d", "-q", "-c"], input=payload, stdout=subprocess.PIPE,
+                              check=True).stdout
+    assert codec == "lz4", codec
+    return lz4_block(payload, raw_len)
+
+
+def varint(buf, q):
+    x, shift = 0, 0
+    while True:
+        b = buf[q]
+        q += 1
+        x |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return x, q
+        assert shift < 70, "varint over 10 bytes"
+
+
+def v3_records(payload, count, raw_len, codec):
+    """(value, contract_version, key_hash, event_time_ms) of a v3 payload."""
+    (head_len,) = struct.unpack_from("<I", payload, 0)
+    head, values = payload[4 : 4 + head_len], payload[4 + head_len :]
+    assert len(head) == head_len, "head block past the payload"
+    if codec != "none":
+        values = decompress(codec, values, raw_len - 4 - head_len)
+    assert 4 + head_len + len(values) == raw_len, (head_len, len(values), raw_len)
+    flags, q = head[0], 1
+    assert flags & ~1 == 0, "unknown head flags"
+    if not flags & 1:
+        cv, q = varint(head, q)
+    t, v, out = 0, 0, []
+    for _ in range(count):
+        lf, q = varint(head, q)
+        vlen, has_time = lf >> 1, lf & 1
+        if flags & 1:
+            cv, q = varint(head, q)
+        if has_time:
+            z, q = varint(head, q)
+            t = (t + ((z >> 1) ^ -(z & 1)) + 2**63) % 2**64 - 2**63
+        (kh,) = struct.unpack_from("<Q", head, q)
+        q += 8
+        out.append((values[v : v + vlen], cv, kh, t if has_time else None))
+        v += vlen
+    assert q == head_len, "record heads do not fill the head block"
+    assert v == len(values), "records do not fill the payload"
+    return out
+
+
 def records(data_dir, stream):
     sdir = os.path.join(data_dir, "log", stream)
     for p in sorted(int(d) for d in os.listdir(sdir) if d.isdigit()):
@@ -70,17 +120,23 @@ def records(data_dir, stream):
                 payload = buf[pos + 40 : pos + 40 + plen]
                 assert len(payload) == plen, "torn batch"
                 assert crc32c(buf[pos + 8 : pos + 40], crc32c(payload)) == crc, "CRC at %s:%d" % (seg, pos)
-                codec = ["none", "zstd", "lz4", "?"][flags & 3] if ver == 2 else "none"
+                codec = ["none", "zstd", "lz4", "?"][flags & 3] if ver in (2, 3) else "none"
                 comp = codec != "none"
+                if ver == 3:
+                    assert flags & ~3 == 0 and (comp or (flags == 0 and raw_len == plen))
+                    for i, (value, cv, kh, et) in enumerate(v3_records(payload, count, raw_len, codec)):
+                        yield {"partition": p, "segment": seg, "offset": base + i, "version": ver,
+                               "compressed": comp, "codec": codec, "value": value.decode(), "contract_version": cv,
+                               "key_hash": "%016x" % kh, "event_time_ms": et}
+                    expect = base + count
+                    pos += 40 + plen
+                    continue
                 if ver == 1:
                     assert flags == 0 and raw_len == 0
-                elif codec == "zstd":
-                    payload = subprocess.run(["zstd", "-d", "-q", "-c"], input=payload, stdout=subprocess.PIPE,
-                                             check=True).stdout
+                elif comp:
+                    assert flags in (1, 2), flags
+                    payload = decompress(codec, payload, raw_len)
                     assert len(payload) == raw_len, (len(payload), raw_len)
-                elif codec == "lz4":
-                    assert flags == 2, flags
-                    payload = lz4_block(payload, raw_len)
                 else:
                     assert ver == 2 and flags == 0 and raw_len == plen
                 q = 0
