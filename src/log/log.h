@@ -117,7 +117,7 @@ typedef struct fl_log_record {
  * not shrink is stored uncompressed. Takes effect for the next append; the codec is
  * recorded per batch, so readers decode any mix of codecs in one partition. */
 typedef enum fl_log_codec { FL_LOG_CODEC_NONE = 0, FL_LOG_CODEC_ZSTD = 1, FL_LOG_CODEC_LZ4 = 2 } fl_log_codec;
-#define FL_LOG_CODEC_DEFAULT FL_LOG_CODEC_ZSTD /* the one place the default codec is chosen */
+#define FL_LOG_CODEC_DEFAULT FL_LOG_CODEC_LZ4 /* the one place the default codec is chosen */
 #define FL_LOG_COMPRESSION_LEVEL_DEFAULT 1
 #define FL_LOG_COMPRESSION_LEVEL_MAX 19 /* zstd's levels above 19 need much more memory */
 void fl_log_stream_compression_set(fl_log_stream *ls, int level);

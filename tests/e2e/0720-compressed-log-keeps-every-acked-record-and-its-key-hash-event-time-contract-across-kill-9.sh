@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The event log stores version-3 batches with zstd-compressed values by default: `floe serve` is
+# The event log stores version-3 batches with compressed values by default (LZ4): `floe serve` is
 # killed with SIGKILL after its acks, restarted (recovery scans the compressed tail),
 # and every acknowledged record reads back identically, through `floe log` and through
-# an independent reader of the segment bytes (tests/e2e/logv2.py: its own CRC-32C, the
-# zstd command-line tool, the layout of log_wire.h). Each record carries the xxh3-64
+# an independent reader of the segment bytes (tests/e2e/logv2.py: its own CRC-32C,
+# liblz4 through ctypes, the layout of log_wire.h). Each record carries the xxh3-64
 # hash of its key (independently computed: libxxhash through ctypes), which also
 # places it (partition = hash % 4), its event time in ms, and contract version 1.
 . "$(dirname "$0")/lib.sh"
@@ -45,7 +45,7 @@ assert len(logged) == 1000, len(logged)
 by_value = {r["value"]: r for r in raw}
 assert sorted(by_value) == sorted(sent), "the segment bytes do not hold exactly the lines sent"
 assert all(r["version"] == 3 for r in raw), "not every batch is version 3"
-assert sum(1 for r in raw if r["compressed"]) == 1000, "not every batch is compressed"
+assert sum(1 for r in raw if r["codec"] == "lz4") == 1000, "not every batch is LZ4 (the default codec)"
 for line in sent:
     r = by_value[line]
     ev = json.loads(line)

@@ -5,7 +5,7 @@
 # raw (`floe log --stat`), every one checked by `floe log --verify`; `floe log`, and an
 # independent reader of the segment bytes (tests/e2e/logv2.py), read back exactly the
 # lines sent, and bronze.orders holds the same rows (all but
-# _ingest_time) as a second server given the same posts with the default codec (zstd)
+# _ingest_time) as a second server given the same posts with log_compression = 'zstd'
 # writes. Then the stream
 # switches to zstd (a new contract version): its new batches are zstd, mixed with the
 # LZ4 ones in the same partitions, and the job reads on through both into bronze.
@@ -43,15 +43,15 @@ stat_sum() { # FIELD: its sum over the partitions of `floe log orders --stat --f
   floe log orders --stat --format ndjson | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | awk '{s += $1} END {print s + 0}'
 }
 
-# the same posts with the default codec: the reference bronze
-with_codec "$T/ref" default
+# the same posts with zstd: the reference bronze
+with_codec "$T/ref" zstd
 export FLOE_DATA="$T/ref-data"
 start_serve "$T/ref"
 post_all
 wait_rows 3000
 stop_serve
 bronze_rows >"$T/bronze.ref"
-assert_eq 12 "$(stat_sum zstd)" "the default codec is zstd: 12 zstd batches"
+assert_eq 12 "$(stat_sum zstd)" "log_compression = 'zstd': 12 zstd batches"
 
 with_codec "$T/proj" lz4
 grep -q "log_compression = 'lz4'" "$T/proj/streams/orders.sql" || fail "the stream did not get the option"
