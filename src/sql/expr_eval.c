@@ -2585,6 +2585,7 @@ static const fl_batch *compact(fl_sql_eval *c, const pred *k, const fl_batch *ba
   if (!c->sub_cols) {
     c->sub_cols = fl_calloc(nf ? nf : 1, sizeof *c->sub_cols);
     c->sub_stamp = fl_calloc(nf ? nf : 1, sizeof *c->sub_stamp);
+    c->nsub_cols = nf;
   }
   c->stamp++;
   for (uint32_t i = 0; i < k->nsteps; i++) {
@@ -2665,9 +2666,9 @@ void fl_sql_eval_free(fl_sql_eval *c) {
   fl_free(c->preds);
   fl_free(c->const_out);
   fl_free(c->dict_res);
-  if (c->sub_cols)
-    for (uint32_t i = 0; i < c->schema->nfields; i++)
-      if (c->sub_cols[i].validity) fl_vec_free(&c->sub_cols[i]);
+  /* not c->schema: a scan's schema may be freed before the evaluator it carried */
+  for (uint32_t i = 0; i < c->nsub_cols; i++)
+    if (c->sub_cols[i].validity) fl_vec_free(&c->sub_cols[i]);
   fl_free(c->sub_cols);
   fl_free(c->sub_stamp);
   fl_arena_destroy(&c->arena);

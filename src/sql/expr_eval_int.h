@@ -194,6 +194,7 @@ struct fl_sql_eval {
   /* fl_sql_eval_select: the rows a predicate is left to decide, gathered (compact) */
   fl_batch sub;
   fl_vec *sub_cols;    /* one per schema column, initialised at first use */
+  uint32_t nsub_cols;  /* their count, kept: the schema may be freed before the evaluator */
   uint32_t *sub_stamp; /* per column: the compaction that last gathered it */
   uint32_t stamp;
 };
