@@ -258,23 +258,27 @@ static void copy_cell(fl_vec *dst, const fl_vec *src, uint32_t row) {
   }
 }
 
-/* Gathers rows of a dictionary-form vector into a flat one: only the kept rows' strings
- * are copied (late materialisation of a filtered scan). */
-static void gather_dict(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint32_t n) {
-  const fl_vec *dict = sv->dict;
+/* Appends the strings of rows of sv to the flat dv, read from strs at codes[row] (a
+ * dictionary-form sv: only the kept rows' strings are copied, the late
+ * materialisation of a filtered scan) or at row (codes NULL: strs is sv). The bytes
+ * are reserved once, then each row's copied after the last. Inlined at both calls, so
+ * each loop is specialised on whether codes is NULL. */
+static inline __attribute__((always_inline)) void gather_strings(fl_vec *dv, const fl_vec *sv,
+                                                                 const fl_vec *strs, const uint32_t *codes,
+                                                                 const uint32_t *rows, uint32_t n) {
   FL_ASSERT(!dv->dict, "gather into a dictionary-form vector");
   size_t total = 0;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t c = sv->codes[rows[i]];
-    total += dict->offsets[c + 1] - dict->offsets[c];
+    uint32_t c = codes ? codes[rows[i]] : rows[i];
+    total += strs->offsets[c + 1] - strs->offsets[c];
   }
   fl_vec_reserve_bytes(dv, total);
   size_t off = dv->bytes_len;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t r = rows[i], c = sv->codes[r], at = dict->offsets[c], len = dict->offsets[c + 1] - at;
+    uint32_t r = rows[i], c = codes ? codes[r] : r, at = strs->offsets[c], len = strs->offsets[c + 1] - at;
     bool valid = fl_vec_is_valid(sv, r);
     if (!valid) len = 0;
-    fl_memcpy_short(dv->bytes + off, dict->bytes + at, len);
+    fl_memcpy_short(dv->bytes + off, strs->bytes + at, len);
     off += len;
     dv->offsets[dv->len + i + 1] = (uint32_t)off;
     fl_vec_set_valid(dv, dv->len + i, valid);
@@ -305,24 +309,11 @@ static void gather_vec(fl_vec *dv, const fl_vec *sv, const uint32_t *rows, uint3
 #undef GATHER_FIXED
     dv->len += n;
   } else if (fl_type_is_bytes(sv->type.kind) && sv->dict) {
-    gather_dict(dv, sv, rows, n);
+    const uint32_t *codes = sv->codes;
+    FL_ASSERT(codes);
+    gather_strings(dv, sv, sv->dict, codes, rows, n);
   } else if (fl_type_is_bytes(sv->type.kind)) {
-    /* strings: the bytes reserved once, then each row's copied after the last */
-    size_t total = 0;
-    for (uint32_t i = 0; i < n; i++) total += sv->offsets[rows[i] + 1] - sv->offsets[rows[i]];
-    fl_vec_reserve_bytes(dv, total);
-    size_t off = dv->bytes_len;
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t r = rows[i], at = sv->offsets[r], len = sv->offsets[r + 1] - at;
-      bool valid = fl_vec_is_valid(sv, r);
-      if (!valid) len = 0;
-      fl_memcpy_short(dv->bytes + off, sv->bytes + at, len);
-      off += len;
-      dv->offsets[dv->len + i + 1] = (uint32_t)off;
-      fl_vec_set_valid(dv, dv->len + i, valid);
-    }
-    dv->bytes_len = off;
-    dv->len += n;
+    gather_strings(dv, sv, sv, NULL, rows, n);
   } else {
     for (uint32_t i = 0; i < n; i++) copy_cell(dv, sv, rows[i]);
   }
