@@ -5,15 +5,7 @@
 # unicode and escapes, JSON of every kind) and nulls in every nullable column,
 # written by `floe load` with zstd and with snappy, reads the same through floe cat,
 # DuckDB, hyparquet and icebird (check_table.mjs lists every check).
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0001.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 SCHEMA="id BIGINT NOT NULL, b BOOLEAN, i INT, l BIGINT, r REAL, d DOUBLE, m DECIMAL(12,2), dt DATE, ts TIMESTAMP, s STRING, j JSON"
 IN=$HERE/data/types.ndjson

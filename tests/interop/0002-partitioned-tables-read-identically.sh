@@ -5,15 +5,7 @@
 # day(ts), b (null partition values), and a string identity partition with values
 # needing escaping, read the same through floe cat, DuckDB,
 # hyparquet and icebird; data files sit in <partition>=<value> directories.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0002.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 node "$HERE/gen.mjs" orders 8000 5 3 > "$T/orders.ndjson"
 head -n 5000 "$T/orders.ndjson" > "$T/a.ndjson"

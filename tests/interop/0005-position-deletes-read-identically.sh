@@ -7,15 +7,7 @@
 # unpartitioned one with deletes spanning files of two snapshots, then new rows;
 # every older snapshot (vN.metadata.json) reads the same through icebird and
 # floe cat --snapshot.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0005.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # partitioned orders: delete the cancelled orders, then every amount >= 90000.00
 node "$HERE/gen.mjs" orders 6000 5 3 > "$T/orders.ndjson"

@@ -4,15 +4,7 @@
 # ~2.7 MB PLAIN, event_time 1.2 MB) and the dictionaries hold tens of thousands of
 # entries (order_id, user_id); floe cat, DuckDB, hyparquet and icebird read the same,
 # with zstd and (60,000 rows) with snappy.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0006.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 node "$HERE/gen.mjs" orders 150000 5 3 > "$T/orders.ndjson"
 "$FLOE" --data "$T" load it.orders "$T/orders.ndjson" --schema "$(node "$HERE/gen.mjs" schema orders)"

@@ -6,15 +6,7 @@
 # hyparquet and icebird read the same: before expiry every older snapshot too
 # (icebird reads manifests with explicit sequence numbers on non-ADDED entries),
 # after it no Parquet file is left outside the snapshot.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0007.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # partitioned orders: three loads, two deletes, compact, expire
 node "$HERE/gen.mjs" orders 6000 4 2 > "$T/orders.ndjson"

@@ -5,15 +5,7 @@
 # numbers (icebird throws on a null one) that keep their original data sequence
 # numbers; floe cat, DuckDB, hyparquet and icebird read the same table, now and at
 # older snapshots sampled through the history.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0008.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 node "$HERE/gen.mjs" orders 2100 2 2 > "$T/orders.ndjson"
 split -l 20 -d -a 3 "$T/orders.ndjson" "$T/part."

@@ -4,15 +4,7 @@
 # file holds several row groups, each with its own statistics; every type with nulls
 # and the orders-like strings read the same through floe cat, DuckDB, hyparquet and
 # icebird.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0009.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 node "$HERE/gen.mjs" strings 15000 > "$T/strings.ndjson"
 schema=$(node "$HERE/gen.mjs" schema strings)

@@ -10,15 +10,7 @@
 # floe must refuse are refused with the construct's name. A floe-test.json's "also"
 # lists more metadata files of the same directory, each read the same way (a v3-upgraded
 # metadata over v1 manifests). FOREIGN=name1,name2 runs only those.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0010.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 failed=0
 count=0

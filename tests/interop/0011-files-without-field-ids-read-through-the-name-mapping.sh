@@ -7,15 +7,8 @@
 # file and v2 metadata with schema.name-mapping.default. floe reads every value in its
 # column (checked here on chosen rows, then value by value against DuckDB by
 # check_foreign.mjs); the same files without a mapping (v1, gzip metadata) are refused.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
+. "$(dirname "$0")/lib.sh"
 [[ -d $HERE/node_modules/hyparquet-writer ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0011.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
 
 node "$HERE/make_foreign.mjs" "$T/gen" > /dev/null
 cp "$HERE/foreign/hyparquet_no_field_ids/floe-test.json" "$T/gen/hyparquet_no_field_ids/"

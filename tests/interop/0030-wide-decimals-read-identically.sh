@@ -6,15 +6,7 @@
 # the wide columns) read the same through floe cat, DuckDB (exact text), hyparquet and
 # icebird (they decode decimals to JS numbers: compared at 15 significant digits when
 # the precision is higher); manifest bounds and Parquet statistics are compared exactly.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0030.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 
 SCHEMA="id BIGINT NOT NULL, w DECIMAL(38,9), v DECIMAL(22,2), m DECIMAL(12,2), p DECIMAL(38,0)"
 IN=$HERE/data/decimals38.ndjson

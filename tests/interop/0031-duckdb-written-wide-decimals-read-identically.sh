@@ -7,16 +7,8 @@
 # exactly as DuckDB's read_parquet reads the files, value by value as text, and every
 # --where of the spec (wide literals quoted and bare, BETWEEN, IS NULL, AND) selects
 # the rows DuckDB's WHERE selects (check_duckdb_table.mjs).
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { echo "interop: the sqlite3 shell is missing"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0031.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
 
 node "$HERE/make_duckdb_table.mjs" "$T" foreign.decimals decimals >/dev/null
 node "$HERE/check_duckdb_table.mjs" --floe "$FLOE" --data "$T" --table foreign.decimals --spec decimals

@@ -7,16 +7,8 @@
 # canonical UUIDs in either case, "\\x..." hex bytes) are written in the same Parquet
 # types and read back by DuckDB identically; a fixed[4] table filled by floe load reads
 # back through DuckDB as the same bytes, and a value of the wrong length is refused.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { echo "interop: the sqlite3 shell is missing"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0032.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 node "$HERE/make_duckdb_table.mjs" "$T" foreign.types types >/dev/null

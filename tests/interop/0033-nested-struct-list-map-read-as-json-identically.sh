@@ -7,16 +7,8 @@
 # by row; describe names them STRUCT/LIST/MAP (JSON); --where IS NULL on a nested column
 # and on others selects DuckDB's rows; a
 # write into the table (load, compact) is refused by name and leaves it as it was.
-set -euo pipefail
-ROOT=${FLOE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-FLOE=${FLOE:-$ROOT/build/floe}
-[[ -x $FLOE ]] || { echo "interop: no floe binary at $FLOE (set FLOE)"; exit 1; }
-HERE=$ROOT/tests/interop
-[[ -d $HERE/node_modules/@duckdb/node-api ]] || { echo "interop: npm readers missing: bash scripts/deps.sh --test"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { echo "interop: the sqlite3 shell is missing"; exit 1; }
-mkdir -p "${FLOE_TEST_TMP:-/tmp}"
-T=$(mktemp -d "${FLOE_TEST_TMP:-/tmp}/interop-0033.XXXXXX")
-trap 'rc=$?; if ((rc == 0)); then rm -rf "$T"; else echo "kept $T"; fi' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 node "$HERE/make_duckdb_table.mjs" "$T" foreign.nested nested >/dev/null
